@@ -1,0 +1,178 @@
+/*
+ * Logging: one formatting path, three sinks (stderr, syslog, hook).
+ * Called from every process; never allocates, so it is safe after OOM
+ * and inside the seccomp sandbox.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int		 log_verbose = LOG_LVL_INFO;
+static int		 log_syslog;
+static const char	*log_procname = "wxgated";
+static log_hook_fn	 log_hook;
+
+static void	vlog(int, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
+void
+log_init(int verbose, int use_syslog)
+{
+	log_verbose = verbose;
+	log_syslog = use_syslog;
+	if (log_syslog)
+		openlog("wxgated", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	tzset();
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name != NULL)
+		log_procname = name;
+}
+
+void
+log_setverbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+void
+log_sethook(log_hook_fn fn)
+{
+	log_hook = fn;
+}
+
+int
+log_level_parse(const char *s)
+{
+	if (s == NULL || strcmp(s, "info") == 0)
+		return LOG_LVL_INFO;
+	if (strcmp(s, "warn") == 0)
+		return LOG_LVL_WARN;
+	if (strcmp(s, "debug") == 0)
+		return LOG_LVL_DEBUG;
+	return -1;
+}
+
+/* A line that is already formatted, e.g. relayed from a worker. */
+void
+log_emit(int level, const char *line)
+{
+	static const int prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *const tag[] = { "warn", "info", "debug" };
+	char ts[32];
+	struct timespec now;
+	struct tm tm;
+
+	if (level < LOG_LVL_WARN || level > LOG_LVL_DEBUG)
+		level = LOG_LVL_WARN;
+	if (level > log_verbose)
+		return;
+	if (log_hook != NULL) {
+		log_hook(level, line);
+		return;
+	}
+	if (log_syslog) {
+		syslog(prio[level], "%s", line);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	dprintf(STDERR_FILENO, "%s.%03ldZ %s[%d] %s: %s\n", ts,
+	    now.tv_nsec / 1000000, log_procname, (int)getpid(), tag[level],
+	    line);
+}
+
+static void
+vlog(int level, int with_errno, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	int saved = errno, n;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		n = 0;
+	if (with_errno && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, ": %s", strerror(saved));
+	log_emit(level, line);
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_WARN, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_WARN, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_WARN, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_WARN, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,434 @@
+/*
+ * IPC channel I/O.  Owns the receive path (datagram size, truncation,
+ * stray fds) and the bounded send queue; it knows nothing of roles, which
+ * the supervisor checks against the catalogue.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "chan.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Frames handled per wakeup, so one chatty peer cannot starve others. */
+#define CHAN_BURST	64
+
+struct qframe {
+	struct qframe	*next;
+	int		 fd;
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+struct chan {
+	int		 fd;
+	struct event	*rev;
+	struct event	*wev;
+	struct qframe	*qhead;
+	struct qframe	**qtail;
+	size_t		 qlen;
+	size_t		 qmax;
+	int		 fd_ok;		/* accept SCM_RIGHTS at all */
+	int		 busy;		/* inside a callback */
+	int		 dead;		/* freed while busy */
+	chan_msg_fn	 msgcb;
+	chan_err_fn	 errcb;
+	void		*arg;
+};
+
+/* Decoded strings borrow from here until the callback returns. */
+static uint8_t	rbuf[IPC_FRAME_MAX + 1];
+static uint8_t	wbuf[IPC_FRAME_MAX];
+
+static void	chan_read(evutil_socket_t, short, void *);
+static void	chan_write(evutil_socket_t, short, void *);
+
+struct chan *
+chan_new(struct event_base *base, int fd, size_t qmax, chan_msg_fn msgcb,
+    chan_err_fn errcb, void *arg)
+{
+	struct chan *c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->qmax = qmax;
+	c->qtail = &c->qhead;
+	c->msgcb = msgcb;
+	c->errcb = errcb;
+	c->arg = arg;
+	c->fd_ok = 1;
+	evutil_make_socket_nonblocking(fd);
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, chan_read, c);
+	c->wev = event_new(base, fd, EV_WRITE, chan_write, c);
+	if (c->rev == NULL || c->wev == NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(c->rev, NULL);
+	return c;
+}
+
+static void
+chan_destroy(struct chan *c)
+{
+	struct qframe *q;
+
+	event_free(c->rev);
+	event_free(c->wev);
+	while ((q = c->qhead) != NULL) {
+		c->qhead = q->next;
+		if (q->fd != -1)
+			close(q->fd);
+		free(q);
+	}
+	close(c->fd);
+	free(c);
+}
+
+void
+chan_free(struct chan *c)
+{
+	if (c == NULL)
+		return;
+	if (c->busy) {
+		/* The read loop frees it once the callback returns. */
+		c->dead = 1;
+		event_del(c->rev);
+		event_del(c->wev);
+		return;
+	}
+	chan_destroy(c);
+}
+
+size_t
+chan_queued(const struct chan *c)
+{
+	return c->qlen;
+}
+
+int
+chan_fd(const struct chan *c)
+{
+	return c->fd;
+}
+
+/* A peer that may not pass fds gets every one closed and is failed. */
+void
+chan_set_fd_ok(struct chan *c, int ok)
+{
+	c->fd_ok = ok;
+}
+
+int
+ipc_send_raw(int fd, const uint8_t *buf, size_t len, int pass)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *cmsg;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (pass != -1) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &pass, sizeof(int));
+	}
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static void
+chan_write(evutil_socket_t fd, short ev, void *arg)
+{
+	struct chan *c = arg;
+	struct qframe *q;
+
+	(void)fd;
+	(void)ev;
+	while ((q = c->qhead) != NULL) {
+		if (ipc_send_raw(c->fd, q->data, q->len, q->fd) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS) {
+				event_add(c->wev, NULL);
+				return;
+			}
+			/* The read side reports the dead peer. */
+			log_debug("%s: sendmsg: %s", __func__, strerror(errno));
+			return;
+		}
+		c->qhead = q->next;
+		if (c->qhead == NULL)
+			c->qtail = &c->qhead;
+		c->qlen--;
+		if (q->fd != -1)
+			close(q->fd);
+		free(q);
+	}
+}
+
+/*
+ * Send now if nothing is queued, else queue.  A full queue returns -1:
+ * the caller decides whether the peer is too slow to keep.  A passed fd
+ * is owned by the channel from here on.
+ */
+int
+chan_send_fd(struct chan *c, uint32_t type, uint64_t req_id,
+    const void *body, int fd)
+{
+	struct qframe *q;
+	size_t len;
+
+	if ((len = ipc_encode(type, req_id, body, wbuf, sizeof(wbuf))) == 0) {
+		log_warnx("%s: cannot encode %s", __func__,
+		    ipc_type_name(type));
+		goto fail;
+	}
+	if (c->qhead == NULL) {
+		if (ipc_send_raw(c->fd, wbuf, len, fd) == 0) {
+			if (fd != -1)
+				close(fd);
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ENOBUFS)
+			goto fail;
+	}
+	if (c->qlen >= c->qmax)
+		goto fail;
+	q = xmalloc(sizeof(*q) + len);
+	q->next = NULL;
+	q->fd = fd;
+	q->len = len;
+	memcpy(q->data, wbuf, len);
+	*c->qtail = q;
+	c->qtail = &q->next;
+	c->qlen++;
+	event_add(c->wev, NULL);
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+int
+chan_send(struct chan *c, uint32_t type, uint64_t req_id, const void *body)
+{
+	return chan_send_fd(c, type, req_id, body, -1);
+}
+
+/*
+ * Receive one datagram.  Returns its length, 0 on EOF, -1 on error with
+ * errno set, or -2 for a violation with *why set.
+ */
+static ssize_t
+recv_frame(int fd, uint8_t *buf, size_t buflen, int *rfd, const char **why)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *cmsg;
+	ssize_t n;
+	int fds[4];
+	size_t nfd, i;
+
+	*rfd = -1;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = buflen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) == -1)
+		return -1;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfd > 4)
+			nfd = 4;
+		memcpy(fds, CMSG_DATA(cmsg), nfd * sizeof(int));
+		for (i = 0; i < nfd; i++) {
+			if (*rfd == -1 && i == 0)
+				*rfd = fds[i];
+			else {
+				close(fds[i]);
+				*why = "more than one fd in a frame";
+			}
+		}
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		*why = "oversized frame";
+		goto bad;
+	}
+	if ((size_t)n > IPC_FRAME_MAX) {
+		*why = "oversized frame";
+		goto bad;
+	}
+	if (*why != NULL)
+		goto bad;
+	return n;
+bad:
+	if (*rfd != -1) {
+		close(*rfd);
+		*rfd = -1;
+	}
+	return -2;
+}
+
+static void
+chan_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct chan *c = arg;
+	const struct ipc_msginfo *mi;
+	struct ipc_msg m;
+	const char *why;
+	enum ipc_err e;
+	ssize_t n;
+	int i, rfd;
+
+	(void)fd;
+	(void)ev;
+	c->busy = 1;
+	for (i = 0; i < CHAN_BURST && !c->dead; i++) {
+		why = NULL;
+		n = recv_frame(c->fd, rbuf, sizeof(rbuf), &rfd, &why);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			c->errcb(c, CHAN_IOERR, strerror(errno), c->arg);
+			break;
+		}
+		if (n == 0) {
+			c->errcb(c, CHAN_EOF, "peer closed", c->arg);
+			break;
+		}
+		if (n == -2) {
+			c->errcb(c, CHAN_VIOLATION, why, c->arg);
+			break;
+		}
+		if ((e = ipc_decode(rbuf, (size_t)n, &m)) != IPC_OK) {
+			if (rfd != -1)
+				close(rfd);
+			c->errcb(c, CHAN_VIOLATION, ipc_strerror(e), c->arg);
+			break;
+		}
+		mi = ipc_msginfo(m.type);
+		if (rfd != -1 && (!(mi->flags & MSG_FD) || !c->fd_ok)) {
+			close(rfd);
+			c->errcb(c, CHAN_VIOLATION, "unexpected fd", c->arg);
+			break;
+		}
+		if (rfd == -1 && (mi->flags & MSG_FD)) {
+			c->errcb(c, CHAN_VIOLATION, "fd missing", c->arg);
+			break;
+		}
+		m.fd = rfd;
+		c->msgcb(c, &m, c->arg);
+	}
+	c->busy = 0;
+	if (c->dead)
+		chan_destroy(c);
+}
+
+int
+ipc_send_blocking(int fd, uint32_t type, uint64_t req_id, const void *body)
+{
+	size_t len;
+
+	if ((len = ipc_encode(type, req_id, body, wbuf, sizeof(wbuf))) == 0)
+		return -1;
+	return ipc_send_raw(fd, wbuf, len, -1);
+}
+
+int
+ipc_recv_blocking(int fd, uint8_t *buf, size_t buflen, struct ipc_msg *m,
+    enum ipc_err *err)
+{
+	const char *why = NULL;
+	ssize_t n;
+	int rfd;
+
+	*err = IPC_OK;
+	do {
+		n = recv_frame(fd, buf, buflen, &rfd, &why);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		*err = n == -2 ? IPC_E_SIZE : IPC_E_SHORT;
+		return -1;
+	}
+	if ((*err = ipc_decode(buf, (size_t)n, m)) != IPC_OK) {
+		if (rfd != -1)
+			close(rfd);
+		return -1;
+	}
+	m->fd = rfd;
+	return 0;
+}
+
+int
+ipc_stream_pull(struct evbuffer *in, uint8_t *out, size_t *len)
+{
+	uint8_t hdr[4];
+	uint32_t n;
+
+	if (evbuffer_get_length(in) < 4)
+		return 0;
+	evbuffer_copyout(in, hdr, 4);
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n == 0 || n > IPC_FRAME_MAX)
+		return -1;
+	if (evbuffer_get_length(in) < 4 + (size_t)n)
+		return 0;
+	evbuffer_drain(in, 4);
+	evbuffer_remove(in, out, n);
+	*len = n;
+	return 1;
+}
+
+int
+ipc_stream_put(struct evbuffer *out, uint32_t type, uint64_t req_id,
+    const void *body)
+{
+	uint8_t hdr[4];
+	size_t len;
+
+	if ((len = ipc_encode(type, req_id, body, wbuf, sizeof(wbuf))) == 0)
+		return -1;
+	hdr[0] = len >> 24;
+	hdr[1] = len >> 16;
+	hdr[2] = len >> 8;
+	hdr[3] = len;
+	if (evbuffer_add(out, hdr, 4) == -1 ||
+	    evbuffer_add(out, wbuf, len) == -1)
+		return -1;
+	return 0;
+}

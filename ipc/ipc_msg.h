@@ -1,0 +1,203 @@
+/*
+ * The IPC message catalogue: the only place a message number is born.
+ *
+ * Every frame between the supervisor and a worker (and between wxgatectl
+ * and the control socket) is one msgpack array [type, req_id, body] where
+ * body is a map whose keys and value types are fixed per type by the
+ * schemas in ipc/codec.c, in the order of this list.  Numbers are stable,
+ * never reused, and grouped by sending role.  Bump IPC_VERSION with every
+ * change here: a worker whose version differs stops rather than negotiate.
+ *
+ * req_id: a request from a worker carries an id the worker chose; the
+ * supervisor's reply (session.ok, rpc.error, chat.accepted,
+ * chat.history_result) echoes it.  Events (chat.delta/done/error) carry
+ * req_id 0 and name the connection and client_msg_id instead.  For the
+ * agent role req_id is the supervisor's request id, echoed by every
+ * agent.delta/done/error of that request.
+ */
+#ifndef WX_IPC_MSG_H
+#define WX_IPC_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION		1
+
+/*
+ * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
+ * buffer (net.core.wmem_default, 212992) must hold a whole frame, so the
+ * frame limit stays below it; anything larger is a violation.
+ */
+#define IPC_FRAME_MAX		(192 * 1024)
+#define IPC_FD			3	/* the worker's end, fixed by spawn */
+
+#define IPC_NAME_MAX		64	/* worker names, codes, ids */
+#define IPC_ADDR_MAX		64	/* textual client address */
+#define IPC_TOKEN_MAX		64	/* session tokens (32 hex today) */
+#define IPC_MSGID_MAX		64	/* client_msg_id */
+#define IPC_TEXT_MAX		(32 * 1024)	/* one user message */
+#define IPC_REPLY_MAX		(128 * 1024)	/* one whole agent reply */
+#define IPC_MESSAGE_MAX		256	/* human error messages */
+#define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
+#define IPC_TURNS_MAX		256	/* turns in agent.request/history */
+#define IPC_LOG_MAX		1024
+
+/* Roles: fixed by the supervisor per channel, never sent by a peer. */
+#define ROLE_SUP		0x01
+#define ROLE_WEBCHAT		0x02
+#define ROLE_CHANNEL		0x04
+#define ROLE_AGENT		0x08
+#define ROLE_OPERATOR		0x10
+#define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT)
+
+/* Message flags. */
+#define MSG_ONCE		0x01	/* at most once per worker life */
+#define MSG_FD			0x02	/* carries one fd (SCM_RIGHTS) */
+#define MSG_TESTHOOK		0x04	/* exists only with --enable-test-hooks */
+
+/*
+ *      name            num  wire name              senders        flags     body
+ */
+#define IPC_MESSAGES(X)							\
+	/* lifecycle: every worker */					\
+	X(HELLO,	100, "hello",		ROLE_WORKER,	MSG_ONCE, hello)	\
+	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
+	X(PONG,		102, "pong",		ROLE_WORKER,	0,	seq)		\
+	X(LOG,		103, "log",		ROLE_WORKER,	0,	log)		\
+	/* webchat pool, on behalf of anonymous browser sessions */	\
+	X(SESSION_OPEN,	200, "session.open",	ROLE_WEBCHAT,	0,	conn_addr)	\
+	X(SESSION_RESUME, 201, "session.resume", ROLE_WEBCHAT,	0,	resume)		\
+	X(CHAT_SEND,	202, "chat.send",	ROLE_WEBCHAT,	0,	chat_send)	\
+	X(CHAT_HISTORY,	203, "chat.history",	ROLE_WEBCHAT,	0,	history_req)	\
+	X(CONN_CLOSE,	204, "conn.close",	ROLE_WEBCHAT,	0,	conn)		\
+	/* agent backends */						\
+	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
+	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
+	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	error)		\
+	/* operator, over the control socket */				\
+	X(CTL_STATUS,	600, "ctl.status",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_RESTART,	601, "ctl.restart",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_STOP,	602, "ctl.stop",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_TEST,	603, "ctl.test",	ROLE_OPERATOR,	MSG_TESTHOOK, ctl_test)	\
+	/* supervisor to operator */					\
+	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
+	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
+	/* supervisor to worker */					\
+	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
+	X(SUP_PING,	801, "sup.ping",	ROLE_SUP,	0,	seq)		\
+	X(SUP_LISTEN_FD, 802, "sup.listen_fd",	ROLE_SUP,	MSG_FD,	empty)		\
+	X(SUP_SHUTDOWN,	803, "sup.shutdown",	ROLE_SUP,	0,	empty)		\
+	X(SUP_TEST,	804, "sup.test",	ROLE_SUP,	MSG_TESTHOOK, test)	\
+	X(SESSION_OK,	810, "session.ok",	ROLE_SUP,	0,	session_ok)	\
+	X(RPC_ERROR,	811, "rpc.error",	ROLE_SUP,	0,	rpc_error)	\
+	X(CHAT_ACCEPTED, 812, "chat.accepted",	ROLE_SUP,	0,	chat_accepted)	\
+	X(CHAT_DELTA,	813, "chat.delta",	ROLE_SUP,	0,	chat_delta)	\
+	X(CHAT_DONE,	814, "chat.done",	ROLE_SUP,	0,	chat_done)	\
+	X(CHAT_ERROR,	815, "chat.error",	ROLE_SUP,	0,	chat_error)	\
+	X(HISTORY,	816, "chat.history_result", ROLE_SUP,	0,	history)	\
+	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)
+
+enum ipc_type {
+	IPC_NONE = 0,
+#define X(n, num, wire, roles, flags, body)	IPC_##n = num,
+	IPC_MESSAGES(X)
+#undef X
+};
+
+/* A string field, borrowed from the receive buffer; never NUL-terminated. */
+struct ipc_str {
+	const char	*p;
+	size_t		 len;
+};
+#define IPC_S(lit)	((struct ipc_str){ (lit), sizeof(lit) - 1 })
+
+struct ipc_turn {
+	struct ipc_str	 role;		/* "user", "assistant", "system" */
+	struct ipc_str	 text;
+};
+
+struct ipc_turns {
+	size_t		 n;
+	struct ipc_turn	 v[IPC_TURNS_MAX];
+};
+
+/* Bodies, one per schema name in the catalogue. */
+struct ipc_body_empty		{ int unused; };
+struct ipc_body_hello		{ uint64_t version; struct ipc_str kind; };
+struct ipc_body_seq		{ uint64_t seq; };
+struct ipc_body_log		{ uint64_t level; struct ipc_str text; };
+struct ipc_body_conn_addr	{ uint64_t conn; struct ipc_str addr; };
+struct ipc_body_resume		{ uint64_t conn; struct ipc_str addr;
+				  struct ipc_str token; };
+struct ipc_body_chat_send	{ uint64_t conn; struct ipc_str client_msg_id;
+				  struct ipc_str text; };
+struct ipc_body_history_req	{ uint64_t conn; uint64_t limit; };
+struct ipc_body_conn		{ uint64_t conn; };
+struct ipc_body_text		{ struct ipc_str text; };
+struct ipc_body_error		{ struct ipc_str code;
+				  struct ipc_str message; };
+struct ipc_body_name		{ struct ipc_str name; };
+struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
+struct ipc_body_ctl_worker	{ struct ipc_str name; struct ipc_str kind;
+				  uint64_t pid; struct ipc_str state;
+				  uint64_t uptime_ms; uint64_t restarts;
+				  struct ipc_str last_exit;
+				  uint64_t msgs_in; uint64_t msgs_out; };
+struct ipc_body_result		{ int ok; struct ipc_str message; };
+struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
+				  uint64_t index; uint64_t verbose;
+				  struct ipc_str conf; };
+struct ipc_body_test		{ struct ipc_str action; };
+struct ipc_body_session_ok	{ uint64_t conn; struct ipc_str token;
+				  int resumed; };
+struct ipc_body_rpc_error	{ uint64_t conn; struct ipc_str code;
+				  struct ipc_str message; };
+struct ipc_body_chat_accepted	{ uint64_t conn; struct ipc_str client_msg_id;
+				  struct ipc_str status; };
+struct ipc_body_chat_delta	{ uint64_t conn; struct ipc_str client_msg_id;
+				  struct ipc_str text; };
+struct ipc_body_chat_done	{ uint64_t conn; struct ipc_str client_msg_id;
+				  struct ipc_str text; int replayed; };
+struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
+				  struct ipc_str code;
+				  struct ipc_str message; };
+struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
+struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns; };
+
+union ipc_body {
+	struct ipc_body_empty		empty;
+	struct ipc_body_hello		hello;
+	struct ipc_body_seq		seq;
+	struct ipc_body_log		log;
+	struct ipc_body_conn_addr	conn_addr;
+	struct ipc_body_resume		resume;
+	struct ipc_body_chat_send	chat_send;
+	struct ipc_body_history_req	history_req;
+	struct ipc_body_conn		conn;
+	struct ipc_body_text		text;
+	struct ipc_body_error		error;
+	struct ipc_body_name		name;
+	struct ipc_body_ctl_test	ctl_test;
+	struct ipc_body_ctl_worker	ctl_worker;
+	struct ipc_body_result		result;
+	struct ipc_body_config		config;
+	struct ipc_body_test		test;
+	struct ipc_body_session_ok	session_ok;
+	struct ipc_body_rpc_error	rpc_error;
+	struct ipc_body_chat_accepted	chat_accepted;
+	struct ipc_body_chat_delta	chat_delta;
+	struct ipc_body_chat_done	chat_done;
+	struct ipc_body_chat_error	chat_error;
+	struct ipc_body_history		history;
+	struct ipc_body_agent_request	agent_request;
+};
+
+/* A decoded frame.  Strings borrow from the buffer it was decoded from. */
+struct ipc_msg {
+	uint32_t	 type;
+	uint64_t	 req_id;
+	int		 fd;		/* -1 unless the type is MSG_FD */
+	union ipc_body	 b;
+};
+
+#endif

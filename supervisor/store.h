@@ -1,0 +1,67 @@
+/*
+ * The SQLite store, owned by the supervisor alone (workers never see it).
+ * WAL mode, schema migrations at open, file mode 0600.
+ *
+ * Writes of one event-loop turn share one transaction (group commit):
+ * every writer calls store_touch(), which opens a transaction if none is
+ * open; the supervisor calls store_flush() once per loop turn to commit.
+ */
+#ifndef WX_STORE_H
+#define WX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_HASH_LEN	32	/* SHA-256 of a session token */
+
+struct store;
+
+enum msg_state {
+	MSG_NONE = 0,		/* not in the store */
+	MSG_ACCEPTED = 1,	/* stored, no agent request yet */
+	MSG_ANSWERING = 2,	/* agent request running */
+	MSG_ANSWERED = 3	/* reply stored */
+};
+
+struct store	*store_open(const char *path, char *err, size_t errlen);
+void		 store_close(struct store *);
+int		 store_schema_version(struct store *);
+void		 store_touch(struct store *);
+int		 store_flush(struct store *);
+
+/* Sessions: only the token's hash is kept. */
+int	store_session_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t now, int64_t *id);
+/* 0 found (last_seen updated), 1 not found, -1 error. */
+int	store_session_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t now, int64_t *id);
+
+/*
+ * Dedupe on (session, client_msg_id).  lookup: 0 found, 1 not found,
+ * -1 error; *reply is set (caller frees) when the state is MSG_ANSWERED.
+ */
+int	store_msg_lookup(struct store *, int64_t session, const char *cmid,
+	    enum msg_state *state, int64_t *msg_id, char **reply);
+/* Insert the user's message as MSG_ACCEPTED; -1 on error or duplicate. */
+int	store_msg_accept(struct store *, int64_t session, const char *cmid,
+	    const char *text, int64_t now, int64_t *msg_id);
+int	store_msg_set_state(struct store *, int64_t msg_id, enum msg_state);
+/* Store the whole reply once and mark the message MSG_ANSWERED. */
+int	store_msg_answer(struct store *, int64_t msg_id, const char *reply,
+	    int64_t now);
+
+/*
+ * Up to limit most recent answered turns of a session, oldest first,
+ * each as a user turn then an assistant turn; before_msg_id excludes
+ * that message and newer (0: none excluded).
+ */
+typedef int	(*store_turn_fn)(const char *role, const char *text, void *);
+int	store_history(struct store *, int64_t session, unsigned limit,
+	    int64_t before_msg_id, store_turn_fn, void *arg);
+
+/* Messages still MSG_ACCEPTED or MSG_ANSWERING, e.g. after a restart. */
+typedef int	(*store_pending_fn)(int64_t msg_id, int64_t session,
+		    const char *cmid, const char *text, void *);
+int	store_pending(struct store *, store_pending_fn, void *arg);
+
+#endif

@@ -1,0 +1,12 @@
+# libFuzzer harnesses, built only by ./configure --enable-fuzz with
+# CC=clang and CFLAGS containing -fsanitize=fuzzer-no-link (see .ci/run).
+# Each harness caps its input size and ships a .dict beside it.
+if FUZZ
+FUZZ_LDFLAGS = -fsanitize=fuzzer
+noinst_PROGRAMS = tests/fuzz/fuzz_ipc_frame
+tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c
+tests_fuzz_fuzz_ipc_frame_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ipc_frame_LDADD = $(WX_LIBS) $(DEPS_LIBS)
+include tests/fuzz/webchat.mk
+include tests/fuzz/config.mk
+endif

@@ -1,0 +1,55 @@
+/*
+ * The worker side of wxgated: what every worker kind gets from
+ * workers/worker.c (the re-executed "wxgated -x kind:index" process).
+ *
+ * Life of a worker: read sup.config (blocking) -> kind->pre_sandbox(conf)
+ * -> sandbox_enter(kind) -> send hello -> kind->post_sandbox(base) ->
+ * send ready -> event loop.  worker.c answers sup.ping and sup.shutdown
+ * itself and hands every other supervisor frame to the kind's table.
+ */
+#ifndef WX_WORKER_H
+#define WX_WORKER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ipc_msg.h"
+
+struct event_base;
+
+/* Handlers get frames whose strings are borrowed until they return. */
+struct wk_handler {
+	uint32_t	  type;
+	int		(*fn)(const struct ipc_msg *);
+};
+
+#define WK_F_THREADS	0x01	/* needs threads: keep RLIMIT_NPROC */
+#define WK_F_NONET	0x02	/* gets no network of its own */
+
+struct wk_kind {
+	const char		 *name;		/* "webchat", "agent" */
+	int			  role;		/* ROLE_* */
+	int			  flags;	/* WK_F_* */
+	/* Before the sandbox: read conf (a JSON object), open files. */
+	int			(*pre_sandbox)(json_t *conf);
+	/* In the sandbox, before the loop runs. */
+	int			(*post_sandbox)(struct event_base *);
+	/* sup.shutdown: stop taking new work; worker.c exits after. */
+	void			(*shutdown)(void);
+	const struct wk_handler	 *handlers;	/* ends with { 0, NULL } */
+};
+
+extern const struct wk_kind	wk_webchat;
+extern const struct wk_kind	wk_agent;
+
+const struct wk_kind	*worker_kind_find(const char *);
+int			 worker_main(const char *spec, int verbose);
+
+/* Send a frame to the supervisor; -1 when the queue is full. */
+int			 worker_send(uint32_t type, uint64_t req_id,
+			    const void *body);
+struct event_base	*worker_base(void);
+const char		*worker_name(void);
+
+#endif
