@@ -1,8 +1,11 @@
 # Unit tests (cmocka): tests/unit/<dir>/test_<file>.c covers <dir>/<file>.c.
+# Each test names the sources it exercises, so it links without the rest.
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-UNIT_LDADD = $(WX_LIBS) $(CMOCKA_LIBS) $(DEPS_LIBS)
+UNIT_LDADD = $(CMOCKA_LIBS) $(DEPS_LIBS)
+UNIT_COMMON = common/log.c common/xmalloc.c
 include tests/unit/ipc.mk
 include tests/unit/store.mk
 include tests/unit/config.mk
+include tests/unit/webchat.mk
 endif
