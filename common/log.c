@@ -3,8 +3,6 @@
  * Called from every process; never allocates, so it is safe after OOM
  * and inside the seccomp sandbox.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,6 @@
  * Allocation wrappers shared by every process; each dies on OOM so the
  * supervisor restarts the worker instead of it limping on.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>

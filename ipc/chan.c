@@ -3,8 +3,6 @@
  * stray fds) and the bounded send queue; it knows nothing of roles, which
  * the supervisor checks against the catalogue.
  */
-#include "config.h"
-
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -53,6 +51,7 @@ static uint8_t	wbuf[IPC_FRAME_MAX];
 
 static void	chan_read(evutil_socket_t, short, void *);
 static void	chan_write(evutil_socket_t, short, void *);
+static void	chan_fail(struct chan *, enum chan_ev, const char *);
 
 struct chan *
 chan_new(struct event_base *base, int fd, size_t qmax, chan_msg_fn msgcb,
@@ -323,31 +322,31 @@ chan_read(evutil_socket_t fd, short ev, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				break;
-			c->errcb(c, CHAN_IOERR, strerror(errno), c->arg);
+			chan_fail(c, CHAN_IOERR, strerror(errno));
 			break;
 		}
 		if (n == 0) {
-			c->errcb(c, CHAN_EOF, "peer closed", c->arg);
+			chan_fail(c, CHAN_EOF, "peer closed");
 			break;
 		}
 		if (n == -2) {
-			c->errcb(c, CHAN_VIOLATION, why, c->arg);
+			chan_fail(c, CHAN_VIOLATION, why);
 			break;
 		}
 		if ((e = ipc_decode(rbuf, (size_t)n, &m)) != IPC_OK) {
 			if (rfd != -1)
 				close(rfd);
-			c->errcb(c, CHAN_VIOLATION, ipc_strerror(e), c->arg);
+			chan_fail(c, CHAN_VIOLATION, ipc_strerror(e));
 			break;
 		}
 		mi = ipc_msginfo(m.type);
 		if (rfd != -1 && (!(mi->flags & MSG_FD) || !c->fd_ok)) {
 			close(rfd);
-			c->errcb(c, CHAN_VIOLATION, "unexpected fd", c->arg);
+			chan_fail(c, CHAN_VIOLATION, "unexpected fd");
 			break;
 		}
 		if (rfd == -1 && (mi->flags & MSG_FD)) {
-			c->errcb(c, CHAN_VIOLATION, "fd missing", c->arg);
+			chan_fail(c, CHAN_VIOLATION, "fd missing");
 			break;
 		}
 		m.fd = rfd;
@@ -356,6 +355,14 @@ chan_read(evutil_socket_t fd, short ev, void *arg)
 	c->busy = 0;
 	if (c->dead)
 		chan_destroy(c);
+}
+
+/* After one error the channel reads nothing more: the peer is done. */
+static void
+chan_fail(struct chan *c, enum chan_ev ev, const char *why)
+{
+	event_del(c->rev);
+	c->errcb(c, ev, why, c->arg);
 }
 
 int

@@ -10,8 +10,6 @@
  * repairs: unknown, missing or repeated keys, wrong types, over-long
  * strings, invalid UTF-8 and trailing bytes all fail the frame.
  */
-#include "config.h"
-
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -99,7 +97,7 @@ static const struct field f_ctl_worker[] = {
 	FLD(ctl_worker, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(ctl_worker, uptime_ms, FT_U64, UINT64_MAX, 0),
 	FLD(ctl_worker, restarts, FT_U64, UINT64_MAX, 0),
-	FLD(ctl_worker, last_exit, FT_STR, IPC_NAME_MAX, 0),
+	FLD(ctl_worker, last_exit, FT_STR, IPC_MESSAGE_MAX, 0),
 	FLD(ctl_worker, msgs_in, FT_U64, UINT64_MAX, 0),
 	FLD(ctl_worker, msgs_out, FT_U64, UINT64_MAX, 0),
 };

@@ -26,6 +26,7 @@ struct wk_handler {
 
 #define WK_F_THREADS	0x01	/* needs threads: keep RLIMIT_NPROC */
 #define WK_F_NONET	0x02	/* gets no network of its own */
+#define WK_F_DRAINS	0x04	/* calls worker_drained() after shutdown */
 
 struct wk_kind {
 	const char		 *name;		/* "webchat", "agent" */
@@ -50,6 +51,8 @@ int			 worker_main(const char *spec, int verbose);
 int			 worker_send(uint32_t type, uint64_t req_id,
 			    const void *body);
 struct event_base	*worker_base(void);
+/* After sup.shutdown, a kind calls this once nothing is in flight. */
+void			 worker_drained(void);
 const char		*worker_name(void);
 
 #endif

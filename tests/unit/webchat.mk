@@ -1,0 +1,24 @@
+# The webchat worker's parsers: workers/webchat/{http,ws,rpc}.c.  Each
+# links only what it covers; none needs worker.c or an event loop.
+WEBCHAT_HTTP_SRC = workers/webchat/http.c workers/webchat/http.h
+check_PROGRAMS += tests/unit/workers/webchat/test_http \
+	tests/unit/workers/webchat/test_ws \
+	tests/unit/workers/webchat/test_rpc
+TESTS += tests/unit/workers/webchat/test_http \
+	tests/unit/workers/webchat/test_ws \
+	tests/unit/workers/webchat/test_rpc
+tests_unit_workers_webchat_test_http_SOURCES = \
+	tests/unit/workers/webchat/test_http.c $(WEBCHAT_HTTP_SRC) \
+	$(UNIT_COMMON)
+tests_unit_workers_webchat_test_http_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_webchat_test_http_LDADD = $(UNIT_LDADD)
+tests_unit_workers_webchat_test_ws_SOURCES = \
+	tests/unit/workers/webchat/test_ws.c workers/webchat/ws.c \
+	workers/webchat/ws.h $(WEBCHAT_HTTP_SRC) ipc/codec.c $(UNIT_COMMON)
+tests_unit_workers_webchat_test_ws_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_webchat_test_ws_LDADD = $(UNIT_LDADD)
+tests_unit_workers_webchat_test_rpc_SOURCES = \
+	tests/unit/workers/webchat/test_rpc.c workers/webchat/rpc.c \
+	workers/webchat/rpc.h $(UNIT_COMMON)
+tests_unit_workers_webchat_test_rpc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_webchat_test_rpc_LDADD = $(UNIT_LDADD)

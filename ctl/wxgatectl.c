@@ -1,0 +1,289 @@
+/*
+ * wxgatectl: the operator's client for wxgated's control socket.
+ * It sends one operator-role frame and prints the answer.  Exit codes are
+ * part of the interface: 0 done, 1 refused by wxgated, 2 usage, 3 the
+ * control socket cannot be reached or answered nonsense.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "codec.h"
+#include "log.h"
+
+#define CTL_DEFAULT_SOCK	"./run/control.sock"
+
+#define EX_REFUSED	1
+#define EX_USAGE	2
+#define EX_UNREACH	3
+
+static uint8_t	buf[IPC_FRAME_MAX];
+
+static void	usage(void) __attribute__((noreturn));
+static int	cmd_status(int, int, char **);
+static int	cmd_restart(int, int, char **);
+static int	cmd_stop(int, int, char **);
+static int	cmd_test(int, int, char **);
+
+static const struct {
+	const char	 *name;
+	int		  argc;		/* arguments after the command */
+	int		(*fn)(int, int, char **);
+} cmds[] = {
+	{ "status",	0,	cmd_status },
+	{ "restart",	1,	cmd_restart },
+	{ "stop",	0,	cmd_stop },
+	{ "test",	2,	cmd_test },	/* needs --enable-test-hooks */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wxgatectl [-s socket] status\n"
+	    "       wxgatectl [-s socket] restart name\n"
+	    "       wxgatectl [-s socket] stop\n");
+	exit(EX_USAGE);
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    (int)sizeof(sun.sun_path)) {
+		fprintf(stderr, "wxgatectl: socket path too long\n");
+		exit(EX_USAGE);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "wxgatectl: %s: %s\n", path, strerror(errno));
+		exit(EX_UNREACH);
+	}
+	return fd;
+}
+
+static int
+full_io(int fd, void *p, size_t len, int writing)
+{
+	uint8_t *b = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = writing ? write(fd, b, len) : read(fd, b, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+ctl_send(int fd, uint32_t type, const void *body)
+{
+	uint8_t hdr[4];
+	size_t len;
+
+	if ((len = ipc_encode(type, 1, body, buf, sizeof(buf))) == 0) {
+		fprintf(stderr, "wxgatectl: cannot encode request\n");
+		exit(EX_USAGE);
+	}
+	hdr[0] = len >> 24;
+	hdr[1] = len >> 16;
+	hdr[2] = len >> 8;
+	hdr[3] = len;
+	if (full_io(fd, hdr, 4, 1) == -1 || full_io(fd, buf, len, 1) == -1) {
+		fprintf(stderr, "wxgatectl: write: %s\n", strerror(errno));
+		exit(EX_UNREACH);
+	}
+}
+
+static void
+ctl_recv(int fd, struct ipc_msg *m)
+{
+	uint8_t hdr[4];
+	uint32_t len;
+	enum ipc_err e;
+
+	if (full_io(fd, hdr, 4, 0) == -1)
+		goto lost;
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len == 0 || len > sizeof(buf) || full_io(fd, buf, len, 0) == -1)
+		goto lost;
+	if ((e = ipc_decode(buf, len, m)) != IPC_OK) {
+		fprintf(stderr, "wxgatectl: bad answer: %s\n",
+		    ipc_strerror(e));
+		exit(EX_UNREACH);
+	}
+	return;
+lost:
+	fprintf(stderr, "wxgatectl: wxgated closed the connection\n");
+	exit(EX_UNREACH);
+}
+
+/* Read until ctl.result; print its message when it says no. */
+static int
+ctl_result(int fd, struct ipc_msg *m, int quiet)
+{
+	for (;;) {
+		ctl_recv(fd, m);
+		if (m->type != IPC_CTL_RESULT)
+			return -1;
+		if (!m->b.result.ok) {
+			fprintf(stderr, "wxgatectl: %.*s\n",
+			    (int)m->b.result.message.len,
+			    m->b.result.message.p);
+			return EX_REFUSED;
+		}
+		if (!quiet && m->b.result.message.len > 0)
+			printf("%.*s\n", (int)m->b.result.message.len,
+			    m->b.result.message.p);
+		return 0;
+	}
+}
+
+static void
+fmt_uptime(uint64_t ms, char *out, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (ms == 0)
+		snprintf(out, len, "-");
+	else if (s < 60)
+		snprintf(out, len, "%llu.%llus", (unsigned long long)s,
+		    (unsigned long long)(ms % 1000) / 100);
+	else if (s < 3600)
+		snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60,
+		    (unsigned long long)s % 60);
+	else
+		snprintf(out, len, "%lluh%02llum",
+		    (unsigned long long)s / 3600,
+		    (unsigned long long)(s % 3600) / 60);
+}
+
+static int
+cmd_status(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+	struct ipc_msg m;
+	const struct ipc_body_ctl_worker *w = &m.b.ctl_worker;
+	char up[32];
+
+	(void)argc;
+	(void)argv;
+	ctl_send(fd, IPC_CTL_STATUS, &e);
+	printf("%-16s %-8s %7s %-9s %8s %8s %-28s %8s %8s\n", "NAME", "KIND",
+	    "PID", "STATE", "UPTIME", "RESTARTS", "LAST-EXIT", "IN", "OUT");
+	for (;;) {
+		ctl_recv(fd, &m);
+		if (m.type == IPC_CTL_RESULT)
+			break;
+		if (m.type != IPC_CTL_WORKER) {
+			fprintf(stderr, "wxgatectl: unexpected %s\n",
+			    ipc_type_name(m.type));
+			return EX_UNREACH;
+		}
+		fmt_uptime(w->uptime_ms, up, sizeof(up));
+		printf("%-16.*s %-8.*s %7llu %-9.*s %8s %8llu %-28.*s %8llu "
+		    "%8llu\n", (int)w->name.len, w->name.p, (int)w->kind.len,
+		    w->kind.p, (unsigned long long)w->pid, (int)w->state.len,
+		    w->state.p, up, (unsigned long long)w->restarts,
+		    w->last_exit.len ? (int)w->last_exit.len : 1,
+		    w->last_exit.len ? w->last_exit.p : "-",
+		    (unsigned long long)w->msgs_in,
+		    (unsigned long long)w->msgs_out);
+	}
+	return m.b.result.ok ? 0 : EX_REFUSED;
+}
+
+static int
+cmd_restart(int fd, int argc, char **argv)
+{
+	struct ipc_body_name b;
+	struct ipc_msg m;
+
+	(void)argc;
+	b.name = ipc_s(argv[0]);
+	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
+		usage();
+	ctl_send(fd, IPC_CTL_RESTART, &b);
+	return ctl_result(fd, &m, 0);
+}
+
+static int
+cmd_stop(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+	struct ipc_msg m;
+
+	(void)argc;
+	(void)argv;
+	ctl_send(fd, IPC_CTL_STOP, &e);
+	return ctl_result(fd, &m, 0);
+}
+
+static int
+cmd_test(int fd, int argc, char **argv)
+{
+	struct ipc_body_ctl_test b;
+	struct ipc_msg m;
+
+	(void)argc;
+	if (ipc_msginfo(IPC_CTL_TEST) == NULL) {
+		fprintf(stderr, "wxgatectl: built without test hooks\n");
+		return EX_USAGE;
+	}
+	b.name = ipc_s(argv[0]);
+	b.action = ipc_s(argv[1]);
+	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX ||
+	    b.action.len == 0 || b.action.len > IPC_NAME_MAX)
+		usage();
+	ctl_send(fd, IPC_CTL_TEST, &b);
+	return ctl_result(fd, &m, 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *sock;
+	size_t i;
+	int ch, fd;
+
+	if ((sock = getenv("WXGATE_CONTROL")) == NULL)
+		sock = CTL_DEFAULT_SOCK;
+	while ((ch = getopt(argc, argv, "s:")) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, argv[0]) != 0)
+			continue;
+		if (argc - 1 != cmds[i].argc)
+			usage();
+		fd = ctl_connect(sock);
+		return cmds[i].fn(fd, argc - 1, argv + 1);
+	}
+	usage();
+}

@@ -1,0 +1,81 @@
+/*
+ * Anonymous web chat session tokens: issuing them and hashing them.
+ * Called by the supervisor on session.open and session.resume.  It never
+ * logs or keeps a token: the store holds only the SHA-256, so a copy of
+ * the database cannot be replayed as a live session.
+ *
+ * A token is 128 bits from the OpenSSL CSPRNG in lowercase hex.  Hashing
+ * accepts exactly that form and nothing else, so one token has one hash
+ * (no "ABC" vs "abc" twins) and junk is turned away before the store.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "session.h"
+
+static int	session_hexdigit(char);
+
+int
+session_token_new(char out[SESSION_TOKEN_LEN + 1],
+    uint8_t hash[SESSION_HASH_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[SESSION_TOKEN_BYTES];
+	size_t i;
+
+	out[0] = '\0';
+	/* No weaker fallback: no token at all beats a guessable one. */
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		log_warnx("%s: RAND_bytes failed", __func__);
+		return -1;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0x0f];
+	}
+	out[SESSION_TOKEN_LEN] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (session_token_hash(out, SESSION_TOKEN_LEN, hash) == -1) {
+		OPENSSL_cleanse(out, SESSION_TOKEN_LEN + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+session_hexdigit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int
+session_token_hash(const char *tok, size_t len,
+    uint8_t hash[SESSION_HASH_LEN])
+{
+	unsigned int mdlen = 0;
+	size_t i;
+
+	/* The token comes from a browser: say why, never what. */
+	if (tok == NULL || len != SESSION_TOKEN_LEN) {
+		log_debug("%s: bad token length", __func__);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (!session_hexdigit(tok[i])) {
+			log_debug("%s: bad token character", __func__);
+			return -1;
+		}
+	}
+	if (EVP_Digest(tok, len, hash, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != SESSION_HASH_LEN) {
+		log_warnx("%s: SHA-256 failed", __func__);
+		return -1;
+	}
+	return 0;
+}

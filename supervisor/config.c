@@ -1,0 +1,1140 @@
+/*
+ * Configuration: etc/wxgate.yaml -> struct config, see wxgate.yaml(5).
+ *
+ * Called by the supervisor only, at start, on SIGHUP and for wxgated -n.
+ * Workers never see the whole file: config_slice_*() hands each one the
+ * JSON of its own part.  This file must never repair a bad value; it
+ * refuses the file and says where, so the running configuration stays.
+ *
+ * libcyaml checks the shape (types, unknown and repeated keys) against
+ * the schema below.  Every number then passes one table of
+ * { name, default, min, max }, as Postfix's CONFIG_INT_TABLE, and the
+ * cross-field rules follow.  libcyaml reports problems only through its
+ * log callback, so that callback keeps the message and the backtrace, and
+ * a second pass over the text with libyaml finds the line of a key.
+ */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cyaml/cyaml.h>
+#include <jansson.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* A config file is a page of text; anything bigger is a mistake. */
+#define CFG_FILE_MAX		(1024 * 1024)
+/* Paths in the file; the control socket has a tighter limit below. */
+#define CFG_PATH_MAX		1024
+/* "[v6 address]:port" never needs more. */
+#define CFG_LISTEN_MAX		64
+#define CFG_NAME_MAX		32
+/*
+ * Schema cap for short words (names, types, levels); generous so that
+ * the checks below, not libcyaml, explain what is wrong.
+ */
+#define CFG_WORD_MAX		255
+/* Key paths nest three deep; deeper input is not ours to locate. */
+#define CFG_DEPTH_MAX		16
+#define CFG_KEYPATH_MAX		256
+
+#define CFG_DEFAULT_STATE_DIR	"./run"
+#define CFG_DEFAULT_LISTEN	"127.0.0.1:8080"
+#define CFG_DEFAULT_AGENT	"default"
+#define CFG_DEFAULT_TYPE	"echo"
+#define CFG_DEFAULT_LEVEL	"info"
+
+/*
+ * What libcyaml fills in.  Numbers are pointers so that an absent key
+ * (NULL) differs from 0; sub-mappings are embedded so one offsetof()
+ * reaches any number from the top.
+ */
+struct raw_log {
+	char		*level;
+	bool		 syslog;
+};
+
+struct raw_supervisor {
+	uint32_t	*heartbeat_ms;
+	uint32_t	*heartbeat_timeout_ms;
+	uint32_t	*restart_min_ms;
+	uint32_t	*restart_max_ms;
+	uint32_t	*crashloop_count;
+	uint32_t	*crashloop_window_s;
+	uint32_t	*shutdown_grace_ms;
+	uint32_t	*queue_max;
+};
+
+struct raw_webchat {
+	char		*listen;
+	uint32_t	*workers;
+	char		*agent;
+	uint32_t	*max_frame;
+	uint32_t	*max_text;
+	uint32_t	*max_header;
+	uint32_t	*max_conns;
+	uint32_t	*history_limit;
+	uint32_t	*idle_timeout_s;
+};
+
+struct raw_echo {
+	uint32_t	*chunks;
+	uint32_t	*delay_ms;
+};
+
+struct raw_agent {
+	char		*name;
+	char		*type;
+	struct raw_echo	 echo;
+};
+
+struct raw_config {
+	char			*state_dir;
+	char			*store;
+	char			*control;
+	struct raw_log		 log;
+	struct raw_supervisor	 supervisor;
+	struct raw_webchat	 webchat;
+	struct raw_agent	*agents;
+	unsigned		 agents_count;
+};
+
+/* One number: where libcyaml put it, where it goes, and its bounds. */
+struct cfg_num {
+	const char	*name;
+	size_t		 raw;	/* offset of its uint32_t * */
+	size_t		 out;		/* offset of the uint32_t */
+	uint32_t	 def;
+	uint32_t	 min;
+	uint32_t	 max;
+};
+
+#define SUP(f)	offsetof(struct raw_config, supervisor.f), \
+		offsetof(struct config, supervisor.f)
+#define WEB(f)	offsetof(struct raw_config, webchat.f), \
+		offsetof(struct config, webchat.f)
+#define ECHO(f, o) offsetof(struct raw_agent, echo.f), \
+		offsetof(struct cfg_agent, o)
+
+static const struct cfg_num cfg_nums[] = {
+	/* Below 50 ms the pings are the load; a minute is already blind. */
+	{ "supervisor.heartbeat_ms",	   SUP(heartbeat_ms),
+	    1000, 50, 60000 },
+	/* Must also exceed heartbeat_ms, checked below. */
+	{ "supervisor.heartbeat_timeout_ms", SUP(heartbeat_timeout_ms),
+	    3000, 100, 600000 },
+	{ "supervisor.restart_min_ms",	   SUP(restart_min_ms),
+	    100, 10, 60000 },
+	/* An hour: past that a worker is better parked as failed. */
+	{ "supervisor.restart_max_ms",	   SUP(restart_max_ms),
+	    30000, 100, 3600000 },
+	{ "supervisor.crashloop_count",	   SUP(crashloop_count),
+	    10, 1, 1000 },
+	{ "supervisor.crashloop_window_s", SUP(crashloop_window_s),
+	    60, 1, 86400 },
+	/* 0 sends SIGKILL at once; five minutes is a hung drain. */
+	{ "supervisor.shutdown_grace_ms",  SUP(shutdown_grace_ms),
+	    5000, 0, 300000 },
+	/* A bound on memory per worker, not a tuning knob. */
+	{ "supervisor.queue_max",	   SUP(queue_max),
+	    1024, 16, 1048576 },
+	{ "webchat.workers",		   WEB(workers),
+	    2, 1, 64 },
+	/* One WebSocket message is buffered whole; a megabyte at most. */
+	{ "webchat.max_frame",		   WEB(max_frame),
+	    65536, 1024, 1048576 },
+	/* Also at most max_frame; 32 KiB keeps agent prompts bounded. */
+	{ "webchat.max_text",		   WEB(max_text),
+	    16384, 1, 32768 },
+	{ "webchat.max_header",		   WEB(max_header),
+	    8192, 1024, 65536 },
+	{ "webchat.max_conns",		   WEB(max_conns),
+	    1024, 1, 65536 },
+	/* Each turn is context the agent pays for. */
+	{ "webchat.history_limit",	   WEB(history_limit),
+	    20, 0, 100 },
+	{ "webchat.idle_timeout_s",	   WEB(idle_timeout_s),
+	    300, 5, 86400 },
+};
+
+/* The same, inside each agents[] entry. */
+static const struct cfg_num cfg_agent_nums[] = {
+	{ "echo.chunks",	ECHO(chunks, echo_chunks),     4, 1, 64 },
+	{ "echo.delay_ms",	ECHO(delay_ms, echo_delay_ms), 20, 0, 10000 },
+};
+
+static const char *const cfg_agent_types[] = { "echo" };
+static const char *const cfg_log_levels[] = { "warn", "info", "debug" };
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+/* libyaml counts lines from 0, editors from 1. */
+#define LINE_OF(ev)	((int)(ev).start_mark.line + 1)
+
+/* The libcyaml schema, innermost first. */
+#define STR(k, s, m, max) CYAML_FIELD_STRING_PTR(k, \
+	CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, s, m, 0, max)
+#define NUM(k, s, m) CYAML_FIELD_UINT_PTR(k, \
+	CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, s, m)
+
+static const cyaml_schema_field_t log_fields[] = {
+	STR("level", struct raw_log, level, CFG_WORD_MAX),
+	CYAML_FIELD_BOOL("syslog", CYAML_FLAG_OPTIONAL, struct raw_log,
+	    syslog),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t supervisor_fields[] = {
+	NUM("heartbeat_ms", struct raw_supervisor, heartbeat_ms),
+	NUM("heartbeat_timeout_ms", struct raw_supervisor,
+	    heartbeat_timeout_ms),
+	NUM("restart_min_ms", struct raw_supervisor, restart_min_ms),
+	NUM("restart_max_ms", struct raw_supervisor, restart_max_ms),
+	NUM("crashloop_count", struct raw_supervisor, crashloop_count),
+	NUM("crashloop_window_s", struct raw_supervisor, crashloop_window_s),
+	NUM("shutdown_grace_ms", struct raw_supervisor, shutdown_grace_ms),
+	NUM("queue_max", struct raw_supervisor, queue_max),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t webchat_fields[] = {
+	STR("listen", struct raw_webchat, listen, CFG_LISTEN_MAX),
+	NUM("workers", struct raw_webchat, workers),
+	STR("agent", struct raw_webchat, agent, CFG_WORD_MAX),
+	NUM("max_frame", struct raw_webchat, max_frame),
+	NUM("max_text", struct raw_webchat, max_text),
+	NUM("max_header", struct raw_webchat, max_header),
+	NUM("max_conns", struct raw_webchat, max_conns),
+	NUM("history_limit", struct raw_webchat, history_limit),
+	NUM("idle_timeout_s", struct raw_webchat, idle_timeout_s),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t echo_fields[] = {
+	NUM("chunks", struct raw_echo, chunks),
+	NUM("delay_ms", struct raw_echo, delay_ms),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t agent_fields[] = {
+	STR("name", struct raw_agent, name, CFG_WORD_MAX),
+	STR("type", struct raw_agent, type, CFG_WORD_MAX),
+	CYAML_FIELD_MAPPING("echo", CYAML_FLAG_OPTIONAL, struct raw_agent,
+	    echo, echo_fields),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t agent_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_agent, agent_fields),
+};
+
+static const cyaml_schema_field_t top_fields[] = {
+	STR("state_dir", struct raw_config, state_dir, CFG_PATH_MAX),
+	STR("store", struct raw_config, store, CFG_PATH_MAX),
+	STR("control", struct raw_config, control, CFG_PATH_MAX),
+	CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config,
+	    log, log_fields),
+	CYAML_FIELD_MAPPING("supervisor", CYAML_FLAG_OPTIONAL,
+	    struct raw_config, supervisor, supervisor_fields),
+	CYAML_FIELD_MAPPING("webchat", CYAML_FLAG_OPTIONAL, struct raw_config,
+	    webchat, webchat_fields),
+	CYAML_FIELD_SEQUENCE("agents", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+	    struct raw_config, agents, &agent_schema, 1, CFG_AGENTS_MAX),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t top_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, top_fields),
+};
+
+/* What the libcyaml log callback keeps of one failed load. */
+struct cyaml_report {
+	char		 problem[256];
+	/* Key path components, innermost first. */
+	char		 comps[CFG_DEPTH_MAX][64];
+	int		 ncomps;
+	int		 levels;			/* backtrace lines */
+	int		 line;
+	int		 backtrace;
+};
+
+/* One load in progress: the text and where errors go. */
+struct cfg_ctx {
+	const char	*path;
+	const char	*text;
+	size_t		 len;
+	char		*err;
+	size_t		 errlen;
+};
+
+static int	 cfg_read(const char *, char **, size_t *, char *, size_t);
+static void	 cfg_cyaml_log(cyaml_log_t, void *, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+static void	 cfg_cyaml_error(struct cfg_ctx *, struct cyaml_report *,
+		    cyaml_err_t);
+static int	 cfg_walk(struct cfg_ctx *, const char *);
+static int	 cfg_locate(struct cfg_ctx *, const char *);
+static int	 cfg_lint_scalar(struct cfg_ctx *, const char *, const char *,
+		    int);
+static void	 cfg_error(struct cfg_ctx *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	 cfg_error_at(struct cfg_ctx *, int, const char *,
+		    const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+static int	 cfg_numbers(struct cfg_ctx *, const struct cfg_num *, size_t,
+		    const void *, void *, const char *);
+static int	 cfg_check_listen(const char *);
+static int	 cfg_check_name(const char *);
+static int	 cfg_in_list(const char *, const char *const *, size_t);
+static void	 cfg_list(char *, size_t, const char *const *, size_t);
+static int	 cfg_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+static int	 cfg_build_agent(struct cfg_ctx *, const struct raw_agent *,
+		    unsigned, struct cfg_agent *);
+static char	*cfg_dumps(json_t *);
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	static const struct raw_config empty;
+	struct cyaml_report report;
+	cyaml_config_t ycfg;
+	struct cfg_ctx ctx;
+	struct raw_config *raw = NULL;
+	struct config *conf = NULL;
+	char *text = NULL;
+	size_t len;
+	cyaml_err_t rc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (cfg_read(path, &text, &len, err, errlen) == -1)
+		return NULL;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.text = text;
+	ctx.len = len;
+	ctx.err = err;
+	ctx.errlen = errlen;
+
+	/* Syntax and number spelling first, so their lines are exact. */
+	if (cfg_walk(&ctx, NULL) == -1)
+		goto out;
+
+	memset(&report, 0, sizeof(report));
+	memset(&ycfg, 0, sizeof(ycfg));
+	ycfg.log_fn = cfg_cyaml_log;
+	ycfg.log_ctx = &report;
+	ycfg.mem_fn = cyaml_mem;
+	ycfg.log_level = CYAML_LOG_ERROR;
+	/*
+	 * Unknown keys stay errors: a misspelt limit must not silently
+	 * fall back to its default.  Aliases buy nothing in a config and
+	 * let a few lines expand into a large tree.
+	 */
+	ycfg.flags = CYAML_CFG_NO_ALIAS;
+
+	rc = cyaml_load_data((const uint8_t *)text, len, &ycfg, &top_schema,
+	    (cyaml_data_t **)&raw, NULL);
+	if (rc != CYAML_OK) {
+		cfg_cyaml_error(&ctx, &report, rc);
+		goto out;
+	}
+
+	conf = xcalloc(1, sizeof(*conf));
+	conf->path = xstrdup(path);
+	/* An empty document loads as nothing at all: all defaults. */
+	if (cfg_build(&ctx, raw != NULL ? raw : &empty, conf) == -1) {
+		config_free(conf);
+		conf = NULL;
+	}
+ out:
+	if (raw != NULL)
+		cyaml_free(&ycfg, &top_schema, raw, 0);
+	free(text);
+	return conf;
+}
+
+void
+config_free(struct config *conf)
+{
+	unsigned i;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->agents_count; i++) {
+		free(conf->agents[i].name);
+		free(conf->agents[i].type);
+	}
+	free(conf->agents);
+	free(conf->webchat.listen);
+	free(conf->webchat.agent);
+	free(conf->log_level);
+	free(conf->control);
+	free(conf->store);
+	free(conf->state_dir);
+	free(conf->path);
+	free(conf);
+}
+
+const struct cfg_agent *
+config_agent(const struct config *conf, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->agents_count; i++)
+		if (strcmp(conf->agents[i].name, name) == 0)
+			return &conf->agents[i];
+	return NULL;
+}
+
+char *
+config_slice_webchat(const struct config *conf)
+{
+	const struct cfg_webchat *wc = &conf->webchat;
+
+	/* Listen address, pool size and agent stay with the supervisor. */
+	return cfg_dumps(json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "max_frame", (json_int_t)wc->max_frame,
+	    "max_text", (json_int_t)wc->max_text,
+	    "max_header", (json_int_t)wc->max_header,
+	    "max_conns", (json_int_t)wc->max_conns,
+	    "idle_timeout_s", (json_int_t)wc->idle_timeout_s));
+}
+
+char *
+config_slice_agent(const struct config *conf, const struct cfg_agent *a)
+{
+	(void)conf;
+	return cfg_dumps(json_pack("{s:s, s:s, s:I, s:I}",
+	    "name", a->name,
+	    "type", a->type,
+	    "echo_chunks", (json_int_t)a->echo_chunks,
+	    "echo_delay_ms", (json_int_t)a->echo_delay_ms));
+}
+
+static char *
+cfg_dumps(json_t *obj)
+{
+	char *s;
+
+	/* json_pack fails only on OOM here: the formats are constant. */
+	if (obj == NULL)
+		fatalx("%s: json_pack failed", __func__);
+	s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(obj);
+	if (s == NULL)
+		fatalx("%s: json_dumps failed", __func__);
+	return s;
+}
+
+/*
+ * Read the whole file ourselves rather than through cyaml_load_file:
+ * that gives "cannot open" its errno, a size cap, and the text that
+ * cfg_locate() scans for line numbers.
+ */
+static int
+cfg_read(const char *path, char **textp, size_t *lenp, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	char *text;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* A FIFO or a device could block or never end. */
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    S_ISDIR(st.st_mode) ? strerror(EISDIR) :
+		    "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > CFG_FILE_MAX) {
+		snprintf(err, errlen, "%s: file is larger than %d bytes", path,
+		    CFG_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+	/* Read what fstat saw; a file growing meanwhile is cut there. */
+	text = xmalloc(st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, text + len, st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+			close(fd);
+			free(text);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	text[len] = '\0';
+	*textp = text;
+	*lenp = len;
+	return 0;
+}
+
+/*
+ * libcyaml writes one error as "Load: <problem>", "Load: Backtrace:",
+ * then one "  in mapping field 'k' (line: L, column: C)" or
+ * "  in sequence entry 'N' (line: L, column: C)" per level, innermost
+ * first.  Keep the problem, the innermost line and the key path.
+ */
+static void
+cfg_cyaml_log(cyaml_log_t level, void *arg, const char *fmt, va_list ap)
+{
+	struct cyaml_report *r = arg;
+	char msg[512], comp[64];
+	const char *p;
+	size_t n;
+	unsigned idx;
+	int line;
+
+	if (level < CYAML_LOG_ERROR)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strcspn(msg, "\n");
+	msg[n] = '\0';
+
+	p = msg;
+	if (strncmp(p, "Load: ", 6) == 0)
+		p += 6;
+	if (strcmp(p, "Backtrace:") == 0) {
+		r->backtrace = 1;
+		return;
+	}
+	if (!r->backtrace) {
+		/* The first problem is the cause; later ones are fallout. */
+		if (r->problem[0] == '\0')
+			snprintf(r->problem, sizeof(r->problem), "%.*s",
+			    (int)sizeof(r->problem) - 1, p);
+		return;
+	}
+	p += strspn(p, " ");
+	comp[0] = '\0';
+	if (sscanf(p, "in mapping field '%63[^']'", comp) == 1)
+		;
+	else if (sscanf(p, "in sequence entry '%u'", &idx) == 1) {
+		/*
+		 * libcyaml numbers an entry by the count read so far, so
+		 * the one it is in is N - 1; an innermost entry line is
+		 * about the list itself (too short, too long) and names
+		 * no entry.
+		 */
+		if (r->levels > 0 && idx > 0)
+			snprintf(comp, sizeof(comp), "[%u]", idx - 1);
+	}
+	r->levels++;
+	if (comp[0] != '\0' && r->ncomps < CFG_DEPTH_MAX) {
+		memcpy(r->comps[r->ncomps], comp, sizeof(comp));
+		r->ncomps++;
+	}
+	if (r->line == 0 && (p = strstr(p, "(line: ")) != NULL &&
+	    sscanf(p, "(line: %d", &line) == 1)
+		r->line = line;
+}
+
+/*
+ * Turn a libcyaml failure into "FILE:LINE: key.path: problem".  The
+ * line libcyaml gives is where it stood (for an unknown key, the end of
+ * the previous value), so the key's own line is preferred when found.
+ */
+static void
+cfg_cyaml_error(struct cfg_ctx *ctx, struct cyaml_report *r, cyaml_err_t rc)
+{
+	/* libcyaml's words, and what the rest of its message is. */
+	enum { R_NONE, R_KEY, R_VALUE };
+	static const struct {
+		const char	*prefix;
+		const char	*say;
+		int		 rest;
+	} known[] = {
+		{ "Unexpected key: ", "unknown key", R_KEY },
+		{ "Mapping field already seen: ", "key given twice", R_KEY },
+		{ "Missing required mapping field: ", "missing key", R_KEY },
+		{ "Invalid UINT value: ", "not a valid number", R_VALUE },
+		{ "Invalid uint64_t value: ", "not a valid number", R_VALUE },
+		{ "Expecting MAPPING", "must be a mapping", R_NONE },
+		{ "Expecting SEQUENCE", "must be a list", R_NONE },
+		{ "Expecting UINT", "must be a number", R_NONE },
+		{ "Expecting BOOL", "must be true or false", R_NONE },
+		{ "Expecting STRING", "must be a string", R_NONE },
+		{ "Insufficient entries", "must not be empty", R_NONE },
+		{ "Excessive entries", "has too many entries", R_NONE },
+		{ "STRING length > ", "is too long", R_NONE },
+		{ "STRING length < ", "is too short", R_NONE },
+	};
+	char keypath[CFG_KEYPATH_MAX], problem[320];
+	const char *say = NULL, *key = NULL, *val = "";
+	size_t i, n;
+	int line, c;
+
+	/* Build the key path outermost first. */
+	keypath[0] = '\0';
+	for (c = r->ncomps - 1; c >= 0; c--) {
+		n = strlen(keypath);
+		snprintf(keypath + n, sizeof(keypath) - n, "%s%s",
+		    (n > 0 && r->comps[c][0] != '[') ? "." : "", r->comps[c]);
+	}
+
+	for (i = 0; i < NITEMS(known); i++) {
+		n = strlen(known[i].prefix);
+		if (strncmp(r->problem, known[i].prefix, n) != 0)
+			continue;
+		say = known[i].say;
+		if (known[i].rest == R_KEY)
+			key = r->problem + n;
+		else if (known[i].rest == R_VALUE)
+			val = r->problem + n;
+		break;
+	}
+	if (key != NULL) {
+		n = strlen(keypath);
+		/* "already seen" backtraces already end in the key. */
+		if (strncmp(r->problem, "Mapping", 7) != 0 || n == 0)
+			snprintf(keypath + n, sizeof(keypath) - n, "%s%s",
+			    n > 0 ? "." : "", key);
+	}
+	if (say != NULL)
+		snprintf(problem, sizeof(problem), "%s%s%s", say,
+		    val[0] != '\0' ? ": " : "", val);
+	else if (r->problem[0] != '\0')
+		snprintf(problem, sizeof(problem), "%s", r->problem);
+	else
+		snprintf(problem, sizeof(problem), "%s", cyaml_strerror(rc));
+
+	line = keypath[0] != '\0' ? cfg_locate(ctx, keypath) :
+	    0;
+	if (line == 0)
+		line = r->line;
+	cfg_error_at(ctx, line, keypath[0] != '\0' ? keypath : NULL, "%s",
+	    problem);
+}
+
+/*
+ * One pass over libyaml's events, keeping the key path of each node
+ * ("webchat.workers", "agents[1].name").  With want set it returns the
+ * line (1-based) of that key or entry, 0 if absent.  Without, it lints:
+ * syntax errors get their line, and number and boolean scalars are
+ * checked by cfg_lint_scalar(), because libcyaml reads "1.5" as 1,
+ * "010" as 8 and "maybe" as a boolean; it returns -1 with ctx->err set.
+ */
+static int
+cfg_walk(struct cfg_ctx *ctx, const char *want)
+{
+	struct {
+		int		 seq;		/* else a mapping */
+		int		 in_value;	/* key read, value next */
+		unsigned	 idx;
+		size_t		 base;	/* path length at start */
+	} st[CFG_DEPTH_MAX];
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	char path[CFG_KEYPATH_MAX];
+	size_t plen = 0, n;
+	int depth = 0, line = 0, done = 0, lost = 0, rc = 0, ndocs = 0;
+	int is_start;
+
+	path[0] = '\0';
+	if (!yaml_parser_initialize(&parser))
+		fatalx("%s: yaml_parser_initialize failed", __func__);
+	yaml_parser_set_input_string(&parser,
+	    (const unsigned char *)ctx->text, ctx->len);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			if (want == NULL) {
+				cfg_error_at(ctx,
+				    (int)parser.problem_mark.line + 1,
+				    NULL, "syntax error: %s",
+				    parser.problem != NULL ? parser.problem :
+				    "unknown");
+				rc = -1;
+			}
+			break;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT)
+			done = 1;
+		/* libcyaml would read the first and ignore the rest. */
+		if (ev.type == YAML_DOCUMENT_START_EVENT && ndocs++ > 0 &&
+		    want == NULL) {
+			cfg_error_at(ctx, LINE_OF(ev), NULL,
+			    "only one YAML document is allowed");
+			rc = -1;
+			done = 1;
+		}
+		/*
+		 * Past CFG_DEPTH_MAX or after a non-scalar key the paths
+		 * mean nothing; libcyaml refuses such input anyway, so
+		 * only the syntax check goes on.
+		 */
+		if (lost)
+			goto next;
+		switch (ev.type) {
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			is_start = ev.type == YAML_MAPPING_START_EVENT ||
+			    ev.type == YAML_SEQUENCE_START_EVENT;
+			if (depth > 0 && !st[depth - 1].seq &&
+			    !st[depth - 1].in_value) {
+				/* libcyaml trips over complex keys itself. */
+				if (ev.type != YAML_SCALAR_EVENT) {
+					lost = 1;
+					if (want != NULL)
+						break;
+					cfg_error_at(ctx, LINE_OF(ev), NULL,
+					    "keys must be plain words");
+					rc = -1;
+					done = 1;
+					break;
+				}
+				n = snprintf(path + plen, sizeof(path) - plen,
+				    "%s%s", plen > 0 ? "." : "",
+				    (const char *)ev.data.scalar.value);
+				if (n >= sizeof(path) - plen) {
+					lost = 1;
+					break;
+				}
+				plen += n;
+				if (want != NULL && strcmp(path, want) == 0) {
+					line = LINE_OF(ev);
+					done = 1;
+				}
+				st[depth - 1].in_value = 1;
+				break;
+			}
+			if (depth > 0 && st[depth - 1].seq) {
+				n = snprintf(path + plen, sizeof(path) - plen,
+				    "[%u]", st[depth - 1].idx++);
+				if (n >= sizeof(path) - plen) {
+					lost = 1;
+					break;
+				}
+				plen += n;
+				if (want != NULL && strcmp(path, want) == 0) {
+					line = LINE_OF(ev);
+					done = 1;
+					break;
+				}
+			}
+			if (is_start) {
+				if (depth == CFG_DEPTH_MAX) {
+					lost = 1;
+					break;
+				}
+				st[depth].seq =
+				    ev.type == YAML_SEQUENCE_START_EVENT;
+				st[depth].in_value = 0;
+				st[depth].idx = 0;
+				st[depth].base = plen;
+				depth++;
+				break;
+			}
+			if (want == NULL && ev.type == YAML_SCALAR_EVENT &&
+			    cfg_lint_scalar(ctx, path,
+			    (const char *)ev.data.scalar.value,
+			    LINE_OF(ev)) == -1) {
+				rc = -1;
+				done = 1;
+				break;
+			}
+			/* A value: done with this key or entry. */
+			if (depth > 0) {
+				plen = st[depth - 1].base;
+				path[plen] = '\0';
+				st[depth - 1].in_value = 0;
+			}
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (depth > 0)
+				depth--;
+			if (depth > 0) {
+				plen = st[depth - 1].base;
+				path[plen] = '\0';
+				st[depth - 1].in_value = 0;
+			}
+			break;
+		default:
+			break;
+		}
+ next:
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return want != NULL ? line : rc;
+}
+
+static int
+cfg_locate(struct cfg_ctx *ctx, const char *want)
+{
+	return cfg_walk(ctx, want);
+}
+
+/*
+ * Numbers are plain decimal ("0" or no leading zero) and booleans are
+ * true or false; the key path says which is which.
+ */
+static int
+cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
+    int line)
+{
+	const char *key = path;
+	size_t i, n = strlen(v);
+	int is_num = 0;
+
+	for (i = 0; i < NITEMS(cfg_nums); i++)
+		if (strcmp(key, cfg_nums[i].name) == 0)
+			is_num = 1;
+	if (strncmp(key, "agents[", 7) == 0 &&
+	    (key = strstr(key, "].")) != NULL) {
+		key += 2;
+		for (i = 0; i < NITEMS(cfg_agent_nums); i++)
+			if (strcmp(key, cfg_agent_nums[i].name) == 0)
+				is_num = 1;
+	}
+	if (is_num && (n == 0 || n > 10 || strspn(v, "0123456789") != n ||
+	    (v[0] == '0' && n > 1))) {
+		cfg_error_at(ctx, line, path, "\"%s\" is not a decimal number",
+		    v);
+		return -1;
+	}
+	if (strcmp(path, "log.syslog") == 0 && strcmp(v, "true") != 0 &&
+	    strcmp(v, "false") != 0) {
+		cfg_error_at(ctx, line, path, "\"%s\" is not true or false",
+		    v);
+		return -1;
+	}
+	return 0;
+}
+
+/* An error about key path field, at its line when the text has it. */
+static void
+cfg_error(struct cfg_ctx *ctx, const char *field, const char *fmt, ...)
+{
+	char msg[CFG_ERR_MAX];
+	va_list ap;
+	int line;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = field != NULL ? cfg_locate(ctx, field) : 0;
+	cfg_error_at(ctx, line, field, "%s", msg);
+}
+
+static void
+cfg_error_at(struct cfg_ctx *ctx, int line, const char *field,
+    const char *fmt, ...)
+{
+	char msg[CFG_ERR_MAX], where[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	where[0] = '\0';
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%d", line);
+	snprintf(ctx->err, ctx->errlen, "%s%s: %s%s%s", ctx->path, where,
+	    field != NULL ? field : "", field != NULL ? ": " : "", msg);
+}
+
+/* Apply one table: default when absent, refuse when out of range. */
+static int
+cfg_numbers(struct cfg_ctx *ctx, const struct cfg_num *tab, size_t n,
+    const void *raw, void *out, const char *prefix)
+{
+	char field[CFG_KEYPATH_MAX];
+	uint32_t *const *src, *dst;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		src = (uint32_t *const *)((const char *)raw + tab[i].raw);
+		dst = (uint32_t *)((char *)out + tab[i].out);
+		if (*src == NULL) {
+			*dst = tab[i].def;
+			continue;
+		}
+		if (**src < tab[i].min || **src > tab[i].max) {
+			snprintf(field, sizeof(field), "%s%s", prefix,
+			    tab[i].name);
+			cfg_error(ctx, field, "%u is out of range %u..%u",
+			    **src, tab[i].min, tab[i].max);
+			return -1;
+		}
+		*dst = **src;
+	}
+	return 0;
+}
+
+/*
+ * "a.b.c.d:port" or "[v6]:port", port 1..65535, and nothing looser:
+ * no host names (resolving is not the supervisor's business at load)
+ * and no missing port.
+ */
+static int
+cfg_check_listen(const char *s)
+{
+	char host[CFG_LISTEN_MAX + 1];
+	struct in6_addr a6;
+	struct in_addr a4;
+	const char *colon, *port;
+	unsigned long p;
+	size_t hlen;
+	int af;
+
+	if (s[0] == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			return -1;
+		hlen = colon - (s + 1);
+		port = colon + 2;
+		af = AF_INET6;
+		s++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hlen = colon - s;
+		port = colon + 1;
+		af = AF_INET;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(af, host, af == AF_INET ? (void *)&a4 : (void *)&a6) != 1)
+		return -1;
+	/* Digits only: strtoul would take "+80", " 80" and "0x50". */
+	if (port[0] == '\0' || strlen(port) > 5 ||
+	    strspn(port, "0123456789") != strlen(port))
+		return -1;
+	p = strtoul(port, NULL, 10);
+	if (p < 1 || p > 65535)
+		return -1;
+	return 0;
+}
+
+/* Names end up in logs, status lines and paths: keep them plain. */
+static int
+cfg_check_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > CFG_NAME_MAX)
+		return -1;
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+		return -1;
+	return 0;
+}
+
+static int
+cfg_in_list(const char *s, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* "a, b, c" for error messages. */
+static void
+cfg_list(char *buf, size_t len, const char *const *list, size_t n)
+{
+	size_t i, used;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "",
+		    list[i]);
+	}
+}
+
+static int
+cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
+    struct config *conf)
+{
+	static const struct raw_agent implicit;
+	struct sockaddr_un sun;
+	char known[128], field[CFG_KEYPATH_MAX];
+	unsigned i, j;
+
+	if (cfg_numbers(ctx, cfg_nums, NITEMS(cfg_nums), raw, conf, "") == -1)
+		return -1;
+	if (conf->supervisor.heartbeat_timeout_ms <=
+	    conf->supervisor.heartbeat_ms) {
+		cfg_error(ctx, "supervisor.heartbeat_timeout_ms",
+		    "%u must exceed heartbeat_ms (%u)",
+		    conf->supervisor.heartbeat_timeout_ms,
+		    conf->supervisor.heartbeat_ms);
+		return -1;
+	}
+	if (conf->supervisor.restart_min_ms > conf->supervisor.restart_max_ms) {
+		cfg_error(ctx, "supervisor.restart_min_ms",
+		    "%u exceeds restart_max_ms (%u)",
+		    conf->supervisor.restart_min_ms,
+		    conf->supervisor.restart_max_ms);
+		return -1;
+	}
+	/* A text that cannot fit in one frame could never be sent. */
+	if (conf->webchat.max_text > conf->webchat.max_frame) {
+		cfg_error(ctx, "webchat.max_text", "%u exceeds max_frame (%u)",
+		    conf->webchat.max_text, conf->webchat.max_frame);
+		return -1;
+	}
+
+	/* Paths: empty means "here", which is never what was meant. */
+	if (raw->state_dir != NULL && raw->state_dir[0] == '\0') {
+		cfg_error(ctx, "state_dir", "must not be empty");
+		return -1;
+	}
+	conf->state_dir = xstrdup(raw->state_dir != NULL ? raw->state_dir :
+	    CFG_DEFAULT_STATE_DIR);
+	if (raw->store != NULL && raw->store[0] == '\0') {
+		cfg_error(ctx, "store", "must not be empty");
+		return -1;
+	}
+	if (raw->store != NULL)
+		conf->store = xstrdup(raw->store);
+	else
+		xasprintf(&conf->store, "%s/wxgate.db", conf->state_dir);
+	if (raw->control != NULL && raw->control[0] == '\0') {
+		cfg_error(ctx, "control", "must not be empty");
+		return -1;
+	}
+	if (raw->control != NULL)
+		conf->control = xstrdup(raw->control);
+	else
+		xasprintf(&conf->control, "%s/control.sock", conf->state_dir);
+	/* bind(2) would fail later, after the old socket was replaced. */
+	if (strlen(conf->control) >= sizeof(sun.sun_path)) {
+		cfg_error(ctx, "control", "path is longer than %zu bytes",
+		    sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+
+	conf->log_level = xstrdup(raw->log.level != NULL ? raw->log.level :
+	    CFG_DEFAULT_LEVEL);
+	if (!cfg_in_list(conf->log_level, cfg_log_levels,
+	    NITEMS(cfg_log_levels))) {
+		cfg_list(known, sizeof(known), cfg_log_levels,
+		    NITEMS(cfg_log_levels));
+		cfg_error(ctx, "log.level", "unknown level \"%s\" (known: %s)",
+		    conf->log_level, known);
+		return -1;
+	}
+	conf->log_syslog = raw->log.syslog ? 1 : 0;
+
+	conf->webchat.listen = xstrdup(raw->webchat.listen != NULL ?
+	    raw->webchat.listen : CFG_DEFAULT_LISTEN);
+	if (cfg_check_listen(conf->webchat.listen) == -1) {
+		cfg_error(ctx, "webchat.listen", "\"%s\" is not IPv4:port or "
+		    "[IPv6]:port with port 1..65535", conf->webchat.listen);
+		return -1;
+	}
+	conf->webchat.agent = xstrdup(raw->webchat.agent != NULL ?
+	    raw->webchat.agent : CFG_DEFAULT_AGENT);
+
+	/* No agents key: the built-in echo agent, so a bare file runs. */
+	if (raw->agents == NULL || raw->agents_count == 0) {
+		conf->agents = xcalloc(1, sizeof(*conf->agents));
+		conf->agents_count = 1;
+		if (cfg_build_agent(ctx, &implicit, 0, &conf->agents[0]) == -1)
+			return -1;
+	} else {
+		conf->agents = xcalloc(raw->agents_count,
+		    sizeof(*conf->agents));
+		for (i = 0; i < raw->agents_count; i++) {
+			/* Count as we go so config_free sees each one. */
+			conf->agents_count = i + 1;
+			if (cfg_build_agent(ctx, &raw->agents[i], i,
+			    &conf->agents[i]) == -1)
+				return -1;
+			for (j = 0; j < i; j++) {
+				if (strcmp(conf->agents[j].name,
+				    conf->agents[i].name) != 0)
+					continue;
+				snprintf(field, sizeof(field),
+				    "agents[%u].name", i);
+				cfg_error(ctx, field, "duplicate agent name "
+				    "\"%s\" (also agents[%u])",
+				    conf->agents[i].name, j);
+				return -1;
+			}
+		}
+	}
+
+	if (config_agent(conf, conf->webchat.agent) == NULL) {
+		cfg_error(ctx, "webchat.agent", "no agent named \"%s\"",
+		    conf->webchat.agent);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cfg_build_agent(struct cfg_ctx *ctx, const struct raw_agent *ra,
+    unsigned i, struct cfg_agent *a)
+{
+	char prefix[32], field[CFG_KEYPATH_MAX], known[128];
+
+	snprintf(prefix, sizeof(prefix), "agents[%u].", i);
+	a->name = xstrdup(ra->name != NULL ? ra->name : CFG_DEFAULT_AGENT);
+	a->type = xstrdup(ra->type != NULL ? ra->type : CFG_DEFAULT_TYPE);
+	if (cfg_check_name(a->name) == -1) {
+		snprintf(field, sizeof(field), "%sname", prefix);
+		cfg_error(ctx, field, "\"%s\" is not 1..%d characters of "
+		    "a-z, 0-9, _ and -", a->name, CFG_NAME_MAX);
+		return -1;
+	}
+	if (!cfg_in_list(a->type, cfg_agent_types, NITEMS(cfg_agent_types))) {
+		cfg_list(known, sizeof(known), cfg_agent_types,
+		    NITEMS(cfg_agent_types));
+		snprintf(field, sizeof(field), "%stype", prefix);
+		cfg_error(ctx, field, "unknown agent type \"%s\" (known: %s)",
+		    a->type, known);
+		return -1;
+	}
+	return cfg_numbers(ctx, cfg_agent_nums, NITEMS(cfg_agent_nums), ra, a,
+	    prefix);
+}

@@ -1,0 +1,73 @@
+/*
+ * Liveness: every heartbeat_ms each live worker gets sup.ping; one that
+ * has not answered (or, while starting, said hello) within
+ * heartbeat_timeout_ms is killed, and reap.c restarts it.  This also
+ * catches the drain deadline of workers told to shut down.
+ */
+#include <event2/event.h>
+
+#include "chan.h"
+#include "config.h"
+#include "log.h"
+#include "sup.h"
+
+static struct event	*tick_ev;
+
+static void
+heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	const struct cfg_supervisor *cs = &sup->conf->supervisor;
+	struct ipc_body_seq b;
+	struct worker *w;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	TAILQ_FOREACH(w, &sup->workers, entry) {
+		if (w->pid <= 0)
+			continue;
+		if (w->state == W_STOPPING) {
+			/* last_seen stopped moving when shutdown was sent. */
+			if (timespec_ms_since(&w->last_seen) >
+			    cs->shutdown_grace_ms)
+				reap_kill(w, "did not stop within the grace "
+				    "period");
+			continue;
+		}
+		if (timespec_ms_since(&w->last_seen) >
+		    cs->heartbeat_timeout_ms) {
+			reap_kill(w, "heartbeat timeout");
+			continue;
+		}
+		b.seq = ++w->ping_seq;
+		if (w->chan == NULL || chan_send(w->chan, IPC_SUP_PING, 0,
+		    &b) == -1)
+			reap_kill(w, "send queue full");
+		else
+			w->msgs_out++;
+	}
+}
+
+void
+heartbeat_init(void)
+{
+	struct timeval tv;
+	uint32_t ms = sup->conf->supervisor.heartbeat_ms;
+
+	if (tick_ev != NULL)
+		event_free(tick_ev);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	tick_ev = event_new(sup->base, -1, EV_PERSIST, heartbeat_tick, NULL);
+	if (tick_ev == NULL || event_add(tick_ev, &tv) == -1)
+		fatalx("%s: timer", __func__);
+}
+
+void
+heartbeat_pong(struct worker *w, uint64_t seq)
+{
+	if (seq > w->ping_seq)
+		return;		/* router.c treats this as a violation */
+	if (w->state != W_STOPPING)
+		clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
+}

@@ -1,0 +1,436 @@
+/*
+ * wxgated: the privileged supervisor, and (with -x) the entry point of
+ * every worker it re-executes.
+ *
+ * The supervisor parses only its config, SQLite rows and validated IPC
+ * frames; it never reads bytes from the network.  It binds the public
+ * listening socket itself and hands it to the web chat pool.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "role.h"
+#include "store.h"
+#include "sup.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define WXGATED_CONF	SYSCONFDIR "/wxgate/wxgate.yaml"
+#define LISTEN_BACKLOG	511
+
+struct sup	*sup;
+
+static void	usage(void) __attribute__((noreturn));
+static int	listen_open(const char *);
+static void	sup_spawn_all(void);
+static void	sup_reload(void);
+static void	sup_signal(evutil_socket_t, short, void *);
+static void	sup_turn_cb(evutil_socket_t, short, void *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: wxgated [-dnv] [-f file]\n");
+	exit(2);
+}
+
+int64_t
+sup_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+uint64_t
+timespec_ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (uint64_t)ms;
+}
+
+/* Ask for one flush at the end of this loop turn (group commit). */
+void
+sup_turn(void)
+{
+	if (!event_pending(sup->turn_ev, EV_TIMEOUT, NULL))
+		event_active(sup->turn_ev, EV_TIMEOUT, 1);
+}
+
+static void
+sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	router_flush();
+	if (store_flush(sup->store) == -1)
+		log_warnx("store: commit failed");
+}
+
+/* "127.0.0.1:8080" or "[::1]:8080"; config.c has validated the form. */
+static int
+listen_open(const char *spec)
+{
+	struct addrinfo hints, *res;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port, *p;
+	size_t hl;
+	int fd, on = 1, rv;
+
+	if (spec[0] == '[') {
+		if ((p = strstr(spec, "]:")) == NULL)
+			return -1;
+		hl = (size_t)(p - spec - 1);
+		port = p + 2;
+		spec++;
+	} else {
+		if ((p = strrchr(spec, ':')) == NULL)
+			return -1;
+		hl = (size_t)(p - spec);
+		port = p + 1;
+	}
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rv = getaddrinfo(host, port, &hints, &res)) != 0) {
+		log_warnx("listen %s: %s", spec, gai_strerror(rv));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		log_warn("listen: socket");
+		freeaddrinfo(res);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (res->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		log_warn("listen %s:%s", host, port);
+		close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+sup_spawn_webchat(unsigned i)
+{
+	char id[16], *slice;
+	struct worker *w;
+
+	snprintf(id, sizeof(id), "%u", i);
+	slice = config_slice_webchat(sup->conf);
+	w = spawn_new("webchat", id, ROLE_WEBCHAT, slice);
+	free(slice);
+	spawn_worker(w);
+}
+
+static void
+sup_spawn_agent(const struct cfg_agent *a)
+{
+	struct worker *w;
+	char *slice;
+
+	slice = config_slice_agent(sup->conf, a);
+	w = spawn_new("agent", a->name, ROLE_AGENT, slice);
+	free(slice);
+	spawn_worker(w);
+}
+
+static void
+sup_spawn_all(void)
+{
+	unsigned i;
+
+	for (i = 0; i < sup->conf->agents_count; i++)
+		sup_spawn_agent(&sup->conf->agents[i]);
+	for (i = 0; i < sup->conf->webchat.workers; i++)
+		sup_spawn_webchat(i);
+}
+
+/* Replace a worker's config slice; restart it only if it changed. */
+static void
+sup_update(struct worker *w, char *slice, int force)
+{
+	if (!force && strcmp(w->conf, slice) == 0) {
+		free(slice);
+		return;
+	}
+	free(w->conf);
+	w->conf = slice;
+	log_info("reload: restarting %s", w->name);
+	spawn_restart(w);
+}
+
+static void
+sup_reload(void)
+{
+	char err[CFG_ERR_MAX];
+	struct config *nc, *oc = sup->conf;
+	struct worker *w, *tw;
+	const struct cfg_agent *a;
+	unsigned i, idx;
+	int newfd = -1, relisten;
+
+	if ((nc = config_load(sup->conf_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err);
+		return;
+	}
+	if (strcmp(nc->store, oc->store) != 0 ||
+	    strcmp(nc->control, oc->control) != 0)
+		log_warnx("reload: store and control paths change only on "
+		    "restart");
+	relisten = strcmp(nc->webchat.listen, oc->webchat.listen) != 0;
+	if (relisten && (newfd = listen_open(nc->webchat.listen)) == -1) {
+		log_warnx("reload: cannot listen on %s; keeping the running "
+		    "configuration", nc->webchat.listen);
+		config_free(nc);
+		return;
+	}
+	sup->conf = nc;
+	if (relisten) {
+		close(sup->listen_fd);
+		sup->listen_fd = newfd;
+	}
+	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
+		if (w->flags & W_F_REMOVE)
+			continue;
+		if (strcmp(w->kind, "webchat") == 0) {
+			idx = (unsigned)strtoul(w->id, NULL, 10);
+			if (idx >= nc->webchat.workers) {
+				log_info("reload: removing %s", w->name);
+				w->flags |= W_F_REMOVE;
+				spawn_shutdown(w);
+				continue;
+			}
+			sup_update(w, config_slice_webchat(nc), relisten);
+		} else if (strcmp(w->kind, "agent") == 0) {
+			if ((a = config_agent(nc, w->id)) == NULL) {
+				log_info("reload: removing %s", w->name);
+				w->flags |= W_F_REMOVE;
+				spawn_shutdown(w);
+				continue;
+			}
+			sup_update(w, config_slice_agent(nc, a), 0);
+		}
+	}
+	for (i = 0; i < nc->agents_count; i++) {
+		w = NULL;
+		TAILQ_FOREACH(tw, &sup->workers, entry)
+			if (strcmp(tw->kind, "agent") == 0 &&
+			    strcmp(tw->id, nc->agents[i].name) == 0 &&
+			    !(tw->flags & W_F_REMOVE))
+				w = tw;
+		if (w == NULL)
+			sup_spawn_agent(&nc->agents[i]);
+	}
+	for (i = 0; i < nc->webchat.workers; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "webchat.%u", i);
+		if ((w = spawn_find(name)) == NULL || (w->flags & W_F_REMOVE))
+			sup_spawn_webchat(i);
+	}
+	/* Paths that only change on restart keep their running values. */
+	free(nc->store);
+	nc->store = xstrdup(oc->store);
+	free(nc->control);
+	nc->control = xstrdup(oc->control);
+	config_free(oc);
+	heartbeat_init();
+	log_info("reload: configuration %s applied", sup->conf_path);
+}
+
+void
+sup_stop(void)
+{
+	struct worker *w;
+	int alive = 0;
+
+	if (sup->stopping)
+		return;
+	sup->stopping = 1;
+	log_info("stopping: draining workers");
+	control_close();
+	TAILQ_FOREACH(w, &sup->workers, entry) {
+		spawn_shutdown(w);
+		alive += w->pid > 0;
+	}
+	if (!alive)
+		event_base_loopexit(sup->base, NULL);
+}
+
+static void
+sup_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", sup->conf_path);
+		sup_reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sup_stop();
+		break;
+	}
+}
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -1;
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ NULL,		0,		NULL,	0 }
+	};
+	const char *conffile = WXGATED_CONF, *spec = NULL;
+	static struct sup s;
+	struct event *sigev[4];
+	char err[CFG_ERR_MAX];
+	int ch, checkonly = 0, verbose = LOG_LVL_INFO, i;
+	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	ssize_t n;
+
+	while ((ch = getopt_long(argc, argv, "df:nvx:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+		case 'v':
+			verbose = LOG_LVL_DEBUG;
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'x':
+			spec = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (spec != NULL)
+		return worker_main(spec, verbose);
+
+	log_init(verbose, 0);
+	log_procinit("wxgated");
+	sup = &s;
+	TAILQ_INIT(&sup->workers);
+	sup->verbose = verbose;
+	sup->conf_path = conffile;
+	if ((sup->conf = config_load(conffile, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "wxgated: %s\n", err);
+		return 1;
+	}
+	if (checkonly) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_setverbose(verbose > log_level_parse(sup->conf->log_level) ?
+	    verbose : log_level_parse(sup->conf->log_level));
+	if (sup->conf->log_syslog)
+		log_init(log_getverbose(), 1);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((n = readlink("/proc/self/exe", sup->exe,
+	    sizeof(sup->exe) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	sup->exe[n] = '\0';
+	if (mkdir_p(sup->conf->state_dir, 0700) == -1)
+		fatal("state directory %s", sup->conf->state_dir);
+	if ((sup->store = store_open(sup->conf->store, err,
+	    sizeof(err))) == NULL)
+		fatalx("store: %s", err);
+	if ((sup->listen_fd = listen_open(sup->conf->webchat.listen)) == -1)
+		fatalx("cannot listen on %s", sup->conf->webchat.listen);
+
+	if ((sup->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((sup->turn_ev = event_new(sup->base, -1, 0, sup_turn_cb,
+	    NULL)) == NULL)
+		fatalx("event_new");
+	for (i = 0; i < 3; i++) {
+		sigev[i] = evsignal_new(sup->base, sigs[i], sup_signal, NULL);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
+			fatalx("signal handlers");
+	}
+	reap_init();
+	if (control_init(sup->conf->control) == -1)
+		fatalx("control socket %s", sup->conf->control);
+	heartbeat_init();
+	sup_spawn_all();
+	router_init();
+	log_info("wxgated ready: web chat on http://%s/ (control %s)",
+	    sup->conf->webchat.listen, sup->conf->control);
+
+	event_base_dispatch(sup->base);
+
+	router_flush();
+	store_flush(sup->store);
+	store_close(sup->store);
+	control_close();
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,231 @@
+/*
+ * Death of workers: SIGCHLD, the exit cause in plain words, restart with
+ * exponential backoff, and crash-loop parking.  Also the one place that
+ * kills a worker, so every kill is logged with its reason.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "config.h"
+#include "log.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+/* A worker that stayed up this long is no longer in a crash loop. */
+#define REAP_STABLE_MS	10000
+
+static struct event	*sigchld_ev;
+
+static void	reap_sigchld(evutil_socket_t, short, void *);
+static void	reap_restart_cb(evutil_socket_t, short, void *);
+static void	reap_died(struct worker *, int status);
+
+static const struct {
+	int		 sig;
+	const char	*name;
+} signames[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+	{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+	{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+	{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+	{ SIGSYS, "SIGSYS" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+};
+
+const char *
+reap_signame(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
+		if (signames[i].sig == sig)
+			return signames[i].name;
+	return "signal";
+}
+
+void
+reap_init(void)
+{
+	sigchld_ev = evsignal_new(sup->base, SIGCHLD, reap_sigchld, NULL);
+	if (sigchld_ev == NULL || event_add(sigchld_ev, NULL) == -1)
+		fatalx("%s: SIGCHLD handler", __func__);
+}
+
+/* The only way the supervisor kills a worker: with a reason on record. */
+void
+reap_kill(struct worker *w, const char *why)
+{
+	if (w->pid <= 0)
+		return;
+	if (w->kill_why[0] == '\0')
+		snprintf(w->kill_why, sizeof(w->kill_why), "%s", why);
+	log_warnx("killing worker %s (pid %d): %s", w->name, (int)w->pid,
+	    why);
+	kill(w->pid, SIGKILL);
+	/* Frames already queued from it are not to be trusted either. */
+	chan_free(w->chan);
+	w->chan = NULL;
+}
+
+/* A worker that breaks the protocol is treated as compromised. */
+void
+reap_violation(struct worker *w, const char *why)
+{
+	char buf[sizeof(w->kill_why)];
+
+	snprintf(buf, sizeof(buf), "protocol violation: %s", why);
+	reap_kill(w, buf);
+}
+
+static void
+reap_sigchld(evutil_socket_t sig, short ev, void *arg)
+{
+	struct worker *w;
+	pid_t pid;
+	int status;
+
+	(void)sig;
+	(void)ev;
+	(void)arg;
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		TAILQ_FOREACH(w, &sup->workers, entry)
+			if (w->pid == pid)
+				break;
+		if (w == NULL) {
+			log_debug("%s: unknown child %d", __func__, (int)pid);
+			continue;
+		}
+		reap_died(w, status);
+	}
+	if (sup->stopping) {
+		TAILQ_FOREACH(w, &sup->workers, entry)
+			if (w->pid > 0)
+				return;
+		event_base_loopexit(sup->base, NULL);
+	}
+}
+
+static void
+reap_cause(struct worker *w, int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len, "killed by seccomp (SIGSYS)");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "%s%s%s%s", reap_signame(WTERMSIG(status)),
+		    w->kill_why[0] ? " (" : "", w->kill_why,
+		    w->kill_why[0] ? ")" : "");
+	else
+		snprintf(buf, len, "status %d", status);
+}
+
+/* Deaths inside the crash-loop window, counting this one. */
+static unsigned
+reap_recent_deaths(struct worker *w)
+{
+	uint64_t window = (uint64_t)sup->conf->supervisor.crashloop_window_s *
+	    1000;
+	unsigned i, n = 0;
+
+	if (w->ndeaths < W_DEATHS_MAX)
+		w->ndeaths++;
+	memmove(&w->deaths[1], &w->deaths[0],
+	    (w->ndeaths - 1) * sizeof(w->deaths[0]));
+	clock_gettime(CLOCK_MONOTONIC, &w->deaths[0]);
+	for (i = 0; i < w->ndeaths; i++)
+		if (timespec_ms_since(&w->deaths[i]) <= window)
+			n++;
+	return n;
+}
+
+static void
+reap_died(struct worker *w, int status)
+{
+	const struct cfg_supervisor *cs = &sup->conf->supervisor;
+	struct timeval tv;
+	uint64_t up = timespec_ms_since(&w->started);
+	int planned = w->state == W_STOPPING, pid = (int)w->pid;
+
+	reap_cause(w, status, w->last_exit, sizeof(w->last_exit));
+	w->pid = -1;
+	chan_free(w->chan);
+	w->chan = NULL;
+	router_worker_down(w);
+
+	if (planned && !(w->flags & W_F_RESPAWN)) {
+		log_info("worker %s stopped (%s)", w->name, w->last_exit);
+		w->state = W_STOPPED;
+		if (w->flags & W_F_REMOVE) {
+			TAILQ_REMOVE(&sup->workers, w, entry);
+			if (w->restart_ev != NULL)
+				event_free(w->restart_ev);
+			free(w->conf);
+			free(w);
+		}
+		return;
+	}
+	if (sup->stopping) {
+		w->state = W_STOPPED;
+		return;
+	}
+	if (w->flags & W_F_RESPAWN) {
+		log_info("worker %s restarted by operator (%s)", w->name,
+		    w->last_exit);
+		w->restarts++;
+		spawn_worker(w);
+		return;
+	}
+	if (reap_recent_deaths(w) >= cs->crashloop_count) {
+		w->state = W_FAILED;
+		log_warnx("worker %s (%s) died %u times in %us: failed, "
+		    "not restarting (wxgatectl restart %s)", w->name,
+		    w->last_exit, cs->crashloop_count, cs->crashloop_window_s,
+		    w->name);
+		return;
+	}
+	if (up >= REAP_STABLE_MS || w->backoff_ms == 0)
+		w->backoff_ms = cs->restart_min_ms;
+	else if (w->backoff_ms < cs->restart_max_ms / 2)
+		w->backoff_ms *= 2;
+	else
+		w->backoff_ms = cs->restart_max_ms;
+	log_warnx("worker %s (pid %d) %s, restarting in %u.%us", w->name,
+	    pid, w->last_exit, w->backoff_ms / 1000, (w->backoff_ms % 1000) / 100);
+	w->state = W_BACKOFF;
+	if (w->restart_ev == NULL)
+		w->restart_ev = evtimer_new(sup->base, reap_restart_cb, w);
+	tv.tv_sec = w->backoff_ms / 1000;
+	tv.tv_usec = (w->backoff_ms % 1000) * 1000;
+	evtimer_add(w->restart_ev, &tv);
+}
+
+static void
+reap_restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)ev;
+	if (w->state != W_BACKOFF || sup->stopping)
+		return;
+	w->restarts++;
+	/* If fork itself failed, count it as a death and back off. */
+	if (spawn_worker(w) == -1 && w->pid == -1)
+		reap_died(w, 0);
+}

@@ -1,0 +1,947 @@
+/*
+ * The router: every frame a worker sends passes the role gate here and is
+ * dispatched through that role's handler table.  It binds web chat
+ * connections to sessions, dedupes chat.send on (session, client_msg_id),
+ * sends agent.request, and relays deltas back to whichever connection
+ * currently holds the session.
+ *
+ * It never trusts an id in a body beyond the sender's own bindings: a
+ * webchat worker names connections, and a connection reaches a session
+ * only through session.open/resume on that same worker.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "chan.h"
+#include "config.h"
+#include "log.h"
+#include "role.h"
+#include "session.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+#define RT_BUCKETS	4096
+/* Room left in an agent.request frame for keys and headers. */
+#define RT_FRAME_SLACK	4096
+
+#define H_FIRST		0x01	/* must be the first frame (hello) */
+#define H_ONCE		0x02	/* once per incarnation */
+#define H_EARLY		0x04	/* also before hello (pre-sandbox logs) */
+
+struct sup_handler {
+	uint32_t	  type;
+	int		  flags;
+	int		(*fn)(struct worker *, struct ipc_msg *);
+};
+
+/* A web chat connection bound to a session. */
+struct binding {
+	struct binding	*next;		/* conn hash chain */
+	struct worker	*w;
+	uint64_t	 gen;
+	uint64_t	 conn;
+	int64_t		 session;
+};
+
+/* Which connection gets a session's stream: the one that bound last. */
+struct route {
+	struct route	*next;		/* session hash chain */
+	int64_t		 session;
+	struct binding	*b;
+};
+
+/* One agent request in flight (or queued while its agent restarts). */
+struct areq {
+	TAILQ_ENTRY(areq)	 entry;		/* all requests */
+	TAILQ_ENTRY(areq)	 dirty;		/* has output to relay */
+	struct areq		*next;		/* id hash chain */
+	uint64_t		 id;
+	int64_t			 session;
+	int64_t			 msg_id;
+	char			 cmid[IPC_MSGID_MAX + 1];
+	char			*text;		/* the user's message */
+	char			 agent[IPC_NAME_MAX + 1];	/* worker */
+	struct worker		*aw;		/* NULL while queued */
+	uint64_t		 agen;
+	struct evbuffer		*reply;
+	struct evbuffer		*delta;
+	int			 is_dirty;
+	int			 done;
+	int			 truncated;
+};
+
+TAILQ_HEAD(areqlist, areq);
+
+static struct binding	*conn_tab[RT_BUCKETS];
+static struct route	*sess_tab[RT_BUCKETS];
+static struct areq	*req_tab[RT_BUCKETS];
+static struct areqlist	 reqs = TAILQ_HEAD_INITIALIZER(reqs);
+static struct areqlist	 dirty = TAILQ_HEAD_INITIALIZER(dirty);
+static uint64_t		 next_req_id = 1;
+static unsigned		 nreqs;
+
+static int	sup_hello(struct worker *, struct ipc_msg *);
+static int	sup_ready(struct worker *, struct ipc_msg *);
+static int	sup_pong(struct worker *, struct ipc_msg *);
+static int	sup_log(struct worker *, struct ipc_msg *);
+static int	sup_session_open(struct worker *, struct ipc_msg *);
+static int	sup_session_resume(struct worker *, struct ipc_msg *);
+static int	sup_chat_send(struct worker *, struct ipc_msg *);
+static int	sup_chat_history(struct worker *, struct ipc_msg *);
+static int	sup_conn_close(struct worker *, struct ipc_msg *);
+static int	sup_agent_delta(struct worker *, struct ipc_msg *);
+static int	sup_agent_done(struct worker *, struct ipc_msg *);
+static int	sup_agent_error(struct worker *, struct ipc_msg *);
+
+static const struct sup_handler common_handlers[] = {
+	{ IPC_HELLO,		H_FIRST | H_ONCE,	sup_hello },
+	{ IPC_READY,		H_ONCE,			sup_ready },
+	{ IPC_PONG,		0,			sup_pong },
+	{ IPC_LOG,		H_EARLY,		sup_log },
+	{ 0,			0,			NULL }
+};
+
+static const struct sup_handler webchat_handlers[] = {
+	{ IPC_SESSION_OPEN,	0,	sup_session_open },
+	{ IPC_SESSION_RESUME,	0,	sup_session_resume },
+	{ IPC_CHAT_SEND,	0,	sup_chat_send },
+	{ IPC_CHAT_HISTORY,	0,	sup_chat_history },
+	{ IPC_CONN_CLOSE,	0,	sup_conn_close },
+	{ 0,			0,	NULL }
+};
+
+static const struct sup_handler agent_handlers[] = {
+	{ IPC_AGENT_DELTA,	0,	sup_agent_delta },
+	{ IPC_AGENT_DONE,	0,	sup_agent_done },
+	{ IPC_AGENT_ERROR,	0,	sup_agent_error },
+	{ 0,			0,	NULL }
+};
+
+static const struct {
+	int				 role;
+	const struct sup_handler	*table;
+} role_tables[] = {
+	{ ROLE_WEBCHAT,	webchat_handlers },
+	{ ROLE_AGENT,	agent_handlers },
+};
+
+static size_t
+hash64(uint64_t v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	return (size_t)(v % RT_BUCKETS);
+}
+
+static size_t
+hash_conn(const struct worker *w, uint64_t conn)
+{
+	return hash64(conn ^ (uint64_t)(uintptr_t)w);
+}
+
+static int
+send_to(struct worker *w, uint32_t type, uint64_t req_id, const void *body)
+{
+	if (w == NULL || w->chan == NULL)
+		return -1;
+	if (chan_send(w->chan, type, req_id, body) == -1) {
+		reap_kill(w, "send queue full");
+		return -1;
+	}
+	w->msgs_out++;
+	return 0;
+}
+
+static void
+rpc_error(struct worker *w, struct ipc_msg *m, uint64_t conn,
+    const char *code, const char *message)
+{
+	struct ipc_body_rpc_error b;
+
+	b.conn = conn;
+	b.code = ipc_s(code);
+	b.message = ipc_s(message);
+	send_to(w, IPC_RPC_ERROR, m->req_id, &b);
+}
+
+/* Bindings and routes. */
+
+static struct binding *
+bind_find(struct worker *w, uint64_t conn)
+{
+	struct binding *b;
+
+	for (b = conn_tab[hash_conn(w, conn)]; b != NULL; b = b->next)
+		if (b->w == w && b->conn == conn && b->gen == w->gen)
+			return b;
+	return NULL;
+}
+
+static struct route *
+route_find(int64_t session)
+{
+	struct route *r;
+
+	for (r = sess_tab[hash64((uint64_t)session)]; r != NULL; r = r->next)
+		if (r->session == session)
+			return r;
+	return NULL;
+}
+
+static void
+route_set(int64_t session, struct binding *b)
+{
+	struct route *r;
+	size_t h = hash64((uint64_t)session);
+
+	if ((r = route_find(session)) == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->session = session;
+		r->next = sess_tab[h];
+		sess_tab[h] = r;
+	}
+	r->b = b;
+}
+
+static void
+route_drop(struct binding *b)
+{
+	struct route **rp, *r;
+
+	for (rp = &sess_tab[hash64((uint64_t)b->session)]; (r = *rp) != NULL;
+	    rp = &r->next) {
+		if (r->session == b->session && r->b == b) {
+			*rp = r->next;
+			free(r);
+			return;
+		}
+	}
+}
+
+static void
+bind_remove(struct binding *b)
+{
+	struct binding **bp;
+
+	for (bp = &conn_tab[hash_conn(b->w, b->conn)]; *bp != NULL;
+	    bp = &(*bp)->next) {
+		if (*bp == b) {
+			*bp = b->next;
+			break;
+		}
+	}
+	route_drop(b);
+	free(b);
+}
+
+static int
+bind_count(struct worker *w)
+{
+	struct binding *b;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < RT_BUCKETS; i++)
+		for (b = conn_tab[i]; b != NULL; b = b->next)
+			n += b->w == w;
+	return n;
+}
+
+static struct binding *
+bind_set(struct worker *w, uint64_t conn, int64_t session)
+{
+	struct binding *b;
+	size_t h;
+
+	if ((b = bind_find(w, conn)) != NULL) {
+		route_drop(b);
+		b->session = session;
+	} else {
+		b = xcalloc(1, sizeof(*b));
+		b->w = w;
+		b->gen = w->gen;
+		b->conn = conn;
+		b->session = session;
+		h = hash_conn(w, conn);
+		b->next = conn_tab[h];
+		conn_tab[h] = b;
+	}
+	route_set(session, b);
+	return b;
+}
+
+/* The connection a session's events go to now, if any. */
+static struct binding *
+route_current(int64_t session)
+{
+	struct route *r = route_find(session);
+
+	return r == NULL ? NULL : r->b;
+}
+
+/* Agent requests. */
+
+static struct areq *
+areq_find(uint64_t id)
+{
+	struct areq *r;
+
+	for (r = req_tab[hash64(id)]; r != NULL; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static struct areq *
+areq_find_msg(int64_t msg_id)
+{
+	struct areq *r;
+
+	TAILQ_FOREACH(r, &reqs, entry)
+		if (r->msg_id == msg_id)
+			return r;
+	return NULL;
+}
+
+static void
+areq_free(struct areq *r)
+{
+	struct areq **rp;
+
+	for (rp = &req_tab[hash64(r->id)]; *rp != NULL; rp = &(*rp)->next)
+		if (*rp == r) {
+			*rp = r->next;
+			break;
+		}
+	TAILQ_REMOVE(&reqs, r, entry);
+	if (r->is_dirty)
+		TAILQ_REMOVE(&dirty, r, dirty);
+	evbuffer_free(r->reply);
+	evbuffer_free(r->delta);
+	free(r->text);
+	free(r);
+	nreqs--;
+}
+
+static void
+areq_dirty(struct areq *r)
+{
+	if (!r->is_dirty) {
+		r->is_dirty = 1;
+		TAILQ_INSERT_TAIL(&dirty, r, dirty);
+	}
+	sup_turn();
+}
+
+struct turnbuf {
+	char		**role;
+	char		**text;
+	size_t		  n;
+	size_t		  cap;
+};
+
+static int
+turnbuf_add(const char *role, const char *text, void *arg)
+{
+	struct turnbuf *tb = arg;
+
+	if (tb->n == tb->cap) {
+		tb->cap = tb->cap ? tb->cap * 2 : 16;
+		tb->role = xreallocarray(tb->role, tb->cap, sizeof(char *));
+		tb->text = xreallocarray(tb->text, tb->cap, sizeof(char *));
+	}
+	tb->role[tb->n] = xstrdup(role);
+	tb->text[tb->n] = xstrdup(text);
+	tb->n++;
+	return 0;
+}
+
+static void
+turnbuf_free(struct turnbuf *tb)
+{
+	size_t i;
+
+	for (i = 0; i < tb->n; i++) {
+		free(tb->role[i]);
+		free(tb->text[i]);
+	}
+	free(tb->role);
+	free(tb->text);
+}
+
+/*
+ * Fill t from tb, dropping the oldest turns until the rest fits in one
+ * frame next to `reserve` bytes of other content.  Returns the index of
+ * the first turn kept.
+ */
+static size_t
+turns_fit(struct turnbuf *tb, struct ipc_turns *t, size_t reserve,
+    size_t max_turns)
+{
+	size_t first = 0, i, size = reserve + RT_FRAME_SLACK;
+
+	for (i = 0; i < tb->n; i++)
+		size += strlen(tb->text[i]) + 32;
+	while (first < tb->n &&
+	    (size > IPC_FRAME_MAX || tb->n - first > max_turns)) {
+		size -= strlen(tb->text[first]) + 32;
+		first++;
+	}
+	t->n = 0;
+	for (i = first; i < tb->n; i++) {
+		t->v[t->n].role = ipc_s(tb->role[i]);
+		t->v[t->n].text = ipc_s(tb->text[i]);
+		t->n++;
+	}
+	return first;
+}
+
+static struct worker *
+agent_worker(const char *name)
+{
+	struct worker *w = spawn_find(name);
+
+	if (w == NULL || w->state != W_RUNNING || w->chan == NULL)
+		return NULL;
+	return w;
+}
+
+/* Build the context from the store and send it; else leave it queued. */
+static void
+areq_dispatch(struct areq *r)
+{
+	static struct ipc_body_agent_request b;
+	struct turnbuf tb = { NULL, NULL, 0, 0 };
+	struct worker *aw;
+
+	if ((aw = agent_worker(r->agent)) == NULL)
+		return;
+	if (store_history(sup->store, r->session,
+	    sup->conf->webchat.history_limit, r->msg_id, turnbuf_add,
+	    &tb) == -1) {
+		turnbuf_free(&tb);
+		tb.role = tb.text = NULL;
+		tb.n = tb.cap = 0;
+	}
+	turnbuf_add("user", r->text, &tb);
+	b.session = (uint64_t)r->session;
+	turns_fit(&tb, &b.turns, 0, IPC_TURNS_MAX);
+	if (b.turns.n == 0 || send_to(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+		turnbuf_free(&tb);
+		return;
+	}
+	turnbuf_free(&tb);
+	r->aw = aw;
+	r->agen = aw->gen;
+}
+
+static void
+areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
+    const char *text)
+{
+	struct areq *r;
+	size_t h;
+
+	r = xcalloc(1, sizeof(*r));
+	r->id = next_req_id++;
+	r->session = session;
+	r->msg_id = msg_id;
+	snprintf(r->cmid, sizeof(r->cmid), "%.*s", (int)cmid.len, cmid.p);
+	r->text = xstrdup(text);
+	snprintf(r->agent, sizeof(r->agent), "agent.%s",
+	    sup->conf->webchat.agent);
+	if ((r->reply = evbuffer_new()) == NULL ||
+	    (r->delta = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	h = hash64(r->id);
+	r->next = req_tab[h];
+	req_tab[h] = r;
+	TAILQ_INSERT_TAIL(&reqs, r, entry);
+	nreqs++;
+	store_msg_set_state(sup->store, msg_id, MSG_ANSWERING);
+	areq_dispatch(r);
+}
+
+/* The common gate. */
+
+static const struct sup_handler *
+handler_find(const struct sup_handler *t, uint32_t type)
+{
+	for (; t->fn != NULL; t++)
+		if (t->type == type)
+			return t;
+	return NULL;
+}
+
+void
+router_dispatch(struct worker *w, struct ipc_msg *m)
+{
+	const struct sup_handler *h;
+	char why[IPC_NAME_MAX + 1];
+	size_t i;
+
+	if (!role_may_send(w->role, m->type)) {
+		snprintf(why, sizeof(why), "%s not allowed for %s",
+		    ipc_type_name(m->type), role_name(w->role));
+		reap_violation(w, why);
+		return;
+	}
+	if ((h = handler_find(common_handlers, m->type)) == NULL) {
+		for (i = 0; i < sizeof(role_tables) / sizeof(role_tables[0]);
+		    i++)
+			if (role_tables[i].role == w->role)
+				h = handler_find(role_tables[i].table,
+				    m->type);
+	}
+	if (h == NULL) {
+		snprintf(why, sizeof(why), "%s has no handler",
+		    ipc_type_name(m->type));
+		reap_violation(w, why);
+		return;
+	}
+	if (!(w->flags & W_F_HELLO) && !(h->flags & (H_FIRST | H_EARLY))) {
+		reap_violation(w, "frame before hello");
+		return;
+	}
+	if (h->fn(w, m) == -1) {
+		snprintf(why, sizeof(why), "bad %s", ipc_type_name(m->type));
+		reap_violation(w, why);
+	}
+}
+
+/* Lifecycle. */
+
+static int
+sup_hello(struct worker *w, struct ipc_msg *m)
+{
+	if (w->flags & W_F_HELLO)
+		return -1;
+	if (m->b.hello.version != IPC_VERSION) {
+		reap_kill(w, "IPC version mismatch");
+		return 0;
+	}
+	if (!ipc_streq(m->b.hello.kind, w->kind))
+		return -1;
+	w->flags |= W_F_HELLO;
+	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
+	return 0;
+}
+
+static int
+sup_ready(struct worker *w, struct ipc_msg *m)
+{
+	(void)m;
+	if (w->state != W_STARTING)
+		return w->state == W_STOPPING ? 0 : -1;
+	w->state = W_RUNNING;
+	log_debug("worker %s (pid %d) ready", w->name, (int)w->pid);
+	router_worker_ready(w);
+	return 0;
+}
+
+static int
+sup_pong(struct worker *w, struct ipc_msg *m)
+{
+	if (m->b.seq.seq > w->ping_seq)
+		return -1;
+	heartbeat_pong(w, m->b.seq.seq);
+	return 0;
+}
+
+static int
+sup_log(struct worker *w, struct ipc_msg *m)
+{
+	char line[LOG_LINE_MAX];
+
+	/* Our prefix, from our records; the worker only supplies text. */
+	snprintf(line, sizeof(line), "worker %s (pid %d): %.*s", w->name,
+	    (int)w->pid, (int)m->b.log.text.len, m->b.log.text.p);
+	log_emit((int)m->b.log.level, line);
+	return 0;
+}
+
+/* Web chat. */
+
+static int
+sup_session_open(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_body_session_ok ok;
+	char tok[SESSION_TOKEN_LEN + 1];
+	uint8_t hash[SESSION_HASH_LEN];
+	int64_t id;
+	uint64_t conn = m->b.conn_addr.conn;
+
+	if (bind_find(w, conn) == NULL &&
+	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+		rpc_error(w, m, conn, "busy", "too many connections");
+		return 0;
+	}
+	if (session_token_new(tok, hash) == -1 ||
+	    store_session_create(sup->store, hash, sup_now(), &id) == -1) {
+		rpc_error(w, m, conn, "internal", "cannot create a session");
+		return 0;
+	}
+	bind_set(w, conn, id);
+	ok.conn = conn;
+	ok.token = ipc_s(tok);
+	ok.resumed = 0;
+	send_to(w, IPC_SESSION_OK, m->req_id, &ok);
+	explicit_bzero(tok, sizeof(tok));
+	return 0;
+}
+
+static int
+sup_session_resume(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_resume *rb = &m->b.resume;
+	struct ipc_body_session_ok ok;
+	uint8_t hash[SESSION_HASH_LEN];
+	int64_t id;
+	int rv;
+
+	if (session_token_hash(rb->token.p, rb->token.len, hash) == -1) {
+		rpc_error(w, m, rb->conn, "bad_token",
+		    "that is not a session token");
+		return 0;
+	}
+	if (bind_find(w, rb->conn) == NULL &&
+	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+		rpc_error(w, m, rb->conn, "busy", "too many connections");
+		return 0;
+	}
+	rv = store_session_find(sup->store, hash, sup_now(), &id);
+	if (rv == -1) {
+		rpc_error(w, m, rb->conn, "internal", "store error");
+		return 0;
+	}
+	if (rv == 1) {
+		rpc_error(w, m, rb->conn, "unknown_session",
+		    "no such session; open a new one");
+		return 0;
+	}
+	bind_set(w, rb->conn, id);
+	ok.conn = rb->conn;
+	ok.token = ipc_s("");
+	ok.resumed = 1;
+	send_to(w, IPC_SESSION_OK, m->req_id, &ok);
+	return 0;
+}
+
+static void
+send_done(struct binding *b, const char *cmid, const char *text, size_t len,
+    int replayed)
+{
+	struct ipc_body_chat_done d;
+
+	d.conn = b->conn;
+	d.client_msg_id = ipc_s(cmid);
+	d.text.p = text;
+	d.text.len = len;
+	d.replayed = replayed;
+	send_to(b->w, IPC_CHAT_DONE, 0, &d);
+}
+
+static int
+sup_chat_send(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_chat_send *cb = &m->b.chat_send;
+	struct ipc_body_chat_accepted acc;
+	struct binding *b;
+	enum msg_state st;
+	char *cmid, *text, *reply = NULL;
+	int64_t msg_id;
+	int rv;
+
+	if ((b = bind_find(w, cb->conn)) == NULL) {
+		rpc_error(w, m, cb->conn, "no_session",
+		    "open or resume a session first");
+		return 0;
+	}
+	if (cb->text.len > sup->conf->webchat.max_text) {
+		rpc_error(w, m, cb->conn, "too_large", "message too long");
+		return 0;
+	}
+	/* This connection now holds the session's stream. */
+	route_set(b->session, b);
+	cmid = ipc_strdup(cb->client_msg_id);
+	rv = store_msg_lookup(sup->store, b->session, cmid, &st, &msg_id,
+	    &reply);
+	acc.conn = cb->conn;
+	acc.client_msg_id = cb->client_msg_id;
+	if (rv == -1) {
+		rpc_error(w, m, cb->conn, "internal", "store error");
+		goto out;
+	}
+	if (rv == 0 && st == MSG_ANSWERED) {
+		acc.status = ipc_s("answered");
+		send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		send_done(b, cmid, reply, strlen(reply), 1);
+		goto out;
+	}
+	if (rv == 0) {
+		/* Accepted or answering: attach to the running request. */
+		acc.status = ipc_s("answering");
+		send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		if (areq_find_msg(msg_id) == NULL) {
+			text = ipc_strdup(cb->text);
+			areq_start(b->session, msg_id, cb->client_msg_id, text);
+			free(text);
+		}
+		goto out;
+	}
+	text = ipc_strdup(cb->text);
+	if (store_msg_accept(sup->store, b->session, cmid, text, sup_now(),
+	    &msg_id) == -1) {
+		free(text);
+		rpc_error(w, m, cb->conn, "internal", "store error");
+		goto out;
+	}
+	acc.status = ipc_s("accepted");
+	send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+	areq_start(b->session, msg_id, cb->client_msg_id, text);
+	free(text);
+	sup_turn();
+out:
+	free(reply);
+	free(cmid);
+	return 0;
+}
+
+static int
+sup_chat_history(struct worker *w, struct ipc_msg *m)
+{
+	static struct ipc_body_history h;
+	struct turnbuf tb = { NULL, NULL, 0, 0 };
+	struct binding *b;
+	uint64_t conn = m->b.history_req.conn;
+	unsigned limit = (unsigned)m->b.history_req.limit;
+
+	if ((b = bind_find(w, conn)) == NULL) {
+		rpc_error(w, m, conn, "no_session",
+		    "open or resume a session first");
+		return 0;
+	}
+	if (limit == 0 || limit > IPC_TURNS_MAX / 2)
+		limit = IPC_TURNS_MAX / 2;
+	if (store_history(sup->store, b->session, limit, 0, turnbuf_add,
+	    &tb) == -1) {
+		turnbuf_free(&tb);
+		rpc_error(w, m, conn, "internal", "store error");
+		return 0;
+	}
+	h.conn = conn;
+	turns_fit(&tb, &h.turns, 0, IPC_TURNS_MAX);
+	send_to(w, IPC_HISTORY, m->req_id, &h);
+	turnbuf_free(&tb);
+	return 0;
+}
+
+static int
+sup_conn_close(struct worker *w, struct ipc_msg *m)
+{
+	struct binding *b;
+
+	if ((b = bind_find(w, m->b.conn.conn)) != NULL)
+		bind_remove(b);
+	return 0;
+}
+
+/* Agents. */
+
+/* A frame about a request must come from the incarnation it went to. */
+static struct areq *
+areq_of(struct worker *w, struct ipc_msg *m)
+{
+	struct areq *r = areq_find(m->req_id);
+
+	if (r == NULL || r->aw != w || r->agen != w->gen)
+		return NULL;
+	return r;
+}
+
+static size_t
+utf8_cut(const char *s, size_t len, size_t room)
+{
+	if (len <= room)
+		return len;
+	while (room > 0 && ((unsigned char)s[room] & 0xc0) == 0x80)
+		room--;
+	return room;
+}
+
+static int
+sup_agent_delta(struct worker *w, struct ipc_msg *m)
+{
+	struct areq *r;
+	size_t have, n;
+
+	if ((r = areq_of(w, m)) == NULL || r->done) {
+		log_debug("%s: %s: stale request %llu", __func__, w->name,
+		    (unsigned long long)m->req_id);
+		return 0;
+	}
+	if (r->truncated)
+		return 0;
+	have = evbuffer_get_length(r->reply);
+	n = utf8_cut(m->b.text.text.p, m->b.text.text.len,
+	    IPC_REPLY_MAX - have);
+	if (n < m->b.text.text.len) {
+		r->truncated = 1;
+		log_warnx("%s: %s: reply to request %llu truncated at %d "
+		    "bytes", __func__, w->name,
+		    (unsigned long long)r->id, IPC_REPLY_MAX);
+	}
+	evbuffer_add(r->reply, m->b.text.text.p, n);
+	evbuffer_add(r->delta, m->b.text.text.p, n);
+	areq_dirty(r);
+	return 0;
+}
+
+static int
+sup_agent_done(struct worker *w, struct ipc_msg *m)
+{
+	struct areq *r;
+	size_t len;
+	char *text;
+
+	if ((r = areq_of(w, m)) == NULL || r->done)
+		return 0;
+	len = evbuffer_get_length(r->reply);
+	text = xmalloc(len + 1);
+	evbuffer_copyout(r->reply, text, len);
+	text[len] = '\0';
+	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == -1)
+		log_warnx("%s: reply to message %lld not stored", __func__,
+		    (long long)r->msg_id);
+	free(text);
+	r->done = 1;
+	areq_dirty(r);
+	return 0;
+}
+
+static int
+sup_agent_error(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_body_chat_error e;
+	struct binding *b;
+	struct areq *r;
+
+	if ((r = areq_of(w, m)) == NULL || r->done)
+		return 0;
+	log_warnx("agent %s: request %llu failed: %.*s: %.*s", w->name,
+	    (unsigned long long)r->id, (int)m->b.error.code.len,
+	    m->b.error.code.p, (int)m->b.error.message.len,
+	    m->b.error.message.p);
+	/* Not answered: a resend of the same message tries again. */
+	store_msg_set_state(sup->store, r->msg_id, MSG_ACCEPTED);
+	if ((b = route_current(r->session)) != NULL) {
+		e.conn = b->conn;
+		e.client_msg_id = ipc_s(r->cmid);
+		e.code = m->b.error.code;
+		e.message = m->b.error.message;
+		send_to(b->w, IPC_CHAT_ERROR, 0, &e);
+	}
+	areq_free(r);
+	return 0;
+}
+
+/* Relay what the agents said during this loop turn, one frame each. */
+void
+router_flush(void)
+{
+	struct ipc_body_chat_delta d;
+	struct binding *b;
+	struct areq *r;
+	size_t len;
+
+	while ((r = TAILQ_FIRST(&dirty)) != NULL) {
+		TAILQ_REMOVE(&dirty, r, dirty);
+		r->is_dirty = 0;
+		b = route_current(r->session);
+		len = evbuffer_get_length(r->delta);
+		if (b != NULL && len > 0 && !r->done) {
+			d.conn = b->conn;
+			d.client_msg_id = ipc_s(r->cmid);
+			d.text.p = (const char *)evbuffer_pullup(r->delta, -1);
+			d.text.len = len;
+			send_to(b->w, IPC_CHAT_DELTA, 0, &d);
+		}
+		evbuffer_drain(r->delta, len);
+		if (r->done) {
+			if (b != NULL) {
+				len = evbuffer_get_length(r->reply);
+				send_done(b, r->cmid, (const char *)
+				    evbuffer_pullup(r->reply, -1), len, 0);
+			}
+			areq_free(r);
+		}
+	}
+}
+
+int
+router_idle(void)
+{
+	return nreqs == 0;
+}
+
+void
+router_worker_ready(struct worker *w)
+{
+	struct areq *r;
+
+	if (w->role != ROLE_AGENT)
+		return;
+	TAILQ_FOREACH(r, &reqs, entry)
+		if (r->aw == NULL && strcmp(r->agent, w->name) == 0)
+			areq_dispatch(r);
+}
+
+/* A worker is gone: drop its bindings, requeue its agent requests. */
+void
+router_worker_down(struct worker *w)
+{
+	struct binding *b, *next;
+	struct areq *r;
+	size_t i;
+
+	for (i = 0; i < RT_BUCKETS; i++) {
+		for (b = conn_tab[i]; b != NULL; b = next) {
+			next = b->next;
+			if (b->w == w)
+				bind_remove(b);
+		}
+	}
+	TAILQ_FOREACH(r, &reqs, entry) {
+		if (r->aw != w)
+			continue;
+		/* The agent starts over; chat.done carries the whole text. */
+		r->aw = NULL;
+		evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
+		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+		r->truncated = 0;
+	}
+}
+
+static int
+router_pending_cb(int64_t msg_id, int64_t session, const char *cmid,
+    const char *text, void *arg)
+{
+	(void)arg;
+	areq_start(session, msg_id, ipc_s(cmid), text);
+	return 0;
+}
+
+/* Messages accepted before a supervisor restart are answered now. */
+void
+router_init(void)
+{
+	if (store_pending(sup->store, router_pending_cb, NULL) == -1)
+		log_warnx("%s: pending messages not requeued", __func__);
+	if (nreqs > 0)
+		log_info("%u accepted messages requeued", nreqs);
+}

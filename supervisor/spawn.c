@@ -1,0 +1,223 @@
+/*
+ * Birth of workers: socketpair, fork, re-exec of wxgated in worker mode,
+ * then the config frame.  The role, kind, name and generation are set
+ * here, with the channel, and nothing a worker sends can change them.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "config.h"
+#include "log.h"
+#include "role.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+/* Big enough for one IPC_FRAME_MAX frame plus headroom. */
+#define SPAWN_SNDBUF	(512 * 1024)
+
+static void	spawn_chan_msg(struct chan *, struct ipc_msg *, void *);
+static void	spawn_chan_error(struct chan *, enum chan_ev, const char *,
+		    void *);
+
+struct worker *
+spawn_new(const char *kind, const char *id, int role, const char *conf)
+{
+	struct worker *w;
+
+	w = xcalloc(1, sizeof(*w));
+	snprintf(w->kind, sizeof(w->kind), "%s", kind);
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	snprintf(w->name, sizeof(w->name), "%s.%s", kind, id);
+	w->role = role;
+	w->conf = xstrdup(conf);
+	w->pid = -1;
+	w->state = W_STOPPED;
+	TAILQ_INSERT_TAIL(&sup->workers, w, entry);
+	return w;
+}
+
+struct worker *
+spawn_find(const char *name)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (strcmp(w->name, name) == 0)
+			return w;
+	return NULL;
+}
+
+static void
+spawn_child(struct worker *w, int fd)
+{
+	char spec[2 * IPC_NAME_MAX + 2];
+	char *argv[5];
+	sigset_t set;
+	int i = 0;
+
+	/* A worker never outlives the supervisor (vsftpd does the same). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		_exit(127);
+	if (getppid() == 1)
+		_exit(127);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	if (fd != IPC_FD) {
+		if (dup2(fd, IPC_FD) == -1)
+			_exit(127);
+	} else if (fcntl(fd, F_SETFD, 0) == -1)
+		_exit(127);
+	snprintf(spec, sizeof(spec), "%s:%s", w->kind, w->id);
+	argv[i++] = "wxgated";
+	argv[i++] = "-x";
+	argv[i++] = spec;
+	argv[i] = NULL;
+	execv(sup->exe, argv);
+	_exit(127);
+}
+
+int
+spawn_worker(struct worker *w)
+{
+	struct ipc_body_config cb;
+	struct ipc_body_empty eb = { 0 };
+	int sv[2], sz = SPAWN_SNDBUF, lfd;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return -1;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	switch (pid = fork()) {
+	case -1:
+		log_warn("%s: fork", __func__);
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	case 0:
+		close(sv[0]);
+		spawn_child(w, sv[1]);
+		/* NOTREACHED */
+	}
+	close(sv[1]);
+	w->pid = pid;
+	w->gen++;
+	w->flags &= ~(W_F_HELLO | W_F_RESPAWN);
+	w->state = W_STARTING;
+	w->kill_why[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &w->started);
+	w->last_seen = w->started;
+	w->chan = chan_new(sup->base, sv[0], sup->conf->supervisor.queue_max,
+	    spawn_chan_msg, spawn_chan_error, w);
+	/* Workers may never pass fds to the supervisor. */
+	chan_set_fd_ok(w->chan, 0);
+
+	memset(&cb, 0, sizeof(cb));
+	cb.name = ipc_s(w->name);
+	cb.kind = ipc_s(w->kind);
+	cb.verbose = (uint64_t)sup->verbose;
+	cb.conf = ipc_s(w->conf);
+	if (chan_send(w->chan, IPC_SUP_CONFIG, 0, &cb) == -1) {
+		reap_kill(w, "config frame could not be sent");
+		return -1;
+	}
+	if (strcmp(w->kind, "webchat") == 0) {
+		if ((lfd = dup(sup->listen_fd)) == -1 ||
+		    chan_send_fd(w->chan, IPC_SUP_LISTEN_FD, 0, &eb, lfd) == -1) {
+			reap_kill(w, "listening socket could not be passed");
+			return -1;
+		}
+	}
+	log_info("worker %s started, pid %d", w->name, (int)pid);
+	return 0;
+}
+
+/* Ask a worker to drain and exit; reap.c escalates after the grace time. */
+void
+spawn_shutdown(struct worker *w)
+{
+	struct ipc_body_empty eb = { 0 };
+
+	if (w->state != W_STARTING && w->state != W_RUNNING) {
+		if (w->state == W_BACKOFF || w->state == W_FAILED) {
+			if (w->restart_ev != NULL)
+				event_del(w->restart_ev);
+			w->state = W_STOPPED;
+		}
+		return;
+	}
+	w->state = W_STOPPING;
+	/* heartbeat.c measures the drain deadline from here. */
+	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
+	if (w->chan == NULL ||
+	    chan_send(w->chan, IPC_SUP_SHUTDOWN, 0, &eb) == -1)
+		reap_kill(w, "shutdown could not be sent");
+}
+
+/* Operator restart: drain it, then respawn without backoff. */
+void
+spawn_restart(struct worker *w)
+{
+	w->flags |= W_F_RESPAWN;
+	w->ndeaths = 0;
+	w->backoff_ms = 0;
+	switch (w->state) {
+	case W_STARTING:
+	case W_RUNNING:
+		spawn_shutdown(w);
+		break;
+	case W_STOPPING:
+		break;
+	default:
+		if (w->restart_ev != NULL)
+			event_del(w->restart_ev);
+		w->restarts++;
+		spawn_worker(w);
+	}
+}
+
+static void
+spawn_chan_msg(struct chan *c, struct ipc_msg *m, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)c;
+	w->msgs_in++;
+	router_dispatch(w, m);
+}
+
+static void
+spawn_chan_error(struct chan *c, enum chan_ev ev, const char *why,
+    void *arg)
+{
+	struct worker *w = arg;
+
+	(void)c;
+	switch (ev) {
+	case CHAN_EOF:
+	case CHAN_IOERR:
+		/* SIGCHLD tells the rest; stop listening to a dead peer. */
+		log_debug("worker %s: channel %s", w->name, why);
+		chan_free(w->chan);
+		w->chan = NULL;
+		break;
+	case CHAN_VIOLATION:
+		reap_violation(w, why);
+		break;
+	}
+}

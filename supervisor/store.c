@@ -1,0 +1,681 @@
+/*
+ * The SQLite store: opening (file mode, pragmas), the cached statements,
+ * group commit and the queries behind store.h.  Called by the supervisor
+ * only; a worker never holds the database.  Schema and migrations live in
+ * store_migrate.c.
+ *
+ * Every value reaches SQLite through a bound parameter of a statement
+ * prepared at open; no SQL text is ever built from data.  An SQLite
+ * error is returned as -1 and logged, never fatal: the supervisor decides
+ * what a failed write means for the request in hand.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+/*
+ * How long a statement waits on a lock held by another connection (an
+ * operator's sqlite3 shell, a backup) before failing with SQLITE_BUSY.
+ * Short, because the supervisor's event loop is blocked meanwhile.
+ */
+#define STORE_BUSY_MS	2000
+
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_SESSION_CREATE,
+	ST_SESSION_FIND,
+	ST_SESSION_SEEN,
+	ST_MSG_LOOKUP,
+	ST_MSG_ACCEPT,
+	ST_MSG_SET_STATE,
+	ST_MSG_ANSWER,
+	ST_HISTORY,
+	ST_PENDING,
+	ST_MAX
+};
+
+static const char *const store_sql[ST_MAX] = {
+	/* IMMEDIATE: fail at BEGIN, not at the first write, if locked. */
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_SESSION_CREATE] =
+	    "INSERT INTO sessions (token_hash, created, last_seen, anonymous)"
+	    " VALUES (?1, ?2, ?2, 1)",
+	/* An expired session is as good as unknown. */
+	[ST_SESSION_FIND] =
+	    "SELECT id FROM sessions WHERE token_hash = ?1"
+	    " AND (expires IS NULL OR expires > ?2)",
+	[ST_SESSION_SEEN] =
+	    "UPDATE sessions SET last_seen = ?2 WHERE id = ?1",
+	[ST_MSG_LOOKUP] =
+	    "SELECT id, state, reply FROM messages"
+	    " WHERE session_id = ?1 AND client_msg_id = ?2",
+	[ST_MSG_ACCEPT] =
+	    "INSERT INTO messages (session_id, client_msg_id, text, state,"
+	    " created) VALUES (?1, ?2, ?3, 1, ?4)",
+	/* An answered message is final; only store_msg_answer ends a turn. */
+	[ST_MSG_SET_STATE] =
+	    "UPDATE messages SET state = ?2 WHERE id = ?1 AND state IN (1, 2)",
+	[ST_MSG_ANSWER] =
+	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3"
+	    " WHERE id = ?1 AND state IN (1, 2)",
+	/* The newest limit turns before ?2, then put back in order. */
+	[ST_HISTORY] =
+	    "SELECT text, reply FROM (SELECT id, text, reply FROM messages"
+	    " WHERE session_id = ?1 AND state = 3 AND id < ?2"
+	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	[ST_PENDING] =
+	    "SELECT id, session_id, client_msg_id, text FROM messages"
+	    " WHERE state < 3 ORDER BY id",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST_MAX];
+};
+
+/* One unanswered message, copied out so the callback may write. */
+struct pending_row {
+	int64_t		 id;
+	int64_t		 session;
+	char		*cmid;
+	char		*text;
+};
+
+static void	 store_seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	 store_file(const char *, char *, size_t);
+static void	 store_file_private(const char *, const char *);
+static int	 store_pragmas(sqlite3 *, char *, size_t);
+static sqlite3_stmt *store_stmt(struct store *, enum store_stmt);
+static void	 store_done(sqlite3_stmt *);
+static int	 store_err(struct store *, const char *);
+static char	*column_dup(sqlite3_stmt *, int);
+
+static void
+store_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Create the database file 0600, or check and repair an existing one.
+ * The descriptor is closed again before SQLite opens the file: closing
+ * any descriptor of a file drops every POSIX lock this process holds on
+ * it, including SQLite's.
+ */
+static int
+store_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		store_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		store_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		store_seterr(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	/*
+	 * A file someone else owns, or one with a second name elsewhere,
+	 * could be read or swapped behind the supervisor's back.
+	 */
+	if (sb.st_uid != geteuid()) {
+		store_seterr(err, errlen, "%s: owned by uid %u, not %u", path,
+		    (unsigned)sb.st_uid, (unsigned)geteuid());
+		goto fail;
+	}
+	if (sb.st_nlink != 1) {
+		store_seterr(err, errlen, "%s: has %lu links", path,
+		    (unsigned long)sb.st_nlink);
+		goto fail;
+	}
+	if ((sb.st_mode & 07777) != 0600) {
+		log_warnx("%s: %s: mode %04o, setting 0600", __func__, path,
+		    (unsigned)(sb.st_mode & 07777));
+		if (fchmod(fd, 0600) == -1) {
+			store_seterr(err, errlen, "%s: chmod: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	close(fd);
+	return 0;
+
+ fail:
+	close(fd);
+	return -1;
+}
+
+/*
+ * SQLite gives -wal and -shm the database file's mode when it creates
+ * them, but one left over from an older, careless setup keeps its own.
+ */
+static void
+store_file_private(const char *path, const char *suffix)
+{
+	struct stat sb;
+	char *side;
+
+	xasprintf(&side, "%s%s", path, suffix);
+	if (lstat(side, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 077) != 0) {
+		log_warnx("%s: %s: mode %04o, setting 0600", __func__, side,
+		    (unsigned)(sb.st_mode & 07777));
+		if (chmod(side, 0600) == -1)
+			log_warn("%s: chmod %s", __func__, side);
+	}
+	free(side);
+}
+
+static int
+store_pragmas(sqlite3 *db, char *err, size_t errlen)
+{
+	/* Each is fixed text; none takes data. */
+	static const char *const pragmas[] = {
+		/* Commit costs one fsync of the WAL, not of the database. */
+		"PRAGMA synchronous = NORMAL",
+		"PRAGMA foreign_keys = ON",
+		/* Triggers in a tampered file call no risky functions. */
+		"PRAGMA trusted_schema = OFF",
+	};
+	sqlite3_stmt *st;
+	const char *mode;
+	size_t i;
+	int ok;
+
+	/* The pragma answers with the mode in force, which may not be WAL. */
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	ok = sqlite3_step(st) == SQLITE_ROW &&
+	    (mode = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+	    strcmp(mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		store_seterr(err, errlen, "cannot enable WAL: %s",
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++)
+		if (sqlite3_exec(db, pragmas[i], NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	return 0;
+
+ fail:
+	store_seterr(err, errlen, "%s", sqlite3_errmsg(db));
+	return -1;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *s = NULL;
+	sqlite3 *db = NULL;
+	mode_t omask;
+	int i;
+
+	store_seterr(err, errlen, "unknown error");
+	/* Whatever SQLite creates beside the file is for us alone. */
+	omask = umask(077);
+	if (store_file(path, err, errlen) == -1)
+		goto fail;
+	store_file_private(path, "-wal");
+	store_file_private(path, "-shm");
+
+	/*
+	 * No SQLITE_OPEN_CREATE: the file exists by now, with our mode.
+	 * NOMUTEX: only the supervisor's one thread uses the handle.
+	 */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_seterr(err, errlen, "%s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	/* Refuse a newer schema before even journal_mode touches it. */
+	if (sqlite3_busy_timeout(db, STORE_BUSY_MS) != SQLITE_OK ||
+	    store_schema_check(db, err, errlen) == -1)
+		goto fail;
+	if (store_pragmas(db, err, errlen) == -1)
+		goto fail;
+	if (store_migrate(db, err, errlen) == -1)
+		goto fail;
+
+	s = xcalloc(1, sizeof(*s));
+	s->db = db;
+	for (i = 0; i < ST_MAX; i++) {
+		if (sqlite3_prepare_v3(db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			store_seterr(err, errlen, "prepare %d: %s", i,
+			    sqlite3_errmsg(db));
+			goto fail;
+		}
+	}
+	umask(omask);
+	return s;
+
+ fail:
+	if (s != NULL) {
+		for (i = 0; i < ST_MAX; i++)
+			sqlite3_finalize(s->st[i]);
+		free(s);
+	}
+	sqlite3_close(db);
+	umask(omask);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	/* What this loop turn wrote was meant to last. */
+	store_flush(s);
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+	free(s);
+}
+
+int
+store_schema_version(struct store *s)
+{
+	return store_user_version(s->db);
+}
+
+/*
+ * The connection itself says whether a transaction is open: SQLite may
+ * roll one back on its own (SQLITE_FULL, SQLITE_IOERR), and a flag of our
+ * own would then lie.
+ */
+void
+store_touch(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return;
+	st = store_stmt(s, ST_BEGIN);
+	/*
+	 * Not fatal: without the transaction each write commits on its
+	 * own, slower but just as correct; the next touch tries again.
+	 */
+	if (sqlite3_step(st) != SQLITE_DONE)
+		store_err(s, __func__);
+	store_done(st);
+}
+
+int
+store_flush(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	st = store_stmt(s, ST_COMMIT);
+	/* On failure the transaction stays open and the next flush retries. */
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
+}
+
+static sqlite3_stmt *
+store_stmt(struct store *s, enum store_stmt which)
+{
+	/* Every statement is prepared at open or store_open failed. */
+	if (which >= ST_MAX || s->st[which] == NULL)
+		fatalx("%s: no statement %d", __func__, (int)which);
+	return s->st[which];
+}
+
+/* Ready for the next use; the error, if any, was reported by step. */
+static void
+store_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int
+store_err(struct store *s, const char *func)
+{
+	log_warnx("%s: %s", func, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static char *
+column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *p;
+
+	if ((p = sqlite3_column_text(st, col)) == NULL)
+		return xstrdup("");
+	return xstrdup((const char *)p);
+}
+
+int
+store_session_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	store_touch(s);
+	st = store_stmt(s, ST_SESSION_CREATE);
+	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		store_err(s, __func__);
+		goto out;
+	}
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	rc = 0;
+ out:
+	store_done(st);
+	return rc;
+}
+
+int
+store_session_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int64_t sid;
+	int rc;
+
+	/* Finding a session marks it seen, which is a write. */
+	store_touch(s);
+	st = store_stmt(s, ST_SESSION_FIND);
+	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		store_done(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	sid = sqlite3_column_int64(st, 0);
+	store_done(st);
+
+	st = store_stmt(s, ST_SESSION_SEEN);
+	rc = 0;
+	if (sqlite3_bind_int64(st, 1, sid) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	if (rc == 0 && id != NULL)
+		*id = sid;
+	return rc;
+}
+
+int
+store_msg_lookup(struct store *s, int64_t session, const char *cmid,
+    enum msg_state *state, int64_t *msg_id, char **reply)
+{
+	sqlite3_stmt *st;
+	int rc, v;
+
+	if (reply != NULL)
+		*reply = NULL;
+	if (state != NULL)
+		*state = MSG_NONE;
+	if (cmid == NULL) {
+		log_warnx("%s: no client_msg_id", __func__);
+		return -1;
+	}
+	st = store_stmt(s, ST_MSG_LOOKUP);
+	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, cmid, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		store_done(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	v = sqlite3_column_int(st, 1);
+	/* The schema's CHECK admits only these; anything else is damage. */
+	if (v != MSG_ACCEPTED && v != MSG_ANSWERING && v != MSG_ANSWERED) {
+		log_warnx("%s: message %lld has state %d", __func__,
+		    (long long)sqlite3_column_int64(st, 0), v);
+		store_done(st);
+		return -1;
+	}
+	if (state != NULL)
+		*state = v;
+	if (msg_id != NULL)
+		*msg_id = sqlite3_column_int64(st, 0);
+	if (reply != NULL && v == MSG_ANSWERED)
+		*reply = column_dup(st, 2);
+	store_done(st);
+	return 0;
+}
+
+int
+store_msg_accept(struct store *s, int64_t session, const char *cmid,
+    const char *text, int64_t now, int64_t *msg_id)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (cmid == NULL || text == NULL) {
+		log_warnx("%s: missing client_msg_id or text", __func__);
+		return -1;
+	}
+	store_touch(s);
+	st = store_stmt(s, ST_MSG_ACCEPT);
+	/* A duplicate fails on UNIQUE (session_id, client_msg_id). */
+	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, cmid, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		store_err(s, __func__);
+		goto out;
+	}
+	if (msg_id != NULL)
+		*msg_id = sqlite3_last_insert_rowid(s->db);
+	rc = 0;
+ out:
+	store_done(st);
+	return rc;
+}
+
+int
+store_msg_set_state(struct store *s, int64_t msg_id, enum msg_state state)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	/* MSG_ANSWERED needs the reply: that is store_msg_answer(). */
+	if (state != MSG_ACCEPTED && state != MSG_ANSWERING) {
+		log_warnx("%s: message %lld: bad state %d", __func__,
+		    (long long)msg_id, (int)state);
+		return -1;
+	}
+	store_touch(s);
+	st = store_stmt(s, ST_MSG_SET_STATE);
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, state) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		store_err(s, __func__);
+		goto out;
+	}
+	if (sqlite3_changes(s->db) != 1) {
+		log_warnx("%s: message %lld unknown or answered", __func__,
+		    (long long)msg_id);
+		goto out;
+	}
+	rc = 0;
+ out:
+	store_done(st);
+	return rc;
+}
+
+int
+store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (reply == NULL) {
+		log_warnx("%s: message %lld: no reply", __func__,
+		    (long long)msg_id);
+		return -1;
+	}
+	store_touch(s);
+	st = store_stmt(s, ST_MSG_ANSWER);
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, reply, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		store_err(s, __func__);
+		goto out;
+	}
+	/* A second answer would overwrite the one the user already saw. */
+	if (sqlite3_changes(s->db) != 1) {
+		log_warnx("%s: message %lld unknown or already answered",
+		    __func__, (long long)msg_id);
+		goto out;
+	}
+	rc = 0;
+ out:
+	store_done(st);
+	return rc;
+}
+
+/*
+ * The strings passed to fn are borrowed until it returns.  fn must not
+ * call store_history() itself: the statement is in use.
+ */
+int
+store_history(struct store *s, int64_t session, unsigned limit,
+    int64_t before_msg_id, store_turn_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	const char *text, *reply;
+	int rc, ret = 0;
+
+	if (limit == 0)
+		return 0;
+	if (before_msg_id <= 0)
+		before_msg_id = INT64_MAX;
+	st = store_stmt(s, ST_HISTORY);
+	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, before_msg_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		text = (const char *)sqlite3_column_text(st, 0);
+		reply = (const char *)sqlite3_column_text(st, 1);
+		if ((ret = fn("user", text != NULL ? text : "", arg)) != 0)
+			break;
+		if ((ret = fn("assistant", reply != NULL ? reply : "",
+		    arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_err(s, __func__);
+	store_done(st);
+	return ret;
+}
+
+/*
+ * The rows are copied out before fn runs, because recovery will call
+ * store_msg_set_state() and store_history() from fn, and a table changed
+ * under a running SELECT may yield rows twice or not at all.
+ */
+int
+store_pending(struct store *s, store_pending_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	struct pending_row *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, ret = 0;
+
+	st = store_stmt(s, ST_PENDING);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].session = sqlite3_column_int64(st, 1);
+		rows[n].cmid = column_dup(st, 2);
+		rows[n].text = column_dup(st, 3);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_err(s, __func__);
+	store_done(st);
+
+	for (i = 0; ret == 0 && i < n; i++)
+		ret = fn(rows[i].id, rows[i].session, rows[i].cmid,
+		    rows[i].text, arg);
+	for (i = 0; i < n; i++) {
+		free(rows[i].cmid);
+		free(rows[i].text);
+	}
+	free(rows);
+	return ret;
+}

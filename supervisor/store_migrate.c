@@ -1,0 +1,255 @@
+/*
+ * Schema versions of the store and the migrations between them.
+ * Called once by store_open(), before any statement is prepared.
+ *
+ * The version lives in PRAGMA user_version.  Migrations run in order, all
+ * in one transaction with the version bump, so a crash mid-way leaves the
+ * old schema intact.  A database newer than this code is refused, never
+ * downgraded: an older wxgated must not guess at columns it does not know.
+ * A migration, once released, is never edited; a change is a new entry.
+ */
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store_int.h"
+
+struct store_migration {
+	int		 version;
+	const char	*sql;
+};
+
+/*
+ * Version 1.  Times are Unix seconds.  Conventions:
+ * - a message row is one turn: the user's text and, once answered, the
+ *   whole reply, so a reply can only be stored once (the CHECK ties the
+ *   reply to MSG_ANSWERED = 3, and state values mirror enum msg_state);
+ * - (session_id, client_msg_id) dedupes webchat resends, and
+ *   (account, channel_msg_id) dedupes platform redeliveries; NULLs are
+ *   distinct in a UNIQUE index, so each applies only to its own kind;
+ * - audit rows outlive sessions and workers, so they hold plain values,
+ *   not foreign keys.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY,"
+	/* SHA-256 of the bearer token; NULL for channel conversations. */
+	" token_hash BLOB UNIQUE CHECK (token_hash IS NULL OR"
+	"  length(token_hash) = 32),"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" expires INTEGER,"
+	" anonymous INTEGER NOT NULL DEFAULT 1,"
+	/* A channel conversation is found by account and peer (or group). */
+	" account TEXT,"
+	" peer TEXT,"
+	" UNIQUE (account, peer));"
+
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id)"
+	"  ON DELETE CASCADE,"
+	" client_msg_id TEXT,"
+	" account TEXT,"
+	" channel_msg_id TEXT,"
+	" sender TEXT,"
+	" text TEXT NOT NULL,"
+	" state INTEGER NOT NULL CHECK (state IN (1, 2, 3)),"
+	" reply TEXT,"
+	" created INTEGER NOT NULL,"
+	" answered INTEGER,"
+	" CHECK ((state = 3) = (reply IS NOT NULL)),"
+	" UNIQUE (session_id, client_msg_id),"
+	" UNIQUE (account, channel_msg_id));"
+	/* History reads answered turns of one session by id. */
+	"CREATE INDEX messages_history ON messages (session_id, state, id);"
+	/* Restart recovery scans only what is unanswered. */
+	"CREATE INDEX messages_pending ON messages (id) WHERE state < 3;"
+
+	/* One row per outbound chunk, deleted on delivery.ack. */
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" msg_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,"
+	" seq INTEGER NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox (account, next_try);"
+
+	/* Like sessions, only the hash of a share token is kept. */
+	"CREATE TABLE share_links ("
+	" id INTEGER PRIMARY KEY,"
+	" token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id)"
+	"  ON DELETE CASCADE,"
+	" mode TEXT NOT NULL CHECK (mode IN ('read', 'continue')),"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER,"
+	" revoked INTEGER);"
+
+	/* A one-time code for an unknown sender, awaiting the operator. */
+	"CREATE TABLE pairings ("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" code TEXT NOT NULL UNIQUE,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" UNIQUE (account, peer));"
+
+	/* Senders known per account and whether the DM policy admits them. */
+	"CREATE TABLE peers ("
+	" account TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" display TEXT,"
+	" allowed INTEGER NOT NULL DEFAULT 0,"
+	" approved INTEGER,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" PRIMARY KEY (account, peer)) WITHOUT ROWID;"
+
+	/* Per-account channel state: long-poll cursors, refreshed tokens. */
+	"CREATE TABLE kv ("
+	" account TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" value BLOB,"
+	" updated INTEGER NOT NULL,"
+	" PRIMARY KEY (account, key)) WITHOUT ROWID;"
+
+	"CREATE TABLE schedules ("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" spec TEXT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" next_run INTEGER NOT NULL,"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX schedules_due ON schedules (next_run) WHERE enabled;"
+
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" role TEXT NOT NULL,"
+	" worker TEXT,"
+	" session INTEGER,"
+	" method TEXT,"
+	" detail TEXT);"
+	"CREATE INDEX audit_time ON audit (time);";
+
+/* In version order; the last entry is STORE_SCHEMA_VERSION. */
+static const struct store_migration store_migrations[] = {
+	{ 1,	schema_v1 },
+};
+
+#define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))
+
+static int	migrate_exec(sqlite3 *, const char *, char *, size_t);
+
+int
+store_user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int rc, v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+migrate_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	if (errlen > 0)
+		snprintf(err, errlen, "migration: %s",
+		    msg != NULL ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+int
+store_schema_check(sqlite3 *db, char *err, size_t errlen)
+{
+	int v;
+
+	if ((v = store_user_version(db)) == -1) {
+		if (errlen > 0)
+			snprintf(err, errlen, "cannot read schema version: %s",
+			    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		if (errlen > 0)
+			snprintf(err, errlen, "database schema version %d is "
+			    "newer than this wxgated supports (%d); refusing "
+			    "to open", v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	/* "PRAGMA user_version = " and an int. */
+	char pragma[64];
+	size_t i;
+	int v = -1;
+
+	if (store_schema_check(db, err, errlen) == -1)
+		return -1;
+	if (store_user_version(db) == STORE_SCHEMA_VERSION)
+		return 0;
+
+	/*
+	 * IMMEDIATE takes the write lock before the version is read again,
+	 * so two openers cannot both run the same migration.
+	 */
+	if (migrate_exec(db, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if (store_schema_check(db, err, errlen) == -1 ||
+	    (v = store_user_version(db)) == -1) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	for (i = 0; i < NMIGRATIONS; i++) {
+		if (store_migrations[i].version <= v)
+			continue;
+		if (migrate_exec(db, store_migrations[i].sql, err,
+		    errlen) == -1)
+			goto fail;
+		/*
+		 * A PRAGMA takes no bound parameters; the number comes from
+		 * the table above, never from the database or a peer.
+		 */
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    store_migrations[i].version);
+		if (migrate_exec(db, pragma, err, errlen) == -1)
+			goto fail;
+		log_info("%s: schema version %d", __func__,
+		    store_migrations[i].version);
+	}
+	if (migrate_exec(db, "COMMIT", err, errlen) == -1)
+		goto fail;
+	return 0;
+
+ fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}

@@ -1,0 +1,128 @@
+/*
+ * Supervisor-wide state and the interfaces between its files:
+ * main.c (setup, signals, reload), spawn.c (birth), reap.c (death and
+ * backoff), heartbeat.c (liveness), router.c (what workers ask for),
+ * control.c (wxgatectl).
+ */
+#ifndef WX_SUP_H
+#define WX_SUP_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include "ipc_msg.h"
+
+#ifndef TAILQ_FOREACH_SAFE	/* glibc's sys/queue.h predates it */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+struct chan;
+struct config;
+struct event;
+struct event_base;
+struct store;
+
+enum w_state {
+	W_STARTING,	/* forked, no ready yet */
+	W_RUNNING,	/* ready received */
+	W_BACKOFF,	/* dead, restart timer armed */
+	W_FAILED,	/* crash loop: parked until an operator restarts it */
+	W_STOPPING,	/* sup.shutdown sent, waiting for exit */
+	W_STOPPED	/* exited on purpose */
+};
+
+#define W_F_HELLO	0x01	/* hello received */
+#define W_F_REMOVE	0x02	/* forget it once it has exited */
+#define W_F_RESPAWN	0x04	/* operator restart: respawn at once */
+
+#define W_DEATHS_MAX	64	/* crash-loop window history */
+
+struct worker {
+	TAILQ_ENTRY(worker)	 entry;
+	char			 name[IPC_NAME_MAX + 1];	/* webchat.0 */
+	char			 kind[IPC_NAME_MAX + 1];	/* webchat */
+	char			 id[IPC_NAME_MAX + 1];		/* 0, default */
+	int			 role;
+	char			*conf;		/* JSON slice it was given */
+	pid_t			 pid;
+	uint64_t		 gen;		/* incarnation, bumped per spawn */
+	struct chan		*chan;
+	int			 flags;
+	enum w_state		 state;
+	struct timespec		 started;
+	uint64_t		 restarts;
+	char			 last_exit[128];
+	char			 kill_why[96];
+	uint64_t		 msgs_in;
+	uint64_t		 msgs_out;
+	uint64_t		 ping_seq;
+	struct timespec		 last_seen;	/* spawn or last pong */
+	uint32_t		 backoff_ms;
+	struct timespec		 deaths[W_DEATHS_MAX];
+	unsigned		 ndeaths;
+	struct event		*restart_ev;
+};
+
+TAILQ_HEAD(workerlist, worker);
+
+struct sup {
+	struct event_base	*base;
+	struct config		*conf;
+	const char		*conf_path;
+	struct store		*store;
+	struct workerlist	 workers;
+	int			 listen_fd;
+	char			*listen_addr;
+	char			 exe[4096];
+	int			 verbose;
+	int			 stopping;
+	struct event		*turn_ev;	/* end-of-turn flush */
+	struct event		*grace_ev;
+};
+
+extern struct sup	*sup;
+
+/* main.c */
+void		 sup_stop(void);
+void		 sup_turn(void);
+int64_t		 sup_now(void);
+uint64_t	 timespec_ms_since(const struct timespec *);
+
+/* spawn.c */
+struct worker	*spawn_new(const char *kind, const char *id, int role,
+		    const char *conf);
+int		 spawn_worker(struct worker *);
+void		 spawn_shutdown(struct worker *);
+struct worker	*spawn_find(const char *name);
+void		 spawn_restart(struct worker *);
+
+/* reap.c */
+void		 reap_init(void);
+void		 reap_kill(struct worker *, const char *why);
+void		 reap_violation(struct worker *, const char *why);
+const char	*reap_signame(int);
+
+/* heartbeat.c */
+void		 heartbeat_init(void);
+void		 heartbeat_pong(struct worker *, uint64_t seq);
+
+/* router.c: frames from workers, after the role check */
+void		 router_init(void);
+void		 router_dispatch(struct worker *, struct ipc_msg *);
+void		 router_worker_ready(struct worker *);
+void		 router_worker_down(struct worker *);
+void		 router_flush(void);
+int		 router_idle(void);
+
+/* control.c */
+int		 control_init(const char *path);
+void		 control_close(void);
+const char	*worker_state_name(enum w_state);
+
+#endif

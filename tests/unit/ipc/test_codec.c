@@ -1,0 +1,304 @@
+/*
+ * Unit tests for ipc/codec.c: round trips for every body shape, and the
+ * strict rejections of STYLE.md section 4 (unknown/missing/repeated keys,
+ * wrong types, over-long strings, bad UTF-8, trailing bytes).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+
+#include "codec.h"
+
+static uint8_t	buf[IPC_FRAME_MAX];
+
+/* Hand-made frames, to say things the encoder refuses to say. */
+struct raw {
+	msgpack_sbuffer	sb;
+	msgpack_packer	pk;
+};
+
+static void
+raw_begin(struct raw *r, uint64_t type, uint32_t nkeys)
+{
+	msgpack_sbuffer_init(&r->sb);
+	msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&r->pk, 3);
+	msgpack_pack_uint64(&r->pk, type);
+	msgpack_pack_uint64(&r->pk, 7);
+	msgpack_pack_map(&r->pk, nkeys);
+}
+
+static void
+raw_str(struct raw *r, const char *s, size_t len)
+{
+	msgpack_pack_str(&r->pk, len);
+	msgpack_pack_str_body(&r->pk, s, len);
+}
+
+static void
+raw_key(struct raw *r, const char *k)
+{
+	raw_str(r, k, strlen(k));
+}
+
+static enum ipc_err
+raw_decode(struct raw *r, struct ipc_msg *m)
+{
+	enum ipc_err e;
+
+	e = ipc_decode((const uint8_t *)r->sb.data, r->sb.size, m);
+	return e;
+}
+
+static void
+test_roundtrip_chat_send(void **state)
+{
+	struct ipc_body_chat_send b = { 42, IPC_S("u-9f2"), IPC_S("hi 你好") };
+	struct ipc_msg m;
+	size_t len;
+
+	(void)state;
+	len = ipc_encode(IPC_CHAT_SEND, 17, &b, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.type, IPC_CHAT_SEND);
+	assert_int_equal(m.req_id, 17);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(m.b.chat_send.conn, 42);
+	assert_true(ipc_streq(m.b.chat_send.client_msg_id, "u-9f2"));
+	assert_true(ipc_streq(m.b.chat_send.text, "hi 你好"));
+	/* Borrowed: the string points into the frame buffer. */
+	assert_true((const uint8_t *)m.b.chat_send.text.p > buf &&
+	    (const uint8_t *)m.b.chat_send.text.p < buf + len);
+}
+
+static void
+test_roundtrip_turns_and_bool(void **state)
+{
+	static struct ipc_body_agent_request b;
+	struct ipc_body_chat_done d = { 1, IPC_S("c"), IPC_S(""), 1 };
+	struct ipc_msg m;
+	size_t len, i;
+
+	(void)state;
+	b.session = 99;
+	b.turns.n = IPC_TURNS_MAX;
+	for (i = 0; i < b.turns.n; i++) {
+		b.turns.v[i].role = i % 2 ? IPC_S("assistant") : IPC_S("user");
+		b.turns.v[i].text = IPC_S("t");
+	}
+	len = ipc_encode(IPC_AGENT_REQUEST, 5, &b, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.agent_request.turns.n, IPC_TURNS_MAX);
+	assert_true(ipc_streq(m.b.agent_request.turns.v[1].role, "assistant"));
+
+	len = ipc_encode(IPC_CHAT_DONE, 0, &d, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.chat_done.replayed, 1);
+	assert_int_equal(m.b.chat_done.text.len, 0);
+}
+
+static void
+test_encode_refuses_limits(void **state)
+{
+	static char big[IPC_TEXT_MAX + 2];
+	struct ipc_body_chat_send b = { 1, IPC_S("x"), { big, sizeof(big) - 1 } };
+	struct ipc_body_chat_send empty = { 1, IPC_S(""), IPC_S("t") };
+	struct ipc_body_log lg = { 3, IPC_S("x") };
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	assert_int_equal(ipc_encode(IPC_CHAT_SEND, 1, &b, buf, sizeof(buf)),
+	    0);
+	/* F_NONEMPTY and value ranges hold on the way out too. */
+	assert_int_equal(ipc_encode(IPC_CHAT_SEND, 1, &empty, buf,
+	    sizeof(buf)), 0);
+	assert_int_equal(ipc_encode(IPC_LOG, 1, &lg, buf, sizeof(buf)), 0);
+	assert_int_equal(ipc_encode(4242, 1, &lg, buf, sizeof(buf)), 0);
+}
+
+static void
+test_reject_unknown_type(void **state)
+{
+	struct raw r;
+	struct ipc_msg m;
+
+	(void)state;
+	raw_begin(&r, 4242, 0);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_TYPE);
+	msgpack_sbuffer_destroy(&r.sb);
+}
+
+static void
+test_reject_keys(void **state)
+{
+	struct raw r;
+	struct ipc_msg m;
+
+	(void)state;
+	/* missing key */
+	raw_begin(&r, IPC_CONN_CLOSE, 0);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_KEY);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* unknown key */
+	raw_begin(&r, IPC_CONN_CLOSE, 1);
+	raw_key(&r, "cone");
+	msgpack_pack_uint64(&r.pk, 1);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_KEY);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* repeated key standing in for a missing one */
+	raw_begin(&r, IPC_SESSION_OPEN, 2);
+	raw_key(&r, "conn");
+	msgpack_pack_uint64(&r.pk, 1);
+	raw_key(&r, "conn");
+	msgpack_pack_uint64(&r.pk, 2);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_KEY);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* extra key */
+	raw_begin(&r, IPC_CONN_CLOSE, 2);
+	raw_key(&r, "conn");
+	msgpack_pack_uint64(&r.pk, 1);
+	raw_key(&r, "more");
+	msgpack_pack_uint64(&r.pk, 2);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_KEY);
+	msgpack_sbuffer_destroy(&r.sb);
+}
+
+static void
+test_reject_values(void **state)
+{
+	struct raw r;
+	struct ipc_msg m;
+	char s[IPC_MSGID_MAX + 1];
+
+	(void)state;
+	/* negative integer where a u64 belongs */
+	raw_begin(&r, IPC_CONN_CLOSE, 1);
+	raw_key(&r, "conn");
+	msgpack_pack_int64(&r.pk, -1);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_VALUE);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* string where a u64 belongs */
+	raw_begin(&r, IPC_CONN_CLOSE, 1);
+	raw_key(&r, "conn");
+	raw_key(&r, "1");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_VALUE);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* over-long client_msg_id */
+	memset(s, 'a', sizeof(s));
+	raw_begin(&r, IPC_CHAT_SEND, 3);
+	raw_key(&r, "conn");
+	msgpack_pack_uint64(&r.pk, 1);
+	raw_key(&r, "client_msg_id");
+	raw_str(&r, s, sizeof(s));
+	raw_key(&r, "text");
+	raw_key(&r, "hi");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* value above the field's range (log level 0..2) */
+	raw_begin(&r, IPC_LOG, 2);
+	raw_key(&r, "level");
+	msgpack_pack_uint64(&r.pk, 3);
+	raw_key(&r, "text");
+	raw_key(&r, "x");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
+	msgpack_sbuffer_destroy(&r.sb);
+}
+
+static void
+test_reject_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\xc0\xaf",		/* overlong '/' */
+		"\xed\xa0\x80",		/* surrogate */
+		"\xf4\x90\x80\x80",	/* above U+10FFFF */
+		"\xe4\xbd",		/* truncated */
+		"\xff",
+	};
+	struct raw r;
+	struct ipc_msg m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		raw_begin(&r, IPC_AGENT_DELTA, 1);
+		raw_key(&r, "text");
+		raw_str(&r, bad[i], strlen(bad[i]));
+		assert_int_equal(raw_decode(&r, &m), IPC_E_UTF8);
+		msgpack_sbuffer_destroy(&r.sb);
+	}
+	/* An embedded NUL is refused too. */
+	raw_begin(&r, IPC_AGENT_DELTA, 1);
+	raw_key(&r, "text");
+	raw_str(&r, "a\0b", 3);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_UTF8);
+	msgpack_sbuffer_destroy(&r.sb);
+	assert_true(ipc_utf8_valid("\xf0\x9f\x98\x80 ok", 7));
+}
+
+static void
+test_reject_shape_and_trailing(void **state)
+{
+	struct ipc_body_conn b = { 1 };
+	struct ipc_msg m;
+	size_t len, i;
+	/* map32 header claiming 2^32-1 entries in 5 bytes */
+	static const uint8_t huge[] = { 0x93, 0xcc, 0xcc, 0x00, 0xdf, 0xff,
+	    0xff, 0xff, 0xff };
+	static const uint8_t notarray[] = { 0x81, 0xa1, 'a', 0x01 };
+
+	(void)state;
+	len = ipc_encode(IPC_CONN_CLOSE, 1, &b, buf, sizeof(buf));
+	assert_true(len > 0);
+	buf[len] = 0xc0;
+	assert_int_equal(ipc_decode(buf, len + 1, &m), IPC_E_TRAILING);
+	/* every truncation is refused without reading past the end */
+	for (i = 0; i < len; i++)
+		assert_int_not_equal(ipc_decode(buf, i, &m), IPC_OK);
+	assert_int_not_equal(ipc_decode(huge, sizeof(huge), &m), IPC_OK);
+	assert_int_equal(ipc_decode(notarray, sizeof(notarray), &m),
+	    IPC_E_SHAPE);
+	assert_int_equal(ipc_decode(buf, IPC_FRAME_MAX + 1, &m), IPC_E_SIZE);
+}
+
+static void
+test_catalogue(void **state)
+{
+	const struct ipc_msginfo *mi;
+
+	(void)state;
+	mi = ipc_msginfo(IPC_CHAT_SEND);
+	assert_non_null(mi);
+	assert_string_equal(mi->name, "chat.send");
+	assert_int_equal(mi->roles, ROLE_WEBCHAT);
+	assert_true(ipc_msginfo(IPC_SUP_LISTEN_FD)->flags & MSG_FD);
+	assert_null(ipc_msginfo(4242));
+	assert_string_equal(ipc_type_name(4242), "unknown");
+	assert_string_equal(ipc_strerror(IPC_E_UTF8),
+	    "string is not valid UTF-8");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_chat_send),
+		cmocka_unit_test(test_roundtrip_turns_and_bool),
+		cmocka_unit_test(test_encode_refuses_limits),
+		cmocka_unit_test(test_reject_unknown_type),
+		cmocka_unit_test(test_reject_keys),
+		cmocka_unit_test(test_reject_values),
+		cmocka_unit_test(test_reject_utf8),
+		cmocka_unit_test(test_reject_shape_and_trailing),
+		cmocka_unit_test(test_catalogue),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

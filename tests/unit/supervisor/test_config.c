@@ -1,0 +1,484 @@
+/*
+ * Unit tests for supervisor/config.c: the sample file loads, absent keys
+ * take their defaults, and every bad value is refused with a message
+ * that names the file, the line where there is one, and the field.
+ * Each case writes its YAML to a temporary file; nothing else is touched.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "supervisor/config.h"
+
+static struct config	*load_text(const char *, char *, size_t);
+static void		 refused(const char *, const char *);
+static void		 check_defaults(const struct config *);
+static void		 test_sample(void **);
+static void		 test_defaults(void **);
+static void		 test_derived_paths(void **);
+static void		 test_ranges(void **);
+static void		 test_cross_fields(void **);
+static void		 test_unknown_key(void **);
+static void		 test_listen(void **);
+static void		 test_agents(void **);
+static void		 test_not_numbers(void **);
+static void		 test_syntax(void **);
+static void		 test_missing_file(void **);
+static void		 test_slices(void **);
+
+/* The path every case's YAML is written to; errors start with it. */
+static char tmp_path[64];
+
+static struct config *
+load_text(const char *yaml, char *err, size_t errlen)
+{
+	struct config *conf;
+	size_t len = strlen(yaml);
+	int fd;
+
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(tmp_path);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, yaml, len), (ssize_t)len);
+	close(fd);
+	conf = config_load(tmp_path, err, errlen);
+	unlink(tmp_path);
+	return conf;
+}
+
+/* yaml must be refused with an error containing want. */
+static void
+refused(const char *yaml, const char *want)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	conf = load_text(yaml, err, sizeof(err));
+	if (conf != NULL || strstr(err, want) == NULL ||
+	    strncmp(err, tmp_path, strlen(tmp_path)) != 0)
+		fail_msg("yaml <<%s>>: want error containing \"%s\", got %s"
+		    " \"%s\"", yaml, want, conf != NULL ? "success" : "",
+		    err);
+	config_free(conf);
+}
+
+static void
+check_defaults(const struct config *c)
+{
+	assert_string_equal(c->state_dir, "./run");
+	assert_string_equal(c->store, "./run/wxgate.db");
+	assert_string_equal(c->control, "./run/control.sock");
+	assert_string_equal(c->log_level, "info");
+	assert_int_equal(c->log_syslog, 0);
+	assert_int_equal(c->supervisor.heartbeat_ms, 1000);
+	assert_int_equal(c->supervisor.heartbeat_timeout_ms, 3000);
+	assert_int_equal(c->supervisor.restart_min_ms, 100);
+	assert_int_equal(c->supervisor.restart_max_ms, 30000);
+	assert_int_equal(c->supervisor.crashloop_count, 10);
+	assert_int_equal(c->supervisor.crashloop_window_s, 60);
+	assert_int_equal(c->supervisor.shutdown_grace_ms, 5000);
+	assert_int_equal(c->supervisor.queue_max, 1024);
+	assert_string_equal(c->webchat.listen, "127.0.0.1:8080");
+	assert_int_equal(c->webchat.workers, 2);
+	assert_string_equal(c->webchat.agent, "default");
+	assert_int_equal(c->webchat.max_frame, 65536);
+	assert_int_equal(c->webchat.max_text, 16384);
+	assert_int_equal(c->webchat.max_header, 8192);
+	assert_int_equal(c->webchat.max_conns, 1024);
+	assert_int_equal(c->webchat.history_limit, 20);
+	assert_int_equal(c->webchat.idle_timeout_s, 300);
+	assert_int_equal(c->agents_count, 1);
+	assert_string_equal(c->agents[0].name, "default");
+	assert_string_equal(c->agents[0].type, "echo");
+	assert_int_equal(c->agents[0].echo_chunks, 4);
+	assert_int_equal(c->agents[0].echo_delay_ms, 20);
+	assert_ptr_equal(config_agent(c, "default"), &c->agents[0]);
+	assert_null(config_agent(c, "nope"));
+}
+
+/* The shipped sample runs as is and spells out exactly the defaults. */
+static void
+test_sample(void **state)
+{
+	char path[1024], err[CFG_ERR_MAX];
+	const char *srcdir = getenv("srcdir");
+	struct config *conf;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/etc/wxgate.yaml",
+	    srcdir != NULL ? srcdir : ".");
+	conf = config_load(path, err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->path, path);
+	check_defaults(conf);
+	config_free(conf);
+}
+
+static void
+test_defaults(void **state)
+{
+	static const char *const minimal[] = {
+		"",
+		"# nothing but a comment\n",
+		"{}\n",
+		"log: {}\nsupervisor: {}\nwebchat: {}\n",
+		"agents:\n  - {}\n",
+	};
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+	size_t i;
+
+	(void)state;
+	config_free(NULL);
+	for (i = 0; i < sizeof(minimal) / sizeof(minimal[0]); i++) {
+		conf = load_text(minimal[i], err, sizeof(err));
+		if (conf == NULL)
+			fail_msg("<<%s>>: %s", minimal[i], err);
+		check_defaults(conf);
+		config_free(conf);
+	}
+
+	/* One key set, the rest untouched. */
+	conf = load_text("webchat:\n  workers: 4\n  history_limit: 0\n"
+	    "log:\n  level: debug\n  syslog: true\n", err, sizeof(err));
+	assert_non_null(conf);
+	assert_int_equal(conf->webchat.workers, 4);
+	assert_int_equal(conf->webchat.history_limit, 0);
+	assert_int_equal(conf->webchat.max_frame, 65536);
+	assert_string_equal(conf->log_level, "debug");
+	assert_int_equal(conf->log_syslog, 1);
+	config_free(conf);
+}
+
+/* store and control follow state_dir unless given. */
+static void
+test_derived_paths(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	conf = load_text("state_dir: /var/db/wx\n", err, sizeof(err));
+	assert_non_null(conf);
+	assert_string_equal(conf->store, "/var/db/wx/wxgate.db");
+	assert_string_equal(conf->control, "/var/db/wx/control.sock");
+	config_free(conf);
+
+	conf = load_text("state_dir: /a\nstore: /b/s.db\ncontrol: /c/s\n",
+	    err, sizeof(err));
+	assert_non_null(conf);
+	assert_string_equal(conf->store, "/b/s.db");
+	assert_string_equal(conf->control, "/c/s");
+	config_free(conf);
+
+	refused("state_dir: \"\"\n", ":1: state_dir: must not be empty");
+	/* sun_path holds 107 bytes and a NUL. */
+	refused("control: /0123456789012345678901234567890123456789"
+	    "012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789\n", "control: path is longer than 107 bytes");
+}
+
+/* Each number one past each end of its range, and the ends themselves. */
+static void
+test_ranges(void **state)
+{
+	static const struct {
+		const char	*section;
+		const char	*key;
+		unsigned long	 min, max;
+	} nums[] = {
+		{ "supervisor", "heartbeat_ms",		50, 60000 },
+		{ "supervisor", "heartbeat_timeout_ms",	100, 600000 },
+		{ "supervisor", "restart_min_ms",	10, 60000 },
+		{ "supervisor", "restart_max_ms",	100, 3600000 },
+		{ "supervisor", "crashloop_count",	1, 1000 },
+		{ "supervisor", "crashloop_window_s",	1, 86400 },
+		{ "supervisor", "shutdown_grace_ms",	0, 300000 },
+		{ "supervisor", "queue_max",		16, 1048576 },
+		{ "webchat",	"workers",		1, 64 },
+		{ "webchat",	"max_frame",		1024, 1048576 },
+		{ "webchat",	"max_text",		1, 32768 },
+		{ "webchat",	"max_header",		1024, 65536 },
+		{ "webchat",	"max_conns",		1, 65536 },
+		{ "webchat",	"history_limit",	0, 100 },
+		{ "webchat",	"idle_timeout_s",	5, 86400 },
+	};
+	char yaml[256], want[128], err[CFG_ERR_MAX];
+	struct config *conf;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		snprintf(want, sizeof(want), ":3: %s.%s: ", nums[i].section,
+		    nums[i].key);
+		if (nums[i].min > 0) {
+			snprintf(yaml, sizeof(yaml), "# x\n%s:\n  %s: %lu\n",
+			    nums[i].section, nums[i].key, nums[i].min - 1);
+			refused(yaml, want);
+			refused(yaml, "out of range");
+		}
+		snprintf(yaml, sizeof(yaml), "# x\n%s:\n  %s: %lu\n",
+		    nums[i].section, nums[i].key, nums[i].max + 1);
+		refused(yaml, want);
+		refused(yaml, "out of range");
+	}
+
+	/* The ends are allowed where the cross-field rules permit. */
+	conf = load_text("webchat:\n  workers: 64\n  history_limit: 100\n"
+	    "  max_frame: 1048576\n  max_text: 32768\n"
+	    "supervisor:\n  heartbeat_ms: 50\n  shutdown_grace_ms: 0\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	config_free(conf);
+
+	refused("agents:\n  - name: a\n    echo:\n      chunks: 0\n",
+	    ":4: agents[0].echo.chunks: 0 is out of range 1..64");
+	refused("agents:\n  - name: a\n    echo:\n      chunks: 65\n",
+	    "agents[0].echo.chunks: 65 is out of range");
+	refused("agents:\n  - name: a\n    echo:\n      delay_ms: 10001\n",
+	    "agents[0].echo.delay_ms: 10001 is out of range");
+	refused("log:\n  level: loud\n",
+	    ":2: log.level: unknown level \"loud\" (known: warn, info, debug)");
+}
+
+static void
+test_cross_fields(void **state)
+{
+	(void)state;
+	/* Against the other key's default: no line for that one. */
+	refused("supervisor:\n  heartbeat_ms: 3000\n",
+	    "supervisor.heartbeat_timeout_ms: 3000 must exceed "
+	    "heartbeat_ms (3000)");
+	refused("supervisor:\n  heartbeat_timeout_ms: 500\n",
+	    ":2: supervisor.heartbeat_timeout_ms: 500 must exceed");
+	refused("supervisor:\n  restart_min_ms: 500\n  restart_max_ms: 400\n",
+	    ":2: supervisor.restart_min_ms: 500 exceeds restart_max_ms (400)");
+	refused("webchat:\n  max_frame: 2048\n",
+	    "webchat.max_text: 16384 exceeds max_frame (2048)");
+	refused("webchat:\n  max_frame: 4096\n  max_text: 4097\n",
+	    ":3: webchat.max_text: 4097 exceeds max_frame");
+}
+
+/* Unknown keys are errors at their own line, at any depth. */
+static void
+test_unknown_key(void **state)
+{
+	(void)state;
+	refused("state_dir: ./run\n\nbogus: 1\n", ":3: bogus: unknown key");
+	refused("webchat:\n  listen: 127.0.0.1:80\n  listn: 1\n",
+	    ":3: webchat.listn: unknown key");
+	refused("agents:\n  - name: a\n  - name: b\n    colour: red\n",
+	    ":4: agents[1].colour: unknown key");
+	refused("agents:\n  - name: a\n    echo:\n      chunk: 2\n",
+	    ":4: agents[0].echo.chunk: unknown key");
+	refused("log:\n  level: info\n  level: warn\n",
+	    "log.level: key given twice");
+}
+
+static void
+test_listen(void **state)
+{
+	static const char *const bad[] = {
+		"localhost:80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
+		"127.0.0.1:65536", "127.0.0.1:+80", "127.0.0.1:0x50",
+		"127.0.0.1:8o", "1.2.3:80", "256.1.1.1:80", "::1:80",
+		"[::1]", "[::1]80", "[::1]:", "[127.0.0.1]:80", "[]:80",
+		":80", "[::1]:123456", " 127.0.0.1:80", "127.0.0.1:80 ",
+		"", "1.2.3.4:80:80",
+	};
+	static const char *const good[] = {
+		"127.0.0.1:8080", "0.0.0.0:1", "\"[::1]:65535\"",
+		"\"[::]:443\"", "\"[fe80::1]:80\"",
+	};
+	char yaml[128], err[CFG_ERR_MAX];
+	struct config *conf;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "webchat:\n  listen: \"%s\"\n",
+		    bad[i]);
+		refused(yaml, ":2: webchat.listen: ");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "webchat:\n  listen: %s\n",
+		    good[i]);
+		conf = load_text(yaml, err, sizeof(err));
+		if (conf == NULL)
+			fail_msg("%s: %s", good[i], err);
+		config_free(conf);
+	}
+}
+
+static void
+test_agents(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	conf = load_text("agents:\n  - name: a\n  - name: b-2_x\n"
+	    "    echo: {chunks: 1, delay_ms: 0}\n"
+	    "webchat:\n  agent: b-2_x\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->agents_count, 2);
+	assert_string_equal(conf->agents[1].name, "b-2_x");
+	assert_int_equal(conf->agents[1].echo_chunks, 1);
+	assert_int_equal(conf->agents[1].echo_delay_ms, 0);
+	assert_int_equal(conf->agents[0].echo_chunks, 4);
+	assert_ptr_equal(config_agent(conf, "a"), &conf->agents[0]);
+	config_free(conf);
+
+	refused("agents:\n  - name: a\n  - name: b\n  - name: a\n",
+	    ":4: agents[2].name: duplicate agent name \"a\" (also agents[0])");
+	/* Two entries that both default to "default". */
+	refused("agents:\n  - {}\n  - {}\n",
+	    "agents[1].name: duplicate agent name \"default\"");
+	refused("agents:\n  - name: a\n    type: openai\n",
+	    ":3: agents[0].type: unknown agent type \"openai\" (known: echo)");
+	refused("agents:\n  - name: Alice\n", ":2: agents[0].name: \"Alice\"");
+	refused("agents:\n  - name: \"\"\n", ":2: agents[0].name: ");
+	refused("agents:\n  - name: a.b\n", "agents[0].name: ");
+	refused("agents:\n  - name: abcdefghijabcdefghijabcdefghijabc\n",
+	    "agents[0].name: ");
+	refused("agents: []\n", ":1: agents: ");
+	refused("agents:\n  - name: x\n",
+	    "webchat.agent: no agent named \"default\"");
+	refused("webchat:\n  agent: ghost\n",
+	    ":2: webchat.agent: no agent named \"ghost\"");
+}
+
+/* libcyaml alone would read these as 1, 8, 16 and a boolean. */
+static void
+test_not_numbers(void **state)
+{
+	(void)state;
+	refused("webchat:\n  workers: 1.5\n",
+	    ":2: webchat.workers: \"1.5\" is not a decimal number");
+	refused("webchat:\n  workers: 010\n", ":2: webchat.workers: ");
+	refused("webchat:\n  workers: 0x10\n", ":2: webchat.workers: ");
+	refused("webchat:\n  workers: -1\n", ":2: webchat.workers: ");
+	refused("webchat:\n  workers:\n", ":2: webchat.workers: ");
+	refused("webchat:\n  workers: 4294967296\n", ":2: webchat.workers: ");
+	refused("webchat:\n  workers: [1]\n", ":2: webchat.workers: ");
+	refused("log:\n  syslog: maybe\n",
+	    ":2: log.syslog: \"maybe\" is not true or false");
+	refused("state_dir: {a: 1}\n", ":1: state_dir: must be a string");
+	refused("webchat: 5\n", ":1: webchat: must be a mapping");
+}
+
+static void
+test_syntax(void **state)
+{
+	(void)state;
+	refused("state_dir: a\nwebchat: b: c\n", ":2: syntax error: ");
+	refused("state_dir: 'open\n", "syntax error: ");
+	refused("\tstate_dir: a\n", ":1: syntax error: ");
+	refused("- 1\n- 2\n", "must be a mapping");
+	refused("state_dir: a\n---\nstate_dir: b\n",
+	    ":2: only one YAML document is allowed");
+	refused("webchat:\n  agent: &x default\n  listen: *x\n",
+	    "webchat.listen: ");
+}
+
+static void
+test_missing_file(void **state)
+{
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_null(config_load("/nonexistent/wx.yaml", err, sizeof(err)));
+	assert_string_equal(err,
+	    "/nonexistent/wx.yaml: cannot open: No such file or directory");
+	assert_null(config_load("/", err, sizeof(err)));
+	assert_string_equal(err, "/: cannot open: Is a directory");
+}
+
+/* A slice holds its own part and nothing else. */
+static void
+test_slices(void **state)
+{
+	char err[CFG_ERR_MAX], *s;
+	struct config *conf;
+	json_error_t jerr;
+	json_t *o;
+
+	(void)state;
+	conf = load_text("webchat:\n  max_frame: 2048\n  max_text: 100\n"
+	    "  max_header: 4096\n  max_conns: 7\n  idle_timeout_s: 9\n"
+	    "agents:\n  - name: bob\n    echo: {chunks: 3, delay_ms: 5}\n"
+	    "  - name: default\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+
+	s = config_slice_webchat(conf);
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	assert_int_equal(json_object_size(o), 5);
+	assert_int_equal(json_integer_value(json_object_get(o, "max_frame")),
+	    2048);
+	assert_int_equal(json_integer_value(json_object_get(o, "max_text")),
+	    100);
+	assert_int_equal(json_integer_value(json_object_get(o, "max_header")),
+	    4096);
+	assert_int_equal(json_integer_value(json_object_get(o, "max_conns")),
+	    7);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "idle_timeout_s")), 9);
+	assert_null(strstr(s, "listen"));
+	assert_null(strstr(s, "bob"));
+	json_decref(o);
+	free(s);
+
+	s = config_slice_agent(conf, config_agent(conf, "bob"));
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	assert_int_equal(json_object_size(o), 4);
+	assert_string_equal(json_string_value(json_object_get(o, "name")),
+	    "bob");
+	assert_string_equal(json_string_value(json_object_get(o, "type")),
+	    "echo");
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "echo_chunks")), 3);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "echo_delay_ms")), 5);
+	assert_null(strstr(s, "default"));
+	assert_null(strstr(s, "max_frame"));
+	json_decref(o);
+	free(s);
+	config_free(conf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_derived_paths),
+		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_cross_fields),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_agents),
+		cmocka_unit_test(test_not_numbers),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_slices),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

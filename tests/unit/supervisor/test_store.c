@@ -1,0 +1,718 @@
+/*
+ * Unit tests for supervisor/store.c and store_migrate.c.  Each test gets
+ * its own temporary directory.  What the supervisor's connection has
+ * committed is checked from a second, plain sqlite3 connection, the way
+ * an operator's backup or a restarted supervisor would see the file.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+
+#define NOW	1700000000
+
+struct fixture {
+	char		 dir[64];
+	char		 path[128];
+	struct store	*s;
+};
+
+/* Collected turns or pending rows, flattened to "role:text" lines. */
+struct collect {
+	char		 out[1024];
+	int		 calls;
+	int		 stop_after;	/* return 7 on this call; 0: never */
+};
+
+static int	nwarn;
+static char	lastwarn[LOG_LINE_MAX];
+
+static void	log_capture(int, const char *);
+static int	setup(void **);
+static int	teardown(void **);
+static void	side_path(const struct fixture *, const char *, char *,
+		    size_t);
+static int64_t	peek(const struct fixture *, const char *, int64_t);
+static void	hash_of(uint8_t [STORE_HASH_LEN], int);
+static int	turn_cb(const char *, const char *, void *);
+static int	pending_cb(int64_t, int64_t, const char *, const char *,
+		    void *);
+static void	history(struct store *, int64_t, unsigned, int64_t,
+		    struct collect *);
+
+static void	test_open_creates(void **);
+static void	test_open_fixes_mode(void **);
+static void	test_open_refuses_symlink(void **);
+static void	test_reopen(void **);
+static void	test_newer_refused(void **);
+static void	test_session(void **);
+static void	test_dedupe(void **);
+static void	test_dedupe_per_session(void **);
+static void	test_accept_unknown_session(void **);
+static void	test_history(void **);
+static void	test_history_stop(void **);
+static void	test_pending(void **);
+static void	test_group_commit(void **);
+
+/* Warnings are counted so a test can see that a refusal said why. */
+static void
+log_capture(int level, const char *line)
+{
+	if (level != LOG_LVL_WARN)
+		return;
+	nwarn++;
+	snprintf(lastwarn, sizeof(lastwarn), "%s", line);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx;
+
+	fx = calloc(1, sizeof(*fx));
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/wxstore.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->path, sizeof(fx->path), "%s/store.db", fx->dir);
+	nwarn = 0;
+	lastwarn[0] = '\0';
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char p[160];
+
+	store_close(fx->s);
+	unlink(fx->path);
+	side_path(fx, "-wal", p, sizeof(p));
+	unlink(p);
+	side_path(fx, "-shm", p, sizeof(p));
+	unlink(p);
+	side_path(fx, "-journal", p, sizeof(p));
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/link.db", fx->dir);
+	unlink(p);
+	if (rmdir(fx->dir) == -1)
+		fprintf(stderr, "teardown: %s left behind\n", fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void
+side_path(const struct fixture *fx, const char *suffix, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s%s", fx->path, suffix);
+}
+
+/*
+ * One integer from a second connection, opened fresh each time so it
+ * sees exactly what is committed now.  ?1 is bound to arg.
+ */
+static int64_t
+peek(const struct fixture *fx, const char *sql, int64_t arg)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_bind_parameter_count(st) > 0)
+		assert_int_equal(sqlite3_bind_int64(st, 1, arg), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return v;
+}
+
+static void
+hash_of(uint8_t h[STORE_HASH_LEN], int seed)
+{
+	memset(h, seed, STORE_HASH_LEN);
+	h[0] = 0xa5;
+}
+
+static int
+turn_cb(const char *role, const char *text, void *arg)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%s:%s;", role, text);
+	if (++c->calls == c->stop_after)
+		return 7;
+	return 0;
+}
+
+static int
+pending_cb(int64_t msg_id, int64_t session, const char *cmid,
+    const char *text, void *arg)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%lld/%lld/%s/%s;",
+	    (long long)msg_id, (long long)session, cmid, text);
+	c->calls++;
+	return 0;
+}
+
+static void
+history(struct store *s, int64_t session, unsigned limit, int64_t before,
+    struct collect *c)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(store_history(s, session, limit, before, turn_cb, c),
+	    0);
+}
+
+static void
+test_open_creates(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat sb;
+	char err[256], p[160];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	mode_t omask;
+
+	/* Even a careless umask must not widen the files. */
+	omask = umask(0);
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_int_equal(umask(omask), 0);
+	assert_non_null(fx->s);
+
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	side_path(fx, "-wal", p, sizeof(p));
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+	side_path(fx, "-shm", p, sizeof(p));
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+
+	assert_int_equal(store_schema_version(fx->s), STORE_SCHEMA_VERSION);
+
+	/* WAL is a property of the file, so a second connection sees it. */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	assert_int_equal(peek(fx, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'table' AND name IN ('sessions', 'messages',"
+	    " 'outbox', 'share_links', 'pairings', 'peers', 'kv',"
+	    " 'schedules', 'audit')", 0), 9);
+}
+
+static void
+test_open_fixes_mode(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat sb;
+	char err[256], p[160];
+	int fd;
+
+	fd = open(fx->path, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd != -1);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	close(fd);
+	side_path(fx, "-wal", p, sizeof(p));
+	fd = open(p, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd != -1);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	close(fd);
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+	assert_true(nwarn >= 2);
+}
+
+static void
+test_open_refuses_symlink(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], link[160];
+
+	snprintf(link, sizeof(link), "%s/link.db", fx->dir);
+	assert_int_equal(symlink(fx->path, link), 0);
+	err[0] = '\0';
+	assert_null(store_open(link, err, sizeof(err)));
+	assert_true(err[0] != '\0');
+	/* Nothing was created through the link. */
+	assert_int_equal(access(fx->path, F_OK), -1);
+}
+
+static void
+test_reopen(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], *reply;
+	int64_t sid, sid2, mid, mid2;
+	enum msg_state ms;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &sid), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "u-1", "hi", NOW,
+	    &mid), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	store_close(fx->s);
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	assert_int_equal(store_schema_version(fx->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_session_find(fx->s, h, NOW + 1, &sid2), 0);
+	assert_int_equal(sid2, sid);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "u-1", &ms, &mid2,
+	    &reply), 0);
+	assert_int_equal(ms, MSG_ACCEPTED);
+	assert_int_equal(mid2, mid);
+	assert_null(reply);
+}
+
+static void
+test_newer_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	err[0] = '\0';
+	assert_null(store_open(fx->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+	assert_non_null(strstr(err, "99"));
+	/* Refused means untouched: no downgrade, no half schema. */
+	assert_int_equal(peek(fx, "PRAGMA user_version", 0), 99);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM sqlite_schema", 0),
+	    0);
+	assert_int_equal(peek(fx, "SELECT journal_mode = 'delete'"
+	    " FROM pragma_journal_mode", 0), 1);
+}
+
+static void
+test_session(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
+	char err[256];
+	int64_t a, b, found;
+	sqlite3 *db;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h1, 1);
+	hash_of(h2, 2);
+	assert_int_equal(store_session_create(fx->s, h1, NOW, &a), 0);
+	assert_int_equal(store_session_create(fx->s, h2, NOW, &b), 0);
+	assert_true(a != b);
+
+	found = -5;
+	assert_int_equal(store_session_find(fx->s, h1, NOW + 60, &found), 0);
+	assert_int_equal(found, a);
+	assert_int_equal(store_session_find(fx->s, h2, NOW + 60, &found), 0);
+	assert_int_equal(found, b);
+
+	hash_of(h2, 3);
+	found = -5;
+	assert_int_equal(store_session_find(fx->s, h2, NOW, &found), 1);
+	assert_int_equal(found, -5);
+
+	/* One token, one session. */
+	nwarn = 0;
+	assert_int_equal(store_session_create(fx->s, h1, NOW, &b), -1);
+	assert_int_equal(nwarn, 1);
+
+	/* find counts as a visit. */
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT last_seen FROM sessions"
+	    " WHERE id = ?1", a), NOW + 60);
+	assert_int_equal(peek(fx, "SELECT created FROM sessions"
+	    " WHERE id = ?1", a), NOW);
+
+	/* An expired session is as good as unknown. */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE sessions SET expires = "
+	    "1700000100 WHERE id = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(a, 1);
+	assert_int_equal(store_session_find(fx->s, h1, NOW + 99, &found), 0);
+	assert_int_equal(store_session_find(fx->s, h1, NOW + 100, &found), 1);
+}
+
+static void
+test_dedupe(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], *reply;
+	int64_t sid, mid, mid2, dup;
+	enum msg_state ms;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &sid), 0);
+
+	reply = (char *)1;
+	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid,
+	    &reply), 1);
+	assert_int_equal(ms, MSG_NONE);
+	assert_null(reply);
+
+	assert_int_equal(store_msg_accept(fx->s, sid, "u-9f2", "hi", NOW,
+	    &mid), 0);
+	nwarn = 0;
+	dup = -5;
+	assert_int_equal(store_msg_accept(fx->s, sid, "u-9f2", "hi again",
+	    NOW, &dup), -1);
+	assert_int_equal(dup, -5);
+	assert_int_equal(nwarn, 1);
+	assert_non_null(strstr(lastwarn, "UNIQUE"));
+
+	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid2,
+	    &reply), 0);
+	assert_int_equal(ms, MSG_ACCEPTED);
+	assert_int_equal(mid2, mid);
+	assert_null(reply);
+
+	assert_int_equal(store_msg_set_state(fx->s, mid, MSG_ANSWERING), 0);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid2,
+	    &reply), 0);
+	assert_int_equal(ms, MSG_ANSWERING);
+	assert_null(reply);
+
+	/* Only the answer ends a turn, and only once. */
+	assert_int_equal(store_msg_set_state(fx->s, mid, MSG_ANSWERED), -1);
+	assert_int_equal(store_msg_answer(fx->s, mid, "hello there", NOW + 2),
+	    0);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid2,
+	    &reply), 0);
+	assert_int_equal(ms, MSG_ANSWERED);
+	assert_int_equal(mid2, mid);
+	assert_non_null(reply);
+	assert_string_equal(reply, "hello there");
+	free(reply);
+
+	assert_int_equal(store_msg_answer(fx->s, mid, "second", NOW + 3), -1);
+	assert_int_equal(store_msg_set_state(fx->s, mid, MSG_ACCEPTED), -1);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, NULL,
+	    &reply), 0);
+	assert_string_equal(reply, "hello there");
+	free(reply);
+
+	/* Unknown message ids are refused, not silently ignored. */
+	assert_int_equal(store_msg_set_state(fx->s, mid + 100, MSG_ANSWERING),
+	    -1);
+	assert_int_equal(store_msg_answer(fx->s, mid + 100, "x", NOW), -1);
+}
+
+static void
+test_dedupe_per_session(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], *reply;
+	int64_t s1, s2, m1, m2, mid;
+	enum msg_state ms;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &s1), 0);
+	hash_of(h, 2);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &s2), 0);
+
+	assert_int_equal(store_msg_accept(fx->s, s1, "c-1", "one", NOW, &m1),
+	    0);
+	assert_int_equal(store_msg_accept(fx->s, s2, "c-1", "two", NOW, &m2),
+	    0);
+	assert_true(m1 != m2);
+	assert_int_equal(store_msg_answer(fx->s, m1, "r1", NOW), 0);
+
+	assert_int_equal(store_msg_lookup(fx->s, s2, "c-1", &ms, &mid,
+	    &reply), 0);
+	assert_int_equal(ms, MSG_ACCEPTED);
+	assert_int_equal(mid, m2);
+	assert_null(reply);
+	assert_int_equal(store_msg_lookup(fx->s, s1, "c-1", &ms, &mid,
+	    &reply), 0);
+	assert_int_equal(ms, MSG_ANSWERED);
+	assert_int_equal(mid, m1);
+	assert_string_equal(reply, "r1");
+	free(reply);
+}
+
+static void
+test_accept_unknown_session(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	int64_t mid;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	/* foreign_keys is on: a message needs its session. */
+	assert_int_equal(store_msg_accept(fx->s, 4242, "c-1", "x", NOW, &mid),
+	    -1);
+	assert_int_equal(store_msg_accept(fx->s, 1, NULL, "x", NOW, &mid), -1);
+	assert_int_equal(store_msg_accept(fx->s, 1, "c", NULL, NOW, &mid), -1);
+}
+
+static void
+test_history(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], cmid[16], text[16];
+	int64_t a, b, m[6], other;
+	struct collect c;
+	int i;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &a), 0);
+	hash_of(h, 2);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &b), 0);
+
+	/* a: m1..m5 interleaved with b's; m3 stays unanswered. */
+	for (i = 1; i <= 5; i++) {
+		snprintf(cmid, sizeof(cmid), "c-%d", i);
+		snprintf(text, sizeof(text), "q%d", i);
+		assert_int_equal(store_msg_accept(fx->s, a, cmid, text, NOW + i,
+		    &m[i]), 0);
+		assert_int_equal(store_msg_accept(fx->s, b, cmid, "other",
+		    NOW + i, &other), 0);
+		assert_int_equal(store_msg_answer(fx->s, other, "noise",
+		    NOW + i), 0);
+		if (i == 3)
+			continue;
+		snprintf(text, sizeof(text), "r%d", i);
+		assert_int_equal(store_msg_answer(fx->s, m[i], text, NOW + i),
+		    0);
+	}
+
+	history(fx->s, a, 10, 0, &c);
+	assert_string_equal(c.out, "user:q1;assistant:r1;user:q2;"
+	    "assistant:r2;user:q4;assistant:r4;user:q5;assistant:r5;");
+	history(fx->s, a, 2, 0, &c);
+	assert_string_equal(c.out,
+	    "user:q4;assistant:r4;user:q5;assistant:r5;");
+	history(fx->s, a, 10, m[4], &c);
+	assert_string_equal(c.out,
+	    "user:q1;assistant:r1;user:q2;assistant:r2;");
+	history(fx->s, a, 1, m[4], &c);
+	assert_string_equal(c.out, "user:q2;assistant:r2;");
+	/* Unanswered m3 is skipped, not counted against the limit. */
+	history(fx->s, a, 1, m[5], &c);
+	assert_string_equal(c.out, "user:q4;assistant:r4;");
+	history(fx->s, a, 10, m[1], &c);
+	assert_string_equal(c.out, "");
+	history(fx->s, a, 0, 0, &c);
+	assert_string_equal(c.out, "");
+	assert_int_equal(c.calls, 0);
+	history(fx->s, 9999, 10, 0, &c);
+	assert_string_equal(c.out, "");
+
+	/* Still right once committed and read outside the transaction. */
+	assert_int_equal(store_flush(fx->s), 0);
+	history(fx->s, b, 2, 0, &c);
+	assert_string_equal(c.out, "user:other;assistant:noise;"
+	    "user:other;assistant:noise;");
+}
+
+static void
+test_history_stop(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256];
+	int64_t a, m;
+	struct collect c;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &a), 0);
+	assert_int_equal(store_msg_accept(fx->s, a, "1", "q1", NOW, &m), 0);
+	assert_int_equal(store_msg_answer(fx->s, m, "r1", NOW), 0);
+	assert_int_equal(store_msg_accept(fx->s, a, "2", "q2", NOW, &m), 0);
+	assert_int_equal(store_msg_answer(fx->s, m, "r2", NOW), 0);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 3;
+	assert_int_equal(store_history(fx->s, a, 10, 0, turn_cb, &c), 7);
+	assert_int_equal(c.calls, 3);
+	assert_string_equal(c.out, "user:q1;assistant:r1;user:q2;");
+
+	/* The statement was reset: the next call starts over. */
+	history(fx->s, a, 10, 0, &c);
+	assert_int_equal(c.calls, 4);
+}
+
+static void
+test_pending(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], want[256];
+	int64_t a, b, m1, m2, m3, m4;
+	struct collect c;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_pending(fx->s, pending_cb, &c), 0);
+	assert_int_equal(c.calls, 0);
+
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &a), 0);
+	hash_of(h, 2);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &b), 0);
+	assert_int_equal(store_msg_accept(fx->s, a, "x1", "t1", NOW, &m1), 0);
+	assert_int_equal(store_msg_accept(fx->s, b, "x2", "t2", NOW, &m2), 0);
+	assert_int_equal(store_msg_accept(fx->s, a, "x3", "t3", NOW, &m3), 0);
+	assert_int_equal(store_msg_accept(fx->s, b, "x4", "t4", NOW, &m4), 0);
+	assert_int_equal(store_msg_set_state(fx->s, m2, MSG_ANSWERING), 0);
+	assert_int_equal(store_msg_answer(fx->s, m3, "done", NOW), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_pending(fx->s, pending_cb, &c), 0);
+	snprintf(want, sizeof(want), "%lld/%lld/x1/t1;%lld/%lld/x2/t2;"
+	    "%lld/%lld/x4/t4;", (long long)m1, (long long)a, (long long)m2,
+	    (long long)b, (long long)m4, (long long)b);
+	assert_string_equal(c.out, want);
+	assert_int_equal(c.calls, 3);
+}
+
+static void
+test_group_commit(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256];
+	int64_t sid, m1, m2, m3;
+	enum msg_state ms;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	assert_int_equal(store_flush(fx->s), 0);	/* nothing open */
+
+	store_touch(fx->s);
+	store_touch(fx->s);				/* nests harmlessly */
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, &sid), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "1", "a", NOW, &m1), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "2", "b", NOW, &m2), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "3", "c", NOW, &m3), 0);
+	assert_int_equal(store_msg_answer(fx->s, m1, "ra", NOW), 0);
+
+	/* Our own connection reads its uncommitted writes ... */
+	assert_int_equal(store_msg_lookup(fx->s, sid, "1", &ms, NULL, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERED);
+	/* ... another sees none of them. */
+	assert_int_equal(peek(fx, "SELECT count(*) FROM sessions", 0), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 0);
+
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM sessions", 0), 1);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 3);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages"
+	    " WHERE state = 3 AND reply = 'ra'", 0), 1);
+	assert_int_equal(store_flush(fx->s), 0);
+
+	/* A write without an explicit touch still joins a group. */
+	assert_int_equal(store_msg_set_state(fx->s, m2, MSG_ANSWERING), 0);
+	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
+	    m2), MSG_ACCEPTED);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
+	    m2), MSG_ANSWERING);
+
+	/* A failed write leaves the rest of the group intact. */
+	assert_int_equal(store_msg_accept(fx->s, sid, "4", "d", NOW, NULL), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "4", "d", NOW, NULL),
+	    -1);
+	assert_int_equal(store_msg_answer(fx->s, m3, "rc", NOW), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 4);
+	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
+	    m3), MSG_ANSWERED);
+
+	/* Close commits what the last loop turn wrote. */
+	assert_int_equal(store_msg_answer(fx->s, m2, "rb", NOW), 0);
+	store_close(fx->s);
+	fx->s = NULL;
+	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
+	    m2), MSG_ANSWERED);
+}
+
+int
+main(void)
+{
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_open_creates),
+		T(test_open_fixes_mode),
+		T(test_open_refuses_symlink),
+		T(test_reopen),
+		T(test_newer_refused),
+		T(test_session),
+		T(test_dedupe),
+		T(test_dedupe_per_session),
+		T(test_accept_unknown_session),
+		T(test_history),
+		T(test_history_stop),
+		T(test_pending),
+		T(test_group_commit),
+	};
+#undef T
+
+	log_init(LOG_LVL_DEBUG, 0);
+	log_sethook(log_capture);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,130 @@
+/*
+ * The agent worker kind: receives agent.request frames, runs them on the
+ * configured backend and streams agent.delta / agent.done / agent.error
+ * back.  It never sees sessions or users, only turns and a request id.
+ */
+#include <string.h>
+
+#include "agent.h"
+#include "codec.h"
+#include "log.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* More concurrent requests than this means the supervisor misbehaves. */
+#define AGENT_REQS_MAX	4096
+
+static const struct agent_backend *const backends[] = {
+	&agent_echo,
+};
+
+static const struct agent_backend	*backend;
+static TAILQ_HEAD(, agent_req)		 reqs = TAILQ_HEAD_INITIALIZER(reqs);
+static unsigned				 nreqs;
+static int				 draining;
+
+static int	agent_pre_sandbox(json_t *);
+static void	agent_shutdown(void);
+static int	agent_request(const struct ipc_msg *);
+static void	agent_req_end(struct agent_req *);
+
+static const struct wk_handler agent_handlers[] = {
+	{ IPC_AGENT_REQUEST,	agent_request },
+	{ 0,			NULL }
+};
+
+const struct wk_kind wk_agent = {
+	"agent", ROLE_AGENT, WK_F_DRAINS,
+	agent_pre_sandbox, NULL, agent_shutdown, agent_handlers
+};
+
+static int
+agent_pre_sandbox(json_t *conf)
+{
+	const char *type;
+	size_t i;
+
+	if ((type = json_string_value(json_object_get(conf, "type"))) == NULL)
+		type = "echo";
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->type, type) == 0)
+			backend = backends[i];
+	if (backend == NULL) {
+		log_warnx("%s: unknown agent type %s", __func__, type);
+		return -1;
+	}
+	return backend->init(conf);
+}
+
+static void
+agent_shutdown(void)
+{
+	draining = 1;
+	if (nreqs == 0)
+		worker_drained();
+}
+
+static int
+agent_request(const struct ipc_msg *m)
+{
+	struct agent_req *r;
+
+	TAILQ_FOREACH(r, &reqs, entry)
+		if (r->id == m->req_id)
+			fatalx("%s: request %llu is already running",
+			    __func__, (unsigned long long)m->req_id);
+	if (nreqs >= AGENT_REQS_MAX)
+		fatalx("%s: more than %d requests in flight", __func__,
+		    AGENT_REQS_MAX);
+	r = xcalloc(1, sizeof(*r));
+	r->id = m->req_id;
+	TAILQ_INSERT_TAIL(&reqs, r, entry);
+	nreqs++;
+	if (backend->start(r, &m->b.agent_request) == -1)
+		agent_error(r, "agent_failed", "the agent could not start");
+	return 0;
+}
+
+static void
+agent_req_end(struct agent_req *r)
+{
+	if (backend->cancel != NULL)
+		backend->cancel(r);
+	TAILQ_REMOVE(&reqs, r, entry);
+	nreqs--;
+	free(r);
+	if (draining && nreqs == 0)
+		worker_drained();
+}
+
+int
+agent_delta(struct agent_req *r, const char *text, size_t len)
+{
+	struct ipc_body_text b;
+
+	b.text.p = text;
+	b.text.len = len;
+	return worker_send(IPC_AGENT_DELTA, r->id, &b);
+}
+
+void
+agent_done(struct agent_req *r)
+{
+	struct ipc_body_empty b = { 0 };
+
+	if (worker_send(IPC_AGENT_DONE, r->id, &b) == -1)
+		fatalx("%s: supervisor queue full", __func__);
+	agent_req_end(r);
+}
+
+void
+agent_error(struct agent_req *r, const char *code, const char *msg)
+{
+	struct ipc_body_error b;
+
+	b.code = ipc_s(code);
+	b.message = ipc_s(msg);
+	if (worker_send(IPC_AGENT_ERROR, r->id, &b) == -1)
+		fatalx("%s: supervisor queue full", __func__);
+	agent_req_end(r);
+}

@@ -1,0 +1,40 @@
+/*
+ * Agent worker: one process per configured agent backend.  agent.c owns
+ * the request table and the IPC; a backend (echo.c, later openai.c and
+ * command.c) only turns a request's turns into deltas.
+ */
+#ifndef WX_AGENT_H
+#define WX_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <jansson.h>
+
+#include "ipc_msg.h"
+
+struct agent_req {
+	TAILQ_ENTRY(agent_req)	 entry;
+	uint64_t		 id;		/* the supervisor's req_id */
+	void			*priv;		/* the backend's state */
+};
+
+struct agent_backend {
+	const char	 *type;
+	int		(*init)(json_t *conf);
+	/* Copy what is needed from b: it is borrowed. */
+	int		(*start)(struct agent_req *,
+			    const struct ipc_body_agent_request *b);
+	/* Free the backend's state of a request that is going away. */
+	void		(*cancel)(struct agent_req *);
+};
+
+extern const struct agent_backend	agent_echo;
+
+/* Called by backends; done and error end the request and free it. */
+int	agent_delta(struct agent_req *, const char *text, size_t len);
+void	agent_done(struct agent_req *);
+void	agent_error(struct agent_req *, const char *code, const char *msg);
+
+#endif

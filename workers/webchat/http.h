@@ -1,0 +1,70 @@
+/*
+ * HTTP/1.1 request heads for the webchat worker: an incremental parser on
+ * top of http-parser that stops at the end of one request head, and the
+ * response writer.  No sockets, no IPC: fuzzed by fuzz_http_request.c.
+ */
+#ifndef WX_WEBCHAT_HTTP_H
+#define WX_WEBCHAT_HTTP_H
+
+#include <stddef.h>
+
+#include <http_parser.h>
+
+struct evbuffer;
+
+#define HTTP_URL_MAX		1024	/* request target; longer gets 414 */
+#define HTTP_NAME_MAX		64	/* longer header names are not ours */
+#define HTTP_VALUE_MAX		256	/* a header we keep; longer gets 431 */
+#define HTTP_HEADERS_MAX	64	/* header lines; more gets 431 */
+
+/* One parsed request head: only what routing and the WS handshake use. */
+struct http_req {
+	unsigned int	 method;	/* enum http_method */
+	unsigned short	 major;
+	unsigned short	 minor;
+	int		 keep_alive;
+	int		 upgrade;	/* Upgrade + Connection: upgrade */
+	char		 path[HTTP_URL_MAX + 1];
+	char		 h_upgrade[HTTP_VALUE_MAX + 1];
+	char		 h_connection[HTTP_VALUE_MAX + 1];
+	char		 h_ws_key[HTTP_VALUE_MAX + 1];
+	char		 h_ws_version[HTTP_VALUE_MAX + 1];
+};
+
+enum http_result {
+	HTTP_MORE,		/* every byte consumed, head not complete */
+	HTTP_DONE,		/* head complete; *used bytes belong to it */
+	HTTP_ERROR		/* send hp->status and close */
+};
+
+struct http_parse {
+	http_parser	 p;
+	struct http_req	*req;
+	size_t		 max_header;
+	size_t		 nread;		/* bytes of this head so far */
+	size_t		 nheaders;
+	int		 status;	/* error to answer with */
+	int		 done;
+	int		 in_value;	/* last callback was a value */
+	char		 url[HTTP_URL_MAX + 1];
+	size_t		 url_len;
+	char		 name[HTTP_NAME_MAX + 1];
+	size_t		 name_len;
+	char		*value;		/* slot of the current header or NULL */
+	size_t		 value_len;
+	int		 value_fresh;
+};
+
+void		 http_parse_init(struct http_parse *, struct http_req *,
+		    size_t max_header);
+enum http_result http_parse_feed(struct http_parse *, const char *, size_t,
+		    size_t *used);
+
+#define HTTP_R_CLOSE	0x01	/* Connection: close */
+
+const char	*http_reason(int status);
+void		 http_response(struct evbuffer *, int status, const char *ctype,
+		    const void *body, size_t len, int flags);
+int		 http_token_has(const char *list, const char *token);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * The chat page's static files, embedded at build time: page.c maps a
+ * request path to one of them; workers/webchat/local.mk generates the
+ * byte arrays (assets.c) from workers/webchat/assets/.
+ */
+#ifndef WX_WEBCHAT_PAGE_H
+#define WX_WEBCHAT_PAGE_H
+
+#include <stddef.h>
+
+struct page_asset {
+	const char		*path;
+	const char		*ctype;
+	const unsigned char	*data;
+	const size_t		*len;
+};
+
+const struct page_asset	*page_find(const char *path);
+
+/* Generated into assets.c, one pair per file in assets/. */
+extern const unsigned char	asset_index_html[];
+extern const size_t		asset_index_html_len;
+extern const unsigned char	asset_chat_js[];
+extern const size_t		asset_chat_js_len;
+extern const unsigned char	asset_chat_css[];
+extern const size_t		asset_chat_css_len;
+
+#endif

@@ -1,0 +1,1030 @@
+/*
+ * The webchat worker kind: the public chat pool.  It owns the listener on
+ * the socket the supervisor bound, the table of browser connections, the
+ * table of requests pending at the supervisor, and the IPC handlers that
+ * turn supervisor replies and events into WebSocket frames.
+ *
+ * Everything arriving here is hostile: http.c, ws.c and rpc.c check the
+ * bytes; this file only routes what they accept.  It holds no session
+ * state of its own (the supervisor maps a connection to its session and
+ * decides every policy), and it never logs message text or tokens above
+ * log_debug.  It is the only file of the kind that talks to worker.c.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <jansson.h>
+
+#include "codec.h"
+#include "http.h"
+#include "log.h"
+#include "page.h"
+#include "rpc.h"
+#include "worker.h"
+#include "ws.h"
+#include "xmalloc.h"
+
+#define WC_HASH			1024	/* buckets of both tables */
+#define WC_PENDING_MAX		32	/* requests in flight per connection */
+#define WC_HEAD_TIMEOUT_S	30	/* to send a whole head (slowloris) */
+#define WC_LINGER_S		5	/* to drain a closing connection */
+#define WC_ACCEPT_PAUSE_S	1	/* accept pause after EMFILE */
+
+enum conn_state {
+	C_HTTP,		/* reading request heads */
+	C_WS,		/* WebSocket */
+	C_CLOSING	/* response queued, then drain and close */
+};
+
+struct pending {
+	uint64_t		 req_id;
+	uint64_t		 conn;
+	enum rpc_method		 method;
+	json_t			*id;		/* the browser's id, a ref */
+	LIST_ENTRY(pending)	 hash;
+	TAILQ_ENTRY(pending)	 by_conn;
+};
+TAILQ_HEAD(pendingq, pending);
+
+struct conn {
+	uint64_t		 id;
+	enum conn_state		 state;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	time_t			 last;		/* monotonic seconds */
+	time_t			 started;	/* of the current head */
+	char			 addr[IPC_ADDR_MAX + 1];
+	struct http_parse	 hp;
+	struct http_req		 req;
+	struct ws		*ws;
+	struct pendingq		 pending;
+	size_t			 npending;
+	int			 dead;		/* free at top level */
+	int			 shut;		/* SHUT_WR done, lingering */
+	LIST_ENTRY(conn)	 hash;
+};
+LIST_HEAD(connlist, conn);
+LIST_HEAD(pendlist, pending);
+
+/* A config key: Postfix CONFIG_INT_TABLE style, every number bounded. */
+struct wc_confkey {
+	const char	*name;
+	json_int_t	 def;
+	json_int_t	 min;
+	json_int_t	 max;
+	size_t		*var;
+};
+
+typedef int (*wc_sendfn)(struct conn *, const struct rpc_req *, uint64_t);
+
+static int	webchat_pre_sandbox(json_t *);
+static int	webchat_post_sandbox(struct event_base *);
+static void	webchat_shutdown(void);
+static int	webchat_listen_fd(const struct ipc_msg *);
+static int	webchat_session_ok(const struct ipc_msg *);
+static int	webchat_rpc_error(const struct ipc_msg *);
+static int	webchat_chat_accepted(const struct ipc_msg *);
+static int	webchat_history(const struct ipc_msg *);
+static int	webchat_chat_delta(const struct ipc_msg *);
+static int	webchat_chat_done(const struct ipc_msg *);
+static int	webchat_chat_error(const struct ipc_msg *);
+
+static void	webchat_accept(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	webchat_accept_error(struct evconnlistener *, void *);
+static void	webchat_accept_resume(evutil_socket_t, short, void *);
+static void	webchat_reject(evutil_socket_t);
+
+static struct conn *conn_new(evutil_socket_t, struct sockaddr *, int);
+static struct conn *conn_find(uint64_t);
+static void	conn_free(struct conn *);
+static void	conn_reap(struct conn *);
+static void	conn_read(struct bufferevent *, void *);
+static void	conn_write(struct bufferevent *, void *);
+static void	conn_event(struct bufferevent *, short, void *);
+static void	conn_timer(evutil_socket_t, short, void *);
+static void	conn_arm(struct conn *);
+static void	conn_http(struct conn *);
+static int	conn_route(struct conn *);
+static void	conn_upgrade(struct conn *);
+static void	conn_respond(struct conn *, int, const char *, const void *,
+		    size_t, int);
+static void	conn_close_after(struct conn *);
+static void	conn_send(struct conn *, char *);
+static void	conn_error(struct conn *, json_t *, const char *,
+		    const char *);
+static void	conn_ws_text(void *, const char *, size_t);
+static void	conn_ws_error(void *, const char *, const char *);
+
+static struct pending *pending_take(uint64_t, uint64_t);
+static void	pending_free(struct conn *, struct pending *);
+static void	webchat_reply(uint64_t, uint64_t, json_t *, const char *,
+		    const char *);
+static void	webchat_event(uint64_t, const char *, json_t *);
+
+static int	send_session_open(struct conn *, const struct rpc_req *,
+		    uint64_t);
+static int	send_session_resume(struct conn *, const struct rpc_req *,
+		    uint64_t);
+static int	send_chat_send(struct conn *, const struct rpc_req *,
+		    uint64_t);
+static int	send_chat_history(struct conn *, const struct rpc_req *,
+		    uint64_t);
+
+static time_t	mono_now(void);
+
+static size_t	wc_max_frame;
+static size_t	wc_max_text;
+static size_t	wc_max_header;
+static size_t	wc_max_conns;
+static size_t	wc_idle_timeout;
+
+static const struct wc_confkey wc_conf[] = {
+	/* The ranges of supervisor/config.c, checked again on this side. */
+	{ "max_frame",		65536,	1024,	1024 * 1024,	&wc_max_frame },
+	{ "max_text",		16384,	1,	IPC_TEXT_MAX,	&wc_max_text },
+	{ "max_header",		8192,	1024,	65536,	&wc_max_header },
+	{ "max_conns",		1024,	1,	65536,		&wc_max_conns },
+	{ "idle_timeout_s",	300,	5,	86400,	&wc_idle_timeout },
+	{ NULL,			0,	0,	0,		NULL }
+};
+
+static const struct wk_handler webchat_handlers[] = {
+	{ IPC_SUP_LISTEN_FD,	webchat_listen_fd },
+	{ IPC_SESSION_OK,	webchat_session_ok },
+	{ IPC_RPC_ERROR,	webchat_rpc_error },
+	{ IPC_CHAT_ACCEPTED,	webchat_chat_accepted },
+	{ IPC_HISTORY,		webchat_history },
+	{ IPC_CHAT_DELTA,	webchat_chat_delta },
+	{ IPC_CHAT_DONE,	webchat_chat_done },
+	{ IPC_CHAT_ERROR,	webchat_chat_error },
+	{ 0,			NULL }
+};
+
+/* Indexed by enum rpc_method. */
+static const wc_sendfn wc_senders[RPC_M_MAX] = {
+	[RPC_M_SESSION_OPEN] =		send_session_open,
+	[RPC_M_SESSION_RESUME] =	send_session_resume,
+	[RPC_M_CHAT_SEND] =		send_chat_send,
+	[RPC_M_CHAT_HISTORY] =		send_chat_history,
+};
+
+static const struct ws_cb wc_ws_cb = {
+	.text = conn_ws_text,
+	.error = conn_ws_error,
+};
+
+const struct wk_kind wk_webchat = {
+	"webchat", ROLE_WEBCHAT, WK_F_NONET,
+	webchat_pre_sandbox, webchat_post_sandbox, webchat_shutdown,
+	webchat_handlers
+};
+
+static struct event_base	*wc_base;
+static struct evconnlistener	*wc_listener;
+static struct event		*wc_accept_ev;
+static struct connlist		 wc_conns[WC_HASH];
+static struct pendlist		 wc_pending[WC_HASH];
+static size_t			 wc_nconns;
+static uint64_t			 wc_next_conn = 1;
+static uint64_t			 wc_next_req = 1;
+static int			 wc_stopping;
+
+/* Sent without a bufferevent: an overloaded worker spends nothing on it. */
+static const char wc_busy_response[] =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 5\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+    "busy\n";
+
+static int
+webchat_pre_sandbox(json_t *conf)
+{
+	const struct wc_confkey *k;
+	const char *key;
+	json_t *v;
+	json_int_t n;
+	size_t i;
+
+	if (conf != NULL && !json_is_object(conf)) {
+		log_warnx("%s: config is not an object", __func__);
+		return -1;
+	}
+	/* An unknown key is a typo or a version skew: refuse both. */
+	if (conf != NULL) {
+		json_object_foreach(conf, key, v) {
+			for (k = wc_conf; k->name != NULL; k++)
+				if (strcmp(k->name, key) == 0)
+					break;
+			if (k->name == NULL) {
+				log_warnx("%s: unknown key %s", __func__, key);
+				return -1;
+			}
+		}
+	}
+	for (k = wc_conf; k->name != NULL; k++) {
+		n = k->def;
+		v = conf != NULL ? json_object_get(conf, k->name) : NULL;
+		if (v != NULL) {
+			if (!json_is_integer(v)) {
+				log_warnx("%s: %s: not an integer", __func__,
+				    k->name);
+				return -1;
+			}
+			n = json_integer_value(v);
+		}
+		if (n < k->min || n > k->max) {
+			log_warnx("%s: %s: %lld not in %lld..%lld", __func__,
+			    k->name, (long long)n, (long long)k->min,
+			    (long long)k->max);
+			return -1;
+		}
+		*k->var = (size_t)n;
+	}
+	if (wc_max_text > wc_max_frame) {
+		log_warnx("%s: max_text above max_frame", __func__);
+		return -1;
+	}
+	for (i = 0; i < WC_HASH; i++) {
+		LIST_INIT(&wc_conns[i]);
+		LIST_INIT(&wc_pending[i]);
+	}
+	return 0;
+}
+
+static int
+webchat_post_sandbox(struct event_base *base)
+{
+	wc_base = base;
+	wc_accept_ev = evtimer_new(base, webchat_accept_resume, NULL);
+	if (wc_accept_ev == NULL) {
+		log_warnx("%s: evtimer_new", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop accepting, then close every connection as well as we can now. */
+static void
+webchat_shutdown(void)
+{
+	struct conn *c;
+	struct evbuffer *out;
+	size_t i;
+
+	wc_stopping = 1;
+	if (wc_listener != NULL) {
+		evconnlistener_free(wc_listener);
+		wc_listener = NULL;
+	}
+	if (wc_accept_ev != NULL) {
+		event_free(wc_accept_ev);
+		wc_accept_ev = NULL;
+	}
+	/*
+	 * worker.c may exit as soon as this returns, so the close frames
+	 * are written synchronously, once, without waiting for the peer.
+	 */
+	for (i = 0; i < WC_HASH; i++) {
+		while ((c = LIST_FIRST(&wc_conns[i])) != NULL) {
+			if (c->ws != NULL)
+				(void)ws_close(c->ws, WS_CLOSE_GOING_AWAY);
+			out = bufferevent_get_output(c->bev);
+			if (evbuffer_get_length(out) > 0)
+				(void)evbuffer_write(out,
+				    bufferevent_getfd(c->bev));
+			conn_free(c);
+		}
+	}
+}
+
+static int
+webchat_listen_fd(const struct ipc_msg *m)
+{
+	if (m->fd == -1) {
+		log_warnx("%s: no fd", __func__);
+		return -1;
+	}
+	if (wc_listener != NULL || wc_stopping || wc_base == NULL) {
+		log_warnx("%s: unexpected listen fd", __func__);
+		close(m->fd);
+		return -1;
+	}
+	if (evutil_make_socket_nonblocking(m->fd) == -1) {
+		log_warn("%s: nonblocking", __func__);
+		close(m->fd);
+		return -1;
+	}
+	/* Several workers accept on this socket; a lost race is EAGAIN. */
+	wc_listener = evconnlistener_new(wc_base, webchat_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE, -1, m->fd);
+	if (wc_listener == NULL) {
+		log_warnx("%s: evconnlistener_new", __func__);
+		close(m->fd);
+		return -1;
+	}
+	evconnlistener_set_error_cb(wc_listener, webchat_accept_error);
+	log_debug("%s: accepting on fd %d", __func__, m->fd);
+	return 0;
+}
+
+static void
+webchat_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	(void)arg;
+	if (wc_nconns >= wc_max_conns) {
+		webchat_reject(fd);
+		return;
+	}
+	(void)conn_new(fd, sa, salen);
+}
+
+/*
+ * Over max_conns: one best-effort write and close.  The socket is fresh,
+ * so 147 bytes fit its send buffer; a client that has not yet sent its
+ * request may see a reset instead, which costs us nothing either way.
+ */
+static void
+webchat_reject(evutil_socket_t fd)
+{
+	log_debug("%s: over %zu connections", __func__, wc_max_conns);
+	(void)send(fd, wc_busy_response, sizeof(wc_busy_response) - 1,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+static void
+webchat_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = { WC_ACCEPT_PAUSE_S, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
+		return;
+	/*
+	 * Out of fds: the pending connection stays queued and the listener
+	 * would fire again at once.  Pause instead of spinning.
+	 */
+	log_warnx("%s: accept: %s", __func__, strerror(e));
+	evconnlistener_disable(l);
+	evtimer_add(wc_accept_ev, &tv);
+}
+
+static void
+webchat_accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (wc_listener != NULL)
+		evconnlistener_enable(wc_listener);
+}
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static struct conn *
+conn_new(evutil_socket_t fd, struct sockaddr *sa, int salen)
+{
+	struct conn *c;
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+
+	c = xcalloc(1, sizeof(*c));
+	c->id = wc_next_conn++;
+	c->state = C_HTTP;
+	c->last = c->started = mono_now();
+	TAILQ_INIT(&c->pending);
+	(void)salen;
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, c->addr, sizeof(c->addr));
+		break;
+	case AF_INET6:
+		sin6 = (struct sockaddr_in6 *)sa;
+		/* A v4 client on a dual-stack socket is logged as v4. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12],
+			    c->addr, sizeof(c->addr));
+		else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, c->addr,
+			    sizeof(c->addr));
+		break;
+	default:
+		/* XXX a proxy's X-Forwarded-For would go here, if trusted. */
+		memcpy(c->addr, "local", sizeof("local"));
+		break;
+	}
+
+	c->bev = bufferevent_socket_new(wc_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(wc_base, conn_timer, c);
+	if (c->bev == NULL || c->timer == NULL) {
+		log_warnx("%s: out of event memory", __func__);
+		if (c->bev == NULL)
+			close(fd);
+		else
+			bufferevent_free(c->bev);
+		if (c->timer != NULL)
+			event_free(c->timer);
+		free(c);
+		return NULL;
+	}
+	http_parse_init(&c->hp, &c->req, wc_max_header);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	LIST_INSERT_HEAD(&wc_conns[c->id % WC_HASH], c, hash);
+	wc_nconns++;
+	conn_arm(c);
+	log_debug("%s: conn %" PRIu64 " from %s", __func__, c->id, c->addr);
+	return c;
+}
+
+static struct conn *
+conn_find(uint64_t id)
+{
+	struct conn *c;
+
+	LIST_FOREACH(c, &wc_conns[id % WC_HASH], hash)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct pending *p;
+	struct ipc_body_conn body;
+
+	if (c == NULL)
+		return;
+	log_debug("%s: conn %" PRIu64, __func__, c->id);
+	/* The supervisor tracks WebSocket sessions only; tell it. */
+	if (c->ws != NULL) {
+		body.conn = c->id;
+		if (worker_send(IPC_CONN_CLOSE, 0, &body) == -1)
+			log_warnx("%s: conn.close not sent", __func__);
+	}
+	while ((p = TAILQ_FIRST(&c->pending)) != NULL)
+		pending_free(c, p);
+	LIST_REMOVE(c, hash);
+	wc_nconns--;
+	ws_free(c->ws);
+	event_free(c->timer);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Callbacks from ws.c may not free; they mark, and the top level reaps. */
+static void
+conn_reap(struct conn *c)
+{
+	if (c->dead)
+		conn_free(c);
+}
+
+static void
+conn_arm(struct conn *c)
+{
+	struct timeval tv = { 0, 0 };
+	time_t limit;
+
+	switch (c->state) {
+	case C_CLOSING:
+		limit = WC_LINGER_S;
+		break;
+	case C_HTTP:
+		if (c->hp.nread > 0 &&
+		    (size_t)WC_HEAD_TIMEOUT_S < wc_idle_timeout) {
+			limit = WC_HEAD_TIMEOUT_S - (mono_now() - c->started);
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		limit = (time_t)wc_idle_timeout - (mono_now() - c->last);
+		break;
+	}
+	tv.tv_sec = limit > 0 ? limit : 0;
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+conn_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+	time_t now = mono_now();
+
+	(void)fd;
+	(void)ev;
+	if (c->state == C_CLOSING ||
+	    (c->state == C_HTTP && c->hp.nread > 0 &&
+	    now - c->started >= WC_HEAD_TIMEOUT_S) ||
+	    now - c->last >= (time_t)wc_idle_timeout) {
+		log_debug("%s: conn %" PRIu64 " timed out", __func__, c->id);
+		/* An idle page learns why with a close frame, then lingers. */
+		if (c->state == C_WS &&
+		    ws_close(c->ws, WS_CLOSE_GOING_AWAY) == 0) {
+			conn_close_after(c);
+			return;
+		}
+		conn_free(c);
+		return;
+	}
+	conn_arm(c);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	c->last = mono_now();
+	switch (c->state) {
+	case C_HTTP:
+		conn_http(c);
+		break;
+	case C_WS:
+		if (ws_read(c->ws) == -1)
+			c->dead = 1;
+		else if (ws_finished(c->ws))
+			conn_close_after(c);
+		break;
+	case C_CLOSING:
+		/* Lingering: read and drop so our reply is not reset. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		break;
+	}
+	conn_reap(c);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state != C_CLOSING || c->shut)
+		return;
+	/*
+	 * Everything is written: send FIN, then keep reading until the
+	 * peer closes or WC_LINGER_S passes, as a close with unread input
+	 * would reset the connection and could lose the reply.
+	 */
+	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
+	c->shut = 1;
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		log_debug("%s: conn %" PRIu64 " %s", __func__, c->id,
+		    (what & BEV_EVENT_EOF) ? "eof" : "error");
+		conn_free(c);
+	}
+}
+
+/* Parse and answer request heads, several when pipelined. */
+static void
+conn_http(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	enum http_result r;
+	size_t avail, used;
+	const char *p;
+
+	while (c->state == C_HTTP && !c->dead &&
+	    (avail = evbuffer_get_length(in)) > 0) {
+		if (c->hp.nread == 0)
+			c->started = mono_now();
+		/* Pull up at most one head's worth: each byte is fed once. */
+		if (avail > wc_max_header + 1)
+			avail = wc_max_header + 1;
+		if ((p = (const char *)evbuffer_pullup(in, avail)) == NULL) {
+			c->dead = 1;
+			return;
+		}
+		r = http_parse_feed(&c->hp, p, avail, &used);
+		evbuffer_drain(in, used);
+		switch (r) {
+		case HTTP_MORE:
+			conn_arm(c);
+			break;
+		case HTTP_ERROR:
+			log_debug("%s: conn %" PRIu64 " bad request: %d",
+			    __func__, c->id, c->hp.status);
+			conn_respond(c, c->hp.status, "text/plain", NULL, 0,
+			    HTTP_R_CLOSE);
+			break;
+		case HTTP_DONE:
+			if (conn_route(c) == 0) {
+				/* Keep-alive: the next head starts fresh. */
+				http_parse_init(&c->hp, &c->req,
+				    wc_max_header);
+				conn_arm(c);
+			}
+			break;
+		}
+	}
+}
+
+/* 0 to read the next request on this connection, -1 when done with it. */
+static int
+conn_route(struct conn *c)
+{
+	const struct http_req *r = &c->req;
+	const struct page_asset *a;
+	int flags = r->keep_alive ? 0 : HTTP_R_CLOSE;
+
+	log_debug("%s: conn %" PRIu64 " %s %s", __func__, c->id,
+	    http_method_str(r->method), r->path);
+	if (r->method != HTTP_GET) {
+		conn_respond(c, 405, "text/plain", NULL, 0, HTTP_R_CLOSE);
+		return -1;
+	}
+	if (strcmp(r->path, "/ws") == 0) {
+		conn_upgrade(c);
+		return -1;
+	}
+	/* After an Upgrade head the bytes that follow are not HTTP. */
+	if (r->upgrade)
+		flags = HTTP_R_CLOSE;
+	if (strcmp(r->path, "/healthz") == 0)
+		conn_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3,
+		    flags);
+	else if ((a = page_find(r->path)) != NULL)
+		conn_respond(c, 200, a->ctype, a->data, *a->len, flags);
+	else
+		conn_respond(c, 404, "text/plain; charset=utf-8",
+		    "not found\n", 10, flags);
+	return c->state == C_HTTP ? 0 : -1;
+}
+
+static void
+conn_upgrade(struct conn *c)
+{
+	char accept[WS_ACCEPT_LEN + 1];
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int status;
+
+	if ((status = ws_handshake_check(&c->req, accept)) != 0) {
+		log_debug("%s: conn %" PRIu64 " handshake refused: %d",
+		    __func__, c->id, status);
+		conn_respond(c, status, "text/plain", NULL, 0, HTTP_R_CLOSE);
+		return;
+	}
+	c->ws = ws_new(in, bufferevent_get_output(c->bev), wc_max_frame,
+	    &wc_ws_cb, c);
+	if (c->ws == NULL) {
+		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
+		return;
+	}
+	ws_handshake_response(bufferevent_get_output(c->bev), accept);
+	c->state = C_WS;
+	conn_arm(c);
+	log_debug("%s: conn %" PRIu64 " websocket", __func__, c->id);
+	/* A client may send its first frame with the head. */
+	if (evbuffer_get_length(in) > 0 && ws_read(c->ws) == -1)
+		c->dead = 1;
+}
+
+static void
+conn_respond(struct conn *c, int status, const char *ctype,
+    const void *body, size_t len, int flags)
+{
+	http_response(bufferevent_get_output(c->bev), status, ctype, body,
+	    len, flags);
+	if (flags & HTTP_R_CLOSE)
+		conn_close_after(c);
+}
+
+static void
+conn_close_after(struct conn *c)
+{
+	c->state = C_CLOSING;
+	conn_arm(c);
+	/* Nothing left to write: the write callback would never run. */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_write(c->bev, c);
+}
+
+/* Send a formatted frame (consumed); a stuck peer is dropped. */
+static void
+conn_send(struct conn *c, char *s)
+{
+	if (s == NULL) {
+		log_warnx("%s: conn %" PRIu64 " frame not built", __func__,
+		    c->id);
+		return;
+	}
+	c->last = mono_now();
+	if (c->ws == NULL || ws_send_text(c->ws, s, strlen(s)) == -1) {
+		log_debug("%s: conn %" PRIu64 " too slow, dropped", __func__,
+		    c->id);
+		c->dead = 1;
+	}
+	free(s);
+}
+
+static void
+conn_error(struct conn *c, json_t *id, const char *code, const char *msg)
+{
+	conn_send(c, rpc_reply_error(id, code, msg));
+}
+
+static void
+conn_ws_error(void *arg, const char *code, const char *message)
+{
+	conn_error(arg, NULL, code, message);
+}
+
+static void
+conn_ws_text(void *arg, const char *buf, size_t len)
+{
+	struct conn *c = arg;
+	struct rpc_req r;
+	struct pending *p;
+	enum rpc_err e;
+	uint64_t req_id;
+
+	if (c->dead)
+		return;
+	e = rpc_parse(buf, len, wc_max_text, &r);
+	if (e != RPC_OK) {
+		log_debug("%s: conn %" PRIu64 " %s: %s", __func__, c->id,
+		    rpc_code(e), r.errmsg);
+		conn_error(c, r.id, rpc_code(e), r.errmsg);
+		goto out;
+	}
+	if (c->npending >= WC_PENDING_MAX) {
+		conn_error(c, r.id, rpc_code(RPC_E_BUSY),
+		    "too many requests in flight");
+		goto out;
+	}
+	req_id = wc_next_req++;
+	log_debug("%s: conn %" PRIu64 " %s req %" PRIu64, __func__, c->id,
+	    rpc_method_name(r.method), req_id);
+	if (wc_senders[r.method](c, &r, req_id) == -1) {
+		conn_error(c, r.id, rpc_code(RPC_E_BUSY),
+		    "server busy, retry");
+		goto out;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->req_id = req_id;
+	p->conn = c->id;
+	p->method = r.method;
+	p->id = json_incref(r.id);
+	LIST_INSERT_HEAD(&wc_pending[req_id % WC_HASH], p, hash);
+	TAILQ_INSERT_TAIL(&c->pending, p, by_conn);
+	c->npending++;
+out:
+	rpc_req_clear(&r);
+}
+
+static int
+send_session_open(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_conn_addr b;
+
+	(void)r;
+	b.conn = c->id;
+	b.addr = ipc_s(c->addr);
+	return worker_send(IPC_SESSION_OPEN, req_id, &b);
+}
+
+static int
+send_session_resume(struct conn *c, const struct rpc_req *r,
+    uint64_t req_id)
+{
+	struct ipc_body_resume b;
+
+	b.conn = c->id;
+	b.addr = ipc_s(c->addr);
+	b.token.p = r->token;
+	b.token.len = r->token_len;
+	return worker_send(IPC_SESSION_RESUME, req_id, &b);
+}
+
+static int
+send_chat_send(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_chat_send b;
+
+	b.conn = c->id;
+	b.client_msg_id.p = r->msgid;
+	b.client_msg_id.len = r->msgid_len;
+	b.text.p = r->text;
+	b.text.len = r->text_len;
+	return worker_send(IPC_CHAT_SEND, req_id, &b);
+}
+
+static int
+send_chat_history(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_history_req b;
+
+	b.conn = c->id;
+	b.limit = r->limit;
+	return worker_send(IPC_CHAT_HISTORY, req_id, &b);
+}
+
+/*
+ * The pending request a reply answers, or NULL when its connection has
+ * gone (pending_free() ran) and the reply is to be dropped.
+ */
+static struct pending *
+pending_take(uint64_t req_id, uint64_t conn)
+{
+	struct pending *p;
+
+	LIST_FOREACH(p, &wc_pending[req_id % WC_HASH], hash)
+		if (p->req_id == req_id)
+			break;
+	if (p == NULL) {
+		log_debug("%s: req %" PRIu64 " not pending (closed?)",
+		    __func__, req_id);
+		return NULL;
+	}
+	if (p->conn != conn) {
+		/* The supervisor echoes what we sent; a mismatch is its bug. */
+		log_warnx("%s: req %" PRIu64 " for conn %" PRIu64
+		    " answered for %" PRIu64, __func__, req_id, p->conn, conn);
+		return NULL;
+	}
+	return p;
+}
+
+static void
+pending_free(struct conn *c, struct pending *p)
+{
+	LIST_REMOVE(p, hash);
+	TAILQ_REMOVE(&c->pending, p, by_conn);
+	c->npending--;
+	json_decref(p->id);
+	free(p);
+}
+
+/* Reply to the request named by req_id; result is consumed. */
+static void
+webchat_reply(uint64_t req_id, uint64_t conn, json_t *result,
+    const char *code, const char *message)
+{
+	struct pending *p;
+	struct conn *c;
+
+	if ((p = pending_take(req_id, conn)) == NULL ||
+	    (c = conn_find(p->conn)) == NULL) {
+		json_decref(result);
+		return;
+	}
+	if (code != NULL) {
+		json_decref(result);
+		conn_error(c, p->id, code, message);
+	} else
+		conn_send(c, rpc_reply_ok(p->id, result));
+	pending_free(c, p);
+	conn_reap(c);
+}
+
+static int
+webchat_session_ok(const struct ipc_msg *m)
+{
+	const struct ipc_body_session_ok *b = &m->b.session_ok;
+	json_t *res;
+
+	if (b->resumed)
+		res = json_pack("{s:b}", "resumed", 1);
+	else
+		res = json_pack("{s:o}", "token",
+		    rpc_strn(b->token.p, b->token.len));
+	webchat_reply(m->req_id, b->conn, res, NULL, NULL);
+	return 0;
+}
+
+static int
+webchat_rpc_error(const struct ipc_msg *m)
+{
+	const struct ipc_body_rpc_error *b = &m->b.rpc_error;
+	char *code, *message;
+
+	code = ipc_strdup(b->code);
+	message = ipc_strdup(b->message);
+	webchat_reply(m->req_id, b->conn, NULL, code, message);
+	free(code);
+	free(message);
+	return 0;
+}
+
+static int
+webchat_chat_accepted(const struct ipc_msg *m)
+{
+	const struct ipc_body_chat_accepted *b = &m->b.chat_accepted;
+	json_t *res;
+
+	res = json_pack("{s:o,s:o}",
+	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
+	    "status", rpc_strn(b->status.p, b->status.len));
+	webchat_reply(m->req_id, b->conn, res, NULL, NULL);
+	return 0;
+}
+
+static int
+webchat_history(const struct ipc_msg *m)
+{
+	const struct ipc_body_history *b = &m->b.history;
+	const struct ipc_turn *t;
+	json_t *list;
+	size_t i;
+
+	list = json_array();
+	for (i = 0; i < b->turns.n && i < IPC_TURNS_MAX; i++) {
+		t = &b->turns.v[i];
+		json_array_append_new(list, json_pack("{s:o,s:o}",
+		    "role", rpc_strn(t->role.p, t->role.len),
+		    "text", rpc_strn(t->text.p, t->text.len)));
+	}
+	webchat_reply(m->req_id, b->conn, json_pack("{s:o}", "messages",
+	    list), NULL, NULL);
+	return 0;
+}
+
+/* Events name their connection; one that has gone is not an error. */
+static void
+webchat_event(uint64_t conn, const char *event, json_t *fields)
+{
+	struct conn *c;
+
+	if ((c = conn_find(conn)) == NULL || c->state != C_WS) {
+		log_debug("%s: %s for gone conn %" PRIu64, __func__, event,
+		    conn);
+		json_decref(fields);
+		return;
+	}
+	conn_send(c, rpc_event(event, fields));
+	conn_reap(c);
+}
+
+static int
+webchat_chat_delta(const struct ipc_msg *m)
+{
+	const struct ipc_body_chat_delta *b = &m->b.chat_delta;
+
+	webchat_event(b->conn, "chat.delta", json_pack("{s:o,s:o}",
+	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
+	    "text", rpc_strn(b->text.p, b->text.len)));
+	return 0;
+}
+
+static int
+webchat_chat_done(const struct ipc_msg *m)
+{
+	const struct ipc_body_chat_done *b = &m->b.chat_done;
+
+	webchat_event(b->conn, "chat.done", json_pack("{s:o,s:o,s:b}",
+	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
+	    "text", rpc_strn(b->text.p, b->text.len),
+	    "replayed", b->replayed));
+	return 0;
+}
+
+static int
+webchat_chat_error(const struct ipc_msg *m)
+{
+	const struct ipc_body_chat_error *b = &m->b.chat_error;
+
+	webchat_event(b->conn, "chat.error", json_pack("{s:o,s:o,s:o}",
+	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
+	    "code", rpc_strn(b->code.p, b->code.len),
+	    "message", rpc_strn(b->message.p, b->message.len)));
+	return 0;
+}

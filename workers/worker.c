@@ -1,0 +1,304 @@
+/*
+ * The worker side of wxgated (re-executed as "wxgated -x kind:id").
+ *
+ * Owns the life of every worker process: the blocking read of its config,
+ * the sandbox call, the channel to the supervisor, heartbeats, shutdown
+ * and the log hook.  It must never act on a frame the catalogue does not
+ * route to it; anything surprising from the supervisor is fatal, and the
+ * supervisor restarts us.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "chan.h"
+#include "codec.h"
+#include "log.h"
+#include "sandbox.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* Frames queued to the supervisor before we consider ourselves stuck. */
+#define WORKER_QUEUE_MAX	4096
+
+static const struct wk_kind *const kinds[] = {
+	&wk_webchat,
+	&wk_agent,
+};
+
+static struct {
+	const struct wk_kind	*kind;
+	struct event_base	*base;
+	struct chan		*chan;
+	char			 name[IPC_NAME_MAX + 1];
+	int			 in_hook;
+	int			 draining;
+} wk;
+
+static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
+
+static void	worker_log_hook(int, const char *);
+static void	worker_dispatch(struct chan *, struct ipc_msg *, void *);
+static void	worker_chan_error(struct chan *, enum chan_ev, const char *,
+		    void *);
+static int	worker_ping(const struct ipc_msg *);
+static int	worker_shutdown(const struct ipc_msg *);
+#ifdef WX_TEST_HOOKS
+static int	worker_test(const struct ipc_msg *);
+#endif
+
+/* Frames every kind accepts; the kind's own table comes second. */
+static const struct wk_handler common_handlers[] = {
+	{ IPC_SUP_PING,		worker_ping },
+	{ IPC_SUP_SHUTDOWN,	worker_shutdown },
+#ifdef WX_TEST_HOOKS
+	{ IPC_SUP_TEST,		worker_test },
+#endif
+	{ 0,			NULL }
+};
+
+const struct wk_kind *
+worker_kind_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+struct event_base *
+worker_base(void)
+{
+	return wk.base;
+}
+
+const char *
+worker_name(void)
+{
+	return wk.name;
+}
+
+int
+worker_send(uint32_t type, uint64_t req_id, const void *body)
+{
+	if (wk.chan == NULL)
+		return ipc_send_blocking(IPC_FD, type, req_id, body);
+	return chan_send(wk.chan, type, req_id, body);
+}
+
+/* Kinds call this once they have nothing left in flight after shutdown. */
+void
+worker_drained(void)
+{
+	if (wk.draining)
+		event_base_loopexit(wk.base, NULL);
+}
+
+/* Every log line becomes a "log" frame; the supervisor adds who we are. */
+static void
+worker_log_hook(int level, const char *line)
+{
+	struct ipc_body_log b;
+
+	if (wk.in_hook)
+		return;
+	wk.in_hook = 1;
+	b.level = (uint64_t)level;
+	b.text.p = line;
+	b.text.len = strnlen(line, IPC_LOG_MAX);
+	/* A line that is not UTF-8 is dropped rather than failing us. */
+	if (ipc_utf8_valid(b.text.p, b.text.len))
+		(void)worker_send(IPC_LOG, 0, &b);
+	wk.in_hook = 0;
+}
+
+static int
+worker_ping(const struct ipc_msg *m)
+{
+	struct ipc_body_seq b = { m->b.seq.seq };
+
+	return worker_send(IPC_PONG, 0, &b) == -1 ? -1 : 0;
+}
+
+static int
+worker_shutdown(const struct ipc_msg *m)
+{
+	(void)m;
+	if (wk.draining)
+		return 0;
+	log_debug("%s: draining", __func__);
+	wk.draining = 1;
+	if (wk.kind->shutdown != NULL)
+		wk.kind->shutdown();
+	if (!(wk.kind->flags & WK_F_DRAINS)) {
+		/* Give close frames and queued IPC one moment to leave. */
+		struct timeval tv = { 0, 200 * 1000 };
+
+		event_base_loopexit(wk.base, &tv);
+	}
+	return 0;
+}
+
+#ifdef WX_TEST_HOOKS
+/*
+ * Test-only misbehaviour, so tests can prove how the supervisor treats a
+ * worker that breaks the protocol.  Absent from normal builds.
+ */
+static int
+worker_test(const struct ipc_msg *m)
+{
+	static uint8_t big[IPC_FRAME_MAX + 512];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const struct ipc_str a = m->b.test.action;
+	struct ipc_body_text t = { IPC_S("not mine") };
+
+	log_warnx("%s: test hook: %.*s", __func__, (int)a.len, a.p);
+	if (ipc_streq(a, "malformed")) {
+		memcpy(big, "\xc1\xff\x00garbage", 10);
+		return ipc_send_raw(IPC_FD, big, 10, -1);
+	}
+	if (ipc_streq(a, "unknown")) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 3);
+		msgpack_pack_uint32(&pk, 4242);
+		msgpack_pack_uint64(&pk, 0);
+		msgpack_pack_map(&pk, 0);
+		ipc_send_raw(IPC_FD, (uint8_t *)sb.data, sb.size, -1);
+		msgpack_sbuffer_destroy(&sb);
+		return 0;
+	}
+	if (ipc_streq(a, "oversized")) {
+		memset(big, 0x90, sizeof(big));
+		return ipc_send_raw(IPC_FD, big, sizeof(big), -1);
+	}
+	if (ipc_streq(a, "wrong_role"))
+		return worker_send(IPC_AGENT_DELTA, 1, &t);
+	if (ipc_streq(a, "hang")) {
+		/* Stop answering heartbeats without exiting. */
+		for (;;)
+			pause();
+	}
+	if (ipc_streq(a, "crash"))
+		abort();
+	return 0;
+}
+#endif
+
+static void
+worker_dispatch(struct chan *c, struct ipc_msg *m, void *arg)
+{
+	const struct wk_handler *h;
+	const struct ipc_msginfo *mi = ipc_msginfo(m->type);
+
+	(void)c;
+	(void)arg;
+	if (!(mi->roles & ROLE_SUP))
+		fatalx("%s: supervisor sent %s, which only workers send",
+		    __func__, mi->name);
+	for (h = common_handlers; h->fn != NULL; h++)
+		if (h->type == m->type)
+			goto found;
+	for (h = wk.kind->handlers; h->fn != NULL; h++)
+		if (h->type == m->type)
+			goto found;
+	fatalx("%s: %s: unexpected %s", __func__, wk.kind->name, mi->name);
+found:
+	if (h->fn(m) == -1)
+		fatalx("%s: %s failed", __func__, mi->name);
+}
+
+static void
+worker_chan_error(struct chan *c, enum chan_ev ev, const char *why,
+    void *arg)
+{
+	(void)c;
+	(void)arg;
+	/* The supervisor went away: nothing left to serve. */
+	if (ev == CHAN_EOF)
+		_exit(0);
+	fatalx("worker channel: %s", why);
+}
+
+int
+worker_main(const char *spec, int verbose)
+{
+	struct ipc_body_hello hello;
+	struct ipc_body_empty empty = { 0 };
+	struct ipc_msg m;
+	enum ipc_err err;
+	json_error_t jerr;
+	json_t *conf;
+	const char *colon;
+
+	log_init(verbose, 0);
+	log_procinit(spec);
+	signal(SIGPIPE, SIG_IGN);
+	/* A terminal's ^C or hangup is for the supervisor, which drains us. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if ((colon = strchr(spec, ':')) == NULL)
+		fatalx("bad worker spec %s", spec);
+
+	/* The config frame comes first, before anything else can. */
+	if (ipc_recv_blocking(IPC_FD, cfgbuf, sizeof(cfgbuf), &m, &err) == -1)
+		fatalx("reading config: %s", ipc_strerror(err));
+	if (m.type != IPC_SUP_CONFIG)
+		fatalx("expected sup.config, got %s", ipc_type_name(m.type));
+	snprintf(wk.name, sizeof(wk.name), "%.*s",
+	    (int)m.b.config.name.len, m.b.config.name.p);
+	log_procinit(wk.name);
+	log_setverbose((int)m.b.config.verbose);
+	if (!ipc_streq(m.b.config.kind, "") &&
+	    ((size_t)(colon - spec) != m.b.config.kind.len ||
+	    memcmp(spec, m.b.config.kind.p, m.b.config.kind.len) != 0))
+		fatalx("config is for kind %.*s, not %s",
+		    (int)m.b.config.kind.len, m.b.config.kind.p, spec);
+	{
+		char kname[IPC_NAME_MAX + 1];
+
+		snprintf(kname, sizeof(kname), "%.*s", (int)(colon - spec),
+		    spec);
+		if ((wk.kind = worker_kind_find(kname)) == NULL)
+			fatalx("unknown worker kind %s", kname);
+	}
+	conf = json_loadb(m.b.config.conf.p, m.b.config.conf.len, 0, &jerr);
+	if (conf == NULL || !json_is_object(conf))
+		fatalx("config slice is not a JSON object: %s", jerr.text);
+	log_sethook(worker_log_hook);
+
+	if (wk.kind->pre_sandbox != NULL && wk.kind->pre_sandbox(conf) == -1)
+		fatalx("%s: pre-sandbox setup failed", wk.kind->name);
+	json_decref(conf);
+	sandbox_enter(wk.kind);
+
+	if ((wk.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	wk.chan = chan_new(wk.base, IPC_FD, WORKER_QUEUE_MAX,
+	    worker_dispatch, worker_chan_error, NULL);
+	/* Only the supervisor may hand us fds, and only on MSG_FD types. */
+	chan_set_fd_ok(wk.chan, 1);
+
+	hello.version = IPC_VERSION;
+	hello.kind = ipc_s(wk.kind->name);
+	if (worker_send(IPC_HELLO, 0, &hello) == -1)
+		fatalx("sending hello");
+	if (wk.kind->post_sandbox != NULL &&
+	    wk.kind->post_sandbox(wk.base) == -1)
+		fatalx("%s: post-sandbox setup failed", wk.kind->name);
+	if (worker_send(IPC_READY, 0, &empty) == -1)
+		fatalx("sending ready");
+
+	event_base_dispatch(wk.base);
+	log_debug("exiting");
+	return 0;
+}
