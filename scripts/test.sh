@@ -1,0 +1,62 @@
+#!/bin/sh
+# Build wxgate with warnings as errors and the test hooks, then run the
+# unit tests (cmocka, via make check) and the integration tests (pytest
+# with Debian's /usr/bin/python3).  Ends with "N passed, N failed".
+#   scripts/test.sh            normal build in build-test/
+#   scripts/test.sh --asan     ASan+UBSan build in build-asan/
+set -u
+cd "$(dirname "$0")/.."
+scripts/deps.sh test || exit 1
+
+CFLAGS="-g -O1 -Wall -Wextra -Werror"
+dir=build-test
+if [ "${1:-}" = --asan ]; then
+	dir=build-asan
+	CFLAGS="$CFLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:halt_on_error=1"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+fi
+scripts/build.sh "$dir" --enable-test-hooks CFLAGS="$CFLAGS" \
+    LDFLAGS="$(echo "$CFLAGS" | grep -o -- '-fsanitize=[^ ]*' | tr '\n' ' ')" ||
+    { echo "0 passed, 1 failed"; exit 1; }
+mkdir -p tests/out
+
+# Unit tests.
+make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1
+upass=$(sed -n 's/^# PASS: *//p' "$dir/test-suite.log" 2>/dev/null)
+ufail=$(sed -n 's/^# FAIL: *//p' "$dir/test-suite.log" 2>/dev/null)
+uerr=$(sed -n 's/^# ERROR: *//p' "$dir/test-suite.log" 2>/dev/null)
+uskip=$(sed -n 's/^# SKIP: *//p' "$dir/test-suite.log" 2>/dev/null)
+upass=${upass:-0}; ufail=$(( ${ufail:-0} + ${uerr:-0} )); uskip=${uskip:-0}
+if [ ! -f "$dir/test-suite.log" ]; then
+	tail -30 "$dir/check.out"
+	ufail=$((ufail + 1))
+fi
+grep -E '^(PASS|FAIL|ERROR|SKIP)' "$dir/check.out"
+[ "$ufail" -gt 0 ] && cat "$dir/test-suite.log"
+
+# Integration tests against the real wxgated on loopback.
+WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+    --junitxml="$dir/pytest.xml" tests/integration 2>&1 | tee "$dir/pytest.out"
+set -- $(/usr/bin/python3 - "$dir/pytest.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    r = ET.parse(sys.argv[1]).getroot()
+    s = r if r.tag == "testsuite" else r.find("testsuite")
+    t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+    print(t - f - e - k, f + e, k)
+except Exception:
+    print(0, 1, 0)
+PY
+)
+ipass=$1; ifail=$2; iskip=$3
+
+pass=$((upass + ipass)); fail=$((ufail + ifail)); skip=$((uskip + iskip))
+echo "$pass $fail $skip" >"$dir/test-counts"
+echo "unit: $upass passed, $ufail failed; integration: $ipass passed, $ifail failed, $iskip skipped"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
