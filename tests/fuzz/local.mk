@@ -4,9 +4,11 @@
 if FUZZ
 FUZZ_LDFLAGS = -fsanitize=fuzzer
 noinst_PROGRAMS = tests/fuzz/fuzz_ipc_frame
-tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c
+EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict
+tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c ipc/codec.c \
+	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_ipc_frame_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_ipc_frame_LDADD = $(WX_LIBS) $(DEPS_LIBS)
+tests_fuzz_fuzz_ipc_frame_LDADD = $(DEPS_LIBS)
 include tests/fuzz/webchat.mk
 include tests/fuzz/config.mk
 endif
