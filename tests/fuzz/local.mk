@@ -3,7 +3,7 @@
 # Each harness caps its input size and ships a .dict beside it.
 if FUZZ
 FUZZ_LDFLAGS = -fsanitize=fuzzer
-noinst_PROGRAMS = tests/fuzz/fuzz_ipc_frame
+noinst_PROGRAMS += tests/fuzz/fuzz_ipc_frame
 EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict
 tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c ipc/codec.c \
 	common/log.c common/xmalloc.c
