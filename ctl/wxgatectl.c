@@ -185,8 +185,9 @@ cmd_status(int fd, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	ctl_send(fd, IPC_CTL_STATUS, &e);
-	printf("%-16s %-8s %7s %-9s %8s %8s %-28s %8s %8s\n", "NAME", "KIND",
-	    "PID", "STATE", "UPTIME", "RESTARTS", "LAST-EXIT", "IN", "OUT");
+	printf("%-16s %-8s %7s %-9s %8s %8s %8s %8s %7s  %s\n", "NAME",
+	    "KIND", "PID", "STATE", "UPTIME", "RESTARTS", "IN", "OUT",
+	    "SECCOMP", "LAST-EXIT");
 	for (;;) {
 		ctl_recv(fd, &m);
 		if (m.type == IPC_CTL_RESULT)
@@ -197,14 +198,17 @@ cmd_status(int fd, int argc, char **argv)
 			return EX_UNREACH;
 		}
 		fmt_uptime(w->uptime_ms, up, sizeof(up));
-		printf("%-16.*s %-8.*s %7llu %-9.*s %8s %8llu %-28.*s %8llu "
-		    "%8llu\n", (int)w->name.len, w->name.p, (int)w->kind.len,
-		    w->kind.p, (unsigned long long)w->pid, (int)w->state.len,
-		    w->state.p, up, (unsigned long long)w->restarts,
-		    w->last_exit.len ? (int)w->last_exit.len : 1,
-		    w->last_exit.len ? w->last_exit.p : "-",
+		/* LAST-EXIT has spaces: it goes last, so columns stay split. */
+		printf("%-16.*s %-8.*s %7llu %-9.*s %8s %8llu %8llu %8llu "
+		    "%7llu  %.*s\n", (int)w->name.len, w->name.p,
+		    (int)w->kind.len, w->kind.p, (unsigned long long)w->pid,
+		    (int)w->state.len, w->state.p, up,
+		    (unsigned long long)w->restarts,
 		    (unsigned long long)w->msgs_in,
-		    (unsigned long long)w->msgs_out);
+		    (unsigned long long)w->msgs_out,
+		    (unsigned long long)w->seccomp_kills,
+		    w->last_exit.len ? (int)w->last_exit.len : 1,
+		    w->last_exit.len ? w->last_exit.p : "-");
 	}
 	return m.b.result.ok ? 0 : EX_REFUSED;
 }

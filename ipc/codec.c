@@ -55,6 +55,9 @@ static const struct field f_log[] = {
 	FLD(log, level, FT_U64, 2, 0),
 	FLD(log, text, FT_STR, IPC_LOG_MAX, 0),
 };
+static const struct field f_violation[] = {
+	FLD(violation, syscall, FT_U64, 4095, 0),
+};
 static const struct field f_conn_addr[] = {
 	FLD(conn_addr, conn, FT_U64, UINT64_MAX, 0),
 	FLD(conn_addr, addr, FT_STR, IPC_ADDR_MAX, 0),
@@ -100,6 +103,7 @@ static const struct field f_ctl_worker[] = {
 	FLD(ctl_worker, last_exit, FT_STR, IPC_MESSAGE_MAX, 0),
 	FLD(ctl_worker, msgs_in, FT_U64, UINT64_MAX, 0),
 	FLD(ctl_worker, msgs_out, FT_U64, UINT64_MAX, 0),
+	FLD(ctl_worker, seccomp_kills, FT_U64, UINT64_MAX, 0),
 };
 static const struct field f_result[] = {
 	FLD(result, ok, FT_BOOL, 0, 0),
@@ -160,7 +164,7 @@ static const struct field f_agent_request[] = {
 
 static const struct schema s_empty = { f_empty, 0 };
 #define SCHEMA(b)	static const struct schema s_##b = { f_##b, NFIELDS(f_##b) };
-SCHEMA(hello) SCHEMA(seq) SCHEMA(log) SCHEMA(conn_addr) SCHEMA(resume)
+SCHEMA(hello) SCHEMA(seq) SCHEMA(log) SCHEMA(violation) SCHEMA(conn_addr) SCHEMA(resume)
 SCHEMA(chat_send) SCHEMA(history_req) SCHEMA(conn) SCHEMA(text)
 SCHEMA(error) SCHEMA(name) SCHEMA(ctl_test) SCHEMA(ctl_worker)
 SCHEMA(result) SCHEMA(config) SCHEMA(test) SCHEMA(session_ok)

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		1
+#define IPC_VERSION		2
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -64,6 +64,7 @@
 	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
 	X(PONG,		102, "pong",		ROLE_WORKER,	0,	seq)		\
 	X(LOG,		103, "log",		ROLE_WORKER,	0,	log)		\
+	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER,	0,	violation)	\
 	/* webchat pool, on behalf of anonymous browser sessions */	\
 	X(SESSION_OPEN,	200, "session.open",	ROLE_WEBCHAT,	0,	conn_addr)	\
 	X(SESSION_RESUME, 201, "session.resume", ROLE_WEBCHAT,	0,	resume)		\
@@ -126,6 +127,7 @@ struct ipc_body_empty		{ int unused; };
 struct ipc_body_hello		{ uint64_t version; struct ipc_str kind; };
 struct ipc_body_seq		{ uint64_t seq; };
 struct ipc_body_log		{ uint64_t level; struct ipc_str text; };
+struct ipc_body_violation	{ uint64_t syscall; };
 struct ipc_body_conn_addr	{ uint64_t conn; struct ipc_str addr; };
 struct ipc_body_resume		{ uint64_t conn; struct ipc_str addr;
 				  struct ipc_str token; };
@@ -142,7 +144,8 @@ struct ipc_body_ctl_worker	{ struct ipc_str name; struct ipc_str kind;
 				  uint64_t pid; struct ipc_str state;
 				  uint64_t uptime_ms; uint64_t restarts;
 				  struct ipc_str last_exit;
-				  uint64_t msgs_in; uint64_t msgs_out; };
+				  uint64_t msgs_in; uint64_t msgs_out;
+				  uint64_t seccomp_kills; };
 struct ipc_body_result		{ int ok; struct ipc_str message; };
 struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
 				  uint64_t index; uint64_t verbose;
@@ -169,6 +172,7 @@ union ipc_body {
 	struct ipc_body_hello		hello;
 	struct ipc_body_seq		seq;
 	struct ipc_body_log		log;
+	struct ipc_body_violation	violation;
 	struct ipc_body_conn_addr	conn_addr;
 	struct ipc_body_resume		resume;
 	struct ipc_body_chat_send	chat_send;

@@ -1,83 +1,106 @@
 /*
- * Sandbox entry for workers, in the order of STYLE.md section 7:
- * descriptors, rlimits, then no_new_privs.  Each step fails closed.
- * The per-kind seccomp profiles, namespaces and the uid drop are the
- * sandbox issue's work; until they land, this file applies only the
- * layers listed here and wxgated says so at start.
+ * Sandbox entry for workers.  The order is STYLE.md section 7, and each
+ * step runs only after the one before it has succeeded:
+ *
+ *  1. close every fd but the IPC socket; 0-2 to /dev/null   (fds.c)
+ *  2. rlimits: no core, bounded fds and address space,
+ *     RLIMIT_NPROC 0 where the kind needs no threads        (rlimit.c)
+ *  3. namespaces: user (when not root), mount with an empty read-only
+ *     root, net for kinds that never dial out, IPC, UTS      (ns.c)
+ *  4. drop to the configured uid/gid, groups cleared        (creds.c)
+ *  5. PR_SET_NO_NEW_PRIVS
+ *  6. the kind's seccomp allowlist                          (seccomp.c)
+ *
+ * no_new_privs and seccomp fail closed.  Namespaces and the uid drop
+ * need privileges: when they are unavailable they are reported as off,
+ * never skipped silently, and "sandbox: strict: true" makes them fatal.
  */
 #include <sys/prctl.h>
-#include <sys/resource.h>
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ipc_msg.h"
 #include "log.h"
 #include "sandbox.h"
 #include "worker.h"
 
-/* Enough for the web chat pool's connections plus a few files. */
-#define SANDBOX_NOFILE	4096
+static const char *const layer_names[SB_NLAYERS] = {
+	[SB_FDS] = "fds",
+	[SB_RLIMITS] = "rlimits",
+	[SB_USERNS] = "userns",
+	[SB_MOUNTNS] = "mountns",
+	[SB_NETNS] = "netns",
+	[SB_IPCNS] = "ipcns",
+	[SB_UTSNS] = "utsns",
+	[SB_CREDS] = "uid-drop",
+	[SB_NNP] = "no_new_privs",
+	[SB_SECCOMP] = "seccomp",
+};
 
-static void
-sandbox_fds(void)
+const char *
+sandbox_layer_name(enum sb_layer l)
 {
-	DIR *d;
-	struct dirent *de;
-	int fd, dfd, nullfd;
-
-	/* 0-2 point at /dev/null so a stray printf cannot reach a tty. */
-	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
-		fatal("%s: /dev/null", __func__);
-	for (fd = 0; fd <= 2; fd++)
-		if (nullfd != fd && dup2(nullfd, fd) == -1)
-			fatal("%s: dup2", __func__);
-	if (nullfd > 2)
-		close(nullfd);
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		fatal("%s: /proc/self/fd", __func__);
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		fd = atoi(de->d_name);
-		if (de->d_name[0] == '.' || fd <= 2 || fd == IPC_FD ||
-		    fd == dfd)
-			continue;
-		close(fd);
-	}
-	closedir(d);
+	return layer_names[l];
 }
 
-static void
-sandbox_rlimits(void)
+void
+sandbox_summary(const struct sandbox_report *r, char *buf, size_t len)
 {
-	struct rlimit rl;
+	size_t i, off = 0;
+	int n;
 
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		fatal("%s: RLIMIT_CORE", __func__);
-	rl.rlim_cur = rl.rlim_max = SANDBOX_NOFILE;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		/* Lowering only: a smaller inherited hard limit stays. */
-		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-			fatal("%s: RLIMIT_NOFILE", __func__);
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			fatal("%s: RLIMIT_NOFILE", __func__);
+	buf[0] = '\0';
+	for (i = 0; i < SB_NLAYERS && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%s %s", i ? ", " : "",
+		    layer_names[i], r->on[i] ? "on" :
+		    strncmp(r->why[i], "not ", 4) == 0 ? "n/a" : "off");
+		if (n < 0)
+			break;
+		off += (size_t)n;
 	}
 }
 
 void
-sandbox_enter(const struct wk_kind *kind)
+sandbox_enter(const struct wk_kind *kind, const struct sandbox_conf *conf,
+    struct sandbox_report *r)
 {
+	char line[512];
+	int i;
+
+	memset(r, 0, sizeof(*r));
 	sandbox_fds();
-	sandbox_rlimits();
+	r->on[SB_FDS] = 1;
+	sandbox_rlimits(kind, r);
+	sandbox_ns(kind, conf, r);
+	sandbox_creds(conf, r);
+
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);
-	log_debug("%s: %s: fds closed, rlimits set, no_new_privs on",
-	    __func__, kind->name);
+	r->on[SB_NNP] = 1;
+	snprintf(r->why[SB_NNP], sizeof(r->why[SB_NNP]),
+	    "execve can never grant privileges");
+
+	if (conf->strict) {
+		for (i = 0; i < SB_NNP; i++) {
+			/* A user namespace is only needed without root. */
+			if (i == SB_USERNS && r->on[SB_CREDS])
+				continue;
+			if (i == SB_NETNS && !(kind->flags & WK_F_NONET))
+				continue;
+			if (!r->on[i])
+				fatalx("%s: strict sandbox: %s is off: %s",
+				    __func__, layer_names[i], r->why[i]);
+		}
+	}
+
+	sandbox_sigsys_init();
+	if (sandbox_seccomp(kind, conf->log_only) == -1)
+		fatalx("%s: seccomp filter for %s could not be loaded",
+		    __func__, kind->name);
+	r->on[SB_SECCOMP] = 1;
+	if (conf->log_only)
+		snprintf(r->why[SB_SECCOMP], sizeof(r->why[SB_SECCOMP]),
+		    "log only (--sandbox-log): violations are not stopped");
+	sandbox_summary(r, line, sizeof(line));
+	log_debug("sandbox: %s", line);
 }

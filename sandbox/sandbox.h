@@ -1,13 +1,60 @@
 /*
  * The worker sandbox: entered once, after the worker has read its config
- * and before it touches untrusted input.
+ * and before it touches untrusted input.  See sandbox.c for the order.
  */
 #ifndef WX_SANDBOX_H
 #define WX_SANDBOX_H
 
+#include <sys/types.h>
+
+#include <stddef.h>
+
 struct wk_kind;
 
+enum sb_layer {
+	SB_FDS,			/* every fd but the IPC socket closed */
+	SB_RLIMITS,		/* no core, bounded fds, address space, procs */
+	SB_USERNS,		/* unprivileged user namespace (non-root) */
+	SB_MOUNTNS,		/* empty read-only root */
+	SB_NETNS,		/* no interfaces (kinds that never dial out) */
+	SB_IPCNS,
+	SB_UTSNS,
+	SB_CREDS,		/* unprivileged uid/gid, no groups */
+	SB_NNP,			/* PR_SET_NO_NEW_PRIVS */
+	SB_SECCOMP,		/* per-kind syscall allowlist */
+	SB_NLAYERS
+};
+
+struct sandbox_conf {
+	uid_t		 uid;		/* drop to these when root */
+	gid_t		 gid;
+	int		 strict;	/* a layer that is off is fatal */
+	int		 log_only;	/* seccomp logs instead of killing */
+};
+
+struct sandbox_report {
+	int		 on[SB_NLAYERS];
+	char		 why[SB_NLAYERS][96];	/* when off, or a detail */
+};
+
 /* Dies (fatalx) if a mandatory layer cannot be applied. */
-void	sandbox_enter(const struct wk_kind *);
+void		 sandbox_enter(const struct wk_kind *, const struct sandbox_conf *,
+		    struct sandbox_report *);
+const char	*sandbox_layer_name(enum sb_layer);
+void		 sandbox_summary(const struct sandbox_report *, char *, size_t);
+/* wxgated --check-sandbox: a table of every layer for every kind. */
+int		 sandbox_check(const struct wk_kind *const *, size_t,
+		    const struct sandbox_conf *);
+
+/* Steps, one file each. */
+void		 sandbox_fds(void);
+void		 sandbox_rlimits(const struct wk_kind *, struct sandbox_report *);
+void		 sandbox_ns(const struct wk_kind *, const struct sandbox_conf *,
+		    struct sandbox_report *);
+void		 sandbox_creds(const struct sandbox_conf *,
+		    struct sandbox_report *);
+int		 sandbox_seccomp(const struct wk_kind *, int log_only);
+void		 sandbox_sigsys_init(void);
+const char	*sandbox_syscall_name(long nr);
 
 #endif

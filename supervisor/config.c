@@ -61,6 +61,8 @@
 #define CFG_DEFAULT_AGENT	"default"
 #define CFG_DEFAULT_TYPE	"echo"
 #define CFG_DEFAULT_LEVEL	"info"
+#define CFG_DEFAULT_USER	"nobody"
+#define CFG_DEFAULT_GROUP	"nogroup"
 
 /*
  * What libcyaml fills in.  Numbers are pointers so that an absent key
@@ -95,6 +97,12 @@ struct raw_webchat {
 	uint32_t	*idle_timeout_s;
 };
 
+struct raw_sandbox {
+	char		*user;
+	char		*group;
+	bool		 strict;
+};
+
 struct raw_echo {
 	uint32_t	*chunks;
 	uint32_t	*delay_ms;
@@ -113,6 +121,7 @@ struct raw_config {
 	struct raw_log		 log;
 	struct raw_supervisor	 supervisor;
 	struct raw_webchat	 webchat;
+	struct raw_sandbox	 sandbox;
 	struct raw_agent	*agents;
 	unsigned		 agents_count;
 };
@@ -227,6 +236,14 @@ static const cyaml_schema_field_t webchat_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t sandbox_fields[] = {
+	STR("user", struct raw_sandbox, user, CFG_WORD_MAX),
+	STR("group", struct raw_sandbox, group, CFG_WORD_MAX),
+	CYAML_FIELD_BOOL("strict", CYAML_FLAG_OPTIONAL, struct raw_sandbox,
+	    strict),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t echo_fields[] = {
 	NUM("chunks", struct raw_echo, chunks),
 	NUM("delay_ms", struct raw_echo, delay_ms),
@@ -255,6 +272,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	    struct raw_config, supervisor, supervisor_fields),
 	CYAML_FIELD_MAPPING("webchat", CYAML_FLAG_OPTIONAL, struct raw_config,
 	    webchat, webchat_fields),
+	CYAML_FIELD_MAPPING("sandbox", CYAML_FLAG_OPTIONAL, struct raw_config,
+	    sandbox, sandbox_fields),
 	CYAML_FIELD_SEQUENCE("agents", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	    struct raw_config, agents, &agent_schema, 1, CFG_AGENTS_MAX),
 	CYAML_FIELD_END
@@ -387,6 +406,8 @@ config_free(struct config *conf)
 	free(conf->agents);
 	free(conf->webchat.listen);
 	free(conf->webchat.agent);
+	free(conf->sandbox.user);
+	free(conf->sandbox.group);
 	free(conf->log_level);
 	free(conf->control);
 	free(conf->store);
@@ -837,7 +858,8 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 		    v);
 		return -1;
 	}
-	if (strcmp(path, "log.syslog") == 0 && strcmp(v, "true") != 0 &&
+	if ((strcmp(path, "log.syslog") == 0 ||
+	    strcmp(path, "sandbox.strict") == 0) && strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {
 		cfg_error_at(ctx, line, path, "\"%s\" is not true or false",
 		    v);
@@ -1064,6 +1086,13 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		return -1;
 	}
 	conf->log_syslog = raw->log.syslog ? 1 : 0;
+
+	/* The user is resolved when workers start: it may come later. */
+	conf->sandbox.user = xstrdup(raw->sandbox.user != NULL ?
+	    raw->sandbox.user : CFG_DEFAULT_USER);
+	conf->sandbox.group = xstrdup(raw->sandbox.group != NULL ?
+	    raw->sandbox.group : CFG_DEFAULT_GROUP);
+	conf->sandbox.strict = raw->sandbox.strict ? 1 : 0;
 
 	conf->webchat.listen = xstrdup(raw->webchat.listen != NULL ?
 	    raw->webchat.listen : CFG_DEFAULT_LISTEN);

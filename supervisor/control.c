@@ -110,6 +110,7 @@ ctl_status(struct ctl_client *c, struct ipc_msg *m)
 		b.last_exit = ipc_s(w->last_exit);
 		b.msgs_in = w->msgs_in;
 		b.msgs_out = w->msgs_out;
+		b.seccomp_kills = w->seccomp_kills;
 		ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_WORKER,
 		    m->req_id, &b);
 	}

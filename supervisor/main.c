@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <netdb.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include "config.h"
 #include "log.h"
 #include "role.h"
+#include "sandbox.h"
 #include "store.h"
 #include "sup.h"
 #include "worker.h"
@@ -51,8 +54,43 @@ static void	sup_turn_cb(evutil_socket_t, short, void *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wxgated [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: wxgated [-dnv] [-f file] [--sandbox-log]\n"
+	    "       wxgated --check-sandbox [-f file]\n");
 	exit(2);
+}
+
+/*
+ * The ids workers drop to.  Only root can drop; otherwise workers keep
+ * our ids and the uid layer is reported off.
+ */
+static int
+sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (geteuid() != 0) {
+		*uid = geteuid();
+		*gid = getegid();
+		return 0;
+	}
+	if ((pw = getpwnam(c->sandbox.user)) == NULL) {
+		log_warnx("sandbox.user: no such user \"%s\"", c->sandbox.user);
+		return -1;
+	}
+	if ((gr = getgrnam(c->sandbox.group)) == NULL) {
+		log_warnx("sandbox.group: no such group \"%s\"",
+		    c->sandbox.group);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || gr->gr_gid == 0) {
+		log_warnx("sandbox: workers may not run as root (user %s, "
+		    "group %s)", c->sandbox.user, c->sandbox.group);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = gr->gr_gid;
+	return 0;
 }
 
 int64_t
@@ -223,6 +261,13 @@ sup_reload(void)
 		config_free(nc);
 		return;
 	}
+	if (sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1) {
+		log_warnx("reload: keeping the running configuration");
+		if (newfd != -1)
+			close(newfd);
+		config_free(nc);
+		return;
+	}
 	sup->conf = nc;
 	if (relisten) {
 		close(sup->listen_fd);
@@ -338,14 +383,17 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help",	no_argument,	NULL,	'h' },
-		{ NULL,		0,		NULL,	0 }
+		{ "help",		no_argument,	NULL,	'h' },
+		{ "check-sandbox",	no_argument,	NULL,	'C' },
+		{ "sandbox-log",	no_argument,	NULL,	'L' },
+		{ NULL,			0,		NULL,	0 }
 	};
 	const char *conffile = WXGATED_CONF, *spec = NULL;
 	static struct sup s;
 	struct event *sigev[4];
 	char err[CFG_ERR_MAX];
-	int ch, checkonly = 0, verbose = LOG_LVL_INFO, i;
+	int ch, checkonly = 0, checksb = 0, sblog = 0;
+	int verbose = LOG_LVL_INFO, i;
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	ssize_t n;
 
@@ -365,6 +413,12 @@ main(int argc, char *argv[])
 		case 'x':
 			spec = optarg;
 			break;
+		case 'C':
+			checksb = 1;
+			break;
+		case 'L':
+			sblog = 1;
+			break;
 		default:
 			usage();
 		}
@@ -380,14 +434,28 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&sup->workers);
 	sup->verbose = verbose;
 	sup->conf_path = conffile;
+	sup->sandbox_log = sblog;
 	if ((sup->conf = config_load(conffile, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "wxgated: %s\n", err);
 		return 1;
 	}
+	if (sandbox_ids(sup->conf, &sup->sb_uid, &sup->sb_gid) == -1)
+		return 1;
 	if (checkonly) {
 		printf("configuration OK\n");
 		return 0;
 	}
+	if (checksb) {
+		struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
+		const struct wk_kind *const *kinds;
+		size_t nkinds;
+
+		kinds = worker_kinds(&nkinds);
+		return sandbox_check(kinds, nkinds, &sc);
+	}
+	if (sblog)
+		log_warnx("--sandbox-log: seccomp violations are logged by "
+		    "the kernel, not stopped; never use this in production");
 	log_setverbose(verbose > log_level_parse(sup->conf->log_level) ?
 	    verbose : log_level_parse(sup->conf->log_level));
 	if (sup->conf->log_syslog)

@@ -18,6 +18,7 @@
 #include "chan.h"
 #include "config.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sup.h"
 #include "xmalloc.h"
 
@@ -125,6 +126,10 @@ reap_cause(struct worker *w, int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS &&
+	    w->violation >= 0)
+		snprintf(buf, len, "killed by seccomp (SIGSYS): %s",
+		    sandbox_syscall_name((long)w->violation));
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		snprintf(buf, len, "killed by seccomp (SIGSYS)");
 	else if (WIFSIGNALED(status))
@@ -163,6 +168,8 @@ reap_died(struct worker *w, int status)
 	int planned = w->state == W_STOPPING, pid = (int)w->pid;
 
 	reap_cause(w, status, w->last_exit, sizeof(w->last_exit));
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		w->seccomp_kills++;
 	w->pid = -1;
 	chan_free(w->chan);
 	w->chan = NULL;

@@ -88,6 +88,7 @@ static int	sup_hello(struct worker *, struct ipc_msg *);
 static int	sup_ready(struct worker *, struct ipc_msg *);
 static int	sup_pong(struct worker *, struct ipc_msg *);
 static int	sup_log(struct worker *, struct ipc_msg *);
+static int	sup_violation(struct worker *, struct ipc_msg *);
 static int	sup_session_open(struct worker *, struct ipc_msg *);
 static int	sup_session_resume(struct worker *, struct ipc_msg *);
 static int	sup_chat_send(struct worker *, struct ipc_msg *);
@@ -102,6 +103,7 @@ static const struct sup_handler common_handlers[] = {
 	{ IPC_READY,		H_ONCE,			sup_ready },
 	{ IPC_PONG,		0,			sup_pong },
 	{ IPC_LOG,		H_EARLY,		sup_log },
+	{ IPC_VIOLATION,	H_EARLY,		sup_violation },
 	{ 0,			0,			NULL }
 };
 
@@ -565,6 +567,14 @@ sup_log(struct worker *w, struct ipc_msg *m)
 	return 0;
 }
 
+/* The worker's SIGSYS handler names the syscall before it dies. */
+static int
+sup_violation(struct worker *w, struct ipc_msg *m)
+{
+	w->violation = (int64_t)m->b.violation.syscall;
+	return 0;
+}
+
 /* Web chat. */
 
 static int
@@ -864,7 +874,12 @@ router_flush(void)
 		r->is_dirty = 0;
 		b = route_current(r->session);
 		len = evbuffer_get_length(r->delta);
-		if (b != NULL && len > 0 && !r->done) {
+		/*
+		 * Text that arrived in the same turn as agent.done still goes
+		 * out as a delta first: the deltas a client sees add up to
+		 * the chat.done text.
+		 */
+		if (b != NULL && len > 0) {
 			d.conn = b->conn;
 			d.client_msg_id = ipc_s(r->cmid);
 			d.text.p = (const char *)evbuffer_pullup(r->delta, -1);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "chan.h"
 #include "config.h"
@@ -29,6 +30,7 @@
 #define SPAWN_SNDBUF	(512 * 1024)
 
 static void	spawn_chan_msg(struct chan *, struct ipc_msg *, void *);
+static char	*spawn_conf(const struct worker *);
 static void	spawn_chan_error(struct chan *, enum chan_ev, const char *,
 		    void *);
 
@@ -94,7 +96,8 @@ spawn_worker(struct worker *w)
 {
 	struct ipc_body_config cb;
 	struct ipc_body_empty eb = { 0 };
-	int sv[2], sz = SPAWN_SNDBUF, lfd;
+	int sv[2], sz = SPAWN_SNDBUF, lfd, rv;
+	char *conf;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -127,12 +130,16 @@ spawn_worker(struct worker *w)
 	/* Workers may never pass fds to the supervisor. */
 	chan_set_fd_ok(w->chan, 0);
 
+	w->violation = -1;
+	conf = spawn_conf(w);
 	memset(&cb, 0, sizeof(cb));
 	cb.name = ipc_s(w->name);
 	cb.kind = ipc_s(w->kind);
 	cb.verbose = (uint64_t)sup->verbose;
-	cb.conf = ipc_s(w->conf);
-	if (chan_send(w->chan, IPC_SUP_CONFIG, 0, &cb) == -1) {
+	cb.conf = ipc_s(conf);
+	rv = chan_send(w->chan, IPC_SUP_CONFIG, 0, &cb);
+	free(conf);
+	if (rv == -1) {
 		reap_kill(w, "config frame could not be sent");
 		return -1;
 	}
@@ -145,6 +152,25 @@ spawn_worker(struct worker *w)
 	}
 	log_info("worker %s started, pid %d", w->name, (int)pid);
 	return 0;
+}
+
+/* The worker's own slice plus how to sandbox itself. */
+static char *
+spawn_conf(const struct worker *w)
+{
+	json_t *o;
+	char *s;
+
+	if ((o = json_loads(w->conf, 0, NULL)) == NULL)
+		fatalx("%s: %s: config slice is not JSON", __func__, w->name);
+	json_object_set_new(o, "sandbox", json_pack("{s:I, s:I, s:b, s:b}",
+	    "uid", (json_int_t)sup->sb_uid, "gid", (json_int_t)sup->sb_gid,
+	    "strict", sup->conf->sandbox.strict, "log_only",
+	    sup->sandbox_log));
+	if ((s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(o);
+	return s;
 }
 
 /* Ask a worker to drain and exit; reap.c escalates after the grace time. */

@@ -61,6 +61,8 @@ struct worker {
 	char			 kill_why[96];
 	uint64_t		 msgs_in;
 	uint64_t		 msgs_out;
+	uint64_t		 seccomp_kills;
+	int64_t			 violation;	/* syscall it trapped on, or -1 */
 	uint64_t		 ping_seq;
 	struct timespec		 last_seen;	/* spawn or last pong */
 	uint32_t		 backoff_ms;
@@ -82,6 +84,9 @@ struct sup {
 	char			 exe[4096];
 	int			 verbose;
 	int			 stopping;
+	uid_t			 sb_uid;	/* workers drop to these */
+	gid_t			 sb_gid;
+	int			 sandbox_log;	/* --sandbox-log */
 	struct event		*turn_ev;	/* end-of-turn flush */
 	struct event		*grace_ev;
 };

@@ -7,7 +7,16 @@
  * route to it; anything surprising from the supervisor is fatal, and the
  * supervisor restarts us.
  */
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +25,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 #include "chan.h"
 #include "codec.h"
@@ -39,6 +50,7 @@ static struct {
 	char			 name[IPC_NAME_MAX + 1];
 	int			 in_hook;
 	int			 draining;
+	pid_t			 ppid;		/* before the sandbox hides it */
 } wk;
 
 static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
@@ -48,9 +60,12 @@ static void	worker_dispatch(struct chan *, struct ipc_msg *, void *);
 static void	worker_chan_error(struct chan *, enum chan_ev, const char *,
 		    void *);
 static int	worker_ping(const struct ipc_msg *);
+static void	worker_sandbox_conf(json_t *, struct sandbox_conf *);
+static void	worker_openssl_init(void);
 static int	worker_shutdown(const struct ipc_msg *);
 #ifdef WX_TEST_HOOKS
 static int	worker_test(const struct ipc_msg *);
+static int	worker_test_forbidden(struct ipc_str);
 #endif
 
 /* Frames every kind accepts; the kind's own table comes second. */
@@ -72,6 +87,13 @@ worker_kind_find(const char *name)
 		if (strcmp(kinds[i]->name, name) == 0)
 			return kinds[i];
 	return NULL;
+}
+
+const struct wk_kind *const *
+worker_kinds(size_t *n)
+{
+	*n = sizeof(kinds) / sizeof(kinds[0]);
+	return kinds;
 }
 
 struct event_base *
@@ -118,6 +140,40 @@ worker_log_hook(int level, const char *line)
 	if (ipc_utf8_valid(b.text.p, b.text.len))
 		(void)worker_send(IPC_LOG, 0, &b);
 	wk.in_hook = 0;
+}
+
+/* The supervisor's "sandbox" object: uid/gid to drop to, strictness. */
+static void
+worker_sandbox_conf(json_t *conf, struct sandbox_conf *sc)
+{
+	json_t *sb = json_object_get(conf, "sandbox");
+
+	memset(sc, 0, sizeof(*sc));
+	if (!json_is_object(sb))
+		fatalx("config slice has no sandbox settings");
+	if (!json_is_integer(json_object_get(sb, "uid")) ||
+	    !json_is_integer(json_object_get(sb, "gid")))
+		fatalx("sandbox settings lack uid or gid");
+	sc->uid = (uid_t)json_integer_value(json_object_get(sb, "uid"));
+	sc->gid = (gid_t)json_integer_value(json_object_get(sb, "gid"));
+	sc->strict = json_is_true(json_object_get(sb, "strict"));
+	sc->log_only = json_is_true(json_object_get(sb, "log_only"));
+}
+
+/*
+ * OpenSSL reads its config file and resolves digests lazily; do it now,
+ * while files exist, rather than in the sandbox on the first handshake.
+ */
+static void
+worker_openssl_init(void)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	if (EVP_Digest("", 0, md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    EVP_Digest("", 0, md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("%s: OpenSSL digests unavailable", __func__);
 }
 
 static int
@@ -190,6 +246,77 @@ worker_test(const struct ipc_msg *m)
 	}
 	if (ipc_streq(a, "crash"))
 		abort();
+	return worker_test_forbidden(a);
+}
+
+/*
+ * Forbidden actions, to prove the sandbox stops each one.  A line saying
+ * that one succeeded is what the sandbox tests look for to fail.
+ */
+static int
+worker_test_forbidden(struct ipc_str a)
+{
+	struct sockaddr_in sin;
+	char *const argv[] = { "sh", "-c", "true", NULL };
+	int fd;
+
+	if (ipc_streq(a, "execve")) {
+		execve("/bin/sh", argv, NULL);
+		log_warnx("test hook: execve returned: %s", strerror(errno));
+	} else if (ipc_streq(a, "ptrace")) {
+		if (ptrace(PTRACE_ATTACH, wk.ppid, NULL, NULL) == 0)
+			log_warnx("test hook: FORBIDDEN ptrace succeeded");
+		else
+			log_warnx("test hook: ptrace: %s", strerror(errno));
+	} else if (ipc_streq(a, "fork")) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			log_warnx("test hook: FORBIDDEN fork succeeded");
+		else
+			log_warnx("test hook: fork: %s", strerror(errno));
+	} else if (ipc_streq(a, "open_shadow")) {
+		if ((fd = open("/etc/shadow", O_RDONLY)) != -1) {
+			log_warnx("test hook: FORBIDDEN open succeeded");
+			close(fd);
+		} else
+			log_warnx("test hook: open /etc/shadow: %s",
+			    strerror(errno));
+	} else if (ipc_streq(a, "mount")) {
+		if (mount("none", "/", "tmpfs", 0, NULL) == 0)
+			log_warnx("test hook: FORBIDDEN mount succeeded");
+		else
+			log_warnx("test hook: mount: %s", strerror(errno));
+	} else if (ipc_streq(a, "setuid")) {
+		if (setuid(0) == 0)
+			log_warnx("test hook: FORBIDDEN setuid(0) succeeded");
+		else
+			log_warnx("test hook: setuid: %s", strerror(errno));
+	} else if (ipc_streq(a, "kill_parent")) {
+		if (kill(wk.ppid, SIGTERM) == 0)
+			log_warnx("test hook: FORBIDDEN kill succeeded");
+		else
+			log_warnx("test hook: kill: %s", strerror(errno));
+	} else if (ipc_streq(a, "connect")) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
+			log_warnx("test hook: socket: %s", strerror(errno));
+			return 0;
+		}
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(9);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 ||
+		    errno == ECONNREFUSED)
+			log_warnx("test hook: FORBIDDEN connect reached "
+			    "127.0.0.1");
+		else
+			log_warnx("test hook: connect: %s", strerror(errno));
+		close(fd);
+	} else
+		log_warnx("test hook: unknown action");
 	return 0;
 }
 #endif
@@ -236,9 +363,12 @@ worker_main(const char *spec, int verbose)
 	struct ipc_body_empty empty = { 0 };
 	struct ipc_msg m;
 	enum ipc_err err;
+	struct sandbox_conf sbconf;
+	struct sandbox_report report;
 	json_error_t jerr;
 	json_t *conf;
 	const char *colon;
+	char line[512];
 
 	log_init(verbose, 0);
 	log_procinit(spec);
@@ -276,10 +406,16 @@ worker_main(const char *spec, int verbose)
 		fatalx("config slice is not a JSON object: %s", jerr.text);
 	log_sethook(worker_log_hook);
 
+	worker_sandbox_conf(conf, &sbconf);
+	json_object_del(conf, "sandbox");
 	if (wk.kind->pre_sandbox != NULL && wk.kind->pre_sandbox(conf) == -1)
 		fatalx("%s: pre-sandbox setup failed", wk.kind->name);
 	json_decref(conf);
-	sandbox_enter(wk.kind);
+	worker_openssl_init();
+	wk.ppid = getppid();
+	sandbox_enter(wk.kind, &sbconf, &report);
+	sandbox_summary(&report, line, sizeof(line));
+	log_info("sandbox: %s", line);
 
 	if ((wk.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

@@ -45,6 +45,7 @@ extern const struct wk_kind	wk_webchat;
 extern const struct wk_kind	wk_agent;
 
 const struct wk_kind	*worker_kind_find(const char *);
+const struct wk_kind *const *worker_kinds(size_t *);
 int			 worker_main(const char *spec, int verbose);
 
 /* Send a frame to the supervisor; -1 when the queue is full. */

@@ -1,0 +1,111 @@
+/*
+ * wxgated --check-sandbox: for every worker kind, a throwaway child
+ * applies each layer as a worker would and reports back through a pipe;
+ * the parent prints one row per kind and layer: in force, or not and why.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "worker.h"
+
+static void
+check_child(const struct wk_kind *kind, const struct sandbox_conf *conf,
+    int fd)
+{
+	struct sandbox_report r;
+
+	memset(&r, 0, sizeof(r));
+	/* Closing fds needs no privilege: it is always in force. */
+	r.on[SB_FDS] = 1;
+	snprintf(r.why[SB_FDS], sizeof(r.why[SB_FDS]),
+	    "all but the IPC socket closed");
+	sandbox_rlimits(kind, &r);
+	sandbox_ns(kind, conf, &r);
+	sandbox_creds(conf, &r);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
+		r.on[SB_NNP] = 1;
+		snprintf(r.why[SB_NNP], sizeof(r.why[SB_NNP]),
+		    "execve can never grant privileges");
+	} else
+		snprintf(r.why[SB_NNP], sizeof(r.why[SB_NNP]), "prctl: %s",
+		    strerror(errno));
+	sandbox_sigsys_init();
+	if (r.on[SB_NNP] && sandbox_seccomp(kind, 0) == 0) {
+		r.on[SB_SECCOMP] = 1;
+		snprintf(r.why[SB_SECCOMP], sizeof(r.why[SB_SECCOMP]),
+		    "allowlist for %s, default: trap and die", kind->name);
+	} else if (!r.on[SB_SECCOMP])
+		snprintf(r.why[SB_SECCOMP], sizeof(r.why[SB_SECCOMP]),
+		    "filter could not be loaded");
+	/* write(2) is on every allowlist. */
+	if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(1);
+	_exit(0);
+}
+
+static const char *
+check_state(const struct sandbox_report *r, enum sb_layer l)
+{
+	if (r->on[l])
+		return "in force";
+	if (strncmp(r->why[l], "not needed", 10) == 0)
+		return "not needed";
+	if (strncmp(r->why[l], "not used", 8) == 0)
+		return "not used";
+	return "not available";
+}
+
+int
+sandbox_check(const struct wk_kind *const *kinds, size_t nkinds,
+    const struct sandbox_conf *conf)
+{
+	struct sandbox_report r;
+	size_t k;
+	int fds[2], status, l, rv = 0;
+	pid_t pid;
+	ssize_t n;
+
+	printf("running as uid %u%s\n", (unsigned)geteuid(),
+	    geteuid() == 0 ? " (root: workers drop privileges)" : "");
+	printf("%-8s %-13s %-14s %s\n", "KIND", "LAYER", "STATE", "DETAIL");
+	fflush(stdout);
+	for (k = 0; k < nkinds; k++) {
+		if (pipe(fds) == -1)
+			fatal("pipe");
+		if ((pid = fork()) == -1)
+			fatal("fork");
+		if (pid == 0) {
+			close(fds[0]);
+			check_child(kinds[k], conf, fds[1]);
+		}
+		close(fds[1]);
+		memset(&r, 0, sizeof(r));
+		n = read(fds[0], &r, sizeof(r));
+		close(fds[0]);
+		waitpid(pid, &status, 0);
+		if (n != (ssize_t)sizeof(r)) {
+			printf("%-8s %-13s %-14s %s\n", kinds[k]->name, "-",
+			    "failed", WIFSIGNALED(status) ?
+			    strsignal(WTERMSIG(status)) : "no report");
+			rv = 1;
+			continue;
+		}
+		for (l = 0; l < SB_NLAYERS; l++)
+			printf("%-8s %-13s %-14s %s\n", kinds[k]->name,
+			    sandbox_layer_name(l), check_state(&r, l),
+			    r.why[l]);
+		/* Without these two a worker would refuse to start. */
+		if (!r.on[SB_NNP] || !r.on[SB_SECCOMP])
+			rv = 1;
+	}
+	return rv;
+}

@@ -1,0 +1,180 @@
+/*
+ * Sandbox step 3: namespaces.  A mount namespace whose root is an empty
+ * read-only tmpfs (nothing of the host's files is visible), a network
+ * namespace with no interfaces for kinds that only use fds they were
+ * handed, and fresh IPC and UTS namespaces.  Without root, an
+ * unprivileged user namespace provides the privilege to build these,
+ * and every capability it grants is dropped again before step 4.
+ */
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <linux/capability.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "worker.h"
+
+/* Mounted over in our namespace only; it is the new root. */
+#define NS_ROOT		"/tmp"
+
+static int
+ns_write(const char *path, const char *text)
+{
+	ssize_t n, len = (ssize_t)strlen(text);
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = write(fd, text, (size_t)len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+static void
+ns_off(struct sandbox_report *r, enum sb_layer l, const char *what, int err)
+{
+	r->on[l] = 0;
+	snprintf(r->why[l], sizeof(r->why[l]), "%s: %s", what,
+	    strerror(err));
+}
+
+/* Map our own uid and gid only: nothing else exists in there. */
+static int
+ns_user(struct sandbox_report *r)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (unshare(CLONE_NEWUSER) == -1) {
+		ns_off(r, SB_USERNS, "unshare(CLONE_NEWUSER)", errno);
+		return -1;
+	}
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if (ns_write("/proc/self/setgroups", "deny") == -1 ||
+	    ns_write("/proc/self/uid_map", map) == -1) {
+		ns_off(r, SB_USERNS, "uid_map", errno);
+		return -1;
+	}
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	if (ns_write("/proc/self/gid_map", map) == -1) {
+		ns_off(r, SB_USERNS, "gid_map", errno);
+		return -1;
+	}
+	r->on[SB_USERNS] = 1;
+	snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
+	    "uid %u mapped to itself, capabilities dropped", (unsigned)uid);
+	return 0;
+}
+
+/* The new root: an empty tmpfs, then read-only, entered by pivot_root. */
+static int
+ns_mount(struct sandbox_report *r)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
+		ns_off(r, SB_MOUNTNS, "make / private", errno);
+		return -1;
+	}
+	if (mount("wxgate", NS_ROOT, "tmpfs", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, "size=16k,nr_inodes=16,mode=0555") == -1) {
+		ns_off(r, SB_MOUNTNS, "mount tmpfs", errno);
+		return -1;
+	}
+	if (chdir(NS_ROOT) == -1 ||
+	    syscall(SYS_pivot_root, ".", ".") == -1 ||
+	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1) {
+		ns_off(r, SB_MOUNTNS, "pivot_root", errno);
+		return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
+		ns_off(r, SB_MOUNTNS, "remount / read-only", errno);
+		return -1;
+	}
+	r->on[SB_MOUNTNS] = 1;
+	snprintf(r->why[SB_MOUNTNS], sizeof(r->why[SB_MOUNTNS]),
+	    "empty read-only root");
+	return 0;
+}
+
+/* Whatever a user namespace granted, keep none of it. */
+static void
+ns_drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+	    0 };
+	struct __user_cap_data_struct data[2];
+	int cap;
+
+	for (cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		    errno != EINVAL)
+			fatal("%s: PR_CAPBSET_DROP", __func__);
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		fatal("%s: capset", __func__);
+}
+
+void
+sandbox_ns(const struct wk_kind *kind, const struct sandbox_conf *conf,
+    struct sandbox_report *r)
+{
+	int root = geteuid() == 0, flags;
+
+	(void)conf;
+	if (root) {
+		snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
+		    "not needed: running as root");
+	} else if (ns_user(r) == -1) {
+		/* Without privileges nothing below can be built. */
+		ns_off(r, SB_MOUNTNS, "needs root or a user namespace", EPERM);
+		ns_off(r, SB_NETNS, "needs root or a user namespace", EPERM);
+		ns_off(r, SB_IPCNS, "needs root or a user namespace", EPERM);
+		ns_off(r, SB_UTSNS, "needs root or a user namespace", EPERM);
+		return;
+	}
+	if (unshare(CLONE_NEWNS) == -1)
+		ns_off(r, SB_MOUNTNS, "unshare(CLONE_NEWNS)", errno);
+	else
+		ns_mount(r);
+	if (kind->flags & WK_F_NONET) {
+		if (unshare(CLONE_NEWNET) == -1)
+			ns_off(r, SB_NETNS, "unshare(CLONE_NEWNET)", errno);
+		else {
+			r->on[SB_NETNS] = 1;
+			snprintf(r->why[SB_NETNS], sizeof(r->why[SB_NETNS]),
+			    "no interfaces: only handed fds");
+		}
+	} else
+		snprintf(r->why[SB_NETNS], sizeof(r->why[SB_NETNS]),
+		    "not used: this kind dials out");
+	flags = CLONE_NEWIPC;
+	if (unshare(flags) == -1)
+		ns_off(r, SB_IPCNS, "unshare(CLONE_NEWIPC)", errno);
+	else {
+		r->on[SB_IPCNS] = 1;
+		snprintf(r->why[SB_IPCNS], sizeof(r->why[SB_IPCNS]),
+		    "private System V IPC");
+	}
+	if (unshare(CLONE_NEWUTS) == -1)
+		ns_off(r, SB_UTSNS, "unshare(CLONE_NEWUTS)", errno);
+	else {
+		r->on[SB_UTSNS] = 1;
+		sethostname("wxgate", 6);
+		snprintf(r->why[SB_UTSNS], sizeof(r->why[SB_UTSNS]),
+		    "hostname \"wxgate\"");
+	}
+	if (!root)
+		ns_drop_caps();
+}

@@ -1,0 +1,122 @@
+/*
+ * Sandbox step 6: load the kind's syscall allowlist.  Anything not
+ * listed traps; sigsys.c reports the syscall to the supervisor and the
+ * process dies of SIGSYS.  With --sandbox-log the default action is
+ * SCMP_ACT_LOG instead, so a missing syscall shows in the kernel log
+ * (dmesg, "type=1326") and can be added on purpose; never in production.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "log.h"
+#include "profile.h"
+#include "sandbox.h"
+#include "worker.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SC_SANITIZER	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SC_SANITIZER	1
+#endif
+#endif
+#ifndef SC_SANITIZER
+#define SC_SANITIZER	0
+#endif
+
+static const struct {
+	const char		*kind;
+	const struct sb_profile	*profile;
+} profiles[] = {
+	{ "webchat",	&profile_webchat },
+	{ "agent",	&profile_agent },
+};
+
+static int
+sc_add(scmp_filter_ctx ctx, const struct sb_profile *p)
+{
+	const struct sb_rule *r;
+	struct scmp_arg_cmp cmp;
+	uint32_t action;
+	size_t i;
+	int rv;
+
+	for (i = 0; i < p->n; i++) {
+		r = &p->rules[i];
+		action = r->err ? SCMP_ACT_ERRNO((uint32_t)r->err) :
+		    SCMP_ACT_ALLOW;
+		/* A syscall this architecture lacks is simply absent. */
+		if (r->nr < 0)
+			continue;
+		if (r->arg == SB_ANYARG)
+			rv = seccomp_rule_add(ctx, action, r->nr, 0);
+		else {
+			memset(&cmp, 0, sizeof(cmp));
+			cmp.arg = (unsigned)r->arg;
+			cmp.op = r->op;
+			cmp.datum_a = r->a == SB_SELF ? (uint64_t)getpid() :
+			    r->a;
+			cmp.datum_b = r->b;
+			rv = seccomp_rule_add_array(ctx, action, r->nr, 1,
+			    &cmp);
+		}
+		if (rv < 0) {
+			log_warnx("%s: %s: rule %zu (%s): %s", __func__,
+			    p->kind, i, r->why, strerror(-rv));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+sandbox_seccomp(const struct wk_kind *kind, int log_only)
+{
+	const struct sb_profile *p = NULL;
+	scmp_filter_ctx ctx;
+	size_t i;
+	int rv = -1;
+
+	for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (strcmp(profiles[i].kind, kind->name) == 0)
+			p = profiles[i].profile;
+	if (p == NULL) {
+		log_warnx("%s: no seccomp profile for %s", __func__,
+		    kind->name);
+		return -1;
+	}
+	if ((ctx = seccomp_init(log_only ? SCMP_ACT_LOG :
+	    SCMP_ACT_TRAP)) == NULL)
+		return -1;
+	if (sc_add(ctx, &profile_common) == -1 || sc_add(ctx, p) == -1)
+		goto out;
+	if (SC_SANITIZER && sc_add(ctx, &profile_sanitizer) == -1)
+		goto out;
+	if ((rv = seccomp_load(ctx)) < 0) {
+		log_warnx("%s: seccomp_load: %s", __func__, strerror(-rv));
+		rv = -1;
+	}
+out:
+	seccomp_release(ctx);
+	return rv;
+}
+
+/* For logs: "execve" rather than 59. */
+const char *
+sandbox_syscall_name(long nr)
+{
+	static char name[64];
+	char *s;
+
+	if ((s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
+	    (int)nr)) == NULL) {
+		snprintf(name, sizeof(name), "syscall %ld", nr);
+		return name;
+	}
+	snprintf(name, sizeof(name), "%s", s);
+	free(s);
+	return name;
+}
