@@ -92,6 +92,11 @@ class Gate {
     fs.closeSync(logFd);
     this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r({ code, sig })));
     this.proc.once('exit', () => { this.proc = null; });
+    // Never leave a wxgated behind, even if this process dies early.
+    const pid = this.proc.pid;
+    process.once('exit', () => {
+      if (this.proc) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    });
     await waitFor('wxgated to serve the page', async () => {
       if (!this.proc) throw new Error('wxgated exited:\n' + this.log());
       const r = await fetch(this.url);
@@ -190,6 +195,10 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
   }
 
   before(async () => {
+    try { await setUp(); } catch (e) { gate.failed = true; throw e; }
+  });
+
+  async function setUp() {
     assert.ok(fs.existsSync(WXGATED), `no ${WXGATED}: build first or set WXGATE_BUILDDIR`);
     assert.ok(fs.existsSync(CHROMIUM), `no ${CHROMIUM}: apt-get install -y chromium`);
     fs.mkdirSync(OUT, { recursive: true });
@@ -212,15 +221,13 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
     page = ctx.pages()[0] || await ctx.newPage();
     page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-  });
+  }
 
   after(async () => {
     try {
       if (ctx) await ctx.close();
     } finally {
-      const t0 = Date.now();
       await gate.stop();
-      console.error(`wxgated stopped in ${Date.now() - t0} ms`);
       if (process.env.WXGATE_KEEP_LOG || gate.failed) console.error(gate.log());
       gate.cleanup();
       if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
@@ -368,6 +375,38 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
     assert.ok(box.y + box.height <= form.y + 1, 'last reply hidden under the input bar');
     await shot('07-reloaded');
     assert.deepEqual(dialogs, []);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  step('input stays above the keyboard; long text wraps', { timeout: 30000 }, async () => {
+    // An on-screen keyboard shrinks the visual viewport (WeChat's iOS
+    // webview and Android XWeb both resize it); mimic that.
+    await page.setViewportSize({ width: 390, height: 450 });
+    await page.locator('[data-testid="input"]').tap();
+    const long = 'x'.repeat(300);
+    await sendViaUi(long);
+    await page.waitForFunction((want) =>
+      [...document.querySelectorAll('[data-testid="message-assistant"]')]
+        .some((b) => b.textContent === want), `echo: ${long}`, { timeout: 10000 });
+    await page.locator('[data-testid="input"]').fill('第一行\n第二行\n第三行');
+    await page.locator('[data-testid="input"]').dispatchEvent('input');
+    await sleep(100);
+    await shot('08-keyboard');
+    const vh = await page.evaluate(() => window.visualViewport.height);
+    for (const id of ['input', 'send']) {
+      const box = await page.locator(`[data-testid="${id}"]`).boundingBox();
+      assert.ok(box.y >= 0 && box.y + box.height <= vh + 1,
+        `${id} at ${box.y}+${box.height} outside the ${vh}px viewport`);
+    }
+    const bar = await page.locator('[data-testid="status"]').boundingBox();
+    assert.ok(bar.y >= 0, 'status scrolled out of view');
+    const over = await page.$eval('[data-testid="log"]', (l) => l.scrollWidth - l.clientWidth);
+    assert.ok(over <= 0, `log scrolls sideways by ${over}px`);
+    const last = await page.locator('[data-testid="message-assistant"]').last().boundingBox();
+    const form = await page.locator('#form').boundingBox();
+    assert.ok(last.y + last.height <= form.y + 1,
+      `newest reply (${last.y}+${last.height}) hidden under the input bar at ${form.y}`);
+    await page.setViewportSize({ width: 390, height: 844 });
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -61,6 +61,12 @@
   function nearBottom() {
     return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   }
+  /*
+   * Whether the reader is at the newest message, as of their last scroll.
+   * When the log shrinks (keyboard up, the input growing) it stays there.
+   */
+  var stuck = true;
+  function keepBottom() { if (stuck) log.scrollTop = log.scrollHeight; }
   function bubble(role, text) {
     var stick = nearBottom();
     var d = document.createElement('div');
@@ -245,6 +251,7 @@
   function grow() {
     input.style.height = 'auto';
     input.style.height = Math.min(input.scrollHeight + 2, window.innerHeight * 0.4) + 'px';
+    keepBottom();
   }
 
   /* Keep the input above the on-screen keyboard. */
@@ -252,7 +259,7 @@
     var vv = window.visualViewport;
     if (!vv) return;
     document.documentElement.style.setProperty('--app-h', vv.height + 'px');
-    if (nearBottom()) log.scrollTop = log.scrollHeight;
+    keepBottom();
   }
 
   form.addEventListener('submit', function (e) { e.preventDefault(); send(); input.focus(); });
@@ -264,6 +271,8 @@
     }
   });
   input.addEventListener('input', grow);
+  log.addEventListener('scroll', function () { stuck = nearBottom(); }, { passive: true });
+  if (window.ResizeObserver) new ResizeObserver(keepBottom).observe(log);
   if (window.visualViewport) {
     window.visualViewport.addEventListener('resize', fitViewport);
     window.visualViewport.addEventListener('scroll', fitViewport);
