@@ -11,7 +11,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libcyaml-dev libyaml-dev libqrencode-dev"
 TEST="libcmocka-dev python3 python3-pytest python3-websockets
 	python3-aiohttp clang libclang-rt-dev mandoc curl xz-utils
-	chromium nodejs npm"
+	chromium fonts-wqy-microhei nodejs npm"
 
 want=$BUILD
 [ "${1:-build}" = test ] && want="$BUILD $TEST"

@@ -13,7 +13,10 @@ dir=build-test
 if [ "${1:-}" = --asan ]; then
 	dir=build-asan
 	CFLAGS="$CFLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	# Leak checks run in the unit tests; in the daemon's workers LSan's
+	# ptrace-based scan is exactly what the seccomp sandbox forbids.
 	export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:halt_on_error=1"
+	ASAN_DAEMON="abort_on_error=0:detect_leaks=0:halt_on_error=1"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 scripts/build.sh "$dir" --enable-test-hooks CFLAGS="$CFLAGS" \
@@ -36,6 +39,7 @@ grep -E '^(PASS|FAIL|ERROR|SKIP)' "$dir/check.out"
 [ "$ufail" -gt 0 ] && cat "$dir/test-suite.log"
 
 # Integration tests against the real wxgated on loopback.
+ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
     --junitxml="$dir/pytest.xml" tests/integration 2>&1 | tee "$dir/pytest.out"
 set -- $(/usr/bin/python3 - "$dir/pytest.xml" <<'PY'
@@ -51,9 +55,22 @@ PY
 )
 ipass=$1; ifail=$2; iskip=$3
 
+# The page in headless Chromium (normal build only: the browser is the
+# thing under test there, not wxgated's memory safety).
+bpass=0; bfail=0
+if [ "$dir" = build-test ]; then
+	WXGATE_BUILDDIR="$(pwd)/$dir" bash tests/browser/run.sh 2>&1 |
+	    tee "$dir/browser.out"
+	bpass=$(sed -n 's/^# pass //p' "$dir/browser.out" | tail -1)
+	bfail=$(sed -n 's/^# fail //p' "$dir/browser.out" | tail -1)
+	bpass=${bpass:-0}; bfail=${bfail:-0}
+	[ "$bpass" -eq 0 ] && [ "$bfail" -eq 0 ] && bfail=1
+fi
+ipass=$((ipass + bpass)); ifail=$((ifail + bfail))
+
 pass=$((upass + ipass)); fail=$((ufail + ifail)); skip=$((uskip + iskip))
 echo "$pass $fail $skip" >"$dir/test-counts"
-echo "unit: $upass passed, $ufail failed; integration: $ipass passed, $ifail failed, $iskip skipped"
+echo "unit: $upass passed, $ufail failed; integration and browser: $ipass passed, $ifail failed, $iskip skipped"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else
