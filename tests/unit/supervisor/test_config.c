@@ -104,6 +104,9 @@ check_defaults(const struct config *c)
 	assert_int_equal(c->agents[0].echo_delay_ms, 20);
 	assert_ptr_equal(config_agent(c, "default"), &c->agents[0]);
 	assert_null(config_agent(c, "nope"));
+	assert_string_equal(c->sandbox.user, "nobody");
+	assert_string_equal(c->sandbox.group, "nogroup");
+	assert_int_equal(c->sandbox.strict, 0);
 }
 
 /* The shipped sample runs as is and spells out exactly the defaults. */
@@ -376,6 +379,9 @@ test_not_numbers(void **state)
 	refused("webchat:\n  workers: [1]\n", ":2: webchat.workers: ");
 	refused("log:\n  syslog: maybe\n",
 	    ":2: log.syslog: \"maybe\" is not true or false");
+	refused("sandbox:\n  strict: yes\n",
+	    ":2: sandbox.strict: \"yes\" is not true or false");
+	refused("sandbox:\n  usr: x\n", ":2: sandbox.usr: unknown key");
 	refused("state_dir: {a: 1}\n", ":1: state_dir: must be a string");
 	refused("webchat: 5\n", ":1: webchat: must be a mapping");
 }
