@@ -11,21 +11,6 @@
 #include "log.h"
 #include "sandbox.h"
 
-/*
- * Sanitizer builds keep stderr, so a report from a worker reaches the
- * supervisor's log instead of /dev/null.
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define FDS_KEEP_STDERR	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define FDS_KEEP_STDERR	1
-#endif
-#endif
-#ifndef FDS_KEEP_STDERR
-#define FDS_KEEP_STDERR	0
-#endif
-
 void
 sandbox_fds(void)
 {
@@ -33,10 +18,13 @@ sandbox_fds(void)
 	struct dirent *de;
 	int fd, dfd, nullfd;
 
-	/* 0-2 point at /dev/null so a stray printf cannot reach a tty. */
+	/*
+	 * 0-2 point at /dev/null so a stray printf cannot reach a tty;
+	 * sanitizer builds keep stderr so their reports reach our log.
+	 */
 	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
 		fatal("%s: /dev/null", __func__);
-	for (fd = 0; fd <= (FDS_KEEP_STDERR ? 1 : 2); fd++)
+	for (fd = 0; fd <= (SB_SANITIZER ? 1 : 2); fd++)
 		if (nullfd != fd && dup2(nullfd, fd) == -1)
 			fatal("%s: dup2", __func__);
 	if (nullfd > 2)

@@ -16,16 +16,6 @@
 /* Plenty for a worker whose buffers are all bounded; a leak stops here. */
 #define RL_AS		(1024UL * 1024 * 1024)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define RL_SANITIZER	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RL_SANITIZER	1
-#endif
-#endif
-#ifndef RL_SANITIZER
-#define RL_SANITIZER	0
-#endif
 
 static void
 rl_set(int res, rlim_t v, const char *name)
@@ -51,7 +41,7 @@ sandbox_rlimits(const struct wk_kind *kind, struct sandbox_report *r)
 	rl_set(RLIMIT_CORE, 0, "RLIMIT_CORE");
 	rl_set(RLIMIT_NOFILE, RL_NOFILE, "RLIMIT_NOFILE");
 	/* ASan reserves terabytes of shadow memory up front. */
-	if (!RL_SANITIZER)
+	if (!SB_SANITIZER)
 		rl_set(RLIMIT_AS, RL_AS, "RLIMIT_AS");
 	/* Counted per uid; root ignores it, the dropped uid does not. */
 	if (!(kind->flags & WK_F_THREADS))
@@ -59,6 +49,6 @@ sandbox_rlimits(const struct wk_kind *kind, struct sandbox_report *r)
 	r->on[SB_RLIMITS] = 1;
 	snprintf(r->why[SB_RLIMITS], sizeof(r->why[SB_RLIMITS]),
 	    "core 0, nofile %d%s%s", RL_NOFILE,
-	    RL_SANITIZER ? "" : ", as 1 GiB",
+	    SB_SANITIZER ? "" : ", as 1 GiB",
 	    kind->flags & WK_F_THREADS ? "" : ", nproc 0");
 }

@@ -11,6 +11,22 @@
 
 struct wk_kind;
 
+/*
+ * Sanitizer builds (the test suite runs once under ASan+UBSan) keep
+ * stderr for reports, skip the address-space limit ASan's shadow memory
+ * cannot live with, and allow the runtime's own syscalls.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SB_SANITIZER	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SB_SANITIZER	1
+#endif
+#endif
+#ifndef SB_SANITIZER
+#define SB_SANITIZER	0
+#endif
+
 enum sb_layer {
 	SB_FDS,			/* every fd but the IPC socket closed */
 	SB_RLIMITS,		/* no core, bounded fds, address space, procs */

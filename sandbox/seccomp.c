@@ -16,16 +16,6 @@
 #include "sandbox.h"
 #include "worker.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SC_SANITIZER	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SC_SANITIZER	1
-#endif
-#endif
-#ifndef SC_SANITIZER
-#define SC_SANITIZER	0
-#endif
 
 static const struct {
 	const char		*kind;
@@ -93,7 +83,7 @@ sandbox_seccomp(const struct wk_kind *kind, int log_only)
 		return -1;
 	if (sc_add(ctx, &profile_common) == -1 || sc_add(ctx, p) == -1)
 		goto out;
-	if (SC_SANITIZER && sc_add(ctx, &profile_sanitizer) == -1)
+	if (SB_SANITIZER && sc_add(ctx, &profile_sanitizer) == -1)
 		goto out;
 	if ((rv = seccomp_load(ctx)) < 0) {
 		log_warnx("%s: seccomp_load: %s", __func__, strerror(-rv));
