@@ -1,0 +1,78 @@
+/*
+ * The parsed configuration (etc/wxgate.yaml, see wxgate.yaml(5)).
+ * Loaded by the supervisor only; workers get a JSON slice of their own
+ * part through sup.config, never the whole file.
+ */
+#ifndef WX_CONFIG_H
+#define WX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_AGENTS_MAX		32
+#define CFG_ERR_MAX		512
+
+struct cfg_supervisor {
+	uint32_t	 heartbeat_ms;		/* ping period */
+	uint32_t	 heartbeat_timeout_ms;	/* no pong by then: SIGKILL */
+	uint32_t	 restart_min_ms;	/* first restart delay */
+	uint32_t	 restart_max_ms;	/* backoff ceiling */
+	uint32_t	 crashloop_count;	/* this many deaths ... */
+	uint32_t	 crashloop_window_s;	/* ... within this: failed */
+	uint32_t	 shutdown_grace_ms;	/* SIGTERM drain, then SIGKILL */
+	uint32_t	 queue_max;		/* frames queued per worker */
+};
+
+struct cfg_webchat {
+	char		*listen;		/* "127.0.0.1:8080", "[::1]:8080" */
+	uint32_t	 workers;		/* pool size */
+	char		*agent;			/* agent name */
+	uint32_t	 max_frame;		/* WebSocket message bytes */
+	uint32_t	 max_text;		/* chat.send text bytes */
+	uint32_t	 max_header;		/* HTTP request head bytes */
+	uint32_t	 max_conns;		/* per worker */
+	uint32_t	 history_limit;		/* turns sent to the agent */
+	uint32_t	 idle_timeout_s;	/* idle connection close */
+};
+
+struct cfg_sandbox {
+	char		*user;			/* workers run as this user ... */
+	char		*group;			/* ... and group, when root */
+	int		 strict;		/* every layer or no start */
+};
+
+struct cfg_agent {
+	char		*name;
+	char		*type;			/* "echo" */
+	uint32_t	 echo_chunks;		/* deltas per echo reply */
+	uint32_t	 echo_delay_ms;		/* between deltas */
+};
+
+struct config {
+	char			*path;		/* file it came from */
+	char			*state_dir;
+	char			*store;		/* SQLite path */
+	char			*control;	/* control socket path */
+	char			*log_level;	/* warn, info, debug */
+	int			 log_syslog;
+	struct cfg_supervisor	 supervisor;
+	struct cfg_webchat	 webchat;
+	struct cfg_sandbox	 sandbox;
+	struct cfg_agent	*agents;
+	unsigned		 agents_count;
+};
+
+/*
+ * Load and validate; on failure returns NULL and err names the file, the
+ * line where known and the field.  Relative paths in the file are taken
+ * relative to the current directory.
+ */
+struct config	*config_load(const char *path, char *err, size_t errlen);
+void		 config_free(struct config *);
+const struct cfg_agent *config_agent(const struct config *, const char *);
+/* JSON text of one agent's or the webchat's slice; caller frees. */
+char		*config_slice_webchat(const struct config *);
+char		*config_slice_agent(const struct config *,
+		    const struct cfg_agent *);
+
+#endif
