@@ -3,5 +3,4 @@
 # "make check": a benchmark is not a test.
 noinst_PROGRAMS += tests/bench/bench_roundtrip
 tests_bench_bench_roundtrip_SOURCES = tests/bench/bench_roundtrip.c
-tests_bench_bench_roundtrip_CFLAGS = $(AM_CFLAGS)
 tests_bench_bench_roundtrip_LDADD = $(DEPS_LIBS) -lm
