@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +42,8 @@
 #endif
 #define WXGATED_CONF	SYSCONFDIR "/wxgate/wxgate.yaml"
 #define LISTEN_BACKLOG	511
+/* How often the WAL is folded into the database, off the message path. */
+#define CHECKPOINT_MS	2000
 
 struct sup	*sup;
 
@@ -50,6 +53,7 @@ static void	sup_spawn_all(void);
 static void	sup_reload(void);
 static void	sup_signal(evutil_socket_t, short, void *);
 static void	sup_turn_cb(evutil_socket_t, short, void *);
+static void	sup_checkpoint_cb(evutil_socket_t, short, void *);
 
 static void
 usage(void)
@@ -130,6 +134,15 @@ sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("store: commit failed");
 }
 
+static void
+sup_checkpoint_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	store_checkpoint(sup->store);
+}
+
 /* "127.0.0.1:8080" or "[::1]:8080"; config.c has validated the form. */
 static int
 listen_open(const char *spec)
@@ -172,6 +185,11 @@ listen_open(const char *spec)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/*
+	 * Accepted sockets inherit it: a reply streamed in small frames must
+	 * not wait for the client's delayed ACK (Nagle), 40 ms a message.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (res->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
@@ -393,7 +411,7 @@ main(int argc, char *argv[])
 	struct event *sigev[4];
 	char err[CFG_ERR_MAX];
 	int ch, checkonly = 0, checksb = 0, sblog = 0;
-	int verbose = LOG_LVL_INFO, i;
+	int verbose = -1, i;	/* -1: as the config says */
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	ssize_t n;
 
@@ -426,13 +444,12 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	if (spec != NULL)
-		return worker_main(spec, verbose);
+		return worker_main(spec, verbose < 0 ? LOG_LVL_INFO : verbose);
 
-	log_init(verbose, 0);
+	log_init(verbose < 0 ? LOG_LVL_INFO : verbose, 0);
 	log_procinit("wxgated");
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
-	sup->verbose = verbose;
 	sup->conf_path = conffile;
 	sup->sandbox_log = sblog;
 	if ((sup->conf = config_load(conffile, err, sizeof(err))) == NULL) {
@@ -456,8 +473,11 @@ main(int argc, char *argv[])
 	if (sblog)
 		log_warnx("--sandbox-log: seccomp violations are logged by "
 		    "the kernel, not stopped; never use this in production");
-	log_setverbose(verbose > log_level_parse(sup->conf->log_level) ?
-	    verbose : log_level_parse(sup->conf->log_level));
+	/* -d/-v win over the file; otherwise log.level decides. */
+	if (verbose < 0)
+		verbose = log_level_parse(sup->conf->log_level);
+	sup->verbose = verbose;
+	log_setverbose(verbose);
 	if (sup->conf->log_syslog)
 		log_init(log_getverbose(), 1);
 	signal(SIGPIPE, SIG_IGN);
@@ -479,6 +499,16 @@ main(int argc, char *argv[])
 	if ((sup->turn_ev = event_new(sup->base, -1, 0, sup_turn_cb,
 	    NULL)) == NULL)
 		fatalx("event_new");
+	{
+		struct timeval tv = { CHECKPOINT_MS / 1000,
+		    (CHECKPOINT_MS % 1000) * 1000 };
+		struct event *ev;
+
+		ev = event_new(sup->base, -1, EV_PERSIST, sup_checkpoint_cb,
+		    NULL);
+		if (ev == NULL || event_add(ev, &tv) == -1)
+			fatalx("checkpoint timer");
+	}
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(sup->base, sigs[i], sup_signal, NULL);
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)

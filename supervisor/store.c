@@ -203,8 +203,18 @@ store_pragmas(sqlite3 *db, char *err, size_t errlen)
 {
 	/* Each is fixed text; none takes data. */
 	static const char *const pragmas[] = {
-		/* Commit costs one fsync of the WAL, not of the database. */
+		/*
+		 * Commits do not sync; only checkpoints do.  A power loss
+		 * may lose the last commits, never corrupt the file, and
+		 * clients re-send what they saw unacknowledged.
+		 */
 		"PRAGMA synchronous = NORMAL",
+		/*
+		 * Checkpoints (two fdatasyncs) run from store_checkpoint()
+		 * on the supervisor's idle timer, not inside a commit
+		 * where they would stall every client's message.
+		 */
+		"PRAGMA wal_autocheckpoint = 0",
 		"PRAGMA foreign_keys = ON",
 		/* Triggers in a tampered file call no risky functions. */
 		"PRAGMA trusted_schema = OFF",
@@ -355,6 +365,24 @@ store_flush(struct store *s)
 		rc = store_err(s, __func__);
 	store_done(st);
 	return rc;
+}
+
+/*
+ * Move the WAL into the database.  PASSIVE never waits for readers; the
+ * supervisor is the only connection, so it completes unless a commit is
+ * pending, in which case the next call does it.
+ */
+int
+store_checkpoint(struct store *s)
+{
+	int logged = 0, done = 0;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &logged, &done) != SQLITE_OK)
+		return store_err(s, __func__);
+	return done;
 }
 
 static sqlite3_stmt *

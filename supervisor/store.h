@@ -28,6 +28,8 @@ void		 store_close(struct store *);
 int		 store_schema_version(struct store *);
 void		 store_touch(struct store *);
 int		 store_flush(struct store *);
+/* Frames copied from the WAL into the database, or -1. */
+int		 store_checkpoint(struct store *);
 
 /* Sessions: only the token's hash is kept. */
 int	store_session_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
