@@ -102,6 +102,8 @@ static void	proc_add(pid_t);
 static void	proc_children(pid_t);
 static void	proc_name(pid_t, char *, size_t);
 static double	proc_rss_kib(pid_t);
+static double	proc_pss_kib(pid_t);
+static void	proc_print_pss(void);
 static void	proc_sample(int);
 static void	proc_print(const char *, int);
 
@@ -780,6 +782,43 @@ proc_rss_kib(pid_t pid)
 	return kib;
 }
 
+/*
+ * Pss in KiB: RSS counts the shared library pages every process maps
+ * again, Pss divides them among the processes sharing them.
+ */
+static double
+proc_pss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	double kib = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Pss: %lf kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void
+proc_print_pss(void)
+{
+	double v, total = 0;
+	int i;
+
+	for (i = 0; i < nprocs; i++) {
+		if ((v = proc_pss_kib(procs[i].pid)) < 0)
+			continue;
+		total += v;
+		printf("pss_%s %.2f MiB\n", procs[i].name, v / 1024);
+	}
+	if (nprocs > 0)
+		printf("pss_total %.2f MiB\n", total / 1024);
+}
+
 static void
 proc_sample(int loaded)
 {
@@ -890,6 +929,7 @@ main(int argc, char *argv[])
 	proc_sample(0);
 	if (nclients == 0) {
 		proc_print("rss_", 0);
+		proc_print_pss();
 		return 0;
 	}
 
