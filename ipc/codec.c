@@ -82,9 +82,14 @@ static const struct field f_conn[] = {
 static const struct field f_text[] = {
 	FLD(text, text, FT_STR, IPC_REPLY_MAX, 0),
 };
-static const struct field f_error[] = {
-	FLD(error, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
-	FLD(error, message, FT_STR, IPC_MESSAGE_MAX, 0),
+static const struct field f_chat_abort[] = {
+	FLD(chat_abort, conn, FT_U64, UINT64_MAX, 0),
+	FLD(chat_abort, client_msg_id, FT_STR, IPC_MSGID_MAX, F_NONEMPTY),
+};
+static const struct field f_agent_error[] = {
+	FLD(agent_error, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(agent_error, message, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(agent_error, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
 };
 static const struct field f_name[] = {
 	FLD(name, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -144,12 +149,14 @@ static const struct field f_chat_done[] = {
 	FLD(chat_done, client_msg_id, FT_STR, IPC_MSGID_MAX, F_NONEMPTY),
 	FLD(chat_done, text, FT_STR, IPC_REPLY_MAX, 0),
 	FLD(chat_done, replayed, FT_BOOL, 0, 0),
+	FLD(chat_done, aborted, FT_BOOL, 0, 0),
 };
 static const struct field f_chat_error[] = {
 	FLD(chat_error, conn, FT_U64, UINT64_MAX, 0),
 	FLD(chat_error, client_msg_id, FT_STR, IPC_MSGID_MAX, F_NONEMPTY),
 	FLD(chat_error, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(chat_error, message, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(chat_error, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
 };
 static const struct field f_history[] = {
 	FLD(history, conn, FT_U64, UINT64_MAX, 0),
@@ -166,7 +173,7 @@ static const struct schema s_empty = { f_empty, 0 };
 #define SCHEMA(b)	static const struct schema s_##b = { f_##b, NFIELDS(f_##b) };
 SCHEMA(hello) SCHEMA(seq) SCHEMA(log) SCHEMA(violation) SCHEMA(conn_addr) SCHEMA(resume)
 SCHEMA(chat_send) SCHEMA(history_req) SCHEMA(conn) SCHEMA(text)
-SCHEMA(error) SCHEMA(name) SCHEMA(ctl_test) SCHEMA(ctl_worker)
+SCHEMA(chat_abort) SCHEMA(agent_error) SCHEMA(name) SCHEMA(ctl_test) SCHEMA(ctl_worker)
 SCHEMA(result) SCHEMA(config) SCHEMA(test) SCHEMA(session_ok)
 SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
 SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(agent_request)

@@ -13,7 +13,9 @@
  * chat.history_result) echoes it.  Events (chat.delta/done/error) carry
  * req_id 0 and name the connection and client_msg_id instead.  For the
  * agent role req_id is the supervisor's request id, echoed by every
- * agent.delta/done/error of that request.
+ * agent.delta/done/error of that request; agent.abort names it too, and
+ * the agent drops that request without answering (the supervisor has
+ * already finished it).
  */
 #ifndef WX_IPC_MSG_H
 #define WX_IPC_MSG_H
@@ -21,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		2
+#define IPC_VERSION		3
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -41,6 +43,8 @@
 #define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
 #define IPC_TURNS_MAX		256	/* turns in agent.request/history */
 #define IPC_LOG_MAX		1024
+/* A day: a longer Retry-After is a broken upstream, not advice. */
+#define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
 
 /* Roles: fixed by the supervisor per channel, never sent by a peer. */
 #define ROLE_SUP		0x01
@@ -71,10 +75,11 @@
 	X(CHAT_SEND,	202, "chat.send",	ROLE_WEBCHAT,	0,	chat_send)	\
 	X(CHAT_HISTORY,	203, "chat.history",	ROLE_WEBCHAT,	0,	history_req)	\
 	X(CONN_CLOSE,	204, "conn.close",	ROLE_WEBCHAT,	0,	conn)		\
+	X(CHAT_ABORT,	205, "chat.abort",	ROLE_WEBCHAT,	0,	chat_abort)	\
 	/* agent backends */						\
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
-	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	error)		\
+	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	agent_error)	\
 	/* operator, over the control socket */				\
 	X(CTL_STATUS,	600, "ctl.status",	ROLE_OPERATOR,	0,	empty)		\
 	X(CTL_RESTART,	601, "ctl.restart",	ROLE_OPERATOR,	0,	name)		\
@@ -96,7 +101,8 @@
 	X(CHAT_DONE,	814, "chat.done",	ROLE_SUP,	0,	chat_done)	\
 	X(CHAT_ERROR,	815, "chat.error",	ROLE_SUP,	0,	chat_error)	\
 	X(HISTORY,	816, "chat.history_result", ROLE_SUP,	0,	history)	\
-	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)
+	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
+	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -136,8 +142,11 @@ struct ipc_body_chat_send	{ uint64_t conn; struct ipc_str client_msg_id;
 struct ipc_body_history_req	{ uint64_t conn; uint64_t limit; };
 struct ipc_body_conn		{ uint64_t conn; };
 struct ipc_body_text		{ struct ipc_str text; };
-struct ipc_body_error		{ struct ipc_str code;
-				  struct ipc_str message; };
+struct ipc_body_chat_abort	{ uint64_t conn; struct ipc_str client_msg_id; };
+/* retry_after_ms: 0 unless code is rate_limited and upstream said when. */
+struct ipc_body_agent_error	{ struct ipc_str code;
+				  struct ipc_str message;
+				  uint64_t retry_after_ms; };
 struct ipc_body_name		{ struct ipc_str name; };
 struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
 struct ipc_body_ctl_worker	{ struct ipc_str name; struct ipc_str kind;
@@ -160,10 +169,12 @@ struct ipc_body_chat_accepted	{ uint64_t conn; struct ipc_str client_msg_id;
 struct ipc_body_chat_delta	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str text; };
 struct ipc_body_chat_done	{ uint64_t conn; struct ipc_str client_msg_id;
-				  struct ipc_str text; int replayed; };
+				  struct ipc_str text; int replayed;
+				  int aborted; };
 struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str code;
-				  struct ipc_str message; };
+				  struct ipc_str message;
+				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
 struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns; };
 
@@ -179,7 +190,8 @@ union ipc_body {
 	struct ipc_body_history_req	history_req;
 	struct ipc_body_conn		conn;
 	struct ipc_body_text		text;
-	struct ipc_body_error		error;
+	struct ipc_body_chat_abort	chat_abort;
+	struct ipc_body_agent_error	agent_error;
 	struct ipc_body_name		name;
 	struct ipc_body_ctl_test	ctl_test;
 	struct ipc_body_ctl_worker	ctl_worker;

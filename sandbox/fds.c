@@ -1,6 +1,8 @@
 /*
  * Sandbox step 1: close every descriptor a worker inherited except the
- * IPC socket, so nothing the supervisor held leaks into a worker.
+ * IPC socket and the few a kind opened for itself before the sandbox
+ * (sandbox_keep_fd(): the command agent's pipes), so nothing the
+ * supervisor held leaks into a worker.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,6 +12,31 @@
 #include "ipc_msg.h"
 #include "log.h"
 #include "sandbox.h"
+
+/* A kind keeps a handful of its own fds at most. */
+#define FDS_KEEP_MAX	8
+
+static int	keep[FDS_KEEP_MAX];
+static size_t	nkeep;
+
+void
+sandbox_keep_fd(int fd)
+{
+	if (nkeep == FDS_KEEP_MAX)
+		fatalx("%s: more than %d fds kept", __func__, FDS_KEEP_MAX);
+	keep[nkeep++] = fd;
+}
+
+static int
+fds_kept(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < nkeep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
 
 void
 sandbox_fds(void)
@@ -36,7 +63,7 @@ sandbox_fds(void)
 	while ((de = readdir(d)) != NULL) {
 		fd = atoi(de->d_name);
 		if (de->d_name[0] == '.' || fd <= 2 || fd == IPC_FD ||
-		    fd == dfd)
+		    fd == dfd || fds_kept(fd))
 			continue;
 		close(fd);
 	}

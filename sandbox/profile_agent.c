@@ -1,7 +1,9 @@
 /*
  * Seccomp rules for agent workers.  The echo backend needs nothing
- * beyond the common profile: it only talks to the supervisor.  Backends
- * that dial out add their socket rules here, after a comment saying so.
+ * beyond the common profile: it only talks to the supervisor, and the
+ * command backend only adds the pipes to its program, which read and
+ * write cover.  The openai backend dials out: its socket rules are in
+ * profile_agent_openai.c.
  */
 #include "profile.h"
 

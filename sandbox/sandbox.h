@@ -64,6 +64,14 @@ int		 sandbox_check(const struct wk_kind *const *, size_t,
 
 /* Steps, one file each. */
 void		 sandbox_fds(void);
+/* Before sandbox_enter: an fd of the kind's own that step 1 keeps. */
+void		 sandbox_keep_fd(int);
+/*
+ * For a helper program a kind starts (the command agent): in the forked
+ * child, before execve, load the interpreter allowlist of
+ * profile_command.c with kill as the default.  -1 on failure.
+ */
+int		 sandbox_seccomp_child(void);
 void		 sandbox_rlimits(const struct wk_kind *, struct sandbox_report *);
 void		 sandbox_ns(const struct wk_kind *, const struct sandbox_conf *,
 		    struct sandbox_report *);

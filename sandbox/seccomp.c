@@ -17,12 +17,19 @@
 #include "worker.h"
 
 
+/*
+ * By profile name: the kind's, or what its profile() hook picked after
+ * pre_sandbox.  A second table adds to the first (an agent that dials
+ * out is an agent plus sockets).
+ */
 static const struct {
-	const char		*kind;
+	const char		*name;
 	const struct sb_profile	*profile;
+	const struct sb_profile	*extra;
 } profiles[] = {
-	{ "webchat",	&profile_webchat },
-	{ "agent",	&profile_agent },
+	{ "webchat",		&profile_webchat,	NULL },
+	{ "agent",		&profile_agent,		NULL },
+	{ "agent-openai",	&profile_agent,		&profile_agent_openai },
 };
 
 static int
@@ -65,23 +72,29 @@ sc_add(scmp_filter_ctx ctx, const struct sb_profile *p)
 int
 sandbox_seccomp(const struct wk_kind *kind, int log_only)
 {
-	const struct sb_profile *p = NULL;
+	const struct sb_profile *p = NULL, *extra = NULL;
+	const char *name = kind->name;
 	scmp_filter_ctx ctx;
 	size_t i;
 	int rv = -1;
 
+	if (kind->profile != NULL && kind->profile() != NULL)
+		name = kind->profile();
 	for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
-		if (strcmp(profiles[i].kind, kind->name) == 0)
+		if (strcmp(profiles[i].name, name) == 0) {
 			p = profiles[i].profile;
+			extra = profiles[i].extra;
+		}
 	if (p == NULL) {
-		log_warnx("%s: no seccomp profile for %s", __func__,
+		log_warnx("%s: no seccomp profile %s for %s", __func__, name,
 		    kind->name);
 		return -1;
 	}
 	if ((ctx = seccomp_init(log_only ? SCMP_ACT_LOG :
 	    SCMP_ACT_TRAP)) == NULL)
 		return -1;
-	if (sc_add(ctx, &profile_common) == -1 || sc_add(ctx, p) == -1)
+	if (sc_add(ctx, &profile_common) == -1 || sc_add(ctx, p) == -1 ||
+	    (extra != NULL && sc_add(ctx, extra) == -1))
 		goto out;
 	if (SB_SANITIZER && sc_add(ctx, &profile_sanitizer) == -1)
 		goto out;
@@ -90,6 +103,22 @@ sandbox_seccomp(const struct wk_kind *kind, int log_only)
 		rv = -1;
 	}
 out:
+	seccomp_release(ctx);
+	return rv;
+}
+
+int
+sandbox_seccomp_child(void)
+{
+	scmp_filter_ctx ctx;
+	int rv = -1;
+
+	/* No SIGSYS handler survives execve: the kernel kills outright. */
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		return -1;
+	if (sc_add(ctx, &profile_command_child) == 0 &&
+	    seccomp_load(ctx) == 0)
+		rv = 0;
 	seccomp_release(ctx);
 	return rv;
 }

@@ -55,6 +55,13 @@
 /* Key paths nest three deep; deeper input is not ours to locate. */
 #define CFG_DEPTH_MAX		16
 #define CFG_KEYPATH_MAX		256
+/* A system prompt is a page or two; more belongs in the agent. */
+#define CFG_PROMPT_MAX		16384
+#define CFG_URL_MAX		1024
+#define CFG_HEADER_MAX		1024
+#define CFG_ARG_MAX		1024
+/* API keys are tens of bytes; a file bigger than this is not a key. */
+#define CFG_KEY_MAX		4096
 
 #define CFG_DEFAULT_STATE_DIR	"./run"
 #define CFG_DEFAULT_LISTEN	"127.0.0.1:8080"
@@ -108,10 +115,32 @@ struct raw_echo {
 	uint32_t	*delay_ms;
 };
 
+struct raw_openai {
+	char		*url;
+	char		*model;
+	char		*api_key_file;
+	char		*api_key_env;
+	double		*temperature;
+	uint32_t	*max_tokens;
+	uint32_t	*timeout_s;
+	bool		*stream;
+	char		**headers;
+	unsigned	 headers_count;
+};
+
+struct raw_command {
+	char		**argv;
+	unsigned	 argv_count;
+	uint32_t	*timeout_s;
+};
+
 struct raw_agent {
-	char		*name;
-	char		*type;
-	struct raw_echo	 echo;
+	char			*name;
+	char			*type;
+	char			*system_prompt;
+	struct raw_echo		 echo;
+	struct raw_openai	 openai;
+	struct raw_command	 command;
 };
 
 struct raw_config {
@@ -141,6 +170,10 @@ struct cfg_num {
 #define WEB(f)	offsetof(struct raw_config, webchat.f), \
 		offsetof(struct config, webchat.f)
 #define ECHO(f, o) offsetof(struct raw_agent, echo.f), \
+		offsetof(struct cfg_agent, o)
+#define OAI(f, o) offsetof(struct raw_agent, openai.f), \
+		offsetof(struct cfg_agent, o)
+#define CMD(f, o) offsetof(struct raw_agent, command.f), \
 		offsetof(struct cfg_agent, o)
 
 static const struct cfg_num cfg_nums[] = {
@@ -188,9 +221,14 @@ static const struct cfg_num cfg_nums[] = {
 static const struct cfg_num cfg_agent_nums[] = {
 	{ "echo.chunks",	ECHO(chunks, echo_chunks),     4, 1, 64 },
 	{ "echo.delay_ms",	ECHO(delay_ms, echo_delay_ms), 20, 0, 10000 },
+	/* 0 leaves it to the model; a million is past every context. */
+	{ "openai.max_tokens",	OAI(max_tokens, max_tokens),   0, 0, 1000000 },
+	/* Silence this long (or a connect this slow) is a timeout. */
+	{ "openai.timeout_s",	OAI(timeout_s, timeout_s),     60, 1, 3600 },
+	{ "command.timeout_s",	CMD(timeout_s, cmd_timeout_s), 60, 1, 3600 },
 };
 
-static const char *const cfg_agent_types[] = { "echo" };
+static const char *const cfg_agent_types[] = { "echo", "openai", "command" };
 static const char *const cfg_log_levels[] = { "warn", "info", "debug" };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -250,11 +288,50 @@ static const cyaml_schema_field_t echo_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_value_t header_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_HEADER_MAX),
+};
+
+static const cyaml_schema_value_t arg_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CFG_ARG_MAX),
+};
+
+static const cyaml_schema_field_t openai_fields[] = {
+	STR("url", struct raw_openai, url, CFG_URL_MAX),
+	STR("model", struct raw_openai, model, CFG_WORD_MAX),
+	STR("api_key_file", struct raw_openai, api_key_file, CFG_PATH_MAX),
+	STR("api_key_env", struct raw_openai, api_key_env, CFG_WORD_MAX),
+	CYAML_FIELD_FLOAT_PTR("temperature",
+	    CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct raw_openai,
+	    temperature),
+	NUM("max_tokens", struct raw_openai, max_tokens),
+	NUM("timeout_s", struct raw_openai, timeout_s),
+	CYAML_FIELD_BOOL_PTR("stream", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_openai, stream),
+	CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_openai, headers, &header_entry, 0,
+	    CFG_HEADERS_MAX),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t command_fields[] = {
+	CYAML_FIELD_SEQUENCE("argv", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_command, argv, &arg_entry, 1,
+	    CFG_ARGV_MAX),
+	NUM("timeout_s", struct raw_command, timeout_s),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t agent_fields[] = {
 	STR("name", struct raw_agent, name, CFG_WORD_MAX),
 	STR("type", struct raw_agent, type, CFG_WORD_MAX),
+	STR("system_prompt", struct raw_agent, system_prompt, CFG_PROMPT_MAX),
 	CYAML_FIELD_MAPPING("echo", CYAML_FLAG_OPTIONAL, struct raw_agent,
 	    echo, echo_fields),
+	CYAML_FIELD_MAPPING("openai", CYAML_FLAG_OPTIONAL, struct raw_agent,
+	    openai, openai_fields),
+	CYAML_FIELD_MAPPING("command", CYAML_FLAG_OPTIONAL, struct raw_agent,
+	    command, command_fields),
 	CYAML_FIELD_END
 };
 
@@ -328,6 +405,14 @@ static int	 cfg_build(struct cfg_ctx *, const struct raw_config *,
 static int	 cfg_build_agent(struct cfg_ctx *, const struct raw_agent *,
 		    unsigned, struct cfg_agent *);
 static char	*cfg_dumps(json_t *);
+static int	 cfg_build_openai(struct cfg_ctx *, const struct raw_agent *,
+		    const char *, struct cfg_agent *);
+static int	 cfg_build_command(struct cfg_ctx *, const struct raw_agent *,
+		    const char *, struct cfg_agent *);
+static int	 cfg_read_key(struct cfg_ctx *, const char *, const char *,
+		    char **);
+static int	 cfg_key_ok(const char *);
+static void	 cfg_agent_free(struct cfg_agent *);
 
 struct config *
 config_load(const char *path, char *err, size_t errlen)
@@ -399,10 +484,8 @@ config_free(struct config *conf)
 
 	if (conf == NULL)
 		return;
-	for (i = 0; i < conf->agents_count; i++) {
-		free(conf->agents[i].name);
-		free(conf->agents[i].type);
-	}
+	for (i = 0; i < conf->agents_count; i++)
+		cfg_agent_free(&conf->agents[i]);
 	free(conf->agents);
 	free(conf->webchat.listen);
 	free(conf->webchat.agent);
@@ -441,15 +524,52 @@ config_slice_webchat(const struct config *conf)
 	    "idle_timeout_s", (json_int_t)wc->idle_timeout_s));
 }
 
+/*
+ * The agent's own settings.  The API key appears here and nowhere else:
+ * only this agent's worker receives it.  The system prompt stays with
+ * the supervisor, which puts it first in every agent.request.
+ */
 char *
 config_slice_agent(const struct config *conf, const struct cfg_agent *a)
 {
+	json_t *o, *l;
+	unsigned i;
+
 	(void)conf;
-	return cfg_dumps(json_pack("{s:s, s:s, s:I, s:I}",
+	o = json_pack("{s:s, s:s, s:I, s:I}",
 	    "name", a->name,
 	    "type", a->type,
 	    "echo_chunks", (json_int_t)a->echo_chunks,
-	    "echo_delay_ms", (json_int_t)a->echo_delay_ms));
+	    "echo_delay_ms", (json_int_t)a->echo_delay_ms);
+	if (o == NULL)
+		fatalx("%s: json_pack failed", __func__);
+	if (strcmp(a->type, "openai") == 0) {
+		json_object_set_new(o, "url", json_string(a->url));
+		json_object_set_new(o, "model", json_string(a->model));
+		if (a->api_key != NULL)
+			json_object_set_new(o, "api_key",
+			    json_string(a->api_key));
+		if (a->temperature >= 0)
+			json_object_set_new(o, "temperature",
+			    json_real(a->temperature));
+		json_object_set_new(o, "max_tokens",
+		    json_integer(a->max_tokens));
+		json_object_set_new(o, "timeout_s",
+		    json_integer(a->timeout_s));
+		json_object_set_new(o, "stream", json_boolean(a->stream));
+		l = json_array();
+		for (i = 0; i < a->headers_count; i++)
+			json_array_append_new(l, json_string(a->headers[i]));
+		json_object_set_new(o, "headers", l);
+	} else if (strcmp(a->type, "command") == 0) {
+		l = json_array();
+		for (i = 0; i < a->argv_count; i++)
+			json_array_append_new(l, json_string(a->argv[i]));
+		json_object_set_new(o, "argv", l);
+		json_object_set_new(o, "timeout_s",
+		    json_integer(a->cmd_timeout_s));
+	}
+	return cfg_dumps(o);
 }
 
 static char *
@@ -859,7 +979,9 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 		return -1;
 	}
 	if ((strcmp(path, "log.syslog") == 0 ||
-	    strcmp(path, "sandbox.strict") == 0) && strcmp(v, "true") != 0 &&
+	    strcmp(path, "sandbox.strict") == 0 ||
+	    (key != NULL && strcmp(key, "openai.stream") == 0)) &&
+	    strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {
 		cfg_error_at(ctx, line, path, "\"%s\" is not true or false",
 		    v);
@@ -1164,6 +1286,236 @@ cfg_build_agent(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		    a->type, known);
 		return -1;
 	}
-	return cfg_numbers(ctx, cfg_agent_nums, NITEMS(cfg_agent_nums), ra, a,
-	    prefix);
+	if (cfg_numbers(ctx, cfg_agent_nums, NITEMS(cfg_agent_nums), ra, a,
+	    prefix) == -1)
+		return -1;
+	if (ra->system_prompt != NULL && ra->system_prompt[0] != '\0')
+		a->system_prompt = xstrdup(ra->system_prompt);
+	a->temperature = -1;
+	if (cfg_build_openai(ctx, ra, prefix, a) == -1 ||
+	    cfg_build_command(ctx, ra, prefix, a) == -1)
+		return -1;
+	return 0;
+}
+
+/* Settings of one type under another type are a mistake; say so. */
+static int
+cfg_build_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
+    const char *prefix, struct cfg_agent *a)
+{
+	const struct raw_openai *ro = &ra->openai;
+	char field[CFG_KEYPATH_MAX];
+	const char *v;
+	unsigned i;
+	int given;
+
+	given = ro->url != NULL || ro->model != NULL ||
+	    ro->api_key_file != NULL || ro->api_key_env != NULL ||
+	    ro->temperature != NULL || ro->max_tokens != NULL ||
+	    ro->timeout_s != NULL || ro->stream != NULL || ro->headers != NULL;
+	if (strcmp(a->type, "openai") != 0) {
+		if (given) {
+			snprintf(field, sizeof(field), "%sopenai", prefix);
+			cfg_error(ctx, field, "only for type openai");
+			return -1;
+		}
+		return 0;
+	}
+	/* http:// is for a model on this host or network (Ollama, vLLM). */
+	if (ro->url == NULL || (strncmp(ro->url, "https://", 8) != 0 &&
+	    strncmp(ro->url, "http://", 7) != 0) ||
+	    strcspn(ro->url, " \t\r\n") != strlen(ro->url)) {
+		snprintf(field, sizeof(field), "%sopenai.url", prefix);
+		cfg_error(ctx, field, "must be an http:// or https:// URL");
+		return -1;
+	}
+	if (ro->model == NULL || ro->model[0] == '\0') {
+		snprintf(field, sizeof(field), "%sopenai.model", prefix);
+		cfg_error(ctx, field, "must name the model");
+		return -1;
+	}
+	a->url = xstrdup(ro->url);
+	a->model = xstrdup(ro->model);
+	if (ro->temperature != NULL) {
+		if (!(*ro->temperature >= 0 && *ro->temperature <= 2)) {
+			snprintf(field, sizeof(field), "%sopenai.temperature",
+			    prefix);
+			cfg_error(ctx, field, "must be 0..2");
+			return -1;
+		}
+		a->temperature = *ro->temperature;
+	}
+	a->stream = ro->stream != NULL ? *ro->stream : 1;
+	if (ro->api_key_file != NULL && ro->api_key_env != NULL) {
+		snprintf(field, sizeof(field), "%sopenai.api_key_env", prefix);
+		cfg_error(ctx, field, "give api_key_file or api_key_env, "
+		    "not both");
+		return -1;
+	}
+	if (ro->api_key_file != NULL) {
+		snprintf(field, sizeof(field), "%sopenai.api_key_file", prefix);
+		if (cfg_read_key(ctx, field, ro->api_key_file,
+		    &a->api_key) == -1)
+			return -1;
+	} else if (ro->api_key_env != NULL) {
+		snprintf(field, sizeof(field), "%sopenai.api_key_env", prefix);
+		if ((v = getenv(ro->api_key_env)) == NULL || *v == '\0') {
+			cfg_error(ctx, field, "environment variable %s is "
+			    "not set", ro->api_key_env);
+			return -1;
+		}
+		if (strlen(v) > CFG_KEY_MAX || !cfg_key_ok(v)) {
+			cfg_error(ctx, field, "%s does not hold a key "
+			    "(printable ASCII, no spaces)", ro->api_key_env);
+			return -1;
+		}
+		a->api_key = xstrdup(v);
+	}
+	if (ro->headers_count > 0)
+		a->headers = xcalloc(ro->headers_count, sizeof(char *));
+	for (i = 0; i < ro->headers_count; i++) {
+		v = ro->headers[i];
+		/* "Name: value", and nothing that could start a new line. */
+		if (strchr(v, ':') == NULL || v[0] == ':' ||
+		    strcspn(v, "\r\n") != strlen(v) ||
+		    strcspn(v, ": \t") != (size_t)(strchr(v, ':') - v)) {
+			snprintf(field, sizeof(field), "%sopenai.headers[%u]",
+			    prefix, i);
+			cfg_error(ctx, field, "must be \"Name: value\" on one "
+			    "line");
+			return -1;
+		}
+		a->headers[i] = xstrdup(v);
+		a->headers_count = i + 1;
+	}
+	return 0;
+}
+
+static int
+cfg_build_command(struct cfg_ctx *ctx, const struct raw_agent *ra,
+    const char *prefix, struct cfg_agent *a)
+{
+	const struct raw_command *rc = &ra->command;
+	char field[CFG_KEYPATH_MAX];
+	unsigned i;
+
+	if (strcmp(a->type, "command") != 0) {
+		if (rc->argv != NULL || rc->timeout_s != NULL) {
+			snprintf(field, sizeof(field), "%scommand", prefix);
+			cfg_error(ctx, field, "only for type command");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(field, sizeof(field), "%scommand.argv", prefix);
+	/* No PATH search: the program that runs is the one named. */
+	if (rc->argv == NULL || rc->argv_count == 0 || rc->argv[0][0] != '/') {
+		cfg_error(ctx, field, "must start with an absolute path");
+		return -1;
+	}
+	if (access(rc->argv[0], X_OK) == -1) {
+		cfg_error(ctx, field, "%s: %s", rc->argv[0], strerror(errno));
+		return -1;
+	}
+	a->argv = xcalloc(rc->argv_count, sizeof(char *));
+	for (i = 0; i < rc->argv_count; i++) {
+		a->argv[i] = xstrdup(rc->argv[i]);
+		a->argv_count = i + 1;
+	}
+	return 0;
+}
+
+/* Printable ASCII without spaces: it goes into an HTTP header line. */
+static int
+cfg_key_ok(const char *k)
+{
+	for (; *k != '\0'; k++)
+		if (*k <= ' ' || *k > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * The API key file: a regular file of ours (or root's) that neither group
+ * nor others may read or write, as OpenBSD's check_file_secrecy().  One
+ * line; surrounding white space is dropped.
+ */
+static int
+cfg_read_key(struct cfg_ctx *ctx, const char *field, const char *path,
+    char **keyp)
+{
+	char buf[CFG_KEY_MAX + 2];
+	struct stat st;
+	size_t len = 0, start = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
+		cfg_error(ctx, field, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		cfg_error(ctx, field, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		cfg_error(ctx, field, "%s: owned by uid %u, not by us or root",
+		    path, (unsigned)st.st_uid);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		cfg_error(ctx, field, "%s: group or others may access it "
+		    "(chmod 600)", path);
+		close(fd);
+		return -1;
+	}
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
+		buf[--len] = '\0';
+	while (start < len && strchr(" \t", buf[start]) != NULL)
+		start++;
+	if (len - start == 0 || len - start > CFG_KEY_MAX ||
+	    !cfg_key_ok(buf + start)) {
+		explicit_bzero(buf, sizeof(buf));
+		cfg_error(ctx, field, "%s does not hold one key (printable "
+		    "ASCII, no spaces, at most %d bytes)", path, CFG_KEY_MAX);
+		return -1;
+	}
+	*keyp = xstrdup(buf + start);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static void
+cfg_agent_free(struct cfg_agent *a)
+{
+	unsigned i;
+
+	free(a->name);
+	free(a->type);
+	free(a->system_prompt);
+	free(a->url);
+	free(a->model);
+	if (a->api_key != NULL) {
+		explicit_bzero(a->api_key, strlen(a->api_key));
+		free(a->api_key);
+	}
+	for (i = 0; i < a->headers_count; i++)
+		free(a->headers[i]);
+	free(a->headers);
+	for (i = 0; i < a->argv_count; i++)
+		free(a->argv[i]);
+	free(a->argv);
 }

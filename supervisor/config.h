@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define CFG_AGENTS_MAX		32
+#define CFG_HEADERS_MAX		16	/* extra HTTP headers per agent */
+#define CFG_ARGV_MAX		32	/* words of a command agent */
 #define CFG_ERR_MAX		512
 
 struct cfg_supervisor {
@@ -43,9 +45,24 @@ struct cfg_sandbox {
 
 struct cfg_agent {
 	char		*name;
-	char		*type;			/* "echo" */
+	char		*type;			/* echo, openai, command */
+	char		*system_prompt;		/* first turn; NULL: none */
 	uint32_t	 echo_chunks;		/* deltas per echo reply */
 	uint32_t	 echo_delay_ms;		/* between deltas */
+	/* type openai */
+	char		*url;			/* .../v1/chat/completions */
+	char		*model;
+	char		*api_key;		/* secret: only in this slice */
+	double		 temperature;		/* < 0: not sent */
+	uint32_t	 max_tokens;		/* 0: not sent */
+	uint32_t	 timeout_s;		/* stall / connect timeout */
+	int		 stream;		/* ask for SSE */
+	char		**headers;		/* "Name: value" */
+	unsigned	 headers_count;
+	/* type command */
+	char		**argv;			/* argv[0] an absolute path */
+	unsigned	 argv_count;
+	uint32_t	 cmd_timeout_s;		/* per request */
 };
 
 struct config {

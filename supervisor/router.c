@@ -2,8 +2,10 @@
  * The router: every frame a worker sends passes the role gate here and is
  * dispatched through that role's handler table.  It binds web chat
  * connections to sessions, dedupes chat.send on (session, client_msg_id),
- * sends agent.request, and relays deltas back to whichever connection
- * currently holds the session.
+ * sends agent.request (the agent's system prompt, the session's last
+ * history_limit exchanges, the new message), relays deltas back to
+ * whichever connection currently holds the session, and turns chat.abort
+ * into agent.abort plus a chat.done marked aborted.
  *
  * It never trusts an id in a body beyond the sender's own bindings: a
  * webchat worker names connections, and a connection reaches a session
@@ -94,6 +96,7 @@ static int	sup_session_resume(struct worker *, struct ipc_msg *);
 static int	sup_chat_send(struct worker *, struct ipc_msg *);
 static int	sup_chat_history(struct worker *, struct ipc_msg *);
 static int	sup_conn_close(struct worker *, struct ipc_msg *);
+static int	sup_chat_abort(struct worker *, struct ipc_msg *);
 static int	sup_agent_delta(struct worker *, struct ipc_msg *);
 static int	sup_agent_done(struct worker *, struct ipc_msg *);
 static int	sup_agent_error(struct worker *, struct ipc_msg *);
@@ -113,6 +116,7 @@ static const struct sup_handler webchat_handlers[] = {
 	{ IPC_CHAT_SEND,	0,	sup_chat_send },
 	{ IPC_CHAT_HISTORY,	0,	sup_chat_history },
 	{ IPC_CONN_CLOSE,	0,	sup_conn_close },
+	{ IPC_CHAT_ABORT,	0,	sup_chat_abort },
 	{ 0,			0,	NULL }
 };
 
@@ -413,16 +417,26 @@ agent_worker(const char *name)
 	return w;
 }
 
-/* Build the context from the store and send it; else leave it queued. */
+/*
+ * Build the context from the store and send it; else leave it queued.
+ * The system prompt comes first and is never the turn dropped to fit:
+ * the oldest history goes instead.
+ */
 static void
 areq_dispatch(struct areq *r)
 {
 	static struct ipc_body_agent_request b;
 	struct turnbuf tb = { NULL, NULL, 0, 0 };
+	const struct cfg_agent *ca;
+	const char *sys = NULL;
 	struct worker *aw;
 
 	if ((aw = agent_worker(r->agent)) == NULL)
 		return;
+	ca = config_agent(sup->conf, r->agent + strlen("agent."));
+	if (ca != NULL && ca->system_prompt != NULL &&
+	    ca->system_prompt[0] != '\0')
+		sys = ca->system_prompt;
 	if (store_history(sup->store, r->session,
 	    sup->conf->webchat.history_limit, r->msg_id, turnbuf_add,
 	    &tb) == -1) {
@@ -432,7 +446,15 @@ areq_dispatch(struct areq *r)
 	}
 	turnbuf_add("user", r->text, &tb);
 	b.session = (uint64_t)r->session;
-	turns_fit(&tb, &b.turns, 0, IPC_TURNS_MAX);
+	turns_fit(&tb, &b.turns, sys != NULL ? strlen(sys) + 32 : 0,
+	    sys != NULL ? IPC_TURNS_MAX - 1 : IPC_TURNS_MAX);
+	if (sys != NULL && b.turns.n > 0) {
+		memmove(&b.turns.v[1], &b.turns.v[0],
+		    b.turns.n * sizeof(b.turns.v[0]));
+		b.turns.v[0].role = IPC_S("system");
+		b.turns.v[0].text = ipc_s(sys);
+		b.turns.n++;
+	}
 	if (b.turns.n == 0 || send_to(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
 		turnbuf_free(&tb);
 		return;
@@ -644,7 +666,7 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 
 static void
 send_done(struct binding *b, const char *cmid, const char *text, size_t len,
-    int replayed)
+    int replayed, int aborted)
 {
 	struct ipc_body_chat_done d;
 
@@ -653,6 +675,7 @@ send_done(struct binding *b, const char *cmid, const char *text, size_t len,
 	d.text.p = text;
 	d.text.len = len;
 	d.replayed = replayed;
+	d.aborted = aborted;
 	send_to(b->w, IPC_CHAT_DONE, 0, &d);
 }
 
@@ -690,7 +713,7 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	if (rv == 0 && st == MSG_ANSWERED) {
 		acc.status = ipc_s("answered");
 		send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-		send_done(b, cmid, reply, strlen(reply), 1);
+		send_done(b, cmid, reply, strlen(reply), 1, 0);
 		goto out;
 	}
 	if (rv == 0) {
@@ -758,6 +781,60 @@ sup_conn_close(struct worker *w, struct ipc_msg *m)
 
 	if ((b = bind_find(w, m->b.conn.conn)) != NULL)
 		bind_remove(b);
+	return 0;
+}
+
+/*
+ * Stop the reply to one of this connection's session's messages: the
+ * agent drops the request (and its upstream transfer), what was written
+ * so far is stored as the answer, and the client gets chat.done with
+ * aborted set.  Late frames of the request find nothing and are dropped.
+ */
+static int
+sup_chat_abort(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_chat_abort *ab = &m->b.chat_abort;
+	struct ipc_body_chat_accepted acc;
+	struct ipc_body_empty eb = { 0 };
+	struct binding *b, *cur;
+	struct areq *r;
+	size_t len;
+	char *text;
+
+	if ((b = bind_find(w, ab->conn)) == NULL) {
+		rpc_error(w, m, ab->conn, "no_session",
+		    "open or resume a session first");
+		return 0;
+	}
+	TAILQ_FOREACH(r, &reqs, entry)
+		if (r->session == b->session && !r->done &&
+		    ipc_streq(ab->client_msg_id, r->cmid))
+			break;
+	if (r == NULL) {
+		rpc_error(w, m, ab->conn, "not_running",
+		    "no reply to that message is being written");
+		return 0;
+	}
+	acc.conn = ab->conn;
+	acc.client_msg_id = ab->client_msg_id;
+	acc.status = ipc_s("aborted");
+	send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+	if (r->aw != NULL && r->agen == r->aw->gen)
+		send_to(r->aw, IPC_AGENT_ABORT, r->id, &eb);
+	len = evbuffer_get_length(r->reply);
+	text = xmalloc(len + 1);
+	evbuffer_copyout(r->reply, text, len);
+	text[len] = '\0';
+	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == -1)
+		log_warnx("%s: partial reply to message %lld not stored",
+		    __func__, (long long)r->msg_id);
+	if ((cur = route_current(r->session)) != NULL)
+		send_done(cur, r->cmid, text, len, 0, 1);
+	free(text);
+	log_debug("%s: request %llu aborted", __func__,
+	    (unsigned long long)r->id);
+	areq_free(r);
+	sup_turn();
 	return 0;
 }
 
@@ -843,17 +920,19 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 
 	if ((r = areq_of(w, m)) == NULL || r->done)
 		return 0;
-	log_warnx("agent %s: request %llu failed: %.*s: %.*s", w->name,
-	    (unsigned long long)r->id, (int)m->b.error.code.len,
-	    m->b.error.code.p, (int)m->b.error.message.len,
-	    m->b.error.message.p);
+	/* The agent logged the detail once; this is the summary. */
+	log_debug("agent %s: request %llu failed: %.*s: %.*s", w->name,
+	    (unsigned long long)r->id, (int)m->b.agent_error.code.len,
+	    m->b.agent_error.code.p, (int)m->b.agent_error.message.len,
+	    m->b.agent_error.message.p);
 	/* Not answered: a resend of the same message tries again. */
 	store_msg_set_state(sup->store, r->msg_id, MSG_ACCEPTED);
 	if ((b = route_current(r->session)) != NULL) {
 		e.conn = b->conn;
 		e.client_msg_id = ipc_s(r->cmid);
-		e.code = m->b.error.code;
-		e.message = m->b.error.message;
+		e.code = m->b.agent_error.code;
+		e.message = m->b.agent_error.message;
+		e.retry_after_ms = m->b.agent_error.retry_after_ms;
 		send_to(b->w, IPC_CHAT_ERROR, 0, &e);
 	}
 	areq_free(r);
@@ -891,7 +970,7 @@ router_flush(void)
 			if (b != NULL) {
 				len = evbuffer_get_length(r->reply);
 				send_done(b, r->cmid, (const char *)
-				    evbuffer_pullup(r->reply, -1), len, 0);
+				    evbuffer_pullup(r->reply, -1), len, 0, 0);
 			}
 			areq_free(r);
 		}

@@ -7,6 +7,7 @@
  * route to it; anything surprising from the supervisor is fatal, and the
  * supervisor restarts us.
  */
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -51,6 +52,8 @@ static struct {
 	int			 in_hook;
 	int			 draining;
 	pid_t			 ppid;		/* before the sandbox hides it */
+	uid_t			 sb_uid;
+	gid_t			 sb_gid;
 } wk;
 
 static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
@@ -106,6 +109,13 @@ const char *
 worker_name(void)
 {
 	return wk.name;
+}
+
+void
+worker_creds(uid_t *uid, gid_t *gid)
+{
+	*uid = wk.sb_uid;
+	*gid = wk.sb_gid;
 }
 
 int
@@ -240,9 +250,19 @@ worker_test(const struct ipc_msg *m)
 	if (ipc_streq(a, "wrong_role"))
 		return worker_send(IPC_AGENT_DELTA, 1, &t);
 	if (ipc_streq(a, "hang")) {
-		/* Stop answering heartbeats without exiting. */
+		/*
+		 * Stop answering heartbeats without exiting.  It blocks in
+		 * epoll_wait on an empty set, which every seccomp profile
+		 * allows (pause() is not, and would die of SIGSYS instead).
+		 */
+		struct epoll_event ev;
+		int efd = epoll_create1(EPOLL_CLOEXEC);
+
 		for (;;)
-			pause();
+			if (efd == -1)
+				pause();
+			else
+				(void)epoll_wait(efd, &ev, 1, -1);
 	}
 	if (ipc_streq(a, "crash"))
 		abort();
@@ -407,6 +427,8 @@ worker_main(const char *spec, int verbose)
 	log_sethook(worker_log_hook);
 
 	worker_sandbox_conf(conf, &sbconf);
+	wk.sb_uid = sbconf.uid;
+	wk.sb_gid = sbconf.gid;
 	json_object_del(conf, "sandbox");
 	if (wk.kind->pre_sandbox != NULL && wk.kind->pre_sandbox(conf) == -1)
 		fatalx("%s: pre-sandbox setup failed", wk.kind->name);

@@ -10,6 +10,8 @@
 #ifndef WX_WORKER_H
 #define WX_WORKER_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 
 #include <jansson.h>
@@ -39,6 +41,12 @@ struct wk_kind {
 	/* sup.shutdown: stop taking new work; worker.c exits after. */
 	void			(*shutdown)(void);
 	const struct wk_handler	 *handlers;	/* ends with { 0, NULL } */
+	/*
+	 * The seccomp profile's name, asked after pre_sandbox (a kind
+	 * whose config picks what it does, as the agent's backend does);
+	 * NULL: the kind's name.
+	 */
+	const char		*(*profile)(void);
 };
 
 extern const struct wk_kind	wk_webchat;
@@ -55,5 +63,7 @@ struct event_base	*worker_base(void);
 /* After sup.shutdown, a kind calls this once nothing is in flight. */
 void			 worker_drained(void);
 const char		*worker_name(void);
+/* The uid/gid workers drop to, for helpers a kind starts pre-sandbox. */
+void			 worker_creds(uid_t *, gid_t *);
 
 #endif

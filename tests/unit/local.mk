@@ -8,4 +8,5 @@ include tests/unit/ipc.mk
 include tests/unit/store.mk
 include tests/unit/config.mk
 include tests/unit/webchat.mk
+include tests/unit/agent.mk
 endif

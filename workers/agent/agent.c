@@ -1,7 +1,9 @@
 /*
  * The agent worker kind: receives agent.request frames, runs them on the
  * configured backend and streams agent.delta / agent.done / agent.error
- * back.  It never sees sessions or users, only turns and a request id.
+ * back; agent.abort drops a request without a word, because the
+ * supervisor has already finished it.  It never sees sessions or users,
+ * only turns and a request id.
  */
 #include <string.h>
 
@@ -16,6 +18,8 @@
 
 static const struct agent_backend *const backends[] = {
 	&agent_echo,
+	&agent_openai,
+	&agent_command,
 };
 
 static const struct agent_backend	*backend;
@@ -24,18 +28,23 @@ static unsigned				 nreqs;
 static int				 draining;
 
 static int	agent_pre_sandbox(json_t *);
+static int	agent_post_sandbox(struct event_base *);
+static const char *agent_profile(void);
 static void	agent_shutdown(void);
 static int	agent_request(const struct ipc_msg *);
+static int	agent_abort(const struct ipc_msg *);
 static void	agent_req_end(struct agent_req *);
 
 static const struct wk_handler agent_handlers[] = {
 	{ IPC_AGENT_REQUEST,	agent_request },
+	{ IPC_AGENT_ABORT,	agent_abort },
 	{ 0,			NULL }
 };
 
 const struct wk_kind wk_agent = {
 	"agent", ROLE_AGENT, WK_F_DRAINS,
-	agent_pre_sandbox, NULL, agent_shutdown, agent_handlers
+	agent_pre_sandbox, agent_post_sandbox, agent_shutdown, agent_handlers,
+	agent_profile
 };
 
 static int
@@ -54,6 +63,20 @@ agent_pre_sandbox(json_t *conf)
 		return -1;
 	}
 	return backend->init(conf);
+}
+
+static int
+agent_post_sandbox(struct event_base *base)
+{
+	(void)base;
+	return backend->post_sandbox != NULL ? backend->post_sandbox() : 0;
+}
+
+/* Known once pre_sandbox has picked the backend. */
+static const char *
+agent_profile(void)
+{
+	return backend != NULL ? backend->profile : "agent";
 }
 
 static void
@@ -82,6 +105,32 @@ agent_request(const struct ipc_msg *m)
 	nreqs++;
 	if (backend->start(r, &m->b.agent_request) == -1)
 		agent_error(r, "agent_failed", "the agent could not start");
+	return 0;
+}
+
+struct agent_req *
+agent_req_find(uint64_t id)
+{
+	struct agent_req *r;
+
+	TAILQ_FOREACH(r, &reqs, entry)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/* Finished by the supervisor already: drop it, and say nothing. */
+static int
+agent_abort(const struct ipc_msg *m)
+{
+	struct agent_req *r;
+
+	/* Done before the abort crossed: nothing left to stop. */
+	if ((r = agent_req_find(m->req_id)) == NULL)
+		return 0;
+	log_debug("%s: request %llu aborted", __func__,
+	    (unsigned long long)r->id);
+	agent_req_end(r);
 	return 0;
 }
 
@@ -120,10 +169,19 @@ agent_done(struct agent_req *r)
 void
 agent_error(struct agent_req *r, const char *code, const char *msg)
 {
-	struct ipc_body_error b;
+	agent_error_retry(r, code, msg, 0);
+}
+
+void
+agent_error_retry(struct agent_req *r, const char *code, const char *msg,
+    uint64_t retry_after_ms)
+{
+	struct ipc_body_agent_error b;
 
 	b.code = ipc_s(code);
 	b.message = ipc_s(msg);
+	b.retry_after_ms = retry_after_ms < IPC_RETRY_AFTER_MAX ?
+	    retry_after_ms : IPC_RETRY_AFTER_MAX;
 	if (worker_send(IPC_AGENT_ERROR, r->id, &b) == -1)
 		fatalx("%s: supervisor queue full", __func__);
 	agent_req_end(r);

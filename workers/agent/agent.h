@@ -1,7 +1,7 @@
 /*
  * Agent worker: one process per configured agent backend.  agent.c owns
- * the request table and the IPC; a backend (echo.c, later openai.c and
- * command.c) only turns a request's turns into deltas.
+ * the request table and the IPC; a backend (echo.c, openai.c, command.c)
+ * only turns a request's turns into deltas.
  */
 #ifndef WX_AGENT_H
 #define WX_AGENT_H
@@ -22,7 +22,12 @@ struct agent_req {
 
 struct agent_backend {
 	const char	 *type;
+	/* Seccomp profile (sandbox/seccomp.c) this backend runs under. */
+	const char	 *profile;
+	/* Before the sandbox: read conf, load files, spawn helpers. */
 	int		(*init)(json_t *conf);
+	/* In the sandbox, once worker_base() exists; may be NULL. */
+	int		(*post_sandbox)(void);
 	/* Copy what is needed from b: it is borrowed. */
 	int		(*start)(struct agent_req *,
 			    const struct ipc_body_agent_request *b);
@@ -31,10 +36,17 @@ struct agent_backend {
 };
 
 extern const struct agent_backend	agent_echo;
+extern const struct agent_backend	agent_openai;
+extern const struct agent_backend	agent_command;
 
+/* A running request by the supervisor's id, or NULL. */
+struct agent_req *agent_req_find(uint64_t id);
 /* Called by backends; done and error end the request and free it. */
 int	agent_delta(struct agent_req *, const char *text, size_t len);
 void	agent_done(struct agent_req *);
 void	agent_error(struct agent_req *, const char *code, const char *msg);
+/* The same for rate_limited, with when the client may try again. */
+void	agent_error_retry(struct agent_req *, const char *code,
+	    const char *msg, uint64_t retry_after_ms);
 
 #endif

@@ -35,6 +35,8 @@ static enum rpc_err	 rpc_p_none(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_resume(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_send(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_history(json_t *, size_t, struct rpc_req *);
+static enum rpc_err	 rpc_p_abort(json_t *, size_t, struct rpc_req *);
+static enum rpc_err	 rpc_msgid(json_t *, struct rpc_req *);
 static char		*rpc_dump(json_t *);
 
 /* Characters of a client_msg_id: safe in logs and in the store's keys. */
@@ -49,6 +51,7 @@ static const struct rpc_methodinfo rpc_methods[] = {
 	{ "session.resume",	RPC_M_SESSION_RESUME,	rpc_p_resume },
 	{ "chat.send",		RPC_M_CHAT_SEND,	rpc_p_send },
 	{ "chat.history",	RPC_M_CHAT_HISTORY,	rpc_p_history },
+	{ "chat.abort",		RPC_M_CHAT_ABORT,	rpc_p_abort },
 	{ NULL,			RPC_M_NONE,		NULL }
 };
 
@@ -197,17 +200,8 @@ rpc_p_send(json_t *params, size_t max_text, struct rpc_req *r)
 		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
 	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
 		return e;
-
-	v = json_object_get(params, "client_msg_id");
-	if (v == NULL || !json_is_string(v))
-		return rpc_fail(r, RPC_E_BAD_REQUEST,
-		    "client_msg_id: missing string");
-	r->msgid = json_string_value(v);
-	r->msgid_len = json_string_length(v);
-	if (r->msgid_len == 0 || r->msgid_len > RPC_MSGID_MAX ||
-	    !rpc_charset_ok(r->msgid, r->msgid_len, rpc_msgid_chars))
-		return rpc_fail(r, RPC_E_BAD_REQUEST,
-		    "client_msg_id: 1 to %d of [A-Za-z0-9_.:-]", RPC_MSGID_MAX);
+	if ((e = rpc_msgid(params, r)) != RPC_OK)
+		return e;
 
 	v = json_object_get(params, "text");
 	if (v == NULL || !json_is_string(v))
@@ -219,6 +213,39 @@ rpc_p_send(json_t *params, size_t max_text, struct rpc_req *r)
 	if (r->text_len > max_text)
 		return rpc_fail(r, RPC_E_TOO_LARGE, "text: over %zu bytes",
 		    max_text);
+	return RPC_OK;
+}
+
+/* chat.abort: only the client_msg_id of the message being answered. */
+static enum rpc_err
+rpc_p_abort(json_t *params, size_t max_text, struct rpc_req *r)
+{
+	static const char *const keys[] = { "client_msg_id", NULL };
+	enum rpc_err e;
+
+	(void)max_text;
+	if (params == NULL)
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
+	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
+		return e;
+	return rpc_msgid(params, r);
+}
+
+static enum rpc_err
+rpc_msgid(json_t *params, struct rpc_req *r)
+{
+	json_t *v;
+
+	v = json_object_get(params, "client_msg_id");
+	if (v == NULL || !json_is_string(v))
+		return rpc_fail(r, RPC_E_BAD_REQUEST,
+		    "client_msg_id: missing string");
+	r->msgid = json_string_value(v);
+	r->msgid_len = json_string_length(v);
+	if (r->msgid_len == 0 || r->msgid_len > RPC_MSGID_MAX ||
+	    !rpc_charset_ok(r->msgid, r->msgid_len, rpc_msgid_chars))
+		return rpc_fail(r, RPC_E_BAD_REQUEST,
+		    "client_msg_id: 1 to %d of [A-Za-z0-9_.:-]", RPC_MSGID_MAX);
 	return RPC_OK;
 }
 

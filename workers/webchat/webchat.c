@@ -146,6 +146,8 @@ static int	send_chat_send(struct conn *, const struct rpc_req *,
 		    uint64_t);
 static int	send_chat_history(struct conn *, const struct rpc_req *,
 		    uint64_t);
+static int	send_chat_abort(struct conn *, const struct rpc_req *,
+		    uint64_t);
 
 static time_t	mono_now(void);
 
@@ -183,6 +185,7 @@ static const wc_sendfn wc_senders[RPC_M_MAX] = {
 	[RPC_M_SESSION_RESUME] =	send_session_resume,
 	[RPC_M_CHAT_SEND] =		send_chat_send,
 	[RPC_M_CHAT_HISTORY] =		send_chat_history,
+	[RPC_M_CHAT_ABORT] =		send_chat_abort,
 };
 
 static const struct ws_cb wc_ws_cb = {
@@ -193,7 +196,7 @@ static const struct ws_cb wc_ws_cb = {
 const struct wk_kind wk_webchat = {
 	"webchat", ROLE_WEBCHAT, WK_F_NONET,
 	webchat_pre_sandbox, webchat_post_sandbox, webchat_shutdown,
-	webchat_handlers
+	webchat_handlers, NULL
 };
 
 static struct event_base	*wc_base;
@@ -858,6 +861,17 @@ send_chat_history(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 	return worker_send(IPC_CHAT_HISTORY, req_id, &b);
 }
 
+static int
+send_chat_abort(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_chat_abort b;
+
+	b.conn = c->id;
+	b.client_msg_id.p = r->msgid;
+	b.client_msg_id.len = r->msgid_len;
+	return worker_send(IPC_CHAT_ABORT, req_id, &b);
+}
+
 /*
  * The pending request a reply answers, or NULL when its connection has
  * gone (pending_free() ran) and the reply is to be dropped.
@@ -1010,10 +1024,10 @@ webchat_chat_done(const struct ipc_msg *m)
 {
 	const struct ipc_body_chat_done *b = &m->b.chat_done;
 
-	webchat_event(b->conn, "chat.done", json_pack("{s:o,s:o,s:b}",
+	webchat_event(b->conn, "chat.done", json_pack("{s:o,s:o,s:b,s:b}",
 	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
 	    "text", rpc_strn(b->text.p, b->text.len),
-	    "replayed", b->replayed));
+	    "replayed", b->replayed, "aborted", b->aborted));
 	return 0;
 }
 
@@ -1021,10 +1035,16 @@ static int
 webchat_chat_error(const struct ipc_msg *m)
 {
 	const struct ipc_body_chat_error *b = &m->b.chat_error;
+	json_t *o;
 
-	webchat_event(b->conn, "chat.error", json_pack("{s:o,s:o,s:o}",
+	o = json_pack("{s:o,s:o,s:o}",
 	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
 	    "code", rpc_strn(b->code.p, b->code.len),
-	    "message", rpc_strn(b->message.p, b->message.len)));
+	    "message", rpc_strn(b->message.p, b->message.len));
+	/* Only rate_limited carries it: when the client may try again. */
+	if (o != NULL && b->retry_after_ms > 0)
+		json_object_set_new(o, "retry_after_ms",
+		    json_integer((json_int_t)b->retry_after_ms));
+	webchat_event(b->conn, "chat.error", o);
 	return 0;
 }

@@ -81,7 +81,7 @@ static void
 test_roundtrip_turns_and_bool(void **state)
 {
 	static struct ipc_body_agent_request b;
-	struct ipc_body_chat_done d = { 1, IPC_S("c"), IPC_S(""), 1 };
+	struct ipc_body_chat_done d = { 1, IPC_S("c"), IPC_S(""), 1, 0 };
 	struct ipc_msg m;
 	size_t len, i;
 
@@ -102,7 +102,57 @@ test_roundtrip_turns_and_bool(void **state)
 	assert_true(len > 0);
 	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
 	assert_int_equal(m.b.chat_done.replayed, 1);
+	assert_int_equal(m.b.chat_done.aborted, 0);
 	assert_int_equal(m.b.chat_done.text.len, 0);
+
+	d.replayed = 0;
+	d.aborted = 1;
+	len = ipc_encode(IPC_CHAT_DONE, 0, &d, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.chat_done.replayed, 0);
+	assert_int_equal(m.b.chat_done.aborted, 1);
+}
+
+/* chat.abort, agent.abort and agent.error with its retry hint. */
+static void
+test_roundtrip_abort_and_error(void **state)
+{
+	struct ipc_body_chat_abort a = { 7, IPC_S("u-1") };
+	struct ipc_body_agent_error e = { IPC_S("rate_limited"),
+	    IPC_S("slow down"), 2000 };
+	struct ipc_body_empty eb = { 0 };
+	struct ipc_msg m;
+	size_t len;
+
+	(void)state;
+	len = ipc_encode(IPC_CHAT_ABORT, 3, &a, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.type, IPC_CHAT_ABORT);
+	assert_int_equal(m.b.chat_abort.conn, 7);
+	assert_true(ipc_streq(m.b.chat_abort.client_msg_id, "u-1"));
+	assert_int_equal(ipc_msginfo(IPC_CHAT_ABORT)->roles, ROLE_WEBCHAT);
+
+	len = ipc_encode(IPC_AGENT_ABORT, 42, &eb, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.req_id, 42);
+	assert_int_equal(ipc_msginfo(IPC_AGENT_ABORT)->roles, ROLE_SUP);
+
+	len = ipc_encode(IPC_AGENT_ERROR, 42, &e, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_true(ipc_streq(m.b.agent_error.code, "rate_limited"));
+	assert_int_equal(m.b.agent_error.retry_after_ms, 2000);
+
+	/* An empty client_msg_id and an absurd retry hint are refused. */
+	a.client_msg_id = IPC_S("");
+	assert_int_equal(ipc_encode(IPC_CHAT_ABORT, 3, &a, buf, sizeof(buf)),
+	    0);
+	e.retry_after_ms = IPC_RETRY_AFTER_MAX + 1;
+	assert_int_equal(ipc_encode(IPC_AGENT_ERROR, 42, &e, buf,
+	    sizeof(buf)), 0);
 }
 
 static void
@@ -291,6 +341,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_chat_send),
 		cmocka_unit_test(test_roundtrip_turns_and_bool),
+		cmocka_unit_test(test_roundtrip_abort_and_error),
 		cmocka_unit_test(test_encode_refuses_limits),
 		cmocka_unit_test(test_reject_unknown_type),
 		cmocka_unit_test(test_reject_keys),

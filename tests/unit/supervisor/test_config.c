@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -35,6 +37,8 @@ static void		 test_not_numbers(void **);
 static void		 test_syntax(void **);
 static void		 test_missing_file(void **);
 static void		 test_slices(void **);
+static void		 test_openai(void **);
+static void		 test_command(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -350,8 +354,9 @@ test_agents(void **state)
 	/* Two entries that both default to "default". */
 	refused("agents:\n  - {}\n  - {}\n",
 	    "agents[1].name: duplicate agent name \"default\"");
-	refused("agents:\n  - name: a\n    type: openai\n",
-	    ":3: agents[0].type: unknown agent type \"openai\" (known: echo)");
+	refused("agents:\n  - name: a\n    type: gpt\n",
+	    ":3: agents[0].type: unknown agent type \"gpt\" (known: echo, "
+	    "openai, command)");
 	refused("agents:\n  - name: Alice\n", ":2: agents[0].name: \"Alice\"");
 	refused("agents:\n  - name: \"\"\n", ":2: agents[0].name: ");
 	refused("agents:\n  - name: a.b\n", "agents[0].name: ");
@@ -484,7 +489,147 @@ main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_openai),
+		cmocka_unit_test(test_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+/* A key file with these contents and mode; its path in kpath. */
+static char kpath[64];
+
+static void
+key_file(const char *text, mode_t mode)
+{
+	int fd;
+
+	snprintf(kpath, sizeof(kpath), "/tmp/test_key.XXXXXX");
+	fd = mkstemp(kpath);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, strlen(text)),
+	    (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/* type openai: required keys, ranges, the key and where it goes. */
+static void
+test_openai(void **state)
+{
+	char err[CFG_ERR_MAX], yaml[1024], *s;
+	struct config *conf;
+	json_t *o;
+
+	(void)state;
+	key_file("sk-test-123\n", 0600);
+	snprintf(yaml, sizeof(yaml), "webchat:\n  agent: m\n"
+	    "agents:\n  - name: e\n  - name: m\n    type: openai\n"
+	    "    system_prompt: Be brief.\n"
+	    "    openai:\n      url: http://127.0.0.1:9/v1/chat/completions\n"
+	    "      model: tiny\n      api_key_file: %s\n"
+	    "      temperature: 0.5\n      max_tokens: 64\n"
+	    "      timeout_s: 5\n      stream: false\n"
+	    "      headers: [\"X-Org: wx\"]\n", kpath);
+	conf = load_text(yaml, err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->agents[1].api_key, "sk-test-123");
+	assert_string_equal(conf->agents[1].system_prompt, "Be brief.");
+	assert_int_equal(conf->agents[1].stream, 0);
+	assert_int_equal(conf->agents[1].timeout_s, 5);
+	s = config_slice_agent(conf, &conf->agents[1]);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "api_key")),
+	    "sk-test-123");
+	assert_string_equal(json_string_value(json_object_get(o, "model")),
+	    "tiny");
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "max_tokens")), 64);
+	assert_true(json_is_false(json_object_get(o, "stream")));
+	/* The prompt is the supervisor's; the key only in its own slice. */
+	assert_null(json_object_get(o, "system_prompt"));
+	json_decref(o);
+	free(s);
+	s = config_slice_agent(conf, &conf->agents[0]);
+	assert_null(strstr(s, "sk-test"));
+	free(s);
+	s = config_slice_webchat(conf);
+	assert_null(strstr(s, "sk-test"));
+	free(s);
+	config_free(conf);
+
+	/* Readable by others: refused, as check_file_secrecy does. */
+	assert_int_equal(chmod(kpath, 0640), 0);
+	snprintf(yaml, sizeof(yaml), "agents:\n  - type: openai\n"
+	    "    openai:\n      url: https://x.example/v1\n      model: m\n"
+	    "      api_key_file: %s\n", kpath);
+	refused(yaml, "group or others may access it");
+	unlink(kpath);
+	refused(yaml, "api_key_file: ");
+
+	refused("agents:\n  - type: openai\n    openai:\n      model: m\n",
+	    "agents[0].openai.url: must be an http:// or https:// URL");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: ftp://x/\n      model: m\n",
+	    "agents[0].openai.url: must be");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n",
+	    "agents[0].openai.model: must name the model");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n      temperature: 3\n",
+	    "agents[0].openai.temperature: must be 0..2");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n      timeout_s: 0\n",
+	    "agents[0].openai.timeout_s: 0 is out of range 1..3600");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n      stream: maybe\n",
+	    "agents[0].openai.stream: \"maybe\" is not true or false");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n"
+	    "      headers: [\"no colon\"]\n",
+	    "agents[0].openai.headers[0]: must be \"Name: value\"");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n"
+	    "      api_key_env: WXGATE_TEST_UNSET_KEY\n",
+	    "environment variable WXGATE_TEST_UNSET_KEY is not set");
+	refused("agents:\n  - name: a\n    openai:\n      model: m\n",
+	    "agents[0].openai: only for type openai");
+}
+
+/* type command: an absolute, executable argv[0]. */
+static void
+test_command(void **state)
+{
+	char err[CFG_ERR_MAX], *s;
+	struct config *conf;
+	json_t *o;
+
+	(void)state;
+	conf = load_text("agents:\n  - type: command\n    command:\n"
+	    "      argv: [/bin/cat, -u]\n      timeout_s: 7\n", err,
+	    sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->agents[0].argv_count, 2);
+	assert_int_equal(conf->agents[0].cmd_timeout_s, 7);
+	s = config_slice_agent(conf, &conf->agents[0]);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(o, "argv"), 1)), "-u");
+	json_decref(o);
+	free(s);
+	config_free(conf);
+
+	refused("agents:\n  - type: command\n",
+	    "agents[0].command.argv: must start with an absolute path");
+	refused("agents:\n  - type: command\n    command:\n"
+	    "      argv: [cat]\n", "must start with an absolute path");
+	refused("agents:\n  - type: command\n    command:\n"
+	    "      argv: [/nonexistent/agent]\n",
+	    "/nonexistent/agent: No such file or directory");
+	refused("agents:\n  - name: a\n    command:\n      argv: [/bin/cat]\n",
+	    "agents[0].command: only for type command");
 }

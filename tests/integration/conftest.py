@@ -1,0 +1,542 @@
+"""
+Integration tests: start the real wxgated on 127.0.0.1 and drive it over
+HTTP, WebSocket and its control socket (wxgatectl).
+
+The binaries come from $WXGATE_BUILDDIR (scripts/test.sh sets it; default
+<repo>/build-test), which must be configured with --enable-test-hooks for
+the misbehaviour tests.  Run with Debian's /usr/bin/python3, which has
+python3-pytest and python3-websockets 10.4.
+
+Every test gets its own daemon, state directory and port (the `gate`
+fixture, or `gate_factory` for a different config).  Teardown stops the
+daemon and fails the test when the daemon died on its own, did not stop
+cleanly, or a sanitizer reported anything.
+"""
+
+import asyncio
+import contextlib
+import copy
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import websockets
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILDDIR = os.environ.get("WXGATE_BUILDDIR") or os.path.join(REPO,
+                                                             "build-test")
+WXGATED = os.path.join(BUILDDIR, "wxgated")
+WXGATECTL = os.path.join(BUILDDIR, "wxgatectl")
+
+START_TIMEOUT = 20      # generous: ASan builds start slowly
+STOP_TIMEOUT = 10
+SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
+
+# Replies stream in 4 pieces 150 ms apart, so one is in flight for about
+# half a second: long enough to interrupt it on purpose.
+BASE_CONF = {
+    "log": {"level": "info"},
+    "supervisor": {
+        "heartbeat_ms": 200,
+        "heartbeat_timeout_ms": 1000,
+        "restart_min_ms": 100,
+        "shutdown_grace_ms": 2000,
+    },
+    "webchat": {"workers": 2},
+    "agents": [
+        {"name": "default", "type": "echo",
+         "echo": {"chunks": 4, "delay_ms": 150}},
+    ],
+}
+
+
+def deep_merge(base, over):
+    """A copy of base with the mappings of over merged in (lists replace)."""
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=5.0, interval=0.02, what="condition"):
+    """Poll cond() until it returns something true; that value is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" %
+                                 (timeout, what))
+        time.sleep(interval)
+
+
+STATUS_INTS = ("PID", "RESTARTS", "IN", "OUT", "SECCOMP")
+
+
+def parse_status(text):
+    """wxgatectl status output -> {name: {...}} keyed by the lowercased
+    header names (last_exit for LAST-EXIT).  LAST-EXIT may hold spaces,
+    so the columns are taken from both ends of the line, around it."""
+    workers = {}
+    lines = text.splitlines()
+    assert lines and lines[0].split()[:2] == ["NAME", "KIND"], text
+    head = lines[0].split()
+    assert "LAST-EXIT" in head, head
+    k = head.index("LAST-EXIT")
+    nright = len(head) - k - 1
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        p = line.split()
+        assert len(p) >= len(head), "bad status line: %r" % line
+        right = p[len(p) - nright:] if nright else []
+        vals = dict(zip(head[:k], p[:k]))
+        vals.update(zip(head[k + 1:], right))
+        vals["LAST-EXIT"] = " ".join(p[k:len(p) - nright])
+        w = {}
+        for col, v in vals.items():
+            key = col.lower().replace("-", "_")
+            w[key] = int(v) if col in STATUS_INTS else v
+        workers[w["name"]] = w
+    return workers
+
+
+class Client:
+    """One WebSocket connection speaking the chat protocol.  Replies are
+    matched by id; events seen meanwhile are kept in self.events."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.events = []
+        self.replies = {}
+        self.next_id = 1
+
+    @property
+    def local_port(self):
+        return self.ws.transport.get_extra_info("sockname")[1]
+
+    async def _recv(self, timeout):
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        assert isinstance(raw, str), "server sent a binary frame"
+        msg = json.loads(raw)
+        if "event" in msg:
+            self.events.append(msg)
+        else:
+            self.replies[json.dumps(msg.get("id"))] = msg
+        return msg
+
+    async def send_raw(self, data):
+        await self.ws.send(data)
+
+    async def reply(self, req_id, timeout=5.0):
+        """The reply with this id (None for errors without an id)."""
+        key = json.dumps(req_id)
+        deadline = time.monotonic() + timeout
+        while key not in self.replies:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no reply to id %r" % (req_id,))
+            await self._recv(left)
+        return self.replies.pop(key)
+
+    async def call(self, method, params=None, timeout=5.0):
+        req_id = self.next_id
+        self.next_id += 1
+        req = {"id": req_id, "method": method}
+        if params is not None:
+            req["params"] = params
+        await self.ws.send(json.dumps(req))
+        return await self.reply(req_id, timeout)
+
+    async def ok(self, method, params=None, timeout=5.0):
+        r = await self.call(method, params, timeout)
+        assert r.get("ok") is True, "%s failed: %r" % (method, r)
+        return r["result"]
+
+    async def open(self):
+        res = await self.ok("session.open", {})
+        assert isinstance(res.get("token"), str) and res["token"]
+        return res["token"]
+
+    async def resume(self, token):
+        return await self.ok("session.resume", {"token": token})
+
+    def dones(self, cmid):
+        return [e for e in self.events
+                if e.get("event") == "chat.done" and
+                e.get("client_msg_id") == cmid]
+
+    def deltas(self, cmid):
+        return [e for e in self.events
+                if e.get("event") == "chat.delta" and
+                e.get("client_msg_id") == cmid]
+
+    async def wait_event(self, pred, timeout=5.0, what="event"):
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.events:
+                if pred(e):
+                    return e
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out waiting for %s; events %r"
+                                     % (what, self.events))
+            await self._recv(left)
+
+    async def wait_done(self, cmid, timeout=10.0):
+        return await self.wait_event(
+            lambda e: e.get("event") == "chat.done" and
+            e.get("client_msg_id") == cmid, timeout, "chat.done " + cmid)
+
+    async def wait_delta(self, cmid, timeout=5.0):
+        return await self.wait_event(
+            lambda e: e.get("event") == "chat.delta" and
+            e.get("client_msg_id") == cmid, timeout, "chat.delta " + cmid)
+
+    async def send(self, text, cmid, timeout=5.0):
+        return await self.ok("chat.send",
+                             {"text": text, "client_msg_id": cmid}, timeout)
+
+    async def chat(self, text, cmid, timeout=10.0):
+        """Send and wait for the whole reply; returns (status, done)."""
+        res = await self.send(text, cmid)
+        assert res["client_msg_id"] == cmid
+        done = await self.wait_done(cmid, timeout)
+        return res["status"], done
+
+    async def drain(self, timeout=0.5):
+        """Read what arrives within timeout; stop quietly on close."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                await self._recv(left)
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            return
+
+    async def read_until_closed(self, timeout=5.0):
+        """Read everything until the server closes; returns the close code.
+        Fails when the connection stays open past timeout."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("connection still open")
+                await self._recv(left)
+        except websockets.ConnectionClosed as e:
+            return e.rcvd.code if e.rcvd is not None else None
+        except asyncio.TimeoutError:
+            raise AssertionError("connection still open")
+
+
+class Gate:
+    """One wxgated under test."""
+
+    def __init__(self, tmp_path, overrides=None):
+        self.dir = str(tmp_path)
+        self.state_dir = os.path.join(self.dir, "run")
+        self.port = free_port()
+        self.conf_path = os.path.join(self.dir, "wxgate.yaml")
+        self.log_path = os.path.join(self.dir, "wxgated.log")
+        control = os.path.join(self.state_dir, "control.sock")
+        self._short_dir = None
+        if len(control) > 100:      # sun_path holds 107 bytes
+            self._short_dir = tempfile.mkdtemp(prefix="wxit")
+            control = os.path.join(self._short_dir, "control.sock")
+        self.sock = control
+        base = deep_merge(BASE_CONF, {
+            "state_dir": self.state_dir,
+            "control": self.sock,
+            "webchat": {"listen": "127.0.0.1:%d" % self.port},
+        })
+        self.conf = deep_merge(base, overrides)
+        self.proc = None
+        self.logf = None
+        self.stopped_by_test = False
+
+    # -- lifecycle ---------------------------------------------------
+
+    def write_conf(self, conf=None, raw=None):
+        with open(self.conf_path, "w") as f:
+            if raw is not None:
+                f.write(raw)
+            else:
+                yaml.safe_dump(conf if conf is not None else self.conf, f,
+                               default_flow_style=False, sort_keys=False)
+
+    def start(self):
+        assert os.access(WXGATED, os.X_OK), \
+            "%s missing: build it first (WXGATE_BUILDDIR)" % WXGATED
+        self.write_conf()
+        # Sanitizer builds keep the workers' stderr (sandbox/fds.c), so
+        # every process's reports land in this log.  No log_path: a
+        # sandboxed worker could not open the file.
+        env = dict(os.environ)
+        self.logf = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([WXGATED, "-f", self.conf_path],
+                                     cwd=self.dir, env=env,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf)
+        deadline = time.monotonic() + START_TIMEOUT
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError("wxgated exited with %d:\n%s" %
+                                     (self.proc.returncode, self.log()))
+            try:
+                if self.http_get("/healthz", timeout=1)[0] != 200:
+                    return False
+            except OSError:
+                return False
+            return self.all_running()
+
+        wait_for(up, max(1, deadline - time.monotonic()), 0.05,
+                 "wxgated to start")
+        return self
+
+    def all_running(self, names=None):
+        try:
+            st = self.status()
+        except AssertionError:
+            return False
+        if names is not None and set(st) != set(names):
+            return False
+        if not st or not all(w["state"] == "running" and w["pid"] > 0
+                             for w in st.values()):
+            return False
+        return st
+
+    def stop(self):
+        """wxgatectl stop, then wait; returns the daemon's exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        if self.ctl("stop")[0] != 0:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("wxgated did not stop within %ds" %
+                                 STOP_TIMEOUT)
+
+    def teardown(self):
+        problems = []
+        try:
+            if self.proc is not None:
+                if self.proc.poll() is not None and \
+                        not self.stopped_by_test:
+                    problems.append("wxgated died during the test (%d)" %
+                                    self.proc.returncode)
+                else:
+                    try:
+                        rc = self.stop()
+                        if rc != 0 and not self.stopped_by_test:
+                            problems.append("wxgated exited with %s" % rc)
+                    except AssertionError as e:
+                        problems.append(str(e))
+        finally:
+            if self.logf is not None:
+                self.logf.close()
+            if self._short_dir is not None:
+                shutil.rmtree(self._short_dir, ignore_errors=True)
+        text = self.log()
+        for mark in SANITIZER_MARKS:
+            if mark in text:
+                problems.append("sanitizer report (%s)" % mark)
+                break
+        # No scenario here makes a worker break its seccomp profile.
+        if "killed by seccomp" in text:
+            problems.append("a worker was killed by seccomp")
+        if problems:
+            pytest.fail("; ".join(problems) + "\n--- log ---\n" + text[-20000:],
+                        pytrace=False)
+
+    # -- helpers -----------------------------------------------------
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, needle, timeout=5.0, start=0):
+        """Wait until needle appears in the log after offset start."""
+        return wait_for(lambda: needle in self.log()[start:], timeout,
+                        0.02, "log line %r" % needle)
+
+    def ctl(self, *args, sock=None, timeout=10):
+        p = subprocess.run([WXGATECTL, "-s", sock or self.sock] +
+                           [str(a) for a in args],
+                           capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def status(self):
+        rc, out, err = self.ctl("status")
+        assert rc == 0, "wxgatectl status: rc %d: %s" % (rc, err)
+        return parse_status(out)
+
+    def worker(self, name):
+        return self.status().get(name)
+
+    def reload(self, conf=None, raw=None, timeout=5.0):
+        """Rewrite the config (a dict, or raw text) and send SIGHUP; wait
+        until wxgated says it applied or refused it.  Returns True when
+        it was applied."""
+        if conf is not None:
+            self.conf = copy.deepcopy(conf)
+        start = len(self.log())
+        self.write_conf(conf, raw)
+        self.proc.send_signal(signal.SIGHUP)
+
+        def done():
+            tail = self.log()[start:]
+            if "configuration %s applied" % self.conf_path in tail:
+                return "applied"
+            if "keeping the running configuration" in tail:
+                return "refused"
+            return None
+
+        return wait_for(done, timeout, 0.02, "reload") == "applied"
+
+    def http_get(self, path, timeout=5):
+        c = http.client.HTTPConnection("127.0.0.1", self.port,
+                                       timeout=timeout)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    @property
+    def ws_url(self):
+        return "ws://127.0.0.1:%d/ws" % self.port
+
+    @contextlib.asynccontextmanager
+    async def client(self, **kw):
+        kw.setdefault("open_timeout", 10)
+        kw.setdefault("close_timeout", 2)
+        kw.setdefault("ping_interval", None)
+        kw.setdefault("max_size", 4 * 1024 * 1024)
+        ws = await websockets.connect(self.ws_url, **kw)
+        try:
+            yield Client(ws)
+        finally:
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+    async def connect(self, **kw):
+        """A Client the caller closes (await c.ws.close())."""
+        kw.setdefault("open_timeout", 10)
+        kw.setdefault("close_timeout", 2)
+        kw.setdefault("ping_interval", None)
+        kw.setdefault("max_size", 4 * 1024 * 1024)
+        return Client(await websockets.connect(self.ws_url, **kw))
+
+    def conn_owner(self, client_port):
+        """PID of the webchat worker holding the server end of the
+        connection whose client side is 127.0.0.1:client_port, found by
+        socket inode (/proc/net/tcp) among the workers' fds."""
+        inode = None
+        want_local = ("%04X" % self.port)
+        want_rem = ("%04X" % client_port)
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    next(f)
+                    for line in f:
+                        p = line.split()
+                        if p[1].rsplit(":", 1)[1] == want_local and \
+                                p[2].rsplit(":", 1)[1] == want_rem and \
+                                p[9] != "0":
+                            inode = p[9]
+            except FileNotFoundError:
+                continue
+        assert inode is not None, \
+            "no server socket for client port %d" % client_port
+        target = "socket:[%s]" % inode
+        for w in self.status().values():
+            if w["kind"] != "webchat" or w["pid"] <= 0:
+                continue
+            fddir = "/proc/%d/fd" % w["pid"]
+            for fd in os.listdir(fddir):
+                try:
+                    if os.readlink(os.path.join(fddir, fd)) == target:
+                        return w["pid"], w["name"]
+                except OSError:
+                    continue
+        raise AssertionError("no webchat worker holds %s" % target)
+
+    async def client_on(self, name, tries=100):
+        """Connect until a connection lands on worker `name`; returns the
+        Client (caller closes it).  Others are closed."""
+        extra = []
+        try:
+            for _ in range(tries):
+                c = await self.connect()
+                if self.conn_owner(c.local_port)[1] == name:
+                    return c
+                extra.append(c)
+            raise AssertionError("no connection landed on %s" % name)
+        finally:
+            for c in extra:
+                with contextlib.suppress(Exception):
+                    await c.ws.close()
+
+
+@pytest.fixture
+def gate_factory(tmp_path):
+    """gate_factory(overrides) starts a wxgated with BASE_CONF merged with
+    overrides; all are stopped and checked at teardown."""
+    gates = []
+
+    def make(overrides=None, sub=None):
+        d = tmp_path if sub is None else tmp_path / sub
+        d.mkdir(parents=True, exist_ok=True)
+        g = Gate(d, overrides)
+        gates.append(g)
+        return g.start()
+
+    yield make
+    errors = []
+    for g in gates:
+        try:
+            g.teardown()
+        except BaseException as e:      # pytest.fail raises Failed
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def gate(gate_factory):
+    return gate_factory()
+
+
+def run(coro):
+    """Run one scenario coroutine to completion (no pytest-asyncio)."""
+    return asyncio.run(coro)

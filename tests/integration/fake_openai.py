@@ -1,0 +1,160 @@
+"""A fake OpenAI-compatible /v1/chat/completions server for the agent
+tests and the bench (python3-aiohttp), on 127.0.0.1 in a thread.
+
+The reply is chosen by the last user message:
+  "mode:<name>"  behaviour <name> (see Fake.handle), else the normal
+  streamed reply "echo: <text>" cut into Fake.chunks pieces.
+Every request body is kept in .requests; .closed counts requests whose
+client went away before the reply ended (an abort).
+"""
+
+import asyncio
+import json
+import threading
+
+from aiohttp import web
+
+
+class Fake:
+    def __init__(self, chunks=4, delay=0.02, tokens=None):
+        self.chunks = chunks
+        self.delay = delay
+        self.tokens = tokens            # fixed reply, as a list of pieces
+        self.requests = []
+        self.headers = []
+        self.closed = 0
+        self.started = threading.Event()
+        self.loop = None
+        self.port = None
+        self.runner = None
+        self.lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------
+
+    def start(self):
+        t = threading.Thread(target=self._run, daemon=True)
+        t.start()
+        assert self.started.wait(10), "fake server did not start"
+        return self
+
+    def _run(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.handle)
+        self.runner = web.AppRunner(app, handle_signals=False)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.started.set()
+        self.loop.run_forever()
+
+    def stop(self):
+        if self.loop is None:
+            return
+        fut = asyncio.run_coroutine_threadsafe(self.runner.cleanup(),
+                                               self.loop)
+        try:
+            fut.result(5)
+        except Exception:
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/v1/chat/completions" % self.port
+
+    def count(self, mode):
+        with self.lock:
+            return sum(1 for r in self.requests
+                       if r["messages"][-1]["content"] == "mode:" + mode)
+
+    # -- replies -------------------------------------------------------
+
+    @staticmethod
+    def chunk(text=None, finish=None):
+        delta = {} if text is None else {"content": text}
+        return {"id": "c1", "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta,
+                             "finish_reason": finish}]}
+
+    def pieces(self, text):
+        if self.tokens is not None:
+            return list(self.tokens)
+        n = max(1, min(self.chunks, len(text)))
+        step = -(-len(text) // n)
+        return [text[i:i + step] for i in range(0, len(text), step)]
+
+    async def sse(self, request, pieces, end=True, delay=None):
+        resp = web.StreamResponse(headers={
+            "Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        for p in pieces:
+            await resp.write(b"data: " +
+                             json.dumps(self.chunk(p)).encode() + b"\n\n")
+            await asyncio.sleep(self.delay if delay is None else delay)
+        if end:
+            await resp.write(b"data: " + json.dumps(
+                self.chunk(None, "stop")).encode() + b"\n\n")
+            await resp.write(b"data: [DONE]\n\n")
+        return resp
+
+    async def handle(self, request):
+        body = await request.json()
+        with self.lock:
+            self.requests.append(body)
+            self.headers.append(dict(request.headers))
+        last = body["messages"][-1]["content"]
+        mode = last[5:] if last.startswith("mode:") else None
+        text = "echo: " + last
+        try:
+            if mode is None:
+                if body.get("stream"):
+                    return await self.sse(request, self.pieces(text))
+                return web.json_response({
+                    "id": "c1", "object": "chat.completion",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant",
+                                             "content": text}}]})
+            if mode == "json":      # ignores stream: true, answers whole
+                return web.json_response({
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant",
+                                             "content": "whole reply"}}]})
+            if mode == "401":
+                return web.json_response(
+                    {"error": {"message": "bad key"}}, status=401)
+            if mode == "429":
+                return web.json_response(
+                    {"error": {"message": "slow down"}}, status=429,
+                    headers={"Retry-After": "7"})
+            if mode == "500":
+                return web.json_response(
+                    {"error": {"message": "boom"}}, status=500)
+            if mode == "stall":     # one piece, then silence
+                resp = await self.sse(request, ["partial"], end=False)
+                await asyncio.sleep(30)
+                return resp
+            if mode == "garbage":
+                resp = web.StreamResponse(headers={
+                    "Content-Type": "text/event-stream"})
+                await resp.prepare(request)
+                await resp.write(b"data: {\"choices\": [{\"delta\": "
+                                 b"{\"content\": \"ok\"}}]}\n\n")
+                await resp.write(b"data: {this is not json\n\n")
+                await asyncio.sleep(0.2)
+                return resp
+            if mode == "cut":       # two pieces, then the connection drops
+                resp = await self.sse(request, ["one ", "two "], end=False)
+                request.transport.close()
+                return resp
+            if mode == "slow":      # long enough to abort
+                return await self.sse(request, ["w%d " % i
+                                                for i in range(100)],
+                                      delay=0.1)
+        except (ConnectionResetError, asyncio.CancelledError):
+            with self.lock:
+                self.closed += 1
+            raise
+        return web.Response(status=404)

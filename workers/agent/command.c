@@ -1,0 +1,331 @@
+/*
+ * The command backend: a long-lived program (agents[].command.argv)
+ * that reads one JSON request per line on stdin and writes JSON lines
+ * on stdout; the protocol is in README.md ("Command agents"):
+ *
+ *   in:  {"id": N, "messages": [{"role": "...", "content": "..."}, ...]}
+ *        {"id": N, "abort": true}
+ *   out: {"id": N, "delta": "text"}  ...  {"id": N, "done": true}
+ *        {"id": N, "error": "message"}
+ *
+ * The agent worker forks the program before its own sandbox: the child
+ * gets PR_SET_PDEATHSIG, its pipes on 0 and 1, every other fd closed,
+ * rlimits, the sandbox uid when we are root, no_new_privs and the
+ * interpreter allowlist of sandbox/profile_command.c, then execve.  The
+ * worker keeps only the two pipe ends (sandbox_keep_fd) and sandboxes
+ * itself as any agent.  The program's stdout is untrusted input: lines
+ * are bounded, parsed strictly, and a line naming no running request is
+ * dropped.  When the program exits the worker exits too, and the
+ * supervisor restarts both, with backoff, and re-sends what was running.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "agent.h"
+#include "codec.h"
+#include "log.h"
+#include "sandbox.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* One line from the program: a whole reply as one delta, plus JSON. */
+#define CMD_LINE_MAX	(2 * IPC_REPLY_MAX + 1024)
+/* Requests written but not yet read by the program. */
+#define CMD_OUTBUF_MAX	(16 * 1024 * 1024)
+/* The program's own descriptors: plenty for an interpreter. */
+#define CMD_NOFILE	256
+
+struct cmdreq {
+	struct agent_req	*req;
+	struct event		*tmo;
+	int			 ended;		/* the program is done with it */
+};
+
+static char		**cmd_argv;
+static long		  cmd_timeout_s = 60;
+static int		  cmd_to = -1;		/* its stdin */
+static int		  cmd_from = -1;	/* its stdout */
+static pid_t		  cmd_pid = -1;
+static struct bufferevent *bev_to, *bev_from;
+
+static int	cmd_init(json_t *);
+static int	cmd_post_sandbox(void);
+static int	cmd_start(struct agent_req *,
+		    const struct ipc_body_agent_request *);
+static void	cmd_cancel(struct agent_req *);
+static void	cmd_child(int, int) __attribute__((noreturn));
+static void	cmd_read(struct bufferevent *, void *);
+static void	cmd_event(struct bufferevent *, short, void *);
+static void	cmd_line(const char *, size_t);
+static void	cmd_timeout(evutil_socket_t, short, void *);
+static void	cmd_write(json_t *);
+
+const struct agent_backend agent_command = {
+	"command", "agent", cmd_init, cmd_post_sandbox, cmd_start, cmd_cancel
+};
+
+static int
+cmd_init(json_t *conf)
+{
+	json_t *argv = json_object_get(conf, "argv"), *v;
+	int to[2], from[2];
+	size_t i, n;
+
+	if (!json_is_array(argv) || (n = json_array_size(argv)) == 0)
+		return -1;
+	cmd_argv = xcalloc(n + 1, sizeof(char *));
+	json_array_foreach(argv, i, v) {
+		if (!json_is_string(v))
+			return -1;
+		cmd_argv[i] = xstrdup(json_string_value(v));
+	}
+	if (json_is_integer(json_object_get(conf, "timeout_s")))
+		cmd_timeout_s = (long)json_integer_value(json_object_get(conf,
+		    "timeout_s"));
+	if (pipe2(to, O_CLOEXEC) == -1 || pipe2(from, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe2", __func__);
+		return -1;
+	}
+	switch (cmd_pid = fork()) {
+	case -1:
+		log_warn("%s: fork", __func__);
+		return -1;
+	case 0:
+		cmd_child(to[0], from[1]);
+		/* NOTREACHED */
+	}
+	close(to[0]);
+	close(from[1]);
+	cmd_to = to[1];
+	cmd_from = from[0];
+	sandbox_keep_fd(cmd_to);
+	sandbox_keep_fd(cmd_from);
+	log_info("%s: started %s, pid %d", __func__, cmd_argv[0],
+	    (int)cmd_pid);
+	return 0;
+}
+
+/*
+ * In the forked child: the program's sandbox, then execve.  Any failure
+ * is _exit(127): the worker sees EOF and exits, and the log says why.
+ */
+static void
+cmd_child(int in, int out)
+{
+	static char *const envp[] = {
+		"PATH=/usr/bin:/bin", "LANG=C.UTF-8",
+		/* No __pycache__ writes (denied anyway). */
+		"PYTHONDONTWRITEBYTECODE=1", NULL
+	};
+	struct rlimit rl;
+	uid_t uid;
+	gid_t gid;
+	int fd;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		_exit(127);
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
+		_exit(127);
+	/* stderr stays: the program's complaints reach wxgated's log. */
+	if (close_range(3, ~0U, 0) == -1)
+		for (fd = 3; fd < CMD_NOFILE; fd++)
+			(void)close(fd);
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		_exit(127);
+	rl.rlim_cur = rl.rlim_max = CMD_NOFILE;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		_exit(127);
+	if (geteuid() == 0) {
+		worker_creds(&uid, &gid);
+		if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1 || setuid(0) != -1)
+			_exit(127);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		_exit(127);
+	if (sandbox_seccomp_child() == -1)
+		_exit(127);
+	execve(cmd_argv[0], cmd_argv, envp);
+	_exit(127);
+}
+
+static int
+cmd_post_sandbox(void)
+{
+	bev_to = bufferevent_socket_new(worker_base(), cmd_to,
+	    BEV_OPT_CLOSE_ON_FREE);
+	bev_from = bufferevent_socket_new(worker_base(), cmd_from,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev_to == NULL || bev_from == NULL)
+		return -1;
+	evutil_make_socket_nonblocking(cmd_to);
+	evutil_make_socket_nonblocking(cmd_from);
+	bufferevent_setcb(bev_from, cmd_read, NULL, cmd_event, NULL);
+	bufferevent_setcb(bev_to, NULL, NULL, cmd_event, NULL);
+	bufferevent_enable(bev_from, EV_READ);
+	bufferevent_enable(bev_to, EV_WRITE);
+	return 0;
+}
+
+static void
+cmd_write(json_t *o)
+{
+	char *s;
+
+	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(o);
+	/* A program that stopped reading is stuck: restart it. */
+	if (evbuffer_get_length(bufferevent_get_output(bev_to)) >
+	    CMD_OUTBUF_MAX)
+		fatalx("%s: the command agent stopped reading", __func__);
+	bufferevent_write(bev_to, s, strlen(s));
+	bufferevent_write(bev_to, "\n", 1);
+	free(s);
+}
+
+static int
+cmd_start(struct agent_req *r, const struct ipc_body_agent_request *b)
+{
+	struct timeval tv = { cmd_timeout_s, 0 };
+	struct cmdreq *c;
+	json_t *msgs;
+	size_t i;
+
+	msgs = json_array();
+	for (i = 0; i < b->turns.n; i++)
+		json_array_append_new(msgs, json_pack("{s:s%, s:s%}",
+		    "role", b->turns.v[i].role.p, b->turns.v[i].role.len,
+		    "content", b->turns.v[i].text.p,
+		    b->turns.v[i].text.len));
+	c = xcalloc(1, sizeof(*c));
+	c->req = r;
+	c->tmo = evtimer_new(worker_base(), cmd_timeout, c);
+	evtimer_add(c->tmo, &tv);
+	r->priv = c;
+	cmd_write(json_pack("{s:I, s:o}", "id", (json_int_t)r->id,
+	    "messages", msgs));
+	return 0;
+}
+
+static void
+cmd_cancel(struct agent_req *r)
+{
+	struct cmdreq *c = r->priv;
+
+	if (c == NULL)
+		return;
+	/* Aborted by the supervisor: tell the program to stop. */
+	if (!c->ended)
+		cmd_write(json_pack("{s:I, s:b}", "id", (json_int_t)r->id,
+		    "abort", 1));
+	event_free(c->tmo);
+	free(c);
+	r->priv = NULL;
+}
+
+/*
+ * The program is told to stop (cancel writes the abort line); it may
+ * ignore that: its later lines for the request find nothing.
+ */
+static void
+cmd_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct cmdreq *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("command: request %llu: no answer within %lds",
+	    (unsigned long long)c->req->id, cmd_timeout_s);
+	agent_error(c->req, "timeout", "the agent took too long to answer");
+}
+
+static void
+cmd_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	char *line;
+
+	(void)arg;
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		cmd_line(line, len);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > CMD_LINE_MAX)
+		fatalx("%s: the command agent wrote a line over %d bytes",
+		    __func__, CMD_LINE_MAX);
+}
+
+/* One line of the program's output. */
+static void
+cmd_line(const char *line, size_t len)
+{
+	struct agent_req *r;
+	struct cmdreq *c;
+	json_t *o, *id, *v;
+	const char *s;
+
+	if ((o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(o) || !json_is_integer(id = json_object_get(o,
+	    "id")) || json_integer_value(id) <= 0) {
+		log_warnx("command: a line that is not {\"id\": N, ...}");
+		json_decref(o);
+		return;
+	}
+	if ((r = agent_req_find((uint64_t)json_integer_value(id))) == NULL) {
+		/* Aborted or timed out already. */
+		json_decref(o);
+		return;
+	}
+	c = r->priv;
+	if ((v = json_object_get(o, "delta")) != NULL) {
+		s = json_string_value(v);
+		if (s == NULL || !ipc_utf8_valid(s, json_string_length(v)) ||
+		    json_string_length(v) > IPC_REPLY_MAX) {
+			agent_error(r, "bad_response", "the agent sent "
+			    "something that is not text");
+		} else if (json_string_length(v) > 0 &&
+		    agent_delta(r, s, json_string_length(v)) == -1)
+			fatalx("%s: supervisor queue full", __func__);
+	} else if (json_is_true(json_object_get(o, "done"))) {
+		c->ended = 1;
+		agent_done(r);
+	} else if ((v = json_object_get(o, "error")) != NULL) {
+		c->ended = 1;
+		log_warnx("command: request %llu: the agent failed: %.200s",
+		    (unsigned long long)r->id, json_is_string(v) ?
+		    json_string_value(v) : "?");
+		agent_error(r, "upstream_error", "the agent failed");
+	} else
+		log_warnx("command: request %llu: a line with no delta, done "
+		    "or error", (unsigned long long)r->id);
+	json_decref(o);
+}
+
+static void
+cmd_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)arg;
+	/* The program is gone; so are we, and the supervisor restarts us. */
+	fatalx("command agent %s %s", cmd_argv[0], (what & BEV_EVENT_EOF) ?
+	    "exited" : "pipe failed");
+}
