@@ -48,12 +48,24 @@
 struct sup	*sup;
 
 static void	usage(void) __attribute__((noreturn));
+static int	sup_check_sandbox(void);
 static int	listen_open(const char *);
 static void	sup_spawn_all(void);
 static void	sup_reload(void);
 static void	sup_signal(evutil_socket_t, short, void *);
 static void	sup_turn_cb(evutil_socket_t, short, void *);
 static void	sup_checkpoint_cb(evutil_socket_t, short, void *);
+
+static int
+sup_check_sandbox(void)
+{
+	struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
+	const struct wk_kind *const *kinds;
+	size_t nkinds;
+
+	kinds = worker_kinds(&nkinds);
+	return sandbox_check(kinds, nkinds, &sc);
+}
 
 static void
 usage(void)
@@ -410,7 +422,7 @@ main(int argc, char *argv[])
 	static struct sup s;
 	struct event *sigev[4];
 	char err[CFG_ERR_MAX];
-	int ch, checkonly = 0, checksb = 0, sblog = 0;
+	int ch, checkonly = 0, checksb = 0, sblog = 0, fset = 0;
 	int verbose = -1, i;	/* -1: as the config says */
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	ssize_t n;
@@ -424,6 +436,7 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			fset = 1;
 			break;
 		case 'n':
 			checkonly = 1;
@@ -452,6 +465,16 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&sup->workers);
 	sup->conf_path = conffile;
 	sup->sandbox_log = sblog;
+	if (checksb && !fset && access(conffile, F_OK) == -1) {
+		/* No config yet: check the defaults a first run would use. */
+		static struct config defaults;
+
+		defaults.sandbox.user = "nobody";
+		defaults.sandbox.group = "nogroup";
+		if (sandbox_ids(&defaults, &sup->sb_uid, &sup->sb_gid) == -1)
+			return 1;
+		return sup_check_sandbox();
+	}
 	if ((sup->conf = config_load(conffile, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "wxgated: %s\n", err);
 		return 1;
@@ -462,14 +485,8 @@ main(int argc, char *argv[])
 		printf("configuration OK\n");
 		return 0;
 	}
-	if (checksb) {
-		struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
-		const struct wk_kind *const *kinds;
-		size_t nkinds;
-
-		kinds = worker_kinds(&nkinds);
-		return sandbox_check(kinds, nkinds, &sc);
-	}
+	if (checksb)
+		return sup_check_sandbox();
 	if (sblog)
 		log_warnx("--sandbox-log: seccomp violations are logged by "
 		    "the kernel, not stopped; never use this in production");
