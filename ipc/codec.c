@@ -86,6 +86,15 @@ static const struct field f_chat_abort[] = {
 	FLD(chat_abort, conn, FT_U64, UINT64_MAX, 0),
 	FLD(chat_abort, client_msg_id, FT_STR, IPC_MSGID_MAX, F_NONEMPTY),
 };
+static const struct field f_rpc_call[] = {
+	FLD(rpc_call, conn, FT_U64, UINT64_MAX, 0),
+	FLD(rpc_call, method, FT_STR, IPC_METHOD_MAX, F_NONEMPTY),
+};
+static const struct field f_conn_open[] = {
+	FLD(conn_open, conn, FT_U64, UINT64_MAX, 0),
+	FLD(conn_open, peer, FT_STR, IPC_ADDR_MAX, F_NONEMPTY),
+	FLD(conn_open, forwarded, FT_STR, IPC_FORWARDED_MAX, 0),
+};
 static const struct field f_agent_error[] = {
 	FLD(agent_error, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(agent_error, message, FT_STR, IPC_MESSAGE_MAX, 0),
@@ -133,6 +142,12 @@ static const struct field f_rpc_error[] = {
 	FLD(rpc_error, conn, FT_U64, UINT64_MAX, 0),
 	FLD(rpc_error, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(rpc_error, message, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(rpc_error, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
+};
+static const struct field f_conn_verdict[] = {
+	FLD(conn_verdict, conn, FT_U64, UINT64_MAX, 0),
+	FLD(conn_verdict, status, FT_U64, 599, 0),
+	FLD(conn_verdict, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
 };
 static const struct field f_chat_accepted[] = {
 	FLD(chat_accepted, conn, FT_U64, UINT64_MAX, 0),
@@ -173,10 +188,11 @@ static const struct schema s_empty = { f_empty, 0 };
 #define SCHEMA(b)	static const struct schema s_##b = { f_##b, NFIELDS(f_##b) };
 SCHEMA(hello) SCHEMA(seq) SCHEMA(log) SCHEMA(violation) SCHEMA(conn_addr) SCHEMA(resume)
 SCHEMA(chat_send) SCHEMA(history_req) SCHEMA(conn) SCHEMA(text)
-SCHEMA(chat_abort) SCHEMA(agent_error) SCHEMA(name) SCHEMA(ctl_test) SCHEMA(ctl_worker)
+SCHEMA(chat_abort) SCHEMA(rpc_call) SCHEMA(conn_open) SCHEMA(agent_error) SCHEMA(name) SCHEMA(ctl_test) SCHEMA(ctl_worker)
 SCHEMA(result) SCHEMA(config) SCHEMA(test) SCHEMA(session_ok)
 SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
-SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(agent_request)
+SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
+SCHEMA(agent_request)
 #undef SCHEMA
 
 struct msgdef {

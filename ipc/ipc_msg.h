@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		3
+#define IPC_VERSION		4
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -43,6 +43,9 @@
 #define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
 #define IPC_TURNS_MAX		256	/* turns in agent.request/history */
 #define IPC_LOG_MAX		1024
+#define IPC_METHOD_MAX		64	/* a browser method name */
+/* X-Forwarded-For as received; longer chains are cut by the worker. */
+#define IPC_FORWARDED_MAX	512
 /* A day: a longer Retry-After is a broken upstream, not advice. */
 #define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
 
@@ -58,6 +61,8 @@
 #define MSG_ONCE		0x01	/* at most once per worker life */
 #define MSG_FD			0x02	/* carries one fd (SCM_RIGHTS) */
 #define MSG_TESTHOOK		0x04	/* exists only with --enable-test-hooks */
+/* Bookkeeping between worker and supervisor, not a method to grant. */
+#define MSG_INTERNAL		0x08
 
 /*
  *      name            num  wire name              senders        flags     body
@@ -74,8 +79,10 @@
 	X(SESSION_RESUME, 201, "session.resume", ROLE_WEBCHAT,	0,	resume)		\
 	X(CHAT_SEND,	202, "chat.send",	ROLE_WEBCHAT,	0,	chat_send)	\
 	X(CHAT_HISTORY,	203, "chat.history",	ROLE_WEBCHAT,	0,	history_req)	\
-	X(CONN_CLOSE,	204, "conn.close",	ROLE_WEBCHAT,	0,	conn)		\
+	X(CONN_CLOSE,	204, "conn.close",	ROLE_WEBCHAT,	MSG_INTERNAL, conn)	\
 	X(CHAT_ABORT,	205, "chat.abort",	ROLE_WEBCHAT,	0,	chat_abort)	\
+	X(RPC_CALL,	206, "rpc.call",	ROLE_WEBCHAT,	MSG_INTERNAL, rpc_call)	\
+	X(CONN_OPEN,	207, "conn.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_open) \
 	/* agent backends */						\
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
@@ -101,6 +108,7 @@
 	X(CHAT_DONE,	814, "chat.done",	ROLE_SUP,	0,	chat_done)	\
 	X(CHAT_ERROR,	815, "chat.error",	ROLE_SUP,	0,	chat_error)	\
 	X(HISTORY,	816, "chat.history_result", ROLE_SUP,	0,	history)	\
+	X(CONN_VERDICT,	817, "conn.verdict",	ROLE_SUP,	0,	conn_verdict)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)
 
@@ -143,6 +151,11 @@ struct ipc_body_history_req	{ uint64_t conn; uint64_t limit; };
 struct ipc_body_conn		{ uint64_t conn; };
 struct ipc_body_text		{ struct ipc_str text; };
 struct ipc_body_chat_abort	{ uint64_t conn; struct ipc_str client_msg_id; };
+/* A browser method the worker does not serve: the supervisor names it. */
+struct ipc_body_rpc_call	{ uint64_t conn; struct ipc_str method; };
+/* forwarded: the X-Forwarded-For header as sent, "" when absent. */
+struct ipc_body_conn_open	{ uint64_t conn; struct ipc_str peer;
+				  struct ipc_str forwarded; };
 /* retry_after_ms: 0 unless code is rate_limited and upstream said when. */
 struct ipc_body_agent_error	{ struct ipc_str code;
 				  struct ipc_str message;
@@ -163,7 +176,11 @@ struct ipc_body_test		{ struct ipc_str action; };
 struct ipc_body_session_ok	{ uint64_t conn; struct ipc_str token;
 				  int resumed; };
 struct ipc_body_rpc_error	{ uint64_t conn; struct ipc_str code;
-				  struct ipc_str message; };
+				  struct ipc_str message;
+				  uint64_t retry_after_ms; };
+/* status: 0 admits the WebSocket, else the HTTP status to answer. */
+struct ipc_body_conn_verdict	{ uint64_t conn; uint64_t status;
+				  uint64_t retry_after_ms; };
 struct ipc_body_chat_accepted	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str status; };
 struct ipc_body_chat_delta	{ uint64_t conn; struct ipc_str client_msg_id;
@@ -191,6 +208,8 @@ union ipc_body {
 	struct ipc_body_conn		conn;
 	struct ipc_body_text		text;
 	struct ipc_body_chat_abort	chat_abort;
+	struct ipc_body_rpc_call	rpc_call;
+	struct ipc_body_conn_open	conn_open;
 	struct ipc_body_agent_error	agent_error;
 	struct ipc_body_name		name;
 	struct ipc_body_ctl_test	ctl_test;
@@ -205,6 +224,7 @@ union ipc_body {
 	struct ipc_body_chat_done	chat_done;
 	struct ipc_body_chat_error	chat_error;
 	struct ipc_body_history		history;
+	struct ipc_body_conn_verdict	conn_verdict;
 	struct ipc_body_agent_request	agent_request;
 };
 

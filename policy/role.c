@@ -1,9 +1,18 @@
 /*
- * Role allowlists, derived from the sender column of the IPC catalogue so
- * that a new message cannot be added without saying who may send it.
- * Called by the supervisor for every frame before its handler runs.
+ * Roles: who may send what.  The allowlists derive from the sender column
+ * of the IPC catalogue, so a new message cannot be added without saying
+ * who may send it; the supervisor asks role_may_send() for every frame
+ * before its handler runs.
+ *
+ * This file also names methods for the config's narrowing of a role
+ * (policy.roles) and for the supervisor's answer to a browser that calls
+ * another role's method.  Method names the design gives a role before
+ * their messages exist are reserved here, so that no config can grant
+ * them to webchat ahead of time.  It keeps the denial counters, and
+ * never decides anything from a frame's content: only from the channel.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "codec.h"
 #include "role.h"
@@ -19,12 +28,47 @@ static const struct {
 	{ ROLE_OPERATOR,	"operator" },
 };
 
+#define NROLES	(sizeof(roles) / sizeof(roles[0]))
+
+/* Planned methods (docs/architecture.md, "Roles"), not yet messages. */
+static const struct {
+	const char	*name;
+	int		 role;
+} role_reserved[] = {
+	{ "inbound.message",	ROLE_CHANNEL },
+	{ "delivery.ack",	ROLE_CHANNEL },
+	{ "delivery.fail",	ROLE_CHANNEL },
+	{ "state.get",		ROLE_CHANNEL },
+	{ "state.put",		ROLE_CHANNEL },
+	{ "login.qr",		ROLE_CHANNEL },
+	{ "workers.list",	ROLE_OPERATOR },
+	{ "workers.restart",	ROLE_OPERATOR },
+	{ "sessions.list",	ROLE_OPERATOR },
+	{ "sessions.revoke",	ROLE_OPERATOR },
+	{ "share.create",	ROLE_OPERATOR },
+	{ "share.list",		ROLE_OPERATOR },
+	{ "share.revoke",	ROLE_OPERATOR },
+	{ "pairing.list",	ROLE_OPERATOR },
+	{ "pairing.approve",	ROLE_OPERATOR },
+	{ "pairing.deny",	ROLE_OPERATOR },
+	{ "audit.list",		ROLE_OPERATOR },
+	{ "send",		ROLE_OPERATOR },
+};
+
+#define NRESERVED	(sizeof(role_reserved) / sizeof(role_reserved[0]))
+
+/* Catalogue numbers to probe: every range of ipc_msg.h. */
+#define ROLE_TYPE_MIN	100
+#define ROLE_TYPE_MAX	999
+
+static uint64_t	role_denials[NROLES];
+
 const char *
 role_name(int role)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+	for (i = 0; i < NROLES; i++)
 		if (roles[i].role == role)
 			return roles[i].name;
 	return "unknown";
@@ -41,4 +85,70 @@ role_may_send(int role, uint32_t type)
 	if (role == 0 || (role & (role - 1)) != 0)
 		return 0;
 	return (mi->roles & role) != 0;
+}
+
+/*
+ * A method is a request one role makes: a catalogue type with exactly
+ * one sending role that is not the supervisor, and not bookkeeping.
+ */
+static int
+role_type_is_method(const struct ipc_msginfo *mi)
+{
+	if (mi == NULL || (mi->flags & MSG_INTERNAL) ||
+	    mi->roles == ROLE_SUP || (mi->roles & (mi->roles - 1)) != 0)
+		return 0;
+	return 1;
+}
+
+int
+role_is_method(uint32_t type)
+{
+	return role_type_is_method(ipc_msginfo(type));
+}
+
+int
+role_of_method(const char *name, size_t len, uint32_t *type)
+{
+	const struct ipc_msginfo *mi;
+	uint32_t t;
+	size_t i;
+
+	if (type != NULL)
+		*type = IPC_NONE;
+	for (t = ROLE_TYPE_MIN; t <= ROLE_TYPE_MAX; t++) {
+		if (!role_type_is_method(mi = ipc_msginfo(t)))
+			continue;
+		if (strlen(mi->name) == len &&
+		    memcmp(mi->name, name, len) == 0) {
+			if (type != NULL)
+				*type = t;
+			return mi->roles;
+		}
+	}
+	for (i = 0; i < NRESERVED; i++)
+		if (strlen(role_reserved[i].name) == len &&
+		    memcmp(role_reserved[i].name, name, len) == 0)
+			return role_reserved[i].role;
+	return 0;
+}
+
+void
+role_deny(int role)
+{
+	size_t i;
+
+	for (i = 0; i < NROLES; i++)
+		if (roles[i].role == role)
+			role_denials[i]++;
+}
+
+uint64_t
+role_denied(int role)
+{
+	size_t i;
+
+	for (i = 0; i < NROLES; i++)
+		if (roles[i].role == role)
+			return role_denials[i];
+	return 0;
 }

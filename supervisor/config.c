@@ -37,7 +37,10 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "ipc_msg.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "role.h"
 #include "xmalloc.h"
 
 /* A config file is a page of text; anything bigger is a mistake. */
@@ -110,6 +113,38 @@ struct raw_sandbox {
 	bool		 strict;
 };
 
+struct raw_rate {
+	char		*rate;
+	uint32_t	*burst;
+};
+
+struct raw_roles {
+	char		**webchat;
+	unsigned	 webchat_count;
+};
+
+struct raw_ratelimit {
+	struct raw_rate	 session;
+	struct raw_rate	 address;
+	uint32_t	*buckets_max;
+};
+
+struct raw_sessions {
+	bool		*anonymous;
+	uint32_t	*idle_ttl_s;
+	uint32_t	*absolute_ttl_s;
+};
+
+struct raw_policy {
+	struct raw_roles	 roles;
+	struct raw_ratelimit	 ratelimit;
+	uint32_t		*conns_per_address;
+	uint32_t		*conns_total;
+	char			**trusted_proxies;
+	unsigned		 trusted_proxies_count;
+	struct raw_sessions	 sessions;
+};
+
 struct raw_echo {
 	uint32_t	*chunks;
 	uint32_t	*delay_ms;
@@ -151,6 +186,7 @@ struct raw_config {
 	struct raw_supervisor	 supervisor;
 	struct raw_webchat	 webchat;
 	struct raw_sandbox	 sandbox;
+	struct raw_policy	 policy;
 	struct raw_agent	*agents;
 	unsigned		 agents_count;
 };
@@ -169,6 +205,10 @@ struct cfg_num {
 		offsetof(struct config, supervisor.f)
 #define WEB(f)	offsetof(struct raw_config, webchat.f), \
 		offsetof(struct config, webchat.f)
+#define POL(f)	offsetof(struct raw_config, policy.f), \
+		offsetof(struct config, policy.f)
+#define POL2(f, o) offsetof(struct raw_config, policy.f), \
+		offsetof(struct config, policy.o)
 #define ECHO(f, o) offsetof(struct raw_agent, echo.f), \
 		offsetof(struct cfg_agent, o)
 #define OAI(f, o) offsetof(struct raw_agent, openai.f), \
@@ -215,6 +255,30 @@ static const struct cfg_num cfg_nums[] = {
 	    20, 0, 100 },
 	{ "webchat.idle_timeout_s",	   WEB(idle_timeout_s),
 	    300, 5, 86400 },
+	/* Enough for a person typing; a script is held to it. */
+	{ "policy.ratelimit.session.burst", POL2(ratelimit.session.burst,
+	    session_rate.burst),
+	    30, 1, 1000000 },
+	/* Many people may share one NAT address. */
+	{ "policy.ratelimit.address.burst", POL2(ratelimit.address.burst,
+	    address_rate.burst),
+	    300, 1, 1000000 },
+	/* Each bucket is about 150 bytes; the default bounds 10 MB. */
+	{ "policy.ratelimit.buckets_max",  POL2(ratelimit.buckets_max,
+	    buckets_max),
+	    65536, 16, 4194304 },
+	/* Tabs of one browser, or a school behind one NAT address. */
+	{ "policy.conns_per_address",	   POL(conns_per_address),
+	    256, 1, 65536 },
+	{ "policy.conns_total",		   POL(conns_total),
+	    4096, 1, 4194304 },
+	/* A second is for tests; past a year a session is not anonymous. */
+	{ "policy.sessions.idle_ttl_s",	   POL2(sessions.idle_ttl_s,
+	    idle_ttl_s),
+	    1800, 1, 31536000 },
+	{ "policy.sessions.absolute_ttl_s", POL2(sessions.absolute_ttl_s,
+	    absolute_ttl_s),
+	    86400, 1, 31536000 },
 };
 
 /* The same, inside each agents[] entry. */
@@ -271,6 +335,59 @@ static const cyaml_schema_field_t webchat_fields[] = {
 	NUM("max_conns", struct raw_webchat, max_conns),
 	NUM("history_limit", struct raw_webchat, history_limit),
 	NUM("idle_timeout_s", struct raw_webchat, idle_timeout_s),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t method_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_WORD_MAX),
+};
+
+static const cyaml_schema_value_t proxy_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_LISTEN_MAX),
+};
+
+static const cyaml_schema_field_t roles_fields[] = {
+	CYAML_FIELD_SEQUENCE("webchat", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_roles, webchat, &method_entry, 0,
+	    CFG_METHODS_MAX),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t rate_fields[] = {
+	STR("rate", struct raw_rate, rate, CFG_WORD_MAX),
+	NUM("burst", struct raw_rate, burst),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t ratelimit_fields[] = {
+	CYAML_FIELD_MAPPING("session", CYAML_FLAG_OPTIONAL,
+	    struct raw_ratelimit, session, rate_fields),
+	CYAML_FIELD_MAPPING("address", CYAML_FLAG_OPTIONAL,
+	    struct raw_ratelimit, address, rate_fields),
+	NUM("buckets_max", struct raw_ratelimit, buckets_max),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t sessions_fields[] = {
+	CYAML_FIELD_BOOL_PTR("anonymous", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_sessions, anonymous),
+	NUM("idle_ttl_s", struct raw_sessions, idle_ttl_s),
+	NUM("absolute_ttl_s", struct raw_sessions, absolute_ttl_s),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t policy_fields[] = {
+	CYAML_FIELD_MAPPING("roles", CYAML_FLAG_OPTIONAL, struct raw_policy,
+	    roles, roles_fields),
+	CYAML_FIELD_MAPPING("ratelimit", CYAML_FLAG_OPTIONAL,
+	    struct raw_policy, ratelimit, ratelimit_fields),
+	NUM("conns_per_address", struct raw_policy, conns_per_address),
+	NUM("conns_total", struct raw_policy, conns_total),
+	CYAML_FIELD_SEQUENCE("trusted_proxies", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_policy, trusted_proxies,
+	    &proxy_entry, 0, CFG_PROXIES_MAX),
+	CYAML_FIELD_MAPPING("sessions", CYAML_FLAG_OPTIONAL,
+	    struct raw_policy, sessions, sessions_fields),
 	CYAML_FIELD_END
 };
 
@@ -351,6 +468,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	    webchat, webchat_fields),
 	CYAML_FIELD_MAPPING("sandbox", CYAML_FLAG_OPTIONAL, struct raw_config,
 	    sandbox, sandbox_fields),
+	CYAML_FIELD_MAPPING("policy", CYAML_FLAG_OPTIONAL, struct raw_config,
+	    policy, policy_fields),
 	CYAML_FIELD_SEQUENCE("agents", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	    struct raw_config, agents, &agent_schema, 1, CFG_AGENTS_MAX),
 	CYAML_FIELD_END
@@ -412,6 +531,10 @@ static int	 cfg_build_command(struct cfg_ctx *, const struct raw_agent *,
 static int	 cfg_read_key(struct cfg_ctx *, const char *, const char *,
 		    char **);
 static int	 cfg_key_ok(const char *);
+static int	 cfg_build_policy(struct cfg_ctx *, const struct raw_policy *,
+		    struct cfg_policy *);
+static int	 cfg_rate(struct cfg_ctx *, const char *, const char *,
+		    const char *, struct cfg_rate *);
 static void	 cfg_agent_free(struct cfg_agent *);
 
 struct config *
@@ -487,6 +610,9 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->agents_count; i++)
 		cfg_agent_free(&conf->agents[i]);
 	free(conf->agents);
+	for (i = 0; i < conf->policy.trusted_proxies_count; i++)
+		free(conf->policy.trusted_proxies[i]);
+	free(conf->policy.trusted_proxies);
 	free(conf->webchat.listen);
 	free(conf->webchat.agent);
 	free(conf->sandbox.user);
@@ -980,6 +1106,7 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	}
 	if ((strcmp(path, "log.syslog") == 0 ||
 	    strcmp(path, "sandbox.strict") == 0 ||
+	    strcmp(path, "policy.sessions.anonymous") == 0 ||
 	    (key != NULL && strcmp(key, "openai.stream") == 0)) &&
 	    strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {
@@ -1260,6 +1387,93 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		    conf->webchat.agent);
 		return -1;
 	}
+	return cfg_build_policy(ctx, &raw->policy, &conf->policy);
+}
+
+/*
+ * policy: narrowing a role may only take away.  A name that belongs to
+ * any other role (operator, channel, agent) is refused by name, so a
+ * copied line cannot quietly hand the public chat an operator method.
+ */
+static int
+cfg_build_policy(struct cfg_ctx *ctx, const struct raw_policy *rp,
+    struct cfg_policy *p)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char field[CFG_KEYPATH_MAX];
+	const char *name;
+	uint32_t type;
+	unsigned i;
+	int role;
+
+	if (rp->roles.webchat != NULL) {
+		p->webchat_narrowed = 1;
+		for (i = 0; i < rp->roles.webchat_count; i++) {
+			name = rp->roles.webchat[i];
+			snprintf(field, sizeof(field),
+			    "policy.roles.webchat[%u]", i);
+			role = role_of_method(name, strlen(name), &type);
+			if (role == 0) {
+				cfg_error(ctx, field, "unknown method \"%s\"",
+				    name);
+				return -1;
+			}
+			if (role != ROLE_WEBCHAT) {
+				cfg_error(ctx, field, "\"%s\" is %s %s "
+				    "method; webchat may not be granted it",
+				    name, strchr("aeiou", role_name(role)[0]) ?
+				    "an" : "a", role_name(role));
+				return -1;
+			}
+			p->webchat_methods[p->webchat_methods_count++] = type;
+		}
+	}
+	if (cfg_rate(ctx, "policy.ratelimit.session.rate",
+	    rp->ratelimit.session.rate, "30/min", &p->session_rate) == -1 ||
+	    cfg_rate(ctx, "policy.ratelimit.address.rate",
+	    rp->ratelimit.address.rate, "600/min", &p->address_rate) == -1)
+		return -1;
+	p->trusted_proxies = xcalloc(rp->trusted_proxies_count + 1,
+	    sizeof(char *));
+	for (i = 0; i < rp->trusted_proxies_count; i++) {
+		name = rp->trusted_proxies[i];
+		/* Addresses only: the check is a string compare per request. */
+		if (inet_pton(AF_INET, name, &a4) != 1 &&
+		    inet_pton(AF_INET6, name, &a6) != 1) {
+			snprintf(field, sizeof(field),
+			    "policy.trusted_proxies[%u]", i);
+			cfg_error(ctx, field, "\"%s\" is not an IPv4 or IPv6 "
+			    "address", name);
+			return -1;
+		}
+		p->trusted_proxies[i] = xstrdup(name);
+		p->trusted_proxies_count = i + 1;
+	}
+	p->anonymous = rp->sessions.anonymous == NULL ||
+	    *rp->sessions.anonymous;
+	if (p->idle_ttl_s > p->absolute_ttl_s) {
+		cfg_error(ctx, "policy.sessions.idle_ttl_s",
+		    "%u exceeds absolute_ttl_s (%u)", p->idle_ttl_s,
+		    p->absolute_ttl_s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cfg_rate(struct cfg_ctx *ctx, const char *field, const char *v,
+    const char *def, struct cfg_rate *out)
+{
+	struct rl_rate r;
+
+	if (ratelimit_parse(v != NULL ? v : def, &r) == -1) {
+		cfg_error(ctx, field, "\"%s\" is not N/s, N/min or N/hour "
+		    "with N in 1..%d", v, RL_RATE_MAX);
+		return -1;
+	}
+	out->per = r.per;
+	out->period_ms = r.period_ms;
 	return 0;
 }
 

@@ -37,6 +37,32 @@ struct cfg_webchat {
 	uint32_t	 idle_timeout_s;	/* idle connection close */
 };
 
+#define CFG_METHODS_MAX		32	/* names in policy.roles.webchat */
+#define CFG_PROXIES_MAX		16	/* policy.trusted_proxies */
+
+/* A token bucket: "N/s", "N/min" or "N/hour" and a burst. */
+struct cfg_rate {
+	uint64_t	 per;			/* tokens ... */
+	uint64_t	 period_ms;		/* ... per this many ms */
+	uint32_t	 burst;
+};
+
+struct cfg_policy {
+	int		 webchat_narrowed;	/* roles.webchat was given */
+	uint32_t	 webchat_methods[CFG_METHODS_MAX];	/* types */
+	unsigned	 webchat_methods_count;
+	struct cfg_rate	 session_rate;		/* per web chat session */
+	struct cfg_rate	 address_rate;		/* per client address */
+	uint32_t	 buckets_max;		/* buckets kept per kind */
+	uint32_t	 conns_per_address;	/* WebSockets at once */
+	uint32_t	 conns_total;		/* over the whole pool */
+	char		**trusted_proxies;	/* X-Forwarded-For from these */
+	unsigned	 trusted_proxies_count;
+	int		 anonymous;		/* public sessions on */
+	uint32_t	 idle_ttl_s;		/* anonymous session idle */
+	uint32_t	 absolute_ttl_s;	/* anonymous session age */
+};
+
 struct cfg_sandbox {
 	char		*user;			/* workers run as this user ... */
 	char		*group;			/* ... and group, when root */
@@ -75,6 +101,7 @@ struct config {
 	struct cfg_supervisor	 supervisor;
 	struct cfg_webchat	 webchat;
 	struct cfg_sandbox	 sandbox;
+	struct cfg_policy	 policy;
 	struct cfg_agent	*agents;
 	unsigned		 agents_count;
 };

@@ -44,6 +44,13 @@
 #define LISTEN_BACKLOG	511
 /* How often the WAL is folded into the database, off the message path. */
 #define CHECKPOINT_MS	2000
+/*
+ * The session sweep runs four times per idle TTL, so a session outlives
+ * its TTL by a quarter at most, but never more often than each second
+ * (it scans the sessions table) nor less often than each minute.
+ */
+#define SWEEP_MIN_S	1
+#define SWEEP_MAX_S	60
 
 struct sup	*sup;
 
@@ -55,6 +62,10 @@ static void	sup_reload(void);
 static void	sup_signal(evutil_socket_t, short, void *);
 static void	sup_turn_cb(evutil_socket_t, short, void *);
 static void	sup_checkpoint_cb(evutil_socket_t, short, void *);
+static void	sup_sweep_cb(evutil_socket_t, short, void *);
+static void	sup_sweep_arm(void);
+
+static struct event	*sweep_ev;
 
 static int
 sup_check_sandbox(void)
@@ -153,6 +164,31 @@ sup_checkpoint_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	store_checkpoint(sup->store);
+}
+
+static void
+sup_sweep_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	router_sweep();
+	sup_turn();
+}
+
+static void
+sup_sweep_arm(void)
+{
+	struct timeval tv = { 0, 0 };
+	uint32_t s = sup->conf->policy.idle_ttl_s / 4;
+
+	if (sweep_ev == NULL && (sweep_ev = event_new(sup->base, -1,
+	    EV_PERSIST, sup_sweep_cb, NULL)) == NULL)
+		fatalx("sweep timer");
+	tv.tv_sec = s < SWEEP_MIN_S ? SWEEP_MIN_S : s > SWEEP_MAX_S ?
+	    SWEEP_MAX_S : s;
+	if (event_add(sweep_ev, &tv) == -1)
+		fatalx("sweep timer");
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080"; config.c has validated the form. */
@@ -299,6 +335,8 @@ sup_reload(void)
 		return;
 	}
 	sup->conf = nc;
+	admit_init();
+	sup_sweep_arm();
 	if (relisten) {
 		close(sup->listen_fd);
 		sup->listen_fd = newfd;
@@ -526,6 +564,8 @@ main(int argc, char *argv[])
 		if (ev == NULL || event_add(ev, &tv) == -1)
 			fatalx("checkpoint timer");
 	}
+	admit_init();
+	sup_sweep_arm();
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(sup->base, sigs[i], sup_signal, NULL);
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)

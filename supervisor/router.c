@@ -7,6 +7,11 @@
  * whichever connection currently holds the session, and turns chat.abort
  * into agent.abort plus a chat.done marked aborted.
  *
+ * Before a web chat handler spends anything, the gate checks the
+ * config's narrowing of the role and admit.c's token buckets; a session
+ * past its idle or absolute TTL answers session_expired, and the sweep
+ * deletes such sessions from the store.
+ *
  * It never trusts an id in a body beyond the sender's own bindings: a
  * webchat worker names connections, and a connection reaches a session
  * only through session.open/resume on that same worker.
@@ -33,6 +38,10 @@
 #define H_FIRST		0x01	/* must be the first frame (hello) */
 #define H_ONCE		0x02	/* once per incarnation */
 #define H_EARLY		0x04	/* also before hello (pre-sandbox logs) */
+#define H_LIMIT		0x08	/* a browser request: narrowing, buckets */
+
+/* Expired sessions deleted per sweep: bounds one loop turn's work. */
+#define RT_SWEEP_BATCH	256
 
 struct sup_handler {
 	uint32_t	  type;
@@ -47,6 +56,8 @@ struct binding {
 	uint64_t	 gen;
 	uint64_t	 conn;
 	int64_t		 session;
+	int64_t		 seen;		/* last request, sup_now() */
+	int64_t		 expires;	/* absolute end, 0 none */
 };
 
 /* Which connection gets a session's stream: the one that bound last. */
@@ -97,6 +108,8 @@ static int	sup_chat_send(struct worker *, struct ipc_msg *);
 static int	sup_chat_history(struct worker *, struct ipc_msg *);
 static int	sup_conn_close(struct worker *, struct ipc_msg *);
 static int	sup_chat_abort(struct worker *, struct ipc_msg *);
+static int	sup_rpc_call(struct worker *, struct ipc_msg *);
+static int	sup_conn_open(struct worker *, struct ipc_msg *);
 static int	sup_agent_delta(struct worker *, struct ipc_msg *);
 static int	sup_agent_done(struct worker *, struct ipc_msg *);
 static int	sup_agent_error(struct worker *, struct ipc_msg *);
@@ -111,12 +124,14 @@ static const struct sup_handler common_handlers[] = {
 };
 
 static const struct sup_handler webchat_handlers[] = {
-	{ IPC_SESSION_OPEN,	0,	sup_session_open },
-	{ IPC_SESSION_RESUME,	0,	sup_session_resume },
-	{ IPC_CHAT_SEND,	0,	sup_chat_send },
-	{ IPC_CHAT_HISTORY,	0,	sup_chat_history },
-	{ IPC_CONN_CLOSE,	0,	sup_conn_close },
-	{ IPC_CHAT_ABORT,	0,	sup_chat_abort },
+	{ IPC_SESSION_OPEN,	H_LIMIT,	sup_session_open },
+	{ IPC_SESSION_RESUME,	H_LIMIT,	sup_session_resume },
+	{ IPC_CHAT_SEND,	H_LIMIT,	sup_chat_send },
+	{ IPC_CHAT_HISTORY,	H_LIMIT,	sup_chat_history },
+	{ IPC_CONN_CLOSE,	0,		sup_conn_close },
+	{ IPC_CHAT_ABORT,	H_LIMIT,	sup_chat_abort },
+	{ IPC_RPC_CALL,		H_LIMIT,	sup_rpc_call },
+	{ IPC_CONN_OPEN,	0,		sup_conn_open },
 	{ 0,			0,	NULL }
 };
 
@@ -164,15 +179,23 @@ send_to(struct worker *w, uint32_t type, uint64_t req_id, const void *body)
 }
 
 static void
-rpc_error(struct worker *w, struct ipc_msg *m, uint64_t conn,
-    const char *code, const char *message)
+rpc_error_retry(struct worker *w, struct ipc_msg *m, uint64_t conn,
+    const char *code, const char *message, uint64_t retry_ms)
 {
 	struct ipc_body_rpc_error b;
 
 	b.conn = conn;
 	b.code = ipc_s(code);
 	b.message = ipc_s(message);
+	b.retry_after_ms = retry_ms;
 	send_to(w, IPC_RPC_ERROR, m->req_id, &b);
+}
+
+static void
+rpc_error(struct worker *w, struct ipc_msg *m, uint64_t conn,
+    const char *code, const char *message)
+{
+	rpc_error_retry(w, m, conn, code, message, 0);
 }
 
 /* Bindings and routes. */
@@ -234,6 +257,10 @@ bind_remove(struct binding *b)
 {
 	struct binding **bp;
 
+	/* The store's last_seen is what an idle TTL counts from. */
+	if (b->seen > 0)
+		store_session_seen(sup->store, b->session, b->seen);
+
 	for (bp = &conn_tab[hash_conn(b->w, b->conn)]; *bp != NULL;
 	    bp = &(*bp)->next) {
 		if (*bp == b) {
@@ -267,6 +294,7 @@ bind_set(struct worker *w, uint64_t conn, int64_t session)
 	if ((b = bind_find(w, conn)) != NULL) {
 		route_drop(b);
 		b->session = session;
+		b->seen = b->expires = 0;
 	} else {
 		b = xcalloc(1, sizeof(*b));
 		b->w = w;
@@ -493,6 +521,8 @@ areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
 
 /* The common gate. */
 
+static int	router_limit(struct worker *, struct ipc_msg *);
+
 static const struct sup_handler *
 handler_find(const struct sup_handler *t, uint32_t type)
 {
@@ -500,6 +530,52 @@ handler_find(const struct sup_handler *t, uint32_t type)
 		if (t->type == type)
 			return t;
 	return NULL;
+}
+
+static int
+router_granted(uint32_t type)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	unsigned i;
+
+	if (!p->webchat_narrowed || !role_is_method(type))
+		return 1;
+	for (i = 0; i < p->webchat_methods_count; i++)
+		if (p->webchat_methods[i] == type)
+			return 1;
+	return 0;
+}
+
+/*
+ * A browser request (every H_LIMIT body starts with its conn): only on
+ * a connection admitted by conn.open, only a method the config leaves
+ * webchat, and only with a token from the session's and the address's
+ * buckets.  -1 when it was answered here.
+ */
+static int
+router_limit(struct worker *w, struct ipc_msg *m)
+{
+	uint64_t conn = m->b.conn.conn, wait;
+	struct binding *b = bind_find(w, conn);
+	int64_t session = b != NULL ? b->session : 0;
+
+	if (!admit_known(w, conn)) {
+		reap_violation(w, "request on a connection never opened");
+		return -1;
+	}
+	if (!router_granted(m->type)) {
+		admit_deny(w, session, ipc_type_name(m->type),
+		    "narrowed by policy.roles.webchat");
+		rpc_error(w, m, conn, "forbidden",
+		    "that method is not allowed here");
+		return -1;
+	}
+	if ((wait = admit_request(w, conn, session)) > 0) {
+		rpc_error_retry(w, m, conn, "rate_limited",
+		    "too many requests; retry later", wait);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -512,6 +588,8 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 	if (!role_may_send(w->role, m->type)) {
 		snprintf(why, sizeof(why), "%s not allowed for %s",
 		    ipc_type_name(m->type), role_name(w->role));
+		admit_deny(w, 0, ipc_type_name(m->type),
+		    "sent by the worker: killed as compromised");
 		reap_violation(w, why);
 		return;
 	}
@@ -532,6 +610,8 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 		reap_violation(w, "frame before hello");
 		return;
 	}
+	if ((h->flags & H_LIMIT) && router_limit(w, m) == -1)
+		return;
 	if (h->fn(w, m) == -1) {
 		snprintf(why, sizeof(why), "bad %s", ipc_type_name(m->type));
 		reap_violation(w, why);
@@ -605,20 +685,30 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 	struct ipc_body_session_ok ok;
 	char tok[SESSION_TOKEN_LEN + 1];
 	uint8_t hash[SESSION_HASH_LEN];
-	int64_t id;
+	int64_t id, now = sup_now();
 	uint64_t conn = m->b.conn_addr.conn;
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct binding *b;
 
+	if (!p->anonymous) {
+		rpc_error(w, m, conn, "disabled",
+		    "the public chat is turned off");
+		return 0;
+	}
 	if (bind_find(w, conn) == NULL &&
 	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
 		rpc_error(w, m, conn, "busy", "too many connections");
 		return 0;
 	}
 	if (session_token_new(tok, hash) == -1 ||
-	    store_session_create(sup->store, hash, sup_now(), &id) == -1) {
+	    store_session_create(sup->store, hash, now,
+	    now + (int64_t)p->absolute_ttl_s, &id) == -1) {
 		rpc_error(w, m, conn, "internal", "cannot create a session");
 		return 0;
 	}
-	bind_set(w, conn, id);
+	b = bind_set(w, conn, id);
+	b->seen = now;
+	b->expires = now + (int64_t)p->absolute_ttl_s;
 	ok.conn = conn;
 	ok.token = ipc_s(tok);
 	ok.resumed = 0;
@@ -633,9 +723,16 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 	const struct ipc_body_resume *rb = &m->b.resume;
 	struct ipc_body_session_ok ok;
 	uint8_t hash[SESSION_HASH_LEN];
-	int64_t id;
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct binding *b;
+	int64_t id, now = sup_now();
 	int rv;
 
+	if (!p->anonymous) {
+		rpc_error(w, m, rb->conn, "disabled",
+		    "the public chat is turned off");
+		return 0;
+	}
 	if (session_token_hash(rb->token.p, rb->token.len, hash) == -1) {
 		rpc_error(w, m, rb->conn, "bad_token",
 		    "that is not a session token");
@@ -646,7 +743,8 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 		rpc_error(w, m, rb->conn, "busy", "too many connections");
 		return 0;
 	}
-	rv = store_session_find(sup->store, hash, sup_now(), &id);
+	rv = store_session_find(sup->store, hash, now,
+	    (int64_t)p->idle_ttl_s, &id);
 	if (rv == -1) {
 		rpc_error(w, m, rb->conn, "internal", "store error");
 		return 0;
@@ -656,11 +754,87 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 		    "no such session; open a new one");
 		return 0;
 	}
-	bind_set(w, rb->conn, id);
+	if (rv == 2) {
+		rpc_error(w, m, rb->conn, "session_expired",
+		    "the session has expired; open a new one");
+		return 0;
+	}
+	b = bind_set(w, rb->conn, id);
+	b->seen = now;
+	/* The store holds the absolute end; the sweep enforces it. */
+	b->expires = 0;
 	ok.conn = rb->conn;
 	ok.token = ipc_s("");
 	ok.resumed = 1;
 	send_to(w, IPC_SESSION_OK, m->req_id, &ok);
+	return 0;
+}
+
+/*
+ * The connection's session, if it has one that has not expired; else
+ * the request is answered here and NULL returned.  A request counts as
+ * the session being seen.
+ */
+static struct binding *
+bind_live(struct worker *w, struct ipc_msg *m, uint64_t conn)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct binding *b;
+	int64_t now = sup_now();
+
+	if ((b = bind_find(w, conn)) == NULL) {
+		rpc_error(w, m, conn, "no_session",
+		    "open or resume a session first");
+		return NULL;
+	}
+	if (b->seen < 0 || (b->expires > 0 && now >= b->expires) ||
+	    (b->seen > 0 && now - b->seen >= (int64_t)p->idle_ttl_s)) {
+		rpc_error(w, m, conn, "session_expired",
+		    "the session has expired; open a new one");
+		b->seen = 0;
+		bind_remove(b);
+		return NULL;
+	}
+	b->seen = now;
+	return b;
+}
+
+/* A method the worker does not serve: another role's, or nobody's. */
+static int
+sup_rpc_call(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_rpc_call *rc = &m->b.rpc_call;
+	struct binding *b = bind_find(w, rc->conn);
+	char method[IPC_METHOD_MAX + 1];
+	int role;
+
+	role = role_of_method(rc->method.p, rc->method.len, NULL);
+	if (role == 0 || role == ROLE_WEBCHAT) {
+		rpc_error(w, m, rc->conn, "unknown_method", "unknown method");
+		return 0;
+	}
+	snprintf(method, sizeof(method), "%.*s", (int)rc->method.len,
+	    rc->method.p);
+	admit_deny(w, b != NULL ? b->session : 0, method,
+	    role == ROLE_OPERATOR ? "operator method from a browser" :
+	    "another role's method from a browser");
+	rpc_error(w, m, rc->conn, "forbidden",
+	    "that method is not allowed here");
+	return 0;
+}
+
+static int
+sup_conn_open(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_body_conn_verdict v;
+	int status;
+
+	if ((status = admit_conn_open(w, &m->b.conn_open,
+	    &v.retry_after_ms)) == -1)
+		return -1;
+	v.conn = m->b.conn_open.conn;
+	v.status = (uint64_t)status;
+	send_to(w, IPC_CONN_VERDICT, m->req_id, &v);
 	return 0;
 }
 
@@ -690,11 +864,8 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	int64_t msg_id;
 	int rv;
 
-	if ((b = bind_find(w, cb->conn)) == NULL) {
-		rpc_error(w, m, cb->conn, "no_session",
-		    "open or resume a session first");
+	if ((b = bind_live(w, m, cb->conn)) == NULL)
 		return 0;
-	}
 	if (cb->text.len > sup->conf->webchat.max_text) {
 		rpc_error(w, m, cb->conn, "too_large", "message too long");
 		return 0;
@@ -754,11 +925,8 @@ sup_chat_history(struct worker *w, struct ipc_msg *m)
 	uint64_t conn = m->b.history_req.conn;
 	unsigned limit = (unsigned)m->b.history_req.limit;
 
-	if ((b = bind_find(w, conn)) == NULL) {
-		rpc_error(w, m, conn, "no_session",
-		    "open or resume a session first");
+	if ((b = bind_live(w, m, conn)) == NULL)
 		return 0;
-	}
 	if (limit == 0 || limit > IPC_TURNS_MAX / 2)
 		limit = IPC_TURNS_MAX / 2;
 	if (store_history(sup->store, b->session, limit, 0, turnbuf_add,
@@ -781,6 +949,7 @@ sup_conn_close(struct worker *w, struct ipc_msg *m)
 
 	if ((b = bind_find(w, m->b.conn.conn)) != NULL)
 		bind_remove(b);
+	admit_conn_close(w, m->b.conn.conn);
 	return 0;
 }
 
@@ -801,11 +970,8 @@ sup_chat_abort(struct worker *w, struct ipc_msg *m)
 	size_t len;
 	char *text;
 
-	if ((b = bind_find(w, ab->conn)) == NULL) {
-		rpc_error(w, m, ab->conn, "no_session",
-		    "open or resume a session first");
+	if ((b = bind_live(w, m, ab->conn)) == NULL)
 		return 0;
-	}
 	TAILQ_FOREACH(r, &reqs, entry)
 		if (r->session == b->session && !r->done &&
 		    ipc_streq(ab->client_msg_id, r->cmid))
@@ -1010,6 +1176,7 @@ router_worker_down(struct worker *w)
 				bind_remove(b);
 		}
 	}
+	admit_worker_down(w);
 	TAILQ_FOREACH(r, &reqs, entry) {
 		if (r->aw != w)
 			continue;
@@ -1028,6 +1195,46 @@ router_pending_cb(int64_t msg_id, int64_t session, const char *cmid,
 	(void)arg;
 	areq_start(session, msg_id, ipc_s(cmid), text);
 	return 0;
+}
+
+/*
+ * Expire anonymous sessions: bound ones first (their next request gets
+ * session_expired), then the store's rows, except a session an agent is
+ * still answering, which goes on a later sweep.
+ */
+void
+router_sweep(void)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	int64_t ids[RT_SWEEP_BATCH], now = sup_now();
+	struct binding *b;
+	struct areq *r;
+	size_t i;
+	int n, k;
+
+	admit_sweep();
+	for (i = 0; i < RT_BUCKETS; i++)
+		for (b = conn_tab[i]; b != NULL; b = b->next)
+			if (b->seen > 0 &&
+			    now - b->seen < (int64_t)p->idle_ttl_s)
+				store_session_seen(sup->store, b->session,
+				    b->seen);
+	if ((n = store_session_expired(sup->store, now,
+	    (int64_t)p->idle_ttl_s, ids, RT_SWEEP_BATCH)) <= 0)
+		return;
+	for (k = 0; k < n; k++) {
+		TAILQ_FOREACH(r, &reqs, entry)
+			if (r->session == ids[k])
+				break;
+		if (r != NULL)
+			continue;
+		for (i = 0; i < RT_BUCKETS; i++)
+			for (b = conn_tab[i]; b != NULL; b = b->next)
+				if (b->session == ids[k])
+					b->seen = -1;	/* expired */
+		store_session_delete(sup->store, ids[k]);
+	}
+	log_debug("%s: %d sessions expired", __func__, n);
 }
 
 /* Messages accepted before a supervisor restart are answered now. */

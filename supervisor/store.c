@@ -42,6 +42,9 @@ enum store_stmt {
 	ST_SESSION_CREATE,
 	ST_SESSION_FIND,
 	ST_SESSION_SEEN,
+	ST_SESSION_EXPIRED,
+	ST_SESSION_DELETE,
+	ST_AUDIT,
 	ST_MSG_LOOKUP,
 	ST_MSG_ACCEPT,
 	ST_MSG_SET_STATE,
@@ -56,14 +59,26 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_SESSION_CREATE] =
-	    "INSERT INTO sessions (token_hash, created, last_seen, anonymous)"
-	    " VALUES (?1, ?2, ?2, 1)",
-	/* An expired session is as good as unknown. */
+	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
+	    " anonymous) VALUES (?1, ?2, ?2, ?3, 1)",
+	/* Expired (absolute, or idle for ?3 seconds) reads as 1. */
 	[ST_SESSION_FIND] =
-	    "SELECT id FROM sessions WHERE token_hash = ?1"
-	    " AND (expires IS NULL OR expires > ?2)",
+	    "SELECT id, (expires IS NOT NULL AND expires <= ?2) OR"
+	    " (anonymous = 1 AND last_seen + ?3 <= ?2)"
+	    " FROM sessions WHERE token_hash = ?1",
 	[ST_SESSION_SEEN] =
 	    "UPDATE sessions SET last_seen = ?2 WHERE id = ?1",
+	[ST_SESSION_EXPIRED] =
+	    "SELECT id FROM sessions WHERE anonymous = 1"
+	    " AND token_hash IS NOT NULL"
+	    " AND ((expires IS NOT NULL AND expires <= ?1)"
+	    " OR last_seen + ?2 <= ?1) ORDER BY id LIMIT ?3",
+	/* Its messages go with it (ON DELETE CASCADE). */
+	[ST_SESSION_DELETE] =
+	    "DELETE FROM sessions WHERE id = ?1",
+	[ST_AUDIT] =
+	    "INSERT INTO audit (time, role, worker, session, method, detail)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_MSG_LOOKUP] =
 	    "SELECT id, state, reply FROM messages"
 	    " WHERE session_id = ?1 AND client_msg_id = ?2",
@@ -421,7 +436,7 @@ column_dup(sqlite3_stmt *st, int col)
 
 int
 store_session_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    int64_t now, int64_t *id)
+    int64_t now, int64_t expires, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc = -1;
@@ -431,6 +446,8 @@ store_session_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    (expires > 0 ? sqlite3_bind_int64(st, 3, expires) :
+	    sqlite3_bind_null(st, 3)) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
 		store_err(s, __func__);
 		goto out;
@@ -445,18 +462,19 @@ store_session_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 
 int
 store_session_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    int64_t now, int64_t *id)
+    int64_t now, int64_t idle_s, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int64_t sid;
-	int rc;
+	int rc, expired;
 
 	/* Finding a session marks it seen, which is a write. */
 	store_touch(s);
 	st = store_stmt(s, ST_SESSION_FIND);
 	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, idle_s) != SQLITE_OK) {
 		store_done(st);
 		return store_err(s, __func__);
 	}
@@ -470,7 +488,10 @@ store_session_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 		return store_err(s, __func__);
 	}
 	sid = sqlite3_column_int64(st, 0);
+	expired = sqlite3_column_int(st, 1);
 	store_done(st);
+	if (expired)
+		return 2;
 
 	st = store_stmt(s, ST_SESSION_SEEN);
 	rc = 0;
@@ -706,4 +727,91 @@ store_pending(struct store *s, store_pending_fn fn, void *arg)
 	}
 	free(rows);
 	return ret;
+}
+
+int
+store_session_seen(struct store *s, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_SESSION_SEEN);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
+}
+
+int
+store_session_expired(struct store *s, int64_t now, int64_t idle_s,
+    int64_t *ids, size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	st = store_stmt(s, ST_SESSION_EXPIRED);
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, idle_s) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)max) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	if (n < max && rc != SQLITE_DONE) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	store_done(st);
+	return (int)n;
+}
+
+int
+store_session_delete(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_SESSION_DELETE);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
+}
+
+static int
+store_bind_text(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, col);
+	return sqlite3_bind_text(st, col, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+store_audit(struct store *s, int64_t now, const char *role,
+    const char *worker, int64_t session, const char *method,
+    const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_AUDIT);
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    store_bind_text(st, 2, role) != SQLITE_OK ||
+	    store_bind_text(st, 3, worker) != SQLITE_OK ||
+	    (session > 0 ? sqlite3_bind_int64(st, 4, session) :
+	    sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+	    store_bind_text(st, 5, method) != SQLITE_OK ||
+	    store_bind_text(st, 6, detail) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
 }

@@ -31,12 +31,26 @@ int		 store_flush(struct store *);
 /* Frames copied from the WAL into the database, or -1. */
 int		 store_checkpoint(struct store *);
 
-/* Sessions: only the token's hash is kept. */
+/* Sessions: only the token's hash is kept.  expires: absolute, 0 none. */
 int	store_session_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
-	    int64_t now, int64_t *id);
-/* 0 found (last_seen updated), 1 not found, -1 error. */
+	    int64_t now, int64_t expires, int64_t *id);
+/*
+ * 0 found (last_seen updated), 1 not found, 2 expired (past expires, or
+ * anonymous and unseen for idle_s seconds), -1 error.
+ */
 int	store_session_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
-	    int64_t now, int64_t *id);
+	    int64_t now, int64_t idle_s, int64_t *id);
+int	store_session_seen(struct store *, int64_t id, int64_t now);
+/* Up to max expired anonymous sessions' ids into ids; count or -1. */
+int	store_session_expired(struct store *, int64_t now, int64_t idle_s,
+	    int64_t *ids, size_t max);
+/* The session and, by cascade, its messages. */
+int	store_session_delete(struct store *, int64_t id);
+
+/* One audit row; NULL strings and session <= 0 are stored as NULL. */
+int	store_audit(struct store *, int64_t now, const char *role,
+	    const char *worker, int64_t session, const char *method,
+	    const char *detail);
 
 /*
  * Dedupe on (session, client_msg_id).  lookup: 0 found, 1 not found,

@@ -93,6 +93,18 @@ struct sup {
 
 extern struct sup	*sup;
 
+/* admit.c */
+void		 admit_init(void);
+void		 admit_deny(struct worker *, int64_t session, const char *method,
+		    const char *detail);
+int		 admit_conn_open(struct worker *,
+		    const struct ipc_body_conn_open *, uint64_t *retry_ms);
+void		 admit_conn_close(struct worker *, uint64_t conn);
+int		 admit_known(struct worker *, uint64_t conn);
+void		 admit_worker_down(struct worker *);
+uint64_t	 admit_request(struct worker *, uint64_t conn, int64_t session);
+void		 admit_sweep(void);
+
 /* main.c */
 void		 sup_stop(void);
 void		 sup_turn(void);
@@ -118,6 +130,7 @@ void		 heartbeat_init(void);
 void		 heartbeat_pong(struct worker *, uint64_t seq);
 
 /* router.c: frames from workers, after the role check */
+void		 router_sweep(void);
 void		 router_init(void);
 void		 router_dispatch(struct worker *, struct ipc_msg *);
 void		 router_worker_ready(struct worker *);

@@ -249,6 +249,9 @@ worker_test(const struct ipc_msg *m)
 	}
 	if (ipc_streq(a, "wrong_role"))
 		return worker_send(IPC_AGENT_DELTA, 1, &t);
+	/* An operator method straight from a worker: compromised. */
+	if (ipc_streq(a, "wrong_role_operator"))
+		return worker_send(IPC_CTL_STATUS, 1, &t);
 	if (ipc_streq(a, "hang")) {
 		/*
 		 * Stop answering heartbeats without exiting.  It blocks in

@@ -119,6 +119,11 @@ def main():
     conf = {"state_dir": tmp, "log": {"level": "warn"},
             "webchat": {"listen": "127.0.0.1:%d" % port, "workers": 2,
                         "max_conns": 4096, "history_limit": 0},
+            # One address floods on purpose: lift the public limits.
+            "policy": {"ratelimit": {
+                "session": {"rate": "1000000/s", "burst": 1000000},
+                "address": {"rate": "1000000/s", "burst": 1000000}},
+                "conns_per_address": 65536},
             "agents": [{"name": "default", "type": "openai",
                         "openai": {"url": fake.url, "model": "m",
                                    "timeout_s": 30}}]}

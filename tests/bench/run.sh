@@ -46,6 +46,12 @@ log:
 webchat:
   listen: 127.0.0.1:$port
   workers: 2
+# The bench floods from one address on purpose: lift the public limits.
+policy:
+  ratelimit:
+    session: { rate: "1000000/s", burst: 1000000 }
+    address: { rate: "1000000/s", burst: 1000000 }
+  conns_per_address: 65536
 agents:
   - name: default
     type: echo

@@ -542,3 +542,30 @@ def gate(gate_factory):
 def run(coro):
     """Run one scenario coroutine to completion (no pytest-asyncio)."""
     return asyncio.run(coro)
+
+
+# -- helpers for the policy tests (test_policy_*.py) ---------------------
+
+def audit_rows(gate, where="1", args=()):
+    """Rows of the audit table as dicts, read from the store file (WAL;
+    the supervisor commits once per loop turn)."""
+    import sqlite3
+    path = os.path.join(gate.state_dir, "wxgate.db")
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute(
+            "SELECT * FROM audit WHERE %s ORDER BY id" % where, args)]
+    finally:
+        db.close()
+
+
+def check_config(conf):
+    """Run `wxgated -n` on conf (a dict); returns (rc, stdout+stderr)."""
+    with tempfile.TemporaryDirectory(prefix="wxcfg") as d:
+        path = os.path.join(d, "wxgate.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(deep_merge(BASE_CONF, conf), f)
+        p = subprocess.run([WXGATED, "-n", "-f", path], capture_output=True,
+                           text=True, timeout=20)
+        return p.returncode, p.stdout + p.stderr

@@ -2,6 +2,7 @@
 check_PROGRAMS += tests/unit/supervisor/test_config
 TESTS += tests/unit/supervisor/test_config
 tests_unit_supervisor_test_config_SOURCES = \
-	tests/unit/supervisor/test_config.c supervisor/config.c $(UNIT_COMMON)
+	tests/unit/supervisor/test_config.c supervisor/config.c \
+	policy/ratelimit.c policy/role.c ipc/codec.c $(UNIT_COMMON)
 tests_unit_supervisor_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_config_LDADD = $(UNIT_LDADD)

@@ -9,4 +9,5 @@ include tests/unit/store.mk
 include tests/unit/config.mk
 include tests/unit/webchat.mk
 include tests/unit/agent.mk
+include tests/unit/policy.mk
 endif

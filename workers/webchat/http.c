@@ -39,6 +39,7 @@ static const struct http_slot http_slots[] = {
 	{ "connection",		 offsetof(struct http_req, h_connection) },
 	{ "sec-websocket-key",	 offsetof(struct http_req, h_ws_key) },
 	{ "sec-websocket-version", offsetof(struct http_req, h_ws_version) },
+	{ "x-forwarded-for",	 offsetof(struct http_req, h_forwarded) },
 	{ NULL,			 0 }
 };
 
@@ -64,6 +65,7 @@ static const struct {
 	{ 413, "Content Too Large" },
 	{ 414, "URI Too Long" },
 	{ 426, "Upgrade Required" },
+	{ 429, "Too Many Requests" },
 	{ 431, "Request Header Fields Too Large" },
 	{ 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },

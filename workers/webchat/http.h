@@ -29,6 +29,8 @@ struct http_req {
 	char		 h_connection[HTTP_VALUE_MAX + 1];
 	char		 h_ws_key[HTTP_VALUE_MAX + 1];
 	char		 h_ws_version[HTTP_VALUE_MAX + 1];
+	/* Passed on as is; only the supervisor knows whom to believe. */
+	char		 h_forwarded[HTTP_VALUE_MAX + 1];	/* X-F-F */
 };
 
 enum http_result {

@@ -42,6 +42,9 @@ static char		*rpc_dump(json_t *);
 /* Characters of a client_msg_id: safe in logs and in the store's keys. */
 static const char rpc_msgid_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-";
+/* Characters of a method name passed on to the supervisor. */
+static const char rpc_method_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 /* Tokens are hex today; allow base64url and base64 too, nothing else. */
 static const char rpc_token_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-+/=";
@@ -143,8 +146,17 @@ rpc_parse(const char *buf, size_t len, size_t max_text, struct rpc_req *r)
 		if (strlen(mi->name) == json_string_length(method) &&
 		    strcmp(mi->name, name) == 0)
 			break;
-	if (mi->name == NULL)
+	if (mi->name == NULL) {
+		/* Another role's method is the supervisor's to name. */
+		if (json_string_length(method) > 0 &&
+		    json_string_length(method) <= RPC_METHOD_MAX &&
+		    rpc_charset_ok(name, json_string_length(method),
+		    rpc_method_chars)) {
+			r->mname = name;
+			r->mname_len = json_string_length(method);
+		}
 		return rpc_fail(r, RPC_E_UNKNOWN_METHOD, "unknown method");
+	}
 	r->method = mi->method;
 
 	/* A method without arguments may omit params altogether. */
@@ -393,11 +405,22 @@ rpc_reply_ok(json_t *id, json_t *result)
 char *
 rpc_reply_error(json_t *id, const char *code, const char *message)
 {
-	json_t *o;
+	return rpc_reply_error_retry(id, code, message, 0);
+}
+
+char *
+rpc_reply_error_retry(json_t *id, const char *code, const char *message,
+    uint64_t retry_ms)
+{
+	json_t *o, *e;
 
 	o = json_pack("{s:O,s:b,s:{s:s,s:s}}", "id",
 	    id != NULL ? id : json_null(), "ok", 0, "error", "code", code,
 	    "message", message != NULL ? message : "");
+	if (o != NULL && retry_ms > 0 &&
+	    (e = json_object_get(o, "error")) != NULL)
+		json_object_set_new(e, "retry_after_ms",
+		    json_integer((json_int_t)retry_ms));
 	return rpc_dump(o);
 }
 

@@ -18,6 +18,7 @@
 #define RPC_HISTORY_DEFAULT	50
 #define RPC_HISTORY_MAX		256
 #define RPC_ERRMSG_MAX		128
+#define RPC_METHOD_MAX		64	/* a method name passed on */
 
 enum rpc_method {
 	RPC_M_NONE = 0,
@@ -26,6 +27,7 @@ enum rpc_method {
 	RPC_M_CHAT_SEND,
 	RPC_M_CHAT_HISTORY,
 	RPC_M_CHAT_ABORT,
+	RPC_M_OTHER,		/* not ours: the supervisor names it */
 	RPC_M_MAX
 };
 
@@ -58,6 +60,9 @@ struct rpc_req {
 	const char	*msgid;
 	size_t		 msgid_len;
 	uint64_t	 limit;
+	/* With RPC_E_UNKNOWN_METHOD: the name, when it is a plain one. */
+	const char	*mname;
+	size_t		 mname_len;
 	char		 errmsg[RPC_ERRMSG_MAX];
 };
 
@@ -71,6 +76,9 @@ const char	*rpc_method_name(enum rpc_method);
 char		*rpc_reply_ok(json_t *id, json_t *result);
 char		*rpc_reply_error(json_t *id, const char *code,
 		    const char *message);
+/* The same with "retry_after_ms" in the error when retry_ms > 0. */
+char		*rpc_reply_error_retry(json_t *id, const char *code,
+		    const char *message, uint64_t retry_ms);
 char		*rpc_event(const char *event, json_t *fields);
 json_t		*rpc_strn(const char *, size_t);
 

@@ -48,6 +48,7 @@
 
 enum conn_state {
 	C_HTTP,		/* reading request heads */
+	C_ADMIT,	/* upgrade asked, awaiting the supervisor's verdict */
 	C_WS,		/* WebSocket */
 	C_CLOSING	/* response queued, then drain and close */
 };
@@ -77,6 +78,8 @@ struct conn {
 	size_t			 npending;
 	int			 dead;		/* free at top level */
 	int			 shut;		/* SHUT_WR done, lingering */
+	int			 opened;	/* conn.open sent: close it */
+	char			 accept[WS_ACCEPT_LEN + 1];	/* in C_ADMIT */
 	LIST_ENTRY(conn)	 hash;
 };
 LIST_HEAD(connlist, conn);
@@ -104,6 +107,7 @@ static int	webchat_history(const struct ipc_msg *);
 static int	webchat_chat_delta(const struct ipc_msg *);
 static int	webchat_chat_done(const struct ipc_msg *);
 static int	webchat_chat_error(const struct ipc_msg *);
+static int	webchat_conn_verdict(const struct ipc_msg *);
 
 static void	webchat_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -123,6 +127,8 @@ static void	conn_arm(struct conn *);
 static void	conn_http(struct conn *);
 static int	conn_route(struct conn *);
 static void	conn_upgrade(struct conn *);
+static void	conn_admitted(struct conn *);
+static void	conn_refuse(struct conn *, int, uint64_t);
 static void	conn_respond(struct conn *, int, const char *, const void *,
 		    size_t, int);
 static void	conn_close_after(struct conn *);
@@ -135,7 +141,7 @@ static void	conn_ws_error(void *, const char *, const char *);
 static struct pending *pending_take(uint64_t, uint64_t);
 static void	pending_free(struct conn *, struct pending *);
 static void	webchat_reply(uint64_t, uint64_t, json_t *, const char *,
-		    const char *);
+		    const char *, uint64_t);
 static void	webchat_event(uint64_t, const char *, json_t *);
 
 static int	send_session_open(struct conn *, const struct rpc_req *,
@@ -147,6 +153,8 @@ static int	send_chat_send(struct conn *, const struct rpc_req *,
 static int	send_chat_history(struct conn *, const struct rpc_req *,
 		    uint64_t);
 static int	send_chat_abort(struct conn *, const struct rpc_req *,
+		    uint64_t);
+static int	send_rpc_call(struct conn *, const struct rpc_req *,
 		    uint64_t);
 
 static time_t	mono_now(void);
@@ -176,6 +184,7 @@ static const struct wk_handler webchat_handlers[] = {
 	{ IPC_CHAT_DELTA,	webchat_chat_delta },
 	{ IPC_CHAT_DONE,	webchat_chat_done },
 	{ IPC_CHAT_ERROR,	webchat_chat_error },
+	{ IPC_CONN_VERDICT,	webchat_conn_verdict },
 	{ 0,			NULL }
 };
 
@@ -186,6 +195,7 @@ static const wc_sendfn wc_senders[RPC_M_MAX] = {
 	[RPC_M_CHAT_SEND] =		send_chat_send,
 	[RPC_M_CHAT_HISTORY] =		send_chat_history,
 	[RPC_M_CHAT_ABORT] =		send_chat_abort,
+	[RPC_M_OTHER] =			send_rpc_call,
 };
 
 static const struct ws_cb wc_ws_cb = {
@@ -489,8 +499,8 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	log_debug("%s: conn %" PRIu64, __func__, c->id);
-	/* The supervisor tracks WebSocket sessions only; tell it. */
-	if (c->ws != NULL) {
+	/* The supervisor counts what conn.open admitted; tell it. */
+	if (c->opened) {
 		body.conn = c->id;
 		if (worker_send(IPC_CONN_CLOSE, 0, &body) == -1)
 			log_warnx("%s: conn.close not sent", __func__);
@@ -579,6 +589,9 @@ conn_read(struct bufferevent *bev, void *arg)
 			c->dead = 1;
 		else if (ws_finished(c->ws))
 			conn_close_after(c);
+		break;
+	case C_ADMIT:
+		/* Reading is off until the verdict; nothing to do. */
 		break;
 	case C_CLOSING:
 		/* Lingering: read and drop so our reply is not reset. */
@@ -693,26 +706,85 @@ conn_route(struct conn *c)
 	return c->state == C_HTTP ? 0 : -1;
 }
 
+/*
+ * A valid handshake waits for the supervisor, which counts connections
+ * per client address and decides whom X-Forwarded-For names.  Reading
+ * stops meanwhile, so frames sent early wait in the socket.
+ */
 static void
 conn_upgrade(struct conn *c)
 {
-	char accept[WS_ACCEPT_LEN + 1];
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct ipc_body_conn_open b;
 	int status;
 
-	if ((status = ws_handshake_check(&c->req, accept)) != 0) {
+	if ((status = ws_handshake_check(&c->req, c->accept)) != 0) {
 		log_debug("%s: conn %" PRIu64 " handshake refused: %d",
 		    __func__, c->id, status);
 		conn_respond(c, status, "text/plain", NULL, 0, HTTP_R_CLOSE);
 		return;
 	}
+	b.conn = c->id;
+	b.peer = ipc_s(c->addr);
+	b.forwarded = ipc_s(c->req.h_forwarded);
+	if (worker_send(IPC_CONN_OPEN, 0, &b) == -1) {
+		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
+		return;
+	}
+	c->opened = 1;
+	c->state = C_ADMIT;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static int
+webchat_conn_verdict(const struct ipc_msg *m)
+{
+	const struct ipc_body_conn_verdict *v = &m->b.conn_verdict;
+	struct conn *c;
+
+	if ((c = conn_find(v->conn)) == NULL || c->state != C_ADMIT) {
+		log_debug("%s: verdict for gone conn %" PRIu64, __func__,
+		    v->conn);
+		return 0;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	if (v->status != 0)
+		conn_refuse(c, (int)v->status, v->retry_after_ms);
+	else
+		conn_admitted(c);
+	conn_reap(c);
+	return 0;
+}
+
+/* Refused by policy: the status the supervisor chose, with when. */
+static void
+conn_refuse(struct conn *c, int status, uint64_t retry_ms)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	unsigned long long secs = (retry_ms + 999) / 1000;
+
+	log_debug("%s: conn %" PRIu64 " refused: %d", __func__, c->id,
+	    status);
+	c->opened = 0;		/* never counted */
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: 12\r\nRetry-After: %llu\r\n"
+	    "Connection: close\r\n\r\ntry later.\r\n", status,
+	    http_reason(status), secs > 0 ? secs : 1);
+	conn_close_after(c);
+}
+
+static void
+conn_admitted(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
 	c->ws = ws_new(in, bufferevent_get_output(c->bev), wc_max_frame,
 	    &wc_ws_cb, c);
 	if (c->ws == NULL) {
 		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
 		return;
 	}
-	ws_handshake_response(bufferevent_get_output(c->bev), accept);
+	ws_handshake_response(bufferevent_get_output(c->bev), c->accept);
 	c->state = C_WS;
 	conn_arm(c);
 	log_debug("%s: conn %" PRIu64 " websocket", __func__, c->id);
@@ -783,6 +855,11 @@ conn_ws_text(void *arg, const char *buf, size_t len)
 	if (c->dead)
 		return;
 	e = rpc_parse(buf, len, wc_max_text, &r);
+	/* Not a method of ours: the supervisor says whose, and audits. */
+	if (e == RPC_E_UNKNOWN_METHOD && r.mname != NULL) {
+		r.method = RPC_M_OTHER;
+		e = RPC_OK;
+	}
 	if (e != RPC_OK) {
 		log_debug("%s: conn %" PRIu64 " %s: %s", __func__, c->id,
 		    rpc_code(e), r.errmsg);
@@ -872,6 +949,17 @@ send_chat_abort(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 	return worker_send(IPC_CHAT_ABORT, req_id, &b);
 }
 
+static int
+send_rpc_call(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_rpc_call b;
+
+	b.conn = c->id;
+	b.method.p = r->mname;
+	b.method.len = r->mname_len;
+	return worker_send(IPC_RPC_CALL, req_id, &b);
+}
+
 /*
  * The pending request a reply answers, or NULL when its connection has
  * gone (pending_free() ran) and the reply is to be dropped.
@@ -911,7 +999,7 @@ pending_free(struct conn *c, struct pending *p)
 /* Reply to the request named by req_id; result is consumed. */
 static void
 webchat_reply(uint64_t req_id, uint64_t conn, json_t *result,
-    const char *code, const char *message)
+    const char *code, const char *message, uint64_t retry_ms)
 {
 	struct pending *p;
 	struct conn *c;
@@ -923,7 +1011,8 @@ webchat_reply(uint64_t req_id, uint64_t conn, json_t *result,
 	}
 	if (code != NULL) {
 		json_decref(result);
-		conn_error(c, p->id, code, message);
+		conn_send(c, rpc_reply_error_retry(p->id, code, message,
+		    retry_ms));
 	} else
 		conn_send(c, rpc_reply_ok(p->id, result));
 	pending_free(c, p);
@@ -941,7 +1030,7 @@ webchat_session_ok(const struct ipc_msg *m)
 	else
 		res = json_pack("{s:o}", "token",
 		    rpc_strn(b->token.p, b->token.len));
-	webchat_reply(m->req_id, b->conn, res, NULL, NULL);
+	webchat_reply(m->req_id, b->conn, res, NULL, NULL, 0);
 	return 0;
 }
 
@@ -953,7 +1042,8 @@ webchat_rpc_error(const struct ipc_msg *m)
 
 	code = ipc_strdup(b->code);
 	message = ipc_strdup(b->message);
-	webchat_reply(m->req_id, b->conn, NULL, code, message);
+	webchat_reply(m->req_id, b->conn, NULL, code, message,
+	    b->retry_after_ms);
 	free(code);
 	free(message);
 	return 0;
@@ -968,7 +1058,7 @@ webchat_chat_accepted(const struct ipc_msg *m)
 	res = json_pack("{s:o,s:o}",
 	    "client_msg_id", rpc_strn(b->client_msg_id.p, b->client_msg_id.len),
 	    "status", rpc_strn(b->status.p, b->status.len));
-	webchat_reply(m->req_id, b->conn, res, NULL, NULL);
+	webchat_reply(m->req_id, b->conn, res, NULL, NULL, 0);
 	return 0;
 }
 
@@ -988,7 +1078,7 @@ webchat_history(const struct ipc_msg *m)
 		    "text", rpc_strn(t->text.p, t->text.len)));
 	}
 	webchat_reply(m->req_id, b->conn, json_pack("{s:o}", "messages",
-	    list), NULL, NULL);
+	    list), NULL, NULL, 0);
 	return 0;
 }
 

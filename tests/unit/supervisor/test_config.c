@@ -5,6 +5,7 @@
  * Each case writes its YAML to a temporary file; nothing else is touched.
  */
 #include "config.h"
+#include "ipc_msg.h"
 
 #include <sys/stat.h>
 
@@ -39,6 +40,7 @@ static void		 test_missing_file(void **);
 static void		 test_slices(void **);
 static void		 test_openai(void **);
 static void		 test_command(void **);
+static void		 test_policy(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -473,6 +475,72 @@ test_slices(void **state)
 	config_free(conf);
 }
 
+/* policy: narrowing only, rates, proxies, session TTLs. */
+static void
+test_policy(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	conf = load_text("", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->policy.webchat_narrowed, 0);
+	assert_int_equal(conf->policy.session_rate.per, 30);
+	assert_int_equal(conf->policy.session_rate.period_ms, 60000);
+	assert_int_equal(conf->policy.session_rate.burst, 30);
+	assert_int_equal(conf->policy.address_rate.per, 600);
+	assert_int_equal(conf->policy.address_rate.burst, 300);
+	assert_int_equal(conf->policy.conns_per_address, 256);
+	assert_int_equal(conf->policy.conns_total, 4096);
+	assert_int_equal(conf->policy.anonymous, 1);
+	assert_int_equal(conf->policy.idle_ttl_s, 1800);
+	assert_int_equal(conf->policy.absolute_ttl_s, 86400);
+	assert_int_equal(conf->policy.trusted_proxies_count, 0);
+	config_free(conf);
+
+	conf = load_text("policy:\n  roles:\n    webchat: [session.open, "
+	    "chat.send]\n  ratelimit:\n    session: {rate: 2/s, burst: 4}\n"
+	    "  trusted_proxies: [10.0.0.1, \"::1\"]\n"
+	    "  sessions: {anonymous: false, idle_ttl_s: 5,"
+	    " absolute_ttl_s: 10}\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->policy.webchat_narrowed, 1);
+	assert_int_equal(conf->policy.webchat_methods_count, 2);
+	assert_int_equal(conf->policy.webchat_methods[1], IPC_CHAT_SEND);
+	assert_int_equal(conf->policy.session_rate.per, 2);
+	assert_int_equal(conf->policy.session_rate.period_ms, 1000);
+	assert_int_equal(conf->policy.session_rate.burst, 4);
+	assert_int_equal(conf->policy.trusted_proxies_count, 2);
+	assert_string_equal(conf->policy.trusted_proxies[1], "::1");
+	assert_int_equal(conf->policy.anonymous, 0);
+	assert_int_equal(conf->policy.idle_ttl_s, 5);
+	config_free(conf);
+
+	refused("policy:\n  roles:\n    webchat: [chat.send, ctl.restart]\n",
+	    "policy.roles.webchat[1]: \"ctl.restart\" is an operator method");
+	refused("policy:\n  roles:\n    webchat: [pairing.approve]\n",
+	    "\"pairing.approve\" is an operator method");
+	refused("policy:\n  roles:\n    webchat: [state.put]\n",
+	    "\"state.put\" is a channel method");
+	refused("policy:\n  roles:\n    webchat: [agent.done]\n",
+	    "\"agent.done\" is an agent method");
+	refused("policy:\n  roles:\n    webchat: [conn.close]\n",
+	    "unknown method \"conn.close\"");
+	refused("policy:\n  ratelimit:\n    session: {rate: 5/sec}\n",
+	    "policy.ratelimit.session.rate");
+	refused("policy:\n  ratelimit:\n    address: {burst: 0}\n",
+	    "policy.ratelimit.address.burst");
+	refused("policy:\n  trusted_proxies: [proxy.example]\n",
+	    "policy.trusted_proxies[0]");
+	refused("policy:\n  sessions: {idle_ttl_s: 10, absolute_ttl_s: 5}\n",
+	    "exceeds absolute_ttl_s");
+	refused("policy:\n  sessions: {anonymous: maybe}\n",
+	    "is not true or false");
+}
+
 int
 main(void)
 {
@@ -491,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_slices),
 		cmocka_unit_test(test_openai),
 		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -288,7 +288,7 @@ test_reopen(void **state)
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &sid), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
 	assert_int_equal(store_msg_accept(fx->s, sid, "u-1", "hi", NOW,
 	    &mid), 0);
 	assert_int_equal(store_flush(fx->s), 0);
@@ -297,7 +297,8 @@ test_reopen(void **state)
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	assert_int_equal(store_schema_version(fx->s), STORE_SCHEMA_VERSION);
-	assert_int_equal(store_session_find(fx->s, h, NOW + 1, &sid2), 0);
+	assert_int_equal(store_session_find(fx->s, h, NOW + 1, 86400,
+	    &sid2), 0);
 	assert_int_equal(sid2, sid);
 	assert_int_equal(store_msg_lookup(fx->s, sid, "u-1", &ms, &mid2,
 	    &reply), 0);
@@ -343,24 +344,26 @@ test_session(void **state)
 	assert_non_null(fx->s);
 	hash_of(h1, 1);
 	hash_of(h2, 2);
-	assert_int_equal(store_session_create(fx->s, h1, NOW, &a), 0);
-	assert_int_equal(store_session_create(fx->s, h2, NOW, &b), 0);
+	assert_int_equal(store_session_create(fx->s, h1, NOW, 0, &a), 0);
+	assert_int_equal(store_session_create(fx->s, h2, NOW, 0, &b), 0);
 	assert_true(a != b);
 
 	found = -5;
-	assert_int_equal(store_session_find(fx->s, h1, NOW + 60, &found), 0);
+	assert_int_equal(store_session_find(fx->s, h1, NOW + 60, 86400,
+	    &found), 0);
 	assert_int_equal(found, a);
-	assert_int_equal(store_session_find(fx->s, h2, NOW + 60, &found), 0);
+	assert_int_equal(store_session_find(fx->s, h2, NOW + 60, 86400,
+	    &found), 0);
 	assert_int_equal(found, b);
 
 	hash_of(h2, 3);
 	found = -5;
-	assert_int_equal(store_session_find(fx->s, h2, NOW, &found), 1);
+	assert_int_equal(store_session_find(fx->s, h2, NOW, 86400, &found), 1);
 	assert_int_equal(found, -5);
 
 	/* One token, one session. */
 	nwarn = 0;
-	assert_int_equal(store_session_create(fx->s, h1, NOW, &b), -1);
+	assert_int_equal(store_session_create(fx->s, h1, NOW, 0, &b), -1);
 	assert_int_equal(nwarn, 1);
 
 	/* find counts as a visit. */
@@ -370,14 +373,20 @@ test_session(void **state)
 	assert_int_equal(peek(fx, "SELECT created FROM sessions"
 	    " WHERE id = ?1", a), NOW);
 
-	/* An expired session is as good as unknown. */
+	/* An expired session reads as expired, not as found. */
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE sessions SET expires = "
 	    "1700000100 WHERE id = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(a, 1);
-	assert_int_equal(store_session_find(fx->s, h1, NOW + 99, &found), 0);
-	assert_int_equal(store_session_find(fx->s, h1, NOW + 100, &found), 1);
+	assert_int_equal(store_session_find(fx->s, h1, NOW + 99, 86400,
+	    &found), 0);
+	assert_int_equal(store_session_find(fx->s, h1, NOW + 100, 86400,
+	    &found), 2);
+	/* Idle for idle_s seconds since last_seen (NOW + 99): expired too. */
+	hash_of(h2, 2);
+	assert_int_equal(store_session_find(fx->s, h2, NOW + 160, 100,
+	    &found), 2);
 }
 
 static void
@@ -392,7 +401,7 @@ test_dedupe(void **state)
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &sid), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
 
 	reply = (char *)1;
 	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid,
@@ -459,9 +468,9 @@ test_dedupe_per_session(void **state)
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &s1), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &s1), 0);
 	hash_of(h, 2);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &s2), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &s2), 0);
 
 	assert_int_equal(store_msg_accept(fx->s, s1, "c-1", "one", NOW, &m1),
 	    0);
@@ -512,9 +521,9 @@ test_history(void **state)
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &a), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &a), 0);
 	hash_of(h, 2);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &b), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &b), 0);
 
 	/* a: m1..m5 interleaved with b's; m3 stays unanswered. */
 	for (i = 1; i <= 5; i++) {
@@ -574,7 +583,7 @@ test_history_stop(void **state)
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &a), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &a), 0);
 	assert_int_equal(store_msg_accept(fx->s, a, "1", "q1", NOW, &m), 0);
 	assert_int_equal(store_msg_answer(fx->s, m, "r1", NOW), 0);
 	assert_int_equal(store_msg_accept(fx->s, a, "2", "q2", NOW, &m), 0);
@@ -608,9 +617,9 @@ test_pending(void **state)
 	assert_int_equal(c.calls, 0);
 
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &a), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &a), 0);
 	hash_of(h, 2);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &b), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &b), 0);
 	assert_int_equal(store_msg_accept(fx->s, a, "x1", "t1", NOW, &m1), 0);
 	assert_int_equal(store_msg_accept(fx->s, b, "x2", "t2", NOW, &m2), 0);
 	assert_int_equal(store_msg_accept(fx->s, a, "x3", "t3", NOW, &m3), 0);
@@ -644,7 +653,7 @@ test_group_commit(void **state)
 	store_touch(fx->s);
 	store_touch(fx->s);				/* nests harmlessly */
 	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, &sid), 0);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
 	assert_int_equal(store_msg_accept(fx->s, sid, "1", "a", NOW, &m1), 0);
 	assert_int_equal(store_msg_accept(fx->s, sid, "2", "b", NOW, &m2), 0);
 	assert_int_equal(store_msg_accept(fx->s, sid, "3", "c", NOW, &m3), 0);

@@ -15,6 +15,7 @@
   var UNACKED_KEY = 'wxgate.unacked';
   var BACKOFF_MIN = 500, BACKOFF_MAX = 10000;
   var RETRY_CODES = { busy: 1, rate_limited: 1 };
+  var disabled = false;		/* the operator turned the public chat off */
 
   var log = document.getElementById('log');
   var input = document.getElementById('input');
@@ -110,6 +111,7 @@
     sock.onclose = function () {
       if (ws !== sock) return;
       ws = null; ready = false; calls = {};
+      if (disabled) return;
       sendBtn.disabled = false;
       scheduleReconnect();
     };
@@ -135,6 +137,12 @@
       if (r.ok && r.result && typeof r.result.token === 'string') {
         store(localStorage, TOKEN_KEY, r.result.token);
         online();
+      } else if (r.error && r.error.code === 'disabled') {
+        disabled = true;
+        sendBtn.disabled = true;
+        setStatus('error', 'disabled');
+        notice('The public chat is turned off.');
+        if (ws) ws.close();
       } else {
         setStatus('error', 'unavailable');
         if (ws) ws.close();
@@ -183,10 +191,18 @@
     call('chat.send', { text: m.text, client_msg_id: m.id }, function (r) {
       if (r.ok) return;
       var code = r.error && r.error.code;
+      if (code === 'session_expired') {
+        /* A fresh session; online() sends the unacknowledged again. */
+        ready = false;
+        store(localStorage, TOKEN_KEY, null);
+        openSession();
+        return;
+      }
       if (RETRY_CODES[code]) {
+        var wait = Number(r.error.retry_after_ms) || 0;
         setTimeout(function () {
           if (unacked.some(function (u) { return u.id === m.id; })) transmit(m);
-        }, 2000 + Math.random() * 2000);
+        }, Math.max(wait, 2000) + Math.random() * 2000);
         return;
       }
       ack(m.id);

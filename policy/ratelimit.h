@@ -1,0 +1,35 @@
+/*
+ * Token buckets keyed by a short string ("s:42", "a:192.0.2.1"), kept in
+ * supervisor memory with a bound on their number.  Time is an argument,
+ * never read here, so tests drive the clock.
+ */
+#ifndef WX_RATELIMIT_H
+#define WX_RATELIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RL_KEY_MAX	96	/* bytes of a key, NUL included */
+#define RL_RATE_MAX	1000000	/* tokens per period */
+#define RL_BURST_MAX	1000000
+
+struct rl_rate {
+	uint64_t	 per;		/* tokens ... */
+	uint64_t	 period_ms;	/* ... per this many ms */
+	uint64_t	 burst;		/* bucket size */
+};
+
+struct ratelimit;
+
+/* "N/s", "N/min" or "N/hour", N in 1..RL_RATE_MAX; 0 or -1. */
+int		 ratelimit_parse(const char *, struct rl_rate *);
+struct ratelimit *ratelimit_new(const struct rl_rate *, size_t max_keys);
+void		 ratelimit_free(struct ratelimit *);
+/* Take one token: 0 if taken, else the ms until one will be there. */
+uint64_t	 ratelimit_take(struct ratelimit *, const char *key,
+		    uint64_t now_ms);
+/* Drop buckets idle long enough to be full again; returns how many. */
+size_t		 ratelimit_expire(struct ratelimit *, uint64_t now_ms);
+size_t		 ratelimit_count(const struct ratelimit *);
+
+#endif

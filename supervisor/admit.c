@@ -1,0 +1,347 @@
+/*
+ * The web chat's front door in the supervisor: which WebSocket
+ * connections are admitted (per client address and in total), the token
+ * buckets every web chat request takes from (per session and per client
+ * address), and the audit row plus counter for every denial.
+ *
+ * Called by the router for conn.open/conn.close and before each web chat
+ * handler spends anything; by main.c's sweep timer.  The client address
+ * is decided here, never by the worker: X-Forwarded-For is believed only
+ * when the peer is a configured trusted proxy.  It never logs a token or
+ * message text, and addresses only at log_debug.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "role.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+#define ADMIT_BUCKETS	4096	/* hash buckets of both tables */
+/* Retry-After for a connection over its address's cap: a guess. */
+#define ADMIT_RETRY_MS	5000
+
+/* One admitted WebSocket connection of one worker incarnation. */
+struct aconn {
+	struct aconn	*next;
+	struct worker	*w;
+	uint64_t	 gen;
+	uint64_t	 conn;
+	struct acount	*ac;
+};
+
+/* Admitted connections per client address. */
+struct acount {
+	struct acount	*next;
+	unsigned	 n;
+	char		 addr[IPC_ADDR_MAX + 1];
+};
+
+static struct aconn	*conn_tab[ADMIT_BUCKETS];
+static struct acount	*addr_tab[ADMIT_BUCKETS];
+static unsigned		 nconns;
+static struct ratelimit	*rl_session;
+static struct ratelimit	*rl_address;
+
+static size_t
+admit_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h % ADMIT_BUCKETS);
+}
+
+static size_t
+admit_conn_hash(const struct worker *w, uint64_t conn)
+{
+	uint64_t v = conn ^ (uint64_t)(uintptr_t)w;
+
+	return admit_hash((const char *)&v, sizeof(v));
+}
+
+/* (Re)build the buckets from the config; a reload starts them full. */
+void
+admit_init(void)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct rl_rate r;
+
+	ratelimit_free(rl_session);
+	ratelimit_free(rl_address);
+	r.per = p->session_rate.per;
+	r.period_ms = p->session_rate.period_ms;
+	r.burst = p->session_rate.burst;
+	rl_session = ratelimit_new(&r, p->buckets_max);
+	r.per = p->address_rate.per;
+	r.period_ms = p->address_rate.period_ms;
+	r.burst = p->address_rate.burst;
+	rl_address = ratelimit_new(&r, p->buckets_max);
+}
+
+static uint64_t
+admit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+admit_trusted(const char *peer)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	unsigned i;
+
+	for (i = 0; i < p->trusted_proxies_count; i++)
+		if (strcmp(p->trusted_proxies[i], peer) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+admit_is_addr(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+/*
+ * The client: walk X-Forwarded-For from the right while each hop is a
+ * trusted proxy; the first one that is not is the client.  Junk in the
+ * chain stops the walk at the last address we could believe.
+ */
+static void
+admit_client(const struct ipc_body_conn_open *b, char *out, size_t outlen)
+{
+	char cur[IPC_ADDR_MAX + 1], hop[IPC_ADDR_MAX + 1];
+	const char *s = b->forwarded.p, *e, *st;
+	size_t len = b->forwarded.len;
+
+	snprintf(cur, sizeof(cur), "%.*s", (int)b->peer.len, b->peer.p);
+	e = s + len;
+	while (e > s && admit_trusted(cur)) {
+		while (e > s && (e[-1] == ' ' || e[-1] == ','))
+			e--;
+		for (st = e; st > s && st[-1] != ','; st--)
+			;
+		while (st < e && *st == ' ')
+			st++;
+		if (st == e || (size_t)(e - st) >= sizeof(hop))
+			break;
+		snprintf(hop, sizeof(hop), "%.*s", (int)(e - st), st);
+		if (!admit_is_addr(hop))
+			break;
+		memcpy(cur, hop, sizeof(cur));
+		e = st;
+	}
+	snprintf(out, outlen, "%s", cur);
+}
+
+static struct aconn *
+admit_find(struct worker *w, uint64_t conn)
+{
+	struct aconn *a;
+
+	for (a = conn_tab[admit_conn_hash(w, conn)]; a != NULL; a = a->next)
+		if (a->w == w && a->gen == w->gen && a->conn == conn)
+			return a;
+	return NULL;
+}
+
+static struct acount *
+admit_count(const char *addr, int create)
+{
+	struct acount *ac;
+	size_t h = admit_hash(addr, strlen(addr));
+
+	for (ac = addr_tab[h]; ac != NULL; ac = ac->next)
+		if (strcmp(ac->addr, addr) == 0)
+			return ac;
+	if (!create)
+		return NULL;
+	ac = xcalloc(1, sizeof(*ac));
+	snprintf(ac->addr, sizeof(ac->addr), "%s", addr);
+	ac->next = addr_tab[h];
+	addr_tab[h] = ac;
+	return ac;
+}
+
+static void
+admit_uncount(struct acount *ac)
+{
+	struct acount **pp;
+
+	if (--ac->n > 0)
+		return;
+	for (pp = &addr_tab[admit_hash(ac->addr, strlen(ac->addr))];
+	    *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == ac) {
+			*pp = ac->next;
+			free(ac);
+			return;
+		}
+	}
+}
+
+void
+admit_deny(struct worker *w, int64_t session, const char *method,
+    const char *detail)
+{
+	role_deny(w->role);
+	log_info("denied: %s %s: %s (%s; %llu for this role)", w->name,
+	    role_name(w->role), method, detail,
+	    (unsigned long long)role_denied(w->role));
+	if (store_audit(sup->store, sup_now(), role_name(w->role), w->name,
+	    session, method, detail) == -1)
+		log_warnx("%s: audit row not written", __func__);
+	/* Committed at the end of this turn, even if nothing else runs. */
+	sup_turn();
+}
+
+/*
+ * conn.open: 0 admits; else the HTTP status for the worker to answer,
+ * with *retry_ms for its Retry-After.
+ */
+int
+admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
+    uint64_t *retry_ms)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	char addr[IPC_ADDR_MAX + 1], key[RL_KEY_MAX];
+	struct acount *ac;
+	struct aconn *a;
+	size_t h;
+
+	*retry_ms = 0;
+	if (admit_find(w, b->conn) != NULL)
+		return -1;
+	admit_client(b, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "a:%s", addr);
+	if ((*retry_ms = ratelimit_take(rl_address, key, admit_now_ms())) > 0)
+		return 429;
+	if (nconns >= p->conns_total) {
+		*retry_ms = ADMIT_RETRY_MS;
+		return 503;
+	}
+	ac = admit_count(addr, 1);
+	if (ac->n >= p->conns_per_address) {
+		log_debug("%s: %s over %u connections", __func__, addr,
+		    p->conns_per_address);
+		*retry_ms = ADMIT_RETRY_MS;
+		return 429;
+	}
+	ac->n++;
+	a = xcalloc(1, sizeof(*a));
+	a->w = w;
+	a->gen = w->gen;
+	a->conn = b->conn;
+	a->ac = ac;
+	h = admit_conn_hash(w, b->conn);
+	a->next = conn_tab[h];
+	conn_tab[h] = a;
+	nconns++;
+	return 0;
+}
+
+static void
+admit_remove(struct aconn *a)
+{
+	struct aconn **pp;
+
+	for (pp = &conn_tab[admit_conn_hash(a->w, a->conn)]; *pp != NULL;
+	    pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	admit_uncount(a->ac);
+	free(a);
+	nconns--;
+}
+
+void
+admit_conn_close(struct worker *w, uint64_t conn)
+{
+	struct aconn *a;
+
+	if ((a = admit_find(w, conn)) != NULL)
+		admit_remove(a);
+}
+
+int
+admit_known(struct worker *w, uint64_t conn)
+{
+	return admit_find(w, conn) != NULL;
+}
+
+void
+admit_worker_down(struct worker *w)
+{
+	struct aconn *a, *next;
+	size_t i;
+
+	for (i = 0; i < ADMIT_BUCKETS; i++)
+		for (a = conn_tab[i]; a != NULL; a = next) {
+			next = a->next;
+			if (a->w == w)
+				admit_remove(a);
+		}
+}
+
+/*
+ * One web chat request on an admitted connection: a token from its
+ * address's bucket and, once bound, from its session's.  0, or the ms
+ * until the caller may try again.
+ */
+uint64_t
+admit_request(struct worker *w, uint64_t conn, int64_t session)
+{
+	char key[RL_KEY_MAX];
+	struct aconn *a;
+	uint64_t now = admit_now_ms(), wait;
+
+	if (session > 0) {
+		snprintf(key, sizeof(key), "s:%lld", (long long)session);
+		if ((wait = ratelimit_take(rl_session, key, now)) > 0)
+			return wait;
+	}
+	if ((a = admit_find(w, conn)) != NULL) {
+		snprintf(key, sizeof(key), "a:%s", a->ac->addr);
+		if ((wait = ratelimit_take(rl_address, key, now)) > 0)
+			return wait;
+	}
+	return 0;
+}
+
+/* Idle buckets are full buckets: dropping them costs nothing. */
+void
+admit_sweep(void)
+{
+	uint64_t now = admit_now_ms();
+	size_t n;
+
+	n = ratelimit_expire(rl_session, now) + ratelimit_expire(rl_address,
+	    now);
+	if (n > 0)
+		log_debug("%s: %zu idle buckets dropped", __func__, n);
+}
