@@ -124,6 +124,7 @@ static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
 static void	conn_timer(evutil_socket_t, short, void *);
 static void	conn_arm(struct conn *);
+static time_t	conn_head_limit(void);
 static void	conn_http(struct conn *);
 static int	conn_route(struct conn *);
 static void	conn_upgrade(struct conn *);
@@ -523,6 +524,18 @@ conn_reap(struct conn *c)
 		conn_free(c);
 }
 
+/*
+ * Seconds a client has to send a whole request head: bytes trickling in
+ * (slowloris) keep a connection from being idle, so this runs from the
+ * connection's start, and is never longer than the idle timeout.
+ */
+static time_t
+conn_head_limit(void)
+{
+	return (size_t)WC_HEAD_TIMEOUT_S < wc_idle_timeout ?
+	    WC_HEAD_TIMEOUT_S : (time_t)wc_idle_timeout;
+}
+
 static void
 conn_arm(struct conn *c)
 {
@@ -534,9 +547,9 @@ conn_arm(struct conn *c)
 		limit = WC_LINGER_S;
 		break;
 	case C_HTTP:
-		if (c->hp.nread > 0 &&
-		    (size_t)WC_HEAD_TIMEOUT_S < wc_idle_timeout) {
-			limit = WC_HEAD_TIMEOUT_S - (mono_now() - c->started);
+		/* A head in progress has a deadline from its first byte. */
+		if (c->hp.nread > 0) {
+			limit = conn_head_limit() - (mono_now() - c->started);
 			break;
 		}
 		/* FALLTHROUGH */
@@ -558,7 +571,7 @@ conn_timer(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (c->state == C_CLOSING ||
 	    (c->state == C_HTTP && c->hp.nread > 0 &&
-	    now - c->started >= WC_HEAD_TIMEOUT_S) ||
+	    now - c->started >= conn_head_limit()) ||
 	    now - c->last >= (time_t)wc_idle_timeout) {
 		log_debug("%s: conn %" PRIu64 " timed out", __func__, c->id);
 		/* An idle page learns why with a close frame, then lingers. */
