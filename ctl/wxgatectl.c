@@ -11,17 +11,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chan.h"
 #include "codec.h"
 #include "log.h"
+#include "qr.h"
 
 #define CTL_DEFAULT_SOCK	"./run/control.sock"
 
 #define EX_REFUSED	1
 #define EX_USAGE	2
 #define EX_UNREACH	3
+
+#define CTL_ARGS_ANY	-1	/* the command checks its own arguments */
+/* A share link lives a week unless --ttl says otherwise. */
+#define CTL_SHARE_TTL_DEFAULT	(7 * 86400)
+#define CTL_SHARE_TTL_MAX	UINT32_MAX	/* the codec's bound */
 
 static uint8_t	buf[IPC_FRAME_MAX];
 
@@ -30,6 +37,14 @@ static int	cmd_status(int, int, char **);
 static int	cmd_restart(int, int, char **);
 static int	cmd_stop(int, int, char **);
 static int	cmd_test(int, int, char **);
+static int	cmd_share(int, int, char **);
+static int	share_create(int, int, char **);
+static int	share_list(int, int, char **);
+static int	share_revoke(int, int, char **);
+static int	cmd_pairing(int, int, char **);
+static int	pairing_list(int, int, char **);
+static int	pairing_approve(int, int, char **);
+static int	pairing_deny(int, int, char **);
 
 static const struct {
 	const char	 *name;
@@ -40,6 +55,27 @@ static const struct {
 	{ "restart",	1,	cmd_restart },
 	{ "stop",	0,	cmd_stop },
 	{ "test",	2,	cmd_test },	/* needs --enable-test-hooks */
+	{ "share",	CTL_ARGS_ANY, cmd_share },
+	{ "pairing",	CTL_ARGS_ANY, cmd_pairing },
+};
+
+/* share's subcommands, tmux style: one function each. */
+static const struct {
+	const char	 *name;
+	int		(*fn)(int, int, char **);
+} share_cmds[] = {
+	{ "create",	share_create },
+	{ "list",	share_list },
+	{ "revoke",	share_revoke },
+};
+
+static const struct {
+	const char	 *name;
+	int		(*fn)(int, int, char **);
+} pairing_cmds[] = {
+	{ "list",	pairing_list },
+	{ "approve",	pairing_approve },
+	{ "deny",	pairing_deny },
 };
 
 static void
@@ -47,7 +83,13 @@ usage(void)
 {
 	fprintf(stderr, "usage: wxgatectl [-s socket] status\n"
 	    "       wxgatectl [-s socket] restart name\n"
-	    "       wxgatectl [-s socket] stop\n");
+	    "       wxgatectl [-s socket] stop\n"
+	    "       wxgatectl [-s socket] share create [--ttl time] "
+	    "[--read-only] [--session id]\n"
+	    "       wxgatectl [-s socket] share list\n"
+	    "       wxgatectl [-s socket] share revoke id\n"
+	    "       wxgatectl [-s socket] pairing list\n"
+	    "       wxgatectl [-s socket] pairing approve|deny code\n");
 	exit(EX_USAGE);
 }
 
@@ -259,6 +301,244 @@ cmd_test(int fd, int argc, char **argv)
 	return ctl_result(fd, &m, 0);
 }
 
+/*
+ * A duration: a number and one unit of s, m, h or d; a bare number is
+ * seconds.  -1 for anything else, zero included.
+ */
+static long long
+parse_ttl(const char *s)
+{
+	static const struct { char unit; unsigned long long mult; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	unsigned long long n;
+	char *end;
+	size_t i;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || n == 0 || n > CTL_SHARE_TTL_MAX)
+		return -1;
+	if (*end == '\0')
+		return (long long)n;
+	if (end[1] != '\0')
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].unit == *end) {
+			if (n > CTL_SHARE_TTL_MAX / units[i].mult)
+				return -1;
+			return (long long)(n * units[i].mult);
+		}
+	return -1;
+}
+
+static int
+cmd_share(int fd, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof(share_cmds) / sizeof(share_cmds[0]); i++)
+		if (strcmp(share_cmds[i].name, argv[0]) == 0)
+			return share_cmds[i].fn(fd, argc - 1, argv + 1);
+	usage();
+}
+
+static int
+share_create(int fd, int argc, char **argv)
+{
+	struct ipc_body_share_create b;
+	struct ipc_msg m;
+	long long ttl = CTL_SHARE_TTL_DEFAULT;
+	char url[IPC_URL_MAX + 1], *end;
+	unsigned long long sess;
+	int i, rv;
+
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--read-only") == 0)
+			b.read_only = 1;
+		else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
+			if ((ttl = parse_ttl(argv[++i])) == -1) {
+				fprintf(stderr, "wxgatectl: bad ttl: %s\n",
+				    argv[i]);
+				return EX_USAGE;
+			}
+		} else if (strcmp(argv[i], "--session") == 0 &&
+		    i + 1 < argc) {
+			errno = 0;
+			sess = strtoull(argv[++i], &end, 10);
+			if (argv[i][0] < '1' || argv[i][0] > '9' ||
+			    *end != '\0' || errno != 0 || sess > INT64_MAX) {
+				fprintf(stderr, "wxgatectl: bad session: "
+				    "%s\n", argv[i]);
+				return EX_USAGE;
+			}
+			b.session = sess;
+		} else
+			usage();
+	}
+	b.ttl_s = (uint64_t)ttl;
+	ctl_send(fd, IPC_CTL_SHARE_CREATE, &b);
+	if ((rv = ctl_result(fd, &m, 1)) != 0)
+		return rv;
+	snprintf(url, sizeof(url), "%.*s", (int)m.b.result.message.len,
+	    m.b.result.message.p);
+	printf("%s\n", url);
+	/* The URL is the answer; a terminal without the glyphs still has it. */
+	if (qr_print_utf8(stdout, url) == -1)
+		fprintf(stderr, "wxgatectl: cannot draw the QR code\n");
+	return 0;
+}
+
+static void
+fmt_time(uint64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		snprintf(out, len, "-");
+	else
+		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+share_list(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+	struct ipc_msg m;
+	const struct ipc_body_share_row *r = &m.b.share_row;
+	char created[32], expires[32], revoked[32];
+
+	(void)argv;
+	if (argc != 0)
+		usage();
+	ctl_send(fd, IPC_CTL_SHARE_LIST, &e);
+	printf("%-12s %-20s %-20s %-9s %7s  %s\n", "HASH", "CREATED",
+	    "EXPIRES", "READ-ONLY", "SESSION", "REVOKED");
+	for (;;) {
+		ctl_recv(fd, &m);
+		if (m.type == IPC_CTL_RESULT)
+			break;
+		if (m.type != IPC_CTL_SHARE) {
+			fprintf(stderr, "wxgatectl: unexpected %s\n",
+			    ipc_type_name(m.type));
+			return EX_UNREACH;
+		}
+		fmt_time(r->created, created, sizeof(created));
+		fmt_time(r->expires, expires, sizeof(expires));
+		fmt_time(r->revoked, revoked, sizeof(revoked));
+		printf("%-12.*s %-20s %-20s %-9s %7llu  %s\n",
+		    (int)r->hash.len, r->hash.p, created, expires,
+		    r->read_only ? "yes" : "no",
+		    (unsigned long long)r->session, revoked);
+	}
+	if (!m.b.result.ok) {
+		fprintf(stderr, "wxgatectl: %.*s\n",
+		    (int)m.b.result.message.len, m.b.result.message.p);
+		return EX_REFUSED;
+	}
+	return 0;
+}
+
+static int
+share_revoke(int fd, int argc, char **argv)
+{
+	struct ipc_body_name b;
+	struct ipc_msg m;
+
+	if (argc != 1)
+		usage();
+	b.name = ipc_s(argv[0]);
+	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
+		usage();
+	ctl_send(fd, IPC_CTL_SHARE_REVOKE, &b);
+	return ctl_result(fd, &m, 0);
+}
+
+static int
+cmd_pairing(int fd, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof(pairing_cmds) / sizeof(pairing_cmds[0]); i++)
+		if (strcmp(pairing_cmds[i].name, argv[0]) == 0)
+			return pairing_cmds[i].fn(fd, argc - 1, argv + 1);
+	usage();
+}
+
+static int
+pairing_list(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+	struct ipc_msg m;
+	const struct ipc_body_pairing_row *r = &m.b.pairing_row;
+	char created[32], expires[32];
+
+	(void)argv;
+	if (argc != 0)
+		usage();
+	ctl_send(fd, IPC_CTL_PAIRING_LIST, &e);
+	printf("%-12s %-16s %-20s %-20s  %s\n", "CODE", "ACCOUNT", "CREATED",
+	    "EXPIRES", "PEER");
+	for (;;) {
+		ctl_recv(fd, &m);
+		if (m.type == IPC_CTL_RESULT)
+			break;
+		if (m.type != IPC_CTL_PAIRING) {
+			fprintf(stderr, "wxgatectl: unexpected %s\n",
+			    ipc_type_name(m.type));
+			return EX_UNREACH;
+		}
+		fmt_time(r->created, created, sizeof(created));
+		fmt_time(r->expires, expires, sizeof(expires));
+		/* PEER is whatever the platform calls a sender: last. */
+		printf("%-12.*s %-16.*s %-20s %-20s  %.*s\n",
+		    (int)r->code.len, r->code.p, (int)r->account.len,
+		    r->account.p, created, expires, (int)r->peer.len,
+		    r->peer.p);
+	}
+	if (!m.b.result.ok) {
+		fprintf(stderr, "wxgatectl: %.*s\n",
+		    (int)m.b.result.message.len, m.b.result.message.p);
+		return EX_REFUSED;
+	}
+	return 0;
+}
+
+static int
+pairing_decide(int fd, int argc, char **argv, uint32_t type)
+{
+	struct ipc_body_name b;
+	struct ipc_msg m;
+
+	if (argc != 1)
+		usage();
+	b.name = ipc_s(argv[0]);
+	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
+		usage();
+	ctl_send(fd, type, &b);
+	return ctl_result(fd, &m, 0);
+}
+
+static int
+pairing_approve(int fd, int argc, char **argv)
+{
+	return pairing_decide(fd, argc, argv, IPC_CTL_PAIRING_APPROVE);
+}
+
+static int
+pairing_deny(int fd, int argc, char **argv)
+{
+	return pairing_decide(fd, argc, argv, IPC_CTL_PAIRING_DENY);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -268,7 +548,7 @@ main(int argc, char *argv[])
 
 	if ((sock = getenv("WXGATE_CONTROL")) == NULL)
 		sock = CTL_DEFAULT_SOCK;
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:")) != -1) {
 		switch (ch) {
 		case 's':
 			sock = optarg;
@@ -284,7 +564,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmds[i].name, argv[0]) != 0)
 			continue;
-		if (argc - 1 != cmds[i].argc)
+		if (cmds[i].argc != CTL_ARGS_ANY && argc - 1 != cmds[i].argc)
 			usage();
 		fd = ctl_connect(sock);
 		return cmds[i].fn(fd, argc - 1, argv + 1);

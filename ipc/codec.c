@@ -181,6 +181,40 @@ static const struct field f_agent_request[] = {
 	FLD(agent_request, session, FT_U64, UINT64_MAX, 0),
 	FLD(agent_request, turns, FT_TURNS, IPC_TURNS_MAX, F_NONEMPTY),
 };
+static const struct field f_share_check[] = {
+	FLD(share_check, conn, FT_U64, UINT64_MAX, 0),
+	FLD(share_check, id, FT_STR, IPC_TOKEN_MAX, F_NONEMPTY),
+};
+static const struct field f_share_status[] = {
+	FLD(share_status, conn, FT_U64, UINT64_MAX, 0),
+	FLD(share_status, status, FT_U64, 599, 0),
+	FLD(share_status, read_only, FT_BOOL, 0, 0),
+	FLD(share_status, url, FT_STR, IPC_URL_MAX, 0),
+};
+static const struct field f_share_ok[] = {
+	FLD(share_ok, conn, FT_U64, UINT64_MAX, 0),
+	FLD(share_ok, read_only, FT_BOOL, 0, 0),
+};
+static const struct field f_share_create[] = {
+	FLD(share_create, ttl_s, FT_U64, UINT32_MAX, 0),
+	FLD(share_create, read_only, FT_BOOL, 0, 0),
+	FLD(share_create, session, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_share_row[] = {
+	FLD(share_row, hash, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(share_row, created, FT_U64, INT64_MAX, 0),
+	FLD(share_row, expires, FT_U64, INT64_MAX, 0),
+	FLD(share_row, read_only, FT_BOOL, 0, 0),
+	FLD(share_row, session, FT_U64, INT64_MAX, 0),
+	FLD(share_row, revoked, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_pairing_row[] = {
+	FLD(pairing_row, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(pairing_row, account, FT_STR, IPC_NAME_MAX, 0),
+	FLD(pairing_row, peer, FT_STR, IPC_PEER_MAX, 0),
+	FLD(pairing_row, created, FT_U64, INT64_MAX, 0),
+	FLD(pairing_row, expires, FT_U64, INT64_MAX, 0),
+};
 
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -192,7 +226,8 @@ SCHEMA(chat_abort) SCHEMA(rpc_call) SCHEMA(conn_open) SCHEMA(agent_error) SCHEMA
 SCHEMA(result) SCHEMA(config) SCHEMA(test) SCHEMA(session_ok)
 SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
 SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
-SCHEMA(agent_request)
+SCHEMA(agent_request) SCHEMA(share_check) SCHEMA(share_status)
+SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
 #undef SCHEMA
 
 struct msgdef {

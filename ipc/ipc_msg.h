@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		4
+#define IPC_VERSION		5
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -44,6 +44,8 @@
 #define IPC_TURNS_MAX		256	/* turns in agent.request/history */
 #define IPC_LOG_MAX		1024
 #define IPC_METHOD_MAX		64	/* a browser method name */
+#define IPC_URL_MAX		256	/* a share link's URL */
+#define IPC_PEER_MAX		256	/* a channel's sender id */
 /* X-Forwarded-For as received; longer chains are cut by the worker. */
 #define IPC_FORWARDED_MAX	512
 /* A day: a longer Retry-After is a broken upstream, not advice. */
@@ -83,6 +85,8 @@
 	X(CHAT_ABORT,	205, "chat.abort",	ROLE_WEBCHAT,	0,	chat_abort)	\
 	X(RPC_CALL,	206, "rpc.call",	ROLE_WEBCHAT,	MSG_INTERNAL, rpc_call)	\
 	X(CONN_OPEN,	207, "conn.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_open) \
+	X(SHARE_CHECK,	208, "share.check",	ROLE_WEBCHAT,	MSG_INTERNAL, share_check) \
+	X(SHARE_OPEN,	209, "share.open",	ROLE_WEBCHAT,	0,	resume)		\
 	/* agent backends */						\
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
@@ -92,9 +96,17 @@
 	X(CTL_RESTART,	601, "ctl.restart",	ROLE_OPERATOR,	0,	name)		\
 	X(CTL_STOP,	602, "ctl.stop",	ROLE_OPERATOR,	0,	empty)		\
 	X(CTL_TEST,	603, "ctl.test",	ROLE_OPERATOR,	MSG_TESTHOOK, ctl_test)	\
+	X(CTL_SHARE_CREATE, 604, "share.create", ROLE_OPERATOR, 0, share_create) \
+	X(CTL_SHARE_LIST, 605, "share.list", ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_SHARE_REVOKE, 606, "share.revoke", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_PAIRING_LIST, 607, "pairing.list", ROLE_OPERATOR, 0,	empty)		\
+	X(CTL_PAIRING_APPROVE, 608, "pairing.approve", ROLE_OPERATOR, 0, name)	\
+	X(CTL_PAIRING_DENY, 609, "pairing.deny", ROLE_OPERATOR, 0,	name)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
+	X(CTL_SHARE,	702, "ctl.share",	ROLE_SUP,	0,	share_row)	\
+	X(CTL_PAIRING,	703, "ctl.pairing",	ROLE_SUP,	0,	pairing_row)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP,	0,	seq)		\
@@ -109,6 +121,8 @@
 	X(CHAT_ERROR,	815, "chat.error",	ROLE_SUP,	0,	chat_error)	\
 	X(HISTORY,	816, "chat.history_result", ROLE_SUP,	0,	history)	\
 	X(CONN_VERDICT,	817, "conn.verdict",	ROLE_SUP,	0,	conn_verdict)	\
+	X(SHARE_STATUS,	818, "share.status",	ROLE_SUP,	0,	share_status)	\
+	X(SHARE_OK,	819, "share.ok",	ROLE_SUP,	0,	share_ok)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)
 
@@ -194,6 +208,23 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
 struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns; };
+/* GET /s/<id>: is the share link live?  id is the link's secret. */
+struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id; };
+/* status: 200 live, 404 unknown, 410 expired or revoked; url to show. */
+struct ipc_body_share_status	{ uint64_t conn; uint64_t status;
+				  int read_only; struct ipc_str url; };
+struct ipc_body_share_ok	{ uint64_t conn; int read_only; };
+/* ttl_s 0: no expiry; session 0: a fresh session for the link. */
+struct ipc_body_share_create	{ uint64_t ttl_s; int read_only;
+				  uint64_t session; };
+/* One link for the operator: never the secret, a prefix of its hash. */
+struct ipc_body_share_row	{ struct ipc_str hash; uint64_t created;
+				  uint64_t expires; int read_only;
+				  uint64_t session; uint64_t revoked; };
+/* One pending pairing code for the operator. */
+struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
+				  struct ipc_str peer; uint64_t created;
+				  uint64_t expires; };
 
 union ipc_body {
 	struct ipc_body_empty		empty;
@@ -226,6 +257,12 @@ union ipc_body {
 	struct ipc_body_history		history;
 	struct ipc_body_conn_verdict	conn_verdict;
 	struct ipc_body_agent_request	agent_request;
+	struct ipc_body_share_check	share_check;
+	struct ipc_body_share_status	share_status;
+	struct ipc_body_share_ok	share_ok;
+	struct ipc_body_share_create	share_create;
+	struct ipc_body_share_row	share_row;
+	struct ipc_body_pairing_row	pairing_row;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */

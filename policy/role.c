@@ -45,12 +45,6 @@ static const struct {
 	{ "workers.restart",	ROLE_OPERATOR },
 	{ "sessions.list",	ROLE_OPERATOR },
 	{ "sessions.revoke",	ROLE_OPERATOR },
-	{ "share.create",	ROLE_OPERATOR },
-	{ "share.list",		ROLE_OPERATOR },
-	{ "share.revoke",	ROLE_OPERATOR },
-	{ "pairing.list",	ROLE_OPERATOR },
-	{ "pairing.approve",	ROLE_OPERATOR },
-	{ "pairing.deny",	ROLE_OPERATOR },
 	{ "audit.list",		ROLE_OPERATOR },
 	{ "send",		ROLE_OPERATOR },
 };

@@ -23,12 +23,18 @@
 #include "chan.h"
 #include "log.h"
 #include "role.h"
+#include "session.h"
+#include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
 
 /* A stuck wxgatectl cannot make us buffer without bound. */
 #define CONTROL_OUT_MAX	(4 * 1024 * 1024)
 #define CONTROL_CLIENTS_MAX 16
+/* Hex digits of a link's hash that `share list` shows: enough to revoke. */
+#define CONTROL_SHARE_PREFIX 12
+/* A shorter prefix names too many links to be a deliberate choice. */
+#define CONTROL_SHARE_PREFIX_MIN 6
 
 struct ctl_client {
 	struct bufferevent	*bev;
@@ -44,6 +50,12 @@ static uint8_t			 cbuf[IPC_FRAME_MAX];
 static int	ctl_status(struct ctl_client *, struct ipc_msg *);
 static int	ctl_restart(struct ctl_client *, struct ipc_msg *);
 static int	ctl_stop(struct ctl_client *, struct ipc_msg *);
+static int	ctl_share_create(struct ctl_client *, struct ipc_msg *);
+static int	ctl_share_list(struct ctl_client *, struct ipc_msg *);
+static int	ctl_share_revoke(struct ctl_client *, struct ipc_msg *);
+static int	ctl_pairing_list(struct ctl_client *, struct ipc_msg *);
+static int	ctl_pairing_approve(struct ctl_client *, struct ipc_msg *);
+static int	ctl_pairing_deny(struct ctl_client *, struct ipc_msg *);
 #ifdef WX_TEST_HOOKS
 static int	ctl_test(struct ctl_client *, struct ipc_msg *);
 #endif
@@ -55,6 +67,12 @@ static const struct {
 	{ IPC_CTL_STATUS,	ctl_status },
 	{ IPC_CTL_RESTART,	ctl_restart },
 	{ IPC_CTL_STOP,		ctl_stop },
+	{ IPC_CTL_SHARE_CREATE,	ctl_share_create },
+	{ IPC_CTL_SHARE_LIST,	ctl_share_list },
+	{ IPC_CTL_SHARE_REVOKE,	ctl_share_revoke },
+	{ IPC_CTL_PAIRING_LIST,	ctl_pairing_list },
+	{ IPC_CTL_PAIRING_APPROVE, ctl_pairing_approve },
+	{ IPC_CTL_PAIRING_DENY,	ctl_pairing_deny },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif
@@ -145,6 +163,209 @@ ctl_stop(struct ctl_client *c, struct ipc_msg *m)
 	return 0;
 }
 
+/*
+ * A share link: a fresh session unless the operator names one.  The
+ * secret goes back once, inside the URL, and is then forgotten; the
+ * store keeps its SHA-256 as it does for session tokens.
+ */
+static int
+ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
+{
+	const struct ipc_body_share_create *b = &m->b.share_create;
+	char tok[SESSION_TOKEN_LEN + 1], url[IPC_URL_MAX + 1];
+	uint8_t hash[SESSION_HASH_LEN];
+	int64_t session, now = sup_now();
+	int rv;
+
+	session = (int64_t)b->session;
+	if (session > 0) {
+		if ((rv = store_session_exists(sup->store, session)) != 1) {
+			ctl_result(c, m->req_id, 0, rv == 0 ?
+			    "no such session" : "store error");
+			return 0;
+		}
+	} else if (store_session_shared(sup->store, now, &session) == -1) {
+		ctl_result(c, m->req_id, 0, "cannot create a session");
+		return 0;
+	}
+	if (session_token_new(tok, hash) == -1 ||
+	    store_share_create(sup->store, hash, session, b->read_only, now,
+	    b->ttl_s > 0 ? now + (int64_t)b->ttl_s : 0) == -1) {
+		explicit_bzero(tok, sizeof(tok));
+		ctl_result(c, m->req_id, 0, "cannot create a share link");
+		return 0;
+	}
+	log_info("operator (uid %d) shares session %lld%s", (int)c->uid,
+	    (long long)session, b->read_only ? " read-only" : "");
+	snprintf(url, sizeof(url), "http://%s/s/%s", sup->conf->webchat.listen,
+	    tok);
+	explicit_bzero(tok, sizeof(tok));
+	ctl_result(c, m->req_id, 1, url);
+	explicit_bzero(url, sizeof(url));
+	return 0;
+}
+
+struct ctl_walk {
+	struct ctl_client	*c;
+	uint64_t		 req_id;
+};
+
+static int
+ctl_share_row(const struct store_share_row *r, void *arg)
+{
+	struct ctl_walk *cw = arg;
+	struct ipc_body_share_row b;
+	char prefix[CONTROL_SHARE_PREFIX + 1];
+
+	snprintf(prefix, sizeof(prefix), "%.*s", CONTROL_SHARE_PREFIX,
+	    r->hash);
+	b.hash = ipc_s(prefix);
+	b.created = r->created > 0 ? (uint64_t)r->created : 0;
+	b.expires = r->expires > 0 ? (uint64_t)r->expires : 0;
+	b.read_only = r->read_only;
+	b.session = r->session > 0 ? (uint64_t)r->session : 0;
+	b.revoked = r->revoked > 0 ? (uint64_t)r->revoked : 0;
+	ipc_stream_put(bufferevent_get_output(cw->c->bev), IPC_CTL_SHARE,
+	    cw->req_id, &b);
+	return 0;
+}
+
+static int
+ctl_share_list(struct ctl_client *c, struct ipc_msg *m)
+{
+	struct ctl_walk cw = { c, m->req_id };
+
+	if (store_share_list(sup->store, ctl_share_row, &cw) == -1) {
+		ctl_result(c, m->req_id, 0, "store error");
+		return 0;
+	}
+	ctl_result(c, m->req_id, 1, "");
+	return 0;
+}
+
+/*
+ * ID is the link's secret (from its URL) or a prefix of its hash (from
+ * `share list`): the operator may hold either.
+ */
+static int
+ctl_share_revoke(struct ctl_client *c, struct ipc_msg *m)
+{
+	static const char hex[] = "0123456789abcdef";
+	const struct ipc_str *id = &m->b.name.name;
+	char want[SESSION_HASH_LEN * 2 + 1];
+	uint8_t hash[SESSION_HASH_LEN];
+	size_t i;
+	int rv = 1;
+
+	if (session_token_hash(id->p, id->len, hash) == 0) {
+		for (i = 0; i < SESSION_HASH_LEN; i++) {
+			want[2 * i] = hex[hash[i] >> 4];
+			want[2 * i + 1] = hex[hash[i] & 0x0f];
+		}
+		want[SESSION_HASH_LEN * 2] = '\0';
+		rv = store_share_revoke(sup->store, want, sup_now());
+	}
+	if (rv == 1 && id->len >= CONTROL_SHARE_PREFIX_MIN &&
+	    id->len <= SESSION_HASH_LEN * 2) {
+		snprintf(want, sizeof(want), "%.*s", (int)id->len, id->p);
+		rv = store_share_revoke(sup->store, want, sup_now());
+	}
+	switch (rv) {
+	case 0:
+		log_info("operator (uid %d) revokes a share link",
+		    (int)c->uid);
+		ctl_result(c, m->req_id, 1, "revoked");
+		break;
+	case 1:
+		ctl_result(c, m->req_id, 0, "no such share link");
+		break;
+	case 2:
+		ctl_result(c, m->req_id, 0,
+		    "ambiguous: give more of the hash");
+		break;
+	default:
+		ctl_result(c, m->req_id, 0, "store error");
+		break;
+	}
+	return 0;
+}
+
+static int
+ctl_pairing_row(const struct store_pairing_row *r, void *arg)
+{
+	struct ctl_walk *cw = arg;
+	struct ipc_body_pairing_row b;
+
+	/* A row the wire cannot carry is skipped, not truncated. */
+	if (strlen(r->code) == 0 || strlen(r->code) > IPC_NAME_MAX ||
+	    strlen(r->account) > IPC_NAME_MAX ||
+	    strlen(r->peer) > IPC_PEER_MAX)
+		return 0;
+	b.code = ipc_s(r->code);
+	b.account = ipc_s(r->account);
+	b.peer = ipc_s(r->peer);
+	b.created = r->created > 0 ? (uint64_t)r->created : 0;
+	b.expires = r->expires > 0 ? (uint64_t)r->expires : 0;
+	ipc_stream_put(bufferevent_get_output(cw->c->bev), IPC_CTL_PAIRING,
+	    cw->req_id, &b);
+	return 0;
+}
+
+static int
+ctl_pairing_list(struct ctl_client *c, struct ipc_msg *m)
+{
+	struct ctl_walk cw = { c, m->req_id };
+
+	if (store_pairing_list(sup->store, ctl_pairing_row, &cw) == -1) {
+		ctl_result(c, m->req_id, 0, "store error");
+		return 0;
+	}
+	ctl_result(c, m->req_id, 1, "");
+	return 0;
+}
+
+/* approve and deny differ only in the store call and the words. */
+static int
+ctl_pairing_decide(struct ctl_client *c, struct ipc_msg *m, int approve)
+{
+	char code[IPC_NAME_MAX + 1];
+	int rv;
+
+	snprintf(code, sizeof(code), "%.*s", (int)m->b.name.name.len,
+	    m->b.name.name.p);
+	rv = approve ? store_pairing_approve(sup->store, code, sup_now()) :
+	    store_pairing_deny(sup->store, code, sup_now());
+	switch (rv) {
+	case 0:
+		log_info("operator (uid %d) %s a pairing", (int)c->uid,
+		    approve ? "approves" : "denies");
+		ctl_result(c, m->req_id, 1, approve ? "approved" : "denied");
+		break;
+	case 1:
+		ctl_result(c, m->req_id, 0, "no such pairing code");
+		break;
+	case 2:
+		ctl_result(c, m->req_id, 0, "pairing code expired");
+		break;
+	default:
+		ctl_result(c, m->req_id, 0, "store error");
+		break;
+	}
+	return 0;
+}
+
+static int
+ctl_pairing_approve(struct ctl_client *c, struct ipc_msg *m)
+{
+	return ctl_pairing_decide(c, m, 1);
+}
+
+static int
+ctl_pairing_deny(struct ctl_client *c, struct ipc_msg *m)
+{
+	return ctl_pairing_decide(c, m, 0);
+}
+
 #ifdef WX_TEST_HOOKS
 static int
 ctl_test(struct ctl_client *c, struct ipc_msg *m)
@@ -197,6 +418,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 		if (i == sizeof(ctl_handlers) / sizeof(ctl_handlers[0]))
 			goto bad;
 		ctl_handlers[i].fn(c, &m);
+		/* Share and pairing commands write: commit this turn. */
+		sup_turn();
 	}
 	if (rv == -1)
 		goto bad;

@@ -14,7 +14,9 @@
  *
  * It never trusts an id in a body beyond the sender's own bindings: a
  * webchat worker names connections, and a connection reaches a session
- * only through session.open/resume on that same worker.
+ * only through session.open/resume or share.open on that same worker.
+ * A share link (made by the operator over the control socket) binds to
+ * its session, and a read-only one refuses chat.send and chat.abort.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,9 @@ struct binding {
 	int64_t		 session;
 	int64_t		 seen;		/* last request, sup_now() */
 	int64_t		 expires;	/* absolute end, 0 none */
+	int		 read_only;	/* by a read-only share link */
+	int		 shared;	/* bound by share.open: recheck */
+	uint8_t		 share_hash[SESSION_HASH_LEN];
 };
 
 /* Which connection gets a session's stream: the one that bound last. */
@@ -110,6 +115,8 @@ static int	sup_conn_close(struct worker *, struct ipc_msg *);
 static int	sup_chat_abort(struct worker *, struct ipc_msg *);
 static int	sup_rpc_call(struct worker *, struct ipc_msg *);
 static int	sup_conn_open(struct worker *, struct ipc_msg *);
+static int	sup_share_check(struct worker *, struct ipc_msg *);
+static int	sup_share_open(struct worker *, struct ipc_msg *);
 static int	sup_agent_delta(struct worker *, struct ipc_msg *);
 static int	sup_agent_done(struct worker *, struct ipc_msg *);
 static int	sup_agent_error(struct worker *, struct ipc_msg *);
@@ -132,6 +139,13 @@ static const struct sup_handler webchat_handlers[] = {
 	{ IPC_CHAT_ABORT,	H_LIMIT,	sup_chat_abort },
 	{ IPC_RPC_CALL,		H_LIMIT,	sup_rpc_call },
 	{ IPC_CONN_OPEN,	0,		sup_conn_open },
+	/*
+	 * XXX share.check is a plain GET, outside the token buckets: the
+	 * 128-bit secret makes guessing moot, but a per-address bucket for
+	 * HTTP would bound the store lookups too.
+	 */
+	{ IPC_SHARE_CHECK,	0,		sup_share_check },
+	{ IPC_SHARE_OPEN,	H_LIMIT,	sup_share_open },
 	{ 0,			0,	NULL }
 };
 
@@ -295,6 +309,7 @@ bind_set(struct worker *w, uint64_t conn, int64_t session)
 		route_drop(b);
 		b->session = session;
 		b->seen = b->expires = 0;
+		b->read_only = b->shared = 0;
 	} else {
 		b = xcalloc(1, sizeof(*b));
 		b->w = w;
@@ -522,6 +537,8 @@ areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
 /* The common gate. */
 
 static int	router_limit(struct worker *, struct ipc_msg *);
+static int	bind_share_live(struct worker *, struct ipc_msg *,
+		    struct binding *);
 
 static const struct sup_handler *
 handler_find(const struct sup_handler *t, uint32_t type)
@@ -795,8 +812,30 @@ bind_live(struct worker *w, struct ipc_msg *m, uint64_t conn)
 		bind_remove(b);
 		return NULL;
 	}
+	if (b->shared && bind_share_live(w, m, b) == -1)
+		return NULL;
 	b->seen = now;
 	return b;
+}
+
+/*
+ * A connection that came in by a share link holds the session only as
+ * long as the link does: revoking or expiring it cuts every visitor
+ * off at their next request, not only new ones.
+ */
+static int
+bind_share_live(struct worker *w, struct ipc_msg *m, struct binding *b)
+{
+	int64_t session;
+	int ro;
+
+	if (store_share_find(sup->store, b->share_hash, sup_now(), &session,
+	    &ro) == 0 && session == b->session)
+		return 0;
+	rpc_error(w, m, b->conn, "share_expired",
+	    "this share link has expired or was revoked");
+	bind_remove(b);
+	return -1;
 }
 
 /* A method the worker does not serve: another role's, or nobody's. */
@@ -866,6 +905,11 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 
 	if ((b = bind_live(w, m, cb->conn)) == NULL)
 		return 0;
+	if (b->read_only) {
+		rpc_error(w, m, cb->conn, "read_only",
+		    "this shared conversation is read-only");
+		return 0;
+	}
 	if (cb->text.len > sup->conf->webchat.max_text) {
 		rpc_error(w, m, cb->conn, "too_large", "message too long");
 		return 0;
@@ -972,6 +1016,11 @@ sup_chat_abort(struct worker *w, struct ipc_msg *m)
 
 	if ((b = bind_live(w, m, ab->conn)) == NULL)
 		return 0;
+	if (b->read_only) {
+		rpc_error(w, m, ab->conn, "read_only",
+		    "this shared conversation is read-only");
+		return 0;
+	}
 	TAILQ_FOREACH(r, &reqs, entry)
 		if (r->session == b->session && !r->done &&
 		    ipc_streq(ab->client_msg_id, r->cmid))
@@ -1245,4 +1294,98 @@ router_init(void)
 		log_warnx("%s: pending messages not requeued", __func__);
 	if (nreqs > 0)
 		log_info("%u accepted messages requeued", nreqs);
+}
+
+/* Share links. */
+
+/*
+ * GET /s/<id>: 200 for a live link, 410 for an expired or revoked one,
+ * 404 for anything else.  The URL is rebuilt here from the config so
+ * the page's QR code names the address the operator published.
+ */
+static int
+sup_share_check(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_share_check *cb = &m->b.share_check;
+	struct ipc_body_share_status st;
+	uint8_t hash[SESSION_HASH_LEN];
+	char url[IPC_URL_MAX + 1];
+	int64_t session;
+	int rv, ro = 0;
+
+	st.conn = cb->conn;
+	st.status = 404;
+	st.read_only = 0;
+	url[0] = '\0';
+	if (session_token_hash(cb->id.p, cb->id.len, hash) == 0) {
+		rv = store_share_find(sup->store, hash, sup_now(), &session,
+		    &ro);
+		if (rv == 0) {
+			st.status = 200;
+			st.read_only = ro;
+			snprintf(url, sizeof(url), "http://%s/s/%.*s",
+			    sup->conf->webchat.listen, (int)cb->id.len,
+			    cb->id.p);
+		} else if (rv == 2)
+			st.status = 410;
+		else if (rv == -1)
+			st.status = 503;
+	}
+	st.url = ipc_s(url);
+	send_to(w, IPC_SHARE_STATUS, m->req_id, &st);
+	explicit_bzero(url, sizeof(url));
+	return 0;
+}
+
+/*
+ * share.open: bind the connection to the link's session, as resume
+ * does for a token.  A read-only binding may read history but never
+ * send or abort.  Links are the operator's grant, so they work even
+ * with the anonymous chat turned off.
+ */
+static int
+sup_share_open(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_resume *rb = &m->b.resume;
+	struct ipc_body_share_ok ok;
+	uint8_t hash[SESSION_HASH_LEN];
+	struct binding *b;
+	int64_t session, now = sup_now();
+	int rv, ro = 0;
+
+	if (session_token_hash(rb->token.p, rb->token.len, hash) == -1) {
+		rpc_error(w, m, rb->conn, "unknown_share",
+		    "that is not a share link");
+		return 0;
+	}
+	if (bind_find(w, rb->conn) == NULL &&
+	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+		rpc_error(w, m, rb->conn, "busy", "too many connections");
+		return 0;
+	}
+	rv = store_share_find(sup->store, hash, now, &session, &ro);
+	if (rv == -1) {
+		rpc_error(w, m, rb->conn, "internal", "store error");
+		return 0;
+	}
+	if (rv == 1) {
+		rpc_error(w, m, rb->conn, "unknown_share",
+		    "no such share link");
+		return 0;
+	}
+	if (rv == 2) {
+		rpc_error(w, m, rb->conn, "share_expired",
+		    "this share link has expired or was revoked");
+		return 0;
+	}
+	b = bind_set(w, rb->conn, session);
+	b->seen = now;
+	b->expires = 0;
+	b->read_only = ro;
+	b->shared = 1;
+	memcpy(b->share_hash, hash, sizeof(b->share_hash));
+	ok.conn = rb->conn;
+	ok.read_only = ro;
+	send_to(w, IPC_SHARE_OK, m->req_id, &ok);
+	return 0;
 }

@@ -51,6 +51,19 @@ enum store_stmt {
 	ST_MSG_ANSWER,
 	ST_HISTORY,
 	ST_PENDING,
+	ST_SESSION_SHARED,
+	ST_SESSION_EXISTS,
+	ST_SHARE_CREATE,
+	ST_SHARE_FIND,
+	ST_SHARE_LIST,
+	ST_SHARE_MATCH,
+	ST_SHARE_REVOKE,
+	ST_PAIRING_CREATE,
+	ST_PAIRING_LIST,
+	ST_PAIRING_FIND,
+	ST_PAIRING_DELETE,
+	ST_PEER_ALLOW,
+	ST_PEER_ALLOWED,
 	ST_MAX
 };
 
@@ -99,6 +112,55 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_PENDING] =
 	    "SELECT id, session_id, client_msg_id, text FROM messages"
 	    " WHERE state < 3 ORDER BY id",
+	/*
+	 * A share link's own session: no token, so no browser can resume
+	 * it, and not anonymous, so the idle sweep leaves it to the link.
+	 */
+	[ST_SESSION_SHARED] =
+	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
+	    " anonymous) VALUES (NULL, ?1, ?1, NULL, 0)",
+	[ST_SESSION_EXISTS] =
+	    "SELECT 1 FROM sessions WHERE id = ?1",
+	[ST_SHARE_CREATE] =
+	    "INSERT INTO share_links (token_hash, session_id, mode, created,"
+	    " expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* Revoked or past expires reads as 1. */
+	[ST_SHARE_FIND] =
+	    "SELECT session_id, mode = 'read', revoked IS NOT NULL OR"
+	    " (expires IS NOT NULL AND expires <= ?2)"
+	    " FROM share_links WHERE token_hash = ?1",
+	[ST_SHARE_LIST] =
+	    "SELECT lower(hex(token_hash)), created, expires, mode = 'read',"
+	    " session_id, revoked FROM share_links ORDER BY id",
+	/* ?1 is checked to be lowercase hex: no LIKE wildcards reach here. */
+	[ST_SHARE_MATCH] =
+	    "SELECT id FROM share_links"
+	    " WHERE substr(lower(hex(token_hash)), 1, length(?1)) = ?1"
+	    " LIMIT 2",
+	[ST_SHARE_REVOKE] =
+	    "UPDATE share_links SET revoked = ?2"
+	    " WHERE id = ?1 AND revoked IS NULL",
+	/* A sender asking again gets a new code; the old one is void. */
+	[ST_PAIRING_CREATE] =
+	    "INSERT INTO pairings (account, peer, code, created, expires)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account, peer) DO"
+	    " UPDATE SET code = excluded.code, created = excluded.created,"
+	    " expires = excluded.expires",
+	[ST_PAIRING_LIST] =
+	    "SELECT code, account, peer, created, expires FROM pairings"
+	    " ORDER BY id",
+	[ST_PAIRING_FIND] =
+	    "SELECT id, account, peer, expires <= ?2 FROM pairings"
+	    " WHERE code = ?1",
+	[ST_PAIRING_DELETE] =
+	    "DELETE FROM pairings WHERE id = ?1",
+	[ST_PEER_ALLOW] =
+	    "INSERT INTO peers (account, peer, allowed, approved, first_seen,"
+	    " last_seen) VALUES (?1, ?2, 1, ?3, ?3, ?3)"
+	    " ON CONFLICT (account, peer) DO UPDATE SET allowed = 1,"
+	    " approved = excluded.approved",
+	[ST_PEER_ALLOWED] =
+	    "SELECT allowed FROM peers WHERE account = ?1 AND peer = ?2",
 };
 
 struct store {
@@ -814,4 +876,313 @@ store_audit(struct store *s, int64_t now, const char *role,
 		rc = store_err(s, __func__);
 	store_done(st);
 	return rc;
+}
+
+int
+store_session_shared(struct store *s, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_SESSION_SHARED);
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	else
+		*id = sqlite3_last_insert_rowid(s->db);
+	store_done(st);
+	return rc;
+}
+
+int
+store_session_exists(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_stmt(s, ST_SESSION_EXISTS);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_err(s, __func__);
+}
+
+int
+store_share_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t session, int read_only, int64_t now, int64_t expires)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_SHARE_CREATE);
+	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, session) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, read_only ? "read" : "continue", -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+	    (expires > 0 ? sqlite3_bind_int64(st, 5, expires) :
+	    sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
+}
+
+int
+store_share_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, int64_t *session, int *read_only)
+{
+	sqlite3_stmt *st;
+	int rc, dead;
+
+	st = store_stmt(s, ST_SHARE_FIND);
+	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		store_done(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	*session = sqlite3_column_int64(st, 0);
+	*read_only = sqlite3_column_int(st, 1);
+	dead = sqlite3_column_int(st, 2);
+	store_done(st);
+	return dead ? 2 : 0;
+}
+
+int
+store_share_list(struct store *s, store_share_fn fn, void *arg)
+{
+	struct store_share_row r;
+	sqlite3_stmt *st;
+	const unsigned char *h;
+	int rc;
+
+	st = store_stmt(s, ST_SHARE_LIST);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		if ((h = sqlite3_column_text(st, 0)) != NULL)
+			snprintf(r.hash, sizeof(r.hash), "%s",
+			    (const char *)h);
+		r.created = sqlite3_column_int64(st, 1);
+		r.expires = sqlite3_column_int64(st, 2);
+		r.read_only = sqlite3_column_int(st, 3);
+		r.session = sqlite3_column_int64(st, 4);
+		r.revoked = sqlite3_column_int64(st, 5);
+		if (fn(&r, arg) == -1)
+			break;
+	}
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	return 0;
+}
+
+int
+store_share_revoke(struct store *s, const char *hexprefix, int64_t now)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc, n = 0;
+	size_t i, len = strlen(hexprefix);
+
+	/* Hex only, so the prefix cannot widen what it names. */
+	if (len == 0 || len > STORE_HASH_LEN * 2)
+		return 1;
+	for (i = 0; i < len; i++)
+		if (!((hexprefix[i] >= '0' && hexprefix[i] <= '9') ||
+		    (hexprefix[i] >= 'a' && hexprefix[i] <= 'f')))
+			return 1;
+	st = store_stmt(s, ST_SHARE_MATCH);
+	if (sqlite3_bind_text(st, 1, hexprefix, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		n++;
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	if (n == 0)
+		return 1;
+	if (n > 1)
+		return 2;
+	store_touch(s);
+	st = store_stmt(s, ST_SHARE_REVOKE);
+	rc = 0;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
+}
+
+int
+store_pairing_create(struct store *s, const char *account, const char *peer,
+    const char *code, int64_t now, int64_t expires)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_PAIRING_CREATE);
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, peer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, code, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, expires) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
+}
+
+int
+store_pairing_list(struct store *s, store_pairing_fn fn, void *arg)
+{
+	struct store_pairing_row r;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_stmt(s, ST_PAIRING_LIST);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.code = column_dup(st, 0);
+		r.account = column_dup(st, 1);
+		r.peer = column_dup(st, 2);
+		r.created = sqlite3_column_int64(st, 3);
+		r.expires = sqlite3_column_int64(st, 4);
+		rc = fn(&r, arg);
+		free(r.code);
+		free(r.account);
+		free(r.peer);
+		if (rc == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	return 0;
+}
+
+/*
+ * Approve or deny: the code is spent either way.  Approving marks the
+ * sender allowed in peers; denying leaves peers as it was, so a denied
+ * sender can ask again and the operator decides again.
+ */
+static int
+store_pairing_decide(struct store *s, const char *code, int64_t now,
+    int approve)
+{
+	sqlite3_stmt *st;
+	char *account = NULL, *peer = NULL;
+	int64_t id;
+	int rc, expired;
+
+	store_touch(s);
+	st = store_stmt(s, ST_PAIRING_FIND);
+	if (sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK || sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		store_done(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	id = sqlite3_column_int64(st, 0);
+	account = column_dup(st, 1);
+	peer = column_dup(st, 2);
+	expired = sqlite3_column_int(st, 3);
+	store_done(st);
+
+	rc = expired ? 2 : 0;
+	if (approve && !expired) {
+		st = store_stmt(s, ST_PEER_ALLOW);
+		if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, peer, -1, SQLITE_TRANSIENT) !=
+		    SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			rc = store_err(s, __func__);
+		store_done(st);
+		if (rc == -1)
+			goto out;
+	}
+	st = store_stmt(s, ST_PAIRING_DELETE);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+ out:
+	free(account);
+	free(peer);
+	return rc;
+}
+
+int
+store_pairing_approve(struct store *s, const char *code, int64_t now)
+{
+	return store_pairing_decide(s, code, now, 1);
+}
+
+int
+store_pairing_deny(struct store *s, const char *code, int64_t now)
+{
+	int rc = store_pairing_decide(s, code, now, 0);
+
+	/* An expired code denied is a code gone: what was asked. */
+	return rc == 2 ? 0 : rc;
+}
+
+int
+store_peer_allowed(struct store *s, const char *account, const char *peer)
+{
+	sqlite3_stmt *st;
+	int rc, allowed = 0;
+
+	st = store_stmt(s, ST_PEER_ALLOWED);
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, peer, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		allowed = sqlite3_column_int(st, 0) != 0;
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	return allowed;
 }

@@ -80,4 +80,68 @@ typedef int	(*store_pending_fn)(int64_t msg_id, int64_t session,
 		    const char *cmid, const char *text, void *);
 int	store_pending(struct store *, store_pending_fn, void *arg);
 
+/*
+ * Share links.  Only the SHA-256 of a link's secret is kept, as with
+ * session tokens.  A link names a session: its own (store_session_shared,
+ * made with the link) or an existing one the operator chose.
+ */
+struct store_share_row {
+	char		 hash[STORE_HASH_LEN * 2 + 1];	/* lowercase hex */
+	int64_t		 created;
+	int64_t		 expires;	/* 0 none */
+	int		 read_only;
+	int64_t		 session;
+	int64_t		 revoked;	/* when, 0 live */
+};
+typedef int	(*store_share_fn)(const struct store_share_row *, void *);
+
+/* A session with no token and no idle expiry, for a share link. */
+int	store_session_shared(struct store *, int64_t now, int64_t *id);
+/* 1 exists, 0 not, -1 error. */
+int	store_session_exists(struct store *, int64_t id);
+/* expires: absolute, 0 none. */
+int	store_share_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t session, int read_only, int64_t now, int64_t expires);
+/* 0 live, 1 not found, 2 revoked or expired, -1 error. */
+int	store_share_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t now, int64_t *session, int *read_only);
+/* Every link, oldest first; fn returning -1 stops the walk. */
+int	store_share_list(struct store *, store_share_fn, void *arg);
+/*
+ * Revoke the one link whose hash starts with hexprefix (lowercase hex):
+ * 0 done (or already revoked), 1 none, 2 ambiguous, -1 error.
+ */
+int	store_share_revoke(struct store *, const char *hexprefix,
+	    int64_t now);
+
+/*
+ * Pairing: a one-time code for a sender a channel does not know yet,
+ * awaiting the operator (wxgatectl pairing approve|deny CODE).  Codes
+ * are not secrets to the store: the sender shows theirs to the operator.
+ */
+struct store_pairing_row {
+	char		*code;		/* borrowed for the callback */
+	char		*account;
+	char		*peer;
+	int64_t		 created;
+	int64_t		 expires;
+};
+typedef int	(*store_pairing_fn)(const struct store_pairing_row *, void *);
+
+/* A new code for (account, peer), replacing theirs; -1 if code is taken. */
+int	store_pairing_create(struct store *, const char *account,
+	    const char *peer, const char *code, int64_t now, int64_t expires);
+/* Every pending code, oldest first; fn returning -1 stops the walk. */
+int	store_pairing_list(struct store *, store_pairing_fn, void *arg);
+/*
+ * Spend the code.  approve: the sender becomes allowed in peers.
+ * 0 done, 1 no such code, 2 expired (approve only; the code is gone
+ * anyway), -1 error.
+ */
+int	store_pairing_approve(struct store *, const char *code, int64_t now);
+int	store_pairing_deny(struct store *, const char *code, int64_t now);
+/* 1 allowed, 0 not (or unknown), -1 error. */
+int	store_peer_allowed(struct store *, const char *account,
+	    const char *peer);
+
 #endif

@@ -240,7 +240,8 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
     const csp = resp.headers()['content-security-policy'] || '';
     assert.match(csp, /script-src 'self'/);
     await waitOnline();
-    assert.equal(await page.textContent('[data-testid="status"]'), 'online');
+    // locale zh-CN: the page's strings are Chinese.
+    assert.equal(await page.textContent('[data-testid="status"]'), '在线');
     await installRecorder();
     // Touch targets: at least 44 CSS px tall.
     for (const id of ['input', 'send']) {
@@ -291,7 +292,8 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
     assert.ok((await assistantTexts()).includes(want));
     assert.ok((await userTexts()).includes(text));
     assert.equal(await page.locator('[data-testid="log"] img').count(), 0);
-    assert.equal(await page.locator('img').count(), 0);
+    // Only the page's own (hidden) share-link QR code; nothing injected.
+    assert.equal(await page.locator('img:not([data-testid="share-qr"])').count(), 0);
     await sleep(300);
     assert.deepEqual(dialogs, []);
     await shot('04-untrusted');
@@ -366,7 +368,8 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
       assert.equal((await userTexts()).filter((x) => x === t).length, 1, t);
       assert.equal((await assistantTexts()).filter((x) => x === `echo: ${t}`).length, 1, t);
     }
-    assert.equal(await page.locator('img').count(), 0);
+    // Only the page's own (hidden) share-link QR code; nothing injected.
+    assert.equal(await page.locator('img:not([data-testid="share-qr"])').count(), 0);
     // The newest message is scrolled into view.
     const last = page.locator('[data-testid="message-assistant"]').last();
     assert.ok(await last.isVisible());

@@ -30,3 +30,13 @@ page_find(const char *path)
 			return a;
 	return NULL;
 }
+
+/* No script or style: it must stand alone under the same CSP. */
+const char page_gone[] =
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width,"
+    " initial-scale=1\"><title>Link expired</title></head>\n"
+    "<body><h1>This link has expired</h1>\n"
+    "<p>The conversation shared here is no longer available: the link"
+    " ran out or was revoked.  Ask whoever sent it for a new one.</p>"
+    "</body></html>\n";

@@ -17,6 +17,9 @@ struct page_asset {
 
 const struct page_asset	*page_find(const char *path);
 
+/* The 410 answer to an expired or revoked share link. */
+extern const char	 page_gone[];
+
 /* Generated into assets.c, one pair per file in assets/. */
 extern const unsigned char	asset_index_html[];
 extern const size_t		asset_index_html_len;

@@ -33,6 +33,7 @@ static enum rpc_err	 rpc_only_keys(json_t *, const char *const *,
 			    struct rpc_req *);
 static enum rpc_err	 rpc_p_none(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_resume(json_t *, size_t, struct rpc_req *);
+static enum rpc_err	 rpc_p_share(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_send(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_history(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_abort(json_t *, size_t, struct rpc_req *);
@@ -55,6 +56,7 @@ static const struct rpc_methodinfo rpc_methods[] = {
 	{ "chat.send",		RPC_M_CHAT_SEND,	rpc_p_send },
 	{ "chat.history",	RPC_M_CHAT_HISTORY,	rpc_p_history },
 	{ "chat.abort",		RPC_M_CHAT_ABORT,	rpc_p_abort },
+	{ "share.open",		RPC_M_SHARE_OPEN,	rpc_p_share },
 	{ NULL,			RPC_M_NONE,		NULL }
 };
 
@@ -198,6 +200,30 @@ rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
 	if (r->token_len == 0 || r->token_len > RPC_TOKEN_MAX ||
 	    !rpc_charset_ok(r->token, r->token_len, rpc_token_chars))
 		return rpc_fail(r, RPC_E_BAD_REQUEST, "token: malformed");
+	return RPC_OK;
+}
+
+/* share.open {id}: the link id from the page's path, hex today. */
+static enum rpc_err
+rpc_p_share(json_t *params, size_t max_text, struct rpc_req *r)
+{
+	static const char *const keys[] = { "id", NULL };
+	json_t *v;
+	enum rpc_err e;
+
+	(void)max_text;
+	if (params == NULL)
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
+	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
+		return e;
+	v = json_object_get(params, "id");
+	if (v == NULL || !json_is_string(v))
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "id: missing string");
+	r->token = json_string_value(v);
+	r->token_len = json_string_length(v);
+	if (r->token_len == 0 || r->token_len > RPC_TOKEN_MAX ||
+	    !rpc_charset_ok(r->token, r->token_len, rpc_token_chars))
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "id: malformed");
 	return RPC_OK;
 }
 

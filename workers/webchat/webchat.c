@@ -35,6 +35,7 @@
 #include "http.h"
 #include "log.h"
 #include "page.h"
+#include "qr.h"
 #include "rpc.h"
 #include "worker.h"
 #include "ws.h"
@@ -49,6 +50,7 @@
 enum conn_state {
 	C_HTTP,		/* reading request heads */
 	C_ADMIT,	/* upgrade asked, awaiting the supervisor's verdict */
+	C_SHARE,	/* GET /s/<id>, awaiting share.status */
 	C_WS,		/* WebSocket */
 	C_CLOSING	/* response queued, then drain and close */
 };
@@ -80,6 +82,7 @@ struct conn {
 	int			 shut;		/* SHUT_WR done, lingering */
 	int			 opened;	/* conn.open sent: close it */
 	char			 accept[WS_ACCEPT_LEN + 1];	/* in C_ADMIT */
+	int			 share_qr;	/* in C_SHARE: qr.svg asked */
 	LIST_ENTRY(conn)	 hash;
 };
 LIST_HEAD(connlist, conn);
@@ -108,6 +111,8 @@ static int	webchat_chat_delta(const struct ipc_msg *);
 static int	webchat_chat_done(const struct ipc_msg *);
 static int	webchat_chat_error(const struct ipc_msg *);
 static int	webchat_conn_verdict(const struct ipc_msg *);
+static int	webchat_share_status(const struct ipc_msg *);
+static int	webchat_share_ok(const struct ipc_msg *);
 
 static void	webchat_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -128,6 +133,7 @@ static time_t	conn_head_limit(void);
 static void	conn_http(struct conn *);
 static int	conn_route(struct conn *);
 static void	conn_upgrade(struct conn *);
+static void	conn_share(struct conn *, const char *);
 static void	conn_admitted(struct conn *);
 static void	conn_refuse(struct conn *, int, uint64_t);
 static void	conn_respond(struct conn *, int, const char *, const void *,
@@ -156,6 +162,8 @@ static int	send_chat_history(struct conn *, const struct rpc_req *,
 static int	send_chat_abort(struct conn *, const struct rpc_req *,
 		    uint64_t);
 static int	send_rpc_call(struct conn *, const struct rpc_req *,
+		    uint64_t);
+static int	send_share_open(struct conn *, const struct rpc_req *,
 		    uint64_t);
 
 static time_t	mono_now(void);
@@ -186,6 +194,8 @@ static const struct wk_handler webchat_handlers[] = {
 	{ IPC_CHAT_DONE,	webchat_chat_done },
 	{ IPC_CHAT_ERROR,	webchat_chat_error },
 	{ IPC_CONN_VERDICT,	webchat_conn_verdict },
+	{ IPC_SHARE_STATUS,	webchat_share_status },
+	{ IPC_SHARE_OK,		webchat_share_ok },
 	{ 0,			NULL }
 };
 
@@ -196,6 +206,7 @@ static const wc_sendfn wc_senders[RPC_M_MAX] = {
 	[RPC_M_CHAT_SEND] =		send_chat_send,
 	[RPC_M_CHAT_HISTORY] =		send_chat_history,
 	[RPC_M_CHAT_ABORT] =		send_chat_abort,
+	[RPC_M_SHARE_OPEN] =		send_share_open,
 	[RPC_M_OTHER] =			send_rpc_call,
 };
 
@@ -604,6 +615,7 @@ conn_read(struct bufferevent *bev, void *arg)
 			conn_close_after(c);
 		break;
 	case C_ADMIT:
+	case C_SHARE:
 		/* Reading is off until the verdict; nothing to do. */
 		break;
 	case C_CLOSING:
@@ -708,6 +720,10 @@ conn_route(struct conn *c)
 	/* After an Upgrade head the bytes that follow are not HTTP. */
 	if (r->upgrade)
 		flags = HTTP_R_CLOSE;
+	if (strncmp(r->path, "/s/", 3) == 0) {
+		conn_share(c, r->path + 3);
+		return -1;
+	}
 	if (strcmp(r->path, "/healthz") == 0)
 		conn_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3,
 		    flags);
@@ -746,6 +762,81 @@ conn_upgrade(struct conn *c)
 	c->opened = 1;
 	c->state = C_ADMIT;
 	bufferevent_disable(c->bev, EV_READ);
+}
+
+/*
+ * GET /s/<id> and /s/<id>/qr.svg: only the supervisor knows whether a
+ * link is live, so ask it and wait, as for an upgrade.  Anything not
+ * shaped like a link id is answered here without asking.
+ */
+static void
+conn_share(struct conn *c, const char *rest)
+{
+	struct ipc_body_share_check b;
+	const char *slash;
+	size_t len, i;
+
+	slash = strchr(rest, '/');
+	len = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+	c->share_qr = slash != NULL && strcmp(slash, "/qr.svg") == 0;
+	for (i = 0; i < len; i++)
+		if (!((rest[i] >= '0' && rest[i] <= '9') ||
+		    (rest[i] >= 'a' && rest[i] <= 'f')))
+			break;
+	if (len == 0 || len > IPC_TOKEN_MAX || i != len ||
+	    (slash != NULL && !c->share_qr)) {
+		conn_respond(c, 404, "text/plain; charset=utf-8",
+		    "not found\n", 10, HTTP_R_CLOSE);
+		return;
+	}
+	b.conn = c->id;
+	b.id.p = rest;
+	b.id.len = len;
+	if (worker_send(IPC_SHARE_CHECK, 0, &b) == -1) {
+		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
+		return;
+	}
+	c->state = C_SHARE;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static int
+webchat_share_status(const struct ipc_msg *m)
+{
+	const struct ipc_body_share_status *st = &m->b.share_status;
+	const struct page_asset *a;
+	struct conn *c;
+	char *url, *svg;
+
+	if ((c = conn_find(st->conn)) == NULL || c->state != C_SHARE) {
+		log_debug("%s: status for gone conn %" PRIu64, __func__,
+		    st->conn);
+		return 0;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	c->state = C_HTTP;
+	if (st->status == 200 && c->share_qr) {
+		url = ipc_strdup(st->url);
+		if ((svg = qr_svg(url)) == NULL)
+			conn_respond(c, 500, "text/plain", NULL, 0,
+			    HTTP_R_CLOSE);
+		else
+			conn_respond(c, 200, "image/svg+xml", svg,
+			    strlen(svg), HTTP_R_CLOSE);
+		free(svg);
+		freezero(url, st->url.len + 1);
+	} else if (st->status == 200 && (a = page_find("/")) != NULL)
+		conn_respond(c, 200, a->ctype, a->data, *a->len, HTTP_R_CLOSE);
+	else if (st->status == 410)
+		conn_respond(c, 410, "text/html; charset=utf-8", page_gone,
+		    strlen(page_gone), HTTP_R_CLOSE);
+	else if (st->status == 404)
+		conn_respond(c, 404, "text/plain; charset=utf-8",
+		    "not found\n", 10, HTTP_R_CLOSE);
+	else
+		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
+	conn_reap(c);
+	return 0;
 }
 
 static int
@@ -973,6 +1064,18 @@ send_rpc_call(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 	return worker_send(IPC_RPC_CALL, req_id, &b);
 }
 
+static int
+send_share_open(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_resume b;
+
+	b.conn = c->id;
+	b.addr = ipc_s(c->addr);
+	b.token.p = r->token;
+	b.token.len = r->token_len;
+	return worker_send(IPC_SHARE_OPEN, req_id, &b);
+}
+
 /*
  * The pending request a reply answers, or NULL when its connection has
  * gone (pending_free() ran) and the reply is to be dropped.
@@ -1044,6 +1147,16 @@ webchat_session_ok(const struct ipc_msg *m)
 		res = json_pack("{s:o}", "token",
 		    rpc_strn(b->token.p, b->token.len));
 	webchat_reply(m->req_id, b->conn, res, NULL, NULL, 0);
+	return 0;
+}
+
+static int
+webchat_share_ok(const struct ipc_msg *m)
+{
+	const struct ipc_body_share_ok *b = &m->b.share_ok;
+
+	webchat_reply(m->req_id, b->conn, json_pack("{s:b}", "read_only",
+	    b->read_only), NULL, NULL, 0);
 	return 0;
 }
 

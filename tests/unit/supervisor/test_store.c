@@ -68,6 +68,12 @@ static void	test_history(void **);
 static void	test_history_stop(void **);
 static void	test_pending(void **);
 static void	test_group_commit(void **);
+static void	test_share(void **);
+static void	test_share_revoke(void **);
+static int	share_cb(const struct store_share_row *, void *);
+static void	test_pairing(void **);
+static void	test_pairing_deny_expired(void **);
+static int	pairing_cb(const struct store_pairing_row *, void *);
 
 /* Warnings are counted so a test can see that a refusal said why. */
 static void
@@ -700,6 +706,201 @@ test_group_commit(void **state)
 	    m2), MSG_ANSWERED);
 }
 
+static int
+share_cb(const struct store_share_row *r, void *arg)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%.4s/%lld/%lld/%d/%lld/%d;",
+	    r->hash, (long long)r->created - NOW, (long long)r->expires,
+	    r->read_only, (long long)r->session, r->revoked != 0);
+	return ++c->calls == c->stop_after ? -1 : 0;
+}
+
+static void
+test_share(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], h3[STORE_HASH_LEN];
+	struct collect c;
+	char err[256];
+	int64_t own, anon, sess;
+	int ro;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h1, 1);
+	hash_of(h2, 2);
+	hash_of(h3, 3);
+
+	/* A link's own session has no token and is never swept as idle. */
+	assert_int_equal(store_session_shared(fx->s, NOW, &own), 0);
+	assert_int_equal(store_session_exists(fx->s, own), 1);
+	assert_int_equal(store_session_exists(fx->s, own + 100), 0);
+	assert_int_equal(store_session_create(fx->s, h3, NOW, 0, &anon), 0);
+	assert_int_equal(store_session_expired(fx->s, NOW + 10 * 86400, 60,
+	    &sess, 1), 1);
+	assert_int_equal(sess, anon);
+
+	assert_int_equal(store_share_create(fx->s, h1, own, 0, NOW, 0), 0);
+	assert_int_equal(store_share_create(fx->s, h2, anon, 1, NOW,
+	    NOW + 60), 0);
+	/* One secret, one link. */
+	nwarn = 0;
+	assert_int_equal(store_share_create(fx->s, h1, own, 0, NOW, 0), -1);
+	assert_int_equal(nwarn, 1);
+	/* A link names a session that exists. */
+	assert_int_equal(store_share_create(fx->s, h3, own + 100, 0, NOW, 0),
+	    -1);
+
+	sess = -5;
+	assert_int_equal(store_share_find(fx->s, h1, NOW + 86400 * 365,
+	    &sess, &ro), 0);
+	assert_int_equal(sess, own);
+	assert_int_equal(ro, 0);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 59, &sess, &ro), 0);
+	assert_int_equal(sess, anon);
+	assert_int_equal(ro, 1);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 60, &sess, &ro), 2);
+	assert_int_equal(store_share_find(fx->s, h3, NOW, &sess, &ro), 1);
+
+	/* Only hashes are listed, oldest first; the walk can stop. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_share_list(fx->s, share_cb, &c), 0);
+	assert_string_equal(c.out, "a501/0/0/0/1/0;a502/0/1700000060/1/2/0;");
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	assert_int_equal(store_share_list(fx->s, share_cb, &c), 0);
+	assert_int_equal(c.calls, 1);
+
+	/* Deleting the session takes its links along. */
+	assert_int_equal(store_session_delete(fx->s, anon), 0);
+	assert_int_equal(store_share_find(fx->s, h2, NOW, &sess, &ro), 1);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM share_links", 0), 1);
+}
+
+static void
+test_share_revoke(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
+	char err[256];
+	int64_t own, sess;
+	int ro;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h1, 1);		/* a5 01 01 ... */
+	hash_of(h2, 2);		/* a5 02 02 ... */
+	assert_int_equal(store_session_shared(fx->s, NOW, &own), 0);
+	assert_int_equal(store_share_create(fx->s, h1, own, 0, NOW, 0), 0);
+	assert_int_equal(store_share_create(fx->s, h2, own, 0, NOW, 0), 0);
+
+	assert_int_equal(store_share_revoke(fx->s, "a5", NOW + 1), 2);
+	assert_int_equal(store_share_revoke(fx->s, "ff", NOW + 1), 1);
+	/* Not hex, or a LIKE wildcard: names nothing. */
+	assert_int_equal(store_share_revoke(fx->s, "a5%", NOW + 1), 1);
+	assert_int_equal(store_share_revoke(fx->s, "A502", NOW + 1), 1);
+	assert_int_equal(store_share_revoke(fx->s, "", NOW + 1), 1);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 2, &sess, &ro), 0);
+
+	assert_int_equal(store_share_revoke(fx->s, "a502", NOW + 1), 0);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 2, &sess, &ro), 2);
+	assert_int_equal(store_share_find(fx->s, h1, NOW + 2, &sess, &ro), 0);
+	/* Again: already revoked, and the first time is kept. */
+	assert_int_equal(store_share_revoke(fx->s, "a502", NOW + 9), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT revoked FROM share_links"
+	    " WHERE id = ?1", 2), NOW + 1);
+}
+
+static int
+pairing_cb(const struct store_pairing_row *r, void *arg)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%s/%s/%s/%lld/%lld;",
+	    r->code, r->account, r->peer, (long long)(r->created - NOW),
+	    (long long)(r->expires - NOW));
+	return ++c->calls == c->stop_after ? -1 : 0;
+}
+
+static void
+test_pairing(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c;
+	char err[256];
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	assert_int_equal(store_pairing_create(fx->s, "wecom", "alice",
+	    "AAAA11", NOW, NOW + 600), 0);
+	assert_int_equal(store_pairing_create(fx->s, "wecom", "bob",
+	    "BBBB22", NOW, NOW + 600), 0);
+	/* Asking again replaces the code; the old one is void. */
+	assert_int_equal(store_pairing_create(fx->s, "wecom", "alice",
+	    "CCCC33", NOW + 5, NOW + 605), 0);
+	/* A code names one sender. */
+	nwarn = 0;
+	assert_int_equal(store_pairing_create(fx->s, "mp", "carol",
+	    "BBBB22", NOW, NOW + 600), -1);
+	assert_int_equal(nwarn, 1);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_pairing_list(fx->s, pairing_cb, &c), 0);
+	assert_string_equal(c.out,
+	    "CCCC33/wecom/alice/5/605;BBBB22/wecom/bob/0/600;");
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	assert_int_equal(store_pairing_list(fx->s, pairing_cb, &c), 0);
+	assert_int_equal(c.calls, 1);
+
+	assert_int_equal(store_peer_allowed(fx->s, "wecom", "alice"), 0);
+	assert_int_equal(store_pairing_approve(fx->s, "AAAA11", NOW + 10), 1);
+	assert_int_equal(store_pairing_approve(fx->s, "CCCC33", NOW + 10), 0);
+	assert_int_equal(store_peer_allowed(fx->s, "wecom", "alice"), 1);
+	assert_int_equal(store_peer_allowed(fx->s, "mp", "alice"), 0);
+	/* Spent. */
+	assert_int_equal(store_pairing_approve(fx->s, "CCCC33", NOW + 11), 1);
+
+	assert_int_equal(store_pairing_deny(fx->s, "BBBB22", NOW + 10), 0);
+	assert_int_equal(store_peer_allowed(fx->s, "wecom", "bob"), 0);
+	assert_int_equal(store_pairing_deny(fx->s, "BBBB22", NOW + 10), 1);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_pairing_list(fx->s, pairing_cb, &c), 0);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT approved FROM peers"
+	    " WHERE allowed = ?1", 1), NOW + 10);
+}
+
+static void
+test_pairing_deny_expired(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	assert_int_equal(store_pairing_create(fx->s, "wecom", "dave",
+	    "DDDD44", NOW, NOW + 60), 0);
+	assert_int_equal(store_pairing_create(fx->s, "wecom", "erin",
+	    "EEEE55", NOW, NOW + 60), 0);
+	/* Too late to approve, and the code is gone. */
+	assert_int_equal(store_pairing_approve(fx->s, "DDDD44", NOW + 60), 2);
+	assert_int_equal(store_peer_allowed(fx->s, "wecom", "dave"), 0);
+	assert_int_equal(store_pairing_approve(fx->s, "DDDD44", NOW + 1), 1);
+	/* Denying an expired code just removes it. */
+	assert_int_equal(store_pairing_deny(fx->s, "EEEE55", NOW + 99), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM pairings", 0), 0);
+}
+
 int
 main(void)
 {
@@ -718,6 +919,10 @@ main(void)
 		T(test_history_stop),
 		T(test_pending),
 		T(test_group_commit),
+		T(test_share),
+		T(test_share_revoke),
+		T(test_pairing),
+		T(test_pairing_deny_expired),
 	};
 #undef T
 

@@ -8,6 +8,12 @@
  * client_msg_id and stays in the unacknowledged list (sessionStorage)
  * until its chat.done; after a reconnect it is re-sent with the same id
  * and the supervisor deduplicates.
+ *
+ * Replies are shown as "markdown-lite" (bold, italic, code, fenced
+ * blocks, http/https links) built with createElement and text nodes
+ * only: never innerHTML.  The stop button sends chat.abort for the
+ * replies being written.  Strings are Chinese when navigator.language
+ * is zh*, English otherwise.
  */
 'use strict';
 (function () {
@@ -17,16 +23,44 @@
   var RETRY_CODES = { busy: 1, rate_limited: 1 };
   var disabled = false;		/* the operator turned the public chat off */
 
+  /* Strings: Chinese for zh*, English otherwise. */
+  var STRINGS = {
+    en: {
+      send: 'Send', stop: 'Stop', placeholder: 'Message', message: 'Message',
+      connecting: 'connecting', online: 'online', reconnecting: 'reconnecting\u2026',
+      error: 'error', disabled: 'disabled', unavailable: 'unavailable',
+      stopped: 'stopped', chatOff: 'The public chat is turned off.',
+      notSent: 'Not sent: ', title: 'Chat'
+    },
+    zh: {
+      send: '\u53d1\u9001', stop: '\u505c\u6b62', placeholder: '\u8f93\u5165\u6d88\u606f',
+      message: '\u6d88\u606f', connecting: '\u8fde\u63a5\u4e2d\u2026',
+      online: '\u5728\u7ebf', reconnecting: '\u91cd\u65b0\u8fde\u63a5\u4e2d\u2026',
+      error: '\u51fa\u9519', disabled: '\u5df2\u5173\u95ed', unavailable: '\u6682\u4e0d\u53ef\u7528',
+      stopped: '\u5df2\u505c\u6b62', chatOff: '\u516c\u5f00\u804a\u5929\u5df2\u5173\u95ed\u3002',
+      notSent: '\u672a\u53d1\u9001\uff1a', title: '\u804a\u5929'
+    }
+  };
+  var LANG = /^zh/i.test(String(navigator.language || '')) ? 'zh' : 'en';
+  function t(key) {
+    var s = STRINGS[LANG];
+    return Object.prototype.hasOwnProperty.call(s, key) ? s[key] : String(key);
+  }
+
   var log = document.getElementById('log');
   var input = document.getElementById('input');
   var sendBtn = document.getElementById('send');
   var form = document.getElementById('form');
   var statusEl = document.getElementById('status');
+  var stopBtn = document.getElementById('stop');
 
   var ws = null, ready = false, everOnline = false, historyShown = false;
   var nextId = 1, calls = {}, backoff = BACKOFF_MIN, retryTimer = null;
   var replies = {};		/* client_msg_id -> assistant bubble */
   var mine = {};		/* client_msg_id -> user bubble */
+  var raw = {};			/* client_msg_id -> reply text so far */
+  var inflight = {};		/* client_msg_id -> 1 while its reply is written */
+  var stopped = {};		/* client_msg_id -> 1 once aborted: drop late deltas */
   var unacked = loadUnacked();
 
   function store(s, k, v) {
@@ -56,7 +90,7 @@
 
   function setStatus(state, label) {
     statusEl.setAttribute('data-state', state);
-    statusEl.textContent = label || state;
+    statusEl.textContent = t(label || state);
   }
 
   function nearBottom() {
@@ -125,6 +159,7 @@
   }
 
   function startSession() {
+    if (SHARE_ID) { openShare(); return; }	/* share link: see below */
     var token = fetchItem(localStorage, TOKEN_KEY);
     if (!token) { openSession(); return; }
     call('session.resume', { token: token }, function (r) {
@@ -141,7 +176,7 @@
         disabled = true;
         sendBtn.disabled = true;
         setStatus('error', 'disabled');
-        notice('The public chat is turned off.');
+        notice(t('chatOff'));
         if (ws) ws.close();
       } else {
         setStatus('error', 'unavailable');
@@ -149,6 +184,36 @@
       }
     });
   }
+
+  /* ---- Share links (/s/<id>): share.open, read-only, copy link, QR. ---- */
+
+  var SHARE_M = /^\/s\/([0-9a-f]{1,64})\/?$/.exec(location.pathname);
+  var SHARE_ID = SHARE_M ? SHARE_M[1] : null;
+  var shareBar = document.getElementById('share');
+  if (SHARE_ID && shareBar) {
+    shareBar.hidden = false;
+    document.getElementById('share-qr').src = '/s/' + SHARE_ID + '/qr.svg';
+    document.getElementById('copy-link').addEventListener('click', function () {
+      if (navigator.clipboard) navigator.clipboard.writeText(location.href);
+    });
+  }
+  function openShare() {
+    call('share.open', { id: SHARE_ID }, function (r) {
+      if (r.ok && r.result) {
+        if (r.result.read_only) {
+          input.disabled = true; sendBtn.disabled = true;
+          document.body.setAttribute('data-read-only', 'true');
+        }
+        online();
+      } else {
+        disabled = true;
+        sendBtn.disabled = true;
+        setStatus('error', 'unavailable');
+        if (ws) ws.close();
+      }
+    });
+  }
+  /* ---- end share links ---- */
 
   function online() {
     ready = true; everOnline = true; backoff = BACKOFF_MIN;
@@ -171,7 +236,8 @@
     list.forEach(function (t) {
       if (!t || typeof t.text !== 'string') return;
       if (t.role === 'user' && waiting[t.text]) return;
-      bubble(t.role === 'user' ? 'user' : 'assistant', t.text);
+      if (t.role === 'user') bubble('user', t.text);
+      else renderMarkdown(bubble('assistant', ''), t.text);
     });
     log.scrollTop = log.scrollHeight;
   }
@@ -189,7 +255,13 @@
   function transmit(m) {
     if (!ready) return;
     call('chat.send', { text: m.text, client_msg_id: m.id }, function (r) {
-      if (r.ok) return;
+      if (r.ok) {
+        var st = r.result && r.result.status;
+        if ((st === 'accepted' || st === 'answering') &&
+            unacked.some(function (u) { return u.id === m.id; }))
+          setInflight(m.id, true);
+        return;
+      }
       var code = r.error && r.error.code;
       if (code === 'session_expired') {
         /* A fresh session; online() sends the unacknowledged again. */
@@ -207,13 +279,131 @@
       }
       ack(m.id);
       if (mine[m.id]) mine[m.id].classList.add('failed');
-      notice('Not sent: ' + String((r.error && r.error.message) || code || 'error'));
+      notice(t('notSent') + String((r.error && r.error.message) || code || 'error'));
     });
   }
 
   function replyBubble(id) {
     if (!replies[id]) replies[id] = bubble('assistant', '');
     return replies[id];
+  }
+
+  /* ---- Page polish: the stop button. ---- */
+
+  function anyInflight() {
+    for (var k in inflight)
+      if (Object.prototype.hasOwnProperty.call(inflight, k)) return true;
+    return false;
+  }
+  function setInflight(id, on) {
+    if (!id) return;
+    if (on) inflight[id] = 1; else delete inflight[id];
+    if (stopBtn) stopBtn.hidden = !anyInflight();
+  }
+  /* Ask the supervisor to stop every reply being written. */
+  function stopReplies() {
+    Object.keys(inflight).forEach(function (id) {
+      call('chat.abort', { client_msg_id: id }, function (r) {
+        /* not_running: it finished meanwhile; its chat.done says so. */
+        if (!r.ok && r.error && r.error.code === 'not_running') setInflight(id, false);
+      });
+    });
+  }
+  function markStopped(id, b) {
+    stopped[id] = 1;
+    b.classList.add('stopped');
+    b.setAttribute('data-stopped', 'true');
+    b.setAttribute('data-note', t('stopped'));
+  }
+
+  /* ---- Page polish: markdown-lite, DOM APIs and text nodes only. ---- */
+
+  var INLINE_RE = new RegExp([
+    '`([^`\\n]+)`',				/* 1: `code` */
+    '\\*\\*(?=\\S)([^*\\n]*?\\S)\\*\\*',		/* 2: **bold** */
+    '\\*(?=[^*\\s])([^*\\n]*?[^*\\s])?\\*',	/* 3: *italic* */
+    '\\[([^\\]\\n]+)\\]\\(([^()\\s]+)\\)',		/* 4, 5: [text](url) */
+    '(https?://[^\\s<>"\'`\\u3000-\\u303f\\uff01-\\uff0f\\uff1a-\\uff20]+)'	/* 6: bare URL */
+  ].join('|'), 'gi');
+
+  /* An absolute http or https URL, or null. */
+  function safeHref(s) {
+    if (!/^https?:\/\//i.test(s)) return null;
+    try {
+      var u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') ? u.href : null;
+    } catch (e) { return null; }
+  }
+  function link(href, text) {
+    var a = document.createElement('a');
+    a.href = href;
+    a.rel = 'noopener noreferrer';
+    a.target = '_blank';
+    a.textContent = text;
+    return a;
+  }
+  function styled(tag, text, nested) {
+    var el = document.createElement(tag);
+    if (nested) inline(el, text); else el.textContent = text;
+    return el;
+  }
+  function inline(parent, text) {
+    var re = new RegExp(INLINE_RE.source, 'gi'), last = 0, m, el, href, tail;
+    while ((m = re.exec(text)) !== null) {
+      el = null; tail = '';
+      if (m[1] !== undefined) el = styled('code', m[1], false);
+      else if (m[2] !== undefined) el = styled('strong', m[2], true);
+      else if (m[0].charAt(0) === '*' && m[0].length > 2) el = styled('em', m[3] || '', true);
+      else if (m[4] !== undefined) {
+        href = safeHref(m[5]);
+        if (href) el = link(href, m[4]);
+      } else if (m[6] !== undefined) {
+        /* Sentence punctuation after a URL is not part of it. */
+        var u = m[6].replace(/[.,;:!?'")\]]+$/, '');
+        tail = m[6].slice(u.length);
+        href = safeHref(u);
+        if (href) el = link(href, u);
+      }
+      if (!el) continue;	/* not markup after all: stays text */
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      parent.appendChild(el);
+      if (tail) parent.appendChild(document.createTextNode(tail));
+      last = re.lastIndex;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+  /* Fenced ``` blocks (an unclosed one runs to the end while streaming). */
+  function renderMarkdown(el, text) {
+    /* The line breaks around a fence are the block's own edges. */
+    var re = /\n?```[^\n`]*\n?([\s\S]*?)(?:```\n?|$)/g, last = 0, m, pre, code;
+    while (el.firstChild) el.removeChild(el.firstChild);
+    while ((m = re.exec(text)) !== null) {
+      if (m[0] === '') { re.lastIndex++; continue; }
+      if (m.index > last) inline(el, text.slice(last, m.index));
+      pre = document.createElement('pre');
+      code = document.createElement('code');
+      code.textContent = m[1].replace(/\n$/, '');
+      pre.appendChild(code);
+      el.appendChild(pre);
+      last = re.lastIndex;
+    }
+    if (last < text.length) inline(el, text.slice(last));
+  }
+
+  /* ---- Page polish: strings by navigator.language. ---- */
+
+  function applyStrings() {
+    document.documentElement.lang = LANG === 'zh' ? 'zh-CN' : 'en';
+    sendBtn.textContent = t('send');
+    sendBtn.setAttribute('aria-label', t('send'));
+    input.placeholder = t('placeholder');
+    input.setAttribute('aria-label', t('message'));
+    if (stopBtn) {
+      stopBtn.textContent = t('stop');
+      stopBtn.setAttribute('aria-label', t('stop'));
+    }
+    var st = statusEl.getAttribute('data-state');
+    if (st) statusEl.textContent = t(st);
   }
 
   function handle(m) {
@@ -231,15 +421,21 @@
     var stick = nearBottom(), b;
     switch (m.event) {
     case 'chat.delta':
-      if (typeof m.text === 'string')
-        replyBubble(id).appendChild(document.createTextNode(m.text));
+      if (typeof m.text === 'string' && !stopped[id]) {
+        raw[id] = (raw[id] || '') + m.text;
+        renderMarkdown(replyBubble(id), raw[id]);
+        setInflight(id, true);
+      }
       break;
     case 'chat.done':
       b = replyBubble(id);
-      if (typeof m.text === 'string') b.textContent = m.text;
+      if (typeof m.text === 'string') { raw[id] = m.text; renderMarkdown(b, m.text); }
+      if (m.aborted === true) markStopped(id, b);
+      setInflight(id, false);
       ack(id);
       break;
     case 'chat.error':
+      setInflight(id, false);
       ack(id);
       if (mine[id]) mine[id].classList.add('failed');
       notice(String(m.message || m.code || 'error'));
@@ -279,6 +475,8 @@
   }
 
   form.addEventListener('submit', function (e) { e.preventDefault(); send(); input.focus(); });
+  if (stopBtn) stopBtn.addEventListener('click', stopReplies);
+  applyStrings();
   input.addEventListener('keydown', function (e) {
     /* Never send while an IME (pinyin) is still composing. */
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
