@@ -395,4 +395,24 @@ describe('chat page polish', () => {
       assert.deepEqual(en.errors, []);
     } finally { await en.close(); }
   });
+
+  step('a read-only share link shows the chat with the input disabled', { timeout: 30000 }, async () => {
+    const { stdout } = await execFileP(WXGATECTL,
+      ['-s', gate.sock, 'share', 'create', '--read-only', '--ttl', '1h'], { timeout: 10000 });
+    const m = stdout.match(/http:\/\/\S+\/s\/[0-9a-f]+/);
+    assert.ok(m, `no link in: ${stdout}`);
+    const link = m[0].replace(/^http:\/\/[^/]+/, `http://127.0.0.1:${gate.port}`);
+    const ro = await launch({ locale: 'en-US' });
+    try {
+      const { page } = ro;
+      const resp = await page.goto(link);
+      assert.equal(resp.status(), 200);
+      await waitFor('the read-only binding', async () =>
+        (await page.getAttribute('body', 'data-read-only')) === 'true', 15000);
+      assert.equal(await page.isDisabled('[data-testid="input"]'), true);
+      assert.equal(await page.isDisabled('[data-testid="send"]'), true);
+      await shot(page, 'polish-05-read-only');
+      assert.deepEqual(ro.errors, []);
+    } finally { await ro.close(); }
+  });
 });
