@@ -59,20 +59,19 @@ static const struct {
 	{ "pairing",	CTL_ARGS_ANY, cmd_pairing },
 };
 
-/* share's subcommands, tmux style: one function each. */
-static const struct {
+/* Subcommands of share and pairing, tmux style: one function each. */
+struct subcmd {
 	const char	 *name;
 	int		(*fn)(int, int, char **);
-} share_cmds[] = {
+};
+
+static const struct subcmd share_cmds[] = {
 	{ "create",	share_create },
 	{ "list",	share_list },
 	{ "revoke",	share_revoke },
 };
 
-static const struct {
-	const char	 *name;
-	int		(*fn)(int, int, char **);
-} pairing_cmds[] = {
+static const struct subcmd pairing_cmds[] = {
 	{ "list",	pairing_list },
 	{ "approve",	pairing_approve },
 	{ "deny",	pairing_deny },
@@ -335,16 +334,23 @@ parse_ttl(const char *s)
 }
 
 static int
-cmd_share(int fd, int argc, char **argv)
+subcmd_run(const struct subcmd *t, size_t n, int fd, int argc, char **argv)
 {
 	size_t i;
 
 	if (argc < 1)
 		usage();
-	for (i = 0; i < sizeof(share_cmds) / sizeof(share_cmds[0]); i++)
-		if (strcmp(share_cmds[i].name, argv[0]) == 0)
-			return share_cmds[i].fn(fd, argc - 1, argv + 1);
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].name, argv[0]) == 0)
+			return t[i].fn(fd, argc - 1, argv + 1);
 	usage();
+}
+
+static int
+cmd_share(int fd, int argc, char **argv)
+{
+	return subcmd_run(share_cmds, sizeof(share_cmds) /
+	    sizeof(share_cmds[0]), fd, argc, argv);
 }
 
 static int
@@ -463,14 +469,8 @@ share_revoke(int fd, int argc, char **argv)
 static int
 cmd_pairing(int fd, int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 1)
-		usage();
-	for (i = 0; i < sizeof(pairing_cmds) / sizeof(pairing_cmds[0]); i++)
-		if (strcmp(pairing_cmds[i].name, argv[0]) == 0)
-			return pairing_cmds[i].fn(fd, argc - 1, argv + 1);
-	usage();
+	return subcmd_run(pairing_cmds, sizeof(pairing_cmds) /
+	    sizeof(pairing_cmds[0]), fd, argc, argv);
 }
 
 static int

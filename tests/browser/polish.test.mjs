@@ -9,126 +9,15 @@
 // Screenshots go to tests/out/browser-polish-*.png and browser-dark.png.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import {
+  execFileP, REPO, BUILDDIR, WXGATED, WXGATECTL, CHROMIUM, OUT, UA, sleep,
+  freePort, waitFor, Gate,
+} from './lib.mjs';
 
-const execFileP = promisify(execFile);
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const BUILDDIR = process.env.WXGATE_BUILDDIR || path.join(REPO, 'build-test');
-const WXGATED = path.join(BUILDDIR, 'wxgated');
-const WXGATECTL = path.join(BUILDDIR, 'wxgatectl');
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = path.join(REPO, 'tests', 'out');
-const UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) ' +
-  'AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ' +
-  'MicroMessenger/8.0.47(0x18002f2f) NetType/WIFI Language/zh_CN';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, fn, timeoutMs = 10000, stepMs = 50) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}` + (last ? `: ${last.message}` : ''));
-    await sleep(stepMs);
-  }
-}
-
-// One wxgated with its own state dir and a slow echo agent.
-class Gate {
-  async start() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-polish-'));
-    this.port = await freePort();
-    this.sock = path.join(this.dir, 'control.sock');
-    this.url = `http://127.0.0.1:${this.port}/`;
-    const conf = path.join(this.dir, 'wxgate.yaml');
-    fs.writeFileSync(conf, [
-      `state_dir: ${this.dir}`,
-      `store: ${path.join(this.dir, 'wxgate.db')}`,
-      `control: ${this.sock}`,
-      'log:',
-      '  level: info',
-      'supervisor:',
-      '  heartbeat_ms: 200',
-      '  restart_min_ms: 100',
-      'webchat:',
-      `  listen: 127.0.0.1:${this.port}`,
-      '  workers: 1',
-      'agents:',
-      '  - name: default',
-      '    type: echo',
-      '    echo:',
-      '      chunks: 8',
-      '      delay_ms: 300',
-      '',
-    ].join('\n'));
-    this.logPath = path.join(this.dir, 'wxgated.log');
-    const logFd = fs.openSync(this.logPath, 'a');
-    this.proc = spawn(WXGATED, ['-f', conf], {
-      cwd: this.dir, stdio: ['ignore', logFd, logFd],
-    });
-    fs.closeSync(logFd);
-    this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r({ code, sig })));
-    this.proc.once('exit', () => { this.proc = null; });
-    const pid = this.proc.pid;
-    process.once('exit', () => {
-      if (this.proc) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    });
-    await waitFor('wxgated to serve the page', async () => {
-      if (!this.proc) throw new Error('wxgated exited:\n' + this.log());
-      const r = await fetch(this.url);
-      return r.ok;
-    }, 15000, 100);
-  }
-
-  log() {
-    try { return fs.readFileSync(this.logPath, 'utf8'); } catch { return ''; }
-  }
-
-  async stop() {
-    if (!this.proc) return;
-    const proc = this.proc;
-    try {
-      await execFileP(WXGATECTL, ['-s', this.sock, 'stop'], { timeout: 10000 });
-    } catch (e) {
-      console.error('wxgatectl stop failed:', e.message);
-    }
-    const r = await Promise.race([this.exited, sleep(10000).then(() => null)]);
-    if (!r && this.proc === proc) {
-      console.error('wxgated did not stop; SIGKILL pid', proc.pid);
-      proc.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-
-  cleanup() {
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 // A phone-sized chromium with its own profile; close() removes it.
 async function launch(opts = {}) {
@@ -182,7 +71,8 @@ async function waitReply(page, n, want, timeout = 15000) {
 }
 
 describe('chat page polish', () => {
-  const gate = new Gate();
+  const gate = new Gate({ prefix: 'wxgate-polish-', workers: 1, chunks: 8,
+    delayMs: 300 });
   let zh;				// the zh-CN phone, kept across steps
   const framesSent = [];		// JSON the page sent over its WebSocket
   const framesGot = [];		// and received

@@ -1,0 +1,145 @@
+// Shared by the browser tests: where the binaries are, a free port, a
+// polling wait, and a wxgated (Gate) started on 127.0.0.1 with its own
+// state directory, which it always stops, even if the test dies.
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const execFileP = promisify(execFile);
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, '..', '..');
+export const BUILDDIR = process.env.WXGATE_BUILDDIR || path.join(REPO, 'build-test');
+export const WXGATED = path.join(BUILDDIR, 'wxgated');
+export const WXGATECTL = path.join(BUILDDIR, 'wxgatectl');
+export const CHROMIUM = '/usr/bin/chromium';
+export const OUT = path.join(REPO, 'tests', 'out');
+export const UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) ' +
+  'AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ' +
+  'MicroMessenger/8.0.47(0x18002f2f) NetType/WIFI Language/zh_CN';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what, fn, timeoutMs = 10000, stepMs = 50) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}` + (last ? `: ${last.message}` : ''));
+    await sleep(stepMs);
+  }
+}
+
+// One wxgated with its own state dir and config.
+export class Gate {
+  // prefix names the temp dir; workers, chunks and delayMs shape the
+  // pool and the echo agent's stream.
+  constructor({ prefix = 'wxgate-browser-', workers = 2, chunks = 4,
+    delayMs = 200 } = {}) {
+    this.opts = { prefix, workers, chunks, delayMs };
+  }
+
+  async start() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), this.opts.prefix));
+    this.port = await freePort();
+    this.sock = path.join(this.dir, 'control.sock');
+    this.url = `http://127.0.0.1:${this.port}/`;
+    const conf = path.join(this.dir, 'wxgate.yaml');
+    fs.writeFileSync(conf, [
+      `state_dir: ${this.dir}`,
+      `store: ${path.join(this.dir, 'wxgate.db')}`,
+      `control: ${this.sock}`,
+      'log:',
+      '  level: info',
+      'supervisor:',
+      '  heartbeat_ms: 200',
+      '  restart_min_ms: 100',
+      'webchat:',
+      `  listen: 127.0.0.1:${this.port}`,
+      `  workers: ${this.opts.workers}`,
+      'agents:',
+      '  - name: default',
+      '    type: echo',
+      '    echo:',
+      `      chunks: ${this.opts.chunks}`,
+      `      delay_ms: ${this.opts.delayMs}`,
+      '',
+    ].join('\n'));
+    this.logPath = path.join(this.dir, 'wxgated.log');
+    const logFd = fs.openSync(this.logPath, 'a');
+    this.proc = spawn(WXGATED, ['-f', conf], {
+      cwd: this.dir, stdio: ['ignore', logFd, logFd],
+    });
+    fs.closeSync(logFd);
+    this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r({ code, sig })));
+    this.proc.once('exit', () => { this.proc = null; });
+    // Never leave a wxgated behind, even if this process dies early.
+    const pid = this.proc.pid;
+    process.once('exit', () => {
+      if (this.proc) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    });
+    await waitFor('wxgated to serve the page', async () => {
+      if (!this.proc) throw new Error('wxgated exited:\n' + this.log());
+      const r = await fetch(this.url);
+      return r.ok;
+    }, 15000, 100);
+  }
+
+  log() {
+    try { return fs.readFileSync(this.logPath, 'utf8'); } catch { return ''; }
+  }
+
+  async ctl(...args) {
+    const { stdout } = await execFileP(WXGATECTL, ['-s', this.sock, ...args], { timeout: 10000 });
+    return stdout;
+  }
+
+  // { 'webchat.0': {pid, state}, ... } from "wxgatectl status".
+  async workers() {
+    const out = await this.ctl('status');
+    const w = {};
+    for (const line of out.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 4 && /^\d+$/.test(f[2])) w[f[0]] = { pid: Number(f[2]), state: f[3] };
+    }
+    return w;
+  }
+
+  async stop() {
+    if (!this.proc) return;
+    const proc = this.proc;
+    try { await this.ctl('stop'); } catch (e) {
+      console.error('wxgatectl stop failed:', e.message);
+    }
+    const r = await Promise.race([this.exited, sleep(10000).then(() => null)]);
+    if (!r && this.proc === proc) {
+      console.error('wxgated did not stop; SIGKILL pid', proc.pid);
+      proc.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  cleanup() {
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
