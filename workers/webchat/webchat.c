@@ -463,7 +463,10 @@ conn_new(evutil_socket_t fd, struct sockaddr *sa, int salen)
 			    sizeof(c->addr));
 		break;
 	default:
-		/* XXX a proxy's X-Forwarded-For would go here, if trusted. */
+		/*
+		 * Not an IP peer.  X-Forwarded-For travels to the
+		 * supervisor, which believes it only from trusted_proxies.
+		 */
 		memcpy(c->addr, "local", sizeof("local"));
 		break;
 	}
