@@ -451,8 +451,9 @@ share_list(int fd, int argc, char **argv)
 	return 0;
 }
 
+/* A subcommand whose one argument is a name, id or code. */
 static int
-share_revoke(int fd, int argc, char **argv)
+name_cmd(int fd, int argc, char **argv, uint32_t type)
 {
 	struct ipc_body_name b;
 	struct ipc_msg m;
@@ -462,8 +463,14 @@ share_revoke(int fd, int argc, char **argv)
 	b.name = ipc_s(argv[0]);
 	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
 		usage();
-	ctl_send(fd, IPC_CTL_SHARE_REVOKE, &b);
+	ctl_send(fd, type, &b);
 	return ctl_result(fd, &m, 0);
+}
+
+static int
+share_revoke(int fd, int argc, char **argv)
+{
+	return name_cmd(fd, argc, argv, IPC_CTL_SHARE_REVOKE);
 }
 
 static int
@@ -512,31 +519,17 @@ pairing_list(int fd, int argc, char **argv)
 	return 0;
 }
 
-static int
-pairing_decide(int fd, int argc, char **argv, uint32_t type)
-{
-	struct ipc_body_name b;
-	struct ipc_msg m;
-
-	if (argc != 1)
-		usage();
-	b.name = ipc_s(argv[0]);
-	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
-		usage();
-	ctl_send(fd, type, &b);
-	return ctl_result(fd, &m, 0);
-}
 
 static int
 pairing_approve(int fd, int argc, char **argv)
 {
-	return pairing_decide(fd, argc, argv, IPC_CTL_PAIRING_APPROVE);
+	return name_cmd(fd, argc, argv, IPC_CTL_PAIRING_APPROVE);
 }
 
 static int
 pairing_deny(int fd, int argc, char **argv)
 {
-	return pairing_decide(fd, argc, argv, IPC_CTL_PAIRING_DENY);
+	return name_cmd(fd, argc, argv, IPC_CTL_PAIRING_DENY);
 }
 
 int
