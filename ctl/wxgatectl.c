@@ -45,6 +45,8 @@ static int	cmd_pairing(int, int, char **);
 static int	pairing_list(int, int, char **);
 static int	pairing_approve(int, int, char **);
 static int	pairing_deny(int, int, char **);
+static int	cmd_audit(int, int, char **);
+static int	cmd_login(int, int, char **);
 
 static const struct {
 	const char	 *name;
@@ -57,6 +59,8 @@ static const struct {
 	{ "test",	2,	cmd_test },	/* needs --enable-test-hooks */
 	{ "share",	CTL_ARGS_ANY, cmd_share },
 	{ "pairing",	CTL_ARGS_ANY, cmd_pairing },
+	{ "audit",	CTL_ARGS_ANY, cmd_audit },
+	{ "login",	1,	cmd_login },
 };
 
 /* Subcommands of share and pairing, tmux style: one function each. */
@@ -88,7 +92,9 @@ usage(void)
 	    "       wxgatectl [-s socket] share list\n"
 	    "       wxgatectl [-s socket] share revoke id\n"
 	    "       wxgatectl [-s socket] pairing list\n"
-	    "       wxgatectl [-s socket] pairing approve|deny code\n");
+	    "       wxgatectl [-s socket] pairing approve|deny code\n"
+	    "       wxgatectl [-s socket] audit [-n count]\n"
+	    "       wxgatectl [-s socket] login channel\n");
 	exit(EX_USAGE);
 }
 
@@ -412,36 +418,25 @@ fmt_time(uint64_t t, char *out, size_t len)
 		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * Rows of one type until the closing result, each printed by fn: the
+ * shape of every listing.
+ */
 static int
-share_list(int fd, int argc, char **argv)
+ctl_rows(int fd, uint32_t type, void (*fn)(const struct ipc_msg *))
 {
-	struct ipc_body_empty e = { 0 };
 	struct ipc_msg m;
-	const struct ipc_body_share_row *r = &m.b.share_row;
-	char created[32], expires[32], revoked[32];
 
-	(void)argv;
-	if (argc != 0)
-		usage();
-	ctl_send(fd, IPC_CTL_SHARE_LIST, &e);
-	printf("%-12s %-20s %-20s %-9s %7s  %s\n", "HASH", "CREATED",
-	    "EXPIRES", "READ-ONLY", "SESSION", "REVOKED");
 	for (;;) {
 		ctl_recv(fd, &m);
 		if (m.type == IPC_CTL_RESULT)
 			break;
-		if (m.type != IPC_CTL_SHARE) {
+		if (m.type != type) {
 			fprintf(stderr, "wxgatectl: unexpected %s\n",
 			    ipc_type_name(m.type));
 			return EX_UNREACH;
 		}
-		fmt_time(r->created, created, sizeof(created));
-		fmt_time(r->expires, expires, sizeof(expires));
-		fmt_time(r->revoked, revoked, sizeof(revoked));
-		printf("%-12.*s %-20s %-20s %-9s %7llu  %s\n",
-		    (int)r->hash.len, r->hash.p, created, expires,
-		    r->read_only ? "yes" : "no",
-		    (unsigned long long)r->session, revoked);
+		fn(&m);
 	}
 	if (!m.b.result.ok) {
 		fprintf(stderr, "wxgatectl: %.*s\n",
@@ -449,6 +444,40 @@ share_list(int fd, int argc, char **argv)
 		return EX_REFUSED;
 	}
 	return 0;
+}
+
+static void
+share_row(const struct ipc_msg *m)
+{
+	const struct ipc_body_share_row *r = &m->b.share_row;
+	char created[32], expires[32], revoked[32], session[24];
+
+	fmt_time(r->created, created, sizeof(created));
+	fmt_time(r->expires, expires, sizeof(expires));
+	fmt_time(r->revoked, revoked, sizeof(revoked));
+	/* A link for new chats names no session: each visitor's. */
+	if (r->session == 0)
+		snprintf(session, sizeof(session), "-");
+	else
+		snprintf(session, sizeof(session), "%llu",
+		    (unsigned long long)r->session);
+	printf("%-12.*s %-20s %-20s %-9s %7s  %s\n", (int)r->hash.len,
+	    r->hash.p, created, expires, r->read_only ? "yes" : "no",
+	    session, revoked);
+}
+
+static int
+share_list(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+
+	(void)argv;
+	if (argc != 0)
+		usage();
+	ctl_send(fd, IPC_CTL_SHARE_LIST, &e);
+	printf("%-12s %-20s %-20s %-9s %7s  %s\n", "HASH", "CREATED",
+	    "EXPIRES", "READ-ONLY", "SESSION", "REVOKED");
+	return ctl_rows(fd, IPC_CTL_SHARE, share_row);
 }
 
 /* A subcommand whose one argument is a name, id or code. */
@@ -480,13 +509,24 @@ cmd_pairing(int fd, int argc, char **argv)
 	    sizeof(pairing_cmds[0]), fd, argc, argv);
 }
 
+static void
+pairing_row(const struct ipc_msg *m)
+{
+	const struct ipc_body_pairing_row *r = &m->b.pairing_row;
+	char created[32], expires[32];
+
+	fmt_time(r->created, created, sizeof(created));
+	fmt_time(r->expires, expires, sizeof(expires));
+	/* PEER is whatever the platform calls a sender: last. */
+	printf("%-12.*s %-16.*s %-20s %-20s  %.*s\n", (int)r->code.len,
+	    r->code.p, (int)r->account.len, r->account.p, created, expires,
+	    (int)r->peer.len, r->peer.p);
+}
+
 static int
 pairing_list(int fd, int argc, char **argv)
 {
 	struct ipc_body_empty e = { 0 };
-	struct ipc_msg m;
-	const struct ipc_body_pairing_row *r = &m.b.pairing_row;
-	char created[32], expires[32];
 
 	(void)argv;
 	if (argc != 0)
@@ -494,29 +534,7 @@ pairing_list(int fd, int argc, char **argv)
 	ctl_send(fd, IPC_CTL_PAIRING_LIST, &e);
 	printf("%-12s %-16s %-20s %-20s  %s\n", "CODE", "ACCOUNT", "CREATED",
 	    "EXPIRES", "PEER");
-	for (;;) {
-		ctl_recv(fd, &m);
-		if (m.type == IPC_CTL_RESULT)
-			break;
-		if (m.type != IPC_CTL_PAIRING) {
-			fprintf(stderr, "wxgatectl: unexpected %s\n",
-			    ipc_type_name(m.type));
-			return EX_UNREACH;
-		}
-		fmt_time(r->created, created, sizeof(created));
-		fmt_time(r->expires, expires, sizeof(expires));
-		/* PEER is whatever the platform calls a sender: last. */
-		printf("%-12.*s %-16.*s %-20s %-20s  %.*s\n",
-		    (int)r->code.len, r->code.p, (int)r->account.len,
-		    r->account.p, created, expires, (int)r->peer.len,
-		    r->peer.p);
-	}
-	if (!m.b.result.ok) {
-		fprintf(stderr, "wxgatectl: %.*s\n",
-		    (int)m.b.result.message.len, m.b.result.message.p);
-		return EX_REFUSED;
-	}
-	return 0;
+	return ctl_rows(fd, IPC_CTL_PAIRING, pairing_row);
 }
 
 
@@ -530,6 +548,72 @@ static int
 pairing_deny(int fd, int argc, char **argv)
 {
 	return name_cmd(fd, argc, argv, IPC_CTL_PAIRING_DENY);
+}
+
+static void
+audit_row(const struct ipc_msg *m)
+{
+	const struct ipc_body_audit_row *r = &m->b.audit_row;
+	char when[32], session[24];
+
+	fmt_time(r->time, when, sizeof(when));
+	if (r->session == 0)
+		snprintf(session, sizeof(session), "-");
+	else
+		snprintf(session, sizeof(session), "%llu",
+		    (unsigned long long)r->session);
+	printf("%-20s %-9.*s %-16.*s %7s %-24.*s %.*s\n", when,
+	    (int)r->role.len, r->role.p, (int)r->worker.len, r->worker.p,
+	    session, (int)r->method.len, r->method.p, (int)r->detail.len,
+	    r->detail.p);
+}
+
+/* The newest denials, oldest first: what policy refused, and whom. */
+static int
+cmd_audit(int fd, int argc, char **argv)
+{
+	struct ipc_body_seq b = { 0 };
+	char *end;
+
+	if (argc == 2 && strcmp(argv[0], "-n") == 0) {
+		errno = 0;
+		b.seq = strtoull(argv[1], &end, 10);
+		if (argv[1][0] < '1' || argv[1][0] > '9' || *end != '\0' ||
+		    errno != 0 || b.seq > 10000) {
+			fprintf(stderr, "wxgatectl: -n %s: not 1..10000\n",
+			    argv[1]);
+			return EX_USAGE;
+		}
+	} else if (argc != 0)
+		usage();
+	ctl_send(fd, IPC_CTL_AUDIT_LIST, &b);
+	printf("%-20s %-9s %-16s %7s %-24s %s\n", "TIME", "ROLE", "WORKER",
+	    "SESSION", "METHOD", "DETAIL");
+	return ctl_rows(fd, IPC_CTL_AUDIT, audit_row);
+}
+
+/* A channel waiting for a QR login: its URL, drawn to scan. */
+static int
+cmd_login(int fd, int argc, char **argv)
+{
+	struct ipc_body_name b;
+	struct ipc_msg m;
+	char url[IPC_URL_MAX + 1];
+	int rv;
+
+	(void)argc;
+	b.name = ipc_s(argv[0]);
+	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
+		usage();
+	ctl_send(fd, IPC_CTL_LOGIN, &b);
+	if ((rv = ctl_result(fd, &m, 1)) != 0)
+		return rv;
+	snprintf(url, sizeof(url), "%.*s", (int)m.b.result.message.len,
+	    m.b.result.message.p);
+	printf("Scan with WeChat to log in %s:\n%s\n", argv[0], url);
+	if (qr_print_utf8(stdout, url) == -1)
+		fprintf(stderr, "wxgatectl: cannot draw the QR code\n");
+	return 0;
 }
 
 int

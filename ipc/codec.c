@@ -184,16 +184,73 @@ static const struct field f_agent_request[] = {
 static const struct field f_share_check[] = {
 	FLD(share_check, conn, FT_U64, UINT64_MAX, 0),
 	FLD(share_check, id, FT_STR, IPC_TOKEN_MAX, F_NONEMPTY),
+	FLD(share_check, peer, FT_STR, IPC_ADDR_MAX, F_NONEMPTY),
+	FLD(share_check, forwarded, FT_STR, IPC_FORWARDED_MAX, 0),
 };
 static const struct field f_share_status[] = {
 	FLD(share_status, conn, FT_U64, UINT64_MAX, 0),
 	FLD(share_status, status, FT_U64, 599, 0),
 	FLD(share_status, read_only, FT_BOOL, 0, 0),
 	FLD(share_status, url, FT_STR, IPC_URL_MAX, 0),
+	FLD(share_status, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
+};
+static const struct field f_share_open[] = {
+	FLD(share_open, conn, FT_U64, UINT64_MAX, 0),
+	FLD(share_open, addr, FT_STR, IPC_ADDR_MAX, 0),
+	FLD(share_open, token, FT_STR, IPC_TOKEN_MAX, F_NONEMPTY),
+	FLD(share_open, visitor, FT_STR, IPC_TOKEN_MAX, 0),
 };
 static const struct field f_share_ok[] = {
 	FLD(share_ok, conn, FT_U64, UINT64_MAX, 0),
 	FLD(share_ok, read_only, FT_BOOL, 0, 0),
+	FLD(share_ok, token, FT_STR, IPC_TOKEN_MAX, 0),
+};
+static const struct field f_inbound[] = {
+	FLD(inbound, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(inbound, msg_id, FT_STR, IPC_CHANID_MAX, F_NONEMPTY),
+	FLD(inbound, text, FT_STR, IPC_TEXT_MAX, 0),
+	FLD(inbound, group, FT_STR, IPC_PEER_MAX, 0),
+	FLD(inbound, mentioned, FT_BOOL, 0, 0),
+	FLD(inbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+};
+static const struct field f_inbound_ack[] = {
+	FLD(inbound_ack, status, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+};
+static const struct field f_outbound[] = {
+	FLD(outbound, id, FT_U64, INT64_MAX, 0),
+	FLD(outbound, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
+	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+};
+static const struct field f_delivery[] = {
+	FLD(delivery, id, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_delivery_fail[] = {
+	FLD(delivery_fail, id, FT_U64, INT64_MAX, 0),
+	FLD(delivery_fail, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(delivery_fail, message, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(delivery_fail, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
+};
+static const struct field f_state[] = {
+	FLD(state, key, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(state, value, FT_STR, IPC_STATE_MAX, 0),
+};
+static const struct field f_state_value[] = {
+	FLD(state_value, key, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(state_value, value, FT_STR, IPC_STATE_MAX, 0),
+	FLD(state_value, found, FT_BOOL, 0, 0),
+};
+static const struct field f_login[] = {
+	FLD(login, status, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(login, url, FT_STR, IPC_URL_MAX, 0),
+};
+static const struct field f_audit_row[] = {
+	FLD(audit_row, time, FT_U64, INT64_MAX, 0),
+	FLD(audit_row, role, FT_STR, IPC_NAME_MAX, 0),
+	FLD(audit_row, worker, FT_STR, IPC_NAME_MAX, 0),
+	FLD(audit_row, session, FT_U64, INT64_MAX, 0),
+	FLD(audit_row, method, FT_STR, IPC_METHOD_MAX, 0),
+	FLD(audit_row, detail, FT_STR, IPC_MESSAGE_MAX, 0),
 };
 static const struct field f_share_create[] = {
 	FLD(share_create, ttl_s, FT_U64, UINT32_MAX, 0),
@@ -228,6 +285,9 @@ SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
 SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
 SCHEMA(agent_request) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
+SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
+SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
+SCHEMA(login) SCHEMA(audit_row)
 #undef SCHEMA
 
 struct msgdef {

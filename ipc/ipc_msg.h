@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		5
+#define IPC_VERSION		6
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -46,6 +46,9 @@
 #define IPC_METHOD_MAX		64	/* a browser method name */
 #define IPC_URL_MAX		256	/* a share link's URL */
 #define IPC_PEER_MAX		256	/* a channel's sender id */
+#define IPC_CHANID_MAX		128	/* a platform's message id */
+#define IPC_CTX_MAX		1024	/* a platform's opaque reply context */
+#define IPC_STATE_MAX		(8 * 1024)	/* one channel state value */
 /* X-Forwarded-For as received; longer chains are cut by the worker. */
 #define IPC_FORWARDED_MAX	512
 /* A day: a longer Retry-After is a broken upstream, not advice. */
@@ -86,7 +89,14 @@
 	X(RPC_CALL,	206, "rpc.call",	ROLE_WEBCHAT,	MSG_INTERNAL, rpc_call)	\
 	X(CONN_OPEN,	207, "conn.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_open) \
 	X(SHARE_CHECK,	208, "share.check",	ROLE_WEBCHAT,	MSG_INTERNAL, share_check) \
-	X(SHARE_OPEN,	209, "share.open",	ROLE_WEBCHAT,	0,	resume)		\
+	X(SHARE_OPEN,	209, "share.open",	ROLE_WEBCHAT,	0,	share_open)	\
+	/* channel workers, one per platform account */			\
+	X(INBOUND,	300, "inbound.message",	ROLE_CHANNEL,	0,	inbound)	\
+	X(DELIVERY_ACK,	301, "delivery.ack",	ROLE_CHANNEL,	0,	delivery)	\
+	X(DELIVERY_FAIL, 302, "delivery.fail",	ROLE_CHANNEL,	0,	delivery_fail)	\
+	X(STATE_GET,	303, "state.get",	ROLE_CHANNEL,	0,	name)		\
+	X(STATE_PUT,	304, "state.put",	ROLE_CHANNEL,	0,	state)		\
+	X(LOGIN_QR,	305, "login.qr",	ROLE_CHANNEL,	0,	login)		\
 	/* agent backends */						\
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
@@ -102,11 +112,14 @@
 	X(CTL_PAIRING_LIST, 607, "pairing.list", ROLE_OPERATOR, 0,	empty)		\
 	X(CTL_PAIRING_APPROVE, 608, "pairing.approve", ROLE_OPERATOR, 0, name)	\
 	X(CTL_PAIRING_DENY, 609, "pairing.deny", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_AUDIT_LIST, 610, "audit.list",	ROLE_OPERATOR,	0,	seq)		\
+	X(CTL_LOGIN,	611, "login.show",	ROLE_OPERATOR,	0,	name)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
 	X(CTL_SHARE,	702, "ctl.share",	ROLE_SUP,	0,	share_row)	\
 	X(CTL_PAIRING,	703, "ctl.pairing",	ROLE_SUP,	0,	pairing_row)	\
+	X(CTL_AUDIT,	704, "ctl.audit",	ROLE_SUP,	0,	audit_row)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP,	0,	seq)		\
@@ -123,6 +136,9 @@
 	X(CONN_VERDICT,	817, "conn.verdict",	ROLE_SUP,	0,	conn_verdict)	\
 	X(SHARE_STATUS,	818, "share.status",	ROLE_SUP,	0,	share_status)	\
 	X(SHARE_OK,	819, "share.ok",	ROLE_SUP,	0,	share_ok)	\
+	X(INBOUND_ACK,	820, "inbound.ack",	ROLE_SUP,	0,	inbound_ack)	\
+	X(OUTBOUND,	821, "outbound.message", ROLE_SUP,	0,	outbound)	\
+	X(STATE_VALUE,	822, "state.value",	ROLE_SUP,	0,	state_value)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)
 
@@ -209,11 +225,64 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
 struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns; };
 /* GET /s/<id>: is the share link live?  id is the link's secret. */
-struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id; };
-/* status: 200 live, 404 unknown, 410 expired or revoked; url to show. */
+/* peer and forwarded as in conn.open: the request is charged to them. */
+struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id;
+				  struct ipc_str peer;
+				  struct ipc_str forwarded; };
+/*
+ * status: 200 live, 404 unknown, 410 expired or revoked, 429 over the
+ * address's rate (retry_after_ms set); url to show.
+ */
 struct ipc_body_share_status	{ uint64_t conn; uint64_t status;
-				  int read_only; struct ipc_str url; };
-struct ipc_body_share_ok	{ uint64_t conn; int read_only; };
+				  int read_only; struct ipc_str url;
+				  uint64_t retry_after_ms; };
+/*
+ * share.open: token is the link's secret; visitor is the session token
+ * the page got from an earlier share.ok of a per-visitor link ("" on the
+ * first visit).  share.ok: token is a new visitor session token to keep,
+ * "" when the page's own was resumed or the link names one session.
+ */
+struct ipc_body_share_open	{ uint64_t conn; struct ipc_str addr;
+				  struct ipc_str token;
+				  struct ipc_str visitor; };
+struct ipc_body_share_ok	{ uint64_t conn; int read_only;
+				  struct ipc_str token; };
+/*
+ * One message from a platform user to the worker's account (the account
+ * is the worker's own, never a field).  group is "" for a direct
+ * message; reply_ctx is the platform's opaque token a reply must carry
+ * (iLink context_token), kept by the supervisor, handed back in
+ * outbound.message.  The worker may forget it once inbound.ack came:
+ * the message is stored or answered by then.
+ */
+struct ipc_body_inbound		{ struct ipc_str peer; struct ipc_str msg_id;
+				  struct ipc_str text; struct ipc_str group;
+				  int mentioned; struct ipc_str reply_ctx; };
+/* status: accepted, duplicate, pairing, denied, limited, ignored. */
+struct ipc_body_inbound_ack	{ struct ipc_str status; };
+/* id: the outbox row, acknowledged by delivery.ack or delivery.fail. */
+struct ipc_body_outbound	{ uint64_t id; struct ipc_str peer;
+				  struct ipc_str text;
+				  struct ipc_str reply_ctx; };
+struct ipc_body_delivery	{ uint64_t id; };
+/*
+ * code: "retry" (try later, after retry_after_ms if not 0) or
+ * "rejected" (the platform refused it for good; dropped and logged).
+ */
+struct ipc_body_delivery_fail	{ uint64_t id; struct ipc_str code;
+				  struct ipc_str message;
+				  uint64_t retry_after_ms; };
+/* The worker's own account's key; value "" deletes it. */
+struct ipc_body_state		{ struct ipc_str key; struct ipc_str value; };
+struct ipc_body_state_value	{ struct ipc_str key; struct ipc_str value;
+				  int found; };
+/* status: "scan" with the URL to encode as a QR code, "done", "needed". */
+struct ipc_body_login		{ struct ipc_str status; struct ipc_str url; };
+/* One denial for `wxgatectl audit`. */
+struct ipc_body_audit_row	{ uint64_t time; struct ipc_str role;
+				  struct ipc_str worker; uint64_t session;
+				  struct ipc_str method;
+				  struct ipc_str detail; };
 /* ttl_s 0: no expiry; session 0: a fresh session for the link. */
 struct ipc_body_share_create	{ uint64_t ttl_s; int read_only;
 				  uint64_t session; };
@@ -259,7 +328,17 @@ union ipc_body {
 	struct ipc_body_agent_request	agent_request;
 	struct ipc_body_share_check	share_check;
 	struct ipc_body_share_status	share_status;
+	struct ipc_body_share_open	share_open;
 	struct ipc_body_share_ok	share_ok;
+	struct ipc_body_inbound		inbound;
+	struct ipc_body_inbound_ack	inbound_ack;
+	struct ipc_body_outbound	outbound;
+	struct ipc_body_delivery	delivery;
+	struct ipc_body_delivery_fail	delivery_fail;
+	struct ipc_body_state		state;
+	struct ipc_body_state_value	state_value;
+	struct ipc_body_login		login;
+	struct ipc_body_audit_row	audit_row;
 	struct ipc_body_share_create	share_create;
 	struct ipc_body_share_row	share_row;
 	struct ipc_body_pairing_row	pairing_row;

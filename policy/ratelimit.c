@@ -10,9 +10,16 @@
  *
  * Memory is bounded by max_keys.  A bucket untouched for the time it
  * takes to refill from empty is full, the same as no bucket, so expiring
- * it loses nothing.  When the table is full of live buckets the least
- * recently used one goes; XXX that gives a client rotating through more
- * than max_keys keys a fresh burst, which a per-prefix bucket would close.
+ * it loses nothing, and a new key takes an expired bucket's place before
+ * a live one's.  When every bucket is live the least recently used goes,
+ * and the new key inherits its level rather than a full burst: tokens
+ * move between keys but are never made, so a client rotating through
+ * more than max_keys keys gets no more than max_keys buckets' worth.  A
+ * fresh full bucket would hand that client a burst per key; an empty one
+ * would wrong a newcomer more than needed, since the oldest bucket is
+ * the one that has had longest to refill.  The price is paid only under
+ * pressure: then a newcomer may start short, which beats letting the
+ * table mint tokens.
  */
 #include <sys/queue.h>
 
@@ -56,7 +63,10 @@ static const struct {
 };
 
 static size_t	rl_hash(const struct ratelimit *, const char *);
+static void	rl_refill(const struct ratelimit *, struct rl_bucket *,
+		    uint64_t);
 static void	rl_unlink(struct ratelimit *, struct rl_bucket *);
+static void	rl_room(struct ratelimit *, uint64_t, uint64_t *, uint64_t *);
 
 int
 ratelimit_parse(const char *s, struct rl_rate *r)
@@ -120,13 +130,20 @@ ratelimit_free(struct ratelimit *rl)
 static size_t
 rl_hash(const struct ratelimit *rl, const char *key)
 {
+	return (size_t)(ratelimit_hash(key) & (rl->nhash - 1));
+}
+
+/* FNV-1a, 64 bits. */
+uint64_t
+ratelimit_hash(const char *s)
+{
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char)*key;
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ULL;
 	}
-	return (size_t)(h & (rl->nhash - 1));
+	return h;
 }
 
 static void
@@ -146,27 +163,65 @@ rl_unlink(struct ratelimit *rl, struct rl_bucket *b)
 	rl->n--;
 }
 
+/* A clock that went back refills nothing. */
+static void
+rl_refill(const struct ratelimit *rl, struct rl_bucket *b, uint64_t now_ms)
+{
+	uint64_t elapsed;
+
+	if (now_ms <= b->last_ms)
+		return;
+	elapsed = now_ms - b->last_ms;
+	if (elapsed >= rl->fill_ms)
+		b->level = rl->cap;
+	else if ((b->level += elapsed * rl->rate.per) > rl->cap)
+		b->level = rl->cap;
+	b->last_ms = now_ms;
+}
+
+/*
+ * Make room for a new bucket and say what it starts with: full in a free
+ * or expired place, else the level of the live bucket it displaces.
+ */
+static void
+rl_room(struct ratelimit *rl, uint64_t now_ms, uint64_t *level,
+    uint64_t *last_ms)
+{
+	struct rl_bucket *old;
+
+	*level = rl->cap;
+	*last_ms = now_ms;
+	if (rl->n < rl->max)
+		return;
+	ratelimit_expire(rl, now_ms);
+	if (rl->n < rl->max)
+		return;
+	old = TAILQ_FIRST(&rl->lru);
+	rl_refill(rl, old, now_ms);
+	*level = old->level;
+	/* The clock went back: keep its last_ms, or those ms refill twice. */
+	if (old->last_ms > now_ms)
+		*last_ms = old->last_ms;
+	rl_unlink(rl, old);
+}
+
 uint64_t
 ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 {
 	struct rl_bucket *b;
-	uint64_t elapsed, need = rl->rate.period_ms;
+	uint64_t level, last_ms, need = rl->rate.period_ms;
 	size_t h = rl_hash(rl, key);
 
 	for (b = rl->hash[h]; b != NULL; b = b->next)
 		if (strcmp(b->key, key) == 0)
 			break;
 	if (b == NULL) {
-		if (rl->n >= rl->max) {
-			ratelimit_expire(rl, now_ms);
-			if (rl->n >= rl->max)
-				rl_unlink(rl, TAILQ_FIRST(&rl->lru));
-		}
+		rl_room(rl, now_ms, &level, &last_ms);
 		b = xcalloc(1, sizeof(*b));
 		/* A key too long is cut: ours never are, so it is a bug. */
 		(void)snprintf(b->key, sizeof(b->key), "%s", key);
-		b->level = rl->cap;
-		b->last_ms = now_ms;
+		b->level = level;
+		b->last_ms = last_ms;
 		b->next = rl->hash[h];
 		rl->hash[h] = b;
 		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
@@ -175,15 +230,7 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 		TAILQ_REMOVE(&rl->lru, b, lru);
 		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
 	}
-	/* A clock that went back refills nothing. */
-	if (now_ms > b->last_ms) {
-		elapsed = now_ms - b->last_ms;
-		if (elapsed >= rl->fill_ms)
-			b->level = rl->cap;
-		else if ((b->level += elapsed * rl->rate.per) > rl->cap)
-			b->level = rl->cap;
-		b->last_ms = now_ms;
-	}
+	rl_refill(rl, b, now_ms);
 	if (b->level >= need) {
 		b->level -= need;
 		return 0;

@@ -35,17 +35,10 @@ static const struct {
 	const char	*name;
 	int		 role;
 } role_reserved[] = {
-	{ "inbound.message",	ROLE_CHANNEL },
-	{ "delivery.ack",	ROLE_CHANNEL },
-	{ "delivery.fail",	ROLE_CHANNEL },
-	{ "state.get",		ROLE_CHANNEL },
-	{ "state.put",		ROLE_CHANNEL },
-	{ "login.qr",		ROLE_CHANNEL },
 	{ "workers.list",	ROLE_OPERATOR },
 	{ "workers.restart",	ROLE_OPERATOR },
 	{ "sessions.list",	ROLE_OPERATOR },
 	{ "sessions.revoke",	ROLE_OPERATOR },
-	{ "audit.list",		ROLE_OPERATOR },
 	{ "send",		ROLE_OPERATOR },
 };
 

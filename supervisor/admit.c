@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrkey.h"
 #include "config.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -93,7 +94,8 @@ admit_init(void)
 	rl_address = ratelimit_new(&r, p->buckets_max);
 }
 
-static uint64_t
+/* Monotonic milliseconds: buckets must not jump with the wall clock. */
+uint64_t
 admit_now_ms(void)
 {
 	struct timespec ts;
@@ -130,13 +132,14 @@ admit_is_addr(const char *s)
  * chain stops the walk at the last address we could believe.
  */
 static void
-admit_client(const struct ipc_body_conn_open *b, char *out, size_t outlen)
+admit_client(struct ipc_str peer, struct ipc_str forwarded, char *out,
+    size_t outlen)
 {
 	char cur[IPC_ADDR_MAX + 1], hop[IPC_ADDR_MAX + 1];
-	const char *s = b->forwarded.p, *e, *st;
-	size_t len = b->forwarded.len;
+	const char *s = forwarded.p, *e, *st;
+	size_t len = forwarded.len;
 
-	snprintf(cur, sizeof(cur), "%.*s", (int)b->peer.len, b->peer.p);
+	snprintf(cur, sizeof(cur), "%.*s", (int)peer.len, peer.p);
 	e = s + len;
 	while (e > s && admit_trusted(cur)) {
 		while (e > s && (e[-1] == ' ' || e[-1] == ','))
@@ -234,8 +237,8 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 	*retry_ms = 0;
 	if (admit_find(w, b->conn) != NULL)
 		return -1;
-	admit_client(b, addr, sizeof(addr));
-	snprintf(key, sizeof(key), "a:%s", addr);
+	admit_client(b->peer, b->forwarded, addr, sizeof(addr));
+	addrkey_format(key, sizeof(key), addr);
 	if ((*retry_ms = ratelimit_take(rl_address, key, admit_now_ms())) > 0)
 		return 429;
 	if (nconns >= p->conns_total) {
@@ -326,11 +329,26 @@ admit_request(struct worker *w, uint64_t conn, int64_t session)
 			return wait;
 	}
 	if ((a = admit_find(w, conn)) != NULL) {
-		snprintf(key, sizeof(key), "a:%s", a->ac->addr);
+		addrkey_format(key, sizeof(key), a->ac->addr);
 		if ((wait = ratelimit_take(rl_address, key, now)) > 0)
 			return wait;
 	}
 	return 0;
+}
+
+/*
+ * A plain HTTP request the supervisor answers (GET /s/<id>): a token
+ * from the client's address bucket, as a WebSocket open takes.  0, or
+ * the ms until the caller may try again.
+ */
+uint64_t
+admit_http(struct ipc_str peer, struct ipc_str forwarded)
+{
+	char addr[IPC_ADDR_MAX + 1], key[RL_KEY_MAX];
+
+	admit_client(peer, forwarded, addr, sizeof(addr));
+	addrkey_format(key, sizeof(key), addr);
+	return ratelimit_take(rl_address, key, admit_now_ms());
 }
 
 /* Idle buckets are full buckets: dropping them costs nothing. */

@@ -97,6 +97,7 @@ struct raw_supervisor {
 
 struct raw_webchat {
 	char		*listen;
+	char		*public_url;
 	uint32_t	*workers;
 	char		*agent;
 	uint32_t	*max_frame;
@@ -178,6 +179,35 @@ struct raw_agent {
 	struct raw_command	 command;
 };
 
+struct raw_wechat {
+	char		*login_url;
+	char		*base_url;
+	char		*bot_agent;
+	char		*token_file;
+	uint32_t	*poll_timeout_ms;
+	uint32_t	*send_gap_ms;
+	uint32_t	*timeout_s;
+};
+
+struct raw_chan_limits {
+	struct raw_rate	 peer;
+	struct raw_rate	 account;
+};
+
+struct raw_channel {
+	char			*name;
+	char			*type;
+	char			*agent;
+	char			*dm_policy;
+	char			**allow_from;
+	unsigned		 allow_from_count;
+	uint32_t		*text_chunk_limit;
+	uint32_t		*history_limit;
+	uint32_t		*pairing_ttl_s;
+	struct raw_chan_limits	 ratelimit;
+	struct raw_wechat	 wechat;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
@@ -189,6 +219,8 @@ struct raw_config {
 	struct raw_policy	 policy;
 	struct raw_agent	*agents;
 	unsigned		 agents_count;
+	struct raw_channel	*channels;
+	unsigned		 channels_count;
 };
 
 /* One number: where libcyaml put it, where it goes, and its bounds. */
@@ -215,6 +247,8 @@ struct cfg_num {
 		offsetof(struct cfg_agent, o)
 #define CMD(f, o) offsetof(struct raw_agent, command.f), \
 		offsetof(struct cfg_agent, o)
+#define CHN(f, o) offsetof(struct raw_channel, f), \
+		offsetof(struct cfg_channel, o)
 
 static const struct cfg_num cfg_nums[] = {
 	/* Below 50 ms the pings are the load; a minute is already blind. */
@@ -292,7 +326,38 @@ static const struct cfg_num cfg_agent_nums[] = {
 	{ "command.timeout_s",	CMD(timeout_s, cmd_timeout_s), 60, 1, 3600 },
 };
 
+/* The same, inside each channels[] entry. */
+static const struct cfg_num cfg_channel_nums[] = {
+	/* iLink drops long texts (protocols/wechat-ilink.md 7.2). */
+	{ "text_chunk_limit",	CHN(text_chunk_limit, text_chunk_limit),
+	    2000, 100, 4000 },
+	{ "history_limit",	CHN(history_limit, history_limit),
+	    20, 0, 100 },
+	/* Long enough to reach the operator; a week is stale. */
+	{ "pairing_ttl_s",	CHN(pairing_ttl_s, pairing_ttl_s),
+	    3600, 60, 604800 },
+	{ "ratelimit.peer.burst", CHN(ratelimit.peer.burst, peer_rate.burst),
+	    5, 1, 1000000 },
+	{ "ratelimit.account.burst", CHN(ratelimit.account.burst,
+	    account_rate.burst),
+	    20, 1, 1000000 },
+	/* The server holds a poll about 35 s; it may suggest its own. */
+	{ "wechat.poll_timeout_ms", CHN(wechat.poll_timeout_ms,
+	    poll_timeout_ms),
+	    35000, 1000, 120000 },
+	/* Three sends within a second tripped iLink's burst throttle. */
+	{ "wechat.send_gap_ms",	CHN(wechat.send_gap_ms, send_gap_ms),
+	    1500, 0, 60000 },
+	{ "wechat.timeout_s",	CHN(wechat.timeout_s, timeout_s),
+	    15, 1, 600 },
+};
+
 static const char *const cfg_agent_types[] = { "echo", "openai", "command" };
+static const char *const cfg_channel_types[] = { "wechat" };
+/* In enum dm_policy order (policy/dm.h). */
+static const char *const cfg_dm_policies[] = {
+	"pairing", "allowlist", "open", "disabled"
+};
 static const char *const cfg_log_levels[] = { "warn", "info", "debug" };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -327,6 +392,7 @@ static const cyaml_schema_field_t supervisor_fields[] = {
 
 static const cyaml_schema_field_t webchat_fields[] = {
 	STR("listen", struct raw_webchat, listen, CFG_LISTEN_MAX),
+	STR("public_url", struct raw_webchat, public_url, CFG_URL_MAX),
 	NUM("workers", struct raw_webchat, workers),
 	STR("agent", struct raw_webchat, agent, CFG_WORD_MAX),
 	NUM("max_frame", struct raw_webchat, max_frame),
@@ -456,6 +522,52 @@ static const cyaml_schema_value_t agent_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_agent, agent_fields),
 };
 
+static const cyaml_schema_value_t peer_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, IPC_PEER_MAX),
+};
+
+static const cyaml_schema_field_t chan_limits_fields[] = {
+	CYAML_FIELD_MAPPING("peer", CYAML_FLAG_OPTIONAL,
+	    struct raw_chan_limits, peer, rate_fields),
+	CYAML_FIELD_MAPPING("account", CYAML_FLAG_OPTIONAL,
+	    struct raw_chan_limits, account, rate_fields),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t wechat_fields[] = {
+	STR("login_url", struct raw_wechat, login_url, CFG_URL_MAX),
+	STR("base_url", struct raw_wechat, base_url, CFG_URL_MAX),
+	STR("bot_agent", struct raw_wechat, bot_agent, CFG_WORD_MAX),
+	STR("token_file", struct raw_wechat, token_file, CFG_PATH_MAX),
+	NUM("poll_timeout_ms", struct raw_wechat, poll_timeout_ms),
+	NUM("send_gap_ms", struct raw_wechat, send_gap_ms),
+	NUM("timeout_s", struct raw_wechat, timeout_s),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t channel_fields[] = {
+	STR("name", struct raw_channel, name, CFG_WORD_MAX),
+	STR("type", struct raw_channel, type, CFG_WORD_MAX),
+	STR("agent", struct raw_channel, agent, CFG_WORD_MAX),
+	STR("dm_policy", struct raw_channel, dm_policy, CFG_WORD_MAX),
+	CYAML_FIELD_SEQUENCE("allow_from", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_channel, allow_from, &peer_entry,
+	    0, CFG_ALLOW_MAX),
+	NUM("text_chunk_limit", struct raw_channel, text_chunk_limit),
+	NUM("history_limit", struct raw_channel, history_limit),
+	NUM("pairing_ttl_s", struct raw_channel, pairing_ttl_s),
+	CYAML_FIELD_MAPPING("ratelimit", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, ratelimit, chan_limits_fields),
+	CYAML_FIELD_MAPPING("wechat", CYAML_FLAG_OPTIONAL, struct raw_channel,
+	    wechat, wechat_fields),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t channel_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_channel,
+	    channel_fields),
+};
+
 static const cyaml_schema_field_t top_fields[] = {
 	STR("state_dir", struct raw_config, state_dir, CFG_PATH_MAX),
 	STR("store", struct raw_config, store, CFG_PATH_MAX),
@@ -472,6 +584,9 @@ static const cyaml_schema_field_t top_fields[] = {
 	    policy, policy_fields),
 	CYAML_FIELD_SEQUENCE("agents", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	    struct raw_config, agents, &agent_schema, 1, CFG_AGENTS_MAX),
+	CYAML_FIELD_SEQUENCE("channels", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_config, channels, &channel_schema,
+	    0, CFG_CHANNELS_MAX),
 	CYAML_FIELD_END
 };
 
@@ -516,6 +631,7 @@ static void	 cfg_error_at(struct cfg_ctx *, int, const char *,
 static int	 cfg_numbers(struct cfg_ctx *, const struct cfg_num *, size_t,
 		    const void *, void *, const char *);
 static int	 cfg_check_listen(const char *);
+static int	 cfg_check_url(const char *, int);
 static int	 cfg_check_name(const char *);
 static int	 cfg_in_list(const char *, const char *const *, size_t);
 static void	 cfg_list(char *, size_t, const char *const *, size_t);
@@ -536,6 +652,13 @@ static int	 cfg_build_policy(struct cfg_ctx *, const struct raw_policy *,
 static int	 cfg_rate(struct cfg_ctx *, const char *, const char *,
 		    const char *, struct cfg_rate *);
 static void	 cfg_agent_free(struct cfg_agent *);
+static int	 cfg_build_channels(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+static int	 cfg_build_channel(struct cfg_ctx *, const struct raw_channel *,
+		    const char *, struct cfg_channel *);
+static int	 cfg_build_wechat(struct cfg_ctx *, const struct raw_wechat *,
+		    const char *, struct cfg_channel *);
+static void	 cfg_channel_free(struct cfg_channel *);
 
 struct config *
 config_load(const char *path, char *err, size_t errlen)
@@ -610,10 +733,14 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->agents_count; i++)
 		cfg_agent_free(&conf->agents[i]);
 	free(conf->agents);
+	for (i = 0; i < conf->channels_count; i++)
+		cfg_channel_free(&conf->channels[i]);
+	free(conf->channels);
 	for (i = 0; i < conf->policy.trusted_proxies_count; i++)
 		free(conf->policy.trusted_proxies[i]);
 	free(conf->policy.trusted_proxies);
 	free(conf->webchat.listen);
+	free(conf->webchat.public_url);
 	free(conf->webchat.agent);
 	free(conf->sandbox.user);
 	free(conf->sandbox.group);
@@ -634,6 +761,42 @@ config_agent(const struct config *conf, const char *name)
 		if (strcmp(conf->agents[i].name, name) == 0)
 			return &conf->agents[i];
 	return NULL;
+}
+
+const struct cfg_channel *
+config_channel(const struct config *conf, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->channels_count; i++)
+		if (strcmp(conf->channels[i].name, name) == 0)
+			return &conf->channels[i];
+	return NULL;
+}
+
+/*
+ * A channel worker's slice: how to reach its platform and its token.
+ * Who may talk to it, rates and the agent stay with the supervisor.
+ */
+char *
+config_slice_channel(const struct config *conf, const struct cfg_channel *c)
+{
+	json_t *o;
+
+	(void)conf;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+	    "account", c->name,
+	    "login_url", c->login_url,
+	    "base_url", c->base_url,
+	    "bot_agent", c->bot_agent,
+	    "poll_timeout_ms", (json_int_t)c->poll_timeout_ms,
+	    "send_gap_ms", (json_int_t)c->send_gap_ms,
+	    "timeout_s", (json_int_t)c->timeout_s);
+	if (o == NULL)
+		fatalx("%s: json_pack failed", __func__);
+	if (c->token != NULL)
+		json_object_set_new(o, "token", json_string(c->token));
+	return cfg_dumps(o);
 }
 
 char *
@@ -1352,6 +1515,19 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	}
 	conf->webchat.agent = xstrdup(raw->webchat.agent != NULL ?
 	    raw->webchat.agent : CFG_DEFAULT_AGENT);
+	/* Behind a proxy the listen address is not what people open. */
+	if (raw->webchat.public_url == NULL)
+		xasprintf(&conf->webchat.public_url, "http://%s",
+		    conf->webchat.listen);
+	else if (cfg_check_url(raw->webchat.public_url, 0) == -1 ||
+	    raw->webchat.public_url[strlen(raw->webchat.public_url) - 1] ==
+	    '/' || strlen(raw->webchat.public_url) > IPC_URL_MAX - 70) {
+		cfg_error(ctx, "webchat.public_url", "must be an http:// or "
+		    "https:// URL without a trailing /, at most %d bytes",
+		    IPC_URL_MAX - 70);
+		return -1;
+	} else
+		conf->webchat.public_url = xstrdup(raw->webchat.public_url);
 
 	/* No agents key: the built-in echo agent, so a bare file runs. */
 	if (raw->agents == NULL || raw->agents_count == 0) {
@@ -1387,6 +1563,8 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		    conf->webchat.agent);
 		return -1;
 	}
+	if (cfg_build_channels(ctx, raw, conf) == -1)
+		return -1;
 	return cfg_build_policy(ctx, &raw->policy, &conf->policy);
 }
 
@@ -1510,6 +1688,181 @@ cfg_build_agent(struct cfg_ctx *ctx, const struct raw_agent *ra,
 	    cfg_build_command(ctx, ra, prefix, a) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * An http(s) URL on one line.  https only, unless the host is this
+ * machine: plain http to anywhere else would hand a bot token to the
+ * network.
+ */
+static int
+cfg_check_url(const char *u, int tls_unless_local)
+{
+	static const char *const local[] = {
+		"http://127.0.0.1:", "http://127.0.0.1/", "http://[::1]:",
+		"http://[::1]/", "http://localhost:", "http://localhost/"
+	};
+	size_t i;
+
+	if (strcspn(u, " \t\r\n") != strlen(u))
+		return -1;
+	if (strncmp(u, "https://", 8) == 0 && u[8] != '\0')
+		return 0;
+	if (strncmp(u, "http://", 7) != 0 || u[7] == '\0')
+		return -1;
+	if (!tls_unless_local)
+		return 0;
+	for (i = 0; i < NITEMS(local); i++)
+		if (strncmp(u, local[i], strlen(local[i])) == 0)
+			return 0;
+	return -1;
+}
+
+static int
+cfg_build_channels(struct cfg_ctx *ctx, const struct raw_config *raw,
+    struct config *conf)
+{
+	char prefix[32], field[CFG_KEYPATH_MAX];
+	unsigned i, j;
+
+	if (raw->channels_count == 0)
+		return 0;
+	conf->channels = xcalloc(raw->channels_count,
+	    sizeof(*conf->channels));
+	for (i = 0; i < raw->channels_count; i++) {
+		/* Count as we go so config_free sees each one. */
+		conf->channels_count = i + 1;
+		snprintf(prefix, sizeof(prefix), "channels[%u].", i);
+		if (cfg_build_channel(ctx, &raw->channels[i], prefix,
+		    &conf->channels[i]) == -1)
+			return -1;
+		if (config_agent(conf, conf->channels[i].agent) == NULL) {
+			snprintf(field, sizeof(field), "%sagent", prefix);
+			cfg_error(ctx, field, "no agent named \"%s\"",
+			    conf->channels[i].agent);
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(conf->channels[j].name,
+			    conf->channels[i].name) != 0)
+				continue;
+			snprintf(field, sizeof(field), "%sname", prefix);
+			cfg_error(ctx, field, "duplicate channel name \"%s\" "
+			    "(also channels[%u])", conf->channels[i].name, j);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_build_channel(struct cfg_ctx *ctx, const struct raw_channel *rc,
+    const char *prefix, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX], known[128];
+	const char *dm;
+	unsigned i;
+
+	snprintf(field, sizeof(field), "%sname", prefix);
+	if (rc->name == NULL || cfg_check_name(rc->name) == -1) {
+		cfg_error(ctx, field, "must be 1..%d characters of a-z, 0-9, "
+		    "_ and -", CFG_NAME_MAX);
+		return -1;
+	}
+	c->name = xstrdup(rc->name);
+	c->type = xstrdup(rc->type != NULL ? rc->type : "");
+	if (!cfg_in_list(c->type, cfg_channel_types,
+	    NITEMS(cfg_channel_types))) {
+		cfg_list(known, sizeof(known), cfg_channel_types,
+		    NITEMS(cfg_channel_types));
+		snprintf(field, sizeof(field), "%stype", prefix);
+		cfg_error(ctx, field, "unknown channel type \"%s\" (known: "
+		    "%s)", c->type, known);
+		return -1;
+	}
+	c->agent = xstrdup(rc->agent != NULL ? rc->agent : CFG_DEFAULT_AGENT);
+	dm = rc->dm_policy != NULL ? rc->dm_policy : "pairing";
+	for (i = 0; i < NITEMS(cfg_dm_policies); i++)
+		if (strcmp(dm, cfg_dm_policies[i]) == 0)
+			break;
+	if (i == NITEMS(cfg_dm_policies)) {
+		cfg_list(known, sizeof(known), cfg_dm_policies,
+		    NITEMS(cfg_dm_policies));
+		snprintf(field, sizeof(field), "%sdm_policy", prefix);
+		cfg_error(ctx, field, "unknown policy \"%s\" (known: %s)", dm,
+		    known);
+		return -1;
+	}
+	c->dm_policy = (enum dm_policy)i;
+	if (rc->allow_from_count > 0)
+		c->allow_from = xcalloc(rc->allow_from_count, sizeof(char *));
+	for (i = 0; i < rc->allow_from_count; i++) {
+		c->allow_from[i] = xstrdup(rc->allow_from[i]);
+		c->allow_from_count = i + 1;
+	}
+	if (cfg_numbers(ctx, cfg_channel_nums, NITEMS(cfg_channel_nums), rc,
+	    c, prefix) == -1)
+		return -1;
+	snprintf(field, sizeof(field), "%sratelimit.peer.rate", prefix);
+	if (cfg_rate(ctx, field, rc->ratelimit.peer.rate, "10/min",
+	    &c->peer_rate) == -1)
+		return -1;
+	snprintf(field, sizeof(field), "%sratelimit.account.rate", prefix);
+	if (cfg_rate(ctx, field, rc->ratelimit.account.rate, "60/min",
+	    &c->account_rate) == -1)
+		return -1;
+	return cfg_build_wechat(ctx, &rc->wechat, prefix, c);
+}
+
+static int
+cfg_build_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
+    const char *prefix, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX];
+
+	c->login_url = xstrdup(rw->login_url != NULL ? rw->login_url :
+	    "https://ilinkai.weixin.qq.com");
+	c->base_url = xstrdup(rw->base_url != NULL ? rw->base_url : "");
+	c->bot_agent = xstrdup(rw->bot_agent != NULL ? rw->bot_agent :
+	    "wxgate/" PACKAGE_VERSION);
+	snprintf(field, sizeof(field), "%swechat.login_url", prefix);
+	if (cfg_check_url(c->login_url, 1) == -1) {
+		cfg_error(ctx, field, "must be an https:// URL (http:// only "
+		    "to this host)");
+		return -1;
+	}
+	snprintf(field, sizeof(field), "%swechat.base_url", prefix);
+	if (c->base_url[0] != '\0' && cfg_check_url(c->base_url, 1) == -1) {
+		cfg_error(ctx, field, "must be an https:// URL (http:// only "
+		    "to this host)");
+		return -1;
+	}
+	if (rw->token_file != NULL) {
+		snprintf(field, sizeof(field), "%swechat.token_file", prefix);
+		if (cfg_read_key(ctx, field, rw->token_file, &c->token) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+cfg_channel_free(struct cfg_channel *c)
+{
+	unsigned i;
+
+	free(c->name);
+	free(c->type);
+	free(c->agent);
+	for (i = 0; i < c->allow_from_count; i++)
+		free(c->allow_from[i]);
+	free(c->allow_from);
+	free(c->login_url);
+	free(c->base_url);
+	free(c->bot_agent);
+	if (c->token != NULL) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+	}
 }
 
 /* Settings of one type under another type are a mistake; say so. */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dm.h"
+
 #define CFG_AGENTS_MAX		32
 #define CFG_HEADERS_MAX		16	/* extra HTTP headers per agent */
 #define CFG_ARGV_MAX		32	/* words of a command agent */
@@ -27,6 +29,7 @@ struct cfg_supervisor {
 
 struct cfg_webchat {
 	char		*listen;		/* "127.0.0.1:8080", "[::1]:8080" */
+	char		*public_url;		/* share links: "<this>/s/<id>" */
 	uint32_t	 workers;		/* pool size */
 	char		*agent;			/* agent name */
 	uint32_t	 max_frame;		/* WebSocket message bytes */
@@ -91,6 +94,32 @@ struct cfg_agent {
 	uint32_t	 cmd_timeout_s;		/* per request */
 };
 
+#define CFG_CHANNELS_MAX	64
+#define CFG_ALLOW_MAX		256	/* allow_from entries */
+
+/* One platform account, served by the worker "<type>.<name>". */
+struct cfg_channel {
+	char		*name;
+	char		*type;			/* wechat */
+	char		*agent;
+	enum dm_policy	 dm_policy;		/* policy/dm.h */
+	char		**allow_from;		/* peer ids, "*" anyone */
+	unsigned	 allow_from_count;
+	uint32_t	 text_chunk_limit;	/* characters per message */
+	uint32_t	 history_limit;		/* turns sent to the agent */
+	uint32_t	 pairing_ttl_s;		/* a pairing code's life */
+	struct cfg_rate	 peer_rate;		/* per account and sender */
+	struct cfg_rate	 account_rate;		/* the platform's quota */
+	/* type wechat (iLink) */
+	char		*login_url;
+	char		*base_url;		/* "": the one saved at login */
+	char		*bot_agent;
+	char		*token;			/* secret; NULL: QR login */
+	uint32_t	 poll_timeout_ms;
+	uint32_t	 send_gap_ms;
+	uint32_t	 timeout_s;
+};
+
 struct config {
 	char			*path;		/* file it came from */
 	char			*state_dir;
@@ -104,6 +133,8 @@ struct config {
 	struct cfg_policy	 policy;
 	struct cfg_agent	*agents;
 	unsigned		 agents_count;
+	struct cfg_channel	*channels;
+	unsigned		 channels_count;
 };
 
 /*
@@ -114,9 +145,13 @@ struct config {
 struct config	*config_load(const char *path, char *err, size_t errlen);
 void		 config_free(struct config *);
 const struct cfg_agent *config_agent(const struct config *, const char *);
+const struct cfg_channel *config_channel(const struct config *,
+		    const char *);
 /* JSON text of one agent's or the webchat's slice; caller frees. */
 char		*config_slice_webchat(const struct config *);
 char		*config_slice_agent(const struct config *,
 		    const struct cfg_agent *);
+char		*config_slice_channel(const struct config *,
+		    const struct cfg_channel *);
 
 #endif

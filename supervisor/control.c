@@ -31,6 +31,9 @@
 /* A stuck wxgatectl cannot make us buffer without bound. */
 #define CONTROL_OUT_MAX	(4 * 1024 * 1024)
 #define CONTROL_CLIENTS_MAX 16
+/* Rows `wxgatectl audit` shows by default, and at most. */
+#define CONTROL_AUDIT_DEFAULT	50
+#define CONTROL_AUDIT_MAX	10000
 /* Hex digits of a link's hash that `share list` shows: enough to revoke. */
 #define CONTROL_SHARE_PREFIX 12
 /* A shorter prefix names too many links to be a deliberate choice. */
@@ -56,6 +59,8 @@ static int	ctl_share_revoke(struct ctl_client *, struct ipc_msg *);
 static int	ctl_pairing_list(struct ctl_client *, struct ipc_msg *);
 static int	ctl_pairing_approve(struct ctl_client *, struct ipc_msg *);
 static int	ctl_pairing_deny(struct ctl_client *, struct ipc_msg *);
+static int	ctl_audit_list(struct ctl_client *, struct ipc_msg *);
+static int	ctl_login(struct ctl_client *, struct ipc_msg *);
 #ifdef WX_TEST_HOOKS
 static int	ctl_test(struct ctl_client *, struct ipc_msg *);
 #endif
@@ -73,6 +78,8 @@ static const struct {
 	{ IPC_CTL_PAIRING_LIST,	ctl_pairing_list },
 	{ IPC_CTL_PAIRING_APPROVE, ctl_pairing_approve },
 	{ IPC_CTL_PAIRING_DENY,	ctl_pairing_deny },
+	{ IPC_CTL_AUDIT_LIST,	ctl_audit_list },
+	{ IPC_CTL_LOGIN,	ctl_login },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif
@@ -164,9 +171,12 @@ ctl_stop(struct ctl_client *c, struct ipc_msg *m)
 }
 
 /*
- * A share link: a fresh session unless the operator names one.  The
- * secret goes back once, inside the URL, and is then forgotten; the
- * store keeps its SHA-256 as it does for session tokens.
+ * A share link to the session the operator names (to continue it or,
+ * read-only, to show it), or to none: then every visitor starts a
+ * conversation of their own.  A read-only link to nothing would show an
+ * empty page, so it is refused.  The secret goes back once, inside the
+ * URL, and is then forgotten; the store keeps its SHA-256 as it does for
+ * session tokens.
  */
 static int
 ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
@@ -184,8 +194,9 @@ ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
 			    "no such session" : "store error");
 			return 0;
 		}
-	} else if (store_session_shared(sup->store, now, &session) == -1) {
-		ctl_result(c, m->req_id, 0, "cannot create a session");
+	} else if (b->read_only) {
+		ctl_result(c, m->req_id, 0, "a read-only link shows an "
+		    "existing conversation: name it with --session");
 		return 0;
 	}
 	if (session_token_new(tok, hash) == -1 ||
@@ -195,10 +206,14 @@ ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 0, "cannot create a share link");
 		return 0;
 	}
-	log_info("operator (uid %d) shares session %lld%s", (int)c->uid,
-	    (long long)session, b->read_only ? " read-only" : "");
-	snprintf(url, sizeof(url), "http://%s/s/%s", sup->conf->webchat.listen,
-	    tok);
+	if (session > 0)
+		log_info("operator (uid %d) shares session %lld%s",
+		    (int)c->uid, (long long)session,
+		    b->read_only ? " read-only" : "");
+	else
+		log_info("operator (uid %d) shares a link for new chats",
+		    (int)c->uid);
+	router_share_url(url, sizeof(url), tok, strlen(tok));
 	explicit_bzero(tok, sizeof(tok));
 	ctl_result(c, m->req_id, 1, url);
 	explicit_bzero(url, sizeof(url));
@@ -230,17 +245,21 @@ ctl_share_row(const struct store_share_row *r, void *arg)
 	return 0;
 }
 
+/* A listing's rows went out as they came; the result ends it. */
+static int
+ctl_walk_end(struct ctl_walk *cw, int rv)
+{
+	ctl_result(cw->c, cw->req_id, rv != -1, rv == -1 ? "store error" : "");
+	return 0;
+}
+
 static int
 ctl_share_list(struct ctl_client *c, struct ipc_msg *m)
 {
 	struct ctl_walk cw = { c, m->req_id };
 
-	if (store_share_list(sup->store, ctl_share_row, &cw) == -1) {
-		ctl_result(c, m->req_id, 0, "store error");
-		return 0;
-	}
-	ctl_result(c, m->req_id, 1, "");
-	return 0;
+	return ctl_walk_end(&cw, store_share_list(sup->store, ctl_share_row,
+	    &cw));
 }
 
 /*
@@ -316,12 +335,8 @@ ctl_pairing_list(struct ctl_client *c, struct ipc_msg *m)
 {
 	struct ctl_walk cw = { c, m->req_id };
 
-	if (store_pairing_list(sup->store, ctl_pairing_row, &cw) == -1) {
-		ctl_result(c, m->req_id, 0, "store error");
-		return 0;
-	}
-	ctl_result(c, m->req_id, 1, "");
-	return 0;
+	return ctl_walk_end(&cw, store_pairing_list(sup->store,
+	    ctl_pairing_row, &cw));
 }
 
 /* approve and deny differ only in the store call and the words. */
@@ -329,10 +344,15 @@ static int
 ctl_pairing_decide(struct ctl_client *c, struct ipc_msg *m, int approve)
 {
 	char code[IPC_NAME_MAX + 1];
+	size_t i;
 	int rv;
 
 	snprintf(code, sizeof(code), "%.*s", (int)m->b.name.name.len,
 	    m->b.name.name.p);
+	/* Codes are upper case; an operator may well type them lower. */
+	for (i = 0; code[i] != '\0'; i++)
+		if (code[i] >= 'a' && code[i] <= 'z')
+			code[i] -= 'a' - 'A';
 	rv = approve ? store_pairing_approve(sup->store, code, sup_now()) :
 	    store_pairing_deny(sup->store, code, sup_now());
 	switch (rv) {
@@ -364,6 +384,60 @@ static int
 ctl_pairing_deny(struct ctl_client *c, struct ipc_msg *m)
 {
 	return ctl_pairing_decide(c, m, 0);
+}
+
+static int
+ctl_audit_row(const struct store_audit_row *r, void *arg)
+{
+	struct ctl_walk *cw = arg;
+	struct ipc_body_audit_row b;
+
+	b.time = r->time > 0 ? (uint64_t)r->time : 0;
+	b.role = ipc_s(r->role != NULL ? r->role : "");
+	b.worker = ipc_s(r->worker != NULL ? r->worker : "");
+	b.session = r->session > 0 ? (uint64_t)r->session : 0;
+	b.method = ipc_s(r->method != NULL ? r->method : "");
+	b.detail = ipc_s(r->detail != NULL ? r->detail : "");
+	/* Rows are ours, but a frame must hold them: cut, never fail. */
+	if (b.method.len > IPC_METHOD_MAX)
+		b.method.len = IPC_METHOD_MAX;
+	if (b.detail.len > IPC_MESSAGE_MAX)
+		b.detail.len = IPC_MESSAGE_MAX;
+	ipc_stream_put(bufferevent_get_output(cw->c->bev), IPC_CTL_AUDIT,
+	    cw->req_id, &b);
+	return 0;
+}
+
+/* The newest denials (seq is how many; 0 means the default). */
+static int
+ctl_audit_list(struct ctl_client *c, struct ipc_msg *m)
+{
+	struct ctl_walk cw = { c, m->req_id };
+	uint64_t n = m->b.seq.seq;
+
+	if (n == 0 || n > CONTROL_AUDIT_MAX)
+		n = n == 0 ? CONTROL_AUDIT_DEFAULT : CONTROL_AUDIT_MAX;
+	return ctl_walk_end(&cw, store_audit_list(sup->store, (unsigned)n,
+	    ctl_audit_row, &cw));
+}
+
+/* The QR login URL a channel is waiting on, for the terminal to draw. */
+static int
+ctl_login(struct ctl_client *c, struct ipc_msg *m)
+{
+	char name[IPC_NAME_MAX + 1];
+	const char *url;
+
+	snprintf(name, sizeof(name), "%.*s", (int)m->b.name.name.len,
+	    m->b.name.name.p);
+	if (config_channel(sup->conf, name) == NULL)
+		ctl_result(c, m->req_id, 0, "no such channel");
+	else if ((url = channel_login_url(name)) == NULL)
+		ctl_result(c, m->req_id, 0, "that channel is not waiting for "
+		    "a login");
+	else
+		ctl_result(c, m->req_id, 1, url);
+	return 0;
 }
 
 #ifdef WX_TEST_HOOKS

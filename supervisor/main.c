@@ -277,12 +277,26 @@ sup_spawn_agent(const struct cfg_agent *a)
 }
 
 static void
+sup_spawn_channel(const struct cfg_channel *c)
+{
+	struct worker *w;
+	char *slice;
+
+	slice = config_slice_channel(sup->conf, c);
+	w = spawn_new(c->type, c->name, ROLE_CHANNEL, slice);
+	freezero(slice, strlen(slice));
+	spawn_worker(w);
+}
+
+static void
 sup_spawn_all(void)
 {
 	unsigned i;
 
 	for (i = 0; i < sup->conf->agents_count; i++)
 		sup_spawn_agent(&sup->conf->agents[i]);
+	for (i = 0; i < sup->conf->channels_count; i++)
+		sup_spawn_channel(&sup->conf->channels[i]);
 	for (i = 0; i < sup->conf->webchat.workers; i++)
 		sup_spawn_webchat(i);
 }
@@ -308,6 +322,7 @@ sup_reload(void)
 	struct config *nc, *oc = sup->conf;
 	struct worker *w, *tw;
 	const struct cfg_agent *a;
+	const struct cfg_channel *c;
 	unsigned i, idx;
 	int newfd = -1, relisten;
 
@@ -336,6 +351,7 @@ sup_reload(void)
 	}
 	sup->conf = nc;
 	admit_init();
+	channel_init();
 	sup_sweep_arm();
 	if (relisten) {
 		close(sup->listen_fd);
@@ -361,7 +377,24 @@ sup_reload(void)
 				continue;
 			}
 			sup_update(w, config_slice_agent(nc, a), 0);
+		} else if (w->role == ROLE_CHANNEL) {
+			if ((c = config_channel(nc, w->id)) == NULL ||
+			    strcmp(c->type, w->kind) != 0) {
+				log_info("reload: removing %s", w->name);
+				w->flags |= W_F_REMOVE;
+				spawn_shutdown(w);
+				continue;
+			}
+			sup_update(w, config_slice_channel(nc, c), 0);
 		}
+	}
+	for (i = 0; i < nc->channels_count; i++) {
+		char name[2 * IPC_NAME_MAX + 2];
+
+		snprintf(name, sizeof(name), "%s.%s", nc->channels[i].type,
+		    nc->channels[i].name);
+		if ((w = spawn_find(name)) == NULL || (w->flags & W_F_REMOVE))
+			sup_spawn_channel(&nc->channels[i]);
 	}
 	for (i = 0; i < nc->agents_count; i++) {
 		w = NULL;
@@ -565,6 +598,7 @@ main(int argc, char *argv[])
 			fatalx("checkpoint timer");
 	}
 	admit_init();
+	channel_init();
 	sup_sweep_arm();
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(sup->base, sigs[i], sup_signal, NULL);

@@ -37,19 +37,8 @@
 /* Room left in an agent.request frame for keys and headers. */
 #define RT_FRAME_SLACK	4096
 
-#define H_FIRST		0x01	/* must be the first frame (hello) */
-#define H_ONCE		0x02	/* once per incarnation */
-#define H_EARLY		0x04	/* also before hello (pre-sandbox logs) */
-#define H_LIMIT		0x08	/* a browser request: narrowing, buckets */
-
 /* Expired sessions deleted per sweep: bounds one loop turn's work. */
 #define RT_SWEEP_BATCH	256
-
-struct sup_handler {
-	uint32_t	  type;
-	int		  flags;
-	int		(*fn)(struct worker *, struct ipc_msg *);
-};
 
 /* A web chat connection bound to a session. */
 struct binding {
@@ -83,6 +72,8 @@ struct areq {
 	char			 cmid[IPC_MSGID_MAX + 1];
 	char			*text;		/* the user's message */
 	char			 agent[IPC_NAME_MAX + 1];	/* worker */
+	unsigned		 history;	/* turns of context */
+	int			 channel;	/* a platform message */
 	struct worker		*aw;		/* NULL while queued */
 	uint64_t		 agen;
 	struct evbuffer		*reply;
@@ -139,11 +130,6 @@ static const struct sup_handler webchat_handlers[] = {
 	{ IPC_CHAT_ABORT,	H_LIMIT,	sup_chat_abort },
 	{ IPC_RPC_CALL,		H_LIMIT,	sup_rpc_call },
 	{ IPC_CONN_OPEN,	0,		sup_conn_open },
-	/*
-	 * XXX share.check is a plain GET, outside the token buckets: the
-	 * 128-bit secret makes guessing moot, but a per-address bucket for
-	 * HTTP would bound the store lookups too.
-	 */
 	{ IPC_SHARE_CHECK,	0,		sup_share_check },
 	{ IPC_SHARE_OPEN,	H_LIMIT,	sup_share_open },
 	{ 0,			0,	NULL }
@@ -161,6 +147,7 @@ static const struct {
 	const struct sup_handler	*table;
 } role_tables[] = {
 	{ ROLE_WEBCHAT,	webchat_handlers },
+	{ ROLE_CHANNEL,	channel_handlers },
 	{ ROLE_AGENT,	agent_handlers },
 };
 
@@ -179,8 +166,10 @@ hash_conn(const struct worker *w, uint64_t conn)
 	return hash64(conn ^ (uint64_t)(uintptr_t)w);
 }
 
-static int
-send_to(struct worker *w, uint32_t type, uint64_t req_id, const void *body)
+/* A frame to a worker; one whose queue is full is killed (reap.c). */
+int
+router_send(struct worker *w, uint32_t type, uint64_t req_id,
+    const void *body)
 {
 	if (w == NULL || w->chan == NULL)
 		return -1;
@@ -202,7 +191,7 @@ rpc_error_retry(struct worker *w, struct ipc_msg *m, uint64_t conn,
 	b.code = ipc_s(code);
 	b.message = ipc_s(message);
 	b.retry_after_ms = retry_ms;
-	send_to(w, IPC_RPC_ERROR, m->req_id, &b);
+	router_send(w, IPC_RPC_ERROR, m->req_id, &b);
 }
 
 static void
@@ -480,9 +469,8 @@ areq_dispatch(struct areq *r)
 	if (ca != NULL && ca->system_prompt != NULL &&
 	    ca->system_prompt[0] != '\0')
 		sys = ca->system_prompt;
-	if (store_history(sup->store, r->session,
-	    sup->conf->webchat.history_limit, r->msg_id, turnbuf_add,
-	    &tb) == -1) {
+	if (store_history(sup->store, r->session, r->history, r->msg_id,
+	    turnbuf_add, &tb) == -1) {
 		turnbuf_free(&tb);
 		tb.role = tb.text = NULL;
 		tb.n = tb.cap = 0;
@@ -498,7 +486,7 @@ areq_dispatch(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (b.turns.n == 0 || send_to(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+	if (b.turns.n == 0 || router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
 		turnbuf_free(&tb);
 		return;
 	}
@@ -507,9 +495,13 @@ areq_dispatch(struct areq *r)
 	r->agen = aw->gen;
 }
 
+/*
+ * Ask an agent to answer a stored message.  cmid names it to a web chat
+ * client; "" marks a platform message, whose reply goes to channel.c.
+ */
 static void
 areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
-    const char *text)
+    const char *text, const char *agent, unsigned history)
 {
 	struct areq *r;
 	size_t h;
@@ -519,9 +511,10 @@ areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
 	r->session = session;
 	r->msg_id = msg_id;
 	snprintf(r->cmid, sizeof(r->cmid), "%.*s", (int)cmid.len, cmid.p);
+	r->channel = cmid.len == 0;
+	r->history = history;
 	r->text = xstrdup(text);
-	snprintf(r->agent, sizeof(r->agent), "agent.%s",
-	    sup->conf->webchat.agent);
+	snprintf(r->agent, sizeof(r->agent), "agent.%s", agent);
 	if ((r->reply = evbuffer_new()) == NULL ||
 	    (r->delta = evbuffer_new()) == NULL)
 		fatalx("%s: evbuffer_new", __func__);
@@ -532,6 +525,21 @@ areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
 	nreqs++;
 	store_msg_set_state(sup->store, msg_id, MSG_ANSWERING);
 	areq_dispatch(r);
+}
+
+static void
+areq_webchat(int64_t session, int64_t msg_id, struct ipc_str cmid,
+    const char *text)
+{
+	areq_start(session, msg_id, cmid, text, sup->conf->webchat.agent,
+	    sup->conf->webchat.history_limit);
+}
+
+void
+router_ask(int64_t session, int64_t msg_id, const char *text,
+    const char *agent, unsigned history)
+{
+	areq_start(session, msg_id, IPC_S(""), text, agent, history);
 }
 
 /* The common gate. */
@@ -729,7 +737,7 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 	ok.conn = conn;
 	ok.token = ipc_s(tok);
 	ok.resumed = 0;
-	send_to(w, IPC_SESSION_OK, m->req_id, &ok);
+	router_send(w, IPC_SESSION_OK, m->req_id, &ok);
 	explicit_bzero(tok, sizeof(tok));
 	return 0;
 }
@@ -783,7 +791,7 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 	ok.conn = rb->conn;
 	ok.token = ipc_s("");
 	ok.resumed = 1;
-	send_to(w, IPC_SESSION_OK, m->req_id, &ok);
+	router_send(w, IPC_SESSION_OK, m->req_id, &ok);
 	return 0;
 }
 
@@ -826,11 +834,11 @@ bind_live(struct worker *w, struct ipc_msg *m, uint64_t conn)
 static int
 bind_share_live(struct worker *w, struct ipc_msg *m, struct binding *b)
 {
-	int64_t session;
+	int64_t link, session;
 	int ro;
 
-	if (store_share_find(sup->store, b->share_hash, sup_now(), &session,
-	    &ro) == 0 && session == b->session)
+	if (store_share_find(sup->store, b->share_hash, sup_now(), &link,
+	    &session, &ro) == 0 && (session == 0 || session == b->session))
 		return 0;
 	rpc_error(w, m, b->conn, "share_expired",
 	    "this share link has expired or was revoked");
@@ -873,7 +881,7 @@ sup_conn_open(struct worker *w, struct ipc_msg *m)
 		return -1;
 	v.conn = m->b.conn_open.conn;
 	v.status = (uint64_t)status;
-	send_to(w, IPC_CONN_VERDICT, m->req_id, &v);
+	router_send(w, IPC_CONN_VERDICT, m->req_id, &v);
 	return 0;
 }
 
@@ -889,7 +897,7 @@ send_done(struct binding *b, const char *cmid, const char *text, size_t len,
 	d.text.len = len;
 	d.replayed = replayed;
 	d.aborted = aborted;
-	send_to(b->w, IPC_CHAT_DONE, 0, &d);
+	router_send(b->w, IPC_CHAT_DONE, 0, &d);
 }
 
 static int
@@ -927,17 +935,18 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	}
 	if (rv == 0 && st == MSG_ANSWERED) {
 		acc.status = ipc_s("answered");
-		send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
 		send_done(b, cmid, reply, strlen(reply), 1, 0);
 		goto out;
 	}
 	if (rv == 0) {
 		/* Accepted or answering: attach to the running request. */
 		acc.status = ipc_s("answering");
-		send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
 		if (areq_find_msg(msg_id) == NULL) {
 			text = ipc_strdup(cb->text);
-			areq_start(b->session, msg_id, cb->client_msg_id, text);
+			areq_webchat(b->session, msg_id, cb->client_msg_id,
+			    text);
 			free(text);
 		}
 		goto out;
@@ -950,8 +959,8 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		goto out;
 	}
 	acc.status = ipc_s("accepted");
-	send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-	areq_start(b->session, msg_id, cb->client_msg_id, text);
+	router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+	areq_webchat(b->session, msg_id, cb->client_msg_id, text);
 	free(text);
 	sup_turn();
 out:
@@ -981,7 +990,7 @@ sup_chat_history(struct worker *w, struct ipc_msg *m)
 	}
 	h.conn = conn;
 	turns_fit(&tb, &h.turns, 0, IPC_TURNS_MAX);
-	send_to(w, IPC_HISTORY, m->req_id, &h);
+	router_send(w, IPC_HISTORY, m->req_id, &h);
 	turnbuf_free(&tb);
 	return 0;
 }
@@ -1033,9 +1042,9 @@ sup_chat_abort(struct worker *w, struct ipc_msg *m)
 	acc.conn = ab->conn;
 	acc.client_msg_id = ab->client_msg_id;
 	acc.status = ipc_s("aborted");
-	send_to(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+	router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
 	if (r->aw != NULL && r->agen == r->aw->gen)
-		send_to(r->aw, IPC_AGENT_ABORT, r->id, &eb);
+		router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
 	len = evbuffer_get_length(r->reply);
 	text = xmalloc(len + 1);
 	evbuffer_copyout(r->reply, text, len);
@@ -1120,6 +1129,8 @@ sup_agent_done(struct worker *w, struct ipc_msg *m)
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == -1)
 		log_warnx("%s: reply to message %lld not stored", __func__,
 		    (long long)r->msg_id);
+	else if (r->channel)
+		channel_answered(r->session, r->msg_id, text);
 	free(text);
 	r->done = 1;
 	areq_dirty(r);
@@ -1140,6 +1151,12 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 	    (unsigned long long)r->id, (int)m->b.agent_error.code.len,
 	    m->b.agent_error.code.p, (int)m->b.agent_error.message.len,
 	    m->b.agent_error.message.p);
+	if (r->channel) {
+		/* Nobody resends a platform message: answer it now. */
+		channel_failed(r->session, r->msg_id, m->b.agent_error.code);
+		areq_free(r);
+		return 0;
+	}
 	/* Not answered: a resend of the same message tries again. */
 	store_msg_set_state(sup->store, r->msg_id, MSG_ACCEPTED);
 	if ((b = route_current(r->session)) != NULL) {
@@ -1148,7 +1165,7 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 		e.code = m->b.agent_error.code;
 		e.message = m->b.agent_error.message;
 		e.retry_after_ms = m->b.agent_error.retry_after_ms;
-		send_to(b->w, IPC_CHAT_ERROR, 0, &e);
+		router_send(b->w, IPC_CHAT_ERROR, 0, &e);
 	}
 	areq_free(r);
 	return 0;
@@ -1178,7 +1195,7 @@ router_flush(void)
 			d.client_msg_id = ipc_s(r->cmid);
 			d.text.p = (const char *)evbuffer_pullup(r->delta, -1);
 			d.text.len = len;
-			send_to(b->w, IPC_CHAT_DELTA, 0, &d);
+			router_send(b->w, IPC_CHAT_DELTA, 0, &d);
 		}
 		evbuffer_drain(r->delta, len);
 		if (r->done) {
@@ -1203,6 +1220,8 @@ router_worker_ready(struct worker *w)
 {
 	struct areq *r;
 
+	if (w->role == ROLE_CHANNEL)
+		channel_worker_ready(w);
 	if (w->role != ROLE_AGENT)
 		return;
 	TAILQ_FOREACH(r, &reqs, entry)
@@ -1226,6 +1245,8 @@ router_worker_down(struct worker *w)
 		}
 	}
 	admit_worker_down(w);
+	if (w->role == ROLE_CHANNEL)
+		channel_worker_down(w);
 	TAILQ_FOREACH(r, &reqs, entry) {
 		if (r->aw != w)
 			continue;
@@ -1242,7 +1263,9 @@ router_pending_cb(int64_t msg_id, int64_t session, const char *cmid,
     const char *text, void *arg)
 {
 	(void)arg;
-	areq_start(session, msg_id, ipc_s(cmid), text);
+	if (cmid[0] == '\0')
+		return channel_pending(session, msg_id, text);
+	areq_webchat(session, msg_id, ipc_s(cmid), text);
 	return 0;
 }
 
@@ -1298,6 +1321,14 @@ router_init(void)
 
 /* Share links. */
 
+/* The URL of a link, from the address the operator published. */
+void
+router_share_url(char *buf, size_t len, const char *id, size_t idlen)
+{
+	snprintf(buf, len, "%s/s/%.*s", sup->conf->webchat.public_url,
+	    (int)idlen, id);
+}
+
 /*
  * GET /s/<id>: 200 for a live link, 410 for an expired or revoked one,
  * 404 for anything else.  The URL is rebuilt here from the config so
@@ -1310,82 +1341,123 @@ sup_share_check(struct worker *w, struct ipc_msg *m)
 	struct ipc_body_share_status st;
 	uint8_t hash[SESSION_HASH_LEN];
 	char url[IPC_URL_MAX + 1];
-	int64_t session;
+	int64_t link, session;
 	int rv, ro = 0;
 
 	st.conn = cb->conn;
 	st.status = 404;
 	st.read_only = 0;
 	url[0] = '\0';
-	if (session_token_hash(cb->id.p, cb->id.len, hash) == 0) {
-		rv = store_share_find(sup->store, hash, sup_now(), &session,
-		    &ro);
+	/* The secret makes guessing moot; the bucket bounds the lookups. */
+	if ((st.retry_after_ms = admit_http(cb->peer, cb->forwarded)) > 0)
+		st.status = 429;
+	else if (session_token_hash(cb->id.p, cb->id.len, hash) == 0) {
+		rv = store_share_find(sup->store, hash, sup_now(), &link,
+		    &session, &ro);
 		if (rv == 0) {
 			st.status = 200;
 			st.read_only = ro;
-			snprintf(url, sizeof(url), "http://%s/s/%.*s",
-			    sup->conf->webchat.listen, (int)cb->id.len,
-			    cb->id.p);
+			router_share_url(url, sizeof(url), cb->id.p,
+			    cb->id.len);
 		} else if (rv == 2)
 			st.status = 410;
 		else if (rv == -1)
 			st.status = 503;
 	}
 	st.url = ipc_s(url);
-	send_to(w, IPC_SHARE_STATUS, m->req_id, &st);
+	router_send(w, IPC_SHARE_STATUS, m->req_id, &st);
 	explicit_bzero(url, sizeof(url));
 	return 0;
 }
 
 /*
+ * A per-visitor link's session for this visitor: the one their page
+ * kept (visitor token), else a new one whose token goes back in *tok.
+ * 0, or -1 when answered here.
+ */
+static int
+share_visitor(struct worker *w, struct ipc_msg *m, int64_t link,
+    int64_t *session, char tok[SESSION_TOKEN_LEN + 1])
+{
+	const struct ipc_body_share_open *ob = &m->b.share_open;
+	const struct cfg_policy *p = &sup->conf->policy;
+	uint8_t hash[SESSION_HASH_LEN];
+	int64_t now = sup_now();
+
+	tok[0] = '\0';
+	if (ob->visitor.len > 0 &&
+	    session_token_hash(ob->visitor.p, ob->visitor.len, hash) == 0 &&
+	    store_visitor_find(sup->store, hash, link, now,
+	    (int64_t)p->idle_ttl_s, session) == 0)
+		return 0;
+	/* Unknown or expired: a new conversation, as session.open does. */
+	if (session_token_new(tok, hash) == -1 ||
+	    store_visitor_create(sup->store, hash, link, now,
+	    now + (int64_t)p->absolute_ttl_s, session) == -1) {
+		explicit_bzero(tok, SESSION_TOKEN_LEN + 1);
+		rpc_error(w, m, ob->conn, "internal",
+		    "cannot create a session");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * share.open: bind the connection to the link's session, as resume
- * does for a token.  A read-only binding may read history but never
- * send or abort.  Links are the operator's grant, so they work even
- * with the anonymous chat turned off.
+ * does for a token, or for a per-visitor link to the visitor's own.  A
+ * read-only binding may read history but never send or abort.  Links
+ * are the operator's grant, so they work even with the anonymous chat
+ * turned off.
  */
 static int
 sup_share_open(struct worker *w, struct ipc_msg *m)
 {
-	const struct ipc_body_resume *rb = &m->b.resume;
+	const struct ipc_body_share_open *ob = &m->b.share_open;
 	struct ipc_body_share_ok ok;
+	char tok[SESSION_TOKEN_LEN + 1];
 	uint8_t hash[SESSION_HASH_LEN];
 	struct binding *b;
-	int64_t session, now = sup_now();
+	int64_t link, session, now = sup_now();
 	int rv, ro = 0;
 
-	if (session_token_hash(rb->token.p, rb->token.len, hash) == -1) {
-		rpc_error(w, m, rb->conn, "unknown_share",
+	if (session_token_hash(ob->token.p, ob->token.len, hash) == -1) {
+		rpc_error(w, m, ob->conn, "unknown_share",
 		    "that is not a share link");
 		return 0;
 	}
-	if (bind_find(w, rb->conn) == NULL &&
+	if (bind_find(w, ob->conn) == NULL &&
 	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
-		rpc_error(w, m, rb->conn, "busy", "too many connections");
+		rpc_error(w, m, ob->conn, "busy", "too many connections");
 		return 0;
 	}
-	rv = store_share_find(sup->store, hash, now, &session, &ro);
+	rv = store_share_find(sup->store, hash, now, &link, &session, &ro);
 	if (rv == -1) {
-		rpc_error(w, m, rb->conn, "internal", "store error");
+		rpc_error(w, m, ob->conn, "internal", "store error");
 		return 0;
 	}
 	if (rv == 1) {
-		rpc_error(w, m, rb->conn, "unknown_share",
+		rpc_error(w, m, ob->conn, "unknown_share",
 		    "no such share link");
 		return 0;
 	}
 	if (rv == 2) {
-		rpc_error(w, m, rb->conn, "share_expired",
+		rpc_error(w, m, ob->conn, "share_expired",
 		    "this share link has expired or was revoked");
 		return 0;
 	}
-	b = bind_set(w, rb->conn, session);
+	tok[0] = '\0';
+	if (session == 0 && share_visitor(w, m, link, &session, tok) == -1)
+		return 0;
+	b = bind_set(w, ob->conn, session);
 	b->seen = now;
 	b->expires = 0;
 	b->read_only = ro;
 	b->shared = 1;
 	memcpy(b->share_hash, hash, sizeof(b->share_hash));
-	ok.conn = rb->conn;
+	ok.conn = ob->conn;
 	ok.read_only = ro;
-	send_to(w, IPC_SHARE_OK, m->req_id, &ok);
+	ok.token = ipc_s(tok);
+	router_send(w, IPC_SHARE_OK, m->req_id, &ok);
+	explicit_bzero(tok, sizeof(tok));
 	return 0;
 }

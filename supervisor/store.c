@@ -51,7 +51,6 @@ enum store_stmt {
 	ST_MSG_ANSWER,
 	ST_HISTORY,
 	ST_PENDING,
-	ST_SESSION_SHARED,
 	ST_SESSION_EXISTS,
 	ST_SHARE_CREATE,
 	ST_SHARE_FIND,
@@ -73,12 +72,16 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_SESSION_CREATE] =
 	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
-	    " anonymous) VALUES (?1, ?2, ?2, ?3, 1)",
-	/* Expired (absolute, or idle for ?3 seconds) reads as 1. */
+	    " anonymous, share_id) VALUES (?1, ?2, ?2, ?3, 1, ?4)",
+	/*
+	 * Expired (absolute, or idle for ?3 seconds) reads as 1.  ?4 is the
+	 * share link a visitor session belongs to, NULL for the plain page:
+	 * a token only opens the door it was issued at.
+	 */
 	[ST_SESSION_FIND] =
 	    "SELECT id, (expires IS NOT NULL AND expires <= ?2) OR"
 	    " (anonymous = 1 AND last_seen + ?3 <= ?2)"
-	    " FROM sessions WHERE token_hash = ?1",
+	    " FROM sessions WHERE token_hash = ?1 AND share_id IS ?4",
 	[ST_SESSION_SEEN] =
 	    "UPDATE sessions SET last_seen = ?2 WHERE id = ?1",
 	[ST_SESSION_EXPIRED] =
@@ -112,13 +115,6 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_PENDING] =
 	    "SELECT id, session_id, client_msg_id, text FROM messages"
 	    " WHERE state < 3 ORDER BY id",
-	/*
-	 * A share link's own session: no token, so no browser can resume
-	 * it, and not anonymous, so the idle sweep leaves it to the link.
-	 */
-	[ST_SESSION_SHARED] =
-	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
-	    " anonymous) VALUES (NULL, ?1, ?1, NULL, 0)",
 	[ST_SESSION_EXISTS] =
 	    "SELECT 1 FROM sessions WHERE id = ?1",
 	[ST_SHARE_CREATE] =
@@ -126,12 +122,13 @@ static const char *const store_sql[ST_MAX] = {
 	    " expires) VALUES (?1, ?2, ?3, ?4, ?5)",
 	/* Revoked or past expires reads as 1. */
 	[ST_SHARE_FIND] =
-	    "SELECT session_id, mode = 'read', revoked IS NOT NULL OR"
+	    "SELECT id, session_id, mode = 'read', revoked IS NOT NULL OR"
 	    " (expires IS NOT NULL AND expires <= ?2)"
 	    " FROM share_links WHERE token_hash = ?1",
+	/* session_id NULL (per visitor) reads as 0. */
 	[ST_SHARE_LIST] =
 	    "SELECT lower(hex(token_hash)), created, expires, mode = 'read',"
-	    " session_id, revoked FROM share_links ORDER BY id",
+	    " coalesce(session_id, 0), revoked FROM share_links ORDER BY id",
 	/* ?1 is checked to be lowercase hex: no LIKE wildcards reach here. */
 	[ST_SHARE_MATCH] =
 	    "SELECT id FROM share_links"
@@ -163,10 +160,6 @@ static const char *const store_sql[ST_MAX] = {
 	    "SELECT allowed FROM peers WHERE account = ?1 AND peer = ?2",
 };
 
-struct store {
-	sqlite3		*db;
-	sqlite3_stmt	*st[ST_MAX];
-};
 
 /* One unanswered message, copied out so the callback may write. */
 struct pending_row {
@@ -182,9 +175,6 @@ static int	 store_file(const char *, char *, size_t);
 static void	 store_file_private(const char *, const char *);
 static int	 store_pragmas(sqlite3 *, char *, size_t);
 static sqlite3_stmt *store_stmt(struct store *, enum store_stmt);
-static void	 store_done(sqlite3_stmt *);
-static int	 store_err(struct store *, const char *);
-static char	*column_dup(sqlite3_stmt *, int);
 
 static void
 store_seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -395,6 +385,8 @@ store_close(struct store *s)
 	store_flush(s);
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);
+	for (i = 0; i < STORE_LAZY_MAX; i++)
+		sqlite3_finalize(s->lazy[i]);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
 	free(s);
@@ -471,23 +463,65 @@ store_stmt(struct store *s, enum store_stmt which)
 	return s->st[which];
 }
 
+_Static_assert(ST_MAX <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+
+int
+store_bindv(sqlite3_stmt *st, const char *fmt, ...)
+{
+	va_list ap;
+	const char *t;
+	int i, rc = SQLITE_OK;
+
+	va_start(ap, fmt);
+	for (i = 1; rc == SQLITE_OK && fmt[i - 1] != '\0'; i++) {
+		switch (fmt[i - 1]) {
+		case 't':
+			t = va_arg(ap, const char *);
+			rc = sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'o':
+			rc = store_bind_opt(st, i, va_arg(ap, int64_t));
+			break;
+		default:
+			fatalx("%s: bad format %c", __func__, fmt[i - 1]);
+		}
+	}
+	va_end(ap);
+	return rc;
+}
+
+sqlite3_stmt *
+store_lazy(struct store *s, int i, const char *sql)
+{
+	if (i < 0 || i >= STORE_LAZY_MAX)
+		fatalx("%s: no slot %d", __func__, i);
+	/* The SQL is ours and fixed: failing to prepare it is a bug. */
+	if (s->lazy[i] == NULL && sqlite3_prepare_v3(s->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->lazy[i], NULL) != SQLITE_OK)
+		fatalx("%s: %s: %s", __func__, sql, sqlite3_errmsg(s->db));
+	return s->lazy[i];
+}
+
 /* Ready for the next use; the error, if any, was reported by step. */
-static void
+void
 store_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
-static int
+int
 store_err(struct store *s, const char *func)
 {
 	log_warnx("%s: %s", func, sqlite3_errmsg(s->db));
 	return -1;
 }
 
-static char *
-column_dup(sqlite3_stmt *st, int col)
+char *
+store_column_dup(sqlite3_stmt *st, int col)
 {
 	const unsigned char *p;
 
@@ -496,9 +530,23 @@ column_dup(sqlite3_stmt *st, int col)
 	return xstrdup((const char *)p);
 }
 
+/* A NULL for 0: optional integer columns (expiry, share link). */
+int
+store_bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+	return v > 0 ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
+}
+
 int
 store_session_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t now, int64_t expires, int64_t *id)
+{
+	return store_visitor_create(s, hash, 0, now, expires, id);
+}
+
+int
+store_visitor_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t link, int64_t now, int64_t expires, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc = -1;
@@ -508,8 +556,8 @@ store_session_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    (expires > 0 ? sqlite3_bind_int64(st, 3, expires) :
-	    sqlite3_bind_null(st, 3)) != SQLITE_OK ||
+	    store_bind_opt(st, 3, expires) != SQLITE_OK ||
+	    store_bind_opt(st, 4, link) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
 		store_err(s, __func__);
 		goto out;
@@ -526,6 +574,13 @@ int
 store_session_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t now, int64_t idle_s, int64_t *id)
 {
+	return store_visitor_find(s, hash, 0, now, idle_s, id);
+}
+
+int
+store_visitor_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t link, int64_t now, int64_t idle_s, int64_t *id)
+{
 	sqlite3_stmt *st;
 	int64_t sid;
 	int rc, expired;
@@ -536,7 +591,8 @@ store_session_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, idle_s) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 3, idle_s) != SQLITE_OK ||
+	    store_bind_opt(st, 4, link) != SQLITE_OK) {
 		store_done(st);
 		return store_err(s, __func__);
 	}
@@ -611,7 +667,7 @@ store_msg_lookup(struct store *s, int64_t session, const char *cmid,
 	if (msg_id != NULL)
 		*msg_id = sqlite3_column_int64(st, 0);
 	if (reply != NULL && v == MSG_ANSWERED)
-		*reply = column_dup(st, 2);
+		*reply = store_column_dup(st, 2);
 	store_done(st);
 	return 0;
 }
@@ -772,8 +828,8 @@ store_pending(struct store *s, store_pending_fn fn, void *arg)
 		}
 		rows[n].id = sqlite3_column_int64(st, 0);
 		rows[n].session = sqlite3_column_int64(st, 1);
-		rows[n].cmid = column_dup(st, 2);
-		rows[n].text = column_dup(st, 3);
+		rows[n].cmid = store_column_dup(st, 2);
+		rows[n].text = store_column_dup(st, 3);
 		n++;
 	}
 	if (rc != SQLITE_DONE)
@@ -879,23 +935,6 @@ store_audit(struct store *s, int64_t now, const char *role,
 }
 
 int
-store_session_shared(struct store *s, int64_t now, int64_t *id)
-{
-	sqlite3_stmt *st;
-	int rc = 0;
-
-	store_touch(s);
-	st = store_stmt(s, ST_SESSION_SHARED);
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	else
-		*id = sqlite3_last_insert_rowid(s->db);
-	store_done(st);
-	return rc;
-}
-
-int
 store_session_exists(struct store *s, int64_t id)
 {
 	sqlite3_stmt *st;
@@ -926,12 +965,11 @@ store_share_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	st = store_stmt(s, ST_SHARE_CREATE);
 	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, session) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, read_only ? "read" : "continue", -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
+	    store_bind_opt(st, 2, session) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, session == 0 ? "visitor" :
+	    read_only ? "read" : "continue", -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    (expires > 0 ? sqlite3_bind_int64(st, 5, expires) :
-	    sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+	    store_bind_opt(st, 5, expires) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		rc = store_err(s, __func__);
 	store_done(st);
@@ -940,7 +978,7 @@ store_share_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 
 int
 store_share_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    int64_t now, int64_t *session, int *read_only)
+    int64_t now, int64_t *link, int64_t *session, int *read_only)
 {
 	sqlite3_stmt *st;
 	int rc, dead;
@@ -961,9 +999,10 @@ store_share_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 		store_done(st);
 		return store_err(s, __func__);
 	}
-	*session = sqlite3_column_int64(st, 0);
-	*read_only = sqlite3_column_int(st, 1);
-	dead = sqlite3_column_int(st, 2);
+	*link = sqlite3_column_int64(st, 0);
+	*session = sqlite3_column_int64(st, 1);	/* NULL reads as 0 */
+	*read_only = sqlite3_column_int(st, 2);
+	dead = sqlite3_column_int(st, 3);
 	store_done(st);
 	return dead ? 2 : 0;
 }
@@ -1069,9 +1108,9 @@ store_pairing_list(struct store *s, store_pairing_fn fn, void *arg)
 
 	st = store_stmt(s, ST_PAIRING_LIST);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.code = column_dup(st, 0);
-		r.account = column_dup(st, 1);
-		r.peer = column_dup(st, 2);
+		r.code = store_column_dup(st, 0);
+		r.account = store_column_dup(st, 1);
+		r.peer = store_column_dup(st, 2);
 		r.created = sqlite3_column_int64(st, 3);
 		r.expires = sqlite3_column_int64(st, 4);
 		rc = fn(&r, arg);
@@ -1120,25 +1159,15 @@ store_pairing_decide(struct store *s, const char *code, int64_t now,
 		return store_err(s, __func__);
 	}
 	id = sqlite3_column_int64(st, 0);
-	account = column_dup(st, 1);
-	peer = column_dup(st, 2);
+	account = store_column_dup(st, 1);
+	peer = store_column_dup(st, 2);
 	expired = sqlite3_column_int(st, 3);
 	store_done(st);
 
 	rc = expired ? 2 : 0;
-	if (approve && !expired) {
-		st = store_stmt(s, ST_PEER_ALLOW);
-		if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_text(st, 2, peer, -1, SQLITE_TRANSIENT) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
-		    sqlite3_step(st) != SQLITE_DONE)
-			rc = store_err(s, __func__);
-		store_done(st);
-		if (rc == -1)
-			goto out;
-	}
+	if (approve && !expired &&
+	    (rc = store_peer_allow(s, account, peer, now)) == -1)
+		goto out;
 	st = store_stmt(s, ST_PAIRING_DELETE);
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
@@ -1163,6 +1192,22 @@ store_pairing_deny(struct store *s, const char *code, int64_t now)
 
 	/* An expired code denied is a code gone: what was asked. */
 	return rc == 2 ? 0 : rc;
+}
+
+int
+store_peer_allow(struct store *s, const char *account, const char *peer,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	store_touch(s);
+	st = store_stmt(s, ST_PEER_ALLOW);
+	if (store_bindv(st, "tti", account, peer, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, __func__);
+	store_done(st);
+	return rc;
 }
 
 int

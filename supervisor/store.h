@@ -82,8 +82,8 @@ int	store_pending(struct store *, store_pending_fn, void *arg);
 
 /*
  * Share links.  Only the SHA-256 of a link's secret is kept, as with
- * session tokens.  A link names a session: its own (store_session_shared,
- * made with the link) or an existing one the operator chose.
+ * session tokens.  A link names an existing session the operator chose,
+ * or none: then each visitor gets a fresh one (store_visitor_create).
  */
 struct store_share_row {
 	char		 hash[STORE_HASH_LEN * 2 + 1];	/* lowercase hex */
@@ -95,16 +95,26 @@ struct store_share_row {
 };
 typedef int	(*store_share_fn)(const struct store_share_row *, void *);
 
-/* A session with no token and no idle expiry, for a share link. */
-int	store_session_shared(struct store *, int64_t now, int64_t *id);
+/*
+ * A visitor's own session under a per-visitor share link (link is the
+ * link's row id): like store_session_create/find, but only ever found
+ * through that link.
+ */
+int	store_visitor_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t link, int64_t now, int64_t expires, int64_t *id);
+int	store_visitor_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t link, int64_t now, int64_t idle_s, int64_t *id);
 /* 1 exists, 0 not, -1 error. */
 int	store_session_exists(struct store *, int64_t id);
-/* expires: absolute, 0 none. */
+/* expires: absolute, 0 none.  session 0: a fresh one per visitor. */
 int	store_share_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
 	    int64_t session, int read_only, int64_t now, int64_t expires);
-/* 0 live, 1 not found, 2 revoked or expired, -1 error. */
+/*
+ * 0 live, 1 not found, 2 revoked or expired, -1 error.  *link is the
+ * row id, *session 0 for a per-visitor link.
+ */
 int	store_share_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
-	    int64_t now, int64_t *session, int *read_only);
+	    int64_t now, int64_t *link, int64_t *session, int *read_only);
 /* Every link, oldest first; fn returning -1 stops the walk. */
 int	store_share_list(struct store *, store_share_fn, void *arg);
 /*
@@ -140,8 +150,101 @@ int	store_pairing_list(struct store *, store_pairing_fn, void *arg);
  */
 int	store_pairing_approve(struct store *, const char *code, int64_t now);
 int	store_pairing_deny(struct store *, const char *code, int64_t now);
+/* Mark the sender allowed (pairing approved, or a channel's owner). */
+int	store_peer_allow(struct store *, const char *account,
+	    const char *peer, int64_t now);
 /* 1 allowed, 0 not (or unknown), -1 error. */
 int	store_peer_allowed(struct store *, const char *account,
 	    const char *peer);
+
+/*
+ * Channels (store_channel.c).  A platform conversation is a session
+ * keyed by (account, peer), without a token; its messages are deduped
+ * by the platform's id per account.
+ */
+struct store_chan_msg {
+	int64_t		 session;
+	const char	*account;
+	const char	*msgid;		/* the platform's message id */
+	const char	*peer;
+	const char	*text;
+	const char	*reply_ctx;	/* "" none */
+};
+
+/* The conversation of (account, peer), found or made. */
+int	store_chan_session(struct store *, const char *account,
+	    const char *peer, int64_t now, int64_t *id);
+/* 0 with copies the caller frees, 1 not a channel session, -1 error. */
+int	store_chan_of(struct store *, int64_t session, char **account,
+	    char **peer);
+/* 1 seen before (a redelivery), 0 new, -1 error. */
+int	store_chan_msg_seen(struct store *, const char *account,
+	    const char *msgid);
+int	store_chan_msg_accept(struct store *, const struct store_chan_msg *,
+	    int64_t now, int64_t *id);
+/* The reply token kept with a message ("" if none); caller frees. */
+char	*store_chan_msg_ctx(struct store *, int64_t msg_id);
+
+/* One outbound chunk, borrowed for the callback. */
+struct store_outbox_row {
+	int64_t		 id;
+	char		*peer;
+	char		*body;
+	char		*reply_ctx;
+	int		 attempts;
+};
+typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
+
+/* msg_id 0: a notice with no message behind it. */
+int	store_outbox_add(struct store *, const char *account, const char *peer,
+	    int64_t msg_id, int seq, const char *body, const char *reply_ctx,
+	    int64_t now);
+/* Lease up to limit due rows until `until`; how many, or -1. */
+int	store_outbox_lease(struct store *, const char *account, int64_t now,
+	    int64_t until, unsigned limit, store_outbox_fn, void *arg);
+/* Delivered: 0 gone, 1 no such row of this account, -1 error. */
+int	store_outbox_ack(struct store *, const char *account, int64_t id);
+/*
+ * Not delivered: try again after base_s << (earlier attempts), at most
+ * max_s, but not before after_s (the platform's word).  Returns the
+ * attempts so far with *delay set, 0 for no such row, -1 on error.
+ */
+struct store_retry {
+	int64_t		 now;
+	int64_t		 after_s;
+	int64_t		 base_s;
+	int64_t		 max_s;
+};
+int	store_outbox_retry(struct store *, const char *account, int64_t id,
+	    const struct store_retry *, int64_t *delay);
+/* The account's worker holds nothing: its leased rows are due now. */
+int	store_outbox_release(struct store *, const char *account,
+	    int64_t now);
+int	store_outbox_count(struct store *, const char *account);
+
+/* A channel worker's own state: 0 found (caller frees), 1 none, -1. */
+int	store_kv_get(struct store *, const char *account, const char *key,
+	    char **value);
+/* value "" deletes the key. */
+int	store_kv_put(struct store *, const char *account, const char *key,
+	    const char *value, int64_t now);
+
+/* 1 a pairing code of (account, peer) is still live, 0 none, -1. */
+int	store_pairing_live(struct store *, const char *account,
+	    const char *peer, int64_t now);
+
+/* One denial; strings borrowed for the callback, NULL where absent. */
+struct store_audit_row {
+	int64_t		 time;
+	const char	*role;
+	const char	*worker;
+	int64_t		 session;
+	const char	*method;
+	const char	*detail;
+};
+typedef int	(*store_audit_fn)(const struct store_audit_row *, void *);
+/* The newest limit rows, oldest first; fn returning -1 stops. */
+int	store_audit_list(struct store *, unsigned limit, store_audit_fn,
+	    void *arg);
 
 #endif

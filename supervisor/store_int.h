@@ -7,11 +7,42 @@
 #define WX_STORE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
+/*
+ * Statements of the store's other files (store_channel.c), prepared on
+ * first use into this array, each file owning a fixed range of it.
+ */
+#define STORE_LAZY_CHANNEL	0	/* store_channel.c: 0..31 */
+#define STORE_LAZY_MAX		32
+#define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[STORE_STMT_MAX];	/* store.c's, by enum */
+	sqlite3_stmt	*lazy[STORE_LAZY_MAX];
+};
+
+/* The statement in lazy slot i, prepared from sql if not yet. */
+sqlite3_stmt	*store_lazy(struct store *, int i, const char *sql);
+/* Reset and unbind after use; the error was reported by the caller. */
+void		 store_done(sqlite3_stmt *);
+/* Log sqlite's message for func; returns -1. */
+int		 store_err(struct store *, const char *func);
+/* A text column copied ("" for NULL); caller frees. */
+char		*store_column_dup(sqlite3_stmt *, int col);
+/* Bind v, or NULL when v is 0 (optional times and ids). */
+int		 store_bind_opt(sqlite3_stmt *, int i, int64_t v);
+/*
+ * Bind ?1, ?2, ... in order: 't' a C string (NULL binds NULL), 'i' an
+ * int64_t, 'o' an int64_t that is NULL when 0.  SQLITE_OK or the error.
+ */
+int		 store_bindv(sqlite3_stmt *, const char *fmt, ...);
+
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

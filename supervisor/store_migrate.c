@@ -141,9 +141,44 @@ static const char schema_v1[] =
 	" detail TEXT);"
 	"CREATE INDEX audit_time ON audit (time);";
 
+/*
+ * Version 2.
+ * - A share link without a session of its own ("visitor" mode) gives
+ *   every visitor a fresh session, tied to the link by sessions.share_id
+ *   so that revoking the link ends them and session.resume (the plain
+ *   page) cannot reach them.  SQLite cannot relax a NOT NULL or a CHECK
+ *   in place, hence the copy.
+ * - messages.reply_ctx and outbox.reply_ctx: the platform's opaque reply
+ *   token (iLink's context_token) that the answer to a channel message
+ *   must carry: kept with the message until it is answered, then with
+ *   each outbound chunk (notices have no message row).
+ */
+static const char schema_v2[] =
+	"CREATE TABLE share_links_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	/* NULL: a fresh session per visitor (mode 'visitor'). */
+	" session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,"
+	" mode TEXT NOT NULL CHECK (mode IN ('read', 'continue', 'visitor')"
+	"  AND (session_id IS NULL) = (mode = 'visitor')),"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER,"
+	" revoked INTEGER);"
+	"INSERT INTO share_links_v2 SELECT id, token_hash, session_id, mode,"
+	" created, expires, revoked FROM share_links;"
+	"DROP TABLE share_links;"
+	"ALTER TABLE share_links_v2 RENAME TO share_links;"
+	"ALTER TABLE sessions ADD COLUMN share_id INTEGER"
+	" REFERENCES share_links(id) ON DELETE CASCADE;"
+	"CREATE INDEX sessions_share ON sessions (share_id)"
+	" WHERE share_id IS NOT NULL;"
+	"ALTER TABLE messages ADD COLUMN reply_ctx TEXT;"
+	"ALTER TABLE outbox ADD COLUMN reply_ctx TEXT;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
+	{ 2,	schema_v2 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

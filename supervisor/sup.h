@@ -103,6 +103,8 @@ void		 admit_conn_close(struct worker *, uint64_t conn);
 int		 admit_known(struct worker *, uint64_t conn);
 void		 admit_worker_down(struct worker *);
 uint64_t	 admit_request(struct worker *, uint64_t conn, int64_t session);
+uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
+uint64_t	 admit_now_ms(void);
 void		 admit_sweep(void);
 
 /* main.c */
@@ -129,7 +131,39 @@ const char	*reap_signame(int);
 void		 heartbeat_init(void);
 void		 heartbeat_pong(struct worker *, uint64_t seq);
 
+/* A role's table of frame handlers (router.c, channel.c). */
+#define H_FIRST		0x01	/* must be the first frame (hello) */
+#define H_ONCE		0x02	/* once per incarnation */
+#define H_EARLY		0x04	/* also before hello (pre-sandbox logs) */
+#define H_LIMIT		0x08	/* a browser request: narrowing, buckets */
+
+struct sup_handler {
+	uint32_t	  type;
+	int		  flags;
+	/* -1: a bad frame, the worker is killed as misbehaving. */
+	int		(*fn)(struct worker *, struct ipc_msg *);
+};
+
+/* channel.c: platform accounts (role channel) */
+extern const struct sup_handler channel_handlers[];
+void		 channel_init(void);
+void		 channel_answered(int64_t session, int64_t msg_id,
+		    const char *reply);
+void		 channel_failed(int64_t session, int64_t msg_id,
+		    struct ipc_str code);
+int		 channel_pending(int64_t session, int64_t msg_id,
+		    const char *text);
+void		 channel_worker_ready(struct worker *);
+void		 channel_worker_down(struct worker *);
+/* The QR login URL an account's worker is showing, or NULL. */
+const char	*channel_login_url(const char *account);
+
 /* router.c: frames from workers, after the role check */
+int		 router_send(struct worker *, uint32_t type, uint64_t req_id,
+		    const void *body);
+/* Ask the account's agent to answer a stored platform message. */
+void		 router_ask(int64_t session, int64_t msg_id, const char *text,
+		    const char *agent, unsigned history);
 void		 router_sweep(void);
 void		 router_init(void);
 void		 router_dispatch(struct worker *, struct ipc_msg *);
@@ -137,6 +171,7 @@ void		 router_worker_ready(struct worker *);
 void		 router_worker_down(struct worker *);
 void		 router_flush(void);
 int		 router_idle(void);
+void		 router_share_url(char *, size_t, const char *, size_t);
 
 /* control.c */
 int		 control_init(const char *path);

@@ -288,7 +288,8 @@ describe('chat page polish', () => {
 
   step('a read-only share link shows the chat with the input disabled', { timeout: 30000 }, async () => {
     const { stdout } = await execFileP(WXGATECTL,
-      ['-s', gate.sock, 'share', 'create', '--read-only', '--ttl', '1h'], { timeout: 10000 });
+      ['-s', gate.sock, 'share', 'create', '--read-only', '--ttl', '1h',
+        '--session', '1'], { timeout: 10000 });
     const m = stdout.match(/http:\/\/\S+\/s\/[0-9a-f]+/);
     assert.ok(m, `no link in: ${stdout}`);
     const link = m[0].replace(/^http:\/\/[^/]+/, `http://127.0.0.1:${gate.port}`);
@@ -301,8 +302,50 @@ describe('chat page polish', () => {
         (await page.getAttribute('body', 'data-read-only')) === 'true', 15000);
       assert.equal(await page.isDisabled('[data-testid="input"]'), true);
       assert.equal(await page.isDisabled('[data-testid="send"]'), true);
+      // Session 1 is the zh phone's: its conversation is what shows.
+      await page.waitForSelector('[data-testid="message-user"]', { timeout: 15000 });
       await shot(page, 'polish-05-read-only');
       assert.deepEqual(ro.errors, []);
     } finally { await ro.close(); }
+  });
+
+  step('a link for new chats gives each visitor their own conversation', { timeout: 60000 }, async () => {
+    const { stdout } = await execFileP(WXGATECTL,
+      ['-s', gate.sock, 'share', 'create', '--ttl', '1h'], { timeout: 10000 });
+    const m = stdout.match(/http:\/\/\S+\/s\/[0-9a-f]+/);
+    assert.ok(m, `no link in: ${stdout}`);
+    const link = m[0].replace(/^http:\/\/[^/]+/, `http://127.0.0.1:${gate.port}`);
+    const userTexts = (page) => page.$$eval('[data-testid="message-user"]',
+      (els) => els.map((e) => e.textContent));
+    const a = await launch({ locale: 'en-US' });
+    const b = await launch({ locale: 'en-US' });
+    try {
+      await a.page.goto(link);
+      await waitOnline(a.page);
+      assert.deepEqual(await userTexts(a.page), []);
+      await sendViaUi(a.page, 'visitor a here');
+      await a.page.waitForFunction(() =>
+        document.querySelectorAll('[data-testid="message-assistant"]').length === 1 &&
+        !document.querySelector('[data-testid="message-user"].pending'), null,
+      { timeout: 20000 });
+      // Another phone opening the same link sees nothing of it.
+      await b.page.goto(link);
+      await waitOnline(b.page);
+      await sleep(1000);
+      assert.deepEqual(await userTexts(b.page), []);
+      // The first comes back to its own conversation after a reload.
+      await a.page.reload();
+      await waitOnline(a.page);
+      await a.page.waitForFunction(() =>
+        [...document.querySelectorAll('[data-testid="message-user"]')]
+          .some((e) => e.textContent === 'visitor a here'), null, { timeout: 15000 });
+      assert.deepEqual(await userTexts(a.page), ['visitor a here']);
+      await shot(a.page, 'polish-06-visitor');
+      assert.deepEqual(a.errors, []);
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

@@ -217,3 +217,30 @@ def test_forwarded_for_ignored_from_untrusted_peer(gate_factory):
         for c in a:
             await c.ws.close()
     run(scenario())
+
+
+def test_ipv6_limited_per_64(gate_factory):
+    """policy/addrkey.c through admit.c: the address bucket is shared by a
+    whole IPv6 /64, and an IPv4 address spelled as IPv6 is that IPv4."""
+    gate = gate_factory({"policy": {
+        "trusted_proxies": ["127.0.0.1"],
+        "ratelimit": {"address": {"rate": "1/hour", "burst": 1}}}})
+
+    def xff(addr):
+        return {"extra_headers": {"X-Forwarded-For": addr}}
+
+    async def refused(addr):
+        with pytest.raises(websockets.exceptions.InvalidStatusCode) as ei:
+            await gate.connect(**xff(addr))
+        assert status_of_refusal(ei.value) == 429
+
+    async def scenario():
+        a = [await gate.connect(**xff("2001:db8:1:2::1"))]
+        await refused("2001:db8:1:2:ffff::99")
+        # The next /64 is someone else.
+        a.append(await gate.connect(**xff("2001:db8:1:3::1")))
+        a.append(await gate.connect(**xff("::ffff:198.51.100.1")))
+        await refused("198.51.100.1")
+        for c in a:
+            await c.ws.close()
+    run(scenario())

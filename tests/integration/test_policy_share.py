@@ -1,7 +1,9 @@
 """Share links: `wxgatectl share create|list|revoke`, GET /s/<id> asking
-the supervisor (200 live, 410 expired or revoked, 404 unknown), the
-server-drawn QR code, and share.open binding a connection to the link's
-session, read-only links refusing chat.send with read_only."""
+the supervisor (200 live, 410 expired or revoked, 404 unknown, 429 over
+the address's rate), the server-drawn QR code, and share.open: a link
+for new chats gives every visitor a session of their own (kept by the
+page as a visitor token); a link to a session continues it or, read-only,
+shows it and refuses chat.send with read_only."""
 
 import os
 import re
@@ -35,7 +37,8 @@ def listing(gate):
     for ln in lines[1:]:
         f = ln.split()
         rows.append({"hash": f[0], "created": f[1], "expires": f[2],
-                     "read_only": f[3], "session": int(f[4]),
+                     "read_only": f[3],
+                     "session": None if f[4] == "-" else int(f[4]),
                      "revoked": f[5]})
     return rows
 
@@ -58,17 +61,81 @@ def test_share_link_opens_and_chats(gate):
     async def scenario():
         async with gate.client() as c:
             res = await c.ok("share.open", {"id": sid})
-            assert res == {"read_only": False}
+            assert set(res) == {"read_only", "token"}, res
+            assert res["read_only"] is False
+            mine = res["token"]
+            assert re.match(r"^[0-9a-f]{32}$", mine)
             status, done = await c.chat("hello via link", "sh-1")
             assert status == "accepted"
             assert done["text"]
-        # A second visitor joins the same conversation.
+        # A second visitor starts a conversation of their own.
         async with gate.client() as c:
-            await c.ok("share.open", {"id": sid})
+            res = await c.ok("share.open", {"id": sid})
+            assert res["token"] != mine
             res = await c.ok("chat.history", {})
-            assert [m["text"] for m in res["messages"]][0] == \
-                "hello via link"
+            assert res["messages"] == []
+            await c.chat("someone else", "sh-2")
+        # The first comes back with their token: their history only,
+        # and no new token to keep.
+        async with gate.client() as c:
+            res = await c.ok("share.open", {"id": sid, "visitor": mine})
+            assert res == {"read_only": False}
+            res = await c.ok("chat.history", {})
+            assert [m["text"] for m in res["messages"]] == \
+                ["hello via link", res["messages"][1]["text"]]
+            assert len(res["messages"]) == 2
+        # A visitor token opens only through its link, never the plain
+        # page (which the anonymous switch and TTLs govern).
+        async with gate.client() as c:
+            r = await c.call("session.resume", {"token": mine})
+            assert r["error"]["code"] == "unknown_session", r
     run(scenario())
+
+
+def test_visitor_token_of_another_link(gate):
+    a = create(gate)
+    b = create(gate)
+
+    async def scenario():
+        async with gate.client() as c:
+            tok = (await c.ok("share.open", {"id": a}))["token"]
+            await c.chat("on link a", "va-1")
+        # Shown at link b, the token is a stranger: a fresh session.
+        async with gate.client() as c:
+            res = await c.ok("share.open", {"id": b, "visitor": tok})
+            assert res["token"] != tok
+            res = await c.ok("chat.history", {})
+            assert res["messages"] == []
+            r = await c.call("share.open", {"id": b, "visitor": "x y"})
+            assert r["error"]["code"] == "bad_request", r
+    run(scenario())
+
+
+def test_visitors_survive_anonymous_off(gate_factory):
+    gate = gate_factory({"policy": {"sessions": {"anonymous": False}}})
+    sid = create(gate)
+
+    async def scenario():
+        async with gate.client() as c:
+            r = await c.call("session.open", {})
+            assert r["error"]["code"] == "disabled", r
+            res = await c.ok("share.open", {"id": sid})
+            assert res["token"]
+            await c.chat("invited", "inv-1")
+    run(scenario())
+
+
+def test_share_get_is_rate_limited(gate_factory):
+    gate = gate_factory({"policy": {"ratelimit": {
+        "address": {"rate": "1/hour", "burst": 3}}}})
+    sid = create(gate)
+    codes = [gate.http_get("/s/" + sid)[0] for _ in range(3)]
+    assert codes == [200, 200, 200]
+    st, hdrs, body = gate.http_get("/s/" + sid)
+    assert st == 429
+    assert int(hdrs["Retry-After"]) > 60
+    # Unknown links cost the same: guessing is not free either.
+    assert gate.http_get("/s/" + "0" * 32)[0] == 429
 
 
 def test_share_link_for_a_session(gate):
@@ -97,7 +164,14 @@ def test_share_link_for_a_session(gate):
 
 
 def test_read_only_cannot_send(gate):
-    sid = create(gate, "--read-only")
+    rc, out, err = gate.ctl("share", "create", "--read-only")
+    assert rc == 1 and "--session" in err, (rc, err)
+
+    async def first():
+        async with gate.client() as c:
+            await c.open()
+    run(first())
+    sid = create(gate, "--read-only", "--session", "1")
     assert gate.http_get("/s/" + sid)[0] == 200
 
     async def scenario():
@@ -191,14 +265,19 @@ def test_unknown_and_malformed_links(gate):
 
 
 def test_list_shows_links(gate):
+    async def first():
+        async with gate.client() as c:
+            await c.open()
+    run(first())
     create(gate, "--ttl", "7d")
-    create(gate, "--read-only", "--ttl", "2h")
+    create(gate, "--read-only", "--ttl", "2h", "--session", "1")
     rows = listing(gate)
     assert len(rows) == 2
     assert [r["read_only"] for r in rows] == ["no", "yes"]
     assert all(re.match(r"^[0-9a-f]{12}$", r["hash"]) for r in rows)
     assert all(r["expires"] != "-" and r["revoked"] == "-" for r in rows)
-    assert rows[0]["session"] != rows[1]["session"]
+    # A link for new chats names no session; the other names session 1.
+    assert [r["session"] for r in rows] == [None, 1]
     # Committed, not just visible to the supervisor's own connection.
     wait_for(lambda: share_rows(gate) == 2, 5, 0.05, "links committed")
 

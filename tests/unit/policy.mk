@@ -1,7 +1,15 @@
-# Central policy (policy/ratelimit.c): token buckets on an injected clock.
+# Central policy: token buckets on an injected clock (policy/ratelimit.c)
+# and the client address each is keyed on (policy/addrkey.c).
 check_PROGRAMS += tests/unit/policy/test_ratelimit
 TESTS += tests/unit/policy/test_ratelimit
 tests_unit_policy_test_ratelimit_SOURCES = \
 	tests/unit/policy/test_ratelimit.c policy/ratelimit.c $(UNIT_COMMON)
 tests_unit_policy_test_ratelimit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_ratelimit_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/policy/test_addrkey
+TESTS += tests/unit/policy/test_addrkey
+tests_unit_policy_test_addrkey_SOURCES = \
+	tests/unit/policy/test_addrkey.c policy/addrkey.c $(UNIT_COMMON)
+tests_unit_policy_test_addrkey_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_policy_test_addrkey_LDADD = $(UNIT_LDADD)

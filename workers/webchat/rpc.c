@@ -180,11 +180,34 @@ rpc_p_none(json_t *params, size_t max_text, struct rpc_req *r)
 	return rpc_only_keys(params, keys, r);
 }
 
+/*
+ * A token-shaped string parameter (session token, link id): 1..64
+ * characters of the token alphabet.  An absent optional one leaves *p
+ * NULL.
+ */
+static enum rpc_err
+rpc_token_param(json_t *params, const char *key, int required,
+    const char **p, size_t *len, struct rpc_req *r)
+{
+	json_t *v = json_object_get(params, key);
+
+	if (v == NULL && !required)
+		return RPC_OK;
+	if (v == NULL || !json_is_string(v))
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "%s: missing string",
+		    key);
+	*p = json_string_value(v);
+	*len = json_string_length(v);
+	if (*len == 0 || *len > RPC_TOKEN_MAX ||
+	    !rpc_charset_ok(*p, *len, rpc_token_chars))
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "%s: malformed", key);
+	return RPC_OK;
+}
+
 static enum rpc_err
 rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
 {
 	static const char *const keys[] = { "token", NULL };
-	json_t *v;
 	enum rpc_err e;
 
 	(void)max_text;
@@ -192,39 +215,30 @@ rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
 		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
 	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
 		return e;
-	v = json_object_get(params, "token");
-	if (v == NULL || !json_is_string(v))
-		return rpc_fail(r, RPC_E_BAD_REQUEST, "token: missing string");
-	r->token = json_string_value(v);
-	r->token_len = json_string_length(v);
-	if (r->token_len == 0 || r->token_len > RPC_TOKEN_MAX ||
-	    !rpc_charset_ok(r->token, r->token_len, rpc_token_chars))
-		return rpc_fail(r, RPC_E_BAD_REQUEST, "token: malformed");
-	return RPC_OK;
+	return rpc_token_param(params, "token", 1, &r->token, &r->token_len,
+	    r);
 }
 
-/* share.open {id}: the link id from the page's path, hex today. */
+/*
+ * share.open {id, visitor?}: the link id from the page's path, hex
+ * today, and the session token an earlier share.open of a per-visitor
+ * link gave this page.
+ */
 static enum rpc_err
 rpc_p_share(json_t *params, size_t max_text, struct rpc_req *r)
 {
-	static const char *const keys[] = { "id", NULL };
-	json_t *v;
+	static const char *const keys[] = { "id", "visitor", NULL };
 	enum rpc_err e;
 
 	(void)max_text;
 	if (params == NULL)
 		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
-	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
+	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK ||
+	    (e = rpc_token_param(params, "id", 1, &r->token, &r->token_len,
+	    r)) != RPC_OK)
 		return e;
-	v = json_object_get(params, "id");
-	if (v == NULL || !json_is_string(v))
-		return rpc_fail(r, RPC_E_BAD_REQUEST, "id: missing string");
-	r->token = json_string_value(v);
-	r->token_len = json_string_length(v);
-	if (r->token_len == 0 || r->token_len > RPC_TOKEN_MAX ||
-	    !rpc_charset_ok(r->token, r->token_len, rpc_token_chars))
-		return rpc_fail(r, RPC_E_BAD_REQUEST, "id: malformed");
-	return RPC_OK;
+	return rpc_token_param(params, "visitor", 0, &r->visitor,
+	    &r->visitor_len, r);
 }
 
 static enum rpc_err

@@ -56,6 +56,8 @@ struct rpc_req {
 	enum rpc_method	 method;
 	const char	*token;
 	size_t		 token_len;
+	const char	*visitor;	/* share.open: "" or NULL if none */
+	size_t		 visitor_len;
 	const char	*text;
 	size_t		 text_len;
 	const char	*msgid;

@@ -795,6 +795,8 @@ conn_share(struct conn *c, const char *rest)
 	b.conn = c->id;
 	b.id.p = rest;
 	b.id.len = len;
+	b.peer = ipc_s(c->addr);
+	b.forwarded = ipc_s(c->req.h_forwarded);
 	if (worker_send(IPC_SHARE_CHECK, 0, &b) == -1) {
 		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
 		return;
@@ -836,6 +838,8 @@ webchat_share_status(const struct ipc_msg *m)
 	else if (st->status == 404)
 		conn_respond(c, 404, "text/plain; charset=utf-8",
 		    "not found\n", 10, HTTP_R_CLOSE);
+	else if (st->status == 429)
+		conn_refuse(c, 429, st->retry_after_ms);
 	else
 		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
 	conn_reap(c);
@@ -1070,12 +1074,14 @@ send_rpc_call(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 static int
 send_share_open(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 {
-	struct ipc_body_resume b;
+	struct ipc_body_share_open b;
 
 	b.conn = c->id;
 	b.addr = ipc_s(c->addr);
 	b.token.p = r->token;
 	b.token.len = r->token_len;
+	b.visitor.p = r->visitor;
+	b.visitor.len = r->visitor_len;
 	return worker_send(IPC_SHARE_OPEN, req_id, &b);
 }
 
@@ -1158,8 +1164,14 @@ webchat_share_ok(const struct ipc_msg *m)
 {
 	const struct ipc_body_share_ok *b = &m->b.share_ok;
 
-	webchat_reply(m->req_id, b->conn, json_pack("{s:b}", "read_only",
-	    b->read_only), NULL, NULL, 0);
+	json_t *res;
+
+	res = json_pack("{s:b}", "read_only", b->read_only);
+	/* A per-visitor link's new session: the page keeps the token. */
+	if (res != NULL && b->token.len > 0)
+		json_object_set_new(res, "token",
+		    rpc_strn(b->token.p, b->token.len));
+	webchat_reply(m->req_id, b->conn, res, NULL, NULL, 0);
 	return 0;
 }
 

@@ -723,9 +723,10 @@ test_share(void **state)
 {
 	struct fixture *fx = *state;
 	uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], h3[STORE_HASH_LEN];
+	uint8_t h4[STORE_HASH_LEN];
 	struct collect c;
 	char err[256];
-	int64_t own, anon, sess;
+	int64_t anon, sess, link, vis, found;
 	int ro;
 
 	fx->s = store_open(fx->path, err, sizeof(err));
@@ -733,42 +734,58 @@ test_share(void **state)
 	hash_of(h1, 1);
 	hash_of(h2, 2);
 	hash_of(h3, 3);
+	hash_of(h4, 4);
 
-	/* A link's own session has no token and is never swept as idle. */
-	assert_int_equal(store_session_shared(fx->s, NOW, &own), 0);
-	assert_int_equal(store_session_exists(fx->s, own), 1);
-	assert_int_equal(store_session_exists(fx->s, own + 100), 0);
 	assert_int_equal(store_session_create(fx->s, h3, NOW, 0, &anon), 0);
 	assert_int_equal(store_session_expired(fx->s, NOW + 10 * 86400, 60,
 	    &sess, 1), 1);
 	assert_int_equal(sess, anon);
 
-	assert_int_equal(store_share_create(fx->s, h1, own, 0, NOW, 0), 0);
+	/* h1: a fresh session per visitor; h2: anon's, read-only. */
+	assert_int_equal(store_share_create(fx->s, h1, 0, 0, NOW, 0), 0);
 	assert_int_equal(store_share_create(fx->s, h2, anon, 1, NOW,
 	    NOW + 60), 0);
 	/* One secret, one link. */
 	nwarn = 0;
-	assert_int_equal(store_share_create(fx->s, h1, own, 0, NOW, 0), -1);
+	assert_int_equal(store_share_create(fx->s, h1, 0, 0, NOW, 0), -1);
 	assert_int_equal(nwarn, 1);
 	/* A link names a session that exists. */
-	assert_int_equal(store_share_create(fx->s, h3, own + 100, 0, NOW, 0),
+	assert_int_equal(store_share_create(fx->s, h3, anon + 100, 0, NOW, 0),
 	    -1);
 
 	sess = -5;
 	assert_int_equal(store_share_find(fx->s, h1, NOW + 86400 * 365,
-	    &sess, &ro), 0);
-	assert_int_equal(sess, own);
+	    &link, &sess, &ro), 0);
+	assert_int_equal(sess, 0);
 	assert_int_equal(ro, 0);
-	assert_int_equal(store_share_find(fx->s, h2, NOW + 59, &sess, &ro), 0);
+	assert_true(link > 0);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 59, &found, &sess,
+	    &ro), 0);
 	assert_int_equal(sess, anon);
 	assert_int_equal(ro, 1);
-	assert_int_equal(store_share_find(fx->s, h2, NOW + 60, &sess, &ro), 2);
-	assert_int_equal(store_share_find(fx->s, h3, NOW, &sess, &ro), 1);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 60, &found, &sess,
+	    &ro), 2);
+	assert_int_equal(store_share_find(fx->s, h3, NOW, &found, &sess, &ro),
+	    1);
+
+	/* A visitor's session opens through its link and nowhere else. */
+	assert_int_equal(store_visitor_create(fx->s, h4, link, NOW,
+	    NOW + 86400, &vis), 0);
+	assert_int_equal(store_visitor_find(fx->s, h4, link, NOW + 1, 86400,
+	    &found), 0);
+	assert_int_equal(found, vis);
+	assert_int_equal(store_session_find(fx->s, h4, NOW + 1, 86400,
+	    &found), 1);
+	assert_int_equal(store_visitor_find(fx->s, h3, link, NOW + 1, 86400,
+	    &found), 1);
+	/* It is anonymous: the idle sweep takes it like any other. */
+	assert_int_equal(store_visitor_find(fx->s, h4, link, NOW + 61, 60,
+	    &found), 2);
 
 	/* Only hashes are listed, oldest first; the walk can stop. */
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_share_list(fx->s, share_cb, &c), 0);
-	assert_string_equal(c.out, "a501/0/0/0/1/0;a502/0/1700000060/1/2/0;");
+	assert_string_equal(c.out, "a501/0/0/0/0/0;a502/0/1700000060/1/1/0;");
 	memset(&c, 0, sizeof(c));
 	c.stop_after = 1;
 	assert_int_equal(store_share_list(fx->s, share_cb, &c), 0);
@@ -776,7 +793,8 @@ test_share(void **state)
 
 	/* Deleting the session takes its links along. */
 	assert_int_equal(store_session_delete(fx->s, anon), 0);
-	assert_int_equal(store_share_find(fx->s, h2, NOW, &sess, &ro), 1);
+	assert_int_equal(store_share_find(fx->s, h2, NOW, &found, &sess, &ro),
+	    1);
 	assert_int_equal(store_flush(fx->s), 0);
 	assert_int_equal(peek(fx, "SELECT count(*) FROM share_links", 0), 1);
 }
@@ -787,16 +805,15 @@ test_share_revoke(void **state)
 	struct fixture *fx = *state;
 	uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
 	char err[256];
-	int64_t own, sess;
+	int64_t link, sess;
 	int ro;
 
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h1, 1);		/* a5 01 01 ... */
 	hash_of(h2, 2);		/* a5 02 02 ... */
-	assert_int_equal(store_session_shared(fx->s, NOW, &own), 0);
-	assert_int_equal(store_share_create(fx->s, h1, own, 0, NOW, 0), 0);
-	assert_int_equal(store_share_create(fx->s, h2, own, 0, NOW, 0), 0);
+	assert_int_equal(store_share_create(fx->s, h1, 0, 0, NOW, 0), 0);
+	assert_int_equal(store_share_create(fx->s, h2, 0, 0, NOW, 0), 0);
 
 	assert_int_equal(store_share_revoke(fx->s, "a5", NOW + 1), 2);
 	assert_int_equal(store_share_revoke(fx->s, "ff", NOW + 1), 1);
@@ -804,11 +821,14 @@ test_share_revoke(void **state)
 	assert_int_equal(store_share_revoke(fx->s, "a5%", NOW + 1), 1);
 	assert_int_equal(store_share_revoke(fx->s, "A502", NOW + 1), 1);
 	assert_int_equal(store_share_revoke(fx->s, "", NOW + 1), 1);
-	assert_int_equal(store_share_find(fx->s, h2, NOW + 2, &sess, &ro), 0);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 2, &link, &sess,
+	    &ro), 0);
 
 	assert_int_equal(store_share_revoke(fx->s, "a502", NOW + 1), 0);
-	assert_int_equal(store_share_find(fx->s, h2, NOW + 2, &sess, &ro), 2);
-	assert_int_equal(store_share_find(fx->s, h1, NOW + 2, &sess, &ro), 0);
+	assert_int_equal(store_share_find(fx->s, h2, NOW + 2, &link, &sess,
+	    &ro), 2);
+	assert_int_equal(store_share_find(fx->s, h1, NOW + 2, &link, &sess,
+	    &ro), 0);
 	/* Again: already revoked, and the first time is kept. */
 	assert_int_equal(store_share_revoke(fx->s, "a502", NOW + 9), 0);
 	assert_int_equal(store_flush(fx->s), 0);

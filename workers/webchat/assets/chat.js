@@ -189,6 +189,8 @@
 
   var SHARE_M = /^\/s\/([0-9a-f]{1,64})\/?$/.exec(location.pathname);
   var SHARE_ID = SHARE_M ? SHARE_M[1] : null;
+  /* A link for new chats gives each visitor a session: kept per link. */
+  var VISITOR_KEY = 'wxgate.share.' + SHARE_ID;
   var shareBar = document.getElementById('share');
   if (SHARE_ID && shareBar) {
     shareBar.hidden = false;
@@ -198,8 +200,13 @@
     });
   }
   function openShare() {
-    call('share.open', { id: SHARE_ID }, function (r) {
+    var params = { id: SHARE_ID };
+    var mineTok = fetchItem(localStorage, VISITOR_KEY);
+    if (mineTok) params.visitor = mineTok;
+    call('share.open', params, function (r) {
       if (r.ok && r.result) {
+        if (typeof r.result.token === 'string')
+          store(localStorage, VISITOR_KEY, r.result.token);
         if (r.result.read_only) {
           input.disabled = true; sendBtn.disabled = true;
           document.body.setAttribute('data-read-only', 'true');
@@ -266,8 +273,8 @@
       if (code === 'session_expired') {
         /* A fresh session; online() sends the unacknowledged again. */
         ready = false;
-        store(localStorage, TOKEN_KEY, null);
-        openSession();
+        store(localStorage, SHARE_ID ? VISITOR_KEY : TOKEN_KEY, null);
+        startSession();
         return;
       }
       if (RETRY_CODES[code]) {

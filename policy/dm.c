@@ -1,0 +1,77 @@
+/*
+ * The direct-message policy of a channel account.  The supervisor asks
+ * dm_decide() for every inbound message from a sender before anything
+ * is stored or an agent is asked; nothing a worker sends can widen it.
+ *
+ * Pairing codes are 8 characters from a 31-symbol alphabet without the
+ * look-alikes (about 39 bits): enough that guessing a pending code from
+ * another account's sender is hopeless within its hour, short enough to
+ * read out over a phone.  A code is not a secret the store must hide:
+ * the sender shows it to the operator.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "dm.h"
+#include "log.h"
+
+enum dm_verdict
+dm_decide(enum dm_policy policy, char *const *allow_from, size_t nallow,
+    const char *peer, int approved)
+{
+	size_t i;
+
+	switch (policy) {
+	case DM_POLICY_OPEN:
+		return DM_ACCEPT;
+	case DM_POLICY_DISABLED:
+		return DM_DENY;
+	case DM_POLICY_PAIRING:
+	case DM_POLICY_ALLOWLIST:
+		break;
+	}
+	if (approved)
+		return DM_ACCEPT;
+	for (i = 0; i < nallow; i++)
+		if (strcmp(allow_from[i], "*") == 0 ||
+		    strcmp(allow_from[i], peer) == 0)
+			return DM_ACCEPT;
+	return policy == DM_POLICY_PAIRING ? DM_PAIR : DM_DENY;
+}
+
+int
+pairing_code_new(char *buf, size_t len)
+{
+	static const char alpha[] = PAIRING_ALPHABET;
+	const unsigned n = sizeof(alpha) - 1;
+	/* The largest multiple of n below 256: no modulo bias. */
+	const unsigned lim = 256 - 256 % n;
+	uint8_t r[64];
+	size_t i, got = 0;
+
+	if (len < PAIRING_CODE_LEN + 1)
+		return -1;
+	while (got < PAIRING_CODE_LEN) {
+		if (RAND_bytes(r, sizeof(r)) != 1) {
+			log_warnx("%s: RAND_bytes failed", __func__);
+			return -1;
+		}
+		for (i = 0; i < sizeof(r) && got < PAIRING_CODE_LEN; i++)
+			if (r[i] < lim)
+				buf[got++] = alpha[r[i] % n];
+	}
+	buf[got] = '\0';
+	return 0;
+}
+
+int
+pairing_code_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len == PAIRING_CODE_LEN &&
+	    strspn(s, PAIRING_ALPHABET) == PAIRING_CODE_LEN;
+}

@@ -1,0 +1,701 @@
+/*
+ * Platform accounts in the supervisor: what a channel worker (role
+ * channel, one per account: "wechat.alice") may ask, and the policy
+ * every inbound message passes before an agent sees it.
+ *
+ * inbound.message, in this order: the account must still be configured;
+ * group messages are not served yet (ignored); a redelivery of a stored
+ * platform id is acknowledged as a duplicate (platforms deliver at least
+ * once); the DM policy decides (policy/dm.c): accept, answer an unknown
+ * sender with a pairing code, or deny with an audit row; then the token
+ * buckets per account+peer and per account (the platform's quota).  A
+ * limited message is stored as answered, and the sender gets one short
+ * notice per stretch of limiting (at most one a minute), never one per
+ * message: a notice per message would spend the very quota being
+ * protected.  Every inbound.message gets exactly one inbound.ack, sent
+ * after the message is in the store (committed with the loop turn,
+ * before any later frame is read): the worker advances its platform
+ * cursor only after the acks, so a crash on either side re-reads, and
+ * the dedupe makes that harmless.  A store error answers "retry".
+ *
+ * Replies (agent answers and notices) become outbox rows, cut at the
+ * account's text_chunk_limit, and go to the worker as outbound.message;
+ * a row is deleted only on delivery.ack.  At most CH_INFLIGHT rows are
+ * with a worker at once, each leased for CH_LEASE_S; when an account's
+ * worker (re)starts, its leased rows are due again at once.  A row is
+ * sent at least once: a worker killed between the platform's answer and
+ * its delivery.ack sends that row again.
+ *
+ * state.get/put is the worker's own account's key-value store (tokens,
+ * cursors).  Putting "owner" (the user who scanned the login QR code)
+ * also allows that user, as the official iLink client does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "codec.h"
+#include "config.h"
+#include "dm.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "role.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+/* Rows with a worker at once: bounds its queue (and a resend burst). */
+#define CH_INFLIGHT	8
+/* A leased row comes due again after this (a worker that hangs). */
+#define CH_LEASE_S	120
+/* Retry delays of undelivered rows double from here, to CH_RETRY_MAX_S. */
+#define CH_RETRY_MIN_S	5
+#define CH_RETRY_MAX_S	3600
+/* Attempts before a row is given up (and logged). */
+#define CH_ATTEMPTS_MAX	10
+#define CH_KICK_MS	1000
+/* Peers with a live bucket, per account. */
+#define CH_PEERS_MAX	4096
+#define CH_NOTICE_MAX	1024	/* bytes of one notice */
+#define CH_PAIR_TRIES	4	/* new codes tried against the unique index */
+
+/* One configured account's running state. */
+struct chacct {
+	char		 name[IPC_NAME_MAX + 1];
+	struct worker	*w;		/* the incarnation frames came from */
+	uint64_t	 gen;
+	unsigned	 inflight;
+	struct ratelimit *rl_peer;	/* per sender of this account */
+	struct ratelimit *rl_acct;	/* the account as a whole */
+	struct ratelimit *rl_notice;	/* one limit notice a minute */
+	char		 login_url[IPC_URL_MAX + 1];	/* "" none */
+};
+
+static struct chacct	*accts;
+static unsigned		 naccts;
+static struct event	*kick_ev;
+
+static int	chan_inbound(struct worker *, struct ipc_msg *);
+static int	chan_delivery_ack(struct worker *, struct ipc_msg *);
+static int	chan_delivery_fail(struct worker *, struct ipc_msg *);
+static int	chan_state_get(struct worker *, struct ipc_msg *);
+static int	chan_state_put(struct worker *, struct ipc_msg *);
+static int	chan_login(struct worker *, struct ipc_msg *);
+static void	chan_kick(struct chacct *);
+
+const struct sup_handler channel_handlers[] = {
+	{ IPC_INBOUND,		0,	chan_inbound },
+	{ IPC_DELIVERY_ACK,	0,	chan_delivery_ack },
+	{ IPC_DELIVERY_FAIL,	0,	chan_delivery_fail },
+	{ IPC_STATE_GET,	0,	chan_state_get },
+	{ IPC_STATE_PUT,	0,	chan_state_put },
+	{ IPC_LOGIN_QR,		0,	chan_login },
+	{ 0,			0,	NULL }
+};
+
+/*
+ * What senders are told, in both languages the web page speaks: they
+ * see these in their chat, so they are short and say what to do.
+ */
+#define NOTICE_PAIRING \
+	"[wxgate] 你好！这个助手还不认识你。配对码：%s（%u 分钟内有效），" \
+	"请发给它的管理员批准。\n" \
+	"Hi! This assistant does not know you yet. Pairing code: %s " \
+	"(valid %u min); send it to its operator to approve."
+#define NOTICE_LIMITED \
+	"[wxgate] 消息太频繁了，请 %llu 秒后再发；在此之前的消息不会被回复。\n" \
+	"Too many messages: please wait %llu s. Messages sent before " \
+	"then are not answered."
+#define NOTICE_FAILED \
+	"[wxgate] 抱歉，暂时无法回答（%.*s），请稍后再试。\n" \
+	"Sorry, no answer right now (%.*s); please try again later."
+
+static struct chacct *
+acct_find(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < naccts; i++)
+		if (strcmp(accts[i].name, name) == 0)
+			return &accts[i];
+	return NULL;
+}
+
+static struct worker *
+acct_worker(const struct chacct *a)
+{
+	if (a->w == NULL || a->w->gen != a->gen || a->w->state != W_RUNNING ||
+	    a->w->chan == NULL)
+		return NULL;
+	return a->w;
+}
+
+static void
+acct_free_limits(struct chacct *a)
+{
+	ratelimit_free(a->rl_peer);
+	ratelimit_free(a->rl_acct);
+	ratelimit_free(a->rl_notice);
+	a->rl_peer = a->rl_acct = a->rl_notice = NULL;
+}
+
+static void
+acct_limits(struct chacct *a, const struct cfg_channel *cc)
+{
+	struct rl_rate pr = { cc->peer_rate.per, cc->peer_rate.period_ms,
+	    cc->peer_rate.burst };
+	struct rl_rate ar = { cc->account_rate.per,
+	    cc->account_rate.period_ms, cc->account_rate.burst };
+	struct rl_rate one = { 1, 60 * 1000, 1 };
+
+	acct_free_limits(a);
+	a->rl_peer = ratelimit_new(&pr, CH_PEERS_MAX);
+	a->rl_acct = ratelimit_new(&ar, 1);
+	a->rl_notice = ratelimit_new(&one, CH_PEERS_MAX);
+}
+
+static void
+chan_kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval tv = { CH_KICK_MS / 1000, (CH_KICK_MS % 1000) * 1000 };
+	unsigned i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < naccts; i++) {
+		ratelimit_expire(accts[i].rl_peer, admit_now_ms());
+		ratelimit_expire(accts[i].rl_notice, admit_now_ms());
+		chan_kick(&accts[i]);
+	}
+	evtimer_add(kick_ev, &tv);
+	sup_turn();
+}
+
+/*
+ * At start and on reload: one entry per configured account.  A running
+ * worker's bookkeeping carries over; the buckets start afresh with the
+ * new rates.
+ */
+void
+channel_init(void)
+{
+	const struct config *c = sup->conf;
+	struct chacct *na, *old;
+	struct timeval tv = { 0, 0 };
+	unsigned i;
+
+	na = xcalloc(c->channels_count + 1, sizeof(*na));
+	for (i = 0; i < c->channels_count; i++) {
+		if ((old = acct_find(c->channels[i].name)) != NULL) {
+			na[i] = *old;
+			old->rl_peer = old->rl_acct = old->rl_notice = NULL;
+		} else
+			snprintf(na[i].name, sizeof(na[i].name), "%s",
+			    c->channels[i].name);
+		acct_limits(&na[i], &c->channels[i]);
+	}
+	for (i = 0; i < naccts; i++)
+		acct_free_limits(&accts[i]);
+	free(accts);
+	accts = na;
+	naccts = c->channels_count;
+	if (kick_ev == NULL) {
+		if ((kick_ev = evtimer_new(sup->base, chan_kick_cb, NULL)) ==
+		    NULL)
+			fatalx("%s: evtimer_new", __func__);
+		evtimer_add(kick_ev, &tv);
+	}
+}
+
+/* The frame's account: the worker's own, never a field of the frame. */
+static struct chacct *
+acct_of(struct worker *w)
+{
+	struct chacct *a = acct_find(w->id);
+
+	if (a == NULL)
+		return NULL;
+	if (a->w != w || a->gen != w->gen) {
+		a->w = w;
+		a->gen = w->gen;
+		a->inflight = 0;
+	}
+	return a;
+}
+
+/* Sending. */
+
+static size_t
+utf8_back(const char *s, size_t at)
+{
+	while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+		at--;
+	return at;
+}
+
+/*
+ * Cut text into chunks of at most limit bytes... of characters, as the
+ * platforms count: limit code points, ending at the last newline in the
+ * second half of the window when there is one, never inside a UTF-8
+ * sequence.  Returns the length of the first chunk.
+ */
+static size_t
+chunk_len(const char *s, size_t len, unsigned limit)
+{
+	size_t i, cps = 0, nl = 0;
+
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			if (cps == limit)
+				break;
+			cps++;
+		}
+		if (s[i] == '\n' && cps > limit / 2)
+			nl = i + 1;
+	}
+	if (i == len)
+		return len;
+	return nl > 0 ? nl : utf8_back(s, i);
+}
+
+/* Queue text for peer, cut into chunks; then try to send. */
+static void
+chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
+    int64_t msg_id, const char *text, const char *ctx)
+{
+	size_t len = strlen(text), n;
+	char *chunk;
+	int seq = 0;
+
+	while (len > 0) {
+		n = chunk_len(text, len, cc->text_chunk_limit);
+		chunk = xstrndup(text, n);
+		/* Whitespace-only pieces are not worth a platform message. */
+		if (chunk[strspn(chunk, " \t\r\n")] != '\0' &&
+		    store_outbox_add(sup->store, a->name, peer, msg_id, seq++,
+		    chunk, ctx, sup_now()) == -1)
+			log_warnx("%s: %s: reply chunk not queued", __func__,
+			    a->name);
+		free(chunk);
+		text += n;
+		len -= n;
+	}
+	chan_kick(a);
+}
+
+struct kick {
+	struct chacct	*a;
+	struct worker	*w;
+};
+
+static void
+chan_send_row(const struct store_outbox_row *r, void *arg)
+{
+	struct kick *k = arg;
+	struct ipc_body_outbound b;
+
+	b.id = (uint64_t)r->id;
+	b.peer = ipc_s(r->peer);
+	b.text = ipc_s(r->body);
+	b.reply_ctx = ipc_s(r->reply_ctx);
+	/* Over the frame's limits it never goes: drop it loudly instead. */
+	if (b.peer.len > IPC_PEER_MAX || b.text.len > IPC_TEXT_MAX ||
+	    b.reply_ctx.len > IPC_CTX_MAX || b.text.len == 0) {
+		log_warnx("%s: outbox row %lld does not fit a frame; dropped",
+		    k->a->name, (long long)r->id);
+		store_outbox_ack(sup->store, k->a->name, r->id);
+		return;
+	}
+	/* A full queue kills the worker; the row goes to the next one. */
+	if (router_send(k->w, IPC_OUTBOUND, 0, &b) == 0)
+		k->a->inflight++;
+}
+
+/* Hand the account's due rows to its worker, up to CH_INFLIGHT. */
+static void
+chan_kick(struct chacct *a)
+{
+	struct kick k;
+	int64_t now = sup_now();
+
+	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT)
+		return;
+	k.a = a;
+	if (store_outbox_lease(sup->store, a->name, now, now + CH_LEASE_S,
+	    CH_INFLIGHT - a->inflight, chan_send_row, &k) > 0)
+		sup_turn();
+}
+
+/* Inbound. */
+
+/* A pairing code for an unknown sender, unless one is already live. */
+static const char *
+chan_pair(struct chacct *a, const struct cfg_channel *cc, const char *peer,
+    const char *ctx)
+{
+	char code[PAIRING_CODE_LEN + 1], notice[CH_NOTICE_MAX];
+	int64_t now = sup_now();
+	int i, rv;
+
+	if ((rv = store_pairing_live(sup->store, a->name, peer, now)) == -1)
+		return "retry";
+	/* Asked already: one code, one notice, until it expires. */
+	if (rv == 1)
+		return "pairing";
+	for (i = 0; i < CH_PAIR_TRIES; i++) {
+		if (pairing_code_new(code, sizeof(code)) == -1)
+			return "retry";
+		if (store_pairing_create(sup->store, a->name, peer, code, now,
+		    now + (int64_t)cc->pairing_ttl_s) == 0)
+			break;
+	}
+	if (i == CH_PAIR_TRIES)
+		return "retry";
+	log_info("channel %s: pairing code %s for an unknown sender; "
+	    "wxgatectl pairing approve %s", a->name, code, code);
+	snprintf(notice, sizeof(notice), NOTICE_PAIRING, code,
+	    cc->pairing_ttl_s / 60, code, cc->pairing_ttl_s / 60);
+	chan_queue(a, cc, peer, 0, notice, ctx);
+	return "pairing";
+}
+
+/* Stored and answered at once: over the sender's or account's rate. */
+static const char *
+chan_limited(struct chacct *a, const struct cfg_channel *cc,
+    const struct store_chan_msg *sm, uint64_t wait_ms)
+{
+	char notice[CH_NOTICE_MAX], key[RL_KEY_MAX];
+	unsigned long long secs = (wait_ms + 999) / 1000;
+	int64_t id;
+	int tell;
+
+	snprintf(key, sizeof(key), "n:%016llx", (unsigned long long)
+	    ratelimit_hash(sm->peer));
+	tell = ratelimit_take(a->rl_notice, key, admit_now_ms()) == 0;
+	snprintf(notice, sizeof(notice), NOTICE_LIMITED, secs, secs);
+	if (store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1 ||
+	    store_msg_answer(sup->store, id, tell ? notice : "",
+	    sup_now()) == -1)
+		return "retry";
+	log_debug("channel %s: a sender over the rate (wait %llu s)%s",
+	    a->name, secs, tell ? "; told" : "");
+	if (tell)
+		chan_queue(a, cc, sm->peer, id, notice, sm->reply_ctx);
+	return "limited";
+}
+
+static const char *
+chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
+    struct store_chan_msg *sm)
+{
+	char key[RL_KEY_MAX];
+	uint64_t now = admit_now_ms(), wait;
+	int64_t id;
+	int rv;
+
+	if ((rv = store_chan_msg_seen(sup->store, a->name, sm->msgid)) == -1)
+		return "retry";
+	if (rv == 1)
+		return "duplicate";
+	if ((rv = store_peer_allowed(sup->store, a->name, sm->peer)) == -1)
+		return "retry";
+	switch (dm_decide(cc->dm_policy, cc->allow_from, cc->allow_from_count,
+	    sm->peer, rv)) {
+	case DM_ACCEPT:
+		break;
+	case DM_PAIR:
+		return chan_pair(a, cc, sm->peer, sm->reply_ctx);
+	case DM_DENY:
+		admit_deny(w, 0, ipc_type_name(IPC_INBOUND),
+		    "sender not allowed by dm_policy");
+		return "denied";
+	}
+	/* A sender's bucket first: one flooder must not drain the account. */
+	snprintf(key, sizeof(key), "p:%016llx", (unsigned long long)
+	    ratelimit_hash(sm->peer));
+	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
+	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
+		if (store_chan_session(sup->store, a->name, sm->peer,
+		    sup_now(), &sm->session) == -1 ||
+		    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1)
+			return "retry";
+		router_ask(sm->session, id, sm->text, cc->agent,
+		    cc->history_limit);
+		return "accepted";
+	}
+	if (store_chan_session(sup->store, a->name, sm->peer, sup_now(),
+	    &sm->session) == -1)
+		return "retry";
+	return chan_limited(a, cc, sm, wait);
+}
+
+static int
+chan_inbound(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_inbound *ib = &m->b.inbound;
+	const struct cfg_channel *cc = config_channel(sup->conf, w->id);
+	struct ipc_body_inbound_ack ack;
+	struct store_chan_msg sm;
+	struct chacct *a = acct_of(w);
+	const char *status;
+
+	memset(&sm, 0, sizeof(sm));
+	if (a == NULL || cc == NULL)
+		status = "ignored";	/* removed by a reload */
+	else if (ib->group.len > 0 || ib->text.len == 0)
+		status = "ignored";	/* groups are not served yet */
+	else {
+		sm.account = a->name;
+		sm.peer = ipc_strdup(ib->peer);
+		sm.msgid = ipc_strdup(ib->msg_id);
+		sm.text = ipc_strdup(ib->text);
+		sm.reply_ctx = ipc_strdup(ib->reply_ctx);
+		status = chan_admit(w, a, cc, &sm);
+	}
+	ack.status = ipc_s(status);
+	router_send(w, IPC_INBOUND_ACK, m->req_id, &ack);
+	free((char *)sm.peer);
+	free((char *)sm.msgid);
+	free((char *)sm.text);
+	free((char *)sm.reply_ctx);
+	sup_turn();
+	return 0;
+}
+
+/* Delivery. */
+
+static int
+chan_delivery_ack(struct worker *w, struct ipc_msg *m)
+{
+	struct chacct *a = acct_of(w);
+	int rv;
+
+	if (a == NULL)
+		return 0;
+	/* Another account's row, or one already acked, is not ours. */
+	if ((rv = store_outbox_ack(sup->store, a->name,
+	    (int64_t)m->b.delivery.id)) == 1)
+		log_debug("%s: ack of unknown row %llu", w->name,
+		    (unsigned long long)m->b.delivery.id);
+	if (rv == 0 && a->inflight > 0)
+		a->inflight--;
+	chan_kick(a);
+	sup_turn();
+	return 0;
+}
+
+static int
+chan_delivery_fail(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_delivery_fail *f = &m->b.delivery_fail;
+	struct chacct *a = acct_of(w);
+	struct store_retry rt;
+	int64_t id = (int64_t)f->id, delay;
+	int n;
+
+	if (a == NULL)
+		return 0;
+	if (a->inflight > 0)
+		a->inflight--;
+	if (ipc_streq(f->code, "rejected")) {
+		log_warnx("channel %s: the platform refused reply row %lld: "
+		    "%.*s; dropped", a->name, (long long)id,
+		    (int)f->message.len, f->message.p);
+		store_outbox_ack(sup->store, a->name, id);
+		sup_turn();
+		return 0;
+	}
+	if (!ipc_streq(f->code, "retry"))
+		return -1;
+	rt.now = sup_now();
+	rt.after_s = (int64_t)((f->retry_after_ms + 999) / 1000);
+	rt.base_s = CH_RETRY_MIN_S;
+	rt.max_s = CH_RETRY_MAX_S;
+	if ((n = store_outbox_retry(sup->store, a->name, id, &rt,
+	    &delay)) <= 0)
+		return 0;
+	if (n >= CH_ATTEMPTS_MAX) {
+		log_warnx("channel %s: reply row %lld undelivered after %d "
+		    "tries (%.*s); dropped", a->name, (long long)id, n,
+		    (int)f->message.len, f->message.p);
+		store_outbox_ack(sup->store, a->name, id);
+	} else
+		log_info("channel %s: reply row %lld not delivered (%.*s); "
+		    "again in %llds", a->name, (long long)id,
+		    (int)f->message.len, f->message.p, (long long)delay);
+	sup_turn();
+	return 0;
+}
+
+/* Worker state and login. */
+
+static int
+chan_state_get(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_body_state_value v;
+	char *key, *value = NULL;
+	int rv;
+
+	key = ipc_strdup(m->b.name.name);
+	rv = store_kv_get(sup->store, w->id, key, &value);
+	v.key = m->b.name.name;
+	v.found = rv == 0;
+	v.value = ipc_s(rv == 0 ? value : "");
+	/* Longer than a frame holds: a value this worker never put. */
+	if (v.value.len > IPC_STATE_MAX) {
+		v.found = 0;
+		v.value = ipc_s("");
+	}
+	router_send(w, IPC_STATE_VALUE, m->req_id, &v);
+	if (value != NULL)
+		freezero(value, strlen(value));
+	free(key);
+	return 0;
+}
+
+static int
+chan_state_put(struct worker *w, struct ipc_msg *m)
+{
+	char *key, *value;
+	int64_t now = sup_now();
+
+	key = ipc_strdup(m->b.state.key);
+	value = ipc_strdup(m->b.state.value);
+	if (store_kv_put(sup->store, w->id, key, value, now) == -1)
+		log_warnx("%s: state %s not stored", w->name, key);
+	/* The user who scanned the login QR code owns the bot. */
+	if (strcmp(key, "owner") == 0 && value[0] != '\0' &&
+	    store_peer_allow(sup->store, w->id, value, now) == 0)
+		log_info("channel %s: its owner may talk to it", w->id);
+	freezero(value, m->b.state.value.len + 1);
+	free(key);
+	sup_turn();
+	return 0;
+}
+
+static int
+chan_login(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_login *l = &m->b.login;
+	struct chacct *a = acct_of(w);
+
+	if (a == NULL)
+		return 0;
+	if (ipc_streq(l->status, "scan") && l->url.len > 0) {
+		snprintf(a->login_url, sizeof(a->login_url), "%.*s",
+		    (int)l->url.len, l->url.p);
+		log_warnx("channel %s needs a login: show the QR code with "
+		    "\"wxgatectl login %s\" and scan it in WeChat", a->name,
+		    a->name);
+	} else if (ipc_streq(l->status, "done")) {
+		a->login_url[0] = '\0';
+		log_info("channel %s: logged in", a->name);
+	} else if (ipc_streq(l->status, "needed")) {
+		a->login_url[0] = '\0';
+		log_warnx("channel %s: the platform ended the login; a new QR "
+		    "code follows", a->name);
+	} else
+		return -1;
+	return 0;
+}
+
+const char *
+channel_login_url(const char *account)
+{
+	struct chacct *a = acct_find(account);
+
+	return a != NULL && a->login_url[0] != '\0' ? a->login_url : NULL;
+}
+
+/* From the router. */
+
+static const struct cfg_channel *
+chan_session(int64_t session, char **account, char **peer,
+    struct chacct **a)
+{
+	const struct cfg_channel *cc;
+
+	if (store_chan_of(sup->store, session, account, peer) != 0)
+		return NULL;
+	if ((cc = config_channel(sup->conf, *account)) == NULL ||
+	    (*a = acct_find(*account)) == NULL) {
+		log_warnx("%s: account %s is gone; its reply is dropped",
+		    __func__, *account);
+		free(*account);
+		free(*peer);
+		return NULL;
+	}
+	return cc;
+}
+
+/* The agent answered a platform message: queue the reply. */
+void
+channel_answered(int64_t session, int64_t msg_id, const char *reply)
+{
+	const struct cfg_channel *cc;
+	struct chacct *a;
+	char *account, *peer, *ctx;
+
+	if ((cc = chan_session(session, &account, &peer, &a)) == NULL)
+		return;
+	ctx = store_chan_msg_ctx(sup->store, msg_id);
+	chan_queue(a, cc, peer, msg_id, reply, ctx);
+	free(ctx);
+	free(account);
+	free(peer);
+}
+
+/* The agent failed: the sender hears so once, and it is final. */
+void
+channel_failed(int64_t session, int64_t msg_id, struct ipc_str code)
+{
+	char notice[CH_NOTICE_MAX];
+
+	snprintf(notice, sizeof(notice), NOTICE_FAILED, (int)code.len,
+	    code.p, (int)code.len, code.p);
+	if (store_msg_answer(sup->store, msg_id, notice, sup_now()) == 0)
+		channel_answered(session, msg_id, notice);
+}
+
+/* A platform message accepted before a restart: ask its agent again. */
+int
+channel_pending(int64_t session, int64_t msg_id, const char *text)
+{
+	const struct cfg_channel *cc;
+	struct chacct *a;
+	char *account, *peer;
+
+	if ((cc = chan_session(session, &account, &peer, &a)) == NULL)
+		return 0;
+	router_ask(session, msg_id, text, cc->agent, cc->history_limit);
+	free(account);
+	free(peer);
+	return 0;
+}
+
+/* A new incarnation holds nothing: what was leased is due now. */
+void
+channel_worker_ready(struct worker *w)
+{
+	struct chacct *a;
+
+	if ((a = acct_of(w)) == NULL)
+		return;
+	store_outbox_release(sup->store, a->name, sup_now());
+	chan_kick(a);
+	sup_turn();
+}
+
+void
+channel_worker_down(struct worker *w)
+{
+	struct chacct *a = acct_find(w->id);
+
+	if (a != NULL && a->w == w) {
+		a->w = NULL;
+		a->inflight = 0;
+	}
+}

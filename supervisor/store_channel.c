@@ -1,0 +1,420 @@
+/*
+ * The store's channel side: conversations per (account, peer), inbound
+ * platform messages deduplicated by their platform id, the outbox of
+ * replies awaiting delivery.ack, per-account worker state (kv), pending
+ * pairing codes and the audit listing.  Same rules as store.c: every
+ * write joins the loop turn's transaction (store_touch), statements are
+ * fixed SQL with bound parameters.
+ *
+ * An outbox row is leased while a worker holds it: next_try moves to the
+ * lease's end, so a row in flight is not sent twice, and a worker that
+ * dies (or a supervisor that restarts) leaves rows that come due again;
+ * store_outbox_release() hands them back at once when the account's new
+ * worker is ready.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+enum {
+	SC_SESSION_ADD = STORE_LAZY_CHANNEL,
+	SC_SESSION_GET,
+	SC_SESSION_OF,
+	SC_MSG_SEEN,
+	SC_MSG_ACCEPT,
+	SC_MSG_CTX,
+	SC_OUTBOX_ADD,
+	SC_OUTBOX_DUE,
+	SC_OUTBOX_LEASE,
+	SC_OUTBOX_ACK,
+	SC_OUTBOX_RETRY,
+	SC_OUTBOX_RELEASE,
+	SC_OUTBOX_COUNT,
+	SC_KV_GET,
+	SC_KV_PUT,
+	SC_KV_DEL,
+	SC_PAIRING_LIVE,
+	SC_AUDIT_LIST,
+};
+
+static const char *const sc_sql[] = {
+	[SC_SESSION_ADD - STORE_LAZY_CHANNEL] =
+	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
+	    " anonymous, account, peer) VALUES (NULL, ?3, ?3, NULL, 0, ?1, ?2)"
+	    " ON CONFLICT (account, peer) DO UPDATE SET last_seen = ?3",
+	[SC_SESSION_GET - STORE_LAZY_CHANNEL] =
+	    "SELECT id FROM sessions WHERE account = ?1 AND peer = ?2",
+	[SC_SESSION_OF - STORE_LAZY_CHANNEL] =
+	    "SELECT account, peer FROM sessions WHERE id = ?1"
+	    " AND account IS NOT NULL",
+	[SC_MSG_SEEN - STORE_LAZY_CHANNEL] =
+	    "SELECT 1 FROM messages WHERE account = ?1 AND channel_msg_id = ?2",
+	[SC_MSG_ACCEPT - STORE_LAZY_CHANNEL] =
+	    "INSERT INTO messages (session_id, account, channel_msg_id, sender,"
+	    " text, reply_ctx, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " 1, ?7)",
+	[SC_MSG_CTX - STORE_LAZY_CHANNEL] =
+	    "SELECT reply_ctx FROM messages WHERE id = ?1",
+	[SC_OUTBOX_ADD - STORE_LAZY_CHANNEL] =
+	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
+	    " created, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	/* Oldest first: a reply's chunks go out in order. */
+	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
+	    "SELECT id, peer, body, reply_ctx, attempts FROM outbox"
+	    " WHERE account = ?1 AND next_try <= ?2 ORDER BY id LIMIT ?3",
+	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
+	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
+	[SC_OUTBOX_ACK - STORE_LAZY_CHANNEL] =
+	    "DELETE FROM outbox WHERE id = ?1 AND account = ?2",
+	/* base << attempts so far, capped, but never before the platform's. */
+	[SC_OUTBOX_RETRY - STORE_LAZY_CHANNEL] =
+	    "UPDATE outbox SET attempts = attempts + 1,"
+	    " next_try = ?3 + max(?4, min(?6, ?5 << min(attempts, 20)))"
+	    " WHERE id = ?1 AND account = ?2 RETURNING attempts, next_try - ?3",
+	[SC_OUTBOX_RELEASE - STORE_LAZY_CHANNEL] =
+	    "UPDATE outbox SET next_try = ?2 WHERE account = ?1"
+	    " AND next_try > ?2 AND attempts = 0",
+	[SC_OUTBOX_COUNT - STORE_LAZY_CHANNEL] =
+	    "SELECT count(*) FROM outbox WHERE account = ?1",
+	[SC_KV_GET - STORE_LAZY_CHANNEL] =
+	    "SELECT value FROM kv WHERE account = ?1 AND key = ?2",
+	[SC_KV_PUT - STORE_LAZY_CHANNEL] =
+	    "INSERT INTO kv (account, key, value, updated) VALUES (?1, ?2, ?3,"
+	    " ?4) ON CONFLICT (account, key) DO UPDATE SET"
+	    " value = excluded.value, updated = excluded.updated",
+	[SC_KV_DEL - STORE_LAZY_CHANNEL] =
+	    "DELETE FROM kv WHERE account = ?1 AND key = ?2",
+	[SC_PAIRING_LIVE - STORE_LAZY_CHANNEL] =
+	    "SELECT 1 FROM pairings WHERE account = ?1 AND peer = ?2"
+	    " AND expires > ?3",
+	/* The newest ?1, shown oldest first. */
+	[SC_AUDIT_LIST - STORE_LAZY_CHANNEL] =
+	    "SELECT time, role, worker, session, method, detail FROM (SELECT *"
+	    " FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+};
+
+_Static_assert(sizeof(sc_sql) / sizeof(sc_sql[0]) <= STORE_LAZY_MAX -
+    STORE_LAZY_CHANNEL, "store_channel.c outgrew its lazy slots");
+
+static sqlite3_stmt *
+sc_stmt(struct store *s, int which)
+{
+	return store_lazy(s, which, sc_sql[which - STORE_LAZY_CHANNEL]);
+}
+
+/* One step of a write: 0 done, -1 error (reported). */
+static int
+sc_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
+{
+	int rc = 0;
+
+	if (bound != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, func);
+	store_done(st);
+	return rc;
+}
+
+/*
+ * The first row of a read: 0 a row (the statement is left on it for
+ * the caller, who calls store_done), 1 none, -1 error.
+ */
+static int
+sc_row(struct store *s, sqlite3_stmt *st, int bound, const char *func)
+{
+	int rc;
+
+	if (bound != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, func);
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		return 0;
+	store_done(st);
+	return rc == SQLITE_DONE ? 1 : store_err(s, func);
+}
+
+int
+store_chan_session(struct store *s, const char *account, const char *peer,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_SESSION_ADD);
+	if (sc_exec(s, st, store_bindv(st, "tti", account, peer, now),
+	    __func__) == -1)
+		return -1;
+	st = sc_stmt(s, SC_SESSION_GET);
+	/* The upsert just made the row: none is an error. */
+	if (sc_row(s, st, store_bindv(st, "tt", account, peer),
+	    __func__) != 0)
+		return -1;
+	*id = sqlite3_column_int64(st, 0);
+	store_done(st);
+	return 0;
+}
+
+int
+store_chan_of(struct store *s, int64_t session, char **account, char **peer)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sc_stmt(s, SC_SESSION_OF);
+	if ((rc = sc_row(s, st, store_bindv(st, "i", session),
+	    __func__)) != 0)
+		return rc;
+	*account = store_column_dup(st, 0);
+	*peer = store_column_dup(st, 1);
+	store_done(st);
+	return 0;
+}
+
+int
+store_chan_msg_seen(struct store *s, const char *account, const char *msgid)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sc_stmt(s, SC_MSG_SEEN);
+	if ((rc = sc_row(s, st, store_bindv(st, "tt", account, msgid),
+	    __func__)) != 0)
+		return rc == 1 ? 0 : -1;
+	store_done(st);
+	return 1;
+}
+
+int
+store_chan_msg_accept(struct store *s, const struct store_chan_msg *m,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_MSG_ACCEPT);
+	if (sc_exec(s, st, store_bindv(st, "itttttt", m->session, m->account,
+	    m->msgid, m->peer, m->text, m->reply_ctx, now), __func__) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+char *
+store_chan_msg_ctx(struct store *s, int64_t msg_id)
+{
+	sqlite3_stmt *st;
+	char *ctx;
+
+	st = sc_stmt(s, SC_MSG_CTX);
+	if (sc_row(s, st, store_bindv(st, "i", msg_id), __func__) != 0)
+		return xstrdup("");
+	ctx = store_column_dup(st, 0);
+	store_done(st);
+	return ctx;
+}
+
+int
+store_outbox_add(struct store *s, const char *account, const char *peer,
+    int64_t msg_id, int seq, const char *body, const char *reply_ctx,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_OUTBOX_ADD);
+	return sc_exec(s, st, store_bindv(st, "ttoitti", account, peer,
+	    msg_id, (int64_t)seq, body, reply_ctx, now), __func__);
+}
+
+/*
+ * Due rows of account, at most limit, each leased until `until` before
+ * fn sees it.  Rows are copied out first: fn may write to the store.
+ */
+int
+store_outbox_lease(struct store *s, const char *account, int64_t now,
+    int64_t until, unsigned limit, store_outbox_fn fn, void *arg)
+{
+	struct store_outbox_row *rows;
+	sqlite3_stmt *st;
+	unsigned n = 0, i;
+	int rc;
+
+	rows = xcalloc(limit, sizeof(*rows));
+	st = sc_stmt(s, SC_OUTBOX_DUE);
+	if (store_bindv(st, "tii", account, now, (int64_t)limit) !=
+	    SQLITE_OK) {
+		store_done(st);
+		free(rows);
+		return store_err(s, __func__);
+	}
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].peer = store_column_dup(st, 1);
+		rows[n].body = store_column_dup(st, 2);
+		rows[n].reply_ctx = store_column_dup(st, 3);
+		rows[n].attempts = sqlite3_column_int(st, 4);
+		n++;
+	}
+	store_done(st);
+	rc = 0;
+	if (n > 0)
+		store_touch(s);
+	for (i = 0; i < n; i++) {
+		st = sc_stmt(s, SC_OUTBOX_LEASE);
+		if (rc == 0 && sc_exec(s, st, store_bindv(st, "ii", rows[i].id,
+		    until), __func__) == -1)
+			rc = -1;
+		if (rc == 0)
+			fn(&rows[i], arg);
+		free(rows[i].peer);
+		free(rows[i].body);
+		free(rows[i].reply_ctx);
+	}
+	free(rows);
+	return rc == 0 ? (int)n : -1;
+}
+
+int
+store_outbox_ack(struct store *s, const char *account, int64_t id)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_OUTBOX_ACK);
+	if (sc_exec(s, st, store_bindv(st, "it", id, account), __func__) == -1)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int
+store_outbox_retry(struct store *s, const char *account, int64_t id,
+    const struct store_retry *r, int64_t *delay)
+{
+	sqlite3_stmt *st;
+	int rc, attempts;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_OUTBOX_RETRY);
+	if ((rc = sc_row(s, st, store_bindv(st, "itiiii", id, account, r->now,
+	    r->after_s, r->base_s, r->max_s), __func__)) != 0)
+		return rc == 1 ? 0 : -1;
+	attempts = sqlite3_column_int(st, 0);
+	*delay = sqlite3_column_int64(st, 1);
+	/* Step to the end so the UPDATE ... RETURNING completes. */
+	while (sqlite3_step(st) == SQLITE_ROW)
+		;
+	store_done(st);
+	return attempts;
+}
+
+/*
+ * The account's worker holds nothing now (it just started): leased rows
+ * are due at once.  Rows waiting out a retry delay keep it.
+ */
+int
+store_outbox_release(struct store *s, const char *account, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_OUTBOX_RELEASE);
+	return sc_exec(s, st, store_bindv(st, "ti", account, now), __func__);
+}
+
+int
+store_outbox_count(struct store *s, const char *account)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	st = sc_stmt(s, SC_OUTBOX_COUNT);
+	if (sc_row(s, st, store_bindv(st, "t", account), __func__) != 0)
+		return -1;
+	n = sqlite3_column_int(st, 0);
+	store_done(st);
+	return n;
+}
+
+int
+store_kv_get(struct store *s, const char *account, const char *key,
+    char **value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sc_stmt(s, SC_KV_GET);
+	if ((rc = sc_row(s, st, store_bindv(st, "tt", account, key),
+	    __func__)) != 0)
+		return rc;
+	*value = store_column_dup(st, 0);
+	store_done(st);
+	return 0;
+}
+
+int
+store_kv_put(struct store *s, const char *account, const char *key,
+    const char *value, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	if (value[0] == '\0') {
+		st = sc_stmt(s, SC_KV_DEL);
+		return sc_exec(s, st, store_bindv(st, "tt", account, key),
+		    __func__);
+	}
+	st = sc_stmt(s, SC_KV_PUT);
+	return sc_exec(s, st, store_bindv(st, "ttti", account, key, value,
+	    now), __func__);
+}
+
+int
+store_pairing_live(struct store *s, const char *account, const char *peer,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sc_stmt(s, SC_PAIRING_LIVE);
+	if ((rc = sc_row(s, st, store_bindv(st, "tti", account, peer, now),
+	    __func__)) != 0)
+		return rc == 1 ? 0 : -1;
+	store_done(st);
+	return 1;
+}
+
+int
+store_audit_list(struct store *s, unsigned limit, store_audit_fn fn,
+    void *arg)
+{
+	struct store_audit_row r;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sc_stmt(s, SC_AUDIT_LIST);
+	if (store_bindv(st, "i", (int64_t)limit) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.time = sqlite3_column_int64(st, 0);
+		r.role = (const char *)sqlite3_column_text(st, 1);
+		r.worker = (const char *)sqlite3_column_text(st, 2);
+		r.session = sqlite3_column_int64(st, 3);
+		r.method = (const char *)sqlite3_column_text(st, 4);
+		r.detail = (const char *)sqlite3_column_text(st, 5);
+		if (fn(&r, arg) == -1)
+			break;
+	}
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	return 0;
+}
