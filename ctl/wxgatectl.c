@@ -60,7 +60,7 @@ static const struct {
 	{ "share",	CTL_ARGS_ANY, cmd_share },
 	{ "pairing",	CTL_ARGS_ANY, cmd_pairing },
 	{ "audit",	CTL_ARGS_ANY, cmd_audit },
-	{ "login",	1,	cmd_login },
+	{ "login",	CTL_ARGS_ANY, cmd_login },
 };
 
 /* Subcommands of share and pairing, tmux style: one function each. */
@@ -94,7 +94,7 @@ usage(void)
 	    "       wxgatectl [-s socket] pairing list\n"
 	    "       wxgatectl [-s socket] pairing approve|deny code\n"
 	    "       wxgatectl [-s socket] audit [-n count]\n"
-	    "       wxgatectl [-s socket] login channel\n");
+	    "       wxgatectl [-s socket] login channel [code]\n");
 	exit(EX_USAGE);
 }
 
@@ -592,22 +592,33 @@ cmd_audit(int fd, int argc, char **argv)
 	return ctl_rows(fd, IPC_CTL_AUDIT, audit_row);
 }
 
-/* A channel waiting for a QR login: its URL, drawn to scan. */
+/*
+ * A channel waiting for a QR login: its URL, drawn to scan; with a code,
+ * the number the phone shows after the scan.
+ */
 static int
 cmd_login(int fd, int argc, char **argv)
 {
-	struct ipc_body_name b;
+	struct ipc_body_login_req b;
 	struct ipc_msg m;
 	char url[IPC_URL_MAX + 1];
 	int rv;
 
-	(void)argc;
+	if (argc != 1 && argc != 2)
+		usage();
 	b.name = ipc_s(argv[0]);
-	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX)
+	b.code = ipc_s(argc == 2 ? argv[1] : "");
+	if (b.name.len == 0 || b.name.len > IPC_NAME_MAX ||
+	    (argc == 2 && (b.code.len == 0 || b.code.len > 16 ||
+	    strspn(argv[1], "0123456789") != b.code.len)))
 		usage();
 	ctl_send(fd, IPC_CTL_LOGIN, &b);
 	if ((rv = ctl_result(fd, &m, 1)) != 0)
 		return rv;
+	if (argc == 2) {
+		printf("code sent to %s\n", argv[0]);
+		return 0;
+	}
 	snprintf(url, sizeof(url), "%.*s", (int)m.b.result.message.len,
 	    m.b.result.message.p);
 	printf("Scan with WeChat to log in %s:\n%s\n", argv[0], url);

@@ -218,6 +218,7 @@ static const struct field f_inbound_ack[] = {
 };
 static const struct field f_outbound[] = {
 	FLD(outbound, id, FT_U64, INT64_MAX, 0),
+	FLD(outbound, key, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(outbound, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
 	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
 	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
@@ -243,6 +244,10 @@ static const struct field f_state_value[] = {
 static const struct field f_login[] = {
 	FLD(login, status, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(login, url, FT_STR, IPC_URL_MAX, 0),
+};
+static const struct field f_login_req[] = {
+	FLD(login_req, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(login_req, code, FT_STR, IPC_NAME_MAX, 0),
 };
 static const struct field f_audit_row[] = {
 	FLD(audit_row, time, FT_U64, INT64_MAX, 0),
@@ -287,7 +292,7 @@ SCHEMA(agent_request) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
-SCHEMA(login) SCHEMA(audit_row)
+SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row)
 #undef SCHEMA
 
 struct msgdef {

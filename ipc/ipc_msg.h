@@ -113,7 +113,7 @@
 	X(CTL_PAIRING_APPROVE, 608, "pairing.approve", ROLE_OPERATOR, 0, name)	\
 	X(CTL_PAIRING_DENY, 609, "pairing.deny", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_AUDIT_LIST, 610, "audit.list",	ROLE_OPERATOR,	0,	seq)		\
-	X(CTL_LOGIN,	611, "login.show",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_LOGIN,	611, "login.show",	ROLE_OPERATOR,	0,	login_req)	\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -139,6 +139,7 @@
 	X(INBOUND_ACK,	820, "inbound.ack",	ROLE_SUP,	0,	inbound_ack)	\
 	X(OUTBOUND,	821, "outbound.message", ROLE_SUP,	0,	outbound)	\
 	X(STATE_VALUE,	822, "state.value",	ROLE_SUP,	0,	state_value)	\
+	X(LOGIN_CODE,	823, "login.code",	ROLE_SUP,	0,	name)		\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)
 
@@ -260,14 +261,23 @@ struct ipc_body_inbound		{ struct ipc_str peer; struct ipc_str msg_id;
 				  int mentioned; struct ipc_str reply_ctx; };
 /* status: accepted, duplicate, pairing, denied, limited, ignored. */
 struct ipc_body_inbound_ack	{ struct ipc_str status; };
-/* id: the outbox row, acknowledged by delivery.ack or delivery.fail. */
-struct ipc_body_outbound	{ uint64_t id; struct ipc_str peer;
+/*
+ * id: the outbox row, acknowledged by delivery.ack or delivery.fail.
+ * key: the same for every attempt at that row and unique across rows
+ * and store resets: the platform's idempotency key where it has one
+ * (iLink drops a second message with a client_id it has seen), so a row
+ * resent after a crash between send and ack is not shown twice.
+ */
+struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
+				  struct ipc_str peer;
 				  struct ipc_str text;
 				  struct ipc_str reply_ctx; };
 struct ipc_body_delivery	{ uint64_t id; };
 /*
- * code: "retry" (try later, after retry_after_ms if not 0) or
- * "rejected" (the platform refused it for good; dropped and logged).
+ * code: "retry" (not known to be delivered: try later with the same key,
+ * after retry_after_ms if not 0), "refused" (known not delivered: try
+ * later with a new key, as a platform may remember a refused one) or
+ * "rejected" (refused for good; dropped and logged).
  */
 struct ipc_body_delivery_fail	{ uint64_t id; struct ipc_str code;
 				  struct ipc_str message;
@@ -278,6 +288,11 @@ struct ipc_body_state_value	{ struct ipc_str key; struct ipc_str value;
 				  int found; };
 /* status: "scan" with the URL to encode as a QR code, "done", "needed". */
 struct ipc_body_login		{ struct ipc_str status; struct ipc_str url; };
+/*
+ * wxgatectl login NAME [CODE]: show the channel's waiting QR code; a
+ * code (the number the phone shows) goes to the worker as login.code.
+ */
+struct ipc_body_login_req	{ struct ipc_str name; struct ipc_str code; };
 /* One denial for `wxgatectl audit`. */
 struct ipc_body_audit_row	{ uint64_t time; struct ipc_str role;
 				  struct ipc_str worker; uint64_t session;
@@ -338,6 +353,7 @@ union ipc_body {
 	struct ipc_body_state		state;
 	struct ipc_body_state_value	state_value;
 	struct ipc_body_login		login;
+	struct ipc_body_login_req	login_req;
 	struct ipc_body_audit_row	audit_row;
 	struct ipc_body_share_create	share_create;
 	struct ipc_body_share_row	share_row;

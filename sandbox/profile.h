@@ -42,7 +42,7 @@ extern const struct sb_profile	profile_common;
 extern const struct sb_profile	profile_sanitizer;
 extern const struct sb_profile	profile_webchat;
 extern const struct sb_profile	profile_agent;
-extern const struct sb_profile	profile_agent_openai;
+extern const struct sb_profile	profile_net;
 extern const struct sb_profile	profile_command_child;
 
 #endif

@@ -29,7 +29,9 @@ static const struct {
 } profiles[] = {
 	{ "webchat",		&profile_webchat,	NULL },
 	{ "agent",		&profile_agent,		NULL },
-	{ "agent-openai",	&profile_agent,		&profile_agent_openai },
+	{ "agent-openai",	&profile_agent,		&profile_net },
+	/* A channel worker is a dialler and nothing more. */
+	{ "wechat",		&profile_net,		NULL },
 };
 
 static int

@@ -41,11 +41,11 @@ struct aconn {
 	struct acount	*ac;
 };
 
-/* Admitted connections per client address. */
+/* Admitted connections per client (its addrkey: IPv6 per /64). */
 struct acount {
 	struct acount	*next;
 	unsigned	 n;
-	char		 addr[IPC_ADDR_MAX + 1];
+	char		 key[RL_KEY_MAX];	/* policy/addrkey.c */
 };
 
 static struct aconn	*conn_tab[ADMIT_BUCKETS];
@@ -171,18 +171,18 @@ admit_find(struct worker *w, uint64_t conn)
 }
 
 static struct acount *
-admit_count(const char *addr, int create)
+admit_count(const char *key, int create)
 {
 	struct acount *ac;
-	size_t h = admit_hash(addr, strlen(addr));
+	size_t h = admit_hash(key, strlen(key));
 
 	for (ac = addr_tab[h]; ac != NULL; ac = ac->next)
-		if (strcmp(ac->addr, addr) == 0)
+		if (strcmp(ac->key, key) == 0)
 			return ac;
 	if (!create)
 		return NULL;
 	ac = xcalloc(1, sizeof(*ac));
-	snprintf(ac->addr, sizeof(ac->addr), "%s", addr);
+	snprintf(ac->key, sizeof(ac->key), "%s", key);
 	ac->next = addr_tab[h];
 	addr_tab[h] = ac;
 	return ac;
@@ -195,7 +195,7 @@ admit_uncount(struct acount *ac)
 
 	if (--ac->n > 0)
 		return;
-	for (pp = &addr_tab[admit_hash(ac->addr, strlen(ac->addr))];
+	for (pp = &addr_tab[admit_hash(ac->key, strlen(ac->key))];
 	    *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == ac) {
 			*pp = ac->next;
@@ -245,7 +245,8 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 		*retry_ms = ADMIT_RETRY_MS;
 		return 503;
 	}
-	ac = admit_count(addr, 1);
+	/* Counted per client as the buckets see one: an IPv6 /64. */
+	ac = admit_count(key, 1);
 	if (ac->n >= p->conns_per_address) {
 		log_debug("%s: %s over %u connections", __func__, addr,
 		    p->conns_per_address);
@@ -329,8 +330,7 @@ admit_request(struct worker *w, uint64_t conn, int64_t session)
 			return wait;
 	}
 	if ((a = admit_find(w, conn)) != NULL) {
-		addrkey_format(key, sizeof(key), a->ac->addr);
-		if ((wait = ratelimit_take(rl_address, key, now)) > 0)
+		if ((wait = ratelimit_take(rl_address, a->ac->key, now)) > 0)
 			return wait;
 	}
 	return 0;

@@ -296,8 +296,20 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 {
 	struct kick *k = arg;
 	struct ipc_body_outbound b;
+	char key[IPC_NAME_MAX + 1];
 
+	/*
+	 * Row ids restart with a new store; with its birth time they don't.
+	 * A row the platform surely refused goes again under a new key.
+	 */
+	if (r->key_gen == 0)
+		snprintf(key, sizeof(key), "%lld-%lld", (long long)r->created,
+		    (long long)r->id);
+	else
+		snprintf(key, sizeof(key), "%lld-%lld.%d",
+		    (long long)r->created, (long long)r->id, r->key_gen);
 	b.id = (uint64_t)r->id;
+	b.key = ipc_s(key);
 	b.peer = ipc_s(r->peer);
 	b.text = ipc_s(r->body);
 	b.reply_ctx = ipc_s(r->reply_ctx);
@@ -508,8 +520,9 @@ chan_delivery_fail(struct worker *w, struct ipc_msg *m)
 		sup_turn();
 		return 0;
 	}
-	if (!ipc_streq(f->code, "retry"))
+	if (!ipc_streq(f->code, "retry") && !ipc_streq(f->code, "refused"))
 		return -1;
+	rt.new_key = ipc_streq(f->code, "refused");
 	rt.now = sup_now();
 	rt.after_s = (int64_t)((f->retry_after_ms + 999) / 1000);
 	rt.base_s = CH_RETRY_MIN_S;
@@ -608,6 +621,19 @@ channel_login_url(const char *account)
 	struct chacct *a = acct_find(account);
 
 	return a != NULL && a->login_url[0] != '\0' ? a->login_url : NULL;
+}
+
+int
+channel_login_code(const char *account, struct ipc_str code)
+{
+	struct ipc_body_name b;
+	struct chacct *a = acct_find(account);
+	struct worker *w;
+
+	if (a == NULL || (w = acct_worker(a)) == NULL)
+		return -1;
+	b.name = code;
+	return router_send(w, IPC_LOGIN_CODE, 0, &b);
 }
 
 /* From the router. */

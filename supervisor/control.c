@@ -421,22 +421,32 @@ ctl_audit_list(struct ctl_client *c, struct ipc_msg *m)
 	    ctl_audit_row, &cw));
 }
 
-/* The QR login URL a channel is waiting on, for the terminal to draw. */
+/*
+ * The QR login URL a channel is waiting on, for the terminal to draw;
+ * with a code, the number the phone asks for, handed to the worker.
+ */
 static int
 ctl_login(struct ctl_client *c, struct ipc_msg *m)
 {
+	const struct ipc_body_login_req *l = &m->b.login_req;
 	char name[IPC_NAME_MAX + 1];
 	const char *url;
 
-	snprintf(name, sizeof(name), "%.*s", (int)m->b.name.name.len,
-	    m->b.name.name.p);
+	snprintf(name, sizeof(name), "%.*s", (int)l->name.len, l->name.p);
 	if (config_channel(sup->conf, name) == NULL)
 		ctl_result(c, m->req_id, 0, "no such channel");
 	else if ((url = channel_login_url(name)) == NULL)
 		ctl_result(c, m->req_id, 0, "that channel is not waiting for "
 		    "a login");
-	else
+	else if (l->code.len > 0 && channel_login_code(name, l->code) == -1)
+		ctl_result(c, m->req_id, 0, "the channel's worker is not "
+		    "running");
+	else {
+		if (l->code.len > 0)
+			log_info("operator (uid %d) enters a login code for "
+			    "channel %s", (int)c->uid, name);
 		ctl_result(c, m->req_id, 1, url);
+	}
 	return 0;
 }
 

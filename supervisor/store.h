@@ -192,6 +192,8 @@ struct store_outbox_row {
 	char		*body;
 	char		*reply_ctx;
 	int		 attempts;
+	int64_t		 created;
+	int		 key_gen;	/* times surely refused */
 };
 typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
 
@@ -206,14 +208,16 @@ int	store_outbox_lease(struct store *, const char *account, int64_t now,
 int	store_outbox_ack(struct store *, const char *account, int64_t id);
 /*
  * Not delivered: try again after base_s << (earlier attempts), at most
- * max_s, but not before after_s (the platform's word).  Returns the
- * attempts so far with *delay set, 0 for no such row, -1 on error.
+ * max_s, but not before after_s (the platform's word); new_key: under a
+ * new send key (key_gen + 1).  Returns the attempts so far with *delay
+ * set, 0 for no such row, -1 on error.
  */
 struct store_retry {
 	int64_t		 now;
 	int64_t		 after_s;
 	int64_t		 base_s;
 	int64_t		 max_s;
+	int		 new_key;
 };
 int	store_outbox_retry(struct store *, const char *account, int64_t id,
 	    const struct store_retry *, int64_t *delay);

@@ -67,7 +67,8 @@ static const char *const sc_sql[] = {
 	    " created, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
 	/* Oldest first: a reply's chunks go out in order. */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
-	    "SELECT id, peer, body, reply_ctx, attempts FROM outbox"
+	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
+	    " FROM outbox"
 	    " WHERE account = ?1 AND next_try <= ?2 ORDER BY id LIMIT ?3",
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
@@ -75,7 +76,7 @@ static const char *const sc_sql[] = {
 	    "DELETE FROM outbox WHERE id = ?1 AND account = ?2",
 	/* base << attempts so far, capped, but never before the platform's. */
 	[SC_OUTBOX_RETRY - STORE_LAZY_CHANNEL] =
-	    "UPDATE outbox SET attempts = attempts + 1,"
+	    "UPDATE outbox SET attempts = attempts + 1, key_gen = key_gen + ?7,"
 	    " next_try = ?3 + max(?4, min(?6, ?5 << min(attempts, 20)))"
 	    " WHERE id = ?1 AND account = ?2 RETURNING attempts, next_try - ?3",
 	[SC_OUTBOX_RELEASE - STORE_LAZY_CHANNEL] =
@@ -199,7 +200,7 @@ store_chan_msg_accept(struct store *s, const struct store_chan_msg *m,
 
 	store_touch(s);
 	st = sc_stmt(s, SC_MSG_ACCEPT);
-	if (sc_exec(s, st, store_bindv(st, "itttttt", m->session, m->account,
+	if (sc_exec(s, st, store_bindv(st, "ittttti", m->session, m->account,
 	    m->msgid, m->peer, m->text, m->reply_ctx, now), __func__) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -260,6 +261,8 @@ store_outbox_lease(struct store *s, const char *account, int64_t now,
 		rows[n].body = store_column_dup(st, 2);
 		rows[n].reply_ctx = store_column_dup(st, 3);
 		rows[n].attempts = sqlite3_column_int(st, 4);
+		rows[n].created = sqlite3_column_int64(st, 5);
+		rows[n].key_gen = sqlite3_column_int(st, 6);
 		n++;
 	}
 	store_done(st);
@@ -302,8 +305,9 @@ store_outbox_retry(struct store *s, const char *account, int64_t id,
 
 	store_touch(s);
 	st = sc_stmt(s, SC_OUTBOX_RETRY);
-	if ((rc = sc_row(s, st, store_bindv(st, "itiiii", id, account, r->now,
-	    r->after_s, r->base_s, r->max_s), __func__)) != 0)
+	if ((rc = sc_row(s, st, store_bindv(st, "itiiiii", id, account,
+	    r->now, r->after_s, r->base_s, r->max_s, (int64_t)(r->new_key != 0)),
+	    __func__)) != 0)
 		return rc == 1 ? 0 : -1;
 	attempts = sqlite3_column_int(st, 0);
 	*delay = sqlite3_column_int64(st, 1);

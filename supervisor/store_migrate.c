@@ -152,6 +152,8 @@ static const char schema_v1[] =
  *   token (iLink's context_token) that the answer to a channel message
  *   must carry: kept with the message until it is answered, then with
  *   each outbound chunk (notices have no message row).
+ * - outbox ids never repeat and key_gen counts sure refusals: the two
+ *   make a row's send key (supervisor/channel.c).
  */
 static const char schema_v2[] =
 	"CREATE TABLE share_links_v2 ("
@@ -173,7 +175,30 @@ static const char schema_v2[] =
 	"CREATE INDEX sessions_share ON sessions (share_id)"
 	" WHERE share_id IS NOT NULL;"
 	"ALTER TABLE messages ADD COLUMN reply_ctx TEXT;"
-	"ALTER TABLE outbox ADD COLUMN reply_ctx TEXT;";
+	/*
+	 * An outbox id is part of the row's send key (the platform's
+	 * idempotency key): AUTOINCREMENT, so an id is never reused after
+	 * its row is delivered and deleted.
+	 */
+	"CREATE TABLE outbox_v2 ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" account TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" msg_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,"
+	" seq INTEGER NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL,"
+	" reply_ctx TEXT,"
+	" created INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	/* Bumped when the platform surely refused a row: a new send key. */
+	" key_gen INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL);"
+	"INSERT INTO outbox_v2 (id, account, peer, msg_id, seq, body, created,"
+	" attempts, next_try) SELECT id, account, peer, msg_id, seq, body,"
+	" created, attempts, next_try FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v2 RENAME TO outbox;"
+	"CREATE INDEX outbox_due ON outbox (account, next_try);";
 
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {

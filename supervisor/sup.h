@@ -157,6 +157,8 @@ void		 channel_worker_ready(struct worker *);
 void		 channel_worker_down(struct worker *);
 /* The QR login URL an account's worker is showing, or NULL. */
 const char	*channel_login_url(const char *account);
+/* The number the phone shows, for the worker's login; 0 or -1. */
+int		 channel_login_code(const char *account, struct ipc_str code);
 
 /* router.c: frames from workers, after the role check */
 int		 router_send(struct worker *, uint32_t type, uint64_t req_id,

@@ -42,6 +42,7 @@
 static const struct wk_kind *const kinds[] = {
 	&wk_webchat,
 	&wk_agent,
+	&wk_wechat,
 };
 
 static struct {

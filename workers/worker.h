@@ -51,6 +51,7 @@ struct wk_kind {
 
 extern const struct wk_kind	wk_webchat;
 extern const struct wk_kind	wk_agent;
+extern const struct wk_kind	wk_wechat;
 
 const struct wk_kind	*worker_kind_find(const char *);
 const struct wk_kind *const *worker_kinds(size_t *);

@@ -12,4 +12,5 @@ tests_fuzz_fuzz_ipc_frame_LDADD = $(DEPS_LIBS)
 include tests/fuzz/webchat.mk
 include tests/fuzz/config.mk
 include tests/fuzz/agent.mk
+include tests/fuzz/wechat.mk
 endif

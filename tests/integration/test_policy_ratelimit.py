@@ -244,3 +244,23 @@ def test_ipv6_limited_per_64(gate_factory):
         for c in a:
             await c.ws.close()
     run(scenario())
+
+
+def test_ipv6_connection_cap_per_64(gate_factory):
+    """conns_per_address counts a client as the buckets do: another
+    address of the same /64 is the same client."""
+    gate = gate_factory({"policy": {
+        "trusted_proxies": ["127.0.0.1"], "conns_per_address": 1}})
+
+    def xff(addr):
+        return {"extra_headers": {"X-Forwarded-For": addr}}
+
+    async def scenario():
+        a = [await gate.connect(**xff("2001:db8:7:7::1"))]
+        with pytest.raises(websockets.exceptions.InvalidStatusCode) as ei:
+            await gate.connect(**xff("2001:db8:7:7::2"))
+        assert status_of_refusal(ei.value) == 429
+        a.append(await gate.connect(**xff("2001:db8:7:8::1")))
+        for c in a:
+            await c.ws.close()
+    run(scenario())

@@ -9,5 +9,6 @@ include tests/unit/store.mk
 include tests/unit/config.mk
 include tests/unit/webchat.mk
 include tests/unit/agent.mk
+include tests/unit/wechat.mk
 include tests/unit/policy.mk
 endif

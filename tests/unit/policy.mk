@@ -1,5 +1,6 @@
 # Central policy: token buckets on an injected clock (policy/ratelimit.c)
-# and the client address each is keyed on (policy/addrkey.c).
+# the client address each is keyed on (policy/addrkey.c), and who may
+# talk to a channel account (policy/dm.c).
 check_PROGRAMS += tests/unit/policy/test_ratelimit
 TESTS += tests/unit/policy/test_ratelimit
 tests_unit_policy_test_ratelimit_SOURCES = \
@@ -13,3 +14,10 @@ tests_unit_policy_test_addrkey_SOURCES = \
 	tests/unit/policy/test_addrkey.c policy/addrkey.c $(UNIT_COMMON)
 tests_unit_policy_test_addrkey_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_addrkey_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/policy/test_dm
+TESTS += tests/unit/policy/test_dm
+tests_unit_policy_test_dm_SOURCES = \
+	tests/unit/policy/test_dm.c policy/dm.c $(UNIT_COMMON)
+tests_unit_policy_test_dm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_policy_test_dm_LDADD = $(UNIT_LDADD)

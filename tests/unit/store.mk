@@ -3,12 +3,17 @@ STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/store_channel.c \
 	supervisor/store_int.h $(UNIT_COMMON)
 check_PROGRAMS += tests/unit/supervisor/test_store \
-	tests/unit/policy/test_session
-TESTS += tests/unit/supervisor/test_store tests/unit/policy/test_session
+	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session
+TESTS += tests/unit/supervisor/test_store \
+	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session
 tests_unit_supervisor_test_store_SOURCES = \
 	tests/unit/supervisor/test_store.c $(STORE_SRC)
 tests_unit_supervisor_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_LDADD = $(UNIT_LDADD)
+tests_unit_supervisor_test_store_channel_SOURCES = \
+	tests/unit/supervisor/test_store_channel.c $(STORE_SRC)
+tests_unit_supervisor_test_store_channel_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_store_channel_LDADD = $(UNIT_LDADD)
 tests_unit_policy_test_session_SOURCES = \
 	tests/unit/policy/test_session.c policy/session.c $(UNIT_COMMON)
 tests_unit_policy_test_session_CFLAGS = $(UNIT_CFLAGS)

@@ -8,26 +8,16 @@
  * with plain JSON instead (or stream: false) is read whole.
  *
  * Before the sandbox it reads its config slice (with the API key, which
- * it never logs), loads the CA bundle into memory and resolves the
- * endpoint's host once, pinning it with CURLOPT_RESOLVE: in the sandbox
- * there are no files and no threads, so curl must never resolve.
- * XXX the address is fixed for the worker's life; a restart re-resolves.
- * An evdns lookup per request would close that.
+ * it never logs); net/fetch.c loads the CA bundle into memory, resolves
+ * the endpoint's host (then again with evdns once that answer is old),
+ * runs the multi handle on the loop, and says why (no files and no
+ * threads in the sandbox).
  *
  * Every failure ends in agent.error with a code the user can act on:
  * unreachable, unauthorized, rate_limited (with retry_after_ms),
  * upstream_error, timeout, bad_response.  A request is retried once, and
  * only while nothing of it has been sent on (no delta yet).
  */
-#include <sys/socket.h>
-#include <sys/types.h>
-
-#include <netdb.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +30,11 @@
 #include "agent.h"
 #include "codec.h"
 #include "log.h"
+#include "net/fetch.h"
 #include "sse.h"
 #include "worker.h"
 #include "xmalloc.h"
 
-#define OAI_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
-/* The Debian bundle is about 200 KiB; ten times that is not a bundle. */
-#define OAI_CA_MAX	(2 * 1024 * 1024)
 /* A non-streamed reply, or an error body, read whole up to this. */
 #define OAI_BODY_MAX	(256 * 1024)
 /* Kept of an error body for the log line. */
@@ -58,9 +46,6 @@
 #define OAI_RETRY_MS	300
 /* A whole request may take this long, however slowly it trickles. */
 #define OAI_TOTAL_MAX_S	900
-/* Addresses pinned for the endpoint's host. */
-#define OAI_ADDRS_MAX	8
-#define OAI_HOST_MAX	256
 
 struct oai_conf {
 	char			*url;
@@ -71,10 +56,6 @@ struct oai_conf {
 	long			 timeout_s;
 	int			 stream;
 	struct curl_slist	*headers;	/* with Authorization */
-	struct curl_slist	*resolve;	/* host:port:addr,... */
-	char			*ca;		/* the CA bundle, in memory */
-	size_t			 calen;
-	int			 no_addr;	/* host did not resolve */
 };
 
 struct oai {
@@ -96,29 +77,17 @@ struct oai {
 	struct event		*retry_ev;
 };
 
-struct oai_sock {
-	struct event		*ev;
-};
-
 static struct oai_conf	 oc;
-static CURLM		*multi;
-static struct event	*timer_ev;
 
 static int	oai_init(json_t *);
 static int	oai_post_sandbox(void);
 static int	oai_start(struct agent_req *,
 		    const struct ipc_body_agent_request *);
 static void	oai_cancel(struct agent_req *);
-static int	oai_resolve(const char *);
-static int	oai_load_ca(void);
 static int	oai_launch(struct oai *);
 static void	oai_drop_easy(struct oai *);
-static int	oai_sock_cb(CURL *, curl_socket_t, int, void *, void *);
-static int	oai_timer_cb(CURLM *, long, void *);
-static void	oai_event(evutil_socket_t, short, void *);
-static void	oai_timeout(evutil_socket_t, short, void *);
 static void	oai_retry(evutil_socket_t, short, void *);
-static void	oai_check(void);
+static void	oai_done(CURL *, CURLcode, void *);
 static void	oai_finish(struct oai *, CURLcode);
 static void	oai_fail(struct oai *, const char *, const char *, uint64_t);
 static size_t	oai_write(char *, size_t, size_t, void *);
@@ -145,15 +114,12 @@ oai_conf_str(json_t *conf, const char *key, int required)
 static int
 oai_init(json_t *conf)
 {
-	char *h, *host = NULL;
+	char *h;
 	json_t *hl, *v;
 	size_t i;
-	CURLU *u;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_warnx("%s: curl_global_init failed", __func__);
+	if (fetch_init() == -1)
 		return -1;
-	}
 	oc.url = oai_conf_str(conf, "url", 1);
 	oc.model = oai_conf_str(conf, "model", 1);
 	oc.api_key = oai_conf_str(conf, "api_key", 0);
@@ -189,143 +155,21 @@ oai_init(json_t *conf)
 	if (oc.headers == NULL)
 		return -1;
 
-	if ((u = curl_url()) == NULL)
+	/*
+	 * Unresolvable now: each request looks it up again, and fails as
+	 * unreachable while it stays so, rather than the start.
+	 */
+	if (fetch_dns_init() == -1 || fetch_pin(oc.url) == -1)
 		return -1;
-	if (curl_url_set(u, CURLUPART_URL, oc.url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		log_warnx("%s: cannot parse the endpoint URL", __func__);
-		curl_url_cleanup(u);
-		return -1;
-	}
-	if (oai_resolve(host) == -1) {
-		curl_free(host);
-		curl_url_cleanup(u);
-		return -1;
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
-	if (strncmp(oc.url, "https://", 8) == 0 && oai_load_ca() == -1)
+	if (strncmp(oc.url, "https://", 8) == 0 && fetch_load_ca() == -1)
 		return -1;
 	return 0;
 }
 
-/*
- * Resolve the host now, while /etc is there, and pin the result.  A
- * literal address needs nothing: curl never resolves one.  A host that
- * does not resolve leaves every request failing as unreachable, rather
- * than the worker failing to start, so the cause reaches the user.
- */
-static int
-oai_resolve(const char *host)
-{
-	struct addrinfo hints, *res, *ai;
-	char addr[INET6_ADDRSTRLEN + 2], entry[OAI_HOST_MAX + 16 +
-	    OAI_ADDRS_MAX * (INET6_ADDRSTRLEN + 3)];
-	struct in6_addr a6;
-	struct in_addr a4;
-	const char *port;
-	size_t n = 0, len, len2;
-	int rv;
-
-	if (host[0] == '[' || inet_pton(AF_INET, host, &a4) == 1 ||
-	    inet_pton(AF_INET6, host, &a6) == 1)
-		return 0;
-	if (strlen(host) >= OAI_HOST_MAX) {
-		log_warnx("%s: host name too long", __func__);
-		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rv = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		log_warnx("%s: %s: %s; requests will fail until a restart",
-		    __func__, host, gai_strerror(rv));
-		oc.no_addr = 1;
-		return 0;
-	}
-	port = strncmp(oc.url, "https://", 8) == 0 ? "443" : "80";
-	{
-		/* The URL's own port, when it names one. */
-		CURLU *u = curl_url();
-		char *p = NULL;
-
-		if (u != NULL && curl_url_set(u, CURLUPART_URL, oc.url, 0) ==
-		    CURLUE_OK && curl_url_get(u, CURLUPART_PORT, &p, 0) ==
-		    CURLUE_OK && p != NULL)
-			port = p;
-		len = (size_t)snprintf(entry, sizeof(entry), "%s:%s:", host,
-		    port);
-		curl_free(p);
-		curl_url_cleanup(u);
-	}
-	for (ai = res; ai != NULL && n < OAI_ADDRS_MAX; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)
-			    (void *)ai->ai_addr)->sin_addr, addr,
-			    sizeof(addr));
-		else if (ai->ai_family == AF_INET6) {
-			addr[0] = '[';
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
-			    (void *)ai->ai_addr)->sin6_addr, addr + 1,
-			    sizeof(addr) - 2);
-			len2 = strlen(addr);
-			addr[len2] = ']';
-			addr[len2 + 1] = '\0';
-		} else
-			continue;
-		len += (size_t)snprintf(entry + len, sizeof(entry) - len,
-		    "%s%s", n > 0 ? "," : "", addr);
-		n++;
-	}
-	freeaddrinfo(res);
-	if (n == 0 || len >= sizeof(entry)) {
-		oc.no_addr = 1;
-		return 0;
-	}
-	oc.resolve = curl_slist_append(NULL, entry);
-	log_debug("%s: pinned %s", __func__, entry);
-	return oc.resolve == NULL ? -1 : 0;
-}
-
-/* The CA bundle goes in by CURLOPT_CAINFO_BLOB: no files in the sandbox. */
-static int
-oai_load_ca(void)
-{
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(OAI_CA_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s: %s", __func__, OAI_CA_FILE);
-		return -1;
-	}
-	oc.ca = xmalloc(OAI_CA_MAX);
-	while (oc.calen < OAI_CA_MAX) {
-		n = read(fd, oc.ca + oc.calen, OAI_CA_MAX - oc.calen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		oc.calen += (size_t)n;
-	}
-	close(fd);
-	if (oc.calen == 0 || oc.calen == OAI_CA_MAX) {
-		log_warnx("%s: %s: empty or larger than %d bytes", __func__,
-		    OAI_CA_FILE, OAI_CA_MAX);
-		return -1;
-	}
-	return 0;
-}
-
-/* curl_multi_init opens its wake-up socketpair: do it in the sandbox. */
 static int
 oai_post_sandbox(void)
 {
-	if ((multi = curl_multi_init()) == NULL)
-		return -1;
-	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, oai_sock_cb);
-	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, oai_timer_cb);
-	timer_ev = evtimer_new(worker_base(), oai_timeout, NULL);
-	return timer_ev == NULL ? -1 : 0;
+	return fetch_start(worker_base());
 }
 
 static int
@@ -360,11 +204,6 @@ oai_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 		return -1;
 	}
 	r->priv = o;
-	if (oc.no_addr) {
-		oai_fail(o, "unreachable", "the model's address could not be "
-		    "found", 0);
-		return 0;
-	}
 	if (oai_launch(o) == -1) {
 		r->priv = NULL;
 		free(o->body);
@@ -378,7 +217,6 @@ oai_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 static int
 oai_launch(struct oai *o)
 {
-	struct curl_blob blob;
 	CURL *e;
 
 	o->tries++;
@@ -389,17 +227,11 @@ oai_launch(struct oai *o)
 	o->finished = 0;
 	o->bad = NULL;
 	sse_clear(&o->sse);
-	if ((e = curl_easy_init()) == NULL)
+	if ((e = fetch_easy()) == NULL)
 		return -1;
-	curl_easy_setopt(e, CURLOPT_URL, oc.url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->body);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, oc.headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "wxgate");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, oc.timeout_s);
 	/* A stream silent for timeout_s is stalled. */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -409,23 +241,13 @@ oai_launch(struct oai *o)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, o);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, oai_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, o);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, o);
-	/* Never the compiled-in bundle path: there are no files in here. */
-	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	if (oc.ca != NULL) {
-		blob.data = oc.ca;
-		blob.len = oc.calen;
-		blob.flags = CURL_BLOB_NOCOPY;
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-	}
-	if (oc.resolve != NULL)
-		curl_easy_setopt(e, CURLOPT_RESOLVE, oc.resolve);
-	if (curl_multi_add_handle(multi, e) != CURLM_OK) {
+	/* Before fetch_add: a write callback may already ask for it. */
+	o->easy = e;
+	if (fetch_add(e, oc.url, oai_done, o) == -1) {
 		curl_easy_cleanup(e);
+		o->easy = NULL;
 		return -1;
 	}
-	o->easy = e;
 	return 0;
 }
 
@@ -435,8 +257,7 @@ oai_drop_easy(struct oai *o)
 	if (o->easy == NULL)
 		return;
 	/* Closes the connection: the server sees the request end. */
-	curl_multi_remove_handle(multi, o->easy);
-	curl_easy_cleanup(o->easy);
+	fetch_drop(o->easy);
 	o->easy = NULL;
 }
 
@@ -458,97 +279,12 @@ oai_cancel(struct agent_req *r)
 	r->priv = NULL;
 }
 
-/* libcurl tells us which sockets to watch; libevent watches them. */
-static int
-oai_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
+/* A transfer ended: net/fetch.c calls back outside any curl callback. */
+static void
+oai_done(CURL *e, CURLcode rc, void *arg)
 {
-	struct oai_sock *os = sockp;
-	short kind;
-
 	(void)e;
-	(void)userp;
-	if (what == CURL_POLL_REMOVE) {
-		if (os != NULL) {
-			event_free(os->ev);
-			free(os);
-		}
-		curl_multi_assign(multi, s, NULL);
-		return 0;
-	}
-	if (os == NULL) {
-		os = xcalloc(1, sizeof(*os));
-		curl_multi_assign(multi, s, os);
-	} else
-		event_free(os->ev);
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	if ((os->ev = event_new(worker_base(), s, kind, oai_event,
-	    NULL)) == NULL || event_add(os->ev, NULL) == -1)
-		fatalx("%s: event_new", __func__);
-	return 0;
-}
-
-static int
-oai_timer_cb(CURLM *m, long ms, void *userp)
-{
-	struct timeval tv;
-
-	(void)m;
-	(void)userp;
-	if (ms < 0) {
-		evtimer_del(timer_ev);
-		return 0;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(timer_ev, &tv);
-	return 0;
-}
-
-static void
-oai_event(evutil_socket_t fd, short what, void *arg)
-{
-	int running, action = 0;
-
-	(void)arg;
-	if (what & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(multi, fd, action, &running);
-	oai_check();
-}
-
-static void
-oai_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	int running;
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	oai_check();
-}
-
-/* Finished transfers, outside any curl callback. */
-static void
-oai_check(void)
-{
-	CURLMsg *msg;
-	struct oai *o;
-	int left;
-
-	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		o = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-		    (char **)&o);
-		if (o == NULL)
-			continue;
-		oai_finish(o, msg->data.result);
-	}
+	oai_finish(arg, rc);
 }
 
 static void

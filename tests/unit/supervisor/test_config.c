@@ -41,6 +41,8 @@ static void		 test_slices(void **);
 static void		 test_openai(void **);
 static void		 test_command(void **);
 static void		 test_policy(void **);
+static void		 test_channels(void **);
+static void		 test_public_url(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -541,6 +543,115 @@ test_policy(void **state)
 	    "is not true or false");
 }
 
+/* channels: each refusal names its field; the slice keeps the policy. */
+static void
+test_channels(void **state)
+{
+	char err[CFG_ERR_MAX], *s;
+	const struct cfg_channel *c;
+	struct config *conf;
+	json_error_t jerr;
+	json_t *o;
+
+	(void)state;
+	conf = load_text("channels:\n"
+	    "  - name: alice\n    type: wechat\n    dm_policy: allowlist\n"
+	    "    allow_from: [a@im.wechat, \"*\"]\n"
+	    "    ratelimit: {peer: {rate: 2/s, burst: 4}, account: "
+	    "{rate: 100/hour, burst: 9}}\n"
+	    "    text_chunk_limit: 500\n"
+	    "    wechat: {login_url: \"http://127.0.0.1:9\", "
+	    "send_gap_ms: 0}\n"
+	    "  - name: bob\n    type: wechat\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels_count, 2);
+	c = config_channel(conf, "alice");
+	assert_non_null(c);
+	assert_int_equal(c->dm_policy, DM_POLICY_ALLOWLIST);
+	assert_int_equal(c->allow_from_count, 2);
+	assert_int_equal(c->peer_rate.per, 2);
+	assert_int_equal(c->peer_rate.period_ms, 1000);
+	assert_int_equal(c->peer_rate.burst, 4);
+	assert_int_equal(c->account_rate.burst, 9);
+	assert_int_equal(c->text_chunk_limit, 500);
+	assert_int_equal(c->send_gap_ms, 0);
+	assert_string_equal(c->agent, "default");
+	c = config_channel(conf, "bob");
+	assert_int_equal(c->dm_policy, DM_POLICY_PAIRING);
+	assert_int_equal(c->text_chunk_limit, 2000);
+	assert_int_equal(c->pairing_ttl_s, 3600);
+	assert_string_equal(c->login_url, "https://ilinkai.weixin.qq.com");
+	assert_null(config_channel(conf, "carol"));
+
+	/* The worker learns how to reach its platform, not who may talk. */
+	s = config_slice_channel(conf, config_channel(conf, "alice"));
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "account")),
+	    "alice");
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "login_url")), "http://127.0.0.1:9");
+	assert_null(json_object_get(o, "token"));
+	assert_null(strstr(s, "allow"));
+	assert_null(strstr(s, "a@im.wechat"));
+	json_decref(o);
+	free(s);
+	config_free(conf);
+
+	refused("channels:\n  - name: a\n    type: telegram\n",
+	    "channels[0].type: unknown channel type \"telegram\"");
+	refused("channels:\n  - type: wechat\n", "channels[0].name");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    dm_policy: friends\n",
+	    "channels[0].dm_policy: unknown policy \"friends\"");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "  - name: a\n    type: wechat\n",
+	    "channels[1].name: duplicate channel name");
+	refused("channels:\n  - name: a\n    type: wechat\n    agent: x\n",
+	    "channels[0].agent: no agent named \"x\"");
+	/* A bot token never crosses the network in clear. */
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {login_url: \"http://example.org\"}\n",
+	    "channels[0].wechat.login_url: must be an https:// URL");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {base_url: \"http://10.0.0.1:80\"}\n",
+	    "channels[0].wechat.base_url");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    text_chunk_limit: 10\n", "channels[0].text_chunk_limit");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    ratelimit: {peer: {rate: fast}}\n",
+	    "channels[0].ratelimit.peer.rate");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {token_file: /nonexistent/token}\n",
+	    "channels[0].wechat.token_file: /nonexistent/token");
+}
+
+static void
+test_public_url(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	conf = load_text("webchat:\n  listen: \"[::1]:9000\"\n", err,
+	    sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->webchat.public_url, "http://[::1]:9000");
+	config_free(conf);
+	conf = load_text("webchat:\n  public_url: https://chat.example.org/w\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->webchat.public_url,
+	    "https://chat.example.org/w");
+	config_free(conf);
+	refused("webchat:\n  public_url: https://chat.example.org/\n",
+	    "webchat.public_url");
+	refused("webchat:\n  public_url: ftp://x\n", "webchat.public_url");
+}
+
 int
 main(void)
 {
@@ -560,6 +671,8 @@ main(void)
 		cmocka_unit_test(test_openai),
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_public_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

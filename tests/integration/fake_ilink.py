@@ -1,0 +1,548 @@
+"""A fake iLink server (personal-WeChat bots, shared/protocols/wechat-ilink.md)
+for the wechat worker's tests, on 127.0.0.1 (python3-aiohttp).
+
+In a test:    f = FakeIlink().start(); ...; f.stop()
+Standalone:   /usr/bin/python3 tests/integration/fake_ilink.py --port 8790
+              (then drive it with the /_test/ endpoints below, e.g. curl)
+
+The worker's config slice points login_url (and so base_url) at f.url.
+
+Protocol side (what the worker talks to):
+  POST /ilink/bot/get_bot_qrcode?bot_type=3   a new QR handle and URL
+  GET  /ilink/bot/get_qrcode_status?qrcode=[&verify_code=]   the next
+       status of the QR's script (default wait, scaned, confirmed; the
+       last one repeats).  "need_verifycode" in the script comes back
+       until a poll carries verify_code == f.verify_code (default
+       "123456"); that poll gets the script's next status.  A wrong code
+       gets need_verifycode again.  Every verify_code seen goes to
+       f.verify_codes.  confirmed issues a new bot token, ilink_bot_id,
+       baseurl = f.baseurl (default f.url) and ilink_user_id = f.user_id;
+       the old token stops working.  scaned_but_redirect names
+       f.redirect_host (default sh.ilinkai.invalid, which the worker must
+       refuse to follow).
+  POST /ilink/bot/getupdates     long poll.  A cursor "cur.N" (base64'd)
+       means "messages [0, N) are consumed"; a poll with an old cursor gets
+       the same messages again, so a worker that died before storing the
+       new cursor sees them re-delivered.  f.polls lists the cursors seen.
+  POST /ilink/bot/sendmessage    recorded in f.sent; answers ret 0 unless
+       told to fail (-2, HTTP 500) or the token is dead (-14).  Like the
+       real server (§3.4: "Reusing one causes drops") it drops, with ret
+       0, a message whose client_id it has seen delivered or refused
+       (-2): outcome "dup", not delivered and not a violation (a resend
+       after a crash between send and ack reuses its key on purpose).
+       A client_id not starting "wxgate:" is a violation.
+A bot call with a token that is not the current one gets errcode -14, as
+the real server answers unauthenticated calls.
+
+Every request's headers and body envelope are checked against §2 and §3
+(AuthorizationType, Bearer token only where due, X-WECHAT-UIN = base64 of
+a fresh decimal uint32, iLink-App-Id, iLink-App-ClientVersion 132105,
+base_info, the sendmessage message shape).  Problems go to f.violations,
+which a test asserts empty.
+
+Test control (HTTP, for the standalone mode; the same as methods):
+  POST /_test/inject   {"from", "text", ["context_token", "message_id",
+                        "group_id", "message_type", "item_list"]}
+                        -> {"message_id": n}           f.inject(...)
+  GET  /_test/sent                                     f.sent
+  POST /_test/fail     {"send_ret2": n, "send_http": n, "updates_http": n}
+                                                       f.fail(...)
+  POST /_test/expire   the current token dies (-14)    f.expire()
+  POST /_test/qr       {"script": ["wait", ...], ["verify_code": "..."]}
+                                                       f.qr_script = [...]
+  GET  /_test/verify_codes                             f.verify_codes
+  GET  /_test/headers  every request: path, method, headers
+  GET  /_test/violations                               f.violations
+  GET  /_test/state    token, polls, counts
+"""
+
+import argparse
+import asyncio
+import base64
+import itertools
+import json
+import secrets
+import threading
+import time
+
+from aiohttp import web
+
+CLIENT_VERSION = "132105"       # 2.4.9 packed as 0x00MMmmpp, §2.3
+FIRST_MESSAGE_ID = 17504133366464211000     # past INT64_MAX, §8.1
+
+
+def cursor_of(n):
+    return base64.b64encode(("cur.%d" % n).encode()).decode()
+
+
+def index_of(cursor):
+    if cursor == "":
+        return 0
+    try:
+        s = base64.b64decode(cursor.encode(), validate=True).decode()
+        if s.startswith("cur."):
+            return int(s[4:])
+    except Exception:
+        pass
+    return None
+
+
+class FakeIlink:
+    def __init__(self, longpoll_ms=35000, hold_s=None, token=None,
+                 bot_id="a1b2c3d4e5f6@im.bot",
+                 user_id="o9cq80_FAKEuSeRiD0000000000@im.wechat",
+                 qr_script=("wait", "scaned", "confirmed"), batch_max=10,
+                 verify_code="123456", redirect_host="sh.ilinkai.invalid",
+                 baseurl=None):
+        self.longpoll_ms = longpoll_ms
+        self.hold_s = longpoll_ms / 1000.0 if hold_s is None else hold_s
+        self.bot_id = bot_id
+        self.user_id = user_id
+        self.qr_script = list(qr_script)
+        self.verify_code = verify_code
+        self.verify_codes = []      # every verify_code a status poll carried
+        self.redirect_host = redirect_host
+        self.baseurl = baseurl      # None: f.url
+        self.batch_max = batch_max
+        self.token = token or self.new_token()
+        self.lock = threading.Lock()
+        self.messages = []          # every injected message, in order
+        self.polls = []             # cursors of getupdates requests
+        self.sent = []              # every sendmessage, with its outcome
+        self.requests = []          # path, method, headers of each request
+        self.violations = []
+        self.unauthorized = 0       # bot calls with a dead or no token
+        self.qrcodes = {}           # handle -> remaining script
+        self.logins = 0
+        self.client_ids = set()
+        self.uins = set()
+        self.fail_send_ret2 = 0
+        self.fail_send_http = 0
+        self.fail_updates_http = 0
+        self.next_id = itertools.count(FIRST_MESSAGE_ID)
+        self.loop = None
+        # Python >= 3.10 binds it to the loop that first waits on it.
+        self.cond = asyncio.Condition()
+        self.port = None
+        self.runner = None
+        self.started = threading.Event()
+
+    def new_token(self):
+        return "%s:%s" % (self.bot_id, secrets.token_hex(19))
+
+    # -- lifecycle (in a thread, for pytest) ---------------------------
+
+    def start(self, port=0):
+        t = threading.Thread(target=self._run, args=(port,), daemon=True)
+        t.start()
+        assert self.started.wait(10), "fake iLink server did not start"
+        return self
+
+    def _run(self, port):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.runner = web.AppRunner(self.app(), handle_signals=False)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        self.loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.started.set()
+        self.loop.run_forever()
+
+    def stop(self):
+        if self.loop is None:
+            return
+        fut = asyncio.run_coroutine_threadsafe(self.runner.cleanup(),
+                                               self.loop)
+        try:
+            fut.result(5)
+        except Exception:
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def app(self):
+        app = web.Application()
+        r = app.router
+        r.add_post("/ilink/bot/get_bot_qrcode", self.get_bot_qrcode)
+        r.add_get("/ilink/bot/get_qrcode_status", self.get_qrcode_status)
+        r.add_post("/ilink/bot/getupdates", self.getupdates)
+        r.add_post("/ilink/bot/sendmessage", self.sendmessage)
+        r.add_post("/_test/inject", self.t_inject)
+        r.add_get("/_test/sent", self.t_sent)
+        r.add_post("/_test/fail", self.t_fail)
+        r.add_post("/_test/expire", self.t_expire)
+        r.add_post("/_test/qr", self.t_qr)
+        r.add_get("/_test/headers", self.t_headers)
+        r.add_get("/_test/violations", self.t_violations)
+        r.add_get("/_test/verify_codes", self.t_verify_codes)
+        r.add_get("/_test/state", self.t_state)
+        return app
+
+    def _call(self, fn, *args):
+        """Run fn on the server's loop (wakes long polls) and wait."""
+        async def go():
+            return await fn(*args)
+        return asyncio.run_coroutine_threadsafe(go(), self.loop).result(5)
+
+    # -- test API ------------------------------------------------------
+
+    def inject(self, peer, text, **kw):
+        """Queue an inbound text message from peer; returns its id."""
+        return self._call(self._inject, peer, text, kw)
+
+    def fail(self, send_ret2=0, send_http=0, updates_http=0):
+        with self.lock:
+            self.fail_send_ret2 += send_ret2
+            self.fail_send_http += send_http
+            self.fail_updates_http += updates_http
+
+    def expire(self):
+        """The current token dies: every bot call now gets -14."""
+        return self._call(self._expire)
+
+    def sent_texts(self, outcome="ok"):
+        with self.lock:
+            return [s["text"] for s in self.sent if s["outcome"] == outcome]
+
+    # -- checks --------------------------------------------------------
+
+    def violation(self, request, what):
+        with self.lock:
+            self.violations.append("%s %s: %s" % (request.method,
+                                                   request.path, what))
+
+    def check_uin(self, request):
+        v = request.headers.get("X-WECHAT-UIN")
+        if v is None:
+            return self.violation(request, "no X-WECHAT-UIN")
+        try:
+            dec = base64.b64decode(v.encode(), validate=True).decode()
+        except Exception:
+            return self.violation(request, "X-WECHAT-UIN is not base64")
+        if (not dec.isdigit() or (dec != "0" and dec[0] == "0") or
+                int(dec) > 0xffffffff):
+            return self.violation(request, "X-WECHAT-UIN is not the "
+                                  "decimal text of a uint32: %r" % dec)
+        with self.lock:
+            if v in self.uins:
+                self.violations.append("%s: X-WECHAT-UIN reused" %
+                                       request.path)
+            self.uins.add(v)
+
+    def check_headers(self, request, kind):
+        """kind: "qrcode" (POST, no token), "bot" (POST with token),
+        "status" (GET, App headers only)."""
+        h = request.headers
+        with self.lock:
+            self.requests.append({"path": request.path,
+                                  "method": request.method,
+                                  "headers": dict(h)})
+        if h.get("iLink-App-Id") != "bot":
+            self.violation(request, "iLink-App-Id %r" %
+                           h.get("iLink-App-Id"))
+        if h.get("iLink-App-ClientVersion") != CLIENT_VERSION:
+            self.violation(request, "iLink-App-ClientVersion %r" %
+                           h.get("iLink-App-ClientVersion"))
+        if kind == "status":
+            for k in ("Authorization", "AuthorizationType", "X-WECHAT-UIN"):
+                if k in h:
+                    self.violation(request, "%s on a status poll" % k)
+            return
+        if not h.get("Content-Type", "").startswith("application/json"):
+            self.violation(request, "Content-Type %r" %
+                           h.get("Content-Type"))
+        if h.get("AuthorizationType") != "ilink_bot_token":
+            self.violation(request, "AuthorizationType %r" %
+                           h.get("AuthorizationType"))
+        self.check_uin(request)
+        auth = h.get("Authorization")
+        if kind == "qrcode":
+            if auth is not None:
+                self.violation(request, "Authorization on get_bot_qrcode")
+            return
+        if auth is not None and (not auth.startswith("Bearer ") or
+                                 not auth[7:].strip()):
+            self.violation(request, "malformed Authorization")
+
+    def authorized(self, request):
+        ok = request.headers.get("Authorization") == "Bearer " + self.token
+        if not ok:
+            with self.lock:
+                self.unauthorized += 1
+        return ok
+
+    async def body(self, request, base_info=True):
+        try:
+            b = json.loads(await request.read())
+        except Exception:
+            self.violation(request, "body is not JSON")
+            return {}
+        if not isinstance(b, dict):
+            self.violation(request, "body is not an object")
+            return {}
+        bi = b.get("base_info")
+        if base_info and (not isinstance(bi, dict) or
+                          bi.get("channel_version") != "2.4.9" or
+                          not bi.get("bot_agent")):
+            self.violation(request, "base_info %r" % (bi,))
+        if not base_info and bi is not None:
+            self.violation(request, "base_info on get_bot_qrcode")
+        return b
+
+    # -- protocol ------------------------------------------------------
+
+    async def get_bot_qrcode(self, request):
+        self.check_headers(request, "qrcode")
+        b = await self.body(request, base_info=False)
+        if request.query.get("bot_type") != "3":
+            self.violation(request, "bot_type %r" %
+                           request.query.get("bot_type"))
+        if not isinstance(b.get("local_token_list"), list):
+            self.violation(request, "no local_token_list")
+        q = secrets.token_hex(16)
+        with self.lock:
+            self.qrcodes[q] = list(self.qr_script)
+        return web.json_response({
+            "qrcode": q, "ret": 0,
+            "qrcode_img_content": "https://liteapp.weixin.qq.com/q/fake?"
+                                  "qrcode=%s&bot_type=3" % q})
+
+    async def get_qrcode_status(self, request):
+        self.check_headers(request, "status")
+        q = request.query.get("qrcode", "")
+        code = request.query.get("verify_code")
+        with self.lock:
+            if code is not None:
+                self.verify_codes.append(code)
+            script = self.qrcodes.get(q)
+            if script is None:
+                st = "expired"
+            else:
+                # §4.2: the right code gets past need_verifycode, at once.
+                if (script[0] == "need_verifycode" and
+                        code == self.verify_code):
+                    if len(script) > 1:
+                        script.pop(0)
+                    else:
+                        script[0] = "scaned"
+                if script[0] == "need_verifycode":
+                    st = script[0]
+                else:
+                    st = script.pop(0) if len(script) > 1 else script[0]
+        resp = {"status": st, "ret": 0}
+        if st == "confirmed":
+            with self.lock:
+                if script is not None and len(script) == 1:
+                    script[0] = "expired"   # a QR code confirms once
+                self.token = self.new_token()
+                self.logins += 1
+            resp.update({"bot_token": self.token, "ilink_bot_id": self.bot_id,
+                         "baseurl": (self.url if self.baseurl is None
+                                     else self.baseurl),
+                         "ilink_user_id": self.user_id})
+        elif st == "scaned_but_redirect":
+            resp["redirect_host"] = self.redirect_host
+        return web.json_response(resp)
+
+    async def getupdates(self, request):
+        self.check_headers(request, "bot")
+        b = await self.body(request)
+        cur = b.get("get_updates_buf")
+        with self.lock:
+            self.polls.append(cur)
+        if not isinstance(cur, str):
+            self.violation(request, "get_updates_buf %r" % (cur,))
+            cur = ""
+        n = index_of(cur)
+        if n is None:
+            self.violation(request, "unknown cursor %r" % cur)
+            n = 0
+        with self.lock:
+            if self.fail_updates_http > 0:
+                self.fail_updates_http -= 1
+                return web.Response(status=500, text="fake failure")
+        if not self.authorized(request):
+            return web.json_response({"errcode": -14,
+                                      "errmsg": "session timeout"})
+        token = self.token
+        deadline = time.monotonic() + self.hold_s
+        async with self.cond:
+            while len(self.messages) <= n and self.token == token:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(self.cond.wait(), left)
+                except asyncio.TimeoutError:
+                    break
+            if self.token != token:
+                return web.json_response({"errcode": -14,
+                                          "errmsg": "session timeout"})
+            msgs = self.messages[n:n + self.batch_max]
+        # Bare JSON numbers for the uint64 ids, as the real server sends.
+        return web.Response(content_type="application/json", text=json.dumps({
+            "ret": 0, "msgs": msgs,
+            "get_updates_buf": cursor_of(n + len(msgs)) if msgs else "",
+            "longpolling_timeout_ms": self.longpoll_ms}))
+
+    def check_send(self, request, b):
+        msg = b.get("msg")
+        if not isinstance(msg, dict):
+            self.violation(request, "no msg")
+            return None
+        for k, v in (("from_user_id", ""), ("message_type", 2),
+                     ("message_state", 2)):
+            if msg.get(k) != v:
+                self.violation(request, "msg.%s %r" % (k, msg.get(k)))
+        items = msg.get("item_list")
+        if (not isinstance(items, list) or len(items) != 1 or
+                items[0].get("type") != 1 or
+                not isinstance(items[0].get("text_item", {}).get("text"),
+                               str) or
+                not items[0]["text_item"]["text"]):
+            self.violation(request, "item_list %r" % (items,))
+            return None
+        cid = msg.get("client_id")
+        if not isinstance(cid, str) or not cid.startswith("wxgate:"):
+            self.violation(request, "client_id %r" % cid)
+        return {"to": msg.get("to_user_id"), "client_id": cid,
+                "text": items[0]["text_item"]["text"],
+                "context_token": msg.get("context_token"),
+                "time": time.monotonic()}
+
+    async def sendmessage(self, request):
+        self.check_headers(request, "bot")
+        b = await self.body(request)
+        rec = self.check_send(request, b) or {"to": None, "text": None}
+        ok = self.authorized(request)
+        with self.lock:
+            if not ok:
+                rec["outcome"] = "-14"
+                resp = {"errcode": -14, "errmsg": "session timeout"}
+            elif self.fail_send_http > 0:
+                self.fail_send_http -= 1
+                rec["outcome"] = "http500"
+                resp = None
+            elif rec.get("client_id") in self.client_ids:
+                rec["outcome"] = "dup"
+                resp = {"ret": 0}
+            elif self.fail_send_ret2 > 0:
+                self.fail_send_ret2 -= 1
+                rec["outcome"] = "-2"
+                resp = {"ret": -2, "errmsg": "prepare failed"}
+                self.client_ids.add(rec.get("client_id"))
+            else:
+                self.client_ids.add(rec.get("client_id"))
+                rec["outcome"] = "ok"
+                resp = {"ret": 0, "message_id": next(self.next_id)}
+            self.sent.append(rec)
+        if resp is None:
+            return web.Response(status=500, text="fake failure")
+        return web.Response(content_type="application/json",
+                            text=json.dumps(resp))
+
+    # -- control -------------------------------------------------------
+
+    async def _inject(self, peer, text, kw):
+        mid = kw.get("message_id")
+        if mid is None:
+            mid = next(self.next_id)
+        m = {"seq": len(self.messages) + 1, "message_id": mid,
+             "from_user_id": peer, "to_user_id": self.bot_id,
+             "client_id": "fake_inbox_%d" % len(self.messages),
+             "create_time_ms": int(time.time() * 1000), "session_id": "",
+             "message_type": kw.get("message_type", 1), "message_state": 2,
+             "context_token": kw.get("context_token",
+                                     "AARzJWAF" + secrets.token_hex(8)),
+             "item_list": kw.get("item_list",
+                                 [{"type": 1, "msg_id": str(mid + 1),
+                                   "text_item": {"text": text}}])}
+        if kw.get("group_id") is not None:
+            m["group_id"] = kw["group_id"]
+        async with self.cond:
+            self.messages.append(m)
+            self.cond.notify_all()
+        return mid
+
+    async def _expire(self):
+        async with self.cond:
+            self.token = "dead:" + secrets.token_hex(8)
+            self.cond.notify_all()
+
+    async def t_inject(self, request):
+        b = await request.json()
+        kw = {k: b[k] for k in ("context_token", "message_id", "group_id",
+                                "message_type", "item_list") if k in b}
+        mid = await self._inject(b["from"], b.get("text", ""), kw)
+        return web.json_response({"message_id": mid})
+
+    async def t_sent(self, request):
+        with self.lock:
+            return web.json_response(self.sent)
+
+    async def t_fail(self, request):
+        b = await request.json()
+        self.fail(b.get("send_ret2", 0), b.get("send_http", 0),
+                  b.get("updates_http", 0))
+        return web.json_response({"ok": True})
+
+    async def t_expire(self, request):
+        await self._expire()
+        return web.json_response({"ok": True})
+
+    async def t_qr(self, request):
+        b = await request.json()
+        with self.lock:
+            self.qr_script = list(b["script"])
+            if "verify_code" in b:
+                self.verify_code = b["verify_code"]
+        return web.json_response({"ok": True})
+
+    async def t_verify_codes(self, request):
+        with self.lock:
+            return web.json_response(self.verify_codes)
+
+    async def t_headers(self, request):
+        with self.lock:
+            return web.json_response(self.requests)
+
+    async def t_violations(self, request):
+        with self.lock:
+            return web.json_response(self.violations)
+
+    async def t_state(self, request):
+        with self.lock:
+            return web.json_response({
+                "token": self.token, "bot_id": self.bot_id,
+                "user_id": self.user_id, "logins": self.logins,
+                "polls": self.polls, "messages": len(self.messages),
+                "sent": len(self.sent), "unauthorized": self.unauthorized,
+                "qrcodes": len(self.qrcodes)})
+
+
+async def _on_startup(app):
+    fake = app["fake"]
+    fake.loop = asyncio.get_running_loop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=8790)
+    ap.add_argument("--longpoll-ms", type=int, default=35000)
+    ap.add_argument("--token", help="the bot token that starts valid")
+    a = ap.parse_args()
+    fake = FakeIlink(longpoll_ms=a.longpoll_ms, token=a.token)
+    app = fake.app()
+    app["fake"] = fake
+    app.on_startup.append(_on_startup)
+    fake.port = a.port
+    print("fake iLink on %s, token %s" % (fake.url, fake.token), flush=True)
+    web.run_app(app, host="127.0.0.1", port=a.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""A personal-WeChat account (the wechat worker, iLink) end to end against
+a fake iLink server on 127.0.0.1 (fake_ilink.py): QR login, the
+supervisor's channel policy (dm_policy pairing/allowlist, pairing codes
+approved with wxgatectl, rate limits per sender and per account answered
+with one notice, audit), replies cut into chunks, delivery retries, and
+no loss: a SIGKILLed worker, agent or supervisor mid-conversation, with
+every accepted message answered exactly once.
+
+Needs a build configured with --enable-test-hooks."""
+
+import os
+import re
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from conftest import wait_for
+from fake_ilink import FakeIlink
+
+OWNER = "o9cq80_FAKEuSeRiD0000000000@im.wechat"
+STRANGER = "stranger_0001@im.wechat"
+FRIEND = "friend_0002@im.wechat"
+
+
+@pytest.fixture
+def fake():
+    f = FakeIlink(longpoll_ms=1500).start()
+    yield f
+    f.stop()
+
+
+def channel(fake, tmp_path, token=True, **over):
+    """A channels[] entry for account alice pointing at the fake."""
+    c = {"name": "alice", "type": "wechat", "dm_policy": "pairing",
+         "wechat": {"login_url": fake.url, "send_gap_ms": 0,
+                    "poll_timeout_ms": 3000, "timeout_s": 5}}
+    if token:
+        path = os.path.join(str(tmp_path), "alice.token")
+        with open(path, "w") as f:
+            f.write(fake.token + "\n")
+        os.chmod(path, 0o600)
+        c["wechat"]["token_file"] = path
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(c.get(k), dict):
+            c[k].update(v)
+        else:
+            c[k] = v
+    return c
+
+
+def start(gate_factory, fake, tmp_path, agent=None, sup=None, **over):
+    conf = {"channels": [channel(fake, tmp_path, **over)]}
+    if agent is not None:
+        conf["agents"] = agent
+    if sup is not None:
+        conf["supervisor"] = sup
+    return gate_factory(conf)
+
+
+def sent_to(fake, peer):
+    with fake.lock:
+        return [s for s in fake.sent if s["to"] == peer and
+                s["outcome"] == "ok"]
+
+
+def wait_sent(fake, peer, n, timeout=10.0):
+    return wait_for(lambda: len(sent_to(fake, peer)) >= n and
+                    sent_to(fake, peer), timeout, 0.05,
+                    "%d messages to %s" % (n, peer))
+
+
+def db(gate):
+    return sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+
+
+def rows(gate, sql, args=()):
+    c = db(gate)
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def no_violations(fake):
+    assert fake.violations == [], fake.violations
+
+
+def test_allowed_sender_chats(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, allow_from=[FRIEND])
+    assert gate.worker("wechat.alice")["state"] == "running"
+    fake.inject(FRIEND, "hello bot", context_token="CTX-friend-1")
+    s = wait_sent(fake, FRIEND, 1)
+    assert s[0]["text"] == "echo: hello bot"
+    # The reply carries the token of the message it answers.
+    assert s[0]["context_token"] == "CTX-friend-1"
+    # Conversation context: the agent sees the earlier turn.
+    fake.inject(FRIEND, "again")
+    s = wait_sent(fake, FRIEND, 2)
+    assert s[1]["text"] == "echo: again"
+    # Delivered rows leave the outbox; the cursor was stored.
+    wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 0,
+             5, 0.05, "outbox drained")
+    assert rows(gate, "SELECT count(*) FROM kv WHERE account = 'alice' "
+                "AND key = 'cursor'")[0][0] == 1
+    no_violations(fake)
+
+
+def test_qr_login_then_the_owner_chats(gate_factory, fake, tmp_path):
+    fake.qr_script = ["wait", "wait", "scaned", "confirmed"]
+    gate = start(gate_factory, fake, tmp_path, token=False)
+    # The worker fetched a QR code; the operator shows it.
+    def shown():
+        rc, out, err = gate.ctl("login", "alice")
+        return out if rc == 0 else None
+    out = wait_for(shown, 10, 0.1, "a QR code to show")
+    url = out.splitlines()[1]
+    assert url.startswith("https://") or url.startswith("http://"), out
+    assert any("\u2588" in ln for ln in out.splitlines()[2:])
+    gate.wait_log("channel alice: logged in", timeout=15)
+    rc, out, err = gate.ctl("login", "alice")
+    assert rc == 1 and "not waiting" in err
+    # The token is kept, never in the log.
+    assert rows(gate, "SELECT value FROM kv WHERE account = 'alice' AND "
+                "key = 'token'")[0][0] == fake.token
+    assert fake.token.split(":")[1] not in gate.log()
+    # Whoever scanned may talk to it at once (dm_policy pairing).
+    fake.inject(OWNER, "it is me")
+    assert wait_sent(fake, OWNER, 1)[0]["text"] == "echo: it is me"
+    no_violations(fake)
+
+
+def test_pairing_code_then_approval(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    fake.inject(STRANGER, "let me in")
+    s = wait_sent(fake, STRANGER, 1)
+    m = re.search(r"[A-Z2-9]{8}", s[0]["text"])
+    assert m and "pairing" in s[0]["text"].lower(), s[0]["text"]
+    code = m.group(0)
+    # Asking again does not mint codes (or notices) while one is live.
+    fake.inject(STRANGER, "hello?")
+    time.sleep(1.0)
+    assert len(sent_to(fake, STRANGER)) == 1
+    rc, out, err = gate.ctl("pairing", "list")
+    assert rc == 0 and code in out and STRANGER in out and "alice" in out
+    # Nothing the stranger said reached the agent or the store.
+    assert rows(gate, "SELECT count(*) FROM messages")[0][0] == 0
+    rc, out, err = gate.ctl("pairing", "approve", code.lower())
+    assert rc == 0, err
+    fake.inject(STRANGER, "thanks")
+    s = wait_sent(fake, STRANGER, 2)
+    assert s[1]["text"] == "echo: thanks"
+    no_violations(fake)
+
+
+def test_allowlist_refuses_and_audits(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, dm_policy="allowlist",
+                 allow_from=[FRIEND])
+    fake.inject(STRANGER, "hi")
+    fake.inject(FRIEND, "hi")
+    wait_sent(fake, FRIEND, 1)
+    time.sleep(0.5)
+    assert sent_to(fake, STRANGER) == []
+    a = rows(gate, "SELECT role, worker, method, detail FROM audit")
+    assert a == [("channel", "wechat.alice", "inbound.message",
+                  "sender not allowed by dm_policy")], a
+    rc, out, err = gate.ctl("audit")
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["TIME", "ROLE", "WORKER"]
+    assert "wechat.alice" in lines[1] and "inbound.message" in lines[1]
+
+
+def test_sender_rate_limit_answers_once(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 ratelimit={"peer": {"rate": "1/hour", "burst": 2}})
+    for i in range(6):
+        fake.inject(FRIEND, "m%d" % i)
+    s = wait_sent(fake, FRIEND, 3)
+    time.sleep(1.5)
+    texts = [x["text"] for x in sent_to(fake, FRIEND)]
+    # Two answers and one notice for the four over the rate, not four.
+    assert sorted(t for t in texts if t.startswith("echo:")) == \
+        ["echo: m0", "echo: m1"], texts
+    notices = [t for t in texts if not t.startswith("echo:")]
+    assert len(notices) == 1 and "Too many messages" in notices[0], texts
+    # Nothing lost: every message is stored and answered.
+    st = rows(gate, "SELECT state, count(*) FROM messages GROUP BY state")
+    assert st == [(3, 6)], st
+    # Another sender still gets through: the limit is per sender.
+    fake.inject(OWNER, "me too")
+    assert "echo: me too" in [x["text"] for x in wait_sent(fake, OWNER, 1)]
+    no_violations(fake)
+
+
+def test_account_rate_limit(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 ratelimit={"account": {"rate": "1/hour", "burst": 2}})
+    fake.inject(FRIEND, "one")
+    fake.inject(OWNER, "two")
+    wait_sent(fake, FRIEND, 1)
+    wait_sent(fake, OWNER, 1)
+    fake.inject(STRANGER, "three")
+    s = wait_sent(fake, STRANGER, 1)
+    assert "Too many messages" in s[0]["text"], s
+    assert gate.worker("wechat.alice")["restarts"] == 0
+
+
+def test_long_reply_is_cut_into_chunks(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 text_chunk_limit=100)
+    line = "\u4f60\u597d" * 30          # 60 CJK characters
+    fake.inject(FRIEND, line + "\n" + line + "\n" + line)
+    s = wait_sent(fake, FRIEND, 3)
+    time.sleep(0.5)
+    texts = [x["text"] for x in sent_to(fake, FRIEND)]
+    assert all(len(t) <= 100 for t in texts), [len(t) for t in texts]
+    assert "".join(texts) == "echo: " + line + "\n" + line + "\n" + line
+    assert gate.worker("wechat.alice")["restarts"] == 0
+
+
+def test_refused_send_is_retried(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    fake.fail(send_ret2=1)
+    fake.inject(FRIEND, "persist")
+    s = wait_sent(fake, FRIEND, 1, timeout=20)
+    assert s[0]["text"] == "echo: persist"
+    with fake.lock:
+        outcomes = [x["outcome"] for x in fake.sent if x["to"] == FRIEND]
+        ids = [x["client_id"] for x in fake.sent if x["to"] == FRIEND]
+    assert outcomes == ["-2", "ok"], outcomes
+    # Surely refused: the retry goes under a new key.
+    assert ids[0] != ids[1]
+    gate.wait_log("not delivered")
+    no_violations(fake)
+
+
+def test_group_and_echo_messages_are_not_answered(gate_factory, fake,
+                                                  tmp_path):
+    start(gate_factory, fake, tmp_path, allow_from=["*"])
+    fake.inject(FRIEND, "in a group", group_id="g1@im.chatroom")
+    fake.inject("a1b2c3d4e5f6@im.bot", "my own echo", message_type=2)
+    fake.inject(FRIEND, "direct")
+    s = wait_sent(fake, FRIEND, 1)
+    time.sleep(0.5)
+    assert [x["text"] for x in sent_to(fake, FRIEND)] == ["echo: direct"]
+
+
+def test_expired_token_asks_for_a_new_login(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    fake.expire()
+    gate.wait_log("the platform ended the login", timeout=10)
+    out = wait_for(lambda: gate.ctl("login", "alice")[0] == 0, 10, 0.1,
+                   "a new QR code")
+    gate.wait_log("channel alice: logged in", timeout=15)
+    fake.inject(FRIEND, "back")
+    assert wait_sent(fake, FRIEND, 1)[0]["text"] == "echo: back"
+
+
+def answered_once(fake, peer, n, prefix="k"):
+    """Every one of n messages answered exactly once, as the user sees."""
+    want = sorted("echo: %s%d" % (prefix, i) for i in range(n))
+    got = sorted(x["text"] for x in sent_to(fake, peer))
+    return got == want
+
+
+def test_sigkill_mid_conversation_loses_nothing(gate_factory, fake,
+                                                tmp_path):
+    """SIGKILL of the wechat worker, the agent and the wechat worker
+    again while 30 messages are in flight: each is answered once."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 ratelimit={"peer": {"rate": "1000/s", "burst": 1000},
+                            "account": {"rate": "1000/s", "burst": 1000}})
+    n = 30
+    victims = ["wechat.alice", "agent.default", "wechat.alice"]
+    for i in range(n):
+        fake.inject(FRIEND, "k%d" % i)
+        if i % 10 == 5:
+            w = gate.worker(victims[i // 10])
+            os.kill(w["pid"], signal.SIGKILL)
+            wait_for(lambda: gate.worker(w["name"])["pid"] != w["pid"] and
+                     gate.worker(w["name"])["state"] == "running",
+                     10, 0.05, "%s back" % w["name"])
+        time.sleep(0.05)
+    wait_for(lambda: answered_once(fake, FRIEND, n) or
+             len(sent_to(fake, FRIEND)) > n, 30, 0.1, "every answer")
+    time.sleep(1.0)
+    got = sorted(x["text"] for x in sent_to(fake, FRIEND))
+    assert answered_once(fake, FRIEND, n), got
+    st = rows(gate, "SELECT state, count(*) FROM messages GROUP BY state")
+    assert st == [(3, n)], st
+    assert rows(gate, "SELECT count(*) FROM outbox")[0][0] == 0
+    for name in ("wechat.alice", "agent.default"):
+        assert "SIGKILL" in gate.worker(name)["last_exit"]
+    no_violations(fake)
+
+
+def test_supervisor_restart_keeps_the_outbox(gate_factory, fake, tmp_path):
+    """Replies queued when the whole daemon stops go out after it starts
+    again, once."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    fake.fail(send_http=1000)
+    for i in range(3):
+        fake.inject(FRIEND, "k%d" % i)
+    wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 3,
+             15, 0.1, "three replies queued")
+    assert gate.stop() == 0
+    with fake.lock:
+        fake.fail_send_http = 0
+    gate.start()
+    wait_for(lambda: answered_once(fake, FRIEND, 3), 30, 0.1,
+             "the queued replies")
+    time.sleep(0.5)
+    assert answered_once(fake, FRIEND, 3)
+    no_violations(fake)
+
+
+def test_wechat_worker_is_sandboxed(gate_factory, fake, tmp_path):
+    from test_sandbox import kill_with_each, proc_status, ROOT
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 sup={"restart_max_ms": 400})
+    w = gate.worker("wechat.alice")
+    ps = proc_status(w["pid"])
+    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+    if ROOT:
+        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+        assert ps["Groups"] == ""
+        assert os.listdir("/proc/%d/root/" % w["pid"]) == []
+    kill_with_each(gate, "wechat.alice", dials=True)
+    # Restarted, it still serves.
+    fake.inject(FRIEND, "after the storm")
+    assert wait_sent(fake, FRIEND, 1)[0]["text"] == "echo: after the storm"

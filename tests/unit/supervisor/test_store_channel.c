@@ -1,0 +1,290 @@
+/*
+ * Unit tests for supervisor/store_channel.c: channel conversations,
+ * platform-id dedupe, the outbox's leases and retries, worker state and
+ * the audit listing.  Each test gets its own store file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "store.h"
+
+#define NOW	1700000000
+
+struct fixture {
+	char		 path[64];
+	struct store	*s;
+};
+
+/* Rows an outbox lease handed out, flattened to "id:peer:body:ctx;". */
+struct sent {
+	char		 out[1024];
+	int		 n;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[256];
+	int fd;
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "/tmp/wxchan.XXXXXX");
+	if ((fd = mkstemp(fx->path)) == -1)
+		return -1;
+	close(fd);
+	unlink(fx->path);
+	if ((fx->s = store_open(fx->path, err, sizeof(err))) == NULL)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char p[96];
+
+	store_close(fx->s);
+	unlink(fx->path);
+	snprintf(p, sizeof(p), "%s-wal", fx->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", fx->path);
+	unlink(p);
+	free(fx);
+	return 0;
+}
+
+static void
+sent_cb(const struct store_outbox_row *r, void *arg)
+{
+	struct sent *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%lld:%s:%s:%s:%d;",
+	    (long long)r->id, r->peer, r->body, r->reply_ctx, r->key_gen);
+	c->n++;
+}
+
+static void
+test_conversations(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_chan_msg m;
+	int64_t a, b, again, id, id2;
+	char *acct, *peer, *ctx;
+
+	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW, &a), 0);
+	assert_int_equal(store_chan_session(fx->s, "alice", "u2", NOW, &b), 0);
+	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW + 5,
+	    &again), 0);
+	assert_true(a != b);
+	assert_int_equal(a, again);
+	assert_int_equal(store_chan_of(fx->s, b, &acct, &peer), 0);
+	assert_string_equal(acct, "alice");
+	assert_string_equal(peer, "u2");
+	free(acct);
+	free(peer);
+
+	/* A web chat session is not a channel conversation. */
+	assert_int_equal(store_chan_of(fx->s, b + 100, &acct, &peer), 1);
+
+	memset(&m, 0, sizeof(m));
+	m.session = a;
+	m.account = "alice";
+	m.msgid = "7504133366464211000";
+	m.peer = "u1";
+	m.text = "hello";
+	m.reply_ctx = "CTX1";
+	assert_int_equal(store_chan_msg_seen(fx->s, "alice", m.msgid), 0);
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &id), 0);
+	assert_int_equal(store_chan_msg_seen(fx->s, "alice", m.msgid), 1);
+	/* The same id at another account is another message. */
+	assert_int_equal(store_chan_msg_seen(fx->s, "bob", m.msgid), 0);
+	/* A redelivery cannot be stored twice. */
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &id2), -1);
+	ctx = store_chan_msg_ctx(fx->s, id);
+	assert_string_equal(ctx, "CTX1");
+	free(ctx);
+	ctx = store_chan_msg_ctx(fx->s, id + 100);
+	assert_string_equal(ctx, "");
+	free(ctx);
+}
+
+static void
+test_outbox(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_retry rt = { NOW, 0, 5, 3600, 0 };
+	struct sent c;
+	int64_t delay;
+
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0, "one",
+	    "C", NOW), 0);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 1, "two",
+	    "", NOW), 0);
+	assert_int_equal(store_outbox_add(fx->s, "bob", "u9", 0, 0, "other",
+	    "", NOW), 0);
+
+	/* Oldest first, up to the limit; only this account's. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
+	    1, sent_cb, &c), 1);
+	assert_string_equal(c.out, "1:u1:one:C:0;");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
+	    8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "2:u1:two::0;");
+	/* Leased rows are not due again until the lease ends. */
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 119,
+	    NOW + 240, 8, sent_cb, &c), 0);
+
+	/* Acks are per account: bob cannot delete alice's row. */
+	assert_int_equal(store_outbox_ack(fx->s, "bob", 1), 1);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", 1), 0);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", 1), 1);
+	assert_int_equal(store_outbox_count(fx->s, "alice"), 1);
+
+	/* Retries back off: 5 s, then 10 s, never before the platform's. */
+	assert_int_equal(store_outbox_retry(fx->s, "alice", 2, &rt, &delay),
+	    1);
+	assert_int_equal(delay, 5);
+	assert_int_equal(store_outbox_retry(fx->s, "alice", 2, &rt, &delay),
+	    2);
+	assert_int_equal(delay, 10);
+	/* Surely refused: the next send of it goes under a new key. */
+	rt.after_s = 60;
+	rt.new_key = 1;
+	assert_int_equal(store_outbox_retry(fx->s, "alice", 2, &rt, &delay),
+	    3);
+	assert_int_equal(delay, 60);
+	assert_int_equal(store_outbox_retry(fx->s, "alice", 99, &rt, &delay),
+	    0);
+
+	/*
+	 * A new worker: leased rows come back at once, a row waiting out
+	 * a retry keeps its delay.
+	 */
+	assert_int_equal(store_outbox_lease(fx->s, "bob", NOW, NOW + 120, 8,
+	    sent_cb, &c), 1);
+	assert_int_equal(store_outbox_release(fx->s, "bob", NOW + 1), 0);
+	assert_int_equal(store_outbox_release(fx->s, "alice", NOW + 1), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "bob", NOW + 1, NOW + 120,
+	    8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "3:u9:other::0;");
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 1,
+	    NOW + 120, 8, sent_cb, &c), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 60,
+	    NOW + 120, 8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "2:u1:two::1;");
+}
+
+static void
+test_kv(void **state)
+{
+	struct fixture *fx = *state;
+	char *v;
+
+	assert_int_equal(store_kv_get(fx->s, "alice", "cursor", &v), 1);
+	assert_int_equal(store_kv_put(fx->s, "alice", "cursor", "abc", NOW),
+	    0);
+	assert_int_equal(store_kv_put(fx->s, "alice", "cursor", "def", NOW),
+	    0);
+	assert_int_equal(store_kv_get(fx->s, "alice", "cursor", &v), 0);
+	assert_string_equal(v, "def");
+	free(v);
+	/* One account's state is not another's. */
+	assert_int_equal(store_kv_get(fx->s, "bob", "cursor", &v), 1);
+	assert_int_equal(store_kv_put(fx->s, "alice", "cursor", "", NOW), 0);
+	assert_int_equal(store_kv_get(fx->s, "alice", "cursor", &v), 1);
+}
+
+static void
+test_pairing_live(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(store_pairing_live(fx->s, "alice", "u1", NOW), 0);
+	assert_int_equal(store_pairing_create(fx->s, "alice", "u1",
+	    "ABCD2345", NOW, NOW + 60), 0);
+	assert_int_equal(store_pairing_live(fx->s, "alice", "u1", NOW + 59),
+	    1);
+	assert_int_equal(store_pairing_live(fx->s, "alice", "u1", NOW + 60),
+	    0);
+	assert_int_equal(store_pairing_live(fx->s, "bob", "u1", NOW), 0);
+	assert_int_equal(store_peer_allowed(fx->s, "alice", "u1"), 0);
+	assert_int_equal(store_peer_allow(fx->s, "alice", "u1", NOW), 0);
+	assert_int_equal(store_peer_allowed(fx->s, "alice", "u1"), 1);
+	assert_int_equal(store_peer_allowed(fx->s, "bob", "u1"), 0);
+}
+
+struct arows {
+	char	 out[512];
+	int	 stop_after;
+	int	 calls;
+};
+
+static int
+audit_cb(const struct store_audit_row *r, void *arg)
+{
+	struct arows *a = arg;
+	size_t n = strlen(a->out);
+
+	snprintf(a->out + n, sizeof(a->out) - n, "%lld:%s:%s:%lld:%s;",
+	    (long long)(r->time - NOW), r->role,
+	    r->worker != NULL ? r->worker : "-", (long long)r->session,
+	    r->method != NULL ? r->method : "-");
+	return ++a->calls == a->stop_after ? -1 : 0;
+}
+
+static void
+test_audit_list(void **state)
+{
+	struct fixture *fx = *state;
+	struct arows a;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_audit(fx->s, NOW + i, "webchat",
+		    "webchat.0", i, "share.create", "x"), 0);
+	/* The newest three, oldest first. */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_audit_list(fx->s, 3, audit_cb, &a), 0);
+	assert_string_equal(a.out, "2:webchat:webchat.0:2:share.create;"
+	    "3:webchat:webchat.0:3:share.create;"
+	    "4:webchat:webchat.0:4:share.create;");
+	memset(&a, 0, sizeof(a));
+	a.stop_after = 1;
+	assert_int_equal(store_audit_list(fx->s, 3, audit_cb, &a), 0);
+	assert_int_equal(a.calls, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_conversations),
+		T(test_outbox),
+		T(test_kv),
+		T(test_pairing_live),
+		T(test_audit_list),
+#undef T
+	};
+
+	log_init(0, 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,10 @@
+# The wechat worker's pure protocol: workers/wechat/ilink.c (requests)
+# and ilink_parse.c (responses), with no loop, no curl transfers and no
+# worker.c.
+check_PROGRAMS += tests/unit/workers/wechat/test_ilink
+TESTS += tests/unit/workers/wechat/test_ilink
+tests_unit_workers_wechat_test_ilink_SOURCES = \
+	tests/unit/workers/wechat/test_ilink.c workers/wechat/ilink.c \
+	workers/wechat/ilink_parse.c workers/wechat/ilink.h $(UNIT_COMMON)
+tests_unit_workers_wechat_test_ilink_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_wechat_test_ilink_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,288 @@
+/*
+ * The getupdates loop of the wechat worker (§3.3): one long poll at a
+ * time, each message of a batch handed to the supervisor as
+ * inbound.message, and the batch's cursor stored (state.put) only once
+ * every message is acknowledged by inbound.ack.  A worker that dies
+ * before that re-polls the old cursor in its next life and the
+ * supervisor dedupes: nothing is lost.  Polling waits for acks, never
+ * for agent replies (§8.10).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "codec.h"
+#include "ilink.h"
+#include "log.h"
+#include "wechat.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* §8.9: past the server's own deadline, so its answer is not cut off. */
+#define POLL_MARGIN_MS	5000
+/* A server hint is believed within these bounds. */
+#define POLL_HINT_MIN_MS	1000
+#define POLL_HINT_MAX_MS	120000
+/* Our inbound.message req_ids; state.get uses small numbers. */
+#define POLL_REQ_FIRST	1000
+
+static struct {
+	int			 running;	/* logged in, not stopped */
+	struct wcall		*call;
+	struct event		*timer;
+	int			 failures;
+	long			 hint_ms;
+	/* The batch being acknowledged. */
+	struct ilink_updates	 batch;
+	unsigned char		*acked;
+	size_t			 waiting;
+	uint64_t		 first_req;
+	uint64_t		 next_req;
+	int			 forget;	/* do not store its cursor */
+} pl;
+
+static void	poll_send(void);
+static void	poll_done(struct wcall *, void *);
+static void	poll_fail(const char *);
+static void	poll_batch(struct ilink_updates *);
+static void	poll_commit(void);
+static void	poll_timer(evutil_socket_t, short, void *);
+
+int
+poll_init(struct event_base *base)
+{
+	pl.next_req = POLL_REQ_FIRST;
+	pl.timer = evtimer_new(base, poll_timer, NULL);
+	return pl.timer == NULL ? -1 : 0;
+}
+
+/* Logged in: poll, unless a batch still waits for its acks. */
+void
+poll_start(void)
+{
+	pl.running = 1;
+	pl.failures = 0;
+	pl.forget = 0;
+	poll_send();
+}
+
+/*
+ * Abort the long poll (§3.3 rule 8).  A batch waiting for acks stays:
+ * its acks still come, and are still counted.
+ */
+void
+poll_stop(void)
+{
+	pl.running = 0;
+	wcall_cancel(pl.call);
+	pl.call = NULL;
+	evtimer_del(pl.timer);
+}
+
+/* A new bot binding: the old batch's cursor means nothing now (§8.8). */
+void
+poll_forget_cursor(void)
+{
+	pl.forget = 1;
+}
+
+static void
+poll_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	poll_send();
+}
+
+static void
+poll_send(void)
+{
+	long timeout;
+	char *body;
+
+	if (!pl.running || pl.call != NULL || pl.acked != NULL ||
+	    evtimer_pending(pl.timer, NULL))
+		return;
+	timeout = (pl.hint_ms > 0 ? pl.hint_ms : wc.poll_timeout_ms) +
+	    POLL_MARGIN_MS;
+	body = ilink_body_updates(wc.cursor, wc.bot_agent);
+	pl.call = wcall_post(wc.base, "ilink/bot/getupdates", wc.token, body,
+	    timeout, poll_done, NULL);
+	if (pl.call == NULL)
+		poll_fail("the request could not start");
+}
+
+/* §3.3 rules 6 and 7: back off, and say why. */
+static void
+poll_fail(const char *why)
+{
+	struct timeval tv;
+	long ms;
+
+	ms = wechat_backoff_ms(&pl.failures);
+	log_warnx("wechat: getupdates: %s; polling again in %ld s", why,
+	    ms / 1000);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(pl.timer, &tv);
+}
+
+static void
+poll_done(struct wcall *c, void *arg)
+{
+	struct ilink_updates u;
+	enum ilink_err e;
+	const char *body;
+	size_t len;
+
+	(void)arg;
+	pl.call = NULL;
+	switch (wcall_result(c)) {
+	case WCALL_OK:
+		break;
+	case WCALL_TIMEOUT:
+		/* §3.3 rule 2: a quiet poll; the cursor stays. */
+		pl.failures = 0;
+		poll_send();
+		return;
+	default:
+		poll_fail(wcall_error(c));
+		return;
+	}
+	body = wcall_body(c, &len);
+	e = ilink_parse_updates(body, len, &u);
+	if (e == ILINK_E_SESSION) {
+		ilink_updates_clear(&u);
+		pl.failures = 0;
+		wechat_login_needed();
+		return;
+	}
+	if (e != ILINK_OK) {
+		log_warnx("wechat: getupdates: %s (ret %lld%s%s)",
+		    ilink_strerror(e), u.ret.code, *u.ret.errmsg ? ", " : "",
+		    u.ret.errmsg);
+		ilink_updates_clear(&u);
+		poll_fail(e == ILINK_E_TOOMANY ? "batch too large" :
+		    "bad answer");
+		return;
+	}
+	pl.failures = 0;
+	if (u.timeout_ms > 0)
+		pl.hint_ms = u.timeout_ms < POLL_HINT_MIN_MS ?
+		    POLL_HINT_MIN_MS : u.timeout_ms > POLL_HINT_MAX_MS ?
+		    POLL_HINT_MAX_MS : u.timeout_ms;
+	poll_batch(&u);
+}
+
+static void
+poll_log_drop(const struct ilink_msg *im)
+{
+	switch (im->drop) {
+	case ILINK_DROP_GROUP:
+		log_info("wechat: dropped a group message (direct chats only)");
+		break;
+	case ILINK_DROP_BAD:
+		log_warnx("wechat: dropped a malformed message");
+		break;
+	default:
+		log_debug("wechat: dropped a message: %s",
+		    ilink_drop_name(im->drop));
+		break;
+	}
+}
+
+/* Hand every kept message on; the batch owns u's memory from here. */
+static void
+poll_batch(struct ilink_updates *u)
+{
+	struct ipc_body_inbound b;
+	struct ilink_msg *im;
+	size_t i;
+
+	pl.batch = *u;
+	pl.acked = xcalloc(u->n + 1, 1);
+	pl.first_req = pl.next_req;
+	pl.next_req += u->n;
+	pl.waiting = 0;
+	for (i = 0; i < pl.batch.n; i++) {
+		im = &pl.batch.msgs[i];
+		if (im->drop != ILINK_KEEP) {
+			poll_log_drop(im);
+			pl.acked[i] = 1;
+			continue;
+		}
+		if (im->text_cut)
+			log_info("wechat: message %s cut to %d bytes",
+			    im->msg_id, IPC_TEXT_MAX);
+		if (im->ctx_dropped)
+			log_warnx("wechat: message %s: context token too long; "
+			    "a reply may not arrive", im->msg_id);
+		memset(&b, 0, sizeof(b));
+		b.peer = ipc_s(im->peer);
+		b.msg_id = ipc_s(im->msg_id);
+		b.text = ipc_s(im->text);
+		b.group = ipc_s("");
+		b.mentioned = 0;
+		b.reply_ctx = ipc_s(im->ctx);
+		log_debug("wechat: inbound %s from %s", im->msg_id, im->peer);
+		if (worker_send(IPC_INBOUND, pl.first_req + i, &b) == -1)
+			fatalx("%s: supervisor queue full", __func__);
+		pl.waiting++;
+	}
+	if (pl.waiting == 0)
+		poll_commit();
+}
+
+/* Every message is the supervisor's now: move the cursor, poll again. */
+static void
+poll_commit(void)
+{
+	const char *cur = pl.batch.cursor;
+
+	/* §3.3 rule 3: only a non-empty cursor replaces the old one. */
+	if (cur != NULL && !pl.forget && strcmp(cur, wc.cursor) != 0) {
+		wechat_state_put("cursor", cur);
+		free(wc.cursor);
+		wc.cursor = xstrdup(cur);
+	}
+	ilink_updates_clear(&pl.batch);
+	free(pl.acked);
+	pl.acked = NULL;
+	pl.forget = 0;
+	poll_send();
+}
+
+/* The statuses of inbound.ack; each means the supervisor took it. */
+static const char *const ack_statuses[] = {
+	"accepted", "duplicate", "pairing", "denied", "limited", "ignored"
+};
+
+int
+poll_inbound_ack(const struct ipc_msg *m)
+{
+	size_t i, idx = 0;
+
+	if (pl.acked != NULL && m->req_id >= pl.first_req)
+		idx = (size_t)(m->req_id - pl.first_req);
+	if (pl.acked == NULL || m->req_id < pl.first_req ||
+	    idx >= pl.batch.n || pl.acked[idx]) {
+		log_warnx("%s: no message waits for ack %llu", __func__,
+		    (unsigned long long)m->req_id);
+		return wc.draining ? 0 : -1;
+	}
+	for (i = 0; i < sizeof(ack_statuses) / sizeof(ack_statuses[0]); i++)
+		if (ipc_streq(m->b.inbound_ack.status, ack_statuses[i]))
+			break;
+	if (i == sizeof(ack_statuses) / sizeof(ack_statuses[0]))
+		log_warnx("%s: unknown status %.*s, taken as accepted",
+		    __func__, (int)m->b.inbound_ack.status.len,
+		    m->b.inbound_ack.status.p);
+	log_debug("wechat: message %s: %.*s", pl.batch.msgs[idx].msg_id,
+	    (int)m->b.inbound_ack.status.len, m->b.inbound_ack.status.p);
+	pl.acked[idx] = 1;
+	if (--pl.waiting == 0)
+		poll_commit();
+	return 0;
+}

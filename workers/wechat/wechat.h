@@ -1,0 +1,106 @@
+/*
+ * The wechat channel worker: one process per personal-WeChat iLink
+ * account.  Shared between its parts:
+ *
+ *   wechat.c	the kind: config, start-up state, IPC handlers, shutdown
+ *   call.c	one iLink HTTP exchange over net/fetch.c
+ *   poll.c	the getupdates loop and inbound.message / inbound.ack
+ *   send.c	the outbound queue and sendmessage
+ *   login.c	the QR login state machine
+ *   ilink.c, ilink_parse.c	the pure protocol
+ *
+ * Nothing here touches a file or a thread: it runs in the sandbox.
+ */
+#ifndef WX_WECHAT_H
+#define WX_WECHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "ipc_msg.h"
+
+struct event_base;
+
+struct wechat {
+	/* From the config slice. */
+	char		*account;
+	char		*login_url;	/* the fixed login host */
+	char		*conf_base;	/* "": none configured */
+	char		*bot_agent;
+	char		*conf_token;	/* NULL: none configured */
+	long		 poll_timeout_ms;
+	long		 send_gap_ms;
+	long		 timeout_s;
+
+	/* Live state. */
+	char		*token;		/* NULL: we must log in */
+	char		*base;		/* API base for bot calls */
+	char		*bot_id;	/* "" if unknown */
+	char		*cursor;	/* last acked cursor or "" */
+	int		 draining;
+};
+
+extern struct wechat	wc;
+
+/* delivery.fail retry_after_ms while nobody has scanned a QR code. */
+#define WECHAT_LOGIN_RETRY_MS	60000
+
+/* One HTTP exchange; freed by call.c once its callback returns. */
+struct wcall;
+typedef void	(*wcall_fn)(struct wcall *, void *arg);
+
+enum wcall_res {
+	WCALL_OK,		/* 2xx; body may be empty */
+	WCALL_TIMEOUT,		/* our own deadline passed */
+	WCALL_NET,		/* DNS, TCP, TLS, a cut connection */
+	WCALL_HTTP4XX,
+	WCALL_HTTP5XX,		/* and any other non-2xx */
+	WCALL_BIG		/* body over ILINK_BODY_MAX */
+};
+
+struct wcall	*wcall_post(const char *base, const char *path,
+		    const char *token, char *body, long timeout_ms,
+		    wcall_fn, void *arg);
+struct wcall	*wcall_get(const char *url, long timeout_ms, wcall_fn,
+		    void *arg);
+void		 wcall_cancel(struct wcall *);
+enum wcall_res	 wcall_result(const struct wcall *);
+const char	*wcall_body(const struct wcall *, size_t *);
+long		 wcall_status(const struct wcall *);
+const char	*wcall_error(const struct wcall *);
+
+/* wechat.c */
+void		 wechat_state_put(const char *key, const char *value);
+void		 wechat_set_token(const char *);
+void		 wechat_set_base(const char *, int from_net);
+void		 wechat_login_needed(void);
+void		 wechat_logged_in(void);
+void		 wechat_send_login_scan(const char *url);
+uint64_t	 wechat_now_ms(void);
+uint32_t	 wechat_random(void);
+long		 wechat_backoff_ms(int *failures);
+
+/* poll.c */
+int		 poll_init(struct event_base *);
+void		 poll_start(void);
+void		 poll_stop(void);
+void		 poll_forget_cursor(void);
+int		 poll_inbound_ack(const struct ipc_msg *);
+
+/* send.c */
+int		 send_init(struct event_base *);
+int		 send_outbound(const struct ipc_msg *);
+void		 send_kick(void);
+void		 send_stop(void);
+void		 send_fail_all(const char *why, uint64_t retry_after_ms);
+
+/* login.c */
+int		 login_init(struct event_base *);
+void		 login_start(void);
+void		 login_stop(void);
+int		 login_running(void);
+int		 login_code(const struct ipc_msg *);
+
+#endif
