@@ -674,6 +674,9 @@ put_str(msgpack_packer *pk, struct ipc_str s)
 {
 	if (msgpack_pack_str(pk, s.len) != 0)
 		return -1;
+	/* An absent optional string is {NULL, 0}: memcpy(x, NULL, 0) is UB. */
+	if (s.len == 0)
+		return 0;
 	return msgpack_pack_str_body(pk, s.p, s.len);
 }
 

@@ -3,7 +3,10 @@
  * once under them): the sanitizer runtime's own allocator and reporting.
  * seccomp.c adds these only when a sanitizer is compiled in.
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+
+#include <termios.h>
 
 #include "profile.h"
 
@@ -18,6 +21,12 @@ static const struct sb_rule rules[] = {
 	    "a report checks whether it may dump"),
 	SB_ALLOW(pread64, "reading /proc/self/maps when it is reachable"),
 	SB_ALLOW(getdents64, "listing /proc/self/task on a report"),
+	/*
+	 * A report asks isatty(stderr) to choose colours; without this the
+	 * report dies of SIGSYS before a word of it is written.
+	 */
+	SB_ALLOW_ARG(ioctl, 1, SCMP_CMP_EQ, TCGETS, 0,
+	    "isatty() when a report picks its colours"),
 };
 
 const struct sb_profile profile_sanitizer = {

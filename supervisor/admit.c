@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "addrkey.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -92,16 +93,6 @@ admit_init(void)
 	r.period_ms = p->address_rate.period_ms;
 	r.burst = p->address_rate.burst;
 	rl_address = ratelimit_new(&r, p->buckets_max);
-}
-
-/* Monotonic milliseconds: buckets must not jump with the wall clock. */
-uint64_t
-admit_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int
@@ -239,7 +230,7 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 		return -1;
 	admit_client(b->peer, b->forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
-	if ((*retry_ms = ratelimit_take(rl_address, key, admit_now_ms())) > 0)
+	if ((*retry_ms = ratelimit_take(rl_address, key, clock_mono_ms())) > 0)
 		return 429;
 	if (nconns >= p->conns_total) {
 		*retry_ms = ADMIT_RETRY_MS;
@@ -322,7 +313,7 @@ admit_request(struct worker *w, uint64_t conn, int64_t session)
 {
 	char key[RL_KEY_MAX];
 	struct aconn *a;
-	uint64_t now = admit_now_ms(), wait;
+	uint64_t now = clock_mono_ms(), wait;
 
 	if (session > 0) {
 		snprintf(key, sizeof(key), "s:%lld", (long long)session);
@@ -348,14 +339,14 @@ admit_http(struct ipc_str peer, struct ipc_str forwarded)
 
 	admit_client(peer, forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
-	return ratelimit_take(rl_address, key, admit_now_ms());
+	return ratelimit_take(rl_address, key, clock_mono_ms());
 }
 
 /* Idle buckets are full buckets: dropping them costs nothing. */
 void
 admit_sweep(void)
 {
-	uint64_t now = admit_now_ms();
+	uint64_t now = clock_mono_ms();
 	size_t n;
 
 	n = ratelimit_expire(rl_session, now) + ratelimit_expire(rl_address,

@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "dm.h"
@@ -59,12 +60,12 @@
 /* Peers with a live bucket, per account. */
 #define CH_PEERS_MAX	4096
 #define CH_NOTICE_MAX	1024	/* bytes of one notice */
-#define CH_PAIR_TRIES	4	/* new codes tried against the unique index */
+#define CH_PAIR_TRIES	4	/* fresh codes tried against the index */
 
 /* One configured account's running state. */
 struct chacct {
 	char		 name[IPC_NAME_MAX + 1];
-	struct worker	*w;		/* the incarnation frames came from */
+	struct worker	*w;		/* incarnation frames came from */
 	uint64_t	 gen;
 	unsigned	 inflight;
 	struct ratelimit *rl_peer;	/* per sender of this account */
@@ -165,9 +166,11 @@ chan_kick_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
+	if (naccts == 0)
+		return;		/* no accounts, no timer: see init */
 	for (i = 0; i < naccts; i++) {
-		ratelimit_expire(accts[i].rl_peer, admit_now_ms());
-		ratelimit_expire(accts[i].rl_notice, admit_now_ms());
+		ratelimit_expire(accts[i].rl_peer, clock_mono_ms());
+		ratelimit_expire(accts[i].rl_notice, clock_mono_ms());
 		chan_kick(&accts[i]);
 	}
 	evtimer_add(kick_ev, &tv);
@@ -202,12 +205,12 @@ channel_init(void)
 	free(accts);
 	accts = na;
 	naccts = c->channels_count;
-	if (kick_ev == NULL) {
-		if ((kick_ev = evtimer_new(sup->base, chan_kick_cb, NULL)) ==
-		    NULL)
-			fatalx("%s: evtimer_new", __func__);
+	/* Retries come due on this timer; a web-chat-only gate needs none. */
+	if (kick_ev == NULL &&
+	    (kick_ev = evtimer_new(sup->base, chan_kick_cb, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (naccts > 0 && !evtimer_pending(kick_ev, NULL))
 		evtimer_add(kick_ev, &tv);
-	}
 }
 
 /* The frame's account: the worker's own, never a field of the frame. */
@@ -228,19 +231,11 @@ acct_of(struct worker *w)
 
 /* Sending. */
 
-static size_t
-utf8_back(const char *s, size_t at)
-{
-	while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
-		at--;
-	return at;
-}
-
 /*
- * Cut text into chunks of at most limit bytes... of characters, as the
- * platforms count: limit code points, ending at the last newline in the
- * second half of the window when there is one, never inside a UTF-8
- * sequence.  Returns the length of the first chunk.
+ * The byte length of text's first chunk: at most limit code points (as
+ * platforms count characters), ending after the last newline in the
+ * second half of that window when there is one, and never inside a
+ * UTF-8 sequence (the loop stops only on a lead byte).
  */
 static size_t
 chunk_len(const char *s, size_t len, unsigned limit)
@@ -258,7 +253,7 @@ chunk_len(const char *s, size_t len, unsigned limit)
 	}
 	if (i == len)
 		return len;
-	return nl > 0 ? nl : utf8_back(s, i);
+	return nl > 0 ? nl : i;
 }
 
 /* Queue text for peer, cut into chunks; then try to send. */
@@ -386,7 +381,7 @@ chan_limited(struct chacct *a, const struct cfg_channel *cc,
 
 	snprintf(key, sizeof(key), "n:%016llx", (unsigned long long)
 	    ratelimit_hash(sm->peer));
-	tell = ratelimit_take(a->rl_notice, key, admit_now_ms()) == 0;
+	tell = ratelimit_take(a->rl_notice, key, clock_mono_ms()) == 0;
 	snprintf(notice, sizeof(notice), NOTICE_LIMITED, secs, secs);
 	if (store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1 ||
 	    store_msg_answer(sup->store, id, tell ? notice : "",
@@ -404,7 +399,7 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm)
 {
 	char key[RL_KEY_MAX];
-	uint64_t now = admit_now_ms(), wait;
+	uint64_t now = clock_mono_ms(), wait;
 	int64_t id;
 	int rv;
 

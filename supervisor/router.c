@@ -486,7 +486,8 @@ areq_dispatch(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (b.turns.n == 0 || router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+	if (b.turns.n == 0 ||
+	    router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
 		turnbuf_free(&tb);
 		return;
 	}

@@ -104,7 +104,6 @@ int		 admit_known(struct worker *, uint64_t conn);
 void		 admit_worker_down(struct worker *);
 uint64_t	 admit_request(struct worker *, uint64_t conn, int64_t session);
 uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
-uint64_t	 admit_now_ms(void);
 void		 admit_sweep(void);
 
 /* main.c */

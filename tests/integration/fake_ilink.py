@@ -67,6 +67,8 @@ import time
 
 from aiohttp import web
 
+from fakeserver import ThreadedApp
+
 CLIENT_VERSION = "132105"       # 2.4.9 packed as 0x00MMmmpp, §2.3
 FIRST_MESSAGE_ID = 17504133366464211000     # past INT64_MAX, §8.1
 
@@ -87,13 +89,14 @@ def index_of(cursor):
     return None
 
 
-class FakeIlink:
+class FakeIlink(ThreadedApp):
     def __init__(self, longpoll_ms=35000, hold_s=None, token=None,
                  bot_id="a1b2c3d4e5f6@im.bot",
                  user_id="o9cq80_FAKEuSeRiD0000000000@im.wechat",
                  qr_script=("wait", "scaned", "confirmed"), batch_max=10,
                  verify_code="123456", redirect_host="sh.ilinkai.invalid",
                  baseurl=None):
+        super().__init__()
         self.longpoll_ms = longpoll_ms
         self.hold_s = longpoll_ms / 1000.0 if hold_s is None else hold_s
         self.bot_id = bot_id
@@ -120,45 +123,11 @@ class FakeIlink:
         self.fail_send_http = 0
         self.fail_updates_http = 0
         self.next_id = itertools.count(FIRST_MESSAGE_ID)
-        self.loop = None
         # Python >= 3.10 binds it to the loop that first waits on it.
         self.cond = asyncio.Condition()
-        self.port = None
-        self.runner = None
-        self.started = threading.Event()
 
     def new_token(self):
         return "%s:%s" % (self.bot_id, secrets.token_hex(19))
-
-    # -- lifecycle (in a thread, for pytest) ---------------------------
-
-    def start(self, port=0):
-        t = threading.Thread(target=self._run, args=(port,), daemon=True)
-        t.start()
-        assert self.started.wait(10), "fake iLink server did not start"
-        return self
-
-    def _run(self, port):
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
-        self.runner = web.AppRunner(self.app(), handle_signals=False)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", port)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]
-        self.started.set()
-        self.loop.run_forever()
-
-    def stop(self):
-        if self.loop is None:
-            return
-        fut = asyncio.run_coroutine_threadsafe(self.runner.cleanup(),
-                                               self.loop)
-        try:
-            fut.result(5)
-        except Exception:
-            pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
     @property
     def url(self):

@@ -14,52 +14,24 @@ import threading
 
 from aiohttp import web
 
+from fakeserver import ThreadedApp
 
-class Fake:
+
+class Fake(ThreadedApp):
     def __init__(self, chunks=4, delay=0.02, tokens=None):
+        super().__init__()
         self.chunks = chunks
         self.delay = delay
         self.tokens = tokens            # fixed reply, as a list of pieces
         self.requests = []
         self.headers = []
         self.closed = 0
-        self.started = threading.Event()
-        self.loop = None
-        self.port = None
-        self.runner = None
         self.lock = threading.Lock()
 
-    # -- lifecycle -----------------------------------------------------
-
-    def start(self):
-        t = threading.Thread(target=self._run, daemon=True)
-        t.start()
-        assert self.started.wait(10), "fake server did not start"
-        return self
-
-    def _run(self):
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
+    def app(self):
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.handle)
-        self.runner = web.AppRunner(app, handle_signals=False)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]
-        self.started.set()
-        self.loop.run_forever()
-
-    def stop(self):
-        if self.loop is None:
-            return
-        fut = asyncio.run_coroutine_threadsafe(self.runner.cleanup(),
-                                               self.loop)
-        try:
-            fut.result(5)
-        except Exception:
-            pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        return app
 
     @property
     def url(self):

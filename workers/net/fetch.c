@@ -42,6 +42,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net/fetch.h"
 #include "xmalloc.h"
@@ -135,15 +136,6 @@ static int	fetch_timer_cb(CURLM *, long, void *);
 static void	fetch_event(evutil_socket_t, short, void *);
 static void	fetch_timeout(evutil_socket_t, short, void *);
 static void	fetch_check(void);
-
-static uint64_t
-fetch_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 fetch_init(void)
@@ -406,7 +398,7 @@ fetch_pin(const char *url)
 		rv = 1;
 		goto out;
 	}
-	rv = fetch_host_set(h, res, fetch_now()) ? 0 : 1;
+	rv = fetch_host_set(h, res, clock_mono_ms()) ? 0 : 1;
 	freeaddrinfo(res);
 out:
 	curl_free(host);
@@ -511,7 +503,7 @@ fetch_add(CURL *e, const char *url, fetch_done_fn fn, void *arg)
 	}
 	if ((h = fetch_host_get(host, port)) == NULL)
 		goto out;
-	now = fetch_now();
+	now = clock_mono_ms();
 	h->used_ms = now;
 	if ((h->entry == NULL || now >= h->stale_ms) && h->lk == NULL)
 		fetch_lookup_start(h);
@@ -587,7 +579,7 @@ fetch_lookup_start(struct fetch_host *h)
 	struct fetch_lookup *lk;
 
 	if (f.dns == NULL && h->entry != NULL) {
-		h->stale_ms = fetch_now() + FETCH_DNS_TTL_MS;
+		h->stale_ms = clock_mono_ms() + FETCH_DNS_TTL_MS;
 		return;
 	}
 	lk = xcalloc(1, sizeof(*lk));
@@ -643,7 +635,7 @@ fetch_lookup_ev(evutil_socket_t fd, short what, void *arg)
 	struct fetch_host *h = lk->h;
 	struct fetch_xfer *x;
 	const char *why;
-	uint64_t now = fetch_now();
+	uint64_t now = clock_mono_ms();
 
 	(void)fd;
 	(void)what;

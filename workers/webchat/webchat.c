@@ -1080,8 +1080,8 @@ send_share_open(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 	b.addr = ipc_s(c->addr);
 	b.token.p = r->token;
 	b.token.len = r->token_len;
-	b.visitor.p = r->visitor;
-	b.visitor.len = r->visitor_len;
+	b.visitor = r->visitor != NULL ?
+	    (struct ipc_str){ r->visitor, r->visitor_len } : IPC_S("");
 	return worker_send(IPC_SHARE_OPEN, req_id, &b);
 }
 

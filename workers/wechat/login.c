@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "ilink.h"
 #include "log.h"
@@ -134,7 +135,7 @@ static void
 login_restart(void)
 {
 	lg.qrs = 0;
-	lg.started = wechat_now_ms();
+	lg.started = clock_mono_ms();
 	login_fetch();
 }
 
@@ -144,7 +145,7 @@ login_fetch(void)
 	login_forget_qr();
 	lg.scanned = 0;
 	if (lg.qrs >= LOGIN_QR_MAX ||
-	    wechat_now_ms() - lg.started > LOGIN_DEADLINE_MS) {
+	    clock_mono_ms() - lg.started > LOGIN_DEADLINE_MS) {
 		log_warnx("wechat: login: no QR code was confirmed; a new one "
 		    "in %d s", LOGIN_PAUSE_MS / 1000);
 		login_later(login_restart, LOGIN_PAUSE_MS);
@@ -244,7 +245,7 @@ login_redirect(const char *host)
 static void
 login_ask_code(void)
 {
-	uint64_t spent = wechat_now_ms() - lg.started;
+	uint64_t spent = clock_mono_ms() - lg.started;
 
 	if (!lg.want_code)
 		log_warnx("wechat: login: the phone shows a verification code;"
@@ -316,7 +317,7 @@ login_polled(struct wcall *c, void *arg)
 			s.state = ILINK_QR_WAIT;
 		}
 	}
-	if (wechat_now_ms() - lg.started > LOGIN_DEADLINE_MS &&
+	if (clock_mono_ms() - lg.started > LOGIN_DEADLINE_MS &&
 	    s.state != ILINK_QR_CONFIRMED)
 		s.state = ILINK_QR_EXPIRED;
 	log_debug("wechat: login: %s", ilink_qr_state_name(s.state));

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "ilink.h"
 #include "log.h"
@@ -50,15 +51,6 @@ static void	send_done(struct wcall *, void *);
 static void	send_timer(evutil_socket_t, short, void *);
 static void	send_ack(uint64_t);
 static void	send_fail(uint64_t, const char *, const char *, uint64_t);
-
-static uint64_t
-send_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 send_init(struct event_base *base)
@@ -131,7 +123,7 @@ send_kick(void)
 	if (sd.cur != NULL || TAILQ_EMPTY(&sd.q) || wc.token == NULL ||
 	    login_running() || wc.draining)
 		return;
-	if ((now = send_mono_ms()) < sd.next_ms) {
+	if ((now = clock_mono_ms()) < sd.next_ms) {
 		tv.tv_sec = (time_t)((sd.next_ms - now) / 1000);
 		tv.tv_usec = (suseconds_t)((sd.next_ms - now) % 1000 * 1000);
 		evtimer_add(sd.timer, &tv);
@@ -227,7 +219,7 @@ send_done(struct wcall *c, void *arg)
 	sd.cur = NULL;
 	relogin = send_judge(c, o);
 	send_out_free(o);
-	sd.next_ms = send_mono_ms() + (uint64_t)wc.send_gap_ms;
+	sd.next_ms = clock_mono_ms() + (uint64_t)wc.send_gap_ms;
 	if (relogin)
 		wechat_login_needed();
 	else

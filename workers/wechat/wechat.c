@@ -385,15 +385,6 @@ wechat_send_login_scan(const char *url)
 	wechat_login_qr("scan", url);
 }
 
-uint64_t
-wechat_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 uint32_t
 wechat_random(void)
 {

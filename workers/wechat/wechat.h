@@ -78,7 +78,6 @@ void		 wechat_set_base(const char *, int from_net);
 void		 wechat_login_needed(void);
 void		 wechat_logged_in(void);
 void		 wechat_send_login_scan(const char *url);
-uint64_t	 wechat_now_ms(void);
 uint32_t	 wechat_random(void);
 long		 wechat_backoff_ms(int *failures);
 

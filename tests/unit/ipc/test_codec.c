@@ -77,6 +77,26 @@ test_roundtrip_chat_send(void **state)
 	    (const uint8_t *)m.b.chat_send.text.p < buf + len);
 }
 
+/*
+ * An optional string left out is {NULL, 0}: it encodes as "" (found by
+ * UBSan in the webchat worker: memcpy from NULL).
+ */
+static void
+test_roundtrip_null_string(void **state)
+{
+	struct ipc_body_share_open b = { 7, IPC_S("::1"), IPC_S("ab12"),
+	    { NULL, 0 } };
+	struct ipc_msg m;
+	size_t len;
+
+	(void)state;
+	len = ipc_encode(IPC_SHARE_OPEN, 3, &b, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.share_open.visitor.len, 0);
+	assert_true(ipc_streq(m.b.share_open.token, "ab12"));
+}
+
 static void
 test_roundtrip_turns_and_bool(void **state)
 {
@@ -340,6 +360,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_chat_send),
+		cmocka_unit_test(test_roundtrip_null_string),
 		cmocka_unit_test(test_roundtrip_turns_and_bool),
 		cmocka_unit_test(test_roundtrip_abort_and_error),
 		cmocka_unit_test(test_encode_refuses_limits),

@@ -1,0 +1,12 @@
+/*
+ * Milliseconds on the monotonic clock: for timeouts, deadlines and token
+ * buckets, which must not jump when the wall clock is set.
+ */
+#ifndef WX_CLOCK_H
+#define WX_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t	clock_mono_ms(void);
+
+#endif
