@@ -11,9 +11,14 @@
  * is to kill the process, and the agent worker then exits and is
  * restarted by the supervisor.
  *
- * XXX execve stays allowed after the first one (seccomp cannot see the
- * path); RLIMIT_NPROC cannot stop a re-exec.  A per-agent mount
- * namespace holding only the interpreter would close it.
+ * execve stays allowed after the first one: seccomp cannot see a path,
+ * and Landlock's execute right would not help (the dynamic loader must
+ * stay executable, and it runs any readable ELF through mmap).  A
+ * re-exec gains nothing, though: the new image keeps this filter, the
+ * uid, no_new_privs, the rlimits and the fds, and still cannot fork, so
+ * it can do no more than the interpreter it replaced.  Hiding the other
+ * programs (a mount namespace with only the interpreter's files) would
+ * shrink what it can read, not what it can do.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
