@@ -39,11 +39,19 @@ class ThreadedApp:
         self.started.set()
         self.loop.run_forever()
 
+    async def _shutdown(self):
+        await self.runner.cleanup()
+        # A long poll still held would be destroyed pending, noisily.
+        rest = [t for t in asyncio.all_tasks()
+                if t is not asyncio.current_task()]
+        for t in rest:
+            t.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
     def stop(self):
         if self.loop is None:
             return
-        fut = asyncio.run_coroutine_threadsafe(self.runner.cleanup(),
-                                               self.loop)
+        fut = asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
         try:
             fut.result(5)
         except Exception:
