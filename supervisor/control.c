@@ -460,6 +460,13 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 
 	snprintf(name, sizeof(name), "%.*s", (int)m->b.ctl_test.name.len,
 	    m->b.ctl_test.name.p);
+	/* The supervisor's own hook: its next channel write fails. */
+	if (strcmp(name, "supervisor") == 0 &&
+	    ipc_streq(m->b.ctl_test.action, "store_fail")) {
+		store_test_fail_writes(1);
+		ctl_result(c, m->req_id, 1, "armed");
+		return 0;
+	}
 	if ((w = spawn_find(name)) == NULL || w->chan == NULL) {
 		ctl_result(c, m->req_id, 0, "no such worker");
 		return 0;

@@ -237,6 +237,11 @@ int	store_kv_put(struct store *, const char *account, const char *key,
 int	store_pairing_live(struct store *, const char *account,
 	    const char *peer, int64_t now);
 
+#ifdef WX_TEST_HOOKS
+/* The next n channel writes fail (wxgatectl test supervisor store_fail). */
+void	store_test_fail_writes(int n);
+#endif
+
 /* One denial; strings borrowed for the callback, NULL where absent. */
 struct store_audit_row {
 	int64_t		 time;

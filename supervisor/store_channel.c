@@ -110,12 +110,31 @@ sc_stmt(struct store *s, int which)
 	return store_lazy(s, which, sc_sql[which - STORE_LAZY_CHANNEL]);
 }
 
+#ifdef WX_TEST_HOOKS
+/* Writes still to fail, as a full disk would: tests of "retry". */
+static int	sc_fail_writes;
+
+void
+store_test_fail_writes(int n)
+{
+	sc_fail_writes = n;
+}
+#endif
+
 /* One step of a write: 0 done, -1 error (reported). */
 static int
 sc_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
 {
 	int rc = 0;
 
+#ifdef WX_TEST_HOOKS
+	if (sc_fail_writes > 0) {
+		sc_fail_writes--;
+		log_warnx("%s: test hook: write fails", func);
+		store_done(st);
+		return -1;
+	}
+#endif
 	if (bound != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
 		rc = store_err(s, func);
 	store_done(st);

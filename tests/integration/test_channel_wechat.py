@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import wait_for
-from fake_ilink import FakeIlink
+from fake_ilink import FakeIlink, cursor_of
 
 OWNER = "o9cq80_FAKEuSeRiD0000000000@im.wechat"
 STRANGER = "stranger_0001@im.wechat"
@@ -332,3 +332,27 @@ def test_wechat_worker_is_sandboxed(gate_factory, fake, tmp_path):
     # Restarted, it still serves.
     fake.inject(FRIEND, "after the storm")
     assert wait_sent(fake, FRIEND, 1)[0]["text"] == "echo: after the storm"
+
+
+def test_store_failure_is_retried_not_lost(gate_factory, fake, tmp_path):
+    """The supervisor cannot store a message (a failing disk, by test
+    hook): it answers inbound.ack "retry", the worker keeps its cursor and
+    polls the batch again, and the message is answered once."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    rc, out, err = gate.ctl("test", "supervisor", "store_fail")
+    assert rc == 0, (rc, out, err)
+    with fake.lock:
+        k = len(fake.polls)
+    fake.inject(FRIEND, "despite the disk")
+    s = wait_sent(fake, FRIEND, 1, timeout=15)
+    assert s[0]["text"] == "echo: despite the disk"
+    gate.wait_log("test hook: write fails")
+    gate.wait_log("the supervisor could not take a message")
+    time.sleep(1.0)
+    assert len(sent_to(fake, FRIEND)) == 1
+    assert rows(gate, "SELECT count(*) FROM messages")[0][0] == 1
+    # The next poll after the refused batch asked from the old cursor;
+    # only the one after the accepted copy moved on.
+    with fake.lock:
+        after = fake.polls[k:]
+    assert after[0] == "" and cursor_of(1) in after, after

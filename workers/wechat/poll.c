@@ -40,6 +40,7 @@ static struct {
 	uint64_t		 first_req;
 	uint64_t		 next_req;
 	int			 forget;	/* do not store its cursor */
+	int			 again;	/* the supervisor said retry */
 } pl;
 
 static void	poll_send(void);
@@ -240,9 +241,15 @@ static void
 poll_commit(void)
 {
 	const char *cur = pl.batch.cursor;
+	int again = pl.again;
 
-	/* §3.3 rule 3: only a non-empty cursor replaces the old one. */
-	if (cur != NULL && !pl.forget && strcmp(cur, wc.cursor) != 0) {
+	/*
+	 * §3.3 rule 3: only a non-empty cursor replaces the old one.  A
+	 * message the supervisor could not store ("retry") keeps the old
+	 * cursor: the batch comes again, and what was stored is a duplicate.
+	 */
+	if (cur != NULL && !pl.forget && !again &&
+	    strcmp(cur, wc.cursor) != 0) {
 		wechat_state_put("cursor", cur);
 		free(wc.cursor);
 		wc.cursor = xstrdup(cur);
@@ -251,12 +258,20 @@ poll_commit(void)
 	free(pl.acked);
 	pl.acked = NULL;
 	pl.forget = 0;
-	poll_send();
+	pl.again = 0;
+	if (again)
+		poll_fail("the supervisor could not take a message");
+	else
+		poll_send();
 }
 
-/* The statuses of inbound.ack; each means the supervisor took it. */
+/*
+ * The statuses of inbound.ack: each but "retry" means the supervisor took
+ * the message; "retry" means it could not (its store failed).
+ */
 static const char *const ack_statuses[] = {
-	"accepted", "duplicate", "pairing", "denied", "limited", "ignored"
+	"accepted", "duplicate", "pairing", "denied", "limited", "ignored",
+	"retry"
 };
 
 int
@@ -281,6 +296,8 @@ poll_inbound_ack(const struct ipc_msg *m)
 		    m->b.inbound_ack.status.p);
 	log_debug("wechat: message %s: %.*s", pl.batch.msgs[idx].msg_id,
 	    (int)m->b.inbound_ack.status.len, m->b.inbound_ack.status.p);
+	if (ipc_streq(m->b.inbound_ack.status, "retry"))
+		pl.again = 1;
 	pl.acked[idx] = 1;
 	if (--pl.waiting == 0)
 		poll_commit();
