@@ -13,9 +13,7 @@ Usage: bench_openai.py BUILD_DIR
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,7 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 import aiohttp                                  # noqa: E402
 import websockets                               # noqa: E402
-import yaml                                     # noqa: E402
+from benchgate import BenchGate                # noqa: E402
 from fake_openai import Fake                    # noqa: E402
 
 TOKENS = ["tok%02d " % i for i in range(20)]
@@ -111,14 +109,8 @@ async def level(port, k):
 def main():
     build = sys.argv[1]
     fake = BenchFake().start()
-    tmp = tempfile.mkdtemp(prefix="wxbench-oai")
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = {"state_dir": tmp, "log": {"level": "warn"},
-            "webchat": {"listen": "127.0.0.1:%d" % port, "workers": 2,
-                        "max_conns": 4096, "history_limit": 0},
+    conf = {"webchat": {"workers": 2, "max_conns": 4096,
+                        "history_limit": 0},
             # One address floods on purpose: lift the public limits.
             "policy": {"ratelimit": {
                 "session": {"rate": "1000000/s", "burst": 1000000},
@@ -127,42 +119,27 @@ def main():
             "agents": [{"name": "default", "type": "openai",
                         "openai": {"url": fake.url, "model": "m",
                                    "timeout_s": 30}}]}
-    with open(os.path.join(tmp, "wxgate.yaml"), "w") as f:
-        yaml.safe_dump(conf, f)
-    log = open(os.path.join(tmp, "log"), "wb")
-    p = subprocess.Popen([os.path.join(build, "wxgated"), "-f",
-                          os.path.join(tmp, "wxgate.yaml")],
-                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)
-        d = asyncio.run(direct(fake.url))
-        w = asyncio.run(via(port))
-        for name, xs in (("direct", d), ("wxgate", w)):
-            print("openai.%s_p50 %.2f ms" % (name, pct(xs, 50) * 1000))
-            print("openai.%s_p99 %.2f ms" % (name, pct(xs, 99) * 1000))
-        print("openai.added_p50 %.2f ms" % ((pct(w, 50) - pct(d, 50)) * 1000))
-        print("openai.added_p99 %.2f ms" % ((pct(w, 99) - pct(d, 99)) * 1000))
-        best = 0
-        for k in LEVELS:
-            ok = asyncio.run(level(port, k))
-            print("openai.streams_%d_ok %d count" % (k, ok))
-            if ok < k:
-                break
-            best = k
-        print("openai.max_streams %d count" % best)
+        with BenchGate(build, conf, "openai") as g:
+            d = asyncio.run(direct(fake.url))
+            w = asyncio.run(via(g.port))
+            for name, xs in (("direct", d), ("wxgate", w)):
+                print("openai.%s_p50 %.2f ms" % (name, pct(xs, 50) * 1000))
+                print("openai.%s_p99 %.2f ms" % (name, pct(xs, 99) * 1000))
+            print("openai.added_p50 %.2f ms" %
+                  ((pct(w, 50) - pct(d, 50)) * 1000))
+            print("openai.added_p99 %.2f ms" %
+                  ((pct(w, 99) - pct(d, 99)) * 1000))
+            best = 0
+            for k in LEVELS:
+                ok = asyncio.run(level(g.port, k))
+                print("openai.streams_%d_ok %d count" % (k, ok))
+                if ok < k:
+                    break
+                best = k
+            print("openai.max_streams %d count" % best)
     finally:
-        subprocess.run([os.path.join(build, "wxgatectl"), "-s",
-                        os.path.join(tmp, "control.sock"), "stop"],
-                       capture_output=True)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
         fake.stop()
-        log.close()
-        if "killed by seccomp" in open(os.path.join(tmp, "log")).read():
-            print("openai.seccomp_kills 1 count")
-        subprocess.run(["rm", "-rf", tmp])
 
 
 if __name__ == "__main__":

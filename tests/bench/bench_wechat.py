@@ -14,16 +14,13 @@ Usage: bench_wechat.py BUILD_DIR
 """
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-import yaml                                     # noqa: E402
+from benchgate import BenchGate                # noqa: E402
 from fake_ilink import FakeIlink                # noqa: E402
 
 N_LAT = 200
@@ -55,19 +52,10 @@ def wait_replies(fake, want, timeout):
 def main():
     build = sys.argv[1]
     fake = FakeIlink(longpoll_ms=30000).start()
-    tmp = tempfile.mkdtemp(prefix="wxbench-wc")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    tok = os.path.join(tmp, "token")
-    with open(tok, "w") as f:
-        f.write(fake.token)
-    os.chmod(tok, 0o600)
     # Copies below: PyYAML writes a shared dict as an alias, which the
     # config refuses.
     fast = {"rate": "1000000/s", "burst": 1000000}
-    conf = {"state_dir": tmp, "log": {"level": "warn"},
-            "webchat": {"listen": "127.0.0.1:%d" % port, "workers": 1},
+    conf = {"webchat": {"workers": 1},
             "agents": [{"name": "default", "type": "echo",
                         "echo": {"chunks": 1, "delay_ms": 0}}],
             "channels": [{"name": "bench", "type": "wechat",
@@ -75,60 +63,50 @@ def main():
                           "ratelimit": {"peer": dict(fast),
                                         "account": dict(fast)},
                           "wechat": {"login_url": fake.url,
-                                     "token_file": tok, "send_gap_ms": 0,
+                                     "send_gap_ms": 0,
                                      "poll_timeout_ms": 30000}}]}
-    with open(os.path.join(tmp, "wxgate.yaml"), "w") as f:
-        yaml.safe_dump(conf, f)
-    log = open(os.path.join(tmp, "log"), "wb")
-    p = subprocess.Popen([os.path.join(build, "wxgated"), "-f",
-                          os.path.join(tmp, "wxgate.yaml")],
-                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    g = BenchGate(build, conf, "wechat")
+    tok = g.path("token")
+    with open(tok, "w") as f:
+        f.write(fake.token)
+    os.chmod(tok, 0o600)
+    conf["channels"][0]["wechat"]["token_file"] = tok
     try:
-        time.sleep(1.5)
-        if p.poll() is not None:
-            sys.exit("wxgated exited: %s" %
-                     open(os.path.join(tmp, "log")).read())
-        # Warm up: the first poll, the first agent request.
-        fake.inject("warm@im.wechat", "warm")
-        wait_replies(fake, ["echo: warm"], 10)
-        lat = []
-        for i in range(N_LAT):
-            text = "lat%d" % i
-            t0 = time.monotonic()
-            fake.inject("u0@im.wechat", text)
-            got = wait_replies(fake, ["echo: " + text], 10)
-            if "echo: " + text in got:
-                lat.append(got["echo: " + text] - t0)
-        print("wechat.roundtrip_p50 %.2f ms" % (pct(lat, 50) * 1000))
-        print("wechat.roundtrip_p99 %.2f ms" % (pct(lat, 99) * 1000))
-        want = ["echo: b%d" % i for i in range(N_BURST)]
-        t0 = time.monotonic()
-        for i in range(N_BURST):
-            fake.inject("u%d@im.wechat" % (i % SENDERS), "b%d" % i)
-        got = wait_replies(fake, want, 120)
-        done = [got[w] for w in want if w in got]
-        if done:
-            print("wechat.throughput %.0f msg/s" %
-                  (len(done) / (max(done) - t0)))
-        print("wechat.answered %d count" % len(done))
-        with fake.lock:
-            texts = [s["text"] for s in fake.sent if s["outcome"] == "ok"]
-            violations = len(fake.violations)
-        print("wechat.duplicates %d count" % (len(texts) - len(set(texts))))
-        print("wechat.violations %d count" % violations)
+        with g:
+            run(fake)
     finally:
-        subprocess.run([os.path.join(build, "wxgatectl"), "-s",
-                        os.path.join(tmp, "control.sock"), "stop"],
-                       capture_output=True)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
         fake.stop()
-        log.close()
-        if "killed by seccomp" in open(os.path.join(tmp, "log")).read():
-            print("wechat.seccomp_kills 1 count")
-        subprocess.run(["rm", "-rf", tmp])
+
+
+def run(fake):
+    # Warm up: the first poll, the first agent request.
+    fake.inject("warm@im.wechat", "warm")
+    wait_replies(fake, ["echo: warm"], 10)
+    lat = []
+    for i in range(N_LAT):
+        text = "lat%d" % i
+        t0 = time.monotonic()
+        fake.inject("u0@im.wechat", text)
+        got = wait_replies(fake, ["echo: " + text], 10)
+        if "echo: " + text in got:
+            lat.append(got["echo: " + text] - t0)
+    print("wechat.roundtrip_p50 %.2f ms" % (pct(lat, 50) * 1000))
+    print("wechat.roundtrip_p99 %.2f ms" % (pct(lat, 99) * 1000))
+    want = ["echo: b%d" % i for i in range(N_BURST)]
+    t0 = time.monotonic()
+    for i in range(N_BURST):
+        fake.inject("u%d@im.wechat" % (i % SENDERS), "b%d" % i)
+    got = wait_replies(fake, want, 120)
+    done = [got[w] for w in want if w in got]
+    if done:
+        print("wechat.throughput %.0f msg/s" %
+              (len(done) / (max(done) - t0)))
+    print("wechat.answered %d count" % len(done))
+    with fake.lock:
+        texts = [s["text"] for s in fake.sent if s["outcome"] == "ok"]
+        violations = len(fake.violations)
+    print("wechat.duplicates %d count" % (len(texts) - len(set(texts))))
+    print("wechat.violations %d count" % violations)
 
 
 if __name__ == "__main__":

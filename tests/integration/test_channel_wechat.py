@@ -178,7 +178,7 @@ def test_sender_rate_limit_answers_once(gate_factory, fake, tmp_path):
                  ratelimit={"peer": {"rate": "1/hour", "burst": 2}})
     for i in range(6):
         fake.inject(FRIEND, "m%d" % i)
-    s = wait_sent(fake, FRIEND, 3)
+    wait_sent(fake, FRIEND, 3)
     time.sleep(1.5)
     texts = [x["text"] for x in sent_to(fake, FRIEND)]
     # Two answers and one notice for the four over the rate, not four.
@@ -213,7 +213,7 @@ def test_long_reply_is_cut_into_chunks(gate_factory, fake, tmp_path):
                  text_chunk_limit=100)
     line = "\u4f60\u597d" * 30          # 60 CJK characters
     fake.inject(FRIEND, line + "\n" + line + "\n" + line)
-    s = wait_sent(fake, FRIEND, 3)
+    wait_sent(fake, FRIEND, 3)
     time.sleep(0.5)
     texts = [x["text"] for x in sent_to(fake, FRIEND)]
     assert all(len(t) <= 100 for t in texts), [len(t) for t in texts]
@@ -243,7 +243,7 @@ def test_group_and_echo_messages_are_not_answered(gate_factory, fake,
     fake.inject(FRIEND, "in a group", group_id="g1@im.chatroom")
     fake.inject("a1b2c3d4e5f6@im.bot", "my own echo", message_type=2)
     fake.inject(FRIEND, "direct")
-    s = wait_sent(fake, FRIEND, 1)
+    wait_sent(fake, FRIEND, 1)
     time.sleep(0.5)
     assert [x["text"] for x in sent_to(fake, FRIEND)] == ["echo: direct"]
 
@@ -252,8 +252,8 @@ def test_expired_token_asks_for_a_new_login(gate_factory, fake, tmp_path):
     gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
     fake.expire()
     gate.wait_log("the platform ended the login", timeout=10)
-    out = wait_for(lambda: gate.ctl("login", "alice")[0] == 0, 10, 0.1,
-                   "a new QR code")
+    wait_for(lambda: gate.ctl("login", "alice")[0] == 0, 10, 0.1,
+             "a new QR code")
     gate.wait_log("channel alice: logged in", timeout=15)
     fake.inject(FRIEND, "back")
     assert wait_sent(fake, FRIEND, 1)[0]["text"] == "echo: back"
