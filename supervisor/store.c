@@ -485,6 +485,10 @@ store_bindv(sqlite3_stmt *st, const char *fmt, ...)
 		case 'o':
 			rc = store_bind_opt(st, i, va_arg(ap, int64_t));
 			break;
+		case 'h':
+			rc = sqlite3_bind_blob(st, i, va_arg(ap, const uint8_t *),
+			    STORE_HASH_LEN, SQLITE_TRANSIENT);
+			break;
 		default:
 			fatalx("%s: bad format %c", __func__, fmt[i - 1]);
 		}
@@ -503,6 +507,32 @@ store_lazy(struct store *s, int i, const char *sql)
 	    SQLITE_PREPARE_PERSISTENT, &s->lazy[i], NULL) != SQLITE_OK)
 		fatalx("%s: %s: %s", __func__, sql, sqlite3_errmsg(s->db));
 	return s->lazy[i];
+}
+
+int
+store_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
+{
+	int rc = 0;
+
+	if (bound != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		rc = store_err(s, func);
+	store_done(st);
+	return rc;
+}
+
+int
+store_row(struct store *s, sqlite3_stmt *st, int bound, const char *func)
+{
+	int rc;
+
+	if (bound != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, func);
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		return 0;
+	store_done(st);
+	return rc == SQLITE_DONE ? 1 : store_err(s, func);
 }
 
 /* Ready for the next use; the error, if any, was reported by step. */
@@ -549,25 +579,15 @@ store_visitor_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t link, int64_t now, int64_t expires, int64_t *id)
 {
 	sqlite3_stmt *st;
-	int rc = -1;
 
 	store_touch(s);
 	st = store_stmt(s, ST_SESSION_CREATE);
-	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    store_bind_opt(st, 3, expires) != SQLITE_OK ||
-	    store_bind_opt(st, 4, link) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		store_err(s, __func__);
-		goto out;
-	}
+	if (store_exec(s, st, store_bindv(st, "hioo", hash, now, expires,
+	    link), __func__) == -1)
+		return -1;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(s->db);
-	rc = 0;
- out:
-	store_done(st);
-	return rc;
+	return 0;
 }
 
 int
@@ -588,39 +608,20 @@ store_visitor_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	/* Finding a session marks it seen, which is a write. */
 	store_touch(s);
 	st = store_stmt(s, ST_SESSION_FIND);
-	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, idle_s) != SQLITE_OK ||
-	    store_bind_opt(st, 4, link) != SQLITE_OK) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		store_done(st);
-		return 1;
-	}
-	if (rc != SQLITE_ROW) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
+	if ((rc = store_row(s, st, store_bindv(st, "hiio", hash, now, idle_s,
+	    link), __func__)) != 0)
+		return rc;
 	sid = sqlite3_column_int64(st, 0);
 	expired = sqlite3_column_int(st, 1);
 	store_done(st);
 	if (expired)
 		return 2;
-
 	st = store_stmt(s, ST_SESSION_SEEN);
-	rc = 0;
-	if (sqlite3_bind_int64(st, 1, sid) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	if (rc == 0 && id != NULL)
+	if (store_exec(s, st, store_bindv(st, "ii", sid, now), __func__) == -1)
+		return -1;
+	if (id != NULL)
 		*id = sid;
-	return rc;
+	return 0;
 }
 
 int
@@ -959,21 +960,12 @@ store_share_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t session, int read_only, int64_t now, int64_t expires)
 {
 	sqlite3_stmt *st;
-	int rc = 0;
 
 	store_touch(s);
 	st = store_stmt(s, ST_SHARE_CREATE);
-	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    store_bind_opt(st, 2, session) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, session == 0 ? "visitor" :
-	    read_only ? "read" : "continue", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    store_bind_opt(st, 5, expires) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
+	return store_exec(s, st, store_bindv(st, "hotio", hash, session,
+	    session == 0 ? "visitor" : read_only ? "read" : "continue", now,
+	    expires), __func__);
 }
 
 int
@@ -984,21 +976,9 @@ store_share_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	int rc, dead;
 
 	st = store_stmt(s, ST_SHARE_FIND);
-	if (sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		store_done(st);
-		return 1;
-	}
-	if (rc != SQLITE_ROW) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
+	if ((rc = store_row(s, st, store_bindv(st, "hi", hash, now),
+	    __func__)) != 0)
+		return rc;
 	*link = sqlite3_column_int64(st, 0);
 	*session = sqlite3_column_int64(st, 1);	/* NULL reads as 0 */
 	*read_only = sqlite3_column_int(st, 2);
@@ -1199,15 +1179,11 @@ store_peer_allow(struct store *s, const char *account, const char *peer,
     int64_t now)
 {
 	sqlite3_stmt *st;
-	int rc = 0;
 
 	store_touch(s);
 	st = store_stmt(s, ST_PEER_ALLOW);
-	if (store_bindv(st, "tti", account, peer, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
+	return store_exec(s, st, store_bindv(st, "tti", account, peer, now),
+	    __func__);
 }
 
 int

@@ -121,12 +121,10 @@ store_test_fail_writes(int n)
 }
 #endif
 
-/* One step of a write: 0 done, -1 error (reported). */
+/* store_exec, but a test may make it fail as a full disk would. */
 static int
 sc_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
 {
-	int rc = 0;
-
 #ifdef WX_TEST_HOOKS
 	if (sc_fail_writes > 0) {
 		sc_fail_writes--;
@@ -135,29 +133,7 @@ sc_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
 		return -1;
 	}
 #endif
-	if (bound != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, func);
-	store_done(st);
-	return rc;
-}
-
-/*
- * The first row of a read: 0 a row (the statement is left on it for
- * the caller, who calls store_done), 1 none, -1 error.
- */
-static int
-sc_row(struct store *s, sqlite3_stmt *st, int bound, const char *func)
-{
-	int rc;
-
-	if (bound != SQLITE_OK) {
-		store_done(st);
-		return store_err(s, func);
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		return 0;
-	store_done(st);
-	return rc == SQLITE_DONE ? 1 : store_err(s, func);
+	return store_exec(s, st, bound, func);
 }
 
 int
@@ -173,7 +149,7 @@ store_chan_session(struct store *s, const char *account, const char *peer,
 		return -1;
 	st = sc_stmt(s, SC_SESSION_GET);
 	/* The upsert just made the row: none is an error. */
-	if (sc_row(s, st, store_bindv(st, "tt", account, peer),
+	if (store_row(s, st, store_bindv(st, "tt", account, peer),
 	    __func__) != 0)
 		return -1;
 	*id = sqlite3_column_int64(st, 0);
@@ -188,7 +164,7 @@ store_chan_of(struct store *s, int64_t session, char **account, char **peer)
 	int rc;
 
 	st = sc_stmt(s, SC_SESSION_OF);
-	if ((rc = sc_row(s, st, store_bindv(st, "i", session),
+	if ((rc = store_row(s, st, store_bindv(st, "i", session),
 	    __func__)) != 0)
 		return rc;
 	*account = store_column_dup(st, 0);
@@ -204,7 +180,7 @@ store_chan_msg_seen(struct store *s, const char *account, const char *msgid)
 	int rc;
 
 	st = sc_stmt(s, SC_MSG_SEEN);
-	if ((rc = sc_row(s, st, store_bindv(st, "tt", account, msgid),
+	if ((rc = store_row(s, st, store_bindv(st, "tt", account, msgid),
 	    __func__)) != 0)
 		return rc == 1 ? 0 : -1;
 	store_done(st);
@@ -233,7 +209,7 @@ store_chan_msg_ctx(struct store *s, int64_t msg_id)
 	char *ctx;
 
 	st = sc_stmt(s, SC_MSG_CTX);
-	if (sc_row(s, st, store_bindv(st, "i", msg_id), __func__) != 0)
+	if (store_row(s, st, store_bindv(st, "i", msg_id), __func__) != 0)
 		return xstrdup("");
 	ctx = store_column_dup(st, 0);
 	store_done(st);
@@ -324,7 +300,7 @@ store_outbox_retry(struct store *s, const char *account, int64_t id,
 
 	store_touch(s);
 	st = sc_stmt(s, SC_OUTBOX_RETRY);
-	if ((rc = sc_row(s, st, store_bindv(st, "itiiiii", id, account,
+	if ((rc = store_row(s, st, store_bindv(st, "itiiiii", id, account,
 	    r->now, r->after_s, r->base_s, r->max_s, (int64_t)(r->new_key != 0)),
 	    __func__)) != 0)
 		return rc == 1 ? 0 : -1;
@@ -358,7 +334,7 @@ store_outbox_count(struct store *s, const char *account)
 	int n;
 
 	st = sc_stmt(s, SC_OUTBOX_COUNT);
-	if (sc_row(s, st, store_bindv(st, "t", account), __func__) != 0)
+	if (store_row(s, st, store_bindv(st, "t", account), __func__) != 0)
 		return -1;
 	n = sqlite3_column_int(st, 0);
 	store_done(st);
@@ -373,7 +349,7 @@ store_kv_get(struct store *s, const char *account, const char *key,
 	int rc;
 
 	st = sc_stmt(s, SC_KV_GET);
-	if ((rc = sc_row(s, st, store_bindv(st, "tt", account, key),
+	if ((rc = store_row(s, st, store_bindv(st, "tt", account, key),
 	    __func__)) != 0)
 		return rc;
 	*value = store_column_dup(st, 0);
@@ -406,7 +382,7 @@ store_pairing_live(struct store *s, const char *account, const char *peer,
 	int rc;
 
 	st = sc_stmt(s, SC_PAIRING_LIVE);
-	if ((rc = sc_row(s, st, store_bindv(st, "tti", account, peer, now),
+	if ((rc = store_row(s, st, store_bindv(st, "tti", account, peer, now),
 	    __func__)) != 0)
 		return rc == 1 ? 0 : -1;
 	store_done(st);

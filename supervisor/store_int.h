@@ -37,9 +37,22 @@ char		*store_column_dup(sqlite3_stmt *, int col);
 int		 store_bind_opt(sqlite3_stmt *, int i, int64_t v);
 /*
  * Bind ?1, ?2, ... in order: 't' a C string (NULL binds NULL), 'i' an
- * int64_t, 'o' an int64_t that is NULL when 0.  SQLITE_OK or the error.
+ * int64_t, 'o' an int64_t that is NULL when 0, 'h' a token hash
+ * (STORE_HASH_LEN bytes).  SQLITE_OK or the error.
  */
 int		 store_bindv(sqlite3_stmt *, const char *fmt, ...);
+/*
+ * Run a bound write (bound: what the binding returned): 0 done, -1 error
+ * (reported for func).  The statement is reset either way.
+ */
+int		 store_exec(struct store *, sqlite3_stmt *, int bound,
+		    const char *func);
+/*
+ * The first row of a bound read: 0 a row (the statement is left on it;
+ * the caller reads columns, then store_done), 1 none, -1 error.
+ */
+int		 store_row(struct store *, sqlite3_stmt *, int bound,
+		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
 #define STORE_SCHEMA_VERSION	2
