@@ -289,6 +289,15 @@ admit_known(struct worker *w, uint64_t conn)
 	return admit_find(w, conn) != NULL;
 }
 
+/* The client a connection speaks for (its address key), or "". */
+const char *
+admit_conn_client(struct worker *w, uint64_t conn)
+{
+	struct aconn *a = admit_find(w, conn);
+
+	return a != NULL ? a->ac->key : "";
+}
+
 void
 admit_worker_down(struct worker *w)
 {

@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "areq.h"
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
@@ -61,6 +62,8 @@
 #define CH_PEERS_MAX	4096
 #define CH_NOTICE_MAX	1024	/* bytes of one notice */
 #define CH_PAIR_TRIES	4	/* fresh codes tried against the index */
+/* A full backlog is logged once per this, not per message. */
+#define CH_FULL_LOG_MS	60000
 
 /* One configured account's running state. */
 struct chacct {
@@ -71,6 +74,8 @@ struct chacct {
 	struct ratelimit *rl_peer;	/* per sender of this account */
 	struct ratelimit *rl_acct;	/* the account as a whole */
 	struct ratelimit *rl_notice;	/* one limit notice a minute */
+	uint64_t	 full_logged;	/* clock_mono_ms() of that log */
+	uint64_t	 full;		/* messages left on the platform */
 	char		 login_url[IPC_URL_MAX + 1];	/* "" none */
 };
 
@@ -109,6 +114,10 @@ const struct sup_handler channel_handlers[] = {
 	"[wxgate] 消息太频繁了，请 %llu 秒后再发；在此之前的消息不会被回复。\n" \
 	"Too many messages: please wait %llu s. Messages sent before " \
 	"then are not answered."
+#define NOTICE_BUSY \
+	"[wxgate] 助手正忙，你的消息会在稍后处理，请勿重复发送。\n" \
+	"The assistant is busy; your message will be handled later, " \
+	"no need to send it again."
 #define NOTICE_FAILED \
 	"[wxgate] 抱歉，暂时无法回答（%.*s），请稍后再试。\n" \
 	"Sorry, no answer right now (%.*s); please try again later."
@@ -394,6 +403,41 @@ chan_limited(struct chacct *a, const struct cfg_channel *cc,
 	return "limited";
 }
 
+/*
+ * Is the durable backlog full, for this account or over all of them?
+ * Then the message is not taken: the platform keeps it and the cursor
+ * stays (ack "busy"), the sender hears so once a minute, the operator
+ * once a minute in the log.  1 full, 0 room, -1 store error.
+ */
+static int
+chan_full(struct chacct *a, const struct cfg_channel *cc,
+    const struct store_chan_msg *sm)
+{
+	char key[RL_KEY_MAX];
+	int64_t mine, all;
+	uint64_t now = clock_mono_ms();
+
+	if (store_backlog_count(sup->store, a->name, &mine) == -1 ||
+	    store_backlog_count(sup->store, NULL, &all) == -1)
+		return -1;
+	if (mine < (int64_t)cc->backlog_max &&
+	    all < (int64_t)sup->conf->supervisor.backlog_max)
+		return 0;
+	a->full++;
+	if (a->full_logged == 0 || now - a->full_logged >= CH_FULL_LOG_MS) {
+		log_warnx("channel %s: backlog full (%lld unanswered here, "
+		    "%lld in all); %llu messages left with the platform",
+		    a->name, (long long)mine, (long long)all,
+		    (unsigned long long)a->full);
+		a->full_logged = now;
+	}
+	snprintf(key, sizeof(key), "b:%016llx", (unsigned long long)
+	    ratelimit_hash(sm->peer));
+	if (ratelimit_take(a->rl_notice, key, now) == 0)
+		chan_queue(a, cc, sm->peer, 0, NOTICE_BUSY, sm->reply_ctx);
+	return 1;
+}
+
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm)
@@ -425,12 +469,14 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	    ratelimit_hash(sm->peer));
 	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
+		if ((rv = chan_full(a, cc, sm)) != 0)
+			return rv == -1 ? "retry" : "busy";
 		if (store_chan_session(sup->store, a->name, sm->peer,
 		    sup_now(), &sm->session) == -1 ||
 		    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1)
 			return "retry";
-		router_ask(sm->session, id, sm->text, cc->agent,
-		    cc->history_limit);
+		/* It waits in the store until the agent has room. */
+		agentq_backlog(agentq_find(cc->agent));
 		return "accepted";
 	}
 	if (store_chan_session(sup->store, a->name, sm->peer, sup_now(),
@@ -681,20 +727,18 @@ channel_failed(int64_t session, int64_t msg_id, struct ipc_str code)
 		channel_answered(session, msg_id, notice);
 }
 
-/* A platform message accepted before a restart: ask its agent again. */
-int
-channel_pending(int64_t session, int64_t msg_id, const char *text)
+const struct cfg_channel *
+channel_config_of(int64_t session)
 {
 	const struct cfg_channel *cc;
-	struct chacct *a;
 	char *account, *peer;
 
-	if ((cc = chan_session(session, &account, &peer, &a)) == NULL)
-		return 0;
-	router_ask(session, msg_id, text, cc->agent, cc->history_limit);
+	if (store_chan_of(sup->store, session, &account, &peer) != 0)
+		return NULL;
+	cc = config_channel(sup->conf, account);
 	free(account);
 	free(peer);
-	return 0;
+	return cc;
 }
 
 /* A new incarnation holds nothing: what was leased is due now. */

@@ -93,6 +93,7 @@ struct raw_supervisor {
 	uint32_t	*crashloop_window_s;
 	uint32_t	*shutdown_grace_ms;
 	uint32_t	*queue_max;
+	uint32_t	*backlog_max;
 };
 
 struct raw_webchat {
@@ -106,6 +107,7 @@ struct raw_webchat {
 	uint32_t	*max_conns;
 	uint32_t	*history_limit;
 	uint32_t	*idle_timeout_s;
+	uint32_t	*deadline_s;
 };
 
 struct raw_sandbox {
@@ -174,6 +176,9 @@ struct raw_agent {
 	char			*name;
 	char			*type;
 	char			*system_prompt;
+	uint32_t		*max_inflight;
+	uint32_t		*max_queued;
+	uint32_t		*client_share_pct;
 	struct raw_echo		 echo;
 	struct raw_openai	 openai;
 	struct raw_command	 command;
@@ -204,6 +209,8 @@ struct raw_channel {
 	uint32_t		*text_chunk_limit;
 	uint32_t		*history_limit;
 	uint32_t		*pairing_ttl_s;
+	uint32_t		*deadline_s;
+	uint32_t		*backlog_max;
 	struct raw_chan_limits	 ratelimit;
 	struct raw_wechat	 wechat;
 };
@@ -247,6 +254,8 @@ struct cfg_num {
 		offsetof(struct cfg_agent, o)
 #define CMD(f, o) offsetof(struct raw_agent, command.f), \
 		offsetof(struct cfg_agent, o)
+#define AGT(f)	offsetof(struct raw_agent, f), \
+		offsetof(struct cfg_agent, f)
 #define CHN(f, o) offsetof(struct raw_channel, f), \
 		offsetof(struct cfg_channel, o)
 
@@ -272,6 +281,12 @@ static const struct cfg_num cfg_nums[] = {
 	/* A bound on memory per worker, not a tuning knob. */
 	{ "supervisor.queue_max",	   SUP(queue_max),
 	    1024, 16, 1048576 },
+	/*
+	 * Unanswered platform messages over every account: rows on disk,
+	 * not memory, but a bot a day behind serves nobody well.
+	 */
+	{ "supervisor.backlog_max",	   SUP(backlog_max),
+	    100000, 1, 10000000 },
 	{ "webchat.workers",		   WEB(workers),
 	    2, 1, 64 },
 	/* One WebSocket message is buffered whole; a megabyte at most. */
@@ -289,6 +304,9 @@ static const struct cfg_num cfg_nums[] = {
 	    20, 0, 100 },
 	{ "webchat.idle_timeout_s",	   WEB(idle_timeout_s),
 	    300, 5, 86400 },
+	/* A visitor waits with the page open; past an hour nobody does. */
+	{ "webchat.deadline_s",		   WEB(deadline_s),
+	    120, 1, 3600 },
 	/* Enough for a person typing; a script is held to it. */
 	{ "policy.ratelimit.session.burst", POL2(ratelimit.session.burst,
 	    session_rate.burst),
@@ -317,6 +335,18 @@ static const struct cfg_num cfg_nums[] = {
 
 /* The same, inside each agents[] entry. */
 static const struct cfg_num cfg_agent_nums[] = {
+	/*
+	 * Far below the agent worker's own 4096; twice it must also fit
+	 * the worker's send queue (requests plus aborts), checked below.
+	 */
+	{ "max_inflight",	AGT(max_inflight),		64, 1, 1024 },
+	/* Web chat requests waiting in memory; past it: busy. */
+	{ "max_queued",		AGT(max_queued),		256, 0, 65536 },
+	/*
+	 * Percent of max_inflight + max_queued one client address or
+	 * session may hold: a fifth leaves room for four more.
+	 */
+	{ "client_share_pct",	AGT(client_share_pct),		20, 1, 100 },
 	{ "echo.chunks",	ECHO(chunks, echo_chunks),     4, 1, 64 },
 	{ "echo.delay_ms",	ECHO(delay_ms, echo_delay_ms), 20, 0, 10000 },
 	/* 0 leaves it to the model; a million is past every context. */
@@ -336,6 +366,12 @@ static const struct cfg_num cfg_channel_nums[] = {
 	/* Long enough to reach the operator; a week is stale. */
 	{ "pairing_ttl_s",	CHN(pairing_ttl_s, pairing_ttl_s),
 	    3600, 60, 604800 },
+	/* Longer than the web chat's: nobody holds a page open here. */
+	{ "deadline_s",		CHN(deadline_s, deadline_s),
+	    900, 1, 604800 },
+	/* Past it the platform cursor stops: the platform keeps the rest. */
+	{ "backlog_max",	CHN(backlog_max, backlog_max),
+	    10000, 1, 10000000 },
 	{ "ratelimit.peer.burst", CHN(ratelimit.peer.burst, peer_rate.burst),
 	    5, 1, 1000000 },
 	{ "ratelimit.account.burst", CHN(ratelimit.account.burst,
@@ -387,6 +423,7 @@ static const cyaml_schema_field_t supervisor_fields[] = {
 	NUM("crashloop_window_s", struct raw_supervisor, crashloop_window_s),
 	NUM("shutdown_grace_ms", struct raw_supervisor, shutdown_grace_ms),
 	NUM("queue_max", struct raw_supervisor, queue_max),
+	NUM("backlog_max", struct raw_supervisor, backlog_max),
 	CYAML_FIELD_END
 };
 
@@ -401,6 +438,7 @@ static const cyaml_schema_field_t webchat_fields[] = {
 	NUM("max_conns", struct raw_webchat, max_conns),
 	NUM("history_limit", struct raw_webchat, history_limit),
 	NUM("idle_timeout_s", struct raw_webchat, idle_timeout_s),
+	NUM("deadline_s", struct raw_webchat, deadline_s),
 	CYAML_FIELD_END
 };
 
@@ -509,6 +547,9 @@ static const cyaml_schema_field_t agent_fields[] = {
 	STR("name", struct raw_agent, name, CFG_WORD_MAX),
 	STR("type", struct raw_agent, type, CFG_WORD_MAX),
 	STR("system_prompt", struct raw_agent, system_prompt, CFG_PROMPT_MAX),
+	NUM("max_inflight", struct raw_agent, max_inflight),
+	NUM("max_queued", struct raw_agent, max_queued),
+	NUM("client_share_pct", struct raw_agent, client_share_pct),
 	CYAML_FIELD_MAPPING("echo", CYAML_FLAG_OPTIONAL, struct raw_agent,
 	    echo, echo_fields),
 	CYAML_FIELD_MAPPING("openai", CYAML_FLAG_OPTIONAL, struct raw_agent,
@@ -556,6 +597,8 @@ static const cyaml_schema_field_t channel_fields[] = {
 	NUM("text_chunk_limit", struct raw_channel, text_chunk_limit),
 	NUM("history_limit", struct raw_channel, history_limit),
 	NUM("pairing_ttl_s", struct raw_channel, pairing_ttl_s),
+	NUM("deadline_s", struct raw_channel, deadline_s),
+	NUM("backlog_max", struct raw_channel, backlog_max),
 	CYAML_FIELD_MAPPING("ratelimit", CYAML_FLAG_OPTIONAL,
 	    struct raw_channel, ratelimit, chan_limits_fields),
 	CYAML_FIELD_MAPPING("wechat", CYAML_FLAG_OPTIONAL, struct raw_channel,
@@ -1558,6 +1601,17 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		}
 	}
 
+	/* The supervisor must never overflow an agent's queue itself. */
+	for (i = 0; i < conf->agents_count; i++) {
+		if (2 * conf->agents[i].max_inflight <=
+		    conf->supervisor.queue_max)
+			continue;
+		snprintf(field, sizeof(field), "agents[%u].max_inflight", i);
+		cfg_error(ctx, field, "%u is more than half of "
+		    "supervisor.queue_max (%u)", conf->agents[i].max_inflight,
+		    conf->supervisor.queue_max);
+		return -1;
+	}
 	if (config_agent(conf, conf->webchat.agent) == NULL) {
 		cfg_error(ctx, "webchat.agent", "no agent named \"%s\"",
 		    conf->webchat.agent);

@@ -25,6 +25,7 @@ struct cfg_supervisor {
 	uint32_t	 crashloop_window_s;	/* ... within this: failed */
 	uint32_t	 shutdown_grace_ms;	/* SIGTERM drain, then SIGKILL */
 	uint32_t	 queue_max;		/* frames queued per worker */
+	uint32_t	 backlog_max;		/* platform messages waiting */
 };
 
 struct cfg_webchat {
@@ -38,6 +39,7 @@ struct cfg_webchat {
 	uint32_t	 max_conns;		/* per worker */
 	uint32_t	 history_limit;		/* turns sent to the agent */
 	uint32_t	 idle_timeout_s;	/* idle connection close */
+	uint32_t	 deadline_s;		/* a chat.send's whole life */
 };
 
 #define CFG_METHODS_MAX		32	/* names in policy.roles.webchat */
@@ -76,6 +78,9 @@ struct cfg_agent {
 	char		*name;
 	char		*type;			/* echo, openai, command */
 	char		*system_prompt;		/* first turn; NULL: none */
+	uint32_t	 max_inflight;		/* requests with the worker */
+	uint32_t	 max_queued;		/* web chat ones waiting */
+	uint32_t	 client_share_pct;	/* % one address/session holds */
 	uint32_t	 echo_chunks;		/* deltas per echo reply */
 	uint32_t	 echo_delay_ms;		/* between deltas */
 	/* type openai */
@@ -108,6 +113,8 @@ struct cfg_channel {
 	uint32_t	 text_chunk_limit;	/* characters per message */
 	uint32_t	 history_limit;		/* turns sent to the agent */
 	uint32_t	 pairing_ttl_s;		/* a pairing code's life */
+	uint32_t	 deadline_s;		/* a message's whole life */
+	uint32_t	 backlog_max;		/* unanswered, durable */
 	struct cfg_rate	 peer_rate;		/* per account and sender */
 	struct cfg_rate	 account_rate;		/* the platform's quota */
 	/* type wechat (iLink) */

@@ -153,6 +153,7 @@ sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	router_flush();
+	agentq_pump();
 	if (store_flush(sup->store) == -1)
 		log_warnx("store: commit failed");
 }
@@ -351,6 +352,7 @@ sup_reload(void)
 	}
 	sup->conf = nc;
 	admit_init();
+	agentq_init();
 	channel_init();
 	sup_sweep_arm();
 	if (relisten) {

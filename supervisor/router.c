@@ -24,7 +24,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "areq.h"
 #include "chan.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "role.h"
@@ -61,29 +63,6 @@ struct route {
 	struct binding	*b;
 };
 
-/* One agent request in flight (or queued while its agent restarts). */
-struct areq {
-	TAILQ_ENTRY(areq)	 entry;		/* all requests */
-	TAILQ_ENTRY(areq)	 dirty;		/* has output to relay */
-	struct areq		*next;		/* id hash chain */
-	uint64_t		 id;
-	int64_t			 session;
-	int64_t			 msg_id;
-	char			 cmid[IPC_MSGID_MAX + 1];
-	char			*text;		/* the user's message */
-	char			 agent[IPC_NAME_MAX + 1];	/* worker */
-	unsigned		 history;	/* turns of context */
-	int			 channel;	/* a platform message */
-	struct worker		*aw;		/* NULL while queued */
-	uint64_t		 agen;
-	struct evbuffer		*reply;
-	struct evbuffer		*delta;
-	int			 is_dirty;
-	int			 done;
-	int			 truncated;
-};
-
-TAILQ_HEAD(areqlist, areq);
 
 static struct binding	*conn_tab[RT_BUCKETS];
 static struct route	*sess_tab[RT_BUCKETS];
@@ -351,6 +330,7 @@ areq_free(struct areq *r)
 {
 	struct areq **rp;
 
+	agentq_forget(r);
 	for (rp = &req_tab[hash64(r->id)]; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;
@@ -439,33 +419,27 @@ turns_fit(struct turnbuf *tb, struct ipc_turns *t, size_t reserve,
 	return first;
 }
 
-static struct worker *
-agent_worker(const char *name)
-{
-	struct worker *w = spawn_find(name);
-
-	if (w == NULL || w->state != W_RUNNING || w->chan == NULL)
-		return NULL;
-	return w;
-}
-
 /*
- * Build the context from the store and send it; else leave it queued.
- * The system prompt comes first and is never the turn dropped to fit:
- * the oldest history goes instead.
+ * Build the context from the store and send it: 0, or -1 when the
+ * agent's worker cannot take it now (it stays waiting).  The system
+ * prompt comes first and is never the turn dropped to fit: the oldest
+ * history goes instead.
  */
-static void
-areq_dispatch(struct areq *r)
+int
+router_dispatch_req(struct areq *r)
 {
 	static struct ipc_body_agent_request b;
 	struct turnbuf tb = { NULL, NULL, 0, 0 };
 	const struct cfg_agent *ca;
 	const char *sys = NULL;
+	char name[IPC_NAME_MAX + 1];
 	struct worker *aw;
 
-	if ((aw = agent_worker(r->agent)) == NULL)
-		return;
-	ca = config_agent(sup->conf, r->agent + strlen("agent."));
+	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
+	if ((aw = spawn_find(name)) == NULL || aw->state != W_RUNNING ||
+	    aw->chan == NULL)
+		return -1;
+	ca = config_agent(sup->conf, agentq_name(r->aq));
 	if (ca != NULL && ca->system_prompt != NULL &&
 	    ca->system_prompt[0] != '\0')
 		sys = ca->system_prompt;
@@ -486,36 +460,49 @@ areq_dispatch(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (b.turns.n == 0 ||
-	    router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+	if (router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
 		turnbuf_free(&tb);
-		return;
+		return -1;
 	}
 	turnbuf_free(&tb);
 	r->aw = aw;
 	r->agen = aw->gen;
+	return 0;
 }
 
 /*
- * Ask an agent to answer a stored message.  cmid names it to a web chat
- * client; "" marks a platform message, whose reply goes to channel.c.
+ * A request for a message already marked answering in the store; it
+ * waits for its agent's window (agentq.c).  Its deadline counts from
+ * when the message was accepted.
  */
-static void
-areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
-    const char *text, const char *agent, unsigned history)
+static struct areq *
+areq_new(struct agentq *aq, enum areq_origin origin, int64_t session,
+    int64_t msg_id, const char *cmid, const char *text, int64_t created,
+    const char *client)
 {
+	const struct config *c = sup->conf;
+	const struct cfg_channel *cc;
 	struct areq *r;
+	int64_t left;
 	size_t h;
 
 	r = xcalloc(1, sizeof(*r));
 	r->id = next_req_id++;
+	r->origin = origin;
 	r->session = session;
 	r->msg_id = msg_id;
-	snprintf(r->cmid, sizeof(r->cmid), "%.*s", (int)cmid.len, cmid.p);
-	r->channel = cmid.len == 0;
-	r->history = history;
+	snprintf(r->cmid, sizeof(r->cmid), "%s", cmid);
 	r->text = xstrdup(text);
-	snprintf(r->agent, sizeof(r->agent), "agent.%s", agent);
+	r->aq = aq;
+	snprintf(r->client, sizeof(r->client), "%s", client);
+	left = created + (int64_t)c->webchat.deadline_s - sup_now();
+	r->history = c->webchat.history_limit;
+	if (origin == AREQ_CHANNEL && (cc = channel_config_of(session)) !=
+	    NULL) {
+		left = created + (int64_t)cc->deadline_s - sup_now();
+		r->history = cc->history_limit;
+	}
+	r->deadline = clock_mono_ms() + (left > 0 ? (uint64_t)left * 1000 : 0);
 	if ((r->reply = evbuffer_new()) == NULL ||
 	    (r->delta = evbuffer_new()) == NULL)
 		fatalx("%s: evbuffer_new", __func__);
@@ -524,23 +511,62 @@ areq_start(int64_t session, int64_t msg_id, struct ipc_str cmid,
 	req_tab[h] = r;
 	TAILQ_INSERT_TAIL(&reqs, r, entry);
 	nreqs++;
-	store_msg_set_state(sup->store, msg_id, MSG_ANSWERING);
-	areq_dispatch(r);
+	agentq_add(r);
+	return r;
 }
+
+/* A web chat message, accepted just now or resent: ask its agent. */
+static void
+areq_webchat(struct agentq *aq, struct binding *b, int64_t msg_id,
+    struct ipc_str cmid, const char *text)
+{
+	char id[IPC_MSGID_MAX + 1];
+
+	if (store_msg_take(sup->store, msg_id) == -1)
+		log_warnx("%s: message %lld not marked answering", __func__,
+		    (long long)msg_id);
+	snprintf(id, sizeof(id), "%.*s", (int)cmid.len, cmid.p);
+	areq_new(aq, AREQ_WEBCHAT, b->session, msg_id, id, text, sup_now(),
+	    admit_conn_client(b->w, b->conn));
+}
+
+struct take_arg {
+	struct agentq	*aq;
+	const char	*account;
+};
 
 static void
-areq_webchat(int64_t session, int64_t msg_id, struct ipc_str cmid,
-    const char *text)
+router_take_cb(const struct store_backlog_row *row, void *arg)
 {
-	areq_start(session, msg_id, cmid, text, sup->conf->webchat.agent,
-	    sup->conf->webchat.history_limit);
+	struct take_arg *ta = arg;
+
+	areq_new(ta->aq, ta->account != NULL ? AREQ_CHANNEL : AREQ_WEBCHAT,
+	    row->session, row->id, row->cmid, row->text, row->created, "");
 }
 
-void
-router_ask(int64_t session, int64_t msg_id, const char *text,
-    const char *agent, unsigned history)
+/* Up to limit rows of one source's backlog (account NULL: web chat). */
+unsigned
+router_take(struct agentq *aq, const char *account, unsigned limit)
 {
-	areq_start(session, msg_id, IPC_S(""), text, agent, history);
+	struct take_arg ta = { aq, account };
+	int n;
+
+	if ((n = store_backlog_take(sup->store, account, limit,
+	    router_take_cb, &ta)) == -1)
+		return limit;	/* not empty as far as we know: try again */
+	return (unsigned)n;
+}
+
+struct areq *
+router_first_req(void)
+{
+	return TAILQ_FIRST(&reqs);
+}
+
+struct areq *
+router_next_req(struct areq *r)
+{
+	return TAILQ_NEXT(r, entry);
 }
 
 /* The common gate. */
@@ -901,14 +927,94 @@ send_done(struct binding *b, const char *cmid, const char *text, size_t len,
 	router_send(b->w, IPC_CHAT_DONE, 0, &d);
 }
 
+static void
+send_error(struct binding *b, const char *cmid, const char *code,
+    const char *message, uint64_t retry_ms)
+{
+	struct ipc_body_chat_error e;
+
+	e.conn = b->conn;
+	e.client_msg_id = ipc_s(cmid);
+	e.code = ipc_s(code);
+	e.message = ipc_s(message);
+	e.retry_after_ms = retry_ms;
+	router_send(b->w, IPC_CHAT_ERROR, 0, &e);
+}
+
+/* What a client is told of a message that ended without a reply. */
+static const char *
+error_message(const char *code)
+{
+	if (strcmp(code, "timeout") == 0)
+		return "no answer in time; send it again later";
+	return "the agent could not answer";
+}
+
+/*
+ * A message the store already has.  Answered: the reply (or the error
+ * it ended with) again.  Otherwise it is waiting or being answered:
+ * attach to it; only one whose client was told it failed needs a new
+ * request, and that one needs room like a new message.
+ */
+static void
+chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
+    struct agentq *aq, const char *cmid, enum msg_state st, int64_t msg_id,
+    const char *reply)
+{
+	const struct ipc_body_chat_send *cb = &m->b.chat_send;
+	struct ipc_body_chat_accepted acc;
+	uint64_t wait;
+	char *err = NULL, *text;
+
+	acc.conn = cb->conn;
+	acc.client_msg_id = cb->client_msg_id;
+	acc.status = ipc_s(st == MSG_ANSWERED ? "answered" : "answering");
+	if (areq_find_msg(msg_id) != NULL) {
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		return;
+	}
+	if (store_msg_error(sup->store, msg_id, &err) == -1) {
+		rpc_error(w, m, cb->conn, "internal", "store error");
+		return;
+	}
+	if (st == MSG_ANSWERED) {
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		if (err != NULL)
+			send_error(b, cmid, err, error_message(err), 0);
+		else
+			send_done(b, cmid, reply, strlen(reply), 1, 0);
+	} else if (err == NULL && st == MSG_ACCEPTED) {
+		/* In the store's backlog: it comes up in its turn. */
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		agentq_backlog(aq);
+	} else if ((wait = agentq_room(aq, admit_conn_client(w, cb->conn),
+	    b->session)) > 0)
+		rpc_error_retry(w, m, cb->conn, "busy",
+		    "the agent is busy; retry later", wait);
+	else {
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		text = ipc_strdup(cb->text);
+		areq_webchat(aq, b, msg_id, cb->client_msg_id, text);
+		free(text);
+	}
+	free(err);
+}
+
+/*
+ * chat.send: dedupe on (session, client_msg_id), then admission: a new
+ * message the agent has no room for is answered busy at once and not
+ * stored, so nothing waits that the client was told to send again.
+ */
 static int
 sup_chat_send(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_chat_send *cb = &m->b.chat_send;
 	struct ipc_body_chat_accepted acc;
+	struct agentq *aq = agentq_find(sup->conf->webchat.agent);
 	struct binding *b;
 	enum msg_state st;
 	char *cmid, *text, *reply = NULL;
+	uint64_t wait;
 	int64_t msg_id;
 	int rv;
 
@@ -923,33 +1029,27 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		rpc_error(w, m, cb->conn, "too_large", "message too long");
 		return 0;
 	}
+	/* config.c checked the agent exists; agentq_init made its queue. */
+	if (aq == NULL)
+		fatalx("%s: no admission for agent %s", __func__,
+		    sup->conf->webchat.agent);
 	/* This connection now holds the session's stream. */
 	route_set(b->session, b);
 	cmid = ipc_strdup(cb->client_msg_id);
 	rv = store_msg_lookup(sup->store, b->session, cmid, &st, &msg_id,
 	    &reply);
-	acc.conn = cb->conn;
-	acc.client_msg_id = cb->client_msg_id;
 	if (rv == -1) {
 		rpc_error(w, m, cb->conn, "internal", "store error");
 		goto out;
 	}
-	if (rv == 0 && st == MSG_ANSWERED) {
-		acc.status = ipc_s("answered");
-		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-		send_done(b, cmid, reply, strlen(reply), 1, 0);
+	if (rv == 0) {
+		chat_known(w, m, b, aq, cmid, st, msg_id, reply);
 		goto out;
 	}
-	if (rv == 0) {
-		/* Accepted or answering: attach to the running request. */
-		acc.status = ipc_s("answering");
-		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-		if (areq_find_msg(msg_id) == NULL) {
-			text = ipc_strdup(cb->text);
-			areq_webchat(b->session, msg_id, cb->client_msg_id,
-			    text);
-			free(text);
-		}
+	if ((wait = agentq_room(aq, admit_conn_client(w, cb->conn),
+	    b->session)) > 0) {
+		rpc_error_retry(w, m, cb->conn, "busy",
+		    "the agent is busy; retry later", wait);
 		goto out;
 	}
 	text = ipc_strdup(cb->text);
@@ -959,9 +1059,11 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		rpc_error(w, m, cb->conn, "internal", "store error");
 		goto out;
 	}
+	acc.conn = cb->conn;
+	acc.client_msg_id = cb->client_msg_id;
 	acc.status = ipc_s("accepted");
 	router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-	areq_webchat(b->session, msg_id, cb->client_msg_id, text);
+	areq_webchat(aq, b, msg_id, cb->client_msg_id, text);
 	free(text);
 	sup_turn();
 out:
@@ -1130,7 +1232,7 @@ sup_agent_done(struct worker *w, struct ipc_msg *m)
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == -1)
 		log_warnx("%s: reply to message %lld not stored", __func__,
 		    (long long)r->msg_id);
-	else if (r->channel)
+	else if (r->origin == AREQ_CHANNEL)
 		channel_answered(r->session, r->msg_id, text);
 	free(text);
 	r->done = 1;
@@ -1141,35 +1243,60 @@ sup_agent_done(struct worker *w, struct ipc_msg *m)
 static int
 sup_agent_error(struct worker *w, struct ipc_msg *m)
 {
-	struct ipc_body_chat_error e;
+	const struct ipc_body_agent_error *ae = &m->b.agent_error;
 	struct binding *b;
 	struct areq *r;
+	char *code, *msg;
 
 	if ((r = areq_of(w, m)) == NULL || r->done)
 		return 0;
 	/* The agent logged the detail once; this is the summary. */
 	log_debug("agent %s: request %llu failed: %.*s: %.*s", w->name,
-	    (unsigned long long)r->id, (int)m->b.agent_error.code.len,
-	    m->b.agent_error.code.p, (int)m->b.agent_error.message.len,
-	    m->b.agent_error.message.p);
-	if (r->channel) {
+	    (unsigned long long)r->id, (int)ae->code.len, ae->code.p,
+	    (int)ae->message.len, ae->message.p);
+	if (r->origin == AREQ_CHANNEL) {
 		/* Nobody resends a platform message: answer it now. */
-		channel_failed(r->session, r->msg_id, m->b.agent_error.code);
+		channel_failed(r->session, r->msg_id, ae->code);
 		areq_free(r);
 		return 0;
 	}
-	/* Not answered: a resend of the same message tries again. */
-	store_msg_set_state(sup->store, r->msg_id, MSG_ACCEPTED);
-	if ((b = route_current(r->session)) != NULL) {
-		e.conn = b->conn;
-		e.client_msg_id = ipc_s(r->cmid);
-		e.code = m->b.agent_error.code;
-		e.message = m->b.agent_error.message;
-		e.retry_after_ms = m->b.agent_error.retry_after_ms;
-		router_send(b->w, IPC_CHAT_ERROR, 0, &e);
-	}
+	/* Not answered: the client is told, and a resend tries again. */
+	code = ipc_strdup(ae->code);
+	msg = ipc_strdup(ae->message);
+	store_msg_told(sup->store, r->msg_id, code);
+	if ((b = route_current(r->session)) != NULL)
+		send_error(b, r->cmid, code, msg, ae->retry_after_ms);
+	free(code);
+	free(msg);
 	areq_free(r);
 	return 0;
+}
+
+/*
+ * Past its deadline: the client hears `timeout`, which is stored as the
+ * message's answer, and the agent drops the request.
+ */
+void
+router_timeout(struct areq *r)
+{
+	struct ipc_body_empty eb = { 0 };
+	struct ipc_str code = IPC_S("timeout");
+	struct binding *b;
+
+	log_debug("%s: request %llu (message %lld) timed out", __func__,
+	    (unsigned long long)r->id, (long long)r->msg_id);
+	if (r->aw != NULL && r->agen == r->aw->gen)
+		router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
+	if (r->origin == AREQ_CHANNEL)
+		channel_failed(r->session, r->msg_id, code);
+	else {
+		store_msg_fail(sup->store, r->msg_id, "timeout", sup_now());
+		if ((b = route_current(r->session)) != NULL)
+			send_error(b, r->cmid, "timeout",
+			    error_message("timeout"), 0);
+	}
+	areq_free(r);
+	sup_turn();
 }
 
 /* Relay what the agents said during this loop turn, one frame each. */
@@ -1219,15 +1346,10 @@ router_idle(void)
 void
 router_worker_ready(struct worker *w)
 {
-	struct areq *r;
-
 	if (w->role == ROLE_CHANNEL)
 		channel_worker_ready(w);
-	if (w->role != ROLE_AGENT)
-		return;
-	TAILQ_FOREACH(r, &reqs, entry)
-		if (r->aw == NULL && strcmp(r->agent, w->name) == 0)
-			areq_dispatch(r);
+	if (w->role == ROLE_AGENT)
+		agentq_worker_ready(w);
 }
 
 /* A worker is gone: drop its bindings, requeue its agent requests. */
@@ -1251,23 +1373,16 @@ router_worker_down(struct worker *w)
 	TAILQ_FOREACH(r, &reqs, entry) {
 		if (r->aw != w)
 			continue;
-		/* The agent starts over; chat.done carries the whole text. */
+		/*
+		 * The agent starts over, within its window again; chat.done
+		 * carries the whole text.
+		 */
+		agentq_requeue(r);
 		r->aw = NULL;
 		evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 		r->truncated = 0;
 	}
-}
-
-static int
-router_pending_cb(int64_t msg_id, int64_t session, const char *cmid,
-    const char *text, void *arg)
-{
-	(void)arg;
-	if (cmid[0] == '\0')
-		return channel_pending(session, msg_id, text);
-	areq_webchat(session, msg_id, ipc_s(cmid), text);
-	return 0;
 }
 
 /*
@@ -1314,10 +1429,17 @@ router_sweep(void)
 void
 router_init(void)
 {
-	if (store_pending(sup->store, router_pending_cb, NULL) == -1)
-		log_warnx("%s: pending messages not requeued", __func__);
-	if (nreqs > 0)
-		log_info("%u accepted messages requeued", nreqs);
+	int n;
+
+	agentq_init();
+	/*
+	 * What was in memory when the supervisor stopped waits in the
+	 * store again and is fed to the agents a window at a time.
+	 */
+	if ((n = store_msg_requeue_all(sup->store)) == -1)
+		log_warnx("%s: unanswered messages not requeued", __func__);
+	else if (n > 0)
+		log_info("%d unanswered messages requeued", n);
 }
 
 /* Share links. */

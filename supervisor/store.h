@@ -81,6 +81,45 @@ typedef int	(*store_pending_fn)(int64_t msg_id, int64_t session,
 int	store_pending(struct store *, store_pending_fn, void *arg);
 
 /*
+ * The durable backlog (store_backlog.c).  Rows in MSG_ACCEPTED with no
+ * error wait for an agent; account NULL names the web chat's.  take:
+ * up to limit oldest rows, each marked MSG_ANSWERING before fn sees it
+ * (the strings are borrowed); the count or -1.
+ */
+struct store_backlog_row {
+	int64_t	 id;
+	int64_t	 session;
+	char	*cmid;		/* "" for a platform message */
+	char	*text;
+	int64_t	 created;
+};
+typedef void	(*store_backlog_fn)(const struct store_backlog_row *, void *);
+int	store_backlog_take(struct store *, const char *account, unsigned limit,
+	    store_backlog_fn fn, void *arg);
+/* Unanswered platform messages of one account (NULL: of all). */
+int	store_backlog_count(struct store *, const char *account, int64_t *n);
+struct store_expired {
+	int64_t	 msg_id;
+	int64_t	 session;
+	int	 told;		/* the client was told an error already */
+};
+/* Unanswered messages created before `before`; count or -1. */
+int	store_backlog_expired(struct store *, const char *account,
+	    int64_t before, struct store_expired *, size_t max);
+/* Into memory (MSG_ANSWERING), clearing an error the client was told. */
+int	store_msg_take(struct store *, int64_t msg_id);
+/* Final: answered with no reply, for this reason ("timeout"). */
+int	store_msg_fail(struct store *, int64_t msg_id, const char *code,
+	    int64_t now);
+/* Back to MSG_ACCEPTED, the client told why: a resend tries again. */
+int	store_msg_told(struct store *, int64_t msg_id, const char *code);
+/* 0 and the error (caller frees), 1 none, -1 store error. */
+int	store_msg_error(struct store *, int64_t msg_id, char **code);
+/* At start: what was in memory waits in the backlog again; count. */
+int	store_msg_requeue_all(struct store *);
+
+
+/*
  * Share links.  Only the SHA-256 of a link's secret is kept, as with
  * session tokens.  A link names an existing session the operator chose,
  * or none: then each visitor gets a fresh one (store_visitor_create).

@@ -16,7 +16,8 @@
  * first use into this array, each file owning a fixed range of it.
  */
 #define STORE_LAZY_CHANNEL	0	/* store_channel.c: 0..31 */
-#define STORE_LAZY_MAX		32
+#define STORE_LAZY_BACKLOG	32	/* store_backlog.c: 32..47 */
+#define STORE_LAZY_MAX		48
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 struct store {
@@ -55,7 +56,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

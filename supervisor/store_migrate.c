@@ -200,10 +200,22 @@ static const char schema_v2[] =
 	"ALTER TABLE outbox_v2 RENAME TO outbox;"
 	"CREATE INDEX outbox_due ON outbox (account, next_try);";
 
+/*
+ * Version 3: admission and deadlines.  A message that ends without a
+ * reply keeps why in `error` ("timeout"): answered (state 3) when it is
+ * final, or accepted (state 1) when the web chat client was told and a
+ * resend may try again.  State 1 with no error is the durable backlog
+ * the agents are fed from, oldest first, per account (NULL: web chat).
+ */
+static const char schema_v3[] =
+	"ALTER TABLE messages ADD COLUMN error TEXT;"
+	"CREATE INDEX messages_backlog ON messages (account, state, id);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
 	{ 2,	schema_v2 },
+	{ 3,	schema_v3 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

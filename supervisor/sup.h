@@ -23,6 +23,7 @@
 #endif
 
 struct chan;
+struct cfg_channel;
 struct config;
 struct event;
 struct event_base;
@@ -101,6 +102,7 @@ int		 admit_conn_open(struct worker *,
 		    const struct ipc_body_conn_open *, uint64_t *retry_ms);
 void		 admit_conn_close(struct worker *, uint64_t conn);
 int		 admit_known(struct worker *, uint64_t conn);
+const char	*admit_conn_client(struct worker *, uint64_t conn);
 void		 admit_worker_down(struct worker *);
 uint64_t	 admit_request(struct worker *, uint64_t conn, int64_t session);
 uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
@@ -150,8 +152,8 @@ void		 channel_answered(int64_t session, int64_t msg_id,
 		    const char *reply);
 void		 channel_failed(int64_t session, int64_t msg_id,
 		    struct ipc_str code);
-int		 channel_pending(int64_t session, int64_t msg_id,
-		    const char *text);
+/* The account a platform conversation belongs to, or NULL. */
+const struct cfg_channel *channel_config_of(int64_t session);
 void		 channel_worker_ready(struct worker *);
 void		 channel_worker_down(struct worker *);
 /* The QR login URL an account's worker is showing, or NULL. */
@@ -159,12 +161,13 @@ const char	*channel_login_url(const char *account);
 /* The number the phone shows, for the worker's login; 0 or -1. */
 int		 channel_login_code(const char *account, struct ipc_str code);
 
+/* agentq.c: agent admission (the rest is in areq.h) */
+void		 agentq_init(void);
+void		 agentq_pump(void);
+
 /* router.c: frames from workers, after the role check */
 int		 router_send(struct worker *, uint32_t type, uint64_t req_id,
 		    const void *body);
-/* Ask the account's agent to answer a stored platform message. */
-void		 router_ask(int64_t session, int64_t msg_id, const char *text,
-		    const char *agent, unsigned history);
 void		 router_sweep(void);
 void		 router_init(void);
 void		 router_dispatch(struct worker *, struct ipc_msg *);

@@ -266,12 +266,13 @@ poll_commit(void)
 }
 
 /*
- * The statuses of inbound.ack: each but "retry" means the supervisor took
- * the message; "retry" means it could not (its store failed).
+ * The statuses of inbound.ack: each but "retry" and "busy" means the
+ * supervisor took the message; "retry" means it could not (its store
+ * failed), "busy" that its backlog is full.  Either keeps the cursor.
  */
 static const char *const ack_statuses[] = {
 	"accepted", "duplicate", "pairing", "denied", "limited", "ignored",
-	"retry"
+	"retry", "busy"
 };
 
 int
@@ -296,7 +297,8 @@ poll_inbound_ack(const struct ipc_msg *m)
 		    m->b.inbound_ack.status.p);
 	log_debug("wechat: message %s: %.*s", pl.batch.msgs[idx].msg_id,
 	    (int)m->b.inbound_ack.status.len, m->b.inbound_ack.status.p);
-	if (ipc_streq(m->b.inbound_ack.status, "retry"))
+	if (ipc_streq(m->b.inbound_ack.status, "retry") ||
+	    ipc_streq(m->b.inbound_ack.status, "busy"))
 		pl.again = 1;
 	pl.acked[idx] = 1;
 	if (--pl.waiting == 0)

@@ -1,0 +1,395 @@
+/*
+ * Agent admission: how much work each agent is handed, in what order,
+ * and for how long.  Every agent has a window of max_inflight requests
+ * with its worker and a wait list in front of it; the router asks here
+ * before it accepts a web chat message and hands every request it makes
+ * to agentq_add().  Called by router.c, channel.c and main.c's timers.
+ *
+ * The bounds and their answers:
+ * - with the worker: at most max_inflight, which config.c keeps at half
+ *   the worker's IPC send queue, so the supervisor never overflows it
+ *   (an overflow kills the worker), not even when a restarted worker is
+ *   handed its backlog: that goes max_inflight at a time, oldest first;
+ * - waiting in memory: at most max_queued web chat requests, and one
+ *   client address or session holds at most client_share_pct percent
+ *   of the window and the queue together, so one client cannot fill
+ *   them; past either, chat.send is answered `busy` with a retry_after
+ *   at once;
+ * - platform messages are never refused here: they wait in the store
+ *   (store_backlog.c, bounded per account by channel.c) and are taken
+ *   a few at a time as the window frees, sharing it with the web chat;
+ * - every request has a deadline; past it router_timeout() ends it with
+ *   `timeout`, which is stored as its answer.
+ *
+ * It never reads a frame and never talks to a worker itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "areq.h"
+#include "clock.h"
+#include "codec.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+#define AQ_BUCKETS	1024	/* fair-share table */
+/* Platform rows expired per account and tick: bounds one turn. */
+#define AQ_EXPIRE_BATCH	64
+/* busy's retry_after: a second per window's worth of waiting work. */
+#define AQ_RETRY_MIN_MS	1000
+#define AQ_RETRY_MAX_MS	60000
+/* Deadlines are whole seconds; checked this often. */
+#define AQ_EXPIRE_S	1
+
+struct agentq {
+	struct agentq	*next;
+	char		 name[IPC_NAME_MAX + 1];	/* default */
+	char		 wname[IPC_NAME_MAX + 8];	/* agent.default */
+	unsigned	 inflight;
+	unsigned	 queued;
+	struct areqlist	 waitq;		/* oldest message first */
+	int		 backlog;	/* the store may hold rows for it */
+	uint64_t	 busy;		/* requests answered busy */
+};
+
+/* Requests one client holds with one agent (in flight or waiting). */
+struct share {
+	struct share	*next;
+	struct agentq	*aq;
+	unsigned	 n;
+	char		 key[RL_KEY_MAX];
+};
+
+static struct agentq	*queues;
+static struct share	*shares[AQ_BUCKETS];
+static struct event	*expire_ev;
+
+static void	agentq_expire_cb(evutil_socket_t, short, void *);
+
+static size_t
+share_hash(const struct agentq *aq, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)aq;
+
+	for (; *key != '\0'; key++) {
+		h ^= (unsigned char)*key;
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h % AQ_BUCKETS);
+}
+
+static struct share **
+share_find(const struct agentq *aq, const char *key)
+{
+	struct share **sp;
+
+	for (sp = &shares[share_hash(aq, key)]; *sp != NULL;
+	    sp = &(*sp)->next)
+		if ((*sp)->aq == aq && strcmp((*sp)->key, key) == 0)
+			break;
+	return sp;
+}
+
+static unsigned
+share_count(const struct agentq *aq, const char *key)
+{
+	struct share *s;
+
+	if (key[0] == '\0')
+		return 0;
+	s = *share_find(aq, key);
+	return s != NULL ? s->n : 0;
+}
+
+/* Entries live only while counted: the table is bounded by requests. */
+static void
+share_add(struct agentq *aq, const char *key, int delta)
+{
+	struct share **sp, *s;
+
+	if (key[0] == '\0')
+		return;
+	sp = share_find(aq, key);
+	if ((s = *sp) == NULL) {
+		if (delta < 0)
+			fatalx("%s: %s not counted", __func__, key);
+		s = xcalloc(1, sizeof(*s));
+		s->aq = aq;
+		snprintf(s->key, sizeof(s->key), "%s", key);
+		*sp = s;
+	}
+	s->n += (unsigned)delta;
+	if (s->n == 0) {
+		*sp = s->next;
+		free(s);
+	}
+}
+
+static void
+session_key(char *buf, size_t len, int64_t session)
+{
+	snprintf(buf, len, "s:%lld", (long long)session);
+}
+
+static void
+areq_share(struct areq *r, int delta)
+{
+	char key[RL_KEY_MAX];
+
+	share_add(r->aq, r->client, delta);
+	if (r->origin == AREQ_WEBCHAT) {
+		session_key(key, sizeof(key), r->session);
+		share_add(r->aq, key, delta);
+	}
+}
+
+/* One admission per agent ever configured: requests point at them. */
+void
+agentq_init(void)
+{
+	struct timeval tv = { AQ_EXPIRE_S, 0 };
+	struct agentq *aq;
+	unsigned i;
+
+	if (expire_ev == NULL && ((expire_ev = event_new(sup->base, -1,
+	    EV_PERSIST, agentq_expire_cb, NULL)) == NULL ||
+	    event_add(expire_ev, &tv) == -1))
+		fatalx("%s: deadline timer", __func__);
+
+	for (i = 0; i < sup->conf->agents_count; i++) {
+		if (agentq_find(sup->conf->agents[i].name) != NULL)
+			continue;
+		aq = xcalloc(1, sizeof(*aq));
+		snprintf(aq->name, sizeof(aq->name), "%s",
+		    sup->conf->agents[i].name);
+		snprintf(aq->wname, sizeof(aq->wname), "agent.%s", aq->name);
+		TAILQ_INIT(&aq->waitq);
+		/* Whatever the store holds is found by the first pump. */
+		aq->backlog = 1;
+		aq->next = queues;
+		queues = aq;
+	}
+}
+
+struct agentq *
+agentq_find(const char *agent)
+{
+	struct agentq *aq;
+
+	for (aq = queues; aq != NULL; aq = aq->next)
+		if (strcmp(aq->name, agent) == 0)
+			return aq;
+	return NULL;
+}
+
+const char *
+agentq_name(const struct agentq *aq)
+{
+	return aq->name;
+}
+
+uint64_t
+agentq_room(struct agentq *aq, const char *client, int64_t session)
+{
+	const struct cfg_agent *ca = config_agent(sup->conf, aq->name);
+	char key[RL_KEY_MAX];
+	uint64_t ms, share = 1;
+
+	session_key(key, sizeof(key), session);
+	if (ca != NULL)
+		share = ((uint64_t)ca->max_inflight + ca->max_queued) *
+		    ca->client_share_pct / 100;
+	if (share == 0)
+		share = 1;
+	if (ca != NULL && share_count(aq, client) < share &&
+	    share_count(aq, key) < share &&
+	    aq->inflight + aq->queued < ca->max_inflight + ca->max_queued)
+		return 0;
+	aq->busy++;
+	if (ca == NULL)
+		return AQ_RETRY_MAX_MS;
+	ms = AQ_RETRY_MIN_MS * (1 + aq->queued / ca->max_inflight);
+	return ms > AQ_RETRY_MAX_MS ? AQ_RETRY_MAX_MS : ms;
+}
+
+/* Into the wait list by message age: a requeued request goes first. */
+static void
+wait_insert(struct agentq *aq, struct areq *r)
+{
+	struct areq *q;
+
+	TAILQ_FOREACH_REVERSE(q, &aq->waitq, areqlist, wait)
+		if (q->msg_id < r->msg_id)
+			break;
+	if (q == NULL)
+		TAILQ_INSERT_HEAD(&aq->waitq, r, wait);
+	else
+		TAILQ_INSERT_AFTER(&aq->waitq, q, r, wait);
+	r->waiting = 1;
+	aq->queued++;
+}
+
+void
+agentq_add(struct areq *r)
+{
+	areq_share(r, 1);
+	wait_insert(r->aq, r);
+	sup_turn();
+}
+
+/* Its worker died: it waits again, ahead of anything newer. */
+void
+agentq_requeue(struct areq *r)
+{
+	if (r->waiting)
+		return;
+	r->aq->inflight--;
+	wait_insert(r->aq, r);
+	sup_turn();
+}
+
+/* The request is over (answered, failed, aborted or timed out). */
+void
+agentq_forget(struct areq *r)
+{
+	if (r->aq == NULL)
+		return;
+	if (r->waiting) {
+		TAILQ_REMOVE(&r->aq->waitq, r, wait);
+		r->waiting = 0;
+		r->aq->queued--;
+	} else if (r->aw != NULL)
+		r->aq->inflight--;
+	areq_share(r, -1);
+	r->aq = NULL;
+	sup_turn();
+}
+
+/* A platform message was stored for this agent. */
+void
+agentq_backlog(struct agentq *aq)
+{
+	aq->backlog = 1;
+	sup_turn();
+}
+
+/*
+ * Rows from the store, each source (web chat, then every account on
+ * this agent) in turn; fewer than asked means the store has no more.
+ */
+static unsigned
+pump_store(struct agentq *aq, unsigned want)
+{
+	const struct config *c = sup->conf;
+	unsigned i, got = 0;
+
+	if (strcmp(c->webchat.agent, aq->name) == 0)
+		got += router_take(aq, NULL, want - got);
+	for (i = 0; i < c->channels_count && got < want; i++)
+		if (strcmp(c->channels[i].agent, aq->name) == 0)
+			got += router_take(aq, c->channels[i].name,
+			    want - got);
+	if (got < want)
+		aq->backlog = 0;
+	return got;
+}
+
+/*
+ * Fill the window.  When both the wait list and the store have work,
+ * half the free room goes to each, so neither side starves the other.
+ */
+static void
+pump_one(struct agentq *aq)
+{
+	const struct cfg_agent *ca = config_agent(sup->conf, aq->name);
+	struct worker *w = spawn_find(aq->wname);
+	struct areq *r;
+	unsigned room;
+
+	if (ca == NULL || w == NULL || w->state != W_RUNNING ||
+	    w->chan == NULL || aq->inflight >= ca->max_inflight)
+		return;
+	room = ca->max_inflight - aq->inflight;
+	if (aq->backlog)
+		pump_store(aq, TAILQ_EMPTY(&aq->waitq) ? room :
+		    (room + 1) / 2);
+	while (aq->inflight < ca->max_inflight &&
+	    (r = TAILQ_FIRST(&aq->waitq)) != NULL) {
+		TAILQ_REMOVE(&aq->waitq, r, wait);
+		r->waiting = 0;
+		aq->queued--;
+		if (router_dispatch_req(r) == -1) {
+			wait_insert(aq, r);
+			break;
+		}
+		aq->inflight++;
+	}
+}
+
+/* Once per loop turn with work, from main.c. */
+void
+agentq_pump(void)
+{
+	struct agentq *aq;
+
+	for (aq = queues; aq != NULL; aq = aq->next)
+		pump_one(aq);
+}
+
+void
+agentq_worker_ready(struct worker *w)
+{
+	(void)w;
+	sup_turn();
+}
+
+/* Platform and web chat rows that waited in the store too long. */
+static void
+expire_store(const char *account, uint32_t deadline_s)
+{
+	struct store_expired v[AQ_EXPIRE_BATCH];
+	int i, n;
+
+	n = store_backlog_expired(sup->store, account,
+	    sup_now() - (int64_t)deadline_s, v, AQ_EXPIRE_BATCH);
+	for (i = 0; i < n; i++) {
+		if (account == NULL)
+			store_msg_fail(sup->store, v[i].msg_id, "timeout",
+			    sup_now());
+		else
+			channel_failed(v[i].session, v[i].msg_id,
+			    ipc_s("timeout"));
+	}
+	if (n > 0)
+		log_info("%d %s messages waited past their deadline",
+		    n, account != NULL ? account : "web chat");
+}
+
+/* Every AQ_EXPIRE_S: end what is past its deadline. */
+static void
+agentq_expire_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	const struct config *c = sup->conf;
+	uint64_t now = clock_mono_ms();
+	struct areq *r, *next;
+	unsigned i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (r = router_first_req(); r != NULL; r = next) {
+		next = router_next_req(r);
+		if (r->deadline <= now && !r->done)
+			router_timeout(r);
+	}
+	expire_store(NULL, c->webchat.deadline_s);
+	for (i = 0; i < c->channels_count; i++)
+		expire_store(c->channels[i].name, c->channels[i].deadline_s);
+	sup_turn();
+}

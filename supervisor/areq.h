@@ -1,0 +1,78 @@
+/*
+ * One agent request: a stored message on its way to an agent and back.
+ * Shared by router.c (which makes, dispatches, relays and ends them)
+ * and agentq.c (which admits, queues, paces and times them out).
+ */
+#ifndef WX_AREQ_H
+#define WX_AREQ_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include "ipc_msg.h"
+#include "ratelimit.h"
+
+struct agentq;
+struct evbuffer;
+struct worker;
+
+/* Where a request came from, and so where its answer goes. */
+enum areq_origin {
+	AREQ_WEBCHAT = 1,	/* a browser session: cmid names it */
+	AREQ_CHANNEL		/* a platform account's conversation */
+};
+
+struct areq {
+	TAILQ_ENTRY(areq)	 entry;		/* router: all requests */
+	TAILQ_ENTRY(areq)	 dirty;		/* router: output to relay */
+	TAILQ_ENTRY(areq)	 wait;		/* agentq: waiting */
+	struct areq		*next;		/* id hash chain */
+	uint64_t		 id;
+	enum areq_origin	 origin;
+	int64_t			 session;
+	int64_t			 msg_id;
+	char			 cmid[IPC_MSGID_MAX + 1];
+	char			*text;		/* the user's message */
+	unsigned		 history;	/* turns of context */
+	struct agentq		*aq;		/* its agent's admission */
+	char			 client[RL_KEY_MAX];	/* fair share, "" */
+	uint64_t		 deadline;	/* clock_mono_ms() */
+	int			 waiting;	/* on aq's wait list */
+	struct worker		*aw;		/* NULL unless in flight */
+	uint64_t		 agen;
+	struct evbuffer		*reply;
+	struct evbuffer		*delta;
+	int			 is_dirty;
+	int			 done;
+	int			 truncated;
+};
+
+TAILQ_HEAD(areqlist, areq);
+
+/* agentq.c */
+void		 agentq_init(void);
+struct agentq	*agentq_find(const char *agent);
+const char	*agentq_name(const struct agentq *);
+/*
+ * May a new web chat request join this agent?  0 yes; else the
+ * milliseconds to tell the client to wait (busy).
+ */
+uint64_t	 agentq_room(struct agentq *, const char *client,
+		    int64_t session);
+void		 agentq_add(struct areq *);
+void		 agentq_forget(struct areq *);
+void		 agentq_requeue(struct areq *);
+void		 agentq_backlog(struct agentq *);
+void		 agentq_pump(void);
+void		 agentq_worker_ready(struct worker *);
+
+/* router.c, for agentq.c */
+int		 router_dispatch_req(struct areq *);
+unsigned	 router_take(struct agentq *, const char *account,
+		    unsigned limit);
+void		 router_timeout(struct areq *);
+struct areq	*router_first_req(void);
+struct areq	*router_next_req(struct areq *);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * The store's side of agent admission: the durable backlog of messages
+ * waiting for an agent, and how a message ends without a reply.
+ *
+ * A message in state 1 (accepted) with no error is waiting in the store:
+ * a platform message always starts there, and any message the
+ * supervisor held in memory when it stopped is put back there at start
+ * (store_msg_requeue_all).  The router takes rows out oldest first, a
+ * few at a time as an agent has room (store_backlog_take), marking each
+ * state 2 (answering) as it goes, so the backlog is never read whole
+ * into memory.  A message past its deadline is closed with an error
+ * (store_msg_fail), which counts as its answer.  Same rules as store.c:
+ * writes join the loop turn's transaction, the SQL is fixed.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+enum {
+	SB_TAKE_LIST = STORE_LAZY_BACKLOG,
+	SB_TAKE,
+	SB_COUNT,
+	SB_COUNT_ALL,
+	SB_EXPIRED,
+	SB_FAIL,
+	SB_TOLD,
+	SB_ERROR,
+	SB_REQUEUE,
+};
+
+static const char *const sb_sql[] = {
+	/* account IS ?1: NULL selects the web chat's rows. */
+	[SB_TAKE_LIST - STORE_LAZY_BACKLOG] =
+	    "SELECT id, session_id, client_msg_id, text, created FROM messages"
+	    " WHERE account IS ?1 AND state = 1 AND error IS NULL"
+	    " ORDER BY id LIMIT ?2",
+	/* Taking a row into memory clears a failure the client was told. */
+	[SB_TAKE - STORE_LAZY_BACKLOG] =
+	    "UPDATE messages SET state = 2, error = NULL"
+	    " WHERE id = ?1 AND state IN (1, 2)",
+	[SB_COUNT - STORE_LAZY_BACKLOG] =
+	    "SELECT count(*) FROM messages WHERE account = ?1 AND state < 3",
+	[SB_COUNT_ALL - STORE_LAZY_BACKLOG] =
+	    "SELECT count(*) FROM messages WHERE account IS NOT NULL"
+	    " AND state < 3",
+	[SB_EXPIRED - STORE_LAZY_BACKLOG] =
+	    "SELECT id, session_id, error IS NOT NULL FROM messages"
+	    " WHERE account IS ?1 AND state = 1 AND created < ?2"
+	    " ORDER BY id LIMIT ?3",
+	[SB_FAIL - STORE_LAZY_BACKLOG] =
+	    "UPDATE messages SET state = 3, reply = '',"
+	    " error = coalesce(error, ?2), answered = ?3"
+	    " WHERE id = ?1 AND state < 3",
+	[SB_TOLD - STORE_LAZY_BACKLOG] =
+	    "UPDATE messages SET state = 1, error = ?2"
+	    " WHERE id = ?1 AND state < 3",
+	[SB_ERROR - STORE_LAZY_BACKLOG] =
+	    "SELECT error FROM messages WHERE id = ?1 AND error IS NOT NULL",
+	[SB_REQUEUE - STORE_LAZY_BACKLOG] =
+	    "UPDATE messages SET state = 1 WHERE state = 2",
+};
+
+_Static_assert(sizeof(sb_sql) / sizeof(sb_sql[0]) <= STORE_LAZY_MAX -
+    STORE_LAZY_BACKLOG, "store_backlog.c outgrew its lazy slots");
+
+static sqlite3_stmt *
+sb_stmt(struct store *s, int which)
+{
+	return store_lazy(s, which, sb_sql[which - STORE_LAZY_BACKLOG]);
+}
+
+/*
+ * The rows are copied out and marked answering before fn runs: fn
+ * builds the agent's context with store_history(), and the backlog must
+ * not hand the same row out twice.
+ */
+int
+store_backlog_take(struct store *s, const char *account, unsigned limit,
+    store_backlog_fn fn, void *arg)
+{
+	struct store_backlog_row *rows;
+	sqlite3_stmt *st;
+	size_t n = 0, i;
+	int rc, ret = 0;
+
+	if (limit == 0)
+		return 0;
+	rows = xcalloc(limit, sizeof(*rows));
+	st = sb_stmt(s, SB_TAKE_LIST);
+	if ((rc = store_bindv(st, "ti", account, (int64_t)limit)) !=
+	    SQLITE_OK) {
+		store_done(st);
+		free(rows);
+		return store_err(s, __func__);
+	}
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].session = sqlite3_column_int64(st, 1);
+		rows[n].cmid = store_column_dup(st, 2);
+		rows[n].text = store_column_dup(st, 3);
+		rows[n].created = sqlite3_column_int64(st, 4);
+		n++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = store_err(s, __func__);
+	store_done(st);
+	for (i = 0; ret == 0 && i < n; i++) {
+		if ((ret = store_msg_take(s, rows[i].id)) == 0)
+			fn(&rows[i], arg);
+	}
+	for (i = 0; i < n; i++) {
+		free(rows[i].cmid);
+		free(rows[i].text);
+	}
+	free(rows);
+	return ret == 0 ? (int)n : -1;
+}
+
+int
+store_msg_take(struct store *s, int64_t msg_id)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sb_stmt(s, SB_TAKE);
+	return store_exec(s, st, store_bindv(st, "i", msg_id), __func__);
+}
+
+int
+store_backlog_count(struct store *s, const char *account, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (account != NULL) {
+		st = sb_stmt(s, SB_COUNT);
+		rc = store_row(s, st, store_bindv(st, "t", account), __func__);
+	} else {
+		st = sb_stmt(s, SB_COUNT_ALL);
+		rc = store_row(s, st, SQLITE_OK, __func__);
+	}
+	if (rc != 0)
+		return -1;	/* count(*) always has a row */
+	*n = sqlite3_column_int64(st, 0);
+	store_done(st);
+	return 0;
+}
+
+int
+store_backlog_expired(struct store *s, const char *account, int64_t before,
+    struct store_expired *v, size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	st = sb_stmt(s, SB_EXPIRED);
+	if (store_bindv(st, "tii", account, before, (int64_t)max) !=
+	    SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v[n].msg_id = sqlite3_column_int64(st, 0);
+		v[n].session = sqlite3_column_int64(st, 1);
+		v[n].told = sqlite3_column_int(st, 2);
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	store_done(st);
+	return (int)n;
+}
+
+int
+store_msg_fail(struct store *s, int64_t msg_id, const char *code,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sb_stmt(s, SB_FAIL);
+	return store_exec(s, st, store_bindv(st, "iti", msg_id, code, now),
+	    __func__);
+}
+
+int
+store_msg_told(struct store *s, int64_t msg_id, const char *code)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sb_stmt(s, SB_TOLD);
+	return store_exec(s, st, store_bindv(st, "it", msg_id, code),
+	    __func__);
+}
+
+int
+store_msg_error(struct store *s, int64_t msg_id, char **code)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*code = NULL;
+	st = sb_stmt(s, SB_ERROR);
+	if ((rc = store_row(s, st, store_bindv(st, "i", msg_id),
+	    __func__)) != 0)
+		return rc;
+	*code = store_column_dup(st, 0);
+	store_done(st);
+	return 0;
+}
+
+int
+store_msg_requeue_all(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	store_touch(s);
+	st = sb_stmt(s, SB_REQUEUE);
+	if ((rc = store_exec(s, st, SQLITE_OK, __func__)) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
