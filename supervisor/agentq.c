@@ -243,11 +243,33 @@ agentq_add(struct areq *r)
 	sup_turn();
 }
 
+void
+agentq_reserve(struct areq *r)
+{
+	areq_share(r, 1);
+	r->reserved = 1;
+	r->aq->queued++;
+}
+
+void
+agentq_commit(struct areq *r)
+{
+	if (!r->reserved)
+		return;
+	r->reserved = 0;
+	r->aq->queued--;
+	/* Aborted before it ever waited: nothing for the agent to do. */
+	if (r->done)
+		return;
+	wait_insert(r->aq, r);
+	sup_turn();
+}
+
 /* Its worker died: it waits again, ahead of anything newer. */
 void
 agentq_requeue(struct areq *r)
 {
-	if (r->waiting)
+	if (r->waiting || r->reserved)
 		return;
 	r->aq->inflight--;
 	wait_insert(r->aq, r);
@@ -260,7 +282,10 @@ agentq_forget(struct areq *r)
 {
 	if (r->aq == NULL)
 		return;
-	if (r->waiting) {
+	if (r->reserved) {
+		r->reserved = 0;
+		r->aq->queued--;
+	} else if (r->waiting) {
 		TAILQ_REMOVE(&r->aq->waitq, r, wait);
 		r->waiting = 0;
 		r->aq->queued--;
@@ -385,7 +410,10 @@ agentq_expire_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	for (r = router_first_req(); r != NULL; r = next) {
 		next = router_next_req(r);
-		if (r->deadline <= now && !r->done)
+		/* A finished answer is stored, however late: never dropped. */
+		if (r->unstored)
+			router_finish(r);
+		else if (r->deadline <= now && !r->done)
 			router_timeout(r);
 	}
 	expire_store(NULL, c->webchat.deadline_s);

@@ -39,12 +39,15 @@ struct areq {
 	char			 client[RL_KEY_MAX];	/* fair share, "" */
 	uint64_t		 deadline;	/* clock_mono_ms() */
 	int			 waiting;	/* on aq's wait list */
+	int			 reserved;	/* counted, not yet committed */
 	struct worker		*aw;		/* NULL unless in flight */
 	uint64_t		 agen;
 	struct evbuffer		*reply;
 	struct evbuffer		*delta;
 	int			 is_dirty;
 	int			 done;
+	int			 unstored;	/* done; its commit failed */
+	int			 aborted;	/* by chat.abort */
 	int			 truncated;
 };
 
@@ -61,6 +64,9 @@ const char	*agentq_name(const struct agentq *);
 uint64_t	 agentq_room(struct agentq *, const char *client,
 		    int64_t session);
 void		 agentq_add(struct areq *);
+/* Counted now, waiting only once the turn's commit has it stored. */
+void		 agentq_reserve(struct areq *);
+void		 agentq_commit(struct areq *);
 void		 agentq_forget(struct areq *);
 void		 agentq_requeue(struct areq *);
 void		 agentq_backlog(struct agentq *);
@@ -72,6 +78,7 @@ int		 router_dispatch_req(struct areq *);
 unsigned	 router_take(struct agentq *, const char *account,
 		    unsigned limit);
 void		 router_timeout(struct areq *);
+void		 router_finish(struct areq *);
 struct areq	*router_first_req(void);
 struct areq	*router_next_req(struct areq *);
 

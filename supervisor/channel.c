@@ -76,6 +76,7 @@ struct chacct {
 	struct ratelimit *rl_notice;	/* one limit notice a minute */
 	uint64_t	 full_logged;	/* clock_mono_ms() of that log */
 	uint64_t	 full;		/* messages left on the platform */
+	int		 kick;		/* rows may be due: after the commit */
 	char		 login_url[IPC_URL_MAX + 1];	/* "" none */
 };
 
@@ -90,6 +91,7 @@ static int	chan_state_get(struct worker *, struct ipc_msg *);
 static int	chan_state_put(struct worker *, struct ipc_msg *);
 static int	chan_login(struct worker *, struct ipc_msg *);
 static void	chan_kick(struct chacct *);
+static void	chan_kick_now(struct chacct *);
 
 const struct sup_handler channel_handlers[] = {
 	{ IPC_INBOUND,		0,	chan_inbound },
@@ -330,9 +332,34 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 		k->a->inflight++;
 }
 
-/* Hand the account's due rows to its worker, up to CH_INFLIGHT. */
+/*
+ * Due rows go out only after the turn that wrote them has committed
+ * (channel_flush), so no row id the platform sees is ever rolled back
+ * and given to another row.
+ */
 static void
 chan_kick(struct chacct *a)
+{
+	a->kick = 1;
+	sup_turn();
+}
+
+/* After each commit, from main.c: the accounts that have rows due. */
+void
+channel_flush(void)
+{
+	unsigned i;
+
+	for (i = 0; i < naccts; i++)
+		if (accts[i].kick) {
+			accts[i].kick = 0;
+			chan_kick_now(&accts[i]);
+		}
+}
+
+/* Hand the account's due rows to its worker, up to CH_INFLIGHT. */
+static void
+chan_kick_now(struct chacct *a)
 {
 	struct kick k;
 	int64_t now = sup_now();
@@ -485,13 +512,26 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	return chan_limited(a, cc, sm, wait);
 }
 
+/* "retry" if the turn that stored it did not commit: it comes again. */
+static void
+chan_ack_cb(struct durable *d, int ok)
+{
+	struct ipc_body_inbound_ack ack;
+	struct worker *w = durable_worker(d);
+
+	if (w == NULL)
+		return;
+	ack.status = ipc_s(ok ? d->str : "retry");
+	router_send(w, IPC_INBOUND_ACK, d->req_id, &ack);
+}
+
 static int
 chan_inbound(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_inbound *ib = &m->b.inbound;
 	const struct cfg_channel *cc = config_channel(sup->conf, w->id);
-	struct ipc_body_inbound_ack ack;
 	struct store_chan_msg sm;
+	struct durable *d;
 	struct chacct *a = acct_of(w);
 	const char *status;
 
@@ -508,8 +548,10 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 		sm.reply_ctx = ipc_strdup(ib->reply_ctx);
 		status = chan_admit(w, a, cc, &sm);
 	}
-	ack.status = ipc_s(status);
-	router_send(w, IPC_INBOUND_ACK, m->req_id, &ack);
+	/* The cursor moves on this ack: only once the message is stored. */
+	d = durable_after(chan_ack_cb);
+	durable_for(d, w, m->req_id, 0);
+	d->str = xstrdup(status);
 	free((char *)sm.peer);
 	free((char *)sm.msgid);
 	free((char *)sm.text);
@@ -715,14 +757,21 @@ channel_answered(int64_t session, int64_t msg_id, const char *reply)
 	free(peer);
 }
 
+/* What the sender hears when the agent gave no answer. */
+void
+channel_failure_text(char *buf, size_t len, struct ipc_str code)
+{
+	snprintf(buf, len, NOTICE_FAILED, (int)code.len, code.p,
+	    (int)code.len, code.p);
+}
+
 /* The agent failed: the sender hears so once, and it is final. */
 void
 channel_failed(int64_t session, int64_t msg_id, struct ipc_str code)
 {
 	char notice[CH_NOTICE_MAX];
 
-	snprintf(notice, sizeof(notice), NOTICE_FAILED, (int)code.len,
-	    code.p, (int)code.len, code.p);
+	channel_failure_text(notice, sizeof(notice), code);
 	if (store_msg_answer(sup->store, msg_id, notice, sup_now()) == 0)
 		channel_answered(session, msg_id, notice);
 }

@@ -467,6 +467,14 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 1, "armed");
 		return 0;
 	}
+	if (strcmp(name, "supervisor") == 0 &&
+	    (ipc_streq(m->b.ctl_test.action, "commit_fail_on") ||
+	    ipc_streq(m->b.ctl_test.action, "commit_fail_off"))) {
+		store_test_fail_commits(ipc_streq(m->b.ctl_test.action,
+		    "commit_fail_on"));
+		ctl_result(c, m->req_id, 1, "armed");
+		return 0;
+	}
 	if ((w = spawn_find(name)) == NULL || w->chan == NULL) {
 		ctl_result(c, m->req_id, 0, "no such worker");
 		return 0;

@@ -153,9 +153,10 @@ sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	router_flush();
+	durable_commit();
+	/* Only what is committed goes to agents and platforms. */
 	agentq_pump();
-	if (store_flush(sup->store) == -1)
-		log_warnx("store: commit failed");
+	channel_flush();
 }
 
 static void
@@ -619,7 +620,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(sup->base);
 
 	router_flush();
-	store_flush(sup->store);
+	durable_commit();
 	store_close(sup->store);
 	control_close();
 	log_info("stopped");

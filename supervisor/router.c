@@ -39,6 +39,9 @@
 /* Room left in an agent.request frame for keys and headers. */
 #define RT_FRAME_SLACK	4096
 
+/* unavailable's retry_after: a full disk is not fixed in a second. */
+#define RT_STORE_RETRY_MS	5000
+
 /* Expired sessions deleted per sweep: bounds one loop turn's work. */
 #define RT_SWEEP_BATCH	256
 
@@ -161,7 +164,7 @@ router_send(struct worker *w, uint32_t type, uint64_t req_id,
 }
 
 static void
-rpc_error_retry(struct worker *w, struct ipc_msg *m, uint64_t conn,
+rpc_error_id(struct worker *w, uint64_t req_id, uint64_t conn,
     const char *code, const char *message, uint64_t retry_ms)
 {
 	struct ipc_body_rpc_error b;
@@ -170,7 +173,22 @@ rpc_error_retry(struct worker *w, struct ipc_msg *m, uint64_t conn,
 	b.code = ipc_s(code);
 	b.message = ipc_s(message);
 	b.retry_after_ms = retry_ms;
-	router_send(w, IPC_RPC_ERROR, m->req_id, &b);
+	router_send(w, IPC_RPC_ERROR, req_id, &b);
+}
+
+static void
+rpc_error_retry(struct worker *w, struct ipc_msg *m, uint64_t conn,
+    const char *code, const char *message, uint64_t retry_ms)
+{
+	rpc_error_id(w, m->req_id, conn, code, message, retry_ms);
+}
+
+/* The store could not take a write: nothing was kept, try later. */
+static void
+rpc_unavailable(struct worker *w, uint64_t req_id, uint64_t conn)
+{
+	rpc_error_id(w, req_id, conn, "unavailable",
+	    "cannot store that now; retry later", RT_STORE_RETRY_MS);
 }
 
 static void
@@ -478,7 +496,7 @@ router_dispatch_req(struct areq *r)
 static struct areq *
 areq_new(struct agentq *aq, enum areq_origin origin, int64_t session,
     int64_t msg_id, const char *cmid, const char *text, int64_t created,
-    const char *client)
+    const char *client, int pending)
 {
 	const struct config *c = sup->conf;
 	const struct cfg_channel *cc;
@@ -511,7 +529,10 @@ areq_new(struct agentq *aq, enum areq_origin origin, int64_t session,
 	req_tab[h] = r;
 	TAILQ_INSERT_TAIL(&reqs, r, entry);
 	nreqs++;
-	agentq_add(r);
+	if (pending)
+		agentq_reserve(r);
+	else
+		agentq_add(r);
 	return r;
 }
 
@@ -527,7 +548,7 @@ areq_webchat(struct agentq *aq, struct binding *b, int64_t msg_id,
 		    (long long)msg_id);
 	snprintf(id, sizeof(id), "%.*s", (int)cmid.len, cmid.p);
 	areq_new(aq, AREQ_WEBCHAT, b->session, msg_id, id, text, sup_now(),
-	    admit_conn_client(b->w, b->conn));
+	    admit_conn_client(b->w, b->conn), 0);
 }
 
 struct take_arg {
@@ -540,8 +561,11 @@ router_take_cb(const struct store_backlog_row *row, void *arg)
 {
 	struct take_arg *ta = arg;
 
+	/* Taken again after a rolled-back turn: it is already here. */
+	if (areq_find_msg(row->id) != NULL)
+		return;
 	areq_new(ta->aq, ta->account != NULL ? AREQ_CHANNEL : AREQ_WEBCHAT,
-	    row->session, row->id, row->cmid, row->text, row->created, "");
+	    row->session, row->id, row->cmid, row->text, row->created, "", 0);
 }
 
 /* Up to limit rows of one source's backlog (account NULL: web chat). */
@@ -731,10 +755,33 @@ sup_violation(struct worker *w, struct ipc_msg *m)
 
 /* Web chat. */
 
+static void
+session_ok_cb(struct durable *d, int committed)
+{
+	struct ipc_body_session_ok ok;
+	struct worker *w = durable_worker(d);
+	struct binding *b;
+
+	if (w != NULL && !committed) {
+		if ((b = bind_find(w, d->conn)) != NULL &&
+		    b->session == d->session) {
+			b->seen = 0;	/* no row to touch */
+			bind_remove(b);
+		}
+		rpc_unavailable(w, d->req_id, d->conn);
+	} else if (w != NULL) {
+		ok.conn = d->conn;
+		ok.token = ipc_s(d->str);
+		ok.resumed = 0;
+		router_send(w, IPC_SESSION_OK, d->req_id, &ok);
+	}
+	explicit_bzero(d->str, strlen(d->str));
+}
+
 static int
 sup_session_open(struct worker *w, struct ipc_msg *m)
 {
-	struct ipc_body_session_ok ok;
+	struct durable *d;
 	char tok[SESSION_TOKEN_LEN + 1];
 	uint8_t hash[SESSION_HASH_LEN];
 	int64_t id, now = sup_now();
@@ -755,16 +802,18 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 	if (session_token_new(tok, hash) == -1 ||
 	    store_session_create(sup->store, hash, now,
 	    now + (int64_t)p->absolute_ttl_s, &id) == -1) {
-		rpc_error(w, m, conn, "internal", "cannot create a session");
+		explicit_bzero(tok, sizeof(tok));
+		rpc_unavailable(w, m->req_id, conn);
 		return 0;
 	}
 	b = bind_set(w, conn, id);
 	b->seen = now;
 	b->expires = now + (int64_t)p->absolute_ttl_s;
-	ok.conn = conn;
-	ok.token = ipc_s(tok);
-	ok.resumed = 0;
-	router_send(w, IPC_SESSION_OK, m->req_id, &ok);
+	/* The token is worth something only once the session is stored. */
+	d = durable_after(session_ok_cb);
+	durable_for(d, w, m->req_id, conn);
+	d->session = id;
+	d->str = xstrdup(tok);
 	explicit_bzero(tok, sizeof(tok));
 	return 0;
 }
@@ -974,7 +1023,7 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 		return;
 	}
 	if (store_msg_error(sup->store, msg_id, &err) == -1) {
-		rpc_error(w, m, cb->conn, "internal", "store error");
+		rpc_unavailable(w, m->req_id, cb->conn);
 		return;
 	}
 	if (st == MSG_ANSWERED) {
@@ -1001,6 +1050,35 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 }
 
 /*
+ * The turn that stored a new message committed, or not: "accepted" and
+ * the request may go to the agent, or the client hears unavailable and
+ * the request (still only reserved) is dropped.
+ */
+static void
+chat_accepted_cb(struct durable *d, int ok)
+{
+	struct ipc_body_chat_accepted acc;
+	struct worker *w = durable_worker(d);
+	struct areq *r = areq_find((uint64_t)d->id);
+
+	if (!ok) {
+		if (r != NULL)
+			areq_free(r);
+		if (w != NULL)
+			rpc_unavailable(w, d->req_id, d->conn);
+		return;
+	}
+	if (w != NULL) {
+		acc.conn = d->conn;
+		acc.client_msg_id = ipc_s(d->str);
+		acc.status = IPC_S("accepted");
+		router_send(w, IPC_CHAT_ACCEPTED, d->req_id, &acc);
+	}
+	if (r != NULL)
+		agentq_commit(r);
+}
+
+/*
  * chat.send: dedupe on (session, client_msg_id), then admission: a new
  * message the agent has no room for is answered busy at once and not
  * stored, so nothing waits that the client was told to send again.
@@ -1009,8 +1087,9 @@ static int
 sup_chat_send(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_chat_send *cb = &m->b.chat_send;
-	struct ipc_body_chat_accepted acc;
 	struct agentq *aq = agentq_find(sup->conf->webchat.agent);
+	struct durable *d;
+	struct areq *r;
 	struct binding *b;
 	enum msg_state st;
 	char *cmid, *text, *reply = NULL;
@@ -1039,7 +1118,7 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	rv = store_msg_lookup(sup->store, b->session, cmid, &st, &msg_id,
 	    &reply);
 	if (rv == -1) {
-		rpc_error(w, m, cb->conn, "internal", "store error");
+		rpc_unavailable(w, m->req_id, cb->conn);
 		goto out;
 	}
 	if (rv == 0) {
@@ -1054,18 +1133,19 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	}
 	text = ipc_strdup(cb->text);
 	if (store_msg_accept(sup->store, b->session, cmid, text, sup_now(),
-	    &msg_id) == -1) {
+	    &msg_id) == -1 || store_msg_take(sup->store, msg_id) == -1) {
 		free(text);
-		rpc_error(w, m, cb->conn, "internal", "store error");
+		rpc_unavailable(w, m->req_id, cb->conn);
 		goto out;
 	}
-	acc.conn = cb->conn;
-	acc.client_msg_id = cb->client_msg_id;
-	acc.status = ipc_s("accepted");
-	router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-	areq_webchat(aq, b, msg_id, cb->client_msg_id, text);
+	/* Counted at once; told "accepted" once the turn commits. */
+	r = areq_new(aq, AREQ_WEBCHAT, b->session, msg_id, cmid, text,
+	    sup_now(), admit_conn_client(w, cb->conn), 1);
 	free(text);
-	sup_turn();
+	d = durable_after(chat_accepted_cb);
+	durable_for(d, w, m->req_id, cb->conn);
+	d->id = (int64_t)r->id;
+	d->str = xstrdup(cmid);
 out:
 	free(reply);
 	free(cmid);
@@ -1121,10 +1201,8 @@ sup_chat_abort(struct worker *w, struct ipc_msg *m)
 	const struct ipc_body_chat_abort *ab = &m->b.chat_abort;
 	struct ipc_body_chat_accepted acc;
 	struct ipc_body_empty eb = { 0 };
-	struct binding *b, *cur;
+	struct binding *b;
 	struct areq *r;
-	size_t len;
-	char *text;
 
 	if ((b = bind_live(w, m, ab->conn)) == NULL)
 		return 0;
@@ -1148,20 +1226,12 @@ sup_chat_abort(struct worker *w, struct ipc_msg *m)
 	router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
 	if (r->aw != NULL && r->agen == r->aw->gen)
 		router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
-	len = evbuffer_get_length(r->reply);
-	text = xmalloc(len + 1);
-	evbuffer_copyout(r->reply, text, len);
-	text[len] = '\0';
-	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == -1)
-		log_warnx("%s: partial reply to message %lld not stored",
-		    __func__, (long long)r->msg_id);
-	if ((cur = route_current(r->session)) != NULL)
-		send_done(cur, r->cmid, text, len, 0, 1);
-	free(text);
+	/* What was written so far is the answer, told once it is stored. */
+	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+	r->aborted = 1;
+	router_finish(r);
 	log_debug("%s: request %llu aborted", __func__,
 	    (unsigned long long)r->id);
-	areq_free(r);
-	sup_turn();
 	return 0;
 }
 
@@ -1216,28 +1286,74 @@ sup_agent_delta(struct worker *w, struct ipc_msg *m)
 	return 0;
 }
 
+/*
+ * The answer is complete: chat.done (or the platform's outbox rows)
+ * once the turn that stored it commits.  A failed commit leaves the
+ * request here, unstored, and agentq.c's tick stores it again.
+ */
+static void
+areq_done_cb(struct durable *d, int ok)
+{
+	struct areq *r = areq_find((uint64_t)d->id);
+	struct binding *b;
+
+	if (r == NULL)
+		return;
+	if (!ok) {
+		r->unstored = 1;
+		return;
+	}
+	if (r->origin == AREQ_WEBCHAT &&
+	    (b = route_current(r->session)) != NULL)
+		send_done(b, r->cmid, (const char *)evbuffer_pullup(r->reply,
+		    -1), evbuffer_get_length(r->reply), 0, r->aborted);
+	areq_free(r);
+}
+
+/* Store r's reply as the message's answer, then wait for the commit. */
+void
+router_finish(struct areq *r)
+{
+	struct durable *d;
+	size_t len = evbuffer_get_length(r->reply);
+	char *text;
+
+	text = xmalloc(len + 1);
+	evbuffer_copyout(r->reply, text, len);
+	text[len] = '\0';
+	r->done = 1;
+	r->unstored = 0;
+	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0 &&
+	    r->origin == AREQ_CHANNEL)
+		channel_answered(r->session, r->msg_id, text);
+	free(text);
+	areq_dirty(r);
+	d = durable_after(areq_done_cb);
+	d->id = (int64_t)r->id;
+}
+
 static int
 sup_agent_done(struct worker *w, struct ipc_msg *m)
 {
 	struct areq *r;
-	size_t len;
-	char *text;
 
 	if ((r = areq_of(w, m)) == NULL || r->done)
 		return 0;
-	len = evbuffer_get_length(r->reply);
-	text = xmalloc(len + 1);
-	evbuffer_copyout(r->reply, text, len);
-	text[len] = '\0';
-	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == -1)
-		log_warnx("%s: reply to message %lld not stored", __func__,
-		    (long long)r->msg_id);
-	else if (r->origin == AREQ_CHANNEL)
-		channel_answered(r->session, r->msg_id, text);
-	free(text);
-	r->done = 1;
-	areq_dirty(r);
+	router_finish(r);
 	return 0;
+}
+
+/* A platform message's answer is a notice saying why there is none. */
+static void
+areq_notice(struct areq *r, struct ipc_str code)
+{
+	char notice[IPC_TEXT_MAX];
+
+	channel_failure_text(notice, sizeof(notice), code);
+	evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
+	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+	evbuffer_add(r->reply, notice, strlen(notice));
+	router_finish(r);
 }
 
 static int
@@ -1256,8 +1372,7 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 	    (int)ae->message.len, ae->message.p);
 	if (r->origin == AREQ_CHANNEL) {
 		/* Nobody resends a platform message: answer it now. */
-		channel_failed(r->session, r->msg_id, ae->code);
-		areq_free(r);
+		areq_notice(r, ae->code);
 		return 0;
 	}
 	/* Not answered: the client is told, and a resend tries again. */
@@ -1287,14 +1402,13 @@ router_timeout(struct areq *r)
 	    (unsigned long long)r->id, (long long)r->msg_id);
 	if (r->aw != NULL && r->agen == r->aw->gen)
 		router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
-	if (r->origin == AREQ_CHANNEL)
-		channel_failed(r->session, r->msg_id, code);
-	else {
-		store_msg_fail(sup->store, r->msg_id, "timeout", sup_now());
-		if ((b = route_current(r->session)) != NULL)
-			send_error(b, r->cmid, "timeout",
-			    error_message("timeout"), 0);
+	if (r->origin == AREQ_CHANNEL) {
+		areq_notice(r, code);
+		return;
 	}
+	store_msg_fail(sup->store, r->msg_id, "timeout", sup_now());
+	if ((b = route_current(r->session)) != NULL)
+		send_error(b, r->cmid, "timeout", error_message("timeout"), 0);
 	areq_free(r);
 	sup_turn();
 }
@@ -1326,14 +1440,7 @@ router_flush(void)
 			router_send(b->w, IPC_CHAT_DELTA, 0, &d);
 		}
 		evbuffer_drain(r->delta, len);
-		if (r->done) {
-			if (b != NULL) {
-				len = evbuffer_get_length(r->reply);
-				send_done(b, r->cmid, (const char *)
-				    evbuffer_pullup(r->reply, -1), len, 0, 0);
-			}
-			areq_free(r);
-		}
+		/* chat.done waits for the commit: areq_done_cb. */
 	}
 }
 

@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
@@ -35,6 +36,8 @@
  * Short, because the supervisor's event loop is blocked meanwhile.
  */
 #define STORE_BUSY_MS	2000
+/* A failing disk fails every write: log it this often, with a count. */
+#define STORE_ERR_LOG_MS	60000
 
 enum store_stmt {
 	ST_BEGIN,
@@ -420,20 +423,55 @@ store_touch(struct store *s)
 	store_done(st);
 }
 
+#ifdef WX_TEST_HOOKS
+/* While set, every commit fails as on a full disk. */
+static int	store_commit_fails;
+
+void
+store_test_fail_commits(int on)
+{
+	store_commit_fails = on;
+}
+#endif
+
 int
 store_flush(struct store *s)
 {
 	sqlite3_stmt *st;
 	int rc = 0;
 
+	if (s->poisoned) {
+		s->poisoned = 0;
+		return -1;
+	}
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
+#ifdef WX_TEST_HOOKS
+	if (store_commit_fails) {
+		log_warnx("%s: test hook: commit fails", __func__);
+		return -1;
+	}
+#endif
 	st = store_stmt(s, ST_COMMIT);
 	/* On failure the transaction stays open and the next flush retries. */
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = store_err(s, __func__);
 	store_done(st);
 	return rc;
+}
+
+/*
+ * After a failed commit: SQLite may or may not have rolled back on its
+ * own (SQLITE_FULL, SQLITE_IOERR); either way the turn's writes are
+ * gone, so the next writer starts a clean transaction.
+ */
+void
+store_rollback(struct store *s)
+{
+	s->poisoned = 0;
+	if (!sqlite3_get_autocommit(s->db) &&
+	    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		store_err(s, __func__);
 }
 
 /*
@@ -543,10 +581,26 @@ store_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/*
+ * Any error but a constraint (a duplicate the caller handles) poisons
+ * the turn: SQLite may have rolled the whole transaction back on its
+ * own, so the turn must not be reported committed.  A failing disk
+ * fails every write: one line per STORE_ERR_LOG_MS, with a count.
+ */
 int
 store_err(struct store *s, const char *func)
 {
-	log_warnx("%s: %s", func, sqlite3_errmsg(s->db));
+	uint64_t now = clock_mono_ms();
+
+	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_CONSTRAINT)
+		s->poisoned = 1;
+	s->errs++;
+	if (s->err_logged == 0 || now - s->err_logged >= STORE_ERR_LOG_MS) {
+		log_warnx("%s: %s (%llu store errors in the last minute)",
+		    func, sqlite3_errmsg(s->db), (unsigned long long)s->errs);
+		s->errs = 0;
+		s->err_logged = now;
+	}
 	return -1;
 }
 

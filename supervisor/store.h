@@ -28,6 +28,7 @@ void		 store_close(struct store *);
 int		 store_schema_version(struct store *);
 void		 store_touch(struct store *);
 int		 store_flush(struct store *);
+void		 store_rollback(struct store *);
 /* Frames copied from the WAL into the database, or -1. */
 int		 store_checkpoint(struct store *);
 
@@ -279,6 +280,8 @@ int	store_pairing_live(struct store *, const char *account,
 #ifdef WX_TEST_HOOKS
 /* The next n channel writes fail (wxgatectl test supervisor store_fail). */
 void	store_test_fail_writes(int n);
+/* Every commit fails while on (commit_fail_on / commit_fail_off). */
+void	store_test_fail_commits(int on);
 #endif
 
 /* One denial; strings borrowed for the callback, NULL where absent. */

@@ -24,6 +24,9 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[STORE_STMT_MAX];	/* store.c's, by enum */
 	sqlite3_stmt	*lazy[STORE_LAZY_MAX];
+	int		 poisoned;	/* an error since the last commit */
+	uint64_t	 errs;		/* errors not yet logged */
+	uint64_t	 err_logged;	/* clock_mono_ms() of the last log */
 };
 
 /* The statement in lazy slot i, prepared from sql if not yet. */

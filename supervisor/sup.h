@@ -148,10 +148,12 @@ struct sup_handler {
 /* channel.c: platform accounts (role channel) */
 extern const struct sup_handler channel_handlers[];
 void		 channel_init(void);
+void		 channel_flush(void);
 void		 channel_answered(int64_t session, int64_t msg_id,
 		    const char *reply);
 void		 channel_failed(int64_t session, int64_t msg_id,
 		    struct ipc_str code);
+void		 channel_failure_text(char *, size_t, struct ipc_str code);
 /* The account a platform conversation belongs to, or NULL. */
 const struct cfg_channel *channel_config_of(int64_t session);
 void		 channel_worker_ready(struct worker *);
@@ -160,6 +162,29 @@ void		 channel_worker_down(struct worker *);
 const char	*channel_login_url(const char *account);
 /* The number the phone shows, for the worker's login; 0 or -1. */
 int		 channel_login_code(const char *account, struct ipc_str code);
+
+/* durable.c: claims that wait for the turn's commit */
+struct durable;
+typedef void	(*durable_fn)(struct durable *, int ok);
+struct durable {
+	TAILQ_ENTRY(durable)	 entry;
+	durable_fn		 fn;
+	char			 wname[IPC_NAME_MAX + 1];	/* to answer */
+	uint64_t		 gen;		/* ... this incarnation */
+	uint64_t		 req_id;
+	uint64_t		 conn;
+	int64_t			 id;		/* message, request, session */
+	int64_t			 session;
+	char			*str;		/* owned, freed after fn */
+	char			*str2;
+};
+struct durable	*durable_after(durable_fn);
+int		 durable_commit(void);
+uint64_t	 durable_failures(int *now);
+/* The worker a claim answers, if that incarnation still runs. */
+struct worker	*durable_worker(const struct durable *);
+void		 durable_for(struct durable *, struct worker *,
+		    uint64_t req_id, uint64_t conn);
 
 /* agentq.c: agent admission (the rest is in areq.h) */
 void		 agentq_init(void);

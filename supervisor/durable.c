@@ -1,0 +1,122 @@
+/*
+ * Claims that wait for the commit.  The store's writes of one loop turn
+ * share one transaction (group commit), so a handler that wrote a
+ * message has not made it durable yet: what tells a client or a worker
+ * "it is stored" (chat.accepted, chat.done, inbound.ack, a session
+ * token) waits here until store_flush() succeeds, and then goes out; if
+ * the commit fails, the transaction is rolled back and each claim gets
+ * its failure answer instead (unavailable, retry).  Nothing handed out
+ * names a row that is not on disk: no message id, outbox id or session
+ * id of a rolled-back turn ever leaves the supervisor.
+ *
+ * A failing store is logged once per DURABLE_LOG_MS with a count, not
+ * once per message, and the count is kept for wxgatectl status.
+ * Called by main.c's end-of-turn callback; claims come from router.c
+ * and channel.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "log.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+/* How often a failing store is logged. */
+#define DURABLE_LOG_MS	60000
+
+static TAILQ_HEAD(, durable) claims = TAILQ_HEAD_INITIALIZER(claims);
+static uint64_t		 fails;		/* commits failed, ever */
+static uint64_t		 fails_logged;	/* fails when last logged */
+static uint64_t		 logged_at;	/* clock_mono_ms() of that log */
+static int		 failing;	/* the last commit failed */
+
+/* Register fn to run once the current turn's writes commit, or fail. */
+struct durable *
+durable_after(durable_fn fn)
+{
+	struct durable *d = xcalloc(1, sizeof(*d));
+
+	d->fn = fn;
+	TAILQ_INSERT_TAIL(&claims, d, entry);
+	sup_turn();
+	return d;
+}
+
+/* The claim answers this frame of this worker incarnation. */
+void
+durable_for(struct durable *d, struct worker *w, uint64_t req_id,
+    uint64_t conn)
+{
+	snprintf(d->wname, sizeof(d->wname), "%s", w->name);
+	d->gen = w->gen;
+	d->req_id = req_id;
+	d->conn = conn;
+}
+
+/* By name and generation: the worker may have died since the claim. */
+struct worker *
+durable_worker(const struct durable *d)
+{
+	struct worker *w = spawn_find(d->wname);
+
+	if (w == NULL || w->gen != d->gen || w->chan == NULL)
+		return NULL;
+	return w;
+}
+
+static void
+durable_log(void)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (logged_at != 0 && now - logged_at < DURABLE_LOG_MS)
+		return;
+	log_warnx("store: %llu commits failed (%llu since the last "
+	    "report); writes are refused until the store recovers",
+	    (unsigned long long)fails,
+	    (unsigned long long)(fails - fails_logged));
+	fails_logged = fails;
+	logged_at = now;
+}
+
+/*
+ * Commit the turn, then settle every claim in the order it was made.
+ * 0 committed, -1 rolled back.
+ */
+int
+durable_commit(void)
+{
+	struct durable *d;
+	int ok;
+
+	ok = store_flush(sup->store) == 0;
+	if (!ok) {
+		store_rollback(sup->store);
+		fails++;
+		durable_log();
+	} else if (failing) {
+		log_warnx("store: commits succeed again (%llu failed)",
+		    (unsigned long long)fails);
+		logged_at = 0;
+	}
+	failing = !ok;
+	while ((d = TAILQ_FIRST(&claims)) != NULL) {
+		TAILQ_REMOVE(&claims, d, entry);
+		d->fn(d, ok);
+		free(d->str);
+		free(d->str2);
+		free(d);
+	}
+	return ok ? 0 : -1;
+}
+
+/* For status: commits failed since start, and whether it still fails. */
+uint64_t
+durable_failures(int *now)
+{
+	if (now != NULL)
+		*now = failing;
+	return fails;
+}
