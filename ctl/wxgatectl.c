@@ -47,6 +47,7 @@ static int	pairing_approve(int, int, char **);
 static int	pairing_deny(int, int, char **);
 static int	cmd_audit(int, int, char **);
 static int	cmd_login(int, int, char **);
+static int	cmd_stats(int, int, char **);
 
 static const struct {
 	const char	 *name;
@@ -61,6 +62,7 @@ static const struct {
 	{ "pairing",	CTL_ARGS_ANY, cmd_pairing },
 	{ "audit",	CTL_ARGS_ANY, cmd_audit },
 	{ "login",	CTL_ARGS_ANY, cmd_login },
+	{ "stats",	0,	cmd_stats },
 };
 
 /* Subcommands of share and pairing, tmux style: one function each. */
@@ -94,7 +96,8 @@ usage(void)
 	    "       wxgatectl [-s socket] pairing list\n"
 	    "       wxgatectl [-s socket] pairing approve|deny code\n"
 	    "       wxgatectl [-s socket] audit [-n count]\n"
-	    "       wxgatectl [-s socket] login channel [code]\n");
+	    "       wxgatectl [-s socket] login channel [code]\n"
+	    "       wxgatectl [-s socket] stats\n");
 	exit(EX_USAGE);
 }
 
@@ -625,6 +628,24 @@ cmd_login(int fd, int argc, char **argv)
 	if (qr_print_utf8(stdout, url) == -1)
 		fprintf(stderr, "wxgatectl: cannot draw the QR code\n");
 	return 0;
+}
+
+static void
+stat_row(const struct ipc_msg *m)
+{
+	printf("%.*s\n", (int)m->b.name.name.len, m->b.name.name.p);
+}
+
+/* The store's numbers; latencies since the previous stats. */
+static int
+cmd_stats(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+
+	(void)argc;
+	(void)argv;
+	ctl_send(fd, IPC_CTL_STATS, &e);
+	return ctl_rows(fd, IPC_CTL_STAT, stat_row);
 }
 
 int

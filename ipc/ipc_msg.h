@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		6
+#define IPC_VERSION		7
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -114,12 +114,14 @@
 	X(CTL_PAIRING_DENY, 609, "pairing.deny", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_AUDIT_LIST, 610, "audit.list",	ROLE_OPERATOR,	0,	seq)		\
 	X(CTL_LOGIN,	611, "login.show",	ROLE_OPERATOR,	0,	login_req)	\
+	X(CTL_STATS,	612, "ctl.stats",	ROLE_OPERATOR,	0,	empty)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
 	X(CTL_SHARE,	702, "ctl.share",	ROLE_SUP,	0,	share_row)	\
 	X(CTL_PAIRING,	703, "ctl.pairing",	ROLE_SUP,	0,	pairing_row)	\
 	X(CTL_AUDIT,	704, "ctl.audit",	ROLE_SUP,	0,	audit_row)	\
+	X(CTL_STAT,	705, "ctl.stat",	ROLE_SUP,	0,	name)		\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP,	0,	seq)		\

@@ -94,6 +94,8 @@ struct raw_supervisor {
 	uint32_t	*shutdown_grace_ms;
 	uint32_t	*queue_max;
 	uint32_t	*backlog_max;
+	uint32_t	*wal_checkpoint_bytes;
+	uint32_t	*wal_max_bytes;
 };
 
 struct raw_webchat {
@@ -146,6 +148,8 @@ struct raw_policy {
 	char			**trusted_proxies;
 	unsigned		 trusted_proxies_count;
 	struct raw_sessions	 sessions;
+	uint32_t		*audit_max_rows;
+	uint32_t		*audit_max_age_days;
 };
 
 struct raw_echo {
@@ -287,6 +291,19 @@ static const struct cfg_num cfg_nums[] = {
 	 */
 	{ "supervisor.backlog_max",	   SUP(backlog_max),
 	    100000, 1, 10000000 },
+	/*
+	 * The store's WAL is checkpointed past this many bytes.  Smaller
+	 * means more checkpoints (each syncs the database); 64 KiB is a
+	 * few commits, and past 1 GiB the WAL index itself costs memory.
+	 */
+	{ "supervisor.wal_checkpoint_bytes", SUP(wal_checkpoint_bytes),
+	    4194304, 65536, 1073741824 },
+	/*
+	 * Past this (a reader held checkpoints back) the WAL is truncated,
+	 * briefly blocking the supervisor; must exceed the above.
+	 */
+	{ "supervisor.wal_max_bytes",	   SUP(wal_max_bytes),
+	    67108864, 131072, 2147483647 },
 	{ "webchat.workers",		   WEB(workers),
 	    2, 1, 64 },
 	/* One WebSocket message is buffered whole; a megabyte at most. */
@@ -331,6 +348,16 @@ static const struct cfg_num cfg_nums[] = {
 	{ "policy.sessions.absolute_ttl_s", POL2(sessions.absolute_ttl_s,
 	    absolute_ttl_s),
 	    86400, 1, 31536000 },
+	/*
+	 * Audit rows are a few hundred bytes: the default bounds the table
+	 * at tens of MB.  Fewer than 100 would hide an attack in progress;
+	 * a hundred million is past what `wxgatectl audit` can page.
+	 */
+	{ "policy.audit_max_rows",	   POL(audit_max_rows),
+	    100000, 100, 100000000 },
+	/* A day at least, to be read the morning after; ten years at most. */
+	{ "policy.audit_max_age_days",	   POL(audit_max_age_days),
+	    90, 1, 3650 },
 };
 
 /* The same, inside each agents[] entry. */
@@ -424,6 +451,9 @@ static const cyaml_schema_field_t supervisor_fields[] = {
 	NUM("shutdown_grace_ms", struct raw_supervisor, shutdown_grace_ms),
 	NUM("queue_max", struct raw_supervisor, queue_max),
 	NUM("backlog_max", struct raw_supervisor, backlog_max),
+	NUM("wal_checkpoint_bytes", struct raw_supervisor,
+	    wal_checkpoint_bytes),
+	NUM("wal_max_bytes", struct raw_supervisor, wal_max_bytes),
 	CYAML_FIELD_END
 };
 
@@ -492,6 +522,8 @@ static const cyaml_schema_field_t policy_fields[] = {
 	    &proxy_entry, 0, CFG_PROXIES_MAX),
 	CYAML_FIELD_MAPPING("sessions", CYAML_FLAG_OPTIONAL,
 	    struct raw_policy, sessions, sessions_fields),
+	NUM("audit_max_rows", struct raw_policy, audit_max_rows),
+	NUM("audit_max_age_days", struct raw_policy, audit_max_age_days),
 	CYAML_FIELD_END
 };
 
@@ -1491,6 +1523,15 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		    "%u exceeds restart_max_ms (%u)",
 		    conf->supervisor.restart_min_ms,
 		    conf->supervisor.restart_max_ms);
+		return -1;
+	}
+	/* Truncating below the checkpoint size would defeat the checkpoint. */
+	if (conf->supervisor.wal_max_bytes <=
+	    conf->supervisor.wal_checkpoint_bytes) {
+		cfg_error(ctx, "supervisor.wal_max_bytes",
+		    "%u must exceed wal_checkpoint_bytes (%u)",
+		    conf->supervisor.wal_max_bytes,
+		    conf->supervisor.wal_checkpoint_bytes);
 		return -1;
 	}
 	/* A text that cannot fit in one frame could never be sent. */

@@ -26,6 +26,8 @@ struct cfg_supervisor {
 	uint32_t	 shutdown_grace_ms;	/* SIGTERM drain, then SIGKILL */
 	uint32_t	 queue_max;		/* frames queued per worker */
 	uint32_t	 backlog_max;		/* platform messages waiting */
+	uint32_t	 wal_checkpoint_bytes;	/* checkpoint the WAL past this */
+	uint32_t	 wal_max_bytes;		/* truncate it past this */
 };
 
 struct cfg_webchat {
@@ -66,6 +68,8 @@ struct cfg_policy {
 	int		 anonymous;		/* public sessions on */
 	uint32_t	 idle_ttl_s;		/* anonymous session idle */
 	uint32_t	 absolute_ttl_s;	/* anonymous session age */
+	uint32_t	 audit_max_rows;	/* audit rows kept */
+	uint32_t	 audit_max_age_days;	/* and for how long */
 };
 
 struct cfg_sandbox {

@@ -61,6 +61,9 @@ static int	ctl_pairing_approve(struct ctl_client *, struct ipc_msg *);
 static int	ctl_pairing_deny(struct ctl_client *, struct ipc_msg *);
 static int	ctl_audit_list(struct ctl_client *, struct ipc_msg *);
 static int	ctl_login(struct ctl_client *, struct ipc_msg *);
+static int	ctl_stats(struct ctl_client *, struct ipc_msg *);
+static void	ctl_stat(struct ctl_client *, uint64_t, const char *,
+		    uint64_t);
 #ifdef WX_TEST_HOOKS
 static int	ctl_test(struct ctl_client *, struct ipc_msg *);
 #endif
@@ -80,6 +83,7 @@ static const struct {
 	{ IPC_CTL_PAIRING_DENY,	ctl_pairing_deny },
 	{ IPC_CTL_AUDIT_LIST,	ctl_audit_list },
 	{ IPC_CTL_LOGIN,	ctl_login },
+	{ IPC_CTL_STATS,	ctl_stats },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif
@@ -447,6 +451,49 @@ ctl_login(struct ctl_client *c, struct ipc_msg *m)
 			    "channel %s", (int)c->uid, name);
 		ctl_result(c, m->req_id, 1, url);
 	}
+	return 0;
+}
+
+static void
+ctl_stat(struct ctl_client *c, uint64_t req_id, const char *name,
+    uint64_t v)
+{
+	struct ipc_body_name b;
+	char line[IPC_NAME_MAX + 1];
+
+	snprintf(line, sizeof(line), "%s %llu", name, (unsigned long long)v);
+	b.name = ipc_s(line);
+	ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_STAT, req_id,
+	    &b);
+}
+
+/*
+ * The store's sizes and what its commits and checkpoints cost, one
+ * "name value" row each.  Latencies cover the time since the previous
+ * call, so a bench polling once a minute gets per-minute numbers.
+ */
+static int
+ctl_stats(struct ctl_client *c, struct ipc_msg *m)
+{
+	struct store_stats st;
+	uint64_t id = m->req_id;
+
+	store_wal_stats(sup->store, &st);
+	ctl_stat(c, id, "db_bytes", st.db_bytes);
+	ctl_stat(c, id, "wal_bytes", st.wal_bytes);
+	ctl_stat(c, id, "wal_frames", st.wal_frames);
+	ctl_stat(c, id, "commits", st.commits);
+	ctl_stat(c, id, "checkpoints", st.checkpoints);
+	ctl_stat(c, id, "truncates", st.truncates);
+	ctl_stat(c, id, "window_commits", st.window_commits);
+	ctl_stat(c, id, "commit_p50_us", st.commit_p50_us);
+	ctl_stat(c, id, "commit_p99_us", st.commit_p99_us);
+	ctl_stat(c, id, "commit_max_us", st.commit_max_us);
+	ctl_stat(c, id, "window_checkpoints", st.window_checkpoints);
+	ctl_stat(c, id, "checkpoint_p50_us", st.ckpt_p50_us);
+	ctl_stat(c, id, "checkpoint_p99_us", st.ckpt_p99_us);
+	ctl_stat(c, id, "checkpoint_max_us", st.ckpt_max_us);
+	ctl_result(c, id, 1, "");
 	return 0;
 }
 

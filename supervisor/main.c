@@ -51,6 +51,15 @@
  */
 #define SWEEP_MIN_S	1
 #define SWEEP_MAX_S	60
+/*
+ * Audit retention deletes at most AUDIT_BATCH rows a run: a few ms of
+ * the event loop and a small commit.  Runs come every AUDIT_PRUNE_MS,
+ * or after AUDIT_AGAIN_MS while a backlog remains (a flood of denials,
+ * or a lowered limit), so 10000 rows a second drain at most.
+ */
+#define AUDIT_PRUNE_MS	10000
+#define AUDIT_AGAIN_MS	100
+#define AUDIT_BATCH	1000
 
 struct sup	*sup;
 
@@ -64,8 +73,12 @@ static void	sup_turn_cb(evutil_socket_t, short, void *);
 static void	sup_checkpoint_cb(evutil_socket_t, short, void *);
 static void	sup_sweep_cb(evutil_socket_t, short, void *);
 static void	sup_sweep_arm(void);
+static void	sup_audit_cb(evutil_socket_t, short, void *);
+static void	sup_audit_arm(unsigned);
+static void	sup_wal_limits(void);
 
 static struct event	*sweep_ev;
+static struct event	*audit_ev;
 
 static int
 sup_check_sandbox(void)
@@ -154,6 +167,7 @@ sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	router_flush();
 	durable_commit();
+	store_wal_check(sup->store);
 	/* Only what is committed goes to agents and platforms. */
 	agentq_pump();
 	channel_flush();
@@ -191,6 +205,43 @@ sup_sweep_arm(void)
 	    SWEEP_MAX_S : s;
 	if (event_add(sweep_ev, &tv) == -1)
 		fatalx("sweep timer");
+}
+
+static void
+sup_audit_arm(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (audit_ev == NULL && (audit_ev = event_new(sup->base, -1, 0,
+	    sup_audit_cb, NULL)) == NULL)
+		fatalx("audit timer");
+	if (event_add(audit_ev, &tv) == -1)
+		fatalx("audit timer");
+}
+
+static void
+sup_audit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	int n;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	n = store_audit_prune(sup->store, sup_now() -
+	    (int64_t)p->audit_max_age_days * 86400, p->audit_max_rows,
+	    AUDIT_BATCH);
+	sup_turn();
+	sup_audit_arm(n == AUDIT_BATCH ? AUDIT_AGAIN_MS : AUDIT_PRUNE_MS);
+}
+
+static void
+sup_wal_limits(void)
+{
+	const struct cfg_supervisor *c = &sup->conf->supervisor;
+
+	store_wal_limits(sup->store, c->wal_checkpoint_bytes,
+	    c->wal_max_bytes);
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080"; config.c has validated the form. */
@@ -356,6 +407,7 @@ sup_reload(void)
 	agentq_init();
 	channel_init();
 	sup_sweep_arm();
+	sup_wal_limits();
 	if (relisten) {
 		close(sup->listen_fd);
 		sup->listen_fd = newfd;
@@ -603,6 +655,9 @@ main(int argc, char *argv[])
 	admit_init();
 	channel_init();
 	sup_sweep_arm();
+	sup_wal_limits();
+	/* Soon after start: a lowered limit takes effect at once. */
+	sup_audit_arm(AUDIT_AGAIN_MS);
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(sup->base, sigs[i], sup_signal, NULL);
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)

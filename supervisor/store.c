@@ -30,12 +30,6 @@
 #include "store_int.h"
 #include "xmalloc.h"
 
-/*
- * How long a statement waits on a lock held by another connection (an
- * operator's sqlite3 shell, a backup) before failing with SQLITE_BUSY.
- * Short, because the supervisor's event loop is blocked meanwhile.
- */
-#define STORE_BUSY_MS	2000
 /* A failing disk fails every write: log it this often, with a count. */
 #define STORE_ERR_LOG_MS	60000
 
@@ -280,9 +274,10 @@ store_pragmas(sqlite3 *db, char *err, size_t errlen)
 		 */
 		"PRAGMA synchronous = NORMAL",
 		/*
-		 * Checkpoints (two fdatasyncs) run from store_checkpoint()
-		 * on the supervisor's idle timer, not inside a commit
-		 * where they would stall every client's message.
+		 * Checkpoints (two fdatasyncs) run from store_wal_check()
+		 * between group commits and store_checkpoint() on the
+		 * supervisor's idle timer, never inside a commit where
+		 * they would stall every client's message.
 		 */
 		"PRAGMA wal_autocheckpoint = 0",
 		"PRAGMA foreign_keys = ON",
@@ -355,6 +350,7 @@ store_open(const char *path, char *err, size_t errlen)
 
 	s = xcalloc(1, sizeof(*s));
 	s->db = db;
+	store_wal_init(s);
 	for (i = 0; i < ST_MAX; i++) {
 		if (sqlite3_prepare_v3(db, store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {

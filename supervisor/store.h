@@ -32,6 +32,38 @@ void		 store_rollback(struct store *);
 /* Frames copied from the WAL into the database, or -1. */
 int		 store_checkpoint(struct store *);
 
+/*
+ * The write-ahead log's bounds (store_wal.c): past ckpt bytes a PASSIVE
+ * checkpoint follows a commit, past max bytes a TRUNCATE one.
+ */
+void		 store_wal_limits(struct store *, uint64_t ckpt, uint64_t max);
+/*
+ * Call right after a successful store_flush(): checkpoints if the WAL
+ * is past its bounds.  1 the WAL is all in the database, 0 not (or not
+ * due), -1 error.
+ */
+int		 store_wal_check(struct store *);
+
+struct store_stats {
+	uint64_t	 db_bytes;	/* file sizes now */
+	uint64_t	 wal_bytes;
+	uint64_t	 wal_frames;	/* frames not yet checkpointed */
+	uint64_t	 commits;	/* since open */
+	uint64_t	 checkpoints;
+	uint64_t	 truncates;
+	/* Since the previous store_wal_stats() call: */
+	uint64_t	 window_commits;
+	uint64_t	 commit_p50_us;
+	uint64_t	 commit_p99_us;
+	uint64_t	 commit_max_us;
+	uint64_t	 window_checkpoints;
+	uint64_t	 ckpt_p50_us;
+	uint64_t	 ckpt_p99_us;
+	uint64_t	 ckpt_max_us;
+};
+/* Sizes and counts; latencies since the last call, which starts anew. */
+void		 store_wal_stats(struct store *, struct store_stats *);
+
 /* Sessions: only the token's hash is kept.  expires: absolute, 0 none. */
 int	store_session_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
 	    int64_t now, int64_t expires, int64_t *id);
@@ -297,5 +329,12 @@ typedef int	(*store_audit_fn)(const struct store_audit_row *, void *);
 /* The newest limit rows, oldest first; fn returning -1 stops. */
 int	store_audit_list(struct store *, unsigned limit, store_audit_fn,
 	    void *arg);
+/*
+ * Retention (store_audit.c): delete at most batch rows older than
+ * `before` or beyond the newest keep rows, oldest first, in the open
+ * transaction.  Rows deleted (batch: call again soon), or -1.
+ */
+int	store_audit_prune(struct store *, int64_t before, uint32_t keep,
+	    unsigned batch);
 
 #endif

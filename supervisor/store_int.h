@@ -8,8 +8,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sqlite3.h>
+
+/*
+ * How long a statement waits on a lock held by another connection (an
+ * operator's sqlite3 shell, a backup) before failing with SQLITE_BUSY.
+ * Short, because the supervisor's event loop is blocked meanwhile.
+ */
+#define STORE_BUSY_MS	2000
 
 /*
  * Statements of the store's other files (store_channel.c), prepared on
@@ -17,8 +25,36 @@
  */
 #define STORE_LAZY_CHANNEL	0	/* store_channel.c: 0..31 */
 #define STORE_LAZY_BACKLOG	32	/* store_backlog.c: 32..47 */
-#define STORE_LAZY_MAX		48
+#define STORE_LAZY_AUDIT	48	/* store_audit.c: 48..51 */
+#define STORE_LAZY_MAX		52
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
+
+/*
+ * Latency histogram (store_wal.c): four buckets per power of two of
+ * microseconds, so a percentile is off by at most a fifth.
+ */
+#define STORE_LAT_BUCKETS	128
+
+struct store_lat {
+	uint32_t	 n[STORE_LAT_BUCKETS];
+	uint64_t	 count;
+};
+
+/* The write-ahead log's bounds and what commits cost (store_wal.c). */
+struct store_wal {
+	uint64_t	 ckpt_bytes;	/* PASSIVE checkpoint past this */
+	uint64_t	 max_bytes;	/* TRUNCATE past this */
+	uint32_t	 frames;	/* in the WAL after the last commit */
+	uint32_t	 page_size;
+	int		 timing;	/* a commit is under way */
+	struct timespec	 commit_start;
+	struct timespec	 truncate_after; /* a busy TRUNCATE backs off */
+	struct store_lat commit;	/* since store_wal_stats last ran */
+	struct store_lat ckpt;
+	uint64_t	 commits;	/* since open */
+	uint64_t	 checkpoints;
+	uint64_t	 truncates;
+};
 
 struct store {
 	sqlite3		*db;
@@ -27,7 +63,11 @@ struct store {
 	int		 poisoned;	/* an error since the last commit */
 	uint64_t	 errs;		/* errors not yet logged */
 	uint64_t	 err_logged;	/* clock_mono_ms() of the last log */
+	struct store_wal wal;
 };
+
+/* Hook the WAL bookkeeping into a freshly opened store. */
+void		 store_wal_init(struct store *);
 
 /* The statement in lazy slot i, prepared from sql if not yet. */
 sqlite3_stmt	*store_lazy(struct store *, int i, const char *sql);

@@ -106,7 +106,13 @@ class Fake(ThreadedApp):
                     {"error": {"message": "boom"}}, status=500)
             if mode == "stall":     # one piece, then silence
                 resp = await self.sse(request, ["partial"], end=False)
-                await asyncio.sleep(30)
+                # Silence writes nothing, so only the transport tells
+                # whether the client has hung up.
+                for _ in range(600):
+                    t = request.transport
+                    if t is None or t.is_closing():
+                        raise ConnectionResetError("client went away")
+                    await asyncio.sleep(0.05)
                 return resp
             if mode == "garbage":
                 resp = web.StreamResponse(headers={

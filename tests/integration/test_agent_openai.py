@@ -190,3 +190,31 @@ def test_abort_mid_stream(gate_factory, fake):
             assert res["status"] == "answered"
     run(go())
     wait_for(lambda: fake.closed >= 1, 5, what="upstream connection closed")
+
+
+def test_stall_is_cut_at_timeout_s(gate_factory, fake):
+    """timeout_s means seconds of silence: a stream that sends its headers
+    and one chunk and then nothing is cut (the server sees the connection
+    close) and the client gets `timeout`, well before curl's low-speed
+    check would have (about 4 x timeout_s).  The bound allows generous
+    slack; it checks the cut happens, not how fast."""
+    timeout_s = 2
+    gate = gate_factory(conf(fake, timeout_s=timeout_s))
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("mode:stall", "s-1")
+            await c.wait_delta("s-1")
+            t0 = time.monotonic()
+            err = await c.wait_event(
+                lambda e: e.get("event") == "chat.error", timeout=15,
+                what="chat.error")
+            waited = time.monotonic() - t0
+            assert err["code"] == "timeout", err
+            assert waited < 3 * timeout_s, \
+                "cut after %.1fs of silence, timeout_s %d" % (waited,
+                                                              timeout_s)
+    run(go())
+    wait_for(lambda: fake.closed >= 1, 5, what="upstream connection closed")
+    assert "no data for %ds" % timeout_s in gate.log()

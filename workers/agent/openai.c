@@ -75,6 +75,7 @@ struct oai {
 	const char		*bad;		/* why the body was refused */
 	int			 tries;
 	struct event		*retry_ev;
+	struct event		*silence_ev;	/* timeout_s without a byte */
 };
 
 static struct oai_conf	 oc;
@@ -87,6 +88,8 @@ static void	oai_cancel(struct agent_req *);
 static int	oai_launch(struct oai *);
 static void	oai_drop_easy(struct oai *);
 static void	oai_retry(evutil_socket_t, short, void *);
+static void	oai_silence(evutil_socket_t, short, void *);
+static void	oai_heard(struct oai *);
 static void	oai_done(CURL *, CURLcode, void *);
 static void	oai_finish(struct oai *, CURLcode);
 static void	oai_fail(struct oai *, const char *, const char *, uint64_t);
@@ -233,9 +236,11 @@ oai_launch(struct oai *o)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, oc.headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "wxgate");
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, oc.timeout_s);
-	/* A stream silent for timeout_s is stalled. */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, oc.timeout_s);
+	/*
+	 * A stream silent for timeout_s is stalled: oai_silence, not
+	 * curl's low-speed check, which averages over whole seconds and
+	 * cut a stalled stream only after about four times timeout_s.
+	 */
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)OAI_TOTAL_MAX_S);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, oai_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, o);
@@ -248,12 +253,47 @@ oai_launch(struct oai *o)
 		o->easy = NULL;
 		return -1;
 	}
+	if (o->silence_ev == NULL &&
+	    (o->silence_ev = evtimer_new(worker_base(), oai_silence, o)) ==
+	    NULL)
+		fatalx("%s: evtimer_new", __func__);
+	oai_heard(o);
 	return 0;
+}
+
+/* A byte came (or the try began): silence is counted from now. */
+static void
+oai_heard(struct oai *o)
+{
+	struct timeval tv = { oc.timeout_s, 0 };
+
+	evtimer_add(o->silence_ev, &tv);
+}
+
+/*
+ * timeout_s without a byte: end the transfer (the server sees the
+ * connection close) and tell the client.  Not retried: the model may
+ * be working on it still, and a retry would double the wait.
+ */
+static void
+oai_silence(evutil_socket_t fd, short what, void *arg)
+{
+	struct oai *o = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("openai: request %llu: no data for %lds",
+	    (unsigned long long)o->req->id, oc.timeout_s);
+	oai_flush(o);
+	oai_drop_easy(o);
+	oai_fail(o, "timeout", "the model took too long to answer", 0);
 }
 
 static void
 oai_drop_easy(struct oai *o)
 {
+	if (o->silence_ev != NULL)
+		evtimer_del(o->silence_ev);
 	if (o->easy == NULL)
 		return;
 	/* Closes the connection: the server sees the request end. */
@@ -271,6 +311,8 @@ oai_cancel(struct agent_req *r)
 	oai_drop_easy(o);
 	if (o->retry_ev != NULL)
 		event_free(o->retry_ev);
+	if (o->silence_ev != NULL)
+		event_free(o->silence_ev);
 	sse_clear(&o->sse);
 	free(o->body);
 	free(o->raw);
@@ -405,6 +447,7 @@ oai_header(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n, i;
 	unsigned long long v = 0;
 
+	oai_heard(o);
 	if (len >= 5 && strncasecmp(buf, "HTTP/", 5) == 0) {
 		o->is_sse = 0;
 		o->retry_after_ms = 0;
@@ -437,6 +480,7 @@ oai_write(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	enum sse_err e;
 
+	oai_heard(o);
 	if (o->status == 0)
 		curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &o->status);
 	if (o->status == 200 && o->is_sse) {

@@ -30,6 +30,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "codec.h"
 #include "http.h"
@@ -132,6 +133,7 @@ static void	conn_arm(struct conn *);
 static time_t	conn_head_limit(void);
 static void	conn_http(struct conn *);
 static int	conn_route(struct conn *);
+static const char *conn_log_path(const char *, char *, size_t);
 static void	conn_upgrade(struct conn *);
 static void	conn_share(struct conn *, const char *);
 static void	conn_admitted(struct conn *);
@@ -702,6 +704,32 @@ conn_http(struct conn *c)
 	}
 }
 
+/*
+ * The path as it may be logged.  A share link's id is its secret: it is
+ * never logged at any level, only the first 8 hex digits of its SHA-256,
+ * enough to match log lines with each other, not to open the link.
+ */
+static const char *
+conn_log_path(const char *path, char *out, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const char *end;
+	size_t n;
+
+	if (strncmp(path, "/s/", 3) != 0)
+		return path;
+	n = strcspn(path + 3, "/");
+	end = path + 3 + n;
+	if (EVP_Digest(path + 3, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen < 4)
+		snprintf(out, len, "/s/(link)%s", end);
+	else
+		snprintf(out, len, "/s/(link sha256 %02x%02x%02x%02x)%s",
+		    md[0], md[1], md[2], md[3], end);
+	return out;
+}
+
 /* 0 to read the next request on this connection, -1 when done with it. */
 static int
 conn_route(struct conn *c)
@@ -709,9 +737,11 @@ conn_route(struct conn *c)
 	const struct http_req *r = &c->req;
 	const struct page_asset *a;
 	int flags = r->keep_alive ? 0 : HTTP_R_CLOSE;
+	char lp[128];
 
 	log_debug("%s: conn %" PRIu64 " %s %s", __func__, c->id,
-	    http_method_str(r->method), r->path);
+	    http_method_str(r->method), conn_log_path(r->path, lp,
+	    sizeof(lp)));
 	if (r->method != HTTP_GET) {
 		conn_respond(c, 405, "text/plain", NULL, 0, HTTP_R_CLOSE);
 		return -1;

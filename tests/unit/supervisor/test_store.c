@@ -74,6 +74,8 @@ static int	share_cb(const struct store_share_row *, void *);
 static void	test_pairing(void **);
 static void	test_pairing_deny_expired(void **);
 static int	pairing_cb(const struct store_pairing_row *, void *);
+static void	test_audit_prune(void **);
+static void	test_wal_bounded(void **);
 
 /* Warnings are counted so a test can see that a refusal said why. */
 static void
@@ -921,6 +923,78 @@ test_pairing_deny_expired(void **state)
 	assert_int_equal(peek(fx, "SELECT count(*) FROM pairings", 0), 0);
 }
 
+/* Retention deletes the oldest rows, by age then by count, a batch at most. */
+static void
+test_audit_prune(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	int i;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	/* 30 rows a day old, then 70 from now. */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(store_audit(fx->s, i < 30 ? NOW - 86400 :
+		    NOW, "webchat", "webchat.0", 0, "x", "y"), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+
+	/* Age first, never more than the batch. */
+	assert_int_equal(store_audit_prune(fx->s, NOW - 3600, 1000, 20), 20);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM audit", 0), 80);
+	assert_int_equal(store_audit_prune(fx->s, NOW - 3600, 1000, 20), 10);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM audit WHERE time < ?1",
+	    NOW - 3600), 0);
+
+	/* Then the count: 70 left, keep 50, batch 15 then the rest. */
+	assert_int_equal(store_audit_prune(fx->s, NOW - 3600, 50, 15), 15);
+	assert_int_equal(store_audit_prune(fx->s, NOW - 3600, 50, 15), 5);
+	assert_int_equal(store_audit_prune(fx->s, NOW - 3600, 50, 15), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM audit", 0), 50);
+	/* The newest stayed. */
+	assert_int_equal(peek(fx, "SELECT min(id) FROM audit", 0), 51);
+}
+
+/* Past the checkpoint size a commit is followed by a checkpoint. */
+static void
+test_wal_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_stats st;
+	struct stat sb;
+	char err[256], p[160], text[2048];
+	int i;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	store_wal_limits(fx->s, 64 * 1024, 256 * 1024);
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (i = 0; i < 2000; i++) {
+		assert_int_equal(store_audit(fx->s, NOW, "webchat", "w", 0,
+		    "m", text), 0);
+		if (i % 10 == 9) {
+			assert_int_equal(store_flush(fx->s), 0);
+			assert_int_not_equal(store_wal_check(fx->s), -1);
+		}
+	}
+	side_path(fx, "-wal", p, sizeof(p));
+	assert_int_equal(stat(p, &sb), 0);
+	/* 4 MB went through the WAL; it never held much of it. */
+	assert_true(sb.st_size <= 256 * 1024);
+	store_wal_stats(fx->s, &st);
+	assert_true(st.checkpoints > 0);
+	assert_int_equal(st.window_commits, 200);
+	assert_true(st.commit_p50_us <= st.commit_p99_us);
+	assert_true(st.commit_p99_us <= st.commit_max_us);
+	/* A second call starts a new window. */
+	store_wal_stats(fx->s, &st);
+	assert_int_equal(st.window_commits, 0);
+}
+
 int
 main(void)
 {
@@ -943,6 +1017,8 @@ main(void)
 		T(test_share_revoke),
 		T(test_pairing),
 		T(test_pairing_deny_expired),
+		T(test_audit_prune),
+		T(test_wal_bounded),
 	};
 #undef T
 
