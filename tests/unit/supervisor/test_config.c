@@ -496,6 +496,12 @@ test_policy(void **state)
 	assert_int_equal(conf->policy.address_rate.burst, 300);
 	assert_int_equal(conf->policy.conns_per_address, 256);
 	assert_int_equal(conf->policy.conns_total, 4096);
+	assert_int_equal(conf->policy.tcp_conns_per_peer, 256);
+	assert_int_equal(conf->policy.tcp_conns_per_proxy, 2048);
+	assert_int_equal(conf->policy.tcp_conns_total, 2000);
+	assert_int_equal(conf->webchat.head_timeout_s, 20);
+	assert_int_equal(conf->webchat.frame_timeout_s, 20);
+	assert_int_equal(conf->webchat.max_out_total, 64 * 1024 * 1024);
 	assert_int_equal(conf->policy.anonymous, 1);
 	assert_int_equal(conf->policy.idle_ttl_s, 1800);
 	assert_int_equal(conf->policy.absolute_ttl_s, 86400);
