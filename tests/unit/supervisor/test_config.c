@@ -434,6 +434,8 @@ test_slices(void **state)
 	(void)state;
 	conf = load_text("webchat:\n  max_frame: 2048\n  max_text: 100\n"
 	    "  max_header: 4096\n  max_conns: 7\n  idle_timeout_s: 9\n"
+	    "  head_timeout_s: 3\n  frame_timeout_s: 4\n"
+	    "  max_out_total: 2097152\n"
 	    "agents:\n  - name: bob\n    echo: {chunks: 3, delay_ms: 5}\n"
 	    "  - name: default\n", err, sizeof(err));
 	if (conf == NULL)
@@ -442,7 +444,7 @@ test_slices(void **state)
 	s = config_slice_webchat(conf);
 	o = json_loads(s, 0, &jerr);
 	assert_non_null(o);
-	assert_int_equal(json_object_size(o), 5);
+	assert_int_equal(json_object_size(o), 8);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_frame")),
 	    2048);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_text")),
@@ -453,6 +455,12 @@ test_slices(void **state)
 	    7);
 	assert_int_equal(json_integer_value(json_object_get(o,
 	    "idle_timeout_s")), 9);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "head_timeout_s")), 3);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "frame_timeout_s")), 4);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "max_out_total")), 2097152);
 	assert_null(strstr(s, "listen"));
 	assert_null(strstr(s, "bob"));
 	json_decref(o);
