@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		7
+#define IPC_VERSION		8
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -90,6 +90,9 @@
 	X(CONN_OPEN,	207, "conn.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_open) \
 	X(SHARE_CHECK,	208, "share.check",	ROLE_WEBCHAT,	MSG_INTERNAL, share_check) \
 	X(SHARE_OPEN,	209, "share.open",	ROLE_WEBCHAT,	0,	share_open)	\
+	/* a TCP connection accepted (before a byte is read), and closed */ \
+	X(PEER_OPEN,	210, "peer.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_addr) \
+	X(PEER_CLOSE,	211, "peer.close",	ROLE_WEBCHAT,	MSG_INTERNAL, conn)	\
 	/* channel workers, one per platform account */			\
 	X(INBOUND,	300, "inbound.message",	ROLE_CHANNEL,	0,	inbound)	\
 	X(DELIVERY_ACK,	301, "delivery.ack",	ROLE_CHANNEL,	0,	delivery)	\
@@ -143,7 +146,8 @@
 	X(STATE_VALUE,	822, "state.value",	ROLE_SUP,	0,	state_value)	\
 	X(LOGIN_CODE,	823, "login.code",	ROLE_SUP,	0,	name)		\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
-	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)
+	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
+	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)
 
 enum ipc_type {
 	IPC_NONE = 0,

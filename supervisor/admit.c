@@ -1,6 +1,8 @@
 /*
- * The web chat's front door in the supervisor: which WebSocket
- * connections are admitted (per client address and in total), the token
+ * The web chat's front door in the supervisor: which TCP connections the
+ * pool may hold (per peer address and in total, counted from accept()),
+ * which WebSocket connections are admitted (per client address and in
+ * total), the token
  * buckets every web chat request takes from (per session and per client
  * address), and the audit row plus counter for every denial.
  *
@@ -49,9 +51,20 @@ struct acount {
 	char		 key[RL_KEY_MAX];	/* policy/addrkey.c */
 };
 
+static void	admit_insert(struct aconn **, struct worker *, uint64_t,
+		    struct acount *);
+
 static struct aconn	*conn_tab[ADMIT_BUCKETS];
 static struct acount	*addr_tab[ADMIT_BUCKETS];
 static unsigned		 nconns;
+/*
+ * The same two tables for TCP connections (peer.open/peer.close): the
+ * webchat workers share one listening socket, so only here can one
+ * peer's connections be counted over the whole pool.
+ */
+static struct aconn	*tcp_tab[ADMIT_BUCKETS];
+static struct acount	*peer_tab[ADMIT_BUCKETS];
+static unsigned		 ntcp;
 static struct ratelimit	*rl_session;
 static struct ratelimit	*rl_address;
 
@@ -151,42 +164,46 @@ admit_client(struct ipc_str peer, struct ipc_str forwarded, char *out,
 }
 
 static struct aconn *
-admit_find(struct worker *w, uint64_t conn)
+admit_lookup(struct aconn **tab, struct worker *w, uint64_t conn)
 {
 	struct aconn *a;
 
-	for (a = conn_tab[admit_conn_hash(w, conn)]; a != NULL; a = a->next)
+	for (a = tab[admit_conn_hash(w, conn)]; a != NULL; a = a->next)
 		if (a->w == w && a->gen == w->gen && a->conn == conn)
 			return a;
 	return NULL;
 }
 
+static struct aconn *
+admit_find(struct worker *w, uint64_t conn)
+{
+	return admit_lookup(conn_tab, w, conn);
+}
+
 static struct acount *
-admit_count(const char *key, int create)
+admit_count_in(struct acount **tab, const char *key)
 {
 	struct acount *ac;
 	size_t h = admit_hash(key, strlen(key));
 
-	for (ac = addr_tab[h]; ac != NULL; ac = ac->next)
+	for (ac = tab[h]; ac != NULL; ac = ac->next)
 		if (strcmp(ac->key, key) == 0)
 			return ac;
-	if (!create)
-		return NULL;
 	ac = xcalloc(1, sizeof(*ac));
 	snprintf(ac->key, sizeof(ac->key), "%s", key);
-	ac->next = addr_tab[h];
-	addr_tab[h] = ac;
+	ac->next = tab[h];
+	tab[h] = ac;
 	return ac;
 }
 
 static void
-admit_uncount(struct acount *ac)
+admit_uncount(struct acount **tab, struct acount *ac)
 {
 	struct acount **pp;
 
 	if (--ac->n > 0)
 		return;
-	for (pp = &addr_tab[admit_hash(ac->key, strlen(ac->key))];
+	for (pp = &tab[admit_hash(ac->key, strlen(ac->key))];
 	    *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == ac) {
 			*pp = ac->next;
@@ -222,8 +239,6 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 	const struct cfg_policy *p = &sup->conf->policy;
 	char addr[IPC_ADDR_MAX + 1], key[RL_KEY_MAX];
 	struct acount *ac;
-	struct aconn *a;
-	size_t h;
 
 	*retry_ms = 0;
 	if (admit_find(w, b->conn) != NULL)
@@ -237,41 +252,137 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 		return 503;
 	}
 	/* Counted per client as the buckets see one: an IPv6 /64. */
-	ac = admit_count(key, 1);
+	ac = admit_count_in(addr_tab, key);
 	if (ac->n >= p->conns_per_address) {
 		log_debug("%s: %s over %u connections", __func__, addr,
 		    p->conns_per_address);
 		*retry_ms = ADMIT_RETRY_MS;
 		return 429;
 	}
-	ac->n++;
-	a = xcalloc(1, sizeof(*a));
-	a->w = w;
-	a->gen = w->gen;
-	a->conn = b->conn;
-	a->ac = ac;
-	h = admit_conn_hash(w, b->conn);
-	a->next = conn_tab[h];
-	conn_tab[h] = a;
+	admit_insert(conn_tab, w, b->conn, ac);
 	nconns++;
 	return 0;
 }
 
+/* Remember one counted connection; its count goes up with it. */
 static void
-admit_remove(struct aconn *a)
+admit_insert(struct aconn **tab, struct worker *w, uint64_t conn,
+    struct acount *ac)
+{
+	struct aconn *a;
+	size_t h;
+
+	ac->n++;
+	a = xcalloc(1, sizeof(*a));
+	a->w = w;
+	a->gen = w->gen;
+	a->conn = conn;
+	a->ac = ac;
+	h = admit_conn_hash(w, conn);
+	a->next = tab[h];
+	tab[h] = a;
+}
+
+static void
+admit_unlink(struct aconn **tab, struct acount **counts, struct aconn *a)
 {
 	struct aconn **pp;
 
-	for (pp = &conn_tab[admit_conn_hash(a->w, a->conn)]; *pp != NULL;
+	for (pp = &tab[admit_conn_hash(a->w, a->conn)]; *pp != NULL;
 	    pp = &(*pp)->next) {
 		if (*pp == a) {
 			*pp = a->next;
 			break;
 		}
 	}
-	admit_uncount(a->ac);
+	admit_uncount(counts, a->ac);
 	free(a);
+}
+
+static void
+admit_remove(struct aconn *a)
+{
+	admit_unlink(conn_tab, addr_tab, a);
 	nconns--;
+}
+
+static void
+admit_tcp_remove(struct aconn *a)
+{
+	admit_unlink(tcp_tab, peer_tab, a);
+	ntcp--;
+}
+
+/*
+ * peer.open: a TCP connection a worker has just accepted, before it read
+ * a byte.  Counted per peer address as the buckets see one (an IPv6
+ * /64), with a trusted proxy's larger cap, and over the pool.  0 admits;
+ * else 503 with *retry_ms.  X-Forwarded-For is not known yet: the
+ * per-client cap applies at conn.open, once the head names the client.
+ */
+int
+admit_peer_open(struct worker *w, const struct ipc_body_conn_addr *b,
+    uint64_t *retry_ms)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	char addr[IPC_ADDR_MAX + 1], key[RL_KEY_MAX];
+	struct acount *ac;
+	uint32_t cap;
+
+	*retry_ms = 0;
+	if (admit_lookup(tcp_tab, w, b->conn) != NULL)
+		return -1;
+	snprintf(addr, sizeof(addr), "%.*s", (int)b->addr.len, b->addr.p);
+	cap = admit_trusted(addr) ? p->tcp_conns_per_proxy :
+	    p->tcp_conns_per_peer;
+	addrkey_format(key, sizeof(key), addr);
+	if (ntcp >= p->tcp_conns_total) {
+		log_debug("%s: pool at %u connections", __func__,
+		    p->tcp_conns_total);
+		*retry_ms = ADMIT_RETRY_MS;
+		return 503;
+	}
+	ac = admit_count_in(peer_tab, key);
+	if (ac->n >= cap) {
+		log_debug("%s: %s over %u connections", __func__, addr, cap);
+		*retry_ms = ADMIT_RETRY_MS;
+		return 503;
+	}
+	admit_insert(tcp_tab, w, b->conn, ac);
+	ntcp++;
+	return 0;
+}
+
+void
+admit_peer_close(struct worker *w, uint64_t conn)
+{
+	struct aconn *a;
+
+	if ((a = admit_lookup(tcp_tab, w, conn)) != NULL)
+		admit_tcp_remove(a);
+}
+
+/* Router handlers for peer.open and peer.close (router.c's table). */
+int
+sup_peer_open(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_body_conn_verdict v;
+	int status;
+
+	if ((status = admit_peer_open(w, &m->b.conn_addr,
+	    &v.retry_after_ms)) == -1)
+		return -1;
+	v.conn = m->b.conn_addr.conn;
+	v.status = (uint64_t)status;
+	router_send(w, IPC_PEER_VERDICT, m->req_id, &v);
+	return 0;
+}
+
+int
+sup_peer_close(struct worker *w, struct ipc_msg *m)
+{
+	admit_peer_close(w, m->b.conn.conn);
+	return 0;
 }
 
 void
@@ -304,12 +415,18 @@ admit_worker_down(struct worker *w)
 	struct aconn *a, *next;
 	size_t i;
 
-	for (i = 0; i < ADMIT_BUCKETS; i++)
+	for (i = 0; i < ADMIT_BUCKETS; i++) {
 		for (a = conn_tab[i]; a != NULL; a = next) {
 			next = a->next;
 			if (a->w == w)
 				admit_remove(a);
 		}
+		for (a = tcp_tab[i]; a != NULL; a = next) {
+			next = a->next;
+			if (a->w == w)
+				admit_tcp_remove(a);
+		}
+	}
 }
 
 /*

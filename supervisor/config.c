@@ -110,6 +110,9 @@ struct raw_webchat {
 	uint32_t	*history_limit;
 	uint32_t	*idle_timeout_s;
 	uint32_t	*deadline_s;
+	uint32_t	*head_timeout_s;
+	uint32_t	*frame_timeout_s;
+	uint32_t	*max_out_total;
 };
 
 struct raw_sandbox {
@@ -145,6 +148,9 @@ struct raw_policy {
 	struct raw_ratelimit	 ratelimit;
 	uint32_t		*conns_per_address;
 	uint32_t		*conns_total;
+	uint32_t		*tcp_conns_per_peer;
+	uint32_t		*tcp_conns_per_proxy;
+	uint32_t		*tcp_conns_total;
 	char			**trusted_proxies;
 	unsigned		 trusted_proxies_count;
 	struct raw_sessions	 sessions;
@@ -324,6 +330,21 @@ static const struct cfg_num cfg_nums[] = {
 	/* A visitor waits with the page open; past an hour nobody does. */
 	{ "webchat.deadline_s",		   WEB(deadline_s),
 	    120, 1, 3600 },
+	/*
+	 * From accept(), so a silent connection is as short-lived as a
+	 * slow one; a real browser sends its head within a round trip.
+	 */
+	{ "webchat.head_timeout_s",	   WEB(head_timeout_s),
+	    20, 1, 300 },
+	/* A frame's bytes trickling in do not count as activity. */
+	{ "webchat.frame_timeout_s",	   WEB(frame_timeout_s),
+	    20, 1, 300 },
+	/*
+	 * Unsent output of all of a worker's connections: a thousand slow
+	 * readers at ws.h's 1 MiB each would otherwise hold a gigabyte.
+	 */
+	{ "webchat.max_out_total",	   WEB(max_out_total),
+	    64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024 },
 	/* Enough for a person typing; a script is held to it. */
 	{ "policy.ratelimit.session.burst", POL2(ratelimit.session.burst,
 	    session_rate.burst),
@@ -341,6 +362,22 @@ static const struct cfg_num cfg_nums[] = {
 	    256, 1, 65536 },
 	{ "policy.conns_total",		   POL(conns_total),
 	    4096, 1, 4194304 },
+	/*
+	 * Counted from accept(), before a byte is read, so idle sockets
+	 * from one address cannot fill the pool; the same NAT allowance
+	 * as conns_per_address, as without a proxy the peer is the client.
+	 */
+	{ "policy.tcp_conns_per_peer",	   POL(tcp_conns_per_peer),
+	    256, 1, 65536 },
+	/* A proxy carries many clients; conns_per_address still splits them. */
+	{ "policy.tcp_conns_per_proxy",	   POL(tcp_conns_per_proxy),
+	    2048, 1, 4194304 },
+	/*
+	 * Below workers * max_conns, so the pool answers 503 before a full
+	 * worker stops accepting and clients queue unanswered.
+	 */
+	{ "policy.tcp_conns_total",	   POL(tcp_conns_total),
+	    2000, 1, 4194304 },
 	/* A second is for tests; past a year a session is not anonymous. */
 	{ "policy.sessions.idle_ttl_s",	   POL2(sessions.idle_ttl_s,
 	    idle_ttl_s),
@@ -469,6 +506,9 @@ static const cyaml_schema_field_t webchat_fields[] = {
 	NUM("history_limit", struct raw_webchat, history_limit),
 	NUM("idle_timeout_s", struct raw_webchat, idle_timeout_s),
 	NUM("deadline_s", struct raw_webchat, deadline_s),
+	NUM("head_timeout_s", struct raw_webchat, head_timeout_s),
+	NUM("frame_timeout_s", struct raw_webchat, frame_timeout_s),
+	NUM("max_out_total", struct raw_webchat, max_out_total),
 	CYAML_FIELD_END
 };
 
@@ -517,6 +557,9 @@ static const cyaml_schema_field_t policy_fields[] = {
 	    struct raw_policy, ratelimit, ratelimit_fields),
 	NUM("conns_per_address", struct raw_policy, conns_per_address),
 	NUM("conns_total", struct raw_policy, conns_total),
+	NUM("tcp_conns_per_peer", struct raw_policy, tcp_conns_per_peer),
+	NUM("tcp_conns_per_proxy", struct raw_policy, tcp_conns_per_proxy),
+	NUM("tcp_conns_total", struct raw_policy, tcp_conns_total),
 	CYAML_FIELD_SEQUENCE("trusted_proxies", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_policy, trusted_proxies,
 	    &proxy_entry, 0, CFG_PROXIES_MAX),
@@ -880,12 +923,15 @@ config_slice_webchat(const struct config *conf)
 	const struct cfg_webchat *wc = &conf->webchat;
 
 	/* Listen address, pool size and agent stay with the supervisor. */
-	return cfg_dumps(json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	return cfg_dumps(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "max_frame", (json_int_t)wc->max_frame,
 	    "max_text", (json_int_t)wc->max_text,
 	    "max_header", (json_int_t)wc->max_header,
 	    "max_conns", (json_int_t)wc->max_conns,
-	    "idle_timeout_s", (json_int_t)wc->idle_timeout_s));
+	    "idle_timeout_s", (json_int_t)wc->idle_timeout_s,
+	    "head_timeout_s", (json_int_t)wc->head_timeout_s,
+	    "frame_timeout_s", (json_int_t)wc->frame_timeout_s,
+	    "max_out_total", (json_int_t)wc->max_out_total));
 }
 
 /*

@@ -42,6 +42,9 @@ struct cfg_webchat {
 	uint32_t	 history_limit;		/* turns sent to the agent */
 	uint32_t	 idle_timeout_s;	/* idle connection close */
 	uint32_t	 deadline_s;		/* a chat.send's whole life */
+	uint32_t	 head_timeout_s;	/* accept to whole request head */
+	uint32_t	 frame_timeout_s;	/* first to last byte of a frame */
+	uint32_t	 max_out_total;		/* unsent bytes, whole worker */
 };
 
 #define CFG_METHODS_MAX		32	/* names in policy.roles.webchat */
@@ -63,6 +66,9 @@ struct cfg_policy {
 	uint32_t	 buckets_max;		/* buckets kept per kind */
 	uint32_t	 conns_per_address;	/* WebSockets at once */
 	uint32_t	 conns_total;		/* over the whole pool */
+	uint32_t	 tcp_conns_per_peer;	/* TCP, from accept() */
+	uint32_t	 tcp_conns_per_proxy;	/* the same, a trusted proxy */
+	uint32_t	 tcp_conns_total;	/* TCP over the whole pool */
 	char		**trusted_proxies;	/* X-Forwarded-For from these */
 	unsigned	 trusted_proxies_count;
 	int		 anonymous;		/* public sessions on */

@@ -114,6 +114,8 @@ static const struct sup_handler webchat_handlers[] = {
 	{ IPC_CONN_OPEN,	0,		sup_conn_open },
 	{ IPC_SHARE_CHECK,	0,		sup_share_check },
 	{ IPC_SHARE_OPEN,	H_LIMIT,	sup_share_open },
+	{ IPC_PEER_OPEN,	0,		sup_peer_open },	/* admit.c */
+	{ IPC_PEER_CLOSE,	0,		sup_peer_close },
 	{ 0,			0,	NULL }
 };
 

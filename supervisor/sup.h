@@ -107,6 +107,11 @@ void		 admit_worker_down(struct worker *);
 uint64_t	 admit_request(struct worker *, uint64_t conn, int64_t session);
 uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
 void		 admit_sweep(void);
+int		 admit_peer_open(struct worker *,
+		    const struct ipc_body_conn_addr *, uint64_t *retry_ms);
+void		 admit_peer_close(struct worker *, uint64_t conn);
+int		 sup_peer_open(struct worker *, struct ipc_msg *);
+int		 sup_peer_close(struct worker *, struct ipc_msg *);
 
 /* main.c */
 void		 sup_stop(void);

@@ -236,6 +236,45 @@ describe('chat page polish', () => {
     assert.deepEqual(zh.errors, []);
   });
 
+  step('links show their real target and bidi controls are dropped', { timeout: 60000 }, async () => {
+    const { page } = zh;
+    // Link text naming one site for another, a look-alike host (Cyrillic
+    // a), and a right-to-left override turning "exe.png" around.
+    const text = '[https://bank.example/login](https://evil.example/steal) ' +
+      'https://\u0430pple.com/id and photo\u202egnp.exe\u202c, ' +
+      '\u2067isolated\u2069 \u200emark\u200f';
+    const n = (await assistantTexts(page)).length;
+    await sendViaUi(page, text);
+    await page.waitForFunction((n) => {
+      const b = document.querySelectorAll('[data-testid="message-assistant"]')[n];
+      return b && /mark$/.test(b.textContent) && !b.classList.contains('pending');
+    }, n, { timeout: 20000 });
+    const bubble = page.locator('[data-testid="message-assistant"]').nth(n);
+    const r = await bubble.evaluate((b) => ({
+      text: b.textContent,
+      links: [...b.querySelectorAll('a')].map((a) => ({
+        href: a.getAttribute('href'), title: a.getAttribute('title'),
+        text: a.textContent,
+      })),
+    }));
+    const bidi = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+    assert.ok(!bidi.test(r.text), JSON.stringify(r.text));
+    assert.ok(r.text.includes('photognp.exe,'), r.text);
+    // The real target is shown next to text that names another.
+    assert.ok(r.text.includes('https://bank.example/login (https://evil.example/steal)'), r.text);
+    assert.deepEqual(r.links, [
+      { href: 'https://evil.example/steal', title: 'https://evil.example/steal',
+        text: 'https://bank.example/login' },
+      { href: 'https://xn--pple-43d.com/id', title: 'https://xn--pple-43d.com/id',
+        text: 'https://xn--pple-43d.com/id' },
+    ]);
+    // The visitor's own bubble is shown without the controls too.
+    const mine = await page.locator('[data-testid="message-user"]').last().textContent();
+    assert.ok(!bidi.test(mine), JSON.stringify(mine));
+    await shot(page, 'polish-03b-links');
+    assert.deepEqual(zh.errors, []);
+  });
+
   step('dark mode follows prefers-color-scheme', { timeout: 30000 }, async () => {
     const dark = await launch({ colorScheme: 'dark', locale: 'zh-CN' });
     try {

@@ -121,3 +121,57 @@ def test_ten_megabyte_json(gate):
                 c.replies
     run(go())
     still_serving(gate)
+
+
+def raw_request(gate, head):
+    s = socket.create_connection(("127.0.0.1", gate.port))
+    s.settimeout(10)
+    s.sendall(head)
+    got = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+            if b"\r\n\r\n" in got and b"Connection: keep-alive" in got:
+                break
+    except (ConnectionResetError, TimeoutError, socket.timeout):
+        pass
+    s.close()
+    return got
+
+
+def test_host_and_version_are_checked(gate):
+    """RFC 9112: a 1.1 head without Host or with two is 400; a version
+    other than 1.x is 505.  Each answer has its own reason phrase."""
+    cases = [
+        (b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 400 Bad Request\r\n"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+         b"HTTP/1.1 400 Bad Request\r\n"),
+        (b"GET / HTTP/9.9\r\nHost: a\r\n\r\n",
+         b"HTTP/1.1 505 HTTP Version Not Supported\r\n"),
+        (b"GET /healthz HTTP/1.0\r\n\r\n", b"HTTP/1.1 200 OK\r\n"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", b"HTTP/1.1 200 OK\r\n"),
+    ]
+    for head, want in cases:
+        got = raw_request(gate, head)
+        assert got.startswith(want), (head, got)
+    still_serving(gate)
+
+
+def test_gone_has_its_reason(gate):
+    from test_policy_share import create
+    sid = create(gate)
+    rc, _, err = gate.ctl("share", "revoke", sid)
+    assert rc == 0, err
+    got = raw_request(gate, b"GET /s/%s HTTP/1.1\r\nHost: a\r\n\r\n" %
+                      sid.encode())
+    assert got.startswith(b"HTTP/1.1 410 Gone\r\n"), got
+
+
+def test_csp_forbids_base_and_forms(gate):
+    st, hdrs, _ = gate.http_get("/")
+    assert st == 200
+    csp = hdrs["Content-Security-Policy"]
+    assert "base-uri 'none'" in csp and "form-action 'none'" in csp, csp

@@ -62,6 +62,7 @@ static const struct {
 	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
 	{ 408, "Request Timeout" },
+	{ 410, "Gone" },
 	{ 413, "Content Too Large" },
 	{ 414, "URI Too Long" },
 	{ 426, "Upgrade Required" },
@@ -69,17 +70,21 @@ static const struct {
 	{ 431, "Request Header Fields Too Large" },
 	{ 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },
+	{ 505, "HTTP Version Not Supported" },
 	{ 0, NULL }
 };
 
 /*
  * Sent with every response.  The page loads its script and style from
  * separate routes, so nothing inline is needed and the CSP can forbid it.
+ * Its one form is sent by script over the WebSocket, never submitted,
+ * so form-action forbids every target; base-uri keeps an injected
+ * <base> from moving the page's relative URLs elsewhere.
  */
 static const char http_common_headers[] =
     "Content-Security-Policy: default-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "frame-ancestors 'none'\r\n"
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n"
     "Cache-Control: no-cache\r\n";
@@ -202,6 +207,9 @@ http_on_value(http_parser *p, const char *at, size_t len)
 	if (!hp->in_value) {
 		hp->in_value = 1;
 		hp->value = NULL;
+		/* Counted, not kept: only its presence and uniqueness matter. */
+		if (strcasecmp(hp->name, "host") == 0)
+			hp->nhost++;
 		for (s = http_slots; s->name != NULL; s++)
 			if (strcasecmp(hp->name, s->name) == 0)
 				break;
@@ -250,6 +258,16 @@ http_on_headers(http_parser *p)
 	req->major = p->http_major;
 	req->minor = p->http_minor;
 	req->upgrade = p->upgrade;
+	/* http-parser takes any digits; we speak 1.x only. */
+	if (req->major != 1)
+		return http_fail(hp, 505);
+	/*
+	 * RFC 9112 3.2: a 1.1 request without Host, or with more than one,
+	 * is answered 400; two could name different hosts to us and to a
+	 * proxy in front of us.
+	 */
+	if (hp->nhost > 1 || (req->minor >= 1 && hp->nhost == 0))
+		return http_fail(hp, 400);
 
 	http_parser_url_init(&u);
 	if (hp->url_len == 0 ||

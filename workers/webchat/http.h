@@ -45,6 +45,7 @@ struct http_parse {
 	size_t		 max_header;
 	size_t		 nread;		/* bytes of this head so far */
 	size_t		 nheaders;
+	size_t		 nhost;		/* Host header lines */
 	int		 status;	/* error to answer with */
 	int		 done;
 	int		 in_value;	/* last callback was a value */

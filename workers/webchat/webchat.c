@@ -44,11 +44,22 @@
 
 #define WC_HASH			1024	/* buckets of both tables */
 #define WC_PENDING_MAX		32	/* requests in flight per connection */
-#define WC_HEAD_TIMEOUT_S	30	/* to send a whole head (slowloris) */
 #define WC_LINGER_S		5	/* to drain a closing connection */
 #define WC_ACCEPT_PAUSE_S	1	/* accept pause after EMFILE */
+/*
+ * peer.open frames awaiting a verdict.  Accepting stops above it, so a
+ * burst of connections cannot queue more verdicts than the supervisor's
+ * per-worker queue (supervisor.queue_max, at least 16... default 1024)
+ * holds; the supervisor kills a worker whose queue overflows.
+ */
+#define WC_PEER_PENDING_MAX	256
+/* Answers queued on one HTTP connection before we stop reading its heads. */
+#define WC_HTTP_OUT_MAX		(256 * 1024)
+/* Bytes of a refused connection's request read and dropped before close. */
+#define WC_REFUSE_DRAIN		16384
 
 enum conn_state {
+	C_PEER,		/* accepted, awaiting peer.verdict; nothing read */
 	C_HTTP,		/* reading request heads */
 	C_ADMIT,	/* upgrade asked, awaiting the supervisor's verdict */
 	C_SHARE,	/* GET /s/<id>, awaiting share.status */
@@ -72,7 +83,8 @@ struct conn {
 	struct bufferevent	*bev;
 	struct event		*timer;
 	time_t			 last;		/* monotonic seconds */
-	time_t			 started;	/* of the current head */
+	time_t			 started;	/* waiting for the current head */
+	time_t			 frame_at;	/* a WS frame's first byte, or 0 */
 	char			 addr[IPC_ADDR_MAX + 1];
 	struct http_parse	 hp;
 	struct http_req		 req;
@@ -82,6 +94,9 @@ struct conn {
 	int			 dead;		/* free at top level */
 	int			 shut;		/* SHUT_WR done, lingering */
 	int			 opened;	/* conn.open sent: close it */
+	int			 peered;	/* peer.open admitted: close it */
+	int			 backlog;	/* reading paused, output full */
+	struct evbuffer_cb_entry *out_cb;	/* counts wc_out_bytes */
 	char			 accept[WS_ACCEPT_LEN + 1];	/* in C_ADMIT */
 	int			 share_qr;	/* in C_SHARE: qr.svg asked */
 	LIST_ENTRY(conn)	 hash;
@@ -114,12 +129,16 @@ static int	webchat_chat_error(const struct ipc_msg *);
 static int	webchat_conn_verdict(const struct ipc_msg *);
 static int	webchat_share_status(const struct ipc_msg *);
 static int	webchat_share_ok(const struct ipc_msg *);
+static int	webchat_peer_verdict(const struct ipc_msg *);
+static void	webchat_listen_update(void);
+static void	webchat_shed(struct conn *);
 
 static void	webchat_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	webchat_accept_error(struct evconnlistener *, void *);
 static void	webchat_accept_resume(evutil_socket_t, short, void *);
-static void	webchat_reject(evutil_socket_t);
+static void	webchat_reject(evutil_socket_t, unsigned long long);
+static void	webchat_busy(evutil_socket_t, unsigned long long);
 
 static struct conn *conn_new(evutil_socket_t, struct sockaddr *, int);
 static struct conn *conn_find(uint64_t);
@@ -130,7 +149,9 @@ static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
 static void	conn_timer(evutil_socket_t, short, void *);
 static void	conn_arm(struct conn *);
-static time_t	conn_head_limit(void);
+static void	conn_out_count(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
+static void	conn_refuse_now(struct conn *, uint64_t);
 static void	conn_http(struct conn *);
 static int	conn_route(struct conn *);
 static const char *conn_log_path(const char *, char *, size_t);
@@ -141,6 +162,8 @@ static void	conn_refuse(struct conn *, int, uint64_t);
 static void	conn_respond(struct conn *, int, const char *, const void *,
 		    size_t, int);
 static void	conn_close_after(struct conn *);
+static time_t	conn_left(struct conn *, time_t);
+static void	conn_frame_track(struct conn *);
 static void	conn_send(struct conn *, char *);
 static void	conn_error(struct conn *, json_t *, const char *,
 		    const char *);
@@ -175,6 +198,9 @@ static size_t	wc_max_text;
 static size_t	wc_max_header;
 static size_t	wc_max_conns;
 static size_t	wc_idle_timeout;
+static size_t	wc_head_timeout;
+static size_t	wc_frame_timeout;
+static size_t	wc_max_out_total;
 
 static const struct wc_confkey wc_conf[] = {
 	/* The ranges of supervisor/config.c, checked again on this side. */
@@ -183,6 +209,10 @@ static const struct wc_confkey wc_conf[] = {
 	{ "max_header",		8192,	1024,	65536,	&wc_max_header },
 	{ "max_conns",		1024,	1,	65536,		&wc_max_conns },
 	{ "idle_timeout_s",	300,	5,	86400,	&wc_idle_timeout },
+	{ "head_timeout_s",	20,	1,	300,	&wc_head_timeout },
+	{ "frame_timeout_s",	20,	1,	300,	&wc_frame_timeout },
+	{ "max_out_total",	64 * 1024 * 1024, 1024 * 1024,
+	    1024 * 1024 * 1024,	&wc_max_out_total },
 	{ NULL,			0,	0,	0,		NULL }
 };
 
@@ -198,6 +228,7 @@ static const struct wk_handler webchat_handlers[] = {
 	{ IPC_CONN_VERDICT,	webchat_conn_verdict },
 	{ IPC_SHARE_STATUS,	webchat_share_status },
 	{ IPC_SHARE_OK,		webchat_share_ok },
+	{ IPC_PEER_VERDICT,	webchat_peer_verdict },
 	{ 0,			NULL }
 };
 
@@ -229,15 +260,18 @@ static struct event		*wc_accept_ev;
 static struct connlist		 wc_conns[WC_HASH];
 static struct pendlist		 wc_pending[WC_HASH];
 static size_t			 wc_nconns;
+static size_t			 wc_npeer;	/* peer.open in flight */
+static size_t			 wc_out_bytes;	/* unsent, all conns */
+static int			 wc_paused;	/* EMFILE back-off */
 static uint64_t			 wc_next_conn = 1;
 static uint64_t			 wc_next_req = 1;
 static int			 wc_stopping;
 
 /* Sent without a bufferevent: an overloaded worker spends nothing on it. */
-static const char wc_busy_response[] =
+static const char wc_busy_fmt[] =
     "HTTP/1.1 503 Service Unavailable\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
-    "Content-Length: 5\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+    "Content-Length: 5\r\nRetry-After: %llu\r\nConnection: close\r\n\r\n"
     "busy\n";
 
 static int
@@ -358,7 +392,14 @@ webchat_listen_fd(const struct ipc_msg *m)
 		close(m->fd);
 		return -1;
 	}
-	/* Several workers accept on this socket; a lost race is EAGAIN. */
+	/*
+	 * Several workers accept on this one socket; a lost race is
+	 * EAGAIN.  Not SO_REUSEPORT with a socket each: the kernel hashes
+	 * each connection to one socket's queue, so a full worker could not
+	 * hand its share to the others, and a killed worker's queue would
+	 * be dropped with every connection in it.  A full worker instead
+	 * stops accepting here (webchat_listen_update()).
+	 */
 	wc_listener = evconnlistener_new(wc_base, webchat_accept, NULL,
 	    LEV_OPT_CLOSE_ON_FREE, -1, m->fd);
 	if (wc_listener == NULL) {
@@ -367,6 +408,7 @@ webchat_listen_fd(const struct ipc_msg *m)
 		return -1;
 	}
 	evconnlistener_set_error_cb(wc_listener, webchat_accept_error);
+	webchat_listen_update();
 	log_debug("%s: accepting on fd %d", __func__, m->fd);
 	return 0;
 }
@@ -377,26 +419,61 @@ webchat_accept(struct evconnlistener *l, evutil_socket_t fd,
 {
 	(void)l;
 	(void)arg;
+	/* Only in the batch that filled us: the listener is off by now. */
 	if (wc_nconns >= wc_max_conns) {
-		webchat_reject(fd);
+		webchat_reject(fd, 5);
 		return;
 	}
 	(void)conn_new(fd, sa, salen);
+	webchat_listen_update();
 }
 
 /*
- * Over max_conns: one best-effort write and close.  The socket is fresh,
- * so 147 bytes fit its send buffer; a client that has not yet sent its
- * request may see a reset instead, which costs us nothing either way.
+ * Accept only with room for one more connection and for one more
+ * verdict.  A full worker leaves the shared queue to the other workers;
+ * when every one is full, connections wait in the kernel's queue, which
+ * policy.tcp_conns_total is meant to keep from happening.
  */
 static void
-webchat_reject(evutil_socket_t fd)
+webchat_listen_update(void)
 {
-	log_debug("%s: over %zu connections", __func__, wc_max_conns);
-	(void)send(fd, wc_busy_response, sizeof(wc_busy_response) - 1,
-	    MSG_DONTWAIT | MSG_NOSIGNAL);
-	(void)shutdown(fd, SHUT_WR);
+	if (wc_listener == NULL)
+		return;
+	if (!wc_paused && wc_nconns < wc_max_conns &&
+	    wc_npeer < WC_PEER_PENDING_MAX)
+		evconnlistener_enable(wc_listener);
+	else
+		evconnlistener_disable(wc_listener);
+}
+
+/*
+ * One best-effort answer and close, with no bufferevent.  Whatever the
+ * client already sent is read first: closing with unread input sends a
+ * reset, which can destroy the 503 before the client reads it.  The
+ * socket is fresh, so the answer fits its send buffer.
+ */
+static void
+webchat_reject(evutil_socket_t fd, unsigned long long retry_s)
+{
+	webchat_busy(fd, retry_s);
 	close(fd);
+}
+
+static void
+webchat_busy(evutil_socket_t fd, unsigned long long retry_s)
+{
+	char buf[512];
+	size_t n;
+	ssize_t r;
+	int len;
+
+	for (n = 0; n < WC_REFUSE_DRAIN; n += (size_t)r)
+		if ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
+			break;
+	len = snprintf(buf, sizeof(buf), wc_busy_fmt, retry_s);
+	if (len > 0 && (size_t)len < sizeof(buf))
+		(void)send(fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)shutdown(fd, SHUT_WR);
 }
 
 static void
@@ -413,7 +490,9 @@ webchat_accept_error(struct evconnlistener *l, void *arg)
 	 * would fire again at once.  Pause instead of spinning.
 	 */
 	log_warnx("%s: accept: %s", __func__, strerror(e));
-	evconnlistener_disable(l);
+	(void)l;
+	wc_paused = 1;
+	webchat_listen_update();
 	evtimer_add(wc_accept_ev, &tv);
 }
 
@@ -423,8 +502,8 @@ webchat_accept_resume(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	if (wc_listener != NULL)
-		evconnlistener_enable(wc_listener);
+	wc_paused = 0;
+	webchat_listen_update();
 }
 
 static time_t
@@ -442,10 +521,12 @@ conn_new(evutil_socket_t fd, struct sockaddr *sa, int salen)
 	struct conn *c;
 	struct sockaddr_in *sin;
 	struct sockaddr_in6 *sin6;
+	struct ipc_body_conn_addr b;
 
 	c = xcalloc(1, sizeof(*c));
 	c->id = wc_next_conn++;
-	c->state = C_HTTP;
+	c->state = C_PEER;
+	/* The head deadline runs from here, not from a first byte. */
 	c->last = c->started = mono_now();
 	TAILQ_INIT(&c->pending);
 	(void)salen;
@@ -487,12 +568,22 @@ conn_new(evutil_socket_t fd, struct sockaddr *sa, int salen)
 		return NULL;
 	}
 	http_parse_init(&c->hp, &c->req, wc_max_header);
+	c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    conn_out_count, c);
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Nothing is read until the supervisor has counted this peer. */
+	bufferevent_enable(c->bev, EV_WRITE);
 	LIST_INSERT_HEAD(&wc_conns[c->id % WC_HASH], c, hash);
 	wc_nconns++;
 	conn_arm(c);
 	log_debug("%s: conn %" PRIu64 " from %s", __func__, c->id, c->addr);
+	b.conn = c->id;
+	b.addr = ipc_s(c->addr);
+	wc_npeer++;
+	if (worker_send(IPC_PEER_OPEN, 0, &b) == -1) {
+		conn_refuse_now(c, 5000);
+		return NULL;
+	}
 	return c;
 }
 
@@ -522,14 +613,118 @@ conn_free(struct conn *c)
 		if (worker_send(IPC_CONN_CLOSE, 0, &body) == -1)
 			log_warnx("%s: conn.close not sent", __func__);
 	}
+	if (c->peered) {
+		body.conn = c->id;
+		if (worker_send(IPC_PEER_CLOSE, 0, &body) == -1)
+			log_warnx("%s: peer.close not sent", __func__);
+	}
+	if (c->state == C_PEER)
+		wc_npeer--;
 	while ((p = TAILQ_FIRST(&c->pending)) != NULL)
 		pending_free(c, p);
 	LIST_REMOVE(c, hash);
 	wc_nconns--;
+	/* What is still unsent leaves our count with the buffer. */
+	wc_out_bytes -= evbuffer_get_length(bufferevent_get_output(c->bev));
+	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
 	ws_free(c->ws);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);
+	webchat_listen_update();
+}
+
+/*
+ * Over the pool's or this peer's TCP cap, or no verdict to be had: a fast
+ * 503 on the bare socket, then close.  It never costs a lingering slot,
+ * so refused connections cannot fill the worker either.
+ */
+static void
+conn_refuse_now(struct conn *c, uint64_t retry_ms)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	unsigned long long secs = (retry_ms + 999) / 1000;
+
+	log_debug("%s: conn %" PRIu64 " refused at accept", __func__, c->id);
+	c->peered = 0;
+	/* The bufferevent owns the fd and closes it in conn_free(). */
+	webchat_busy(fd, secs > 0 ? secs : 1);
+	conn_free(c);
+}
+
+static int
+webchat_peer_verdict(const struct ipc_msg *m)
+{
+	const struct ipc_body_conn_verdict *v = &m->b.conn_verdict;
+	struct conn *c;
+
+	if ((c = conn_find(v->conn)) == NULL || c->state != C_PEER) {
+		log_debug("%s: verdict for gone conn %" PRIu64, __func__,
+		    v->conn);
+		return 0;
+	}
+	if (v->status != 0) {
+		conn_refuse_now(c, v->retry_after_ms);
+		return 0;
+	}
+	wc_npeer--;
+	c->peered = 1;
+	c->state = C_HTTP;
+	bufferevent_enable(c->bev, EV_READ);
+	conn_arm(c);
+	webchat_listen_update();
+	return 0;
+}
+
+/* Every change to an output buffer, so wc_out_bytes is always exact. */
+static void
+conn_out_count(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	(void)buf;
+	(void)arg;
+	wc_out_bytes += info->n_added;
+	wc_out_bytes -= info->n_deleted;
+}
+
+/*
+ * Over max_out_total: drop the connections with the largest backlog
+ * first, until the rest fit.  The biggest backlog is the slowest reader
+ * or the one a flood of output targets; refusing new output instead
+ * would punish whoever is written to next, usually a healthy page.
+ * Others are freed now; self is marked for its caller to reap.
+ */
+static void
+webchat_shed(struct conn *self)
+{
+	struct conn *c, *big;
+	size_t i, len, blen, doomed = 0;
+
+	while (wc_out_bytes - doomed > wc_max_out_total) {
+		big = NULL;
+		blen = 0;
+		for (i = 0; i < WC_HASH; i++)
+			LIST_FOREACH(c, &wc_conns[i], hash) {
+				if (c->dead)
+					continue;
+				len = evbuffer_get_length(
+				    bufferevent_get_output(c->bev));
+				if (len > blen) {
+					big = c;
+					blen = len;
+				}
+			}
+		if (big == NULL)
+			return;
+		/* Rare and one line per drop: worth seeing at info. */
+		log_info("%s: conn %" PRIu64 " dropped with %zu bytes "
+		    "unsent, over max_out_total", __func__, big->id, blen);
+		if (big == self) {
+			big->dead = 1;
+			doomed += blen;
+		} else
+			conn_free(big);
+	}
 }
 
 /* Callbacks from ws.c may not free; they mark, and the top level reaps. */
@@ -541,15 +736,32 @@ conn_reap(struct conn *c)
 }
 
 /*
- * Seconds a client has to send a whole request head: bytes trickling in
- * (slowloris) keep a connection from being idle, so this runs from the
- * connection's start, and is never longer than the idle timeout.
+ * Seconds left before this connection's deadline.  A request head is
+ * due head_timeout_s after accept() or after the previous response, so
+ * neither silence nor bytes trickling in (slowloris) hold a slot longer;
+ * a WebSocket frame is due frame_timeout_s after its first byte, as
+ * trickling frame bytes would otherwise count as activity forever.
  */
 static time_t
-conn_head_limit(void)
+conn_left(struct conn *c, time_t now)
 {
-	return (size_t)WC_HEAD_TIMEOUT_S < wc_idle_timeout ?
-	    WC_HEAD_TIMEOUT_S : (time_t)wc_idle_timeout;
+	time_t idle, frame;
+
+	switch (c->state) {
+	case C_CLOSING:
+		return WC_LINGER_S;
+	case C_PEER:
+	case C_HTTP:
+		return (time_t)wc_head_timeout - (now - c->started);
+	case C_WS:
+		idle = (time_t)wc_idle_timeout - (now - c->last);
+		if (c->frame_at == 0)
+			return idle;
+		frame = (time_t)wc_frame_timeout - (now - c->frame_at);
+		return frame < idle ? frame : idle;
+	default:
+		return (time_t)wc_idle_timeout - (now - c->last);
+	}
 }
 
 static void
@@ -558,21 +770,7 @@ conn_arm(struct conn *c)
 	struct timeval tv = { 0, 0 };
 	time_t limit;
 
-	switch (c->state) {
-	case C_CLOSING:
-		limit = WC_LINGER_S;
-		break;
-	case C_HTTP:
-		/* A head in progress has a deadline from its first byte. */
-		if (c->hp.nread > 0) {
-			limit = conn_head_limit() - (mono_now() - c->started);
-			break;
-		}
-		/* FALLTHROUGH */
-	default:
-		limit = (time_t)wc_idle_timeout - (mono_now() - c->last);
-		break;
-	}
+	limit = conn_left(c, mono_now());
 	tv.tv_sec = limit > 0 ? limit : 0;
 	evtimer_add(c->timer, &tv);
 }
@@ -581,15 +779,22 @@ static void
 conn_timer(evutil_socket_t fd, short ev, void *arg)
 {
 	struct conn *c = arg;
-	time_t now = mono_now();
 
 	(void)fd;
 	(void)ev;
-	if (c->state == C_CLOSING ||
-	    (c->state == C_HTTP && c->hp.nread > 0 &&
-	    now - c->started >= conn_head_limit()) ||
-	    now - c->last >= (time_t)wc_idle_timeout) {
+	if (c->state == C_CLOSING || conn_left(c, mono_now()) <= 0) {
 		log_debug("%s: conn %" PRIu64 " timed out", __func__, c->id);
+		/* Part of a head came: say why.  Silence gets silence. */
+		if (c->state == C_HTTP && c->hp.nread > 0) {
+			conn_respond(c, 408, "text/plain", NULL, 0,
+			    HTTP_R_CLOSE);
+			return;
+		}
+		if (c->state == C_WS && c->frame_at != 0 &&
+		    ws_close(c->ws, WS_CLOSE_POLICY) == 0) {
+			conn_close_after(c);
+			return;
+		}
 		/* An idle page learns why with a close frame, then lingers. */
 		if (c->state == C_WS &&
 		    ws_close(c->ws, WS_CLOSE_GOING_AWAY) == 0) {
@@ -618,7 +823,10 @@ conn_read(struct bufferevent *bev, void *arg)
 			c->dead = 1;
 		else if (ws_finished(c->ws))
 			conn_close_after(c);
+		else
+			conn_frame_track(c);
 		break;
+	case C_PEER:
 	case C_ADMIT:
 	case C_SHARE:
 		/* Reading is off until the verdict; nothing to do. */
@@ -631,11 +839,31 @@ conn_read(struct bufferevent *bev, void *arg)
 	conn_reap(c);
 }
 
+/* Start or stop the frame deadline as a frame is begun or completed. */
+static void
+conn_frame_track(struct conn *c)
+{
+	if (!ws_partial(c->ws))
+		c->frame_at = 0;
+	else if (c->frame_at == 0) {
+		c->frame_at = mono_now();
+		conn_arm(c);
+	}
+}
+
 static void
 conn_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	/* Output drained: read the heads we stopped at (conn_http()). */
+	if (c->state == C_HTTP && c->backlog) {
+		c->backlog = 0;
+		bufferevent_enable(bev, EV_READ);
+		conn_http(c);
+		conn_reap(c);
+		return;
+	}
 	if (c->state != C_CLOSING || c->shut)
 		return;
 	/*
@@ -671,8 +899,16 @@ conn_http(struct conn *c)
 
 	while (c->state == C_HTTP && !c->dead &&
 	    (avail = evbuffer_get_length(in)) > 0) {
-		if (c->hp.nread == 0)
-			c->started = mono_now();
+		/*
+		 * A client that pipelines requests and reads no answers would
+		 * grow our output without bound: stop until it has read.
+		 */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    WC_HTTP_OUT_MAX) {
+			c->backlog = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
 		/* Pull up at most one head's worth: each byte is fed once. */
 		if (avail > wc_max_header + 1)
 			avail = wc_max_header + 1;
@@ -694,9 +930,10 @@ conn_http(struct conn *c)
 			break;
 		case HTTP_DONE:
 			if (conn_route(c) == 0) {
-				/* Keep-alive: the next head starts fresh. */
+				/* Keep-alive: the next head is due from now. */
 				http_parse_init(&c->hp, &c->req,
 				    wc_max_header);
+				c->started = mono_now();
 				conn_arm(c);
 			}
 			break;
@@ -942,6 +1179,7 @@ conn_respond(struct conn *c, int status, const char *ctype,
 	    len, flags);
 	if (flags & HTTP_R_CLOSE)
 		conn_close_after(c);
+	webchat_shed(c);
 }
 
 static void
@@ -970,6 +1208,7 @@ conn_send(struct conn *c, char *s)
 		c->dead = 1;
 	}
 	free(s);
+	webchat_shed(c);
 }
 
 static void

@@ -57,6 +57,9 @@ struct ws {
 	int			 failed;	/* our close is queued */
 	int			 in_recv;	/* inside wslay_event_recv */
 	int			 raw_ok;	/* error frame bypasses wslay */
+	uint64_t		 fed;		/* bytes given to wslay */
+	uint64_t		 framed;	/* bytes of frames it finished */
+	uint64_t		 cur_frame;	/* header + payload of this one */
 };
 
 static ssize_t	ws_recv_cb(wslay_event_context_ptr, uint8_t *, size_t, int,
@@ -71,6 +74,7 @@ static void	ws_frame_end(wslay_event_context_ptr, void *);
 static void	ws_fail(struct ws *, const char *, const char *, uint16_t);
 static void	ws_raw_text(struct ws *, const char *, size_t);
 static int	ws_flush(struct ws *);
+static uint64_t	ws_frame_size(uint64_t);
 
 static const struct wslay_event_callbacks ws_callbacks = {
 	.recv_callback = ws_recv_cb,
@@ -256,6 +260,31 @@ ws_close(struct ws *ws, uint16_t code)
 	return ws_flush(ws);
 }
 
+/*
+ * Is a frame begun and not finished?  wslay takes every byte we have and
+ * keeps partial frames to itself, so compare what it was fed with the
+ * frames it reported whole.  Clients must mask (RFC 6455 5.1; wslay's
+ * server context refuses unmasked frames), so each header carries the
+ * 4-byte key.
+ */
+int
+ws_partial(struct ws *ws)
+{
+	return ws->fed != ws->framed;
+}
+
+static uint64_t
+ws_frame_size(uint64_t payload)
+{
+	uint64_t hdr = 2 + 4;
+
+	if (payload > 0xffff)
+		hdr += 8;
+	else if (payload >= 126)
+		hdr += 2;
+	return hdr + payload;
+}
+
 int
 ws_finished(struct ws *ws)
 {
@@ -328,6 +357,7 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
+	ws->fed += (uint64_t)n;
 	return n;
 }
 
@@ -353,6 +383,7 @@ ws_frame_start(wslay_event_context_ptr ctx,
 	size_t need, ncap;
 
 	(void)ctx;
+	ws->cur_frame = ws_frame_size(a->payload_length);
 	/* wslay buffers and answers control frames itself. */
 	if (a->opcode & 0x08) {
 		ws->ctrl = 1;
@@ -414,6 +445,8 @@ ws_frame_end(wslay_event_context_ptr ctx, void *arg)
 	size_t len;
 
 	(void)ctx;
+	ws->framed += ws->cur_frame;
+	ws->cur_frame = 0;
 	if (ws->ctrl) {
 		ws->ctrl = 0;
 		return;

@@ -19,6 +19,7 @@ struct ws;
 #define WS_CLOSE_NORMAL		1000
 #define WS_CLOSE_GOING_AWAY	1001
 #define WS_CLOSE_BAD_DATA	1007
+#define WS_CLOSE_POLICY		1008	/* e.g. a frame sent too slowly */
 #define WS_CLOSE_TOO_BIG	1009
 
 struct ws_cb {
@@ -41,5 +42,6 @@ int		 ws_read(struct ws *);
 int		 ws_send_text(struct ws *, const char *, size_t);
 int		 ws_close(struct ws *, uint16_t code);
 int		 ws_finished(struct ws *);
+int		 ws_partial(struct ws *);
 
 #endif

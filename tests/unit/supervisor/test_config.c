@@ -434,6 +434,8 @@ test_slices(void **state)
 	(void)state;
 	conf = load_text("webchat:\n  max_frame: 2048\n  max_text: 100\n"
 	    "  max_header: 4096\n  max_conns: 7\n  idle_timeout_s: 9\n"
+	    "  head_timeout_s: 3\n  frame_timeout_s: 4\n"
+	    "  max_out_total: 2097152\n"
 	    "agents:\n  - name: bob\n    echo: {chunks: 3, delay_ms: 5}\n"
 	    "  - name: default\n", err, sizeof(err));
 	if (conf == NULL)
@@ -442,7 +444,7 @@ test_slices(void **state)
 	s = config_slice_webchat(conf);
 	o = json_loads(s, 0, &jerr);
 	assert_non_null(o);
-	assert_int_equal(json_object_size(o), 5);
+	assert_int_equal(json_object_size(o), 8);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_frame")),
 	    2048);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_text")),
@@ -453,6 +455,12 @@ test_slices(void **state)
 	    7);
 	assert_int_equal(json_integer_value(json_object_get(o,
 	    "idle_timeout_s")), 9);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "head_timeout_s")), 3);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "frame_timeout_s")), 4);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "max_out_total")), 2097152);
 	assert_null(strstr(s, "listen"));
 	assert_null(strstr(s, "bob"));
 	json_decref(o);
@@ -496,6 +504,12 @@ test_policy(void **state)
 	assert_int_equal(conf->policy.address_rate.burst, 300);
 	assert_int_equal(conf->policy.conns_per_address, 256);
 	assert_int_equal(conf->policy.conns_total, 4096);
+	assert_int_equal(conf->policy.tcp_conns_per_peer, 256);
+	assert_int_equal(conf->policy.tcp_conns_per_proxy, 2048);
+	assert_int_equal(conf->policy.tcp_conns_total, 2000);
+	assert_int_equal(conf->webchat.head_timeout_s, 20);
+	assert_int_equal(conf->webchat.frame_timeout_s, 20);
+	assert_int_equal(conf->webchat.max_out_total, 64 * 1024 * 1024);
 	assert_int_equal(conf->policy.anonymous, 1);
 	assert_int_equal(conf->policy.idle_ttl_s, 1800);
 	assert_int_equal(conf->policy.absolute_ttl_s, 86400);

@@ -107,7 +107,7 @@
     var d = document.createElement('div');
     d.className = 'msg ' + role;
     d.setAttribute('data-testid', 'message-' + role);
-    d.textContent = text;
+    d.textContent = unbidi(text);
     log.appendChild(d);
     if (stick) log.scrollTop = log.scrollHeight;
     return d;
@@ -333,6 +333,14 @@
     '(https?://[^\\s<>"\'`\\u3000-\\u303f\\uff01-\\uff0f\\uff1a-\\uff20]+)'	/* 6: bare URL */
   ].join('|'), 'gi');
 
+  /*
+   * Bidi embeddings, overrides, isolates and marks (U+202A-E, U+2066-9,
+   * U+200E/F, U+061C) can make "moc.elgoog//:sptth" read as a trusted
+   * URL or reorder a reply; the text is shown without them.
+   */
+  var BIDI_RE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+  function unbidi(s) { return String(s).replace(BIDI_RE, ''); }
+
   /* An absolute http or https URL, or null. */
   function safeHref(s) {
     if (!/^https?:\/\//i.test(s)) return null;
@@ -346,8 +354,13 @@
     a.href = href;
     a.rel = 'noopener noreferrer';
     a.target = '_blank';
+    a.title = href;
     a.textContent = text;
     return a;
+  }
+  /* Does the visible text already say exactly where the link goes? */
+  function showsTarget(text, href) {
+    return text === href || text + '/' === href;
   }
   function styled(tag, text, nested) {
     var el = document.createElement(tag);
@@ -364,12 +377,15 @@
       else if (m[4] !== undefined) {
         href = safeHref(m[5]);
         if (href) el = link(href, m[4]);
+        /* Link text may name another site: the real target follows it. */
+        if (href && !showsTarget(m[4], href)) tail = ' (' + href + ')';
       } else if (m[6] !== undefined) {
         /* Sentence punctuation after a URL is not part of it. */
         var u = m[6].replace(/[.,;:!?'")\]]+$/, '');
         tail = m[6].slice(u.length);
         href = safeHref(u);
-        if (href) el = link(href, u);
+        /* A look-alike host shows as what it is (punycode). */
+        if (href) el = link(href, showsTarget(u, href) ? u : href);
       }
       if (!el) continue;	/* not markup after all: stays text */
       if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
@@ -381,6 +397,7 @@
   }
   /* Fenced ``` blocks (an unclosed one runs to the end while streaming). */
   function renderMarkdown(el, text) {
+    text = unbidi(text);
     /* The line breaks around a fence are the block's own edges. */
     var re = /\n?```[^\n`]*\n?([\s\S]*?)(?:```\n?|$)/g, last = 0, m, pre, code;
     while (el.firstChild) el.removeChild(el.firstChild);

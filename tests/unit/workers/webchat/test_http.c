@@ -1,7 +1,8 @@
 /*
  * Unit tests for workers/webchat/http.c: complete and pipelined heads,
  * byte-at-a-time input, each refusal (400, 413, 414, 431), method and
- * upgrade detection, and the response writer's headers.
+ * upgrade detection, Host and version checks (400, 505), every reason
+ * phrase, and the response writer's headers.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,7 +129,8 @@ test_header_over_limit(void **state)
 
 	(void)state;
 	/* An ignored header still counts against max_header. */
-	snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nX-Junk: %02000d\r\n\r\n",
+	snprintf(s, sizeof(s),
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-Junk: %02000d\r\n\r\n",
 	    0);
 	parse(&p, s, 1024, 0);
 	assert_int_equal(p.r, HTTP_ERROR);
@@ -149,7 +151,8 @@ test_kept_value_too_long(void **state)
 	char s[1024];
 
 	(void)state;
-	snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nConnection: %0300d\r\n\r\n",
+	snprintf(s, sizeof(s),
+	    "GET / HTTP/1.1\r\nHost: a\r\nConnection: %0300d\r\n\r\n",
 	    0);
 	parse(&p, s, 8192, 0);
 	assert_int_equal(p.r, HTTP_ERROR);
@@ -164,7 +167,7 @@ test_too_many_headers(void **state)
 	size_t off, i;
 
 	(void)state;
-	off = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\n");
+	off = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: a\r\n");
 	for (i = 0; i <= HTTP_HEADERS_MAX; i++)
 		off += (size_t)snprintf(s + off, sizeof(s) - off, "X%zu: y\r\n",
 		    i);
@@ -181,7 +184,7 @@ test_url_too_long(void **state)
 	char s[4096];
 
 	(void)state;
-	snprintf(s, sizeof(s), "GET /%01100d HTTP/1.1\r\n\r\n", 0);
+	snprintf(s, sizeof(s), "GET /%01100d HTTP/1.1\r\nHost: a\r\n\r\n", 0);
 	parse(&p, s, 8192, 0);
 	assert_int_equal(p.r, HTTP_ERROR);
 	assert_int_equal(p.hp.status, 414);
@@ -194,9 +197,9 @@ test_malformed(void **state)
 		"GARBAGE\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost a\r\n\r\n",
 		"GET / HTTP/9.9.9\r\n\r\n",
-		"GET / HTTP/1.1\r\nContent-Length: 1\r\n"
+		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
 		    "Content-Length: 2\r\n\r\n",
-		"GET * HTTP/1.1\r\n\r\n",
+		"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
 		"\x01\x02\x03\r\n\r\n",
 		NULL
 	};
@@ -221,19 +224,22 @@ test_methods_and_bodies(void **state)
 	parse(&p, "POST / HTTP/1.1\r\nHost: a\r\n\r\n", 8192, 0);
 	assert_int_equal(p.r, HTTP_DONE);
 	assert_int_equal(p.req.method, HTTP_POST);
-	parse(&p, "DELETE /ws HTTP/1.1\r\n\r\n", 8192, 0);
+	parse(&p, "DELETE /ws HTTP/1.1\r\nHost: a\r\n\r\n", 8192, 0);
 	assert_int_equal(p.r, HTTP_DONE);
 	assert_int_equal(p.req.method, HTTP_DELETE);
 	/* Any body is refused before it is read. */
-	parse(&p, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 8192, 0);
+	parse(&p, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+	    "hello", 8192, 0);
 	assert_int_equal(p.r, HTTP_ERROR);
 	assert_int_equal(p.hp.status, 413);
-	parse(&p, "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	parse(&p, "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"
 	    "0\r\n\r\n", 8192, 0);
 	assert_int_equal(p.r, HTTP_ERROR);
 	assert_int_equal(p.hp.status, 413);
 	/* An empty declared body is no body. */
-	parse(&p, "GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 8192, 0);
+	parse(&p, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+	    8192, 0);
 	assert_int_equal(p.r, HTTP_DONE);
 }
 
@@ -261,7 +267,8 @@ test_upgrade(void **state)
 	assert_false(http_token_has(p.req.h_connection, "close"));
 	assert_false(http_token_has("upgrades", "upgrade"));
 
-	parse(&p, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", 8192, 0);
+	parse(&p, "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n",
+	    8192, 0);
 	assert_int_equal(p.r, HTTP_DONE);
 	assert_int_equal(p.req.upgrade, 0);
 }
@@ -272,10 +279,78 @@ test_repeated_header(void **state)
 	struct parsed p;
 
 	(void)state;
-	parse(&p, "GET / HTTP/1.1\r\nConnection: a\r\nConnection: b\r\n\r\n",
+	parse(&p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: a\r\n"
+	    "Connection: b\r\n\r\n",
 	    8192, 0);
 	assert_int_equal(p.r, HTTP_DONE);
 	assert_string_equal(p.req.h_connection, "a, b");
+}
+
+/* RFC 9112 3.2 and 2.3: Host once in 1.1, and only major version 1. */
+static void
+test_host_and_version(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "GET / HTTP/1.1\r\n\r\n", 8192, 0);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 400);
+	parse(&p, "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 8192, 0);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 400);
+	/* Split across feeds, a name is still one name. */
+	parse(&p, "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 8192, 1);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 400);
+	/* 1.0 predates Host. */
+	parse(&p, "GET / HTTP/1.0\r\n\r\n", 8192, 0);
+	assert_int_equal(p.r, HTTP_DONE);
+	parse(&p, "GET / HTTP/9.9\r\nHost: a\r\n\r\n", 8192, 0);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 505);
+	parse(&p, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 8192, 0);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 505);
+}
+
+/* Every status the worker sends has its own reason phrase. */
+static void
+test_reasons(void **state)
+{
+	static const struct {
+		int		 status;
+		const char	*reason;
+	} want[] = {
+		{ 101, "Switching Protocols" }, { 200, "OK" },
+		{ 400, "Bad Request" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+		{ 410, "Gone" }, { 413, "Content Too Large" },
+		{ 414, "URI Too Long" }, { 426, "Upgrade Required" },
+		{ 429, "Too Many Requests" },
+		{ 431, "Request Header Fields Too Large" },
+		{ 500, "Internal Server Error" },
+		{ 503, "Service Unavailable" },
+		{ 505, "HTTP Version Not Supported" },
+	};
+	struct evbuffer *b = evbuffer_new();
+	char line[128], *s;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_string_equal(http_reason(want[i].status),
+		    want[i].reason);
+		http_response(b, want[i].status, NULL, NULL, 0, HTTP_R_CLOSE);
+		len = evbuffer_get_length(b);
+		s = calloc(1, len + 1);
+		evbuffer_remove(b, s, len);
+		snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n",
+		    want[i].status, want[i].reason);
+		assert_memory_equal(s, line, strlen(line));
+		free(s);
+	}
+	evbuffer_free(b);
 }
 
 static void
@@ -295,7 +370,8 @@ test_response(void **state)
 	assert_non_null(strstr(s, "Connection: keep-alive\r\n"));
 	assert_non_null(strstr(s, "X-Content-Type-Options: nosniff\r\n"));
 	assert_non_null(strstr(s, "Referrer-Policy: no-referrer\r\n"));
-	assert_non_null(strstr(s, "frame-ancestors 'none'\r\n"));
+	assert_non_null(strstr(s, "frame-ancestors 'none'; base-uri 'none'; "
+	    "form-action 'none'\r\n"));
 	assert_string_equal(s + len - 7, "\r\n\r\nok\n");
 	free(s);
 
@@ -328,6 +404,8 @@ main(void)
 		cmocka_unit_test(test_methods_and_bodies),
 		cmocka_unit_test(test_upgrade),
 		cmocka_unit_test(test_repeated_header),
+		cmocka_unit_test(test_host_and_version),
+		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_response),
 	};
 
