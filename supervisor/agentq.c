@@ -55,6 +55,7 @@ struct agentq {
 	unsigned	 queued;
 	struct areqlist	 waitq;		/* oldest message first */
 	int		 backlog;	/* the store may hold rows for it */
+	int		 odd;		/* whose turn an odd free slot is */
 	uint64_t	 busy;		/* requests answered busy */
 };
 
@@ -341,9 +342,13 @@ pump_one(struct agentq *aq)
 	    w->chan == NULL || aq->inflight >= ca->max_inflight)
 		return;
 	room = ca->max_inflight - aq->inflight;
-	if (aq->backlog)
-		pump_store(aq, TAILQ_EMPTY(&aq->waitq) ? room :
-		    (room + 1) / 2);
+	if (aq->backlog && TAILQ_EMPTY(&aq->waitq))
+		pump_store(aq, room);
+	else if (aq->backlog) {
+		/* Taken rows are older: they go first, the rest is ours. */
+		aq->odd = !aq->odd;
+		pump_store(aq, room / 2 + (room % 2 != 0 && aq->odd));
+	}
 	while (aq->inflight < ca->max_inflight &&
 	    (r = TAILQ_FIRST(&aq->waitq)) != NULL) {
 		TAILQ_REMOVE(&aq->waitq, r, wait);
