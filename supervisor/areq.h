@@ -47,6 +47,7 @@ struct areq {
 	int			 is_dirty;
 	int			 done;
 	int			 unstored;	/* done; its commit failed */
+	int			 stored;	/* done and committed: chat.done */
 	int			 aborted;	/* by chat.abort */
 	int			 truncated;
 };

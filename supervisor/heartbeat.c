@@ -2,7 +2,9 @@
  * Liveness: every heartbeat_ms each live worker gets sup.ping; one that
  * has not answered (or, while starting, said hello) within
  * heartbeat_timeout_ms is killed, and reap.c restarts it.  This also
- * catches the drain deadline of workers told to shut down.
+ * catches the drain deadline of workers told to shut down.  One ping is
+ * outstanding at most: a hung worker's queue must not fill with pings,
+ * which would kill it for the wrong reason, and one is enough to know.
  */
 #include <event2/event.h>
 
@@ -39,6 +41,8 @@ heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
 			reap_kill(w, "heartbeat timeout");
 			continue;
 		}
+		if (w->ping_seq != w->pong_seq)
+			continue;
 		b.seq = ++w->ping_seq;
 		if (w->chan == NULL || chan_send(w->chan, IPC_SUP_PING, 0,
 		    &b) == -1)
@@ -68,6 +72,7 @@ heartbeat_pong(struct worker *w, uint64_t seq)
 {
 	if (seq > w->ping_seq)
 		return;		/* router.c treats this as a violation */
+	w->pong_seq = seq;
 	if (w->state != W_STOPPING)
 		clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
 }

@@ -39,6 +39,9 @@
 /* Room left in an agent.request frame for keys and headers. */
 #define RT_FRAME_SLACK	4096
 
+/* Deltas held for a slow worker are tried again after this. */
+#define RT_HOLD_MS	20
+
 /* unavailable's retry_after: a full disk is not fixed in a second. */
 #define RT_STORE_RETRY_MS	5000
 
@@ -73,6 +76,7 @@ static struct areq	*req_tab[RT_BUCKETS];
 static struct areqlist	 reqs = TAILQ_HEAD_INITIALIZER(reqs);
 static struct areqlist	 dirty = TAILQ_HEAD_INITIALIZER(dirty);
 static uint64_t		 next_req_id = 1;
+static struct event	*hold_ev;	/* retry deltas held for room */
 static unsigned		 nreqs;
 
 static int	sup_hello(struct worker *, struct ipc_msg *);
@@ -1297,7 +1301,6 @@ static void
 areq_done_cb(struct durable *d, int ok)
 {
 	struct areq *r = areq_find((uint64_t)d->id);
-	struct binding *b;
 
 	if (r == NULL)
 		return;
@@ -1305,11 +1308,9 @@ areq_done_cb(struct durable *d, int ok)
 		r->unstored = 1;
 		return;
 	}
-	if (r->origin == AREQ_WEBCHAT &&
-	    (b = route_current(r->session)) != NULL)
-		send_done(b, r->cmid, (const char *)evbuffer_pullup(r->reply,
-		    -1), evbuffer_get_length(r->reply), 0, r->aborted);
-	areq_free(r);
+	/* router_flush sends chat.done once the worker has room. */
+	r->stored = 1;
+	areq_dirty(r);
 }
 
 /* Store r's reply as the message's answer, then wait for the commit. */
@@ -1415,20 +1416,49 @@ router_timeout(struct areq *r)
 	sup_turn();
 }
 
+/* Room for a frame of output: a quarter of the queue stays for replies. */
+static int
+router_room(struct worker *w)
+{
+	return w->chan != NULL && chan_queued(w->chan) <
+	    sup->conf->supervisor.queue_max - sup->conf->supervisor.queue_max / 4;
+}
+
+static void
+router_hold_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	sup_turn();
+}
+
 /* Relay what the agents said during this loop turn, one frame each. */
 void
 router_flush(void)
 {
 	struct ipc_body_chat_delta d;
+	struct areqlist later = TAILQ_HEAD_INITIALIZER(later);
+	struct timeval tv = { 0, RT_HOLD_MS * 1000 };
 	struct binding *b;
 	struct areq *r;
 	size_t len;
 
 	while ((r = TAILQ_FIRST(&dirty)) != NULL) {
 		TAILQ_REMOVE(&dirty, r, dirty);
-		r->is_dirty = 0;
 		b = route_current(r->session);
 		len = evbuffer_get_length(r->delta);
+		/*
+		 * A worker that reads slowly gets its deltas later, merged,
+		 * rather than a queue overflow: the supervisor must never be
+		 * the one that fills a worker's queue.
+		 */
+		if (b != NULL && (len > 0 || r->stored) &&
+		    !router_room(b->w)) {
+			TAILQ_INSERT_TAIL(&later, r, dirty);
+			continue;
+		}
+		r->is_dirty = 0;
 		/*
 		 * Text that arrived in the same turn as agent.done still goes
 		 * out as a delta first: the deltas a client sees add up to
@@ -1443,7 +1473,22 @@ router_flush(void)
 		}
 		evbuffer_drain(r->delta, len);
 		/* chat.done waits for the commit: areq_done_cb. */
+		if (!r->stored)
+			continue;
+		if (b != NULL && r->origin == AREQ_WEBCHAT)
+			send_done(b, r->cmid, (const char *)evbuffer_pullup(
+			    r->reply, -1), evbuffer_get_length(r->reply), 0,
+			    r->aborted);
+		areq_free(r);
 	}
+	if (TAILQ_EMPTY(&later))
+		return;
+	TAILQ_CONCAT(&dirty, &later, dirty);
+	if (hold_ev == NULL && (hold_ev = evtimer_new(sup->base,
+	    router_hold_cb, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (!evtimer_pending(hold_ev, NULL))
+		evtimer_add(hold_ev, &tv);
 }
 
 int

@@ -125,6 +125,7 @@ spawn_worker(struct worker *w)
 	w->kill_why[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	w->last_seen = w->started;
+	w->pong_seq = w->ping_seq;	/* nothing outstanding yet */
 	w->chan = chan_new(sup->base, sv[0], sup->conf->supervisor.queue_max,
 	    spawn_chan_msg, spawn_chan_error, w);
 	/* Workers may never pass fds to the supervisor. */

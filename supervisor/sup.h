@@ -65,6 +65,7 @@ struct worker {
 	uint64_t		 seccomp_kills;
 	int64_t			 violation;	/* syscall it trapped on, or -1 */
 	uint64_t		 ping_seq;
+	uint64_t		 pong_seq;	/* last ping answered */
 	struct timespec		 last_seen;	/* spawn or last pong */
 	uint32_t		 backoff_ms;
 	struct timespec		 deaths[W_DEATHS_MAX];

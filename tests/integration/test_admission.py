@@ -199,3 +199,38 @@ def test_daemon_restart_with_a_backlog(gate_factory):
                    " WHERE client_msg_id LIKE 'm%'")
     assert len(rows) == n and all(r[1] == 3 and r[2] for r in rows), rows
 
+
+
+def test_supervisor_never_overflows_a_slow_worker(gate_factory):
+    """A web chat worker stops reading while 48 long replies stream to
+    it (more than the socket buffer holds) through a send queue of 16
+    frames.  The supervisor holds the
+    deltas back instead of filling the queue: the worker dies of its
+    missed heartbeats, not of an overflow the supervisor caused."""
+    gate = gate_factory({
+        "policy": UNLIMITED,
+        "supervisor": {"queue_max": 16, "heartbeat_timeout_ms": 6000},
+        "webchat": {"workers": 1},
+        "agents": [{"name": "default", "type": "echo",
+                    "echo": {"chunks": 4, "delay_ms": 200},
+                    "max_inflight": 8, "client_share_pct": 100}],
+    })
+
+    async def scenario():
+        cs = [await gate.connect() for _ in range(48)]
+        try:
+            for i, c in enumerate(cs):
+                await c.open()
+                await c.send("x" * 16000, "s%d" % i)
+            await cs[0].wait_delta("s0", 10)
+            rc, out, err = gate.ctl("test", "webchat.0", "hang")
+            assert rc == 0, (out, err)
+            wait_for(lambda: gate.worker("webchat.0")["restarts"] == 1,
+                     15, 0.1, "webchat.0 to be restarted")
+        finally:
+            for c in cs:
+                await c.ws.close()
+    run(scenario())
+    w = gate.worker("webchat.0")
+    assert "heartbeat" in w["last_exit"], w
+    assert "send queue full" not in gate.log()
