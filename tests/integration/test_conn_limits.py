@@ -12,7 +12,7 @@ import select
 import socket
 import time
 
-from conftest import run, wait_for
+from conftest import plain_only, run, wait_for
 
 ATTACKER = "127.0.0.2"
 
@@ -77,6 +77,7 @@ def visitor_chats(gate, text="hello"):
     run(go())
 
 
+@plain_only
 def test_silent_flood_from_one_address(gate_factory):
     """2,000 silent connections from one address; another visitor still
     loads the page and chats."""
@@ -245,6 +246,7 @@ def test_full_worker_leaves_the_socket_to_others(gate_factory):
             s.close()
 
 
+@plain_only
 def test_slow_readers_are_bounded_in_total(gate_factory):
     """Clients that pipeline requests and read nothing: the worker drops
     the largest backlogs once max_out_total is passed, and stays up."""

@@ -14,7 +14,7 @@ import os
 import signal
 import time
 
-from conftest import run, wait_for
+from conftest import plain_only, run, wait_for
 
 ADDRS = 48
 # Five seconds an answer: the window of 64 fills in well under a second.
@@ -138,6 +138,7 @@ async def new_visitor(gate, addr, deadline_s):
         await c.ws.close()
 
 
+@plain_only
 def test_flood_from_48_addresses(gate_factory):
     gate = gate_factory(CONF)
     out = run(flood(gate, 12))
@@ -155,6 +156,7 @@ def test_flood_from_48_addresses(gate_factory):
     assert done["text"] == "echo: hi"
 
 
+@plain_only
 def test_daemon_restart_right_after_a_flood(gate_factory):
     gate = gate_factory(CONF)
     run(flood(gate, 4))

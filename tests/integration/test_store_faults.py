@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import run, wait_for
+from conftest import plain_only, run, wait_for
 from test_channel_wechat import FRIEND, answered_once, fake, start  # noqa
 
 UNLIMITED = {"ratelimit": {"session": {"rate": "1000/s", "burst": 1000},
@@ -132,6 +132,7 @@ def _fill(path):
     return name
 
 
+@plain_only
 def test_disk_full_reports_nothing_it_did_not_store(gate_factory, fake,
                                                    tmp_path):
     """The state directory on an 8 MiB tmpfs, filled up: 80 visitors
