@@ -57,6 +57,7 @@ struct agentq {
 	int		 backlog;	/* the store may hold rows for it */
 	int		 odd;		/* whose turn an odd free slot is */
 	uint64_t	 busy;		/* requests answered busy */
+	uint64_t	 timeouts;	/* requests past their deadline */
 };
 
 /* Requests one client holds with one agent (in flight or waiting). */
@@ -418,11 +419,32 @@ agentq_expire_cb(evutil_socket_t fd, short ev, void *arg)
 		/* A finished answer is stored, however late: never dropped. */
 		if (r->unstored)
 			router_finish(r);
-		else if (r->deadline <= now && !r->done)
+		else if (r->deadline <= now && !r->done) {
+			r->aq->timeouts++;
 			router_timeout(r);
+		}
 	}
 	expire_store(NULL, c->webchat.deadline_s);
 	for (i = 0; i < c->channels_count; i++)
 		expire_store(c->channels[i].name, c->channels[i].deadline_s);
 	sup_turn();
+}
+
+/* For wxgatectl stats: each agent's window, wait list and refusals. */
+void
+agentq_stats(stat_fn fn, void *arg)
+{
+	struct agentq *aq;
+	char name[IPC_NAME_MAX + 32];
+
+	for (aq = queues; aq != NULL; aq = aq->next) {
+		snprintf(name, sizeof(name), "%s.inflight", aq->wname);
+		fn(name, aq->inflight, arg);
+		snprintf(name, sizeof(name), "%s.queued", aq->wname);
+		fn(name, aq->queued, arg);
+		snprintf(name, sizeof(name), "%s.busy", aq->wname);
+		fn(name, aq->busy, arg);
+		snprintf(name, sizeof(name), "%s.timeouts", aq->wname);
+		fn(name, aq->timeouts, arg);
+	}
 }

@@ -813,3 +813,26 @@ channel_worker_down(struct worker *w)
 		a->inflight = 0;
 	}
 }
+
+/*
+ * For wxgatectl stats: each account's backlog, and the messages it
+ * refused when full (left with the platform).
+ */
+void
+channel_stats(stat_fn fn, void *arg)
+{
+	char name[IPC_NAME_MAX + 32];
+	int64_t n;
+	unsigned i;
+
+	for (i = 0; i < naccts; i++) {
+		if (store_backlog_count(sup->store, accts[i].name, &n) == 0) {
+			snprintf(name, sizeof(name), "channel.%s.backlog",
+			    accts[i].name);
+			fn(name, (uint64_t)n, arg);
+		}
+		snprintf(name, sizeof(name), "channel.%s.refused",
+		    accts[i].name);
+		fn(name, accts[i].full, arg);
+	}
+}

@@ -472,11 +472,26 @@ ctl_stat(struct ctl_client *c, uint64_t req_id, const char *name,
  * "name value" row each.  Latencies cover the time since the previous
  * call, so a bench polling once a minute gets per-minute numbers.
  */
+struct stat_arg {
+	struct ctl_client	*c;
+	uint64_t		 id;
+};
+
+static void
+ctl_stat_cb(const char *name, uint64_t v, void *arg)
+{
+	struct stat_arg *sa = arg;
+
+	ctl_stat(sa->c, sa->id, name, v);
+}
+
 static int
 ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 {
 	struct store_stats st;
+	struct stat_arg sa;
 	uint64_t id = m->req_id;
+	int failing;
 
 	store_wal_stats(sup->store, &st);
 	ctl_stat(c, id, "db_bytes", st.db_bytes);
@@ -493,6 +508,12 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 	ctl_stat(c, id, "checkpoint_p50_us", st.ckpt_p50_us);
 	ctl_stat(c, id, "checkpoint_p99_us", st.ckpt_p99_us);
 	ctl_stat(c, id, "checkpoint_max_us", st.ckpt_max_us);
+	ctl_stat(c, id, "commit_failures", durable_failures(&failing));
+	ctl_stat(c, id, "store_failing", (uint64_t)failing);
+	sa.c = c;
+	sa.id = id;
+	agentq_stats(ctl_stat_cb, &sa);
+	channel_stats(ctl_stat_cb, &sa);
 	ctl_result(c, id, 1, "");
 	return 0;
 }

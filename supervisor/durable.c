@@ -89,19 +89,23 @@ int
 durable_commit(void)
 {
 	struct durable *d;
-	int ok;
+	int ok = 1;
 
-	ok = store_flush(sup->store) == 0;
-	if (!ok) {
+	/* A turn that wrote nothing says nothing of the store. */
+	if (!store_dirty(sup->store)) {
+		/* nothing to commit */
+	} else if (store_flush(sup->store) == -1) {
 		store_rollback(sup->store);
+		ok = 0;
 		fails++;
+		failing = 1;
 		durable_log();
 	} else if (failing) {
 		log_warnx("store: commits succeed again (%llu failed)",
 		    (unsigned long long)fails);
+		failing = 0;
 		logged_at = 0;
 	}
-	failing = !ok;
 	while ((d = TAILQ_FIRST(&claims)) != NULL) {
 		TAILQ_REMOVE(&claims, d, entry);
 		d->fn(d, ok);

@@ -430,6 +430,13 @@ store_test_fail_commits(int on)
 }
 #endif
 
+/* Is there anything for store_flush() to commit (or fail)? */
+int
+store_dirty(struct store *s)
+{
+	return s->poisoned || !sqlite3_get_autocommit(s->db);
+}
+
 int
 store_flush(struct store *s)
 {

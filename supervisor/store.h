@@ -28,6 +28,7 @@ void		 store_close(struct store *);
 int		 store_schema_version(struct store *);
 void		 store_touch(struct store *);
 int		 store_flush(struct store *);
+int		 store_dirty(struct store *);
 void		 store_rollback(struct store *);
 /* Frames copied from the WAL into the database, or -1. */
 int		 store_checkpoint(struct store *);

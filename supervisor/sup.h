@@ -95,6 +95,9 @@ struct sup {
 
 extern struct sup	*sup;
 
+/* One figure for wxgatectl stats: name, value. */
+typedef void	(*stat_fn)(const char *, uint64_t, void *);
+
 /* admit.c */
 void		 admit_init(void);
 void		 admit_deny(struct worker *, int64_t session, const char *method,
@@ -155,6 +158,7 @@ struct sup_handler {
 extern const struct sup_handler channel_handlers[];
 void		 channel_init(void);
 void		 channel_flush(void);
+void		 channel_stats(stat_fn, void *);
 void		 channel_answered(int64_t session, int64_t msg_id,
 		    const char *reply);
 void		 channel_failed(int64_t session, int64_t msg_id,
@@ -195,6 +199,7 @@ void		 durable_for(struct durable *, struct worker *,
 /* agentq.c: agent admission (the rest is in areq.h) */
 void		 agentq_init(void);
 void		 agentq_pump(void);
+void		 agentq_stats(stat_fn, void *);
 
 /* router.c: frames from workers, after the role check */
 int		 router_send(struct worker *, uint32_t type, uint64_t req_id,

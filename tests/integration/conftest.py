@@ -409,6 +409,13 @@ class Gate:
         assert rc == 0, "wxgatectl status: rc %d: %s" % (rc, err)
         return parse_status(out)
 
+    def stats(self):
+        """wxgatectl stats as {name: int}."""
+        rc, out, err = self.ctl("stats")
+        assert rc == 0, "wxgatectl stats: rc %d: %s" % (rc, err)
+        return {k: int(v) for k, v in
+                (line.split() for line in out.splitlines() if line.strip())}
+
     def worker(self, name):
         return self.status().get(name)
 

@@ -57,6 +57,9 @@ def test_full_agent_answers_busy_at_once(gate_factory):
     run(scenario())
     assert db_rows(gate, "SELECT count(*) FROM messages")[0][0] == 3
     assert gate.worker("agent.default")["restarts"] == 0
+    st = gate.stats()
+    assert st["agent.default.busy"] == 1, st
+    assert st["agent.default.inflight"] == st["agent.default.queued"] == 0
 
 
 def test_one_client_holds_only_its_share(gate_factory):
@@ -119,6 +122,7 @@ def test_deadline_ends_with_timeout_stored_as_answer(gate_factory):
     run(scenario())
     assert db_rows(gate, "SELECT state, error FROM messages") == \
         [(3, "timeout")]
+    assert gate.stats()["agent.default.timeouts"] == 1
 
 
 def test_restarted_agent_gets_its_backlog_a_window_at_a_time(gate_factory):
