@@ -36,7 +36,8 @@ daemon cleanly and counts:
 Prints `metric value unit` lines.
 
     tests/chaos/chaos.py [-k kills] [-v visitors] [-s senders]
-        [--keep DIR] [build dir, default build-test]
+        [-d deadline_s] [--seed N] [--keep DIR] [build dir, default
+        build-test]
 
 Importable: run_chaos(builddir, workdir, kills=..., ...) returns the
 counts as a dict (tests/chaos/test_chaos.py).
@@ -83,7 +84,7 @@ def log(*a):
     print("# " + " ".join(str(x) for x in a), file=sys.stderr, flush=True)
 
 
-def config(workdir, port, fake_oa, fake_il, token_file, deadline_s=20):
+def config(workdir, port, fake_oa, fake_il, token_file, deadline_s):
     """The daemon's config: windows shortened, limits raised past the
     load (refusals are still counted when they come)."""
     state = os.path.join(workdir, "run")
@@ -108,10 +109,13 @@ def config(workdir, port, fake_oa, fake_il, token_file, deadline_s=20):
                     "agent": "default", "deadline_s": deadline_s},
         "policy": {"ratelimit": {"session": fast, "address": fast}},
         "agents": [
+            # Small windows: web chat hears busy now and then, WeChat
+            # messages wait in the store's backlog for room.
             {"name": "default", "type": "openai",
+             "max_inflight": 3, "max_queued": 2, "client_share_pct": 100,
              "openai": {"url": fake_oa.url, "model": "fake-1",
                         "timeout_s": 5, "stream": True}},
-            {"name": "cmd", "type": "command",
+            {"name": "cmd", "type": "command", "max_inflight": 2,
              "command": {"argv": ["/usr/bin/python3",
                                   os.path.join(HERE, "cmd_agent.py")],
                          "timeout_s": 10}},
@@ -119,7 +123,7 @@ def config(workdir, port, fake_oa, fake_il, token_file, deadline_s=20):
         "channels": [
             {"name": "alice", "type": "wechat", "agent": "cmd",
              "dm_policy": "open", "allow_from": ["*"],
-             "deadline_s": 3 * deadline_s,
+             "deadline_s": 2 * deadline_s,
              "ratelimit": {"peer": fast, "account": fast},
              "wechat": {"login_url": fake_il.url, "send_gap_ms": 0,
                         "poll_timeout_ms": 3000, "timeout_s": 5,
@@ -627,8 +631,8 @@ class Visitor:
             await asyncio.sleep(0.1)
 
 
-def run_chaos(builddir, workdir, kills=100, visitors=6, senders=4,
-              send_every=0.1, seed=None):
+def run_chaos(builddir, workdir, kills=100, visitors=8, senders=4,
+              send_every=0.05, seed=None, deadline_s=20):
     """Start the fakes and the daemon in workdir, run, return
     (counts, chaos) after stopping everything."""
     # A killed agent leaves the fakes writing to closed sockets: noise.
@@ -641,7 +645,8 @@ def run_chaos(builddir, workdir, kills=100, visitors=6, senders=4,
         with open(token_file, "w") as f:
             f.write(fake_il.token + "\n")
         os.chmod(token_file, 0o600)
-        conf = config(workdir, free_port(), fake_oa, fake_il, token_file)
+        conf = config(workdir, free_port(), fake_oa, fake_il, token_file,
+                      deadline_s)
         d = Daemon(builddir, workdir, conf)
         d.start()
         ch = Chaos(d, fake_il, kills, visitors, senders, send_every, seed)
@@ -676,9 +681,11 @@ def print_metrics(counts, elapsed):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-k", "--kills", type=int, default=100)
-    ap.add_argument("-v", "--visitors", type=int, default=6)
+    ap.add_argument("-v", "--visitors", type=int, default=8)
     ap.add_argument("-s", "--senders", type=int, default=4)
     ap.add_argument("--seed", type=int)
+    ap.add_argument("-d", "--deadline", type=int, default=20,
+                    help="webchat.deadline_s (channels: twice it)")
     ap.add_argument("--keep", help="work in this directory and keep it")
     ap.add_argument("builddir", nargs="?",
                     default=os.path.join(REPO, "build-test"))
@@ -687,7 +694,8 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     log("chaos: work dir", workdir)
     counts, ch = run_chaos(os.path.abspath(a.builddir), workdir, a.kills,
-                           a.visitors, a.senders, seed=a.seed)
+                           a.visitors, a.senders, seed=a.seed,
+                           deadline_s=a.deadline)
     print_metrics(counts, ch.elapsed)
     for line in ch.lost[:20] + ch.doubled[:20]:
         log(line)
