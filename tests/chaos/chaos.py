@@ -14,10 +14,13 @@ restart` and counted.
 The load: N web chat visitors (WebSocket), each sending messages with
 unique client_msg_ids one after the other and resending the same id after
 a disconnect, a refusal (busy, rate_limited, unavailable: waits
-retry_after, capped) or a chat.error other than `timeout` until it gets
-chat.done or a final `timeout`; M WeChat senders injecting messages into
-the fake iLink server, each with its own context_token, which the reply
-carries back.
+retry_after, capped) or a chat.error until it gets chat.done, or until a
+resend hears `answered` and the stored error again (webchat.deadline_s,
+shortened to seconds, ends a message with a `timeout` stored as its
+answer; --stall-pct of the messages ask fake_openai for a reply that
+never ends, so the deadline is exercised too); M WeChat senders
+injecting messages into the fake iLink server, each with its own
+context_token, which the reply carries back.
 
 The killer: every 100-300 ms SIGKILL one random worker; every ~20 kills
 SIGKILL the supervisor instead and start it again on the same state dir.
@@ -78,6 +81,9 @@ REFUSAL_WAIT_MAX = 1.0      # cap on retry_after while refused
 WORKERS = ("webchat.0", "webchat.1", "agent.default", "agent.cmd",
            "wechat.alice")
 REFUSALS = ("busy", "rate_limited", "unavailable")
+# fake_openai.py answers this with one piece and then silence: only
+# webchat.deadline_s ends it, with a `timeout` stored as its answer.
+STALL = "mode:stall"
 
 
 def log(*a):
@@ -264,13 +270,14 @@ class Daemon:
 
 class Chaos:
     def __init__(self, daemon, fake_il, kills, visitors, senders,
-                 send_every=0.1, seed=None):
+                 send_every=0.1, seed=None, stall_pct=0.0):
         self.d = daemon
         self.fake = fake_il
         self.kills_wanted = kills
         self.nvisitors = visitors
         self.nsenders = senders
         self.send_every = send_every
+        self.stall_pct = stall_pct
         self.rng = random.Random(seed)
         self.t0 = time.monotonic()
         self.stop_load = threading.Event()
@@ -357,8 +364,10 @@ class Chaos:
         try:
             while not self.stop_load.is_set():
                 seq += 1
-                await v.deliver("v%d-%d" % (vid, seq),
-                                "hello from %d, number %d" % (vid, seq))
+                text = "hello from %d, number %d" % (vid, seq)
+                if self.rng.random() * 100 < self.stall_pct:
+                    text = STALL
+                await v.deliver("v%d-%d" % (vid, seq), text)
                 await asyncio.sleep(self.rng.uniform(0, 0.05))
         finally:
             await v.close()
@@ -448,6 +457,11 @@ class Chaos:
                             (cmid, r["sends"]))
             elif r["final"] == "timeout":
                 c["timeouts"] += 1
+                if r["text"] != STALL:
+                    c["web_timeouts_unexpected"] += 1
+            elif r["final"] != "done":
+                lost.append("web %s: ended with error %s" %
+                            (cmid, r["final"]))
             elif r["final_text"] != "echo: " + r["text"]:
                 c["wrong_text"] += 1
                 self.note("web %s: answer %r" % (cmid, r["final_text"]))
@@ -537,10 +551,13 @@ class Visitor:
                 r["final"] = "done"
                 r["final_text"] = e.get("text")
         elif e["event"] == "chat.error":
+            # An agent's error (its own timeout_s too) leaves the
+            # message to a resend; the deadline's `timeout` is stored as
+            # the answer, so a resend hears "answered" and it again.
             r["errors"].append(e.get("code"))
-            if e.get("code") == "timeout" and r["final"] is None:
-                r["final"] = "timeout"
-            elif e.get("code") != "timeout":
+            if r["status"] == "answered" and r["final"] is None:
+                r["final"] = e.get("code")
+            else:
                 r["retry"] = True
 
     async def call(self, method, params, timeout=10):
@@ -583,7 +600,8 @@ class Visitor:
     async def deliver(self, cmid, text):
         r = {"text": text, "accepted": False, "refused": 0, "sends": 0,
              "stalls": 0, "dones": [], "errors": [], "final": None,
-             "final_text": None, "retry": False, "last": 0}
+             "final_text": None, "retry": False, "last": 0,
+             "status": None}
         self.c.web[cmid] = r
         while r["final"] is None:
             try:
@@ -601,12 +619,14 @@ class Visitor:
     async def send_once(self, cmid, text, r):
         r["sends"] += 1
         r["retry"] = False
+        r["status"] = None
         r["last"] = time.monotonic()
         rep = await self.call("chat.send", {"text": text,
                                             "client_msg_id": cmid},
                               timeout=STALL_S)
         if rep.get("ok"):
             r["accepted"] = True
+            r["status"] = rep["result"]["status"]
         else:
             err = rep.get("error", {})
             if err.get("code") in REFUSALS:
@@ -632,7 +652,7 @@ class Visitor:
 
 
 def run_chaos(builddir, workdir, kills=100, visitors=8, senders=4,
-              send_every=0.05, seed=None, deadline_s=20):
+              send_every=0.05, seed=None, deadline_s=3, stall_pct=0.5):
     """Start the fakes and the daemon in workdir, run, return
     (counts, chaos) after stopping everything."""
     # A killed agent leaves the fakes writing to closed sockets: noise.
@@ -649,7 +669,8 @@ def run_chaos(builddir, workdir, kills=100, visitors=8, senders=4,
                       deadline_s)
         d = Daemon(builddir, workdir, conf)
         d.start()
-        ch = Chaos(d, fake_il, kills, visitors, senders, send_every, seed)
+        ch = Chaos(d, fake_il, kills, visitors, senders, send_every, seed,
+                   stall_pct)
         try:
             counts = ch.run()
         finally:
@@ -667,7 +688,7 @@ def run_chaos(builddir, workdir, kills=100, visitors=8, senders=4,
 
 METRICS = ("kills", "daemon_restarts", "accepted", "refused", "lost",
            "doubled", "web_accepted", "wechat_delivered", "resends",
-           "stalls", "timeouts", "wrong_text", "failed_restarts",
+           "stalls", "timeouts", "web_timeouts_unexpected", "wrong_text", "failed_restarts",
            "session_lost", "ilink_dups_dropped", "ilink_violations",
            "visitors_stuck", "visitor_errors", "daemon_exit_errors")
 
@@ -684,8 +705,11 @@ def main():
     ap.add_argument("-v", "--visitors", type=int, default=8)
     ap.add_argument("-s", "--senders", type=int, default=4)
     ap.add_argument("--seed", type=int)
-    ap.add_argument("-d", "--deadline", type=int, default=20,
+    ap.add_argument("-d", "--deadline", type=int, default=3,
                     help="webchat.deadline_s (channels: twice it)")
+    ap.add_argument("--stall-pct", type=float, default=0.5,
+                    help="percent of web chat messages only the deadline "
+                    "answers")
     ap.add_argument("--keep", help="work in this directory and keep it")
     ap.add_argument("builddir", nargs="?",
                     default=os.path.join(REPO, "build-test"))
@@ -695,7 +719,7 @@ def main():
     log("chaos: work dir", workdir)
     counts, ch = run_chaos(os.path.abspath(a.builddir), workdir, a.kills,
                            a.visitors, a.senders, seed=a.seed,
-                           deadline_s=a.deadline)
+                           deadline_s=a.deadline, stall_pct=a.stall_pct)
     print_metrics(counts, ch.elapsed)
     for line in ch.lost[:20] + ch.doubled[:20]:
         log(line)
