@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build wxgate with warnings as errors and the test hooks, then run the
-# unit tests (cmocka, via make check) and the integration tests (pytest
-# with Debian's /usr/bin/python3).  Ends with "N passed, N failed".
+# unit tests (cmocka, via make check), the integration tests (pytest
+# with Debian's /usr/bin/python3) and, in the normal build only, the chaos
+# test (tests/chaos).  Ends with "N passed, N failed".
 #   scripts/test.sh            normal build in build-test/
 #   scripts/test.sh --asan     ASan+UBSan build in build-asan/
 set -u
@@ -57,6 +58,27 @@ PY
 )
 ipass=$1; ifail=$2; iskip=$3
 
+# The chaos test (tests/chaos): random SIGKILLs under load, in the normal
+# build only.  It tests the kills, not memory safety, and under ASan it
+# would only take longer.
+if [ "$dir" = build-test ]; then
+	WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q \
+	    -p no:cacheprovider --junitxml="$dir/chaos.xml" tests/chaos 2>&1 |
+	    tee "$dir/chaos.out"
+	set -- $(/usr/bin/python3 - "$dir/chaos.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    r = ET.parse(sys.argv[1]).getroot()
+    s = r if r.tag == "testsuite" else r.find("testsuite")
+    t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+    print(t - f - e - k, f + e, k)
+except Exception:
+    print(0, 1, 0)
+PY
+)
+	ipass=$((ipass + $1)); ifail=$((ifail + $2)); iskip=$((iskip + $3))
+fi
+
 # The page in headless Chromium (normal build only: the browser is the
 # thing under test there, not wxgated's memory safety).
 bpass=0; bfail=0
@@ -72,7 +94,7 @@ ipass=$((ipass + bpass)); ifail=$((ifail + bfail))
 
 pass=$((upass + ipass)); fail=$((ufail + ifail)); skip=$((uskip + iskip))
 echo "$pass $fail $skip" >"$dir/test-counts"
-echo "unit: $upass passed, $ufail failed; integration and browser: $ipass passed, $ifail failed, $iskip skipped"
+echo "unit: $upass passed, $ufail failed; integration, chaos and browser: $ipass passed, $ifail failed, $iskip skipped"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else
