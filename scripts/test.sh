@@ -41,11 +41,10 @@ fi
 grep -E '^(PASS|FAIL|ERROR|SKIP)' "$dir/check.out"
 [ "$ufail" -gt 0 ] && cat "$dir/test-suite.log"
 
-# Integration tests against the real wxgated on loopback.
-ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
-WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-    --junitxml="$dir/pytest.xml" tests/integration 2>&1 | tee "$dir/pytest.out"
-set -- $(/usr/bin/python3 - "$dir/pytest.xml" <<'PY'
+# "passed failed skipped" of a pytest JUnit file; a missing or unreadable
+# one is one failure.
+junit_counts() {
+	/usr/bin/python3 - "$1" <<'PY'
 import sys, xml.etree.ElementTree as ET
 try:
     r = ET.parse(sys.argv[1]).getroot()
@@ -55,7 +54,13 @@ try:
 except Exception:
     print(0, 1, 0)
 PY
-)
+}
+
+# Integration tests against the real wxgated on loopback.
+ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
+WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+    --junitxml="$dir/pytest.xml" tests/integration 2>&1 | tee "$dir/pytest.out"
+set -- $(junit_counts "$dir/pytest.xml")
 ipass=$1; ifail=$2; iskip=$3
 
 # The chaos test (tests/chaos): random SIGKILLs under load, in the normal
@@ -65,17 +70,7 @@ if [ "$dir" = build-test ]; then
 	WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q \
 	    -p no:cacheprovider --junitxml="$dir/chaos.xml" tests/chaos 2>&1 |
 	    tee "$dir/chaos.out"
-	set -- $(/usr/bin/python3 - "$dir/chaos.xml" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    r = ET.parse(sys.argv[1]).getroot()
-    s = r if r.tag == "testsuite" else r.find("testsuite")
-    t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
-    print(t - f - e - k, f + e, k)
-except Exception:
-    print(0, 1, 0)
-PY
-)
+	set -- $(junit_counts "$dir/chaos.xml")
 	ipass=$((ipass + $1)); ifail=$((ifail + $2)); iskip=$((iskip + $3))
 fi
 

@@ -18,8 +18,9 @@ import chaos  # noqa: E402
 
 BUILDDIR = os.environ.get("WXGATE_BUILDDIR") or os.path.join(chaos.REPO,
                                                              "build-test")
+# As tests/integration/conftest.py's plain_only: scripts/test.sh --asan.
 ASAN = "asan" in os.path.basename(BUILDDIR.rstrip("/")) or \
-    os.environ.get("WXGATE_ASAN") == "1"
+    os.environ.get("WXGATE_SANITIZED") == "1"
 
 
 @pytest.mark.skipif(ASAN, reason="plain build only (scripts/test.sh)")
