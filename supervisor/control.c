@@ -510,6 +510,7 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 	ctl_stat(c, id, "checkpoint_max_us", st.ckpt_max_us);
 	ctl_stat(c, id, "commit_failures", durable_failures(&failing));
 	ctl_stat(c, id, "store_failing", (uint64_t)failing);
+	ctl_stat(c, id, "queue_overflows", reap_overflows());
 	sa.c = c;
 	sa.id = id;
 	agentq_stats(ctl_stat_cb, &sa);

@@ -46,7 +46,7 @@ heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
 		b.seq = ++w->ping_seq;
 		if (w->chan == NULL || chan_send(w->chan, IPC_SUP_PING, 0,
 		    &b) == -1)
-			reap_kill(w, "send queue full");
+			reap_overflow(w);
 		else
 			w->msgs_out++;
 	}

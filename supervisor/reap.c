@@ -78,6 +78,27 @@ reap_kill(struct worker *w, const char *why)
 	w->chan = NULL;
 }
 
+/*
+ * A worker whose send queue is full.  The supervisor paces what it
+ * sends (agentq.c, router_room()), so this means a worker that stopped
+ * reading: it is killed, and its restart goes through the backoff and
+ * the crash-loop count like any death.  Counted for wxgatectl stats.
+ */
+static uint64_t	overflows;
+
+void
+reap_overflow(struct worker *w)
+{
+	overflows++;
+	reap_kill(w, "send queue full");
+}
+
+uint64_t
+reap_overflows(void)
+{
+	return overflows;
+}
+
 /* A worker that breaks the protocol is treated as compromised. */
 void
 reap_violation(struct worker *w, const char *why)

@@ -162,7 +162,7 @@ router_send(struct worker *w, uint32_t type, uint64_t req_id,
 	if (w == NULL || w->chan == NULL)
 		return -1;
 	if (chan_send(w->chan, type, req_id, body) == -1) {
-		reap_kill(w, "send queue full");
+		reap_overflow(w);
 		return -1;
 	}
 	w->msgs_out++;

@@ -135,6 +135,8 @@ void		 spawn_restart(struct worker *);
 void		 reap_init(void);
 void		 reap_kill(struct worker *, const char *why);
 void		 reap_violation(struct worker *, const char *why);
+void		 reap_overflow(struct worker *);
+uint64_t	 reap_overflows(void);
 const char	*reap_signame(int);
 
 /* heartbeat.c */

@@ -238,3 +238,4 @@ def test_supervisor_never_overflows_a_slow_worker(gate_factory):
     w = gate.worker("webchat.0")
     assert "heartbeat" in w["last_exit"], w
     assert "send queue full" not in gate.log()
+    assert gate.stats()["queue_overflows"] == 0
