@@ -1525,7 +1525,8 @@ router_worker_down(struct worker *w)
 	if (w->role == ROLE_CHANNEL)
 		channel_worker_down(w);
 	TAILQ_FOREACH(r, &reqs, entry) {
-		if (r->aw != w)
+		/* A finished answer waits for its commit, not the agent. */
+		if (r->aw != w || r->done)
 			continue;
 		/*
 		 * The agent starts over, within its window again; chat.done

@@ -12,6 +12,7 @@ root (mount)."""
 import asyncio
 import errno
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -84,6 +85,11 @@ def test_answer_waits_until_it_is_stored(gate_factory):
             # The agent finishes meanwhile; its answer is not stored.
             await c.drain(3.0)
             assert not c.dones("a1")
+            # Its worker dying now must not cost the finished answer.
+            os.kill(gate.worker("agent.default")["pid"], signal.SIGKILL)
+            wait_for(lambda: gate.worker("agent.default")["restarts"] == 1
+                     and gate.worker("agent.default")["state"] ==
+                     "running", 10, 0.05, "the agent to restart")
             hook(gate, False)
             done = await c.wait_done("a1", 10)
             assert done["text"] == "echo: keep me"
