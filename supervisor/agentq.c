@@ -302,13 +302,15 @@ agentq_forget(struct areq *r)
 void
 agentq_backlog(struct agentq *aq)
 {
+	if (aq == NULL)
+		return;		/* an agent removed by a reload */
 	aq->backlog = 1;
 	sup_turn();
 }
 
 /*
- * Rows from the store, each source (web chat, then every account on
- * this agent) in turn; fewer than asked means the store has no more.
+ * Rows from the store: the web chat's first, then each account on this
+ * agent in config order; fewer than asked means the store has no more.
  */
 static unsigned
 pump_store(struct agentq *aq, unsigned want)
