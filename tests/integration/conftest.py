@@ -352,6 +352,17 @@ class Gate:
             raise AssertionError("wxgated did not stop within %ds" %
                                  STOP_TIMEOUT)
 
+    def kill(self):
+        """SIGKILL the supervisor, as a crash would, and wait until its
+        workers are gone too (they die by PR_SET_PDEATHSIG); start()
+        brings it back on the same state directory."""
+        pids = [w["pid"] for w in self.status().values() if w["pid"] > 0]
+        self.proc.kill()
+        self.proc.wait()
+        wait_for(lambda: not any(os.path.exists("/proc/%d" % p)
+                                 for p in pids), 10, 0.05,
+                 "the workers to die with their parent")
+
     def teardown(self):
         problems = []
         try:
