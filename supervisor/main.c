@@ -167,6 +167,8 @@ sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	router_flush();
 	durable_commit();
+	/* Now the chat.done of what that commit made final, in this turn. */
+	router_flush();
 	store_wal_check(sup->store);
 	/* Only what is committed goes to agents and platforms. */
 	agentq_pump();

@@ -351,6 +351,8 @@ store_open(const char *path, char *err, size_t errlen)
 	s = xcalloc(1, sizeof(*s));
 	s->db = db;
 	store_wal_init(s);
+	if (store_ckpt_start(s) == -1)
+		log_info("%s: checkpoints run in the event loop", __func__);
 	for (i = 0; i < ST_MAX; i++) {
 		if (sqlite3_prepare_v3(db, store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
@@ -382,6 +384,7 @@ store_close(struct store *s)
 		return;
 	/* What this loop turn wrote was meant to last. */
 	store_flush(s);
+	store_ckpt_stop(s);
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);
 	for (i = 0; i < STORE_LAZY_MAX; i++)
@@ -488,6 +491,8 @@ store_checkpoint(struct store *s)
 	int logged = 0, done = 0;
 
 	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	if (store_ckpt_ask(s) == 0)
 		return 0;
 	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    &logged, &done) != SQLITE_OK)

@@ -30,7 +30,10 @@ void		 store_touch(struct store *);
 int		 store_flush(struct store *);
 int		 store_dirty(struct store *);
 void		 store_rollback(struct store *);
-/* Frames copied from the WAL into the database, or -1. */
+/*
+ * Fold the WAL into the database: by the checkpointer thread when there
+ * is one (0), else here (frames copied); -1 on error.
+ */
 int		 store_checkpoint(struct store *);
 
 /*
@@ -44,6 +47,8 @@ void		 store_wal_limits(struct store *, uint64_t ckpt, uint64_t max);
  * due), -1 error.
  */
 int		 store_wal_check(struct store *);
+/* Until the checkpointer thread is idle (tests). */
+void		 store_ckpt_wait(struct store *);
 
 struct store_stats {
 	uint64_t	 db_bytes;	/* file sizes now */

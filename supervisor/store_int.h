@@ -64,10 +64,23 @@ struct store {
 	uint64_t	 errs;		/* errors not yet logged */
 	uint64_t	 err_logged;	/* clock_mono_ms() of the last log */
 	struct store_wal wal;
+	struct store_ckpt *ckpt;	/* the checkpointer thread, or NULL */
 };
 
 /* Hook the WAL bookkeeping into a freshly opened store. */
 void		 store_wal_init(struct store *);
+void		 store_lat_add(struct store_lat *, uint64_t us);
+
+/* The checkpointer thread (store_ckpt.c). */
+struct store_ckpt;
+int		 store_ckpt_start(struct store *);
+int		 store_ckpt_ask(struct store *);
+int		 store_ckpt_finished(struct store *);
+/* The frames a finished checkpointer left, copied here (store_wal.c). */
+int		 store_wal_tail(struct store *);
+void		 store_ckpt_take(struct store *, uint64_t *done,
+		    struct store_lat *);
+void		 store_ckpt_stop(struct store *);
 
 /* The statement in lazy slot i, prepared from sql if not yet. */
 sqlite3_stmt	*store_lazy(struct store *, int i, const char *sql);

@@ -7,7 +7,8 @@
  *
  * SQLite's wal hook tells us, after each commit, how many frames the WAL
  * holds; that is cheaper than a stat(2) per loop turn.  Past
- * ckpt_bytes a PASSIVE checkpoint follows the commit.  The supervisor is
+ * ckpt_bytes the checkpointer thread (store_ckpt.c) is asked for a
+ * PASSIVE checkpoint, which then runs beside the event loop.  The supervisor is
  * the only writer, so with no reader it completes and the next commit
  * rewrites the WAL from its start: the file stops growing.  A reader
  * (an operator's sqlite3 shell, a backup) can hold a PASSIVE checkpoint
@@ -47,7 +48,6 @@
 
 static int	store_wal_commit_hook(void *);
 static int	store_wal_hook(void *, sqlite3 *, const char *, int);
-static void	store_lat_add(struct store_lat *, uint64_t);
 static uint64_t	store_lat_pct(const struct store_lat *, unsigned);
 static uint64_t	store_us_since(const struct timespec *);
 static int	store_wal_ckpt(struct store *, int);
@@ -64,7 +64,7 @@ store_us_since(const struct timespec *t)
 	return us < 0 ? 0 : (uint64_t)us;
 }
 
-static void
+void
 store_lat_add(struct store_lat *l, uint64_t us)
 {
 	unsigned e = 0, idx;
@@ -214,6 +214,19 @@ store_wal_ckpt(struct store *s, int mode)
 	return 0;
 }
 
+/*
+ * The frames appended while the checkpointer thread ran: few, so this
+ * inline checkpoint is short, and it leaves the WAL whole in the
+ * database, which lets the next commit start it over.
+ */
+int
+store_wal_tail(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	return store_wal_ckpt(s, SQLITE_CHECKPOINT_PASSIVE);
+}
+
 int
 store_wal_check(struct store *s)
 {
@@ -224,17 +237,22 @@ store_wal_check(struct store *s)
 	/* A checkpoint cannot run inside a transaction; the next call will. */
 	if (!sqlite3_get_autocommit(s->db) || s->wal.frames == 0)
 		return 0;
+	if (store_ckpt_finished(s))
+		return store_wal_tail(s);
 	bytes = (uint64_t)s->wal.frames * (s->wal.page_size +
 	    STORE_WAL_FRAME_HDR) + STORE_WAL_HDR;
 	if (bytes < s->wal.ckpt_bytes)
 		return 0;
+	/* The checkpointer thread's fsyncs do not stall the event loop. */
 	if (bytes < s->wal.max_bytes)
-		return store_wal_ckpt(s, SQLITE_CHECKPOINT_PASSIVE);
+		return store_ckpt_ask(s) == 0 ? 0 :
+		    store_wal_ckpt(s, SQLITE_CHECKPOINT_PASSIVE);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec < s->wal.truncate_after.tv_sec ||
 	    (now.tv_sec == s->wal.truncate_after.tv_sec &&
 	    now.tv_nsec < s->wal.truncate_after.tv_nsec))
-		return store_wal_ckpt(s, SQLITE_CHECKPOINT_PASSIVE);
+		return store_ckpt_ask(s) == 0 ? 0 :
+		    store_wal_ckpt(s, SQLITE_CHECKPOINT_PASSIVE);
 	if ((rc = store_wal_ckpt(s, SQLITE_CHECKPOINT_TRUNCATE)) == 0) {
 		log_warnx("%s: the WAL holds %" PRIu64 " bytes, past %" PRIu64
 		    ", and a reader keeps it from being truncated", __func__,
@@ -258,6 +276,7 @@ store_wal_stats(struct store *s, struct store_stats *st)
 	char *side;
 
 	memset(st, 0, sizeof(*st));
+	store_ckpt_take(s, &s->wal.checkpoints, &s->wal.ckpt);
 	if ((db = sqlite3_db_filename(s->db, "main")) != NULL) {
 		if (stat(db, &sb) == 0)
 			st->db_bytes = (uint64_t)sb.st_size;

@@ -1,7 +1,8 @@
 # The store (supervisor/store*.c) and session tokens (policy/session.c).
 STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/store_channel.c supervisor/store_backlog.c \
-	supervisor/store_wal.c supervisor/store_audit.c \
+	supervisor/store_wal.c supervisor/store_ckpt.c \
+	supervisor/store_audit.c \
 	supervisor/store_int.h $(UNIT_COMMON)
 check_PROGRAMS += tests/unit/supervisor/test_store \
 	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session

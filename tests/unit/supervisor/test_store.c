@@ -979,6 +979,8 @@ test_wal_bounded(void **state)
 		if (i % 10 == 9) {
 			assert_int_equal(store_flush(fx->s), 0);
 			assert_int_not_equal(store_wal_check(fx->s), -1);
+			/* The checkpointer thread, done before the next. */
+			store_ckpt_wait(fx->s);
 		}
 	}
 	side_path(fx, "-wal", p, sizeof(p));
