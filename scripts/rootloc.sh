@@ -1,0 +1,55 @@
+#!/bin/sh
+# The lines of code that run as root (issue #11's measure of the
+# privilege line): every .c/.h linked into the root process's code path,
+# as Makefile.am lists it, and the worker code that runs before the uid
+# drop (worker.c, the sandbox steps up to creds.c, and each worker
+# kind's file with its pre_sandbox, counted whole: an upper bound).
+# Prints one "part lines" row each and the total; the target is 4000.
+#   scripts/rootloc.sh            the tree as it is
+#   scripts/rootloc.sh REV        the tree at a git revision
+set -eu
+cd "$(dirname "$0")/.."
+rev=${1:-}
+
+show() {	# show PATH: a file of the tree, or of REV
+	if [ -n "$rev" ]; then
+		git show "$rev:$1" 2>/dev/null || :
+	else
+		cat "$1" 2>/dev/null || :
+	fi
+}
+
+# The files of an automake variable (continuation lines joined).
+var() {
+	show Makefile.am | awk -v v="$1" '
+		$0 ~ "^" v "[ \t]*=" { on = 1; sub(/^[^=]*=/, "") }
+		on { line = $0; cont = sub(/\\$/, "", line)
+		     n = split(line, w, /[ \t]+/)
+		     for (i = 1; i <= n; i++) if (w[i] ~ /\.[ch]$/) print w[i]
+		     if (!cont) on = 0 }'
+}
+
+lines() {	# lines FILE...: total lines
+	n=0
+	for f in "$@"; do
+		n=$((n + $(show "$f" | wc -l)))
+	done
+	echo "$n"
+}
+
+root=$(echo $(var wxgated_SOURCES) $(var libwxsup_a_SOURCES) \
+    $(var libwxcommon_a_SOURCES) $(var libwxsandbox_a_SOURCES) |
+    tr ' ' '\n' | sort -u)
+predrop="workers/worker.c workers/worker.h sandbox/sandbox.c sandbox/fds.c \
+    sandbox/rlimit.c sandbox/ns.c sandbox/creds.c"
+kinds=$(if [ -n "$rev" ]; then git grep -l pre_sandbox "$rev" -- \
+    'workers/*/*.c' | sed "s/^$rev://"; else git grep -l pre_sandbox -- \
+    'workers/*/*.c'; fi)
+
+a=$(lines $root)
+b=$(lines $predrop)
+c=$(lines $kinds)
+echo "root-process $a lines ($(echo $root | wc -w) files)"
+echo "worker-before-uid-drop $b lines"
+echo "worker-kinds-pre-sandbox $c lines (whole files: an upper bound)"
+echo "total $((a + b + c)) lines (target 4000)"
