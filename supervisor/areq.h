@@ -23,6 +23,19 @@ enum areq_origin {
 	AREQ_CHANNEL		/* a platform account's conversation */
 };
 
+/* Where a request comes from, said in full; nothing is inferred. */
+struct areq_from {
+	enum areq_origin	 origin;
+	int64_t			 session;
+	int64_t			 msg_id;
+	int64_t			 created;	/* accepted, Unix seconds */
+	const char		*cmid;		/* web chat: the client's id */
+	const char		*client;	/* web chat: address key or "" */
+	const char		*account;	/* channel: the account */
+	const char		*peer;		/* channel: the conversation */
+	const char		*ctx;		/* channel: reply context */
+};
+
 struct areq {
 	TAILQ_ENTRY(areq)	 entry;		/* router: all requests */
 	TAILQ_ENTRY(areq)	 dirty;		/* router: output to relay */
@@ -32,7 +45,10 @@ struct areq {
 	enum areq_origin	 origin;
 	int64_t			 session;
 	int64_t			 msg_id;
-	char			 cmid[IPC_MSGID_MAX + 1];
+	char			 cmid[IPC_MSGID_MAX + 1];	/* web chat */
+	char			 account[IPC_NAME_MAX + 1];	/* channel */
+	char			 peer[IPC_PEER_MAX + 1];
+	char			*ctx;		/* reply context, or NULL */
 	char			*text;		/* the user's message */
 	unsigned		 history;	/* turns of context */
 	struct agentq		*aq;		/* its agent's admission */

@@ -721,37 +721,33 @@ channel_login_code(const char *account, struct ipc_str code)
 
 /* From the router. */
 
-static const struct cfg_channel *
-chan_session(int64_t session, char **account, char **peer,
-    struct chacct **a)
-{
-	const struct cfg_channel *cc;
-
-	if (store_chan_of(sup->store, session, account, peer) != 0)
-		return NULL;
-	if ((cc = config_channel(sup->conf, *account)) == NULL ||
-	    (*a = acct_find(*account)) == NULL) {
-		log_warnx("%s: account %s is gone; its reply is dropped",
-		    __func__, *account);
-		free(*account);
-		free(*peer);
-		return NULL;
-	}
-	return cc;
-}
-
-/* The agent answered a platform message: queue the reply. */
+/* A platform message's answer, for the conversation it came from. */
 void
-channel_answered(int64_t session, int64_t msg_id, const char *reply)
+channel_reply(const char *account, const char *peer, const char *ctx,
+    int64_t msg_id, const char *reply)
 {
 	const struct cfg_channel *cc;
 	struct chacct *a;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    (a = acct_find(account)) == NULL) {
+		log_warnx("%s: account %s is gone; its reply is dropped",
+		    __func__, account);
+		return;
+	}
+	chan_queue(a, cc, peer, msg_id, reply, ctx);
+}
+
+/* The same, for a message known only by its session (expiry). */
+static void
+chan_reply_session(int64_t session, int64_t msg_id, const char *reply)
+{
 	char *account, *peer, *ctx;
 
-	if ((cc = chan_session(session, &account, &peer, &a)) == NULL)
+	if (store_chan_of(sup->store, session, &account, &peer) != 0)
 		return;
 	ctx = store_chan_msg_ctx(sup->store, msg_id);
-	chan_queue(a, cc, peer, msg_id, reply, ctx);
+	channel_reply(account, peer, ctx, msg_id, reply);
 	free(ctx);
 	free(account);
 	free(peer);
@@ -773,21 +769,7 @@ channel_failed(int64_t session, int64_t msg_id, struct ipc_str code)
 
 	channel_failure_text(notice, sizeof(notice), code);
 	if (store_msg_answer(sup->store, msg_id, notice, sup_now()) == 0)
-		channel_answered(session, msg_id, notice);
-}
-
-const struct cfg_channel *
-channel_config_of(int64_t session)
-{
-	const struct cfg_channel *cc;
-	char *account, *peer;
-
-	if (store_chan_of(sup->store, session, &account, &peer) != 0)
-		return NULL;
-	cc = config_channel(sup->conf, account);
-	free(account);
-	free(peer);
-	return cc;
+		chan_reply_session(session, msg_id, notice);
 }
 
 /* A new incarnation holds nothing: what was leased is due now. */

@@ -366,6 +366,7 @@ areq_free(struct areq *r)
 	evbuffer_free(r->reply);
 	evbuffer_free(r->delta);
 	free(r->text);
+	free(r->ctx);
 	free(r);
 	nreqs--;
 }
@@ -500,9 +501,8 @@ router_dispatch_req(struct areq *r)
  * when the message was accepted.
  */
 static struct areq *
-areq_new(struct agentq *aq, enum areq_origin origin, int64_t session,
-    int64_t msg_id, const char *cmid, const char *text, int64_t created,
-    const char *client, int pending)
+areq_new(struct agentq *aq, const struct areq_from *f, const char *text,
+    int pending)
 {
 	const struct config *c = sup->conf;
 	const struct cfg_channel *cc;
@@ -512,19 +512,26 @@ areq_new(struct agentq *aq, enum areq_origin origin, int64_t session,
 
 	r = xcalloc(1, sizeof(*r));
 	r->id = next_req_id++;
-	r->origin = origin;
-	r->session = session;
-	r->msg_id = msg_id;
-	snprintf(r->cmid, sizeof(r->cmid), "%s", cmid);
+	r->origin = f->origin;
+	r->session = f->session;
+	r->msg_id = f->msg_id;
 	r->text = xstrdup(text);
 	r->aq = aq;
-	snprintf(r->client, sizeof(r->client), "%s", client);
-	left = created + (int64_t)c->webchat.deadline_s - sup_now();
+	left = f->created + (int64_t)c->webchat.deadline_s - sup_now();
 	r->history = c->webchat.history_limit;
-	if (origin == AREQ_CHANNEL && (cc = channel_config_of(session)) !=
-	    NULL) {
-		left = created + (int64_t)cc->deadline_s - sup_now();
-		r->history = cc->history_limit;
+	if (f->origin == AREQ_WEBCHAT) {
+		snprintf(r->cmid, sizeof(r->cmid), "%s", f->cmid);
+		snprintf(r->client, sizeof(r->client), "%s", f->client);
+	} else {
+		snprintf(r->account, sizeof(r->account), "%s", f->account);
+		snprintf(r->peer, sizeof(r->peer), "%s", f->peer);
+		if (f->ctx != NULL && f->ctx[0] != '\0')
+			r->ctx = xstrdup(f->ctx);
+		if ((cc = config_channel(c, r->account)) != NULL) {
+			left = f->created + (int64_t)cc->deadline_s -
+			    sup_now();
+			r->history = cc->history_limit;
+		}
 	}
 	r->deadline = clock_mono_ms() + (left > 0 ? (uint64_t)left * 1000 : 0);
 	if ((r->reply = evbuffer_new()) == NULL ||
@@ -542,19 +549,34 @@ areq_new(struct agentq *aq, enum areq_origin origin, int64_t session,
 	return r;
 }
 
-/* A web chat message, accepted just now or resent: ask its agent. */
+/* A web chat message on connection b: where its answer goes. */
+static void
+areq_from_webchat(struct areq_from *f, struct binding *b, int64_t msg_id,
+    const char *cmid)
+{
+	memset(f, 0, sizeof(*f));
+	f->origin = AREQ_WEBCHAT;
+	f->session = b->session;
+	f->msg_id = msg_id;
+	f->created = sup_now();
+	f->cmid = cmid;
+	f->client = admit_conn_client(b->w, b->conn);
+}
+
+/* A web chat message, resent after it failed: ask its agent again. */
 static void
 areq_webchat(struct agentq *aq, struct binding *b, int64_t msg_id,
     struct ipc_str cmid, const char *text)
 {
+	struct areq_from f;
 	char id[IPC_MSGID_MAX + 1];
 
 	if (store_msg_take(sup->store, msg_id) == -1)
 		log_warnx("%s: message %lld not marked answering", __func__,
 		    (long long)msg_id);
 	snprintf(id, sizeof(id), "%.*s", (int)cmid.len, cmid.p);
-	areq_new(aq, AREQ_WEBCHAT, b->session, msg_id, id, text, sup_now(),
-	    admit_conn_client(b->w, b->conn), 0);
+	areq_from_webchat(&f, b, msg_id, id);
+	areq_new(aq, &f, text, 0);
 }
 
 struct take_arg {
@@ -567,11 +589,22 @@ router_take_cb(const struct store_backlog_row *row, void *arg)
 {
 	struct take_arg *ta = arg;
 
+	struct areq_from f;
+
 	/* Taken again after a rolled-back turn: it is already here. */
 	if (areq_find_msg(row->id) != NULL)
 		return;
-	areq_new(ta->aq, ta->account != NULL ? AREQ_CHANNEL : AREQ_WEBCHAT,
-	    row->session, row->id, row->cmid, row->text, row->created, "", 0);
+	memset(&f, 0, sizeof(f));
+	f.origin = ta->account != NULL ? AREQ_CHANNEL : AREQ_WEBCHAT;
+	f.session = row->session;
+	f.msg_id = row->id;
+	f.created = row->created;
+	f.cmid = row->cmid;
+	f.client = "";
+	f.account = row->account;
+	f.peer = row->peer;
+	f.ctx = row->ctx;
+	areq_new(ta->aq, &f, row->text, 0);
 }
 
 /* Up to limit rows of one source's backlog (account NULL: web chat). */
@@ -1094,6 +1127,7 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_chat_send *cb = &m->b.chat_send;
 	struct agentq *aq = agentq_find(sup->conf->webchat.agent);
+	struct areq_from f;
 	struct durable *d;
 	struct areq *r;
 	struct binding *b;
@@ -1145,8 +1179,8 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		goto out;
 	}
 	/* Counted at once; told "accepted" once the turn commits. */
-	r = areq_new(aq, AREQ_WEBCHAT, b->session, msg_id, cmid, text,
-	    sup_now(), admit_conn_client(w, cb->conn), 1);
+	areq_from_webchat(&f, b, msg_id, cmid);
+	r = areq_new(aq, &f, text, 1);
 	free(text);
 	d = durable_after(chat_accepted_cb);
 	durable_for(d, w, m->req_id, cb->conn);
@@ -1328,7 +1362,7 @@ router_finish(struct areq *r)
 	r->unstored = 0;
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0 &&
 	    r->origin == AREQ_CHANNEL)
-		channel_answered(r->session, r->msg_id, text);
+		channel_reply(r->account, r->peer, r->ctx, r->msg_id, text);
 	free(text);
 	areq_dirty(r);
 	d = durable_after(areq_done_cb);

@@ -131,6 +131,9 @@ struct store_backlog_row {
 	char	*cmid;		/* "" for a platform message */
 	char	*text;
 	int64_t	 created;
+	char	*account;	/* the conversation's; "" for web chat */
+	char	*peer;
+	char	*ctx;		/* the platform's reply context, or "" */
 };
 typedef void	(*store_backlog_fn)(const struct store_backlog_row *, void *);
 int	store_backlog_take(struct store *, const char *account, unsigned limit,

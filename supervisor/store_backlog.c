@@ -37,9 +37,11 @@ enum {
 static const char *const sb_sql[] = {
 	/* account IS ?1: NULL selects the web chat's rows. */
 	[SB_TAKE_LIST - STORE_LAZY_BACKLOG] =
-	    "SELECT id, session_id, client_msg_id, text, created FROM messages"
-	    " WHERE account IS ?1 AND state = 1 AND error IS NULL"
-	    " ORDER BY id LIMIT ?2",
+	    "SELECT m.id, m.session_id, m.client_msg_id, m.text, m.created,"
+	    " s.account, s.peer, m.reply_ctx FROM messages m"
+	    " JOIN sessions s ON s.id = m.session_id"
+	    " WHERE m.account IS ?1 AND m.state = 1 AND m.error IS NULL"
+	    " ORDER BY m.id LIMIT ?2",
 	/* Taking a row into memory clears a failure the client was told. */
 	[SB_TAKE - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 2, error = NULL"
@@ -105,6 +107,9 @@ store_backlog_take(struct store *s, const char *account, unsigned limit,
 		rows[n].cmid = store_column_dup(st, 2);
 		rows[n].text = store_column_dup(st, 3);
 		rows[n].created = sqlite3_column_int64(st, 4);
+		rows[n].account = store_column_dup(st, 5);
+		rows[n].peer = store_column_dup(st, 6);
+		rows[n].ctx = store_column_dup(st, 7);
 		n++;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -117,6 +122,9 @@ store_backlog_take(struct store *s, const char *account, unsigned limit,
 	for (i = 0; i < n; i++) {
 		free(rows[i].cmid);
 		free(rows[i].text);
+		free(rows[i].account);
+		free(rows[i].peer);
+		free(rows[i].ctx);
 	}
 	free(rows);
 	return ret == 0 ? (int)n : -1;

@@ -23,7 +23,6 @@
 #endif
 
 struct chan;
-struct cfg_channel;
 struct config;
 struct event;
 struct event_base;
@@ -161,13 +160,11 @@ extern const struct sup_handler channel_handlers[];
 void		 channel_init(void);
 void		 channel_flush(void);
 void		 channel_stats(stat_fn, void *);
-void		 channel_answered(int64_t session, int64_t msg_id,
-		    const char *reply);
+void		 channel_reply(const char *account, const char *peer,
+		    const char *ctx, int64_t msg_id, const char *reply);
 void		 channel_failed(int64_t session, int64_t msg_id,
 		    struct ipc_str code);
 void		 channel_failure_text(char *, size_t, struct ipc_str code);
-/* The account a platform conversation belongs to, or NULL. */
-const struct cfg_channel *channel_config_of(int64_t session);
 void		 channel_worker_ready(struct worker *);
 void		 channel_worker_down(struct worker *);
 /* The QR login URL an account's worker is showing, or NULL. */
