@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "codec.h"
 #include "log.h"
 #include "qr.h"

@@ -342,7 +342,7 @@ pump_one(struct agentq *aq)
 	unsigned room;
 
 	if (ca == NULL || w == NULL || w->state != W_RUNNING ||
-	    w->chan == NULL || aq->inflight >= ca->max_inflight)
+	    w->wire == NULL || aq->inflight >= ca->max_inflight)
 		return;
 	room = ca->max_inflight - aq->inflight;
 	if (aq->backlog && TAILQ_EMPTY(&aq->waitq))

@@ -139,7 +139,7 @@ static struct worker *
 acct_worker(const struct chacct *a)
 {
 	if (a->w == NULL || a->w->gen != a->gen || a->w->state != W_RUNNING ||
-	    a->w->chan == NULL)
+	    a->w->wire == NULL)
 		return NULL;
 	return a->w;
 }

@@ -20,7 +20,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "log.h"
 #include "role.h"
 #include "session.h"
@@ -544,12 +544,12 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 1, "armed");
 		return 0;
 	}
-	if ((w = spawn_find(name)) == NULL || w->chan == NULL) {
+	if ((w = spawn_find(name)) == NULL || w->wire == NULL) {
 		ctl_result(c, m->req_id, 0, "no such worker");
 		return 0;
 	}
 	t.action = m->b.ctl_test.action;
-	if (chan_send(w->chan, IPC_SUP_TEST, 0, &t) == -1) {
+	if (wire_send(w->wire, IPC_SUP_TEST, 0, &t) == -1) {
 		ctl_result(c, m->req_id, 0, "send failed");
 		return 0;
 	}

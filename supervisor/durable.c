@@ -61,7 +61,7 @@ durable_worker(const struct durable *d)
 {
 	struct worker *w = spawn_find(d->wname);
 
-	if (w == NULL || w->gen != d->gen || w->chan == NULL)
+	if (w == NULL || w->gen != d->gen || w->wire == NULL)
 		return NULL;
 	return w;
 }

@@ -8,7 +8,7 @@
  */
 #include <event2/event.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "config.h"
 #include "log.h"
 #include "sup.h"
@@ -44,7 +44,7 @@ heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
 		if (w->ping_seq != w->pong_seq)
 			continue;
 		b.seq = ++w->ping_seq;
-		if (w->chan == NULL || chan_send(w->chan, IPC_SUP_PING, 0,
+		if (w->wire == NULL || wire_send(w->wire, IPC_SUP_PING, 0,
 		    &b) == -1)
 			reap_overflow(w);
 		else

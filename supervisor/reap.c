@@ -15,7 +15,7 @@
 
 #include <event2/event.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "config.h"
 #include "log.h"
 #include "sandbox.h"
@@ -74,8 +74,8 @@ reap_kill(struct worker *w, const char *why)
 	    why);
 	kill(w->pid, SIGKILL);
 	/* Frames already queued from it are not to be trusted either. */
-	chan_free(w->chan);
-	w->chan = NULL;
+	wire_free(w->wire);
+	w->wire = NULL;
 }
 
 /*
@@ -192,8 +192,8 @@ reap_died(struct worker *w, int status)
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		w->seccomp_kills++;
 	w->pid = -1;
-	chan_free(w->chan);
-	w->chan = NULL;
+	wire_free(w->wire);
+	w->wire = NULL;
 	router_worker_down(w);
 
 	if (planned && !(w->flags & W_F_RESPAWN)) {

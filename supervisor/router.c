@@ -25,7 +25,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
-#include "chan.h"
+#include "wire.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -159,9 +159,9 @@ int
 router_send(struct worker *w, uint32_t type, uint64_t req_id,
     const void *body)
 {
-	if (w == NULL || w->chan == NULL)
+	if (w == NULL || w->wire == NULL)
 		return -1;
-	if (chan_send(w->chan, type, req_id, body) == -1) {
+	if (wire_send(w->wire, type, req_id, body) == -1) {
 		reap_overflow(w);
 		return -1;
 	}
@@ -462,7 +462,7 @@ router_dispatch_req(struct areq *r)
 
 	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
 	if ((aw = spawn_find(name)) == NULL || aw->state != W_RUNNING ||
-	    aw->chan == NULL)
+	    aw->wire == NULL)
 		return -1;
 	ca = config_agent(sup->conf, agentq_name(r->aq));
 	if (ca != NULL && ca->system_prompt != NULL &&
@@ -1454,7 +1454,7 @@ router_timeout(struct areq *r)
 static int
 router_room(struct worker *w)
 {
-	return w->chan != NULL && chan_queued(w->chan) <
+	return w->wire != NULL && wire_queued(w->wire) <
 	    sup->conf->supervisor.queue_max - sup->conf->supervisor.queue_max / 4;
 }
 

@@ -19,7 +19,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "config.h"
 #include "log.h"
 #include "role.h"
@@ -29,9 +29,9 @@
 /* Big enough for one IPC_FRAME_MAX frame plus headroom. */
 #define SPAWN_SNDBUF	(512 * 1024)
 
-static void	spawn_chan_msg(struct chan *, struct ipc_msg *, void *);
+static void	spawn_wire_msg(struct wire *, struct ipc_msg *, void *);
 static char	*spawn_conf(const struct worker *);
-static void	spawn_chan_error(struct chan *, enum chan_ev, const char *,
+static void	spawn_wire_error(struct wire *, enum wire_ev, const char *,
 		    void *);
 
 struct worker *
@@ -126,10 +126,10 @@ spawn_worker(struct worker *w)
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	w->last_seen = w->started;
 	w->pong_seq = w->ping_seq;	/* nothing outstanding yet */
-	w->chan = chan_new(sup->base, sv[0], sup->conf->supervisor.queue_max,
-	    spawn_chan_msg, spawn_chan_error, w);
+	w->wire = wire_new(sup->base, sv[0], sup->conf->supervisor.queue_max,
+	    spawn_wire_msg, spawn_wire_error, w);
 	/* Workers may never pass fds to the supervisor. */
-	chan_set_fd_ok(w->chan, 0);
+	wire_set_fd_ok(w->wire, 0);
 
 	w->violation = -1;
 	conf = spawn_conf(w);
@@ -138,7 +138,7 @@ spawn_worker(struct worker *w)
 	cb.kind = ipc_s(w->kind);
 	cb.verbose = (uint64_t)sup->verbose;
 	cb.conf = ipc_s(conf);
-	rv = chan_send(w->chan, IPC_SUP_CONFIG, 0, &cb);
+	rv = wire_send(w->wire, IPC_SUP_CONFIG, 0, &cb);
 	free(conf);
 	if (rv == -1) {
 		reap_kill(w, "config frame could not be sent");
@@ -146,7 +146,7 @@ spawn_worker(struct worker *w)
 	}
 	if (strcmp(w->kind, "webchat") == 0) {
 		if ((lfd = dup(sup->listen_fd)) == -1 ||
-		    chan_send_fd(w->chan, IPC_SUP_LISTEN_FD, 0, &eb, lfd) == -1) {
+		    wire_send_fd(w->wire, IPC_SUP_LISTEN_FD, 0, &eb, lfd) == -1) {
 			reap_kill(w, "listening socket could not be passed");
 			return -1;
 		}
@@ -191,8 +191,8 @@ spawn_shutdown(struct worker *w)
 	w->state = W_STOPPING;
 	/* heartbeat.c measures the drain deadline from here. */
 	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
-	if (w->chan == NULL ||
-	    chan_send(w->chan, IPC_SUP_SHUTDOWN, 0, &eb) == -1)
+	if (w->wire == NULL ||
+	    wire_send(w->wire, IPC_SUP_SHUTDOWN, 0, &eb) == -1)
 		reap_kill(w, "shutdown could not be sent");
 }
 
@@ -219,7 +219,7 @@ spawn_restart(struct worker *w)
 }
 
 static void
-spawn_chan_msg(struct chan *c, struct ipc_msg *m, void *arg)
+spawn_wire_msg(struct wire *c, struct ipc_msg *m, void *arg)
 {
 	struct worker *w = arg;
 
@@ -229,21 +229,21 @@ spawn_chan_msg(struct chan *c, struct ipc_msg *m, void *arg)
 }
 
 static void
-spawn_chan_error(struct chan *c, enum chan_ev ev, const char *why,
+spawn_wire_error(struct wire *c, enum wire_ev ev, const char *why,
     void *arg)
 {
 	struct worker *w = arg;
 
 	(void)c;
 	switch (ev) {
-	case CHAN_EOF:
-	case CHAN_IOERR:
+	case WIRE_EOF:
+	case WIRE_IOERR:
 		/* SIGCHLD tells the rest; stop listening to a dead peer. */
 		log_debug("worker %s: channel %s", w->name, why);
-		chan_free(w->chan);
-		w->chan = NULL;
+		wire_free(w->wire);
+		w->wire = NULL;
 		break;
-	case CHAN_VIOLATION:
+	case WIRE_VIOLATION:
 		reap_violation(w, why);
 		break;
 	}

@@ -22,7 +22,7 @@
 	    (var) = (tvar))
 #endif
 
-struct chan;
+struct wire;
 struct config;
 struct event;
 struct event_base;
@@ -52,7 +52,7 @@ struct worker {
 	char			*conf;		/* JSON slice it was given */
 	pid_t			 pid;
 	uint64_t		 gen;		/* incarnation, bumped per spawn */
-	struct chan		*chan;
+	struct wire		*wire;
 	int			 flags;
 	enum w_state		 state;
 	struct timespec		 started;

@@ -29,7 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "codec.h"
 #include "log.h"
 #include "sandbox.h"
@@ -48,7 +48,7 @@ static const struct wk_kind *const kinds[] = {
 static struct {
 	const struct wk_kind	*kind;
 	struct event_base	*base;
-	struct chan		*chan;
+	struct wire		*wire;
 	char			 name[IPC_NAME_MAX + 1];
 	int			 in_hook;
 	int			 draining;
@@ -60,8 +60,8 @@ static struct {
 static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
 
 static void	worker_log_hook(int, const char *);
-static void	worker_dispatch(struct chan *, struct ipc_msg *, void *);
-static void	worker_chan_error(struct chan *, enum chan_ev, const char *,
+static void	worker_dispatch(struct wire *, struct ipc_msg *, void *);
+static void	worker_wire_error(struct wire *, enum wire_ev, const char *,
 		    void *);
 static int	worker_ping(const struct ipc_msg *);
 static void	worker_sandbox_conf(json_t *, struct sandbox_conf *);
@@ -122,9 +122,9 @@ worker_creds(uid_t *uid, gid_t *gid)
 int
 worker_send(uint32_t type, uint64_t req_id, const void *body)
 {
-	if (wk.chan == NULL)
+	if (wk.wire == NULL)
 		return ipc_send_blocking(IPC_FD, type, req_id, body);
-	return chan_send(wk.chan, type, req_id, body);
+	return wire_send(wk.wire, type, req_id, body);
 }
 
 /* Kinds call this once they have nothing left in flight after shutdown. */
@@ -346,7 +346,7 @@ worker_test_forbidden(struct ipc_str a)
 #endif
 
 static void
-worker_dispatch(struct chan *c, struct ipc_msg *m, void *arg)
+worker_dispatch(struct wire *c, struct ipc_msg *m, void *arg)
 {
 	const struct wk_handler *h;
 	const struct ipc_msginfo *mi = ipc_msginfo(m->type);
@@ -369,13 +369,13 @@ found:
 }
 
 static void
-worker_chan_error(struct chan *c, enum chan_ev ev, const char *why,
+worker_wire_error(struct wire *c, enum wire_ev ev, const char *why,
     void *arg)
 {
 	(void)c;
 	(void)arg;
 	/* The supervisor went away: nothing left to serve. */
-	if (ev == CHAN_EOF)
+	if (ev == WIRE_EOF)
 		_exit(0);
 	fatalx("worker channel: %s", why);
 }
@@ -445,10 +445,10 @@ worker_main(const char *spec, int verbose)
 
 	if ((wk.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	wk.chan = chan_new(wk.base, IPC_FD, WORKER_QUEUE_MAX,
-	    worker_dispatch, worker_chan_error, NULL);
+	wk.wire = wire_new(wk.base, IPC_FD, WORKER_QUEUE_MAX,
+	    worker_dispatch, worker_wire_error, NULL);
 	/* Only the supervisor may hand us fds, and only on MSG_FD types. */
-	chan_set_fd_ok(wk.chan, 1);
+	wire_set_fd_ok(wk.wire, 1);
 
 	hello.version = IPC_VERSION;
 	hello.kind = ipc_s(wk.kind->name);

@@ -1,9 +1,9 @@
-IPC_SRC = ipc/codec.c ipc/chan.c $(UNIT_COMMON)
-check_PROGRAMS += tests/unit/ipc/test_codec tests/unit/ipc/test_chan
-TESTS += tests/unit/ipc/test_codec tests/unit/ipc/test_chan
+IPC_SRC = ipc/codec.c ipc/wire.c $(UNIT_COMMON)
+check_PROGRAMS += tests/unit/ipc/test_codec tests/unit/ipc/test_wire
+TESTS += tests/unit/ipc/test_codec tests/unit/ipc/test_wire
 tests_unit_ipc_test_codec_SOURCES = tests/unit/ipc/test_codec.c $(IPC_SRC)
 tests_unit_ipc_test_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_ipc_test_codec_LDADD = $(UNIT_LDADD)
-tests_unit_ipc_test_chan_SOURCES = tests/unit/ipc/test_chan.c $(IPC_SRC)
-tests_unit_ipc_test_chan_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_ipc_test_chan_LDADD = $(UNIT_LDADD)
+tests_unit_ipc_test_wire_SOURCES = tests/unit/ipc/test_wire.c $(IPC_SRC)
+tests_unit_ipc_test_wire_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_ipc_test_wire_LDADD = $(UNIT_LDADD)

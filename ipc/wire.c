@@ -1,5 +1,5 @@
 /*
- * IPC channel I/O.  Owns the receive path (datagram size, truncation,
+ * IPC wire I/O (one socketpair end).  Owns the receive path (datagram size, truncation,
  * stray fds) and the bounded send queue; it knows nothing of roles, which
  * the supervisor checks against the catalogue.
  */
@@ -15,11 +15,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "chan.h"
+#include "wire.h"
 #include "log.h"
 #include "xmalloc.h"
 
-/* Frames handled per wakeup, so one chatty peer cannot starve others. */
+/* Frames handled per wakeup, so one chatty process cannot starve others. */
 #define CHAN_BURST	64
 
 struct qframe {
@@ -29,7 +29,7 @@ struct qframe {
 	uint8_t		 data[];
 };
 
-struct chan {
+struct wire {
 	int		 fd;
 	struct event	*rev;
 	struct event	*wev;
@@ -40,8 +40,8 @@ struct chan {
 	int		 fd_ok;		/* accept SCM_RIGHTS at all */
 	int		 busy;		/* inside a callback */
 	int		 dead;		/* freed while busy */
-	chan_msg_fn	 msgcb;
-	chan_err_fn	 errcb;
+	wire_msg_fn	 msgcb;
+	wire_err_fn	 errcb;
 	void		*arg;
 };
 
@@ -49,15 +49,15 @@ struct chan {
 static uint8_t	rbuf[IPC_FRAME_MAX + 1];
 static uint8_t	wbuf[IPC_FRAME_MAX];
 
-static void	chan_read(evutil_socket_t, short, void *);
-static void	chan_write(evutil_socket_t, short, void *);
-static void	chan_fail(struct chan *, enum chan_ev, const char *);
+static void	wire_read(evutil_socket_t, short, void *);
+static void	wire_write(evutil_socket_t, short, void *);
+static void	wire_fail(struct wire *, enum wire_ev, const char *);
 
-struct chan *
-chan_new(struct event_base *base, int fd, size_t qmax, chan_msg_fn msgcb,
-    chan_err_fn errcb, void *arg)
+struct wire *
+wire_new(struct event_base *base, int fd, size_t qmax, wire_msg_fn msgcb,
+    wire_err_fn errcb, void *arg)
 {
-	struct chan *c;
+	struct wire *c;
 
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
@@ -68,8 +68,8 @@ chan_new(struct event_base *base, int fd, size_t qmax, chan_msg_fn msgcb,
 	c->arg = arg;
 	c->fd_ok = 1;
 	evutil_make_socket_nonblocking(fd);
-	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, chan_read, c);
-	c->wev = event_new(base, fd, EV_WRITE, chan_write, c);
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, wire_read, c);
+	c->wev = event_new(base, fd, EV_WRITE, wire_write, c);
 	if (c->rev == NULL || c->wev == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(c->rev, NULL);
@@ -77,7 +77,7 @@ chan_new(struct event_base *base, int fd, size_t qmax, chan_msg_fn msgcb,
 }
 
 static void
-chan_destroy(struct chan *c)
+wire_destroy(struct wire *c)
 {
 	struct qframe *q;
 
@@ -94,7 +94,7 @@ chan_destroy(struct chan *c)
 }
 
 void
-chan_free(struct chan *c)
+wire_free(struct wire *c)
 {
 	if (c == NULL)
 		return;
@@ -105,24 +105,24 @@ chan_free(struct chan *c)
 		event_del(c->wev);
 		return;
 	}
-	chan_destroy(c);
+	wire_destroy(c);
 }
 
 size_t
-chan_queued(const struct chan *c)
+wire_queued(const struct wire *c)
 {
 	return c->qlen;
 }
 
 int
-chan_fd(const struct chan *c)
+wire_fd(const struct wire *c)
 {
 	return c->fd;
 }
 
-/* A peer that may not pass fds gets every one closed and is failed. */
+/* A process that may not pass fds gets every one closed and is failed. */
 void
-chan_set_fd_ok(struct chan *c, int ok)
+wire_set_fd_ok(struct wire *c, int ok)
 {
 	c->fd_ok = ok;
 }
@@ -157,9 +157,9 @@ ipc_send_raw(int fd, const uint8_t *buf, size_t len, int pass)
 }
 
 static void
-chan_write(evutil_socket_t fd, short ev, void *arg)
+wire_write(evutil_socket_t fd, short ev, void *arg)
 {
-	struct chan *c = arg;
+	struct wire *c = arg;
 	struct qframe *q;
 
 	(void)fd;
@@ -171,7 +171,7 @@ chan_write(evutil_socket_t fd, short ev, void *arg)
 				event_add(c->wev, NULL);
 				return;
 			}
-			/* The read side reports the dead peer. */
+			/* The read side reports the dead process. */
 			log_debug("%s: sendmsg: %s", __func__, strerror(errno));
 			return;
 		}
@@ -187,11 +187,11 @@ chan_write(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * Send now if nothing is queued, else queue.  A full queue returns -1:
- * the caller decides whether the peer is too slow to keep.  A passed fd
- * is owned by the channel from here on.
+ * the caller decides whether the other end is too slow to keep.  A passed fd
+ * is owned by the wire from here on.
  */
 int
-chan_send_fd(struct chan *c, uint32_t type, uint64_t req_id,
+wire_send_fd(struct wire *c, uint32_t type, uint64_t req_id,
     const void *body, int fd)
 {
 	struct qframe *q;
@@ -231,9 +231,9 @@ fail:
 }
 
 int
-chan_send(struct chan *c, uint32_t type, uint64_t req_id, const void *body)
+wire_send(struct wire *c, uint32_t type, uint64_t req_id, const void *body)
 {
-	return chan_send_fd(c, type, req_id, body, -1);
+	return wire_send_fd(c, type, req_id, body, -1);
 }
 
 /*
@@ -302,9 +302,9 @@ bad:
 }
 
 static void
-chan_read(evutil_socket_t fd, short ev, void *arg)
+wire_read(evutil_socket_t fd, short ev, void *arg)
 {
-	struct chan *c = arg;
+	struct wire *c = arg;
 	const struct ipc_msginfo *mi;
 	struct ipc_msg m;
 	const char *why;
@@ -322,31 +322,31 @@ chan_read(evutil_socket_t fd, short ev, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				break;
-			chan_fail(c, CHAN_IOERR, strerror(errno));
+			wire_fail(c, WIRE_IOERR, strerror(errno));
 			break;
 		}
 		if (n == 0) {
-			chan_fail(c, CHAN_EOF, "peer closed");
+			wire_fail(c, WIRE_EOF, "the other end closed");
 			break;
 		}
 		if (n == -2) {
-			chan_fail(c, CHAN_VIOLATION, why);
+			wire_fail(c, WIRE_VIOLATION, why);
 			break;
 		}
 		if ((e = ipc_decode(rbuf, (size_t)n, &m)) != IPC_OK) {
 			if (rfd != -1)
 				close(rfd);
-			chan_fail(c, CHAN_VIOLATION, ipc_strerror(e));
+			wire_fail(c, WIRE_VIOLATION, ipc_strerror(e));
 			break;
 		}
 		mi = ipc_msginfo(m.type);
 		if (rfd != -1 && (!(mi->flags & MSG_FD) || !c->fd_ok)) {
 			close(rfd);
-			chan_fail(c, CHAN_VIOLATION, "unexpected fd");
+			wire_fail(c, WIRE_VIOLATION, "unexpected fd");
 			break;
 		}
 		if (rfd == -1 && (mi->flags & MSG_FD)) {
-			chan_fail(c, CHAN_VIOLATION, "fd missing");
+			wire_fail(c, WIRE_VIOLATION, "fd missing");
 			break;
 		}
 		m.fd = rfd;
@@ -354,12 +354,12 @@ chan_read(evutil_socket_t fd, short ev, void *arg)
 	}
 	c->busy = 0;
 	if (c->dead)
-		chan_destroy(c);
+		wire_destroy(c);
 }
 
-/* After one error the channel reads nothing more: the peer is done. */
+/* After one error the wire reads nothing more: the other end is done. */
 static void
-chan_fail(struct chan *c, enum chan_ev ev, const char *why)
+wire_fail(struct wire *c, enum wire_ev ev, const char *why)
 {
 	event_del(c->rev);
 	c->errcb(c, ev, why, c->arg);

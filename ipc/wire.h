@@ -1,10 +1,10 @@
 /*
- * IPC channels: one SOCK_SEQPACKET socket, one frame per datagram,
+ * IPC wires: one SOCK_SEQPACKET socket, one frame per datagram,
  * non-blocking on a libevent loop with a bounded send queue.  Also the
  * length-prefixed framing used on the control socket (a stream).
  */
-#ifndef WX_IPC_CHAN_H
-#define WX_IPC_CHAN_H
+#ifndef WX_IPC_WIRE_H
+#define WX_IPC_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,28 +13,28 @@
 
 struct event_base;
 struct evbuffer;
-struct chan;
+struct wire;
 
-enum chan_ev {
-	CHAN_EOF,		/* peer closed */
-	CHAN_VIOLATION,		/* peer sent something invalid */
-	CHAN_IOERR		/* the socket failed */
+enum wire_ev {
+	WIRE_EOF,		/* the other end closed */
+	WIRE_VIOLATION,		/* the other end sent something invalid */
+	WIRE_IOERR		/* the socket failed */
 };
 
-typedef void	(*chan_msg_fn)(struct chan *, struct ipc_msg *, void *);
-typedef void	(*chan_err_fn)(struct chan *, enum chan_ev, const char *,
+typedef void	(*wire_msg_fn)(struct wire *, struct ipc_msg *, void *);
+typedef void	(*wire_err_fn)(struct wire *, enum wire_ev, const char *,
 		    void *);
 
-struct chan	*chan_new(struct event_base *, int fd, size_t qmax,
-		    chan_msg_fn, chan_err_fn, void *arg);
-void		 chan_free(struct chan *);
-int		 chan_send(struct chan *, uint32_t type, uint64_t req_id,
+struct wire	*wire_new(struct event_base *, int fd, size_t qmax,
+		    wire_msg_fn, wire_err_fn, void *arg);
+void		 wire_free(struct wire *);
+int		 wire_send(struct wire *, uint32_t type, uint64_t req_id,
 		    const void *body);
-int		 chan_send_fd(struct chan *, uint32_t type, uint64_t req_id,
+int		 wire_send_fd(struct wire *, uint32_t type, uint64_t req_id,
 		    const void *body, int fd);
-size_t		 chan_queued(const struct chan *);
-int		 chan_fd(const struct chan *);
-void		 chan_set_fd_ok(struct chan *, int);
+size_t		 wire_queued(const struct wire *);
+int		 wire_fd(const struct wire *);
+void		 wire_set_fd_ok(struct wire *, int);
 
 /* Blocking helpers for the moments before a loop exists. */
 int		 ipc_send_raw(int fd, const uint8_t *buf, size_t len, int pass);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for ipc/chan.c over a real SOCK_SEQPACKET pair: delivery,
+ * Unit tests for ipc/wire.c over a real SOCK_SEQPACKET pair: delivery,
  * fd passing, oversized and stray-fd violations, EOF, and the bounded
  * send queue.
  */
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "chan.h"
+#include "wire.h"
 
 struct sink {
 	int		nmsg;
@@ -24,12 +24,12 @@ struct sink {
 	int		last_fd;
 	char		text[64];
 	int		nerr;
-	enum chan_ev	last_ev;
+	enum wire_ev	last_ev;
 	char		why[64];
 };
 
 static void
-on_msg(struct chan *c, struct ipc_msg *m, void *arg)
+on_msg(struct wire *c, struct ipc_msg *m, void *arg)
 {
 	struct sink *s = arg;
 
@@ -43,7 +43,7 @@ on_msg(struct chan *c, struct ipc_msg *m, void *arg)
 }
 
 static void
-on_err(struct chan *c, enum chan_ev ev, const char *why, void *arg)
+on_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
 {
 	struct sink *s = arg;
 
@@ -72,23 +72,23 @@ test_deliver(void **state)
 	struct event_base *base = event_base_new();
 	struct ipc_body_text t = { IPC_S("hello") };
 	struct sink s = { 0 };
-	struct chan *a, *b;
+	struct wire *a, *b;
 	int sv[2];
 
 	(void)state;
 	pair(sv);
-	a = chan_new(base, sv[0], 4, on_msg, on_err, &s);
-	b = chan_new(base, sv[1], 4, on_msg, on_err, &s);
-	assert_int_equal(chan_send(a, IPC_AGENT_DELTA, 3, &t), 0);
+	a = wire_new(base, sv[0], 4, on_msg, on_err, &s);
+	b = wire_new(base, sv[1], 4, on_msg, on_err, &s);
+	assert_int_equal(wire_send(a, IPC_AGENT_DELTA, 3, &t), 0);
 	run(base);
 	assert_int_equal(s.nmsg, 1);
 	assert_string_equal(s.text, "hello");
 	assert_int_equal(s.nerr, 0);
-	chan_free(a);
+	wire_free(a);
 	run(base);
 	assert_int_equal(s.nerr, 1);
-	assert_int_equal(s.last_ev, CHAN_EOF);
-	chan_free(b);
+	assert_int_equal(s.last_ev, WIRE_EOF);
+	wire_free(b);
 	event_base_free(base);
 }
 
@@ -99,28 +99,28 @@ test_fd_passing(void **state)
 	struct ipc_body_empty e = { 0 };
 	struct ipc_body_conn cb = { 1 };
 	struct sink s = { 0 };
-	struct chan *a, *b;
+	struct wire *a, *b;
 	int sv[2], fd;
 
 	(void)state;
 	pair(sv);
-	a = chan_new(base, sv[0], 4, on_msg, on_err, &s);
-	b = chan_new(base, sv[1], 4, on_msg, on_err, &s);
+	a = wire_new(base, sv[0], 4, on_msg, on_err, &s);
+	b = wire_new(base, sv[1], 4, on_msg, on_err, &s);
 	fd = open("/dev/null", O_RDONLY);
-	assert_int_equal(chan_send_fd(a, IPC_SUP_LISTEN_FD, 0, &e, fd), 0);
+	assert_int_equal(wire_send_fd(a, IPC_SUP_LISTEN_FD, 0, &e, fd), 0);
 	run(base);
 	assert_int_equal(s.nmsg, 1);
 	assert_true(s.last_fd >= 0);
 	close(s.last_fd);
 	/* An fd on a type that does not carry one is a violation. */
 	fd = open("/dev/null", O_RDONLY);
-	assert_int_equal(chan_send_fd(a, IPC_CONN_CLOSE, 0, &cb, fd), 0);
+	assert_int_equal(wire_send_fd(a, IPC_CONN_CLOSE, 0, &cb, fd), 0);
 	run(base);
 	assert_int_equal(s.nerr, 1);
-	assert_int_equal(s.last_ev, CHAN_VIOLATION);
+	assert_int_equal(s.last_ev, WIRE_VIOLATION);
 	assert_string_equal(s.why, "unexpected fd");
-	chan_free(a);
-	chan_free(b);
+	wire_free(a);
+	wire_free(b);
 	event_base_free(base);
 }
 
@@ -130,21 +130,21 @@ test_fd_refused(void **state)
 	struct event_base *base = event_base_new();
 	struct ipc_body_empty e = { 0 };
 	struct sink s = { 0 };
-	struct chan *a, *b;
+	struct wire *a, *b;
 	int sv[2], fd;
 
 	(void)state;
 	pair(sv);
-	a = chan_new(base, sv[0], 4, on_msg, on_err, &s);
-	b = chan_new(base, sv[1], 4, on_msg, on_err, &s);
-	chan_set_fd_ok(b, 0);
+	a = wire_new(base, sv[0], 4, on_msg, on_err, &s);
+	b = wire_new(base, sv[1], 4, on_msg, on_err, &s);
+	wire_set_fd_ok(b, 0);
 	fd = open("/dev/null", O_RDONLY);
-	assert_int_equal(chan_send_fd(a, IPC_SUP_LISTEN_FD, 0, &e, fd), 0);
+	assert_int_equal(wire_send_fd(a, IPC_SUP_LISTEN_FD, 0, &e, fd), 0);
 	run(base);
 	assert_int_equal(s.nmsg, 0);
-	assert_int_equal(s.last_ev, CHAN_VIOLATION);
-	chan_free(a);
-	chan_free(b);
+	assert_int_equal(s.last_ev, WIRE_VIOLATION);
+	wire_free(a);
+	wire_free(b);
 	event_base_free(base);
 }
 
@@ -154,30 +154,30 @@ test_oversized_and_garbage(void **state)
 	static uint8_t big[IPC_FRAME_MAX + 64];
 	struct event_base *base = event_base_new();
 	struct sink s = { 0 };
-	struct chan *b;
+	struct wire *b;
 	int sv[2], sz = 512 * 1024;
 
 	(void)state;
 	pair(sv);
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	b = chan_new(base, sv[1], 4, on_msg, on_err, &s);
+	b = wire_new(base, sv[1], 4, on_msg, on_err, &s);
 	memset(big, 0x90, sizeof(big));
 	assert_int_equal(ipc_send_raw(sv[0], big, sizeof(big), -1), 0);
 	run(base);
 	assert_int_equal(s.nerr, 1);
 	assert_string_equal(s.why, "oversized frame");
-	chan_free(b);
+	wire_free(b);
 	close(sv[0]);
 	pair(sv);
-	b = chan_new(base, sv[1], 4, on_msg, on_err, &s);
+	b = wire_new(base, sv[1], 4, on_msg, on_err, &s);
 	assert_int_equal(ipc_send_raw(sv[0], (const uint8_t *)"\xc1", 1, -1),
 	    0);
 	run(base);
 	assert_int_equal(s.nerr, 2);
-	assert_int_equal(s.last_ev, CHAN_VIOLATION);
+	assert_int_equal(s.last_ev, WIRE_VIOLATION);
 	assert_int_equal(s.nmsg, 0);
 	close(sv[0]);
-	chan_free(b);
+	wire_free(b);
 	event_base_free(base);
 }
 
@@ -188,19 +188,19 @@ test_queue_bound(void **state)
 	struct event_base *base = event_base_new();
 	struct ipc_body_text t = { { text, sizeof(text) } };
 	struct sink s = { 0 };
-	struct chan *a;
+	struct wire *a;
 	int sv[2], i, rv = 0;
 
 	(void)state;
 	memset(text, 'q', sizeof(text));
 	pair(sv);
-	a = chan_new(base, sv[0], 2, on_msg, on_err, &s);
+	a = wire_new(base, sv[0], 2, on_msg, on_err, &s);
 	/* Nobody reads sv[1]: the socket fills, then the queue of 2. */
 	for (i = 0; i < 200 && rv == 0; i++)
-		rv = chan_send(a, IPC_AGENT_DELTA, 1, &t);
+		rv = wire_send(a, IPC_AGENT_DELTA, 1, &t);
 	assert_int_equal(rv, -1);
-	assert_int_equal(chan_queued(a), 2);
-	chan_free(a);
+	assert_int_equal(wire_queued(a), 2);
+	wire_free(a);
 	close(sv[1]);
 	event_base_free(base);
 }
