@@ -1,6 +1,6 @@
 /*
  * One agent request: a stored message on its way to an agent and back.
- * Shared by router.c (which makes, dispatches, relays and ends them)
+ * Shared by router_agent.c (which makes, dispatches, relays and ends them)
  * and agentq.c (which admits, queues, paces and times them out).
  */
 #ifndef WX_AREQ_H
@@ -90,7 +90,7 @@ void		 agentq_backlog(struct agentq *);
 void		 agentq_pump(void);
 void		 agentq_worker_ready(struct worker *);
 
-/* router.c, for agentq.c */
+/* router_agent.c, for agentq.c */
 int		 router_dispatch_req(struct areq *);
 unsigned	 router_take(struct agentq *, const char *account,
 		    unsigned limit);

@@ -11,7 +11,7 @@
  *
  * A failing store is logged once per DURABLE_LOG_MS with a count, not
  * once per message, and the count is kept for wxgatectl status.
- * Called by main.c's end-of-turn callback; claims come from router.c
+ * Called by main.c's end-of-turn callback; claims come from router_chat.c, router_agent.c
  * and channel.c.
  */
 #include <stdio.h>

@@ -1,0 +1,452 @@
+/*
+ * The web chat role's requests: sessions (open, resume), chat.send with
+ * its dedupe on (session, client_msg_id) and its admission (agentq.c),
+ * history, abort, and connections opening and closing.  Called through
+ * router.c's webchat handler table, after the role gate and the policy
+ * buckets.  Every id in a body is checked against the sender's own
+ * bindings (router_bind.c); nothing here trusts the worker further.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "areq.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "role.h"
+#include "router_int.h"
+#include "session.h"
+#include "store.h"
+#include "sup.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+static void
+session_ok_cb(struct durable *d, int committed)
+{
+	struct ipc_body_session_ok ok;
+	struct worker *w = durable_worker(d);
+	struct binding *b;
+
+	if (w != NULL && !committed) {
+		if ((b = bind_find(w, d->conn)) != NULL &&
+		    b->session == d->session) {
+			b->seen = 0;	/* no row to touch */
+			bind_remove(b);
+		}
+		rpc_unavailable(w, d->req_id, d->conn);
+	} else if (w != NULL) {
+		ok.conn = d->conn;
+		ok.token = ipc_s(d->str);
+		ok.resumed = 0;
+		router_send(w, IPC_SESSION_OK, d->req_id, &ok);
+	}
+	explicit_bzero(d->str, strlen(d->str));
+}
+
+int
+sup_session_open(struct worker *w, struct ipc_msg *m)
+{
+	struct durable *d;
+	char tok[SESSION_TOKEN_LEN + 1];
+	uint8_t hash[SESSION_HASH_LEN];
+	int64_t id, now = sup_now();
+	uint64_t conn = m->b.conn_addr.conn;
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct binding *b;
+
+	if (!p->anonymous) {
+		rpc_error(w, m, conn, "disabled",
+		    "the public chat is turned off");
+		return 0;
+	}
+	if (bind_find(w, conn) == NULL &&
+	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+		rpc_error(w, m, conn, "busy", "too many connections");
+		return 0;
+	}
+	if (session_token_new(tok, hash) == -1 ||
+	    store_session_create(sup->store, hash, now,
+	    now + (int64_t)p->absolute_ttl_s, &id) == -1) {
+		explicit_bzero(tok, sizeof(tok));
+		rpc_unavailable(w, m->req_id, conn);
+		return 0;
+	}
+	b = bind_set(w, conn, id);
+	b->seen = now;
+	b->expires = now + (int64_t)p->absolute_ttl_s;
+	/* The token is worth something only once the session is stored. */
+	d = durable_after(session_ok_cb);
+	durable_for(d, w, m->req_id, conn);
+	d->session = id;
+	d->str = xstrdup(tok);
+	explicit_bzero(tok, sizeof(tok));
+	return 0;
+}
+
+int
+sup_session_resume(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_resume *rb = &m->b.resume;
+	struct ipc_body_session_ok ok;
+	uint8_t hash[SESSION_HASH_LEN];
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct binding *b;
+	int64_t id, now = sup_now();
+	int rv;
+
+	if (!p->anonymous) {
+		rpc_error(w, m, rb->conn, "disabled",
+		    "the public chat is turned off");
+		return 0;
+	}
+	if (session_token_hash(rb->token.p, rb->token.len, hash) == -1) {
+		rpc_error(w, m, rb->conn, "bad_token",
+		    "that is not a session token");
+		return 0;
+	}
+	if (bind_find(w, rb->conn) == NULL &&
+	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+		rpc_error(w, m, rb->conn, "busy", "too many connections");
+		return 0;
+	}
+	rv = store_session_find(sup->store, hash, now,
+	    (int64_t)p->idle_ttl_s, &id);
+	if (rv == -1) {
+		rpc_error(w, m, rb->conn, "internal", "store error");
+		return 0;
+	}
+	if (rv == 1) {
+		rpc_error(w, m, rb->conn, "unknown_session",
+		    "no such session; open a new one");
+		return 0;
+	}
+	if (rv == 2) {
+		rpc_error(w, m, rb->conn, "session_expired",
+		    "the session has expired; open a new one");
+		return 0;
+	}
+	b = bind_set(w, rb->conn, id);
+	b->seen = now;
+	/* The store holds the absolute end; the sweep enforces it. */
+	b->expires = 0;
+	ok.conn = rb->conn;
+	ok.token = ipc_s("");
+	ok.resumed = 1;
+	router_send(w, IPC_SESSION_OK, m->req_id, &ok);
+	return 0;
+}
+
+/* A method the worker does not serve: another role's, or nobody's. */
+int
+sup_rpc_call(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_rpc_call *rc = &m->b.rpc_call;
+	struct binding *b = bind_find(w, rc->conn);
+	char method[IPC_METHOD_MAX + 1];
+	int role;
+
+	role = role_of_method(rc->method.p, rc->method.len, NULL);
+	if (role == 0 || role == ROLE_WEBCHAT) {
+		rpc_error(w, m, rc->conn, "unknown_method", "unknown method");
+		return 0;
+	}
+	snprintf(method, sizeof(method), "%.*s", (int)rc->method.len,
+	    rc->method.p);
+	admit_deny(w, b != NULL ? b->session : 0, method,
+	    role == ROLE_OPERATOR ? "operator method from a browser" :
+	    "another role's method from a browser");
+	rpc_error(w, m, rc->conn, "forbidden",
+	    "that method is not allowed here");
+	return 0;
+}
+
+int
+sup_conn_open(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_body_conn_verdict v;
+	int status;
+
+	if ((status = admit_conn_open(w, &m->b.conn_open,
+	    &v.retry_after_ms)) == -1)
+		return -1;
+	v.conn = m->b.conn_open.conn;
+	v.status = (uint64_t)status;
+	router_send(w, IPC_CONN_VERDICT, m->req_id, &v);
+	return 0;
+}
+
+void
+send_done(struct binding *b, const char *cmid, const char *text, size_t len,
+    int replayed, int aborted)
+{
+	struct ipc_body_chat_done d;
+
+	d.conn = b->conn;
+	d.client_msg_id = ipc_s(cmid);
+	d.text.p = text;
+	d.text.len = len;
+	d.replayed = replayed;
+	d.aborted = aborted;
+	router_send(b->w, IPC_CHAT_DONE, 0, &d);
+}
+
+void
+send_error(struct binding *b, const char *cmid, const char *code,
+    const char *message, uint64_t retry_ms)
+{
+	struct ipc_body_chat_error e;
+
+	e.conn = b->conn;
+	e.client_msg_id = ipc_s(cmid);
+	e.code = ipc_s(code);
+	e.message = ipc_s(message);
+	e.retry_after_ms = retry_ms;
+	router_send(b->w, IPC_CHAT_ERROR, 0, &e);
+}
+
+/* What a client is told of a message that ended without a reply. */
+const char *
+error_message(const char *code)
+{
+	if (strcmp(code, "timeout") == 0)
+		return "no answer in time; send it again later";
+	return "the agent could not answer";
+}
+
+/*
+ * A message the store already has.  Answered: the reply (or the error
+ * it ended with) again.  Otherwise it is waiting or being answered:
+ * attach to it; only one whose client was told it failed needs a new
+ * request, and that one needs room like a new message.
+ */
+static void
+chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
+    struct agentq *aq, const char *cmid, enum msg_state st, int64_t msg_id,
+    const char *reply)
+{
+	const struct ipc_body_chat_send *cb = &m->b.chat_send;
+	struct ipc_body_chat_accepted acc;
+	uint64_t wait;
+	char *err = NULL, *text;
+
+	acc.conn = cb->conn;
+	acc.client_msg_id = cb->client_msg_id;
+	acc.status = ipc_s(st == MSG_ANSWERED ? "answered" : "answering");
+	if (areq_find_msg(msg_id) != NULL) {
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		return;
+	}
+	if (store_msg_error(sup->store, msg_id, &err) == -1) {
+		rpc_unavailable(w, m->req_id, cb->conn);
+		return;
+	}
+	if (st == MSG_ANSWERED) {
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		if (err != NULL)
+			send_error(b, cmid, err, error_message(err), 0);
+		else
+			send_done(b, cmid, reply, strlen(reply), 1, 0);
+	} else if (err == NULL && st == MSG_ACCEPTED) {
+		/* In the store's backlog: it comes up in its turn. */
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		agentq_backlog(aq);
+	} else if ((wait = agentq_room(aq, admit_conn_client(w, cb->conn),
+	    b->session)) > 0)
+		rpc_error_retry(w, m, cb->conn, "busy",
+		    "the agent is busy; retry later", wait);
+	else {
+		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		text = ipc_strdup(cb->text);
+		areq_webchat(aq, b, msg_id, cb->client_msg_id, text);
+		free(text);
+	}
+	free(err);
+}
+
+/*
+ * The turn that stored a new message committed, or not: "accepted" and
+ * the request may go to the agent, or the client hears unavailable and
+ * the request (still only reserved) is dropped.
+ */
+static void
+chat_accepted_cb(struct durable *d, int ok)
+{
+	struct ipc_body_chat_accepted acc;
+	struct worker *w = durable_worker(d);
+	struct areq *r = areq_find((uint64_t)d->id);
+
+	if (!ok) {
+		if (r != NULL)
+			areq_free(r);
+		if (w != NULL)
+			rpc_unavailable(w, d->req_id, d->conn);
+		return;
+	}
+	if (w != NULL) {
+		acc.conn = d->conn;
+		acc.client_msg_id = ipc_s(d->str);
+		acc.status = IPC_S("accepted");
+		router_send(w, IPC_CHAT_ACCEPTED, d->req_id, &acc);
+	}
+	if (r != NULL)
+		agentq_commit(r);
+}
+
+/*
+ * chat.send: dedupe on (session, client_msg_id), then admission: a new
+ * message the agent has no room for is answered busy at once and not
+ * stored, so nothing waits that the client was told to send again.
+ */
+int
+sup_chat_send(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_chat_send *cb = &m->b.chat_send;
+	struct agentq *aq = agentq_find(sup->conf->webchat.agent);
+	struct areq_from f;
+	struct durable *d;
+	struct areq *r;
+	struct binding *b;
+	enum msg_state st;
+	char *cmid, *text, *reply = NULL;
+	uint64_t wait;
+	int64_t msg_id;
+	int rv;
+
+	if ((b = bind_live(w, m, cb->conn)) == NULL)
+		return 0;
+	if (b->read_only) {
+		rpc_error(w, m, cb->conn, "read_only",
+		    "this shared conversation is read-only");
+		return 0;
+	}
+	if (cb->text.len > sup->conf->webchat.max_text) {
+		rpc_error(w, m, cb->conn, "too_large", "message too long");
+		return 0;
+	}
+	/* config.c checked the agent exists; agentq_init made its queue. */
+	if (aq == NULL)
+		fatalx("%s: no admission for agent %s", __func__,
+		    sup->conf->webchat.agent);
+	/* This connection now holds the session's stream. */
+	route_set(b->session, b);
+	cmid = ipc_strdup(cb->client_msg_id);
+	rv = store_msg_lookup(sup->store, b->session, cmid, &st, &msg_id,
+	    &reply);
+	if (rv == -1) {
+		rpc_unavailable(w, m->req_id, cb->conn);
+		goto out;
+	}
+	if (rv == 0) {
+		chat_known(w, m, b, aq, cmid, st, msg_id, reply);
+		goto out;
+	}
+	if ((wait = agentq_room(aq, admit_conn_client(w, cb->conn),
+	    b->session)) > 0) {
+		rpc_error_retry(w, m, cb->conn, "busy",
+		    "the agent is busy; retry later", wait);
+		goto out;
+	}
+	text = ipc_strdup(cb->text);
+	if (store_msg_accept(sup->store, b->session, cmid, text, sup_now(),
+	    &msg_id) == -1 || store_msg_take(sup->store, msg_id) == -1) {
+		free(text);
+		rpc_unavailable(w, m->req_id, cb->conn);
+		goto out;
+	}
+	/* Counted at once; told "accepted" once the turn commits. */
+	areq_from_webchat(&f, b, msg_id, cmid);
+	r = areq_new(aq, &f, text, 1);
+	free(text);
+	d = durable_after(chat_accepted_cb);
+	durable_for(d, w, m->req_id, cb->conn);
+	d->id = (int64_t)r->id;
+	d->str = xstrdup(cmid);
+out:
+	free(reply);
+	free(cmid);
+	return 0;
+}
+
+int
+sup_chat_history(struct worker *w, struct ipc_msg *m)
+{
+	static struct ipc_body_history h;
+	struct turnbuf tb = { NULL, NULL, 0, 0 };
+	struct binding *b;
+	uint64_t conn = m->b.history_req.conn;
+	unsigned limit = (unsigned)m->b.history_req.limit;
+
+	if ((b = bind_live(w, m, conn)) == NULL)
+		return 0;
+	if (limit == 0 || limit > IPC_TURNS_MAX / 2)
+		limit = IPC_TURNS_MAX / 2;
+	if (store_history(sup->store, b->session, limit, 0, turnbuf_add,
+	    &tb) == -1) {
+		turnbuf_free(&tb);
+		rpc_error(w, m, conn, "internal", "store error");
+		return 0;
+	}
+	h.conn = conn;
+	turns_fit(&tb, &h.turns, 0, IPC_TURNS_MAX);
+	router_send(w, IPC_HISTORY, m->req_id, &h);
+	turnbuf_free(&tb);
+	return 0;
+}
+
+int
+sup_conn_close(struct worker *w, struct ipc_msg *m)
+{
+	struct binding *b;
+
+	if ((b = bind_find(w, m->b.conn.conn)) != NULL)
+		bind_remove(b);
+	admit_conn_close(w, m->b.conn.conn);
+	return 0;
+}
+
+/*
+ * Stop the reply to one of this connection's session's messages: the
+ * agent drops the request (and its upstream transfer), what was written
+ * so far is stored as the answer, and the client gets chat.done with
+ * aborted set.  Late frames of the request find nothing and are dropped.
+ */
+int
+sup_chat_abort(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_chat_abort *ab = &m->b.chat_abort;
+	struct ipc_body_chat_accepted acc;
+	struct ipc_body_empty eb = { 0 };
+	struct binding *b;
+	struct areq *r;
+
+	if ((b = bind_live(w, m, ab->conn)) == NULL)
+		return 0;
+	if (b->read_only) {
+		rpc_error(w, m, ab->conn, "read_only",
+		    "this shared conversation is read-only");
+		return 0;
+	}
+	if ((r = areq_find_cmid(b->session, ab->client_msg_id)) == NULL) {
+		rpc_error(w, m, ab->conn, "not_running",
+		    "no reply to that message is being written");
+		return 0;
+	}
+	acc.conn = ab->conn;
+	acc.client_msg_id = ab->client_msg_id;
+	acc.status = ipc_s("aborted");
+	router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+	if (r->aw != NULL && r->agen == r->aw->gen)
+		router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
+	/* What was written so far is the answer, told once it is stored. */
+	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+	r->aborted = 1;
+	router_finish(r);
+	log_debug("%s: request %llu aborted", __func__,
+	    (unsigned long long)r->id);
+	return 0;
+}

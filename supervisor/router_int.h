@@ -1,0 +1,108 @@
+/*
+ * What the router's files share (router.c the gate and lifecycle,
+ * router_bind.c bindings and routes, router_chat.c the web chat's
+ * requests, router_share.c share links, router_agent.c agent requests
+ * and their relay).  Nothing outside supervisor/router*.c includes it.
+ */
+#ifndef WX_ROUTER_INT_H
+#define WX_ROUTER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc_msg.h"
+#include "session.h"
+
+struct agentq;
+struct areq;
+struct areq_from;
+struct ipc_turns;
+struct worker;
+
+#define RT_BUCKETS	4096	/* hash buckets of each table */
+
+/* A web chat connection bound to a session. */
+struct binding {
+	struct binding	*next;		/* conn hash chain */
+	struct worker	*w;
+	uint64_t	 gen;
+	uint64_t	 conn;
+	int64_t		 session;
+	int64_t		 seen;		/* last request, sup_now() */
+	int64_t		 expires;	/* absolute end, 0 none */
+	int		 read_only;	/* by a read-only share link */
+	int		 shared;	/* bound by share.open: recheck */
+	uint8_t		 share_hash[SESSION_HASH_LEN];
+};
+
+/* History turns gathered from the store for one frame. */
+struct turnbuf {
+	char		**role;
+	char		**text;
+	size_t		  n;
+	size_t		  cap;
+};
+
+/* router.c */
+size_t		 router_hash(uint64_t);
+void		 rpc_error(struct worker *, struct ipc_msg *, uint64_t conn,
+		    const char *code, const char *message);
+void		 rpc_error_retry(struct worker *, struct ipc_msg *,
+		    uint64_t conn, const char *code, const char *message,
+		    uint64_t retry_ms);
+void		 rpc_error_id(struct worker *, uint64_t req_id, uint64_t conn,
+		    const char *code, const char *message, uint64_t retry_ms);
+void		 rpc_unavailable(struct worker *, uint64_t req_id,
+		    uint64_t conn);
+
+/* router_bind.c */
+struct binding	*bind_find(struct worker *, uint64_t conn);
+struct binding	*bind_set(struct worker *, uint64_t conn, int64_t session);
+void		 bind_remove(struct binding *);
+int		 bind_count(struct worker *);
+struct binding	*bind_live(struct worker *, struct ipc_msg *, uint64_t conn);
+void		 bind_worker_down(struct worker *);
+void		 route_set(int64_t session, struct binding *);
+struct binding	*route_current(int64_t session);
+
+/* router_chat.c: the web chat role's handlers */
+int		 sup_session_open(struct worker *, struct ipc_msg *);
+int		 sup_session_resume(struct worker *, struct ipc_msg *);
+int		 sup_chat_send(struct worker *, struct ipc_msg *);
+int		 sup_chat_history(struct worker *, struct ipc_msg *);
+int		 sup_conn_close(struct worker *, struct ipc_msg *);
+int		 sup_chat_abort(struct worker *, struct ipc_msg *);
+int		 sup_rpc_call(struct worker *, struct ipc_msg *);
+int		 sup_conn_open(struct worker *, struct ipc_msg *);
+void		 send_done(struct binding *, const char *cmid,
+		    const char *text, size_t len, int replayed, int aborted);
+void		 send_error(struct binding *, const char *cmid,
+		    const char *code, const char *message, uint64_t retry_ms);
+const char	*error_message(const char *code);
+
+/* router_share.c */
+int		 sup_share_check(struct worker *, struct ipc_msg *);
+int		 sup_share_open(struct worker *, struct ipc_msg *);
+
+/* router_agent.c: the agent role's handlers and the requests */
+int		 sup_agent_delta(struct worker *, struct ipc_msg *);
+int		 sup_agent_done(struct worker *, struct ipc_msg *);
+int		 sup_agent_error(struct worker *, struct ipc_msg *);
+struct areq	*areq_find(uint64_t id);
+struct areq	*areq_find_msg(int64_t msg_id);
+struct areq	*areq_find_cmid(int64_t session, struct ipc_str cmid);
+int		 areq_session_busy(int64_t session);
+struct areq	*areq_new(struct agentq *, const struct areq_from *,
+		    const char *text, int pending);
+void		 areq_from_webchat(struct areq_from *, struct binding *,
+		    int64_t msg_id, const char *cmid);
+void		 areq_webchat(struct agentq *, struct binding *,
+		    int64_t msg_id, struct ipc_str cmid, const char *text);
+void		 areq_free(struct areq *);
+void		 areq_worker_down(struct worker *);
+int		 turnbuf_add(const char *role, const char *text, void *);
+void		 turnbuf_free(struct turnbuf *);
+size_t		 turns_fit(struct turnbuf *, struct ipc_turns *,
+		    size_t reserve, size_t max_turns);
+
+#endif
