@@ -13,4 +13,5 @@ include tests/fuzz/webchat.mk
 include tests/fuzz/config.mk
 include tests/fuzz/agent.mk
 include tests/fuzz/wechat.mk
+include tests/fuzz/policy.mk
 endif
