@@ -96,3 +96,16 @@ freezero(void *p, size_t len)
 	OPENSSL_cleanse(p, len);
 	free(p);
 }
+
+/*
+ * A secret string (a key, a token, a share or login code): wiped up to
+ * and with its NUL, then freed, so a later allocation cannot hand it
+ * out and a core or swap page does not keep it.  NULL is a no-op.
+ */
+void
+xfree_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	freezero(s, strlen(s) + 1);
+}

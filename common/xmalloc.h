@@ -15,5 +15,6 @@ char	*xstrndup(const char *, size_t);
 int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 freezero(void *, size_t);
+void	 xfree_secret(char *);
 
 #endif

@@ -9,13 +9,11 @@
  * Called by the router for conn.open/conn.close and before each web chat
  * handler spends anything; by main.c's sweep timer.  The client address
  * is decided here, never by the worker: X-Forwarded-For is believed only
- * when the peer is a configured trusted proxy.  It never logs a token or
- * message text, and addresses only at log_debug.
+ * when the peer is a configured trusted proxy (the walk is policy/xff.c).
+ * It never logs a token or message text, and addresses only at
+ * log_debug.
  */
 #include <sys/queue.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +27,15 @@
 #include "role.h"
 #include "store.h"
 #include "sup.h"
+#include "xff.h"
 #include "xmalloc.h"
 
 #define ADMIT_BUCKETS	4096	/* hash buckets of both tables */
 /* Retry-After for a connection over its address's cap: a guess. */
 #define ADMIT_RETRY_MS	5000
+
+_Static_assert(XFF_ADDR_MAX == IPC_ADDR_MAX,
+    "policy/xff.c cuts addresses as the wire does");
 
 /* One admitted WebSocket connection of one worker incarnation. */
 struct aconn {
@@ -108,59 +110,24 @@ admit_init(void)
 	rl_address = ratelimit_new(&r, p->buckets_max);
 }
 
+/* 1 if the peer is a configured trusted proxy (policy/xff.c decides). */
 static int
 admit_trusted(const char *peer)
 {
 	const struct cfg_policy *p = &sup->conf->policy;
-	unsigned i;
 
-	for (i = 0; i < p->trusted_proxies_count; i++)
-		if (strcmp(p->trusted_proxies[i], peer) == 0)
-			return 1;
-	return 0;
+	return xff_trusted(peer, p->trusted_proxies, p->trusted_proxies_count);
 }
 
-static int
-admit_is_addr(const char *s)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	return inet_pton(AF_INET, s, &a4) == 1 ||
-	    inet_pton(AF_INET6, s, &a6) == 1;
-}
-
-/*
- * The client: walk X-Forwarded-For from the right while each hop is a
- * trusted proxy; the first one that is not is the client.  Junk in the
- * chain stops the walk at the last address we could believe.
- */
+/* The client, from policy/xff.c: the walk is a pure function there. */
 static void
 admit_client(struct ipc_str peer, struct ipc_str forwarded, char *out,
     size_t outlen)
 {
-	char cur[IPC_ADDR_MAX + 1], hop[IPC_ADDR_MAX + 1];
-	const char *s = forwarded.p, *e, *st;
-	size_t len = forwarded.len;
+	const struct cfg_policy *p = &sup->conf->policy;
 
-	snprintf(cur, sizeof(cur), "%.*s", (int)peer.len, peer.p);
-	e = s + len;
-	while (e > s && admit_trusted(cur)) {
-		while (e > s && (e[-1] == ' ' || e[-1] == ','))
-			e--;
-		for (st = e; st > s && st[-1] != ','; st--)
-			;
-		while (st < e && *st == ' ')
-			st++;
-		if (st == e || (size_t)(e - st) >= sizeof(hop))
-			break;
-		snprintf(hop, sizeof(hop), "%.*s", (int)(e - st), st);
-		if (!admit_is_addr(hop))
-			break;
-		memcpy(cur, hop, sizeof(cur));
-		e = st;
-	}
-	snprintf(out, outlen, "%s", cur);
+	(void)xff_client(peer.p, peer.len, forwarded.p, forwarded.len,
+	    p->trusted_proxies, p->trusted_proxies_count, out, outlen);
 }
 
 static struct aconn *

@@ -555,7 +555,7 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	free((char *)sm.peer);
 	free((char *)sm.msgid);
 	free((char *)sm.text);
-	free((char *)sm.reply_ctx);
+	xfree_secret((char *)sm.reply_ctx);	/* a context token */
 	sup_turn();
 	return 0;
 }
@@ -646,8 +646,7 @@ chan_state_get(struct worker *w, struct ipc_msg *m)
 		v.value = ipc_s("");
 	}
 	router_send(w, IPC_STATE_VALUE, m->req_id, &v);
-	if (value != NULL)
-		freezero(value, strlen(value));
+	xfree_secret(value);
 	free(key);
 	return 0;
 }
@@ -748,7 +747,8 @@ chan_reply_session(int64_t session, int64_t msg_id, const char *reply)
 		return;
 	ctx = store_chan_msg_ctx(sup->store, msg_id);
 	channel_reply(account, peer, ctx, msg_id, reply);
-	free(ctx);
+	/* A context token lets anyone reply as the bot for a day. */
+	xfree_secret(ctx);
 	free(account);
 	free(peer);
 }

@@ -2000,10 +2000,7 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->login_url);
 	free(c->base_url);
 	free(c->bot_agent);
-	if (c->token != NULL) {
-		explicit_bzero(c->token, strlen(c->token));
-		free(c->token);
-	}
+	xfree_secret(c->token);
 }
 
 /* Settings of one type under another type are a mistake; say so. */
@@ -2216,12 +2213,10 @@ cfg_agent_free(struct cfg_agent *a)
 	free(a->system_prompt);
 	free(a->url);
 	free(a->model);
-	if (a->api_key != NULL) {
-		explicit_bzero(a->api_key, strlen(a->api_key));
-		free(a->api_key);
-	}
+	xfree_secret(a->api_key);
+	/* Extra headers carry keys too ("api-key: ...", Azure's spelling). */
 	for (i = 0; i < a->headers_count; i++)
-		free(a->headers[i]);
+		xfree_secret(a->headers[i]);
 	free(a->headers);
 	for (i = 0; i < a->argv_count; i++)
 		free(a->argv[i]);

@@ -339,7 +339,7 @@ sup_spawn_channel(const struct cfg_channel *c)
 
 	slice = config_slice_channel(sup->conf, c);
 	w = spawn_new(c->type, c->name, ROLE_CHANNEL, slice);
-	freezero(slice, strlen(slice));
+	xfree_secret(slice);
 	spawn_worker(w);
 }
 

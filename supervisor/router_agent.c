@@ -82,7 +82,7 @@ areq_free(struct areq *r)
 	evbuffer_free(r->reply);
 	evbuffer_free(r->delta);
 	free(r->text);
-	free(r->ctx);
+	xfree_secret(r->ctx);	/* a context token is a credential */
 	free(r);
 	nreqs--;
 }

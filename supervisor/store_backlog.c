@@ -124,7 +124,7 @@ store_backlog_take(struct store *s, const char *account, unsigned limit,
 		free(rows[i].text);
 		free(rows[i].account);
 		free(rows[i].peer);
-		free(rows[i].ctx);
+		xfree_secret(rows[i].ctx);
 	}
 	free(rows);
 	return ret == 0 ? (int)n : -1;

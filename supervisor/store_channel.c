@@ -273,7 +273,7 @@ store_outbox_lease(struct store *s, const char *account, int64_t now,
 			fn(&rows[i], arg);
 		free(rows[i].peer);
 		free(rows[i].body);
-		free(rows[i].reply_ctx);
+		xfree_secret(rows[i].reply_ctx);	/* a context token */
 	}
 	free(rows);
 	return rc == 0 ? (int)n : -1;

@@ -1,6 +1,5 @@
 # The agent worker's parser of model output: workers/agent/sse.c.
 noinst_PROGRAMS += tests/fuzz/fuzz_sse
-EXTRA_DIST += tests/fuzz/fuzz_sse.dict
 tests_fuzz_fuzz_sse_SOURCES = tests/fuzz/fuzz_sse.c workers/agent/sse.c \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_sse_LDFLAGS = $(FUZZ_LDFLAGS)

@@ -4,7 +4,6 @@
 if FUZZ
 FUZZ_LDFLAGS = -fsanitize=fuzzer
 noinst_PROGRAMS += tests/fuzz/fuzz_ipc_frame
-EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict
 tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c ipc/codec.c \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_ipc_frame_LDFLAGS = $(FUZZ_LDFLAGS)
@@ -13,4 +12,11 @@ include tests/fuzz/webchat.mk
 include tests/fuzz/config.mk
 include tests/fuzz/agent.mk
 include tests/fuzz/wechat.mk
+include tests/fuzz/policy.mk
 endif
+# The dictionaries ship whether or not this build fuzzes: an EXTRA_DIST
+# inside "if FUZZ" left every one of them out of the tarball.
+EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
+	tests/fuzz/fuzz_webchat_rpc.dict tests/fuzz/fuzz_ws_frame.dict \
+	tests/fuzz/fuzz_config.dict tests/fuzz/fuzz_ilink.dict \
+	tests/fuzz/fuzz_sse.dict tests/fuzz/fuzz_xff.dict

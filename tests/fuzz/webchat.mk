@@ -2,8 +2,6 @@
 # (http.c), JSON request frames (rpc.c) and WebSocket input (ws.c).
 noinst_PROGRAMS += tests/fuzz/fuzz_http_request tests/fuzz/fuzz_webchat_rpc \
 	tests/fuzz/fuzz_ws_frame
-EXTRA_DIST += tests/fuzz/fuzz_http_request.dict \
-	tests/fuzz/fuzz_webchat_rpc.dict tests/fuzz/fuzz_ws_frame.dict
 tests_fuzz_fuzz_http_request_SOURCES = tests/fuzz/fuzz_http_request.c \
 	workers/webchat/http.c
 tests_fuzz_fuzz_http_request_LDFLAGS = $(FUZZ_LDFLAGS)

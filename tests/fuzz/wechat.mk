@@ -1,7 +1,6 @@
 # The wechat worker's parsers of iLink responses: workers/wechat/
 # ilink_parse.c (ilink.c for the token check it shares).
 noinst_PROGRAMS += tests/fuzz/fuzz_ilink
-EXTRA_DIST += tests/fuzz/fuzz_ilink.dict
 tests_fuzz_fuzz_ilink_SOURCES = tests/fuzz/fuzz_ilink.c \
 	workers/wechat/ilink_parse.c workers/wechat/ilink.c ipc/codec.c \
 	common/log.c common/xmalloc.c

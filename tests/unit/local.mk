@@ -11,4 +11,5 @@ include tests/unit/webchat.mk
 include tests/unit/agent.mk
 include tests/unit/wechat.mk
 include tests/unit/policy.mk
+include tests/unit/common.mk
 endif

@@ -1,6 +1,7 @@
 # Central policy: token buckets on an injected clock (policy/ratelimit.c)
-# the client address each is keyed on (policy/addrkey.c), and who may
-# talk to a channel account (policy/dm.c).
+# the client address each is keyed on (policy/addrkey.c), who the client
+# behind trusted proxies is (policy/xff.c), and who may talk to a channel
+# account (policy/dm.c).
 check_PROGRAMS += tests/unit/policy/test_ratelimit
 TESTS += tests/unit/policy/test_ratelimit
 tests_unit_policy_test_ratelimit_SOURCES = \
@@ -21,3 +22,10 @@ tests_unit_policy_test_dm_SOURCES = \
 	tests/unit/policy/test_dm.c policy/dm.c $(UNIT_COMMON)
 tests_unit_policy_test_dm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_dm_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/policy/test_xff
+TESTS += tests/unit/policy/test_xff
+tests_unit_policy_test_xff_SOURCES = \
+	tests/unit/policy/test_xff.c policy/xff.c $(UNIT_COMMON)
+tests_unit_policy_test_xff_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_policy_test_xff_LDADD = $(UNIT_LDADD)

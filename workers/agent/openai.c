@@ -147,8 +147,10 @@ oai_init(json_t *conf)
 	if (oc.api_key != NULL) {
 		xasprintf(&h, "Authorization: Bearer %s", oc.api_key);
 		oc.headers = curl_slist_append(oc.headers, h);
-		explicit_bzero(h, strlen(h));
-		free(h);
+		xfree_secret(h);
+		/* The header list holds it now; one copy fewer to leak. */
+		xfree_secret(oc.api_key);
+		oc.api_key = NULL;
 	}
 	hl = json_object_get(conf, "headers");
 	json_array_foreach(hl, i, v)

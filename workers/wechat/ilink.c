@@ -119,7 +119,7 @@ ilink_headers_clear(struct ilink_hdrs *h)
 	size_t i;
 
 	for (i = 0; i < h->n; i++)
-		freezero(h->v[i], strlen(h->v[i]) + 1);
+		xfree_secret(h->v[i]);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -439,8 +439,7 @@ ilink_updates_clear(struct ilink_updates *u)
 		free(u->msgs[i].msg_id);
 		free(u->msgs[i].text);
 		/* A context token lets anyone reply as us for a day. */
-		if (u->msgs[i].ctx != NULL)
-			freezero(u->msgs[i].ctx, strlen(u->msgs[i].ctx));
+		xfree_secret(u->msgs[i].ctx);
 	}
 	free(u->msgs);
 	free(u->cursor);
@@ -469,8 +468,7 @@ ilink_parse_qrcode(const char *body, size_t len, struct ilink_qrcode *q)
 void
 ilink_qrcode_clear(struct ilink_qrcode *q)
 {
-	if (q->qrcode != NULL)
-		freezero(q->qrcode, strlen(q->qrcode));
+	xfree_secret(q->qrcode);
 	free(q->url);
 	memset(q, 0, sizeof(*q));
 }
@@ -556,8 +554,7 @@ out:
 void
 ilink_qrstatus_clear(struct ilink_qrstatus *s)
 {
-	if (s->bot_token != NULL)
-		freezero(s->bot_token, strlen(s->bot_token));
+	xfree_secret(s->bot_token);
 	free(s->bot_id);
 	free(s->baseurl);
 	free(s->user_id);

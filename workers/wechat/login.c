@@ -83,16 +83,14 @@ login_start(void)
 static void
 login_forget_code(void)
 {
-	if (lg.code != NULL)
-		freezero(lg.code, strlen(lg.code));
+	xfree_secret(lg.code);
 	lg.code = NULL;
 }
 
 static void
 login_forget_qr(void)
 {
-	if (lg.qrcode != NULL)
-		freezero(lg.qrcode, strlen(lg.qrcode));
+	xfree_secret(lg.qrcode);
 	lg.qrcode = NULL;
 	login_forget_code();
 	lg.want_code = 0;
@@ -201,7 +199,7 @@ login_poll(void)
 
 	url = ilink_url_qrstatus(lg.status_base, lg.qrcode, lg.code);
 	lg.call = wcall_get(url, LOGIN_POLL_MS, login_polled, NULL);
-	freezero(url, strlen(url));
+	xfree_secret(url);
 	/* §3.2: any failure to ask counts as "wait". */
 	if (lg.call == NULL)
 		login_later(login_poll, LOGIN_GAP_MS);

@@ -68,7 +68,7 @@ send_out_free(struct out *o)
 	free(o->key);
 	free(o->peer);
 	free(o->text);
-	freezero(o->ctx, strlen(o->ctx) + 1);
+	xfree_secret(o->ctx);
 	free(o);
 }
 

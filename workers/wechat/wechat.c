@@ -280,8 +280,7 @@ wechat_begin(void)
 		send_fail_all("not logged in", WECHAT_LOGIN_RETRY_MS);
 		login_start();
 	}
-	if (st.value[0] != NULL)
-		freezero(st.value[0], strlen(st.value[0]));
+	xfree_secret(st.value[0]);
 	st.value[0] = NULL;
 }
 
@@ -320,8 +319,7 @@ wechat_login_qr(const char *status, const char *url)
 void
 wechat_set_token(const char *t)
 {
-	if (wc.token != NULL)
-		freezero(wc.token, strlen(wc.token));
+	xfree_secret(wc.token);
 	wc.token = t != NULL && *t ? xstrdup(t) : NULL;
 }
 

@@ -1,0 +1,9 @@
+# Shared helpers (common/): secrets are wiped before free() hands their
+# memory back.  free() is wrapped so the test sees the bytes it gets.
+check_PROGRAMS += tests/unit/common/test_xmalloc
+TESTS += tests/unit/common/test_xmalloc
+tests_unit_common_test_xmalloc_SOURCES = \
+	tests/unit/common/test_xmalloc.c $(UNIT_COMMON)
+tests_unit_common_test_xmalloc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_common_test_xmalloc_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=free
+tests_unit_common_test_xmalloc_LDADD = $(UNIT_LDADD)
