@@ -15,10 +15,9 @@
 
 #include "log.h"
 #include "sandbox.h"
-#include "worker.h"
 
 static void
-check_child(const struct wk_kind *kind, const struct sandbox_conf *conf,
+check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     int fd)
 {
 	struct sandbox_report r;
@@ -28,8 +27,8 @@ check_child(const struct wk_kind *kind, const struct sandbox_conf *conf,
 	r.on[SB_FDS] = 1;
 	snprintf(r.why[SB_FDS], sizeof(r.why[SB_FDS]),
 	    "all but the IPC socket closed");
-	sandbox_rlimits(kind, &r);
-	sandbox_ns(kind, conf, &r);
+	sandbox_rlimits(spec, &r);
+	sandbox_ns(spec, conf, &r);
 	sandbox_creds(conf, &r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
 		r.on[SB_NNP] = 1;
@@ -39,10 +38,10 @@ check_child(const struct wk_kind *kind, const struct sandbox_conf *conf,
 		snprintf(r.why[SB_NNP], sizeof(r.why[SB_NNP]), "prctl: %s",
 		    strerror(errno));
 	sandbox_sigsys_init();
-	if (r.on[SB_NNP] && sandbox_seccomp(kind, 0) == 0) {
+	if (r.on[SB_NNP] && sandbox_seccomp(spec, 0) == 0) {
 		r.on[SB_SECCOMP] = 1;
 		snprintf(r.why[SB_SECCOMP], sizeof(r.why[SB_SECCOMP]),
-		    "allowlist for %s, default: trap and die", kind->name);
+		    "allowlist for %s, default: trap and die", spec->kind);
 	} else if (!r.on[SB_SECCOMP])
 		snprintf(r.why[SB_SECCOMP], sizeof(r.why[SB_SECCOMP]),
 		    "filter could not be loaded");
@@ -65,7 +64,7 @@ check_state(const struct sandbox_report *r, enum sb_layer l)
 }
 
 int
-sandbox_check(const struct wk_kind *const *kinds, size_t nkinds,
+sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
     const struct sandbox_conf *conf)
 {
 	struct sandbox_report r;
@@ -78,14 +77,14 @@ sandbox_check(const struct wk_kind *const *kinds, size_t nkinds,
 	    geteuid() == 0 ? " (root: workers drop privileges)" : "");
 	printf("%-8s %-13s %-14s %s\n", "KIND", "LAYER", "STATE", "DETAIL");
 	fflush(stdout);
-	for (k = 0; k < nkinds; k++) {
+	for (k = 0; k < nspecs; k++) {
 		if (pipe(fds) == -1)
 			fatal("pipe");
 		if ((pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0) {
 			close(fds[0]);
-			check_child(kinds[k], conf, fds[1]);
+			check_child(&specs[k], conf, fds[1]);
 		}
 		close(fds[1]);
 		memset(&r, 0, sizeof(r));
@@ -93,14 +92,14 @@ sandbox_check(const struct wk_kind *const *kinds, size_t nkinds,
 		close(fds[0]);
 		waitpid(pid, &status, 0);
 		if (n != (ssize_t)sizeof(r)) {
-			printf("%-8s %-13s %-14s %s\n", kinds[k]->name, "-",
+			printf("%-8s %-13s %-14s %s\n", specs[k].kind, "-",
 			    "failed", WIFSIGNALED(status) ?
 			    strsignal(WTERMSIG(status)) : "no report");
 			rv = 1;
 			continue;
 		}
 		for (l = 0; l < SB_NLAYERS; l++)
-			printf("%-8s %-13s %-14s %s\n", kinds[k]->name,
+			printf("%-8s %-13s %-14s %s\n", specs[k].kind,
 			    sandbox_layer_name(l), check_state(&r, l),
 			    r.why[l]);
 		/* Without these two a worker would refuse to start. */

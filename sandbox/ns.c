@@ -23,7 +23,6 @@
 
 #include "log.h"
 #include "sandbox.h"
-#include "worker.h"
 
 /* Mounted over in our namespace only; it is the new root. */
 #define NS_ROOT		"/tmp"
@@ -127,7 +126,7 @@ ns_drop_caps(void)
 }
 
 void
-sandbox_ns(const struct wk_kind *kind, const struct sandbox_conf *conf,
+sandbox_ns(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     struct sandbox_report *r)
 {
 	int root = geteuid() == 0, flags;
@@ -148,7 +147,7 @@ sandbox_ns(const struct wk_kind *kind, const struct sandbox_conf *conf,
 		ns_off(r, SB_MOUNTNS, "unshare(CLONE_NEWNS)", errno);
 	else
 		ns_mount(r);
-	if (kind->flags & WK_F_NONET) {
+	if (spec->flags & SB_S_NONET) {
 		if (unshare(CLONE_NEWNET) == -1)
 			ns_off(r, SB_NETNS, "unshare(CLONE_NEWNET)", errno);
 		else {

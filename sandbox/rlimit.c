@@ -9,7 +9,6 @@
 
 #include "log.h"
 #include "sandbox.h"
-#include "worker.h"
 
 /* Enough for the web chat pool's connections plus a few files. */
 #define RL_NOFILE	4096
@@ -36,7 +35,7 @@ rl_set(int res, rlim_t v, const char *name)
 }
 
 void
-sandbox_rlimits(const struct wk_kind *kind, struct sandbox_report *r)
+sandbox_rlimits(const struct sandbox_spec *spec, struct sandbox_report *r)
 {
 	rl_set(RLIMIT_CORE, 0, "RLIMIT_CORE");
 	rl_set(RLIMIT_NOFILE, RL_NOFILE, "RLIMIT_NOFILE");
@@ -44,11 +43,11 @@ sandbox_rlimits(const struct wk_kind *kind, struct sandbox_report *r)
 	if (!SB_SANITIZER)
 		rl_set(RLIMIT_AS, RL_AS, "RLIMIT_AS");
 	/* Counted per uid; root ignores it, the dropped uid does not. */
-	if (!(kind->flags & WK_F_THREADS))
+	if (!(spec->flags & SB_S_THREADS))
 		rl_set(RLIMIT_NPROC, 0, "RLIMIT_NPROC");
 	r->on[SB_RLIMITS] = 1;
 	snprintf(r->why[SB_RLIMITS], sizeof(r->why[SB_RLIMITS]),
 	    "core 0, nofile %d%s%s", RL_NOFILE,
 	    SB_SANITIZER ? "" : ", as 1 GiB",
-	    kind->flags & WK_F_THREADS ? "" : ", nproc 0");
+	    spec->flags & SB_S_THREADS ? "" : ", nproc 0");
 }

@@ -22,7 +22,6 @@
 
 #include "log.h"
 #include "sandbox.h"
-#include "worker.h"
 
 static const char *const layer_names[SB_NLAYERS] = {
 	[SB_FDS] = "fds",
@@ -61,7 +60,7 @@ sandbox_summary(const struct sandbox_report *r, char *buf, size_t len)
 }
 
 void
-sandbox_enter(const struct wk_kind *kind, const struct sandbox_conf *conf,
+sandbox_enter(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     struct sandbox_report *r)
 {
 	char line[512];
@@ -70,8 +69,8 @@ sandbox_enter(const struct wk_kind *kind, const struct sandbox_conf *conf,
 	memset(r, 0, sizeof(*r));
 	sandbox_fds();
 	r->on[SB_FDS] = 1;
-	sandbox_rlimits(kind, r);
-	sandbox_ns(kind, conf, r);
+	sandbox_rlimits(spec, r);
+	sandbox_ns(spec, conf, r);
 	sandbox_creds(conf, r);
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
@@ -85,7 +84,7 @@ sandbox_enter(const struct wk_kind *kind, const struct sandbox_conf *conf,
 			/* A user namespace is only needed without root. */
 			if (i == SB_USERNS && r->on[SB_CREDS])
 				continue;
-			if (i == SB_NETNS && !(kind->flags & WK_F_NONET))
+			if (i == SB_NETNS && !(spec->flags & SB_S_NONET))
 				continue;
 			if (!r->on[i])
 				fatalx("%s: strict sandbox: %s is off: %s",
@@ -94,9 +93,9 @@ sandbox_enter(const struct wk_kind *kind, const struct sandbox_conf *conf,
 	}
 
 	sandbox_sigsys_init();
-	if (sandbox_seccomp(kind, conf->log_only) == -1)
+	if (sandbox_seccomp(spec, conf->log_only) == -1)
 		fatalx("%s: seccomp filter for %s could not be loaded",
-		    __func__, kind->name);
+		    __func__, spec->kind);
 	r->on[SB_SECCOMP] = 1;
 	if (conf->log_only)
 		snprintf(r->why[SB_SECCOMP], sizeof(r->why[SB_SECCOMP]),

@@ -9,7 +9,18 @@
 
 #include <stddef.h>
 
-struct wk_kind;
+/*
+ * What one sandbox is for.  The sandbox knows nothing of workers: a
+ * worker fills this in from its kind (worker.c: worker_spec).
+ */
+#define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
+#define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
+
+struct sandbox_spec {
+	const char	*kind;		/* "webchat": for messages */
+	const char	*seccomp;	/* profile_<name>.c's allowlist */
+	int		 flags;		/* SB_S_* */
+};
 
 /*
  * Sanitizer builds (the test suite runs once under ASan+UBSan) keep
@@ -54,12 +65,12 @@ struct sandbox_report {
 };
 
 /* Dies (fatalx) if a mandatory layer cannot be applied. */
-void		 sandbox_enter(const struct wk_kind *, const struct sandbox_conf *,
+void		 sandbox_enter(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
 const char	*sandbox_layer_name(enum sb_layer);
 void		 sandbox_summary(const struct sandbox_report *, char *, size_t);
 /* wxgated --check-sandbox: a table of every layer for every kind. */
-int		 sandbox_check(const struct wk_kind *const *, size_t,
+int		 sandbox_check(const struct sandbox_spec *, size_t,
 		    const struct sandbox_conf *);
 
 /* Steps, one file each. */
@@ -72,12 +83,12 @@ void		 sandbox_keep_fd(int);
  * profile_command.c with kill as the default.  -1 on failure.
  */
 int		 sandbox_seccomp_child(void);
-void		 sandbox_rlimits(const struct wk_kind *, struct sandbox_report *);
-void		 sandbox_ns(const struct wk_kind *, const struct sandbox_conf *,
+void		 sandbox_rlimits(const struct sandbox_spec *, struct sandbox_report *);
+void		 sandbox_ns(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
 void		 sandbox_creds(const struct sandbox_conf *,
 		    struct sandbox_report *);
-int		 sandbox_seccomp(const struct wk_kind *, int log_only);
+int		 sandbox_seccomp(const struct sandbox_spec *, int log_only);
 void		 sandbox_sigsys_init(void);
 const char	*sandbox_syscall_name(long nr);
 

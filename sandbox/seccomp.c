@@ -6,6 +6,8 @@
  * (dmesg, "type=1326") and can be added on purpose; never in production.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,8 +16,6 @@
 #include "log.h"
 #include "profile.h"
 #include "sandbox.h"
-#include "worker.h"
-
 
 /*
  * By profile name: the kind's, or what its profile() hook picked after
@@ -72,16 +72,14 @@ sc_add(scmp_filter_ctx ctx, const struct sb_profile *p)
 }
 
 int
-sandbox_seccomp(const struct wk_kind *kind, int log_only)
+sandbox_seccomp(const struct sandbox_spec *spec, int log_only)
 {
 	const struct sb_profile *p = NULL, *extra = NULL;
-	const char *name = kind->name;
+	const char *name = spec->seccomp != NULL ? spec->seccomp : spec->kind;
 	scmp_filter_ctx ctx;
 	size_t i;
 	int rv = -1;
 
-	if (kind->profile != NULL && kind->profile() != NULL)
-		name = kind->profile();
 	for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
 		if (strcmp(profiles[i].name, name) == 0) {
 			p = profiles[i].profile;
@@ -89,7 +87,7 @@ sandbox_seccomp(const struct wk_kind *kind, int log_only)
 		}
 	if (p == NULL) {
 		log_warnx("%s: no seccomp profile %s for %s", __func__, name,
-		    kind->name);
+		    spec->kind);
 		return -1;
 	}
 	if ((ctx = seccomp_init(log_only ? SCMP_ACT_LOG :

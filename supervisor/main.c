@@ -85,10 +85,17 @@ sup_check_sandbox(void)
 {
 	struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
 	const struct wk_kind *const *kinds;
-	size_t nkinds;
+	struct sandbox_spec *specs;
+	size_t i, nkinds;
+	int rv;
 
 	kinds = worker_kinds(&nkinds);
-	return sandbox_check(kinds, nkinds, &sc);
+	specs = xcalloc(nkinds, sizeof(*specs));
+	for (i = 0; i < nkinds; i++)
+		worker_spec(kinds[i], &specs[i]);
+	rv = sandbox_check(specs, nkinds, &sc);
+	free(specs);
+	return rv;
 }
 
 static void

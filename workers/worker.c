@@ -100,6 +100,20 @@ worker_kinds(size_t *n)
 	return kinds;
 }
 
+/*
+ * What the sandbox needs to know of a kind.  Asked after pre_sandbox:
+ * a kind whose config picks what it does (the agent's backend) names
+ * its seccomp profile only then.
+ */
+void
+worker_spec(const struct wk_kind *kind, struct sandbox_spec *spec)
+{
+	spec->kind = kind->name;
+	spec->seccomp = kind->profile != NULL ? kind->profile() : NULL;
+	spec->flags = (kind->flags & WK_F_NONET ? SB_S_NONET : 0) |
+	    (kind->flags & WK_F_THREADS ? SB_S_THREADS : 0);
+}
+
 struct event_base *
 worker_base(void)
 {
@@ -377,7 +391,7 @@ worker_wire_error(struct wire *c, enum wire_ev ev, const char *why,
 	/* The supervisor went away: nothing left to serve. */
 	if (ev == WIRE_EOF)
 		_exit(0);
-	fatalx("worker channel: %s", why);
+	fatalx("worker wire: %s", why);
 }
 
 int
@@ -389,6 +403,7 @@ worker_main(const char *spec, int verbose)
 	enum ipc_err err;
 	struct sandbox_conf sbconf;
 	struct sandbox_report report;
+	struct sandbox_spec sbspec;
 	json_error_t jerr;
 	json_t *conf;
 	const char *colon;
@@ -439,7 +454,8 @@ worker_main(const char *spec, int verbose)
 	json_decref(conf);
 	worker_openssl_init();
 	wk.ppid = getppid();
-	sandbox_enter(wk.kind, &sbconf, &report);
+	worker_spec(wk.kind, &sbspec);
+	sandbox_enter(&sbspec, &sbconf, &report);
 	sandbox_summary(&report, line, sizeof(line));
 	log_info("sandbox: %s", line);
 

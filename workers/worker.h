@@ -18,6 +18,8 @@
 
 #include "ipc_msg.h"
 
+struct sandbox_spec;
+
 struct event_base;
 
 /* Handlers get frames whose strings are borrowed until they return. */
@@ -55,6 +57,7 @@ extern const struct wk_kind	wk_wechat;
 
 const struct wk_kind	*worker_kind_find(const char *);
 const struct wk_kind *const *worker_kinds(size_t *);
+void		 worker_spec(const struct wk_kind *, struct sandbox_spec *);
 int			 worker_main(const char *spec, int verbose);
 
 /* Send a frame to the supervisor; -1 when the queue is full. */
