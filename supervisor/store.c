@@ -702,21 +702,9 @@ store_msg_lookup(struct store *s, int64_t session, const char *cmid,
 		return -1;
 	}
 	st = store_stmt(s, ST_MSG_LOOKUP);
-	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, cmid, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		store_done(st);
-		return 1;
-	}
-	if (rc != SQLITE_ROW) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
+	if ((rc = store_row(s, st, store_bindv(st, "it", session, cmid),
+	    __func__)) != 0)
+		return rc;
 	v = sqlite3_column_int(st, 1);
 	/* The schema's CHECK admits only these; anything else is damage. */
 	if (v != MSG_ACCEPTED && v != MSG_ANSWERING && v != MSG_ANSWERED) {
@@ -740,7 +728,6 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
     const char *text, int64_t now, int64_t *msg_id)
 {
 	sqlite3_stmt *st;
-	int rc = -1;
 
 	if (cmid == NULL || text == NULL) {
 		log_warnx("%s: missing client_msg_id or text", __func__);
@@ -749,29 +736,18 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
 	store_touch(s);
 	st = store_stmt(s, ST_MSG_ACCEPT);
 	/* A duplicate fails on UNIQUE (session_id, client_msg_id). */
-	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, cmid, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		store_err(s, __func__);
-		goto out;
-	}
+	if (store_exec(s, st, store_bindv(st, "itti", session, cmid, text,
+	    now), __func__) == -1)
+		return -1;
 	if (msg_id != NULL)
 		*msg_id = sqlite3_last_insert_rowid(s->db);
-	rc = 0;
- out:
-	store_done(st);
-	return rc;
+	return 0;
 }
 
 int
 store_msg_set_state(struct store *s, int64_t msg_id, enum msg_state state)
 {
 	sqlite3_stmt *st;
-	int rc = -1;
 
 	/* MSG_ANSWERED needs the reply: that is store_msg_answer(). */
 	if (state != MSG_ACCEPTED && state != MSG_ANSWERING) {
@@ -781,21 +757,15 @@ store_msg_set_state(struct store *s, int64_t msg_id, enum msg_state state)
 	}
 	store_touch(s);
 	st = store_stmt(s, ST_MSG_SET_STATE);
-	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, state) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		store_err(s, __func__);
-		goto out;
-	}
+	if (store_exec(s, st, store_bindv(st, "ii", msg_id, (int64_t)state),
+	    __func__) == -1)
+		return -1;
 	if (sqlite3_changes(s->db) != 1) {
 		log_warnx("%s: message %lld unknown or answered", __func__,
 		    (long long)msg_id);
-		goto out;
+		return -1;
 	}
-	rc = 0;
- out:
-	store_done(st);
-	return rc;
+	return 0;
 }
 
 int
@@ -803,7 +773,6 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
     int64_t now)
 {
 	sqlite3_stmt *st;
-	int rc = -1;
 
 	if (reply == NULL) {
 		log_warnx("%s: message %lld: no reply", __func__,
@@ -812,24 +781,16 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
 	}
 	store_touch(s);
 	st = store_stmt(s, ST_MSG_ANSWER);
-	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, reply, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		store_err(s, __func__);
-		goto out;
-	}
+	if (store_exec(s, st, store_bindv(st, "iti", msg_id, reply, now),
+	    __func__) == -1)
+		return -1;
 	/* A second answer would overwrite the one the user already saw. */
 	if (sqlite3_changes(s->db) != 1) {
 		log_warnx("%s: message %lld unknown or already answered",
 		    __func__, (long long)msg_id);
-		goto out;
+		return -1;
 	}
-	rc = 0;
- out:
-	store_done(st);
-	return rc;
+	return 0;
 }
 
 /*
@@ -849,9 +810,8 @@ store_history(struct store *s, int64_t session, unsigned limit,
 	if (before_msg_id <= 0)
 		before_msg_id = INT64_MAX;
 	st = store_stmt(s, ST_HISTORY);
-	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, before_msg_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK) {
+	if (store_bindv(st, "iii", session, before_msg_id, (int64_t)limit) !=
+	    SQLITE_OK) {
 		store_done(st);
 		return store_err(s, __func__);
 	}
@@ -914,16 +874,10 @@ int
 store_session_seen(struct store *s, int64_t id, int64_t now)
 {
 	sqlite3_stmt *st;
-	int rc = 0;
 
 	store_touch(s);
 	st = store_stmt(s, ST_SESSION_SEEN);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
+	return store_exec(s, st, store_bindv(st, "ii", id, now), __func__);
 }
 
 int
@@ -935,9 +889,7 @@ store_session_expired(struct store *s, int64_t now, int64_t idle_s,
 	int rc;
 
 	st = store_stmt(s, ST_SESSION_EXPIRED);
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, idle_s) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (int64_t)max) != SQLITE_OK) {
+	if (store_bindv(st, "iii", now, idle_s, (int64_t)max) != SQLITE_OK) {
 		store_done(st);
 		return store_err(s, __func__);
 	}
@@ -955,23 +907,10 @@ int
 store_session_delete(struct store *s, int64_t id)
 {
 	sqlite3_stmt *st;
-	int rc = 0;
 
 	store_touch(s);
 	st = store_stmt(s, ST_SESSION_DELETE);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
-}
-
-static int
-store_bind_text(sqlite3_stmt *st, int col, const char *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(st, col);
-	return sqlite3_bind_text(st, col, v, -1, SQLITE_TRANSIENT);
+	return store_exec(s, st, store_bindv(st, "i", id), __func__);
 }
 
 int
@@ -980,21 +919,11 @@ store_audit(struct store *s, int64_t now, const char *role,
     const char *detail)
 {
 	sqlite3_stmt *st;
-	int rc = 0;
 
 	store_touch(s);
 	st = store_stmt(s, ST_AUDIT);
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    store_bind_text(st, 2, role) != SQLITE_OK ||
-	    store_bind_text(st, 3, worker) != SQLITE_OK ||
-	    (session > 0 ? sqlite3_bind_int64(st, 4, session) :
-	    sqlite3_bind_null(st, 4)) != SQLITE_OK ||
-	    store_bind_text(st, 5, method) != SQLITE_OK ||
-	    store_bind_text(st, 6, detail) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
+	return store_exec(s, st, store_bindv(st, "ittott", now, role, worker,
+	    session > 0 ? session : 0, method, detail), __func__);
 }
 
 int
@@ -1004,17 +933,10 @@ store_session_exists(struct store *s, int64_t id)
 	int rc;
 
 	st = store_stmt(s, ST_SESSION_EXISTS);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
-	rc = sqlite3_step(st);
+	if ((rc = store_row(s, st, store_bindv(st, "i", id), __func__)) != 0)
+		return rc == 1 ? 0 : -1;
 	store_done(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return store_err(s, __func__);
+	return 1;
 }
 
 int
@@ -1093,8 +1015,7 @@ store_share_revoke(struct store *s, const char *hexprefix, int64_t now)
 		    (hexprefix[i] >= 'a' && hexprefix[i] <= 'f')))
 			return 1;
 	st = store_stmt(s, ST_SHARE_MATCH);
-	if (sqlite3_bind_text(st, 1, hexprefix, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK) {
+	if (store_bindv(st, "t", hexprefix) != SQLITE_OK) {
 		store_done(st);
 		return store_err(s, __func__);
 	}
@@ -1111,13 +1032,7 @@ store_share_revoke(struct store *s, const char *hexprefix, int64_t now)
 		return 2;
 	store_touch(s);
 	st = store_stmt(s, ST_SHARE_REVOKE);
-	rc = 0;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
+	return store_exec(s, st, store_bindv(st, "ii", id, now), __func__);
 }
 
 int
@@ -1125,20 +1040,11 @@ store_pairing_create(struct store *s, const char *account, const char *peer,
     const char *code, int64_t now, int64_t expires)
 {
 	sqlite3_stmt *st;
-	int rc = 0;
 
 	store_touch(s);
 	st = store_stmt(s, ST_PAIRING_CREATE);
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, peer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, code, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, expires) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
-	return rc;
+	return store_exec(s, st, store_bindv(st, "tttii", account, peer, code,
+	    now, expires), __func__);
 }
 
 int
@@ -1186,20 +1092,9 @@ store_pairing_decide(struct store *s, const char *code, int64_t now,
 
 	store_touch(s);
 	st = store_stmt(s, ST_PAIRING_FIND);
-	if (sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK || sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		store_done(st);
-		return 1;
-	}
-	if (rc != SQLITE_ROW) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
+	if ((rc = store_row(s, st, store_bindv(st, "ti", code, now),
+	    __func__)) != 0)
+		return rc;
 	id = sqlite3_column_int64(st, 0);
 	account = store_column_dup(st, 1);
 	peer = store_column_dup(st, 2);
@@ -1211,10 +1106,8 @@ store_pairing_decide(struct store *s, const char *code, int64_t now,
 	    (rc = store_peer_allow(s, account, peer, now)) == -1)
 		goto out;
 	st = store_stmt(s, ST_PAIRING_DELETE);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(s, __func__);
-	store_done(st);
+	if (store_exec(s, st, store_bindv(st, "i", id), __func__) == -1)
+		rc = -1;
  out:
 	free(account);
 	free(peer);
@@ -1255,17 +1148,10 @@ store_peer_allowed(struct store *s, const char *account, const char *peer)
 	int rc, allowed = 0;
 
 	st = store_stmt(s, ST_PEER_ALLOWED);
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, peer, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		store_done(st);
-		return store_err(s, __func__);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		allowed = sqlite3_column_int(st, 0) != 0;
+	if ((rc = store_row(s, st, store_bindv(st, "tt", account, peer),
+	    __func__)) != 0)
+		return rc == 1 ? 0 : -1;
+	allowed = sqlite3_column_int(st, 0) != 0;
 	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
 	return allowed;
 }
