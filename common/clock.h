@@ -7,6 +7,9 @@
 
 #include <stdint.h>
 
+struct timespec;
+
 uint64_t	clock_mono_ms(void);
+uint64_t	clock_us_since(const struct timespec *);
 
 #endif

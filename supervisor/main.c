@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "role.h"
@@ -149,13 +150,7 @@ sup_now(void)
 uint64_t
 timespec_ms_since(const struct timespec *t)
 {
-	struct timespec now;
-	int64_t ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (int64_t)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (uint64_t)ms;
+	return clock_us_since(t) / 1000;
 }
 
 /* Ask for one flush at the end of this loop turn (group commit). */

@@ -22,6 +22,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
@@ -47,7 +48,7 @@ static void *
 store_ckpt_main(void *arg)
 {
 	struct store_ckpt *c = arg;
-	struct timespec t0, t1;
+	struct timespec t0;
 	sigset_t all;
 	int rc, logged, done;
 	uint64_t us;
@@ -67,9 +68,7 @@ store_ckpt_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = sqlite3_wal_checkpoint_v2(c->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, &logged, &done);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000);
+		us = clock_us_since(&t0);
 
 		pthread_mutex_lock(&c->mu);
 		c->running = 0;

@@ -27,6 +27,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
@@ -49,20 +50,7 @@
 static int	store_wal_commit_hook(void *);
 static int	store_wal_hook(void *, sqlite3 *, const char *, int);
 static uint64_t	store_lat_pct(const struct store_lat *, unsigned);
-static uint64_t	store_us_since(const struct timespec *);
 static int	store_wal_ckpt(struct store *, int);
-
-static uint64_t
-store_us_since(const struct timespec *t)
-{
-	struct timespec now;
-	int64_t us;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (int64_t)(now.tv_sec - t->tv_sec) * 1000000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000;
-	return us < 0 ? 0 : (uint64_t)us;
-}
 
 void
 store_lat_add(struct store_lat *l, uint64_t us)
@@ -128,7 +116,7 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	s->wal.commits++;
 	if (s->wal.timing) {
 		store_lat_add(&s->wal.commit,
-		    store_us_since(&s->wal.commit_start));
+		    clock_us_since(&s->wal.commit_start));
 		s->wal.timing = 0;
 	}
 	return SQLITE_OK;
@@ -192,7 +180,7 @@ store_wal_ckpt(struct store *s, int mode)
 	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, mode, &logged, &done);
 	if (mode == SQLITE_CHECKPOINT_TRUNCATE)
 		sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	store_lat_add(&s->wal.ckpt, store_us_since(&t0));
+	store_lat_add(&s->wal.ckpt, clock_us_since(&t0));
 	if (rc == SQLITE_BUSY) {
 		/* A reader holds the log; it is not an error of ours. */
 		log_debug("%s: busy (%d of %d frames)", __func__, done,
