@@ -58,6 +58,15 @@ extern const struct wk_kind	wk_wechat;
 const struct wk_kind	*worker_kind_find(const char *);
 const struct wk_kind *const *worker_kinds(size_t *);
 void		 worker_spec(const struct wk_kind *, struct sandbox_spec *);
+
+/*
+ * The config slice (conf.c): an integer in [min, max] or def when the
+ * key is absent (-1 and a warning otherwise); a string, def when absent
+ * and NULL when present but not a string.
+ */
+int		 wk_conf_int(json_t *, const char *key, long long def,
+		    long long min, long long max, long long *out);
+const char	*wk_conf_str(json_t *, const char *key, const char *def);
 int			 worker_main(const char *spec, int verbose);
 
 /* Send a frame to the supervisor; -1 when the queue is full. */

@@ -84,6 +84,7 @@ static int
 cmd_init(json_t *conf)
 {
 	json_t *argv = json_object_get(conf, "argv"), *v;
+	long long t;
 	int to[2], from[2];
 	size_t i, n;
 
@@ -95,9 +96,9 @@ cmd_init(json_t *conf)
 			return -1;
 		cmd_argv[i] = xstrdup(json_string_value(v));
 	}
-	if (json_is_integer(json_object_get(conf, "timeout_s")))
-		cmd_timeout_s = (long)json_integer_value(json_object_get(conf,
-		    "timeout_s"));
+	if (wk_conf_int(conf, "timeout_s", cmd_timeout_s, 1, 3600, &t) == -1)
+		return -1;
+	cmd_timeout_s = (long)t;
 	if (pipe2(to, O_CLOEXEC) == -1 || pipe2(from, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe2", __func__);
 		return -1;

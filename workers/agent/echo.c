@@ -42,20 +42,16 @@ const struct agent_backend agent_echo = {
 static int
 echo_init(json_t *conf)
 {
-	json_int_t v;
+	long long v;
 
-	if (json_is_integer(json_object_get(conf, "echo_chunks"))) {
-		v = json_integer_value(json_object_get(conf, "echo_chunks"));
-		if (v < 1 || v > ECHO_CHUNKS_MAX)
-			return -1;
-		echo_chunks = (unsigned)v;
-	}
-	if (json_is_integer(json_object_get(conf, "echo_delay_ms"))) {
-		v = json_integer_value(json_object_get(conf, "echo_delay_ms"));
-		if (v < 0 || v > 60000)
-			return -1;
-		echo_delay_ms = (unsigned)v;
-	}
+	if (wk_conf_int(conf, "echo_chunks", echo_chunks, 1, ECHO_CHUNKS_MAX,
+	    &v) == -1)
+		return -1;
+	echo_chunks = (unsigned)v;
+	if (wk_conf_int(conf, "echo_delay_ms", echo_delay_ms, 0, 60000,
+	    &v) == -1)
+		return -1;
+	echo_delay_ms = (unsigned)v;
 	return 0;
 }
 

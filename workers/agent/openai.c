@@ -107,7 +107,7 @@ const struct agent_backend agent_openai = {
 static char *
 oai_conf_str(json_t *conf, const char *key, int required)
 {
-	const char *v = json_string_value(json_object_get(conf, key));
+	const char *v = wk_conf_str(conf, key, NULL);
 
 	if (v == NULL && required)
 		fatalx("openai: config slice lacks %s", key);
@@ -119,6 +119,7 @@ oai_init(json_t *conf)
 {
 	char *h;
 	json_t *hl, *v;
+	long long n;
 	size_t i;
 
 	if (fetch_init() == -1)
@@ -129,12 +130,12 @@ oai_init(json_t *conf)
 	oc.temperature = -1;
 	if (json_is_number(v = json_object_get(conf, "temperature")))
 		oc.temperature = json_number_value(v);
-	oc.max_tokens = (long)json_integer_value(json_object_get(conf,
-	    "max_tokens"));
-	oc.timeout_s = (long)json_integer_value(json_object_get(conf,
-	    "timeout_s"));
-	if (oc.timeout_s <= 0)
-		oc.timeout_s = 60;
+	if (wk_conf_int(conf, "max_tokens", 0, 0, 1000000, &n) == -1)
+		return -1;
+	oc.max_tokens = (long)n;
+	if (wk_conf_int(conf, "timeout_s", 60, 1, 3600, &n) == -1)
+		return -1;
+	oc.timeout_s = (long)n;
 	oc.stream = !json_is_false(json_object_get(conf, "stream"));
 
 	oc.headers = curl_slist_append(oc.headers,

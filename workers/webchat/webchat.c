@@ -280,7 +280,7 @@ webchat_pre_sandbox(json_t *conf)
 	const struct wc_confkey *k;
 	const char *key;
 	json_t *v;
-	json_int_t n;
+	long long n;
 	size_t i;
 
 	if (conf != NULL && !json_is_object(conf)) {
@@ -300,22 +300,9 @@ webchat_pre_sandbox(json_t *conf)
 		}
 	}
 	for (k = wc_conf; k->name != NULL; k++) {
-		n = k->def;
-		v = conf != NULL ? json_object_get(conf, k->name) : NULL;
-		if (v != NULL) {
-			if (!json_is_integer(v)) {
-				log_warnx("%s: %s: not an integer", __func__,
-				    k->name);
-				return -1;
-			}
-			n = json_integer_value(v);
-		}
-		if (n < k->min || n > k->max) {
-			log_warnx("%s: %s: %lld not in %lld..%lld", __func__,
-			    k->name, (long long)n, (long long)k->min,
-			    (long long)k->max);
+		if (wk_conf_int(conf, k->name, k->def, k->min, k->max,
+		    &n) == -1)
 			return -1;
-		}
 		*k->var = (size_t)n;
 	}
 	if (wc_max_text > wc_max_frame) {

@@ -73,37 +73,6 @@ const struct wk_kind wk_wechat = {
 	wechat_handlers, NULL
 };
 
-/* A string key, def when absent; NULL when present but not a string. */
-static const char *
-wechat_conf_str(json_t *conf, const char *key, const char *def)
-{
-	json_t *v = json_object_get(conf, key);
-
-	if (v == NULL || json_is_null(v))
-		return def;
-	return json_string_value(v);
-}
-
-/* An integer key within [min, max]; def when absent. */
-static int
-wechat_conf_int(json_t *conf, const char *key, long def, long min, long max,
-    long *out)
-{
-	json_t *v = json_object_get(conf, key);
-
-	*out = def;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max) {
-		log_warnx("wechat: %s must be an integer from %ld to %ld", key,
-		    min, max);
-		return -1;
-	}
-	*out = (long)json_integer_value(v);
-	return 0;
-}
-
 /*
  * Refuse a URL that is not https (or http to loopback), and resolve
  * its host now, with the system's resolver and /etc/hosts; fetch.c
@@ -133,22 +102,23 @@ wechat_pre_sandbox(json_t *conf)
 {
 	char agent[ILINK_BOT_AGENT_MAX + 1];
 	const char *s, *tok;
+	long long n;
 	size_t len;
 
-	if ((s = wechat_conf_str(conf, "account", NULL)) == NULL || !*s) {
+	if ((s = wk_conf_str(conf, "account", NULL)) == NULL || !*s) {
 		log_warnx("wechat: config slice lacks account");
 		return -1;
 	}
 	wc.account = xstrdup(s);
-	if ((s = wechat_conf_str(conf, "login_url", WECHAT_LOGIN_URL)) ==
-	    NULL || (tok = wechat_conf_str(conf, "base_url", "")) == NULL) {
+	if ((s = wk_conf_str(conf, "login_url", WECHAT_LOGIN_URL)) ==
+	    NULL || (tok = wk_conf_str(conf, "base_url", "")) == NULL) {
 		log_warnx("wechat: login_url and base_url are strings");
 		return -1;
 	}
 	wc.login_url = xstrdup(*s ? s : WECHAT_LOGIN_URL);
 	wc.conf_base = xstrdup(tok);
 	/* §2.4; our fallback is our own name, not the official "OpenClaw". */
-	if ((s = wechat_conf_str(conf, "bot_agent", WECHAT_BOT_AGENT)) == NULL)
+	if ((s = wk_conf_str(conf, "bot_agent", WECHAT_BOT_AGENT)) == NULL)
 		s = "";
 	switch (ilink_bot_agent(s, WECHAT_BOT_AGENT, agent, sizeof(agent))) {
 	case ILINK_BA_SAME:
@@ -164,7 +134,7 @@ wechat_pre_sandbox(json_t *conf)
 		break;
 	}
 	wc.bot_agent = xstrdup(agent);
-	if ((tok = wechat_conf_str(conf, "token", "")) == NULL) {
+	if ((tok = wk_conf_str(conf, "token", "")) == NULL) {
 		log_warnx("wechat: token is a string");
 		return -1;
 	}
@@ -179,12 +149,17 @@ wechat_pre_sandbox(json_t *conf)
 			return -1;
 		}
 	}
-	if (wechat_conf_int(conf, "poll_timeout_ms", 35000, 1000, 120000,
-	    &wc.poll_timeout_ms) == -1 ||
-	    wechat_conf_int(conf, "send_gap_ms", 1500, 0, 600000,
-	    &wc.send_gap_ms) == -1 ||
-	    wechat_conf_int(conf, "timeout_s", 15, 1, 300, &wc.timeout_s) == -1)
+	/* The ranges are config.c's: a slice outside them is a skew. */
+	if (wk_conf_int(conf, "poll_timeout_ms", 35000, 1000, 120000,
+	    &n) == -1)
 		return -1;
+	wc.poll_timeout_ms = (long)n;
+	if (wk_conf_int(conf, "send_gap_ms", 1500, 0, 60000, &n) == -1)
+		return -1;
+	wc.send_gap_ms = (long)n;
+	if (wk_conf_int(conf, "timeout_s", 15, 1, 600, &n) == -1)
+		return -1;
+	wc.timeout_s = (long)n;
 	/* The resolver's configuration, for hosts a server names. */
 	if (fetch_init() == -1 || fetch_dns_init() == -1 ||
 	    wechat_conf_url("login_url", wc.login_url) ||
