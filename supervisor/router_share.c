@@ -99,11 +99,34 @@ share_visitor(struct worker *w, struct ipc_msg *m, int64_t link,
 	    store_visitor_create(sup->store, hash, link, now,
 	    now + (int64_t)p->absolute_ttl_s, session) == -1) {
 		explicit_bzero(tok, SESSION_TOKEN_LEN + 1);
-		rpc_error(w, m, ob->conn, "internal",
-		    "cannot create a session");
+		rpc_unavailable(w, m->req_id, ob->conn);
 		return -1;
 	}
 	return 0;
+}
+
+/* share.ok once the turn that made a visitor's session committed. */
+static void
+share_ok_cb(struct durable *d, int committed)
+{
+	struct ipc_body_share_ok ok;
+	struct worker *w = durable_worker(d);
+	struct binding *b;
+
+	if (w != NULL && !committed) {
+		if ((b = bind_find(w, d->conn)) != NULL &&
+		    b->session == d->session) {
+			b->seen = 0;	/* the row may be gone */
+			bind_remove(b);
+		}
+		rpc_unavailable(w, d->req_id, d->conn);
+	} else if (w != NULL) {
+		ok.conn = d->conn;
+		ok.read_only = (int)d->id;
+		ok.token = ipc_s(d->str);
+		router_send(w, IPC_SHARE_OK, d->req_id, &ok);
+	}
+	explicit_bzero(d->str, strlen(d->str));
 }
 
 /*
@@ -117,9 +140,9 @@ int
 sup_share_open(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_share_open *ob = &m->b.share_open;
-	struct ipc_body_share_ok ok;
 	char tok[SESSION_TOKEN_LEN + 1];
 	uint8_t hash[SESSION_HASH_LEN];
+	struct durable *d;
 	struct binding *b;
 	int64_t link, session, now = sup_now();
 	int rv, ro = 0;
@@ -136,7 +159,7 @@ sup_share_open(struct worker *w, struct ipc_msg *m)
 	}
 	rv = store_share_find(sup->store, hash, now, &link, &session, &ro);
 	if (rv == -1) {
-		rpc_error(w, m, ob->conn, "internal", "store error");
+		rpc_unavailable(w, m->req_id, ob->conn);
 		return 0;
 	}
 	if (rv == 1) {
@@ -158,10 +181,12 @@ sup_share_open(struct worker *w, struct ipc_msg *m)
 	b->read_only = ro;
 	b->shared = 1;
 	memcpy(b->share_hash, hash, sizeof(b->share_hash));
-	ok.conn = ob->conn;
-	ok.read_only = ro;
-	ok.token = ipc_s(tok);
-	router_send(w, IPC_SHARE_OK, m->req_id, &ok);
+	/* A new visitor's token is worth something once it is stored. */
+	d = durable_after(share_ok_cb);
+	durable_for(d, w, m->req_id, ob->conn);
+	d->session = session;
+	d->id = ro;
+	d->str = xstrdup(tok);
 	explicit_bzero(tok, sizeof(tok));
 	return 0;
 }

@@ -71,6 +71,28 @@ def test_chat_send_the_store_refuses_is_unavailable(gate_factory):
     assert "commits failed" in gate.log()
 
 
+def test_share_visitor_token_only_once_stored(gate_factory):
+    """A link that opens new chats hands a visitor a token for a new
+    session: not while that session cannot be stored."""
+    from test_policy_share import create
+    gate = gate_factory({"policy": UNLIMITED})
+    sid = create(gate)
+
+    async def scenario():
+        async with gate.client() as c:
+            hook(gate, True)
+            r = await c.call("share.open", {"id": sid})
+            assert r["ok"] is False and \
+                r["error"]["code"] == "unavailable", r
+            hook(gate, False)
+            res = await c.ok("share.open", {"id": sid})
+            assert res["token"]
+            await c.chat("hi", "s1")
+    run(scenario())
+    assert db_rows(gate.state_dir, "SELECT count(*) FROM sessions "
+                   "WHERE share_id IS NOT NULL")[0][0] == 1
+
+
 def test_answer_waits_until_it_is_stored(gate_factory):
     gate = gate_factory({"agents": [{"name": "default", "type": "echo",
                                      "echo": {"chunks": 4,
