@@ -31,6 +31,7 @@
 #define POL2(f, o) offsetof(struct raw_config, policy.f), \
 		offsetof(struct config, policy.o)
 
+/* Applied by cfg_build() before any slice, as one with the top level's. */
 const struct cfg_num cfg_policy_nums[] = {
 	/* Enough for a person typing; a script is held to it. */
 	{ "policy.ratelimit.session.burst", POL2(ratelimit.session.burst,

@@ -30,6 +30,7 @@
 #define WEB(f)	offsetof(struct raw_config, webchat.f), \
 		offsetof(struct config, webchat.f)
 
+/* Applied by cfg_build() before any slice, as one with the top level's. */
 const struct cfg_num cfg_webchat_nums[] = {
 	{ "webchat.workers",		   WEB(workers),
 	    2, 1, 64 },
