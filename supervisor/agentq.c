@@ -6,7 +6,7 @@
  * to agentq_add().  Called by router.c, channel.c and main.c's timers.
  *
  * The bounds and their answers:
- * - with the worker: at most max_inflight, which config.c keeps at half
+ * - with the worker: at most max_inflight, which config_agent.c keeps at half
  *   the worker's IPC send queue, so the supervisor never overflows it
  *   (an overflow kills the worker), not even when a restarted worker is
  *   handed its backlog: that goes max_inflight at a time, oldest first;

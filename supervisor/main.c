@@ -248,7 +248,7 @@ sup_wal_limits(void)
 	    c->wal_max_bytes);
 }
 
-/* "127.0.0.1:8080" or "[::1]:8080"; config.c has validated the form. */
+/* "127.0.0.1:8080" or "[::1]:8080"; config_webchat.c checked the form. */
 static int
 listen_open(const char *spec)
 {

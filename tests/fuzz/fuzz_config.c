@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for supervisor/config.c: arbitrary bytes as the
+ * libFuzzer harness for supervisor/config*.c: arbitrary bytes as the
  * configuration file.  config_load() reads a path, so each input is
  * written to one temporary file first.  Logs are silenced so that the
  * fuzzer's output stays readable; the code under test must not crash,

@@ -203,7 +203,7 @@ static size_t	wc_frame_timeout;
 static size_t	wc_max_out_total;
 
 static const struct wc_confkey wc_conf[] = {
-	/* The ranges of supervisor/config.c, checked again on this side. */
+	/* supervisor/config_webchat.c's ranges, checked again here. */
 	{ "max_frame",		65536,	1024,	1024 * 1024,	&wc_max_frame },
 	{ "max_text",		16384,	1,	IPC_TEXT_MAX,	&wc_max_text },
 	{ "max_header",		8192,	1024,	65536,	&wc_max_header },

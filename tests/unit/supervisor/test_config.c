@@ -1,5 +1,5 @@
 /*
- * Unit tests for supervisor/config.c: the sample file loads, absent keys
+ * Unit tests for supervisor/config*.c: the sample file loads, absent keys
  * take their defaults, and every bad value is refused with a message
  * that names the file, the line where there is one, and the field.
  * Each case writes its YAML to a temporary file; nothing else is touched.

@@ -1,0 +1,239 @@
+/*
+ * The channels: slice of the configuration, see wxgate.yaml(5): one
+ * platform account per entry, with its type's settings (wechat).
+ *
+ * Called by cfg_build() in config.c, and by the supervisor for
+ * config_slice_channel() when it spawns a channel worker.  A token is
+ * read here and leaves the supervisor only in its own account's slice.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CHN(f, o) offsetof(struct raw_channel, f), \
+		offsetof(struct cfg_channel, o)
+
+/* Inside each channels[] entry. */
+static const struct cfg_num cfg_channel_nums[] = {
+	/* iLink drops long texts (protocols/wechat-ilink.md 7.2). */
+	{ "text_chunk_limit",	CHN(text_chunk_limit, text_chunk_limit),
+	    2000, 100, 4000 },
+	{ "history_limit",	CHN(history_limit, history_limit),
+	    20, 0, 100 },
+	/* Long enough to reach the operator; a week is stale. */
+	{ "pairing_ttl_s",	CHN(pairing_ttl_s, pairing_ttl_s),
+	    3600, 60, 604800 },
+	/* Longer than the web chat's: nobody holds a page open here. */
+	{ "deadline_s",		CHN(deadline_s, deadline_s),
+	    900, 1, 604800 },
+	/* Past it the platform cursor stops: the platform keeps the rest. */
+	{ "backlog_max",	CHN(backlog_max, backlog_max),
+	    10000, 1, 10000000 },
+	{ "ratelimit.peer.burst", CHN(ratelimit.peer.burst, peer_rate.burst),
+	    5, 1, 1000000 },
+	{ "ratelimit.account.burst", CHN(ratelimit.account.burst,
+	    account_rate.burst),
+	    20, 1, 1000000 },
+	/* The server holds a poll about 35 s; it may suggest its own. */
+	{ "wechat.poll_timeout_ms", CHN(wechat.poll_timeout_ms,
+	    poll_timeout_ms),
+	    35000, 1000, 120000 },
+	/* Three sends within a second tripped iLink's burst throttle. */
+	{ "wechat.send_gap_ms",	CHN(wechat.send_gap_ms, send_gap_ms),
+	    1500, 0, 60000 },
+	{ "wechat.timeout_s",	CHN(wechat.timeout_s, timeout_s),
+	    15, 1, 600 },
+	{ NULL,			0, 0, 0, 0, 0 },
+};
+
+static const char *const cfg_channel_types[] = { "wechat" };
+/* In enum dm_policy order (policy/dm.h). */
+static const char *const cfg_dm_policies[] = {
+	"pairing", "allowlist", "open", "disabled"
+};
+
+static int	 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
+		    const char *, struct cfg_channel *);
+static int	 cfg_channel_wechat(struct cfg_ctx *, const struct raw_wechat *,
+		    const char *, struct cfg_channel *);
+
+/* After the agents, which each channel's agent must name. */
+int
+cfg_channel_build(struct cfg_ctx *ctx, const struct raw_config *raw,
+    struct config *conf)
+{
+	char prefix[32], field[CFG_KEYPATH_MAX];
+	unsigned i, j;
+
+	if (raw->channels_count == 0)
+		return 0;
+	conf->channels = xcalloc(raw->channels_count,
+	    sizeof(*conf->channels));
+	for (i = 0; i < raw->channels_count; i++) {
+		/* Count as we go so config_free sees each one. */
+		conf->channels_count = i + 1;
+		snprintf(prefix, sizeof(prefix), "channels[%u].", i);
+		if (cfg_channel_one(ctx, &raw->channels[i], prefix,
+		    &conf->channels[i]) == -1)
+			return -1;
+		if (config_agent(conf, conf->channels[i].agent) == NULL) {
+			snprintf(field, sizeof(field), "%sagent", prefix);
+			cfg_error(ctx, field, "no agent named \"%s\"",
+			    conf->channels[i].agent);
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(conf->channels[j].name,
+			    conf->channels[i].name) != 0)
+				continue;
+			snprintf(field, sizeof(field), "%sname", prefix);
+			cfg_error(ctx, field, "duplicate channel name \"%s\" "
+			    "(also channels[%u])", conf->channels[i].name, j);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
+    const char *prefix, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX], known[128];
+	const char *dm;
+	unsigned i;
+
+	snprintf(field, sizeof(field), "%sname", prefix);
+	if (rc->name == NULL || cfg_check_name(rc->name) == -1) {
+		cfg_error(ctx, field, "must be 1..%d characters of a-z, 0-9, "
+		    "_ and -", CFG_NAME_MAX);
+		return -1;
+	}
+	c->name = xstrdup(rc->name);
+	c->type = xstrdup(rc->type != NULL ? rc->type : "");
+	if (!cfg_check_oneof(c->type, cfg_channel_types,
+	    NITEMS(cfg_channel_types))) {
+		cfg_check_known(known, sizeof(known), cfg_channel_types,
+		    NITEMS(cfg_channel_types));
+		snprintf(field, sizeof(field), "%stype", prefix);
+		cfg_error(ctx, field, "unknown channel type \"%s\" (known: "
+		    "%s)", c->type, known);
+		return -1;
+	}
+	c->agent = xstrdup(rc->agent != NULL ? rc->agent : CFG_DEFAULT_AGENT);
+	dm = rc->dm_policy != NULL ? rc->dm_policy : "pairing";
+	for (i = 0; i < NITEMS(cfg_dm_policies); i++)
+		if (strcmp(dm, cfg_dm_policies[i]) == 0)
+			break;
+	if (i == NITEMS(cfg_dm_policies)) {
+		cfg_check_known(known, sizeof(known), cfg_dm_policies,
+		    NITEMS(cfg_dm_policies));
+		snprintf(field, sizeof(field), "%sdm_policy", prefix);
+		cfg_error(ctx, field, "unknown policy \"%s\" (known: %s)", dm,
+		    known);
+		return -1;
+	}
+	c->dm_policy = (enum dm_policy)i;
+	if (rc->allow_from_count > 0)
+		c->allow_from = xcalloc(rc->allow_from_count, sizeof(char *));
+	for (i = 0; i < rc->allow_from_count; i++) {
+		c->allow_from[i] = xstrdup(rc->allow_from[i]);
+		c->allow_from_count = i + 1;
+	}
+	if (cfg_numbers(ctx, cfg_channel_nums, rc, c, prefix) == -1)
+		return -1;
+	snprintf(field, sizeof(field), "%sratelimit.peer.rate", prefix);
+	if (cfg_policy_rate(ctx, field, rc->ratelimit.peer.rate, "10/min",
+	    &c->peer_rate) == -1)
+		return -1;
+	snprintf(field, sizeof(field), "%sratelimit.account.rate", prefix);
+	if (cfg_policy_rate(ctx, field, rc->ratelimit.account.rate, "60/min",
+	    &c->account_rate) == -1)
+		return -1;
+	return cfg_channel_wechat(ctx, &rc->wechat, prefix, c);
+}
+
+static int
+cfg_channel_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
+    const char *prefix, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX];
+
+	c->login_url = xstrdup(rw->login_url != NULL ? rw->login_url :
+	    "https://ilinkai.weixin.qq.com");
+	c->base_url = xstrdup(rw->base_url != NULL ? rw->base_url : "");
+	c->bot_agent = xstrdup(rw->bot_agent != NULL ? rw->bot_agent :
+	    "wxgate/" PACKAGE_VERSION);
+	snprintf(field, sizeof(field), "%swechat.login_url", prefix);
+	if (cfg_check_url(c->login_url, 1) == -1) {
+		cfg_error(ctx, field, "must be an https:// URL (http:// only "
+		    "to this host)");
+		return -1;
+	}
+	snprintf(field, sizeof(field), "%swechat.base_url", prefix);
+	if (c->base_url[0] != '\0' && cfg_check_url(c->base_url, 1) == -1) {
+		cfg_error(ctx, field, "must be an https:// URL (http:// only "
+		    "to this host)");
+		return -1;
+	}
+	if (rw->token_file != NULL) {
+		snprintf(field, sizeof(field), "%swechat.token_file", prefix);
+		if (cfg_secret_read(ctx, field, rw->token_file,
+		    &c->token) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+cfg_channel_free(struct cfg_channel *c)
+{
+	unsigned i;
+
+	free(c->name);
+	free(c->type);
+	free(c->agent);
+	for (i = 0; i < c->allow_from_count; i++)
+		free(c->allow_from[i]);
+	free(c->allow_from);
+	free(c->login_url);
+	free(c->base_url);
+	free(c->bot_agent);
+	xfree_secret(c->token);
+}
+
+
+/*
+ * A channel worker's slice: how to reach its platform and its token.
+ * Who may talk to it, rates and the agent stay with the supervisor.
+ */
+char *
+config_slice_channel(const struct config *conf, const struct cfg_channel *c)
+{
+	json_t *o;
+
+	(void)conf;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+	    "account", c->name,
+	    "login_url", c->login_url,
+	    "base_url", c->base_url,
+	    "bot_agent", c->bot_agent,
+	    "poll_timeout_ms", (json_int_t)c->poll_timeout_ms,
+	    "send_gap_ms", (json_int_t)c->send_gap_ms,
+	    "timeout_s", (json_int_t)c->timeout_s);
+	if (o == NULL)
+		fatalx("%s: json_pack failed", __func__);
+	if (c->token != NULL)
+		json_object_set_new(o, "token", json_string(c->token));
+	return cfg_dumps(o);
+}

@@ -1,0 +1,276 @@
+/*
+ * What the configuration's files share: config.c the entry points and
+ * the top-level build, config_yaml.c the file's shape and its reading,
+ * one file per slice kind (config_webchat.c, config_agent.c,
+ * config_channel.c, config_policy.c), config_check.c the value checks
+ * and config_secret.c the key files.  Nothing outside supervisor/config*.c
+ * includes it.
+ */
+#ifndef WX_CONFIG_INT_H
+#define WX_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+/* "[v6 address]:port" never needs more. */
+#define CFG_LISTEN_MAX		64
+#define CFG_NAME_MAX		32
+/* "agents[31].openai.headers[15]" and the like, with room to spare. */
+#define CFG_KEYPATH_MAX		256
+/* API keys are tens of bytes; a file bigger than this is not a key. */
+#define CFG_KEY_MAX		4096
+
+#define CFG_DEFAULT_AGENT	"default"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * What libcyaml fills in.  Numbers are pointers so that an absent key
+ * (NULL) differs from 0; sub-mappings are embedded so one offsetof()
+ * reaches any number from the top.
+ */
+struct raw_log {
+	char		*level;
+	bool		 syslog;
+};
+
+struct raw_supervisor {
+	uint32_t	*heartbeat_ms;
+	uint32_t	*heartbeat_timeout_ms;
+	uint32_t	*restart_min_ms;
+	uint32_t	*restart_max_ms;
+	uint32_t	*crashloop_count;
+	uint32_t	*crashloop_window_s;
+	uint32_t	*shutdown_grace_ms;
+	uint32_t	*queue_max;
+	uint32_t	*backlog_max;
+	uint32_t	*wal_checkpoint_bytes;
+	uint32_t	*wal_max_bytes;
+};
+
+struct raw_webchat {
+	char		*listen;
+	char		*public_url;
+	uint32_t	*workers;
+	char		*agent;
+	uint32_t	*max_frame;
+	uint32_t	*max_text;
+	uint32_t	*max_header;
+	uint32_t	*max_conns;
+	uint32_t	*history_limit;
+	uint32_t	*idle_timeout_s;
+	uint32_t	*deadline_s;
+	uint32_t	*head_timeout_s;
+	uint32_t	*frame_timeout_s;
+	uint32_t	*max_out_total;
+};
+
+struct raw_sandbox {
+	char		*user;
+	char		*group;
+	bool		 strict;
+};
+
+struct raw_rate {
+	char		*rate;
+	uint32_t	*burst;
+};
+
+struct raw_roles {
+	char		**webchat;
+	unsigned	 webchat_count;
+};
+
+struct raw_ratelimit {
+	struct raw_rate	 session;
+	struct raw_rate	 address;
+	uint32_t	*buckets_max;
+};
+
+struct raw_sessions {
+	bool		*anonymous;
+	uint32_t	*idle_ttl_s;
+	uint32_t	*absolute_ttl_s;
+};
+
+struct raw_policy {
+	struct raw_roles	 roles;
+	struct raw_ratelimit	 ratelimit;
+	uint32_t		*conns_per_address;
+	uint32_t		*conns_total;
+	uint32_t		*tcp_conns_per_peer;
+	uint32_t		*tcp_conns_per_proxy;
+	uint32_t		*tcp_conns_total;
+	char			**trusted_proxies;
+	unsigned		 trusted_proxies_count;
+	struct raw_sessions	 sessions;
+	uint32_t		*audit_max_rows;
+	uint32_t		*audit_max_age_days;
+};
+
+struct raw_echo {
+	uint32_t	*chunks;
+	uint32_t	*delay_ms;
+};
+
+struct raw_openai {
+	char		*url;
+	char		*model;
+	char		*api_key_file;
+	char		*api_key_env;
+	double		*temperature;
+	uint32_t	*max_tokens;
+	uint32_t	*timeout_s;
+	bool		*stream;
+	char		**headers;
+	unsigned	 headers_count;
+};
+
+struct raw_command {
+	char		**argv;
+	unsigned	 argv_count;
+	uint32_t	*timeout_s;
+};
+
+struct raw_agent {
+	char			*name;
+	char			*type;
+	char			*system_prompt;
+	uint32_t		*max_inflight;
+	uint32_t		*max_queued;
+	uint32_t		*client_share_pct;
+	struct raw_echo		 echo;
+	struct raw_openai	 openai;
+	struct raw_command	 command;
+};
+
+struct raw_wechat {
+	char		*login_url;
+	char		*base_url;
+	char		*bot_agent;
+	char		*token_file;
+	uint32_t	*poll_timeout_ms;
+	uint32_t	*send_gap_ms;
+	uint32_t	*timeout_s;
+};
+
+struct raw_chan_limits {
+	struct raw_rate	 peer;
+	struct raw_rate	 account;
+};
+
+struct raw_channel {
+	char			*name;
+	char			*type;
+	char			*agent;
+	char			*dm_policy;
+	char			**allow_from;
+	unsigned		 allow_from_count;
+	uint32_t		*text_chunk_limit;
+	uint32_t		*history_limit;
+	uint32_t		*pairing_ttl_s;
+	uint32_t		*deadline_s;
+	uint32_t		*backlog_max;
+	struct raw_chan_limits	 ratelimit;
+	struct raw_wechat	 wechat;
+};
+
+struct raw_config {
+	char			*state_dir;
+	char			*store;
+	char			*control;
+	struct raw_log		 log;
+	struct raw_supervisor	 supervisor;
+	struct raw_webchat	 webchat;
+	struct raw_sandbox	 sandbox;
+	struct raw_policy	 policy;
+	struct raw_agent	*agents;
+	unsigned		 agents_count;
+	struct raw_channel	*channels;
+	unsigned		 channels_count;
+};
+
+/*
+ * One number: where libcyaml put it, where it goes, and its bounds.
+ * A table ends with a row whose name is NULL, so that one file can
+ * hand its table to another without a count beside it.
+ */
+struct cfg_num {
+	const char	*name;
+	size_t		 raw;	/* offset of its uint32_t * */
+	size_t		 out;		/* offset of the uint32_t */
+	uint32_t	 def;
+	uint32_t	 min;
+	uint32_t	 max;
+};
+
+/* One load in progress: the text and where errors go. */
+struct cfg_ctx {
+	const char	*path;
+	const char	*text;
+	size_t		 len;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* config.c */
+extern const struct cfg_num *const cfg_top_nums[];
+void		 cfg_error(struct cfg_ctx *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 cfg_error_at(struct cfg_ctx *, int, const char *,
+		    const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+int		 cfg_numbers(struct cfg_ctx *, const struct cfg_num *,
+		    const void *, void *, const char *);
+char		*cfg_dumps(json_t *);
+
+/* config_yaml.c */
+int		 cfg_yaml_read(const char *, char **, size_t *, char *,
+		    size_t);
+int		 cfg_yaml_lint(struct cfg_ctx *);
+int		 cfg_yaml_parse(struct cfg_ctx *, struct raw_config **);
+void		 cfg_yaml_free(struct raw_config *);
+int		 cfg_yaml_locate(struct cfg_ctx *, const char *);
+
+/* config_webchat.c */
+extern const struct cfg_num cfg_webchat_nums[];
+int		 cfg_webchat_sizes(struct cfg_ctx *,
+		    const struct cfg_webchat *);
+int		 cfg_webchat_build(struct cfg_ctx *, const struct raw_webchat *,
+		    struct cfg_webchat *);
+
+/* config_agent.c */
+extern const struct cfg_num cfg_agent_nums[];
+int		 cfg_agent_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+void		 cfg_agent_free(struct cfg_agent *);
+
+/* config_channel.c */
+int		 cfg_channel_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+void		 cfg_channel_free(struct cfg_channel *);
+
+/* config_policy.c */
+extern const struct cfg_num cfg_policy_nums[];
+int		 cfg_policy_build(struct cfg_ctx *, const struct raw_policy *,
+		    struct cfg_policy *);
+int		 cfg_policy_rate(struct cfg_ctx *, const char *, const char *,
+		    const char *, struct cfg_rate *);
+
+/* config_check.c */
+int		 cfg_check_name(const char *);
+int		 cfg_check_url(const char *, int);
+int		 cfg_check_oneof(const char *, const char *const *, size_t);
+void		 cfg_check_known(char *, size_t, const char *const *, size_t);
+
+/* config_secret.c */
+int		 cfg_secret_read(struct cfg_ctx *, const char *, const char *,
+		    char **);
+int		 cfg_secret_ok(const char *);
+
+#endif
