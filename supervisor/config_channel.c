@@ -24,7 +24,7 @@
 		offsetof(struct cfg_channel, o)
 
 /* Inside each channels[] entry. */
-static const struct cfg_num cfg_channel_nums[] = {
+const struct cfg_num cfg_channel_nums[] = {
 	/* iLink drops long texts (protocols/wechat-ilink.md 7.2). */
 	{ "text_chunk_limit",	CHN(text_chunk_limit, text_chunk_limit),
 	    2000, 100, 4000 },

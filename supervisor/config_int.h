@@ -246,6 +246,7 @@ int		 cfg_webchat_build(struct cfg_ctx *, const struct raw_webchat *,
 
 /* config_agent.c */
 extern const struct cfg_num cfg_agent_nums[];
+extern const struct cfg_num cfg_channel_nums[];
 int		 cfg_agent_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 void		 cfg_agent_free(struct cfg_agent *);

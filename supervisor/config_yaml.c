@@ -770,6 +770,11 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 		key += 2;
 		if (cfg_in_table(cfg_agent_nums, key))
 			is_num = 1;
+	} else if (strncmp(key, "channels[", 9) == 0 &&
+	    (key = strstr(key, "].")) != NULL) {
+		key += 2;
+		if (cfg_in_table(cfg_channel_nums, key))
+			is_num = 1;
 	}
 	if (is_num && (n == 0 || n > 10 || strspn(v, "0123456789") != n ||
 	    (v[0] == '0' && n > 1))) {

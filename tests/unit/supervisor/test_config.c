@@ -386,6 +386,12 @@ test_not_numbers(void **state)
 	refused("webchat:\n  workers:\n", ":2: webchat.workers: ");
 	refused("webchat:\n  workers: 4294967296\n", ":2: webchat.workers: ");
 	refused("webchat:\n  workers: [1]\n", ":2: webchat.workers: ");
+	/* Inside channels[] too (a gap until the config split found it). */
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    history_limit: 010\n",
+	    ":4: channels[0].history_limit: \"010\" is not a decimal number");
+	refused("agents:\n  - name: default\n    max_inflight: 1.5\n",
+	    ":3: agents[0].max_inflight: \"1.5\" is not a decimal number");
 	refused("log:\n  syslog: maybe\n",
 	    ":2: log.syslog: \"maybe\" is not true or false");
 	refused("sandbox:\n  strict: yes\n",
