@@ -56,7 +56,12 @@ const struct cfg_num cfg_channel_nums[] = {
 	{ NULL,			0, 0, 0, 0, 0 },
 };
 
-static const char *const cfg_channel_types[] = { "wechat" };
+static const char *const cfg_channel_types[] = {
+	"wechat",
+#ifdef WX_TEST_HOOKS
+	"loopback",	/* workers/loopback: tests of the channel interface */
+#endif
+};
 /* In enum dm_policy order (policy/dm.h). */
 static const char *const cfg_dm_policies[] = {
 	"pairing", "allowlist", "open", "disabled"

@@ -43,6 +43,9 @@ static const struct wk_kind *const kinds[] = {
 	&wk_webchat,
 	&wk_agent,
 	&wk_wechat,
+#ifdef WX_TEST_HOOKS
+	&wk_loopback,
+#endif
 };
 
 static struct {
@@ -243,6 +246,8 @@ worker_test(const struct ipc_msg *m)
 	struct ipc_body_text t = { IPC_S("not mine") };
 
 	log_warnx("%s: test hook: %.*s", __func__, (int)a.len, a.p);
+	if (wk.kind->test != NULL && wk.kind->test(a) == 0)
+		return 0;
 	if (ipc_streq(a, "malformed")) {
 		memcpy(big, "\xc1\xff\x00garbage", 10);
 		return ipc_send_raw(IPC_FD, big, 10, -1);

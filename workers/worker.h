@@ -49,11 +49,19 @@ struct wk_kind {
 	 * NULL: the kind's name.
 	 */
 	const char		*(*profile)(void);
+	/*
+	 * Test builds only: a kind's own `wxgatectl test` actions; 0 when
+	 * it took the action, -1 when it is not one of its own.
+	 */
+	int			(*test)(struct ipc_str action);
 };
 
 extern const struct wk_kind	wk_webchat;
 extern const struct wk_kind	wk_agent;
 extern const struct wk_kind	wk_wechat;
+#ifdef WX_TEST_HOOKS
+extern const struct wk_kind	wk_loopback;
+#endif
 
 const struct wk_kind	*worker_kind_find(const char *);
 const struct wk_kind *const *worker_kinds(size_t *);
