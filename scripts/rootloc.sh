@@ -19,14 +19,23 @@ show() {	# show PATH: a file of the tree, or of REV
 	fi
 }
 
-# The files of an automake variable (continuation lines joined).
+# The files of an automake variable (continuation lines joined, and
+# $(OTHER) variables it names expanded).
 var() {
 	show Makefile.am | awk -v v="$1" '
 		$0 ~ "^" v "[ \t]*=" { on = 1; sub(/^[^=]*=/, "") }
 		on { line = $0; cont = sub(/\\$/, "", line)
 		     n = split(line, w, /[ \t]+/)
-		     for (i = 1; i <= n; i++) if (w[i] ~ /\.[ch]$/) print w[i]
-		     if (!cont) on = 0 }'
+		     for (i = 1; i <= n; i++)
+			if (w[i] ~ /\.[ch]$/ || w[i] ~ /^\$\([A-Z_]+\)$/)
+				print w[i]
+		     if (!cont) on = 0 }' |
+	while read -r f; do
+		case $f in
+		'$('*) var "$(echo "$f" | tr -d '$()')" ;;
+		*) echo "$f" ;;
+		esac
+	done
 }
 
 lines() {	# lines FILE...: total lines
