@@ -758,6 +758,7 @@ static int
 cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
     int line)
 {
+	const struct cfg_num *table;
 	const char *key = path;
 	size_t i, n = strlen(v);
 	int is_num = 0;
@@ -765,15 +766,12 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	for (i = 0; cfg_top_nums[i] != NULL; i++)
 		if (cfg_in_table(cfg_top_nums[i], key))
 			is_num = 1;
-	if (strncmp(key, "agents[", 7) == 0 &&
-	    (key = strstr(key, "].")) != NULL) {
+	/* In a list entry, the key after "agents[N]." or "channels[N]." */
+	table = strncmp(path, "agents[", 7) == 0 ? cfg_agent_nums :
+	    strncmp(path, "channels[", 9) == 0 ? cfg_channel_nums : NULL;
+	if (table != NULL && (key = strstr(path, "].")) != NULL) {
 		key += 2;
-		if (cfg_in_table(cfg_agent_nums, key))
-			is_num = 1;
-	} else if (strncmp(key, "channels[", 9) == 0 &&
-	    (key = strstr(key, "].")) != NULL) {
-		key += 2;
-		if (cfg_in_table(cfg_channel_nums, key))
+		if (cfg_in_table(table, key))
 			is_num = 1;
 	}
 	if (is_num && (n == 0 || n > 10 || strspn(v, "0123456789") != n ||

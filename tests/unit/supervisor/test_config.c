@@ -392,6 +392,9 @@ test_not_numbers(void **state)
 	    ":4: channels[0].history_limit: \"010\" is not a decimal number");
 	refused("agents:\n  - name: default\n    max_inflight: 1.5\n",
 	    ":3: agents[0].max_inflight: \"1.5\" is not a decimal number");
+	/* A key that only looks like a list entry (found by fuzz_config). */
+	refused("agents[ l:\n", ":1: agents[ l: unknown key");
+	refused("channels[0:\n", ":1: channels[0: unknown key");
 	refused("log:\n  syslog: maybe\n",
 	    ":2: log.syslog: \"maybe\" is not true or false");
 	refused("sandbox:\n  strict: yes\n",
