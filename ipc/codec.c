@@ -278,6 +278,38 @@ static const struct field f_pairing_row[] = {
 	FLD(pairing_row, expires, FT_U64, INT64_MAX, 0),
 };
 
+static const struct field f_hub_worker[] = {
+	FLD(hub_worker, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_worker, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_worker, id, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_worker, role, FT_U64, ROLE_AGENT, 0),
+	FLD(hub_worker, gen, FT_U64, UINT64_MAX, 0),
+	FLD(hub_worker, pid, FT_U64, UINT32_MAX, 0),
+	FLD(hub_worker, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_worker, uptime_ms, FT_U64, UINT64_MAX, 0),
+	FLD(hub_worker, restarts, FT_U64, UINT64_MAX, 0),
+	FLD(hub_worker, last_exit, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(hub_worker, seccomp_kills, FT_U64, UINT64_MAX, 0),
+	FLD(hub_worker, rss_kb, FT_U64, UINT64_MAX, 0),
+	FLD(hub_worker, resync, FT_BOOL, 0, 0),
+};
+static const struct field f_hub_ref[] = {
+	FLD(hub_ref, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_ref, gen, FT_U64, UINT64_MAX, 0),
+	FLD(hub_ref, why, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(hub_ref, syscall, FT_U64, 4096, 0),
+};
+static const struct field f_hub_config[] = {
+	FLD(hub_config, part, FT_STR, IPC_CONFPART_MAX, 0),
+	FLD(hub_config, last, FT_BOOL, 0, 0),
+	FLD(hub_config, verbose, FT_U64, 2, 0),
+};
+static const struct field f_hub_spawn[] = {
+	FLD(hub_spawn, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_spawn, id, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(hub_spawn, conf, FT_STR, IPC_CONF_MAX, F_NONEMPTY),
+};
+
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const struct schema s_empty = { f_empty, 0 };
@@ -293,6 +325,7 @@ SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
 SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row)
+SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)
 #undef SCHEMA
 
 struct msgdef {

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		8
+#define IPC_VERSION		9
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -49,6 +49,8 @@
 #define IPC_CHANID_MAX		128	/* a platform's message id */
 #define IPC_CTX_MAX		1024	/* a platform's opaque reply context */
 #define IPC_STATE_MAX		(8 * 1024)	/* one channel state value */
+/* The configuration file goes to the hub in parts of this size. */
+#define IPC_CONFPART_MAX	(128 * 1024)
 /* X-Forwarded-For as received; longer chains are cut by the worker. */
 #define IPC_FORWARDED_MAX	512
 /* A day: a longer Retry-After is a broken upstream, not advice. */
@@ -60,6 +62,9 @@
 #define ROLE_CHANNEL		0x04
 #define ROLE_AGENT		0x08
 #define ROLE_OPERATOR		0x10
+/* The root parent and the unprivileged hub, on the link between them. */
+#define ROLE_PARENT		0x20
+#define ROLE_HUB		0x40
 #define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT)
 
 /* Message flags. */
@@ -76,9 +81,9 @@
 	/* lifecycle: every worker */					\
 	X(HELLO,	100, "hello",		ROLE_WORKER,	MSG_ONCE, hello)	\
 	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
-	X(PONG,		102, "pong",		ROLE_WORKER,	0,	seq)		\
-	X(LOG,		103, "log",		ROLE_WORKER,	0,	log)		\
-	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER,	0,	violation)	\
+	X(PONG,		102, "pong",		ROLE_WORKER | ROLE_HUB, 0, seq)	\
+	X(LOG,		103, "log",		ROLE_WORKER | ROLE_HUB, 0, log)	\
+	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER | ROLE_HUB, 0, violation) \
 	/* webchat pool, on behalf of anonymous browser sessions */	\
 	X(SESSION_OPEN,	200, "session.open",	ROLE_WEBCHAT,	0,	conn_addr)	\
 	X(SESSION_RESUME, 201, "session.resume", ROLE_WEBCHAT,	0,	resume)		\
@@ -127,10 +132,12 @@
 	X(CTL_STAT,	705, "ctl.stat",	ROLE_SUP,	0,	name)		\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
-	X(SUP_PING,	801, "sup.ping",	ROLE_SUP,	0,	seq)		\
+	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
 	X(SUP_LISTEN_FD, 802, "sup.listen_fd",	ROLE_SUP,	MSG_FD,	empty)		\
-	X(SUP_SHUTDOWN,	803, "sup.shutdown",	ROLE_SUP,	0,	empty)		\
+	X(SUP_SHUTDOWN,	803, "sup.shutdown",	ROLE_SUP | ROLE_PARENT, 0, empty)	\
 	X(SUP_TEST,	804, "sup.test",	ROLE_SUP,	MSG_TESTHOOK, test)	\
+	/* a new hub took over: say again what it cannot know */	\
+	X(SUP_RESYNC,	805, "sup.resync",	ROLE_SUP,	0,	empty)		\
 	X(SESSION_OK,	810, "session.ok",	ROLE_SUP,	0,	session_ok)	\
 	X(RPC_ERROR,	811, "rpc.error",	ROLE_SUP,	0,	rpc_error)	\
 	X(CHAT_ACCEPTED, 812, "chat.accepted",	ROLE_SUP,	0,	chat_accepted)	\
@@ -147,7 +154,21 @@
 	X(LOGIN_CODE,	823, "login.code",	ROLE_SUP,	0,	name)		\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
-	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)
+	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
+	/* root parent to hub */					\
+	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
+	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
+	X(HUB_WORKER,	902, "hub.worker",	ROLE_PARENT,	0,	hub_worker)	\
+	X(HUB_DETACH,	903, "hub.detach",	ROLE_PARENT,	0,	hub_ref)	\
+	X(HUB_CONTROL_FD, 904, "hub.control_fd", ROLE_PARENT,	MSG_FD,	empty)		\
+	X(HUB_DRAIN,	905, "hub.drain",	ROLE_PARENT,	0,	hub_ref)	\
+	/* hub to root parent: the narrow requests */			\
+	X(HUB_KILL,	950, "hub.kill",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_UP,	951, "hub.up",		ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_RESTART,	952, "hub.restart",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
+	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
+	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -316,6 +337,31 @@ struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
 				  struct ipc_str peer; uint64_t created;
 				  uint64_t expires; };
 
+/*
+ * The parent's view of one worker, for the hub: who it is (fixed at its
+ * socket's creation), its process and its record.  resync: the worker
+ * served an earlier hub; rss_kb: the parent reads it, the hub cannot.
+ */
+struct ipc_body_hub_worker	{ struct ipc_str name; struct ipc_str kind;
+				  struct ipc_str id; uint64_t role;
+				  uint64_t gen; uint64_t pid;
+				  struct ipc_str state; uint64_t uptime_ms;
+				  uint64_t restarts; struct ipc_str last_exit;
+				  uint64_t seccomp_kills; uint64_t rss_kb;
+				  int resync; };
+/* One worker incarnation; why: a kill's reason; syscall: a violation's. */
+struct ipc_body_hub_ref		{ struct ipc_str name; uint64_t gen;
+				  struct ipc_str why; uint64_t syscall; };
+/* The configuration file, in parts; last ends it. */
+struct ipc_body_hub_config	{ struct ipc_str part; int last;
+				  uint64_t verbose; };
+/*
+ * Start an account the store holds: a channel worker of kind, named
+ * kind.id, given conf (its slice, secrets included) once.
+ */
+struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
+				  struct ipc_str conf; };
+
 union ipc_body {
 	struct ipc_body_empty		empty;
 	struct ipc_body_hello		hello;
@@ -364,6 +410,10 @@ union ipc_body {
 	struct ipc_body_share_create	share_create;
 	struct ipc_body_share_row	share_row;
 	struct ipc_body_pairing_row	pairing_row;
+	struct ipc_body_hub_worker	hub_worker;
+	struct ipc_body_hub_ref		hub_ref;
+	struct ipc_body_hub_config	hub_config;
+	struct ipc_body_hub_spawn	hub_spawn;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */
