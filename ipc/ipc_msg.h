@@ -168,7 +168,8 @@
 	X(HUB_RESTART,	952, "hub.restart",	ROLE_HUB,	0,	hub_ref)	\
 	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
 	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
-	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)
+	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref)
 
 enum ipc_type {
 	IPC_NONE = 0,

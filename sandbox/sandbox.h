@@ -20,6 +20,14 @@ struct sandbox_spec {
 	const char	*kind;		/* "webchat": for messages */
 	const char	*seccomp;	/* profile_<name>.c's allowlist */
 	int		 flags;		/* SB_S_* */
+	/*
+	 * Directories kept at their own absolute paths inside the empty
+	 * root (ns.c) and by Landlock (landlock.c); NULL for kinds that
+	 * open no files.  rw_dir stays writable; ro_dirs is NULL or a
+	 * NULL-terminated list kept read-only, missing ones skipped.
+	 */
+	const char	*rw_dir;
+	const char *const *ro_dirs;
 };
 
 /*

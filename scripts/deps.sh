@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages wxgate needs, only those missing.
+# Install the Debian packages wxgate needs, only those missing, and
+# create the hub's user.
 #   scripts/deps.sh build   - to build and run wxgated
 #   scripts/deps.sh test    - also what the test suite needs
 # Runs apt-get update once, and only when something is missing.
@@ -26,6 +27,11 @@ for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 	    missing="$missing $p"
 done
+# The hub runs as a user of its own (sandbox.hub_user, wxgate.yaml(5)).
+if [ "$(id -u)" -eq 0 ] && ! getent passwd wxgate >/dev/null; then
+	useradd --system --user-group --no-create-home \
+	    --shell /usr/sbin/nologin wxgate
+fi
 [ -z "$missing" ] && exit 0
 
 echo "wxgate: installing Debian packages:$missing" >&2

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The lines of code that run as root (issue #11's measure of the
-# privilege line): every .c/.h linked into the root process's code path,
-# as Makefile.am lists it, and the worker code that runs before the uid
-# drop (worker.c, the sandbox steps up to creds.c, and each worker
+# privilege line): every .c/.h of the root parent's code path, as
+# Makefile.am lists it (PARENT_SOURCES, the common library), and the
+# code that runs before the uid drop in the hub and the workers
+# (worker.c, hub.c, the sandbox steps up to creds.c, and each worker
 # kind's file with its pre_sandbox, counted whole: an upper bound).
 # Prints one "part lines" row each and the total; the target is 4000.
 #   scripts/rootloc.sh            the tree as it is
@@ -46,19 +47,30 @@ lines() {	# lines FILE...: total lines
 	echo "$n"
 }
 
-root=$(echo $(var wxgated_SOURCES) $(var libwxsup_a_SOURCES) \
-    $(var libwxcommon_a_SOURCES) $(var libwxsandbox_a_SOURCES) |
+# The parent's own files, the libraries it links and uses, and the two
+# sandbox files it calls (--check-sandbox, syscall names in exit causes).
+# Before PARENT_SOURCES existed (the split), the whole supervisor ran as
+# root: libwxsup_a_SOURCES stands in for it.
+parent=$(var PARENT_SOURCES)
+[ -n "$parent" ] || parent=$(var libwxsup_a_SOURCES)
+root=$(echo $(var wxgated_SOURCES) $parent $(var libwxcommon_a_SOURCES) \
+    sandbox/check.c sandbox/sigsys.c sandbox/sandbox.h |
     tr ' ' '\n' | sort -u)
-predrop="workers/worker.c workers/worker.h sandbox/sandbox.c sandbox/fds.c \
-    sandbox/rlimit.c sandbox/ns.c sandbox/creds.c"
+# Before the uid drop: the worker and hub entry points and the sandbox
+# steps up to creds.c (hub.c whole: an upper bound).
+predrop=""
+for f in workers/worker.c workers/worker.h sandbox/sandbox.c sandbox/fds.c \
+    sandbox/rlimit.c sandbox/ns.c sandbox/nsdirs.c sandbox/creds.c \
+    supervisor/hub.c; do
+	echo "$root" | grep -qx "$f" || predrop="$predrop $f"
+done
 kinds=$(if [ -n "$rev" ]; then git grep -l pre_sandbox "$rev" -- \
     'workers/*/*.c' | sed "s/^$rev://"; else git grep -l pre_sandbox -- \
     'workers/*/*.c'; fi)
-
 a=$(lines $root)
 b=$(lines $predrop)
 c=$(lines $kinds)
-echo "root-process $a lines ($(echo $root | wc -w) files)"
-echo "worker-before-uid-drop $b lines"
+echo "root-parent $a lines ($(echo $root | wc -w) files)"
+echo "hub-and-workers-before-uid-drop $b lines"
 echo "worker-kinds-pre-sandbox $c lines (whole files: an upper bound)"
 echo "total $((a + b + c)) lines (target 4000)"

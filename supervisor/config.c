@@ -36,6 +36,9 @@
 #define CFG_DEFAULT_LEVEL	"info"
 #define CFG_DEFAULT_USER	"nobody"
 #define CFG_DEFAULT_GROUP	"nogroup"
+/* The hub gets a uid of its own: no worker may signal or trace it. */
+#define CFG_DEFAULT_HUB_USER	"wxgate"
+#define CFG_DEFAULT_HUB_GROUP	"wxgate"
 
 #define SUP(f)	offsetof(struct raw_config, supervisor.f), \
 		offsetof(struct config, supervisor.f)
@@ -104,10 +107,7 @@ static int	 cfg_paths(struct cfg_ctx *, const struct raw_config *,
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
-	static const struct raw_config empty;
-	struct cfg_ctx ctx;
-	struct raw_config *raw = NULL;
-	struct config *conf = NULL;
+	struct config *conf;
 	char *text = NULL;
 	size_t len;
 
@@ -115,19 +115,44 @@ config_load(const char *path, char *err, size_t errlen)
 		err[0] = '\0';
 	if (cfg_yaml_read(path, &text, &len, err, errlen) == -1)
 		return NULL;
+	conf = config_parse(path, text, len, 0, err, errlen);
+	free(text);
+	return conf;
+}
 
+/*
+ * The file's text, as read by the parent: the hub gets it over its link
+ * and parses it with CFG_F_HUB, which names secrets and programs without
+ * reading them (the hub can reach neither, and needs neither).
+ */
+struct config *
+config_parse(const char *path, const char *text, size_t len, int flags,
+    char *err, size_t errlen)
+{
+	static const struct raw_config empty;
+	struct cfg_ctx ctx;
+	struct raw_config *raw = NULL;
+	struct config *conf = NULL;
+
+	if (errlen > 0)
+		err[0] = '\0';
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
 	ctx.text = text;
 	ctx.len = len;
 	ctx.err = err;
 	ctx.errlen = errlen;
+	ctx.flags = flags;
 
 	if (cfg_yaml_lint(&ctx) == -1 || cfg_yaml_parse(&ctx, &raw) == -1)
 		goto out;
 
 	conf = xcalloc(1, sizeof(*conf));
 	conf->path = xstrdup(path);
+	conf->text = xmalloc(len + 1);
+	memcpy(conf->text, text, len);
+	conf->text[len] = '\0';
+	conf->textlen = len;
 	/* An empty document loads as nothing at all: all defaults. */
 	if (cfg_build(&ctx, raw != NULL ? raw : &empty, conf) == -1) {
 		config_free(conf);
@@ -135,7 +160,6 @@ config_load(const char *path, char *err, size_t errlen)
 	}
  out:
 	cfg_yaml_free(raw);
-	free(text);
 	return conf;
 }
 
@@ -160,10 +184,13 @@ config_free(struct config *conf)
 	free(conf->webchat.agent);
 	free(conf->sandbox.user);
 	free(conf->sandbox.group);
+	free(conf->sandbox.hub_user);
+	free(conf->sandbox.hub_group);
 	free(conf->log_level);
 	free(conf->control);
 	free(conf->store);
 	free(conf->state_dir);
+	free(conf->text);
 	free(conf->path);
 	free(conf);
 }
@@ -222,6 +249,10 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	    raw->sandbox.user : CFG_DEFAULT_USER);
 	conf->sandbox.group = xstrdup(raw->sandbox.group != NULL ?
 	    raw->sandbox.group : CFG_DEFAULT_GROUP);
+	conf->sandbox.hub_user = xstrdup(raw->sandbox.hub_user != NULL ?
+	    raw->sandbox.hub_user : CFG_DEFAULT_HUB_USER);
+	conf->sandbox.hub_group = xstrdup(raw->sandbox.hub_group != NULL ?
+	    raw->sandbox.hub_group : CFG_DEFAULT_HUB_GROUP);
 	conf->sandbox.strict = raw->sandbox.strict ? 1 : 0;
 
 	if (cfg_webchat_build(ctx, &raw->webchat, &conf->webchat) == -1 ||

@@ -81,6 +81,8 @@ struct cfg_policy {
 struct cfg_sandbox {
 	char		*user;			/* workers run as this user ... */
 	char		*group;			/* ... and group, when root */
+	char		*hub_user;		/* the hub runs as these */
+	char		*hub_group;
 	int		 strict;		/* every layer or no start */
 };
 
@@ -139,6 +141,8 @@ struct cfg_channel {
 
 struct config {
 	char			*path;		/* file it came from */
+	char			*text;		/* ... and its text, for the hub */
+	size_t			 textlen;
 	char			*state_dir;
 	char			*store;		/* SQLite path */
 	char			*control;	/* control socket path */
@@ -160,6 +164,9 @@ struct config {
  * relative to the current directory.
  */
 struct config	*config_load(const char *path, char *err, size_t errlen);
+#define CFG_F_HUB	0x01	/* the hub's copy: secrets are not read */
+struct config	*config_parse(const char *path, const char *text, size_t len,
+		    int flags, char *err, size_t errlen);
 void		 config_free(struct config *);
 const struct cfg_agent *config_agent(const struct config *, const char *);
 const struct cfg_channel *config_channel(const struct config *,

@@ -208,7 +208,9 @@ cfg_agent_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		    "not both");
 		return -1;
 	}
-	if (ro->api_key_file != NULL) {
+	if (ctx->flags & CFG_F_HUB) {
+		/* Named, not read: the key is for the agent worker only. */
+	} else if (ro->api_key_file != NULL) {
 		snprintf(field, sizeof(field), "%sopenai.api_key_file", prefix);
 		if (cfg_secret_read(ctx, field, ro->api_key_file,
 		    &a->api_key) == -1)
@@ -269,7 +271,7 @@ cfg_agent_command(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		cfg_error(ctx, field, "must start with an absolute path");
 		return -1;
 	}
-	if (access(rc->argv[0], X_OK) == -1) {
+	if (!(ctx->flags & CFG_F_HUB) && access(rc->argv[0], X_OK) == -1) {
 		cfg_error(ctx, field, "%s: %s", rc->argv[0], strerror(errno));
 		return -1;
 	}

@@ -191,7 +191,7 @@ cfg_channel_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
 		    "to this host)");
 		return -1;
 	}
-	if (rw->token_file != NULL) {
+	if (rw->token_file != NULL && !(ctx->flags & CFG_F_HUB)) {
 		snprintf(field, sizeof(field), "%swechat.token_file", prefix);
 		if (cfg_secret_read(ctx, field, rw->token_file,
 		    &c->token) == -1)

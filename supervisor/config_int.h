@@ -73,6 +73,8 @@ struct raw_webchat {
 struct raw_sandbox {
 	char		*user;
 	char		*group;
+	char		*hub_user;
+	char		*hub_group;
 	bool		 strict;
 };
 
@@ -216,6 +218,7 @@ struct cfg_ctx {
 	size_t		 len;
 	char		*err;
 	size_t		 errlen;
+	int		 flags;		/* CFG_F_* */
 };
 
 /* config.c */

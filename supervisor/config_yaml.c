@@ -163,6 +163,8 @@ static const cyaml_schema_field_t policy_fields[] = {
 static const cyaml_schema_field_t sandbox_fields[] = {
 	STR("user", struct raw_sandbox, user, CFG_WORD_MAX),
 	STR("group", struct raw_sandbox, group, CFG_WORD_MAX),
+	STR("hub_user", struct raw_sandbox, hub_user, CFG_WORD_MAX),
+	STR("hub_group", struct raw_sandbox, hub_group, CFG_WORD_MAX),
 	CYAML_FIELD_BOOL("strict", CYAML_FLAG_OPTIONAL, struct raw_sandbox,
 	    strict),
 	CYAML_FIELD_END

@@ -46,7 +46,6 @@ struct ctl_client {
 };
 
 static struct evconnlistener	*listener;
-static char			*control_path;
 static int			 nclients;
 static uint8_t			 cbuf[IPC_FRAME_MAX];
 
@@ -89,21 +88,6 @@ static const struct {
 #endif
 };
 
-static const char *const state_names[] = {
-	[W_STARTING] = "starting",
-	[W_RUNNING] = "running",
-	[W_BACKOFF] = "backoff",
-	[W_FAILED] = "failed",
-	[W_STOPPING] = "stopping",
-	[W_STOPPED] = "stopped",
-};
-
-const char *
-worker_state_name(enum w_state s)
-{
-	return state_names[s];
-}
-
 static void
 ctl_free(struct ctl_client *c)
 {
@@ -133,7 +117,9 @@ ctl_status(struct ctl_client *c, struct ipc_msg *m)
 		b.name = ipc_s(w->name);
 		b.kind = ipc_s(w->kind);
 		b.pid = w->pid > 0 ? (uint64_t)w->pid : 0;
-		b.state = ipc_s(worker_state_name(w->state));
+		/* Ours while its socket is; the parent's word otherwise. */
+		b.state = ipc_s(w->wire != NULL || w->pstate[0] == '\0' ?
+		    worker_state_name(w->state) : w->pstate);
 		b.uptime_ms = w->pid > 0 ? timespec_ms_since(&w->started) : 0;
 		b.restarts = w->restarts;
 		b.last_exit = ipc_s(w->last_exit);
@@ -160,7 +146,7 @@ ctl_restart(struct ctl_client *c, struct ipc_msg *m)
 		return 0;
 	}
 	log_info("operator (uid %d) restarts %s", (int)c->uid, name);
-	spawn_restart(w);
+	hub_request_restart(name);
 	ctl_result(c, m->req_id, 1, "restarting");
 	return 0;
 }
@@ -170,7 +156,7 @@ ctl_stop(struct ctl_client *c, struct ipc_msg *m)
 {
 	log_info("operator (uid %d) stops wxgated", (int)c->uid);
 	ctl_result(c, m->req_id, 1, "stopping");
-	sup_stop();
+	hub_request_stop();
 	return 0;
 }
 
@@ -490,6 +476,7 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 {
 	struct store_stats st;
 	struct stat_arg sa;
+	struct worker *w;
 	uint64_t id = m->req_id;
 	int failing;
 
@@ -510,7 +497,15 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 	ctl_stat(c, id, "checkpoint_max_us", st.ckpt_max_us);
 	ctl_stat(c, id, "commit_failures", durable_failures(&failing));
 	ctl_stat(c, id, "store_failing", (uint64_t)failing);
-	ctl_stat(c, id, "queue_overflows", reap_overflows());
+	ctl_stat(c, id, "queue_overflows", hub_overflows());
+	TAILQ_FOREACH(w, &sup->workers, entry) {
+		char name[IPC_NAME_MAX + 32];
+
+		if (w->pid <= 0)
+			continue;
+		snprintf(name, sizeof(name), "worker.%s.rss_kb", w->name);
+		ctl_stat(c, id, name, w->rss_kb);
+	}
 	sa.c = c;
 	sa.id = id;
 	agentq_stats(ctl_stat_cb, &sa);
@@ -542,6 +537,11 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 		store_test_fail_commits(ipc_streq(m->b.ctl_test.action,
 		    "commit_fail_on"));
 		ctl_result(c, m->req_id, 1, "armed");
+		return 0;
+	}
+	if (strcmp(name, "hub") == 0) {
+		ctl_result(c, m->req_id, 1, "sent");
+		hub_test(m->b.ctl_test.action);
 		return 0;
 	}
 	if ((w = spawn_find(name)) == NULL || w->wire == NULL) {
@@ -645,54 +645,19 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* The listening socket the parent bound (parent_hub.c: control_open). */
 int
-control_init(const char *path)
+control_init(int fd)
 {
-	struct sockaddr_un sun;
-	mode_t old;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
-	    (int)sizeof(sun.sun_path)) {
-		log_warnx("control socket path too long: %s", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
-		log_warn("control: socket");
-		return -1;
-	}
-	/* A stale socket from a crash is replaced; a live one is refused. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		log_warnx("control socket %s is in use: is wxgated running?",
-		    path);
-		close(fd);
-		return -1;
-	}
-	unlink(path);
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		log_warn("control: bind %s", path);
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	if (chmod(path, 0660) == -1) {
-		log_warn("control: chmod %s", path);
-		close(fd);
-		return -1;
-	}
+	if (listener != NULL)
+		evconnlistener_free(listener);
 	listener = evconnlistener_new(sup->base, ctl_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE, 16, fd);
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (listener == NULL) {
 		log_warnx("control: listener");
 		close(fd);
 		return -1;
 	}
-	control_path = xstrdup(path);
 	return 0;
 }
 
@@ -702,8 +667,4 @@ control_close(void)
 	if (listener != NULL)
 		evconnlistener_free(listener);
 	listener = NULL;
-	if (control_path != NULL)
-		unlink(control_path);
-	free(control_path);
-	control_path = NULL;
 }

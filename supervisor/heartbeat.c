@@ -32,13 +32,13 @@ heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
 			/* last_seen stopped moving when shutdown was sent. */
 			if (timespec_ms_since(&w->last_seen) >
 			    cs->shutdown_grace_ms)
-				reap_kill(w, "did not stop within the grace "
+				hub_kill(w, "did not stop within the grace "
 				    "period");
 			continue;
 		}
 		if (timespec_ms_since(&w->last_seen) >
 		    cs->heartbeat_timeout_ms) {
-			reap_kill(w, "heartbeat timeout");
+			hub_kill(w, "heartbeat timeout");
 			continue;
 		}
 		if (w->ping_seq != w->pong_seq)
@@ -46,7 +46,7 @@ heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
 		b.seq = ++w->ping_seq;
 		if (w->wire == NULL || wire_send(w->wire, IPC_SUP_PING, 0,
 		    &b) == -1)
-			reap_overflow(w);
+			hub_overflow(w);
 		else
 			w->msgs_out++;
 	}

@@ -1,10 +1,12 @@
 /*
- * wxgated: the privileged supervisor, and (with -x) the entry point of
- * every worker it re-executes.
+ * wxgated: the root parent, and (with -x) the entry point of the hub
+ * and of every worker it re-executes.
  *
- * The supervisor parses only its config, SQLite rows and validated IPC
- * frames; it never reads bytes from the network.  It binds the public
- * listening socket itself and hands it to the web chat pool.
+ * The parent reads its configuration, binds the public listening
+ * socket and the control socket, and starts, watches and restarts the
+ * hub and the workers.  It parses nothing else: no network bytes, no
+ * rows, no worker frames (those go to the hub), only the hub's few
+ * requests (parent_hub.c).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,7 +35,6 @@
 #include "log.h"
 #include "role.h"
 #include "sandbox.h"
-#include "store.h"
 #include "sup.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -43,25 +44,6 @@
 #endif
 #define WXGATED_CONF	SYSCONFDIR "/wxgate/wxgate.yaml"
 #define LISTEN_BACKLOG	511
-/* How often the WAL is folded into the database, off the message path. */
-#define CHECKPOINT_MS	2000
-/*
- * The session sweep runs four times per idle TTL, so a session outlives
- * its TTL by a quarter at most, but never more often than each second
- * (it scans the sessions table) nor less often than each minute.
- */
-#define SWEEP_MIN_S	1
-#define SWEEP_MAX_S	60
-/*
- * Audit retention deletes at most AUDIT_BATCH rows a run: a few ms of
- * the event loop and a small commit.  Runs come every AUDIT_PRUNE_MS,
- * or after AUDIT_AGAIN_MS while a backlog remains (a flood of denials,
- * or a lowered limit), so 10000 rows a second drain at most.
- */
-#define AUDIT_PRUNE_MS	10000
-#define AUDIT_AGAIN_MS	100
-#define AUDIT_BATCH	1000
-
 struct sup	*sup;
 
 static void	usage(void) __attribute__((noreturn));
@@ -70,16 +52,6 @@ static int	listen_open(const char *);
 static void	sup_spawn_all(void);
 static void	sup_reload(void);
 static void	sup_signal(evutil_socket_t, short, void *);
-static void	sup_turn_cb(evutil_socket_t, short, void *);
-static void	sup_checkpoint_cb(evutil_socket_t, short, void *);
-static void	sup_sweep_cb(evutil_socket_t, short, void *);
-static void	sup_sweep_arm(void);
-static void	sup_audit_cb(evutil_socket_t, short, void *);
-static void	sup_audit_arm(unsigned);
-static void	sup_wal_limits(void);
-
-static struct event	*sweep_ev;
-static struct event	*audit_ev;
 
 static int
 sup_check_sandbox(void)
@@ -141,6 +113,58 @@ sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+/*
+ * The hub's ids: a user of its own, so that no worker (nobody) can
+ * signal it, trace it or open its store.  Without root it keeps ours.
+ */
+static int
+hub_ids(const struct config *c, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (geteuid() != 0) {
+		*uid = geteuid();
+		*gid = getegid();
+		return 0;
+	}
+	if ((pw = getpwnam(c->sandbox.hub_user)) == NULL) {
+		log_warnx("sandbox.hub_user: no such user \"%s\" (create "
+		    "it: useradd --system --user-group --no-create-home "
+		    "--shell /usr/sbin/nologin %s)", c->sandbox.hub_user,
+		    c->sandbox.hub_user);
+		return -1;
+	}
+	if ((gr = getgrnam(c->sandbox.hub_group)) == NULL) {
+		log_warnx("sandbox.hub_group: no such group \"%s\"",
+		    c->sandbox.hub_group);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || gr->gr_gid == 0 || pw->pw_uid == sup->sb_uid) {
+		log_warnx("sandbox.hub_user: the hub needs a uid of its own, "
+		    "neither root nor the workers' (%s)", c->sandbox.hub_user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* The hub runs elsewhere (an empty root): it gets absolute paths. */
+static void
+sup_abspath(char **p)
+{
+	char cwd[PATH_MAX], *a;
+
+	if ((*p)[0] == '/')
+		return;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fatal("getcwd");
+	xasprintf(&a, "%s/%s", cwd, *p);
+	free(*p);
+	*p = a;
+}
+
 int64_t
 sup_now(void)
 {
@@ -151,101 +175,6 @@ uint64_t
 timespec_ms_since(const struct timespec *t)
 {
 	return clock_us_since(t) / 1000;
-}
-
-/* Ask for one flush at the end of this loop turn (group commit). */
-void
-sup_turn(void)
-{
-	if (!event_pending(sup->turn_ev, EV_TIMEOUT, NULL))
-		event_active(sup->turn_ev, EV_TIMEOUT, 1);
-}
-
-static void
-sup_turn_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	router_flush();
-	durable_commit();
-	/* Now the chat.done of what that commit made final, in this turn. */
-	router_flush();
-	store_wal_check(sup->store);
-	/* Only what is committed goes to agents and platforms. */
-	agentq_pump();
-	channel_flush();
-}
-
-static void
-sup_checkpoint_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	store_checkpoint(sup->store);
-}
-
-static void
-sup_sweep_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	router_sweep();
-	sup_turn();
-}
-
-static void
-sup_sweep_arm(void)
-{
-	struct timeval tv = { 0, 0 };
-	uint32_t s = sup->conf->policy.idle_ttl_s / 4;
-
-	if (sweep_ev == NULL && (sweep_ev = event_new(sup->base, -1,
-	    EV_PERSIST, sup_sweep_cb, NULL)) == NULL)
-		fatalx("sweep timer");
-	tv.tv_sec = s < SWEEP_MIN_S ? SWEEP_MIN_S : s > SWEEP_MAX_S ?
-	    SWEEP_MAX_S : s;
-	if (event_add(sweep_ev, &tv) == -1)
-		fatalx("sweep timer");
-}
-
-static void
-sup_audit_arm(unsigned ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	if (audit_ev == NULL && (audit_ev = event_new(sup->base, -1, 0,
-	    sup_audit_cb, NULL)) == NULL)
-		fatalx("audit timer");
-	if (event_add(audit_ev, &tv) == -1)
-		fatalx("audit timer");
-}
-
-static void
-sup_audit_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	const struct cfg_policy *p = &sup->conf->policy;
-	int n;
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	n = store_audit_prune(sup->store, sup_now() -
-	    (int64_t)p->audit_max_age_days * 86400, p->audit_max_rows,
-	    AUDIT_BATCH);
-	sup_turn();
-	sup_audit_arm(n == AUDIT_BATCH ? AUDIT_AGAIN_MS : AUDIT_PRUNE_MS);
-}
-
-static void
-sup_wal_limits(void)
-{
-	const struct cfg_supervisor *c = &sup->conf->supervisor;
-
-	store_wal_limits(sup->store, c->wal_checkpoint_bytes,
-	    c->wal_max_bytes);
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080"; config_webchat.c checked the form. */
@@ -399,19 +328,21 @@ sup_reload(void)
 		config_free(nc);
 		return;
 	}
-	if (sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1) {
+	if (sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    hub_ids(nc, &sup->hub_uid, &sup->hub_gid) == -1) {
 		log_warnx("reload: keeping the running configuration");
 		if (newfd != -1)
 			close(newfd);
 		config_free(nc);
 		return;
 	}
+	/* Paths that only change on restart keep their running values. */
+	free(nc->store);
+	nc->store = xstrdup(oc->store);
+	free(nc->control);
+	nc->control = xstrdup(oc->control);
 	sup->conf = nc;
-	admit_init();
-	agentq_init();
-	channel_init();
-	sup_sweep_arm();
-	sup_wal_limits();
+	parent_hub_config();
 	if (relisten) {
 		close(sup->listen_fd);
 		sup->listen_fd = newfd;
@@ -472,13 +403,7 @@ sup_reload(void)
 		if ((w = spawn_find(name)) == NULL || (w->flags & W_F_REMOVE))
 			sup_spawn_webchat(i);
 	}
-	/* Paths that only change on restart keep their running values. */
-	free(nc->store);
-	nc->store = xstrdup(oc->store);
-	free(nc->control);
-	nc->control = xstrdup(oc->control);
 	config_free(oc);
-	heartbeat_init();
 	log_info("reload: configuration %s applied", sup->conf_path);
 }
 
@@ -492,13 +417,12 @@ sup_stop(void)
 		return;
 	sup->stopping = 1;
 	log_info("stopping: draining workers");
-	control_close();
 	TAILQ_FOREACH(w, &sup->workers, entry) {
 		spawn_shutdown(w);
 		alive += w->pid > 0;
 	}
 	if (!alive)
-		event_base_loopexit(sup->base, NULL);
+		reap_stopped();
 }
 
 static void
@@ -549,6 +473,7 @@ main(int argc, char *argv[])
 		{ NULL,			0,		NULL,	0 }
 	};
 	const char *conffile = WXGATED_CONF, *spec = NULL;
+	const char *hubcreds = NULL, *hubstore = NULL;
 	static struct sup s;
 	struct event *sigev[4];
 	char err[CFG_ERR_MAX];
@@ -557,7 +482,7 @@ main(int argc, char *argv[])
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	ssize_t n;
 
-	while ((ch = getopt_long(argc, argv, "df:nvx:", longopts,
+	while ((ch = getopt_long(argc, argv, "df:ns:u:vx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -574,6 +499,12 @@ main(int argc, char *argv[])
 		case 'x':
 			spec = optarg;
 			break;
+		case 'u':
+			hubcreds = optarg;
+			break;
+		case 's':
+			hubstore = optarg;
+			break;
 		case 'C':
 			checksb = 1;
 			break;
@@ -586,6 +517,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	if (spec != NULL && strncmp(spec, "hub:", 4) == 0)
+		return hub_main(spec, hubcreds, hubstore,
+		    verbose < 0 ? LOG_LVL_INFO : verbose);
 	if (spec != NULL)
 		return worker_main(spec, verbose < 0 ? LOG_LVL_INFO : verbose);
 
@@ -594,6 +528,7 @@ main(int argc, char *argv[])
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
 	sup->conf_path = conffile;
+	sup->control_fd = -1;
 	sup->sandbox_log = sblog;
 	if (checksb && !fset && access(conffile, F_OK) == -1) {
 		/* No config yet: check the defaults a first run would use. */
@@ -609,7 +544,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "wxgated: %s\n", err);
 		return 1;
 	}
-	if (sandbox_ids(sup->conf, &sup->sb_uid, &sup->sb_gid) == -1)
+	if (sandbox_ids(sup->conf, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    hub_ids(sup->conf, &sup->hub_uid, &sup->hub_gid) == -1)
 		return 1;
 	if (checkonly) {
 		printf("configuration OK\n");
@@ -635,53 +571,33 @@ main(int argc, char *argv[])
 	sup->exe[n] = '\0';
 	if (mkdir_p(sup->conf->state_dir, 0700) == -1)
 		fatal("state directory %s", sup->conf->state_dir);
-	if ((sup->store = store_open(sup->conf->store, err,
-	    sizeof(err))) == NULL)
-		fatalx("store: %s", err);
+	sup_abspath(&sup->conf->store);
+	sup_abspath(&sup->conf->control);
+	if (geteuid() == 0 && parent_store_own(sup->conf->store,
+	    sup->hub_uid, sup->hub_gid) == -1)
+		fatalx("store %s: cannot hand it to the hub",
+		    sup->conf->store);
 	if ((sup->listen_fd = listen_open(sup->conf->webchat.listen)) == -1)
 		fatalx("cannot listen on %s", sup->conf->webchat.listen);
+	if ((sup->control_fd = control_open(sup->conf->control)) == -1)
+		fatalx("control socket %s", sup->conf->control);
 
 	if ((sup->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	if ((sup->turn_ev = event_new(sup->base, -1, 0, sup_turn_cb,
-	    NULL)) == NULL)
-		fatalx("event_new");
-	{
-		struct timeval tv = { CHECKPOINT_MS / 1000,
-		    (CHECKPOINT_MS % 1000) * 1000 };
-		struct event *ev;
-
-		ev = event_new(sup->base, -1, EV_PERSIST, sup_checkpoint_cb,
-		    NULL);
-		if (ev == NULL || event_add(ev, &tv) == -1)
-			fatalx("checkpoint timer");
-	}
-	admit_init();
-	channel_init();
-	sup_sweep_arm();
-	sup_wal_limits();
-	/* Soon after start: a lowered limit takes effect at once. */
-	sup_audit_arm(AUDIT_AGAIN_MS);
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(sup->base, sigs[i], sup_signal, NULL);
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
 			fatalx("signal handlers");
 	}
 	reap_init();
-	if (control_init(sup->conf->control) == -1)
-		fatalx("control socket %s", sup->conf->control);
-	heartbeat_init();
+	parent_hub_start();
 	sup_spawn_all();
-	router_init();
 	log_info("wxgated ready: web chat on http://%s/ (control %s)",
 	    sup->conf->webchat.listen, sup->conf->control);
 
 	event_base_dispatch(sup->base);
 
-	router_flush();
-	durable_commit();
-	store_close(sup->store);
-	control_close();
+	unlink(sup->conf->control);
 	log_info("stopped");
-	return 0;
+	return sup->exit_status;
 }

@@ -73,40 +73,6 @@ reap_kill(struct worker *w, const char *why)
 	log_warnx("killing worker %s (pid %d): %s", w->name, (int)w->pid,
 	    why);
 	kill(w->pid, SIGKILL);
-	/* Frames already queued from it are not to be trusted either. */
-	wire_free(w->wire);
-	w->wire = NULL;
-}
-
-/*
- * A worker whose send queue is full.  The supervisor paces what it
- * sends (agentq.c, router_room()), so this means a worker that stopped
- * reading: it is killed, and its restart goes through the backoff and
- * the crash-loop count like any death.  Counted for wxgatectl stats.
- */
-static uint64_t	overflows;
-
-void
-reap_overflow(struct worker *w)
-{
-	overflows++;
-	reap_kill(w, "send queue full");
-}
-
-uint64_t
-reap_overflows(void)
-{
-	return overflows;
-}
-
-/* A worker that breaks the protocol is treated as compromised. */
-void
-reap_violation(struct worker *w, const char *why)
-{
-	char buf[sizeof(w->kill_why)];
-
-	snprintf(buf, sizeof(buf), "protocol violation: %s", why);
-	reap_kill(w, buf);
 }
 
 static void
@@ -125,6 +91,8 @@ reap_sigchld(evutil_socket_t sig, short ev, void *arg)
 			continue;
 		if (pid <= 0)
 			break;
+		if (parent_hub_died(pid, status))
+			continue;
 		TAILQ_FOREACH(w, &sup->workers, entry)
 			if (w->pid == pid)
 				break;
@@ -134,12 +102,23 @@ reap_sigchld(evutil_socket_t sig, short ev, void *arg)
 		}
 		reap_died(w, status);
 	}
-	if (sup->stopping) {
-		TAILQ_FOREACH(w, &sup->workers, entry)
-			if (w->pid > 0)
-				return;
+	if (sup->stopping)
+		reap_stopped();
+}
+
+/* Stopping: the hub goes last, once no worker needs it to drain. */
+void
+reap_stopped(void)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (w->pid > 0)
+			return;
+	if (parent_hub_alive())
+		parent_hub_stop();
+	else
 		event_base_loopexit(sup->base, NULL);
-	}
 }
 
 static void
@@ -192,24 +171,40 @@ reap_died(struct worker *w, int status)
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		w->seccomp_kills++;
 	w->pid = -1;
-	wire_free(w->wire);
-	w->wire = NULL;
-	router_worker_down(w);
-
-	if (planned && !(w->flags & W_F_RESPAWN)) {
+	if (w->hubfd != -1)
+		close(w->hubfd);
+	w->hubfd = -1;
+	if (w->grace_ev != NULL)
+		evtimer_del(w->grace_ev);
+	/*
+	 * An account the hub started has no slice here to restart it
+	 * with: it is forgotten, and the hub asks again if it wants it.
+	 */
+	if (w->flags & W_F_RUNTIME)
+		w->flags |= W_F_REMOVE;
+	if ((planned && !(w->flags & W_F_RESPAWN)) ||
+	    (w->flags & W_F_RUNTIME)) {
 		log_info("worker %s stopped (%s)", w->name, w->last_exit);
 		w->state = W_STOPPED;
 		if (w->flags & W_F_REMOVE) {
+			parent_hub_detach(w, "removed");
 			TAILQ_REMOVE(&sup->workers, w, entry);
 			if (w->restart_ev != NULL)
 				event_free(w->restart_ev);
-			free(w->conf);
+			if (w->grace_ev != NULL)
+				event_free(w->grace_ev);
+			xfree_secret(w->conf);
 			free(w);
+		} else {
+			parent_hub_detach(w, w->last_exit);
+			parent_hub_worker(w);
 		}
 		return;
 	}
+	parent_hub_detach(w, w->last_exit);
 	if (sup->stopping) {
 		w->state = W_STOPPED;
+		parent_hub_worker(w);
 		return;
 	}
 	if (w->flags & W_F_RESPAWN) {
@@ -225,6 +220,7 @@ reap_died(struct worker *w, int status)
 		    "not restarting (wxgatectl restart %s)", w->name,
 		    w->last_exit, cs->crashloop_count, cs->crashloop_window_s,
 		    w->name);
+		parent_hub_worker(w);
 		return;
 	}
 	if (up >= REAP_STABLE_MS || w->backoff_ms == 0)
@@ -241,6 +237,7 @@ reap_died(struct worker *w, int status)
 	tv.tv_sec = w->backoff_ms / 1000;
 	tv.tv_usec = (w->backoff_ms % 1000) * 1000;
 	evtimer_add(w->restart_ev, &tv);
+	parent_hub_worker(w);
 }
 
 static void

@@ -9,7 +9,7 @@
  * spawn.c and reap.c when a worker is ready or gone.
  *
  * A worker that sends a frame its role may not, or one with no handler,
- * is killed as compromised (reap_violation), never the supervisor.
+ * is killed as compromised (hub_violation), never the supervisor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +91,7 @@ router_send(struct worker *w, uint32_t type, uint64_t req_id,
 	if (w == NULL || w->wire == NULL)
 		return -1;
 	if (wire_send(w->wire, type, req_id, body) == -1) {
-		reap_overflow(w);
+		hub_overflow(w);
 		return -1;
 	}
 	w->msgs_out++;
@@ -174,7 +174,7 @@ router_limit(struct worker *w, struct ipc_msg *m)
 	int64_t session = b != NULL ? b->session : 0;
 
 	if (!admit_known(w, conn)) {
-		reap_violation(w, "request on a connection never opened");
+		hub_violation(w, "request on a connection never opened");
 		return -1;
 	}
 	if (!router_granted(m->type)) {
@@ -204,7 +204,7 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 		    ipc_type_name(m->type), role_name(w->role));
 		admit_deny(w, 0, ipc_type_name(m->type),
 		    "sent by the worker: killed as compromised");
-		reap_violation(w, why);
+		hub_violation(w, why);
 		return;
 	}
 	if ((h = handler_find(common_handlers, m->type)) == NULL) {
@@ -217,18 +217,18 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 	if (h == NULL) {
 		snprintf(why, sizeof(why), "%s has no handler",
 		    ipc_type_name(m->type));
-		reap_violation(w, why);
+		hub_violation(w, why);
 		return;
 	}
 	if (!(w->flags & W_F_HELLO) && !(h->flags & (H_FIRST | H_EARLY))) {
-		reap_violation(w, "frame before hello");
+		hub_violation(w, "frame before hello");
 		return;
 	}
 	if ((h->flags & H_LIMIT) && router_limit(w, m) == -1)
 		return;
 	if (h->fn(w, m) == -1) {
 		snprintf(why, sizeof(why), "bad %s", ipc_type_name(m->type));
-		reap_violation(w, why);
+		hub_violation(w, why);
 	}
 }
 
@@ -240,7 +240,7 @@ sup_hello(struct worker *w, struct ipc_msg *m)
 	if (w->flags & W_F_HELLO)
 		return -1;
 	if (m->b.hello.version != IPC_VERSION) {
-		reap_kill(w, "IPC version mismatch");
+		hub_kill(w, "IPC version mismatch");
 		return 0;
 	}
 	if (!ipc_streq(m->b.hello.kind, w->kind))

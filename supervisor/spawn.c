@@ -1,7 +1,9 @@
 /*
- * Birth of workers: socketpair, fork, re-exec of wxgated in worker mode,
- * then the config frame.  The role, kind, name and generation are set
- * here, with the channel, and nothing a worker sends can change them.
+ * Birth of workers (in the root parent): socketpair, fork, re-exec of
+ * wxgated in worker mode, the config frame written straight into the
+ * new socket, then the socket's other end handed to the hub.  The role,
+ * kind, name and generation are set here, with the socket, and nothing
+ * a worker sends can change them.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -29,10 +31,23 @@
 /* Big enough for one IPC_FRAME_MAX frame plus headroom. */
 #define SPAWN_SNDBUF	(512 * 1024)
 
-static void	spawn_wire_msg(struct wire *, struct ipc_msg *, void *);
 static char	*spawn_conf(const struct worker *);
-static void	spawn_wire_error(struct wire *, enum wire_ev, const char *,
-		    void *);
+static void	spawn_grace_cb(evutil_socket_t, short, void *);
+
+static const char *const state_names[] = {
+	[W_STARTING] = "starting",
+	[W_RUNNING] = "running",
+	[W_BACKOFF] = "backoff",
+	[W_FAILED] = "failed",
+	[W_STOPPING] = "stopping",
+	[W_STOPPED] = "stopped",
+};
+
+const char *
+worker_state_name(enum w_state s)
+{
+	return state_names[s];
+}
 
 struct worker *
 spawn_new(const char *kind, const char *id, int role, const char *conf)
@@ -46,6 +61,7 @@ spawn_new(const char *kind, const char *id, int role, const char *conf)
 	w->role = role;
 	w->conf = xstrdup(conf);
 	w->pid = -1;
+	w->hubfd = -1;
 	w->state = W_STOPPED;
 	TAILQ_INSERT_TAIL(&sup->workers, w, entry);
 	return w;
@@ -91,12 +107,24 @@ spawn_child(struct worker *w, int fd)
 	_exit(127);
 }
 
+/* One frame, written before anyone else holds the socket. */
+static int
+spawn_put(int fd, uint32_t type, const void *body, int pass)
+{
+	static uint8_t buf[IPC_FRAME_MAX];
+	size_t len;
+
+	if ((len = ipc_encode(type, 0, body, buf, sizeof(buf))) == 0)
+		return -1;
+	return ipc_send_raw(fd, buf, len, pass);
+}
+
 int
 spawn_worker(struct worker *w)
 {
 	struct ipc_body_config cb;
 	struct ipc_body_empty eb = { 0 };
-	int sv[2], sz = SPAWN_SNDBUF, lfd, rv;
+	int sv[2], sz = SPAWN_SNDBUF, rv;
 	char *conf;
 	pid_t pid;
 
@@ -124,33 +152,27 @@ spawn_worker(struct worker *w)
 	w->state = W_STARTING;
 	w->kill_why[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
-	w->last_seen = w->started;
-	w->pong_seq = w->ping_seq;	/* nothing outstanding yet */
-	w->wire = wire_new(sup->base, sv[0], sup->conf->supervisor.queue_max,
-	    spawn_wire_msg, spawn_wire_error, w);
-	/* Workers may never pass fds to the supervisor. */
-	wire_set_fd_ok(w->wire, 0);
-
 	w->violation = -1;
+	w->hubfd = sv[0];
+
 	conf = spawn_conf(w);
 	memset(&cb, 0, sizeof(cb));
 	cb.name = ipc_s(w->name);
 	cb.kind = ipc_s(w->kind);
 	cb.verbose = (uint64_t)sup->verbose;
 	cb.conf = ipc_s(conf);
-	rv = wire_send(w->wire, IPC_SUP_CONFIG, 0, &cb);
-	free(conf);
+	rv = spawn_put(w->hubfd, IPC_SUP_CONFIG, &cb, -1);
+	xfree_secret(conf);
 	if (rv == -1) {
 		reap_kill(w, "config frame could not be sent");
 		return -1;
 	}
-	if (strcmp(w->kind, "webchat") == 0) {
-		if ((lfd = dup(sup->listen_fd)) == -1 ||
-		    wire_send_fd(w->wire, IPC_SUP_LISTEN_FD, 0, &eb, lfd) == -1) {
-			reap_kill(w, "listening socket could not be passed");
-			return -1;
-		}
+	if (strcmp(w->kind, "webchat") == 0 &&
+	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, sup->listen_fd) == -1) {
+		reap_kill(w, "listening socket could not be passed");
+		return -1;
 	}
+	parent_hub_attach(w);
 	log_info("worker %s started, pid %d", w->name, (int)pid);
 	return 0;
 }
@@ -178,7 +200,7 @@ spawn_conf(const struct worker *w)
 void
 spawn_shutdown(struct worker *w)
 {
-	struct ipc_body_empty eb = { 0 };
+	struct timeval tv;
 
 	if (w->state != W_STARTING && w->state != W_RUNNING) {
 		if (w->state == W_BACKOFF || w->state == W_FAILED) {
@@ -189,11 +211,29 @@ spawn_shutdown(struct worker *w)
 		return;
 	}
 	w->state = W_STOPPING;
-	/* heartbeat.c measures the drain deadline from here. */
-	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
-	if (w->wire == NULL ||
-	    wire_send(w->wire, IPC_SUP_SHUTDOWN, 0, &eb) == -1)
-		reap_kill(w, "shutdown could not be sent");
+	/* The hub asks it to drain; the deadline is ours. */
+	if (w->grace_ev == NULL &&
+	    (w->grace_ev = evtimer_new(sup->base, spawn_grace_cb, w)) == NULL)
+		fatalx("%s: timer", __func__);
+	tv.tv_sec = sup->conf->supervisor.shutdown_grace_ms / 1000;
+	tv.tv_usec = (sup->conf->supervisor.shutdown_grace_ms % 1000) * 1000;
+	evtimer_add(w->grace_ev, &tv);
+	if (parent_hub_alive())
+		parent_hub_drain(w);
+	else
+		reap_kill(w, "no hub to tell it to drain");
+	parent_hub_worker(w);
+}
+
+static void
+spawn_grace_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)ev;
+	if (w->state == W_STOPPING)
+		reap_kill(w, "did not stop within the grace period");
 }
 
 /* Operator restart: drain it, then respawn without backoff. */
@@ -215,36 +255,5 @@ spawn_restart(struct worker *w)
 			event_del(w->restart_ev);
 		w->restarts++;
 		spawn_worker(w);
-	}
-}
-
-static void
-spawn_wire_msg(struct wire *c, struct ipc_msg *m, void *arg)
-{
-	struct worker *w = arg;
-
-	(void)c;
-	w->msgs_in++;
-	router_dispatch(w, m);
-}
-
-static void
-spawn_wire_error(struct wire *c, enum wire_ev ev, const char *why,
-    void *arg)
-{
-	struct worker *w = arg;
-
-	(void)c;
-	switch (ev) {
-	case WIRE_EOF:
-	case WIRE_IOERR:
-		/* SIGCHLD tells the rest; stop listening to a dead peer. */
-		log_debug("worker %s: channel %s", w->name, why);
-		wire_free(w->wire);
-		w->wire = NULL;
-		break;
-	case WIRE_VIOLATION:
-		reap_violation(w, why);
-		break;
 	}
 }

@@ -1,8 +1,18 @@
 /*
- * Supervisor-wide state and the interfaces between its files:
- * main.c (setup, signals, reload), spawn.c (birth), reap.c (death and
- * backoff), heartbeat.c (liveness), router.c (what workers ask for),
- * control.c (wxgatectl).
+ * Supervisor-wide state and the interfaces between its files.  Two
+ * processes share them, each filling in its own part of struct sup:
+ *
+ *   the root parent: main.c (setup, signals, reload), spawn.c (birth),
+ *   reap.c (death and backoff), parent_hub.c (the hub's process and
+ *   the narrow requests it may make), config*.c;
+ *
+ *   the hub, unprivileged and sandboxed: hub.c (its life), hub_link.c
+ *   (what the parent tells it, what it asks), heartbeat.c (worker
+ *   liveness), router*.c (what workers ask for), control.c
+ *   (wxgatectl), the store and the policy.
+ *
+ * Both keep a struct worker per worker: the parent for the process, the
+ * hub for the socket and what flows through it.
  */
 #ifndef WX_SUP_H
 #define WX_SUP_H
@@ -40,6 +50,7 @@ enum w_state {
 #define W_F_HELLO	0x01	/* hello received */
 #define W_F_REMOVE	0x02	/* forget it once it has exited */
 #define W_F_RESPAWN	0x04	/* operator restart: respawn at once */
+#define W_F_RUNTIME	0x08	/* an account the hub started: no slice kept */
 
 #define W_DEATHS_MAX	64	/* crash-loop window history */
 
@@ -70,6 +81,10 @@ struct worker {
 	struct timespec		 deaths[W_DEATHS_MAX];
 	unsigned		 ndeaths;
 	struct event		*restart_ev;
+	struct event		*grace_ev;	/* parent: drain deadline */
+	int			 hubfd;		/* parent: the hub's end */
+	char			 pstate[16];	/* hub: the parent's word */
+	uint64_t		 rss_kb;	/* hub: from the parent */
 };
 
 TAILQ_HEAD(workerlist, worker);
@@ -87,6 +102,11 @@ struct sup {
 	int			 stopping;
 	uid_t			 sb_uid;	/* workers drop to these */
 	gid_t			 sb_gid;
+	uid_t			 hub_uid;	/* the hub drops to these */
+	gid_t			 hub_gid;
+	int			 control_fd;	/* parent: bound, listening */
+	int			 hub;		/* this process is the hub */
+	int			 exit_status;	/* parent: main's return */
 	int			 sandbox_log;	/* --sandbox-log */
 	struct event		*turn_ev;	/* end-of-turn flush */
 	struct event		*grace_ev;
@@ -133,10 +153,42 @@ void		 spawn_restart(struct worker *);
 /* reap.c */
 void		 reap_init(void);
 void		 reap_kill(struct worker *, const char *why);
-void		 reap_violation(struct worker *, const char *why);
-void		 reap_overflow(struct worker *);
-uint64_t	 reap_overflows(void);
+void		 reap_stopped(void);
 const char	*reap_signame(int);
+
+/* parent_hub.c: the hub's process, from the parent */
+void		 parent_hub_start(void);
+int		 parent_hub_died(pid_t, int status);
+void		 parent_hub_attach(struct worker *);
+void		 parent_hub_worker(struct worker *);
+void		 parent_hub_detach(struct worker *, const char *why);
+void		 parent_hub_drain(struct worker *);
+void		 parent_hub_config(void);
+void		 parent_hub_stop(void);
+int		 parent_hub_alive(void);
+int		 control_open(const char *path);
+int		 parent_store_own(const char *store, uid_t, gid_t);
+
+/* hub.c, hub_link.c: the hub's life and its link to the parent */
+int		 hub_main(const char *spec, const char *creds,
+		    const char *store, int verbose);
+int		 hub_config(struct ipc_msg *);
+int		 hub_shutdown(struct ipc_msg *);
+void		 hub_test(struct ipc_str action);
+struct wire;
+void		 hub_link_set(struct wire *);
+void		 hub_link_msg(struct wire *, struct ipc_msg *, void *);
+void		 hub_kill(struct worker *, const char *why);
+void		 hub_violation(struct worker *, const char *why);
+void		 hub_overflow(struct worker *);
+uint64_t	 hub_overflows(void);
+void		 hub_worker_up(struct worker *);
+void		 hub_worker_syscall(struct worker *, uint64_t);
+void		 hub_request_restart(const char *name);
+void		 hub_request_stop(void);
+int		 hub_request_spawn(const char *kind, const char *id,
+		    const char *conf);
+void		 hub_link_init(void);
 
 /* heartbeat.c */
 void		 heartbeat_init(void);
@@ -213,7 +265,7 @@ int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
 
 /* control.c */
-int		 control_init(const char *path);
+int		 control_init(int fd);
 void		 control_close(void);
 const char	*worker_state_name(enum w_state);
 

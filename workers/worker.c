@@ -113,6 +113,8 @@ worker_spec(const struct wk_kind *kind, struct sandbox_spec *spec)
 {
 	spec->kind = kind->name;
 	spec->seccomp = kind->profile != NULL ? kind->profile() : NULL;
+	spec->rw_dir = NULL;
+	spec->ro_dirs = NULL;
 	spec->flags = (kind->flags & WK_F_NONET ? SB_S_NONET : 0) |
 	    (kind->flags & WK_F_THREADS ? SB_S_THREADS : 0);
 }

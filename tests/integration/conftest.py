@@ -47,6 +47,23 @@ plain_only = pytest.mark.skipif(
     SANITIZED, reason="flood, chaos and outage tests run in the plain "
     "pass only")
 STOP_TIMEOUT = 10
+
+
+def ensure_hub_user(name="wxgate"):
+    """The hub runs as a user of its own (sandbox.hub_user); a root test
+    run creates it as the README's commands do."""
+    import pwd
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group",
+                        "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        name], check=True)
+
+
+ensure_hub_user()
 SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 # Replies stream in 4 pieces 150 ms apart, so one is in flight for about

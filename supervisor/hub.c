@@ -1,0 +1,398 @@
+/*
+ * The hub: the store, the router, policy, admission, channel delivery
+ * and the control socket, in a process of its own that the root parent
+ * re-executes ("wxgated -x hub:main") and that drops to its own uid,
+ * into an empty root holding only the store's directory, under Landlock
+ * and a seccomp allowlist before it reads a byte of configuration.
+ *
+ * The parent hands it the configuration file's text (parsed here, in
+ * the sandbox, without the secrets it names), the control socket and
+ * one socket per worker.  If it dies the parent starts another and
+ * hands it the same sockets: the workers never notice but for
+ * sup.resync, and the store says what was unfinished.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "wire.h"
+#include "config.h"
+#include "log.h"
+#include "sandbox.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+/* How often the WAL is folded into the database, off the message path. */
+#define CHECKPOINT_MS	2000
+/*
+ * The session sweep runs four times per idle TTL, so a session outlives
+ * its TTL by a quarter at most, but never more often than each second
+ * (it scans the sessions table) nor less often than each minute.
+ */
+#define SWEEP_MIN_S	1
+#define SWEEP_MAX_S	60
+/*
+ * Audit retention deletes at most AUDIT_BATCH rows a run: a few ms of
+ * the event loop and a small commit.  Runs come every AUDIT_PRUNE_MS,
+ * or after AUDIT_AGAIN_MS while a backlog remains (a flood of denials,
+ * or a lowered limit), so 10000 rows a second drain at most.
+ */
+#define AUDIT_PRUNE_MS	10000
+#define AUDIT_AGAIN_MS	100
+#define AUDIT_BATCH	1000
+/* The configuration file's limit (config_yaml.c), as parts arrive. */
+#define HUB_CONF_MAX	(1024 * 1024)
+/* Frames queued to the parent before the hub counts it as gone. */
+#define HUB_PARENT_QUEUE	4096
+
+static struct {
+	struct wire	*parent;
+	char		*store;		/* absolute, from the parent */
+	char		*text;		/* configuration parts so far */
+	size_t		 len;
+	int		 in_hook;
+	struct event	*sweep_ev;
+	struct event	*audit_ev;
+	struct event	*ckpt_ev;
+} hub;
+
+static void
+hub_turn_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (sup->store == NULL)		/* closed: stopping */
+		return;
+	router_flush();
+	durable_commit();
+	/* Now the chat.done of what that commit made final, in this turn. */
+	router_flush();
+	store_wal_check(sup->store);
+	/* Only what is committed goes to agents and platforms. */
+	agentq_pump();
+	channel_flush();
+}
+
+/* Ask for one flush at the end of this loop turn (group commit). */
+void
+sup_turn(void)
+{
+	if (sup->turn_ev != NULL &&
+	    !event_pending(sup->turn_ev, EV_TIMEOUT, NULL))
+		event_active(sup->turn_ev, EV_TIMEOUT, 1);
+}
+
+static void
+hub_checkpoint_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	store_checkpoint(sup->store);
+}
+
+static void
+hub_sweep_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	router_sweep();
+	sup_turn();
+}
+
+static void
+hub_sweep_arm(void)
+{
+	struct timeval tv = { 0, 0 };
+	uint32_t s = sup->conf->policy.idle_ttl_s / 4;
+
+	if (hub.sweep_ev == NULL && (hub.sweep_ev = event_new(sup->base, -1,
+	    EV_PERSIST, hub_sweep_cb, NULL)) == NULL)
+		fatalx("sweep timer");
+	tv.tv_sec = s < SWEEP_MIN_S ? SWEEP_MIN_S : s > SWEEP_MAX_S ?
+	    SWEEP_MAX_S : s;
+	if (event_add(hub.sweep_ev, &tv) == -1)
+		fatalx("sweep timer");
+}
+
+static void	hub_audit_cb(evutil_socket_t, short, void *);
+
+static void
+hub_audit_arm(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (hub.audit_ev == NULL && (hub.audit_ev = event_new(sup->base, -1,
+	    0, hub_audit_cb, NULL)) == NULL)
+		fatalx("audit timer");
+	if (event_add(hub.audit_ev, &tv) == -1)
+		fatalx("audit timer");
+}
+
+static void
+hub_audit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	int n;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	n = store_audit_prune(sup->store, sup_now() -
+	    (int64_t)p->audit_max_age_days * 86400, p->audit_max_rows,
+	    AUDIT_BATCH);
+	sup_turn();
+	hub_audit_arm(n == AUDIT_BATCH ? AUDIT_AGAIN_MS : AUDIT_PRUNE_MS);
+}
+
+/* What follows the configuration, on start and on every reload. */
+static void
+hub_apply(void)
+{
+	const struct cfg_supervisor *c = &sup->conf->supervisor;
+
+	admit_init();
+	channel_init();
+	hub_sweep_arm();
+	store_wal_limits(sup->store, c->wal_checkpoint_bytes,
+	    c->wal_max_bytes);
+	heartbeat_init();
+}
+
+static void
+hub_start(void)
+{
+	struct timeval tv = { CHECKPOINT_MS / 1000,
+	    (CHECKPOINT_MS % 1000) * 1000 };
+	char err[CFG_ERR_MAX];
+
+	if ((sup->store = store_open(hub.store, err, sizeof(err))) == NULL)
+		fatalx("store: %s", err);
+	if ((sup->turn_ev = event_new(sup->base, -1, 0, hub_turn_cb,
+	    NULL)) == NULL)
+		fatalx("event_new");
+	hub.ckpt_ev = event_new(sup->base, -1, EV_PERSIST, hub_checkpoint_cb,
+	    NULL);
+	if (hub.ckpt_ev == NULL || event_add(hub.ckpt_ev, &tv) == -1)
+		fatalx("checkpoint timer");
+	hub_apply();
+	/* Soon after start: a lowered limit takes effect at once. */
+	hub_audit_arm(AUDIT_AGAIN_MS);
+	router_init();
+	log_info("hub ready: store %s", hub.store);
+}
+
+/* hub.config: the file's text in parts; the last one applies it. */
+int
+hub_config(struct ipc_msg *m)
+{
+	const struct ipc_body_hub_config *b = &m->b.hub_config;
+	char err[CFG_ERR_MAX];
+	struct config *nc;
+
+	if (hub.len + b->part.len > HUB_CONF_MAX)
+		return -1;
+	hub.text = xreallocarray(hub.text, hub.len + b->part.len + 1, 1);
+	memcpy(hub.text + hub.len, b->part.p, b->part.len);
+	hub.len += b->part.len;
+	hub.text[hub.len] = '\0';
+	if (!b->last)
+		return 0;
+	log_setverbose((int)b->verbose);
+	sup->verbose = (int)b->verbose;
+	nc = config_parse("wxgate.yaml", hub.text, hub.len, CFG_F_HUB, err,
+	    sizeof(err));
+	free(hub.text);
+	hub.text = NULL;
+	hub.len = 0;
+	if (nc == NULL) {
+		/* The parent checked the same text: this is a broken hub. */
+		log_warnx("hub: configuration: %s", err);
+		return -1;
+	}
+	/* The paths that matter are the parent's, fixed at start. */
+	free(nc->store);
+	nc->store = xstrdup(hub.store);
+	if (sup->conf == NULL) {
+		sup->conf = nc;
+		hub_start();
+		return 0;
+	}
+	config_free(sup->conf);
+	sup->conf = nc;
+	hub_apply();
+	agentq_init();
+	log_info("hub: configuration applied");
+	return 0;
+}
+
+#ifdef WX_TEST_HOOKS
+/*
+ * wxgatectl test hub ACTION: "syscall" makes one the hub's allowlist
+ * forbids (an IPv4 socket), so tests see it die of SIGSYS and return;
+ * "crash" aborts.  A moment later, so the operator's answer leaves.
+ */
+static void
+hub_test_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	int s;
+
+	(void)fd;
+	(void)ev;
+	if (arg == NULL)
+		abort();
+	log_warnx("hub: test hook: socket(AF_INET)");
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) != -1) {
+		log_warnx("hub: test hook: FORBIDDEN socket succeeded");
+		close(s);
+	}
+}
+
+void
+hub_test(struct ipc_str action)
+{
+	struct timeval tv = { 0, 100 * 1000 };
+
+	if (ipc_streq(action, "syscall") || ipc_streq(action, "crash"))
+		event_base_once(sup->base, -1, EV_TIMEOUT, hub_test_cb,
+		    ipc_streq(action, "crash") ? NULL : sup, &tv);
+	else
+		log_warnx("hub: test hook: unknown action");
+}
+#endif
+
+/* sup.shutdown from the parent: every worker has stopped. */
+int
+hub_shutdown(struct ipc_msg *m)
+{
+	(void)m;
+	if (sup->store != NULL) {
+		router_flush();
+		durable_commit();
+		store_close(sup->store);
+		sup->store = NULL;
+	}
+	control_close();
+	event_base_loopexit(sup->base, NULL);
+	return 0;
+}
+
+/* Every log line goes to the parent, which writes it; we hold no file. */
+static void
+hub_log_hook(int level, const char *line)
+{
+	struct ipc_body_log b;
+
+	if (hub.in_hook || hub.parent == NULL)
+		return;
+	hub.in_hook = 1;
+	b.level = (uint64_t)level;
+	b.text.p = line;
+	b.text.len = strnlen(line, IPC_LOG_MAX);
+	if (ipc_utf8_valid(b.text.p, b.text.len))
+		(void)wire_send(hub.parent, IPC_LOG, 0, &b);
+	hub.in_hook = 0;
+}
+
+static void
+hub_parent_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
+{
+	(void)c;
+	(void)arg;
+	/* The parent is gone: the workers die with it (PDEATHSIG). */
+	if (ev == WIRE_EOF)
+		_exit(0);
+	hub.parent = NULL;
+	fatalx("hub: parent link: %s", why);
+}
+
+/*
+ * creds: "uid:gid:strict:log_only", numbers the parent wrote; nothing
+ * else is read before the uid drop.
+ */
+static void
+hub_creds(const char *creds, struct sandbox_conf *sc)
+{
+	unsigned long v[4];
+	char *end;
+	const char *p = creds;
+	int i;
+
+	memset(sc, 0, sizeof(*sc));
+	for (i = 0; i < 4; i++) {
+		errno = 0;
+		v[i] = strtoul(p, &end, 10);
+		if (errno != 0 || end == p || (i < 3 && *end != ':') ||
+		    (i == 3 && *end != '\0') || v[i] > UINT32_MAX)
+			fatalx("hub: bad credentials \"%s\"", creds);
+		p = end + 1;
+	}
+	sc->uid = (uid_t)v[0];
+	sc->gid = (gid_t)v[1];
+	sc->strict = v[2] != 0;
+	sc->log_only = v[3] != 0;
+}
+
+int
+hub_main(const char *spec, const char *creds, const char *store,
+    int verbose)
+{
+	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
+	static struct sup s;
+	struct sandbox_conf sc;
+	struct sandbox_report report;
+	struct sandbox_spec sb;
+	char dir[PATH_MAX], line[512];
+
+	log_init(verbose, 0);
+	log_procinit("hub");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (strcmp(spec, "hub:main") != 0 || creds == NULL || store == NULL ||
+	    store[0] != '/')
+		fatalx("hub: started without its arguments");
+	hub_creds(creds, &sc);
+	sup = &s;
+	TAILQ_INIT(&sup->workers);
+	sup->hub = 1;
+	sup->control_fd = -1;
+	hub.store = xstrdup(store);
+	snprintf(dir, sizeof(dir), "%s", store);
+
+	memset(&sb, 0, sizeof(sb));
+	sb.kind = "hub";
+	sb.seccomp = "hub";
+	sb.flags = SB_S_NONET | SB_S_THREADS;
+	sb.rw_dir = dirname(dir);
+	sb.ro_dirs = ro;
+	sandbox_enter(&sb, &sc, &report);
+
+	if ((sup->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	hub.parent = wire_new(sup->base, IPC_FD, HUB_PARENT_QUEUE,
+	    hub_link_msg, hub_parent_err, NULL);
+	/* The parent hands us worker sockets and the control socket. */
+	wire_set_fd_ok(hub.parent, 1);
+	hub_link_set(hub.parent);
+	log_sethook(hub_log_hook);
+	sandbox_summary(&report, line, sizeof(line));
+	log_info("sandbox: %s", line);
+
+	event_base_dispatch(sup->base);
+	log_debug("hub: exiting");
+	return 0;
+}

@@ -1,0 +1,216 @@
+"""The privilege line (issue #11): a root parent, the hub under a uid of
+its own with seccomp and no_new_privs, the workers under theirs.  The hub
+killed by a forbidden syscall is restarted by the parent with the same
+workers, and every accepted message is answered exactly once."""
+
+import contextlib
+import os
+import pwd
+import re
+import sqlite3
+import subprocess
+
+from conftest import run, wait_for
+
+HUB_USER = "wxgate"
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def children(ppid):
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
+            kids.append((int(d), [c.decode() for c in cmd if c]))
+    return kids
+
+
+def hub_pid(gate):
+    hubs = [p for p, cmd in children(gate.proc.pid) if "hub:main" in cmd]
+    assert len(hubs) <= 1, hubs
+    return hubs[0] if hubs else None
+
+
+def uids(st):
+    return {int(u) for u in st["Uid"].split()}
+
+
+def socket_inodes(pid):
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", t)
+        if m:
+            out.add(int(m.group(1)))
+    return out
+
+
+def unix_peers():
+    """{inode: peer inode} of every Unix socket, from ss."""
+    p = subprocess.run(["ss", "-x", "-a", "-n", "-H"], capture_output=True,
+                       text=True, check=True)
+    peers = {}
+    for line in p.stdout.splitlines():
+        f = line.split()
+        # Netid State Recv-Q Send-Q Local Inode Peer PeerInode
+        if len(f) >= 8 and f[5].isdigit() and f[7].isdigit():
+            peers[int(f[5])] = int(f[7])
+    return peers
+
+
+def test_process_table(gate):
+    parent = gate.proc.pid
+    assert uids(proc_status(parent)) == {0}
+    hub = wait_for(lambda: hub_pid(gate), 5, 0.05, "the hub")
+    st = proc_status(hub)
+    assert uids(st) == {pwd.getpwnam(HUB_USER).pw_uid}, st["Uid"]
+    assert st["Seccomp"] == "2", st
+    assert st["NoNewPrivs"] == "1", st
+    nobody = pwd.getpwnam("nobody").pw_uid
+    workers = gate.status()
+    assert workers
+    hub_socks = socket_inodes(hub)
+    peers = unix_peers()
+    for name, w in workers.items():
+        ws = proc_status(w["pid"])
+        assert int(ws["PPid"]) == parent, name
+        assert uids(ws) == {nobody}, (name, ws["Uid"])
+        assert ws["Seccomp"] == "2" and ws["NoNewPrivs"] == "1", name
+        # The worker's socket leads to the hub, which reads it.
+        mine = socket_inodes(w["pid"])
+        ends = {peers.get(i) for i in mine} - {None, 0}
+        assert ends & hub_socks, (name, mine, ends)
+    # The hub cannot read /proc (an empty root): the parent's figures.
+    stats = gate.stats()
+    for name in workers:
+        assert stats["worker.%s.rss_kb" % name] > 0, name
+
+
+def test_worker_cannot_ask_the_parent(gate):
+    """A worker that sends one of the hub's requests to the parent (here:
+    stop everything) reaches only the hub, which kills it as compromised;
+    the daemon and the other workers go on."""
+    before = gate.status()
+    hub = hub_pid(gate)
+    rc, out, err = gate.ctl("test", "agent.default", "ask_parent")
+    assert rc == 0, err
+    gate.wait_log("protocol violation", 5)
+
+    def back():
+        w = gate.worker("agent.default")
+        return w if w["state"] == "running" and \
+            w["pid"] != before["agent.default"]["pid"] else None
+    wait_for(back, 5, 0.05, "the agent to restart")
+    assert gate.proc.poll() is None
+    assert hub_pid(gate) == hub
+    st = gate.status()
+    for name, w in before.items():
+        if name != "agent.default":
+            assert st[name]["pid"] == w["pid"], name
+
+
+def test_hub_forbidden_syscall_restarts_it(gate_factory):
+    """Visitors mid-conversation; the hub makes a syscall its profile
+    forbids and dies of SIGSYS; the parent starts another hub that takes
+    over the same workers (none restarted) and every message is answered
+    exactly once."""
+    gate = gate_factory({"webchat": {"workers": 2}})
+    gate.allow_seccomp_kills = True
+    before = gate.status()
+    hub = hub_pid(gate)
+    n = 6
+
+    async def go():
+        clients, tokens = [], []
+        try:
+            for i in range(n):
+                c = await gate.connect()
+                tokens.append(await c.open())
+                clients.append(c)
+            # One answered before, one in flight at the kill.
+            for i, c in enumerate(clients):
+                await c.chat("before %d" % i, "b-%d" % i)
+            for i, c in enumerate(clients):
+                res = await c.send("during %d" % i, "d-%d" % i)
+                assert res["status"] == "accepted"
+            start = len(gate.log())
+            rc, _, err = gate.ctl("test", "hub", "syscall")
+            assert rc == 0, err
+            gate.wait_log("killed by seccomp (SIGSYS): socket", 10, start)
+            wait_for(lambda: hub_pid(gate) not in (None, hub), 10, 0.05,
+                     "a new hub")
+            wait_for(lambda: gate.all_running(), 10, 0.05,
+                     "the workers under the new hub")
+            # The workers were taken over, not restarted.
+            st = gate.status()
+            assert {k: (w["pid"], w["restarts"]) for k, w in st.items()} \
+                == {k: (w["pid"], w["restarts"])
+                    for k, w in before.items()}
+            # Each visitor comes back (its connection was closed with
+            # 1012) and sends again what had no chat.done yet.
+            for c in clients:
+                await c.drain(0.3)
+            again = []
+            for i, tok in enumerate(tokens):
+                c2 = await gate.connect()
+                await c2.resume(tok)
+                again.append(c2)
+                old = clients[i]
+                if not old.dones("d-%d" % i):
+                    res = await c2.send("during %d" % i, "d-%d" % i)
+                    assert res["status"] in ("accepted", "answering",
+                                             "answered"), res
+                    await c2.wait_done("d-%d" % i, timeout=15)
+                res = await c2.send("after %d" % i, "a-%d" % i)
+                await c2.wait_done("a-%d" % i, timeout=15)
+            for c2 in again:
+                await c2.drain(0.5)
+            for i in range(n):
+                got = clients[i].dones("d-%d" % i) + \
+                    again[i].dones("d-%d" % i)
+                fresh = [d for d in got if not d.get("replayed")]
+                assert len(fresh) <= 1, got
+                assert got and all(d["text"] == "echo: during %d" % i
+                                   for d in got), got
+            for c2 in again:
+                await c2.ws.close()
+        finally:
+            for c in clients:
+                with contextlib.suppress(Exception):
+                    await c.ws.close()
+    run(go())
+
+    # The store has each message once and one answer to it.
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+    try:
+        rows = db.execute("SELECT client_msg_id, text, state, reply "
+                          "FROM messages").fetchall()
+        assert len(rows) == 3 * n, rows
+        assert len({r[0] for r in rows}) == 3 * n, rows
+        for cmid, text, state, reply in rows:
+            assert state == 3 and reply == "echo: " + text, (cmid, reply)
+    finally:
+        db.close()
+    log = gate.log()
+    assert "taken over" in log
+    assert "restarting it; workers keep running" in log
