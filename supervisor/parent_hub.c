@@ -467,7 +467,7 @@ ph_request(struct ipc_msg *m)
 		return 0;
 	case IPC_HUB_VIOLATION:
 		if ((w = ph_worker(&m->b.hub_ref, 0)) != NULL)
-			w->violation = (int64_t)m->b.hub_ref.syscall;
+			reap_syscall(w, (int64_t)m->b.hub_ref.syscall);
 		return 0;
 	case IPC_HUB_UP:
 		if ((w = ph_worker(&m->b.hub_ref, 0)) != NULL &&

@@ -24,12 +24,19 @@
 
 /* A worker that stayed up this long is no longer in a crash loop. */
 #define REAP_STABLE_MS	10000
+/*
+ * A worker killed by seccomp named the syscall to the hub first, and the
+ * hub tells us (hub.violation), maybe after SIGCHLD: its death waits for
+ * the name this long at most, so the record and the log can give it.
+ */
+#define REAP_SYSCALL_WAIT_MS	250
 
 static struct event	*sigchld_ev;
 
 static void	reap_sigchld(evutil_socket_t, short, void *);
 static void	reap_restart_cb(evutil_socket_t, short, void *);
 static void	reap_died(struct worker *, int status);
+static void	reap_hold(struct worker *, int status);
 
 static const struct {
 	int		 sig;
@@ -66,7 +73,7 @@ reap_init(void)
 void
 reap_kill(struct worker *w, const char *why)
 {
-	if (w->pid <= 0)
+	if (w->pid <= 0 || (w->flags & W_F_REAPED))
 		return;
 	if (w->kill_why[0] == '\0')
 		snprintf(w->kill_why, sizeof(w->kill_why), "%s", why);
@@ -100,10 +107,52 @@ reap_sigchld(evutil_socket_t sig, short ev, void *arg)
 			log_debug("%s: unknown child %d", __func__, (int)pid);
 			continue;
 		}
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS &&
+		    w->violation < 0 && parent_hub_alive()) {
+			reap_hold(w, status);
+			continue;
+		}
 		reap_died(w, status);
 	}
 	if (sup->stopping)
 		reap_stopped();
+}
+
+static void
+reap_held_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)ev;
+	if (!(w->flags & W_F_REAPED))
+		return;
+	w->flags &= ~W_F_REAPED;
+	reap_died(w, w->held_status);
+}
+
+static void
+reap_hold(struct worker *w, int status)
+{
+	struct timeval tv = { 0, REAP_SYSCALL_WAIT_MS * 1000 };
+
+	w->flags |= W_F_REAPED;
+	w->held_status = status;
+	if (w->held_ev == NULL &&
+	    (w->held_ev = evtimer_new(sup->base, reap_held_cb, w)) == NULL)
+		fatalx("%s: timer", __func__);
+	evtimer_add(w->held_ev, &tv);
+}
+
+/* hub.violation: the syscall a worker's SIGSYS handler named. */
+void
+reap_syscall(struct worker *w, int64_t nr)
+{
+	w->violation = nr;
+	if (w->flags & W_F_REAPED) {
+		evtimer_del(w->held_ev);
+		reap_held_cb(-1, 0, w);
+	}
 }
 
 /* Stopping: the hub goes last, once no worker needs it to drain. */
@@ -193,6 +242,8 @@ reap_died(struct worker *w, int status)
 				event_free(w->restart_ev);
 			if (w->grace_ev != NULL)
 				event_free(w->grace_ev);
+			if (w->held_ev != NULL)
+				event_free(w->held_ev);
 			xfree_secret(w->conf);
 			free(w);
 		} else {

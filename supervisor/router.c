@@ -288,6 +288,7 @@ static int
 sup_violation(struct worker *w, struct ipc_msg *m)
 {
 	w->violation = (int64_t)m->b.violation.syscall;
+	hub_worker_syscall(w, m->b.violation.syscall);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ enum w_state {
 #define W_F_REMOVE	0x02	/* forget it once it has exited */
 #define W_F_RESPAWN	0x04	/* operator restart: respawn at once */
 #define W_F_RUNTIME	0x08	/* an account the hub started: no slice kept */
+#define W_F_REAPED	0x10	/* dead of SIGSYS, waiting for the syscall */
 
 #define W_DEATHS_MAX	64	/* crash-loop window history */
 
@@ -82,6 +83,8 @@ struct worker {
 	unsigned		 ndeaths;
 	struct event		*restart_ev;
 	struct event		*grace_ev;	/* parent: drain deadline */
+	struct event		*held_ev;	/* parent: see W_F_REAPED */
+	int			 held_status;
 	int			 hubfd;		/* parent: the hub's end */
 	char			 pstate[16];	/* hub: the parent's word */
 	uint64_t		 rss_kb;	/* hub: from the parent */
@@ -154,6 +157,7 @@ void		 spawn_restart(struct worker *);
 void		 reap_init(void);
 void		 reap_kill(struct worker *, const char *why);
 void		 reap_stopped(void);
+void		 reap_syscall(struct worker *, int64_t);
 const char	*reap_signame(int);
 
 /* parent_hub.c: the hub's process, from the parent */
