@@ -11,7 +11,8 @@
 
 /*
  * What one sandbox is for.  The sandbox knows nothing of workers: a
- * worker fills this in from its kind (worker.c: worker_spec).
+ * worker fills this in from its kind (worker.c: worker_spec).  Zero it
+ * first: a field a caller does not know of must read as NULL.
  */
 #define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
 #define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
@@ -20,6 +21,14 @@ struct sandbox_spec {
 	const char	*kind;		/* "webchat": for messages */
 	const char	*seccomp;	/* profile_<name>.c's allowlist */
 	int		 flags;		/* SB_S_* */
+	/*
+	 * Directories kept at their own absolute paths inside the empty
+	 * root (ns.c); NULL for kinds that open no files.  rw_dir stays
+	 * writable; ro_dirs is NULL or a NULL-terminated list kept
+	 * read-only, missing ones skipped.
+	 */
+	const char	*rw_dir;
+	const char *const *ro_dirs;
 };
 
 /*
