@@ -23,9 +23,9 @@ struct sandbox_spec {
 	int		 flags;		/* SB_S_* */
 	/*
 	 * Directories kept at their own absolute paths inside the empty
-	 * root (ns.c); NULL for kinds that open no files.  rw_dir stays
-	 * writable; ro_dirs is NULL or a NULL-terminated list kept
-	 * read-only, missing ones skipped.
+	 * root (ns.c) and by Landlock (landlock.c); NULL for kinds that
+	 * open no files.  rw_dir stays writable; ro_dirs is NULL or a
+	 * NULL-terminated list kept read-only, missing ones skipped.
 	 */
 	const char	*rw_dir;
 	const char *const *ro_dirs;
@@ -57,6 +57,7 @@ enum sb_layer {
 	SB_UTSNS,
 	SB_CREDS,		/* unprivileged uid/gid, no groups */
 	SB_NNP,			/* PR_SET_NO_NEW_PRIVS */
+	SB_LANDLOCK,		/* files only beneath rw_dir and ro_dirs */
 	SB_SECCOMP,		/* per-kind syscall allowlist */
 	SB_NLAYERS
 };
@@ -96,6 +97,9 @@ void		 sandbox_rlimits(const struct sandbox_spec *, struct sandbox_report *);
 void		 sandbox_ns(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
 void		 sandbox_creds(const struct sandbox_conf *,
+		    struct sandbox_report *);
+/* -1 when Landlock exists but could not be applied; see landlock.c. */
+int		 sandbox_landlock(const struct sandbox_spec *,
 		    struct sandbox_report *);
 int		 sandbox_seccomp(const struct sandbox_spec *, int log_only);
 void		 sandbox_sigsys_init(void);
