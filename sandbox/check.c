@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,12 @@ check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	} else
 		snprintf(r.why[SB_NNP], sizeof(r.why[SB_NNP]), "prctl: %s",
 		    strerror(errno));
+	/* Landlock needs no_new_privs; it fills in its own reason. */
+	if (r.on[SB_NNP])
+		sandbox_landlock(spec, &r);
+	else
+		snprintf(r.why[SB_LANDLOCK], sizeof(r.why[SB_LANDLOCK]),
+		    "needs no_new_privs");
 	sandbox_sigsys_init();
 	if (r.on[SB_NNP] && sandbox_seccomp(spec, 0) == 0) {
 		r.on[SB_SECCOMP] = 1;
@@ -63,11 +70,29 @@ check_state(const struct sandbox_report *r, enum sb_layer l)
 	return "not available";
 }
 
+/*
+ * A first run has no state directory yet: a kind that keeps one is
+ * checked with an empty stand-in, which shows in its rows.
+ */
+static void
+check_standin(struct sandbox_spec *spec, char *tmp, size_t len)
+{
+	tmp[0] = '\0';
+	if (spec->rw_dir == NULL || access(spec->rw_dir, F_OK) == 0)
+		return;
+	snprintf(tmp, len, "/tmp/wxgate-check.XXXXXX");
+	if (mkdtemp(tmp) == NULL)
+		fatal("%s: mkdtemp", __func__);
+	spec->rw_dir = tmp;
+}
+
 int
 sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
     const struct sandbox_conf *conf)
 {
 	struct sandbox_report r;
+	struct sandbox_spec spec;
+	char tmp[64];
 	size_t k;
 	int fds[2], status, l, rv = 0;
 	pid_t pid;
@@ -78,19 +103,23 @@ sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
 	printf("%-8s %-13s %-14s %s\n", "KIND", "LAYER", "STATE", "DETAIL");
 	fflush(stdout);
 	for (k = 0; k < nspecs; k++) {
+		spec = specs[k];
+		check_standin(&spec, tmp, sizeof(tmp));
 		if (pipe(fds) == -1)
 			fatal("pipe");
 		if ((pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0) {
 			close(fds[0]);
-			check_child(&specs[k], conf, fds[1]);
+			check_child(&spec, conf, fds[1]);
 		}
 		close(fds[1]);
 		memset(&r, 0, sizeof(r));
 		n = read(fds[0], &r, sizeof(r));
 		close(fds[0]);
 		waitpid(pid, &status, 0);
+		if (tmp[0] != '\0')
+			rmdir(tmp);
 		if (n != (ssize_t)sizeof(r)) {
 			printf("%-8s %-13s %-14s %s\n", specs[k].kind, "-",
 			    "failed", WIFSIGNALED(status) ?

@@ -1,6 +1,7 @@
 /*
  * Sandbox step 3: namespaces.  A mount namespace whose root is an empty
- * read-only tmpfs (nothing of the host's files is visible), a network
+ * read-only tmpfs (nothing of the host's files is visible but the
+ * directories a kind keeps: the hub's state directory), a network
  * namespace with no interfaces for kinds that only use fds they were
  * handed, and fresh IPC and UTS namespaces.  Without root, an
  * unprivileged user namespace provides the privilege to build these,
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nsdirs.h"
 #include "sandbox.h"
 
 /* Mounted over in our namespace only; it is the new root. */
@@ -77,34 +79,71 @@ ns_user(struct sandbox_report *r)
 	return 0;
 }
 
-/* The new root: an empty tmpfs, then read-only, entered by pivot_root. */
-static int
-ns_mount(struct sandbox_report *r)
+/* "empty read-only root + /var/lib/wxgate (rw) + 1 dir (ro)" */
+static void
+ns_describe(const struct sandbox_spec *spec, const struct nsdirs *nd,
+    char *why, size_t len)
 {
+	char ro[48] = "";
+
+	if (nd->nro > 0)
+		snprintf(ro, sizeof(ro), " + %zu dir%s (ro)", nd->nro,
+		    nd->nro == 1 ? "" : "s");
+	snprintf(why, len, "empty read-only root%s%s%s%s",
+	    spec->rw_dir != NULL ? " + " : "",
+	    spec->rw_dir != NULL ? spec->rw_dir : "",
+	    spec->rw_dir != NULL ? " (rw)" : "", ro);
+}
+
+/*
+ * The new root: an empty tmpfs with the kind's directories bound back
+ * in (nsdirs.c), then read-only, entered by pivot_root.
+ */
+static int
+ns_mount(const struct sandbox_spec *spec, struct sandbox_report *r)
+{
+	char *why = r->why[SB_MOUNTNS];
+	size_t len = sizeof(r->why[SB_MOUNTNS]);
+	struct nsdirs nd;
+	int rv = -1;
+
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
 		ns_off(r, SB_MOUNTNS, "make / private", errno);
 		return -1;
 	}
-	if (mount("wxgate", NS_ROOT, "tmpfs", MS_NOSUID | MS_NODEV |
-	    MS_NOEXEC, "size=16k,nr_inodes=16,mode=0555") == -1) {
-		ns_off(r, SB_MOUNTNS, "mount tmpfs", errno);
+	/* Before the tmpfs: it may cover them. */
+	if (nsdirs_open(spec, &nd, why, len) == -1)
 		return -1;
+	/* Room for the directories leading to the kept ones. */
+	if (mount("wxgate", NS_ROOT, "tmpfs", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, nd.n > 0 ? "size=64k,nr_inodes=64,mode=0555" :
+	    "size=16k,nr_inodes=16,mode=0555") == -1) {
+		ns_off(r, SB_MOUNTNS, "mount tmpfs", errno);
+		goto out;
+	}
+	if (nsdirs_bind(&nd, NS_ROOT, why, len) == -1) {
+		/* Uncover whatever lay under NS_ROOT again. */
+		umount2(NS_ROOT, MNT_DETACH);
+		goto out;
 	}
 	if (chdir(NS_ROOT) == -1 ||
 	    syscall(SYS_pivot_root, ".", ".") == -1 ||
 	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1) {
 		ns_off(r, SB_MOUNTNS, "pivot_root", errno);
-		return -1;
+		goto out;
 	}
+	/* The root alone: the binds keep the flags they were given. */
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
 	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
 		ns_off(r, SB_MOUNTNS, "remount / read-only", errno);
-		return -1;
+		goto out;
 	}
 	r->on[SB_MOUNTNS] = 1;
-	snprintf(r->why[SB_MOUNTNS], sizeof(r->why[SB_MOUNTNS]),
-	    "empty read-only root");
-	return 0;
+	ns_describe(spec, &nd, why, len);
+	rv = 0;
+ out:
+	nsdirs_close(&nd);
+	return rv;
 }
 
 /* Whatever a user namespace granted, keep none of it. */
@@ -146,7 +185,7 @@ sandbox_ns(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	if (unshare(CLONE_NEWNS) == -1)
 		ns_off(r, SB_MOUNTNS, "unshare(CLONE_NEWNS)", errno);
 	else
-		ns_mount(r);
+		ns_mount(spec, r);
 	if (spec->flags & SB_S_NONET) {
 		if (unshare(CLONE_NEWNET) == -1)
 			ns_off(r, SB_NETNS, "unshare(CLONE_NEWNET)", errno);

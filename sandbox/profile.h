@@ -1,7 +1,9 @@
 /*
  * Seccomp profiles: one table of rules per worker kind, read by
  * seccomp.c.  Every rule carries its reason.  A syscall matched by no
- * rule traps, and the trap handler ends the process (sigsys.c).
+ * rule traps, and the trap handler ends the process (sigsys.c).  A
+ * kind's rule that allows or fails a syscall otherwise than the common
+ * profile replaces every common rule for that syscall.
  */
 #ifndef WX_PROFILE_H
 #define WX_PROFILE_H
@@ -43,6 +45,7 @@ extern const struct sb_profile	profile_sanitizer;
 extern const struct sb_profile	profile_webchat;
 extern const struct sb_profile	profile_agent;
 extern const struct sb_profile	profile_net;
+extern const struct sb_profile	profile_hub;
 extern const struct sb_profile	profile_command_child;
 
 #endif

@@ -21,6 +21,8 @@ static const struct sb_rule rules[] = {
 	    "a report checks whether it may dump"),
 	SB_ALLOW(pread64, "reading /proc/self/maps when it is reachable"),
 	SB_ALLOW(getdents64, "listing /proc/self/task on a report"),
+	SB_ALLOW(sched_getaffinity, "pthread_getattr_np when ASan starts "
+	    "a thread (the hub's checkpointer)"),
 	/*
 	 * A report asks isatty(stderr) to choose colours; without this the
 	 * report dies of SIGSYS before a word of it is written.

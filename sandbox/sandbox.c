@@ -9,11 +9,16 @@
  *     root, net for kinds that never dial out, IPC, UTS      (ns.c)
  *  4. drop to the configured uid/gid, groups cleared        (creds.c)
  *  5. PR_SET_NO_NEW_PRIVS
- *  6. the kind's seccomp allowlist                          (seccomp.c)
+ *  6. Landlock, for kinds that keep directories             (landlock.c)
+ *  7. the kind's seccomp allowlist                          (seccomp.c)
  *
  * no_new_privs and seccomp fail closed.  Namespaces and the uid drop
  * need privileges: when they are unavailable they are reported as off,
  * never skipped silently, and "sandbox: strict: true" makes them fatal.
+ * Landlock is used where the kernel has it; a kernel without it is
+ * logged and never fatal, a failure to apply it is fatal when strict.
+ * Called while the process has one thread: Landlock and seccomp bind
+ * the calling thread and the threads it starts afterwards.
  */
 #include <sys/prctl.h>
 
@@ -33,6 +38,7 @@ static const char *const layer_names[SB_NLAYERS] = {
 	[SB_UTSNS] = "utsns",
 	[SB_CREDS] = "uid-drop",
 	[SB_NNP] = "no_new_privs",
+	[SB_LANDLOCK] = "landlock",
 	[SB_SECCOMP] = "seccomp",
 };
 
@@ -90,6 +96,14 @@ sandbox_enter(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 				fatalx("%s: strict sandbox: %s is off: %s",
 				    __func__, layer_names[i], r->why[i]);
 		}
+	}
+
+	if (sandbox_landlock(spec, r) == -1) {
+		if (conf->strict)
+			fatalx("%s: strict sandbox: landlock is off: %s",
+			    __func__, r->why[SB_LANDLOCK]);
+		log_warnx("sandbox: %s: landlock is off: %s", spec->kind,
+		    r->why[SB_LANDLOCK]);
 	}
 
 	sandbox_sigsys_init();

@@ -11,7 +11,8 @@
 
 /*
  * What one sandbox is for.  The sandbox knows nothing of workers: a
- * worker fills this in from its kind (worker.c: worker_spec).
+ * worker fills this in from its kind (worker.c: worker_spec).  Zero it
+ * first: a field a caller does not know of must read as NULL.
  */
 #define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
 #define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
@@ -56,6 +57,7 @@ enum sb_layer {
 	SB_UTSNS,
 	SB_CREDS,		/* unprivileged uid/gid, no groups */
 	SB_NNP,			/* PR_SET_NO_NEW_PRIVS */
+	SB_LANDLOCK,		/* files only beneath rw_dir and ro_dirs */
 	SB_SECCOMP,		/* per-kind syscall allowlist */
 	SB_NLAYERS
 };
@@ -95,6 +97,9 @@ void		 sandbox_rlimits(const struct sandbox_spec *, struct sandbox_report *);
 void		 sandbox_ns(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
 void		 sandbox_creds(const struct sandbox_conf *,
+		    struct sandbox_report *);
+/* -1 when Landlock exists but could not be applied; see landlock.c. */
+int		 sandbox_landlock(const struct sandbox_spec *,
 		    struct sandbox_report *);
 int		 sandbox_seccomp(const struct sandbox_spec *, int log_only);
 void		 sandbox_sigsys_init(void);

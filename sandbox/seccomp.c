@@ -32,10 +32,34 @@ static const struct {
 	{ "agent-openai",	&profile_agent,		&profile_net },
 	/* A channel worker is a dialler and nothing more. */
 	{ "wechat",		&profile_net,		NULL },
+	/* The parent's unprivileged half: IPC, the store, no sockets. */
+	{ "hub",		&profile_hub,		NULL },
 };
 
+/*
+ * Does the kind decide this syscall otherwise than the common profile?
+ * libseccomp keeps the first action given for a syscall and quietly
+ * drops a different one added later, so the common rule must go.
+ */
 static int
-sc_add(scmp_filter_ctx ctx, const struct sb_profile *p)
+sc_overruled(const struct sb_rule *r, const struct sb_profile *p,
+    const struct sb_profile *extra)
+{
+	const struct sb_profile *k[2] = { p, extra };
+	size_t i, j;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; k[j] != NULL && i < k[j]->n; i++)
+			if (k[j]->rules[i].nr == r->nr &&
+			    k[j]->rules[i].err != r->err)
+				return 1;
+	return 0;
+}
+
+/* The rules of p, less those the profiles over and over2 overrule. */
+static int
+sc_add(scmp_filter_ctx ctx, const struct sb_profile *p,
+    const struct sb_profile *over, const struct sb_profile *over2)
 {
 	const struct sb_rule *r;
 	struct scmp_arg_cmp cmp;
@@ -45,6 +69,8 @@ sc_add(scmp_filter_ctx ctx, const struct sb_profile *p)
 
 	for (i = 0; i < p->n; i++) {
 		r = &p->rules[i];
+		if (sc_overruled(r, over, over2))
+			continue;
 		action = r->err ? SCMP_ACT_ERRNO((uint32_t)r->err) :
 		    SCMP_ACT_ALLOW;
 		/* A syscall this architecture lacks is simply absent. */
@@ -93,10 +119,11 @@ sandbox_seccomp(const struct sandbox_spec *spec, int log_only)
 	if ((ctx = seccomp_init(log_only ? SCMP_ACT_LOG :
 	    SCMP_ACT_TRAP)) == NULL)
 		return -1;
-	if (sc_add(ctx, &profile_common) == -1 || sc_add(ctx, p) == -1 ||
-	    (extra != NULL && sc_add(ctx, extra) == -1))
+	if (sc_add(ctx, &profile_common, p, extra) == -1 ||
+	    sc_add(ctx, p, NULL, NULL) == -1 ||
+	    (extra != NULL && sc_add(ctx, extra, NULL, NULL) == -1))
 		goto out;
-	if (SB_SANITIZER && sc_add(ctx, &profile_sanitizer) == -1)
+	if (SB_SANITIZER && sc_add(ctx, &profile_sanitizer, NULL, NULL) == -1)
 		goto out;
 	if ((rv = seccomp_load(ctx)) < 0) {
 		log_warnx("%s: seccomp_load: %s", __func__, strerror(-rv));
@@ -116,7 +143,7 @@ sandbox_seccomp_child(void)
 	/* No SIGSYS handler survives execve: the kernel kills outright. */
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return -1;
-	if (sc_add(ctx, &profile_command_child) == 0 &&
+	if (sc_add(ctx, &profile_command_child, NULL, NULL) == 0 &&
 	    seccomp_load(ctx) == 0)
 		rv = 0;
 	seccomp_release(ctx);

@@ -12,4 +12,5 @@ include tests/unit/agent.mk
 include tests/unit/wechat.mk
 include tests/unit/policy.mk
 include tests/unit/common.mk
+include tests/unit/sandbox/sandbox.mk
 endif
