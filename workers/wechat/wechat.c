@@ -69,7 +69,7 @@ static const struct wk_handler wechat_handlers[] = {
 
 const struct wk_kind wk_wechat = {
 	"wechat", ROLE_CHANNEL, 0,
-	wechat_pre_sandbox, wechat_post_sandbox, wechat_shutdown,
+	wechat_pre_sandbox, wechat_post_sandbox, wechat_shutdown, NULL,
 	wechat_handlers, NULL, NULL
 };
 
