@@ -87,6 +87,7 @@ void		 poll_start(void);
 void		 poll_stop(void);
 void		 poll_forget_cursor(void);
 int		 poll_inbound_ack(const struct ipc_msg *);
+void		 poll_resync(void);
 
 /* send.c */
 int		 send_init(struct event_base *);
