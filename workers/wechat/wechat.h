@@ -102,5 +102,6 @@ void		 login_start(void);
 void		 login_stop(void);
 int		 login_running(void);
 int		 login_code(const struct ipc_msg *);
+void		 login_resync(void);
 
 #endif
