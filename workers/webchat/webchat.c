@@ -428,7 +428,7 @@ conn_resync(struct conn *c)
 			return;
 		break;
 	case C_PEER:
-		/* The new hub may count this peer.open yet: undo it. */
+		/* Should the new hub read its peer.open late: undone. */
 		c->peered = 1;
 		break;
 	case C_ADMIT:
