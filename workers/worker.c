@@ -70,6 +70,7 @@ static int	worker_ping(const struct ipc_msg *);
 static void	worker_sandbox_conf(json_t *, struct sandbox_conf *);
 static void	worker_openssl_init(void);
 static int	worker_shutdown(const struct ipc_msg *);
+static int	worker_resync(const struct ipc_msg *);
 #ifdef WX_TEST_HOOKS
 static int	worker_test(const struct ipc_msg *);
 static int	worker_test_forbidden(struct ipc_str);
@@ -79,6 +80,7 @@ static int	worker_test_forbidden(struct ipc_str);
 static const struct wk_handler common_handlers[] = {
 	{ IPC_SUP_PING,		worker_ping },
 	{ IPC_SUP_SHUTDOWN,	worker_shutdown },
+	{ IPC_SUP_RESYNC,	worker_resync },
 #ifdef WX_TEST_HOOKS
 	{ IPC_SUP_TEST,		worker_test },
 #endif
@@ -230,6 +232,24 @@ worker_shutdown(const struct ipc_msg *m)
 
 		event_base_loopexit(wk.base, &tv);
 	}
+	return 0;
+}
+
+/*
+ * The hub was restarted and kept our socket: the new one knows nothing
+ * the old one was told or asked.  worker.c itself holds nothing of the
+ * hub's (a ping is answered with its own seq); a drain the old hub
+ * began goes on, as its shutdown cannot be taken back.  The kind does
+ * the rest.
+ */
+static int
+worker_resync(const struct ipc_msg *m)
+{
+	(void)m;
+	log_info("the hub was restarted; telling the new one what it must "
+	    "know%s", wk.draining ? " (still draining)" : "");
+	if (wk.kind->resync != NULL)
+		wk.kind->resync();
 	return 0;
 }
 

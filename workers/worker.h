@@ -4,8 +4,9 @@
  *
  * Life of a worker: read sup.config (blocking) -> kind->pre_sandbox(conf)
  * -> sandbox_enter(kind) -> send hello -> kind->post_sandbox(base) ->
- * send ready -> event loop.  worker.c answers sup.ping and sup.shutdown
- * itself and hands every other supervisor frame to the kind's table.
+ * send ready -> event loop.  worker.c answers sup.ping, sup.shutdown and
+ * sup.resync itself and hands every other supervisor frame to the kind's
+ * table.
  */
 #ifndef WX_WORKER_H
 #define WX_WORKER_H
@@ -42,6 +43,14 @@ struct wk_kind {
 	int			(*post_sandbox)(struct event_base *);
 	/* sup.shutdown: stop taking new work; worker.c exits after. */
 	void			(*shutdown)(void);
+	/*
+	 * sup.resync: a new hub took over: drop what the old one was
+	 * asked, say again what the new one must know.  The socket is the
+	 * same, so frames the old hub never read may still reach the new
+	 * one, and answers to them may come back: a kind tolerates a
+	 * second answer to what it asked before the resync.  May be NULL.
+	 */
+	void			(*resync)(void);
 	const struct wk_handler	 *handlers;	/* ends with { 0, NULL } */
 	/*
 	 * The seccomp profile's name, asked after pre_sandbox (a kind

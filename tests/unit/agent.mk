@@ -6,3 +6,13 @@ tests_unit_workers_agent_test_sse_SOURCES = \
 	workers/agent/sse.h $(UNIT_COMMON)
 tests_unit_workers_agent_test_sse_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_agent_test_sse_LDADD = $(UNIT_LDADD)
+# sup.resync in the agent kind (agent.c, echo.c, command.c), with
+# worker.c and the sandbox stubbed by the test.
+check_PROGRAMS += tests/unit/workers/agent/test_agent_resync
+TESTS += tests/unit/workers/agent/test_agent_resync
+tests_unit_workers_agent_test_agent_resync_SOURCES = \
+	tests/unit/workers/agent/test_agent_resync.c workers/agent/agent.c \
+	workers/agent/agent.h workers/agent/echo.c workers/agent/command.c \
+	workers/conf.c ipc/codec.c $(UNIT_COMMON)
+tests_unit_workers_agent_test_agent_resync_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_agent_test_agent_resync_LDADD = $(UNIT_LDADD)

@@ -22,3 +22,14 @@ tests_unit_workers_webchat_test_rpc_SOURCES = \
 	workers/webchat/rpc.h $(UNIT_COMMON)
 tests_unit_workers_webchat_test_rpc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_webchat_test_rpc_LDADD = $(UNIT_LDADD)
+# sup.resync in webchat.c on loopback sockets, with worker.c, the page
+# and the QR code stubbed by the test.
+check_PROGRAMS += tests/unit/workers/webchat/test_webchat_resync
+TESTS += tests/unit/workers/webchat/test_webchat_resync
+tests_unit_workers_webchat_test_webchat_resync_SOURCES = \
+	tests/unit/workers/webchat/test_webchat_resync.c \
+	workers/webchat/webchat.c workers/webchat/ws.c workers/webchat/ws.h \
+	workers/webchat/rpc.c workers/webchat/rpc.h $(WEBCHAT_HTTP_SRC) \
+	workers/conf.c ipc/codec.c $(UNIT_COMMON)
+tests_unit_workers_webchat_test_webchat_resync_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_webchat_test_webchat_resync_LDADD = $(UNIT_LDADD)

@@ -8,3 +8,14 @@ tests_unit_workers_wechat_test_ilink_SOURCES = \
 	workers/wechat/ilink_parse.c workers/wechat/ilink.h $(UNIT_COMMON)
 tests_unit_workers_wechat_test_ilink_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_ilink_LDADD = $(UNIT_LDADD)
+# sup.resync in poll.c and send.c, with call.c, wechat.c and worker.c
+# stubbed by the test.
+check_PROGRAMS += tests/unit/workers/wechat/test_wechat_resync
+TESTS += tests/unit/workers/wechat/test_wechat_resync
+tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
+	tests/unit/workers/wechat/test_wechat_resync.c \
+	workers/wechat/poll.c workers/wechat/send.c workers/wechat/ilink.c \
+	workers/wechat/ilink_parse.c workers/wechat/ilink.h \
+	workers/wechat/wechat.h ipc/codec.c $(UNIT_COMMON)
+tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_wechat_test_wechat_resync_LDADD = $(UNIT_LDADD)

@@ -2,8 +2,9 @@
  * The agent worker kind: receives agent.request frames, runs them on the
  * configured backend and streams agent.delta / agent.done / agent.error
  * back; agent.abort drops a request without a word, because the
- * supervisor has already finished it.  It never sees sessions or users,
- * only turns and a request id.
+ * supervisor has already finished it, and sup.resync drops them all, as
+ * a new hub re-sends them.  It never sees sessions or users, only turns
+ * and a request id.
  */
 #include <string.h>
 
@@ -31,6 +32,7 @@ static int	agent_pre_sandbox(json_t *);
 static int	agent_post_sandbox(struct event_base *);
 static const char *agent_profile(void);
 static void	agent_shutdown(void);
+static void	agent_resync(void);
 static int	agent_request(const struct ipc_msg *);
 static int	agent_abort(const struct ipc_msg *);
 static void	agent_req_end(struct agent_req *);
@@ -43,8 +45,8 @@ static const struct wk_handler agent_handlers[] = {
 
 const struct wk_kind wk_agent = {
 	"agent", ROLE_AGENT, WK_F_DRAINS,
-	agent_pre_sandbox, agent_post_sandbox, agent_shutdown, agent_handlers,
-	agent_profile, NULL
+	agent_pre_sandbox, agent_post_sandbox, agent_shutdown, agent_resync,
+	agent_handlers, agent_profile, NULL
 };
 
 static int
@@ -85,6 +87,23 @@ agent_shutdown(void)
 	draining = 1;
 	if (nreqs == 0)
 		worker_drained();
+}
+
+/*
+ * A new hub re-sends every unanswered request from its store, under new
+ * ids that may be the old ones again: drop each request as agent.abort
+ * does, without a word, so nothing of the old hub's answers a new one.
+ */
+static void
+agent_resync(void)
+{
+	struct agent_req *r;
+
+	if (nreqs > 0)
+		log_info("%s: %u request%s of the old hub dropped", __func__,
+		    nreqs, nreqs == 1 ? "" : "s");
+	while ((r = TAILQ_FIRST(&reqs)) != NULL)
+		agent_req_end(r);
 }
 
 static int

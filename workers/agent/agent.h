@@ -31,7 +31,10 @@ struct agent_backend {
 	/* Copy what is needed from b: it is borrowed. */
 	int		(*start)(struct agent_req *,
 			    const struct ipc_body_agent_request *b);
-	/* Free the backend's state of a request that is going away. */
+	/*
+	 * Free the backend's state of a request that is going away (done,
+	 * error, agent.abort, sup.resync); it sends nothing to the hub.
+	 */
 	void		(*cancel)(struct agent_req *);
 };
 

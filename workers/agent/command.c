@@ -15,10 +15,14 @@
  * worker keeps only the two pipe ends (sandbox_keep_fd) and sandboxes
  * itself as any agent.  The program's stdout is untrusted input: lines
  * are bounded, parsed strictly, and a line naming no running request is
- * dropped.  When the program exits the worker exits too, and the
- * supervisor restarts both, with backoff, and re-sends what was running.
+ * dropped.  The id the program sees is the worker's own and never
+ * reused: after sup.resync a new hub may reuse the old one's ids, and a
+ * late line for an aborted request must not answer a new one.  When the
+ * program exits the worker exits too, and the supervisor restarts both,
+ * with backoff, and re-sends what was running.
  */
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -52,7 +56,9 @@
 #define CMD_NOFILE	256
 
 struct cmdreq {
+	TAILQ_ENTRY(cmdreq)	 entry;
 	struct agent_req	*req;
+	uint64_t		 id;		/* the program's, not the hub's */
 	struct event		*tmo;
 	int			 ended;		/* the program is done with it */
 };
@@ -63,6 +69,8 @@ static int		  cmd_to = -1;		/* its stdin */
 static int		  cmd_from = -1;	/* its stdout */
 static pid_t		  cmd_pid = -1;
 static struct bufferevent *bev_to, *bev_from;
+static TAILQ_HEAD(, cmdreq) cmds = TAILQ_HEAD_INITIALIZER(cmds);
+static uint64_t		  cmd_next_id = 1;
 
 static int	cmd_init(json_t *);
 static int	cmd_post_sandbox(void);
@@ -218,10 +226,12 @@ cmd_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 		    b->turns.v[i].text.len));
 	c = xcalloc(1, sizeof(*c));
 	c->req = r;
+	c->id = cmd_next_id++;
 	c->tmo = evtimer_new(worker_base(), cmd_timeout, c);
 	evtimer_add(c->tmo, &tv);
+	TAILQ_INSERT_TAIL(&cmds, c, entry);
 	r->priv = c;
-	cmd_write(json_pack("{s:I, s:o}", "id", (json_int_t)r->id,
+	cmd_write(json_pack("{s:I, s:o}", "id", (json_int_t)c->id,
 	    "messages", msgs));
 	return 0;
 }
@@ -235,8 +245,9 @@ cmd_cancel(struct agent_req *r)
 		return;
 	/* Aborted by the supervisor: tell the program to stop. */
 	if (!c->ended)
-		cmd_write(json_pack("{s:I, s:b}", "id", (json_int_t)r->id,
+		cmd_write(json_pack("{s:I, s:b}", "id", (json_int_t)c->id,
 		    "abort", 1));
+	TAILQ_REMOVE(&cmds, c, entry);
 	event_free(c->tmo);
 	free(c);
 	r->priv = NULL;
@@ -291,12 +302,15 @@ cmd_line(const char *line, size_t len)
 		json_decref(o);
 		return;
 	}
-	if ((r = agent_req_find((uint64_t)json_integer_value(id))) == NULL) {
+	TAILQ_FOREACH(c, &cmds, entry)
+		if (c->id == (uint64_t)json_integer_value(id))
+			break;
+	if (c == NULL) {
 		/* Aborted or timed out already. */
 		json_decref(o);
 		return;
 	}
-	c = r->priv;
+	r = c->req;
 	if ((v = json_object_get(o, "delta")) != NULL) {
 		s = json_string_value(v);
 		if (s == NULL || !ipc_utf8_valid(s, json_string_length(v)) ||

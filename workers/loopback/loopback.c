@@ -5,10 +5,13 @@
  * outbound.message is logged as "loopback NAME: to PEER: TEXT" and
  * acknowledged.  It proves the channel interface: adding a kind is this
  * folder, its row in worker.c's kind table and in the channel types of
- * config_channel.c, and nothing in the router or channel.c.
+ * config_channel.c, and nothing in the router or channel.c.  Like the
+ * wechat kind it keeps each inbound message until its inbound.ack, and
+ * sup.resync hands those to the new hub again under the same req_id.
  */
 #ifdef WX_TEST_HOOKS
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
@@ -16,14 +19,28 @@
 #include "worker.h"
 #include "xmalloc.h"
 
-static char	*lb_account;
-static uint64_t	 lb_next = 1;
+/* Messages said but not acked; past this they are not kept. */
+#define LB_WAIT_MAX	64
+
+struct lb_msg {
+	uint64_t	 req;
+	char		*peer;
+	size_t		 peerlen;
+	char		*text;
+	size_t		 textlen;
+};
+
+static char		*lb_account;
+static uint64_t		 lb_next = 1;
+static struct lb_msg	 lb_wait[LB_WAIT_MAX];
+static size_t		 lb_nwait;
 
 static int	lb_pre_sandbox(json_t *);
 static int	lb_inbound_ack(const struct ipc_msg *);
 static int	lb_outbound(const struct ipc_msg *);
 static int	lb_test(struct ipc_str);
 static const char *lb_profile(void);
+static void	lb_resync(void);
 
 static const struct wk_handler lb_handlers[] = {
 	{ IPC_INBOUND_ACK,	lb_inbound_ack },
@@ -33,7 +50,8 @@ static const struct wk_handler lb_handlers[] = {
 
 const struct wk_kind wk_loopback = {
 	"loopback", ROLE_CHANNEL, WK_F_NONET,
-	lb_pre_sandbox, NULL, NULL, lb_handlers, lb_profile, lb_test
+	lb_pre_sandbox, NULL, NULL, lb_resync, lb_handlers, lb_profile,
+	lb_test
 };
 
 static int
@@ -55,12 +73,59 @@ lb_profile(void)
 }
 
 static int
+lb_send(uint64_t req, const char *peer, size_t peerlen, const char *text,
+    size_t textlen)
+{
+	struct ipc_body_inbound in;
+	char id[32];
+
+	memset(&in, 0, sizeof(in));
+	in.peer.p = peer;
+	in.peer.len = peerlen;
+	in.text.p = text;
+	in.text.len = textlen;
+	snprintf(id, sizeof(id), "lb-%llu", (unsigned long long)req);
+	in.msg_id = ipc_s(id);
+	in.group = IPC_S("");
+	in.reply_ctx = IPC_S("");
+	return worker_send(IPC_INBOUND, req, &in);
+}
+
+/* Acked twice after a resync, or never kept: only logged. */
+static int
 lb_inbound_ack(const struct ipc_msg *m)
 {
+	size_t i;
+
 	log_info("loopback %s: inbound %llu: %.*s", lb_account,
 	    (unsigned long long)m->req_id, (int)m->b.inbound_ack.status.len,
 	    m->b.inbound_ack.status.p);
+	for (i = 0; i < lb_nwait; i++)
+		if (lb_wait[i].req == m->req_id)
+			break;
+	if (i == lb_nwait)
+		return 0;
+	free(lb_wait[i].peer);
+	free(lb_wait[i].text);
+	memmove(&lb_wait[i], &lb_wait[i + 1],
+	    (lb_nwait - i - 1) * sizeof(lb_wait[0]));
+	lb_nwait--;
 	return 0;
+}
+
+/* A new hub: every message not yet acked, again, in order. */
+static void
+lb_resync(void)
+{
+	size_t i;
+
+	log_info("loopback %s: resync: %zu inbound again", lb_account,
+	    lb_nwait);
+	for (i = 0; i < lb_nwait; i++)
+		if (lb_send(lb_wait[i].req, lb_wait[i].peer,
+		    lb_wait[i].peerlen, lb_wait[i].text,
+		    lb_wait[i].textlen) == -1)
+			fatalx("%s: supervisor queue full", __func__);
 }
 
 static int
@@ -78,22 +143,35 @@ lb_outbound(const struct ipc_msg *m)
 static int
 lb_test(struct ipc_str a)
 {
-	struct ipc_body_inbound in;
-	const char *colon;
-	char id[32];
+	struct lb_msg *w;
+	const char *peer, *text, *colon;
+	size_t peerlen, textlen;
+	uint64_t req;
 
 	if (a.len < 5 || memcmp(a.p, "say:", 4) != 0 ||
 	    (colon = memchr(a.p + 4, ':', a.len - 4)) == NULL)
 		return -1;
-	memset(&in, 0, sizeof(in));
-	in.peer.p = a.p + 4;
-	in.peer.len = (size_t)(colon - in.peer.p);
-	in.text.p = colon + 1;
-	in.text.len = a.len - (size_t)(colon + 1 - a.p);
-	snprintf(id, sizeof(id), "lb-%llu", (unsigned long long)lb_next);
-	in.msg_id = ipc_s(id);
-	in.group = IPC_S("");
-	in.reply_ctx = IPC_S("");
-	return worker_send(IPC_INBOUND, lb_next++, &in) == -1 ? -1 : 0;
+	req = lb_next++;
+	peer = a.p + 4;
+	peerlen = (size_t)(colon - peer);
+	text = colon + 1;
+	textlen = a.len - (size_t)(colon + 1 - a.p);
+	if (lb_send(req, peer, peerlen, text, textlen) == -1)
+		return -1;
+	if (lb_nwait == LB_WAIT_MAX) {
+		log_warnx("loopback %s: inbound %llu not kept for a resync",
+		    lb_account, (unsigned long long)req);
+		return 0;
+	}
+	w = &lb_wait[lb_nwait++];
+	w->req = req;
+	/* Lengths, not NULs: a test may say anything. */
+	w->peer = xmalloc(peerlen + 1);
+	memcpy(w->peer, peer, peerlen);
+	w->peerlen = peerlen;
+	w->text = xmalloc(textlen + 1);
+	memcpy(w->text, text, textlen);
+	w->textlen = textlen;
+	return 0;
 }
 #endif

@@ -9,6 +9,11 @@
  * state of its own (the supervisor maps a connection to its session and
  * decides every policy), and it never logs message text or tokens above
  * log_debug.  It is the only file of the kind that talks to worker.c.
+ *
+ * So a new hub (sup.resync) knows none of our connections: each is
+ * closed, a WebSocket with 1012, and the page reconnects, is admitted,
+ * resumes its session and re-sends what was not answered.  The
+ * listener stays.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -118,6 +123,8 @@ typedef int (*wc_sendfn)(struct conn *, const struct rpc_req *, uint64_t);
 static int	webchat_pre_sandbox(json_t *);
 static int	webchat_post_sandbox(struct event_base *);
 static void	webchat_shutdown(void);
+static void	webchat_resync(void);
+static void	conn_resync(struct conn *);
 static int	webchat_listen_fd(const struct ipc_msg *);
 static int	webchat_session_ok(const struct ipc_msg *);
 static int	webchat_rpc_error(const struct ipc_msg *);
@@ -251,7 +258,7 @@ static const struct ws_cb wc_ws_cb = {
 const struct wk_kind wk_webchat = {
 	"webchat", ROLE_WEBCHAT, WK_F_NONET,
 	webchat_pre_sandbox, webchat_post_sandbox, webchat_shutdown,
-	webchat_handlers, NULL, NULL
+	webchat_resync, webchat_handlers, NULL, NULL
 };
 
 static struct event_base	*wc_base;
@@ -266,6 +273,7 @@ static int			 wc_paused;	/* EMFILE back-off */
 static uint64_t			 wc_next_conn = 1;
 static uint64_t			 wc_next_req = 1;
 static int			 wc_stopping;
+static int			 wc_resynced;	/* a hub took over once */
 
 /* Sent without a bufferevent: an overloaded worker spends nothing on it. */
 static const char wc_busy_fmt[] =
@@ -362,12 +370,88 @@ webchat_shutdown(void)
 	}
 }
 
+/*
+ * Every connection goes: the new hub has admitted none, bound none to a
+ * session and holds none of their requests.  Its replies to frames the
+ * old hub left unread find nothing pending and are dropped.
+ */
+static void
+webchat_resync(void)
+{
+	struct conn *c, *next;
+	size_t i, n = 0;
+
+	wc_resynced = 1;
+	if (wc_stopping)
+		return;
+	for (i = 0; i < WC_HASH; i++)
+		for (c = LIST_FIRST(&wc_conns[i]); c != NULL; c = next) {
+			/* conn_resync() frees at most c itself. */
+			next = LIST_NEXT(c, hash);
+			conn_resync(c);
+			n++;
+		}
+	log_info("%s: %zu connection%s closed for the new hub", __func__, n,
+	    n == 1 ? "" : "s");
+}
+
+/*
+ * One connection, by state.  Its close frames still go to the new hub:
+ * one it never knew is ignored, and one whose peer.open or conn.open it
+ * read late from the socket is counted down again.
+ */
+static void
+conn_resync(struct conn *c)
+{
+	struct pending *p;
+
+	while ((p = TAILQ_FIRST(&c->pending)) != NULL)
+		pending_free(c, p);
+	switch (c->state) {
+	case C_WS:
+		/* The page takes 1012 as any drop and reconnects soon. */
+		if (!c->dead && ws_close(c->ws, WS_CLOSE_RESTART) == 0) {
+			conn_close_after(c);
+			return;
+		}
+		break;
+	case C_HTTP:
+		/* What is written goes out, then FIN; no head is read. */
+		if (!c->dead) {
+			conn_close_after(c);
+			return;
+		}
+		break;
+	case C_CLOSING:
+		/* Closing already; only its requests had to go. */
+		if (!c->dead)
+			return;
+		break;
+	case C_PEER:
+		/* Should the new hub read its peer.open late: undone. */
+		c->peered = 1;
+		break;
+	case C_ADMIT:
+	case C_SHARE:
+		/* The verdict or status would never come. */
+		break;
+	}
+	conn_free(c);
+}
+
 static int
 webchat_listen_fd(const struct ipc_msg *m)
 {
 	if (m->fd == -1) {
 		log_warnx("%s: no fd", __func__);
 		return -1;
+	}
+	/* The same bound socket, from a new hub: keep the one we have. */
+	if (wc_listener != NULL && wc_resynced && !wc_stopping) {
+		log_info("%s: listening already; the new fd is closed",
+		    __func__);
+		close(m->fd);
+		return 0;
 	}
 	if (wc_listener != NULL || wc_stopping || wc_base == NULL) {
 		log_warnx("%s: unexpected listen fd", __func__);

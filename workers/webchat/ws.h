@@ -21,6 +21,7 @@ struct ws;
 #define WS_CLOSE_BAD_DATA	1007
 #define WS_CLOSE_POLICY		1008	/* e.g. a frame sent too slowly */
 #define WS_CLOSE_TOO_BIG	1009
+#define WS_CLOSE_RESTART	1012	/* service restart: come back soon */
 
 struct ws_cb {
 	/* One whole text message, checked UTF-8 without NUL. */

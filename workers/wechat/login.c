@@ -39,6 +39,7 @@ static struct {
 	int			 redirect_said;	/* a refusal was logged */
 	uint64_t		 started;	/* of this attempt, ms */
 	char			*qrcode;	/* secret */
+	char			*url;		/* its URL, for a new hub */
 	char			*code;		/* verify_code sent, or NULL */
 	char			*status_base;	/* or a redirect's */
 	struct wcall		*call;
@@ -92,6 +93,8 @@ login_forget_qr(void)
 {
 	xfree_secret(lg.qrcode);
 	lg.qrcode = NULL;
+	free(lg.url);
+	lg.url = NULL;
 	login_forget_code();
 	lg.want_code = 0;
 	lg.redirect_said = 0;
@@ -107,6 +110,17 @@ login_stop(void)
 	lg.call = NULL;
 	evtimer_del(lg.timer);
 	login_forget_qr();
+}
+
+/*
+ * A new hub knows no QR code: show it the one being polled, if any (a
+ * scan, a confirmation or a verification code may still be to come).
+ */
+void
+login_resync(void)
+{
+	if (lg.running && lg.url != NULL)
+		wechat_send_login_scan(lg.url);
 }
 
 static void
@@ -184,10 +198,12 @@ login_fetched(struct wcall *c, void *arg)
 	lg.qrs++;
 	lg.qrcode = q.qrcode;
 	q.qrcode = NULL;
+	lg.url = q.url;
+	q.url = NULL;
 	lg.status_base = xstrdup(wc.login_url);
 	log_info("wechat: login: QR code %d of %d ready; waiting for a scan",
 	    lg.qrs, LOGIN_QR_MAX);
-	wechat_send_login_scan(q.url);
+	wechat_send_login_scan(lg.url);
 	ilink_qrcode_clear(&q);
 	login_poll();
 }

@@ -5,7 +5,9 @@
  * every message is acknowledged by inbound.ack.  A worker that dies
  * before that re-polls the old cursor in its next life and the
  * supervisor dedupes: nothing is lost.  Polling waits for acks, never
- * for agent replies (§8.10).
+ * for agent replies (§8.10).  After sup.resync the messages still
+ * waiting go to the new hub again under the same req_ids: it dedupes
+ * by message id, and a second ack of one is expected, not an error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +43,15 @@ static struct {
 	uint64_t		 next_req;
 	int			 forget;	/* do not store its cursor */
 	int			 again;	/* the supervisor said retry */
+	/* req_ids below it went out before a resync: acked twice, maybe. */
+	uint64_t		 resync_below;
 } pl;
 
 static void	poll_send(void);
 static void	poll_done(struct wcall *, void *);
 static void	poll_fail(const char *);
 static void	poll_batch(struct ilink_updates *);
+static void	poll_inbound(size_t);
 static void	poll_commit(void);
 static void	poll_timer(evutil_socket_t, short, void *);
 
@@ -198,7 +203,6 @@ poll_log_drop(const struct ilink_msg *im)
 static void
 poll_batch(struct ilink_updates *u)
 {
-	struct ipc_body_inbound b;
 	struct ilink_msg *im;
 	size_t i;
 
@@ -220,20 +224,54 @@ poll_batch(struct ilink_updates *u)
 		if (im->ctx_dropped)
 			log_warnx("wechat: message %s: context token too long; "
 			    "a reply may not arrive", im->msg_id);
-		memset(&b, 0, sizeof(b));
-		b.peer = ipc_s(im->peer);
-		b.msg_id = ipc_s(im->msg_id);
-		b.text = ipc_s(im->text);
-		b.group = ipc_s("");
-		b.mentioned = 0;
-		b.reply_ctx = ipc_s(im->ctx);
-		log_debug("wechat: inbound %s from %s", im->msg_id, im->peer);
-		if (worker_send(IPC_INBOUND, pl.first_req + i, &b) == -1)
-			fatalx("%s: supervisor queue full", __func__);
+		poll_inbound(i);
 		pl.waiting++;
 	}
 	if (pl.waiting == 0)
 		poll_commit();
+}
+
+/* Message i of the batch as inbound.message, under its own req_id. */
+static void
+poll_inbound(size_t i)
+{
+	const struct ilink_msg *im = &pl.batch.msgs[i];
+	struct ipc_body_inbound b;
+
+	memset(&b, 0, sizeof(b));
+	b.peer = ipc_s(im->peer);
+	b.msg_id = ipc_s(im->msg_id);
+	b.text = ipc_s(im->text);
+	b.group = ipc_s("");
+	b.mentioned = 0;
+	b.reply_ctx = ipc_s(im->ctx);
+	log_debug("wechat: inbound %s from %s", im->msg_id, im->peer);
+	if (worker_send(IPC_INBOUND, pl.first_req + i, &b) == -1)
+		fatalx("%s: supervisor queue full", __func__);
+}
+
+/*
+ * A new hub: hand it every message of the batch it has not acked.  The
+ * old hub may have stored some (it answers "duplicate"), and may not
+ * have read others, which then reach the new hub twice: either way an
+ * ack can come twice for an id issued before now.
+ */
+void
+poll_resync(void)
+{
+	size_t i, n = 0;
+
+	pl.resync_below = pl.next_req;
+	if (pl.acked == NULL)
+		return;
+	for (i = 0; i < pl.batch.n; i++)
+		if (!pl.acked[i]) {
+			poll_inbound(i);
+			n++;
+		}
+	if (n > 0)
+		log_info("wechat: %zu message%s waiting for an ack sent again",
+		    n, n == 1 ? "" : "s");
 }
 
 /* Every message is the supervisor's now: move the cursor, poll again. */
@@ -284,6 +322,12 @@ poll_inbound_ack(const struct ipc_msg *m)
 		idx = (size_t)(m->req_id - pl.first_req);
 	if (pl.acked == NULL || m->req_id < pl.first_req ||
 	    idx >= pl.batch.n || pl.acked[idx]) {
+		if (m->req_id >= POLL_REQ_FIRST &&
+		    m->req_id < pl.resync_below) {
+			log_debug("%s: ack %llu again, after a resync",
+			    __func__, (unsigned long long)m->req_id);
+			return 0;
+		}
 		log_warnx("%s: no message waits for ack %llu", __func__,
 		    (unsigned long long)m->req_id);
 		return wc.draining ? 0 : -1;

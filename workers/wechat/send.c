@@ -4,7 +4,10 @@
  * at least send_gap_ms apart (§7.2: bursts get the bot throttled for an
  * hour).  Each ends in exactly one delivery.ack or delivery.fail; the
  * supervisor keeps the outbox row until then and re-sends what a dead
- * worker never answered.
+ * worker never answered.  A new hub (sup.resync) re-sends every row it
+ * finds unanswered in its store, with the same key, among them those we
+ * hold still, queued or in flight: each is sent and answered once, and
+ * its answer serves the new hub's copy too.
  */
 #include <sys/queue.h>
 
@@ -72,12 +75,34 @@ send_out_free(struct out *o)
 	free(o);
 }
 
+/* The same row under the same key: one send, one answer, covers both. */
+static int
+send_same(const struct out *o, const struct ipc_body_outbound *b)
+{
+	return o != NULL && o->id == b->id && ipc_streq(b->key, o->key);
+}
+
 int
 send_outbound(const struct ipc_msg *m)
 {
 	const struct ipc_body_outbound *b = &m->b.outbound;
 	struct out *o;
 
+	/*
+	 * A row we hold, not answered yet (after a resync, or a lease the
+	 * hub let run out): one send and its answer serve both copies.
+	 */
+	if (send_same(sd.cur, b)) {
+		log_debug("wechat: message %llu is being sent already",
+		    (unsigned long long)b->id);
+		return 0;
+	}
+	TAILQ_FOREACH(o, &sd.q, entry)
+		if (send_same(o, b)) {
+			log_debug("wechat: message %llu is queued already",
+			    (unsigned long long)b->id);
+			return 0;
+		}
 	if (login_running()) {
 		send_fail(b->id, "retry", "not logged in",
 		    WECHAT_LOGIN_RETRY_MS);

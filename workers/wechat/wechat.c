@@ -8,6 +8,12 @@
  * The supervisor owns every durable byte: the token and cursor live in
  * its store and reach us through state.get/state.put.  We never log a
  * token, a QR handle or a context token.
+ *
+ * sup.resync (a new hub on the same socket): the state.get not yet
+ * answered is asked again, every state.put of this life is said again
+ * (the old hub may have died before storing it), and poll.c and login.c
+ * repeat what they wait on; send.c needs nothing, as the new hub
+ * re-sends every unanswered row.
  */
 #include <sys/random.h>
 
@@ -50,11 +56,20 @@ static struct {
 	int		 got[NSTART];
 	size_t		 left;
 	struct event	*ev;
+	int		 resynced;	/* an answer may come twice */
 } st;
+
+/* The last value put for each key, said again to a new hub. */
+#define NPUT	8
+static struct {
+	char		*key;
+	char		*value;		/* may be the token: a secret */
+} said[NPUT];
 
 static int	wechat_pre_sandbox(json_t *);
 static int	wechat_post_sandbox(struct event_base *);
 static void	wechat_shutdown(void);
+static void	wechat_resync(void);
 static int	wechat_state_value(const struct ipc_msg *);
 static void	wechat_ask_state(evutil_socket_t, short, void *);
 static void	wechat_begin(void);
@@ -70,7 +85,7 @@ static const struct wk_handler wechat_handlers[] = {
 const struct wk_kind wk_wechat = {
 	"wechat", ROLE_CHANNEL, 0,
 	wechat_pre_sandbox, wechat_post_sandbox, wechat_shutdown,
-	wechat_handlers, NULL, NULL
+	wechat_resync, wechat_handlers, NULL, NULL
 };
 
 /*
@@ -197,20 +212,33 @@ wechat_ask_state(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	/* After a resync: only what the old hub left unanswered. */
 	for (i = 0; i < NSTART; i++) {
+		if (st.got[i])
+			continue;
 		b.name = ipc_s(start_keys[i]);
 		if (worker_send(IPC_STATE_GET, i + 1, &b) == -1)
 			fatalx("%s: supervisor queue full", __func__);
 	}
 }
 
-/* The answer to our state.get number req_id; a second one is a bug. */
+/*
+ * The answer to our state.get number req_id.  A second one is a bug,
+ * unless a resync came between: the new hub may answer both the frame
+ * the old one left unread and the one we sent again.
+ */
 static int
 wechat_state_value(const struct ipc_msg *m)
 {
 	const struct ipc_body_state_value *b = &m->b.state_value;
 	size_t i = (size_t)m->req_id - 1;
 
+	if (st.resynced && m->req_id > 0 && m->req_id <= NSTART &&
+	    st.got[i] && ipc_streq(b->key, start_keys[i])) {
+		log_debug("%s: %s answered again, after a resync", __func__,
+		    start_keys[i]);
+		return 0;
+	}
 	if (m->req_id == 0 || m->req_id > NSTART || st.got[i] ||
 	    !ipc_streq(b->key, start_keys[i])) {
 		log_warnx("%s: unexpected answer (req %llu)", __func__,
@@ -269,8 +297,8 @@ wechat_shutdown(void)
 	send_stop();
 }
 
-void
-wechat_state_put(const char *key, const char *value)
+static void
+wechat_state_send(const char *key, const char *value)
 {
 	struct ipc_body_state b;
 
@@ -278,6 +306,43 @@ wechat_state_put(const char *key, const char *value)
 	b.value = ipc_s(value);
 	if (worker_send(IPC_STATE_PUT, 0, &b) == -1)
 		fatalx("%s: supervisor queue full", __func__);
+}
+
+/* state.put, remembered: a new hub is told the last value of each key. */
+void
+wechat_state_put(const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < NPUT && said[i].key != NULL; i++)
+		if (strcmp(said[i].key, key) == 0)
+			break;
+	if (i == NPUT)
+		fatalx("%s: more than %d state keys", __func__, NPUT);
+	if (said[i].key == NULL)
+		said[i].key = xstrdup(key);
+	xfree_secret(said[i].value);
+	said[i].value = xstrdup(value);
+	wechat_state_send(key, value);
+}
+
+/*
+ * A new hub took over.  What the old one was asked may be lost with it:
+ * ask and say it again.  Nothing here is fatal for what it forgot.
+ */
+static void
+wechat_resync(void)
+{
+	size_t i;
+
+	st.resynced = 1;
+	/* Runs from the loop, as at start, and asks only what is missing. */
+	if (st.left > 0)
+		event_active(st.ev, EV_TIMEOUT, 0);
+	for (i = 0; i < NPUT && said[i].key != NULL; i++)
+		wechat_state_send(said[i].key, said[i].value);
+	login_resync();
+	poll_resync();
 }
 
 static void

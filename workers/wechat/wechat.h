@@ -87,6 +87,7 @@ void		 poll_start(void);
 void		 poll_stop(void);
 void		 poll_forget_cursor(void);
 int		 poll_inbound_ack(const struct ipc_msg *);
+void		 poll_resync(void);
 
 /* send.c */
 int		 send_init(struct event_base *);
@@ -101,5 +102,6 @@ void		 login_start(void);
 void		 login_stop(void);
 int		 login_running(void);
 int		 login_code(const struct ipc_msg *);
+void		 login_resync(void);
 
 #endif
