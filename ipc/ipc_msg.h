@@ -84,6 +84,8 @@
 	X(PONG,		102, "pong",		ROLE_WORKER | ROLE_HUB, 0, seq)	\
 	X(LOG,		103, "log",		ROLE_WORKER | ROLE_HUB, 0, log)	\
 	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER | ROLE_HUB, 0, violation) \
+	/* after sup.resync: what follows is for the new hub */		\
+	X(RESYNCED,	105, "resynced",	ROLE_WORKER,	0,	empty)		\
 	/* webchat pool, on behalf of anonymous browser sessions */	\
 	X(SESSION_OPEN,	200, "session.open",	ROLE_WEBCHAT,	0,	conn_addr)	\
 	X(SESSION_RESUME, 201, "session.resume", ROLE_WEBCHAT,	0,	resume)		\

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "wire.h"
 #include "config.h"
@@ -346,11 +347,24 @@ hub_creds(const char *creds, struct sandbox_conf *sc)
 	sc->log_only = v[3] != 0;
 }
 
+/* The hub's sandbox: its store's directory, zoneinfo for schedules. */
+void
+hub_spec(struct sandbox_spec *sb, const char *dir)
+{
+	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
+
+	memset(sb, 0, sizeof(*sb));
+	sb->kind = "hub";
+	sb->seccomp = "hub";
+	sb->flags = SB_S_NONET | SB_S_THREADS;
+	sb->rw_dir = dir;
+	sb->ro_dirs = ro;
+}
+
 int
 hub_main(const char *spec, const char *creds, const char *store,
     int verbose)
 {
-	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
 	static struct sup s;
 	struct sandbox_conf sc;
 	struct sandbox_report report;
@@ -373,12 +387,10 @@ hub_main(const char *spec, const char *creds, const char *store,
 	hub.store = xstrdup(store);
 	snprintf(dir, sizeof(dir), "%s", store);
 
-	memset(&sb, 0, sizeof(sb));
-	sb.kind = "hub";
-	sb.seccomp = "hub";
-	sb.flags = SB_S_NONET | SB_S_THREADS;
-	sb.rw_dir = dirname(dir);
-	sb.ro_dirs = ro;
+	hub_spec(&sb, dirname(dir));
+	/* SQLite seeds its randomness while /dev/urandom is still there. */
+	sqlite3_initialize();
+	sqlite3_randomness(sizeof(line), line);
 	sandbox_enter(&sb, &sc, &report);
 
 	if ((sup->base = event_base_new()) == NULL)

@@ -208,7 +208,7 @@ hub_attach(struct ipc_msg *m)
 	}
 	hub_worker_record(w, b);
 	w->gen = b->gen;
-	w->flags &= ~W_F_HELLO;
+	w->flags &= ~(W_F_HELLO | W_F_RESYNC);
 	w->state = W_STARTING;
 	w->msgs_in = w->msgs_out = 0;
 	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
@@ -224,13 +224,14 @@ hub_attach(struct ipc_msg *m)
 		 * it was asked has died with that hub.  It says again what
 		 * it holds; the store has the rest.
 		 */
-		w->flags |= W_F_HELLO;
+		w->flags |= W_F_HELLO | W_F_RESYNC;
+		/* First: whatever we send after it is for the new state. */
+		router_send(w, IPC_SUP_RESYNC, 0, &(struct ipc_body_empty){ 0 });
 		if (strcmp(w->pstate, "running") == 0) {
 			w->state = W_RUNNING;
 			router_worker_ready(w);
 		} else if (strcmp(w->pstate, "stopping") == 0)
 			w->state = W_STOPPING;
-		router_send(w, IPC_SUP_RESYNC, 0, &(struct ipc_body_empty){ 0 });
 		log_info("worker %s (pid %d) taken over", w->name,
 		    (int)w->pid);
 	}

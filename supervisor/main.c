@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <limits.h>
 #include <netdb.h>
@@ -48,6 +49,7 @@ struct sup	*sup;
 
 static void	usage(void) __attribute__((noreturn));
 static int	sup_check_sandbox(void);
+static void	sup_abspath(char **);
 static int	listen_open(const char *);
 static void	sup_spawn_all(void);
 static void	sup_reload(void);
@@ -59,14 +61,21 @@ sup_check_sandbox(void)
 	struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
 	const struct wk_kind *const *kinds;
 	struct sandbox_spec *specs;
+	char dir[PATH_MAX];
 	size_t i, nkinds;
 	int rv;
 
 	kinds = worker_kinds(&nkinds);
-	specs = xcalloc(nkinds, sizeof(*specs));
+	specs = xcalloc(nkinds + 1, sizeof(*specs));
 	for (i = 0; i < nkinds; i++)
 		worker_spec(kinds[i], &specs[i]);
-	rv = sandbox_check(specs, nkinds, &sc);
+	if (sup->conf != NULL) {
+		sup_abspath(&sup->conf->store);
+		snprintf(dir, sizeof(dir), "%s", sup->conf->store);
+		hub_spec(&specs[nkinds], dirname(dir));
+	} else
+		hub_spec(&specs[nkinds], "/var/lib/wxgate");
+	rv = sandbox_check(specs, nkinds + 1, &sc);
 	free(specs);
 	return rv;
 }

@@ -32,6 +32,7 @@ static int	sup_ready(struct worker *, struct ipc_msg *);
 static int	sup_pong(struct worker *, struct ipc_msg *);
 static int	sup_log(struct worker *, struct ipc_msg *);
 static int	sup_violation(struct worker *, struct ipc_msg *);
+static int	sup_resynced(struct worker *, struct ipc_msg *);
 
 static const struct sup_handler common_handlers[] = {
 	{ IPC_HELLO,		H_FIRST | H_ONCE,	sup_hello },
@@ -39,6 +40,7 @@ static const struct sup_handler common_handlers[] = {
 	{ IPC_PONG,		0,			sup_pong },
 	{ IPC_LOG,		H_EARLY,		sup_log },
 	{ IPC_VIOLATION,	H_EARLY,		sup_violation },
+	{ IPC_RESYNCED,		H_EARLY,		sup_resynced },
 	{ 0,			0,			NULL }
 };
 
@@ -220,6 +222,18 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 		hub_violation(w, why);
 		return;
 	}
+	/*
+	 * A worker a new hub took over: until it says "resynced", what it
+	 * sends was meant for the old hub (connections, requests and acks
+	 * this one never knew).  It says it all again after.
+	 */
+	if ((w->flags & W_F_RESYNC) && !(h->flags & H_EARLY) &&
+	    m->type != IPC_PONG && m->type != IPC_READY &&
+	    m->type != IPC_HELLO) {
+		log_debug("worker %s: %s for the old hub dropped", w->name,
+		    ipc_type_name(m->type));
+		return;
+	}
 	if (!(w->flags & W_F_HELLO) && !(h->flags & (H_FIRST | H_EARLY))) {
 		hub_violation(w, "frame before hello");
 		return;
@@ -237,8 +251,8 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 static int
 sup_hello(struct worker *w, struct ipc_msg *m)
 {
-	if (w->flags & W_F_HELLO)
-		return -1;
+	if (w->flags & W_F_HELLO)	/* read by the old hub, or not */
+		return (w->flags & W_F_RESYNC) ? 0 : -1;
 	if (m->b.hello.version != IPC_VERSION) {
 		hub_kill(w, "IPC version mismatch");
 		return 0;
@@ -259,6 +273,7 @@ sup_ready(struct worker *w, struct ipc_msg *m)
 	w->state = W_RUNNING;
 	log_debug("worker %s (pid %d) ready", w->name, (int)w->pid);
 	router_worker_ready(w);
+	hub_worker_up(w);
 	return 0;
 }
 
@@ -289,6 +304,22 @@ sup_violation(struct worker *w, struct ipc_msg *m)
 {
 	w->violation = (int64_t)m->b.violation.syscall;
 	hub_worker_syscall(w, m->b.violation.syscall);
+	return 0;
+}
+
+static int
+sup_resynced(struct worker *w, struct ipc_msg *m)
+{
+	(void)m;
+	if (!(w->flags & W_F_RESYNC))
+		return -1;
+	w->flags &= ~W_F_RESYNC;
+	/* Its ready went to the old hub, which did not pass it on. */
+	if (w->state == W_STARTING) {
+		w->state = W_RUNNING;
+		router_worker_ready(w);
+		hub_worker_up(w);
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -39,7 +40,11 @@ struct take_arg {
 static struct areq	*req_tab[RT_BUCKETS];
 static struct areqlist	 reqs = TAILQ_HEAD_INITIALIZER(reqs);
 static struct areqlist	 dirty = TAILQ_HEAD_INITIALIZER(dirty);
-static uint64_t		 next_req_id = 1;
+/*
+ * Agent request ids: from the clock at the hub's start, so a hub that
+ * replaced another never reuses one the old hub gave an agent.
+ */
+static uint64_t		 next_req_id;
 static struct event	*hold_ev;	/* retry deltas held for room */
 static unsigned		 nreqs;
 
@@ -220,6 +225,13 @@ areq_new(struct agentq *aq, const struct areq_from *f, const char *text,
 	size_t h;
 
 	r = xcalloc(1, sizeof(*r));
+	if (next_req_id == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		next_req_id = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	}
 	r->id = next_req_id++;
 	r->origin = f->origin;
 	r->session = f->session;

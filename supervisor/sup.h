@@ -52,6 +52,7 @@ enum w_state {
 #define W_F_RESPAWN	0x04	/* operator restart: respawn at once */
 #define W_F_RUNTIME	0x08	/* an account the hub started: no slice kept */
 #define W_F_REAPED	0x10	/* dead of SIGSYS, waiting for the syscall */
+#define W_F_RESYNC	0x20	/* hub: taken over, "resynced" not yet said */
 
 #define W_DEATHS_MAX	64	/* crash-loop window history */
 
@@ -179,6 +180,8 @@ int		 hub_main(const char *spec, const char *creds,
 int		 hub_config(struct ipc_msg *);
 int		 hub_shutdown(struct ipc_msg *);
 void		 hub_test(struct ipc_str action);
+struct sandbox_spec;
+void		 hub_spec(struct sandbox_spec *, const char *dir);
 struct wire;
 void		 hub_link_set(struct wire *);
 void		 hub_link_msg(struct wire *, struct ipc_msg *, void *);

@@ -248,6 +248,9 @@ worker_resync(const struct ipc_msg *m)
 	(void)m;
 	log_info("the hub was restarted; telling the new one what it must "
 	    "know%s", wk.draining ? " (still draining)" : "");
+	/* Frames before this one spoke to the old hub: the new drops them. */
+	if (worker_send(IPC_RESYNCED, 0, &(struct ipc_body_empty){ 0 }) == -1)
+		return -1;
 	if (wk.kind->resync != NULL)
 		wk.kind->resync();
 	return 0;
@@ -294,6 +297,10 @@ worker_test(const struct ipc_msg *m)
 	/* An operator method straight from a worker: compromised. */
 	if (ipc_streq(a, "wrong_role_operator"))
 		return worker_send(IPC_CTL_STATUS, 1, &t);
+	/* One of the hub's requests to the parent: there is no such path. */
+	if (ipc_streq(a, "ask_parent"))
+		return worker_send(IPC_HUB_STOP, 0,
+		    &(struct ipc_body_empty){ 0 });
 	if (ipc_streq(a, "hang")) {
 		/*
 		 * Stop answering heartbeats without exiting.  It blocks in
