@@ -50,7 +50,7 @@ wcall_post(const char *base, const char *path, const char *token, char *body,
 	if ((c = wcall_new(ILINK_H_JSON, token, timeout_ms, fn, arg)) ==
 	    NULL) {
 		free(url);
-		free(body);
+		xfree_secret(body);
 		return NULL;
 	}
 	c->req = body;
@@ -122,16 +122,13 @@ wcall_cancel(struct wcall *c)
 static void
 wcall_free(struct wcall *c)
 {
-	struct curl_slist *l;
-
 	if (c == NULL)
 		return;
 	fetch_drop(c->easy);
-	for (l = c->hdrs; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(c->hdrs);
-	free(c->req);
-	free(c->resp);
+	fetch_slist_free_secret(c->hdrs);
+	/* The body may hold a context token, the answer a bot token. */
+	xfree_secret(c->req);
+	freezero(c->resp, c->cap);
 	free(c);
 }
 
