@@ -17,4 +17,9 @@ int	 xasprintf(char **, const char *, ...)
 void	 freezero(void *, size_t);
 void	 xfree_secret(char *);
 
+/* jansson's blocks wiped on free (jsonalloc.c); json_t without jansson.h. */
+struct json_t;
+void	 jsonalloc_init(void);
+char	*jsonalloc_dumps(const struct json_t *, size_t);
+
 #endif

@@ -44,10 +44,8 @@ enum store_stmt {
 	ST_AUDIT,
 	ST_MSG_LOOKUP,
 	ST_MSG_ACCEPT,
-	ST_MSG_SET_STATE,
 	ST_MSG_ANSWER,
 	ST_HISTORY,
-	ST_PENDING,
 	ST_SESSION_EXISTS,
 	ST_SHARE_CREATE,
 	ST_SHARE_FIND,
@@ -98,9 +96,6 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_MSG_ACCEPT] =
 	    "INSERT INTO messages (session_id, client_msg_id, text, state,"
 	    " created) VALUES (?1, ?2, ?3, 1, ?4)",
-	/* An answered message is final; only store_msg_answer ends a turn. */
-	[ST_MSG_SET_STATE] =
-	    "UPDATE messages SET state = ?2 WHERE id = ?1 AND state IN (1, 2)",
 	[ST_MSG_ANSWER] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3"
 	    " WHERE id = ?1 AND state IN (1, 2)",
@@ -109,9 +104,6 @@ static const char *const store_sql[ST_MAX] = {
 	    "SELECT text, reply FROM (SELECT id, text, reply FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2"
 	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
-	[ST_PENDING] =
-	    "SELECT id, session_id, client_msg_id, text FROM messages"
-	    " WHERE state < 3 ORDER BY id",
 	[ST_SESSION_EXISTS] =
 	    "SELECT 1 FROM sessions WHERE id = ?1",
 	[ST_SHARE_CREATE] =
@@ -157,14 +149,6 @@ static const char *const store_sql[ST_MAX] = {
 	    "SELECT allowed FROM peers WHERE account = ?1 AND peer = ?2",
 };
 
-
-/* One unanswered message, copied out so the callback may write. */
-struct pending_row {
-	int64_t		 id;
-	int64_t		 session;
-	char		*cmid;
-	char		*text;
-};
 
 static void	 store_seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -745,30 +729,6 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
 }
 
 int
-store_msg_set_state(struct store *s, int64_t msg_id, enum msg_state state)
-{
-	sqlite3_stmt *st;
-
-	/* MSG_ANSWERED needs the reply: that is store_msg_answer(). */
-	if (state != MSG_ACCEPTED && state != MSG_ANSWERING) {
-		log_warnx("%s: message %lld: bad state %d", __func__,
-		    (long long)msg_id, (int)state);
-		return -1;
-	}
-	store_touch(s);
-	st = store_stmt(s, ST_MSG_SET_STATE);
-	if (store_exec(s, st, store_bindv(st, "ii", msg_id, (int64_t)state),
-	    __func__) == -1)
-		return -1;
-	if (sqlite3_changes(s->db) != 1) {
-		log_warnx("%s: message %lld unknown or answered", __func__,
-		    (long long)msg_id);
-		return -1;
-	}
-	return 0;
-}
-
-int
 store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
     int64_t now)
 {
@@ -827,46 +787,6 @@ store_history(struct store *s, int64_t session, unsigned limit,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_err(s, __func__);
 	store_done(st);
-	return ret;
-}
-
-/*
- * The rows are copied out before fn runs, because recovery will call
- * store_msg_set_state() and store_history() from fn, and a table changed
- * under a running SELECT may yield rows twice or not at all.
- */
-int
-store_pending(struct store *s, store_pending_fn fn, void *arg)
-{
-	sqlite3_stmt *st;
-	struct pending_row *rows = NULL;
-	size_t n = 0, cap = 0, i;
-	int rc, ret = 0;
-
-	st = store_stmt(s, ST_PENDING);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
-		}
-		rows[n].id = sqlite3_column_int64(st, 0);
-		rows[n].session = sqlite3_column_int64(st, 1);
-		rows[n].cmid = store_column_dup(st, 2);
-		rows[n].text = store_column_dup(st, 3);
-		n++;
-	}
-	if (rc != SQLITE_DONE)
-		ret = store_err(s, __func__);
-	store_done(st);
-
-	for (i = 0; ret == 0 && i < n; i++)
-		ret = fn(rows[i].id, rows[i].session, rows[i].cmid,
-		    rows[i].text, arg);
-	for (i = 0; i < n; i++) {
-		free(rows[i].cmid);
-		free(rows[i].text);
-	}
-	free(rows);
 	return ret;
 }
 

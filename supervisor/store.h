@@ -100,7 +100,6 @@ int	store_msg_lookup(struct store *, int64_t session, const char *cmid,
 /* Insert the user's message as MSG_ACCEPTED; -1 on error or duplicate. */
 int	store_msg_accept(struct store *, int64_t session, const char *cmid,
 	    const char *text, int64_t now, int64_t *msg_id);
-int	store_msg_set_state(struct store *, int64_t msg_id, enum msg_state);
 /* Store the whole reply once and mark the message MSG_ANSWERED. */
 int	store_msg_answer(struct store *, int64_t msg_id, const char *reply,
 	    int64_t now);
@@ -113,11 +112,6 @@ int	store_msg_answer(struct store *, int64_t msg_id, const char *reply,
 typedef int	(*store_turn_fn)(const char *role, const char *text, void *);
 int	store_history(struct store *, int64_t session, unsigned limit,
 	    int64_t before_msg_id, store_turn_fn, void *arg);
-
-/* Messages still MSG_ACCEPTED or MSG_ANSWERING, e.g. after a restart. */
-typedef int	(*store_pending_fn)(int64_t msg_id, int64_t session,
-		    const char *cmid, const char *text, void *);
-int	store_pending(struct store *, store_pending_fn, void *arg);
 
 /*
  * The durable backlog (store_backlog.c).  Rows in MSG_ACCEPTED with no

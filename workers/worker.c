@@ -445,6 +445,7 @@ worker_main(const char *spec, int verbose)
 
 	log_init(verbose, 0);
 	log_procinit(spec);
+	jsonalloc_init();
 	signal(SIGPIPE, SIG_IGN);
 	/* A terminal's ^C or hangup is for the supervisor, which drains us. */
 	signal(SIGINT, SIG_IGN);

@@ -69,7 +69,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import websockets  # noqa: E402
 import yaml  # noqa: E402
 
-from conftest import free_port, parse_status  # noqa: E402
+from conftest import free_port, parse_status, stop_daemon  # noqa: E402
 from fake_ilink import FakeIlink  # noqa: E402
 from fake_openai import Fake as FakeOpenai  # noqa: E402
 
@@ -255,17 +255,7 @@ class Daemon:
             time.sleep(0.02)
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        if self.ctl("stop")[0] != 0:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError("wxgated did not stop within %ds" %
-                               STOP_TIMEOUT)
+        return stop_daemon(self.proc, self.ctl, STOP_TIMEOUT, RuntimeError)
 
 
 class Chaos:

@@ -7,7 +7,7 @@ tests_fuzz_fuzz_http_request_SOURCES = tests/fuzz/fuzz_http_request.c \
 tests_fuzz_fuzz_http_request_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_http_request_LDADD = $(DEPS_LIBS)
 tests_fuzz_fuzz_webchat_rpc_SOURCES = tests/fuzz/fuzz_webchat_rpc.c \
-	workers/webchat/rpc.c
+	workers/webchat/rpc.c common/jsonalloc.c common/log.c common/xmalloc.c
 tests_fuzz_fuzz_webchat_rpc_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_webchat_rpc_LDADD = $(DEPS_LIBS)
 tests_fuzz_fuzz_ws_frame_SOURCES = tests/fuzz/fuzz_ws_frame.c \

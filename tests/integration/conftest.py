@@ -114,6 +114,23 @@ def wait_for(cond, timeout=5.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def stop_daemon(proc, ctl, timeout=STOP_TIMEOUT, error=AssertionError):
+    """wxgatectl stop through ctl (SIGTERM when that fails), then wait up
+    to timeout; returns the exit code, None if proc never started.  On
+    timeout the daemon is SIGKILLed and error raised.  Gate.stop() and
+    tests/chaos/chaos.py's Daemon.stop() share it."""
+    if proc is None or proc.poll() is not None:
+        return proc.returncode if proc else None
+    if ctl("stop")[0] != 0:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise error("wxgated did not stop within %ds" % timeout)
+
+
 STATUS_INTS = ("PID", "RESTARTS", "IN", "OUT", "SECCOMP")
 
 
@@ -357,17 +374,7 @@ class Gate:
 
     def stop(self):
         """wxgatectl stop, then wait; returns the daemon's exit code."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        if self.ctl("stop")[0] != 0:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("wxgated did not stop within %ds" %
-                                 STOP_TIMEOUT)
+        return stop_daemon(self.proc, self.ctl)
 
     def kill(self):
         """SIGKILL the supervisor, as a crash would, and wait until its

@@ -1,5 +1,5 @@
 # Shared helpers (common/): secrets are wiped before free() hands their
-# memory back.  free() is wrapped so the test sees the bytes it gets.
+# memory back.  free() is wrapped so the tests see the bytes it gets.
 check_PROGRAMS += tests/unit/common/test_xmalloc
 TESTS += tests/unit/common/test_xmalloc
 tests_unit_common_test_xmalloc_SOURCES = \
@@ -7,3 +7,11 @@ tests_unit_common_test_xmalloc_SOURCES = \
 tests_unit_common_test_xmalloc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_common_test_xmalloc_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=free
 tests_unit_common_test_xmalloc_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/common/test_jsonalloc
+TESTS += tests/unit/common/test_jsonalloc
+tests_unit_common_test_jsonalloc_SOURCES = \
+	tests/unit/common/test_jsonalloc.c $(UNIT_COMMON)
+tests_unit_common_test_jsonalloc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_common_test_jsonalloc_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=free
+tests_unit_common_test_jsonalloc_LDADD = $(UNIT_LDADD)

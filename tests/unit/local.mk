@@ -3,7 +3,8 @@
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(CMOCKA_LIBS) $(DEPS_LIBS)
-UNIT_COMMON = common/log.c common/xmalloc.c common/clock.c
+UNIT_COMMON = common/log.c common/xmalloc.c common/clock.c \
+	common/jsonalloc.c
 include tests/unit/ipc.mk
 include tests/unit/store.mk
 include tests/unit/config.mk

@@ -198,8 +198,8 @@ cmd_write(json_t *o)
 {
 	char *s;
 
-	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
-		fatalx("%s: json_dumps", __func__);
+	if ((s = jsonalloc_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("%s: jsonalloc_dumps", __func__);
 	json_decref(o);
 	/* A program that stopped reading is stuck: restart it. */
 	if (evbuffer_get_length(bufferevent_get_output(bev_to)) >

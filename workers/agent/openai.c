@@ -203,7 +203,7 @@ oai_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 		    json_integer(oc.max_tokens));
 	o = xcalloc(1, sizeof(*o));
 	o->req = r;
-	o->body = json_dumps(body, JSON_COMPACT);
+	o->body = jsonalloc_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (o->body == NULL) {
 		free(o);

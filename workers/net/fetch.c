@@ -701,6 +701,20 @@ fetch_drop(CURL *e)
 	curl_easy_cleanup(e);
 }
 
+/*
+ * A header list with a secret in it (Authorization: Bearer): libcurl
+ * frees each line with a plain free(), so they are wiped first.
+ */
+void
+fetch_slist_free_secret(struct curl_slist *l)
+{
+	struct curl_slist *n;
+
+	for (n = l; n != NULL; n = n->next)
+		explicit_bzero(n->data, strlen(n->data));
+	curl_slist_free_all(l);
+}
+
 /* libcurl tells us which sockets to watch; libevent watches them. */
 static int
 fetch_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)

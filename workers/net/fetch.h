@@ -31,5 +31,6 @@ int	 fetch_start(struct event_base *);
 CURL	*fetch_easy(void);
 int	 fetch_add(CURL *, const char *url, fetch_done_fn, void *arg);
 void	 fetch_drop(CURL *);
+void	 fetch_slist_free_secret(struct curl_slist *);
 
 #endif

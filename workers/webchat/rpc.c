@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "rpc.h"
+#include "xmalloc.h"
 
 struct rpc_methodinfo {
 	const char	*name;
@@ -424,7 +425,7 @@ rpc_dump(json_t *o)
 
 	if (o == NULL)
 		return NULL;
-	s = json_dumps(o, JSON_COMPACT);
+	s = jsonalloc_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }

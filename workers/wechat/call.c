@@ -50,7 +50,7 @@ wcall_post(const char *base, const char *path, const char *token, char *body,
 	if ((c = wcall_new(ILINK_H_JSON, token, timeout_ms, fn, arg)) ==
 	    NULL) {
 		free(url);
-		free(body);
+		xfree_secret(body);
 		return NULL;
 	}
 	c->req = body;
@@ -122,16 +122,13 @@ wcall_cancel(struct wcall *c)
 static void
 wcall_free(struct wcall *c)
 {
-	struct curl_slist *l;
-
 	if (c == NULL)
 		return;
 	fetch_drop(c->easy);
-	for (l = c->hdrs; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(c->hdrs);
-	free(c->req);
-	free(c->resp);
+	fetch_slist_free_secret(c->hdrs);
+	/* The body may hold a context token, the answer a bot token. */
+	xfree_secret(c->req);
+	freezero(c->resp, c->cap);
 	free(c);
 }
 
@@ -151,16 +148,23 @@ static size_t
 wcall_write(char *buf, size_t size, size_t n, void *arg)
 {
 	struct wcall *c = arg;
-	size_t len = size * n;
+	size_t len = size * n, cap;
+	char *p;
 
 	if (len > ILINK_BODY_MAX - c->len) {
 		c->big = 1;
 		return 0;
 	}
 	if (c->len + len + 1 > c->cap) {
-		while (c->len + len + 1 > c->cap)
-			c->cap = c->cap == 0 ? 16384 : c->cap * 2;
-		c->resp = xreallocarray(c->resp, c->cap, 1);
+		for (cap = c->cap; c->len + len + 1 > cap;)
+			cap = cap == 0 ? 16384 : cap * 2;
+		/* Not realloc(): it would free the old copy unwiped. */
+		p = xmalloc(cap);
+		if (c->resp != NULL)
+			memcpy(p, c->resp, c->len);
+		freezero(c->resp, c->cap);
+		c->resp = p;
+		c->cap = cap;
 	}
 	memcpy(c->resp + c->len, buf, len);
 	c->len += len;

@@ -476,11 +476,11 @@ out:
 static char *
 ilink_dump(json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = jsonalloc_dumps(o, JSON_COMPACT);
 
 	json_decref(o);
 	if (s == NULL)
-		fatalx("%s: json_dumps", __func__);
+		fatalx("%s: jsonalloc_dumps", __func__);
 	return s;
 }
 

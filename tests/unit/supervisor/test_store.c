@@ -50,8 +50,6 @@ static void	side_path(const struct fixture *, const char *, char *,
 static int64_t	peek(const struct fixture *, const char *, int64_t);
 static void	hash_of(uint8_t [STORE_HASH_LEN], int);
 static int	turn_cb(const char *, const char *, void *);
-static int	pending_cb(int64_t, int64_t, const char *, const char *,
-		    void *);
 static void	history(struct store *, int64_t, unsigned, int64_t,
 		    struct collect *);
 
@@ -66,7 +64,6 @@ static void	test_dedupe_per_session(void **);
 static void	test_accept_unknown_session(void **);
 static void	test_history(void **);
 static void	test_history_stop(void **);
-static void	test_pending(void **);
 static void	test_group_commit(void **);
 static void	test_share(void **);
 static void	test_share_revoke(void **);
@@ -175,19 +172,6 @@ turn_cb(const char *role, const char *text, void *arg)
 	snprintf(c->out + n, sizeof(c->out) - n, "%s:%s;", role, text);
 	if (++c->calls == c->stop_after)
 		return 7;
-	return 0;
-}
-
-static int
-pending_cb(int64_t msg_id, int64_t session, const char *cmid,
-    const char *text, void *arg)
-{
-	struct collect *c = arg;
-	size_t n = strlen(c->out);
-
-	snprintf(c->out + n, sizeof(c->out) - n, "%lld/%lld/%s/%s;",
-	    (long long)msg_id, (long long)session, cmid, text);
-	c->calls++;
 	return 0;
 }
 
@@ -433,14 +417,7 @@ test_dedupe(void **state)
 	assert_int_equal(mid2, mid);
 	assert_null(reply);
 
-	assert_int_equal(store_msg_set_state(fx->s, mid, MSG_ANSWERING), 0);
-	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid2,
-	    &reply), 0);
-	assert_int_equal(ms, MSG_ANSWERING);
-	assert_null(reply);
-
-	/* Only the answer ends a turn, and only once. */
-	assert_int_equal(store_msg_set_state(fx->s, mid, MSG_ANSWERED), -1);
+	/* The answer ends a turn, and only once. */
 	assert_int_equal(store_msg_answer(fx->s, mid, "hello there", NOW + 2),
 	    0);
 	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, &mid2,
@@ -452,15 +429,12 @@ test_dedupe(void **state)
 	free(reply);
 
 	assert_int_equal(store_msg_answer(fx->s, mid, "second", NOW + 3), -1);
-	assert_int_equal(store_msg_set_state(fx->s, mid, MSG_ACCEPTED), -1);
 	assert_int_equal(store_msg_lookup(fx->s, sid, "u-9f2", &ms, NULL,
 	    &reply), 0);
 	assert_string_equal(reply, "hello there");
 	free(reply);
 
 	/* Unknown message ids are refused, not silently ignored. */
-	assert_int_equal(store_msg_set_state(fx->s, mid + 100, MSG_ANSWERING),
-	    -1);
 	assert_int_equal(store_msg_answer(fx->s, mid + 100, "x", NOW), -1);
 }
 
@@ -609,43 +583,6 @@ test_history_stop(void **state)
 }
 
 static void
-test_pending(void **state)
-{
-	struct fixture *fx = *state;
-	uint8_t h[STORE_HASH_LEN];
-	char err[256], want[256];
-	int64_t a, b, m1, m2, m3, m4;
-	struct collect c;
-
-	fx->s = store_open(fx->path, err, sizeof(err));
-	assert_non_null(fx->s);
-
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_pending(fx->s, pending_cb, &c), 0);
-	assert_int_equal(c.calls, 0);
-
-	hash_of(h, 1);
-	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &a), 0);
-	hash_of(h, 2);
-	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &b), 0);
-	assert_int_equal(store_msg_accept(fx->s, a, "x1", "t1", NOW, &m1), 0);
-	assert_int_equal(store_msg_accept(fx->s, b, "x2", "t2", NOW, &m2), 0);
-	assert_int_equal(store_msg_accept(fx->s, a, "x3", "t3", NOW, &m3), 0);
-	assert_int_equal(store_msg_accept(fx->s, b, "x4", "t4", NOW, &m4), 0);
-	assert_int_equal(store_msg_set_state(fx->s, m2, MSG_ANSWERING), 0);
-	assert_int_equal(store_msg_answer(fx->s, m3, "done", NOW), 0);
-	assert_int_equal(store_flush(fx->s), 0);
-
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_pending(fx->s, pending_cb, &c), 0);
-	snprintf(want, sizeof(want), "%lld/%lld/x1/t1;%lld/%lld/x2/t2;"
-	    "%lld/%lld/x4/t4;", (long long)m1, (long long)a, (long long)m2,
-	    (long long)b, (long long)m4, (long long)b);
-	assert_string_equal(c.out, want);
-	assert_int_equal(c.calls, 3);
-}
-
-static void
 test_group_commit(void **state)
 {
 	struct fixture *fx = *state;
@@ -683,12 +620,10 @@ test_group_commit(void **state)
 	assert_int_equal(store_flush(fx->s), 0);
 
 	/* A write without an explicit touch still joins a group. */
-	assert_int_equal(store_msg_set_state(fx->s, m2, MSG_ANSWERING), 0);
-	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
-	    m2), MSG_ACCEPTED);
+	assert_int_equal(store_msg_accept(fx->s, sid, "5", "e", NOW, NULL), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 3);
 	assert_int_equal(store_flush(fx->s), 0);
-	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
-	    m2), MSG_ANSWERING);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 4);
 
 	/* A failed write leaves the rest of the group intact. */
 	assert_int_equal(store_msg_accept(fx->s, sid, "4", "d", NOW, NULL), 0);
@@ -696,7 +631,7 @@ test_group_commit(void **state)
 	    -1);
 	assert_int_equal(store_msg_answer(fx->s, m3, "rc", NOW), 0);
 	assert_int_equal(store_flush(fx->s), 0);
-	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 4);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 5);
 	assert_int_equal(peek(fx, "SELECT state FROM messages WHERE id = ?1",
 	    m3), MSG_ANSWERED);
 
@@ -1013,7 +948,6 @@ main(void)
 		T(test_accept_unknown_session),
 		T(test_history),
 		T(test_history_stop),
-		T(test_pending),
 		T(test_group_commit),
 		T(test_share),
 		T(test_share_revoke),
