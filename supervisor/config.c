@@ -401,7 +401,7 @@ cfg_dumps(json_t *obj)
 	/* json_pack fails only on OOM here: the formats are constant. */
 	if (obj == NULL)
 		fatalx("%s: json_pack failed", __func__);
-	s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	s = jsonalloc_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(obj);
 	if (s == NULL)
 		fatalx("%s: json_dumps failed", __func__);

@@ -267,7 +267,7 @@ sup_spawn_agent(const struct cfg_agent *a)
 
 	slice = config_slice_agent(sup->conf, a);
 	w = spawn_new("agent", a->name, ROLE_AGENT, slice);
-	free(slice);
+	xfree_secret(slice);
 	spawn_worker(w);
 }
 
@@ -301,10 +301,10 @@ static void
 sup_update(struct worker *w, char *slice, int force)
 {
 	if (!force && strcmp(w->conf, slice) == 0) {
-		free(slice);
+		xfree_secret(slice);
 		return;
 	}
-	free(w->conf);
+	xfree_secret(w->conf);
 	w->conf = slice;
 	log_info("reload: restarting %s", w->name);
 	spawn_restart(w);
@@ -534,6 +534,8 @@ main(int argc, char *argv[])
 
 	log_init(verbose < 0 ? LOG_LVL_INFO : verbose, 0);
 	log_procinit("wxgated");
+	/* Slices hold keys: jansson's blocks are wiped when freed. */
+	jsonalloc_init();
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
 	sup->conf_path = conffile;

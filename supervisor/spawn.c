@@ -190,7 +190,7 @@ spawn_conf(const struct worker *w)
 	    "uid", (json_int_t)sup->sb_uid, "gid", (json_int_t)sup->sb_gid,
 	    "strict", sup->conf->sandbox.strict, "log_only",
 	    sup->sandbox_log));
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+	if ((s = jsonalloc_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		fatalx("%s: json_dumps", __func__);
 	json_decref(o);
 	return s;
