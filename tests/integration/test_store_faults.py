@@ -142,8 +142,10 @@ def test_wechat_message_is_not_acked_until_stored(gate_factory, fake,
 
 def _mount_tmpfs(path, size):
     os.makedirs(path, exist_ok=True)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size,
-                        "tmpfs", path], capture_output=True, text=True)
+    # mode 0700: wxgated refuses a store directory others may write to.
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        "size=%s,mode=0700" % size, "tmpfs", path],
+                       capture_output=True, text=True)
     return p.returncode == 0, p.stderr
 
 
