@@ -262,14 +262,26 @@ hub_test_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/*
+ * "spawn_loopback", "spawn_agent", "unspawn_loopback": the narrow
+ * request for accounts made at run time, as the binding code will use
+ * it; the parent must refuse anything but a channel kind.
+ */
 void
 hub_test(struct ipc_str action)
 {
 	struct timeval tv = { 0, 100 * 1000 };
+	struct ipc_body_hub_ref b = { IPC_S("loopback.rt"), 0, IPC_S(""), 0 };
 
 	if (ipc_streq(action, "syscall") || ipc_streq(action, "crash"))
 		event_base_once(sup->base, -1, EV_TIMEOUT, hub_test_cb,
 		    ipc_streq(action, "crash") ? NULL : sup, &tv);
+	else if (ipc_streq(action, "spawn_loopback"))
+		hub_request_spawn("loopback", "rt", "{\"account\":\"rt\"}");
+	else if (ipc_streq(action, "spawn_agent"))
+		hub_request_spawn("agent", "rt", "{\"type\":\"echo\"}");
+	else if (ipc_streq(action, "unspawn_loopback"))
+		hub_request(IPC_HUB_UNSPAWN, &b);
 	else
 		log_warnx("hub: test hook: unknown action");
 }

@@ -41,8 +41,8 @@ hub_link_set(struct wire *w)
 }
 
 /* A frame to the parent; the hub cannot go on without it. */
-static void
-hub_ask(uint32_t type, const void *body)
+void
+hub_request(uint32_t type, const void *body)
 {
 	if (parent == NULL || wire_send(parent, type, 0, body) == -1)
 		fatalx("%s: the parent does not read its link", __func__);
@@ -58,7 +58,7 @@ hub_ref(uint32_t type, const struct worker *w, const char *why,
 	b.gen = w->gen;
 	b.why = ipc_s(why);
 	b.syscall = syscall;
-	hub_ask(type, &b);
+	hub_request(type, &b);
 }
 
 /*
@@ -124,7 +124,7 @@ hub_request_restart(const char *name)
 {
 	struct ipc_body_hub_ref b = { ipc_s(name), 0, IPC_S(""), 0 };
 
-	hub_ask(IPC_HUB_RESTART, &b);
+	hub_request(IPC_HUB_RESTART, &b);
 }
 
 void
@@ -132,7 +132,7 @@ hub_request_stop(void)
 {
 	struct ipc_body_empty b = { 0 };
 
-	hub_ask(IPC_HUB_STOP, &b);
+	hub_request(IPC_HUB_STOP, &b);
 }
 
 /*
@@ -302,7 +302,7 @@ hub_ping(struct ipc_msg *m)
 {
 	struct ipc_body_seq b = { m->b.seq.seq };
 
-	hub_ask(IPC_PONG, &b);
+	hub_request(IPC_PONG, &b);
 	return 0;
 }
 

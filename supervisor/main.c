@@ -357,7 +357,8 @@ sup_reload(void)
 		sup->listen_fd = newfd;
 	}
 	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
-		if (w->flags & W_F_REMOVE)
+		/* Accounts the hub started are the store's, not the file's. */
+		if (w->flags & (W_F_REMOVE | W_F_RUNTIME))
 			continue;
 		if (strcmp(w->kind, "webchat") == 0) {
 			idx = (unsigned)strtoul(w->id, NULL, 10);

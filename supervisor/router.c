@@ -224,12 +224,11 @@ router_dispatch(struct worker *w, struct ipc_msg *m)
 	}
 	/*
 	 * A worker a new hub took over: until it says "resynced", what it
-	 * sends was meant for the old hub (connections, requests and acks
-	 * this one never knew).  It says it all again after.
+	 * sends was meant for the old hub (connections, requests, acks and
+	 * pongs this one never knew).  It says it all again after.
 	 */
 	if ((w->flags & W_F_RESYNC) && !(h->flags & H_EARLY) &&
-	    m->type != IPC_PONG && m->type != IPC_READY &&
-	    m->type != IPC_HELLO) {
+	    m->type != IPC_READY && m->type != IPC_HELLO) {
 		log_debug("worker %s: %s for the old hub dropped", w->name,
 		    ipc_type_name(m->type));
 		return;

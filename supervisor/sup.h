@@ -193,6 +193,7 @@ void		 hub_worker_up(struct worker *);
 void		 hub_worker_syscall(struct worker *, uint64_t);
 void		 hub_request_restart(const char *name);
 void		 hub_request_stop(void);
+void		 hub_request(uint32_t type, const void *body);
 int		 hub_request_spawn(const char *kind, const char *id,
 		    const char *conf);
 void		 hub_link_init(void);

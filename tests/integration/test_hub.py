@@ -214,3 +214,40 @@ def test_hub_forbidden_syscall_restarts_it(gate_factory):
     log = gate.log()
     assert "taken over" in log
     assert "restarting it; workers keep running" in log
+
+
+def test_runtime_account_through_the_parent(gate_factory):
+    """The narrow request for accounts made at run time: the hub asks,
+    the parent starts a channel worker with the slice it was handed
+    (sandboxed and taken over by the hub like any other), refuses a kind
+    that is not a channel, keeps the account out of reloads, and stops
+    it when asked."""
+    gate = gate_factory()
+    start = len(gate.log())
+    assert gate.ctl("test", "hub", "spawn_agent")[0] == 0
+    gate.wait_log("hub asked to start agent.rt: not a channel account",
+                  5, start)
+    assert "agent.rt" not in gate.status()
+
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    w = wait_for(lambda: (gate.worker("loopback.rt") or {}).get("state")
+                 == "running" and gate.worker("loopback.rt"), 10, 0.05,
+                 "the run-time account")
+    st = proc_status(w["pid"])
+    assert int(st["PPid"]) == gate.proc.pid
+    assert st["Seccomp"] == "2" and st["NoNewPrivs"] == "1"
+    assert "hub starts account loopback.rt" in gate.log()
+    # A second request for the same account is refused.
+    start = len(gate.log())
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    gate.wait_log("hub asked to start loopback.rt: it exists", 5, start)
+
+    # A reload of the file leaves it alone: it is not the file's.
+    assert gate.reload(gate.conf)
+    assert gate.worker("loopback.rt")["pid"] == w["pid"]
+
+    assert gate.ctl("test", "hub", "unspawn_loopback")[0] == 0
+    wait_for(lambda: "loopback.rt" not in gate.status(), 10, 0.05,
+             "the account to stop")
+    assert not os.path.exists("/proc/%d" % w["pid"]) or \
+        proc_status(w["pid"]).get("State", "").startswith("Z")
