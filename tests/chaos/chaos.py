@@ -22,7 +22,8 @@ never ends, so the deadline is exercised too); M WeChat senders
 injecting messages into the fake iLink server, each with its own
 context_token, which the reply carries back.
 
-The killer: every 100-300 ms SIGKILL one random worker; every ~20 kills
+The killer: every 100-300 ms SIGKILL one random worker or the hub (the
+parent restarts it and hands it the same workers); every ~20 kills
 SIGKILL the supervisor instead and start it again on the same state dir.
 After K kills the load stops, the driver waits for quiescence, stops the
 daemon cleanly and counts:
@@ -161,6 +162,18 @@ def descendants(pid):
             out.extend(kids)
             todo.extend(kids)
     return out
+
+
+def hub_pid(parent):
+    """The hub among the daemon's children (wxgated -x hub:main)."""
+    for p in descendants(parent):
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                if b"hub:main" in f.read().split(b"\0"):
+                    return p
+        except OSError:
+            continue
+    return None
 
 
 def alive(pid):
@@ -320,6 +333,10 @@ class Chaos:
             live = [(n, st[n]["pid"]) for n in WORKERS
                     if n in st and st[n]["state"] == "running" and
                     st[n]["pid"] > 0]
+            # The hub too: the parent restarts it and the workers stay.
+            hub = hub_pid(self.d.proc.pid)
+            if hub is not None:
+                live.append(("hub", hub))
             if not live:
                 continue
             name, pid = rng.choice(live)

@@ -1,5 +1,5 @@
-"""Acceptance of issue #10: 100 random SIGKILLs (workers, and every ~20
-kills the whole daemon) under mixed load; every message accepted is
+"""Acceptance of issues #10 and #11: 100 random SIGKILLs (workers, the
+hub, and every ~20 kills the whole daemon) under mixed load; every message accepted is
 answered exactly once, every one refused was told so (tests/chaos/chaos.py
 does the counting).
 
@@ -32,6 +32,7 @@ def test_hundred_kills_lose_nothing(tmp_path):
     why = "\n".join(ch.lost[:20] + ch.doubled[:20] + ch.events[-40:])
     assert counts["kills"] == 100, why
     assert counts["daemon_restarts"] >= 1, why
+    assert counts["kill_hub"] >= 1, why
     assert counts["accepted"] > 0 and counts["web_accepted"] > 0 and \
         counts["wechat_delivered"] > 0, dict(counts)
     assert counts["lost"] == 0, why

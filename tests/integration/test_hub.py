@@ -11,17 +11,9 @@ import sqlite3
 import subprocess
 
 from conftest import run, wait_for
+from test_sandbox import proc_status
 
 HUB_USER = "wxgate"
-
-
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
 
 
 def children(ppid):
