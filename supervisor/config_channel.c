@@ -60,7 +60,7 @@ const struct cfg_num cfg_channel_nums[] = {
 };
 
 #define CHN_NUMS	(sizeof(cfg_channel_nums) / sizeof(cfg_channel_nums[0]))
-#define CHN_TYPES_MAX	16
+#define CHN_TYPES_MAX	16	/* channel kinds an error message names */
 /* In enum dm_policy order (policy/dm.h). */
 static const char *const cfg_dm_policies[] = {
 	"pairing", "allowlist", "open", "disabled"
