@@ -117,7 +117,7 @@ struct cfg_agent {
 /* One platform account, served by the worker "<type>.<name>". */
 struct cfg_channel {
 	char		*name;
-	char		*type;			/* wechat */
+	char		*type;			/* a channel kind, kinds.c */
 	char		*agent;
 	enum dm_policy	 dm_policy;		/* policy/dm.h */
 	char		**allow_from;		/* peer ids, "*" anyone */

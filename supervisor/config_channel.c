@@ -1,6 +1,7 @@
 /*
  * The channels: slice of the configuration, see wxgate.yaml(5): one
- * platform account per entry, with its type's settings (wechat).
+ * platform account per entry, with its type's settings (wechat).  The
+ * types and their text limits are the channel rows of kinds.c.
  *
  * Called by cfg_build() in config.c, and by the supervisor for
  * config_slice_channel() when it spawns a channel worker.  A token is
@@ -17,6 +18,8 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "ipc_msg.h"
+#include "kinds.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -25,9 +28,9 @@
 
 /* Inside each channels[] entry. */
 const struct cfg_num cfg_channel_nums[] = {
-	/* iLink drops long texts (protocols/wechat-ilink.md 7.2). */
+	/* First: its default and maximum are the type's (kinds.c). */
 	{ "text_chunk_limit",	CHN(text_chunk_limit, text_chunk_limit),
-	    2000, 100, 4000 },
+	    0, 100, 0 },
 	{ "history_limit",	CHN(history_limit, history_limit),
 	    20, 0, 100 },
 	/* Long enough to reach the operator; a week is stale. */
@@ -56,12 +59,8 @@ const struct cfg_num cfg_channel_nums[] = {
 	{ NULL,			0, 0, 0, 0, 0 },
 };
 
-static const char *const cfg_channel_types[] = {
-	"wechat",
-#ifdef WX_TEST_HOOKS
-	"loopback",	/* workers/loopback: tests of the channel interface */
-#endif
-};
+#define CHN_NUMS	(sizeof(cfg_channel_nums) / sizeof(cfg_channel_nums[0]))
+#define CHN_TYPES_MAX	16	/* channel kinds an error message names */
 /* In enum dm_policy order (policy/dm.h). */
 static const char *const cfg_dm_policies[] = {
 	"pairing", "allowlist", "open", "disabled"
@@ -69,6 +68,8 @@ static const char *const cfg_dm_policies[] = {
 
 static int	 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
 		    const char *, struct cfg_channel *);
+static const struct kind_caps *cfg_channel_type(struct cfg_ctx *,
+		    const char *, const char *);
 static int	 cfg_channel_wechat(struct cfg_ctx *, const struct raw_wechat *,
 		    const char *, struct cfg_channel *);
 
@@ -115,6 +116,8 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
     const char *prefix, struct cfg_channel *c)
 {
 	char field[CFG_KEYPATH_MAX], known[128];
+	struct cfg_num nums[CHN_NUMS];
+	const struct kind_caps *caps;
 	const char *dm;
 	unsigned i;
 
@@ -126,15 +129,8 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	}
 	c->name = xstrdup(rc->name);
 	c->type = xstrdup(rc->type != NULL ? rc->type : "");
-	if (!cfg_check_oneof(c->type, cfg_channel_types,
-	    NITEMS(cfg_channel_types))) {
-		cfg_check_known(known, sizeof(known), cfg_channel_types,
-		    NITEMS(cfg_channel_types));
-		snprintf(field, sizeof(field), "%stype", prefix);
-		cfg_error(ctx, field, "unknown channel type \"%s\" (known: "
-		    "%s)", c->type, known);
+	if ((caps = cfg_channel_type(ctx, prefix, c->type)) == NULL)
 		return -1;
-	}
 	c->agent = xstrdup(rc->agent != NULL ? rc->agent : CFG_DEFAULT_AGENT);
 	dm = rc->dm_policy != NULL ? rc->dm_policy : "pairing";
 	for (i = 0; i < NITEMS(cfg_dm_policies); i++)
@@ -155,7 +151,11 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 		c->allow_from[i] = xstrdup(rc->allow_from[i]);
 		c->allow_from_count = i + 1;
 	}
-	if (cfg_numbers(ctx, cfg_channel_nums, rc, c, prefix) == -1)
+	/* One platform message holds so much: the chunk is at most that. */
+	memcpy(nums, cfg_channel_nums, sizeof(nums));
+	nums[0].def = caps->text_chunk;
+	nums[0].max = caps->text_max;
+	if (cfg_numbers(ctx, nums, rc, c, prefix) == -1)
 		return -1;
 	snprintf(field, sizeof(field), "%sratelimit.peer.rate", prefix);
 	if (cfg_policy_rate(ctx, field, rc->ratelimit.peer.rate, "10/min",
@@ -166,6 +166,29 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	    &c->account_rate) == -1)
 		return -1;
 	return cfg_channel_wechat(ctx, &rc->wechat, prefix, c);
+}
+
+/* The type's capabilities, or an error naming the known types. */
+static const struct kind_caps *
+cfg_channel_type(struct cfg_ctx *ctx, const char *prefix, const char *type)
+{
+	const char *names[CHN_TYPES_MAX];
+	char field[CFG_KEYPATH_MAX], known[128];
+	const struct kind_caps *caps;
+	const struct kind *k;
+	size_t i, nk, n = 0;
+
+	if ((caps = kinds_caps(type)) != NULL)
+		return caps;
+	k = kinds_all(&nk);
+	for (i = 0; i < nk && n < CHN_TYPES_MAX; i++)
+		if (k[i].role == ROLE_CHANNEL)
+			names[n++] = k[i].name;
+	cfg_check_known(known, sizeof(known), names, n);
+	snprintf(field, sizeof(field), "%stype", prefix);
+	cfg_error(ctx, field, "unknown channel type \"%s\" (known: %s)", type,
+	    known);
+	return NULL;
 }
 
 static int

@@ -34,7 +34,6 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
-#include "role.h"
 #include "sandbox.h"
 #include "sup.h"
 #include "worker.h"
@@ -50,9 +49,6 @@ struct sup	*sup;
 static void	usage(void) __attribute__((noreturn));
 static int	sup_check_sandbox(void);
 static void	sup_abspath(char **);
-static int	listen_open(const char *);
-static void	sup_spawn_all(void);
-static void	sup_reload(void);
 static void	sup_signal(evutil_socket_t, short, void *);
 
 static int
@@ -92,8 +88,8 @@ usage(void)
  * The ids workers drop to.  Only root can drop; otherwise workers keep
  * our ids and the uid layer is reported off.
  */
-static int
-sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
+int
+sup_sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -126,8 +122,8 @@ sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
  * The hub's ids: a user of its own, so that no worker (nobody) can
  * signal it, trace it or open its store.  Without root it keeps ours.
  */
-static int
-hub_ids(const struct config *c, uid_t *uid, gid_t *gid)
+int
+sup_hub_ids(const struct config *c, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -187,8 +183,8 @@ timespec_ms_since(const struct timespec *t)
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080"; config_webchat.c checked the form. */
-static int
-listen_open(const char *spec)
+int
+sup_listen_open(const char *spec)
 {
 	struct addrinfo hints, *res;
 	char host[INET6_ADDRSTRLEN + 2];
@@ -246,177 +242,6 @@ listen_open(const char *spec)
 	return fd;
 }
 
-static void
-sup_spawn_webchat(unsigned i)
-{
-	char id[16], *slice;
-	struct worker *w;
-
-	snprintf(id, sizeof(id), "%u", i);
-	slice = config_slice_webchat(sup->conf);
-	w = spawn_new("webchat", id, ROLE_WEBCHAT, slice);
-	free(slice);
-	spawn_worker(w);
-}
-
-static void
-sup_spawn_agent(const struct cfg_agent *a)
-{
-	struct worker *w;
-	char *slice;
-
-	slice = config_slice_agent(sup->conf, a);
-	w = spawn_new("agent", a->name, ROLE_AGENT, slice);
-	xfree_secret(slice);
-	spawn_worker(w);
-}
-
-static void
-sup_spawn_channel(const struct cfg_channel *c)
-{
-	struct worker *w;
-	char *slice;
-
-	slice = config_slice_channel(sup->conf, c);
-	w = spawn_new(c->type, c->name, ROLE_CHANNEL, slice);
-	xfree_secret(slice);
-	spawn_worker(w);
-}
-
-static void
-sup_spawn_all(void)
-{
-	unsigned i;
-
-	for (i = 0; i < sup->conf->agents_count; i++)
-		sup_spawn_agent(&sup->conf->agents[i]);
-	for (i = 0; i < sup->conf->channels_count; i++)
-		sup_spawn_channel(&sup->conf->channels[i]);
-	for (i = 0; i < sup->conf->webchat.workers; i++)
-		sup_spawn_webchat(i);
-}
-
-/* Replace a worker's config slice; restart it only if it changed. */
-static void
-sup_update(struct worker *w, char *slice, int force)
-{
-	if (!force && strcmp(w->conf, slice) == 0) {
-		xfree_secret(slice);
-		return;
-	}
-	xfree_secret(w->conf);
-	w->conf = slice;
-	log_info("reload: restarting %s", w->name);
-	spawn_restart(w);
-}
-
-static void
-sup_reload(void)
-{
-	char err[CFG_ERR_MAX];
-	struct config *nc, *oc = sup->conf;
-	struct worker *w, *tw;
-	const struct cfg_agent *a;
-	const struct cfg_channel *c;
-	unsigned i, idx;
-	int newfd = -1, relisten;
-
-	if ((nc = config_load(sup->conf_path, err, sizeof(err))) == NULL) {
-		log_warnx("reload: %s; keeping the running configuration",
-		    err);
-		return;
-	}
-	if (strcmp(nc->store, oc->store) != 0 ||
-	    strcmp(nc->control, oc->control) != 0)
-		log_warnx("reload: store and control paths change only on "
-		    "restart");
-	relisten = strcmp(nc->webchat.listen, oc->webchat.listen) != 0;
-	if (relisten && (newfd = listen_open(nc->webchat.listen)) == -1) {
-		log_warnx("reload: cannot listen on %s; keeping the running "
-		    "configuration", nc->webchat.listen);
-		config_free(nc);
-		return;
-	}
-	if (sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1 ||
-	    hub_ids(nc, &sup->hub_uid, &sup->hub_gid) == -1) {
-		log_warnx("reload: keeping the running configuration");
-		if (newfd != -1)
-			close(newfd);
-		config_free(nc);
-		return;
-	}
-	/* Paths that only change on restart keep their running values. */
-	free(nc->store);
-	nc->store = xstrdup(oc->store);
-	free(nc->control);
-	nc->control = xstrdup(oc->control);
-	sup->conf = nc;
-	parent_hub_config();
-	if (relisten) {
-		close(sup->listen_fd);
-		sup->listen_fd = newfd;
-	}
-	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
-		/* Accounts the hub started are the store's, not the file's. */
-		if (w->flags & (W_F_REMOVE | W_F_RUNTIME))
-			continue;
-		if (strcmp(w->kind, "webchat") == 0) {
-			idx = (unsigned)strtoul(w->id, NULL, 10);
-			if (idx >= nc->webchat.workers) {
-				log_info("reload: removing %s", w->name);
-				w->flags |= W_F_REMOVE;
-				spawn_shutdown(w);
-				continue;
-			}
-			sup_update(w, config_slice_webchat(nc), relisten);
-		} else if (strcmp(w->kind, "agent") == 0) {
-			if ((a = config_agent(nc, w->id)) == NULL) {
-				log_info("reload: removing %s", w->name);
-				w->flags |= W_F_REMOVE;
-				spawn_shutdown(w);
-				continue;
-			}
-			sup_update(w, config_slice_agent(nc, a), 0);
-		} else if (w->role == ROLE_CHANNEL) {
-			if ((c = config_channel(nc, w->id)) == NULL ||
-			    strcmp(c->type, w->kind) != 0) {
-				log_info("reload: removing %s", w->name);
-				w->flags |= W_F_REMOVE;
-				spawn_shutdown(w);
-				continue;
-			}
-			sup_update(w, config_slice_channel(nc, c), 0);
-		}
-	}
-	for (i = 0; i < nc->channels_count; i++) {
-		char name[2 * IPC_NAME_MAX + 2];
-
-		snprintf(name, sizeof(name), "%s.%s", nc->channels[i].type,
-		    nc->channels[i].name);
-		if ((w = spawn_find(name)) == NULL || (w->flags & W_F_REMOVE))
-			sup_spawn_channel(&nc->channels[i]);
-	}
-	for (i = 0; i < nc->agents_count; i++) {
-		w = NULL;
-		TAILQ_FOREACH(tw, &sup->workers, entry)
-			if (strcmp(tw->kind, "agent") == 0 &&
-			    strcmp(tw->id, nc->agents[i].name) == 0 &&
-			    !(tw->flags & W_F_REMOVE))
-				w = tw;
-		if (w == NULL)
-			sup_spawn_agent(&nc->agents[i]);
-	}
-	for (i = 0; i < nc->webchat.workers; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "webchat.%u", i);
-		if ((w = spawn_find(name)) == NULL || (w->flags & W_F_REMOVE))
-			sup_spawn_webchat(i);
-	}
-	config_free(oc);
-	log_info("reload: configuration %s applied", sup->conf_path);
-}
-
 void
 sup_stop(void)
 {
@@ -443,7 +268,7 @@ sup_signal(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", sup->conf_path);
-		sup_reload();
+		reload_config();
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -548,7 +373,8 @@ main(int argc, char *argv[])
 
 		defaults.sandbox.user = "nobody";
 		defaults.sandbox.group = "nogroup";
-		if (sandbox_ids(&defaults, &sup->sb_uid, &sup->sb_gid) == -1)
+		if (sup_sandbox_ids(&defaults, &sup->sb_uid,
+		    &sup->sb_gid) == -1)
 			return 1;
 		return sup_check_sandbox();
 	}
@@ -556,8 +382,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "wxgated: %s\n", err);
 		return 1;
 	}
-	if (sandbox_ids(sup->conf, &sup->sb_uid, &sup->sb_gid) == -1 ||
-	    hub_ids(sup->conf, &sup->hub_uid, &sup->hub_gid) == -1)
+	if (sup_sandbox_ids(sup->conf, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    sup_hub_ids(sup->conf, &sup->hub_uid, &sup->hub_gid) == -1)
 		return 1;
 	if (checkonly) {
 		printf("configuration OK\n");
@@ -589,7 +415,7 @@ main(int argc, char *argv[])
 	    sup->hub_uid, sup->hub_gid) == -1)
 		fatalx("store %s: cannot hand it to the hub",
 		    sup->conf->store);
-	if ((sup->listen_fd = listen_open(sup->conf->webchat.listen)) == -1)
+	if ((sup->listen_fd = sup_listen_open(sup->conf->webchat.listen)) == -1)
 		fatalx("cannot listen on %s", sup->conf->webchat.listen);
 	if ((sup->control_fd = control_open(sup->conf->control)) == -1)
 		fatalx("control socket %s", sup->conf->control);
@@ -603,7 +429,7 @@ main(int argc, char *argv[])
 	}
 	reap_init();
 	parent_hub_start();
-	sup_spawn_all();
+	reload_spawn_all();
 	log_info("wxgated ready: web chat on http://%s/ (control %s)",
 	    sup->conf->webchat.listen, sup->conf->control);
 

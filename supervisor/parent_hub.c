@@ -31,11 +31,11 @@
 
 #include "wire.h"
 #include "config.h"
+#include "kinds.h"
 #include "log.h"
 #include "role.h"
 #include "sandbox.h"
 #include "sup.h"
-#include "worker.h"
 #include "xmalloc.h"
 
 /* A hub that stays up this long is no longer in a crash loop. */
@@ -422,13 +422,13 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 {
 	char kind[IPC_NAME_MAX + 1], id[IPC_NAME_MAX + 1];
 	char name[2 * IPC_NAME_MAX + 2], *conf;
-	const struct wk_kind *k;
+	const struct kind *k;
 	struct worker *w;
 
 	snprintf(kind, sizeof(kind), "%.*s", (int)b->kind.len, b->kind.p);
 	snprintf(id, sizeof(id), "%.*s", (int)b->id.len, b->id.p);
 	snprintf(name, sizeof(name), "%s.%s", kind, id);
-	if ((k = worker_kind_find(kind)) == NULL || k->role != ROLE_CHANNEL ||
+	if ((k = kinds_find(kind)) == NULL || k->role != ROLE_CHANNEL ||
 	    strchr(id, '.') != NULL || strchr(id, '/') != NULL) {
 		log_warnx("hub asked to start %s: not a channel account",
 		    name);
@@ -439,7 +439,7 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 		return 0;
 	}
 	conf = ipc_strdup(b->conf);
-	w = spawn_new(kind, id, ROLE_CHANNEL, conf);
+	w = spawn_new(kind, id, k->role, conf);
 	xfree_secret(conf);
 	w->flags |= W_F_RUNTIME;
 	log_info("hub starts account %s", name);

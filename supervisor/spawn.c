@@ -23,6 +23,7 @@
 
 #include "wire.h"
 #include "config.h"
+#include "kinds.h"
 #include "log.h"
 #include "role.h"
 #include "sup.h"
@@ -124,6 +125,7 @@ spawn_worker(struct worker *w)
 {
 	struct ipc_body_config cb;
 	struct ipc_body_empty eb = { 0 };
+	const struct kind *k;
 	int sv[2], sz = SPAWN_SNDBUF, rv;
 	char *conf;
 	pid_t pid;
@@ -167,7 +169,7 @@ spawn_worker(struct worker *w)
 		reap_kill(w, "config frame could not be sent");
 		return -1;
 	}
-	if (strcmp(w->kind, "webchat") == 0 &&
+	if ((k = kinds_find(w->kind)) != NULL && (k->flags & K_F_LISTEN) &&
 	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, sup->listen_fd) == -1) {
 		reap_kill(w, "listening socket could not be passed");
 		return -1;

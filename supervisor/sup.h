@@ -2,7 +2,8 @@
  * Supervisor-wide state and the interfaces between its files.  Two
  * processes share them, each filling in its own part of struct sup:
  *
- *   the root parent: main.c (setup, signals, reload), spawn.c (birth),
+ *   the root parent: main.c (setup, signals), reload.c (the workers
+ *   the configuration wants, by kinds.c's table), spawn.c (birth),
  *   reap.c (death and backoff), parent_hub.c (the hub's process and
  *   the narrow requests it may make), config*.c;
  *
@@ -53,6 +54,7 @@ enum w_state {
 #define W_F_RUNTIME	0x08	/* an account the hub started: no slice kept */
 #define W_F_REAPED	0x10	/* dead of SIGSYS, waiting for the syscall */
 #define W_F_RESYNC	0x20	/* hub: taken over, "resynced" not yet said */
+#define W_F_WANTED	0x40	/* parent: the reloaded file has it */
 
 #define W_DEATHS_MAX	64	/* crash-loop window history */
 
@@ -145,6 +147,13 @@ void		 sup_stop(void);
 void		 sup_turn(void);
 int64_t		 sup_now(void);
 uint64_t	 timespec_ms_since(const struct timespec *);
+int		 sup_listen_open(const char *);
+int		 sup_sandbox_ids(const struct config *, uid_t *, gid_t *);
+int		 sup_hub_ids(const struct config *, uid_t *, gid_t *);
+
+/* reload.c: the workers the configuration wants */
+void		 reload_spawn_all(void);
+void		 reload_config(void);
 
 /* spawn.c */
 struct worker	*spawn_new(const char *kind, const char *id, int role,

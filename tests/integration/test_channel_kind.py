@@ -1,10 +1,11 @@
 """The channel interface (issue #11): a test-only channel kind,
 workers/loopback (built with --enable-test-hooks), is one folder, a row
-in worker.c's kind table and one in config_channel.c's channel types,
-and nothing in the router or channel.c.  A message its "user" writes is
+in worker.c's kind table and one in supervisor/kinds.c's, and nothing in
+the router, channel.c or reload.c.  A message its "user" writes is
 admitted by the same policy, answered by the agent, stored and
 delivered back once, and the worker runs in the same sandbox."""
 
+import copy
 import os
 import sqlite3
 
@@ -58,3 +59,73 @@ def test_loopback_kind_inbound_to_reply(gate_factory):
     wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 0,
              10, 0.05, "the outbox to empty")
     assert delivered(gate, "friend", "echo: hello") == 1
+
+
+# A command agent whose every answer is 300 distinct characters.
+LONG = "".join("%03d," % i for i in range(75))
+LONG_AGENT = [{"name": "default", "type": "command", "command": {"argv": [
+    "/usr/bin/python3", "-c",
+    "import json, sys\n"
+    "for line in sys.stdin:\n"
+    "    r = json.loads(line)\n"
+    "    if 'messages' in r:\n"
+    "        t = ''.join('%03d,' % i for i in range(75))\n"
+    "        print(json.dumps({'id': r['id'], 'delta': t}), flush=True)\n"
+    "        print(json.dumps({'id': r['id'], 'done': True}), flush=True)\n"
+]}}]
+
+
+def test_loopback_chunks_at_its_own_limit(gate_factory):
+    """A reply is cut at the kind's default text_chunk_limit (kinds.c:
+    200 code points for loopback, whose platform is a log line)."""
+    gate = gate_factory({
+        "agents": LONG_AGENT,
+        "channels": [{"name": "t", "type": "loopback",
+                      "dm_policy": "open"}],
+    })
+    say(gate, "friend", "long please")
+    wait_for(lambda: delivered(gate, "friend", LONG[200:]) == 1, 10, 0.05,
+             "the second chunk")
+    assert delivered(gate, "friend", LONG[:200]) == 1
+    assert delivered(gate, "friend", LONG) == 0
+
+
+def test_loopback_accounts_reload(gate_factory):
+    """A reload by the kind table: an account whose slice is the same
+    keeps its worker (its new policy reaches the hub), a changed slice
+    restarts, a removed account stops, a new one starts; the agent and
+    the web chat are untouched."""
+    def acct(name, **kw):
+        return dict({"name": name, "type": "loopback",
+                     "dm_policy": "allowlist", "allow_from": ["friend"]},
+                    **kw)
+
+    gate = gate_factory({
+        "agents": FAST_ECHO,
+        "channels": [acct("t"), acct("u"), acct("x")],
+    })
+    before = gate.status()
+    conf = copy.deepcopy(gate.conf)
+    conf["channels"] = [acct("t", dm_policy="open"),
+                        acct("u", wechat={"timeout_s": 30}), acct("v")]
+    assert gate.reload(conf)
+    names = ["agent.default", "webchat.0", "webchat.1", "loopback.t",
+             "loopback.u", "loopback.v"]
+    st = wait_for(lambda: gate.all_running(names), 10,
+                  what="loopback.x gone, .u restarted, .v started")
+    for n in ("agent.default", "webchat.0", "webchat.1", "loopback.t"):
+        assert st[n]["pid"] == before[n]["pid"], (n, before[n], st[n])
+    assert st["loopback.u"]["pid"] != before["loopback.u"]["pid"]
+    log = gate.log()
+    assert "reload: restarting loopback.u" in log
+    assert "reload: removing loopback.x" in log
+    assert "reload: restarting loopback.t" not in log
+
+    # t's worker is the same, but the hub applies its new policy.
+    say(gate, "stranger", "hi")
+    wait_for(lambda: delivered(gate, "stranger", "echo: hi") == 1, 10, 0.05,
+             "a stranger answered under dm_policy open")
+    rc, out, err = gate.ctl("test", "loopback.v", "say:friend:hello v")
+    assert rc == 0, (out, err)
+    wait_for(lambda: gate.log().count("loopback v: to friend: echo: hello v")
+             == 1, 10, 0.05, "the new account's reply")

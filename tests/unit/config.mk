@@ -6,3 +6,13 @@ tests_unit_supervisor_test_config_SOURCES = \
 	policy/ratelimit.c policy/role.c ipc/codec.c $(UNIT_COMMON)
 tests_unit_supervisor_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_config_LDADD = $(UNIT_LDADD)
+# supervisor/kinds.c: its rows against workers/worker.c's, their
+# instances and the channel types the configuration takes from them.
+check_PROGRAMS += tests/unit/supervisor/test_kinds
+TESTS += tests/unit/supervisor/test_kinds
+tests_unit_supervisor_test_kinds_SOURCES = \
+	tests/unit/supervisor/test_kinds.c $(CONFIG_SOURCES) \
+	policy/ratelimit.c
+tests_unit_supervisor_test_kinds_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_kinds_LDADD = libwxworkers.a libwxsandbox.a \
+	libwxcommon.a $(UNIT_LDADD)

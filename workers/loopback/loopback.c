@@ -4,8 +4,8 @@
  * test loopback.NAME say:PEER:TEXT` makes a user PEER write TEXT; each
  * outbound.message is logged as "loopback NAME: to PEER: TEXT" and
  * acknowledged.  It proves the channel interface: adding a kind is this
- * folder, its row in worker.c's kind table and in the channel types of
- * config_channel.c, and nothing in the router or channel.c.  Like the
+ * folder, its row in worker.c's kind table and one in the supervisor's
+ * (supervisor/kinds.c), and nothing in the router or channel.c.  Like the
  * wechat kind it keeps each inbound message until its inbound.ack, and
  * sup.resync hands those to the new hub again under the same req_id.
  */

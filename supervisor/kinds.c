@@ -1,0 +1,121 @@
+/*
+ * The kind table: one row per kind of worker the parent starts, with
+ * the instances a configuration wants of it and, for a channel kind,
+ * what its platform can take.  reload.c starts and reloads workers
+ * from it, spawn.c passes the listening socket by it, and the
+ * configuration's channel types and text limits come from it.
+ *
+ * Adding a channel kind: a folder under workers/, its row in
+ * workers/worker.c's kinds[], a row here, and its tests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "ipc_msg.h"
+#include "kinds.h"
+
+static void	kinds_each_agent(const struct kind *, const struct config *,
+		    kind_want_fn, void *);
+static void	kinds_each_channel(const struct kind *,
+		    const struct config *, kind_want_fn, void *);
+static void	kinds_each_webchat(const struct kind *,
+		    const struct config *, kind_want_fn, void *);
+
+/*
+ * iLink (protocols/wechat-ilink.md): a bot only replies, inside the
+ * window a user's message opens (1.4); it must not stream (3.4); a
+ * text of 5000 characters passed and one of 7337 did not (7.2), and
+ * the official client declares 4000.  iLink has typing and media, but
+ * workers/wechat/ sends neither.
+ */
+static const struct kind_caps wechat_caps = { 4000, 2000, 0 };
+
+#ifdef WX_TEST_HOOKS
+/*
+ * workers/loopback's platform is its log line (LOG_LINE_MAX bytes):
+ * 200 code points of up to four bytes leave room for its prefix with
+ * a short peer.  It delivers to anyone, asked or not.
+ */
+static const struct kind_caps loopback_caps = { 200, 200, KC_PROACTIVE };
+#endif
+
+/* Start order: agents before the workers that send them work. */
+static const struct kind kinds[] = {
+	{ "agent",	ROLE_AGENT,	0,		kinds_each_agent,
+	    NULL,			NULL },
+	{ "wechat",	ROLE_CHANNEL,	0,		kinds_each_channel,
+	    config_slice_channel,	&wechat_caps },
+#ifdef WX_TEST_HOOKS
+	{ "loopback",	ROLE_CHANNEL,	0,		kinds_each_channel,
+	    config_slice_channel,	&loopback_caps },
+#endif
+	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN,	kinds_each_webchat,
+	    NULL,			NULL },
+};
+
+const struct kind *
+kinds_all(size_t *n)
+{
+	*n = sizeof(kinds) / sizeof(kinds[0]);
+	return kinds;
+}
+
+const struct kind *
+kinds_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+const struct kind_caps *
+kinds_caps(const char *type)
+{
+	const struct kind *k;
+
+	if ((k = kinds_find(type)) == NULL || k->role != ROLE_CHANNEL)
+		return NULL;
+	return k->caps;
+}
+
+static void
+kinds_each_agent(const struct kind *k, const struct config *conf,
+    kind_want_fn fn, void *arg)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->agents_count; i++)
+		fn(k, conf->agents[i].name,
+		    config_slice_agent(conf, &conf->agents[i]), arg);
+}
+
+/* The accounts of this row's type: "wechat.alice". */
+static void
+kinds_each_channel(const struct kind *k, const struct config *conf,
+    kind_want_fn fn, void *arg)
+{
+	unsigned i;
+
+	for (i = 0; i < conf->channels_count; i++)
+		if (strcmp(conf->channels[i].type, k->name) == 0)
+			fn(k, conf->channels[i].name,
+			    k->slice(conf, &conf->channels[i]), arg);
+}
+
+/* The pool: "webchat.0" to "webchat.N-1", one slice for all. */
+static void
+kinds_each_webchat(const struct kind *k, const struct config *conf,
+    kind_want_fn fn, void *arg)
+{
+	char id[16];
+	unsigned i;
+
+	for (i = 0; i < conf->webchat.workers; i++) {
+		snprintf(id, sizeof(id), "%u", i);
+		fn(k, id, config_slice_webchat(conf), arg);
+	}
+}

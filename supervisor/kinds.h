@@ -1,0 +1,60 @@
+/*
+ * The kinds of worker the parent starts, one row each (kinds.c): the
+ * web chat pool, the agents and each channel type.  A row says which
+ * instances a configuration wants and, for a channel kind, what its
+ * platform and worker can do.
+ *
+ * Only the parent calls a row's each() or slice(): slices hold keys
+ * and tokens.  The configuration's checks and the hub (channel.c)
+ * read names, roles and capabilities only.  The worker side of a kind
+ * (handlers, seccomp profile) is its row in workers/worker.c.
+ */
+#ifndef WX_KINDS_H
+#define WX_KINDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct cfg_channel;
+
+/* What a channel kind does beyond text replies. */
+#define KC_MEDIA	0x01	/* images, files, voice */
+#define KC_TYPING	0x02	/* a "typing..." indicator */
+#define KC_STREAM	0x04	/* one message that grows with the answer */
+#define KC_PROACTIVE	0x08	/* may write first, not only reply */
+
+struct kind_caps {
+	uint32_t	 text_max;	/* code points one message holds */
+	uint32_t	 text_chunk;	/* text_chunk_limit by default */
+	int		 flags;		/* KC_* */
+};
+
+#define K_F_LISTEN	0x01	/* gets the public listening socket */
+
+struct kind;
+/* One wanted instance; the callee owns slice (xfree_secret it). */
+typedef void	(*kind_want_fn)(const struct kind *, const char *id,
+		    char *slice, void *arg);
+
+struct kind {
+	const char		 *name;		/* worker kind, worker.c */
+	int			  role;		/* ROLE_* */
+	int			  flags;	/* K_F_* */
+	/* Every instance conf wants, in a stable order. */
+	void			(*each)(const struct kind *,
+				    const struct config *, kind_want_fn,
+				    void *);
+	/* Channel kinds: an account's slice, and the platform's limits. */
+	char			*(*slice)(const struct config *,
+				    const struct cfg_channel *);
+	const struct kind_caps	 *caps;
+};
+
+/* In start order: agents before the workers that send them work. */
+const struct kind	*kinds_all(size_t *n);
+const struct kind	*kinds_find(const char *name);
+/* A channel type's capabilities; NULL when it is no channel kind. */
+const struct kind_caps	*kinds_caps(const char *type);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * The workers a configuration wants, by the kind table (kinds.c): all
+ * of them at start; on SIGHUP the new file is checked, then each row's
+ * wanted instances are matched by name with the running workers: a new
+ * one starts, one whose slice changed restarts, one no longer wanted
+ * drains and is forgotten.  Accounts the hub started (W_F_RUNTIME) are
+ * not the file's: a reload leaves them alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "kinds.h"
+#include "log.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+static struct worker *reload_start(const struct kind *, const char *,
+		    char *);
+static void	reload_spawn(const struct kind *, const char *, char *,
+		    void *);
+static void	reload_want(const struct kind *, const char *, char *,
+		    void *);
+static void	reload_workers(int relisten);
+static int	reload_check(struct config *, const struct config *,
+		    int *newfd);
+
+/* Each row in order: agents first, so work finds them attached. */
+static void
+reload_each(const struct config *conf, kind_want_fn fn, void *arg)
+{
+	const struct kind *k;
+	size_t i, n;
+
+	k = kinds_all(&n);
+	for (i = 0; i < n; i++)
+		k[i].each(&k[i], conf, fn, arg);
+}
+
+void
+reload_spawn_all(void)
+{
+	reload_each(sup->conf, reload_spawn, NULL);
+}
+
+static void
+reload_spawn(const struct kind *k, const char *id, char *slice, void *arg)
+{
+	(void)arg;
+	reload_start(k, id, slice);
+}
+
+static struct worker *
+reload_start(const struct kind *k, const char *id, char *slice)
+{
+	struct worker *w;
+
+	w = spawn_new(k->name, id, k->role, slice);
+	xfree_secret(slice);
+	spawn_worker(w);
+	return w;
+}
+
+/* SIGHUP: the new file, or a log line saying why the old one stays. */
+void
+reload_config(void)
+{
+	char err[CFG_ERR_MAX];
+	struct config *nc, *oc = sup->conf;
+	int newfd = -1;
+
+	if ((nc = config_load(sup->conf_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err);
+		return;
+	}
+	if (reload_check(nc, oc, &newfd) == -1) {
+		config_free(nc);
+		return;
+	}
+	/* Paths that only change on restart keep their running values. */
+	free(nc->store);
+	nc->store = xstrdup(oc->store);
+	free(nc->control);
+	nc->control = xstrdup(oc->control);
+	sup->conf = nc;
+	parent_hub_config();
+	if (newfd != -1) {
+		close(sup->listen_fd);
+		sup->listen_fd = newfd;
+	}
+	reload_workers(newfd != -1);
+	config_free(oc);
+	log_info("reload: configuration %s applied", sup->conf_path);
+}
+
+/* What the new file needs from the system: a new listener, its ids. */
+static int
+reload_check(struct config *nc, const struct config *oc, int *newfd)
+{
+	if (strcmp(nc->store, oc->store) != 0 ||
+	    strcmp(nc->control, oc->control) != 0)
+		log_warnx("reload: store and control paths change only on "
+		    "restart");
+	if (strcmp(nc->webchat.listen, oc->webchat.listen) != 0 &&
+	    (*newfd = sup_listen_open(nc->webchat.listen)) == -1) {
+		log_warnx("reload: cannot listen on %s; keeping the running "
+		    "configuration", nc->webchat.listen);
+		return -1;
+	}
+	if (sup_sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    sup_hub_ids(nc, &sup->hub_uid, &sup->hub_gid) == -1) {
+		log_warnx("reload: keeping the running configuration");
+		if (*newfd != -1)
+			close(*newfd);
+		*newfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The running worker of that name, not one draining away. */
+static struct worker *
+reload_find(const char *kind, const char *id)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (!(w->flags & W_F_REMOVE) && strcmp(w->kind, kind) == 0 &&
+		    strcmp(w->id, id) == 0)
+			return w;
+	return NULL;
+}
+
+/* A wanted instance: start it, or restart it if its slice changed. */
+static void
+reload_want(const struct kind *k, const char *id, char *slice, void *arg)
+{
+	const int *relisten = arg;
+	struct worker *w;
+
+	if ((w = reload_find(k->name, id)) == NULL) {
+		w = reload_start(k, id, slice);
+		w->flags |= W_F_WANTED;
+		return;
+	}
+	w->flags |= W_F_WANTED;
+	/* The hub's account of that name keeps running as it is. */
+	if ((w->flags & W_F_RUNTIME) || (strcmp(w->conf, slice) == 0 &&
+	    !(*relisten && (k->flags & K_F_LISTEN)))) {
+		xfree_secret(slice);
+		return;
+	}
+	xfree_secret(w->conf);
+	w->conf = slice;
+	log_info("reload: restarting %s", w->name);
+	spawn_restart(w);
+}
+
+static void
+reload_workers(int relisten)
+{
+	struct worker *w, *tw;
+
+	reload_each(sup->conf, reload_want, &relisten);
+	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
+		if (!(w->flags & (W_F_WANTED | W_F_REMOVE | W_F_RUNTIME))) {
+			log_info("reload: removing %s", w->name);
+			w->flags |= W_F_REMOVE;
+			spawn_shutdown(w);
+		}
+		w->flags &= ~W_F_WANTED;
+	}
+}
