@@ -1,6 +1,6 @@
 #!/bin/sh
 # The chaos bench: tests/chaos/chaos.py with 1,000 random SIGKILLs
-# (workers, and every ~20 kills the whole daemon) under mixed load;
+# (workers, the hub, and every ~20 kills the whole daemon) under mixed load;
 # prints "chaos <name> <value>" lines (kills, daemon_restarts, accepted,
 # refused, lost, doubled, ...) and fails when anything was lost or
 # doubled.  The same build as the tests: the kills, not speed, are
