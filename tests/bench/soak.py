@@ -10,7 +10,7 @@ commit and checkpoint times (wxgatectl stats, since the previous minute).
         [build dir, default build-bench]
 
 --check (CI) fails when the WAL ever exceeds supervisor.wal_max_bytes
-plus slack, or the supervisor's RSS at the end exceeds 1.5x its RSS
+plus slack, or the parent's or the hub's RSS at the end exceeds 1.5x its RSS
 after the first minute.  Sizes, not times: a slow machine passes.
 """
 
@@ -41,9 +41,30 @@ def smaps(pid):
     return out
 
 
+def hub_of(parent):
+    """The hub's pid: the parent's child started as wxgated -x hub:main."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"hub:main" in cmd:
+            return int(d)
+    return None
+
+
 def processes(g):
-    """{name: pid} of the supervisor and every worker."""
+    """{name: pid} of the parent ("supervisor"), the hub and every
+    worker."""
     procs = {"supervisor": g.proc.pid}
+    hub = hub_of(g.proc.pid)
+    if hub is not None:
+        procs["hub"] = hub
     r = subprocess.run([os.path.join(g.build, "wxgatectl"), "-s",
                         g.path("control.sock"), "status"],
                        capture_output=True, text=True)
@@ -104,7 +125,7 @@ def main():
         print("# soak: %d min at %.0f msg/s, %d clients, echo agent" %
               (a.minutes, a.rate, a.clients))
         wal_peak = 0
-        rss_first = None
+        rss_first, rss_last = {}, {}
         store_stats(g)          # starts the first latency window
         for i in range(1, a.minutes + 1):
             lat, rc = minute(g, bench, a.rate, a.clients)
@@ -128,10 +149,11 @@ def main():
                 for k in ("rss", "pss"):
                     if k in m:
                         print("%s%s_%s %d KiB" % (pre, name, k, m[k]))
-                if name == "supervisor" and i == 1:
-                    rss_first = m.get("rss")
-                if name == "supervisor":
-                    rss_last = m.get("rss")
+                # The parent's and the hub's: neither may grow.
+                if name in ("supervisor", "hub") and "rss" in m:
+                    if i == 1:
+                        rss_first[name] = m["rss"]
+                    rss_last[name] = m["rss"]
             sys.stdout.flush()
         # The -wal file is sampled once a minute; its peak is bounded by
         # the checkpoints between commits, which the integration test
@@ -141,10 +163,15 @@ def main():
             if wal_peak > WAL_MAX + WAL_SLACK:
                 print("soak: FAIL: WAL reached %d bytes" % wal_peak)
                 failed = 1
-            if rss_first and rss_last > RSS_GROWTH * rss_first:
-                print("soak: FAIL: supervisor RSS %d KiB at the end, %d "
-                      "KiB after the first minute" % (rss_last, rss_first))
+            if "hub" not in rss_first:
+                print("soak: FAIL: no hub process found")
                 failed = 1
+            for name, first in sorted(rss_first.items()):
+                last = rss_last.get(name, 0)
+                if last > RSS_GROWTH * first:
+                    print("soak: FAIL: %s RSS %d KiB at the end, %d KiB "
+                          "after the first minute" % (name, last, first))
+                    failed = 1
         del db
     return 1 if failed else 0
 
