@@ -210,6 +210,18 @@ open_bound(struct worker *w, uint64_t conn, const char *addr,
 	return b;
 }
 
+/* The session's binding and route are gone, its last_seen written. */
+static void
+assert_unbound(struct worker *w, uint64_t conn, int64_t session,
+    int writes)
+{
+	assert_null(bind_find(w, conn));
+	assert_null(route_current(session));
+	assert_int_equal(bind_count(w), 0);
+	assert_int_equal(seen_writes, writes);
+	assert_int_equal(seen_session, session);
+}
+
 /*
  * Both pools are back to empty: each address takes one place again,
  * two addresses fill each total, and a third is refused.
@@ -239,11 +251,7 @@ test_conn_close_then_peer_close(void **state)
 	open_bound(&w1, 7, "192.0.2.1", 42);
 	ws_close(&w1, 7);
 	/* The session's binding and route went with the WebSocket... */
-	assert_null(bind_find(&w1, 7));
-	assert_null(route_current(42));
-	assert_int_equal(bind_count(&w1), 0);
-	assert_int_equal(seen_writes, 1);
-	assert_int_equal(seen_session, 42);
+	assert_unbound(&w1, 7, 42, 1);
 	assert_string_equal(admit_conn_client(&w1, 7), "");
 	/* ... the TCP place stays until peer.close. */
 	assert_non_null(conn_find(&w1, 7));
@@ -270,8 +278,7 @@ test_peer_close_then_conn_close(void **state)
 	assert_int_equal(ws_open(&w1, 8, "192.0.2.1"), 429);
 	ws_close(&w1, 7);
 	assert_null(conn_find(&w1, 7));
-	assert_null(route_current(42));
-	assert_int_equal(seen_writes, 1);
+	assert_unbound(&w1, 7, 42, 1);
 	assert_all_free(&w1);
 }
 
@@ -289,15 +296,13 @@ test_worker_down(void **state)
 	conn_worker_down(&w1);
 	assert_null(conn_find(&w1, 7));
 	assert_null(conn_find(&w1, 9));
-	assert_null(route_current(42));
-	assert_int_equal(seen_writes, 1);
+	assert_unbound(&w1, 7, 42, 1);
 	assert_ptr_equal(route_current(43), conn_find(&w2, 7));
 	/* Its late closes find nothing. */
 	ws_close(&w1, 7);
 	peer_close(&w1, 7);
 	conn_worker_down(&w2);
-	assert_null(route_current(43));
-	assert_int_equal(seen_writes, 2);
+	assert_unbound(&w2, 7, 43, 2);
 	conf.policy.tcp_conns_total = 2;
 	assert_all_free(&w1);
 }
@@ -362,9 +367,7 @@ test_unbind_keeps_admission(void **state)
 	(void)state;
 	b = open_bound(&w1, 7, "192.0.2.1", 42);
 	bind_remove(b);
-	assert_int_equal(seen_writes, 1);
-	assert_null(bind_find(&w1, 7));
-	assert_null(route_current(42));
+	assert_unbound(&w1, 7, 42, 1);
 	b = conn_find(&w1, 7);
 	assert_non_null(b);
 	assert_int_equal(b->session, 0);
