@@ -1,17 +1,24 @@
 /*
- * The web chat's front door in the supervisor: which TCP connections the
- * pool may hold (per peer address and in total, counted from accept()),
+ * The web chat's front door in the hub: which TCP connections the pool
+ * may hold (per peer address and in total, counted from accept()),
  * which WebSocket connections are admitted (per client address and in
- * total), the token
- * buckets every web chat request takes from (per session and per client
- * address), and the audit row plus counter for every denial.
+ * total), the token buckets every web chat request takes from (per
+ * session and per client address), and the audit row plus counter for
+ * every denial.
  *
- * Called by the router for conn.open/conn.close and before each web chat
- * handler spends anything; by main.c's sweep timer.  The client address
- * is decided here, never by the worker: X-Forwarded-For is believed only
- * when the peer is a configured trusted proxy (the walk is policy/xff.c).
- * It never logs a token or message text, and addresses only at
- * log_debug.
+ * Here are the counts per address key and the totals; which of them a
+ * connection holds a place in is kept on its one record (struct
+ * binding, router_bind.c), which conn_end() hands back to
+ * admit_release() as it closes.  The client's key is that record's
+ * client count's key, so the buckets and agentq.c's fair share see the
+ * client conn.open decided.
+ *
+ * Called by the router for peer.open/peer.close and conn.open, and
+ * before each web chat handler spends anything; by the sweep timer.
+ * The client address is decided here, never by the worker:
+ * X-Forwarded-For is believed only when the peer is a configured
+ * trusted proxy (the walk is policy/xff.c).  It never logs a token or
+ * message text, and addresses only at log_debug.
  */
 #include <sys/queue.h>
 
@@ -25,70 +32,52 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "role.h"
+#include "router_int.h"
 #include "store.h"
 #include "sup.h"
 #include "xff.h"
 #include "xmalloc.h"
 
-#define ADMIT_BUCKETS	4096	/* hash buckets of both tables */
+#define ADMIT_BUCKETS	4096	/* hash buckets of each count table */
 /* Retry-After for a connection over its address's cap: a guess. */
 #define ADMIT_RETRY_MS	5000
 
 _Static_assert(XFF_ADDR_MAX == IPC_ADDR_MAX,
     "policy/xff.c cuts addresses as the wire does");
 
-/* One admitted WebSocket connection of one worker incarnation. */
-struct aconn {
-	struct aconn	*next;
-	struct worker	*w;
-	uint64_t	 gen;
-	uint64_t	 conn;
-	struct acount	*ac;
-};
-
-/* Admitted connections per client (its addrkey: IPv6 per /64). */
+/* Connections holding a place per address key (IPv6 per /64). */
 struct acount {
 	struct acount	*next;
 	unsigned	 n;
 	char		 key[RL_KEY_MAX];	/* policy/addrkey.c */
 };
 
-static void	admit_insert(struct aconn **, struct worker *, uint64_t,
-		    struct acount *);
+/* One cap's counts: per address key, and over the whole pool. */
+struct acap {
+	struct acount	*tab[ADMIT_BUCKETS];
+	unsigned	 total;
+};
 
-static struct aconn	*conn_tab[ADMIT_BUCKETS];
-static struct acount	*addr_tab[ADMIT_BUCKETS];
-static unsigned		 nconns;
 /*
- * The same two tables for TCP connections (peer.open/peer.close): the
- * webchat workers share one listening socket, so only here can one
- * peer's connections be counted over the whole pool.
+ * WebSockets admitted by conn.open, per client; TCP connections from
+ * peer.open, per peer.  The webchat workers share one listening socket,
+ * so only here can one peer's connections be counted over the pool.
  */
-static struct aconn	*tcp_tab[ADMIT_BUCKETS];
-static struct acount	*peer_tab[ADMIT_BUCKETS];
-static unsigned		 ntcp;
+static struct acap	ws_cap;
+static struct acap	tcp_cap;
 static struct ratelimit	*rl_session;
 static struct ratelimit	*rl_address;
 
 static size_t
-admit_hash(const char *s, size_t len)
+admit_hash(const char *key)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
+	for (; *key != '\0'; key++) {
+		h ^= (unsigned char)*key;
 		h *= 0x100000001b3ULL;
 	}
 	return (size_t)(h % ADMIT_BUCKETS);
-}
-
-static size_t
-admit_conn_hash(const struct worker *w, uint64_t conn)
-{
-	uint64_t v = conn ^ (uint64_t)(uintptr_t)w;
-
-	return admit_hash((const char *)&v, sizeof(v));
 }
 
 /* (Re)build the buckets from the config; a reload starts them full. */
@@ -130,54 +119,63 @@ admit_client(struct ipc_str peer, struct ipc_str forwarded, char *out,
 	    p->trusted_proxies, p->trusted_proxies_count, out, outlen);
 }
 
-static struct aconn *
-admit_lookup(struct aconn **tab, struct worker *w, uint64_t conn)
+/* The count of connections from key, or NULL while there are none. */
+static struct acount *
+acount_find(struct acap *cap, const char *key)
 {
-	struct aconn *a;
+	struct acount *ac;
 
-	for (a = tab[admit_conn_hash(w, conn)]; a != NULL; a = a->next)
-		if (a->w == w && a->gen == w->gen && a->conn == conn)
-			return a;
+	for (ac = cap->tab[admit_hash(key)]; ac != NULL; ac = ac->next)
+		if (strcmp(ac->key, key) == 0)
+			return ac;
 	return NULL;
 }
 
-static struct aconn *
-admit_find(struct worker *w, uint64_t conn)
-{
-	return admit_lookup(conn_tab, w, conn);
-}
-
+/* One more connection from key: the count it now holds a place in. */
 static struct acount *
-admit_count_in(struct acount **tab, const char *key)
+acount_add(struct acap *cap, const char *key)
 {
 	struct acount *ac;
-	size_t h = admit_hash(key, strlen(key));
+	size_t h;
 
-	for (ac = tab[h]; ac != NULL; ac = ac->next)
-		if (strcmp(ac->key, key) == 0)
-			return ac;
-	ac = xcalloc(1, sizeof(*ac));
-	snprintf(ac->key, sizeof(ac->key), "%s", key);
-	ac->next = tab[h];
-	tab[h] = ac;
+	if ((ac = acount_find(cap, key)) == NULL) {
+		ac = xcalloc(1, sizeof(*ac));
+		snprintf(ac->key, sizeof(ac->key), "%s", key);
+		h = admit_hash(key);
+		ac->next = cap->tab[h];
+		cap->tab[h] = ac;
+	}
+	ac->n++;
+	cap->total++;
 	return ac;
 }
 
+/* A place given back; a count at zero goes. */
 static void
-admit_uncount(struct acount **tab, struct acount *ac)
+acount_drop(struct acap *cap, struct acount *ac)
 {
 	struct acount **pp;
 
+	cap->total--;
 	if (--ac->n > 0)
 		return;
-	for (pp = &tab[admit_hash(ac->key, strlen(ac->key))];
-	    *pp != NULL; pp = &(*pp)->next) {
+	for (pp = &cap->tab[admit_hash(ac->key)]; *pp != NULL;
+	    pp = &(*pp)->next) {
 		if (*pp == ac) {
 			*pp = ac->next;
 			free(ac);
 			return;
 		}
 	}
+}
+
+/* Connections from key holding a place now. */
+static unsigned
+acount_n(struct acap *cap, const char *key)
+{
+	struct acount *ac = acount_find(cap, key);
+
+	return ac != NULL ? ac->n : 0;
 }
 
 void
@@ -205,79 +203,28 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 {
 	const struct cfg_policy *p = &sup->conf->policy;
 	char addr[IPC_ADDR_MAX + 1], key[RL_KEY_MAX];
-	struct acount *ac;
+	struct binding *c;
 
 	*retry_ms = 0;
-	if (admit_find(w, b->conn) != NULL)
+	if ((c = conn_find(w, b->conn)) != NULL && c->client != NULL)
 		return -1;
 	admit_client(b->peer, b->forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
 	if ((*retry_ms = ratelimit_take(rl_address, key, clock_mono_ms())) > 0)
 		return 429;
-	if (nconns >= p->conns_total) {
+	if (ws_cap.total >= p->conns_total) {
 		*retry_ms = ADMIT_RETRY_MS;
 		return 503;
 	}
 	/* Counted per client as the buckets see one: an IPv6 /64. */
-	ac = admit_count_in(addr_tab, key);
-	if (ac->n >= p->conns_per_address) {
+	if (acount_n(&ws_cap, key) >= p->conns_per_address) {
 		log_debug("%s: %s over %u connections", __func__, addr,
 		    p->conns_per_address);
 		*retry_ms = ADMIT_RETRY_MS;
 		return 429;
 	}
-	admit_insert(conn_tab, w, b->conn, ac);
-	nconns++;
+	conn_get(w, b->conn)->client = acount_add(&ws_cap, key);
 	return 0;
-}
-
-/* Remember one counted connection; its count goes up with it. */
-static void
-admit_insert(struct aconn **tab, struct worker *w, uint64_t conn,
-    struct acount *ac)
-{
-	struct aconn *a;
-	size_t h;
-
-	ac->n++;
-	a = xcalloc(1, sizeof(*a));
-	a->w = w;
-	a->gen = w->gen;
-	a->conn = conn;
-	a->ac = ac;
-	h = admit_conn_hash(w, conn);
-	a->next = tab[h];
-	tab[h] = a;
-}
-
-static void
-admit_unlink(struct aconn **tab, struct acount **counts, struct aconn *a)
-{
-	struct aconn **pp;
-
-	for (pp = &tab[admit_conn_hash(a->w, a->conn)]; *pp != NULL;
-	    pp = &(*pp)->next) {
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
-	}
-	admit_uncount(counts, a->ac);
-	free(a);
-}
-
-static void
-admit_remove(struct aconn *a)
-{
-	admit_unlink(conn_tab, addr_tab, a);
-	nconns--;
-}
-
-static void
-admit_tcp_remove(struct aconn *a)
-{
-	admit_unlink(tcp_tab, peer_tab, a);
-	ntcp--;
 }
 
 /*
@@ -293,40 +240,29 @@ admit_peer_open(struct worker *w, const struct ipc_body_conn_addr *b,
 {
 	const struct cfg_policy *p = &sup->conf->policy;
 	char addr[IPC_ADDR_MAX + 1], key[RL_KEY_MAX];
-	struct acount *ac;
+	struct binding *c;
 	uint32_t cap;
 
 	*retry_ms = 0;
-	if (admit_lookup(tcp_tab, w, b->conn) != NULL)
+	if ((c = conn_find(w, b->conn)) != NULL && c->tcp != NULL)
 		return -1;
 	snprintf(addr, sizeof(addr), "%.*s", (int)b->addr.len, b->addr.p);
 	cap = admit_trusted(addr) ? p->tcp_conns_per_proxy :
 	    p->tcp_conns_per_peer;
 	addrkey_format(key, sizeof(key), addr);
-	if (ntcp >= p->tcp_conns_total) {
+	if (tcp_cap.total >= p->tcp_conns_total) {
 		log_debug("%s: pool at %u connections", __func__,
 		    p->tcp_conns_total);
 		*retry_ms = ADMIT_RETRY_MS;
 		return 503;
 	}
-	ac = admit_count_in(peer_tab, key);
-	if (ac->n >= cap) {
+	if (acount_n(&tcp_cap, key) >= cap) {
 		log_debug("%s: %s over %u connections", __func__, addr, cap);
 		*retry_ms = ADMIT_RETRY_MS;
 		return 503;
 	}
-	admit_insert(tcp_tab, w, b->conn, ac);
-	ntcp++;
+	conn_get(w, b->conn)->tcp = acount_add(&tcp_cap, key);
 	return 0;
-}
-
-void
-admit_peer_close(struct worker *w, uint64_t conn)
-{
-	struct aconn *a;
-
-	if ((a = admit_lookup(tcp_tab, w, conn)) != NULL)
-		admit_tcp_remove(a);
 }
 
 /* Router handlers for peer.open and peer.close (router.c's table). */
@@ -348,52 +284,34 @@ sup_peer_open(struct worker *w, struct ipc_msg *m)
 int
 sup_peer_close(struct worker *w, struct ipc_msg *m)
 {
-	admit_peer_close(w, m->b.conn.conn);
+	struct binding *c;
+
+	if ((c = conn_find(w, m->b.conn.conn)) != NULL)
+		conn_end(c, CONN_TCP);
 	return 0;
 }
 
+/* The places a closing connection held (conn_end), given back. */
 void
-admit_conn_close(struct worker *w, uint64_t conn)
+admit_release(struct binding *c, int parts)
 {
-	struct aconn *a;
-
-	if ((a = admit_find(w, conn)) != NULL)
-		admit_remove(a);
-}
-
-int
-admit_known(struct worker *w, uint64_t conn)
-{
-	return admit_find(w, conn) != NULL;
+	if ((parts & CONN_TCP) && c->tcp != NULL) {
+		acount_drop(&tcp_cap, c->tcp);
+		c->tcp = NULL;
+	}
+	if ((parts & CONN_WS) && c->client != NULL) {
+		acount_drop(&ws_cap, c->client);
+		c->client = NULL;
+	}
 }
 
 /* The client a connection speaks for (its address key), or "". */
 const char *
 admit_conn_client(struct worker *w, uint64_t conn)
 {
-	struct aconn *a = admit_find(w, conn);
+	struct binding *c = conn_find(w, conn);
 
-	return a != NULL ? a->ac->key : "";
-}
-
-void
-admit_worker_down(struct worker *w)
-{
-	struct aconn *a, *next;
-	size_t i;
-
-	for (i = 0; i < ADMIT_BUCKETS; i++) {
-		for (a = conn_tab[i]; a != NULL; a = next) {
-			next = a->next;
-			if (a->w == w)
-				admit_remove(a);
-		}
-		for (a = tcp_tab[i]; a != NULL; a = next) {
-			next = a->next;
-			if (a->w == w)
-				admit_tcp_remove(a);
-		}
-	}
+	return c != NULL && c->client != NULL ? c->client->key : "";
 }
 
 /*
@@ -402,19 +320,19 @@ admit_worker_down(struct worker *w)
  * until the caller may try again.
  */
 uint64_t
-admit_request(struct worker *w, uint64_t conn, int64_t session)
+admit_request(const struct binding *c)
 {
 	char key[RL_KEY_MAX];
-	struct aconn *a;
 	uint64_t now = clock_mono_ms(), wait;
 
-	if (session > 0) {
-		snprintf(key, sizeof(key), "s:%lld", (long long)session);
+	if (c->session > 0) {
+		snprintf(key, sizeof(key), "s:%lld", (long long)c->session);
 		if ((wait = ratelimit_take(rl_session, key, now)) > 0)
 			return wait;
 	}
-	if ((a = admit_find(w, conn)) != NULL) {
-		if ((wait = ratelimit_take(rl_address, a->ac->key, now)) > 0)
+	if (c->client != NULL) {
+		if ((wait = ratelimit_take(rl_address, c->client->key,
+		    now)) > 0)
 			return wait;
 	}
 	return 0;

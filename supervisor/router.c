@@ -172,21 +172,20 @@ static int
 router_limit(struct worker *w, struct ipc_msg *m)
 {
 	uint64_t conn = m->b.conn.conn, wait;
-	struct binding *b = bind_find(w, conn);
-	int64_t session = b != NULL ? b->session : 0;
+	struct binding *b = conn_find(w, conn);
 
-	if (!admit_known(w, conn)) {
+	if (b == NULL || b->client == NULL) {
 		hub_violation(w, "request on a connection never opened");
 		return -1;
 	}
 	if (!router_granted(m->type)) {
-		admit_deny(w, session, ipc_type_name(m->type),
+		admit_deny(w, b->session, ipc_type_name(m->type),
 		    "narrowed by policy.roles.webchat");
 		rpc_error(w, m, conn, "forbidden",
 		    "that method is not allowed here");
 		return -1;
 	}
-	if ((wait = admit_request(w, conn, session)) > 0) {
+	if ((wait = admit_request(b)) > 0) {
 		rpc_error_retry(w, m, conn, "rate_limited",
 		    "too many requests; retry later", wait);
 		return -1;
@@ -335,12 +334,11 @@ router_worker_ready(struct worker *w)
 		agentq_worker_ready(w);
 }
 
-/* A worker is gone: drop its bindings, requeue its agent requests. */
+/* A worker is gone: drop its connections, requeue its agent requests. */
 void
 router_worker_down(struct worker *w)
 {
-	bind_worker_down(w);
-	admit_worker_down(w);
+	conn_worker_down(w);
 	if (w->role == ROLE_CHANNEL)
 		channel_worker_down(w);
 	areq_worker_down(w);

@@ -1,9 +1,26 @@
 /*
- * Bindings and routes: which web chat connection (worker, generation,
- * connection id) speaks for which session, and which one of them gets
- * the session's stream (the one that bound or sent last).  Called by
- * the router's files and its sweep; a binding is found only through the
- * worker that made it, so an id in a body never reaches another's.
+ * The web chat's connections, as the hub knows them: one record each
+ * (struct binding, router_int.h), keyed once by (worker, generation,
+ * connection id) in the one table here, found with one lookup.  A
+ * binding is found only through the worker that made it, so an id in a
+ * body never reaches another's.
+ *
+ * A record holds up to three things, and lives while it holds any:
+ *
+ *   its TCP place      admit.c, peer.open to peer.close (tcp)
+ *   its admission      admit.c, conn.open to conn.close (client: the
+ *                      address key its buckets and agent share use)
+ *   its session        here, session.open/resume or share.open to
+ *                      conn.close, expiry or a failed commit; the
+ *                      route of a session points at the record that
+ *                      gets its stream (the one that bound or sent last)
+ *
+ * conn_end() gives back what a close ends (CONN_TCP for peer.close,
+ * CONN_WS for conn.close, both for a worker's death) and conn_put()
+ * frees the record once it holds nothing: the only place one is freed.
+ * A session is bound only on an admitted connection (router.c's gate),
+ * so every record holds a place in admit.c's caps and their totals bound
+ * the table.  The sweep of idle sessions is here too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +56,7 @@ static struct route	*sess_tab[RT_BUCKETS];
 
 static int	bind_share_live(struct worker *, struct ipc_msg *,
 		    struct binding *);
+static void	route_drop(struct binding *);
 
 static size_t
 hash_conn(const struct worker *w, uint64_t conn)
@@ -46,8 +64,9 @@ hash_conn(const struct worker *w, uint64_t conn)
 	return router_hash(conn ^ (uint64_t)(uintptr_t)w);
 }
 
+/* The record of one of this incarnation's connections, if any. */
 struct binding *
-bind_find(struct worker *w, uint64_t conn)
+conn_find(struct worker *w, uint64_t conn)
 {
 	struct binding *b;
 
@@ -55,6 +74,102 @@ bind_find(struct worker *w, uint64_t conn)
 		if (b->w == w && b->conn == conn && b->gen == w->gen)
 			return b;
 	return NULL;
+}
+
+/* The record, made empty if there is none yet. */
+struct binding *
+conn_get(struct worker *w, uint64_t conn)
+{
+	struct binding *b;
+	size_t h;
+
+	if ((b = conn_find(w, conn)) != NULL)
+		return b;
+	b = xcalloc(1, sizeof(*b));
+	b->w = w;
+	b->gen = w->gen;
+	b->conn = conn;
+	h = hash_conn(w, conn);
+	b->next = conn_tab[h];
+	conn_tab[h] = b;
+	return b;
+}
+
+/* Free a record that holds nothing any more: the only free. */
+static void
+conn_put(struct binding *b)
+{
+	struct binding **bp;
+
+	if (b->tcp != NULL || b->client != NULL || b->session != 0)
+		return;
+	for (bp = &conn_tab[hash_conn(b->w, b->conn)]; *bp != NULL;
+	    bp = &(*bp)->next) {
+		if (*bp == b) {
+			*bp = b->next;
+			break;
+		}
+	}
+	free(b);
+}
+
+/* No session, no route: as a record that was never bound. */
+static void
+bind_clear(struct binding *b)
+{
+	route_drop(b);
+	b->session = b->seen = b->expires = 0;
+	b->read_only = b->shared = 0;
+}
+
+/* Forget the session; the record stays for conn_put to decide. */
+static void
+bind_unset(struct binding *b)
+{
+	if (b->session == 0)
+		return;
+	/* The store's last_seen is what an idle TTL counts from. */
+	if (b->seen > 0)
+		store_session_seen(sup->store, b->session, b->seen);
+	bind_clear(b);
+}
+
+/*
+ * A close: CONN_TCP gives back the TCP place, CONN_WS the admission and
+ * the session; the record goes with the last thing it held.
+ */
+void
+conn_end(struct binding *b, int parts)
+{
+	if (parts & CONN_WS)
+		bind_unset(b);
+	admit_release(b, parts);
+	conn_put(b);
+}
+
+/* A worker is gone: so is everything its connections held. */
+void
+conn_worker_down(struct worker *w)
+{
+	struct binding *b, *next;
+	size_t i;
+
+	for (i = 0; i < RT_BUCKETS; i++) {
+		for (b = conn_tab[i]; b != NULL; b = next) {
+			next = b->next;
+			if (b->w == w)
+				conn_end(b, CONN_TCP | CONN_WS);
+		}
+	}
+}
+
+/* The connection's record if it is bound to a session. */
+struct binding *
+bind_find(struct worker *w, uint64_t conn)
+{
+	struct binding *b = conn_find(w, conn);
+
+	return b != NULL && b->session != 0 ? b : NULL;
 }
 
 static struct route *
@@ -98,26 +213,15 @@ route_drop(struct binding *b)
 	}
 }
 
+/* Unbind: its next request needs a session again. */
 void
 bind_remove(struct binding *b)
 {
-	struct binding **bp;
-
-	/* The store's last_seen is what an idle TTL counts from. */
-	if (b->seen > 0)
-		store_session_seen(sup->store, b->session, b->seen);
-
-	for (bp = &conn_tab[hash_conn(b->w, b->conn)]; *bp != NULL;
-	    bp = &(*bp)->next) {
-		if (*bp == b) {
-			*bp = b->next;
-			break;
-		}
-	}
-	route_drop(b);
-	free(b);
+	bind_unset(b);
+	conn_put(b);
 }
 
+/* Connections of this worker bound to a session (webchat.max_conns). */
 int
 bind_count(struct worker *w)
 {
@@ -127,31 +231,22 @@ bind_count(struct worker *w)
 
 	for (i = 0; i < RT_BUCKETS; i++)
 		for (b = conn_tab[i]; b != NULL; b = b->next)
-			n += b->w == w;
+			n += b->w == w && b->session != 0;
 	return n;
 }
 
+/*
+ * Bind the connection to a session, or rebind it: the old session's
+ * route goes, and its last_seen stays as the last sweep wrote it.
+ */
 struct binding *
 bind_set(struct worker *w, uint64_t conn, int64_t session)
 {
-	struct binding *b;
-	size_t h;
+	struct binding *b = conn_get(w, conn);
 
-	if ((b = bind_find(w, conn)) != NULL) {
-		route_drop(b);
-		b->session = session;
-		b->seen = b->expires = 0;
-		b->read_only = b->shared = 0;
-	} else {
-		b = xcalloc(1, sizeof(*b));
-		b->w = w;
-		b->gen = w->gen;
-		b->conn = conn;
-		b->session = session;
-		h = hash_conn(w, conn);
-		b->next = conn_tab[h];
-		conn_tab[h] = b;
-	}
+	if (b->session != 0)
+		bind_clear(b);
+	b->session = session;
 	route_set(session, b);
 	return b;
 }
@@ -214,22 +309,6 @@ bind_share_live(struct worker *w, struct ipc_msg *m, struct binding *b)
 	    "this share link has expired or was revoked");
 	bind_remove(b);
 	return -1;
-}
-
-/* A worker is gone: so are its connections' bindings. */
-void
-bind_worker_down(struct worker *w)
-{
-	struct binding *b, *next;
-	size_t i;
-
-	for (i = 0; i < RT_BUCKETS; i++) {
-		for (b = conn_tab[i]; b != NULL; b = next) {
-			next = b->next;
-			if (b->w == w)
-				bind_remove(b);
-		}
-	}
 }
 
 /*

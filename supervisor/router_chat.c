@@ -403,9 +403,8 @@ sup_conn_close(struct worker *w, struct ipc_msg *m)
 {
 	struct binding *b;
 
-	if ((b = bind_find(w, m->b.conn.conn)) != NULL)
-		bind_remove(b);
-	admit_conn_close(w, m->b.conn.conn);
+	if ((b = conn_find(w, m->b.conn.conn)) != NULL)
+		conn_end(b, CONN_WS);
 	return 0;
 }
 

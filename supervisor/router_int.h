@@ -1,8 +1,10 @@
 /*
  * What the router's files share (router.c the gate and lifecycle,
- * router_bind.c bindings and routes, router_chat.c the web chat's
- * requests, router_share.c share links, router_agent.c agent requests
- * and their relay).  Nothing outside supervisor/router*.c includes it.
+ * router_bind.c the web chat's connections, their bindings and routes,
+ * router_chat.c the web chat's requests, router_share.c share links,
+ * router_agent.c agent requests and their relay).  Nothing outside
+ * supervisor/router*.c includes it but admit.c, which keeps its counts
+ * on the same connection record.
  */
 #ifndef WX_ROUTER_INT_H
 #define WX_ROUTER_INT_H
@@ -13,6 +15,7 @@
 #include "ipc_msg.h"
 #include "session.h"
 
+struct acount;
 struct agentq;
 struct areq;
 struct areq_from;
@@ -21,12 +24,21 @@ struct worker;
 
 #define RT_BUCKETS	4096	/* hash buckets of each table */
 
-/* A web chat connection bound to a session. */
+/*
+ * One web chat connection as the hub knows it: the only record kept per
+ * connection (router_bind.c explains its life).  admit.c fills in what
+ * it was counted in, router_bind.c the session it is bound to.  It keeps
+ * the name binding: to the router it is where a session's stream goes.
+ */
 struct binding {
 	struct binding	*next;		/* conn hash chain */
 	struct worker	*w;
 	uint64_t	 gen;
 	uint64_t	 conn;
+	/* admit.c: a count it holds a place in, or NULL */
+	struct acount	*tcp;		/* its peer's, from peer.open */
+	struct acount	*client;	/* its client's, from conn.open */
+	/* router_bind.c: all 0 while it is bound to no session */
 	int64_t		 session;
 	int64_t		 seen;		/* last request, sup_now() */
 	int64_t		 expires;	/* absolute end, 0 none */
@@ -55,13 +67,24 @@ void		 rpc_error_id(struct worker *, uint64_t req_id, uint64_t conn,
 void		 rpc_unavailable(struct worker *, uint64_t req_id,
 		    uint64_t conn);
 
+/* What a connection's end gives back (conn_end, admit_release). */
+#define CONN_TCP	0x01	/* peer.close: its TCP place */
+#define CONN_WS		0x02	/* conn.close: its admission and session */
+
+/* admit.c: the counts on a connection's record */
+void		 admit_release(struct binding *, int parts);
+uint64_t	 admit_request(const struct binding *);
+
 /* router_bind.c */
+struct binding	*conn_find(struct worker *, uint64_t conn);
+struct binding	*conn_get(struct worker *, uint64_t conn);
+void		 conn_end(struct binding *, int parts);
+void		 conn_worker_down(struct worker *);
 struct binding	*bind_find(struct worker *, uint64_t conn);
 struct binding	*bind_set(struct worker *, uint64_t conn, int64_t session);
 void		 bind_remove(struct binding *);
 int		 bind_count(struct worker *);
 struct binding	*bind_live(struct worker *, struct ipc_msg *, uint64_t conn);
-void		 bind_worker_down(struct worker *);
 void		 route_set(int64_t session, struct binding *);
 struct binding	*route_current(int64_t session);
 

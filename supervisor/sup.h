@@ -123,22 +123,17 @@ extern struct sup	*sup;
 /* One figure for wxgatectl stats: name, value. */
 typedef void	(*stat_fn)(const char *, uint64_t, void *);
 
-/* admit.c */
+/* admit.c (what it keeps on a connection's record: router_int.h) */
 void		 admit_init(void);
 void		 admit_deny(struct worker *, int64_t session, const char *method,
 		    const char *detail);
 int		 admit_conn_open(struct worker *,
 		    const struct ipc_body_conn_open *, uint64_t *retry_ms);
-void		 admit_conn_close(struct worker *, uint64_t conn);
-int		 admit_known(struct worker *, uint64_t conn);
 const char	*admit_conn_client(struct worker *, uint64_t conn);
-void		 admit_worker_down(struct worker *);
-uint64_t	 admit_request(struct worker *, uint64_t conn, int64_t session);
 uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
 void		 admit_sweep(void);
 int		 admit_peer_open(struct worker *,
 		    const struct ipc_body_conn_addr *, uint64_t *retry_ms);
-void		 admit_peer_close(struct worker *, uint64_t conn);
 int		 sup_peer_open(struct worker *, struct ipc_msg *);
 int		 sup_peer_close(struct worker *, struct ipc_msg *);
 
