@@ -693,7 +693,7 @@ def run_chaos(builddir, workdir, kills=100, visitors=8, senders=4,
         fake_oa.stop()
 
 
-METRICS = ("kills", "daemon_restarts", "accepted", "refused", "lost",
+METRICS = ("kills", "kill_hub", "daemon_restarts", "accepted", "refused", "lost",
            "doubled", "web_accepted", "wechat_delivered", "resends",
            "stalls", "timeouts", "web_timeouts_unexpected", "wrong_text", "failed_restarts",
            "session_lost", "ilink_dups_dropped", "ilink_violations",
