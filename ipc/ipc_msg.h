@@ -343,7 +343,8 @@ struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
 /*
  * The parent's view of one worker, for the hub: who it is (fixed at its
  * socket's creation), its process and its record.  resync: the worker
- * served an earlier hub; rss_kb: the parent reads it, the hub cannot.
+ * served an earlier hub; rss_kb, pss_kb: the parent reads them (every
+ * few seconds), the hub cannot.
  */
 struct ipc_body_hub_worker	{ struct ipc_str name; struct ipc_str kind;
 				  struct ipc_str id; uint64_t role;
@@ -351,6 +352,7 @@ struct ipc_body_hub_worker	{ struct ipc_str name; struct ipc_str kind;
 				  struct ipc_str state; uint64_t uptime_ms;
 				  uint64_t restarts; struct ipc_str last_exit;
 				  uint64_t seccomp_kills; uint64_t rss_kb;
+				  uint64_t pss_kb;
 				  int resync; };
 /* One worker incarnation; why: a kill's reason; syscall: a violation's. */
 struct ipc_body_hub_ref		{ struct ipc_str name; uint64_t gen;

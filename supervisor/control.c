@@ -505,6 +505,8 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 			continue;
 		snprintf(name, sizeof(name), "worker.%s.rss_kb", w->name);
 		ctl_stat(c, id, name, w->rss_kb);
+		snprintf(name, sizeof(name), "worker.%s.pss_kb", w->name);
+		ctl_stat(c, id, name, w->pss_kb);
 	}
 	sa.c = c;
 	sa.id = id;

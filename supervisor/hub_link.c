@@ -183,6 +183,7 @@ hub_worker_record(struct worker *w, const struct ipc_body_hub_worker *b)
 	w->restarts = b->restarts;
 	w->seccomp_kills = b->seccomp_kills;
 	w->rss_kb = b->rss_kb;
+	w->pss_kb = b->pss_kb;
 	snprintf(w->last_exit, sizeof(w->last_exit), "%.*s",
 	    (int)b->last_exit.len, b->last_exit.p);
 	snprintf(w->pstate, sizeof(w->pstate), "%.*s", (int)b->state.len,

@@ -81,13 +81,42 @@ ph_send(uint32_t type, const void *body)
 	}
 }
 
+/*
+ * Process figures are the parent's to read: the hub sees no /proc.
+ * smaps_rollup walks the page tables, so every few seconds, not per tick.
+ */
+#define PH_FIGURES_MS	5000
+
 static void
-ph_record(const struct worker *w, struct ipc_body_hub_worker *b)
+ph_figures(struct worker *w)
 {
-	char path[64], buf[128];
-	unsigned long pages = 0, rss = 0;
+	char path[64], line[128];
+	unsigned long long v;
 	FILE *f;
 
+	if (w->pid <= 0) {
+		w->rss_kb = w->pss_kb = 0;
+		return;
+	}
+	if (w->figures_at.tv_sec != 0 &&
+	    timespec_ms_since(&w->figures_at) < PH_FIGURES_MS)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &w->figures_at);
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)w->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Rss: %llu kB", &v) == 1)
+			w->rss_kb = v;
+		else if (sscanf(line, "Pss: %llu kB", &v) == 1)
+			w->pss_kb = v;
+	}
+	fclose(f);
+}
+
+static void
+ph_record(struct worker *w, struct ipc_body_hub_worker *b)
+{
 	memset(b, 0, sizeof(*b));
 	b->name = ipc_s(w->name);
 	b->kind = ipc_s(w->kind);
@@ -100,17 +129,9 @@ ph_record(const struct worker *w, struct ipc_body_hub_worker *b)
 	b->restarts = w->restarts;
 	b->last_exit = ipc_s(w->last_exit);
 	b->seccomp_kills = w->seccomp_kills;
-	/* Process figures are the parent's to read: the hub sees no /proc. */
-	if (w->pid > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
-		if ((f = fopen(path, "re")) != NULL) {
-			if (fgets(buf, sizeof(buf), f) != NULL &&
-			    sscanf(buf, "%lu %lu", &pages, &rss) == 2)
-				b->rss_kb = (uint64_t)rss *
-				    (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
-			fclose(f);
-		}
-	}
+	ph_figures(w);
+	b->rss_kb = w->rss_kb;
+	b->pss_kb = w->pss_kb;
 }
 
 void

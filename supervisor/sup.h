@@ -90,7 +90,9 @@ struct worker {
 	int			 held_status;
 	int			 hubfd;		/* parent: the hub's end */
 	char			 pstate[16];	/* hub: the parent's word */
-	uint64_t		 rss_kb;	/* hub: from the parent */
+	uint64_t		 rss_kb;	/* process figures, read by the */
+	uint64_t		 pss_kb;	/* parent, shown by the hub */
+	struct timespec		 figures_at;	/* parent: when last read */
 };
 
 TAILQ_HEAD(workerlist, worker);

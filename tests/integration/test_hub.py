@@ -95,6 +95,8 @@ def test_process_table(gate):
     stats = gate.stats()
     for name in workers:
         assert stats["worker.%s.rss_kb" % name] > 0, name
+        assert 0 < stats["worker.%s.pss_kb" % name] <= \
+            stats["worker.%s.rss_kb" % name], name
 
 
 def test_worker_cannot_ask_the_parent(gate):
