@@ -69,6 +69,15 @@ struct sandbox_conf {
 	int		 log_only;	/* seccomp logs instead of killing */
 };
 
+/*
+ * The parent hands a hub or worker its sandbox_conf on argv, as
+ * "-u uid:gid:strict:log_only" (creds_arg.c); parse is -1 on anything
+ * else.  SB_CONF_ARG_MAX holds the longest.
+ */
+#define SB_CONF_ARG_MAX	32
+int		 sandbox_conf_parse(const char *, struct sandbox_conf *);
+void		 sandbox_conf_format(const struct sandbox_conf *, char *, size_t);
+
 struct sandbox_report {
 	int		 on[SB_NLAYERS];
 	char		 why[SB_NLAYERS][96];	/* when off, or a detail */

@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -320,33 +319,6 @@ hub_parent_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
 	fatalx("hub: parent link: %s", why);
 }
 
-/*
- * creds: "uid:gid:strict:log_only", numbers the parent wrote; nothing
- * else is read before the uid drop.
- */
-static void
-hub_creds(const char *creds, struct sandbox_conf *sc)
-{
-	unsigned long v[4];
-	char *end;
-	const char *p = creds;
-	int i;
-
-	memset(sc, 0, sizeof(*sc));
-	for (i = 0; i < 4; i++) {
-		errno = 0;
-		v[i] = strtoul(p, &end, 10);
-		if (errno != 0 || end == p || (i < 3 && *end != ':') ||
-		    (i == 3 && *end != '\0') || v[i] > UINT32_MAX)
-			fatalx("hub: bad credentials \"%s\"", creds);
-		p = end + 1;
-	}
-	sc->uid = (uid_t)v[0];
-	sc->gid = (gid_t)v[1];
-	sc->strict = v[2] != 0;
-	sc->log_only = v[3] != 0;
-}
-
 /* The hub's sandbox: its store's directory, zoneinfo for schedules. */
 void
 hub_spec(struct sandbox_spec *sb, const char *dir)
@@ -379,7 +351,9 @@ hub_main(const char *spec, const char *creds, const char *store,
 	if (strcmp(spec, "hub:main") != 0 || creds == NULL || store == NULL ||
 	    store[0] != '/')
 		fatalx("hub: started without its arguments");
-	hub_creds(creds, &sc);
+	/* Nothing else is read before the uid drop. */
+	if (sandbox_conf_parse(creds, &sc) == -1)
+		fatalx("hub: bad credentials \"%s\"", creds);
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
 	sup->hub = 1;

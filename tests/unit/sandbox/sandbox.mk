@@ -7,3 +7,12 @@ tests_unit_sandbox_test_hub_SOURCES = tests/unit/sandbox/test_hub.c \
 	$(libwxsandbox_a_SOURCES) $(STORE_SRC)
 tests_unit_sandbox_test_hub_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_sandbox_test_hub_LDADD = $(UNIT_LDADD)
+
+# The -u argument (sandbox/creds_arg.c): all a hub or worker reads
+# before its uid drop.
+check_PROGRAMS += tests/unit/sandbox/test_creds_arg
+TESTS += tests/unit/sandbox/test_creds_arg
+tests_unit_sandbox_test_creds_arg_SOURCES = \
+	tests/unit/sandbox/test_creds_arg.c sandbox/creds_arg.c
+tests_unit_sandbox_test_creds_arg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_sandbox_test_creds_arg_LDADD = $(UNIT_LDADD)
