@@ -67,7 +67,6 @@ static void	worker_dispatch(struct wire *, struct ipc_msg *, void *);
 static void	worker_wire_error(struct wire *, enum wire_ev, const char *,
 		    void *);
 static int	worker_ping(const struct ipc_msg *);
-static void	worker_sandbox_conf(json_t *, struct sandbox_conf *);
 static void	worker_openssl_init(void);
 static int	worker_shutdown(const struct ipc_msg *);
 static int	worker_resync(const struct ipc_msg *);
@@ -172,24 +171,6 @@ worker_log_hook(int level, const char *line)
 	if (ipc_utf8_valid(b.text.p, b.text.len))
 		(void)worker_send(IPC_LOG, 0, &b);
 	wk.in_hook = 0;
-}
-
-/* The supervisor's "sandbox" object: uid/gid to drop to, strictness. */
-static void
-worker_sandbox_conf(json_t *conf, struct sandbox_conf *sc)
-{
-	json_t *sb = json_object_get(conf, "sandbox");
-
-	memset(sc, 0, sizeof(*sc));
-	if (!json_is_object(sb))
-		fatalx("config slice has no sandbox settings");
-	if (!json_is_integer(json_object_get(sb, "uid")) ||
-	    !json_is_integer(json_object_get(sb, "gid")))
-		fatalx("sandbox settings lack uid or gid");
-	sc->uid = (uid_t)json_integer_value(json_object_get(sb, "uid"));
-	sc->gid = (gid_t)json_integer_value(json_object_get(sb, "gid"));
-	sc->strict = json_is_true(json_object_get(sb, "strict"));
-	sc->log_only = json_is_true(json_object_get(sb, "log_only"));
 }
 
 /*
@@ -429,7 +410,7 @@ worker_wire_error(struct wire *c, enum wire_ev ev, const char *why,
 }
 
 int
-worker_main(const char *spec, int verbose)
+worker_main(const char *spec, const char *creds, int verbose)
 {
 	struct ipc_body_hello hello;
 	struct ipc_body_empty empty = { 0 };
@@ -452,6 +433,10 @@ worker_main(const char *spec, int verbose)
 	signal(SIGHUP, SIG_IGN);
 	if ((colon = strchr(spec, ':')) == NULL)
 		fatalx("bad worker spec %s", spec);
+	if (creds == NULL || sandbox_conf_parse(creds, &sbconf) == -1)
+		fatalx("bad or missing credentials (-u)");
+	wk.sb_uid = sbconf.uid;
+	wk.sb_gid = sbconf.gid;
 
 	/* The config frame comes first, before anything else can. */
 	if (ipc_recv_blocking(IPC_FD, cfgbuf, sizeof(cfgbuf), &m, &err) == -1)
@@ -480,10 +465,6 @@ worker_main(const char *spec, int verbose)
 		fatalx("config slice is not a JSON object: %s", jerr.text);
 	log_sethook(worker_log_hook);
 
-	worker_sandbox_conf(conf, &sbconf);
-	wk.sb_uid = sbconf.uid;
-	wk.sb_gid = sbconf.gid;
-	json_object_del(conf, "sandbox");
 	if (wk.kind->pre_sandbox != NULL && wk.kind->pre_sandbox(conf) == -1)
 		fatalx("%s: pre-sandbox setup failed", wk.kind->name);
 	json_decref(conf);

@@ -84,7 +84,8 @@ void		 worker_spec(const struct wk_kind *, struct sandbox_spec *);
 int		 wk_conf_int(json_t *, const char *key, long long def,
 		    long long min, long long max, long long *out);
 const char	*wk_conf_str(json_t *, const char *key, const char *def);
-int			 worker_main(const char *spec, int verbose);
+int			 worker_main(const char *spec, const char *creds,
+			    int verbose);
 
 /* Send a frame to the supervisor; -1 when the queue is full. */
 int			 worker_send(uint32_t type, uint64_t req_id,
