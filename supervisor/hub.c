@@ -319,7 +319,11 @@ hub_parent_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
 	fatalx("hub: parent link: %s", why);
 }
 
-/* The hub's sandbox: its store's directory, zoneinfo for schedules. */
+/*
+ * The hub's sandbox: its store's directory, zoneinfo for schedules.  It
+ * reads nothing before it is confined, so its namespaces are built as
+ * root (SB_S_ROOTNS), user namespaces or not.
+ */
 void
 hub_spec(struct sandbox_spec *sb, const char *dir)
 {
@@ -328,7 +332,7 @@ hub_spec(struct sandbox_spec *sb, const char *dir)
 	memset(sb, 0, sizeof(*sb));
 	sb->kind = "hub";
 	sb->seccomp = "hub";
-	sb->flags = SB_S_NONET | SB_S_THREADS;
+	sb->flags = SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS;
 	sb->rw_dir = dir;
 	sb->ro_dirs = ro;
 }
