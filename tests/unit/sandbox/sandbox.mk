@@ -16,3 +16,12 @@ tests_unit_sandbox_test_creds_arg_SOURCES = \
 	tests/unit/sandbox/test_creds_arg.c sandbox/creds_arg.c
 tests_unit_sandbox_test_creds_arg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_sandbox_test_creds_arg_LDADD = $(UNIT_LDADD)
+
+# The sandbox as a worker enters it: the uid drop first, the host still
+# in sight until sandbox_confine, then the rest through a user namespace.
+check_PROGRAMS += tests/unit/sandbox/test_worker
+TESTS += tests/unit/sandbox/test_worker
+tests_unit_sandbox_test_worker_SOURCES = tests/unit/sandbox/test_worker.c \
+	$(libwxsandbox_a_SOURCES) $(UNIT_COMMON)
+tests_unit_sandbox_test_worker_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_sandbox_test_worker_LDADD = $(UNIT_LDADD)
