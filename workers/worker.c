@@ -473,13 +473,14 @@ worker_main(const char *spec, const char *creds, int verbose)
 	wk.ppid = getppid();
 	/* What fails from here on is logged through the supervisor. */
 	log_sethook(worker_log_hook);
-	worker_spec(wk.kind, &sbspec);
+	/* No kind code as root: the spec matters only to sandbox_confine. */
+	memset(&sbspec, 0, sizeof(sbspec));
 	sandbox_drop(&sbspec, &sbconf, &report);
 
 	/* The sandbox user, with the host's files still in sight. */
 	worker_config(spec, (size_t)(colon - spec));
 	worker_openssl_init();
-	/* The agent's backend, known since pre_sandbox, picks its profile. */
+	/* After pre_sandbox: the agent's backend picks its profile. */
 	worker_spec(wk.kind, &sbspec);
 	sandbox_confine(&sbspec, &sbconf, &report);
 	sandbox_summary(&report, line, sizeof(line));
