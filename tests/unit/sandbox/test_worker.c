@@ -3,8 +3,8 @@
  * sandbox_drop, then what a worker does before sandbox_confine (its
  * config, files of the host, fds of its own), then sandbox_confine.
  * A forked child does each step and sends its report and the line of
- * its first failed check, 0 when all passed, through IPC_FD (a
- * socketpair), then waits there while the parent looks at its root and
+ * its first failed check, 0 when all passed, through IPC_FD
+ * (sbchild.c), then waits there while the parent looks at its root and
  * namespaces in /proc.
  */
 #include <sys/prctl.h>
@@ -31,6 +31,7 @@
 
 #include "ipc_msg.h"
 #include "sandbox.h"
+#include "sbchild.h"
 
 #define NOBODY		65534
 
@@ -126,19 +127,13 @@ static int
 run(int body, struct sandbox_report *r, int *line)
 {
 	struct sandbox_report rep;
-	int p[2], status, l;
+	int fd, status, l;
 	pid_t pid;
 	char c;
 
 	memset(r, 0, sizeof(*r));
 	*line = -1;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
-	assert_int_not_equal(pid = fork(), -1);
-	if (pid == 0) {
-		close(p[0]);
-		if (p[1] != IPC_FD && (dup2(p[1], IPC_FD) == -1 ||
-		    close(p[1]) == -1))
-			_exit(2);
+	if ((pid = sbchild_fork(&fd)) == 0) {
 		sandbox_drop(&spec, &conf, &rep);
 		l = between(&rep);
 		if (l == 0) {
@@ -155,13 +150,12 @@ run(int body, struct sandbox_report *r, int *line)
 			syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 		_exit(l != 0);
 	}
-	close(p[1]);
-	if (read(p[0], r, sizeof(*r)) != (ssize_t)sizeof(*r) ||
-	    read(p[0], line, sizeof(*line)) != (ssize_t)sizeof(*line))
+	if (read(fd, r, sizeof(*r)) != (ssize_t)sizeof(*r) ||
+	    read(fd, line, sizeof(*line)) != (ssize_t)sizeof(*line))
 		*line = -1;
 	else if (*line == 0)
 		*line = seen(pid, r);
-	close(p[0]);
+	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
 }
