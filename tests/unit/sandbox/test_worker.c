@@ -60,7 +60,10 @@ cap_eff_zero(void)
 static int
 between(const struct sandbox_report *r)
 {
-	int fd;
+	int fd, sig = 0;
+
+	/* Still dies with its parent. */
+	CHECK(prctl(PR_GET_PDEATHSIG, &sig) == 0 && sig == SIGKILL);
 
 	if (r->on[SB_CREDS]) {
 		CHECK(geteuid() == NOBODY && getgid() == NOBODY);
@@ -134,6 +137,9 @@ run(int body, struct sandbox_report *r, int *line)
 	memset(r, 0, sizeof(*r));
 	*line = -1;
 	if ((pid = sbchild_fork(&fd)) == 0) {
+		/* As spawn.c asks; a change of ids clears it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			_exit(3);
 		sandbox_drop(&spec, &conf, &rep);
 		l = between(&rep);
 		if (l == 0) {
