@@ -17,7 +17,7 @@
  */
 #define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
 #define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
-#define SB_S_ROOTNS	0x04	/* rlimits and namespaces before the drop */
+#define SB_S_ROOTNS	0x04	/* fds, rlimits, namespaces before the drop */
 
 struct sandbox_spec {
 	const char	*kind;		/* "webchat": for messages */
