@@ -1,7 +1,10 @@
 /*
- * wxgated --check-sandbox: for every worker kind, a throwaway child
- * applies each layer as a worker would and reports back through a pipe;
- * the parent prints one row per kind and layer: in force, or not and why.
+ * wxgated --check-sandbox: for every worker kind and the hub, a
+ * throwaway child applies each layer in the order that process does
+ * (sandbox.c: a worker drops root first and builds its namespaces
+ * through a user namespace, the hub builds them as root) and reports
+ * back through a pipe; the parent prints one row per kind and layer:
+ * in force, or not and why.
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -28,9 +31,15 @@ check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	r.on[SB_FDS] = 1;
 	snprintf(r.why[SB_FDS], sizeof(r.why[SB_FDS]),
 	    "all but the IPC socket closed");
-	sandbox_rlimits(spec, &r);
-	sandbox_ns(spec, conf, &r);
+	if (spec->flags & SB_S_ROOTNS) {
+		sandbox_rlimits(spec, &r);
+		sandbox_ns(spec, conf, &r);
+	}
 	sandbox_creds(conf, &r);
+	if (!(spec->flags & SB_S_ROOTNS)) {
+		sandbox_rlimits(spec, &r);
+		sandbox_ns(spec, conf, &r);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
 		r.on[SB_NNP] = 1;
 		snprintf(r.why[SB_NNP], sizeof(r.why[SB_NNP]),

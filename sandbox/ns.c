@@ -3,9 +3,10 @@
  * read-only tmpfs (nothing of the host's files is visible but the
  * directories a kind keeps: the hub's state directory), a network
  * namespace with no interfaces for kinds that only use fds they were
- * handed, and fresh IPC and UTS namespaces.  Without root, an
- * unprivileged user namespace provides the privilege to build these,
- * and every capability it grants is dropped again before step 4.
+ * handed, and fresh IPC and UTS namespaces.  Without root (never had it,
+ * or a worker that dropped it in sandbox_drop) an unprivileged user
+ * namespace provides the privilege to build these, and every
+ * capability it grants is dropped again before no_new_privs.
  */
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -50,17 +51,37 @@ ns_off(struct sandbox_report *r, enum sb_layer l, const char *what, int err)
 	    strerror(err));
 }
 
-/* Map our own uid and gid only: nothing else exists in there. */
+/*
+ * Map our own uid and gid only: nothing else exists in there.  A process
+ * that dropped root is not dumpable, so its /proc files stay root's and
+ * it cannot write the maps (nor should it become dumpable to: another
+ * process of its uid could attach meanwhile).  It stays unmapped, its
+ * ids read as the overflow id inside, which builds the namespaces all
+ * the same; it only cannot create files in its own tmpfs, which a kind
+ * that keeps no rw_dir never does.
+ */
 static int
-ns_user(struct sandbox_report *r)
+ns_user(const struct sandbox_spec *spec, struct sandbox_report *r)
 {
 	char map[64];
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
+	int dumpable = prctl(PR_GET_DUMPABLE) == 1;
 
+	if (!dumpable && spec->rw_dir != NULL) {
+		ns_off(r, SB_USERNS, "rw_dir needs a uid map, and root was "
+		    "dropped first", EPERM);
+		return -1;
+	}
 	if (unshare(CLONE_NEWUSER) == -1) {
 		ns_off(r, SB_USERNS, "unshare(CLONE_NEWUSER)", errno);
 		return -1;
+	}
+	r->on[SB_USERNS] = 1;
+	if (!dumpable) {
+		snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
+		    "uid %u unmapped, capabilities dropped", (unsigned)uid);
+		return 0;
 	}
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
 	if (ns_write("/proc/self/setgroups", "deny") == -1 ||
@@ -73,7 +94,6 @@ ns_user(struct sandbox_report *r)
 		ns_off(r, SB_USERNS, "gid_map", errno);
 		return -1;
 	}
-	r->on[SB_USERNS] = 1;
 	snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
 	    "uid %u mapped to itself, capabilities dropped", (unsigned)uid);
 	return 0;
@@ -171,13 +191,18 @@ sandbox_ns(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	int root = geteuid() == 0, flags;
 
 	(void)conf;
+	if (!(spec->flags & SB_S_NONET))
+		snprintf(r->why[SB_NETNS], sizeof(r->why[SB_NETNS]),
+		    "not used: this kind dials out");
 	if (root) {
 		snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
 		    "not needed: running as root");
-	} else if (ns_user(r) == -1) {
+	} else if (ns_user(spec, r) == -1) {
 		/* Without privileges nothing below can be built. */
 		ns_off(r, SB_MOUNTNS, "needs root or a user namespace", EPERM);
-		ns_off(r, SB_NETNS, "needs root or a user namespace", EPERM);
+		if (spec->flags & SB_S_NONET)
+			ns_off(r, SB_NETNS, "needs root or a user namespace",
+			    EPERM);
 		ns_off(r, SB_IPCNS, "needs root or a user namespace", EPERM);
 		ns_off(r, SB_UTSNS, "needs root or a user namespace", EPERM);
 		return;
@@ -194,9 +219,7 @@ sandbox_ns(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 			snprintf(r->why[SB_NETNS], sizeof(r->why[SB_NETNS]),
 			    "no interfaces: only handed fds");
 		}
-	} else
-		snprintf(r->why[SB_NETNS], sizeof(r->why[SB_NETNS]),
-		    "not used: this kind dials out");
+	}
 	flags = CLONE_NEWIPC;
 	if (unshare(flags) == -1)
 		ns_off(r, SB_IPCNS, "unshare(CLONE_NEWIPC)", errno);

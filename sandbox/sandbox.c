@@ -1,6 +1,6 @@
 /*
- * Sandbox entry for workers.  The order is STYLE.md section 7, and each
- * step runs only after the one before it has succeeded:
+ * Sandbox entry.  The steps, each run only after the one before it has
+ * succeeded:
  *
  *  1. close every fd but the IPC socket; 0-2 to /dev/null   (fds.c)
  *  2. rlimits: no core, bounded fds and address space,
@@ -12,13 +12,24 @@
  *  6. Landlock, for kinds that keep directories             (landlock.c)
  *  7. the kind's seccomp allowlist                          (seccomp.c)
  *
+ * in two phases, so that nothing is parsed as root.  sandbox_drop runs
+ * first, with nothing read but argv: as root, step 4 alone.  The caller
+ * then reads its config and what it needs of the host (DNS, CA
+ * certificates, a helper program that keeps its stderr) as the
+ * unprivileged user, and sandbox_confine does the rest: steps 1-3 (the
+ * namespaces through an unprivileged user namespace, root being gone)
+ * and 5-7.  A process that needs nothing between the two (the hub:
+ * SB_S_ROOTNS) takes steps 1-3 as root in sandbox_drop, before 4, and
+ * needs no user namespace.
+ *
  * no_new_privs and seccomp fail closed.  Namespaces and the uid drop
  * need privileges: when they are unavailable they are reported as off,
  * never skipped silently, and "sandbox: strict: true" makes them fatal.
  * Landlock is used where the kernel has it; a kernel without it is
  * logged and never fatal, a failure to apply it is fatal when strict.
- * Called while the process has one thread: Landlock and seccomp bind
- * the calling thread and the threads it starts afterwards.
+ * sandbox_confine is called while the process has one thread: Landlock
+ * and seccomp bind the calling thread and the threads it starts
+ * afterwards.
  */
 #include <sys/prctl.h>
 
@@ -65,19 +76,36 @@ sandbox_summary(const struct sandbox_report *r, char *buf, size_t len)
 	}
 }
 
-void
-sandbox_enter(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
+/* Steps 1-3. */
+static void
+sandbox_build(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     struct sandbox_report *r)
 {
-	char line[512];
-	int i;
-
-	memset(r, 0, sizeof(*r));
 	sandbox_fds();
 	r->on[SB_FDS] = 1;
 	sandbox_rlimits(spec, r);
 	sandbox_ns(spec, conf, r);
+}
+
+void
+sandbox_drop(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
+    struct sandbox_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (spec->flags & SB_S_ROOTNS)
+		sandbox_build(spec, conf, r);
 	sandbox_creds(conf, r);
+}
+
+void
+sandbox_confine(const struct sandbox_spec *spec,
+    const struct sandbox_conf *conf, struct sandbox_report *r)
+{
+	char line[512];
+	int i;
+
+	if (!(spec->flags & SB_S_ROOTNS))
+		sandbox_build(spec, conf, r);
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);
@@ -87,8 +115,9 @@ sandbox_enter(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 
 	if (conf->strict) {
 		for (i = 0; i < SB_NNP; i++) {
-			/* A user namespace is only needed without root. */
-			if (i == SB_USERNS && r->on[SB_CREDS])
+			/* Namespaces built as root need no user namespace. */
+			if (i == SB_USERNS &&
+			    strncmp(r->why[i], "not needed", 10) == 0)
 				continue;
 			if (i == SB_NETNS && !(spec->flags & SB_S_NONET))
 				continue;
@@ -116,4 +145,12 @@ sandbox_enter(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 		    "log only (--sandbox-log): violations are not stopped");
 	sandbox_summary(r, line, sizeof(line));
 	log_debug("sandbox: %s", line);
+}
+
+void
+sandbox_enter(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
+    struct sandbox_report *r)
+{
+	sandbox_drop(spec, conf, r);
+	sandbox_confine(spec, conf, r);
 }

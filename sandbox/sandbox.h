@@ -1,6 +1,7 @@
 /*
- * The worker sandbox: entered once, after the worker has read its config
- * and before it touches untrusted input.  See sandbox.c for the order.
+ * The sandbox of the hub and the workers: entered once, in two phases
+ * (sandbox_drop before anything is read, sandbox_confine before any
+ * untrusted input).  See sandbox.c for the order.
  */
 #ifndef WX_SANDBOX_H
 #define WX_SANDBOX_H
@@ -16,6 +17,7 @@
  */
 #define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
 #define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
+#define SB_S_ROOTNS	0x04	/* fds, rlimits, namespaces before the drop */
 
 struct sandbox_spec {
 	const char	*kind;		/* "webchat": for messages */
@@ -50,7 +52,7 @@ struct sandbox_spec {
 enum sb_layer {
 	SB_FDS,			/* every fd but the IPC socket closed */
 	SB_RLIMITS,		/* no core, bounded fds, address space, procs */
-	SB_USERNS,		/* unprivileged user namespace (non-root) */
+	SB_USERNS,		/* unprivileged user namespace (no root) */
 	SB_MOUNTNS,		/* empty read-only root */
 	SB_NETNS,		/* no interfaces (kinds that never dial out) */
 	SB_IPCNS,
@@ -69,12 +71,29 @@ struct sandbox_conf {
 	int		 log_only;	/* seccomp logs instead of killing */
 };
 
+/*
+ * The parent hands a hub or worker its sandbox_conf on argv, as
+ * "-u uid:gid:strict:log_only" (creds_arg.c); parse is -1 on anything
+ * else.  SB_CONF_ARG_MAX holds the longest.
+ */
+#define SB_CONF_ARG_MAX	32
+int		 sandbox_conf_parse(const char *, struct sandbox_conf *);
+void		 sandbox_conf_format(const struct sandbox_conf *, char *, size_t);
+
 struct sandbox_report {
 	int		 on[SB_NLAYERS];
 	char		 why[SB_NLAYERS][96];	/* when off, or a detail */
 };
 
-/* Dies (fatalx) if a mandatory layer cannot be applied. */
+/*
+ * Both die (fatalx) if a mandatory layer cannot be applied.  Between
+ * them the caller runs as the unprivileged user with the host's files
+ * still in sight; sandbox_enter is the two back to back.
+ */
+void		 sandbox_drop(const struct sandbox_spec *,
+		    const struct sandbox_conf *, struct sandbox_report *);
+void		 sandbox_confine(const struct sandbox_spec *,
+		    const struct sandbox_conf *, struct sandbox_report *);
 void		 sandbox_enter(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
 const char	*sandbox_layer_name(enum sb_layer);
@@ -85,7 +104,7 @@ int		 sandbox_check(const struct sandbox_spec *, size_t,
 
 /* Steps, one file each. */
 void		 sandbox_fds(void);
-/* Before sandbox_enter: an fd of the kind's own that step 1 keeps. */
+/* Before sandbox_confine: an fd of the kind's own that step 1 keeps. */
 void		 sandbox_keep_fd(int);
 /*
  * For a helper program a kind starts (the command agent): in the forked

@@ -2,9 +2,14 @@
 # The lines of code that run as root (issue #11's measure of the
 # privilege line): every .c/.h of the root parent's code path, as
 # Makefile.am lists it (PARENT_SOURCES, the common library), and the
-# code that runs before the uid drop in the hub and the workers
-# (worker.c, hub.c, the sandbox steps up to creds.c, and each worker
-# kind's file with its pre_sandbox, counted whole: an upper bound).
+# code that runs before the uid drop in the hub and the workers.
+# Since workers drop root first (sandbox_drop), that is: the hub's
+# hub.c (whole: an upper bound) and the sandbox steps it takes as root
+# (fds, rlimits, namespaces, creds: SB_S_ROOTNS); a worker's
+# worker_main up to its sandbox_drop() and the few worker.c functions
+# it calls (listed); their kinds' pre_sandbox runs as the sandbox user
+# and no longer counts.  Before that, worker.c and each kind's file
+# with its pre_sandbox counted whole.
 # Prints one "part lines" row each and the total; the target is 4000.
 #   scripts/rootloc.sh            the tree as it is
 #   scripts/rootloc.sh REV        the tree at a git revision
@@ -47,30 +52,72 @@ lines() {	# lines FILE...: total lines
 	echo "$n"
 }
 
+# fnlines FILE STOP NAME...: the lines of each function NAME (from its
+# return type's line to its closing brace, or to the first line that
+# matches STOP, inclusive).
+fnlines() {
+	f=$1 stop=$2
+	shift 2
+	show "$f" | awk -v names=" $* " -v stop="$stop" '
+		# n++: the return type, on the line before the name.
+		!on && match($0, /^[a-z_0-9]+\(/) &&
+		    index(names, " " substr($0, 1, RLENGTH - 1) " ") {
+			on = 1; n++ }
+		on { n++ }
+		on && (/^}/ || (stop != "" && $0 ~ stop)) { on = 0 }
+		END { print n + 0 }'
+}
+
 # The parent's own files, the libraries it links and uses, and the two
 # sandbox files it calls (--check-sandbox, syscall names in exit causes).
 # Before PARENT_SOURCES existed (the split), the whole supervisor ran as
 # root: libwxsup_a_SOURCES stands in for it.
 parent=$(var PARENT_SOURCES)
 [ -n "$parent" ] || parent=$(var libwxsup_a_SOURCES)
+# sandbox/creds_arg.c formats the -u argument in the parent (spawn.c).
 root=$(echo $(var wxgated_SOURCES) $parent $(var libwxcommon_a_SOURCES) \
-    sandbox/check.c sandbox/sigsys.c sandbox/sandbox.h |
+    sandbox/check.c sandbox/sigsys.c sandbox/sandbox.h \
+    $(var libwxsandbox_a_SOURCES | grep -x sandbox/creds_arg.c) |
     tr ' ' '\n' | sort -u)
-# Before the uid drop: the worker and hub entry points and the sandbox
-# steps up to creds.c (hub.c whole: an upper bound).
-predrop=""
-for f in workers/worker.c workers/worker.h sandbox/sandbox.c sandbox/fds.c \
-    sandbox/rlimit.c sandbox/ns.c sandbox/nsdirs.c sandbox/creds.c \
-    supervisor/hub.c; do
-	echo "$root" | grep -qx "$f" || predrop="$predrop $f"
-done
-kinds=$(if [ -n "$rev" ]; then git grep -l pre_sandbox "$rev" -- \
-    'workers/*/*.c' | sed "s/^$rev://"; else git grep -l pre_sandbox -- \
-    'workers/*/*.c'; fi)
 a=$(lines $root)
-b=$(lines $predrop)
-c=$(lines $kinds)
 echo "root-parent $a lines ($(echo $root | wc -w) files)"
-echo "hub-and-workers-before-uid-drop $b lines"
-echo "worker-kinds-pre-sandbox $c lines (whole files: an upper bound)"
+
+if ! show workers/worker.c | grep -q 'sandbox_drop('; then
+	# Before the split: the worker and hub entry points and the sandbox
+	# steps up to creds.c (hub.c whole: an upper bound), every kind's
+	# pre_sandbox file whole.
+	predrop=""
+	for f in workers/worker.c workers/worker.h sandbox/sandbox.c \
+	    sandbox/fds.c sandbox/rlimit.c sandbox/ns.c sandbox/nsdirs.c \
+	    sandbox/creds.c supervisor/hub.c; do
+		echo "$root" | grep -qx "$f" || predrop="$predrop $f"
+	done
+	kinds=$(if [ -n "$rev" ]; then git grep -l pre_sandbox "$rev" -- \
+	    'workers/*/*.c' | sed "s/^$rev://"; else git grep -l \
+	    pre_sandbox -- 'workers/*/*.c'; fi)
+	b=$(lines $predrop)
+	c=$(lines $kinds)
+	echo "hub-and-workers-before-uid-drop $b lines"
+	echo "worker-kinds-pre-sandbox $c lines (whole files: an upper bound)"
+	echo "total $((a + b + c)) lines (target 4000)"
+	exit 0
+fi
+
+# The hub: hub.c whole, and the sandbox steps it takes as root.
+hub=""
+for f in supervisor/hub.c sandbox/sandbox.h sandbox/sandbox.c sandbox/fds.c \
+    sandbox/rlimit.c sandbox/ns.c sandbox/nsdirs.c sandbox/nsdirs.h \
+    sandbox/creds.c sandbox/creds_arg.c; do
+	echo "$root" | grep -qx "$f" || hub="$hub $f"
+done
+b=$(lines $hub)
+# A worker: worker_main to its sandbox_drop(), and what that calls in
+# worker.c (the log hook only sends a fatal error on); sandbox_drop,
+# creds.c and creds_arg.c are in the hub's row already.
+wfns="worker_main worker_kind_find worker_log_hook worker_send"
+c=$(fnlines workers/worker.c 'sandbox_drop\(' $wfns)
+echo "hub-before-uid-drop $b lines (hub.c whole: an upper bound;" \
+    "sandbox steps:$(echo "$hub" | sed 's| supervisor/hub.c||;s|sandbox/||g'))"
+echo "workers-before-uid-drop $c lines (worker.c: $wfns)"
+echo "worker-kinds-pre-sandbox 0 lines (run as the sandbox user)"
 echo "total $((a + b + c)) lines (target 4000)"

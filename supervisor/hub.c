@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -333,33 +332,10 @@ hub_parent_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
 }
 
 /*
- * creds: "uid:gid:strict:log_only", numbers the parent wrote; nothing
- * else is read before the uid drop.
+ * The hub's sandbox: its store's directory, zoneinfo for schedules.  It
+ * reads nothing before it is confined, so its namespaces are built as
+ * root (SB_S_ROOTNS), user namespaces or not.
  */
-static void
-hub_creds(const char *creds, struct sandbox_conf *sc)
-{
-	unsigned long v[4];
-	char *end;
-	const char *p = creds;
-	int i;
-
-	memset(sc, 0, sizeof(*sc));
-	for (i = 0; i < 4; i++) {
-		errno = 0;
-		v[i] = strtoul(p, &end, 10);
-		if (errno != 0 || end == p || (i < 3 && *end != ':') ||
-		    (i == 3 && *end != '\0') || v[i] > UINT32_MAX)
-			fatalx("hub: bad credentials \"%s\"", creds);
-		p = end + 1;
-	}
-	sc->uid = (uid_t)v[0];
-	sc->gid = (gid_t)v[1];
-	sc->strict = v[2] != 0;
-	sc->log_only = v[3] != 0;
-}
-
-/* The hub's sandbox: its store's directory, zoneinfo for schedules. */
 void
 hub_spec(struct sandbox_spec *sb, const char *dir)
 {
@@ -368,7 +344,7 @@ hub_spec(struct sandbox_spec *sb, const char *dir)
 	memset(sb, 0, sizeof(*sb));
 	sb->kind = "hub";
 	sb->seccomp = "hub";
-	sb->flags = SB_S_NONET | SB_S_THREADS;
+	sb->flags = SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS;
 	sb->rw_dir = dir;
 	sb->ro_dirs = ro;
 }
@@ -391,7 +367,9 @@ hub_main(const char *spec, const char *creds, const char *store,
 	if (strcmp(spec, "hub:main") != 0 || creds == NULL || store == NULL ||
 	    store[0] != '/')
 		fatalx("hub: started without its arguments");
-	hub_creds(creds, &sc);
+	/* Nothing else is read before the uid drop. */
+	if (sandbox_conf_parse(creds, &sc) == -1)
+		fatalx("hub: bad credentials \"%s\"", creds);
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
 	sup->hub = 1;

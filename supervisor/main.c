@@ -308,7 +308,7 @@ main(int argc, char *argv[])
 		{ NULL,			0,		NULL,	0 }
 	};
 	const char *conffile = WXGATED_CONF, *spec = NULL;
-	const char *hubcreds = NULL, *hubstore = NULL;
+	const char *creds = NULL, *hubstore = NULL;
 	static struct sup s;
 	struct event *sigev[4];
 	char err[CFG_ERR_MAX];
@@ -335,7 +335,7 @@ main(int argc, char *argv[])
 			spec = optarg;
 			break;
 		case 'u':
-			hubcreds = optarg;
+			creds = optarg;
 			break;
 		case 's':
 			hubstore = optarg;
@@ -353,10 +353,11 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	if (spec != NULL && strncmp(spec, "hub:", 4) == 0)
-		return hub_main(spec, hubcreds, hubstore,
+		return hub_main(spec, creds, hubstore,
 		    verbose < 0 ? LOG_LVL_INFO : verbose);
 	if (spec != NULL)
-		return worker_main(spec, verbose < 0 ? LOG_LVL_INFO : verbose);
+		return worker_main(spec, creds,
+		    verbose < 0 ? LOG_LVL_INFO : verbose);
 
 	log_init(verbose < 0 ? LOG_LVL_INFO : verbose, 0);
 	log_procinit("wxgated");

@@ -220,7 +220,7 @@ parent_hub_stop(void)
 static void
 ph_child(int fd)
 {
-	char creds[96], *argv[10], *envp[8];
+	char creds[SB_CONF_ARG_MAX], *argv[10], *envp[8];
 	const char *keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
 	    "TZ", NULL };
 	sigset_t set;
@@ -236,9 +236,7 @@ ph_child(int fd)
 			_exit(127);
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		_exit(127);
-	snprintf(creds, sizeof(creds), "%u:%u:%d:%d", (unsigned)sup->hub_uid,
-	    (unsigned)sup->hub_gid, sup->conf->sandbox.strict,
-	    sup->sandbox_log);
+	spawn_creds(sup->hub_uid, sup->hub_gid, creds, sizeof(creds));
 	argv[a++] = "wxgated";
 	if (sup->verbose >= LOG_LVL_DEBUG)
 		argv[a++] = "-d";

@@ -19,20 +19,19 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "wire.h"
 #include "config.h"
 #include "kinds.h"
 #include "log.h"
 #include "role.h"
+#include "sandbox.h"
 #include "sup.h"
 #include "xmalloc.h"
 
 /* Big enough for one IPC_FRAME_MAX frame plus headroom. */
 #define SPAWN_SNDBUF	(512 * 1024)
 
-static char	*spawn_conf(const struct worker *);
 static void	spawn_grace_cb(evutil_socket_t, short, void *);
 
 static const char *const state_names[] = {
@@ -79,11 +78,24 @@ spawn_find(const char *name)
 	return NULL;
 }
 
+/*
+ * The -u argument of a hub or worker: who it drops to, read before
+ * anything else it is given (sandbox/creds_arg.c).
+ */
+void
+spawn_creds(uid_t uid, gid_t gid, char *buf, size_t len)
+{
+	struct sandbox_conf sc = { uid, gid, sup->conf->sandbox.strict,
+	    sup->sandbox_log };
+
+	sandbox_conf_format(&sc, buf, len);
+}
+
 static void
 spawn_child(struct worker *w, int fd)
 {
-	char spec[2 * IPC_NAME_MAX + 2];
-	char *argv[5];
+	char spec[2 * IPC_NAME_MAX + 2], creds[SB_CONF_ARG_MAX];
+	char *argv[7];
 	sigset_t set;
 	int i = 0;
 
@@ -100,9 +112,12 @@ spawn_child(struct worker *w, int fd)
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		_exit(127);
 	snprintf(spec, sizeof(spec), "%s:%s", w->kind, w->id);
+	spawn_creds(sup->sb_uid, sup->sb_gid, creds, sizeof(creds));
 	argv[i++] = "wxgated";
 	argv[i++] = "-x";
 	argv[i++] = spec;
+	argv[i++] = "-u";
+	argv[i++] = creds;
 	argv[i] = NULL;
 	execv(sup->exe, argv);
 	_exit(127);
@@ -126,8 +141,7 @@ spawn_worker(struct worker *w)
 	struct ipc_body_config cb;
 	struct ipc_body_empty eb = { 0 };
 	const struct kind *k;
-	int sv[2], sz = SPAWN_SNDBUF, rv;
-	char *conf;
+	int sv[2], sz = SPAWN_SNDBUF;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -157,15 +171,12 @@ spawn_worker(struct worker *w)
 	w->violation = -1;
 	w->hubfd = sv[0];
 
-	conf = spawn_conf(w);
 	memset(&cb, 0, sizeof(cb));
 	cb.name = ipc_s(w->name);
 	cb.kind = ipc_s(w->kind);
 	cb.verbose = (uint64_t)sup->verbose;
-	cb.conf = ipc_s(conf);
-	rv = spawn_put(w->hubfd, IPC_SUP_CONFIG, &cb, -1);
-	xfree_secret(conf);
-	if (rv == -1) {
+	cb.conf = ipc_s(w->conf);
+	if (spawn_put(w->hubfd, IPC_SUP_CONFIG, &cb, -1) == -1) {
 		reap_kill(w, "config frame could not be sent");
 		return -1;
 	}
@@ -177,25 +188,6 @@ spawn_worker(struct worker *w)
 	parent_hub_attach(w);
 	log_info("worker %s started, pid %d", w->name, (int)pid);
 	return 0;
-}
-
-/* The worker's own slice plus how to sandbox itself. */
-static char *
-spawn_conf(const struct worker *w)
-{
-	json_t *o;
-	char *s;
-
-	if ((o = json_loads(w->conf, 0, NULL)) == NULL)
-		fatalx("%s: %s: config slice is not JSON", __func__, w->name);
-	json_object_set_new(o, "sandbox", json_pack("{s:I, s:I, s:b, s:b}",
-	    "uid", (json_int_t)sup->sb_uid, "gid", (json_int_t)sup->sb_gid,
-	    "strict", sup->conf->sandbox.strict, "log_only",
-	    sup->sandbox_log));
-	if ((s = jsonalloc_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		fatalx("%s: json_dumps", __func__);
-	json_decref(o);
-	return s;
 }
 
 /* Ask a worker to drain and exit; reap.c escalates after the grace time. */

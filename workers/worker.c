@@ -56,8 +56,7 @@ static struct {
 	int			 in_hook;
 	int			 draining;
 	pid_t			 ppid;		/* before the sandbox hides it */
-	uid_t			 sb_uid;
-	gid_t			 sb_gid;
+	uid_t			 conf_uid;	/* who read sup.config */
 } wk;
 
 static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
@@ -67,7 +66,7 @@ static void	worker_dispatch(struct wire *, struct ipc_msg *, void *);
 static void	worker_wire_error(struct wire *, enum wire_ev, const char *,
 		    void *);
 static int	worker_ping(const struct ipc_msg *);
-static void	worker_sandbox_conf(json_t *, struct sandbox_conf *);
+static void	worker_config(const char *, size_t);
 static void	worker_openssl_init(void);
 static int	worker_shutdown(const struct ipc_msg *);
 static int	worker_resync(const struct ipc_msg *);
@@ -133,13 +132,6 @@ worker_name(void)
 	return wk.name;
 }
 
-void
-worker_creds(uid_t *uid, gid_t *gid)
-{
-	*uid = wk.sb_uid;
-	*gid = wk.sb_gid;
-}
-
 int
 worker_send(uint32_t type, uint64_t req_id, const void *body)
 {
@@ -172,24 +164,6 @@ worker_log_hook(int level, const char *line)
 	if (ipc_utf8_valid(b.text.p, b.text.len))
 		(void)worker_send(IPC_LOG, 0, &b);
 	wk.in_hook = 0;
-}
-
-/* The supervisor's "sandbox" object: uid/gid to drop to, strictness. */
-static void
-worker_sandbox_conf(json_t *conf, struct sandbox_conf *sc)
-{
-	json_t *sb = json_object_get(conf, "sandbox");
-
-	memset(sc, 0, sizeof(*sc));
-	if (!json_is_object(sb))
-		fatalx("config slice has no sandbox settings");
-	if (!json_is_integer(json_object_get(sb, "uid")) ||
-	    !json_is_integer(json_object_get(sb, "gid")))
-		fatalx("sandbox settings lack uid or gid");
-	sc->uid = (uid_t)json_integer_value(json_object_get(sb, "uid"));
-	sc->gid = (gid_t)json_integer_value(json_object_get(sb, "gid"));
-	sc->strict = json_is_true(json_object_get(sb, "strict"));
-	sc->log_only = json_is_true(json_object_get(sb, "log_only"));
 }
 
 /*
@@ -318,6 +292,12 @@ worker_test(const struct ipc_msg *m)
 	}
 	if (ipc_streq(a, "crash"))
 		abort();
+	/* Issue #11: sup.config is never decoded as root. */
+	if (ipc_streq(a, "config_uid")) {
+		log_warnx("test hook: config read as uid %u",
+		    (unsigned)wk.conf_uid);
+		return 0;
+	}
 	return worker_test_forbidden(a);
 }
 
@@ -428,32 +408,20 @@ worker_wire_error(struct wire *c, enum wire_ev ev, const char *why,
 	fatalx("worker wire: %s", why);
 }
 
-int
-worker_main(const char *spec, int verbose)
+/*
+ * The sup.config frame, read as the unprivileged user: checked against
+ * the kind argv named, its slice parsed and handed to pre_sandbox.
+ */
+static void
+worker_config(const char *spec, size_t kindlen)
 {
-	struct ipc_body_hello hello;
-	struct ipc_body_empty empty = { 0 };
 	struct ipc_msg m;
 	enum ipc_err err;
-	struct sandbox_conf sbconf;
-	struct sandbox_report report;
-	struct sandbox_spec sbspec;
 	json_error_t jerr;
 	json_t *conf;
-	const char *colon;
-	char line[512];
-
-	log_init(verbose, 0);
-	log_procinit(spec);
-	jsonalloc_init();
-	signal(SIGPIPE, SIG_IGN);
-	/* A terminal's ^C or hangup is for the supervisor, which drains us. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	if ((colon = strchr(spec, ':')) == NULL)
-		fatalx("bad worker spec %s", spec);
 
 	/* The config frame comes first, before anything else can. */
+	wk.conf_uid = geteuid();
 	if (ipc_recv_blocking(IPC_FD, cfgbuf, sizeof(cfgbuf), &m, &err) == -1)
 		fatalx("reading config: %s", ipc_strerror(err));
 	if (m.type != IPC_SUP_CONFIG)
@@ -463,34 +431,58 @@ worker_main(const char *spec, int verbose)
 	log_procinit(wk.name);
 	log_setverbose((int)m.b.config.verbose);
 	if (!ipc_streq(m.b.config.kind, "") &&
-	    ((size_t)(colon - spec) != m.b.config.kind.len ||
-	    memcmp(spec, m.b.config.kind.p, m.b.config.kind.len) != 0))
+	    (kindlen != m.b.config.kind.len ||
+	    memcmp(spec, m.b.config.kind.p, kindlen) != 0))
 		fatalx("config is for kind %.*s, not %s",
 		    (int)m.b.config.kind.len, m.b.config.kind.p, spec);
-	{
-		char kname[IPC_NAME_MAX + 1];
-
-		snprintf(kname, sizeof(kname), "%.*s", (int)(colon - spec),
-		    spec);
-		if ((wk.kind = worker_kind_find(kname)) == NULL)
-			fatalx("unknown worker kind %s", kname);
-	}
 	conf = json_loadb(m.b.config.conf.p, m.b.config.conf.len, 0, &jerr);
 	if (conf == NULL || !json_is_object(conf))
 		fatalx("config slice is not a JSON object: %s", jerr.text);
-	log_sethook(worker_log_hook);
-
-	worker_sandbox_conf(conf, &sbconf);
-	wk.sb_uid = sbconf.uid;
-	wk.sb_gid = sbconf.gid;
-	json_object_del(conf, "sandbox");
 	if (wk.kind->pre_sandbox != NULL && wk.kind->pre_sandbox(conf) == -1)
 		fatalx("%s: pre-sandbox setup failed", wk.kind->name);
 	json_decref(conf);
-	worker_openssl_init();
+}
+
+int
+worker_main(const char *spec, const char *creds, int verbose)
+{
+	struct ipc_body_hello hello;
+	struct ipc_body_empty empty = { 0 };
+	struct sandbox_conf sbconf;
+	struct sandbox_report report;
+	struct sandbox_spec sbspec;
+	const char *colon;
+	char kname[IPC_NAME_MAX + 1], line[512];
+
+	log_init(verbose, 0);
+	log_procinit(spec);
+	jsonalloc_init();
+	signal(SIGPIPE, SIG_IGN);
+	/* A terminal's ^C or hangup is for the supervisor, which drains us. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	/* As root, nothing is read but argv: "kind:index" and -u. */
+	if ((colon = strchr(spec, ':')) == NULL ||
+	    (size_t)(colon - spec) >= sizeof(kname))
+		fatalx("bad worker spec %s", spec);
+	snprintf(kname, sizeof(kname), "%.*s", (int)(colon - spec), spec);
+	if ((wk.kind = worker_kind_find(kname)) == NULL)
+		fatalx("unknown worker kind %s", kname);
+	if (creds == NULL || sandbox_conf_parse(creds, &sbconf) == -1)
+		fatalx("bad or missing credentials (-u)");
 	wk.ppid = getppid();
+	/* What fails from here on is logged through the supervisor. */
+	log_sethook(worker_log_hook);
+	/* No kind code as root: the spec matters only to sandbox_confine. */
+	memset(&sbspec, 0, sizeof(sbspec));
+	sandbox_drop(&sbspec, &sbconf, &report);
+
+	/* The sandbox user, with the host's files still in sight. */
+	worker_config(spec, (size_t)(colon - spec));
+	worker_openssl_init();
+	/* After pre_sandbox: the agent's backend picks its profile. */
 	worker_spec(wk.kind, &sbspec);
-	sandbox_enter(&sbspec, &sbconf, &report);
+	sandbox_confine(&sbspec, &sbconf, &report);
 	sandbox_summary(&report, line, sizeof(line));
 	log_info("sandbox: %s", line);
 

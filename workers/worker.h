@@ -2,16 +2,15 @@
  * The worker side of wxgated: what every worker kind gets from
  * workers/worker.c (the re-executed "wxgated -x kind:index" process).
  *
- * Life of a worker: read sup.config (blocking) -> kind->pre_sandbox(conf)
- * -> sandbox_enter(kind) -> send hello -> kind->post_sandbox(base) ->
- * send ready -> event loop.  worker.c answers sup.ping, sup.shutdown and
+ * Life of a worker: sandbox_drop (as root: the uid drop, nothing read
+ * but argv) -> read sup.config (blocking) -> kind->pre_sandbox(conf), as
+ * the sandbox user -> sandbox_confine(kind) -> send hello ->
+ * kind->post_sandbox(base) -> send ready -> event loop.  worker.c answers sup.ping, sup.shutdown and
  * sup.resync itself and hands every other supervisor frame to the kind's
  * table.
  */
 #ifndef WX_WORKER_H
 #define WX_WORKER_H
-
-#include <sys/types.h>
 
 #include <stdint.h>
 
@@ -37,7 +36,10 @@ struct wk_kind {
 	const char		 *name;		/* "webchat", "agent" */
 	int			  role;		/* ROLE_* */
 	int			  flags;	/* WK_F_* */
-	/* Before the sandbox: read conf (a JSON object), open files. */
+	/*
+	 * Before the sandbox, as the sandbox user already: read conf (a
+	 * JSON object), open files, start helpers.
+	 */
 	int			(*pre_sandbox)(json_t *conf);
 	/* In the sandbox, before the loop runs. */
 	int			(*post_sandbox)(struct event_base *);
@@ -84,7 +86,8 @@ void		 worker_spec(const struct wk_kind *, struct sandbox_spec *);
 int		 wk_conf_int(json_t *, const char *key, long long def,
 		    long long min, long long max, long long *out);
 const char	*wk_conf_str(json_t *, const char *key, const char *def);
-int			 worker_main(const char *spec, int verbose);
+int			 worker_main(const char *spec, const char *creds,
+			    int verbose);
 
 /* Send a frame to the supervisor; -1 when the queue is full. */
 int			 worker_send(uint32_t type, uint64_t req_id,
@@ -93,7 +96,5 @@ struct event_base	*worker_base(void);
 /* After sup.shutdown, a kind calls this once nothing is in flight. */
 void			 worker_drained(void);
 const char		*worker_name(void);
-/* The uid/gid workers drop to, for helpers a kind starts pre-sandbox. */
-void			 worker_creds(uid_t *, gid_t *);
 
 #endif

@@ -67,7 +67,17 @@ def test_every_worker_kind_is_sandboxed(gate):
         said = gate.log().split(line, 1)[1].split("\n", 1)[0]
         assert "seccomp on" in said and "no_new_privs on" in said, said
         if ROOT:
+            # Root is dropped first; the namespaces come after, through
+            # a user namespace of the worker's own.
             assert "uid-drop on" in said and "mountns on" in said, said
+            assert "userns on" in said, said
+            assert os.readlink("/proc/%d/ns/user" % w["pid"]) != \
+                os.readlink("/proc/self/ns/user")
+        # Issue #11: its config was decoded by the unprivileged user.
+        rc, out, err = gate.ctl("test", name, "config_uid")
+        assert rc == 0, (rc, out, err)
+        gate.wait_log("worker %s (pid %d): test hook: config read as uid %s"
+                      % (name, w["pid"], ps["Uid"].split()[0]))
 
 
 def test_agent_backends_are_sandboxed(gate_factory):
@@ -197,11 +207,17 @@ def test_check_sandbox_as_root():
                      "uid-drop", "no_new_privs", "seccomp"):
             assert re.search(r"^%s +%s +in force" % (kind, name), out,
                              re.M), (kind, name, out)
-        assert re.search(r"^%s +userns +not needed" % kind, out, re.M), out
+        # Workers drop root before they read their config, then build
+        # their namespaces in a user namespace (unmapped: not dumpable).
+        assert re.search(r"^%s +userns +in force +uid 65534 unmapped" %
+                         kind, out, re.M), out
         assert re.search(r"^%s +uid-drop +in force +uid 65534" % kind, out,
                          re.M), out
     assert re.search(r"^webchat +netns +in force", out, re.M), out
     assert re.search(r"^agent +netns +not used", out, re.M), out
+    # The hub reads nothing before its drop: its namespaces come as root.
+    assert re.search(r"^hub +userns +not needed", out, re.M), out
+    assert re.search(r"^hub +mountns +in force", out, re.M), out
 
 
 def test_check_sandbox_as_a_user():

@@ -8,10 +8,11 @@
  *   out: {"id": N, "delta": "text"}  ...  {"id": N, "done": true}
  *        {"id": N, "error": "message"}
  *
- * The agent worker forks the program before its own sandbox: the child
- * gets PR_SET_PDEATHSIG, its pipes on 0 and 1, every other fd closed,
- * rlimits, the sandbox uid when we are root, no_new_privs and the
- * interpreter allowlist of sandbox/profile_command.c, then execve.  The
+ * The agent worker forks the program before its own sandbox, as the
+ * sandbox user already (worker.c drops root first): the child gets
+ * PR_SET_PDEATHSIG, its pipes on 0 and 1, every other fd closed,
+ * rlimits, no_new_privs and the interpreter allowlist of
+ * sandbox/profile_command.c, then execve.  The
  * worker keeps only the two pipe ends (sandbox_keep_fd) and sandboxes
  * itself as any agent.  The program's stdout is untrusted input: lines
  * are bounded, parsed strictly, and a line naming no running request is
@@ -29,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,8 +143,6 @@ cmd_child(int in, int out)
 		"PYTHONDONTWRITEBYTECODE=1", NULL
 	};
 	struct rlimit rl;
-	uid_t uid;
-	gid_t gid;
 	int fd;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -161,12 +159,9 @@ cmd_child(int in, int out)
 	rl.rlim_cur = rl.rlim_max = CMD_NOFILE;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		_exit(127);
-	if (geteuid() == 0) {
-		worker_creds(&uid, &gid);
-		if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
-		    setresuid(uid, uid, uid) == -1 || setuid(0) != -1)
-			_exit(127);
-	}
+	/* sandbox_drop refuses root: never the program's. */
+	if (getuid() == 0 || geteuid() == 0)
+		_exit(127);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		_exit(127);
 	if (sandbox_seccomp_child() == -1)

@@ -7,7 +7,8 @@
  * does (files, SQLite in WAL mode, the store and its checkpointer
  * thread) and what it must not (sockets, exec, fork: SIGSYS).  The
  * child sends its sandbox report and the line of its first failed
- * check, 0 when all passed, through the fd the sandbox keeps (IPC_FD).
+ * check, 0 when all passed, through the fd the sandbox keeps (IPC_FD,
+ * sbchild.c).
  */
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -37,6 +38,7 @@
 #include "ipc_msg.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sbchild.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -55,7 +57,7 @@ static const char *const ro_dirs[] = {
 	ZONEINFO, "/nonexistent-wxgate", NULL
 };
 static struct sandbox_spec spec = {
-	"hub", "hub", SB_S_NONET | SB_S_THREADS, dir, ro_dirs
+	"hub", "hub", SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS, dir, ro_dirs
 };
 static const struct sandbox_conf conf = { NOBODY, NOBODY, 0, 0 };
 
@@ -109,18 +111,12 @@ static int
 run(body_fn body, int full, struct sandbox_report *r, int *line)
 {
 	struct sandbox_report rep;
-	int p[2], status, l;
+	int fd, status, l;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	*line = -1;
-	assert_int_equal(pipe(p), 0);
-	assert_int_not_equal(pid = fork(), -1);
-	if (pid == 0) {
-		close(p[0]);
-		if (p[1] != IPC_FD && (dup2(p[1], IPC_FD) == -1 ||
-		    close(p[1]) == -1))
-			_exit(2);
+	if ((pid = sbchild_fork(&fd)) == 0) {
 		memset(&rep, 0, sizeof(rep));
 		if (full)
 			sandbox_enter(&spec, &conf, &rep);
@@ -134,12 +130,11 @@ run(body_fn body, int full, struct sandbox_report *r, int *line)
 			_exit(5);
 		_exit(l != 0);
 	}
-	close(p[1]);
 	/* A child that died early sent less; its status tells why. */
-	if (read(p[0], r, sizeof(*r)) == (ssize_t)sizeof(*r) &&
-	    read(p[0], line, sizeof(*line)) != (ssize_t)sizeof(*line))
+	if (read(fd, r, sizeof(*r)) == (ssize_t)sizeof(*r) &&
+	    read(fd, line, sizeof(*line)) != (ssize_t)sizeof(*line))
 		*line = -1;
-	close(p[0]);
+	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
 }
