@@ -220,22 +220,9 @@ parent_hub_stop(void)
 static void
 ph_child(int fd)
 {
-	char creds[SB_CONF_ARG_MAX], *argv[10], *envp[8];
-	const char *keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
-	    "TZ", NULL };
-	sigset_t set;
-	size_t i, n = 0;
+	char creds[SB_CONF_ARG_MAX], *argv[9];
 	int a = 0;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
-		_exit(127);
-	sigemptyset(&set);
-	sigprocmask(SIG_SETMASK, &set, NULL);
-	if (fd != IPC_FD) {
-		if (dup2(fd, IPC_FD) == -1)
-			_exit(127);
-	} else if (fcntl(fd, F_SETFD, 0) == -1)
-		_exit(127);
 	spawn_creds(sup->hub_uid, sup->hub_gid, creds, sizeof(creds));
 	argv[a++] = "wxgated";
 	if (sup->verbose >= LOG_LVL_DEBUG)
@@ -247,16 +234,7 @@ ph_child(int fd)
 	argv[a++] = "-s";
 	argv[a++] = sup->conf->store;
 	argv[a] = NULL;
-	/* No secret from our environment (api_key_env) reaches the hub. */
-	for (i = 0; keep[i] != NULL; i++) {
-		const char *v = getenv(keep[i]);
-
-		if (v != NULL && asprintf(&envp[n], "%s=%s", keep[i], v) != -1)
-			n++;
-	}
-	envp[n] = NULL;
-	execve(sup->exe, argv, envp);
-	_exit(127);
+	spawn_exec(fd, argv);
 }
 
 void

@@ -91,18 +91,25 @@ spawn_creds(uid_t uid, gid_t gid, char *buf, size_t len)
 	sandbox_conf_format(&sc, buf, len);
 }
 
-static void
-spawn_child(struct worker *w, int fd)
+/*
+ * In a forked child: become a process of ours at IPC_FD, with nothing of
+ * the parent's environment but what the list keeps (api_key_env's keys
+ * stay here), and exec argv.  Never returns.
+ */
+void
+spawn_exec(int fd, char *const argv[])
 {
-	char spec[2 * IPC_NAME_MAX + 2], creds[SB_CONF_ARG_MAX];
-	char *argv[7];
+	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	    "LSAN_OPTIONS", "TZ", "http_proxy", "https_proxy", "HTTPS_PROXY",
+	    "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "SSL_CERT_FILE",
+	    "SSL_CERT_DIR", NULL };
+	char *envp[sizeof(keep) / sizeof(keep[0])];
+	const char *v;
 	sigset_t set;
-	int i = 0;
+	size_t i, n = 0;
 
-	/* A worker never outlives the supervisor (vsftpd does the same). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-		_exit(127);
-	if (getppid() == 1)
+	/* It never outlives the parent (vsftpd does the same). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
 		_exit(127);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
@@ -111,16 +118,24 @@ spawn_child(struct worker *w, int fd)
 			_exit(127);
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		_exit(127);
+	for (i = 0; keep[i] != NULL; i++)
+		if ((v = getenv(keep[i])) != NULL &&
+		    asprintf(&envp[n], "%s=%s", keep[i], v) != -1)
+			n++;
+	envp[n] = NULL;
+	execve(sup->exe, argv, envp);
+	_exit(127);
+}
+
+static void
+spawn_child(struct worker *w, int fd)
+{
+	char spec[2 * IPC_NAME_MAX + 2], creds[SB_CONF_ARG_MAX];
+	char *argv[] = { "wxgated", "-x", spec, "-u", creds, NULL };
+
 	snprintf(spec, sizeof(spec), "%s:%s", w->kind, w->id);
 	spawn_creds(sup->sb_uid, sup->sb_gid, creds, sizeof(creds));
-	argv[i++] = "wxgated";
-	argv[i++] = "-x";
-	argv[i++] = spec;
-	argv[i++] = "-u";
-	argv[i++] = creds;
-	argv[i] = NULL;
-	execv(sup->exe, argv);
-	_exit(127);
+	spawn_exec(fd, argv);
 }
 
 /* One frame, written before anyone else holds the socket. */

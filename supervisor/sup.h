@@ -159,6 +159,7 @@ int		 spawn_worker(struct worker *);
 void		 spawn_shutdown(struct worker *);
 struct worker	*spawn_find(const char *name);
 void		 spawn_restart(struct worker *);
+void		 spawn_exec(int fd, char *const argv[]) __attribute__((noreturn));
 void		 spawn_creds(uid_t, gid_t, char *, size_t);
 
 /* reap.c */

@@ -245,3 +245,23 @@ def test_runtime_account_through_the_parent(gate_factory):
              "the account to stop")
     assert not os.path.exists("/proc/%d" % w["pid"]) or \
         proc_status(w["pid"]).get("State", "").startswith("Z")
+
+
+def test_environment_stays_with_the_parent(gate_factory, monkeypatch):
+    """A key in the daemon's environment (api_key_env) reaches no other
+    process: the hub and the workers get a short fixed list only."""
+    monkeypatch.setenv("WXGATE_TEST_SECRET", "sk-do-not-leak")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    gate = gate_factory()
+
+    def environ(pid):
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            return dict(e.split(b"=", 1) for e in f.read().split(b"\0")
+                        if b"=" in e)
+    assert b"WXGATE_TEST_SECRET" in environ(gate.proc.pid)
+    pids = [hub_pid(gate)] + [w["pid"] for w in gate.status().values()]
+    for pid in pids:
+        env = environ(pid)
+        assert b"WXGATE_TEST_SECRET" not in env, pid
+        # What curl needs to reach an agent through a proxy is kept.
+        assert env.get(b"https_proxy") == b"http://127.0.0.1:9", pid
