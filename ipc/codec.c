@@ -805,3 +805,12 @@ ipc_streq(struct ipc_str s, const char *c)
 
 	return s.len == n && (n == 0 || memcmp(s.p, c, n) == 0);
 }
+
+int
+ipc_log_body(struct ipc_body_log *b, int level, const char *line)
+{
+	b->level = (uint64_t)level;
+	b->text.p = line;
+	b->text.len = strnlen(line, IPC_LOG_MAX);
+	return ipc_utf8_valid(b->text.p, b->text.len) ? 0 : -1;
+}

@@ -54,5 +54,7 @@ struct ipc_str	 ipc_s(const char *);
 char		*ipc_strdup(struct ipc_str);
 int		 ipc_streq(struct ipc_str, const char *);
 int		 ipc_utf8_valid(const char *, size_t);
+/* A log line as a "log" body; -1 (drop it) when it is not UTF-8. */
+int		 ipc_log_body(struct ipc_body_log *, int level, const char *);
 
 #endif

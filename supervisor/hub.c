@@ -311,10 +311,7 @@ hub_log_hook(int level, const char *line)
 	if (hub.in_hook || hub.parent == NULL)
 		return;
 	hub.in_hook = 1;
-	b.level = (uint64_t)level;
-	b.text.p = line;
-	b.text.len = strnlen(line, IPC_LOG_MAX);
-	if (ipc_utf8_valid(b.text.p, b.text.len))
+	if (ipc_log_body(&b, level, line) == 0)
 		(void)wire_send(hub.parent, IPC_LOG, 0, &b);
 	hub.in_hook = 0;
 }

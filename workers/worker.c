@@ -157,11 +157,8 @@ worker_log_hook(int level, const char *line)
 	if (wk.in_hook)
 		return;
 	wk.in_hook = 1;
-	b.level = (uint64_t)level;
-	b.text.p = line;
-	b.text.len = strnlen(line, IPC_LOG_MAX);
 	/* A line that is not UTF-8 is dropped rather than failing us. */
-	if (ipc_utf8_valid(b.text.p, b.text.len))
+	if (ipc_log_body(&b, level, line) == 0)
 		(void)worker_send(IPC_LOG, 0, &b);
 	wk.in_hook = 0;
 }
