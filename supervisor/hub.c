@@ -308,11 +308,16 @@ hub_log_hook(int level, const char *line)
 {
 	struct ipc_body_log b;
 
-	if (hub.in_hook || hub.parent == NULL)
+	if (hub.in_hook)
 		return;
 	hub.in_hook = 1;
-	if (ipc_log_body(&b, level, line) == 0)
-		(void)wire_send(hub.parent, IPC_LOG, 0, &b);
+	/* Before the loop (a fatal in the sandbox's set-up): blocking. */
+	if (ipc_log_body(&b, level, line) == 0) {
+		if (hub.parent != NULL)
+			(void)wire_send(hub.parent, IPC_LOG, 0, &b);
+		else
+			(void)ipc_send_blocking(IPC_FD, IPC_LOG, 0, &b);
+	}
 	hub.in_hook = 0;
 }
 
@@ -358,6 +363,8 @@ hub_main(const char *spec, const char *creds, const char *store,
 
 	log_init(verbose, 0);
 	log_procinit("hub");
+	/* Every line to the parent, which writes it; we keep no stderr. */
+	log_sethook(hub_log_hook);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -387,7 +394,6 @@ hub_main(const char *spec, const char *creds, const char *store,
 	/* The parent hands us worker sockets and the control socket. */
 	wire_set_fd_ok(hub.parent, 1);
 	hub_link_set(hub.parent);
-	log_sethook(hub_log_hook);
 	sandbox_summary(&report, line, sizeof(line));
 	log_info("sandbox: %s", line);
 

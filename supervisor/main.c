@@ -159,13 +159,15 @@ sup_hub_ids(const struct config *c, uid_t *uid, gid_t *gid)
 static void
 sup_abspath(char **p)
 {
-	char cwd[PATH_MAX], *a;
+	char dir[PATH_MAX], base[PATH_MAX], real[PATH_MAX], *a;
 
-	if ((*p)[0] == '/')
-		return;
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		fatal("getcwd");
-	xasprintf(&a, "%s/%s", cwd, *p);
+	/* Its directory exists by now; realpath drops "." and "..". */
+	snprintf(dir, sizeof(dir), "%s", *p);
+	snprintf(base, sizeof(base), "%s", *p);
+	if (realpath(dirname(dir), real) == NULL)
+		fatal("%s", *p);
+	xasprintf(&a, "%s/%s", strcmp(real, "/") == 0 ? "" : real,
+	    basename(base));
 	free(*p);
 	*p = a;
 }

@@ -101,7 +101,6 @@ ph_figures(struct worker *w)
 	if (w->figures_at.tv_sec != 0 &&
 	    timespec_ms_since(&w->figures_at) < PH_FIGURES_MS)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &w->figures_at);
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)w->pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
@@ -112,6 +111,9 @@ ph_figures(struct worker *w)
 			w->pss_kb = v;
 	}
 	fclose(f);
+	/* A process between fork and exec has none yet: ask next tick. */
+	if (w->rss_kb > 0)
+		clock_gettime(CLOCK_MONOTONIC, &w->figures_at);
 }
 
 static void
