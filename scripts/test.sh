@@ -57,11 +57,20 @@ PY
 }
 
 # Integration tests against the real wxgated on loopback.
+# Two tests at a time (pytest-xdist; each has its own daemon, port and
+# state directory), then the "serial" ones (flood, outage) alone.
 ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-    --junitxml="$dir/pytest.xml" tests/integration 2>&1 | tee "$dir/pytest.out"
+    -n 2 -m "not serial" --junitxml="$dir/pytest.xml" tests/integration 2>&1 |
+    tee "$dir/pytest.out"
 set -- $(junit_counts "$dir/pytest.xml")
 ipass=$1; ifail=$2; iskip=$3
+ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
+WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+    -m serial --junitxml="$dir/pytest-serial.xml" tests/integration 2>&1 |
+    tee -a "$dir/pytest.out"
+set -- $(junit_counts "$dir/pytest-serial.xml")
+ipass=$((ipass + $1)); ifail=$((ifail + $2)); iskip=$((iskip + $3))
 
 # The chaos test (tests/chaos): random SIGKILLs under load, in the normal
 # build only.  It tests the kills, not memory safety, and under ASan it

@@ -43,9 +43,21 @@ START_TIMEOUT = 20      # generous: ASan builds start slowly
 # they would measure the sanitizer, and CI's time is better spent on the
 # scenarios that find memory errors.  scripts/test.sh --asan sets this.
 SANITIZED = os.environ.get("WXGATE_SANITIZED") == "1"
-plain_only = pytest.mark.skipif(
+_sanitized_skip = pytest.mark.skipif(
     SANITIZED, reason="flood, chaos and outage tests run in the plain "
     "pass only")
+
+
+def plain_only(test):
+    """Plain pass only, and "serial": scripts/test.sh runs the rest two
+    at a time (pytest-xdist) and these alone, as they load the machine
+    on purpose."""
+    return _sanitized_skip(pytest.mark.serial(test))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: run alone, not beside "
+                            "another test (flood and outage tests)")
 STOP_TIMEOUT = 10
 
 
@@ -58,9 +70,11 @@ def ensure_hub_user(name="wxgate"):
     try:
         pwd.getpwnam(name)
     except KeyError:
+        # Two pytest-xdist workers may both try: the user is what counts.
         subprocess.run(["useradd", "--system", "--user-group",
                         "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        name], check=True)
+                        name], capture_output=True)
+        pwd.getpwnam(name)
 
 
 ensure_hub_user()
