@@ -1,8 +1,9 @@
 /*
- * Liveness: every heartbeat_ms each live worker gets sup.ping; one that
- * has not answered (or, while starting, said hello) within
- * heartbeat_timeout_ms is killed, and reap.c restarts it.  This also
- * catches the drain deadline of workers told to shut down.  One ping is
+ * Worker liveness, in the hub: every heartbeat_ms each live worker gets
+ * sup.ping; one that has not answered (or, while starting, said hello)
+ * within heartbeat_timeout_ms is killed (hub.kill: the parent kills that
+ * incarnation and restarts it).  A draining worker's deadline is the
+ * parent's (spawn.c), which also pings the hub.  One ping is
  * outstanding at most: a hung worker's queue must not fill with pings,
  * which would kill it for the wrong reason, and one is enough to know.
  */
@@ -28,14 +29,9 @@ heartbeat_tick(evutil_socket_t fd, short ev, void *arg)
 	TAILQ_FOREACH(w, &sup->workers, entry) {
 		if (w->pid <= 0)
 			continue;
-		if (w->state == W_STOPPING) {
-			/* last_seen stopped moving when shutdown was sent. */
-			if (timespec_ms_since(&w->last_seen) >
-			    cs->shutdown_grace_ms)
-				hub_kill(w, "did not stop within the grace "
-				    "period");
+		/* Draining: its deadline is the parent's (spawn.c). */
+		if (w->state == W_STOPPING)
 			continue;
-		}
 		if (timespec_ms_since(&w->last_seen) >
 		    cs->heartbeat_timeout_ms) {
 			hub_kill(w, "heartbeat timeout");
