@@ -201,7 +201,7 @@ hub_config(struct ipc_msg *m)
 {
 	const struct ipc_body_hub_config *b = &m->b.hub_config;
 	char err[CFG_ERR_MAX];
-	struct config *nc;
+	struct config *nc, *oc;
 
 	if (hub.len + b->part.len > HUB_CONF_MAX)
 		return -1;
@@ -231,10 +231,12 @@ hub_config(struct ipc_msg *m)
 		hub_start();
 		return 0;
 	}
-	config_free(sup->conf);
+	/* As the parent did before the split: re-initialise, then free. */
+	oc = sup->conf;
 	sup->conf = nc;
 	hub_apply();
 	agentq_init();
+	config_free(oc);
 	log_info("hub: configuration applied");
 	return 0;
 }
