@@ -14,26 +14,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchgate import BenchGate  # noqa: E402
+from benchgate import BenchGate, children  # noqa: E402
 
 SRC = "127.0.0.2"
 
 
 def webchat_pids(parent):
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if ppid == parent and b"webchat" in cmd:
-            pids.append(int(d))
-    return pids
+    return [pid for pid, argv in children(parent)
+            if any(b"webchat" in a for a in argv)]
 
 
 def rss_kb(pids):

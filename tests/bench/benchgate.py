@@ -24,6 +24,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+
+def children(parent):
+    """[(pid, argv)] of parent's child processes, from /proc."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = [a for a in f.read().split(b"\0") if a]
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent:
+            out.append((int(d), argv))
+    return out
+
 class BenchGate:
     def __init__(self, build, conf, prefix):
         self.build = build

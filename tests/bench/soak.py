@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchgate import BenchGate  # noqa: E402
+from benchgate import BenchGate, children  # noqa: E402
 
 WAL_MAX = 64 * 1024 * 1024      # the default, stated for --check
 WAL_SLACK = 8 * 1024 * 1024     # one large turn past the bound
@@ -43,18 +43,9 @@ def smaps(pid):
 
 def hub_of(parent):
     """The hub's pid: the parent's child started as wxgated -x hub:main."""
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and b"hub:main" in cmd:
-            return int(d)
+    for pid, argv in children(parent):
+        if b"hub:main" in argv:
+            return pid
     return None
 
 
