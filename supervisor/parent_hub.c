@@ -63,6 +63,7 @@ static struct {
 static void	ph_msg(struct wire *, struct ipc_msg *, void *);
 static void	ph_err(struct wire *, enum wire_ev, const char *, void *);
 static void	ph_tick(evutil_socket_t, short, void *);
+static void	ph_kill(const char *);
 
 int
 parent_hub_alive(void)
@@ -73,12 +74,8 @@ parent_hub_alive(void)
 static void
 ph_send(uint32_t type, const void *body)
 {
-	if (ph.wire != NULL && wire_send(ph.wire, type, 0, body) == -1) {
-		log_warnx("hub: its queue is full: killing it");
-		kill(ph.pid, SIGKILL);
-		wire_free(ph.wire);
-		ph.wire = NULL;
-	}
+	if (ph.wire != NULL && wire_send(ph.wire, type, 0, body) == -1)
+		ph_kill("its queue is full");
 }
 
 /*
