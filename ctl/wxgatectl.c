@@ -26,6 +26,11 @@
 #define EX_UNREACH	3
 
 #define CTL_ARGS_ANY	-1	/* the command checks its own arguments */
+/* send --wait: how long by default, and how often it asks. */
+#define CTL_WAIT_DEFAULT_S	60
+#define CTL_WAIT_POLL_MS	200
+/* Parts of one send that are followed (the daemon's own bound). */
+#define CTL_SEND_PARTS		64
 /* A share link lives a week unless --ttl says otherwise. */
 #define CTL_SHARE_TTL_DEFAULT	(7 * 86400)
 #define CTL_SHARE_TTL_MAX	UINT32_MAX	/* the codec's bound */
@@ -48,6 +53,8 @@ static int	pairing_deny(int, int, char **);
 static int	cmd_audit(int, int, char **);
 static int	cmd_login(int, int, char **);
 static int	cmd_stats(int, int, char **);
+static int	cmd_send(int, int, char **);
+static int	cmd_outbox(int, int, char **);
 
 static const struct {
 	const char	 *name;
@@ -63,6 +70,8 @@ static const struct {
 	{ "audit",	CTL_ARGS_ANY, cmd_audit },
 	{ "login",	CTL_ARGS_ANY, cmd_login },
 	{ "stats",	0,	cmd_stats },
+	{ "send",	CTL_ARGS_ANY, cmd_send },
+	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
 };
 
 /* Subcommands of share and pairing, tmux style: one function each. */
@@ -97,7 +106,10 @@ usage(void)
 	    "       wxgatectl [-s socket] pairing approve|deny code\n"
 	    "       wxgatectl [-s socket] audit [-n count]\n"
 	    "       wxgatectl [-s socket] login channel [code]\n"
-	    "       wxgatectl [-s socket] stats\n");
+	    "       wxgatectl [-s socket] stats\n"
+	    "       wxgatectl [-s socket] send [--wait [seconds]] channel "
+	    "target text\n"
+	    "       wxgatectl [-s socket] outbox id ...\n");
 	exit(EX_USAGE);
 }
 
@@ -646,6 +658,161 @@ cmd_stats(int fd, int argc, char **argv)
 	(void)argv;
 	ctl_send(fd, IPC_CTL_STATS, &e);
 	return ctl_rows(fd, IPC_CTL_STAT, stat_row);
+}
+
+
+/* Outbox rows: what send queued, and what outbox shows. */
+static struct {
+	uint64_t	 id;
+	int		 final;		/* not queued */
+	int		 sent;
+} rows[CTL_SEND_PARTS];
+static int	nrows;
+
+static void
+delivery_print(const struct ipc_body_delivery_row *r)
+{
+	printf("%llu %.*s %.*s %.*s%s%.*s\n", (unsigned long long)r->id,
+	    (int)r->state.len, r->state.p, (int)r->channel.len, r->channel.p,
+	    (int)r->target.len, r->target.p, r->detail.len ? ": " : "",
+	    (int)r->detail.len, r->detail.p);
+}
+
+/* Keep (or update) the row; print it when asked. */
+static void
+delivery_row(const struct ipc_msg *m)
+{
+	const struct ipc_body_delivery_row *r = &m->b.delivery_row;
+	int i;
+
+	for (i = 0; i < nrows && rows[i].id != r->id; i++)
+		;
+	if (i == nrows) {
+		if (nrows == CTL_SEND_PARTS)
+			return;
+		rows[nrows++].id = r->id;
+	}
+	rows[i].final = !ipc_streq(r->state, "queued");
+	rows[i].sent = ipc_streq(r->state, "sent");
+}
+
+static void
+delivery_row_print(const struct ipc_msg *m)
+{
+	delivery_row(m);
+	delivery_print(&m->b.delivery_row);
+}
+
+/* 0 every row sent, EX_REFUSED one failed or is still queued. */
+static int
+delivery_verdict(void)
+{
+	int i;
+
+	for (i = 0; i < nrows; i++)
+		if (!rows[i].sent)
+			return EX_REFUSED;
+	return 0;
+}
+
+/*
+ * wxgatectl send: through the outbox like any reply.  Without --wait it
+ * prints each part's id and state (queued) for `outbox` later; with it,
+ * it asks until every part is sent, failed or undeliverable, or the
+ * time is up, and prints where each ended.
+ */
+static int
+cmd_send(int fd, int argc, char **argv)
+{
+	struct ipc_body_ctl_send b;
+	struct ipc_body_seq q;
+	struct timespec ts = { 0, CTL_WAIT_POLL_MS * 1000000L };
+	long long wait = -1;
+	time_t until;
+	int i = 0, rv, done;
+
+	if (argc > 0 && strcmp(argv[0], "--wait") == 0) {
+		wait = CTL_WAIT_DEFAULT_S;
+		i = 1;
+		if (argc == 5 && (wait = parse_ttl(argv[1])) == -1) {
+			fprintf(stderr, "wxgatectl: bad wait: %s\n", argv[1]);
+			return EX_USAGE;
+		}
+		i += argc == 5;
+	}
+	if (argc - i != 3)
+		usage();
+	b.channel = ipc_s(argv[i]);
+	b.target = ipc_s(argv[i + 1]);
+	b.text = ipc_s(argv[i + 2]);
+	if (b.channel.len == 0 || b.channel.len > IPC_NAME_MAX ||
+	    b.target.len == 0 || b.target.len > IPC_PEER_MAX ||
+	    b.text.len == 0 || b.text.len > IPC_TEXT_MAX) {
+		fprintf(stderr, "wxgatectl: channel, target and text must not "
+		    "be empty; text at most %d bytes\n", IPC_TEXT_MAX);
+		return EX_USAGE;
+	}
+	ctl_send(fd, IPC_CTL_SEND, &b);
+	if (wait < 0)
+		return ctl_rows(fd, IPC_CTL_DELIVERY, delivery_row_print);
+	if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, delivery_row)) != 0)
+		return rv;
+	until = time(NULL) + (time_t)wait;
+	for (;;) {
+		done = 1;
+		for (i = 0; i < nrows; i++)
+			done &= rows[i].final;
+		if (done || time(NULL) >= until)
+			break;
+		nanosleep(&ts, NULL);
+		for (i = 0; i < nrows; i++) {
+			if (rows[i].final)
+				continue;
+			q.seq = rows[i].id;
+			ctl_send(fd, IPC_CTL_OUTBOX, &q);
+			if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY,
+			    delivery_row)) != 0)
+				return rv;
+		}
+	}
+	/* Where each part ended, or stands when time ran out. */
+	for (i = 0; i < nrows; i++) {
+		q.seq = rows[i].id;
+		ctl_send(fd, IPC_CTL_OUTBOX, &q);
+		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY,
+		    delivery_row_print)) != 0)
+			return rv;
+	}
+	return delivery_verdict();
+}
+
+/* The rows named: where each stands. */
+static int
+cmd_outbox(int fd, int argc, char **argv)
+{
+	struct ipc_body_seq q;
+	unsigned long long id;
+	char *end;
+	int i, rv, worst = 0;
+
+	if (argc < 1)
+		usage();
+	for (i = 0; i < argc; i++) {
+		errno = 0;
+		id = strtoull(argv[i], &end, 10);
+		if (argv[i][0] < '1' || argv[i][0] > '9' || *end != '\0' ||
+		    errno != 0 || id > INT64_MAX) {
+			fprintf(stderr, "wxgatectl: bad outbox id: %s\n",
+			    argv[i]);
+			return EX_USAGE;
+		}
+		q.seq = id;
+		ctl_send(fd, IPC_CTL_OUTBOX, &q);
+		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY,
+		    delivery_row_print)) != 0)
+			worst = rv;
+	}
+	return worst;
 }
 
 int

@@ -278,6 +278,22 @@ static const struct field f_pairing_row[] = {
 	FLD(pairing_row, expires, FT_U64, INT64_MAX, 0),
 };
 
+static const struct field f_ctl_send[] = {
+	FLD(ctl_send, channel, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(ctl_send, target, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(ctl_send, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
+};
+static const struct field f_delivery_row[] = {
+	FLD(delivery_row, id, FT_U64, INT64_MAX, 0),
+	FLD(delivery_row, channel, FT_STR, IPC_NAME_MAX, 0),
+	FLD(delivery_row, target, FT_STR, IPC_PEER_MAX, 0),
+	FLD(delivery_row, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(delivery_row, detail, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(delivery_row, attempts, FT_U64, INT64_MAX, 0),
+	FLD(delivery_row, created, FT_U64, INT64_MAX, 0),
+	FLD(delivery_row, finished, FT_U64, INT64_MAX, 0),
+};
+
 static const struct field f_hub_worker[] = {
 	FLD(hub_worker, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(hub_worker, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -325,7 +341,8 @@ SCHEMA(agent_request) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
-SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row)
+SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row) SCHEMA(ctl_send)
+SCHEMA(delivery_row)
 SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)
 #undef SCHEMA
 

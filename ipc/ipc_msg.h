@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		9
+#define IPC_VERSION		10
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -125,6 +125,8 @@
 	X(CTL_AUDIT_LIST, 610, "audit.list",	ROLE_OPERATOR,	0,	seq)		\
 	X(CTL_LOGIN,	611, "login.show",	ROLE_OPERATOR,	0,	login_req)	\
 	X(CTL_STATS,	612, "ctl.stats",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_SEND,	613, "ctl.send",	ROLE_OPERATOR,	0,	ctl_send)	\
+	X(CTL_OUTBOX,	614, "outbox.show",	ROLE_OPERATOR,	0,	seq)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -132,6 +134,7 @@
 	X(CTL_PAIRING,	703, "ctl.pairing",	ROLE_SUP,	0,	pairing_row)	\
 	X(CTL_AUDIT,	704, "ctl.audit",	ROLE_SUP,	0,	audit_row)	\
 	X(CTL_STAT,	705, "ctl.stat",	ROLE_SUP,	0,	name)		\
+	X(CTL_DELIVERY,	706, "ctl.delivery",	ROLE_SUP,	0,	delivery_row)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
@@ -335,6 +338,20 @@ struct ipc_body_share_create	{ uint64_t ttl_s; int read_only;
 struct ipc_body_share_row	{ struct ipc_str hash; uint64_t created;
 				  uint64_t expires; int read_only;
 				  uint64_t session; uint64_t revoked; };
+/*
+ * wxgatectl send: text for target on the account named channel, through
+ * the outbox like any reply.
+ */
+struct ipc_body_ctl_send	{ struct ipc_str channel; struct ipc_str target;
+				  struct ipc_str text; };
+/*
+ * One outbox row for the operator.  state: queued, sent, failed or
+ * undeliverable; detail: why it failed (the platform's words), or "".
+ */
+struct ipc_body_delivery_row	{ uint64_t id; struct ipc_str channel;
+				  struct ipc_str target; struct ipc_str state;
+				  struct ipc_str detail; uint64_t attempts;
+				  uint64_t created; uint64_t finished; };
 /* One pending pairing code for the operator. */
 struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
 				  struct ipc_str peer; uint64_t created;
@@ -415,6 +432,8 @@ union ipc_body {
 	struct ipc_body_share_create	share_create;
 	struct ipc_body_share_row	share_row;
 	struct ipc_body_pairing_row	pairing_row;
+	struct ipc_body_ctl_send	ctl_send;
+	struct ipc_body_delivery_row	delivery_row;
 	struct ipc_body_hub_worker	hub_worker;
 	struct ipc_body_hub_ref		hub_ref;
 	struct ipc_body_hub_config	hub_config;

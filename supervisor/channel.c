@@ -20,7 +20,9 @@
  *
  * Replies (agent answers and notices) become outbox rows, cut at the
  * account's text_chunk_limit, and go to the worker as outbound.message;
- * a row is deleted only on delivery.ack.  At most CH_INFLIGHT rows are
+ * a row stays queued until delivery.ack (sent) or a failure that is
+ * final (failed), and is kept in that state for the operator
+ * (wxgatectl outbox) until the sweep prunes it.  At most CH_INFLIGHT rows are
  * with a worker at once, each leased for CH_LEASE_S; when an account's
  * worker (re)starts, its leased rows are due again at once.  A row is
  * sent at least once: a worker killed between the platform's answer and
@@ -41,6 +43,7 @@
 #include "codec.h"
 #include "config.h"
 #include "dm.h"
+#include "kinds.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "role.h"
@@ -57,6 +60,9 @@
 #define CH_RETRY_MAX_S	3600
 /* Attempts before a row is given up (and logged). */
 #define CH_ATTEMPTS_MAX	10
+/* Finished rows are kept this long, and at most this many. */
+#define CH_KEEP_S	(7 * 86400)
+#define CH_KEEP_ROWS	10000
 #define CH_KICK_MS	1000
 /* Peers with a live bucket, per account. */
 #define CH_PEERS_MAX	4096
@@ -267,29 +273,41 @@ chunk_len(const char *s, size_t len, unsigned limit)
 	return nl > 0 ? nl : i;
 }
 
-/* Queue text for peer, cut into chunks; then try to send. */
-static void
+/*
+ * Queue text for peer, cut into chunks; then try to send.  The rows'
+ * ids go to ids (up to max of them, when not NULL); returns how many
+ * rows were queued, -1 when one could not be.
+ */
+static int
 chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
-    int64_t msg_id, const char *text, const char *ctx)
+    int64_t msg_id, const char *text, const char *ctx, int64_t *ids,
+    int max)
 {
 	size_t len = strlen(text), n;
+	int64_t id;
 	char *chunk;
-	int seq = 0;
+	int seq = 0, failed = 0;
 
 	while (len > 0) {
 		n = chunk_len(text, len, cc->text_chunk_limit);
 		chunk = xstrndup(text, n);
 		/* Whitespace-only pieces are not worth a platform message. */
-		if (chunk[strspn(chunk, " \t\r\n")] != '\0' &&
-		    store_outbox_add(sup->store, a->name, peer, msg_id, seq++,
-		    chunk, ctx, sup_now()) == -1)
-			log_warnx("%s: %s: reply chunk not queued", __func__,
-			    a->name);
+		if (chunk[strspn(chunk, " \t\r\n")] != '\0') {
+			if (store_outbox_add(sup->store, a->name, peer, msg_id,
+			    seq, chunk, ctx, sup_now(), &id) == -1) {
+				log_warnx("%s: %s: reply chunk not queued",
+				    __func__, a->name);
+				failed = 1;
+			} else if (ids != NULL && seq < max)
+				ids[seq] = id;
+			seq++;
+		}
 		free(chunk);
 		text += n;
 		len -= n;
 	}
 	chan_kick(a);
+	return failed ? -1 : seq;
 }
 
 struct kick {
@@ -322,9 +340,10 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 	/* Over the frame's limits it never goes: drop it loudly instead. */
 	if (b.peer.len > IPC_PEER_MAX || b.text.len > IPC_TEXT_MAX ||
 	    b.reply_ctx.len > IPC_CTX_MAX || b.text.len == 0) {
-		log_warnx("%s: outbox row %lld does not fit a frame; dropped",
+		log_warnx("%s: outbox row %lld does not fit a frame; failed",
 		    k->a->name, (long long)r->id);
-		store_outbox_ack(sup->store, k->a->name, r->id);
+		store_outbox_finish(sup->store, k->a->name, r->id,
+		    OUTBOX_FAILED, "does not fit a frame", sup_now());
 		return;
 	}
 	/* A full queue kills the worker; the row goes to the next one. */
@@ -401,7 +420,7 @@ chan_pair(struct chacct *a, const struct cfg_channel *cc, const char *peer,
 	    "wxgatectl pairing approve %s", a->name, code, code);
 	snprintf(notice, sizeof(notice), NOTICE_PAIRING, code,
 	    cc->pairing_ttl_s / 60, code, cc->pairing_ttl_s / 60);
-	chan_queue(a, cc, peer, 0, notice, ctx);
+	chan_queue(a, cc, peer, 0, notice, ctx, NULL, 0);
 	return "pairing";
 }
 
@@ -426,7 +445,8 @@ chan_limited(struct chacct *a, const struct cfg_channel *cc,
 	log_debug("channel %s: a sender over the rate (wait %llu s)%s",
 	    a->name, secs, tell ? "; told" : "");
 	if (tell)
-		chan_queue(a, cc, sm->peer, id, notice, sm->reply_ctx);
+		chan_queue(a, cc, sm->peer, id, notice, sm->reply_ctx, NULL,
+		    0);
 	return "limited";
 }
 
@@ -461,7 +481,8 @@ chan_full(struct chacct *a, const struct cfg_channel *cc,
 	snprintf(key, sizeof(key), "b:%016llx", (unsigned long long)
 	    ratelimit_hash(sm->peer));
 	if (ratelimit_take(a->rl_notice, key, now) == 0)
-		chan_queue(a, cc, sm->peer, 0, NOTICE_BUSY, sm->reply_ctx);
+		chan_queue(a, cc, sm->peer, 0, NOTICE_BUSY, sm->reply_ctx,
+		    NULL, 0);
 	return 1;
 }
 
@@ -572,7 +593,7 @@ chan_delivery_ack(struct worker *w, struct ipc_msg *m)
 		return 0;
 	/* Another account's row, or one already acked, is not ours. */
 	if ((rv = store_outbox_ack(sup->store, a->name,
-	    (int64_t)m->b.delivery.id)) == 1)
+	    (int64_t)m->b.delivery.id, sup_now())) == 1)
 		log_debug("%s: ack of unknown row %llu", w->name,
 		    (unsigned long long)m->b.delivery.id);
 	if (rv == 0 && a->inflight > 0)
@@ -589,6 +610,7 @@ chan_delivery_fail(struct worker *w, struct ipc_msg *m)
 	struct chacct *a = acct_of(w);
 	struct store_retry rt;
 	int64_t id = (int64_t)f->id, delay;
+	char why[IPC_MESSAGE_MAX + 64];
 	int n;
 
 	if (a == NULL)
@@ -596,10 +618,13 @@ chan_delivery_fail(struct worker *w, struct ipc_msg *m)
 	if (a->inflight > 0)
 		a->inflight--;
 	if (ipc_streq(f->code, "rejected")) {
-		log_warnx("channel %s: the platform refused reply row %lld: "
-		    "%.*s; dropped", a->name, (long long)id,
-		    (int)f->message.len, f->message.p);
-		store_outbox_ack(sup->store, a->name, id);
+		log_warnx("channel %s: the platform refused row %lld: %.*s; "
+		    "failed", a->name, (long long)id, (int)f->message.len,
+		    f->message.p);
+		snprintf(why, sizeof(why), "%.*s", (int)f->message.len,
+		    f->message.p);
+		store_outbox_finish(sup->store, a->name, id, OUTBOX_FAILED,
+		    why, sup_now());
 		sup_turn();
 		return 0;
 	}
@@ -614,10 +639,13 @@ chan_delivery_fail(struct worker *w, struct ipc_msg *m)
 	    &delay)) <= 0)
 		return 0;
 	if (n >= CH_ATTEMPTS_MAX) {
-		log_warnx("channel %s: reply row %lld undelivered after %d "
-		    "tries (%.*s); dropped", a->name, (long long)id, n,
+		log_warnx("channel %s: row %lld undelivered after %d tries "
+		    "(%.*s); failed", a->name, (long long)id, n,
 		    (int)f->message.len, f->message.p);
-		store_outbox_ack(sup->store, a->name, id);
+		snprintf(why, sizeof(why), "%d tries, the last: %.*s", n,
+		    (int)f->message.len, f->message.p);
+		store_outbox_finish(sup->store, a->name, id, OUTBOX_FAILED,
+		    why, sup_now());
 	} else
 		log_info("channel %s: reply row %lld not delivered (%.*s); "
 		    "again in %llds", a->name, (long long)id,
@@ -718,6 +746,17 @@ channel_login_code(const char *account, struct ipc_str code)
 	return router_send(w, IPC_LOGIN_CODE, 0, &b);
 }
 
+/* From the hub's sweep: finished rows past their keep. */
+void
+channel_sweep(void)
+{
+	int n;
+
+	if ((n = store_outbox_prune(sup->store, sup_now() - CH_KEEP_S,
+	    CH_KEEP_ROWS)) > 0)
+		log_debug("%s: %d finished outbox rows pruned", __func__, n);
+}
+
 /* From the router. */
 
 /* A platform message's answer, for the conversation it came from. */
@@ -734,7 +773,42 @@ channel_reply(const char *account, const char *peer, const char *ctx,
 		    __func__, account);
 		return;
 	}
-	chan_queue(a, cc, peer, msg_id, reply, ctx);
+	chan_queue(a, cc, peer, msg_id, reply, ctx, NULL, 0);
+}
+
+/*
+ * wxgatectl send: text to target, queued like a reply (cut, paced and
+ * retried alike), for a kind that may write first.  Returns the rows
+ * queued, their ids in ids; -1 with why in err.
+ */
+int
+channel_send(const char *account, const char *target, const char *text,
+    int64_t *ids, int max, char *err, size_t errlen)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+	struct chacct *a;
+	int n;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    (a = acct_find(account)) == NULL) {
+		snprintf(err, errlen, "no channel %s", account);
+		return -1;
+	}
+	if ((caps = kinds_caps(cc->type)) == NULL ||
+	    !(caps->flags & KC_PROACTIVE)) {
+		snprintf(err, errlen, "channel %s (%s) can only answer: its "
+		    "platform lets a bot write only to whoever wrote first",
+		    account, cc->type);
+		return -1;
+	}
+	if (text[strspn(text, " \t\r\n")] == '\0') {
+		snprintf(err, errlen, "nothing to send");
+		return -1;
+	}
+	if ((n = chan_queue(a, cc, target, 0, text, "", ids, max)) == -1)
+		snprintf(err, errlen, "store error: not queued");
+	return n;
 }
 
 /* The same, for a message known only by its session (expiry). */

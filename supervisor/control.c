@@ -61,6 +61,8 @@ static int	ctl_pairing_deny(struct ctl_client *, struct ipc_msg *);
 static int	ctl_audit_list(struct ctl_client *, struct ipc_msg *);
 static int	ctl_login(struct ctl_client *, struct ipc_msg *);
 static int	ctl_stats(struct ctl_client *, struct ipc_msg *);
+static int	ctl_send(struct ctl_client *, struct ipc_msg *);
+static int	ctl_outbox(struct ctl_client *, struct ipc_msg *);
 static void	ctl_stat(struct ctl_client *, uint64_t, const char *,
 		    uint64_t);
 #ifdef WX_TEST_HOOKS
@@ -83,6 +85,8 @@ static const struct {
 	{ IPC_CTL_AUDIT_LIST,	ctl_audit_list },
 	{ IPC_CTL_LOGIN,	ctl_login },
 	{ IPC_CTL_STATS,	ctl_stats },
+	{ IPC_CTL_SEND,		ctl_send },
+	{ IPC_CTL_OUTBOX,	ctl_outbox },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif
@@ -327,6 +331,91 @@ ctl_pairing_list(struct ctl_client *c, struct ipc_msg *m)
 
 	return ctl_walk_end(&cw, store_pairing_list(sup->store,
 	    ctl_pairing_row, &cw));
+}
+
+/* One outbox row as ctl.delivery; 0 sent, 1 no such row, -1 error. */
+static int
+ctl_delivery(struct ctl_client *c, uint64_t req_id, int64_t id)
+{
+	struct store_outbox_state o;
+	struct ipc_body_delivery_row b;
+	int rv;
+
+	if ((rv = store_outbox_get(sup->store, id, &o)) != 0)
+		return rv;
+	b.id = (uint64_t)o.id;
+	b.channel = ipc_s(o.account);
+	b.target = ipc_s(o.peer);
+	b.state = ipc_s(o.state);
+	b.detail = ipc_s(o.detail);
+	/* The platform's words may run long: the start says enough. */
+	if (b.detail.len > IPC_MESSAGE_MAX)
+		b.detail.len = IPC_MESSAGE_MAX;
+	if (b.channel.len > IPC_NAME_MAX || b.target.len > IPC_PEER_MAX) {
+		store_outbox_state_free(&o);
+		return -1;
+	}
+	b.attempts = (uint64_t)o.attempts;
+	b.created = o.created > 0 ? (uint64_t)o.created : 0;
+	b.finished = o.finished > 0 ? (uint64_t)o.finished : 0;
+	ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_DELIVERY,
+	    req_id, &b);
+	store_outbox_state_free(&o);
+	return 0;
+}
+
+/* Rows one `wxgatectl send` may queue: a long text, cut. */
+#define CONTROL_SEND_PARTS	64
+
+static int
+ctl_send(struct ctl_client *c, struct ipc_msg *m)
+{
+	const struct ipc_body_ctl_send *b = &m->b.ctl_send;
+	char account[IPC_NAME_MAX + 1], err[256], *target, *text;
+	int64_t ids[CONTROL_SEND_PARTS];
+	int i, n;
+
+	snprintf(account, sizeof(account), "%.*s", (int)b->channel.len,
+	    b->channel.p);
+	target = ipc_strdup(b->target);
+	text = ipc_strdup(b->text);
+	n = channel_send(account, target, text, ids, CONTROL_SEND_PARTS,
+	    err, sizeof(err));
+	free(target);
+	free(text);
+	if (n == -1) {
+		ctl_result(c, m->req_id, 0, err);
+		return 0;
+	}
+	if (n > CONTROL_SEND_PARTS) {
+		log_warnx("%s: %d parts queued, the first %d shown", __func__,
+		    n, CONTROL_SEND_PARTS);
+		n = CONTROL_SEND_PARTS;
+	}
+	log_info("operator (uid %d) sends %d message(s) on %s", (int)c->uid,
+	    n, account);
+	for (i = 0; i < n; i++)
+		ctl_delivery(c, m->req_id, ids[i]);
+	ctl_result(c, m->req_id, 1, "");
+	return 0;
+}
+
+static int
+ctl_outbox(struct ctl_client *c, struct ipc_msg *m)
+{
+	switch (ctl_delivery(c, m->req_id, (int64_t)m->b.seq.seq)) {
+	case 0:
+		ctl_result(c, m->req_id, 1, "");
+		break;
+	case 1:
+		ctl_result(c, m->req_id, 0, "no such outbox row (pruned, or "
+		    "never queued)");
+		break;
+	default:
+		ctl_result(c, m->req_id, 0, "store error");
+		break;
+	}
+	return 0;
 }
 
 /* approve and deny differ only in the store call and the words. */

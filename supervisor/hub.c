@@ -110,6 +110,7 @@ hub_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	router_sweep();
+	channel_sweep();
 	sup_turn();
 }
 

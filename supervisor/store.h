@@ -272,15 +272,40 @@ struct store_outbox_row {
 };
 typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
 
-/* msg_id 0: a notice with no message behind it. */
+/* msg_id 0: a notice with no message behind it.  id: the row's, or NULL. */
 int	store_outbox_add(struct store *, const char *account, const char *peer,
 	    int64_t msg_id, int seq, const char *body, const char *reply_ctx,
-	    int64_t now);
+	    int64_t now, int64_t *id);
 /* Lease up to limit due rows until `until`; how many, or -1. */
 int	store_outbox_lease(struct store *, const char *account, int64_t now,
 	    int64_t until, unsigned limit, store_outbox_fn, void *arg);
-/* Delivered: 0 gone, 1 no such row of this account, -1 error. */
-int	store_outbox_ack(struct store *, const char *account, int64_t id);
+/* Delivered (state sent): 0 done, 1 no such queued row of account, -1. */
+int	store_outbox_ack(struct store *, const char *account, int64_t id,
+	    int64_t now);
+/* The delivery states a row ends in; "queued" is the one it starts in. */
+#define OUTBOX_SENT		"sent"
+#define OUTBOX_FAILED		"failed"
+#define OUTBOX_UNDELIVERABLE	"undeliverable"
+/* Ended otherwise (failed, undeliverable, with why): as for ack. */
+int	store_outbox_finish(struct store *, const char *account, int64_t id,
+	    const char *state, const char *detail, int64_t now);
+/* One row for the operator, whatever its state. */
+struct store_outbox_state {
+	int64_t		 id;
+	char		*account;
+	char		*peer;
+	char		*state;
+	char		*detail;	/* "" none */
+	int		 attempts;
+	int64_t		 created;
+	int64_t		 finished;	/* 0 while queued */
+};
+/* 0 found (free it with store_outbox_state_free), 1 none, -1 error. */
+int	store_outbox_get(struct store *, int64_t id,
+	    struct store_outbox_state *);
+void	store_outbox_state_free(struct store_outbox_state *);
+/* Finished rows older than before, or beyond the newest keep: gone. */
+int	store_outbox_prune(struct store *, int64_t before, unsigned keep);
 /*
  * Not delivered: try again after base_s << (earlier attempts), at most
  * max_s, but not before after_s (the platform's word); new_key: under a

@@ -10,7 +10,10 @@
  * lease's end, so a row in flight is not sent twice, and a worker that
  * dies (or a supervisor that restarts) leaves rows that come due again;
  * store_outbox_release() hands them back at once when the account's new
- * worker is ready.
+ * worker is ready.  A row ends in one of the delivery states (sent,
+ * failed, undeliverable) and stays, without its reply token, for
+ * `wxgatectl outbox` until store_outbox_prune() takes it: only queued
+ * rows are work.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +40,9 @@ enum {
 	SC_OUTBOX_RETRY,
 	SC_OUTBOX_RELEASE,
 	SC_OUTBOX_COUNT,
+	SC_OUTBOX_FINISH,
+	SC_OUTBOX_GET,
+	SC_OUTBOX_PRUNE,
 	SC_KV_GET,
 	SC_KV_PUT,
 	SC_KV_DEL,
@@ -69,21 +75,37 @@ static const char *const sc_sql[] = {
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
 	    " FROM outbox"
-	    " WHERE account = ?1 AND next_try <= ?2 ORDER BY id LIMIT ?3",
+	    " WHERE account = ?1 AND state = 'queued' AND next_try <= ?2"
+	    " ORDER BY id LIMIT ?3",
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
 	[SC_OUTBOX_ACK - STORE_LAZY_CHANNEL] =
-	    "DELETE FROM outbox WHERE id = ?1 AND account = ?2",
+	    "UPDATE outbox SET state = 'sent', finished = ?3, reply_ctx = NULL"
+	    " WHERE id = ?1 AND account = ?2 AND state = 'queued'",
 	/* base << attempts so far, capped, but never before the platform's. */
 	[SC_OUTBOX_RETRY - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET attempts = attempts + 1, key_gen = key_gen + ?7,"
 	    " next_try = ?3 + max(?4, min(?6, ?5 << min(attempts, 20)))"
-	    " WHERE id = ?1 AND account = ?2 RETURNING attempts, next_try - ?3",
+	    " WHERE id = ?1 AND account = ?2 AND state = 'queued'"
+	    " RETURNING attempts, next_try - ?3",
 	[SC_OUTBOX_RELEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE account = ?1"
-	    " AND next_try > ?2 AND attempts = 0",
+	    " AND state = 'queued' AND next_try > ?2 AND attempts = 0",
 	[SC_OUTBOX_COUNT - STORE_LAZY_CHANNEL] =
-	    "SELECT count(*) FROM outbox WHERE account = ?1",
+	    "SELECT count(*) FROM outbox WHERE account = ?1"
+	    " AND state = 'queued'",
+	[SC_OUTBOX_FINISH - STORE_LAZY_CHANNEL] =
+	    "UPDATE outbox SET state = ?3, detail = ?4, finished = ?5,"
+	    " reply_ctx = NULL WHERE id = ?1 AND account = ?2"
+	    " AND state = 'queued'",
+	[SC_OUTBOX_GET - STORE_LAZY_CHANNEL] =
+	    "SELECT id, account, peer, state, coalesce(detail, ''), attempts,"
+	    " created, coalesce(finished, 0) FROM outbox WHERE id = ?1",
+	/* Past their age, or beyond the newest ?2 finished rows. */
+	[SC_OUTBOX_PRUNE - STORE_LAZY_CHANNEL] =
+	    "DELETE FROM outbox WHERE state <> 'queued' AND (finished < ?1"
+	    " OR id < (SELECT min(id) FROM (SELECT id FROM outbox"
+	    " WHERE state <> 'queued' ORDER BY id DESC LIMIT ?2)))",
 	[SC_KV_GET - STORE_LAZY_CHANNEL] =
 	    "SELECT value FROM kv WHERE account = ?1 AND key = ?2",
 	[SC_KV_PUT - STORE_LAZY_CHANNEL] =
@@ -219,14 +241,18 @@ store_chan_msg_ctx(struct store *s, int64_t msg_id)
 int
 store_outbox_add(struct store *s, const char *account, const char *peer,
     int64_t msg_id, int seq, const char *body, const char *reply_ctx,
-    int64_t now)
+    int64_t now, int64_t *id)
 {
 	sqlite3_stmt *st;
 
 	store_touch(s);
 	st = sc_stmt(s, SC_OUTBOX_ADD);
-	return sc_exec(s, st, store_bindv(st, "ttoitti", account, peer,
-	    msg_id, (int64_t)seq, body, reply_ctx, now), __func__);
+	if (sc_exec(s, st, store_bindv(st, "ttoitti", account, peer,
+	    msg_id, (int64_t)seq, body, reply_ctx, now), __func__) == -1)
+		return -1;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
 }
 
 /*
@@ -280,15 +306,76 @@ store_outbox_lease(struct store *s, const char *account, int64_t now,
 }
 
 int
-store_outbox_ack(struct store *s, const char *account, int64_t id)
+store_outbox_ack(struct store *s, const char *account, int64_t id,
+    int64_t now)
 {
 	sqlite3_stmt *st;
 
 	store_touch(s);
 	st = sc_stmt(s, SC_OUTBOX_ACK);
-	if (sc_exec(s, st, store_bindv(st, "it", id, account), __func__) == -1)
+	if (sc_exec(s, st, store_bindv(st, "iti", id, account, now),
+	    __func__) == -1)
 		return -1;
 	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int
+store_outbox_finish(struct store *s, const char *account, int64_t id,
+    const char *state, const char *detail, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_OUTBOX_FINISH);
+	if (sc_exec(s, st, store_bindv(st, "ittti", id, account, state,
+	    detail, now), __func__) == -1)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int
+store_outbox_get(struct store *s, int64_t id, struct store_outbox_state *o)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	st = sc_stmt(s, SC_OUTBOX_GET);
+	if ((rc = store_row(s, st, store_bindv(st, "i", id), __func__)) != 0)
+		return rc;
+	o->id = sqlite3_column_int64(st, 0);
+	o->account = store_column_dup(st, 1);
+	o->peer = store_column_dup(st, 2);
+	o->state = store_column_dup(st, 3);
+	o->detail = store_column_dup(st, 4);
+	o->attempts = sqlite3_column_int(st, 5);
+	o->created = sqlite3_column_int64(st, 6);
+	o->finished = sqlite3_column_int64(st, 7);
+	store_done(st);
+	return 0;
+}
+
+void
+store_outbox_state_free(struct store_outbox_state *o)
+{
+	free(o->account);
+	free(o->peer);
+	free(o->state);
+	free(o->detail);
+	memset(o, 0, sizeof(*o));
+}
+
+int
+store_outbox_prune(struct store *s, int64_t before, unsigned keep)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sc_stmt(s, SC_OUTBOX_PRUNE);
+	if (store_exec(s, st, store_bindv(st, "ii", before, (int64_t)keep),
+	    __func__) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
 }
 
 int

@@ -213,11 +213,29 @@ static const char schema_v3[] =
 	"CREATE INDEX messages_backlog ON messages (account, state, id)"
 	" WHERE state < 3;";
 
+/*
+ * Version 4: delivery states.  An outbox row is no longer deleted when
+ * it is delivered: it ends sent, failed or undeliverable (with why in
+ * detail) and stays for the operator until pruned by age and count.
+ * Only queued rows are work, so the due index covers those alone.
+ */
+static const char schema_v4[] =
+	"ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'queued'"
+	" CHECK (state IN ('queued', 'sent', 'failed', 'undeliverable'));"
+	"ALTER TABLE outbox ADD COLUMN detail TEXT;"
+	"ALTER TABLE outbox ADD COLUMN finished INTEGER;"
+	"DROP INDEX outbox_due;"
+	"CREATE INDEX outbox_due ON outbox (account, next_try)"
+	" WHERE state = 'queued';"
+	"CREATE INDEX outbox_finished ON outbox (finished)"
+	" WHERE state <> 'queued';";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
 	{ 2,	schema_v2 },
 	{ 3,	schema_v3 },
+	{ 4,	schema_v4 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

@@ -230,6 +230,10 @@ void		 channel_flush(void);
 void		 channel_stats(stat_fn, void *);
 void		 channel_reply(const char *account, const char *peer,
 		    const char *ctx, int64_t msg_id, const char *reply);
+int		 channel_send(const char *account, const char *target,
+		    const char *text, int64_t *ids, int max, char *err,
+		    size_t errlen);
+void		 channel_sweep(void);
 void		 channel_failed(int64_t session, int64_t msg_id,
 		    struct ipc_str code);
 void		 channel_failure_text(char *, size_t, struct ipc_str code);

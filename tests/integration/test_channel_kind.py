@@ -15,6 +15,9 @@ FAST_ECHO = [{"name": "default", "type": "echo",
               "echo": {"chunks": 2, "delay_ms": 0}}]
 
 
+# Outbox rows still to deliver (delivered ones stay, state 'sent').
+QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
+
 def rows(gate, sql):
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
         gate.state_dir, "wxgate.db"), uri=True, timeout=5)
@@ -56,7 +59,7 @@ def test_loopback_kind_inbound_to_reply(gate_factory):
     assert rows(gate, "SELECT account, sender, state, reply FROM messages"
                 " WHERE account = 't'") == \
         [("t", "friend", 3, "echo: hello")]
-    wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 0,
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
              10, 0.05, "the outbox to empty")
     assert delivered(gate, "friend", "echo: hello") == 1
 

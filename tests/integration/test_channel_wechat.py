@@ -76,6 +76,10 @@ def db(gate):
         gate.state_dir, "wxgate.db"), uri=True, timeout=5)
 
 
+# Outbox rows still to deliver (delivered ones stay, state 'sent').
+QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
+
+
 def rows(gate, sql, args=()):
     c = db(gate)
     try:
@@ -101,7 +105,7 @@ def test_allowed_sender_chats(gate_factory, fake, tmp_path):
     s = wait_sent(fake, FRIEND, 2)
     assert s[1]["text"] == "echo: again"
     # Delivered rows leave the outbox; the cursor was stored.
-    wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 0,
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
              5, 0.05, "outbox drained")
     assert rows(gate, "SELECT count(*) FROM kv WHERE account = 'alice' "
                 "AND key = 'cursor'")[0][0] == 1
@@ -291,7 +295,7 @@ def test_sigkill_mid_conversation_loses_nothing(gate_factory, fake,
     assert answered_once(fake, FRIEND, n), got
     st = rows(gate, "SELECT state, count(*) FROM messages GROUP BY state")
     assert st == [(3, n)], st
-    assert rows(gate, "SELECT count(*) FROM outbox")[0][0] == 0
+    assert rows(gate, QUEUED)[0][0] == 0
     for name in ("wechat.alice", "agent.default"):
         assert "SIGKILL" in gate.worker(name)["last_exit"]
     no_violations(fake)
@@ -304,7 +308,7 @@ def test_supervisor_restart_keeps_the_outbox(gate_factory, fake, tmp_path):
     fake.fail(send_http=1000)
     for i in range(3):
         fake.inject(FRIEND, "k%d" % i)
-    wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 3,
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 3,
              15, 0.1, "three replies queued")
     assert gate.stop() == 0
     with fake.lock:

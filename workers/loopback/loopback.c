@@ -3,7 +3,8 @@
  * platform account whose "platform" is the test itself.  `wxgatectl
  * test loopback.NAME say:PEER:TEXT` makes a user PEER write TEXT; each
  * outbound.message is logged as "loopback NAME: to PEER: TEXT" and
- * acknowledged.  It proves the channel interface: adding a kind is this
+ * acknowledged, except to the peer "refuser", which refuses for good
+ * (delivery.fail rejected).  It proves the channel interface: adding a kind is this
  * folder, its row in worker.c's kind table and one in the supervisor's
  * (supervisor/kinds.c), and nothing in the router or channel.c.  Like the
  * wechat kind it keeps each inbound message until its inbound.ack, and
@@ -133,7 +134,16 @@ lb_outbound(const struct ipc_msg *m)
 {
 	const struct ipc_body_outbound *o = &m->b.outbound;
 	struct ipc_body_delivery d = { o->id };
+	struct ipc_body_delivery_fail f;
 
+	/* The peer "refuser" stands for a platform that says no for good. */
+	if (ipc_streq(o->peer, "refuser")) {
+		f.id = o->id;
+		f.code = IPC_S("rejected");
+		f.message = IPC_S("loopback: refuser takes nothing");
+		f.retry_after_ms = 0;
+		return worker_send(IPC_DELIVERY_FAIL, 0, &f);
+	}
 	log_info("loopback %s: to %.*s: %.*s", lb_account, (int)o->peer.len,
 	    o->peer.p, (int)o->text.len, o->text.p);
 	return worker_send(IPC_DELIVERY_ACK, 0, &d);

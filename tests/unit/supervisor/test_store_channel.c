@@ -127,15 +127,16 @@ test_outbox(void **state)
 {
 	struct fixture *fx = *state;
 	struct store_retry rt = { NOW, 0, 5, 3600, 0 };
+	struct store_outbox_state os;
 	struct sent c;
-	int64_t delay;
+	int64_t delay, id;
 
 	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0, "one",
-	    "C", NOW), 0);
+	    "C", NOW, NULL), 0);
 	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 1, "two",
-	    "", NOW), 0);
+	    "", NOW, NULL), 0);
 	assert_int_equal(store_outbox_add(fx->s, "bob", "u9", 0, 0, "other",
-	    "", NOW), 0);
+	    "", NOW, NULL), 0);
 
 	/* Oldest first, up to the limit; only this account's. */
 	memset(&c, 0, sizeof(c));
@@ -150,11 +151,20 @@ test_outbox(void **state)
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 119,
 	    NOW + 240, 8, sent_cb, &c), 0);
 
-	/* Acks are per account: bob cannot delete alice's row. */
-	assert_int_equal(store_outbox_ack(fx->s, "bob", 1), 1);
-	assert_int_equal(store_outbox_ack(fx->s, "alice", 1), 0);
-	assert_int_equal(store_outbox_ack(fx->s, "alice", 1), 1);
+	/* Acks are per account: bob cannot end alice's row. */
+	assert_int_equal(store_outbox_ack(fx->s, "bob", 1, NOW), 1);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", 1, NOW + 1), 0);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", 1, NOW + 2), 1);
 	assert_int_equal(store_outbox_count(fx->s, "alice"), 1);
+	/* Sent stays for the operator, its reply token gone. */
+	assert_int_equal(store_outbox_get(fx->s, 1, &os), 0);
+	assert_string_equal(os.account, "alice");
+	assert_string_equal(os.peer, "u1");
+	assert_string_equal(os.state, "sent");
+	assert_string_equal(os.detail, "");
+	assert_int_equal(os.finished, NOW + 1);
+	store_outbox_state_free(&os);
+	assert_int_equal(store_outbox_get(fx->s, 99, &os), 1);
 
 	/* Retries back off: 5 s, then 10 s, never before the platform's. */
 	assert_int_equal(store_outbox_retry(fx->s, "alice", 2, &rt, &delay),
@@ -190,6 +200,40 @@ test_outbox(void **state)
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 60,
 	    NOW + 120, 8, sent_cb, &c), 1);
 	assert_string_equal(c.out, "2:u1:two::1;");
+
+	/* Failed for good: ended with why, never due again, never acked. */
+	assert_int_equal(store_outbox_finish(fx->s, "bob", 2, OUTBOX_FAILED,
+	    "no", NOW), 1);
+	assert_int_equal(store_outbox_finish(fx->s, "alice", 2, OUTBOX_FAILED,
+	    "errcode 93000", NOW + 70), 0);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", 2, NOW + 71), 1);
+	assert_int_equal(store_outbox_retry(fx->s, "alice", 2, &rt, &delay),
+	    0);
+	assert_int_equal(store_outbox_release(fx->s, "alice", NOW + 1000), 0);
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 1000,
+	    NOW + 2000, 8, sent_cb, &c), 0);
+	assert_int_equal(store_outbox_count(fx->s, "alice"), 0);
+	assert_int_equal(store_outbox_get(fx->s, 2, &os), 0);
+	assert_string_equal(os.state, "failed");
+	assert_string_equal(os.detail, "errcode 93000");
+	store_outbox_state_free(&os);
+
+	/*
+	 * Pruning takes finished rows by age, then beyond the newest keep;
+	 * a queued row (bob's 3) is never pruned.
+	 */
+	assert_int_equal(store_outbox_prune(fx->s, NOW + 2, 10), 1);
+	assert_int_equal(store_outbox_get(fx->s, 1, &os), 1);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0, "four",
+	    "", NOW, &id), 0);
+	assert_int_equal(id, 4);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", 4, NOW + 80), 0);
+	assert_int_equal(store_outbox_prune(fx->s, 0, 1), 1);
+	assert_int_equal(store_outbox_get(fx->s, 2, &os), 1);
+	assert_int_equal(store_outbox_get(fx->s, 4, &os), 0);
+	store_outbox_state_free(&os);
+	assert_int_equal(store_outbox_prune(fx->s, NOW + 1000, 0), 1);
+	assert_int_equal(store_outbox_count(fx->s, "bob"), 1);
 }
 
 static void
