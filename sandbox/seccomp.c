@@ -32,6 +32,7 @@ static const struct {
 	{ "agent-openai",	&profile_agent,		&profile_net },
 	/* A channel worker is a dialler and nothing more. */
 	{ "wechat",		&profile_net,		NULL },
+	{ "wecom_webhook",	&profile_net,		NULL },
 	/* The parent's unprivileged half: IPC, the store, no sockets. */
 	{ "hub",		&profile_hub,		NULL },
 };

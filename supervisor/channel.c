@@ -250,22 +250,30 @@ acct_of(struct worker *w)
 
 /*
  * The byte length of text's first chunk: at most limit code points (as
- * platforms count characters), ending after the last newline in the
- * second half of that window when there is one, and never inside a
- * UTF-8 sequence (the loop stops only on a lead byte).
+ * platforms count characters) and, for a platform that counts bytes, at
+ * most bytes of UTF-8 (0: no such bound); ending after the last newline
+ * in the second half of that window when there is one, and never inside
+ * a UTF-8 sequence (the loop stops only on a lead byte).
  */
 static size_t
-chunk_len(const char *s, size_t len, unsigned limit)
+chunk_len(const char *s, size_t len, unsigned limit, size_t bytes)
 {
-	size_t i, cps = 0, nl = 0;
+	size_t i, cps = 0, nl = 0, seq;
 
 	for (i = 0; i < len; i++) {
 		if (((unsigned char)s[i] & 0xc0) != 0x80) {
 			if (cps == limit)
 				break;
+			/* The whole sequence must fit, not only its lead. */
+			for (seq = 1; i + seq < len &&
+			    ((unsigned char)s[i + seq] & 0xc0) == 0x80; seq++)
+				;
+			if (bytes > 0 && i + seq > bytes && i > 0)
+				break;
 			cps++;
 		}
-		if (s[i] == '\n' && cps > limit / 2)
+		if (s[i] == '\n' && (cps > limit / 2 ||
+		    (bytes > 0 && i > bytes / 2)))
 			nl = i + 1;
 	}
 	if (i == len)
@@ -283,13 +291,15 @@ chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
     int64_t msg_id, const char *text, const char *ctx, int64_t *ids,
     int max)
 {
+	const struct kind_caps *caps = kinds_caps(cc->type);
 	size_t len = strlen(text), n;
 	int64_t id;
 	char *chunk;
 	int seq = 0, failed = 0;
 
 	while (len > 0) {
-		n = chunk_len(text, len, cc->text_chunk_limit);
+		n = chunk_len(text, len, cc->text_chunk_limit,
+		    caps != NULL ? caps->bytes_max : 0);
 		chunk = xstrndup(text, n);
 		/* Whitespace-only pieces are not worth a platform message. */
 		if (chunk[strspn(chunk, " \t\r\n")] != '\0') {

@@ -137,6 +137,13 @@ struct cfg_channel {
 	uint32_t	 poll_timeout_ms;
 	uint32_t	 send_gap_ms;
 	uint32_t	 timeout_s;
+	/* type wecom_webhook (a WeCom group robot) */
+	char		*hook_url;		/* the API's base */
+	char		*hook_key;		/* secret; NULL in the hub */
+	char		*hook_msgtype;		/* text, markdown */
+	uint32_t	 hook_rate_max;		/* sends per window */
+	uint32_t	 hook_rate_window_s;
+	uint32_t	 hook_timeout_s;
 };
 
 struct config {
@@ -176,6 +183,8 @@ char		*config_slice_webchat(const struct config *);
 char		*config_slice_agent(const struct config *,
 		    const struct cfg_agent *);
 char		*config_slice_channel(const struct config *,
+		    const struct cfg_channel *);
+char		*config_slice_webhook(const struct config *,
 		    const struct cfg_channel *);
 
 #endif

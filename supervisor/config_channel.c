@@ -56,6 +56,16 @@ const struct cfg_num cfg_channel_nums[] = {
 	    1500, 0, 60000 },
 	{ "wechat.timeout_s",	CHN(wechat.timeout_s, timeout_s),
 	    15, 1, 600 },
+	/* B.6: 20 a minute; a shorter window is for tests. */
+	{ "wecom_webhook.rate_max", CHN(wecom_webhook.rate_max,
+	    hook_rate_max),
+	    20, 1, 1000 },
+	{ "wecom_webhook.rate_window_s", CHN(wecom_webhook.rate_window_s,
+	    hook_rate_window_s),
+	    60, 1, 3600 },
+	{ "wecom_webhook.timeout_s", CHN(wecom_webhook.timeout_s,
+	    hook_timeout_s),
+	    15, 1, 600 },
 	{ NULL,			0, 0, 0, 0, 0 },
 };
 
@@ -165,7 +175,9 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	if (cfg_policy_rate(ctx, field, rc->ratelimit.account.rate, "60/min",
 	    &c->account_rate) == -1)
 		return -1;
-	return cfg_channel_wechat(ctx, &rc->wechat, prefix, c);
+	if (cfg_channel_wechat(ctx, &rc->wechat, prefix, c) == -1)
+		return -1;
+	return cfg_channel_webhook(ctx, &rc->wecom_webhook, prefix, c);
 }
 
 /* The type's capabilities, or an error naming the known types. */
@@ -238,6 +250,7 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->base_url);
 	free(c->bot_agent);
 	xfree_secret(c->token);
+	cfg_channel_webhook_free(c);
 }
 
 

@@ -161,6 +161,15 @@ struct raw_wechat {
 	uint32_t	*timeout_s;
 };
 
+struct raw_webhook {
+	char		*url;
+	char		*key_file;
+	char		*msgtype;
+	uint32_t	*rate_max;
+	uint32_t	*rate_window_s;
+	uint32_t	*timeout_s;
+};
+
 struct raw_chan_limits {
 	struct raw_rate	 peer;
 	struct raw_rate	 account;
@@ -180,6 +189,7 @@ struct raw_channel {
 	uint32_t		*backlog_max;
 	struct raw_chan_limits	 ratelimit;
 	struct raw_wechat	 wechat;
+	struct raw_webhook	 wecom_webhook;
 };
 
 struct raw_config {
@@ -258,6 +268,10 @@ void		 cfg_agent_free(struct cfg_agent *);
 int		 cfg_channel_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 void		 cfg_channel_free(struct cfg_channel *);
+/* config_webhook.c: a wecom_webhook account's settings. */
+int		 cfg_channel_webhook(struct cfg_ctx *, const struct raw_webhook *,
+		    const char *, struct cfg_channel *);
+void		 cfg_channel_webhook_free(struct cfg_channel *);
 
 /* config_policy.c */
 extern const struct cfg_num cfg_policy_nums[];

@@ -253,6 +253,16 @@ static const cyaml_schema_field_t wechat_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t webhook_fields[] = {
+	STR("url", struct raw_webhook, url, CFG_URL_MAX),
+	STR("key_file", struct raw_webhook, key_file, CFG_PATH_MAX),
+	STR("msgtype", struct raw_webhook, msgtype, CFG_WORD_MAX),
+	NUM("rate_max", struct raw_webhook, rate_max),
+	NUM("rate_window_s", struct raw_webhook, rate_window_s),
+	NUM("timeout_s", struct raw_webhook, timeout_s),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t channel_fields[] = {
 	STR("name", struct raw_channel, name, CFG_WORD_MAX),
 	STR("type", struct raw_channel, type, CFG_WORD_MAX),
@@ -270,6 +280,8 @@ static const cyaml_schema_field_t channel_fields[] = {
 	    struct raw_channel, ratelimit, chan_limits_fields),
 	CYAML_FIELD_MAPPING("wechat", CYAML_FLAG_OPTIONAL, struct raw_channel,
 	    wechat, wechat_fields),
+	CYAML_FIELD_MAPPING("wecom_webhook", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, wecom_webhook, webhook_fields),
 	CYAML_FIELD_END
 };
 

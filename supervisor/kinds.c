@@ -29,7 +29,14 @@ static void	kinds_each_webchat(const struct kind *,
  * the official client declares 4000.  iLink has typing and media, but
  * workers/wechat/ sends neither.
  */
-static const struct kind_caps wechat_caps = { 4000, 2000, 0 };
+static const struct kind_caps wechat_caps = { 4000, 2000, 0, 0 };
+
+/*
+ * A WeCom group robot (protocols/wecom.md B.3, B.6): 2048 bytes of
+ * UTF-8 a text; it only sends, so writing first is all it does.
+ */
+static const struct kind_caps webhook_caps = { 2048, 2048, KC_PROACTIVE,
+    2048 };
 
 #ifdef WX_TEST_HOOKS
 /*
@@ -37,7 +44,7 @@ static const struct kind_caps wechat_caps = { 4000, 2000, 0 };
  * 200 code points of up to four bytes leave room for its prefix with
  * a short peer.  It delivers to anyone, asked or not.
  */
-static const struct kind_caps loopback_caps = { 200, 200, KC_PROACTIVE };
+static const struct kind_caps loopback_caps = { 200, 200, KC_PROACTIVE, 0 };
 #endif
 
 /* Start order: agents before the workers that send them work. */
@@ -46,6 +53,8 @@ static const struct kind kinds[] = {
 	    NULL,			NULL },
 	{ "wechat",	ROLE_CHANNEL,	0,		kinds_each_channel,
 	    config_slice_channel,	&wechat_caps },
+	{ "wecom_webhook", ROLE_CHANNEL, 0,		kinds_each_channel,
+	    config_slice_webhook,	&webhook_caps },
 #ifdef WX_TEST_HOOKS
 	{ "loopback",	ROLE_CHANNEL,	0,		kinds_each_channel,
 	    config_slice_channel,	&loopback_caps },

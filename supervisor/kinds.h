@@ -28,6 +28,7 @@ struct kind_caps {
 	uint32_t	 text_max;	/* code points one message holds */
 	uint32_t	 text_chunk;	/* text_chunk_limit by default */
 	int		 flags;		/* KC_* */
+	uint32_t	 bytes_max;	/* UTF-8 bytes, when it counts those */
 };
 
 #define K_F_LISTEN	0x01	/* gets the public listening socket */

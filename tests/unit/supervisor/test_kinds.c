@@ -149,11 +149,20 @@ test_each(void **state)
 	config_free(conf);
 }
 
+/* What a type cannot start without (the hub's copy reads no file). */
+static const char *
+needs(const char *type)
+{
+	if (strcmp(type, "wecom_webhook") == 0)
+		return "    wecom_webhook:\n      key_file: /nonexistent\n";
+	return "";
+}
+
 /* Channel types and text_chunk_limit's default and cap per type. */
 static void
 test_config_types(void **state)
 {
-	char err[CFG_ERR_MAX], yaml[256];
+	char err[CFG_ERR_MAX], yaml[512];
 	struct config *conf;
 	const struct kind *k;
 	size_t i, n;
@@ -164,21 +173,21 @@ test_config_types(void **state)
 		if (k[i].role != ROLE_CHANNEL)
 			continue;
 		snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
-		    "    type: %s\n", k[i].name);
+		    "    type: %s\n%s", k[i].name, needs(k[i].name));
 		if ((conf = parse(yaml, err, sizeof(err))) == NULL)
 			fail_msg("%s", err);
 		assert_int_equal(conf->channels[0].text_chunk_limit,
 		    k[i].caps->text_chunk);
 		config_free(conf);
 		snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
-		    "    type: %s\n    text_chunk_limit: %u\n", k[i].name,
-		    k[i].caps->text_max);
+		    "    type: %s\n    text_chunk_limit: %u\n%s", k[i].name,
+		    k[i].caps->text_max, needs(k[i].name));
 		if ((conf = parse(yaml, err, sizeof(err))) == NULL)
 			fail_msg("%s", err);
 		config_free(conf);
 		snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
-		    "    type: %s\n    text_chunk_limit: %u\n", k[i].name,
-		    k[i].caps->text_max + 1);
+		    "    type: %s\n    text_chunk_limit: %u\n%s", k[i].name,
+		    k[i].caps->text_max + 1, needs(k[i].name));
 		assert_null(parse(yaml, err, sizeof(err)));
 		assert_non_null(strstr(err, "channels[0].text_chunk_limit"));
 	}
@@ -186,9 +195,10 @@ test_config_types(void **state)
 	assert_null(parse("channels:\n  - name: a\n    type: webchat\n", err,
 	    sizeof(err)));
 #ifdef WX_TEST_HOOKS
-	assert_non_null(strstr(err, "(known: wechat, loopback)"));
+	assert_non_null(strstr(err,
+	    "(known: wechat, wecom_webhook, loopback)"));
 #else
-	assert_non_null(strstr(err, "(known: wechat)"));
+	assert_non_null(strstr(err, "(known: wechat, wecom_webhook)"));
 #endif
 }
 
