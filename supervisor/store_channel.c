@@ -71,11 +71,19 @@ static const char *const sc_sql[] = {
 	[SC_OUTBOX_ADD - STORE_LAZY_CHANNEL] =
 	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
 	    " created, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-	/* Oldest first: a reply's chunks go out in order. */
+	/*
+	 * Oldest first, and only a peer's oldest queued row: the next of
+	 * that peer waits until it has ended, so a reply's chunks (and one
+	 * message after another) arrive in order even when one is retried
+	 * or in flight.  Different peers go side by side.
+	 */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
-	    " FROM outbox"
+	    " FROM outbox o"
 	    " WHERE account = ?1 AND state = 'queued' AND next_try <= ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account ="
+	    " o.account AND p.peer = o.peer AND p.state = 'queued' AND"
+	    " p.id < o.id)"
 	    " ORDER BY id LIMIT ?3",
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",

@@ -217,7 +217,8 @@ static const char schema_v3[] =
  * Version 4: delivery states.  An outbox row is no longer deleted when
  * it is delivered: it ends sent, failed or undeliverable (with why in
  * detail) and stays for the operator until pruned by age and count.
- * Only queued rows are work, so the due index covers those alone.
+ * Only queued rows are work, so the due index covers those alone; a
+ * peer's rows go one at a time, oldest first (outbox_peer).
  */
 static const char schema_v4[] =
 	"ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'queued'"
@@ -228,7 +229,10 @@ static const char schema_v4[] =
 	"CREATE INDEX outbox_due ON outbox (account, next_try)"
 	" WHERE state = 'queued';"
 	"CREATE INDEX outbox_finished ON outbox (finished)"
-	" WHERE state <> 'queued';";
+	" WHERE state <> 'queued';"
+	/* A peer's oldest queued row: the one that may go (in order). */
+	"CREATE INDEX outbox_peer ON outbox (account, peer, id)"
+	" WHERE state = 'queued';";
 
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {

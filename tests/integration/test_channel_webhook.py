@@ -143,6 +143,23 @@ def test_long_text_is_cut_by_bytes_in_order(gate_factory, robot, tmp_path):
     no_violations(robot)
 
 
+def test_parts_stay_in_order_when_one_is_retried(gate_factory, robot,
+                                                 tmp_path):
+    """The first part meets a busy robot (-1) and waits for its retry;
+    the others wait behind it: in order, each once."""
+    gate = start(gate_factory, robot, tmp_path)
+    with robot.lock:
+        robot.fail_next = [-1]
+    text = "\u4e2d" * 1500                # 4,500 bytes: three parts
+    rc, out, err = send(gate, text, wait=30)
+    assert rc == 0, (out, err)
+    got = robot.contents()
+    assert len(got) == 3 and "".join(got) == text, [len(g) for g in got]
+    with robot.lock:
+        assert len(robot.tries) == 4, robot.tries
+    no_violations(robot)
+
+
 def test_mentions_and_markdown(gate_factory, robot, tmp_path):
     gate = start(gate_factory, robot, tmp_path)
     assert send(gate, "all hands", target="@all", wait=10)[0] == 0

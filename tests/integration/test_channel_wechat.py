@@ -225,6 +225,28 @@ def test_long_reply_is_cut_into_chunks(gate_factory, fake, tmp_path):
     assert gate.worker("wechat.alice")["restarts"] == 0
 
 
+def test_chunks_stay_in_order_when_one_is_retried(gate_factory, fake,
+                                                  tmp_path):
+    """The first part of a long reply fails (HTTP 500) and waits for its
+    retry: the later parts wait behind it, so the person reads them in
+    order; each part once."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 text_chunk_limit=100)
+    lines = ["%d" % i * 60 for i in range(1, 4)]
+    fake.fail(send_http=1)
+    fake.inject(FRIEND, "\n".join(lines))
+    wait_sent(fake, FRIEND, 3, timeout=30)
+    time.sleep(0.5)
+    texts = [x["text"] for x in sent_to(fake, FRIEND)]
+    assert "".join(texts) == "echo: " + "\n".join(lines), texts
+    assert len(texts) == 3, texts
+    with fake.lock:
+        outcomes = [x["outcome"] for x in fake.sent if x["to"] == FRIEND]
+    assert outcomes == ["http500", "ok", "ok", "ok"], outcomes
+    assert rows(gate, QUEUED)[0][0] == 0
+    no_violations(fake)
+
+
 def test_refused_send_is_retried(gate_factory, fake, tmp_path):
     gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
     fake.fail(send_ret2=1)

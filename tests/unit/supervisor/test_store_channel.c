@@ -143,10 +143,9 @@ test_outbox(void **state)
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
 	    1, sent_cb, &c), 1);
 	assert_string_equal(c.out, "1:u1:one:C:0;");
-	memset(&c, 0, sizeof(c));
+	/* The peer's next row waits for the one before it to end. */
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
-	    8, sent_cb, &c), 1);
-	assert_string_equal(c.out, "2:u1:two::0;");
+	    8, sent_cb, &c), 0);
 	/* Leased rows are not due again until the lease ends. */
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 119,
 	    NOW + 240, 8, sent_cb, &c), 0);
@@ -156,6 +155,10 @@ test_outbox(void **state)
 	assert_int_equal(store_outbox_ack(fx->s, "alice", 1, NOW + 1), 0);
 	assert_int_equal(store_outbox_ack(fx->s, "alice", 1, NOW + 2), 1);
 	assert_int_equal(store_outbox_count(fx->s, "alice"), 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
+	    8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "2:u1:two::0;");
 	/* Sent stays for the operator, its reply token gone. */
 	assert_int_equal(store_outbox_get(fx->s, 1, &os), 0);
 	assert_string_equal(os.account, "alice");
@@ -234,6 +237,46 @@ test_outbox(void **state)
 	store_outbox_state_free(&os);
 	assert_int_equal(store_outbox_prune(fx->s, NOW + 1000, 0), 1);
 	assert_int_equal(store_outbox_count(fx->s, "bob"), 1);
+}
+
+/*
+ * Order per peer: a peer's rows go one at a time, oldest first, even
+ * when the oldest is retried; other peers are not held up by it.
+ */
+static void
+test_outbox_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_retry rt = { NOW, 0, 5, 3600, 0 };
+	struct sent c;
+	int64_t delay;
+
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0, "a1",
+	    "", NOW, NULL), 0);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 1, "a2",
+	    "", NOW, NULL), 0);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u2", 0, 0, "b1",
+	    "", NOW, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
+	    8, sent_cb, &c), 2);
+	assert_string_equal(c.out, "1:u1:a1::0;3:u2:b1::0;");
+	/* a1 fails and waits 5 s: a2 waits behind it all that time. */
+	assert_int_equal(store_outbox_retry(fx->s, "alice", 1, &rt, &delay),
+	    1);
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 4,
+	    NOW + 120, 8, sent_cb, &c), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 5,
+	    NOW + 120, 8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "1:u1:a1::0;");
+	/* Failed for good ends it too: then a2 may go. */
+	assert_int_equal(store_outbox_finish(fx->s, "alice", 1, OUTBOX_FAILED,
+	    "no", NOW + 6), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 6,
+	    NOW + 120, 8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "2:u1:a2::0;");
 }
 
 static void
@@ -323,6 +366,7 @@ main(void)
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_conversations),
 		T(test_outbox),
+		T(test_outbox_order),
 		T(test_kv),
 		T(test_pairing_live),
 		T(test_audit_list),
