@@ -156,6 +156,7 @@ test_config_types(void **state)
 	char err[CFG_ERR_MAX], yaml[256];
 	struct config *conf;
 	const struct kind *k;
+	const char *extra;
 	size_t i, n;
 
 	(void)state;
@@ -163,22 +164,25 @@ test_config_types(void **state)
 	for (i = 0; i < n; i++) {
 		if (k[i].role != ROLE_CHANNEL)
 			continue;
+		/* A kind's required keys (the hub's copy reads no secret). */
+		extra = strcmp(k[i].name, "wecom_bot") == 0 ?
+		    "    wecom_bot: {bot_id: b, secret_env: S}\n" : "";
 		snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
-		    "    type: %s\n", k[i].name);
+		    "    type: %s\n%s", k[i].name, extra);
 		if ((conf = parse(yaml, err, sizeof(err))) == NULL)
 			fail_msg("%s", err);
 		assert_int_equal(conf->channels[0].text_chunk_limit,
 		    k[i].caps->text_chunk);
 		config_free(conf);
 		snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
-		    "    type: %s\n    text_chunk_limit: %u\n", k[i].name,
-		    k[i].caps->text_max);
+		    "    type: %s\n    text_chunk_limit: %u\n%s", k[i].name,
+		    k[i].caps->text_max, extra);
 		if ((conf = parse(yaml, err, sizeof(err))) == NULL)
 			fail_msg("%s", err);
 		config_free(conf);
 		snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
-		    "    type: %s\n    text_chunk_limit: %u\n", k[i].name,
-		    k[i].caps->text_max + 1);
+		    "    type: %s\n    text_chunk_limit: %u\n%s", k[i].name,
+		    k[i].caps->text_max + 1, extra);
 		assert_null(parse(yaml, err, sizeof(err)));
 		assert_non_null(strstr(err, "channels[0].text_chunk_limit"));
 	}
@@ -186,9 +190,9 @@ test_config_types(void **state)
 	assert_null(parse("channels:\n  - name: a\n    type: webchat\n", err,
 	    sizeof(err)));
 #ifdef WX_TEST_HOOKS
-	assert_non_null(strstr(err, "(known: wechat, loopback)"));
+	assert_non_null(strstr(err, "(known: wechat, wecom_bot, loopback)"));
 #else
-	assert_non_null(strstr(err, "(known: wechat)"));
+	assert_non_null(strstr(err, "(known: wechat, wecom_bot)"));
 #endif
 }
 
