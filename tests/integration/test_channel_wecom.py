@@ -282,3 +282,34 @@ def test_garbage_from_the_server_is_survived(gate_factory, fake, tmp_path):
     w = gate.worker("wecom_bot.work")
     assert w["state"] == "running" and w["restarts"] == 0
     no_violations(fake)
+
+
+def test_wecom_worker_is_sandboxed(gate_factory, fake, tmp_path):
+    """The network profile it shares with the wechat worker forbids the
+    rest: every forbidden action kills it by seccomp, and it comes back
+    and serves."""
+    from test_sandbox import kill_with_each, proc_status, ROOT
+    path = os.path.join(str(tmp_path), "bot.secret")
+    with open(path, "w") as f:
+        f.write(fake.secret + "\n")
+    os.chmod(path, 0o600)
+    gate = gate_factory({
+        "channels": [{"name": "work", "type": "wecom_bot",
+                      "dm_policy": "open",
+                      "wecom_bot": {"url": fake.url, "bot_id": fake.bot_id,
+                                    "secret_file": path,
+                                    "heartbeat_ms": HEARTBEAT_MS}}],
+        "supervisor": {"restart_max_ms": 400}})
+    w = gate.worker("wecom_bot.work")
+    ps = proc_status(w["pid"])
+    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+    if ROOT:
+        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+        assert ps["Groups"] == ""
+        assert os.listdir("/proc/%d/root/" % w["pid"]) == []
+    kill_with_each(gate, "wecom_bot.work", dials=True)
+    wait_for(fake.ready, 15, 0.05, "subscribed after the storm")
+    fake.msg(USER, "after the storm")
+    assert wait_answers(fake, USER, 1)[0]["text"] == \
+        "echo: after the storm"
+    no_violations(fake)
