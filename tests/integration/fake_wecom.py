@@ -8,7 +8,7 @@ What it plays: aibot_subscribe (853000 for a wrong bot id or secret, the
 socket left open as the real server does, A.4), ping acks, callbacks the
 test injects (f.msg, f.event, f.raw), acks of the worker's reply frames
 (errcode 0, or what f.fail_next(...) asks), f.drop() cutting the
-connection, f.hold_acks withholding reply acks.
+connection, f.hold_acks withholding reply acks until f.release().
 
 What it checks, on every frame the worker sends; problems go to
 f.violations, which a test asserts empty:
@@ -75,7 +75,7 @@ class FakeWecom:
         self.refusals = 0
         self.connections = 0
         self.hold_acks = False      # reply acks withheld while True
-        self.held = []              # (conn, req_id)
+        self.held = []              # (conn, req_id, on_ok)
         self.stall_pings = False
         self._fail = []             # [pred, errcode]
         self._ids = itertools.count(1)
@@ -184,6 +184,18 @@ class FakeWecom:
             c = self._conn
             if c is not None:
                 c.ws.transport.abort()
+        self._call(go())
+
+    def release(self):
+        """Ack every withheld reply frame now, and stop withholding."""
+        async def go():
+            self.hold_acks = False
+            with self.lock:
+                held, self.held[:] = list(self.held), []
+            for c, req, on_ok in held:
+                c.inflight.pop(req, None)
+                on_ok()
+                await self._ack(c, req)
         self._call(go())
 
     def fail_next(self, pred, errcode):
@@ -319,7 +331,7 @@ class FakeWecom:
         code = self._failure(f)
         if self.hold_acks and code == 0:
             with self.lock:
-                self.held.append((c, req))
+                self.held.append((c, req, on_ok))
             return
         c.inflight.pop(req, None)
         if code == 0:

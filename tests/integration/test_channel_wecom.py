@@ -98,8 +98,37 @@ def test_dm_is_answered_as_one_stream(gate_factory, fake, tmp_path):
                                    "text": {"content": "earlier"}}})
     a = wait_answers(fake, USER, 2)
     assert a[1]["text"] == "echo: > earlier\n\nspoken words", a
+    # A callback delivered twice (same msgid) is answered once.
+    fake.msg(USER, "once", body={"msgid": "MSGID-TWICE"})
+    fake.msg(USER, "once", body={"msgid": "MSGID-TWICE"})
+    a = wait_answers(fake, USER, 3)
+    gate.wait_log("callback MSGID-TWICE again; dropped")
+    time.sleep(0.5)
+    assert [x["text"] for x in fake.answers_to(USER)][2:] == ["echo: once"]
     # The secret went in the subscribe frame only, never to the log.
     assert fake.secret not in gate.log()
+    no_violations(fake)
+
+
+def test_one_frame_in_flight_per_req_id(gate_factory, fake, tmp_path):
+    """The answer waits behind the un-acked "thinking" frame of its
+    bubble, however long, and goes once that is acked."""
+    gate = start(gate_factory, fake, tmp_path,
+                 wecom={"ack_timeout_ms": 60000})
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.hold_acks = True
+    req = fake.msg(USER, "wait for it")
+    wait_for(lambda: len(fake.held) >= 1, 10, 0.05, "the thinking frame")
+    wait_for(lambda: rows(gate, "SELECT count(*) FROM messages WHERE "
+                          "state = 3")[0][0] == 1, 10, 0.05, "the answer")
+    time.sleep(1.0)
+    frames = [f for f in fake.sent("aibot_respond_msg")
+              if f["headers"]["req_id"] == req]
+    assert len(frames) == 1 and not frames[0]["body"]["stream"]["finish"]
+    fake.release()
+    a = wait_answers(fake, USER, 1)
+    assert a == [{"chat": USER, "text": "echo: wait for it",
+                  "via": "stream"}]
     no_violations(fake)
 
 
@@ -230,8 +259,8 @@ def test_sigkill_mid_stream_answers_once(gate_factory, fake, tmp_path):
     wait_for(fake.ready, 10, 0.05, "subscribed")
     fake.hold_acks = True
     req = fake.msg(USER, "do not lose me")
-    # The bubble is open ("thinking"), its ack withheld: the answer waits
-    # in the worker behind it, leased from the outbox.
+    # The bubble is open ("thinking"), its ack withheld: the answer,
+    # once stored in the outbox, can only wait behind it.
     wait_for(lambda: len(fake.held) >= 1, 10, 0.05, "the thinking frame")
     wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox")[0][0] == 1,
              10, 0.05, "the answer leased to the worker")
