@@ -42,8 +42,11 @@ static void	 tb_add(struct tbuf *, const char *, size_t);
 static char	*wcf_dump(json_t *);
 
 static const char *const wcf_errs[] = {
-	"ok", "too large", "not a JSON object", "a field is missing or "
-	"of the wrong type", "a bad id"
+	"ok",
+	"too large",
+	"not a JSON object",
+	"a field missing or of the wrong type",
+	"a bad id"
 };
 
 const char *
