@@ -144,6 +144,16 @@ struct cfg_channel {
 	uint32_t	 hook_rate_max;		/* sends per window */
 	uint32_t	 hook_rate_window_s;
 	uint32_t	 hook_timeout_s;
+	/* type wecom_bot (WeCom AI bot, long connection) */
+	char		*ws_url;
+	char		*bot_id;
+	char		*bot_name;		/* "": any group message */
+	char		*welcome;		/* "": no welcome */
+	char		*secret;		/* NULL: not read (the hub) */
+	int		 require_mention;
+	uint32_t	 stream_interval_ms;
+	uint32_t	 heartbeat_ms;
+	uint32_t	 ack_timeout_ms;
 };
 
 struct config {

@@ -1,6 +1,7 @@
 /*
  * The channels: slice of the configuration, see wxgate.yaml(5): one
- * platform account per entry, with its type's settings (wechat).  The
+ * platform account per entry, with its type's settings (wechat,
+ * wecom_bot).  The
  * types and their text limits are the channel rows of kinds.c.
  *
  * Called by cfg_build() in config.c, and by the supervisor for
@@ -66,6 +67,22 @@ const struct cfg_num cfg_channel_nums[] = {
 	{ "wecom_webhook.timeout_s", CHN(wecom_webhook.timeout_s,
 	    hook_timeout_s),
 	    15, 1, 600 },
+	/*
+	 * WeCom acks a stream frame in 0.24-0.46 s (protocols/wecom.md
+	 * A.6 #3): faster refreshes only queue; a bubble refreshed less
+	 * than every 4 min may expire (A.6 #5).
+	 */
+	{ "wecom_bot.stream_interval_ms", CHN(wecom_bot.stream_interval_ms,
+	    stream_interval_ms),
+	    500, 100, 240000 },
+	/* 30 s is the SDK's (A.9); shorter only for tests. */
+	{ "wecom_bot.heartbeat_ms", CHN(wecom_bot.heartbeat_ms,
+	    heartbeat_ms),
+	    30000, 500, 120000 },
+	/* The SDK releases the next frame of a req_id after 5 s (A.3). */
+	{ "wecom_bot.ack_timeout_ms", CHN(wecom_bot.ack_timeout_ms,
+	    ack_timeout_ms),
+	    5000, 200, 60000 },
 	{ NULL,			0, 0, 0, 0, 0 },
 };
 
@@ -82,6 +99,10 @@ static const struct kind_caps *cfg_channel_type(struct cfg_ctx *,
 		    const char *, const char *);
 static int	 cfg_channel_wechat(struct cfg_ctx *, const struct raw_wechat *,
 		    const char *, struct cfg_channel *);
+static int	 cfg_channel_wecom_bot(struct cfg_ctx *,
+		    const struct raw_wecom_bot *, const char *,
+		    struct cfg_channel *);
+static int	 cfg_ws_url(const char *);
 
 /* After the agents, which each channel's agent must name. */
 int
@@ -175,9 +196,10 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	if (cfg_policy_rate(ctx, field, rc->ratelimit.account.rate, "60/min",
 	    &c->account_rate) == -1)
 		return -1;
-	if (cfg_channel_wechat(ctx, &rc->wechat, prefix, c) == -1)
+	if (cfg_channel_wechat(ctx, &rc->wechat, prefix, c) == -1 ||
+	    cfg_channel_webhook(ctx, &rc->wecom_webhook, prefix, c) == -1)
 		return -1;
-	return cfg_channel_webhook(ctx, &rc->wecom_webhook, prefix, c);
+	return cfg_channel_wecom_bot(ctx, &rc->wecom_bot, prefix, c);
 }
 
 /* The type's capabilities, or an error naming the known types. */
@@ -235,6 +257,87 @@ cfg_channel_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
 	return 0;
 }
 
+/*
+ * A ws(s) URL is checked as the http(s) URL it upgrades: wss, or ws to
+ * this host only (the tests' fake), since the secret crosses it.
+ */
+static int
+cfg_ws_url(const char *u)
+{
+	char buf[1100];
+
+	if (strncmp(u, "wss://", 6) == 0)
+		snprintf(buf, sizeof(buf), "https://%s", u + 6);
+	else if (strncmp(u, "ws://", 5) == 0)
+		snprintf(buf, sizeof(buf), "http://%s", u + 5);
+	else
+		return -1;
+	return cfg_check_url(buf, 1);
+}
+
+/*
+ * The WeCom AI bot (protocols/wecom.md Part A): its BotID and Secret
+ * from the admin console.  The secret is read by the parent only, as
+ * the wechat token is, from a file or the environment.
+ */
+static int
+cfg_channel_wecom_bot(struct cfg_ctx *ctx, const struct raw_wecom_bot *rw,
+    const char *prefix, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX];
+	const char *v;
+
+	c->ws_url = xstrdup(rw->url != NULL ? rw->url :
+	    "wss://openws.work.weixin.qq.com");
+	c->bot_id = xstrdup(rw->bot_id != NULL ? rw->bot_id : "");
+	c->bot_name = xstrdup(rw->bot_name != NULL ? rw->bot_name : "");
+	c->welcome = xstrdup(rw->welcome != NULL ? rw->welcome : "");
+	c->require_mention = rw->require_mention != NULL ?
+	    *rw->require_mention : 1;
+	if (strcmp(c->type, "wecom_bot") != 0)
+		return 0;
+	snprintf(field, sizeof(field), "%swecom_bot.url", prefix);
+	if (cfg_ws_url(c->ws_url) == -1) {
+		cfg_error(ctx, field, "must be a wss:// URL (ws:// only to "
+		    "this host)");
+		return -1;
+	}
+	snprintf(field, sizeof(field), "%swecom_bot.bot_id", prefix);
+	if (c->bot_id[0] == '\0' || !cfg_secret_ok(c->bot_id)) {
+		cfg_error(ctx, field, "the BotID from the admin console is "
+		    "required (printable ASCII, no spaces)");
+		return -1;
+	}
+	snprintf(field, sizeof(field), "%swecom_bot.secret_env", prefix);
+	if ((rw->secret_file != NULL) == (rw->secret_env != NULL)) {
+		cfg_error(ctx, field, "give secret_file or secret_env, one "
+		    "of them");
+		return -1;
+	}
+	if (ctx->flags & CFG_F_HUB) {
+		/* Named, not read: the secret is for the worker only. */
+	} else if (rw->secret_file != NULL) {
+		snprintf(field, sizeof(field), "%swecom_bot.secret_file",
+		    prefix);
+		if (cfg_secret_read(ctx, field, rw->secret_file,
+		    &c->secret) == -1)
+			return -1;
+	} else {
+		if ((v = getenv(rw->secret_env)) == NULL || *v == '\0') {
+			cfg_error(ctx, field, "environment variable %s is "
+			    "not set", rw->secret_env);
+			return -1;
+		}
+		if (strlen(v) > CFG_KEY_MAX || !cfg_secret_ok(v)) {
+			cfg_error(ctx, field, "%s does not hold a secret "
+			    "(printable ASCII, no spaces)", rw->secret_env);
+			return -1;
+		}
+		c->secret = xstrdup(v);
+	}
+	return 0;
+}
+
 void
 cfg_channel_free(struct cfg_channel *c)
 {
@@ -251,6 +354,11 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->bot_agent);
 	xfree_secret(c->token);
 	cfg_channel_webhook_free(c);
+	free(c->ws_url);
+	free(c->bot_id);
+	free(c->bot_name);
+	free(c->welcome);
+	xfree_secret(c->secret);
 }
 
 
@@ -276,5 +384,15 @@ config_slice_channel(const struct config *conf, const struct cfg_channel *c)
 		fatalx("%s: json_pack failed", __func__);
 	if (c->token != NULL)
 		json_object_set_new(o, "token", json_string(c->token));
+	if (strcmp(c->type, "wecom_bot") == 0 &&
+	    json_object_set_new(o, "wecom_bot", json_pack(
+	    "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s?}",
+	    "url", c->ws_url, "bot_id", c->bot_id, "bot_name", c->bot_name,
+	    "welcome", c->welcome, "require_mention", c->require_mention,
+	    "stream_interval_ms", (json_int_t)c->stream_interval_ms,
+	    "heartbeat_ms", (json_int_t)c->heartbeat_ms,
+	    "ack_timeout_ms", (json_int_t)c->ack_timeout_ms,
+	    "secret", c->secret)) == -1)
+		fatalx("%s: json_pack failed", __func__);
 	return cfg_dumps(o);
 }

@@ -170,6 +170,19 @@ struct raw_webhook {
 	uint32_t	*timeout_s;
 };
 
+struct raw_wecom_bot {
+	char		*url;
+	char		*bot_id;
+	char		*bot_name;
+	char		*welcome;
+	char		*secret_file;
+	char		*secret_env;
+	bool		*require_mention;
+	uint32_t	*stream_interval_ms;
+	uint32_t	*heartbeat_ms;
+	uint32_t	*ack_timeout_ms;
+};
+
 struct raw_chan_limits {
 	struct raw_rate	 peer;
 	struct raw_rate	 account;
@@ -190,6 +203,7 @@ struct raw_channel {
 	struct raw_chan_limits	 ratelimit;
 	struct raw_wechat	 wechat;
 	struct raw_webhook	 wecom_webhook;
+	struct raw_wecom_bot	 wecom_bot;
 };
 
 struct raw_config {

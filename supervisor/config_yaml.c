@@ -263,6 +263,22 @@ static const cyaml_schema_field_t webhook_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t wecom_bot_fields[] = {
+	STR("url", struct raw_wecom_bot, url, CFG_URL_MAX),
+	STR("bot_id", struct raw_wecom_bot, bot_id, CFG_WORD_MAX),
+	STR("bot_name", struct raw_wecom_bot, bot_name, CFG_WORD_MAX),
+	/* One WeCom message: 20480 bytes (protocols/wecom.md A.10). */
+	STR("welcome", struct raw_wecom_bot, welcome, 20480),
+	STR("secret_file", struct raw_wecom_bot, secret_file, CFG_PATH_MAX),
+	STR("secret_env", struct raw_wecom_bot, secret_env, CFG_WORD_MAX),
+	CYAML_FIELD_BOOL_PTR("require_mention", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_wecom_bot, require_mention),
+	NUM("stream_interval_ms", struct raw_wecom_bot, stream_interval_ms),
+	NUM("heartbeat_ms", struct raw_wecom_bot, heartbeat_ms),
+	NUM("ack_timeout_ms", struct raw_wecom_bot, ack_timeout_ms),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t channel_fields[] = {
 	STR("name", struct raw_channel, name, CFG_WORD_MAX),
 	STR("type", struct raw_channel, type, CFG_WORD_MAX),
@@ -282,6 +298,8 @@ static const cyaml_schema_field_t channel_fields[] = {
 	    wechat, wechat_fields),
 	CYAML_FIELD_MAPPING("wecom_webhook", CYAML_FLAG_OPTIONAL,
 	    struct raw_channel, wecom_webhook, webhook_fields),
+	CYAML_FIELD_MAPPING("wecom_bot", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, wecom_bot, wecom_bot_fields),
 	CYAML_FIELD_END
 };
 
@@ -797,7 +815,8 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	if ((strcmp(path, "log.syslog") == 0 ||
 	    strcmp(path, "sandbox.strict") == 0 ||
 	    strcmp(path, "policy.sessions.anonymous") == 0 ||
-	    (key != NULL && strcmp(key, "openai.stream") == 0)) &&
+	    (key != NULL && (strcmp(key, "openai.stream") == 0 ||
+	    strcmp(key, "wecom_bot.require_mention") == 0))) &&
 	    strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {
 		cfg_error_at(ctx, line, path, "\"%s\" is not true or false",

@@ -38,6 +38,15 @@ static const struct kind_caps wechat_caps = { 4000, 2000, 0, 0 };
 static const struct kind_caps webhook_caps = { 2048, 2048, KC_PROACTIVE,
     2048 };
 
+/*
+ * WeCom AI bot (protocols/wecom.md Part A): a stream or markdown holds
+ * 20480 bytes of UTF-8 (A.10), so 5120 code points of up to four bytes
+ * always fit.  It streams (one bubble per reply, A.6) and may push
+ * first (aibot_send_msg, A.5.9); workers/wecom_bot/ sends no media yet.
+ */
+static const struct kind_caps wecom_bot_caps = { 5120, 5120,
+	KC_STREAM | KC_PROACTIVE, 20480 };
+
 #ifdef WX_TEST_HOOKS
 /*
  * workers/loopback's platform is its log line (LOG_LINE_MAX bytes):
@@ -55,6 +64,8 @@ static const struct kind kinds[] = {
 	    config_slice_channel,	&wechat_caps },
 	{ "wecom_webhook", ROLE_CHANNEL, 0,		kinds_each_channel,
 	    config_slice_webhook,	&webhook_caps },
+	{ "wecom_bot",	ROLE_CHANNEL,	0,		kinds_each_channel,
+	    config_slice_channel,	&wecom_bot_caps },
 #ifdef WX_TEST_HOOKS
 	{ "loopback",	ROLE_CHANNEL,	0,		kinds_each_channel,
 	    config_slice_channel,	&loopback_caps },

@@ -44,6 +44,7 @@ static const struct wk_kind *const kinds[] = {
 	&wk_agent,
 	&wk_wechat,
 	&wk_wecom_webhook,
+	&wk_wecom_bot,
 #ifdef WX_TEST_HOOKS
 	&wk_loopback,
 #endif

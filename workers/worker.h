@@ -71,6 +71,7 @@ extern const struct wk_kind	wk_webchat;
 extern const struct wk_kind	wk_agent;
 extern const struct wk_kind	wk_wechat;
 extern const struct wk_kind	wk_wecom_webhook;
+extern const struct wk_kind	wk_wecom_bot;
 #ifdef WX_TEST_HOOKS
 extern const struct wk_kind	wk_loopback;
 #endif

@@ -155,6 +155,8 @@ needs(const char *type)
 {
 	if (strcmp(type, "wecom_webhook") == 0)
 		return "    wecom_webhook:\n      key_file: /nonexistent\n";
+	if (strcmp(type, "wecom_bot") == 0)
+		return "    wecom_bot: {bot_id: b, secret_env: S}\n";
 	return "";
 }
 
@@ -196,9 +198,10 @@ test_config_types(void **state)
 	    sizeof(err)));
 #ifdef WX_TEST_HOOKS
 	assert_non_null(strstr(err,
-	    "(known: wechat, wecom_webhook, loopback)"));
+	    "(known: wechat, wecom_webhook, wecom_bot, loopback)"));
 #else
-	assert_non_null(strstr(err, "(known: wechat, wecom_webhook)"));
+	assert_non_null(strstr(err, "(known: wechat, wecom_webhook, "
+	    "wecom_bot)"));
 #endif
 }
 

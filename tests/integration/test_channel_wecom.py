@@ -1,0 +1,348 @@
+"""A WeCom AI bot (the wecom_bot worker, long connection) end to end
+against a fake server on 127.0.0.1 (fake_wecom.py), which checks every
+frame the worker sends against shared/protocols/wecom.md Part A: a
+direct message answered by the echo agent as one stream bubble, group
+messages answered only when the bot is mentioned, enter_chat welcomed,
+a dropped connection subscribed again, disconnected_event parking the
+account as replaced, error codes on reply frames, a SIGKILLed worker
+mid-stream answering once, and garbage from the server survived.
+
+Needs a build configured with --enable-test-hooks."""
+
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from conftest import wait_for
+from fake_wecom import FakeWecom
+
+USER = "zhangsan"
+GROUP = "wrFAKEgroup01"
+HEARTBEAT_MS = 1000
+
+
+@pytest.fixture
+def fake():
+    f = FakeWecom(heartbeat_ms=HEARTBEAT_MS).start()
+    yield f
+    f.stop()
+
+
+def start(gate_factory, fake, tmp_path, secret=None, wecom=None, **over):
+    path = os.path.join(str(tmp_path), "bot.secret")
+    with open(path, "w") as f:
+        f.write((secret or fake.secret) + "\n")
+    os.chmod(path, 0o600)
+    w = {"url": fake.url, "bot_id": fake.bot_id, "secret_file": path,
+         "bot_name": "Helper", "welcome": "Hi, I am Helper.",
+         "heartbeat_ms": HEARTBEAT_MS, "stream_interval_ms": 100}
+    w.update(wecom or {})
+    c = {"name": "work", "type": "wecom_bot", "dm_policy": "open",
+         "wecom_bot": w}
+    c.update(over)
+    return gate_factory({"channels": [c]})
+
+
+# Outbox rows still to deliver (delivered ones stay, state 'sent').
+QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
+
+
+def rows(gate, sql, args=()):
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def status(gate):
+    r = rows(gate, "SELECT value FROM kv WHERE account = 'work' AND "
+             "key = 'status'")
+    return r[0][0] if r else None
+
+
+def wait_answers(fake, chat, n, timeout=10.0):
+    return wait_for(lambda: len(fake.answers_to(chat)) >= n and
+                    fake.answers_to(chat), timeout, 0.05,
+                    "%d answers to %s" % (n, chat))
+
+
+def no_violations(fake):
+    assert fake.violations == [], fake.violations
+
+
+def test_dm_is_answered_as_one_stream(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    assert gate.worker("wecom_bot.work")["state"] == "running"
+    req = fake.msg(USER, "hello bot")
+    a = wait_answers(fake, USER, 1)
+    assert a == [{"chat": USER, "text": "echo: hello bot", "via": "stream"}]
+    frames = [f for f in fake.sent("aibot_respond_msg")
+              if f["headers"]["req_id"] == req]
+    # A "thinking" frame first, then the whole answer, one stream id.
+    assert len(frames) >= 2, frames
+    assert len({f["body"]["stream"]["id"] for f in frames}) == 1
+    assert [f["body"]["stream"]["finish"] for f in frames][-1] is True
+    assert not any(f["body"]["stream"]["finish"] for f in frames[:-1])
+    # Stored once, answered, and the outbox is empty.
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+             5, 0.05, "outbox drained")
+    assert rows(gate, "SELECT peer, state FROM messages m JOIN sessions s "
+                "ON s.id = m.session_id") == [(USER, 3)]
+    assert status(gate) == "subscribed"
+    # Voice transcripts and quotes reach the agent as text.
+    fake.msg(USER, body={"msgtype": "voice",
+                         "voice": {"content": "spoken words"},
+                         "quote": {"msgtype": "text",
+                                   "text": {"content": "earlier"}}})
+    a = wait_answers(fake, USER, 2)
+    assert a[1]["text"] == "echo: > earlier\n\nspoken words", a
+    # A callback delivered twice (same msgid) is answered once.
+    fake.msg(USER, "once", body={"msgid": "MSGID-TWICE"})
+    fake.msg(USER, "once", body={"msgid": "MSGID-TWICE"})
+    a = wait_answers(fake, USER, 3)
+    gate.wait_log("callback MSGID-TWICE again; dropped")
+    time.sleep(0.5)
+    assert [x["text"] for x in fake.answers_to(USER)][2:] == ["echo: once"]
+    # The secret went in the subscribe frame only, never to the log.
+    assert fake.secret not in gate.log()
+    no_violations(fake)
+
+
+def test_one_frame_in_flight_per_req_id(gate_factory, fake, tmp_path):
+    """The answer waits behind the un-acked "thinking" frame of its
+    bubble, however long, and goes once that is acked."""
+    gate = start(gate_factory, fake, tmp_path,
+                 wecom={"ack_timeout_ms": 60000})
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.hold_acks = True
+    req = fake.msg(USER, "wait for it")
+    wait_for(lambda: len(fake.held) >= 1, 10, 0.05, "the thinking frame")
+    wait_for(lambda: rows(gate, "SELECT count(*) FROM messages WHERE "
+                          "state = 3")[0][0] == 1, 10, 0.05, "the answer")
+    time.sleep(1.0)
+    frames = [f for f in fake.sent("aibot_respond_msg")
+              if f["headers"]["req_id"] == req]
+    assert len(frames) == 1 and not frames[0]["body"]["stream"]["finish"]
+    fake.release()
+    a = wait_answers(fake, USER, 1)
+    assert a == [{"chat": USER, "text": "echo: wait for it",
+                  "via": "stream"}]
+    no_violations(fake)
+
+
+def test_heartbeat_pings_are_spaced(gate_factory, fake, tmp_path):
+    start(gate_factory, fake, tmp_path)
+    wait_for(lambda: len(fake.sent("ping")) >= 3, 10, 0.1, "three pings")
+    no_violations(fake)
+
+
+def test_group_needs_a_mention(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.msg(USER, "no mention here", chatid=GROUP)
+    gate.wait_log("without a mention of @Helper ignored")
+    fake.msg(USER, "@Helper summarise", chatid=GROUP)
+    a = wait_answers(fake, GROUP, 1)
+    assert a == [{"chat": GROUP, "text": "echo: summarise",
+                  "via": "stream"}], a
+    # One conversation per chat and user.
+    assert rows(gate, "SELECT peer FROM sessions") == \
+        [(GROUP + "/" + USER,)]
+    assert len(fake.answers_to(GROUP)) == 1
+    no_violations(fake)
+
+
+def test_group_without_require_mention(gate_factory, fake, tmp_path):
+    start(gate_factory, fake, tmp_path, wecom={"require_mention": False})
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.msg(USER, "anyone there", chatid=GROUP)
+    assert wait_answers(fake, GROUP, 1)[0]["text"] == "echo: anyone there"
+    no_violations(fake)
+
+
+def test_enter_chat_is_welcomed(gate_factory, fake, tmp_path):
+    start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.event("enter_chat", "lisi")
+    a = wait_answers(fake, "lisi", 1)
+    assert a == [{"chat": "lisi", "text": "Hi, I am Helper.",
+                  "via": "welcome"}]
+    no_violations(fake)
+
+
+def test_dropped_connection_subscribes_again(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.drop()
+    wait_for(lambda: fake.subscribes >= 2 and fake.ready(), 15, 0.05,
+             "a second subscribe")
+    assert fake.connections >= 2
+    fake.msg(USER, "still there?")
+    assert wait_answers(fake, USER, 1)[0]["text"] == "echo: still there?"
+    assert gate.worker("wecom_bot.work")["restarts"] == 0
+    no_violations(fake)
+
+
+def test_unanswered_pings_reconnect(gate_factory, fake, tmp_path):
+    start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.stall_pings = True
+    wait_for(lambda: fake.connections >= 2, 15, 0.05, "a new connection")
+    fake.stall_pings = False
+    wait_for(lambda: fake.subscribes >= 2, 15, 0.05, "a second subscribe")
+    no_violations(fake)
+
+
+def test_disconnected_event_parks_as_replaced(gate_factory, fake,
+                                              tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.event("disconnected_event")
+    gate.wait_log("parked as replaced")
+    wait_for(lambda: status(gate) == "replaced", 5, 0.05, "replaced")
+    # The worker lives on and does not fight the other connection.
+    time.sleep(2.0)
+    assert fake.connections == 1 and fake.subscribes == 1
+    w = gate.worker("wecom_bot.work")
+    assert w["state"] == "running" and w["restarts"] == 0
+    no_violations(fake)
+
+
+def test_wrong_secret_is_auth_failed(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, secret="not-the-secret")
+    wait_for(lambda: fake.refusals >= 1, 10, 0.05, "a refused subscribe")
+    wait_for(lambda: status(gate) == "auth_failed 853000", 5, 0.05,
+             "auth_failed")
+    gate.wait_log("check bot_id and the secret")
+    # It backs off for minutes, not a tight loop.
+    time.sleep(1.5)
+    assert fake.refusals == 1 and fake.subscribes == 0
+    assert "not-the-secret" not in gate.log()
+    no_violations(fake)
+
+
+def test_expired_stream_falls_back_to_a_push(gate_factory, fake,
+                                             tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.fail_next(lambda f: f.get("cmd") == "aibot_respond_msg" and
+                   f["body"]["stream"]["finish"], 846608)
+    fake.msg(USER, "late answer")
+    a = wait_answers(fake, USER, 1)
+    assert a == [{"chat": USER, "text": "echo: late answer", "via": "push"}]
+    gate.wait_log("refused with 846608")
+    time.sleep(0.5)
+    assert len(fake.answers_to(USER)) == 1
+    assert rows(gate, QUEUED)[0][0] == 0
+    no_violations(fake)
+
+
+def test_throttled_push_is_retried(gate_factory, fake, tmp_path):
+    start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    # The bubble is gone (846605), and the push is throttled once.
+    fake.fail_next(lambda f: f.get("cmd") == "aibot_respond_msg" and
+                   f["body"]["stream"]["finish"], 846605)
+    fake.fail_next(lambda f: f.get("cmd") == "aibot_send_msg", 45009)
+    fake.msg(USER, "persist")
+    a = wait_answers(fake, USER, 1, timeout=15)
+    assert a == [{"chat": USER, "text": "echo: persist", "via": "push"}]
+    assert len(fake.sent("aibot_send_msg")) == 2
+    no_violations(fake)
+
+
+def test_sigkill_mid_stream_answers_once(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path,
+                 wecom={"ack_timeout_ms": 60000})
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.hold_acks = True
+    req = fake.msg(USER, "do not lose me")
+    # The bubble is open ("thinking"), its ack withheld: the answer,
+    # once stored in the outbox, can only wait behind it.
+    wait_for(lambda: len(fake.held) >= 1, 10, 0.05, "the thinking frame")
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 1,
+             10, 0.05, "the answer leased to the worker")
+    w = gate.worker("wecom_bot.work")
+    os.kill(w["pid"], signal.SIGKILL)
+    fake.hold_acks = False
+    wait_for(lambda: gate.worker("wecom_bot.work")["pid"] != w["pid"] and
+             fake.subscribes >= 2, 15, 0.05, "the worker back")
+    a = wait_answers(fake, USER, 1, timeout=15)
+    assert a == [{"chat": USER, "text": "echo: do not lose me",
+                  "via": "push"}], a
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+             5, 0.05, "outbox drained")
+    time.sleep(0.5)
+    assert len(fake.answers_to(USER)) == 1
+    # The agent was asked once: one message, answered.
+    assert rows(gate, "SELECT state, count(*) FROM messages "
+                "GROUP BY state") == [(3, 1)]
+    assert "SIGKILL" in gate.worker("wecom_bot.work")["last_exit"]
+    # The old bubble's req_id was not used on the new connection.
+    assert not [f for n, f in fake.frames if n > 1 and
+                f["headers"]["req_id"] == req]
+    no_violations(fake)
+
+
+def test_garbage_from_the_server_is_survived(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.raw("this is not json")
+    fake.raw('{"cmd":"aibot_future_cmd","headers":{"req_id":"x1"}}')
+    fake.raw('{"cmd":"aibot_msg_callback","headers":{"req_id":"x2"},'
+             '"body":{"msgid":"m-big","from":{"userid":"u"},'
+             '"chattype":"single","msgtype":"text","text":{"content":"' +
+             "A" * 40000 + '"}}}')
+    # Raw control bytes inside strings are dropped, not fatal (A.11).
+    fake.raw('{"cmd":"aibot_msg_callback","headers":{"req_id":"x3"},'
+             '"body":{"msgid":"m-ctl","from":{"userid":"' + USER + '"},'
+             '"chattype":"single","msgtype":"text",'
+             '"text":{"content":"ctl\x01\x02 ok"}}}')
+    a = wait_answers(fake, USER, 1)
+    assert a[0]["text"] == "echo: ctl ok"
+    gate.wait_log("not a JSON object")
+    gate.wait_log('unknown cmd "aibot_future_cmd"')
+    gate.wait_log("too large")
+    rc, out, err = gate.ctl("test", "wecom_bot.work", "counts")
+    assert rc == 0, err
+    gate.wait_log("counts: bad_frames 2 unknown_cmds 1")
+    w = gate.worker("wecom_bot.work")
+    assert w["state"] == "running" and w["restarts"] == 0
+    no_violations(fake)
+
+
+def test_wecom_worker_is_sandboxed(gate_factory, fake, tmp_path):
+    """The network profile it shares with the wechat worker forbids the
+    rest: every forbidden action kills it by seccomp, and it comes back
+    and serves."""
+    from test_sandbox import kill_with_each, proc_status, ROOT
+    path = os.path.join(str(tmp_path), "bot.secret")
+    with open(path, "w") as f:
+        f.write(fake.secret + "\n")
+    os.chmod(path, 0o600)
+    gate = gate_factory({
+        "channels": [{"name": "work", "type": "wecom_bot",
+                      "dm_policy": "open",
+                      "wecom_bot": {"url": fake.url, "bot_id": fake.bot_id,
+                                    "secret_file": path,
+                                    "heartbeat_ms": HEARTBEAT_MS}}],
+        "supervisor": {"restart_max_ms": 400}})
+    w = gate.worker("wecom_bot.work")
+    ps = proc_status(w["pid"])
+    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+    if ROOT:
+        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+        assert ps["Groups"] == ""
+        assert os.listdir("/proc/%d/root/" % w["pid"]) == []
+    kill_with_each(gate, "wecom_bot.work", dials=True)
+    wait_for(fake.ready, 15, 0.05, "subscribed after the storm")
+    fake.msg(USER, "after the storm")
+    assert wait_answers(fake, USER, 1)[0]["text"] == \
+        "echo: after the storm"
+    no_violations(fake)

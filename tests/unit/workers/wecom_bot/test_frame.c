@@ -1,0 +1,331 @@
+/*
+ * Unit tests for workers/wecom_bot/frame.c: the frames of
+ * protocols/wecom.md Part A parsed from the note's own examples (A.3,
+ * A.5.3, A.5.4), the raw control bytes of A.11, the refusals, the
+ * builders checked field by field, the mention, the reply context and
+ * the UTF-8 cut of A.6 #7.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "wecom_bot/frame.h"
+
+#define S(lit)	(lit), (sizeof(lit) - 1)
+
+/* A.5.3, the first example, verbatim. */
+static const char group_msg[] =
+    "{\"cmd\":\"aibot_msg_callback\",\"headers\":{\"req_id\":"
+    "\"Rq0x7f3a9c00example\"},\n \"body\":{\"msgid\":\"MSGID-EXAMPLE-0001\","
+    "\"aibotid\":\"aibEXAMPLEbot0001\",\"chatid\":\"wrEXAMPLEgroup01\",\n"
+    "  \"chattype\":\"group\",\"from\":{\"userid\":\"zhangsan\"},"
+    "\"create_time\":1731000100,\n  \"response_url\":\"https://qyapi.weixin"
+    ".qq.com/cgi-bin/aibot/response?response_code=EXAMPLE\",\n  \"msgtype\":"
+    "\"text\",\"text\":{\"content\":\"@Helper summarise the thread\"},\n"
+    "  \"quote\":{\"msgtype\":\"text\",\"text\":{\"content\":\"earlier "
+    "message\"}}}}";
+
+/* A.5.3, the second example (mixed text and image). */
+static const char mixed_msg[] =
+    "{\"cmd\":\"aibot_msg_callback\",\"headers\":{\"req_id\":"
+    "\"Rq0x7f3a9c01example\"},\n \"body\":{\"msgid\":\"MSGID-EXAMPLE-0002\","
+    "\"aibotid\":\"aibEXAMPLEbot0001\",\"chattype\":\"single\",\n  \"from\":"
+    "{\"userid\":\"lisi\"},\"msgtype\":\"mixed\",\"mixed\":{\"msg_item\":[\n"
+    "   {\"msgtype\":\"text\",\"text\":{\"content\":\"what is in this "
+    "picture?\"}},\n   {\"msgtype\":\"image\",\"image\":{\"url\":"
+    "\"https://example.invalid/enc-blob\",\"aeskey\":"
+    "\"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\"}}]}}}";
+
+static void
+test_message_examples(void **state)
+{
+	struct wcf_in in;
+
+	(void)state;
+	assert_int_equal(wcf_parse(S(group_msg), &in), WCF_OK);
+	assert_int_equal(in.kind, WCF_MSG);
+	assert_string_equal(in.req_id, "Rq0x7f3a9c00example");
+	assert_string_equal(in.msgid, "MSGID-EXAMPLE-0001");
+	assert_string_equal(in.userid, "zhangsan");
+	assert_string_equal(in.chatid, "wrEXAMPLEgroup01");
+	assert_int_equal(in.group, 1);
+	/* The quote first, as quoted lines; the mention stays (A.5.3). */
+	assert_string_equal(in.text, "> earlier message\n\n"
+	    "@Helper summarise the thread");
+	assert_int_equal(in.textlen, strlen(in.text));
+	wcf_in_free(&in);
+
+	assert_int_equal(wcf_parse(S(mixed_msg), &in), WCF_OK);
+	assert_int_equal(in.group, 0);
+	assert_string_equal(in.chatid, "");
+	assert_string_equal(in.text, "what is in this picture?\n[image]");
+	wcf_in_free(&in);
+}
+
+static void
+test_event_and_ack(void **state)
+{
+	struct wcf_in in;
+	static const char ev[] =
+	    "{\"cmd\":\"aibot_event_callback\",\"headers\":{\"req_id\":"
+	    "\"Rq0x7f3a9c04example\"},\n \"body\":{\"msgid\":"
+	    "\"MSGID-EXAMPLE-0004\",\"create_time\":1731000250,\"aibotid\":"
+	    "\"aibEXAMPLEbot0001\",\n  \"from\":{\"userid\":\"lisi\"},"
+	    "\"msgtype\":\"event\",\"event\":{\"eventtype\":"
+	    "\"disconnected_event\"}}}";
+	static const char ack[] = "{\"headers\":{\"req_id\":"
+	    "\"aibot_send_msg_1731000000000_3fa9c1d2\"},\"errcode\":0,"
+	    "\"errmsg\":\"ok\"}";
+	static const char err[] = "{\"headers\":{\"req_id\":\"x\"},"
+	    "\"errcode\":846605,\"errmsg\":\"invalid req_id hint: [x]\"}";
+
+	(void)state;
+	assert_int_equal(wcf_parse(S(ev), &in), WCF_OK);
+	assert_int_equal(in.kind, WCF_EVENT);
+	assert_string_equal(in.eventtype, "disconnected_event");
+	assert_null(in.text);
+	assert_int_equal(wcf_parse(S(ack), &in), WCF_OK);
+	assert_int_equal(in.kind, WCF_ACK);
+	assert_string_equal(in.req_id, "aibot_send_msg_1731000000000_3fa9c1d2");
+	assert_int_equal(in.errcode, 0);
+	/* The number decides, never the text (A.8). */
+	assert_int_equal(wcf_parse(S(err), &in), WCF_OK);
+	assert_int_equal(in.errcode, WCF_ERR_REQ_ID);
+	assert_int_equal(wcf_parse(S("{\"cmd\":\"aibot_future\",\"headers\":"
+	    "{\"req_id\":\"r\"}}"), &in), WCF_OK);
+	assert_int_equal(in.kind, WCF_UNKNOWN);
+	assert_string_equal(in.cmd, "aibot_future");
+}
+
+/*
+ * A.11: raw 0x00-0x08 and 0x0b-0x1f in strings go; tab and LF stay
+ * (JSON allows them between tokens only).
+ */
+static void
+test_control_bytes(void **state)
+{
+	static const char raw[] = "{\"cmd\":\"aibot_msg_callback\",\"headers\":"
+	    "{\"req_id\":\"r1\"},\"body\":{\"msgid\":\"m1\",\"chattype\":"
+	    "\"single\",\"from\":{\"userid\":\"u\"},\"msgtype\":\"voice\",\t\n"
+	    "\"voice\":{\"content\":\"a\x01\x1f\rb\\nc\"}}}";
+	struct wcf_in in;
+
+	(void)state;
+	assert_int_equal(wcf_parse(raw, sizeof(raw) - 1, &in), WCF_OK);
+	assert_string_equal(in.text, "ab\nc");
+	wcf_in_free(&in);
+	/* A NUL byte too: it is one of them. */
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"a\0b\"}}"),
+	    &in), WCF_OK);
+	assert_string_equal(in.req_id, "ab");
+}
+
+static void
+test_refusals(void **state)
+{
+	struct wcf_in in;
+	char *big;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(wcf_parse(S("not json"), &in), WCF_E_JSON);
+	assert_int_equal(wcf_parse(S("[1]"), &in), WCF_E_JSON);
+	assert_int_equal(wcf_parse(S("{}"), &in), WCF_E_SHAPE);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"a\","
+	    "\"req_id\":\"b\"}}"), &in), WCF_E_JSON);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"\"}}"), &in),
+	    WCF_E_ID);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"a b\"}}"),
+	    &in), WCF_E_ID);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"a\"},"
+	    "\"errcode\":\"0\"}"), &in), WCF_E_SHAPE);
+	/* A group message without its chat cannot be answered. */
+	assert_int_equal(wcf_parse(S("{\"cmd\":\"aibot_msg_callback\","
+	    "\"headers\":{\"req_id\":\"r\"},\"body\":{\"msgid\":\"m\","
+	    "\"chattype\":\"group\",\"from\":{\"userid\":\"u\"},\"msgtype\":"
+	    "\"text\",\"text\":{\"content\":\"x\"}}}"), &in), WCF_E_SHAPE);
+	/* An unknown message type is refused, not guessed at. */
+	assert_int_equal(wcf_parse(S("{\"cmd\":\"aibot_msg_callback\","
+	    "\"headers\":{\"req_id\":\"r\"},\"body\":{\"msgid\":\"m\","
+	    "\"from\":{\"userid\":\"u\"},\"msgtype\":\"hologram\"}}"), &in),
+	    WCF_E_SHAPE);
+	/* Text past WCF_TEXT_MAX, and a frame past WCF_FRAME_MAX. */
+	big = malloc(WCF_FRAME_MAX + 2);
+	n = (size_t)snprintf(big, WCF_FRAME_MAX, "{\"cmd\":"
+	    "\"aibot_msg_callback\",\"headers\":{\"req_id\":\"r\"},\"body\":"
+	    "{\"msgid\":\"m\",\"from\":{\"userid\":\"u\"},\"msgtype\":\"text\","
+	    "\"text\":{\"content\":\"");
+	memset(big + n, 'A', WCF_TEXT_MAX + 1);
+	n += WCF_TEXT_MAX + 1;
+	memcpy(big + n, "\"}}}", 4);
+	assert_int_equal(wcf_parse(big, n + 4, &in), WCF_E_BIG);
+	assert_int_equal(wcf_parse(big, WCF_FRAME_MAX + 1, &in), WCF_E_BIG);
+	free(big);
+}
+
+/* Each builder's frame, read back field by field. */
+static json_t *
+load(char *s)
+{
+	json_t *j;
+
+	assert_non_null(s);
+	j = json_loads(s, 0, NULL);
+	assert_non_null(j);
+	free(s);
+	return j;
+}
+
+static const char *
+str(json_t *j, const char *path)
+{
+	json_t *v = json_object_get(j, path);
+
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static void
+test_builders(void **state)
+{
+	json_t *j, *b, *st;
+
+	(void)state;
+	j = load(wcf_subscribe("aibot_subscribe_1_0a1b2c3d", "aibX", "s3"));
+	assert_string_equal(str(j, "cmd"), "aibot_subscribe");
+	assert_string_equal(str(json_object_get(j, "headers"), "req_id"),
+	    "aibot_subscribe_1_0a1b2c3d");
+	b = json_object_get(j, "body");
+	/* "secret", not "bot_secret" (A.5.1). */
+	assert_string_equal(str(b, "bot_id"), "aibX");
+	assert_string_equal(str(b, "secret"), "s3");
+	assert_int_equal(json_object_size(b), 2);
+	json_decref(j);
+
+	j = load(wcf_ping("ping_1_9e8d7c6b"));
+	assert_string_equal(str(j, "cmd"), "ping");
+	assert_null(json_object_get(j, "body"));
+	json_decref(j);
+
+	j = load(wcf_stream("Rq1", "stream_1_ab12cd34", S("partial"), 0));
+	assert_string_equal(str(j, "cmd"), "aibot_respond_msg");
+	assert_string_equal(str(json_object_get(j, "headers"), "req_id"),
+	    "Rq1");
+	b = json_object_get(j, "body");
+	assert_string_equal(str(b, "msgtype"), "stream");
+	st = json_object_get(b, "stream");
+	assert_string_equal(str(st, "id"), "stream_1_ab12cd34");
+	assert_string_equal(str(st, "content"), "partial");
+	assert_true(json_is_false(json_object_get(st, "finish")));
+	json_decref(j);
+
+	j = load(wcf_welcome("Rq2", "Hi"));
+	assert_string_equal(str(j, "cmd"), "aibot_respond_welcome_msg");
+	b = json_object_get(j, "body");
+	assert_string_equal(str(b, "msgtype"), "text");
+	assert_string_equal(str(json_object_get(b, "text"), "content"), "Hi");
+	json_decref(j);
+
+	/* markdown, never text (40008); chat_type 2 for a group. */
+	j = load(wcf_markdown("aibot_send_msg_1_55ee66ff", "wrG", 1,
+	    S("**x**")));
+	assert_string_equal(str(j, "cmd"), "aibot_send_msg");
+	b = json_object_get(j, "body");
+	assert_string_equal(str(b, "chatid"), "wrG");
+	assert_int_equal(json_integer_value(json_object_get(b, "chat_type")),
+	    2);
+	assert_string_equal(str(b, "msgtype"), "markdown");
+	assert_string_equal(str(json_object_get(b, "markdown"), "content"),
+	    "**x**");
+	json_decref(j);
+
+	/* Refused: bad ids, content over 20480 bytes. */
+	assert_null(wcf_ping("a b"));
+	assert_null(wcf_stream("", "s", S("x"), 1));
+	assert_null(wcf_stream("r", "s", "x", WCF_CONTENT_MAX + 1, 1));
+	assert_null(wcf_markdown("r", "", 0, S("x")));
+}
+
+static void
+test_mention(void **state)
+{
+	char t[64];
+	size_t len;
+
+	(void)state;
+	snprintf(t, sizeof(t), "@Helper summarise");
+	len = strlen(t);
+	assert_int_equal(wcf_mention(t, &len, "Helper"), 1);
+	assert_string_equal(t, "summarise");
+	assert_int_equal(len, 9);
+	snprintf(t, sizeof(t), "hey @Helper");
+	len = strlen(t);
+	assert_int_equal(wcf_mention(t, &len, "Helper"), 1);
+	assert_string_equal(t, "hey ");
+	snprintf(t, sizeof(t), "no mention");
+	len = strlen(t);
+	assert_int_equal(wcf_mention(t, &len, "Helper"), 0);
+	assert_string_equal(t, "no mention");
+	/* No name configured: WeCom sends groups only mentions. */
+	assert_int_equal(wcf_mention(t, &len, ""), 1);
+}
+
+static void
+test_ctx(void **state)
+{
+	char ctx[WCF_CTX_MAX], req[WCF_ID_MAX + 1], chat[WCF_ID_MAX + 1];
+	int group;
+
+	(void)state;
+	assert_int_equal(wcf_ctx_encode(ctx, sizeof(ctx), "Rq0x1", "wrG", 1),
+	    0);
+	assert_string_equal(ctx, "2 wrG Rq0x1");
+	assert_int_equal(wcf_ctx_decode(ctx, strlen(ctx), req, chat, &group),
+	    0);
+	assert_string_equal(req, "Rq0x1");
+	assert_string_equal(chat, "wrG");
+	assert_int_equal(group, 1);
+	assert_int_equal(wcf_ctx_decode(S("1 lisi"), req, chat, &group), -1);
+	assert_int_equal(wcf_ctx_decode(S("3 a b"), req, chat, &group), -1);
+	assert_int_equal(wcf_ctx_decode(S("1 a b c"), req, chat, &group), -1);
+	assert_int_equal(wcf_ctx_encode(ctx, sizeof(ctx), "a b", "c", 0), -1);
+}
+
+/* A.6 #7: cut on a character boundary, never inside one. */
+static void
+test_utf8_cut(void **state)
+{
+	static const char s[] = "ab\xe4\xbd\xa0\xe5\xa5\xbd";	/* ab你好 */
+
+	(void)state;
+	assert_int_equal(wcf_utf8_cut(S(s), 100), 8);
+	assert_int_equal(wcf_utf8_cut(S(s), 8), 8);
+	assert_int_equal(wcf_utf8_cut(S(s), 7), 5);
+	assert_int_equal(wcf_utf8_cut(S(s), 5), 5);
+	assert_int_equal(wcf_utf8_cut(S(s), 4), 2);
+	assert_int_equal(wcf_utf8_cut(S(s), 2), 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_message_examples),
+		cmocka_unit_test(test_event_and_ack),
+		cmocka_unit_test(test_control_bytes),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_builders),
+		cmocka_unit_test(test_mention),
+		cmocka_unit_test(test_ctx),
+		cmocka_unit_test(test_utf8_cut),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,538 @@
+/*
+ * WeCom AI bot frames (protocols/wecom.md A.3-A.6): the parser of what
+ * the server pushes and the builders of what the worker sends.
+ *
+ * Called by link.c (every text frame off the socket), inbound.c and
+ * reply.c.  Pure: no socket, no event, no IPC, no log; the caller
+ * decides what a refused frame costs.  It rejects rather than
+ * repairs, with one exception the spec demands: the raw control bytes
+ * the server may leave inside strings are dropped before parsing
+ * (A.11), as the official SDK does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "frame.h"
+#include "xmalloc.h"
+
+/* Notes standing for what the agent cannot read yet. */
+#define NOTE_IMAGE	"[image]"
+#define NOTE_FILE	"[file]"
+#define NOTE_VIDEO	"[video]"
+/* A mixed message of more parts than this is not a chat message. */
+#define WCF_ITEMS_MAX	64
+
+struct tbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 over;
+};
+
+static char	*wcf_strip(const char *, size_t, size_t *);
+static int	 wcf_id(json_t *, const char *, char *, int);
+static void	 wcf_word(json_t *, const char *, char *);
+static int	 wcf_message(json_t *, struct wcf_in *);
+static int	 wcf_event(json_t *, struct wcf_in *);
+static int	 wcf_content(json_t *, const char *, struct tbuf *, int);
+static void	 tb_add(struct tbuf *, const char *, size_t);
+static char	*wcf_dump(json_t *);
+
+static const char *const wcf_errs[] = {
+	"ok",
+	"too large",
+	"not a JSON object",
+	"a field missing or of the wrong type",
+	"a bad id"
+};
+
+const char *
+wcf_strerror(int e)
+{
+	if (e < 0 || (size_t)e >= sizeof(wcf_errs) / sizeof(wcf_errs[0]))
+		return "unknown";
+	return wcf_errs[e];
+}
+
+/* 1..WCF_ID_MAX bytes of printable ASCII without spaces. */
+int
+wcf_id_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > WCF_ID_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * The server may put raw 0x00-0x08 and 0x0b-0x1f inside strings
+ * (A.11); jansson refuses them, the SDK deletes them.  Tab and line
+ * feed stay.
+ */
+static char *
+wcf_strip(const char *buf, size_t len, size_t *outlen)
+{
+	char *o = xmalloc(len + 1);
+	size_t i, n = 0;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)buf[i];
+		if (c < 0x20 && c != '\t' && c != '\n')
+			continue;
+		o[n++] = (char)c;
+	}
+	o[n] = '\0';
+	*outlen = n;
+	return o;
+}
+
+int
+wcf_parse(const char *buf, size_t len, struct wcf_in *in)
+{
+	json_error_t jerr;
+	json_t *root, *hdr, *v;
+	const char *cmd;
+	char *clean;
+	size_t clen;
+	int rv;
+
+	memset(in, 0, sizeof(*in));
+	if (len > WCF_FRAME_MAX)
+		return WCF_E_BIG;
+	clean = wcf_strip(buf, len, &clen);
+	root = json_loadb(clean, clen, JSON_REJECT_DUPLICATES, &jerr);
+	free(clean);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		return WCF_E_JSON;
+	}
+	rv = WCF_E_SHAPE;
+	if ((hdr = json_object_get(root, "headers")) == NULL ||
+	    !json_is_object(hdr))
+		goto out;
+	if ((rv = wcf_id(hdr, "req_id", in->req_id, 1)) != WCF_OK)
+		goto out;
+	rv = WCF_E_SHAPE;
+	v = json_object_get(root, "cmd");
+	if (v == NULL) {
+		in->kind = WCF_ACK;
+		v = json_object_get(root, "errcode");
+		if (v != NULL && !json_is_integer(v))
+			goto out;
+		in->errcode = v != NULL ? (long long)json_integer_value(v) : 0;
+		rv = WCF_OK;
+		goto out;
+	}
+	if (!json_is_string(v))
+		goto out;
+	cmd = json_string_value(v);
+	if (strcmp(cmd, "aibot_msg_callback") == 0) {
+		in->kind = WCF_MSG;
+		rv = wcf_message(json_object_get(root, "body"), in);
+	} else if (strcmp(cmd, "aibot_event_callback") == 0) {
+		in->kind = WCF_EVENT;
+		rv = wcf_event(json_object_get(root, "body"), in);
+	} else {
+		in->kind = WCF_UNKNOWN;
+		wcf_word(root, "cmd", in->cmd);
+		rv = WCF_OK;
+	}
+out:
+	json_decref(root);
+	if (rv != WCF_OK)
+		wcf_in_free(in);
+	return rv;
+}
+
+void
+wcf_in_free(struct wcf_in *in)
+{
+	free(in->text);
+	in->text = NULL;
+	in->textlen = 0;
+}
+
+/* An id field: required or "" when absent. */
+static int
+wcf_id(json_t *o, const char *key, char *out, int required)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t len;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return required ? WCF_E_SHAPE : WCF_OK;
+	if (!json_is_string(v))
+		return WCF_E_SHAPE;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (!wcf_id_ok(s, len))
+		return WCF_E_ID;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return WCF_OK;
+}
+
+/* A short word for logs: cut, and "" unless it is a printable id. */
+static void
+wcf_word(json_t *o, const char *key, char *out)
+{
+	json_t *v = json_object_get(o, key);
+	size_t len;
+
+	out[0] = '\0';
+	if (!json_is_string(v))
+		return;
+	len = json_string_length(v);
+	if (len > WCF_WORD_MAX)
+		len = WCF_WORD_MAX;
+	if (!wcf_id_ok(json_string_value(v), len))
+		return;
+	memcpy(out, json_string_value(v), len);
+	out[len] = '\0';
+}
+
+/* What every callback body carries: who, where and its msgid. */
+static int
+wcf_common(json_t *body, struct wcf_in *in)
+{
+	json_t *from, *ct;
+	int rv;
+
+	if (!json_is_object(body))
+		return WCF_E_SHAPE;
+	if ((rv = wcf_id(body, "msgid", in->msgid, 1)) != WCF_OK)
+		return rv;
+	from = json_object_get(body, "from");
+	if (!json_is_object(from))
+		return WCF_E_SHAPE;
+	if ((rv = wcf_id(from, "userid", in->userid, 1)) != WCF_OK)
+		return rv;
+	if ((rv = wcf_id(body, "chatid", in->chatid, 0)) != WCF_OK)
+		return rv;
+	ct = json_object_get(body, "chattype");
+	if (ct != NULL && !json_is_string(ct))
+		return WCF_E_SHAPE;
+	in->group = ct != NULL && strcmp(json_string_value(ct), "group") == 0;
+	/* A group's replies go to the chat: without its id, none can. */
+	if (in->group && in->chatid[0] == '\0')
+		return WCF_E_SHAPE;
+	wcf_word(body, "msgtype", in->msgtype);
+	return WCF_OK;
+}
+
+static int
+wcf_event(json_t *body, struct wcf_in *in)
+{
+	json_t *ev;
+	int rv;
+
+	if ((rv = wcf_common(body, in)) != WCF_OK)
+		return rv;
+	ev = json_object_get(body, "event");
+	if (!json_is_object(ev) || !json_is_string(json_object_get(ev,
+	    "eventtype")))
+		return WCF_E_SHAPE;
+	wcf_word(ev, "eventtype", in->eventtype);
+	return WCF_OK;
+}
+
+/*
+ * The message as one text: a quote first, as "> " lines (the agent
+ * sees what was answered), then the message.  Attachments are a short
+ * note until the worker downloads them.
+ */
+static int
+wcf_message(json_t *body, struct wcf_in *in)
+{
+	struct tbuf tb = { NULL, 0, 0, 0 };
+	struct tbuf q = { NULL, 0, 0, 0 };
+	json_t *quote;
+	size_t i, start;
+	int rv;
+
+	if ((rv = wcf_common(body, in)) != WCF_OK)
+		return rv;
+	if (in->msgtype[0] == '\0')
+		return WCF_E_SHAPE;
+	quote = json_object_get(body, "quote");
+	if (quote != NULL) {
+		if (!json_is_object(quote) ||
+		    (rv = wcf_content(quote, NULL, &q, 1)) != WCF_OK)
+			goto fail;
+		for (i = 0, start = 0; i <= q.len; i++) {
+			if (i < q.len && q.p[i] != '\n')
+				continue;
+			tb_add(&tb, "> ", 2);
+			tb_add(&tb, q.p + start, i - start);
+			tb_add(&tb, "\n", 1);
+			start = i + 1;
+		}
+		tb_add(&tb, "\n", 1);
+	}
+	if ((rv = wcf_content(body, in->msgtype, &tb, 0)) != WCF_OK)
+		goto fail;
+	if (tb.over || q.over) {
+		rv = WCF_E_BIG;
+		goto fail;
+	}
+	free(q.p);
+	in->text = tb.p != NULL ? tb.p : xstrdup("");
+	in->textlen = tb.len;
+	return WCF_OK;
+fail:
+	free(q.p);
+	free(tb.p);
+	return rv;
+}
+
+/* One string field of a sub-object: obj.key.field. */
+static const char *
+wcf_sub(json_t *o, const char *key, const char *field, size_t *len)
+{
+	json_t *s = json_object_get(o, key), *v;
+
+	if (!json_is_object(s) || !json_is_string(v = json_object_get(s,
+	    field)))
+		return NULL;
+	*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+/*
+ * The content of a message or quote o of type type (NULL: o's own
+ * msgtype).  in_quote: an unknown type is a note, not an error.
+ */
+static int
+wcf_content(json_t *o, const char *type, struct tbuf *tb, int in_quote)
+{
+	json_t *items, *it, *tv;
+	const char *s;
+	size_t i, len;
+
+	if (type == NULL) {
+		tv = json_object_get(o, "msgtype");
+		if (!json_is_string(tv))
+			return WCF_E_SHAPE;
+		type = json_string_value(tv);
+	}
+	if (strcmp(type, "text") == 0 || strcmp(type, "voice") == 0) {
+		/* voice: WeCom's transcript; no audio comes (A.7 #6). */
+		if ((s = wcf_sub(o, type, "content", &len)) == NULL)
+			return WCF_E_SHAPE;
+		tb_add(tb, s, len);
+	} else if (strcmp(type, "mixed") == 0) {
+		tv = json_object_get(o, "mixed");
+		items = json_is_object(tv) ? json_object_get(tv, "msg_item") :
+		    NULL;
+		if (!json_is_array(items) || json_array_size(items) >
+		    WCF_ITEMS_MAX)
+			return WCF_E_SHAPE;
+		json_array_foreach(items, i, it) {
+			if (!json_is_object(it))
+				return WCF_E_SHAPE;
+			if (i > 0)
+				tb_add(tb, "\n", 1);
+			if (wcf_content(it, NULL, tb, 1) != WCF_OK)
+				return WCF_E_SHAPE;
+		}
+	} else if (strcmp(type, "image") == 0)
+		tb_add(tb, NOTE_IMAGE, sizeof(NOTE_IMAGE) - 1);
+	else if (strcmp(type, "file") == 0) {
+		tb_add(tb, NOTE_FILE, sizeof(NOTE_FILE) - 1);
+		if ((s = wcf_sub(o, "file", "filename", &len)) != NULL &&
+		    len > 0 && memchr(s, '\n', len) == NULL) {
+			tb_add(tb, " ", 1);
+			tb_add(tb, s, len);
+		}
+	} else if (strcmp(type, "video") == 0)
+		tb_add(tb, NOTE_VIDEO, sizeof(NOTE_VIDEO) - 1);
+	else if (in_quote)
+		tb_add(tb, "[message]", 9);
+	else
+		return WCF_E_SHAPE;
+	return WCF_OK;
+}
+
+/* Appends, up to WCF_TEXT_MAX; past it the buffer is marked over. */
+static void
+tb_add(struct tbuf *tb, const char *s, size_t len)
+{
+	if (tb->over || len > WCF_TEXT_MAX - tb->len) {
+		tb->over = 1;
+		return;
+	}
+	if (tb->len + len + 1 > tb->cap) {
+		tb->cap = tb->len + len + 1 < 256 ? 256 :
+		    (tb->len + len + 1) * 2;
+		tb->p = xreallocarray(tb->p, tb->cap, 1);
+	}
+	memcpy(tb->p + tb->len, s, len);
+	tb->len += len;
+	tb->p[tb->len] = '\0';
+}
+
+int
+wcf_mention(char *text, size_t *len, const char *bot_name)
+{
+	char at[WCF_WORD_MAX * 4 + 2];
+	size_t n, off, cut;
+	char *p;
+
+	if (bot_name == NULL || bot_name[0] == '\0')
+		return 1;
+	n = (size_t)snprintf(at, sizeof(at), "@%s", bot_name);
+	if (n >= sizeof(at) || n > *len)
+		return 0;
+	for (p = text; (size_t)(p - text) + n <= *len; p++) {
+		if (memcmp(p, at, n) != 0)
+			continue;
+		off = (size_t)(p - text);
+		cut = n;
+		/* The space WeCom puts after the name goes with it. */
+		if (off + cut < *len && text[off + cut] == ' ')
+			cut++;
+		memmove(p, p + cut, *len - off - cut);
+		*len -= cut;
+		text[*len] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* Frames out. */
+
+/* Compact, and nothing larger than one frame may leave (A.11). */
+static char *
+wcf_dump(json_t *o)
+{
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	/* Not json_dumps: jansson's blocks are jsonalloc.c's, not free()'s. */
+	s = jsonalloc_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s != NULL && strlen(s) > WCF_FRAME_MAX) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+char *
+wcf_subscribe(const char *req_id, const char *bot_id, const char *secret)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)))
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:s}}",
+	    "cmd", "aibot_subscribe", "headers", "req_id", req_id,
+	    "body", "bot_id", bot_id, "secret", secret));
+}
+
+char *
+wcf_ping(const char *req_id)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)))
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}}", "cmd", "ping",
+	    "headers", "req_id", req_id));
+}
+
+char *
+wcf_stream(const char *req_id, const char *stream_id, const char *content,
+    size_t len, int finish)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)) || len > WCF_CONTENT_MAX)
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:{s:s, s:b, "
+	    "s:s%}}}", "cmd", "aibot_respond_msg", "headers", "req_id",
+	    req_id, "body", "msgtype", "stream", "stream", "id", stream_id,
+	    "finish", finish, "content", content, len));
+}
+
+char *
+wcf_welcome(const char *req_id, const char *text)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)) ||
+	    strlen(text) > WCF_CONTENT_MAX)
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:{s:s}}}",
+	    "cmd", "aibot_respond_welcome_msg", "headers", "req_id", req_id,
+	    "body", "msgtype", "text", "text", "content", text));
+}
+
+/* aibot_send_msg takes markdown, not text (40008, A.5.9). */
+char *
+wcf_markdown(const char *req_id, const char *chatid, int group,
+    const char *content, size_t len)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)) ||
+	    !wcf_id_ok(chatid, strlen(chatid)) || len > WCF_CONTENT_MAX)
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:i, s:s, "
+	    "s:{s:s%}}}", "cmd", "aibot_send_msg", "headers", "req_id",
+	    req_id, "body", "chatid", chatid, "chat_type", group ? 2 : 1,
+	    "msgtype", "markdown", "markdown", "content", content, len));
+}
+
+/* "<1|2> <chatid> <req_id>": ids never hold a space. */
+int
+wcf_ctx_encode(char *buf, size_t size, const char *req_id,
+    const char *chatid, int group)
+{
+	int n;
+
+	if (!wcf_id_ok(req_id, strlen(req_id)) ||
+	    !wcf_id_ok(chatid, strlen(chatid)))
+		return -1;
+	n = snprintf(buf, size, "%c %s %s", group ? '2' : '1', chatid,
+	    req_id);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int
+wcf_ctx_decode(const char *s, size_t len, char *req_id, char *chatid,
+    int *group)
+{
+	const char *sp;
+	size_t clen, rlen;
+
+	if (len < 5 || (s[0] != '1' && s[0] != '2') || s[1] != ' ')
+		return -1;
+	if ((sp = memchr(s + 2, ' ', len - 2)) == NULL)
+		return -1;
+	clen = (size_t)(sp - (s + 2));
+	rlen = len - 2 - clen - 1;
+	if (!wcf_id_ok(s + 2, clen) || !wcf_id_ok(sp + 1, rlen))
+		return -1;
+	memcpy(chatid, s + 2, clen);
+	chatid[clen] = '\0';
+	memcpy(req_id, sp + 1, rlen);
+	req_id[rlen] = '\0';
+	*group = s[0] == '2';
+	return 0;
+}
+
+size_t
+wcf_utf8_cut(const char *s, size_t len, size_t max)
+{
+	size_t n;
+
+	if (len <= max)
+		return len;
+	n = max;
+	/* Back over continuation bytes to the start of a character. */
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}

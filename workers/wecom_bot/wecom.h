@@ -1,0 +1,87 @@
+/*
+ * The wecom_bot channel worker: one process per WeCom AI bot, on the
+ * bot's WebSocket long connection (protocols/wecom.md Part A).  Shared
+ * between its parts:
+ *
+ *   wecom_bot.c	the kind: config, IPC handlers, state, test hooks
+ *   wsc.c		the WebSocket client: DNS, TCP, TLS, upgrade, wslay
+ *   link.c		the session: subscribe, heartbeat, reconnect, routing
+ *   inbound.c		callbacks to inbound.message, the welcome
+ *   reply.c		outbound.message to stream frames and pushes
+ *   frame.c, media.c, handshake.c	the pure protocol
+ *
+ * Nothing here touches a file or a thread: it runs in the sandbox.
+ */
+#ifndef WX_WECOM_H
+#define WX_WECOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "ipc_msg.h"
+
+struct event_base;
+
+struct wecom {
+	/* From the config slice. */
+	char		*account;
+	char		*url;
+	char		*bot_id;
+	char		*secret;
+	char		*bot_name;	/* "": every group message is ours */
+	char		*welcome;	/* "": none */
+	int		 require_mention;
+	long		 stream_ms;	/* between frames of one bubble */
+	long		 heartbeat_ms;
+	long		 ack_ms;	/* a frame's ack, before the next */
+	int		 draining;
+	/* Frames dropped, by reason: logged and counted, never fatal. */
+	uint64_t	 bad_frames;
+	uint64_t	 unknown_cmds;
+};
+
+extern struct wecom	wb;
+
+/* wecom_bot.c */
+void		 wecom_state_put(const char *key, const char *value);
+uint32_t	 wecom_random(void);
+void		 wecom_req_id(const char *prefix, char *out, size_t size);
+
+/* wsc.c: one WebSocket client connection at a time. */
+struct wsc_cb {
+	void	(*open)(void);
+	void	(*text)(const char *, size_t);
+	/* Closed by the peer or an error; not after wsc_close(). */
+	void	(*closed)(const char *why);
+};
+int		 wsc_pre_sandbox(const char *url);
+int		 wsc_post_sandbox(struct event_base *, const struct wsc_cb *);
+int		 wsc_connect(void);
+void		 wsc_close(void);
+int		 wsc_send(const char *, size_t);
+
+/* link.c */
+int		 link_init(struct event_base *);
+void		 link_start(void);
+void		 link_stop(void);
+int		 link_ready(void);
+uint64_t	 link_gen(void);
+int		 link_send(const char *frame);
+
+/* inbound.c */
+void		 inbound_msg(struct wcf_in *);
+void		 inbound_event(const struct wcf_in *);
+int		 inbound_ack(const struct ipc_msg *);
+void		 inbound_resync(void);
+
+/* reply.c */
+int		 reply_init(struct event_base *);
+int		 reply_outbound(const struct ipc_msg *);
+void		 reply_open(const char *req_id);
+void		 reply_welcome(const char *req_id, const char *text);
+int		 reply_ack(const char *req_id, long long errcode);
+void		 reply_link_up(void);
+void		 reply_link_down(void);
+
+#endif
