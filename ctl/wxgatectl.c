@@ -26,6 +26,8 @@
 #define EX_UNREACH	3
 
 #define CTL_ARGS_ANY	-1	/* the command checks its own arguments */
+/* Channel connections `status` lists (workers beyond it are not). */
+#define CTL_CHANNELS_SHOWN	256
 /* send --wait: how long by default, and how often it asks. */
 #define CTL_WAIT_DEFAULT_S	60
 #define CTL_WAIT_POLL_MS	200
@@ -242,6 +244,9 @@ cmd_status(int fd, int argc, char **argv)
 	struct ipc_body_empty e = { 0 };
 	struct ipc_msg m;
 	const struct ipc_body_ctl_worker *w = &m.b.ctl_worker;
+	/* Channel connections, shown after the workers: name and state. */
+	static char chan[CTL_CHANNELS_SHOWN][IPC_NAME_MAX + IPC_MESSAGE_MAX + 2];
+	size_t i, nchan = 0;
 	char up[32];
 
 	(void)argc;
@@ -271,7 +276,16 @@ cmd_status(int fd, int argc, char **argv)
 		    (unsigned long long)w->seccomp_kills,
 		    w->last_exit.len ? (int)w->last_exit.len : 1,
 		    w->last_exit.len ? w->last_exit.p : "-");
+		if (w->platform.len > 0 && nchan < CTL_CHANNELS_SHOWN)
+			snprintf(chan[nchan++], sizeof(chan[0]), "%-16.*s %.*s",
+			    (int)w->name.len, w->name.p, (int)w->platform.len,
+			    w->platform.p);
 	}
+	/* A second table, after a blank line: the state may have spaces. */
+	if (nchan > 0)
+		printf("\n%-16s %s\n", "CHANNEL", "PLATFORM");
+	for (i = 0; i < nchan; i++)
+		printf("%s\n", chan[i]);
 	return m.b.result.ok ? 0 : EX_REFUSED;
 }
 

@@ -118,6 +118,7 @@ static const struct field f_ctl_worker[] = {
 	FLD(ctl_worker, msgs_in, FT_U64, UINT64_MAX, 0),
 	FLD(ctl_worker, msgs_out, FT_U64, UINT64_MAX, 0),
 	FLD(ctl_worker, seccomp_kills, FT_U64, UINT64_MAX, 0),
+	FLD(ctl_worker, platform, FT_STR, IPC_MESSAGE_MAX, 0),
 };
 static const struct field f_result[] = {
 	FLD(result, ok, FT_BOOL, 0, 0),

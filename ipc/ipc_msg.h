@@ -226,12 +226,18 @@ struct ipc_body_agent_error	{ struct ipc_str code;
 				  uint64_t retry_after_ms; };
 struct ipc_body_name		{ struct ipc_str name; };
 struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
+/*
+ * One worker for `wxgatectl status`.  platform: a channel account's
+ * connection as its worker last put it (state key "status": "subscribed",
+ * "auth_failed 853000"), "" for other workers or none put yet.
+ */
 struct ipc_body_ctl_worker	{ struct ipc_str name; struct ipc_str kind;
 				  uint64_t pid; struct ipc_str state;
 				  uint64_t uptime_ms; uint64_t restarts;
 				  struct ipc_str last_exit;
 				  uint64_t msgs_in; uint64_t msgs_out;
-				  uint64_t seccomp_kills; };
+				  uint64_t seccomp_kills;
+				  struct ipc_str platform; };
 struct ipc_body_result		{ int ok; struct ipc_str message; };
 struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
 				  uint64_t index; uint64_t verbose;

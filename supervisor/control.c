@@ -116,8 +116,17 @@ ctl_status(struct ctl_client *c, struct ipc_msg *m)
 {
 	struct ipc_body_ctl_worker b;
 	struct worker *w;
+	char *platform;
 
 	TAILQ_FOREACH(w, &sup->workers, entry) {
+		/* A channel's connection, in its worker's words. */
+		platform = NULL;
+		if (w->role == ROLE_CHANNEL && store_kv_get(sup->store, w->id,
+		    "status", &platform) != 0)
+			platform = NULL;
+		b.platform = ipc_s(platform != NULL ? platform : "");
+		if (b.platform.len > IPC_MESSAGE_MAX)
+			b.platform.len = IPC_MESSAGE_MAX;
 		b.name = ipc_s(w->name);
 		b.kind = ipc_s(w->kind);
 		b.pid = w->pid > 0 ? (uint64_t)w->pid : 0;
@@ -132,6 +141,7 @@ ctl_status(struct ctl_client *c, struct ipc_msg *m)
 		b.seccomp_kills = w->seccomp_kills;
 		ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_WORKER,
 		    m->req_id, &b);
+		free(platform);
 	}
 	ctl_result(c, m->req_id, 1, "");
 	return 0;

@@ -148,6 +148,17 @@ def stop_daemon(proc, ctl, timeout=STOP_TIMEOUT, error=AssertionError):
 STATUS_INTS = ("PID", "RESTARTS", "IN", "OUT", "SECCOMP")
 
 
+def parse_channels(text):
+    """The second table of wxgatectl status: {worker name: platform
+    state} for channel workers that reported one."""
+    lines = text.splitlines()
+    if "" not in lines:
+        return {}
+    rest = lines[lines.index("") + 1:]
+    assert rest[0].split() == ["CHANNEL", "PLATFORM"], text
+    return dict(line.split(None, 1) for line in rest[1:] if line.strip())
+
+
 def parse_status(text):
     """wxgatectl status output -> {name: {...}} keyed by the lowercased
     header names (last_exit for LAST-EXIT).  LAST-EXIT may hold spaces,
@@ -160,8 +171,9 @@ def parse_status(text):
     k = head.index("LAST-EXIT")
     nright = len(head) - k - 1
     for line in lines[1:]:
+        # The channels' table follows after a blank line.
         if not line.strip():
-            continue
+            break
         p = line.split()
         assert len(p) >= len(head), "bad status line: %r" % line
         right = p[len(p) - nright:] if nright else []
@@ -457,6 +469,12 @@ class Gate:
         rc, out, err = self.ctl("status")
         assert rc == 0, "wxgatectl status: rc %d: %s" % (rc, err)
         return parse_status(out)
+
+    def channels(self):
+        """wxgatectl status's channel table: {worker: platform state}."""
+        rc, out, err = self.ctl("status")
+        assert rc == 0, "wxgatectl status: rc %d: %s" % (rc, err)
+        return parse_channels(out)
 
     def stats(self):
         """wxgatectl stats as {name: int}."""
