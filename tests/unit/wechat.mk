@@ -14,7 +14,8 @@ check_PROGRAMS += tests/unit/workers/wechat/test_wechat_resync
 TESTS += tests/unit/workers/wechat/test_wechat_resync
 tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
 	tests/unit/workers/wechat/test_wechat_resync.c \
-	workers/wechat/poll.c workers/wechat/send.c workers/wechat/ilink.c \
+	workers/wechat/poll.c workers/wechat/send.c workers/outq.c \
+	workers/outq.h workers/wechat/ilink.c \
 	workers/wechat/ilink_parse.c workers/wechat/ilink.h \
 	workers/wechat/wechat.h ipc/codec.c $(UNIT_COMMON)
 tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)

@@ -17,6 +17,7 @@
 
 #include "codec.h"
 #include "log.h"
+#include "outq.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -133,20 +134,17 @@ static int
 lb_outbound(const struct ipc_msg *m)
 {
 	const struct ipc_body_outbound *o = &m->b.outbound;
-	struct ipc_body_delivery d = { o->id };
-	struct ipc_body_delivery_fail f;
 
 	/* The peer "refuser" stands for a platform that says no for good. */
 	if (ipc_streq(o->peer, "refuser")) {
-		f.id = o->id;
-		f.code = IPC_S("rejected");
-		f.message = IPC_S("loopback: refuser takes nothing");
-		f.retry_after_ms = 0;
-		return worker_send(IPC_DELIVERY_FAIL, 0, &f);
+		outq_fail(o->id, "rejected", "loopback: refuser takes nothing",
+		    0);
+		return 0;
 	}
 	log_info("loopback %s: to %.*s: %.*s", lb_account, (int)o->peer.len,
 	    o->peer.p, (int)o->text.len, o->text.p);
-	return worker_send(IPC_DELIVERY_ACK, 0, &d);
+	outq_ack(o->id);
+	return 0;
 }
 
 /* "say:PEER:TEXT": PEER writes TEXT to the account. */

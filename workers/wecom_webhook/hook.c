@@ -35,6 +35,7 @@
 #include "hook.h"
 #include "log.h"
 #include "net/fetch.h"
+#include "outq.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -48,15 +49,6 @@
 /* Sends remembered for the pace: rate_max is at most this. */
 #define HOOK_RING_MAX		1000
 
-struct hout {
-	TAILQ_ENTRY(hout)	 entry;
-	uint64_t		 id;
-	char			*key;		/* the hub's send key */
-	char			*peer;
-	char			*text;
-	int			 rate_tries;
-};
-
 static struct {
 	char			*account;
 	char			*url;		/* holds the key: a secret */
@@ -64,9 +56,7 @@ static struct {
 	long			 timeout_s;
 	unsigned		 rate_max;
 	uint64_t		 window_ms;
-	TAILQ_HEAD(, hout)	 q;
-	size_t			 n;
-	struct hout		*cur;		/* in flight */
+	struct outq		 oq;
 	CURL			*easy;
 	struct curl_slist	*hdrs;
 	char			*req;
@@ -86,8 +76,6 @@ static void	hook_shutdown(void);
 static int	hook_outbound(const struct ipc_msg *);
 static void	hook_kick(void);
 static void	hook_done(CURL *, CURLcode, void *);
-static void	hook_ack(uint64_t);
-static void	hook_fail(uint64_t, const char *, const char *, uint64_t);
 
 static const struct wk_handler hook_handlers[] = {
 	{ IPC_OUTBOUND,		hook_outbound },
@@ -161,54 +149,17 @@ hook_timer(evutil_socket_t fd, short what, void *arg)
 static int
 hook_post_sandbox(struct event_base *base)
 {
-	TAILQ_INIT(&hk.q);
+	outq_init(&hk.oq, "wecom_webhook", HOOK_QUEUE_MAX);
 	if ((hk.timer = evtimer_new(base, hook_timer, NULL)) == NULL)
 		return -1;
 	return fetch_start(base);
 }
 
-static void
-hook_out_free(struct hout *o)
-{
-	if (o == NULL)
-		return;
-	free(o->key);
-	free(o->peer);
-	free(o->text);
-	free(o);
-}
-
-/* The same row under the same key (a resync): one send serves both. */
-static int
-hook_same(const struct hout *o, const struct ipc_body_outbound *b)
-{
-	return o != NULL && o->id == b->id && ipc_streq(b->key, o->key);
-}
-
 static int
 hook_outbound(const struct ipc_msg *m)
 {
-	const struct ipc_body_outbound *b = &m->b.outbound;
-	struct hout *o;
-
-	if (hook_same(hk.cur, b))
-		return 0;
-	TAILQ_FOREACH(o, &hk.q, entry)
-		if (hook_same(o, b))
-			return 0;
-	if (hk.n >= HOOK_QUEUE_MAX) {
-		hook_fail(b->id, "retry", "send queue full",
-		    HOOK_FULL_RETRY_MS);
-		return 0;
-	}
-	o = xcalloc(1, sizeof(*o));
-	o->id = b->id;
-	o->key = ipc_strdup(b->key);
-	o->peer = ipc_strdup(b->peer);
-	o->text = ipc_strdup(b->text);
-	TAILQ_INSERT_TAIL(&hk.q, o, entry);
-	hk.n++;
-	hook_kick();
+	if (outq_put(&hk.oq, &m->b.outbound, HOOK_FULL_RETRY_MS) == 1)
+		hook_kick();
 	return 0;
 }
 
@@ -249,10 +200,10 @@ static void
 hook_kick(void)
 {
 	struct timeval tv;
-	struct hout *o;
+	struct outq_item *o;
 	uint64_t wait;
 
-	if (hk.cur != NULL || TAILQ_EMPTY(&hk.q) || hk.draining)
+	if (hk.oq.cur != NULL || TAILQ_EMPTY(&hk.oq.q) || hk.draining)
 		return;
 	if ((wait = hook_wait_ms()) > 0) {
 		tv.tv_sec = (time_t)(wait / 1000);
@@ -260,17 +211,13 @@ hook_kick(void)
 		evtimer_add(hk.timer, &tv);
 		return;
 	}
-	o = TAILQ_FIRST(&hk.q);
-	TAILQ_REMOVE(&hk.q, o, entry);
-	hk.n--;
+	o = outq_take(&hk.oq);
 	if ((hk.req = hook_body(hk.type, o->peer, o->text)) == NULL) {
-		hook_fail(o->id, "rejected", "not UTF-8, or over the "
+		outq_failed(&hk.oq, "rejected", "not UTF-8, or over the "
 		    "robot's length", 0);
-		hook_out_free(o);
 		event_active(hk.timer, EV_TIMEOUT, 0);
 		return;
 	}
-	hk.cur = o;
 	hk.len = 0;
 	hk.big = 0;
 	if ((hk.easy = fetch_easy()) == NULL)
@@ -309,7 +256,7 @@ static void
 hook_done(CURL *e, CURLcode rc, void *arg)
 {
 	struct hook_answer a;
-	struct hout *o = hk.cur;
+	struct outq_item *o = hk.oq.cur;
 	char why[256];
 	long status = 0;
 
@@ -319,7 +266,6 @@ hook_done(CURL *e, CURLcode rc, void *arg)
 		fetch_drop(e);
 	}
 	hk.easy = NULL;
-	hk.cur = NULL;
 	curl_slist_free_all(hk.hdrs);
 	hk.hdrs = NULL;
 	free(hk.req);
@@ -333,34 +279,31 @@ hook_done(CURL *e, CURLcode rc, void *arg)
 		else
 			snprintf(why, sizeof(why), "HTTP %ld", status);
 		hook_count();
-		hook_fail(o->id, "retry", why, 0);
-		hook_out_free(o);
+		outq_failed(&hk.oq, "retry", why, 0);
 		goto next;
 	}
 	hook_count();
 	switch (hook_parse(hk.resp, hk.len, &a)) {
 	case HOOK_SENT:
-		hook_ack(o->id);
-		hook_out_free(o);
+		log_debug("wecom_webhook %s: %llu sent", hk.account,
+		    (unsigned long long)o->id);
+		outq_sent(&hk.oq);
 		break;
 	case HOOK_RATE:
 		/* Someone else spends the key too: wait out a window. */
 		hk.not_before = clock_mono_ms() + hk.window_ms;
-		if (++o->rate_tries >= HOOK_RATE_TRIES) {
-			hook_fail(o->id, "refused", "errcode 45009: api freq "
-			    "out of limit", hk.window_ms);
-			hook_out_free(o);
+		if (++o->tries >= HOOK_RATE_TRIES) {
+			outq_failed(&hk.oq, "refused", "errcode 45009: api "
+			    "freq out of limit", hk.window_ms);
 			break;
 		}
 		log_info("wecom_webhook %s: 45009 on %llu; again after the "
 		    "window", hk.account, (unsigned long long)o->id);
-		TAILQ_INSERT_HEAD(&hk.q, o, entry);
-		hk.n++;
+		outq_putback(&hk.oq);
 		break;
 	case HOOK_BUSY:
-		hook_fail(o->id, "refused", "errcode -1: system busy",
+		outq_failed(&hk.oq, "refused", "errcode -1: system busy",
 		    HOOK_BUSY_RETRY_MS);
-		hook_out_free(o);
 		break;
 	case HOOK_REJECTED:
 		snprintf(why, sizeof(why), "errcode %lld: %s", a.errcode,
@@ -369,12 +312,10 @@ hook_done(CURL *e, CURLcode rc, void *arg)
 			log_warnx("wecom_webhook %s: the robot refuses our key "
 			    "(93000): the key is wrong or the robot was "
 			    "removed", hk.account);
-		hook_fail(o->id, "rejected", why, 0);
-		hook_out_free(o);
+		outq_failed(&hk.oq, "rejected", why, 0);
 		break;
 	case HOOK_GARBLED:
-		hook_fail(o->id, "retry", "an answer without errcode", 0);
-		hook_out_free(o);
+		outq_failed(&hk.oq, "retry", "an answer without errcode", 0);
 		break;
 	}
 next:
@@ -386,39 +327,14 @@ next:
 static void
 hook_shutdown(void)
 {
-	struct hout *o;
-
 	hk.draining = 1;
-	while ((o = TAILQ_FIRST(&hk.q)) != NULL) {
-		TAILQ_REMOVE(&hk.q, o, entry);
-		hook_out_free(o);
-	}
-	hk.n = 0;
+	/* The one in flight is dropped with its transfer: no answer. */
+	fetch_drop(hk.easy);
+	hk.easy = NULL;
+	curl_slist_free_all(hk.hdrs);
+	hk.hdrs = NULL;
+	free(hk.req);
+	hk.req = NULL;
+	outq_clear(&hk.oq);
 	evtimer_del(hk.timer);
-}
-
-static void
-hook_ack(uint64_t id)
-{
-	struct ipc_body_delivery b = { id };
-
-	log_debug("wecom_webhook %s: %llu sent", hk.account,
-	    (unsigned long long)id);
-	if (worker_send(IPC_DELIVERY_ACK, 0, &b) == -1)
-		fatalx("%s: hub queue full", __func__);
-}
-
-static void
-hook_fail(uint64_t id, const char *code, const char *why, uint64_t retry_ms)
-{
-	struct ipc_body_delivery_fail b;
-
-	log_info("wecom_webhook %s: %llu not sent (%s): %s", hk.account,
-	    (unsigned long long)id, code, why);
-	b.id = id;
-	b.code = ipc_s(code);
-	b.message = ipc_s(why);
-	b.retry_after_ms = retry_ms;
-	if (worker_send(IPC_DELIVERY_FAIL, 0, &b) == -1)
-		fatalx("%s: hub queue full", __func__);
 }
