@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,10 @@ SANITIZED = os.environ.get("WXGATE_SANITIZED") == "1"
 _sanitized_skip = pytest.mark.skipif(
     SANITIZED, reason="flood, chaos and outage tests run in the plain "
     "pass only")
+
+
+# Outbox rows still to deliver (delivered ones stay, state 'sent').
+QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
 
 
 def plain_only(test):
@@ -469,6 +474,15 @@ class Gate:
         rc, out, err = self.ctl("status")
         assert rc == 0, "wxgatectl status: rc %d: %s" % (rc, err)
         return parse_status(out)
+
+    def rows(self, sql, args=()):
+        """The store's rows for sql, read-only beside the running daemon."""
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            self.state_dir, "wxgate.db"), uri=True, timeout=5)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
 
     def channels(self):
         """wxgatectl status's channel table: {worker: platform state}."""

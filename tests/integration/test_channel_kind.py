@@ -6,25 +6,12 @@ admitted by the same policy, answered by the agent, stored and
 delivered back once, and the worker runs in the same sandbox."""
 
 import copy
-import os
-import sqlite3
 
-from conftest import wait_for
+from conftest import QUEUED, wait_for
 
 FAST_ECHO = [{"name": "default", "type": "echo",
               "echo": {"chunks": 2, "delay_ms": 0}}]
 
-
-# Outbox rows still to deliver (delivered ones stay, state 'sent').
-QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
-
-def rows(gate, sql):
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def say(gate, peer, text):
@@ -56,10 +43,10 @@ def test_loopback_kind_inbound_to_reply(gate_factory):
     say(gate, "stranger", "let me in")
     gate.wait_log("loopback t: inbound 2: denied", 10)
     # Each message once: the row answered, the outbox emptied by the ack.
-    assert rows(gate, "SELECT account, sender, state, reply FROM messages"
+    assert gate.rows("SELECT account, sender, state, reply FROM messages"
                 " WHERE account = 't'") == \
         [("t", "friend", 3, "echo: hello")]
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0,
              10, 0.05, "the outbox to empty")
     assert delivered(gate, "friend", "echo: hello") == 1
 

@@ -6,7 +6,6 @@ by config (rate_window_s) so the pacing shows in seconds."""
 
 import os
 import signal
-import sqlite3
 import time
 
 import pytest
@@ -43,15 +42,6 @@ def start(gate_factory, robot, tmp_path, sup=None, **over):
     return gate_factory(conf)
 
 
-def rows(gate, sql):
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
-
-
 def send(gate, text, target="group", wait=None):
     args = ["send"] + (["--wait", str(wait)] if wait else []) + \
         ["ops", target, text]
@@ -82,7 +72,7 @@ def test_25_in_a_window_arrive_as_20_then_5(gate_factory, robot, tmp_path):
     assert at[20] - at[0] >= WINDOW, at
     assert max(at[:20]) - at[0] < WINDOW, at
     no_violations(robot)
-    assert rows(gate, "SELECT state, count(*) FROM outbox GROUP BY "
+    assert gate.rows("SELECT state, count(*) FROM outbox GROUP BY "
                 "state") == [("sent", 25)]
 
 
@@ -97,7 +87,7 @@ def test_someone_elses_45009_makes_a_message_wait(gate_factory, robot,
     assert rc == 0, (out, err)
     assert out.split(" ", 2)[1] == "sent", out
     assert robot.contents() == ["after the crowd"]
-    assert rows(gate, "SELECT attempts FROM outbox") == [(0,)]
+    assert gate.rows("SELECT attempts FROM outbox") == [(0,)]
     gate.wait_log("45009 on")
     no_violations(robot)
 
@@ -196,7 +186,7 @@ def test_sigkill_mid_queue_loses_nothing(gate_factory, robot, tmp_path):
     os.kill(old["pid"], signal.SIGKILL)
     wait_for(lambda: (gate.worker("wecom_webhook.ops") or {}).get("pid")
              not in (None, old["pid"]), 10, 0.05, "the worker back")
-    wait_for(lambda: rows(gate, "SELECT count(*) FROM outbox WHERE state "
+    wait_for(lambda: gate.rows("SELECT count(*) FROM outbox WHERE state "
                       "= 'queued'") == [(0,)], 12 * WINDOW, 0.1,
              "every row sent")
     got = robot.contents()

@@ -11,12 +11,11 @@ Needs a build configured with --enable-test-hooks."""
 import os
 import re
 import signal
-import sqlite3
 import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import QUEUED, wait_for
 from fake_ilink import FakeIlink, cursor_of
 
 OWNER = "o9cq80_FAKEuSeRiD0000000000@im.wechat"
@@ -71,23 +70,6 @@ def wait_sent(fake, peer, n, timeout=10.0):
                     "%d messages to %s" % (n, peer))
 
 
-def db(gate):
-    return sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
-
-
-# Outbox rows still to deliver (delivered ones stay, state 'sent').
-QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
-
-
-def rows(gate, sql, args=()):
-    c = db(gate)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
-
-
 def no_violations(fake):
     assert fake.violations == [], fake.violations
 
@@ -105,9 +87,9 @@ def test_allowed_sender_chats(gate_factory, fake, tmp_path):
     s = wait_sent(fake, FRIEND, 2)
     assert s[1]["text"] == "echo: again"
     # Delivered rows leave the outbox; the cursor was stored.
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0,
              5, 0.05, "outbox drained")
-    assert rows(gate, "SELECT count(*) FROM kv WHERE account = 'alice' "
+    assert gate.rows("SELECT count(*) FROM kv WHERE account = 'alice' "
                 "AND key = 'cursor'")[0][0] == 1
     no_violations(fake)
 
@@ -127,7 +109,7 @@ def test_qr_login_then_the_owner_chats(gate_factory, fake, tmp_path):
     rc, out, err = gate.ctl("login", "alice")
     assert rc == 1 and "not waiting" in err
     # The token is kept, never in the log.
-    assert rows(gate, "SELECT value FROM kv WHERE account = 'alice' AND "
+    assert gate.rows("SELECT value FROM kv WHERE account = 'alice' AND "
                 "key = 'token'")[0][0] == fake.token
     assert fake.token.split(":")[1] not in gate.log()
     # Whoever scanned may talk to it at once (dm_policy pairing).
@@ -150,7 +132,7 @@ def test_pairing_code_then_approval(gate_factory, fake, tmp_path):
     rc, out, err = gate.ctl("pairing", "list")
     assert rc == 0 and code in out and STRANGER in out and "alice" in out
     # Nothing the stranger said reached the agent or the store.
-    assert rows(gate, "SELECT count(*) FROM messages")[0][0] == 0
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 0
     rc, out, err = gate.ctl("pairing", "approve", code.lower())
     assert rc == 0, err
     fake.inject(STRANGER, "thanks")
@@ -167,7 +149,7 @@ def test_allowlist_refuses_and_audits(gate_factory, fake, tmp_path):
     wait_sent(fake, FRIEND, 1)
     time.sleep(0.5)
     assert sent_to(fake, STRANGER) == []
-    a = rows(gate, "SELECT role, worker, method, detail FROM audit")
+    a = gate.rows("SELECT role, worker, method, detail FROM audit")
     assert a == [("channel", "wechat.alice", "inbound.message",
                   "sender not allowed by dm_policy")], a
     rc, out, err = gate.ctl("audit")
@@ -191,7 +173,7 @@ def test_sender_rate_limit_answers_once(gate_factory, fake, tmp_path):
     notices = [t for t in texts if not t.startswith("echo:")]
     assert len(notices) == 1 and "Too many messages" in notices[0], texts
     # Nothing lost: every message is stored and answered.
-    st = rows(gate, "SELECT state, count(*) FROM messages GROUP BY state")
+    st = gate.rows("SELECT state, count(*) FROM messages GROUP BY state")
     assert st == [(3, 6)], st
     # Another sender still gets through: the limit is per sender.
     fake.inject(OWNER, "me too")
@@ -243,7 +225,7 @@ def test_chunks_stay_in_order_when_one_is_retried(gate_factory, fake,
     with fake.lock:
         outcomes = [x["outcome"] for x in fake.sent if x["to"] == FRIEND]
     assert outcomes == ["http500", "ok", "ok", "ok"], outcomes
-    assert rows(gate, QUEUED)[0][0] == 0
+    assert gate.rows(QUEUED)[0][0] == 0
     no_violations(fake)
 
 
@@ -315,9 +297,9 @@ def test_sigkill_mid_conversation_loses_nothing(gate_factory, fake,
     time.sleep(1.0)
     got = sorted(x["text"] for x in sent_to(fake, FRIEND))
     assert answered_once(fake, FRIEND, n), got
-    st = rows(gate, "SELECT state, count(*) FROM messages GROUP BY state")
+    st = gate.rows("SELECT state, count(*) FROM messages GROUP BY state")
     assert st == [(3, n)], st
-    assert rows(gate, QUEUED)[0][0] == 0
+    assert gate.rows(QUEUED)[0][0] == 0
     for name in ("wechat.alice", "agent.default"):
         assert "SIGKILL" in gate.worker(name)["last_exit"]
     no_violations(fake)
@@ -330,7 +312,7 @@ def test_supervisor_restart_keeps_the_outbox(gate_factory, fake, tmp_path):
     fake.fail(send_http=1000)
     for i in range(3):
         fake.inject(FRIEND, "k%d" % i)
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 3,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 3,
              15, 0.1, "three replies queued")
     assert gate.stop() == 0
     with fake.lock:
@@ -376,7 +358,7 @@ def test_store_failure_is_retried_not_lost(gate_factory, fake, tmp_path):
     gate.wait_log("the supervisor could not take a message")
     time.sleep(1.0)
     assert len(sent_to(fake, FRIEND)) == 1
-    assert rows(gate, "SELECT count(*) FROM messages")[0][0] == 1
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 1
     # The next poll after the refused batch asked from the old cursor;
     # only the one after the accepted copy moved on.
     with fake.lock:

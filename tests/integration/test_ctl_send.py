@@ -4,21 +4,9 @@ delivery states, the same words everywhere: queued, sent, failed,
 undeliverable.  The test-only loopback kind writes first (KC_PROACTIVE)
 and its peer "refuser" stands for a platform that refuses for good."""
 
-import os
-import sqlite3
-
 from conftest import wait_for
 
 ECHO = [{"name": "default", "type": "echo"}]
-
-
-def rows(gate, sql):
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def lines(out):
@@ -50,7 +38,7 @@ def test_send_is_queued_then_sent(gate_factory):
     wait_for(sent, 10, 0.05, "the row to read sent")
     # Delivered once; the row stays for the operator, without a token.
     assert gate.log().count("loopback t: to alice: good morning") == 1
-    assert rows(gate, "SELECT state, reply_ctx IS NULL, finished > 0 "
+    assert gate.rows("SELECT state, reply_ctx IS NULL, finished > 0 "
                 "FROM outbox WHERE id = %d" % rid) == [("sent", 1, 1)]
 
 
@@ -85,7 +73,7 @@ def test_send_refused_for_good_is_failed(gate_factory):
     rc, out, err = gate.ctl("outbox", rid)
     assert rc == 0 and lines(out)[0][1] == "failed", (out, err)
     # Final: nothing of it waits for another try.
-    assert rows(gate, "SELECT count(*) FROM outbox WHERE state = "
+    assert gate.rows("SELECT count(*) FROM outbox WHERE state = "
                 "'queued'") == [(0,)]
 
 
@@ -111,4 +99,4 @@ def test_send_bad_input_is_refused_clearly(gate_factory):
     rc, out, err = gate.ctl("outbox", "abc")
     assert rc == 2, (out, err)
     # Nothing half-made by the refusals.
-    assert rows(gate, "SELECT count(*) FROM outbox") == [(0,)]
+    assert gate.rows("SELECT count(*) FROM outbox") == [(0,)]
