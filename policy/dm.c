@@ -1,7 +1,8 @@
 /*
- * The direct-message policy of a channel account.  The supervisor asks
- * dm_decide() for every inbound message from a sender before anything
- * is stored or an agent is asked; nothing a worker sends can widen it.
+ * The direct-message and group policy of a channel account.  The hub
+ * asks dm_decide() for every direct message from a sender, and
+ * dm_group_decide() for every group chat's, before anything is stored
+ * or an agent is asked; nothing a worker sends can widen either.
  *
  * Pairing codes are 8 characters from a 31-symbol alphabet without the
  * look-alikes (about 39 bits): enough that guessing a pending code from
@@ -40,6 +41,26 @@ dm_decide(enum dm_policy policy, char *const *allow_from, size_t nallow,
 		    strcmp(allow_from[i], peer) == 0)
 			return DM_ACCEPT;
 	return policy == DM_POLICY_PAIRING ? DM_PAIR : DM_DENY;
+}
+
+enum dm_verdict
+dm_group_decide(enum group_policy policy, char *const *groups,
+    size_t ngroups, const char *chat)
+{
+	size_t i;
+
+	switch (policy) {
+	case GROUP_POLICY_OPEN:
+		return DM_ACCEPT;
+	case GROUP_POLICY_DISABLED:
+		return DM_DENY;
+	case GROUP_POLICY_ALLOWLIST:
+		break;
+	}
+	for (i = 0; i < ngroups; i++)
+		if (strcmp(groups[i], "*") == 0 || strcmp(groups[i], chat) == 0)
+			return DM_ACCEPT;
+	return DM_DENY;
 }
 
 int

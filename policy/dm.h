@@ -15,6 +15,13 @@ enum dm_policy {
 	DM_POLICY_DISABLED,	/* no one */
 };
 
+/* An account's group_policy: which group chats it answers in. */
+enum group_policy {
+	GROUP_POLICY_DISABLED,	/* none: group messages are ignored */
+	GROUP_POLICY_ALLOWLIST,	/* the chats in groups only */
+	GROUP_POLICY_OPEN,	/* any chat the platform delivers */
+};
+
 enum dm_verdict {
 	DM_ACCEPT,		/* hand the message to the agent */
 	DM_PAIR,		/* answer with a pairing code */
@@ -31,6 +38,13 @@ enum dm_verdict {
  */
 enum dm_verdict	 dm_decide(enum dm_policy, char *const *allow_from,
 		    size_t nallow, const char *peer, int approved);
+/*
+ * A group chat's message: DM_ACCEPT or DM_DENY (never a pairing code: a
+ * group is let in by the operator's list, not by a member).  groups
+ * holds chat ids and "*".
+ */
+enum dm_verdict	 dm_group_decide(enum group_policy, char *const *groups,
+		    size_t ngroups, const char *chat);
 /* A fresh code into buf (at least PAIRING_CODE_LEN + 1); 0 or -1. */
 int		 pairing_code_new(char *buf, size_t len);
 /* 1 if s is shaped like a code (what `pairing approve` accepts). */

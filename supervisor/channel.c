@@ -4,10 +4,14 @@
  * every inbound message passes before an agent sees it.
  *
  * inbound.message, in this order: the account must still be configured;
- * group messages are not served yet (ignored); a redelivery of a stored
- * platform id is acknowledged as a duplicate (platforms deliver at least
- * once); the DM policy decides (policy/dm.c): accept, answer an unknown
- * sender with a pairing code, or deny with an audit row; then the token
+ * a group chat's message is ignored unless the account's group_policy
+ * serves groups, and denied (audited) when its chat is not in the list;
+ * a redelivery of a stored platform id is acknowledged as a duplicate
+ * (platforms deliver at least once); for a direct message the DM policy
+ * decides (policy/dm.c): accept, answer an unknown sender with a pairing
+ * code, or deny with an audit row.  A group message's conversation is
+ * its chat and sender ("chat/sender"), never the sender's direct one,
+ * and never another account's.  Then the token
  * buckets per account+peer and per account (the platform's quota).  A
  * limited message is stored as answered, and the sender gets one short
  * notice per stretch of limiting (at most one a minute), never one per
@@ -501,7 +505,7 @@ chan_full(struct chacct *a, const struct cfg_channel *cc,
 
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
-    struct store_chan_msg *sm)
+    struct store_chan_msg *sm, int group)
 {
 	char key[RL_KEY_MAX];
 	uint64_t now = clock_mono_ms(), wait;
@@ -512,10 +516,14 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 		return "retry";
 	if (rv == 1)
 		return "duplicate";
-	if ((rv = store_peer_allowed(sup->store, a->name, sm->peer)) == -1)
+	/* The group's own verdict came first (chan_inbound). */
+	if (group)
+		rv = 1;
+	else if ((rv = store_peer_allowed(sup->store, a->name,
+	    sm->peer)) == -1)
 		return "retry";
-	switch (dm_decide(cc->dm_policy, cc->allow_from, cc->allow_from_count,
-	    sm->peer, rv)) {
+	switch (group ? DM_ACCEPT : dm_decide(cc->dm_policy, cc->allow_from,
+	    cc->allow_from_count, sm->peer, rv)) {
 	case DM_ACCEPT:
 		break;
 	case DM_PAIR:
@@ -559,6 +567,37 @@ chan_ack_cb(struct durable *d, int ok)
 	router_send(w, IPC_INBOUND_ACK, d->req_id, &ack);
 }
 
+/* A chat not in the account's groups: denied, audited. */
+static int
+chan_group_denied(struct worker *w, const struct cfg_channel *cc,
+    struct ipc_str group)
+{
+	char *chat = ipc_strdup(group);
+	enum dm_verdict v;
+
+	v = dm_group_decide(cc->group_policy, cc->groups, cc->groups_count,
+	    chat);
+	free(chat);
+	if (v == DM_ACCEPT)
+		return 0;
+	admit_deny(w, 0, ipc_type_name(IPC_INBOUND),
+	    "group chat not allowed by group_policy");
+	return 1;
+}
+
+/* The conversation: the sender, or in a group "chat/sender". */
+static char *
+chan_peer(const struct ipc_body_inbound *ib)
+{
+	char *p;
+
+	if (ib->group.len == 0)
+		return ipc_strdup(ib->peer);
+	xasprintf(&p, "%.*s/%.*s", (int)ib->group.len, ib->group.p,
+	    (int)ib->peer.len, ib->peer.p);
+	return p;
+}
+
 static int
 chan_inbound(struct worker *w, struct ipc_msg *m)
 {
@@ -572,15 +611,25 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	memset(&sm, 0, sizeof(sm));
 	if (a == NULL || cc == NULL)
 		status = "ignored";	/* removed by a reload */
-	else if (ib->group.len > 0 || ib->text.len == 0)
-		status = "ignored";	/* groups are not served yet */
+	else if (ib->text.len == 0 || (ib->group.len > 0 &&
+	    cc->group_policy == GROUP_POLICY_DISABLED))
+		status = "ignored";
+	else if (ib->group.len > 0 &&
+	    ib->group.len + 1 + ib->peer.len > IPC_PEER_MAX) {
+		/* Its replies could not name their conversation. */
+		log_warnx("%s: a group message whose chat and sender ids are "
+		    "over %d bytes together; ignored", w->name, IPC_PEER_MAX);
+		status = "ignored";
+	}
+	else if (ib->group.len > 0 && chan_group_denied(w, cc, ib->group))
+		status = "denied";
 	else {
 		sm.account = a->name;
-		sm.peer = ipc_strdup(ib->peer);
+		sm.peer = chan_peer(ib);
 		sm.msgid = ipc_strdup(ib->msg_id);
 		sm.text = ipc_strdup(ib->text);
 		sm.reply_ctx = ipc_strdup(ib->reply_ctx);
-		status = chan_admit(w, a, cc, &sm);
+		status = chan_admit(w, a, cc, &sm, ib->group.len > 0);
 	}
 	/* The cursor moves on this ack: only once the message is stored. */
 	d = durable_after(chan_ack_cb);

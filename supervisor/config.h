@@ -122,6 +122,9 @@ struct cfg_channel {
 	enum dm_policy	 dm_policy;		/* policy/dm.h */
 	char		**allow_from;		/* peer ids, "*" anyone */
 	unsigned	 allow_from_count;
+	enum group_policy group_policy;		/* policy/dm.h */
+	char		**groups;		/* chat ids, "*" any */
+	unsigned	 groups_count;
 	uint32_t	 text_chunk_limit;	/* characters per message */
 	uint32_t	 history_limit;		/* turns sent to the agent */
 	uint32_t	 pairing_ttl_s;		/* a pairing code's life */

@@ -92,6 +92,10 @@ const struct cfg_num cfg_channel_nums[] = {
 static const char *const cfg_dm_policies[] = {
 	"pairing", "allowlist", "open", "disabled"
 };
+/* In enum group_policy order. */
+static const char *const cfg_group_policies[] = {
+	"disabled", "allowlist", "open"
+};
 
 static int	 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
 		    const char *, struct cfg_channel *);
@@ -181,6 +185,26 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	for (i = 0; i < rc->allow_from_count; i++) {
 		c->allow_from[i] = xstrdup(rc->allow_from[i]);
 		c->allow_from_count = i + 1;
+	}
+	/* Off unless asked: a bot added to a stranger's group stays mute. */
+	dm = rc->group_policy != NULL ? rc->group_policy : "disabled";
+	for (i = 0; i < NITEMS(cfg_group_policies); i++)
+		if (strcmp(dm, cfg_group_policies[i]) == 0)
+			break;
+	if (i == NITEMS(cfg_group_policies)) {
+		cfg_check_known(known, sizeof(known), cfg_group_policies,
+		    NITEMS(cfg_group_policies));
+		snprintf(field, sizeof(field), "%sgroup_policy", prefix);
+		cfg_error(ctx, field, "unknown policy \"%s\" (known: %s)", dm,
+		    known);
+		return -1;
+	}
+	c->group_policy = (enum group_policy)i;
+	if (rc->groups_count > 0)
+		c->groups = xcalloc(rc->groups_count, sizeof(char *));
+	for (i = 0; i < rc->groups_count; i++) {
+		c->groups[i] = xstrdup(rc->groups[i]);
+		c->groups_count = i + 1;
 	}
 	/* One platform message holds so much: the chunk is at most that. */
 	memcpy(nums, cfg_channel_nums, sizeof(nums));
@@ -349,6 +373,9 @@ cfg_channel_free(struct cfg_channel *c)
 	for (i = 0; i < c->allow_from_count; i++)
 		free(c->allow_from[i]);
 	free(c->allow_from);
+	for (i = 0; i < c->groups_count; i++)
+		free(c->groups[i]);
+	free(c->groups);
 	free(c->login_url);
 	free(c->base_url);
 	free(c->bot_agent);

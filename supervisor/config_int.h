@@ -195,6 +195,9 @@ struct raw_channel {
 	char			*dm_policy;
 	char			**allow_from;
 	unsigned		 allow_from_count;
+	char			*group_policy;
+	char			**groups;
+	unsigned		 groups_count;
 	uint32_t		*text_chunk_limit;
 	uint32_t		*history_limit;
 	uint32_t		*pairing_ttl_s;

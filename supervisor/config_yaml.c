@@ -287,6 +287,10 @@ static const cyaml_schema_field_t channel_fields[] = {
 	CYAML_FIELD_SEQUENCE("allow_from", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_channel, allow_from, &peer_entry,
 	    0, CFG_ALLOW_MAX),
+	STR("group_policy", struct raw_channel, group_policy, CFG_WORD_MAX),
+	CYAML_FIELD_SEQUENCE("groups", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_channel, groups, &peer_entry,
+	    0, CFG_ALLOW_MAX),
 	NUM("text_chunk_limit", struct raw_channel, text_chunk_limit),
 	NUM("history_limit", struct raw_channel, history_limit),
 	NUM("pairing_ttl_s", struct raw_channel, pairing_ttl_s),

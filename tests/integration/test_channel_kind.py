@@ -7,7 +7,7 @@ delivered back once, and the worker runs in the same sandbox."""
 
 import copy
 
-from conftest import QUEUED, wait_for
+from conftest import QUEUED, audit_rows, check_config, wait_for
 
 FAST_ECHO = [{"name": "default", "type": "echo",
               "echo": {"chunks": 2, "delay_ms": 0}}]
@@ -119,3 +119,47 @@ def test_loopback_accounts_reload(gate_factory):
     assert rc == 0, (out, err)
     wait_for(lambda: gate.log().count("loopback v: to friend: echo: hello v")
              == 1, 10, 0.05, "the new account's reply")
+
+
+def test_group_policy(gate_factory):
+    """Group chats: off unless the account says so; an allowlist lets in
+    the chats it names (others denied and audited, never paired); each
+    member of a chat is a conversation of its own, apart from their
+    direct one."""
+    def gate_with(sub, **chan):
+        c = {"name": "t", "type": "loopback", "dm_policy": "open"}
+        c.update(chan)
+        return gate_factory({"agents": FAST_ECHO, "channels": [c]}, sub=sub)
+
+    gate = gate_with("off")
+    say(gate, "team#alice", "anyone here?")
+    gate.wait_log("loopback t: inbound 1: ignored", 10)
+    assert gate.rows("SELECT count(*) FROM messages") == [(0,)]
+
+    gate = gate_with("list", group_policy="allowlist", groups=["team"])
+    say(gate, "team#alice", "hello team")
+    wait_for(lambda: delivered(gate, "team/alice", "echo: hello team") == 1,
+             10, 0.05, "the group reply")
+    say(gate, "other#bob", "let me in")
+    gate.wait_log("loopback t: inbound 2: denied", 10)
+    assert gate.log().count("to other/bob") == 0
+    rows = audit_rows(gate, "detail LIKE '%group_policy%'")
+    assert len(rows) == 1 and rows[0]["worker"] == "loopback.t", rows
+    # Alice in the group and alice alone are two conversations.
+    say(gate, "alice", "just me")
+    wait_for(lambda: delivered(gate, "alice", "echo: just me") == 1, 10,
+             0.05, "the direct reply")
+    assert sorted(gate.rows("SELECT peer FROM sessions WHERE account = "
+                            "'t'")) == [("alice",), ("team/alice",)]
+
+    gate = gate_with("open", group_policy="open")
+    say(gate, "any#carol", "hi")
+    wait_for(lambda: delivered(gate, "any/carol", "echo: hi") == 1, 10,
+             0.05, "an open group's reply")
+
+
+def test_group_policy_config_errors():
+    rc, out = check_config({"channels": [{"name": "t", "type": "loopback",
+                                          "group_policy": "some"}]})
+    assert rc != 0 and "channels[0].group_policy" in out and \
+        "known: disabled, allowlist, open" in out, out

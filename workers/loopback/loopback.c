@@ -1,12 +1,14 @@
 /*
  * A test-only channel kind (built with --enable-test-hooks only): a
  * platform account whose "platform" is the test itself.  `wxgatectl
- * test loopback.NAME say:PEER:TEXT` makes a user PEER write TEXT; each
+ * test loopback.NAME say:PEER:TEXT` makes a user PEER write TEXT (a
+ * PEER of "CHAT#USER": USER writes in the group chat CHAT); each
  * outbound.message is logged as "loopback NAME: to PEER: TEXT" and
  * acknowledged, except to the peer "refuser", which refuses for good
- * (delivery.fail rejected).  It proves the channel interface: adding a kind is this
- * folder, its row in worker.c's kind table and one in the supervisor's
- * (supervisor/kinds.c), and nothing in the router or channel.c.  Like the
+ * (delivery.fail rejected).  It proves the channel interface: adding a
+ * kind is this folder, its row in worker.c's kind table and one in the
+ * supervisor's (supervisor/kinds.c), and nothing in the router or
+ * channel.c.  Like the
  * wechat kind it keeps each inbound message until its inbound.ack, and
  * sup.resync hands those to the new hub again under the same req_id.
  */
@@ -79,16 +81,24 @@ lb_send(uint64_t req, const char *peer, size_t peerlen, const char *text,
     size_t textlen)
 {
 	struct ipc_body_inbound in;
+	const char *hash;
 	char id[32];
 
 	memset(&in, 0, sizeof(in));
+	in.group = IPC_S("");
+	/* "CHAT#PEER": PEER writes in the group chat CHAT. */
+	if ((hash = memchr(peer, '#', peerlen)) != NULL) {
+		in.group.p = peer;
+		in.group.len = (size_t)(hash - peer);
+		peerlen -= in.group.len + 1;
+		peer = hash + 1;
+	}
 	in.peer.p = peer;
 	in.peer.len = peerlen;
 	in.text.p = text;
 	in.text.len = textlen;
 	snprintf(id, sizeof(id), "lb-%llu", (unsigned long long)req);
 	in.msg_id = ipc_s(id);
-	in.group = IPC_S("");
 	in.reply_ctx = IPC_S("");
 	return worker_send(IPC_INBOUND, req, &in);
 }

@@ -77,11 +77,36 @@ test_codes(void **state)
 	assert_true(pairing_code_valid("ABCD2345"));
 }
 
+/* Groups: the operator's list decides; no pairing in a group. */
+static void
+test_group_decide(void **state)
+{
+	char *list[] = { "chat-a", "chat-b" };
+	char *star[] = { "*" };
+
+	(void)state;
+	assert_int_equal(dm_group_decide(GROUP_POLICY_DISABLED, star, 1,
+	    "chat-a"), DM_DENY);
+	assert_int_equal(dm_group_decide(GROUP_POLICY_OPEN, NULL, 0, "x"),
+	    DM_ACCEPT);
+	assert_int_equal(dm_group_decide(GROUP_POLICY_ALLOWLIST, list, 2,
+	    "chat-b"), DM_ACCEPT);
+	assert_int_equal(dm_group_decide(GROUP_POLICY_ALLOWLIST, list, 2,
+	    "chat-c"), DM_DENY);
+	assert_int_equal(dm_group_decide(GROUP_POLICY_ALLOWLIST, list, 2,
+	    "chat"), DM_DENY);
+	assert_int_equal(dm_group_decide(GROUP_POLICY_ALLOWLIST, star, 1,
+	    "chat-c"), DM_ACCEPT);
+	assert_int_equal(dm_group_decide(GROUP_POLICY_ALLOWLIST, NULL, 0,
+	    "chat-a"), DM_DENY);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_group_decide),
 		cmocka_unit_test(test_codes),
 	};
 
