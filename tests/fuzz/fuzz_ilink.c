@@ -1,10 +1,10 @@
 /*
  * libFuzzer harness for workers/wechat/ilink_parse.c: arbitrary bytes as
  * the body of every iLink response we parse (getupdates, sendmessage,
- * get_bot_qrcode, get_qrcode_status).  Whatever comes in, what comes
- * out must be fit for an IPC frame as is: every kept message has a
- * sender, an id and a context within their limits, and text that is
- * valid UTF-8 without NUL.  The same bytes, as a string, go through
+ * getconfig, get_bot_qrcode, get_qrcode_status).  Whatever comes in,
+ * what comes out must be fit for an IPC frame as is: every kept message
+ * has a sender, an id and a context within their limits, and text that
+ * is valid UTF-8 without NUL; a typing ticket is printable and bounded.  The same bytes, as a string, go through
  * the other functions of ilink.c that take what a server or an
  * operator chose: the bot_agent sanitizer (its output is within the
  * grammar's bounds and sanitizes to itself), the host policy (a URL it
@@ -130,7 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ilink_qrstatus s;
 	struct ilink_ret r;
 	size_t qlen;
-	char *quoted, *str;
+	char *quoted, *str, *ticket;
 
 	if (size > FUZZER_MAXLEN)
 		return 0;
@@ -144,6 +144,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ilink_updates_clear(&u);
 	(void)ilink_parse_ret(b, size, &r);
 	if (strlen(r.errmsg) > IPC_MESSAGE_MAX)
+		abort();
+	/* A ticket goes back into a JSON string: printable, bounded. */
+	if (ilink_parse_ticket(b, size, &r, &ticket) == ILINK_OK) {
+		if (ticket == NULL || strlen(ticket) == 0 ||
+		    strlen(ticket) > ILINK_TICKET_MAX ||
+		    strspn(ticket, "!\"#$%&'()*+,-./0123456789:;<=>?@"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz"
+		    "{|}~") != strlen(ticket))
+			abort();
+		free(ticket);
+	} else if (ticket != NULL)
 		abort();
 	if (ilink_parse_qrcode(b, size, &q) == ILINK_OK) {
 		check_str(q.qrcode, 256, 1);

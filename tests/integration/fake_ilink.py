@@ -122,6 +122,9 @@ class FakeIlink(ThreadedApp):
         self.fail_send_ret2 = 0
         self.fail_send_http = 0
         self.fail_updates_http = 0
+        self.configs = []           # peers whose typing ticket was asked
+        self.typing = []            # (time, peer, status) of sendtyping
+        self.fail_config = 0        # getconfig answers ret -1 this often
         self.next_id = itertools.count(FIRST_MESSAGE_ID)
         # Python >= 3.10 binds it to the loop that first waits on it.
         self.cond = asyncio.Condition()
@@ -140,6 +143,8 @@ class FakeIlink(ThreadedApp):
         r.add_get("/ilink/bot/get_qrcode_status", self.get_qrcode_status)
         r.add_post("/ilink/bot/getupdates", self.getupdates)
         r.add_post("/ilink/bot/sendmessage", self.sendmessage)
+        r.add_post("/ilink/bot/getconfig", self.getconfig)
+        r.add_post("/ilink/bot/sendtyping", self.sendtyping)
         r.add_post("/_test/inject", self.t_inject)
         r.add_get("/_test/sent", self.t_sent)
         r.add_post("/_test/fail", self.t_fail)
@@ -413,6 +418,51 @@ class FakeIlink(ThreadedApp):
             return web.Response(status=500, text="fake failure")
         return web.Response(content_type="application/json",
                             text=json.dumps(resp))
+
+    @staticmethod
+    def ticket_of(peer):
+        return "TICKET-" + peer.split("@")[0]
+
+    async def getconfig(self, request):
+        """§3.6: the peer's typing ticket, ret 0."""
+        self.check_headers(request, "bot")
+        b = await self.body(request)
+        peer = b.get("ilink_user_id")
+        if not isinstance(peer, str) or not peer:
+            self.violation(request, "getconfig without ilink_user_id")
+        if not self.authorized(request):
+            return web.json_response({"errcode": -14,
+                                      "errmsg": "session timeout"})
+        with self.lock:
+            self.configs.append(peer)
+            if self.fail_config > 0:
+                self.fail_config -= 1
+                return web.json_response({"ret": -1, "errmsg": "busy"})
+        return web.json_response({"ret": 0, "errmsg": "",
+                                  "typing_ticket": self.ticket_of(peer)})
+
+    async def sendtyping(self, request):
+        """§3.7: status 1 or 2, with the ticket getconfig gave for
+        that peer (never typing without one)."""
+        self.check_headers(request, "bot")
+        b = await self.body(request)
+        peer = b.get("ilink_user_id")
+        st = b.get("status")
+        if st not in (1, 2):
+            self.violation(request, "typing status %r" % st)
+        if not isinstance(peer, str) or \
+                b.get("typing_ticket") != self.ticket_of(peer):
+            self.violation(request, "typing ticket %r for %r" %
+                           (b.get("typing_ticket"), peer))
+        with self.lock:
+            if peer not in self.configs:
+                self.violations.append("sendtyping before getconfig")
+            self.typing.append((time.monotonic(), peer, st))
+        return web.json_response({"ret": 0})
+
+    def typing_of(self, peer):
+        with self.lock:
+            return [(t, s) for t, p, s in self.typing if p == peer]
 
     # -- control -------------------------------------------------------
 

@@ -364,3 +364,44 @@ def test_store_failure_is_retried_not_lost(gate_factory, fake, tmp_path):
     with fake.lock:
         after = fake.polls[k:]
     assert after[0] == "" and cursor_of(1) in after, after
+
+
+SLOW_ECHO = [{"name": "default", "type": "echo",
+              "echo": {"chunks": 3, "delay_ms": 3000}}]
+
+
+def test_typing_while_the_agent_answers(gate_factory, fake, tmp_path):
+    """§3.6/§3.7: the sender sees "typing..." from the moment the agent
+    has the message (a ticket from getconfig first), kept alive while it
+    works, and off once the answer is sent; nothing when the ticket
+    cannot be had."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 agent=SLOW_ECHO)
+    fake.inject(FRIEND, "think about it")
+    s = wait_sent(fake, FRIEND, 1, timeout=20)
+    assert s[0]["text"] == "echo: think about it"
+    wait_for(lambda: any(st == 2 for _, st in fake.typing_of(FRIEND)), 10,
+             0.05, "typing off")
+    t = fake.typing_of(FRIEND)
+    ons = [at for at, st in t if st == 1]
+    off = [at for at, st in t if st == 2]
+    # On before the answer, kept alive while the agent took ~6 s, off
+    # after it, once.
+    assert ons and ons[0] < s[0]["time"], t
+    assert len(ons) >= 2, t
+    assert len(off) == 1 and off[0] >= s[0]["time"], t
+    assert fake.configs.count(FRIEND) == 1
+    no_violations(fake)
+
+    # Without a ticket there is no typing, and the answer still comes.
+    with fake.lock:
+        fake.fail_config = 1
+        fake.configs.clear()
+        fake.typing.clear()
+    other = "o9cq80_OTHERuSeRiD0000000000@im.wechat"
+    fake.inject(other, "no ticket")
+    assert wait_sent(fake, other, 1, timeout=20)[0]["text"] == \
+        "echo: no ticket"
+    assert fake.typing_of(other) == []
+    assert fake.configs == [other]
+    no_violations(fake)

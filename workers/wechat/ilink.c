@@ -510,6 +510,30 @@ ilink_body_updates(const char *cursor, const char *bot_agent)
 
 /* §3.4 and §8.14: exactly one TEXT item, the official field set. */
 char *
+ilink_body_getconfig(const char *peer, const char *ctx, const char *bot_agent)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:o}", "ilink_user_id", peer, "base_info",
+	    ilink_base_info(bot_agent));
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	/* The official client sends the peer's latest token (§3.6). */
+	if (ctx != NULL && ctx[0] != '\0')
+		json_object_set_new(o, "context_token", json_string(ctx));
+	return ilink_dump(o);
+}
+
+char *
+ilink_body_typing(const char *peer, const char *ticket, int status,
+    const char *bot_agent)
+{
+	return ilink_dump(json_pack("{s:s, s:s, s:i, s:o}", "ilink_user_id",
+	    peer, "typing_ticket", ticket, "status", status, "base_info",
+	    ilink_base_info(bot_agent)));
+}
+
+char *
 ilink_body_send(const char *peer, const char *text, const char *ctx,
     const char *client_id, const char *bot_agent)
 {

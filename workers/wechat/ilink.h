@@ -166,12 +166,23 @@ char		*ilink_body_updates(const char *cursor,
 char		*ilink_body_send(const char *peer, const char *text,
 		    const char *ctx, const char *client_id,
 		    const char *bot_agent);
+/* §3.6 and §3.7: a peer's typing ticket, and "typing..." on or off. */
+#define ILINK_TYPING_ON		1
+#define ILINK_TYPING_OFF	2
+#define ILINK_TICKET_MAX	512
+char		*ilink_body_getconfig(const char *peer, const char *ctx,
+		    const char *bot_agent);
+char		*ilink_body_typing(const char *peer, const char *ticket,
+		    int status, const char *bot_agent);
 
 /* Responses: (bytes, len) in, a struct or an error out. */
 char		*ilink_quote_ids(const char *body, size_t len,
 		    size_t *outlen);
 enum ilink_err	 ilink_parse_ret(const char *body, size_t len,
 		    struct ilink_ret *);
+/* getconfig: its ret and, when ret is 0, the typing ticket (caller frees). */
+enum ilink_err	 ilink_parse_ticket(const char *body, size_t len,
+		    struct ilink_ret *, char **ticket);
 enum ilink_err	 ilink_parse_updates(const char *body, size_t len,
 		    struct ilink_updates *);
 void		 ilink_updates_clear(struct ilink_updates *);

@@ -215,6 +215,41 @@ ilink_parse_ret(const char *body, size_t len, struct ilink_ret *r)
 	return e;
 }
 
+/*
+ * §3.6: the ticket counts only with ret 0; it goes back in a JSON
+ * string, so it must be printable, without NUL, within our bound.
+ */
+enum ilink_err
+ilink_parse_ticket(const char *body, size_t len, struct ilink_ret *r,
+    char **ticket)
+{
+	enum ilink_err e;
+	const char *s;
+	json_t *root;
+	size_t n, i;
+
+	*ticket = NULL;
+	memset(r, 0, sizeof(*r));
+	if ((root = ilink_load(body, len)) == NULL)
+		return ILINK_E_JSON;
+	if ((e = ilink_ret_take(root, r)) != ILINK_OK) {
+		json_decref(root);
+		return e;
+	}
+	s = json_string_value(json_object_get(root, "typing_ticket"));
+	n = s != NULL ? json_string_length(json_object_get(root,
+	    "typing_ticket")) : 0;
+	for (i = 0; i < n && s[i] > ' ' && s[i] < 0x7f; i++)
+		;
+	if (n == 0 || n > ILINK_TICKET_MAX || i != n) {
+		json_decref(root);
+		return ILINK_E_SHAPE;
+	}
+	*ticket = xstrndup(s, n);
+	json_decref(root);
+	return ILINK_OK;
+}
+
 /* A usable id: a non-empty string within the IPC limit, or an integer. */
 static int
 ilink_id_of(json_t *v, char **out)

@@ -5,6 +5,6 @@
 libwxworkers_a_SOURCES += \
 	workers/wechat/wechat.c workers/wechat/wechat.h \
 	workers/wechat/call.c workers/wechat/poll.c \
-	workers/wechat/send.c workers/wechat/login.c \
+	workers/wechat/send.c workers/wechat/login.c workers/wechat/typing.c \
 	workers/wechat/ilink.c workers/wechat/ilink_parse.c \
 	workers/wechat/ilink.h

@@ -344,6 +344,9 @@ poll_inbound_ack(const struct ipc_msg *m)
 	if (ipc_streq(m->b.inbound_ack.status, "retry") ||
 	    ipc_streq(m->b.inbound_ack.status, "busy"))
 		pl.again = 1;
+	/* The agent has it: the sender sees the bot typing. */
+	if (ipc_streq(m->b.inbound_ack.status, "accepted"))
+		typing_start(pl.batch.msgs[idx].peer, pl.batch.msgs[idx].ctx);
 	pl.acked[idx] = 1;
 	if (--pl.waiting == 0)
 		poll_commit();

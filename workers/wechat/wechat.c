@@ -194,7 +194,8 @@ wechat_post_sandbox(struct event_base *base)
 	wc.bot_id = xstrdup("");
 	wc.cursor = xstrdup("");
 	if (fetch_start(base) == -1 || poll_init(base) == -1 ||
-	    send_init(base) == -1 || login_init(base) == -1)
+	    send_init(base) == -1 || login_init(base) == -1 ||
+	    typing_init(base) == -1)
 		return -1;
 	st.left = NSTART;
 	if ((st.ev = evtimer_new(base, wechat_ask_state, NULL)) == NULL)
@@ -295,6 +296,7 @@ wechat_shutdown(void)
 	poll_stop();
 	login_stop();
 	send_stop();
+	typing_clear();
 }
 
 static void
@@ -402,6 +404,7 @@ wechat_login_needed(void)
 	wechat_set_token(NULL);
 	wechat_state_put("token", "");
 	poll_stop();
+	typing_clear();
 	send_fail_all("not logged in", WECHAT_LOGIN_RETRY_MS);
 	login_start();
 }

@@ -6,6 +6,7 @@
  *   call.c	one iLink HTTP exchange over net/fetch.c
  *   poll.c	the getupdates loop and inbound.message / inbound.ack
  *   send.c	the outbound queue and sendmessage
+ *   typing.c	"typing..." while the agent answers
  *   login.c	the QR login state machine
  *   ilink.c, ilink_parse.c	the pure protocol
  *
@@ -95,6 +96,12 @@ int		 send_outbound(const struct ipc_msg *);
 void		 send_kick(void);
 void		 send_stop(void);
 void		 send_fail_all(const char *why, uint64_t retry_after_ms);
+
+/* typing.c */
+int		 typing_init(struct event_base *);
+void		 typing_start(const char *peer, const char *ctx);
+void		 typing_stop(const char *peer);
+void		 typing_clear(void);
 
 /* login.c */
 int		 login_init(struct event_base *);
