@@ -90,6 +90,7 @@ struct chacct {
 	uint64_t	 full_logged;	/* clock_mono_ms() of that log */
 	uint64_t	 full;		/* messages left on the platform */
 	int		 kick;		/* rows may be due: after the commit */
+	int		 latest_ctx;	/* replies on the newest context */
 	char		 login_url[IPC_URL_MAX + 1];	/* "" none */
 };
 
@@ -210,6 +211,7 @@ void
 channel_init(void)
 {
 	const struct config *c = sup->conf;
+	const struct kind_caps *caps;
 	struct chacct *na, *old;
 	struct timeval tv = { 0, 0 };
 	unsigned i;
@@ -222,6 +224,9 @@ channel_init(void)
 		} else
 			snprintf(na[i].name, sizeof(na[i].name), "%s",
 			    c->channels[i].name);
+		caps = kinds_caps(c->channels[i].type);
+		na[i].latest_ctx = caps != NULL &&
+		    (caps->flags & KC_LATEST_CTX);
 		acct_limits(&na[i], &c->channels[i]);
 	}
 	for (i = 0; i < naccts; i++)
@@ -403,8 +408,8 @@ chan_kick_now(struct chacct *a)
 	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT)
 		return;
 	k.a = a;
-	if (store_outbox_lease(sup->store, a->name, now, now + CH_LEASE_S,
-	    CH_INFLIGHT - a->inflight, chan_send_row, &k) > 0)
+	if (store_outbox_lease_ctx(sup->store, a->name, now, now + CH_LEASE_S,
+	    CH_INFLIGHT - a->inflight, a->latest_ctx, chan_send_row, &k) > 0)
 		sup_turn();
 }
 

@@ -26,11 +26,13 @@ static void	kinds_each_webchat(const struct kind *,
  * iLink (protocols/wechat-ilink.md): a bot only replies, inside the
  * window a user's message opens (1.4); it must not stream (3.4); a
  * text of 5000 characters passed and one of 7337 did not (7.2), and
- * the official client declares 4000.  workers/wechat/ shows "typing..."
+ * the official client declares 4000.  A reply carries the peer's newest
+ * context token (1.4).  workers/wechat/ shows "typing..."
  * (3.7) while the agent answers; iLink has media, which it does not
  * send yet.
  */
-static const struct kind_caps wechat_caps = { 4000, 2000, KC_TYPING, 0 };
+static const struct kind_caps wechat_caps = { 4000, 2000,
+    KC_TYPING | KC_LATEST_CTX, 0 };
 
 /*
  * A WeCom group robot (protocols/wecom.md B.3, B.6): 2048 bytes of

@@ -23,6 +23,8 @@ struct cfg_channel;
 #define KC_TYPING	0x02	/* a "typing..." indicator */
 #define KC_STREAM	0x04	/* one message that grows with the answer */
 #define KC_PROACTIVE	0x08	/* may write first, not only reply */
+/* Replies carry the peer's newest reply context, not their message's. */
+#define KC_LATEST_CTX	0x10
 
 struct kind_caps {
 	uint32_t	 text_max;	/* code points one message holds */

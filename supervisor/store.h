@@ -279,6 +279,10 @@ int	store_outbox_add(struct store *, const char *account, const char *peer,
 /* Lease up to limit due rows until `until`; how many, or -1. */
 int	store_outbox_lease(struct store *, const char *account, int64_t now,
 	    int64_t until, unsigned limit, store_outbox_fn, void *arg);
+/* latest: each row with the newest reply context of its peer. */
+int	store_outbox_lease_ctx(struct store *, const char *account,
+	    int64_t now, int64_t until, unsigned limit, int latest,
+	    store_outbox_fn, void *arg);
 /* Delivered (state sent): 0 done, 1 no such queued row of account, -1. */
 int	store_outbox_ack(struct store *, const char *account, int64_t id,
 	    int64_t now);

@@ -35,6 +35,7 @@ enum {
 	SC_MSG_CTX,
 	SC_OUTBOX_ADD,
 	SC_OUTBOX_DUE,
+	SC_OUTBOX_DUE_LATEST,
 	SC_OUTBOX_LEASE,
 	SC_OUTBOX_ACK,
 	SC_OUTBOX_RETRY,
@@ -79,6 +80,22 @@ static const char *const sc_sql[] = {
 	 */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
+	    " FROM outbox o"
+	    " WHERE account = ?1 AND state = 'queued' AND next_try <= ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account ="
+	    " o.account AND p.peer = o.peer AND p.state = 'queued' AND"
+	    " p.id < o.id)"
+	    " ORDER BY id LIMIT ?3",
+	/*
+	 * The same, carrying the newest reply context the peer's messages
+	 * gave (iLink, wechat-ilink.md 1.4: a reply on an older one than
+	 * the user's latest may be refused), the row's own when none.
+	 */
+	[SC_OUTBOX_DUE_LATEST - STORE_LAZY_CHANNEL] =
+	    "SELECT id, peer, body, coalesce((SELECT m.reply_ctx FROM"
+	    " messages m WHERE m.account = o.account AND m.sender = o.peer"
+	    " AND m.reply_ctx <> '' ORDER BY m.id DESC LIMIT 1), o.reply_ctx),"
+	    " attempts, created, key_gen"
 	    " FROM outbox o"
 	    " WHERE account = ?1 AND state = 'queued' AND next_try <= ?2"
 	    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account ="
@@ -271,13 +288,22 @@ int
 store_outbox_lease(struct store *s, const char *account, int64_t now,
     int64_t until, unsigned limit, store_outbox_fn fn, void *arg)
 {
+	return store_outbox_lease_ctx(s, account, now, until, limit, 0, fn,
+	    arg);
+}
+
+int
+store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
+    int64_t until, unsigned limit, int latest, store_outbox_fn fn,
+    void *arg)
+{
 	struct store_outbox_row *rows;
 	sqlite3_stmt *st;
 	unsigned n = 0, i;
 	int rc;
 
 	rows = xcalloc(limit, sizeof(*rows));
-	st = sc_stmt(s, SC_OUTBOX_DUE);
+	st = sc_stmt(s, latest ? SC_OUTBOX_DUE_LATEST : SC_OUTBOX_DUE);
 	if (store_bindv(st, "tii", account, now, (int64_t)limit) !=
 	    SQLITE_OK) {
 		store_done(st);

@@ -232,7 +232,10 @@ static const char schema_v4[] =
 	" WHERE state <> 'queued';"
 	/* A peer's oldest queued row: the one that may go (in order). */
 	"CREATE INDEX outbox_peer ON outbox (account, peer, id)"
-	" WHERE state = 'queued';";
+	" WHERE state = 'queued';"
+	/* A peer's newest reply context (channel kinds with KC_LATEST_CTX). */
+	"CREATE INDEX messages_sender_ctx ON messages (account, sender, id)"
+	" WHERE reply_ctx <> '';";
 
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {

@@ -258,11 +258,17 @@ def test_group_and_echo_messages_are_not_answered(gate_factory, fake,
 
 def test_expired_token_asks_for_a_new_login(gate_factory, fake, tmp_path):
     gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    assert gate.channels()["wechat.alice"] == "polling"
     fake.expire()
     gate.wait_log("the platform ended the login", timeout=10)
+    # The operator sees it in wxgatectl status, not only in the log.
+    wait_for(lambda: gate.channels().get("wechat.alice") ==
+             "login_required", 5, 0.05, "login_required in status")
     wait_for(lambda: gate.ctl("login", "alice")[0] == 0, 10, 0.1,
              "a new QR code")
     gate.wait_log("channel alice: logged in", timeout=15)
+    wait_for(lambda: gate.channels().get("wechat.alice") == "polling", 5,
+             0.05, "polling again in status")
     fake.inject(FRIEND, "back")
     assert wait_sent(fake, FRIEND, 1)[0]["text"] == "echo: back"
 
@@ -404,4 +410,36 @@ def test_typing_while_the_agent_answers(gate_factory, fake, tmp_path):
         "echo: no ticket"
     assert fake.typing_of(other) == []
     assert fake.configs == [other]
+    no_violations(fake)
+
+
+def test_replies_ride_on_the_newest_context_token(gate_factory, fake,
+                                                 tmp_path):
+    """§1.4: a user who writes twice before a slow agent answers gets
+    both answers on the token of their latest message, not a stale one
+    (the server may refuse a reply on an older token)."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 agent=SLOW_ECHO)
+    fake.inject(FRIEND, "first", context_token="CTX-OLD")
+    fake.inject(FRIEND, "second", context_token="CTX-NEW")
+    s = wait_sent(fake, FRIEND, 2, timeout=30)
+    assert sorted(x["text"] for x in s) == ["echo: first", "echo: second"]
+    assert [x["context_token"] for x in s] == ["CTX-NEW", "CTX-NEW"], s
+    no_violations(fake)
+
+
+def test_send_gap_holds_across_a_worker_restart(gate_factory, fake,
+                                                tmp_path):
+    """§7.2: send_gap_ms between two sends of the account, even when the
+    worker that sent the first was SIGKILLed right after it."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 wechat={"send_gap_ms": 1500}, sup={"restart_min_ms": 50})
+    fake.inject(FRIEND, "one")
+    first = wait_sent(fake, FRIEND, 1, timeout=15)[0]
+    old = gate.worker("wechat.alice")
+    os.kill(old["pid"], signal.SIGKILL)
+    fake.inject(FRIEND, "two")
+    second = wait_sent(fake, FRIEND, 2, timeout=20)[1]
+    assert second["text"] == "echo: two"
+    assert second["time"] - first["time"] >= 1.5, (first, second)
     no_violations(fake)

@@ -46,6 +46,11 @@ int
 send_init(struct event_base *base)
 {
 	outq_init(&sd.oq, "wechat", SEND_QUEUE_MAX);
+	/*
+	 * The gap holds across our restarts too: a predecessor may have
+	 * sent just before it died, and it left us no note of when.
+	 */
+	sd.next_ms = clock_mono_ms() + (uint64_t)wc.send_gap_ms;
 	sd.timer = evtimer_new(base, send_timer, NULL);
 	return sd.timer == NULL ? -1 : 0;
 }

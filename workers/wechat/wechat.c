@@ -278,9 +278,11 @@ wechat_begin(void)
 	    *tok ? "token known, polling" : "no token, QR login");
 	if (*tok) {
 		wechat_set_token(tok);
+		wechat_state_put("status", "polling");
 		poll_start();
 		send_kick();
 	} else {
+		wechat_state_put("status", "login_required");
 		send_fail_all("not logged in", WECHAT_LOGIN_RETRY_MS);
 		login_start();
 	}
@@ -403,6 +405,8 @@ wechat_login_needed(void)
 	wechat_login_qr("needed", "");
 	wechat_set_token(NULL);
 	wechat_state_put("token", "");
+	/* wxgatectl status says so, not only the log. */
+	wechat_state_put("status", "login_required");
 	poll_stop();
 	typing_clear();
 	send_fail_all("not logged in", WECHAT_LOGIN_RETRY_MS);
@@ -416,6 +420,7 @@ wechat_logged_in(void)
 	wechat_login_qr("done", "");
 	if (wc.draining)
 		return;
+	wechat_state_put("status", "polling");
 	poll_start();
 	send_kick();
 }

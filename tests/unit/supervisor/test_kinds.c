@@ -92,7 +92,8 @@ test_channel_caps(void **state)
 		assert_true(k[i].caps->text_chunk <= k[i].caps->text_max);
 	}
 	/* iLink: replies only, no streaming; workers/wechat: text, typing. */
-	assert_int_equal(kinds_caps("wechat")->flags, KC_TYPING);
+	assert_int_equal(kinds_caps("wechat")->flags,
+	    KC_TYPING | KC_LATEST_CTX);
 	assert_int_equal(kinds_caps("wechat")->text_max, 4000);
 	assert_null(kinds_caps("telegram"));
 }

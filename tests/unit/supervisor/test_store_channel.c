@@ -279,6 +279,50 @@ test_outbox_order(void **state)
 	assert_string_equal(c.out, "2:u1:a2::0;");
 }
 
+/* iLink's rule (1.4): a reply rides on the peer's newest token. */
+static void
+test_outbox_latest_ctx(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_chan_msg m;
+	struct sent c;
+	int64_t sess, id1, id2;
+
+	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW, &sess),
+	    0);
+	memset(&m, 0, sizeof(m));
+	m.session = sess;
+	m.account = "alice";
+	m.peer = "u1";
+	m.text = "one";
+	m.msgid = "m1";
+	m.reply_ctx = "CTX1";
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &id1), 0);
+	m.msgid = "m2";
+	m.reply_ctx = "CTX2";
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &id2), 0);
+	/* Another account's newer token is not this one's. */
+	m.account = "bob";
+	m.msgid = "m3";
+	m.reply_ctx = "CTX-BOB";
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &id2), 0);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", id1, 0,
+	    "answer one", "CTX1", NOW, NULL), 0);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u9", 0, 0,
+	    "a notice", "CTX9", NOW, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW,
+	    NOW + 120, 8, 1, sent_cb, &c), 2);
+	assert_string_equal(c.out, "1:u1:answer one:CTX2:0;2:u9:a notice:"
+	    "CTX9:0;");
+	/* Without the rule, each row keeps its own. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 200,
+	    NOW + 320, 8, sent_cb, &c), 2);
+	assert_string_equal(c.out, "1:u1:answer one:CTX1:0;2:u9:a notice:"
+	    "CTX9:0;");
+}
+
 static void
 test_kv(void **state)
 {
@@ -367,6 +411,7 @@ main(void)
 		T(test_conversations),
 		T(test_outbox),
 		T(test_outbox_order),
+		T(test_outbox_latest_ctx),
 		T(test_kv),
 		T(test_pairing_live),
 		T(test_audit_list),
