@@ -125,6 +125,7 @@ class FakeIlink(ThreadedApp):
         self.configs = []           # peers whose typing ticket was asked
         self.typing = []            # (time, peer, status) of sendtyping
         self.fail_config = 0        # getconfig answers ret -1 this often
+        self.lifecycle = []         # "start", "poll", "stop" in order
         self.next_id = itertools.count(FIRST_MESSAGE_ID)
         # Python >= 3.10 binds it to the loop that first waits on it.
         self.cond = asyncio.Condition()
@@ -144,6 +145,8 @@ class FakeIlink(ThreadedApp):
         r.add_post("/ilink/bot/getupdates", self.getupdates)
         r.add_post("/ilink/bot/sendmessage", self.sendmessage)
         r.add_post("/ilink/bot/getconfig", self.getconfig)
+        r.add_post("/ilink/bot/msg/notifystart", self.notifystart)
+        r.add_post("/ilink/bot/msg/notifystop", self.notifystop)
         r.add_post("/ilink/bot/sendtyping", self.sendtyping)
         r.add_post("/_test/inject", self.t_inject)
         r.add_get("/_test/sent", self.t_sent)
@@ -328,6 +331,8 @@ class FakeIlink(ThreadedApp):
         cur = b.get("get_updates_buf")
         with self.lock:
             self.polls.append(cur)
+            if not self.lifecycle or self.lifecycle[-1] != "poll":
+                self.lifecycle.append("poll")
         if not isinstance(cur, str):
             self.violation(request, "get_updates_buf %r" % (cur,))
             cur = ""
@@ -418,6 +423,24 @@ class FakeIlink(ThreadedApp):
             return web.Response(status=500, text="fake failure")
         return web.Response(content_type="application/json",
                             text=json.dumps(resp))
+
+    async def notify(self, request, what):
+        """§3.8: base_info alone, a token required, answered ret 0."""
+        self.check_headers(request, "bot")
+        b = await self.body(request)
+        if set(b) != {"base_info"}:
+            self.violation(request, "%s body %r" % (what, sorted(b)))
+        if not self.authorized(request):
+            self.violation(request, "%s without a live token" % what)
+        with self.lock:
+            self.lifecycle.append(what)
+        return web.json_response({"ret": 0, "errmsg": ""})
+
+    async def notifystart(self, request):
+        return await self.notify(request, "start")
+
+    async def notifystop(self, request):
+        return await self.notify(request, "stop")
 
     @staticmethod
     def ticket_of(peer):

@@ -443,3 +443,20 @@ def test_send_gap_holds_across_a_worker_restart(gate_factory, fake,
     assert second["text"] == "echo: two"
     assert second["time"] - first["time"] >= 1.5, (first, second)
     no_violations(fake)
+
+
+def test_notifystart_before_polling_and_notifystop_at_exit(gate_factory,
+                                                          fake, tmp_path):
+    """§3.8: the account says it is online before its first poll, and
+    offline when it stops with a token."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    fake.inject(FRIEND, "hi")
+    wait_sent(fake, FRIEND, 1)
+    with fake.lock:
+        assert fake.lifecycle[:2] == ["start", "poll"], fake.lifecycle
+    gate.stopped_by_test = True
+    assert gate.stop() == 0
+    with fake.lock:
+        assert fake.lifecycle[-1] == "stop", fake.lifecycle
+        assert fake.lifecycle.count("start") == 1
+    no_violations(fake)

@@ -525,6 +525,13 @@ ilink_body_getconfig(const char *peer, const char *ctx, const char *bot_agent)
 }
 
 char *
+ilink_body_notify(const char *bot_agent)
+{
+	return ilink_dump(json_pack("{s:o}", "base_info",
+	    ilink_base_info(bot_agent)));
+}
+
+char *
 ilink_body_typing(const char *peer, const char *ticket, int status,
     const char *bot_agent)
 {

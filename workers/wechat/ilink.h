@@ -172,6 +172,8 @@ char		*ilink_body_send(const char *peer, const char *text,
 #define ILINK_TICKET_MAX	512
 char		*ilink_body_getconfig(const char *peer, const char *ctx,
 		    const char *bot_agent);
+/* §3.8: msg/notifystart and msg/notifystop carry base_info alone. */
+char		*ilink_body_notify(const char *bot_agent);
 char		*ilink_body_typing(const char *peer, const char *ticket,
 		    int status, const char *bot_agent);
 

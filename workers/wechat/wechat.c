@@ -42,6 +42,9 @@
 #define WECHAT_BACKOFF_MS	2000
 #define WECHAT_BACKOFF_LONG_MS	30000
 #define WECHAT_BACKOFF_AFTER	3
+/* §3.8 and §7: notifystart's timeout; notifystop's, short, at exit. */
+#define WECHAT_NOTIFY_MS	10000
+#define WECHAT_NOTIFY_STOP_MS	3000
 
 struct wechat wc;
 
@@ -73,6 +76,7 @@ static void	wechat_resync(void);
 static int	wechat_state_value(const struct ipc_msg *);
 static void	wechat_ask_state(evutil_socket_t, short, void *);
 static void	wechat_begin(void);
+static void	wechat_online(void);
 
 static const struct wk_handler wechat_handlers[] = {
 	{ IPC_STATE_VALUE,	wechat_state_value },
@@ -83,7 +87,7 @@ static const struct wk_handler wechat_handlers[] = {
 };
 
 const struct wk_kind wk_wechat = {
-	"wechat", ROLE_CHANNEL, 0,
+	"wechat", ROLE_CHANNEL, WK_F_DRAINS,
 	wechat_pre_sandbox, wechat_post_sandbox, wechat_shutdown,
 	wechat_resync, wechat_handlers, NULL, NULL
 };
@@ -279,7 +283,7 @@ wechat_begin(void)
 	if (*tok) {
 		wechat_set_token(tok);
 		wechat_state_put("status", "polling");
-		poll_start();
+		wechat_online();
 		send_kick();
 	} else {
 		wechat_state_put("status", "login_required");
@@ -288,6 +292,44 @@ wechat_begin(void)
 	}
 	xfree_secret(st.value[0]);
 	st.value[0] = NULL;
+}
+
+/* §3.8: the answer to notifystart or notifystop, whatever it is. */
+static void
+wechat_notified(struct wcall *c, void *arg)
+{
+	const char *what = arg, *body;
+	struct ilink_ret r;
+	size_t len;
+
+	body = wcall_body(c, &len);
+	if (wcall_result(c) != WCALL_OK ||
+	    ilink_parse_ret(body, len, &r) != ILINK_OK)
+		log_info("wechat: %s: %s; going on", what, wcall_result(c) !=
+		    WCALL_OK ? wcall_error(c) : "refused");
+	if (strcmp(what, "notifystop") == 0) {
+		worker_drained();
+		return;
+	}
+	if (!wc.draining && wc.token != NULL)
+		poll_start();
+}
+
+/* Polling begins after notifystart (§3.8), once per life, best effort. */
+static void
+wechat_online(void)
+{
+	static int notified;
+
+	if (notified) {
+		poll_start();
+		return;
+	}
+	notified = 1;
+	if (wcall_post(wc.base, "ilink/bot/msg/notifystart", wc.token,
+	    ilink_body_notify(wc.bot_agent), WECHAT_NOTIFY_MS,
+	    wechat_notified, "notifystart") == NULL)
+		poll_start();
 }
 
 static void
@@ -299,6 +341,12 @@ wechat_shutdown(void)
 	login_stop();
 	send_stop();
 	typing_clear();
+	/* §3.8: offline, when logged in; we exit on its answer. */
+	if (wc.token == NULL || wcall_post(wc.base,
+	    "ilink/bot/msg/notifystop", wc.token,
+	    ilink_body_notify(wc.bot_agent), WECHAT_NOTIFY_STOP_MS,
+	    wechat_notified, "notifystop") == NULL)
+		worker_drained();
 }
 
 static void
@@ -421,7 +469,7 @@ wechat_logged_in(void)
 	if (wc.draining)
 		return;
 	wechat_state_put("status", "polling");
-	poll_start();
+	wechat_online();
 	send_kick();
 }
 
