@@ -5,7 +5,8 @@
  *
  * inbound.message, in this order: the account must still be configured;
  * a group chat's message is ignored unless the account's group_policy
- * serves groups, and denied (audited) when its chat is not in the list;
+ * serves groups and (require_mention, the default) it names the bot,
+ * and denied (audited) when its chat is not in the list;
  * a redelivery of a stored platform id is acknowledged as a duplicate
  * (platforms deliver at least once); for a direct message the DM policy
  * decides (policy/dm.c): accept, answer an unknown sender with a pairing
@@ -617,7 +618,8 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	if (a == NULL || cc == NULL)
 		status = "ignored";	/* removed by a reload */
 	else if (ib->text.len == 0 || (ib->group.len > 0 &&
-	    cc->group_policy == GROUP_POLICY_DISABLED))
+	    (cc->group_policy == GROUP_POLICY_DISABLED ||
+	    (cc->group_mention && !ib->mentioned))))
 		status = "ignored";
 	else if (ib->group.len > 0 &&
 	    ib->group.len + 1 + ib->peer.len > IPC_PEER_MAX) {

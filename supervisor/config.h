@@ -125,6 +125,7 @@ struct cfg_channel {
 	enum group_policy group_policy;		/* policy/dm.h */
 	char		**groups;		/* chat ids, "*" any */
 	unsigned	 groups_count;
+	int		 group_mention;		/* groups: only when @'d */
 	uint32_t	 text_chunk_limit;	/* characters per message */
 	uint32_t	 history_limit;		/* turns sent to the agent */
 	uint32_t	 pairing_ttl_s;		/* a pairing code's life */

@@ -200,6 +200,8 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 		return -1;
 	}
 	c->group_policy = (enum group_policy)i;
+	c->group_mention = rc->require_mention != NULL ?
+	    *rc->require_mention : 1;
 	if (rc->groups_count > 0)
 		c->groups = xcalloc(rc->groups_count, sizeof(char *));
 	for (i = 0; i < rc->groups_count; i++) {

@@ -198,6 +198,7 @@ struct raw_channel {
 	char			*group_policy;
 	char			**groups;
 	unsigned		 groups_count;
+	bool			*require_mention;
 	uint32_t		*text_chunk_limit;
 	uint32_t		*history_limit;
 	uint32_t		*pairing_ttl_s;

@@ -291,6 +291,8 @@ static const cyaml_schema_field_t channel_fields[] = {
 	CYAML_FIELD_SEQUENCE("groups", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_channel, groups, &peer_entry,
 	    0, CFG_ALLOW_MAX),
+	CYAML_FIELD_BOOL_PTR("require_mention", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_channel, require_mention),
 	NUM("text_chunk_limit", struct raw_channel, text_chunk_limit),
 	NUM("history_limit", struct raw_channel, history_limit),
 	NUM("pairing_ttl_s", struct raw_channel, pairing_ttl_s),

@@ -137,11 +137,15 @@ def test_group_policy(gate_factory):
     assert gate.rows("SELECT count(*) FROM messages") == [(0,)]
 
     gate = gate_with("list", group_policy="allowlist", groups=["team"])
-    say(gate, "team#alice", "hello team")
-    wait_for(lambda: delivered(gate, "team/alice", "echo: hello team") == 1,
+    say(gate, "team#alice", "@bot hello team")
+    wait_for(lambda: delivered(gate, "team/alice",
+                               "echo: @bot hello team") == 1,
              10, 0.05, "the group reply")
-    say(gate, "other#bob", "let me in")
-    gate.wait_log("loopback t: inbound 2: denied", 10)
+    # require_mention (the default): a group message not for the bot.
+    say(gate, "team#dave", "talking among ourselves")
+    gate.wait_log("loopback t: inbound 2: ignored", 10)
+    say(gate, "other#bob", "@bot let me in")
+    gate.wait_log("loopback t: inbound 3: denied", 10)
     assert gate.log().count("to other/bob") == 0
     rows = audit_rows(gate, "detail LIKE '%group_policy%'")
     assert len(rows) == 1 and rows[0]["worker"] == "loopback.t", rows
@@ -152,7 +156,7 @@ def test_group_policy(gate_factory):
     assert sorted(gate.rows("SELECT peer FROM sessions WHERE account = "
                             "'t'")) == [("alice",), ("team/alice",)]
 
-    gate = gate_with("open", group_policy="open")
+    gate = gate_with("open", group_policy="open", require_mention=False)
     say(gate, "any#carol", "hi")
     wait_for(lambda: delivered(gate, "any/carol", "echo: hi") == 1, 10,
              0.05, "an open group's reply")

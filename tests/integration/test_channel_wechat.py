@@ -460,3 +460,21 @@ def test_notifystart_before_polling_and_notifystop_at_exit(gate_factory,
         assert fake.lifecycle[-1] == "stop", fake.lifecycle
         assert fake.lifecycle.count("start") == 1
     no_violations(fake)
+
+
+def test_ilink_groups_under_group_policy(gate_factory, fake, tmp_path):
+    """§5.5 (none delivered today): a group message is ignored by
+    default; with group_policy open and require_mention off (iLink marks
+    no mentions) it is answered in the group, never privately."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 group_policy="open", require_mention=False)
+    fake.inject(FRIEND, "in a group", group_id="g1@im.chatroom")
+    s = wait_sent(fake, "g1@im.chatroom", 1)
+    assert s[0]["text"] == "echo: in a group"
+    assert sent_to(fake, FRIEND) == []
+    assert gate.rows("SELECT peer FROM sessions WHERE account = 'alice'") \
+        == [("g1@im.chatroom/" + FRIEND,)]
+    # A group id that cannot name a conversation is dropped, loudly.
+    fake.inject(FRIEND, "odd", group_id="a/b@im.chatroom")
+    gate.wait_log("unusable group_id", 10)
+    no_violations(fake)

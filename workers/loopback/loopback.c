@@ -2,7 +2,8 @@
  * A test-only channel kind (built with --enable-test-hooks only): a
  * platform account whose "platform" is the test itself.  `wxgatectl
  * test loopback.NAME say:PEER:TEXT` makes a user PEER write TEXT (a
- * PEER of "CHAT#USER": USER writes in the group chat CHAT); each
+ * PEER of "CHAT#USER": USER writes in the group chat CHAT, naming the
+ * bot when TEXT holds "@bot"); each
  * outbound.message is logged as "loopback NAME: to PEER: TEXT" and
  * acknowledged, except to the peer "refuser", which refuses for good
  * (delivery.fail rejected).  It proves the channel interface: adding a
@@ -97,6 +98,9 @@ lb_send(uint64_t req, const char *peer, size_t peerlen, const char *text,
 	in.peer.len = peerlen;
 	in.text.p = text;
 	in.text.len = textlen;
+	/* "@bot" in a group's text stands for a mention of the account. */
+	in.mentioned = in.group.len > 0 && textlen >= 4 &&
+	    memmem(text, textlen, "@bot", 4) != NULL;
 	snprintf(id, sizeof(id), "lb-%llu", (unsigned long long)req);
 	in.msg_id = ipc_s(id);
 	in.reply_ctx = IPC_S("");

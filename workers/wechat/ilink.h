@@ -64,7 +64,7 @@ enum ilink_drop {
 	ILINK_KEEP = 0,
 	ILINK_DROP_BAD,		/* not an object, or no usable sender */
 	ILINK_DROP_ECHO,	/* our own message coming back */
-	ILINK_DROP_GROUP,	/* group traffic: direct chats only */
+	ILINK_DROP_GROUP,	/* a group_id that is no usable id */
 	ILINK_DROP_EMPTY	/* nothing a user could have said */
 };
 
@@ -81,6 +81,7 @@ struct ilink_msg {
 	char		*msg_id;
 	char		*text;
 	char		*ctx;
+	char		*group;		/* "" for a direct chat */
 	int		 text_cut;
 	int		 ctx_dropped;
 };

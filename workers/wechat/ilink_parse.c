@@ -401,14 +401,19 @@ ilink_msg_take(json_t *m, struct ilink_msg *im)
 	if (ilink_int(json_object_get(m, "message_type")) == 2 ||
 	    ilink_suffix(im->peer, "@im.bot"))
 		return;
-	/* A group_id of the wrong type is no proof of a direct chat. */
+	/*
+	 * A group_id of the wrong type is no proof of a direct chat.  A
+	 * group message goes up as one: the hub's group_policy decides
+	 * (none are delivered today, 5.5), never a private reply.
+	 */
 	im->drop = ILINK_DROP_GROUP;
-	rv = ilink_str(m, "group_id", IPC_PEER_MAX * 4, &group);
-	if (rv == -1 || (rv == 1 && group[0] != '\0')) {
+	rv = ilink_str(m, "group_id", IPC_PEER_MAX, &group);
+	if (rv == -1 || (rv == 1 && (strchr(group, '/') != NULL ||
+	    strlen(im->peer) + 1 + strlen(group) > IPC_PEER_MAX))) {
 		free(group);
 		return;
 	}
-	free(group);
+	im->group = group != NULL ? group : xstrdup("");
 	im->drop = ILINK_DROP_EMPTY;
 	items = json_object_get(m, "item_list");
 	ilink_msg_text(items, im);
@@ -475,6 +480,7 @@ ilink_updates_clear(struct ilink_updates *u)
 		free(u->msgs[i].text);
 		/* A context token lets anyone reply as us for a day. */
 		xfree_secret(u->msgs[i].ctx);
+		free(u->msgs[i].group);
 	}
 	free(u->msgs);
 	free(u->cursor);
@@ -619,7 +625,7 @@ const char *
 ilink_drop_name(enum ilink_drop d)
 {
 	static const char *const names[] = {
-		"kept", "malformed", "own echo", "group message", "empty"
+		"kept", "malformed", "own echo", "bad group id", "empty"
 	};
 
 	return (size_t)d < sizeof(names) / sizeof(names[0]) ? names[d] : "?";

@@ -187,7 +187,8 @@ poll_log_drop(const struct ilink_msg *im)
 {
 	switch (im->drop) {
 	case ILINK_DROP_GROUP:
-		log_info("wechat: dropped a group message (direct chats only)");
+		log_warnx("wechat: dropped a message with an unusable "
+		    "group_id");
 		break;
 	case ILINK_DROP_BAD:
 		log_warnx("wechat: dropped a malformed message");
@@ -242,7 +243,8 @@ poll_inbound(size_t i)
 	b.peer = ipc_s(im->peer);
 	b.msg_id = ipc_s(im->msg_id);
 	b.text = ipc_s(im->text);
-	b.group = ipc_s("");
+	/* iLink marks no mentions: a group needs require_mention off. */
+	b.group = ipc_s(im->group != NULL ? im->group : "");
 	b.mentioned = 0;
 	b.reply_ctx = ipc_s(im->ctx);
 	log_debug("wechat: inbound %s from %s", im->msg_id, im->peer);
@@ -344,8 +346,10 @@ poll_inbound_ack(const struct ipc_msg *m)
 	if (ipc_streq(m->b.inbound_ack.status, "retry") ||
 	    ipc_streq(m->b.inbound_ack.status, "busy"))
 		pl.again = 1;
-	/* The agent has it: the sender sees the bot typing. */
-	if (ipc_streq(m->b.inbound_ack.status, "accepted"))
+	/* The agent has it: the sender sees the bot typing (not in groups). */
+	if (ipc_streq(m->b.inbound_ack.status, "accepted") &&
+	    (pl.batch.msgs[idx].group == NULL ||
+	    pl.batch.msgs[idx].group[0] == '\0'))
 		typing_start(pl.batch.msgs[idx].peer, pl.batch.msgs[idx].ctx);
 	pl.acked[idx] = 1;
 	if (--pl.waiting == 0)

@@ -79,11 +79,32 @@ send_timer(evutil_socket_t fd, short what, void *arg)
 	send_kick();
 }
 
+/*
+ * Whom a row goes to: the peer, or for a group conversation ("chat/
+ * sender", as the hub names it) the group, never the sender privately
+ * (5.5).  Only "...@im.chatroom" is known to be a group's id.
+ */
+static const char *
+send_to(const char *peer, char *buf, size_t len)
+{
+	const char *slash = strchr(peer, '/');
+	size_t n;
+
+	if (slash == NULL || (n = (size_t)(slash - peer)) >= len ||
+	    n < sizeof("@im.chatroom") - 1 ||
+	    memcmp(slash - (sizeof("@im.chatroom") - 1), "@im.chatroom",
+	    sizeof("@im.chatroom") - 1) != 0)
+		return peer;
+	memcpy(buf, peer, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Start the next send if one waits, we may speak and the gap is over. */
 void
 send_kick(void)
 {
-	char cid[ILINK_CLIENT_ID_LEN], *body;
+	char cid[ILINK_CLIENT_ID_LEN], to[IPC_PEER_MAX + 1], *body;
 	struct timeval tv;
 	uint64_t now;
 	struct outq_item *o;
@@ -99,7 +120,8 @@ send_kick(void)
 	}
 	o = outq_take(&sd.oq);
 	ilink_client_id(o->key, cid, sizeof(cid));
-	body = ilink_body_send(o->peer, o->text, o->ctx, cid, wc.bot_agent);
+	body = ilink_body_send(send_to(o->peer, to, sizeof(to)), o->text,
+	    o->ctx, cid, wc.bot_agent);
 	log_debug("wechat: sending %llu to %s as %s",
 	    (unsigned long long)o->id, o->peer, cid);
 	sd.call = wcall_post(wc.base, "ilink/bot/sendmessage", wc.token, body,
