@@ -341,9 +341,12 @@ login_polled(struct wcall *c, void *arg)
 		if (lg.code != NULL)
 			log_info("wechat: login: verification code accepted");
 		login_forget_code();
-		if (!lg.scanned)
+		if (!lg.scanned) {
 			log_info("wechat: login: scanned; waiting for the "
 			    "confirmation on the phone");
+			/* wxgatectl login follows it. */
+			wechat_state_put("status", "scanned");
+		}
 		lg.scanned = 1;
 		/* FALLTHROUGH */
 	case ILINK_QR_WAIT:
@@ -369,6 +372,8 @@ login_polled(struct wcall *c, void *arg)
 	case ILINK_QR_EXPIRED:
 		log_info("wechat: login: QR code %s",
 		    ilink_qr_state_name(s.state));
+		if (lg.scanned)
+			wechat_state_put("status", "login_required");
 		login_later(login_fetch, LOGIN_GAP_MS);
 		break;
 	case ILINK_QR_SCANED_REDIRECT:
