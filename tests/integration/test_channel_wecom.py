@@ -359,6 +359,34 @@ def test_sigkill_mid_stream_answers_once(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
+def test_sigkill_while_streaming_answers_once(gate_factory, fake,
+                                             tmp_path):
+    """The worker dies while refreshes flow: the refreshes are lost,
+    the outbox is not; the new worker gives the whole answer once."""
+    gate = start(gate_factory, fake, tmp_path, conf=SLOW_ECHO)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    text = "keep going through a crash, please"
+    req = fake.msg(USER, text)
+    wait_for(lambda: any(visible(f["content"]) for f in
+                         stream_frames(fake, req)), 10, 0.02,
+             "a refresh with text")
+    w = gate.worker("wecom_bot.work")
+    os.kill(w["pid"], signal.SIGKILL)
+    wait_for(lambda: gate.worker("wecom_bot.work")["pid"] != w["pid"] and
+             fake.subscribes >= 2, 15, 0.05, "the worker back")
+    a = wait_answers(fake, USER, 1, timeout=15)
+    assert [x["text"] for x in a] == ["echo: " + text], a
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+             5, 0.05, "outbox drained")
+    time.sleep(0.5)
+    assert len(fake.answers_to(USER)) == 1
+    assert rows(gate, "SELECT state, count(*) FROM messages "
+                "GROUP BY state") == [(3, 1)]
+    assert not [f for n, f in fake.frames if n > 1 and
+                f["headers"]["req_id"] == req]
+    no_violations(fake)
+
+
 def test_garbage_from_the_server_is_survived(gate_factory, fake, tmp_path):
     gate = start(gate_factory, fake, tmp_path)
     wait_for(fake.ready, 10, 0.05, "subscribed")
