@@ -224,6 +224,11 @@ static const struct field f_outbound[] = {
 	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
 	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
 };
+static const struct field f_progress[] = {
+	FLD(progress, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(progress, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
+	FLD(progress, reply_ctx, FT_STR, IPC_CTX_MAX, F_NONEMPTY),
+};
 static const struct field f_delivery[] = {
 	FLD(delivery, id, FT_U64, INT64_MAX, 0),
 };
@@ -341,6 +346,7 @@ SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
 SCHEMA(agent_request) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
+SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
 SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row) SCHEMA(ctl_send)
 SCHEMA(delivery_row)

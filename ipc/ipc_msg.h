@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		10
+#define IPC_VERSION		11
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -157,6 +157,8 @@
 	X(OUTBOUND,	821, "outbound.message", ROLE_SUP,	0,	outbound)	\
 	X(STATE_VALUE,	822, "state.value",	ROLE_SUP,	0,	state_value)	\
 	X(LOGIN_CODE,	823, "login.code",	ROLE_SUP,	0,	name)		\
+	/* not durable: a streaming kind's answer so far, best effort */ \
+	X(OUTBOUND_PROGRESS, 824, "outbound.progress", ROLE_SUP, 0,	progress)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
@@ -311,6 +313,15 @@ struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str peer;
 				  struct ipc_str text;
 				  struct ipc_str reply_ctx; };
+/*
+ * The whole answer so far to the message reply_ctx came with, for a
+ * kind that streams (KC_STREAM): the worker refreshes that message's
+ * open bubble with it.  Nothing acks it and nothing resends it: the
+ * outbound.message rows that follow carry the final text, so a lost
+ * one only leaves a bubble less up to date for a while.
+ */
+struct ipc_body_progress	{ struct ipc_str peer; struct ipc_str text;
+				  struct ipc_str reply_ctx; };
 struct ipc_body_delivery	{ uint64_t id; };
 /*
  * code: "retry" (not known to be delivered: try later with the same key,
@@ -428,6 +439,7 @@ union ipc_body {
 	struct ipc_body_inbound		inbound;
 	struct ipc_body_inbound_ack	inbound_ack;
 	struct ipc_body_outbound	outbound;
+	struct ipc_body_progress	progress;
 	struct ipc_body_delivery	delivery;
 	struct ipc_body_delivery_fail	delivery_fail;
 	struct ipc_body_state		state;

@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 #include "ipc_msg.h"
+#include "pace.h"
 #include "ratelimit.h"
 
 struct agentq;
+struct event;
 struct evbuffer;
 struct worker;
 
@@ -66,6 +68,9 @@ struct areq {
 	int			 stored;	/* done and committed: chat.done */
 	int			 aborted;	/* by chat.abort */
 	int			 truncated;
+	/* router_progress.c: refreshes of a streaming channel's bubble */
+	struct pace		 pace;
+	struct event		*pace_ev;	/* NULL until the first */
 };
 
 TAILQ_HEAD(areqlist, areq);
@@ -98,5 +103,9 @@ void		 router_timeout(struct areq *);
 void		 router_finish(struct areq *);
 struct areq	*router_first_req(void);
 struct areq	*router_next_req(struct areq *);
+
+/* router_progress.c, for router_agent.c */
+void		 progress_note(struct areq *);
+void		 progress_forget(struct areq *);
 
 #endif

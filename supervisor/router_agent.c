@@ -5,7 +5,8 @@
  * the agent role's frames (delta, done, error), storing an answer and
  * relaying it: deltas coalesced per loop turn, chat.done once the
  * commit holds it (durable.c), both only while the client's worker has
- * room in its queue.  Admission, pacing and deadlines are agentq.c's.
+ * room in its queue.  Admission, pacing and deadlines are agentq.c's;
+ * a streaming channel's refreshes are router_progress.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ areq_free(struct areq *r)
 	struct areq **rp;
 
 	agentq_forget(r);
+	progress_forget(r);
 	for (rp = &req_tab[router_hash(r->id)]; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;
@@ -394,6 +396,9 @@ sup_agent_delta(struct worker *w, struct ipc_msg *m)
 	evbuffer_add(r->reply, m->b.text.text.p, n);
 	evbuffer_add(r->delta, m->b.text.text.p, n);
 	areq_dirty(r);
+	/* A bubble that grows with the answer; the outbox still ends it. */
+	if (r->origin == AREQ_CHANNEL)
+		progress_note(r);
 	return 0;
 }
 

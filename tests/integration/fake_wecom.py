@@ -22,12 +22,15 @@ f.violations, which a test asserts empty:
     (until its ack, or 5 s as the SDK allows, A.3), one stream id per
     bubble, each frame's visible text extending the previous (A.6 #2),
     nothing after finish, visible text in the finish frame, content at
-    most 20480 bytes (A.6 #7);
+    most 20480 bytes (A.6 #7); with stream_ms (the worker's
+    stream_interval_ms), a bubble's frames at least half that apart
+    (A.6 #3; half, as for pings, for the scheduler's jitter);
   - aibot_respond_welcome_msg: the req_id of an enter_chat event, text;
   - aibot_send_msg: a fresh req_id, markdown, chatid, 20480 bytes max;
   - anything else: not JSON, or an unknown cmd.
 f.answers lists what a user saw as complete answers: each acked finish
-frame and each acked push, with its chat.
+frame and each acked push, with its chat.  f.frames records every frame
+the worker sent, in order, with its connection's number.
 """
 
 import asyncio
@@ -58,15 +61,17 @@ class Conn:
         self.callbacks = {}         # req_id -> "msg" | "enter_chat" | ...
         self.inflight = {}          # req_id -> time sent, un-acked
         self.streams = {}           # req_id -> {"id", "text", "done"}
+        self.stream_at = {}         # req_id -> time of its last frame
         self.chats = {}             # req_id -> chat the callback came from
 
 
 class FakeWecom:
     def __init__(self, bot_id="aibTESTbot0001", secret="s3cret-TEST-0001",
-                 heartbeat_ms=None):
+                 heartbeat_ms=None, stream_ms=None):
         self.bot_id = bot_id
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
+        self.stream_ms = stream_ms
         self.lock = threading.Lock()
         self.violations = []
         self.frames = []            # (conn no, frame dict)
@@ -327,6 +332,16 @@ class FakeWecom:
                            "in flight (A.3)" % (c.no, req))
         c.inflight[req] = time.monotonic()
 
+    def _spacing(self, c, req):
+        now = time.monotonic()
+        t = c.stream_at.get(req)
+        if self.stream_ms and t is not None and \
+                now - t < self.stream_ms / 2000.0:
+            self.violation("conn %d: stream frames on %s %.3f s apart, "
+                           "stream_interval_ms %d (A.6 #3)" %
+                           (c.no, req, now - t, self.stream_ms))
+        c.stream_at[req] = now
+
     async def _reply_ack(self, c, req, f, on_ok):
         code = self._failure(f)
         if self.hold_acks and code == 0:
@@ -346,6 +361,7 @@ class FakeWecom:
             await self._ack(c, req, 846605, "invalid req_id")
             return
         self._in_flight(c, req)
+        self._spacing(c, req)
         b = f.get("body") or {}
         s = b.get("stream")
         if b.get("msgtype") != "stream" or not isinstance(s, dict) or \

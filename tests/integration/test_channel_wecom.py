@@ -5,7 +5,9 @@ direct message answered by the echo agent as one stream bubble, group
 messages answered only when the bot is mentioned, enter_chat welcomed,
 a dropped connection subscribed again, disconnected_event parking the
 account as replaced, error codes on reply frames, a SIGKILLed worker
-mid-stream answering once, and garbage from the server survived.
+mid-stream answering once, and garbage from the server survived.  An
+answer the agent streams grows in its bubble as it comes (the hub's
+outbound.progress), paced, and still ends with the outbox's text.
 
 Needs a build configured with --enable-test-hooks."""
 
@@ -17,33 +19,37 @@ import time
 import pytest
 
 from conftest import wait_for
-from fake_wecom import FakeWecom
+from fake_wecom import FakeWecom, visible
 
 USER = "zhangsan"
 GROUP = "wrFAKEgroup01"
 HEARTBEAT_MS = 1000
+STREAM_MS = 100             # stream_interval_ms, below
 
 
 @pytest.fixture
 def fake():
-    f = FakeWecom(heartbeat_ms=HEARTBEAT_MS).start()
+    f = FakeWecom(heartbeat_ms=HEARTBEAT_MS, stream_ms=STREAM_MS).start()
     yield f
     f.stop()
 
 
-def start(gate_factory, fake, tmp_path, secret=None, wecom=None, **over):
+def start(gate_factory, fake, tmp_path, secret=None, wecom=None, conf=None,
+          **over):
     path = os.path.join(str(tmp_path), "bot.secret")
     with open(path, "w") as f:
         f.write((secret or fake.secret) + "\n")
     os.chmod(path, 0o600)
     w = {"url": fake.url, "bot_id": fake.bot_id, "secret_file": path,
          "bot_name": "Helper", "welcome": "Hi, I am Helper.",
-         "heartbeat_ms": HEARTBEAT_MS, "stream_interval_ms": 100}
+         "heartbeat_ms": HEARTBEAT_MS, "stream_interval_ms": STREAM_MS}
     w.update(wecom or {})
     c = {"name": "work", "type": "wecom_bot", "dm_policy": "open",
          "wecom_bot": w}
     c.update(over)
-    return gate_factory({"channels": [c]})
+    top = {"channels": [c]}
+    top.update(conf or {})
+    return gate_factory(top)
 
 
 # Outbox rows still to deliver (delivered ones stay, state 'sent').
@@ -110,6 +116,70 @@ def test_dm_is_answered_as_one_stream(gate_factory, fake, tmp_path):
     assert [x["text"] for x in fake.answers_to(USER)][2:] == ["echo: once"]
     # The secret went in the subscribe frame only, never to the log.
     assert fake.secret not in gate.log()
+    no_violations(fake)
+
+
+# An agent slow enough that its answer is seen growing: five pieces,
+# 300 ms apart, more than the hub's 250 ms between refreshes.
+SLOW_ECHO = {"agents": [{"name": "default", "type": "echo",
+                         "echo": {"chunks": 5, "delay_ms": 300}}]}
+
+
+def stream_frames(fake, req):
+    return [f["body"]["stream"] for f in fake.sent("aibot_respond_msg")
+            if f["headers"]["req_id"] == req]
+
+
+def test_answer_grows_in_its_bubble(gate_factory, fake, tmp_path):
+    """The answer so far refreshes the bubble while the agent writes:
+    one stream id, each frame the whole text so far, the last one
+    finished with the whole answer (from the outbox)."""
+    gate = start(gate_factory, fake, tmp_path, conf=SLOW_ECHO)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    text = "the quick brown fox jumps over the lazy dog"
+    req = fake.msg(USER, text)
+    a = wait_answers(fake, USER, 1)
+    assert a == [{"chat": USER, "text": "echo: " + text, "via": "stream"}]
+    frames = stream_frames(fake, req)
+    assert len(frames) >= 3, frames
+    assert len({f["id"] for f in frames}) == 1, frames
+    shown = [visible(f["content"]) for f in frames]
+    for before, after in zip(shown, shown[1:]):
+        assert after.startswith(before), (before, after)
+    assert frames[-1]["finish"] is True
+    assert frames[-1]["content"] == "echo: " + text
+    assert not any(f["finish"] for f in frames[:-1])
+    # Refreshes with part of the answer came before the end: streamed,
+    # not only "thinking" then the whole.
+    partial = {t for t in shown[:-1] if t and t != "echo: " + text}
+    assert len(partial) >= 2, shown
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+             5, 0.05, "outbox drained")
+    time.sleep(0.5)
+    assert len(fake.answers_to(USER)) == 1
+    assert len(stream_frames(fake, req)) == len(frames)
+    no_violations(fake)
+
+
+def test_progress_after_the_end_is_ignored(gate_factory, fake, tmp_path):
+    """Refreshes for a bubble that is gone (a new connection took its
+    req_id away) are dropped; the answer is pushed once, whole."""
+    gate = start(gate_factory, fake, tmp_path,
+                 conf=dict(SLOW_ECHO, log={"level": "debug"}))
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    req = fake.msg(USER, "one two three four five six seven")
+    wait_for(lambda: any(visible(f["content"]) for f in
+                         stream_frames(fake, req)), 10, 0.02,
+             "a refresh with text")
+    fake.drop()
+    a = wait_answers(fake, USER, 1, timeout=15)
+    assert a == [{"chat": USER, "text": "echo: one two three four five "
+                  "six seven", "via": "push"}], a
+    gate.wait_log("no open bubble")
+    assert not [f for n, f in fake.frames if n > 1 and
+                f["headers"].get("req_id") == req]
+    time.sleep(0.5)
+    assert len(fake.answers_to(USER)) == 1
     no_violations(fake)
 
 
@@ -284,6 +354,34 @@ def test_sigkill_mid_stream_answers_once(gate_factory, fake, tmp_path):
                 "GROUP BY state") == [(3, 1)]
     assert "SIGKILL" in gate.worker("wecom_bot.work")["last_exit"]
     # The old bubble's req_id was not used on the new connection.
+    assert not [f for n, f in fake.frames if n > 1 and
+                f["headers"]["req_id"] == req]
+    no_violations(fake)
+
+
+def test_sigkill_while_streaming_answers_once(gate_factory, fake,
+                                             tmp_path):
+    """The worker dies while refreshes flow: the refreshes are lost,
+    the outbox is not; the new worker gives the whole answer once."""
+    gate = start(gate_factory, fake, tmp_path, conf=SLOW_ECHO)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    text = "keep going through a crash, please"
+    req = fake.msg(USER, text)
+    wait_for(lambda: any(visible(f["content"]) for f in
+                         stream_frames(fake, req)), 10, 0.02,
+             "a refresh with text")
+    w = gate.worker("wecom_bot.work")
+    os.kill(w["pid"], signal.SIGKILL)
+    wait_for(lambda: gate.worker("wecom_bot.work")["pid"] != w["pid"] and
+             fake.subscribes >= 2, 15, 0.05, "the worker back")
+    a = wait_answers(fake, USER, 1, timeout=15)
+    assert [x["text"] for x in a] == ["echo: " + text], a
+    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+             5, 0.05, "outbox drained")
+    time.sleep(0.5)
+    assert len(fake.answers_to(USER)) == 1
+    assert rows(gate, "SELECT state, count(*) FROM messages "
+                "GROUP BY state") == [(3, 1)]
     assert not [f for n, f in fake.frames if n > 1 and
                 f["headers"]["req_id"] == req]
     no_violations(fake)

@@ -8,6 +8,7 @@ UNIT_COMMON = common/log.c common/xmalloc.c common/clock.c \
 include tests/unit/ipc.mk
 include tests/unit/store.mk
 include tests/unit/admit.mk
+include tests/unit/pace.mk
 include tests/unit/config.mk
 include tests/unit/webchat.mk
 include tests/unit/agent.mk

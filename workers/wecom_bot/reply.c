@@ -19,11 +19,17 @@
  * lost with a frame in flight sends it again as a push: the outcome is
  * unknown, and the hub's rows are at-least-once too.
  *
- * The hub's text arrives whole (agent deltas do not reach channel
- * workers yet), so a bubble is "thinking" (a zero-width frame) until
- * the reply, then finished with it; XXX: relaying agent.delta to
- * channels would make the intermediate frames real.  A bubble waiting
- * longer than LANE_KEEPALIVE_MS is refreshed so it does not expire.
+ * A bubble opens "thinking" (a zero-width frame).  While the agent
+ * answers, the hub sends outbound.progress frames with the answer so
+ * far; each one refreshes the bubble (the whole text so far, A.6 #2).
+ * They are best effort: not acked to the hub, dropped for a bubble
+ * that is unknown (a restart, a reconnect) or finished, and never more
+ * than one waits in a lane, holding the newest text.  The row that
+ * follows (outbound.message) finishes the bubble with the final text
+ * and replaces a refresh still waiting, so a lost progress frame costs
+ * nothing but freshness.  A bubble waiting longer than
+ * LANE_KEEPALIVE_MS is refreshed, with the text it shows, so it does
+ * not expire.
  */
 #include <sys/queue.h>
 
@@ -42,7 +48,11 @@
 
 /* A stream is writable about 6 min; refresh within 4 (A.6 #5). */
 #define LANE_KEEPALIVE_MS	(180 * 1000)
-/* Open bubbles; past it the oldest is abandoned (logged). */
+/*
+ * Open bubbles; past it the oldest is abandoned (logged).  Each keeps
+ * at most two copies of one bubble of progress text (the newest, and
+ * the refresh waiting to go: WCF_CONTENT_MAX each), 10 MiB in all.
+ */
 #define LANES_MAX		256
 /* Rows held at once: the hub leases 8 (channel.c CH_INFLIGHT). */
 #define ROWS_MAX		64
@@ -85,6 +95,8 @@ struct lane {
 	enum tmode	 tmode;
 	struct timespec	 last;		/* last frame sent */
 	int		 sent;		/* any frame sent yet */
+	char		*text;		/* newest progress, or NULL */
+	size_t		 textlen;	/* at most WCF_CONTENT_MAX */
 };
 
 static TAILQ_HEAD(, lane)	lanes = TAILQ_HEAD_INITIALIZER(lanes);
@@ -101,6 +113,8 @@ static void		 lane_timer(struct lane *, enum tmode, long ms);
 static void		 lane_timer_cb(evutil_socket_t, short, void *);
 static void		 lane_to_push(struct lane *);
 static void		 lane_idle(struct lane *);
+static void		 lane_refresh(struct lane *, const char *, size_t);
+static void		 lane_drop_refresh(struct lane *);
 static struct frame	*frame_new(enum fkind, struct row *, const char *,
 			    size_t);
 static void		 frame_free(struct frame *);
@@ -170,6 +184,7 @@ lane_free(struct lane *l)
 	}
 	if (l->inflight != NULL)
 		frame_free(l->inflight);
+	free(l->text);
 	event_free(l->timer);
 	TAILQ_REMOVE(&lanes, l, entry);
 	if (!l->push)
@@ -319,7 +334,11 @@ reply_outbound(const struct ipc_msg *m)
 		snprintf(f->chatid, sizeof(f->chatid), "%s", chatid);
 		f->group = group;
 		if (l != NULL) {
-			/* The whole text so far: the placeholder goes. */
+			/*
+			 * The whole text: a refresh still waiting says less,
+			 * and the placeholder goes.
+			 */
+			lane_drop_refresh(l);
 			TAILQ_INSERT_TAIL(&l->q, f, entry);
 			l->finished = 1;
 			lane_kick(l);
@@ -335,6 +354,94 @@ reply_outbound(const struct ipc_msg *m)
 	}
 	lane_kick(push_lane);
 	return 0;
+}
+
+/*
+ * The answer so far to one message: its bubble shows it, when the
+ * lane's turn comes.  Anything odd about it is no error (the row that
+ * follows is what counts): it is dropped, at debug.
+ */
+int
+reply_progress(const struct ipc_msg *m)
+{
+	const struct ipc_body_progress *p = &m->b.progress;
+	char req_id[WCF_ID_MAX + 1], chatid[WCF_ID_MAX + 1];
+	struct lane *l;
+	size_t n;
+	int group;
+
+	if (wcf_ctx_decode(p->reply_ctx.p, p->reply_ctx.len, req_id, chatid,
+	    &group) == -1) {
+		log_debug("wecom %s: progress without a WeCom reply context",
+		    wb.account);
+		return 0;
+	}
+	if ((l = lane_find(req_id)) == NULL || l->finished || l->dead ||
+	    l->gen != link_gen()) {
+		log_debug("wecom %s: progress for %s: no open bubble",
+		    wb.account, req_id);
+		return 0;
+	}
+	/* One bubble's worth; the row that finishes it says the rest. */
+	n = wcf_utf8_cut(p->text.p, p->text.len, WCF_CONTENT_MAX);
+	/* Not more than it shows: a bubble never takes text back. */
+	if (n <= l->textlen) {
+		log_debug("wecom %s: progress for %s adds nothing", wb.account,
+		    req_id);
+		return 0;
+	}
+	lane_refresh(l, p->text.p, n);
+	return 0;
+}
+
+/*
+ * Keep text as the lane's newest and queue one refresh with it, or
+ * update the refresh already waiting: a lane never holds more than one,
+ * however fast the hub sends.
+ */
+static void
+lane_refresh(struct lane *l, const char *text, size_t len)
+{
+	struct frame *f;
+
+	free(l->text);
+	l->text = xmalloc(len + 1);
+	memcpy(l->text, text, len);
+	l->text[len] = '\0';
+	l->textlen = len;
+	TAILQ_FOREACH(f, &l->q, entry)
+		if (f->kind == F_STREAM && f->row == NULL)
+			break;
+	if (f != NULL) {
+		free(f->text);
+		f->text = xmalloc(len + 1);
+		memcpy(f->text, text, len + 1);
+		f->len = len;
+	} else {
+		f = frame_new(F_STREAM, NULL, text, len);
+		TAILQ_INSERT_TAIL(&l->q, f, entry);
+	}
+	/* A keepalive's timer would only delay it. */
+	if (l->tmode == T_KEEPALIVE) {
+		evtimer_del(l->timer);
+		l->tmode = T_NONE;
+	}
+	lane_kick(l);
+}
+
+/* The final text is here: refreshes still waiting would say less. */
+static void
+lane_drop_refresh(struct lane *l)
+{
+	struct frame *f, *next;
+
+	for (f = TAILQ_FIRST(&l->q); f != NULL; f = next) {
+		next = TAILQ_NEXT(f, entry);
+		if (f->kind == F_STREAM && f->row == NULL) {
+			TAILQ_REMOVE(&l->q, f, entry);
+			frame_free(f);
+		}
+	}
 }
 
 static char *
@@ -445,9 +552,14 @@ lane_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		frame_done(f);
 		break;
 	case T_KEEPALIVE:
+		/* What the bubble shows already, so it stays. */
 		if (!l->finished && !l->dead && TAILQ_EMPTY(&l->q)) {
-			f = frame_new(F_STREAM, NULL, PLACEHOLDER,
-			    sizeof(PLACEHOLDER) - 1);
+			if (l->text != NULL)
+				f = frame_new(F_STREAM, NULL, l->text,
+				    l->textlen);
+			else
+				f = frame_new(F_STREAM, NULL, PLACEHOLDER,
+				    sizeof(PLACEHOLDER) - 1);
 			TAILQ_INSERT_TAIL(&l->q, f, entry);
 		}
 		break;

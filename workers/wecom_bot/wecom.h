@@ -7,7 +7,8 @@
  *   wsc.c		the WebSocket client: DNS, TCP, TLS, upgrade, wslay
  *   link.c		the session: subscribe, heartbeat, reconnect, routing
  *   inbound.c		callbacks to inbound.message, the welcome
- *   reply.c		outbound.message to stream frames and pushes
+ *   reply.c		outbound.message and .progress to stream frames
+ *			and pushes
  *   frame.c, media.c, handshake.c	the pure protocol
  *
  * Nothing here touches a file or a thread: it runs in the sandbox.
@@ -78,6 +79,7 @@ void		 inbound_resync(void);
 /* reply.c */
 int		 reply_init(struct event_base *);
 int		 reply_outbound(const struct ipc_msg *);
+int		 reply_progress(const struct ipc_msg *);
 void		 reply_open(const char *req_id);
 void		 reply_welcome(const char *req_id, const char *text);
 int		 reply_ack(const char *req_id, long long errcode);

@@ -2,8 +2,8 @@
  * The wecom_bot kind: one WeCom AI bot on its long connection
  * (protocols/wecom.md Part A), "wecom_bot.<account>".  This file owns
  * the config slice, the frames the hub sends (inbound.ack,
- * outbound.message, state.value), sup.resync and the test hooks; the
- * connection is link.c's, the frames frame.c's.
+ * outbound.message, outbound.progress, state.value), sup.resync and
+ * the test hooks; the connection is link.c's, the frames frame.c's.
  *
  * The secret arrives in the slice only and goes on the wire only in
  * aibot_subscribe; it is never logged.
@@ -36,6 +36,7 @@ static int	wecom_test(struct ipc_str);
 static const struct wk_handler wecom_handlers[] = {
 	{ IPC_INBOUND_ACK,	inbound_ack },
 	{ IPC_OUTBOUND,		reply_outbound },
+	{ IPC_OUTBOUND_PROGRESS, reply_progress },
 	{ IPC_STATE_VALUE,	wecom_state_value },
 	{ 0,			NULL }
 };
