@@ -566,6 +566,7 @@ static void
 test_drops(void **state)
 {
 	struct ilink_updates u;
+	struct ilink_msg *m;
 
 	(void)state;
 	assert_int_equal(one(&u, "{" FROM ",\"message_type\":2," TEXT("x")
@@ -574,15 +575,23 @@ test_drops(void **state)
 	assert_int_equal(one(&u, "{\"from_user_id\":\"a1b2c3d4e5f6@im.bot\","
 	    TEXT("x") "}")->drop, ILINK_DROP_ECHO);
 	ilink_updates_clear(&u);
-	assert_int_equal(one(&u, "{" FROM ",\"group_id\":\"g@im.chatroom\","
-	    TEXT("x") "}")->drop, ILINK_DROP_GROUP);
+	/* A group message goes up as one, for the hub's group_policy. */
+	m = one(&u, "{" FROM ",\"group_id\":\"g@im.chatroom\"," TEXT("x")
+	    "}");
+	assert_int_equal(m->drop, ILINK_KEEP);
+	assert_string_equal(m->group, "g@im.chatroom");
 	ilink_updates_clear(&u);
+	/* One that cannot name a conversation ("chat/sender") is dropped. */
 	assert_int_equal(one(&u, "{" FROM ",\"group_id\":7," TEXT("x")
 	    "}")->drop, ILINK_DROP_GROUP);
 	ilink_updates_clear(&u);
+	assert_int_equal(one(&u, "{" FROM ",\"group_id\":\"a/b@im.chatroom\","
+	    TEXT("x") "}")->drop, ILINK_DROP_GROUP);
+	ilink_updates_clear(&u);
 	/* An empty group_id is a direct message. */
-	assert_int_equal(one(&u, "{" FROM ",\"group_id\":\"\"," TEXT("x")
-	    "}")->drop, ILINK_KEEP);
+	m = one(&u, "{" FROM ",\"group_id\":\"\"," TEXT("x") "}");
+	assert_int_equal(m->drop, ILINK_KEEP);
+	assert_string_equal(m->group, "");
 	ilink_updates_clear(&u);
 	assert_int_equal(one(&u, "{" TEXT("x") "}")->drop, ILINK_DROP_BAD);
 	ilink_updates_clear(&u);
