@@ -31,10 +31,18 @@ Prints "metric value unit" lines:
   wecom.idle_worker_pss_mean / _max   the other bots' workers
   wecom.subscribes            subscribes the fake accepted (NBOTS if no
                               connection was lost)
+  webhook.*                   a group robot (wecom_webhook) in the same
+                              daemon against tests/integration/
+                              fake_webhook.py, its window shortened to
+                              HOOK_WINDOW_S: HOOK_BURST wxgatectl sends at
+                              once; delivered, the most delivered in any
+                              window (rate_max 20 is the bound), the span of
+                              the burst took, refusals and violations
 Usage: bench_wecom.py BUILD_DIR [NBOTS, default 20]
 """
 
 import os
+import subprocess
 import sys
 import time
 
@@ -43,6 +51,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from benchgate import BenchGate                 # noqa: E402
 from fake_wecom import FakeWecom                # noqa: E402
+from fake_webhook import FakeWebhook            # noqa: E402
 from soak import processes, smaps               # noqa: E402
 
 N_LAT = 200
@@ -50,6 +59,9 @@ N_BURST = 1000
 USERS = 50
 INFLIGHT = 3            # a user's messages in flight with one bot (A.10)
 STREAM_MS = 100         # the least stream_interval_ms the config allows
+HOOK_WINDOW_S = 2       # B.6's 60 s window, shortened
+HOOK_RATE = 20          # B.6: 20 messages a window
+HOOK_BURST = 60
 
 
 def pct(xs, p):
@@ -101,6 +113,7 @@ def main():
     bots = [("aibBENCHbot%04d" % i, "s3cret-BENCH-%04d" % i)
             for i in range(nbots)]
     fake = FakeWecom(bots=bots).start()
+    robot = FakeWebhook(rate_max=HOOK_RATE, window=HOOK_WINDOW_S).start()
     # Copies below: PyYAML writes a shared dict as an alias, which the
     # config refuses.
     fast = {"rate": "1000000/s", "burst": 1000000}
@@ -121,6 +134,15 @@ def main():
             "wecom_bot": {"url": fake.url, "bot_id": bot_id,
                           "secret_file": path,
                           "stream_interval_ms": STREAM_MS}})
+    path = g.path("robot.key")
+    with open(path, "w") as f:
+        f.write(robot.key + "\n")
+    os.chmod(path, 0o600)
+    conf["channels"].append({
+        "name": "ops", "type": "wecom_webhook",
+        "wecom_webhook": {"url": robot.url(), "key_file": path,
+                          "rate_max": HOOK_RATE,
+                          "rate_window_s": HOOK_WINDOW_S}})
     print("# wxgate wecom bench: %d bots, echo 1 chunk 0 ms, "
           "stream_interval_ms %d, %d cpus" % (nbots, STREAM_MS,
                                               os.cpu_count()))
@@ -142,8 +164,10 @@ def main():
             print("wecom.log_not_kept %d count" %
                   log.count("not kept for a resync"))
             print("wecom.subscribes %d count" % fake.subscribes)
+            webhook(g, robot)
     finally:
         fake.stop()
+        robot.stop()
 
 
 def run(fake, bot):
@@ -216,6 +240,31 @@ def burst(fake, bot, seen, pre, tag, inflight):
     print("%sduplicates %d count" % (pre, len(ans) - len(set(ans))))
     print("%sviolations %d count" % (pre, violations))
     sys.stdout.flush()
+
+
+def webhook(g, robot):
+    ctl = os.path.join(g.build, "wxgatectl")
+    for i in range(HOOK_BURST):
+        subprocess.run([ctl, "-s", g.path("control.sock"), "send", "ops",
+                        "group", "notice %03d" % i], capture_output=True)
+    deadline = time.monotonic() + 10 * HOOK_WINDOW_S * HOOK_BURST / HOOK_RATE
+    while len(robot.contents()) < HOOK_BURST and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    with robot.lock:
+        at = [t for t, _ in robot.got]
+        tries = len(robot.tries)
+        violations = len(robot.violations)
+    most = max((sum(1 for u in at if t <= u < t + HOOK_WINDOW_S)
+                for t in at), default=0)
+    print("webhook.delivered %d count" % len(at))
+    print("webhook.per_window_max %d msg/window" % most)
+    if at:
+        print("webhook.span %.1f windows" %
+              ((max(at) - min(at)) / HOOK_WINDOW_S))
+    print("webhook.refused %d count" % (tries - len(at)))
+    print("webhook.violations %d count" % violations)
 
 
 def memory(g):
