@@ -37,7 +37,7 @@ Prints "metric value unit" lines:
                               HOOK_WINDOW_S: HOOK_BURST wxgatectl sends at
                               once; delivered, the most delivered in any
                               window (rate_max 20 is the bound), the span of
-                              the burst took, refusals and violations
+                              the burst in windows, refusals, violations
 Usage: bench_wecom.py BUILD_DIR [NBOTS, default 20]
 """
 
