@@ -37,7 +37,10 @@ Prints "metric value unit" lines:
                               HOOK_WINDOW_S: HOOK_BURST wxgatectl sends at
                               once; delivered, the most delivered in any
                               window (rate_max 20 is the bound), the span of
-                              the burst in windows, refusals, violations
+                              the burst in windows, the shortest time
+                              between a request and the rate_max-th after
+                              it (at least HOOK_WINDOW_S when paced right),
+                              refusals, violations
 Usage: bench_wecom.py BUILD_DIR [NBOTS, default 20]
 """
 
@@ -254,7 +257,7 @@ def webhook(g, robot):
     time.sleep(0.5)
     with robot.lock:
         at = [t for t, _ in robot.got]
-        tries = len(robot.tries)
+        tries = list(robot.tries)
         violations = len(robot.violations)
     most = max((sum(1 for u in at if t <= u < t + HOOK_WINDOW_S)
                 for t in at), default=0)
@@ -263,7 +266,12 @@ def webhook(g, robot):
     if at:
         print("webhook.span %.1f windows" %
               ((max(at) - min(at)) / HOOK_WINDOW_S))
-    print("webhook.refused %d count" % (tries - len(at)))
+    if len(tries) > HOOK_RATE:
+        # Requests i and i + rate_max: under a window is one too many.
+        print("webhook.tightest_window %.1f ms" % (1000 * min(
+            tries[i + HOOK_RATE] - tries[i]
+            for i in range(len(tries) - HOOK_RATE))))
+    print("webhook.refused %d count" % (len(tries) - len(at)))
     print("webhook.violations %d count" % violations)
 
 
