@@ -31,6 +31,20 @@ f.violations, which a test asserts empty:
 f.answers lists what a user saw as complete answers: each acked finish
 frame and each acked push, with its chat.  f.frames records every frame
 the worker sent, in order, with its connection's number.
+
+Several bots on one server: FakeWecom(bots=[(bot_id, secret), ...]);
+the first is f.bot_id / f.secret.  f.bot(bot_id) is that bot's record
+(a Bot): subscribes, connections, takeovers, answers, frames (with the
+time each arrived), pushed (the time each callback left), violations
+(its own; they are in f.violations too).  f.msg, f.event, f.drop,
+f.ready, f.answers_to and f.sent take bot=bot_id; without it they act
+as before (the latest connection, every bot's records).
+Takeover (A.2, A.5.4): a subscribe for a bot that already has a
+subscribed connection open displaces it, as the real server does: the
+old one gets disconnected_event and counts as a takeover.  Checked per
+bot: the displaced client closes within DISPLACED_GRACE_S (A.5.4), and
+a connection that took the bot over is not itself displaced (two
+clients kicking each other, A.11).
 """
 
 import asyncio
@@ -44,6 +58,9 @@ import websockets
 CONTENT_MAX = 20480
 ACK_RELEASE_S = 5.0         # the SDK's ack timeout (A.3)
 INVISIBLE = "\u200b\u200c\u200d\ufeff"
+# A displaced client closes itself (A.5.4); the real server closes it
+# after 2.2 to 313 s, the fake checks sooner.
+DISPLACED_GRACE_S = 3.0
 
 
 def visible(s):
@@ -63,13 +80,40 @@ class Conn:
         self.streams = {}           # req_id -> {"id", "text", "done"}
         self.stream_at = {}         # req_id -> time of its last frame
         self.chats = {}             # req_id -> chat the callback came from
+        self.bot = None             # the Bot its subscribe named
+        self.open = True
+        self.took_over = False      # its subscribe displaced another
+        self.displaced = False      # got disconnected_event
+
+
+class Bot:
+    """One bot the server serves, and what happened to it alone."""
+
+    def __init__(self, bot_id, secret):
+        self.bot_id = bot_id
+        self.secret = secret
+        self.conn = None            # its subscribed connection
+        self.subscribes = 0         # accepted
+        self.refusals = 0
+        self.connections = 0        # that sent a subscribe naming it
+        self.takeovers = 0          # subscribes that displaced another
+        self.late_frames = 0        # frames on a displaced connection
+        self.violations = []
+        self.answers = []
+        self.frames = []            # (conn no, monotonic time, frame)
+        self.pushed = {}            # callback req_id -> time it left
+
+    def ready(self):
+        c = self.conn
+        return c is not None and c.subscribed
 
 
 class FakeWecom:
     def __init__(self, bot_id="aibTESTbot0001", secret="s3cret-TEST-0001",
-                 heartbeat_ms=None, stream_ms=None):
-        self.bot_id = bot_id
-        self.secret = secret
+                 heartbeat_ms=None, stream_ms=None, bots=None):
+        bots = list(bots or [(bot_id, secret)])
+        self.bots = {b: Bot(b, s) for b, s in bots}
+        self.bot_id, self.secret = bots[0]
         self.heartbeat_ms = heartbeat_ms
         self.stream_ms = stream_ms
         self.lock = threading.Lock()
@@ -85,6 +129,7 @@ class FakeWecom:
         self._fail = []             # [pred, errcode]
         self._ids = itertools.count(1)
         self._conn = None
+        self._by_no = {}            # "N" -> Conn, for violation()
         self._loop = None
         self._thread = None
         self._server = None
@@ -125,22 +170,34 @@ class FakeWecom:
     def _call(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
-    def violation(self, what):
+    def violation(self, what, bot=None):
+        """what starts "conn N:" for a connection's fault: it is that
+        connection's bot's too, once its subscribe named one."""
         with self.lock:
             self.violations.append(what)
+            if bot is None and what.startswith("conn "):
+                c = self._by_no.get(what[5:].split(":", 1)[0])
+                bot = c.bot if c is not None else None
+            if bot is not None:
+                bot.violations.append(what)
+
+    def bot(self, bot_id):
+        return self.bots[bot_id]
 
     # -- test controls -----------------------------------------------
 
-    def ready(self):
-        """A subscribed connection is up."""
+    def ready(self, bot=None):
+        """A subscribed connection is up (bot's, with bot=)."""
+        if bot is not None:
+            return self.bots[bot].ready()
         c = self._conn
         return c is not None and c.subscribed
 
-    def msg(self, userid, text=None, chatid=None, body=None):
+    def msg(self, userid, text=None, chatid=None, body=None, bot=None):
         """A user message (aibot_msg_callback); returns its req_id."""
         n = next(self._ids)
         req = "RqFAKE%06d" % n
-        b = {"msgid": "MSGID-FAKE-%06d" % n, "aibotid": self.bot_id,
+        b = {"msgid": "MSGID-FAKE-%06d" % n, "aibotid": bot or self.bot_id,
              "chattype": "group" if chatid else "single",
              "from": {"userid": userid}, "create_time": int(time.time()),
              "response_url": "https://example.invalid/resp?code=x"}
@@ -151,21 +208,25 @@ class FakeWecom:
             b["text"] = {"content": text}
         b.update(body or {})
         self._push({"cmd": "aibot_msg_callback", "headers": {"req_id": req},
-                    "body": b}, req, "msg", chatid or userid)
+                    "body": b}, req, "msg", chatid or userid, bot)
         return req
 
-    def event(self, eventtype, userid="lisi"):
+    def event(self, eventtype, userid="lisi", bot=None):
         n = next(self._ids)
         req = "RqFAKEev%06d" % n
-        self._push({"cmd": "aibot_event_callback",
-                    "headers": {"req_id": req},
-                    "body": {"msgid": "MSGID-FAKE-EV-%06d" % n,
-                             "create_time": int(time.time()),
-                             "aibotid": self.bot_id, "chattype": "single",
-                             "from": {"userid": userid}, "msgtype": "event",
-                             "event": {"eventtype": eventtype}}},
-                   req, eventtype, userid)
+        self._push(self._event_frame(req, n, eventtype, userid,
+                                     bot or self.bot_id),
+                   req, eventtype, userid, bot)
         return req
+
+    @staticmethod
+    def _event_frame(req, n, eventtype, userid, bot_id):
+        return {"cmd": "aibot_event_callback", "headers": {"req_id": req},
+                "body": {"msgid": "MSGID-FAKE-EV-%06d" % n,
+                         "create_time": int(time.time()),
+                         "aibotid": bot_id, "chattype": "single",
+                         "from": {"userid": userid}, "msgtype": "event",
+                         "event": {"eventtype": eventtype}}}
 
     def raw(self, text):
         """Any text frame, as is; a callback in it is remembered."""
@@ -183,10 +244,10 @@ class FakeWecom:
             await c.ws.send(text)
         self._call(go())
 
-    def drop(self):
+    def drop(self, bot=None):
         """Cut the connection without a close frame."""
         async def go():
-            c = self._conn
+            c = self._conn if bot is None else self.bots[bot].conn
             if c is not None:
                 c.ws.transport.abort()
         self._call(go())
@@ -208,29 +269,38 @@ class FakeWecom:
         with self.lock:
             self._fail.append([pred, errcode])
 
-    def answers_to(self, chat):
+    def answers_to(self, chat, bot=None):
         with self.lock:
-            return [a for a in self.answers if a["chat"] == chat]
+            src = self.answers if bot is None else self.bots[bot].answers
+            return [a for a in src if a["chat"] == chat]
 
-    def sent(self, cmd):
+    def sent(self, cmd, bot=None):
         with self.lock:
+            if bot is not None:
+                return [f for _, _, f in self.bots[bot].frames
+                        if f.get("cmd") == cmd]
             return [f for _, f in self.frames if f.get("cmd") == cmd]
 
     # -- the server --------------------------------------------------
 
-    def _push(self, frame, req, kind, chat):
+    def _push(self, frame, req, kind, chat, bot=None):
         async def go():
-            c = self._conn
+            c = self._conn if bot is None else self.bots[bot].conn
             assert c is not None and c.subscribed, "no subscribed worker"
             c.callbacks[req] = kind
             c.chats[req] = chat
-            await c.ws.send(json.dumps(frame, ensure_ascii=False))
+            text = json.dumps(frame, ensure_ascii=False)
+            if c.bot is not None:
+                with self.lock:
+                    c.bot.pushed[req] = time.monotonic()
+            await c.ws.send(text)
         self._call(go())
 
     async def _serve(self, ws, path=None):
         with self.lock:
             self.connections += 1
             c = Conn(self.connections, ws)
+            self._by_no[str(c.no)] = c
         self._conn = c
         try:
             async for text in ws:
@@ -238,6 +308,9 @@ class FakeWecom:
         except websockets.ConnectionClosed:
             pass
         finally:
+            c.open = False
+            if c.bot is not None and c.bot.conn is c:
+                c.bot.conn = None
             if self._conn is c:
                 self._conn = None
 
@@ -248,6 +321,12 @@ class FakeWecom:
                                         "errmsg": errmsg}))
         except websockets.ConnectionClosed:
             pass
+
+    def _answer(self, c, a):
+        with self.lock:
+            self.answers.append(a)
+            if c.bot is not None:
+                c.bot.answers.append(a)
 
     def _failure(self, f):
         with self.lock:
@@ -268,6 +347,10 @@ class FakeWecom:
             return
         with self.lock:
             self.frames.append((c.no, f))
+            if c.bot is not None:
+                c.bot.frames.append((c.no, time.monotonic(), f))
+                if c.displaced:
+                    c.bot.late_frames += 1
         c.nframes += 1
         cmd = f.get("cmd")
         req = (f.get("headers") or {}).get("req_id")
@@ -302,16 +385,58 @@ class FakeWecom:
         if set(b) - {"bot_id", "secret", "scene", "plug_version"}:
             self.violation("conn %d: subscribe body keys %s" %
                            (c.no, sorted(b)))
-        if b.get("bot_id") == self.bot_id and b.get("secret") == self.secret:
+        bot = self.bots.get(b.get("bot_id"))
+        if bot is not None and c.bot is None:
+            c.bot = bot
+            with self.lock:
+                bot.connections += 1
+                bot.frames.append((c.no, time.monotonic(), f))
+        if bot is not None and b.get("secret") == bot.secret:
             c.subscribed = True
             with self.lock:
                 self.subscribes += 1
+                bot.subscribes += 1
+            old, bot.conn = bot.conn, c
+            if old is not None and old is not c:
+                await self._displace(bot, old, c)
             await self._ack(c, req)
         else:
             c.refused = True
             with self.lock:
                 self.refusals += 1
+                if bot is not None:
+                    bot.refusals += 1
             await self._ack(c, req, 853000, "invalid bot_id or secret")
+
+    async def _displace(self, bot, old, new):
+        """A second subscribe for a bot: the first connection is told
+        disconnected_event and must close itself (A.5.4)."""
+        with self.lock:
+            bot.takeovers += 1
+        if old.took_over:
+            self.violation("bot %s: conn %d displaces conn %d, which had "
+                           "itself taken the bot over (a kick loop, "
+                           "A.11)" % (bot.bot_id, new.no, old.no), bot)
+        new.took_over = True
+        old.displaced = True
+        n = next(self._ids)
+        req = "RqFAKEdc%06d" % n
+        old.callbacks[req] = "disconnected_event"
+        # From a user, as in A.5.4's example: the worker requires one.
+        try:
+            await old.ws.send(json.dumps(self._event_frame(
+                req, n, "disconnected_event", "lisi", bot.bot_id)))
+        except websockets.ConnectionClosed:
+            return
+
+        async def check():
+            await asyncio.sleep(DISPLACED_GRACE_S)
+            if old.open:
+                self.violation("bot %s: conn %d still open %.0f s after "
+                               "its disconnected_event (A.5.4)" %
+                               (bot.bot_id, old.no, DISPLACED_GRACE_S), bot)
+                old.ws.transport.abort()
+        asyncio.ensure_future(check())
 
     async def _ping(self, c, req, f):
         now = time.monotonic()
@@ -396,9 +521,8 @@ class FakeWecom:
 
         def ok():
             if s["finish"]:
-                with self.lock:
-                    self.answers.append({"chat": c.chats[req],
-                                         "text": content, "via": "stream"})
+                self._answer(c, {"chat": c.chats[req], "text": content,
+                                 "via": "stream"})
         await self._reply_ack(c, req, f, ok)
 
     async def _welcome(self, c, req, f):
@@ -414,10 +538,8 @@ class FakeWecom:
             self.violation("conn %d: bad welcome body %r" % (c.no, b))
 
         def ok():
-            with self.lock:
-                self.answers.append({"chat": c.chats[req],
-                                     "text": b["text"]["content"],
-                                     "via": "welcome"})
+            self._answer(c, {"chat": c.chats[req],
+                             "text": b["text"]["content"], "via": "welcome"})
         await self._reply_ack(c, req, f, ok)
 
     async def _send_msg(self, c, req, f):
@@ -439,7 +561,6 @@ class FakeWecom:
         self._in_flight(c, req)
 
         def ok():
-            with self.lock:
-                self.answers.append({"chat": b["chatid"],
-                                     "text": md["content"], "via": "push"})
+            self._answer(c, {"chat": b["chatid"], "text": md["content"],
+                             "via": "push"})
         await self._reply_ack(c, req, f, ok)
