@@ -48,6 +48,12 @@
 #define HOOK_RATE_TRIES		10
 /* Sends remembered for the pace: rate_max is at most this. */
 #define HOOK_RING_MAX		1000
+/*
+ * Kept beyond the window: our millisecond clock and timer rounding may
+ * otherwise put the first send of a new window a hair inside the
+ * robot's old one, and a 45009 then costs a whole window.
+ */
+#define HOOK_PACE_MARGIN_MS	100
 
 static struct {
 	char			*account;
@@ -173,8 +179,8 @@ hook_wait_ms(void)
 	if (hk.count >= hk.rate_max) {
 		oldest = hk.ring[(hk.head + HOOK_RING_MAX - hk.rate_max) %
 		    HOOK_RING_MAX];
-		if (oldest + hk.window_ms > at)
-			at = oldest + hk.window_ms;
+		if (oldest + hk.window_ms + HOOK_PACE_MARGIN_MS > at)
+			at = oldest + hk.window_ms + HOOK_PACE_MARGIN_MS;
 	}
 	return at > now ? at - now : 0;
 }
