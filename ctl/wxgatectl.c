@@ -26,6 +26,8 @@
 #define EX_UNREACH	3
 
 #define CTL_ARGS_ANY	-1	/* the command checks its own arguments */
+/* How long `login` follows a QR login: the worker's own deadline. */
+#define CTL_LOGIN_WAIT_S	480
 /* Channel connections `status` lists (workers beyond it are not). */
 #define CTL_CHANNELS_SHOWN	256
 /* send --wait: how long by default, and how often it asks. */
@@ -107,7 +109,7 @@ usage(void)
 	    "       wxgatectl [-s socket] pairing list\n"
 	    "       wxgatectl [-s socket] pairing approve|deny code\n"
 	    "       wxgatectl [-s socket] audit [-n count]\n"
-	    "       wxgatectl [-s socket] login channel [code]\n"
+	    "       wxgatectl [-s socket] login [--no-wait] channel [code]\n"
 	    "       wxgatectl [-s socket] stats\n"
 	    "       wxgatectl [-s socket] send [--wait [seconds]] channel "
 	    "target text\n"
@@ -622,17 +624,91 @@ cmd_audit(int fd, int argc, char **argv)
 }
 
 /*
- * A channel waiting for a QR login: its URL, drawn to scan; with a code,
- * the number the phone shows after the scan.
+ * The URL a channel waiting for a QR login shows: 1 and url, 0 when it
+ * waits for none (*why says so), or the exit code of another refusal.
+ */
+static int
+login_url(int fd, const char *name, char *url, size_t len, int *status)
+{
+	struct ipc_body_login_req b;
+	struct ipc_msg m;
+
+	b.name = ipc_s(name);
+	b.code = IPC_S("");
+	ctl_send(fd, IPC_CTL_LOGIN, &b);
+	ctl_recv(fd, &m);
+	if (m.type != IPC_CTL_RESULT)
+		exit(EX_UNREACH);
+	snprintf(url, len, "%.*s", (int)m.b.result.message.len,
+	    m.b.result.message.p);
+	if (m.b.result.ok)
+		return 1;
+	if (strstr(url, "not waiting") != NULL)
+		return 0;
+	fprintf(stderr, "wxgatectl: %s\n", url);
+	*status = EX_REFUSED;
+	return -1;
+}
+
+/* The platform state `status` shows for the channel's worker; "" none. */
+static void
+login_platform(int fd, const char *name, char *out, size_t len)
+{
+	struct ipc_body_empty e = { 0 };
+	const struct ipc_body_ctl_worker *w;
+	struct ipc_msg m;
+	const char *dot;
+
+	out[0] = '\0';
+	ctl_send(fd, IPC_CTL_STATUS, &e);
+	for (;;) {
+		ctl_recv(fd, &m);
+		if (m.type == IPC_CTL_RESULT)
+			return;
+		if (m.type != IPC_CTL_WORKER)
+			exit(EX_UNREACH);
+		w = &m.b.ctl_worker;
+		/* "wechat.alice": the account is what follows the kind. */
+		if ((dot = memchr(w->name.p, '.', w->name.len)) != NULL &&
+		    w->name.len - (size_t)(dot + 1 - w->name.p) ==
+		    strlen(name) && memcmp(dot + 1, name, strlen(name)) == 0)
+			snprintf(out, len, "%.*s", (int)w->platform.len,
+			    w->platform.p);
+	}
+}
+
+static void
+login_show(const char *name, const char *url)
+{
+	printf("Scan with WeChat to log in %s:\n%s\n", name, url);
+	if (qr_print_utf8(stdout, url) == -1)
+		fprintf(stderr, "wxgatectl: cannot draw the QR code\n");
+	fflush(stdout);
+}
+
+/*
+ * A channel waiting for a QR login: its code, drawn to scan, then what
+ * happens to it (scanned, expired and replaced by a new one, confirmed)
+ * until the account is logged in (exit 0) or the wait is over (1).
+ * --no-wait shows the code and returns; with a code (the number the
+ * phone shows after the scan) it is passed on.
  */
 static int
 cmd_login(int fd, int argc, char **argv)
 {
 	struct ipc_body_login_req b;
 	struct ipc_msg m;
-	char url[IPC_URL_MAX + 1];
-	int rv;
+	struct timespec ts = { 1, 0 };
+	char url[IPC_URL_MAX + 1], shown[IPC_URL_MAX + 1];
+	char state[IPC_MESSAGE_MAX + 1];
+	int rv = 0, wait = 1, scanned = 0;
+	time_t until;
 
+	if (argc >= 1 && strcmp(argv[0], "--no-wait") == 0) {
+		wait = 0;
+		argc--;
+		argv++;
+	}
 	if (argc != 1 && argc != 2)
 		usage();
 	b.name = ipc_s(argv[0]);
@@ -641,19 +717,54 @@ cmd_login(int fd, int argc, char **argv)
 	    (argc == 2 && (b.code.len == 0 || b.code.len > 16 ||
 	    strspn(argv[1], "0123456789") != b.code.len)))
 		usage();
-	ctl_send(fd, IPC_CTL_LOGIN, &b);
-	if ((rv = ctl_result(fd, &m, 1)) != 0)
-		return rv;
 	if (argc == 2) {
+		ctl_send(fd, IPC_CTL_LOGIN, &b);
+		if ((rv = ctl_result(fd, &m, 1)) != 0)
+			return rv;
 		printf("code sent to %s\n", argv[0]);
 		return 0;
 	}
-	snprintf(url, sizeof(url), "%.*s", (int)m.b.result.message.len,
-	    m.b.result.message.p);
-	printf("Scan with WeChat to log in %s:\n%s\n", argv[0], url);
-	if (qr_print_utf8(stdout, url) == -1)
-		fprintf(stderr, "wxgatectl: cannot draw the QR code\n");
-	return 0;
+	switch (login_url(fd, argv[0], url, sizeof(url), &rv)) {
+	case -1:
+		return rv;
+	case 0:
+		fprintf(stderr, "wxgatectl: %s\n", url);
+		return EX_REFUSED;
+	}
+	login_show(argv[0], url);
+	if (!wait)
+		return 0;
+	snprintf(shown, sizeof(shown), "%s", url);
+	until = time(NULL) + CTL_LOGIN_WAIT_S;
+	while (time(NULL) < until) {
+		nanosleep(&ts, NULL);
+		login_platform(fd, argv[0], state, sizeof(state));
+		if (strcmp(state, "scanned") == 0 && !scanned) {
+			printf("Scanned: confirm on the phone.\n");
+			fflush(stdout);
+			scanned = 1;
+		}
+		switch (login_url(fd, argv[0], url, sizeof(url), &rv)) {
+		case -1:
+			return rv;
+		case 0:
+			/* No code shown: logged in, once the worker says so. */
+			if (strcmp(state, "polling") == 0) {
+				printf("Logged in.\n");
+				return 0;
+			}
+			continue;
+		}
+		if (strcmp(url, shown) != 0) {
+			printf("The code expired; a new one:\n");
+			login_show(argv[0], url);
+			snprintf(shown, sizeof(shown), "%s", url);
+			scanned = 0;
+		}
+	}
+	fprintf(stderr, "wxgatectl: %s is still not logged in after %d s\n",
+	    argv[0], CTL_LOGIN_WAIT_S);
+	return EX_REFUSED;
 }
 
 static void

@@ -11,11 +11,12 @@ Needs a build configured with --enable-test-hooks."""
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
 
-from conftest import QUEUED, wait_for
+from conftest import QUEUED, WXGATECTL, wait_for
 from fake_ilink import FakeIlink, cursor_of
 
 OWNER = "o9cq80_FAKEuSeRiD0000000000@im.wechat"
@@ -97,14 +98,17 @@ def test_allowed_sender_chats(gate_factory, fake, tmp_path):
 def test_qr_login_then_the_owner_chats(gate_factory, fake, tmp_path):
     fake.qr_script = ["wait", "wait", "scaned", "confirmed"]
     gate = start(gate_factory, fake, tmp_path, token=False)
-    # The worker fetched a QR code; the operator shows it.
+    # The worker fetched a QR code; the operator shows it and follows
+    # the login to its end.
     def shown():
-        rc, out, err = gate.ctl("login", "alice")
+        rc, out, err = gate.ctl("login", "alice", timeout=30)
         return out if rc == 0 else None
-    out = wait_for(shown, 10, 0.1, "a QR code to show")
+    out = wait_for(shown, 20, 0.1, "a QR code to show")
     url = out.splitlines()[1]
     assert url.startswith("https://") or url.startswith("http://"), out
     assert any("\u2588" in ln for ln in out.splitlines()[2:])
+    assert "Scanned: confirm on the phone." in out, out
+    assert out.rstrip().endswith("Logged in."), out
     gate.wait_log("channel alice: logged in", timeout=15)
     rc, out, err = gate.ctl("login", "alice")
     assert rc == 1 and "not waiting" in err
@@ -381,8 +385,7 @@ def test_typing_while_the_agent_answers(gate_factory, fake, tmp_path):
     has the message (a ticket from getconfig first), kept alive while it
     works, and off once the answer is sent; nothing when the ticket
     cannot be had."""
-    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
-                 agent=SLOW_ECHO)
+    start(gate_factory, fake, tmp_path, allow_from=["*"], agent=SLOW_ECHO)
     fake.inject(FRIEND, "think about it")
     s = wait_sent(fake, FRIEND, 1, timeout=20)
     assert s[0]["text"] == "echo: think about it"
@@ -418,8 +421,7 @@ def test_replies_ride_on_the_newest_context_token(gate_factory, fake,
     """§1.4: a user who writes twice before a slow agent answers gets
     both answers on the token of their latest message, not a stale one
     (the server may refuse a reply on an older token)."""
-    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
-                 agent=SLOW_ECHO)
+    start(gate_factory, fake, tmp_path, allow_from=["*"], agent=SLOW_ECHO)
     fake.inject(FRIEND, "first", context_token="CTX-OLD")
     fake.inject(FRIEND, "second", context_token="CTX-NEW")
     s = wait_sent(fake, FRIEND, 2, timeout=30)
@@ -478,3 +480,30 @@ def test_ilink_groups_under_group_policy(gate_factory, fake, tmp_path):
     fake.inject(FRIEND, "odd", group_id="a/b@im.chatroom")
     gate.wait_log("unusable group_id", 10)
     no_violations(fake)
+
+
+def test_login_follows_an_expired_code_to_the_end(gate_factory, fake,
+                                                  tmp_path):
+    """wxgatectl login shows the code, then a new one when it expires,
+    and returns 0 once the account is logged in; --no-wait only shows."""
+    fake.qr_script = ["wait", "wait", "expired"]
+    gate = start(gate_factory, fake, tmp_path, token=False)
+    wait_for(lambda: gate.ctl("login", "--no-wait", "alice")[0] == 0, 10,
+             0.1, "a first code")
+    p = subprocess.Popen([WXGATECTL, "-s", gate.sock, "login", "alice"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        # The first code expires; the next one is scanned and confirmed.
+        with fake.lock:
+            fake.qr_script = ["wait", "scaned", "confirmed"]
+        out, err = p.communicate(timeout=40)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, (out, err)
+    assert "The code expired; a new one:" in out, out
+    urls = [ln for ln in out.splitlines() if ln.startswith("http")]
+    assert len(urls) == 2 and urls[0] != urls[1], out
+    assert out.rstrip().endswith("Logged in."), out
+    assert gate.channels()["wechat.alice"] == "polling"
