@@ -51,6 +51,15 @@ enum {
 	SC_AUDIT_LIST,
 };
 
+/* The due rows: queued, their time come, and their peer's oldest. */
+#define OUTBOX_DUE_ROWS \
+	" FROM outbox o" \
+	" WHERE account = ?1 AND state = 'queued' AND next_try <= ?2" \
+	" AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account =" \
+	" o.account AND p.peer = o.peer AND p.state = 'queued' AND" \
+	" p.id < o.id)" \
+	" ORDER BY id LIMIT ?3"
+
 static const char *const sc_sql[] = {
 	[SC_SESSION_ADD - STORE_LAZY_CHANNEL] =
 	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
@@ -80,12 +89,7 @@ static const char *const sc_sql[] = {
 	 */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
-	    " FROM outbox o"
-	    " WHERE account = ?1 AND state = 'queued' AND next_try <= ?2"
-	    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account ="
-	    " o.account AND p.peer = o.peer AND p.state = 'queued' AND"
-	    " p.id < o.id)"
-	    " ORDER BY id LIMIT ?3",
+	    OUTBOX_DUE_ROWS,
 	/*
 	 * The same, carrying the newest reply context the peer's messages
 	 * gave (iLink, wechat-ilink.md 1.4: a reply on an older one than
@@ -96,12 +100,7 @@ static const char *const sc_sql[] = {
 	    " messages m WHERE m.account = o.account AND m.sender = o.peer"
 	    " AND m.reply_ctx <> '' ORDER BY m.id DESC LIMIT 1), o.reply_ctx),"
 	    " attempts, created, key_gen"
-	    " FROM outbox o"
-	    " WHERE account = ?1 AND state = 'queued' AND next_try <= ?2"
-	    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account ="
-	    " o.account AND p.peer = o.peer AND p.state = 'queued' AND"
-	    " p.id < o.id)"
-	    " ORDER BY id LIMIT ?3",
+	    OUTBOX_DUE_ROWS,
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
 	[SC_OUTBOX_ACK - STORE_LAZY_CHANNEL] =

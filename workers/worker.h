@@ -88,6 +88,12 @@ void		 worker_spec(const struct wk_kind *, struct sandbox_spec *);
 int		 wk_conf_int(json_t *, const char *key, long long def,
 		    long long min, long long max, long long *out);
 const char	*wk_conf_str(json_t *, const char *key, const char *def);
+/*
+ * A channel worker's state.put (state.c), remembered: wk_state_resay()
+ * tells a new hub (sup.resync) the last value of each key again.
+ */
+void		 wk_state_put(const char *key, const char *value);
+void		 wk_state_resay(void);
 int			 worker_main(const char *spec, const char *creds,
 			    int verbose);
 

@@ -13,12 +13,11 @@ Needs a build configured with --enable-test-hooks."""
 
 import os
 import signal
-import sqlite3
 import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import QUEUED, wait_for
 from fake_wecom import FakeWecom, visible
 
 USER = "zhangsan"
@@ -52,18 +51,6 @@ def start(gate_factory, fake, tmp_path, secret=None, wecom=None, conf=None,
     return gate_factory(top)
 
 
-# Outbox rows still to deliver (delivered ones stay, state 'sent').
-QUEUED = "SELECT count(*) FROM outbox WHERE state = 'queued'"
-
-
-def rows(gate, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
-
 
 def status(gate):
     """The bot's connection as `wxgatectl status` shows the operator."""
@@ -95,9 +82,9 @@ def test_dm_is_answered_as_one_stream(gate_factory, fake, tmp_path):
     assert [f["body"]["stream"]["finish"] for f in frames][-1] is True
     assert not any(f["body"]["stream"]["finish"] for f in frames[:-1])
     # Stored once, answered, and the outbox is empty.
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0,
              5, 0.05, "outbox drained")
-    assert rows(gate, "SELECT peer, state FROM messages m JOIN sessions s "
+    assert gate.rows("SELECT peer, state FROM messages m JOIN sessions s "
                 "ON s.id = m.session_id") == [(USER, 3)]
     assert status(gate) == "subscribed"
     # Voice transcripts and quotes reach the agent as text.
@@ -153,7 +140,7 @@ def test_answer_grows_in_its_bubble(gate_factory, fake, tmp_path):
     # not only "thinking" then the whole.
     partial = {t for t in shown[:-1] if t and t != "echo: " + text}
     assert len(partial) >= 2, shown
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0,
              5, 0.05, "outbox drained")
     time.sleep(0.5)
     assert len(fake.answers_to(USER)) == 1
@@ -192,7 +179,7 @@ def test_one_frame_in_flight_per_req_id(gate_factory, fake, tmp_path):
     fake.hold_acks = True
     req = fake.msg(USER, "wait for it")
     wait_for(lambda: len(fake.held) >= 1, 10, 0.05, "the thinking frame")
-    wait_for(lambda: rows(gate, "SELECT count(*) FROM messages WHERE "
+    wait_for(lambda: gate.rows("SELECT count(*) FROM messages WHERE "
                           "state = 3")[0][0] == 1, 10, 0.05, "the answer")
     time.sleep(1.0)
     frames = [f for f in fake.sent("aibot_respond_msg")
@@ -221,7 +208,7 @@ def test_group_needs_a_mention(gate_factory, fake, tmp_path):
     assert a == [{"chat": GROUP, "text": "echo: summarise",
                   "via": "stream"}], a
     # One conversation per chat and user.
-    assert rows(gate, "SELECT peer FROM sessions") == \
+    assert gate.rows("SELECT peer FROM sessions") == \
         [(GROUP + "/" + USER,)]
     assert len(fake.answers_to(GROUP)) == 1
     no_violations(fake)
@@ -308,7 +295,7 @@ def test_expired_stream_falls_back_to_a_push(gate_factory, fake,
     gate.wait_log("refused with 846608")
     time.sleep(0.5)
     assert len(fake.answers_to(USER)) == 1
-    assert rows(gate, QUEUED)[0][0] == 0
+    assert gate.rows(QUEUED)[0][0] == 0
     no_violations(fake)
 
 
@@ -335,7 +322,7 @@ def test_sigkill_mid_stream_answers_once(gate_factory, fake, tmp_path):
     # The bubble is open ("thinking"), its ack withheld: the answer,
     # once stored in the outbox, can only wait behind it.
     wait_for(lambda: len(fake.held) >= 1, 10, 0.05, "the thinking frame")
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 1,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 1,
              10, 0.05, "the answer leased to the worker")
     w = gate.worker("wecom_bot.work")
     os.kill(w["pid"], signal.SIGKILL)
@@ -345,12 +332,12 @@ def test_sigkill_mid_stream_answers_once(gate_factory, fake, tmp_path):
     a = wait_answers(fake, USER, 1, timeout=15)
     assert a == [{"chat": USER, "text": "echo: do not lose me",
                   "via": "push"}], a
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0,
              5, 0.05, "outbox drained")
     time.sleep(0.5)
     assert len(fake.answers_to(USER)) == 1
     # The agent was asked once: one message, answered.
-    assert rows(gate, "SELECT state, count(*) FROM messages "
+    assert gate.rows("SELECT state, count(*) FROM messages "
                 "GROUP BY state") == [(3, 1)]
     assert "SIGKILL" in gate.worker("wecom_bot.work")["last_exit"]
     # The old bubble's req_id was not used on the new connection.
@@ -376,11 +363,11 @@ def test_sigkill_while_streaming_answers_once(gate_factory, fake,
              fake.subscribes >= 2, 15, 0.05, "the worker back")
     a = wait_answers(fake, USER, 1, timeout=15)
     assert [x["text"] for x in a] == ["echo: " + text], a
-    wait_for(lambda: rows(gate, QUEUED)[0][0] == 0,
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0,
              5, 0.05, "outbox drained")
     time.sleep(0.5)
     assert len(fake.answers_to(USER)) == 1
-    assert rows(gate, "SELECT state, count(*) FROM messages "
+    assert gate.rows("SELECT state, count(*) FROM messages "
                 "GROUP BY state") == [(3, 1)]
     assert not [f for n, f in fake.frames if n > 1 and
                 f["headers"]["req_id"] == req]

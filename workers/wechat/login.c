@@ -20,6 +20,7 @@
 #include "ilink.h"
 #include "log.h"
 #include "wechat.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 /* §7.1 constants of the official client. */
@@ -345,7 +346,7 @@ login_polled(struct wcall *c, void *arg)
 			log_info("wechat: login: scanned; waiting for the "
 			    "confirmation on the phone");
 			/* wxgatectl login follows it. */
-			wechat_state_put("status", "scanned");
+			wk_state_put("status", "scanned");
 		}
 		lg.scanned = 1;
 		/* FALLTHROUGH */
@@ -373,7 +374,7 @@ login_polled(struct wcall *c, void *arg)
 		log_info("wechat: login: QR code %s",
 		    ilink_qr_state_name(s.state));
 		if (lg.scanned)
-			wechat_state_put("status", "login_required");
+			wk_state_put("status", "login_required");
 		login_later(login_fetch, LOGIN_GAP_MS);
 		break;
 	case ILINK_QR_SCANED_REDIRECT:
@@ -402,7 +403,7 @@ login_confirmed(const struct ilink_qrstatus *s)
 	const char *why, *base;
 
 	log_info("wechat: login: confirmed; bot %s", s->bot_id);
-	wechat_state_put("token", s->bot_token);
+	wk_state_put("token", s->bot_token);
 	wechat_set_token(s->bot_token);
 	/*
 	 * The token goes to the base, so a server may not name just any
@@ -415,23 +416,23 @@ login_confirmed(const struct ilink_qrstatus *s)
 		    "using the login host", base, why);
 		base = NULL;
 	}
-	wechat_state_put("base_url", base != NULL ? base : "");
+	wk_state_put("base_url", base != NULL ? base : "");
 	if (*wc.conf_base)
 		wechat_set_base(wc.conf_base, 0);
 	else
 		wechat_set_base(base, 0);
 	/* §8.8: a cursor belongs to one bot binding. */
 	if (strcmp(wc.bot_id, s->bot_id) != 0 && *wc.cursor) {
-		wechat_state_put("cursor", "");
+		wk_state_put("cursor", "");
 		free(wc.cursor);
 		wc.cursor = xstrdup("");
 		poll_forget_cursor();
 	}
 	free(wc.bot_id);
 	wc.bot_id = xstrdup(s->bot_id);
-	wechat_state_put("bot_id", s->bot_id);
+	wk_state_put("bot_id", s->bot_id);
 	if (s->user_id != NULL)
-		wechat_state_put("owner", s->user_id);
+		wk_state_put("owner", s->user_id);
 	login_stop();
 	wechat_logged_in();
 }

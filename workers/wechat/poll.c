@@ -290,7 +290,7 @@ poll_commit(void)
 	 */
 	if (cur != NULL && !pl.forget && !again &&
 	    strcmp(cur, wc.cursor) != 0) {
-		wechat_state_put("cursor", cur);
+		wk_state_put("cursor", cur);
 		free(wc.cursor);
 		wc.cursor = xstrdup(cur);
 	}

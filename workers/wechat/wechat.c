@@ -62,13 +62,6 @@ static struct {
 	int		 resynced;	/* an answer may come twice */
 } st;
 
-/* The last value put for each key, said again to a new hub. */
-#define NPUT	8
-static struct {
-	char		*key;
-	char		*value;		/* may be the token: a secret */
-} said[NPUT];
-
 static int	wechat_pre_sandbox(json_t *);
 static int	wechat_post_sandbox(struct event_base *);
 static void	wechat_shutdown(void);
@@ -282,11 +275,11 @@ wechat_begin(void)
 	    *tok ? "token known, polling" : "no token, QR login");
 	if (*tok) {
 		wechat_set_token(tok);
-		wechat_state_put("status", "polling");
+		wk_state_put("status", "polling");
 		wechat_online();
 		send_kick();
 	} else {
-		wechat_state_put("status", "login_required");
+		wk_state_put("status", "login_required");
 		send_fail_all("not logged in", WECHAT_LOGIN_RETRY_MS);
 		login_start();
 	}
@@ -349,35 +342,6 @@ wechat_shutdown(void)
 		worker_drained();
 }
 
-static void
-wechat_state_send(const char *key, const char *value)
-{
-	struct ipc_body_state b;
-
-	b.key = ipc_s(key);
-	b.value = ipc_s(value);
-	if (worker_send(IPC_STATE_PUT, 0, &b) == -1)
-		fatalx("%s: supervisor queue full", __func__);
-}
-
-/* state.put, remembered: a new hub is told the last value of each key. */
-void
-wechat_state_put(const char *key, const char *value)
-{
-	size_t i;
-
-	for (i = 0; i < NPUT && said[i].key != NULL; i++)
-		if (strcmp(said[i].key, key) == 0)
-			break;
-	if (i == NPUT)
-		fatalx("%s: more than %d state keys", __func__, NPUT);
-	if (said[i].key == NULL)
-		said[i].key = xstrdup(key);
-	xfree_secret(said[i].value);
-	said[i].value = xstrdup(value);
-	wechat_state_send(key, value);
-}
-
 /*
  * A new hub took over.  What the old one was asked may be lost with it:
  * ask and say it again.  Nothing here is fatal for what it forgot.
@@ -385,14 +349,11 @@ wechat_state_put(const char *key, const char *value)
 static void
 wechat_resync(void)
 {
-	size_t i;
-
 	st.resynced = 1;
 	/* Runs from the loop, as at start, and asks only what is missing. */
 	if (st.left > 0)
 		event_active(st.ev, EV_TIMEOUT, 0);
-	for (i = 0; i < NPUT && said[i].key != NULL; i++)
-		wechat_state_send(said[i].key, said[i].value);
+	wk_state_resay();
 	login_resync();
 	poll_resync();
 }
@@ -452,9 +413,9 @@ wechat_login_needed(void)
 	    "needed", __func__);
 	wechat_login_qr("needed", "");
 	wechat_set_token(NULL);
-	wechat_state_put("token", "");
+	wk_state_put("token", "");
 	/* wxgatectl status says so, not only the log. */
-	wechat_state_put("status", "login_required");
+	wk_state_put("status", "login_required");
 	poll_stop();
 	typing_clear();
 	send_fail_all("not logged in", WECHAT_LOGIN_RETRY_MS);
@@ -468,7 +429,7 @@ wechat_logged_in(void)
 	wechat_login_qr("done", "");
 	if (wc.draining)
 		return;
-	wechat_state_put("status", "polling");
+	wk_state_put("status", "polling");
 	wechat_online();
 	send_kick();
 }

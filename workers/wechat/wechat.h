@@ -73,7 +73,6 @@ long		 wcall_status(const struct wcall *);
 const char	*wcall_error(const struct wcall *);
 
 /* wechat.c */
-void		 wechat_state_put(const char *key, const char *value);
 void		 wechat_set_token(const char *);
 void		 wechat_set_base(const char *, int from_net);
 void		 wechat_login_needed(void);

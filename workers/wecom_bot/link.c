@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "wecom.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 /* The SDK has no subscribe timer; other clients wait 10 s (A.9). */
@@ -87,7 +88,7 @@ void
 link_start(void)
 {
 	lk.state = LINK_OPENING;
-	wecom_state_put("status", "connecting");
+	wk_state_put("status", "connecting");
 	if (wsc_connect() == -1)
 		link_down("cannot start a connection", 0);
 }
@@ -290,7 +291,7 @@ link_ack(const struct wcf_in *in)
 			/* The server leaves the socket open: we close (A.4). */
 			snprintf(code, sizeof(code), "auth_failed %lld",
 			    in->errcode);
-			wecom_state_put("status", code);
+			wk_state_put("status", code);
 			log_warnx("wecom %s: aibot_subscribe refused with %lld: "
 			    "check bot_id and the secret", wb.account,
 			    in->errcode);
@@ -302,7 +303,7 @@ link_ack(const struct wcf_in *in)
 		lk.state = LINK_READY;
 		lk.gen++;
 		log_info("wecom %s: subscribed", wb.account);
-		wecom_state_put("status", "subscribed");
+		wk_state_put("status", "subscribed");
 		link_timer(lk.beat, wb.heartbeat_ms);
 		reply_link_up();
 		return;
@@ -329,7 +330,7 @@ link_event(const struct wcf_in *in)
 		wsc_close();
 		reply_link_down();
 		lk.state = LINK_PARKED;
-		wecom_state_put("status", "replaced");
+		wk_state_put("status", "replaced");
 		return;
 	}
 	inbound_event(in);

@@ -45,7 +45,6 @@ struct wecom {
 extern struct wecom	wb;
 
 /* wecom_bot.c */
-void		 wecom_state_put(const char *key, const char *value);
 uint32_t	 wecom_random(void);
 void		 wecom_req_id(const char *prefix, char *out, size_t size);
 

@@ -124,7 +124,7 @@ static void
 wecom_resync(void)
 {
 	inbound_resync();
-	wecom_state_put("status", link_ready() ? "subscribed" : "connecting");
+	wk_state_put("status", link_ready() ? "subscribed" : "connecting");
 }
 
 /* Only put, never asked: the answer to a get we never send is odd. */
@@ -133,17 +133,6 @@ wecom_state_value(const struct ipc_msg *m)
 {
 	(void)m;
 	return 0;
-}
-
-void
-wecom_state_put(const char *key, const char *value)
-{
-	struct ipc_body_state b;
-
-	b.key = ipc_s(key);
-	b.value = ipc_s(value);
-	if (worker_send(IPC_STATE_PUT, 0, &b) == -1)
-		fatalx("%s: supervisor queue full", __func__);
 }
 
 uint32_t

@@ -134,7 +134,7 @@ wcall_error(const struct wcall *c)
 }
 
 void
-wechat_state_put(const char *key, const char *value)
+wk_state_put(const char *key, const char *value)
 {
 	if (strcmp(key, "cursor") == 0)
 		snprintf(cursor_put, sizeof(cursor_put), "%s", value);
