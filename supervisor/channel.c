@@ -68,6 +68,13 @@
 #define CH_RETRY_MAX_S	3600
 /* Attempts before a row is given up (and logged). */
 #define CH_ATTEMPTS_MAX	10
+/*
+ * Delivery acks kept until a later turn finds them stored.  A turn whose
+ * commit fails (a full disk) loses its acks; the row would stay leased
+ * for CH_LEASE_S and hold back its peer's later rows, which wait behind
+ * it to stay in order.
+ */
+#define CH_ACKED_MAX	(2 * CH_INFLIGHT)
 /* Finished rows are kept this long, and at most this many. */
 #define CH_KEEP_S	(7 * 86400)
 #define CH_KEEP_ROWS	10000
@@ -92,6 +99,9 @@ struct chacct {
 	uint64_t	 full;		/* messages left on the platform */
 	int		 kick;		/* rows may be due: after the commit */
 	int		 latest_ctx;	/* replies on the newest context */
+	/* Acks not yet seen committed: said again until they are. */
+	int64_t		 acked[CH_ACKED_MAX];
+	unsigned	 nacked;
 	char		 login_url[IPC_URL_MAX + 1];	/* "" none */
 };
 
@@ -107,6 +117,7 @@ static int	chan_state_put(struct worker *, struct ipc_msg *);
 static int	chan_login(struct worker *, struct ipc_msg *);
 static void	chan_kick(struct chacct *);
 static void	chan_kick_now(struct chacct *);
+static void	chan_reack(struct chacct *);
 
 const struct sup_handler channel_handlers[] = {
 	{ IPC_INBOUND,		0,	chan_inbound },
@@ -406,6 +417,8 @@ chan_kick_now(struct chacct *a)
 	struct kick k;
 	int64_t now = sup_now();
 
+	if (a->nacked > 0)
+		chan_reack(a);
 	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT)
 		return;
 	k.a = a;
@@ -667,9 +680,46 @@ chan_delivery_ack(struct worker *w, struct ipc_msg *m)
 		    (unsigned long long)m->b.delivery.id);
 	if (rv == 0 && a->inflight > 0)
 		a->inflight--;
+	if (rv == 0) {
+		/* The oldest, if full: its lease ends it the slow way. */
+		if (a->nacked == CH_ACKED_MAX)
+			memmove(a->acked, a->acked + 1, --a->nacked *
+			    sizeof(a->acked[0]));
+		a->acked[a->nacked++] = (int64_t)m->b.delivery.id;
+	}
 	chan_kick(a);
 	sup_turn();
 	return 0;
+}
+
+/*
+ * After a commit: each ack still held is applied again.  One found done
+ * (1) was committed by an earlier turn and is let go; one applied now
+ * (0) waits for this turn's commit to be confirmed on the next pass.
+ */
+static void
+chan_reack(struct chacct *a)
+{
+	unsigned i, n = 0;
+	int again = 0;
+
+	for (i = 0; i < a->nacked; i++) {
+		switch (store_outbox_ack(sup->store, a->name, a->acked[i],
+		    sup_now())) {
+		case 1:
+			continue;
+		case 0:
+			again = 1;
+			break;
+		}
+		a->acked[n++] = a->acked[i];
+	}
+	a->nacked = n;
+	if (again) {
+		log_info("channel %s: delivery acks lost with a failed commit "
+		    "stored again", a->name);
+		sup_turn();
+	}
 }
 
 static int
