@@ -27,9 +27,9 @@
  * account's text_chunk_limit, and go to the worker as outbound.message;
  * a row stays queued until delivery.ack (sent) or a failure that is
  * final (failed), and is kept in that state for the operator
- * (wxgatectl outbox) until the sweep prunes it.  A peer's rows go one
- * at a time, oldest first: the next waits until the one before has
- * ended, so a reply's parts arrive in order even when one is retried.
+ * (wxgatectl outbox) until the sweep prunes it.  The parts of one reply
+ * go one at a time, oldest first: the next waits until the one before
+ * has ended, so they arrive in order even when one is retried.
  * At most CH_INFLIGHT rows (of as many peers) are with a worker at
  * once, each leased for CH_LEASE_S; when an account's worker
  * (re)starts, its leased rows are due again at once.  A row is sent at

@@ -51,13 +51,20 @@ enum {
 	SC_AUDIT_LIST,
 };
 
-/* The due rows: queued, their time come, and their peer's oldest. */
+/*
+ * The due rows: queued, their time come, and no earlier part of the same
+ * reply still queued (the same message's answer; for a notice or an
+ * operator's send, the rows queued together).  Parts of one reply go
+ * one at a time, in order, even when one is retried; replies to other
+ * messages do not wait behind a part in a long retry.
+ */
 #define OUTBOX_DUE_ROWS \
 	" FROM outbox o" \
 	" WHERE account = ?1 AND state = 'queued' AND next_try <= ?2" \
 	" AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account =" \
 	" o.account AND p.peer = o.peer AND p.state = 'queued' AND" \
-	" p.id < o.id)" \
+	" p.id < o.id AND (p.msg_id = o.msg_id OR (o.msg_id IS NULL AND" \
+	" p.msg_id IS NULL AND p.created = o.created AND o.seq > 0)))" \
 	" ORDER BY id LIMIT ?3"
 
 static const char *const sc_sql[] = {
@@ -81,12 +88,7 @@ static const char *const sc_sql[] = {
 	[SC_OUTBOX_ADD - STORE_LAZY_CHANNEL] =
 	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
 	    " created, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-	/*
-	 * Oldest first, and only a peer's oldest queued row: the next of
-	 * that peer waits until it has ended, so a reply's chunks (and one
-	 * message after another) arrive in order even when one is retried
-	 * or in flight.  Different peers go side by side.
-	 */
+	/* Oldest first; a reply's parts one at a time (OUTBOX_DUE_ROWS). */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
 	    OUTBOX_DUE_ROWS,

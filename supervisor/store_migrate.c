@@ -217,8 +217,8 @@ static const char schema_v3[] =
  * Version 4: delivery states.  An outbox row is no longer deleted when
  * it is delivered: it ends sent, failed or undeliverable (with why in
  * detail) and stays for the operator until pruned by age and count.
- * Only queued rows are work, so the due index covers those alone; a
- * peer's rows go one at a time, oldest first (outbox_peer).
+ * Only queued rows are work, so the due index covers those alone; the
+ * parts of one reply go one at a time, oldest first (outbox_peer).
  */
 static const char schema_v4[] =
 	"ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'queued'"
@@ -230,7 +230,7 @@ static const char schema_v4[] =
 	" WHERE state = 'queued';"
 	"CREATE INDEX outbox_finished ON outbox (finished)"
 	" WHERE state <> 'queued';"
-	/* A peer's oldest queued row: the one that may go (in order). */
+	/* A reply's earlier parts still queued: the next waits (in order). */
 	"CREATE INDEX outbox_peer ON outbox (account, peer, id)"
 	" WHERE state = 'queued';"
 	/* A peer's newest reply context (channel kinds with KC_LATEST_CTX). */

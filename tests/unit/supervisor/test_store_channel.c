@@ -143,7 +143,7 @@ test_outbox(void **state)
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
 	    1, sent_cb, &c), 1);
 	assert_string_equal(c.out, "1:u1:one:C:0;");
-	/* The peer's next row waits for the one before it to end. */
+	/* The reply's next part waits for the one before it to end. */
 	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
 	    8, sent_cb, &c), 0);
 	/* Leased rows are not due again until the lease ends. */
@@ -240,8 +240,9 @@ test_outbox(void **state)
 }
 
 /*
- * Order per peer: a peer's rows go one at a time, oldest first, even
- * when the oldest is retried; other peers are not held up by it.
+ * Order within a reply: its parts go one at a time, oldest first, even
+ * when one is retried; another reply (to the same peer or another) is
+ * not held up by it.
  */
 static void
 test_outbox_order(void **state)
@@ -257,10 +258,13 @@ test_outbox_order(void **state)
 	    "", NOW, NULL), 0);
 	assert_int_equal(store_outbox_add(fx->s, "alice", "u2", 0, 0, "b1",
 	    "", NOW, NULL), 0);
+	/* A later notice to u1: a reply of its own. */
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0, "c1",
+	    "", NOW + 1, NULL), 0);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW, NOW + 120,
-	    8, sent_cb, &c), 2);
-	assert_string_equal(c.out, "1:u1:a1::0;3:u2:b1::0;");
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 1,
+	    NOW + 120, 8, sent_cb, &c), 3);
+	assert_string_equal(c.out, "1:u1:a1::0;3:u2:b1::0;4:u1:c1::0;");
 	/* a1 fails and waits 5 s: a2 waits behind it all that time. */
 	assert_int_equal(store_outbox_retry(fx->s, "alice", 1, &rt, &delay),
 	    1);
