@@ -20,7 +20,8 @@ shortened to seconds, ends a message with a `timeout` stored as its
 answer; --stall-pct of the messages ask fake_openai for a reply that
 never ends, so the deadline is exercised too); M WeChat senders
 injecting messages into the fake iLink server, each with its own
-context_token, which the reply carries back.
+context_token; a reply carries the newest token its sender gave
+(wechat-ilink.md 1.4), never an older one than its message's.
 
 The killer: every 100-300 ms SIGKILL one random worker or the hub (the
 parent restarts it and hands it the same workers); every ~20 kills
@@ -34,9 +35,12 @@ daemon cleanly and counts:
     holds more than one row for it.
   WeChat: every injected message is delivered (the fake re-delivers from
     the cursor the worker stored); lost when no sendmessage with outcome
-    ok carries its context_token, or the store lacks its row in state 3;
-    doubled when more than one does (the fake already drops a resend with
-    a client_id it has seen, as iLink does, recorded as outcome "dup").
+    ok carries its answer (each text is unique), unless the store says
+    it ended in a timeout (answered with the notice), or the store lacks
+    its row in state 3; doubled when more than one does (the fake already
+    drops a resend with a client_id it has seen, as iLink does, recorded
+    as outcome "dup"); wrong when the answer rides on another sender's
+    token or one older than its message's.
 Prints `metric value unit` lines.
 
     tests/chaos/chaos.py [-k kills] [-v visitors] [-s senders]
@@ -360,7 +364,8 @@ class Chaos:
             mid = self.fake.inject("sender_%04d@im.wechat" % peer, text,
                                    context_token=ctx)
             with self.lock:
-                self.wechat[ctx] = {"id": mid, "text": text}
+                self.wechat[ctx] = {"id": mid, "text": text, "peer": peer,
+                                    "n": n}
             time.sleep(self.send_every)
 
     # -- web chat visitors ---------------------------------------------
@@ -406,11 +411,17 @@ class Chaos:
         await loop.run_in_executor(None, self.wait_wechat)
 
     def wechat_answered(self):
+        """Each sender has had as many answers as it wrote messages."""
+        answers = collections.Counter()
         with self.fake.lock:
-            got = {s.get("context_token") for s in self.fake.sent
-                   if s["outcome"] == "ok"}
+            for s in self.fake.sent:
+                if s["outcome"] == "ok":
+                    answers[s["to"]] += 1
+        wrote = collections.Counter()
         with self.lock:
-            return all(c in got for c in self.wechat)
+            for m in self.wechat.values():
+                wrote["sender_%04d@im.wechat" % m["peer"]] += 1
+        return all(answers[p] >= n for p, n in wrote.items())
 
     def wait_wechat(self):
         deadline = time.monotonic() + QUIESCE_TIMEOUT
@@ -478,7 +489,7 @@ class Chaos:
                 doubled.append("web %s: %d store rows" % (cmid, len(rows)))
             if not any(st == 3 for st, _, _ in rows):
                 lost.append("web %s: store rows %r" % (cmid, rows))
-        by_ctx = collections.defaultdict(list)
+        by_text = collections.defaultdict(list)
         with self.fake.lock:
             sent = list(self.fake.sent)
             c["ilink_violations"] = len(self.fake.violations)
@@ -486,29 +497,34 @@ class Chaos:
             if s["outcome"] == "dup":
                 c["ilink_dups_dropped"] += 1
             if s["outcome"] == "ok":
-                by_ctx[s.get("context_token")].append(s)
+                by_text[s.get("text")].append(s)
         chan_by_id = collections.defaultdict(list)
         for mid, state, err, reply in chan_rows:
             chan_by_id[str(mid)].append((state, err))
         for ctx, m in sorted(self.wechat.items()):
             c["accepted"] += 1
             c["wechat_delivered"] += 1
-            got = by_ctx.get(ctx, [])
+            got = by_text.get("echo: " + m["text"], [])
             rows = chan_by_id.get(str(m["id"]), [])
             if not got:
-                lost.append("wechat %s (%s): never answered" %
-                            (ctx, m["text"]))
+                if rows and rows[0][1] == "timeout":
+                    c["timeouts"] += 1
+                else:
+                    lost.append("wechat %s (%s): never answered" %
+                                (ctx, m["text"]))
             elif len(got) > 1:
                 doubled.append("wechat %s (%s): answered %d times, "
                                "client_ids %r" % (ctx, m["text"], len(got),
                                                   [g["client_id"]
                                                    for g in got]))
-            if got and got[0]["text"] != "echo: " + m["text"]:
-                if rows and rows[0][1] == "timeout":
-                    c["timeouts"] += 1
-                else:
+            for g in got[:1]:
+                # Its sender's token, this message's or a newer one.
+                t = (g.get("context_token") or "").split("-")
+                if len(t) != 3 or t[1] != str(m["peer"]) or \
+                        not t[2].isdigit() or int(t[2]) < m["n"]:
                     c["wrong_text"] += 1
-                    self.note("wechat %s: answer %r" % (ctx, got[0]["text"]))
+                    self.note("wechat %s: answer on token %r" %
+                              (ctx, g.get("context_token")))
             if not any(st == 3 for st, _ in rows):
                 lost.append("wechat %s (id %s): store rows %r" %
                             (ctx, m["id"], rows))
