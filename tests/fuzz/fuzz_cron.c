@@ -22,6 +22,16 @@
 /* 2027-01-01 00:00:00Z, a Friday. */
 #define FUZZ_FROM	((time_t)1798761600)
 
+static const struct {
+	const char	*tz;
+	time_t		 from;
+} froms[4] = {
+	{ "UTC",		FUZZ_FROM },
+	{ "Europe/Berlin",	1806193800 },	/* 03-28 01:30 CET */
+	{ "Europe/Berlin",	1824942000 },	/* 10-31 02:20 CEST */
+	{ "Europe/Berlin",	1824945600 },	/* 10-31 02:20 CET */
+};
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
@@ -34,9 +44,10 @@ check_err(int rv, const char *err)
 }
 
 static void
-check_expr(const struct cron *c)
+check_expr(const struct cron *c, int which)
 {
-	time_t next, again;
+	const char *tz = froms[which].tz;
+	time_t from = froms[which].from, next, again;
 
 	if (c->kind != CRON_EXPR)
 		abort();
@@ -47,15 +58,16 @@ check_expr(const struct cron *c)
 	if (c->minute == 0 || c->hour == 0 || c->dom == 0 || c->month == 0 ||
 	    c->dow == 0)
 		abort();
-	if (cron_next(c, "UTC", FUZZ_FROM, &next) != 0)
+	if (cron_next(c, tz, from, &next) != 0)
 		abort();
 	if (next == CRON_NEVER)
 		return;
-	if (next <= FUZZ_FROM ||
-	    next > FUZZ_FROM + (time_t)CRON_HORIZON_DAYS * 86400 ||
+	/* Whole minutes: Berlin's offsets and changes are whole hours. */
+	if (next <= from ||
+	    next > from + (time_t)CRON_HORIZON_DAYS * 86400 ||
 	    next % 60 != 0)
 		abort();
-	if (cron_next(c, "UTC", next, &again) != 0 ||
+	if (cron_next(c, tz, next, &again) != 0 ||
 	    (again != CRON_NEVER && again <= next))
 		abort();
 }
@@ -94,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		rv = cron_parse(text, &c, err, sizeof(err));
 		if (rv == 0)
-			check_expr(&c);
+			check_expr(&c, (data[0] >> 1) & 3);
 		else
 			check_err(rv, err);
 	}
