@@ -23,4 +23,5 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_config.dict tests/fuzz/fuzz_ilink.dict \
 	tests/fuzz/fuzz_sse.dict tests/fuzz/fuzz_xff.dict \
 	tests/fuzz/fuzz_webhook.dict \
-	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict
+	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict \
+	tests/fuzz/fuzz_cron.dict

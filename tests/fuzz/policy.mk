@@ -3,3 +3,9 @@
 noinst_PROGRAMS += tests/fuzz/fuzz_xff
 tests_fuzz_fuzz_xff_SOURCES = tests/fuzz/fuzz_xff.c policy/xff.c
 tests_fuzz_fuzz_xff_LDFLAGS = $(FUZZ_LDFLAGS)
+
+# policy/cron*.c on arbitrary expressions and intervals: the operator's
+# text, and a search that must end whatever it is given.
+noinst_PROGRAMS += tests/fuzz/fuzz_cron
+tests_fuzz_fuzz_cron_SOURCES = tests/fuzz/fuzz_cron.c $(CRON_SOURCES)
+tests_fuzz_fuzz_cron_LDFLAGS = $(FUZZ_LDFLAGS)
