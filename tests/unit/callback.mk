@@ -16,3 +16,11 @@ tests_unit_workers_callback_test_query_SOURCES = \
 	workers/callback/query.c workers/callback/query.h $(UNIT_COMMON)
 tests_unit_workers_callback_test_query_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_callback_test_query_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/workers/callback/test_xmlmsg
+TESTS += tests/unit/workers/callback/test_xmlmsg
+tests_unit_workers_callback_test_xmlmsg_SOURCES = \
+	tests/unit/workers/callback/test_xmlmsg.c \
+	workers/callback/xmlmsg.c workers/callback/xmlmsg_write.c \
+	workers/callback/xmlmsg.h $(UNIT_COMMON)
+tests_unit_workers_callback_test_xmlmsg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_callback_test_xmlmsg_LDADD = $(UNIT_LDADD)

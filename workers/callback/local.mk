@@ -6,4 +6,6 @@
 # Unit tests in tests/unit/callback.mk, fuzzing in tests/fuzz/callback.mk.
 libwxworkers_a_SOURCES += \
 	workers/callback/wxcrypt.c workers/callback/wxcrypt.h \
-	workers/callback/query.c workers/callback/query.h
+	workers/callback/query.c workers/callback/query.h \
+	workers/callback/xmlmsg.c workers/callback/xmlmsg_write.c \
+	workers/callback/xmlmsg.h
