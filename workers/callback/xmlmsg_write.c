@@ -15,8 +15,8 @@
 #include "xmalloc.h"
 #include "xmlmsg.h"
 
-/* A CDATA byte can grow to 15 ("]]>" becomes 15 bytes for 3). */
-#define CDATA_GROWTH	5
+/* A CDATA byte can grow to 13 (a '>' after "]]" becomes 13 bytes). */
+#define CDATA_GROWTH	13
 
 /* The output buffer, sized before writing; w_* never exceed cap. */
 struct xw {
@@ -48,27 +48,28 @@ w_str(struct xw *w, const char *s)
 }
 
 /*
- * <![CDATA[s]]>, with "]]>" split across two sections and C0 controls
- * other than tab, LF and CR left out: XML 1.0 has no way to carry them.
+ * <![CDATA[s]]>, with C0 controls other than tab, LF and CR left out
+ * (XML 1.0 has no way to carry them) and every "]]>" of what is left
+ * split across two sections.  The split looks at the bytes kept, not
+ * the input: "]]\x01>" loses its control and becomes a "]]>" too.
  */
 static void
 w_cdata(struct xw *w, const char *s, size_t n)
 {
 	size_t i;
-	unsigned char ch;
+	unsigned char ch, k1 = 0, k2 = 0;	/* the last two kept */
 
 	w_str(w, "<![CDATA[");
 	for (i = 0; i < n; i++) {
 		ch = (unsigned char)s[i];
 		if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
 			continue;
-		if (ch == ']' && n - i >= 3 && s[i + 1] == ']' &&
-		    s[i + 2] == '>') {
-			w_str(w, "]]]]><![CDATA[>");
-			i += 2;
-			continue;
-		}
-		w_raw(w, s + i, 1);
+		if (ch == '>' && k1 == ']' && k2 == ']')
+			w_str(w, "]]><![CDATA[>");
+		else
+			w_raw(w, s + i, 1);
+		k2 = k1;
+		k1 = ch;
 	}
 	w_str(w, "]]>");
 }

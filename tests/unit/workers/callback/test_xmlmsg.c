@@ -503,6 +503,20 @@ test_reply_text(void **state)
 	assert_string_equal(m.content.p, "a]]>b]]]>\t\n\rc");
 	xmlmsg_clear(&m);
 	free(out);
+	/* A control dropped from "]]\x01>" must not leave a bare "]]>". */
+	assert_int_equal(xmlmsg_reply_text("u", "ww", 1, "a]]\x0f>b", 6, &out,
+	    &len), XMLMSG_OK);
+	assert_int_equal(xmlmsg_parse(out, len, &m), XMLMSG_OK);
+	assert_string_equal(m.content.p, "a]]>b");
+	xmlmsg_clear(&m);
+	free(out);
+	/* "]]]]>>": the split after each "]]" kept. */
+	assert_int_equal(xmlmsg_reply_text("u", "ww", 1, "]]]]>>", 6, &out,
+	    &len), XMLMSG_OK);
+	assert_int_equal(xmlmsg_parse(out, len, &m), XMLMSG_OK);
+	assert_string_equal(m.content.p, "]]]]>>");
+	xmlmsg_clear(&m);
+	free(out);
 	/* An id with "]]>" in it round-trips too. */
 	assert_int_equal(xmlmsg_reply_text("]]>", "x", 0, "", 0, &out, &len),
 	    XMLMSG_OK);
