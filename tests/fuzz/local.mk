@@ -14,6 +14,7 @@ include tests/fuzz/agent.mk
 include tests/fuzz/wechat.mk
 include tests/fuzz/webhook.mk
 include tests/fuzz/wecom.mk
+include tests/fuzz/callback.mk
 include tests/fuzz/policy.mk
 endif
 # The dictionaries ship whether or not this build fuzzes: an EXTRA_DIST
@@ -24,4 +25,5 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_sse.dict tests/fuzz/fuzz_xff.dict \
 	tests/fuzz/fuzz_webhook.dict \
 	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict \
-	tests/fuzz/fuzz_cron.dict
+	tests/fuzz/fuzz_cron.dict \
+	tests/fuzz/fuzz_wxcrypt.dict tests/fuzz/fuzz_xmlmsg.dict

@@ -1,0 +1,15 @@
+# The callback channel's parsers of what WeChat and WeCom POST:
+# workers/callback/wxcrypt.c with query.c (signature inputs, the
+# envelope) and the callback XML, xmlmsg.c with its writer.
+noinst_PROGRAMS += tests/fuzz/fuzz_wxcrypt
+tests_fuzz_fuzz_wxcrypt_SOURCES = tests/fuzz/fuzz_wxcrypt.c \
+	workers/callback/wxcrypt.c workers/callback/query.c \
+	common/log.c common/xmalloc.c
+tests_fuzz_fuzz_wxcrypt_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_wxcrypt_LDADD = $(DEPS_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz_xmlmsg
+tests_fuzz_fuzz_xmlmsg_SOURCES = tests/fuzz/fuzz_xmlmsg.c \
+	workers/callback/xmlmsg.c workers/callback/xmlmsg_write.c \
+	common/log.c common/xmalloc.c
+tests_fuzz_fuzz_xmlmsg_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_xmlmsg_LDADD = $(DEPS_LIBS)

@@ -1,0 +1,83 @@
+/*
+ * Query-string values for the callback worker's URL verification and
+ * POSTs (shared/protocols/wecom.md C.5 step 2).  The one rule that
+ * matters: percent-decoding only.  echostr is base64, full of '+', '/'
+ * and '='; WeCom escapes them, and a decoder that turned a literal '+'
+ * into a space (HTML forms' rule, which libevent's
+ * evhttp_parse_query_str applies) would break the signature.
+ *
+ * Pure: called by the listener (phase 2), the unit tests and
+ * tests/fuzz/fuzz_wxcrypt.c.  A repeated name is refused, not resolved:
+ * which copy the signature meant is not ours to guess.
+ */
+#include <string.h>
+
+#include "query.h"
+
+static int	query_hex(char);
+static int	query_decode(const char *, size_t, char *, size_t);
+
+static int
+query_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode q[0, len) into out; -1 on a bad escape, a NUL or no room. */
+static int
+query_decode(const char *q, size_t len, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	char c;
+
+	for (i = 0; i < len; i++) {
+		c = q[i];
+		if (c == '%') {
+			if (len - i < 3 || (hi = query_hex(q[i + 1])) == -1 ||
+			    (lo = query_hex(q[i + 2])) == -1)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == '\0' || o + 1 >= outsz)
+			return -1;
+		out[o++] = c;	/* '+' stays '+' (C.5) */
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+int
+query_get(const char *q, size_t len, const char *name, char *out,
+    size_t outsz)
+{
+	size_t nlen = strlen(name), i = 0, end, eq;
+	int rc = -1, found = 0;
+
+	if (len > QUERY_MAX || outsz == 0 || nlen == 0)
+		return -1;
+	while (i <= len) {
+		for (end = i; end < len && q[end] != '&'; end++)
+			;
+		for (eq = i; eq < end && q[eq] != '='; eq++)
+			;
+		/* Names are compared undecoded: ours need no escaping. */
+		if (eq - i == nlen && memcmp(q + i, name, nlen) == 0) {
+			if (found++)
+				return -1;
+			rc = query_decode(q + eq + (eq < end), end - eq -
+			    (eq < end), out, outsz);
+			if (rc == -1)
+				return -1;
+		}
+		i = end + 1;
+	}
+	return found ? rc : -1;
+}
