@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "cron.h"
+#include "cron_int.h"
 
 #define CRON_NUM_DIGITS	2	/* no field goes past 59 */
 #define CRON_FIELDS	5
@@ -70,8 +71,6 @@ static const struct {
 };
 
 static int	cron_show(size_t);
-static int	cron_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	cron_value(const struct cron_range *, const char **, int *,
 		    char *, size_t);
 static int	cron_item(const struct cron_range *, const char *,
@@ -87,7 +86,7 @@ cron_show(size_t len)
 	return len > CRON_QUOTE_MAX ? CRON_QUOTE_MAX : (int)len;
 }
 
-static int
+int
 cron_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -23,6 +23,9 @@ struct cron_tz {
 #define CRON_ZONEINFO	"/usr/share/zoneinfo"
 
 /* Make tz the zone of localtime_r(); 0 or -1 (nothing changed). */
+/* A message into err (when errlen > 0); returns -1. */
+int	cron_err(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 int	cron_tz_enter(const char *tz, struct cron_tz *);
 void	cron_tz_leave(const struct cron_tz *);
 /* The UTC offset at t in the entered zone; 0 or -1. */

@@ -39,22 +39,7 @@
 #define CRON_TZ_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"abcdefghijklmnopqrstuvwxyz0123456789/_+-."
 
-static int	tz_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	tz_name_ok(const char *, char *, size_t);
-
-static int
-tz_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* The shape of a name, before the file system is asked. */
 static int
@@ -64,15 +49,15 @@ tz_name_ok(const char *tz, char *err, size_t errlen)
 	size_t len = strnlen(tz, CRON_TZ_MAX + 1);
 
 	if (len == 0)
-		return tz_err(err, errlen, "tz: empty");
+		return cron_err(err, errlen, "tz: empty");
 	if (len > CRON_TZ_MAX)
-		return tz_err(err, errlen, "tz: longer than %d bytes",
+		return cron_err(err, errlen, "tz: longer than %d bytes",
 		    CRON_TZ_MAX);
 	if (strspn(tz, CRON_TZ_CHARS) != len)
-		return tz_err(err, errlen, "tz: \"%.32s\" is not a zone name "
+		return cron_err(err, errlen, "tz: \"%.32s\" is not a zone name "
 		    "(like Europe/Berlin)", tz);
 	if (tz[0] == '/')
-		return tz_err(err, errlen, "tz: \"%.32s\" is a path, not a "
+		return cron_err(err, errlen, "tz: \"%.32s\" is a path, not a "
 		    "zone name", tz);
 	for (p = tz; ; p = e + 1) {
 		e = strchr(p, '/');
@@ -80,7 +65,7 @@ tz_name_ok(const char *tz, char *err, size_t errlen)
 			e = p + strlen(p);
 		if (e == p || (e - p == 1 && p[0] == '.') ||
 		    (e - p == 2 && p[0] == '.' && p[1] == '.'))
-			return tz_err(err, errlen, "tz: \"%.32s\" is not a "
+			return cron_err(err, errlen, "tz: \"%.32s\" is not a "
 			    "zone name (empty, \".\" or \"..\" part)", tz);
 		if (*e == '\0')
 			break;
@@ -100,13 +85,13 @@ cron_tz_check(const char *tz, char *err, size_t errlen)
 	(void)snprintf(path, sizeof(path), "%s/%s", CRON_ZONEINFO, tz);
 	/* Links are followed: tzdata makes its aliases with them. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return tz_err(err, errlen, "tz: unknown time zone \"%s\" "
+		return cron_err(err, errlen, "tz: unknown time zone \"%s\" "
 		    "(not in %s)", tz, CRON_ZONEINFO);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic) ||
 	    memcmp(magic, "TZif", sizeof(magic)) != 0) {
 		(void)close(fd);
-		return tz_err(err, errlen, "tz: \"%s\" is not a time zone "
+		return cron_err(err, errlen, "tz: \"%s\" is not a time zone "
 		    "file", tz);
 	}
 	(void)close(fd);
