@@ -154,7 +154,6 @@ struct cfg_channel {
 	char		*bot_name;		/* "": any group message */
 	char		*welcome;		/* "": no welcome */
 	char		*secret;		/* NULL: not read (the hub) */
-	int		 require_mention;
 	uint32_t	 stream_interval_ms;
 	uint32_t	 heartbeat_ms;
 	uint32_t	 ack_timeout_ms;

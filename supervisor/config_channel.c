@@ -318,8 +318,6 @@ cfg_channel_wecom_bot(struct cfg_ctx *ctx, const struct raw_wecom_bot *rw,
 	c->bot_id = xstrdup(rw->bot_id != NULL ? rw->bot_id : "");
 	c->bot_name = xstrdup(rw->bot_name != NULL ? rw->bot_name : "");
 	c->welcome = xstrdup(rw->welcome != NULL ? rw->welcome : "");
-	c->require_mention = rw->require_mention != NULL ?
-	    *rw->require_mention : 1;
 	if (strcmp(c->type, "wecom_bot") != 0)
 		return 0;
 	snprintf(field, sizeof(field), "%swecom_bot.url", prefix);
@@ -415,9 +413,9 @@ config_slice_channel(const struct config *conf, const struct cfg_channel *c)
 		json_object_set_new(o, "token", json_string(c->token));
 	if (strcmp(c->type, "wecom_bot") == 0 &&
 	    json_object_set_new(o, "wecom_bot", json_pack(
-	    "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s?}",
+	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s?}",
 	    "url", c->ws_url, "bot_id", c->bot_id, "bot_name", c->bot_name,
-	    "welcome", c->welcome, "require_mention", c->require_mention,
+	    "welcome", c->welcome,
 	    "stream_interval_ms", (json_int_t)c->stream_interval_ms,
 	    "heartbeat_ms", (json_int_t)c->heartbeat_ms,
 	    "ack_timeout_ms", (json_int_t)c->ack_timeout_ms,

@@ -177,7 +177,6 @@ struct raw_wecom_bot {
 	char		*welcome;
 	char		*secret_file;
 	char		*secret_env;
-	bool		*require_mention;
 	uint32_t	*stream_interval_ms;
 	uint32_t	*heartbeat_ms;
 	uint32_t	*ack_timeout_ms;

@@ -271,8 +271,6 @@ static const cyaml_schema_field_t wecom_bot_fields[] = {
 	STR("welcome", struct raw_wecom_bot, welcome, 20480),
 	STR("secret_file", struct raw_wecom_bot, secret_file, CFG_PATH_MAX),
 	STR("secret_env", struct raw_wecom_bot, secret_env, CFG_WORD_MAX),
-	CYAML_FIELD_BOOL_PTR("require_mention", CYAML_FLAG_POINTER |
-	    CYAML_FLAG_OPTIONAL, struct raw_wecom_bot, require_mention),
 	NUM("stream_interval_ms", struct raw_wecom_bot, stream_interval_ms),
 	NUM("heartbeat_ms", struct raw_wecom_bot, heartbeat_ms),
 	NUM("ack_timeout_ms", struct raw_wecom_bot, ack_timeout_ms),
@@ -822,7 +820,7 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	    strcmp(path, "sandbox.strict") == 0 ||
 	    strcmp(path, "policy.sessions.anonymous") == 0 ||
 	    (key != NULL && (strcmp(key, "openai.stream") == 0 ||
-	    strcmp(key, "wecom_bot.require_mention") == 0))) &&
+	    strcmp(key, "require_mention") == 0))) &&
 	    strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {
 		cfg_error_at(ctx, line, path, "\"%s\" is not true or false",

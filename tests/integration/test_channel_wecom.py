@@ -198,11 +198,25 @@ def test_heartbeat_pings_are_spaced(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
-def test_group_needs_a_mention(gate_factory, fake, tmp_path):
+def test_groups_are_off_unless_the_policy_says(gate_factory, fake,
+                                              tmp_path):
+    """group_policy is disabled by default: even a mention is not
+    answered in a group, while a direct message is."""
     gate = start(gate_factory, fake, tmp_path)
     wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.msg(USER, "@Helper anyone?", chatid=GROUP)
+    gate.wait_log(": ignored", 10)
+    fake.msg(USER, "direct")
+    assert wait_answers(fake, USER, 1)[0]["text"] == "echo: direct"
+    assert fake.answers_to(GROUP) == []
+    no_violations(fake)
+
+
+def test_group_needs_a_mention(gate_factory, fake, tmp_path):
+    gate = start(gate_factory, fake, tmp_path, group_policy="open")
+    wait_for(fake.ready, 10, 0.05, "subscribed")
     fake.msg(USER, "no mention here", chatid=GROUP)
-    gate.wait_log("without a mention of @Helper ignored")
+    gate.wait_log(": ignored", 10)
     fake.msg(USER, "@Helper summarise", chatid=GROUP)
     a = wait_answers(fake, GROUP, 1)
     assert a == [{"chat": GROUP, "text": "echo: summarise",
@@ -215,7 +229,8 @@ def test_group_needs_a_mention(gate_factory, fake, tmp_path):
 
 
 def test_group_without_require_mention(gate_factory, fake, tmp_path):
-    start(gate_factory, fake, tmp_path, wecom={"require_mention": False})
+    start(gate_factory, fake, tmp_path, group_policy="allowlist",
+          groups=[GROUP], require_mention=False)
     wait_for(fake.ready, 10, 0.05, "subscribed")
     fake.msg(USER, "anyone there", chatid=GROUP)
     assert wait_answers(fake, GROUP, 1)[0]["text"] == "echo: anyone there"

@@ -4,12 +4,10 @@
  * inbound.message; enter_chat is answered here with the configured
  * welcome, since it must go within 5 s (A.11) and needs no agent.
  *
- * Conversations are keyed by account, chat and user: a single chat's
- * peer is the user id, a group's "chatid/userid".  XXX: the hub does
- * not serve group messages yet (channel.c ignores a non-empty group),
- * so a group message goes up as a conversation of its own under that
- * peer; dm_policy and allow_from apply to it.  When the hub grows a
- * group policy, send group = chatid and peer = userid instead.
+ * Conversations are keyed by account, chat and user: a group message
+ * goes up with its chat as the group and its user as the peer, and
+ * says whether it names the bot ("@bot_name", cut from the text); the
+ * hub's group_policy and require_mention decide, as for every kind.
  *
  * WeCom may deliver a callback twice: msgids seen lately are dropped
  * (the hub dedupes too, on the same id).  A message waits here until
@@ -35,6 +33,8 @@ struct in_wait {
 	uint64_t	 gen;			/* link_gen() it came in */
 	char		 cb_req[WCF_ID_MAX + 1];	/* the callback's */
 	char		*peer;
+	char		*group;			/* "" in a single chat */
+	int		 mentioned;
 	char		*msgid;
 	char		*text;
 	size_t		 textlen;
@@ -74,9 +74,8 @@ in_send(const struct in_wait *w)
 	b.msg_id = ipc_s(w->msgid);
 	b.text.p = w->text;
 	b.text.len = w->textlen;
-	/* "": see the top of the file. */
-	b.group = IPC_S("");
-	b.mentioned = 1;
+	b.group = ipc_s(w->group);
+	b.mentioned = w->mentioned;
 	b.reply_ctx = ipc_s(w->ctx);
 	return worker_send(IPC_INBOUND, w->req, &b);
 }
@@ -84,27 +83,19 @@ in_send(const struct in_wait *w)
 void
 inbound_msg(struct wcf_in *in)
 {
-	char peer[IPC_PEER_MAX + 1], ctx[WCF_CTX_MAX];
+	char ctx[WCF_CTX_MAX];
 	struct in_wait w;
-	int n;
+	int mentioned = 1;
 
 	if (in_seen_before(in->msgid)) {
 		log_info("wecom %s: callback %s again; dropped", wb.account,
 		    in->msgid);
 		return;
 	}
-	if (in->group && !wcf_mention(in->text, &in->textlen, wb.bot_name) &&
-	    wb.require_mention) {
-		log_info("wecom %s: a group message without a mention of "
-		    "@%s ignored", wb.account, wb.bot_name);
-		return;
-	}
 	if (in->group)
-		n = snprintf(peer, sizeof(peer), "%s/%s", in->chatid,
-		    in->userid);
-	else
-		n = snprintf(peer, sizeof(peer), "%s", in->userid);
-	if (n < 0 || (size_t)n >= sizeof(peer) ||
+		mentioned = wcf_mention(in->text, &in->textlen, wb.bot_name);
+	if (strlen(in->userid) > IPC_PEER_MAX ||
+	    (in->group && strlen(in->chatid) > IPC_PEER_MAX) ||
 	    wcf_ctx_encode(ctx, sizeof(ctx), in->req_id, in->group ?
 	    in->chatid : in->userid, in->group) == -1 ||
 	    in->textlen > IPC_TEXT_MAX) {
@@ -117,7 +108,9 @@ inbound_msg(struct wcf_in *in)
 	w.req = in_next++;
 	w.gen = link_gen();
 	snprintf(w.cb_req, sizeof(w.cb_req), "%s", in->req_id);
-	w.peer = peer;
+	w.peer = in->userid;
+	w.group = in->group ? in->chatid : "";
+	w.mentioned = mentioned;
 	w.msgid = in->msgid;
 	w.text = in->text;
 	w.textlen = in->textlen;
@@ -129,7 +122,8 @@ inbound_msg(struct wcf_in *in)
 		    wb.account, (unsigned long long)w.req);
 		return;
 	}
-	w.peer = xstrdup(peer);
+	w.peer = xstrdup(w.peer);
+	w.group = xstrdup(w.group);
 	w.msgid = xstrdup(in->msgid);
 	w.text = xmalloc(in->textlen + 1);
 	memcpy(w.text, in->text, in->textlen + 1);
@@ -141,6 +135,7 @@ static void
 in_wait_free(struct in_wait *w)
 {
 	free(w->peer);
+	free(w->group);
 	free(w->msgid);
 	free(w->text);
 	free(w->ctx);

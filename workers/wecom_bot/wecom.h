@@ -32,7 +32,6 @@ struct wecom {
 	char		*secret;
 	char		*bot_name;	/* "": every group message is ours */
 	char		*welcome;	/* "": none */
-	int		 require_mention;
 	long		 stream_ms;	/* between frames of one bubble */
 	long		 heartbeat_ms;
 	long		 ack_ms;	/* a frame's ack, before the next */

@@ -75,8 +75,6 @@ wecom_pre_sandbox(json_t *conf)
 	wb.secret = wecom_conf_dup(w, "secret", NULL);
 	wb.bot_name = wecom_conf_dup(w, "bot_name", "");
 	wb.welcome = wecom_conf_dup(w, "welcome", "");
-	wb.require_mention = !json_is_false(json_object_get(w,
-	    "require_mention"));
 	if (wb.url == NULL || wb.bot_id == NULL || wb.secret == NULL ||
 	    wb.bot_name == NULL || wb.welcome == NULL) {
 		log_warnx("%s: url, bot_id and the secret are required",
