@@ -49,9 +49,11 @@
 /* A stream is writable about 6 min; refresh within 4 (A.6 #5). */
 #define LANE_KEEPALIVE_MS	(180 * 1000)
 /*
- * Open bubbles; past it the oldest is abandoned (logged).  Each keeps
- * at most two copies of one bubble of progress text (the newest, and
- * the refresh waiting to go: WCF_CONTENT_MAX each), 10 MiB in all.
+ * Open bubbles; past it a new message gets none (logged) and its answer
+ * is pushed: an open bubble is never dropped, as it would spin until
+ * WeCom expires it (A.6 #4).  Each keeps at most two copies of one
+ * bubble of progress text (the newest, and the refresh waiting to go:
+ * WCF_CONTENT_MAX each), 10 MiB in all.
  */
 #define LANES_MAX		256
 /* Rows held at once: the hub leases 8 (channel.c CH_INFLIGHT). */
@@ -147,18 +149,12 @@ ms_since(const struct timespec *t)
 static struct lane *
 lane_new(const char *key, int push)
 {
-	struct lane *l, *old;
+	struct lane *l;
 
 	if (!push && nlanes >= LANES_MAX) {
-		TAILQ_FOREACH(old, &lanes, entry)
-			if (!old->push && old->inflight == NULL)
-				break;
-		if (old == NULL)
-			return NULL;
-		log_warnx("wecom %s: too many open replies; %s abandoned",
-		    wb.account, old->key);
-		lane_to_push(old);
-		lane_free(old);
+		log_info("wecom %s: too many open replies; %s is answered "
+		    "without a bubble", wb.account, key);
+		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
 	snprintf(l->key, sizeof(l->key), "%s", key);
