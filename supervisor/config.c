@@ -221,7 +221,6 @@ static int
 cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
     struct config *conf)
 {
-	char known[128];
 	size_t i;
 
 	for (i = 0; cfg_top_nums[i] != NULL; i++)
@@ -234,14 +233,9 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 
 	conf->log_level = xstrdup(raw->log.level != NULL ? raw->log.level :
 	    CFG_DEFAULT_LEVEL);
-	if (!cfg_check_oneof(conf->log_level, cfg_log_levels,
-	    NITEMS(cfg_log_levels))) {
-		cfg_check_known(known, sizeof(known), cfg_log_levels,
-		    NITEMS(cfg_log_levels));
-		cfg_error(ctx, "log.level", "unknown level \"%s\" (known: %s)",
-		    conf->log_level, known);
+	if (cfg_check_word(ctx, "log.level", "level", conf->log_level,
+	    cfg_log_levels, NITEMS(cfg_log_levels)) == -1)
 		return -1;
-	}
 	conf->log_syslog = raw->log.syslog ? 1 : 0;
 
 	/* The user is resolved when workers start: it may come later. */

@@ -122,7 +122,7 @@ static int
 cfg_agent_one(struct cfg_ctx *ctx, const struct raw_agent *ra,
     unsigned i, struct cfg_agent *a)
 {
-	char prefix[32], field[CFG_KEYPATH_MAX], known[128];
+	char prefix[32], field[CFG_KEYPATH_MAX];
 
 	snprintf(prefix, sizeof(prefix), "agents[%u].", i);
 	a->name = xstrdup(ra->name != NULL ? ra->name : CFG_DEFAULT_AGENT);
@@ -133,15 +133,10 @@ cfg_agent_one(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		    "a-z, 0-9, _ and -", a->name, CFG_NAME_MAX);
 		return -1;
 	}
-	if (!cfg_check_oneof(a->type, cfg_agent_types,
-	    NITEMS(cfg_agent_types))) {
-		cfg_check_known(known, sizeof(known), cfg_agent_types,
-		    NITEMS(cfg_agent_types));
-		snprintf(field, sizeof(field), "%stype", prefix);
-		cfg_error(ctx, field, "unknown agent type \"%s\" (known: %s)",
-		    a->type, known);
+	snprintf(field, sizeof(field), "%stype", prefix);
+	if (cfg_check_word(ctx, field, "agent type", a->type,
+	    cfg_agent_types, NITEMS(cfg_agent_types)) == -1)
 		return -1;
-	}
 	if (cfg_numbers(ctx, cfg_agent_nums, ra, a, prefix) == -1)
 		return -1;
 	if (ra->system_prompt != NULL && ra->system_prompt[0] != '\0')

@@ -146,15 +146,28 @@ cfg_channel_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	return 0;
 }
 
+/* A list of ids (allow_from, groups), copied, counted as it grows. */
+static void
+cfg_channel_list(char *const *in, unsigned n, char ***out, unsigned *count)
+{
+	unsigned i;
+
+	if (n > 0)
+		*out = xcalloc(n, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		(*out)[i] = xstrdup(in[i]);
+		*count = i + 1;
+	}
+}
+
 static int
 cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
     const char *prefix, struct cfg_channel *c)
 {
-	char field[CFG_KEYPATH_MAX], known[128];
+	char field[CFG_KEYPATH_MAX];
 	struct cfg_num nums[CHN_NUMS];
 	const struct kind_caps *caps;
-	const char *dm;
-	unsigned i;
+	int v;
 
 	snprintf(field, sizeof(field), "%sname", prefix);
 	if (rc->name == NULL || cfg_check_name(rc->name) == -1) {
@@ -167,47 +180,25 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	if ((caps = cfg_channel_type(ctx, prefix, c->type)) == NULL)
 		return -1;
 	c->agent = xstrdup(rc->agent != NULL ? rc->agent : CFG_DEFAULT_AGENT);
-	dm = rc->dm_policy != NULL ? rc->dm_policy : "pairing";
-	for (i = 0; i < NITEMS(cfg_dm_policies); i++)
-		if (strcmp(dm, cfg_dm_policies[i]) == 0)
-			break;
-	if (i == NITEMS(cfg_dm_policies)) {
-		cfg_check_known(known, sizeof(known), cfg_dm_policies,
-		    NITEMS(cfg_dm_policies));
-		snprintf(field, sizeof(field), "%sdm_policy", prefix);
-		cfg_error(ctx, field, "unknown policy \"%s\" (known: %s)", dm,
-		    known);
+	snprintf(field, sizeof(field), "%sdm_policy", prefix);
+	if ((v = cfg_check_word(ctx, field, "policy", rc->dm_policy != NULL ?
+	    rc->dm_policy : "pairing", cfg_dm_policies,
+	    NITEMS(cfg_dm_policies))) == -1)
 		return -1;
-	}
-	c->dm_policy = (enum dm_policy)i;
-	if (rc->allow_from_count > 0)
-		c->allow_from = xcalloc(rc->allow_from_count, sizeof(char *));
-	for (i = 0; i < rc->allow_from_count; i++) {
-		c->allow_from[i] = xstrdup(rc->allow_from[i]);
-		c->allow_from_count = i + 1;
-	}
+	c->dm_policy = (enum dm_policy)v;
+	cfg_channel_list(rc->allow_from, rc->allow_from_count, &c->allow_from,
+	    &c->allow_from_count);
 	/* Off unless asked: a bot added to a stranger's group stays mute. */
-	dm = rc->group_policy != NULL ? rc->group_policy : "disabled";
-	for (i = 0; i < NITEMS(cfg_group_policies); i++)
-		if (strcmp(dm, cfg_group_policies[i]) == 0)
-			break;
-	if (i == NITEMS(cfg_group_policies)) {
-		cfg_check_known(known, sizeof(known), cfg_group_policies,
-		    NITEMS(cfg_group_policies));
-		snprintf(field, sizeof(field), "%sgroup_policy", prefix);
-		cfg_error(ctx, field, "unknown policy \"%s\" (known: %s)", dm,
-		    known);
+	snprintf(field, sizeof(field), "%sgroup_policy", prefix);
+	if ((v = cfg_check_word(ctx, field, "policy", rc->group_policy !=
+	    NULL ? rc->group_policy : "disabled", cfg_group_policies,
+	    NITEMS(cfg_group_policies))) == -1)
 		return -1;
-	}
-	c->group_policy = (enum group_policy)i;
+	c->group_policy = (enum group_policy)v;
 	c->group_mention = rc->require_mention != NULL ?
 	    *rc->require_mention : 1;
-	if (rc->groups_count > 0)
-		c->groups = xcalloc(rc->groups_count, sizeof(char *));
-	for (i = 0; i < rc->groups_count; i++) {
-		c->groups[i] = xstrdup(rc->groups[i]);
-		c->groups_count = i + 1;
-	}
+	cfg_channel_list(rc->groups, rc->groups_count, &c->groups,
+	    &c->groups_count);
 	/* One platform message holds so much: the chunk is at most that. */
 	memcpy(nums, cfg_channel_nums, sizeof(nums));
 	nums[0].def = caps->text_chunk;

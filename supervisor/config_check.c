@@ -54,16 +54,23 @@ cfg_check_url(const char *u, int tls_unless_local)
 	return -1;
 }
 
-/* Whether s is one of list. */
+/*
+ * s must be one of list: its index, or -1 with "unknown WHAT "s"
+ * (known: a, b, c)" said of field.
+ */
 int
-cfg_check_oneof(const char *s, const char *const *list, size_t n)
+cfg_check_word(struct cfg_ctx *ctx, const char *field, const char *what,
+    const char *s, const char *const *list, size_t n)
 {
+	char known[256];
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
+			return (int)i;
+	cfg_check_known(known, sizeof(known), list, n);
+	cfg_error(ctx, field, "unknown %s \"%s\" (known: %s)", what, s, known);
+	return -1;
 }
 
 /* "a, b, c" for error messages. */

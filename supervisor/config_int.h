@@ -300,7 +300,9 @@ int		 cfg_policy_rate(struct cfg_ctx *, const char *, const char *,
 /* config_check.c */
 int		 cfg_check_name(const char *);
 int		 cfg_check_url(const char *, int);
-int		 cfg_check_oneof(const char *, const char *const *, size_t);
+int		 cfg_check_word(struct cfg_ctx *, const char *field,
+		    const char *what, const char *, const char *const *,
+		    size_t);
 void		 cfg_check_known(char *, size_t, const char *const *, size_t);
 
 /* config_secret.c */

@@ -57,7 +57,7 @@ int
 cfg_channel_webhook(struct cfg_ctx *ctx, const struct raw_webhook *rw,
     const char *prefix, struct cfg_channel *c)
 {
-	char field[CFG_KEYPATH_MAX], known[64];
+	char field[CFG_KEYPATH_MAX];
 	int mine = strcmp(c->type, "wecom_webhook") == 0;
 
 	c->hook_url = xstrdup(rw->url != NULL ? rw->url : HOOK_DEFAULT_URL);
@@ -71,14 +71,9 @@ cfg_channel_webhook(struct cfg_ctx *ctx, const struct raw_webhook *rw,
 		return -1;
 	}
 	snprintf(field, sizeof(field), "%swecom_webhook.msgtype", prefix);
-	if (!cfg_check_oneof(c->hook_msgtype, hook_msgtypes,
-	    NITEMS(hook_msgtypes))) {
-		cfg_check_known(known, sizeof(known), hook_msgtypes,
-		    NITEMS(hook_msgtypes));
-		cfg_error(ctx, field, "unknown msgtype \"%s\" (known: %s)",
-		    c->hook_msgtype, known);
+	if (cfg_check_word(ctx, field, "msgtype", c->hook_msgtype,
+	    hook_msgtypes, NITEMS(hook_msgtypes)) == -1)
 		return -1;
-	}
 	snprintf(field, sizeof(field), "%swecom_webhook.key_file", prefix);
 	if (rw->key_file == NULL) {
 		cfg_error(ctx, field, "a group robot needs its key (a file "
