@@ -420,7 +420,7 @@ def test_wecom_worker_is_sandboxed(gate_factory, fake, tmp_path):
     """The network profile it shares with the wechat worker forbids the
     rest: every forbidden action kills it by seccomp, and it comes back
     and serves."""
-    from test_sandbox import kill_with_each, proc_status, ROOT
+    from test_sandbox import assert_confined, kill_with_each
     path = os.path.join(str(tmp_path), "bot.secret")
     with open(path, "w") as f:
         f.write(fake.secret + "\n")
@@ -433,12 +433,7 @@ def test_wecom_worker_is_sandboxed(gate_factory, fake, tmp_path):
                                     "heartbeat_ms": HEARTBEAT_MS}}],
         "supervisor": {"restart_max_ms": 400}})
     w = gate.worker("wecom_bot.work")
-    ps = proc_status(w["pid"])
-    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
-    if ROOT:
-        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
-        assert ps["Groups"] == ""
-        assert os.listdir("/proc/%d/root/" % w["pid"]) == []
+    assert_confined(w["pid"])
     kill_with_each(gate, "wecom_bot.work", dials=True)
     wait_for(fake.ready, 15, 0.05, "subscribed after the storm")
     fake.msg(USER, "after the storm")

@@ -319,6 +319,17 @@ def test_daemon_as_a_user_still_sandboxes_workers():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def assert_confined(pid):
+    """A channel worker as it runs: seccomp filter, no_new_privs, and as
+    root's child no uid 0, no groups and an empty root."""
+    ps = proc_status(pid)
+    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+    if ROOT:
+        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+        assert ps["Groups"] == "", ps["Groups"]
+        assert os.listdir("/proc/%d/root/" % pid) == []
+
+
 def kill_with_each(gate, name, dials):
     """Make worker `name` try every forbidden action in turn; each must
     kill it by seccomp, naming the syscall, and it must come back.  A
