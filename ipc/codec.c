@@ -299,6 +299,55 @@ static const struct field f_delivery_row[] = {
 	FLD(delivery_row, created, FT_U64, INT64_MAX, 0),
 	FLD(delivery_row, finished, FT_U64, INT64_MAX, 0),
 };
+/* A definition's fields, in a schedule.add or inside a ctl.schedule. */
+#define SCHED_DEF(st, pre) \
+	{ "name", FT_STR, IPC_NAME_MAX, \
+	    offsetof(struct ipc_body_##st, pre name), F_NONEMPTY }, \
+	{ "cron", FT_STR, IPC_CRON_MAX, \
+	    offsetof(struct ipc_body_##st, pre cron), 0 }, \
+	{ "every", FT_STR, IPC_NAME_MAX, \
+	    offsetof(struct ipc_body_##st, pre every), 0 }, \
+	{ "tz", FT_STR, IPC_NAME_MAX, \
+	    offsetof(struct ipc_body_##st, pre tz), 0 }, \
+	{ "agent", FT_STR, IPC_NAME_MAX, \
+	    offsetof(struct ipc_body_##st, pre agent), 0 }, \
+	{ "text", FT_STR, IPC_TEXT_MAX, \
+	    offsetof(struct ipc_body_##st, pre text), F_NONEMPTY }, \
+	{ "targets", FT_STR, IPC_TARGETS_MAX, \
+	    offsetof(struct ipc_body_##st, pre targets), F_NONEMPTY }, \
+	{ "hold_s", FT_U64, INT32_MAX, \
+	    offsetof(struct ipc_body_##st, pre hold_s), 0 }, \
+	{ "catch_up", FT_STR, IPC_NAME_MAX, \
+	    offsetof(struct ipc_body_##st, pre catch_up), F_NONEMPTY }
+static const struct field f_sched_def[] = {
+	SCHED_DEF(sched_def, ),
+};
+static const struct field f_sched_row[] = {
+	SCHED_DEF(sched_row, def.),
+	FLD(sched_row, paused, FT_BOOL, 0, 0),
+	FLD(sched_row, from_config, FT_BOOL, 0, 0),
+	FLD(sched_row, next_run, FT_U64, INT64_MAX, 0),
+	FLD(sched_row, last_run, FT_U64, INT64_MAX, 0),
+	FLD(sched_row, last_state, FT_STR, IPC_NAME_MAX, 0),
+};
+#undef SCHED_DEF
+static const struct field f_run_row[] = {
+	FLD(run_row, id, FT_U64, INT64_MAX, 0),
+	FLD(run_row, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(run_row, slot, FT_U64, INT64_MAX, 0),
+	FLD(run_row, manual, FT_BOOL, 0, 0),
+	FLD(run_row, started, FT_U64, INT64_MAX, 0),
+	FLD(run_row, agent_done, FT_U64, INT64_MAX, 0),
+	FLD(run_row, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(run_row, error, FT_STR, IPC_MESSAGE_MAX, 0),
+};
+static const struct field f_run_target[] = {
+	FLD(run_target, run, FT_U64, INT64_MAX, 0),
+	FLD(run_target, channel, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(run_target, target, FT_STR, IPC_PEER_MAX, 0),
+	FLD(run_target, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(run_target, detail, FT_STR, IPC_MESSAGE_MAX, 0),
+};
 
 static const struct field f_hub_worker[] = {
 	FLD(hub_worker, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -349,7 +398,8 @@ SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
 SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row) SCHEMA(ctl_send)
-SCHEMA(delivery_row)
+SCHEMA(delivery_row) SCHEMA(sched_def) SCHEMA(sched_row) SCHEMA(run_row)
+SCHEMA(run_target)
 SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)
 #undef SCHEMA
 

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		11
+#define IPC_VERSION		12
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -53,6 +53,9 @@
 #define IPC_CONFPART_MAX	(128 * 1024)
 /* X-Forwarded-For as received; longer chains are cut by the worker. */
 #define IPC_FORWARDED_MAX	512
+/* A schedule's targets, "channel:target" lines; its cron expression. */
+#define IPC_TARGETS_MAX		(8 * 1024)
+#define IPC_CRON_MAX		256
 /* A day: a longer Retry-After is a broken upstream, not advice. */
 #define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
 
@@ -127,6 +130,13 @@
 	X(CTL_STATS,	612, "ctl.stats",	ROLE_OPERATOR,	0,	empty)		\
 	X(CTL_SEND,	613, "ctl.send",	ROLE_OPERATOR,	0,	ctl_send)	\
 	X(CTL_OUTBOX,	614, "outbox.show",	ROLE_OPERATOR,	0,	seq)		\
+	X(CTL_SCHED_ADD, 615, "schedule.add",	ROLE_OPERATOR,	0,	sched_def)	\
+	X(CTL_SCHED_LIST, 616, "schedule.list",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_SCHED_RUN, 617, "schedule.run",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_SCHED_PAUSE, 618, "schedule.pause", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_SCHED_RESUME, 619, "schedule.resume", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_SCHED_REMOVE, 620, "schedule.remove", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, name)	\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -135,6 +145,9 @@
 	X(CTL_AUDIT,	704, "ctl.audit",	ROLE_SUP,	0,	audit_row)	\
 	X(CTL_STAT,	705, "ctl.stat",	ROLE_SUP,	0,	name)		\
 	X(CTL_DELIVERY,	706, "ctl.delivery",	ROLE_SUP,	0,	delivery_row)	\
+	X(CTL_SCHEDULE,	707, "ctl.schedule",	ROLE_SUP,	0,	sched_row)	\
+	X(CTL_RUN,	708, "ctl.run",		ROLE_SUP,	0,	run_row)	\
+	X(CTL_RUN_TARGET, 709, "ctl.run_target", ROLE_SUP,	0,	run_target)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
@@ -369,6 +382,42 @@ struct ipc_body_delivery_row	{ uint64_t id; struct ipc_str channel;
 				  struct ipc_str target; struct ipc_str state;
 				  struct ipc_str detail; uint64_t attempts;
 				  uint64_t created; uint64_t finished; };
+/*
+ * A schedule (issue #15).  Exactly one of cron ("m h dom mon dow" or
+ * "@daily"...) and every ("30m") is set; tz an IANA zone ("" UTC).
+ * agent "": text is sent as it is; otherwise text is the prompt and
+ * the agent's answer is sent.  targets: one "channel:target" per line.
+ * hold_s: how long a target that cannot be written to first (iLink)
+ * waits for its peer to write again; 0 makes it undeliverable at once.
+ * catch_up: "latest" or "none".
+ */
+struct ipc_body_sched_def	{ struct ipc_str name; struct ipc_str cron;
+				  struct ipc_str every; struct ipc_str tz;
+				  struct ipc_str agent; struct ipc_str text;
+				  struct ipc_str targets; uint64_t hold_s;
+				  struct ipc_str catch_up; };
+/*
+ * One schedule for the operator: its definition, whether it came from
+ * the configuration file (read-only here), and when it runs next (0
+ * never, or paused) and ran last (0 never) with that run's state.
+ */
+struct ipc_body_sched_row	{ struct ipc_body_sched_def def;
+				  int paused; int from_config;
+				  uint64_t next_run; uint64_t last_run;
+				  struct ipc_str last_state; };
+/*
+ * One run of a schedule.  slot: the time it was due (a manual run's is
+ * when it was asked for); state: running, done or failed (error says
+ * why).  Its targets follow as ctl.run_target rows.
+ */
+struct ipc_body_run_row		{ uint64_t id; struct ipc_str name;
+				  uint64_t slot; int manual; uint64_t started;
+				  uint64_t agent_done; struct ipc_str state;
+				  struct ipc_str error; };
+/* One target of run `run`: its delivery state, as ctl.delivery says. */
+struct ipc_body_run_target	{ uint64_t run; struct ipc_str channel;
+				  struct ipc_str target; struct ipc_str state;
+				  struct ipc_str detail; };
 /* One pending pairing code for the operator. */
 struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
 				  struct ipc_str peer; uint64_t created;
@@ -452,6 +501,10 @@ union ipc_body {
 	struct ipc_body_pairing_row	pairing_row;
 	struct ipc_body_ctl_send	ctl_send;
 	struct ipc_body_delivery_row	delivery_row;
+	struct ipc_body_sched_def	sched_def;
+	struct ipc_body_sched_row	sched_row;
+	struct ipc_body_run_row		run_row;
+	struct ipc_body_run_target	run_target;
 	struct ipc_body_hub_worker	hub_worker;
 	struct ipc_body_hub_ref		hub_ref;
 	struct ipc_body_hub_config	hub_config;

@@ -348,6 +348,118 @@ void	store_test_fail_writes(int n);
 void	store_test_fail_commits(int on);
 #endif
 
+/*
+ * Schedules (store_sched.c, issue #15).  A definition as stored; cron
+ * or every is NULL, agent NULL for a fixed text (body), targets one
+ * "channel:target" per line.  Strings owned (store_sched_free) when
+ * the store returns one, borrowed when it is given one.
+ */
+struct store_sched {
+	int64_t		 id;
+	char		*name;
+	char		*cron;
+	char		*every;
+	char		*tz;
+	char		*agent;
+	char		*body;
+	char		*targets;
+	int64_t		 hold;		/* seconds; 0 none */
+	int		 catch_up_none;
+	int		 paused;
+	int		 from_config;
+	int64_t		 last_slot;
+	int64_t		 next_run;	/* 0: never */
+	int64_t		 created;
+	/* store_sched_list(): the newest run, 0 and NULL if none */
+	int64_t		 last_run;
+	char		*last_state;
+};
+typedef void	(*store_sched_fn)(const struct store_sched *, void *);
+/* 0 added, 1 the name is taken, -1 error. */
+int	store_sched_add(struct store *, const struct store_sched *,
+	    int64_t *id);
+/* The definition only (a reload), position kept: 0, 1 none, -1. */
+int	store_sched_redefine(struct store *, const struct store_sched *);
+/* 0 found (caller frees with store_sched_free), 1 none, -1 error. */
+int	store_sched_get(struct store *, const char *name, struct store_sched *);
+void	store_sched_free(struct store_sched *);
+/* All (name NULL) or one, by name, each with its newest run. */
+int	store_sched_list(struct store *, const char *name, store_sched_fn,
+	    void *arg);
+/* 0 done, 1 no such schedule, -1 error. */
+int	store_sched_pause(struct store *, const char *name, int paused);
+int	store_sched_remove(struct store *, const char *name);
+/* Schedules from the configuration file not in names[0..n): gone. */
+int	store_sched_forget(struct store *, char *const *names, size_t n);
+/* Unpaused, due by now: up to limit, soonest first. */
+int	store_sched_due(struct store *, int64_t now, unsigned limit,
+	    store_sched_fn, void *arg);
+/* The soonest next_run of an unpaused schedule: 0, 1 none, -1. */
+int	store_sched_soonest(struct store *, int64_t *when);
+int	store_sched_move(struct store *, int64_t id, int64_t last_slot,
+	    int64_t next_run);
+/*
+ * The run's lock: a run row of schedule sc for slot (manual: asked for
+ * now, no lock).  0 with *run, 1 that slot has run already, -1 error.
+ */
+int	store_run_start(struct store *, const struct store_sched *,
+	    int64_t slot, int manual, int64_t now, int64_t *run);
+int	store_run_prompt(struct store *, int64_t run, int64_t msg_id);
+/* The running run waiting on msg_id's answer: 0, 1 none, -1. */
+int	store_run_of_msg(struct store *, int64_t msg_id, int64_t *run,
+	    char **name);
+#define RUN_RUNNING	"running"
+#define RUN_DONE	"done"
+#define RUN_FAILED	"failed"
+int	store_run_end(struct store *, int64_t run, const char *state,
+	    const char *error, int64_t agent_done, int64_t now);
+int	store_runs_running(struct store *);
+/* A target of run, with the state it starts in (queued, or an end). */
+int	store_run_target(struct store *, int64_t run, int seq,
+	    const char *account, const char *peer, const char *state,
+	    const char *detail);
+/* Settle queued targets whose outbox rows have all ended. */
+int	store_run_settle(struct store *);
+/* Runs ended before `before`, or beyond the newest keep: gone. */
+int	store_run_prune(struct store *, int64_t before, unsigned keep);
+struct store_run_row {
+	int64_t		 id;
+	const char	*name;
+	int64_t		 slot;
+	int		 manual;
+	int64_t		 started;
+	int64_t		 agent_done;
+	const char	*state;
+	const char	*error;
+};
+struct store_run_target_row {
+	int64_t		 run;
+	const char	*account;
+	const char	*peer;
+	const char	*state;
+	const char	*detail;
+};
+typedef void	(*store_run_fn)(const struct store_run_row *, void *);
+typedef void	(*store_run_target_fn)(const struct store_run_target_row *,
+		    void *);
+/* The newest limit runs (of name, or all), oldest first, each then its
+ * targets. */
+int	store_run_history(struct store *, const char *name, unsigned limit,
+	    store_run_fn, store_run_target_fn, void *arg);
+/* A run's text, queued as outbox rows of run (hold: until then, 0). */
+int	store_outbox_add_run(struct store *, const char *account,
+	    const char *peer, int seq, const char *body, int64_t run,
+	    int64_t hold_until, int64_t now, int64_t *id);
+/* The peer wrote: its held rows are due now.  Rows released, or -1. */
+int	store_outbox_unhold(struct store *, const char *account,
+	    const char *peer, int64_t now);
+/* Held past their time: undeliverable with why.  Rows ended, or -1. */
+int	store_outbox_expire_held(struct store *, int64_t now,
+	    const char *detail);
+/* When the peer last gave a reply context: 0 with *when, 1 never, -1. */
+int	store_peer_contact(struct store *, const char *account,
+	    const char *peer, int64_t *when);
+
 /* One denial; strings borrowed for the callback, NULL where absent. */
 struct store_audit_row {
 	int64_t		 time;

@@ -26,7 +26,8 @@
 #define STORE_LAZY_CHANNEL	0	/* store_channel.c: 0..31 */
 #define STORE_LAZY_BACKLOG	32	/* store_backlog.c: 32..47 */
 #define STORE_LAZY_AUDIT	48	/* store_audit.c: 48..51 */
-#define STORE_LAZY_MAX		52
+#define STORE_LAZY_SCHED	52	/* store_sched.c: 52..79 */
+#define STORE_LAZY_MAX		80
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -112,7 +113,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

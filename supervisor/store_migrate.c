@@ -237,12 +237,98 @@ static const char schema_v4[] =
 	"CREATE INDEX messages_sender_ctx ON messages (account, sender, id)"
 	" WHERE reply_ctx <> '';";
 
+/*
+ * Version 5: schedules (issue #15).  Version 1's schedules table was
+ * never written to: it is replaced.
+ * - A schedule is a definition and its position: the last slot it ran
+ *   (or its creation) and the next it will; the hub's timer reads only
+ *   next_run.  from_config: declared in the file, read-only from the CLI.
+ * - A run row is the run's lock: (schedule, slot) is unique for timed
+ *   runs, and it is written in the turn that queues the run's work (its
+ *   agent prompt as a message, or its text as outbox rows), so a crash
+ *   either did all of it or none.  A run keeps its name: history
+ *   outlives a removed schedule.
+ * - run_targets: one row per target of a run, its delivery state
+ *   settled from its outbox rows (outbox.run_id), so the history keeps
+ *   the outcome after the outbox has pruned them.
+ * - outbox.hold_until: a row to a peer the platform will not let the
+ *   bot write to first (iLink) waits for that peer's next message; it
+ *   ends undeliverable if none comes by then.
+ */
+static const char schema_v5[] =
+	"DROP INDEX schedules_due;"
+	"DROP TABLE schedules;"
+	"CREATE TABLE schedules ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	/* Exactly one of cron and every. */
+	" cron TEXT,"
+	" every TEXT,"
+	" tz TEXT NOT NULL,"
+	/* NULL: body is the text; otherwise the prompt to this agent. */
+	" agent TEXT,"
+	" body TEXT NOT NULL,"
+	/* "channel:target" per line. */
+	" targets TEXT NOT NULL,"
+	" hold INTEGER NOT NULL DEFAULT 0,"
+	" catch_up TEXT NOT NULL CHECK (catch_up IN ('latest', 'none')),"
+	" paused INTEGER NOT NULL DEFAULT 0,"
+	" from_config INTEGER NOT NULL DEFAULT 0,"
+	" last_slot INTEGER NOT NULL,"
+	/* NULL: never again (an expression that matches no date). */
+	" next_run INTEGER,"
+	" created INTEGER NOT NULL,"
+	" CHECK ((cron IS NULL) <> (every IS NULL)));"
+	"CREATE INDEX schedules_due ON schedules (next_run)"
+	" WHERE paused = 0 AND next_run IS NOT NULL;"
+
+	"CREATE TABLE schedule_runs ("
+	" id INTEGER PRIMARY KEY,"
+	" schedule_id INTEGER REFERENCES schedules(id) ON DELETE SET NULL,"
+	" name TEXT NOT NULL,"
+	" slot INTEGER NOT NULL,"
+	" manual INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER NOT NULL,"
+	/* The agent's prompt, answered when the agent is done. */
+	" msg_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,"
+	" agent_done INTEGER,"
+	" state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),"
+	" error TEXT,"
+	" finished INTEGER);"
+	"CREATE UNIQUE INDEX schedule_runs_slot ON schedule_runs"
+	" (schedule_id, slot) WHERE manual = 0;"
+	"CREATE INDEX schedule_runs_name ON schedule_runs (name, id);"
+	"CREATE INDEX schedule_runs_msg ON schedule_runs (msg_id)"
+	" WHERE msg_id IS NOT NULL;"
+	"CREATE INDEX schedule_runs_running ON schedule_runs (id)"
+	" WHERE state = 'running';"
+
+	"CREATE TABLE run_targets ("
+	" run_id INTEGER NOT NULL REFERENCES schedule_runs(id)"
+	"  ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL,"
+	" account TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed',"
+	"  'undeliverable')),"
+	" detail TEXT,"
+	" PRIMARY KEY (run_id, seq));"
+	"CREATE INDEX run_targets_queued ON run_targets (run_id)"
+	" WHERE state = 'queued';"
+
+	"ALTER TABLE outbox ADD COLUMN run_id INTEGER;"
+	"ALTER TABLE outbox ADD COLUMN hold_until INTEGER;"
+	"CREATE INDEX outbox_run ON outbox (run_id) WHERE run_id IS NOT NULL;"
+	"CREATE INDEX outbox_held ON outbox (account, peer)"
+	" WHERE hold_until IS NOT NULL AND state = 'queued';";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
 	{ 2,	schema_v2 },
 	{ 3,	schema_v3 },
 	{ 4,	schema_v4 },
+	{ 5,	schema_v5 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))
