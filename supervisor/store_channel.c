@@ -54,13 +54,15 @@ enum {
 /*
  * The due rows: queued, their time come, and no earlier part of the same
  * reply still queued (the same message's answer; for a notice or an
- * operator's send, the rows queued together).  Parts of one reply go
+ * operator's send, the rows queued together), and not held for a peer
+ * to write first (store_sched.c).  Parts of one reply go
  * one at a time, in order, even when one is retried; replies to other
  * messages do not wait behind a part in a long retry.
  */
 #define OUTBOX_DUE_ROWS \
 	" FROM outbox o" \
 	" WHERE account = ?1 AND state = 'queued' AND next_try <= ?2" \
+	" AND hold_until IS NULL" \
 	" AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account =" \
 	" o.account AND p.peer = o.peer AND p.state = 'queued' AND" \
 	" p.id < o.id AND (p.msg_id = o.msg_id OR (o.msg_id IS NULL AND" \

@@ -407,6 +407,185 @@ test_audit_list(void **state)
 	assert_int_equal(a.calls, 1);
 }
 
+/* Schedules (store_sched.c): names, due order, the run lock. */
+struct sched_seen {
+	char		 out[512];
+};
+
+static void
+sched_cb(const struct store_sched *sc, void *arg)
+{
+	struct sched_seen *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%s@%lld;", sc->name,
+	    (long long)sc->next_run);
+}
+
+static void
+test_sched(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_chan_msg m;
+	struct store_sched sc, got;
+	struct sched_seen c;
+	int64_t id, run, when, msg;
+	char *name;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "morning";
+	sc.cron = "0 8 * * *";
+	sc.tz = "Europe/Berlin";
+	sc.body = "hello";
+	sc.targets = "hook:group";
+	sc.last_slot = NOW;
+	sc.next_run = NOW + 60;
+	sc.created = NOW;
+	assert_int_equal(store_sched_add(fx->s, &sc, &id), 0);
+	/* A name is taken once; nothing half-made. */
+	assert_int_equal(store_sched_add(fx->s, &sc, NULL), 1);
+	sc.name = "later";
+	sc.cron = NULL;
+	sc.every = "30m";
+	sc.next_run = NOW + 600;
+	assert_int_equal(store_sched_add(fx->s, &sc, NULL), 0);
+
+	assert_int_equal(store_sched_soonest(fx->s, &when), 0);
+	assert_int_equal(when, NOW + 60);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_sched_due(fx->s, NOW + 59, 8, sched_cb, &c), 0);
+	assert_int_equal(store_sched_due(fx->s, NOW + 600, 8, sched_cb, &c),
+	    2);
+	assert_string_equal(c.out, "morning@1700000060;later@1700000600;");
+	/* Paused: not due, and not the soonest. */
+	assert_int_equal(store_sched_pause(fx->s, "morning", 1), 0);
+	assert_int_equal(store_sched_pause(fx->s, "nobody", 1), 1);
+	assert_int_equal(store_sched_soonest(fx->s, &when), 0);
+	assert_int_equal(when, NOW + 600);
+
+	/* The run row is the lock: a slot runs once, manual runs any time. */
+	assert_int_equal(store_sched_get(fx->s, "morning", &got), 0);
+	assert_string_equal(got.tz, "Europe/Berlin");
+	assert_null(got.every);
+	assert_int_equal(got.paused, 1);
+	assert_int_equal(store_run_start(fx->s, &got, NOW + 60, 0, NOW + 61,
+	    &run), 0);
+	assert_int_equal(store_run_start(fx->s, &got, NOW + 60, 0, NOW + 62,
+	    &id), 1);
+	assert_int_equal(store_run_start(fx->s, &got, NOW + 60, 1, NOW + 62,
+	    &id), 0);
+	assert_int_equal(store_runs_running(fx->s), 2);
+	/* The prompt is a message of the schedule's own conversation. */
+	m.account = "@sched.default";
+	m.msgid = NULL;
+	m.peer = "morning";
+	m.text = "hello";
+	m.reply_ctx = "";
+	assert_int_equal(store_chan_session(fx->s, m.account, m.peer, NOW,
+	    &m.session), 0);
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
+	assert_int_equal(store_run_prompt(fx->s, run, msg), 0);
+	assert_int_equal(store_run_of_msg(fx->s, msg, &id, &name), 0);
+	assert_int_equal(id, run);
+	assert_string_equal(name, "morning");
+	free(name);
+	assert_int_equal(store_run_end(fx->s, run, RUN_DONE, NULL, NOW + 70,
+	    NOW + 70), 0);
+	assert_int_equal(store_run_of_msg(fx->s, msg, &id, &name), 1);
+	assert_int_equal(store_runs_running(fx->s), 1);
+	store_sched_free(&got);
+
+	/* Removing a schedule keeps its history. */
+	assert_int_equal(store_sched_remove(fx->s, "morning"), 0);
+	assert_int_equal(store_sched_get(fx->s, "morning", &got), 1);
+}
+
+struct hist {
+	char		 out[512];
+};
+
+static void
+hist_run(const struct store_run_row *r, void *arg)
+{
+	struct hist *h = arg;
+	size_t n = strlen(h->out);
+
+	snprintf(h->out + n, sizeof(h->out) - n, "run %s %s;", r->name,
+	    r->state);
+}
+
+static void
+hist_target(const struct store_run_target_row *t, void *arg)
+{
+	struct hist *h = arg;
+	size_t n = strlen(h->out);
+
+	snprintf(h->out + n, sizeof(h->out) - n, "%s:%s %s %s;", t->account,
+	    t->peer, t->state, t->detail);
+}
+
+/*
+ * A run's rows to a peer who must write first are held, not leased;
+ * the peer's message releases them, and a hold that runs out ends them
+ * undeliverable.  The targets settle from their rows.
+ */
+static void
+test_sched_held(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_sched sc;
+	struct sent c;
+	struct hist h;
+	int64_t run, when;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "brief";
+	sc.every = "1h";
+	sc.tz = "UTC";
+	sc.body = "b";
+	sc.targets = "wx:u1\nwx:u2";
+	sc.last_slot = NOW;
+	sc.next_run = NOW;
+	sc.created = NOW;
+	assert_int_equal(store_sched_add(fx->s, &sc, &sc.id), 0);
+	assert_int_equal(store_run_start(fx->s, &sc, NOW, 0, NOW, &run), 0);
+	assert_int_equal(store_outbox_add_run(fx->s, "wx", "u1", 0, "held",
+	    run, NOW + 100, NOW, NULL), 0);
+	assert_int_equal(store_outbox_add_run(fx->s, "wx", "u2", 0, "expires",
+	    run, NOW + 50, NOW, NULL), 0);
+	assert_int_equal(store_run_target(fx->s, run, 0, "wx", "u1", "queued",
+	    NULL), 0);
+	assert_int_equal(store_run_target(fx->s, run, 1, "wx", "u2", "queued",
+	    NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "wx", NOW + 10, NOW + 130,
+	    8, sent_cb, &c), 0);
+
+	/* u1 never wrote; then writes. */
+	assert_int_equal(store_peer_contact(fx->s, "wx", "u1", &when), 1);
+	assert_int_equal(store_outbox_unhold(fx->s, "wx", "u1", NOW + 20), 1);
+	assert_int_equal(store_outbox_lease(fx->s, "wx", NOW + 20, NOW + 140,
+	    8, sent_cb, &c), 1);
+	assert_string_equal(c.out, "1:u1:held::0;");
+	assert_int_equal(store_outbox_ack(fx->s, "wx", 1, NOW + 21), 0);
+
+	/* u2's hold runs out: undeliverable, and never leased. */
+	assert_int_equal(store_outbox_expire_held(fx->s, NOW + 49, "x"), 0);
+	assert_int_equal(store_outbox_expire_held(fx->s, NOW + 50,
+	    "no contact"), 1);
+	assert_int_equal(store_outbox_lease(fx->s, "wx", NOW + 60, NOW + 180,
+	    8, sent_cb, &c), 0);
+
+	assert_int_equal(store_run_end(fx->s, run, RUN_DONE, NULL, 0,
+	    NOW + 1), 0);
+	assert_int_equal(store_run_settle(fx->s), 0);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_run_history(fx->s, NULL, 10, hist_run,
+	    hist_target, &h), 1);
+	assert_string_equal(h.out, "run brief done;wx:u1 sent ;"
+	    "wx:u2 undeliverable no contact;");
+}
+
 int
 main(void)
 {
@@ -419,6 +598,8 @@ main(void)
 		T(test_kv),
 		T(test_pairing_live),
 		T(test_audit_list),
+		T(test_sched),
+		T(test_sched_held),
 #undef T
 	};
 
