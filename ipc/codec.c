@@ -103,6 +103,9 @@ static const struct field f_agent_error[] = {
 static const struct field f_name[] = {
 	FLD(name, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 };
+static const struct field f_sched_name[] = {
+	FLD(sched_name, name, FT_STR, IPC_NAME_MAX, 0),
+};
 static const struct field f_ctl_test[] = {
 	FLD(ctl_test, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(ctl_test, action, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -398,7 +401,7 @@ SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
 SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row) SCHEMA(ctl_send)
-SCHEMA(delivery_row) SCHEMA(sched_def) SCHEMA(sched_row) SCHEMA(run_row)
+SCHEMA(delivery_row) SCHEMA(sched_name) SCHEMA(sched_def) SCHEMA(sched_row) SCHEMA(run_row)
 SCHEMA(run_target)
 SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)
 #undef SCHEMA

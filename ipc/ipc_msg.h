@@ -131,12 +131,12 @@
 	X(CTL_SEND,	613, "ctl.send",	ROLE_OPERATOR,	0,	ctl_send)	\
 	X(CTL_OUTBOX,	614, "outbox.show",	ROLE_OPERATOR,	0,	seq)		\
 	X(CTL_SCHED_ADD, 615, "schedule.add",	ROLE_OPERATOR,	0,	sched_def)	\
-	X(CTL_SCHED_LIST, 616, "schedule.list",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_SCHED_LIST, 616, "schedule.list",	ROLE_OPERATOR,	0,	sched_name)		\
 	X(CTL_SCHED_RUN, 617, "schedule.run",	ROLE_OPERATOR,	0,	name)		\
 	X(CTL_SCHED_PAUSE, 618, "schedule.pause", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_SCHED_RESUME, 619, "schedule.resume", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_SCHED_REMOVE, 620, "schedule.remove", ROLE_OPERATOR, 0,	name)		\
-	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, name)	\
+	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, sched_name)	\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -240,6 +240,8 @@ struct ipc_body_agent_error	{ struct ipc_str code;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_name		{ struct ipc_str name; };
+/* A schedule's name, or "" for all of them. */
+struct ipc_body_sched_name	{ struct ipc_str name; };
 struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
 /*
  * One worker for `wxgatectl status`.  platform: a channel account's
@@ -501,6 +503,7 @@ union ipc_body {
 	struct ipc_body_pairing_row	pairing_row;
 	struct ipc_body_ctl_send	ctl_send;
 	struct ipc_body_delivery_row	delivery_row;
+	struct ipc_body_sched_name	sched_name;
 	struct ipc_body_sched_def	sched_def;
 	struct ipc_body_sched_row	sched_row;
 	struct ipc_body_run_row		run_row;

@@ -355,6 +355,51 @@ test_catalogue(void **state)
 	    "string is not valid UTF-8");
 }
 
+/*
+ * A schedule row nests its definition; listing all schedules names
+ * none, while a removal must name one.
+ */
+static void
+test_schedule_bodies(void **state)
+{
+	struct ipc_body_sched_row r;
+	struct ipc_body_sched_name all = { IPC_S("") };
+	struct ipc_body_name none = { IPC_S("") };
+	struct ipc_msg m;
+	size_t len;
+
+	(void)state;
+	len = ipc_encode(IPC_CTL_SCHED_LIST, 3, &all, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.sched_name.name.len, 0);
+	assert_int_equal(ipc_encode(IPC_CTL_SCHED_REMOVE, 3, &none, buf,
+	    sizeof(buf)), 0);
+
+	memset(&r, 0, sizeof(r));
+	r.def.name = IPC_S("morning");
+	r.def.cron = IPC_S("0 8 * * 1-5");
+	r.def.every = IPC_S("");
+	r.def.tz = IPC_S("Europe/Berlin");
+	r.def.agent = IPC_S("default");
+	r.def.text = IPC_S("brief me");
+	r.def.targets = IPC_S("hook:group\nwx:u1");
+	r.def.hold_s = 86400;
+	r.def.catch_up = IPC_S("latest");
+	r.paused = 1;
+	r.next_run = 1700000000;
+	r.last_state = IPC_S("done");
+	len = ipc_encode(IPC_CTL_SCHEDULE, 4, &r, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_true(ipc_streq(m.b.sched_row.def.tz, "Europe/Berlin"));
+	assert_true(ipc_streq(m.b.sched_row.def.targets, "hook:group\nwx:u1"));
+	assert_int_equal(m.b.sched_row.def.hold_s, 86400);
+	assert_int_equal(m.b.sched_row.paused, 1);
+	assert_int_equal(m.b.sched_row.from_config, 0);
+	assert_int_equal(m.b.sched_row.next_run, 1700000000);
+}
+
 int
 main(void)
 {
@@ -370,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_reject_utf8),
 		cmocka_unit_test(test_reject_shape_and_trailing),
 		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_schedule_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
