@@ -150,6 +150,9 @@ static const char *const ss_sql[] = {
 	    " AND reply_ctx <> '' ORDER BY id DESC LIMIT 1",
 };
 
+static int	ss_write(struct store *, sqlite3_stmt *, int, const char *);
+static int	ss_by_name(struct store *, sqlite3_stmt *, int, const char *);
+
 _Static_assert(sizeof(ss_sql) / sizeof(ss_sql[0]) <= STORE_LAZY_MAX -
     STORE_LAZY_SCHED, "store_sched.c outgrew its lazy slots");
 
@@ -221,16 +224,12 @@ store_sched_add(struct store *s, const struct store_sched *sc, int64_t *id)
 int
 store_sched_redefine(struct store *s, const struct store_sched *sc)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = ss_stmt(s, SS_REDEFINE);
 
-	store_touch(s);
-	st = ss_stmt(s, SS_REDEFINE);
-	if (store_exec(s, st, store_bindv(st, "tttttttito", sc->name, sc->cron,
-	    sc->every, sc->tz, sc->agent, sc->body, sc->targets, sc->hold,
-	    sc->catch_up_none ? "none" : "latest", sc->next_run),
-	    __func__) == -1)
-		return -1;
-	return sqlite3_changes(s->db) == 0;
+	return ss_by_name(s, st, store_bindv(st, "tttttttito", sc->name,
+	    sc->cron, sc->every, sc->tz, sc->agent, sc->body, sc->targets,
+	    sc->hold, sc->catch_up_none ? "none" : "latest", sc->next_run),
+	    __func__);
 }
 
 int
@@ -274,9 +273,7 @@ ss_each(struct store *s, sqlite3_stmt *st, int bound, int with_last,
 		n++;
 	}
 	store_done(st);
-	if (rc != SQLITE_DONE)
-		n = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && rc == SQLITE_DONE; i++)
 		fn(&v[i], arg);
 	for (i = 0; i < n; i++)
 		store_sched_free(&v[i]);
@@ -304,14 +301,23 @@ store_sched_due(struct store *s, int64_t now, unsigned limit,
 	    fn, arg, __func__);
 }
 
-/* A write by name: 0 done, 1 no such schedule, -1 error. */
+/* A bound write in the turn's transaction: rows it changed, or -1. */
 static int
-ss_by_name(struct store *s, sqlite3_stmt *st, int bound, const char *func)
+ss_write(struct store *s, sqlite3_stmt *st, int bound, const char *func)
 {
 	store_touch(s);
 	if (store_exec(s, st, bound, func) == -1)
 		return -1;
-	return sqlite3_changes(s->db) == 0;
+	return sqlite3_changes(s->db);
+}
+
+/* A write by name: 0 done, 1 no such schedule, -1 error. */
+static int
+ss_by_name(struct store *s, sqlite3_stmt *st, int bound, const char *func)
+{
+	int n = ss_write(s, st, bound, func);
+
+	return n == -1 ? -1 : n == 0;
 }
 
 int
@@ -507,7 +513,7 @@ store_run_history(struct store *s, const char *name, unsigned limit,
 	struct ss_run *v;
 	sqlite3_stmt *st = ss_stmt(s, SS_HISTORY);
 	size_t n = 0, i;
-	int rc, rv = 0;
+	int rc = SQLITE_DONE, rv = 0;
 
 	v = xcalloc(limit > 0 ? limit : 1, sizeof(*v));
 	if (store_bindv(st, "ti", name, (int64_t)limit) != SQLITE_OK) {
@@ -527,6 +533,8 @@ store_run_history(struct store *s, const char *name, unsigned limit,
 		n++;
 	}
 	store_done(st);
+	if (n < limit && rc != SQLITE_DONE)
+		rv = -1;
 	for (i = 0; i < n; i++) {
 		v[i].r.name = v[i].name;
 		v[i].r.state = v[i].state;
@@ -576,27 +584,18 @@ int
 store_outbox_unhold(struct store *s, const char *account, const char *peer,
     int64_t now)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = ss_stmt(s, SS_UNHOLD);
 
-	st = ss_stmt(s, SS_UNHOLD);
-	store_touch(s);
-	if (store_exec(s, st, store_bindv(st, "tti", account, peer, now),
-	    __func__) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return ss_write(s, st, store_bindv(st, "tti", account, peer, now),
+	    __func__);
 }
 
 int
 store_outbox_expire_held(struct store *s, int64_t now, const char *detail)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = ss_stmt(s, SS_EXPIRE_HELD);
 
-	store_touch(s);
-	st = ss_stmt(s, SS_EXPIRE_HELD);
-	if (store_exec(s, st, store_bindv(st, "it", now, detail),
-	    __func__) == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+	return ss_write(s, st, store_bindv(st, "it", now, detail), __func__);
 }
 
 int
