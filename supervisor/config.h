@@ -159,6 +159,33 @@ struct cfg_channel {
 	uint32_t	 ack_timeout_ms;
 };
 
+/*
+ * A schedule declared in the file (issue #15); read-only from wxgatectl.
+ * Exactly one of cron and every; agent NULL: text is sent as it is,
+ * else text is the agent's prompt.  targets: "channel:target" lines.
+ */
+struct cfg_schedule {
+	char		*name;
+	char		*cron;			/* NULL, or 5 fields / @daily */
+	char		*every;			/* NULL, or "30m" */
+	char		*tz;			/* IANA zone; "UTC" by default */
+	char		*agent;
+	char		*text;
+	char		*targets;		/* joined with '\n' */
+	uint32_t	 hold_s;		/* hold_until_contact; 0 none */
+	int		 catch_up_none;		/* catch_up: none */
+};
+
+/* The daemon's bounds on schedules (the `schedule:` block). */
+struct cfg_sched_limits {
+	uint32_t	 runs_max;		/* runs in flight at once */
+	uint32_t	 deadline_s;		/* a run's agent answer */
+	uint32_t	 history_days;		/* runs kept this long ... */
+	uint32_t	 history_max;		/* ... and at most this many */
+	uint32_t	 schedules_max;		/* definitions, file + CLI */
+	char		*notify;		/* "channel:target" or NULL */
+};
+
 struct config {
 	char			*path;		/* file it came from */
 	char			*text;		/* ... and its text, for the hub */
@@ -176,6 +203,9 @@ struct config {
 	unsigned		 agents_count;
 	struct cfg_channel	*channels;
 	unsigned		 channels_count;
+	struct cfg_sched_limits	 schedule;
+	struct cfg_schedule	*schedules;
+	unsigned		 schedules_count;
 };
 
 /*

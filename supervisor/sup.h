@@ -284,6 +284,29 @@ void		 router_flush(void);
 int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
 
+/*
+ * schedule.c: the hub's schedule timer and runs (issue #15).  init at
+ * start and on reload (the file's schedules into the store); kick when
+ * a definition changed; run_now for wxgatectl schedule run.
+ */
+struct store_sched;
+void		 schedule_init(void);
+void		 schedule_kick(void);
+int		 schedule_run_now(const char *name, int64_t *run, char *err,
+		    size_t errlen);
+void		 schedule_stats(stat_fn, void *);
+/* router_agent.c's: a run's agent answered (or failed, text NULL). */
+void		 schedule_answer(int64_t msg_id, const char *text,
+		    const char *error);
+/* channel.c's: a peer wrote, so its held run messages may go. */
+void		 schedule_contact(const char *account, const char *peer);
+/*
+ * schedule_check.c: is this definition one the hub can run, against
+ * the configuration c?  0, or -1 with err naming the field.
+ */
+int		 schedule_check(const struct config *,
+		    const struct store_sched *, char *err, size_t errlen);
+
 /* control.c */
 int		 control_init(int fd);
 void		 control_close(void);
