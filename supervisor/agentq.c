@@ -318,8 +318,14 @@ pump_store(struct agentq *aq, unsigned want)
 	const struct config *c = sup->conf;
 	unsigned i, got = 0;
 
+	char sched[sizeof(SCHED_ACCOUNT) + IPC_NAME_MAX];
+
 	if (strcmp(c->webchat.agent, aq->name) == 0)
 		got += router_take(aq, NULL, want - got);
+	/* Schedule runs before chat: there are at most runs_max of them. */
+	snprintf(sched, sizeof(sched), "%s%s", SCHED_ACCOUNT, aq->name);
+	if (got < want)
+		got += router_take(aq, sched, want - got);
 	for (i = 0; i < c->channels_count && got < want; i++)
 		if (strcmp(c->channels[i].agent, aq->name) == 0)
 			got += router_take(aq, c->channels[i].name,
@@ -404,12 +410,31 @@ expire_store(const char *account, uint32_t deadline_s)
 		    n, account != NULL ? account : "web chat");
 }
 
+/* Schedule prompts that waited for their agent past the deadline. */
+static void
+expire_sched(struct agentq *aq)
+{
+	struct store_expired v[AQ_EXPIRE_BATCH];
+	char sched[sizeof(SCHED_ACCOUNT) + IPC_NAME_MAX];
+	int i, n;
+
+	snprintf(sched, sizeof(sched), "%s%s", SCHED_ACCOUNT, aq->name);
+	n = store_backlog_expired(sup->store, sched, sup_now() -
+	    (int64_t)sup->conf->schedule.deadline_s, v, AQ_EXPIRE_BATCH);
+	for (i = 0; i < n; i++)
+		if (store_msg_fail(sup->store, v[i].msg_id, "timeout",
+		    sup_now()) == 0)
+			schedule_answer(v[i].msg_id, NULL, "timeout: the agent "
+			    "had no room within schedule.deadline_s");
+}
+
 /* Every AQ_EXPIRE_S: end what is past its deadline. */
 static void
 agentq_expire_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	const struct config *c = sup->conf;
 	uint64_t now = clock_mono_ms();
+	struct agentq *aq;
 	struct areq *r, *next;
 	unsigned i;
 
@@ -429,6 +454,8 @@ agentq_expire_cb(evutil_socket_t fd, short ev, void *arg)
 	expire_store(NULL, c->webchat.deadline_s);
 	for (i = 0; i < c->channels_count; i++)
 		expire_store(c->channels[i].name, c->channels[i].deadline_s);
+	for (aq = queues; aq != NULL; aq = aq->next)
+		expire_sched(aq);
 	sup_turn();
 }
 

@@ -22,7 +22,8 @@ struct worker;
 /* Where a request came from, and so where its answer goes. */
 enum areq_origin {
 	AREQ_WEBCHAT = 1,	/* a browser session: cmid names it */
-	AREQ_CHANNEL		/* a platform account's conversation */
+	AREQ_CHANNEL,		/* a platform account's conversation */
+	AREQ_SCHEDULE		/* a schedule run's prompt (schedule.c) */
 };
 
 /* Where a request comes from, said in full; nothing is inferred. */

@@ -76,6 +76,8 @@
  */
 #define CH_ACKED_MAX	(2 * CH_INFLIGHT)
 /* Finished rows are kept this long, and at most this many. */
+/* A peer's context lets a kind that may not write first reply this long. */
+#define CH_CONTEXT_S	(24 * 3600)
 #define CH_KEEP_S	(7 * 86400)
 #define CH_KEEP_ROWS	10000
 #define CH_KICK_MS	1000
@@ -305,15 +307,22 @@ chunk_len(const char *s, size_t len, unsigned limit, size_t bytes)
 	return nl > 0 ? nl : i;
 }
 
+/* Where a text goes besides its peer: its message, or its run. */
+struct chan_for {
+	int64_t		 msg_id;
+	int64_t		 run;		/* a schedule's run, or 0 */
+	int64_t		 hold_until;	/* a run's: until the peer writes */
+};
+
 /*
  * Queue text for peer, cut into chunks; then try to send.  The rows'
  * ids go to ids (up to max of them, when not NULL); returns how many
  * rows were queued, -1 when one could not be.
  */
 static int
-chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
-    int64_t msg_id, const char *text, const char *ctx, int64_t *ids,
-    int max)
+chan_queue_for(struct chacct *a, const struct cfg_channel *cc,
+    const char *peer, const struct chan_for *f, const char *text,
+    const char *ctx, int64_t *ids, int max)
 {
 	const struct kind_caps *caps = kinds_caps(cc->type);
 	size_t len = strlen(text), n;
@@ -327,8 +336,11 @@ chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
 		chunk = xstrndup(text, n);
 		/* Whitespace-only pieces are not worth a platform message. */
 		if (chunk[strspn(chunk, " \t\r\n")] != '\0') {
-			if (store_outbox_add(sup->store, a->name, peer, msg_id,
-			    seq, chunk, ctx, sup_now(), &id) == -1) {
+			if ((f->run != 0 ? store_outbox_add_run(sup->store,
+			    a->name, peer, seq, chunk, f->run, f->hold_until,
+			    sup_now(), &id) : store_outbox_add(sup->store,
+			    a->name, peer, f->msg_id, seq, chunk, ctx, sup_now(),
+			    &id)) == -1) {
 				log_warnx("%s: %s: reply chunk not queued",
 				    __func__, a->name);
 				failed = 1;
@@ -342,6 +354,16 @@ chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
 	}
 	chan_kick(a);
 	return failed ? -1 : seq;
+}
+
+static int
+chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
+    int64_t msg_id, const char *text, const char *ctx, int64_t *ids,
+    int max)
+{
+	struct chan_for f = { msg_id, 0, 0 };
+
+	return chan_queue_for(a, cc, peer, &f, text, ctx, ids, max);
 }
 
 struct kick {
@@ -522,6 +544,22 @@ chan_full(struct chacct *a, const struct cfg_channel *cc,
 	return 1;
 }
 
+/* The peer wrote with a context: a schedule's held rows may go now. */
+static void
+chan_contact(struct chacct *a, const struct store_chan_msg *sm)
+{
+	int n;
+
+	if (sm->reply_ctx == NULL || sm->reply_ctx[0] == '\0')
+		return;
+	if ((n = store_outbox_unhold(sup->store, a->name, sm->peer,
+	    sup_now())) > 0) {
+		log_info("%s: %d held message(s) to a peer who wrote again",
+		    a->name, n);
+		chan_kick(a);
+	}
+}
+
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm, int group)
@@ -565,11 +603,13 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 			return "retry";
 		/* It waits in the store until the agent has room. */
 		agentq_backlog(agentq_find(cc->agent));
+		chan_contact(a, sm);
 		return "accepted";
 	}
 	if (store_chan_session(sup->store, a->name, sm->peer, sup_now(),
 	    &sm->session) == -1)
 		return "retry";
+	chan_contact(a, sm);
 	return chan_limited(a, cc, sm, wait);
 }
 
@@ -928,6 +968,56 @@ channel_send(const char *account, const char *target, const char *text,
 	if ((n = chan_queue(a, cc, target, 0, text, "", ids, max)) == -1)
 		snprintf(err, errlen, "store error: not queued");
 	return n;
+}
+
+/*
+ * A schedule run's text for peer (schedule.c).  A kind that may not
+ * write first gets it only within CH_CONTEXT_S of the peer's last
+ * message; past that it is undeliverable, or held for hold_s for the
+ * peer to write again (chan_contact).  The target's state, why in
+ * detail.
+ */
+const char *
+channel_queue_run(const char *account, const char *peer, const char *text,
+    int64_t run, int64_t hold_s, char *detail, size_t len)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+	struct chan_for f = { 0, run, 0 };
+	struct chacct *a;
+	int64_t when, now = sup_now();
+	int rv;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    (a = acct_find(account)) == NULL) {
+		snprintf(detail, len, "no channel %s", account);
+		return OUTBOX_FAILED;
+	}
+	if ((caps = kinds_caps(cc->type)) != NULL &&
+	    !(caps->flags & KC_PROACTIVE)) {
+		if ((rv = store_peer_contact(sup->store, account, peer,
+		    &when)) == -1) {
+			snprintf(detail, len, "store error");
+			return OUTBOX_FAILED;
+		}
+		if (rv == 1 || when <= now - CH_CONTEXT_S) {
+			if (hold_s <= 0) {
+				snprintf(detail, len, "no conversation context: "
+				    "%s lets a bot write only within 24 h of the "
+				    "person's last message (hold_until_contact "
+				    "would wait for the next)", cc->type);
+				return OUTBOX_UNDELIVERABLE;
+			}
+			f.hold_until = now + hold_s;
+			snprintf(detail, len, "held until the peer writes "
+			    "(hold_until_contact)");
+		}
+	}
+	if (chan_queue_for(a, cc, peer, &f, text, "", NULL, 0) == -1) {
+		snprintf(detail, len, "store error: not queued");
+		return OUTBOX_FAILED;
+	}
+	return OUTBOX_QUEUED;
 }
 
 /* The same, for a message known only by its session (expiry). */

@@ -193,6 +193,8 @@ hub_start(void)
 	/* Soon after start: a lowered limit takes effect at once. */
 	hub_audit_arm(AUDIT_AGAIN_MS);
 	router_init();
+	/* After the agents' admissions: a run due now asks one. */
+	schedule_init();
 	log_info("hub ready: store %s", hub.store);
 }
 
@@ -237,6 +239,7 @@ hub_config(struct ipc_msg *m)
 	sup->conf = nc;
 	hub_apply();
 	agentq_init();
+	schedule_init();
 	config_free(oc);
 	log_info("hub: configuration applied");
 	return 0;

@@ -245,6 +245,13 @@ areq_new(struct agentq *aq, const struct areq_from *f, const char *text,
 	if (f->origin == AREQ_WEBCHAT) {
 		snprintf(r->cmid, sizeof(r->cmid), "%s", f->cmid);
 		snprintf(r->client, sizeof(r->client), "%s", f->client);
+	} else if (f->origin == AREQ_SCHEDULE) {
+		snprintf(r->account, sizeof(r->account), "%s", f->account);
+		snprintf(r->peer, sizeof(r->peer), "%s", f->peer);
+		left = f->created + (int64_t)c->schedule.deadline_s -
+		    sup_now();
+		/* Each run is asked afresh, not as a chat with the last. */
+		r->history = 0;
 	} else {
 		snprintf(r->account, sizeof(r->account), "%s", f->account);
 		snprintf(r->peer, sizeof(r->peer), "%s", f->peer);
@@ -313,7 +320,9 @@ router_take_cb(const struct store_backlog_row *row, void *arg)
 	if (areq_find_msg(row->id) != NULL)
 		return;
 	memset(&f, 0, sizeof(f));
-	f.origin = ta->account != NULL ? AREQ_CHANNEL : AREQ_WEBCHAT;
+	f.origin = ta->account == NULL ? AREQ_WEBCHAT :
+	    strncmp(ta->account, SCHED_ACCOUNT, strlen(SCHED_ACCOUNT)) == 0 ?
+	    AREQ_SCHEDULE : AREQ_CHANNEL;
 	f.session = row->session;
 	f.msg_id = row->id;
 	f.created = row->created;
@@ -436,9 +445,13 @@ router_finish(struct areq *r)
 	text[len] = '\0';
 	r->done = 1;
 	r->unstored = 0;
-	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0 &&
-	    r->origin == AREQ_CHANNEL)
-		channel_reply(r->account, r->peer, r->ctx, r->msg_id, text);
+	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0) {
+		if (r->origin == AREQ_CHANNEL)
+			channel_reply(r->account, r->peer, r->ctx, r->msg_id,
+			    text);
+		else if (r->origin == AREQ_SCHEDULE)
+			schedule_answer(r->msg_id, text, NULL);
+	}
 	free(text);
 	areq_dirty(r);
 	d = durable_after(areq_done_cb);
@@ -469,6 +482,22 @@ areq_notice(struct areq *r, struct ipc_str code)
 	router_finish(r);
 }
 
+/* A run's prompt got no answer: the run fails, nobody is written to. */
+static void
+areq_sched_fail(struct areq *r, struct ipc_str code, struct ipc_str msg)
+{
+	char why[IPC_MESSAGE_MAX + 1], *c;
+
+	snprintf(why, sizeof(why), "agent: %.*s: %.*s", (int)code.len, code.p,
+	    (int)msg.len, msg.p);
+	c = ipc_strdup(code);
+	if (store_msg_fail(sup->store, r->msg_id, c, sup_now()) == 0)
+		schedule_answer(r->msg_id, NULL, why);
+	free(c);
+	areq_free(r);
+	sup_turn();
+}
+
 int
 sup_agent_error(struct worker *w, struct ipc_msg *m)
 {
@@ -486,6 +515,10 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 	if (r->origin == AREQ_CHANNEL) {
 		/* Nobody resends a platform message: answer it now. */
 		areq_notice(r, ae->code);
+		return 0;
+	}
+	if (r->origin == AREQ_SCHEDULE) {
+		areq_sched_fail(r, ae->code, ae->message);
 		return 0;
 	}
 	/* Not answered: the client is told, and a resend tries again. */
@@ -517,6 +550,11 @@ router_timeout(struct areq *r)
 		router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
 	if (r->origin == AREQ_CHANNEL) {
 		areq_notice(r, code);
+		return;
+	}
+	if (r->origin == AREQ_SCHEDULE) {
+		areq_sched_fail(r, code, IPC_S("no answer within "
+		    "schedule.deadline_s"));
 		return;
 	}
 	store_msg_fail(sup->store, r->msg_id, "timeout", sup_now());

@@ -287,6 +287,7 @@ int	store_outbox_lease_ctx(struct store *, const char *account,
 int	store_outbox_ack(struct store *, const char *account, int64_t id,
 	    int64_t now);
 /* The delivery states a row ends in; "queued" is the one it starts in. */
+#define OUTBOX_QUEUED		"queued"
 #define OUTBOX_SENT		"sent"
 #define OUTBOX_FAILED		"failed"
 #define OUTBOX_UNDELIVERABLE	"undeliverable"

@@ -230,6 +230,10 @@ void		 channel_flush(void);
 void		 channel_stats(stat_fn, void *);
 void		 channel_reply(const char *account, const char *peer,
 		    const char *ctx, int64_t msg_id, const char *reply);
+/* A schedule run's text: the target's state, why in detail. */
+const char	*channel_queue_run(const char *account, const char *peer,
+		    const char *text, int64_t run, int64_t hold_s,
+		    char *detail, size_t len);
 int		 channel_send(const char *account, const char *target,
 		    const char *text, int64_t *ids, int max, char *err,
 		    size_t errlen);
@@ -298,8 +302,8 @@ void		 schedule_stats(stat_fn, void *);
 /* router_agent.c's: a run's agent answered (or failed, text NULL). */
 void		 schedule_answer(int64_t msg_id, const char *text,
 		    const char *error);
-/* channel.c's: a peer wrote, so its held run messages may go. */
-void		 schedule_contact(const char *account, const char *peer);
+/* A run's prompt is a message of this account and the agent's name. */
+#define SCHED_ACCOUNT	"@sched:"
 /*
  * schedule_check.c: is this definition one the hub can run, against
  * the configuration c?  0, or -1 with err naming the field.
