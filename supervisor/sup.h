@@ -306,6 +306,12 @@ void		 schedule_contact(const char *account, const char *peer);
  */
 int		 schedule_check(const struct config *,
 		    const struct store_sched *, char *err, size_t errlen);
+/*
+ * One "channel:target" (a schedule's, or schedule.notify): 0, or -1
+ * with err saying what is wrong, without a field.
+ */
+int		 schedule_check_target(const struct config *, const char *,
+		    char *err, size_t errlen);
 
 /* control.c */
 int		 control_init(int fd);
