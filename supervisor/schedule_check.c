@@ -10,7 +10,9 @@
  * test_config and fuzz_config link it with the configuration's files.
  * Every error starts with the field it is about, named as the file
  * names it ("cron: ", "to[1]: "); config_schedule.c puts
- * "schedules[N]." before that.
+ * "schedules[N]." before that.  What passes also fits the wire's
+ * bounds on a definition (ipc/codec.c, SCHED_DEF), so a schedule from
+ * the file can always be listed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +47,11 @@
  * for them: a week, after which a greeting is stale news.
  */
 #define SCHED_HOLD_MAX		(7 * 86400)
+/*
+ * Seven bytes say a year ("527040m"); only leading zeros, which
+ * cron_every_parse() accepts, make one longer, and the wire keeps 64.
+ */
+#define SCHED_EVERY_MAX		16
 /* Of an operator's bad input, an error quotes at most this much. */
 #define SCHED_QUOTE_MAX		64
 
@@ -87,7 +94,10 @@ schedule_check(const struct config *conf, const struct store_sched *sc,
 		return -1;
 	if (fixed && sc_text_fits(conf, sc, err, errlen) == -1)
 		return -1;
-	/* A prompt goes to the agent, a text to a channel: one message. */
+	/*
+	 * The wire's bound on a body (schedule.add, ctl.schedule), and a
+	 * prompt goes to the agent as one message.
+	 */
 	if (strlen(body) > IPC_TEXT_MAX)
 		return sc_err(err, errlen, "%s: %zu bytes, over the %d one "
 		    "message may hold", field, strlen(body), IPC_TEXT_MAX);
@@ -141,9 +151,13 @@ sc_when(const struct store_sched *sc, char *err, size_t errlen)
 			return sc_err(err, errlen, "cron: %s", cerr);
 		return 0;
 	}
-	if (sc_set(sc->every))
+	if (sc_set(sc->every)) {
+		if (strlen(sc->every) > SCHED_EVERY_MAX)
+			return sc_err(err, errlen, "every: longer than %d "
+			    "bytes", SCHED_EVERY_MAX);
 		/* Its errors already begin "every: ". */
 		return cron_every_parse(sc->every, &c, err, errlen);
+	}
 	return sc_err(err, errlen, "cron: give cron (\"0 8 * * 1-5\") or "
 	    "every (\"30m\")");
 }

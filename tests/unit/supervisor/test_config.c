@@ -1019,6 +1019,10 @@ test_schedules_bad(void **state)
 	    ":12: schedules[0].every: seconds are not a unit");
 	sched_one_refused("    every: 367d\n    text: hi\n    to: [\"wx:p\"]\n",
 	    ":12: schedules[0].every: longer than 366d");
+	/* The wire holds 64 bytes of it; zeros would pass the parser. */
+	sched_one_refused("    every: 00000000000000001h\n    text: hi\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":12: schedules[0].every: longer than 16 bytes");
 	sched_one_refused("    every: 1h\n    tz: Europe/Nowhere\n"
 	    "    text: hi\n    to: [\"wx:p\"]\n",
 	    ":13: schedules[0].tz: unknown time zone \"Europe/Nowhere\"");
