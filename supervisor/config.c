@@ -10,7 +10,7 @@
  * number then passes one table of { name, default, min, max }, as
  * Postfix's CONFIG_INT_TABLE, and cfg_build() hands each slice to its
  * own file (config_webchat.c, config_agent.c, config_channel.c,
- * config_policy.c) in a fixed order, so that the first error reported
+ * config_policy.c, config_schedule.c) in a fixed order, so that the first error reported
  * in a file with several stays the same.  The supervisor, log and
  * sandbox keys are few and are read here.
  */
@@ -92,6 +92,7 @@ const struct cfg_num *const cfg_top_nums[] = {
 	cfg_supervisor_nums,
 	cfg_webchat_nums,
 	cfg_policy_nums,
+	cfg_schedule_nums,
 	NULL
 };
 
@@ -170,6 +171,7 @@ config_free(struct config *conf)
 
 	if (conf == NULL)
 		return;
+	cfg_schedule_free(conf);
 	for (i = 0; i < conf->agents_count; i++)
 		cfg_agent_free(&conf->agents[i]);
 	free(conf->agents);
@@ -258,9 +260,11 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		    conf->webchat.agent);
 		return -1;
 	}
-	if (cfg_channel_build(ctx, raw, conf) == -1)
+	if (cfg_channel_build(ctx, raw, conf) == -1 ||
+	    cfg_policy_build(ctx, &raw->policy, &conf->policy) == -1)
 		return -1;
-	return cfg_policy_build(ctx, &raw->policy, &conf->policy);
+	/* Last: a schedule names agents and channels. */
+	return cfg_schedule_build(ctx, raw, conf);
 }
 
 /* The supervisor's numbers against each other. */

@@ -2,9 +2,9 @@
  * What the configuration's files share: config.c the entry points and
  * the top-level build, config_yaml.c the file's shape and its reading,
  * one file per slice kind (config_webchat.c, config_agent.c,
- * config_channel.c, config_policy.c), config_check.c the value checks
- * and config_secret.c the key files.  Nothing outside supervisor/config*.c
- * includes it.
+ * config_channel.c, config_policy.c, config_schedule.c), config_check.c
+ * the value checks and config_secret.c the key files.  Nothing outside
+ * supervisor/config*.c includes it.
  */
 #ifndef WX_CONFIG_INT_H
 #define WX_CONFIG_INT_H
@@ -209,6 +209,31 @@ struct raw_channel {
 	struct raw_wecom_bot	 wecom_bot;
 };
 
+/* The `schedule:` block: the daemon's bounds on schedules. */
+struct raw_sched_limits {
+	uint32_t	*runs_max;
+	uint32_t	*deadline_s;
+	uint32_t	*history_days;
+	uint32_t	*history_max;
+	uint32_t	*schedules_max;
+	char		*notify;
+};
+
+/* One `schedules:` entry; prompt is the text of an agent schedule. */
+struct raw_schedule {
+	char		*name;
+	char		*cron;
+	char		*every;
+	char		*tz;
+	char		*text;
+	char		*agent;
+	char		*prompt;
+	char		**to;
+	unsigned	 to_count;
+	char		*hold_until_contact;
+	char		*catch_up;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
@@ -222,6 +247,9 @@ struct raw_config {
 	unsigned		 agents_count;
 	struct raw_channel	*channels;
 	unsigned		 channels_count;
+	struct raw_sched_limits	 schedule;
+	struct raw_schedule	*schedules;
+	unsigned		 schedules_count;
 };
 
 /*
@@ -296,6 +324,17 @@ int		 cfg_policy_build(struct cfg_ctx *, const struct raw_policy *,
 		    struct cfg_policy *);
 int		 cfg_policy_rate(struct cfg_ctx *, const char *, const char *,
 		    const char *, struct cfg_rate *);
+
+/*
+ * config_schedule.c: built after the channels, which targets name.
+ * CFG_SCHEDULES_MAX is schedule.schedules_max's ceiling and the
+ * schema's bound on the list.
+ */
+#define CFG_SCHEDULES_MAX	10000
+extern const struct cfg_num cfg_schedule_nums[];
+int		 cfg_schedule_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+void		 cfg_schedule_free(struct config *);
 
 /* config_check.c */
 int		 cfg_check_name(const char *);

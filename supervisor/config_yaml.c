@@ -50,6 +50,13 @@
 #define CFG_URL_MAX		1024
 #define CFG_HEADER_MAX		1024
 #define CFG_ARG_MAX		1024
+/*
+ * A schedule's strings are bounded by schedule_check(), which says
+ * what is wrong in its own words; the schema only keeps a limit.
+ */
+#define CFG_SCHED_STR_MAX	1024
+/* A schedule's targets in the file, where the check allows 16. */
+#define CFG_SCHED_TO_MAX	1024
 
 /* libyaml counts lines from 0, editors from 1. */
 #define LINE_OF(ev)	((int)(ev).start_mark.line + 1)
@@ -312,6 +319,42 @@ static const cyaml_schema_value_t channel_schema = {
 	    channel_fields),
 };
 
+static const cyaml_schema_field_t sched_limits_fields[] = {
+	NUM("runs_max", struct raw_sched_limits, runs_max),
+	NUM("deadline_s", struct raw_sched_limits, deadline_s),
+	NUM("history_days", struct raw_sched_limits, history_days),
+	NUM("history_max", struct raw_sched_limits, history_max),
+	NUM("schedules_max", struct raw_sched_limits, schedules_max),
+	STR("notify", struct raw_sched_limits, notify, CFG_SCHED_STR_MAX),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t target_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CFG_SCHED_STR_MAX),
+};
+
+static const cyaml_schema_field_t schedule_fields[] = {
+	STR("name", struct raw_schedule, name, CFG_WORD_MAX),
+	STR("cron", struct raw_schedule, cron, CFG_SCHED_STR_MAX),
+	STR("every", struct raw_schedule, every, CFG_SCHED_STR_MAX),
+	STR("tz", struct raw_schedule, tz, CFG_SCHED_STR_MAX),
+	/* The file's own cap: the check counts what a channel carries. */
+	STR("text", struct raw_schedule, text, CFG_FILE_MAX),
+	STR("agent", struct raw_schedule, agent, CFG_WORD_MAX),
+	STR("prompt", struct raw_schedule, prompt, CFG_FILE_MAX),
+	CYAML_FIELD_SEQUENCE("to", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+	    struct raw_schedule, to, &target_entry, 0, CFG_SCHED_TO_MAX),
+	STR("hold_until_contact", struct raw_schedule, hold_until_contact,
+	    CFG_WORD_MAX),
+	STR("catch_up", struct raw_schedule, catch_up, CFG_WORD_MAX),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t schedule_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_schedule,
+	    schedule_fields),
+};
+
 static const cyaml_schema_field_t top_fields[] = {
 	STR("state_dir", struct raw_config, state_dir, CFG_PATH_MAX),
 	STR("store", struct raw_config, store, CFG_PATH_MAX),
@@ -331,6 +374,11 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_SEQUENCE("channels", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_config, channels, &channel_schema,
 	    0, CFG_CHANNELS_MAX),
+	CYAML_FIELD_MAPPING("schedule", CYAML_FLAG_OPTIONAL,
+	    struct raw_config, schedule, sched_limits_fields),
+	CYAML_FIELD_SEQUENCE("schedules", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_config, schedules,
+	    &schedule_schema, 0, CFG_SCHEDULES_MAX),
 	CYAML_FIELD_END
 };
 

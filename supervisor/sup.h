@@ -310,6 +310,12 @@ void		 schedule_answer(int64_t msg_id, const char *text,
  */
 int		 schedule_check(const struct config *,
 		    const struct store_sched *, char *err, size_t errlen);
+/*
+ * One "channel:target" (a schedule's, or schedule.notify): 0, or -1
+ * with err saying what is wrong, without a field.
+ */
+int		 schedule_check_target(const struct config *, const char *,
+		    char *err, size_t errlen);
 
 /* control.c */
 int		 control_init(int fd);

@@ -22,6 +22,8 @@
 #include <jansson.h>
 
 #include "supervisor/config.h"
+#include "store.h"
+#include "sup.h"
 
 static struct config	*load_text(const char *, char *, size_t);
 static void		 refused(const char *, const char *);
@@ -43,6 +45,10 @@ static void		 test_command(void **);
 static void		 test_policy(void **);
 static void		 test_channels(void **);
 static void		 test_public_url(void **);
+static void		 test_schedules(void **);
+static void		 test_schedules_bad(void **);
+static void		 test_schedules_limits(void **);
+static void		 test_schedule_check(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -115,6 +121,14 @@ check_defaults(const struct config *c)
 	assert_string_equal(c->sandbox.user, "nobody");
 	assert_string_equal(c->sandbox.group, "nogroup");
 	assert_int_equal(c->sandbox.strict, 0);
+	assert_int_equal(c->schedule.runs_max, 4);
+	assert_int_equal(c->schedule.deadline_s, 300);
+	assert_int_equal(c->schedule.history_days, 30);
+	assert_int_equal(c->schedule.history_max, 1000);
+	assert_int_equal(c->schedule.schedules_max, 1000);
+	assert_null(c->schedule.notify);
+	assert_int_equal(c->schedules_count, 0);
+	assert_null(c->schedules);
 }
 
 /* The shipped sample runs as is and spells out exactly the defaults. */
@@ -224,6 +238,11 @@ test_ranges(void **state)
 		{ "webchat",	"max_conns",		1, 65536 },
 		{ "webchat",	"history_limit",	0, 100 },
 		{ "webchat",	"idle_timeout_s",	5, 86400 },
+		{ "schedule",	"runs_max",		1, 64 },
+		{ "schedule",	"deadline_s",		10, 86400 },
+		{ "schedule",	"history_days",		1, 3650 },
+		{ "schedule",	"history_max",		10, 100000 },
+		{ "schedule",	"schedules_max",	1, 10000 },
 	};
 	char yaml[256], want[128], err[CFG_ERR_MAX];
 	struct config *conf;
@@ -696,6 +715,10 @@ main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_public_url),
+		cmocka_unit_test(test_schedules),
+		cmocka_unit_test(test_schedules_bad),
+		cmocka_unit_test(test_schedules_limits),
+		cmocka_unit_test(test_schedule_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
@@ -837,4 +860,374 @@ test_command(void **state)
 	    "/nonexistent/agent: No such file or directory");
 	refused("agents:\n  - name: a\n    command:\n      argv: [/bin/cat]\n",
 	    "agents[0].command: only for type command");
+}
+
+/*
+ * What schedules name: two agents, a WeCom group robot "ops" (read as
+ * the hub does, so its key file need not exist) and an iLink account
+ * "wx".  SCHED_BASE_LINES lines; the schedules follow.
+ */
+#define SCHED_BASE \
+	"agents:\n  - name: default\n  - name: writer\n" \
+	"channels:\n  - name: ops\n    type: wecom_webhook\n" \
+	"    wecom_webhook: {key_file: /nonexistent/ops.key}\n" \
+	"  - name: wx\n    type: wechat\n"
+#define SCHED_PATH	"sched.yaml"
+
+static struct config *
+sched_parse(const char *tail, char *err, size_t errlen)
+{
+	struct config *conf;
+	char *text;
+
+	if (asprintf(&text, "%s%s", SCHED_BASE, tail) == -1)
+		fail_msg("asprintf");
+	conf = config_parse(SCHED_PATH, text, strlen(text), CFG_F_HUB, err,
+	    errlen);
+	free(text);
+	return conf;
+}
+
+/* The base plus tail must be refused with an error containing want. */
+static void
+sched_refused(const char *tail, const char *want)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	conf = sched_parse(tail, err, sizeof(err));
+	if (conf != NULL || strstr(err, want) == NULL ||
+	    strncmp(err, SCHED_PATH ":", strlen(SCHED_PATH) + 1) != 0)
+		fail_msg("yaml <<%.512s>>: want error containing \"%s\", "
+		    "got %s \"%s\"", tail, want,
+		    conf != NULL ? "success" : "", err);
+	config_free(conf);
+}
+
+/* One schedule: "schedules:\n  - name: s\n" (lines 10, 11) and keys. */
+static void
+sched_one_refused(const char *keys, const char *want)
+{
+	char *tail;
+
+	if (asprintf(&tail, "schedules:\n  - name: s\n%s", keys) == -1)
+		fail_msg("asprintf");
+	sched_refused(tail, want);
+	free(tail);
+}
+
+/* A good file with two schedules: every key, and the defaults. */
+static void
+test_schedules(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+	const struct cfg_schedule *s;
+
+	(void)state;
+	conf = sched_parse("schedule:\n  runs_max: 8\n"
+	    "  notify: \"ops:group\"\n"
+	    "schedules:\n"
+	    "  - name: morning\n    cron: \"0 8 * * 1-5\"\n"
+	    "    tz: Europe/Berlin\n    text: \"Good morning\"\n"
+	    "    to: [\"ops:group\", \"wx:o9cq8abc@im.wechat\"]\n"
+	    "    hold_until_contact: 24h\n"
+	    "  - name: brief.daily-2\n    every: 30m\n    agent: writer\n"
+	    "    prompt: Write the briefing\n    to: [\"ops:@all\"]\n"
+	    "    catch_up: none\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->schedule.runs_max, 8);
+	assert_int_equal(conf->schedule.deadline_s, 300);
+	assert_int_equal(conf->schedule.history_days, 30);
+	assert_int_equal(conf->schedule.history_max, 1000);
+	assert_int_equal(conf->schedule.schedules_max, 1000);
+	assert_string_equal(conf->schedule.notify, "ops:group");
+	assert_int_equal(conf->schedules_count, 2);
+	s = &conf->schedules[0];
+	assert_string_equal(s->name, "morning");
+	assert_string_equal(s->cron, "0 8 * * 1-5");
+	assert_null(s->every);
+	assert_string_equal(s->tz, "Europe/Berlin");
+	assert_null(s->agent);
+	assert_string_equal(s->text, "Good morning");
+	assert_string_equal(s->targets, "ops:group\nwx:o9cq8abc@im.wechat");
+	assert_int_equal(s->hold_s, 86400);
+	assert_int_equal(s->catch_up_none, 0);
+	s = &conf->schedules[1];
+	assert_string_equal(s->name, "brief.daily-2");
+	assert_null(s->cron);
+	assert_string_equal(s->every, "30m");
+	/* The defaults: UTC, no hold, catch up the latest slot. */
+	assert_string_equal(s->tz, "UTC");
+	assert_string_equal(s->agent, "writer");
+	assert_string_equal(s->text, "Write the briefing");
+	assert_string_equal(s->targets, "ops:@all");
+	assert_int_equal(s->hold_s, 0);
+	assert_int_equal(s->catch_up_none, 1);
+	config_free(conf);
+
+	/* The ends of hold_until_contact; an empty list of schedules. */
+	conf = sched_parse("schedules:\n  - name: a\n    every: 1d\n"
+	    "    text: hi\n    to: [\"wx:p\"]\n    hold_until_contact: 7d\n"
+	    "  - name: b\n    every: 1d\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "    hold_until_contact: 0\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->schedules[0].hold_s, 7 * 86400);
+	assert_int_equal(conf->schedules[1].hold_s, 0);
+	config_free(conf);
+	conf = sched_parse("schedules: []\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->schedules_count, 0);
+	config_free(conf);
+}
+
+/* Each bad input names its field, at its line (or its entry's). */
+static void
+test_schedules_bad(void **state)
+{
+	char *tail, *p;
+	size_t i;
+
+	(void)state;
+	sched_refused("schedules:\n  - name: Morning\n    every: 1h\n"
+	    "    text: hi\n    to: [\"wx:p\"]\n",
+	    ":11: schedules[0].name: must be 1..32 characters of a-z, 0-9, "
+	    "_, . and -");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "  - name: s\n    every: 2h\n    text: hi\n    to: [\"wx:p\"]\n",
+	    ":15: schedules[1].name: duplicate schedule name \"s\" "
+	    "(also schedules[0])");
+	sched_refused("schedules:\n  - name: "
+	    "abcdefghijabcdefghijabcdefghijabc\n    every: 1h\n"
+	    "    text: hi\n    to: [\"wx:p\"]\n", "schedules[0].name: must be");
+
+	/* When: exactly one of cron and every, each in its syntax. */
+	sched_one_refused("    cron: \"60 8 * * *\"\n    text: hi\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":12: schedules[0].cron: minute: 60 is out of range 0-59");
+	sched_one_refused("    cron: \"0 8 * *\"\n    text: hi\n"
+	    "    to: [\"wx:p\"]\n", ":12: schedules[0].cron: ");
+	sched_one_refused("    cron: \"@daily\"\n    every: 1h\n"
+	    "    text: hi\n    to: [\"wx:p\"]\n",
+	    ":12: schedules[0].cron: give cron or every, not both");
+	sched_one_refused("    text: hi\n    to: [\"wx:p\"]\n",
+	    ":11: schedules[0].cron: give cron (\"0 8 * * 1-5\") or every");
+	sched_one_refused("    every: 30s\n    text: hi\n    to: [\"wx:p\"]\n",
+	    ":12: schedules[0].every: seconds are not a unit");
+	sched_one_refused("    every: 367d\n    text: hi\n    to: [\"wx:p\"]\n",
+	    ":12: schedules[0].every: longer than 366d");
+	/* The wire holds 64 bytes of it; zeros would pass the parser. */
+	sched_one_refused("    every: 00000000000000001h\n    text: hi\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":12: schedules[0].every: longer than 16 bytes");
+	sched_one_refused("    every: 1h\n    tz: Europe/Nowhere\n"
+	    "    text: hi\n    to: [\"wx:p\"]\n",
+	    ":13: schedules[0].tz: unknown time zone \"Europe/Nowhere\"");
+	sched_one_refused("    every: 1h\n    tz: ../etc/passwd\n"
+	    "    text: hi\n    to: [\"wx:p\"]\n", ":13: schedules[0].tz: ");
+
+	/* What: text, or agent and prompt. */
+	sched_one_refused("    every: 1h\n    agent: nope\n    prompt: hi\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":13: schedules[0].agent: no agent named \"nope\"");
+	sched_one_refused("    every: 1h\n    text: hi\n    agent: writer\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":14: schedules[0].agent: give text, or agent and prompt, not "
+	    "both");
+	sched_one_refused("    every: 1h\n    to: [\"wx:p\"]\n",
+	    ":11: schedules[0].text: give text, or agent and prompt");
+	sched_one_refused("    every: 1h\n    agent: writer\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":11: schedules[0].prompt: agent writer needs a prompt");
+	sched_one_refused("    every: 1h\n    prompt: hi\n    to: [\"wx:p\"]\n",
+	    ":11: schedules[0].agent: a prompt needs an agent");
+	sched_one_refused("    every: 1h\n    text: \" \\n \"\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":13: schedules[0].text: must not be empty");
+	sched_one_refused("    every: 1h\n    agent: writer\n    prompt: \"\"\n"
+	    "    to: [\"wx:p\"]\n",
+	    ":14: schedules[0].prompt: must not be empty");
+
+	/* To whom: 1..16 "channel:target", each a configured channel. */
+	sched_one_refused("    every: 1h\n    text: hi\n",
+	    ":11: schedules[0].to: give 1 to 16 targets");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: []\n",
+	    ":14: schedules[0].to: give 1 to 16 targets");
+	sched_one_refused("    every: 1h\n    text: hi\n"
+	    "    to: [\"wx:1\", \"wx:2\", \"wx:3\", \"wx:4\", \"wx:5\","
+	    " \"wx:6\", \"wx:7\", \"wx:8\", \"wx:9\", \"wx:10\", \"wx:11\","
+	    " \"wx:12\", \"wx:13\", \"wx:14\", \"wx:15\", \"wx:16\","
+	    " \"wx:17\"]\n",
+	    ":14: schedules[0].to: 17 targets, at most 16");
+	sched_one_refused("    every: 1h\n    text: hi\n"
+	    "    to:\n      - \"wx:p\"\n      - \"foo:bar\"\n",
+	    ":16: schedules[0].to[1]: no channel named \"foo\"");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [ops]\n",
+	    "schedules[0].to[0]: \"ops\" is not \"channel:target\"");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"ops:\"]\n",
+	    "schedules[0].to[0]: the target after \"ops:\" is empty");
+	sched_one_refused("    every: 1h\n    text: hi\n"
+	    "    to: [\"ops:a\\tb\"]\n",
+	    "schedules[0].to[0]: control character in \"channel:target\"");
+	sched_one_refused("    every: 1h\n    text: hi\n"
+	    "    to: [\"ops:a\\nb\"]\n",
+	    "schedules[0].to[0]: must be one line");
+	sched_one_refused("    every: 1h\n    text: hi\n"
+	    "    to: [\"ops:g\", \"wx:p\", \"ops:g\"]\n",
+	    "schedules[0].to[2]: given twice (also to[0])");
+	if (asprintf(&tail, "    every: 1h\n    text: hi\n"
+	    "    to: [\"wx:%0257d\"]\n", 0) == -1)
+		fail_msg("asprintf");
+	sched_one_refused(tail, "schedules[0].to[0]: the target is longer "
+	    "than 256 bytes");
+	free(tail);
+
+	/* Hold and catch_up. */
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "    hold_until_contact: 8d\n",
+	    ":15: schedules[0].hold_until_contact: 691200 seconds, over 7d");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "    hold_until_contact: soon\n",
+	    ":15: schedules[0].hold_until_contact: \"soon\" is not a duration");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "    hold_until_contact: 12\n",
+	    "schedules[0].hold_until_contact: \"12\" is not a duration");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "    catch_up: all\n",
+	    ":15: schedules[0].catch_up: unknown catch_up \"all\" (known: "
+	    "latest, none)");
+	sched_one_refused("    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n"
+	    "    colour: red\n", ":15: schedules[0].colour: unknown key");
+
+	/*
+	 * Length: 16 messages of the channel's text_chunk_limit (2000 for
+	 * wx), of its bytes where it counts bytes (ops: 2048), and one
+	 * message's bytes on the wire.
+	 */
+	tail = malloc(70000 + 128);
+	assert_non_null(tail);
+	p = tail + sprintf(tail, "    every: 1h\n    text: \"");
+	memset(p, 'a', 70000);
+	sprintf(p + 70000, "\"\n    to: [\"ops:g\", \"wx:p\"]\n");
+	sched_one_refused(tail, ":13: schedules[0].text: 70000 characters, "
+	    "over what channel ops carries (16 messages of 2048)");
+	/* The first target's channel that cannot carry it is named. */
+	sprintf(p + 70000, "\"\n    to: [\"wx:p\", \"ops:g\"]\n");
+	sched_one_refused(tail, ":13: schedules[0].text: 70000 characters, "
+	    "over what channel wx carries (16 messages of 2000)");
+	free(tail);
+	tail = malloc(11000 * 3 + 128);
+	assert_non_null(tail);
+	p = tail + sprintf(tail, "    every: 1h\n    text: \"");
+	for (i = 0; i < 11000; i++)
+		p += sprintf(p, "\xe4\xb8\xad");
+	sprintf(p, "\"\n    to: [\"ops:g\"]\n");
+	sched_one_refused(tail, ":13: schedules[0].text: 33000 bytes, over "
+	    "what channel ops carries (16 messages of 2048 bytes)");
+	free(tail);
+	tail = malloc(40000 + 128);
+	assert_non_null(tail);
+	p = tail + sprintf(tail, "    every: 1h\n    agent: writer\n"
+	    "    prompt: \"");
+	memset(p, 'a', 40000);
+	sprintf(p + 40000, "\"\n    to: [\"ops:g\"]\n");
+	sched_one_refused(tail, ":14: schedules[0].prompt: 40000 bytes, over "
+	    "the 32768 one message may hold");
+	free(tail);
+}
+
+/* The schedule: block, and schedules_max over the list. */
+static void
+test_schedules_limits(void **state)
+{
+	(void)state;
+	sched_refused("schedule:\n  notify: \"nochan:x\"\n",
+	    ":11: schedule.notify: no channel named \"nochan\"");
+	sched_refused("schedule:\n  notify: \"ops\"\n",
+	    ":11: schedule.notify: \"ops\" is not \"channel:target\"");
+	sched_refused("schedule:\n  runs_max: 010\n",
+	    ":11: schedule.runs_max: \"010\" is not a decimal number");
+	sched_refused("schedule:\n  runs_max: 65\n",
+	    ":11: schedule.runs_max: 65 is out of range 1..64");
+	sched_refused("schedule:\n  schedules_max: 1\n"
+	    "schedules:\n  - name: a\n    every: 1h\n    text: hi\n"
+	    "    to: [\"wx:p\"]\n"
+	    "  - name: b\n    every: 1h\n    text: hi\n    to: [\"wx:p\"]\n",
+	    ":12: schedules: 2 schedules, over schedule.schedules_max (1)");
+	sched_refused("schedule:\n  size: 1\n",
+	    ":11: schedule.size: unknown key");
+}
+
+/* The shared rule on its own, as the hub calls it for wxgatectl. */
+static void
+test_schedule_check(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct store_sched sc;
+	struct config *conf;
+
+	(void)state;
+	conf = sched_parse("", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "nightly";
+	sc.cron = "30 2 * * *";
+	sc.every = "";
+	sc.tz = NULL;			/* UTC, as "" is */
+	sc.agent = "";			/* a fixed text */
+	sc.body = "good night";
+	sc.targets = "ops:group\nwx:p";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), 0);
+	sc.tz = "";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), 0);
+
+	/* Errors name the field as the file does, with no prefix. */
+	sc.cron = "60 2 * * *";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "cron: minute: 60 is out of range 0-59");
+	sc.cron = "30 2 * * *";
+	sc.tz = "Europe/Nowhere";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "tz: unknown time zone \"Europe/Nowhere\" "
+	    "(not in /usr/share/zoneinfo)");
+	sc.tz = "Asia/Shanghai";
+	sc.targets = "ops:group\nfoo:x";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "to[1]: no channel named \"foo\"");
+	sc.targets = "ops:group\n";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "to[1]: \"\" is not \"channel:target\"");
+	sc.targets = "wx:p";
+	sc.agent = "writer";
+	sc.body = "";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "prompt: must not be empty");
+	sc.body = "summarise the day";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), 0);
+	sc.hold = -1;
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "hold_until_contact: must not be negative");
+	sc.hold = 7 * 86400 + 1;
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "hold_until_contact: 604801 seconds, over "
+	    "7d");
+	sc.hold = 0;
+	sc.name = "a/b";
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+	assert_string_equal(err, "name: must be 1..32 characters of a-z, "
+	    "0-9, _, . and -");
+	sc.name = NULL;
+	assert_int_equal(schedule_check(conf, &sc, err, sizeof(err)), -1);
+
+	/* The same target rule for schedule.notify. */
+	assert_int_equal(schedule_check_target(conf, "wx:o9cq8@im.wechat",
+	    err, sizeof(err)), 0);
+	assert_int_equal(schedule_check_target(conf, ":x", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "no channel named \"\"");
+	config_free(conf);
 }
