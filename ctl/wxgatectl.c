@@ -18,12 +18,9 @@
 #include "codec.h"
 #include "log.h"
 #include "qr.h"
+#include "ctl.h"
 
 #define CTL_DEFAULT_SOCK	"./run/control.sock"
-
-#define EX_REFUSED	1
-#define EX_USAGE	2
-#define EX_UNREACH	3
 
 #define CTL_ARGS_ANY	-1	/* the command checks its own arguments */
 /* How long `login` follows a QR login: the worker's own deadline. */
@@ -41,7 +38,6 @@
 
 static uint8_t	buf[IPC_FRAME_MAX];
 
-static void	usage(void) __attribute__((noreturn));
 static int	cmd_status(int, int, char **);
 static int	cmd_restart(int, int, char **);
 static int	cmd_stop(int, int, char **);
@@ -76,14 +72,10 @@ static const struct {
 	{ "stats",	0,	cmd_stats },
 	{ "send",	CTL_ARGS_ANY, cmd_send },
 	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
+	{ "schedule",	CTL_ARGS_ANY, cmd_schedule },	/* ctl/schedule.c */
 };
 
-/* Subcommands of share and pairing, tmux style: one function each. */
-struct subcmd {
-	const char	 *name;
-	int		(*fn)(int, int, char **);
-};
-
+/* Subcommands of share and pairing (struct subcmd: ctl.h). */
 static const struct subcmd share_cmds[] = {
 	{ "create",	share_create },
 	{ "list",	share_list },
@@ -96,7 +88,7 @@ static const struct subcmd pairing_cmds[] = {
 	{ "deny",	pairing_deny },
 };
 
-static void
+void
 usage(void)
 {
 	fprintf(stderr, "usage: wxgatectl [-s socket] status\n"
@@ -113,7 +105,16 @@ usage(void)
 	    "       wxgatectl [-s socket] stats\n"
 	    "       wxgatectl [-s socket] send [--wait [seconds]] channel "
 	    "target text\n"
-	    "       wxgatectl [-s socket] outbox id ...\n");
+	    "       wxgatectl [-s socket] outbox id ...\n"
+	    "       wxgatectl [-s socket] schedule add name\n"
+	    "           (--cron expr [--tz zone] | --every time)\n"
+	    "           (--text text | --agent agent --prompt text) "
+	    "--to channel:target ...\n"
+	    "           [--hold-until-contact time] [--catch-up latest|none]\n"
+	    "       wxgatectl [-s socket] schedule list\n"
+	    "       wxgatectl [-s socket] schedule "
+	    "show|run|pause|resume|remove name\n"
+	    "       wxgatectl [-s socket] schedule history [name]\n");
 	exit(EX_USAGE);
 }
 
@@ -156,7 +157,7 @@ full_io(int fd, void *p, size_t len, int writing)
 	return 0;
 }
 
-static void
+void
 ctl_send(int fd, uint32_t type, const void *body)
 {
 	uint8_t hdr[4];
@@ -176,7 +177,7 @@ ctl_send(int fd, uint32_t type, const void *body)
 	}
 }
 
-static void
+void
 ctl_recv(int fd, struct ipc_msg *m)
 {
 	uint8_t hdr[4];
@@ -201,7 +202,7 @@ lost:
 }
 
 /* Read until ctl.result; print its message when it says no. */
-static int
+int
 ctl_result(int fd, struct ipc_msg *m, int quiet)
 {
 	for (;;) {
@@ -341,7 +342,7 @@ cmd_test(int fd, int argc, char **argv)
  * A duration: a number and one unit of s, m, h or d; a bare number is
  * seconds.  -1 for anything else, zero included.
  */
-static long long
+long long
 parse_ttl(const char *s)
 {
 	static const struct { char unit; unsigned long long mult; } units[] = {
@@ -370,7 +371,7 @@ parse_ttl(const char *s)
 	return -1;
 }
 
-static int
+int
 subcmd_run(const struct subcmd *t, size_t n, int fd, int argc, char **argv)
 {
 	size_t i;
@@ -437,7 +438,7 @@ share_create(int fd, int argc, char **argv)
 	return 0;
 }
 
-static void
+void
 fmt_time(uint64_t t, char *out, size_t len)
 {
 	time_t tt = (time_t)t;
@@ -453,7 +454,7 @@ fmt_time(uint64_t t, char *out, size_t len)
  * Rows of one type until the closing result, each printed by fn: the
  * shape of every listing.
  */
-static int
+int
 ctl_rows(int fd, uint32_t type, void (*fn)(const struct ipc_msg *))
 {
 	struct ipc_msg m;
@@ -512,7 +513,7 @@ share_list(int fd, int argc, char **argv)
 }
 
 /* A subcommand whose one argument is a name, id or code. */
-static int
+int
 name_cmd(int fd, int argc, char **argv, uint32_t type)
 {
 	struct ipc_body_name b;
