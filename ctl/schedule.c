@@ -285,7 +285,7 @@ sched_list_row(const struct ipc_msg *m)
 static int
 schedule_list(int fd, int argc, char **argv)
 {
-	struct ipc_body_name b;
+	struct ipc_body_sched_name b;
 
 	(void)argv;
 	if (argc != 0)
@@ -381,7 +381,7 @@ sched_show_row(const struct ipc_msg *m)
 static int
 schedule_show(int fd, int argc, char **argv)
 {
-	struct ipc_body_name b;
+	struct ipc_body_sched_name b;
 	int rv;
 
 	if (argc != 1 || argv[0][0] == '\0' || strlen(argv[0]) > IPC_NAME_MAX)
@@ -451,7 +451,7 @@ run_target_print(const struct ipc_body_run_target *t)
 static int
 schedule_history(int fd, int argc, char **argv)
 {
-	struct ipc_body_name b;
+	struct ipc_body_sched_name b;
 	struct ipc_msg m;
 	uint64_t run = 0;
 	int nruns = 0;
