@@ -65,6 +65,7 @@ static int	ctl_send(struct ctl_client *, struct ipc_msg *);
 static int	ctl_outbox(struct ctl_client *, struct ipc_msg *);
 static void	ctl_stat(struct ctl_client *, uint64_t, const char *,
 		    uint64_t);
+static void	ctl_fit(struct ipc_str *, size_t);
 #ifdef WX_TEST_HOOKS
 static int	ctl_test(struct ctl_client *, struct ipc_msg *);
 #endif
@@ -100,6 +101,24 @@ ctl_free(struct ctl_client *c)
 	nclients--;
 }
 
+/*
+ * s cut to at most max bytes, on a character boundary: the codec
+ * refuses to encode a string over its bound (the frame would not go
+ * out at all, and wxgatectl would wait for it) and wxgatectl refuses
+ * to decode one cut inside a UTF-8 sequence.
+ */
+static void
+ctl_fit(struct ipc_str *s, size_t max)
+{
+	size_t n = max;
+
+	if (s->len <= max)
+		return;
+	while (n > 0 && ((unsigned char)s->p[n] & 0xc0) == 0x80)
+		n--;
+	s->len = n;
+}
+
 static void
 ctl_result(struct ctl_client *c, uint64_t req_id, int ok, const char *msg)
 {
@@ -107,6 +126,7 @@ ctl_result(struct ctl_client *c, uint64_t req_id, int ok, const char *msg)
 
 	r.ok = ok;
 	r.message = ipc_s(msg);
+	ctl_fit(&r.message, IPC_MESSAGE_MAX);
 	ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_RESULT, req_id,
 	    &r);
 }
@@ -125,8 +145,7 @@ ctl_status(struct ctl_client *c, struct ipc_msg *m)
 		    "status", &platform) != 0)
 			platform = NULL;
 		b.platform = ipc_s(platform != NULL ? platform : "");
-		if (b.platform.len > IPC_MESSAGE_MAX)
-			b.platform.len = IPC_MESSAGE_MAX;
+		ctl_fit(&b.platform, IPC_MESSAGE_MAX);
 		b.name = ipc_s(w->name);
 		b.kind = ipc_s(w->kind);
 		b.pid = w->pid > 0 ? (uint64_t)w->pid : 0;
@@ -359,8 +378,7 @@ ctl_delivery(struct ctl_client *c, uint64_t req_id, int64_t id)
 	b.state = ipc_s(o.state);
 	b.detail = ipc_s(o.detail);
 	/* The platform's words may run long: the start says enough. */
-	if (b.detail.len > IPC_MESSAGE_MAX)
-		b.detail.len = IPC_MESSAGE_MAX;
+	ctl_fit(&b.detail, IPC_MESSAGE_MAX);
 	if (b.channel.len > IPC_NAME_MAX || b.target.len > IPC_PEER_MAX) {
 		store_outbox_state_free(&o);
 		return -1;
@@ -488,10 +506,8 @@ ctl_audit_row(const struct store_audit_row *r, void *arg)
 	b.method = ipc_s(r->method != NULL ? r->method : "");
 	b.detail = ipc_s(r->detail != NULL ? r->detail : "");
 	/* Rows are ours, but a frame must hold them: cut, never fail. */
-	if (b.method.len > IPC_METHOD_MAX)
-		b.method.len = IPC_METHOD_MAX;
-	if (b.detail.len > IPC_MESSAGE_MAX)
-		b.detail.len = IPC_MESSAGE_MAX;
+	ctl_fit(&b.method, IPC_METHOD_MAX);
+	ctl_fit(&b.detail, IPC_MESSAGE_MAX);
 	ipc_stream_put(bufferevent_get_output(cw->c->bev), IPC_CTL_AUDIT,
 	    cw->req_id, &b);
 	return 0;
