@@ -21,6 +21,7 @@
 #include <event2/listener.h>
 
 #include "wire.h"
+#include "control_int.h"
 #include "log.h"
 #include "role.h"
 #include "session.h"
@@ -38,12 +39,6 @@
 #define CONTROL_SHARE_PREFIX 12
 /* A shorter prefix names too many links to be a deliberate choice. */
 #define CONTROL_SHARE_PREFIX_MIN 6
-
-struct ctl_client {
-	struct bufferevent	*bev;
-	uid_t			 uid;
-	int			 closing;
-};
 
 static struct evconnlistener	*listener;
 static int			 nclients;
@@ -65,7 +60,6 @@ static int	ctl_send(struct ctl_client *, struct ipc_msg *);
 static int	ctl_outbox(struct ctl_client *, struct ipc_msg *);
 static void	ctl_stat(struct ctl_client *, uint64_t, const char *,
 		    uint64_t);
-static void	ctl_fit(struct ipc_str *, size_t);
 #ifdef WX_TEST_HOOKS
 static int	ctl_test(struct ctl_client *, struct ipc_msg *);
 #endif
@@ -88,6 +82,13 @@ static const struct {
 	{ IPC_CTL_STATS,	ctl_stats },
 	{ IPC_CTL_SEND,		ctl_send },
 	{ IPC_CTL_OUTBOX,	ctl_outbox },
+	{ IPC_CTL_SCHED_ADD,	ctl_sched_add },
+	{ IPC_CTL_SCHED_LIST,	ctl_sched_list },
+	{ IPC_CTL_SCHED_RUN,	ctl_sched_run },
+	{ IPC_CTL_SCHED_PAUSE,	ctl_sched_pause },
+	{ IPC_CTL_SCHED_RESUME,	ctl_sched_resume },
+	{ IPC_CTL_SCHED_REMOVE,	ctl_sched_remove },
+	{ IPC_CTL_SCHED_HISTORY, ctl_sched_history },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif
@@ -107,7 +108,7 @@ ctl_free(struct ctl_client *c)
  * out at all, and wxgatectl would wait for it) and wxgatectl refuses
  * to decode one cut inside a UTF-8 sequence.
  */
-static void
+void
 ctl_fit(struct ipc_str *s, size_t max)
 {
 	size_t n = max;
@@ -119,7 +120,7 @@ ctl_fit(struct ipc_str *s, size_t max)
 	s->len = n;
 }
 
-static void
+void
 ctl_result(struct ctl_client *c, uint64_t req_id, int ok, const char *msg)
 {
 	struct ipc_body_result r;
@@ -243,11 +244,6 @@ ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
 	return 0;
 }
 
-struct ctl_walk {
-	struct ctl_client	*c;
-	uint64_t		 req_id;
-};
-
 static int
 ctl_share_row(const struct store_share_row *r, void *arg)
 {
@@ -269,7 +265,7 @@ ctl_share_row(const struct store_share_row *r, void *arg)
 }
 
 /* A listing's rows went out as they came; the result ends it. */
-static int
+int
 ctl_walk_end(struct ctl_walk *cw, int rv)
 {
 	ctl_result(cw->c, cw->req_id, rv != -1, rv == -1 ? "store error" : "");
@@ -703,7 +699,7 @@ ctl_read(struct bufferevent *bev, void *arg)
 		if (i == sizeof(ctl_handlers) / sizeof(ctl_handlers[0]))
 			goto bad;
 		ctl_handlers[i].fn(c, &m);
-		/* Share and pairing commands write: commit this turn. */
+		/* Share, pairing and schedule commands write: commit now. */
 		sup_turn();
 	}
 	if (rv == -1)

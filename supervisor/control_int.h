@@ -1,0 +1,44 @@
+/*
+ * What control.c lends the files that hold a group of its requests
+ * (control_sched.c): the client a request came from, the ctl.result
+ * that ends every answer, and the walk a listing streams its rows
+ * through.  Nothing outside supervisor/control*.c includes it.
+ */
+#ifndef WX_CONTROL_INT_H
+#define WX_CONTROL_INT_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+struct bufferevent;
+struct ipc_msg;
+struct ipc_str;
+
+struct ctl_client {
+	struct bufferevent	*bev;
+	uid_t			 uid;
+	int			 closing;
+};
+
+/* A listing in progress: rows go out as they come, then the result. */
+struct ctl_walk {
+	struct ctl_client	*c;
+	uint64_t		 req_id;
+};
+
+void	ctl_fit(struct ipc_str *, size_t max);
+void	ctl_result(struct ctl_client *, uint64_t req_id, int ok,
+	    const char *msg);
+int	ctl_walk_end(struct ctl_walk *, int rv);
+
+/* control_sched.c: schedule.* (issue #15) */
+int	ctl_sched_add(struct ctl_client *, struct ipc_msg *);
+int	ctl_sched_list(struct ctl_client *, struct ipc_msg *);
+int	ctl_sched_run(struct ctl_client *, struct ipc_msg *);
+int	ctl_sched_pause(struct ctl_client *, struct ipc_msg *);
+int	ctl_sched_resume(struct ctl_client *, struct ipc_msg *);
+int	ctl_sched_remove(struct ctl_client *, struct ipc_msg *);
+int	ctl_sched_history(struct ctl_client *, struct ipc_msg *);
+
+#endif
