@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -628,6 +629,51 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 }
 
 #ifdef WX_TEST_HOOKS
+/* Year 3000, cron.h's CRON_AFTER_MAX: a later "now" no schedule takes. */
+#define CONTROL_CLOCK_MAX	32503680000LL
+
+/*
+ * "clock:+N" and "clock:-N" move the hub's clock by N seconds,
+ * "clock:@EPOCH" sets it; the schedule timer is re-armed for the new
+ * time.  1 when action was a clock action (answered), else 0.
+ */
+static int
+ctl_test_clock(struct ctl_client *c, uint64_t req_id, struct ipc_str action)
+{
+	char a[IPC_NAME_MAX + 1], msg[IPC_MESSAGE_MAX + 1], *end;
+	int64_t real = (int64_t)time(NULL), want;
+	long long v;
+
+	snprintf(a, sizeof(a), "%.*s", (int)action.len, action.p);
+	if (strncmp(a, "clock:", 6) != 0)
+		return 0;
+	/* a[7] is read only when a[6] is not the string's end. */
+	if (a[6] == '\0' || strchr("+-@", a[6]) == NULL || a[7] < '0' ||
+	    a[7] > '9')
+		v = -1;
+	else {
+		errno = 0;
+		v = strtoll(a + 7, &end, 10);
+		if (*end != '\0' || errno != 0)
+			v = -1;
+	}
+	if (v < 0 || v > CONTROL_CLOCK_MAX) {
+		ctl_result(c, req_id, 0, "clock:+N, clock:-N or clock:@EPOCH");
+		return 1;
+	}
+	want = a[6] == '@' ? v : sup_now() + (a[6] == '+' ? v : -v);
+	if (want < 0 || want > CONTROL_CLOCK_MAX) {
+		ctl_result(c, req_id, 0, "clock: before 1970 or after 3000");
+		return 1;
+	}
+	sup_clock_set(want - real);
+	log_info("test hook: the hub's clock reads %lld", (long long)want);
+	schedule_kick();
+	snprintf(msg, sizeof(msg), "clock %lld", (long long)sup_now());
+	ctl_result(c, req_id, 1, msg);
+	return 1;
+}
+
 static int
 ctl_test(struct ctl_client *c, struct ipc_msg *m)
 {
@@ -652,6 +698,9 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 1, "armed");
 		return 0;
 	}
+	if (strcmp(name, "supervisor") == 0 &&
+	    ctl_test_clock(c, m->req_id, m->b.ctl_test.action))
+		return 0;
 	if (strcmp(name, "hub") == 0) {
 		ctl_result(c, m->req_id, 1, "sent");
 		hub_test(m->b.ctl_test.action);

@@ -180,3 +180,32 @@ def test_config_schedule_is_read_only(gate_factory):
     rc, out, err = add(gate, "daily", "--every", "1h", "--text", "hi",
                        "--to", "t:alice")
     assert rc == 1 and "name daily is taken" in err, (out, err)
+
+
+def test_clock_hook_sets_when_schedules_start(gate_factory):
+    """wxgatectl test supervisor clock:... (test hooks only) moves the
+    hub's clock, and a schedule added then starts from that time."""
+    gate = sched_gate(gate_factory)
+    e = 1893456000      # 2030-01-01T00:00:00Z, a Tuesday
+
+    def clock(action):
+        rc, out, err = gate.ctl("test", "supervisor", "clock:" + action)
+        assert rc == 0 and out.startswith("clock "), (action, out, err)
+        return int(out.split()[1])
+
+    assert e <= clock("@%d" % e) <= e + 1
+    assert add(gate, "poll", "--every", "30m", "--text", "hi",
+               "--to", "t:alice")[0] == 0
+    assert add(gate, "nine", "--cron", "0 9 * * *", "--text", "hi",
+               "--to", "t:alice")[0] == 0
+    rows = listing(gate)
+    assert e + 1800 <= epoch(rows["poll"]["next"]) <= e + 1802, rows
+    assert rows["nine"]["next"] == "2030-01-01T09:00:00Z", rows
+    (created, last_slot), = gate.rows("SELECT created, last_slot FROM "
+                                      "schedules WHERE name = 'nine'")
+    assert e <= created == last_slot <= e + 2
+    assert e + 3600 <= clock("+3600") <= e + 3603
+    assert e - 3600 <= clock("-7200") <= e - 3597
+    for bad in ("+", "+1h", "@-5", "5", "+99999999999999999999"):
+        rc, out, err = gate.ctl("test", "supervisor", "clock:" + bad)
+        assert rc == 1 and "clock:" in err, (bad, out, err)
