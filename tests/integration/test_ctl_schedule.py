@@ -6,8 +6,6 @@ the hub's timer and are tested with it, not here."""
 
 import time
 
-import pytest
-
 ECHO = [{"name": "default", "type": "echo"}]
 LIST_HEAD = ["NAME", "NEXT", "LAST", "STATE", "FLAGS", "WHAT", "WHEN"]
 
@@ -162,12 +160,10 @@ def test_bad_input_is_refused_and_creates_nothing(gate_factory):
     assert gate.rows("SELECT count(*) FROM schedules") == [(1,)]
 
 
-@pytest.mark.skip(reason="needs config_schedule.c (schedules: in the "
-                  "configuration file)")
 def test_config_schedule_is_read_only(gate_factory):
     gate = sched_gate(gate_factory, schedules=[
         {"name": "daily", "cron": "0 9 * * *", "text": "standup",
-         "targets": ["t:team"]}])
+         "to": ["t:team"]}])
     rows = listing(gate)
     assert rows["daily"]["flags"] == "config", rows
     assert show(gate, "daily")["config"] == "yes"
