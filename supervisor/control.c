@@ -624,6 +624,7 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 	sa.id = id;
 	agentq_stats(ctl_stat_cb, &sa);
 	channel_stats(ctl_stat_cb, &sa);
+	schedule_stats(ctl_stat_cb, &sa);
 	ctl_result(c, id, 1, "");
 	return 0;
 }

@@ -82,36 +82,6 @@ sched_def(const struct ipc_body_sched_def *b, struct store_sched *sc,
 	return 0;
 }
 
-/*
- * When a new schedule first runs: its first slot after now.  An
- * interval counts from the moment it was added, so `every 30m` runs
- * thirty minutes later rather than at the next half hour since the
- * epoch.  *next 0: never within cron_next()'s horizon.
- */
-static int
-sched_first(const struct store_sched *sc, int64_t now, int64_t *next,
-    char *err, size_t errlen)
-{
-	struct cron cr;
-	time_t t;
-
-	if (sc->cron != NULL) {
-		if (cron_parse(sc->cron, &cr, err, errlen) == -1)
-			return -1;
-	} else {
-		if (cron_every_parse(sc->every != NULL ? sc->every : "", &cr,
-		    err, errlen) == -1)
-			return -1;
-		cr.anchor = (time_t)now;
-	}
-	if (cron_next(&cr, sc->tz, (time_t)now, &t) == -1) {
-		snprintf(err, errlen, "tz: %s cannot be read", sc->tz);
-		return -1;
-	}
-	*next = t == CRON_NEVER ? 0 : (int64_t)t;
-	return 0;
-}
-
 static void
 sched_count(const struct store_sched *sc, void *arg)
 {
@@ -151,10 +121,15 @@ ctl_sched_add(struct ctl_client *c, struct ipc_msg *m)
 
 	if (sched_def(&m->b.sched_def, &sc, err, sizeof(err)) == -1 ||
 	    schedule_check(sup->conf, &sc, err, sizeof(err)) == -1 ||
-	    sched_room(err, sizeof(err)) == -1 ||
-	    sched_first(&sc, now, &sc.next_run, err, sizeof(err)) == -1)
+	    sched_room(err, sizeof(err)) == -1)
 		goto out;
+	/* An interval counts from now: every 30m runs 30 minutes later. */
 	sc.created = now;
+	if ((sc.next_run = schedule_next(&sc, now)) == 0) {
+		snprintf(err, sizeof(err), "%s: matches no time in the next "
+		    "five years", sc.cron != NULL ? "cron" : "every");
+		goto out;
+	}
 	/* Slots at or before last_slot never run: none before it existed. */
 	sc.last_slot = now;
 	switch (store_sched_add(sup->store, &sc, NULL)) {
@@ -316,11 +291,18 @@ sched_change(struct ctl_client *c, struct ipc_msg *m, enum sched_op op)
 	sched_name(m->b.name.name, name, sizeof(name));
 	if (sched_mine(c, m, name, &sc) == -1)
 		return 0;
-	store_sched_free(&sc);
 	if (op == SCHED_REMOVE)
 		rv = store_sched_remove(sup->store, name);
 	else
 		rv = store_sched_pause(sup->store, name, op == SCHED_PAUSE);
+	/*
+	 * A pause means "do not run": the slots it covered are not missed
+	 * ones to catch up on, so a resumed schedule starts from now.
+	 */
+	if (rv == 0 && op == SCHED_RESUME && sc.paused)
+		rv = store_sched_move(sup->store, sc.id, sup_now(),
+		    schedule_next(&sc, sup_now()));
+	store_sched_free(&sc);
 	if (rv != 0) {
 		snprintf(err, sizeof(err), "no schedule %s", name);
 		ctl_result(c, m->req_id, 0, rv == 1 ? err : "store error");
@@ -409,6 +391,8 @@ ctl_sched_history(struct ctl_client *c, struct ipc_msg *m)
 	int n, rv;
 
 	sched_name(m->b.sched_name.name, name, sizeof(name));
+	/* Targets whose rows ended since the timer's last tick. */
+	store_run_settle(sup->store);
 	n = store_run_history(sup->store, name[0] != '\0' ? name : NULL,
 	    SCHED_HISTORY_MAX, sched_run_row, sched_target_row, &cw);
 	if (n == 0 && name[0] != '\0') {

@@ -74,8 +74,8 @@ sched_cron(const struct store_sched *sc, struct cron *cr)
 }
 
 /* The first fire after `after`: 0 none (never, or unusable). */
-static int64_t
-sched_next_after(const struct store_sched *sc, int64_t after)
+int64_t
+schedule_next(const struct store_sched *sc, int64_t after)
 {
 	struct cron cr;
 	time_t next;
@@ -128,14 +128,14 @@ sched_sync_one(const struct cfg_schedule *cs, int64_t now)
 	}
 	if (rv == 0) {
 		sc.created = old.created;
-		sc.next_run = sched_next_after(&sc, old.last_slot);
+		sc.next_run = schedule_next(&sc, old.last_slot);
 		store_sched_free(&old);
 		store_sched_redefine(sup->store, &sc);
 		return;
 	}
 	sc.created = now;
 	sc.last_slot = now;
-	sc.next_run = sched_next_after(&sc, now);
+	sc.next_run = schedule_next(&sc, now);
 	if (store_sched_add(sup->store, &sc, NULL) == 0)
 		log_info("schedule %s: from the configuration file", sc.name);
 }

@@ -303,6 +303,8 @@ void		 schedule_kick(void);
 int		 schedule_run_now(const char *name, int64_t *run, char *err,
 		    size_t errlen);
 void		 schedule_stats(stat_fn, void *);
+/* sc's first slot after `after` (anchor: its creation); 0 never. */
+int64_t		 schedule_next(const struct store_sched *, int64_t after);
 /* router_agent.c's: a run's agent answered (or failed, text NULL). */
 void		 schedule_answer(int64_t msg_id, const char *text,
 		    const char *error);

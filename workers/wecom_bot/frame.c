@@ -471,7 +471,11 @@ wcf_welcome(const char *req_id, const char *text)
 	    "body", "msgtype", "text", "text", "content", text));
 }
 
-/* aibot_send_msg takes markdown, not text (40008, A.5.9). */
+/*
+ * aibot_send_msg takes markdown, not text (40008, A.5.9).  group < 0:
+ * not known (a push the bot starts, to an id the operator gave), so
+ * chat_type is left out and WeCom decides, as the SDK always does.
+ */
 char *
 wcf_markdown(const char *req_id, const char *chatid, int group,
     const char *content, size_t len)
@@ -479,6 +483,11 @@ wcf_markdown(const char *req_id, const char *chatid, int group,
 	if (!wcf_id_ok(req_id, strlen(req_id)) ||
 	    !wcf_id_ok(chatid, strlen(chatid)) || len > WCF_CONTENT_MAX)
 		return NULL;
+	if (group < 0)
+		return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:s, "
+		    "s:{s:s%}}}", "cmd", "aibot_send_msg", "headers", "req_id",
+		    req_id, "body", "chatid", chatid, "msgtype", "markdown",
+		    "markdown", "content", content, len));
 	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:i, s:s, "
 	    "s:{s:s%}}}", "cmd", "aibot_send_msg", "headers", "req_id",
 	    req_id, "body", "chatid", chatid, "chat_type", group ? 2 : 1,

@@ -300,10 +300,21 @@ reply_outbound(const struct ipc_msg *m)
 			return 0;	/* leased again by a new hub */
 	memset(&df, 0, sizeof(df));
 	df.id = o->id;
-	if (wcf_ctx_decode(o->reply_ctx.p, o->reply_ctx.len, req_id, chatid,
-	    &group) == -1) {
+	/*
+	 * No context: the hub starts the conversation (wxgatectl send, a
+	 * schedule), to the user or group id the operator named; a push.
+	 */
+	if (o->reply_ctx.len == 0 && o->peer.len <= WCF_ID_MAX &&
+	    wcf_id_ok(o->peer.p, o->peer.len)) {
+		req_id[0] = '\0';
+		memcpy(chatid, o->peer.p, o->peer.len);
+		chatid[o->peer.len] = '\0';
+		group = -1;
+	} else if (wcf_ctx_decode(o->reply_ctx.p, o->reply_ctx.len, req_id,
+	    chatid, &group) == -1) {
 		df.code = IPC_S("rejected");
-		df.message = IPC_S("no WeCom reply context");
+		df.message = IPC_S("no WeCom reply context, and the target "
+		    "is not a user or chat id");
 		return worker_send(IPC_DELIVERY_FAIL, 0, &df);
 	}
 	if (nrows >= ROWS_MAX) {
@@ -315,7 +326,7 @@ reply_outbound(const struct ipc_msg *m)
 	r->id = o->id;
 	LIST_INSERT_HEAD(&rows, r, entry);
 	nrows++;
-	l = lane_find(req_id);
+	l = req_id[0] != '\0' ? lane_find(req_id) : NULL;
 	if (l != NULL && (l->finished || l->dead || l->gen != link_gen()))
 		l = NULL;
 	for (off = 0; off < o->text.len; off += n) {

@@ -246,6 +246,14 @@ test_builders(void **state)
 	    "**x**");
 	json_decref(j);
 
+	/* A push the bot starts does not know the chat's type: none. */
+	j = load(wcf_markdown("aibot_send_msg_2_55ee66ff", "zhangsan", -1,
+	    S("hi")));
+	b = json_object_get(j, "body");
+	assert_string_equal(str(b, "chatid"), "zhangsan");
+	assert_null(json_object_get(b, "chat_type"));
+	json_decref(j);
+
 	/* Refused: bad ids, content over 20480 bytes. */
 	assert_null(wcf_ping("a b"));
 	assert_null(wcf_stream("", "s", S("x"), 1));
