@@ -301,3 +301,121 @@ def test_ilink_peer_without_context_is_undeliverable(gate_factory, tmp_path):
                        "within hold_until_contact"], h
     # The runs themselves went well: the delivery is what failed.
     assert [r[3] for r in history(gate)] == ["done manual", "done manual"]
+
+
+def test_held_message_goes_when_the_ilink_peer_writes(gate_factory,
+                                                      tmp_path):
+    """hold_until_contact: the run's text waits, queued, until the peer
+    writes; then it rides on their new context token.  A peer who wrote
+    within the day is written to at once."""
+    from fake_ilink import FakeIlink
+    fake = FakeIlink(longpoll_ms=1500).start()
+    try:
+        friend = "friend_0002@im.wechat"
+        path = os.path.join(str(tmp_path), "alice.token")
+        with open(path, "w") as f:
+            f.write(fake.token + "\n")
+        os.chmod(path, 0o600)
+        gate = gate_factory({
+            "agents": [{"name": "default", "type": "echo"}],
+            "channels": [{"name": "alice", "type": "wechat",
+                          "dm_policy": "allowlist", "allow_from": [friend],
+                          "wechat": {"login_url": fake.url,
+                                     "token_file": path, "send_gap_ms": 0,
+                                     "poll_timeout_ms": 3000,
+                                     "timeout_s": 5}}],
+            "schedules": [{"name": "remind", "every": "1h",
+                           "text": "your reminder", "catch_up": "none",
+                           "to": ["alice:" + friend],
+                           "hold_until_contact": "24h"}],
+        })
+        assert gate.ctl("schedule", "run", "remind")[0] == 0
+        h = history(gate, "remind")
+        assert h[0][5] == ["alice:%s queued: held until the peer writes "
+                           "(hold_until_contact)" % friend], h
+        time.sleep(1)
+        assert [s for s in fake.sent if s["to"] == friend] == []
+        fake.inject(friend, "good morning", context_token="CTX-friend-9")
+
+        def sent():
+            with fake.lock:
+                got = [s for s in fake.sent if s["to"] == friend and
+                       s["outcome"] == "ok"]
+            return len(got) >= 2 and got
+        got = wait_for(sent, 10, 0.05, "the answer and the reminder")
+        texts = sorted(s["text"] for s in got)
+        assert texts == ["echo: good morning", "your reminder"], got
+        assert all(s["context_token"] == "CTX-friend-9" for s in got), got
+        h = settled(gate, "remind", 1)
+        assert h[0][5] == ["alice:%s sent" % friend], h
+        # Now that they wrote, a run goes at once, nothing held.
+        assert gate.ctl("schedule", "run", "remind")[0] == 0
+        h = settled(gate, "remind", 2)
+        assert h[1][5] == ["alice:%s sent" % friend], h
+        assert fake.violations == [], fake.violations
+    finally:
+        fake.stop()
+
+
+def test_failed_run_is_logged_counted_and_told(gate_factory, robot,
+                                               tmp_path):
+    """An agent that does not answer within schedule.deadline_s: the
+    run fails with why, nothing goes to its targets, the operator's
+    notify target hears of it, and schedule.failed counts it."""
+    gate = gate_factory({
+        "agents": [{"name": "default", "type": "echo",
+                    "echo": {"delay_ms": 8000, "chunks": 3}}],
+        "channels": [webhook(robot, tmp_path),
+                     {"name": "t", "type": "loopback"}],
+        "schedule": {"deadline_s": 10, "notify": "ops:group"},
+        "schedules": [{"name": "slow", "every": "1h", "catch_up": "none",
+                       "agent": "default", "prompt": "p",
+                       "to": ["t:alice"]}],
+    })
+    assert gate.ctl("schedule", "run", "slow")[0] == 0
+    h = wait_for(lambda: [r for r in history(gate, "slow")
+                          if r[3] == "failed manual"], 30, 0.2, "a failure")
+    assert h[0][4].startswith("agent: timeout"), h
+    assert h[0][5] == [], h
+    gate.wait_log("schedule slow: run 1 failed: agent: timeout", 5)
+    wait_for(lambda: robot.contents(), 10, 0.1, "the notice")
+    (notice,) = robot.contents()
+    assert notice.startswith("wxgate: schedule slow, run 1 failed: agent: "
+                             "timeout"), notice
+    assert gate.stats()["schedule.failed"] == 1
+    assert "loopback t: to alice" not in gate.log()
+
+
+def test_runs_max_bounds_runs_in_flight(gate_factory, tmp_path):
+    """schedule.runs_max 1: two schedules due at once run one after the
+    other, each for its own slot."""
+    gate = gate_factory({
+        "agents": [{"name": "default", "type": "echo",
+                    "echo": {"delay_ms": 1000, "chunks": 2}}],
+        "channels": [{"name": "t", "type": "loopback"}],
+        "schedule": {"runs_max": 1},
+        "schedules": [
+            {"name": "a", "cron": "0 7 * * *", "agent": "default",
+             "prompt": "a", "to": ["t:alice"]},
+            {"name": "b", "cron": "0 7 * * *", "agent": "default",
+             "prompt": "b", "to": ["t:bob"]},
+        ],
+    })
+    at = next_utc(7)
+    seen = set()
+
+    def both():
+        rows = gate.rows("SELECT name, state FROM schedule_runs")
+        running = [r for r in rows if r[1] == "running"]
+        assert len(running) <= 1, rows
+        if running:
+            seen.add(len(rows))
+        return len(rows) == 2 and not running
+    clock(gate, at - 1)
+    wait_for(both, 20, 0.02, "both runs, one at a time")
+    # One ran while the other had not started.
+    assert 1 in seen, seen
+    assert runs_of(gate, "a") == [(at, 0, "done")]
+    assert runs_of(gate, "b") == [(at, 0, "done")]
+    gate.wait_log("loopback t: to alice: echo: a", 10)
+    gate.wait_log("loopback t: to bob: echo: b", 10)
