@@ -227,6 +227,15 @@ static const struct field f_outbound[] = {
 	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
 	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
 };
+static const struct field f_outbound_file[] = {
+	FLD(outbound_file, id, FT_U64, INT64_MAX, 0),
+	FLD(outbound_file, key, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(outbound_file, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(outbound_file, name, FT_STR, IPC_FILENAME_MAX, F_NONEMPTY),
+	FLD(outbound_file, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(outbound_file, size, FT_U64, IPC_FILE_MAX, 0),
+	FLD(outbound_file, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+};
 static const struct field f_progress[] = {
 	FLD(progress, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
 	FLD(progress, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
@@ -291,6 +300,12 @@ static const struct field f_ctl_send[] = {
 	FLD(ctl_send, channel, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(ctl_send, target, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
 	FLD(ctl_send, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
+};
+static const struct field f_send_file[] = {
+	FLD(send_file, channel, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(send_file, target, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(send_file, name, FT_STR, IPC_FILENAME_MAX, F_NONEMPTY),
+	FLD(send_file, kind, FT_STR, IPC_NAME_MAX, 0),
 };
 static const struct field f_delivery_row[] = {
 	FLD(delivery_row, id, FT_U64, INT64_MAX, 0),
@@ -401,6 +416,7 @@ SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
 SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row) SCHEMA(ctl_send)
+SCHEMA(send_file) SCHEMA(outbound_file)
 SCHEMA(delivery_row) SCHEMA(sched_name) SCHEMA(sched_def) SCHEMA(sched_row) SCHEMA(run_row)
 SCHEMA(run_target)
 SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)

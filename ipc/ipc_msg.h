@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		12
+#define IPC_VERSION		13
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -53,6 +53,9 @@
 #define IPC_CONFPART_MAX	(128 * 1024)
 /* X-Forwarded-For as received; longer chains are cut by the worker. */
 #define IPC_FORWARDED_MAX	512
+/* An attachment's bytes (the webhook's file cap) and its name. */
+#define IPC_FILE_MAX		(20 * 1024 * 1024)
+#define IPC_FILENAME_MAX	255
 /* A schedule's targets, "channel:target" lines; its cron expression. */
 #define IPC_TARGETS_MAX		(8 * 1024)
 #define IPC_CRON_MAX		256
@@ -137,6 +140,7 @@
 	X(CTL_SCHED_RESUME, 619, "schedule.resume", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_SCHED_REMOVE, 620, "schedule.remove", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, sched_name)	\
+	X(CTL_SEND_FILE, 622, "ctl.send_file",	ROLE_OPERATOR,	MSG_FD,	send_file)	\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -172,6 +176,7 @@
 	X(LOGIN_CODE,	823, "login.code",	ROLE_SUP,	0,	name)		\
 	/* not durable: a streaming kind's answer so far, best effort */ \
 	X(OUTBOUND_PROGRESS, 824, "outbound.progress", ROLE_SUP, 0,	progress)	\
+	X(OUTBOUND_FILE, 825, "outbound.file",	ROLE_SUP,	MSG_FD,	outbound_file)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
@@ -329,6 +334,15 @@ struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str text;
 				  struct ipc_str reply_ctx; };
 /*
+ * An attachment row of the outbox (KC_MEDIA kinds): its bytes are the
+ * frame's descriptor, a sealed memfd of exactly size bytes, read from
+ * offset 0; kind "file" or "image"; acked like outbound.message.
+ */
+struct ipc_body_outbound_file	{ uint64_t id; struct ipc_str key;
+				  struct ipc_str peer; struct ipc_str name;
+				  struct ipc_str kind; uint64_t size;
+				  struct ipc_str reply_ctx; };
+/*
  * The whole answer so far to the message reply_ctx came with, for a
  * kind that streams (KC_STREAM): the worker refreshes that message's
  * open bubble with it.  Nothing acks it and nothing resends it: the
@@ -376,6 +390,14 @@ struct ipc_body_share_row	{ struct ipc_str hash; uint64_t created;
  */
 struct ipc_body_ctl_send	{ struct ipc_str channel; struct ipc_str target;
 				  struct ipc_str text; };
+/*
+ * wxgatectl send --file: the file rides as the frame's descriptor,
+ * opened by wxgatectl with the caller's rights; the daemon never opens
+ * a path a client names.  name: what the recipient sees (the base name);
+ * kind: "file", "image", or "" to let the daemon choose from the bytes.
+ */
+struct ipc_body_send_file	{ struct ipc_str channel; struct ipc_str target;
+				  struct ipc_str name; struct ipc_str kind; };
 /*
  * One outbox row for the operator.  state: queued, sent, failed or
  * undeliverable; detail: why it failed (the platform's words), or "".
@@ -502,6 +524,8 @@ union ipc_body {
 	struct ipc_body_share_row	share_row;
 	struct ipc_body_pairing_row	pairing_row;
 	struct ipc_body_ctl_send	ctl_send;
+	struct ipc_body_send_file	send_file;
+	struct ipc_body_outbound_file	outbound_file;
 	struct ipc_body_delivery_row	delivery_row;
 	struct ipc_body_sched_name	sched_name;
 	struct ipc_body_sched_def	sched_def;
