@@ -398,10 +398,11 @@ expire_store(const char *account, uint32_t deadline_s)
 	n = store_backlog_expired(sup->store, account,
 	    sup_now() - (int64_t)deadline_s, v, AQ_EXPIRE_BATCH);
 	for (i = 0; i < n; i++) {
-		if (account == NULL)
-			store_msg_fail(sup->store, v[i].msg_id, "timeout",
-			    sup_now());
-		else
+		if (account == NULL) {
+			if (store_msg_fail(sup->store, v[i].msg_id, "timeout",
+			    sup_now()) == 0 && !v[i].told)
+				router_expired(v[i].session, v[i].cmid);
+		} else
 			channel_failed(v[i].session, v[i].msg_id,
 			    ipc_s("timeout"));
 	}

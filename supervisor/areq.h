@@ -101,6 +101,7 @@ int		 router_dispatch_req(struct areq *);
 unsigned	 router_take(struct agentq *, const char *account,
 		    unsigned limit);
 void		 router_timeout(struct areq *);
+void		 router_expired(int64_t session, const char *cmid);
 void		 router_finish(struct areq *);
 struct areq	*router_first_req(void);
 struct areq	*router_next_req(struct areq *);

@@ -564,6 +564,20 @@ router_timeout(struct areq *r)
 	sup_turn();
 }
 
+/*
+ * A web chat message that waited in the store past its deadline (after
+ * a hub restart, say): a client still waiting on it hears `timeout`
+ * now, not after its own patience runs out.
+ */
+void
+router_expired(int64_t session, const char *cmid)
+{
+	struct binding *b;
+
+	if (cmid[0] != '\0' && (b = route_current(session)) != NULL)
+		send_error(b, cmid, "timeout", error_message("timeout"), 0);
+}
+
 /* Room for a frame of output: a quarter of the queue stays for replies. */
 static int
 router_room(struct worker *w)

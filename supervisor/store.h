@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc_msg.h"
+
 #define STORE_HASH_LEN	32	/* SHA-256 of a session token */
 
 struct store;
@@ -138,6 +140,7 @@ struct store_expired {
 	int64_t	 msg_id;
 	int64_t	 session;
 	int	 told;		/* the client was told an error already */
+	char	 cmid[IPC_MSGID_MAX + 1];	/* web chat's, else "" */
 };
 /* Unanswered messages created before `before`; count or -1. */
 int	store_backlog_expired(struct store *, const char *account,

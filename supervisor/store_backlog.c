@@ -13,6 +13,7 @@
  * writes join the loop turn's transaction, the SQL is fixed.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <sqlite3.h>
@@ -52,7 +53,8 @@ static const char *const sb_sql[] = {
 	    "SELECT count(*) FROM messages WHERE account IS NOT NULL"
 	    " AND state < 3",
 	[SB_EXPIRED - STORE_LAZY_BACKLOG] =
-	    "SELECT id, session_id, error IS NOT NULL FROM messages"
+	    "SELECT id, session_id, error IS NOT NULL,"
+	    " coalesce(client_msg_id, '') FROM messages"
 	    " WHERE account IS ?1 AND state = 1 AND created < ?2"
 	    " ORDER BY id LIMIT ?3",
 	[SB_FAIL - STORE_LAZY_BACKLOG] =
@@ -178,6 +180,8 @@ store_backlog_expired(struct store *s, const char *account, int64_t before,
 		v[n].msg_id = sqlite3_column_int64(st, 0);
 		v[n].session = sqlite3_column_int64(st, 1);
 		v[n].told = sqlite3_column_int(st, 2);
+		snprintf(v[n].cmid, sizeof(v[n].cmid), "%s",
+		    (const char *)sqlite3_column_text(st, 3));
 		n++;
 	}
 	if (n < max && rc != SQLITE_DONE) {

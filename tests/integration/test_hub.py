@@ -7,6 +7,7 @@ import contextlib
 import os
 import pwd
 import re
+import signal
 import sqlite3
 import subprocess
 
@@ -281,3 +282,55 @@ def test_relative_state_dir(gate_factory):
     run(go())
     assert "hub ready: store %s/run/wxgate.db" % \
         os.path.realpath(gate.dir) in gate.log()
+
+
+def test_backlog_expiry_tells_the_waiting_client(gate_factory):
+    """After a hub restart two web chat messages wait in the store's
+    backlog; their agent (stopped here, its one place taken) answers
+    neither.  Their deadline passes, one in memory, one still in the
+    backlog: both visitors, who sent again and heard `answering`, are
+    told `timeout`, neither is left in silence (the chaos run's one
+    stall, 2026-12-02, was a backlog row expiring without a word)."""
+    gate = gate_factory({
+        "agents": [{"name": "default", "type": "echo", "max_inflight": 1}],
+        "webchat": {"deadline_s": 4},
+        "supervisor": {"heartbeat_timeout_ms": 60000},
+    })
+    agent = gate.worker("agent.default")["pid"]
+
+    async def go():
+        first = [await gate.connect(), await gate.connect()]
+        toks = [await c.open() for c in first]
+        again = []
+        os.kill(agent, signal.SIGSTOP)
+        try:
+            for i, c in enumerate(first):
+                res = await c.send("m%d" % i, "m-%d" % i)
+                assert res["status"] == "accepted", res
+            hub = hub_pid(gate)
+            os.kill(hub, signal.SIGKILL)
+            wait_for(lambda: hub_pid(gate) not in (None, hub), 10, 0.05,
+                     "a new hub")
+            for c in first:
+                await c.drain(0.3)
+            for i, tok in enumerate(toks):
+                c = await gate.connect()
+                await c.resume(tok)
+                again.append(c)
+                res = await c.send("m%d" % i, "m-%d" % i)
+                assert res["status"] == "answering", res
+            for i, c in enumerate(again):
+                e = await c.wait_event(
+                    lambda e: e.get("event") == "chat.error" and
+                    e.get("client_msg_id") == "m-%d" % i, 10,
+                    "chat.error m-%d" % i)
+                assert e["code"] == "timeout", e
+        finally:
+            os.kill(agent, signal.SIGCONT)
+        for c in first + again:
+            with contextlib.suppress(Exception):
+                await c.ws.close()
+    run(go())
+    assert gate.rows("SELECT client_msg_id, state, error FROM messages "
+                     "ORDER BY id") == [("m-0", 3, "timeout"),
+                                        ("m-1", 3, "timeout")]
