@@ -453,12 +453,32 @@ schedule_run_now(const char *name, int64_t *run, char *err, size_t errlen)
 	return rv == 0 ? 0 : -1;
 }
 
-/* For wxgatectl stats. */
+struct state_arg {
+	stat_fn	 fn;
+	void	*arg;
+};
+
+static void
+sched_state_cb(const char *state, int64_t n, void *arg)
+{
+	struct state_arg *sa = arg;
+	char name[64];
+
+	snprintf(name, sizeof(name), "outbox.%s", state);
+	sa->fn(name, n > 0 ? (uint64_t)n : 0, sa->arg);
+}
+
+/*
+ * For wxgatectl stats: runs, and the outbox's rows by delivery state,
+ * in the words history and wxgatectl outbox use.
+ */
 void
 schedule_stats(stat_fn fn, void *arg)
 {
+	struct state_arg sa = { fn, arg };
 	int n;
 
+	store_outbox_states(sup->store, sched_state_cb, &sa);
 	fn("schedule.runs", nruns, arg);
 	fn("schedule.failed", nfailed, arg);
 	if ((n = store_runs_running(sup->store)) >= 0)

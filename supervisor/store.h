@@ -460,6 +460,9 @@ int	store_outbox_unhold(struct store *, const char *account,
 /* Held past their time: undeliverable with why.  Rows ended, or -1. */
 int	store_outbox_expire_held(struct store *, int64_t now,
 	    const char *detail);
+/* The outbox's rows per delivery state (those it holds now): 0 or -1. */
+typedef void	(*store_count_fn)(const char *, int64_t, void *);
+int	store_outbox_states(struct store *, store_count_fn, void *arg);
 /* When the peer last gave a reply context: 0 with *when, 1 never, -1. */
 int	store_peer_contact(struct store *, const char *account,
 	    const char *peer, int64_t *when);

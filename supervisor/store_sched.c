@@ -46,6 +46,7 @@ enum {
 	SS_UNHOLD,
 	SS_EXPIRE_HELD,
 	SS_CONTACT,
+	SS_STATES,
 };
 
 #define SCHED_COLS \
@@ -148,6 +149,8 @@ static const char *const ss_sql[] = {
 	[SS_CONTACT - STORE_LAZY_SCHED] =
 	    "SELECT created FROM messages WHERE account = ?1 AND sender = ?2"
 	    " AND reply_ctx <> '' ORDER BY id DESC LIMIT 1",
+	[SS_STATES - STORE_LAZY_SCHED] =
+	    "SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state",
 };
 
 static int	ss_write(struct store *, sqlite3_stmt *, int, const char *);
@@ -611,4 +614,17 @@ store_peer_contact(struct store *s, const char *account, const char *peer,
 	*when = sqlite3_column_int64(st, 0);
 	store_done(st);
 	return 0;
+}
+
+int
+store_outbox_states(struct store *s, store_count_fn fn, void *arg)
+{
+	sqlite3_stmt *st = ss_stmt(s, SS_STATES);
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1), arg);
+	store_done(st);
+	return rc == SQLITE_DONE ? 0 : store_err(s, __func__);
 }

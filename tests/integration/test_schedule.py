@@ -147,6 +147,10 @@ def test_fires_on_time_to_a_webhook_and_a_wecom_bot(gate_factory, robot, bot,
     assert a == [{"chat": USER, "text": "echo: the morning briefing",
                   "via": "push"}], a
     assert runs_of(gate, "brief") == [(at, 0, "done")]
+    # The same words in the counters: three rows sent, none waiting.
+    st = gate.stats()
+    assert st["schedule.runs"] == 2 and st["schedule.failed"] == 0, st
+    assert st["outbox.sent"] == 3 and "outbox.queued" not in st, st
     with robot.lock:
         assert robot.violations == [], robot.violations
     assert bot.violations == [], bot.violations
