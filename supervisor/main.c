@@ -272,6 +272,7 @@ sup_stop(void)
 	if (sup->stopping)
 		return;
 	sup->stopping = 1;
+	notify_send("STOPPING=1");
 	log_info("stopping: draining workers");
 	TAILQ_FOREACH(w, &sup->workers, entry) {
 		spawn_shutdown(w);
@@ -289,7 +290,10 @@ sup_signal(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", sup->conf_path);
+		notify_reloading();
 		reload_config();
+		/* Ready again once the workers it changed are up. */
+		notify_ready();
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -449,6 +453,7 @@ main(int argc, char *argv[])
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
 			fatalx("signal handlers");
 	}
+	notify_init();
 	reap_init();
 	parent_hub_start();
 	reload_spawn_all();

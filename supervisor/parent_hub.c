@@ -470,6 +470,7 @@ ph_request(struct ipc_msg *m)
 		    w->state == W_STARTING) {
 			w->state = W_RUNNING;
 			parent_hub_worker(w);
+			notify_ready();
 		}
 		return 0;
 	case IPC_HUB_RESTART:

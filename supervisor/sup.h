@@ -152,6 +152,12 @@ int		 sup_listen_open(const char *);
 int		 sup_sandbox_ids(const struct config *, uid_t *, gid_t *);
 int		 sup_hub_ids(const struct config *, uid_t *, gid_t *);
 
+/* notify.c: systemd's readiness and watchdog (sd_notify protocol) */
+void		 notify_init(void);
+void		 notify_send(const char *);
+void		 notify_ready(void);
+void		 notify_reloading(void);
+
 /* reload.c: the workers the configuration wants */
 void		 reload_spawn_all(void);
 void		 reload_config(void);

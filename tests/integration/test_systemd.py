@@ -1,0 +1,103 @@
+"""systemd's Type=notify and watchdog (issue #17), against a notify
+socket the test makes, since systemd is not PID 1 here: READY=1 comes
+once every worker serves, with the daemon's pid; WATCHDOG=1 comes at
+half WATCHDOG_USEC; a reload says RELOADING=1 then READY=1 again, a
+stop STOPPING=1; no other process inherits the socket's name."""
+
+import os
+import signal
+import socket
+import time
+
+from conftest import wait_for
+from test_hub import hub_pid
+
+
+class Manager:
+    """What systemd's notify socket would receive, in order."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind(path)
+        self.s.settimeout(0.05)
+        self.got = []
+
+    def poll(self):
+        while True:
+            try:
+                self.got.append(self.s.recv(4096).decode())
+            except socket.timeout:
+                return self.got
+
+    def wait(self, pred, timeout, what):
+        return wait_for(lambda: pred(self.poll()), timeout, 0.05, what)
+
+
+def environ(pid):
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        return dict(e.split(b"=", 1) for e in f.read().split(b"\0")
+                    if b"=" in e)
+
+
+def test_ready_watchdog_reload_stop(gate_factory, tmp_path, monkeypatch):
+    path = os.path.join(str(tmp_path), "notify.sock")
+    m = Manager(path)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    gate = gate_factory()
+    m.wait(lambda g: any(x.startswith("READY=1") for x in g), 10, "READY")
+    ready = [x for x in m.got if x.startswith("READY=1")]
+    assert ready == ["READY=1\nMAINPID=%d" % gate.proc.pid], m.got
+    # Ready means serving: by then every worker had come up.
+    assert all(w["state"] == "running" for w in gate.status().values())
+    n = m.got.count("WATCHDOG=1")
+    time.sleep(1.2)
+    assert m.poll().count("WATCHDOG=1") - n >= 3, m.got
+    for pid in [hub_pid(gate)] + [w["pid"] for w in
+                                  gate.status().values()]:
+        assert b"NOTIFY_SOCKET" not in environ(pid), pid
+        assert b"WATCHDOG_USEC" not in environ(pid), pid
+    # A reload: reloading, then ready again.
+    start = len(m.got)
+    os.kill(gate.proc.pid, signal.SIGHUP)
+    m.wait(lambda g: "READY=1\nMAINPID=%d" % gate.proc.pid in g[start:],
+           10, "READY after the reload")
+    seen = [x for x in m.got[start:] if x != "WATCHDOG=1"]
+    assert seen[:2] == ["RELOADING=1", "READY=1\nMAINPID=%d" %
+                        gate.proc.pid], seen
+    assert gate.stop() == 0
+    gate.stopped_by_test = True
+    assert "STOPPING=1" in m.poll(), m.got
+
+
+def test_without_a_notify_socket_nothing_is_sent(gate_factory, monkeypatch):
+    """No NOTIFY_SOCKET: a watchdog request alone is logged, not obeyed."""
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    gate = gate_factory()
+    gate.wait_log("WATCHDOG_USEC without NOTIFY_SOCKET: no watchdog", 5)
+
+
+def test_unit_hardening_score():
+    """The unit's exposure as systemd-analyze scores it offline: 4.7
+    before Type=notify's change (PrivateMounts, SystemCallFilter); it
+    must not creep back up."""
+    import re
+    import shutil
+    import subprocess
+
+    import pytest
+    exe = shutil.which("systemd-analyze")
+    if exe is None:
+        pytest.skip("systemd-analyze is not installed")
+    unit = os.path.join(os.path.dirname(__file__), "..", "..", "etc",
+                        "wxgated.service")
+    p = subprocess.run([exe, "security", "--offline=true", unit],
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(r"Overall exposure level for wxgated.service: "
+                  r"([0-9.]+)", p.stdout + p.stderr)
+    assert m, p.stdout + p.stderr
+    assert float(m.group(1)) <= 3.4, m.group(0)
+    with open(unit) as f:
+        text = f.read()
+    assert "Type=notify\n" in text and "WatchdogSec=" in text
