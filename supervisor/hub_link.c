@@ -355,7 +355,9 @@ hub_worker_msg(struct wire *c, struct ipc_msg *m, void *arg)
 	struct worker *w = arg;
 
 	(void)c;
-	w->msgs_in++;
+	/* Messages, not the heartbeat's answers nor log lines. */
+	if (m->type != IPC_PONG && m->type != IPC_LOG)
+		w->msgs_in++;
 	router_dispatch(w, m);
 }
 

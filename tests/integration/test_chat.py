@@ -11,11 +11,35 @@ TEXT = "hello wxgate, this is a streamed message"
 
 
 def agent_work(st):
-    """Frames the agent sent beyond its heartbeat answers: every ping it
-    gets (OUT) is answered by one pong (IN), while a request (1 OUT) is
-    answered by its deltas and done (5 IN with 4 chunks)."""
+    """Frames the agent sent beyond what it was sent: a request (1 OUT)
+    is answered by its deltas and done (5 IN with 4 chunks).  Heartbeats
+    are not messages and count neither way."""
     a = st["agent.default"]
     return a["in"] - a["out"]
+
+
+def test_status_counts_messages_not_heartbeats(gate_factory):
+    """Idle, the IN and OUT columns stand still through heartbeats; one
+    chat moves the agent's by its request (OUT 1) and its four deltas
+    and done (IN 5)."""
+    import time
+    gate = gate_factory({"supervisor": {"heartbeat_ms": 200,
+                                        "heartbeat_timeout_ms": 2000}})
+    before = gate.status()
+    time.sleep(1.0)             # five heartbeats
+    idle = gate.status()
+    assert {k: (w["in"], w["out"]) for k, w in idle.items()} == \
+        {k: (w["in"], w["out"]) for k, w in before.items()}
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.chat(TEXT, "m-1")
+    run(go())
+    after = gate.status()["agent.default"]
+    a = idle["agent.default"]
+    assert (after["in"] - a["in"], after["out"] - a["out"]) == (5, 1), \
+        (a, after)
 
 
 def test_stream_deltas_make_the_reply(gate):
