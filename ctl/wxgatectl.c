@@ -53,6 +53,7 @@ static int	pairing_deny(int, int, char **);
 static int	cmd_audit(int, int, char **);
 static int	cmd_login(int, int, char **);
 static int	cmd_stats(int, int, char **);
+static int	cmd_metrics(int, int, char **);
 static int	cmd_send(int, int, char **);
 static int	cmd_outbox(int, int, char **);
 
@@ -70,6 +71,7 @@ static const struct {
 	{ "audit",	CTL_ARGS_ANY, cmd_audit },
 	{ "login",	CTL_ARGS_ANY, cmd_login },
 	{ "stats",	0,	cmd_stats },
+	{ "metrics",	0,	cmd_metrics },
 	{ "send",	CTL_ARGS_ANY, cmd_send },
 	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
 	{ "schedule",	CTL_ARGS_ANY, cmd_schedule },	/* ctl/schedule.c */
@@ -103,6 +105,7 @@ usage(void)
 	    "       wxgatectl [-s socket] audit [-n count]\n"
 	    "       wxgatectl [-s socket] login [--no-wait] channel [code]\n"
 	    "       wxgatectl [-s socket] stats\n"
+	    "       wxgatectl [-s socket] metrics\n"
 	    "       wxgatectl [-s socket] send [--wait [seconds]] channel "
 	    "target text\n"
 	    "       wxgatectl [-s socket] outbox id ...\n"
@@ -786,6 +789,23 @@ cmd_stats(int fd, int argc, char **argv)
 	return ctl_rows(fd, IPC_CTL_STAT, stat_row);
 }
 
+static void
+text_row(const struct ipc_msg *m)
+{
+	fwrite(m->b.text.text.p, 1, m->b.text.text.len, stdout);
+}
+
+/* Prometheus' text exposition, as the hub renders it. */
+static int
+cmd_metrics(int fd, int argc, char **argv)
+{
+	struct ipc_body_empty e = { 0 };
+
+	(void)argc;
+	(void)argv;
+	ctl_send(fd, IPC_CTL_METRICS, &e);
+	return ctl_rows(fd, IPC_CTL_TEXT, text_row);
+}
 
 /* Outbox rows: what send queued, and what outbox shows. */
 static struct {

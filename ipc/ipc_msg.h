@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		13
+#define IPC_VERSION		14
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -141,6 +141,7 @@
 	X(CTL_SCHED_REMOVE, 620, "schedule.remove", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, sched_name)	\
 	X(CTL_SEND_FILE, 622, "ctl.send_file",	ROLE_OPERATOR,	MSG_FD,	send_file)	\
+	X(CTL_METRICS,	623, "ctl.metrics",	ROLE_OPERATOR,	0,	empty)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -152,6 +153,8 @@
 	X(CTL_SCHEDULE,	707, "ctl.schedule",	ROLE_SUP,	0,	sched_row)	\
 	X(CTL_RUN,	708, "ctl.run",		ROLE_SUP,	0,	run_row)	\
 	X(CTL_RUN_TARGET, 709, "ctl.run_target", ROLE_SUP,	0,	run_target)	\
+	/* a part of a long text (ctl.metrics' exposition), whole lines */ \
+	X(CTL_TEXT,	710, "ctl.text",	ROLE_SUP,	0,	text)		\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\

@@ -306,6 +306,13 @@ admit_release(struct binding *c, int parts)
 }
 
 /* The client a connection speaks for (its address key), or "". */
+/* WebSockets admitted now, over the pool: for metrics. */
+unsigned
+admit_conns(void)
+{
+	return ws_cap.total;
+}
+
 const char *
 admit_conn_client(struct worker *w, uint64_t conn)
 {

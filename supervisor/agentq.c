@@ -34,6 +34,7 @@
 #include "codec.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -58,6 +59,9 @@ struct agentq {
 	int		 odd;		/* whose turn an odd free slot is */
 	uint64_t	 busy;		/* requests answered busy */
 	uint64_t	 timeouts;	/* requests past their deadline */
+	uint64_t	 requests;	/* agent.request frames sent */
+	struct mx_hist	 first;		/* request made to first delta */
+	struct mx_hist	 answer;	/* request made to agent.done */
 };
 
 /* Requests one client holds with one agent (in flight or waiting). */
@@ -368,6 +372,7 @@ pump_one(struct agentq *aq)
 			break;
 		}
 		aq->inflight++;
+		aq->requests++;
 	}
 }
 
@@ -476,5 +481,80 @@ agentq_stats(stat_fn fn, void *arg)
 		fn(name, aq->busy, arg);
 		snprintf(name, sizeof(name), "%s.timeouts", aq->wname);
 		fn(name, aq->timeouts, arg);
+	}
+}
+
+/* A request's latency, from when the hub made it (router_agent.c). */
+void
+agentq_observe(struct agentq *aq, int first, uint64_t us)
+{
+	if (aq != NULL)
+		mx_observe(first ? &aq->first : &aq->answer, us);
+}
+
+/* Each agent's window, refusals and latencies, for wxgatectl metrics. */
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+} aq_figs[] = {
+	{ "wxgate_agent_requests_total", "counter",
+	    "Requests sent to the agent (again after its restart, too)." },
+	{ "wxgate_agent_inflight", "gauge",
+	    "Requests the agent is answering." },
+	{ "wxgate_agent_queued", "gauge",
+	    "Web chat requests waiting for room with the agent." },
+	{ "wxgate_agent_busy_total", "counter",
+	    "Web chat messages refused busy: the agent had no room." },
+	{ "wxgate_agent_timeouts_total", "counter",
+	    "Requests past their deadline." },
+};
+
+static uint64_t
+aq_fig(const struct agentq *aq, unsigned f)
+{
+	switch (f) {
+	case 0:
+		return aq->requests;
+	case 1:
+		return aq->inflight;
+	case 2:
+		return aq->queued;
+	case 3:
+		return aq->busy;
+	default:
+		return aq->timeouts;
+	}
+}
+
+void
+agentq_metrics(struct evbuffer *b)
+{
+	struct mx_labels l;
+	struct agentq *aq;
+	unsigned f;
+
+	for (f = 0; f < sizeof(aq_figs) / sizeof(aq_figs[0]); f++) {
+		mx_family(b, aq_figs[f].name, aq_figs[f].type, aq_figs[f].help);
+		for (aq = queues; aq != NULL; aq = aq->next) {
+			mx_labels_init(&l);
+			mx_label(&l, "agent", aq->name);
+			mx_put(b, aq_figs[f].name, &l, aq_fig(aq, f));
+		}
+	}
+	mx_family(b, "wxgate_agent_first_delta_seconds", "histogram",
+	    "From the request's making to the agent's first words.");
+	for (aq = queues; aq != NULL; aq = aq->next) {
+		mx_labels_init(&l);
+		mx_label(&l, "agent", aq->name);
+		mx_put_hist(b, "wxgate_agent_first_delta_seconds", &l,
+		    &aq->first);
+	}
+	mx_family(b, "wxgate_agent_answer_seconds", "histogram",
+	    "From the request's making to the agent's whole answer.");
+	for (aq = queues; aq != NULL; aq = aq->next) {
+		mx_labels_init(&l);
+		mx_label(&l, "agent", aq->name);
+		mx_put_hist(b, "wxgate_agent_answer_seconds", &l, &aq->answer);
 	}
 }

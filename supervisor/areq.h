@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include <stdint.h>
+#include <time.h>
 
 #include "ipc_msg.h"
 #include "pace.h"
@@ -69,6 +70,8 @@ struct areq {
 	int			 stored;	/* done and committed: chat.done */
 	int			 aborted;	/* by chat.abort */
 	int			 truncated;
+	struct timespec		 made;		/* for the latency figures */
+	int			 spoke;		/* a delta came */
 	/* router_progress.c: refreshes of a streaming channel's bubble */
 	struct pace		 pace;
 	struct event		*pace_ev;	/* NULL until the first */
@@ -95,6 +98,7 @@ void		 agentq_requeue(struct areq *);
 void		 agentq_backlog(struct agentq *);
 void		 agentq_pump(void);
 void		 agentq_worker_ready(struct worker *);
+void		 agentq_observe(struct agentq *, int first, uint64_t us);
 
 /* router_agent.c, for agentq.c */
 int		 router_dispatch_req(struct areq *);

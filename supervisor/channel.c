@@ -53,6 +53,7 @@
 #include "dm.h"
 #include "kinds.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "role.h"
 #include "store.h"
@@ -85,6 +86,7 @@
 #define CH_PEERS_MAX	4096
 #define CH_NOTICE_MAX	1024	/* bytes of one notice */
 #define CH_PAIR_TRIES	4	/* fresh codes tried against the index */
+#define CH_NSTATUS	8
 /* A full backlog is logged once per this, not per message. */
 #define CH_FULL_LOG_MS	60000
 
@@ -105,6 +107,17 @@ struct chacct {
 	int64_t		 acked[CH_ACKED_MAX];
 	unsigned	 nacked;
 	char		 login_url[IPC_URL_MAX + 1];	/* "" none */
+	/* For metrics: inbound.ack's words, then what delivery said. */
+	uint64_t	 in[CH_NSTATUS];
+	uint64_t	 sent;
+	uint64_t	 failed;		/* final: the row ended failed */
+	uint64_t	 retried;
+};
+
+/* inbound.ack's statuses (ipc_msg.h), counted in this order. */
+static const char *const ch_status[CH_NSTATUS] = {
+	"accepted", "duplicate", "pairing", "denied", "limited", "ignored",
+	"busy", "retry",
 };
 
 static struct chacct	*accts;
@@ -657,6 +670,18 @@ chan_peer(const struct ipc_body_inbound *ib)
 	return p;
 }
 
+static void
+chan_count_in(struct chacct *a, const char *status)
+{
+	unsigned i;
+
+	for (i = 0; i < CH_NSTATUS; i++)
+		if (strcmp(ch_status[i], status) == 0) {
+			a->in[i]++;
+			return;
+		}
+}
+
 static int
 chan_inbound(struct worker *w, struct ipc_msg *m)
 {
@@ -691,6 +716,8 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 		sm.reply_ctx = ipc_strdup(ib->reply_ctx);
 		status = chan_admit(w, a, cc, &sm, ib->group.len > 0);
 	}
+	if (a != NULL)
+		chan_count_in(a, status);
 	/* The cursor moves on this ack: only once the message is stored. */
 	d = durable_after(chan_ack_cb);
 	durable_for(d, w, m->req_id, 0);
@@ -720,6 +747,8 @@ chan_delivery_ack(struct worker *w, struct ipc_msg *m)
 		    (unsigned long long)m->b.delivery.id);
 	if (rv == 0 && a->inflight > 0)
 		a->inflight--;
+	if (rv == 0)
+		a->sent++;
 	if (rv == 0) {
 		/* The oldest, if full: its lease ends it the slow way. */
 		if (a->nacked == CH_ACKED_MAX)
@@ -784,6 +813,7 @@ chan_delivery_fail(struct worker *w, struct ipc_msg *m)
 		    f->message.p);
 		store_outbox_finish(sup->store, a->name, id, OUTBOX_FAILED,
 		    why, sup_now());
+		a->failed++;
 		sup_turn();
 		return 0;
 	}
@@ -805,10 +835,13 @@ chan_delivery_fail(struct worker *w, struct ipc_msg *m)
 		    (int)f->message.len, f->message.p);
 		store_outbox_finish(sup->store, a->name, id, OUTBOX_FAILED,
 		    why, sup_now());
-	} else
+		a->failed++;
+	} else {
+		a->retried++;
 		log_info("channel %s: reply row %lld not delivered (%.*s); "
 		    "again in %llds", a->name, (long long)id,
 		    (int)f->message.len, f->message.p, (long long)delay);
+	}
 	sup_turn();
 	return 0;
 }
@@ -1099,5 +1132,66 @@ channel_stats(stat_fn fn, void *arg)
 		snprintf(name, sizeof(name), "channel.%s.refused",
 		    accts[i].name);
 		fn(name, accts[i].full, arg);
+	}
+}
+
+/* Each account's traffic, for wxgatectl metrics. */
+void
+channel_metrics(struct evbuffer *b)
+{
+	struct mx_labels l;
+	int64_t n;
+	unsigned i, k;
+
+	mx_family(b, "wxgate_channel_messages_received_total", "counter",
+	    "Platform messages, by what the hub made of them.");
+	for (i = 0; i < naccts; i++)
+		for (k = 0; k < CH_NSTATUS; k++) {
+			mx_labels_init(&l);
+			mx_label(&l, "channel", accts[i].name);
+			mx_label(&l, "status", ch_status[k]);
+			mx_put(b, "wxgate_channel_messages_received_total", &l,
+			    accts[i].in[k]);
+		}
+	mx_family(b, "wxgate_channel_messages_sent_total", "counter",
+	    "Outbox rows the platform accepted.");
+	for (i = 0; i < naccts; i++) {
+		mx_labels_init(&l);
+		mx_label(&l, "channel", accts[i].name);
+		mx_put(b, "wxgate_channel_messages_sent_total", &l,
+		    accts[i].sent);
+	}
+	mx_family(b, "wxgate_channel_delivery_failures_total", "counter",
+	    "Outbox rows that ended failed.");
+	for (i = 0; i < naccts; i++) {
+		mx_labels_init(&l);
+		mx_label(&l, "channel", accts[i].name);
+		mx_put(b, "wxgate_channel_delivery_failures_total", &l,
+		    accts[i].failed);
+	}
+	mx_family(b, "wxgate_channel_delivery_retries_total", "counter",
+	    "Outbox rows the platform did not take yet, tried again later.");
+	for (i = 0; i < naccts; i++) {
+		mx_labels_init(&l);
+		mx_label(&l, "channel", accts[i].name);
+		mx_put(b, "wxgate_channel_delivery_retries_total", &l,
+		    accts[i].retried);
+	}
+	mx_family(b, "wxgate_channel_backlog", "gauge",
+	    "Platform messages stored and not yet answered.");
+	for (i = 0; i < naccts; i++)
+		if (store_backlog_count(sup->store, accts[i].name, &n) == 0) {
+			mx_labels_init(&l);
+			mx_label(&l, "channel", accts[i].name);
+			mx_put(b, "wxgate_channel_backlog", &l,
+			    n > 0 ? (uint64_t)n : 0);
+		}
+	mx_family(b, "wxgate_channel_refused_total", "counter",
+	    "Platform messages left with the platform: the backlog was "
+	    "full.");
+	for (i = 0; i < naccts; i++) {
+		mx_labels_init(&l);
+		mx_label(&l, "channel", accts[i].name);
+		mx_put(b, "wxgate_channel_refused_total", &l, accts[i].full);
 	}
 }

@@ -24,6 +24,7 @@
 #include "wire.h"
 #include "control_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "role.h"
 #include "session.h"
 #include "store.h"
@@ -57,6 +58,7 @@ static int	ctl_pairing_deny(struct ctl_client *, struct ipc_msg *);
 static int	ctl_audit_list(struct ctl_client *, struct ipc_msg *);
 static int	ctl_login(struct ctl_client *, struct ipc_msg *);
 static int	ctl_stats(struct ctl_client *, struct ipc_msg *);
+static int	ctl_metrics(struct ctl_client *, struct ipc_msg *);
 static int	ctl_send(struct ctl_client *, struct ipc_msg *);
 static int	ctl_outbox(struct ctl_client *, struct ipc_msg *);
 static void	ctl_stat(struct ctl_client *, uint64_t, const char *,
@@ -81,6 +83,7 @@ static const struct {
 	{ IPC_CTL_AUDIT_LIST,	ctl_audit_list },
 	{ IPC_CTL_LOGIN,	ctl_login },
 	{ IPC_CTL_STATS,	ctl_stats },
+	{ IPC_CTL_METRICS,	ctl_metrics },
 	{ IPC_CTL_SEND,		ctl_send },
 	{ IPC_CTL_OUTBOX,	ctl_outbox },
 	{ IPC_CTL_SCHED_ADD,	ctl_sched_add },
@@ -626,6 +629,44 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 	channel_stats(ctl_stat_cb, &sa);
 	schedule_stats(ctl_stat_cb, &sa);
 	ctl_result(c, id, 1, "");
+	return 0;
+}
+
+/* ctl.text parts: whole lines, each part far below a frame's bound. */
+#define CONTROL_TEXT_PART	(16 * 1024)
+
+/*
+ * The Prometheus exposition (metrics.c), as ctl.text parts of whole
+ * lines, then the result.  It is built whole first: a few hundred
+ * lines per worker and agent, bounded by the configuration.
+ */
+static int
+ctl_metrics(struct ctl_client *c, struct ipc_msg *m)
+{
+	struct ipc_body_text t;
+	struct evbuffer *b;
+	const char *p, *nl;
+	size_t len, n;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	metrics_render(b);
+	len = evbuffer_get_length(b);
+	p = (const char *)evbuffer_pullup(b, -1);
+	while (len > 0) {
+		n = len < CONTROL_TEXT_PART ? len : CONTROL_TEXT_PART;
+		/* End on a line's end, unless one line is the whole part. */
+		if (n < len && (nl = memrchr(p, '\n', n)) != NULL)
+			n = (size_t)(nl - p) + 1;
+		t.text.p = p;
+		t.text.len = n;
+		ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_TEXT,
+		    m->req_id, &t);
+		p += n;
+		len -= n;
+	}
+	evbuffer_free(b);
+	ctl_result(c, m->req_id, 1, "");
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "areq.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "role.h"
 #include "router_int.h"
 #include "store.h"
@@ -100,12 +101,77 @@ router_send(struct worker *w, uint32_t type, uint64_t req_id,
 	return 0;
 }
 
+/*
+ * What web chat clients were told, by error code, for metrics: the
+ * codes are the catalogue's few words, and an agent's own (bounded in
+ * length by the codec); past RT_CODES distinct ones they count as
+ * "other".
+ */
+#define RT_CODES	32
+static struct {
+	char		 code[IPC_NAME_MAX + 1];
+	uint64_t	 n;
+} rt_codes[RT_CODES];
+static unsigned		 rt_ncodes;
+static uint64_t		 rt_messages;	/* new web chat messages stored */
+
+void
+router_count_error(const char *code)
+{
+	unsigned i;
+
+	for (i = 0; i < rt_ncodes; i++)
+		if (strcmp(rt_codes[i].code, code) == 0)
+			break;
+	if (i == rt_ncodes && rt_ncodes < RT_CODES - 1)
+		snprintf(rt_codes[rt_ncodes++].code, IPC_NAME_MAX + 1, "%s",
+		    code);
+	else if (i == rt_ncodes)
+		i = RT_CODES - 1;	/* the last place is "other" */
+	rt_codes[i].n++;
+}
+
+void
+router_count_message(void)
+{
+	rt_messages++;
+}
+
+void
+router_metrics(struct evbuffer *b)
+{
+	struct mx_labels l;
+	unsigned i;
+
+	mx_family(b, "wxgate_webchat_connections", "gauge",
+	    "WebSocket connections of web chat visitors.");
+	mx_put(b, "wxgate_webchat_connections", NULL, admit_conns());
+	mx_family(b, "wxgate_webchat_messages_total", "counter",
+	    "New web chat messages stored for an agent.");
+	mx_put(b, "wxgate_webchat_messages_total", NULL, rt_messages);
+	mx_family(b, "wxgate_webchat_errors_total", "counter",
+	    "Errors web chat clients were told, by code (busy, "
+	    "rate_limited, timeout...).");
+	for (i = 0; i < rt_ncodes; i++) {
+		mx_labels_init(&l);
+		mx_label(&l, "code", rt_codes[i].code);
+		mx_put(b, "wxgate_webchat_errors_total", &l, rt_codes[i].n);
+	}
+	if (rt_codes[RT_CODES - 1].n > 0) {
+		mx_labels_init(&l);
+		mx_label(&l, "code", "other");
+		mx_put(b, "wxgate_webchat_errors_total", &l,
+		    rt_codes[RT_CODES - 1].n);
+	}
+}
+
 void
 rpc_error_id(struct worker *w, uint64_t req_id, uint64_t conn,
     const char *code, const char *message, uint64_t retry_ms)
 {
 	struct ipc_body_rpc_error b;
 
+	router_count_error(code);
 	b.conn = conn;
 	b.code = ipc_s(code);
 	b.message = ipc_s(message);

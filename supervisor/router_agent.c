@@ -235,6 +235,7 @@ areq_new(struct agentq *aq, const struct areq_from *f, const char *text,
 		    (uint64_t)ts.tv_nsec / 1000;
 	}
 	r->id = next_req_id++;
+	clock_gettime(CLOCK_MONOTONIC, &r->made);
 	r->origin = f->origin;
 	r->session = f->session;
 	r->msg_id = f->msg_id;
@@ -391,6 +392,10 @@ sup_agent_delta(struct worker *w, struct ipc_msg *m)
 		    (unsigned long long)m->req_id);
 		return 0;
 	}
+	if (!r->spoke) {
+		r->spoke = 1;
+		agentq_observe(r->aq, 1, clock_us_since(&r->made));
+	}
 	if (r->truncated)
 		return 0;
 	have = evbuffer_get_length(r->reply);
@@ -465,6 +470,7 @@ sup_agent_done(struct worker *w, struct ipc_msg *m)
 
 	if ((r = areq_of(w, m)) == NULL || r->done)
 		return 0;
+	agentq_observe(r->aq, 0, clock_us_since(&r->made));
 	router_finish(r);
 	return 0;
 }

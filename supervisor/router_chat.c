@@ -201,6 +201,7 @@ send_error(struct binding *b, const char *cmid, const char *code,
 {
 	struct ipc_body_chat_error e;
 
+	router_count_error(code);
 	e.conn = b->conn;
 	e.client_msg_id = ipc_s(cmid);
 	e.code = ipc_s(code);
@@ -359,6 +360,7 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		goto out;
 	}
 	/* Counted at once; told "accepted" once the turn commits. */
+	router_count_message();
 	areq_from_webchat(&f, b, msg_id, cmid);
 	r = areq_new(aq, &f, text, 1);
 	free(text);

@@ -99,6 +99,8 @@ int		 sup_rpc_call(struct worker *, struct ipc_msg *);
 int		 sup_conn_open(struct worker *, struct ipc_msg *);
 void		 send_done(struct binding *, const char *cmid,
 		    const char *text, size_t len, int replayed, int aborted);
+void		 router_count_error(const char *code);
+void		 router_count_message(void);
 void		 send_error(struct binding *, const char *cmid,
 		    const char *code, const char *message, uint64_t retry_ms);
 const char	*error_message(const char *code);

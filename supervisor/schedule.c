@@ -33,6 +33,7 @@
 #include "config.h"
 #include "cron.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -483,4 +484,48 @@ schedule_stats(stat_fn fn, void *arg)
 	fn("schedule.failed", nfailed, arg);
 	if ((n = store_runs_running(sup->store)) >= 0)
 		fn("schedule.running", (uint64_t)n, arg);
+}
+
+/* The outbox's rows by state and the runs, for wxgatectl metrics. */
+static const char *const sched_states[] = {
+	OUTBOX_QUEUED, OUTBOX_SENT, OUTBOX_FAILED, OUTBOX_UNDELIVERABLE,
+};
+
+static void
+sched_metric_state(const char *state, int64_t n, void *arg)
+{
+	uint64_t *v = arg;
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(sched_states[i], state) == 0)
+			v[i] = n > 0 ? (uint64_t)n : 0;
+}
+
+void
+schedule_metrics(struct evbuffer *b)
+{
+	struct mx_labels l;
+	uint64_t v[4] = { 0, 0, 0, 0 };
+	unsigned i;
+	int n;
+
+	mx_family(b, "wxgate_outbox_rows", "gauge",
+	    "Outbox rows the store holds, by delivery state.");
+	if (store_outbox_states(sup->store, sched_metric_state, v) == 0)
+		for (i = 0; i < 4; i++) {
+			mx_labels_init(&l);
+			mx_label(&l, "state", sched_states[i]);
+			mx_put(b, "wxgate_outbox_rows", &l, v[i]);
+		}
+	mx_family(b, "wxgate_schedule_runs_total", "counter",
+	    "Schedule runs started.");
+	mx_put(b, "wxgate_schedule_runs_total", NULL, nruns);
+	mx_family(b, "wxgate_schedule_failed_total", "counter",
+	    "Schedule runs that failed.");
+	mx_put(b, "wxgate_schedule_failed_total", NULL, nfailed);
+	mx_family(b, "wxgate_schedule_running", "gauge",
+	    "Schedule runs in flight.");
+	if ((n = store_runs_running(sup->store)) >= 0)
+		mx_put(b, "wxgate_schedule_running", NULL, (uint64_t)n);
 }

@@ -71,6 +71,10 @@ struct store_stats {
 };
 /* Sizes and counts; latencies since the last call, which starts anew. */
 void		 store_wal_stats(struct store *, struct store_stats *);
+/* Sizes and counts only, and the commit times since open (metrics.h). */
+struct mx_hist;
+void		 store_wal_sizes(struct store *, struct store_stats *,
+		    struct mx_hist *);
 
 /* Sessions: only the token's hash is kept.  expires: absolute, 0 none. */
 int	store_session_create(struct store *, const uint8_t hash[STORE_HASH_LEN],

@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "metrics.h"
+
 /*
  * How long a statement waits on a lock held by another connection (an
  * operator's sqlite3 shell, a backup) before failing with SQLITE_BUSY.
@@ -51,6 +53,7 @@ struct store_wal {
 	struct timespec	 commit_start;
 	struct timespec	 truncate_after; /* a busy TRUNCATE backs off */
 	struct store_lat commit;	/* since store_wal_stats last ran */
+	struct mx_hist	 commit_all;	/* since open, for metrics */
 	struct store_lat ckpt;
 	uint64_t	 commits;	/* since open */
 	uint64_t	 checkpoints;

@@ -109,14 +109,16 @@ static int
 store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct store *s = arg;
+	uint64_t us;
 
 	(void)db;
 	(void)name;
 	s->wal.frames = frames < 0 ? 0 : (uint32_t)frames;
 	s->wal.commits++;
 	if (s->wal.timing) {
-		store_lat_add(&s->wal.commit,
-		    clock_us_since(&s->wal.commit_start));
+		us = clock_us_since(&s->wal.commit_start);
+		store_lat_add(&s->wal.commit, us);
+		mx_observe(&s->wal.commit_all, us);
 		s->wal.timing = 0;
 	}
 	return SQLITE_OK;
@@ -256,15 +258,15 @@ store_wal_check(struct store *s)
 	return rc;
 }
 
-void
-store_wal_stats(struct store *s, struct store_stats *st)
+/* The files' sizes and the counts since open; no window is touched. */
+static void
+store_wal_counts(struct store *s, struct store_stats *st)
 {
 	const char *db;
 	struct stat sb;
 	char *side;
 
 	memset(st, 0, sizeof(*st));
-	store_ckpt_take(s, &s->wal.checkpoints, &s->wal.ckpt);
 	if ((db = sqlite3_db_filename(s->db, "main")) != NULL) {
 		if (stat(db, &sb) == 0)
 			st->db_bytes = (uint64_t)sb.st_size;
@@ -277,6 +279,22 @@ store_wal_stats(struct store *s, struct store_stats *st)
 	st->commits = s->wal.commits;
 	st->checkpoints = s->wal.checkpoints;
 	st->truncates = s->wal.truncates;
+}
+
+/* For metrics: the counts and every commit's time since open. */
+void
+store_wal_sizes(struct store *s, struct store_stats *st,
+    struct mx_hist *commits)
+{
+	store_wal_counts(s, st);
+	*commits = s->wal.commit_all;
+}
+
+void
+store_wal_stats(struct store *s, struct store_stats *st)
+{
+	store_ckpt_take(s, &s->wal.checkpoints, &s->wal.ckpt);
+	store_wal_counts(s, st);
 	st->window_commits = s->wal.commit.count;
 	st->commit_p50_us = store_lat_pct(&s->wal.commit, 50);
 	st->commit_p99_us = store_lat_pct(&s->wal.commit, 99);

@@ -132,6 +132,7 @@ void		 admit_deny(struct worker *, int64_t session, const char *method,
 int		 admit_conn_open(struct worker *,
 		    const struct ipc_body_conn_open *, uint64_t *retry_ms);
 const char	*admit_conn_client(struct worker *, uint64_t conn);
+unsigned	 admit_conns(void);
 uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
 void		 admit_sweep(void);
 int		 admit_peer_open(struct worker *,
