@@ -53,8 +53,9 @@ int		 outq_put(struct outq *, const struct ipc_body_outbound *,
  * An outbound.file, its fd taken in every case (closed unless queued):
  * as outq_put, and -1 also when files_max attachments wait already.
  */
-int		 outq_put_file(struct outq *, const struct ipc_body_outbound_file *,
-		    int fd, uint64_t full_retry_ms);
+int		 outq_put_file(struct outq *,
+		    const struct ipc_body_outbound_file *, int fd,
+		    uint64_t full_retry_ms);
 /* The oldest waiting one, now cur; NULL when none waits or one is out. */
 struct outq_item *outq_take(struct outq *);
 /* cur goes back to the head, to be taken again after a wait. */
