@@ -32,7 +32,8 @@ static const struct {
 	{ "agent-openai",	&profile_agent,		&profile_net },
 	/* A channel worker is a dialler and nothing more. */
 	{ "wechat",		&profile_net,		NULL },
-	{ "wecom_webhook",	&profile_net,		NULL },
+	/* The webhook also reads the hub's attachments (memfds). */
+	{ "wecom_webhook",	&profile_net,		&profile_webhook },
 	/* The parent's unprivileged half: IPC, the store, no sockets. */
 	{ "hub",		&profile_hub,		NULL },
 };

@@ -22,15 +22,22 @@ struct outq_item {
 	uint64_t		 id;
 	char			*key;		/* the hub's send key */
 	char			*peer;
-	char			*text;
+	char			*text;		/* NULL for an attachment */
 	char			*ctx;		/* may be a token: wiped */
 	int			 tries;		/* the kind's own waits */
+	/* outbound.file: its memfd until the kind reads it, then -1. */
+	int			 fd;
+	char			*name;
+	char			*kind;		/* "file" or "image" */
+	uint64_t		 size;
 };
 
 struct outq {
 	TAILQ_HEAD(, outq_item)	 q;
 	size_t			 n;
 	size_t			 max;
+	size_t			 files;		/* attachments held, cur too */
+	size_t			 files_max;	/* 0: no attachments */
 	struct outq_item	*cur;		/* being sent */
 	const char		*kind;		/* for log lines */
 };
@@ -41,6 +48,13 @@ void		 outq_init(struct outq *, const char *kind, size_t max);
  * -1 the queue is full and the hub was told to try after full_retry_ms.
  */
 int		 outq_put(struct outq *, const struct ipc_body_outbound *,
+		    uint64_t full_retry_ms);
+/*
+ * An outbound.file, its fd taken in every case (closed unless queued):
+ * as outq_put, and -1 also when files_max attachments wait already.
+ */
+int		 outq_put_file(struct outq *,
+		    const struct ipc_body_outbound_file *, int fd,
 		    uint64_t full_retry_ms);
 /* The oldest waiting one, now cur; NULL when none waits or one is out. */
 struct outq_item *outq_take(struct outq *);

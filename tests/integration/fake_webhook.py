@@ -6,7 +6,15 @@ broken rule in .violations (a test asserts it stays empty):
 - B.2: POST, Content-Type application/json, a UTF-8 JSON body, the key
   in the query and nowhere else;
 - B.3: msgtype text (text.content <= 2048 bytes, mentioned_list a list
-  of strings) or markdown (markdown.content <= 4096 bytes); no other key;
+  of strings) or markdown (markdown.content <= 4096 bytes); image
+  (image.base64 strict base64 of a JPG or PNG of at most 2 MB,
+  image.md5 the lowercase hex MD5 of those raw bytes) or file
+  (file.media_id one this fake issued, to the same key); no other key;
+- B.4: POST /cgi-bin/webhook/upload_media?key=&type=file, multipart/
+  form-data of exactly one part named "media" with a filename and
+  Content-Type application/octet-stream, 5 B to 20 MB; answered with a
+  new media_id (a string created_at, as WeCom does).  An upload is not
+  a message and is not counted against the rate;
 - B.6: at most `rate_max` messages in any `window` seconds (20 a minute
   in WeCom; tests shorten the window).  A send past it is answered with
   errcode 45009 and counted as a violation: the worker must pace itself.
@@ -14,11 +22,20 @@ broken rule in .violations (a test asserts it stays empty):
 Answers are HTTP 200 with {"errcode", "errmsg"} (B.2).  .fail_next
 queues errcodes to answer instead of 0 (45009 from someone else using
 the key, -1, 93000...); .drop_next closes that many connections without
-an answer.  Each accepted message is appended to .got as (time, body)."""
+an answer.  Each accepted message is appended to .got as (time, body).
+.fail_upload_next does for uploads what .fail_next does for sends.
+files() lists each attachment the group saw as (kind, name, bytes):
+("image", None, raw) for an image, ("file", filename, raw) for a file;
+uploads() lists every accepted upload as (filename, bytes), sent or
+not."""
 
+import base64
+import binascii
+import hashlib
 import json
 import threading
 import time
+import uuid
 
 from aiohttp import web
 
@@ -32,7 +49,19 @@ ERRMSG = {
            ".qq.com/devtool/query?e=45009",
     93000: "invalid webhook url, hint: [1731000700000000000000001]",
     40058: "markdown.content exceed max length 4096",
+    40006: "invalid file size",
+    40008: "invalid message type",
+    40007: "invalid media_id",
+    40009: "invalid image size",
 }
+
+IMAGE_MAX = 2 * 1024 * 1024
+FILE_MIN = 5
+FILE_MAX = 20 * 1024 * 1024
+
+
+def image_magic(raw):
+    return raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 class FakeWebhook(ThreadedApp):
@@ -47,13 +76,19 @@ class FakeWebhook(ThreadedApp):
         self.violations = []
         self.fail_next = []     # errcodes to answer, in order
         self.drop_next = 0
+        self.fail_upload_next = []
+        self.media = {}         # media_id -> (key, filename, bytes)
+        self.uploaded = []      # (filename, bytes) of each upload taken
 
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
     def app(self):
-        a = web.Application()
+        # An upload is up to 20 MB and an image body 2.7 MB of base64;
+        # more is read, to be seen as a violation rather than a 413.
+        a = web.Application(client_max_size=FILE_MAX + 4 * 1024 * 1024)
         a.router.add_post("/cgi-bin/webhook/send", self.send)
+        a.router.add_post("/cgi-bin/webhook/upload_media", self.upload)
         return a
 
     def violation(self, why):
@@ -83,10 +118,15 @@ class FakeWebhook(ThreadedApp):
             self.violation("body is not an object")
             return 40008, None
         t = body.get("msgtype")
-        if t not in ("text", "markdown") or set(body) != {"msgtype", t}:
+        if t not in ("text", "markdown", "image", "file") or \
+                set(body) != {"msgtype", t}:
             self.violation("bad shape: %r" % sorted(body))
             return 40008, None
         part = body[t]
+        if t == "image":
+            return self.check_image(part), body
+        if t == "file":
+            return self.check_file(req, part), body
         content = part.get("content") if isinstance(part, dict) else None
         if not isinstance(content, str) or not content:
             self.violation("empty or missing content")
@@ -104,6 +144,96 @@ class FakeWebhook(ThreadedApp):
                                                 for x in ml):
             self.violation("mentioned_list is not a list of strings")
         return 0, body
+
+    def check_image(self, part):
+        """B.3: 0, or the errcode WeCom would answer."""
+        if not isinstance(part, dict) or set(part) != {"base64", "md5"} \
+                or not all(isinstance(v, str) for v in part.values()):
+            self.violation("image is not {base64, md5}: %r" % (part,))
+            return 40008
+        try:
+            raw = base64.b64decode(part["base64"], validate=True)
+        except (binascii.Error, ValueError):
+            self.violation("image.base64 is not base64")
+            return 40009
+        if len(raw) > IMAGE_MAX:
+            self.violation("image of %d bytes" % len(raw))
+            return 40009
+        if not image_magic(raw):
+            self.violation("image is not a JPG or PNG")
+            return 40009
+        if part["md5"] != hashlib.md5(raw).hexdigest():
+            self.violation("image.md5 is not the md5 of the raw bytes")
+            return 40009
+        return 0
+
+    def check_file(self, req, part):
+        if not isinstance(part, dict) or set(part) != {"media_id"} or \
+                not isinstance(part["media_id"], str):
+            self.violation("file is not {media_id}: %r" % (part,))
+            return 40008
+        with self.lock:
+            m = self.media.get(part["media_id"])
+        if m is None or m[0] != req.query.get("key"):
+            self.violation("file.media_id %r was not uploaded with this "
+                           "key" % part["media_id"])
+            return 40007
+        return 0
+
+    async def upload(self, req):
+        if req.query.get("key") != self.key:
+            await req.read()
+            return self.answer(93000)
+        if set(req.query) != {"key", "type"} or \
+                req.query.get("type") != "file":
+            self.violation("upload query: %r" % dict(req.query))
+            return self.answer(40008)
+        if req.content_type != "multipart/form-data":
+            self.violation("upload content type %r" % req.content_type)
+            return self.answer(40008)
+        code, name, raw = await self.read_media(req)
+        if code:
+            return self.answer(code)
+        with self.lock:
+            if self.fail_upload_next:
+                return self.answer(self.fail_upload_next.pop(0))
+            mid = "3" + uuid.uuid4().hex + "_media"
+            self.media[mid] = (self.key, name, raw)
+            self.uploaded.append((name, raw))
+        return web.json_response({"errcode": 0, "errmsg": "ok",
+                                  "type": "file", "media_id": mid,
+                                  "created_at": str(int(time.time()))})
+
+    async def read_media(self, req):
+        """B.4: exactly one part, named media, a file of 5 B - 20 MB."""
+        try:
+            reader = await req.multipart()
+            part = await reader.next()
+            if part is None:
+                self.violation("upload without a part")
+                return 40008, None, None
+            raw = await part.read(decode=False)
+            name, filename = part.name, part.filename
+            ctype = part.headers.get("Content-Type")
+            extra = await reader.next()
+        except (ValueError, AssertionError, RuntimeError) as e:
+            self.violation("upload is not multipart: %s" % e)
+            return 40008, None, None
+        if extra is not None:
+            self.violation("upload of more than one part")
+            return 40008, None, None
+        if name != "media":
+            self.violation("upload part named %r" % name)
+            return 40008, None, None
+        if not filename:
+            self.violation("upload part without a filename")
+            return 40008, None, None
+        if ctype != "application/octet-stream":
+            self.violation("upload part of type %r" % ctype)
+        if not FILE_MIN <= len(raw) <= FILE_MAX:
+            self.violation("upload of %d bytes" % len(raw))
+            return 40006, None, None
+        return 0, filename, bytes(raw)
 
     async def send(self, req):
         raw = await req.read()
@@ -135,5 +265,25 @@ class FakeWebhook(ThreadedApp):
         return self.answer(0)
 
     def contents(self):
+        """The texts and markdowns the group saw, in order."""
         with self.lock:
-            return [b[b["msgtype"]]["content"] for _, b in self.got]
+            return [b[b["msgtype"]]["content"] for _, b in self.got
+                    if b["msgtype"] in ("text", "markdown")]
+
+    def files(self):
+        """The attachments the group saw, in order: (kind, name, bytes)."""
+        out = []
+        with self.lock:
+            for _, b in self.got:
+                if b["msgtype"] == "image":
+                    out.append(("image", None,
+                                base64.b64decode(b["image"]["base64"])))
+                elif b["msgtype"] == "file":
+                    _, name, raw = self.media[b["file"]["media_id"]]
+                    out.append(("file", name, raw))
+        return out
+
+    def uploads(self):
+        """Every upload taken, sent or not: (filename, bytes)."""
+        with self.lock:
+            return list(self.uploaded)
