@@ -36,5 +36,7 @@ long long parse_ttl(const char *);
 
 /* ctl/schedule.c */
 int	cmd_schedule(int, int, char **);
+/* ctl/top.c */
+int	cmd_top(int, int, char **);
 
 #endif

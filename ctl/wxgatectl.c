@@ -72,6 +72,7 @@ static const struct {
 	{ "login",	CTL_ARGS_ANY, cmd_login },
 	{ "stats",	0,	cmd_stats },
 	{ "metrics",	0,	cmd_metrics },
+	{ "top",	CTL_ARGS_ANY, cmd_top },
 	{ "send",	CTL_ARGS_ANY, cmd_send },
 	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
 	{ "schedule",	CTL_ARGS_ANY, cmd_schedule },	/* ctl/schedule.c */
@@ -106,6 +107,7 @@ usage(void)
 	    "       wxgatectl [-s socket] login [--no-wait] channel [code]\n"
 	    "       wxgatectl [-s socket] stats\n"
 	    "       wxgatectl [-s socket] metrics\n"
+	    "       wxgatectl [-s socket] top [--once | --json] [-d seconds]\n"
 	    "       wxgatectl [-s socket] send [--wait [seconds]] channel "
 	    "target text\n"
 	    "       wxgatectl [-s socket] outbox id ...\n"

@@ -182,3 +182,36 @@ def test_the_parser_refuses_what_the_format_forbids():
                 "h_sum 1\nh_count 2\n"):
         with pytest.raises(AssertionError):
             parse(bad)
+
+
+def test_top_once_and_json_show_every_worker(gate):
+    """wxgatectl top --once prints every worker and the agent's row;
+    --json gives the same as one object, latencies known after one
+    answer."""
+    import json
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.chat("hi", "m-1")
+    run(go())
+    names = set(gate.status())
+    rc, out, err = gate.ctl("top", "--once")
+    assert rc == 0, err
+    rows = {ln.split()[0] for ln in out.splitlines() if ln.strip()}
+    assert names <= rows, (names, out)
+    agent = [ln.split() for ln in out.splitlines()
+             if ln.startswith("default ")]
+    assert agent and agent[0][3] == "1", out        # REQUESTS
+    rc, out, err = gate.ctl("top", "--json")
+    assert rc == 0, err
+    top = json.loads(out)
+    assert {w["name"] for w in top["workers"]} == names
+    assert all(w["state"] == "running" and w["pid"] > 0
+               for w in top["workers"])
+    (a,) = top["agents"]
+    assert a["name"] == "default" and a["requests"] == 1, a
+    assert a["answer_p50_s"] is not None and a["answer_p50_s"] > 0, a
+    assert top["webchat"]["connections"] == 0, top
+    rc, out, err = gate.ctl("top", "--bogus")
+    assert rc == 2, (out, err)
