@@ -169,6 +169,35 @@ def test_queued_file_survives_a_killed_worker(gate_factory, tmp_path):
     wait_for(sent, 10, 0.05, "the row to read sent")
 
 
+def test_queued_attachments_are_bounded(gate_factory, tmp_path):
+    """At most 64 MiB of attachments wait: a fourth 20 MiB file is
+    refused (busy) and leaves nothing; the three go once the worker
+    runs again."""
+    gate = loopback(gate_factory)
+    paths = []
+    for i in range(4):
+        p = os.path.join(str(tmp_path), "f%d.bin" % i)
+        with open(p, "wb") as f:
+            f.truncate(FILE_MAX)
+        paths.append(p)
+    w = gate.worker("loopback.t")
+    os.kill(w["pid"], signal.SIGSTOP)
+    try:
+        for p in paths[:3]:
+            rc, out, err = gate.ctl("send", "--file", p, "t", "dan")
+            assert rc == 0, (out, err)
+        rc, out, err = gate.ctl("send", "--file", paths[3], "t", "dan")
+        assert rc == 1 and "busy: 60 MiB of attachments wait" in err, \
+            (out, err)
+        assert gate.rows("SELECT count(*) FROM attachments") == [(3,)]
+        assert gate.rows("SELECT count(*) FROM outbox") == [(3,)]
+    finally:
+        os.kill(w["pid"], signal.SIGCONT)
+    zeros = b"\0" * FILE_MAX
+    for i in range(3):
+        gate.wait_log(logged("f%d.bin" % i, zeros, "dan", "file"), 20)
+
+
 @pytest.fixture
 def robot():
     f = FakeWebhook(window=3).start()
