@@ -1021,7 +1021,8 @@ send_follow(int fd, long long wait)
  * prints each part's id and state (queued) for `outbox` later; with it,
  * it asks until every part is sent, failed or undeliverable, or the
  * time is up, and prints where each ended.  With --file, text is a
- * caption: its own text row, queued first, then the file's row.
+ * caption: its own text row, queued right after the file's and only
+ * when the file was taken, so a refused file leaves no caption alone.
  */
 static int
 cmd_send(int fd, int argc, char **argv)
@@ -1046,21 +1047,19 @@ cmd_send(int fd, int argc, char **argv)
 	}
 	if (sa.file != NULL && (ffd = send_open(sa.file, &sf.name)) == -1)
 		return EX_USAGE;
-	if (sa.npos == 3) {
-		ctl_send(fd, IPC_CTL_SEND, &b);
-		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, sa.wait < 0 ?
-		    delivery_row_print : delivery_row)) != 0) {
-			if (ffd != -1)
-				close(ffd);
-			return rv;
-		}
-	}
+	/* The file first: a refused one leaves no caption behind. */
 	if (ffd != -1) {
 		sf.channel = b.channel;
 		sf.target = b.target;
 		sf.kind = ipc_s("");	/* wxgated decides from the bytes */
 		ctl_send_fd(fd, IPC_CTL_SEND_FILE, &sf, ffd);
 		close(ffd);
+		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, sa.wait < 0 ?
+		    delivery_row_print : delivery_row)) != 0)
+			return rv;
+	}
+	if (sa.npos == 3) {
+		ctl_send(fd, IPC_CTL_SEND, &b);
 		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, sa.wait < 0 ?
 		    delivery_row_print : delivery_row)) != 0)
 			return rv;

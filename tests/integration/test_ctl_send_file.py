@@ -72,16 +72,27 @@ def test_file_reaches_the_worker_exactly(gate_factory, tmp_path):
 
 def test_caption_then_image(gate_factory, tmp_path):
     """A PNG under 2 MiB goes as an image; text with --file is a
-    caption, its own row, queued first."""
+    caption, its own row, queued right after the file's; a refused
+    file leaves no caption."""
     gate = loopback(gate_factory)
     path = put(tmp_path, "chart.png", PNG)
-    rc, out, err = gate.ctl("send", "--file", path, "t", "bob", "today")
+    rc, out, err = gate.ctl("send", "--wait", "10", "--file", path, "t",
+                            "bob", "today")
     assert rc == 0, (out, err)
     rows = lines(out)
-    assert [r[1] for r in rows] == ["queued", "queued"], out
+    assert [r[1] for r in rows] == ["sent", "sent"], out
     assert rows[0][0] < rows[1][0]
-    gate.wait_log(logged("chart.png", PNG, "bob", "image"), 10)
-    gate.wait_log("loopback t: to bob: today", 10)
+    log = gate.log()
+    f = log.index(logged("chart.png", PNG, "bob", "image"))
+    assert f < log.index("loopback t: to bob: today"), log
+    assert gate.rows("SELECT attachment_id IS NOT NULL, body FROM outbox "
+                     "ORDER BY id") == [(1, "chart.png"), (0, "today")]
+    # Named .png but not one: the bytes decide, it is a file.
+    fake = put(tmp_path, "x.png", b"not a png")
+    rc, out, err = gate.ctl("send", "--wait", "10", "--file", fake, "t",
+                            "bob")
+    assert rc == 0, (out, err)
+    gate.wait_log(logged("x.png", b"not a png", "bob", "file"), 10)
 
 
 def test_refusals_leave_nothing(gate_factory, tmp_path):
@@ -103,7 +114,7 @@ def test_refusals_leave_nothing(gate_factory, tmp_path):
     assert rc == 2 and "0 bytes" in err, (out, err)
     rc, out, err = gate.ctl("send", "--file", big, "t", "a")
     assert rc == 2 and "1 to 20971520" in err, (out, err)
-    rc, out, err = gate.ctl("send", "--file", small, "w", "a")
+    rc, out, err = gate.ctl("send", "--file", small, "w", "a", "caption")
     assert rc == 1 and "channel w (wechat) does not take attachments" \
         in err, (out, err)
     rc, out, err = gate.ctl("send", "--file", small, "nosuch", "a")
