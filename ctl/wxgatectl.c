@@ -5,9 +5,11 @@
  * control socket cannot be reached or answered nonsense.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +112,9 @@ usage(void)
 	    "       wxgatectl [-s socket] top [--once | --json] [-d seconds]\n"
 	    "       wxgatectl [-s socket] send [--wait [seconds]] channel "
 	    "target text\n"
+	    "       wxgatectl [-s socket] send [--wait [seconds]] --file path "
+	    "channel target\n"
+	    "           [caption]\n"
 	    "       wxgatectl [-s socket] outbox id ...\n"
 	    "       wxgatectl [-s socket] schedule add name\n"
 	    "           (--cron expr [--tz zone] | --every time)\n"
@@ -162,11 +167,23 @@ full_io(int fd, void *p, size_t len, int writing)
 	return 0;
 }
 
-void
-ctl_send(int fd, uint32_t type, const void *body)
+/*
+ * One frame; pass (not -1) rides with its first byte as SCM_RIGHTS, so
+ * wxgated can tell which frame it belongs to.
+ */
+static void
+ctl_send_fd(int fd, uint32_t type, const void *body, int pass)
 {
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	struct cmsghdr *cmsg;
+	struct msghdr msg;
+	struct iovec iov[2];
 	uint8_t hdr[4];
 	size_t len;
+	ssize_t n;
 
 	if ((len = ipc_encode(type, 1, body, buf, sizeof(buf))) == 0) {
 		fprintf(stderr, "wxgatectl: cannot encode request\n");
@@ -176,10 +193,46 @@ ctl_send(int fd, uint32_t type, const void *body)
 	hdr[1] = len >> 16;
 	hdr[2] = len >> 8;
 	hdr[3] = len;
-	if (full_io(fd, hdr, 4, 1) == -1 || full_io(fd, buf, len, 1) == -1) {
-		fprintf(stderr, "wxgatectl: write: %s\n", strerror(errno));
-		exit(EX_UNREACH);
+	if (pass == -1) {
+		if (full_io(fd, hdr, 4, 1) == -1 ||
+		    full_io(fd, buf, len, 1) == -1)
+			goto lost;
+		return;
 	}
+	memset(&msg, 0, sizeof(msg));
+	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = 4;
+	iov[1].iov_base = buf;
+	iov[1].iov_len = len;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &pass, sizeof(int));
+	do {
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n < 4)
+		goto lost;
+	/* The descriptor went with the first byte; the rest is plain. */
+	if ((size_t)n < 4 + len && full_io(fd, buf + (n - 4),
+	    4 + len - (size_t)n, 1) == -1)
+		goto lost;
+	return;
+lost:
+	fprintf(stderr, "wxgatectl: write: %s\n", strerror(errno));
+	exit(EX_UNREACH);
+}
+
+void
+ctl_send(int fd, uint32_t type, const void *body)
+{
+	ctl_send_fd(fd, type, body, -1);
 }
 
 void
@@ -864,47 +917,98 @@ delivery_verdict(void)
 }
 
 /*
- * wxgatectl send: through the outbox like any reply.  Without --wait it
- * prints each part's id and state (queued) for `outbox` later; with it,
- * it asks until every part is sent, failed or undeliverable, or the
- * time is up, and prints where each ended.
+ * send --file: the file opened here, with the caller's rights (wxgated
+ * never opens a path a client names), and checked before anything is
+ * queued: a regular file of 1 to IPC_FILE_MAX bytes.  Its descriptor
+ * or EX_USAGE with why on stderr.
  */
 static int
-cmd_send(int fd, int argc, char **argv)
+send_open(const char *path, struct ipc_str *name)
 {
-	struct ipc_body_ctl_send b;
+	struct stat sb;
+	const char *base;
+	int fd;
+
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	*name = ipc_s(base);
+	if (name->len == 0 || name->len > IPC_FILENAME_MAX) {
+		fprintf(stderr, "wxgatectl: %s: the file's name must be 1 to "
+		    "%d bytes\n", path, IPC_FILENAME_MAX);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		fprintf(stderr, "wxgatectl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		fprintf(stderr, "wxgatectl: %s: %s\n", path, strerror(errno));
+		goto bad;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "wxgatectl: %s: not a regular file\n", path);
+		goto bad;
+	}
+	if (sb.st_size == 0 || sb.st_size > IPC_FILE_MAX) {
+		fprintf(stderr, "wxgatectl: %s: %lld bytes; an attachment has "
+		    "1 to %d\n", path, (long long)sb.st_size, IPC_FILE_MAX);
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/* What `send` was asked: options first, then channel target [text]. */
+struct send_args {
+	long long	 wait;		/* -1: print the rows and go */
+	const char	*file;
+	char		**pos;
+	int		 npos;
+};
+
+static void
+send_args(int argc, char **argv, struct send_args *sa)
+{
+	int i = 0, k, has_file = 0, rest;
+
+	for (k = 0; k + 1 < argc; k++)
+		if (strcmp(argv[k], "--file") == 0)
+			has_file = 1;
+	sa->wait = -1;
+	sa->file = NULL;
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "--file") == 0) {
+			sa->file = argv[i + 1];
+			i += 2;
+		} else if (i < argc && strcmp(argv[i], "--wait") == 0) {
+			sa->wait = CTL_WAIT_DEFAULT_S;
+			i++;
+			/*
+			 * Seconds, when what follows still holds the
+			 * channel, the target and (without --file) text.
+			 */
+			rest = argc - i - 1 - (has_file && sa->file == NULL ?
+			    2 : 0);
+			if (i < argc && parse_ttl(argv[i]) != -1 &&
+			    rest >= (has_file ? 2 : 3))
+				sa->wait = parse_ttl(argv[i++]);
+		} else
+			break;
+	}
+	sa->pos = argv + i;
+	sa->npos = argc - i;
+}
+
+/* Follow the rows until each has ended or the time is up. */
+static int
+send_follow(int fd, long long wait)
+{
 	struct ipc_body_seq q;
 	struct timespec ts = { 0, CTL_WAIT_POLL_MS * 1000000L };
-	long long wait = -1;
 	time_t until;
-	int i = 0, rv, done;
+	int i, rv, done;
 
-	if (argc > 0 && strcmp(argv[0], "--wait") == 0) {
-		wait = CTL_WAIT_DEFAULT_S;
-		i = 1;
-		if (argc == 5 && (wait = parse_ttl(argv[1])) == -1) {
-			fprintf(stderr, "wxgatectl: bad wait: %s\n", argv[1]);
-			return EX_USAGE;
-		}
-		i += argc == 5;
-	}
-	if (argc - i != 3)
-		usage();
-	b.channel = ipc_s(argv[i]);
-	b.target = ipc_s(argv[i + 1]);
-	b.text = ipc_s(argv[i + 2]);
-	if (b.channel.len == 0 || b.channel.len > IPC_NAME_MAX ||
-	    b.target.len == 0 || b.target.len > IPC_PEER_MAX ||
-	    b.text.len == 0 || b.text.len > IPC_TEXT_MAX) {
-		fprintf(stderr, "wxgatectl: channel, target and text must not "
-		    "be empty; text at most %d bytes\n", IPC_TEXT_MAX);
-		return EX_USAGE;
-	}
-	ctl_send(fd, IPC_CTL_SEND, &b);
-	if (wait < 0)
-		return ctl_rows(fd, IPC_CTL_DELIVERY, delivery_row_print);
-	if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, delivery_row)) != 0)
-		return rv;
 	until = time(NULL) + (time_t)wait;
 	for (;;) {
 		done = 1;
@@ -932,6 +1036,59 @@ cmd_send(int fd, int argc, char **argv)
 			return rv;
 	}
 	return delivery_verdict();
+}
+
+/*
+ * wxgatectl send: through the outbox like any reply.  Without --wait it
+ * prints each part's id and state (queued) for `outbox` later; with it,
+ * it asks until every part is sent, failed or undeliverable, or the
+ * time is up, and prints where each ended.  With --file, text is a
+ * caption: its own text row, queued right after the file's and only
+ * when the file was taken, so a refused file leaves no caption alone.
+ */
+static int
+cmd_send(int fd, int argc, char **argv)
+{
+	struct ipc_body_ctl_send b;
+	struct ipc_body_send_file sf;
+	struct send_args sa;
+	int rv, ffd = -1;
+
+	send_args(argc, argv, &sa);
+	if (sa.npos != 3 && !(sa.file != NULL && sa.npos == 2))
+		usage();
+	b.channel = ipc_s(sa.pos[0]);
+	b.target = ipc_s(sa.pos[1]);
+	b.text = ipc_s(sa.npos == 3 ? sa.pos[2] : "");
+	if (b.channel.len == 0 || b.channel.len > IPC_NAME_MAX ||
+	    b.target.len == 0 || b.target.len > IPC_PEER_MAX ||
+	    (sa.npos == 3 && b.text.len == 0) || b.text.len > IPC_TEXT_MAX) {
+		fprintf(stderr, "wxgatectl: channel, target and text must not "
+		    "be empty; text at most %d bytes\n", IPC_TEXT_MAX);
+		return EX_USAGE;
+	}
+	if (sa.file != NULL && (ffd = send_open(sa.file, &sf.name)) == -1)
+		return EX_USAGE;
+	/* The file first: a refused one leaves no caption behind. */
+	if (ffd != -1) {
+		sf.channel = b.channel;
+		sf.target = b.target;
+		sf.kind = ipc_s("");	/* wxgated decides from the bytes */
+		ctl_send_fd(fd, IPC_CTL_SEND_FILE, &sf, ffd);
+		close(ffd);
+		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, sa.wait < 0 ?
+		    delivery_row_print : delivery_row)) != 0)
+			return rv;
+	}
+	if (sa.npos == 3) {
+		ctl_send(fd, IPC_CTL_SEND, &b);
+		if ((rv = ctl_rows(fd, IPC_CTL_DELIVERY, sa.wait < 0 ?
+		    delivery_row_print : delivery_row)) != 0)
+			return rv;
+	}
+	if (sa.wait < 0)
+		return 0;
+	return send_follow(fd, sa.wait);
 }
 
 /* The rows named: where each stands. */

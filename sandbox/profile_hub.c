@@ -86,6 +86,11 @@ static const struct sb_rule rules[] = {
 	SB_ALLOW_ARG(setsockopt, 1, SCMP_CMP_EQ, SOL_SOCKET, 0,
 	    "socket options on the control socket and connections"),
 	SB_ALLOW(shutdown, "closing a control connection"),
+
+	/* wxgatectl send --file (channel.c, control_send.c). */
+	SB_ALLOW(memfd_create, "an attachment's bytes for its worker"),
+	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_ADD_SEALS, 0,
+	    "sealing that memfd before it goes"),
 };
 
 const struct sb_profile profile_hub = {

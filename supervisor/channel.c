@@ -40,9 +40,14 @@
  * cursors).  Putting "owner" (the user who scanned the login QR code)
  * also allows that user, as the official iLink client does.
  */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -87,6 +92,11 @@
 #define CH_NOTICE_MAX	1024	/* bytes of one notice */
 #define CH_PAIR_TRIES	4	/* fresh codes tried against the index */
 #define CH_NSTATUS	8
+/*
+ * Bytes of attachments queued at once, all accounts: each is held in
+ * the store until sent, and read whole into memory to go.
+ */
+#define CH_FILES_WAIT_MAX	(64 * 1024 * 1024)
 /* A full backlog is logged once per this, not per message. */
 #define CH_FULL_LOG_MS	60000
 
@@ -130,6 +140,10 @@ static int	chan_delivery_fail(struct worker *, struct ipc_msg *);
 static int	chan_state_get(struct worker *, struct ipc_msg *);
 static int	chan_state_put(struct worker *, struct ipc_msg *);
 static int	chan_login(struct worker *, struct ipc_msg *);
+struct kick;
+struct store_outbox_row;
+static void	chan_send_file(struct kick *, const struct store_outbox_row *,
+		    const char *);
 static void	chan_kick(struct chacct *);
 static void	chan_kick_now(struct chacct *);
 static void	chan_reack(struct chacct *);
@@ -384,6 +398,89 @@ struct kick {
 	struct worker	*w;
 };
 
+/*
+ * The bytes as a sealed memfd: the worker can read them, never change
+ * them, and sees exactly size of them.  Written with pwrite so the
+ * shared offset stays 0 for the worker's read.  -1 on failure.
+ */
+static int
+chan_memfd(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("wxgate-file", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		log_warn("%s: memfd_create", __func__);
+		return -1;
+	}
+	while (off < size) {
+		n = pwrite(fd, data + off, size - off, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%s: write", __func__);
+			goto bad;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		log_warn("%s: F_ADD_SEALS", __func__);
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/*
+ * An attachment row: outbound.file with the bytes as its descriptor.
+ * Bytes gone (never, while it is queued) or no memfd: the row fails,
+ * as one that does not fit a frame does.
+ */
+static void
+chan_send_file(struct kick *k, const struct store_outbox_row *r,
+    const char *key)
+{
+	struct ipc_body_outbound_file b;
+	struct store_attach at;
+	const char *why = NULL;
+	int fd = -1, rv;
+
+	if ((rv = store_attach_get(sup->store, r->attachment, &at)) == -1)
+		return;		/* the lease runs out; tried again then */
+	if (rv == 1)
+		why = "its file is gone from the store";
+	else if ((fd = chan_memfd(at.data, at.size)) == -1)
+		why = NULL;	/* logged; the lease runs out, tried again */
+	if (rv == 1 || fd == -1) {
+		if (why != NULL) {
+			log_warnx("%s: outbox row %lld: %s; failed",
+			    k->a->name, (long long)r->id, why);
+			store_outbox_finish(sup->store, k->a->name, r->id,
+			    OUTBOX_FAILED, why, sup_now());
+		}
+		store_attach_free(&at);
+		return;
+	}
+	b.id = (uint64_t)r->id;
+	b.key = ipc_s(key);
+	b.peer = ipc_s(r->peer);
+	b.name = ipc_s(at.name);
+	b.kind = ipc_s(at.kind);
+	b.size = at.size;
+	b.reply_ctx = ipc_s(r->reply_ctx);
+	/* The wire owns fd from here, whatever comes of it. */
+	if (router_send_fd(k->w, IPC_OUTBOUND_FILE, 0, &b, fd) == 0)
+		k->a->inflight++;
+	log_debug("%s: row %lld: file %s, %zu bytes", k->a->name,
+	    (long long)r->id, at.name, at.size);
+	store_attach_free(&at);
+}
+
 static void
 chan_send_row(const struct store_outbox_row *r, void *arg)
 {
@@ -413,6 +510,10 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 		    k->a->name, (long long)r->id);
 		store_outbox_finish(sup->store, k->a->name, r->id,
 		    OUTBOX_FAILED, "does not fit a frame", sup_now());
+		return;
+	}
+	if (r->attachment != 0) {
+		chan_send_file(k, r, key);
 		return;
 	}
 	/* A full queue kills the worker; the row goes to the next one. */
@@ -1001,6 +1102,70 @@ channel_send(const char *account, const char *target, const char *text,
 	if ((n = chan_queue(a, cc, target, 0, text, "", ids, max)) == -1)
 		snprintf(err, errlen, "store error: not queued");
 	return n;
+}
+
+/*
+ * The largest attachment the store takes in one commit: IPC_FILE_MAX,
+ * or a third of wal_max_bytes when that is less, so one file (written
+ * to the WAL once, then checkpointed) does not alone push the log past
+ * its bound.
+ */
+size_t
+channel_file_max(void)
+{
+	size_t wal = sup->conf->supervisor.wal_max_bytes / 3;
+
+	return wal < IPC_FILE_MAX ? wal : IPC_FILE_MAX;
+}
+
+/*
+ * wxgatectl send --file: one outbox row whose body is the file's name,
+ * its bytes an attachment (store_attach.c), for a kind that may write
+ * first and takes files.  0 with the row's id, -1 with why in err.
+ */
+int
+channel_send_file(const struct store_attach *at, int64_t *id, char *err,
+    size_t errlen)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+	struct chacct *a;
+	uint64_t waiting;
+
+	if ((cc = config_channel(sup->conf, at->account)) == NULL ||
+	    (a = acct_find(at->account)) == NULL) {
+		snprintf(err, errlen, "no channel %s", at->account);
+		return -1;
+	}
+	caps = kinds_caps(cc->type);
+	if (caps == NULL || !(caps->flags & KC_MEDIA)) {
+		snprintf(err, errlen, "channel %s (%s) does not take "
+		    "attachments", at->account, cc->type);
+		return -1;
+	}
+	if (!(caps->flags & KC_PROACTIVE)) {
+		snprintf(err, errlen, "channel %s (%s) can only answer: its "
+		    "platform lets a bot write only to whoever wrote first",
+		    at->account, cc->type);
+		return -1;
+	}
+	if (store_attach_waiting(sup->store, &waiting) == -1) {
+		snprintf(err, errlen, "store error: not queued");
+		return -1;
+	}
+	if (waiting + at->size > CH_FILES_WAIT_MAX) {
+		snprintf(err, errlen, "busy: %llu MiB of attachments wait to "
+		    "be sent (at most %d MiB); try again later",
+		    (unsigned long long)((waiting + (1 << 20) - 1) >> 20),
+		    CH_FILES_WAIT_MAX >> 20);
+		return -1;
+	}
+	if (store_attach_add(sup->store, at, sup_now(), id) == -1) {
+		snprintf(err, errlen, "store error: not queued");
+		return -1;
+	}
+	chan_kick(a);
+	return 0;
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@
 /* A stuck wxgatectl cannot make us buffer without bound. */
 #define CONTROL_OUT_MAX	(4 * 1024 * 1024)
 #define CONTROL_CLIENTS_MAX 16
+/* One recvmsg's worth; a frame may take several. */
+#define CONTROL_READ_MAX	(64 * 1024)
+/* Descriptors one recvmsg may bring: more is a violation anyway. */
+#define CONTROL_FDS_MAX		4
 /* Rows `wxgatectl audit` shows by default, and at most. */
 #define CONTROL_AUDIT_DEFAULT	50
 #define CONTROL_AUDIT_MAX	10000
@@ -45,6 +50,7 @@
 static struct evconnlistener	*listener;
 static int			 nclients;
 static uint8_t			 cbuf[IPC_FRAME_MAX];
+static uint8_t			 rbuf[CONTROL_READ_MAX];
 
 static int	ctl_status(struct ctl_client *, struct ipc_msg *);
 static int	ctl_restart(struct ctl_client *, struct ipc_msg *);
@@ -85,6 +91,7 @@ static const struct {
 	{ IPC_CTL_STATS,	ctl_stats },
 	{ IPC_CTL_METRICS,	ctl_metrics },
 	{ IPC_CTL_SEND,		ctl_send },
+	{ IPC_CTL_SEND_FILE,	ctl_send_file },
 	{ IPC_CTL_OUTBOX,	ctl_outbox },
 	{ IPC_CTL_SCHED_ADD,	ctl_sched_add },
 	{ IPC_CTL_SCHED_LIST,	ctl_sched_list },
@@ -101,6 +108,10 @@ static const struct {
 static void
 ctl_free(struct ctl_client *c)
 {
+	event_free(c->rev);
+	evbuffer_free(c->in);
+	if (c->fd != -1)
+		close(c->fd);
 	bufferevent_free(c->bev);
 	free(c);
 	nclients--;
@@ -363,7 +374,7 @@ ctl_pairing_list(struct ctl_client *c, struct ipc_msg *m)
 }
 
 /* One outbox row as ctl.delivery; 0 sent, 1 no such row, -1 error. */
-static int
+int
 ctl_delivery(struct ctl_client *c, uint64_t req_id, int64_t id)
 {
 	struct store_outbox_state o;
@@ -762,40 +773,166 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 }
 #endif
 
-static void
-ctl_read(struct bufferevent *bev, void *arg)
+/*
+ * The descriptor a frame at stream offset off may claim: the pending
+ * one when off lies in the read that brought it.  A pending fd whose
+ * read lies wholly behind off was passed with no MSG_FD frame: -2.
+ */
+static int
+ctl_frame_fd(struct ctl_client *c, uint64_t off, int want)
 {
-	struct ctl_client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	int fd;
+
+	if (c->fd == -1)
+		return want ? -2 : -1;
+	if (off >= c->fd_to || (want && off < c->fd_from))
+		return -2;
+	if (!want)
+		return -1;
+	fd = c->fd;
+	c->fd = -1;
+	return fd;
+}
+
+static int
+ctl_frames(struct ctl_client *c)
+{
 	struct ipc_msg m;
 	enum ipc_err e;
+	uint64_t off;
 	size_t len, i;
-	int rv = 0;
+	int rv = 0, want;
 
-	while (!c->closing && (rv = ipc_stream_pull(in, cbuf, &len)) == 1) {
+	while (!c->closing) {
+		off = c->pulled;
+		if ((rv = ipc_stream_pull(c->in, cbuf, &len)) != 1)
+			break;
+		c->pulled += 4 + len;
 		if ((e = ipc_decode(cbuf, len, &m)) != IPC_OK) {
 			log_warnx("control: uid %d: %s", (int)c->uid,
 			    ipc_strerror(e));
-			goto bad;
+			return -1;
 		}
 		if (!role_may_send(ROLE_OPERATOR, m.type)) {
 			log_warnx("control: uid %d sent %s", (int)c->uid,
 			    ipc_type_name(m.type));
-			goto bad;
+			return -1;
+		}
+		want = (ipc_msginfo(m.type)->flags & MSG_FD) != 0;
+		if ((m.fd = ctl_frame_fd(c, off, want)) == -2) {
+			log_warnx("control: uid %d: %s %s", (int)c->uid,
+			    ipc_type_name(m.type), want ? "without its fd" :
+			    "after an fd no frame claimed");
+			return -1;
 		}
 		for (i = 0; i < sizeof(ctl_handlers) / sizeof(ctl_handlers[0]);
 		    i++)
 			if (ctl_handlers[i].type == m.type)
 				break;
-		if (i == sizeof(ctl_handlers) / sizeof(ctl_handlers[0]))
-			goto bad;
+		if (i == sizeof(ctl_handlers) / sizeof(ctl_handlers[0])) {
+			if (m.fd != -1)
+				close(m.fd);
+			return -1;
+		}
+		/* The handler owns m.fd. */
 		ctl_handlers[i].fn(c, &m);
 		/* Share, pairing and schedule commands write: commit now. */
 		sup_turn();
 	}
 	if (rv == -1)
+		return -1;
+	/* Every byte framed and still an fd: no frame will claim it. */
+	if (c->fd != -1 && c->pulled >= c->fd_to) {
+		log_warnx("control: uid %d passed an fd with no MSG_FD frame",
+		    (int)c->uid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One recvmsg into c->in.  Descriptors are kept (at most one waits at
+ * a time); a second, more than one at once or a cut control message
+ * ends the connection.  0 read, 1 nothing now, -1 closed or a violation.
+ */
+static int
+ctl_recv(struct ctl_client *c)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(CONTROL_FDS_MAX * sizeof(int))];
+	} cmsgbuf;
+	struct cmsghdr *cmsg;
+	struct msghdr msg;
+	struct iovec iov;
+	int fds[CONTROL_FDS_MAX], bad = 0;
+	size_t nfd = 0, k, i;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = rbuf;
+	iov.iov_len = sizeof(rbuf);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	if ((n = recvmsg(bufferevent_getfd(c->bev), &msg,
+	    MSG_CMSG_CLOEXEC)) == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? 1 : -1;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			if (nfd < CONTROL_FDS_MAX)
+				memcpy(&fds[nfd++], CMSG_DATA(cmsg) +
+				    i * sizeof(int), sizeof(int));
+		}
+	}
+	if ((msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || nfd > 1 ||
+	    (nfd == 1 && (c->fd != -1 || n == 0)))
+		bad = 1;
+	if (bad) {
+		for (i = 0; i < nfd; i++)
+			close(fds[i]);
+		log_warnx("control: uid %d passed more descriptors than one "
+		    "frame may", (int)c->uid);
+		return -1;
+	}
+	if (n == 0)
+		return -1;
+	if (nfd == 1) {
+		c->fd = fds[0];
+		c->fd_from = c->rx;
+		c->fd_to = c->rx + (uint64_t)n;
+	}
+	c->rx += (uint64_t)n;
+	if (evbuffer_add(c->in, rbuf, (size_t)n) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+ctl_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_client *c = arg;
+	int rv;
+
+	(void)fd;
+	(void)ev;
+	if ((rv = ctl_recv(c)) == 1)
+		return;
+	if (rv == -1 || ctl_frames(c) == -1)
 		goto bad;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) >
+	/* A frame never over IPC_FRAME_MAX: more waiting is garbage. */
+	if (evbuffer_get_length(c->in) > 4 + IPC_FRAME_MAX)
+		goto bad;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
 	    CONTROL_OUT_MAX)
 		goto bad;
 	return;
@@ -841,12 +978,20 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->uid = cred.uid;
+	c->fd = -1;
 	c->bev = bufferevent_socket_new(sup->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
+	/* Reading is ours (ctl_recv): a bufferevent drops passed fds. */
+	if ((c->in = evbuffer_new()) == NULL ||
+	    (c->rev = event_new(sup->base, fd, EV_READ | EV_PERSIST,
+	    ctl_read, c)) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
 	nclients++;
-	bufferevent_setcb(c->bev, ctl_read, NULL, ctl_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, NULL, ctl_event, c);
+	bufferevent_enable(c->bev, EV_WRITE);
+	bufferevent_disable(c->bev, EV_READ);
+	event_add(c->rev, NULL);
 }
 
 /* The listening socket the parent bound (parent_hub.c: control_open). */

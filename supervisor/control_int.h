@@ -12,13 +12,28 @@
 #include <stdint.h>
 
 struct bufferevent;
+struct event;
+struct evbuffer;
 struct ipc_msg;
 struct ipc_str;
 
+/*
+ * A connection.  The bufferevent only writes: reading is recvmsg into
+ * in (control.c: ctl_recv), so a descriptor passed with a frame can be
+ * kept.  At most one waits (fd), with the stream offsets the read that
+ * brought it covered: its frame starts in [fd_from, fd_to).
+ */
 struct ctl_client {
 	struct bufferevent	*bev;
+	struct event		*rev;
+	struct evbuffer		*in;
 	uid_t			 uid;
 	int			 closing;
+	int			 fd;		/* passed, not yet claimed; -1 */
+	uint64_t		 fd_from;
+	uint64_t		 fd_to;
+	uint64_t		 rx;		/* bytes received */
+	uint64_t		 pulled;	/* bytes framed */
 };
 
 /* A listing in progress: rows go out as they come, then the result. */
@@ -40,5 +55,9 @@ int	ctl_sched_pause(struct ctl_client *, struct ipc_msg *);
 int	ctl_sched_resume(struct ctl_client *, struct ipc_msg *);
 int	ctl_sched_remove(struct ctl_client *, struct ipc_msg *);
 int	ctl_sched_history(struct ctl_client *, struct ipc_msg *);
+
+/* control_send.c: send --file (issue #15) */
+int	ctl_send_file(struct ctl_client *, struct ipc_msg *);
+int	ctl_delivery(struct ctl_client *, uint64_t req_id, int64_t id);
 
 #endif

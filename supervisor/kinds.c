@@ -36,10 +36,11 @@ static const struct kind_caps wechat_caps = { 4000, 2000,
 
 /*
  * A WeCom group robot (protocols/wecom.md B.3, B.6): 2048 bytes of
- * UTF-8 a text; it only sends, so writing first is all it does.
+ * UTF-8 a text; it only sends, so writing first is all it does.  It
+ * sends files and images too (upload_media, outbound.file).
  */
-static const struct kind_caps webhook_caps = { 2048, 2048, KC_PROACTIVE,
-    2048 };
+static const struct kind_caps webhook_caps = { 2048, 2048,
+	KC_PROACTIVE | KC_MEDIA, 2048 };
 
 /*
  * WeCom AI bot (protocols/wecom.md Part A): a stream or markdown holds
@@ -54,9 +55,11 @@ static const struct kind_caps wecom_bot_caps = { 5120, 5120,
 /*
  * workers/loopback's platform is its log line (LOG_LINE_MAX bytes):
  * 200 code points of up to four bytes leave room for its prefix with
- * a short peer.  It delivers to anyone, asked or not.
+ * a short peer.  It delivers to anyone, asked or not, files too (it
+ * logs their name, size and SHA-256).
  */
-static const struct kind_caps loopback_caps = { 200, 200, KC_PROACTIVE, 0 };
+static const struct kind_caps loopback_caps = { 200, 200,
+	KC_PROACTIVE | KC_MEDIA, 0 };
 #endif
 
 /* Start order: agents before the workers that send them work. */

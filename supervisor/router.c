@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "areq.h"
 #include "config.h"
@@ -91,9 +92,20 @@ int
 router_send(struct worker *w, uint32_t type, uint64_t req_id,
     const void *body)
 {
-	if (w == NULL || w->wire == NULL)
+	return router_send_fd(w, type, req_id, body, -1);
+}
+
+/* The same with a descriptor (MSG_FD types), closed here in any case. */
+int
+router_send_fd(struct worker *w, uint32_t type, uint64_t req_id,
+    const void *body, int fd)
+{
+	if (w == NULL || w->wire == NULL) {
+		if (fd != -1)
+			close(fd);
 		return -1;
-	if (wire_send(w->wire, type, req_id, body) == -1) {
+	}
+	if (wire_send_fd(w->wire, type, req_id, body, fd) == -1) {
 		hub_overflow(w);
 		return -1;
 	}

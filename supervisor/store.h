@@ -276,6 +276,7 @@ struct store_outbox_row {
 	int		 attempts;
 	int64_t		 created;
 	int		 key_gen;	/* times surely refused */
+	int64_t		 attachment;	/* its file (store_attach_get), or 0 */
 };
 typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
 
@@ -337,6 +338,30 @@ int	store_outbox_retry(struct store *, const char *account, int64_t id,
 int	store_outbox_release(struct store *, const char *account,
 	    int64_t now);
 int	store_outbox_count(struct store *, const char *account);
+
+/*
+ * An attachment (store_attach.c): queued with its own outbox row, whose
+ * body is the name.  For add, account and peer say where; get fills
+ * name, kind, size and data (free with store_attach_free).
+ */
+struct store_attach {
+	const char	*account;
+	const char	*peer;
+	char		*name;
+	char		*kind;		/* "file" or "image" */
+	uint8_t		*data;
+	size_t		 size;
+	uint8_t		 sha256[STORE_HASH_LEN];
+};
+int	store_attach_add(struct store *, const struct store_attach *,
+	    int64_t now, int64_t *outbox_id);
+/* Bytes of attachments whose rows are still queued. */
+int	store_attach_waiting(struct store *, uint64_t *bytes);
+/* 0 found, 1 none (or its bytes already dropped), -1 error. */
+int	store_attach_get(struct store *, int64_t id, struct store_attach *);
+void	store_attach_free(struct store_attach *);
+int	store_attach_drop(struct store *, int64_t outbox_id);
+int	store_attach_prune(struct store *);
 
 /* A channel worker's own state: 0 found (caller frees), 1 none, -1. */
 int	store_kv_get(struct store *, const char *account, const char *key,

@@ -92,7 +92,8 @@ static const char *const sc_sql[] = {
 	    " created, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
 	/* Oldest first; a reply's parts one at a time (OUTBOX_DUE_ROWS). */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
-	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen"
+	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen,"
+	    " coalesce(attachment_id, 0)"
 	    OUTBOX_DUE_ROWS,
 	/*
 	 * The same, carrying the newest reply context the peer's messages
@@ -103,7 +104,7 @@ static const char *const sc_sql[] = {
 	    "SELECT id, peer, body, coalesce((SELECT m.reply_ctx FROM"
 	    " messages m WHERE m.account = o.account AND m.sender = o.peer"
 	    " AND m.reply_ctx <> '' ORDER BY m.id DESC LIMIT 1), o.reply_ctx),"
-	    " attempts, created, key_gen"
+	    " attempts, created, key_gen, coalesce(attachment_id, 0)"
 	    OUTBOX_DUE_ROWS,
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
@@ -321,6 +322,7 @@ store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
 		rows[n].attempts = sqlite3_column_int(st, 4);
 		rows[n].created = sqlite3_column_int64(st, 5);
 		rows[n].key_gen = sqlite3_column_int(st, 6);
+		rows[n].attachment = sqlite3_column_int64(st, 7);
 		n++;
 	}
 	store_done(st);
@@ -353,7 +355,10 @@ store_outbox_ack(struct store *s, const char *account, int64_t id,
 	if (sc_exec(s, st, store_bindv(st, "iti", id, account, now),
 	    __func__) == -1)
 		return -1;
-	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+	if (sqlite3_changes(s->db) == 0)
+		return 1;
+	/* A file's bytes are not kept once it went. */
+	return store_attach_drop(s, id) == -1 ? -1 : 0;
 }
 
 int
@@ -367,7 +372,9 @@ store_outbox_finish(struct store *s, const char *account, int64_t id,
 	if (sc_exec(s, st, store_bindv(st, "ittti", id, account, state,
 	    detail, now), __func__) == -1)
 		return -1;
-	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+	if (sqlite3_changes(s->db) == 0)
+		return 1;
+	return store_attach_drop(s, id) == -1 ? -1 : 0;
 }
 
 int
@@ -406,13 +413,18 @@ int
 store_outbox_prune(struct store *s, int64_t before, unsigned keep)
 {
 	sqlite3_stmt *st;
+	int n;
 
 	store_touch(s);
 	st = sc_stmt(s, SC_OUTBOX_PRUNE);
 	if (store_exec(s, st, store_bindv(st, "ii", before, (int64_t)keep),
 	    __func__) == -1)
 		return -1;
-	return sqlite3_changes(s->db);
+	n = sqlite3_changes(s->db);
+	/* Their files go in the same turn. */
+	if (n > 0 && store_attach_prune(s) == -1)
+		return -1;
+	return n;
 }
 
 int

@@ -322,6 +322,28 @@ static const char schema_v5[] =
 	"CREATE INDEX outbox_held ON outbox (account, peer)"
 	" WHERE hold_until IS NOT NULL AND state = 'queued';";
 
+/*
+ * Version 6: attachments (wxgatectl send --file).  The bytes live in the
+ * store, not in a file beside it, so a queued attachment is as durable
+ * as its outbox row and goes with the same commit.  An outbox row with
+ * an attachment has the file's name as its body.  A row's attachment
+ * loses its bytes when the row ends (data X'') and goes when the outbox
+ * prunes the last row naming it.
+ */
+static const char schema_v6[] =
+	"CREATE TABLE attachments ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('file', 'image')),"
+	" size INTEGER NOT NULL,"
+	" sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+	" data BLOB NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"ALTER TABLE outbox ADD COLUMN attachment_id INTEGER"
+	" REFERENCES attachments(id);"
+	"CREATE INDEX outbox_attachment ON outbox (attachment_id)"
+	" WHERE attachment_id IS NOT NULL;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -329,6 +351,7 @@ static const struct store_migration store_migrations[] = {
 	{ 3,	schema_v3 },
 	{ 4,	schema_v4 },
 	{ 5,	schema_v5 },
+	{ 6,	schema_v6 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

@@ -245,6 +245,10 @@ void		 channel_reply(const char *account, const char *peer,
 const char	*channel_queue_run(const char *account, const char *peer,
 		    const char *text, int64_t run, int64_t hold_s,
 		    char *detail, size_t len);
+struct store_attach;
+int		 channel_send_file(const struct store_attach *, int64_t *id,
+		    char *err, size_t errlen);
+size_t		 channel_file_max(void);
 int		 channel_send(const char *account, const char *target,
 		    const char *text, int64_t *ids, int max, char *err,
 		    size_t errlen);
@@ -290,6 +294,8 @@ void		 agentq_stats(stat_fn, void *);
 /* router.c: frames from workers, after the role check */
 int		 router_send(struct worker *, uint32_t type, uint64_t req_id,
 		    const void *body);
+int		 router_send_fd(struct worker *, uint32_t type,
+		    uint64_t req_id, const void *body, int fd);
 void		 router_sweep(void);
 void		 router_init(void);
 void		 router_dispatch(struct worker *, struct ipc_msg *);

@@ -6,7 +6,10 @@
  * bot when TEXT holds "@bot"); each
  * outbound.message is logged as "loopback NAME: to PEER: TEXT" and
  * acknowledged, except to the peer "refuser", which refuses for good
- * (delivery.fail rejected).  It proves the channel interface: adding a
+ * (delivery.fail rejected); each outbound.file is read from its memfd
+ * and logged as "loopback NAME: file FILE N bytes to PEER (KIND, sha256
+ * HEX)",
+ * then acknowledged.  It proves the channel interface: adding a
  * kind is this folder, its row in worker.c's kind table and one in the
  * supervisor's (supervisor/kinds.c), and nothing in the router or
  * channel.c.  Like the
@@ -14,9 +17,15 @@
  * sup.resync hands those to the new hub again under the same req_id.
  */
 #ifdef WX_TEST_HOOKS
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "codec.h"
 #include "log.h"
@@ -43,6 +52,7 @@ static size_t		 lb_nwait;
 static int	lb_pre_sandbox(json_t *);
 static int	lb_inbound_ack(const struct ipc_msg *);
 static int	lb_outbound(const struct ipc_msg *);
+static int	lb_outbound_file(const struct ipc_msg *);
 static int	lb_test(struct ipc_str);
 static const char *lb_profile(void);
 static void	lb_resync(void);
@@ -50,6 +60,7 @@ static void	lb_resync(void);
 static const struct wk_handler lb_handlers[] = {
 	{ IPC_INBOUND_ACK,	lb_inbound_ack },
 	{ IPC_OUTBOUND,		lb_outbound },
+	{ IPC_OUTBOUND_FILE,	lb_outbound_file },
 	{ 0,			NULL }
 };
 
@@ -157,6 +168,56 @@ lb_outbound(const struct ipc_msg *m)
 	}
 	log_info("loopback %s: to %.*s: %.*s", lb_account, (int)o->peer.len,
 	    o->peer.p, (int)o->text.len, o->text.p);
+	outq_ack(o->id);
+	return 0;
+}
+
+/*
+ * The memfd holds exactly size bytes from offset 0: anything else is
+ * the hub breaking its word, and a worker stops on that.
+ */
+static int
+lb_outbound_file(const struct ipc_msg *m)
+{
+	const struct ipc_body_outbound_file *o = &m->b.outbound_file;
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[EVP_MAX_MD_SIZE], *p;
+	char mdhex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int mdlen = 0, i;
+	struct stat sb;
+	size_t off = 0;
+	ssize_t n;
+
+	if (fstat(m->fd, &sb) == -1 || (uint64_t)sb.st_size != o->size)
+		fatalx("%s: row %llu: the memfd is not %llu bytes", __func__,
+		    (unsigned long long)o->id, (unsigned long long)o->size);
+	p = xmalloc(o->size + 1);
+	while (off < o->size) {
+		n = read(m->fd, p + off, o->size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatalx("%s: read of the memfd failed", __func__);
+		off += (size_t)n;
+	}
+	close(m->fd);
+	if (EVP_Digest(p, o->size, md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("%s: sha256", __func__);
+	free(p);
+	for (i = 0; i < mdlen; i++) {
+		mdhex[2 * i] = hex[md[i] >> 4];
+		mdhex[2 * i + 1] = hex[md[i] & 0x0f];
+	}
+	mdhex[2 * mdlen] = '\0';
+	if (ipc_streq(o->peer, "refuser")) {
+		outq_fail(o->id, "rejected", "loopback: refuser takes nothing",
+		    0);
+		return 0;
+	}
+	log_info("loopback %s: file %.*s %llu bytes to %.*s (%.*s, sha256 %s)",
+	    lb_account, (int)o->name.len, o->name.p,
+	    (unsigned long long)o->size, (int)o->peer.len, o->peer.p,
+	    (int)o->kind.len, o->kind.p, mdhex);
 	outq_ack(o->id);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * Unit tests for supervisor/store_channel.c: channel conversations,
- * platform-id dedupe, the outbox's leases and retries, worker state and
- * the audit listing.  Each test gets its own store file.
+ * platform-id dedupe, the outbox's leases and retries, worker state,
+ * the audit listing, and attachments (supervisor/store_attach.c).  Each test gets its own store file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -586,6 +586,76 @@ test_sched_held(void **state)
 	    "wx:u2 undeliverable no contact;");
 }
 
+/* Leased attachment rows, as "id:attachment;". */
+static void
+att_cb(const struct store_outbox_row *r, void *arg)
+{
+	struct sent *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%lld:%s:%lld;",
+	    (long long)r->id, r->body, (long long)r->attachment);
+	c->n++;
+}
+
+static void
+test_attach(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_attach a, got;
+	uint8_t data[] = "0123456789";
+	uint64_t waiting;
+	struct sent c;
+	int64_t id1, id2;
+
+	memset(&a, 0, sizeof(a));
+	a.account = "hook";
+	a.peer = "group";
+	a.name = "a.txt";
+	a.kind = "file";
+	a.data = data;
+	a.size = 10;
+	memset(a.sha256, 0xab, sizeof(a.sha256));
+	assert_int_equal(store_attach_add(fx->s, &a, NOW, &id1), 0);
+	a.name = "b.png";
+	a.kind = "image";
+	a.size = 4;
+	assert_int_equal(store_attach_add(fx->s, &a, NOW, &id2), 0);
+	/* An empty file never gets in. */
+	a.size = 0;
+	assert_int_equal(store_attach_add(fx->s, &a, NOW, NULL), -1);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(store_attach_waiting(fx->s, &waiting), 0);
+	assert_int_equal(waiting, 14);
+
+	/* Rows carry their attachment; the body is the name. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "hook", NOW, NOW + 120,
+	    8, att_cb, &c), 2);
+	assert_string_equal(c.out, "1:a.txt:1;2:b.png:2;");
+	assert_int_equal(store_attach_get(fx->s, 1, &got), 0);
+	assert_string_equal(got.name, "a.txt");
+	assert_string_equal(got.kind, "file");
+	assert_int_equal(got.size, 10);
+	assert_memory_equal(got.data, data, 10);
+	store_attach_free(&got);
+	assert_int_equal(store_attach_get(fx->s, 99, &got), 1);
+
+	/* Sent: its bytes go at once, the waiting total with them. */
+	assert_int_equal(store_outbox_ack(fx->s, "hook", id1, NOW + 1), 0);
+	assert_int_equal(store_attach_get(fx->s, 1, &got), 1);
+	assert_int_equal(store_attach_waiting(fx->s, &waiting), 0);
+	assert_int_equal(waiting, 4);
+	assert_int_equal(store_outbox_finish(fx->s, "hook", id2,
+	    OUTBOX_FAILED, "no", NOW + 1), 0);
+	assert_int_equal(store_attach_waiting(fx->s, &waiting), 0);
+	assert_int_equal(waiting, 0);
+	/* Pruned rows take their attachments along, in the same turn. */
+	assert_int_equal(store_outbox_prune(fx->s, NOW + 1000, 0), 2);
+	assert_int_equal(store_attach_prune(fx->s), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+}
+
 int
 main(void)
 {
@@ -600,6 +670,7 @@ main(void)
 		T(test_audit_list),
 		T(test_sched),
 		T(test_sched_held),
+		T(test_attach),
 #undef T
 	};
 
