@@ -216,8 +216,6 @@ def robot():
     f.stop()
 
 
-@pytest.mark.skipif(not hasattr(FakeWebhook, "files"),
-                    reason="needs media-worker")
 def test_webhook_file_and_image(gate_factory, robot, tmp_path):
     key = os.path.join(str(tmp_path), "robot.key")
     with open(key, "w") as f:
@@ -234,5 +232,8 @@ def test_webhook_file_and_image(gate_factory, robot, tmp_path):
         rc, out, err = gate.ctl("send", "--wait", "20", "--file", p, "ops",
                                 "group")
         assert rc == 0 and lines(out)[0][1] == "sent", (out, err)
+    # A webhook image carries its bytes and md5, no name (protocols
+    # wecom.md B.3); a file is uploaded under its name.
     assert robot.files() == [("file", "minutes.pdf", doc),
-                             ("image", "chart.png", PNG)]
+                             ("image", None, PNG)]
+    assert robot.uploads() == [("minutes.pdf", doc)]
