@@ -5,11 +5,11 @@ promtool in Debian's base: the format is checked by the parser below
 (HELP and TYPE before a family's samples, names and labels by the
 format's grammar, histogram buckets cumulative up to +Inf = _count)."""
 
-import os
 import re
 
 from conftest import run, wait_for
 from fake_ilink import FakeIlink
+from test_channel_wechat import FRIEND, channel as wechat_channel
 
 FAMILIES = {
     "wxgate_worker_up": "gauge",
@@ -113,18 +113,9 @@ def test_metrics_after_one_web_and_one_wechat_message(gate_factory,
                                                      tmp_path):
     fake = FakeIlink(longpoll_ms=1500).start()
     try:
-        friend = "friend_0002@im.wechat"
-        path = os.path.join(str(tmp_path), "alice.token")
-        with open(path, "w") as f:
-            f.write(fake.token + "\n")
-        os.chmod(path, 0o600)
-        gate = gate_factory({"channels": [{
-            "name": "alice", "type": "wechat", "dm_policy": "allowlist",
-            "allow_from": [friend],
-            "wechat": {"login_url": fake.url, "token_file": path,
-                       "send_gap_ms": 0, "poll_timeout_ms": 3000,
-                       "timeout_s": 5}}]})
-        fake.inject(friend, "hello bot", context_token="CTX-1")
+        gate = gate_factory({"channels": [wechat_channel(
+            fake, tmp_path, dm_policy="allowlist", allow_from=[FRIEND])]})
+        fake.inject(FRIEND, "hello bot", context_token="CTX-1")
         wait_for(lambda: gate.rows("SELECT count(*) FROM outbox WHERE "
                                    "state = 'sent'") == [(1,)], 10, 0.05,
                  "the WeChat answer sent")

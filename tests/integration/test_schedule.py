@@ -17,7 +17,9 @@ import pytest
 
 from conftest import wait_for
 from fake_webhook import FakeWebhook
+from fake_ilink import FakeIlink
 from fake_wecom import FakeWecom
+from test_channel_wechat import FRIEND, channel as wechat_channel
 
 USER = "zhangsan"
 BERLIN = "Europe/Berlin"
@@ -312,22 +314,14 @@ def test_held_message_goes_when_the_ilink_peer_writes(gate_factory,
     """hold_until_contact: the run's text waits, queued, until the peer
     writes; then it rides on their new context token.  A peer who wrote
     within the day is written to at once."""
-    from fake_ilink import FakeIlink
     fake = FakeIlink(longpoll_ms=1500).start()
     try:
-        friend = "friend_0002@im.wechat"
-        path = os.path.join(str(tmp_path), "alice.token")
-        with open(path, "w") as f:
-            f.write(fake.token + "\n")
-        os.chmod(path, 0o600)
+        friend = FRIEND
         gate = gate_factory({
             "agents": [{"name": "default", "type": "echo"}],
-            "channels": [{"name": "alice", "type": "wechat",
-                          "dm_policy": "allowlist", "allow_from": [friend],
-                          "wechat": {"login_url": fake.url,
-                                     "token_file": path, "send_gap_ms": 0,
-                                     "poll_timeout_ms": 3000,
-                                     "timeout_s": 5}}],
+            "channels": [wechat_channel(fake, tmp_path,
+                                        dm_policy="allowlist",
+                                        allow_from=[friend])],
             "schedules": [{"name": "remind", "every": "1h",
                            "text": "your reminder", "catch_up": "none",
                            "to": ["alice:" + friend],
