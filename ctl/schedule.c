@@ -421,17 +421,18 @@ schedule_remove(int fd, int argc, char **argv)
 	return name_cmd(fd, argc, argv, IPC_CTL_SCHED_REMOVE);
 }
 
-/* "ID NAME SLOT STARTED STATE [manual][: error]" */
+/* "ID NAME SLOT STARTED AGENT-DONE STATE [manual][: error]" */
 static void
 run_print(const struct ipc_body_run_row *r)
 {
-	char slot[32], started[32];
+	char slot[32], started[32], done[32];
 
 	fmt_time(r->slot, slot, sizeof(slot));
 	fmt_time(r->started, started, sizeof(started));
-	printf("%llu %.*s %s %s %.*s%s%s%.*s\n", (unsigned long long)r->id,
-	    (int)r->name.len, r->name.p, slot, started, (int)r->state.len,
-	    r->state.p, r->manual ? " manual" : "",
+	fmt_time(r->agent_done, done, sizeof(done));
+	printf("%llu %.*s %s %s %s %.*s%s%s%.*s\n", (unsigned long long)r->id,
+	    (int)r->name.len, r->name.p, slot, started, done,
+	    (int)r->state.len, r->state.p, r->manual ? " manual" : "",
 	    r->error.len ? ": " : "", (int)r->error.len, r->error.p);
 }
 

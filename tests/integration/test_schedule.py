@@ -83,7 +83,8 @@ def clock(gate, t):
 
 
 def history(gate, name=None):
-    """[(id, name, slot, state+flags, error, [target lines])]."""
+    """[(id, name, slot, state+flags, error, [target lines], agent_done)]
+    from "ID NAME SLOT STARTED AGENT-DONE STATE[ manual][: error]"."""
     rc, out, err = gate.ctl("schedule", "history", *([name] if name else []))
     assert rc == 0, (out, err)
     runs = []
@@ -91,11 +92,11 @@ def history(gate, name=None):
         if ln.startswith("  "):
             runs[-1][5].append(ln.strip())
             continue
-        m = re.match(r"(\d+) (\S+) (\S+) (\S+) ([a-z]+(?: manual)?)"
+        m = re.match(r"(\d+) (\S+) (\S+) (\S+) (\S+) ([a-z]+(?: manual)?)"
                      r"(?:: (.*))?$", ln)
         assert m, ln
         runs.append((int(m.group(1)), m.group(2), m.group(3),
-                     m.group(5), m.group(6) or "", []))
+                     m.group(6), m.group(7) or "", [], m.group(5)))
     return runs
 
 
@@ -140,9 +141,12 @@ def test_fires_on_time_to_a_webhook_and_a_wecom_bot(gate_factory, robot, bot,
     assert runs_of(gate, "brief") == [] and runs_of(gate, "hello") == []
     h = settled(gate, "brief", 1)
     assert h[0][2] == iso(at) and h[0][3] == "done", h
+    # When the agent answered: at the slot, as the clock was moved.
+    assert h[0][6] != "-" and h[0][6] >= iso(at), h
     assert sorted(h[0][5]) == ["ops:group sent", "work:%s sent" % USER], h
     h = settled(gate, "hello", 1)
     assert h[0][2] == iso(at) and h[0][5] == ["ops:group sent"], h
+    assert h[0][6] == "-", h           # a fixed text asks no agent
     got = robot.contents()
     assert sorted(got) == ["echo: the morning briefing", "good morning"], got
     a = bot.answers_to(USER)
