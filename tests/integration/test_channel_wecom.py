@@ -237,6 +237,29 @@ def test_group_without_require_mention(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
+def test_groups_without_mention(gate_factory, fake, tmp_path):
+    """require_mention holds in every allowed group but those named in
+    groups_without_mention, where a message is answered unnamed."""
+    other = "wrFAKEgroup02"
+    gate = start(gate_factory, fake, tmp_path, group_policy="allowlist",
+                 groups=[GROUP, other], groups_without_mention=[GROUP])
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.msg(USER, "no mention there", chatid=other,
+             body={"msgid": "MSGID-OTHER-1"})
+    gate.wait_log("message MSGID-OTHER-1: ignored", 10)
+    fake.msg(USER, "no mention here", chatid=GROUP)
+    a = wait_answers(fake, GROUP, 1)
+    assert a == [{"chat": GROUP, "text": "echo: no mention here",
+                  "via": "stream"}], a
+    # The other group still answers a mention, and only that.
+    fake.msg(USER, "@Helper and here?", chatid=other)
+    assert wait_answers(fake, other, 1)[0]["text"] == "echo: and here?"
+    time.sleep(0.3)
+    assert len(fake.answers_to(other)) == 1
+    assert len(fake.answers_to(GROUP)) == 1
+    no_violations(fake)
+
+
 def test_enter_chat_is_welcomed(gate_factory, fake, tmp_path):
     start(gate_factory, fake, tmp_path)
     wait_for(fake.ready, 10, 0.05, "subscribed")
