@@ -5,7 +5,8 @@
  *
  * inbound.message, in this order: the account must still be configured;
  * a group chat's message is ignored unless the account's group_policy
- * serves groups and (require_mention, the default) it names the bot,
+ * serves groups and (require_mention, the default, unless the chat is
+ * in groups_without_mention) it names the bot,
  * and denied (audited) when its chat is not in the list;
  * a redelivery of a stored platform id is acknowledged as a duplicate
  * (platforms deliver at least once); for a direct message the DM policy
@@ -798,7 +799,8 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 		status = "ignored";	/* removed by a reload */
 	else if (ib->text.len == 0 || (ib->group.len > 0 &&
 	    (cc->group_policy == GROUP_POLICY_DISABLED ||
-	    (cc->group_mention && !ib->mentioned))))
+	    (!ib->mentioned && config_group_mention(cc, ib->group.p,
+	    ib->group.len)))))
 		status = "ignored";
 	else if (ib->group.len > 0 &&
 	    ib->group.len + 1 + ib->peer.len > IPC_PEER_MAX) {

@@ -126,6 +126,8 @@ struct cfg_channel {
 	char		**groups;		/* chat ids, "*" any */
 	unsigned	 groups_count;
 	int		 group_mention;		/* groups: only when @'d */
+	char		**mention_free;		/* groups_without_mention */
+	unsigned	 mention_free_count;
 	uint32_t	 text_chunk_limit;	/* characters per message */
 	uint32_t	 history_limit;		/* turns sent to the agent */
 	uint32_t	 pairing_ttl_s;		/* a pairing code's life */
@@ -221,6 +223,8 @@ void		 config_free(struct config *);
 const struct cfg_agent *config_agent(const struct config *, const char *);
 const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
+int		 config_group_mention(const struct cfg_channel *,
+		    const char *, size_t);
 /* JSON text of one agent's or the webchat's slice; caller frees. */
 char		*config_slice_webchat(const struct config *);
 char		*config_slice_agent(const struct config *,

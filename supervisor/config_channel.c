@@ -107,6 +107,9 @@ static int	 cfg_channel_wecom_bot(struct cfg_ctx *,
 		    const struct raw_wecom_bot *, const char *,
 		    struct cfg_channel *);
 static int	 cfg_ws_url(const char *);
+static int	 cfg_channel_mention_free(struct cfg_ctx *,
+		    const struct raw_channel *, const char *,
+		    struct cfg_channel *);
 
 /* After the agents, which each channel's agent must name. */
 int
@@ -199,6 +202,8 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	    *rc->require_mention : 1;
 	cfg_channel_list(rc->groups, rc->groups_count, &c->groups,
 	    &c->groups_count);
+	if (cfg_channel_mention_free(ctx, rc, prefix, c) == -1)
+		return -1;
 	/* One platform message holds so much: the chunk is at most that. */
 	memcpy(nums, cfg_channel_nums, sizeof(nums));
 	nums[0].def = caps->text_chunk;
@@ -217,6 +222,95 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	    cfg_channel_webhook(ctx, &rc->wecom_webhook, prefix, c) == -1)
 		return -1;
 	return cfg_channel_wecom_bot(ctx, &rc->wecom_bot, prefix, c);
+}
+
+/* Would group_policy and groups let chat in (policy/dm.c's rule)? */
+static int
+cfg_channel_group_ok(const struct cfg_channel *c, const char *chat)
+{
+	unsigned i;
+
+	if (c->group_policy == GROUP_POLICY_OPEN)
+		return 1;
+	if (c->group_policy == GROUP_POLICY_DISABLED)
+		return 0;
+	for (i = 0; i < c->groups_count; i++)
+		if (strcmp(c->groups[i], "*") == 0 ||
+		    strcmp(c->groups[i], chat) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * groups_without_mention: chats where every message is answered though
+ * require_mention holds for the others.  Each must be a chat the
+ * policy lets in; a name that could never match (a typo, "*", a chat
+ * the policy shuts out, a list while require_mention is off) is an
+ * error, not a silent no-op.  Length and count are the schema's.
+ */
+static int
+cfg_channel_mention_free(struct cfg_ctx *ctx, const struct raw_channel *rc,
+    const char *prefix, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX];
+	const char *id, *p;
+	unsigned i, j;
+
+	if (rc->groups_without_mention_count > 0 && !c->group_mention) {
+		snprintf(field, sizeof(field), "%sgroups_without_mention",
+		    prefix);
+		cfg_error(ctx, field, "has no effect while require_mention "
+		    "is false");
+		return -1;
+	}
+	for (i = 0; i < rc->groups_without_mention_count; i++) {
+		id = rc->groups_without_mention[i];
+		snprintf(field, sizeof(field), "%sgroups_without_mention[%u]",
+		    prefix, i);
+		for (p = id; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				break;
+		if (*id == '\0' || *p != '\0' || strcmp(id, "*") == 0) {
+			cfg_error(ctx, field, "must be one chat id (no "
+			    "spaces or control characters; for every group "
+			    "set require_mention: false)");
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(rc->groups_without_mention[j], id) == 0) {
+				cfg_error(ctx, field, "\"%s\" is listed twice "
+				    "(also [%u])", id, j);
+				return -1;
+			}
+		if (!cfg_channel_group_ok(c, id)) {
+			cfg_error(ctx, field, "\"%s\" is not a group that "
+			    "group_policy and groups allow", id);
+			return -1;
+		}
+	}
+	cfg_channel_list(rc->groups_without_mention,
+	    rc->groups_without_mention_count, &c->mention_free,
+	    &c->mention_free_count);
+	return 0;
+}
+
+/*
+ * Must a group message in chat (len bytes, not NUL-terminated) name
+ * the bot to be answered?  chan_inbound() asks, for every kind.
+ */
+int
+config_group_mention(const struct cfg_channel *c, const char *chat,
+    size_t len)
+{
+	unsigned i;
+
+	if (!c->group_mention)
+		return 0;
+	for (i = 0; i < c->mention_free_count; i++)
+		if (strlen(c->mention_free[i]) == len &&
+		    memcmp(c->mention_free[i], chat, len) == 0)
+			return 0;
+	return 1;
 }
 
 /* The type's capabilities, or an error naming the known types. */
@@ -367,6 +461,9 @@ cfg_channel_free(struct cfg_channel *c)
 	for (i = 0; i < c->groups_count; i++)
 		free(c->groups[i]);
 	free(c->groups);
+	for (i = 0; i < c->mention_free_count; i++)
+		free(c->mention_free[i]);
+	free(c->mention_free);
 	free(c->login_url);
 	free(c->base_url);
 	free(c->bot_agent);

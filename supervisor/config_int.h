@@ -198,6 +198,8 @@ struct raw_channel {
 	char			**groups;
 	unsigned		 groups_count;
 	bool			*require_mention;
+	char			**groups_without_mention;
+	unsigned		 groups_without_mention_count;
 	uint32_t		*text_chunk_limit;
 	uint32_t		*history_limit;
 	uint32_t		*pairing_ttl_s;

@@ -298,6 +298,9 @@ static const cyaml_schema_field_t channel_fields[] = {
 	    0, CFG_ALLOW_MAX),
 	CYAML_FIELD_BOOL_PTR("require_mention", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_channel, require_mention),
+	CYAML_FIELD_SEQUENCE("groups_without_mention", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_channel, groups_without_mention,
+	    &peer_entry, 0, CFG_ALLOW_MAX),
 	NUM("text_chunk_limit", struct raw_channel, text_chunk_limit),
 	NUM("history_limit", struct raw_channel, history_limit),
 	NUM("pairing_ttl_s", struct raw_channel, pairing_ttl_s),

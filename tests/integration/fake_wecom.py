@@ -25,7 +25,10 @@ f.violations, which a test asserts empty:
     most 20480 bytes (A.6 #7); with stream_ms (the worker's
     stream_interval_ms), a bubble's frames at least half that apart
     (A.6 #3; half, as for pings, for the scheduler's jitter);
-  - aibot_respond_welcome_msg: the req_id of an enter_chat event, text;
+  - aibot_respond_welcome_msg: the req_id of an enter_chat event, text,
+    arriving at most WELCOME_S after the event left (A.5.6, A.9); a late
+    one is also refused (846605, a guess: the spec names no code) and
+    not counted as seen;
   - aibot_send_msg: a fresh req_id, markdown, chatid, 20480 bytes max;
   - anything else: not JSON, or an unknown cmd.
 f.answers lists what a user saw as complete answers: each acked finish
@@ -61,6 +64,7 @@ INVISIBLE = "\u200b\u200c\u200d\ufeff"
 # A displaced client closes itself (A.5.4); the real server closes it
 # after 2.2 to 313 s, the fake checks sooner.
 DISPLACED_GRACE_S = 3.0
+WELCOME_S = 5.0             # a welcome within 5 s of enter_chat (A.5.6)
 
 
 def visible(s):
@@ -80,6 +84,7 @@ class Conn:
         self.streams = {}           # req_id -> {"id", "text", "done"}
         self.stream_at = {}         # req_id -> time of its last frame
         self.chats = {}             # req_id -> chat the callback came from
+        self.pushed_at = {}         # req_id -> time the callback left
         self.bot = None             # the Bot its subscribe named
         self.open = True
         self.took_over = False      # its subscribe displaced another
@@ -289,6 +294,7 @@ class FakeWecom:
             assert c is not None and c.subscribed, "no subscribed worker"
             c.callbacks[req] = kind
             c.chats[req] = chat
+            c.pushed_at[req] = time.monotonic()
             text = json.dumps(frame, ensure_ascii=False)
             if c.bot is not None:
                 with self.lock:
@@ -536,6 +542,14 @@ class FakeWecom:
         if b.get("msgtype") != "text" or \
                 not isinstance((b.get("text") or {}).get("content"), str):
             self.violation("conn %d: bad welcome body %r" % (c.no, b))
+        late = time.monotonic() - c.pushed_at.get(req, time.monotonic())
+        if late > WELCOME_S:
+            self.violation("conn %d: welcome on %s %.2f s after its "
+                           "enter_chat (A.5.6: within %.0f s)" %
+                           (c.no, req, late, WELCOME_S))
+            c.inflight.pop(req, None)
+            await self._ack(c, req, 846605, "invalid req_id")
+            return
 
         def ok():
             self._answer(c, {"chat": c.chats[req],

@@ -4,7 +4,8 @@ frame the worker sends against shared/protocols/wecom.md Part A: a
 direct message answered by the echo agent as one stream bubble, group
 messages answered only when the bot is mentioned, enter_chat welcomed,
 a dropped connection subscribed again, disconnected_event parking the
-account as replaced, error codes on reply frames, a SIGKILLed worker
+account as replaced, error codes on reply frames, a welcome sent
+within 5 s of its enter_chat or dropped, a SIGKILLed worker
 mid-stream answering once, and garbage from the server survived.  An
 answer the agent streams grows in its bubble as it comes (the hub's
 outbound.progress), paced, and still ends with the outbox's text.
@@ -237,6 +238,29 @@ def test_group_without_require_mention(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
+def test_groups_without_mention(gate_factory, fake, tmp_path):
+    """require_mention holds in every allowed group but those named in
+    groups_without_mention, where a message is answered unnamed."""
+    other = "wrFAKEgroup02"
+    gate = start(gate_factory, fake, tmp_path, group_policy="allowlist",
+                 groups=[GROUP, other], groups_without_mention=[GROUP])
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    fake.msg(USER, "no mention there", chatid=other,
+             body={"msgid": "MSGID-OTHER-1"})
+    gate.wait_log("message MSGID-OTHER-1: ignored", 10)
+    fake.msg(USER, "no mention here", chatid=GROUP)
+    a = wait_answers(fake, GROUP, 1)
+    assert a == [{"chat": GROUP, "text": "echo: no mention here",
+                  "via": "stream"}], a
+    # The other group still answers a mention, and only that.
+    fake.msg(USER, "@Helper and here?", chatid=other)
+    assert wait_answers(fake, other, 1)[0]["text"] == "echo: and here?"
+    time.sleep(0.3)
+    assert len(fake.answers_to(other)) == 1
+    assert len(fake.answers_to(GROUP)) == 1
+    no_violations(fake)
+
+
 def test_enter_chat_is_welcomed(gate_factory, fake, tmp_path):
     start(gate_factory, fake, tmp_path)
     wait_for(fake.ready, 10, 0.05, "subscribed")
@@ -244,6 +268,74 @@ def test_enter_chat_is_welcomed(gate_factory, fake, tmp_path):
     a = wait_answers(fake, "lisi", 1)
     assert a == [{"chat": "lisi", "text": "Hi, I am Helper.",
                   "via": "welcome"}]
+    no_violations(fake)
+
+
+def welcomes(fake, req):
+    return [f for f in fake.sent("aibot_respond_welcome_msg")
+            if f["headers"]["req_id"] == req]
+
+
+def is_welcome(f):
+    return f.get("cmd") == "aibot_respond_welcome_msg"
+
+
+def test_welcome_is_sent_in_time_or_not_at_all(gate_factory, fake,
+                                               tmp_path):
+    """A welcome reaches WeCom within 5 s of its enter_chat (A.5.6) or
+    not at all.  "System busy" (-1) is retried after 1, 2 and 4 s: two
+    of them still leave the third try in time; after three, the next
+    try would come 7 s after the event, so the welcome is dropped, said
+    and counted, and never sent.  The fake flags any welcome later
+    than 5 s."""
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    for _ in range(2):
+        fake.fail_next(is_welcome, -1)
+    req = fake.event("enter_chat", "lisi")
+    a = wait_answers(fake, "lisi", 1)
+    assert a == [{"chat": "lisi", "text": "Hi, I am Helper.",
+                  "via": "welcome"}]
+    assert len(welcomes(fake, req)) == 3
+    for _ in range(3):
+        fake.fail_next(is_welcome, -1)
+    req = fake.event("enter_chat", "wangwu")
+    gate.wait_log("welcome for %s dropped" % req, 10)
+    gate.wait_log("its retry would be late; 1 dropped")
+    time.sleep(1.0)
+    assert len(welcomes(fake, req)) == 3
+    assert fake.answers_to("wangwu") == []
+    rc, out, err = gate.ctl("test", "wecom_bot.work", "counts")
+    assert rc == 0, err
+    gate.wait_log("unknown_cmds 0 welcomes_dropped 1")
+    # The next one goes at once, as before.
+    fake.event("enter_chat", "zhaoliu")
+    assert wait_answers(fake, "zhaoliu", 1)[0]["via"] == "welcome"
+    assert gate.worker("wecom_bot.work")["restarts"] == 0
+    no_violations(fake)
+
+
+def test_welcome_from_before_a_reconnect_is_dropped(gate_factory, fake,
+                                                    tmp_path):
+    """A welcome waiting for its retry when the connection drops is
+    dropped with it: its req_id was the old connection's."""
+    gate = start(gate_factory, fake, tmp_path)
+    wait_for(fake.ready, 10, 0.05, "subscribed")
+    # 45009 is retried once, 2 s later: time enough to cut the line.
+    fake.fail_next(is_welcome, 45009)
+    req = fake.event("enter_chat", "lisi")
+    gate.wait_log("frame %s refused with 45009" % req)
+    fake.drop()
+    gate.wait_log("welcome for %s dropped" % req)
+    gate.wait_log("the connection it came on is gone; 1 dropped")
+    wait_for(lambda: fake.subscribes >= 2 and fake.ready(), 15, 0.05,
+             "a second subscribe")
+    time.sleep(2.5)
+    assert len(welcomes(fake, req)) == 1
+    assert fake.answers_to("lisi") == []
+    # On the new connection, a new enter_chat is welcomed.
+    fake.event("enter_chat", "lisi")
+    assert wait_answers(fake, "lisi", 1)[0]["via"] == "welcome"
     no_violations(fake)
 
 

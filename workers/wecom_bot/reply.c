@@ -30,6 +30,14 @@
  * nothing but freshness.  A bubble waiting longer than
  * LANE_KEEPALIVE_MS is refreshed, with the text it shows, so it does
  * not expire.
+ *
+ * A welcome must reach WeCom within 5 s of its enter_chat (A.5.6,
+ * A.9): it has a lane of its own and goes at once, but a retry after
+ * an error ack, or a connection lost meanwhile, could make it late.  It
+ * is sent only while WELCOME_MS have not passed since the event came;
+ * otherwise it is dropped, logged and counted (welcomes_dropped), never
+ * sent late, and a welcome whose connection is gone is dropped the
+ * same way, as its req_id went with it.
  */
 #include <sys/queue.h>
 
@@ -58,6 +66,12 @@
 #define LANES_MAX		256
 /* Rows held at once: the hub leases 8 (channel.c CH_INFLIGHT). */
 #define ROWS_MAX		64
+/*
+ * WeCom takes a welcome within 5 s of enter_chat (A.9); the event's way
+ * here and the frame's way back come out of those, so half a second is
+ * kept for them.
+ */
+#define WELCOME_MS		4500
 /* Visible to nobody: the bubble shows WeCom's "thinking" (A.6 #2). */
 #define PLACEHOLDER		"\xe2\x80\x8b"
 
@@ -79,6 +93,7 @@ struct frame {
 	char		 chatid[WCF_ID_MAX + 1];	/* F_PUSH */
 	int		 group;
 	int		 tries;		/* retries after error acks */
+	struct timespec	 born;		/* F_WELCOME: its enter_chat came */
 	char		 req_id[WCF_ID_MAX + 1];	/* as sent */
 };
 TAILQ_HEAD(frameq, frame);
@@ -127,6 +142,8 @@ static void		 frame_error(struct lane *, struct frame *, long long);
 static void		 row_fail(struct row *, const char *code,
 			    uint64_t retry_after_ms, long long err);
 static long		 ms_since(const struct timespec *);
+static void		 welcome_drop(const struct lane *,
+			    const struct frame *, const char *);
 
 int
 reply_init(struct event_base *base)
@@ -247,12 +264,34 @@ reply_welcome(const char *req_id, const char *text)
 	struct frame *f;
 	struct lane *l;
 
-	if (lane_find(req_id) != NULL || (l = lane_new(req_id, 0)) == NULL)
+	if (lane_find(req_id) != NULL) {
+		log_info("wecom %s: enter_chat %s again; one welcome",
+		    wb.account, req_id);
 		return;
+	}
+	if ((l = lane_new(req_id, 0)) == NULL) {
+		wb.welcomes_dropped++;
+		log_warnx("wecom %s: welcome for %s dropped: no lane free; "
+		    "%llu dropped", wb.account, req_id,
+		    (unsigned long long)wb.welcomes_dropped);
+		return;
+	}
 	l->finished = 1;
 	f = frame_new(F_WELCOME, NULL, text, strlen(text));
+	clock_gettime(CLOCK_MONOTONIC, &f->born);
 	TAILQ_INSERT_TAIL(&l->q, f, entry);
 	lane_kick(l);
+}
+
+/* A welcome that cannot go in time: said, counted; the caller frees. */
+static void
+welcome_drop(const struct lane *l, const struct frame *f, const char *why)
+{
+	wb.welcomes_dropped++;
+	log_warnx("wecom %s: welcome for %s dropped %ld ms after its "
+	    "enter_chat, never sent late (WeCom takes it within 5 s): %s; "
+	    "%llu dropped", wb.account, l->key, ms_since(&f->born), why,
+	    (unsigned long long)wb.welcomes_dropped);
 }
 
 /* A frame of a bubble that cannot take it any more: pushed instead. */
@@ -278,6 +317,12 @@ lane_to_push(struct lane *l)
 	l->dead = 1;
 	while ((f = TAILQ_FIRST(&l->q)) != NULL) {
 		TAILQ_REMOVE(&l->q, f, entry);
+		if (f->kind == F_WELCOME) {
+			/* Its req_id is the old connection's. */
+			welcome_drop(l, f, "the connection it came on is gone");
+			frame_free(f);
+			continue;
+		}
 		frame_push(f);
 	}
 	lane_kick(push_lane);
@@ -490,8 +535,15 @@ lane_kick(struct lane *l)
 		lane_idle(l);
 		return;
 	}
-	/* Refreshes of one bubble are spaced (A.6 #3). */
-	if (!l->push && l->sent &&
+	if (f->kind == F_WELCOME && ms_since(&f->born) > WELCOME_MS) {
+		TAILQ_REMOVE(&l->q, f, entry);
+		welcome_drop(l, f, "it waited too long");
+		frame_free(f);
+		lane_kick(l);
+		return;
+	}
+	/* Refreshes of one bubble are spaced (A.6 #3); a welcome is none. */
+	if (!l->push && l->sent && f->kind != F_WELCOME &&
 	    (wait = wb.stream_ms - ms_since(&l->last)) > 0) {
 		lane_timer(l, T_DELAY, wait);
 		return;
@@ -653,6 +705,12 @@ frame_error(struct lane *l, struct frame *f, long long err)
 		break;
 	default:
 		break;
+	}
+	if (delay > 0 && f->kind == F_WELCOME &&
+	    ms_since(&f->born) + delay > WELCOME_MS) {
+		welcome_drop(l, f, "its retry would be late");
+		frame_free(f);
+		return;
 	}
 	if (delay > 0) {
 		f->tries++;

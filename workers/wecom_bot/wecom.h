@@ -39,6 +39,7 @@ struct wecom {
 	/* Frames dropped, by reason: logged and counted, never fatal. */
 	uint64_t	 bad_frames;
 	uint64_t	 unknown_cmds;
+	uint64_t	 welcomes_dropped;	/* too late to send */
 };
 
 extern struct wecom	wb;

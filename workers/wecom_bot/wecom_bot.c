@@ -155,15 +155,17 @@ wecom_req_id(const char *prefix, char *out, size_t size)
 }
 
 #ifdef WX_TEST_HOOKS
-/* "counts": the dropped frames, for the tests. */
+/* "counts": the dropped frames and welcomes, for the tests. */
 static int
 wecom_test(struct ipc_str a)
 {
 	if (!ipc_streq(a, "counts"))
 		return -1;
-	log_warnx("wecom %s: counts: bad_frames %llu unknown_cmds %llu",
-	    wb.account, (unsigned long long)wb.bad_frames,
-	    (unsigned long long)wb.unknown_cmds);
+	log_warnx("wecom %s: counts: bad_frames %llu unknown_cmds %llu "
+	    "welcomes_dropped %llu", wb.account,
+	    (unsigned long long)wb.bad_frames,
+	    (unsigned long long)wb.unknown_cmds,
+	    (unsigned long long)wb.welcomes_dropped);
 	return 0;
 }
 #endif

@@ -44,6 +44,7 @@ static void		 test_openai(void **);
 static void		 test_command(void **);
 static void		 test_policy(void **);
 static void		 test_channels(void **);
+static void		 test_groups_without_mention(void **);
 static void		 test_public_url(void **);
 static void		 test_schedules(void **);
 static void		 test_schedules_bad(void **);
@@ -669,6 +670,109 @@ test_channels(void **state)
 	    "channels[0].wechat.token_file: /nonexistent/token");
 }
 
+/*
+ * groups_without_mention: the groups answered without a mention, each
+ * one a chat the policy lets in, once; anything that could never
+ * match is refused with its field.
+ */
+static void
+test_groups_without_mention(void **state)
+{
+	char err[CFG_ERR_MAX], y[4096 + (CFG_ALLOW_MAX + 1) * 8];
+	char long_id[IPC_PEER_MAX + 2], *p;
+	const struct cfg_channel *c;
+	struct config *conf;
+	unsigned i;
+
+	(void)state;
+	memset(long_id, 'x', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	conf = load_text("channels:\n"
+	    "  - name: a\n    type: wechat\n    group_policy: allowlist\n"
+	    "    groups: [g1, g2, g3]\n"
+	    "    groups_without_mention: [g2, g3]\n"
+	    "  - name: b\n    type: wechat\n    group_policy: open\n"
+	    "    groups_without_mention: [anywhere]\n"
+	    "  - name: c\n    type: wechat\n    group_policy: allowlist\n"
+	    "    groups: [\"*\"]\n    groups_without_mention: [x]\n"
+	    "  - name: d\n    type: wechat\n    group_policy: open\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	c = config_channel(conf, "a");
+	assert_int_equal(c->mention_free_count, 2);
+	assert_int_equal(config_group_mention(c, "g1", 2), 1);
+	assert_int_equal(config_group_mention(c, "g2", 2), 0);
+	assert_int_equal(config_group_mention(c, "g3", 2), 0);
+	/* Bytes, not a C string: a prefix is another chat. */
+	assert_int_equal(config_group_mention(c, "g2x", 2), 0);
+	assert_int_equal(config_group_mention(c, "g2x", 3), 1);
+	assert_int_equal(config_group_mention(c, "g", 1), 1);
+	c = config_channel(conf, "b");
+	assert_int_equal(config_group_mention(c, "anywhere", 8), 0);
+	assert_int_equal(config_group_mention(c, "other", 5), 1);
+	c = config_channel(conf, "c");
+	assert_int_equal(config_group_mention(c, "x", 1), 0);
+	/* Unset: require_mention for every group, as before. */
+	c = config_channel(conf, "d");
+	assert_int_equal(c->mention_free_count, 0);
+	assert_int_equal(config_group_mention(c, "g1", 2), 1);
+	config_free(conf);
+	conf = load_text("channels:\n"
+	    "  - name: a\n    type: wechat\n    group_policy: open\n"
+	    "    require_mention: false\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(config_group_mention(config_channel(conf, "a"),
+	    "g1", 2), 0);
+	config_free(conf);
+
+#define GWM(list) "channels:\n  - name: a\n    type: wechat\n" \
+	"    group_policy: allowlist\n    groups: [g1, g2]\n" \
+	"    groups_without_mention: " list "\n"
+	refused(GWM("[g1, g2, g1]"), "channels[0].groups_without_mention[2]: "
+	    "\"g1\" is listed twice (also [0])");
+	refused(GWM("[g1, g9]"), "channels[0].groups_without_mention[1]: "
+	    "\"g9\" is not a group that group_policy and groups allow");
+	refused(GWM("[\"*\"]"), "channels[0].groups_without_mention[0]: "
+	    "must be one chat id");
+	refused(GWM("[\"g1 \"]"), "channels[0].groups_without_mention[0]: "
+	    "must be one chat id");
+	refused(GWM("[\"g\\tx\"]"),
+	    "channels[0].groups_without_mention[0]: must be one chat id");
+	refused(GWM("[\"\"]"), "channels[0].groups_without_mention: is too "
+	    "short");
+	refused(GWM("g1"), "channels[0].groups_without_mention: must be a "
+	    "list");
+	refused(GWM("[[g1]]"), "channels[0].groups_without_mention: must be "
+	    "a string");
+#undef GWM
+	/* The default group_policy lets no group in. */
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    groups_without_mention: [g1]\n",
+	    "channels[0].groups_without_mention[0]: \"g1\" is not a group");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    group_policy: open\n    require_mention: false\n"
+	    "    groups_without_mention: [g1]\n",
+	    "channels[0].groups_without_mention: has no effect while "
+	    "require_mention is false");
+	/* At most CFG_ALLOW_MAX ids, as groups. */
+	p = y;
+	p += snprintf(p, sizeof(y), "channels:\n  - name: a\n    type: "
+	    "wechat\n    group_policy: open\n"
+	    "    groups_without_mention: [");
+	for (i = 0; i <= CFG_ALLOW_MAX; i++)
+		p += snprintf(p, sizeof(y) - (p - y), "%sg%u", i ? "," : "", i);
+	snprintf(p, sizeof(y) - (p - y), "]\n");
+	refused(y, "channels[0].groups_without_mention: has too many "
+	    "entries");
+	/* An id longer than a peer id could never match a chat. */
+	snprintf(y, sizeof(y), "channels:\n  - name: a\n    type: wechat\n"
+	    "    group_policy: open\n    groups_without_mention: [%.*s]\n",
+	    IPC_PEER_MAX + 1, long_id);
+	refused(y, "channels[0].groups_without_mention: is too long");
+}
+
 static void
 test_public_url(void **state)
 {
@@ -714,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_groups_without_mention),
 		cmocka_unit_test(test_public_url),
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_schedules_bad),
