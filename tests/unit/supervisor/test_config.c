@@ -669,6 +669,22 @@ test_channels(void **state)
 	refused("channels:\n  - name: a\n    type: wechat\n"
 	    "    ratelimit: {peer: {rate: fast}}\n",
 	    "channels[0].ratelimit.peer.rate");
+	/* "off" unquoted is the word, not YAML 1.1's false. */
+	conf = load_text("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {stream_mode: off}\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels[0].stream_block, 0);
+	config_free(conf);
+	/* Only iLink sends by blocks; wechat: on another type is inert. */
+	setenv("WX_TEST_BOT_SECRET", "s3cret", 1);
+	conf = load_text("channels:\n  - name: a\n    type: wecom_bot\n"
+	    "    wecom_bot: {bot_id: b1, secret_env: WX_TEST_BOT_SECRET}\n"
+	    "    wechat: {stream_mode: block}\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels[0].stream_block, 0);
+	config_free(conf);
 	refused("channels:\n  - name: a\n    type: wechat\n"
 	    "    wechat: {stream_mode: partial}\n",
 	    "channels[0].wechat.stream_mode: unknown mode \"partial\" "
