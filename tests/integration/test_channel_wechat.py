@@ -680,3 +680,40 @@ def test_block_stream_survives_a_sigkilled_agent(gate_factory, fake,
     assert gate.rows("SELECT state, reply FROM messages") == \
         [(3, ANSWER)]
     no_violations(fake)
+
+
+def test_block_stream_asked_again_answers_otherwise(gate_factory, fake,
+                                                    tmp_path):
+    """The agent is SIGKILLed between two blocks and its next process
+    answers otherwise (its first paragraph names its pid): no more
+    blocks, the new answer goes whole at the end, after the blocks that
+    went; nothing is sent twice, nothing mixes the two answers."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "agent_pid.py")
+    agent = [{"name": "default", "type": "command",
+              "command": {"argv": ["/usr/bin/python3", script]}}]
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 agent=agent, wechat=BLOCKS, sup={"restart_min_ms": 50})
+    fake.inject(FRIEND, LONG)
+    first = wait_sent(fake, FRIEND, 2, timeout=30)
+    old = re.match(r"run (\d+)\n\n", first[0]["text"]).group(1)
+    w = gate.worker("agent.default")
+    os.kill(w["pid"], signal.SIGKILL)
+    gate.wait_log("answers otherwise", timeout=30)
+    wait_for(lambda: gate.rows("SELECT state FROM messages") == [(3,)],
+             60, 0.1, "the answer stored")
+    time.sleep(1.0)
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0, 30, 0.1, "all sent")
+    time.sleep(1.0)
+    parts = parts_of(fake)
+    new = [i for i, p in enumerate(parts) if i > 0 and p.startswith("run ")]
+    assert len(new) == 1, [p[:12] for p in parts]
+    j = new[0]
+    before, after = "".join(parts[:j]), "".join(parts[j:])
+    assert ("run %s\n\n" % old + LONG).startswith(before)
+    pid = re.match(r"run (\d+)\n\n", after).group(1)
+    assert pid != old
+    assert after == "run %s\n\n" % pid + LONG
+    assert gate.rows("SELECT reply FROM messages") == [(after,)]
+    assert len(parts) <= 10, [len(p) for p in parts]
+    no_violations(fake)
