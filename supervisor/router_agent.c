@@ -6,7 +6,8 @@
  * relaying it: deltas coalesced per loop turn, chat.done once the
  * commit holds it (durable.c), both only while the client's worker has
  * room in its queue.  Admission, pacing and deadlines are agentq.c's;
- * a streaming channel's refreshes are router_progress.c's.
+ * a streaming channel's refreshes are router_progress.c's, an answer
+ * sent by paragraphs as it streams (stream_mode block) router_block.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
