@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "block.h"
 #include "ipc_msg.h"
 #include "pace.h"
 #include "ratelimit.h"
@@ -75,6 +76,14 @@ struct areq {
 	/* router_progress.c: refreshes of a streaming channel's bubble */
 	struct pace		 pace;
 	struct event		*pace_ev;	/* NULL until the first */
+	/* router_block.c: stream_mode block */
+	size_t			 blk_off;	/* reply bytes queued as blocks */
+	size_t			 blk_ok;	/* of those, committed */
+	int			 blk_rows;	/* rows queued for the message */
+	int			 blk_ok_rows;
+	int			 blk_held;	/* the rest waits for the end */
+	char			*blk_prev;	/* what an earlier try queued */
+	struct block_scan	 blk_scan;	/* of the text after blk_off */
 };
 
 TAILQ_HEAD(areqlist, areq);
@@ -113,5 +122,13 @@ struct areq	*router_next_req(struct areq *);
 /* router_progress.c, for router_agent.c */
 void		 progress_note(struct areq *);
 void		 progress_forget(struct areq *);
+
+/* router_block.c, for router_agent.c */
+void		 block_note(struct areq *, const char *, size_t);
+size_t		 block_end(struct areq *, const char *answer);
+void		 block_restart(struct areq *);
+void		 block_resume(struct areq *);
+void		 block_drop(struct areq *);
+void		 block_forget(struct areq *);
 
 #endif

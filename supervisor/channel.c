@@ -340,6 +340,7 @@ struct chan_for {
 	int64_t		 msg_id;
 	int64_t		 run;		/* a schedule's run, or 0 */
 	int64_t		 hold_until;	/* a run's: until the peer writes */
+	int		 seq;		/* the first row's: parts before it */
 };
 
 /*
@@ -356,7 +357,7 @@ chan_queue_for(struct chacct *a, const struct cfg_channel *cc,
 	size_t len = strlen(text), n;
 	int64_t id;
 	char *chunk;
-	int seq = 0, failed = 0;
+	int seq = f->seq, failed = 0;
 
 	while (len > 0) {
 		n = chunk_len(text, len, cc->text_chunk_limit,
@@ -372,8 +373,8 @@ chan_queue_for(struct chacct *a, const struct cfg_channel *cc,
 				log_warnx("%s: %s: reply chunk not queued",
 				    __func__, a->name);
 				failed = 1;
-			} else if (ids != NULL && seq < max)
-				ids[seq] = id;
+			} else if (ids != NULL && seq - f->seq < max)
+				ids[seq - f->seq] = id;
 			seq++;
 		}
 		free(chunk);
@@ -381,7 +382,7 @@ chan_queue_for(struct chacct *a, const struct cfg_channel *cc,
 		len -= n;
 	}
 	chan_kick(a);
-	return failed ? -1 : seq;
+	return failed ? -1 : seq - f->seq;
 }
 
 static int
@@ -389,7 +390,7 @@ chan_queue(struct chacct *a, const struct cfg_channel *cc, const char *peer,
     int64_t msg_id, const char *text, const char *ctx, int64_t *ids,
     int max)
 {
-	struct chan_for f = { msg_id, 0, 0 };
+	struct chan_for f = { msg_id, 0, 0, 0 };
 
 	return chan_queue_for(a, cc, peer, &f, text, ctx, ids, max);
 }
@@ -1059,16 +1060,28 @@ void
 channel_reply(const char *account, const char *peer, const char *ctx,
     int64_t msg_id, const char *reply)
 {
+	channel_reply_part(account, peer, ctx, msg_id, reply, 0);
+}
+
+/*
+ * A part of one: its rows numbered on from seq (the rows queued before
+ * it, router_block.c).  The rows queued, or -1.
+ */
+int
+channel_reply_part(const char *account, const char *peer, const char *ctx,
+    int64_t msg_id, const char *reply, int seq)
+{
 	const struct cfg_channel *cc;
+	struct chan_for f = { msg_id, 0, 0, seq };
 	struct chacct *a;
 
 	if ((cc = config_channel(sup->conf, account)) == NULL ||
 	    (a = acct_find(account)) == NULL) {
 		log_warnx("%s: account %s is gone; its reply is dropped",
 		    __func__, account);
-		return;
+		return -1;
 	}
-	chan_queue(a, cc, peer, msg_id, reply, ctx, NULL, 0);
+	return chan_queue_for(a, cc, peer, &f, reply, ctx, NULL, 0);
 }
 
 /*
@@ -1183,7 +1196,7 @@ channel_queue_run(const char *account, const char *peer, const char *text,
 {
 	const struct cfg_channel *cc;
 	const struct kind_caps *caps;
-	struct chan_for f = { 0, run, 0 };
+	struct chan_for f = { 0, run, 0, 0 };
 	struct chacct *a;
 	int64_t when, now = sup_now();
 	int rv;

@@ -143,6 +143,8 @@ struct cfg_channel {
 	uint32_t	 poll_timeout_ms;
 	uint32_t	 send_gap_ms;
 	uint32_t	 timeout_s;
+	int		 stream_block;		/* stream_mode: block */
+	uint32_t	 block_min_chars;	/* a block's least */
 	/* type wecom_webhook (a WeCom group robot) */
 	char		*hook_url;		/* the API's base */
 	char		*hook_key;		/* secret; NULL in the hub */

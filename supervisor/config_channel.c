@@ -57,6 +57,10 @@ const struct cfg_num cfg_channel_nums[] = {
 	    1500, 0, 60000 },
 	{ "wechat.timeout_s",	CHN(wechat.timeout_s, timeout_s),
 	    15, 1, 600 },
+	/* stream_mode block: the host's coalescing is 200 (7.1). */
+	{ "wechat.block_min_chars", CHN(wechat.block_min_chars,
+	    block_min_chars),
+	    200, 1, 4000 },
 	/* B.6: 20 a minute; a shorter window is for tests. */
 	{ "wecom_webhook.rate_max", CHN(wecom_webhook.rate_max,
 	    hook_rate_max),
@@ -96,6 +100,8 @@ static const char *const cfg_dm_policies[] = {
 static const char *const cfg_group_policies[] = {
 	"disabled", "allowlist", "open"
 };
+/* wechat.stream_mode: the answer at the end, or by paragraphs. */
+static const char *const cfg_stream_modes[] = { "off", "block" };
 
 static int	 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
 		    const char *, struct cfg_channel *);
@@ -341,7 +347,14 @@ cfg_channel_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
     const char *prefix, struct cfg_channel *c)
 {
 	char field[CFG_KEYPATH_MAX];
+	int v;
 
+	snprintf(field, sizeof(field), "%swechat.stream_mode", prefix);
+	if ((v = cfg_check_word(ctx, field, "mode", rw->stream_mode != NULL ?
+	    rw->stream_mode : "off", cfg_stream_modes,
+	    NITEMS(cfg_stream_modes))) == -1)
+		return -1;
+	c->stream_block = v == 1 && strcmp(c->type, "wechat") == 0;
 	c->login_url = xstrdup(rw->login_url != NULL ? rw->login_url :
 	    "https://ilinkai.weixin.qq.com");
 	c->base_url = xstrdup(rw->base_url != NULL ? rw->base_url : "");

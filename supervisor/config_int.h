@@ -159,6 +159,8 @@ struct raw_wechat {
 	uint32_t	*poll_timeout_ms;
 	uint32_t	*send_gap_ms;
 	uint32_t	*timeout_s;
+	char		*stream_mode;
+	uint32_t	*block_min_chars;
 };
 
 struct raw_webhook {

@@ -257,6 +257,8 @@ static const cyaml_schema_field_t wechat_fields[] = {
 	NUM("poll_timeout_ms", struct raw_wechat, poll_timeout_ms),
 	NUM("send_gap_ms", struct raw_wechat, send_gap_ms),
 	NUM("timeout_s", struct raw_wechat, timeout_s),
+	STR("stream_mode", struct raw_wechat, stream_mode, CFG_WORD_MAX),
+	NUM("block_min_chars", struct raw_wechat, block_min_chars),
 	CYAML_FIELD_END
 };
 

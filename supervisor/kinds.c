@@ -29,10 +29,11 @@ static void	kinds_each_webchat(const struct kind *,
  * the official client declares 4000.  A reply carries the peer's newest
  * context token (1.4).  workers/wechat/ shows "typing..."
  * (3.7) while the agent answers; iLink has media, which it does not
- * send yet.
+ * send yet.  At most 10 bot messages per user message (one context
+ * token, 7.2): stream_mode block keeps within them (router_block.c).
  */
 static const struct kind_caps wechat_caps = { 4000, 2000,
-    KC_TYPING | KC_LATEST_CTX, 0 };
+    KC_TYPING | KC_LATEST_CTX, 0, 10 };
 
 /*
  * A WeCom group robot (protocols/wecom.md B.3, B.6): 2048 bytes of
@@ -40,7 +41,7 @@ static const struct kind_caps wechat_caps = { 4000, 2000,
  * sends files and images too (upload_media, outbound.file).
  */
 static const struct kind_caps webhook_caps = { 2048, 2048,
-	KC_PROACTIVE | KC_MEDIA, 2048 };
+	KC_PROACTIVE | KC_MEDIA, 2048, 0 };
 
 /*
  * WeCom AI bot (protocols/wecom.md Part A): a stream or markdown holds
@@ -49,7 +50,7 @@ static const struct kind_caps webhook_caps = { 2048, 2048,
  * first (aibot_send_msg, A.5.9); workers/wecom_bot/ sends no media yet.
  */
 static const struct kind_caps wecom_bot_caps = { 5120, 5120,
-	KC_STREAM | KC_PROACTIVE, 20480 };
+	KC_STREAM | KC_PROACTIVE, 20480, 0 };
 
 #ifdef WX_TEST_HOOKS
 /*
@@ -59,7 +60,7 @@ static const struct kind_caps wecom_bot_caps = { 5120, 5120,
  * logs their name, size and SHA-256).
  */
 static const struct kind_caps loopback_caps = { 200, 200,
-	KC_PROACTIVE | KC_MEDIA, 0 };
+	KC_PROACTIVE | KC_MEDIA, 0, 0 };
 #endif
 
 /* Start order: agents before the workers that send them work. */

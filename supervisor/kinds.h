@@ -31,6 +31,7 @@ struct kind_caps {
 	uint32_t	 text_chunk;	/* text_chunk_limit by default */
 	int		 flags;		/* KC_* */
 	uint32_t	 bytes_max;	/* UTF-8 bytes, when it counts those */
+	uint32_t	 turn_max;	/* messages per reply context, 0 any */
 };
 
 #define K_F_LISTEN	0x01	/* gets the public listening socket */

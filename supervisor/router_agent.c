@@ -6,7 +6,8 @@
  * relaying it: deltas coalesced per loop turn, chat.done once the
  * commit holds it (durable.c), both only while the client's worker has
  * room in its queue.  Admission, pacing and deadlines are agentq.c's;
- * a streaming channel's refreshes are router_progress.c's.
+ * a streaming channel's refreshes are router_progress.c's, an answer
+ * sent by paragraphs as it streams (stream_mode block) router_block.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,7 @@ areq_free(struct areq *r)
 
 	agentq_forget(r);
 	progress_forget(r);
+	block_forget(r);
 	for (rp = &req_tab[router_hash(r->id)]; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;
@@ -332,7 +334,8 @@ router_take_cb(const struct store_backlog_row *row, void *arg)
 	f.account = row->account;
 	f.peer = row->peer;
 	f.ctx = row->ctx;
-	areq_new(ta->aq, &f, row->text, 0);
+	/* After a hub restart: what went of an earlier answer stays. */
+	block_resume(areq_new(ta->aq, &f, row->text, 0));
 }
 
 /* Up to limit rows of one source's backlog (account NULL: web chat). */
@@ -410,9 +413,14 @@ sup_agent_delta(struct worker *w, struct ipc_msg *m)
 	evbuffer_add(r->reply, m->b.text.text.p, n);
 	evbuffer_add(r->delta, m->b.text.text.p, n);
 	areq_dirty(r);
-	/* A bubble that grows with the answer; the outbox still ends it. */
-	if (r->origin == AREQ_CHANNEL)
+	/*
+	 * A bubble that grows with the answer, or its finished paragraphs
+	 * as messages (stream_mode block); the outbox still ends it.
+	 */
+	if (r->origin == AREQ_CHANNEL) {
 		progress_note(r);
+		block_note(r, m->b.text.text.p, n);
+	}
 	return 0;
 }
 
@@ -451,9 +459,10 @@ router_finish(struct areq *r)
 	r->done = 1;
 	r->unstored = 0;
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0) {
+		/* The blocks queued already are not queued again. */
 		if (r->origin == AREQ_CHANNEL)
-			channel_reply(r->account, r->peer, r->ctx, r->msg_id,
-			    text);
+			channel_reply_part(r->account, r->peer, r->ctx,
+			    r->msg_id, text + block_end(r, text), r->blk_rows);
 		else if (r->origin == AREQ_SCHEDULE)
 			schedule_answer(r->msg_id, text, NULL);
 	}
@@ -482,6 +491,7 @@ areq_notice(struct areq *r, struct ipc_str code)
 	char notice[IPC_TEXT_MAX];
 
 	channel_failure_text(notice, sizeof(notice), code);
+	block_drop(r);
 	evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 	evbuffer_add(r->reply, notice, strlen(notice));
@@ -706,6 +716,7 @@ areq_worker_down(struct worker *w)
 		 */
 		agentq_requeue(r);
 		r->aw = NULL;
+		block_restart(r);
 		evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 		r->truncated = 0;

@@ -338,6 +338,11 @@ int	store_outbox_retry(struct store *, const char *account, int64_t id,
 int	store_outbox_release(struct store *, const char *account,
 	    int64_t now);
 int	store_outbox_count(struct store *, const char *account);
+/* stream_mode block: a message's rows so far; the peer's turn spent. */
+int	store_outbox_parts(struct store *, const char *account,
+	    int64_t msg_id, char **text, int *rows);
+int	store_outbox_turn(struct store *, const char *account,
+	    const char *peer);
 
 /*
  * An attachment (store_attach.c): queued with its own outbox row, whose

@@ -49,6 +49,8 @@ enum {
 	SC_KV_DEL,
 	SC_PAIRING_LIVE,
 	SC_AUDIT_LIST,
+	SC_OUTBOX_PARTS,
+	SC_OUTBOX_TURN,
 };
 
 /*
@@ -150,6 +152,23 @@ static const char *const sc_sql[] = {
 	[SC_AUDIT_LIST - STORE_LAZY_CHANNEL] =
 	    "SELECT time, role, worker, session, method, detail FROM (SELECT *"
 	    " FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+	/*
+	 * A message's text rows joined in queue order (SQLite's
+	 * group_concat keeps the order of the subquery's rows).
+	 */
+	[SC_OUTBOX_PARTS - STORE_LAZY_CHANNEL] =
+	    "SELECT coalesce(group_concat(body, ''), ''), count(*) FROM"
+	    " (SELECT body FROM outbox WHERE account = ?1 AND msg_id = ?2"
+	    " AND attachment_id IS NULL ORDER BY id)",
+	/*
+	 * Rows on the peer's newest reply context: those queued (they go
+	 * on it), and those made since its message came.
+	 */
+	[SC_OUTBOX_TURN - STORE_LAZY_CHANNEL] =
+	    "SELECT count(*) FROM outbox WHERE account = ?1 AND peer = ?2"
+	    " AND (state = 'queued' OR created >= coalesce((SELECT created"
+	    " FROM messages WHERE account = ?1 AND sender = ?2"
+	    " ORDER BY id DESC LIMIT 1), 0))",
 };
 
 _Static_assert(sizeof(sc_sql) / sizeof(sc_sql[0]) <= STORE_LAZY_MAX -
@@ -471,6 +490,42 @@ store_outbox_count(struct store *s, const char *account)
 
 	st = sc_stmt(s, SC_OUTBOX_COUNT);
 	if (store_row(s, st, store_bindv(st, "t", account), __func__) != 0)
+		return -1;
+	n = sqlite3_column_int(st, 0);
+	store_done(st);
+	return n;
+}
+
+/*
+ * What was queued for a message's answer so far, joined, and in how
+ * many rows (stream_mode block after a restart).  0, or -1.
+ */
+int
+store_outbox_parts(struct store *s, const char *account, int64_t msg_id,
+    char **text, int *rows)
+{
+	sqlite3_stmt *st;
+
+	st = sc_stmt(s, SC_OUTBOX_PARTS);
+	if (store_row(s, st, store_bindv(st, "ti", account, msg_id),
+	    __func__) != 0)
+		return -1;
+	*text = store_column_dup(st, 0);
+	*rows = sqlite3_column_int(st, 1);
+	store_done(st);
+	return 0;
+}
+
+/* Rows that spend the peer's newest reply context; -1 on error. */
+int
+store_outbox_turn(struct store *s, const char *account, const char *peer)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	st = sc_stmt(s, SC_OUTBOX_TURN);
+	if (store_row(s, st, store_bindv(st, "tt", account, peer),
+	    __func__) != 0)
 		return -1;
 	n = sqlite3_column_int(st, 0);
 	store_done(st);

@@ -241,6 +241,9 @@ void		 channel_flush(void);
 void		 channel_stats(stat_fn, void *);
 void		 channel_reply(const char *account, const char *peer,
 		    const char *ctx, int64_t msg_id, const char *reply);
+int		 channel_reply_part(const char *account, const char *peer,
+		    const char *ctx, int64_t msg_id, const char *reply,
+		    int seq);
 /* A schedule run's text: the target's state, why in detail. */
 const char	*channel_queue_run(const char *account, const char *peer,
 		    const char *text, int64_t run, int64_t hold_s,

@@ -502,3 +502,218 @@ def test_login_follows_an_expired_code_to_the_end(gate_factory, fake,
     assert len(urls) == 2 and urls[0] != urls[1], out
     assert out.rstrip().endswith("Logged in."), out
     assert gate.channels()["wechat.alice"] == "polling"
+
+
+# stream_mode: block.  Twelve paragraphs of 498 characters: with "echo: "
+# a 6,004-character answer, streamed by the echo agent in 40 deltas a
+# quarter of a second apart (10 s).
+PARAS = ["%02d " % i + chr(ord("a") + i) * 495 for i in range(12)]
+LONG = "\n\n".join(PARAS)
+ANSWER = "echo: " + LONG
+STREAM_ECHO = [{"name": "default", "type": "echo",
+                "echo": {"chunks": 40, "delay_ms": 250}}]
+BLOCKS = {"stream_mode": "block", "block_min_chars": 200}
+# What the person reads: eight paragraphs, one a message (each delta
+# finishes at most one), then the budget runs low (8 + 2 kept of 10)
+# and the last four go as one.
+EXPECTED = ["echo: " + PARAS[0] + "\n\n"] + \
+    [p + "\n\n" for p in PARAS[1:8]] + ["\n\n".join(PARAS[8:])]
+
+
+def block_gate(gate_factory, fake, tmp_path, **kw):
+    return start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 agent=STREAM_ECHO, wechat=BLOCKS, **kw)
+
+
+def parts_of(fake, peer=FRIEND):
+    return [x["text"] for x in sent_to(fake, peer)]
+
+
+def whole_answer(fake, timeout=60):
+    """Wait until the parts add up to the answer (or run past it)."""
+    wait_for(lambda: len("".join(parts_of(fake))) >= len(ANSWER), timeout,
+             0.1, "the whole answer")
+    time.sleep(1.0)     # anything sent twice would come now
+    return parts_of(fake)
+
+
+def check_blocks(parts):
+    """In order, each once, within the context token's budget: the
+    first parts are whole paragraphs, the rest is merged at the end."""
+    assert "".join(parts) == ANSWER, [p[:8] for p in parts]
+    # §7.2: at most 10 messages per context token.
+    assert len(parts) <= 10, [len(p) for p in parts]
+    assert parts == EXPECTED, [len(p) for p in parts]
+
+
+def test_block_stream_arrives_as_ordered_paragraphs(gate_factory, fake,
+                                                    tmp_path):
+    """stream_mode block: a 6,000-character streamed answer arrives as
+    paragraphs while the agent still writes, in order, each once, the
+    last ones merged so the context token's budget (10) is not spent;
+    the whole answer is stored as the message's."""
+    gate = block_gate(gate_factory, fake, tmp_path)
+    fake.inject(FRIEND, LONG)
+    first = wait_sent(fake, FRIEND, 1, timeout=20)[0]
+    # The first block went while the agent was still answering.
+    assert gate.rows("SELECT state FROM messages WHERE account = 'alice'"
+                     ) == [(2,)]
+    assert first["text"] == "echo: " + PARAS[0] + "\n\n"
+    parts = whole_answer(fake)
+    check_blocks(parts)
+    with fake.lock:
+        sends = [x for x in fake.sent if x["to"] == FRIEND]
+    assert sends[-1]["time"] - sends[0]["time"] >= 5.0, \
+        [x["time"] for x in sends]
+    gate.wait_log("message budget runs low")
+    assert gate.rows("SELECT state, reply FROM messages") == \
+        [(3, ANSWER)]
+    assert gate.rows(QUEUED)[0][0] == 0
+    no_violations(fake)
+
+
+def test_block_stream_off_sends_at_the_end(gate_factory, fake, tmp_path):
+    """stream_mode off (the default): the same answer goes at the end,
+    cut at text_chunk_limit only."""
+    start(gate_factory, fake, tmp_path, allow_from=["*"],
+          agent=STREAM_ECHO)
+    fake.inject(FRIEND, LONG)
+    parts = whole_answer(fake)
+    assert "".join(parts) == ANSWER
+    assert len(parts) == 4, [len(p) for p in parts]
+    with fake.lock:
+        sends = [x for x in fake.sent if x["to"] == FRIEND]
+    assert sends[-1]["time"] - sends[0]["time"] < 5.0
+    no_violations(fake)
+
+
+def test_block_stream_in_order_when_a_part_is_refused_once(gate_factory,
+                                                           fake, tmp_path):
+    """The second block is refused once (ret=-2): it is sent again after
+    its delay, and the blocks queued meanwhile wait behind it."""
+    gate = block_gate(gate_factory, fake, tmp_path)
+    fake.inject(FRIEND, LONG)
+    wait_sent(fake, FRIEND, 1, timeout=20)
+    fake.fail(send_ret2=1)
+    parts = whole_answer(fake)
+    check_blocks(parts)
+    with fake.lock:
+        outcomes = [x["outcome"] for x in fake.sent if x["to"] == FRIEND]
+    assert outcomes[:3] == ["ok", "-2", "ok"], outcomes
+    assert outcomes.count("-2") == 1, outcomes
+    assert gate.rows(QUEUED)[0][0] == 0
+    no_violations(fake)
+
+
+def test_block_stream_survives_a_sigkilled_worker(gate_factory, fake,
+                                                  tmp_path):
+    """SIGKILL of the wechat worker between two blocks: the rest of the
+    answer arrives once, in order."""
+    gate = block_gate(gate_factory, fake, tmp_path,
+                      sup={"restart_min_ms": 50})
+    fake.inject(FRIEND, LONG)
+    wait_sent(fake, FRIEND, 2, timeout=30)
+    w = gate.worker("wechat.alice")
+    os.kill(w["pid"], signal.SIGKILL)
+    wait_for(lambda: gate.worker("wechat.alice")["pid"] != w["pid"] and
+             gate.worker("wechat.alice")["state"] == "running", 10, 0.05,
+             "wechat.alice back")
+    parts = whole_answer(fake)
+    check_blocks(parts)
+    assert "SIGKILL" in gate.worker("wechat.alice")["last_exit"]
+    assert gate.rows(QUEUED)[0][0] == 0
+    no_violations(fake)
+
+
+def test_block_stream_survives_a_sigkilled_hub(gate_factory, fake,
+                                               tmp_path):
+    """SIGKILL of the hub between two blocks: the message is asked again;
+    the blocks already queued or sent are not sent again, the new
+    answer goes on from where they ended."""
+    gate = block_gate(gate_factory, fake, tmp_path)
+    fake.inject(FRIEND, LONG)
+    wait_sent(fake, FRIEND, 2, timeout=30)
+    hub = hub_pid(gate)
+    os.kill(hub, signal.SIGKILL)
+    wait_for(lambda: hub_pid(gate) not in (None, hub), 10, 0.05,
+             "a new hub")
+    parts = whole_answer(fake, timeout=90)
+    check_blocks(parts)
+    gate.wait_log("asked again", timeout=1)
+    assert gate.rows("SELECT state, reply FROM messages") == \
+        [(3, ANSWER)]
+    no_violations(fake)
+
+
+def hub_pid(gate):
+    hubs = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == gate.proc.pid and \
+                "hub:main" in cmd:
+            hubs.append(int(d))
+    assert len(hubs) <= 1, hubs
+    return hubs[0] if hubs else None
+
+
+def test_block_stream_survives_a_sigkilled_agent(gate_factory, fake,
+                                                 tmp_path):
+    """SIGKILL of the agent between two blocks: it is asked again and
+    answers from the start; what already went is not sent again."""
+    gate = block_gate(gate_factory, fake, tmp_path,
+                      sup={"restart_min_ms": 50})
+    fake.inject(FRIEND, LONG)
+    wait_sent(fake, FRIEND, 2, timeout=30)
+    w = gate.worker("agent.default")
+    os.kill(w["pid"], signal.SIGKILL)
+    parts = whole_answer(fake, timeout=90)
+    check_blocks(parts)
+    assert "SIGKILL" in gate.worker("agent.default")["last_exit"]
+    assert gate.rows("SELECT state, reply FROM messages") == \
+        [(3, ANSWER)]
+    no_violations(fake)
+
+
+def test_block_stream_asked_again_answers_otherwise(gate_factory, fake,
+                                                    tmp_path):
+    """The agent is SIGKILLed between two blocks and its next process
+    answers otherwise (its first paragraph names its pid): no more
+    blocks, the new answer goes whole at the end, after the blocks that
+    went; nothing is sent twice, nothing mixes the two answers."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "agent_pid.py")
+    agent = [{"name": "default", "type": "command",
+              "command": {"argv": ["/usr/bin/python3", script]}}]
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 agent=agent, wechat=BLOCKS, sup={"restart_min_ms": 50})
+    fake.inject(FRIEND, LONG)
+    first = wait_sent(fake, FRIEND, 2, timeout=30)
+    old = re.match(r"run (\d+)\n\n", first[0]["text"]).group(1)
+    w = gate.worker("agent.default")
+    os.kill(w["pid"], signal.SIGKILL)
+    gate.wait_log("answers otherwise", timeout=30)
+    wait_for(lambda: gate.rows("SELECT state FROM messages") == [(3,)],
+             60, 0.1, "the answer stored")
+    time.sleep(1.0)
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0, 30, 0.1, "all sent")
+    time.sleep(1.0)
+    parts = parts_of(fake)
+    new = [i for i, p in enumerate(parts) if i > 0 and p.startswith("run ")]
+    assert len(new) == 1, [p[:12] for p in parts]
+    j = new[0]
+    before, after = "".join(parts[:j]), "".join(parts[j:])
+    assert ("run %s\n\n" % old + LONG).startswith(before)
+    pid = re.match(r"run (\d+)\n\n", after).group(1)
+    assert pid != old
+    assert after == "run %s\n\n" % pid + LONG
+    assert gate.rows("SELECT reply FROM messages") == [(after,)]
+    assert len(parts) <= 10, [len(p) for p in parts]
+    no_violations(fake)

@@ -604,7 +604,7 @@ test_channels(void **state)
 	    "{rate: 100/hour, burst: 9}}\n"
 	    "    text_chunk_limit: 500\n"
 	    "    wechat: {login_url: \"http://127.0.0.1:9\", "
-	    "send_gap_ms: 0}\n"
+	    "send_gap_ms: 0, stream_mode: block, block_min_chars: 50}\n"
 	    "  - name: bob\n    type: wechat\n", err, sizeof(err));
 	if (conf == NULL)
 		fail_msg("%s", err);
@@ -619,11 +619,16 @@ test_channels(void **state)
 	assert_int_equal(c->account_rate.burst, 9);
 	assert_int_equal(c->text_chunk_limit, 500);
 	assert_int_equal(c->send_gap_ms, 0);
+	assert_int_equal(c->stream_block, 1);
+	assert_int_equal(c->block_min_chars, 50);
 	assert_string_equal(c->agent, "default");
 	c = config_channel(conf, "bob");
 	assert_int_equal(c->dm_policy, DM_POLICY_PAIRING);
 	assert_int_equal(c->text_chunk_limit, 2000);
 	assert_int_equal(c->pairing_ttl_s, 3600);
+	/* The answer at the end unless asked; blocks of 200 when asked. */
+	assert_int_equal(c->stream_block, 0);
+	assert_int_equal(c->block_min_chars, 200);
 	assert_string_equal(c->login_url, "https://ilinkai.weixin.qq.com");
 	assert_null(config_channel(conf, "carol"));
 
@@ -665,6 +670,32 @@ test_channels(void **state)
 	refused("channels:\n  - name: a\n    type: wechat\n"
 	    "    ratelimit: {peer: {rate: fast}}\n",
 	    "channels[0].ratelimit.peer.rate");
+	/* "off" unquoted is the word, not YAML 1.1's false. */
+	conf = load_text("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {stream_mode: off}\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels[0].stream_block, 0);
+	config_free(conf);
+	/* Only iLink sends by blocks; wechat: on another type is inert. */
+	setenv("WX_TEST_BOT_SECRET", "s3cret", 1);
+	conf = load_text("channels:\n  - name: a\n    type: wecom_bot\n"
+	    "    wecom_bot: {bot_id: b1, secret_env: WX_TEST_BOT_SECRET}\n"
+	    "    wechat: {stream_mode: block}\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels[0].stream_block, 0);
+	config_free(conf);
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {stream_mode: partial}\n",
+	    "channels[0].wechat.stream_mode: unknown mode \"partial\" "
+	    "(known: off, block)");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {block_min_chars: 0}\n",
+	    "channels[0].wechat.block_min_chars");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {block_min_chars: 4001}\n",
+	    "channels[0].wechat.block_min_chars");
 	refused("channels:\n  - name: a\n    type: wechat\n"
 	    "    wechat: {token_file: /nonexistent/token}\n",
 	    "channels[0].wechat.token_file: /nonexistent/token");
