@@ -20,7 +20,7 @@
 #include "codec.h"
 #include "xmalloc.h"
 
-enum ftype { FT_U64, FT_STR, FT_BOOL, FT_TURNS };
+enum ftype { FT_U64, FT_STR, FT_BOOL, FT_TURNS, FT_PARTS };
 
 #define F_NONEMPTY	0x01
 
@@ -217,6 +217,15 @@ static const struct field f_inbound[] = {
 	FLD(inbound, mentioned, FT_BOOL, 0, 0),
 	FLD(inbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
 };
+static const struct field f_inbound_media[] = {
+	FLD(inbound, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
+	FLD(inbound, msg_id, FT_STR, IPC_CHANID_MAX, F_NONEMPTY),
+	FLD(inbound, text, FT_STR, IPC_TEXT_MAX, 0),
+	FLD(inbound, group, FT_STR, IPC_PEER_MAX, 0),
+	FLD(inbound, mentioned, FT_BOOL, 0, 0),
+	FLD(inbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+	FLD(inbound, parts, FT_PARTS, IPC_PARTS_MAX, F_NONEMPTY),
+};
 static const struct field f_inbound_ack[] = {
 	FLD(inbound_ack, status, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 };
@@ -412,7 +421,7 @@ SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
 SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
 SCHEMA(agent_request) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
-SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_ack) SCHEMA(outbound)
+SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_media) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)
 SCHEMA(login) SCHEMA(login_req) SCHEMA(audit_row) SCHEMA(ctl_send)
@@ -692,6 +701,39 @@ get_turns(struct cur *c, struct ipc_turns *t, uint64_t max)
 	return IPC_OK;
 }
 
+/* parts: an array of [kind, name, size] triples, no size 0. */
+static enum ipc_err
+get_parts(struct cur *c, struct ipc_parts *t, uint64_t max)
+{
+	enum ipc_err e;
+	uint32_t n, three, i;
+	uint64_t size;
+
+	if ((e = get_container(c, 0, &n)) != IPC_OK)
+		return e;
+	if (n > max)
+		return IPC_E_LENGTH;
+	for (i = 0; i < n; i++) {
+		if ((e = get_container(c, 0, &three)) != IPC_OK)
+			return e;
+		if (three != 3)
+			return IPC_E_SHAPE;
+		if ((e = get_str(c, &t->v[i].kind, IPC_PARTKIND_MAX)) !=
+		    IPC_OK ||
+		    (e = get_str(c, &t->v[i].name, IPC_FILENAME_MAX)) !=
+		    IPC_OK ||
+		    (e = get_u64(c, &size)) != IPC_OK)
+			return e;
+		if (t->v[i].kind.len == 0 || size == 0)
+			return IPC_E_VALUE;
+		if (size > IPC_FILE_MAX)
+			return IPC_E_LENGTH;
+		t->v[i].size = size;
+	}
+	t->n = n;
+	return IPC_OK;
+}
+
 static enum ipc_err
 get_field(struct cur *c, const struct field *f, void *body)
 {
@@ -723,6 +765,14 @@ get_field(struct cur *c, const struct field *f, void *body)
 			return e;
 		if ((f->flags & F_NONEMPTY) &&
 		    ((struct ipc_turns *)(void *)at)->n == 0)
+			return IPC_E_LENGTH;
+		return IPC_OK;
+	case FT_PARTS:
+		if ((e = get_parts(c, (struct ipc_parts *)(void *)at,
+		    f->max)) != IPC_OK)
+			return e;
+		if ((f->flags & F_NONEMPTY) &&
+		    ((struct ipc_parts *)(void *)at)->n == 0)
 			return IPC_E_LENGTH;
 		return IPC_OK;
 	}
@@ -812,6 +862,7 @@ put_field(msgpack_packer *pk, const struct field *f, const void *body)
 {
 	const char *at = (const char *)body + f->off;
 	const struct ipc_turns *t;
+	const struct ipc_parts *pa;
 	struct ipc_str s;
 	uint64_t v;
 	size_t i;
@@ -846,6 +897,24 @@ put_field(msgpack_packer *pk, const struct field *f, const void *body)
 			    t->v[i].text.len > IPC_REPLY_MAX ||
 			    put_str(pk, t->v[i].role) != 0 ||
 			    put_str(pk, t->v[i].text) != 0)
+				return -1;
+		}
+		return 0;
+	case FT_PARTS:
+		pa = (const struct ipc_parts *)(const void *)at;
+		if (pa->n > f->max || ((f->flags & F_NONEMPTY) && pa->n == 0))
+			return -1;
+		if (msgpack_pack_array(pk, pa->n) != 0)
+			return -1;
+		for (i = 0; i < pa->n; i++) {
+			if (pa->v[i].kind.len == 0 ||
+			    pa->v[i].kind.len > IPC_PARTKIND_MAX ||
+			    pa->v[i].name.len > IPC_FILENAME_MAX ||
+			    pa->v[i].size == 0 || pa->v[i].size > IPC_FILE_MAX ||
+			    msgpack_pack_array(pk, 3) != 0 ||
+			    put_str(pk, pa->v[i].kind) != 0 ||
+			    put_str(pk, pa->v[i].name) != 0 ||
+			    msgpack_pack_uint64(pk, pa->v[i].size) != 0)
 				return -1;
 		}
 		return 0;

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		14
+#define IPC_VERSION		15
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -56,6 +56,9 @@
 /* An attachment's bytes (the webhook's file cap) and its name. */
 #define IPC_FILE_MAX		(20 * 1024 * 1024)
 #define IPC_FILENAME_MAX	255
+/* Attachments in one inbound.media; their kinds' longest name. */
+#define IPC_PARTS_MAX		8
+#define IPC_PARTKIND_MAX	16
 /* A schedule's targets, "channel:target" lines; its cron expression. */
 #define IPC_TARGETS_MAX		(8 * 1024)
 #define IPC_CRON_MAX		256
@@ -113,6 +116,8 @@
 	X(STATE_GET,	303, "state.get",	ROLE_CHANNEL,	0,	name)		\
 	X(STATE_PUT,	304, "state.put",	ROLE_CHANNEL,	0,	state)		\
 	X(LOGIN_QR,	305, "login.qr",	ROLE_CHANNEL,	0,	login)		\
+	/* inbound.message with attachments: their bytes in the fd */	\
+	X(INBOUND_MEDIA, 306, "inbound.media",	ROLE_CHANNEL,	MSG_FD,	inbound_media) \
 	/* agent backends */						\
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
@@ -223,6 +228,22 @@ struct ipc_turns {
 	struct ipc_turn	 v[IPC_TURNS_MAX];
 };
 
+/*
+ * One attachment of an inbound.media: kind "image", "file", "voice" or
+ * "video"; name as the platform gave it ("" when none; the supervisor
+ * makes it safe); size in bytes, never 0.
+ */
+struct ipc_part {
+	struct ipc_str	 kind;
+	struct ipc_str	 name;
+	uint64_t	 size;
+};
+
+struct ipc_parts {
+	size_t		 n;
+	struct ipc_part	 v[IPC_PARTS_MAX];
+};
+
 /* Bodies, one per schema name in the catalogue. */
 struct ipc_body_empty		{ int unused; };
 struct ipc_body_hello		{ uint64_t version; struct ipc_str kind; };
@@ -322,7 +343,15 @@ struct ipc_body_share_ok	{ uint64_t conn; int read_only;
  */
 struct ipc_body_inbound		{ struct ipc_str peer; struct ipc_str msg_id;
 				  struct ipc_str text; struct ipc_str group;
-				  int mentioned; struct ipc_str reply_ctx; };
+				  int mentioned; struct ipc_str reply_ctx;
+				  struct ipc_parts parts; };
+/*
+ * inbound.media is an inbound.message (the same body, in m->b.inbound)
+ * whose parts are not empty: the frame's descriptor is a sealed memfd
+ * holding the parts' bytes back to back, in order, and nothing more.
+ * text may be "" (a photo alone); one message's parts together are at
+ * most the account's media.max_bytes (IPC_FILE_MAX at most).
+ */
 /* status: accepted, duplicate, pairing, denied, limited, ignored. */
 struct ipc_body_inbound_ack	{ struct ipc_str status; };
 /*

@@ -30,8 +30,8 @@ static const struct {
 	{ "webchat",		&profile_webchat,	NULL },
 	{ "agent",		&profile_agent,		NULL },
 	{ "agent-openai",	&profile_agent,		&profile_net },
-	/* A channel worker is a dialler and nothing more. */
-	{ "wechat",		&profile_net,		NULL },
+	/* A channel worker dials out and seals the attachments it got. */
+	{ "wechat",		&profile_net,		&profile_media },
 	/* The webhook also reads the hub's attachments (memfds). */
 	{ "wecom_webhook",	&profile_net,		&profile_webhook },
 	/* The parent's unprivileged half: IPC, the store, no sockets. */

@@ -142,6 +142,16 @@ worker_send(uint32_t type, uint64_t req_id, const void *body)
 	return wire_send(wk.wire, type, req_id, body);
 }
 
+int
+worker_send_fd(uint32_t type, uint64_t req_id, const void *body, int fd)
+{
+	if (wk.wire == NULL) {
+		close(fd);
+		return -1;
+	}
+	return wire_send_fd(wk.wire, type, req_id, body, fd);
+}
+
 /* Kinds call this once they have nothing left in flight after shutdown. */
 void
 worker_drained(void)

@@ -100,6 +100,9 @@ int			 worker_main(const char *spec, const char *creds,
 /* Send a frame to the supervisor; -1 when the queue is full. */
 int			 worker_send(uint32_t type, uint64_t req_id,
 			    const void *body);
+/* A MSG_FD frame; fd is the frame's from here on, closed on failure. */
+int			 worker_send_fd(uint32_t type, uint64_t req_id,
+			    const void *body, int fd);
 struct event_base	*worker_base(void);
 /* After sup.shutdown, a kind calls this once nothing is in flight. */
 void			 worker_drained(void);

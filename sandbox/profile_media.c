@@ -1,0 +1,21 @@
+/*
+ * Seccomp rules a channel worker that receives attachments adds to
+ * profile_net.c: it builds each message's parts in a memfd and seals it
+ * before the supervisor gets a descriptor (workers/media.c).  Nothing
+ * here opens a file; write and close are in the common profile.
+ */
+#include <fcntl.h>
+
+#include "profile.h"
+
+static const struct sb_rule rules[] = {
+	SB_ALLOW(memfd_create, "an inbound message's attachments"),
+	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_ADD_SEALS, 0,
+	    "sealing that memfd before the supervisor reads it"),
+	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_GET_SEALS, 0,
+	    "sealed already, when a message goes a second time"),
+};
+
+const struct sb_profile profile_media = {
+	"media", rules, SB_NRULES(rules)
+};
