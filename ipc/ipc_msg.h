@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		15
+#define IPC_VERSION		16
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -188,6 +188,8 @@
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
+	/* agent.request with the message's attachments in the fd */	\
+	X(AGENT_REQUEST_MEDIA, 853, "agent.request_media", ROLE_SUP, MSG_FD, agent_request_media) \
 	/* root parent to hub */					\
 	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
 	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
@@ -309,7 +311,14 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
-struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns; };
+struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns;
+				  struct ipc_parts parts; };
+/*
+ * agent.request_media is an agent.request (m->b.agent_request) whose
+ * last user turn came with attachments the agent's type can use: their
+ * bytes are the frame's sealed memfd, back to back as parts says, the
+ * way inbound.media brings them (the text already names each one).
+ */
 /* GET /s/<id>: is the share link live?  id is the link's secret. */
 /* peer and forwarded as in conn.open: the request is charged to them. */
 struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id;

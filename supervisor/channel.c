@@ -53,6 +53,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "channel_media.h"
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
@@ -62,7 +63,6 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "role.h"
-#include "channel_media.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -403,44 +403,6 @@ struct kick {
 };
 
 /*
- * The bytes as a sealed memfd: the worker can read them, never change
- * them, and sees exactly size of them.  Written with pwrite so the
- * shared offset stays 0 for the worker's read.  -1 on failure.
- */
-static int
-chan_memfd(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = memfd_create("wxgate-file", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1) {
-		log_warn("%s: memfd_create", __func__);
-		return -1;
-	}
-	while (off < size) {
-		n = pwrite(fd, data + off, size - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("%s: write", __func__);
-			goto bad;
-		}
-		off += (size_t)n;
-	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
-		log_warn("%s: F_ADD_SEALS", __func__);
-		goto bad;
-	}
-	return fd;
-bad:
-	close(fd);
-	return -1;
-}
-
-/*
  * An attachment row: outbound.file with the bytes as its descriptor.
  * Bytes gone (never, while it is queued) or no memfd: the row fails,
  * as one that does not fit a frame does.
@@ -458,7 +420,7 @@ chan_send_file(struct kick *k, const struct store_outbox_row *r,
 		return;		/* the lease runs out; tried again then */
 	if (rv == 1)
 		why = "its file is gone from the store";
-	else if ((fd = chan_memfd(at.data, at.size)) == -1)
+	else if ((fd = media_memfd(at.data, at.size)) == -1)
 		why = NULL;	/* logged; the lease runs out, tried again */
 	if (rv == 1 || fd == -1) {
 		if (why != NULL) {

@@ -13,6 +13,9 @@
  */
 #include <sys/stat.h>
 
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 
 #include "channel_media.h"
 #include "codec.h"
+#include "log.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -169,6 +173,90 @@ chan_media_store(const struct chan_media *md, const char *account,
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The bytes as a sealed memfd: a worker can read them, never change
+ * them, and sees exactly size of them.  Written with pwrite so the
+ * shared offset stays 0 for the worker's read.  -1 on failure.
+ */
+int
+media_memfd(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("wxgate-file", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		log_warn("%s: memfd_create", __func__);
+		return -1;
+	}
+	while (off < size) {
+		n = pwrite(fd, data + off, size - off, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%s: write", __func__);
+			goto bad;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		log_warn("%s: F_ADD_SEALS", __func__);
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+struct cm_gather {
+	struct media_out	*mo;
+	int			 images;
+	uint8_t			*buf;
+	size_t			 len;
+};
+
+static int
+cm_gather_one(const struct store_media *m, void *arg)
+{
+	struct cm_gather *g = arg;
+	struct media_out *mo = g->mo;
+	size_t i = mo->parts.n;
+
+	if (i == IPC_PARTS_MAX || (g->images && strcmp(m->kind, "image") != 0))
+		return 0;
+	if (m->size > IPC_FILE_MAX - g->len)
+		return 1;
+	g->buf = xreallocarray(g->buf, g->len + m->size, 1);
+	memcpy(g->buf + g->len, m->data, m->size);
+	g->len += m->size;
+	snprintf(mo->kind[i], sizeof(mo->kind[i]), "%s", m->kind);
+	snprintf(mo->name[i], sizeof(mo->name[i]), "%s", m->name);
+	mo->parts.v[i].kind = ipc_s(mo->kind[i]);
+	mo->parts.v[i].name = ipc_s(mo->name[i]);
+	mo->parts.v[i].size = m->size;
+	mo->parts.n = i + 1;
+	return 0;
+}
+
+int
+media_for_agent(int64_t msg_id, int images, struct media_out *mo)
+{
+	struct cm_gather g = { mo, images, NULL, 0 };
+	int fd = -1;
+
+	mo->parts.n = 0;
+	if (store_media_each(sup->store, msg_id, cm_gather_one, &g) == 0 &&
+	    mo->parts.n > 0)
+		fd = media_memfd(g.buf, g.len);
+	free(g.buf);
+	if (fd == -1)
+		mo->parts.n = 0;
+	return fd;
 }
 
 void

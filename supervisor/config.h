@@ -103,6 +103,7 @@ struct cfg_agent {
 	uint32_t	 max_tokens;		/* 0: not sent */
 	uint32_t	 timeout_s;		/* stall / connect timeout */
 	int		 stream;		/* ask for SSE */
+	int		 vision;		/* images as content parts */
 	char		**headers;		/* "Name: value" */
 	unsigned	 headers_count;
 	/* type command */

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "channel_media.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -163,6 +164,29 @@ turns_fit(struct turnbuf *tb, struct ipc_turns *t, size_t reserve,
 }
 
 /*
+ * What the agent's type can use of a channel message's attachments:
+ * images for an OpenAI-compatible agent with vision, everything for a
+ * command (as descriptors), nothing for the rest, which read the notes.
+ */
+static int
+router_send_req(struct worker *aw, const struct areq *r,
+    const struct cfg_agent *ca, struct ipc_body_agent_request *b)
+{
+	static struct media_out mo;
+	int fd = -1, images;
+
+	b->parts.n = 0;
+	if (r->origin == AREQ_CHANNEL && ca != NULL &&
+	    ((images = strcmp(ca->type, "openai") == 0 && ca->vision) ||
+	    strcmp(ca->type, "command") == 0))
+		fd = media_for_agent(r->msg_id, images, &mo);
+	if (fd == -1)
+		return router_send(aw, IPC_AGENT_REQUEST, r->id, b);
+	b->parts = mo.parts;
+	return router_send_fd(aw, IPC_AGENT_REQUEST_MEDIA, r->id, b, fd);
+}
+
+/*
  * Build the context from the store and send it: 0, or -1 when the
  * agent's worker cannot take it now (it stays waiting).  The system
  * prompt comes first and is never the turn dropped to fit: the oldest
@@ -203,7 +227,7 @@ router_dispatch_req(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);
 		return -1;
 	}

@@ -10,6 +10,7 @@ The test channel kind workers/loopback sends the attachment: byte i of
 an N-byte part is (i * 31 + 7) mod 256."""
 
 import hashlib
+import os
 
 from conftest import wait_for
 
@@ -146,3 +147,67 @@ def test_media_area_full_of_unanswered_says_busy(gate_factory):
     assert gate.rows("SELECT g.sender FROM media m JOIN messages g ON"
                      " g.id = m.msg_id") == [("p1",)]
     wait_for(lambda: answered(gate, "p1"), 10, 0.05, "p1 answered")
+
+
+# A command agent that answers with what it got (agent_fds.py).
+FD_AGENT = [{"name": "default", "type": "command", "command": {"argv": [
+    "/usr/bin/python3", os.path.join(os.path.dirname(__file__),
+                                     "agent_fds.py")]}}]
+
+
+def test_command_agent_gets_sealed_descriptors(gate_factory):
+    """A command agent gets each attachment as its own sealed memfd with
+    its request line, never a path; one with none gets none."""
+    gate = gate_factory(base({"agents": FD_AGENT}))
+    media(gate, "media", "cat", "file", "notes.txt", 300000, "read this")
+    rows = wait_for(lambda: answered(gate, "cat"), 10, 0.05, "answered")
+    assert rows[0][1] == "file notes.txt 300000 %s sealed" % (
+        hashlib.sha256(pattern(300000)).hexdigest()), rows
+    rc, out, err = gate.ctl("test", "loopback.t", "say:dog:plain words")
+    assert rc == 0, (out, err)
+    rows = wait_for(lambda: answered(gate, "dog"), 10, 0.05, "answered")
+    assert rows[0][1] == "none", rows
+
+
+def test_openai_vision_gets_images_as_data_urls(gate_factory):
+    """An OpenAI-compatible agent with vision: true gets the newest turn's
+    images as content parts (checked by the fake: one leading text part,
+    strict base64 data URLs); a file stays a note in the text."""
+    from fake_openai import Fake
+    fake = Fake(chunks=1, delay=0).start()
+    try:
+        gate = gate_factory(base({"agents": [{
+            "name": "default", "type": "openai",
+            "openai": {"url": fake.url, "model": "m", "timeout_s": 5,
+                       "vision": True}}]}))
+        media(gate, "media-png", "amy", "image", "p.png", 5000, "what is it")
+        rows = wait_for(lambda: answered(gate, "amy"), 10, 0.05,
+                        "answered")
+        png = b"\x89PNG\r\n\x1a\n" + pattern(5000)[8:]
+        want = "what is it\n" + '[attachment: image "p.png", 5000 bytes,' \
+            ' sha256 %s]' % hashlib.sha256(png).hexdigest()
+        assert rows == [(want, "echo: " + want)], rows
+        assert fake.images == [[("image/png", png)]], fake.images
+        # Not an image a model can read (no known signature): text only.
+        media(gate, "media", "bea", "image", "x.bin", 100, "and this")
+        wait_for(lambda: answered(gate, "bea"), 10, 0.05, "answered")
+        assert len(fake.images) == 1
+        assert isinstance(fake.requests[-1]["messages"][-1]["content"], str)
+    finally:
+        fake.stop()
+
+
+def test_openai_without_vision_reads_notes(gate_factory):
+    from fake_openai import Fake
+    fake = Fake(chunks=1, delay=0).start()
+    try:
+        gate = gate_factory(base({"agents": [{
+            "name": "default", "type": "openai",
+            "openai": {"url": fake.url, "model": "m", "timeout_s": 5}}]}))
+        media(gate, "media-png", "amy", "image", "p.png", 5000, "what")
+        wait_for(lambda: answered(gate, "amy"), 10, 0.05, "answered")
+        assert fake.images == []
+        content = fake.requests[-1]["messages"][-1]["content"]
+        assert content.startswith('what\n[attachment: image "p.png"')
+    finally:
+        fake.stop()
