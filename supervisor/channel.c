@@ -773,7 +773,7 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	memset(&sm, 0, sizeof(sm));
 	memset(&md, 0, sizeof(md));
 	if (m->type == IPC_INBOUND_MEDIA && chan_media_read(&md, m->fd,
-	    &ib->parts, sup->conf->media.max_bytes, &why) == -1) {
+	    &ib->parts, config_media_max(sup->conf), &why) == -1) {
 		log_warnx("%s: %s", w->name, why);
 		return -1;
 	}

@@ -239,6 +239,8 @@ const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
 int		 config_group_mention(const struct cfg_channel *,
 		    const char *, size_t);
+/* media.max_bytes, or less when the WAL's bound says so. */
+uint32_t	 config_media_max(const struct config *);
 /* JSON text of one agent's or the webchat's slice; caller frees. */
 char		*config_slice_webchat(const struct config *);
 char		*config_slice_agent(const struct config *,
