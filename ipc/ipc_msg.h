@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		16
+#define IPC_VERSION		17
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -122,6 +122,8 @@
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
 	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	agent_error)	\
+	/* a file the reply carries, before its agent.done */		\
+	X(AGENT_FILE,	403, "agent.file",	ROLE_AGENT,	MSG_FD,	agent_file)	\
 	/* operator, over the control socket */				\
 	X(CTL_STATUS,	600, "ctl.status",	ROLE_OPERATOR,	0,	empty)		\
 	X(CTL_RESTART,	601, "ctl.restart",	ROLE_OPERATOR,	0,	name)		\
@@ -271,6 +273,13 @@ struct ipc_body_agent_error	{ struct ipc_str code;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_name		{ struct ipc_str name; };
+/*
+ * A file the agent's reply carries (its bytes from the reply itself,
+ * never fetched or opened for it): a sealed memfd of exactly size
+ * bytes; kind "image" or "file".  It goes after the reply's text.
+ */
+struct ipc_body_agent_file	{ struct ipc_str name; struct ipc_str kind;
+				  uint64_t size; };
 /* A schedule's name, or "" for all of them. */
 struct ipc_body_sched_name	{ struct ipc_str name; };
 struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
@@ -531,6 +540,7 @@ union ipc_body {
 	struct ipc_body_rpc_call	rpc_call;
 	struct ipc_body_conn_open	conn_open;
 	struct ipc_body_agent_error	agent_error;
+	struct ipc_body_agent_file	agent_file;
 	struct ipc_body_name		name;
 	struct ipc_body_ctl_test	ctl_test;
 	struct ipc_body_ctl_worker	ctl_worker;

@@ -1125,6 +1125,59 @@ channel_file_max(void)
  * its bytes an attachment (store_attach.c), for a kind that may write
  * first and takes files.  0 with the row's id, -1 with why in err.
  */
+/*
+ * A file the agent's reply carries, after its text (row seq): as an
+ * attachment row where the kind takes files, else one line saying what
+ * could not be sent, so the person knows something is missing.  Rows
+ * queued (1), or -1.
+ */
+int
+channel_reply_file(const char *account, const char *peer, const char *ctx,
+    int64_t msg_id, int seq, const struct store_attach *at)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+	struct chan_for f = { msg_id, 0, 0, seq };
+	struct store_attach a = *at;
+	struct chacct *ac;
+	uint64_t waiting;
+	const char *why = NULL;
+	char *note;
+	int rv;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    (ac = acct_find(account)) == NULL) {
+		log_warnx("%s: account %s is gone; its reply's file is "
+		    "dropped", __func__, account);
+		return -1;
+	}
+	caps = kinds_caps(cc->type);
+	if (caps == NULL || !(caps->flags & KC_MEDIA))
+		why = "this chat takes no files from the bot";
+	else if (store_attach_waiting(sup->store, &waiting) == -1)
+		return -1;
+	else if (waiting + at->size > CH_FILES_WAIT_MAX)
+		why = "too many files wait to be sent; ask again later";
+	if (why != NULL) {
+		log_info("%s: %s: the agent's file %s not sent: %s", __func__,
+		    account, at->name, why);
+		xasprintf(&note, "[%s \"%s\" (%zu bytes) not sent: %s]",
+		    at->kind, at->name, at->size, why);
+		rv = chan_queue_for(ac, cc, peer, &f, note, ctx, NULL, 0);
+		free(note);
+		return rv;
+	}
+	a.account = account;
+	a.peer = peer;
+	a.msg_id = msg_id;
+	a.seq = seq;
+	a.reply_ctx = ctx;
+	if (store_attach_add(sup->store, &a, sup_now(), NULL) == -1)
+		return -1;
+	chan_kick(ac);
+	return 1;
+}
+
 int
 channel_send_file(const struct store_attach *at, int64_t *id, char *err,
     size_t errlen)

@@ -65,16 +65,45 @@ cm_name(struct ipc_str n)
 	return s;
 }
 
+uint8_t *
+media_fd_read(int fd, uint64_t size, const char **why)
+{
+	struct stat sb;
+	uint8_t *buf;
+	size_t off;
+	ssize_t n;
+	int seals;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		*why = "attachments not in a regular file";
+		return NULL;
+	}
+	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
+	    (seals & CM_SEALS) != CM_SEALS) {
+		*why = "attachments in an unsealed file";
+		return NULL;
+	}
+	if ((uint64_t)sb.st_size != size || size == 0 || size > IPC_FILE_MAX) {
+		*why = "attachments' file of another size than named";
+		return NULL;
+	}
+	buf = xmalloc(size);
+	for (off = 0; off < size; off += (size_t)n)
+		if ((n = pread(fd, buf + off, size - off, (off_t)off)) <= 0) {
+			*why = "attachments' file could not be read";
+			free(buf);
+			return NULL;
+		}
+	return buf;
+}
+
 int
 chan_media_read(struct chan_media *md, int fd, const struct ipc_parts *parts,
     uint64_t max, const char **why)
 {
-	struct stat sb;
 	uint64_t total = 0;
 	size_t i, off;
 	unsigned int mdlen;
-	ssize_t n;
-	int seals;
 
 	memset(md, 0, sizeof(*md));
 	for (i = 0; i < parts->n; i++) {
@@ -88,28 +117,9 @@ chan_media_read(struct chan_media *md, int fd, const struct ipc_parts *parts,
 		*why = "attachments over media.max_bytes";
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		*why = "attachments not in a regular file";
+	if ((md->buf = media_fd_read(fd, total, why)) == NULL)
 		return -1;
-	}
-	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
-	    (seals & CM_SEALS) != CM_SEALS) {
-		*why = "attachments in an unsealed file";
-		return -1;
-	}
-	if ((uint64_t)sb.st_size != total) {
-		*why = "attachments' file of another size than their parts";
-		return -1;
-	}
-	md->buf = xmalloc(total);
 	md->len = total;
-	for (off = 0; off < total; off += (size_t)n)
-		if ((n = pread(fd, md->buf + off, total - off,
-		    (off_t)off)) <= 0) {
-			*why = "attachments' file could not be read";
-			chan_media_free(md);
-			return -1;
-		}
 	for (i = 0, off = 0; i < parts->n; i++) {
 		md->v[i].name = cm_name(parts->v[i].name);
 		md->v[i].off = off;

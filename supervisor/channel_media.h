@@ -36,6 +36,12 @@ int	 chan_media_store(const struct chan_media *, const char *account,
 	    int64_t msg_id);
 void	 chan_media_free(struct chan_media *);
 
+/*
+ * A worker's descriptor read whole, if it is a regular file sealed
+ * against change, of exactly size bytes (at most IPC_FILE_MAX); NULL
+ * with *why otherwise.
+ */
+uint8_t	*media_fd_read(int fd, uint64_t size, const char **why);
 /* A sealed memfd holding exactly these bytes, or -1 (logged). */
 int	 media_memfd(const uint8_t *, size_t);
 

@@ -81,6 +81,7 @@ areq_free(struct areq *r)
 	agentq_forget(r);
 	progress_forget(r);
 	block_forget(r);
+	router_files_free(r);
 	for (rp = &req_tab[router_hash(r->id)]; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;
@@ -388,7 +389,7 @@ router_next_req(struct areq *r)
 }
 
 /* A frame about a request must come from the incarnation it went to. */
-static struct areq *
+struct areq *
 areq_of(struct worker *w, struct ipc_msg *m)
 {
 	struct areq *r = areq_find(m->req_id);
@@ -476,6 +477,7 @@ router_finish(struct areq *r)
 	struct durable *d;
 	size_t len = evbuffer_get_length(r->reply);
 	char *text;
+	int n;
 
 	text = xmalloc(len + 1);
 	evbuffer_copyout(r->reply, text, len);
@@ -484,9 +486,10 @@ router_finish(struct areq *r)
 	r->unstored = 0;
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0) {
 		/* The blocks queued already are not queued again. */
-		if (r->origin == AREQ_CHANNEL)
-			channel_reply_part(r->account, r->peer, r->ctx,
-			    r->msg_id, text + block_end(r, text), r->blk_rows);
+		if (r->origin == AREQ_CHANNEL &&
+		    (n = channel_reply_part(r->account, r->peer, r->ctx,
+		    r->msg_id, text + block_end(r, text), r->blk_rows)) >= 0)
+			router_files_queue(r, r->blk_rows + n);
 		else if (r->origin == AREQ_SCHEDULE)
 			schedule_answer(r->msg_id, text, NULL);
 	}
@@ -516,6 +519,7 @@ areq_notice(struct areq *r, struct ipc_str code)
 
 	channel_failure_text(notice, sizeof(notice), code);
 	block_drop(r);
+	router_files_free(r);
 	evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 	evbuffer_add(r->reply, notice, strlen(notice));
@@ -741,6 +745,7 @@ areq_worker_down(struct worker *w)
 		agentq_requeue(r);
 		r->aw = NULL;
 		block_restart(r);
+		router_files_free(r);
 		evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 		r->truncated = 0;

@@ -352,6 +352,10 @@ int	store_outbox_turn(struct store *, const char *account,
 struct store_attach {
 	const char	*account;
 	const char	*peer;
+	/* A reply's file: its message, place and context; 0 for a send. */
+	int64_t		 msg_id;
+	int		 seq;
+	const char	*reply_ctx;
 	char		*name;
 	char		*kind;		/* "file" or "image" */
 	uint8_t		*data;

@@ -8,6 +8,8 @@
  *         "name": "...", "size": N}, ...]}
  *        {"id": N, "abort": true}
  *   out: {"id": N, "delta": "text"}  ...  {"id": N, "done": true}
+ *        {"id": N, "file": {"name": "...", "kind": "image"|"file",
+ *         "data": "<base64>"}}        a file the reply carries
  *        {"id": N, "error": "message"}
  *
  * The agent worker forks the program before its own sandbox, as the
@@ -50,6 +52,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "agent.h"
 #include "codec.h"
@@ -58,8 +61,11 @@
 #include "worker.h"
 #include "xmalloc.h"
 
-/* One line from the program: a whole reply as one delta, plus JSON. */
-#define CMD_LINE_MAX	(2 * IPC_REPLY_MAX + 1024)
+/*
+ * One line from the program: a whole reply as one delta, or a file in
+ * base64, plus JSON.
+ */
+#define CMD_LINE_MAX	(IPC_FILE_MAX / 3 * 4 + 64 * 1024)
 /* Requests written but not yet read by the program. */
 #define CMD_OUTBUF_MAX	(16 * 1024 * 1024)
 /* The program's own descriptors: plenty for an interpreter. */
@@ -110,6 +116,8 @@ static void	cmd_write_fds(json_t *, const int *, size_t);
 static void	cmd_flush(struct bufferevent *, void *);
 static void	cmd_writable(evutil_socket_t, short, void *);
 static int	cmd_part_fd(const struct agent_part *);
+static int	cmd_memfd(const uint8_t *, size_t);
+static void	cmd_file(struct agent_req *, json_t *);
 
 const struct agent_backend agent_command = {
 	"command", "agent-command", cmd_init, cmd_post_sandbox, cmd_start,
@@ -274,6 +282,12 @@ cmd_writable(evutil_socket_t fd, short what, void *arg)
 static int
 cmd_part_fd(const struct agent_part *a)
 {
+	return cmd_memfd(a->data, a->size);
+}
+
+static int
+cmd_memfd(const uint8_t *data, size_t size)
+{
 	size_t off = 0;
 	ssize_t n;
 	int fd;
@@ -282,8 +296,8 @@ cmd_part_fd(const struct agent_part *a)
 	    MFD_ALLOW_SEALING)) == -1)
 		return -1;
 	/* pwrite: the offset the program shares stays 0 for its read(). */
-	while (off < a->size) {
-		n = pwrite(fd, a->data + off, a->size - off, (off_t)off);
+	while (off < size) {
+		n = pwrite(fd, data + off, size - off, (off_t)off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -501,6 +515,8 @@ cmd_line(const char *line, size_t len)
 		} else if (json_string_length(v) > 0 &&
 		    agent_delta(r, s, json_string_length(v)) == -1)
 			fatalx("%s: supervisor queue full", __func__);
+	} else if ((v = json_object_get(o, "file")) != NULL) {
+		cmd_file(r, v);
 	} else if (json_is_true(json_object_get(o, "done"))) {
 		c->ended = 1;
 		agent_done(r);
@@ -514,6 +530,77 @@ cmd_line(const char *line, size_t len)
 		log_warnx("command: request %llu: a line with no delta, done "
 		    "or error", (unsigned long long)r->id);
 	json_decref(o);
+}
+
+/*
+ * Strict base64 (RFC 4648 section 4, padded, no whitespace): the bytes
+ * or NULL.  EVP_DecodeBlock alone would take stray whitespace and count
+ * padding as data.
+ */
+static uint8_t *
+cmd_b64(const char *s, size_t len, size_t *outlen)
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, pad = 0;
+	uint8_t *out;
+	int n;
+
+	if (len == 0 || len % 4 != 0 || len > INT32_MAX)
+		return NULL;
+	if (s[len - 1] == '=')
+		pad = s[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len - pad; i++)
+		if (s[i] == '\0' || strchr(alpha, s[i]) == NULL)
+			return NULL;
+	out = xmalloc(len / 4 * 3);
+	if ((n = EVP_DecodeBlock(out, (const unsigned char *)s,
+	    (int)len)) < 0 || (size_t)n != len / 4 * 3) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (size_t)n - pad;
+	return out;
+}
+
+/* A file the reply carries: to the hub as a sealed memfd (agent.file). */
+static void
+cmd_file(struct agent_req *r, json_t *v)
+{
+	struct ipc_body_agent_file b;
+	const char *name, *kind, *data;
+	uint8_t *bytes = NULL;
+	size_t n = 0;
+	int fd;
+
+	name = json_string_value(json_object_get(v, "name"));
+	kind = json_string_value(json_object_get(v, "kind"));
+	data = json_string_value(json_object_get(v, "data"));
+	if (name == NULL || *name == '\0' ||
+	    strlen(name) > IPC_FILENAME_MAX ||
+	    !ipc_utf8_valid(name, strlen(name)) || kind == NULL ||
+	    (strcmp(kind, "image") != 0 && strcmp(kind, "file") != 0) ||
+	    data == NULL || (bytes = cmd_b64(data,
+	    json_string_length(json_object_get(v, "data")), &n)) == NULL ||
+	    n == 0 || n > IPC_FILE_MAX) {
+		free(bytes);
+		agent_error(r, "bad_response", "the agent sent a file that "
+		    "is not {name, kind image|file, data base64}");
+		return;
+	}
+	fd = cmd_memfd(bytes, n);
+	free(bytes);
+	if (fd == -1) {
+		log_warn("command: a file's memfd");
+		agent_error(r, "agent_failed", "the agent's file could not "
+		    "be passed on");
+		return;
+	}
+	b.name = ipc_s(name);
+	b.kind = ipc_s(kind);
+	b.size = n;
+	if (worker_send_fd(IPC_AGENT_FILE, r->id, &b, fd) == -1)
+		fatalx("%s: supervisor queue full", __func__);
 }
 
 static void
