@@ -245,6 +245,7 @@ static const struct field f_outbound[] = {
 	FLD(outbound, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
 	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
 	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+	FLD(outbound, more, FT_BOOL, 0, 0),
 };
 static const struct field f_outbound_file[] = {
 	FLD(outbound_file, id, FT_U64, INT64_MAX, 0),

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		17
+#define IPC_VERSION		18
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -378,11 +378,13 @@ struct ipc_body_inbound_ack	{ struct ipc_str status; };
  * and store resets: the platform's idempotency key where it has one
  * (iLink drops a second message with a client_id it has seen), so a row
  * resent after a crash between send and ack is not shown twice.
+ * more: another part of the same answer follows (the agent still
+ * writes, or a later chunk waits): a "typing..." stays on.
  */
 struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str peer;
 				  struct ipc_str text;
-				  struct ipc_str reply_ctx; };
+				  struct ipc_str reply_ctx; int more; };
 /*
  * An attachment row of the outbox (KC_MEDIA kinds): its bytes are the
  * frame's descriptor, a sealed memfd of exactly size bytes, read from

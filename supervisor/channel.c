@@ -469,6 +469,7 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 	b.peer = ipc_s(r->peer);
 	b.text = ipc_s(r->body);
 	b.reply_ctx = ipc_s(r->reply_ctx);
+	b.more = r->more;
 	/* Over the frame's limits it never goes: drop it loudly instead. */
 	if (b.peer.len > IPC_PEER_MAX || b.text.len > IPC_TEXT_MAX ||
 	    b.reply_ctx.len > IPC_CTX_MAX || b.text.len == 0) {

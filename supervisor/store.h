@@ -277,6 +277,7 @@ struct store_outbox_row {
 	int64_t		 created;
 	int		 key_gen;	/* times surely refused */
 	int64_t		 attachment;	/* its file (store_attach_get), or 0 */
+	int		 more;		/* more of its answer follows */
 };
 typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
 
