@@ -14,6 +14,8 @@ static const struct sb_rule rules[] = {
 	    "sealing that memfd before the supervisor reads it"),
 	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_GET_SEALS, 0,
 	    "sealed already, when a message goes a second time"),
+	SB_ALLOW(dup, "each inbound.media frame takes its own descriptor "
+	    "of that memfd, so a retry can send another"),
 };
 
 const struct sb_profile profile_media = {
