@@ -91,6 +91,9 @@ static const struct sb_rule rules[] = {
 	SB_ALLOW(memfd_create, "an attachment's bytes for its worker"),
 	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_ADD_SEALS, 0,
 	    "sealing that memfd before it goes"),
+	/* inbound.media (channel_media.c). */
+	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_GET_SEALS, 0,
+	    "a channel worker's attachments are sealed, or refused"),
 };
 
 const struct sb_profile profile_hub = {

@@ -34,6 +34,10 @@ static const struct {
 	{ "wechat",		&profile_net,		&profile_media },
 	/* The webhook also reads the hub's attachments (memfds). */
 	{ "wecom_webhook",	&profile_net,		&profile_webhook },
+#ifdef WX_TEST_HOOKS
+	/* The test channel: no network, attachments like a channel's. */
+	{ "loopback",		&profile_agent,		&profile_media },
+#endif
 	/* The parent's unprivileged half: IPC, the store, no sockets. */
 	{ "hub",		&profile_hub,		NULL },
 };

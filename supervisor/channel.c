@@ -62,6 +62,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "role.h"
+#include "channel_media.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -151,6 +152,7 @@ static void	chan_reack(struct chacct *);
 
 const struct sup_handler channel_handlers[] = {
 	{ IPC_INBOUND,		0,	chan_inbound },
+	{ IPC_INBOUND_MEDIA,	0,	chan_inbound },
 	{ IPC_DELIVERY_ACK,	0,	chan_delivery_ack },
 	{ IPC_DELIVERY_FAIL,	0,	chan_delivery_fail },
 	{ IPC_STATE_GET,	0,	chan_state_get },
@@ -678,7 +680,7 @@ chan_contact(struct chacct *a, const struct store_chan_msg *sm)
 
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
-    struct store_chan_msg *sm, int group)
+    struct store_chan_msg *sm, const struct chan_media *md, int group)
 {
 	char key[RL_KEY_MAX];
 	uint64_t now = clock_mono_ms(), wait;
@@ -713,9 +715,19 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
 		if ((rv = chan_full(a, cc, sm)) != 0)
 			return rv == -1 ? "retry" : "busy";
+		if (md->n > 0 && (rv = store_media_room(sup->store, md->len,
+		    sup->conf->media.stored_max_bytes)) != 0) {
+			if (rv == 1)
+				log_warnx("%s: the media area is full of "
+				    "messages not answered yet "
+				    "(media.stored_max_bytes); one with "
+				    "attachments waits", a->name);
+			return rv == -1 ? "retry" : "busy";
+		}
 		if (store_chan_session(sup->store, a->name, sm->peer,
 		    sup_now(), &sm->session) == -1 ||
-		    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1)
+		    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1 ||
+		    chan_media_store(md, a->name, id) == -1)
 			return "retry";
 		/* It waits in the store until the agent has room. */
 		agentq_backlog(agentq_find(cc->agent));
@@ -791,14 +803,21 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	const struct ipc_body_inbound *ib = &m->b.inbound;
 	const struct cfg_channel *cc = config_channel(sup->conf, w->id);
 	struct store_chan_msg sm;
+	struct chan_media md;
 	struct durable *d;
 	struct chacct *a = acct_of(w);
-	const char *status;
+	const char *status, *why;
 
 	memset(&sm, 0, sizeof(sm));
+	memset(&md, 0, sizeof(md));
+	if (m->type == IPC_INBOUND_MEDIA && chan_media_read(&md, m->fd,
+	    &ib->parts, sup->conf->media.max_bytes, &why) == -1) {
+		log_warnx("%s: %s", w->name, why);
+		return -1;
+	}
 	if (a == NULL || cc == NULL)
 		status = "ignored";	/* removed by a reload */
-	else if (ib->text.len == 0 || (ib->group.len > 0 &&
+	else if ((ib->text.len == 0 && md.n == 0) || (ib->group.len > 0 &&
 	    (cc->group_policy == GROUP_POLICY_DISABLED ||
 	    (!ib->mentioned && config_group_mention(cc, ib->group.p,
 	    ib->group.len)))))
@@ -816,9 +835,10 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 		sm.account = a->name;
 		sm.peer = chan_peer(ib);
 		sm.msgid = ipc_strdup(ib->msg_id);
-		sm.text = ipc_strdup(ib->text);
+		sm.text = md.n > 0 ? chan_media_text(&md, ib->text) :
+		    ipc_strdup(ib->text);
 		sm.reply_ctx = ipc_strdup(ib->reply_ctx);
-		status = chan_admit(w, a, cc, &sm, ib->group.len > 0);
+		status = chan_admit(w, a, cc, &sm, &md, ib->group.len > 0);
 	}
 	if (a != NULL)
 		chan_count_in(a, status);
@@ -830,6 +850,7 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	free((char *)sm.msgid);
 	free((char *)sm.text);
 	xfree_secret((char *)sm.reply_ctx);	/* a context token */
+	chan_media_free(&md);
 	sup_turn();
 	return 0;
 }
@@ -1051,6 +1072,10 @@ channel_sweep(void)
 	if ((n = store_outbox_prune(sup->store, sup_now() - CH_KEEP_S,
 	    CH_KEEP_ROWS)) > 0)
 		log_debug("%s: %d finished outbox rows pruned", __func__, n);
+	if ((n = store_media_prune(sup->store, sup_now() -
+	    (int64_t)sup->conf->media.retention_days * 86400)) > 0)
+		log_info("%d attachment(s) past media.retention_days dropped",
+		    n);
 }
 
 /* From the router. */

@@ -93,6 +93,7 @@ const struct cfg_num *const cfg_top_nums[] = {
 	cfg_webchat_nums,
 	cfg_policy_nums,
 	cfg_schedule_nums,
+	cfg_media_nums,
 	NULL
 };
 

@@ -190,6 +190,16 @@ struct cfg_sched_limits {
 	char		*notify;		/* "channel:target" or NULL */
 };
 
+/*
+ * Attachments people send to channel accounts (the `media:` block):
+ * what one message may carry, and the store's media area.
+ */
+struct cfg_media {
+	uint32_t	 max_bytes;		/* one message's parts */
+	uint32_t	 retention_days;	/* kept this long ... */
+	uint32_t	 stored_max_bytes;	/* ... in at most this */
+};
+
 struct config {
 	char			*path;		/* file it came from */
 	char			*text;		/* ... and its text, for the hub */
@@ -210,6 +220,7 @@ struct config {
 	struct cfg_sched_limits	 schedule;
 	struct cfg_schedule	*schedules;
 	unsigned		 schedules_count;
+	struct cfg_media	 media;
 };
 
 /*

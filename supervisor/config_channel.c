@@ -499,7 +499,6 @@ config_slice_channel(const struct config *conf, const struct cfg_channel *c)
 {
 	json_t *o;
 
-	(void)conf;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
 	    "account", c->name,
 	    "login_url", c->login_url,
@@ -512,6 +511,9 @@ config_slice_channel(const struct config *conf, const struct cfg_channel *c)
 		fatalx("%s: json_pack failed", __func__);
 	if (c->token != NULL)
 		json_object_set_new(o, "token", json_string(c->token));
+	/* What the worker may download for one message, at most. */
+	json_object_set_new(o, "media_max_bytes",
+	    json_integer(conf->media.max_bytes));
 	if (strcmp(c->type, "wecom_bot") == 0 &&
 	    json_object_set_new(o, "wecom_bot", json_pack(
 	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s?}",

@@ -238,6 +238,13 @@ struct raw_schedule {
 	char		*catch_up;
 };
 
+/* The `media:` block. */
+struct raw_media {
+	uint32_t	*max_bytes;
+	uint32_t	*retention_days;
+	uint32_t	*stored_max_bytes;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
@@ -254,6 +261,7 @@ struct raw_config {
 	struct raw_sched_limits	 schedule;
 	struct raw_schedule	*schedules;
 	unsigned		 schedules_count;
+	struct raw_media	 media;
 };
 
 /*
@@ -336,6 +344,7 @@ int		 cfg_policy_rate(struct cfg_ctx *, const char *, const char *,
  */
 #define CFG_SCHEDULES_MAX	10000
 extern const struct cfg_num cfg_schedule_nums[];
+extern const struct cfg_num cfg_media_nums[];
 int		 cfg_schedule_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 void		 cfg_schedule_free(struct config *);

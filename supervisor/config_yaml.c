@@ -324,6 +324,13 @@ static const cyaml_schema_value_t channel_schema = {
 	    channel_fields),
 };
 
+static const cyaml_schema_field_t media_fields[] = {
+	NUM("max_bytes", struct raw_media, max_bytes),
+	NUM("retention_days", struct raw_media, retention_days),
+	NUM("stored_max_bytes", struct raw_media, stored_max_bytes),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t sched_limits_fields[] = {
 	NUM("runs_max", struct raw_sched_limits, runs_max),
 	NUM("deadline_s", struct raw_sched_limits, deadline_s),
@@ -381,6 +388,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	    0, CFG_CHANNELS_MAX),
 	CYAML_FIELD_MAPPING("schedule", CYAML_FLAG_OPTIONAL,
 	    struct raw_config, schedule, sched_limits_fields),
+	CYAML_FIELD_MAPPING("media", CYAML_FLAG_OPTIONAL,
+	    struct raw_config, media, media_fields),
 	CYAML_FIELD_SEQUENCE("schedules", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_config, schedules,
 	    &schedule_schema, 0, CFG_SCHEDULES_MAX),

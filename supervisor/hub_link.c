@@ -216,8 +216,11 @@ hub_attach(struct ipc_msg *m)
 	w->pong_seq = w->ping_seq;
 	w->wire = wire_new(sup->base, m->fd, sup->conf->supervisor.queue_max,
 	    hub_worker_msg, hub_worker_err, w);
-	/* Workers may never pass fds to the hub. */
-	wire_set_fd_ok(w->wire, 0);
+	/*
+	 * Only a channel worker passes fds, and only its attachments'
+	 * sealed memfd (inbound.media): channel_media.c checks it.
+	 */
+	wire_set_fd_ok(w->wire, w->role == ROLE_CHANNEL);
 	m->fd = -1;
 	if (b->resync) {
 		/*
@@ -359,6 +362,9 @@ hub_worker_msg(struct wire *c, struct ipc_msg *m, void *arg)
 	if (m->type != IPC_PONG && m->type != IPC_LOG)
 		w->msgs_in++;
 	router_dispatch(w, m);
+	/* A handler that keeps the fd takes it; any other path drops it. */
+	if (m->fd != -1)
+		close(m->fd);
 }
 
 static void

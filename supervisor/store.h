@@ -366,6 +366,31 @@ int	store_attach_waiting(struct store *, uint64_t *bytes);
 int	store_attach_get(struct store *, int64_t id, struct store_attach *);
 void	store_attach_free(struct store_attach *);
 int	store_attach_drop(struct store *, int64_t outbox_id);
+
+/*
+ * One part of an inbound message, for the media area (store_media.c);
+ * borrowed.  kind is image, file, voice or video.
+ */
+struct store_media {
+	const char	*account;
+	int64_t		 msg_id;	/* messages.id */
+	unsigned	 seq;		/* its place in the message */
+	const char	*kind;
+	const char	*name;
+	const uint8_t	*data;
+	size_t		 size;
+	uint8_t		 sha256[STORE_HASH_LEN];
+};
+int	store_media_add(struct store *, const struct store_media *,
+	    int64_t now);
+int	store_media_bytes(struct store *, uint64_t *bytes, uint64_t *rows);
+/*
+ * Room for need more bytes under cap, made by dropping answered
+ * messages' parts oldest first: 0 there is, 1 there is not, -1 error.
+ */
+int	store_media_room(struct store *, uint64_t need, uint64_t cap);
+/* Parts older than before: how many went, or -1. */
+int	store_media_prune(struct store *, int64_t before);
 int	store_attach_prune(struct store *);
 
 /* A channel worker's own state: 0 found (caller frees), 1 none, -1. */

@@ -344,6 +344,28 @@ static const char schema_v6[] =
 	"CREATE INDEX outbox_attachment ON outbox (attachment_id)"
 	" WHERE attachment_id IS NOT NULL;";
 
+/*
+ * Version 7: the media area (store_media.c), attachments people sent
+ * to channel accounts, each with the message it came in and gone with
+ * it.  Not the attachments table: that one is the outbox's, and its
+ * kinds are what a worker can send.
+ */
+static const char schema_v7[] =
+	"CREATE TABLE media ("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL,"
+	" msg_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('image', 'file', 'voice',"
+	"  'video')),"
+	" name TEXT NOT NULL,"
+	" size INTEGER NOT NULL CHECK (size > 0),"
+	" sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+	" data BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" UNIQUE (msg_id, seq));"
+	"CREATE INDEX media_created ON media (created);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -352,6 +374,7 @@ static const struct store_migration store_migrations[] = {
 	{ 4,	schema_v4 },
 	{ 5,	schema_v5 },
 	{ 6,	schema_v6 },
+	{ 7,	schema_v7 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

@@ -1,7 +1,7 @@
 # The store (supervisor/store*.c) and session tokens (policy/session.c).
 STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/store_channel.c supervisor/store_backlog.c \
-	supervisor/store_sched.c supervisor/store_attach.c \
+	supervisor/store_sched.c supervisor/store_attach.c supervisor/store_media.c \
 	supervisor/store_wal.c supervisor/store_ckpt.c \
 	supervisor/store_audit.c \
 	supervisor/store_int.h $(UNIT_COMMON)

@@ -134,6 +134,101 @@ test_roundtrip_turns_and_bool(void **state)
 	assert_int_equal(m.b.chat_done.aborted, 1);
 }
 
+/* inbound.media: [kind, name, size] parts, bounded, never size 0. */
+static void
+raw_media(struct raw *r, uint32_t nparts, uint32_t width, uint64_t size,
+    const char *kind)
+{
+	uint32_t i;
+
+	raw_begin(r, IPC_INBOUND_MEDIA, 7);
+	raw_key(r, "peer");
+	raw_key(r, "p");
+	raw_key(r, "msg_id");
+	raw_key(r, "m");
+	raw_key(r, "text");
+	raw_key(r, "");
+	raw_key(r, "group");
+	raw_key(r, "");
+	raw_key(r, "mentioned");
+	msgpack_pack_false(&r->pk);
+	raw_key(r, "reply_ctx");
+	raw_key(r, "");
+	raw_key(r, "parts");
+	msgpack_pack_array(&r->pk, nparts);
+	for (i = 0; i < nparts; i++) {
+		msgpack_pack_array(&r->pk, width);
+		raw_key(r, kind);
+		raw_key(r, "a.jpg");
+		if (width > 2)
+			msgpack_pack_uint64(&r->pk, size);
+	}
+}
+
+static void
+test_inbound_media_parts(void **state)
+{
+	static struct ipc_body_inbound b;
+	struct ipc_msg m;
+	struct raw r;
+	size_t len, i;
+
+	(void)state;
+	b.peer = IPC_S("u");
+	b.msg_id = IPC_S("1");
+	b.parts.n = IPC_PARTS_MAX;
+	for (i = 0; i < b.parts.n; i++) {
+		b.parts.v[i].kind = IPC_S("image");
+		b.parts.v[i].name = IPC_S("");
+		b.parts.v[i].size = i + 1;
+	}
+	len = ipc_encode(IPC_INBOUND_MEDIA, 3, &b, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.inbound.parts.n, IPC_PARTS_MAX);
+	assert_int_equal(m.b.inbound.parts.v[7].size, 8);
+	assert_true(ipc_streq(m.b.inbound.parts.v[0].kind, "image"));
+	assert_true(ipc_msginfo(IPC_INBOUND_MEDIA)->flags & MSG_FD);
+	/* inbound.message has no parts key, and decodes none. */
+	b.parts.n = 0;
+	len = ipc_encode(IPC_INBOUND, 3, &b, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+	assert_int_equal(m.b.inbound.parts.n, 0);
+	/* Nor may inbound.media be sent without one, or with size 0. */
+	assert_int_equal(ipc_encode(IPC_INBOUND_MEDIA, 3, &b, buf,
+	    sizeof(buf)), 0);
+	b.parts.n = 1;
+	b.parts.v[0].size = 0;
+	assert_int_equal(ipc_encode(IPC_INBOUND_MEDIA, 3, &b, buf,
+	    sizeof(buf)), 0);
+
+	raw_media(&r, 1, 3, 10, "file");
+	assert_int_equal(raw_decode(&r, &m), IPC_OK);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, 0, 3, 10, "file");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, IPC_PARTS_MAX + 1, 3, 10, "file");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, 1, 2, 10, "file");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_SHAPE);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, 1, 3, 0, "file");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_VALUE);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, 1, 3, (uint64_t)IPC_FILE_MAX + 1, "file");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, 1, 3, 10, "");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_VALUE);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_media(&r, 1, 3, 10, "a-kind-name-over-16");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
+	msgpack_sbuffer_destroy(&r.sb);
+}
+
 /* chat.abort, agent.abort and agent.error with its retry hint. */
 static void
 test_roundtrip_abort_and_error(void **state)
@@ -416,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_reject_shape_and_trailing),
 		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_schedule_bodies),
+		cmocka_unit_test(test_inbound_media_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

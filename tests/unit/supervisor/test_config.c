@@ -128,6 +128,9 @@ check_defaults(const struct config *c)
 	assert_int_equal(c->schedule.history_max, 1000);
 	assert_int_equal(c->schedule.schedules_max, 1000);
 	assert_null(c->schedule.notify);
+	assert_int_equal(c->media.max_bytes, 20971520);
+	assert_int_equal(c->media.retention_days, 7);
+	assert_int_equal(c->media.stored_max_bytes, 268435456);
 	assert_int_equal(c->schedules_count, 0);
 	assert_null(c->schedules);
 }
@@ -244,6 +247,9 @@ test_ranges(void **state)
 		{ "schedule",	"history_days",		1, 3650 },
 		{ "schedule",	"history_max",		10, 100000 },
 		{ "schedule",	"schedules_max",	1, 10000 },
+		{ "media",	"max_bytes",		1024, 20971520 },
+		{ "media",	"retention_days",	1, 3650 },
+		{ "media",	"stored_max_bytes",	1048576, 2147483647 },
 	};
 	char yaml[256], want[128], err[CFG_ERR_MAX];
 	struct config *conf;

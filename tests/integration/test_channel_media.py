@@ -1,0 +1,148 @@
+"""Attachments people send to a channel account (issues #12 and #13,
+the supervisor's half): a worker hands a message's parts over in a
+sealed memfd (inbound.media); the hub checks it, keeps the parts in the
+store's media area with the message, in the same commit, and the agent
+reads a note per part.  A worker that breaks the rules (an unsealed
+memfd, sizes that do not add up) is killed as compromised and
+restarted.  The media area is bounded by bytes and by age.
+
+The test channel kind workers/loopback sends the attachment: byte i of
+an N-byte part is (i * 31 + 7) mod 256."""
+
+import hashlib
+
+from conftest import wait_for
+
+FAST_ECHO = [{"name": "default", "type": "echo",
+              "echo": {"chunks": 1, "delay_ms": 0}}]
+
+
+def pattern(n):
+    return bytes((i * 31 + 7) & 0xff for i in range(n))
+
+
+def note(kind, name, n):
+    return '[attachment: %s "%s", %d bytes, sha256 %s]' % (
+        kind, name, n, hashlib.sha256(pattern(n)).hexdigest())
+
+
+def media(gate, action, peer, kind, name, n, text=""):
+    rc, out, err = gate.ctl("test", "loopback.t", "%s:%s:%s:%s:%d%s" % (
+        action, peer, kind, name, n, ":" + text if text else ""))
+    return rc, out, err
+
+
+def answered(gate, peer):
+    return gate.rows("SELECT text, reply FROM messages WHERE account = 't'"
+                     " AND sender = ? AND state = 3 ORDER BY id", (peer,))
+
+
+def base(extra=None):
+    c = {"agents": FAST_ECHO,
+         "channels": [{"name": "t", "type": "loopback",
+                       "dm_policy": "open"}]}
+    c.update(extra or {})
+    return c
+
+
+def test_image_reaches_agent_and_store(gate_factory):
+    gate = gate_factory(base())
+    rc, out, err = media(gate, "media", "ann", "image", "cat.jpg", 70000,
+                         "look at this")
+    assert rc == 0, (out, err)
+    rows = wait_for(lambda: answered(gate, "ann"), 10, 0.05,
+                    "the message answered")
+    want = "look at this\n" + note("image", "cat.jpg", 70000)
+    assert rows == [(want, "echo: " + want)], rows
+    got = gate.rows("SELECT m.kind, m.name, m.size, m.seq, m.data,"
+                    " hex(m.sha256) FROM media m JOIN messages g ON"
+                    " g.id = m.msg_id WHERE g.sender = 'ann'")
+    assert len(got) == 1, got
+    kind, name, size, seq, data, digest = got[0]
+    assert (kind, name, size, seq) == ("image", "cat.jpg", 70000, 0)
+    assert bytes(data) == pattern(70000)
+    assert digest.lower() == hashlib.sha256(pattern(70000)).hexdigest()
+
+
+def test_attachment_alone_and_unsafe_name(gate_factory):
+    """A part with no text is a message; a name is shown, never a path
+    or a second line."""
+    gate = gate_factory(base())
+    rc, out, err = media(gate, "media", "bob", "file", '..\\"x"', 10)
+    assert rc == 0, (out, err)
+    rows = wait_for(lambda: answered(gate, "bob"), 10, 0.05,
+                    "the message answered")
+    assert rows[0][0] == note("file", "..__x_", 10), rows
+
+
+def test_unknown_kind_unsealed_or_short_is_a_violation(gate_factory):
+    gate = gate_factory(base())
+    for i, (action, kind, why) in enumerate([
+            ("media-unsealed", "image", "unsealed"),
+            ("media-short", "image", "of another size"),
+            ("media", "sticker", "unknown kind")]):
+        old = gate.worker("loopback.t")
+        media(gate, action, "eve", kind, "x", 100)
+        gate.wait_log("killing worker loopback.t", 10)
+
+        def back():
+            w = gate.worker("loopback.t")
+            return w if (w["state"] == "running" and
+                         w["pid"] != old["pid"] and
+                         w["restarts"] == i + 1) else None
+        w = wait_for(back, 10, 0.05, "loopback.t restarted")
+        assert "protocol violation" in w["last_exit"], w
+        assert why in gate.log(), why
+    # Nothing of them was kept.
+    assert gate.rows("SELECT count(*) FROM media") == [(0,)]
+    assert gate.rows("SELECT count(*) FROM messages WHERE sender = 'eve'"
+                     ) == [(0,)]
+
+
+def test_media_area_drops_answered_first(gate_factory):
+    """media.stored_max_bytes: the oldest answered message's parts make
+    room for a new one; the messages themselves stay."""
+    gate = gate_factory(base({"media": {"stored_max_bytes": 1048576}}))
+    for i, peer in enumerate(["p1", "p2", "p3"]):
+        rc, out, err = media(gate, "media", peer, "file", "f%d" % i,
+                             400000)
+        assert rc == 0, (out, err)
+        wait_for(lambda: answered(gate, peer), 10, 0.05, peer)
+    kept = gate.rows("SELECT g.sender FROM media m JOIN messages g ON"
+                     " g.id = m.msg_id ORDER BY m.id")
+    assert kept == [("p2",), ("p3",)], kept
+    assert gate.rows("SELECT count(*) FROM messages WHERE account = 't'"
+                     ) == [(3,)]
+
+
+def test_media_past_retention_dropped(gate_factory):
+    gate = gate_factory(base({
+        "media": {"retention_days": 2},
+        "policy": {"sessions": {"idle_ttl_s": 4}}}))
+    media(gate, "media", "old", "voice", "", 500)
+    wait_for(lambda: answered(gate, "old"), 10, 0.05, "answered")
+    assert gate.rows("SELECT count(*) FROM media") == [(1,)]
+    rc, out, err = gate.ctl("test", "supervisor", "clock:+%d" % (3 * 86400))
+    assert rc == 0, (out, err)
+    wait_for(lambda: gate.rows("SELECT count(*) FROM media") == [(0,)],
+             10, 0.1, "the sweep to drop the old part")
+    assert "past media.retention_days dropped" in gate.log()
+
+
+def test_media_area_full_of_unanswered_says_busy(gate_factory):
+    """Parts of a message its agent has not answered are never dropped
+    for a newer one: the newer one is refused busy (its worker offers
+    it again later), and nothing is stored of it."""
+    slow = [{"name": "default", "type": "echo",
+             "echo": {"chunks": 2, "delay_ms": 3000}}]
+    gate = gate_factory(base({"agents": slow,
+                              "media": {"stored_max_bytes": 1048576}}))
+    media(gate, "media", "p1", "file", "a", 700000)
+    gate.wait_log("loopback t: inbound 1: accepted", 10)
+    media(gate, "media", "p2", "file", "b", 700000)
+    gate.wait_log("loopback t: inbound 2: busy", 10)
+    assert "the media area is full of messages not answered yet" in \
+        gate.log()
+    assert gate.rows("SELECT g.sender FROM media m JOIN messages g ON"
+                     " g.id = m.msg_id") == [("p1",)]
+    wait_for(lambda: answered(gate, "p1"), 10, 0.05, "p1 answered")
