@@ -41,7 +41,8 @@ plain as WeCom does (AES-256-CBC, IV = the key's first 16 bytes, PKCS#7
 to 32-byte blocks) under a fresh path and returns (url, aeskey);
 f.serve_raw(ciphertext) serves given bytes (the spec's test vector),
 status=404 or a tampered copy (tamper=True: the pad breaks, always) make
-the failures.  f.image / f.file / f.video / f.voice / f.mixed send the
+the failures; chunked=True sends no Content-Length, delay= holds the
+answer that many seconds.  f.image / f.file / f.video / f.voice / f.mixed send the
 message callbacks that name them; f.media_hits lists the paths the
 worker fetched.  wecom_encrypt / wecom_decrypt / wrong_key are the
 algorithm itself, through libcrypto (which wxgated links anyway).
@@ -238,7 +239,7 @@ class FakeWecom:
         self._thread = None
         self._server = None
         self.port = None
-        self.media = {}             # path -> (status, body, chunked)
+        self.media = {}             # path -> (status, body, chunked, delay)
         self.media_hits = []        # paths the worker GET
         self.media_port = None
         self._media_runner = None
@@ -396,22 +397,23 @@ class FakeWecom:
     def media_url(self, path):
         return "http://127.0.0.1:%d%s" % (self.media_port, path)
 
-    def serve_raw(self, body, status=200, chunked=False):
-        """body served as is under a fresh path; returns its URL."""
+    def serve_raw(self, body, status=200, chunked=False, delay=0):
+        """body served as is under a fresh path (after delay seconds);
+        returns its URL."""
         path = "/media/%d" % next(self._ids)
         with self.lock:
-            self.media[path] = (status, body, chunked)
+            self.media[path] = (status, body, chunked, delay)
         return self.media_url(path)
 
     def attachment(self, plain, key=None, status=200, tamper=False,
-                   chunked=False, give_key=None):
+                   chunked=False, give_key=None, delay=0):
         """plain encrypted as WeCom does, served; (url, aeskey).
         give_key: the key the message names instead (a wrong one)."""
         key = key or os.urandom(32)
         cipher = wecom_encrypt(plain, key)
         if tamper:
             cipher = tampered(cipher, key)
-        url = self.serve_raw(cipher, status, chunked)
+        url = self.serve_raw(cipher, status, chunked, delay)
         return url, aeskey(give_key or key)
 
     def image(self, userid, url, key, **kw):
@@ -458,7 +460,9 @@ class FakeWecom:
             got = self.media.get(req.path)
         if got is None:
             return web.Response(status=404, text="no such media")
-        status, body, chunked = got
+        status, body, chunked, delay = got
+        if delay:
+            await asyncio.sleep(delay)
         if not chunked:
             return web.Response(status=status, body=body,
                                 content_type="application/octet-stream")

@@ -201,9 +201,9 @@ def test_failed_parts_keep_the_text(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
-def test_over_the_cap(gate_factory, fake, tmp_path):
-    """Past media_max_bytes, with a Content-Length and without: the
-    transfer stops, the part fails, the text goes."""
+def test_over_the_default_cap(gate_factory, fake, tmp_path):
+    """Past the default media.max_bytes (20 MiB), with a Content-Length
+    and without: the transfer stops, the part fails, the text goes."""
     gate = up(gate_factory, fake, tmp_path)
     big = os.urandom(CAP + 1024 * 1024)
     for i, chunked in enumerate((False, True), 1):
@@ -216,6 +216,54 @@ def test_over_the_cap(gate_factory, fake, tmp_path):
     small = os.urandom(10)
     fake.image(USER, *fake.attachment(small))
     assert line("image", "", small) in answer(fake, 3)
+    alive(gate)
+    no_violations(fake)
+
+
+def test_configured_cap_is_per_message(gate_factory, fake, tmp_path):
+    """media.max_bytes from the config bounds one message's parts
+    together: the part that would pass it fails, those before it and a
+    smaller one after it still come."""
+    gate = up(gate_factory, fake, tmp_path,
+              conf={"media": {"max_bytes": 10000}})
+    a, b, c = os.urandom(6000), os.urandom(6000), os.urandom(3000)
+    fake.mixed(USER, ["three", fake.attachment(a), fake.attachment(b),
+                      fake.attachment(c)])
+    text = answer(fake, 1)
+    assert text.startswith("echo: three\n[image]"), text
+    assert line("image", "", a) in text and line("image", "", c) in text
+    assert line("image", "", b) not in text
+    gate.wait_log("image 2 of 3 not fetched: over media_max_bytes", 10)
+    # Exactly the cap fits; one byte more does not.
+    fake.image(USER, *fake.attachment(os.urandom(10000)))
+    assert "10000 bytes" in answer(fake, 2)
+    fake.image(USER, *fake.attachment(os.urandom(10001)))
+    assert answer(fake, 3) == "echo: [image]"
+    alive(gate)
+    no_violations(fake)
+
+
+def test_busy_hub_gets_it_again(gate_factory, fake, tmp_path):
+    """The hub's media area is full of a message not answered yet: the
+    next one is refused "busy", and the worker offers it again, from
+    the same sealed memfd, until it is taken."""
+    slow = [{"name": "default", "type": "echo",
+             "echo": {"chunks": 2, "delay_ms": 1500}}]
+    gate = up(gate_factory, fake, tmp_path,
+              conf={"agents": slow, "media": {"stored_max_bytes": 1048576}})
+    one, two = os.urandom(700000), os.urandom(700000)
+    fake.image(USER, *fake.attachment(one))
+    wait_for(lambda: gate.rows("SELECT count(*) FROM media") == [(1,)],
+             10, 0.05, "the first part stored")
+    fake.image("lisi", *fake.attachment(two))
+    gate.wait_log("the hub said busy; again in 1 s", 10)
+    assert line("image", "", one) in answer(fake, 1)
+    a = wait_for(lambda: [x for x in fake.answers_to("lisi")
+                          if x["text"].startswith("echo:")], 30, 0.1,
+                 "lisi's answer")
+    assert line("image", "", two) in a[0]["text"], a
+    # Fetched once: the retries came from the memfd, not the server.
+    assert len(fake.media_hits) == 2
     alive(gate)
     no_violations(fake)
 
@@ -236,21 +284,25 @@ def test_only_urls_the_frame_names(gate_factory, fake, tmp_path):
 
 def test_messages_keep_their_order(gate_factory, fake, tmp_path):
     """Text messages behind one whose attachments are still coming wait
-    for it: the hub gets them in the order the user sent them.  More
+    for it: the hub stores them in the order the user sent them (each
+    bubble is answered on its own, so the answers may cross).  More
     messages with attachments than fetch at once (4) all come."""
     gate = up(gate_factory, fake, tmp_path)
     big = os.urandom(6 * 1024 * 1024)
-    fake.image(USER, *fake.attachment(big, chunked=True))
+    fake.image(USER, *fake.attachment(big, chunked=True, delay=1.5))
     fake.msg(USER, "after the photo")
     parts = [os.urandom(100 + i) for i in range(6)]
     for p in parts:
         fake.image(USER, *fake.attachment(p))
     fake.msg(USER, "last")
-    texts = [answer(fake, i, 60) for i in range(1, 10)]
-    assert line("image", "", big) in texts[0], texts[0]
-    assert texts[1] == "echo: after the photo"
-    for p, t in zip(parts, texts[2:8]):
-        assert line("image", "", p) in t, t
-    assert texts[8] == "echo: last"
+    answer(fake, 9, 60)
+    want = [line("image", "", big), "after the photo"] + \
+        [line("image", "", p) for p in parts] + ["last"]
+    got = [t for (t,) in gate.rows("SELECT text FROM messages ORDER BY id")]
+    assert len(got) == len(want), got
+    for w, t in zip(want, got):
+        assert w in t, (w, t)
+    answers = sorted(a["text"] for a in fake.answers_to(USER))
+    assert answers == sorted("echo: " + t for t in got)
     alive(gate)
     no_violations(fake)

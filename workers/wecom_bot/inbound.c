@@ -17,10 +17,17 @@
  * are dropped (the hub dedupes too, on the same id).  A message sent
  * up waits here, its attachments' memfd with it, until its
  * inbound.ack; sup.resync sends those again under the same req_id.
+ * "retry" (the store failed) and "busy" (its backlog is full) mean the
+ * hub did not take it, and WeCom will not send it again: it goes again
+ * from here, later and later, IN_RETRY_MAX times at most.
  */
+#include <sys/time.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "clock.h"
 #include "codec.h"
@@ -43,6 +50,13 @@
 #define IN_PEND_MAX	32
 /* Messages fetching at once: each may hold its cap twice meanwhile. */
 #define IN_FETCH_MAX	4
+/*
+ * A message the hub could not take goes again after 1, 2, 4 ... s, at
+ * most IN_RETRY_CAP_S apart: about five minutes in all, the time a
+ * full backlog is given to drain, then it is dropped, logged.
+ */
+#define IN_RETRY_MAX	10
+#define IN_RETRY_CAP_S	60
 
 enum in_state {
 	IN_NEW,		/* attachments not asked for yet */
@@ -63,6 +77,8 @@ struct in_msg {
 	size_t		 textlen;
 	char		*ctx;
 	enum in_state	 state;
+	unsigned int	 tries;		/* sent again after retry or busy */
+	struct event	*again;
 	struct wcf_att	 att[WCF_ATT_MAX];
 	size_t		 natt;
 	struct wk_media	 media;
@@ -83,6 +99,8 @@ static void	in_pump(void);
 static void	in_fetched(void *);
 static void	in_go(struct in_msg *);
 static int	in_send(struct in_msg *);
+static int	in_refused(struct in_msg *, struct ipc_str);
+static void	in_again(evutil_socket_t, short, void *);
 
 static int
 in_seen_before(const char *msgid)
@@ -193,6 +211,8 @@ in_msg_free(struct in_msg *m)
 	for (i = 0; i < m->natt; i++)
 		wcf_att_free(&m->att[i]);
 	wk_media_clear(&m->media);
+	if (m->again != NULL)
+		event_free(m->again);
 	free(m->peer);
 	free(m->group);
 	free(m->msgid);
@@ -288,6 +308,8 @@ inbound_ack(const struct ipc_msg *m)
 	if (i == in_nwait)
 		return 0;	/* a second answer after a resync */
 	w = in_wait[i];
+	if (in_refused(w, st))
+		return 0;
 	if (ipc_streq(st, "accepted") && w->gen == link_gen() &&
 	    link_ready())
 		reply_open(w->cb_req);
@@ -303,6 +325,48 @@ inbound_ack(const struct ipc_msg *m)
 }
 
 /*
+ * Not taken: kept, its memfd too, to go again in a while (1).  Past
+ * IN_RETRY_MAX it is dropped like any refused message (0).
+ */
+static int
+in_refused(struct in_msg *w, struct ipc_str st)
+{
+	struct timeval tv;
+
+	if (!ipc_streq(st, "retry") && !ipc_streq(st, "busy"))
+		return 0;
+	if (w->tries == IN_RETRY_MAX) {
+		log_warnx("wecom %s: message %s: the hub said %.*s %u times; "
+		    "dropped", wb.account, w->msgid, (int)st.len, st.p,
+		    w->tries + 1);
+		return 0;
+	}
+	if (w->again == NULL &&
+	    (w->again = evtimer_new(worker_base(), in_again, w)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	memset(&tv, 0, sizeof(tv));
+	tv.tv_sec = w->tries < 6 ? 1 << w->tries : IN_RETRY_CAP_S;
+	if (tv.tv_sec > IN_RETRY_CAP_S)
+		tv.tv_sec = IN_RETRY_CAP_S;
+	w->tries++;
+	log_info("wecom %s: message %s: the hub said %.*s; again in %lld s",
+	    wb.account, w->msgid, (int)st.len, st.p, (long long)tv.tv_sec);
+	evtimer_add(w->again, &tv);
+	return 1;
+}
+
+static void
+in_again(evutil_socket_t fd, short ev, void *arg)
+{
+	struct in_msg *w = arg;
+
+	(void)fd;
+	(void)ev;
+	if (in_send(w) == -1)
+		fatalx("%s: supervisor queue full", __func__);
+}
+
+/*
  * A new hub: every message not yet acked, again, in order, the parts
  * from the same sealed memfd.  Those not sent up yet go when ready.
  */
@@ -311,9 +375,13 @@ inbound_resync(void)
 {
 	size_t i;
 
-	for (i = 0; i < in_nwait; i++)
+	for (i = 0; i < in_nwait; i++) {
+		/* A retry due later goes now, once. */
+		if (in_wait[i]->again != NULL)
+			evtimer_del(in_wait[i]->again);
 		if (in_send(in_wait[i]) == -1)
 			fatalx("%s: supervisor queue full", __func__);
+	}
 }
 
 void
