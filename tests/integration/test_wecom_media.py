@@ -306,3 +306,25 @@ def test_messages_keep_their_order(gate_factory, fake, tmp_path):
     assert answers == sorted("echo: " + t for t in got)
     alive(gate)
     no_violations(fake)
+
+
+def test_stalled_media_host_given_up(gate_factory, fake, tmp_path):
+    """A media host that does not answer holds its message (and those
+    behind it) until the message's deadline, then the message goes
+    with its notes, and the one behind it after."""
+    gate = up(gate_factory, fake, tmp_path)
+    rc, out, err = gate.ctl("test", WORKER, "deadline:1500")
+    assert rc == 0, (out, err)
+    t0 = time.monotonic()
+    fake.mixed(USER, ["slow", fake.attachment(b"a" * 100, delay=8),
+                      fake.attachment(b"b" * 100)])
+    fake.msg(USER, "behind it")
+    answer(fake, 2)
+    assert time.monotonic() - t0 < 6
+    got = [t for (t,) in gate.rows("SELECT text FROM messages ORDER BY id")]
+    assert got == ["slow\n[image]\n[image]", "behind it"], got
+    gate.wait_log("image 1 of 2 not fetched: Timeout was reached")
+    gate.wait_log("image 2 of 2 not fetched: past the message's download "
+                  "deadline")
+    alive(gate)
+    no_violations(fake)

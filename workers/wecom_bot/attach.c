@@ -40,6 +40,9 @@
 /* The first allocation of a body; it doubles up to the part's cap. */
 #define AT_BUF_MIN	(64 * 1024)
 
+/* AT_MSG_MS, but for a test hook's shorter one. */
+static uint64_t	at_msg_ms = AT_MSG_MS;
+
 struct attach {
 	struct wcf_att	*att;
 	size_t		 n;
@@ -88,6 +91,14 @@ attach_post_sandbox(struct event_base *base)
 	return fetch_start(base);
 }
 
+#ifdef WX_TEST_HOOKS
+void
+attach_test_deadline(uint64_t ms)
+{
+	at_msg_ms = ms;
+}
+#endif
+
 struct attach *
 attach_start(struct wcf_att *att, size_t n, struct wk_media *media,
     const char *msgid, uint64_t since, attach_fn fn, void *arg)
@@ -99,7 +110,7 @@ attach_start(struct wcf_att *att, size_t n, struct wk_media *media,
 	a->n = n;
 	a->media = media;
 	snprintf(a->msgid, sizeof(a->msgid), "%s", msgid);
-	a->deadline = since + AT_MSG_MS;
+	a->deadline = since + at_msg_ms;
 	a->fn = fn;
 	a->arg = arg;
 	if (at_next(a) == 0)
@@ -159,7 +170,8 @@ at_begin(struct attach *a, const char **why)
 	}
 	curl_easy_setopt(a->easy, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(a->easy, CURLOPT_USERAGENT, "wxgate");
-	curl_easy_setopt(a->easy, CURLOPT_CONNECTTIMEOUT_MS, AT_CONNECT_MS);
+	curl_easy_setopt(a->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)AT_CONNECT_MS);
 	curl_easy_setopt(a->easy, CURLOPT_TIMEOUT_MS, ms);
 	/* A Content-Length past the cap fails before the body comes. */
 	curl_easy_setopt(a->easy, CURLOPT_MAXFILESIZE_LARGE,

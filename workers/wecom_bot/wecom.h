@@ -88,6 +88,9 @@ int		 attach_post_sandbox(struct event_base *);
 struct attach	*attach_start(struct wcf_att *, size_t,
 		    struct wk_media *, const char *msgid, uint64_t since,
 		    attach_fn, void *);
+#ifdef WX_TEST_HOOKS
+void		 attach_test_deadline(uint64_t ms);
+#endif
 
 /* inbound.c */
 void		 inbound_msg(struct wcf_in *);

@@ -164,10 +164,27 @@ wecom_req_id(const char *prefix, char *out, size_t size)
 }
 
 #ifdef WX_TEST_HOOKS
-/* "counts": dropped frames and welcomes, attachments, for the tests. */
+/*
+ * "counts": dropped frames and welcomes, attachments, for the tests.
+ * "deadline:MS": a message's attachments get MS, not two minutes, so
+ * a test sees a stalled media host given up on.
+ */
 static int
 wecom_test(struct ipc_str a)
 {
+	char buf[32], *end;
+	long long ms;
+
+	if (a.len > 9 && a.len < sizeof(buf) &&
+	    memcmp(a.p, "deadline:", 9) == 0) {
+		memcpy(buf, a.p + 9, a.len - 9);
+		buf[a.len - 9] = '\0';
+		ms = strtoll(buf, &end, 10);
+		if (*end != '\0' || ms < 1 || ms > 600000)
+			return -1;
+		attach_test_deadline((uint64_t)ms);
+		return 0;
+	}
 	if (!ipc_streq(a, "counts"))
 		return -1;
 	log_warnx("wecom %s: counts: bad_frames %llu unknown_cmds %llu "
