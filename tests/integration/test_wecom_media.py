@@ -328,3 +328,23 @@ def test_stalled_media_host_given_up(gate_factory, fake, tmp_path):
                   "deadline")
     alive(gate)
     no_violations(fake)
+
+
+def test_group_mixed_with_mention(gate_factory, fake, tmp_path):
+    """In a group, text and an image that names the bot: the mention is
+    cut, the part comes; without the mention the hub ignores it (and
+    its part is fetched all the same, the hub decides)."""
+    gate = up(gate_factory, fake, tmp_path, group_policy="open")
+    group = "wrFAKEgroup01"
+    pic = os.urandom(1234)
+    fake.mixed(USER, ["@Helper what is this?", fake.attachment(pic)],
+               chatid=group)
+    a = wait_for(lambda: fake.answers_to(group), 20, 0.05, "an answer")
+    assert a[0]["text"].startswith("echo: what is this?\n"), a
+    assert line("image", "", pic) in a[0]["text"], a
+    fake.mixed(USER, ["no mention", fake.attachment(os.urandom(10))],
+               chatid=group)
+    time.sleep(1.0)
+    assert len(fake.answers_to(group)) == 1
+    alive(gate)
+    no_violations(fake)

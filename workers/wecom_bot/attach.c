@@ -13,6 +13,12 @@
  * their query and the keys open the files: neither is ever logged
  * (A.11).  Nothing here follows a redirect or reads a URL from the
  * user's text.
+ *
+ * XXX A part's name is the frame's file.filename, else none: A.7 #1
+ * would take it from the answer's Content-Disposition.  Closing that
+ * is a header parser of the media host's bytes (filename*= before
+ * filename=, percent-decoded), with its fuzzer, fed from
+ * CURLOPT_HEADERFUNCTION.
  */
 #include <stdio.h>
 #include <stdlib.h>
