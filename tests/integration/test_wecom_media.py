@@ -22,7 +22,8 @@ import time
 import pytest
 
 from conftest import wait_for
-from fake_wecom import FakeWecom, aeskey, wecom_decrypt, wecom_encrypt
+from fake_wecom import (FakeWecom, aeskey, wecom_decrypt, wecom_encrypt,
+                        wrong_key)
 from test_channel_wecom import start
 
 USER = "zhangsan"
@@ -177,7 +178,6 @@ def test_failed_parts_keep_the_text(gate_factory, fake, tmp_path):
     mixed_with((url, key), "cannot decrypt")
     plain = os.urandom(3000)
     key = os.urandom(32)
-    from fake_wecom import wrong_key
     wrong = wrong_key(wecom_encrypt(plain, key), key)
     url, k = fake.attachment(plain, key=key, give_key=wrong)
     mixed_with((url, k), "cannot decrypt")
@@ -346,5 +346,27 @@ def test_group_mixed_with_mention(gate_factory, fake, tmp_path):
                chatid=group)
     time.sleep(1.0)
     assert len(fake.answers_to(group)) == 1
+    alive(gate)
+    no_violations(fake)
+
+
+def test_waiting_messages_are_bounded(gate_factory, fake, tmp_path):
+    """Behind a stalled message at most 32 wait (it among them): one
+    more is dropped, counted and logged; the rest go in order once the
+    stalled one's deadline passes."""
+    gate = up(gate_factory, fake, tmp_path)
+    rc, out, err = gate.ctl("test", WORKER, "deadline:3000")
+    assert rc == 0, (out, err)
+    fake.image(USER, *fake.attachment(b"x" * 10, delay=10))
+    for i in range(31):
+        fake.msg(USER, "m%d" % i)
+    fake.msg(USER, "one too many")
+    gate.wait_log("dropped: 32 messages wait for attachments; 1 dropped",
+                  5)
+    answer(fake, 32, 30)
+    got = [t for (t,) in gate.rows("SELECT text FROM messages ORDER BY id")]
+    assert got == ["[image]"] + ["m%d" % i for i in range(31)], got
+    rc, out, err = gate.ctl("test", WORKER, "counts")
+    gate.wait_log("media_failed 1 inbound_dropped 1")
     alive(gate)
     no_violations(fake)
