@@ -103,6 +103,7 @@ struct cfg_agent {
 	uint32_t	 max_tokens;		/* 0: not sent */
 	uint32_t	 timeout_s;		/* stall / connect timeout */
 	int		 stream;		/* ask for SSE */
+	int		 vision;		/* images as content parts */
 	char		**headers;		/* "Name: value" */
 	unsigned	 headers_count;
 	/* type command */
@@ -238,6 +239,8 @@ const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
 int		 config_group_mention(const struct cfg_channel *,
 		    const char *, size_t);
+/* media.max_bytes, or less when the WAL's bound says so. */
+uint32_t	 config_media_max(const struct config *);
 /* JSON text of one agent's or the webchat's slice; caller frees. */
 char		*config_slice_webchat(const struct config *);
 char		*config_slice_agent(const struct config *,

@@ -163,7 +163,8 @@ cfg_agent_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
 	given = ro->url != NULL || ro->model != NULL ||
 	    ro->api_key_file != NULL || ro->api_key_env != NULL ||
 	    ro->temperature != NULL || ro->max_tokens != NULL ||
-	    ro->timeout_s != NULL || ro->stream != NULL || ro->headers != NULL;
+	    ro->timeout_s != NULL || ro->stream != NULL || ro->headers != NULL ||
+	    ro->vision != NULL;
 	if (strcmp(a->type, "openai") != 0) {
 		if (given) {
 			snprintf(field, sizeof(field), "%sopenai", prefix);
@@ -197,6 +198,7 @@ cfg_agent_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		a->temperature = *ro->temperature;
 	}
 	a->stream = ro->stream != NULL ? *ro->stream : 1;
+	a->vision = ro->vision != NULL ? *ro->vision : 0;
 	if (ro->api_key_file != NULL && ro->api_key_env != NULL) {
 		snprintf(field, sizeof(field), "%sopenai.api_key_env", prefix);
 		cfg_error(ctx, field, "give api_key_file or api_key_env, "

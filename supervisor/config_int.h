@@ -129,6 +129,7 @@ struct raw_openai {
 	uint32_t	*max_tokens;
 	uint32_t	*timeout_s;
 	bool		*stream;
+	bool		*vision;
 	char		**headers;
 	unsigned	 headers_count;
 };

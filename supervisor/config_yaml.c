@@ -203,6 +203,8 @@ static const cyaml_schema_field_t openai_fields[] = {
 	NUM("timeout_s", struct raw_openai, timeout_s),
 	CYAML_FIELD_BOOL_PTR("stream", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, stream),
+	CYAML_FIELD_BOOL_PTR("vision", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_openai, vision),
 	CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, headers, &header_entry, 0,
 	    CFG_HEADERS_MAX),
@@ -882,6 +884,7 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	    strcmp(path, "sandbox.strict") == 0 ||
 	    strcmp(path, "policy.sessions.anonymous") == 0 ||
 	    (key != NULL && (strcmp(key, "openai.stream") == 0 ||
+	    strcmp(key, "openai.vision") == 0 ||
 	    strcmp(key, "require_mention") == 0))) &&
 	    strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "channel_media.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -80,6 +81,7 @@ areq_free(struct areq *r)
 	agentq_forget(r);
 	progress_forget(r);
 	block_forget(r);
+	router_files_free(r);
 	for (rp = &req_tab[router_hash(r->id)]; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;
@@ -163,6 +165,29 @@ turns_fit(struct turnbuf *tb, struct ipc_turns *t, size_t reserve,
 }
 
 /*
+ * What the agent's type can use of a channel message's attachments:
+ * images for an OpenAI-compatible agent with vision, everything for a
+ * command (as descriptors), nothing for the rest, which read the notes.
+ */
+static int
+router_send_req(struct worker *aw, const struct areq *r,
+    const struct cfg_agent *ca, struct ipc_body_agent_request *b)
+{
+	static struct media_out mo;
+	int fd = -1, images;
+
+	b->parts.n = 0;
+	if (r->origin == AREQ_CHANNEL && ca != NULL &&
+	    ((images = strcmp(ca->type, "openai") == 0 && ca->vision) ||
+	    strcmp(ca->type, "command") == 0))
+		fd = media_for_agent(r->msg_id, images, &mo);
+	if (fd == -1)
+		return router_send(aw, IPC_AGENT_REQUEST, r->id, b);
+	b->parts = mo.parts;
+	return router_send_fd(aw, IPC_AGENT_REQUEST_MEDIA, r->id, b, fd);
+}
+
+/*
  * Build the context from the store and send it: 0, or -1 when the
  * agent's worker cannot take it now (it stays waiting).  The system
  * prompt comes first and is never the turn dropped to fit: the oldest
@@ -203,7 +228,7 @@ router_dispatch_req(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);
 		return -1;
 	}
@@ -364,7 +389,7 @@ router_next_req(struct areq *r)
 }
 
 /* A frame about a request must come from the incarnation it went to. */
-static struct areq *
+struct areq *
 areq_of(struct worker *w, struct ipc_msg *m)
 {
 	struct areq *r = areq_find(m->req_id);
@@ -452,6 +477,7 @@ router_finish(struct areq *r)
 	struct durable *d;
 	size_t len = evbuffer_get_length(r->reply);
 	char *text;
+	int n;
 
 	text = xmalloc(len + 1);
 	evbuffer_copyout(r->reply, text, len);
@@ -460,9 +486,10 @@ router_finish(struct areq *r)
 	r->unstored = 0;
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0) {
 		/* The blocks queued already are not queued again. */
-		if (r->origin == AREQ_CHANNEL)
-			channel_reply_part(r->account, r->peer, r->ctx,
-			    r->msg_id, text + block_end(r, text), r->blk_rows);
+		if (r->origin == AREQ_CHANNEL &&
+		    (n = channel_reply_part(r->account, r->peer, r->ctx,
+		    r->msg_id, text + block_end(r, text), r->blk_rows)) >= 0)
+			router_files_queue(r, r->blk_rows + n);
 		else if (r->origin == AREQ_SCHEDULE)
 			schedule_answer(r->msg_id, text, NULL);
 	}
@@ -492,6 +519,7 @@ areq_notice(struct areq *r, struct ipc_str code)
 
 	channel_failure_text(notice, sizeof(notice), code);
 	block_drop(r);
+	router_files_free(r);
 	evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 	evbuffer_add(r->reply, notice, strlen(notice));
@@ -717,6 +745,7 @@ areq_worker_down(struct worker *w)
 		agentq_requeue(r);
 		r->aw = NULL;
 		block_restart(r);
+		router_files_free(r);
 		evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 		r->truncated = 0;

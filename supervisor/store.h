@@ -352,6 +352,10 @@ int	store_outbox_turn(struct store *, const char *account,
 struct store_attach {
 	const char	*account;
 	const char	*peer;
+	/* A reply's file: its message, place and context; 0 for a send. */
+	int64_t		 msg_id;
+	int		 seq;
+	const char	*reply_ctx;
 	char		*name;
 	char		*kind;		/* "file" or "image" */
 	uint8_t		*data;
@@ -389,6 +393,12 @@ int	store_media_bytes(struct store *, uint64_t *bytes, uint64_t *rows);
  * messages' parts oldest first: 0 there is, 1 there is not, -1 error.
  */
 int	store_media_room(struct store *, uint64_t need, uint64_t cap);
+/*
+ * The parts of message msg_id in order, each borrowed for cb, which
+ * returns non-zero to stop.  0, or -1 on a store error.
+ */
+int	store_media_each(struct store *, int64_t msg_id,
+	    int (*cb)(const struct store_media *, void *), void *);
 /* Parts older than before: how many went, or -1. */
 int	store_media_prune(struct store *, int64_t before);
 int	store_attach_prune(struct store *);

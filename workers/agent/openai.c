@@ -181,17 +181,27 @@ oai_post_sandbox(void)
 static int
 oai_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 {
-	json_t *body, *msgs;
+	json_t *body, *msgs, *parts;
 	struct oai *o;
 	size_t i;
 
 	body = json_object();
 	msgs = json_array();
-	for (i = 0; i < b->turns.n; i++)
+	for (i = 0; i < b->turns.n; i++) {
+		/* The newest turn is the one the attachments came with. */
+		if (i + 1 == b->turns.n && r->nparts > 0 &&
+		    (parts = vision_content(r, b->turns.v[i].text.p,
+		    b->turns.v[i].text.len)) != NULL) {
+			json_array_append_new(msgs, json_pack("{s:s%, s:o}",
+			    "role", b->turns.v[i].role.p,
+			    b->turns.v[i].role.len, "content", parts));
+			continue;
+		}
 		json_array_append_new(msgs, json_pack("{s:s%, s:s%}",
 		    "role", b->turns.v[i].role.p, b->turns.v[i].role.len,
 		    "content", b->turns.v[i].text.p,
 		    b->turns.v[i].text.len));
+	}
 	json_object_set_new(body, "model", json_string(oc.model));
 	json_object_set_new(body, "messages", msgs);
 	json_object_set_new(body, "stream", json_boolean(oc.stream));
