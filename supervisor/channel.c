@@ -55,6 +55,7 @@
 #include "areq.h"
 #include "channel_media.h"
 #include "clock.h"
+#include "command.h"
 #include "codec.h"
 #include "config.h"
 #include "dm.h"
@@ -641,11 +642,38 @@ chan_contact(struct chacct *a, const struct store_chan_msg *sm)
 	}
 }
 
+/*
+ * A chat command (command.c): stored and answered by wxgate in this
+ * turn, its answer queued like a reply; the agent never sees it.
+ */
+static const char *
+chan_command(struct chacct *a, struct store_chan_msg *sm,
+    const struct command *cmd)
+{
+	struct cmd_ctx x;
+	char reply[1024];
+	int64_t id;
+
+	if (store_chan_session(sup->store, a->name, sm->peer, sup_now(),
+	    &sm->session) == -1 ||
+	    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1)
+		return "retry";
+	x.session = sm->session;
+	x.msg_id = id;
+	if (command_run(cmd, &x, reply, sizeof(reply)) == -1)
+		return "retry";
+	log_info("%s: %s from a peer", a->name, command_word(cmd));
+	channel_reply(a->name, sm->peer, sm->reply_ctx, id, reply);
+	chan_contact(a, sm);
+	return "accepted";
+}
+
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm, const struct chan_media *md, int group)
 {
 	char key[RL_KEY_MAX];
+	const struct command *cmd;
 	uint64_t now = clock_mono_ms(), wait;
 	int64_t id;
 	int rv;
@@ -676,6 +704,8 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	    ratelimit_hash(sm->peer));
 	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
+		if ((cmd = command_find(sm->text)) != NULL)
+			return chan_command(a, sm, cmd);
 		if ((rv = chan_full(a, cc, sm)) != 0)
 			return rv == -1 ? "retry" : "busy";
 		if (md->n > 0 && (rv = store_media_room(sup->store, md->len,
