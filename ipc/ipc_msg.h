@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		18
+#define IPC_VERSION		19
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -42,6 +42,7 @@
 #define IPC_MESSAGE_MAX		256	/* human error messages */
 #define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
 #define IPC_TURNS_MAX		256	/* turns in agent.request/history */
+#define IPC_MODEL_MAX		128	/* a model a conversation picked */
 #define IPC_LOG_MAX		1024
 #define IPC_METHOD_MAX		64	/* a browser method name */
 #define IPC_URL_MAX		256	/* a share link's URL */
@@ -320,7 +321,9 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
+/* model: the one the conversation picked (/model), "" the default. */
 struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns;
+				  struct ipc_str model;
 				  struct ipc_parts parts; };
 /*
  * agent.request_media is an agent.request (m->b.agent_request) whose

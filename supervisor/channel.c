@@ -647,8 +647,8 @@ chan_contact(struct chacct *a, const struct store_chan_msg *sm)
  * turn, its answer queued like a reply; the agent never sees it.
  */
 static const char *
-chan_command(struct chacct *a, struct store_chan_msg *sm,
-    const struct command *cmd)
+chan_command(struct chacct *a, const struct cfg_channel *cc,
+    struct store_chan_msg *sm, const struct command *cmd, const char *arg)
 {
 	struct cmd_ctx x;
 	char reply[1024];
@@ -660,6 +660,8 @@ chan_command(struct chacct *a, struct store_chan_msg *sm,
 		return "retry";
 	x.session = sm->session;
 	x.msg_id = id;
+	x.agent = cc->agent;
+	x.arg = arg;
 	if (command_run(cmd, &x, reply, sizeof(reply)) == -1)
 		return "retry";
 	log_info("%s: %s from a peer", a->name, command_word(cmd));
@@ -672,7 +674,7 @@ static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm, const struct chan_media *md, int group)
 {
-	char key[RL_KEY_MAX];
+	char key[RL_KEY_MAX], arg[CMD_ARG_MAX + 1];
 	const struct command *cmd;
 	uint64_t now = clock_mono_ms(), wait;
 	int64_t id;
@@ -704,8 +706,8 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	    ratelimit_hash(sm->peer));
 	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
-		if ((cmd = command_find(sm->text)) != NULL)
-			return chan_command(a, sm, cmd);
+		if ((cmd = command_find(sm->text, arg, sizeof(arg))) != NULL)
+			return chan_command(a, cc, sm, cmd, arg);
 		if ((rv = chan_full(a, cc, sm)) != 0)
 			return rv == -1 ? "retry" : "busy";
 		if (md->n > 0 && (rv = store_media_room(sup->store, md->len,

@@ -10,9 +10,11 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "command.h"
+#include "config.h"
 #include "log.h"
 #include "store.h"
 #include "sup.h"
@@ -20,34 +22,65 @@
 static void	cmd_help(const struct cmd_ctx *, char *, size_t);
 static void	cmd_new(const struct cmd_ctx *, char *, size_t);
 static void	cmd_stop(const struct cmd_ctx *, char *, size_t);
+static void	cmd_model(const struct cmd_ctx *, char *, size_t);
 
 static const struct command {
 	const char	*word;
+	int		 arg;		/* takes one word after it */
 	const char	*help;
 	void		(*run)(const struct cmd_ctx *, char *, size_t);
 } commands[] = {
-	{ "/help",	"these commands",			cmd_help },
-	{ "/new",	"a new conversation: the agent forgets this one",
+	{ "/help",	0, "these commands",			cmd_help },
+	{ "/new",	0, "a new conversation: the agent forgets this one",
 								cmd_new },
-	{ "/stop",	"stop the answer being written",	cmd_stop },
+	{ "/stop",	0, "stop the answer being written",	cmd_stop },
+	{ "/model",	1, "the models this chat may use; /model NAME picks "
+	    "one",						cmd_model },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
+/*
+ * The word, any case, spaces around it ignored; for one that takes an
+ * argument, the word alone or with one more word after a space (put in
+ * arg).  Anything longer is not a command: "/model is slow today" is a
+ * sentence for the agent.
+ */
 const struct command *
-command_find(const char *text)
+command_find(const char *text, char *arg, size_t arglen)
 {
-	size_t i, len;
+	const char *sp, *a;
+	size_t i, len, wlen, alen;
 
+	arg[0] = '\0';
 	while (isspace((unsigned char)*text))
 		text++;
 	len = strlen(text);
 	while (len > 0 && isspace((unsigned char)text[len - 1]))
 		len--;
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strlen(commands[i].word) == len &&
-		    strncasecmp(commands[i].word, text, len) == 0)
+	for (wlen = 0; wlen < len && !isspace((unsigned char)text[wlen]);
+	    wlen++)
+		;
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strlen(commands[i].word) != wlen ||
+		    strncasecmp(commands[i].word, text, wlen) != 0)
+			continue;
+		if (wlen == len)
 			return &commands[i];
+		if (!commands[i].arg)
+			return NULL;
+		for (a = text + wlen; isspace((unsigned char)*a); a++)
+			;
+		alen = len - (size_t)(a - text);
+		for (sp = a; sp < text + len; sp++)
+			if (isspace((unsigned char)*sp))
+				return NULL;
+		if (alen >= arglen)
+			return NULL;
+		memcpy(arg, a, alen);
+		arg[alen] = '\0';
+		return &commands[i];
+	}
 	return NULL;
 }
 
@@ -92,6 +125,44 @@ cmd_new(const struct cmd_ctx *x, char *reply, size_t len)
 	}
 	snprintf(reply, len, "A new conversation: the agent no longer sees "
 	    "what came before.");
+}
+
+/* Among the models the conversation's agent lists (openai.models). */
+static void
+cmd_model(const struct cmd_ctx *x, char *reply, size_t len)
+{
+	const struct cfg_agent *ca = config_agent(sup->conf, x->agent);
+	char *cur;
+	size_t n;
+	unsigned i;
+
+	if (ca == NULL || ca->models_count == 0) {
+		snprintf(reply, len, "This chat's agent has one model%s%s.",
+		    ca != NULL && ca->model != NULL ? ": " : "",
+		    ca != NULL && ca->model != NULL ? ca->model : "");
+		return;
+	}
+	if (x->arg[0] != '\0') {
+		if (!config_agent_has_model(ca, x->arg)) {
+			snprintf(reply, len, "No model %s here; /model lists "
+			    "them.", x->arg);
+			return;
+		}
+		if (store_session_set_model(sup->store, x->session,
+		    strcmp(x->arg, ca->model) == 0 ? "" : x->arg) == -1) {
+			snprintf(reply, len, "Could not switch; try again.");
+			return;
+		}
+		snprintf(reply, len, "This chat now uses %s.", x->arg);
+		return;
+	}
+	cur = store_session_model(sup->store, x->session);
+	n = (size_t)snprintf(reply, len, "Models:");
+	for (i = 0; i < ca->models_count && n < len; i++)
+		n += (size_t)snprintf(reply + n, len - n, "\n%s %s",
+		    strcmp(ca->models[i], config_agent_has_model(ca, cur) ?
+		    cur : ca->model) == 0 ? "*" : " ", ca->models[i]);
+	free(cur);
 }
 
 static void

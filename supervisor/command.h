@@ -14,10 +14,18 @@ struct command;
 struct cmd_ctx {
 	int64_t		 session;
 	int64_t		 msg_id;
+	const char	*agent;		/* the conversation's */
+	const char	*arg;		/* the word after it, or "" */
 };
 
-/* The command text is, whitespace aside and in any case; or NULL. */
-const struct command	*command_find(const char *text);
+#define CMD_ARG_MAX	128
+
+/*
+ * The command text is, whitespace aside and in any case, with its one
+ * argument in arg (CMD_ARG_MAX + 1 bytes); or NULL.
+ */
+const struct command	*command_find(const char *text, char *arg,
+			    size_t arglen);
 const char		*command_word(const struct command *);
 /*
  * Run it and store reply as the message's answer (never the agent's

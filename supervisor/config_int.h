@@ -130,6 +130,8 @@ struct raw_openai {
 	uint32_t	*timeout_s;
 	bool		*stream;
 	bool		*vision;
+	char		**models;
+	unsigned	 models_count;
 	char		**headers;
 	unsigned	 headers_count;
 };

@@ -200,7 +200,7 @@ router_dispatch_req(struct areq *r)
 	struct turnbuf tb = { NULL, NULL, 0, 0 };
 	const struct cfg_agent *ca;
 	const char *sys = NULL;
-	char name[IPC_NAME_MAX + 1];
+	char name[IPC_NAME_MAX + 1], *model;
 	struct worker *aw;
 
 	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
@@ -219,6 +219,9 @@ router_dispatch_req(struct areq *r)
 	}
 	turnbuf_add("user", r->text, &tb);
 	b.session = (uint64_t)r->session;
+	/* Only one the agent's config lists: a stale pick is the default. */
+	model = store_session_model(sup->store, r->session);
+	b.model = ipc_s(config_agent_has_model(ca, model) ? model : "");
 	turns_fit(&tb, &b.turns, sys != NULL ? strlen(sys) + 32 : 0,
 	    sys != NULL ? IPC_TURNS_MAX - 1 : IPC_TURNS_MAX);
 	if (sys != NULL && b.turns.n > 0) {
@@ -230,9 +233,11 @@ router_dispatch_req(struct areq *r)
 	}
 	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);
+		free(model);
 		return -1;
 	}
 	turnbuf_free(&tb);
+	free(model);
 	r->aw = aw;
 	r->agen = aw->gen;
 	return 0;

@@ -324,7 +324,8 @@ chat_command_cb(struct durable *d, int ok)
 /* A chat command (command.c): stored with its answer, never an agent's. */
 static void
 chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
-    const struct command *cmd, const char *cmid, const char *text)
+    const struct command *cmd, const char *arg, const char *cmid,
+    const char *text)
 {
 	char reply[1024];
 	struct cmd_ctx x;
@@ -338,6 +339,8 @@ chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
 	}
 	x.session = b->session;
 	x.msg_id = msg_id;
+	x.agent = sup->conf->webchat.agent;
+	x.arg = arg;
 	if (command_run(cmd, &x, reply, sizeof(reply)) == -1) {
 		rpc_unavailable(w, m->req_id, m->b.chat_send.conn);
 		return;
@@ -366,7 +369,7 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	struct areq *r;
 	struct binding *b;
 	enum msg_state st;
-	char *cmid, *text, *reply = NULL;
+	char *cmid, *text, *reply = NULL, arg[CMD_ARG_MAX + 1];
 	uint64_t wait;
 	int64_t msg_id;
 	int rv;
@@ -400,8 +403,8 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		goto out;
 	}
 	text = ipc_strdup(cb->text);
-	if ((cmd = command_find(text)) != NULL) {
-		chat_command(w, m, b, cmd, cmid, text);
+	if ((cmd = command_find(text, arg, sizeof(arg))) != NULL) {
+		chat_command(w, m, b, cmd, arg, cmid, text);
 		free(text);
 		goto out;
 	}

@@ -49,6 +49,8 @@ enum store_stmt {
 	ST_HISTORY,
 	ST_CONTEXT,
 	ST_NEW_CONTEXT,
+	ST_MODEL_GET,
+	ST_MODEL_SET,
 	ST_SESSION_EXISTS,
 	ST_SHARE_CREATE,
 	ST_SHARE_FIND,
@@ -119,6 +121,10 @@ static const char *const store_sql[ST_MAX] = {
 	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
 	[ST_NEW_CONTEXT] =
 	    "UPDATE sessions SET context_from = ?2 WHERE id = ?1",
+	[ST_MODEL_GET] =
+	    "SELECT coalesce(model, '') FROM sessions WHERE id = ?1",
+	[ST_MODEL_SET] =
+	    "UPDATE sessions SET model = nullif(?2, '') WHERE id = ?1",
 	[ST_SESSION_EXISTS] =
 	    "SELECT 1 FROM sessions WHERE id = ?1",
 	[ST_SHARE_CREATE] =
@@ -841,6 +847,31 @@ store_new_context(struct store *s, int64_t session, int64_t msg_id)
 	store_touch(s);
 	st = store_stmt(s, ST_NEW_CONTEXT);
 	return store_exec(s, st, store_bindv(st, "ii", session, msg_id),
+	    __func__);
+}
+
+char *
+store_session_model(struct store *s, int64_t session)
+{
+	sqlite3_stmt *st;
+	char *m;
+
+	st = store_stmt(s, ST_MODEL_GET);
+	if (store_row(s, st, store_bindv(st, "i", session), __func__) != 0)
+		return xstrdup("");
+	m = store_column_dup(st, 0);
+	store_done(st);
+	return m;
+}
+
+int
+store_session_set_model(struct store *s, int64_t session, const char *model)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = store_stmt(s, ST_MODEL_SET);
+	return store_exec(s, st, store_bindv(st, "it", session, model),
 	    __func__);
 }
 

@@ -126,6 +126,10 @@ int	store_msg_command(struct store *, int64_t msg_id, const char *reply,
 	    int64_t now);
 /* /new: the agent's context of session starts after msg_id. */
 int	store_new_context(struct store *, int64_t session, int64_t msg_id);
+/* /model: what the session picked ("" the default; caller frees). */
+char	*store_session_model(struct store *, int64_t session);
+int	store_session_set_model(struct store *, int64_t session,
+	    const char *model);
 
 /*
  * The durable backlog (store_backlog.c).  Rows in MSG_ACCEPTED with no

@@ -369,12 +369,14 @@ static const char schema_v7[] =
 /*
  * Version 8: chat commands (command.c).  A session's agent context
  * starts after context_from (/new); a command's message and answer are
- * kept for the person's history but never given to the agent.
+ * kept for the person's history but never given to the agent; model is
+ * what /model picked (NULL: the agent's default).
  */
 static const char schema_v8[] =
 	"ALTER TABLE sessions ADD COLUMN context_from INTEGER NOT NULL"
 	" DEFAULT 0;"
-	"ALTER TABLE messages ADD COLUMN command INTEGER NOT NULL DEFAULT 0;";
+	"ALTER TABLE messages ADD COLUMN command INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN model TEXT;";
 
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {

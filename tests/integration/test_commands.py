@@ -1,5 +1,5 @@
 """Chat commands (issue #16, "Chat commands on every surface"): /help,
-/new and /stop are answered by wxgate, the same in the web chat and on a
+/new, /stop and /model are answered by wxgate, the same in the web chat and on a
 channel account, stored with their message and never given to the
 agent; anything else, other "/words" included, is the agent's."""
 
@@ -27,7 +27,7 @@ def test_webchat_help_new_and_unknown(gate_factory):
             assert status == "accepted"
             assert done["text"].splitlines()[0].startswith("/help"), done
             assert [l.split()[0] for l in done["text"].splitlines()] == \
-                ["/help", "/new", "/stop"]
+                ["/help", "/new", "/stop", "/model"]
             # /help is not the agent's context; what came before is.
             assert (await c.chat("c", "m4"))[1]["text"] == "a | b | c"
             done = (await c.chat("/new", "m5"))[1]
@@ -92,3 +92,53 @@ def test_channel_commands(gate_factory):
     wait_for(lambda: len(replies()) == 4, 10, 0.05, "/help answered")
     gate.wait_log("loopback t: to ann: /help", 10)
     assert "t: /new from a peer" in gate.log()
+
+
+def test_model_picks_among_the_agents_models(gate_factory):
+    from fake_openai import Fake
+    fake = Fake(chunks=1, delay=0).start()
+    try:
+        gate = gate_factory({"agents": [{
+            "name": "default", "type": "openai",
+            "openai": {"url": fake.url, "model": "small", "timeout_s": 5,
+                       "models": ["small", "large"]}}]})
+
+        async def go():
+            async with gate.client() as c:
+                await c.open()
+                await c.chat("one", "m1")
+                assert fake.requests[-1]["model"] == "small"
+                done = (await c.chat("/model", "m2"))[1]
+                assert done["text"] == "Models:\n* small\n  large", done
+                done = (await c.chat("/model huge", "m3"))[1]
+                assert done["text"].startswith("No model huge"), done
+                done = (await c.chat("/Model  large ", "m4"))[1]
+                assert done["text"] == "This chat now uses large.", done
+                await c.chat("two", "m5")
+                assert fake.requests[-1]["model"] == "large"
+                # A sentence that starts with the word is the agent's.
+                await c.chat("/model is it good?", "m6")
+                assert fake.requests[-1]["messages"][-1]["content"] == \
+                    "/model is it good?"
+                assert fake.requests[-1]["model"] == "large"
+            # Another conversation keeps the default.
+            async with gate.client() as c:
+                await c.open()
+                await c.chat("three", "m7")
+                assert fake.requests[-1]["model"] == "small"
+        run(go())
+        # Commands never reached the model.
+        assert len(fake.requests) == 4
+    finally:
+        fake.stop()
+
+
+def test_model_on_an_agent_with_one(gate_factory):
+    gate = gate_factory({"agents": TURNS})
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            done = (await c.chat("/model x", "m1"))[1]
+            assert done["text"] == "This chat's agent has one model.", done
+    run(go())
