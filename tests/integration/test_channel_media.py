@@ -167,6 +167,14 @@ def test_command_agent_gets_sealed_descriptors(gate_factory):
     assert rc == 0, (out, err)
     rows = wait_for(lambda: answered(gate, "dog"), 10, 0.05, "answered")
     assert rows[0][1] == "none", rows
+    # No descriptor stays behind in the agent's worker, per request.
+    pid = gate.worker("agent.default")["pid"]
+    before = len(os.listdir("/proc/%d/fd" % pid))
+    for i in range(5):
+        media(gate, "media", "eel%d" % i, "image", "i", 100)
+    for i in range(5):
+        wait_for(lambda: answered(gate, "eel%d" % i), 10, 0.05, "answered")
+    assert len(os.listdir("/proc/%d/fd" % pid)) == before
 
 
 def test_openai_vision_gets_images_as_data_urls(gate_factory):
