@@ -647,7 +647,7 @@ chan_contact(struct chacct *a, const struct store_chan_msg *sm)
  * turn, its answer queued like a reply; the agent never sees it.
  */
 static const char *
-chan_command(struct chacct *a, const struct cfg_channel *cc,
+chan_command(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm, const struct command *cmd, const char *arg)
 {
 	struct cmd_ctx x;
@@ -662,6 +662,8 @@ chan_command(struct chacct *a, const struct cfg_channel *cc,
 	x.msg_id = id;
 	x.agent = cc->agent;
 	x.arg = arg;
+	x.w = w;
+	x.allowed = sup->conf->policy.channel_commands;
 	if (command_run(cmd, &x, reply, sizeof(reply)) == -1)
 		return "retry";
 	log_info("%s: %s from a peer", a->name, command_word(cmd));
@@ -707,7 +709,7 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
 		if ((cmd = command_find(sm->text, arg, sizeof(arg))) != NULL)
-			return chan_command(a, cc, sm, cmd, arg);
+			return chan_command(w, a, cc, sm, cmd, arg);
 		if ((rv = chan_full(a, cc, sm)) != 0)
 			return rv == -1 ? "retry" : "busy";
 		if (md->n > 0 && (rv = store_media_room(sup->store, md->len,

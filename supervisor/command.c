@@ -16,6 +16,7 @@
 #include "command.h"
 #include "config.h"
 #include "log.h"
+#include "role.h"
 #include "store.h"
 #include "sup.h"
 
@@ -90,11 +91,22 @@ command_word(const struct command *c)
 	return c->word;
 }
 
+/*
+ * A command the surface's policy does not grant (policy.commands) is
+ * answered so, and audited as a denied method would be.
+ */
 int
 command_run(const struct command *c, const struct cmd_ctx *x, char *reply,
     size_t len)
 {
-	c->run(x, reply, len);
+	if (!(x->allowed & role_command_bit(c->word + 1,
+	    strlen(c->word + 1)))) {
+		admit_deny(x->w, x->session, c->word,
+		    "not granted by policy.commands");
+		snprintf(reply, len, "%s is not available in this chat.",
+		    c->word);
+	} else
+		c->run(x, reply, len);
 	return store_msg_command(sup->store, x->msg_id, reply, sup_now());
 }
 

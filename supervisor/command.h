@@ -11,7 +11,11 @@
 struct command;
 
 /* The conversation a command came in, and its own stored message. */
+struct worker;
+
 struct cmd_ctx {
+	struct worker	*w;		/* it came through, for the audit */
+	uint32_t	 allowed;	/* policy.commands of the surface */
 	int64_t		 session;
 	int64_t		 msg_id;
 	const char	*agent;		/* the conversation's */

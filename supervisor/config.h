@@ -62,6 +62,9 @@ struct cfg_policy {
 	int		 webchat_narrowed;	/* roles.webchat was given */
 	uint32_t	 webchat_methods[CFG_METHODS_MAX];	/* types */
 	unsigned	 webchat_methods_count;
+	/* Chat commands each surface may use (role_command_bit). */
+	uint32_t	 webchat_commands;
+	uint32_t	 channel_commands;
 	struct cfg_rate	 session_rate;		/* per web chat session */
 	struct cfg_rate	 address_rate;		/* per client address */
 	uint32_t	 buckets_max;		/* buckets kept per kind */

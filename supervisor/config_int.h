@@ -88,6 +88,14 @@ struct raw_roles {
 	unsigned	 webchat_count;
 };
 
+/* policy.commands: the chat commands each surface may use. */
+struct raw_commands {
+	char		**webchat;
+	unsigned	 webchat_count;
+	char		**channel;
+	unsigned	 channel_count;
+};
+
 struct raw_ratelimit {
 	struct raw_rate	 session;
 	struct raw_rate	 address;
@@ -102,6 +110,7 @@ struct raw_sessions {
 
 struct raw_policy {
 	struct raw_roles	 roles;
+	struct raw_commands	 commands;
 	struct raw_ratelimit	 ratelimit;
 	uint32_t		*conns_per_address;
 	uint32_t		*conns_total;

@@ -124,6 +124,16 @@ static const cyaml_schema_field_t roles_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t commands_fields[] = {
+	CYAML_FIELD_SEQUENCE("webchat", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_commands, webchat, &method_entry,
+	    0, CFG_METHODS_MAX),
+	CYAML_FIELD_SEQUENCE("channel", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_commands, channel, &method_entry,
+	    0, CFG_METHODS_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t rate_fields[] = {
 	STR("rate", struct raw_rate, rate, CFG_WORD_MAX),
 	NUM("burst", struct raw_rate, burst),
@@ -150,6 +160,8 @@ static const cyaml_schema_field_t sessions_fields[] = {
 static const cyaml_schema_field_t policy_fields[] = {
 	CYAML_FIELD_MAPPING("roles", CYAML_FLAG_OPTIONAL, struct raw_policy,
 	    roles, roles_fields),
+	CYAML_FIELD_MAPPING("commands", CYAML_FLAG_OPTIONAL,
+	    struct raw_policy, commands, commands_fields),
 	CYAML_FIELD_MAPPING("ratelimit", CYAML_FLAG_OPTIONAL,
 	    struct raw_policy, ratelimit, ratelimit_fields),
 	NUM("conns_per_address", struct raw_policy, conns_per_address),

@@ -142,3 +142,27 @@ def test_model_on_an_agent_with_one(gate_factory):
             done = (await c.chat("/model x", "m1"))[1]
             assert done["text"] == "This chat's agent has one model.", done
     run(go())
+
+
+def test_commands_are_policy(gate_factory):
+    """policy.commands grants them per surface, as roles grant methods:
+    one not granted is answered so, audited, and runs nothing."""
+    from conftest import audit_rows
+    gate = gate_factory({"agents": SLOW,
+                         "policy": {"commands": {"webchat": ["help"]}}})
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("a long answer " * 4, "long")
+            await c.wait_delta("long", 10)
+            done = (await c.chat("/stop", "s"))[1]
+            assert done["text"] == "/stop is not available in this chat."
+            long = await c.wait_done("long", 20)
+            assert long["aborted"] is False, long
+            done = (await c.chat("/help", "h"))[1]
+            assert done["text"].startswith("/help"), done
+    run(go())
+    rows = audit_rows(gate)
+    assert any("/stop" in str(r) and "policy.commands" in str(r)
+               for r in rows), rows
