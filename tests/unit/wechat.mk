@@ -20,8 +20,8 @@ tests_unit_workers_wechat_test_ilink_media_SOURCES = \
 	workers/wechat/ilink.h workers/wechat/ilink_media.h $(UNIT_COMMON)
 tests_unit_workers_wechat_test_ilink_media_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_ilink_media_LDADD = $(UNIT_LDADD)
-# sup.resync in poll.c and send.c, with call.c, wechat.c and worker.c
-# stubbed by the test.
+# sup.resync in poll.c and send.c, with call.c, wechat.c, worker.c and
+# net/fetch.c stubbed by the test.
 check_PROGRAMS += tests/unit/workers/wechat/test_wechat_resync
 TESTS += tests/unit/workers/wechat/test_wechat_resync
 tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
@@ -29,7 +29,8 @@ tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
 	workers/wechat/poll.c workers/wechat/send.c workers/outq.c \
 	workers/outq.h workers/wechat/ilink.c \
 	workers/wechat/ilink_parse.c workers/wechat/ilink.h \
-	workers/wechat/ilink_media.c \
+	workers/wechat/inmedia.c workers/wechat/ilink_media.c \
+	workers/wechat/ilink_cdn.c workers/media.c \
 	workers/wechat/wechat.h ipc/codec.c $(UNIT_COMMON)
 tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_wechat_resync_LDADD = $(UNIT_LDADD)
