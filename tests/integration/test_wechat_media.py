@@ -11,9 +11,11 @@ answered, the worker lives, the log says why.
 
 Needs a build configured with --enable-test-hooks."""
 
+import base64
 import hashlib
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -94,7 +96,6 @@ def test_image_arrives_byte_exact(gate_factory, fake, tmp_path, enc):
     if enc == "hex":
         key = item["image_item"]["aeskey"]
     else:
-        import base64
         raw = base64.b64decode(item["image_item"]["media"]["aes_key"])
         key = raw.decode() if len(raw) == 32 else raw.hex()
     openssl_check(photo, key, fake.cdn[
@@ -208,3 +209,26 @@ def test_quote_reaches_the_agent(gate_factory, fake, tmp_path):
     r = replies(fake, 2)
     assert r[1] == "echo: and this", r
     gate.wait_log("quote left out: a quote quoting itself", 5)
+
+
+def test_retried_message_is_not_downloaded_twice(gate_factory, fake,
+                                                 tmp_path):
+    """The supervisor cannot store the message (a failing disk, by test
+    hook) and answers "retry": the batch is polled again, and the
+    message goes again from the memfd it had, without a second
+    download; it is answered once."""
+    gate = start(gate_factory, fake, tmp_path)
+    rc, out, err = gate.ctl("test", "supervisor", "store_fail")
+    assert rc == 0, (rc, out, err)
+    photo = os.urandom(5000)
+    item = fake.media_item("image", photo)
+    fake.inject(FRIEND, "", item_list=[
+        {"type": 1, "text_item": {"text": "despite the disk"}}, item])
+    r = replies(fake, 1, timeout=20)
+    assert r[0] == "echo: despite the disk\n" + note("image", "", photo)
+    gate.wait_log("the supervisor could not take a message")
+    assert fake.cdn_gets == [item["image_item"]["media"][
+        "encrypt_query_param"]], fake.cdn_gets
+    time.sleep(1.0)
+    assert len(replies(fake, 1)) == 1
+    no_violations(fake)

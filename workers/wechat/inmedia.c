@@ -315,6 +315,17 @@ inmedia_notes(const struct inmedia *x)
 	return x->notes;
 }
 
+/*
+ * Done, and outliving its batch (poll.c carries it to the next): what
+ * it borrowed from the batch is forgotten.
+ */
+void
+inmedia_keep(struct inmedia *x)
+{
+	x->list = NULL;
+	x->msg_id = NULL;
+}
+
 /* Its transfer dropped, its memfd closed: after the ack, or at exit. */
 void
 inmedia_free(struct inmedia *x)

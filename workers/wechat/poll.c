@@ -13,9 +13,10 @@
  * them (downloads run on the loop, a few at once); messages go to the
  * supervisor in the batch's order, so a photo is not overtaken by the
  * question about it.  Each keeps its memfd until its own ack: a resync
- * sends it again from there.  XXX a "retry" or "busy" ack re-polls the
- * batch, which downloads its items again; keeping the memfds by
- * message id across that re-poll would spare the second download.
+ * sends it again from there.  A "retry" or "busy" ack re-polls the
+ * batch (the cursor stays); the memfd of that message is carried over
+ * to the next batch, and the message, if it comes again under the same
+ * id, goes from it without a second download.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,15 @@ static struct {
 		struct inmedia	*in;		/* until its ack */
 		char		*text;		/* with the notes */
 		int		 ready;		/* downloads done */
+		int		 again;		/* acked retry or busy */
 	}			*pm;
 	size_t			 next_send;	/* messages before it went */
+	/* What the last batch's retried messages had: for this one. */
+	struct poll_carry {
+		char		*msg_id;
+		struct inmedia	*in;
+	}			 carry[ILINK_MSGS_MAX];
+	size_t			 ncarry;
 } pl;
 
 static void	poll_send(void);
@@ -70,6 +78,8 @@ static void	poll_batch(struct ilink_updates *);
 static void	poll_inbound(size_t);
 static void	poll_fetched(void *);
 static void	poll_flush(void);
+static struct inmedia *poll_carried(const char *);
+static void	poll_carry_drop(void);
 static void	poll_commit(void);
 static void	poll_timer(evutil_socket_t, short, void *);
 
@@ -247,14 +257,51 @@ poll_batch(struct ilink_updates *u)
 			log_warnx("wechat: message %s: context token too long; "
 			    "a reply may not arrive", im->msg_id);
 		pl.waiting++;
+		if ((pl.pm[i].in = poll_carried(im->msg_id)) != NULL) {
+			pl.pm[i].ready = 1;
+			continue;
+		}
 		pl.pm[i].in = inmedia_new(im->media, im->msg_id);
 		if (inmedia_fetch(pl.pm[i].in, poll_fetched,
 		    &pl.pm[i]) == 0)
 			pl.pm[i].ready = 1;
 	}
+	/* Those that did not come again are the platform's to resend. */
+	poll_carry_drop();
 	poll_flush();
 	if (pl.waiting == 0)
 		poll_commit();
+}
+
+/* The attachments a retried message had, if it is msg_id. */
+static struct inmedia *
+poll_carried(const char *msg_id)
+{
+	struct inmedia *in;
+	size_t i;
+
+	for (i = 0; i < pl.ncarry; i++)
+		if (pl.carry[i].in != NULL &&
+		    strcmp(pl.carry[i].msg_id, msg_id) == 0) {
+			in = pl.carry[i].in;
+			pl.carry[i].in = NULL;
+			log_debug("wechat: message %s: its attachments kept "
+			    "from the last try", msg_id);
+			return in;
+		}
+	return NULL;
+}
+
+static void
+poll_carry_drop(void)
+{
+	size_t i;
+
+	for (i = 0; i < pl.ncarry; i++) {
+		inmedia_free(pl.carry[i].in);
+		free(pl.carry[i].msg_id);
+	}
+	pl.ncarry = 0;
 }
 
 /* A message's downloads are over: it may go, after those before it. */
@@ -372,8 +419,16 @@ poll_commit(void)
 		free(wc.cursor);
 		wc.cursor = xstrdup(cur);
 	}
+	poll_carry_drop();
 	for (i = 0; i < pl.batch.n; i++) {
-		inmedia_free(pl.pm[i].in);
+		if (pl.pm[i].again && pl.pm[i].in != NULL &&
+		    pl.ncarry < ILINK_MSGS_MAX) {
+			inmedia_keep(pl.pm[i].in);
+			pl.carry[pl.ncarry].in = pl.pm[i].in;
+			pl.carry[pl.ncarry++].msg_id =
+			    xstrdup(pl.batch.msgs[i].msg_id);
+		} else
+			inmedia_free(pl.pm[i].in);
 		free(pl.pm[i].text);
 	}
 	free(pl.pm);
@@ -429,16 +484,18 @@ poll_inbound_ack(const struct ipc_msg *m)
 	    (int)m->b.inbound_ack.status.len, m->b.inbound_ack.status.p);
 	if (ipc_streq(m->b.inbound_ack.status, "retry") ||
 	    ipc_streq(m->b.inbound_ack.status, "busy"))
-		pl.again = 1;
+		pl.again = pl.pm[idx].again = 1;
 	/* The agent has it: the sender sees the bot typing (not in groups). */
 	if (ipc_streq(m->b.inbound_ack.status, "accepted") &&
 	    (pl.batch.msgs[idx].group == NULL ||
 	    pl.batch.msgs[idx].group[0] == '\0'))
 		typing_start(pl.batch.msgs[idx].peer, pl.batch.msgs[idx].ctx);
 	pl.acked[idx] = 1;
-	/* The supervisor has the bytes, or will ask the batch again. */
-	inmedia_free(pl.pm[idx].in);
-	pl.pm[idx].in = NULL;
+	/* The supervisor has the bytes, or they wait for the next try. */
+	if (!pl.pm[idx].again) {
+		inmedia_free(pl.pm[idx].in);
+		pl.pm[idx].in = NULL;
+	}
 	if (--pl.waiting == 0)
 		poll_commit();
 	return 0;

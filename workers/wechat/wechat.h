@@ -102,6 +102,7 @@ struct inmedia	*inmedia_new(const struct ilink_mlist *, const char *msg_id);
 int		 inmedia_fetch(struct inmedia *, inmedia_fn, void *arg);
 struct wk_media	*inmedia_parts(struct inmedia *);
 const char	*inmedia_notes(const struct inmedia *);
+void		 inmedia_keep(struct inmedia *);
 void		 inmedia_free(struct inmedia *);
 
 /* send.c */
