@@ -70,6 +70,13 @@ def replies(fake, n, timeout=15.0):
     return wait_for(got, timeout, 0.05, "%d replies" % n)
 
 
+def elsewhere(item):
+    """§8.21: a full_url to a host that is not the CDN's (SSRF)."""
+    m = item["image_item"]["media"]
+    m["full_url"] = m["full_url"].replace("127.0.0.1", "127.0.0.2")
+    return item
+
+
 def no_violations(fake):
     assert fake.violations == [], fake.violations
 
@@ -164,6 +171,9 @@ def test_bad_items_cost_only_themselves(gate_factory, fake, tmp_path):
          "larger than declared"),
         ("unknown type", {"type": 9, "sticker_item": {"id": 1}},
          "unknown item type"),
+        ("elsewhere", elsewhere(fake.media_item("image", b"i" * 50,
+                                                full_url=True)),
+         "full_url not on the CDN host"),
     ]
     for i, (text, item, why) in enumerate(cases):
         fake.inject(FRIEND, "", item_list=[

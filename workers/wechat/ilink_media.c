@@ -199,6 +199,7 @@ size_of(json_t *v, uint64_t *out)
 		return -1;
 	s = json_string_value(v);
 	len = json_string_length(v);
+	/* 2^40 has 13 digits: more is no size, and would overflow. */
 	if (len == 0 || len > 13)
 		return -1;
 	for (i = 0; i < len; i++) {
@@ -564,8 +565,11 @@ ilink_media_url(const char *cdn, const struct ilink_media *m,
 	char *u;
 
 	if (m->url != NULL) {
-		if (ilink_host_allowed(m->url, cdn, why) == -1)
+		if (ilink_host_allowed(m->url, cdn, why) == -1) {
+			*why = "full_url not on the CDN host or under "
+			    "weixin.qq.com";
 			return NULL;
+		}
 		return xstrdup(m->url);
 	}
 	*why = "no encrypt_query_param";

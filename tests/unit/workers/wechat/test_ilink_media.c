@@ -260,6 +260,8 @@ test_item_errors(void **state)
 	assert_int_equal(m.v[7].err, ILINK_M_OK);
 	assert_null(ilink_media_url("https://novac2c.cdn.weixin.qq.com/c2c",
 	    &m.v[7], &why));
+	assert_string_equal(why,
+	    "full_url not on the CDN host or under weixin.qq.com");
 	assert_int_equal(m.ok, 2);
 	assert_string_equal(ilink_merr_name(m.v[2].err),
 	    "aes_key in neither encoding");
