@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		15
+#define IPC_VERSION		19
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -42,6 +42,7 @@
 #define IPC_MESSAGE_MAX		256	/* human error messages */
 #define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
 #define IPC_TURNS_MAX		256	/* turns in agent.request/history */
+#define IPC_MODEL_MAX		128	/* a model a conversation picked */
 #define IPC_LOG_MAX		1024
 #define IPC_METHOD_MAX		64	/* a browser method name */
 #define IPC_URL_MAX		256	/* a share link's URL */
@@ -122,6 +123,8 @@
 	X(AGENT_DELTA,	400, "agent.delta",	ROLE_AGENT,	0,	text)		\
 	X(AGENT_DONE,	401, "agent.done",	ROLE_AGENT,	0,	empty)		\
 	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	agent_error)	\
+	/* a file the reply carries, before its agent.done */		\
+	X(AGENT_FILE,	403, "agent.file",	ROLE_AGENT,	MSG_FD,	agent_file)	\
 	/* operator, over the control socket */				\
 	X(CTL_STATUS,	600, "ctl.status",	ROLE_OPERATOR,	0,	empty)		\
 	X(CTL_RESTART,	601, "ctl.restart",	ROLE_OPERATOR,	0,	name)		\
@@ -188,6 +191,8 @@
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
+	/* agent.request with the message's attachments in the fd */	\
+	X(AGENT_REQUEST_MEDIA, 853, "agent.request_media", ROLE_SUP, MSG_FD, agent_request_media) \
 	/* root parent to hub */					\
 	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
 	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
@@ -269,6 +274,13 @@ struct ipc_body_agent_error	{ struct ipc_str code;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_name		{ struct ipc_str name; };
+/*
+ * A file the agent's reply carries (its bytes from the reply itself,
+ * never fetched or opened for it): a sealed memfd of exactly size
+ * bytes; kind "image" or "file".  It goes after the reply's text.
+ */
+struct ipc_body_agent_file	{ struct ipc_str name; struct ipc_str kind;
+				  uint64_t size; };
 /* A schedule's name, or "" for all of them. */
 struct ipc_body_sched_name	{ struct ipc_str name; };
 struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
@@ -309,7 +321,16 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
-struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns; };
+/* model: the one the conversation picked (/model), "" the default. */
+struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns;
+				  struct ipc_str model;
+				  struct ipc_parts parts; };
+/*
+ * agent.request_media is an agent.request (m->b.agent_request) whose
+ * last user turn came with attachments the agent's type can use: their
+ * bytes are the frame's sealed memfd, back to back as parts says, the
+ * way inbound.media brings them (the text already names each one).
+ */
 /* GET /s/<id>: is the share link live?  id is the link's secret. */
 /* peer and forwarded as in conn.open: the request is charged to them. */
 struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id;
@@ -360,11 +381,13 @@ struct ipc_body_inbound_ack	{ struct ipc_str status; };
  * and store resets: the platform's idempotency key where it has one
  * (iLink drops a second message with a client_id it has seen), so a row
  * resent after a crash between send and ack is not shown twice.
+ * more: another part of the same answer follows (the agent still
+ * writes, or a later chunk waits): a "typing..." stays on.
  */
 struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str peer;
 				  struct ipc_str text;
-				  struct ipc_str reply_ctx; };
+				  struct ipc_str reply_ctx; int more; };
 /*
  * An attachment row of the outbox (KC_MEDIA kinds): its bytes are the
  * frame's descriptor, a sealed memfd of exactly size bytes, read from
@@ -522,6 +545,7 @@ union ipc_body {
 	struct ipc_body_rpc_call	rpc_call;
 	struct ipc_body_conn_open	conn_open;
 	struct ipc_body_agent_error	agent_error;
+	struct ipc_body_agent_file	agent_file;
 	struct ipc_body_name		name;
 	struct ipc_body_ctl_test	ctl_test;
 	struct ipc_body_ctl_worker	ctl_worker;

@@ -14,6 +14,8 @@ static const struct sb_rule rules[] = {
 	    "sealing that memfd before the supervisor reads it"),
 	SB_ALLOW_ARG(fcntl, 1, SCMP_CMP_EQ, F_GET_SEALS, 0,
 	    "sealed already, when a message goes a second time"),
+	SB_ALLOW(pwrite64, "a command agent's attachment, written without "
+	    "moving the offset the program reads from"),
 	SB_ALLOW(dup, "each send passes its own descriptor of the memfd, "
 	    "which the worker keeps until the message is acked"),
 };

@@ -30,6 +30,8 @@ static const struct {
 	{ "webchat",		&profile_webchat,	NULL },
 	{ "agent",		&profile_agent,		NULL },
 	{ "agent-openai",	&profile_agent,		&profile_net },
+	/* A command's attachments go to it as sealed memfds. */
+	{ "agent-command",	&profile_agent,		&profile_media },
 	/* A channel worker dials out and seals the attachments it got. */
 	{ "wechat",		&profile_net,		&profile_media },
 	/* The webhook also reads the hub's attachments (memfds). */

@@ -41,6 +41,15 @@ struct areq_from {
 	const char		*ctx;		/* channel: reply context */
 };
 
+/* A file an agent's reply carries, held until the reply is stored. */
+struct areq_file {
+	char		 name[IPC_FILENAME_MAX + 1];
+	char		 kind[8];		/* "image" or "file" */
+	uint8_t		*data;
+	size_t		 size;
+	uint8_t		 sha256[32];
+};
+
 struct areq {
 	TAILQ_ENTRY(areq)	 entry;		/* router: all requests */
 	TAILQ_ENTRY(areq)	 dirty;		/* router: output to relay */
@@ -84,9 +93,22 @@ struct areq {
 	int			 blk_held;	/* the rest waits for the end */
 	char			*blk_prev;	/* what an earlier try queued */
 	struct block_scan	 blk_scan;	/* of the text after blk_off */
+	/* router_file.c: files the reply carries (agent.file) */
+	struct areq_file	*files;
+	size_t			 nfiles;
 };
 
 TAILQ_HEAD(areqlist, areq);
+
+/* router_agent.c: the request a worker's frame names, if still its. */
+struct areq	*areq_of(struct worker *, struct ipc_msg *);
+
+/* router_file.c */
+int		 sup_agent_file(struct worker *, struct ipc_msg *);
+/* Queue r's files after its text (channel requests); in the turn. */
+void		 router_files_queue(struct areq *, int seq);
+/* The files forgotten: the request starts over, or is done. */
+void		 router_files_free(struct areq *);
 
 /* agentq.c */
 void		 agentq_init(void);

@@ -53,7 +53,9 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "channel_media.h"
 #include "clock.h"
+#include "command.h"
 #include "codec.h"
 #include "config.h"
 #include "dm.h"
@@ -62,7 +64,6 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "role.h"
-#include "channel_media.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -403,44 +404,6 @@ struct kick {
 };
 
 /*
- * The bytes as a sealed memfd: the worker can read them, never change
- * them, and sees exactly size of them.  Written with pwrite so the
- * shared offset stays 0 for the worker's read.  -1 on failure.
- */
-static int
-chan_memfd(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = memfd_create("wxgate-file", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1) {
-		log_warn("%s: memfd_create", __func__);
-		return -1;
-	}
-	while (off < size) {
-		n = pwrite(fd, data + off, size - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("%s: write", __func__);
-			goto bad;
-		}
-		off += (size_t)n;
-	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
-		log_warn("%s: F_ADD_SEALS", __func__);
-		goto bad;
-	}
-	return fd;
-bad:
-	close(fd);
-	return -1;
-}
-
-/*
  * An attachment row: outbound.file with the bytes as its descriptor.
  * Bytes gone (never, while it is queued) or no memfd: the row fails,
  * as one that does not fit a frame does.
@@ -458,7 +421,7 @@ chan_send_file(struct kick *k, const struct store_outbox_row *r,
 		return;		/* the lease runs out; tried again then */
 	if (rv == 1)
 		why = "its file is gone from the store";
-	else if ((fd = chan_memfd(at.data, at.size)) == -1)
+	else if ((fd = media_memfd(at.data, at.size)) == -1)
 		why = NULL;	/* logged; the lease runs out, tried again */
 	if (rv == 1 || fd == -1) {
 		if (why != NULL) {
@@ -507,6 +470,7 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 	b.peer = ipc_s(r->peer);
 	b.text = ipc_s(r->body);
 	b.reply_ctx = ipc_s(r->reply_ctx);
+	b.more = r->more;
 	/* Over the frame's limits it never goes: drop it loudly instead. */
 	if (b.peer.len > IPC_PEER_MAX || b.text.len > IPC_TEXT_MAX ||
 	    b.reply_ctx.len > IPC_CTX_MAX || b.text.len == 0) {
@@ -678,11 +642,40 @@ chan_contact(struct chacct *a, const struct store_chan_msg *sm)
 	}
 }
 
+/*
+ * A chat command (command.c): stored and answered by wxgate in this
+ * turn, its answer queued like a reply; the agent never sees it.
+ */
+static const char *
+chan_command(struct chacct *a, const struct cfg_channel *cc,
+    struct store_chan_msg *sm, const struct command *cmd, const char *arg)
+{
+	struct cmd_ctx x;
+	char reply[1024];
+	int64_t id;
+
+	if (store_chan_session(sup->store, a->name, sm->peer, sup_now(),
+	    &sm->session) == -1 ||
+	    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1)
+		return "retry";
+	x.session = sm->session;
+	x.msg_id = id;
+	x.agent = cc->agent;
+	x.arg = arg;
+	if (command_run(cmd, &x, reply, sizeof(reply)) == -1)
+		return "retry";
+	log_info("%s: %s from a peer", a->name, command_word(cmd));
+	channel_reply(a->name, sm->peer, sm->reply_ctx, id, reply);
+	chan_contact(a, sm);
+	return "accepted";
+}
+
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm, const struct chan_media *md, int group)
 {
-	char key[RL_KEY_MAX];
+	char key[RL_KEY_MAX], arg[CMD_ARG_MAX + 1];
+	const struct command *cmd;
 	uint64_t now = clock_mono_ms(), wait;
 	int64_t id;
 	int rv;
@@ -713,6 +706,8 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	    ratelimit_hash(sm->peer));
 	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
+		if ((cmd = command_find(sm->text, arg, sizeof(arg))) != NULL)
+			return chan_command(a, cc, sm, cmd, arg);
 		if ((rv = chan_full(a, cc, sm)) != 0)
 			return rv == -1 ? "retry" : "busy";
 		if (md->n > 0 && (rv = store_media_room(sup->store, md->len,
@@ -811,7 +806,7 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	memset(&sm, 0, sizeof(sm));
 	memset(&md, 0, sizeof(md));
 	if (m->type == IPC_INBOUND_MEDIA && chan_media_read(&md, m->fd,
-	    &ib->parts, sup->conf->media.max_bytes, &why) == -1) {
+	    &ib->parts, config_media_max(sup->conf), &why) == -1) {
 		log_warnx("%s: %s", w->name, why);
 		return -1;
 	}
@@ -1163,6 +1158,59 @@ channel_file_max(void)
  * its bytes an attachment (store_attach.c), for a kind that may write
  * first and takes files.  0 with the row's id, -1 with why in err.
  */
+/*
+ * A file the agent's reply carries, after its text (row seq): as an
+ * attachment row where the kind takes files, else one line saying what
+ * could not be sent, so the person knows something is missing.  Rows
+ * queued (1), or -1.
+ */
+int
+channel_reply_file(const char *account, const char *peer, const char *ctx,
+    int64_t msg_id, int seq, const struct store_attach *at)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+	struct chan_for f = { msg_id, 0, 0, seq };
+	struct store_attach a = *at;
+	struct chacct *ac;
+	uint64_t waiting;
+	const char *why = NULL;
+	char *note;
+	int rv;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    (ac = acct_find(account)) == NULL) {
+		log_warnx("%s: account %s is gone; its reply's file is "
+		    "dropped", __func__, account);
+		return -1;
+	}
+	caps = kinds_caps(cc->type);
+	if (caps == NULL || !(caps->flags & KC_MEDIA))
+		why = "this chat takes no files from the bot";
+	else if (store_attach_waiting(sup->store, &waiting) == -1)
+		return -1;
+	else if (waiting + at->size > CH_FILES_WAIT_MAX)
+		why = "too many files wait to be sent; ask again later";
+	if (why != NULL) {
+		log_info("%s: %s: the agent's file %s not sent: %s", __func__,
+		    account, at->name, why);
+		xasprintf(&note, "[%s \"%s\" (%zu bytes) not sent: %s]",
+		    at->kind, at->name, at->size, why);
+		rv = chan_queue_for(ac, cc, peer, &f, note, ctx, NULL, 0);
+		free(note);
+		return rv;
+	}
+	a.account = account;
+	a.peer = peer;
+	a.msg_id = msg_id;
+	a.seq = seq;
+	a.reply_ctx = ctx;
+	if (store_attach_add(sup->store, &a, sup_now(), NULL) == -1)
+		return -1;
+	chan_kick(ac);
+	return 1;
+}
+
 int
 channel_send_file(const struct store_attach *at, int64_t *id, char *err,
     size_t errlen)

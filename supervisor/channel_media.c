@@ -13,6 +13,9 @@
  */
 #include <sys/stat.h>
 
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 
 #include "channel_media.h"
 #include "codec.h"
+#include "log.h"
 #include "store.h"
 #include "sup.h"
 #include "xmalloc.h"
@@ -61,16 +65,45 @@ cm_name(struct ipc_str n)
 	return s;
 }
 
+uint8_t *
+media_fd_read(int fd, uint64_t size, const char **why)
+{
+	struct stat sb;
+	uint8_t *buf;
+	size_t off;
+	ssize_t n;
+	int seals;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		*why = "attachments not in a regular file";
+		return NULL;
+	}
+	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
+	    (seals & CM_SEALS) != CM_SEALS) {
+		*why = "attachments in an unsealed file";
+		return NULL;
+	}
+	if ((uint64_t)sb.st_size != size || size == 0 || size > IPC_FILE_MAX) {
+		*why = "attachments' file of another size than named";
+		return NULL;
+	}
+	buf = xmalloc(size);
+	for (off = 0; off < size; off += (size_t)n)
+		if ((n = pread(fd, buf + off, size - off, (off_t)off)) <= 0) {
+			*why = "attachments' file could not be read";
+			free(buf);
+			return NULL;
+		}
+	return buf;
+}
+
 int
 chan_media_read(struct chan_media *md, int fd, const struct ipc_parts *parts,
     uint64_t max, const char **why)
 {
-	struct stat sb;
 	uint64_t total = 0;
 	size_t i, off;
 	unsigned int mdlen;
-	ssize_t n;
-	int seals;
 
 	memset(md, 0, sizeof(*md));
 	for (i = 0; i < parts->n; i++) {
@@ -84,28 +117,9 @@ chan_media_read(struct chan_media *md, int fd, const struct ipc_parts *parts,
 		*why = "attachments over media.max_bytes";
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		*why = "attachments not in a regular file";
+	if ((md->buf = media_fd_read(fd, total, why)) == NULL)
 		return -1;
-	}
-	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
-	    (seals & CM_SEALS) != CM_SEALS) {
-		*why = "attachments in an unsealed file";
-		return -1;
-	}
-	if ((uint64_t)sb.st_size != total) {
-		*why = "attachments' file of another size than their parts";
-		return -1;
-	}
-	md->buf = xmalloc(total);
 	md->len = total;
-	for (off = 0; off < total; off += (size_t)n)
-		if ((n = pread(fd, md->buf + off, total - off,
-		    (off_t)off)) <= 0) {
-			*why = "attachments' file could not be read";
-			chan_media_free(md);
-			return -1;
-		}
 	for (i = 0, off = 0; i < parts->n; i++) {
 		md->v[i].name = cm_name(parts->v[i].name);
 		md->v[i].off = off;
@@ -169,6 +183,90 @@ chan_media_store(const struct chan_media *md, const char *account,
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The bytes as a sealed memfd: a worker can read them, never change
+ * them, and sees exactly size of them.  Written with pwrite so the
+ * shared offset stays 0 for the worker's read.  -1 on failure.
+ */
+int
+media_memfd(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("wxgate-file", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		log_warn("%s: memfd_create", __func__);
+		return -1;
+	}
+	while (off < size) {
+		n = pwrite(fd, data + off, size - off, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%s: write", __func__);
+			goto bad;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		log_warn("%s: F_ADD_SEALS", __func__);
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+struct cm_gather {
+	struct media_out	*mo;
+	int			 images;
+	uint8_t			*buf;
+	size_t			 len;
+};
+
+static int
+cm_gather_one(const struct store_media *m, void *arg)
+{
+	struct cm_gather *g = arg;
+	struct media_out *mo = g->mo;
+	size_t i = mo->parts.n;
+
+	if (i == IPC_PARTS_MAX || (g->images && strcmp(m->kind, "image") != 0))
+		return 0;
+	if (m->size > IPC_FILE_MAX - g->len)
+		return 1;
+	g->buf = xreallocarray(g->buf, g->len + m->size, 1);
+	memcpy(g->buf + g->len, m->data, m->size);
+	g->len += m->size;
+	snprintf(mo->kind[i], sizeof(mo->kind[i]), "%s", m->kind);
+	snprintf(mo->name[i], sizeof(mo->name[i]), "%s", m->name);
+	mo->parts.v[i].kind = ipc_s(mo->kind[i]);
+	mo->parts.v[i].name = ipc_s(mo->name[i]);
+	mo->parts.v[i].size = m->size;
+	mo->parts.n = i + 1;
+	return 0;
+}
+
+int
+media_for_agent(int64_t msg_id, int images, struct media_out *mo)
+{
+	struct cm_gather g = { mo, images, NULL, 0 };
+	int fd = -1;
+
+	mo->parts.n = 0;
+	if (store_media_each(sup->store, msg_id, cm_gather_one, &g) == 0 &&
+	    mo->parts.n > 0)
+		fd = media_memfd(g.buf, g.len);
+	free(g.buf);
+	if (fd == -1)
+		mo->parts.n = 0;
+	return fd;
 }
 
 void

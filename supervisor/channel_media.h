@@ -36,4 +36,26 @@ int	 chan_media_store(const struct chan_media *, const char *account,
 	    int64_t msg_id);
 void	 chan_media_free(struct chan_media *);
 
+/*
+ * A worker's descriptor read whole, if it is a regular file sealed
+ * against change, of exactly size bytes (at most IPC_FILE_MAX); NULL
+ * with *why otherwise.
+ */
+uint8_t	*media_fd_read(int fd, uint64_t size, const char **why);
+/* A sealed memfd holding exactly these bytes, or -1 (logged). */
+int	 media_memfd(const uint8_t *, size_t);
+
+/* Parts for an agent.request_media; strings point into the struct. */
+struct media_out {
+	struct ipc_parts	 parts;
+	char			 kind[IPC_PARTS_MAX][IPC_PARTKIND_MAX + 1];
+	char			 name[IPC_PARTS_MAX][IPC_FILENAME_MAX + 1];
+};
+/*
+ * The stored parts of message msg_id (images only, or all), in order
+ * and IPC_FILE_MAX at most together, as a sealed memfd; -1 and no parts
+ * when it has none, or on failure.
+ */
+int	 media_for_agent(int64_t msg_id, int images, struct media_out *);
+
 #endif

@@ -13,6 +13,7 @@
 
 #define CFG_AGENTS_MAX		32
 #define CFG_HEADERS_MAX		16	/* extra HTTP headers per agent */
+#define CFG_MODELS_MAX		16	/* models a conversation may pick */
 #define CFG_ARGV_MAX		32	/* words of a command agent */
 #define CFG_ERR_MAX		512
 
@@ -98,11 +99,15 @@ struct cfg_agent {
 	/* type openai */
 	char		*url;			/* .../v1/chat/completions */
 	char		*model;
+	/* What /model may pick, model among them; none: model alone. */
+	char		**models;
+	unsigned	 models_count;
 	char		*api_key;		/* secret: only in this slice */
 	double		 temperature;		/* < 0: not sent */
 	uint32_t	 max_tokens;		/* 0: not sent */
 	uint32_t	 timeout_s;		/* stall / connect timeout */
 	int		 stream;		/* ask for SSE */
+	int		 vision;		/* images as content parts */
 	char		**headers;		/* "Name: value" */
 	unsigned	 headers_count;
 	/* type command */
@@ -239,6 +244,10 @@ const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
 int		 config_group_mention(const struct cfg_channel *,
 		    const char *, size_t);
+/* Is model one agent a lists for /model ("" never)? */
+int		 config_agent_has_model(const struct cfg_agent *, const char *);
+/* media.max_bytes, or less when the WAL's bound says so. */
+uint32_t	 config_media_max(const struct config *);
 /* JSON text of one agent's or the webchat's slice; caller frees. */
 char		*config_slice_webchat(const struct config *);
 char		*config_slice_agent(const struct config *,

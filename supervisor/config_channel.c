@@ -524,7 +524,7 @@ config_slice_channel(const struct config *conf, const struct cfg_channel *c)
 	json_object_set_new(o, "cdn_url", json_string(c->cdn_url));
 	/* What the worker may download for one message, at most. */
 	json_object_set_new(o, "media_max_bytes",
-	    json_integer(conf->media.max_bytes));
+	    json_integer(config_media_max(conf)));
 	if (strcmp(c->type, "wecom_bot") == 0 &&
 	    json_object_set_new(o, "wecom_bot", json_pack(
 	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s?}",

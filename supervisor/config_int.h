@@ -129,6 +129,9 @@ struct raw_openai {
 	uint32_t	*max_tokens;
 	uint32_t	*timeout_s;
 	bool		*stream;
+	bool		*vision;
+	char		**models;
+	unsigned	 models_count;
 	char		**headers;
 	unsigned	 headers_count;
 };

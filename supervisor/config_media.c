@@ -33,3 +33,17 @@ const struct cfg_num cfg_media_nums[] = {
 	    268435456, 1048576, 2147483647 },
 	{ NULL,				0, 0, 0, 0, 0 }
 };
+
+/*
+ * What one message may carry in fact: a message's parts go in one
+ * commit, so a third of the WAL's bound at most, as an operator's file
+ * (control_send.c), lest one message alone push the WAL past it.
+ */
+uint32_t
+config_media_max(const struct config *conf)
+{
+	uint64_t wal = conf->supervisor.wal_max_bytes / 3;
+
+	return wal < conf->media.max_bytes ? (uint32_t)wal :
+	    conf->media.max_bytes;
+}

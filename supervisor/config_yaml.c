@@ -183,6 +183,10 @@ static const cyaml_schema_field_t echo_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_value_t word_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_WORD_MAX),
+};
+
 static const cyaml_schema_value_t header_entry = {
 	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_HEADER_MAX),
 };
@@ -203,6 +207,11 @@ static const cyaml_schema_field_t openai_fields[] = {
 	NUM("timeout_s", struct raw_openai, timeout_s),
 	CYAML_FIELD_BOOL_PTR("stream", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, stream),
+	CYAML_FIELD_BOOL_PTR("vision", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_openai, vision),
+	CYAML_FIELD_SEQUENCE("models", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_openai, models, &word_entry, 1,
+	    CFG_MODELS_MAX),
 	CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, headers, &header_entry, 0,
 	    CFG_HEADERS_MAX),
@@ -883,6 +892,7 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	    strcmp(path, "sandbox.strict") == 0 ||
 	    strcmp(path, "policy.sessions.anonymous") == 0 ||
 	    (key != NULL && (strcmp(key, "openai.stream") == 0 ||
+	    strcmp(key, "openai.vision") == 0 ||
 	    strcmp(key, "require_mention") == 0))) &&
 	    strcmp(v, "true") != 0 &&
 	    strcmp(v, "false") != 0) {

@@ -217,10 +217,12 @@ hub_attach(struct ipc_msg *m)
 	w->wire = wire_new(sup->base, m->fd, sup->conf->supervisor.queue_max,
 	    hub_worker_msg, hub_worker_err, w);
 	/*
-	 * Only a channel worker passes fds, and only its attachments'
-	 * sealed memfd (inbound.media): channel_media.c checks it.
+	 * Only channel and agent workers pass fds, and only sealed memfds
+	 * of attachments (inbound.media, agent.file), which
+	 * media_fd_read() checks; a web chat worker never.
 	 */
-	wire_set_fd_ok(w->wire, w->role == ROLE_CHANNEL);
+	wire_set_fd_ok(w->wire, w->role == ROLE_CHANNEL ||
+	    w->role == ROLE_AGENT);
 	m->fd = -1;
 	if (b->resync) {
 		/*

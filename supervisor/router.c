@@ -65,6 +65,7 @@ static const struct sup_handler webchat_handlers[] = {
 static const struct sup_handler agent_handlers[] = {
 	{ IPC_AGENT_DELTA,	0,	sup_agent_delta },
 	{ IPC_AGENT_DONE,	0,	sup_agent_done },
+	{ IPC_AGENT_FILE,	0,	sup_agent_file },
 	{ IPC_AGENT_ERROR,	0,	sup_agent_error },
 	{ 0,			0,	NULL }
 };

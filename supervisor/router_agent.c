@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "channel_media.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -80,6 +81,7 @@ areq_free(struct areq *r)
 	agentq_forget(r);
 	progress_forget(r);
 	block_forget(r);
+	router_files_free(r);
 	for (rp = &req_tab[router_hash(r->id)]; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;
@@ -163,6 +165,29 @@ turns_fit(struct turnbuf *tb, struct ipc_turns *t, size_t reserve,
 }
 
 /*
+ * What the agent's type can use of a channel message's attachments:
+ * images for an OpenAI-compatible agent with vision, everything for a
+ * command (as descriptors), nothing for the rest, which read the notes.
+ */
+static int
+router_send_req(struct worker *aw, const struct areq *r,
+    const struct cfg_agent *ca, struct ipc_body_agent_request *b)
+{
+	static struct media_out mo;
+	int fd = -1, images;
+
+	b->parts.n = 0;
+	if (r->origin == AREQ_CHANNEL && ca != NULL &&
+	    ((images = strcmp(ca->type, "openai") == 0 && ca->vision) ||
+	    strcmp(ca->type, "command") == 0))
+		fd = media_for_agent(r->msg_id, images, &mo);
+	if (fd == -1)
+		return router_send(aw, IPC_AGENT_REQUEST, r->id, b);
+	b->parts = mo.parts;
+	return router_send_fd(aw, IPC_AGENT_REQUEST_MEDIA, r->id, b, fd);
+}
+
+/*
  * Build the context from the store and send it: 0, or -1 when the
  * agent's worker cannot take it now (it stays waiting).  The system
  * prompt comes first and is never the turn dropped to fit: the oldest
@@ -175,7 +200,7 @@ router_dispatch_req(struct areq *r)
 	struct turnbuf tb = { NULL, NULL, 0, 0 };
 	const struct cfg_agent *ca;
 	const char *sys = NULL;
-	char name[IPC_NAME_MAX + 1];
+	char name[IPC_NAME_MAX + 1], *model;
 	struct worker *aw;
 
 	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
@@ -186,7 +211,7 @@ router_dispatch_req(struct areq *r)
 	if (ca != NULL && ca->system_prompt != NULL &&
 	    ca->system_prompt[0] != '\0')
 		sys = ca->system_prompt;
-	if (store_history(sup->store, r->session, r->history, r->msg_id,
+	if (store_context(sup->store, r->session, r->history, r->msg_id,
 	    turnbuf_add, &tb) == -1) {
 		turnbuf_free(&tb);
 		tb.role = tb.text = NULL;
@@ -194,6 +219,9 @@ router_dispatch_req(struct areq *r)
 	}
 	turnbuf_add("user", r->text, &tb);
 	b.session = (uint64_t)r->session;
+	/* Only one the agent's config lists: a stale pick is the default. */
+	model = store_session_model(sup->store, r->session);
+	b.model = ipc_s(config_agent_has_model(ca, model) ? model : "");
 	turns_fit(&tb, &b.turns, sys != NULL ? strlen(sys) + 32 : 0,
 	    sys != NULL ? IPC_TURNS_MAX - 1 : IPC_TURNS_MAX);
 	if (sys != NULL && b.turns.n > 0) {
@@ -203,11 +231,13 @@ router_dispatch_req(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (router_send(aw, IPC_AGENT_REQUEST, r->id, &b) == -1) {
+	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);
+		free(model);
 		return -1;
 	}
 	turnbuf_free(&tb);
+	free(model);
 	r->aw = aw;
 	r->agen = aw->gen;
 	return 0;
@@ -364,7 +394,7 @@ router_next_req(struct areq *r)
 }
 
 /* A frame about a request must come from the incarnation it went to. */
-static struct areq *
+struct areq *
 areq_of(struct worker *w, struct ipc_msg *m)
 {
 	struct areq *r = areq_find(m->req_id);
@@ -452,6 +482,7 @@ router_finish(struct areq *r)
 	struct durable *d;
 	size_t len = evbuffer_get_length(r->reply);
 	char *text;
+	int n;
 
 	text = xmalloc(len + 1);
 	evbuffer_copyout(r->reply, text, len);
@@ -460,9 +491,10 @@ router_finish(struct areq *r)
 	r->unstored = 0;
 	if (store_msg_answer(sup->store, r->msg_id, text, sup_now()) == 0) {
 		/* The blocks queued already are not queued again. */
-		if (r->origin == AREQ_CHANNEL)
-			channel_reply_part(r->account, r->peer, r->ctx,
-			    r->msg_id, text + block_end(r, text), r->blk_rows);
+		if (r->origin == AREQ_CHANNEL &&
+		    (n = channel_reply_part(r->account, r->peer, r->ctx,
+		    r->msg_id, text + block_end(r, text), r->blk_rows)) >= 0)
+			router_files_queue(r, r->blk_rows + n);
 		else if (r->origin == AREQ_SCHEDULE)
 			schedule_answer(r->msg_id, text, NULL);
 	}
@@ -470,6 +502,33 @@ router_finish(struct areq *r)
 	areq_dirty(r);
 	d = durable_after(areq_done_cb);
 	d->id = (int64_t)r->id;
+}
+
+/*
+ * /stop (command.c): every answer of the session its agent is writing
+ * ends with what was written so far, as chat.abort ends one; how many.
+ * One still waiting for the agent is left to come: it is not written
+ * yet, and the agent queue owns it until it goes.
+ */
+int
+router_stop_session(int64_t session)
+{
+	struct ipc_body_empty eb = { 0 };
+	struct areq *r, *next;
+	int n = 0;
+
+	for (r = TAILQ_FIRST(&reqs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->session != session || r->done || r->aw == NULL)
+			continue;
+		if (r->agen == r->aw->gen)
+			router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
+		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+		r->aborted = 1;
+		router_finish(r);
+		n++;
+	}
+	return n;
 }
 
 int
@@ -492,6 +551,7 @@ areq_notice(struct areq *r, struct ipc_str code)
 
 	channel_failure_text(notice, sizeof(notice), code);
 	block_drop(r);
+	router_files_free(r);
 	evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 	evbuffer_add(r->reply, notice, strlen(notice));
@@ -717,6 +777,7 @@ areq_worker_down(struct worker *w)
 		agentq_requeue(r);
 		r->aw = NULL;
 		block_restart(r);
+		router_files_free(r);
 		evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
 		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 		r->truncated = 0;

@@ -33,11 +33,14 @@ static const char *const sa_sql[] = {
 	[SA_ADD - STORE_LAZY_ATTACH] =
 	    "INSERT INTO attachments (name, kind, size, sha256, data, created)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	/* seq 0, no message: an operator's send, like ctl.send's rows. */
+	/*
+	 * An operator's send has no message (NULL, seq 0, like ctl.send's
+	 * rows); a reply's file comes after its text, with its context.
+	 */
 	[SA_OUTBOX_ADD - STORE_LAZY_ATTACH] =
 	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
-	    " created, next_try, attachment_id) VALUES (?1, ?2, NULL, 0, ?3,"
-	    " '', ?4, ?4, ?5)",
+	    " created, next_try, attachment_id) VALUES (?1, ?2, ?6, ?7, ?3,"
+	    " ?8, ?4, ?4, ?5)",
 	[SA_WAITING - STORE_LAZY_ATTACH] =
 	    "SELECT coalesce(sum(a.size), 0) FROM attachments a WHERE"
 	    " EXISTS (SELECT 1 FROM outbox o WHERE o.attachment_id = a.id"
@@ -88,9 +91,9 @@ store_attach_add(struct store *s, const struct store_attach *a,
 		return -1;
 	aid = sqlite3_last_insert_rowid(s->db);
 	st = sa_stmt(s, SA_OUTBOX_ADD);
-	if (store_exec(s, st, store_bindv(st, "ttti", a->account, a->peer,
-	    a->name, now) == SQLITE_OK ? sqlite3_bind_int64(st, 5, aid) :
-	    SQLITE_ERROR, __func__) == -1)
+	if (store_exec(s, st, store_bindv(st, "tttiioit", a->account, a->peer,
+	    a->name, now, aid, a->msg_id, (int64_t)a->seq,
+	    a->reply_ctx != NULL ? a->reply_ctx : ""), __func__) == -1)
 		return -1;
 	if (outbox_id != NULL)
 		*outbox_id = sqlite3_last_insert_rowid(s->db);

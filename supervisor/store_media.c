@@ -24,6 +24,7 @@ enum {
 	SM_BYTES,
 	SM_DROP_ANSWERED,
 	SM_PRUNE,
+	SM_OF,
 };
 
 static const char *const sm_sql[] = {
@@ -39,6 +40,9 @@ static const char *const sm_sql[] = {
 	    " LIMIT 1)",
 	[SM_PRUNE - STORE_LAZY_MEDIA] =
 	    "DELETE FROM media WHERE created < ?1",
+	[SM_OF - STORE_LAZY_MEDIA] =
+	    "SELECT seq, kind, name, size, data FROM media WHERE msg_id = ?1"
+	    " ORDER BY seq",
 };
 
 _Static_assert(sizeof(sm_sql) / sizeof(sm_sql[0]) <= STORE_LAZY_MAX -
@@ -106,6 +110,40 @@ store_media_room(struct store *s, uint64_t need, uint64_t cap)
 		if (sqlite3_changes(s->db) == 0)
 			return 1;
 	}
+}
+
+int
+store_media_each(struct store *s, int64_t msg_id,
+    int (*cb)(const struct store_media *, void *), void *arg)
+{
+	struct store_media m;
+	sqlite3_stmt *st;
+	int rc, n, stop = 0;
+
+	st = sm_stmt(s, SM_OF);
+	if ((rc = store_bindv(st, "i", msg_id)) != SQLITE_OK) {
+		store_done(st);
+		return -1;
+	}
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		m.msg_id = msg_id;
+		m.seq = (unsigned)sqlite3_column_int(st, 0);
+		m.kind = (const char *)sqlite3_column_text(st, 1);
+		m.name = (const char *)sqlite3_column_text(st, 2);
+		m.size = (size_t)sqlite3_column_int64(st, 3);
+		m.data = sqlite3_column_blob(st, 4);
+		n = sqlite3_column_bytes(st, 4);
+		/* A size that lies is a part not given, never a short one. */
+		if (m.kind == NULL || m.name == NULL || m.data == NULL ||
+		    n <= 0 || (size_t)n != m.size)
+			continue;
+		stop = cb(&m, arg);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
+	store_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 int

@@ -249,6 +249,9 @@ const char	*channel_queue_run(const char *account, const char *peer,
 		    const char *text, int64_t run, int64_t hold_s,
 		    char *detail, size_t len);
 struct store_attach;
+int		 channel_reply_file(const char *account, const char *peer,
+		    const char *ctx, int64_t msg_id, int seq,
+		    const struct store_attach *);
 int		 channel_send_file(const struct store_attach *, int64_t *id,
 		    char *err, size_t errlen);
 size_t		 channel_file_max(void);
@@ -305,6 +308,7 @@ void		 router_dispatch(struct worker *, struct ipc_msg *);
 void		 router_worker_ready(struct worker *);
 void		 router_worker_down(struct worker *);
 void		 router_flush(void);
+int		 router_stop_session(int64_t session);
 int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
 

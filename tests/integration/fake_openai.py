@@ -9,6 +9,7 @@ client went away before the reply ended (an abort).
 """
 
 import asyncio
+import base64
 import json
 import threading
 
@@ -24,6 +25,7 @@ class Fake(ThreadedApp):
         self.delay = delay
         self.tokens = tokens            # fixed reply, as a list of pieces
         self.requests = []
+        self.images = []        # per request with content parts
         self.headers = []
         self.closed = 0
         self.lock = threading.Lock()
@@ -72,12 +74,42 @@ class Fake(ThreadedApp):
             await resp.write(b"data: [DONE]\n\n")
         return resp
 
+    def content_parts(self, parts):
+        texts, images = [], []
+        for p in parts:
+            if p.get("type") == "text" and isinstance(p.get("text"), str):
+                texts.append(p["text"])
+                continue
+            url = (p.get("image_url") or {}).get("url", "")
+            if p.get("type") != "image_url" or not isinstance(url, str):
+                raise ValueError("a content part of no known type")
+            head, sep, data = url.partition(",")
+            if not sep or head not in (
+                    "data:image/%s;base64" % t
+                    for t in ("png", "jpeg", "gif", "webp")):
+                raise ValueError("an image that is not a data URL")
+            images.append((head[5:-7], base64.b64decode(data,
+                                                        validate=True)))
+        if len(texts) != 1 or parts[0].get("type") != "text":
+            raise ValueError("content parts without one leading text")
+        with self.lock:
+            self.images.append(images)
+        return texts[0]
+
     async def handle(self, request):
         body = await request.json()
         with self.lock:
             self.requests.append(body)
             self.headers.append(dict(request.headers))
         last = body["messages"][-1]["content"]
+        if isinstance(last, list):
+            # Content parts (vision): a text part, then images as data
+            # URLs of strict base64; anything else is a client error.
+            try:
+                last = self.content_parts(last)
+            except ValueError as e:
+                return web.json_response({"error": {"message": str(e)}},
+                                         status=400)
         mode = last[5:] if last.startswith("mode:") else None
         text = "echo: " + last
         try:

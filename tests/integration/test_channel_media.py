@@ -10,6 +10,7 @@ The test channel kind workers/loopback sends the attachment: byte i of
 an N-byte part is (i * 31 + 7) mod 256."""
 
 import hashlib
+import os
 
 from conftest import wait_for
 
@@ -146,3 +147,142 @@ def test_media_area_full_of_unanswered_says_busy(gate_factory):
     assert gate.rows("SELECT g.sender FROM media m JOIN messages g ON"
                      " g.id = m.msg_id") == [("p1",)]
     wait_for(lambda: answered(gate, "p1"), 10, 0.05, "p1 answered")
+
+
+# A command agent that answers with what it got (agent_fds.py).
+FD_AGENT = [{"name": "default", "type": "command", "command": {"argv": [
+    "/usr/bin/python3", os.path.join(os.path.dirname(__file__),
+                                     "agent_fds.py")]}}]
+
+
+def test_command_agent_gets_sealed_descriptors(gate_factory):
+    """A command agent gets each attachment as its own sealed memfd with
+    its request line, never a path; one with none gets none."""
+    gate = gate_factory(base({"agents": FD_AGENT}))
+    media(gate, "media", "cat", "file", "notes.txt", 300000, "read this")
+    rows = wait_for(lambda: answered(gate, "cat"), 10, 0.05, "answered")
+    assert rows[0][1] == "file notes.txt 300000 %s sealed" % (
+        hashlib.sha256(pattern(300000)).hexdigest()), rows
+    rc, out, err = gate.ctl("test", "loopback.t", "say:dog:plain words")
+    assert rc == 0, (out, err)
+    rows = wait_for(lambda: answered(gate, "dog"), 10, 0.05, "answered")
+    assert rows[0][1] == "none", rows
+    # No descriptor stays behind in the agent's worker, per request.
+    pid = gate.worker("agent.default")["pid"]
+    before = len(os.listdir("/proc/%d/fd" % pid))
+    for i in range(5):
+        media(gate, "media", "eel%d" % i, "image", "i", 100)
+    for i in range(5):
+        wait_for(lambda: answered(gate, "eel%d" % i), 10, 0.05, "answered")
+    assert len(os.listdir("/proc/%d/fd" % pid)) == before
+
+
+def test_openai_vision_gets_images_as_data_urls(gate_factory):
+    """An OpenAI-compatible agent with vision: true gets the newest turn's
+    images as content parts (checked by the fake: one leading text part,
+    strict base64 data URLs); a file stays a note in the text."""
+    from fake_openai import Fake
+    fake = Fake(chunks=1, delay=0).start()
+    try:
+        gate = gate_factory(base({"agents": [{
+            "name": "default", "type": "openai",
+            "openai": {"url": fake.url, "model": "m", "timeout_s": 5,
+                       "vision": True}}]}))
+        media(gate, "media-png", "amy", "image", "p.png", 5000, "what is it")
+        rows = wait_for(lambda: answered(gate, "amy"), 10, 0.05,
+                        "answered")
+        png = b"\x89PNG\r\n\x1a\n" + pattern(5000)[8:]
+        want = "what is it\n" + '[attachment: image "p.png", 5000 bytes,' \
+            ' sha256 %s]' % hashlib.sha256(png).hexdigest()
+        assert rows == [(want, "echo: " + want)], rows
+        assert fake.images == [[("image/png", png)]], fake.images
+        # Not an image a model can read (no known signature): text only.
+        media(gate, "media", "bea", "image", "x.bin", 100, "and this")
+        wait_for(lambda: answered(gate, "bea"), 10, 0.05, "answered")
+        assert len(fake.images) == 1
+        assert isinstance(fake.requests[-1]["messages"][-1]["content"], str)
+    finally:
+        fake.stop()
+
+
+def test_openai_without_vision_reads_notes(gate_factory):
+    from fake_openai import Fake
+    fake = Fake(chunks=1, delay=0).start()
+    try:
+        gate = gate_factory(base({"agents": [{
+            "name": "default", "type": "openai",
+            "openai": {"url": fake.url, "model": "m", "timeout_s": 5}}]}))
+        media(gate, "media-png", "amy", "image", "p.png", 5000, "what")
+        wait_for(lambda: answered(gate, "amy"), 10, 0.05, "answered")
+        assert fake.images == []
+        content = fake.requests[-1]["messages"][-1]["content"]
+        assert content.startswith('what\n[attachment: image "p.png"')
+    finally:
+        fake.stop()
+
+
+FILES_AGENT = [{"name": "default", "type": "command", "command": {"argv": [
+    "/usr/bin/python3", os.path.join(os.path.dirname(__file__),
+                                     "agent_files.py")]}}]
+
+
+def out_bytes(k, n):
+    return bytes((i * 31 + 7 + k) & 0xff for i in range(n))
+
+
+def sent_file(gate, name, data, peer, kind):
+    return gate.log().count(
+        "loopback t: file %s %d bytes to %s (%s, sha256 %s)" % (
+            name, len(data), peer, kind, hashlib.sha256(data).hexdigest()))
+
+
+def test_agent_reply_files_sent_after_text_once(gate_factory):
+    """Files a reply carries go out after its text, each once, from the
+    reply's own bytes; more than four in one reply are said to be left
+    out, never silently."""
+    gate = gate_factory(base({"agents": FILES_AGENT}))
+    rc, out, err = gate.ctl("test", "loopback.t", "say:fay:files 2 3000")
+    assert rc == 0, (out, err)
+    img, doc = out_bytes(0, 3000), out_bytes(1, 3000)
+    wait_for(lambda: sent_file(gate, "out1.bin", doc, "fay", "file") == 1,
+             10, 0.05, "the second file sent")
+    assert sent_file(gate, "out0.png", img, "fay", "image") == 1
+    log = gate.log()
+    assert log.index("loopback t: to fay: here") < \
+        log.index("loopback t: file out0.png") < \
+        log.index("loopback t: file out1.bin")
+    rows = gate.rows("SELECT o.seq, o.body, a.kind FROM outbox o LEFT JOIN"
+                     " attachments a ON a.id = o.attachment_id WHERE"
+                     " o.peer = 'fay' ORDER BY o.seq")
+    assert rows == [(0, "here", None), (1, "out0.png", "image"),
+                    (2, "out1.bin", "file")], rows
+
+    gate.ctl("test", "loopback.t", "say:gil:files 5 10")
+    rows = wait_for(lambda: answered(gate, "gil"), 10, 0.05, "answered")
+    assert rows[0][1] == 'here\n[file "out4.bin" (10 bytes) not sent: ' \
+        'too many files in one reply]', rows
+    wait_for(lambda: gate.log().count("loopback t: file out3.bin 10 bytes"
+                                      " to gil") == 1, 10, 0.05, "4 files")
+
+
+def test_agent_bad_file_is_bad_response(gate_factory):
+    gate = gate_factory(base({"agents": FILES_AGENT}))
+    gate.ctl("test", "loopback.t", "say:hal:bad")
+    gate.wait_log("loopback t: to hal:", 10)
+    assert "loopback t: file" not in gate.log()
+    rows = gate.rows("SELECT reply FROM messages WHERE sender = 'hal'")
+    assert rows and "here" not in rows[0][0], rows
+
+
+def test_agent_files_to_web_chat_are_named_not_sent(gate_factory):
+    gate = gate_factory({"agents": FILES_AGENT})
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            status, done = await c.chat("files 1 100", "f-1")
+            assert status == "accepted"
+            assert done["text"] == 'here\n[file "out0.png" (100 bytes) ' \
+                'not sent: only a channel\'s chats take files]', done
+    from conftest import run
+    run(go())

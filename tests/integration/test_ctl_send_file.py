@@ -29,9 +29,12 @@ def lines(out):
     return res
 
 
-def loopback(gate_factory, extra=()):
+def loopback(gate_factory, extra=(), sup=None):
     chans = [{"name": "t", "type": "loopback"}] + list(extra)
-    return gate_factory({"agents": ECHO, "channels": chans})
+    c = {"agents": ECHO, "channels": chans}
+    if sup:
+        c["supervisor"] = sup
+    return gate_factory(c)
 
 
 def logged(name, data, peer, kind):
@@ -183,8 +186,9 @@ def test_queued_file_survives_a_killed_worker(gate_factory, tmp_path):
 def test_queued_attachments_are_bounded(gate_factory, tmp_path):
     """At most 64 MiB of attachments wait: a fourth 20 MiB file is
     refused (busy) and leaves nothing; the three go once the worker
-    runs again."""
-    gate = loopback(gate_factory)
+    runs again.  The stopped worker must outlive the heartbeat's
+    patience however slow the build (ASan): a minute of it."""
+    gate = loopback(gate_factory, sup={"heartbeat_timeout_ms": 60000})
     paths = []
     for i in range(4):
         p = os.path.join(str(tmp_path), "f%d.bin" % i)

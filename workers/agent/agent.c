@@ -4,9 +4,15 @@
  * back; agent.abort drops a request without a word, because the
  * supervisor has already finished it, and sup.resync drops them all, as
  * a new hub re-sends them.  It never sees sessions or users, only turns
- * and a request id.
+ * and a request id, and the attachments of the newest turn when its
+ * type can use them (agent.request_media).
  */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "codec.h"
@@ -34,11 +40,14 @@ static const char *agent_profile(void);
 static void	agent_shutdown(void);
 static void	agent_resync(void);
 static int	agent_request(const struct ipc_msg *);
+static int	agent_media(struct agent_req *, int,
+		    const struct ipc_parts *);
 static int	agent_abort(const struct ipc_msg *);
 static void	agent_req_end(struct agent_req *);
 
 static const struct wk_handler agent_handlers[] = {
 	{ IPC_AGENT_REQUEST,	agent_request },
+	{ IPC_AGENT_REQUEST_MEDIA, agent_request },
 	{ IPC_AGENT_ABORT,	agent_abort },
 	{ 0,			NULL }
 };
@@ -106,10 +115,50 @@ agent_resync(void)
 		agent_req_end(r);
 }
 
+/*
+ * The hub's memfd, read whole once (it is sealed: what it holds is what
+ * the parts say); the caller closes it.
+ */
+static int
+agent_media(struct agent_req *r, int fd, const struct ipc_parts *parts)
+{
+	struct stat sb;
+	size_t i, off, total = 0;
+	ssize_t n;
+
+	for (i = 0; i < parts->n; i++)
+		total += parts->v[i].size;
+	if (fstat(fd, &sb) == -1 || (uint64_t)sb.st_size != total ||
+	    total > IPC_FILE_MAX) {
+		log_warnx("%s: attachments of another size than named",
+		    __func__);
+		return -1;
+	}
+	r->media = xmalloc(total);
+	for (off = 0; off < total; off += (size_t)n)
+		if ((n = pread(fd, r->media + off, total - off,
+		    (off_t)off)) <= 0) {
+			log_warn("%s: pread", __func__);
+			return -1;
+		}
+	for (i = 0, off = 0; i < parts->n; i++) {
+		snprintf(r->parts[i].kind, sizeof(r->parts[i].kind), "%.*s",
+		    (int)parts->v[i].kind.len, parts->v[i].kind.p);
+		snprintf(r->parts[i].name, sizeof(r->parts[i].name), "%.*s",
+		    (int)parts->v[i].name.len, parts->v[i].name.p);
+		r->parts[i].data = r->media + off;
+		r->parts[i].size = parts->v[i].size;
+		off += parts->v[i].size;
+	}
+	r->nparts = parts->n;
+	return 0;
+}
+
 static int
 agent_request(const struct ipc_msg *m)
 {
 	struct agent_req *r;
+	int rv;
 
 	TAILQ_FOREACH(r, &reqs, entry)
 		if (r->id == m->req_id)
@@ -122,6 +171,16 @@ agent_request(const struct ipc_msg *m)
 	r->id = m->req_id;
 	TAILQ_INSERT_TAIL(&reqs, r, entry);
 	nreqs++;
+	if (m->type == IPC_AGENT_REQUEST_MEDIA) {
+		/* A kind's handler owns the frame's descriptor. */
+		rv = agent_media(r, m->fd, &m->b.agent_request.parts);
+		close(m->fd);
+		if (rv == -1) {
+			agent_error(r, "agent_failed", "the attachments could "
+			    "not be read");
+			return 0;
+		}
+	}
 	if (backend->start(r, &m->b.agent_request) == -1)
 		agent_error(r, "agent_failed", "the agent could not start");
 	return 0;
@@ -160,6 +219,7 @@ agent_req_end(struct agent_req *r)
 		backend->cancel(r);
 	TAILQ_REMOVE(&reqs, r, entry);
 	nreqs--;
+	free(r->media);
 	free(r);
 	if (draining && nreqs == 0)
 		worker_drained();

@@ -14,10 +14,22 @@
 
 #include "ipc_msg.h"
 
+/* One attachment of the newest user turn (agent.request_media). */
+struct agent_part {
+	char			 kind[IPC_PARTKIND_MAX + 1];
+	char			 name[IPC_FILENAME_MAX + 1];
+	const uint8_t		*data;		/* into agent_req's media */
+	size_t			 size;
+};
+
 struct agent_req {
 	TAILQ_ENTRY(agent_req)	 entry;
 	uint64_t		 id;		/* the supervisor's req_id */
 	void			*priv;		/* the backend's state */
+	/* Attachments a backend may use while the request runs. */
+	uint8_t			*media;
+	size_t			 nparts;
+	struct agent_part	 parts[IPC_PARTS_MAX];
 };
 
 struct agent_backend {
@@ -41,6 +53,13 @@ struct agent_backend {
 extern const struct agent_backend	agent_echo;
 extern const struct agent_backend	agent_openai;
 extern const struct agent_backend	agent_command;
+
+/*
+ * vision.c: the newest user turn's text and r's images as content
+ * parts, or NULL when none of them is an image a model can read.
+ */
+json_t	*vision_content(const struct agent_req *r, const char *text,
+	    size_t len);
 
 /* A running request by the supervisor's id, or NULL. */
 struct agent_req *agent_req_find(uint64_t id);

@@ -4,17 +4,27 @@
  * on stdout; the protocol is in README.md ("Command agents"):
  *
  *   in:  {"id": N, "messages": [{"role": "...", "content": "..."}, ...]}
+ *        {"id": N, "messages": [...], "attachments": [{"kind": "image",
+ *         "name": "...", "size": N}, ...]}
  *        {"id": N, "abort": true}
  *   out: {"id": N, "delta": "text"}  ...  {"id": N, "done": true}
+ *        {"id": N, "file": {"name": "...", "kind": "image"|"file",
+ *         "data": "<base64>"}}        a file the reply carries
  *        {"id": N, "error": "message"}
  *
  * The agent worker forks the program before its own sandbox, as the
  * sandbox user already (worker.c drops root first): the child gets
- * PR_SET_PDEATHSIG, its pipes on 0 and 1, every other fd closed,
+ * PR_SET_PDEATHSIG, a Unix socket on 0 and a pipe on 1, every other fd
+ * closed,
  * rlimits, no_new_privs and the interpreter allowlist of
  * sandbox/profile_command.c, then execve.  The
- * worker keeps only the two pipe ends (sandbox_keep_fd) and sandboxes
- * itself as any agent.  The program's stdout is untrusted input: lines
+ * worker keeps only its two ends (sandbox_keep_fd) and sandboxes
+ * itself as any agent.  stdin is a socket so that a request's
+ * attachments can come with it: one sealed memfd per attachment, passed
+ * (SCM_RIGHTS) with the first byte of its line, in the order the line
+ * lists them; a program that reads stdin with read() gets the line and
+ * the kernel drops the descriptors.  Never a path: the program needs no
+ * access to the state directory, and gets none.  The program's stdout is untrusted input: lines
  * are bounded, parsed strictly, and a line naming no running request is
  * dropped.  The id the program sees is the worker's own and never
  * reused: after sup.resync a new hub may reuse the old one's ids, and a
@@ -22,9 +32,11 @@
  * program exits the worker exits too, and the supervisor restarts both,
  * with backoff, and re-sends what was running.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -40,6 +52,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "agent.h"
 #include "codec.h"
@@ -48,12 +61,24 @@
 #include "worker.h"
 #include "xmalloc.h"
 
-/* One line from the program: a whole reply as one delta, plus JSON. */
-#define CMD_LINE_MAX	(2 * IPC_REPLY_MAX + 1024)
+/*
+ * One line from the program: a whole reply as one delta, or a file in
+ * base64, plus JSON.
+ */
+#define CMD_LINE_MAX	(IPC_FILE_MAX / 3 * 4 + 64 * 1024)
 /* Requests written but not yet read by the program. */
 #define CMD_OUTBUF_MAX	(16 * 1024 * 1024)
 /* The program's own descriptors: plenty for an interpreter. */
 #define CMD_NOFILE	256
+
+/* A line that waits for the ones before it to be written. */
+struct cmdout {
+	TAILQ_ENTRY(cmdout)	 entry;
+	char			*line;		/* with its newline */
+	size_t			 len;
+	int			 fds[IPC_PARTS_MAX];
+	size_t			 nfds;
+};
 
 struct cmdreq {
 	TAILQ_ENTRY(cmdreq)	 entry;
@@ -70,6 +95,10 @@ static int		  cmd_from = -1;	/* its stdout */
 static pid_t		  cmd_pid = -1;
 static struct bufferevent *bev_to, *bev_from;
 static TAILQ_HEAD(, cmdreq) cmds = TAILQ_HEAD_INITIALIZER(cmds);
+static TAILQ_HEAD(, cmdout) cmd_pending =
+    TAILQ_HEAD_INITIALIZER(cmd_pending);
+static size_t		  cmd_pending_bytes;
+static struct event	 *cmd_wev;	/* the socket takes more */
 static uint64_t		  cmd_next_id = 1;
 
 static int	cmd_init(json_t *);
@@ -83,9 +112,16 @@ static void	cmd_event(struct bufferevent *, short, void *);
 static void	cmd_line(const char *, size_t);
 static void	cmd_timeout(evutil_socket_t, short, void *);
 static void	cmd_write(json_t *);
+static void	cmd_write_fds(json_t *, const int *, size_t);
+static void	cmd_flush(struct bufferevent *, void *);
+static void	cmd_writable(evutil_socket_t, short, void *);
+static int	cmd_part_fd(const struct agent_part *);
+static int	cmd_memfd(const uint8_t *, size_t);
+static void	cmd_file(struct agent_req *, json_t *);
 
 const struct agent_backend agent_command = {
-	"command", "agent", cmd_init, cmd_post_sandbox, cmd_start, cmd_cancel
+	"command", "agent-command", cmd_init, cmd_post_sandbox, cmd_start,
+	cmd_cancel
 };
 
 static int
@@ -107,8 +143,9 @@ cmd_init(json_t *conf)
 	if (wk_conf_int(conf, "timeout_s", cmd_timeout_s, 1, 3600, &t) == -1)
 		return -1;
 	cmd_timeout_s = (long)t;
-	if (pipe2(to, O_CLOEXEC) == -1 || pipe2(from, O_CLOEXEC) == -1) {
-		log_warn("%s: pipe2", __func__);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) == -1 ||
+	    pipe2(from, O_CLOEXEC) == -1) {
+		log_warn("%s: socketpair, pipe2", __func__);
 		return -1;
 	}
 	switch (cmd_pid = fork()) {
@@ -182,7 +219,10 @@ cmd_post_sandbox(void)
 	evutil_make_socket_nonblocking(cmd_to);
 	evutil_make_socket_nonblocking(cmd_from);
 	bufferevent_setcb(bev_from, cmd_read, NULL, cmd_event, NULL);
-	bufferevent_setcb(bev_to, NULL, NULL, cmd_event, NULL);
+	bufferevent_setcb(bev_to, NULL, cmd_flush, cmd_event, NULL);
+	if ((cmd_wev = event_new(worker_base(), cmd_to, EV_WRITE,
+	    cmd_writable, NULL)) == NULL)
+		return -1;
 	bufferevent_enable(bev_from, EV_READ);
 	bufferevent_enable(bev_to, EV_WRITE);
 	return 0;
@@ -191,27 +231,166 @@ cmd_post_sandbox(void)
 static void
 cmd_write(json_t *o)
 {
+	cmd_write_fds(o, NULL, 0);
+}
+
+/*
+ * A line, and the descriptors that go with its first byte (taken: the
+ * program has its own copies once it is sent).  Lines go in order, so
+ * once one waits for the socket, every later one waits behind it.
+ */
+static void
+cmd_write_fds(json_t *o, const int *fds, size_t nfds)
+{
+	struct cmdout *w;
 	char *s;
 
 	if ((s = jsonalloc_dumps(o, JSON_COMPACT)) == NULL)
 		fatalx("%s: jsonalloc_dumps", __func__);
 	json_decref(o);
 	/* A program that stopped reading is stuck: restart it. */
-	if (evbuffer_get_length(bufferevent_get_output(bev_to)) >
-	    CMD_OUTBUF_MAX)
+	if (evbuffer_get_length(bufferevent_get_output(bev_to)) +
+	    cmd_pending_bytes > CMD_OUTBUF_MAX)
 		fatalx("%s: the command agent stopped reading", __func__);
-	bufferevent_write(bev_to, s, strlen(s));
-	bufferevent_write(bev_to, "\n", 1);
+	if (nfds == 0 && TAILQ_EMPTY(&cmd_pending)) {
+		bufferevent_write(bev_to, s, strlen(s));
+		bufferevent_write(bev_to, "\n", 1);
+		free(s);
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	xasprintf(&w->line, "%s\n", s);
 	free(s);
+	w->len = strlen(w->line);
+	memcpy(w->fds, fds, nfds * sizeof(fds[0]));
+	w->nfds = nfds;
+	TAILQ_INSERT_TAIL(&cmd_pending, w, entry);
+	cmd_pending_bytes += w->len;
+	cmd_flush(bev_to, NULL);
+}
+
+static void
+cmd_writable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	cmd_flush(bev_to, NULL);
+}
+
+/* One attachment as its own sealed memfd, read from offset 0. */
+static int
+cmd_part_fd(const struct agent_part *a)
+{
+	return cmd_memfd(a->data, a->size);
+}
+
+static int
+cmd_memfd(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("wxgate-attachment", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	/* pwrite: the offset the program shares stays 0 for its read(). */
+	while (off < size) {
+		n = pwrite(fd, data + off, size - off, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto bad;
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1)
+		goto bad;
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/* The first line's bytes and its descriptors in one sendmsg. */
+static ssize_t
+cmd_sendfds(const struct cmdout *w)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * IPC_PARTS_MAX)];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = w->line;
+	iov.iov_len = w->len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * w->nfds);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * w->nfds);
+	memcpy(CMSG_DATA(c), w->fds, sizeof(int) * w->nfds);
+	do
+		n = sendmsg(cmd_to, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/*
+ * Written out (the bufferevent's write callback) or a new line: what
+ * waits goes while the socket is ours alone, that is while the
+ * bufferevent holds nothing (its bytes would otherwise come after).
+ */
+static void
+cmd_flush(struct bufferevent *bev, void *arg)
+{
+	struct cmdout *w;
+	size_t i;
+	ssize_t n;
+
+	(void)arg;
+	while ((w = TAILQ_FIRST(&cmd_pending)) != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		if (w->nfds > 0) {
+			if ((n = cmd_sendfds(w)) == -1) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK &&
+				    errno != ENOBUFS)
+					fatal("%s: sendmsg", __func__);
+				/* Full: wake when it is not. */
+				event_add(cmd_wev, NULL);
+				return;
+			}
+			if ((size_t)n < w->len)
+				bufferevent_write(bev, w->line + n,
+				    w->len - (size_t)n);
+		} else
+			bufferevent_write(bev, w->line, w->len);
+		TAILQ_REMOVE(&cmd_pending, w, entry);
+		cmd_pending_bytes -= w->len;
+		for (i = 0; i < w->nfds; i++)
+			close(w->fds[i]);
+		free(w->line);
+		free(w);
+	}
 }
 
 static int
 cmd_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 {
 	struct timeval tv = { cmd_timeout_s, 0 };
+	int fds[IPC_PARTS_MAX];
 	struct cmdreq *c;
-	json_t *msgs;
-	size_t i;
+	json_t *msgs, *att, *o;
+	size_t i, j;
 
 	msgs = json_array();
 	for (i = 0; i < b->turns.n; i++)
@@ -226,8 +405,29 @@ cmd_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 	evtimer_add(c->tmo, &tv);
 	TAILQ_INSERT_TAIL(&cmds, c, entry);
 	r->priv = c;
-	cmd_write(json_pack("{s:I, s:o}", "id", (json_int_t)c->id,
-	    "messages", msgs));
+	o = json_pack("{s:I, s:o}", "id", (json_int_t)c->id, "messages", msgs);
+	if (r->nparts == 0) {
+		cmd_write(o);
+		return 0;
+	}
+	att = json_array();
+	for (i = 0; i < r->nparts; i++) {
+		if ((fds[i] = cmd_part_fd(&r->parts[i])) == -1) {
+			log_warn("command: an attachment's memfd");
+			for (j = 0; j < i; j++)
+				close(fds[j]);
+			json_decref(att);
+			json_decref(o);
+			/* cancel must not tell the program of it. */
+			c->ended = 1;
+			return -1;
+		}
+		json_array_append_new(att, json_pack("{s:s, s:s, s:I}",
+		    "kind", r->parts[i].kind, "name", r->parts[i].name,
+		    "size", (json_int_t)r->parts[i].size));
+	}
+	json_object_set_new(o, "attachments", att);
+	cmd_write_fds(o, fds, r->nparts);
 	return 0;
 }
 
@@ -315,6 +515,8 @@ cmd_line(const char *line, size_t len)
 		} else if (json_string_length(v) > 0 &&
 		    agent_delta(r, s, json_string_length(v)) == -1)
 			fatalx("%s: supervisor queue full", __func__);
+	} else if ((v = json_object_get(o, "file")) != NULL) {
+		cmd_file(r, v);
 	} else if (json_is_true(json_object_get(o, "done"))) {
 		c->ended = 1;
 		agent_done(r);
@@ -328,6 +530,77 @@ cmd_line(const char *line, size_t len)
 		log_warnx("command: request %llu: a line with no delta, done "
 		    "or error", (unsigned long long)r->id);
 	json_decref(o);
+}
+
+/*
+ * Strict base64 (RFC 4648 section 4, padded, no whitespace): the bytes
+ * or NULL.  EVP_DecodeBlock alone would take stray whitespace and count
+ * padding as data.
+ */
+static uint8_t *
+cmd_b64(const char *s, size_t len, size_t *outlen)
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, pad = 0;
+	uint8_t *out;
+	int n;
+
+	if (len == 0 || len % 4 != 0 || len > INT32_MAX)
+		return NULL;
+	if (s[len - 1] == '=')
+		pad = s[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len - pad; i++)
+		if (s[i] == '\0' || strchr(alpha, s[i]) == NULL)
+			return NULL;
+	out = xmalloc(len / 4 * 3);
+	if ((n = EVP_DecodeBlock(out, (const unsigned char *)s,
+	    (int)len)) < 0 || (size_t)n != len / 4 * 3) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (size_t)n - pad;
+	return out;
+}
+
+/* A file the reply carries: to the hub as a sealed memfd (agent.file). */
+static void
+cmd_file(struct agent_req *r, json_t *v)
+{
+	struct ipc_body_agent_file b;
+	const char *name, *kind, *data;
+	uint8_t *bytes = NULL;
+	size_t n = 0;
+	int fd;
+
+	name = json_string_value(json_object_get(v, "name"));
+	kind = json_string_value(json_object_get(v, "kind"));
+	data = json_string_value(json_object_get(v, "data"));
+	if (name == NULL || *name == '\0' ||
+	    strlen(name) > IPC_FILENAME_MAX ||
+	    !ipc_utf8_valid(name, strlen(name)) || kind == NULL ||
+	    (strcmp(kind, "image") != 0 && strcmp(kind, "file") != 0) ||
+	    data == NULL || (bytes = cmd_b64(data,
+	    json_string_length(json_object_get(v, "data")), &n)) == NULL ||
+	    n == 0 || n > IPC_FILE_MAX) {
+		free(bytes);
+		agent_error(r, "bad_response", "the agent sent a file that "
+		    "is not {name, kind image|file, data base64}");
+		return;
+	}
+	fd = cmd_memfd(bytes, n);
+	free(bytes);
+	if (fd == -1) {
+		log_warn("command: a file's memfd");
+		agent_error(r, "agent_failed", "the agent's file could not "
+		    "be passed on");
+		return;
+	}
+	b.name = ipc_s(name);
+	b.kind = ipc_s(kind);
+	b.size = n;
+	if (worker_send_fd(IPC_AGENT_FILE, r->id, &b, fd) == -1)
+		fatalx("%s: supervisor queue full", __func__);
 }
 
 static void

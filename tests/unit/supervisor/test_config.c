@@ -969,6 +969,17 @@ test_openai(void **state)
 	    "agents[0].openai.headers[0]: must be \"Name: value\"");
 	refused("agents:\n  - type: openai\n    openai:\n"
 	    "      url: https://x/\n      model: m\n"
+	    "      models: [a, b]\n",
+	    "agents[0].openai.models: must list openai.model (m) too");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n"
+	    "      models: [m, \"two words\"]\n",
+	    "agents[0].openai.models[1]: a model name is one word");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n      vision: maybe\n",
+	    "agents[0].openai.vision: \"maybe\" is not true or false");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n"
 	    "      api_key_env: WXGATE_TEST_UNSET_KEY\n",
 	    "environment variable WXGATE_TEST_UNSET_KEY is not set");
 	refused("agents:\n  - name: a\n    openai:\n      model: m\n",

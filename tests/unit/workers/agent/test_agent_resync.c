@@ -56,6 +56,14 @@ worker_send(uint32_t type, uint64_t req_id, const void *body)
 	return 0;
 }
 
+/* Files (agent.file) are not what this test sends. */
+int
+worker_send_fd(uint32_t type, uint64_t req_id, const void *body, int fd)
+{
+	close(fd);
+	return worker_send(type, req_id, body);
+}
+
 struct event_base *
 worker_base(void)
 {
