@@ -146,6 +146,7 @@ struct cfg_channel {
 	/* type wechat (iLink) */
 	char		*login_url;
 	char		*base_url;		/* "": the one saved at login */
+	char		*cdn_url;		/* inbound media's CDN */
 	char		*bot_agent;
 	char		*token;			/* secret; NULL: QR login */
 	uint32_t	 poll_timeout_ms;

@@ -166,6 +166,7 @@ struct raw_agent {
 struct raw_wechat {
 	char		*login_url;
 	char		*base_url;
+	char		*cdn_url;
 	char		*bot_agent;
 	char		*token_file;
 	uint32_t	*poll_timeout_ms;

@@ -273,6 +273,7 @@ static const cyaml_schema_field_t chan_limits_fields[] = {
 static const cyaml_schema_field_t wechat_fields[] = {
 	STR("login_url", struct raw_wechat, login_url, CFG_URL_MAX),
 	STR("base_url", struct raw_wechat, base_url, CFG_URL_MAX),
+	STR("cdn_url", struct raw_wechat, cdn_url, CFG_URL_MAX),
 	STR("bot_agent", struct raw_wechat, bot_agent, CFG_WORD_MAX),
 	STR("token_file", struct raw_wechat, token_file, CFG_PATH_MAX),
 	NUM("poll_timeout_ms", struct raw_wechat, poll_timeout_ms),
