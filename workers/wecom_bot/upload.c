@@ -102,11 +102,11 @@ static struct {
 	/* The row being sent, oq.cur. */
 	enum up_step	 step;		/* the frame out, or next */
 	int		 inflight;
-	char		 req_id[WCF_ID_MAX + 1];	/* of the frame out */
-	int		 tries;		/* the frame's, after error answers */
+	char		 req_id[WCF_ID_MAX + 1];	/* the frame's */
+	int		 tries;		/* after error answers */
 	uint8_t		*buf;
 	size_t		 len;
-	const char	*type;		/* "image" or "file", as uploaded */
+	const char	*type;		/* "image" or "file", as sent */
 	char		 name[WCF_NAME_MAX + 1];
 	char		 md5[2 * 16 + 1];
 	unsigned	 nchunks;
@@ -114,7 +114,7 @@ static struct {
 	char		 upload_id[WCF_MEDIA_ID_MAX + 1];
 	char		 media_id[WCF_MEDIA_ID_MAX + 1];
 	int		 answer;	/* the message went as an answer */
-	int		 push;		/* the answer was refused: a push */
+	int		 push;		/* the answer refused: push */
 } up;
 
 static int	 up_fd_ok(int, uint64_t);

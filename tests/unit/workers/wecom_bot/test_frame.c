@@ -413,9 +413,10 @@ test_upload_acks(void **state)
 	char big[WCF_MEDIA_ID_MAX + 200];
 	int n;
 	static const char fin[] = "{\"headers\":{\"req_id\":"
-	    "\"aibot_upload_media_finish_1731000301500_33cc44dd\"},\"errcode\":0,"
-	    "\"errmsg\":\"ok\",\n \"body\":{\"type\":\"file\",\"media_id\":"
-	    "\"3EXAMPLEmediaIdxxxxxxxx\",\"created_at\":\"1731000301\"}}";
+	    "\"aibot_upload_media_finish_1731000301500_33cc44dd\"},"
+	    "\"errcode\":0,\"errmsg\":\"ok\",\n \"body\":{\"type\":\"file\","
+	    "\"media_id\":\"3EXAMPLEmediaIdxxxxxxxx\",\"created_at\":"
+	    "\"1731000301\"}}";
 
 	(void)state;
 	assert_int_equal(wcf_parse(S(fin), &in), WCF_OK);
