@@ -81,8 +81,9 @@
  */
 #define WELCOME_MS		4500
 /*
- * Callbacks remembered for upload.c's answers: more than the messages
- * a bot takes in its answer window (A.10: 30 a minute a conversation).
+ * Callbacks remembered for upload.c's answers, about 100 a minute over
+ * its 5-minute window; past it the oldest is forgotten, and a file for
+ * it goes as a push, which is shown all the same.
  */
 #define SEEN_MAX		512
 /* Visible to nobody: the bubble shows WeCom's "thinking" (A.6 #2). */
