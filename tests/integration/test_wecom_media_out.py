@@ -12,7 +12,9 @@ exactly; its timeline shows the order users saw.
 Also: an error code on an upload step is retried as A.8 says and the
 file arrives once; a file over the cap ends failed with the reason in
 `wxgatectl outbox`; a worker SIGKILLed mid-upload uploads again after
-its restart and the message is sent once.
+its restart and the message is sent once, as does one whose connection
+dropped mid-upload; in a group the files answer in the chat, or are
+pushed there once the message's req_id is refused.
 
 Needs a build configured with --enable-test-hooks."""
 
@@ -239,4 +241,62 @@ def test_sigkill_mid_upload_sends_once(gate_factory, fake, tmp_path):
         ["text", "media"], fake.timeline
     assert not [f for n, f in fake.frames if n > 1 and
                 f["headers"]["req_id"] == req]
+    no_violations(fake)
+
+
+def test_dropped_connection_mid_upload_starts_over(gate_factory, fake,
+                                                   tmp_path):
+    """The connection drops with a chunk unanswered: the same worker
+    uploads the file again on its next connection and sends it once."""
+    gate = up(gate_factory, fake, tmp_path)
+    fake.stall_chunks = True
+    doc = os.urandom(3 * CHUNK - 5)
+    rc, out, err = gate.ctl("send", "--file", put(tmp_path, "a.bin", doc),
+                            "work", USER)
+    assert rc == 0, (out, err)
+    wait_for(lambda: fake.stalled >= 1, 20, 0.05, "a chunk in flight")
+    fake.stall_chunks = False
+    fake.drop()
+    got = media(fake, 1, timeout=30)
+    assert [(m["name"], m["via"], m["data"]) for m in got] == [
+        ("a.bin", "push", doc)]
+    settled(gate, fake, 1)
+    assert fake.upload_inits == 2 and len(fake.uploads) == 1
+    assert fake.uploads[0]["conn"] == 2
+    alive(gate)
+    no_violations(fake)
+
+
+GROUP = "wrFAKEgroup01"
+
+
+def test_group_files_answer_or_push(gate_factory, fake, tmp_path):
+    """In a group the files answer the message in its chat; once WeCom
+    says the message's req_id is stale (846608) they are pushed to the
+    chat, as a group's (chat_type 2)."""
+    gate = up(gate_factory, fake, tmp_path, conf=FILES_AGENT,
+              group_policy="open")
+    fake.msg(USER, "@Helper files 1 100", chatid=GROUP)
+    got = wait_for(lambda: len(fake.media_to(GROUP)) >= 1 and
+                   fake.media_to(GROUP), 20, 0.05, "a file in the group")
+    assert [(m["name"], m["via"]) for m in got] == [("out0.png", "answer")]
+    fake.fail_next(lambda f: f.get("cmd") == "aibot_respond_msg" and
+                   f["body"]["msgtype"] == "file", 846608)
+    fake.msg(USER, "@Helper files 2 100", chatid=GROUP)
+    got = wait_for(lambda: len(fake.media_to(GROUP)) >= 3 and
+                   fake.media_to(GROUP), 20, 0.05, "three files")
+    assert [(m["name"], m["via"]) for m in got[1:]] == [
+        ("out0.png", "push"), ("out1.bin", "push")], got
+    assert [m["data"] for m in got] == [out_bytes(0, 100),
+                                        out_bytes(0, 100),
+                                        out_bytes(1, 100)]
+    pushes = [f["body"] for f in fake.sent("aibot_send_msg")
+              if f["body"]["msgtype"] == "file"]
+    assert [(b["chatid"], b["chat_type"]) for b in pushes] == \
+        [(GROUP, 2), (GROUP, 2)]
+    assert [t[0] for t in fake.timeline if t[1] == GROUP] == \
+        ["text", "media", "text", "media", "media"], fake.timeline
+    wait_for(lambda: gate.rows(QUEUED)[0][0] == 0, 10, 0.05,
+             "outbox drained")
+    alive(gate)
     no_violations(fake)
