@@ -312,7 +312,7 @@ inbound_ack(const struct ipc_msg *m)
 		return 0;
 	if (ipc_streq(st, "accepted") && w->gen == link_gen() &&
 	    link_ready())
-		reply_open(w->cb_req);
+		reply_open(w->cb_req, w->came);
 	else if (!ipc_streq(st, "accepted"))
 		log_info("wecom %s: message %s: %.*s", wb.account, w->msgid,
 		    (int)st.len, st.p);
