@@ -260,6 +260,15 @@ describe('public page polish', () => {
           for (const n of ['send', 'stop', 'status', 'user', 'assistant', 'link',
             'error', 'placeholder', 'input', 'title'])
             assert.ok(seen.has(n), `${n} not measured`);
+          // The status pill's other states, and a disabled Send.
+          for (const st of ['connecting', 'reconnecting', 'error']) {
+            await page.$eval('#status', (e, v) => e.setAttribute('data-state', v), st);
+            await checkContrast(page, `${scheme} ${lang} status ${st}`);
+          }
+          await page.$eval('#status', (e) => e.setAttribute('data-state', 'online'));
+          await page.$eval('#send', (e) => { e.disabled = true; });
+          await checkContrast(page, `${scheme} ${lang} send disabled`);
+          await page.$eval('#send', (e) => { e.disabled = false; });
           await axe(page, `${scheme} ${lang}`);
           await shot(page, `phone-${scheme}-${lang}`);
           assert.deepEqual(b.problems, []);
