@@ -43,7 +43,7 @@ struct cfg_page {
 	char		*welcome;		/* first bubble, not stored */
 	char		*suggestions[CFG_PAGE_SUGGESTIONS_MAX];
 	unsigned	 suggestions_count;
-	char		*accent;		/* "#rrggbb", white text on it */
+	char		*accent;		/* "#rrggbb": white on it */
 	char		*footer;		/* privacy note */
 	char		*lang;			/* "zh", "en" or NULL */
 };

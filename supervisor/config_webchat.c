@@ -213,9 +213,10 @@ cfg_webchat_page(struct cfg_ctx *ctx, const struct raw_page *rp,
 		pg->accent = xstrdup(rp->accent);
 	}
 	if (rp->lang != NULL) {
-		if (strcmp(rp->lang, "zh") != 0 && strcmp(rp->lang, "en") != 0) {
-			cfg_error(ctx, "webchat.page.lang", "\"%s\" is not zh or "
-			    "en", rp->lang);
+		if (strcmp(rp->lang, "zh") != 0 &&
+		    strcmp(rp->lang, "en") != 0) {
+			cfg_error(ctx, "webchat.page.lang", "\"%s\" is not zh "
+			    "or en", rp->lang);
 			return -1;
 		}
 		pg->lang = xstrdup(rp->lang);

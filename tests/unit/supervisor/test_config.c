@@ -575,6 +575,41 @@ test_page(void **state)
 	free(s);
 	config_free(conf);
 
+	/*
+	 * Every text at its limit, all of it quotes (escaped twice as
+	 * long): the slice still fits a config frame, and the worker's
+	 * 16 KiB /page.json.
+	 */
+	{
+		static char yaml[16384];
+		char q[2001];
+		int n;
+
+		memset(q, '"', sizeof(q) - 1);
+		q[2000] = '\0';
+		n = snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n"
+		    "    title: '%.120s'\n    agent_name: '%.60s'\n"
+		    "    welcome: '%.2000s'\n    footer: '%.1000s'\n"
+		    "    suggestions: ['%.150s', '%.150s', '%.150s', "
+		    "'%.150s']\n    accent: '#000000'\n    lang: zh\n",
+		    q, q, q, q, q, q, q, q);
+		assert_true(n > 0 && (size_t)n < sizeof(yaml));
+		conf = load_text(yaml, err, sizeof(err));
+		if (conf == NULL)
+			fail_msg("%s", err);
+		s = config_slice_webchat(conf);
+		assert_true(strlen(s) < IPC_CONF_MAX);
+		o = json_loads(s, 0, &jerr);
+		assert_non_null(o);
+		assert_true(json_dumpb(json_object_get(o, "page"), NULL, 0,
+		    JSON_COMPACT) < 16384);
+		assert_int_equal(strlen(json_string_value(json_object_get(
+		    json_object_get(o, "page"), "welcome"))), 2000);
+		json_decref(o);
+		free(s);
+		config_free(conf);
+	}
+
 	/* Only some keys: the others stay out of the slice. */
 	conf = load_text("webchat:\n  page:\n    accent: \"#767676\"\n",
 	    err, sizeof(err));
