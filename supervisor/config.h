@@ -137,7 +137,13 @@ struct cfg_agent {
 	uint32_t	 cmd_timeout_s;		/* per request */
 };
 
-#define CFG_CHANNELS_MAX	64
+/*
+ * A thousand accounts per box (issue #13).  Each costs the root parent
+ * one descriptor (its copy of the hub's end, parent_hub.c) and the hub
+ * one (its socket), within the hub's RLIMIT_NOFILE of 4096
+ * (sandbox/rlimit.c); main.c raises the parent's soft limit to fit.
+ */
+#define CFG_CHANNELS_MAX	1000
 #define CFG_ALLOW_MAX		256	/* allow_from entries */
 
 /* One platform account, served by the worker "<type>.<name>". */

@@ -44,6 +44,7 @@ static void		 test_openai(void **);
 static void		 test_command(void **);
 static void		 test_policy(void **);
 static void		 test_channels(void **);
+static void		 test_channels_max(void **);
 static void		 test_groups_without_mention(void **);
 static void		 test_public_url(void **);
 static void		 test_page(void **);
@@ -897,6 +898,35 @@ test_channels(void **state)
 	    "channels[0].wechat.token_file: /nonexistent/token");
 }
 
+/* A thousand accounts fit (issue #13); one more is refused. */
+static void
+test_channels_max(void **state)
+{
+	char err[CFG_ERR_MAX], last[16], *yaml;
+	struct config *conf;
+	size_t cap = 32 + (CFG_CHANNELS_MAX + 1) * 48, off;
+	int i;
+
+	(void)state;
+	yaml = malloc(cap);
+	assert_non_null(yaml);
+	off = (size_t)snprintf(yaml, cap, "channels:\n");
+	for (i = 0; i < CFG_CHANNELS_MAX; i++)
+		off += (size_t)snprintf(yaml + off, cap - off,
+		    "  - {name: a%04d, type: wechat}\n", i);
+	conf = load_text(yaml, err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels_count, CFG_CHANNELS_MAX);
+	snprintf(last, sizeof(last), "a%04d", CFG_CHANNELS_MAX - 1);
+	assert_string_equal(conf->channels[CFG_CHANNELS_MAX - 1].name, last);
+	config_free(conf);
+	snprintf(yaml + off, cap - off, "  - {name: a%04d, type: wechat}\n",
+	    CFG_CHANNELS_MAX);
+	refused(yaml, "channels: has too many entries");
+	free(yaml);
+}
+
 /*
  * groups_without_mention: the groups answered without a mention, each
  * one a chat the policy lets in, once; anything that could never
@@ -1045,6 +1075,7 @@ main(void)
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_channels_max),
 		cmocka_unit_test(test_groups_without_mention),
 		cmocka_unit_test(test_public_url),
 		cmocka_unit_test(test_page),
