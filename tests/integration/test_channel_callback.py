@@ -289,12 +289,3 @@ def test_reload_moves_the_listener(gate_factory, oa, tmp_path):
              "the account gone")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", new), 1).close()
-
-
-def test_callback_worker_is_sandboxed(gate_factory, oa, tmp_path):
-    from test_sandbox import assert_confined, kill_with_each
-    gate = start(gate_factory, oa, tmp_path, sup={"restart_max_ms": 400})
-    assert_confined(gate.worker("wechat_mp.acct")["pid"])
-    kill_with_each(gate, "wechat_mp.acct", dials=True)
-    status, reply = oa.post(msg(oa, "after the storm", 3001))
-    assert reply_content(reply, USER) == "echo: after the storm"
