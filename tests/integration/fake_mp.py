@@ -261,6 +261,20 @@ class FakeMP(ThreadedApp):
                     "<Encrypt><![CDATA[%s]]></Encrypt></xml>" % e)
         return body.encode(), sig
 
+    def post_plain(self, msg, ts=None, nonce=None):
+        """OA plain mode (C.6): the message as it is, signed with the
+        three-string signature; returns (status, reply)."""
+        ts = str(ts or int(time.time()))
+        nonce = nonce or os.urandom(5).hex()
+        q = {"signature": self.crypt.sign(self.token, ts, nonce),
+             "timestamp": ts, "nonce": nonce, "openid": "oFAKEopenid0001"}
+        status, out = self.request("POST", q, msg)
+        if status != 200 or out in (b"", b"success"):
+            return status, out.decode() or None
+        if b"<Encrypt>" in out:
+            self.violation("plain mode answered encrypted")
+        return status, out.decode()
+
     def post(self, msg, ts=None, nonce=None, tamper=False, raw=None,
              **enc):
         """One callback POST of the plaintext message msg (bytes), as

@@ -91,6 +91,28 @@ def msg(fake, text, msgid):
                     msgid)
 
 
+def test_fake_crypt_matches_the_notes_vectors():
+    """The fake's WXBizMsgCrypt against C.10, byte for byte (the C side
+    has the same vectors in tests/unit/workers/callback/)."""
+    from fake_mp import WXCrypt
+    c = WXCrypt("FakeToken123",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+                "wwFAKECORPID0001")
+    e = c.encrypt(b"<xml><Content><![CDATA[hi]]></Content></xml>",
+                  random16=b"0123456789abcdef")
+    assert e == ("4j/AuRx71kQlxVlzbpsMWMczXWSt2yv4WTx9dDoz/+rRbEK+96Qm5PPr"
+                 "XYWDb372vh6SGfsSc63chTw+GJWvrXVwjNNxKyZ6gaBFb3AgUhCqal4G"
+                 "98Hsj1Fca1iL+jxu")
+    assert c.sign("FakeToken123", "1700000000", "n0nce42", e) == \
+        "ac4eec2f391a8e1fa2fa3345e6d66e657a3d3bee"
+    c = WXCrypt("FakeToken123",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "")
+    e = c.encrypt(b'{"msgtype":"text","a":1}', random16=b"0123456789abcdef")
+    assert e == ("4j/AuRx71kQlxVlzbpsMWCCSDJMbyhZaOWG5fC/W41CcdzWLMfBjIsZG"
+                 "996qMIsxEza0Di3GjBqvQAI1fDZMYw==")
+    assert c.decrypt(e) == (b'{"msgtype":"text","a":1}', b"")
+
+
 def test_url_verification(gate_factory, fake, tmp_path):
     """C.5: WeCom decrypts echostr (a '+' survives the query), OA echoes
     it under a three-string signature; a wrong signature or a stale
@@ -115,6 +137,33 @@ def test_text_answered_passively(gate_factory, fake, tmp_path):
     wait_for(lambda: gate.rows("SELECT count(*) FROM outbox WHERE "
                                "state = 'sent'")[0][0] == 1, 5, 0.05,
              "the reply acknowledged")
+    no_violations(fake)
+
+
+def test_plain_mode(gate_factory, oa, tmp_path):
+    """OA plain mode (C.6): signed, not encrypted, answered in plain XML;
+    a wrong signature is still refused."""
+    start(gate_factory, oa, tmp_path, mode="plain")
+    assert oa.verify() == (200, b"verify-me+/=")
+    status, reply = oa.post_plain(msg(oa, "in clear", 4001))
+    assert status == 200 and reply_content(reply, USER) == "echo: in clear"
+    status, _ = oa.post_plain(msg(oa, "forged", 4002), ts="1")
+    assert status == 403
+    no_violations(oa)
+
+
+def test_retry_reencrypted_under_the_same_nonce(gate_factory, fake,
+                                                tmp_path):
+    """A retry may come encrypted afresh under the same nonce: the same
+    message, so not a replay; it gets the first request's answer."""
+    start(gate_factory, fake, tmp_path)
+    m = msg(fake, "twice", 5001)
+    ts = int(time.time())
+    a = fake.post(m, ts=ts, nonce="retrynonce")
+    b = fake.post(m, ts=ts, nonce="retrynonce")
+    assert a[0] == b[0] == 200
+    assert reply_content(a[1], USER) == reply_content(b[1], USER) == \
+        "echo: twice"
     no_violations(fake)
 
 
@@ -146,6 +195,11 @@ def test_slow_agent_goes_by_the_api_once(gate_factory, fake, tmp_path):
     time.sleep(1.5)
     assert fake.contents() == ["slow 1: ponder"]
     assert gate.rows("SELECT count(*) FROM messages")[0][0] == 1
+    # The worker itself sent the hub one inbound.message, not two.
+    log = gate.log()
+    assert log.count("callback acct: inbound 1 from") == 1
+    assert "callback acct: inbound 2 from" not in log
+    assert "24086087575195332 from %s again: a retry" % USER in log
     no_violations(fake)
 
 

@@ -6,7 +6,12 @@
  * one answer it is given, then closes.  Bounds: CONN_MAX connections,
  * a head of CONN_HEAD_MAX bytes, CONN_READ_MS to read a whole request.
  * A held request (turn.c) has no deadline of ours: turn.c answers it
- * within the reply budget.
+ * within the reply budget.  Each connection has a body buffer of
+ * body_max: CONN_MAX of them is the worker's bound on memory.
+ * XXX no per-address limit: behind the reverse proxy every request
+ * comes from its address; the platform's own would need
+ * X-Forwarded-For judged against trusted proxies, as admit.c does for
+ * the web chat.
  *
  * It never looks at what a request means.
  */

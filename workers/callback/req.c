@@ -181,8 +181,12 @@ req_post(struct conn *c, const struct req_q *q, const char *body,
 		if ((e = wxcrypt_open(&cb.key, cb.token, q->sig, q->ts,
 		    q->nonce, env.encrypt.p, cb.id, &pl)) != WXC_OK)
 			goto refuse;
-		what = env.encrypt.p;
-		wlen = env.encrypt.len;
+		/*
+		 * The message, not its ciphertext: a retry encrypted
+		 * again under the same nonce is the same message.
+		 */
+		what = pl.msg;
+		wlen = pl.msglen;
 	}
 	/* After the signature, so a forger cannot fill the table. */
 	if (seen_nonce(q->nonce, q->ts, what, wlen) == SEEN_REPLAY) {

@@ -1,8 +1,9 @@
 /*
  * The nonces of signed requests, for replays (shared/protocols/
  * wecom.md C.9): a nonce is unique for two hours, so one that comes
- * again with another message is a replay of a captured signature and
- * is refused.  The same nonce with the same message is the platform
+ * again with another message (its plaintext: the ciphertext changes
+ * with every encryption) is a replay of a captured signature and is
+ * refused.  The same nonce with the same message is the platform
  * sending its request again, and passes (turn.c treats it as a retry).
  * req.c refuses timestamps older than CB_TS_WINDOW_S, so a nonce need
  * only be remembered that long, and twice that covers clocks either
