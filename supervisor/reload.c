@@ -178,7 +178,12 @@ reload_workers(int relisten)
 	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
 		if (!(w->flags & (W_F_WANTED | W_F_REMOVE | W_F_RUNTIME))) {
 			log_info("reload: removing %s", w->name);
+			/*
+			 * One still restarting for an earlier reload is
+			 * not started again once it stops.
+			 */
 			w->flags |= W_F_REMOVE;
+			w->flags &= ~W_F_RESPAWN;
 			spawn_shutdown(w);
 		}
 		w->flags &= ~W_F_WANTED;

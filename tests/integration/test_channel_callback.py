@@ -167,6 +167,39 @@ def test_retry_reencrypted_under_the_same_nonce(gate_factory, fake,
     no_violations(fake)
 
 
+def test_other_messages_and_events(gate_factory, oa, tmp_path):
+    """D.2: voice with OA's transcript reads as text, an image as a note,
+    a menu click as its key; subscribe gets the welcome without the
+    agent; unsubscribe gets the empty answer."""
+    gate = start(gate_factory, oa, tmp_path, welcome="Welcome aboard")
+    head = ("<xml><ToUserName><![CDATA[gh_fake0001]]></ToUserName>"
+            "<FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d"
+            "</CreateTime>" % (USER, int(time.time())))
+    voice = head + ("<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA["
+                    "FAKEmedia01]]></MediaId><Format><![CDATA[amr]]></Format>"
+                    "<Recognition><![CDATA[你好]]></Recognition><MsgId>6001"
+                    "</MsgId></xml>")
+    image = head + ("<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA["
+                    "http://mmbiz.example/p.jpg]]></PicUrl><MediaId><![CDATA["
+                    "FAKEmedia02]]></MediaId><MsgId>6002</MsgId></xml>")
+    click = head + ("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA["
+                    "CLICK]]></Event><EventKey><![CDATA[MENU_HELP]]>"
+                    "</EventKey></xml>")
+    sub = head + ("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA["
+                  "subscribe]]></Event></xml>")
+    unsub = head + ("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA["
+                    "unsubscribe]]></Event></xml>")
+    for body, want in ((voice, "echo: 你好"), (image, "echo: [image]"),
+                       (click, "echo: MENU_HELP"),
+                       (sub, "Welcome aboard")):
+        status, reply = oa.post(body.encode())
+        assert status == 200 and reply_content(reply, USER) == want, \
+            (want, reply)
+    assert oa.post(unsub.encode()) == (200, "success")
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 3
+    no_violations(oa)
+
+
 def test_slow_agent_goes_by_the_api_once(gate_factory, fake, tmp_path):
     """An agent taking 8 s: the empty answer at the 4 s budget, the
     platform's retry at 5 s answered empty at once without a second
@@ -337,9 +370,26 @@ def test_reload_moves_the_listener(gate_factory, oa, tmp_path):
     wait_for(lambda: oa.verify()[0] == 200, 10, 0.1, "the new address")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", old), 1).close()
+    # A change that keeps the address keeps the socket; the worker
+    # restarts on it.
+    pid = gate.worker("wechat_mp.acct")["pid"]
+    conf["channels"][0]["wechat_mp"]["welcome"] = "hello again"
+    mark = len(gate.log())
+    assert gate.reload(conf)
+    wait_for(lambda: gate.worker("wechat_mp.acct")["pid"] != pid and
+             gate.worker("wechat_mp.acct")["state"] == "running", 10, 0.05,
+             "the worker restarted")
+    assert oa.verify()[0] == 200
+    assert "listener_commit: closing" not in gate.log()[mark:]
+    # Removed while a restart for the reload before is under way: it
+    # stays removed (no restart without its socket).
+    conf["channels"][0]["wechat_mp"]["welcome"] = "and again"
+    assert gate.reload(conf)
     conf["channels"] = []
     assert gate.reload(conf)
     wait_for(lambda: "wechat_mp.acct" not in gate.status(), 10, 0.1,
              "the account gone")
+    time.sleep(0.5)
+    assert "socket could not be passed" not in gate.log()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", new), 1).close()
