@@ -184,6 +184,7 @@ static const struct field f_history[] = {
 static const struct field f_agent_request[] = {
 	FLD(agent_request, session, FT_U64, UINT64_MAX, 0),
 	FLD(agent_request, turns, FT_TURNS, IPC_TURNS_MAX, F_NONEMPTY),
+	FLD(agent_request, model, FT_STR, IPC_MODEL_MAX, 0),
 };
 static const struct field f_agent_file[] = {
 	FLD(agent_file, name, FT_STR, IPC_FILENAME_MAX, F_NONEMPTY),
@@ -193,6 +194,7 @@ static const struct field f_agent_file[] = {
 static const struct field f_agent_request_media[] = {
 	FLD(agent_request, session, FT_U64, UINT64_MAX, 0),
 	FLD(agent_request, turns, FT_TURNS, IPC_TURNS_MAX, F_NONEMPTY),
+	FLD(agent_request, model, FT_STR, IPC_MODEL_MAX, 0),
 	FLD(agent_request, parts, FT_PARTS, IPC_PARTS_MAX, F_NONEMPTY),
 };
 static const struct field f_share_check[] = {
@@ -245,6 +247,7 @@ static const struct field f_outbound[] = {
 	FLD(outbound, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),
 	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
 	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+	FLD(outbound, more, FT_BOOL, 0, 0),
 };
 static const struct field f_outbound_file[] = {
 	FLD(outbound_file, id, FT_U64, INT64_MAX, 0),

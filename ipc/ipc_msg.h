@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		17
+#define IPC_VERSION		19
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -42,6 +42,7 @@
 #define IPC_MESSAGE_MAX		256	/* human error messages */
 #define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
 #define IPC_TURNS_MAX		256	/* turns in agent.request/history */
+#define IPC_MODEL_MAX		128	/* a model a conversation picked */
 #define IPC_LOG_MAX		1024
 #define IPC_METHOD_MAX		64	/* a browser method name */
 #define IPC_URL_MAX		256	/* a share link's URL */
@@ -320,7 +321,9 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
+/* model: the one the conversation picked (/model), "" the default. */
 struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns;
+				  struct ipc_str model;
 				  struct ipc_parts parts; };
 /*
  * agent.request_media is an agent.request (m->b.agent_request) whose
@@ -378,11 +381,13 @@ struct ipc_body_inbound_ack	{ struct ipc_str status; };
  * and store resets: the platform's idempotency key where it has one
  * (iLink drops a second message with a client_id it has seen), so a row
  * resent after a crash between send and ack is not shown twice.
+ * more: another part of the same answer follows (the agent still
+ * writes, or a later chunk waits): a "typing..." stays on.
  */
 struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str peer;
 				  struct ipc_str text;
-				  struct ipc_str reply_ctx; };
+				  struct ipc_str reply_ctx; int more; };
 /*
  * An attachment row of the outbox (KC_MEDIA kinds): its bytes are the
  * frame's descriptor, a sealed memfd of exactly size bytes, read from

@@ -139,3 +139,27 @@ role_denied(int role)
 			return role_denials[i];
 	return 0;
 }
+
+/* The chat commands' words, in bit order; command.c answers them. */
+static const char *const role_cmd_words[] = { "help", "new", "stop",
+    "model" };
+
+uint32_t
+role_command_bit(const char *word, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_cmd_words) / sizeof(role_cmd_words[0]);
+	    i++)
+		if (strlen(role_cmd_words[i]) == len &&
+		    memcmp(role_cmd_words[i], word, len) == 0)
+			return 1U << i;
+	return 0;
+}
+
+uint32_t
+role_commands_all(void)
+{
+	return (1U << (sizeof(role_cmd_words) / sizeof(role_cmd_words[0]))) -
+	    1;
+}

@@ -18,6 +18,12 @@ int		 role_is_method(uint32_t type);
  * *type gets its message type, IPC_NONE for a reserved name.
  */
 int		 role_of_method(const char *name, size_t len, uint32_t *type);
+/*
+ * Chat commands (supervisor/command.c) are granted like methods: a bit
+ * per word ("help", "new", "stop", "model"), 0 for none of them.
+ */
+uint32_t	 role_command_bit(const char *word, size_t len);
+uint32_t	 role_commands_all(void);
 /* Denial counters, per role, for the life of the process. */
 void		 role_deny(int role);
 uint64_t	 role_denied(int role);

@@ -55,6 +55,7 @@
 #include "areq.h"
 #include "channel_media.h"
 #include "clock.h"
+#include "command.h"
 #include "codec.h"
 #include "config.h"
 #include "dm.h"
@@ -469,6 +470,7 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 	b.peer = ipc_s(r->peer);
 	b.text = ipc_s(r->body);
 	b.reply_ctx = ipc_s(r->reply_ctx);
+	b.more = r->more;
 	/* Over the frame's limits it never goes: drop it loudly instead. */
 	if (b.peer.len > IPC_PEER_MAX || b.text.len > IPC_TEXT_MAX ||
 	    b.reply_ctx.len > IPC_CTX_MAX || b.text.len == 0) {
@@ -640,11 +642,42 @@ chan_contact(struct chacct *a, const struct store_chan_msg *sm)
 	}
 }
 
+/*
+ * A chat command (command.c): stored and answered by wxgate in this
+ * turn, its answer queued like a reply; the agent never sees it.
+ */
+static const char *
+chan_command(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
+    struct store_chan_msg *sm, const struct command *cmd, const char *arg)
+{
+	struct cmd_ctx x;
+	char reply[1024];
+	int64_t id;
+
+	if (store_chan_session(sup->store, a->name, sm->peer, sup_now(),
+	    &sm->session) == -1 ||
+	    store_chan_msg_accept(sup->store, sm, sup_now(), &id) == -1)
+		return "retry";
+	x.session = sm->session;
+	x.msg_id = id;
+	x.agent = cc->agent;
+	x.arg = arg;
+	x.w = w;
+	x.allowed = sup->conf->policy.channel_commands;
+	if (command_run(cmd, &x, reply, sizeof(reply)) == -1)
+		return "retry";
+	log_info("%s: %s from a peer", a->name, command_word(cmd));
+	channel_reply(a->name, sm->peer, sm->reply_ctx, id, reply);
+	chan_contact(a, sm);
+	return "accepted";
+}
+
 static const char *
 chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
     struct store_chan_msg *sm, const struct chan_media *md, int group)
 {
-	char key[RL_KEY_MAX];
+	char key[RL_KEY_MAX], arg[CMD_ARG_MAX + 1];
+	const struct command *cmd;
 	uint64_t now = clock_mono_ms(), wait;
 	int64_t id;
 	int rv;
@@ -675,6 +708,8 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	    ratelimit_hash(sm->peer));
 	if ((wait = ratelimit_take(a->rl_peer, key, now)) == 0 &&
 	    (wait = ratelimit_take(a->rl_acct, "c", now)) == 0) {
+		if ((cmd = command_find(sm->text, arg, sizeof(arg))) != NULL)
+			return chan_command(w, a, cc, sm, cmd, arg);
 		if ((rv = chan_full(a, cc, sm)) != 0)
 			return rv == -1 ? "retry" : "busy";
 		if (md->n > 0 && (rv = store_media_room(sup->store, md->len,

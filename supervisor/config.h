@@ -13,6 +13,7 @@
 
 #define CFG_AGENTS_MAX		32
 #define CFG_HEADERS_MAX		16	/* extra HTTP headers per agent */
+#define CFG_MODELS_MAX		16	/* models a conversation may pick */
 #define CFG_ARGV_MAX		32	/* words of a command agent */
 #define CFG_ERR_MAX		512
 
@@ -61,6 +62,9 @@ struct cfg_policy {
 	int		 webchat_narrowed;	/* roles.webchat was given */
 	uint32_t	 webchat_methods[CFG_METHODS_MAX];	/* types */
 	unsigned	 webchat_methods_count;
+	/* Chat commands each surface may use (role_command_bit). */
+	uint32_t	 webchat_commands;
+	uint32_t	 channel_commands;
 	struct cfg_rate	 session_rate;		/* per web chat session */
 	struct cfg_rate	 address_rate;		/* per client address */
 	uint32_t	 buckets_max;		/* buckets kept per kind */
@@ -98,6 +102,9 @@ struct cfg_agent {
 	/* type openai */
 	char		*url;			/* .../v1/chat/completions */
 	char		*model;
+	/* What /model may pick, model among them; none: model alone. */
+	char		**models;
+	unsigned	 models_count;
 	char		*api_key;		/* secret: only in this slice */
 	double		 temperature;		/* < 0: not sent */
 	uint32_t	 max_tokens;		/* 0: not sent */
@@ -139,6 +146,7 @@ struct cfg_channel {
 	/* type wechat (iLink) */
 	char		*login_url;
 	char		*base_url;		/* "": the one saved at login */
+	char		*cdn_url;		/* inbound media's CDN */
 	char		*bot_agent;
 	char		*token;			/* secret; NULL: QR login */
 	uint32_t	 poll_timeout_ms;
@@ -252,6 +260,8 @@ const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
 int		 config_group_mention(const struct cfg_channel *,
 		    const char *, size_t);
+/* Is model one agent a lists for /model ("" never)? */
+int		 config_agent_has_model(const struct cfg_agent *, const char *);
 /* media.max_bytes, or less when the WAL's bound says so. */
 uint32_t	 config_media_max(const struct config *);
 /* JSON text of one agent's or the webchat's slice; caller frees. */

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "ipc_msg.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -164,7 +165,7 @@ cfg_agent_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
 	    ro->api_key_file != NULL || ro->api_key_env != NULL ||
 	    ro->temperature != NULL || ro->max_tokens != NULL ||
 	    ro->timeout_s != NULL || ro->stream != NULL || ro->headers != NULL ||
-	    ro->vision != NULL;
+	    ro->vision != NULL || ro->models != NULL;
 	if (strcmp(a->type, "openai") != 0) {
 		if (given) {
 			snprintf(field, sizeof(field), "%sopenai", prefix);
@@ -188,6 +189,30 @@ cfg_agent_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
 	}
 	a->url = xstrdup(ro->url);
 	a->model = xstrdup(ro->model);
+	for (i = 0; i < ro->models_count; i++)
+		if (strcmp(ro->models[i], ro->model) == 0)
+			break;
+	if (ro->models_count > 0 && i == ro->models_count) {
+		snprintf(field, sizeof(field), "%sopenai.models", prefix);
+		cfg_error(ctx, field, "must list openai.model (%s) too",
+		    ro->model);
+		return -1;
+	}
+	if (ro->models_count > 0)
+		a->models = xcalloc(ro->models_count, sizeof(char *));
+	for (i = 0; i < ro->models_count; i++) {
+		if (strcspn(ro->models[i], " \t\r\n\"\\") !=
+		    strlen(ro->models[i]) ||
+		    strlen(ro->models[i]) > IPC_MODEL_MAX) {
+			snprintf(field, sizeof(field), "%sopenai.models[%u]",
+			    prefix, i);
+			cfg_error(ctx, field, "a model name is one word of at "
+			    "most %d bytes", IPC_MODEL_MAX);
+			return -1;
+		}
+		a->models[i] = xstrdup(ro->models[i]);
+		a->models_count = i + 1;
+	}
 	if (ro->temperature != NULL) {
 		if (!(*ro->temperature >= 0 && *ro->temperature <= 2)) {
 			snprintf(field, sizeof(field), "%sopenai.temperature",
@@ -246,6 +271,17 @@ cfg_agent_openai(struct cfg_ctx *ctx, const struct raw_agent *ra,
 	return 0;
 }
 
+int
+config_agent_has_model(const struct cfg_agent *a, const char *model)
+{
+	unsigned i;
+
+	for (i = 0; a != NULL && model != NULL && i < a->models_count; i++)
+		if (strcmp(a->models[i], model) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 cfg_agent_command(struct cfg_ctx *ctx, const struct raw_agent *ra,
     const char *prefix, struct cfg_agent *a)
@@ -291,6 +327,9 @@ cfg_agent_free(struct cfg_agent *a)
 	free(a->system_prompt);
 	free(a->url);
 	free(a->model);
+	for (i = 0; i < a->models_count; i++)
+		free(a->models[i]);
+	free(a->models);
 	xfree_secret(a->api_key);
 	/* Extra headers carry keys too ("api-key: ...", Azure's spelling). */
 	for (i = 0; i < a->headers_count; i++)
@@ -323,6 +362,10 @@ config_slice_agent(const struct config *conf, const struct cfg_agent *a)
 	if (strcmp(a->type, "openai") == 0) {
 		json_object_set_new(o, "url", json_string(a->url));
 		json_object_set_new(o, "model", json_string(a->model));
+		l = json_array();
+		for (i = 0; i < a->models_count; i++)
+			json_array_append_new(l, json_string(a->models[i]));
+		json_object_set_new(o, "models", l);
 		if (a->api_key != NULL)
 			json_object_set_new(o, "api_key",
 			    json_string(a->api_key));

@@ -359,6 +359,8 @@ cfg_channel_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
 	c->login_url = xstrdup(rw->login_url != NULL ? rw->login_url :
 	    "https://ilinkai.weixin.qq.com");
 	c->base_url = xstrdup(rw->base_url != NULL ? rw->base_url : "");
+	c->cdn_url = xstrdup(rw->cdn_url != NULL ? rw->cdn_url :
+	    "https://novac2c.cdn.weixin.qq.com/c2c");
 	c->bot_agent = xstrdup(rw->bot_agent != NULL ? rw->bot_agent :
 	    "wxgate/" PACKAGE_VERSION);
 	snprintf(field, sizeof(field), "%swechat.login_url", prefix);
@@ -369,6 +371,13 @@ cfg_channel_wechat(struct cfg_ctx *ctx, const struct raw_wechat *rw,
 	}
 	snprintf(field, sizeof(field), "%swechat.base_url", prefix);
 	if (c->base_url[0] != '\0' && cfg_check_url(c->base_url, 1) == -1) {
+		cfg_error(ctx, field, "must be an https:// URL (http:// only "
+		    "to this host)");
+		return -1;
+	}
+	/* The media keys come with the URLs: no clear text either. */
+	snprintf(field, sizeof(field), "%swechat.cdn_url", prefix);
+	if (cfg_check_url(c->cdn_url, 1) == -1) {
 		cfg_error(ctx, field, "must be an https:// URL (http:// only "
 		    "to this host)");
 		return -1;
@@ -480,6 +489,7 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->mention_free);
 	free(c->login_url);
 	free(c->base_url);
+	free(c->cdn_url);
 	free(c->bot_agent);
 	xfree_secret(c->token);
 	cfg_channel_webhook_free(c);
@@ -513,6 +523,7 @@ config_slice_channel(const struct config *conf, const struct cfg_channel *c)
 		fatalx("%s: json_pack failed", __func__);
 	if (c->token != NULL)
 		json_object_set_new(o, "token", json_string(c->token));
+	json_object_set_new(o, "cdn_url", json_string(c->cdn_url));
 	/* What the worker may download for one message, at most. */
 	json_object_set_new(o, "media_max_bytes",
 	    json_integer(config_media_max(conf)));

@@ -88,6 +88,14 @@ struct raw_roles {
 	unsigned	 webchat_count;
 };
 
+/* policy.commands: the chat commands each surface may use. */
+struct raw_commands {
+	char		**webchat;
+	unsigned	 webchat_count;
+	char		**channel;
+	unsigned	 channel_count;
+};
+
 struct raw_ratelimit {
 	struct raw_rate	 session;
 	struct raw_rate	 address;
@@ -102,6 +110,7 @@ struct raw_sessions {
 
 struct raw_policy {
 	struct raw_roles	 roles;
+	struct raw_commands	 commands;
 	struct raw_ratelimit	 ratelimit;
 	uint32_t		*conns_per_address;
 	uint32_t		*conns_total;
@@ -130,6 +139,8 @@ struct raw_openai {
 	uint32_t	*timeout_s;
 	bool		*stream;
 	bool		*vision;
+	char		**models;
+	unsigned	 models_count;
 	char		**headers;
 	unsigned	 headers_count;
 };
@@ -155,6 +166,7 @@ struct raw_agent {
 struct raw_wechat {
 	char		*login_url;
 	char		*base_url;
+	char		*cdn_url;
 	char		*bot_agent;
 	char		*token_file;
 	uint32_t	*poll_timeout_ms;

@@ -91,6 +91,36 @@ const struct cfg_num cfg_policy_nums[] = {
  * any other role (operator, channel, agent) is refused by name, so a
  * copied line cannot quietly hand the public chat an operator method.
  */
+/*
+ * policy.commands.SURFACE: the chat commands it may use, words without
+ * the slash; absent: all of them.  An empty list allows none.
+ */
+static int
+cfg_policy_commands(struct cfg_ctx *ctx, const char *surface,
+    char *const *words, unsigned n, uint32_t *mask)
+{
+	char field[CFG_KEYPATH_MAX];
+	uint32_t bit;
+	unsigned i;
+
+	if (words == NULL) {
+		*mask = role_commands_all();
+		return 0;
+	}
+	*mask = 0;
+	for (i = 0; i < n; i++) {
+		if ((bit = role_command_bit(words[i], strlen(words[i]))) == 0) {
+			snprintf(field, sizeof(field),
+			    "policy.commands.%s[%u]", surface, i);
+			cfg_error(ctx, field, "unknown command \"%s\" (help, "
+			    "new, stop, model; no slash)", words[i]);
+			return -1;
+		}
+		*mask |= bit;
+	}
+	return 0;
+}
+
 int
 cfg_policy_build(struct cfg_ctx *ctx, const struct raw_policy *rp,
     struct cfg_policy *p)
@@ -125,6 +155,11 @@ cfg_policy_build(struct cfg_ctx *ctx, const struct raw_policy *rp,
 			p->webchat_methods[p->webchat_methods_count++] = type;
 		}
 	}
+	if (cfg_policy_commands(ctx, "webchat", rp->commands.webchat,
+	    rp->commands.webchat_count, &p->webchat_commands) == -1 ||
+	    cfg_policy_commands(ctx, "channel", rp->commands.channel,
+	    rp->commands.channel_count, &p->channel_commands) == -1)
+		return -1;
 	if (cfg_policy_rate(ctx, "policy.ratelimit.session.rate",
 	    rp->ratelimit.session.rate, "30/min", &p->session_rate) == -1 ||
 	    cfg_policy_rate(ctx, "policy.ratelimit.address.rate",

@@ -124,6 +124,16 @@ static const cyaml_schema_field_t roles_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t commands_fields[] = {
+	CYAML_FIELD_SEQUENCE("webchat", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_commands, webchat, &method_entry,
+	    0, CFG_METHODS_MAX),
+	CYAML_FIELD_SEQUENCE("channel", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_commands, channel, &method_entry,
+	    0, CFG_METHODS_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t rate_fields[] = {
 	STR("rate", struct raw_rate, rate, CFG_WORD_MAX),
 	NUM("burst", struct raw_rate, burst),
@@ -150,6 +160,8 @@ static const cyaml_schema_field_t sessions_fields[] = {
 static const cyaml_schema_field_t policy_fields[] = {
 	CYAML_FIELD_MAPPING("roles", CYAML_FLAG_OPTIONAL, struct raw_policy,
 	    roles, roles_fields),
+	CYAML_FIELD_MAPPING("commands", CYAML_FLAG_OPTIONAL,
+	    struct raw_policy, commands, commands_fields),
 	CYAML_FIELD_MAPPING("ratelimit", CYAML_FLAG_OPTIONAL,
 	    struct raw_policy, ratelimit, ratelimit_fields),
 	NUM("conns_per_address", struct raw_policy, conns_per_address),
@@ -183,6 +195,10 @@ static const cyaml_schema_field_t echo_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_value_t word_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_WORD_MAX),
+};
+
 static const cyaml_schema_value_t header_entry = {
 	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CFG_HEADER_MAX),
 };
@@ -205,6 +221,9 @@ static const cyaml_schema_field_t openai_fields[] = {
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, stream),
 	CYAML_FIELD_BOOL_PTR("vision", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, vision),
+	CYAML_FIELD_SEQUENCE("models", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_openai, models, &word_entry, 1,
+	    CFG_MODELS_MAX),
 	CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_openai, headers, &header_entry, 0,
 	    CFG_HEADERS_MAX),
@@ -254,6 +273,7 @@ static const cyaml_schema_field_t chan_limits_fields[] = {
 static const cyaml_schema_field_t wechat_fields[] = {
 	STR("login_url", struct raw_wechat, login_url, CFG_URL_MAX),
 	STR("base_url", struct raw_wechat, base_url, CFG_URL_MAX),
+	STR("cdn_url", struct raw_wechat, cdn_url, CFG_URL_MAX),
 	STR("bot_agent", struct raw_wechat, bot_agent, CFG_WORD_MAX),
 	STR("token_file", struct raw_wechat, token_file, CFG_PATH_MAX),
 	NUM("poll_timeout_ms", struct raw_wechat, poll_timeout_ms),

@@ -200,7 +200,7 @@ router_dispatch_req(struct areq *r)
 	struct turnbuf tb = { NULL, NULL, 0, 0 };
 	const struct cfg_agent *ca;
 	const char *sys = NULL;
-	char name[IPC_NAME_MAX + 1];
+	char name[IPC_NAME_MAX + 1], *model;
 	struct worker *aw;
 
 	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
@@ -211,7 +211,7 @@ router_dispatch_req(struct areq *r)
 	if (ca != NULL && ca->system_prompt != NULL &&
 	    ca->system_prompt[0] != '\0')
 		sys = ca->system_prompt;
-	if (store_history(sup->store, r->session, r->history, r->msg_id,
+	if (store_context(sup->store, r->session, r->history, r->msg_id,
 	    turnbuf_add, &tb) == -1) {
 		turnbuf_free(&tb);
 		tb.role = tb.text = NULL;
@@ -219,6 +219,9 @@ router_dispatch_req(struct areq *r)
 	}
 	turnbuf_add("user", r->text, &tb);
 	b.session = (uint64_t)r->session;
+	/* Only one the agent's config lists: a stale pick is the default. */
+	model = store_session_model(sup->store, r->session);
+	b.model = ipc_s(config_agent_has_model(ca, model) ? model : "");
 	turns_fit(&tb, &b.turns, sys != NULL ? strlen(sys) + 32 : 0,
 	    sys != NULL ? IPC_TURNS_MAX - 1 : IPC_TURNS_MAX);
 	if (sys != NULL && b.turns.n > 0) {
@@ -230,9 +233,11 @@ router_dispatch_req(struct areq *r)
 	}
 	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);
+		free(model);
 		return -1;
 	}
 	turnbuf_free(&tb);
+	free(model);
 	r->aw = aw;
 	r->agen = aw->gen;
 	return 0;
@@ -497,6 +502,33 @@ router_finish(struct areq *r)
 	areq_dirty(r);
 	d = durable_after(areq_done_cb);
 	d->id = (int64_t)r->id;
+}
+
+/*
+ * /stop (command.c): every answer of the session its agent is writing
+ * ends with what was written so far, as chat.abort ends one; how many.
+ * One still waiting for the agent is left to come: it is not written
+ * yet, and the agent queue owns it until it goes.
+ */
+int
+router_stop_session(int64_t session)
+{
+	struct ipc_body_empty eb = { 0 };
+	struct areq *r, *next;
+	int n = 0;
+
+	for (r = TAILQ_FIRST(&reqs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->session != session || r->done || r->aw == NULL)
+			continue;
+		if (r->agen == r->aw->gen)
+			router_send(r->aw, IPC_AGENT_ABORT, r->id, &eb);
+		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+		r->aborted = 1;
+		router_finish(r);
+		n++;
+	}
+	return n;
 }
 
 int

@@ -15,6 +15,7 @@
 
 #include "areq.h"
 #include "clock.h"
+#include "command.h"
 #include "config.h"
 #include "log.h"
 #include "role.h"
@@ -298,6 +299,62 @@ chat_accepted_cb(struct durable *d, int ok)
 		agentq_commit(r);
 }
 
+/* A command's turn committed: accepted, and its answer at once. */
+static void
+chat_command_cb(struct durable *d, int ok)
+{
+	struct ipc_body_chat_accepted acc;
+	struct worker *w = durable_worker(d);
+	struct binding *b;
+
+	if (w == NULL)
+		return;
+	if (!ok) {
+		rpc_unavailable(w, d->req_id, d->conn);
+		return;
+	}
+	acc.conn = d->conn;
+	acc.client_msg_id = ipc_s(d->str);
+	acc.status = IPC_S("accepted");
+	router_send(w, IPC_CHAT_ACCEPTED, d->req_id, &acc);
+	if ((b = route_current(d->session)) != NULL)
+		send_done(b, d->str, d->str2, strlen(d->str2), 0, 0);
+}
+
+/* A chat command (command.c): stored with its answer, never an agent's. */
+static void
+chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
+    const struct command *cmd, const char *arg, const char *cmid,
+    const char *text)
+{
+	char reply[1024];
+	struct cmd_ctx x;
+	struct durable *d;
+	int64_t msg_id;
+
+	if (store_msg_accept(sup->store, b->session, cmid, text, sup_now(),
+	    &msg_id) == -1) {
+		rpc_unavailable(w, m->req_id, m->b.chat_send.conn);
+		return;
+	}
+	x.session = b->session;
+	x.msg_id = msg_id;
+	x.agent = sup->conf->webchat.agent;
+	x.arg = arg;
+	x.w = w;
+	x.allowed = sup->conf->policy.webchat_commands;
+	if (command_run(cmd, &x, reply, sizeof(reply)) == -1) {
+		rpc_unavailable(w, m->req_id, m->b.chat_send.conn);
+		return;
+	}
+	router_count_message();
+	d = durable_after(chat_command_cb);
+	durable_for(d, w, m->req_id, m->b.chat_send.conn);
+	d->session = b->session;
+	d->str = xstrdup(cmid);
+	d->str2 = xstrdup(reply);
+}
+
 /*
  * chat.send: dedupe on (session, client_msg_id), then admission: a new
  * message the agent has no room for is answered busy at once and not
@@ -308,12 +365,13 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_chat_send *cb = &m->b.chat_send;
 	struct agentq *aq = agentq_find(sup->conf->webchat.agent);
+	const struct command *cmd;
 	struct areq_from f;
 	struct durable *d;
 	struct areq *r;
 	struct binding *b;
 	enum msg_state st;
-	char *cmid, *text, *reply = NULL;
+	char *cmid, *text, *reply = NULL, arg[CMD_ARG_MAX + 1];
 	uint64_t wait;
 	int64_t msg_id;
 	int rv;
@@ -346,6 +404,13 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		chat_known(w, m, b, aq, cmid, st, msg_id, reply);
 		goto out;
 	}
+	text = ipc_strdup(cb->text);
+	if ((cmd = command_find(text, arg, sizeof(arg))) != NULL) {
+		chat_command(w, m, b, cmd, arg, cmid, text);
+		free(text);
+		goto out;
+	}
+	free(text);
 	if ((wait = agentq_room(aq, admit_conn_client(w, cb->conn),
 	    b->session)) > 0) {
 		rpc_error_retry(w, m, cb->conn, "busy",

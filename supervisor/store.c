@@ -45,7 +45,12 @@ enum store_stmt {
 	ST_MSG_LOOKUP,
 	ST_MSG_ACCEPT,
 	ST_MSG_ANSWER,
+	ST_MSG_COMMAND,
 	ST_HISTORY,
+	ST_CONTEXT,
+	ST_NEW_CONTEXT,
+	ST_MODEL_GET,
+	ST_MODEL_SET,
 	ST_SESSION_EXISTS,
 	ST_SHARE_CREATE,
 	ST_SHARE_FIND,
@@ -99,11 +104,27 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_MSG_ANSWER] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3"
 	    " WHERE id = ?1 AND state IN (1, 2)",
+	/* A chat command's answer (command.c): never the agent's context. */
+	[ST_MSG_COMMAND] =
+	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3,"
+	    " command = 1 WHERE id = ?1 AND state IN (1, 2)",
 	/* The newest limit turns before ?2, then put back in order. */
 	[ST_HISTORY] =
 	    "SELECT text, reply FROM (SELECT id, text, reply FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2"
 	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	/* The same for the agent: since the last /new, no commands. */
+	[ST_CONTEXT] =
+	    "SELECT text, reply FROM (SELECT id, text, reply FROM messages"
+	    " WHERE session_id = ?1 AND state = 3 AND id < ?2 AND command = 0"
+	    " AND id > (SELECT context_from FROM sessions WHERE id = ?1)"
+	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	[ST_NEW_CONTEXT] =
+	    "UPDATE sessions SET context_from = ?2 WHERE id = ?1",
+	[ST_MODEL_GET] =
+	    "SELECT coalesce(model, '') FROM sessions WHERE id = ?1",
+	[ST_MODEL_SET] =
+	    "UPDATE sessions SET model = nullif(?2, '') WHERE id = ?1",
 	[ST_SESSION_EXISTS] =
 	    "SELECT 1 FROM sessions WHERE id = ?1",
 	[ST_SHARE_CREATE] =
@@ -757,8 +778,8 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
  * The strings passed to fn are borrowed until it returns.  fn must not
  * call store_history() itself: the statement is in use.
  */
-int
-store_history(struct store *s, int64_t session, unsigned limit,
+static int
+store_turns(struct store *s, int which, int64_t session, unsigned limit,
     int64_t before_msg_id, store_turn_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
@@ -769,7 +790,7 @@ store_history(struct store *s, int64_t session, unsigned limit,
 		return 0;
 	if (before_msg_id <= 0)
 		before_msg_id = INT64_MAX;
-	st = store_stmt(s, ST_HISTORY);
+	st = store_stmt(s, which);
 	if (store_bindv(st, "iii", session, before_msg_id, (int64_t)limit) !=
 	    SQLITE_OK) {
 		store_done(st);
@@ -788,6 +809,70 @@ store_history(struct store *s, int64_t session, unsigned limit,
 		ret = store_err(s, __func__);
 	store_done(st);
 	return ret;
+}
+
+int
+store_history(struct store *s, int64_t session, unsigned limit,
+    int64_t before_msg_id, store_turn_fn fn, void *arg)
+{
+	return store_turns(s, ST_HISTORY, session, limit, before_msg_id, fn,
+	    arg);
+}
+
+int
+store_context(struct store *s, int64_t session, unsigned limit,
+    int64_t before_msg_id, store_turn_fn fn, void *arg)
+{
+	return store_turns(s, ST_CONTEXT, session, limit, before_msg_id, fn,
+	    arg);
+}
+
+int
+store_msg_command(struct store *s, int64_t msg_id, const char *reply,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = store_stmt(s, ST_MSG_COMMAND);
+	return store_exec(s, st, store_bindv(st, "iti", msg_id, reply, now),
+	    __func__);
+}
+
+int
+store_new_context(struct store *s, int64_t session, int64_t msg_id)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = store_stmt(s, ST_NEW_CONTEXT);
+	return store_exec(s, st, store_bindv(st, "ii", session, msg_id),
+	    __func__);
+}
+
+char *
+store_session_model(struct store *s, int64_t session)
+{
+	sqlite3_stmt *st;
+	char *m;
+
+	st = store_stmt(s, ST_MODEL_GET);
+	if (store_row(s, st, store_bindv(st, "i", session), __func__) != 0)
+		return xstrdup("");
+	m = store_column_dup(st, 0);
+	store_done(st);
+	return m;
+}
+
+int
+store_session_set_model(struct store *s, int64_t session, const char *model)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = store_stmt(s, ST_MODEL_SET);
+	return store_exec(s, st, store_bindv(st, "it", session, model),
+	    __func__);
 }
 
 int

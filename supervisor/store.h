@@ -118,6 +118,18 @@ int	store_msg_answer(struct store *, int64_t msg_id, const char *reply,
 typedef int	(*store_turn_fn)(const char *role, const char *text, void *);
 int	store_history(struct store *, int64_t session, unsigned limit,
 	    int64_t before_msg_id, store_turn_fn, void *arg);
+/* The same for the agent: since the last /new, commands left out. */
+int	store_context(struct store *, int64_t session, unsigned limit,
+	    int64_t before_msg_id, store_turn_fn, void *arg);
+/* A chat command's message answered by wxgate (command.c). */
+int	store_msg_command(struct store *, int64_t msg_id, const char *reply,
+	    int64_t now);
+/* /new: the agent's context of session starts after msg_id. */
+int	store_new_context(struct store *, int64_t session, int64_t msg_id);
+/* /model: what the session picked ("" the default; caller frees). */
+char	*store_session_model(struct store *, int64_t session);
+int	store_session_set_model(struct store *, int64_t session,
+	    const char *model);
 
 /*
  * The durable backlog (store_backlog.c).  Rows in MSG_ACCEPTED with no
@@ -277,6 +289,7 @@ struct store_outbox_row {
 	int64_t		 created;
 	int		 key_gen;	/* times surely refused */
 	int64_t		 attachment;	/* its file (store_attach_get), or 0 */
+	int		 more;		/* more of its answer follows */
 };
 typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
 

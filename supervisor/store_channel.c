@@ -61,6 +61,16 @@ enum {
  * one at a time, in order, even when one is retried; replies to other
  * messages do not wait behind a part in a long retry.
  */
+/*
+ * More of the same answer follows the row: its message is not answered
+ * yet (stream_mode block), or a later part of it waits.
+ */
+#define OUTBOX_MORE \
+	", o.msg_id IS NOT NULL AND (EXISTS (SELECT 1 FROM messages m" \
+	" WHERE m.id = o.msg_id AND m.state <> 3) OR EXISTS (SELECT 1" \
+	" FROM outbox q WHERE q.msg_id = o.msg_id AND q.id > o.id AND" \
+	" q.state = 'queued'))"
+
 #define OUTBOX_DUE_ROWS \
 	" FROM outbox o" \
 	" WHERE account = ?1 AND state = 'queued' AND next_try <= ?2" \
@@ -95,7 +105,7 @@ static const char *const sc_sql[] = {
 	/* Oldest first; a reply's parts one at a time (OUTBOX_DUE_ROWS). */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen,"
-	    " coalesce(attachment_id, 0)"
+	    " coalesce(attachment_id, 0)" OUTBOX_MORE
 	    OUTBOX_DUE_ROWS,
 	/*
 	 * The same, carrying the newest reply context the peer's messages
@@ -107,7 +117,7 @@ static const char *const sc_sql[] = {
 	    " messages m WHERE m.account = o.account AND m.sender = o.peer"
 	    " AND m.reply_ctx <> '' ORDER BY m.id DESC LIMIT 1), o.reply_ctx),"
 	    " attempts, created, key_gen, coalesce(attachment_id, 0)"
-	    OUTBOX_DUE_ROWS,
+	    OUTBOX_MORE OUTBOX_DUE_ROWS,
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
 	[SC_OUTBOX_ACK - STORE_LAZY_CHANNEL] =
@@ -342,6 +352,7 @@ store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
 		rows[n].created = sqlite3_column_int64(st, 5);
 		rows[n].key_gen = sqlite3_column_int(st, 6);
 		rows[n].attachment = sqlite3_column_int64(st, 7);
+		rows[n].more = sqlite3_column_int(st, 8);
 		n++;
 	}
 	store_done(st);

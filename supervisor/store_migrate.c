@@ -366,6 +366,18 @@ static const char schema_v7[] =
 	" UNIQUE (msg_id, seq));"
 	"CREATE INDEX media_created ON media (created);";
 
+/*
+ * Version 8: chat commands (command.c).  A session's agent context
+ * starts after context_from (/new); a command's message and answer are
+ * kept for the person's history but never given to the agent; model is
+ * what /model picked (NULL: the agent's default).
+ */
+static const char schema_v8[] =
+	"ALTER TABLE sessions ADD COLUMN context_from INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN command INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN model TEXT;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -375,6 +387,7 @@ static const struct store_migration store_migrations[] = {
 	{ 5,	schema_v5 },
 	{ 6,	schema_v6 },
 	{ 7,	schema_v7 },
+	{ 8,	schema_v8 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

@@ -314,6 +314,7 @@ void		 router_dispatch(struct worker *, struct ipc_msg *);
 void		 router_worker_ready(struct worker *);
 void		 router_worker_down(struct worker *);
 void		 router_flush(void);
+int		 router_stop_session(int64_t session);
 int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
 

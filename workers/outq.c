@@ -89,6 +89,7 @@ outq_put(struct outq *oq, const struct ipc_body_outbound *b,
 	o->peer = ipc_strdup(b->peer);
 	o->text = ipc_strdup(b->text);
 	o->ctx = ipc_strdup(b->reply_ctx);
+	o->more = b->more;
 	o->fd = -1;
 	TAILQ_INSERT_TAIL(&oq->q, o, entry);
 	oq->n++;

@@ -25,6 +25,7 @@ struct outq_item {
 	char			*text;		/* NULL for an attachment */
 	char			*ctx;		/* may be a token: wiped */
 	int			 tries;		/* the kind's own waits */
+	int			 more;		/* more of its answer follows */
 	/* outbound.file: its memfd until the kind reads it, then -1. */
 	int			 fd;
 	char			*name;

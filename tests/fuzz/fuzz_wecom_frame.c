@@ -2,8 +2,9 @@
  * libFuzzer harness for workers/wecom_bot/frame.c: arbitrary bytes as
  * a text frame from the WeCom server (protocols/wecom.md A.3-A.5),
  * then, when it parsed, what the worker does with one: the mention
- * cut, the reply context round trip and a stream frame that echoes
- * the text.  What comes out must be fit to send on: ids printable and
+ * cut, the reply context round trip, the notes of fetched attachments
+ * cut (which ones by the input's last byte) and a stream frame that
+ * echoes the text.  What comes out must be fit to send on: ids printable and
  * within WCF_ID_MAX, text within WCF_TEXT_MAX, valid UTF-8 without
  * NUL (it becomes an IPC string), and the same bytes through the
  * handshake checks (handshake.c) never read past the head.
@@ -31,8 +32,40 @@ check_id(const char *s, int nonempty)
 		abort();
 }
 
+/* Listed attachments: fetchable URLs, notes inside the text. */
 static void
-check_in(struct wcf_in *in)
+check_att(struct wcf_in *in, unsigned int pick)
+{
+	const struct wcf_att *a;
+	size_t i;
+
+	if (in->natt > WCF_ATT_MAX)
+		abort();
+	for (i = 0; i < in->natt; i++) {
+		a = &in->att[i];
+		if (a->url != NULL && (strlen(a->url) > WCF_URL_MAX ||
+		    (strncmp(a->url, "https://", 8) != 0 &&
+		    strncmp(a->url, "http://", 7) != 0)))
+			abort();
+		if (strlen(a->aeskey) > WCF_KEY_MAX || (a->name != NULL &&
+		    (strlen(a->name) > WCF_NAME_MAX ||
+		    !ipc_utf8_valid(a->name, strlen(a->name)))))
+			abort();
+		if (a->note_off > in->textlen ||
+		    a->note_len > in->textlen - a->note_off ||
+		    (i > 0 && a->note_off < in->att[i - 1].note_off +
+		    in->att[i - 1].note_len))
+			abort();
+		in->att[i].ok = (pick >> i) & 1;
+	}
+	wcf_notes_drop(in->text, &in->textlen, in->att, in->natt);
+	if (strlen(in->text) != in->textlen ||
+	    !ipc_utf8_valid(in->text, in->textlen))
+		abort();
+}
+
+static void
+check_in(struct wcf_in *in, unsigned int pick)
 {
 	char ctx[WCF_CTX_MAX], req[WCF_ID_MAX + 1], chat[WCF_ID_MAX + 1];
 	size_t len;
@@ -51,6 +84,7 @@ check_in(struct wcf_in *in)
 	    strlen(in->text) != in->textlen ||
 	    !ipc_utf8_valid(in->text, in->textlen))
 		abort();
+	check_att(in, pick);
 	len = in->textlen;
 	(void)wcf_mention(in->text, &len, "Helper");
 	if (len > in->textlen || strlen(in->text) != len ||
@@ -83,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > FUZZER_MAXLEN)
 		return 0;
 	if (wcf_parse((const char *)data, size, &in) == WCF_OK) {
-		check_in(&in);
+		check_in(&in, size > 0 ? data[size - 1] : 0);
 		wcf_in_free(&in);
 	}
 	(void)wsh_check((const char *)data, size, key, &why);

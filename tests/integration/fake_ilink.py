@@ -31,8 +31,22 @@ Protocol side (what the worker talks to):
        (-2): outcome "dup", not delivered and not a violation (a resend
        after a crash between send and ack reuses its key on purpose).
        A client_id not starting "wxgate:" is a violation.
+  GET  /c2c/download?encrypted_query_param=P   the CDN (§3.9): the
+       ciphertext f.media_item() stored under P; GET /c2c/full/P the same
+       for an item given a full_url.  The worker's cdn_url points at
+       f.url + "/c2c".  Checked like the rest: a GET, none of the bot
+       headers (§2.1: the CDN takes no auth), a known P (a badly escaped
+       one is not); f.cdn_gets lists the P of each download.
 A bot call with a token that is not the current one gets errcode -14, as
 the real server answers unauthenticated calls.
+
+Media (§5.2, §6.1): f.media_item(kind, data, ...) encrypts data with
+AES-128-ECB and PKCS#7 (the openssl command line, as the note's vectors
+were made), keeps the ciphertext for the CDN and returns the item to
+put in an item_list, with the key in the encoding asked: "b64hex"
+(base64 of the 32 hex characters, what the official client sends),
+"b64raw" (base64 of the 16 bytes), "hex" (image_item.aeskey), "none"
+(an image in clear) or "bad" (neither encoding).
 
 Every request's headers and body envelope are checked against §2 and §3
 (AuthorizationType, Bearer token only where due, X-WECHAT-UIN = base64 of
@@ -62,6 +76,7 @@ import base64
 import itertools
 import json
 import secrets
+import subprocess
 import threading
 import time
 
@@ -71,6 +86,17 @@ from fakeserver import ThreadedApp
 
 CLIENT_VERSION = "132105"       # 2.4.9 packed as 0x00MMmmpp, §2.3
 FIRST_MESSAGE_ID = 17504133366464211000     # past INT64_MAX, §8.1
+
+
+def aes_ecb(key, data):
+    """AES-128-ECB with PKCS#7 padding, by the openssl command line."""
+    return subprocess.run(
+        ["openssl", "enc", "-aes-128-ecb", "-K", key.hex(), "-nosalt"],
+        input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+MEDIA_KINDS = {"image": (2, "image_item"), "voice": (3, "voice_item"),
+               "file": (4, "file_item"), "video": (5, "video_item")}
 
 
 def cursor_of(n):
@@ -126,6 +152,8 @@ class FakeIlink(ThreadedApp):
         self.typing = []            # (time, peer, status) of sendtyping
         self.fail_config = 0        # getconfig answers ret -1 this often
         self.lifecycle = []         # "start", "poll", "stop" in order
+        self.cdn = {}               # encrypt_query_param -> bytes served
+        self.cdn_gets = []          # the param of each CDN download
         self.next_id = itertools.count(FIRST_MESSAGE_ID)
         # Python >= 3.10 binds it to the loop that first waits on it.
         self.cond = asyncio.Condition()
@@ -148,6 +176,8 @@ class FakeIlink(ThreadedApp):
         r.add_post("/ilink/bot/msg/notifystart", self.notifystart)
         r.add_post("/ilink/bot/msg/notifystop", self.notifystop)
         r.add_post("/ilink/bot/sendtyping", self.sendtyping)
+        r.add_get("/c2c/download", self.cdn_download)
+        r.add_get("/c2c/full/{param}", self.cdn_full)
         r.add_post("/_test/inject", self.t_inject)
         r.add_get("/_test/sent", self.t_sent)
         r.add_post("/_test/fail", self.t_fail)
@@ -184,6 +214,51 @@ class FakeIlink(ThreadedApp):
     def sent_texts(self, outcome="ok"):
         with self.lock:
             return [s["text"] for s in self.sent if s["outcome"] == outcome]
+
+    def media_item(self, kind, data, key_enc="b64hex", name=None,
+                   full_url=False, tamper=False, url=True, declared=None,
+                   transcript=None):
+        """An item_list entry for data as the CDN would hold it."""
+        ty, container = MEDIA_KINDS[kind]
+        key = secrets.token_bytes(16)
+        body = data if key_enc == "none" else aes_ecb(key, data)
+        if tamper:
+            body = body[:-1] + bytes([body[-1] ^ 0x5a])
+        # Characters that must be escaped in a query, as real ones have.
+        param = "P+" + secrets.token_urlsafe(24) + "/=="
+        with self.lock:
+            self.cdn[param] = body
+        media = {"encrypt_type": 1}
+        if url and full_url:
+            media["full_url"] = "%s/c2c/full/%s" % (
+                self.url, secrets.token_hex(4) + "." + param.encode(
+                ).hex())
+        elif url:
+            media["encrypt_query_param"] = param
+        c = {"media": media}
+        if key_enc == "b64hex":
+            media["aes_key"] = base64.b64encode(key.hex().encode()).decode()
+        elif key_enc == "b64raw":
+            media["aes_key"] = base64.b64encode(key).decode()
+        elif key_enc == "hex":
+            c["aeskey"] = key.hex()
+        elif key_enc == "bad":
+            media["aes_key"] = base64.b64encode(key[:12]).decode()
+        size = len(body) if declared is None else declared
+        if kind == "image":
+            c["mid_size"] = size
+        elif kind == "video":
+            c["video_size"] = size
+        elif kind == "file":
+            c["file_name"] = name or ""
+            c["len"] = str(len(data) if declared is None else declared)
+        elif kind == "voice":
+            c.update({"encode_type": 6, "sample_rate": 24000,
+                      "playtime": 1200})
+            if transcript is not None:
+                c["text"] = transcript
+        return {"type": ty, "msg_id": str(next(self.next_id)),
+                container: c}
 
     # -- checks --------------------------------------------------------
 
@@ -486,6 +561,47 @@ class FakeIlink(ThreadedApp):
     def typing_of(self, peer):
         with self.lock:
             return [(t, s) for t, p, s in self.typing if p == peer]
+
+    def cdn_check(self, request):
+        """§2.1: no bot header goes to the CDN."""
+        with self.lock:
+            self.requests.append({"path": request.path,
+                                  "method": request.method,
+                                  "headers": dict(request.headers)})
+        for k in ("Authorization", "AuthorizationType", "X-WECHAT-UIN",
+                  "iLink-App-Id", "iLink-App-ClientVersion"):
+            if k in request.headers:
+                self.violation(request, "%s sent to the CDN" % k)
+
+    def cdn_serve(self, request, param):
+        with self.lock:
+            self.cdn_gets.append(param)
+            body = self.cdn.get(param)
+        if body is None:
+            self.violation(request, "unknown encrypt_query_param")
+            return web.Response(status=404, text="no such media")
+        return web.Response(body=body,
+                            content_type="application/octet-stream")
+
+    async def cdn_download(self, request):
+        self.cdn_check(request)
+        # The raw query: the worker must have escaped '+', '/' and '='.
+        raw = request.rel_url.raw_query_string
+        if not raw.startswith("encrypted_query_param=") or "&" in raw:
+            self.violation(request, "CDN query %r" % raw)
+        elif any(c in raw[len("encrypted_query_param="):] for c in "+/="):
+            self.violation(request, "encrypt_query_param not escaped")
+        return self.cdn_serve(request,
+                              request.query.get("encrypted_query_param", ""))
+
+    async def cdn_full(self, request):
+        self.cdn_check(request)
+        try:
+            param = bytes.fromhex(request.match_info["param"].split(".")[1]
+                                  ).decode()
+        except Exception:
+            param = ""
+        return self.cdn_serve(request, param)
 
     # -- control -------------------------------------------------------
 

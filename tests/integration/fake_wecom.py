@@ -35,6 +35,18 @@ f.answers lists what a user saw as complete answers: each acked finish
 frame and each acked push, with its chat.  f.frames records every frame
 the worker sent, in order, with its connection's number.
 
+Attachments (A.7): the fake also serves plain HTTP on 127.0.0.1
+(f.media_port, aiohttp on the same loop).  f.attachment(plain) encrypts
+plain as WeCom does (AES-256-CBC, IV = the key's first 16 bytes, PKCS#7
+to 32-byte blocks) under a fresh path and returns (url, aeskey);
+f.serve_raw(ciphertext) serves given bytes (the spec's test vector),
+status=404 or a tampered copy (tamper=True: the pad breaks, always) make
+the failures; chunked=True sends no Content-Length, delay= holds the
+answer that many seconds.  f.image / f.file / f.video / f.voice / f.mixed send the
+message callbacks that name them; f.media_hits lists the paths the
+worker fetched.  wecom_encrypt / wecom_decrypt / wrong_key are the
+algorithm itself, through libcrypto (which wxgated links anyway).
+
 Several bots on one server: FakeWecom(bots=[(bot_id, secret), ...]);
 the first is f.bot_id / f.secret.  f.bot(bot_id) is that bot's record
 (a Bot): subscribes, connections, takeovers, answers, frames (with the
@@ -51,12 +63,17 @@ clients kicking each other, A.11).
 """
 
 import asyncio
+import base64
+import ctypes
+import ctypes.util
 import itertools
 import json
+import os
 import threading
 import time
 
 import websockets
+from aiohttp import web
 
 CONTENT_MAX = 20480
 ACK_RELEASE_S = 5.0         # the SDK's ack timeout (A.3)
@@ -65,6 +82,89 @@ INVISIBLE = "\u200b\u200c\u200d\ufeff"
 # after 2.2 to 313 s, the fake checks sooner.
 DISPLACED_GRACE_S = 3.0
 WELCOME_S = 5.0             # a welcome within 5 s of enter_chat (A.5.6)
+
+
+BLOCK = 32                  # the pad target of A.7 #4, not AES's 16
+
+
+def _libcrypto():
+    lib = ctypes.CDLL(ctypes.util.find_library("crypto") or
+                      "libcrypto.so.3")
+    lib.EVP_CIPHER_CTX_new.restype = ctypes.c_void_p
+    lib.EVP_CIPHER_CTX_free.argtypes = [ctypes.c_void_p]
+    lib.EVP_aes_256_cbc.restype = ctypes.c_void_p
+    for f in (lib.EVP_EncryptInit_ex, lib.EVP_DecryptInit_ex):
+        f.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                      ctypes.c_char_p, ctypes.c_char_p]
+    for f in (lib.EVP_EncryptUpdate, lib.EVP_DecryptUpdate):
+        f.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                      ctypes.POINTER(ctypes.c_int), ctypes.c_char_p,
+                      ctypes.c_int]
+    lib.EVP_CIPHER_CTX_set_padding.argtypes = [ctypes.c_void_p,
+                                               ctypes.c_int]
+    return lib
+
+
+_crypto = _libcrypto()
+
+
+def _aes_cbc(key, data, encrypt):
+    """AES-256-CBC of whole blocks, IV = key[:16], no padding by OpenSSL."""
+    assert len(key) == 32 and len(data) % 16 == 0
+    lib = _crypto
+    ctx = lib.EVP_CIPHER_CTX_new()
+    try:
+        init = lib.EVP_EncryptInit_ex if encrypt else lib.EVP_DecryptInit_ex
+        upd = lib.EVP_EncryptUpdate if encrypt else lib.EVP_DecryptUpdate
+        assert init(ctx, lib.EVP_aes_256_cbc(), None, key, key[:16]) == 1
+        assert lib.EVP_CIPHER_CTX_set_padding(ctx, 0) == 1
+        out = ctypes.create_string_buffer(len(data) + 32)
+        n = ctypes.c_int(0)
+        assert upd(ctx, out, ctypes.byref(n), data, len(data)) == 1
+        assert n.value == len(data)
+        return out.raw[:n.value]
+    finally:
+        lib.EVP_CIPHER_CTX_free(ctx)
+
+
+def wecom_encrypt(plain, key):
+    """A.7: PKCS#7 to a multiple of 32 bytes (1..32 of them), then
+    AES-256-CBC with the key's first 16 bytes as IV."""
+    p = BLOCK - len(plain) % BLOCK
+    return _aes_cbc(key, plain + bytes([p]) * p, True)
+
+
+def wecom_decrypt(cipher, key):
+    """The plaintext, or None when the 32-byte pad does not check."""
+    if not cipher or len(cipher) % BLOCK:
+        return None
+    out = _aes_cbc(key, cipher, False)
+    p = out[-1]
+    if not 1 <= p <= BLOCK or out[-p:] != bytes([p]) * p:
+        return None
+    return out[:-p]
+
+
+def aeskey(key):
+    return base64.b64encode(key).decode()
+
+
+def wrong_key(cipher, key):
+    """Another key under which cipher's pad does not check: a wrong key
+    fails for certain, not 255 times in 256."""
+    for i in range(1, 256):
+        k = bytes((b + i) % 256 for b in key)
+        if wecom_decrypt(cipher, k) is None:
+            return k
+    raise AssertionError("no wrong key")
+
+
+def tampered(cipher, key):
+    """cipher with the plaintext's last byte turned to 0 through the
+    AES block before it (CBC): the pad fails for certain."""
+    c = bytearray(cipher)
+    c[-17] ^= _aes_cbc(key, cipher, False)[-1]
+    return bytes(c)
 
 
 def visible(s):
@@ -139,6 +239,10 @@ class FakeWecom:
         self._thread = None
         self._server = None
         self.port = None
+        self.media = {}             # path -> (status, body, chunked, delay)
+        self.media_hits = []        # paths the worker GET
+        self.media_port = None
+        self._media_runner = None
 
     # -- lifecycle ---------------------------------------------------
 
@@ -156,6 +260,7 @@ class FakeWecom:
                 self._serve, "127.0.0.1", 0, max_size=4 * 1024 * 1024,
                 ping_interval=None))
             self.port = self._server.sockets[0].getsockname()[1]
+            self._loop.run_until_complete(self._media_start())
             ready.set()
             self._loop.run_forever()
 
@@ -168,6 +273,7 @@ class FakeWecom:
         async def close():
             self._server.close()
             await self._server.wait_closed()
+            await self._media_runner.cleanup()
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -285,6 +391,89 @@ class FakeWecom:
                 return [f for _, _, f in self.bots[bot].frames
                         if f.get("cmd") == cmd]
             return [f for _, f in self.frames if f.get("cmd") == cmd]
+
+    # -- attachments (A.7) -------------------------------------------
+
+    def media_url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.media_port, path)
+
+    def serve_raw(self, body, status=200, chunked=False, delay=0):
+        """body served as is under a fresh path (after delay seconds);
+        returns its URL."""
+        path = "/media/%d" % next(self._ids)
+        with self.lock:
+            self.media[path] = (status, body, chunked, delay)
+        return self.media_url(path)
+
+    def attachment(self, plain, key=None, status=200, tamper=False,
+                   chunked=False, give_key=None, delay=0):
+        """plain encrypted as WeCom does, served; (url, aeskey).
+        give_key: the key the message names instead (a wrong one)."""
+        key = key or os.urandom(32)
+        cipher = wecom_encrypt(plain, key)
+        if tamper:
+            cipher = tampered(cipher, key)
+        url = self.serve_raw(cipher, status, chunked, delay)
+        return url, aeskey(give_key or key)
+
+    def image(self, userid, url, key, **kw):
+        return self.msg(userid, body={"msgtype": "image", "image": {
+            "url": url, "aeskey": key}}, **kw)
+
+    def video(self, userid, url, key, **kw):
+        return self.msg(userid, body={"msgtype": "video", "video": {
+            "url": url, "aeskey": key}}, **kw)
+
+    def file(self, userid, url, key, filename=None, **kw):
+        f = {"url": url, "aeskey": key}
+        if filename is not None:
+            f["filename"] = filename
+        return self.msg(userid, body={"msgtype": "file", "file": f}, **kw)
+
+    def voice(self, userid, content, url=None, key=None, **kw):
+        v = {"content": content}
+        if url is not None:
+            v.update(url=url, aeskey=key)
+        return self.msg(userid, body={"msgtype": "voice", "voice": v}, **kw)
+
+    def mixed(self, userid, items, **kw):
+        """items: strings (text) and (url, aeskey) pairs (images)."""
+        it = [{"msgtype": "text", "text": {"content": x}}
+              if isinstance(x, str) else
+              {"msgtype": "image", "image": {"url": x[0], "aeskey": x[1]}}
+              for x in items]
+        return self.msg(userid, body={"msgtype": "mixed",
+                                      "mixed": {"msg_item": it}}, **kw)
+
+    async def _media_start(self):
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._media_get)
+        self._media_runner = web.AppRunner(app, handle_signals=False)
+        await self._media_runner.setup()
+        site = web.TCPSite(self._media_runner, "127.0.0.1", 0)
+        await site.start()
+        self.media_port = site._server.sockets[0].getsockname()[1]
+
+    async def _media_get(self, req):
+        with self.lock:
+            self.media_hits.append(req.path)
+            got = self.media.get(req.path)
+        if got is None:
+            return web.Response(status=404, text="no such media")
+        status, body, chunked, delay = got
+        if delay:
+            await asyncio.sleep(delay)
+        if not chunked:
+            return web.Response(status=status, body=body,
+                                content_type="application/octet-stream")
+        # No Content-Length: the worker learns the size as bytes come.
+        r = web.StreamResponse(status=status)
+        r.enable_chunked_encoding()
+        await r.prepare(req)
+        for i in range(0, len(body), 256 * 1024):
+            await r.write(body[i:i + 256 * 1024])
+        await r.write_eof()
+        return r
 
     # -- the server --------------------------------------------------
 

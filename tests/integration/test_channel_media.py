@@ -63,6 +63,10 @@ def test_image_reaches_agent_and_store(gate_factory):
     assert (kind, name, size, seq) == ("image", "cat.jpg", 70000, 0)
     assert bytes(data) == pattern(70000)
     assert digest.lower() == hashlib.sha256(pattern(70000)).hexdigest()
+    rc, out, err = gate.ctl("metrics")
+    assert rc == 0, err
+    assert "\nwxgate_media_stored_bytes 70000\n" in out, out
+    assert "\nwxgate_media_stored_parts 1\n" in out, out
 
 
 def test_attachment_alone_and_unsafe_name(gate_factory):
@@ -167,6 +171,14 @@ def test_command_agent_gets_sealed_descriptors(gate_factory):
     assert rc == 0, (out, err)
     rows = wait_for(lambda: answered(gate, "dog"), 10, 0.05, "answered")
     assert rows[0][1] == "none", rows
+    # No descriptor stays behind in the agent's worker, per request.
+    pid = gate.worker("agent.default")["pid"]
+    before = len(os.listdir("/proc/%d/fd" % pid))
+    for i in range(5):
+        media(gate, "media", "eel%d" % i, "image", "i", 100)
+    for i in range(5):
+        wait_for(lambda: answered(gate, "eel%d" % i), 10, 0.05, "answered")
+    assert len(os.listdir("/proc/%d/fd" % pid)) == before
 
 
 def test_openai_vision_gets_images_as_data_urls(gate_factory):

@@ -565,6 +565,15 @@ def test_block_stream_arrives_as_ordered_paragraphs(gate_factory, fake,
         sends = [x for x in fake.sent if x["to"] == FRIEND]
     assert sends[-1]["time"] - sends[0]["time"] >= 5.0, \
         [x["time"] for x in sends]
+    # "typing..." stays on between the blocks (kept alive after the
+    # first went) and goes off once, after the last.
+    wait_for(lambda: any(st == 2 for _, st in fake.typing_of(FRIEND)), 10,
+             0.05, "typing off")
+    t = fake.typing_of(FRIEND)
+    off = [at for at, st in t if st == 2]
+    assert len(off) == 1 and off[0] >= sends[-1]["time"], (t, sends)
+    assert any(st == 1 and sends[0]["time"] < at < sends[-1]["time"]
+               for at, st in t), (t, sends)
     gate.wait_log("message budget runs low")
     assert gate.rows("SELECT state, reply FROM messages") == \
         [(3, ANSWER)]

@@ -41,10 +41,10 @@ def test_the_method_lists_are_whole():
                  "audit.list", "login.show", "workers.list", "send"):
         assert name in OPERATOR_METHODS, name
     assert sorted(CHANNEL_METHODS) == sorted([
-        "inbound.message", "delivery.ack", "delivery.fail", "state.get",
-        "state.put", "login.qr"])
+        "inbound.message", "inbound.media", "delivery.ack",
+        "delivery.fail", "state.get", "state.put", "login.qr"])
     assert sorted(AGENT_METHODS) == ["agent.delta", "agent.done",
-                                     "agent.error"]
+                                     "agent.error", "agent.file"]
 
 
 def test_browser_calling_other_roles_methods_is_forbidden(gate_factory):

@@ -5,11 +5,23 @@ check_PROGRAMS += tests/unit/workers/wechat/test_ilink
 TESTS += tests/unit/workers/wechat/test_ilink
 tests_unit_workers_wechat_test_ilink_SOURCES = \
 	tests/unit/workers/wechat/test_ilink.c workers/wechat/ilink.c \
-	workers/wechat/ilink_parse.c workers/wechat/ilink.h $(UNIT_COMMON)
+	workers/wechat/ilink_parse.c workers/wechat/ilink.h \
+	workers/wechat/ilink_media.c workers/wechat/ilink_cdn.c $(UNIT_COMMON)
 tests_unit_workers_wechat_test_ilink_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_ilink_LDADD = $(UNIT_LDADD)
-# sup.resync in poll.c and send.c, with call.c, wechat.c and worker.c
-# stubbed by the test.
+# Inbound media: workers/wechat/ilink_media.c (items, keys, quotes) and
+# ilink_cdn.c (the decryption), pure.
+check_PROGRAMS += tests/unit/workers/wechat/test_ilink_media
+TESTS += tests/unit/workers/wechat/test_ilink_media
+tests_unit_workers_wechat_test_ilink_media_SOURCES = \
+	tests/unit/workers/wechat/test_ilink_media.c \
+	workers/wechat/ilink_media.c workers/wechat/ilink_cdn.c \
+	workers/wechat/ilink.c workers/wechat/ilink_parse.c \
+	workers/wechat/ilink.h workers/wechat/ilink_media.h $(UNIT_COMMON)
+tests_unit_workers_wechat_test_ilink_media_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_wechat_test_ilink_media_LDADD = $(UNIT_LDADD)
+# sup.resync in poll.c and send.c, with call.c, wechat.c, worker.c and
+# net/fetch.c stubbed by the test.
 check_PROGRAMS += tests/unit/workers/wechat/test_wechat_resync
 TESTS += tests/unit/workers/wechat/test_wechat_resync
 tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
@@ -17,6 +29,8 @@ tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
 	workers/wechat/poll.c workers/wechat/send.c workers/outq.c \
 	workers/outq.h workers/wechat/ilink.c \
 	workers/wechat/ilink_parse.c workers/wechat/ilink.h \
+	workers/wechat/inmedia.c workers/wechat/ilink_media.c \
+	workers/wechat/ilink_cdn.c workers/media.c \
 	workers/wechat/wechat.h ipc/codec.c $(UNIT_COMMON)
 tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_wechat_resync_LDADD = $(UNIT_LDADD)

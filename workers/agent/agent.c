@@ -117,7 +117,7 @@ agent_resync(void)
 
 /*
  * The hub's memfd, read whole once (it is sealed: what it holds is what
- * the parts say); the frame's owner closes it.
+ * the parts say); the caller closes it.
  */
 static int
 agent_media(struct agent_req *r, int fd, const struct ipc_parts *parts)
@@ -158,6 +158,7 @@ static int
 agent_request(const struct ipc_msg *m)
 {
 	struct agent_req *r;
+	int rv;
 
 	TAILQ_FOREACH(r, &reqs, entry)
 		if (r->id == m->req_id)
@@ -170,11 +171,15 @@ agent_request(const struct ipc_msg *m)
 	r->id = m->req_id;
 	TAILQ_INSERT_TAIL(&reqs, r, entry);
 	nreqs++;
-	if (m->type == IPC_AGENT_REQUEST_MEDIA &&
-	    agent_media(r, m->fd, &m->b.agent_request.parts) == -1) {
-		agent_error(r, "agent_failed", "the attachments could not be "
-		    "read");
-		return 0;
+	if (m->type == IPC_AGENT_REQUEST_MEDIA) {
+		/* A kind's handler owns the frame's descriptor. */
+		rv = agent_media(r, m->fd, &m->b.agent_request.parts);
+		close(m->fd);
+		if (rv == -1) {
+			agent_error(r, "agent_failed", "the attachments could "
+			    "not be read");
+			return 0;
+		}
 	}
 	if (backend->start(r, &m->b.agent_request) == -1)
 		agent_error(r, "agent_failed", "the agent could not start");

@@ -50,6 +50,7 @@
 struct oai_conf {
 	char			*url;
 	char			*model;
+	json_t			*models;	/* what /model may pick */
 	char			*api_key;
 	double			 temperature;	/* < 0: not sent */
 	long			 max_tokens;	/* 0: not sent */
@@ -126,6 +127,7 @@ oai_init(json_t *conf)
 		return -1;
 	oc.url = oai_conf_str(conf, "url", 1);
 	oc.model = oai_conf_str(conf, "model", 1);
+	oc.models = json_incref(json_object_get(conf, "models"));
 	oc.api_key = oai_conf_str(conf, "api_key", 0);
 	oc.temperature = -1;
 	if (json_is_number(v = json_object_get(conf, "temperature")))
@@ -178,6 +180,22 @@ oai_post_sandbox(void)
 	return fetch_start(worker_base());
 }
 
+/*
+ * The conversation's pick (/model) if this agent's config lists it: the
+ * hub checked already, and checking again costs a loop, not trust.
+ */
+static const char *
+oai_model(const struct ipc_str *pick)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(oc.models, i, v)
+		if (json_is_string(v) && ipc_streq(*pick, json_string_value(v)))
+			return json_string_value(v);
+	return oc.model;
+}
+
 static int
 oai_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 {
@@ -202,7 +220,7 @@ oai_start(struct agent_req *r, const struct ipc_body_agent_request *b)
 		    "content", b->turns.v[i].text.p,
 		    b->turns.v[i].text.len));
 	}
-	json_object_set_new(body, "model", json_string(oc.model));
+	json_object_set_new(body, "model", json_string(oai_model(&b->model)));
 	json_object_set_new(body, "messages", msgs);
 	json_object_set_new(body, "stream", json_boolean(oc.stream));
 	if (oc.temperature >= 0)

@@ -73,8 +73,11 @@ enum ilink_drop {
  * §5.5 and keeps the raw digits of a uint64; text follows §5.3 and is
  * valid UTF-8 without NUL (text_cut: it was longer than IPC_TEXT_MAX or
  * held a NUL); ctx is the context_token, "" if none or if it was longer
- * than IPC_CTX_MAX (ctx_dropped).
+ * than IPC_CTX_MAX (ctx_dropped).  A quoted message (ref_msg) leads
+ * text as "> " lines; media lists the items to download (ilink_media.h).
  */
+struct ilink_mlist;
+
 struct ilink_msg {
 	enum ilink_drop	 drop;
 	char		*peer;		/* from_user_id */
@@ -84,6 +87,7 @@ struct ilink_msg {
 	char		*group;		/* "" for a direct chat */
 	int		 text_cut;
 	int		 ctx_dropped;
+	struct ilink_mlist *media;	/* kept messages: items, quote */
 };
 
 struct ilink_updates {

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "ilink.h"
+#include "ilink_media.h"
 #include "xmalloc.h"
 
 /* §4.2's values, indexed by enum ilink_qr_state. */
@@ -377,6 +378,25 @@ ilink_msg_text(json_t *items, struct ilink_msg *im)
 		im->text = xstrdup(ph);
 }
 
+/* §5.4: the quote before what the user wrote, within IPC_TEXT_MAX. */
+static void
+ilink_msg_quote(struct ilink_msg *im)
+{
+	size_t q = strlen(im->media->quote), t = strlen(im->text), cut;
+	char *s;
+
+	s = xmalloc(q + t + 1);
+	memcpy(s, im->media->quote, q);
+	memcpy(s + q, im->text, t + 1);
+	cut = ilink_utf8_cut(s, q + t, IPC_TEXT_MAX);
+	if (cut < q + t) {
+		s[cut] = '\0';
+		im->text_cut = 1;
+	}
+	free(im->text);
+	im->text = s;
+}
+
 static int
 ilink_suffix(const char *s, const char *suf)
 {
@@ -421,6 +441,10 @@ ilink_msg_take(json_t *m, struct ilink_msg *im)
 		return;
 	im->drop = ILINK_KEEP;
 	im->msg_id = ilink_msg_id(m, items, im);
+	im->media = xcalloc(1, sizeof(*im->media));
+	ilink_media_take(items, im->media);
+	if (im->media->quote != NULL)
+		ilink_msg_quote(im);
 	/* A reply without the token is unlikely to arrive, but still goes. */
 	if (ilink_str(m, "context_token", IPC_CTX_MAX, &im->ctx) == -1)
 		im->ctx_dropped = 1;
@@ -481,6 +505,9 @@ ilink_updates_clear(struct ilink_updates *u)
 		/* A context token lets anyone reply as us for a day. */
 		xfree_secret(u->msgs[i].ctx);
 		free(u->msgs[i].group);
+		if (u->msgs[i].media != NULL)
+			ilink_mlist_clear(u->msgs[i].media);
+		free(u->msgs[i].media);
 	}
 	free(u->msgs);
 	free(u->cursor);

@@ -8,6 +8,15 @@
  * for agent replies (§8.10).  After sup.resync the messages still
  * waiting go to the new hub again under the same req_ids: it dedupes
  * by message id, and a second ack of one is expected, not an error.
+ *
+ * A message with attachments goes as inbound.media once inmedia.c has
+ * them (downloads run on the loop, a few at once); messages go to the
+ * supervisor in the batch's order, so a photo is not overtaken by the
+ * question about it.  Each keeps its memfd until its own ack: a resync
+ * sends it again from there.  A "retry" or "busy" ack re-polls the
+ * batch (the cursor stays); the memfd of that message is carried over
+ * to the next batch, and the message, if it comes again under the same
+ * id, goes from it without a second download.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +26,7 @@
 #include "codec.h"
 #include "ilink.h"
 #include "log.h"
+#include "media.h"
 #include "wechat.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -45,6 +55,20 @@ static struct {
 	int			 again;	/* the supervisor said retry */
 	/* req_ids below it went out before a resync: acked twice, maybe. */
 	uint64_t		 resync_below;
+	/* Per message of the batch: its attachments and its text. */
+	struct poll_msg {
+		struct inmedia	*in;		/* until its ack */
+		char		*text;		/* with the notes */
+		int		 ready;		/* downloads done */
+		int		 again;		/* acked retry or busy */
+	}			*pm;
+	size_t			 next_send;	/* messages before it went */
+	/* What the last batch's retried messages had: for this one. */
+	struct poll_carry {
+		char		*msg_id;
+		struct inmedia	*in;
+	}			 carry[ILINK_MSGS_MAX];
+	size_t			 ncarry;
 } pl;
 
 static void	poll_send(void);
@@ -52,6 +76,10 @@ static void	poll_done(struct wcall *, void *);
 static void	poll_fail(const char *);
 static void	poll_batch(struct ilink_updates *);
 static void	poll_inbound(size_t);
+static void	poll_fetched(void *);
+static void	poll_flush(void);
+static struct inmedia *poll_carried(const char *);
+static void	poll_carry_drop(void);
 static void	poll_commit(void);
 static void	poll_timer(evutil_socket_t, short, void *);
 
@@ -209,6 +237,8 @@ poll_batch(struct ilink_updates *u)
 
 	pl.batch = *u;
 	pl.acked = xcalloc(u->n + 1, 1);
+	pl.pm = xcalloc(u->n + 1, sizeof(*pl.pm));
+	pl.next_send = 0;
 	pl.first_req = pl.next_req;
 	pl.next_req += u->n;
 	pl.waiting = 0;
@@ -217,6 +247,7 @@ poll_batch(struct ilink_updates *u)
 		if (im->drop != ILINK_KEEP) {
 			poll_log_drop(im);
 			pl.acked[i] = 1;
+			pl.pm[i].ready = 1;
 			continue;
 		}
 		if (im->text_cut)
@@ -225,11 +256,101 @@ poll_batch(struct ilink_updates *u)
 		if (im->ctx_dropped)
 			log_warnx("wechat: message %s: context token too long; "
 			    "a reply may not arrive", im->msg_id);
-		poll_inbound(i);
 		pl.waiting++;
+		if ((pl.pm[i].in = poll_carried(im->msg_id)) != NULL) {
+			pl.pm[i].ready = 1;
+			continue;
+		}
+		pl.pm[i].in = inmedia_new(im->media, im->msg_id);
+		if (inmedia_fetch(pl.pm[i].in, poll_fetched,
+		    &pl.pm[i]) == 0)
+			pl.pm[i].ready = 1;
 	}
+	/* Those that did not come again are the platform's to resend. */
+	poll_carry_drop();
+	poll_flush();
 	if (pl.waiting == 0)
 		poll_commit();
+}
+
+/* The attachments a retried message had, if it is msg_id. */
+static struct inmedia *
+poll_carried(const char *msg_id)
+{
+	struct inmedia *in;
+	size_t i;
+
+	for (i = 0; i < pl.ncarry; i++)
+		if (pl.carry[i].in != NULL &&
+		    strcmp(pl.carry[i].msg_id, msg_id) == 0) {
+			in = pl.carry[i].in;
+			pl.carry[i].in = NULL;
+			log_debug("wechat: message %s: its attachments kept "
+			    "from the last try", msg_id);
+			return in;
+		}
+	return NULL;
+}
+
+static void
+poll_carry_drop(void)
+{
+	size_t i;
+
+	for (i = 0; i < pl.ncarry; i++) {
+		inmedia_free(pl.carry[i].in);
+		free(pl.carry[i].msg_id);
+	}
+	pl.ncarry = 0;
+}
+
+/* A message's downloads are over: it may go, after those before it. */
+static void
+poll_fetched(void *arg)
+{
+	struct poll_msg *p = arg;
+
+	p->ready = 1;
+	poll_flush();
+}
+
+/* Send, in the batch's order, every message whose downloads are done. */
+static void
+poll_flush(void)
+{
+	while (pl.next_send < pl.batch.n && pl.pm[pl.next_send].ready) {
+		if (!pl.acked[pl.next_send])
+			poll_inbound(pl.next_send);
+		pl.next_send++;
+	}
+}
+
+/*
+ * The text the supervisor gets: the message's, then a note per
+ * attachment that did not come, within IPC_TEXT_MAX.
+ */
+static const char *
+poll_text(size_t i)
+{
+	struct poll_msg *p = &pl.pm[i];
+	const char *notes = inmedia_notes(p->in);
+	size_t t, n, cut;
+
+	if (*notes == '\0')
+		return pl.batch.msgs[i].text;
+	if (p->text != NULL)
+		return p->text;
+	t = strlen(pl.batch.msgs[i].text);
+	n = strlen(notes);
+	p->text = xmalloc(t + n + 1);
+	memcpy(p->text, pl.batch.msgs[i].text, t);
+	memcpy(p->text + t, notes, n + 1);
+	if (t + n > IPC_TEXT_MAX) {
+		/* The notes are ASCII: a cut among them is a clean one. */
+		cut = t < IPC_TEXT_MAX ? IPC_TEXT_MAX : t;
+		p->text[cut] = '\0';
+	}
+	return p->text;
 }
 
 /* Message i of the batch as inbound.message, under its own req_id. */
@@ -242,13 +363,15 @@ poll_inbound(size_t i)
 	memset(&b, 0, sizeof(b));
 	b.peer = ipc_s(im->peer);
 	b.msg_id = ipc_s(im->msg_id);
-	b.text = ipc_s(im->text);
+	b.text = ipc_s(poll_text(i));
 	/* iLink marks no mentions: a group needs require_mention off. */
 	b.group = ipc_s(im->group != NULL ? im->group : "");
 	b.mentioned = 0;
 	b.reply_ctx = ipc_s(im->ctx);
 	log_debug("wechat: inbound %s from %s", im->msg_id, im->peer);
-	if (worker_send(IPC_INBOUND, pl.first_req + i, &b) == -1)
+	/* inbound.message, or inbound.media when parts came. */
+	if (wk_media_send(inmedia_parts(pl.pm[i].in), pl.first_req + i,
+	    &b) == -1)
 		fatalx("%s: supervisor queue full", __func__);
 }
 
@@ -266,7 +389,8 @@ poll_resync(void)
 	pl.resync_below = pl.next_req;
 	if (pl.acked == NULL)
 		return;
-	for (i = 0; i < pl.batch.n; i++)
+	/* Those not sent yet go when their downloads are done. */
+	for (i = 0; i < pl.next_send; i++)
 		if (!pl.acked[i]) {
 			poll_inbound(i);
 			n++;
@@ -282,6 +406,7 @@ poll_commit(void)
 {
 	const char *cur = pl.batch.cursor;
 	int again = pl.again;
+	size_t i;
 
 	/*
 	 * §3.3 rule 3: only a non-empty cursor replaces the old one.  A
@@ -294,6 +419,20 @@ poll_commit(void)
 		free(wc.cursor);
 		wc.cursor = xstrdup(cur);
 	}
+	poll_carry_drop();
+	for (i = 0; i < pl.batch.n; i++) {
+		if (pl.pm[i].again && pl.pm[i].in != NULL &&
+		    pl.ncarry < ILINK_MSGS_MAX) {
+			inmedia_keep(pl.pm[i].in);
+			pl.carry[pl.ncarry].in = pl.pm[i].in;
+			pl.carry[pl.ncarry++].msg_id =
+			    xstrdup(pl.batch.msgs[i].msg_id);
+		} else
+			inmedia_free(pl.pm[i].in);
+		free(pl.pm[i].text);
+	}
+	free(pl.pm);
+	pl.pm = NULL;
 	ilink_updates_clear(&pl.batch);
 	free(pl.acked);
 	pl.acked = NULL;
@@ -323,7 +462,7 @@ poll_inbound_ack(const struct ipc_msg *m)
 	if (pl.acked != NULL && m->req_id >= pl.first_req)
 		idx = (size_t)(m->req_id - pl.first_req);
 	if (pl.acked == NULL || m->req_id < pl.first_req ||
-	    idx >= pl.batch.n || pl.acked[idx]) {
+	    idx >= pl.next_send || pl.acked[idx]) {
 		if (m->req_id >= POLL_REQ_FIRST &&
 		    m->req_id < pl.resync_below) {
 			log_debug("%s: ack %llu again, after a resync",
@@ -345,13 +484,18 @@ poll_inbound_ack(const struct ipc_msg *m)
 	    (int)m->b.inbound_ack.status.len, m->b.inbound_ack.status.p);
 	if (ipc_streq(m->b.inbound_ack.status, "retry") ||
 	    ipc_streq(m->b.inbound_ack.status, "busy"))
-		pl.again = 1;
+		pl.again = pl.pm[idx].again = 1;
 	/* The agent has it: the sender sees the bot typing (not in groups). */
 	if (ipc_streq(m->b.inbound_ack.status, "accepted") &&
 	    (pl.batch.msgs[idx].group == NULL ||
 	    pl.batch.msgs[idx].group[0] == '\0'))
 		typing_start(pl.batch.msgs[idx].peer, pl.batch.msgs[idx].ctx);
 	pl.acked[idx] = 1;
+	/* The supervisor has the bytes, or they wait for the next try. */
+	if (!pl.pm[idx].again) {
+		inmedia_free(pl.pm[idx].in);
+		pl.pm[idx].in = NULL;
+	}
 	if (--pl.waiting == 0)
 		poll_commit();
 	return 0;

@@ -174,8 +174,12 @@ send_judge(struct wcall *c, struct outq_item *o)
 	}
 	switch ((e = ilink_parse_ret(body, len, &r))) {
 	case ILINK_OK:
-		/* An answer is out: no more "typing..." for its reader. */
-		typing_stop(o->peer);
+		/*
+		 * An answer is out: no more "typing..." for its reader,
+		 * unless more of it follows (the agent still writes).
+		 */
+		if (!o->more)
+			typing_stop(o->peer);
 		outq_sent(&sd.oq);
 		return 0;
 	case ILINK_E_SESSION:

@@ -33,6 +33,8 @@
 #include "xmalloc.h"
 
 #define WECHAT_LOGIN_URL	"https://ilinkai.weixin.qq.com"
+/* §1.2: where media lives when an item names no full URL. */
+#define WECHAT_CDN_URL		"https://novac2c.cdn.weixin.qq.com/c2c"
 #ifdef PACKAGE_VERSION
 #define WECHAT_BOT_AGENT	"wxgate/" PACKAGE_VERSION
 #else
@@ -172,10 +174,29 @@ wechat_pre_sandbox(json_t *conf)
 	if (wk_conf_int(conf, "timeout_s", 15, 1, 600, &n) == -1)
 		return -1;
 	wc.timeout_s = (long)n;
+	/* What one message's attachments may weigh (media.max_bytes). */
+	if (wk_conf_int(conf, "media_max_bytes", 20971520, 1, IPC_FILE_MAX,
+	    &n) == -1)
+		return -1;
+	wc.media_max = (uint64_t)n;
+	if ((s = wk_conf_str(conf, "cdn_url", WECHAT_CDN_URL)) == NULL) {
+		log_warnx("wechat: cdn_url is a string");
+		return -1;
+	}
+	wc.cdn_url = xstrdup(*s ? s : WECHAT_CDN_URL);
 	/* The resolver's configuration, for hosts a server names. */
 	if (fetch_init() == -1 || fetch_dns_init() == -1 ||
 	    wechat_conf_url("login_url", wc.login_url) ||
 	    (*wc.conf_base && wechat_conf_url("base_url", wc.conf_base)))
+		return -1;
+	/*
+	 * The default CDN host is looked up when a message first needs it
+	 * (evdns, in the sandbox): a host without DNS must not wait on it
+	 * at every start.  One the operator named is checked and pinned.
+	 */
+	if (strcmp(wc.cdn_url, WECHAT_CDN_URL) == 0)
+		return fetch_load_ca();
+	if (wechat_conf_url("cdn_url", wc.cdn_url) == -1)
 		return -1;
 	return 0;
 }

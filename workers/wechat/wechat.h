@@ -6,9 +6,11 @@
  *   call.c	one iLink HTTP exchange over net/fetch.c
  *   poll.c	the getupdates loop and inbound.message / inbound.ack
  *   send.c	the outbound queue and sendmessage
+ *   inmedia.c	an inbound message's attachments from the CDN
  *   typing.c	"typing..." while the agent answers
  *   login.c	the QR login state machine
- *   ilink.c, ilink_parse.c	the pure protocol
+ *   ilink.c, ilink_parse.c, ilink_media.c, ilink_cdn.c	the pure
+ *		protocol
  *
  * Nothing here touches a file or a thread: it runs in the sandbox.
  */
@@ -34,6 +36,8 @@ struct wechat {
 	long		 poll_timeout_ms;
 	long		 send_gap_ms;
 	long		 timeout_s;
+	char		*cdn_url;	/* §3.9's <cdn> */
+	uint64_t	 media_max;	/* one message's attachments */
 
 	/* Live state. */
 	char		*token;		/* NULL: we must log in */
@@ -88,6 +92,18 @@ void		 poll_stop(void);
 void		 poll_forget_cursor(void);
 int		 poll_inbound_ack(const struct ipc_msg *);
 void		 poll_resync(void);
+
+/* inmedia.c */
+struct inmedia;
+struct ilink_mlist;
+struct wk_media;
+typedef void	(*inmedia_fn)(void *arg);
+struct inmedia	*inmedia_new(const struct ilink_mlist *, const char *msg_id);
+int		 inmedia_fetch(struct inmedia *, inmedia_fn, void *arg);
+struct wk_media	*inmedia_parts(struct inmedia *);
+const char	*inmedia_notes(const struct inmedia *);
+void		 inmedia_keep(struct inmedia *);
+void		 inmedia_free(struct inmedia *);
 
 /* send.c */
 int		 send_init(struct event_base *);

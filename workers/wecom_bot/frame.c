@@ -18,7 +18,10 @@
 #include "frame.h"
 #include "xmalloc.h"
 
-/* Notes standing for what the agent cannot read yet. */
+/*
+ * Notes standing for an attachment the agent does not get: one in a
+ * quote, or one the worker could not fetch (wcf_notes_drop).
+ */
 #define NOTE_IMAGE	"[image]"
 #define NOTE_FILE	"[file]"
 #define NOTE_VIDEO	"[video]"
@@ -37,7 +40,11 @@ static int	 wcf_id(json_t *, const char *, char *, int);
 static void	 wcf_word(json_t *, const char *, char *);
 static int	 wcf_message(json_t *, struct wcf_in *);
 static int	 wcf_event(json_t *, struct wcf_in *);
-static int	 wcf_content(json_t *, const char *, struct tbuf *, int);
+static int	 wcf_content(json_t *, const char *, struct tbuf *, int,
+		    struct wcf_in *);
+static void	 wcf_att_add(struct wcf_in *, json_t *, const char *,
+		    size_t, size_t);
+static int	 wcf_url_ok(const char *, size_t);
 static void	 tb_add(struct tbuf *, const char *, size_t);
 static char	*wcf_dump(json_t *);
 
@@ -155,9 +162,23 @@ out:
 void
 wcf_in_free(struct wcf_in *in)
 {
+	size_t i;
+
 	free(in->text);
 	in->text = NULL;
 	in->textlen = 0;
+	for (i = 0; i < in->natt; i++)
+		wcf_att_free(&in->att[i]);
+	in->natt = 0;
+}
+
+void
+wcf_att_free(struct wcf_att *a)
+{
+	free(a->url);
+	free(a->name);
+	/* The key opens the file: not left in freed memory. */
+	memset(a, 0, sizeof(*a));
 }
 
 /* An id field: required or "" when absent. */
@@ -248,8 +269,9 @@ wcf_event(json_t *body, struct wcf_in *in)
 
 /*
  * The message as one text: a quote first, as "> " lines (the agent
- * sees what was answered), then the message.  Attachments are a short
- * note until the worker downloads them.
+ * sees what was answered), then the message.  Each attachment is a
+ * short note, and the message's own (not the quote's) are listed in
+ * in->att with where their note is, for the worker to fetch.
  */
 static int
 wcf_message(json_t *body, struct wcf_in *in)
@@ -267,7 +289,7 @@ wcf_message(json_t *body, struct wcf_in *in)
 	quote = json_object_get(body, "quote");
 	if (quote != NULL) {
 		if (!json_is_object(quote) ||
-		    (rv = wcf_content(quote, NULL, &q, 1)) != WCF_OK)
+		    (rv = wcf_content(quote, NULL, &q, 1, NULL)) != WCF_OK)
 			goto fail;
 		for (i = 0, start = 0; i <= q.len; i++) {
 			if (i < q.len && q.p[i] != '\n')
@@ -279,7 +301,7 @@ wcf_message(json_t *body, struct wcf_in *in)
 		}
 		tb_add(&tb, "\n", 1);
 	}
-	if ((rv = wcf_content(body, in->msgtype, &tb, 0)) != WCF_OK)
+	if ((rv = wcf_content(body, in->msgtype, &tb, 0, in)) != WCF_OK)
 		goto fail;
 	if (tb.over || q.over) {
 		rv = WCF_E_BIG;
@@ -310,14 +332,17 @@ wcf_sub(json_t *o, const char *key, const char *field, size_t *len)
 
 /*
  * The content of a message or quote o of type type (NULL: o's own
- * msgtype).  in_quote: an unknown type is a note, not an error.
+ * msgtype).  in_quote: an unknown type is a note, not an error.  att:
+ * where the attachments go (NULL in a quote: those were the user's
+ * earlier message, delivered then).
  */
 static int
-wcf_content(json_t *o, const char *type, struct tbuf *tb, int in_quote)
+wcf_content(json_t *o, const char *type, struct tbuf *tb, int in_quote,
+    struct wcf_in *att)
 {
 	json_t *items, *it, *tv;
 	const char *s;
-	size_t i, len;
+	size_t i, len, off = tb->len;
 
 	if (type == NULL) {
 		tv = json_object_get(o, "msgtype");
@@ -330,6 +355,10 @@ wcf_content(json_t *o, const char *type, struct tbuf *tb, int in_quote)
 		if ((s = wcf_sub(o, type, "content", &len)) == NULL)
 			return WCF_E_SHAPE;
 		tb_add(tb, s, len);
+		/* Audio only if the frame names some: nothing to fetch. */
+		if (att != NULL && strcmp(type, "voice") == 0 &&
+		    wcf_sub(o, type, "url", &len) != NULL)
+			wcf_att_add(att, o, type, off, 0);
 	} else if (strcmp(type, "mixed") == 0) {
 		tv = json_object_get(o, "mixed");
 		items = json_is_object(tv) ? json_object_get(tv, "msg_item") :
@@ -342,25 +371,102 @@ wcf_content(json_t *o, const char *type, struct tbuf *tb, int in_quote)
 				return WCF_E_SHAPE;
 			if (i > 0)
 				tb_add(tb, "\n", 1);
-			if (wcf_content(it, NULL, tb, 1) != WCF_OK)
+			if (wcf_content(it, NULL, tb, 1, att) != WCF_OK)
 				return WCF_E_SHAPE;
 		}
-	} else if (strcmp(type, "image") == 0)
+	} else if (strcmp(type, "image") == 0) {
 		tb_add(tb, NOTE_IMAGE, sizeof(NOTE_IMAGE) - 1);
-	else if (strcmp(type, "file") == 0) {
+		if (att != NULL)
+			wcf_att_add(att, o, type, off, tb->len - off);
+	} else if (strcmp(type, "file") == 0) {
 		tb_add(tb, NOTE_FILE, sizeof(NOTE_FILE) - 1);
 		if ((s = wcf_sub(o, "file", "filename", &len)) != NULL &&
 		    len > 0 && memchr(s, '\n', len) == NULL) {
 			tb_add(tb, " ", 1);
 			tb_add(tb, s, len);
 		}
-	} else if (strcmp(type, "video") == 0)
+		if (att != NULL)
+			wcf_att_add(att, o, type, off, tb->len - off);
+	} else if (strcmp(type, "video") == 0) {
 		tb_add(tb, NOTE_VIDEO, sizeof(NOTE_VIDEO) - 1);
-	else if (in_quote)
+		if (att != NULL)
+			wcf_att_add(att, o, type, off, tb->len - off);
+	} else if (in_quote)
 		tb_add(tb, "[message]", 9);
 	else
 		return WCF_E_SHAPE;
 	return WCF_OK;
+}
+
+/* A URL to GET: http(s), printable ASCII without spaces (A.7 #1). */
+static int
+wcf_url_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > WCF_URL_MAX || !((len > 8 && strncmp(s, "https://", 8) ==
+	    0) || (len > 7 && strncmp(s, "http://", 7) == 0)))
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * The attachment o.type names, its note text[off..off + len).  What
+ * does not fit (no url, a bad one, an odd key or name) is left out
+ * here and fails when fetched: the part is still counted and named.
+ */
+static void
+wcf_att_add(struct wcf_in *in, json_t *o, const char *type, size_t off,
+    size_t len)
+{
+	struct wcf_att *a;
+	const char *s;
+	size_t n, i;
+
+	if (in->natt == WCF_ATT_MAX) {
+		in->att_over++;
+		return;
+	}
+	a = &in->att[in->natt++];
+	snprintf(a->kind, sizeof(a->kind), "%s", type);
+	a->note_off = off;
+	a->note_len = len;
+	if ((s = wcf_sub(o, type, "url", &n)) != NULL && wcf_url_ok(s, n))
+		a->url = xstrdup(s);
+	if ((s = wcf_sub(o, type, "aeskey", &n)) != NULL && n <= WCF_KEY_MAX &&
+	    strlen(s) == n)
+		memcpy(a->aeskey, s, n + 1);
+	if ((s = wcf_sub(o, type, "filename", &n)) == NULL || n == 0 ||
+	    n > WCF_NAME_MAX || strlen(s) != n)
+		return;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+			return;
+	a->name = xstrdup(s);
+}
+
+void
+wcf_notes_drop(char *text, size_t *len, const struct wcf_att *att, size_t n)
+{
+	size_t i, off, cut;
+
+	for (i = n; i-- > 0; ) {
+		off = att[i].note_off;
+		cut = att[i].note_len;
+		if (!att[i].ok || cut == 0 || off > *len || cut > *len - off)
+			continue;
+		if (off > 0 && text[off - 1] == '\n') {
+			off--;
+			cut++;
+		} else if (off + cut < *len && text[off + cut] == '\n')
+			cut++;
+		memmove(text + off, text + off + cut, *len - off - cut);
+		*len -= cut;
+		text[*len] = '\0';
+	}
 }
 
 /* Appends, up to WCF_TEXT_MAX; past it the buffer is marked over. */

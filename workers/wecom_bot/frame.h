@@ -20,6 +20,17 @@
 #define WCF_TEXT_MAX		(32 * 1024)
 /* The longest cmd or event type we keep, for a log line. */
 #define WCF_WORD_MAX		48
+/*
+ * Attachments of one message that may be downloaded: inbound.media's
+ * own bound (IPC_PARTS_MAX); past it a part stays a note, counted.
+ */
+#define WCF_ATT_MAX		8
+/* An attachment URL: WeCom's carry a signed query, far below this. */
+#define WCF_URL_MAX		2048
+/* An aeskey is 44 characters (A.7 #2); longer is kept for no one. */
+#define WCF_KEY_MAX		64
+/* A file's name as the IPC carries it (IPC_FILENAME_MAX). */
+#define WCF_NAME_MAX		255
 
 /* Error codes the worker acts on (A.8). */
 #define WCF_ERR_AUTH		853000	/* invalid bot_id or secret */
@@ -47,6 +58,21 @@ enum wcf_err {
 	WCF_E_ID		/* an id empty, too long or not printable */
 };
 
+/*
+ * An attachment the message itself carries (not its quote), as the
+ * frame named it; fetching it is the caller's, and so is ok.
+ */
+struct wcf_att {
+	char		 kind[8];		/* image, file, video, voice */
+	char		*url;			/* NULL: none fit to fetch */
+	char		 aeskey[WCF_KEY_MAX + 1];	/* "": none */
+	char		*name;			/* file.filename; NULL: none */
+	/* Its note in the text ("[image]"); 0 bytes for a voice. */
+	size_t		 note_off;
+	size_t		 note_len;
+	int		 ok;			/* fetched: the note may go */
+};
+
 struct wcf_in {
 	enum wcf_kind	 kind;
 	char		 req_id[WCF_ID_MAX + 1];
@@ -62,10 +88,23 @@ struct wcf_in {
 	/* WCF_MSG: the message as the agent reads it; the caller frees. */
 	char		*text;
 	size_t		 textlen;
+	/* WCF_MSG: what it carries, in the text's order; freed with it. */
+	struct wcf_att	 att[WCF_ATT_MAX];
+	size_t		 natt;
+	size_t		 att_over;	/* past WCF_ATT_MAX: notes only */
 };
 
 int		 wcf_parse(const char *, size_t, struct wcf_in *);
 void		 wcf_in_free(struct wcf_in *);
+void		 wcf_att_free(struct wcf_att *);
+/*
+ * The notes of the attachments that are ok cut out of text (with the
+ * line break that set each apart): the agent reads those parts
+ * themselves.  The others' notes stay, so a failed part is still
+ * named and a photo alone is never an empty message.
+ */
+void		 wcf_notes_drop(char *text, size_t *len,
+		    const struct wcf_att *, size_t n);
 const char	*wcf_strerror(int);
 int		 wcf_id_ok(const char *, size_t);
 

@@ -5,8 +5,7 @@
  * it pads to 32 bytes: OpenSSL's own unpadding expects 16 and would
  * fail on about half of real files.
  *
- * Called by the worker when it downloads attachments (XXX: not yet;
- * image and file messages reach the agent as a note), by the unit
+ * Called by attach.c on each attachment it downloads, by the unit
  * tests and by the fuzzer.  Pure: no file, no socket, no log.
  */
 #include <string.h>

@@ -6,7 +6,9 @@
  *   wecom_bot.c	the kind: config, IPC handlers, state, test hooks
  *   wsc.c		the WebSocket client: DNS, TCP, TLS, upgrade, wslay
  *   link.c		the session: subscribe, heartbeat, reconnect, routing
- *   inbound.c		callbacks to inbound.message, the welcome
+ *   inbound.c		callbacks to inbound.message (.media), in order;
+ *			the welcome
+ *   attach.c		a message's attachments fetched and decrypted
  *   reply.c		outbound.message and .progress to stream frames
  *			and pushes
  *   frame.c, media.c, handshake.c	the pure protocol
@@ -23,6 +25,7 @@
 #include "ipc_msg.h"
 
 struct event_base;
+struct wk_media;
 
 struct wecom {
 	/* From the config slice. */
@@ -40,6 +43,10 @@ struct wecom {
 	uint64_t	 bad_frames;
 	uint64_t	 unknown_cmds;
 	uint64_t	 welcomes_dropped;	/* too late to send */
+	uint64_t	 media_parts;		/* attachments fetched */
+	uint64_t	 media_failed;		/* and not, each logged */
+	uint64_t	 inbound_dropped;	/* no room to wait in order */
+	uint64_t	 media_max;		/* media_max_bytes */
 };
 
 extern struct wecom	wb;
@@ -68,6 +75,22 @@ void		 link_stop(void);
 int		 link_ready(void);
 uint64_t	 link_gen(void);
 int		 link_send(const char *frame);
+
+/* attach.c: fn is called once, from the loop, when all parts ended. */
+typedef void	(*attach_fn)(void *);
+struct attach;
+int		 attach_pre_sandbox(void);
+int		 attach_post_sandbox(struct event_base *);
+/*
+ * since: clock_mono_ms() when the message came.  NULL: nothing to
+ * wait for (every part failed at once, logged).
+ */
+struct attach	*attach_start(struct wcf_att *, size_t,
+		    struct wk_media *, const char *msgid, uint64_t since,
+		    attach_fn, void *);
+#ifdef WX_TEST_HOOKS
+void		 attach_test_deadline(uint64_t ms);
+#endif
 
 /* inbound.c */
 void		 inbound_msg(struct wcf_in *);

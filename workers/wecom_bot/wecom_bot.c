@@ -3,7 +3,8 @@
  * (protocols/wecom.md Part A), "wecom_bot.<account>".  This file owns
  * the config slice, the frames the hub sends (inbound.ack,
  * outbound.message, outbound.progress, state.value), sup.resync and
- * the test hooks; the connection is link.c's, the frames frame.c's.
+ * the test hooks; the connection is link.c's, the frames frame.c's,
+ * the attachments attach.c's.
  *
  * The secret arrives in the slice only and goes on the wire only in
  * aibot_subscribe; it is never logged.
@@ -91,6 +92,13 @@ wecom_pre_sandbox(json_t *conf)
 	if (wk_conf_int(w, "ack_timeout_ms", 5000, 200, 60000, &v) == -1)
 		return -1;
 	wb.ack_ms = (long)v;
+	/* The hub's bound: what one inbound.media may carry. */
+	if (wk_conf_int(conf, "media_max_bytes", 20971520, 1, IPC_FILE_MAX,
+	    &v) == -1)
+		return -1;
+	wb.media_max = (uint64_t)v;
+	if (attach_pre_sandbox() == -1)
+		return -1;
 	return wsc_pre_sandbox(wb.url);
 }
 
@@ -104,7 +112,8 @@ wecom_profile(void)
 static int
 wecom_post_sandbox(struct event_base *base)
 {
-	if (link_init(base) == -1 || reply_init(base) == -1)
+	if (link_init(base) == -1 || reply_init(base) == -1 ||
+	    attach_post_sandbox(base) == -1)
 		return -1;
 	link_start();
 	return 0;
@@ -155,17 +164,38 @@ wecom_req_id(const char *prefix, char *out, size_t size)
 }
 
 #ifdef WX_TEST_HOOKS
-/* "counts": the dropped frames and welcomes, for the tests. */
+/*
+ * "counts": dropped frames and welcomes, attachments, for the tests.
+ * "deadline:MS": a message's attachments get MS, not two minutes, so
+ * a test sees a stalled media host given up on.
+ */
 static int
 wecom_test(struct ipc_str a)
 {
+	char buf[32], *end;
+	long long ms;
+
+	if (a.len > 9 && a.len < sizeof(buf) &&
+	    memcmp(a.p, "deadline:", 9) == 0) {
+		memcpy(buf, a.p + 9, a.len - 9);
+		buf[a.len - 9] = '\0';
+		ms = strtoll(buf, &end, 10);
+		if (*end != '\0' || ms < 1 || ms > 600000)
+			return -1;
+		attach_test_deadline((uint64_t)ms);
+		return 0;
+	}
 	if (!ipc_streq(a, "counts"))
 		return -1;
 	log_warnx("wecom %s: counts: bad_frames %llu unknown_cmds %llu "
-	    "welcomes_dropped %llu", wb.account,
+	    "welcomes_dropped %llu media_parts %llu media_failed %llu "
+	    "inbound_dropped %llu", wb.account,
 	    (unsigned long long)wb.bad_frames,
 	    (unsigned long long)wb.unknown_cmds,
-	    (unsigned long long)wb.welcomes_dropped);
+	    (unsigned long long)wb.welcomes_dropped,
+	    (unsigned long long)wb.media_parts,
+	    (unsigned long long)wb.media_failed,
+	    (unsigned long long)wb.inbound_dropped);
 	return 0;
 }
 #endif

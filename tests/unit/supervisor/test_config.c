@@ -611,7 +611,7 @@ test_channels(void **state)
 	    "{rate: 100/hour, burst: 9}}\n"
 	    "    text_chunk_limit: 500\n"
 	    "    wechat: {login_url: \"http://127.0.0.1:9\", "
-	    "send_gap_ms: 0, stream_mode: block, block_min_chars: 50}\n"
+	    "cdn_url: \"http://127.0.0.1:10/c2c\", send_gap_ms: 0, stream_mode: block, block_min_chars: 50}\n"
 	    "  - name: bob\n    type: wechat\n", err, sizeof(err));
 	if (conf == NULL)
 		fail_msg("%s", err);
@@ -637,6 +637,8 @@ test_channels(void **state)
 	assert_int_equal(c->stream_block, 0);
 	assert_int_equal(c->block_min_chars, 200);
 	assert_string_equal(c->login_url, "https://ilinkai.weixin.qq.com");
+	assert_string_equal(c->cdn_url,
+	    "https://novac2c.cdn.weixin.qq.com/c2c");
 	assert_null(config_channel(conf, "carol"));
 
 	/* The worker learns how to reach its platform, not who may talk. */
@@ -647,6 +649,8 @@ test_channels(void **state)
 	    "alice");
 	assert_string_equal(json_string_value(json_object_get(o,
 	    "login_url")), "http://127.0.0.1:9");
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "cdn_url")), "http://127.0.0.1:10/c2c");
 	assert_null(json_object_get(o, "token"));
 	assert_null(strstr(s, "allow"));
 	assert_null(strstr(s, "a@im.wechat"));
@@ -672,6 +676,9 @@ test_channels(void **state)
 	refused("channels:\n  - name: a\n    type: wechat\n"
 	    "    wechat: {base_url: \"http://10.0.0.1:80\"}\n",
 	    "channels[0].wechat.base_url");
+	refused("channels:\n  - name: a\n    type: wechat\n"
+	    "    wechat: {cdn_url: \"http://cdn.example.org/c2c\"}\n",
+	    "channels[0].wechat.cdn_url: must be an https:// URL");
 	refused("channels:\n  - name: a\n    type: wechat\n"
 	    "    text_chunk_limit: 10\n", "channels[0].text_chunk_limit");
 	refused("channels:\n  - name: a\n    type: wechat\n"
@@ -962,6 +969,19 @@ test_openai(void **state)
 	    "      url: https://x/\n      model: m\n"
 	    "      headers: [\"no colon\"]\n",
 	    "agents[0].openai.headers[0]: must be \"Name: value\"");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n"
+	    "      models: [a, b]\n",
+	    "agents[0].openai.models: must list openai.model (m) too");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n"
+	    "      models: [m, \"two words\"]\n",
+	    "agents[0].openai.models[1]: a model name is one word");
+	refused("policy:\n  commands:\n    channel: [new, \"/stop\"]\n",
+	    "policy.commands.channel[1]: unknown command \"/stop\"");
+	refused("agents:\n  - type: openai\n    openai:\n"
+	    "      url: https://x/\n      model: m\n      vision: maybe\n",
+	    "agents[0].openai.vision: \"maybe\" is not true or false");
 	refused("agents:\n  - type: openai\n    openai:\n"
 	    "      url: https://x/\n      model: m\n"
 	    "      api_key_env: WXGATE_TEST_UNSET_KEY\n",

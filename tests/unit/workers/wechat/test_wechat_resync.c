@@ -3,8 +3,8 @@
  * the batch's unacked messages go to a new hub again under the same
  * req_ids, an ack that comes twice after a resync is not fatal (one for
  * an id never issued still is), and an outbound row already queued or
- * in flight is sent and answered once.  HTTP (call.c), wechat.c and
- * worker.c are the stubs below.
+ * in flight is sent and answered once.  HTTP (call.c, net/fetch.c),
+ * wechat.c and worker.c are the stubs below.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "net/fetch.h"
 #include "wechat/wechat.h"
 #include "worker.h"
 
@@ -28,6 +29,7 @@ struct frame {
 	uint64_t	 req_id;
 	uint64_t	 id;		/* delivery.ack / fail */
 	char		 msg_id[64];
+	char		 text[256];
 };
 
 struct wcall {
@@ -60,9 +62,12 @@ worker_send(uint32_t type, uint64_t req_id, const void *body)
 	memset(fr, 0, sizeof(*fr));
 	fr->type = type;
 	fr->req_id = req_id;
-	if (type == IPC_INBOUND)
+	if (type == IPC_INBOUND) {
 		snprintf(fr->msg_id, sizeof(fr->msg_id), "%.*s",
 		    (int)in->msg_id.len, in->msg_id.p);
+		snprintf(fr->text, sizeof(fr->text), "%.*s",
+		    (int)in->text.len, in->text.p);
+	}
 	else if (type == IPC_DELIVERY_ACK)
 		fr->id = d->id;
 	else if (type == IPC_DELIVERY_FAIL)
@@ -131,6 +136,40 @@ wcall_error(const struct wcall *c)
 {
 	(void)c;
 	return "test";
+}
+
+/* Messages here carry no media: neither is reached. */
+int
+worker_send_fd(uint32_t type, uint64_t req_id, const void *body, int fd)
+{
+	(void)type;
+	(void)req_id;
+	(void)body;
+	(void)fd;
+	fail_msg("inbound.media without media");
+	return -1;
+}
+
+CURL *
+fetch_easy(void)
+{
+	return NULL;
+}
+
+int
+fetch_add(CURL *e, const char *url, fetch_done_fn fn, void *arg)
+{
+	(void)e;
+	(void)url;
+	(void)fn;
+	(void)arg;
+	return -1;
+}
+
+void
+fetch_drop(CURL *e)
+{
+	(void)e;
 }
 
 void
@@ -260,6 +299,45 @@ test_poll_resync(void **state)
 	poll_stop();
 }
 
+/*
+ * Attachments that cannot be had cost only themselves: the message
+ * goes at once, as inbound.message, its text followed by a note for
+ * each; the one after it keeps its place.
+ */
+static const char batch_media[] =
+    "{\"ret\":0,\"get_updates_buf\":\"CURSOR3\",\"msgs\":["
+    "{\"message_id\":201,\"from_user_id\":\"o9cq80_FAKE@im.wechat\","
+    "\"item_list\":[{\"type\":1,\"text_item\":{\"text\":\"see\"}},"
+    "{\"type\":3,\"voice_item\":{\"media\":{\"encrypt_query_param\":"
+    "\"q\"}}},{\"type\":2,\"image_item\":{\"media\":{"
+    "\"encrypt_query_param\":\"q\"}}}]}," MSG("202") "]}";
+
+static void
+test_poll_media_notes(void **state)
+{
+	(void)state;
+	wc.token = "token";
+	wc.cdn_url = "http://127.0.0.1:9/c2c";
+	wc.media_max = 1024 * 1024;
+	nframes = 0;
+	ncalls = 0;
+	poll_start();
+	assert_int_equal(ncalls, 1);
+	answer(&calls[0], batch_media);
+	assert_int_equal(nframes, 2);
+	assert_int_equal(frames[0].type, IPC_INBOUND);
+	assert_string_equal(frames[0].msg_id, "201");
+	assert_string_equal(frames[0].text, "see\n"
+	    "[attachment not received: voice, no aes_key]\n"
+	    "[attachment not received: image, no transfer handle]");
+	assert_string_equal(frames[1].msg_id, "202");
+	assert_string_equal(frames[1].text, "hi");
+	assert_int_equal(ack(frames[0].req_id, "accepted"), 0);
+	assert_int_equal(ack(frames[1].req_id, "accepted"), 0);
+	assert_string_equal(cursor_put, "CURSOR3");
+	poll_stop();
+}
+
 /* Nothing waits: a resync says nothing, and strictness stays. */
 static void
 test_poll_resync_idle(void **state)
@@ -332,6 +410,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_poll_resync),
 		cmocka_unit_test(test_poll_resync_idle),
+		cmocka_unit_test(test_poll_media_notes),
 		cmocka_unit_test(test_send_duplicates),
 	};
 

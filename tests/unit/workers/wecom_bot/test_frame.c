@@ -1,7 +1,8 @@
 /*
  * Unit tests for workers/wecom_bot/frame.c: the frames of
  * protocols/wecom.md Part A parsed from the note's own examples (A.3,
- * A.5.3, A.5.4), the raw control bytes of A.11, the refusals, the
+ * A.5.3, A.5.4), the attachments a message lists and what a fetched
+ * one leaves of the text, the raw control bytes of A.11, the refusals, the
  * builders checked field by field, the mention, the reply context and
  * the UTF-8 cut of A.6 #7.
  */
@@ -66,7 +67,147 @@ test_message_examples(void **state)
 	assert_int_equal(in.group, 0);
 	assert_string_equal(in.chatid, "");
 	assert_string_equal(in.text, "what is in this picture?\n[image]");
+	/* The image is the message's own: listed, its note found. */
+	assert_int_equal(in.natt, 1);
+	assert_string_equal(in.att[0].kind, "image");
+	assert_string_equal(in.att[0].url, "https://example.invalid/enc-blob");
+	assert_string_equal(in.att[0].aeskey,
+	    "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=");
+	assert_null(in.att[0].name);
+	assert_int_equal(in.att[0].note_off, 25);
+	assert_int_equal(in.att[0].note_len, 7);
 	wcf_in_free(&in);
+}
+
+#define MSG_HEAD	"{\"cmd\":\"aibot_msg_callback\",\"headers\":" \
+	"{\"req_id\":\"r1\"},\"body\":{\"msgid\":\"m1\",\"chattype\":" \
+	"\"single\",\"from\":{\"userid\":\"u\"},"
+
+/*
+ * A.5.3's media objects: image, file (with its name), voice (audio
+ * only when a url comes), video; a quote's attachments are notes only;
+ * what cannot be fetched is still listed, to fail and be counted.
+ */
+static void
+test_attachments(void **state)
+{
+	struct wcf_in in;
+	char many[4096];
+	size_t i, n;
+
+	(void)state;
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"file\","
+	    "\"file\":{\"url\":\"http://127.0.0.1:9/f\",\"aeskey\":\"k\","
+	    "\"filename\":\"a b.pdf\"},\"quote\":{\"msgtype\":\"image\","
+	    "\"image\":{\"url\":\"http://127.0.0.1:9/q\",\"aeskey\":\"k\"}}}}"),
+	    &in), WCF_OK);
+	assert_string_equal(in.text, "> [image]\n\n[file] a b.pdf");
+	assert_int_equal(in.natt, 1);
+	assert_string_equal(in.att[0].kind, "file");
+	assert_string_equal(in.att[0].url, "http://127.0.0.1:9/f");
+	assert_string_equal(in.att[0].aeskey, "k");
+	assert_string_equal(in.att[0].name, "a b.pdf");
+	assert_int_equal(in.att[0].note_off, 11);
+	assert_int_equal(in.att[0].note_len, 14);
+	wcf_in_free(&in);
+
+	/* Not http(s), a space, a name with a control byte: left out. */
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"file\","
+	    "\"file\":{\"url\":\"file:///etc/passwd\",\"filename\":"
+	    "\"a\\tb\"}}}"), &in), WCF_OK);
+	assert_int_equal(in.natt, 1);
+	assert_null(in.att[0].url);
+	assert_null(in.att[0].name);
+	assert_string_equal(in.att[0].aeskey, "");
+	wcf_in_free(&in);
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"video\","
+	    "\"video\":{\"url\":\"https://x/a b\"}}}"), &in), WCF_OK);
+	assert_int_equal(in.natt, 1);
+	assert_string_equal(in.att[0].kind, "video");
+	assert_null(in.att[0].url);
+	wcf_in_free(&in);
+
+	/* Voice: the transcript; a part only when audio is named. */
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"voice\","
+	    "\"voice\":{\"content\":\"hi\"}}}"), &in), WCF_OK);
+	assert_int_equal(in.natt, 0);
+	wcf_in_free(&in);
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"voice\","
+	    "\"voice\":{\"content\":\"hi\",\"url\":\"https://x/v\","
+	    "\"aeskey\":\"k\"}}}"), &in), WCF_OK);
+	assert_string_equal(in.text, "hi");
+	assert_int_equal(in.natt, 1);
+	assert_string_equal(in.att[0].kind, "voice");
+	assert_int_equal(in.att[0].note_len, 0);
+	wcf_in_free(&in);
+
+	/* More images than one inbound.media carries: counted over. */
+	n = (size_t)snprintf(many, sizeof(many), "%s", MSG_HEAD
+	    "\"msgtype\":\"mixed\",\"mixed\":{\"msg_item\":[");
+	for (i = 0; i < WCF_ATT_MAX + 2; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s{\"msgtype\":"
+		    "\"image\",\"image\":{\"url\":\"https://x/%zu\"}}",
+		    i > 0 ? "," : "", i);
+	n += (size_t)snprintf(many + n, sizeof(many) - n, "]}}}");
+	assert_int_equal(wcf_parse(many, n, &in), WCF_OK);
+	assert_int_equal(in.natt, WCF_ATT_MAX);
+	assert_int_equal(in.att_over, 2);
+	assert_string_equal(in.att[7].url, "https://x/7");
+	assert_int_equal(in.att[7].note_off, 7 * 8);
+	wcf_in_free(&in);
+	assert_int_equal(in.natt, 0);
+}
+
+/* What a fetched part leaves of the text, and what a failed one. */
+static void
+test_notes_drop(void **state)
+{
+	struct wcf_in in;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"mixed\","
+	    "\"mixed\":{\"msg_item\":[{\"msgtype\":\"image\",\"image\":{}},"
+	    "{\"msgtype\":\"text\",\"text\":{\"content\":\"look\"}},"
+	    "{\"msgtype\":\"image\",\"image\":{}},"
+	    "{\"msgtype\":\"image\",\"image\":{}}]}}}"), &in), WCF_OK);
+	assert_string_equal(in.text, "[image]\nlook\n[image]\n[image]");
+	assert_int_equal(in.natt, 3);
+	/* None fetched: all stay. */
+	len = in.textlen;
+	wcf_notes_drop(in.text, &len, in.att, in.natt);
+	assert_int_equal(len, in.textlen);
+	/* The first and the last: their line breaks go with them. */
+	in.att[0].ok = in.att[2].ok = 1;
+	wcf_notes_drop(in.text, &len, in.att, in.natt);
+	assert_string_equal(in.text, "look\n[image]");
+	assert_int_equal(len, strlen(in.text));
+	wcf_in_free(&in);
+
+	/* A photo alone, fetched: the text is empty, the part says it. */
+	assert_int_equal(wcf_parse(S(MSG_HEAD "\"msgtype\":\"image\","
+	    "\"image\":{}}}"), &in), WCF_OK);
+	in.att[0].ok = 1;
+	len = in.textlen;
+	wcf_notes_drop(in.text, &len, in.att, in.natt);
+	assert_int_equal(len, 0);
+	assert_string_equal(in.text, "");
+	wcf_in_free(&in);
+
+	/* A span past the text (a caller's slip) is left alone. */
+	{
+		char t[] = "ab";
+		struct wcf_att a;
+
+		memset(&a, 0, sizeof(a));
+		a.ok = 1;
+		a.note_off = 1;
+		a.note_len = 5;
+		len = 2;
+		wcf_notes_drop(t, &len, &a, 1);
+		assert_int_equal(len, 2);
+		assert_string_equal(t, "ab");
+	}
 }
 
 static void
@@ -326,6 +467,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_message_examples),
+		cmocka_unit_test(test_attachments),
+		cmocka_unit_test(test_notes_drop),
 		cmocka_unit_test(test_event_and_ack),
 		cmocka_unit_test(test_control_bytes),
 		cmocka_unit_test(test_refusals),
