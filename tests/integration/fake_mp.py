@@ -19,7 +19,8 @@ FakeMP plays both sides of the platform:
   one issued, the secret, a text of at most 2048 bytes, no \\u escapes.
   A broken rule is appended to .violations (tests assert it stays
   empty).  .fail_next queues errcodes to answer sends with (42001 also
-  expires the token it was given), .sent lists (touser, content) of
+  expires the token it was given; "invaliduser" answers WeCom's errcode 0
+  naming the user as not reached), .sent lists (touser, content) of
   each accepted send, .token_fetches counts token requests.
 """
 
@@ -203,6 +204,11 @@ class FakeMP(ThreadedApp):
                                           "errmsg": ERRMSG[40001]})
             if self.fail_next:
                 code = self.fail_next.pop(0)
+                if code == "invaliduser":
+                    # D.4: errcode 0, the user named as not reached.
+                    return web.json_response({
+                        "errcode": 0, "errmsg": "ok",
+                        "invaliduser": body["touser"].lower()})
                 if code == 42001:
                     self.expired.add(tok)
                 return web.json_response({"errcode": code,

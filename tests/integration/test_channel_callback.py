@@ -256,6 +256,27 @@ def test_window_closed_45015_is_failed_with_the_code(gate_factory, oa,
     no_violations(oa)
 
 
+def test_wecom_user_not_reached_is_failed(gate_factory, tmp_path):
+    """D.4: WeCom's errcode 0 with the user in invaliduser is no
+    delivery: the row fails, saying so."""
+    app = FakeMP(wecom=True).start()
+    try:
+        gate = start(gate_factory, app, tmp_path, agents=slow(1),
+                     reply_budget_ms=200)
+        with app.lock:
+            app.fail_next = ["invaliduser"]
+        assert app.post(msg(app, "hidden", 7001)) == (200, None)
+        wait_for(lambda: gate.rows("SELECT count(*) FROM outbox WHERE "
+                                   "state = 'failed'")[0][0] == 1, 10, 0.1,
+                 "the row failed")
+        (row,), = gate.rows("SELECT id FROM outbox")
+        rc, out, err = gate.ctl("outbox", row)
+        assert "invaliduser" in out, (rc, out, err)
+        no_violations(app)
+    finally:
+        app.stop()
+
+
 def test_expired_token_is_fetched_again_once(gate_factory, fake, tmp_path):
     """D.1: 42001 on a send: a new token, the send once more, delivered
     once; the token never reaches the log."""

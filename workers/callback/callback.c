@@ -82,7 +82,7 @@ cb_str(json_t *conf, const char *key, int required)
 static int
 cb_pre_sandbox(json_t *conf)
 {
-	const char *type, *aes;
+	const char *type, *aes, *secret;
 	long long n;
 
 	type = wk_conf_str(conf, "type", "");
@@ -99,8 +99,9 @@ cb_pre_sandbox(json_t *conf)
 		    cb.account);
 		return -1;
 	}
-	if ((type = wk_conf_str(conf, "secret", "")) != NULL && *type != '\0')
-		cb.secret = xstrdup(type);
+	if ((secret = wk_conf_str(conf, "secret", "")) != NULL &&
+	    *secret != '\0')
+		cb.secret = xstrdup(secret);
 	cb.plain = json_is_true(json_object_get(conf, "plain")) && !cb.wecom;
 	if (wk_conf_int(conf, "agent_id", 0, 0, UINT32_MAX, &cb.agent_id) ==
 	    -1 || wk_conf_int(conf, "reply_budget_ms", 4000, 100, 4500,

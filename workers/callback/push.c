@@ -195,11 +195,38 @@ push_judge(long long code, const char *msg)
 	}
 }
 
+/*
+ * D.4: WeCom answers 0 when some recipients were not reached and names
+ * them (lower-cased) in invaliduser or unlicenseduser; ours is the only
+ * one, so a name there means it was not delivered.
+ */
+static const char *
+push_unreached(const char *body, size_t len)
+{
+	static char who[64];
+	const char *s, *keys[] = { "invaliduser", "unlicenseduser" };
+	json_t *o;
+	size_t i;
+
+	if (!cb.wecom || (o = json_loadb(body, len, 0, NULL)) == NULL)
+		return NULL;
+	for (i = 0; i < 2; i++)
+		if ((s = json_string_value(json_object_get(o, keys[i]))) !=
+		    NULL && *s != '\0') {
+			snprintf(who, sizeof(who), "%s", keys[i]);
+			json_decref(o);
+			return who;
+		}
+	json_decref(o);
+	return NULL;
+}
+
 static void
 push_done(long status, const char *body, size_t len, const char *err,
     void *arg)
 {
 	char msg[128], why[160];
+	const char *who;
 	long long code;
 
 	(void)arg;
@@ -207,14 +234,20 @@ push_done(long status, const char *body, size_t len, const char *err,
 	if (ps.oq.cur == NULL)
 		return;
 	if (err != NULL || status != 200) {
-		snprintf(why, sizeof(why), "%s", err != NULL ? err :
-		    "HTTP error");
-		if (err == NULL)
+		if (err != NULL)
+			snprintf(why, sizeof(why), "%s", err);
+		else
 			snprintf(why, sizeof(why), "HTTP %ld", status);
 		outq_failed(&ps.oq, "retry", why, 0);
 	} else if (api_errcode(body, len, &code, msg, sizeof(msg)) == -1)
 		outq_failed(&ps.oq, "retry", "an answer without errcode", 0);
-	else
+	else if (code == 0 && (who = push_unreached(body, len)) != NULL) {
+		snprintf(why, sizeof(why), "errcode 0 but the user is in %s "
+		    "(not visible to the app, or no licence)", who);
+		log_warnx("callback %s: send %llu: %s", cb.account,
+		    (unsigned long long)ps.oq.cur->id, why);
+		outq_failed(&ps.oq, "rejected", why, 0);
+	} else
 		push_judge(code, msg);
 	push_later();
 }
