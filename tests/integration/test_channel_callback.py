@@ -200,6 +200,25 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
     no_violations(oa)
 
 
+def test_pairing_code_is_the_passive_reply(gate_factory, oa, tmp_path):
+    """The hub's policies hold for callback accounts: under dm_policy
+    pairing a stranger's first message is answered, on its request, with
+    the pairing code; approved, the next reaches the agent."""
+    c = channel(oa, tmp_path)
+    c["dm_policy"] = "pairing"
+    gate = gate_factory({"agents": ECHO, "channels": [c]})
+    status, reply = oa.post(msg(oa, "let me in", 8001))
+    text = reply_content(reply, USER)
+    code = [w for w in text.replace("\n", " ").split()
+            if w.isalnum() and w.isupper() and len(w) >= 6]
+    assert code, text
+    rc, out, err = gate.ctl("pairing", "approve", code[0])
+    assert rc == 0, (out, err)
+    status, reply = oa.post(msg(oa, "thanks", 8002))
+    assert reply_content(reply, USER) == "echo: thanks"
+    no_violations(oa)
+
+
 def test_slow_agent_goes_by_the_api_once(gate_factory, fake, tmp_path):
     """An agent taking 8 s: the empty answer at the 4 s budget, the
     platform's retry at 5 s answered empty at once without a second
