@@ -330,6 +330,10 @@ def test_forgeries_and_replays_are_refused(gate_factory, fake, tmp_path):
             b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>'
             b'&b;</Encrypt></xml>')
     assert fake.post(m, raw=bomb)[0] == 400
+    # Signed and sealed, but not UTF-8: refused, not passed to the hub
+    # (which would take the worker for compromised).
+    assert fake.post(msg(fake, "x", 1004).replace(b"[x]", b"[\xff]"))[0] \
+        == 400
     # A nonce used again with another message is a replay.
     assert fake.post(msg(fake, "first", 1002), nonce="samenonce1")[0] == 200
     assert fake.post(msg(fake, "other", 1003), nonce="samenonce1")[0] == 403

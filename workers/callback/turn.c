@@ -205,6 +205,22 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 	struct turn *t;
 	int welcome;
 
+	/*
+	 * The hub takes a frame with a string not UTF-8 for a
+	 * compromised worker: a platform's odd bytes stop here.
+	 */
+	if (m->from.len == 0 || !ipc_utf8_valid(m->from.p, m->from.len) ||
+	    (m->content.p != NULL &&
+	    !ipc_utf8_valid(m->content.p, m->content.len)) ||
+	    (m->eventkey.p != NULL &&
+	    !ipc_utf8_valid(m->eventkey.p, m->eventkey.len)) ||
+	    (m->recognition.p != NULL &&
+	    !ipc_utf8_valid(m->recognition.p, m->recognition.len))) {
+		log_warnx("callback %s: a message with no sender or not "
+		    "UTF-8: 400", cb.account);
+		conn_reply(c, 400, NULL, NULL, 0);
+		return;
+	}
 	turn_what(m, key, sizeof(key), msgid, &text, &textlen, &welcome);
 	if ((t = turn_find(key)) != NULL) {
 		log_info("callback %s: %s from %s again: a retry",
