@@ -296,6 +296,32 @@ def test_wecom_user_not_reached_is_failed(gate_factory, tmp_path):
         app.stop()
 
 
+def test_wecom_app_may_write_first(gate_factory, tmp_path):
+    """A WeCom app sends without a user message (KC_PROACTIVE):
+    wxgatectl send goes by message/send; an Official Account, bound to
+    the 48-hour window, is refused that."""
+    app = FakeMP(wecom=True).start()
+    try:
+        gate = start(gate_factory, app, tmp_path)
+        rc, out, err = gate.ctl("send", "--wait", "10", "acct", "zhangsan",
+                                "the build is green")
+        assert rc == 0 and " sent " in out, (rc, out, err)
+        assert app.contents("zhangsan") == ["the build is green"]
+        no_violations(app)
+    finally:
+        app.stop()
+    oa = FakeMP(wecom=False).start()
+    try:
+        (tmp_path / "oa").mkdir()
+        c = channel(oa, tmp_path / "oa")
+        gate = gate_factory({"agents": ECHO, "channels": [c]}, sub="oa")
+        rc, out, err = gate.ctl("send", "acct", USER, "unasked")
+        assert rc != 0 and "can only answer" in out + err, (rc, out, err)
+        assert oa.contents() == []
+    finally:
+        oa.stop()
+
+
 def test_expired_token_is_fetched_again_once(gate_factory, fake, tmp_path):
     """D.1: 42001 on a send: a new token, the send once more, delivered
     once; the token never reaches the log."""
