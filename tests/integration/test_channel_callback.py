@@ -219,6 +219,29 @@ def test_pairing_code_is_the_passive_reply(gate_factory, oa, tmp_path):
     no_violations(oa)
 
 
+def test_same_msgid_from_two_users_is_two_messages(gate_factory, fake,
+                                                   tmp_path):
+    """D.2: MsgIds of different users have collided, and events have
+    none: the dedup key holds the sender, so each is its own message,
+    answered to its own sender."""
+    gate = start(gate_factory, fake, tmp_path)
+    to = fake.id if fake.wecom else "gh_fake0001"
+    for user in ("oUSERa", "oUSERb"):
+        status, reply = fake.post(text_xml(to, user, "hi " + user, 9001))
+        assert reply_content(reply, user) == "echo: hi " + user
+    ts = int(time.time())
+    for user in ("oUSERa", "oUSERb"):
+        ev = ("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName>"
+              "<![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>"
+              "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]>"
+              "</Event><EventKey><![CDATA[K]]></EventKey></xml>"
+              % (to, user, ts))
+        status, reply = fake.post(ev.encode())
+        assert reply_content(reply, user) == "echo: K"
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 4
+    no_violations(fake)
+
+
 def test_slow_agent_goes_by_the_api_once(gate_factory, fake, tmp_path):
     """An agent taking 8 s: the empty answer at the 4 s budget, the
     platform's retry at 5 s answered empty at once without a second

@@ -2,8 +2,8 @@
  * The messages in flight and their passive replies (shared/protocols/
  * wecom.md C.9, D.2, D.3).  A verified message becomes a turn, keyed
  * by FromUserName and MsgId (events: FromUserName, CreateTime, Event
- * and EventKey), and goes to the hub once as inbound.message with its
- * MsgId as reply_ctx.  Its request is held up to reply_budget_ms: an
+ * and EventKey), and goes to the hub once as inbound.message with a
+ * hash of that key as msg_id and reply_ctx (TURN_ID_LEN).  Its request is held up to reply_budget_ms: an
  * outbound.message for that peer and reply_ctx arriving meanwhile is
  * the passive reply, written on every request of the turn still open
  * and acknowledged as sent.  At the budget the held requests get the
@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "callback.h"
@@ -56,6 +57,13 @@
 /* The first POST and three retries (D.7: tolerate four). */
 #define TURN_WAITERS	4
 #define TURN_NONCE_LEN	16
+/*
+ * The msg_id and reply_ctx the hub sees: "cb" and 40 hex digits of the
+ * key's SHA-256.  The hub dedups on (account, msg_id), and MsgIds of
+ * different users have collided (D.2), events have none: the key holds
+ * the sender.  The same message gives the same id after our restart.
+ */
+#define TURN_ID_LEN	42
 
 enum turn_state {
 	T_HOLD,		/* waiting for the reply, within the budget */
@@ -69,7 +77,8 @@ struct turn {
 	char			*key;
 	char			*peer;		/* FromUserName */
 	char			*us;		/* ToUserName: our id */
-	char			 msgid[IPC_MSGID_MAX + 1];
+	char			 shown[IPC_MSGID_MAX + 1];	/* MsgId, logs */
+	char			 id[TURN_ID_LEN + 1];	/* msg_id, reply_ctx */
 	char			*text;		/* until inbound.ack */
 	enum turn_state		 state;
 	char			*reply;		/* T_REPLIED: its content */
@@ -136,7 +145,7 @@ turn_note(const char *note, const char **text, size_t *textlen)
 
 /* The key, and what the agent reads; text NULL: nothing to ask. */
 static void
-turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *msgid,
+turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *shown,
     const char **text, size_t *textlen, int *welcome)
 {
 	*text = NULL;
@@ -144,13 +153,13 @@ turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *msgid,
 	*welcome = 0;
 	if (m->msgid.p != NULL) {
 		snprintf(key, keylen, "m\n%s\n%s", m->from.p, m->msgid.p);
-		snprintf(msgid, IPC_MSGID_MAX + 1, "%s", m->msgid.p);
+		snprintf(shown, IPC_MSGID_MAX + 1, "%s", m->msgid.p);
 	} else {
 		snprintf(key, keylen, "e\n%s\n%lld\n%s\n%s\n%s", m->from.p,
 		    (long long)m->createtime_n, m->event.p ? m->event.p : "",
 		    m->eventkey.p ? m->eventkey.p : "",
 		    m->agentid.p ? m->agentid.p : "");
-		snprintf(msgid, IPC_MSGID_MAX + 1, "ev:%lld:%s",
+		snprintf(shown, IPC_MSGID_MAX + 1, "ev:%lld:%s",
 		    (long long)m->createtime_n, m->event.p ? m->event.p : "");
 	}
 	switch (m->type) {
@@ -192,6 +201,24 @@ turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *msgid,
 	default:
 		break;
 	}
+}
+
+static void
+turn_id(const char *key, char out[TURN_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("%s: sha256", __func__);
+	out[0] = 'c';
+	out[1] = 'b';
+	for (i = 0; i < (TURN_ID_LEN - 2) / 2; i++) {
+		out[2 + 2 * i] = hex[md[i] >> 4];
+		out[3 + 2 * i] = hex[md[i] & 0x0f];
+	}
+	out[TURN_ID_LEN] = '\0';
 }
 
 void
@@ -241,7 +268,8 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 	t->key = xstrdup(key);
 	t->peer = xstrdup(m->from.p);
 	t->us = xstrdup(m->to.p);
-	memcpy(t->msgid, msgid, sizeof(t->msgid));
+	memcpy(t->shown, msgid, sizeof(t->shown));
+	turn_id(key, t->id);
 	t->req = next_req++;
 	if ((t->timer = evtimer_new(cb.base, turn_budget, t)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
@@ -284,10 +312,10 @@ turn_send(struct turn *t)
 
 	memset(&in, 0, sizeof(in));
 	in.peer = ipc_s(t->peer);
-	in.msg_id = ipc_s(t->msgid);
+	in.msg_id = ipc_s(t->id);
 	in.text = ipc_s(t->text);
 	in.group = IPC_S("");
-	in.reply_ctx = ipc_s(t->msgid);
+	in.reply_ctx = ipc_s(t->id);
 	log_debug("callback %s: inbound %llu from %s", cb.account,
 	    (unsigned long long)t->req, t->peer);
 	return worker_send(IPC_INBOUND, t->req, &in);
@@ -304,7 +332,7 @@ turn_budget(evutil_socket_t fd, short ev, void *arg)
 	if (t->state != T_HOLD)
 		return;
 	log_info("callback %s: %s: no reply within %llu ms; it goes by the "
-	    "API", cb.account, t->msgid, (unsigned long long)cb.budget_ms);
+	    "API", cb.account, t->shown, (unsigned long long)cb.budget_ms);
 	turn_empty_all(t);
 }
 
@@ -435,7 +463,7 @@ turn_outbound(const struct ipc_body_outbound *o)
 
 	TAILQ_FOREACH(t, &turns, entry)
 		if (t->state == T_HOLD && t->nwait > 0 &&
-		    ipc_streq(o->reply_ctx, t->msgid) &&
+		    ipc_streq(o->reply_ctx, t->id) &&
 		    ipc_streq(o->peer, t->peer))
 			break;
 	if (t == NULL)
@@ -447,7 +475,7 @@ turn_outbound(const struct ipc_body_outbound *o)
 	for (i = 0; i < t->nwait; i++)
 		turn_answer(t, t->wait[i]);
 	t->nwait = 0;
-	log_info("callback %s: %s answered passively", cb.account, t->msgid);
+	log_info("callback %s: %s answered passively", cb.account, t->shown);
 	/* Written to the platform's open request: that is the send. */
 	outq_ack(o->id);
 	return 1;
