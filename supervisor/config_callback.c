@@ -267,7 +267,6 @@ config_slice_callback(const struct config *conf, const struct cfg_channel *c)
 {
 	json_t *o;
 
-	(void)conf;
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:I, s:I, "
 	    "s:I}",
 	    "account", c->name,
@@ -289,5 +288,8 @@ config_slice_callback(const struct config *conf, const struct cfg_channel *c)
 		json_object_set_new(o, "aes_key", json_string(c->cb_aes_key));
 	if (c->cb_secret != NULL)
 		json_object_set_new(o, "secret", json_string(c->cb_secret));
+	/* What the worker may download for one message, at most. */
+	json_object_set_new(o, "media_max_bytes",
+	    json_integer(config_media_max(conf)));
 	return cfg_dumps(o);
 }

@@ -16,7 +16,8 @@ FakeMP plays both sides of the platform:
 - as the API, it serves on its own loopback port OA's stable_token and
   message/custom/send, or WeCom's gettoken and message/send (D.1, D.4),
   checking each request: the method, the JSON, the token the newest
-  one issued, the secret, a text of at most 2048 bytes, no \\u escapes.
+  one issued, the secret, a text of at most 2048 bytes, no \\u escapes;
+  and media/get (D.5) for the images users send (.media by media_id).
   A broken rule is appended to .violations (tests assert it stays
   empty).  .fail_next queues errcodes to answer sends with (42001 also
   expires the token it was given; "invaliduser" answers WeCom's errcode 0
@@ -118,6 +119,10 @@ class FakeMP(ThreadedApp):
         self.access = None
         self.expired = set()
         self.listen_port = None
+        # D.5: what media/get serves, by media_id.
+        self.media = {"FAKEmedia02": b"\x89PNG\r\n\x1a\n" +
+                      bytes(range(256)) * 40}
+        self.media_gets = 0
 
     def url(self):
         return "http://127.0.0.1:%d" % self.port
@@ -136,7 +141,22 @@ class FakeMP(ThreadedApp):
         else:
             a.router.add_post("/cgi-bin/stable_token", self.stable_token)
             a.router.add_post("/cgi-bin/message/custom/send", self.send)
+        a.router.add_get("/cgi-bin/media/get", self.media_get)
         return a
+
+    async def media_get(self, req):
+        """D.5: the bytes of a media_id, or 40007 as JSON."""
+        with self.lock:
+            self.media_gets += 1
+            if req.query.get("access_token") != self.access:
+                self.violations.append("media/get: a token never issued")
+                return web.json_response({"errcode": 40001,
+                                          "errmsg": ERRMSG[40001]})
+            data = self.media.get(req.query.get("media_id"))
+        if data is None:
+            return web.json_response({"errcode": 40007,
+                                      "errmsg": "invalid media_id"})
+        return web.Response(body=data, content_type="image/png")
 
     def _issue(self):
         with self.lock:

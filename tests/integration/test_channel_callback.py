@@ -8,6 +8,7 @@ shared/protocols/wecom.md parts C and D.
 Needs a build configured with --enable-test-hooks (the sandbox rows)."""
 
 import copy
+import hashlib
 import os
 import signal
 import socket
@@ -168,8 +169,9 @@ def test_retry_reencrypted_under_the_same_nonce(gate_factory, fake,
 
 
 def test_other_messages_and_events(gate_factory, oa, tmp_path):
-    """D.2: voice with OA's transcript reads as text, an image as a note,
-    a menu click as its key; subscribe gets the welcome without the
+    """D.2: voice with OA's transcript reads as text, an image is fetched
+    (D.5) and reaches the agent (a note when it cannot be had), a menu
+    click as its key; subscribe gets the welcome without the
     agent; unsubscribe gets the empty answer."""
     gate = start(gate_factory, oa, tmp_path, welcome="Welcome aboard")
     head = ("<xml><ToUserName><![CDATA[gh_fake0001]]></ToUserName>"
@@ -189,14 +191,21 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
                   "subscribe]]></Event></xml>")
     unsub = head + ("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA["
                     "unsubscribe]]></Event></xml>")
-    for body, want in ((voice, "echo: 你好"), (image, "echo: [image]"),
+    lost = image.replace("FAKEmedia02", "FAKEgone").replace("6002", "6003")
+    for body, want in ((voice, "echo: 你好"), (lost, "echo: [image]"),
                        (click, "echo: MENU_HELP"),
                        (sub, "Welcome aboard")):
         status, reply = oa.post(body.encode())
         assert status == 200 and reply_content(reply, USER) == want, \
             (want, reply)
+    # D.5: the image itself reaches the agent, in a sealed memfd.
+    status, reply = oa.post(image.encode())
+    text = reply_content(reply, USER)
+    data = oa.media["FAKEmedia02"]
+    assert "[attachment: image" in text and "%d bytes" % len(data) in text \
+        and hashlib.sha256(data).hexdigest() in text, text
     assert oa.post(unsub.encode()) == (200, "success")
-    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 3
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 4
     no_violations(oa)
 
 

@@ -1,9 +1,9 @@
 /*
- * One call to the platform's API (shared/protocols/wecom.md D.1, D.4)
- * through workers/net/fetch.c: a GET, or a POST of JSON, whose answer
- * (at most API_ANSWER_MAX bytes) comes back to the caller with its
- * HTTP status.  token.c and push.c are the callers.  The URL may hold
- * an access token or a secret: it is never logged.
+ * One call to the platform's API (shared/protocols/wecom.md D.1, D.4,
+ * D.5) through workers/net/fetch.c: a GET, or a POST of JSON, whose
+ * answer (at most the caller's max bytes) comes back to the caller with
+ * its HTTP status.  token.c, push.c and download.c are the callers.  The
+ * URL may hold an access token or a secret: it is never logged.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +15,15 @@
 #include "net/fetch.h"
 #include "xmalloc.h"
 
-/* The answers are a few hundred bytes of JSON. */
-#define API_ANSWER_MAX	16384
-
 struct api_call {
 	api_fn			 fn;
 	void			*arg;
 	struct curl_slist	*hdrs;
 	char			*json;
-	char			 buf[API_ANSWER_MAX];
+	char			*buf;
 	size_t			 len;
+	size_t			 size;
+	size_t			 max;
 	int			 big;
 };
 
@@ -34,9 +33,17 @@ api_write(char *p, size_t sz, size_t n, void *arg)
 	struct api_call *a = arg;
 	size_t len = sz * n;
 
-	if (len > sizeof(a->buf) - a->len) {
+	if (len > a->max - a->len) {
 		a->big = 1;
 		return 0;
+	}
+	if (a->len + len > a->size) {
+		/* Doubling, from what a JSON answer needs, up to max. */
+		while (a->size < a->len + len)
+			a->size = a->size == 0 ? 4096 : a->size * 2;
+		if (a->size > a->max)
+			a->size = a->max;
+		a->buf = xreallocarray(a->buf, a->size, 1);
 	}
 	memcpy(a->buf + a->len, p, len);
 	a->len += len;
@@ -56,15 +63,20 @@ api_done(CURL *e, CURLcode rc, void *arg)
 		err = "answer too long";
 	else if (rc != CURLE_OK)
 		err = curl_easy_strerror(rc);
-	a->fn(status, a->buf, a->len, err, a->arg);
+	a->fn(status, a->buf != NULL ? a->buf : "", a->len, err, a->arg);
 	curl_slist_free_all(a->hdrs);
 	free(a->json);
+	free(a->buf);
 	free(a);
 }
 
-/* json NULL: a GET.  -1 when it could not start (fn is not called). */
+/*
+ * json NULL: a GET.  An answer past max bytes is an error.  -1 when it
+ * could not start (fn is not called).
+ */
 int
-api_call(const char *url, const char *json, api_fn fn, void *arg)
+api_call(const char *url, const char *json, size_t max, api_fn fn,
+    void *arg)
 {
 	struct api_call *a;
 	CURL *e;
@@ -74,6 +86,7 @@ api_call(const char *url, const char *json, api_fn fn, void *arg)
 	a = xcalloc(1, sizeof(*a));
 	a->fn = fn;
 	a->arg = arg;
+	a->max = max;
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "wxgate");
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, cb.timeout_s);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, cb.timeout_s);

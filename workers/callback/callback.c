@@ -114,6 +114,10 @@ cb_pre_sandbox(json_t *conf)
 	if (wk_conf_int(conf, "timeout_s", 15, 1, 600, &n) == -1)
 		return -1;
 	cb.timeout_s = (long)n;
+	if (wk_conf_int(conf, "media_max_bytes", 20971520, 1, IPC_FILE_MAX,
+	    &n) == -1)
+		return -1;
+	cb.media_max = (uint64_t)n;
 	if (fetch_init() == -1 || fetch_dns_init() == -1 ||
 	    (strncmp(cb.api_url, "https://", 8) == 0 &&
 	    fetch_load_ca() == -1) || fetch_pin(cb.api_url) == -1)

@@ -6,7 +6,7 @@
  * (shared/protocols/wecom.md C.5, C.6), turn.c the messages in flight
  * and their passive replies, seen.c the replay and retry tables,
  * api.c, token.c and push.c the platform's API for late replies (D.1,
- * D.4).
+ * D.4), download.c for a user's images (D.5).
  */
 #ifndef WX_CALLBACK_H
 #define WX_CALLBACK_H
@@ -41,6 +41,7 @@ struct cb_conf {
 	uint64_t		 budget_ms;
 	size_t			 body_max;
 	long			 timeout_s;
+	uint64_t		 media_max;	/* media.max_bytes */
 	struct event_base	*base;
 	int			 draining;
 };
@@ -81,6 +82,16 @@ int	push_init(void);
 int	push_outbound(const struct ipc_msg *);
 void	push_stop(void);
 
+/* download.c: a user's image (D.5) into a turn's wk_media. */
+struct wk_media;
+struct download;
+/* why NULL: the part was added. */
+typedef void	(*download_fn)(const char *why, void *arg);
+struct download *download_start(const char *media_id, struct wk_media *,
+		    download_fn, void *arg);
+/* The turn went away: fn is not called, the bytes are dropped. */
+void	download_cancel(struct download *);
+
 /* token.c: the access token, fetched once for every waiting caller. */
 typedef void	(*token_fn)(const char *token, const char *err, void *arg);
 void	token_get(token_fn, void *arg);
@@ -91,7 +102,10 @@ void	token_stop(void);
 /* api.c: one HTTPS call to the platform, its JSON answer. */
 typedef void	(*api_fn)(long status, const char *body, size_t len,
 		    const char *err, void *arg);
-int	api_call(const char *url, const char *json, api_fn, void *arg);
+/* What a JSON answer of the API may take. */
+#define API_ANSWER_MAX	16384
+int	api_call(const char *url, const char *json, size_t max, api_fn,
+	    void *arg);
 /* errcode and errmsg of an answer; -1 when it is not JSON with one. */
 int	api_errcode(const char *body, size_t len, long long *code,
 	    char *msg, size_t msglen);

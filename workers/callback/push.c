@@ -143,7 +143,7 @@ push_token(const char *tok, const char *err, void *arg)
 	snprintf(url, sizeof(url), "%s/cgi-bin/message/%s?access_token=%s",
 	    cb.api_url, cb.wecom ? "send" : "custom/send", tok);
 	json = push_body(o);
-	rv = api_call(url, json, push_done, NULL);
+	rv = api_call(url, json, API_ANSWER_MAX, push_done, NULL);
 	explicit_bzero(url, sizeof(url));
 	free(json);
 	if (rv == -1) {

@@ -82,7 +82,7 @@ token_get(token_fn fn, void *arg)
 	}
 	tk.fetching = 1;
 	log_debug("callback %s: fetching an access token", cb.account);
-	rv = api_call(url, json, token_done, NULL);
+	rv = api_call(url, json, API_ANSWER_MAX, token_done, NULL);
 	explicit_bzero(url, sizeof(url));
 	if (json != NULL)
 		freezero(json, strlen(json));

@@ -33,6 +33,7 @@
 #include "codec.h"
 #include "log.h"
 #include "outq.h"
+#include "../media.h"	/* workers/media.h: the wk_media */
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -44,10 +45,10 @@
 #define TURN_TTL_S	120
 #define TURN_MAX	512
 /*
- * What the agent reads of a message whose content is not passed on yet
- * (XXX: images and voice through media/get into a sealed memfd, as
- * workers/media.c does for the other kinds), as workers/wecom_bot/
- * notes them: the agent can at least say it cannot see it.
+ * What the agent reads of a message whose content is not passed on (an
+ * image that could not be fetched; XXX: voice and video by media/get as
+ * download.c fetches images), as workers/wecom_bot/ notes them: the
+ * agent can at least say it cannot see it.
  */
 #define NOTE_IMAGE	"[image]"
 #define NOTE_VOICE	"[voice]"
@@ -80,6 +81,9 @@ struct turn {
 	char			 shown[IPC_MSGID_MAX + 1];	/* MsgId, logs */
 	char			 id[TURN_ID_LEN + 1];	/* msg_id, reply_ctx */
 	char			*text;		/* until inbound.ack */
+	struct wk_media		*media;		/* an image, until inbound.ack */
+	struct download		*dl;		/* the image on its way */
+	int			 unacked;	/* sent, no inbound.ack yet */
 	enum turn_state		 state;
 	char			*reply;		/* T_REPLIED: its content */
 	struct conn		*wait[TURN_WAITERS];
@@ -93,10 +97,13 @@ static size_t			 nturns;
 static uint64_t			 next_req = 1;
 
 static void	turn_budget(evutil_socket_t, short, void *);
+static void	turn_downloaded(const char *, void *);
 static void	turn_answer(struct turn *, struct conn *);
 static void	turn_empty_all(struct turn *);
 static int	turn_send(struct turn *);
 static void	turn_free(struct turn *);
+static void	turn_arm(struct turn *);
+static void	turn_fail_all(struct turn *);
 
 void
 turn_init(void)
@@ -226,7 +233,6 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 {
 	char key[XMLMSG_ID_MAX * 4 + 64];
 	char msgid[IPC_MSGID_MAX + 1];
-	struct timeval tv;
 	const char *text;
 	size_t textlen;
 	struct turn *t;
@@ -284,6 +290,18 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 		t->nwait = 0;
 		return;
 	}
+	/* An image goes up with the message once it is here (D.5). */
+	if (m->type == XMLMSG_T_IMAGE && m->mediaid.p != NULL &&
+	    cb.secret != NULL) {
+		t->text = xstrdup("");
+		t->media = xcalloc(1, sizeof(*t->media));
+		wk_media_init(t->media, cb.media_max);
+		t->state = T_HOLD;
+		turn_arm(t);
+		t->dl = download_start(m->mediaid.p, t->media,
+		    turn_downloaded, t);
+		return;
+	}
 	if (text == NULL || textlen == 0 || textlen > IPC_TEXT_MAX) {
 		log_info("callback %s: %s from %s: nothing for the agent "
 		    "(type %d)", cb.account, msgid, t->peer, (int)m->type);
@@ -300,9 +318,43 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 		return;
 	}
 	t->state = T_HOLD;
+	turn_arm(t);
+}
+
+static void
+turn_arm(struct turn *t)
+{
+	struct timeval tv;
+
 	tv.tv_sec = (time_t)(cb.budget_ms / 1000);
 	tv.tv_usec = (suseconds_t)(cb.budget_ms % 1000 * 1000);
 	evtimer_add(t->timer, &tv);
+}
+
+/*
+ * The image is in t->media, or could not be had: the message goes with
+ * a note then, so the user still gets an answer.
+ */
+static void
+turn_downloaded(const char *why, void *arg)
+{
+	struct turn *t = arg;
+
+	t->dl = NULL;
+	if (why != NULL) {
+		log_warnx("callback %s: %s: image not fetched: %s",
+		    cb.account, t->shown, why);
+		wk_media_clear(t->media);
+		free(t->media);
+		t->media = NULL;
+		free(t->text);
+		t->text = xstrdup(NOTE_IMAGE);
+	}
+	if (turn_send(t) == -1) {
+		/* Not stored: held requests get 503, so it comes again. */
+		log_warnx("callback %s: the hub's queue is full", cb.account);
+		turn_fail_all(t);
+	}
 }
 
 static int
@@ -318,7 +370,25 @@ turn_send(struct turn *t)
 	in.reply_ctx = ipc_s(t->id);
 	log_debug("callback %s: inbound %llu from %s", cb.account,
 	    (unsigned long long)t->req, t->peer);
+	t->unacked = 1;
+	if (t->media != NULL)
+		return wk_media_send(t->media, t->req, &in);
 	return worker_send(IPC_INBOUND, t->req, &in);
+}
+
+/* Not handed to the hub: the platform must ask again. */
+static void
+turn_fail_all(struct turn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nwait; i++)
+		conn_reply(t->wait[i], 503, NULL, NULL, 0);
+	t->nwait = 0;
+	t->state = T_EMPTY;
+	t->done = 0;	/* forgotten at the next turn_room() */
+	t->unacked = 0;
+	evtimer_del(t->timer);
 }
 
 /* The budget is spent: every request held gets the empty answer. */
@@ -449,6 +519,12 @@ turn_inbound_ack(const struct ipc_msg *m)
 	    (unsigned long long)m->req_id, (int)st->len, st->p);
 	free(t->text);
 	t->text = NULL;
+	t->unacked = 0;
+	if (t->media != NULL) {
+		wk_media_clear(t->media);
+		free(t->media);
+		t->media = NULL;
+	}
 	if (t->state == T_HOLD && (ipc_streq(*st, "denied") ||
 	    ipc_streq(*st, "ignored")))
 		turn_empty_all(t);
@@ -488,7 +564,7 @@ turn_resync(void)
 	struct turn *t;
 
 	TAILQ_FOREACH(t, &turns, entry)
-		if (t->text != NULL && turn_send(t) == -1)
+		if (t->unacked && turn_send(t) == -1)
 			fatalx("%s: the hub's queue is full", __func__);
 }
 
@@ -498,6 +574,11 @@ turn_free(struct turn *t)
 	TAILQ_REMOVE(&turns, t, entry);
 	nturns--;
 	event_free(t->timer);
+	download_cancel(t->dl);
+	if (t->media != NULL) {
+		wk_media_clear(t->media);
+		free(t->media);
+	}
 	free(t->key);
 	free(t->peer);
 	free(t->us);
