@@ -121,7 +121,8 @@ class FakeMP(ThreadedApp):
         self.listen_port = None
         # D.5: what media/get serves, by media_id.
         self.media = {"FAKEmedia02": b"\x89PNG\r\n\x1a\n" +
-                      bytes(range(256)) * 40}
+                      bytes(range(256)) * 40,
+                      "FAKEmedia03": b"#!AMR\n" + bytes(range(200)) * 8}
         self.media_gets = 0
 
     def url(self):

@@ -169,9 +169,9 @@ def test_retry_reencrypted_under_the_same_nonce(gate_factory, fake,
 
 
 def test_other_messages_and_events(gate_factory, oa, tmp_path):
-    """D.2: voice with OA's transcript reads as text, an image is fetched
-    (D.5) and reaches the agent (a note when it cannot be had), a menu
-    click as its key; subscribe gets the welcome without the
+    """D.2: voice with OA's transcript reads as text, an image or a voice
+    message without one is fetched (D.5) and reaches the agent (a note
+    when it cannot be had), a menu click as its key; subscribe gets the welcome without the
     agent; unsubscribe gets the empty answer."""
     gate = start(gate_factory, oa, tmp_path, welcome="Welcome aboard")
     head = ("<xml><ToUserName><![CDATA[gh_fake0001]]></ToUserName>"
@@ -204,8 +204,16 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
     data = oa.media["FAKEmedia02"]
     assert "[attachment: image" in text and "%d bytes" % len(data) in text \
         and hashlib.sha256(data).hexdigest() in text, text
+    # A voice message without the transcript: its audio, the same way.
+    amr = head + ("<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA["
+                  "FAKEmedia03]]></MediaId><Format><![CDATA[amr]]></Format>"
+                  "<MsgId>6004</MsgId></xml>")
+    text = reply_content(oa.post(amr.encode())[1], USER)
+    data = oa.media["FAKEmedia03"]
+    assert "[attachment: voice" in text and \
+        hashlib.sha256(data).hexdigest() in text, text
     assert oa.post(unsub.encode()) == (200, "success")
-    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 4
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 5
     no_violations(oa)
 
 

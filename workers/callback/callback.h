@@ -6,7 +6,7 @@
  * (shared/protocols/wecom.md C.5, C.6), turn.c the messages in flight
  * and their passive replies, seen.c the replay and retry tables,
  * api.c, token.c and push.c the platform's API for late replies (D.1,
- * D.4), download.c for a user's images (D.5).
+ * D.4), download.c for a user's images and voice (D.5).
  */
 #ifndef WX_CALLBACK_H
 #define WX_CALLBACK_H
@@ -82,13 +82,13 @@ int	push_init(void);
 int	push_outbound(const struct ipc_msg *);
 void	push_stop(void);
 
-/* download.c: a user's image (D.5) into a turn's wk_media. */
+/* download.c: a user's image or voice (D.5) into a turn's wk_media. */
 struct wk_media;
 struct download;
 /* why NULL: the part was added. */
 typedef void	(*download_fn)(const char *why, void *arg);
-struct download *download_start(const char *media_id, struct wk_media *,
-		    download_fn, void *arg);
+struct download *download_start(const char *kind, const char *media_id,
+		    struct wk_media *, download_fn, void *arg);
 /* The turn went away: fn is not called, the bytes are dropped. */
 void	download_cancel(struct download *);
 

@@ -1,6 +1,6 @@
 /*
- * An image a user sent (shared/protocols/wecom.md D.5): fetched by its
- * MediaId with media/get and the access token (token.c), at most the
+ * An image or a voice message a user sent (shared/protocols/wecom.md
+ * D.5): fetched by its MediaId with media/get and the access token (token.c), at most the
  * account's media.max_bytes, into the turn's wk_media (workers/media.h),
  * which goes to the hub as inbound.media in a sealed memfd.  turn.c
  * starts it and is called back once, with NULL or why it failed (the
@@ -20,6 +20,7 @@
 
 struct download {
 	char		*media_id;
+	const char	*kind;		/* "image" or "voice" */
 	struct wk_media	*media;
 	download_fn	 fn;
 	void		*arg;
@@ -33,12 +34,13 @@ static void	dl_done(long, const char *, size_t, const char *, void *);
 static void	dl_end(struct download *, const char *);
 
 struct download *
-download_start(const char *media_id, struct wk_media *media,
-    download_fn fn, void *arg)
+download_start(const char *kind, const char *media_id,
+    struct wk_media *media, download_fn fn, void *arg)
 {
 	struct download *d;
 
 	d = xcalloc(1, sizeof(*d));
+	d->kind = kind;
 	d->media_id = xstrdup(media_id);
 	d->media = media;
 	d->fn = fn;
@@ -127,12 +129,12 @@ dl_done(long status, const char *body, size_t len, const char *err,
 		dl_end(d, why);
 		return;
 	}
-	if (wk_media_add(d->media, "image", NULL, body, len, &w) == -1) {
+	if (wk_media_add(d->media, d->kind, NULL, body, len, &w) == -1) {
 		snprintf(why, sizeof(why), "%s", w);
 		dl_end(d, why);
 		return;
 	}
-	log_debug("callback %s: image %s, %zu bytes", cb.account, d->media_id,
-	    len);
+	log_debug("callback %s: %s %s, %zu bytes", cb.account, d->kind,
+	    d->media_id, len);
 	dl_end(d, NULL);
 }

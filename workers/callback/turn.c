@@ -82,7 +82,8 @@ struct turn {
 	char			 id[TURN_ID_LEN + 1];	/* msg_id, reply_ctx */
 	char			*text;		/* until inbound.ack */
 	struct wk_media		*media;		/* an image, until inbound.ack */
-	struct download		*dl;		/* the image on its way */
+	struct download		*dl;		/* the media on its way */
+	const char		*note;		/* the text if it never comes */
 	int			 unacked;	/* sent, no inbound.ack yet */
 	enum turn_state		 state;
 	char			*reply;		/* T_REPLIED: its content */
@@ -179,8 +180,7 @@ turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *shown,
 		if (m->recognition.p != NULL && m->recognition.len > 0) {
 			*text = m->recognition.p;
 			*textlen = m->recognition.len;
-		} else
-			turn_note(NOTE_VOICE, text, textlen);
+		}
 		break;
 	case XMLMSG_T_IMAGE:
 		turn_note(NOTE_IMAGE, text, textlen);
@@ -290,18 +290,24 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 		t->nwait = 0;
 		return;
 	}
-	/* An image goes up with the message once it is here (D.5). */
-	if (m->type == XMLMSG_T_IMAGE && m->mediaid.p != NULL &&
-	    cb.secret != NULL) {
+	/*
+	 * An image, or a voice message without OA's transcript, goes up
+	 * with the message once it is here (D.5).
+	 */
+	if ((m->type == XMLMSG_T_IMAGE || (m->type == XMLMSG_T_VOICE &&
+	    text == NULL)) && m->mediaid.p != NULL && cb.secret != NULL) {
 		t->text = xstrdup("");
 		t->media = xcalloc(1, sizeof(*t->media));
 		wk_media_init(t->media, cb.media_max);
 		t->state = T_HOLD;
 		turn_arm(t);
-		t->dl = download_start(m->mediaid.p, t->media,
-		    turn_downloaded, t);
+		t->note = m->type == XMLMSG_T_IMAGE ? NOTE_IMAGE : NOTE_VOICE;
+		t->dl = download_start(m->type == XMLMSG_T_IMAGE ? "image" :
+		    "voice", m->mediaid.p, t->media, turn_downloaded, t);
 		return;
 	}
+	if (m->type == XMLMSG_T_VOICE && text == NULL)
+		turn_note(NOTE_VOICE, &text, &textlen);
 	if (text == NULL || textlen == 0 || textlen > IPC_TEXT_MAX) {
 		log_info("callback %s: %s from %s: nothing for the agent "
 		    "(type %d)", cb.account, msgid, t->peer, (int)m->type);
@@ -342,13 +348,13 @@ turn_downloaded(const char *why, void *arg)
 
 	t->dl = NULL;
 	if (why != NULL) {
-		log_warnx("callback %s: %s: image not fetched: %s",
+		log_warnx("callback %s: %s: media not fetched: %s",
 		    cb.account, t->shown, why);
 		wk_media_clear(t->media);
 		free(t->media);
 		t->media = NULL;
 		free(t->text);
-		t->text = xstrdup(NOTE_IMAGE);
+		t->text = xstrdup(t->note);
 	}
 	if (turn_send(t) == -1) {
 		/* Not stored: held requests get 503, so it comes again. */
