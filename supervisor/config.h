@@ -31,6 +31,23 @@ struct cfg_supervisor {
 	uint32_t	 wal_max_bytes;		/* truncate it past this */
 };
 
+/*
+ * webchat.page: how the public page presents itself (served to it as
+ * /page.json).  Absent strings are NULL and the page keeps its own.
+ */
+#define CFG_PAGE_SUGGESTIONS_MAX	4	/* buttons fit one phone row */
+
+struct cfg_page {
+	char		*title;			/* document title */
+	char		*agent_name;		/* header, assistant label */
+	char		*welcome;		/* first bubble, not stored */
+	char		*suggestions[CFG_PAGE_SUGGESTIONS_MAX];
+	unsigned	 suggestions_count;
+	char		*accent;		/* "#rrggbb": white on it */
+	char		*footer;		/* privacy note */
+	char		*lang;			/* "zh", "en" or NULL */
+};
+
 struct cfg_webchat {
 	char		*listen;		/* "127.0.0.1:8080", "[::1]:8080" */
 	char		*public_url;		/* share links: "<this>/s/<id>" */
@@ -46,6 +63,7 @@ struct cfg_webchat {
 	uint32_t	 head_timeout_s;	/* accept to whole request head */
 	uint32_t	 frame_timeout_s;	/* first to last byte of a frame */
 	uint32_t	 max_out_total;		/* unsent bytes, whole worker */
+	struct cfg_page	 page;
 };
 
 #define CFG_METHODS_MAX		32	/* names in policy.roles.webchat */

@@ -53,6 +53,17 @@ struct raw_supervisor {
 	uint32_t	*wal_max_bytes;
 };
 
+struct raw_page {
+	char		*title;
+	char		*agent_name;
+	char		*welcome;
+	char		**suggestions;
+	unsigned	 suggestions_count;
+	char		*accent;
+	char		*footer;
+	char		*lang;
+};
+
 struct raw_webchat {
 	char		*listen;
 	char		*public_url;
@@ -68,6 +79,7 @@ struct raw_webchat {
 	uint32_t	*head_timeout_s;
 	uint32_t	*frame_timeout_s;
 	uint32_t	*max_out_total;
+	struct raw_page	 page;
 };
 
 struct raw_sandbox {
@@ -348,6 +360,7 @@ int		 cfg_webchat_sizes(struct cfg_ctx *,
 		    const struct cfg_webchat *);
 int		 cfg_webchat_build(struct cfg_ctx *, const struct raw_webchat *,
 		    struct cfg_webchat *);
+void		 cfg_webchat_free(struct cfg_webchat *);
 
 /* config_agent.c */
 extern const struct cfg_num cfg_agent_nums[];

@@ -91,6 +91,30 @@ static const cyaml_schema_field_t supervisor_fields[] = {
 	CYAML_FIELD_END
 };
 
+/*
+ * The page's texts: generous caps, so that config_webchat.c's checks say
+ * what the limit is; suggestions likewise past the 4 it allows.
+ */
+#define CFG_PAGE_STR_MAX	4096
+#define CFG_PAGE_LIST_MAX	64
+
+static const cyaml_schema_value_t page_text_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CFG_PAGE_STR_MAX),
+};
+
+static const cyaml_schema_field_t page_fields[] = {
+	STR("title", struct raw_page, title, CFG_PAGE_STR_MAX),
+	STR("agent_name", struct raw_page, agent_name, CFG_PAGE_STR_MAX),
+	STR("welcome", struct raw_page, welcome, CFG_PAGE_STR_MAX),
+	CYAML_FIELD_SEQUENCE("suggestions", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_page, suggestions,
+	    &page_text_entry, 0, CFG_PAGE_LIST_MAX),
+	STR("accent", struct raw_page, accent, CFG_PAGE_STR_MAX),
+	STR("footer", struct raw_page, footer, CFG_PAGE_STR_MAX),
+	STR("lang", struct raw_page, lang, CFG_PAGE_STR_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t webchat_fields[] = {
 	STR("listen", struct raw_webchat, listen, CFG_LISTEN_MAX),
 	STR("public_url", struct raw_webchat, public_url, CFG_URL_MAX),
@@ -106,6 +130,8 @@ static const cyaml_schema_field_t webchat_fields[] = {
 	NUM("head_timeout_s", struct raw_webchat, head_timeout_s),
 	NUM("frame_timeout_s", struct raw_webchat, frame_timeout_s),
 	NUM("max_out_total", struct raw_webchat, max_out_total),
+	CYAML_FIELD_MAPPING("page", CYAML_FLAG_OPTIONAL, struct raw_webchat,
+	    page, page_fields),
 	CYAML_FIELD_END
 };
 

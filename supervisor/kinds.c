@@ -47,10 +47,11 @@ static const struct kind_caps webhook_caps = { 2048, 2048,
  * WeCom AI bot (protocols/wecom.md Part A): a stream or markdown holds
  * 20480 bytes of UTF-8 (A.10), so 5120 code points of up to four bytes
  * always fit.  It streams (one bubble per reply, A.6) and may push
- * first (aibot_send_msg, A.5.9); workers/wecom_bot/ sends no media yet.
+ * first (aibot_send_msg, A.5.9).  It sends images and files too
+ * (outbound.file), uploaded on its connection (A.5.8).
  */
 static const struct kind_caps wecom_bot_caps = { 5120, 5120,
-	KC_STREAM | KC_PROACTIVE, 20480, 0 };
+	KC_STREAM | KC_PROACTIVE | KC_MEDIA, 20480, 0 };
 
 /*
  * Official Accounts and WeCom apps (protocols/wecom.md D.3, D.4): a

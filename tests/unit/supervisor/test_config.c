@@ -46,6 +46,8 @@ static void		 test_policy(void **);
 static void		 test_channels(void **);
 static void		 test_groups_without_mention(void **);
 static void		 test_public_url(void **);
+static void		 test_page(void **);
+static void		 test_page_refused(void **);
 static void		 test_schedules(void **);
 static void		 test_schedules_bad(void **);
 static void		 test_schedules_limits(void **);
@@ -113,6 +115,13 @@ check_defaults(const struct config *c)
 	assert_int_equal(c->webchat.max_conns, 1024);
 	assert_int_equal(c->webchat.history_limit, 20);
 	assert_int_equal(c->webchat.idle_timeout_s, 300);
+	assert_null(c->webchat.page.title);
+	assert_null(c->webchat.page.agent_name);
+	assert_null(c->webchat.page.welcome);
+	assert_int_equal(c->webchat.page.suggestions_count, 0);
+	assert_null(c->webchat.page.accent);
+	assert_null(c->webchat.page.footer);
+	assert_null(c->webchat.page.lang);
 	assert_int_equal(c->agents_count, 1);
 	assert_string_equal(c->agents[0].name, "default");
 	assert_string_equal(c->agents[0].type, "echo");
@@ -480,7 +489,9 @@ test_slices(void **state)
 	s = config_slice_webchat(conf);
 	o = json_loads(s, 0, &jerr);
 	assert_non_null(o);
-	assert_int_equal(json_object_size(o), 8);
+	assert_int_equal(json_object_size(o), 9);
+	/* No webchat.page: an empty object, the page keeps its own. */
+	assert_int_equal(json_object_size(json_object_get(o, "page")), 0);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_frame")),
 	    2048);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_text")),
@@ -519,6 +530,178 @@ test_slices(void **state)
 	json_decref(o);
 	free(s);
 	config_free(conf);
+}
+
+/* webchat.page reaches the worker's slice as given, and only that. */
+static void
+test_page(void **state)
+{
+	char err[CFG_ERR_MAX], *s;
+	struct config *conf;
+	json_error_t jerr;
+	json_t *o, *pg, *a;
+
+	(void)state;
+	conf = load_text("webchat:\n  page:\n    title: \"Ask <b>us</b>\"\n"
+	    "    agent_name: \"\xe5\xb0\x8f\xe5\x8a\xa9\xe6\x89\x8b\"\n"
+	    "    welcome: |\n      Hello.\n      Ask anything.\n"
+	    "    suggestions: [\"What is this?\", \"Hours\", \"Price\","
+	    " \"Help\"]\n"
+	    "    accent: \"#0B5CAD\"\n    footer: \"No cookies.\"\n"
+	    "    lang: en\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->webchat.page.title, "Ask <b>us</b>");
+	assert_string_equal(conf->webchat.page.welcome,
+	    "Hello.\nAsk anything.\n");
+	assert_int_equal(conf->webchat.page.suggestions_count, 4);
+	assert_string_equal(conf->webchat.page.accent, "#0B5CAD");
+	s = config_slice_webchat(conf);
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	pg = json_object_get(o, "page");
+	assert_int_equal(json_object_size(pg), 7);
+	assert_string_equal(json_string_value(json_object_get(pg, "title")),
+	    "Ask <b>us</b>");
+	assert_string_equal(json_string_value(json_object_get(pg,
+	    "agent_name")), "\xe5\xb0\x8f\xe5\x8a\xa9\xe6\x89\x8b");
+	a = json_object_get(pg, "suggestions");
+	assert_int_equal(json_array_size(a), 4);
+	assert_string_equal(json_string_value(json_array_get(a, 3)), "Help");
+	assert_string_equal(json_string_value(json_object_get(pg, "lang")),
+	    "en");
+	assert_string_equal(json_string_value(json_object_get(pg, "footer")),
+	    "No cookies.");
+	json_decref(o);
+	free(s);
+	config_free(conf);
+
+	/*
+	 * Every text at its limit, all of it quotes (escaped twice as
+	 * long): the slice still fits a config frame, and the worker's
+	 * 16 KiB /page.json.
+	 */
+	{
+		static char yaml[16384];
+		char q[2001];
+		int n;
+
+		memset(q, '"', sizeof(q) - 1);
+		q[2000] = '\0';
+		n = snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n"
+		    "    title: '%.120s'\n    agent_name: '%.60s'\n"
+		    "    welcome: '%.2000s'\n    footer: '%.1000s'\n"
+		    "    suggestions: ['%.150s', '%.150s', '%.150s', "
+		    "'%.150s']\n    accent: '#000000'\n    lang: zh\n",
+		    q, q, q, q, q, q, q, q);
+		assert_true(n > 0 && (size_t)n < sizeof(yaml));
+		conf = load_text(yaml, err, sizeof(err));
+		if (conf == NULL)
+			fail_msg("%s", err);
+		s = config_slice_webchat(conf);
+		assert_true(strlen(s) < IPC_CONF_MAX);
+		o = json_loads(s, 0, &jerr);
+		assert_non_null(o);
+		assert_true(json_dumpb(json_object_get(o, "page"), NULL, 0,
+		    JSON_COMPACT) < 16384);
+		assert_int_equal(strlen(json_string_value(json_object_get(
+		    json_object_get(o, "page"), "welcome"))), 2000);
+		json_decref(o);
+		free(s);
+		config_free(conf);
+	}
+
+	/* Only some keys: the others stay out of the slice. */
+	conf = load_text("webchat:\n  page:\n    accent: \"#767676\"\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_null(conf->webchat.page.title);
+	s = config_slice_webchat(conf);
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	pg = json_object_get(o, "page");
+	assert_int_equal(json_object_size(pg), 1);
+	assert_string_equal(json_string_value(json_object_get(pg, "accent")),
+	    "#767676");
+	json_decref(o);
+	free(s);
+	config_free(conf);
+}
+
+/* Each refusal names its field and says what is wrong. */
+static void
+test_page_refused(void **state)
+{
+	char yaml[4096], big[3000];
+
+	(void)state;
+	/* Colours: the format, then contrast with the white label. */
+	refused("webchat:\n  page:\n    accent: red\n",
+	    ":3: webchat.page.accent: \"red\" is not a colour #rrggbb");
+	refused("webchat:\n  page:\n    accent: \"#12345\"\n",
+	    "webchat.page.accent: \"#12345\" is not a colour");
+	refused("webchat:\n  page:\n    accent: \"#12345g\"\n",
+	    "webchat.page.accent: \"#12345g\" is not a colour");
+	refused("webchat:\n  page:\n    accent: \"#0b5cad; x\"\n",
+	    "webchat.page.accent: ");
+	/* WeChat's own green: 2.38:1, the reason for this check. */
+	refused("webchat:\n  page:\n    accent: \"#07c160\"\n",
+	    ":3: webchat.page.accent: #07c160 has contrast 2.38:1 with white "
+	    "text, under WCAG AA's 4.5:1");
+	/* #777777 is 4.48:1, #767676 (accepted above) 4.54:1. */
+	refused("webchat:\n  page:\n    accent: \"#777777\"\n",
+	    "webchat.page.accent: #777777 has contrast 4.48:1");
+	refused("webchat:\n  page:\n    accent: \"#ffffff\"\n",
+	    "has contrast 1.00:1");
+	/* Suggestions: at most four, each one line. */
+	refused("webchat:\n  page:\n    suggestions: [a, b, c, d, e]\n",
+	    ":3: webchat.page.suggestions: 5 given, at most 4");
+	refused("webchat:\n  page:\n    suggestions: [a, \"\"]\n",
+	    "webchat.page.suggestions[1]: must not be empty");
+	refused("webchat:\n  page:\n    suggestions: [a, \"x\\ny\"]\n",
+	    "webchat.page.suggestions[1]: has a line break");
+	memset(big, 'x', 151);
+	big[151] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    suggestions:"
+	    " [%s]\n", big);
+	refused(yaml, "webchat.page.suggestions[0]: 151 bytes, at most 150");
+	/* Lengths, in bytes. */
+	memset(big, 'x', 121);
+	big[121] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    title: %s\n",
+	    big);
+	refused(yaml, ":3: webchat.page.title: 121 bytes, at most 120");
+	memset(big, 'x', 61);
+	big[61] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    agent_name: "
+	    "%s\n", big);
+	refused(yaml, "webchat.page.agent_name: 61 bytes, at most 60");
+	memset(big, 'x', 2001);
+	big[2001] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    welcome: %s\n",
+	    big);
+	refused(yaml, "webchat.page.welcome: 2001 bytes, at most 2000");
+	memset(big, 'x', 1001);
+	big[1001] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    footer: %s\n",
+	    big);
+	refused(yaml, "webchat.page.footer: 1001 bytes, at most 1000");
+	/* Empty and control characters; lines only in welcome and footer. */
+	refused("webchat:\n  page:\n    title: \"\"\n",
+	    ":3: webchat.page.title: must not be empty");
+	refused("webchat:\n  page:\n    title: \"a\\nb\"\n",
+	    "webchat.page.title: has a line break (byte 0x0a)");
+	refused("webchat:\n  page:\n    agent_name: \"a\\tb\"\n",
+	    "webchat.page.agent_name: has a control character (byte 0x09)");
+	refused("webchat:\n  page:\n    welcome: \"a\\x1bb\"\n",
+	    "webchat.page.welcome: has a control character (byte 0x1b)");
+	/* lang and unknown keys. */
+	refused("webchat:\n  page:\n    lang: fr\n",
+	    ":3: webchat.page.lang: \"fr\" is not zh or en");
+	refused("webchat:\n  page:\n    titel: x\n",
+	    ":3: webchat.page.titel: unknown key");
+	refused("webchat:\n  page: [x]\n", "webchat.page: ");
 }
 
 /* policy: narrowing only, rates, proxies, session TTLs. */
@@ -865,6 +1048,8 @@ main(void)
 		cmocka_unit_test(test_channels),
 		cmocka_unit_test(test_groups_without_mention),
 		cmocka_unit_test(test_public_url),
+		cmocka_unit_test(test_page),
+		cmocka_unit_test(test_page_refused),
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_schedules_bad),
 		cmocka_unit_test(test_schedules_limits),

@@ -95,9 +95,9 @@ test_channel_caps(void **state)
 	assert_int_equal(kinds_caps("wechat")->flags,
 	    KC_TYPING | KC_LATEST_CTX);
 	assert_int_equal(kinds_caps("wechat")->text_max, 4000);
-	/* send --file: only the robot sends files (outbound.file). */
+	/* send --file: the robot and the AI bot send files (outbound.file). */
 	assert_true(kinds_caps("wecom_webhook")->flags & KC_MEDIA);
-	assert_false(kinds_caps("wecom_bot")->flags & KC_MEDIA);
+	assert_true(kinds_caps("wecom_bot")->flags & KC_MEDIA);
 	assert_false(kinds_caps("wechat")->flags & KC_MEDIA);
 	assert_null(kinds_caps("telegram"));
 }
