@@ -194,6 +194,19 @@ struct cfg_channel {
 	uint32_t	 stream_interval_ms;
 	uint32_t	 heartbeat_ms;
 	uint32_t	 ack_timeout_ms;
+	/* types wechat_mp, wecom_app (HTTP callbacks, config_callback.c) */
+	char		*cb_id;			/* AppID or CorpID */
+	uint32_t	 cb_agent_id;		/* wecom_app's AgentId */
+	char		*cb_token;		/* secret; NULL in the hub */
+	char		*cb_aes_key;		/* secret: 43 characters */
+	char		*cb_secret;		/* secret; NULL: passive only */
+	char		*cb_listen;		/* opened by the parent */
+	char		*cb_api_url;
+	char		*cb_welcome;		/* "": none */
+	int		 cb_plain;		/* wechat_mp mode: plain */
+	uint32_t	 cb_budget_ms;		/* reply_budget_ms */
+	uint32_t	 cb_body_max;
+	uint32_t	 cb_timeout_s;
 };
 
 /*
@@ -282,6 +295,8 @@ char		*config_slice_agent(const struct config *,
 char		*config_slice_channel(const struct config *,
 		    const struct cfg_channel *);
 char		*config_slice_webhook(const struct config *,
+		    const struct cfg_channel *);
+char		*config_slice_callback(const struct config *,
 		    const struct cfg_channel *);
 
 #endif

@@ -102,7 +102,6 @@ const struct cfg_num cfg_webchat_nums[] = {
 	{ NULL,				   0, 0, 0, 0, 0 }
 };
 
-static int	 cfg_webchat_listen(const char *);
 static int	 cfg_webchat_page(struct cfg_ctx *, const struct raw_page *,
 		    struct cfg_page *);
 static int	 cfg_page_text(struct cfg_ctx *, const char *, const char *,
@@ -131,7 +130,7 @@ cfg_webchat_build(struct cfg_ctx *ctx, const struct raw_webchat *rw,
 {
 	wc->listen = xstrdup(rw->listen != NULL ? rw->listen :
 	    CFG_DEFAULT_LISTEN);
-	if (cfg_webchat_listen(wc->listen) == -1) {
+	if (cfg_check_listen(wc->listen) == -1) {
 		cfg_error(ctx, "webchat.listen", "\"%s\" is not IPv4:port or "
 		    "[IPv6]:port with port 1..65535", wc->listen);
 		return -1;
@@ -374,8 +373,8 @@ config_slice_webchat(const struct config *conf)
  * no host names (resolving is not the supervisor's business at load)
  * and no missing port.
  */
-static int
-cfg_webchat_listen(const char *s)
+int
+cfg_check_listen(const char *s)
 {
 	char host[CFG_LISTEN_MAX + 1];
 	struct in6_addr a6;

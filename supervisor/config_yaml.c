@@ -334,6 +334,41 @@ static const cyaml_schema_field_t wecom_bot_fields[] = {
 	CYAML_FIELD_END
 };
 
+/* C.1: an Official Account's callback (config_callback.c). */
+static const cyaml_schema_field_t wechat_mp_fields[] = {
+	STR("app_id", struct raw_callback, app_id, CFG_WORD_MAX),
+	STR("token_file", struct raw_callback, token_file, CFG_PATH_MAX),
+	STR("encoding_aes_key_file", struct raw_callback,
+	    encoding_aes_key_file, CFG_PATH_MAX),
+	STR("secret_file", struct raw_callback, secret_file, CFG_PATH_MAX),
+	STR("listen", struct raw_callback, listen, CFG_LISTEN_MAX),
+	STR("api_url", struct raw_callback, api_url, CFG_URL_MAX),
+	STR("mode", struct raw_callback, mode, CFG_WORD_MAX),
+	/* One passive reply: 2048 bytes is what gateways send (D.4). */
+	STR("welcome", struct raw_callback, welcome, 2048),
+	NUM("reply_budget_ms", struct raw_callback, reply_budget_ms),
+	NUM("body_max", struct raw_callback, body_max),
+	NUM("timeout_s", struct raw_callback, timeout_s),
+	CYAML_FIELD_END
+};
+
+/* C.1: a WeCom self-built app's callback. */
+static const cyaml_schema_field_t wecom_app_fields[] = {
+	STR("corp_id", struct raw_callback, corp_id, CFG_WORD_MAX),
+	NUM("agent_id", struct raw_callback, agent_id),
+	STR("token_file", struct raw_callback, token_file, CFG_PATH_MAX),
+	STR("encoding_aes_key_file", struct raw_callback,
+	    encoding_aes_key_file, CFG_PATH_MAX),
+	STR("secret_file", struct raw_callback, secret_file, CFG_PATH_MAX),
+	STR("listen", struct raw_callback, listen, CFG_LISTEN_MAX),
+	STR("api_url", struct raw_callback, api_url, CFG_URL_MAX),
+	STR("welcome", struct raw_callback, welcome, 2048),
+	NUM("reply_budget_ms", struct raw_callback, reply_budget_ms),
+	NUM("body_max", struct raw_callback, body_max),
+	NUM("timeout_s", struct raw_callback, timeout_s),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t channel_fields[] = {
 	STR("name", struct raw_channel, name, CFG_WORD_MAX),
 	STR("type", struct raw_channel, type, CFG_WORD_MAX),
@@ -364,6 +399,10 @@ static const cyaml_schema_field_t channel_fields[] = {
 	    struct raw_channel, wecom_webhook, webhook_fields),
 	CYAML_FIELD_MAPPING("wecom_bot", CYAML_FLAG_OPTIONAL,
 	    struct raw_channel, wecom_bot, wecom_bot_fields),
+	CYAML_FIELD_MAPPING("wechat_mp", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, wechat_mp, wechat_mp_fields),
+	CYAML_FIELD_MAPPING("wecom_app", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, wecom_app, wecom_app_fields),
 	CYAML_FIELD_END
 };
 

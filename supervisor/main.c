@@ -490,6 +490,9 @@ main(int argc, char *argv[])
 		    sup->conf->store);
 	if ((sup->listen_fd = sup_listen_open(sup->conf->webchat.listen)) == -1)
 		fatalx("cannot listen on %s", sup->conf->webchat.listen);
+	if (listener_prepare(sup->conf) == -1)
+		fatalx("cannot listen for every callback channel");
+	listener_commit(sup->conf);
 	if ((sup->control_fd = control_open(sup->conf->control)) == -1)
 		fatalx("control socket %s", sup->conf->control);
 

@@ -254,7 +254,7 @@ spawn_now(struct worker *w)
 	struct ipc_body_config cb;
 	struct ipc_body_empty eb = { 0 };
 	const struct kind *k;
-	int sv[2], sz = SPAWN_SNDBUF;
+	int sv[2], sz = SPAWN_SNDBUF, lfd;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -296,6 +296,13 @@ spawn_now(struct worker *w)
 	if ((k = kinds_find(w->kind)) != NULL && (k->flags & K_F_LISTEN) &&
 	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, sup->listen_fd) == -1) {
 		reap_kill(w, "listening socket could not be passed");
+		return -1;
+	}
+	if (k != NULL && (k->flags & K_F_OWN_LISTEN) &&
+	    ((lfd = listener_fd(w->id)) == -1 ||
+	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, lfd) == -1)) {
+		reap_kill(w, "its account's listening socket could not be "
+		    "passed");
 		return -1;
 	}
 	parent_hub_attach(w);

@@ -53,6 +53,7 @@ static void		 test_schedules(void **);
 static void		 test_schedules_bad(void **);
 static void		 test_schedules_limits(void **);
 static void		 test_schedule_check(void **);
+static void		 test_callback(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -1084,6 +1085,7 @@ main(void)
 		cmocka_unit_test(test_schedules_bad),
 		cmocka_unit_test(test_schedules_limits),
 		cmocka_unit_test(test_schedule_check),
+		cmocka_unit_test(test_callback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
@@ -1608,4 +1610,116 @@ test_schedule_check(void **state)
 	    sizeof(err)), -1);
 	assert_string_equal(err, "no channel named \"\"");
 	config_free(conf);
+}
+
+/*
+ * wechat_mp and wecom_app (config_callback.c): the three secret files
+ * read and only in the account's slice, the EncodingAESKey's shape
+ * (C.2), the Token's, the listen address its own, each error naming
+ * its field.
+ */
+static void
+test_callback(void **state)
+{
+	char err[CFG_ERR_MAX], yaml[2048], tok[64], aes[64], sec[64], *s;
+	const struct cfg_channel *c;
+	struct config *conf;
+	json_t *o;
+
+	(void)state;
+	key_file("FakeToken123\n", 0600);
+	snprintf(tok, sizeof(tok), "%s", kpath);
+	key_file("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", 0600);
+	snprintf(aes, sizeof(aes), "%s", kpath);
+	key_file("app-secret-xyz\n", 0600);
+	snprintf(sec, sizeof(sec), "%s", kpath);
+	snprintf(yaml, sizeof(yaml), "channels:\n"
+	    "  - name: mp\n    type: wechat_mp\n"
+	    "    wechat_mp: {app_id: wxFAKEAPPID00001, token_file: %s, "
+	    "encoding_aes_key_file: %s, secret_file: %s, "
+	    "listen: \"127.0.0.1:8081\", mode: plain}\n"
+	    "  - name: app\n    type: wecom_app\n"
+	    "    wecom_app: {corp_id: wwFAKECORPID0001, agent_id: 1000002, "
+	    "token_file: %s, encoding_aes_key_file: %s, "
+	    "listen: \"[::1]:8082\", reply_budget_ms: 3000}\n",
+	    tok, aes, sec, tok, aes);
+	if ((conf = load_text(yaml, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	c = config_channel(conf, "mp");
+	assert_string_equal(c->cb_token, "FakeToken123");
+	assert_string_equal(c->cb_secret, "app-secret-xyz");
+	assert_int_equal(c->cb_plain, 1);
+	assert_int_equal(c->cb_budget_ms, 4000);
+	assert_int_equal(c->cb_body_max, 65536);
+	assert_string_equal(c->cb_api_url, "https://api.weixin.qq.com");
+	s = config_slice_callback(conf, c);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "aes_key")),
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+	assert_string_equal(json_string_value(json_object_get(o, "listen")),
+	    "127.0.0.1:8081");
+	json_decref(o);
+	free(s);
+	c = config_channel(conf, "app");
+	assert_int_equal(c->cb_agent_id, 1000002);
+	assert_int_equal(c->cb_budget_ms, 3000);
+	assert_null(c->cb_secret);
+	assert_string_equal(c->cb_api_url, "https://qyapi.weixin.qq.com");
+	/* The other channels' slices hold none of it. */
+	s = config_slice_webchat(conf);
+	assert_null(strstr(s, "FakeToken"));
+	free(s);
+	config_free(conf);
+
+	/* Each field named in its error. */
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {token_file: %s, "
+	    "encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n", tok, aes);
+	refused(yaml, "channels[0].wechat_mp.app_id: the AppID");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {app_id: wx1, token_file: "
+	    "%s, encoding_aes_key_file: %s}\n", tok, aes);
+	refused(yaml, "channels[0].wechat_mp.listen: the callback needs");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {app_id: wx1, token_file: "
+	    "%s, encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    tok, tok);
+	refused(yaml, "channels[0].wechat_mp.encoding_aes_key_file: ");
+	refused(yaml, "does not hold an EncodingAESKey (exactly 43");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {app_id: wx1, token_file: "
+	    "%s, encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    aes, aes);
+	refused(yaml, "channels[0].wechat_mp.token_file: ");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
+	    "    type: wecom_app\n    wecom_app: {corp_id: ww1, token_file: "
+	    "%s, encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    tok, aes);
+	refused(yaml, "channels[0].wecom_app.agent_id: the app's AgentId");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
+	    "    type: wecom_app\n    wecom_app: {corp_id: ww1, agent_id: 2, "
+	    "token_file: %s, encoding_aes_key_file: %s, "
+	    "listen: \"127.0.0.1:1\", reply_budget_ms: 5000}\n", tok, aes);
+	refused(yaml, "channels[0].wecom_app.reply_budget_ms: 5000 is out "
+	    "of range 100..4500");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
+	    "    type: wecom_app\n    wecom_app: {corp_id: ww1, agent_id: 2, "
+	    "token_file: %s, encoding_aes_key_file: %s, "
+	    "listen: \"127.0.0.1:1\"}\n  - name: b\n    type: wechat_mp\n"
+	    "    wechat_mp: {app_id: wx1, token_file: %s, "
+	    "encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    tok, aes, tok, aes);
+	refused(yaml, "channels[1].wechat_mp.listen: 127.0.0.1:1 is also "
+	    "channels[0]'s");
+	refused("webchat: {listen: \"127.0.0.1:7\"}\nchannels:\n"
+	    "  - name: a\n    type: wechat\n"
+	    "    wecom_app: {corp_id: ww1}\n",
+	    "channels[0].wecom_app: is for channels of type wecom_app only");
+	/* The wecom_app block does not take OA's keys. */
+	refused("channels:\n  - name: a\n    type: wecom_app\n"
+	    "    wecom_app: {app_id: wx1}\n", "app_id");
+	unlink(tok);
+	unlink(aes);
+	unlink(sec);
 }

@@ -162,6 +162,12 @@ needs(const char *type)
 		return "    wecom_webhook:\n      key_file: /nonexistent\n";
 	if (strcmp(type, "wecom_bot") == 0)
 		return "    wecom_bot: {bot_id: b, secret_env: S}\n";
+	if (strcmp(type, "wechat_mp") == 0)
+		return "    wechat_mp: {app_id: wx1, token_file: /n, "
+		    "encoding_aes_key_file: /n, listen: \"127.0.0.1:1\"}\n";
+	if (strcmp(type, "wecom_app") == 0)
+		return "    wecom_app: {corp_id: ww1, agent_id: 2, token_file: "
+		    "/n, encoding_aes_key_file: /n, listen: \"127.0.0.1:1\"}\n";
 	return "";
 }
 
@@ -203,10 +209,11 @@ test_config_types(void **state)
 	    sizeof(err)));
 #ifdef WX_TEST_HOOKS
 	assert_non_null(strstr(err,
-	    "(known: wechat, wecom_webhook, wecom_bot, loopback)"));
+	    "(known: wechat, wecom_webhook, wecom_bot, wechat_mp, wecom_app, "
+	    "loopback)"));
 #else
 	assert_non_null(strstr(err, "(known: wechat, wecom_webhook, "
-	    "wecom_bot)"));
+	    "wecom_bot, wechat_mp, wecom_app)"));
 #endif
 }
 
