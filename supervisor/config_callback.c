@@ -265,7 +265,8 @@ cfg_channel_callback_free(struct cfg_channel *c)
 char *
 config_slice_callback(const struct config *conf, const struct cfg_channel *c)
 {
-	json_t *o;
+	json_t *o, *l;
+	unsigned i;
 
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:I, s:I, "
 	    "s:I}",
@@ -291,5 +292,23 @@ config_slice_callback(const struct config *conf, const struct cfg_channel *c)
 	/* What the worker may download for one message, at most. */
 	json_object_set_new(o, "media_max_bytes",
 	    json_integer(config_media_max(conf)));
+	/*
+	 * The front door's bounds per address, as the web chat's: the
+	 * worker sees the connections and X-Forwarded-For, so it judges
+	 * them itself (conn.c); the proxies it may believe come with them.
+	 */
+	l = json_array();
+	for (i = 0; i < conf->policy.trusted_proxies_count; i++)
+		json_array_append_new(l,
+		    json_string(conf->policy.trusted_proxies[i]));
+	json_object_set_new(o, "trusted_proxies", l);
+	json_object_set_new(o, "conns_per_peer",
+	    json_integer(conf->policy.tcp_conns_per_peer));
+	json_object_set_new(o, "conns_per_proxy",
+	    json_integer(conf->policy.tcp_conns_per_proxy));
+	json_object_set_new(o, "address_rate", json_pack("{s:I, s:I, s:I}",
+	    "per", (json_int_t)conf->policy.address_rate.per,
+	    "period_ms", (json_int_t)conf->policy.address_rate.period_ms,
+	    "burst", (json_int_t)conf->policy.address_rate.burst));
 	return cfg_dumps(o);
 }

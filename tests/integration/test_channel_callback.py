@@ -503,3 +503,47 @@ def test_reload_moves_the_listener(gate_factory, oa, tmp_path):
     assert "socket could not be passed" not in gate.log()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", new), 1).close()
+
+
+def test_per_address_rate_and_connections(gate_factory, oa, tmp_path):
+    """The front door's bounds per address (policy.*, as for the web
+    chat): past policy.ratelimit.address a client gets 429, told apart
+    behind a trusted proxy by X-Forwarded-For; past tcp_conns_per_peer
+    a peer's next connection is closed at once.  The worker lives on."""
+    conf = {"agents": ECHO, "channels": [channel(oa, tmp_path)],
+            "policy": {"ratelimit": {"address": {"rate": "1/min",
+                                                 "burst": 3}},
+                       "tcp_conns_per_peer": 2,
+                       "tcp_conns_per_proxy": 2,
+                       "trusted_proxies": ["127.0.0.1"]}}
+    gate = gate_factory(conf)
+    pid = gate.worker("wechat_mp.acct")["pid"]
+    q = {"signature": "x", "timestamp": "1", "nonce": "n"}
+    # One client behind the proxy spends its three; the fourth is 429.
+    for i in range(3):
+        st, _ = oa.request("GET", q, headers={"X-Forwarded-For":
+                                              "192.0.2.7"})
+        assert st in (400, 403), st     # admitted, then refused
+    st, _ = oa.request("GET", q, headers={"X-Forwarded-For": "192.0.2.7"})
+    assert st == 429, st
+    # Another client through the same proxy has its own bucket.
+    st, _ = oa.request("GET", q, headers={"X-Forwarded-For": "192.0.2.8"})
+    assert st in (400, 403), st
+    gate.wait_log("192.0.2.7: over policy.ratelimit.address; 429", 5)
+    # Two idle connections from 127.0.0.1 are its share; a third is shut.
+    held = [socket.create_connection(("127.0.0.1", oa.listen_port))
+            for _ in range(2)]
+    try:
+        time.sleep(0.3)     # both accepted by the worker
+        third = socket.create_connection(("127.0.0.1", oa.listen_port))
+        third.settimeout(5)
+        assert third.recv(1) == b"", "the third connection was served"
+        third.close()
+        gate.wait_log("127.0.0.1: over its connections at once; closed", 5)
+    finally:
+        for s in held:
+            s.close()
+    # Room again once they went: a real message is answered.
+    wait_for(lambda: oa.post(msg(oa, "hi", 7000001))[0] == 200 or None,
+             10, 0.2, "a message after the idle ones closed",)
+    assert gate.worker("wechat_mp.acct")["pid"] == pid

@@ -16,6 +16,7 @@
  * This file reads the slice and takes the hub's frames; it must never
  * log a secret.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 
 #include "callback.h"
 #include "codec.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "net/fetch.h"
 #include "worker.h"
@@ -78,6 +80,37 @@ cb_str(json_t *conf, const char *key, int required)
 	return xstrdup(s);
 }
 
+/* Per-address bounds (conn.c), from the hub's policy. */
+static int
+cb_front_door(json_t *conf)
+{
+	struct rl_rate r;
+	json_t *l, *v;
+	long long per, period, burst;
+	size_t i;
+
+	l = json_object_get(conf, "trusted_proxies");
+	cb.proxies = xcalloc(json_array_size(l) + 1, sizeof(char *));
+	json_array_foreach(l, i, v)
+		if (json_is_string(v))
+			cb.proxies[cb.nproxies++] = xstrdup(json_string_value(v));
+	v = json_object_get(conf, "address_rate");
+	if (wk_conf_int(conf, "conns_per_peer", 32, 1, 65536,
+	    &cb.conns_per_peer) == -1 ||
+	    wk_conf_int(conf, "conns_per_proxy", 1024, 1, 65536,
+	    &cb.conns_per_proxy) == -1 ||
+	    wk_conf_int(v, "per", 600, 1, RL_RATE_MAX, &per) == -1 ||
+	    wk_conf_int(v, "period_ms", 60000, 1, INT64_MAX, &period) == -1 ||
+	    wk_conf_int(v, "burst", 60, 1, RL_BURST_MAX, &burst) == -1)
+		return -1;
+	r.per = (uint64_t)per;
+	r.period_ms = (uint64_t)period;
+	r.burst = (uint64_t)burst;
+	/* One bucket per address seen lately, at most this many. */
+	cb.rl_addr = ratelimit_new(&r, 4096);
+	return 0;
+}
+
 /* The ranges are config_callback.c's: a slice outside them is a skew. */
 static int
 cb_pre_sandbox(json_t *conf)
@@ -118,6 +151,8 @@ cb_pre_sandbox(json_t *conf)
 	    &n) == -1)
 		return -1;
 	cb.media_max = (uint64_t)n;
+	if (cb_front_door(conf) == -1)
+		return -1;
 	if (fetch_init() == -1 || fetch_dns_init() == -1 ||
 	    (strncmp(cb.api_url, "https://", 8) == 0 &&
 	    fetch_load_ca() == -1) || fetch_pin(cb.api_url) == -1)

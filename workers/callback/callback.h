@@ -27,6 +27,8 @@ struct conn;
  */
 #define CB_TS_WINDOW_S		300
 
+struct ratelimit;
+
 struct cb_conf {
 	char			*account;
 	int			 wecom;		/* wecom_app, else wechat_mp */
@@ -42,6 +44,12 @@ struct cb_conf {
 	size_t			 body_max;
 	long			 timeout_s;
 	uint64_t		 media_max;	/* media.max_bytes */
+	/* Per address (conn.c): policy.* of the web chat's front door. */
+	char			**proxies;	/* trusted_proxies */
+	size_t			 nproxies;
+	long long		 conns_per_peer;
+	long long		 conns_per_proxy;
+	struct ratelimit	*rl_addr;
 	struct event_base	*base;
 	int			 draining;
 };

@@ -8,17 +8,24 @@
  * A held request (turn.c) has no deadline of ours: turn.c answers it
  * within the reply budget.  Each connection has a body buffer of
  * body_max: CONN_MAX of them is the worker's bound on memory.
- * XXX no per-address limit: behind the reverse proxy every request
- * comes from its address; the platform's own would need
- * X-Forwarded-For judged against trusted proxies, as admit.c does for
- * the web chat.
+ * Per address, as the web chat's front door (policy.*): at most
+ * tcp_conns_per_peer connections from one TCP peer (tcp_conns_per_proxy
+ * from a trusted proxy, which carries everyone), and requests from one
+ * client within policy.ratelimit.address, the client being the peer or,
+ * behind trusted proxies, what X-Forwarded-For lets us believe
+ * (policy/xff.c).  Over either: the connection is closed at once, or
+ * answered 429, counted and logged.
  *
  * It never looks at what a request means.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,8 +36,11 @@
 #include <event2/listener.h>
 
 #include "callback.h"
+#include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "webchat/http.h"
+#include "xff.h"
 #include "xmalloc.h"
 
 /*
@@ -45,6 +55,7 @@
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
+	char			 peer[XFF_ADDR_MAX];	/* TCP, as text */
 	struct bufferevent	*bev;
 	struct event		*timer;
 	struct http_parse	 hp;
@@ -55,6 +66,7 @@ struct conn {
 
 static TAILQ_HEAD(, conn)	 conns = TAILQ_HEAD_INITIALIZER(conns);
 static size_t			 nconns;
+static uint64_t			 refused_conns, refused_rate;
 static struct evconnlistener	*listener;
 
 static void	conn_accept(struct evconnlistener *, evutil_socket_t,
@@ -65,6 +77,8 @@ static void	conn_event(struct bufferevent *, short, void *);
 static void	conn_timer(evutil_socket_t, short, void *);
 static void	conn_free(struct conn *);
 static void	conn_update(void);
+static int	conn_peer_full(struct sockaddr *, int, char *, size_t);
+static int	conn_rate_over(struct conn *);
 
 int
 conn_listen(int fd)
@@ -92,18 +106,26 @@ static void
 conn_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	char peer[XFF_ADDR_MAX];
 	struct timeval tv;
 	struct conn *c;
 
 	(void)l;
-	(void)sa;
-	(void)salen;
 	(void)arg;
 	if (nconns >= CONN_MAX || cb.draining) {
 		close(fd);
 		return;
 	}
+	if (conn_peer_full(sa, salen, peer, sizeof(peer))) {
+		refused_conns++;
+		log_info("callback %s: %s: over its connections at once; "
+		    "closed (%llu so far)", cb.account, peer,
+		    (unsigned long long)refused_conns);
+		close(fd);
+		return;
+	}
 	c = xcalloc(1, sizeof(*c));
+	memcpy(c->peer, peer, sizeof(c->peer));
 	c->body = xmalloc(cb.body_max);
 	http_parse_init(&c->hp, &c->req, CONN_HEAD_MAX);
 	http_parse_body(&c->hp, c->body, cb.body_max);
@@ -119,6 +141,56 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	nconns++;
 	conn_update();
+}
+
+/*
+ * The peer's address as text, and whether it has its connections
+ * already (a linear look: there are CONN_MAX at most).
+ */
+static int
+conn_peer_full(struct sockaddr *sa, int salen, char *peer, size_t len)
+{
+	const struct conn *o;
+	const void *a = NULL;
+	long long n = 0, max;
+
+	/* inet_ntop, not getnameinfo: no lookup, no scope-id ioctl. */
+	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct
+	    sockaddr_in))
+		a = &((struct sockaddr_in *)(void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6 && salen >= (int)sizeof(struct
+	    sockaddr_in6))
+		a = &((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, peer,
+	    (socklen_t)len) == NULL)
+		snprintf(peer, len, "?");
+	max = xff_trusted(peer, cb.proxies, cb.nproxies) ?
+	    cb.conns_per_proxy : cb.conns_per_peer;
+	TAILQ_FOREACH(o, &conns, entry)
+		if (strcmp(o->peer, peer) == 0)
+			n++;
+	return n >= max;
+}
+
+/* The client's bucket (policy.ratelimit.address): 1 when it is empty. */
+static int
+conn_rate_over(struct conn *c)
+{
+	char client[XFF_ADDR_MAX], key[RL_KEY_MAX];
+	uint64_t wait;
+
+	if (xff_client(c->peer, strlen(c->peer), c->req.h_forwarded,
+	    strlen(c->req.h_forwarded), cb.proxies, cb.nproxies, client,
+	    sizeof(client)) == -1)
+		snprintf(client, sizeof(client), "%s", c->peer);
+	snprintf(key, sizeof(key), "a:%s", client);
+	if ((wait = ratelimit_take(cb.rl_addr, key, clock_mono_ms())) == 0)
+		return 0;
+	refused_rate++;
+	log_info("callback %s: %s: over policy.ratelimit.address; 429 "
+	    "(%llu so far)", cb.account, client,
+	    (unsigned long long)refused_rate);
+	return 1;
 }
 
 static void
@@ -144,6 +216,10 @@ conn_read(struct bufferevent *bev, void *arg)
 		log_info("callback %s: request refused: %d", cb.account,
 		    c->hp.status);
 		conn_reply(c, c->hp.status, NULL, NULL, 0);
+		return;
+	}
+	if (conn_rate_over(c)) {
+		conn_reply(c, 429, NULL, NULL, 0);
 		return;
 	}
 	req_handle(c, c->req.method, c->req.query, c->body, c->req.body_len);
