@@ -173,7 +173,10 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
     message without one is fetched (D.5) and reaches the agent (a note
     when it cannot be had), a menu click as its key; subscribe gets the welcome without the
     agent; unsubscribe gets the empty answer."""
-    gate = start(gate_factory, oa, tmp_path, welcome="Welcome aboard")
+    ch = channel(oa, tmp_path, welcome="Welcome aboard")
+    # One user sends more than the default burst of 5 here.
+    ch["ratelimit"] = {"peer": {"rate": "600/min", "burst": 50}}
+    gate = gate_factory({"agents": ECHO, "channels": [ch]})
     head = ("<xml><ToUserName><![CDATA[gh_fake0001]]></ToUserName>"
             "<FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d"
             "</CreateTime>" % (USER, int(time.time())))
@@ -192,8 +195,20 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
     unsub = head + ("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA["
                     "unsubscribe]]></Event></xml>")
     lost = image.replace("FAKEmedia02", "FAKEgone").replace("6002", "6003")
+    place = head + ("<MsgType><![CDATA[location]]></MsgType><Location_X>"
+                    "23.134521</Location_X><Location_Y>113.358803"
+                    "</Location_Y><Scale>20</Scale><Label><![CDATA[广州市"
+                    "天河区]]></Label><MsgId>6005</MsgId></xml>")
+    link = head + ("<MsgType><![CDATA[link]]></MsgType><Title><![CDATA["
+                   "A title]]></Title><Description><![CDATA[what it is]]>"
+                   "</Description><Url><![CDATA[https://example.com/a]]>"
+                   "</Url><MsgId>6006</MsgId></xml>")
     for body, want in ((voice, "echo: 你好"), (lost, "echo: [image]"),
                        (click, "echo: MENU_HELP"),
+                       (place, "echo: [location: 广州市天河区 "
+                        "(23.134521, 113.358803)]"),
+                       (link, "echo: [link: A title - what it is "
+                        "https://example.com/a]"),
                        (sub, "Welcome aboard")):
         status, reply = oa.post(body.encode())
         assert status == 200 and reply_content(reply, USER) == want, \
@@ -213,7 +228,7 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
     assert "[attachment: voice" in text and \
         hashlib.sha256(data).hexdigest() in text, text
     assert oa.post(unsub.encode()) == (200, "success")
-    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 5
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == 7
     no_violations(oa)
 
 

@@ -151,6 +151,48 @@ turn_note(const char *note, const char **text, size_t *textlen)
 	*textlen = strlen(note);
 }
 
+/*
+ * A place or a link the person shared, as the agent reads it: what the
+ * message says of it, on one line, in a buffer of ours (the text is
+ * sent before the next message is looked at).
+ */
+static char	turn_buf[8192];
+
+static const char *
+turn_field(const struct xmlmsg_str *s)
+{
+	return s->p != NULL ? s->p : "";
+}
+
+static void
+turn_place(const struct xmlmsg *m, const char **text, size_t *textlen)
+{
+	if (m->location_x.p == NULL || m->location_y.p == NULL) {
+		turn_note(NOTE_LOCATION, text, textlen);
+		return;
+	}
+	snprintf(turn_buf, sizeof(turn_buf), "[location: %s%s(%s, %s)]",
+	    turn_field(&m->label), m->label.len > 0 ? " " : "",
+	    m->location_x.p, m->location_y.p);
+	*text = turn_buf;
+	*textlen = strlen(turn_buf);
+}
+
+static void
+turn_link(const struct xmlmsg *m, const char **text, size_t *textlen)
+{
+	if (m->url.p == NULL && m->title.p == NULL) {
+		turn_note(NOTE_LINK, text, textlen);
+		return;
+	}
+	snprintf(turn_buf, sizeof(turn_buf), "[link: %s%s%s%s%s]",
+	    turn_field(&m->title), m->description.len > 0 ? " - " : "",
+	    turn_field(&m->description), m->url.len > 0 ? " " : "",
+	    turn_field(&m->url));
+	*text = turn_buf;
+	*textlen = strlen(turn_buf);
+}
+
 /* The key, and what the agent reads; text NULL: nothing to ask. */
 static void
 turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *shown,
@@ -190,10 +232,10 @@ turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *shown,
 		turn_note(NOTE_VIDEO, text, textlen);
 		break;
 	case XMLMSG_T_LOCATION:
-		turn_note(NOTE_LOCATION, text, textlen);
+		turn_place(m, text, textlen);
 		break;
 	case XMLMSG_T_LINK:
-		turn_note(NOTE_LINK, text, textlen);
+		turn_link(m, text, textlen);
 		break;
 	case XMLMSG_T_EVENT:
 		if (m->ev == XMLMSG_EV_SUBSCRIBE)

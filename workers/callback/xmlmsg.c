@@ -52,6 +52,13 @@ static const struct xm_field {
 	F("Format", format, 16, 0),
 	F("Recognition", recognition, XMLMSG_CONTENT_MAX, 0),
 	F("PicUrl", picurl, 2048, 0),
+	/* D.2: a location's and a link's own fields. */
+	F("Location_X", location_x, 32, 0),
+	F("Location_Y", location_y, 32, 0),
+	F("Label", label, 1024, 0),
+	F("Title", title, 1024, 0),
+	F("Description", description, 4096, 0),
+	F("Url", url, 2048, 0),
 	F("Encrypt", encrypt, XMLMSG_BODY_MAX, 0),
 	F("MsgSignature", msgsignature, XMLMSG_SHORT_MAX, 0),
 	F("TimeStamp", timestamp, NUM_MAX, XF_DIGITS),

@@ -94,6 +94,12 @@ struct xmlmsg {
 	struct xmlmsg_str	 format;	/* Format (voice) */
 	struct xmlmsg_str	 recognition;	/* Recognition (OA) */
 	struct xmlmsg_str	 picurl;	/* PicUrl */
+	struct xmlmsg_str	 location_x;	/* Location_X (latitude) */
+	struct xmlmsg_str	 location_y;	/* Location_Y (longitude) */
+	struct xmlmsg_str	 label;		/* Label (a place's name) */
+	struct xmlmsg_str	 title;		/* Title (link) */
+	struct xmlmsg_str	 description;	/* Description (link) */
+	struct xmlmsg_str	 url;		/* Url (link) */
 	struct xmlmsg_str	 encrypt;	/* Encrypt */
 	struct xmlmsg_str	 msgsignature;	/* MsgSignature */
 	struct xmlmsg_str	 timestamp;	/* TimeStamp */
