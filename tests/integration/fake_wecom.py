@@ -36,7 +36,9 @@ frame and each acked push, with its chat.  f.frames records every frame
 the worker sent, in order, with its connection's number.
 
 Attachments (A.7): the fake also serves plain HTTP on 127.0.0.1
-(f.media_port, aiohttp on the same loop).  f.attachment(plain) encrypts
+(f.media_port, aiohttp on a loop and thread of its own, so that a big
+download does not hold back the long connection's frames and make
+their spacing (A.6 #3) look shorter than the worker made it).  f.attachment(plain) encrypts
 plain as WeCom does (AES-256-CBC, IV = the key's first 16 bytes, PKCS#7
 to 32-byte blocks) under a fresh path and returns (url, aeskey);
 f.serve_raw(ciphertext) serves given bytes (the spec's test vector),
@@ -96,6 +98,8 @@ import time
 
 import websockets
 from aiohttp import web
+
+from fakeserver import ThreadedApp
 
 CONTENT_MAX = 20480
 ACK_RELEASE_S = 5.0         # the SDK's ack timeout (A.3)
@@ -243,6 +247,19 @@ class Bot:
         return c is not None and c.subscribed
 
 
+class _MediaServer(ThreadedApp):
+    """The attachments' HTTP server, on its own thread and loop."""
+
+    def __init__(self, handler):
+        super().__init__()
+        self._handler = handler
+
+    def app(self):
+        a = web.Application()
+        a.router.add_get("/{tail:.*}", self._handler)
+        return a
+
+
 class FakeWecom:
     def __init__(self, bot_id="aibTESTbot0001", secret="s3cret-TEST-0001",
                  heartbeat_ms=None, stream_ms=None, bots=None):
@@ -272,7 +289,6 @@ class FakeWecom:
         self.served = {}            # path -> (status, body, chunked, delay)
         self.media_hits = []        # paths the worker GET
         self.media_port = None
-        self._media_runner = None
         self.sessions = {}          # upload_id -> an upload under way
         self.media_ids = {}         # media_id -> its finished upload
         self.uploads = []           # {"type", "filename", "data", "conn"}
@@ -298,21 +314,22 @@ class FakeWecom:
                 self._serve, "127.0.0.1", 0, max_size=4 * 1024 * 1024,
                 ping_interval=None))
             self.port = self._server.sockets[0].getsockname()[1]
-            self._loop.run_until_complete(self._media_start())
             ready.set()
             self._loop.run_forever()
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
         ready.wait(10)
+        self._media = _MediaServer(self._media_get).start()
+        self.media_port = self._media.port
         return self
 
     def stop(self):
         async def close():
             self._server.close()
             await self._server.wait_closed()
-            await self._media_runner.cleanup()
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._media.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
@@ -482,15 +499,6 @@ class FakeWecom:
               for x in items]
         return self.msg(userid, body={"msgtype": "mixed",
                                       "mixed": {"msg_item": it}}, **kw)
-
-    async def _media_start(self):
-        app = web.Application()
-        app.router.add_get("/{tail:.*}", self._media_get)
-        self._media_runner = web.AppRunner(app, handle_signals=False)
-        await self._media_runner.setup()
-        site = web.TCPSite(self._media_runner, "127.0.0.1", 0)
-        await site.start()
-        self.media_port = site._server.sockets[0].getsockname()[1]
 
     async def _media_get(self, req):
         with self.lock:
