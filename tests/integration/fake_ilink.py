@@ -54,6 +54,8 @@ Protocol side (what the worker talks to):
        download parameter); f.fail(cdn_http=n) answers 500 n times;
        a body over f.cdn_max bytes gets 413 with x-error-message.
        f.uploads lists (slot, outcome) of each.
+  sendmessage past f.turn_max (10) messages delivered on one
+       context_token gets ret -2 (§7.2) and is a violation.
   sendmessage image items (type 2: media.encrypt_query_param a
        parameter the CDN gave, media.aes_key base64 of the hex key,
        encrypt_type 1, mid_size the ciphertext's size) and file items
@@ -208,6 +210,8 @@ class FakeIlink(ThreadedApp):
         self.fail_uploadurl_ret = 0
         self.fail_cdn_http = 0
         self.cdn_max = 64 << 20
+        self.turn_max = 10          # §7.2: messages per context_token
+        self.turns = {}             # context_token -> messages taken
         self.next_id = itertools.count(FIRST_MESSAGE_ID)
         # Python >= 3.10 binds it to the loop that first waits on it.
         self.cond = asyncio.Condition()
@@ -730,6 +734,14 @@ class FakeIlink(ThreadedApp):
             elif rec.get("client_id") in self.client_ids:
                 rec["outcome"] = "dup"
                 resp = {"ret": 0}
+            elif self.turns.get(rec.get("context_token"), 0) >= \
+                    self.turn_max:
+                # §7.2: the 11th message of one user message is refused.
+                rec["outcome"] = "-2 turn"
+                resp = {"ret": -2, "errmsg": "prepare failed"}
+                self.client_ids.add(rec.get("client_id"))
+                self.violations.append("sendmessage: past %d messages on "
+                                       "one context_token" % self.turn_max)
             elif self.fail_send_ret2 > 0:
                 self.fail_send_ret2 -= 1
                 rec["outcome"] = "-2"
@@ -738,6 +750,8 @@ class FakeIlink(ThreadedApp):
             else:
                 self.client_ids.add(rec.get("client_id"))
                 rec["outcome"] = "ok"
+                ctx = rec.get("context_token")
+                self.turns[ctx] = self.turns.get(ctx, 0) + 1
                 resp = {"ret": 0, "message_id": next(self.next_id)}
             self.sent.append(rec)
         if resp is None:

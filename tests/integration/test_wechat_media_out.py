@@ -203,6 +203,34 @@ def test_file_after_sigkill_between_text_and_file(gate_factory, fake,
     no_violations(fake)
 
 
+def test_turn_budget_holds_files_for_the_next_message(gate_factory, fake,
+                                                      tmp_path):
+    """§7.2: at most 10 messages per context token, attachments too.  Two
+    replies of five on one token spend it; a third reply on it is held
+    (refused, not sent), and goes on the token of the person's next
+    message, each part once (the hub orders a reply's parts, not two
+    replies)."""
+    gate = start(gate_factory, fake, tmp_path)
+    for i in range(2):
+        fake.inject(FRIEND, "files 4 %d" % (100 + i), context_token="CTX-A")
+        wait_delivered(fake, 5 * (i + 1))
+    fake.inject(FRIEND, "files 1 200", context_token="CTX-A")
+    gate.wait_log("10 messages are spent", 15)
+    assert len(delivered(fake)) == 10
+    fake.inject(FRIEND, "files 1 300", context_token="CTX-B")
+    got = wait_delivered(fake, 14, timeout=60)
+    assert sorted(g[:2] for g in got[10:]) == [
+        ("image", None), ("image", None), ("text", "here"),
+        ("text", "here")], got[10:]
+    assert sorted(g[2] for g in got[10:] if g[0] == "image") == \
+        sorted([out_bytes(0, 200), out_bytes(0, 300)])
+    with fake.lock:
+        ctxs = [s["context_token"] for s in fake.sent
+                if s["outcome"] == "ok"]
+    assert ctxs == ["CTX-A"] * 10 + ["CTX-B"] * 4, ctxs
+    no_violations(fake)
+
+
 @pytest.mark.xfail(strict=True, reason="supervisor/channel.c "
                    "channel_send_file() refuses a kind without "
                    "KC_PROACTIVE (\"can only answer\"); a wechat peer "

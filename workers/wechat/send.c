@@ -15,7 +15,8 @@
  * sendmessage shows it as an image item or a file item (§5.6, §6.2;
  * audio is a file, §6.4), with the row's context token and client_id
  * as a text row has, answered as one.  The upload is paced with its
- * message: both run within one turn of the gap.
+ * message: both run within one turn of the gap.  Every row, text or
+ * file, is held to its context token's budget (budget.c).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -191,7 +192,14 @@ send_kick(void)
 		evtimer_add(sd.timer, &tv);
 		return;
 	}
-	o = outq_take(&sd.oq);
+	/* §7.2: past its token's budget a row waits for the next token. */
+	while ((o = outq_take(&sd.oq)) != NULL && !budget_left(o->peer,
+	    o->ctx))
+		outq_failed(&sd.oq, "refused", "this conversation turn's "
+		    "10 messages are spent; sent when the person writes again",
+		    0);
+	if (o == NULL)
+		return;
 	if (o->kind != NULL) {
 		send_upload(o);
 		return;
@@ -308,6 +316,7 @@ send_judge(struct wcall *c, struct outq_item *o)
 	if (len == 0) {
 		log_warnx("wechat: message %llu: empty answer; taken as sent",
 		    (unsigned long long)o->id);
+		budget_note(o->peer, o->ctx);
 		outq_sent(&sd.oq);
 		return 0;
 	}
@@ -319,6 +328,7 @@ send_judge(struct wcall *c, struct outq_item *o)
 		 */
 		if (!o->more)
 			typing_stop(o->peer);
+		budget_note(o->peer, o->ctx);
 		outq_sent(&sd.oq);
 		return 0;
 	case ILINK_E_SESSION:

@@ -7,6 +7,7 @@
  *   poll.c	the getupdates loop and inbound.message / inbound.ack
  *   send.c	the outbound queue and sendmessage
  *   upload.c	an outbound attachment onto the CDN
+ *   budget.c	the messages each context token has carried
  *   inmedia.c	an inbound message's attachments from the CDN
  *   typing.c	"typing..." while the agent answers
  *   login.c	the QR login state machine
@@ -131,6 +132,11 @@ const struct ilink_up *upload_info(void);
 const char	*upload_param(void);
 void		 upload_clear(void);
 void		 upload_cancel(void);
+
+/* budget.c: §7.2, bot messages per user message (context token). */
+#define WECHAT_TURN_MAX	10
+int		 budget_left(const char *peer, const char *ctx);
+void		 budget_note(const char *peer, const char *ctx);
 
 /* typing.c */
 int		 typing_init(struct event_base *);
