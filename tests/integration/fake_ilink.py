@@ -43,8 +43,9 @@ Protocol side (what the worker talks to):
        never 4: voice does not play, §6.4, nor 2), rawsize, rawfilemd5
        (32 lowercase hex), filesize == (rawsize / 16 + 1) * 16,
        no_need_thumb true.  Answers upload_full_url (f.upload_mode
-       "full", the default) or upload_param alone ("param", the worker
-       builds <cdn>/upload?...).  f.fail(uploadurl_ret=n): ret -1 n
+       "full", the default; "elsewhere" names 127.0.0.2, off the CDN's
+       host) or upload_param alone ("param", the worker builds
+       <cdn>/upload?...).  f.fail(uploadurl_ret=n): ret -1 n
        times; f.uploadurls lists the requests.
   POST /c2c/upload?encrypted_query_param=&filekey=   (§3.9) the CDN: a
        POST, application/octet-stream, no bot header, a known slot used
@@ -656,10 +657,13 @@ class FakeIlink(ThreadedApp):
             self.slots[param] = dict(b, used=False)
             mode = self.upload_mode
         resp = {"upload_param": param, "thumb_upload_param": "", "ret": 0}
-        if mode == "full":
+        if mode in ("full", "elsewhere"):
+            # "elsewhere": off the CDN's host (§8.21), to be refused.
+            base = self.url if mode == "full" else \
+                self.url.replace("127.0.0.1", "127.0.0.2")
             resp["upload_full_url"] = (
                 "%s/c2c/upload?encrypted_query_param=%s&filekey=%s" % (
-                    self.url, urllib.parse.quote(param, safe=""),
+                    base, urllib.parse.quote(param, safe=""),
                     b["filekey"]))
         return web.json_response(resp)
 

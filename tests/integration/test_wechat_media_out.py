@@ -176,6 +176,23 @@ def test_cdn_refusal_is_final_with_its_reason(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
+def test_upload_url_off_the_cdn_host_is_refused(gate_factory, fake,
+                                                tmp_path):
+    """§8.21: an upload_full_url on another host than the CDN's is never
+    dialled; the row fails saying so."""
+    fake.upload_mode = "elsewhere"
+    gate = start(gate_factory, fake, tmp_path)
+    fake.inject(FRIEND, "files 1 100")
+    wait_delivered(fake, 1)
+    rows = wait_for(lambda: [r for r in gate.rows(
+        "SELECT state, detail FROM outbox WHERE body = 'out0.png'")
+        if r[0] == "failed"], 15, 0.05, "the file row failed")
+    assert "upload_full_url not on the CDN host" in rows[0][1], rows
+    with fake.lock:
+        assert fake.uploads == []
+    no_violations(fake)
+
+
 def test_file_after_sigkill_between_text_and_file(gate_factory, fake,
                                                   tmp_path):
     """SIGKILL of the worker after the reply's text went and before its
