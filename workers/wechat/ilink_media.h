@@ -119,7 +119,8 @@ const char	*ilink_cdn_strerror(enum ilink_cdn_err);
 uint64_t	 ilink_cdn_padded(uint64_t plainlen);
 enum ilink_cdn_err ilink_cdn_encrypt(const uint8_t key[ILINK_KEY_LEN],
 		    uint8_t *buf, size_t len, size_t cap, size_t *outlen);
-int		 ilink_cdn_md5(const uint8_t *, size_t, char out[2 * 16 + 1]);
+int		 ilink_cdn_md5(const uint8_t *, size_t,
+		    char out[2 * 16 + 1]);
 
 /*
  * Outbound media (§3.5, §3.9, §6.2).  An attachment over this is

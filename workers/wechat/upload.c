@@ -42,7 +42,7 @@ static struct {
 	struct wcall		*call;		/* getuploadurl */
 	CURL			*easy;		/* the CDN POST */
 	struct curl_slist	*hdrs;
-	uint8_t			*buf;		/* plaintext, then ciphertext */
+	uint8_t			*buf;		/* plain, then encrypted */
 	size_t			 cap;
 	size_t			 len;
 	struct ilink_up		 up;
@@ -53,6 +53,7 @@ static struct {
 } ud;
 
 static void	upload_url_done(struct wcall *, void *);
+static const char *upload_cut(char *);
 static void	upload_cdn_done(CURL *, CURLcode, void *);
 static void	upload_end(enum upload_res, const char *);
 
@@ -67,6 +68,24 @@ upload_hex(const uint8_t *b, size_t n, char *out)
 		out[2 * i + 1] = hex[b[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+/*
+ * A reason for delivery.fail: at most IPC_MESSAGE_MAX bytes (the frame
+ * refuses more), cut on a UTF-8 boundary (errmsg may be Chinese).
+ */
+static const char *
+upload_cut(char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (n <= IPC_MESSAGE_MAX)
+		return msg;
+	n = IPC_MESSAGE_MAX;
+	while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+		n--;
+	msg[n] = '\0';
+	return msg;
 }
 
 /* The row's bytes, from offset 0 whatever the offset the hub shares. */
@@ -268,10 +287,10 @@ upload_url_done(struct wcall *c, void *arg)
 		upload_end(UPLOAD_RELOGIN, "session timeout");
 		return;
 	case ILINK_E_RET:
-		snprintf(msg, sizeof(msg), "getuploadurl: %s%sret %lld",
-		    r.errmsg, *r.errmsg ? ", " : "", r.code);
+		snprintf(msg, sizeof(msg), "getuploadurl: ret %lld%s%s",
+		    r.code, *r.errmsg ? ": " : "", r.errmsg);
 		upload_end(r.code == ILINK_RET_REFUSED ? UPLOAD_REFUSED :
-		    UPLOAD_REJECTED, msg);
+		    UPLOAD_REJECTED, upload_cut(msg));
 		return;
 	default:
 		snprintf(msg, sizeof(msg), "getuploadurl: %s",
@@ -313,7 +332,7 @@ upload_cdn_done(CURL *e, CURLcode rc, void *arg)
 		snprintf(msg, sizeof(msg), "the CDN refused the %s (HTTP "
 		    "%ld)%s%s", ud.o->kind, status, ud.cdn_errlen ? ": " : "",
 		    ud.cdn_err);
-		upload_end(UPLOAD_REJECTED, msg);
+		upload_end(UPLOAD_REJECTED, upload_cut(msg));
 	} else if (status != 200) {
 		snprintf(msg, sizeof(msg), "CDN upload: HTTP %ld", status);
 		upload_end(UPLOAD_RETRY, msg);
