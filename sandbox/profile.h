@@ -46,6 +46,7 @@ extern const struct sb_profile	profile_webchat;
 extern const struct sb_profile	profile_agent;
 extern const struct sb_profile	profile_net;
 extern const struct sb_profile	profile_webhook;
+extern const struct sb_profile	profile_callback;
 extern const struct sb_profile	profile_media;
 extern const struct sb_profile	profile_hub;
 extern const struct sb_profile	profile_command_child;

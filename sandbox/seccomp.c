@@ -36,6 +36,8 @@ static const struct {
 	{ "wechat",		&profile_net,		&profile_media },
 	/* The webhook also reads the hub's attachments (memfds). */
 	{ "wecom_webhook",	&profile_net,		&profile_webhook },
+	/* The callback kinds accept on their account's handed socket. */
+	{ "callback",		&profile_net,		&profile_callback },
 #ifdef WX_TEST_HOOKS
 	/* The test channel: no network, attachments like a channel's. */
 	{ "loopback",		&profile_agent,		&profile_media },

@@ -182,9 +182,7 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->policy.trusted_proxies_count; i++)
 		free(conf->policy.trusted_proxies[i]);
 	free(conf->policy.trusted_proxies);
-	free(conf->webchat.listen);
-	free(conf->webchat.public_url);
-	free(conf->webchat.agent);
+	cfg_webchat_free(&conf->webchat);
 	free(conf->sandbox.user);
 	free(conf->sandbox.group);
 	free(conf->sandbox.hub_user);

@@ -31,6 +31,23 @@ struct cfg_supervisor {
 	uint32_t	 wal_max_bytes;		/* truncate it past this */
 };
 
+/*
+ * webchat.page: how the public page presents itself (served to it as
+ * /page.json).  Absent strings are NULL and the page keeps its own.
+ */
+#define CFG_PAGE_SUGGESTIONS_MAX	4	/* buttons fit one phone row */
+
+struct cfg_page {
+	char		*title;			/* document title */
+	char		*agent_name;		/* header, assistant label */
+	char		*welcome;		/* first bubble, not stored */
+	char		*suggestions[CFG_PAGE_SUGGESTIONS_MAX];
+	unsigned	 suggestions_count;
+	char		*accent;		/* "#rrggbb": white on it */
+	char		*footer;		/* privacy note */
+	char		*lang;			/* "zh", "en" or NULL */
+};
+
 struct cfg_webchat {
 	char		*listen;		/* "127.0.0.1:8080", "[::1]:8080" */
 	char		*public_url;		/* share links: "<this>/s/<id>" */
@@ -46,6 +63,7 @@ struct cfg_webchat {
 	uint32_t	 head_timeout_s;	/* accept to whole request head */
 	uint32_t	 frame_timeout_s;	/* first to last byte of a frame */
 	uint32_t	 max_out_total;		/* unsent bytes, whole worker */
+	struct cfg_page	 page;
 };
 
 #define CFG_METHODS_MAX		32	/* names in policy.roles.webchat */
@@ -119,7 +137,13 @@ struct cfg_agent {
 	uint32_t	 cmd_timeout_s;		/* per request */
 };
 
-#define CFG_CHANNELS_MAX	64
+/*
+ * A thousand accounts per box (issue #13).  Each costs the root parent
+ * one descriptor (its copy of the hub's end, parent_hub.c) and the hub
+ * one (its socket), within the hub's RLIMIT_NOFILE of 4096
+ * (sandbox/rlimit.c); main.c raises the parent's soft limit to fit.
+ */
+#define CFG_CHANNELS_MAX	1000
 #define CFG_ALLOW_MAX		256	/* allow_from entries */
 
 /* One platform account, served by the worker "<type>.<name>". */
@@ -170,6 +194,19 @@ struct cfg_channel {
 	uint32_t	 stream_interval_ms;
 	uint32_t	 heartbeat_ms;
 	uint32_t	 ack_timeout_ms;
+	/* types wechat_mp, wecom_app (HTTP callbacks, config_callback.c) */
+	char		*cb_id;			/* AppID or CorpID */
+	uint32_t	 cb_agent_id;		/* wecom_app's AgentId */
+	char		*cb_token;		/* secret; NULL in the hub */
+	char		*cb_aes_key;		/* secret: 43 characters */
+	char		*cb_secret;		/* secret; NULL: passive only */
+	char		*cb_listen;		/* opened by the parent */
+	char		*cb_api_url;
+	char		*cb_welcome;		/* "": none */
+	int		 cb_plain;		/* wechat_mp mode: plain */
+	uint32_t	 cb_budget_ms;		/* reply_budget_ms */
+	uint32_t	 cb_body_max;
+	uint32_t	 cb_timeout_s;
 };
 
 /*
@@ -258,6 +295,8 @@ char		*config_slice_agent(const struct config *,
 char		*config_slice_channel(const struct config *,
 		    const struct cfg_channel *);
 char		*config_slice_webhook(const struct config *,
+		    const struct cfg_channel *);
+char		*config_slice_callback(const struct config *,
 		    const struct cfg_channel *);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The channels: slice of the configuration, see wxgate.yaml(5): one
  * platform account per entry, with its type's settings (wechat,
- * wecom_bot).  The
+ * wecom_bot; wecom_webhook and the callbacks in files of their own).  The
  * types and their text limits are the channel rows of kinds.c.
  *
  * Called by cfg_build() in config.c, and by the supervisor for
@@ -152,7 +152,7 @@ cfg_channel_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 			return -1;
 		}
 	}
-	return 0;
+	return cfg_callback_listens(ctx, conf);
 }
 
 /* A list of ids (allow_from, groups), copied, counted as it grows. */
@@ -225,7 +225,8 @@ cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
 	    &c->account_rate) == -1)
 		return -1;
 	if (cfg_channel_wechat(ctx, &rc->wechat, prefix, c) == -1 ||
-	    cfg_channel_webhook(ctx, &rc->wecom_webhook, prefix, c) == -1)
+	    cfg_channel_webhook(ctx, &rc->wecom_webhook, prefix, c) == -1 ||
+	    cfg_channel_callback(ctx, rc, prefix, c) == -1)
 		return -1;
 	return cfg_channel_wecom_bot(ctx, &rc->wecom_bot, prefix, c);
 }
@@ -492,6 +493,7 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->bot_agent);
 	xfree_secret(c->token);
 	cfg_channel_webhook_free(c);
+	cfg_channel_callback_free(c);
 	free(c->ws_url);
 	free(c->bot_id);
 	free(c->bot_name);

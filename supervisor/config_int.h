@@ -53,6 +53,17 @@ struct raw_supervisor {
 	uint32_t	*wal_max_bytes;
 };
 
+struct raw_page {
+	char		*title;
+	char		*agent_name;
+	char		*welcome;
+	char		**suggestions;
+	unsigned	 suggestions_count;
+	char		*accent;
+	char		*footer;
+	char		*lang;
+};
+
 struct raw_webchat {
 	char		*listen;
 	char		*public_url;
@@ -68,6 +79,7 @@ struct raw_webchat {
 	uint32_t	*head_timeout_s;
 	uint32_t	*frame_timeout_s;
 	uint32_t	*max_out_total;
+	struct raw_page	 page;
 };
 
 struct raw_sandbox {
@@ -197,6 +209,26 @@ struct raw_wecom_bot {
 	uint32_t	*ack_timeout_ms;
 };
 
+/*
+ * wechat_mp: and wecom_app: (config_callback.c): one struct for both
+ * blocks; each block's schema names only its own keys.
+ */
+struct raw_callback {
+	char		*app_id;		/* wechat_mp */
+	char		*corp_id;		/* wecom_app */
+	uint32_t	*agent_id;		/* wecom_app */
+	char		*token_file;
+	char		*encoding_aes_key_file;
+	char		*secret_file;
+	char		*listen;
+	char		*api_url;
+	char		*mode;			/* wechat_mp: safe, plain */
+	char		*welcome;
+	uint32_t	*reply_budget_ms;
+	uint32_t	*body_max;
+	uint32_t	*timeout_s;
+};
+
 struct raw_chan_limits {
 	struct raw_rate	 peer;
 	struct raw_rate	 account;
@@ -224,6 +256,8 @@ struct raw_channel {
 	struct raw_wechat	 wechat;
 	struct raw_webhook	 wecom_webhook;
 	struct raw_wecom_bot	 wecom_bot;
+	struct raw_callback	 wechat_mp;
+	struct raw_callback	 wecom_app;
 };
 
 /* The `schedule:` block: the daemon's bounds on schedules. */
@@ -326,6 +360,7 @@ int		 cfg_webchat_sizes(struct cfg_ctx *,
 		    const struct cfg_webchat *);
 int		 cfg_webchat_build(struct cfg_ctx *, const struct raw_webchat *,
 		    struct cfg_webchat *);
+void		 cfg_webchat_free(struct cfg_webchat *);
 
 /* config_agent.c */
 extern const struct cfg_num cfg_agent_nums[];
@@ -342,6 +377,13 @@ void		 cfg_channel_free(struct cfg_channel *);
 int		 cfg_channel_webhook(struct cfg_ctx *, const struct raw_webhook *,
 		    const char *, struct cfg_channel *);
 void		 cfg_channel_webhook_free(struct cfg_channel *);
+/* config_callback.c: a wechat_mp or wecom_app account's settings. */
+int		 cfg_channel_callback(struct cfg_ctx *, const struct raw_channel *,
+		    const char *, struct cfg_channel *);
+int		 cfg_callback_listens(struct cfg_ctx *, const struct config *);
+void		 cfg_channel_callback_free(struct cfg_channel *);
+/* config_webchat.c: "IPv4:port" or "[IPv6]:port". */
+int		 cfg_check_listen(const char *);
 
 /* config_policy.c */
 extern const struct cfg_num cfg_policy_nums[];

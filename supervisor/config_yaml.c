@@ -91,6 +91,30 @@ static const cyaml_schema_field_t supervisor_fields[] = {
 	CYAML_FIELD_END
 };
 
+/*
+ * The page's texts: generous caps, so that config_webchat.c's checks say
+ * what the limit is; suggestions likewise past the 4 it allows.
+ */
+#define CFG_PAGE_STR_MAX	4096
+#define CFG_PAGE_LIST_MAX	64
+
+static const cyaml_schema_value_t page_text_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CFG_PAGE_STR_MAX),
+};
+
+static const cyaml_schema_field_t page_fields[] = {
+	STR("title", struct raw_page, title, CFG_PAGE_STR_MAX),
+	STR("agent_name", struct raw_page, agent_name, CFG_PAGE_STR_MAX),
+	STR("welcome", struct raw_page, welcome, CFG_PAGE_STR_MAX),
+	CYAML_FIELD_SEQUENCE("suggestions", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_page, suggestions,
+	    &page_text_entry, 0, CFG_PAGE_LIST_MAX),
+	STR("accent", struct raw_page, accent, CFG_PAGE_STR_MAX),
+	STR("footer", struct raw_page, footer, CFG_PAGE_STR_MAX),
+	STR("lang", struct raw_page, lang, CFG_PAGE_STR_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t webchat_fields[] = {
 	STR("listen", struct raw_webchat, listen, CFG_LISTEN_MAX),
 	STR("public_url", struct raw_webchat, public_url, CFG_URL_MAX),
@@ -106,6 +130,8 @@ static const cyaml_schema_field_t webchat_fields[] = {
 	NUM("head_timeout_s", struct raw_webchat, head_timeout_s),
 	NUM("frame_timeout_s", struct raw_webchat, frame_timeout_s),
 	NUM("max_out_total", struct raw_webchat, max_out_total),
+	CYAML_FIELD_MAPPING("page", CYAML_FLAG_OPTIONAL, struct raw_webchat,
+	    page, page_fields),
 	CYAML_FIELD_END
 };
 
@@ -308,6 +334,41 @@ static const cyaml_schema_field_t wecom_bot_fields[] = {
 	CYAML_FIELD_END
 };
 
+/* C.1: an Official Account's callback (config_callback.c). */
+static const cyaml_schema_field_t wechat_mp_fields[] = {
+	STR("app_id", struct raw_callback, app_id, CFG_WORD_MAX),
+	STR("token_file", struct raw_callback, token_file, CFG_PATH_MAX),
+	STR("encoding_aes_key_file", struct raw_callback,
+	    encoding_aes_key_file, CFG_PATH_MAX),
+	STR("secret_file", struct raw_callback, secret_file, CFG_PATH_MAX),
+	STR("listen", struct raw_callback, listen, CFG_LISTEN_MAX),
+	STR("api_url", struct raw_callback, api_url, CFG_URL_MAX),
+	STR("mode", struct raw_callback, mode, CFG_WORD_MAX),
+	/* One passive reply: 2048 bytes is what gateways send (D.4). */
+	STR("welcome", struct raw_callback, welcome, 2048),
+	NUM("reply_budget_ms", struct raw_callback, reply_budget_ms),
+	NUM("body_max", struct raw_callback, body_max),
+	NUM("timeout_s", struct raw_callback, timeout_s),
+	CYAML_FIELD_END
+};
+
+/* C.1: a WeCom self-built app's callback. */
+static const cyaml_schema_field_t wecom_app_fields[] = {
+	STR("corp_id", struct raw_callback, corp_id, CFG_WORD_MAX),
+	NUM("agent_id", struct raw_callback, agent_id),
+	STR("token_file", struct raw_callback, token_file, CFG_PATH_MAX),
+	STR("encoding_aes_key_file", struct raw_callback,
+	    encoding_aes_key_file, CFG_PATH_MAX),
+	STR("secret_file", struct raw_callback, secret_file, CFG_PATH_MAX),
+	STR("listen", struct raw_callback, listen, CFG_LISTEN_MAX),
+	STR("api_url", struct raw_callback, api_url, CFG_URL_MAX),
+	STR("welcome", struct raw_callback, welcome, 2048),
+	NUM("reply_budget_ms", struct raw_callback, reply_budget_ms),
+	NUM("body_max", struct raw_callback, body_max),
+	NUM("timeout_s", struct raw_callback, timeout_s),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t channel_fields[] = {
 	STR("name", struct raw_channel, name, CFG_WORD_MAX),
 	STR("type", struct raw_channel, type, CFG_WORD_MAX),
@@ -338,6 +399,10 @@ static const cyaml_schema_field_t channel_fields[] = {
 	    struct raw_channel, wecom_webhook, webhook_fields),
 	CYAML_FIELD_MAPPING("wecom_bot", CYAML_FLAG_OPTIONAL,
 	    struct raw_channel, wecom_bot, wecom_bot_fields),
+	CYAML_FIELD_MAPPING("wechat_mp", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, wechat_mp, wechat_mp_fields),
+	CYAML_FIELD_MAPPING("wecom_app", CYAML_FLAG_OPTIONAL,
+	    struct raw_channel, wecom_app, wecom_app_fields),
 	CYAML_FIELD_END
 };
 

@@ -49,10 +49,21 @@ static const struct kind_caps webhook_caps = { 2048, 2048,
  * WeCom AI bot (protocols/wecom.md Part A): a stream or markdown holds
  * 20480 bytes of UTF-8 (A.10), so 5120 code points of up to four bytes
  * always fit.  It streams (one bubble per reply, A.6) and may push
- * first (aibot_send_msg, A.5.9); workers/wecom_bot/ sends no media yet.
+ * first (aibot_send_msg, A.5.9).  It sends images and files too
+ * (outbound.file), uploaded on its connection (A.5.8).
  */
 static const struct kind_caps wecom_bot_caps = { 5120, 5120,
-	KC_STREAM | KC_PROACTIVE, 20480, 0 };
+	KC_STREAM | KC_PROACTIVE | KC_MEDIA, 20480, 0 };
+
+/*
+ * Official Accounts and WeCom apps (protocols/wecom.md D.3, D.4): a
+ * text is 2048 bytes of UTF-8, passive or sent; gateways split OA's
+ * (undocumented) there too.  A WeCom app may write first; an OA only
+ * within the 48-hour window a user opens (45015), so not proactive.
+ */
+static const struct kind_caps wechat_mp_caps = { 2048, 2048, 0, 2048, 0 };
+static const struct kind_caps wecom_app_caps = { 2048, 2048,
+	KC_PROACTIVE, 2048, 0 };
 
 #ifdef WX_TEST_HOOKS
 /*
@@ -75,6 +86,11 @@ static const struct kind kinds[] = {
 	    config_slice_webhook,	&webhook_caps },
 	{ "wecom_bot",	ROLE_CHANNEL,	0,		kinds_each_channel,
 	    config_slice_channel,	&wecom_bot_caps },
+	/* One kind per type, one worker per account: workers/callback/. */
+	{ "wechat_mp",	ROLE_CHANNEL,	K_F_OWN_LISTEN,	kinds_each_channel,
+	    config_slice_callback,	&wechat_mp_caps },
+	{ "wecom_app",	ROLE_CHANNEL,	K_F_OWN_LISTEN,	kinds_each_channel,
+	    config_slice_callback,	&wecom_app_caps },
 #ifdef WX_TEST_HOOKS
 	{ "loopback",	ROLE_CHANNEL,	0,		kinds_each_channel,
 	    config_slice_channel,	&loopback_caps },

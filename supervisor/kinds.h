@@ -35,6 +35,8 @@ struct kind_caps {
 };
 
 #define K_F_LISTEN	0x01	/* gets the public listening socket */
+/* gets its account's own listening socket (listener.c) */
+#define K_F_OWN_LISTEN	0x02
 
 struct kind;
 /* One wanted instance; the callee owns slice (xfree_secret it). */

@@ -8,6 +8,7 @@
  * rows, no worker frames (those go to the hub), only the hub's few
  * requests (parent_hub.c).
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -23,6 +24,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +46,21 @@
 #endif
 #define WXGATED_CONF	SYSCONFDIR "/wxgate/wxgate.yaml"
 #define LISTEN_BACKLOG	511
+/*
+ * Descriptors the parent may need: one per worker (its copy of the
+ * hub's end of the socket, parent_hub.c) for the most workers a file can
+ * ask for (every channel, agent and web chat worker), and room for the
+ * rest: listening and control sockets, the hub's link, the event loop,
+ * a spawn's socketpair and /proc reads.
+ */
+#define SUP_NOFILE_WANT	(CFG_CHANNELS_MAX + CFG_AGENTS_MAX + 64 + 64)
 struct sup	*sup;
 
 static void	usage(void) __attribute__((noreturn));
 static int	sup_check_sandbox(void);
 static void	sup_abspath(char **);
 static void	sup_signal(evutil_socket_t, short, void *);
+static void	sup_nofile(void);
 
 static int
 sup_check_sandbox(void)
@@ -303,6 +314,41 @@ sup_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+/*
+ * systemd's default soft RLIMIT_NOFILE is 1024, less than a thousand
+ * accounts need: raise the soft limit toward the hard one, never the
+ * hard one itself (that is the operator's LimitNOFILE).  Workers and the
+ * hub set their own (sandbox/rlimit.c).
+ */
+static void
+sup_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("%s: getrlimit", __func__);
+		return;
+	}
+	if (rl.rlim_cur >= SUP_NOFILE_WANT)
+		return;
+	old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max < SUP_NOFILE_WANT ? rl.rlim_max :
+	    SUP_NOFILE_WANT;
+	if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("%s: setrlimit", __func__);
+		return;
+	}
+	if (rl.rlim_cur < SUP_NOFILE_WANT)
+		log_warnx("%s: RLIMIT_NOFILE is %ju (hard limit), fewer than "
+		    "the %d descriptors %d accounts need; raise LimitNOFILE",
+		    __func__, (uintmax_t)rl.rlim_cur, SUP_NOFILE_WANT,
+		    CFG_CHANNELS_MAX);
+	else
+		log_info("%s: RLIMIT_NOFILE soft limit raised from %ju to %ju",
+		    __func__, (uintmax_t)old, (uintmax_t)rl.rlim_cur);
+}
+
 static int
 mkdir_p(const char *path, mode_t mode)
 {
@@ -428,6 +474,7 @@ main(int argc, char *argv[])
 	if (sup->conf->log_syslog)
 		log_init(log_getverbose(), 1);
 	signal(SIGPIPE, SIG_IGN);
+	sup_nofile();
 
 	if ((n = readlink("/proc/self/exe", sup->exe,
 	    sizeof(sup->exe) - 1)) == -1)
@@ -443,6 +490,9 @@ main(int argc, char *argv[])
 		    sup->conf->store);
 	if ((sup->listen_fd = sup_listen_open(sup->conf->webchat.listen)) == -1)
 		fatalx("cannot listen on %s", sup->conf->webchat.listen);
+	if (listener_prepare(sup->conf) == -1)
+		fatalx("cannot listen for every callback channel");
+	listener_commit(sup->conf);
 	if ((sup->control_fd = control_open(sup->conf->control)) == -1)
 		fatalx("control socket %s", sup->conf->control);
 

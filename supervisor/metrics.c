@@ -184,6 +184,7 @@ metrics_store(struct evbuffer *b)
 {
 	struct store_stats st;
 	struct mx_hist h;
+	uint64_t bytes, parts;
 	int failing;
 
 	store_wal_sizes(sup->store, &st, &h);
@@ -206,6 +207,14 @@ metrics_store(struct evbuffer *b)
 	mx_family(b, "wxgate_queue_overflows_total", "counter",
 	    "Workers killed because their send queue was full.");
 	mx_put(b, "wxgate_queue_overflows_total", NULL, hub_overflows());
+	if (store_media_bytes(sup->store, &bytes, &parts) == -1)
+		bytes = parts = 0;
+	mx_family(b, "wxgate_media_stored_bytes", "gauge",
+	    "Bytes of attachments in the store's media area.");
+	mx_put(b, "wxgate_media_stored_bytes", NULL, bytes);
+	mx_family(b, "wxgate_media_stored_parts", "gauge",
+	    "Attachments in the store's media area.");
+	mx_put(b, "wxgate_media_stored_parts", NULL, parts);
 }
 
 void

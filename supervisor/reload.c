@@ -86,6 +86,7 @@ reload_config(void)
 	free(nc->control);
 	nc->control = xstrdup(oc->control);
 	sup->conf = nc;
+	listener_commit(nc);
 	parent_hub_config();
 	if (newfd != -1) {
 		close(sup->listen_fd);
@@ -96,7 +97,7 @@ reload_config(void)
 	log_info("reload: configuration %s applied", sup->conf_path);
 }
 
-/* What the new file needs from the system: a new listener, its ids. */
+/* What the new file needs from the system: its listeners, its ids. */
 static int
 reload_check(struct config *nc, const struct config *oc, int *newfd)
 {
@@ -110,9 +111,18 @@ reload_check(struct config *nc, const struct config *oc, int *newfd)
 		    "configuration", nc->webchat.listen);
 		return -1;
 	}
+	/* Each callback account's address: kept, or bound anew now. */
+	if (listener_prepare(nc) == -1) {
+		log_warnx("reload: keeping the running configuration");
+		if (*newfd != -1)
+			close(*newfd);
+		*newfd = -1;
+		return -1;
+	}
 	if (sup_sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1 ||
 	    sup_hub_ids(nc, &sup->hub_uid, &sup->hub_gid) == -1) {
 		log_warnx("reload: keeping the running configuration");
+		listener_abort();
 		if (*newfd != -1)
 			close(*newfd);
 		*newfd = -1;
@@ -168,7 +178,12 @@ reload_workers(int relisten)
 	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
 		if (!(w->flags & (W_F_WANTED | W_F_REMOVE | W_F_RUNTIME))) {
 			log_info("reload: removing %s", w->name);
+			/*
+			 * One still restarting for an earlier reload is
+			 * not started again once it stops.
+			 */
 			w->flags |= W_F_REMOVE;
+			w->flags &= ~W_F_RESPAWN;
 			spawn_shutdown(w);
 		}
 		w->flags &= ~W_F_WANTED;

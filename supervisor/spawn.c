@@ -4,6 +4,12 @@
  * new socket, then the socket's other end handed to the hub.  The role,
  * kind, name and generation are set here, with the socket, and nothing
  * a worker sends can change them.
+ *
+ * Births are paced: at most SPAWN_BURST per SPAWN_INTERVAL_MS.  A worker
+ * over the budget gets the next free slot, so a thousand accounts log in
+ * over about ten seconds instead of forking a thousand processes in one
+ * loop turn, which would starve the hub's heartbeats and hit the
+ * platform with a thousand logins at once (issue #13).
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -20,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "wire.h"
 #include "config.h"
 #include "kinds.h"
@@ -31,8 +38,27 @@
 
 /* Big enough for one IPC_FRAME_MAX frame plus headroom. */
 #define SPAWN_SNDBUF	(512 * 1024)
+/*
+ * A start costs this box (2 cores) about 8 ms of CPU: 100 a second
+ * leaves the hub and the running workers most of it.
+ */
+#define SPAWN_BURST		10
+#define SPAWN_INTERVAL_MS	100
+
+/* A birth waiting for its slot: the worker by name, not by pointer. */
+struct spawn_wait {
+	char		 name[IPC_NAME_MAX + 1];
+	uint64_t	 gen;
+	enum w_state	 state;
+};
 
 static void	spawn_grace_cb(evutil_socket_t, short, void *);
+static int	spawn_now(struct worker *);
+static void	spawn_wait_cb(evutil_socket_t, short, void *);
+
+/* The current pacing window and the births given slots in it. */
+static uint64_t	 spawn_window_ms;
+static unsigned	 spawn_taken;
 
 static const char *const state_names[] = {
 	[W_STARTING] = "starting",
@@ -150,13 +176,85 @@ spawn_put(int fd, uint32_t type, const void *body, int pass)
 	return ipc_send_raw(fd, buf, len, pass);
 }
 
+/*
+ * Milliseconds from now to a birth slot of our own: windows follow each
+ * other and hold SPAWN_BURST slots each; an idle spell starts a new one
+ * now.
+ */
+static uint64_t
+spawn_slot(void)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (now >= spawn_window_ms + SPAWN_INTERVAL_MS) {
+		spawn_window_ms = now;
+		spawn_taken = 0;
+	} else if (spawn_taken >= SPAWN_BURST) {
+		spawn_window_ms += SPAWN_INTERVAL_MS;
+		spawn_taken = 0;
+	}
+	spawn_taken++;
+	return spawn_window_ms > now ? spawn_window_ms - now : 0;
+}
+
+/*
+ * Start w now or at its slot.  Born at once: an account the hub started
+ * (parent_hub.c drops its slice right after this call) and a restart
+ * after backoff (already spread by its timer; reap.c counts a failed
+ * fork as a death, which needs the answer now).
+ */
 int
 spawn_worker(struct worker *w)
+{
+	struct spawn_wait *sw;
+	struct timeval tv;
+	uint64_t ms;
+
+	if ((w->flags & W_F_RUNTIME) || w->state == W_BACKOFF ||
+	    (ms = spawn_slot()) == 0)
+		return spawn_now(w);
+	sw = xcalloc(1, sizeof(*sw));
+	snprintf(sw->name, sizeof(sw->name), "%s", w->name);
+	sw->gen = w->gen;
+	sw->state = w->state;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (event_base_once(sup->base, -1, EV_TIMEOUT, spawn_wait_cb, sw,
+	    &tv) == -1)
+		fatalx("%s: timer", __func__);
+	return 0;
+}
+
+/*
+ * A slot came: start the worker unless something else happened to it
+ * meanwhile (started, stopped, removed, or the daemon stopping).
+ */
+static void
+spawn_wait_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct spawn_wait *sw = arg;
+	struct worker *w;
+
+	(void)fd;
+	(void)ev;
+	/* One draining away under the same name is not this one. */
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (strcmp(w->name, sw->name) == 0 &&
+		    !(w->flags & W_F_REMOVE))
+			break;
+	if (!sup->stopping && w != NULL && w->pid == -1 &&
+	    w->gen == sw->gen && w->state == sw->state)
+		spawn_now(w);
+	free(sw);
+}
+
+static int
+spawn_now(struct worker *w)
 {
 	struct ipc_body_config cb;
 	struct ipc_body_empty eb = { 0 };
 	const struct kind *k;
-	int sv[2], sz = SPAWN_SNDBUF;
+	int sv[2], sz = SPAWN_SNDBUF, lfd;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -198,6 +296,13 @@ spawn_worker(struct worker *w)
 	if ((k = kinds_find(w->kind)) != NULL && (k->flags & K_F_LISTEN) &&
 	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, sup->listen_fd) == -1) {
 		reap_kill(w, "listening socket could not be passed");
+		return -1;
+	}
+	if (k != NULL && (k->flags & K_F_OWN_LISTEN) &&
+	    ((lfd = listener_fd(w->id)) == -1 ||
+	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, lfd) == -1)) {
+		reap_kill(w, "its account's listening socket could not be "
+		    "passed");
 		return -1;
 	}
 	parent_hub_attach(w);

@@ -45,6 +45,8 @@ static const struct wk_kind *const kinds[] = {
 	&wk_wechat,
 	&wk_wecom_webhook,
 	&wk_wecom_bot,
+	&wk_wechat_mp,
+	&wk_wecom_app,
 #ifdef WX_TEST_HOOKS
 	&wk_loopback,
 #endif

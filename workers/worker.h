@@ -72,6 +72,8 @@ extern const struct wk_kind	wk_agent;
 extern const struct wk_kind	wk_wechat;
 extern const struct wk_kind	wk_wecom_webhook;
 extern const struct wk_kind	wk_wecom_bot;
+extern const struct wk_kind	wk_wechat_mp;
+extern const struct wk_kind	wk_wecom_app;
 #ifdef WX_TEST_HOOKS
 extern const struct wk_kind	wk_loopback;
 #endif

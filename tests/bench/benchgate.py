@@ -55,6 +55,8 @@ class BenchGate:
         wc["listen"] = "127.0.0.1:%d" % self.port
         self.conf["webchat"] = wc
         self.proc = None
+        self.stop_s = 10            # then SIGKILL
+        self.logtext = ""           # the log, kept past the cleanup
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -73,15 +75,21 @@ class BenchGate:
         return self
 
     def __exit__(self, *exc):
-        subprocess.run([os.path.join(self.build, "wxgatectl"), "-s",
-                        self.path("control.sock"), "stop"],
-                       capture_output=True)
         try:
-            self.proc.wait(10)
+            subprocess.run([os.path.join(self.build, "wxgatectl"), "-s",
+                            self.path("control.sock"), "stop"],
+                           capture_output=True, timeout=self.stop_s)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self.proc.wait(self.stop_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
         self.log.close()
-        if "killed by seccomp" in open(self.path("log")).read():
+        with open(self.path("log"), errors="replace") as f:
+            self.logtext = f.read()
+        if "killed by seccomp" in self.logtext:
             print("%s.seccomp_kills 1 count" % self.prefix)
         shutil.rmtree(self.tmp, ignore_errors=True)
         return False

@@ -52,10 +52,11 @@ export async function waitFor(what, fn, timeoutMs = 10000, stepMs = 50) {
 // One wxgated with its own state dir and config.
 export class Gate {
   // prefix names the temp dir; workers, chunks and delayMs shape the
-  // pool and the echo agent's stream.
+  // pool and the echo agent's stream; page is webchat.page (an object of
+  // strings and a list, written as JSON, which YAML reads as is).
   constructor({ prefix = 'wxgate-browser-', workers = 2, chunks = 4,
-    delayMs = 200 } = {}) {
-    this.opts = { prefix, workers, chunks, delayMs };
+    delayMs = 200, page = null } = {}) {
+    this.opts = { prefix, workers, chunks, delayMs, page };
   }
 
   async start() {
@@ -76,6 +77,8 @@ export class Gate {
       'webchat:',
       `  listen: 127.0.0.1:${this.port}`,
       `  workers: ${this.opts.workers}`,
+      ...(this.opts.page ? ['  page:', ...Object.entries(this.opts.page)
+        .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : []),
       'agents:',
       '  - name: default',
       '    type: echo',

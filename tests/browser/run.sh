@@ -6,7 +6,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-if [ ! -d tests/browser/node_modules ]; then
+# Again when package-lock.json is newer than what npm last installed.
+if [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+    [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
 	(cd tests/browser && npm ci --no-audit --no-fund) || exit 1
 fi
 

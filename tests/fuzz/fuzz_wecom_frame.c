@@ -4,7 +4,9 @@
  * then, when it parsed, what the worker does with one: the mention
  * cut, the reply context round trip, the notes of fetched attachments
  * cut (which ones by the input's last byte) and a stream frame that
- * echoes the text.  What comes out must be fit to send on: ids printable and
+ * echoes the text; an upload step's answer (A.5.8) gives ids the next
+ * steps are built with (a chunk, finish, the media message).  What
+ * comes out must be fit to send on: ids printable and
  * within WCF_ID_MAX, text within WCF_TEXT_MAX, valid UTF-8 without
  * NUL (it becomes an IPC string), and the same bytes through the
  * handshake checks (handshake.c) never read past the head.
@@ -64,6 +66,39 @@ check_att(struct wcf_in *in, unsigned int pick)
 		abort();
 }
 
+/* An upload answer's ids go into the next frames as they are. */
+static void
+check_ack(const struct wcf_in *in)
+{
+	static const uint8_t raw[] = "chunk";
+	size_t n;
+	char *f;
+
+	n = strlen(in->upload_id);
+	if (n > WCF_MEDIA_ID_MAX || (n > 0 && !ipc_utf8_valid(in->upload_id,
+	    n)))
+		abort();
+	if (n > 0) {
+		if ((f = wcf_upload_chunk("r", in->upload_id, 0, raw,
+		    sizeof(raw) - 1)) == NULL)
+			abort();
+		free(f);
+		if ((f = wcf_upload_finish("r", in->upload_id)) == NULL)
+			abort();
+		free(f);
+	}
+	n = strlen(in->media_id);
+	if (n > WCF_MEDIA_ID_MAX || (n > 0 && !ipc_utf8_valid(in->media_id,
+	    n)))
+		abort();
+	if (n > 0) {
+		if ((f = wcf_media(in->req_id, NULL, 0, "image",
+		    in->media_id)) == NULL)
+			abort();
+		free(f);
+	}
+}
+
 static void
 check_in(struct wcf_in *in, unsigned int pick)
 {
@@ -73,6 +108,8 @@ check_in(struct wcf_in *in, unsigned int pick)
 	int group;
 
 	check_id(in->req_id, 1);
+	if (in->kind == WCF_ACK)
+		check_ack(in);
 	if (in->kind != WCF_MSG && in->kind != WCF_EVENT)
 		return;
 	check_id(in->msgid, 1);

@@ -47,6 +47,26 @@ message callbacks that name them; f.media_hits lists the paths the
 worker fetched.  wecom_encrypt / wecom_decrypt / wrong_key are the
 algorithm itself, through libcrypto (which wxgated links anyway).
 
+Outbound media (A.5.8, A.5.5, A.5.9): the upload commands
+aibot_upload_media_init / _chunk / _finish are played and checked, each
+a fresh req_id with one frame in flight: init's fields (type, filename,
+total_size within its type's cap, total_chunks 1..100 and enough for
+the size at 512 KiB raw each, md5 32 lowercase hex when given, no other
+key), each chunk's upload_id (known, not finished), chunk_index (a
+number, 0-based, below total_chunks), base64_data (strict standard
+base64 of 1..512 KiB; a chunk sent again must carry the same bytes),
+and at finish every chunk there, the sizes adding up to total_size and
+the md5 matching.  Init answers {upload_id}, finish {type, media_id,
+created_at}.  An image or file message then names a media_id: as the
+answer to a message (aibot_respond_msg on its callback's req_id, not
+while that bubble is open) or a push (aibot_send_msg); its msgtype must
+be the upload's type.  f.uploads lists the finished uploads (type,
+filename, data), f.upload_inits counts inits, f.media lists what users
+got (chat, type, name, data, via "answer" or "push"), and f.timeline
+what they saw in order, text and media.  f.stall_chunks leaves chunks
+unanswered (a test kills the worker mid-upload); f.fail_next works on
+upload frames too.
+
 Several bots on one server: FakeWecom(bots=[(bot_id, secret), ...]);
 the first is f.bot_id / f.secret.  f.bot(bot_id) is that bot's record
 (a Bot): subscribes, connections, takeovers, answers, frames (with the
@@ -64,8 +84,10 @@ clients kicking each other, A.11).
 
 import asyncio
 import base64
+import binascii
 import ctypes
 import ctypes.util
+import hashlib
 import itertools
 import json
 import os
@@ -82,6 +104,13 @@ INVISIBLE = "\u200b\u200c\u200d\ufeff"
 # after 2.2 to 313 s, the fake checks sooner.
 DISPLACED_GRACE_S = 3.0
 WELCOME_S = 5.0             # a welcome within 5 s of enter_chat (A.5.6)
+CHUNK_MAX = 512 * 1024      # raw bytes of one upload chunk (A.5.8)
+CHUNKS_MAX = 100
+MiB = 1024 * 1024
+# Size caps by upload type (A.5.8, A.10), and the WeCom code for each
+# (its global list: invalid file / image / voice / video size).
+TYPE_CAPS = {"file": (20 * MiB, 40006), "image": (10 * MiB, 40009),
+             "voice": (2 * MiB, 40010), "video": (10 * MiB, 40011)}
 
 
 BLOCK = 32                  # the pad target of A.7 #4, not AES's 16
@@ -185,6 +214,7 @@ class Conn:
         self.stream_at = {}         # req_id -> time of its last frame
         self.chats = {}             # req_id -> chat the callback came from
         self.pushed_at = {}         # req_id -> time the callback left
+        self.client_reqs = set()    # upload req_ids the client used
         self.bot = None             # the Bot its subscribe named
         self.open = True
         self.took_over = False      # its subscribe displaced another
@@ -239,10 +269,18 @@ class FakeWecom:
         self._thread = None
         self._server = None
         self.port = None
-        self.media = {}             # path -> (status, body, chunked, delay)
+        self.served = {}            # path -> (status, body, chunked, delay)
         self.media_hits = []        # paths the worker GET
         self.media_port = None
         self._media_runner = None
+        self.sessions = {}          # upload_id -> an upload under way
+        self.media_ids = {}         # media_id -> its finished upload
+        self.uploads = []           # {"type", "filename", "data", "conn"}
+        self.upload_inits = 0
+        self.media = []             # {"chat", "type", "name", "data", "via"}
+        self.timeline = []          # ("text" | "media", chat, text or name)
+        self.stall_chunks = False
+        self.stalled = 0            # chunks left unanswered
 
     # -- lifecycle ---------------------------------------------------
 
@@ -402,7 +440,7 @@ class FakeWecom:
         returns its URL."""
         path = "/media/%d" % next(self._ids)
         with self.lock:
-            self.media[path] = (status, body, chunked, delay)
+            self.served[path] = (status, body, chunked, delay)
         return self.media_url(path)
 
     def attachment(self, plain, key=None, status=200, tamper=False,
@@ -457,7 +495,7 @@ class FakeWecom:
     async def _media_get(self, req):
         with self.lock:
             self.media_hits.append(req.path)
-            got = self.media.get(req.path)
+            got = self.served.get(req.path)
         if got is None:
             return web.Response(status=404, text="no such media")
         status, body, chunked, delay = got
@@ -509,17 +547,20 @@ class FakeWecom:
             if self._conn is c:
                 self._conn = None
 
-    async def _ack(self, c, req, errcode=0, errmsg="ok"):
+    async def _ack(self, c, req, errcode=0, errmsg="ok", body=None):
+        a = {"headers": {"req_id": req}, "errcode": errcode,
+             "errmsg": errmsg}
+        if body is not None:
+            a["body"] = body
         try:
-            await c.ws.send(json.dumps({"headers": {"req_id": req},
-                                        "errcode": errcode,
-                                        "errmsg": errmsg}))
+            await c.ws.send(json.dumps(a))
         except websockets.ConnectionClosed:
             pass
 
     def _answer(self, c, a):
         with self.lock:
             self.answers.append(a)
+            self.timeline.append(("text", a["chat"], a["text"]))
             if c.bot is not None:
                 c.bot.answers.append(a)
 
@@ -563,7 +604,11 @@ class FakeWecom:
         handler = {"aibot_subscribe": self._subscribe, "ping": self._ping,
                    "aibot_respond_msg": self._respond,
                    "aibot_respond_welcome_msg": self._welcome,
-                   "aibot_send_msg": self._send_msg}.get(cmd)
+                   "aibot_send_msg": self._send_msg,
+                   "aibot_upload_media_init": self._upload_init,
+                   "aibot_upload_media_chunk": self._upload_chunk,
+                   "aibot_upload_media_finish": self._upload_finish,
+                   }.get(cmd)
         if handler is None:
             self.violation("conn %d: unknown cmd %r" % (c.no, cmd))
             return
@@ -680,9 +725,12 @@ class FakeWecom:
                            "(A.5.5)" % (c.no, kind or "an unknown", req))
             await self._ack(c, req, 846605, "invalid req_id")
             return
+        b = f.get("body") or {}
+        if b.get("msgtype") in TYPE_CAPS:
+            await self._media_msg(c, req, f, b, "answer")
+            return
         self._in_flight(c, req)
         self._spacing(c, req)
-        b = f.get("body") or {}
         s = b.get("stream")
         if b.get("msgtype") != "stream" or not isinstance(s, dict) or \
                 not isinstance(s.get("id"), str) or \
@@ -751,6 +799,9 @@ class FakeWecom:
                            "req_id" % c.no)
         b = f.get("body") or {}
         md = b.get("markdown") or {}
+        if b.get("msgtype") in TYPE_CAPS:
+            await self._media_msg(c, req, f, b, "push")
+            return
         if b.get("msgtype") != "markdown":
             self.violation("conn %d: aibot_send_msg msgtype %r (A.5.9)" %
                            (c.no, b.get("msgtype")))
@@ -767,3 +818,214 @@ class FakeWecom:
             self._answer(c, {"chat": b["chatid"], "text": md["content"],
                              "via": "push"})
         await self._reply_ack(c, req, f, ok)
+
+    # -- outbound media (A.5.8, A.5.5, A.5.9) --------------------------
+
+    def _fresh(self, c, req, f):
+        """Each upload step has its own fresh req_id (A.5.8)."""
+        if req in c.callbacks:
+            self.violation("conn %d: %s on a callback's req_id" %
+                           (c.no, f.get("cmd")))
+        elif req in c.client_reqs:
+            self.violation("conn %d: %s reuses req_id %s (A.5.8: each "
+                           "step its own)" % (c.no, f.get("cmd"), req))
+        c.client_reqs.add(req)
+        self._in_flight(c, req)
+
+    def _keys(self, c, f, want, need):
+        b = f.get("body")
+        if not isinstance(b, dict):
+            self.violation("conn %d: %s without a body" %
+                           (c.no, f.get("cmd")))
+            return None
+        if set(b) - set(want) or set(need) - set(b):
+            self.violation("conn %d: %s body keys %s (A.5.8: %s)" %
+                           (c.no, f.get("cmd"), sorted(b), sorted(want)))
+            return None
+        return b
+
+    @staticmethod
+    def _int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    async def _upload_ack(self, c, req, f, body):
+        """The answer to an upload step, or the error fail_next asked."""
+        code = self._failure(f)
+        c.inflight.pop(req, None)
+        if code:
+            await self._ack(c, req, code, "fake error")
+            return False
+        await self._ack(c, req, body=body)
+        return True
+
+    async def _upload_refuse(self, c, req, code, what):
+        self.violation("conn %d: %s" % (c.no, what))
+        c.inflight.pop(req, None)
+        await self._ack(c, req, code, "fake refusal")
+
+    async def _upload_init(self, c, req, f):
+        self._fresh(c, req, f)
+        b = self._keys(c, f, ("type", "filename", "total_size",
+                              "total_chunks", "md5"),
+                       ("type", "filename", "total_size", "total_chunks"))
+        if b is None:
+            await self._upload_refuse(c, req, 40058, "bad init")
+            return
+        t, name = b["type"], b["filename"]
+        size, n = b["total_size"], b["total_chunks"]
+        md5 = b.get("md5")
+        if t not in TYPE_CAPS or not isinstance(name, str) or not name \
+                or not self._int(size) or not self._int(n):
+            await self._upload_refuse(c, req, 40058, "init fields %r" % b)
+            return
+        if size < 1 or size > TYPE_CAPS[t][0]:
+            await self._upload_refuse(c, req, TYPE_CAPS[t][1],
+                                      "init: %s of %d bytes, over its cap "
+                                      "(A.5.8)" % (t, size))
+            return
+        if not -(-size // CHUNK_MAX) <= n <= min(CHUNKS_MAX, size):
+            await self._upload_refuse(c, req, 40058,
+                                      "init: %d chunks for %d bytes (A.5.8:"
+                                      " 512 KiB each, 100 at most)" %
+                                      (n, size))
+            return
+        if md5 is not None and (not isinstance(md5, str) or len(md5) != 32
+                                or md5.strip("0123456789abcdef")):
+            await self._upload_refuse(c, req, 40058,
+                                      "init: md5 %r not 32 lowercase hex" %
+                                      (md5,))
+            return
+        uid = "UPFAKE%06d" % next(self._ids)
+        with self.lock:
+            self.upload_inits += 1
+        if await self._upload_ack(c, req, f, {"upload_id": uid}):
+            with self.lock:
+                self.sessions[uid] = {"type": t, "filename": name,
+                                      "size": size, "n": n, "md5": md5,
+                                      "chunks": {}, "conn": c.no}
+
+    async def _upload_chunk(self, c, req, f):
+        self._fresh(c, req, f)
+        b = self._keys(c, f, ("upload_id", "chunk_index", "base64_data"),
+                       ("upload_id", "chunk_index", "base64_data"))
+        if b is None:
+            await self._upload_refuse(c, req, 40058, "bad chunk")
+            return
+        u = self.sessions.get(b["upload_id"])
+        i, data = b["chunk_index"], b["base64_data"]
+        if u is None:
+            await self._upload_refuse(c, req, 40058, "chunk for upload_id "
+                                      "%r, not one under way" %
+                                      (b["upload_id"],))
+            return
+        if not self._int(i) or not 0 <= i < u["n"]:
+            await self._upload_refuse(c, req, 40058,
+                                      "chunk_index %r of %d chunks (a number,"
+                                      " 0-based, A.12)" % (i, u["n"]))
+            return
+        try:
+            raw = base64.b64decode(data, validate=True) \
+                if isinstance(data, str) else None
+        except (binascii.Error, ValueError):
+            raw = None
+        if raw is None or base64.b64encode(raw).decode() != data:
+            await self._upload_refuse(c, req, 40058, "chunk %d: not strict "
+                                      "standard base64" % i)
+            return
+        if not 1 <= len(raw) <= CHUNK_MAX:
+            await self._upload_refuse(c, req, 40058, "chunk %d of %d bytes "
+                                      "(A.5.8: 512 KiB at most)" %
+                                      (i, len(raw)))
+            return
+        old = u["chunks"].get(i)
+        if old is not None and old != raw:
+            self.violation("conn %d: chunk %d sent again with other bytes" %
+                           (c.no, i))
+        if self.stall_chunks:
+            with self.lock:
+                self.stalled += 1
+            return
+        if await self._upload_ack(c, req, f, None):
+            u["chunks"][i] = raw
+
+    async def _upload_finish(self, c, req, f):
+        self._fresh(c, req, f)
+        b = self._keys(c, f, ("upload_id",), ("upload_id",))
+        if b is None:
+            await self._upload_refuse(c, req, 40058, "bad finish")
+            return
+        uid = b["upload_id"]
+        u = self.sessions.get(uid)
+        if u is None:
+            await self._upload_refuse(c, req, 40058, "finish of upload_id "
+                                      "%r, not one under way" % (uid,))
+            return
+        missing = [i for i in range(u["n"]) if i not in u["chunks"]]
+        data = b"".join(u["chunks"][i] for i in sorted(u["chunks"]))
+        if missing:
+            await self._upload_refuse(c, req, 40058, "finish with chunks "
+                                      "%s missing" % missing)
+            return
+        if len(data) != u["size"]:
+            await self._upload_refuse(c, req, 40058, "finish: %d bytes, "
+                                      "total_size %d" % (len(data),
+                                                         u["size"]))
+            return
+        if u["md5"] is not None and \
+                hashlib.md5(data).hexdigest() != u["md5"]:
+            await self._upload_refuse(c, req, 40058, "finish: md5 does not "
+                                      "match the bytes")
+            return
+        mid = "MEDIAFAKE%06d" % next(self._ids)
+        if await self._upload_ack(c, req, f, {
+                "type": u["type"], "media_id": mid,
+                "created_at": str(int(time.time()))}):
+            rec = {"type": u["type"], "filename": u["filename"],
+                   "data": data, "conn": c.no}
+            with self.lock:
+                del self.sessions[uid]
+                self.media_ids[mid] = rec
+                self.uploads.append(rec)
+
+    async def _media_msg(self, c, req, f, b, via):
+        """An uploaded image or file as a message: an answer (the
+        callback's req_id, its bubble ended) or a push."""
+        t = b.get("msgtype")
+        if via == "push":
+            want = {"chatid", "chat_type", "msgtype", t}
+            chat = b.get("chatid")
+            if not isinstance(chat, str) or \
+                    b.get("chat_type", 1) not in (1, 2):
+                self.violation("conn %d: bad media push %r" % (c.no, b))
+        else:
+            want = {"msgtype", t}
+            chat = c.chats.get(req)
+            st = c.streams.get(req)
+            if st is not None and not st["done"]:
+                self.violation("conn %d: a media answer on %s while its "
+                               "bubble is open (A.5.5)" % (c.no, req))
+        self._in_flight(c, req)
+        mid = (b.get(t) or {}).get("media_id")
+        rec = self.media_ids.get(mid)
+        if set(b) - want or set(b.get(t) or {}) != {"media_id"}:
+            self.violation("conn %d: media %s body keys %r" %
+                           (c.no, via, b))
+        if rec is None or rec["type"] != t:
+            self.violation("conn %d: %s message with media_id %r (%s)" %
+                           (c.no, t, mid, "an upload of type %s" %
+                            rec["type"] if rec else "not uploaded"))
+            c.inflight.pop(req, None)
+            await self._ack(c, req, 40007, "invalid media_id")
+            return
+
+        def ok():
+            m = {"chat": chat, "type": t, "name": rec["filename"],
+                 "data": rec["data"], "via": via}
+            with self.lock:
+                self.media.append(m)
+                self.timeline.append(("media", chat, rec["filename"]))
+        await self._reply_ack(c, req, f, ok)
+
+    def media_to(self, chat):
+        with self.lock:
+            return [m for m in self.media if m["chat"] == chat]

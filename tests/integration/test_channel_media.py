@@ -63,6 +63,10 @@ def test_image_reaches_agent_and_store(gate_factory):
     assert (kind, name, size, seq) == ("image", "cat.jpg", 70000, 0)
     assert bytes(data) == pattern(70000)
     assert digest.lower() == hashlib.sha256(pattern(70000)).hexdigest()
+    rc, out, err = gate.ctl("metrics")
+    assert rc == 0, err
+    assert "\nwxgate_media_stored_bytes 70000\n" in out, out
+    assert "\nwxgate_media_stored_parts 1\n" in out, out
 
 
 def test_attachment_alone_and_unsafe_name(gate_factory):

@@ -46,6 +46,8 @@ FAMILIES = {
     "wxgate_store_commit_failures_total": "counter",
     "wxgate_store_commit_seconds": "histogram",
     "wxgate_queue_overflows_total": "counter",
+    "wxgate_media_stored_bytes": "gauge",
+    "wxgate_media_stored_parts": "gauge",
 }
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

@@ -367,3 +367,33 @@ def test_forbidden_actions_in_dialling_agents(gate_factory, backend):
                                     agent],
                          "supervisor": {"restart_max_ms": 400}})
     kill_with_each(gate, "agent.x", dials=backend == "openai")
+
+
+@pytest.mark.parametrize("kind", ["wechat_mp", "wecom_app"])
+def test_callback_kinds_are_sandboxed(gate_factory, tmp_path, kind):
+    """The callback kinds (issue #14) accept on the socket the parent
+    bound for their account and dial the platform's API: filtered,
+    unprivileged, killed on every other forbidden action and restarted
+    on the same socket, which still answers."""
+    from fake_mp import FakeMP
+    from test_channel_callback import channel, msg, USER
+    from fake_mp import reply_content
+    fake = FakeMP(wecom=kind == "wecom_app").start()
+    try:
+        gate = gate_factory({"agents": [{"name": "default",
+                                         "type": "echo"}],
+                             "channels": [channel(fake, tmp_path)],
+                             "supervisor": {"restart_max_ms": 400}})
+        name = kind + ".acct"
+        w = gate.worker(name)
+        ps = proc_status(w["pid"])
+        assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+        if ROOT:
+            assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+            assert ps["Groups"] == "", ps["Groups"]
+            assert os.listdir("/proc/%d/root/" % w["pid"]) == []
+        kill_with_each(gate, name, dials=True)
+        status, reply = fake.post(msg(fake, "after the storm", 3001))
+        assert reply_content(reply, USER) == "echo: after the storm"
+    finally:
+        fake.stop()

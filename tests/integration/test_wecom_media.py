@@ -360,12 +360,15 @@ def test_waiting_messages_are_bounded(gate_factory, fake, tmp_path):
     fake.image(USER, *fake.attachment(b"x" * 10, delay=10))
     for i in range(31):
         fake.msg(USER, "m%d" % i)
-    fake.msg(USER, "one too many")
+    fake.msg(USER, "one too many", body={"msgid": "MSGID-AGAIN"})
     gate.wait_log("dropped: 32 messages wait for attachments; 1 dropped",
                   5)
     answer(fake, 32, 30)
     got = [t for (t,) in gate.rows("SELECT text FROM messages ORDER BY id")]
     assert got == ["[image]"] + ["m%d" % i for i in range(31)], got
+    # Dropped is not seen: WeCom's delivery of it again is taken.
+    fake.msg(USER, "one too many", body={"msgid": "MSGID-AGAIN"})
+    assert answer(fake, 33, 30) == "echo: one too many"
     rc, out, err = gate.ctl("test", WORKER, "counts")
     gate.wait_log("media_failed 1 inbound_dropped 1")
     alive(gate)

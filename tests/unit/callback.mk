@@ -24,3 +24,11 @@ tests_unit_workers_callback_test_xmlmsg_SOURCES = \
 	workers/callback/xmlmsg.h $(UNIT_COMMON)
 tests_unit_workers_callback_test_xmlmsg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_callback_test_xmlmsg_LDADD = $(UNIT_LDADD)
+# workers/callback/seen.c: nonces against replays (C.9).
+check_PROGRAMS += tests/unit/workers/callback/test_seen
+TESTS += tests/unit/workers/callback/test_seen
+tests_unit_workers_callback_test_seen_SOURCES = \
+	tests/unit/workers/callback/test_seen.c \
+	workers/callback/seen.c $(UNIT_COMMON)
+tests_unit_workers_callback_test_seen_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_callback_test_seen_LDADD = $(UNIT_LDADD)

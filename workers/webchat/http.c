@@ -31,6 +31,7 @@ static int	http_on_field(http_parser *, const char *, size_t);
 static int	http_on_value(http_parser *, const char *, size_t);
 static int	http_on_headers(http_parser *);
 static int	http_on_complete(http_parser *);
+static int	http_on_body(http_parser *, const char *, size_t);
 static int	http_fail(struct http_parse *, int);
 static void	http_header_end(struct http_parse *);
 
@@ -49,6 +50,7 @@ static const http_parser_settings http_settings = {
 	.on_header_field = http_on_field,
 	.on_header_value = http_on_value,
 	.on_headers_complete = http_on_headers,
+	.on_body = http_on_body,
 	.on_message_complete = http_on_complete,
 };
 
@@ -59,10 +61,12 @@ static const struct {
 	{ 101, "Switching Protocols" },
 	{ 200, "OK" },
 	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
 	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
 	{ 408, "Request Timeout" },
 	{ 410, "Gone" },
+	{ 411, "Length Required" },
 	{ 413, "Content Too Large" },
 	{ 414, "URI Too Long" },
 	{ 426, "Upgrade Required" },
@@ -101,6 +105,13 @@ http_parse_init(struct http_parse *hp, struct http_req *req,
 	hp->max_header = max_header;
 }
 
+void
+http_parse_body(struct http_parse *hp, char *buf, size_t max)
+{
+	hp->body = buf;
+	hp->body_max = max;
+}
+
 /*
  * Feed bytes.  On HTTP_DONE *used says how many belong to the head; the
  * rest is the next request or, after an upgrade, WebSocket frames.
@@ -121,8 +132,11 @@ http_parse_feed(struct http_parse *hp, const char *buf, size_t len,
 	hp->nread += n;
 	if (hp->status != 0)
 		return HTTP_ERROR;
-	/* Counted after the fact: http-parser has consumed at most len. */
-	if (hp->nread > hp->max_header) {
+	/*
+	 * Counted after the fact: http-parser has consumed at most len.
+	 * A body is bounded by body_max instead.
+	 */
+	if (hp->nread > hp->max_header + hp->req->body_len) {
 		hp->status = 431;
 		return HTTP_ERROR;
 	}
@@ -249,9 +263,19 @@ http_on_headers(http_parser *p)
 	uint16_t off, len;
 
 	http_header_end(hp);
-	/* No uploads: the worker has nothing to do with a body. */
-	if ((p->flags & F_CHUNKED) ||
-	    ((p->flags & F_CONTENTLENGTH) && p->content_length > 0))
+	/* No uploads: the webchat worker has nothing to do with a body. */
+	if (hp->body == NULL && ((p->flags & F_CHUNKED) ||
+	    ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)))
+		return http_fail(hp, 413);
+	/*
+	 * A body's size is known before a byte of it is read: nothing is
+	 * buffered that could not be taken whole.
+	 */
+	if (hp->body != NULL && p->method == HTTP_POST &&
+	    (!(p->flags & F_CONTENTLENGTH) || (p->flags & F_CHUNKED)))
+		return http_fail(hp, 411);
+	if (hp->body != NULL && (p->flags & F_CONTENTLENGTH) &&
+	    p->content_length > hp->body_max)
 		return http_fail(hp, 413);
 
 	req->method = p->method;
@@ -280,9 +304,28 @@ http_on_headers(http_parser *p)
 		req->path[len] = '\0';
 	} else
 		memcpy(req->path, "/", 2);
+	if (u.field_set & (1 << UF_QUERY)) {
+		off = u.field_data[UF_QUERY].off;
+		len = u.field_data[UF_QUERY].len;
+		memcpy(req->query, hp->url + off, len);
+		req->query[len] = '\0';
+	}
 	/* Routing compares paths; anything not rooted is malformed. */
 	if (req->path[0] != '/')
 		return http_fail(hp, 400);
+	return 0;
+}
+
+static int
+http_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct http_parse *hp = p->data;
+
+	/* Content-Length was checked against body_max: this is defence. */
+	if (hp->body == NULL || len > hp->body_max - hp->req->body_len)
+		return http_fail(hp, 413);
+	memcpy(hp->body + hp->req->body_len, at, len);
+	hp->req->body_len += len;
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * HTTP/1.1 request heads for the webchat worker: an incremental parser on
  * top of http-parser that stops at the end of one request head, and the
- * response writer.  No sockets, no IPC: fuzzed by fuzz_http_request.c.
+ * response writer.  The callback worker (workers/callback/) also takes a
+ * bounded body: http_parse_body().  No sockets, no IPC: fuzzed by
+ * fuzz_http_request.c.
  */
 #ifndef WX_WEBCHAT_HTTP_H
 #define WX_WEBCHAT_HTTP_H
@@ -31,6 +33,10 @@ struct http_req {
 	char		 h_ws_version[HTTP_VALUE_MAX + 1];
 	/* Passed on as is; only the supervisor knows whom to believe. */
 	char		 h_forwarded[HTTP_VALUE_MAX + 1];	/* X-F-F */
+	/* The raw query (no '?'), "" when none; decoded by its user. */
+	char		 query[HTTP_URL_MAX + 1];
+	/* With http_parse_body(): the body, body_len bytes of body_max. */
+	size_t		 body_len;
 };
 
 enum http_result {
@@ -56,10 +62,18 @@ struct http_parse {
 	char		*value;		/* slot of the current header or NULL */
 	size_t		 value_len;
 	int		 value_fresh;
+	char		*body;		/* http_parse_body()'s buffer, or NULL */
+	size_t		 body_max;
 };
 
 void		 http_parse_init(struct http_parse *, struct http_req *,
 		    size_t max_header);
+/*
+ * Accept a body of at most max bytes into buf (the caller's): it needs
+ * a Content-Length (411 without, 413 past max; chunked is 411 too), and
+ * HTTP_DONE comes when it is all in, req->body_len bytes.
+ */
+void		 http_parse_body(struct http_parse *, char *buf, size_t max);
 enum http_result http_parse_feed(struct http_parse *, const char *, size_t,
 		    size_t *used);
 

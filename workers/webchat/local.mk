@@ -4,7 +4,8 @@
 WEBCHAT_ASSETS = \
 	workers/webchat/assets/index.html \
 	workers/webchat/assets/chat.js \
-	workers/webchat/assets/chat.css
+	workers/webchat/assets/chat.css \
+	workers/webchat/assets/favicon.svg
 
 libwxworkers_a_SOURCES += \
 	workers/webchat/webchat.c \

@@ -3,10 +3,26 @@
  * every GET that is not /healthz or /ws; the bytes themselves live in the
  * generated assets.c.  The script and style are separate routes so the
  * Content-Security-Policy can forbid inline code.
+ *
+ * /page.json is the operator's webchat.page (title, welcome, colours),
+ * taken from the worker's config slice before the sandbox by
+ * page_config() and served as data: chat.js puts it in the page as text
+ * only, so nothing here is ever markup.
  */
 #include <string.h>
 
+#include <jansson.h>
+
+#include "log.h"
 #include "page.h"
+
+/* supervisor/config_webchat.c's limits, checked again here. */
+#define PAGE_SUGGESTIONS_MAX	4
+#define PAGE_TEXT_MAX		2000	/* the longest, welcome */
+/* The whole document: every field at its limit fits with room. */
+#define PAGE_JSON_MAX		16384
+
+static int	page_config_check(json_t *);
 
 static const struct page_asset page_assets[] = {
 	{ "/",		 "text/html; charset=utf-8",
@@ -17,7 +33,20 @@ static const struct page_asset page_assets[] = {
 	  asset_chat_js, &asset_chat_js_len },
 	{ "/chat.css",	 "text/css; charset=utf-8",
 	  asset_chat_css, &asset_chat_css_len },
+	{ "/favicon.svg", "image/svg+xml",
+	  asset_favicon_svg, &asset_favicon_svg_len },
+	/* Browsers ask for it whatever the page says; SVG is fine. */
+	{ "/favicon.ico", "image/svg+xml",
+	  asset_favicon_svg, &asset_favicon_svg_len },
 	{ NULL,		 NULL, NULL, NULL }
+};
+
+/* "{}" until page_config() says otherwise: the page keeps its own. */
+static unsigned char	page_json[PAGE_JSON_MAX] = "{}";
+static size_t		page_json_len = 2;
+static const struct page_asset page_json_asset = {
+	"/page.json", "application/json; charset=utf-8",
+	page_json, &page_json_len
 };
 
 const struct page_asset *
@@ -25,10 +54,80 @@ page_find(const char *path)
 {
 	const struct page_asset *a;
 
+	if (strcmp(path, page_json_asset.path) == 0)
+		return &page_json_asset;
 	for (a = page_assets; a->path != NULL; a++)
 		if (strcmp(a->path, path) == 0)
 			return a;
 	return NULL;
+}
+
+/* The slice's "page" object, or NULL for none: 0, or -1 if malformed. */
+int
+page_config(json_t *conf)
+{
+	size_t n;
+
+	if (conf == NULL)
+		return 0;
+	if (page_config_check(conf) == -1)
+		return -1;
+	n = json_dumpb(conf, (char *)page_json, sizeof(page_json),
+	    JSON_COMPACT);
+	if (n == 0 || n > sizeof(page_json)) {
+		log_warnx("%s: page config does not fit %d bytes", __func__,
+		    PAGE_JSON_MAX);
+		return -1;
+	}
+	page_json_len = n;
+	return 0;
+}
+
+/* Known keys, strings of bounded length, accent "#rrggbb". */
+static int
+page_config_check(json_t *conf)
+{
+	static const char *const texts[] = { "title", "agent_name",
+	    "welcome", "accent", "footer", "lang", NULL };
+	const char *const *t;
+	const char *key, *s;
+	json_t *v, *e;
+	size_t i;
+
+	if (!json_is_object(conf)) {
+		log_warnx("%s: page is not an object", __func__);
+		return -1;
+	}
+	json_object_foreach(conf, key, v) {
+		for (t = texts; *t != NULL; t++)
+			if (strcmp(*t, key) == 0)
+				break;
+		if (*t != NULL && json_is_string(v) &&
+		    json_string_length(v) > 0 &&
+		    json_string_length(v) <= PAGE_TEXT_MAX)
+			continue;
+		if (*t == NULL && strcmp(key, "suggestions") == 0 &&
+		    json_is_array(v) &&
+		    json_array_size(v) <= PAGE_SUGGESTIONS_MAX) {
+			json_array_foreach(v, i, e)
+				if (!json_is_string(e) ||
+				    json_string_length(e) == 0 ||
+				    json_string_length(e) > PAGE_TEXT_MAX)
+					break;
+			if (i == json_array_size(v))
+				continue;
+		}
+		log_warnx("%s: bad page key %s", __func__, key);
+		return -1;
+	}
+	/* It goes into a CSS custom property: nothing but a colour. */
+	if ((s = json_string_value(json_object_get(conf, "accent"))) != NULL &&
+	    (strlen(s) != 7 || s[0] != '#' ||
+	    strspn(s + 1, "0123456789abcdefABCDEF") != 6)) {
+		log_warnx("%s: accent is not #rrggbb", __func__);
+		return -1;
+	}
+	return 0;
 }
 
 /* No script or style: it must stand alone under the same CSP. */

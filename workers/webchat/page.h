@@ -15,7 +15,10 @@ struct page_asset {
 	const size_t		*len;
 };
 
+struct json_t;
+
 const struct page_asset	*page_find(const char *path);
+int			 page_config(struct json_t *);
 
 /* The 410 answer to an expired or revoked share link. */
 extern const char	 page_gone[];
@@ -27,5 +30,7 @@ extern const unsigned char	asset_chat_js[];
 extern const size_t		asset_chat_js_len;
 extern const unsigned char	asset_chat_css[];
 extern const size_t		asset_chat_css_len;
+extern const unsigned char	asset_favicon_svg[];
+extern const size_t		asset_favicon_svg_len;
 
 #endif

@@ -298,6 +298,8 @@ webchat_pre_sandbox(json_t *conf)
 	/* An unknown key is a typo or a version skew: refuse both. */
 	if (conf != NULL) {
 		json_object_foreach(conf, key, v) {
+			if (strcmp(key, "page") == 0)
+				continue;	/* page.c's */
 			for (k = wc_conf; k->name != NULL; k++)
 				if (strcmp(k->name, key) == 0)
 					break;
@@ -317,6 +319,9 @@ webchat_pre_sandbox(json_t *conf)
 		log_warnx("%s: max_text above max_frame", __func__);
 		return -1;
 	}
+	if (page_config(conf != NULL ? json_object_get(conf, "page") :
+	    NULL) == -1)
+		return -1;
 	for (i = 0; i < WC_HASH; i++) {
 		LIST_INIT(&wc_conns[i]);
 		LIST_INIT(&wc_pending[i]);

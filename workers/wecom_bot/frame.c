@@ -2,8 +2,8 @@
  * WeCom AI bot frames (protocols/wecom.md A.3-A.6): the parser of what
  * the server pushes and the builders of what the worker sends.
  *
- * Called by link.c (every text frame off the socket), inbound.c and
- * reply.c.  Pure: no socket, no event, no IPC, no log; the caller
+ * Called by link.c (every text frame off the socket), inbound.c,
+ * reply.c and upload.c.  Pure: no socket, no event, no IPC, no log; the caller
  * decides what a refused frame costs.  It rejects rather than
  * repairs, with one exception the spec demands: the raw control bytes
  * the server may leave inside strings are dropped before parsing
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "frame.h"
 #include "xmalloc.h"
@@ -37,6 +38,8 @@ struct tbuf {
 
 static char	*wcf_strip(const char *, size_t, size_t *);
 static int	 wcf_id(json_t *, const char *, char *, int);
+static int	 wcf_ack(json_t *, struct wcf_in *);
+static int	 wcf_token(json_t *, const char *, char *, size_t);
 static void	 wcf_word(json_t *, const char *, char *);
 static int	 wcf_message(json_t *, struct wcf_in *);
 static int	 wcf_event(json_t *, struct wcf_in *);
@@ -131,11 +134,7 @@ wcf_parse(const char *buf, size_t len, struct wcf_in *in)
 	v = json_object_get(root, "cmd");
 	if (v == NULL) {
 		in->kind = WCF_ACK;
-		v = json_object_get(root, "errcode");
-		if (v != NULL && !json_is_integer(v))
-			goto out;
-		in->errcode = v != NULL ? (long long)json_integer_value(v) : 0;
-		rv = WCF_OK;
+		rv = wcf_ack(root, in);
 		goto out;
 	}
 	if (!json_is_string(v))
@@ -179,6 +178,58 @@ wcf_att_free(struct wcf_att *a)
 	free(a->name);
 	/* The key opens the file: not left in freed memory. */
 	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * An answer to one of ours: errcode (absent is 0), and the ids an
+ * upload step's answer carries in its body (A.5.8); other acks have no
+ * body, or one we do not read.
+ */
+static int
+wcf_ack(json_t *root, struct wcf_in *in)
+{
+	json_t *v, *body;
+	int rv;
+
+	v = json_object_get(root, "errcode");
+	if (v != NULL && !json_is_integer(v))
+		return WCF_E_SHAPE;
+	in->errcode = v != NULL ? (long long)json_integer_value(v) : 0;
+	body = json_object_get(root, "body");
+	if (body == NULL || json_is_null(body))
+		return WCF_OK;
+	if (!json_is_object(body))
+		return WCF_E_SHAPE;
+	if ((rv = wcf_token(body, "upload_id", in->upload_id,
+	    sizeof(in->upload_id))) != WCF_OK)
+		return rv;
+	return wcf_token(body, "media_id", in->media_id,
+	    sizeof(in->media_id));
+}
+
+/* An optional id of up to size - 1 bytes, as wcf_id checks them. */
+static int
+wcf_token(json_t *o, const char *key, char *out, size_t size)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t i, len;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return WCF_OK;
+	if (!json_is_string(v))
+		return WCF_E_SHAPE;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len == 0 || len >= size)
+		return WCF_E_ID;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~')
+			return WCF_E_ID;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return WCF_OK;
 }
 
 /* An id field: required or "" when absent. */
@@ -598,6 +649,84 @@ wcf_markdown(const char *req_id, const char *chatid, int group,
 	    "s:{s:s%}}}", "cmd", "aibot_send_msg", "headers", "req_id",
 	    req_id, "body", "chatid", chatid, "chat_type", group ? 2 : 1,
 	    "msgtype", "markdown", "markdown", "content", content, len));
+}
+
+/* A.5.8: the first step; its answer carries the upload_id. */
+char *
+wcf_upload_init(const char *req_id, const char *type, const char *filename,
+    uint64_t total_size, unsigned total_chunks, const char *md5)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)) || total_size == 0 ||
+	    total_chunks == 0 || total_chunks > WCF_CHUNKS_MAX ||
+	    total_size > (uint64_t)total_chunks * WCF_CHUNK_MAX ||
+	    *filename == '\0' || strlen(md5) != 32)
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:I, s:i, "
+	    "s:s}}", "cmd", "aibot_upload_media_init", "headers", "req_id",
+	    req_id, "body", "type", type, "filename", filename, "total_size",
+	    (json_int_t)total_size, "total_chunks", (int)total_chunks, "md5",
+	    md5));
+}
+
+/*
+ * Standard base64 of the chunk (A.5.8); chunk_index a number, 0-based,
+ * as the SDK sends it (A.12).  At WCF_CHUNK_MAX the frame is about
+ * 700 KB, within WCF_FRAME_MAX (A.2).
+ */
+char *
+wcf_upload_chunk(const char *req_id, const char *upload_id, unsigned index,
+    const uint8_t *raw, size_t len)
+{
+	unsigned char *b64;
+	char *f;
+	int n;
+
+	if (!wcf_id_ok(req_id, strlen(req_id)) || *upload_id == '\0' ||
+	    len == 0 || len > WCF_CHUNK_MAX || index >= WCF_CHUNKS_MAX)
+		return NULL;
+	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	n = EVP_EncodeBlock(b64, raw, (int)len);
+	f = wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:i, s:s%}}", "cmd",
+	    "aibot_upload_media_chunk", "headers", "req_id", req_id, "body",
+	    "upload_id", upload_id, "chunk_index", (int)index, "base64_data",
+	    (const char *)b64, (size_t)n));
+	free(b64);
+	return f;
+}
+
+/* The last step; its answer carries the media_id. */
+char *
+wcf_upload_finish(const char *req_id, const char *upload_id)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)) || *upload_id == '\0')
+		return NULL;
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s}}", "cmd",
+	    "aibot_upload_media_finish", "headers", "req_id", req_id, "body",
+	    "upload_id", upload_id));
+}
+
+char *
+wcf_media(const char *req_id, const char *chatid, int group,
+    const char *type, const char *media_id)
+{
+	if (!wcf_id_ok(req_id, strlen(req_id)) || *media_id == '\0' ||
+	    (strcmp(type, "image") != 0 && strcmp(type, "file") != 0))
+		return NULL;
+	if (chatid == NULL)
+		return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:{s:s}}}",
+		    "cmd", "aibot_respond_msg", "headers", "req_id", req_id,
+		    "body", "msgtype", type, type, "media_id", media_id));
+	if (!wcf_id_ok(chatid, strlen(chatid)))
+		return NULL;
+	if (group < 0)
+		return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:s, "
+		    "s:{s:s}}}", "cmd", "aibot_send_msg", "headers", "req_id",
+		    req_id, "body", "chatid", chatid, "msgtype", type, type,
+		    "media_id", media_id));
+	return wcf_dump(json_pack("{s:s, s:{s:s}, s:{s:s, s:i, s:s, "
+	    "s:{s:s}}}", "cmd", "aibot_send_msg", "headers", "req_id",
+	    req_id, "body", "chatid", chatid, "chat_type", group ? 2 : 1,
+	    "msgtype", type, type, "media_id", media_id));
 }
 
 /* "<1|2> <chatid> <req_id>": ids never hold a space. */

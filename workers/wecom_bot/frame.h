@@ -31,6 +31,14 @@
 #define WCF_KEY_MAX		64
 /* A file's name as the IPC carries it (IPC_FILENAME_MAX). */
 #define WCF_NAME_MAX		255
+/*
+ * An upload_id or media_id in an upload's answer (A.5.8): WeCom's are
+ * far shorter; the group robot's media_id is kept to the same bound.
+ */
+#define WCF_MEDIA_ID_MAX	256
+/* An upload's chunk, raw, and the chunks of one file (A.5.8, A.10). */
+#define WCF_CHUNK_MAX		(512 * 1024)
+#define WCF_CHUNKS_MAX		100
 
 /* Error codes the worker acts on (A.8). */
 #define WCF_ERR_AUTH		853000	/* invalid bot_id or secret */
@@ -78,6 +86,9 @@ struct wcf_in {
 	char		 req_id[WCF_ID_MAX + 1];
 	char		 cmd[WCF_WORD_MAX + 1];		/* WCF_UNKNOWN */
 	long long	 errcode;			/* WCF_ACK */
+	/* WCF_ACK of an upload step (A.5.8): its body's ids, or "". */
+	char		 upload_id[WCF_MEDIA_ID_MAX + 1];
+	char		 media_id[WCF_MEDIA_ID_MAX + 1];
 	/* WCF_MSG and WCF_EVENT */
 	char		 msgid[WCF_ID_MAX + 1];
 	char		 userid[WCF_ID_MAX + 1];
@@ -120,6 +131,24 @@ char	*wcf_stream(const char *req_id, const char *stream_id,
 char	*wcf_welcome(const char *req_id, const char *text);
 char	*wcf_markdown(const char *req_id, const char *chatid, int group,
 	    const char *content, size_t len);
+/*
+ * A.5.8: type "image" or "file"; md5 the whole file's, lowercase hex.
+ * A chunk carries at most WCF_CHUNK_MAX raw bytes, base64 here.
+ */
+char	*wcf_upload_init(const char *req_id, const char *type,
+	    const char *filename, uint64_t total_size, unsigned total_chunks,
+	    const char *md5);
+char	*wcf_upload_chunk(const char *req_id, const char *upload_id,
+	    unsigned index, const uint8_t *raw, size_t len);
+char	*wcf_upload_finish(const char *req_id, const char *upload_id);
+/*
+ * An uploaded image or file (type) as a message: the answer to the
+ * callback req_id (aibot_respond_msg, A.5.5) when chatid is NULL, else
+ * a push to chatid (aibot_send_msg, A.5.9; group < 0: chat_type left
+ * out, as wcf_markdown).
+ */
+char	*wcf_media(const char *req_id, const char *chatid, int group,
+	    const char *type, const char *media_id);
 
 /*
  * A group message addressed to the bot: its text names "@" bot_name

@@ -93,6 +93,7 @@ static size_t		 in_nwait;
 static uint64_t		 in_next = 1;
 
 static int	in_seen_before(const char *);
+static void	in_mark_seen(const char *);
 static struct in_msg *in_msg_new(struct wcf_in *, const char *);
 static void	in_msg_free(struct in_msg *);
 static void	in_pump(void);
@@ -110,9 +111,18 @@ in_seen_before(const char *msgid)
 	for (i = 0; i < n; i++)
 		if (strcmp(in_seen[i], msgid) == 0)
 			return 1;
+	return 0;
+}
+
+/*
+ * Only a message taken is seen: one dropped for want of room may come
+ * again (WeCom delivers a callback again) and is then taken.
+ */
+static void
+in_mark_seen(const char *msgid)
+{
 	snprintf(in_seen[in_nseen++ % IN_SEEN_MAX], WCF_ID_MAX + 1, "%s",
 	    msgid);
-	return 0;
 }
 
 static int
@@ -166,6 +176,7 @@ inbound_msg(struct wcf_in *in)
 		    "failed", wb.account, in->msgid, in->att_over,
 		    WCF_ATT_MAX, (unsigned long long)wb.media_failed);
 	}
+	in_mark_seen(in->msgid);
 	m = in_msg_new(in, ctx);
 	in_pend[in_npend++] = m;
 	in_pump();
@@ -312,7 +323,7 @@ inbound_ack(const struct ipc_msg *m)
 		return 0;
 	if (ipc_streq(st, "accepted") && w->gen == link_gen() &&
 	    link_ready())
-		reply_open(w->cb_req);
+		reply_open(w->cb_req, w->came);
 	else if (!ipc_streq(st, "accepted"))
 		log_info("wecom %s: message %s: %.*s", wb.account, w->msgid,
 		    (int)st.len, st.p);

@@ -10,9 +10,9 @@
  *
  * Every text frame from the server comes through link_text(): parsed
  * by frame.c, then routed: callbacks to inbound.c, acks of ours to
- * whoever is waiting (subscribe, ping, reply.c).  A frame that is not
- * JSON, has a cmd we do not know or is too large is logged and
- * counted, never fatal: the server is not ours to crash on.
+ * whoever is waiting (subscribe, ping, upload.c, reply.c).  A frame
+ * that is not JSON, has a cmd we do not know or is too large is logged
+ * and counted, never fatal: the server is not ours to crash on.
  *
  * The state the operator sees is put in the account's state (key
  * "status"): connecting, subscribed, replaced, auth_failed <code>.
@@ -101,8 +101,10 @@ link_stop(void)
 	evtimer_del(lk.beat);
 	evtimer_del(lk.sub_wait);
 	wsc_close();
-	if (lk.state == LINK_READY)
+	if (lk.state == LINK_READY) {
 		reply_link_down();
+		upload_link_down();
+	}
 	lk.state = LINK_PARKED;
 }
 
@@ -174,8 +176,10 @@ link_down(const char *why, int auth)
 	evtimer_del(lk.beat);
 	evtimer_del(lk.sub_wait);
 	wsc_close();
-	if (lk.state == LINK_READY)
+	if (lk.state == LINK_READY) {
 		reply_link_down();
+		upload_link_down();
+	}
 	if (lk.state == LINK_PARKED || wb.draining)
 		return;
 	lk.state = LINK_DOWN;
@@ -306,13 +310,15 @@ link_ack(const struct wcf_in *in)
 		wk_state_put("status", "subscribed");
 		link_timer(lk.beat, wb.heartbeat_ms);
 		reply_link_up();
+		upload_link_up();
 		return;
 	}
 	if (lk.state == LINK_READY && strcmp(in->req_id, lk.ping_req) == 0) {
 		lk.missed = 0;
 		return;
 	}
-	if (lk.state == LINK_READY && reply_ack(in->req_id, in->errcode))
+	if (lk.state == LINK_READY && (upload_ack(in) ||
+	    reply_ack(in->req_id, in->errcode)))
 		return;
 	log_debug("wecom %s: an ack nobody waits for", wb.account);
 }
@@ -329,6 +335,7 @@ link_event(const struct wcf_in *in)
 		evtimer_del(lk.beat);
 		wsc_close();
 		reply_link_down();
+		upload_link_down();
 		lk.state = LINK_PARKED;
 		wk_state_put("status", "replaced");
 		return;

@@ -6,7 +6,7 @@ libwxworkers_a_SOURCES += \
 	workers/wecom_bot/wecom.h workers/wecom_bot/wecom_bot.c \
 	workers/wecom_bot/wsc.c workers/wecom_bot/link.c \
 	workers/wecom_bot/inbound.c workers/wecom_bot/attach.c \
-	workers/wecom_bot/reply.c \
+	workers/wecom_bot/reply.c workers/wecom_bot/upload.c \
 	workers/wecom_bot/frame.c workers/wecom_bot/frame.h \
 	workers/wecom_bot/media.c workers/wecom_bot/media.h \
 	workers/wecom_bot/handshake.c workers/wecom_bot/handshake.h

@@ -38,6 +38,13 @@
  * otherwise it is dropped, logged and counted (welcomes_dropped), never
  * sent late, and a welcome whose connection is gone is dropped the
  * same way, as its req_id went with it.
+ *
+ * The callbacks whose messages were stored are remembered (SEEN_MAX,
+ * with the connection and the time each came), so upload.c may answer
+ * one with an image or a file (reply_may_answer): only on the
+ * connection it came on, within the window, when its bubble has ended
+ * and nothing of reply.c's is left on its req_id, and never after
+ * WeCom refused that req_id.
  */
 #include <sys/queue.h>
 
@@ -48,6 +55,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "log.h"
 #include "wecom.h"
@@ -72,6 +80,12 @@
  * kept for them.
  */
 #define WELCOME_MS		4500
+/*
+ * Callbacks remembered for upload.c's answers, about 100 a minute over
+ * its 5-minute window; past it the oldest is forgotten, and a file for
+ * it goes as a push, which is shown all the same.
+ */
+#define SEEN_MAX		512
 /* Visible to nobody: the bubble shows WeCom's "thinking" (A.6 #2). */
 #define PLACEHOLDER		"\xe2\x80\x8b"
 
@@ -116,6 +130,16 @@ struct lane {
 	size_t		 textlen;	/* at most WCF_CONTENT_MAX */
 };
 
+/* A stored message's callback: may an image or a file answer it? */
+struct seen {
+	char		 req_id[WCF_ID_MAX + 1];
+	uint64_t	 gen;		/* link_gen() it came on */
+	uint64_t	 came;		/* clock_mono_ms() */
+	int		 dead;		/* refused (846605, 846608) */
+};
+
+static struct seen		seen[SEEN_MAX];
+static size_t			seen_next;
 static TAILQ_HEAD(, lane)	lanes = TAILQ_HEAD_INITIALIZER(lanes);
 static LIST_HEAD(, row)		rows = LIST_HEAD_INITIALIZER(rows);
 static size_t			nlanes, nrows;
@@ -144,6 +168,7 @@ static void		 row_fail(struct row *, const char *code,
 static long		 ms_since(const struct timespec *);
 static void		 welcome_drop(const struct lane *,
 			    const struct frame *, const char *);
+static struct seen	*seen_find(const char *);
 
 int
 reply_init(struct event_base *base)
@@ -239,12 +264,21 @@ frame_free(struct frame *f)
 
 /* The message was stored: its bubble opens, "thinking". */
 void
-reply_open(const char *req_id)
+reply_open(const char *req_id, uint64_t came)
 {
 	struct frame *f;
 	struct lane *l;
+	struct seen *s;
 	struct timespec t;
 
+	if ((s = seen_find(req_id)) == NULL) {
+		s = &seen[seen_next];
+		seen_next = (seen_next + 1) % SEEN_MAX;
+	}
+	snprintf(s->req_id, sizeof(s->req_id), "%s", req_id);
+	s->gen = link_gen();
+	s->came = came;
+	s->dead = 0;
 	if (lane_find(req_id) != NULL || (l = lane_new(req_id, 0)) == NULL)
 		return;
 	clock_gettime(CLOCK_REALTIME, &t);
@@ -283,6 +317,45 @@ reply_welcome(const char *req_id, const char *text)
 	lane_kick(l);
 }
 
+static struct seen *
+seen_find(const char *req_id)
+{
+	size_t i;
+
+	for (i = 0; i < SEEN_MAX; i++)
+		if (seen[i].req_id[0] != '\0' &&
+		    strcmp(seen[i].req_id, req_id) == 0)
+			return &seen[i];
+	return NULL;
+}
+
+/*
+ * May req_id carry one more frame, an answer, now: a stored message's
+ * callback on this connection, less than window_ms old, not refused,
+ * and no lane of ours on it (its bubble finished and acked), so the
+ * frame is the only one in flight on it (A.3).
+ */
+int
+reply_may_answer(const char *req_id, uint64_t window_ms)
+{
+	struct seen *s;
+
+	if (lane_find(req_id) != NULL || (s = seen_find(req_id)) == NULL)
+		return 0;
+	return !s->dead && s->gen == link_gen() &&
+	    clock_mono_ms() - s->came < window_ms;
+}
+
+/* WeCom refused req_id (846605, 846608): it takes nothing more. */
+void
+reply_refused(const char *req_id)
+{
+	struct seen *s;
+
+	if ((s = seen_find(req_id)) != NULL)
+		s->dead = 1;
+}
+
 /* A welcome that cannot go in time: said, counted; the caller frees. */
 static void
 welcome_drop(const struct lane *l, const struct frame *f, const char *why)
@@ -315,6 +388,7 @@ lane_to_push(struct lane *l)
 	struct frame *f;
 
 	l->dead = 1;
+	reply_refused(l->key);
 	while ((f = TAILQ_FIRST(&l->q)) != NULL) {
 		TAILQ_REMOVE(&l->q, f, entry);
 		if (f->kind == F_WELCOME) {

@@ -11,6 +11,8 @@
  *   attach.c		a message's attachments fetched and decrypted
  *   reply.c		outbound.message and .progress to stream frames
  *			and pushes
+ *   upload.c		outbound.file: uploaded (A.5.8), then sent as an
+ *			image or file message
  *   frame.c, media.c, handshake.c	the pure protocol
  *
  * Nothing here touches a file or a thread: it runs in the sandbox.
@@ -90,6 +92,18 @@ struct attach	*attach_start(struct wcf_att *, size_t,
 		    attach_fn, void *);
 #ifdef WX_TEST_HOOKS
 void		 attach_test_deadline(uint64_t ms);
+/* upload.c */
+int		 upload_pre_sandbox(void);
+int		 upload_init(struct event_base *);
+int		 upload_outbound_file(const struct ipc_msg *);
+int		 upload_ack(const struct wcf_in *);
+void		 upload_link_up(void);
+void		 upload_link_down(void);
+void		 upload_stop(void);
+#ifdef WX_TEST_HOOKS
+void		 upload_test_max(uint64_t);
+#endif
+
 #endif
 
 /* inbound.c */
@@ -102,10 +116,24 @@ void		 inbound_resync(void);
 int		 reply_init(struct event_base *);
 int		 reply_outbound(const struct ipc_msg *);
 int		 reply_progress(const struct ipc_msg *);
-void		 reply_open(const char *req_id);
+void		 reply_open(const char *req_id, uint64_t came);
+int		 reply_may_answer(const char *req_id, uint64_t window_ms);
+void		 reply_refused(const char *req_id);
 void		 reply_welcome(const char *req_id, const char *text);
 int		 reply_ack(const char *req_id, long long errcode);
 void		 reply_link_up(void);
 void		 reply_link_down(void);
+
+/* upload.c */
+int		 upload_pre_sandbox(void);
+int		 upload_init(struct event_base *);
+int		 upload_outbound_file(const struct ipc_msg *);
+int		 upload_ack(const struct wcf_in *);
+void		 upload_link_up(void);
+void		 upload_link_down(void);
+void		 upload_stop(void);
+#ifdef WX_TEST_HOOKS
+void		 upload_test_max(uint64_t);
+#endif
 
 #endif

@@ -2,9 +2,10 @@
  * The wecom_bot kind: one WeCom AI bot on its long connection
  * (protocols/wecom.md Part A), "wecom_bot.<account>".  This file owns
  * the config slice, the frames the hub sends (inbound.ack,
- * outbound.message, outbound.progress, state.value), sup.resync and
- * the test hooks; the connection is link.c's, the frames frame.c's,
- * the attachments attach.c's.
+ * outbound.message, outbound.progress, outbound.file, state.value),
+ * sup.resync and the test hooks; the connection is link.c's, the
+ * frames frame.c's, the attachments attach.c's (in) and upload.c's
+ * (out).
  *
  * The secret arrives in the slice only and goes on the wire only in
  * aibot_subscribe; it is never logged.
@@ -38,6 +39,7 @@ static const struct wk_handler wecom_handlers[] = {
 	{ IPC_INBOUND_ACK,	inbound_ack },
 	{ IPC_OUTBOUND,		reply_outbound },
 	{ IPC_OUTBOUND_PROGRESS, reply_progress },
+	{ IPC_OUTBOUND_FILE,	upload_outbound_file },
 	{ IPC_STATE_VALUE,	wecom_state_value },
 	{ 0,			NULL }
 };
@@ -97,7 +99,7 @@ wecom_pre_sandbox(json_t *conf)
 	    &v) == -1)
 		return -1;
 	wb.media_max = (uint64_t)v;
-	if (attach_pre_sandbox() == -1)
+	if (attach_pre_sandbox() == -1 || upload_pre_sandbox() == -1)
 		return -1;
 	return wsc_pre_sandbox(wb.url);
 }
@@ -113,7 +115,7 @@ static int
 wecom_post_sandbox(struct event_base *base)
 {
 	if (link_init(base) == -1 || reply_init(base) == -1 ||
-	    attach_post_sandbox(base) == -1)
+	    upload_init(base) == -1 || attach_post_sandbox(base) == -1)
 		return -1;
 	link_start();
 	return 0;
@@ -124,6 +126,7 @@ wecom_shutdown(void)
 {
 	wb.draining = 1;
 	link_stop();
+	upload_stop();
 }
 
 /* A new hub: the messages it may not have, and our status again. */
@@ -164,25 +167,41 @@ wecom_req_id(const char *prefix, char *out, size_t size)
 }
 
 #ifdef WX_TEST_HOOKS
+/* The number after a test hook's prefix, within [min, max]; else -1. */
+static long long
+wecom_test_num(struct ipc_str a, const char *prefix, long long min,
+    long long max)
+{
+	char buf[32], *end;
+	size_t n = strlen(prefix);
+	long long v;
+
+	if (a.len <= n || a.len - n >= sizeof(buf) ||
+	    memcmp(a.p, prefix, n) != 0)
+		return -1;
+	memcpy(buf, a.p + n, a.len - n);
+	buf[a.len - n] = '\0';
+	v = strtoll(buf, &end, 10);
+	return *end != '\0' || v < min || v > max ? -1 : v;
+}
+
 /*
  * "counts": dropped frames and welcomes, attachments, for the tests.
  * "deadline:MS": a message's attachments get MS, not two minutes, so
- * a test sees a stalled media host given up on.
+ * a test sees a stalled media host given up on.  "upload_max:BYTES":
+ * files over BYTES are refused, so a test sees the cap without 20 MiB.
  */
 static int
 wecom_test(struct ipc_str a)
 {
-	char buf[32], *end;
-	long long ms;
+	long long v;
 
-	if (a.len > 9 && a.len < sizeof(buf) &&
-	    memcmp(a.p, "deadline:", 9) == 0) {
-		memcpy(buf, a.p + 9, a.len - 9);
-		buf[a.len - 9] = '\0';
-		ms = strtoll(buf, &end, 10);
-		if (*end != '\0' || ms < 1 || ms > 600000)
-			return -1;
-		attach_test_deadline((uint64_t)ms);
+	if ((v = wecom_test_num(a, "deadline:", 1, 600000)) != -1) {
+		attach_test_deadline((uint64_t)v);
+		return 0;
+	}
+	if ((v = wecom_test_num(a, "upload_max:", 1, IPC_FILE_MAX)) != -1) {
+		upload_test_max((uint64_t)v);
 		return 0;
 	}
 	if (!ipc_streq(a, "counts"))

@@ -44,12 +44,16 @@ static void		 test_openai(void **);
 static void		 test_command(void **);
 static void		 test_policy(void **);
 static void		 test_channels(void **);
+static void		 test_channels_max(void **);
 static void		 test_groups_without_mention(void **);
 static void		 test_public_url(void **);
+static void		 test_page(void **);
+static void		 test_page_refused(void **);
 static void		 test_schedules(void **);
 static void		 test_schedules_bad(void **);
 static void		 test_schedules_limits(void **);
 static void		 test_schedule_check(void **);
+static void		 test_callback(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -112,6 +116,13 @@ check_defaults(const struct config *c)
 	assert_int_equal(c->webchat.max_conns, 1024);
 	assert_int_equal(c->webchat.history_limit, 20);
 	assert_int_equal(c->webchat.idle_timeout_s, 300);
+	assert_null(c->webchat.page.title);
+	assert_null(c->webchat.page.agent_name);
+	assert_null(c->webchat.page.welcome);
+	assert_int_equal(c->webchat.page.suggestions_count, 0);
+	assert_null(c->webchat.page.accent);
+	assert_null(c->webchat.page.footer);
+	assert_null(c->webchat.page.lang);
 	assert_int_equal(c->agents_count, 1);
 	assert_string_equal(c->agents[0].name, "default");
 	assert_string_equal(c->agents[0].type, "echo");
@@ -479,7 +490,9 @@ test_slices(void **state)
 	s = config_slice_webchat(conf);
 	o = json_loads(s, 0, &jerr);
 	assert_non_null(o);
-	assert_int_equal(json_object_size(o), 8);
+	assert_int_equal(json_object_size(o), 9);
+	/* No webchat.page: an empty object, the page keeps its own. */
+	assert_int_equal(json_object_size(json_object_get(o, "page")), 0);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_frame")),
 	    2048);
 	assert_int_equal(json_integer_value(json_object_get(o, "max_text")),
@@ -518,6 +531,178 @@ test_slices(void **state)
 	json_decref(o);
 	free(s);
 	config_free(conf);
+}
+
+/* webchat.page reaches the worker's slice as given, and only that. */
+static void
+test_page(void **state)
+{
+	char err[CFG_ERR_MAX], *s;
+	struct config *conf;
+	json_error_t jerr;
+	json_t *o, *pg, *a;
+
+	(void)state;
+	conf = load_text("webchat:\n  page:\n    title: \"Ask <b>us</b>\"\n"
+	    "    agent_name: \"\xe5\xb0\x8f\xe5\x8a\xa9\xe6\x89\x8b\"\n"
+	    "    welcome: |\n      Hello.\n      Ask anything.\n"
+	    "    suggestions: [\"What is this?\", \"Hours\", \"Price\","
+	    " \"Help\"]\n"
+	    "    accent: \"#0B5CAD\"\n    footer: \"No cookies.\"\n"
+	    "    lang: en\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->webchat.page.title, "Ask <b>us</b>");
+	assert_string_equal(conf->webchat.page.welcome,
+	    "Hello.\nAsk anything.\n");
+	assert_int_equal(conf->webchat.page.suggestions_count, 4);
+	assert_string_equal(conf->webchat.page.accent, "#0B5CAD");
+	s = config_slice_webchat(conf);
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	pg = json_object_get(o, "page");
+	assert_int_equal(json_object_size(pg), 7);
+	assert_string_equal(json_string_value(json_object_get(pg, "title")),
+	    "Ask <b>us</b>");
+	assert_string_equal(json_string_value(json_object_get(pg,
+	    "agent_name")), "\xe5\xb0\x8f\xe5\x8a\xa9\xe6\x89\x8b");
+	a = json_object_get(pg, "suggestions");
+	assert_int_equal(json_array_size(a), 4);
+	assert_string_equal(json_string_value(json_array_get(a, 3)), "Help");
+	assert_string_equal(json_string_value(json_object_get(pg, "lang")),
+	    "en");
+	assert_string_equal(json_string_value(json_object_get(pg, "footer")),
+	    "No cookies.");
+	json_decref(o);
+	free(s);
+	config_free(conf);
+
+	/*
+	 * Every text at its limit, all of it quotes (escaped twice as
+	 * long): the slice still fits a config frame, and the worker's
+	 * 16 KiB /page.json.
+	 */
+	{
+		static char yaml[16384];
+		char q[2001];
+		int n;
+
+		memset(q, '"', sizeof(q) - 1);
+		q[2000] = '\0';
+		n = snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n"
+		    "    title: '%.120s'\n    agent_name: '%.60s'\n"
+		    "    welcome: '%.2000s'\n    footer: '%.1000s'\n"
+		    "    suggestions: ['%.150s', '%.150s', '%.150s', "
+		    "'%.150s']\n    accent: '#000000'\n    lang: zh\n",
+		    q, q, q, q, q, q, q, q);
+		assert_true(n > 0 && (size_t)n < sizeof(yaml));
+		conf = load_text(yaml, err, sizeof(err));
+		if (conf == NULL)
+			fail_msg("%s", err);
+		s = config_slice_webchat(conf);
+		assert_true(strlen(s) < IPC_CONF_MAX);
+		o = json_loads(s, 0, &jerr);
+		assert_non_null(o);
+		assert_true(json_dumpb(json_object_get(o, "page"), NULL, 0,
+		    JSON_COMPACT) < 16384);
+		assert_int_equal(strlen(json_string_value(json_object_get(
+		    json_object_get(o, "page"), "welcome"))), 2000);
+		json_decref(o);
+		free(s);
+		config_free(conf);
+	}
+
+	/* Only some keys: the others stay out of the slice. */
+	conf = load_text("webchat:\n  page:\n    accent: \"#767676\"\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_null(conf->webchat.page.title);
+	s = config_slice_webchat(conf);
+	o = json_loads(s, 0, &jerr);
+	assert_non_null(o);
+	pg = json_object_get(o, "page");
+	assert_int_equal(json_object_size(pg), 1);
+	assert_string_equal(json_string_value(json_object_get(pg, "accent")),
+	    "#767676");
+	json_decref(o);
+	free(s);
+	config_free(conf);
+}
+
+/* Each refusal names its field and says what is wrong. */
+static void
+test_page_refused(void **state)
+{
+	char yaml[4096], big[3000];
+
+	(void)state;
+	/* Colours: the format, then contrast with the white label. */
+	refused("webchat:\n  page:\n    accent: red\n",
+	    ":3: webchat.page.accent: \"red\" is not a colour #rrggbb");
+	refused("webchat:\n  page:\n    accent: \"#12345\"\n",
+	    "webchat.page.accent: \"#12345\" is not a colour");
+	refused("webchat:\n  page:\n    accent: \"#12345g\"\n",
+	    "webchat.page.accent: \"#12345g\" is not a colour");
+	refused("webchat:\n  page:\n    accent: \"#0b5cad; x\"\n",
+	    "webchat.page.accent: ");
+	/* WeChat's own green: 2.38:1, the reason for this check. */
+	refused("webchat:\n  page:\n    accent: \"#07c160\"\n",
+	    ":3: webchat.page.accent: #07c160 has contrast 2.38:1 with white "
+	    "text, under WCAG AA's 4.5:1");
+	/* #777777 is 4.48:1, #767676 (accepted above) 4.54:1. */
+	refused("webchat:\n  page:\n    accent: \"#777777\"\n",
+	    "webchat.page.accent: #777777 has contrast 4.48:1");
+	refused("webchat:\n  page:\n    accent: \"#ffffff\"\n",
+	    "has contrast 1.00:1");
+	/* Suggestions: at most four, each one line. */
+	refused("webchat:\n  page:\n    suggestions: [a, b, c, d, e]\n",
+	    ":3: webchat.page.suggestions: 5 given, at most 4");
+	refused("webchat:\n  page:\n    suggestions: [a, \"\"]\n",
+	    "webchat.page.suggestions[1]: must not be empty");
+	refused("webchat:\n  page:\n    suggestions: [a, \"x\\ny\"]\n",
+	    "webchat.page.suggestions[1]: has a line break");
+	memset(big, 'x', 151);
+	big[151] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    suggestions:"
+	    " [%s]\n", big);
+	refused(yaml, "webchat.page.suggestions[0]: 151 bytes, at most 150");
+	/* Lengths, in bytes. */
+	memset(big, 'x', 121);
+	big[121] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    title: %s\n",
+	    big);
+	refused(yaml, ":3: webchat.page.title: 121 bytes, at most 120");
+	memset(big, 'x', 61);
+	big[61] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    agent_name: "
+	    "%s\n", big);
+	refused(yaml, "webchat.page.agent_name: 61 bytes, at most 60");
+	memset(big, 'x', 2001);
+	big[2001] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    welcome: %s\n",
+	    big);
+	refused(yaml, "webchat.page.welcome: 2001 bytes, at most 2000");
+	memset(big, 'x', 1001);
+	big[1001] = '\0';
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    footer: %s\n",
+	    big);
+	refused(yaml, "webchat.page.footer: 1001 bytes, at most 1000");
+	/* Empty and control characters; lines only in welcome and footer. */
+	refused("webchat:\n  page:\n    title: \"\"\n",
+	    ":3: webchat.page.title: must not be empty");
+	refused("webchat:\n  page:\n    title: \"a\\nb\"\n",
+	    "webchat.page.title: has a line break (byte 0x0a)");
+	refused("webchat:\n  page:\n    agent_name: \"a\\tb\"\n",
+	    "webchat.page.agent_name: has a control character (byte 0x09)");
+	refused("webchat:\n  page:\n    welcome: \"a\\x1bb\"\n",
+	    "webchat.page.welcome: has a control character (byte 0x1b)");
+	/* lang and unknown keys. */
+	refused("webchat:\n  page:\n    lang: fr\n",
+	    ":3: webchat.page.lang: \"fr\" is not zh or en");
+	refused("webchat:\n  page:\n    titel: x\n",
+	    ":3: webchat.page.titel: unknown key");
+	refused("webchat:\n  page: [x]\n", "webchat.page: ");
 }
 
 /* policy: narrowing only, rates, proxies, session TTLs. */
@@ -714,6 +899,35 @@ test_channels(void **state)
 	    "channels[0].wechat.token_file: /nonexistent/token");
 }
 
+/* A thousand accounts fit (issue #13); one more is refused. */
+static void
+test_channels_max(void **state)
+{
+	char err[CFG_ERR_MAX], last[16], *yaml;
+	struct config *conf;
+	size_t cap = 32 + (CFG_CHANNELS_MAX + 1) * 48, off;
+	int i;
+
+	(void)state;
+	yaml = malloc(cap);
+	assert_non_null(yaml);
+	off = (size_t)snprintf(yaml, cap, "channels:\n");
+	for (i = 0; i < CFG_CHANNELS_MAX; i++)
+		off += (size_t)snprintf(yaml + off, cap - off,
+		    "  - {name: a%04d, type: wechat}\n", i);
+	conf = load_text(yaml, err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->channels_count, CFG_CHANNELS_MAX);
+	snprintf(last, sizeof(last), "a%04d", CFG_CHANNELS_MAX - 1);
+	assert_string_equal(conf->channels[CFG_CHANNELS_MAX - 1].name, last);
+	config_free(conf);
+	snprintf(yaml + off, cap - off, "  - {name: a%04d, type: wechat}\n",
+	    CFG_CHANNELS_MAX);
+	refused(yaml, "channels: has too many entries");
+	free(yaml);
+}
+
 /*
  * groups_without_mention: the groups answered without a mention, each
  * one a chat the policy lets in, once; anything that could never
@@ -862,12 +1076,16 @@ main(void)
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_channels_max),
 		cmocka_unit_test(test_groups_without_mention),
 		cmocka_unit_test(test_public_url),
+		cmocka_unit_test(test_page),
+		cmocka_unit_test(test_page_refused),
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_schedules_bad),
 		cmocka_unit_test(test_schedules_limits),
 		cmocka_unit_test(test_schedule_check),
+		cmocka_unit_test(test_callback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
@@ -1392,4 +1610,116 @@ test_schedule_check(void **state)
 	    sizeof(err)), -1);
 	assert_string_equal(err, "no channel named \"\"");
 	config_free(conf);
+}
+
+/*
+ * wechat_mp and wecom_app (config_callback.c): the three secret files
+ * read and only in the account's slice, the EncodingAESKey's shape
+ * (C.2), the Token's, the listen address its own, each error naming
+ * its field.
+ */
+static void
+test_callback(void **state)
+{
+	char err[CFG_ERR_MAX], yaml[2048], tok[64], aes[64], sec[64], *s;
+	const struct cfg_channel *c;
+	struct config *conf;
+	json_t *o;
+
+	(void)state;
+	key_file("FakeToken123\n", 0600);
+	snprintf(tok, sizeof(tok), "%s", kpath);
+	key_file("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", 0600);
+	snprintf(aes, sizeof(aes), "%s", kpath);
+	key_file("app-secret-xyz\n", 0600);
+	snprintf(sec, sizeof(sec), "%s", kpath);
+	snprintf(yaml, sizeof(yaml), "channels:\n"
+	    "  - name: mp\n    type: wechat_mp\n"
+	    "    wechat_mp: {app_id: wxFAKEAPPID00001, token_file: %s, "
+	    "encoding_aes_key_file: %s, secret_file: %s, "
+	    "listen: \"127.0.0.1:8081\", mode: plain}\n"
+	    "  - name: app\n    type: wecom_app\n"
+	    "    wecom_app: {corp_id: wwFAKECORPID0001, agent_id: 1000002, "
+	    "token_file: %s, encoding_aes_key_file: %s, "
+	    "listen: \"[::1]:8082\", reply_budget_ms: 3000}\n",
+	    tok, aes, sec, tok, aes);
+	if ((conf = load_text(yaml, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	c = config_channel(conf, "mp");
+	assert_string_equal(c->cb_token, "FakeToken123");
+	assert_string_equal(c->cb_secret, "app-secret-xyz");
+	assert_int_equal(c->cb_plain, 1);
+	assert_int_equal(c->cb_budget_ms, 4000);
+	assert_int_equal(c->cb_body_max, 65536);
+	assert_string_equal(c->cb_api_url, "https://api.weixin.qq.com");
+	s = config_slice_callback(conf, c);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "aes_key")),
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+	assert_string_equal(json_string_value(json_object_get(o, "listen")),
+	    "127.0.0.1:8081");
+	json_decref(o);
+	free(s);
+	c = config_channel(conf, "app");
+	assert_int_equal(c->cb_agent_id, 1000002);
+	assert_int_equal(c->cb_budget_ms, 3000);
+	assert_null(c->cb_secret);
+	assert_string_equal(c->cb_api_url, "https://qyapi.weixin.qq.com");
+	/* The other channels' slices hold none of it. */
+	s = config_slice_webchat(conf);
+	assert_null(strstr(s, "FakeToken"));
+	free(s);
+	config_free(conf);
+
+	/* Each field named in its error. */
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {token_file: %s, "
+	    "encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n", tok, aes);
+	refused(yaml, "channels[0].wechat_mp.app_id: the AppID");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {app_id: wx1, token_file: "
+	    "%s, encoding_aes_key_file: %s}\n", tok, aes);
+	refused(yaml, "channels[0].wechat_mp.listen: the callback needs");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {app_id: wx1, token_file: "
+	    "%s, encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    tok, tok);
+	refused(yaml, "channels[0].wechat_mp.encoding_aes_key_file: ");
+	refused(yaml, "does not hold an EncodingAESKey (exactly 43");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: mp\n"
+	    "    type: wechat_mp\n    wechat_mp: {app_id: wx1, token_file: "
+	    "%s, encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    aes, aes);
+	refused(yaml, "channels[0].wechat_mp.token_file: ");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
+	    "    type: wecom_app\n    wecom_app: {corp_id: ww1, token_file: "
+	    "%s, encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    tok, aes);
+	refused(yaml, "channels[0].wecom_app.agent_id: the app's AgentId");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
+	    "    type: wecom_app\n    wecom_app: {corp_id: ww1, agent_id: 2, "
+	    "token_file: %s, encoding_aes_key_file: %s, "
+	    "listen: \"127.0.0.1:1\", reply_budget_ms: 5000}\n", tok, aes);
+	refused(yaml, "channels[0].wecom_app.reply_budget_ms: 5000 is out "
+	    "of range 100..4500");
+	snprintf(yaml, sizeof(yaml), "channels:\n  - name: a\n"
+	    "    type: wecom_app\n    wecom_app: {corp_id: ww1, agent_id: 2, "
+	    "token_file: %s, encoding_aes_key_file: %s, "
+	    "listen: \"127.0.0.1:1\"}\n  - name: b\n    type: wechat_mp\n"
+	    "    wechat_mp: {app_id: wx1, token_file: %s, "
+	    "encoding_aes_key_file: %s, listen: \"127.0.0.1:1\"}\n",
+	    tok, aes, tok, aes);
+	refused(yaml, "channels[1].wechat_mp.listen: 127.0.0.1:1 is also "
+	    "channels[0]'s");
+	refused("webchat: {listen: \"127.0.0.1:7\"}\nchannels:\n"
+	    "  - name: a\n    type: wechat\n"
+	    "    wecom_app: {corp_id: ww1}\n",
+	    "channels[0].wecom_app: is for channels of type wecom_app only");
+	/* The wecom_app block does not take OA's keys. */
+	refused("channels:\n  - name: a\n    type: wecom_app\n"
+	    "    wecom_app: {app_id: wx1}\n", "app_id");
+	unlink(tok);
+	unlink(aes);
+	unlink(sec);
 }

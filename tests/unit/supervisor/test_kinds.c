@@ -95,9 +95,9 @@ test_channel_caps(void **state)
 	assert_int_equal(kinds_caps("wechat")->flags,
 	    KC_TYPING | KC_LATEST_CTX | KC_MEDIA);
 	assert_int_equal(kinds_caps("wechat")->text_max, 4000);
-	/* outbound.file: the robot and iLink send files. */
+	/* outbound.file: the robot, the AI bot and iLink send files. */
 	assert_true(kinds_caps("wecom_webhook")->flags & KC_MEDIA);
-	assert_false(kinds_caps("wecom_bot")->flags & KC_MEDIA);
+	assert_true(kinds_caps("wecom_bot")->flags & KC_MEDIA);
 	assert_true(kinds_caps("wechat")->flags & KC_MEDIA);
 	assert_null(kinds_caps("telegram"));
 }
@@ -162,6 +162,12 @@ needs(const char *type)
 		return "    wecom_webhook:\n      key_file: /nonexistent\n";
 	if (strcmp(type, "wecom_bot") == 0)
 		return "    wecom_bot: {bot_id: b, secret_env: S}\n";
+	if (strcmp(type, "wechat_mp") == 0)
+		return "    wechat_mp: {app_id: wx1, token_file: /n, "
+		    "encoding_aes_key_file: /n, listen: \"127.0.0.1:1\"}\n";
+	if (strcmp(type, "wecom_app") == 0)
+		return "    wecom_app: {corp_id: ww1, agent_id: 2, token_file: "
+		    "/n, encoding_aes_key_file: /n, listen: \"127.0.0.1:1\"}\n";
 	return "";
 }
 
@@ -203,10 +209,11 @@ test_config_types(void **state)
 	    sizeof(err)));
 #ifdef WX_TEST_HOOKS
 	assert_non_null(strstr(err,
-	    "(known: wechat, wecom_webhook, wecom_bot, loopback)"));
+	    "(known: wechat, wecom_webhook, wecom_bot, wechat_mp, wecom_app, "
+	    "loopback)"));
 #else
 	assert_non_null(strstr(err, "(known: wechat, wecom_webhook, "
-	    "wecom_bot)"));
+	    "wecom_bot, wechat_mp, wecom_app)"));
 #endif
 }
 

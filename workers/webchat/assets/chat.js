@@ -13,7 +13,11 @@
  * blocks, http/https links) built with createElement and text nodes
  * only: never innerHTML.  The stop button sends chat.abort for the
  * replies being written.  Strings are Chinese when navigator.language
- * is zh*, English otherwise.
+ * is zh*, English when en*, else webchat.page.lang (default English).
+ *
+ * The operator's webchat.page (title, agent name, welcome, suggestions,
+ * accent, footer, lang) comes from /page.json and goes in as text only;
+ * the accent, a checked #rrggbb, as a CSS custom property.
  */
 'use strict';
 (function () {
@@ -30,7 +34,11 @@
       connecting: 'connecting', online: 'online', reconnecting: 'reconnecting\u2026',
       error: 'error', disabled: 'disabled', unavailable: 'unavailable',
       stopped: 'stopped', chatOff: 'The public chat is turned off.',
-      notSent: 'Not sent: ', title: 'Chat'
+      notSent: 'Not sent: ', title: 'Chat',
+      readOnly: 'This shared conversation is read-only.',
+      ownChat: 'Start your own chat', copyLink: 'Copy link',
+      copied: 'Copied', qrAlt: 'QR code of this link',
+      suggestions: 'Suggested questions'
     },
     zh: {
       send: '\u53d1\u9001', stop: '\u505c\u6b62', placeholder: '\u8f93\u5165\u6d88\u606f',
@@ -38,10 +46,21 @@
       online: '\u5728\u7ebf', reconnecting: '\u91cd\u65b0\u8fde\u63a5\u4e2d\u2026',
       error: '\u51fa\u9519', disabled: '\u5df2\u5173\u95ed', unavailable: '\u6682\u4e0d\u53ef\u7528',
       stopped: '\u5df2\u505c\u6b62', chatOff: '\u516c\u5f00\u804a\u5929\u5df2\u5173\u95ed\u3002',
-      notSent: '\u672a\u53d1\u9001\uff1a', title: '\u804a\u5929'
+      notSent: '\u672a\u53d1\u9001\uff1a', title: '\u804a\u5929',
+      readOnly: '\u8fd9\u662f\u5206\u4eab\u7684\u5bf9\u8bdd\uff0c\u53ea\u80fd\u67e5\u770b\u3002',
+      ownChat: '\u5f00\u59cb\u6211\u7684\u5bf9\u8bdd', copyLink: '\u590d\u5236\u94fe\u63a5',
+      copied: '\u5df2\u590d\u5236', qrAlt: '\u6b64\u94fe\u63a5\u7684\u4e8c\u7ef4\u7801',
+      suggestions: '\u63a8\u8350\u95ee\u9898'
     }
   };
-  var LANG = /^zh/i.test(String(navigator.language || '')) ? 'zh' : 'en';
+  /* The browser's zh or en first; webchat.page.lang for the others. */
+  function pickLang(fallback) {
+    var l = String(navigator.language || '');
+    if (/^zh/i.test(l)) return 'zh';
+    if (/^en/i.test(l)) return 'en';
+    return fallback === 'zh' ? 'zh' : 'en';
+  }
+  var LANG = pickLang('en');
   function t(key) {
     var s = STRINGS[LANG];
     return Object.prototype.hasOwnProperty.call(s, key) ? s[key] : String(key);
@@ -53,6 +72,15 @@
   var form = document.getElementById('form');
   var statusEl = document.getElementById('status');
   var stopBtn = document.getElementById('stop');
+  var titleEl = document.getElementById('title');
+  var suggestEl = document.getElementById('suggest');
+  var footerEl = document.getElementById('footer');
+  var bannerEl = document.getElementById('banner');
+
+  var PAGE = {};		/* /page.json, checked by pageText() */
+  var readOnly = false;		/* a read-only share link */
+  var historyDone = false;	/* chat.history answered (or not asked) */
+  var welcomeEl = null;
 
   var ws = null, ready = false, everOnline = false, historyShown = false;
   var nextId = 1, calls = {}, backoff = BACKOFF_MIN, retryTimer = null;
@@ -108,7 +136,10 @@
     d.className = 'msg ' + role;
     d.setAttribute('data-testid', 'message-' + role);
     d.textContent = unbidi(text);
+    if (role === 'assistant' && PAGE.agent_name)
+      d.setAttribute('data-name', PAGE.agent_name);
     log.appendChild(d);
+    if (role === 'user') showSuggestions();
     if (stick) log.scrollTop = log.scrollHeight;
     return d;
   }
@@ -177,6 +208,7 @@
         sendBtn.disabled = true;
         setStatus('error', 'disabled');
         notice(t('chatOff'));
+        showSuggestions();
         if (ws) ws.close();
       } else {
         setStatus('error', 'unavailable');
@@ -196,8 +228,20 @@
     shareBar.hidden = false;
     document.getElementById('share-qr').src = '/s/' + SHARE_ID + '/qr.svg';
     document.getElementById('copy-link').addEventListener('click', function () {
-      if (navigator.clipboard) navigator.clipboard.writeText(location.href);
+      var b = this;
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(location.href).then(function () {
+        b.textContent = t('copied');
+        setTimeout(function () { b.textContent = t('copyLink'); }, 2000);
+      }, function () { /* refused: the QR code still works */ });
     });
+  }
+  /* Someone else's conversation: say so, and offer one of their own. */
+  function showReadOnly() {
+    readOnly = true;
+    bannerEl.hidden = false;
+    if (welcomeEl) { welcomeEl.parentNode.removeChild(welcomeEl); welcomeEl = null; }
+    showSuggestions();
   }
   function openShare() {
     var params = { id: SHARE_ID };
@@ -210,6 +254,7 @@
         if (r.result.read_only) {
           input.disabled = true; sendBtn.disabled = true;
           document.body.setAttribute('data-read-only', 'true');
+          showReadOnly();
         }
         online();
       } else {
@@ -225,14 +270,19 @@
   function online() {
     ready = true; everOnline = true; backoff = BACKOFF_MIN;
     setStatus('online');
-    if (!historyShown && log.childElementCount === 0) {
+    /* The welcome bubble is the page's own, not history. */
+    if (!historyShown && !log.querySelector('.msg:not(.welcome)')) {
       historyShown = true;
       call('chat.history', { limit: 50 }, function (r) {
         if (r.ok && r.result && Array.isArray(r.result.messages))
           showHistory(r.result.messages);
+        historyDone = true;
+        showSuggestions();
         resendUnacked();
       });
     } else {
+      historyDone = true;
+      showSuggestions();
       resendUnacked();
     }
   }
@@ -418,6 +468,13 @@
 
   function applyStrings() {
     document.documentElement.lang = LANG === 'zh' ? 'zh-CN' : 'en';
+    if (!PAGE.agent_name && !PAGE.title) titleEl.textContent = t('title');
+    if (!PAGE.title) document.title = t('title');
+    document.getElementById('banner-text').textContent = t('readOnly');
+    document.getElementById('own-chat').textContent = t('ownChat');
+    document.getElementById('copy-link').textContent = t('copyLink');
+    document.getElementById('share-qr').alt = t('qrAlt');
+    suggestEl.setAttribute('aria-label', t('suggestions'));
     sendBtn.textContent = t('send');
     sendBtn.setAttribute('aria-label', t('send'));
     input.placeholder = t('placeholder');
@@ -473,13 +530,16 @@
   function send() {
     var text = input.value.replace(/\s+$/, '');
     if (!text.trim()) return;
+    input.value = '';
+    sendText(text);
+  }
+  function sendText(text) {
     var m = { id: randomId(), text: text };
     unacked.push(m);
     saveUnacked();
     mine[m.id] = bubble('user', text);
     mine[m.id].classList.add('pending');
     log.scrollTop = log.scrollHeight;
-    input.value = '';
     grow();
     if (ready) transmit(m); else connect();
   }
@@ -496,6 +556,65 @@
     if (!vv) return;
     document.documentElement.style.setProperty('--app-h', vv.height + 'px');
     keepBottom();
+  }
+
+  /* ---- webchat.page: /page.json, applied as text only. ---- */
+
+  /* A string the config checked, or null: never markup, never a URL. */
+  function pageText(v) {
+    return typeof v === 'string' && v.length > 0 ? unbidi(v) : null;
+  }
+  function loadPage() {
+    if (!window.fetch) return;
+    fetch('/page.json', { credentials: 'omit', cache: 'no-cache' })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(applyPage, function () { /* the page keeps its own */ });
+  }
+  function applyPage(c) {
+    if (!c || typeof c !== 'object') return;
+    PAGE = {
+      title: pageText(c.title), agent_name: pageText(c.agent_name),
+      welcome: pageText(c.welcome), footer: pageText(c.footer),
+      suggestions: Array.isArray(c.suggestions) ?
+        c.suggestions.map(pageText).filter(Boolean).slice(0, 4) : []
+    };
+    if (c.lang === 'zh' || c.lang === 'en') LANG = pickLang(c.lang);
+    /* Checked here too: a custom property takes any token. */
+    if (typeof c.accent === 'string' && /^#[0-9a-f]{6}$/i.test(c.accent))
+      document.documentElement.style.setProperty('--accent', c.accent);
+    if (PAGE.title) document.title = PAGE.title;
+    if (PAGE.agent_name || PAGE.title)
+      titleEl.textContent = PAGE.agent_name || PAGE.title;
+    if (PAGE.agent_name) {
+      Array.prototype.forEach.call(log.querySelectorAll('.msg.assistant'),
+        function (b) { b.setAttribute('data-name', PAGE.agent_name); });
+    }
+    if (PAGE.footer) { footerEl.textContent = PAGE.footer; footerEl.hidden = false; }
+    if (PAGE.welcome && !readOnly && !welcomeEl) {
+      welcomeEl = document.createElement('div');
+      welcomeEl.className = 'msg assistant welcome';
+      welcomeEl.setAttribute('data-testid', 'welcome');
+      if (PAGE.agent_name) welcomeEl.setAttribute('data-name', PAGE.agent_name);
+      welcomeEl.textContent = PAGE.welcome;
+      log.insertBefore(welcomeEl, log.firstChild);
+    }
+    suggestEl.textContent = '';
+    PAGE.suggestions.forEach(function (q) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn secondary';
+      b.setAttribute('data-testid', 'suggestion');
+      b.textContent = q;
+      b.addEventListener('click', function () { sendText(q); });
+      suggestEl.appendChild(b);
+    });
+    applyStrings();
+    showSuggestions();
+  }
+  /* Until the visitor's first message, in a conversation of their own. */
+  function showSuggestions() {
+    suggestEl.hidden = !(PAGE.suggestions && PAGE.suggestions.length &&
+      historyDone && !readOnly && !disabled && !log.querySelector('.msg.user'));
   }
 
   form.addEventListener('submit', function (e) { e.preventDefault(); send(); input.focus(); });
@@ -522,5 +641,6 @@
   window.addEventListener('online', function () { if (!ws) { backoff = BACKOFF_MIN; connect(); } });
 
   fitViewport();
+  loadPage();
   connect();
 })();

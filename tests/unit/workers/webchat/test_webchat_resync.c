@@ -85,6 +85,13 @@ page_find(const char *path)
 	return NULL;
 }
 
+int
+page_config(struct json_t *conf)
+{
+	(void)conf;
+	return 0;
+}
+
 const char page_gone[] = "gone\n";
 
 char *

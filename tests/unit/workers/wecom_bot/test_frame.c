@@ -4,7 +4,9 @@
  * A.5.3, A.5.4), the attachments a message lists and what a fetched
  * one leaves of the text, the raw control bytes of A.11, the refusals, the
  * builders checked field by field, the mention, the reply context and
- * the UTF-8 cut of A.6 #7.
+ * the UTF-8 cut of A.6 #7; the upload steps of A.5.8 (their answers'
+ * ids, the frames, a chunk's base64 at the full 512 KiB) and the media
+ * message as an answer and as a push.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "wecom_bot/frame.h"
 
@@ -402,6 +405,151 @@ test_builders(void **state)
 	assert_null(wcf_markdown("r", "", 0, S("x")));
 }
 
+/* A.5.8's answers: the example of finish, an init's upload_id. */
+static void
+test_upload_acks(void **state)
+{
+	struct wcf_in in;
+	char big[WCF_MEDIA_ID_MAX + 200];
+	int n;
+	static const char fin[] = "{\"headers\":{\"req_id\":"
+	    "\"aibot_upload_media_finish_1731000301500_33cc44dd\"},"
+	    "\"errcode\":0,\"errmsg\":\"ok\",\n \"body\":{\"type\":\"file\","
+	    "\"media_id\":\"3EXAMPLEmediaIdxxxxxxxx\",\"created_at\":"
+	    "\"1731000301\"}}";
+
+	(void)state;
+	assert_int_equal(wcf_parse(S(fin), &in), WCF_OK);
+	assert_int_equal(in.kind, WCF_ACK);
+	assert_string_equal(in.media_id, "3EXAMPLEmediaIdxxxxxxxx");
+	assert_string_equal(in.upload_id, "");
+	/* created_at as a number too (A.12). */
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"i\"},"
+	    "\"errcode\":0,\"body\":{\"upload_id\":\"UP-1\",\"created_at\":"
+	    "1731000301}}"), &in), WCF_OK);
+	assert_string_equal(in.upload_id, "UP-1");
+	assert_string_equal(in.media_id, "");
+	/* A null body is none; an ack without one has no ids. */
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"i\"},"
+	    "\"errcode\":0,\"body\":null}"), &in), WCF_OK);
+	assert_string_equal(in.upload_id, "");
+	/* Refused: a body not an object, ids of the wrong type or shape. */
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"i\"},"
+	    "\"body\":[1]}"), &in), WCF_E_SHAPE);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"i\"},"
+	    "\"body\":{\"upload_id\":7}}"), &in), WCF_E_SHAPE);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"i\"},"
+	    "\"body\":{\"media_id\":\"a b\"}}"), &in), WCF_E_ID);
+	assert_int_equal(wcf_parse(S("{\"headers\":{\"req_id\":\"i\"},"
+	    "\"body\":{\"media_id\":\"\"}}"), &in), WCF_E_ID);
+	n = snprintf(big, sizeof(big), "{\"headers\":{\"req_id\":\"i\"},"
+	    "\"body\":{\"upload_id\":\"%0*d\"}}", WCF_MEDIA_ID_MAX + 1, 1);
+	assert_int_equal(wcf_parse(big, (size_t)n, &in), WCF_E_ID);
+	n = snprintf(big, sizeof(big), "{\"headers\":{\"req_id\":\"i\"},"
+	    "\"body\":{\"upload_id\":\"%0*d\"}}", WCF_MEDIA_ID_MAX, 1);
+	assert_int_equal(wcf_parse(big, (size_t)n, &in), WCF_OK);
+	assert_int_equal(strlen(in.upload_id), WCF_MEDIA_ID_MAX);
+}
+
+static void
+test_upload_builders(void **state)
+{
+	static const char md5[] = "0123456789abcdef0123456789abcdef";
+	json_t *j, *b, *m;
+	uint8_t *raw;
+	unsigned char *dec;
+	size_t i, len;
+	int n;
+
+	(void)state;
+	/* A.5.8's init example, field by field. */
+	j = load(wcf_upload_init("aibot_upload_media_init_1_11aa22bb", "file",
+	    "report.pdf", 1200000, 3, md5));
+	assert_string_equal(str(j, "cmd"), "aibot_upload_media_init");
+	b = json_object_get(j, "body");
+	assert_int_equal(json_object_size(b), 5);
+	assert_string_equal(str(b, "type"), "file");
+	assert_string_equal(str(b, "filename"), "report.pdf");
+	assert_int_equal(json_integer_value(json_object_get(b, "total_size")),
+	    1200000);
+	assert_int_equal(json_integer_value(json_object_get(b,
+	    "total_chunks")), 3);
+	assert_string_equal(str(b, "md5"), md5);
+	json_decref(j);
+	/* More bytes than the chunks hold, no chunks, too many: none. */
+	assert_null(wcf_upload_init("r", "file", "x", 3 * WCF_CHUNK_MAX + 1,
+	    3, md5));
+	assert_null(wcf_upload_init("r", "file", "x", 1, 0, md5));
+	assert_null(wcf_upload_init("r", "file", "x", 1, WCF_CHUNKS_MAX + 1,
+	    md5));
+	assert_null(wcf_upload_init("r", "file", "x", 0, 1, md5));
+	assert_null(wcf_upload_init("r", "file", "", 1, 1, md5));
+
+	/* A whole chunk: standard base64 of 512 KiB, a number index. */
+	len = WCF_CHUNK_MAX;
+	raw = malloc(len);
+	for (i = 0; i < len; i++)
+		raw[i] = (uint8_t)(i * 31 + 7);
+	j = load(wcf_upload_chunk("aibot_upload_media_chunk_1_0", "UP-1", 2,
+	    raw, len));
+	assert_string_equal(str(j, "cmd"), "aibot_upload_media_chunk");
+	b = json_object_get(j, "body");
+	assert_int_equal(json_object_size(b), 3);
+	assert_string_equal(str(b, "upload_id"), "UP-1");
+	assert_true(json_is_integer(json_object_get(b, "chunk_index")));
+	assert_int_equal(json_integer_value(json_object_get(b,
+	    "chunk_index")), 2);
+	dec = malloc(len + 3);
+	n = EVP_DecodeBlock(dec, (const unsigned char *)str(b, "base64_data"),
+	    (int)strlen(str(b, "base64_data")));
+	/* 512 KiB is not a multiple of 3: one '=' counted as a byte. */
+	assert_int_equal(n, (int)len + 1);
+	assert_memory_equal(dec, raw, len);
+	free(dec);
+	json_decref(j);
+	assert_null(wcf_upload_chunk("r", "UP-1", 0, raw, len + 1));
+	assert_null(wcf_upload_chunk("r", "UP-1", 0, raw, 0));
+	assert_null(wcf_upload_chunk("r", "", 0, raw, 1));
+	assert_null(wcf_upload_chunk("r", "UP-1", WCF_CHUNKS_MAX, raw, 1));
+	free(raw);
+
+	j = load(wcf_upload_finish("aibot_upload_media_finish_1_0", "UP-1"));
+	assert_string_equal(str(j, "cmd"), "aibot_upload_media_finish");
+	assert_string_equal(str(json_object_get(j, "body"), "upload_id"),
+	    "UP-1");
+	json_decref(j);
+
+	/* The answer to a message: its req_id, no chat (A.5.5). */
+	j = load(wcf_media("Rq1", NULL, 0, "image", "MID"));
+	assert_string_equal(str(j, "cmd"), "aibot_respond_msg");
+	assert_string_equal(str(json_object_get(j, "headers"), "req_id"),
+	    "Rq1");
+	b = json_object_get(j, "body");
+	assert_int_equal(json_object_size(b), 2);
+	assert_string_equal(str(b, "msgtype"), "image");
+	assert_string_equal(str(json_object_get(b, "image"), "media_id"),
+	    "MID");
+	json_decref(j);
+	/* A push (A.5.9): a group's chat_type 2, or none when unknown. */
+	j = load(wcf_media("aibot_send_msg_1_0", "wrG", 1, "file", "MID"));
+	assert_string_equal(str(j, "cmd"), "aibot_send_msg");
+	b = json_object_get(j, "body");
+	assert_string_equal(str(b, "chatid"), "wrG");
+	assert_int_equal(json_integer_value(json_object_get(b, "chat_type")),
+	    2);
+	assert_string_equal(str(b, "msgtype"), "file");
+	m = json_object_get(b, "file");
+	assert_string_equal(str(m, "media_id"), "MID");
+	json_decref(j);
+	j = load(wcf_media("aibot_send_msg_2_0", "zhangsan", -1, "file",
+	    "MID"));
+	assert_null(json_object_get(json_object_get(j, "body"), "chat_type"));
+	json_decref(j);
+	assert_null(wcf_media("r", NULL, 0, "voice", "MID"));
+	assert_null(wcf_media("r", "u", 0, "file", ""));
+	assert_null(wcf_media("r", "a b", 0, "file", "MID"));
+}
+
 static void
 test_mention(void **state)
 {
@@ -473,6 +621,8 @@ main(void)
 		cmocka_unit_test(test_control_bytes),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_builders),
+		cmocka_unit_test(test_upload_acks),
+		cmocka_unit_test(test_upload_builders),
 		cmocka_unit_test(test_mention),
 		cmocka_unit_test(test_ctx),
 		cmocka_unit_test(test_utf8_cut),
