@@ -2,9 +2,9 @@
  * Seccomp rules a channel worker that receives attachments adds to
  * profile_net.c: it builds each message's parts in a memfd and seals it
  * before the supervisor gets a descriptor (workers/media.c).  One that
- * sends them reads the supervisor's sealed memfd (wecom_bot's
- * upload.c).  Nothing here opens a file; write, close and fstat are in
- * the common profile.
+ * sends them reads the supervisor's sealed memfd (wecom_bot's and
+ * wechat's upload.c).  Nothing here opens a file; write, close and
+ * fstat are in the common profile.
  */
 #include <fcntl.h>
 

@@ -28,12 +28,14 @@ static void	kinds_each_webchat(const struct kind *,
  * text of 5000 characters passed and one of 7337 did not (7.2), and
  * the official client declares 4000.  A reply carries the peer's newest
  * context token (1.4).  workers/wechat/ shows "typing..."
- * (3.7) while the agent answers; iLink has media, which it does not
- * send yet.  At most 10 bot messages per user message (one context
- * token, 7.2): stream_mode block keeps within them (router_block.c).
+ * (3.7) while the agent answers.  It sends images and files (6.2:
+ * getuploadurl, the CDN, one message each; audio as a file, 6.4), so
+ * outbound.file.  At most 10 bot messages per user message (one context
+ * token, 7.2), an attachment's too: stream_mode block keeps within them
+ * (router_block.c).
  */
 static const struct kind_caps wechat_caps = { 4000, 2000,
-    KC_TYPING | KC_LATEST_CTX, 0, 10 };
+    KC_TYPING | KC_LATEST_CTX | KC_MEDIA, 0, 10 };
 
 /*
  * A WeCom group robot (protocols/wecom.md B.3, B.6): 2048 bytes of

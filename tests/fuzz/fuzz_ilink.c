@@ -10,6 +10,9 @@
  * grammar's bounds and sanitizes to itself), the host policy (a URL it
  * lets through is https to a weixin.qq.com host, or the login host) and
  * the QR status URL (nothing but unreserved characters and escapes).
+ * getuploadurl's answer gives a slot (full URL or parameter) within its
+ * bounds, and the upload URL made of it is https to a weixin.qq.com host
+ * or the CDN base with the parameter escaped.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +24,7 @@
 
 #include "codec.h"
 #include "wechat/ilink.h"
+#include "wechat/ilink_media.h"
 
 /* Bigger inputs only make jansson slower, not the parsers deeper. */
 #define FUZZER_MAXLEN	(64 * 1024)
@@ -121,6 +125,44 @@ check_qrstatus_url(const char *s)
 	(void)ilink_verify_code_ok(s);
 }
 
+/* §3.5, §3.9: the slot and the URL the upload goes to. */
+static void
+check_upload(const char *b, size_t size)
+{
+	static const char cdn[] = "https://novac2c.cdn.weixin.qq.com/c2c";
+	struct ilink_ret r;
+	char *full, *param, *url;
+	const char *why, *p;
+
+	if (ilink_parse_uploadurl(b, size, &r, &full, &param) != ILINK_OK) {
+		if (full != NULL || param != NULL)
+			abort();
+		return;
+	}
+	if ((full == NULL && param == NULL) ||
+	    (full != NULL && (*full == '\0' ||
+	    strlen(full) > ILINK_MEDIA_URL_MAX)) ||
+	    (param != NULL && (*param == '\0' ||
+	    strlen(param) > ILINK_QUERY_MAX)))
+		abort();
+	url = ilink_upload_url(cdn, full, param, "00ff", &why);
+	if (url != NULL && full != NULL)
+		check_host(url);
+	else if (url != NULL) {
+		if (strncmp(url, cdn, sizeof(cdn) - 1) != 0)
+			abort();
+		for (p = url + sizeof(cdn) - 1; *p != '\0'; p++)
+			if (!((*p >= 'A' && *p <= 'Z') ||
+			    (*p >= 'a' && *p <= 'z') ||
+			    (*p >= '0' && *p <= '9') ||
+			    strchr("-_.~%&=?/", *p) != NULL))
+				abort();
+	}
+	free(url);
+	free(full);
+	free(param);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -166,6 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (!ilink_token_ok(s.bot_token) || s.bot_id == NULL))
 		abort();
 	ilink_qrstatus_clear(&s);
+	check_upload(b, size);
 
 	str = malloc(size + 1);
 	if (str == NULL)

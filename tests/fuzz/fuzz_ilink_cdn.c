@@ -4,6 +4,9 @@
  * CDN sent.  Whatever comes in, a plaintext it accepts fits the cap, is
  * shorter than the ciphertext by 1 to 16 bytes, and encrypts back to
  * exactly the bytes that came (so the padding was checked whole).
+ * The same bytes encrypted (ilink_cdn_encrypt) decrypt back to
+ * themselves, and read as a header line of the CDN's answer, a value
+ * taken is printable and within its bound.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +43,43 @@ check_roundtrip(const uint8_t *key, const uint8_t *plain, size_t plen,
 	free(out);
 }
 
+static void
+check_encrypt(const uint8_t *key, const uint8_t *data, size_t len)
+{
+	uint8_t *buf;
+	size_t cap = (size_t)ilink_cdn_padded(len), out, plain;
+
+	if ((buf = malloc(cap)) == NULL)
+		abort();
+	memcpy(buf, data, len);
+	if (ilink_cdn_encrypt(key, buf, len, cap, &out) != ILINK_CDN_OK ||
+	    out != cap || ilink_cdn_decrypt(key, buf, out, out, len,
+	    &plain) != ILINK_CDN_OK || plain != len ||
+	    memcmp(buf, data, len) != 0)
+		abort();
+	if (ilink_cdn_encrypt(key, buf, len, cap - 1, &out) != ILINK_CDN_CAP ||
+	    out != 0)
+		abort();
+	free(buf);
+}
+
+static void
+check_header(const uint8_t *data, size_t len)
+{
+	char out[64];
+	size_t i, n;
+
+	if (ilink_cdn_header((const char *)data, len, "x-encrypted-param",
+	    out, sizeof(out)) != 1)
+		return;
+	n = strlen(out);
+	if (n == 0 || n >= sizeof(out))
+		abort();
+	for (i = 0; i < n; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,5 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ilink_cdn_limit(declared, cap, 1) > (size_t)cap + 16)
 		abort();
 	free(buf);
+	check_encrypt(key, data, len);
+	check_header(data, len);
 	return 0;
 }

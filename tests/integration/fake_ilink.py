@@ -37,6 +37,35 @@ Protocol side (what the worker talks to):
        f.url + "/c2c".  Checked like the rest: a GET, none of the bot
        headers (§2.1: the CDN takes no auth), a known P (a badly escaped
        one is not); f.cdn_gets lists the P of each download.
+  POST /ilink/bot/getuploadurl   (§3.5) a CDN slot for one file, every
+       field checked: filekey and aeskey 32 lowercase hex (a filekey
+       seen before is a violation), media_type 1 (image) or 3 (file;
+       never 4: voice does not play, §6.4, nor 2), rawsize, rawfilemd5
+       (32 lowercase hex), filesize == (rawsize / 16 + 1) * 16,
+       no_need_thumb true.  Answers upload_full_url (f.upload_mode
+       "full", the default; "elsewhere" names 127.0.0.2, off the CDN's
+       host) or upload_param alone ("param", the worker builds
+       <cdn>/upload?...).  f.fail(uploadurl_ret=n): ret -1 n
+       times; f.uploadurls lists the requests.
+  POST /c2c/upload?encrypted_query_param=&filekey=   (§3.9) the CDN: a
+       POST, application/octet-stream, no bot header, a known slot used
+       once with its filekey, exactly filesize bytes that decrypt
+       (openssl, every padding byte) with the slot's aeskey to rawsize
+       bytes of MD5 rawfilemd5.  Answers 200 with x-encrypted-param (the
+       download parameter); f.fail(cdn_http=n) answers 500 n times;
+       a body over f.cdn_max bytes gets 413 with x-error-message.
+       f.uploads lists (slot, outcome) of each.
+  sendmessage past f.turn_max (10) messages delivered on one
+       context_token gets ret -2 (§7.2) and is a violation.
+  sendmessage image items (type 2: media.encrypt_query_param a
+       parameter the CDN gave, media.aes_key base64 of the hex key,
+       encrypt_type 1, mid_size the ciphertext's size) and file items
+       (type 4: file_name, len the plaintext's size as a string) are
+       checked too: the CDN's ciphertext must decrypt with the key the
+       item carries to what was uploaded; a voice item (type 3) is a
+       violation.  A record's "kind" is text, image or file; "data"
+       holds a media item's plaintext; f.media_of(peer) lists
+       (kind, name, data) of those delivered.
 A bot call with a token that is not the current one gets errcode -14, as
 the real server answers unauthenticated calls.
 
@@ -73,12 +102,14 @@ Test control (HTTP, for the standalone mode; the same as methods):
 import argparse
 import asyncio
 import base64
+import hashlib
 import itertools
 import json
 import secrets
 import subprocess
 import threading
 import time
+import urllib.parse
 
 from aiohttp import web
 
@@ -93,6 +124,23 @@ def aes_ecb(key, data):
     return subprocess.run(
         ["openssl", "enc", "-aes-128-ecb", "-K", key.hex(), "-nosalt"],
         input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+def aes_ecb_decrypt(key, data):
+    """The reverse; None when openssl refuses (a block or the padding)."""
+    r = subprocess.run(
+        ["openssl", "enc", "-d", "-aes-128-ecb", "-K", key.hex(), "-nosalt"],
+        input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return r.stdout if r.returncode == 0 else None
+
+
+def is_hex32(v):
+    return (isinstance(v, str) and len(v) == 32 and
+            all(c in "0123456789abcdef" for c in v))
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 MEDIA_KINDS = {"image": (2, "image_item"), "voice": (3, "voice_item"),
@@ -154,6 +202,17 @@ class FakeIlink(ThreadedApp):
         self.lifecycle = []         # "start", "poll", "stop" in order
         self.cdn = {}               # encrypt_query_param -> bytes served
         self.cdn_gets = []          # the param of each CDN download
+        self.upload_mode = "full"   # getuploadurl: upload_full_url or param
+        self.slots = {}             # upload_param -> the slot's request
+        self.filekeys = set()
+        self.uploadurls = []        # each getuploadurl body
+        self.uploads = []           # (slot param, outcome) of each upload
+        self.uploaded = {}          # x-encrypted-param -> (slot, plain, ct)
+        self.fail_uploadurl_ret = 0
+        self.fail_cdn_http = 0
+        self.cdn_max = 64 << 20
+        self.turn_max = 10          # §7.2: messages per context_token
+        self.turns = {}             # context_token -> messages taken
         self.next_id = itertools.count(FIRST_MESSAGE_ID)
         # Python >= 3.10 binds it to the loop that first waits on it.
         self.cond = asyncio.Condition()
@@ -166,7 +225,8 @@ class FakeIlink(ThreadedApp):
         return "http://127.0.0.1:%d" % self.port
 
     def app(self):
-        app = web.Application()
+        # An upload is up to IPC_FILE_MAX, padded.
+        app = web.Application(client_max_size=64 << 20)
         r = app.router
         r.add_post("/ilink/bot/get_bot_qrcode", self.get_bot_qrcode)
         r.add_get("/ilink/bot/get_qrcode_status", self.get_qrcode_status)
@@ -176,6 +236,8 @@ class FakeIlink(ThreadedApp):
         r.add_post("/ilink/bot/msg/notifystart", self.notifystart)
         r.add_post("/ilink/bot/msg/notifystop", self.notifystop)
         r.add_post("/ilink/bot/sendtyping", self.sendtyping)
+        r.add_post("/ilink/bot/getuploadurl", self.getuploadurl)
+        r.add_post("/c2c/upload", self.cdn_upload)
         r.add_get("/c2c/download", self.cdn_download)
         r.add_get("/c2c/full/{param}", self.cdn_full)
         r.add_post("/_test/inject", self.t_inject)
@@ -201,11 +263,21 @@ class FakeIlink(ThreadedApp):
         """Queue an inbound text message from peer; returns its id."""
         return self._call(self._inject, peer, text, kw)
 
-    def fail(self, send_ret2=0, send_http=0, updates_http=0):
+    def fail(self, send_ret2=0, send_http=0, updates_http=0,
+             uploadurl_ret=0, cdn_http=0):
         with self.lock:
             self.fail_send_ret2 += send_ret2
             self.fail_send_http += send_http
             self.fail_updates_http += updates_http
+            self.fail_uploadurl_ret += uploadurl_ret
+            self.fail_cdn_http += cdn_http
+
+    def media_of(self, peer, outcome="ok"):
+        """(kind, name, plaintext) of each media message to peer."""
+        with self.lock:
+            return [(s["kind"], s.get("name"), s["data"]) for s in self.sent
+                    if s["to"] == peer and s["outcome"] == outcome and
+                    s.get("kind") in ("image", "file")]
 
     def expire(self):
         """The current token dies: every bot call now gets -14."""
@@ -453,25 +525,207 @@ class FakeIlink(ThreadedApp):
             if msg.get(k) != v:
                 self.violation(request, "msg.%s %r" % (k, msg.get(k)))
         items = msg.get("item_list")
-        if (not isinstance(items, list) or len(items) != 1 or
-                items[0].get("type") != 1 or
-                not isinstance(items[0].get("text_item", {}).get("text"),
-                               str) or
-                not items[0]["text_item"]["text"]):
+        if not isinstance(items, list) or len(items) != 1 or \
+                not isinstance(items[0], dict):
             self.violation(request, "item_list %r" % (items,))
+            return None
+        item = items[0]
+        rec = {"to": msg.get("to_user_id"), "text": None, "kind": "text",
+               "context_token": msg.get("context_token"),
+               "time": time.monotonic()}
+        if item.get("type") == 1:
+            t = item.get("text_item", {}).get("text")
+            if not isinstance(t, str) or not t:
+                self.violation(request, "item_list %r" % (items,))
+                return None
+            rec["text"] = t
+        elif item.get("type") in (2, 4):
+            if not self.check_media_item(request, item, rec):
+                return None
+        else:
+            self.violation(request, "item type %r (voice never plays, "
+                           "§6.4)" % item.get("type"))
             return None
         cid = msg.get("client_id")
         if not isinstance(cid, str) or not cid.startswith("wxgate:"):
             self.violation(request, "client_id %r" % cid)
-        return {"to": msg.get("to_user_id"), "client_id": cid,
-                "text": items[0]["text_item"]["text"],
-                "context_token": msg.get("context_token"),
-                "time": time.monotonic()}
+        rec["client_id"] = cid
+        return rec
+
+    def check_media_item(self, request, item, rec):
+        """§5.6, §6.1, §6.2: an image or file item naming an upload,
+        whose ciphertext decrypts with the key the item carries."""
+        image = item["type"] == 2
+        c = item.get("image_item" if image else "file_item")
+        if not isinstance(c, dict) or not isinstance(c.get("media"), dict):
+            self.violation(request, "media item %r" % (item,))
+            return False
+        m = c["media"]
+        with self.lock:
+            up = self.uploaded.get(m.get("encrypt_query_param"))
+        if up is None:
+            self.violation(request, "encrypt_query_param the CDN never "
+                           "gave")
+            return False
+        slot, plain, ct = up
+        if m.get("encrypt_type") != 1:
+            self.violation(request, "encrypt_type %r" % m.get("encrypt_type"))
+        try:
+            khex = base64.b64decode(m.get("aes_key", "").encode(),
+                                    validate=True).decode()
+        except Exception:
+            khex = ""
+        if not is_hex32(khex):
+            self.violation(request, "aes_key is not base64 of 32 lowercase "
+                           "hex characters: %r" % m.get("aes_key"))
+            return False
+        if khex != slot["aeskey"]:
+            self.violation(request, "aes_key is not getuploadurl's aeskey")
+        got = aes_ecb_decrypt(bytes.fromhex(khex), ct)
+        if got != plain:
+            self.violation(request, "the CDN's ciphertext does not decrypt "
+                           "with the item's aes_key")
+            return False
+        if rec["to"] != slot["to_user_id"]:
+            self.violation(request, "sent to %r, uploaded for %r" %
+                           (rec["to"], slot["to_user_id"]))
+        if image:
+            if slot["media_type"] != 1:
+                self.violation(request, "an image item for media_type %r" %
+                               slot["media_type"])
+            if c.get("mid_size") != len(ct):
+                self.violation(request, "mid_size %r, ciphertext %d" %
+                               (c.get("mid_size"), len(ct)))
+            rec["kind"] = "image"
+        else:
+            if slot["media_type"] != 3:
+                self.violation(request, "a file item for media_type %r" %
+                               slot["media_type"])
+            if c.get("len") != str(len(plain)):
+                self.violation(request, "file_item.len %r, plaintext %d" %
+                               (c.get("len"), len(plain)))
+            name = c.get("file_name")
+            if not isinstance(name, str) or not name or "/" in name:
+                self.violation(request, "file_name %r" % (name,))
+            rec["kind"] = "file"
+            rec["name"] = name
+        rec["data"] = plain
+        return True
+
+    async def getuploadurl(self, request):
+        """§3.5: every field as the note says."""
+        self.check_headers(request, "bot")
+        b = await self.body(request)
+        with self.lock:
+            self.uploadurls.append(b)
+        bad = []
+        for k in ("filekey", "aeskey", "rawfilemd5"):
+            if not is_hex32(b.get(k)):
+                bad.append("%s %r" % (k, b.get(k)))
+        if b.get("media_type") not in (1, 3):
+            bad.append("media_type %r" % b.get("media_type"))
+        to = b.get("to_user_id")
+        if not isinstance(to, str) or not to:
+            bad.append("to_user_id %r" % (to,))
+        raw, fs = b.get("rawsize"), b.get("filesize")
+        if not is_int(raw) or raw < 0:
+            bad.append("rawsize %r" % (raw,))
+        elif fs != (raw // 16 + 1) * 16:
+            bad.append("filesize %r for rawsize %d" % (fs, raw))
+        if b.get("no_need_thumb") is not True:
+            bad.append("no_need_thumb %r" % b.get("no_need_thumb"))
+        for k in ("thumb_rawsize", "thumb_rawfilemd5", "thumb_filesize"):
+            if k in b:
+                bad.append("%s without a thumbnail" % k)
+        for what in bad:
+            self.violation(request, what)
+        if not self.authorized(request):
+            return web.json_response({"errcode": -14,
+                                      "errmsg": "session timeout"})
+        with self.lock:
+            if b.get("filekey") in self.filekeys:
+                self.violations.append("getuploadurl: filekey reused")
+            self.filekeys.add(b.get("filekey"))
+            if self.fail_uploadurl_ret > 0:
+                self.fail_uploadurl_ret -= 1
+                return web.json_response({"ret": -1, "errmsg": "busy"})
+            if bad:
+                return web.json_response({"ret": -1,
+                                          "errmsg": "invalid arguments"})
+            # Characters a query must escape, as real ones have.
+            param = "U+" + secrets.token_urlsafe(18) + "/="
+            self.slots[param] = dict(b, used=False)
+            mode = self.upload_mode
+        resp = {"upload_param": param, "thumb_upload_param": "", "ret": 0}
+        if mode in ("full", "elsewhere"):
+            # "elsewhere": off the CDN's host (§8.21), to be refused.
+            base = self.url if mode == "full" else \
+                self.url.replace("127.0.0.1", "127.0.0.2")
+            resp["upload_full_url"] = (
+                "%s/c2c/upload?encrypted_query_param=%s&filekey=%s" % (
+                    base, urllib.parse.quote(param, safe=""),
+                    b["filekey"]))
+        return web.json_response(resp)
+
+    async def cdn_upload(self, request):
+        """§3.9: the slot's ciphertext in; x-encrypted-param out."""
+        self.cdn_check(request)
+        if request.headers.get("Content-Type") != \
+                "application/octet-stream":
+            self.violation(request, "CDN upload Content-Type %r" %
+                           request.headers.get("Content-Type"))
+        raw = request.rel_url.raw_query_string
+        if any(c in raw.split("&")[0][len("encrypted_query_param="):]
+               for c in "+/="):
+            self.violation(request, "upload_param not escaped")
+        param = request.query.get("encrypted_query_param", "")
+        ct = await request.read()
+        with self.lock:
+            slot = self.slots.get(param)
+            if slot is None:
+                self.violations.append("CDN upload: unknown slot")
+                return web.Response(status=400, text="no such slot")
+            if request.query.get("filekey") != slot["filekey"]:
+                self.violations.append("CDN upload: filekey %r" %
+                                       request.query.get("filekey"))
+            if slot["used"]:
+                self.violations.append("CDN upload: a slot used twice")
+            slot["used"] = True
+            if self.fail_cdn_http > 0:
+                self.fail_cdn_http -= 1
+                self.uploads.append((param, "http500"))
+                return web.Response(status=500, text="fake failure")
+            if len(ct) > self.cdn_max:
+                self.uploads.append((param, "413"))
+                return web.Response(status=413, text="too large",
+                                    headers={"x-error-message":
+                                             "file too large"})
+        if len(ct) != slot["filesize"]:
+            self.violation(request, "uploaded %d bytes, filesize %r" %
+                           (len(ct), slot["filesize"]))
+        plain = aes_ecb_decrypt(bytes.fromhex(slot["aeskey"]), ct)
+        if plain is None:
+            self.violation(request, "the upload does not decrypt with "
+                           "the slot's aeskey")
+            return web.Response(status=400, text="bad ciphertext")
+        if len(plain) != slot["rawsize"]:
+            self.violation(request, "plaintext %d bytes, rawsize %r" %
+                           (len(plain), slot["rawsize"]))
+        if hashlib.md5(plain).hexdigest() != slot["rawfilemd5"]:
+            self.violation(request, "rawfilemd5 is not the plaintext's")
+        dl = "D+" + secrets.token_urlsafe(24) + "=="
+        with self.lock:
+            self.uploaded[dl] = (slot, plain, ct)
+            self.cdn[dl] = ct
+            self.uploads.append((param, "ok"))
+        return web.Response(status=200, text="",
+                            headers={"x-encrypted-param": dl})
 
     async def sendmessage(self, request):
         self.check_headers(request, "bot")
         b = await self.body(request)
-        rec = self.check_send(request, b) or {"to": None, "text": None}
+        rec = self.check_send(request, b) or {"to": None, "text": None,
+                                              "kind": None}
         ok = self.authorized(request)
         with self.lock:
             if not ok:
@@ -484,6 +738,14 @@ class FakeIlink(ThreadedApp):
             elif rec.get("client_id") in self.client_ids:
                 rec["outcome"] = "dup"
                 resp = {"ret": 0}
+            elif self.turns.get(rec.get("context_token"), 0) >= \
+                    self.turn_max:
+                # §7.2: the 11th message of one user message is refused.
+                rec["outcome"] = "-2 turn"
+                resp = {"ret": -2, "errmsg": "prepare failed"}
+                self.client_ids.add(rec.get("client_id"))
+                self.violations.append("sendmessage: past %d messages on "
+                                       "one context_token" % self.turn_max)
             elif self.fail_send_ret2 > 0:
                 self.fail_send_ret2 -= 1
                 rec["outcome"] = "-2"
@@ -492,6 +754,8 @@ class FakeIlink(ThreadedApp):
             else:
                 self.client_ids.add(rec.get("client_id"))
                 rec["outcome"] = "ok"
+                ctx = rec.get("context_token")
+                self.turns[ctx] = self.turns.get(ctx, 0) + 1
                 resp = {"ret": 0, "message_id": next(self.next_id)}
             self.sent.append(rec)
         if resp is None:
@@ -640,12 +904,15 @@ class FakeIlink(ThreadedApp):
 
     async def t_sent(self, request):
         with self.lock:
-            return web.json_response(self.sent)
+            return web.json_response([
+                dict(x, data=x["data"].hex()) if "data" in x else x
+                for x in self.sent])
 
     async def t_fail(self, request):
         b = await request.json()
         self.fail(b.get("send_ret2", 0), b.get("send_http", 0),
-                  b.get("updates_http", 0))
+                  b.get("updates_http", 0), b.get("uploadurl_ret", 0),
+                  b.get("cdn_http", 0))
         return web.json_response({"ok": True})
 
     async def t_expire(self, request):

@@ -30,7 +30,8 @@ tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
 	workers/outq.h workers/wechat/ilink.c \
 	workers/wechat/ilink_parse.c workers/wechat/ilink.h \
 	workers/wechat/inmedia.c workers/wechat/ilink_media.c \
-	workers/wechat/ilink_cdn.c workers/media.c \
+	workers/wechat/ilink_cdn.c workers/wechat/upload.c \
+	workers/wechat/budget.c workers/media.c \
 	workers/wechat/wechat.h ipc/codec.c $(UNIT_COMMON)
 tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_wechat_resync_LDADD = $(UNIT_LDADD)

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "ilink.h"
 #include "log.h"
@@ -540,20 +541,90 @@ ilink_body_typing(const char *peer, const char *ticket, int status,
 	    ilink_base_info(bot_agent)));
 }
 
-char *
-ilink_body_send(const char *peer, const char *text, const char *ctx,
+/* §3.4: one message of one item. */
+static char *
+ilink_body_msg(const char *peer, json_t *item, const char *ctx,
     const char *client_id, const char *bot_agent)
 {
 	json_t *msg;
 
-	msg = json_pack("{s:s, s:s, s:s, s:i, s:i, s:[{s:i, s:{s:s}}]}",
+	msg = json_pack("{s:s, s:s, s:s, s:i, s:i, s:[o]}",
 	    "from_user_id", "", "to_user_id", peer, "client_id", client_id,
-	    "message_type", 2, "message_state", 2,
-	    "item_list", "type", 1, "text_item", "text", text);
+	    "message_type", 2, "message_state", 2, "item_list", item);
 	if (msg == NULL)
 		fatalx("%s: json_pack", __func__);
 	if (ctx != NULL && ctx[0] != '\0')
 		json_object_set_new(msg, "context_token", json_string(ctx));
 	return ilink_dump(json_pack("{s:o, s:o}", "msg", msg, "base_info",
 	    ilink_base_info(bot_agent)));
+}
+
+char *
+ilink_body_send(const char *peer, const char *text, const char *ctx,
+    const char *client_id, const char *bot_agent)
+{
+	json_t *item;
+
+	if ((item = json_pack("{s:i, s:{s:s}}", "type", 1, "text_item",
+	    "text", text)) == NULL)
+		fatalx("%s: json_pack", __func__);
+	return ilink_body_msg(peer, item, ctx, client_id, bot_agent);
+}
+
+/* §3.5: no thumbnail, as the official client. */
+char *
+ilink_body_uploadurl(const struct ilink_up *u, const char *peer,
+    const char *bot_agent)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:i, s:s, s:I, s:s, s:I, s:b, s:s, s:o}",
+	    "filekey", u->filekey, "media_type", u->media_type,
+	    "to_user_id", peer, "rawsize", (json_int_t)u->rawsize,
+	    "rawfilemd5", u->md5, "filesize", (json_int_t)u->filesize,
+	    "no_need_thumb", 1, "aeskey", u->keyhex,
+	    "base_info", ilink_base_info(bot_agent));
+	if (o == NULL)
+		fatalx("%s: json_pack", __func__);
+	return ilink_dump(o);
+}
+
+/*
+ * §5.6, §6.1, §6.2: media.aes_key is base64 of the hex text of the key
+ * (base64 of the raw bytes shows as a grey box); an image's mid_size
+ * is the ciphertext's size, a file's len the plaintext's, as a string.
+ */
+char *
+ilink_body_send_media(const char *peer, const struct ilink_up *u,
+    const char *param, const char *name, const char *ctx,
+    const char *client_id, const char *bot_agent)
+{
+	unsigned char keyb64[4 * ((ILINK_HEX16_LEN - 1 + 2) / 3) + 1];
+	char len[24];
+	json_t *media, *item;
+	char *body;
+
+	if (EVP_EncodeBlock(keyb64, (const unsigned char *)u->keyhex,
+	    (int)strlen(u->keyhex)) <= 0)
+		fatalx("%s: EVP_EncodeBlock", __func__);
+	media = json_pack("{s:s, s:s, s:i}", "encrypt_query_param", param,
+	    "aes_key", (const char *)keyb64, "encrypt_type", 1);
+	if (media == NULL)
+		fatalx("%s: json_pack", __func__);
+	if (u->media_type == ILINK_UP_IMAGE)
+		item = json_pack("{s:i, s:{s:o, s:I}}", "type", 2,
+		    "image_item", "media", media, "mid_size",
+		    (json_int_t)u->filesize);
+	else {
+		snprintf(len, sizeof(len), "%llu",
+		    (unsigned long long)u->rawsize);
+		item = json_pack("{s:i, s:{s:o, s:s, s:s}}", "type", 4,
+		    "file_item", "media", media, "file_name", name, "len",
+		    len);
+	}
+	if (item == NULL)
+		fatalx("%s: json_pack", __func__);
+	body = ilink_body_msg(peer, item, ctx, client_id, bot_agent);
+	explicit_bzero(keyb64, sizeof(keyb64));
+	return body;
 }

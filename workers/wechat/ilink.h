@@ -182,6 +182,30 @@ char		*ilink_body_notify(const char *bot_agent);
 char		*ilink_body_typing(const char *peer, const char *ticket,
 		    int status, const char *bot_agent);
 
+/*
+ * One attachment going out (§3.5, §6.2): what getuploadurl is told and
+ * the item sendmessage carries.  keyhex is the AES key, a secret.
+ * media_type: audio goes as a FILE (§6.4: voice items never play).
+ */
+#define ILINK_UP_IMAGE		1
+#define ILINK_UP_FILE		3
+#define ILINK_HEX16_LEN		(2 * 16 + 1)
+struct ilink_up {
+	int		 media_type;
+	char		 filekey[ILINK_HEX16_LEN];
+	char		 keyhex[ILINK_HEX16_LEN];
+	char		 md5[ILINK_HEX16_LEN];
+	uint64_t	 rawsize;
+	uint64_t	 filesize;	/* the ciphertext's */
+};
+char		*ilink_body_uploadurl(const struct ilink_up *,
+		    const char *peer, const char *bot_agent);
+/* param: the CDN's x-encrypted-param; name: a file item's file_name. */
+char		*ilink_body_send_media(const char *peer,
+		    const struct ilink_up *, const char *param,
+		    const char *name, const char *ctx, const char *client_id,
+		    const char *bot_agent);
+
 /* Responses: (bytes, len) in, a struct or an error out. */
 char		*ilink_quote_ids(const char *body, size_t len,
 		    size_t *outlen);
@@ -190,6 +214,12 @@ enum ilink_err	 ilink_parse_ret(const char *body, size_t len,
 /* getconfig: its ret and, when ret is 0, the typing ticket (caller frees). */
 enum ilink_err	 ilink_parse_ticket(const char *body, size_t len,
 		    struct ilink_ret *, char **ticket);
+/*
+ * getuploadurl (§3.5): its ret and, when ret is 0, upload_full_url
+ * and upload_param (either NULL; not both).  The caller frees them.
+ */
+enum ilink_err	 ilink_parse_uploadurl(const char *body, size_t len,
+		    struct ilink_ret *, char **full_url, char **param);
 enum ilink_err	 ilink_parse_updates(const char *body, size_t len,
 		    struct ilink_updates *);
 void		 ilink_updates_clear(struct ilink_updates *);

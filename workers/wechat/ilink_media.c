@@ -587,6 +587,43 @@ ilink_media_url(const char *cdn, const struct ilink_media *m,
 	return u;
 }
 
+/*
+ * §3.5, §3.9: where an upload goes.  upload_full_url when the answer
+ * has one, held to the CDN's host as a full_url is (§8.21); else the
+ * URL built on cdn from upload_param and our filekey.  NULL with why.
+ */
+char *
+ilink_upload_url(const char *cdn, const char *full_url, const char *param,
+    const char *filekey, const char **why)
+{
+	size_t len;
+	char *u;
+
+	if (full_url != NULL) {
+		if (ilink_host_allowed(full_url, cdn, why) == -1) {
+			*why = "upload_full_url not on the CDN host or under "
+			    "weixin.qq.com";
+			return NULL;
+		}
+		return xstrdup(full_url);
+	}
+	*why = "neither upload_full_url nor upload_param";
+	if (param == NULL)
+		return NULL;
+	len = strlen(cdn);
+	while (len > 0 && cdn[len - 1] == '/')
+		len--;
+	u = xmalloc(len + sizeof("/upload?encrypted_query_param=&filekey=") +
+	    3 * strlen(param) + 3 * strlen(filekey));
+	memcpy(u, cdn, len);
+	memcpy(u + len, "/upload?encrypted_query_param=",
+	    sizeof("/upload?encrypted_query_param="));
+	pct_encode(param, u + strlen(u));
+	strcat(u, "&filekey=");
+	pct_encode(filekey, u + strlen(u));
+	return u;
+}
+
 const char *
 ilink_mkind_name(enum ilink_mkind k)
 {

@@ -116,5 +116,24 @@ enum ilink_cdn_err ilink_cdn_decrypt(const uint8_t key[ILINK_KEY_LEN],
 enum ilink_cdn_err ilink_cdn_plain(size_t len, uint64_t declared,
 		    size_t cap);
 const char	*ilink_cdn_strerror(enum ilink_cdn_err);
+uint64_t	 ilink_cdn_padded(uint64_t plainlen);
+enum ilink_cdn_err ilink_cdn_encrypt(const uint8_t key[ILINK_KEY_LEN],
+		    uint8_t *buf, size_t len, size_t cap, size_t *outlen);
+int		 ilink_cdn_md5(const uint8_t *, size_t,
+		    char out[2 * 16 + 1]);
+
+/*
+ * Outbound media (§3.5, §3.9, §6.2).  An attachment over this is
+ * refused before any upload: no outbound limit is written down, and
+ * the official client takes in nothing larger (§6.3, §7.1).
+ */
+#define ILINK_UPLOAD_MAX	(100 * 1024 * 1024)
+/* The CDN's answer body, read for its error text only. */
+#define ILINK_CDN_ERR_MAX	256
+
+char		*ilink_upload_url(const char *cdn, const char *full_url,
+		    const char *param, const char *filekey, const char **why);
+int		 ilink_cdn_header(const char *line, size_t len,
+		    const char *name, char *out, size_t outlen);
 
 #endif

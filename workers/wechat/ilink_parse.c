@@ -554,6 +554,37 @@ ilink_opt(json_t *o, const char *key, size_t max, char **out)
 	return 0;
 }
 
+/*
+ * §3.5: the slot's URL, whole or as a parameter for <cdn>/upload; both
+ * missing (or "") is an answer we cannot use.  Each is a credential
+ * (§8.23): never logged.
+ */
+enum ilink_err
+ilink_parse_uploadurl(const char *body, size_t len, struct ilink_ret *r,
+    char **full_url, char **param)
+{
+	enum ilink_err e;
+	json_t *root;
+
+	*full_url = *param = NULL;
+	memset(r, 0, sizeof(*r));
+	if ((root = ilink_load(body, len)) == NULL)
+		return ILINK_E_JSON;
+	if ((e = ilink_ret_take(root, r)) == ILINK_OK &&
+	    (ilink_opt(root, "upload_full_url", ILINK_MEDIA_URL_MAX,
+	    full_url) == -1 || ilink_opt(root, "upload_param",
+	    ILINK_QUERY_MAX, param) == -1 ||
+	    (*full_url == NULL && *param == NULL)))
+		e = ILINK_E_SHAPE;
+	json_decref(root);
+	if (e != ILINK_OK) {
+		xfree_secret(*full_url);
+		xfree_secret(*param);
+		*full_url = *param = NULL;
+	}
+	return e;
+}
+
 /* A bare host name for scaned_but_redirect; anything else is ignored. */
 static int
 ilink_host_ok(const char *h)

@@ -7,19 +7,34 @@
  * (sup.resync) re-sends every row it finds unanswered in its store, with
  * the same key, among them those we hold still, queued or in flight:
  * each is sent and answered once, and its answer serves both copies.
+ *
+ * outbound.file rows (an agent's reply's files, wxgatectl send --file)
+ * wait in the same queue, so they follow the reply's text in order: the
+ * hub's sealed memfd is checked on arrival and held; at its turn
+ * upload.c reads it once, encrypts it and puts it on the CDN, and one
+ * sendmessage shows it as an image item or a file item (§5.6, §6.2;
+ * audio is a file, §6.4), with the row's context token and client_id
+ * as a text row has, answered as one.  The upload is paced with its
+ * message: both run within one turn of the gap.  Every row, text or
+ * file, is held to its context token's budget (budget.c).
  */
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/queue.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "clock.h"
 #include "codec.h"
 #include "ilink.h"
+#include "ilink_media.h"
 #include "log.h"
 #include "outq.h"
 #include "wechat.h"
@@ -31,6 +46,10 @@
 #define SEND_FULL_RETRY_MS	10000
 /* §7.2: one delayed retry of at least 3 s after -2. */
 #define SEND_REFUSED_RETRY_MS	3000
+/* Attachments held at once, each an open memfd until its turn. */
+#define SEND_FILES_MAX		16
+/* ipc_msg.h: an outbound.file's memfd cannot shrink or grow. */
+#define SEND_SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
 
 static struct {
 	struct outq		 oq;
@@ -41,11 +60,15 @@ static struct {
 
 static void	send_done(struct wcall *, void *);
 static void	send_timer(evutil_socket_t, short, void *);
+static void	send_upload(struct outq_item *);
+static void	send_uploaded(enum upload_res, const char *, void *);
+static void	send_post(struct outq_item *, char *);
 
 int
 send_init(struct event_base *base)
 {
 	outq_init(&sd.oq, "wechat", SEND_QUEUE_MAX);
+	sd.oq.files_max = SEND_FILES_MAX;
 	/*
 	 * The gap holds across our restarts too: a predecessor may have
 	 * sent just before it died, and it left us no note of when.
@@ -66,6 +89,57 @@ send_outbound(const struct ipc_msg *m)
 		return 0;
 	}
 	if (outq_put(&sd.oq, b, SEND_FULL_RETRY_MS) == 1)
+		send_kick();
+	return 0;
+}
+
+/*
+ * The frame's fd is what ipc_msg.h promises: a regular file (a memfd)
+ * of exactly size bytes, sealed against shrinking and growing.
+ */
+static int
+send_fd_ok(int fd, uint64_t size)
+{
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != size)
+		return 0;
+	seals = fcntl(fd, F_GET_SEALS);
+	return seals != -1 && (seals & SEND_SEALS) == SEND_SEALS;
+}
+
+/* Anything else than ipc_msg.h says is the hub breaking the protocol. */
+int
+send_outbound_file(const struct ipc_msg *m)
+{
+	const struct ipc_body_outbound_file *b = &m->b.outbound_file;
+
+	if ((!ipc_streq(b->kind, "file") && !ipc_streq(b->kind, "image")) ||
+	    !send_fd_ok(m->fd, b->size)) {
+		log_warnx("wechat: outbound.file %llu: kind or fd not as "
+		    "ipc_msg.h says", (unsigned long long)b->id);
+		close(m->fd);
+		return -1;
+	}
+	if (login_running()) {
+		close(m->fd);
+		outq_fail(b->id, "retry", "not logged in",
+		    WECHAT_LOGIN_RETRY_MS);
+		return 0;
+	}
+	/* The codec bounds size by IPC_FILE_MAX; iLink's bound is ours. */
+	if (b->size > ILINK_UPLOAD_MAX) {
+		close(m->fd);
+		log_info("wechat: row %llu: %llu bytes, over %d",
+		    (unsigned long long)b->id, (unsigned long long)b->size,
+		    ILINK_UPLOAD_MAX);
+		outq_fail(b->id, "rejected", "over the 100 MiB iLink moves "
+		    "in one file", 0);
+		return 0;
+	}
+	if (outq_put_file(&sd.oq, b, m->fd, SEND_FULL_RETRY_MS) == 1)
 		send_kick();
 	return 0;
 }
@@ -118,12 +192,32 @@ send_kick(void)
 		evtimer_add(sd.timer, &tv);
 		return;
 	}
-	o = outq_take(&sd.oq);
+	/* §7.2: past its token's budget a row waits for the next token. */
+	while ((o = outq_take(&sd.oq)) != NULL && !budget_left(o->peer,
+	    o->ctx))
+		outq_failed(&sd.oq, "refused", "this conversation turn's "
+		    "10 messages are spent; sent when the person writes again",
+		    0);
+	if (o == NULL)
+		return;
+	if (o->kind != NULL) {
+		send_upload(o);
+		return;
+	}
 	ilink_client_id(o->key, cid, sizeof(cid));
 	body = ilink_body_send(send_to(o->peer, to, sizeof(to)), o->text,
 	    o->ctx, cid, wc.bot_agent);
 	log_debug("wechat: sending %llu to %s as %s",
 	    (unsigned long long)o->id, o->peer, cid);
+	send_post(o, body);
+}
+
+/* sendmessage for the row taken; a start that fails is tried later. */
+static void
+send_post(struct outq_item *o, char *body)
+{
+	struct timeval tv;
+
 	sd.call = wcall_post(wc.base, "ilink/bot/sendmessage", wc.token, body,
 	    wc.timeout_s * 1000, send_done, o);
 	if (sd.call == NULL) {
@@ -133,6 +227,59 @@ send_kick(void)
 		tv.tv_usec = 0;
 		evtimer_add(sd.timer, &tv);
 	}
+}
+
+/* An attachment's turn: onto the CDN first (upload.c). */
+static void
+send_upload(struct outq_item *o)
+{
+	char to[IPC_PEER_MAX + 1];
+	enum upload_res res;
+	const char *why;
+	struct timeval tv;
+
+	if (upload_start(o, send_to(o->peer, to, sizeof(to)), send_uploaded,
+	    o, &res, &why) == 0)
+		return;
+	outq_failed(&sd.oq, "retry", why, 0);
+	tv.tv_sec = 1;
+	tv.tv_usec = 0;
+	evtimer_add(sd.timer, &tv);
+}
+
+/* The upload ended: the message that shows it, or the row's answer. */
+static void
+send_uploaded(enum upload_res res, const char *why, void *arg)
+{
+	struct outq_item *o = arg;
+	char cid[ILINK_CLIENT_ID_LEN], to[IPC_PEER_MAX + 1], *body;
+
+	switch (res) {
+	case UPLOAD_OK:
+		break;
+	case UPLOAD_RELOGIN:
+		outq_failed(&sd.oq, "retry", why, 0);
+		wechat_login_needed();
+		return;
+	default:
+		if (res == UPLOAD_REFUSED)
+			outq_failed(&sd.oq, "refused", why,
+			    SEND_REFUSED_RETRY_MS);
+		else
+			outq_failed(&sd.oq, res == UPLOAD_REJECTED ?
+			    "rejected" : "retry", why, 0);
+		sd.next_ms = clock_mono_ms() + (uint64_t)wc.send_gap_ms;
+		send_kick();
+		return;
+	}
+	ilink_client_id(o->key, cid, sizeof(cid));
+	body = ilink_body_send_media(send_to(o->peer, to, sizeof(to)),
+	    upload_info(), upload_param(), o->name, o->ctx, cid,
+	    wc.bot_agent);
+	upload_clear();
+	log_debug("wechat: sending %llu (%s %s) to %s as %s",
+	    (unsigned long long)o->id, o->kind, o->name, o->peer, cid);
+	send_post(o, body);
 }
 
 /*
@@ -169,6 +316,7 @@ send_judge(struct wcall *c, struct outq_item *o)
 	if (len == 0) {
 		log_warnx("wechat: message %llu: empty answer; taken as sent",
 		    (unsigned long long)o->id);
+		budget_note(o->peer, o->ctx);
 		outq_sent(&sd.oq);
 		return 0;
 	}
@@ -180,6 +328,7 @@ send_judge(struct wcall *c, struct outq_item *o)
 		 */
 		if (!o->more)
 			typing_stop(o->peer);
+		budget_note(o->peer, o->ctx);
 		outq_sent(&sd.oq);
 		return 0;
 	case ILINK_E_SESSION:
@@ -228,6 +377,7 @@ send_stop(void)
 {
 	wcall_cancel(sd.call);
 	sd.call = NULL;
+	upload_cancel();
 	outq_clear(&sd.oq);
 	evtimer_del(sd.timer);
 }

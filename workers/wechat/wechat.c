@@ -77,6 +77,7 @@ static const struct wk_handler wechat_handlers[] = {
 	{ IPC_STATE_VALUE,	wechat_state_value },
 	{ IPC_INBOUND_ACK,	poll_inbound_ack },
 	{ IPC_OUTBOUND,		send_outbound },
+	{ IPC_OUTBOUND_FILE,	send_outbound_file },
 	{ IPC_LOGIN_CODE,	login_code },
 	{ 0,			NULL }
 };

@@ -6,6 +6,8 @@
  *   call.c	one iLink HTTP exchange over net/fetch.c
  *   poll.c	the getupdates loop and inbound.message / inbound.ack
  *   send.c	the outbound queue and sendmessage
+ *   upload.c	an outbound attachment onto the CDN
+ *   budget.c	the messages each context token has carried
  *   inmedia.c	an inbound message's attachments from the CDN
  *   typing.c	"typing..." while the agent answers
  *   login.c	the QR login state machine
@@ -108,9 +110,33 @@ void		 inmedia_free(struct inmedia *);
 /* send.c */
 int		 send_init(struct event_base *);
 int		 send_outbound(const struct ipc_msg *);
+int		 send_outbound_file(const struct ipc_msg *);
 void		 send_kick(void);
 void		 send_stop(void);
 void		 send_fail_all(const char *why, uint64_t retry_after_ms);
+
+/* upload.c */
+struct outq_item;
+struct ilink_up;
+enum upload_res {
+	UPLOAD_OK,
+	UPLOAD_RETRY,		/* not sent: try again later */
+	UPLOAD_REFUSED,		/* -2 (§7.2): later, under a new key */
+	UPLOAD_REJECTED,	/* for good: too big, refused, off-host */
+	UPLOAD_RELOGIN		/* the token is dead (-14) */
+};
+typedef void	(*upload_fn)(enum upload_res, const char *why, void *arg);
+int		 upload_start(struct outq_item *, const char *to, upload_fn,
+		    void *arg, enum upload_res *, const char **why);
+const struct ilink_up *upload_info(void);
+const char	*upload_param(void);
+void		 upload_clear(void);
+void		 upload_cancel(void);
+
+/* budget.c: §7.2, bot messages per user message (context token). */
+#define WECHAT_TURN_MAX	10
+int		 budget_left(const char *peer, const char *ctx);
+void		 budget_note(const char *peer, const char *ctx);
 
 /* typing.c */
 int		 typing_init(struct event_base *);

@@ -91,14 +91,14 @@ test_channel_caps(void **state)
 		assert_true(k[i].caps->text_chunk >= CHUNK_MIN);
 		assert_true(k[i].caps->text_chunk <= k[i].caps->text_max);
 	}
-	/* iLink: replies only, no streaming; workers/wechat: text, typing. */
+	/* iLink: replies only, no streaming; text, typing, media. */
 	assert_int_equal(kinds_caps("wechat")->flags,
-	    KC_TYPING | KC_LATEST_CTX);
+	    KC_TYPING | KC_LATEST_CTX | KC_MEDIA);
 	assert_int_equal(kinds_caps("wechat")->text_max, 4000);
-	/* send --file: the robot and the AI bot send files (outbound.file). */
+	/* outbound.file: the robot, the AI bot and iLink send files. */
 	assert_true(kinds_caps("wecom_webhook")->flags & KC_MEDIA);
 	assert_true(kinds_caps("wecom_bot")->flags & KC_MEDIA);
-	assert_false(kinds_caps("wechat")->flags & KC_MEDIA);
+	assert_true(kinds_caps("wechat")->flags & KC_MEDIA);
 	assert_null(kinds_caps("telegram"));
 }
 

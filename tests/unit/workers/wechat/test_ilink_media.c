@@ -1,7 +1,9 @@
 /*
  * Unit tests for workers/wechat/ilink_media.c (media items, aes_key in
- * both encodings, quotes) and ilink_cdn.c (AES-128-ECB with PKCS#7,
- * bounded), on vectors made with the openssl command line.
+ * both encodings, quotes, the upload URL) and ilink_cdn.c (AES-128-ECB
+ * with PKCS#7 both ways, bounded; the CDN's headers), on vectors made
+ * with the openssl command line; and the outbound media requests and
+ * getuploadurl's answer (ilink.c, ilink_parse.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -353,6 +355,229 @@ test_updates_quote(void **state)
 	ilink_updates_clear(&u);
 }
 
+static void
+test_encrypt_vectors(void **state)
+{
+	static const struct { const char *plain; size_t len; const char *ct; }
+	    v[] = {
+		{ "hello", 5, hello_hex },
+		{ "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16, zero16_hex },
+		{ vec33_plain, sizeof(vec33_plain) - 1, vec33_hex },
+	};
+	uint8_t buf[64], want[64];
+	size_t i, n, out;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		memcpy(buf, v[i].plain, v[i].len);
+		n = unhex(v[i].ct, want);
+		assert_int_equal(ilink_cdn_padded(v[i].len), n);
+		assert_int_equal(ilink_cdn_encrypt(key, buf, v[i].len,
+		    sizeof(buf), &out), ILINK_CDN_OK);
+		assert_int_equal(out, n);
+		assert_memory_equal(buf, want, n);
+	}
+	/* No room for the padding block: refused, nothing claimed. */
+	assert_int_equal(ilink_cdn_encrypt(key, buf, 16, 31, &out),
+	    ILINK_CDN_CAP);
+	assert_int_equal(out, 0);
+	assert_int_equal(ilink_cdn_padded(0), 16);
+}
+
+static void
+test_md5(void **state)
+{
+	char hex[33];
+
+	(void)state;
+	/* §3.5's example rawfilemd5 is that of "hello". */
+	assert_int_equal(ilink_cdn_md5((const uint8_t *)"hello", 5, hex), 0);
+	assert_string_equal(hex, "5d41402abc4b2a76b9719d911017c592");
+	assert_int_equal(ilink_cdn_md5((const uint8_t *)vec33_plain,
+	    sizeof(vec33_plain) - 1, hex), 0);
+	assert_string_equal(hex, "d94cc0a0dcea5fc0ddd393ebb7c85984");
+}
+
+static void
+test_cdn_header(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(ilink_cdn_header(S("X-Encrypted-Param: a+b/=\r\n"),
+	    "x-encrypted-param", out, sizeof(out)), 1);
+	assert_string_equal(out, "a+b/=");
+	assert_int_equal(ilink_cdn_header(S("x-encrypted-param:\tq \r\n"),
+	    "x-encrypted-param", out, sizeof(out)), 1);
+	assert_string_equal(out, "q");
+	/* Another header, or a name that only starts the same. */
+	assert_int_equal(ilink_cdn_header(S("Content-Length: 0\r\n"),
+	    "x-encrypted-param", out, sizeof(out)), 0);
+	assert_int_equal(ilink_cdn_header(S("x-encrypted-params: q\r\n"),
+	    "x-encrypted-param", out, sizeof(out)), 0);
+	assert_int_equal(ilink_cdn_header(S("x-encrypted-param"),
+	    "x-encrypted-param", out, sizeof(out)), 0);
+	/* Empty, too long for out, a control byte: refused. */
+	assert_int_equal(ilink_cdn_header(S("x-encrypted-param:  \r\n"),
+	    "x-encrypted-param", out, sizeof(out)), -1);
+	assert_int_equal(ilink_cdn_header(S("x-encrypted-param: 12345678\r\n"),
+	    "x-encrypted-param", out, sizeof(out)), -1);
+	assert_int_equal(ilink_cdn_header(S("x-encrypted-param: a\x01" "b\r\n"),
+	    "x-encrypted-param", out, sizeof(out)), -1);
+}
+
+static void
+test_upload_url(void **state)
+{
+	static const char cdn[] = "https://novac2c.cdn.weixin.qq.com/c2c/";
+	const char *why;
+	char *u;
+
+	(void)state;
+	u = ilink_upload_url(cdn, NULL, "a+b/=", "00ff", &why);
+	assert_non_null(u);
+	assert_string_equal(u, "https://novac2c.cdn.weixin.qq.com/c2c/upload"
+	    "?encrypted_query_param=a%2Bb%2F%3D&filekey=00ff");
+	free(u);
+	/* upload_full_url wins, held to the CDN's host (§8.21). */
+	u = ilink_upload_url(cdn, "https://novac2c.cdn.weixin.qq.com/c2c/"
+	    "upload?x=1", "p", "00ff", &why);
+	assert_non_null(u);
+	assert_string_equal(u, "https://novac2c.cdn.weixin.qq.com/c2c/"
+	    "upload?x=1");
+	free(u);
+	assert_null(ilink_upload_url(cdn, "https://evil.example/upload", "p",
+	    "00ff", &why));
+	assert_non_null(strstr(why, "upload_full_url"));
+	assert_null(ilink_upload_url(cdn, "http://novac2c.cdn.weixin.qq.com/"
+	    "c2c/upload", NULL, "00ff", &why));
+	assert_null(ilink_upload_url(cdn, NULL, NULL, "00ff", &why));
+}
+
+static void
+test_parse_uploadurl(void **state)
+{
+	struct ilink_ret r;
+	char *full, *param;
+
+	(void)state;
+	assert_int_equal(ilink_parse_uploadurl(S("{\"upload_full_url\":"
+	    "\"https://c/u\",\"upload_param\":\"P\",\"thumb_upload_param\":"
+	    "\"\"}"), &r, &full, &param), ILINK_OK);
+	assert_string_equal(full, "https://c/u");
+	assert_string_equal(param, "P");
+	free(full);
+	free(param);
+	assert_int_equal(ilink_parse_uploadurl(S("{\"ret\":0,\"upload_param\":"
+	    "\"P\",\"upload_full_url\":\"\"}"), &r, &full, &param), ILINK_OK);
+	assert_null(full);
+	assert_string_equal(param, "P");
+	free(param);
+	/* Neither, a wrong type, ret, -14, not JSON: nothing kept. */
+	assert_int_equal(ilink_parse_uploadurl(S("{\"ret\":0}"), &r, &full,
+	    &param), ILINK_E_SHAPE);
+	assert_null(full);
+	assert_null(param);
+	assert_int_equal(ilink_parse_uploadurl(S("{\"upload_param\":7,"
+	    "\"upload_full_url\":\"https://c/u\"}"), &r, &full, &param),
+	    ILINK_E_SHAPE);
+	assert_null(full);
+	assert_int_equal(ilink_parse_uploadurl(S("{\"ret\":-1,\"errmsg\":"
+	    "\"busy\",\"upload_param\":\"P\"}"), &r, &full, &param),
+	    ILINK_E_RET);
+	assert_int_equal(r.code, -1);
+	assert_string_equal(r.errmsg, "busy");
+	assert_null(param);
+	assert_int_equal(ilink_parse_uploadurl(S("{\"errcode\":-14}"), &r,
+	    &full, &param), ILINK_E_SESSION);
+	assert_int_equal(ilink_parse_uploadurl(S("[1]"), &r, &full, &param),
+	    ILINK_E_JSON);
+}
+
+static json_t *
+item_of(char *body)
+{
+	json_t *root, *item;
+
+	root = json_loads(body, 0, NULL);
+	free(body);
+	assert_non_null(root);
+	item = json_array_get(json_object_get(json_object_get(root, "msg"),
+	    "item_list"), 0);
+	assert_non_null(item);
+	json_incref(item);
+	json_decref(root);
+	return item;
+}
+
+static void
+test_media_bodies(void **state)
+{
+	struct ilink_up u;
+	json_t *o, *m;
+	char *body;
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	u.media_type = ILINK_UP_IMAGE;
+	strcpy(u.filekey, "7d1e0c5b9a8f4e3d2c1b0a9f8e7d6c5b");
+	strcpy(u.keyhex, KEY_HEX);
+	strcpy(u.md5, "5d41402abc4b2a76b9719d911017c592");
+	u.rawsize = 12345;
+	u.filesize = ilink_cdn_padded(12345);
+	/* §3.5's example, field for field. */
+	body = ilink_body_uploadurl(&u, "o9@im.wechat", "wxgate/0.1");
+	o = json_loads(body, 0, NULL);
+	free(body);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "filekey")),
+	    u.filekey);
+	assert_int_equal(json_integer_value(json_object_get(o, "media_type")),
+	    1);
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "to_user_id")), "o9@im.wechat");
+	assert_int_equal(json_integer_value(json_object_get(o, "rawsize")),
+	    12345);
+	assert_int_equal(json_integer_value(json_object_get(o, "filesize")),
+	    12352);
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "rawfilemd5")), u.md5);
+	assert_true(json_is_true(json_object_get(o, "no_need_thumb")));
+	assert_string_equal(json_string_value(json_object_get(o, "aeskey")),
+	    KEY_HEX);
+	assert_non_null(json_object_get(o, "base_info"));
+	json_decref(o);
+
+	/* §6.1: aes_key is base64 of the hex text; mid_size ciphertext. */
+	o = item_of(ilink_body_send_media("o9@im.wechat", &u, "DL", "x.png",
+	    "CTX", "wxgate:1-2", "wxgate/0.1"));
+	assert_int_equal(json_integer_value(json_object_get(o, "type")), 2);
+	m = json_object_get(json_object_get(o, "image_item"), "media");
+	assert_string_equal(json_string_value(json_object_get(m,
+	    "encrypt_query_param")), "DL");
+	assert_string_equal(json_string_value(json_object_get(m, "aes_key")),
+	    KEY_B64HEX);
+	assert_int_equal(json_integer_value(json_object_get(m,
+	    "encrypt_type")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o,
+	    "image_item"), "mid_size")), 12352);
+	json_decref(o);
+
+	/* A file: its name, and len the plaintext's size as a string. */
+	u.media_type = ILINK_UP_FILE;
+	o = item_of(ilink_body_send_media("o9@im.wechat", &u, "DL",
+	    "report.pdf", "", "wxgate:1-3", "wxgate/0.1"));
+	assert_int_equal(json_integer_value(json_object_get(o, "type")), 4);
+	m = json_object_get(o, "file_item");
+	assert_string_equal(json_string_value(json_object_get(m,
+	    "file_name")), "report.pdf");
+	assert_string_equal(json_string_value(json_object_get(m, "len")),
+	    "12345");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(m, "media"), "aes_key")), KEY_B64HEX);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -365,6 +590,12 @@ main(void)
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_updates_quote),
+		cmocka_unit_test(test_encrypt_vectors),
+		cmocka_unit_test(test_md5),
+		cmocka_unit_test(test_cdn_header),
+		cmocka_unit_test(test_upload_url),
+		cmocka_unit_test(test_parse_uploadurl),
+		cmocka_unit_test(test_media_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

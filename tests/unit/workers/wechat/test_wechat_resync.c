@@ -173,6 +173,12 @@ fetch_drop(CURL *e)
 }
 
 void
+fetch_slist_free_secret(struct curl_slist *l)
+{
+	curl_slist_free_all(l);
+}
+
+void
 wk_state_put(const char *key, const char *value)
 {
 	if (strcmp(key, "cursor") == 0)
