@@ -1111,12 +1111,38 @@ channel_reply_part(const char *account, const char *peer, const char *ctx,
  * retried alike), for a kind that may write first.  Returns the rows
  * queued, their ids in ids; -1 with why in err.
  */
+/*
+ * May an operator write to peer first?  Always where the platform lets
+ * a bot (KC_PROACTIVE); elsewhere (iLink) only within CH_CONTEXT_S of
+ * the person's last message, whose context the row then goes with.
+ */
+static int
+chan_may_write(const char *account, const struct cfg_channel *cc,
+    const char *peer, char *err, size_t errlen)
+{
+	const struct kind_caps *caps = kinds_caps(cc->type);
+	int64_t when;
+	int rv;
+
+	if (caps != NULL && (caps->flags & KC_PROACTIVE))
+		return 0;
+	if ((rv = store_peer_contact(sup->store, account, peer, &when)) == -1) {
+		snprintf(err, errlen, "store error");
+		return -1;
+	}
+	if (rv == 0 && when > sup_now() - CH_CONTEXT_S)
+		return 0;
+	snprintf(err, errlen, "channel %s (%s) can only answer: its platform "
+	    "lets a bot write only within 24 h of the person's last message, "
+	    "and %s has written none", account, cc->type, peer);
+	return -1;
+}
+
 int
 channel_send(const char *account, const char *target, const char *text,
     int64_t *ids, int max, char *err, size_t errlen)
 {
 	const struct cfg_channel *cc;
-	const struct kind_caps *caps;
 	struct chacct *a;
 	int n;
 
@@ -1125,13 +1151,8 @@ channel_send(const char *account, const char *target, const char *text,
 		snprintf(err, errlen, "no channel %s", account);
 		return -1;
 	}
-	if ((caps = kinds_caps(cc->type)) == NULL ||
-	    !(caps->flags & KC_PROACTIVE)) {
-		snprintf(err, errlen, "channel %s (%s) can only answer: its "
-		    "platform lets a bot write only to whoever wrote first",
-		    account, cc->type);
+	if (chan_may_write(account, cc, target, err, errlen) == -1)
 		return -1;
-	}
 	if (text[strspn(text, " \t\r\n")] == '\0') {
 		snprintf(err, errlen, "nothing to send");
 		return -1;
@@ -1233,12 +1254,8 @@ channel_send_file(const struct store_attach *at, int64_t *id, char *err,
 		    "attachments", at->account, cc->type);
 		return -1;
 	}
-	if (!(caps->flags & KC_PROACTIVE)) {
-		snprintf(err, errlen, "channel %s (%s) can only answer: its "
-		    "platform lets a bot write only to whoever wrote first",
-		    at->account, cc->type);
+	if (chan_may_write(at->account, cc, at->peer, err, errlen) == -1)
 		return -1;
-	}
 	if (store_attach_waiting(sup->store, &waiting) == -1) {
 		snprintf(err, errlen, "store error: not queued");
 		return -1;

@@ -248,11 +248,6 @@ def test_turn_budget_holds_files_for_the_next_message(gate_factory, fake,
     no_violations(fake)
 
 
-@pytest.mark.xfail(strict=True, reason="supervisor/channel.c "
-                   "channel_send_file() refuses a kind without "
-                   "KC_PROACTIVE (\"can only answer\"); a wechat peer "
-                   "with a live context needs the hub's check to be "
-                   "the one channel_queue_run() makes (not this branch)")
 def test_ctl_send_file_to_a_peer_with_a_live_context(gate_factory, fake,
                                                      tmp_path):
     gate = start(gate_factory, fake, tmp_path, agents=ECHO)
