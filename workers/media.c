@@ -5,6 +5,7 @@
  * rewrite the bytes the hub has already checked.
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,4 +121,19 @@ wk_media_clear(struct wk_media *m)
 	if (m->fd != -1)
 		close(m->fd);
 	wk_media_init(m, m->max);
+}
+
+int
+wk_media_fd_ok(int fd, uint64_t size)
+{
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != size)
+		return 0;
+	seals = fcntl(fd, F_GET_SEALS);
+	return seals != -1 &&
+	    (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) ==
+	    (F_SEAL_SHRINK | F_SEAL_GROW);
 }

@@ -49,4 +49,11 @@ int	 wk_media_send(struct wk_media *, uint64_t req_id,
 /* After inbound.ack: the memfd closed, the parts forgotten. */
 void	 wk_media_clear(struct wk_media *);
 
+/*
+ * An outbound.file's descriptor is what ipc_msg.h promises: a regular
+ * file (a memfd) of exactly size bytes, sealed against shrinking and
+ * growing.  0 when it is not: the hub broke the protocol.
+ */
+int	 wk_media_fd_ok(int fd, uint64_t size);
+
 #endif

@@ -36,6 +36,7 @@
 #include "ilink.h"
 #include "ilink_media.h"
 #include "log.h"
+#include "media.h"
 #include "outq.h"
 #include "wechat.h"
 #include "worker.h"
@@ -49,7 +50,6 @@
 /* Attachments held at once, each an open memfd until its turn. */
 #define SEND_FILES_MAX		16
 /* ipc_msg.h: an outbound.file's memfd cannot shrink or grow. */
-#define SEND_SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
 
 static struct {
 	struct outq		 oq;
@@ -93,23 +93,6 @@ send_outbound(const struct ipc_msg *m)
 	return 0;
 }
 
-/*
- * The frame's fd is what ipc_msg.h promises: a regular file (a memfd)
- * of exactly size bytes, sealed against shrinking and growing.
- */
-static int
-send_fd_ok(int fd, uint64_t size)
-{
-	struct stat st;
-	int seals;
-
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != size)
-		return 0;
-	seals = fcntl(fd, F_GET_SEALS);
-	return seals != -1 && (seals & SEND_SEALS) == SEND_SEALS;
-}
-
 /* Anything else than ipc_msg.h says is the hub breaking the protocol. */
 int
 send_outbound_file(const struct ipc_msg *m)
@@ -117,7 +100,7 @@ send_outbound_file(const struct ipc_msg *m)
 	const struct ipc_body_outbound_file *b = &m->b.outbound_file;
 
 	if ((!ipc_streq(b->kind, "file") && !ipc_streq(b->kind, "image")) ||
-	    !send_fd_ok(m->fd, b->size)) {
+	    !wk_media_fd_ok(m->fd, b->size)) {
 		log_warnx("wechat: outbound.file %llu: kind or fd not as "
 		    "ipc_msg.h says", (unsigned long long)b->id);
 		close(m->fd);

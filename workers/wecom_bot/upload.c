@@ -55,6 +55,7 @@
 
 #include "codec.h"
 #include "log.h"
+#include "../media.h"	/* workers/media.h: wk_media_fd_ok */
 #include "outq.h"
 #include "wecom.h"
 #include "worker.h"
@@ -89,7 +90,6 @@
  */
 #define UP_REPLY_MS		(5 * 60 * 1000)
 /* The memfd's promise (ipc_msg.h): its size cannot change under us. */
-#define UP_SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
 
 enum up_step { UP_IDLE, UP_INIT, UP_CHUNK, UP_FINISH, UP_SEND };
 enum up_tmode { UT_NONE, UT_ACK, UT_DELAY };
@@ -117,7 +117,6 @@ static struct {
 	int		 push;		/* the answer refused: push */
 } up;
 
-static int	 up_fd_ok(int, uint64_t);
 static int	 up_where(const char *ctx, const char *peer, char *req_id,
 		    char *chatid, int *group);
 static void	 up_kick(void);
@@ -161,23 +160,6 @@ upload_init(struct event_base *base)
 }
 
 /*
- * The frame's fd is what ipc_msg.h promises: a regular file (a memfd)
- * of exactly size bytes, sealed against shrinking and growing.
- */
-static int
-up_fd_ok(int fd, uint64_t size)
-{
-	struct stat st;
-	int seals;
-
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != size)
-		return 0;
-	seals = fcntl(fd, F_GET_SEALS);
-	return seals != -1 && (seals & UP_SEALS) == UP_SEALS;
-}
-
-/*
  * Where the message goes, as reply.c decides for text: the reply
  * context's callback and chat, or without one (the hub starts the
  * conversation) the user or chat id the operator named.  req_id is ""
@@ -207,7 +189,7 @@ upload_outbound_file(const struct ipc_msg *m)
 	int group, rv;
 
 	if ((!ipc_streq(b->kind, "file") && !ipc_streq(b->kind, "image")) ||
-	    !up_fd_ok(m->fd, b->size)) {
+	    !wk_media_fd_ok(m->fd, b->size)) {
 		log_warnx("wecom %s: outbound.file %llu: kind or fd not as "
 		    "ipc_msg.h says", wb.account, (unsigned long long)b->id);
 		close(m->fd);

@@ -49,6 +49,7 @@
 #include "codec.h"
 #include "hook.h"
 #include "log.h"
+#include "media.h"
 #include "net/fetch.h"
 #include "outq.h"
 #include "worker.h"
@@ -75,7 +76,6 @@
  */
 #define HOOK_FILES_MAX		16
 /* The memfd's promise (ipc_msg.h): its size cannot change under us. */
-#define HOOK_SEALS		(F_SEAL_SHRINK | F_SEAL_GROW)
 
 static struct {
 	char			*account;
@@ -216,31 +216,13 @@ hook_outbound(const struct ipc_msg *m)
 	return 0;
 }
 
-/*
- * The frame's fd is what ipc_msg.h promises: a regular file (a memfd)
- * of exactly size bytes, sealed against shrinking and growing.  Anything
- * else is the hub breaking the protocol.
- */
-static int
-hook_fd_ok(int fd, uint64_t size)
-{
-	struct stat st;
-	int seals;
-
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != size)
-		return 0;
-	seals = fcntl(fd, F_GET_SEALS);
-	return seals != -1 && (seals & HOOK_SEALS) == HOOK_SEALS;
-}
-
 static int
 hook_outbound_file(const struct ipc_msg *m)
 {
 	const struct ipc_body_outbound_file *b = &m->b.outbound_file;
 
 	if ((!ipc_streq(b->kind, "file") && !ipc_streq(b->kind, "image")) ||
-	    !hook_fd_ok(m->fd, b->size)) {
+	    !wk_media_fd_ok(m->fd, b->size)) {
 		log_warnx("wecom_webhook %s: outbound.file %llu: kind or fd "
 		    "not as ipc_msg.h says", hk.account,
 		    (unsigned long long)b->id);
