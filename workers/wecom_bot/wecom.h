@@ -92,18 +92,6 @@ struct attach	*attach_start(struct wcf_att *, size_t,
 		    attach_fn, void *);
 #ifdef WX_TEST_HOOKS
 void		 attach_test_deadline(uint64_t ms);
-/* upload.c */
-int		 upload_pre_sandbox(void);
-int		 upload_init(struct event_base *);
-int		 upload_outbound_file(const struct ipc_msg *);
-int		 upload_ack(const struct wcf_in *);
-void		 upload_link_up(void);
-void		 upload_link_down(void);
-void		 upload_stop(void);
-#ifdef WX_TEST_HOOKS
-void		 upload_test_max(uint64_t);
-#endif
-
 #endif
 
 /* inbound.c */
