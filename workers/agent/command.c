@@ -52,9 +52,9 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "agent.h"
+#include "b64.h"
 #include "codec.h"
 #include "log.h"
 #include "sandbox.h"
@@ -533,33 +533,24 @@ cmd_line(const char *line, size_t len)
 }
 
 /*
- * Strict base64 (RFC 4648 section 4, padded, no whitespace): the bytes
- * or NULL.  EVP_DecodeBlock alone would take stray whitespace and count
- * padding as data.
+ * The file's bytes, 1 to IPC_FILE_MAX of them; NULL for anything else.
+ * Lax on the last character's unused bits, as EVP_DecodeBlock was here.
  */
 static uint8_t *
 cmd_b64(const char *s, size_t len, size_t *outlen)
 {
-	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, pad = 0;
 	uint8_t *out;
 	int n;
 
-	if (len == 0 || len % 4 != 0 || len > INT32_MAX)
+	if (len == 0 || len / 4 * 3 > IPC_FILE_MAX + 2)
 		return NULL;
-	if (s[len - 1] == '=')
-		pad = s[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len - pad; i++)
-		if (s[i] == '\0' || strchr(alpha, s[i]) == NULL)
-			return NULL;
 	out = xmalloc(len / 4 * 3);
-	if ((n = EVP_DecodeBlock(out, (const unsigned char *)s,
-	    (int)len)) < 0 || (size_t)n != len / 4 * 3) {
+	if ((n = b64_decode(s, len, B64_LAX_PAD, out, len / 4 * 3)) <= 0 ||
+	    (size_t)n > IPC_FILE_MAX) {
 		free(out);
 		return NULL;
 	}
-	*outlen = (size_t)n - pad;
+	*outlen = (size_t)n;
 	return out;
 }
 
@@ -581,8 +572,7 @@ cmd_file(struct agent_req *r, json_t *v)
 	    !ipc_utf8_valid(name, strlen(name)) || kind == NULL ||
 	    (strcmp(kind, "image") != 0 && strcmp(kind, "file") != 0) ||
 	    data == NULL || (bytes = cmd_b64(data,
-	    json_string_length(json_object_get(v, "data")), &n)) == NULL ||
-	    n == 0 || n > IPC_FILE_MAX) {
+	    json_string_length(json_object_get(v, "data")), &n)) == NULL) {
 		free(bytes);
 		agent_error(r, "bad_response", "the agent sent a file that "
 		    "is not {name, kind image|file, data base64}");

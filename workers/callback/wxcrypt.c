@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "b64.h"
 #include "wxcrypt.h"
 #include "xmalloc.h"
 
@@ -40,8 +41,6 @@ static const struct {
 	{ WXC_E_TOOLONG,	"input too long" },
 };
 
-static int	b64_value(unsigned char);
-static int	b64_decode(const char *, size_t, int, uint8_t *, size_t *);
 static int	aes_cbc(const struct wxcrypt_key *, int, const uint8_t *,
 		    size_t, uint8_t *);
 static int	sig_bounded(const char *, size_t);
@@ -57,60 +56,6 @@ wxcrypt_strerror(int code)
 	return "unknown error";
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Standard base64, '=' padding only at the end.  Hand-written because
- * EVP_DecodeBlock skips whitespace and counts the padding as data
- * (C.2): we want to reject rather than repair.  "lenient" drops the
- * unused low bits of the last character instead of requiring them to
- * be zero, as C.2 asks for the 43-character key; ciphertexts must be
- * canonical, since every encoder WeCom and WeChat run writes zeros.
- * out holds len / 4 * 3 bytes.
- */
-static int
-b64_decode(const char *s, size_t len, int lenient, uint8_t *out,
-    size_t *outlen)
-{
-	uint32_t acc = 0;
-	size_t i, n = 0, pad = 0;
-	int bits = 0, v;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	if (s[len - 1] == '=')
-		pad = s[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len - pad; i++) {
-		if ((v = b64_value((unsigned char)s[i])) == -1)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			out[n++] = (uint8_t)(acc >> bits);
-			acc &= (1U << bits) - 1;
-		}
-	}
-	/* A '=' in the data, or 6 or 12 bits left over, is no base64. */
-	if (bits != 2 * (int)pad || (!lenient && acc != 0))
-		return -1;
-	*outlen = n;
-	return 0;
-}
-
 /*
  * C.2: exactly 43 characters of [A-Za-z0-9]; the console makes nothing
  * else, so '+', '/' and '=' are refused here even though base64 has
@@ -121,20 +66,21 @@ wxcrypt_key_decode(const char *s, size_t len, struct wxcrypt_key *key)
 {
 	char in[WXC_KEY_B64_LEN + 1];
 	uint8_t out[(WXC_KEY_B64_LEN + 1) / 4 * 3];
-	size_t i, n = 0;
+	size_t i;
 	int rc = WXC_E_KEY;
 
 	if (len != WXC_KEY_B64_LEN)
 		return WXC_E_KEY;
 	for (i = 0; i < len; i++) {
-		if (b64_value((unsigned char)s[i]) == -1 || s[i] == '+' ||
-		    s[i] == '/')
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9')))
 			return WXC_E_KEY;
 		in[i] = s[i];
 	}
 	in[len] = '=';
-	if (b64_decode(in, sizeof(in), 1, out, &n) == 0 &&
-	    n == WXC_KEY_LEN) {
+	if (b64_decode(in, sizeof(in), B64_LAX_PAD, out, sizeof(out)) ==
+	    WXC_KEY_LEN) {
 		memcpy(key->k, out, WXC_KEY_LEN);
 		rc = WXC_OK;
 	}
@@ -265,16 +211,18 @@ wxcrypt_decrypt(const struct wxcrypt_key *key, const char *enc, size_t enclen,
 {
 	uint8_t *ct = NULL, *pt = NULL;
 	size_t ctlen = 0, len, p, i, msglen, ridlen;
-	int rc;
+	int rc, n;
 
 	memset(out, 0, sizeof(*out));
 	if (enclen > WXC_ENCRYPT_MAX)
 		return WXC_E_TOOLONG;
 	ct = xmalloc(enclen / 4 * 3 + 1);
-	if (b64_decode(enc, enclen, 0, ct, &ctlen) == -1) {
+	/* Canonical: every encoder WeCom and WeChat run writes zero bits. */
+	if ((n = b64_decode(enc, enclen, 0, ct, enclen / 4 * 3 + 1)) == -1) {
 		rc = WXC_E_B64DEC;
 		goto out;
 	}
+	ctlen = (size_t)n;
 	/* 16 would do for AES; the pad makes it 32 (C.4). */
 	if (ctlen == 0 || ctlen % WXC_BLOCK != 0) {
 		rc = WXC_E_DECRYPT;

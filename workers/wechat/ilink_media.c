@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "b64.h"
 #include "ilink.h"
 #include "ilink_media.h"
 #include "xmalloc.h"
@@ -43,9 +44,6 @@ static const struct {
 
 /* A declared size past this is no size: far beyond any cap of ours. */
 #define SIZE_MAX_DECLARED	(1ULL << 40)
-
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int
 hexval(char c)
@@ -78,41 +76,6 @@ hex_key(const char *s, size_t len, uint8_t key[ILINK_KEY_LEN])
 }
 
 /*
- * Standard base64 with its '=' padding (§8.3: not the URL-safe
- * alphabet), into at most outmax bytes.  Strict: no whitespace, padding
- * only at the end, no stray bits.  -1 or the decoded length.
- */
-static int
-b64_decode(const char *s, size_t len, uint8_t *out, size_t outmax)
-{
-	const char *p;
-	uint32_t acc = 0;
-	size_t i, o = 0, pad = 0;
-	int bits = 0;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	if (s[len - 1] == '=')
-		pad = s[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len - pad; i++) {
-		if (s[i] == '\0' || (p = strchr(b64, s[i])) == NULL)
-			return -1;
-		acc = acc << 6 | (uint32_t)(p - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == outmax)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* The bits the padding leaves over must be zero. */
-	if ((acc & ((1U << bits) - 1)) != 0)
-		return -1;
-	return (int)o;
-}
-
-/*
  * §6.1: the inbound media.aes_key is base64 of the 16 key bytes, or of
  * the key's 32 hex characters (what the official client sends), told
  * apart by the decoded length.  Anything else is no key.
@@ -124,7 +87,8 @@ ilink_aes_key(const char *s, size_t len, uint8_t key[ILINK_KEY_LEN],
 	uint8_t buf[2 * ILINK_KEY_LEN];
 	int n, rv = -1;
 
-	n = b64_decode(s, len, buf, sizeof(buf));
+	/* §8.3: the standard alphabet, not the URL-safe one. */
+	n = b64_decode(s, len, 0, buf, sizeof(buf));
 	if (n == ILINK_KEY_LEN) {
 		memcpy(key, buf, ILINK_KEY_LEN);
 		*enc = ILINK_KEY_B64RAW;
