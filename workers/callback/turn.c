@@ -46,9 +46,10 @@
 #define TURN_MAX	512
 /*
  * What the agent reads of a message whose content is not passed on (an
- * image that could not be fetched; XXX: voice and video by media/get as
- * download.c fetches images), as workers/wecom_bot/ notes them: the
- * agent can at least say it cannot see it.
+ * image or a voice message that could not be fetched; XXX: a video,
+ * which media/get answers with a URL for an Official Account rather
+ * than its bytes, is never fetched), as workers/wecom_bot/ notes them:
+ * the agent can at least say it cannot see it.
  */
 #define NOTE_IMAGE	"[image]"
 #define NOTE_VOICE	"[voice]"
