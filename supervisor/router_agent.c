@@ -219,8 +219,12 @@ router_dispatch_req(struct areq *r)
 	}
 	turnbuf_add("user", r->text, &tb);
 	b.session = (uint64_t)r->session;
-	/* Only one the agent's config lists: a stale pick is the default. */
-	model = store_session_model(sup->store, r->session);
+	/*
+	 * Only one the agent's config lists: a stale pick is the default,
+	 * and an agent with one model has no pick to read.
+	 */
+	model = ca != NULL && ca->models_count > 0 ?
+	    store_session_model(sup->store, r->session) : NULL;
 	b.model = ipc_s(config_agent_has_model(ca, model) ? model : "");
 	turns_fit(&tb, &b.turns, sys != NULL ? strlen(sys) + 32 : 0,
 	    sys != NULL ? IPC_TURNS_MAX - 1 : IPC_TURNS_MAX);

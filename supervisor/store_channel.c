@@ -63,13 +63,15 @@ enum {
  */
 /*
  * More of the same answer follows the row: its message is not answered
- * yet (stream_mode block), or a later part of it waits.
+ * yet (stream_mode block), or a later part of it waits.  A part has its
+ * message's account and peer, so the later one is found through the
+ * outbox_peer index, as OUTBOX_DUE_ROWS finds the earlier.
  */
 #define OUTBOX_MORE \
 	", o.msg_id IS NOT NULL AND (EXISTS (SELECT 1 FROM messages m" \
 	" WHERE m.id = o.msg_id AND m.state <> 3) OR EXISTS (SELECT 1" \
-	" FROM outbox q WHERE q.msg_id = o.msg_id AND q.id > o.id AND" \
-	" q.state = 'queued'))"
+	" FROM outbox q WHERE q.account = o.account AND q.peer = o.peer" \
+	" AND q.state = 'queued' AND q.id > o.id AND q.msg_id = o.msg_id))"
 
 #define OUTBOX_DUE_ROWS \
 	" FROM outbox o" \
