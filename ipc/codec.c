@@ -393,7 +393,7 @@ static const struct field f_hub_worker[] = {
 	FLD(hub_worker, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(hub_worker, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(hub_worker, id, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
-	FLD(hub_worker, role, FT_U64, ROLE_AGENT, 0),
+	FLD(hub_worker, role, FT_U64, ROLE_METRICS, 0),
 	FLD(hub_worker, gen, FT_U64, UINT64_MAX, 0),
 	FLD(hub_worker, pid, FT_U64, UINT32_MAX, 0),
 	FLD(hub_worker, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		19
+#define IPC_VERSION		20
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -75,7 +75,10 @@
 /* The root parent and the unprivileged hub, on the link between them. */
 #define ROLE_PARENT		0x20
 #define ROLE_HUB		0x40
-#define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT)
+/* The loopback /metrics listener: it may ask for the exposition only. */
+#define ROLE_METRICS		0x80
+#define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT | \
+				 ROLE_METRICS)
 
 /* Message flags. */
 #define MSG_ONCE		0x01	/* at most once per worker life */
@@ -125,6 +128,8 @@
 	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	agent_error)	\
 	/* a file the reply carries, before its agent.done */		\
 	X(AGENT_FILE,	403, "agent.file",	ROLE_AGENT,	MSG_FD,	agent_file)	\
+	/* the metrics worker, for one scrape (answered in parts) */	\
+	X(METRICS_GET,	500, "metrics.get",	ROLE_METRICS,	0,	empty)		\
 	/* operator, over the control socket */				\
 	X(CTL_STATUS,	600, "ctl.status",	ROLE_OPERATOR,	0,	empty)		\
 	X(CTL_RESTART,	601, "ctl.restart",	ROLE_OPERATOR,	0,	name)		\
@@ -188,6 +193,9 @@
 	/* not durable: a streaming kind's answer so far, best effort */ \
 	X(OUTBOUND_PROGRESS, 824, "outbound.progress", ROLE_SUP, 0,	progress)	\
 	X(OUTBOUND_FILE, 825, "outbound.file",	ROLE_SUP,	MSG_FD,	outbound_file)	\
+	/* metrics.get's answer: whole lines, then metrics.done */	\
+	X(METRICS_TEXT,	826, "metrics.text",	ROLE_SUP,	0,	text)		\
+	X(METRICS_DONE,	827, "metrics.done",	ROLE_SUP,	0,	empty)		\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\

@@ -26,6 +26,7 @@ static const struct {
 	{ ROLE_CHANNEL,		"channel" },
 	{ ROLE_AGENT,		"agent" },
 	{ ROLE_OPERATOR,	"operator" },
+	{ ROLE_METRICS,		"metrics" },
 };
 
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))

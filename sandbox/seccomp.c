@@ -28,6 +28,8 @@ static const struct {
 	const struct sb_profile	*extra;
 } profiles[] = {
 	{ "webchat",		&profile_webchat,	NULL },
+	/* Accepts on its handed socket, as the web chat, and no more. */
+	{ "metrics",		&profile_webchat,	NULL },
 	{ "agent",		&profile_agent,		NULL },
 	{ "agent-openai",	&profile_agent,		&profile_net },
 	/* A command's attachments go to it as sealed memfds. */

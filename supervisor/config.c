@@ -183,6 +183,7 @@ config_free(struct config *conf)
 		free(conf->policy.trusted_proxies[i]);
 	free(conf->policy.trusted_proxies);
 	cfg_webchat_free(&conf->webchat);
+	free(conf->metrics_listen);
 	free(conf->sandbox.user);
 	free(conf->sandbox.group);
 	free(conf->sandbox.hub_user);
@@ -260,6 +261,7 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		return -1;
 	}
 	if (cfg_channel_build(ctx, raw, conf) == -1 ||
+	    cfg_metrics_build(ctx, raw, conf) == -1 ||
 	    cfg_policy_build(ctx, &raw->policy, &conf->policy) == -1)
 		return -1;
 	/* Last: a schedule names agents and channels. */

@@ -267,6 +267,7 @@ struct config {
 	struct cfg_schedule	*schedules;
 	unsigned		 schedules_count;
 	struct cfg_media	 media;
+	char			*metrics_listen;	/* NULL: none */
 };
 
 /*
@@ -298,5 +299,6 @@ char		*config_slice_webhook(const struct config *,
 		    const struct cfg_channel *);
 char		*config_slice_callback(const struct config *,
 		    const struct cfg_channel *);
+char		*config_slice_metrics(const struct config *);
 
 #endif

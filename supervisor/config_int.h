@@ -292,6 +292,11 @@ struct raw_media {
 	uint32_t	*stored_max_bytes;
 };
 
+/* The `metrics:` block. */
+struct raw_metrics {
+	char		*listen;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
@@ -309,6 +314,7 @@ struct raw_config {
 	struct raw_schedule	*schedules;
 	unsigned		 schedules_count;
 	struct raw_media	 media;
+	struct raw_metrics	 metrics;
 };
 
 /*
@@ -384,6 +390,8 @@ int		 cfg_callback_listens(struct cfg_ctx *, const struct config *);
 void		 cfg_channel_callback_free(struct cfg_channel *);
 /* config_webchat.c: "IPv4:port" or "[IPv6]:port". */
 int		 cfg_check_listen(const char *);
+int		 cfg_metrics_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
 
 /* config_policy.c */
 extern const struct cfg_num cfg_policy_nums[];

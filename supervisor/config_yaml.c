@@ -411,6 +411,11 @@ static const cyaml_schema_value_t channel_schema = {
 	    channel_fields),
 };
 
+static const cyaml_schema_field_t metrics_fields[] = {
+	STR("listen", struct raw_metrics, listen, CFG_LISTEN_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t media_fields[] = {
 	NUM("max_bytes", struct raw_media, max_bytes),
 	NUM("retention_days", struct raw_media, retention_days),
@@ -475,6 +480,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	    0, CFG_CHANNELS_MAX),
 	CYAML_FIELD_MAPPING("schedule", CYAML_FLAG_OPTIONAL,
 	    struct raw_config, schedule, sched_limits_fields),
+	CYAML_FIELD_MAPPING("metrics", CYAML_FLAG_OPTIONAL,
+	    struct raw_config, metrics, metrics_fields),
 	CYAML_FIELD_MAPPING("media", CYAML_FLAG_OPTIONAL,
 	    struct raw_config, media, media_fields),
 	CYAML_FIELD_SEQUENCE("schedules", CYAML_FLAG_POINTER |

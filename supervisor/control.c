@@ -646,6 +646,23 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 /* ctl.text parts: whole lines, each part far below a frame's bound. */
 #define CONTROL_TEXT_PART	(16 * 1024)
 
+struct ctl_text_arg {
+	struct ctl_client	*c;
+	uint64_t		 req_id;
+};
+
+static void
+ctl_text_part(const char *p, size_t len, void *arg)
+{
+	struct ctl_text_arg *a = arg;
+	struct ipc_body_text t;
+
+	t.text.p = p;
+	t.text.len = len;
+	ipc_stream_put(bufferevent_get_output(a->c->bev), IPC_CTL_TEXT,
+	    a->req_id, &t);
+}
+
 /*
  * The Prometheus exposition (metrics.c), as ctl.text parts of whole
  * lines, then the result.  It is built whole first: a few hundred
@@ -654,29 +671,9 @@ ctl_stats(struct ctl_client *c, struct ipc_msg *m)
 static int
 ctl_metrics(struct ctl_client *c, struct ipc_msg *m)
 {
-	struct ipc_body_text t;
-	struct evbuffer *b;
-	const char *p, *nl;
-	size_t len, n;
+	struct ctl_text_arg a = { c, m->req_id };
 
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("%s: evbuffer_new", __func__);
-	metrics_render(b);
-	len = evbuffer_get_length(b);
-	p = (const char *)evbuffer_pullup(b, -1);
-	while (len > 0) {
-		n = len < CONTROL_TEXT_PART ? len : CONTROL_TEXT_PART;
-		/* End on a line's end, unless one line is the whole part. */
-		if (n < len && (nl = memrchr(p, '\n', n)) != NULL)
-			n = (size_t)(nl - p) + 1;
-		t.text.p = p;
-		t.text.len = n;
-		ipc_stream_put(bufferevent_get_output(c->bev), IPC_CTL_TEXT,
-		    m->req_id, &t);
-		p += n;
-		len -= n;
-	}
-	evbuffer_free(b);
+	metrics_parts(CONTROL_TEXT_PART, SIZE_MAX, ctl_text_part, &a);
 	ctl_result(c, m->req_id, 1, "");
 	return 0;
 }

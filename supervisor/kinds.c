@@ -14,12 +14,15 @@
 #include "config.h"
 #include "ipc_msg.h"
 #include "kinds.h"
+#include "xmalloc.h"
 
 static void	kinds_each_agent(const struct kind *, const struct config *,
 		    kind_want_fn, void *);
 static void	kinds_each_channel(const struct kind *,
 		    const struct config *, kind_want_fn, void *);
 static void	kinds_each_webchat(const struct kind *,
+		    const struct config *, kind_want_fn, void *);
+static void	kinds_each_metrics(const struct kind *,
 		    const struct config *, kind_want_fn, void *);
 
 /*
@@ -97,6 +100,9 @@ static const struct kind kinds[] = {
 #endif
 	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN,	kinds_each_webchat,
 	    NULL,			NULL },
+	/* metrics.listen's worker: workers/metrics/. */
+	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN,	kinds_each_metrics,
+	    NULL,			NULL },
 };
 
 const struct kind *
@@ -163,4 +169,13 @@ kinds_each_webchat(const struct kind *k, const struct config *conf,
 		snprintf(id, sizeof(id), "%u", i);
 		fn(k, id, config_slice_webchat(conf), arg);
 	}
+}
+
+/* "metrics.http", when metrics.listen names an address. */
+static void
+kinds_each_metrics(const struct kind *k, const struct config *conf,
+    kind_want_fn fn, void *arg)
+{
+	if (conf->metrics_listen != NULL)
+		fn(k, "http", config_slice_metrics(conf), arg);
 }

@@ -1,10 +1,10 @@
 /*
- * The listening sockets of the callback accounts (kinds with
- * K_F_OWN_LISTEN: wechat_mp, wecom_app): one per account, bound by the
- * root parent to the `listen` address config_callback.c checked, and
- * passed to that account's worker at every spawn with sup.listen_fd,
- * so a restarted worker finds the connections the kernel queued
- * meanwhile.
+ * The listening sockets of the kinds with K_F_OWN_LISTEN: one per
+ * callback account (wechat_mp, wecom_app), at the `listen` address
+ * config_callback.c checked, and metrics.listen's (config_metrics.c)
+ * for the metrics worker.  Bound by the root parent and passed to the
+ * worker at every spawn with sup.listen_fd, so a restarted worker
+ * finds the connections the kernel queued meanwhile.
  *
  * main.c opens them at start; reload.c asks for the new file's before
  * it takes the file (an address that cannot be bound refuses the
@@ -28,9 +28,14 @@ struct listener {
 	int	 fresh;		/* opened for a file not yet taken */
 };
 
-/* One per account: the running file's and, during a reload, the new. */
-static struct listener	lst[CFG_CHANNELS_MAX * 2];
+/*
+ * One per account and metrics.listen: the running file's and, during a
+ * reload, the new.
+ */
+static struct listener	lst[(CFG_CHANNELS_MAX + 1) * 2];
 static size_t		nlst;
+
+static int	listener_open(const char *, const char *);
 
 static struct listener *
 listener_find(const char *addr)
@@ -61,24 +66,36 @@ listener_prepare(const struct config *conf)
 {
 	const struct cfg_channel *c;
 	unsigned i;
-	int fd;
 
 	for (i = 0; i < conf->channels_count; i++) {
 		c = &conf->channels[i];
-		if (c->cb_listen == NULL || listener_find(c->cb_listen) != NULL)
-			continue;
-		if (nlst == sizeof(lst) / sizeof(lst[0]) ||
-		    (fd = sup_listen_open(c->cb_listen)) == -1) {
-			log_warnx("%s: channel %s: cannot listen on %s",
-			    __func__, c->name, c->cb_listen);
-			listener_abort();
+		if (c->cb_listen != NULL &&
+		    listener_open(c->cb_listen, c->name) == -1)
 			return -1;
-		}
-		lst[nlst].addr = xstrdup(c->cb_listen);
-		lst[nlst].fd = fd;
-		lst[nlst].fresh = 1;
-		nlst++;
 	}
+	if (conf->metrics_listen != NULL &&
+	    listener_open(conf->metrics_listen, "metrics.listen") == -1)
+		return -1;
+	return 0;
+}
+
+static int
+listener_open(const char *addr, const char *what)
+{
+	int fd;
+
+	if (listener_find(addr) != NULL)
+		return 0;
+	if (nlst == sizeof(lst) / sizeof(lst[0]) ||
+	    (fd = sup_listen_open(addr)) == -1) {
+		log_warnx("%s: %s: cannot listen on %s", __func__, what, addr);
+		listener_abort();
+		return -1;
+	}
+	lst[nlst].addr = xstrdup(addr);
+	lst[nlst].fd = fd;
+	lst[nlst].fresh = 1;
+	nlst++;
 	return 0;
 }
 
@@ -111,7 +128,8 @@ listener_commit(const struct config *conf)
 			    strcmp(c->cb_listen, lst[i].addr) == 0)
 				break;
 		}
-		if (j == conf->channels_count) {
+		if (j == conf->channels_count && (conf->metrics_listen == NULL ||
+		    strcmp(conf->metrics_listen, lst[i].addr) != 0)) {
 			log_info("%s: closing %s", __func__, lst[i].addr);
 			listener_drop(i);
 		} else
@@ -119,15 +137,21 @@ listener_commit(const struct config *conf)
 	}
 }
 
-/* The socket of the running file's account, or -1. */
+/* The socket of the running file's account or metrics worker, or -1. */
 int
-listener_fd(const char *account)
+listener_fd(const char *kind, const char *id)
 {
 	const struct cfg_channel *c;
+	const char *addr;
 	struct listener *l;
 
-	if ((c = config_channel(sup->conf, account)) == NULL ||
-	    c->cb_listen == NULL || (l = listener_find(c->cb_listen)) == NULL)
+	if (strcmp(kind, "metrics") == 0)
+		addr = sup->conf->metrics_listen;
+	else if ((c = config_channel(sup->conf, id)) != NULL)
+		addr = c->cb_listen;
+	else
+		addr = NULL;
+	if (addr == NULL || (l = listener_find(addr)) == NULL)
 		return -1;
 	return l->fd;
 }

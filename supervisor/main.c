@@ -491,7 +491,7 @@ main(int argc, char *argv[])
 	if ((sup->listen_fd = sup_listen_open(sup->conf->webchat.listen)) == -1)
 		fatalx("cannot listen on %s", sup->conf->webchat.listen);
 	if (listener_prepare(sup->conf) == -1)
-		fatalx("cannot listen for every callback channel");
+		fatalx("cannot listen for every callback channel and metrics");
 	listener_commit(sup->conf);
 	if ((sup->control_fd = control_open(sup->conf->control)) == -1)
 		fatalx("control socket %s", sup->conf->control);

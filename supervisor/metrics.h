@@ -61,6 +61,14 @@ void	mx_put_hist(struct evbuffer *, const char *name,
 
 /* The whole exposition. */
 void	metrics_render(struct evbuffer *);
+/* ... in parts of whole lines (metrics_serve.c); -1: over max_parts. */
+typedef void	(*mx_part_fn)(const char *, size_t, void *);
+int	metrics_parts(size_t part_max, size_t max_parts, mx_part_fn,
+	    void *);
+/* metrics.get from the loopback listener's worker. */
+struct worker;
+struct ipc_msg;
+int	metrics_serve(struct worker *, struct ipc_msg *);
 
 /* Counters kept where the events are, rendered by their owners. */
 void	agentq_metrics(struct evbuffer *);

@@ -70,6 +70,11 @@ static const struct sup_handler agent_handlers[] = {
 	{ 0,			0,	NULL }
 };
 
+static const struct sup_handler metrics_handlers[] = {
+	{ IPC_METRICS_GET,	0,	metrics_serve },	/* metrics.c */
+	{ 0,			0,	NULL }
+};
+
 static const struct {
 	int				 role;
 	const struct sup_handler	*table;
@@ -77,6 +82,7 @@ static const struct {
 	{ ROLE_WEBCHAT,	webchat_handlers },
 	{ ROLE_CHANNEL,	channel_handlers },
 	{ ROLE_AGENT,	agent_handlers },
+	{ ROLE_METRICS,	metrics_handlers },
 };
 
 size_t

@@ -299,9 +299,9 @@ spawn_now(struct worker *w)
 		return -1;
 	}
 	if (k != NULL && (k->flags & K_F_OWN_LISTEN) &&
-	    ((lfd = listener_fd(w->id)) == -1 ||
+	    ((lfd = listener_fd(w->kind, w->id)) == -1 ||
 	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, lfd) == -1)) {
-		reap_kill(w, "its account's listening socket could not be "
+		reap_kill(w, "its own listening socket could not be "
 		    "passed");
 		return -1;
 	}

@@ -153,11 +153,11 @@ int		 sup_listen_open(const char *);
 int		 sup_sandbox_ids(const struct config *, uid_t *, gid_t *);
 int		 sup_hub_ids(const struct config *, uid_t *, gid_t *);
 
-/* listener.c: the callback accounts' own listening sockets */
+/* listener.c: the callback accounts' and metrics' listening sockets */
 int		 listener_prepare(const struct config *);
 void		 listener_abort(void);
 void		 listener_commit(const struct config *);
-int		 listener_fd(const char *account);
+int		 listener_fd(const char *kind, const char *id);
 
 /* notify.c: systemd's readiness and watchdog (sd_notify protocol) */
 void		 notify_init(void);

@@ -47,6 +47,7 @@ static const struct wk_kind *const kinds[] = {
 	&wk_wecom_bot,
 	&wk_wechat_mp,
 	&wk_wecom_app,
+	&wk_metrics,
 #ifdef WX_TEST_HOOKS
 	&wk_loopback,
 #endif

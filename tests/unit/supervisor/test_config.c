@@ -54,6 +54,7 @@ static void		 test_schedules_bad(void **);
 static void		 test_schedules_limits(void **);
 static void		 test_schedule_check(void **);
 static void		 test_callback(void **);
+static void		 test_metrics(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -144,6 +145,7 @@ check_defaults(const struct config *c)
 	assert_int_equal(c->media.stored_max_bytes, 268435456);
 	assert_int_equal(c->schedules_count, 0);
 	assert_null(c->schedules);
+	assert_null(c->metrics_listen);
 }
 
 /* The shipped sample runs as is and spells out exactly the defaults. */
@@ -1086,6 +1088,7 @@ main(void)
 		cmocka_unit_test(test_schedules_limits),
 		cmocka_unit_test(test_schedule_check),
 		cmocka_unit_test(test_callback),
+		cmocka_unit_test(test_metrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
@@ -1722,4 +1725,39 @@ test_callback(void **state)
 	unlink(tok);
 	unlink(aes);
 	unlink(sec);
+}
+
+/* metrics.listen: loopback only, and no other listener's address. */
+static void
+test_metrics(void **state)
+{
+	static const char *const bad[] = {
+		"0.0.0.0:9464", "192.0.2.1:9464", "[::]:9464",
+		"[::ffff:127.0.0.1]:9464", "[fe80::1]:9464", "128.0.0.1:1",
+		"localhost:9464", "127.0.0.1",
+	};
+	static const char *const good[] = {
+		"127.0.0.1:9464", "127.1.2.3:1", "[::1]:65535",
+	};
+	char yaml[256], err[CFG_ERR_MAX];
+	struct config *conf;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "metrics:\n  listen: \"%s\"\n",
+		    bad[i]);
+		refused(yaml, ":2: metrics.listen: ");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "metrics:\n  listen: \"%s\"\n",
+		    good[i]);
+		if ((conf = load_text(yaml, err, sizeof(err))) == NULL)
+			fail_msg("%s: %s", good[i], err);
+		assert_string_equal(conf->metrics_listen, good[i]);
+		config_free(conf);
+	}
+	refused("webchat:\n  listen: \"127.0.0.1:8080\"\nmetrics:\n"
+	    "  listen: \"127.0.0.1:8080\"\n", "metrics.listen: "
+	    "127.0.0.1:8080 is webchat.listen");
 }

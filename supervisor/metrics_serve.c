@@ -1,0 +1,103 @@
+/*
+ * The exposition leaves the hub in parts of whole lines: to wxgatectl
+ * as ctl.text (control.c), to the loopback HTTP listener's worker
+ * (workers/metrics/) as metrics.text then metrics.done.  That worker
+ * holds the socket a scraper reaches, so the root parent never parses
+ * a scraper's bytes and the hub never sees them: it only gets
+ * metrics.get, which has no body.
+ *
+ * A scrape renders the whole exposition once; its parts go on the
+ * worker's queue only when they all fit (supervisor.queue_max frames),
+ * else the worker is told "done" with nothing and answers 503: a queue
+ * the metrics filled would be a worker killed for overflow.
+ */
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "sup.h"
+#include "wire.h"
+
+/* Far below IPC_REPLY_MAX, the bound of a text field. */
+#define MX_PART_MAX	(64 * 1024)
+
+/*
+ * Render, then hand fn each part: whole lines, unless one line is the
+ * whole part.  -1, with fn never called, when it would take more than
+ * max_parts parts.
+ */
+int
+metrics_parts(size_t part_max, size_t max_parts, mx_part_fn fn, void *arg)
+{
+	struct evbuffer *b;
+	const char *p, *nl;
+	size_t len, n, parts;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	metrics_render(b);
+	len = evbuffer_get_length(b);
+	p = (const char *)evbuffer_pullup(b, -1);
+	/* Whole lines can leave a part short: count as the loop cuts. */
+	for (parts = 0, n = 0; n < len; parts++) {
+		const char *q = p + n;
+		size_t k = len - n < part_max ? len - n : part_max;
+
+		if (n + k < len && (nl = memrchr(q, '\n', k)) != NULL)
+			k = (size_t)(nl - q) + 1;
+		n += k;
+	}
+	if (parts > max_parts) {
+		evbuffer_free(b);
+		return -1;
+	}
+	while (len > 0) {
+		n = len < part_max ? len : part_max;
+		if (n < len && (nl = memrchr(p, '\n', n)) != NULL)
+			n = (size_t)(nl - p) + 1;
+		fn(p, n, arg);
+		p += n;
+		len -= n;
+	}
+	evbuffer_free(b);
+	return 0;
+}
+
+struct mx_scrape {
+	struct worker	*w;
+	uint64_t	 req_id;
+};
+
+static void
+metrics_serve_part(const char *p, size_t len, void *arg)
+{
+	struct mx_scrape *sc = arg;
+	struct ipc_body_text t;
+
+	t.text.p = p;
+	t.text.len = len;
+	router_send(sc->w, IPC_METRICS_TEXT, sc->req_id, &t);
+}
+
+/* metrics.get: the parts, then done (alone when they would not fit). */
+int
+metrics_serve(struct worker *w, struct ipc_msg *m)
+{
+	struct mx_scrape sc = { w, m->req_id };
+	size_t room, queued;
+
+	if (w->wire == NULL)
+		return 0;
+	queued = wire_queued(w->wire);
+	room = sup->conf->supervisor.queue_max > queued + 1 ?
+	    sup->conf->supervisor.queue_max - queued - 1 : 0;
+	if (metrics_parts(MX_PART_MAX, room, metrics_serve_part, &sc) == -1)
+		log_warnx("worker %s: the exposition does not fit its queue "
+		    "(supervisor.queue_max); answered empty", w->name);
+	router_send(w, IPC_METRICS_DONE, m->req_id,
+	    &(struct ipc_body_empty){ 0 });
+	return 0;
+}
