@@ -13,6 +13,7 @@ include tests/fuzz/config.mk
 include tests/fuzz/agent.mk
 include tests/fuzz/wechat.mk
 include tests/fuzz/webhook.mk
+include tests/fuzz/net.mk
 include tests/fuzz/wecom.mk
 include tests/fuzz/callback.mk
 include tests/fuzz/policy.mk
@@ -27,4 +28,5 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict \
 	tests/fuzz/fuzz_cron.dict \
 	tests/fuzz/fuzz_wxcrypt.dict tests/fuzz/fuzz_xmlmsg.dict \
-	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict
+	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict \
+	tests/fuzz/fuzz_cdisp.dict

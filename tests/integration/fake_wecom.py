@@ -44,7 +44,10 @@ to 32-byte blocks) under a fresh path and returns (url, aeskey);
 f.serve_raw(ciphertext) serves given bytes (the spec's test vector),
 status=404 or a tampered copy (tamper=True: the pad breaks, always) make
 the failures; chunked=True sends no Content-Length, delay= holds the
-answer that many seconds.  f.image / f.file / f.video / f.voice / f.mixed send the
+answer that many seconds, disposition= is sent as its Content-Disposition
+(by default WeCom's own form, attachment; filename*=UTF-8''NAME
+percent-encoded, when name= is given; a raw string as is, to be
+hostile).  f.image / f.file / f.video / f.voice / f.mixed send the
 message callbacks that name them; f.media_hits lists the paths the
 worker fetched.  wecom_encrypt / wecom_decrypt / wrong_key are the
 algorithm itself, through libcrypto (which wxgated links anyway).
@@ -95,6 +98,7 @@ import json
 import os
 import threading
 import time
+from urllib.parse import quote
 
 import websockets
 from aiohttp import web
@@ -286,7 +290,8 @@ class FakeWecom:
         self._thread = None
         self._server = None
         self.port = None
-        self.served = {}            # path -> (status, body, chunked, delay)
+        # path -> (status, body, chunked, delay, Content-Disposition)
+        self.served = {}
         self.media_hits = []        # paths the worker GET
         self.media_port = None
         self.sessions = {}          # upload_id -> an upload under way
@@ -452,23 +457,31 @@ class FakeWecom:
     def media_url(self, path):
         return "http://127.0.0.1:%d%s" % (self.media_port, path)
 
-    def serve_raw(self, body, status=200, chunked=False, delay=0):
+    def serve_raw(self, body, status=200, chunked=False, delay=0,
+                  name=None, disposition=None):
         """body served as is under a fresh path (after delay seconds);
-        returns its URL."""
+        returns its URL.  name: sent as WeCom sends it (A.7 #1),
+        Content-Disposition: attachment; filename*=UTF-8''<percent-
+        encoded UTF-8>; disposition: that header's value as given."""
+        if name is not None and disposition is None:
+            disposition = "attachment; filename*=UTF-8''" + quote(
+                name.encode("utf-8"), safe="")
         path = "/media/%d" % next(self._ids)
         with self.lock:
-            self.served[path] = (status, body, chunked, delay)
+            self.served[path] = (status, body, chunked, delay, disposition)
         return self.media_url(path)
 
     def attachment(self, plain, key=None, status=200, tamper=False,
-                   chunked=False, give_key=None, delay=0):
+                   chunked=False, give_key=None, delay=0, name=None,
+                   disposition=None):
         """plain encrypted as WeCom does, served; (url, aeskey).
         give_key: the key the message names instead (a wrong one)."""
         key = key or os.urandom(32)
         cipher = wecom_encrypt(plain, key)
         if tamper:
             cipher = tampered(cipher, key)
-        url = self.serve_raw(cipher, status, chunked, delay)
+        url = self.serve_raw(cipher, status, chunked, delay, name,
+                             disposition)
         return url, aeskey(give_key or key)
 
     def image(self, userid, url, key, **kw):
@@ -506,14 +519,17 @@ class FakeWecom:
             got = self.served.get(req.path)
         if got is None:
             return web.Response(status=404, text="no such media")
-        status, body, chunked, delay = got
+        status, body, chunked, delay, disposition = got
+        headers = {}
+        if disposition is not None:
+            headers["Content-Disposition"] = disposition
         if delay:
             await asyncio.sleep(delay)
         if not chunked:
-            return web.Response(status=status, body=body,
+            return web.Response(status=status, body=body, headers=headers,
                                 content_type="application/octet-stream")
         # No Content-Length: the worker learns the size as bytes come.
-        r = web.StreamResponse(status=status)
+        r = web.StreamResponse(status=status, headers=headers)
         r.enable_chunked_encoding()
         await r.prepare(req)
         for i in range(0, len(body), 256 * 1024):

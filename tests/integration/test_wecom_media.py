@@ -6,6 +6,9 @@ worker fetches, decrypts and hands them to the hub in a sealed memfd
 (inbound.media).  The hub appends one line per attachment to the text,
 `[attachment: KIND "NAME", SIZE bytes, sha256 HEX]`, and the echo agent
 sends it back: the digest must be the plaintext's, byte for byte.
+NAME is the media host's Content-Disposition (A.7 #1), else the
+frame's file.filename, else empty; a hostile header gives its last
+path component or no name, never a path.
 
 A part that fails (a 404, a tampered body, a wrong key, over the cap,
 no URL) still lets the message go with its text and the part's
@@ -134,6 +137,83 @@ def test_file_video_voice(gate_factory, fake, tmp_path):
     fake.voice(USER, "just a transcript")
     assert answer(fake, 4) == "echo: just a transcript"
     assert len(fake.media_hits) == hits
+    alive(gate)
+    no_violations(fake)
+
+
+def test_names_from_content_disposition(gate_factory, fake, tmp_path):
+    """A.7 #1: a part is named by the media host's Content-Disposition,
+    filename*=UTF-8'' percent-encoded first, else filename="...", and
+    that name wins over the frame's file.filename."""
+    gate = up(gate_factory, fake, tmp_path)
+    n = 0
+
+    def named(send, kind, plain, want, **kw):
+        nonlocal n
+        url, key = fake.attachment(plain, **kw)
+        send(USER, url, key)
+        n += 1
+        text = answer(fake, n)
+        assert line(kind, want, plain) in text, text
+        assert "[%s]" % kind not in text, text
+
+    data = os.urandom(5000)
+    # 报告 2026.pdf, as WeCom sends it; the frame's name loses.
+    named(lambda u, url, key: fake.file(u, url, key,
+                                        filename="frame-name.pdf"),
+          "file", data, "\u62a5\u544a 2026.pdf", name="\u62a5\u544a 2026.pdf")
+    # Only filename="...", on an image (whose frame names nothing).
+    named(fake.image, "image", os.urandom(700), "photo 1.jpg",
+          disposition='attachment; filename="photo 1.jpg"')
+    # Both: filename* wins whichever comes first.
+    named(fake.image, "image", os.urandom(700), "\u732b.png",
+          disposition="inline; filename=\"fallback.png\"; "
+                      "FILENAME*=utf-8''%E7%8C%AB.png")
+    alive(gate)
+    no_violations(fake)
+
+
+def test_hostile_content_disposition(gate_factory, fake, tmp_path):
+    """A header naming a path gives the last component only; one that
+    cannot be read (a bad escape, a NUL, not UTF-8, too long) gives the
+    frame's name or none.  Every message is still answered, with its
+    part."""
+    gate = up(gate_factory, fake, tmp_path)
+    n = 0
+
+    def named(send, kind, name, disposition):
+        nonlocal n
+        plain = os.urandom(900 + n)
+        url, key = fake.attachment(plain, disposition=disposition)
+        send(USER, url, key)
+        n += 1
+        text = answer(fake, n)
+        assert line(kind, name, plain) in text, text
+        assert "[%s]" % kind not in text, text
+        assert "/" not in text and "\\" not in text, text
+
+    image = fake.image
+
+    def file_named(u, url, key):
+        return fake.file(u, url, key, filename="fallback.txt")
+
+    named(image, "image", "passwd",
+          'attachment; filename="../../etc/passwd"')
+    named(image, "image", "evil.sh",
+          "attachment; filename*=UTF-8''..%2F..%5Cwin%5Cevil.sh")
+    named(image, "image", "evil.exe",
+          'attachment; filename="C:\\\\Windows\\\\evil.exe"')
+    # Refused: the frame's name stands, or there is none.
+    named(file_named, "file", "fallback.txt",
+          "attachment; filename*=UTF-8''%ZZ.txt")
+    named(image, "image", "", "attachment; filename*=UTF-8''%E6%8")
+    named(image, "image", "", "attachment; filename*=UTF-8''a%00.sh")
+    named(image, "image", "", "attachment; filename*=UTF-8''caf%E9")
+    named(image, "image", "", "attachment; filename=\"..\"")
+    named(image, "image", "", "attachment; filename=\"a\"; filename=b")
+    named(file_named, "file", "fallback.txt",
+          "attachment; filename=" + "x" * 300)
+    named(image, "image", "", "attachment; filename=\"%s\"" % ("y" * 4000))
     alive(gate)
     no_violations(fake)
 

@@ -15,6 +15,7 @@ include tests/unit/webchat.mk
 include tests/unit/agent.mk
 include tests/unit/wechat.mk
 include tests/unit/webhook.mk
+include tests/unit/net.mk
 include tests/unit/wecom.mk
 include tests/unit/callback.mk
 include tests/unit/policy.mk

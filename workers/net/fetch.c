@@ -136,6 +136,7 @@ static int	fetch_timer_cb(CURLM *, long, void *);
 static void	fetch_event(evutil_socket_t, short, void *);
 static void	fetch_timeout(evutil_socket_t, short, void *);
 static void	fetch_check(void);
+static size_t	fetch_cdisp_cb(char *, size_t, size_t, void *);
 
 int
 fetch_init(void)
@@ -713,6 +714,88 @@ fetch_slist_free_secret(struct curl_slist *l)
 	for (n = l; n != NULL; n = n->next)
 		explicit_bzero(n->data, strlen(n->data));
 	curl_slist_free_all(l);
+}
+
+/*
+ * The caller's cd keeps e's Content-Disposition, a header line at a
+ * time.  Only that header is kept, within CDISP_VALUE_MAX; the others
+ * are read past.
+ */
+void
+fetch_cdisp_keep(CURL *e, struct fetch_cdisp *cd)
+{
+	memset(cd, 0, sizeof(*cd));
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_cdisp_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, cd);
+}
+
+/* The name in what was kept: CDISP_E_NONE when the answer had none. */
+enum cdisp_err
+fetch_cdisp_name(const struct fetch_cdisp *cd, char out[CDISP_NAME_MAX + 1])
+{
+	out[0] = '\0';
+	if (cd->err != CDISP_OK)
+		return cd->err;
+	if (!cd->seen)
+		return CDISP_E_NONE;
+	return cdisp_filename(cd->v, cd->len, out);
+}
+
+/*
+ * One header line, with its CRLF.  A status line starts an answer
+ * (after a 100 Continue or a redirect's), so what the one before said
+ * is forgotten; the empty line ends the headers, and a trailer after
+ * the body is not taken for one.  A folded line (obs-fold, starting
+ * with a blank) continues the header before it.  Never fails the
+ * transfer: a header too long or given twice only costs the name.
+ */
+static size_t
+fetch_cdisp_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	static const char name[] = "content-disposition:";
+	struct fetch_cdisp *cd = arg;
+	size_t n = size * nitems, len = n, skip;
+
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		memset(cd, 0, sizeof(*cd));
+		return n;
+	}
+	if (cd->body)
+		return n;
+	if (len == 0) {
+		cd->body = 1;
+		cd->in = 0;
+		return n;
+	}
+	if (buf[0] == ' ' || buf[0] == '\t') {
+		if (cd->in && cd->err == CDISP_OK) {
+			if (len > sizeof(cd->v) - cd->len)
+				cd->err = CDISP_E_LONG;
+			else {
+				memcpy(cd->v + cd->len, buf, len);
+				cd->len += len;
+			}
+		}
+		return n;
+	}
+	cd->in = 0;
+	skip = sizeof(name) - 1;
+	if (len < skip || strncasecmp(buf, name, skip) != 0)
+		return n;
+	if (cd->seen) {
+		cd->err = CDISP_E_DUP;
+		return n;
+	}
+	cd->seen = cd->in = 1;
+	if (len - skip > sizeof(cd->v))
+		cd->err = CDISP_E_LONG;
+	else {
+		memcpy(cd->v, buf + skip, len - skip);
+		cd->len = len - skip;
+	}
+	return n;
 }
 
 /* libcurl tells us which sockets to watch; libevent watches them. */

@@ -1,3 +1,5 @@
 # Outbound HTTP(S) on the worker's loop, shared by the workers that dial
-# out (the openai agent backend, the wechat channel).
-libwxworkers_a_SOURCES += workers/net/fetch.c workers/net/fetch.h
+# out (the openai agent backend, the wechat channel), and the pure
+# Content-Disposition parser that names what they download.
+libwxworkers_a_SOURCES += workers/net/fetch.c workers/net/fetch.h \
+	workers/net/cdisp.c workers/net/cdisp.h

@@ -14,11 +14,11 @@
  * (A.11).  Nothing here follows a redirect or reads a URL from the
  * user's text.
  *
- * XXX A part's name is the frame's file.filename, else none: A.7 #1
- * would take it from the answer's Content-Disposition.  Closing that
- * is a header parser of the media host's bytes (filename*= before
- * filename=, percent-decoded), with its fuzzer, fed from
- * CURLOPT_HEADERFUNCTION.
+ * A part is named by the media host's Content-Disposition
+ * (filename*= before filename=, read by workers/net/cdisp.c from the
+ * header fetch.c keeps), else by the frame's file.filename, else not
+ * at all; a header name refused is logged at debug and costs only the
+ * name.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +46,11 @@
 /* The first allocation of a body; it doubles up to the part's cap. */
 #define AT_BUF_MIN	(64 * 1024)
 
+/* A header's name goes up as it came: wk_media must hold it uncut. */
+#if CDISP_NAME_MAX > IPC_FILENAME_MAX
+#error "a Content-Disposition name longer than the IPC carries"
+#endif
+
 /* AT_MSG_MS, but for a test hook's shorter one. */
 static uint64_t	at_msg_ms = AT_MSG_MS;
 
@@ -62,6 +67,7 @@ struct attach {
 	size_t		 cap;
 	size_t		 max;		/* this part's ciphertext cap */
 	int		 big;
+	struct fetch_cdisp cd;		/* this part's Content-Disposition */
 	attach_fn	 fn;
 	void		*arg;
 };
@@ -71,6 +77,8 @@ static int	at_begin(struct attach *, const char **);
 static void	at_done(CURL *, CURLcode, void *);
 static size_t	at_write(char *, size_t, size_t, void *);
 static const char *at_open(struct attach *, const struct wcf_att *);
+static const char *at_name(const struct attach *, const struct wcf_att *,
+		    char *);
 static void	at_fail(struct attach *, const char *);
 static void	at_body_free(struct attach *);
 
@@ -184,6 +192,7 @@ at_begin(struct attach *a, const char **why)
 	    (curl_off_t)a->max);
 	curl_easy_setopt(a->easy, CURLOPT_WRITEFUNCTION, at_write);
 	curl_easy_setopt(a->easy, CURLOPT_WRITEDATA, a);
+	fetch_cdisp_keep(a->easy, &a->cd);
 	if (fetch_add(a->easy, p->url, at_done, a) == -1) {
 		fetch_drop(a->easy);
 		a->easy = NULL;
@@ -252,6 +261,7 @@ static const char *
 at_open(struct attach *a, const struct wcf_att *p)
 {
 	uint8_t key[WCM_KEY_LEN], *out;
+	char cdname[CDISP_NAME_MAX + 1];
 	const char *why = NULL;
 	size_t outlen, i;
 	int rv;
@@ -263,8 +273,8 @@ at_open(struct attach *a, const struct wcf_att *p)
 	explicit_bzero(key, sizeof(key));
 	if (rv == -1)
 		why = "cannot decrypt: a wrong key or damaged bytes";
-	else if (wk_media_add(a->media, p->kind, p->name, out, outlen,
-	    &why) == 0) {
+	else if (wk_media_add(a->media, p->kind, at_name(a, p, cdname), out,
+	    outlen, &why) == 0) {
 		a->att[a->i].ok = 1;
 		wb.media_parts++;
 	} else if (a->media->n == 0)
@@ -273,6 +283,26 @@ at_open(struct attach *a, const struct wcf_att *p)
 			a->att[i].ok = 0;
 	freezero(out, a->len > 0 ? a->len : 1);
 	return why;
+}
+
+/*
+ * The header's name wins over the frame's file.filename, in A.7 #1's
+ * order: it names the bytes the host served, and the frame's is only
+ * what the sender's client said.  The frame's stands in when the header
+ * has none or one refused; an image usually has neither.
+ */
+static const char *
+at_name(const struct attach *a, const struct wcf_att *p, char *buf)
+{
+	enum cdisp_err e;
+
+	if ((e = fetch_cdisp_name(&a->cd, buf)) == CDISP_OK)
+		return buf;
+	if (e != CDISP_E_NONE)
+		log_debug("wecom %s: message %s: %s %zu: Content-Disposition "
+		    "refused: %s", wb.account, a->msgid, p->kind, a->i + 1,
+		    cdisp_strerror(e));
+	return p->name;
 }
 
 static void
