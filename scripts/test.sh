@@ -61,7 +61,8 @@ PY
 # state directory), then the "serial" ones (flood, outage) alone.
 ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-    -n 2 -m "not serial" --junitxml="$dir/pytest.xml" tests/integration 2>&1 |
+    -n 2 -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \
+    tests/integration 2>&1 |
     tee "$dir/pytest.out"
 set -- $(junit_counts "$dir/pytest.xml")
 ipass=$1; ifail=$2; iskip=$3
