@@ -45,18 +45,16 @@
 #include "clock.h"
 #include "log.h"
 #include "net/fetch.h"
+#include "net/resolv.h"
 #include "xmalloc.h"
 
 #define FETCH_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 /* The Debian bundle is about 200 KiB; ten times that is not a bundle. */
 #define FETCH_CA_MAX	(2 * 1024 * 1024)
-#define FETCH_RESOLV_CONF	"/etc/resolv.conf"
 /* Addresses kept per host; hosts a worker talks to (the rest evicted). */
 #define FETCH_ADDRS_MAX	8
 #define FETCH_HOSTS_MAX	16
 #define FETCH_HOST_MAX	256
-/* resolv.conf's MAXNS. */
-#define FETCH_NS_MAX	3
 /* An answer is used this long before a new lookup (we see no TTLs). */
 #define FETCH_DNS_TTL_MS	(5 * 60 * 1000)
 /* After a failed lookup, an old answer is used this long unasked. */
@@ -116,10 +114,7 @@ static struct {
 	char			*ca;		/* the CA bundle */
 	size_t			 calen;
 	struct fetch_host	 hosts[FETCH_HOSTS_MAX];
-	/* The nameservers, read before the sandbox. */
-	struct sockaddr_storage	 ns[FETCH_NS_MAX];
-	ev_socklen_t		 nslen[FETCH_NS_MAX];
-	size_t			 nns;
+	struct net_ns		 ns;	/* read before the sandbox */
 	int			 dns_read;
 	struct evdns_base	*dns;		/* NULL: no resolver */
 } f;
@@ -253,51 +248,19 @@ fetch_dns_log(int warn, const char *msg)
 		log_debug("evdns: %s", msg);
 }
 
-/*
- * Before the sandbox: the nameservers of /etc/resolv.conf, read by
- * libevent's own parser into a scratch evdns base whose sockets die
- * with it (the event base is made only after the sandbox, and the
- * sandbox closes what we open now).  fetch_start() gives them to the
- * loop's evdns base.  No file, or none listed: 127.0.0.1, as libc does;
- * a resolver that does not answer fails lookups, never the worker.
- */
+/* Before the sandbox: resolv.conf's nameservers (resolv.c). */
 int
 fetch_dns_init(void)
 {
-	struct event_base *eb;
-	struct evdns_base *d;
-	int i, n, len, rv;
-
 	if (f.dns_read)
 		return 0;
 	f.dns_read = 1;
 	evdns_set_log_fn(fetch_dns_log);
-	/* Query ids and 0x20 case bits: seeded now, while /dev is here. */
-	if (evutil_secure_rng_init() == -1) {
-		log_warnx("%s: cannot seed libevent's random numbers; no DNS "
-		    "in the sandbox", __func__);
+	if (net_ns_read(&f.ns) == -1) {
+		log_warnx("%s: no DNS in the sandbox", __func__);
 		return 0;
 	}
-	if ((eb = event_base_new()) == NULL)
-		return -1;
-	if ((d = evdns_base_new(eb, 0)) == NULL) {
-		event_base_free(eb);
-		return -1;
-	}
-	if ((rv = evdns_base_resolv_conf_parse(d, DNS_OPTION_NAMESERVERS,
-	    FETCH_RESOLV_CONF)) != 0)
-		log_info("%s: %s unusable (evdns error %d); asking 127.0.0.1",
-		    __func__, FETCH_RESOLV_CONF, rv);
-	n = evdns_base_count_nameservers(d);
-	for (i = 0; i < n && f.nns < FETCH_NS_MAX; i++) {
-		len = evdns_base_get_nameserver_addr(d, i,
-		    (struct sockaddr *)&f.ns[f.nns], sizeof(f.ns[0]));
-		if (len > 0 && (size_t)len <= sizeof(f.ns[0]))
-			f.nslen[f.nns++] = (ev_socklen_t)len;
-	}
-	evdns_base_free(d, 0);
-	event_base_free(eb);
-	if (f.nns == 0)
+	if (f.ns.n == 0)
 		log_warnx("%s: no nameserver; a host not resolved at start "
 		    "cannot be reached", __func__);
 	return 0;
@@ -414,8 +377,6 @@ out:
 int
 fetch_start(struct event_base *base)
 {
-	size_t i;
-
 	f.base = base;
 	if ((f.multi = curl_multi_init()) == NULL)
 		return -1;
@@ -423,7 +384,7 @@ fetch_start(struct event_base *base)
 	curl_multi_setopt(f.multi, CURLMOPT_TIMERFUNCTION, fetch_timer_cb);
 	if ((f.timer = evtimer_new(base, fetch_timeout, NULL)) == NULL)
 		return -1;
-	if (f.nns == 0)
+	if (f.ns.n == 0)
 		return 0;
 	/* Idle, it must not keep the loop from ending. */
 	if ((f.dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) ==
@@ -434,11 +395,7 @@ fetch_start(struct event_base *base)
 	if (evdns_base_set_option(f.dns, "timeout:", FETCH_DNS_TIMEOUT) ||
 	    evdns_base_set_option(f.dns, "attempts:", FETCH_DNS_ATTEMPTS))
 		log_warnx("%s: evdns options refused", __func__);
-	for (i = 0; i < f.nns; i++)
-		if (evdns_base_nameserver_sockaddr_add(f.dns,
-		    (struct sockaddr *)&f.ns[i], f.nslen[i], 0) != 0)
-			log_warnx("%s: nameserver %zu refused", __func__, i);
-	if (evdns_base_count_nameservers(f.dns) == 0) {
+	if (net_ns_add(f.dns, &f.ns) == 0) {
 		evdns_base_free(f.dns, 0);
 		f.dns = NULL;
 		log_warnx("%s: no nameserver usable; no DNS", __func__);

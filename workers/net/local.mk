@@ -2,4 +2,5 @@
 # out (the openai agent backend, the wechat channel), and the pure
 # Content-Disposition parser that names what they download.
 libwxworkers_a_SOURCES += workers/net/fetch.c workers/net/fetch.h \
+	workers/net/resolv.c workers/net/resolv.h \
 	workers/net/cdisp.c workers/net/cdisp.h

@@ -30,6 +30,7 @@
 
 #include "handshake.h"
 #include "log.h"
+#include "net/resolv.h"
 #include "wecom.h"
 #include "xmalloc.h"
 
@@ -40,8 +41,6 @@
 /* Unsent bytes before the connection is given up as stuck. */
 #define WSC_OUT_MAX	(4 * 1024 * 1024)
 #define WSC_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
-#define WSC_RESOLV_CONF	"/etc/resolv.conf"
-#define WSC_NS_MAX	3	/* resolv.conf's MAXNS */
 
 enum wsc_state { WSC_IDLE, WSC_DIALING, WSC_UPGRADING, WSC_OPEN };
 
@@ -50,9 +49,7 @@ static struct {
 	SSL_CTX			*tls;
 	struct event_base	*base;
 	struct evdns_base	*dns;
-	struct sockaddr_storage	 ns[WSC_NS_MAX];
-	ev_socklen_t		 nslen[WSC_NS_MAX];
-	int			 nns;
+	struct net_ns		 ns;	/* read before the sandbox */
 	const struct wsc_cb	*cb;
 	enum wsc_state		 state;
 	struct bufferevent	*bev;
@@ -85,17 +82,11 @@ static const struct wslay_event_callbacks wsc_ws_callbacks = {
 
 /*
  * Before the sandbox: the URL, the TLS context with the CA bundle in
- * memory, and the nameservers of resolv.conf (read by libevent's
- * parser into a scratch base, as workers/net/fetch.c does; XXX: one
- * resolver shared with fetch.c would need an accessor there).
+ * memory, and resolv.conf's nameservers (workers/net/resolv.c).
  */
 int
 wsc_pre_sandbox(const char *url)
 {
-	struct event_base *eb;
-	struct evdns_base *d;
-	int i, n, len;
-
 	if (wsh_url_parse(url, &wsc.url) == -1) {
 		log_warnx("%s: bad URL", __func__);
 		return -1;
@@ -112,34 +103,12 @@ wsc_pre_sandbox(const char *url)
 		}
 		SSL_CTX_set_verify(wsc.tls, SSL_VERIFY_PEER, NULL);
 	}
-	if (evutil_secure_rng_init() == -1)
-		return -1;
-	if ((eb = event_base_new()) == NULL)
-		return -1;
-	if ((d = evdns_base_new(eb, 0)) != NULL) {
-		if (evdns_base_resolv_conf_parse(d, DNS_OPTION_NAMESERVERS,
-		    WSC_RESOLV_CONF) != 0)
-			log_info("%s: %s unusable; asking 127.0.0.1", __func__,
-			    WSC_RESOLV_CONF);
-		n = evdns_base_count_nameservers(d);
-		for (i = 0; i < n && wsc.nns < WSC_NS_MAX; i++) {
-			len = evdns_base_get_nameserver_addr(d, i,
-			    (struct sockaddr *)&wsc.ns[wsc.nns],
-			    sizeof(wsc.ns[0]));
-			if (len > 0 && (size_t)len <= sizeof(wsc.ns[0]))
-				wsc.nslen[wsc.nns++] = (ev_socklen_t)len;
-		}
-		evdns_base_free(d, 0);
-	}
-	event_base_free(eb);
-	return 0;
+	return net_ns_read(&wsc.ns);
 }
 
 int
 wsc_post_sandbox(struct event_base *base, const struct wsc_cb *cb)
 {
-	int i;
-
 	wsc.base = base;
 	wsc.cb = cb;
 	if ((wsc.deadline = evtimer_new(base, wsc_deadline_cb, NULL)) == NULL)
@@ -147,9 +116,7 @@ wsc_post_sandbox(struct event_base *base, const struct wsc_cb *cb)
 	if ((wsc.dns = evdns_base_new(base,
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
 		return -1;
-	for (i = 0; i < wsc.nns; i++)
-		(void)evdns_base_nameserver_sockaddr_add(wsc.dns,
-		    (struct sockaddr *)&wsc.ns[i], wsc.nslen[i], 0);
+	(void)net_ns_add(wsc.dns, &wsc.ns);
 	return 0;
 }
 
