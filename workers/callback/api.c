@@ -2,9 +2,10 @@
  * One call to the platform's API (shared/protocols/wecom.md D.1, D.4,
  * D.5) through workers/net/fetch.c: a GET, or a POST of JSON, whose
  * answer (at most the caller's max bytes) comes back to the caller with
- * its HTTP status.  token.c, push.c and download.c are the callers.  The
+ * its HTTP status and Content-Type.  token.c, push.c and download.c are the callers.  The
  * URL may hold an access token or a secret: it is never logged.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@
 #include "log.h"
 #include "net/fetch.h"
 #include "xmalloc.h"
+
+/* "application/json; charset=utf-8" and the like: the type is first. */
+#define API_CTYPE_MAX	128
 
 struct api_call {
 	api_fn			 fn;
@@ -54,16 +58,23 @@ static void
 api_done(CURL *e, CURLcode rc, void *arg)
 {
 	struct api_call *a = arg;
+	char ctype[API_CTYPE_MAX];
 	long status = 0;
-	const char *err = NULL;
+	const char *err = NULL, *ct = NULL;
 
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	/* The handle's string, gone with it: a copy, cut if absurd. */
+	if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK ||
+	    ct == NULL)
+		ct = "";
+	snprintf(ctype, sizeof(ctype), "%s", ct);
 	fetch_drop(e);
 	if (a->big)
 		err = "answer too long";
 	else if (rc != CURLE_OK)
 		err = curl_easy_strerror(rc);
-	a->fn(status, a->buf != NULL ? a->buf : "", a->len, err, a->arg);
+	a->fn(status, ctype, a->buf != NULL ? a->buf : "", a->len, err,
+	    a->arg);
 	curl_slist_free_all(a->hdrs);
 	free(a->json);
 	free(a->buf);

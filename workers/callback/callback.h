@@ -107,9 +107,12 @@ void	token_get(token_fn, void *arg);
 void	token_stale(const char *tok);
 void	token_stop(void);
 
-/* api.c: one HTTPS call to the platform, its JSON answer. */
-typedef void	(*api_fn)(long status, const char *body, size_t len,
-		    const char *err, void *arg);
+/*
+ * api.c: one HTTPS call to the platform, its JSON answer.  ctype is the
+ * answer's Content-Type, "" when it had none.
+ */
+typedef void	(*api_fn)(long status, const char *ctype, const char *body,
+		    size_t len, const char *err, void *arg);
 /* What a JSON answer of the API may take. */
 #define API_ANSWER_MAX	16384
 int	api_call(const char *url, const char *json, size_t max, api_fn,
