@@ -6,7 +6,8 @@
  * (shared/protocols/wecom.md C.5, C.6), turn.c the messages in flight
  * and their passive replies, seen.c the replay and retry tables,
  * api.c, token.c and push.c the platform's API for late replies (D.1,
- * D.4), download.c for a user's images and voice (D.5).
+ * D.4), download.c for a user's images, voice and videos (D.5), with
+ * videourl.c for the URL an Official Account answers for a video.
  */
 #ifndef WX_CALLBACK_H
 #define WX_CALLBACK_H
@@ -90,7 +91,7 @@ int	push_init(void);
 int	push_outbound(const struct ipc_msg *);
 void	push_stop(void);
 
-/* download.c: a user's image or voice (D.5) into a turn's wk_media. */
+/* download.c: a user's image, voice or video (D.5) into a wk_media. */
 struct wk_media;
 struct download;
 /* why NULL: the part was added. */
