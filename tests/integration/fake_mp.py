@@ -22,7 +22,8 @@ FakeMP plays both sides of the platform:
   answers a video's bytes, an OA's {"video_url": ...} naming
   /video/<media_id> on this server (or .video_urls[media_id] when a
   test sets one), which then serves the bytes; .video_gets counts those
-  fetches.
+  fetches, .media_delay and .video_delay hold each answer that many
+  seconds.
   A broken rule is appended to .violations (tests assert it stays
   empty).  .fail_next queues errcodes to answer sends with (42001 also
   expires the token it was given; "invaliduser" answers WeCom's errcode 0
@@ -30,6 +31,7 @@ FakeMP plays both sides of the platform:
   each accepted send, .token_fetches counts token requests.
 """
 
+import asyncio
 import base64
 import hashlib
 import http.client
@@ -133,6 +135,8 @@ class FakeMP(ThreadedApp):
                        bytes(range(256)) * 60}
         self.video_urls = {}
         self.video_gets = 0
+        self.media_delay = 0
+        self.video_delay = 0
 
     def url(self):
         return "http://127.0.0.1:%d" % self.port
@@ -158,6 +162,7 @@ class FakeMP(ThreadedApp):
 
     async def media_get(self, req):
         """D.5: the bytes of a media_id, or 40007 as JSON."""
+        await asyncio.sleep(self.media_delay)
         with self.lock:
             self.media_gets += 1
             if req.query.get("access_token") != self.access:
@@ -184,6 +189,7 @@ class FakeMP(ThreadedApp):
 
     async def video_get(self, req):
         """The OA's video_url: the bytes, 404 when there are none."""
+        await asyncio.sleep(self.video_delay)
         with self.lock:
             self.video_gets += 1
             data = self.videos.get(req.match_info["mid"])

@@ -298,6 +298,22 @@ def test_video_not_fetched_keeps_its_note(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
+def test_video_url_within_media_gets_deadline(gate_factory, oa, tmp_path):
+    """An OA's two transfers for a video share one deadline, timeout_s
+    from media/get's start: 3 s for media/get and 3 s for the video_url
+    fit each alone in 5 s, not together.  The video is "[video]", sent
+    by the API once the held request got the empty answer."""
+    gate = start(gate_factory, oa, tmp_path)
+    oa.media_delay = oa.video_delay = 3
+    status, reply = oa.post(media_xml(oa, "video", "FAKEvideo01", 7301))
+    assert (status, reply) == (200, "success")
+    wait_for(lambda: oa.contents() == ["echo: [video]"] or None, 15, 0.1,
+             "the note sent by the API")
+    log = gate.log()
+    assert "media not fetched (1 so far): video_url: " in log, log[-2000:]
+    no_violations(oa)
+
+
 def test_character_references_decoded(gate_factory, fake, tmp_path):
     """Content outside CDATA with numeric character references reaches
     the agent decoded to UTF-8; a surrogate is refused (400)."""

@@ -82,12 +82,13 @@ api_done(CURL *e, CURLcode rc, void *arg)
 }
 
 /*
- * json NULL: a GET.  An answer past max bytes is an error.  -1 when it
- * could not start (fn is not called).
+ * json NULL: a GET.  An answer past max bytes is an error, as is one
+ * not complete within ms.  -1 when it could not start (fn is not
+ * called).
  */
-int
-api_call(const char *url, const char *json, size_t max, api_fn fn,
-    void *arg)
+static int
+api_start(const char *url, const char *json, size_t max, long ms,
+    api_fn fn, void *arg)
 {
 	struct api_call *a;
 	CURL *e;
@@ -99,8 +100,8 @@ api_call(const char *url, const char *json, size_t max, api_fn fn,
 	a->arg = arg;
 	a->max = max;
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "wxgate");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, cb.timeout_s);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, cb.timeout_s);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, api_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
 	if (json != NULL) {
@@ -121,6 +122,21 @@ api_call(const char *url, const char *json, size_t max, api_fn fn,
 		return -1;
 	}
 	return 0;
+}
+
+/* Each call of the API gets the account's timeout_s. */
+int
+api_call(const char *url, const char *json, size_t max, api_fn fn,
+    void *arg)
+{
+	return api_start(url, json, max, cb.timeout_s * 1000, fn, arg);
+}
+
+/* A GET of a URL the API named, within what is left of a deadline. */
+int
+api_get(const char *url, size_t max, long ms, api_fn fn, void *arg)
+{
+	return api_start(url, NULL, max, ms, fn, arg);
 }
 
 /* D.1: branch on errcode, never on errmsg; absent errcode is 0. */

@@ -118,6 +118,8 @@ typedef void	(*api_fn)(long status, const char *ctype, const char *body,
 #define API_ANSWER_MAX	16384
 int	api_call(const char *url, const char *json, size_t max, api_fn,
 	    void *arg);
+/* A GET within ms (> 0) rather than timeout_s: a video_url (D.5). */
+int	api_get(const char *url, size_t max, long ms, api_fn, void *arg);
 /* errcode and errmsg of an answer; -1 when it is not JSON with one. */
 int	api_errcode(const char *body, size_t len, long long *code,
 	    char *msg, size_t msglen);

@@ -12,8 +12,9 @@
  * Account's video, {"video_url":...}), anything else is the file.  A
  * WeCom app's media/get answers a video's bytes like any file; an
  * Official Account's names a URL, which is checked (videourl.c) and
- * fetched in turn, with the same cap and the same per-transfer timeout
- * as media/get.  That URL may carry a signed query: it is never logged.
+ * fetched in turn, with the same cap, and within the same deadline:
+ * both transfers end timeout_s after media/get began, as an image's
+ * one does.  That URL may carry a signed query: it is never logged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "callback.h"
+#include "clock.h"
 #include "log.h"
 #include "../media.h"	/* workers/media.h: the wk_media */
 #include "videourl.h"
@@ -37,6 +39,7 @@ struct download {
 	char		*tok;		/* the token it went with */
 	int		 cancelled;
 	int		 tokened;	/* fetched with a fresh token once */
+	uint64_t	 deadline;	/* clock_mono_ms(): media/get's end */
 };
 
 static void	dl_token(const char *, const char *, void *);
@@ -125,6 +128,7 @@ dl_token(const char *tok, const char *err, void *arg)
 	snprintf(url, sizeof(url), "%s/cgi-bin/media/get?access_token=%s&"
 	    "media_id=%s", cb.api_url, tok, eid != NULL ? eid : "");
 	curl_free(eid);
+	d->deadline = clock_mono_ms() + (uint64_t)cb.timeout_s * 1000;
 	rv = api_call(url, NULL, dl_room(d), dl_done, d);
 	explicit_bzero(url, sizeof(url));
 	if (rv == -1)
@@ -191,13 +195,19 @@ dl_url(struct download *d, const char *body, size_t len)
 {
 	char url[VIDEOURL_MAX + 1];
 	const char *why;
+	uint64_t now = clock_mono_ms();
 	int rv;
 
 	if (videourl_parse(body, len, url, &why) == -1) {
 		dl_end(d, why);
 		return;
 	}
-	rv = api_call(url, NULL, dl_room(d), dl_video, d);
+	if (now >= d->deadline) {
+		explicit_bzero(url, sizeof(url));
+		dl_end(d, "video_url: past the download's deadline");
+		return;
+	}
+	rv = api_get(url, dl_room(d), (long)(d->deadline - now), dl_video, d);
 	explicit_bzero(url, sizeof(url));
 	if (rv == -1)
 		dl_end(d, "the video download could not start");
