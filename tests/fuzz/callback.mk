@@ -13,3 +13,9 @@ tests_fuzz_fuzz_xmlmsg_SOURCES = tests/fuzz/fuzz_xmlmsg.c \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_xmlmsg_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_xmlmsg_LDADD = $(DEPS_LIBS)
+# An Official Account's media/get answer for a video: its video_url.
+noinst_PROGRAMS += tests/fuzz/fuzz_videourl
+tests_fuzz_fuzz_videourl_SOURCES = tests/fuzz/fuzz_videourl.c \
+	workers/callback/videourl.c common/log.c common/xmalloc.c
+tests_fuzz_fuzz_videourl_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_videourl_LDADD = $(DEPS_LIBS)

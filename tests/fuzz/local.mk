@@ -28,5 +28,6 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict \
 	tests/fuzz/fuzz_cron.dict \
 	tests/fuzz/fuzz_wxcrypt.dict tests/fuzz/fuzz_xmlmsg.dict \
+	tests/fuzz/fuzz_videourl.dict \
 	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict \
 	tests/fuzz/fuzz_cdisp.dict

@@ -17,7 +17,13 @@ FakeMP plays both sides of the platform:
   message/custom/send, or WeCom's gettoken and message/send (D.1, D.4),
   checking each request: the method, the JSON, the token the newest
   one issued, the secret, a text of at most 2048 bytes, no \\u escapes;
-  and media/get (D.5) for the images users send (.media by media_id).
+  and media/get (D.5) for the images users send (.media by media_id)
+  and their videos (.videos by media_id): a WeCom app's media/get
+  answers a video's bytes, an OA's {"video_url": ...} naming
+  /video/<media_id> on this server (or .video_urls[media_id] when a
+  test sets one), which then serves the bytes; .video_gets counts those
+  fetches, .media_delay and .video_delay hold each answer that many
+  seconds.
   A broken rule is appended to .violations (tests assert it stays
   empty).  .fail_next queues errcodes to answer sends with (42001 also
   expires the token it was given; "invaliduser" answers WeCom's errcode 0
@@ -25,6 +31,7 @@ FakeMP plays both sides of the platform:
   each accepted send, .token_fetches counts token requests.
 """
 
+import asyncio
 import base64
 import hashlib
 import http.client
@@ -124,6 +131,12 @@ class FakeMP(ThreadedApp):
                       bytes(range(256)) * 40,
                       "FAKEmedia03": b"#!AMR\n" + bytes(range(200)) * 8}
         self.media_gets = 0
+        self.videos = {"FAKEvideo01": b"\x00\x00\x00\x18ftypmp42" +
+                       bytes(range(256)) * 60}
+        self.video_urls = {}
+        self.video_gets = 0
+        self.media_delay = 0
+        self.video_delay = 0
 
     def url(self):
         return "http://127.0.0.1:%d" % self.port
@@ -143,21 +156,51 @@ class FakeMP(ThreadedApp):
             a.router.add_post("/cgi-bin/stable_token", self.stable_token)
             a.router.add_post("/cgi-bin/message/custom/send", self.send)
         a.router.add_get("/cgi-bin/media/get", self.media_get)
+        a.router.add_get("/video/{mid}", self.video_get)
+        a.router.add_get("/moved/{mid}", self.moved)
         return a
 
     async def media_get(self, req):
         """D.5: the bytes of a media_id, or 40007 as JSON."""
+        await asyncio.sleep(self.media_delay)
         with self.lock:
             self.media_gets += 1
             if req.query.get("access_token") != self.access:
                 self.violations.append("media/get: a token never issued")
                 return web.json_response({"errcode": 40001,
                                           "errmsg": ERRMSG[40001]})
-            data = self.media.get(req.query.get("media_id"))
+            mid = req.query.get("media_id")
+            data = self.media.get(mid)
+            video = self.videos.get(mid)
+            url = self.video_urls.get(mid)
+        if video is not None or url is not None:
+            if self.wecom:
+                if video is None:
+                    return web.json_response({"errcode": 40007,
+                                              "errmsg": "invalid media_id"})
+                return web.Response(body=video, content_type="video/mp4")
+            # D.5: an OA answers a video with where to fetch it.
+            return web.json_response({"video_url": url or "%s/video/%s" %
+                                      (self.url(), mid)})
         if data is None:
             return web.json_response({"errcode": 40007,
                                       "errmsg": "invalid media_id"})
         return web.Response(body=data, content_type="image/png")
+
+    async def video_get(self, req):
+        """The OA's video_url: the bytes, 404 when there are none."""
+        await asyncio.sleep(self.video_delay)
+        with self.lock:
+            self.video_gets += 1
+            data = self.videos.get(req.match_info["mid"])
+        if data is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=data, content_type="video/mp4")
+
+    async def moved(self, req):
+        """A video_url that redirects elsewhere: never to be followed."""
+        raise web.HTTPFound("%s/video/%s" % (self.url(),
+                                             req.match_info["mid"]))
 
     def _issue(self):
         with self.lock:

@@ -232,6 +232,107 @@ def test_other_messages_and_events(gate_factory, oa, tmp_path):
     no_violations(oa)
 
 
+def media_xml(fake, mtype, media_id, msgid):
+    """D.2: a video or shortvideo message (MediaId, ThumbMediaId)."""
+    return ("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName>"
+            "<![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>"
+            "<MsgType><![CDATA[%s]]></MsgType><MediaId><![CDATA[%s]]>"
+            "</MediaId><ThumbMediaId><![CDATA[FAKEthumb01]]></ThumbMediaId>"
+            "<MsgId>%d</MsgId></xml>" %
+            (fake.id if fake.wecom else "gh_fake0001", USER,
+             int(time.time()), mtype, media_id, msgid)).encode()
+
+
+def test_video_reaches_the_agent(gate_factory, fake, tmp_path):
+    """D.5: a video and a shortvideo are fetched and reach the agent as
+    a video part: a WeCom app's bytes straight from media/get, an OA's
+    from the video_url its media/get answers with."""
+    start(gate_factory, fake, tmp_path)
+    data = fake.videos["FAKEvideo01"]
+    want = "echo: [attachment: video \"\", %d bytes, sha256 %s]" % (
+        len(data), hashlib.sha256(data).hexdigest())
+    for n, mtype in enumerate(("video", "shortvideo")):
+        status, reply = fake.post(media_xml(fake, mtype, "FAKEvideo01",
+                                            7001 + n))
+        assert status == 200 and reply is not None, (status, reply)
+        assert reply_content(reply, USER) == want, reply
+    with fake.lock:
+        assert fake.media_gets == 2
+        assert fake.video_gets == (0 if fake.wecom else 2)
+    no_violations(fake)
+
+
+def test_video_not_fetched_keeps_its_note(gate_factory, fake, tmp_path):
+    """A video that cannot be had is the note "[video]", still answered
+    and counted: an unknown media_id (errcode 40007); for an OA a
+    video_url that is 404, that redirects (not followed), that is not
+    http(s), or that carries user info (neither fetched)."""
+    gate = start(gate_factory, fake, tmp_path)
+    cases = ["FAKEvideoGone"]
+    if not fake.wecom:
+        fake.video_urls.update({
+            "FAKEvideo404": "%s/video/FAKEnone" % fake.url(),
+            "FAKEvideoMoved": "%s/moved/FAKEvideo01" % fake.url(),
+            "FAKEvideoFile": "file:///etc/passwd",
+            "FAKEvideoUser": fake.url().replace("://", "://u:pw@") +
+            "/video/FAKEvideo01"})
+        cases += sorted(fake.video_urls)
+    for n, mid in enumerate(cases):
+        status, reply = fake.post(media_xml(fake, "video", mid, 7101 + n))
+        assert status == 200 and reply is not None, (mid, status, reply)
+        assert reply_content(reply, USER) == "echo: [video]", (mid, reply)
+    gate.wait_log("media not fetched (%d so far)" % len(cases))
+    log = gate.log()
+    assert "errcode 40007" in log
+    if not fake.wecom:
+        assert "video_url: HTTP status 404" in log
+        assert "video_url: HTTP status 302" in log
+        assert log.count("not an http or https URL") == 2
+    # The video_url and the token it may carry are never logged.
+    assert "/video/" not in log and "u:pw" not in log
+    with fake.lock:
+        assert fake.access not in log
+        # Only the 404 reached /video/: the redirect was not followed.
+        assert fake.video_gets == (0 if fake.wecom else 1)
+    assert gate.rows("SELECT count(*) FROM messages")[0][0] == len(cases)
+    no_violations(fake)
+
+
+def test_video_url_within_media_gets_deadline(gate_factory, oa, tmp_path):
+    """An OA's two transfers for a video share one deadline, timeout_s
+    from media/get's start: 3 s for media/get and 3 s for the video_url
+    fit each alone in 5 s, not together.  The video is "[video]", sent
+    by the API once the held request got the empty answer."""
+    gate = start(gate_factory, oa, tmp_path)
+    oa.media_delay = oa.video_delay = 3
+    status, reply = oa.post(media_xml(oa, "video", "FAKEvideo01", 7301))
+    assert (status, reply) == (200, "success")
+    wait_for(lambda: oa.contents() == ["echo: [video]"] or None, 15, 0.1,
+             "the note sent by the API")
+    log = gate.log()
+    assert "media not fetched (1 so far): video_url: " in log, log[-2000:]
+    no_violations(oa)
+
+
+def test_character_references_decoded(gate_factory, fake, tmp_path):
+    """Content outside CDATA with numeric character references reaches
+    the agent decoded to UTF-8; a surrogate is refused (400)."""
+    start(gate_factory, fake, tmp_path)
+    head = ("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName>"
+            "<![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>"
+            "<MsgType><![CDATA[text]]></MsgType>" %
+            (fake.id if fake.wecom else "gh_fake0001", USER,
+             int(time.time())))
+    body = head + ("<Content>&#20320;&#x597D; &lt;3</Content><MsgId>7201"
+                   "</MsgId></xml>")
+    status, reply = fake.post(body.encode())
+    assert status == 200 and reply_content(reply, USER) == \
+        "echo: 你好 <3", reply
+    bad = head + "<Content>&#xD800;</Content><MsgId>7202</MsgId></xml>"
+    assert fake.post(bad.encode())[0] == 400
+    no_violations(fake)
+
+
 def test_pairing_code_is_the_passive_reply(gate_factory, oa, tmp_path):
     """The hub's policies hold for callback accounts: under dm_policy
     pairing a stranger's first message is answered, on its request, with

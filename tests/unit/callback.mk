@@ -32,3 +32,11 @@ tests_unit_workers_callback_test_seen_SOURCES = \
 	workers/callback/seen.c $(UNIT_COMMON)
 tests_unit_workers_callback_test_seen_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_callback_test_seen_LDADD = $(UNIT_LDADD)
+# workers/callback/videourl.c: an Official Account's video_url (D.5).
+check_PROGRAMS += tests/unit/workers/callback/test_videourl
+TESTS += tests/unit/workers/callback/test_videourl
+tests_unit_workers_callback_test_videourl_SOURCES = \
+	tests/unit/workers/callback/test_videourl.c \
+	workers/callback/videourl.c workers/callback/videourl.h $(UNIT_COMMON)
+tests_unit_workers_callback_test_videourl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_callback_test_videourl_LDADD = $(UNIT_LDADD)

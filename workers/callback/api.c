@@ -2,9 +2,10 @@
  * One call to the platform's API (shared/protocols/wecom.md D.1, D.4,
  * D.5) through workers/net/fetch.c: a GET, or a POST of JSON, whose
  * answer (at most the caller's max bytes) comes back to the caller with
- * its HTTP status.  token.c, push.c and download.c are the callers.  The
+ * its HTTP status and Content-Type.  token.c, push.c and download.c are the callers.  The
  * URL may hold an access token or a secret: it is never logged.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@
 #include "log.h"
 #include "net/fetch.h"
 #include "xmalloc.h"
+
+/* "application/json; charset=utf-8" and the like: the type is first. */
+#define API_CTYPE_MAX	128
 
 struct api_call {
 	api_fn			 fn;
@@ -54,16 +58,23 @@ static void
 api_done(CURL *e, CURLcode rc, void *arg)
 {
 	struct api_call *a = arg;
+	char ctype[API_CTYPE_MAX];
 	long status = 0;
-	const char *err = NULL;
+	const char *err = NULL, *ct = NULL;
 
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	/* The handle's string, gone with it: a copy, cut if absurd. */
+	if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK ||
+	    ct == NULL)
+		ct = "";
+	snprintf(ctype, sizeof(ctype), "%s", ct);
 	fetch_drop(e);
 	if (a->big)
 		err = "answer too long";
 	else if (rc != CURLE_OK)
 		err = curl_easy_strerror(rc);
-	a->fn(status, a->buf != NULL ? a->buf : "", a->len, err, a->arg);
+	a->fn(status, ctype, a->buf != NULL ? a->buf : "", a->len, err,
+	    a->arg);
 	curl_slist_free_all(a->hdrs);
 	free(a->json);
 	free(a->buf);
@@ -71,12 +82,13 @@ api_done(CURL *e, CURLcode rc, void *arg)
 }
 
 /*
- * json NULL: a GET.  An answer past max bytes is an error.  -1 when it
- * could not start (fn is not called).
+ * json NULL: a GET.  An answer past max bytes is an error, as is one
+ * not complete within ms.  -1 when it could not start (fn is not
+ * called).
  */
-int
-api_call(const char *url, const char *json, size_t max, api_fn fn,
-    void *arg)
+static int
+api_start(const char *url, const char *json, size_t max, long ms,
+    api_fn fn, void *arg)
 {
 	struct api_call *a;
 	CURL *e;
@@ -88,8 +100,8 @@ api_call(const char *url, const char *json, size_t max, api_fn fn,
 	a->arg = arg;
 	a->max = max;
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "wxgate");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, cb.timeout_s);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, cb.timeout_s);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, api_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
 	if (json != NULL) {
@@ -110,6 +122,21 @@ api_call(const char *url, const char *json, size_t max, api_fn fn,
 		return -1;
 	}
 	return 0;
+}
+
+/* Each call of the API gets the account's timeout_s. */
+int
+api_call(const char *url, const char *json, size_t max, api_fn fn,
+    void *arg)
+{
+	return api_start(url, json, max, cb.timeout_s * 1000, fn, arg);
+}
+
+/* A GET of a URL the API named, within what is left of a deadline. */
+int
+api_get(const char *url, size_t max, long ms, api_fn fn, void *arg)
+{
+	return api_start(url, NULL, max, ms, fn, arg);
 }
 
 /* D.1: branch on errcode, never on errmsg; absent errcode is 0. */

@@ -6,7 +6,8 @@
  * (shared/protocols/wecom.md C.5, C.6), turn.c the messages in flight
  * and their passive replies, seen.c the replay and retry tables,
  * api.c, token.c and push.c the platform's API for late replies (D.1,
- * D.4), download.c for a user's images and voice (D.5).
+ * D.4), download.c for a user's images, voice and videos (D.5), with
+ * videourl.c for the URL an Official Account answers for a video.
  */
 #ifndef WX_CALLBACK_H
 #define WX_CALLBACK_H
@@ -90,7 +91,7 @@ int	push_init(void);
 int	push_outbound(const struct ipc_msg *);
 void	push_stop(void);
 
-/* download.c: a user's image or voice (D.5) into a turn's wk_media. */
+/* download.c: a user's image, voice or video (D.5) into a wk_media. */
 struct wk_media;
 struct download;
 /* why NULL: the part was added. */
@@ -107,13 +108,18 @@ void	token_get(token_fn, void *arg);
 void	token_stale(const char *tok);
 void	token_stop(void);
 
-/* api.c: one HTTPS call to the platform, its JSON answer. */
-typedef void	(*api_fn)(long status, const char *body, size_t len,
-		    const char *err, void *arg);
+/*
+ * api.c: one HTTPS call to the platform, its JSON answer.  ctype is the
+ * answer's Content-Type, "" when it had none.
+ */
+typedef void	(*api_fn)(long status, const char *ctype, const char *body,
+		    size_t len, const char *err, void *arg);
 /* What a JSON answer of the API may take. */
 #define API_ANSWER_MAX	16384
 int	api_call(const char *url, const char *json, size_t max, api_fn,
 	    void *arg);
+/* A GET within ms (> 0) rather than timeout_s: a video_url (D.5). */
+int	api_get(const char *url, size_t max, long ms, api_fn, void *arg);
 /* errcode and errmsg of an answer; -1 when it is not JSON with one. */
 int	api_errcode(const char *body, size_t len, long long *code,
 	    char *msg, size_t msglen);

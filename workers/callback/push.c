@@ -37,7 +37,8 @@ static struct {
 
 static void	push_kick(void);
 static void	push_token(const char *, const char *, void *);
-static void	push_done(long, const char *, size_t, const char *, void *);
+static void	push_done(long, const char *, const char *, size_t,
+	    const char *, void *);
 static void	push_timer(evutil_socket_t, short, void *);
 
 int
@@ -222,13 +223,14 @@ push_unreached(const char *body, size_t len)
 }
 
 static void
-push_done(long status, const char *body, size_t len, const char *err,
-    void *arg)
+push_done(long status, const char *ctype, const char *body, size_t len,
+    const char *err, void *arg)
 {
 	char msg[128], why[160];
 	const char *who;
 	long long code;
 
+	(void)ctype;	/* the body is read as JSON whatever it says */
 	(void)arg;
 	ps.busy = 0;
 	if (ps.oq.cur == NULL)

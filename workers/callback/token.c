@@ -35,7 +35,8 @@ static struct {
 	size_t		 n;
 } tk;
 
-static void	token_done(long, const char *, size_t, const char *, void *);
+static void	token_done(long, const char *, const char *, size_t,
+	    const char *, void *);
 static void	token_tell(const char *, const char *);
 
 void
@@ -107,14 +108,15 @@ token_tell(const char *tok, const char *err)
 }
 
 static void
-token_done(long status, const char *body, size_t len, const char *err,
-    void *arg)
+token_done(long status, const char *ctype, const char *body, size_t len,
+    const char *err, void *arg)
 {
 	char why[160], msg[96];
 	json_t *o = NULL;
 	const char *t;
 	long long code, exp;
 
+	(void)ctype;	/* the body is read as JSON whatever it says */
 	(void)arg;
 	tk.fetching = 0;
 	if (err != NULL || status != 200) {

@@ -46,10 +46,11 @@
 #define TURN_MAX	512
 /*
  * What the agent reads of a message whose content is not passed on (an
- * image or a voice message that could not be fetched; XXX: a video,
- * which media/get answers with a URL for an Official Account rather
- * than its bytes, is never fetched), as workers/wecom_bot/ notes them:
- * the agent can at least say it cannot see it.
+ * image, a voice message or a video that could not be fetched: a
+ * video's bytes come from media/get for a WeCom app and from the
+ * video_url it answers for an Official Account, download.c), as
+ * workers/wecom_bot/ notes them: the agent can at least say it cannot
+ * see it.
  */
 #define NOTE_IMAGE	"[image]"
 #define NOTE_VOICE	"[voice]"
@@ -82,7 +83,7 @@ struct turn {
 	char			 shown[IPC_MSGID_MAX + 1];	/* MsgId, logs */
 	char			 id[TURN_ID_LEN + 1];	/* msg_id, reply_ctx */
 	char			*text;		/* until inbound.ack */
-	struct wk_media		*media;		/* an image, until inbound.ack */
+	struct wk_media		*media;		/* a part, until inbound.ack */
 	struct download		*dl;		/* the media on its way */
 	const char		*note;		/* the text if it never comes */
 	int			 unacked;	/* sent, no inbound.ack yet */
@@ -97,7 +98,10 @@ struct turn {
 static TAILQ_HEAD(, turn)	 turns = TAILQ_HEAD_INITIALIZER(turns);
 static size_t			 nturns;
 static uint64_t			 next_req = 1;
+/* Media that could not be had, each logged; the message went on. */
+static uint64_t			 media_failed;
 
+static const char *turn_media_kind(const struct xmlmsg *, const char *);
 static void	turn_budget(evutil_socket_t, short, void *);
 static void	turn_downloaded(const char *, void *);
 static void	turn_answer(struct turn *, struct conn *);
@@ -253,6 +257,26 @@ turn_what(const struct xmlmsg *m, char *key, size_t keylen, char *shown,
 	}
 }
 
+/*
+ * The part a message's MediaId names, for wk_media; NULL when there is
+ * nothing to fetch (a voice message OA transcribed reads as its text).
+ */
+static const char *
+turn_media_kind(const struct xmlmsg *m, const char *text)
+{
+	switch (m->type) {
+	case XMLMSG_T_IMAGE:
+		return "image";
+	case XMLMSG_T_VOICE:
+		return text == NULL ? "voice" : NULL;
+	case XMLMSG_T_VIDEO:
+	case XMLMSG_T_SHORTVIDEO:
+		return "video";
+	default:
+		return NULL;
+	}
+}
+
 static void
 turn_id(const char *key, char out[TURN_ID_LEN + 1])
 {
@@ -276,7 +300,7 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 {
 	char key[XMLMSG_ID_MAX * 4 + 64];
 	char msgid[IPC_MSGID_MAX + 1];
-	const char *text;
+	const char *text, *kind;
 	size_t textlen;
 	struct turn *t;
 	int welcome;
@@ -334,19 +358,20 @@ turn_message(struct conn *c, const struct xmlmsg *m)
 		return;
 	}
 	/*
-	 * An image, or a voice message without OA's transcript, goes up
-	 * with the message once it is here (D.5).
+	 * An image, a video, or a voice message without OA's transcript,
+	 * goes up with the message once it is here (D.5).
 	 */
-	if ((m->type == XMLMSG_T_IMAGE || (m->type == XMLMSG_T_VOICE &&
-	    text == NULL)) && m->mediaid.p != NULL && cb.secret != NULL) {
+	if ((kind = turn_media_kind(m, text)) != NULL &&
+	    m->mediaid.p != NULL && cb.secret != NULL) {
 		t->text = xstrdup("");
 		t->media = xcalloc(1, sizeof(*t->media));
 		wk_media_init(t->media, cb.media_max);
 		t->state = T_HOLD;
 		turn_arm(t);
-		t->note = m->type == XMLMSG_T_IMAGE ? NOTE_IMAGE : NOTE_VOICE;
-		t->dl = download_start(m->type == XMLMSG_T_IMAGE ? "image" :
-		    "voice", m->mediaid.p, t->media, turn_downloaded, t);
+		/* turn_what() notes an image or a video, not a voice. */
+		t->note = text != NULL ? text : NOTE_VOICE;
+		t->dl = download_start(kind, m->mediaid.p, t->media,
+		    turn_downloaded, t);
 		return;
 	}
 	if (m->type == XMLMSG_T_VOICE && text == NULL)
@@ -381,8 +406,8 @@ turn_arm(struct turn *t)
 }
 
 /*
- * The image is in t->media, or could not be had: the message goes with
- * a note then, so the user still gets an answer.
+ * The part is in t->media, or could not be had: the message goes with
+ * its note then, so the user still gets an answer.
  */
 static void
 turn_downloaded(const char *why, void *arg)
@@ -391,8 +416,10 @@ turn_downloaded(const char *why, void *arg)
 
 	t->dl = NULL;
 	if (why != NULL) {
-		log_warnx("callback %s: %s: media not fetched: %s",
-		    cb.account, t->shown, why);
+		media_failed++;
+		log_warnx("callback %s: %s: media not fetched (%llu so far): "
+		    "%s", cb.account, t->shown,
+		    (unsigned long long)media_failed, why);
 		wk_media_clear(t->media);
 		free(t->media);
 		t->media = NULL;

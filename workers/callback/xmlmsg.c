@@ -10,8 +10,11 @@
  * an optional <?xml ...?> declaration.  Anything else is refused, in
  * particular every <!DOCTYPE> and <!ENTITY>, so no entity expansion
  * and no external reference (XXE) is possible.  Numeric character
- * references are refused too (XXX: WeChat writes text in CDATA and has
- * not been seen to send one; accept &#...; if it ever does).
+ * references (&#NNN; and &#xHH;) are decoded to UTF-8: they name one
+ * character and expand nothing, and a platform that writes text
+ * outside CDATA may use them; one that is not an XML Char (zero, a
+ * surrogate, past U+10FFFF, a C0 control but tab, LF and CR) or has
+ * too many digits is refused.
  *
  * Limits are the XMLMSG_* constants in xmlmsg.h and the per-field
  * maxima below.  Recursion is bounded by XMLMSG_DEPTH_MAX.  Pure: no
@@ -30,6 +33,12 @@
 
 /* int64 and uint64 in decimal. */
 #define NUM_MAX		20
+/*
+ * Digits of a character reference: U+10FFFF is 1114111 and 10FFFF.  A
+ * longer run, leading zeros or not, is refused rather than summed.
+ */
+#define CHARREF_DEC_MAX	7
+#define CHARREF_HEX_MAX	6
 
 static const struct xm_field {
 	const char	*name;
@@ -93,7 +102,8 @@ static const char *const xm_errs[] = {
 	[XMLMSG_E_DUP] = "field repeated",
 	[XMLMSG_E_MISSING] = "field missing",
 	[XMLMSG_E_NUMBER] = "not a number",
-	[XMLMSG_E_REPLY] = "reply not writable"
+	[XMLMSG_E_REPLY] = "reply not writable",
+	[XMLMSG_E_CHARREF] = "bad character reference"
 };
 
 /* The five predefined entities, with their '&' and ';' (XML 1.0 4.6). */
@@ -120,6 +130,8 @@ static int	xm_until(struct xm_cur *, const char *, size_t *);
 static int	xm_misc(struct xm_cur *);
 static int	xm_name(struct xm_cur *, size_t *, size_t *);
 static int	xm_entity(struct xm_cur *);
+static int	xm_charref(struct xm_cur *);
+static int	xm_char_ok(uint32_t);
 static int	xm_text(struct xm_cur *, int);
 static int	xm_element(struct xm_cur *, int);
 static int	xm_keep(struct xm_cur *, const char *, size_t, size_t, int);
@@ -225,12 +237,85 @@ xm_name(struct xm_cur *c, size_t *start, size_t *len)
 	return *len > XMLMSG_NAME_MAX ? XMLMSG_E_LIMIT : XMLMSG_OK;
 }
 
-/* At '&': one of the five, appended decoded. */
+/* XML 1.0 production [2] Char (WFC: Legal Character). */
+static int
+xm_char_ok(uint32_t cp)
+{
+	if (cp < 0x20)
+		return cp == 0x09 || cp == 0x0a || cp == 0x0d;
+	return cp <= 0xd7ff || (cp >= 0xe000 && cp <= 0xfffd) ||
+	    (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/*
+ * At "&#": a decimal or (after a lower-case x, as XML 1.0 [66] has it)
+ * hexadecimal reference, appended as UTF-8.  Its source is at least as
+ * long as its encoding ("&#128;" for 2 bytes, "&#2048;" for 3,
+ * "&#65536;" for 4), so m->buf keeps its bound.
+ */
+static int
+xm_charref(struct xm_cur *c)
+{
+	uint32_t cp = 0;
+	size_t n = 0, max = CHARREF_DEC_MAX;
+	unsigned base = 10, d;
+	char ch, *o;
+
+	c->pos += 2;
+	if (c->pos < c->len && c->b[c->pos] == 'x') {
+		base = 16;
+		max = CHARREF_HEX_MAX;
+		c->pos++;
+	}
+	for (; c->pos < c->len && c->b[c->pos] != ';'; c->pos++, n++) {
+		ch = c->b[c->pos];
+		if (ch >= '0' && ch <= '9')
+			d = (unsigned)(ch - '0');
+		else if (base == 16 && ch >= 'a' && ch <= 'f')
+			d = (unsigned)(ch - 'a' + 10);
+		else if (base == 16 && ch >= 'A' && ch <= 'F')
+			d = (unsigned)(ch - 'A' + 10);
+		else
+			return XMLMSG_E_CHARREF;
+		if (n == max)
+			return XMLMSG_E_CHARREF;
+		cp = cp * base + d;	/* 7 decimal digits fit */
+	}
+	if (n == 0 || c->pos == c->len || !xm_char_ok(cp))
+		return XMLMSG_E_CHARREF;
+	c->pos++;
+	o = c->m->buf + c->m->used;
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		o[0] = (char)(0xf0 | cp >> 18);
+		o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	c->m->used += n;
+	return XMLMSG_OK;
+}
+
+/* At '&': a character reference or one of the five, appended decoded. */
 static int
 xm_entity(struct xm_cur *c)
 {
 	size_t i;
 
+	if (c->len - c->pos >= 2 && c->b[c->pos + 1] == '#')
+		return xm_charref(c);
 	for (i = 0; i < sizeof(xm_ents) / sizeof(xm_ents[0]); i++)
 		if (xm_lit(c, xm_ents[i].ref)) {
 			c->m->buf[c->m->used++] = xm_ents[i].c;

@@ -38,7 +38,8 @@ enum xmlmsg_err {
 	XMLMSG_E_DUP,		/* a field we read, twice */
 	XMLMSG_E_MISSING,	/* a field the message needs is absent */
 	XMLMSG_E_NUMBER,	/* CreateTime, MsgId, AgentID, TimeStamp */
-	XMLMSG_E_REPLY		/* a reply's input not usable */
+	XMLMSG_E_REPLY,		/* a reply's input not usable */
+	XMLMSG_E_CHARREF	/* &#...; not a character, or too long */
 };
 
 enum xmlmsg_type {

@@ -2,7 +2,8 @@
  * Unit tests for workers/callback/xmlmsg.c and xmlmsg_write.c: the
  * envelopes of shared/protocols/wecom.md C.6, the messages of D.2, the
  * replies of D.3 byte for byte; CDATA (with "]]" inside and "]]>"
- * split), the five entities, DOCTYPE and ENTITY refused (no XXE),
+ * split), the five entities, numeric character references decoded to
+ * UTF-8 or refused, DOCTYPE and ENTITY refused (no XXE),
  * every limit, malformed input and missing fields.
  */
 #include <stdarg.h>
@@ -271,8 +272,6 @@ test_entities(void **state)
 	xmlmsg_clear(&m);
 	assert_int_equal(PARSE("<xml><Content>&nbsp;</Content></xml>", &m),
 	    XMLMSG_E_ENTITY);
-	assert_int_equal(PARSE("<xml><Content>&#60;</Content></xml>", &m),
-	    XMLMSG_E_ENTITY);
 	assert_int_equal(PARSE("<xml><Content>a & b</Content></xml>", &m),
 	    XMLMSG_E_ENTITY);
 	assert_int_equal(PARSE("<xml><Content>&lt</Content></xml>", &m),
@@ -280,6 +279,71 @@ test_entities(void **state)
 	/* An entity in a field we skip is still checked. */
 	assert_int_equal(PARSE("<xml><Other>&xxe;</Other></xml>", &m),
 	    XMLMSG_E_ENTITY);
+}
+
+/* &#NNN; and &#xHH; as UTF-8, of every length, beside other text. */
+static void
+test_charrefs(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} good[] = {
+		{ "&#20320;&#x597D;", "\xe4\xbd\xa0\xe5\xa5\xbd" },
+		{ "&#60;b&#x3e;", "<b>" },
+		{ "a&#9;&#10;&#13;b", "a\t\n\rb" },
+		{ "&#xe9;&#233;&#xE9;", "\xc3\xa9\xc3\xa9\xc3\xa9" },
+		{ "&#x7FF;&#x800;", "\xdf\xbf\xe0\xa0\x80" },
+		{ "&#xD7FF;&#xE000;&#xFFFD;",
+		    "\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbd" },
+		{ "&#x1F600;", "\xf0\x9f\x98\x80" },
+		{ "&#1114111;&#x10FFFF;", "\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf" },
+		/* Leading zeros count, up to the digit bound. */
+		{ "&#0000065;&#x000041;", "AA" },
+		/* In CDATA it is text, not a reference. */
+		{ "<![CDATA[&#65;]]>&#65;", "&#65;A" },
+	};
+	static const char *const bad[] = {
+		"&#0;", "&#x0;", "&#xD800;", "&#xDFFF;", "&#55296;",
+		"&#x110000;", "&#1114112;", "&#xFFFE;", "&#xFFFF;", "&#1;",
+		"&#x1F;", "&#;", "&#x;", "&#X41;", "&#65", "&#x41",
+		"&#6 5;", "&#-65;", "&#+65;", "&#x4g;", "&#65a;",
+		"&#00000065;", "&#x0000041;", "&#99999999999999999999;",
+		"&#", "&#x",
+	};
+	char doc[256];
+	struct xmlmsg m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(doc, sizeof(doc), "<xml><Content>%s</Content></xml>",
+		    good[i].in);
+		assert_int_equal(PARSE(doc, &m), XMLMSG_OK);
+		assert_string_equal(m.content.p, good[i].out);
+		assert_int_equal(m.content.len, strlen(good[i].out));
+		xmlmsg_clear(&m);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(doc, sizeof(doc), "<xml><Content>%s</Content></xml>",
+		    bad[i]);
+		assert_int_equal(PARSE(doc, &m), XMLMSG_E_CHARREF);
+		assert_null(m.buf);
+	}
+	/* Truncated at the end of the body, in a field we skip too. */
+	assert_int_equal(PARSE("<xml><Content>&#", &m), XMLMSG_E_CHARREF);
+	assert_int_equal(PARSE("<xml><Other>&#0;</Other></xml>", &m),
+	    XMLMSG_E_CHARREF);
+	/* A decoded number field is still a number. */
+	assert_int_equal(PARSE("<xml><CreateTime>&#49;7</CreateTime></xml>",
+	    &m), XMLMSG_OK);
+	assert_int_equal(m.createtime_n, 17);
+	xmlmsg_clear(&m);
+	assert_int_equal(PARSE("<xml><CreateTime>&#x4e00;</CreateTime></xml>",
+	    &m), XMLMSG_E_NUMBER);
+	assert_string_equal(xmlmsg_strerror(XMLMSG_E_CHARREF),
+	    "bad character reference");
+	assert_int_equal(xmlmsg_code(XMLMSG_E_CHARREF), -40002);
 }
 
 /* No DOCTYPE anywhere, so no entity can be defined (XXE). */
@@ -590,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_cdata),
 		cmocka_unit_test(test_entities),
+		cmocka_unit_test(test_charrefs),
 		cmocka_unit_test(test_doctype),
 		cmocka_unit_test(test_prolog),
 		cmocka_unit_test(test_malformed),
