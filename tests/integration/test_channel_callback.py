@@ -650,11 +650,18 @@ def test_per_address_rate_and_connections(gate_factory, oa, tmp_path):
     held = [socket.create_connection(("127.0.0.1", oa.listen_port))
             for _ in range(2)]
     try:
-        time.sleep(0.3)     # both accepted by the worker
-        third = socket.create_connection(("127.0.0.1", oa.listen_port))
-        third.settimeout(5)
-        assert third.recv(1) == b"", "the third connection was served"
-        third.close()
+        # Once the worker has taken both (and seen the earlier ones
+        # close), a third is shut at once; until then it may be served.
+        def third_shut():
+            third = socket.create_connection(("127.0.0.1", oa.listen_port))
+            third.settimeout(0.5)
+            try:
+                return third.recv(1) == b""
+            except TimeoutError:
+                return False
+            finally:
+                third.close()
+        wait_for(third_shut, 10, 0.1, "a third connection shut at once")
         gate.wait_log("127.0.0.1: over its connections at once; closed", 5)
     finally:
         for s in held:
