@@ -82,6 +82,17 @@ struct pending {
 };
 TAILQ_HEAD(pendingq, pending);
 
+/*
+ * A request head being parsed: about 4.5 KiB of fixed buffers, so it is
+ * allocated by the head's first byte and freed once the head is answered.
+ * Connections waiting for their next head or holding a WebSocket keep
+ * none of it; what later states need (the accept key) is copied out.
+ */
+struct conn_head {
+	struct http_parse	 hp;
+	struct http_req		 req;
+};
+
 struct conn {
 	uint64_t		 id;
 	enum conn_state		 state;
@@ -91,8 +102,7 @@ struct conn {
 	time_t			 started;	/* waiting for the current head */
 	time_t			 frame_at;	/* a WS frame's first byte, or 0 */
 	char			 addr[IPC_ADDR_MAX + 1];
-	struct http_parse	 hp;
-	struct http_req		 req;
+	struct conn_head	*head;		/* in C_HTTP, a head begun */
 	struct ws		*ws;
 	struct pendingq		 pending;
 	size_t			 npending;
@@ -160,6 +170,7 @@ static void	conn_out_count(struct evbuffer *,
 		    const struct evbuffer_cb_info *, void *);
 static void	conn_refuse_now(struct conn *, uint64_t);
 static void	conn_http(struct conn *);
+static void	conn_head_free(struct conn *);
 static int	conn_route(struct conn *);
 static const char *conn_log_path(const char *, char *, size_t);
 static void	conn_upgrade(struct conn *);
@@ -643,7 +654,6 @@ conn_new(evutil_socket_t fd, struct sockaddr *sa, int salen)
 		free(c);
 		return NULL;
 	}
-	http_parse_init(&c->hp, &c->req, wc_max_header);
 	c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
 	    conn_out_count, c);
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
@@ -703,6 +713,7 @@ conn_free(struct conn *c)
 	/* What is still unsent leaves our count with the buffer. */
 	wc_out_bytes -= evbuffer_get_length(bufferevent_get_output(c->bev));
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+	conn_head_free(c);
 	ws_free(c->ws);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
@@ -861,7 +872,8 @@ conn_timer(evutil_socket_t fd, short ev, void *arg)
 	if (c->state == C_CLOSING || conn_left(c, mono_now()) <= 0) {
 		log_debug("%s: conn %" PRIu64 " timed out", __func__, c->id);
 		/* Part of a head came: say why.  Silence gets silence. */
-		if (c->state == C_HTTP && c->hp.nread > 0) {
+		if (c->state == C_HTTP && c->head != NULL &&
+		    c->head->hp.nread > 0) {
 			conn_respond(c, 408, "text/plain", NULL, 0,
 			    HTTP_R_CLOSE);
 			return;
@@ -992,7 +1004,12 @@ conn_http(struct conn *c)
 			c->dead = 1;
 			return;
 		}
-		r = http_parse_feed(&c->hp, p, avail, &used);
+		if (c->head == NULL) {
+			c->head = xcalloc(1, sizeof(*c->head));
+			http_parse_init(&c->head->hp, &c->head->req,
+			    wc_max_header);
+		}
+		r = http_parse_feed(&c->head->hp, p, avail, &used);
 		evbuffer_drain(in, used);
 		switch (r) {
 		case HTTP_MORE:
@@ -1000,21 +1017,29 @@ conn_http(struct conn *c)
 			break;
 		case HTTP_ERROR:
 			log_debug("%s: conn %" PRIu64 " bad request: %d",
-			    __func__, c->id, c->hp.status);
-			conn_respond(c, c->hp.status, "text/plain", NULL, 0,
-			    HTTP_R_CLOSE);
+			    __func__, c->id, c->head->hp.status);
+			conn_respond(c, c->head->hp.status, "text/plain", NULL,
+			    0, HTTP_R_CLOSE);
 			break;
 		case HTTP_DONE:
 			if (conn_route(c) == 0) {
 				/* Keep-alive: the next head is due from now. */
-				http_parse_init(&c->hp, &c->req,
-				    wc_max_header);
 				c->started = mono_now();
 				conn_arm(c);
 			}
 			break;
 		}
+		/* Answered (or handed to the hub): the next head starts anew. */
+		if (r != HTTP_MORE)
+			conn_head_free(c);
 	}
+}
+
+static void
+conn_head_free(struct conn *c)
+{
+	free(c->head);
+	c->head = NULL;
 }
 
 /*
@@ -1047,7 +1072,7 @@ conn_log_path(const char *path, char *out, size_t len)
 static int
 conn_route(struct conn *c)
 {
-	const struct http_req *r = &c->req;
+	const struct http_req *r = &c->head->req;
 	const struct page_asset *a;
 	int flags = r->keep_alive ? 0 : HTTP_R_CLOSE;
 	char lp[128];
@@ -1092,7 +1117,7 @@ conn_upgrade(struct conn *c)
 	struct ipc_body_conn_open b;
 	int status;
 
-	if ((status = ws_handshake_check(&c->req, c->accept)) != 0) {
+	if ((status = ws_handshake_check(&c->head->req, c->accept)) != 0) {
 		log_debug("%s: conn %" PRIu64 " handshake refused: %d",
 		    __func__, c->id, status);
 		conn_respond(c, status, "text/plain", NULL, 0, HTTP_R_CLOSE);
@@ -1100,7 +1125,7 @@ conn_upgrade(struct conn *c)
 	}
 	b.conn = c->id;
 	b.peer = ipc_s(c->addr);
-	b.forwarded = ipc_s(c->req.h_forwarded);
+	b.forwarded = ipc_s(c->head->req.h_forwarded);
 	if (worker_send(IPC_CONN_OPEN, 0, &b) == -1) {
 		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
 		return;
@@ -1139,7 +1164,7 @@ conn_share(struct conn *c, const char *rest)
 	b.id.p = rest;
 	b.id.len = len;
 	b.peer = ipc_s(c->addr);
-	b.forwarded = ipc_s(c->req.h_forwarded);
+	b.forwarded = ipc_s(c->head->req.h_forwarded);
 	if (worker_send(IPC_SHARE_CHECK, 0, &b) == -1) {
 		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
 		return;
