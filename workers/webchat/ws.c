@@ -11,6 +11,17 @@
  * itself, for two reasons: the size limit is checked on each frame header
  * before any payload is stored, and a too_large or bad_utf8 error frame
  * can be sent before the close, which wslay's own checks do not allow.
+ *
+ * An idle WebSocket holds no wslay context: one carries two 4 KiB
+ * buffers (its frame reader's input, its writer's output), which at ten
+ * thousand idle pages would be most of the worker.  A context is made
+ * when bytes arrive or a message is to be sent, and freed (ws_release())
+ * once no frame is half read, no fragmented message is being assembled,
+ * nothing is queued and no close has begun, so there is no state of
+ * wslay's left to lose.  This was chosen over a frame reader of our own,
+ * which could keep a header-sized state while idle: wslay stays the one
+ * parser of frames (UTF-8 checks, control frames, masking), and the price
+ * is an allocation pair per burst of frames, small next to its reads.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,8 +40,6 @@
 /* RFC 6455 section 1.3: the GUID appended to Sec-WebSocket-Key. */
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_KEY_LEN	24	/* base64 of 16 random bytes */
-/* Message buffers above this are freed after use, not kept per conn. */
-#define WS_BUF_KEEP	4096
 /*
  * In no-buffering mode wslay applies its limit per frame and before our
  * frame-start callback runs, so at max_msg it would close 1009 without
@@ -74,6 +83,8 @@ static void	ws_frame_end(wslay_event_context_ptr, void *);
 static void	ws_fail(struct ws *, const char *, const char *, uint16_t);
 static void	ws_raw_text(struct ws *, const char *, size_t);
 static int	ws_flush(struct ws *);
+static int	ws_ctx(struct ws *);
+static void	ws_release(struct ws *);
 static uint64_t	ws_frame_size(uint64_t);
 
 static const struct wslay_event_callbacks ws_callbacks = {
@@ -161,15 +172,53 @@ ws_new(struct evbuffer *in, struct evbuffer *out, size_t max_msg,
 	ws->cb = cb;
 	ws->arg = arg;
 	ws->max_msg = max_msg;
+	return ws;
+}
+
+/* The wslay context, made when needed; -1 when it cannot be. */
+static int
+ws_ctx(struct ws *ws)
+{
+	if (ws->ctx != NULL)
+		return 0;
 	if (wslay_event_context_server_init(&ws->ctx, &ws_callbacks,
 	    ws) != 0) {
-		free(ws);
-		return NULL;
+		ws->ctx = NULL;
+		return -1;
 	}
 	wslay_event_config_set_no_buffering(ws->ctx, 1);
 	wslay_event_config_set_max_recv_msg_length(ws->ctx,
 	    WS_FRAME_BACKSTOP);
-	return ws;
+	return 0;
+}
+
+/*
+ * Free the context and the message buffer when nothing depends on them:
+ * no partial frame (its bytes are in wslay's reader), no fragmented
+ * message (wslay checks continuations and UTF-8 across frames), nothing
+ * queued, and both directions open (a close, ours or the peer's, is
+ * wslay's state until the connection goes).  Never inside wslay.
+ */
+static void
+ws_release(struct ws *ws)
+{
+	if (ws->in_recv || ws->failed || ws->in_frame || ws->op != 0 ||
+	    ws->fed != ws->framed)
+		return;
+	free(ws->buf);
+	ws->buf = NULL;
+	ws->cap = 0;
+	if (ws->ctx == NULL)
+		return;
+	if (!wslay_event_get_read_enabled(ws->ctx) ||
+	    !wslay_event_get_write_enabled(ws->ctx) ||
+	    wslay_event_get_close_received(ws->ctx) ||
+	    wslay_event_get_close_sent(ws->ctx) ||
+	    wslay_event_want_write(ws->ctx) ||
+	    wslay_event_get_queued_msg_count(ws->ctx) != 0)
+		return;
+	wslay_event_context_free(ws->ctx);
+	ws->ctx = NULL;
 }
 
 void
@@ -177,7 +226,8 @@ ws_free(struct ws *ws)
 {
 	if (ws == NULL)
 		return;
-	wslay_event_context_free(ws->ctx);
+	if (ws->ctx != NULL)
+		wslay_event_context_free(ws->ctx);
 	free(ws->buf);
 	free(ws);
 }
@@ -192,6 +242,8 @@ ws_read(struct ws *ws)
 {
 	int r;
 
+	if (ws_ctx(ws) == -1)
+		return -1;
 	ws->in_recv = 1;
 	r = wslay_event_recv(ws->ctx);
 	ws->in_recv = 0;
@@ -215,7 +267,10 @@ ws_read(struct ws *ws)
 	/* Whatever follows a close or an error is never read. */
 	if (!wslay_event_get_read_enabled(ws->ctx))
 		evbuffer_drain(ws->in, evbuffer_get_length(ws->in));
-	return ws_flush(ws);
+	if (ws_flush(ws) == -1)
+		return -1;
+	ws_release(ws);
+	return 0;
 }
 
 /* Queue one text message; -1 when the peer is too slow to keep. */
@@ -236,6 +291,8 @@ ws_send_text(struct ws *ws, const char *s, size_t len)
 		ws_raw_text(ws, s, len);
 		return 0;
 	}
+	if (ws_ctx(ws) == -1)
+		return -1;
 	m.opcode = WSLAY_TEXT_FRAME;
 	m.msg = (const uint8_t *)s;
 	m.msg_length = len;
@@ -246,7 +303,10 @@ ws_send_text(struct ws *ws, const char *s, size_t len)
 		return -1;
 	if (ws->in_recv)
 		return 0;	/* ws_read() flushes when wslay returns */
-	return ws_flush(ws);
+	if (ws_flush(ws) == -1)
+		return -1;
+	ws_release(ws);
+	return 0;
 }
 
 int
@@ -254,6 +314,8 @@ ws_close(struct ws *ws, uint16_t code)
 {
 	int r;
 
+	if (ws_ctx(ws) == -1)
+		return -1;
 	r = wslay_event_queue_close(ws->ctx, code, NULL, 0);
 	if (r != 0 && r != WSLAY_ERR_NO_MORE_MSG)
 		return -1;
@@ -273,6 +335,12 @@ ws_partial(struct ws *ws)
 	return ws->fed != ws->framed;
 }
 
+int
+ws_idle(const struct ws *ws)
+{
+	return ws->ctx == NULL && ws->buf == NULL;
+}
+
 static uint64_t
 ws_frame_size(uint64_t payload)
 {
@@ -285,9 +353,12 @@ ws_frame_size(uint64_t payload)
 	return hdr + payload;
 }
 
+/* Without a context nothing has begun to close. */
 int
 ws_finished(struct ws *ws)
 {
+	if (ws->ctx == NULL)
+		return 0;
 	return !wslay_event_want_read(ws->ctx) &&
 	    !wslay_event_want_write(ws->ctx);
 }
@@ -470,10 +541,5 @@ ws_frame_end(wslay_event_context_ptr ctx, void *arg)
 			    WS_CLOSE_BAD_DATA);
 		else
 			ws->cb->text(ws->arg, msg, len);
-	}
-	if (ws->cap > WS_BUF_KEEP) {
-		free(ws->buf);
-		ws->buf = NULL;
-		ws->cap = 0;
 	}
 }

@@ -44,5 +44,7 @@ int		 ws_send_text(struct ws *, const char *, size_t);
 int		 ws_close(struct ws *, uint16_t code);
 int		 ws_finished(struct ws *);
 int		 ws_partial(struct ws *);
+/* No wslay context and no message buffer held: only struct ws. */
+int		 ws_idle(const struct ws *);
 
 #endif

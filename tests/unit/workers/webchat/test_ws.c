@@ -2,7 +2,7 @@
  * Unit tests for workers/webchat/ws.c: the RFC 6455 accept key, the
  * handshake checks, and the wslay glue driven through plain evbuffers:
  * text, fragments, binary refusal, too_large/1009, bad_utf8/1007, ping,
- * and the close handshake.
+ * the close handshake, and the context let go between bursts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -425,6 +425,109 @@ test_slow_reader(void **state)
 	peer_free(p);
 }
 
+/*
+ * An idle connection holds no wslay context or message buffer, and
+ * whatever wslay must remember between reads keeps them: a frame cut
+ * anywhere, a fragmented message, a close.
+ */
+static void
+test_idle_release(void **state)
+{
+	struct peer *p = peer_new(64);
+	struct frame f;
+	struct evbuffer *whole;
+	unsigned char b;
+	size_t i, n;
+
+	(void)state;
+	assert_true(ws_idle(p->ws));
+	client_frame(p->in, 1, 0x1, "hello", 5);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_int_equal(p->ntext, 1);
+	assert_true(server_frame(p->out, &f));
+	assert_memory_equal(f.data, "ack", 3);
+	assert_true(ws_idle(p->ws));
+	assert_false(ws_partial(p->ws));
+
+	/* One byte per read: held until the frame is whole, then let go. */
+	whole = evbuffer_new();
+	client_frame(whole, 1, 0x1, "byte by byte", 12);
+	n = evbuffer_get_length(whole);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(evbuffer_remove(whole, &b, 1), 1);
+		evbuffer_add(p->in, &b, 1);
+		assert_int_equal(ws_read(p->ws), 0);
+		if (i + 1 < n) {
+			assert_false(ws_idle(p->ws));
+			assert_true(ws_partial(p->ws));
+			assert_int_equal(p->ntext, 1);
+		}
+	}
+	evbuffer_free(whole);
+	assert_int_equal(p->ntext, 2);
+	assert_string_equal(p->text, "byte by byte");
+	assert_true(server_frame(p->out, &f));
+	assert_memory_equal(f.data, "ack", 3);
+	assert_false(server_frame(p->out, &f));
+	assert_true(ws_idle(p->ws));
+
+	/* A fragmented message across reads, a ping in its middle. */
+	client_frame(p->in, 0, 0x1, "frag", 4);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_false(ws_idle(p->ws));
+	assert_false(ws_partial(p->ws));
+	client_frame(p->in, 1, 0x9, "pi", 2);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_true(server_frame(p->out, &f));
+	assert_int_equal(f.op, 0xa);
+	assert_false(ws_idle(p->ws));
+	client_frame(p->in, 1, 0x0, "ment", 4);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_int_equal(p->ntext, 3);
+	assert_string_equal(p->text, "fragment");
+	assert_true(server_frame(p->out, &f));
+	assert_true(ws_idle(p->ws));
+
+	/* A ping alone, and a message sent from idle. */
+	client_frame(p->in, 1, 0x9, "", 0);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_true(server_frame(p->out, &f));
+	assert_int_equal(f.op, 0xa);
+	assert_true(ws_idle(p->ws));
+	assert_int_equal(ws_send_text(p->ws, "event", 5), 0);
+	assert_true(server_frame(p->out, &f));
+	assert_int_equal(f.op, 0x1);
+	assert_memory_equal(f.data, "event", 5);
+	assert_true(ws_idle(p->ws));
+
+	/* A close from idle is remembered until the peer answers. */
+	assert_false(ws_finished(p->ws));
+	assert_int_equal(ws_close(p->ws, 1001), 0);
+	assert_true(server_frame(p->out, &f));
+	assert_int_equal(close_code(&f), 1001);
+	assert_false(ws_idle(p->ws));
+	assert_int_equal(ws_send_text(p->ws, "late", 4), 0);
+	assert_false(server_frame(p->out, &f));
+	client_frame(p->in, 1, 0x8, "\x03\xe9", 2);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_true(ws_finished(p->ws));
+	peer_free(p);
+
+	/* A continuation with no message begun is refused from idle too. */
+	p = peer_new(64);
+	client_frame(p->in, 1, 0x1, "a", 1);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_true(server_frame(p->out, &f));
+	assert_true(ws_idle(p->ws));
+	client_frame(p->in, 1, 0x0, "b", 1);
+	assert_int_equal(ws_read(p->ws), 0);
+	assert_int_equal(p->ntext, 1);
+	assert_true(server_frame(p->out, &f));
+	assert_int_equal(close_code(&f), 1002);
+	assert_false(ws_idle(p->ws));
+	peer_free(p);
+}
+
 int
 main(void)
 {
@@ -438,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_close_handshake),
 		cmocka_unit_test(test_protocol_error),
 		cmocka_unit_test(test_slow_reader),
+		cmocka_unit_test(test_idle_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
