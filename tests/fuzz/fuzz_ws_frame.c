@@ -1,11 +1,14 @@
 /*
  * libFuzzer harness for workers/webchat/ws.c: arbitrary bytes as what a
  * browser sends after the 101 response.  The first byte picks how the
- * bytes are split across reads (0 = all at once).  Callbacks answer the
+ * bytes are split across reads (0 = all at once), and its top bit has an
+ * event sent between reads, as the hub's replies come.  Split reads and
+ * those sends make ws.c free and remake its wslay context between bursts
+ * (ws_release()).  Callbacks answer the
  * way webchat.c does, with ws_send_text() from inside wslay's receive
  * loop, so the glue's re-entrancy and error paths run as in production.
  * Checks that every text message handed up respects the size limit and
- * is valid UTF-8.
+ * is valid UTF-8, and that a half-read frame is never let go.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -49,10 +52,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct evbuffer *in, *out;
 	size_t step, off, n;
+	int events;
 
 	if (size < 1 || size > FUZZER_MAXLEN)
 		return 0;
-	step = data[0] % 9;
+	events = data[0] & 0x80;
+	step = (data[0] & 0x7f) % 9;
 	data++;
 	size--;
 	if (step == 0)
@@ -65,6 +70,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = size - off < step ? size - off : step;
 		evbuffer_add(in, data + off, n);
 		if (ws_read(fuzz_ws) == -1 || ws_finished(fuzz_ws))
+			break;
+		if (ws_idle(fuzz_ws) && ws_partial(fuzz_ws))
+			abort();
+		if (events && ws_send_text(fuzz_ws, "{}", 2) == -1)
 			break;
 		/* Like a reader that keeps up: drop what was "sent". */
 		evbuffer_drain(out, evbuffer_get_length(out));
