@@ -7,7 +7,11 @@ and RSS, and their heap view (smaps_rollup's Private_Dirty), at each N.
 
     /usr/bin/python3 tests/bench/bench_idle_ws.py BUILD_DIR [N ...]
 
-Defaults to N = 1000 and 10000.  Run as root (or as the daemon's user)
+Defaults to N = 1000 and 10000.  PSS moves with whatever else on the
+machine maps the same libraries (another daemon starting can make its
+growth negative); its anonymous part (Pss_Anon: the heap and the
+stacks) and Private_Dirty are the steady figures.  The "total" lines add
+the hub's growth to the workers'.  Run as root (or as the daemon's user)
 to read the sandboxed workers' smaps_rollup; without it PSS is printed
 as -1 and only RSS (from /proc/PID/status) is measured.
 """
@@ -53,14 +57,20 @@ def rollup(pid):
 
 
 def mem(pids):
-    tot = {"Pss": 0, "Rss": 0, "Private_Dirty": 0}
+    """Summed over pids; all but Rss -1 when unreadable."""
+    tot = {"Pss": 0, "Pss_Anon": 0, "Rss": 0, "Private_Dirty": 0}
+    unread = False
     for p in pids:
         r = rollup(p)
         tot["Rss"] += r.get("VmRSS", 0)
-        tot["Pss"] += r.get("Pss", -1) if "Pss" in r else 0
-        tot["Private_Dirty"] += r.get("Private_Dirty", 0)
         if "Pss" not in r:
-            tot["Pss"] = -1
+            unread = True
+            continue
+        tot["Pss"] += r["Pss"]
+        tot["Pss_Anon"] += r.get("Pss_Anon", 0)
+        tot["Private_Dirty"] += r.get("Private_Dirty", 0)
+    if unread:
+        tot["Pss"] = tot["Pss_Anon"] = tot["Private_Dirty"] = -1
     return tot
 
 
@@ -139,7 +149,8 @@ def per_conn(kb_after, kb_before, n):
 
 
 def report(tag, name, before, after, n):
-    for field, metric in (("Pss", "pss"), ("Rss", "rss"),
+    for field, metric in (("Pss", "pss"), ("Pss_Anon", "pss_anon"),
+                          ("Rss", "rss"),
                           ("Private_Dirty", "private_dirty")):
         if before[field] < 0 or after[field] < 0:
             v = -1
@@ -204,9 +215,15 @@ def main():
             print("webchat.idle_ws_conns_%d %d count" % (n, len(held)))
             report("worker_pss", "webchat", w0, w1, n)
             report("hub_pss", "hub", h0, h1, n)
-            both = {k: w1[k] + h1[k] - w0[k] - h0[k] for k in w1}
+            both = {k: (w1[k] + h1[k] - w0[k] - h0[k]
+                        if min(w0[k], w1[k], h0[k], h1[k]) >= 0 else -1024)
+                    for k in w1}
             print("total.idle_ws_pss_bytes_per_conn_%d %d bytes" %
                   (n, both["Pss"] * 1024 // n))
+            print("total.idle_ws_pss_anon_bytes_per_conn_%d %d bytes" %
+                  (n, both["Pss_Anon"] * 1024 // n))
+            print("total.idle_ws_private_dirty_bytes_per_conn_%d %d bytes" %
+                  (n, both["Private_Dirty"] * 1024 // n))
         for s in held:
             s.close()
         if g.proc.poll() is not None:
