@@ -92,6 +92,7 @@ int
 store_ckpt_start(struct store *s)
 {
 	struct store_ckpt *c;
+	pthread_condattr_t ca;
 	const char *path;
 
 	if (!sqlite3_threadsafe() ||
@@ -111,7 +112,11 @@ store_ckpt_start(struct store *s)
 		goto fail;
 	}
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	/* store_ckpt_idle() waits on the monotonic clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&c->thr, NULL, store_ckpt_main, c) != 0) {
 		log_warn("%s: pthread_create", __func__);
 		pthread_cond_destroy(&c->cv);
@@ -144,6 +149,35 @@ store_ckpt_ask(struct store *s)
 	}
 	pthread_mutex_unlock(&c->mu);
 	return 0;
+}
+
+/*
+ * Wait at most ms for the thread to be idle: 0 once it is, -1 if it
+ * still works.  A checkpoint of ours running beside a TRUNCATE one
+ * would only make that one busy.
+ */
+int
+store_ckpt_idle(struct store *s, unsigned ms)
+{
+	struct store_ckpt *c = s->ckpt;
+	struct timespec until;
+	int rv = 0;
+
+	if (c == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mu);
+	while ((c->want || c->running) && rv == 0)
+		rv = pthread_cond_timedwait(&c->cv, &c->mu, &until);
+	rv = c->want || c->running ? -1 : 0;
+	pthread_mutex_unlock(&c->mu);
+	return rv;
 }
 
 /*

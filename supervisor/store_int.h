@@ -82,6 +82,7 @@ struct store_ckpt;
 int		 store_ckpt_start(struct store *);
 int		 store_ckpt_ask(struct store *);
 int		 store_ckpt_finished(struct store *);
+int		 store_ckpt_idle(struct store *, unsigned ms);
 /* The frames a finished checkpointer left, copied here (store_wal.c). */
 int		 store_wal_tail(struct store *);
 void		 store_ckpt_take(struct store *, uint64_t *done,

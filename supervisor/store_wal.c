@@ -39,6 +39,8 @@
  * stays gets the checkpoint retried after STORE_WAL_BACKOFF_MS.
  */
 #define STORE_WAL_BUSY_MS	100
+/* How long it waits for the checkpointer thread, the same idea. */
+#define STORE_WAL_IDLE_MS	500
 #define STORE_WAL_BACKOFF_MS	1000
 /* A WAL frame is a page plus its 24-byte header; the file has 32 more. */
 #define STORE_WAL_FRAME_HDR	24
@@ -227,16 +229,28 @@ store_wal_check(struct store *s)
 	/* A checkpoint cannot run inside a transaction; the next call will. */
 	if (!sqlite3_get_autocommit(s->db) || s->wal.frames == 0)
 		return 0;
-	if (store_ckpt_finished(s))
-		return store_wal_tail(s);
 	bytes = (uint64_t)s->wal.frames * (s->wal.page_size +
 	    STORE_WAL_FRAME_HDR) + STORE_WAL_HDR;
+	if (store_ckpt_finished(s) && bytes < s->wal.max_bytes)
+		return store_wal_tail(s);
 	if (bytes < s->wal.ckpt_bytes)
 		return 0;
 	/* The checkpointer thread's fsyncs do not stall the event loop. */
 	if (bytes < s->wal.max_bytes)
 		return store_ckpt_ask(s) == 0 ? 0 :
 		    store_wal_ckpt(s, SQLITE_CHECKPOINT_PASSIVE);
+	/*
+	 * Past the bound: the loop waits (no more commits meanwhile) for
+	 * our own thread's checkpoint, which would make the TRUNCATE busy,
+	 * as the TRUNCATE waits for a reader.  On a starved machine the
+	 * thread can take longer than the commits that fill the WAL; only
+	 * this wait holds the bound then.  Still busy: the next commit
+	 * tries again, without the backoff that is for another reader.
+	 */
+	if (store_ckpt_idle(s, STORE_WAL_IDLE_MS) == -1)
+		return 0;
+	if (store_ckpt_finished(s))
+		s->wal.truncate_after.tv_sec = 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec < s->wal.truncate_after.tv_sec ||
 	    (now.tv_sec == s->wal.truncate_after.tv_sec &&
