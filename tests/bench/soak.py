@@ -6,8 +6,11 @@ RSS and PSS of every wxgated process (/proc/PID/smaps_rollup), the
 round-trip p50/p99 of that minute (bench_roundtrip), and the store's
 commit and checkpoint times (wxgatectl stats, since the previous minute).
 
-    tests/bench/soak.py [-m minutes] [-r rate] [-c clients] [--check]
+    tests/bench/soak.py [-m minutes] [-w window_s] [-r rate] [-c clients]
+        [--check]
         [build dir, default build-bench]
+
+-w shortens each "minute" to that many seconds (CI: two of 30 s).
 
 --check (CI) fails when the WAL ever exceeds supervisor.wal_max_bytes
 plus slack, or the parent's or the hub's RSS at the end exceeds 1.5x its RSS
@@ -74,9 +77,10 @@ def store_stats(g):
                                    r.stdout.splitlines() if ln.strip())}
 
 
-def minute(g, bench, rate, clients):
-    """One minute of load; the bench's latency lines as {name: ms}."""
-    n = max(1, int(rate * 60 / clients))
+def minute(g, bench, rate, clients, secs=60):
+    """One window (a minute unless -w says) of load; the bench's latency
+    lines as {name: ms}."""
+    n = max(1, int(rate * secs / clients))
     r = subprocess.run([bench, "-c", str(clients), "-n", str(n), "-r",
                         str(rate), "-t", "30", str(g.port)],
                        capture_output=True, text=True)
@@ -95,6 +99,8 @@ def minute(g, bench, rate, clients):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--minutes", type=int, default=30)
+    # CI's short soak: the same number of windows, each this long.
+    ap.add_argument("-w", "--window", type=int, default=60)
     ap.add_argument("-r", "--rate", type=float, default=400)
     ap.add_argument("-c", "--clients", type=int, default=20)
     ap.add_argument("--check", action="store_true")
@@ -113,13 +119,13 @@ def main():
     failed = 0
     with BenchGate(a.build, conf, "soak") as g:
         db = g.path("wxgate.db")
-        print("# soak: %d min at %.0f msg/s, %d clients, echo agent" %
-              (a.minutes, a.rate, a.clients))
+        print("# soak: %d windows of %d s at %.0f msg/s, %d clients, "
+              "echo agent" % (a.minutes, a.window, a.rate, a.clients))
         wal_peak = 0
         rss_first, rss_last = {}, {}
         store_stats(g)          # starts the first latency window
         for i in range(1, a.minutes + 1):
-            lat, rc = minute(g, bench, a.rate, a.clients)
+            lat, rc = minute(g, bench, a.rate, a.clients, a.window)
             failed |= rc != 0
             st = store_stats(g)
             wal_peak = max(wal_peak, st.get("wal_bytes", 0))
