@@ -251,3 +251,205 @@ def test_relay_worker_is_sandboxed(gate_factory):
     # Back on the same socket: a relay connects and is answered.
     tok = token(gate)
     relay(gate, tok).wait_ready().close()
+
+
+# -- wxgate-relay, the C client ---------------------------------------
+
+import json
+import signal
+import subprocess
+import time
+
+from conftest import BUILDDIR
+from fake_openai import Fake
+
+WXGATE_RELAY = os.path.join(BUILDDIR, "wxgate-relay")
+
+
+class CRelay:
+    """One wxgate-relay process bridging to a fake OpenAI server."""
+
+    def __init__(self, gate, tok, fake, tmp_path, name):
+        self.dir = tmp_path / ("relay-" + name)
+        self.dir.mkdir(exist_ok=True)
+        tf = self.dir / "token"
+        tf.write_text(tok + "\n")
+        os.chmod(tf, 0o600)
+        self.conf = self.dir / "relay.json"
+        self.conf.write_text(json.dumps({
+            "server": gate.relay_url, "token_file": str(tf),
+            "backend": {"type": "openai", "url": fake.url,
+                        "model": "fake-1", "timeout_s": 5}}))
+        self.log_path = self.dir / "relay.log"
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([WXGATE_RELAY, "-f", str(self.conf)],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf)
+        return self
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def welcomed(self, n=1, timeout=10):
+        wait_for(lambda: self.log().count("welcomed by") >= n, timeout,
+                 0.05, "wxgate-relay to be welcomed")
+        return self
+
+    def requests(self):
+        return len(re.findall(r"wxgate-relay.*: request \d+", self.log()))
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(5)
+        self.logf.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            assert self.proc.wait(5) == 0
+            self.logf.close()
+
+
+@pytest.fixture
+def crelays():
+    made = []
+    yield made
+    for r in made:
+        if r.proc.poll() is None:
+            r.proc.kill()
+            r.proc.wait()
+
+
+def crelay(gate, tok, fake, tmp_path, crelays, name="c"):
+    r = CRelay(gate, tok, fake, tmp_path, name)
+    crelays.append(r)
+    return r
+
+
+def test_wxgate_relay_answers_web_chat_and_wechat(gate_factory, tmp_path,
+                                                   crelays):
+    from fake_ilink import FakeIlink
+    from test_channel_wechat import channel, sent_to, wait_sent
+    fake = Fake(chunks=4, delay=0.02).start()
+    ilink = FakeIlink(longpoll_ms=1500).start()
+    try:
+        friend = "friend_0002@im.wechat"
+        gate = start(gate_factory, {"channels": [
+            channel(ilink, tmp_path, allow_from=[friend],
+                    dm_policy="allowlist")]})
+        tok = token(gate)
+        r = crelay(gate, tok, fake, tmp_path, crelays).welcomed()
+        # The token never reaches its log or its argv.
+        assert tok not in r.log()
+
+        async def go():
+            async with gate.client() as c:
+                await c.open()
+                _, done = await c.chat("from the browser", "c-1")
+                assert done["text"] == "echo: from the browser", done
+                assert len(c.deltas("c-1")) >= 2
+        run(go())
+        ilink.inject(friend, "from wechat")
+        s = wait_sent(ilink, friend, 1, 15)
+        assert s[0]["text"] == "echo: from wechat", s
+        time.sleep(0.5)
+        assert len(sent_to(ilink, friend)) == 1
+        assert len(fake.requests) == 2
+        assert fake.requests[0]["stream"] is True
+        assert fake.requests[0]["messages"][-1] == {
+            "role": "user", "content": "from the browser"}
+        assert r.requests() == 2
+        r.stop()
+    finally:
+        ilink.stop()
+        fake.stop()
+
+
+def test_wxgate_relay_killed_mid_reply_answers_once(gate_factory, tmp_path,
+                                                     crelays):
+    fake = Fake(chunks=8, delay=0.4).start()
+    try:
+        gate = start(gate_factory)
+        tok = token(gate)
+        r = crelay(gate, tok, fake, tmp_path, crelays).welcomed()
+
+        async def go():
+            async with gate.client() as c:
+                await c.open()
+                await c.send("long answer please", "k-1")
+                await c.wait_delta("k-1", 10)
+                r.kill()
+                r.start()
+                done = await c.wait_done("k-1", 30)
+                assert done["text"] == "echo: long answer please", done
+                await c.drain(1.0)
+                assert len(c.dones("k-1")) == 1
+        run(go())
+        rows = gate.rows("SELECT reply FROM messages WHERE "
+                         "client_msg_id = 'k-1'")
+        assert rows == [("echo: long answer please",)], rows
+        # The fake saw the first try cut off and the second run whole.
+        assert len(fake.requests) == 2, len(fake.requests)
+        assert r.log().count("welcomed by") == 2
+    finally:
+        fake.stop()
+
+
+def test_two_wxgate_relays_share_and_one_dies(gate_factory, tmp_path,
+                                              crelays):
+    fake = Fake(chunks=4, delay=0.05).start()
+    try:
+        gate = start(gate_factory)
+        tok = token(gate)
+        a = crelay(gate, tok, fake, tmp_path, crelays, "a").welcomed()
+        b = crelay(gate, tok, fake, tmp_path, crelays, "b").welcomed()
+
+        async def go():
+            async with gate.client() as c:
+                await c.open()
+                for i in range(6):
+                    _, done = await c.chat("n%d" % i, "s-%d" % i)
+                    assert done["text"] == "echo: n%d" % i
+                assert a.requests() > 0 and b.requests() > 0, \
+                    (a.requests(), b.requests())
+                assert a.requests() + b.requests() == 6
+                fake.delay = 0.5
+                for i in range(6, 10):
+                    await c.send("n%d" % i, "s-%d" % i)
+                wait_for(lambda: a.requests() + b.requests() == 10, 10,
+                         0.05, "the requests to be shared")
+                assert a.requests() > 3
+                a.kill()
+                for i in range(6, 10):
+                    done = await c.wait_done("s-%d" % i, 30)
+                    assert done["text"] == "echo: n%d" % i, done
+                await c.drain(0.5)
+                for i in range(10):
+                    assert len(c.dones("s-%d" % i)) == 1, i
+        run(go())
+        b.stop()
+    finally:
+        fake.stop()
+
+
+def test_wxgate_relay_with_a_revoked_token_is_refused(gate_factory,
+                                                      tmp_path, crelays):
+    fake = Fake().start()
+    try:
+        gate = start(gate_factory)
+        tok = token(gate)
+        rc, out, err = gate.ctl("relay", "token", "revoke", "1")
+        assert rc == 0, err
+        r = crelay(gate, tok, fake, tmp_path, crelays)
+        wait_for(lambda: "the server refused the token" in r.log(), 10,
+                 0.05, "the refusal")
+        assert "welcomed by" not in r.log()
+        gate.wait_log("relay refused: revoked token")
+        r.stop()
+        assert fake.requests == []
+    finally:
+        fake.stop()
