@@ -10,6 +10,8 @@
  * every 15 s) is closed, and we ping it every LK_PING_MS ourselves.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -222,9 +224,13 @@ lk_event_cb(struct bufferevent *bev, short what, void *arg)
 	char req[WSH_HOST_MAX + WSH_PATH_MAX + 256];
 	unsigned char raw[16];
 	unsigned long e;
+	int one = 1;
 
 	(void)arg;
 	if (what & BEV_EVENT_CONNECTED) {
+		/* Small frames each way: no Nagle wait on any of them. */
+		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
 		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
 		    EVP_EncodeBlock((unsigned char *)lk.key, raw,
 		    sizeof(raw)) != WSH_KEY_LEN ||

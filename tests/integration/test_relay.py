@@ -235,6 +235,23 @@ def test_misbehaving_relays_are_disconnected(gate_factory):
     r.send({"type": "done", "id": 1, "extra": True})
     assert r.closed.wait(10)
     gate.wait_log("bad frame: unknown or missing key")
+    # A relay that floods one answer: the request fails, the relay goes.
+    r = relay(gate, tok, stall=True).wait_ready()
+
+    async def flood():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("flood me", "f-1")
+            wait_for(lambda: r.requests, 10, 0.05, "the request")
+            rid = r.requests[0]["id"]
+            for _ in range(3):
+                r.send({"type": "delta", "id": rid, "text": "y" * 60000})
+            e = await c.wait_event(lambda e: e.get("event") ==
+                                   "chat.error", 10, "chat.error")
+            assert e["code"] == "agent_failed", e
+    run(flood())
+    assert r.closed.wait(10)
+    gate.wait_log("floods deltas")
     # The worker is still serving, with a fresh relay.
     relay(gate, tok).wait_ready().close()
     assert gate.worker(AGENT)["state"] == "running"

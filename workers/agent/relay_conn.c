@@ -15,6 +15,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <inttypes.h>
@@ -203,6 +204,7 @@ rc_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct relay_conn *c;
 	char addr[IPC_ADDR_MAX + 1];
+	int one = 1;
 
 	(void)l;
 	(void)salen;
@@ -213,6 +215,11 @@ rc_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
+	/*
+	 * Deltas are small frames each way: without this, Nagle and the
+	 * peer's delayed ACK hold every other one some 40 ms.
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++rc.next_id;
 	c->state = RC_HTTP;
