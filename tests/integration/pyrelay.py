@@ -27,6 +27,7 @@ class PyRelay:
         self.welcome = None
         self.refused = False
         self.close_code = None
+        self.turned_away = False
         self.closed = threading.Event()
         self.ready = threading.Event()
         self.loop = None
@@ -59,6 +60,8 @@ class PyRelay:
                     await self._frame(ws, json.loads(raw))
         except websockets.ConnectionClosed as e:
             self.close_code = e.rcvd.code if e.rcvd else None
+        except websockets.InvalidHandshake:
+            self.turned_away = True     # closed before the upgrade
         except (OSError, asyncio.CancelledError):
             pass
         finally:

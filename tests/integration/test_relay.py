@@ -9,8 +9,11 @@ a durable wait for a WeChat message (fake iLink), answered once a relay
 comes; a relay lost mid-reply gives the request to another, answered
 exactly once; two relays share the load; a relay that sends a frame for
 a request it was not given, or an oversized frame, is disconnected; the
-relay worker is sandboxed.  wxgate-relay, the C client, is tested at the
-end of the file against a fake OpenAI server."""
+relay worker is sandboxed; an address with five failed hellos in a
+minute is turned away.  wxgate-relay, the C client, is tested at the end
+of the file against a fake OpenAI server (web chat and WeChat, SIGKILL
+mid-reply, two of them, a revoked token, wss:// through a TLS proxy with
+the certificate verified) and with a command backend."""
 
 import asyncio
 import os
@@ -98,6 +101,19 @@ def test_tokens_shown_once_stored_hashed_and_revocable(gate_factory):
     r3 = relay(gate, "wxr_" + "A" * 43)
     assert r3.closed.wait(10) and r3.refused
     gate.wait_log("relay refused: unknown token")
+
+
+def test_failed_hellos_turn_an_address_away(gate_factory):
+    gate = start(gate_factory)
+    tok = token(gate)
+    for i in range(5):
+        r = relay(gate, "wxr_" + "B" * 43)
+        assert r.closed.wait(10) and r.refused, i
+    # The sixth try from 127.0.0.1, good token or not, is not heard.
+    r = relay(gate, tok)
+    assert r.closed.wait(10)
+    assert r.turned_away and r.welcome is None and not r.refused
+    assert gate.log().count("relay refused: unknown token") == 5
 
 
 def test_web_chat_offline_then_answered_by_a_relay(gate_factory):
@@ -286,26 +302,47 @@ WXGATE_RELAY = os.path.join(BUILDDIR, "wxgate-relay")
 class CRelay:
     """One wxgate-relay process bridging to a fake OpenAI server."""
 
-    def __init__(self, gate, tok, fake, tmp_path, name):
-        self.dir = tmp_path / ("relay-" + name)
-        self.dir.mkdir(exist_ok=True)
+    def __init__(self, gate, tok, fake, tmp_path, name, ca=None,
+                 backend=None, user=None):
+        import pathlib
+        import tempfile
+        self.user = user if ROOT else None
+        if self.user is not None:
+            # Not under pytest's root-only tmp: the user must reach it.
+            self.dir = pathlib.Path(tempfile.mkdtemp(prefix="wxrelay-"))
+            os.chown(self.dir, self.user, self.user)
+        else:
+            self.dir = tmp_path / ("relay-" + name)
+            self.dir.mkdir(exist_ok=True)
         tf = self.dir / "token"
         tf.write_text(tok + "\n")
         os.chmod(tf, 0o600)
         self.conf = self.dir / "relay.json"
-        self.conf.write_text(json.dumps({
-            "server": gate.relay_url, "token_file": str(tf),
-            "backend": {"type": "openai", "url": fake.url,
-                        "model": "fake-1", "timeout_s": 5}}))
+        conf = {"server": gate.relay_url, "token_file": str(tf),
+                "backend": {"type": "openai", "url": fake.url if fake else "",
+                            "model": "fake-1", "timeout_s": 5}}
+        if ca is not None:
+            conf["ca_file"] = ca
+        if backend is not None:
+            conf["backend"] = backend
+        self.conf.write_text(json.dumps(conf))
         self.log_path = self.dir / "relay.log"
+        if self.user is not None:
+            for f in (tf, self.conf):
+                os.chown(f, self.user, self.user)
         self.proc = None
         self.start()
 
     def start(self):
         self.logf = open(self.log_path, "ab")
+        kw = {}
+        if self.user is not None:
+            kw = {"user": self.user, "group": self.user,
+                  "extra_groups": []}
         self.proc = subprocess.Popen([WXGATE_RELAY, "-f", str(self.conf)],
                                      stdin=subprocess.DEVNULL,
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf,
+                                     **kw)
         return self
 
     def log(self):
@@ -340,8 +377,11 @@ def crelays():
             r.proc.kill()
             r.proc.wait()
     # A sanitizer build's reports land in each relay's own log.
+    import shutil
     for r in made:
         text = r.log()
+        if r.user is not None:
+            shutil.rmtree(r.dir, ignore_errors=True)
         assert "Sanitizer" not in text and "runtime error" not in text, \
             text[-5000:]
 
@@ -475,3 +515,116 @@ def test_wxgate_relay_with_a_revoked_token_is_refused(gate_factory,
         assert fake.requests == []
     finally:
         fake.stop()
+
+
+class TlsProxy:
+    """A TLS terminator on 127.0.0.1 in front of the relay listener, as
+    the README has nginx do: wss:// outside, ws:// to wxgated."""
+
+    def __init__(self, cert, key, to_port):
+        import ssl
+        import threading
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.to_port = to_port
+        self.port = free_port()
+        self.ready = threading.Event()
+        self.loop = None
+        threading.Thread(target=lambda: asyncio.run(self._main()),
+                         daemon=True).start()
+        assert self.ready.wait(5)
+
+    async def _pipe(self, r, w):
+        try:
+            while True:
+                b = await r.read(65536)
+                if not b:
+                    break
+                w.write(b)
+                await w.drain()
+        except (OSError, ConnectionError):
+            pass
+        finally:
+            w.close()
+
+    async def _conn(self, r, w):
+        try:
+            ur, uw = await asyncio.open_connection("127.0.0.1",
+                                                   self.to_port)
+        except OSError:
+            w.close()
+            return
+        await asyncio.gather(self._pipe(r, uw), self._pipe(ur, w))
+
+    async def _main(self):
+        self.loop = asyncio.get_running_loop()
+        self.stop_ev = asyncio.Event()
+        srv = await asyncio.start_server(self._conn, "127.0.0.1",
+                                         self.port, ssl=self.ctx)
+        self.ready.set()
+        async with srv:
+            await self.stop_ev.wait()
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.stop_ev.set)
+
+
+def test_wxgate_relay_over_wss_verifies_the_server(gate_factory, tmp_path,
+                                                   crelays):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    fake = Fake().start()
+    gate = start(gate_factory)
+    proxy = TlsProxy(str(cert), str(key),
+                     int(gate.relay_url.rsplit(":", 1)[1].split("/")[0]))
+    try:
+        tok = token(gate)
+        gate.relay_url = "wss://localhost:%d/relay" % proxy.port
+        # The system's CAs do not vouch for this certificate: no hello.
+        bad = crelay(gate, tok, fake, tmp_path, crelays, "untrusting")
+        wait_for(lambda: "TLS:" in bad.log(), 10, 0.05, "a TLS refusal")
+        assert "welcomed by" not in bad.log()
+        bad.stop()
+        # With the certificate as its CA file it is welcomed and serves.
+        good = CRelay(gate, tok, fake, tmp_path, "trusting", ca=str(cert))
+        crelays.append(good)
+        good.welcomed()
+
+        async def go():
+            async with gate.client() as c:
+                await c.open()
+                _, done = await c.chat("over tls", "t-1")
+                assert done["text"] == "echo: over tls", done
+        run(go())
+        good.stop()
+    finally:
+        proxy.stop()
+        fake.stop()
+
+
+def test_wxgate_relay_with_a_command_backend(gate_factory, tmp_path,
+                                             crelays):
+    from conftest import REPO
+    gate = start(gate_factory)
+    tok = token(gate)
+    # The program never runs as root (command.c): run as nobody then.
+    r = CRelay(gate, tok, None, tmp_path, "cmd", backend={
+        "type": "command", "argv": ["/usr/bin/python3",
+                                    os.path.join(REPO, "examples",
+                                                 "agent.py")]},
+        user=65534)
+    crelays.append(r)
+    r.welcomed()
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            _, done = await c.chat("run locally", "m-1")
+            assert done["text"] == "echo: run locally", done
+            assert len(c.deltas("m-1")) >= 2
+    run(go())
+    r.stop()
