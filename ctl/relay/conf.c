@@ -82,7 +82,7 @@ rc_api_key(json_t *be)
 	char *key = NULL;
 
 	if (f != NULL && e != NULL) {
-		log_warnx("backend: give api_key_file or api_key_env, not both");
+		log_warnx("backend: api_key_file or api_key_env, not both");
 		return -1;
 	}
 	if (f != NULL && (key = rc_secret(f, "backend.api_key_file")) == NULL)

@@ -67,7 +67,8 @@ static ssize_t	lk_ws_recv(wslay_event_context_ptr, uint8_t *, size_t, int,
 		    void *);
 static ssize_t	lk_ws_send(wslay_event_context_ptr, const uint8_t *, size_t,
 		    int, void *);
-static int	lk_ws_mask(wslay_event_context_ptr, uint8_t *, size_t, void *);
+static int	lk_ws_mask(wslay_event_context_ptr, uint8_t *, size_t,
+		    void *);
 static void	lk_ws_msg(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
 

@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.id > RELAY_ID_MAX)
 			abort();
 		if (f.type == RF_DELTA && (f.text == NULL ||
-		    f.text_len > RELAY_DELTA_MAX || f.text[f.text_len] != '\0' ||
+		    f.text_len > RELAY_DELTA_MAX ||
+		    f.text[f.text_len] != '\0' ||
 		    memchr(f.text, '\0', f.text_len) != NULL))
 			abort();
 		if (f.type != RF_DELTA && f.text != NULL)

@@ -53,7 +53,8 @@ int		 relay_conn_was(const struct relay_conn *, uint64_t req);
 
 /* relay.c, called by relay_conn.c */
 void		 relay_hello(struct relay_conn *, const char *token);
-void		 relay_result(struct relay_conn *, const struct relay_frame *);
+void		 relay_result(struct relay_conn *,
+		    const struct relay_frame *);
 void		 relay_lost(struct relay_conn *);
 void		 relay_up(void);
 

@@ -81,7 +81,7 @@ static struct {
 	TAILQ_HEAD(, relay_conn) conns;
 	size_t			 nconns;
 	uint64_t		 next_id;
-	unsigned		 turn;		/* relay_conn_pick's tie-break */
+	unsigned		 turn; /* relay_conn_pick's tie-break */
 	struct rc_fails		 fails[RC_ADDRS_MAX];
 	uint64_t		 refused;	/* hellos the hub refused */
 } rc = { .conns = TAILQ_HEAD_INITIALIZER(rc.conns) };

@@ -32,7 +32,7 @@ enum relay_ferr {
 	RF_OK = 0,
 	RF_E_JSON,		/* not one JSON object */
 	RF_E_TYPE,		/* no type, or not one of ours */
-	RF_E_KEY,		/* a key the type does not have, or one missing */
+	RF_E_KEY, /* a key the type does not have, or one missing */
 	RF_E_VALUE,		/* a value of the wrong type or out of range */
 	RF_E_SIZE,		/* over RELAY_FRAME_MAX or a field's bound */
 };
@@ -49,7 +49,8 @@ struct relay_frame {
 };
 
 /* f is filled on RF_OK; relay_frame_clear() frees its text either way. */
-enum relay_ferr	 relay_frame_parse(const char *, size_t, struct relay_frame *);
+enum relay_ferr	 relay_frame_parse(const char *, size_t,
+		    struct relay_frame *);
 void		 relay_frame_clear(struct relay_frame *);
 const char	*relay_frame_strerror(enum relay_ferr);
 

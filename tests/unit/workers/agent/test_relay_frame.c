@@ -112,8 +112,8 @@ test_bounds(void **state)
 	/* A token one byte over IPC_TOKEN_MAX. */
 	n = IPC_TOKEN_MAX + 1;
 	s = xmalloc(n + 64);
-	snprintf(s, n + 64, "{\"type\":\"hello\",\"version\":1,\"token\":\"%0*d\"}",
-	    (int)n, 0);
+	snprintf(s, n + 64, "{\"type\":\"hello\",\"version\":1,"
+	    "\"token\":\"%0*d\"}", (int)n, 0);
 	assert_int_equal(parse(s, &f), RF_E_SIZE);
 	free(s);
 	/* A delta of RELAY_DELTA_MAX bytes fits; one more does not. */
