@@ -36,6 +36,8 @@ long long parse_ttl(const char *);
 
 /* ctl/schedule.c */
 int	cmd_schedule(int, int, char **);
+/* ctl/relay_token.c */
+int	cmd_relay(int, int, char **);
 /* ctl/top.c */
 int	cmd_top(int, int, char **);
 

@@ -78,6 +78,7 @@ static const struct {
 	{ "send",	CTL_ARGS_ANY, cmd_send },
 	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
 	{ "schedule",	CTL_ARGS_ANY, cmd_schedule },	/* ctl/schedule.c */
+	{ "relay",	CTL_ARGS_ANY, cmd_relay },	/* ctl/relay_token.c */
 };
 
 /* Subcommands of share and pairing (struct subcmd: ctl.h). */
@@ -124,7 +125,10 @@ usage(void)
 	    "       wxgatectl [-s socket] schedule list\n"
 	    "       wxgatectl [-s socket] schedule "
 	    "show|run|pause|resume|remove name\n"
-	    "       wxgatectl [-s socket] schedule history [name]\n");
+	    "       wxgatectl [-s socket] schedule history [name]\n"
+	    "       wxgatectl [-s socket] relay token create agent\n"
+	    "       wxgatectl [-s socket] relay token list\n"
+	    "       wxgatectl [-s socket] relay token revoke id\n");
 	exit(EX_USAGE);
 }
 

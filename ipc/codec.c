@@ -310,6 +310,22 @@ static const struct field f_share_row[] = {
 	FLD(share_row, session, FT_U64, INT64_MAX, 0),
 	FLD(share_row, revoked, FT_U64, INT64_MAX, 0),
 };
+static const struct field f_relay_auth[] = {
+	FLD(relay_auth, conn, FT_U64, UINT64_MAX, 0),
+	FLD(relay_auth, token, FT_STR, IPC_TOKEN_MAX, 0),
+};
+static const struct field f_relay_verdict[] = {
+	FLD(relay_verdict, conn, FT_U64, UINT64_MAX, 0),
+	FLD(relay_verdict, ok, FT_BOOL, 0, 0),
+	FLD(relay_verdict, token_id, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_relay_row[] = {
+	FLD(relay_row, id, FT_U64, INT64_MAX, 0),
+	FLD(relay_row, agent, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(relay_row, created, FT_U64, INT64_MAX, 0),
+	FLD(relay_row, last_used, FT_U64, INT64_MAX, 0),
+	FLD(relay_row, revoked, FT_U64, INT64_MAX, 0),
+};
 static const struct field f_pairing_row[] = {
 	FLD(pairing_row, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(pairing_row, account, FT_STR, IPC_NAME_MAX, 0),
@@ -434,6 +450,7 @@ SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
 SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
 SCHEMA(agent_request) SCHEMA(agent_request_media) SCHEMA(agent_file) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
+SCHEMA(relay_auth) SCHEMA(relay_verdict) SCHEMA(relay_row)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_media) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		20
+#define IPC_VERSION		21
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -128,6 +128,12 @@
 	X(AGENT_ERROR,	402, "agent.error",	ROLE_AGENT,	0,	agent_error)	\
 	/* a file the reply carries, before its agent.done */		\
 	X(AGENT_FILE,	403, "agent.file",	ROLE_AGENT,	MSG_FD,	agent_file)	\
+	/* a relay agent: the request goes to another relay, from scratch */ \
+	X(AGENT_RESTART, 404, "agent.restart",	ROLE_AGENT,	0,	empty)		\
+	/* a relay agent has a relay connected again: send it work */	\
+	X(AGENT_ONLINE,	405, "agent.online",	ROLE_AGENT,	0,	empty)		\
+	/* a relay's hello: is this pairing token live for this agent? */ \
+	X(RELAY_AUTH,	406, "relay.auth",	ROLE_AGENT,	0,	relay_auth)	\
 	/* the metrics worker, for one scrape (answered in parts) */	\
 	X(METRICS_GET,	500, "metrics.get",	ROLE_METRICS,	0,	empty)		\
 	/* operator, over the control socket */				\
@@ -155,6 +161,9 @@
 	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, sched_name)	\
 	X(CTL_SEND_FILE, 622, "ctl.send_file",	ROLE_OPERATOR,	MSG_FD,	send_file)	\
 	X(CTL_METRICS,	623, "ctl.metrics",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_RELAY_CREATE, 624, "relay.token_create", ROLE_OPERATOR, 0, name)	\
+	X(CTL_RELAY_LIST, 625, "relay.token_list", ROLE_OPERATOR, 0,	empty)		\
+	X(CTL_RELAY_REVOKE, 626, "relay.token_revoke", ROLE_OPERATOR, 0, name)	\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -168,6 +177,7 @@
 	X(CTL_RUN_TARGET, 709, "ctl.run_target", ROLE_SUP,	0,	run_target)	\
 	/* a part of a long text (ctl.metrics' exposition), whole lines */ \
 	X(CTL_TEXT,	710, "ctl.text",	ROLE_SUP,	0,	text)		\
+	X(CTL_RELAY_TOKEN, 711, "ctl.relay_token", ROLE_SUP,	0,	relay_row)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
@@ -201,6 +211,9 @@
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
 	/* agent.request with the message's attachments in the fd */	\
 	X(AGENT_REQUEST_MEDIA, 853, "agent.request_media", ROLE_SUP, MSG_FD, agent_request_media) \
+	/* relay.auth's answer; relay.revoke: close that token's relays */ \
+	X(RELAY_VERDICT, 854, "relay.verdict",	ROLE_SUP,	0,	relay_verdict)	\
+	X(RELAY_REVOKE,	855, "relay.revoke",	ROLE_SUP,	0,	seq)		\
 	/* root parent to hub */					\
 	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
 	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
@@ -440,6 +453,18 @@ struct ipc_body_audit_row	{ uint64_t time; struct ipc_str role;
 				  struct ipc_str worker; uint64_t session;
 				  struct ipc_str method;
 				  struct ipc_str detail; };
+/*
+ * A relay's hello (workers/agent/relay*.c): conn is the worker's
+ * connection number, token the pairing token as the relay sent it.
+ * relay.verdict: ok, and the token's row id (0 when refused) so a
+ * revocation can name the connections it ends (relay.revoke, seq = id).
+ */
+struct ipc_body_relay_auth	{ uint64_t conn; struct ipc_str token; };
+struct ipc_body_relay_verdict	{ uint64_t conn; int ok; uint64_t token_id; };
+/* One pairing token for `wxgatectl relay token list`: never the token. */
+struct ipc_body_relay_row	{ uint64_t id; struct ipc_str agent;
+				  uint64_t created; uint64_t last_used;
+				  uint64_t revoked; };
 /* ttl_s 0: no expiry; session 0: a fresh session for the link. */
 struct ipc_body_share_create	{ uint64_t ttl_s; int read_only;
 				  uint64_t session; };
@@ -586,6 +611,9 @@ union ipc_body {
 	struct ipc_body_audit_row	audit_row;
 	struct ipc_body_share_create	share_create;
 	struct ipc_body_share_row	share_row;
+	struct ipc_body_relay_auth	relay_auth;
+	struct ipc_body_relay_verdict	relay_verdict;
+	struct ipc_body_relay_row	relay_row;
 	struct ipc_body_pairing_row	pairing_row;
 	struct ipc_body_ctl_send	ctl_send;
 	struct ipc_body_send_file	send_file;

@@ -32,6 +32,8 @@ static const struct {
 	{ "metrics",		&profile_webchat,	NULL },
 	{ "agent",		&profile_agent,		NULL },
 	{ "agent-openai",	&profile_agent,		&profile_net },
+	/* A relay agent accepts on its handed socket, as the web chat. */
+	{ "agent-relay",	&profile_agent,		&profile_webchat },
 	/* A command's attachments go to it as sealed memfds. */
 	{ "agent-command",	&profile_agent,		&profile_media },
 	/* A channel worker dials out and seals the attachments it got. */

@@ -47,6 +47,12 @@
 #define AQ_RETRY_MAX_MS	60000
 /* Deadlines are whole seconds; checked this often. */
 #define AQ_EXPIRE_S	1
+/*
+ * A relay agent said agent_offline: its backlog waits this long, or
+ * until agent.online, before it is offered again (a lost agent.online,
+ * a worker restart, must not strand it).
+ */
+#define AQ_OFFLINE_MS	30000
 
 struct agentq {
 	struct agentq	*next;
@@ -57,6 +63,7 @@ struct agentq {
 	struct areqlist	 waitq;		/* oldest message first */
 	int		 backlog;	/* the store may hold rows for it */
 	int		 odd;		/* whose turn an odd free slot is */
+	uint64_t	 offline_until;	/* clock_mono_ms(): backlog waits */
 	uint64_t	 busy;		/* requests answered busy */
 	uint64_t	 timeouts;	/* requests past their deadline */
 	uint64_t	 requests;	/* agent.request frames sent */
@@ -302,6 +309,30 @@ agentq_forget(struct areq *r)
 	sup_turn();
 }
 
+/*
+ * The agent has nobody to answer (a relay agent without relays): its
+ * stored messages wait, the web chat's are told agent_offline at once.
+ */
+void
+agentq_offline(struct agentq *aq)
+{
+	if (aq == NULL)
+		return;
+	aq->offline_until = clock_mono_ms() + AQ_OFFLINE_MS;
+	aq->backlog = 1;
+}
+
+/* It has again: offer the backlog now. */
+void
+agentq_online(struct agentq *aq)
+{
+	if (aq == NULL)
+		return;
+	aq->offline_until = 0;
+	aq->backlog = 1;
+	sup_turn();
+}
+
 /* A platform message was stored for this agent. */
 void
 agentq_backlog(struct agentq *aq)
@@ -355,7 +386,10 @@ pump_one(struct agentq *aq)
 	    w->wire == NULL || aq->inflight >= ca->max_inflight)
 		return;
 	room = ca->max_inflight - aq->inflight;
-	if (aq->backlog && TAILQ_EMPTY(&aq->waitq))
+	/* No relay to answer: the stored rows stay stored. */
+	if (aq->offline_until > clock_mono_ms())
+		;
+	else if (aq->backlog && TAILQ_EMPTY(&aq->waitq))
 		pump_store(aq, room);
 	else if (aq->backlog) {
 		/* Taken rows are older: they go first, the rest is ours. */

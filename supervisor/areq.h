@@ -127,6 +127,8 @@ void		 agentq_commit(struct areq *);
 void		 agentq_forget(struct areq *);
 void		 agentq_requeue(struct areq *);
 void		 agentq_backlog(struct agentq *);
+void		 agentq_offline(struct agentq *);
+void		 agentq_online(struct agentq *);
 void		 agentq_pump(void);
 void		 agentq_worker_ready(struct worker *);
 void		 agentq_observe(struct agentq *, int first, uint64_t us);

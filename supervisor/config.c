@@ -262,6 +262,7 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	}
 	if (cfg_channel_build(ctx, raw, conf) == -1 ||
 	    cfg_metrics_build(ctx, raw, conf) == -1 ||
+	    cfg_relay_listens(ctx, conf) == -1 ||
 	    cfg_policy_build(ctx, &raw->policy, &conf->policy) == -1)
 		return -1;
 	/* Last: a schedule names agents and channels. */

@@ -135,6 +135,8 @@ struct cfg_agent {
 	char		**argv;			/* argv[0] an absolute path */
 	unsigned	 argv_count;
 	uint32_t	 cmd_timeout_s;		/* per request */
+	/* type relay: where relays connect (config_relay.c) */
+	char		*relay_listen;
 };
 
 /*
@@ -300,5 +302,8 @@ char		*config_slice_webhook(const struct config *,
 char		*config_slice_callback(const struct config *,
 		    const struct cfg_channel *);
 char		*config_slice_metrics(const struct config *);
+/* The agent of this name if it is a relay agent, else NULL. */
+const struct cfg_agent *config_relay_agent(const struct config *,
+		    const char *);
 
 #endif

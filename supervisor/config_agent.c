@@ -1,6 +1,7 @@
 /*
  * The agents: slice of the configuration, see wxgate.yaml(5): each
- * entry with its backend's settings (echo, openai, command).
+ * entry with its backend's settings (echo, openai, command; relay's
+ * are config_relay.c's).
  *
  * Called by cfg_build() in config.c, and by the supervisor for
  * config_slice_agent() when it spawns an agent worker.  An API key is
@@ -58,7 +59,8 @@ const struct cfg_num cfg_agent_nums[] = {
 	{ NULL,			0, 0,				0, 0, 0 },
 };
 
-static const char *const cfg_agent_types[] = { "echo", "openai", "command" };
+static const char *const cfg_agent_types[] = { "echo", "openai", "command",
+    "relay" };
 
 static int	 cfg_agent_one(struct cfg_ctx *, const struct raw_agent *,
 		    unsigned, struct cfg_agent *);
@@ -144,7 +146,8 @@ cfg_agent_one(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		a->system_prompt = xstrdup(ra->system_prompt);
 	a->temperature = -1;
 	if (cfg_agent_openai(ctx, ra, prefix, a) == -1 ||
-	    cfg_agent_command(ctx, ra, prefix, a) == -1)
+	    cfg_agent_command(ctx, ra, prefix, a) == -1 ||
+	    cfg_agent_relay(ctx, ra, prefix, a) == -1)
 		return -1;
 	return 0;
 }
@@ -338,6 +341,7 @@ cfg_agent_free(struct cfg_agent *a)
 	for (i = 0; i < a->argv_count; i++)
 		free(a->argv[i]);
 	free(a->argv);
+	free(a->relay_listen);
 }
 
 /*
@@ -388,6 +392,7 @@ config_slice_agent(const struct config *conf, const struct cfg_agent *a)
 		json_object_set_new(o, "argv", l);
 		json_object_set_new(o, "timeout_s",
 		    json_integer(a->cmd_timeout_s));
-	}
+	} else if (strcmp(a->type, "relay") == 0)
+		json_object_set_new(o, "listen", json_string(a->relay_listen));
 	return cfg_dumps(o);
 }

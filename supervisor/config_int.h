@@ -163,6 +163,10 @@ struct raw_command {
 	uint32_t	*timeout_s;
 };
 
+struct raw_relay {
+	char		*listen;
+};
+
 struct raw_agent {
 	char			*name;
 	char			*type;
@@ -173,6 +177,7 @@ struct raw_agent {
 	struct raw_echo		 echo;
 	struct raw_openai	 openai;
 	struct raw_command	 command;
+	struct raw_relay	 relay;
 };
 
 struct raw_wechat {
@@ -392,6 +397,10 @@ void		 cfg_channel_callback_free(struct cfg_channel *);
 int		 cfg_check_listen(const char *);
 int		 cfg_metrics_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
+/* config_relay.c */
+int		 cfg_agent_relay(struct cfg_ctx *, const struct raw_agent *,
+		    const char *prefix, struct cfg_agent *);
+int		 cfg_relay_listens(struct cfg_ctx *, const struct config *);
 
 /* config_policy.c */
 extern const struct cfg_num cfg_policy_nums[];

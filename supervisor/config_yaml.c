@@ -264,6 +264,11 @@ static const cyaml_schema_field_t command_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t relay_fields[] = {
+	STR("listen", struct raw_relay, listen, CFG_LISTEN_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t agent_fields[] = {
 	STR("name", struct raw_agent, name, CFG_WORD_MAX),
 	STR("type", struct raw_agent, type, CFG_WORD_MAX),
@@ -277,6 +282,8 @@ static const cyaml_schema_field_t agent_fields[] = {
 	    openai, openai_fields),
 	CYAML_FIELD_MAPPING("command", CYAML_FLAG_OPTIONAL, struct raw_agent,
 	    command, command_fields),
+	CYAML_FIELD_MAPPING("relay", CYAML_FLAG_OPTIONAL, struct raw_agent,
+	    relay, relay_fields),
 	CYAML_FIELD_END
 };
 

@@ -100,6 +100,9 @@ static const struct {
 	{ IPC_CTL_SCHED_RESUME,	ctl_sched_resume },
 	{ IPC_CTL_SCHED_REMOVE,	ctl_sched_remove },
 	{ IPC_CTL_SCHED_HISTORY, ctl_sched_history },
+	{ IPC_CTL_RELAY_CREATE,	ctl_relay_create },
+	{ IPC_CTL_RELAY_LIST,	ctl_relay_list },
+	{ IPC_CTL_RELAY_REVOKE,	ctl_relay_revoke },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif

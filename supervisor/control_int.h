@@ -56,6 +56,11 @@ int	ctl_sched_resume(struct ctl_client *, struct ipc_msg *);
 int	ctl_sched_remove(struct ctl_client *, struct ipc_msg *);
 int	ctl_sched_history(struct ctl_client *, struct ipc_msg *);
 
+/* control_relay.c: relay.token_* (issue #19) */
+int	ctl_relay_create(struct ctl_client *, struct ipc_msg *);
+int	ctl_relay_list(struct ctl_client *, struct ipc_msg *);
+int	ctl_relay_revoke(struct ctl_client *, struct ipc_msg *);
+
 /* control_send.c: send --file (issue #15) */
 int	ctl_send_file(struct ctl_client *, struct ipc_msg *);
 int	ctl_delivery(struct ctl_client *, uint64_t req_id, int64_t id);

@@ -81,7 +81,7 @@ static const struct kind_caps loopback_caps = { 200, 200,
 
 /* Start order: agents before the workers that send them work. */
 static const struct kind kinds[] = {
-	{ "agent",	ROLE_AGENT,	0,		kinds_each_agent,
+	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN,	kinds_each_agent,
 	    NULL,			NULL },
 	{ "wechat",	ROLE_CHANNEL,	0,		kinds_each_channel,
 	    config_slice_channel,	&wechat_caps },

@@ -37,6 +37,8 @@ struct kind_caps {
 #define K_F_LISTEN	0x01	/* gets the public listening socket */
 /* gets its account's own listening socket (listener.c) */
 #define K_F_OWN_LISTEN	0x02
+/* gets its own listening socket when its config names one (relay) */
+#define K_F_MAY_LISTEN	0x04
 
 struct kind;
 /* One wanted instance; the callee owns slice (xfree_secret it). */

@@ -1,8 +1,9 @@
 /*
  * The listening sockets of the kinds with K_F_OWN_LISTEN: one per
  * callback account (wechat_mp, wecom_app), at the `listen` address
- * config_callback.c checked, and metrics.listen's (config_metrics.c)
- * for the metrics worker.  Bound by the root parent and passed to the
+ * config_callback.c checked, metrics.listen's (config_metrics.c) for
+ * the metrics worker, and each relay agent's relay.listen
+ * (config_relay.c) for that agent's worker.  Bound by the root parent and passed to the
  * worker at every spawn with sup.listen_fd, so a restarted worker
  * finds the connections the kernel queued meanwhile.
  *
@@ -29,10 +30,10 @@ struct listener {
 };
 
 /*
- * One per account and metrics.listen: the running file's and, during a
- * reload, the new.
+ * One per account, metrics.listen and relay agent: the running file's
+ * and, during a reload, the new.
  */
-static struct listener	lst[(CFG_CHANNELS_MAX + 1) * 2];
+static struct listener	lst[(CFG_CHANNELS_MAX + 1 + CFG_AGENTS_MAX) * 2];
 static size_t		nlst;
 
 static int	listener_open(const char *, const char *);
@@ -76,6 +77,11 @@ listener_prepare(const struct config *conf)
 	if (conf->metrics_listen != NULL &&
 	    listener_open(conf->metrics_listen, "metrics.listen") == -1)
 		return -1;
+	for (i = 0; i < conf->agents_count; i++)
+		if (conf->agents[i].relay_listen != NULL &&
+		    listener_open(conf->agents[i].relay_listen,
+		    conf->agents[i].name) == -1)
+			return -1;
 	return 0;
 }
 
@@ -112,24 +118,33 @@ listener_abort(void)
 			i++;
 }
 
+/* Does conf still name addr for some listener? */
+static int
+listener_named(const struct config *conf, const char *addr)
+{
+	unsigned j;
+
+	for (j = 0; j < conf->channels_count; j++)
+		if (conf->channels[j].cb_listen != NULL &&
+		    strcmp(conf->channels[j].cb_listen, addr) == 0)
+			return 1;
+	for (j = 0; j < conf->agents_count; j++)
+		if (conf->agents[j].relay_listen != NULL &&
+		    strcmp(conf->agents[j].relay_listen, addr) == 0)
+			return 1;
+	return conf->metrics_listen != NULL &&
+	    strcmp(conf->metrics_listen, addr) == 0;
+}
+
 /* conf is the running file now: the addresses it no longer names go. */
 void
 listener_commit(const struct config *conf)
 {
-	const struct cfg_channel *c;
 	size_t i = 0;
-	unsigned j;
 
 	while (i < nlst) {
 		lst[i].fresh = 0;
-		for (j = 0; j < conf->channels_count; j++) {
-			c = &conf->channels[j];
-			if (c->cb_listen != NULL &&
-			    strcmp(c->cb_listen, lst[i].addr) == 0)
-				break;
-		}
-		if (j == conf->channels_count && (conf->metrics_listen == NULL ||
-		    strcmp(conf->metrics_listen, lst[i].addr) != 0)) {
+		if (!listener_named(conf, lst[i].addr)) {
 			log_info("%s: closing %s", __func__, lst[i].addr);
 			listener_drop(i);
 		} else
@@ -137,21 +152,32 @@ listener_commit(const struct config *conf)
 	}
 }
 
+/* The address a worker of the running file listens on, or NULL. */
+const char *
+listener_addr(const char *kind, const char *id)
+{
+	const struct cfg_channel *c;
+	const struct cfg_agent *a;
+
+	if (strcmp(kind, "metrics") == 0)
+		return sup->conf->metrics_listen;
+	if (strcmp(kind, "agent") == 0)
+		return (a = config_relay_agent(sup->conf, id)) != NULL ?
+		    a->relay_listen : NULL;
+	if ((c = config_channel(sup->conf, id)) != NULL)
+		return c->cb_listen;
+	return NULL;
+}
+
 /* The socket of the running file's account or metrics worker, or -1. */
 int
 listener_fd(const char *kind, const char *id)
 {
-	const struct cfg_channel *c;
 	const char *addr;
 	struct listener *l;
 
-	if (strcmp(kind, "metrics") == 0)
-		addr = sup->conf->metrics_listen;
-	else if ((c = config_channel(sup->conf, id)) != NULL)
-		addr = c->cb_listen;
-	else
-		addr = NULL;
-	if (addr == NULL || (l = listener_find(addr)) == NULL)
+	if ((addr = listener_addr(kind, id)) == NULL ||
+	    (l = listener_find(addr)) == NULL)
 		return -1;
 	return l->fd;
 }

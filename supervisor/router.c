@@ -67,6 +67,9 @@ static const struct sup_handler agent_handlers[] = {
 	{ IPC_AGENT_DONE,	0,	sup_agent_done },
 	{ IPC_AGENT_FILE,	0,	sup_agent_file },
 	{ IPC_AGENT_ERROR,	0,	sup_agent_error },
+	{ IPC_AGENT_RESTART,	0,	sup_agent_restart },
+	{ IPC_AGENT_ONLINE,	0,	sup_agent_online },
+	{ IPC_RELAY_AUTH,	0,	sup_relay_auth },	/* router_relay.c */
 	{ 0,			0,	NULL }
 };
 

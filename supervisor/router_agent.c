@@ -592,6 +592,20 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 	log_debug("agent %s: request %llu failed: %.*s: %.*s", w->name,
 	    (unsigned long long)r->id, (int)ae->code.len, ae->code.p,
 	    (int)ae->message.len, ae->message.p);
+	/*
+	 * A relay agent with no relay connected: stored work waits for one
+	 * (durably, to its deadline); a browser is told at once.
+	 */
+	if (ipc_streq(ae->code, "agent_offline") &&
+	    r->origin != AREQ_WEBCHAT) {
+		agentq_offline(r->aq);
+		if (store_msg_untake(sup->store, r->msg_id) == -1)
+			log_warnx("%s: message %lld stays taken", __func__,
+			    (long long)r->msg_id);
+		areq_free(r);
+		sup_turn();
+		return 0;
+	}
 	if (r->origin == AREQ_CHANNEL) {
 		/* Nobody resends a platform message: answer it now. */
 		areq_notice(r, ae->code);
@@ -786,4 +800,33 @@ areq_worker_down(struct worker *w)
 		evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
 		r->truncated = 0;
 	}
+}
+
+/*
+ * A relay agent lost the relay that was answering r and gives it to
+ * another from scratch: what came so far is forgotten, as when an agent
+ * worker dies (areq_worker_down), and chat.done carries the whole text.
+ */
+int
+sup_agent_restart(struct worker *w, struct ipc_msg *m)
+{
+	struct areq *r;
+
+	if ((r = areq_of(w, m)) == NULL || r->done)
+		return 0;
+	block_restart(r);
+	router_files_free(r);
+	evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
+	evbuffer_drain(r->delta, evbuffer_get_length(r->delta));
+	r->truncated = 0;
+	return 0;
+}
+
+/* A relay agent has a relay again: its stored messages may go. */
+int
+sup_agent_online(struct worker *w, struct ipc_msg *m)
+{
+	(void)m;
+	agentq_online(agentq_find(w->id));
+	return 0;
 }

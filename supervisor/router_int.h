@@ -113,6 +113,10 @@ int		 sup_share_open(struct worker *, struct ipc_msg *);
 int		 sup_agent_delta(struct worker *, struct ipc_msg *);
 int		 sup_agent_done(struct worker *, struct ipc_msg *);
 int		 sup_agent_error(struct worker *, struct ipc_msg *);
+int		 sup_agent_restart(struct worker *, struct ipc_msg *);
+int		 sup_agent_online(struct worker *, struct ipc_msg *);
+/* router_relay.c */
+int		 sup_relay_auth(struct worker *, struct ipc_msg *);
 struct areq	*areq_find(uint64_t id);
 struct areq	*areq_find_msg(int64_t msg_id);
 struct areq	*areq_find_cmid(int64_t session, struct ipc_str cmid);

@@ -298,7 +298,10 @@ spawn_now(struct worker *w)
 		reap_kill(w, "listening socket could not be passed");
 		return -1;
 	}
-	if (k != NULL && (k->flags & K_F_OWN_LISTEN) &&
+	/* A relay agent listens too; other agents have no address. */
+	if (k != NULL && ((k->flags & K_F_OWN_LISTEN) ||
+	    ((k->flags & K_F_MAY_LISTEN) &&
+	    listener_addr(w->kind, w->id) != NULL)) &&
 	    ((lfd = listener_fd(w->kind, w->id)) == -1 ||
 	    spawn_put(w->hubfd, IPC_SUP_LISTEN_FD, &eb, lfd) == -1)) {
 		reap_kill(w, "its own listening socket could not be "

@@ -172,6 +172,8 @@ int	store_msg_told(struct store *, int64_t msg_id, const char *code);
 int	store_msg_error(struct store *, int64_t msg_id, char **code);
 /* At start: what was in memory waits in the backlog again; count. */
 int	store_msg_requeue_all(struct store *);
+/* A taken message waits in the backlog again (agent_offline). */
+int	store_msg_untake(struct store *, int64_t msg_id);
 
 
 /*
@@ -217,6 +219,34 @@ int	store_share_list(struct store *, store_share_fn, void *arg);
  */
 int	store_share_revoke(struct store *, const char *hexprefix,
 	    int64_t now);
+
+/*
+ * Relay agents' pairing tokens (store_relay.c): the SHA-256 of each,
+ * the agent it opens, and when it was made, last used and revoked.
+ */
+struct store_relay_row {
+	int64_t		 id;
+	char		 agent[64 + 1];
+	int64_t		 created;
+	int64_t		 last_used;	/* 0 never */
+	int64_t		 revoked;	/* 0 live */
+};
+typedef int	(*store_relay_fn)(const struct store_relay_row *, void *);
+
+int	store_relay_create(struct store *, const char *agent,
+	    const uint8_t hash[STORE_HASH_LEN], int64_t now, int64_t *id);
+/* 0 live, 1 unknown, 2 revoked, -1 error; *id and agent filled. */
+int	store_relay_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t *id, char *agent, size_t agentlen);
+int	store_relay_used(struct store *, int64_t id, int64_t now);
+/* Every token, oldest first; fn returning -1 stops the walk. */
+int	store_relay_list(struct store *, store_relay_fn, void *arg);
+/*
+ * Revoke token id (a second revoke keeps the first time): 0 done, with
+ * its agent, 1 no such token, -1 error.
+ */
+int	store_relay_revoke(struct store *, int64_t id, int64_t now,
+	    char *agent, size_t agentlen);
 
 /*
  * Pairing: a one-time code for a sender a channel does not know yet,

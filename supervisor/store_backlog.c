@@ -33,6 +33,7 @@ enum {
 	SB_TOLD,
 	SB_ERROR,
 	SB_REQUEUE,
+	SB_UNTAKE,
 };
 
 static const char *const sb_sql[] = {
@@ -68,6 +69,8 @@ static const char *const sb_sql[] = {
 	    "SELECT error FROM messages WHERE id = ?1 AND error IS NOT NULL",
 	[SB_REQUEUE - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 1 WHERE state = 2",
+	[SB_UNTAKE - STORE_LAZY_BACKLOG] =
+	    "UPDATE messages SET state = 1 WHERE id = ?1 AND state = 2",
 };
 
 _Static_assert(sizeof(sb_sql) / sizeof(sb_sql[0]) <= STORE_LAZY_MAX -
@@ -242,4 +245,15 @@ store_msg_requeue_all(struct store *s)
 	if ((rc = store_exec(s, st, SQLITE_OK, __func__)) == -1)
 		return -1;
 	return sqlite3_changes(s->db);
+}
+
+/* One taken row back to the backlog: its agent could not take it now. */
+int
+store_msg_untake(struct store *s, int64_t msg_id)
+{
+	sqlite3_stmt *st;
+
+	store_touch(s);
+	st = sb_stmt(s, SB_UNTAKE);
+	return store_exec(s, st, store_bindv(st, "i", msg_id), __func__);
 }

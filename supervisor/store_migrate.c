@@ -378,6 +378,20 @@ static const char schema_v8[] =
 	"ALTER TABLE messages ADD COLUMN command INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE sessions ADD COLUMN model TEXT;";
 
+/*
+ * Version 9: the pairing tokens of relay agents (store_relay.c), one
+ * agent each.  Only the token's SHA-256 is kept, as for session tokens
+ * and share links; a revoked row stays so `relay token list` shows it.
+ */
+static const char schema_v9[] =
+	"CREATE TABLE relay_tokens ("
+	" id INTEGER PRIMARY KEY,"
+	" agent TEXT NOT NULL,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER,"
+	" revoked INTEGER);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -388,6 +402,7 @@ static const struct store_migration store_migrations[] = {
 	{ 6,	schema_v6 },
 	{ 7,	schema_v7 },
 	{ 8,	schema_v8 },
+	{ 9,	schema_v9 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

@@ -158,6 +158,9 @@ int		 listener_prepare(const struct config *);
 void		 listener_abort(void);
 void		 listener_commit(const struct config *);
 int		 listener_fd(const char *kind, const char *id);
+const char	*listener_addr(const char *kind, const char *id);
+/* router_relay.c: close the relays of agent's revoked token id. */
+void		 router_relay_revoked(const char *agent, int64_t id);
 
 /* notify.c: systemd's readiness and watchdog (sd_notify protocol) */
 void		 notify_init(void);

@@ -16,3 +16,12 @@ tests_unit_workers_agent_test_agent_resync_SOURCES = \
 	workers/conf.c ipc/codec.c $(UNIT_COMMON)
 tests_unit_workers_agent_test_agent_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_agent_test_agent_resync_LDADD = $(UNIT_LDADD)
+# The relay agent's frame parser and builders, workers/agent/relay_frame.c.
+check_PROGRAMS += tests/unit/workers/agent/test_relay_frame
+TESTS += tests/unit/workers/agent/test_relay_frame
+tests_unit_workers_agent_test_relay_frame_SOURCES = \
+	tests/unit/workers/agent/test_relay_frame.c \
+	workers/agent/relay_frame.c workers/agent/relay_frame.h \
+	$(UNIT_COMMON)
+tests_unit_workers_agent_test_relay_frame_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_agent_test_relay_frame_LDADD = $(UNIT_LDADD)

@@ -27,6 +27,7 @@ static const struct agent_backend *const backends[] = {
 	&agent_echo,
 	&agent_openai,
 	&agent_command,
+	&agent_relay,
 };
 
 static const struct agent_backend	*backend;
@@ -44,11 +45,15 @@ static int	agent_media(struct agent_req *, int,
 		    const struct ipc_parts *);
 static int	agent_abort(const struct ipc_msg *);
 static void	agent_req_end(struct agent_req *);
+static int	agent_backend_msg(const struct ipc_msg *);
 
 static const struct wk_handler agent_handlers[] = {
 	{ IPC_AGENT_REQUEST,	agent_request },
 	{ IPC_AGENT_REQUEST_MEDIA, agent_request },
 	{ IPC_AGENT_ABORT,	agent_abort },
+	{ IPC_SUP_LISTEN_FD,	agent_backend_msg },
+	{ IPC_RELAY_VERDICT,	agent_backend_msg },
+	{ IPC_RELAY_REVOKE,	agent_backend_msg },
 	{ 0,			NULL }
 };
 
@@ -264,4 +269,18 @@ agent_error_retry(struct agent_req *r, const char *code, const char *msg,
 	if (worker_send(IPC_AGENT_ERROR, r->id, &b) == -1)
 		fatalx("%s: supervisor queue full", __func__);
 	agent_req_end(r);
+}
+
+/* A frame for one backend only: another getting it is a fault. */
+static int
+agent_backend_msg(const struct ipc_msg *m)
+{
+	if (backend->msg == NULL) {
+		log_warnx("%s: %s is not for a %s agent", __func__,
+		    ipc_type_name(m->type), backend->type);
+		if (m->fd != -1)
+			close(m->fd);
+		return -1;
+	}
+	return backend->msg(m);
 }

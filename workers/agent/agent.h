@@ -48,11 +48,17 @@ struct agent_backend {
 	 * error, agent.abort, sup.resync); it sends nothing to the hub.
 	 */
 	void		(*cancel)(struct agent_req *);
+	/*
+	 * sup.listen_fd, relay.verdict, relay.revoke: frames only the
+	 * relay backend takes; NULL refuses them (a fault).
+	 */
+	int		(*msg)(const struct ipc_msg *);
 };
 
 extern const struct agent_backend	agent_echo;
 extern const struct agent_backend	agent_openai;
 extern const struct agent_backend	agent_command;
+extern const struct agent_backend	agent_relay;
 
 /*
  * vision.c: the newest user turn's text and r's images as content

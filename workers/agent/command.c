@@ -121,7 +121,7 @@ static void	cmd_file(struct agent_req *, json_t *);
 
 const struct agent_backend agent_command = {
 	"command", "agent-command", cmd_init, cmd_post_sandbox, cmd_start,
-	cmd_cancel
+	cmd_cancel, NULL
 };
 
 static int

@@ -36,7 +36,7 @@ static void	echo_cancel(struct agent_req *);
 static void	echo_tick(evutil_socket_t, short, void *);
 
 const struct agent_backend agent_echo = {
-	"echo", "agent", echo_init, NULL, echo_start, echo_cancel
+	"echo", "agent", echo_init, NULL, echo_start, echo_cancel, NULL
 };
 
 static int

@@ -102,7 +102,7 @@ static void	oai_flush(struct oai *);
 
 const struct agent_backend agent_openai = {
 	"openai", "agent-openai", oai_init, oai_post_sandbox, oai_start,
-	oai_cancel
+	oai_cancel, NULL
 };
 
 static char *

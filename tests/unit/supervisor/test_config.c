@@ -55,6 +55,7 @@ static void		 test_schedules_limits(void **);
 static void		 test_schedule_check(void **);
 static void		 test_callback(void **);
 static void		 test_metrics(void **);
+static void		 test_relay(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -399,7 +400,7 @@ test_agents(void **state)
 	    "agents[1].name: duplicate agent name \"default\"");
 	refused("agents:\n  - name: a\n    type: gpt\n",
 	    ":3: agents[0].type: unknown agent type \"gpt\" (known: echo, "
-	    "openai, command)");
+	    "openai, command, relay)");
 	refused("agents:\n  - name: Alice\n", ":2: agents[0].name: \"Alice\"");
 	refused("agents:\n  - name: \"\"\n", ":2: agents[0].name: ");
 	refused("agents:\n  - name: a.b\n", "agents[0].name: ");
@@ -1089,6 +1090,7 @@ main(void)
 		cmocka_unit_test(test_schedule_check),
 		cmocka_unit_test(test_callback),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_relay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
@@ -1760,4 +1762,37 @@ test_metrics(void **state)
 	refused("webchat:\n  listen: \"127.0.0.1:8080\"\nmetrics:\n"
 	    "  listen: \"127.0.0.1:8080\"\n", "metrics.listen: "
 	    "127.0.0.1:8080 is webchat.listen");
+}
+
+/* agents[].relay: listen required for type relay, nowhere else, unshared. */
+static void
+test_relay(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	conf = load_text("agents:\n  - name: default\n    type: relay\n"
+	    "    relay:\n      listen: \"0.0.0.0:8765\"\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->agents[0].relay_listen, "0.0.0.0:8765");
+	assert_non_null(config_relay_agent(conf, "default"));
+	config_free(conf);
+	refused("agents:\n  - name: default\n    type: relay\n",
+	    "agents[0].relay.listen: must be IPv4:port");
+	refused("agents:\n  - name: default\n    type: relay\n    relay:\n"
+	    "      listen: \"localhost:1\"\n",
+	    "agents[0].relay.listen: must be IPv4:port");
+	refused("agents:\n  - name: default\n    type: echo\n    relay:\n"
+	    "      listen: \"127.0.0.1:1\"\n",
+	    "agents[0].relay: only for type relay");
+	refused("webchat:\n  listen: \"127.0.0.1:8080\"\nagents:\n"
+	    "  - name: default\n    type: relay\n    relay:\n"
+	    "      listen: \"127.0.0.1:8080\"\n",
+	    "agents[0].relay.listen: 127.0.0.1:8080 is already");
+	refused("agents:\n  - name: default\n    type: relay\n    relay:\n"
+	    "      listen: \"127.0.0.1:9\"\n  - name: b\n    type: relay\n"
+	    "    relay:\n      listen: \"127.0.0.1:9\"\n",
+	    "agents[1].relay.listen: 127.0.0.1:9 is also agents[0]'s");
 }

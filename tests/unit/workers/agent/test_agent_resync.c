@@ -90,7 +90,10 @@ sandbox_seccomp_child(void)
 
 /* Only its name is looked at when another backend is configured. */
 const struct agent_backend agent_openai = {
-	"openai", "agent-openai", NULL, NULL, NULL, NULL
+	"openai", "agent-openai", NULL, NULL, NULL, NULL, NULL
+};
+const struct agent_backend agent_relay = {
+	"relay", "agent-relay", NULL, NULL, NULL, NULL, NULL
 };
 
 static int

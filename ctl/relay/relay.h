@@ -1,0 +1,57 @@
+/*
+ * wxgate-relay: the client side of a relay agent (issue #19), run on the
+ * machine that has the model or the program, dialling out to wxgated.
+ *
+ *   main.c	arguments, the config, the loop, reconnecting with backoff
+ *   conf.c	the JSON config file and the secrets it names
+ *   link.c	the WebSocket connection: DNS, TCP, TLS, upgrade, wslay
+ *   bridge.c	the protocol: hello, requests to a backend, frames back;
+ *		it gives wxgated's agent backends (workers/agent/openai.c,
+ *		command.c) the few calls they make of an agent worker
+ */
+#ifndef WX_RELAY_CLIENT_H
+#define WX_RELAY_CLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct event_base;
+
+/* The parsed config file (conf.c); the token is wiped when freed. */
+struct rconf {
+	char		*server;	/* ws:// or wss://host:port/relay */
+	char		*token;		/* read from token_file */
+	char		*ca_file;	/* wss: the CA bundle */
+	json_t		*backend;	/* the agent backend's slice */
+	char		*type;		/* openai or command */
+};
+
+int		 rconf_load(const char *path, struct rconf *);
+void		 rconf_free(struct rconf *);
+
+/* link.c: one connection at a time; open and closed come back. */
+struct link_cb {
+	void	(*open)(void);
+	void	(*text)(const char *, size_t);
+	void	(*closed)(const char *why);
+};
+
+int		 link_init(struct event_base *, const struct rconf *,
+		    const struct link_cb *);
+int		 link_connect(void);
+void		 link_close(void);
+int		 link_send(const char *, size_t);
+
+/* bridge.c */
+int		 bridge_init(struct event_base *, const struct rconf *);
+void		 bridge_open(void);
+void		 bridge_text(const char *, size_t);
+/* The link is gone: requests in flight are dropped (wxgated resends). */
+void		 bridge_lost(void);
+/* Welcomed on this connection: main.c resets its backoff. */
+int		 bridge_welcomed(void);
+/* The server refused the token: retrying will not help soon. */
+int		 bridge_refused(void);
+
+#endif
