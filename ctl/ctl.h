@@ -36,6 +36,9 @@ long long parse_ttl(const char *);
 
 /* ctl/schedule.c */
 int	cmd_schedule(int, int, char **);
+/* ctl/bind.c */
+int	cmd_bind(int, int, char **);
+int	cmd_channels(int, int, char **);
 /* ctl/top.c */
 int	cmd_top(int, int, char **);
 

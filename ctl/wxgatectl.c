@@ -78,6 +78,8 @@ static const struct {
 	{ "send",	CTL_ARGS_ANY, cmd_send },
 	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
 	{ "schedule",	CTL_ARGS_ANY, cmd_schedule },	/* ctl/schedule.c */
+	{ "bind",	CTL_ARGS_ANY, cmd_bind },	/* ctl/bind.c */
+	{ "channels",	CTL_ARGS_ANY, cmd_channels },
 };
 
 /* Subcommands of share and pairing (struct subcmd: ctl.h). */
@@ -124,7 +126,13 @@ usage(void)
 	    "       wxgatectl [-s socket] schedule list\n"
 	    "       wxgatectl [-s socket] schedule "
 	    "show|run|pause|resume|remove name\n"
-	    "       wxgatectl [-s socket] schedule history [name]\n");
+	    "       wxgatectl [-s socket] schedule history [name]\n"
+	    "       wxgatectl [-s socket] bind create --template name "
+	    "[--ttl time] [--uses n]\n"
+	    "       wxgatectl [-s socket] bind list\n"
+	    "       wxgatectl [-s socket] bind revoke id\n"
+	    "       wxgatectl [-s socket] channels list\n"
+	    "       wxgatectl [-s socket] channels remove name\n");
 	exit(EX_USAGE);
 }
 

@@ -310,6 +310,28 @@ static const struct field f_share_row[] = {
 	FLD(share_row, session, FT_U64, INT64_MAX, 0),
 	FLD(share_row, revoked, FT_U64, INT64_MAX, 0),
 };
+static const struct field f_bind_create[] = {
+	FLD(bind_create, tmpl, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(bind_create, ttl_s, FT_U64, UINT32_MAX, 0),
+	FLD(bind_create, uses, FT_U64, UINT32_MAX, 0),
+};
+static const struct field f_invite_row[] = {
+	FLD(invite_row, id, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, tmpl, FT_STR, IPC_NAME_MAX, 0),
+	FLD(invite_row, created, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, expires, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, uses_left, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, used, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, revoked, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_channel_row[] = {
+	FLD(channel_row, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(channel_row, kind, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, source, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, tmpl, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, state, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, owner, FT_STR, IPC_PEER_MAX, 0),
+};
 static const struct field f_pairing_row[] = {
 	FLD(pairing_row, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(pairing_row, account, FT_STR, IPC_NAME_MAX, 0),
@@ -434,6 +456,7 @@ SCHEMA(rpc_error) SCHEMA(chat_accepted) SCHEMA(chat_delta)
 SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
 SCHEMA(agent_request) SCHEMA(agent_request_media) SCHEMA(agent_file) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
+SCHEMA(bind_create) SCHEMA(invite_row) SCHEMA(channel_row)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_media) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)

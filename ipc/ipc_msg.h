@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		19
+#define IPC_VERSION		20
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -150,6 +150,12 @@
 	X(CTL_SCHED_HISTORY, 621, "schedule.history", ROLE_OPERATOR, 0, sched_name)	\
 	X(CTL_SEND_FILE, 622, "ctl.send_file",	ROLE_OPERATOR,	MSG_FD,	send_file)	\
 	X(CTL_METRICS,	623, "ctl.metrics",	ROLE_OPERATOR,	0,	empty)		\
+	/* binding invitations and the accounts made from them */	\
+	X(CTL_BIND_CREATE, 624, "bind.create",	ROLE_OPERATOR,	0,	bind_create)	\
+	X(CTL_BIND_LIST, 625, "bind.list",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_BIND_REVOKE, 626, "bind.revoke",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_CHANNELS,	627, "channels.list",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_CHANNEL_REMOVE, 628, "channels.remove", ROLE_OPERATOR, 0,	name)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -163,6 +169,8 @@
 	X(CTL_RUN_TARGET, 709, "ctl.run_target", ROLE_SUP,	0,	run_target)	\
 	/* a part of a long text (ctl.metrics' exposition), whole lines */ \
 	X(CTL_TEXT,	710, "ctl.text",	ROLE_SUP,	0,	text)		\
+	X(CTL_INVITE,	711, "ctl.invite",	ROLE_SUP,	0,	invite_row)	\
+	X(CTL_CHANNEL,	712, "ctl.channel",	ROLE_SUP,	0,	channel_row)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
@@ -440,6 +448,25 @@ struct ipc_body_share_row	{ struct ipc_str hash; uint64_t created;
 				  uint64_t expires; int read_only;
 				  uint64_t session; uint64_t revoked; };
 /*
+ * wxgatectl bind create: an invitation to bind a wechat account with
+ * the named template's settings, good for uses bindings within ttl_s.
+ */
+struct ipc_body_bind_create	{ struct ipc_str tmpl; uint64_t ttl_s;
+				  uint64_t uses; };
+/* One invitation for the operator: its id, never its token. */
+struct ipc_body_invite_row	{ uint64_t id; struct ipc_str tmpl;
+				  uint64_t created; uint64_t expires;
+				  uint64_t uses_left; uint64_t used;
+				  uint64_t revoked; };
+/*
+ * One channel account: source "config" or "bound"; state the worker's
+ * (running, login_required...) or the store's (pending) when it has no
+ * worker; tmpl and owner "" for the file's.
+ */
+struct ipc_body_channel_row	{ struct ipc_str name; struct ipc_str kind;
+				  struct ipc_str source; struct ipc_str tmpl;
+				  struct ipc_str state; struct ipc_str owner; };
+/*
  * wxgatectl send: text for target on the account named channel, through
  * the outbox like any reply.
  */
@@ -578,6 +605,9 @@ union ipc_body {
 	struct ipc_body_audit_row	audit_row;
 	struct ipc_body_share_create	share_create;
 	struct ipc_body_share_row	share_row;
+	struct ipc_body_bind_create	bind_create;
+	struct ipc_body_invite_row	invite_row;
+	struct ipc_body_channel_row	channel_row;
 	struct ipc_body_pairing_row	pairing_row;
 	struct ipc_body_ctl_send	ctl_send;
 	struct ipc_body_send_file	send_file;

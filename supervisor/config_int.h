@@ -292,6 +292,18 @@ struct raw_media {
 	uint32_t	*stored_max_bytes;
 };
 
+/* The `bind:` block and one `bind_templates:` entry (config_bind.c). */
+struct raw_bind {
+	uint32_t	*pending_max;
+	uint32_t	*ttl_min_s;
+	uint32_t	*login_timeout_s;
+};
+
+struct raw_template {
+	struct raw_channel	 ch;	/* first: channel offsets hold */
+	uint32_t		*max_accounts;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
@@ -309,6 +321,9 @@ struct raw_config {
 	struct raw_schedule	*schedules;
 	unsigned		 schedules_count;
 	struct raw_media	 media;
+	struct raw_bind		 bind;
+	struct raw_template	*bind_templates;
+	unsigned		 bind_templates_count;
 };
 
 /*
@@ -403,6 +418,18 @@ extern const struct cfg_num cfg_media_nums[];
 int		 cfg_schedule_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 void		 cfg_schedule_free(struct config *);
+
+/* config_bind.c: bind: and bind_templates:, after the agents. */
+#define CFG_TEMPLATES_MAX	32
+extern const struct cfg_num cfg_bind_nums[];
+extern const struct cfg_num cfg_template_nums[];
+int		 cfg_bind_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+void		 cfg_bind_free(struct config *);
+int		 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
+		    const char *, struct cfg_channel *);
+void		 cfg_channel_copy(struct cfg_channel *,
+		    const struct cfg_channel *, const char *name);
 
 /* config_check.c */
 int		 cfg_check_name(const char *);

@@ -341,6 +341,8 @@ chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
 	x.msg_id = msg_id;
 	x.agent = sup->conf->webchat.agent;
 	x.arg = arg;
+	x.account = NULL;
+	x.peer = NULL;
 	x.w = w;
 	x.allowed = sup->conf->policy.webchat_commands;
 	if (command_run(cmd, &x, reply, sizeof(reply)) == -1) {

@@ -31,7 +31,8 @@
 #define STORE_LAZY_SCHED	52	/* store_sched.c: 52..79 */
 #define STORE_LAZY_ATTACH	80	/* store_attach.c: 80..87 */
 #define STORE_LAZY_MEDIA	88	/* store_media.c: 88..95 */
-#define STORE_LAZY_MAX		96
+#define STORE_LAZY_BIND		96	/* store_bind.c: 96..127 */
+#define STORE_LAZY_MAX		128
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -118,7 +119,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	8
+#define STORE_SCHEMA_VERSION	9
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);
