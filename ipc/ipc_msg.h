@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		20
+#define IPC_VERSION		21
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -110,6 +110,9 @@
 	/* a TCP connection accepted (before a byte is read), and closed */ \
 	X(PEER_OPEN,	210, "peer.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_addr) \
 	X(PEER_CLOSE,	211, "peer.close",	ROLE_WEBCHAT,	MSG_INTERNAL, conn)	\
+	/* GET /bind/<token>, and the page asking to start its login */	\
+	X(BIND_CHECK,	212, "bind.check",	ROLE_WEBCHAT,	MSG_INTERNAL, share_check) \
+	X(BIND_START,	213, "bind.start",	ROLE_WEBCHAT,	0,	bind_start)	\
 	/* channel workers, one per platform account */			\
 	X(INBOUND,	300, "inbound.message",	ROLE_CHANNEL,	0,	inbound)	\
 	X(DELIVERY_ACK,	301, "delivery.ack",	ROLE_CHANNEL,	0,	delivery)	\
@@ -196,6 +199,8 @@
 	/* not durable: a streaming kind's answer so far, best effort */ \
 	X(OUTBOUND_PROGRESS, 824, "outbound.progress", ROLE_SUP, 0,	progress)	\
 	X(OUTBOUND_FILE, 825, "outbound.file",	ROLE_SUP,	MSG_FD,	outbound_file)	\
+	X(BIND_STATUS,	826, "bind.status",	ROLE_SUP,	0,	bind_status)	\
+	X(BIND_STATE,	827, "bind.state",	ROLE_SUP,	0,	bind_state)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
@@ -351,6 +356,24 @@ struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id;
 struct ipc_body_share_status	{ uint64_t conn; uint64_t status;
 				  int read_only; struct ipc_str url;
 				  uint64_t retry_after_ms; };
+/*
+ * bind.check (a share_check body): is the invitation token id live?
+ * bind.status: 200 live, 404 not a token, 410 with why "expired",
+ * "used" or "revoked", 429 past the address's bucket.
+ */
+struct ipc_body_bind_status	{ uint64_t conn; uint64_t status;
+				  struct ipc_str why;
+				  uint64_t retry_after_ms; };
+/* bind.start: the page of invitation token asks for its QR login. */
+struct ipc_body_bind_start	{ uint64_t conn; struct ipc_str token; };
+/*
+ * bind.state: where the login is (bindpage.c): "starting", "scan" with
+ * the iLink URL to draw, "scanned", "confirmed", or how it ended
+ * ("busy", "gone", "used", "full", "timeout", "failed").  With the
+ * bind.start's req_id the first answer, with 0 an event.
+ */
+struct ipc_body_bind_state	{ uint64_t conn; struct ipc_str state;
+				  struct ipc_str url; };
 /*
  * share.open: token is the link's secret; visitor is the session token
  * the page got from an earlier share.ok of a per-visitor link ("" on the
@@ -592,6 +615,9 @@ union ipc_body {
 	struct ipc_body_share_status	share_status;
 	struct ipc_body_share_open	share_open;
 	struct ipc_body_share_ok	share_ok;
+	struct ipc_body_bind_status	bind_status;
+	struct ipc_body_bind_start	bind_start;
+	struct ipc_body_bind_state	bind_state;
 	struct ipc_body_inbound		inbound;
 	struct ipc_body_inbound_ack	inbound_ack;
 	struct ipc_body_outbound	outbound;

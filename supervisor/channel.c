@@ -54,6 +54,7 @@
 
 #include "account.h"
 #include "areq.h"
+#include "bindpage.h"
 #include "channel_media.h"
 #include "clock.h"
 #include "command.h"
@@ -263,12 +264,11 @@ channel_init(void)
 	struct timeval tv = { 0, 0 };
 	unsigned i, n;
 
-	n = c->channels_count + c->rt_count;
+	n = config_channels(c);
 	na = xcalloc(n + 1, sizeof(*na));
 	for (i = 0; i < n; i++) {
 		/* The file's accounts, then the bound ones (account.c). */
-		cc = i < c->channels_count ? &c->channels[i] :
-		    c->rt_channels[i - c->channels_count];
+		cc = config_channel_at(c, i);
 		if ((old = acct_find(cc->name)) != NULL) {
 			na[i] = *old;
 			old->rl_peer = old->rl_acct = old->rl_notice = NULL;
@@ -1021,7 +1021,9 @@ chan_state_put(struct worker *w, struct ipc_msg *m)
 	/* A binding's scanner: the invitation's use is spent with it. */
 	if (strcmp(key, "owner") == 0 && value[0] != '\0' &&
 	    account_pending(w->id))
-		account_activate(w->id, value);
+		bindpage_owner(w->id, value);
+	else if (strcmp(key, "status") == 0 && strcmp(value, "scanned") == 0)
+		bindpage_scanned(w->id);
 	freezero(value, m->b.state.value.len + 1);
 	free(key);
 	sup_turn();
@@ -1039,6 +1041,11 @@ chan_login(struct worker *w, struct ipc_msg *m)
 	if (ipc_streq(l->status, "scan") && l->url.len > 0) {
 		snprintf(a->login_url, sizeof(a->login_url), "%.*s",
 		    (int)l->url.len, l->url.p);
+		/* A binding's code is for its page, not the operator. */
+		if (account_pending(a->name)) {
+			bindpage_login(a->name, "scan", a->login_url);
+			return 0;
+		}
 		log_warnx("channel %s needs a login: show the QR code with "
 		    "\"wxgatectl login %s\" and scan it in WeChat", a->name,
 		    a->name);

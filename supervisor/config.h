@@ -310,6 +310,10 @@ void		 config_free(struct config *);
 const struct cfg_agent *config_agent(const struct config *, const char *);
 const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
+/* Every account, the file's then the bound ones: i < config_channels. */
+unsigned	 config_channels(const struct config *);
+const struct cfg_channel *config_channel_at(const struct config *,
+		    unsigned);
 const struct cfg_template *config_template(const struct config *,
 		    const char *);
 /* A bound account from template t under name; the copy, or NULL. */

@@ -193,3 +193,17 @@ config_rt_is(const struct config *conf, const char *name)
 			return 1;
 	return 0;
 }
+
+unsigned
+config_channels(const struct config *conf)
+{
+	return conf->channels_count + conf->rt_count;
+}
+
+const struct cfg_channel *
+config_channel_at(const struct config *conf, unsigned i)
+{
+	if (i < conf->channels_count)
+		return &conf->channels[i];
+	return conf->rt_channels[i - conf->channels_count];
+}

@@ -153,12 +153,13 @@ ctl_channel_put(struct ctl_walk *cw, const char *name, const char *kind,
 	struct worker *w;
 
 	snprintf(wname, sizeof(wname), "%s.%s", kind, name);
-	if ((w = spawn_find(wname)) != NULL && w->state == W_RUNNING &&
+	if (strcmp(state, "pending") == 0 || strcmp(state, "stopped") == 0)
+		w = NULL;	/* the hub's word, whatever its worker says */
+	else if ((w = spawn_find(wname)) != NULL && w->state == W_RUNNING &&
 	    store_kv_get(sup->store, name, "status", &platform) == 0 &&
 	    strcmp(platform, "login_required") == 0)
 		state = platform;
-	else if (w != NULL && strcmp(state, "pending") != 0 &&
-	    strcmp(state, "stopped") != 0 && !(w->flags & W_F_REMOVE))
+	else if (w != NULL && !(w->flags & W_F_REMOVE))
 		state = w->wire != NULL || w->pstate[0] == '\0' ?
 		    worker_state_name(w->state) : w->pstate;
 	b.name = ipc_s(name);

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "bindpage.h"
 #include "clock.h"
 #include "command.h"
 #include "config.h"
@@ -474,6 +475,7 @@ sup_conn_close(struct worker *w, struct ipc_msg *m)
 
 	if ((b = conn_find(w, m->b.conn.conn)) != NULL)
 		conn_end(b, CONN_WS);
+	bindpage_conn_closed(w, m->b.conn.conn);
 	return 0;
 }
 

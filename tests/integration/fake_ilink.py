@@ -245,6 +245,7 @@ class FakeIlink(ThreadedApp):
         r.add_post("/_test/fail", self.t_fail)
         r.add_post("/_test/expire", self.t_expire)
         r.add_post("/_test/qr", self.t_qr)
+        r.add_post("/_test/qr_now", self.t_qr_now)
         r.add_get("/_test/headers", self.t_headers)
         r.add_get("/_test/violations", self.t_violations)
         r.add_get("/_test/verify_codes", self.t_verify_codes)
@@ -926,6 +927,18 @@ class FakeIlink(ThreadedApp):
             if "verify_code" in b:
                 self.verify_code = b["verify_code"]
         return web.json_response({"ok": True})
+
+    async def t_qr_now(self, request):
+        """The codes already handed out follow this script from their
+        next status poll on: a person scanning (and confirming) now."""
+        b = await request.json()
+        self.qr_now(b["script"])
+        return web.json_response({"ok": True})
+
+    def qr_now(self, script):
+        with self.lock:
+            for q in self.qrcodes:
+                self.qrcodes[q] = list(script)
 
     async def t_verify_codes(self, request):
         with self.lock:

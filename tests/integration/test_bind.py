@@ -160,3 +160,207 @@ def test_a_good_template_checks(fake):
     rc, out = check_config({"bind_templates": [template(fake),
                                                template(fake)]})
     assert rc != 0 and "duplicate template name" in out, out
+
+
+# -- the binding itself, driven as the page drives it ------------------
+
+def sent_to(fake, peer):
+    with fake.lock:
+        return [s for s in fake.sent if s["to"] == peer and
+                s["outcome"] == "ok"]
+
+
+def wait_reply(fake, peer, text, timeout=15):
+    return wait_for(lambda: any(s["text"] == text
+                                for s in sent_to(fake, peer)),
+                    timeout, 0.05, "%r to %s" % (text, peer))
+
+
+def bound(gate):
+    return {n: r for n, r in channels(gate).items() if r["source"] == "bound"}
+
+
+def state_is(want):
+    return lambda e: e.get("event") == "bind.state" and e["state"] == want
+
+
+async def bind_through(gate, fake, tok, confirm=True):
+    """Start a binding as the page does, scan and confirm it: the new
+    account's name."""
+    async with gate.client() as c:
+        res = await c.ok("bind.start", {"id": tok})
+        assert res == {"state": "starting"}, res
+        e = await c.wait_event(state_is("scan"), 20, "a QR code")
+        assert e["svg"].startswith("<svg") and "<path" in e["svg"]
+        assert e["url"].startswith("https://liteapp.weixin.qq.com/q/")
+        acc = list(bound(gate))
+        assert len(acc) == 1 and bound(gate)[acc[0]]["state"] == "pending"
+        assert re.fullmatch(r"b[0-9a-f]{8}", acc[0]), acc
+        if not confirm:
+            return acc[0]
+        fake.qr_now(["scaned", "confirmed"])
+        await c.wait_event(state_is("scanned"), 10, "scanned")
+        await c.wait_event(state_is("confirmed"), 10, "confirmed")
+        return acc[0]
+
+
+def account_rows(gate, name):
+    """Every row the store keeps under the account's name."""
+    n = {}
+    for t in ("kv", "peers", "pairings", "media", "outbox", "run_targets",
+              "messages", "sessions"):
+        n[t] = gate.rows("SELECT count(*) FROM %s WHERE account = ?" % t,
+                         (name,))[0][0]
+    n["accounts"] = gate.rows("SELECT count(*) FROM accounts WHERE "
+                              "name = ?", (name,))[0][0]
+    return n
+
+
+def test_bind_then_chat_then_the_link_is_spent(gate_factory, fake):
+    gate = gate_factory(conf(fake))
+    tok = create(gate)
+    st, hdrs, body = gate.http_get("/bind/" + tok)
+    assert st == 200 and b"/bind.js" in body
+    assert "default-src 'self'" in hdrs["Content-Security-Policy"]
+    name = run(bind_through(gate, fake, tok))
+    row = bound(gate)[name]
+    assert row["state"] == "running" and row["owner"] == OWNER
+    assert row["template"] == "staff" and row["kind"] == "wechat"
+    assert gate.rows("SELECT state, owner FROM accounts WHERE name = ?",
+                     (name,)) == [("active", OWNER)]
+    assert [(r["left"], r["used"]) for r in invites(gate)] == [(0, 1)]
+    # The scanner owns it and may talk to it (dm_policy allowlist).
+    fake.inject(OWNER, "hello bot")
+    wait_reply(fake, OWNER, "echo: hello bot")
+    # Spent: the page says so, and bind.start is refused.
+    st, hdrs, body = gate.http_get("/bind/" + tok)
+    assert st == 410 and b"already used" in body
+    async def again():
+        async with gate.client() as c:
+            return await c.ok("bind.start", {"id": tok})
+    assert run(again()) == {"state": "used"}
+    assert tok not in gate.log() and tok not in db_dump(gate)
+
+
+def test_bound_account_survives_a_restart_and_a_reload(gate_factory, fake):
+    gate = gate_factory(conf(fake))
+    name = run(bind_through(gate, fake, create(gate)))
+    fake.inject(OWNER, "one")
+    wait_reply(fake, OWNER, "echo: one")
+    gate.stop()
+    gate.start()
+    wait_for(lambda: (gate.worker("wechat." + name) or {}).get("state")
+             == "running", 15, 0.1, "the bound account's worker")
+    fake.inject(OWNER, "two")
+    wait_reply(fake, OWNER, "echo: two")
+    # A reload rebuilds it from its template; a template gone stops it.
+    gate.reload()
+    assert bound(gate)[name]["state"] == "running"
+    c = conf(fake)
+    c["bind_templates"][0]["name"] = "other"
+    gate.reload(c)
+    gate.wait_log('template "staff" is gone', timeout=10)
+    wait_for(lambda: bound(gate)[name]["state"] == "stopped", 10, 0.1,
+             "stopped")
+    wait_for(lambda: gate.worker("wechat." + name) is None, 10, 0.1,
+             "its worker gone")
+    assert account_rows(gate, name)["kv"] > 0   # its data stays
+    gate.reload(conf(fake))
+    wait_for(lambda: (gate.worker("wechat." + name) or {}).get("state")
+             == "running", 15, 0.1, "started again")
+
+
+def test_unbind_deletes_the_account_and_its_data(gate_factory, fake):
+    gate = gate_factory(conf(fake))
+    name = run(bind_through(gate, fake, create(gate)))
+    fake.inject(OWNER, "remember me")
+    wait_reply(fake, OWNER, "echo: remember me")
+    before = account_rows(gate, name)
+    assert before["kv"] > 0 and before["peers"] > 0 and \
+        before["messages"] > 0 and before["sessions"] > 0
+    fake.inject(OWNER, "/unbind")
+    wait_reply(fake, OWNER, "Send /unbind again within 60 s to delete "
+               "this bot and everything it keeps.")
+    assert account_rows(gate, name)["accounts"] == 1
+    fake.inject(OWNER, "/unbind")
+    wait_for(lambda: all(v == 0 for v in account_rows(gate, name).values()),
+             15, 0.1, "every row of %s deleted" % name)
+    wait_for(lambda: gate.worker("wechat." + name) is None, 10, 0.1,
+             "its worker gone")
+    assert name not in channels(gate)
+    gate.wait_log("removed (unbound by its owner)", timeout=5)
+
+
+def test_operator_removes_a_bound_account(gate_factory, fake):
+    gate = gate_factory(conf(fake))
+    name = run(bind_through(gate, fake, create(gate)))
+    fake.inject(OWNER, "hi")
+    wait_reply(fake, OWNER, "echo: hi")
+    rc, out, err = gate.ctl("channels", "remove", name)
+    assert rc == 0 and "deleted" in out, err
+    assert all(v == 0 for v in account_rows(gate, name).values())
+    wait_for(lambda: gate.worker("wechat." + name) is None, 10, 0.1,
+             "its worker gone")
+    rc, out, err = gate.ctl("channels", "remove", name)
+    assert rc == 1
+    # Not started again after a restart.
+    gate.stop()
+    gate.start()
+    assert gate.worker("wechat." + name) is None
+
+
+def test_a_closed_page_spends_nothing(gate_factory, fake):
+    gate = gate_factory(conf(fake))
+    tok = create(gate)
+    name = run(bind_through(gate, fake, tok, confirm=False))
+    wait_for(lambda: account_rows(gate, name)["accounts"] == 0, 10, 0.1,
+             "the pending account removed")
+    wait_for(lambda: gate.worker("wechat." + name) is None, 10, 0.1,
+             "its worker gone")
+    assert [(r["left"], r["used"]) for r in invites(gate)] == [(1, 0)]
+    # The link still works.
+    fake.qr_script = ["wait"]
+    assert gate.http_get("/bind/" + tok)[0] == 200
+    run(bind_through(gate, fake, tok))
+    assert [(r["left"], r["used"]) for r in invites(gate)] == [(0, 1)]
+
+
+def test_one_login_per_invitation_and_pending_max(gate_factory, fake):
+    gate = gate_factory(conf(fake, bind={"pending_max": 1}))
+    a = create(gate, "--uses", "5")
+    b = create(gate)
+    async def scenario():
+        async with gate.client() as c1, gate.client() as c2:
+            assert (await c1.ok("bind.start", {"id": a}))["state"] == \
+                "starting"
+            # The same invitation: one login at a time.
+            assert (await c2.ok("bind.start", {"id": a}))["state"] == "busy"
+            # Another one: past bind.pending_max.
+            assert (await c2.ok("bind.start", {"id": b}))["state"] == "busy"
+            r = await c2.call("bind.start", {"id": "x" * 22})
+            assert r["ok"] and r["result"]["state"] == "invalid", r
+    run(scenario())
+
+
+def test_expired_and_revoked_links_say_so(gate_factory, fake):
+    gate = gate_factory(conf(fake, bind={"ttl_min_s": 1}))
+    old = create(gate, "--ttl", "1s")
+    gone = create(gate)
+    gate.ctl("bind", "revoke", "2")
+    wait_for(lambda: gate.http_get("/bind/" + old)[0] == 410, 10, 0.2,
+             "the link to expire")
+    st, hdrs, body = gate.http_get("/bind/" + old)
+    assert b"This link has expired" in body
+    assert hdrs["Content-Type"].startswith("text/html")
+    st, hdrs, body = gate.http_get("/bind/" + gone)
+    assert st == 410 and b"This link was revoked" in body
+    # Not a token, or nobody's: 404, a page that says so.
+    for path in ("/bind/" + "A" * 22, "/bind/nope", "/bind/%00"):
+        st, hdrs, body = gate.http_get(path)
+        assert st == 404 and b"This link is not valid" in body, path
+    async def start(tok):
+        async with gate.client() as c:
+            return (await c.ok("bind.start", {"id": tok}))["state"]
+    assert run(start(old)) == "expired"
+    assert run(start(gone)) == "revoked"
+    assert bound(gate) == {}
