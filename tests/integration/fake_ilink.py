@@ -93,6 +93,8 @@ Test control (HTTP, for the standalone mode; the same as methods):
   POST /_test/expire   the current token dies (-14)    f.expire()
   POST /_test/qr       {"script": ["wait", ...], ["verify_code": "..."]}
                                                        f.qr_script = [...]
+  POST /_test/qr_now   {"script": [...]}: codes already handed out follow
+                       it from their next poll (a scan now)  f.qr_now(...)
   GET  /_test/verify_codes                             f.verify_codes
   GET  /_test/headers  every request: path, method, headers
   GET  /_test/violations                               f.violations
@@ -972,8 +974,11 @@ def main():
     ap.add_argument("--port", type=int, default=8790)
     ap.add_argument("--longpoll-ms", type=int, default=35000)
     ap.add_argument("--token", help="the bot token that starts valid")
+    ap.add_argument("--qr-script", default="wait,scaned,confirmed",
+                    help="statuses a new QR code goes through, by commas")
     a = ap.parse_args()
-    fake = FakeIlink(longpoll_ms=a.longpoll_ms, token=a.token)
+    fake = FakeIlink(longpoll_ms=a.longpoll_ms, token=a.token,
+                     qr_script=tuple(a.qr_script.split(",")))
     app = fake.app()
     app["fake"] = fake
     app.on_startup.append(_on_startup)
