@@ -27,4 +27,5 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict \
 	tests/fuzz/fuzz_cron.dict \
 	tests/fuzz/fuzz_wxcrypt.dict tests/fuzz/fuzz_xmlmsg.dict \
-	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict
+	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict \
+	tests/fuzz/fuzz_invite.dict
