@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "account.h"
+#include "bindpage.h"
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
@@ -282,6 +283,8 @@ account_remove(const char *name, const char *why)
 
 	if ((a = acct_find(name)) == NULL)
 		return 1;
+	/* A page still following its login hears it ended. */
+	bindpage_gone(name);
 	acct_unspawn(name);
 	if (store_account_delete(sup->store, name) == -1)
 		return -1;

@@ -148,9 +148,13 @@ bp_tell(struct bindreq *r, const char *state, const char *url)
 static void
 bp_abandon(struct bindreq *r, const char *why)
 {
-	if (account_pending(r->account))
-		account_remove(r->account, why);
+	char name[IPC_NAME_MAX + 1];
+
+	/* Forgotten first: the removal tells a page it still knows. */
+	snprintf(name, sizeof(name), "%s", r->account);
 	bp_free(r);
+	if (account_pending(name))
+		account_remove(name, why);
 }
 
 /*
@@ -264,11 +268,22 @@ bindpage_owner(const char *account, const char *owner)
 
 	if ((r = bp_find(account)) == NULL)
 		return;
-	if (account_activate(account, owner) == 0)
+	if (account_activate(account, owner) == 0) {
 		bp_tell(r, "confirmed", NULL);
-	else {
-		bp_tell(r, "used", NULL);
-		account_remove(account, "its invitation was used up");
+		bp_free(r);
+		return;
 	}
+	bp_tell(r, "used", NULL);
+	bp_abandon(r, "its invitation was used up");
+}
+
+void
+bindpage_gone(const char *account)
+{
+	struct bindreq *r;
+
+	if ((r = bp_find(account)) == NULL)
+		return;
+	bp_tell(r, "failed", NULL);
 	bp_free(r);
 }

@@ -19,5 +19,7 @@ void	 bindpage_login(const char *account, const char *status,
 /* From channel.c: the scanner's id (state.put owner) or "scanned". */
 void	 bindpage_owner(const char *account, const char *owner);
 void	 bindpage_scanned(const char *account);
+/* account.c: the account went another way (removed): its page is told. */
+void	 bindpage_gone(const char *account);
 
 #endif

@@ -1044,6 +1044,7 @@ chan_login(struct worker *w, struct ipc_msg *m)
 		/* A binding's code is for its page, not the operator. */
 		if (account_pending(a->name)) {
 			bindpage_login(a->name, "scan", a->login_url);
+			a->login_url[0] = '\0';
 			return 0;
 		}
 		log_warnx("channel %s needs a login: show the QR code with "

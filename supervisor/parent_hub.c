@@ -454,7 +454,11 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 		return 0;
 	}
 	if ((w = spawn_find(name)) != NULL && !(w->flags & W_F_REMOVE)) {
-		log_warnx("hub asked to start %s: it exists", name);
+		/* A new hub asks again for what the old one started. */
+		if (w->flags & W_F_RUNTIME)
+			log_debug("hub asked to start %s: it runs", name);
+		else
+			log_warnx("hub asked to start %s: it exists", name);
 		return 0;
 	}
 	conf = ipc_strdup(b->conf);

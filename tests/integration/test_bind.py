@@ -364,3 +364,33 @@ def test_expired_and_revoked_links_say_so(gate_factory, fake):
     assert run(start(old)) == "expired"
     assert run(start(gone)) == "revoked"
     assert bound(gate) == {}
+
+
+def test_an_expired_code_is_replaced_and_removal_ends_the_page(
+        gate_factory, fake):
+    gate = gate_factory(conf(fake))
+    tok = create(gate)
+    async def scenario():
+        async with gate.client() as c:
+            assert (await c.ok("bind.start", {"id": tok}))["state"] == \
+                "starting"
+            first = await c.wait_event(state_is("scan"), 20, "a QR code")
+            name = list(bound(gate))[0]
+            # Not for wxgatectl login: the code is the page's.
+            rc, out, err = gate.ctl("login", "--no-wait", name)
+            assert first["url"] not in out
+            # The code expires unscanned: the worker fetches a new one.
+            fake.qr_now(["expired"])
+            fake.qr_script = ["wait"]
+            second = await c.wait_event(
+                lambda e: state_is("scan")(e) and e["url"] != first["url"],
+                20, "a new QR code")
+            assert second["svg"] != first["svg"]
+            # The operator removes the pending account: the page hears.
+            rc, out, err = gate.ctl("channels", "remove", name)
+            assert rc == 0, err
+            await c.wait_event(state_is("failed"), 10, "failed")
+            return name
+    name = run(scenario())
+    assert all(v == 0 for v in account_rows(gate, name).values())
+    assert [(r["left"], r["used"]) for r in invites(gate)] == [(1, 0)]
