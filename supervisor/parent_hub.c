@@ -456,7 +456,7 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 	if ((w = spawn_find(name)) != NULL && !(w->flags & W_F_REMOVE)) {
 		/* A new hub asks again for what the old one started. */
 		if (w->flags & W_F_RUNTIME)
-			log_debug("hub asked to start %s: it runs", name);
+			log_info("hub asked to start %s: it exists", name);
 		else
 			log_warnx("hub asked to start %s: it exists", name);
 		return 0;

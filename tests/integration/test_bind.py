@@ -394,3 +394,58 @@ def test_an_expired_code_is_replaced_and_removal_ends_the_page(
     name = run(scenario())
     assert all(v == 0 for v in account_rows(gate, name).values())
     assert [(r["left"], r["used"]) for r in invites(gate)] == [(1, 0)]
+
+
+def hub_pid(gate):
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == gate.proc.pid and \
+                "hub:main" in cmd:
+            return int(d)
+    return None
+
+
+def test_a_new_hub_keeps_bound_accounts_and_drops_pending_ones(
+        gate_factory, fake):
+    """SIGKILL of the hub: the active account's worker is taken over (not
+    started twice) and answers; a binding in progress is dropped with its
+    account, its use unspent."""
+    import signal
+    gate = gate_factory(conf(fake))
+    name = run(bind_through(gate, fake, create(gate)))
+    pid = gate.worker("wechat." + name)["pid"]
+    fake.qr_script = ["wait"]
+    pending_tok = create(gate)
+    async def half():
+        c = await gate.connect()
+        await c.ok("bind.start", {"id": pending_tok})
+        await c.wait_event(state_is("scan"), 20, "a QR code")
+        return c
+    async def scenario():
+        c = await half()
+        pending = [n for n in bound(gate) if n != name][0]
+        hub = hub_pid(gate)
+        os.kill(hub, signal.SIGKILL)
+        wait_for(lambda: hub_pid(gate) not in (None, hub), 10, 0.05,
+                 "a new hub")
+        gate.wait_log("a binding left unfinished: removed", timeout=10)
+        await c.ws.close()
+        return pending
+    pending = run(scenario())
+    wait_for(lambda: account_rows(gate, pending)["accounts"] == 0, 10, 0.1,
+             "the pending account gone")
+    wait_for(lambda: gate.worker("wechat." + pending) is None, 10, 0.1,
+             "its worker gone")
+    assert gate.worker("wechat." + name)["pid"] == pid
+    fake.inject(OWNER, "after the hub")
+    wait_reply(fake, OWNER, "echo: after the hub")
+    assert [(r["left"], r["used"]) for r in invites(gate)] == \
+        [(0, 1), (1, 0)]
