@@ -241,6 +241,21 @@ bindpage_conn_closed(struct worker *w, uint64_t conn)
 }
 
 void
+bindpage_worker_down(struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < nreqs; )
+		if (strcmp(reqs[i]->wname, w->name) == 0) {
+			log_info("account %s: the binding page's worker is "
+			    "gone", reqs[i]->account);
+			/* Swaps the last one into i: look at i again. */
+			bp_abandon(reqs[i], "binding page closed");
+		} else
+			i++;
+}
+
+void
 bindpage_login(const char *account, const char *status, const char *url)
 {
 	struct bindreq *r;
@@ -261,15 +276,32 @@ bindpage_scanned(const char *account)
 		bp_tell(r, "scanned", NULL);
 }
 
+/*
+ * XXX: a failed commit leaves the account active in account.c's memory
+ * while the store rolled it back to pending; the next start drops it.
+ */
+static void
+bp_confirmed_cb(struct durable *d, int committed)
+{
+	bp_state(durable_worker(d), 0, d->conn, committed ? "confirmed" :
+	    "failed", NULL);
+}
+
 void
 bindpage_owner(const char *account, const char *owner)
 {
+	struct durable *d;
 	struct bindreq *r;
+	struct worker *w;
 
 	if ((r = bp_find(account)) == NULL)
 		return;
 	if (account_activate(account, owner) == 0) {
-		bp_tell(r, "confirmed", NULL);
+		/* "Ready" only once the account is on disk. */
+		if ((w = bp_worker(r)) != NULL) {
+			d = durable_after(bp_confirmed_cb);
+			durable_for(d, w, 0, r->conn);
+		}
 		bp_free(r);
 		return;
 	}

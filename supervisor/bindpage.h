@@ -13,6 +13,8 @@ int	 sup_bind_check(struct worker *, struct ipc_msg *);
 int	 sup_bind_start(struct worker *, struct ipc_msg *);
 /* The web chat connection closed: its pending binding is abandoned. */
 void	 bindpage_conn_closed(struct worker *, uint64_t conn);
+/* A web chat worker died: its connections' bindings are abandoned. */
+void	 bindpage_worker_down(struct worker *);
 /* From channel.c: account's worker said login.qr status (url for scan). */
 void	 bindpage_login(const char *account, const char *status,
 	    const char *url);

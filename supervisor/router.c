@@ -423,6 +423,8 @@ router_worker_down(struct worker *w)
 	conn_worker_down(w);
 	if (w->role == ROLE_CHANNEL)
 		channel_worker_down(w);
+	if (w->role == ROLE_WEBCHAT)
+		bindpage_worker_down(w);
 	areq_worker_down(w);
 }
 

@@ -298,7 +298,9 @@ def test_operator_removes_a_bound_account(gate_factory, fake):
     wait_reply(fake, OWNER, "echo: hi")
     rc, out, err = gate.ctl("channels", "remove", name)
     assert rc == 0 and "deleted" in out, err
-    assert all(v == 0 for v in account_rows(gate, name).values())
+    # The answer may leave before the turn's commit lands.
+    wait_for(lambda: all(v == 0 for v in account_rows(gate, name).values()),
+             5, 0.05, "every row of %s deleted" % name)
     wait_for(lambda: gate.worker("wechat." + name) is None, 10, 0.1,
              "its worker gone")
     rc, out, err = gate.ctl("channels", "remove", name)
@@ -392,7 +394,8 @@ def test_an_expired_code_is_replaced_and_removal_ends_the_page(
             await c.wait_event(state_is("failed"), 10, "failed")
             return name
     name = run(scenario())
-    assert all(v == 0 for v in account_rows(gate, name).values())
+    wait_for(lambda: all(v == 0 for v in account_rows(gate, name).values()),
+             5, 0.05, "every row of %s deleted" % name)
     assert [(r["left"], r["used"]) for r in invites(gate)] == [(1, 0)]
 
 
@@ -449,3 +452,24 @@ def test_a_new_hub_keeps_bound_accounts_and_drops_pending_ones(
     wait_reply(fake, OWNER, "echo: after the hub")
     assert [(r["left"], r["used"]) for r in invites(gate)] == \
         [(0, 1), (1, 0)]
+
+
+def test_a_dead_web_chat_worker_ends_its_bindings(gate_factory, fake):
+    import signal
+    gate = gate_factory(conf(fake))
+    tok = create(gate)
+    async def scenario():
+        c = await gate.connect()
+        await c.ok("bind.start", {"id": tok})
+        await c.wait_event(state_is("scan"), 20, "a QR code")
+        name = list(bound(gate))[0]
+        os.kill(gate.conn_owner(c.local_port)[0], signal.SIGKILL)
+        return name
+    name = run(scenario())
+    gate.wait_log("account %s: the binding page's worker is gone" % name,
+                  timeout=10)
+    wait_for(lambda: account_rows(gate, name)["accounts"] == 0, 10, 0.1,
+             "the pending account gone")
+    wait_for(lambda: gate.worker("wechat." + name) is None, 10, 0.1,
+             "its worker gone")
+    assert [(r["left"], r["used"]) for r in invites(gate)] == [(1, 0)]
