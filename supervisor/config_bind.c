@@ -6,7 +6,7 @@
  * entry of type wechat without a name or a token.
  *
  * Called by cfg_build() in config.c after the channels.  The hub keeps
- * the bound accounts themselves (config_rt_add): each is a copy of its
+ * the bound accounts themselves (config_rt.c): each is a copy of its
  * template under its own name, so the channel layer finds it as it
  * finds the file's accounts (config_channel).  Never reads a secret: a
  * bound account logs in by QR code and keeps its token in the store.
@@ -146,64 +146,4 @@ config_template(const struct config *conf, const char *name)
 		if (strcmp(conf->templates[i].name, name) == 0)
 			return &conf->templates[i];
 	return NULL;
-}
-
-/*
- * The hub's record of a bound account.  The caller bounds the count
- * (CFG_CHANNELS_MAX with the file's); the name is the store's.
- */
-const struct cfg_channel *
-config_rt_add(struct config *conf, const struct cfg_template *t,
-    const char *name)
-{
-	struct cfg_channel *c;
-
-	if (config_channel(conf, name) != NULL)
-		return NULL;
-	c = xcalloc(1, sizeof(*c));
-	cfg_channel_copy(c, &t->chan, name);
-	conf->rt_channels = xreallocarray(conf->rt_channels,
-	    conf->rt_count + 1, sizeof(*conf->rt_channels));
-	conf->rt_channels[conf->rt_count++] = c;
-	return c;
-}
-
-void
-config_rt_remove(struct config *conf, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < conf->rt_count; i++) {
-		if (strcmp(conf->rt_channels[i]->name, name) != 0)
-			continue;
-		cfg_channel_free(conf->rt_channels[i]);
-		free(conf->rt_channels[i]);
-		conf->rt_channels[i] = conf->rt_channels[--conf->rt_count];
-		return;
-	}
-}
-
-int
-config_rt_is(const struct config *conf, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < conf->rt_count; i++)
-		if (strcmp(conf->rt_channels[i]->name, name) == 0)
-			return 1;
-	return 0;
-}
-
-unsigned
-config_channels(const struct config *conf)
-{
-	return conf->channels_count + conf->rt_count;
-}
-
-const struct cfg_channel *
-config_channel_at(const struct config *conf, unsigned i)
-{
-	if (i < conf->channels_count)
-		return &conf->channels[i];
-	return conf->rt_channels[i - conf->channels_count];
 }

@@ -499,66 +499,6 @@ cfg_channel_free(struct cfg_channel *c)
 	xfree_secret(c->secret);
 }
 
-/* NULL stays NULL: a copy keeps what the original left unset. */
-static char *
-cfg_dup(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-static char **
-cfg_dup_list(char *const *in, unsigned n)
-{
-	char **out;
-	unsigned i;
-
-	if (n == 0)
-		return NULL;
-	out = xcalloc(n, sizeof(char *));
-	for (i = 0; i < n; i++)
-		out[i] = xstrdup(in[i]);
-	return out;
-}
-
-/*
- * A bound account (config_bind.c) is its template under its own name:
- * every string its own copy, so cfg_channel_free() frees either.
- * Templates hold no secrets; none is copied.
- */
-void
-cfg_channel_copy(struct cfg_channel *c, const struct cfg_channel *t,
-    const char *name)
-{
-	*c = *t;
-	c->name = xstrdup(name);
-	c->type = cfg_dup(t->type);
-	c->agent = cfg_dup(t->agent);
-	c->allow_from = cfg_dup_list(t->allow_from, t->allow_from_count);
-	c->groups = cfg_dup_list(t->groups, t->groups_count);
-	c->mention_free = cfg_dup_list(t->mention_free,
-	    t->mention_free_count);
-	c->login_url = cfg_dup(t->login_url);
-	c->base_url = cfg_dup(t->base_url);
-	c->cdn_url = cfg_dup(t->cdn_url);
-	c->bot_agent = cfg_dup(t->bot_agent);
-	c->token = NULL;
-	c->hook_url = cfg_dup(t->hook_url);
-	c->hook_key = NULL;
-	c->hook_msgtype = cfg_dup(t->hook_msgtype);
-	c->ws_url = cfg_dup(t->ws_url);
-	c->bot_id = cfg_dup(t->bot_id);
-	c->bot_name = cfg_dup(t->bot_name);
-	c->welcome = cfg_dup(t->welcome);
-	c->secret = NULL;
-	c->cb_id = cfg_dup(t->cb_id);
-	c->cb_token = NULL;
-	c->cb_aes_key = NULL;
-	c->cb_secret = NULL;
-	c->cb_listen = cfg_dup(t->cb_listen);
-	c->cb_api_url = cfg_dup(t->cb_api_url);
-	c->cb_welcome = cfg_dup(t->cb_welcome);
-}
-
 /*
  * A channel worker's slice: how to reach its platform and its token.
  * Who may talk to it, rates and the agent stay with the supervisor.

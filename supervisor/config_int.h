@@ -428,8 +428,6 @@ int		 cfg_bind_build(struct cfg_ctx *, const struct raw_config *,
 void		 cfg_bind_free(struct config *);
 int		 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
 		    const char *, struct cfg_channel *);
-void		 cfg_channel_copy(struct cfg_channel *,
-		    const struct cfg_channel *, const char *name);
 
 /* config_check.c */
 int		 cfg_check_name(const char *);
