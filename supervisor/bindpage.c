@@ -36,7 +36,7 @@
 struct bindreq {
 	char		 account[IPC_NAME_MAX + 1];
 	int64_t		 inv;
-	char		 wname[IPC_NAME_MAX + 1];	/* the web chat's */
+	char		 wname[IPC_NAME_MAX + 1];	/* its web chat */
 	uint64_t	 gen;
 	uint64_t	 conn;
 	struct event	*timeout;

@@ -48,8 +48,9 @@ const struct cfg_num cfg_template_nums[] = {
 	{ NULL,			0, 0, 0, 0, 0 }
 };
 
-static int	 cfg_template_one(struct cfg_ctx *, const struct raw_template *,
-		    const char *, struct cfg_template *);
+static int	 cfg_template_one(struct cfg_ctx *,
+		    const struct raw_template *, const char *,
+		    struct cfg_template *);
 
 int
 cfg_bind_build(struct cfg_ctx *ctx, const struct raw_config *raw,
