@@ -118,14 +118,9 @@ acct_load(const struct store_account_row *r, void *arg)
 	const struct cfg_template *t;
 	struct acct_rt *a;
 
-	(void)arg;
 	if (strcmp(r->state, "active") != 0) {
-		/* Its page and login died with the last hub. */
-		log_info("account %s: a binding left unfinished: removed",
-		    r->name);
-		if (store_account_delete(sup->store, r->name) == -1)
-			log_warnx("account %s: not removed", r->name);
-		acct_unspawn(r->name);
+		/* Its page and login died with the last hub: after the walk. */
+		*(unsigned *)arg += 1;
 		return 0;
 	}
 	if (nrts >= CFG_CHANNELS_MAX)
@@ -143,13 +138,59 @@ acct_load(const struct store_account_row *r, void *arg)
 	return 0;
 }
 
+/*
+ * Bindings left unfinished by the last hub (their pages are gone), a
+ * batch of names at a time: rows are not deleted under the walk.
+ */
+#define ACCOUNT_DROP_BATCH	64
+struct acct_drop {
+	char		 name[ACCOUNT_DROP_BATCH][IPC_NAME_MAX + 1];
+	unsigned	 n;
+};
+
+static int
+acct_drop_pick(const struct store_account_row *r, void *arg)
+{
+	struct acct_drop *d = arg;
+
+	if (strcmp(r->state, "pending") != 0)
+		return 0;
+	if (d->n == ACCOUNT_DROP_BATCH)
+		return -1;
+	snprintf(d->name[d->n++], sizeof(d->name[0]), "%s", r->name);
+	return 0;
+}
+
+static void
+acct_drop_pending(void)
+{
+	struct acct_drop d;
+	unsigned i;
+
+	do {
+		d.n = 0;
+		if (store_account_list(sup->store, acct_drop_pick, &d) == -1)
+			return;
+		for (i = 0; i < d.n; i++) {
+			log_info("account %s: a binding left unfinished: "
+			    "removed", d.name[i]);
+			acct_unspawn(d.name[i]);
+			if (store_account_delete(sup->store, d.name[i]) == -1)
+				return;
+		}
+	} while (d.n == ACCOUNT_DROP_BATCH);
+}
+
 void
 account_init(void)
 {
 	struct timeval tv = { 0, 0 };
+	unsigned pending = 0;
 
-	if (store_account_list(sup->store, acct_load, NULL) == -1)
+	if (store_account_list(sup->store, acct_load, &pending) == -1)
 		log_warnx("accounts: the store's list is incomplete");
+	if (pending > 0)
+		acct_drop_pending();
 	sup_turn();
 	if (start_ev == NULL && (start_ev = evtimer_new(sup->base,
 	    acct_start_cb, NULL)) == NULL)
