@@ -38,6 +38,9 @@ long long parse_ttl(const char *);
 int	cmd_schedule(int, int, char **);
 /* ctl/relay_token.c */
 int	cmd_relay(int, int, char **);
+/* ctl/bind.c */
+int	cmd_bind(int, int, char **);
+int	cmd_channels(int, int, char **);
 /* ctl/top.c */
 int	cmd_top(int, int, char **);
 

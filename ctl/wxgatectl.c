@@ -79,6 +79,8 @@ static const struct {
 	{ "outbox",	CTL_ARGS_ANY, cmd_outbox },
 	{ "schedule",	CTL_ARGS_ANY, cmd_schedule },	/* ctl/schedule.c */
 	{ "relay",	CTL_ARGS_ANY, cmd_relay },	/* ctl/relay_token.c */
+	{ "bind",	CTL_ARGS_ANY, cmd_bind },	/* ctl/bind.c */
+	{ "channels",	CTL_ARGS_ANY, cmd_channels },
 };
 
 /* Subcommands of share and pairing (struct subcmd: ctl.h). */
@@ -128,7 +130,13 @@ usage(void)
 	    "       wxgatectl [-s socket] schedule history [name]\n"
 	    "       wxgatectl [-s socket] relay token create agent\n"
 	    "       wxgatectl [-s socket] relay token list\n"
-	    "       wxgatectl [-s socket] relay token revoke id\n");
+	    "       wxgatectl [-s socket] relay token revoke id\n"
+	    "       wxgatectl [-s socket] bind create --template name "
+	    "[--ttl time] [--uses n]\n"
+	    "       wxgatectl [-s socket] bind list\n"
+	    "       wxgatectl [-s socket] bind revoke id\n"
+	    "       wxgatectl [-s socket] channels list\n"
+	    "       wxgatectl [-s socket] channels remove name\n");
 	exit(EX_USAGE);
 }
 

@@ -203,6 +203,21 @@ static const struct field f_share_check[] = {
 	FLD(share_check, peer, FT_STR, IPC_ADDR_MAX, F_NONEMPTY),
 	FLD(share_check, forwarded, FT_STR, IPC_FORWARDED_MAX, 0),
 };
+static const struct field f_bind_status[] = {
+	FLD(bind_status, conn, FT_U64, UINT64_MAX, 0),
+	FLD(bind_status, status, FT_U64, 599, 0),
+	FLD(bind_status, why, FT_STR, IPC_NAME_MAX, 0),
+	FLD(bind_status, retry_after_ms, FT_U64, IPC_RETRY_AFTER_MAX, 0),
+};
+static const struct field f_bind_start[] = {
+	FLD(bind_start, conn, FT_U64, UINT64_MAX, 0),
+	FLD(bind_start, token, FT_STR, IPC_TOKEN_MAX, F_NONEMPTY),
+};
+static const struct field f_bind_state[] = {
+	FLD(bind_state, conn, FT_U64, UINT64_MAX, 0),
+	FLD(bind_state, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(bind_state, url, FT_STR, IPC_URL_MAX, 0),
+};
 static const struct field f_share_status[] = {
 	FLD(share_status, conn, FT_U64, UINT64_MAX, 0),
 	FLD(share_status, status, FT_U64, 599, 0),
@@ -325,6 +340,28 @@ static const struct field f_relay_row[] = {
 	FLD(relay_row, created, FT_U64, INT64_MAX, 0),
 	FLD(relay_row, last_used, FT_U64, INT64_MAX, 0),
 	FLD(relay_row, revoked, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_bind_create[] = {
+	FLD(bind_create, tmpl, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(bind_create, ttl_s, FT_U64, UINT32_MAX, 0),
+	FLD(bind_create, uses, FT_U64, UINT32_MAX, 0),
+};
+static const struct field f_invite_row[] = {
+	FLD(invite_row, id, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, tmpl, FT_STR, IPC_NAME_MAX, 0),
+	FLD(invite_row, created, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, expires, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, uses_left, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, used, FT_U64, INT64_MAX, 0),
+	FLD(invite_row, revoked, FT_U64, INT64_MAX, 0),
+};
+static const struct field f_channel_row[] = {
+	FLD(channel_row, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(channel_row, kind, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, source, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, tmpl, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, state, FT_STR, IPC_NAME_MAX, 0),
+	FLD(channel_row, owner, FT_STR, IPC_PEER_MAX, 0),
 };
 static const struct field f_pairing_row[] = {
 	FLD(pairing_row, code, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -451,6 +488,8 @@ SCHEMA(chat_done) SCHEMA(chat_error) SCHEMA(history) SCHEMA(conn_verdict)
 SCHEMA(agent_request) SCHEMA(agent_request_media) SCHEMA(agent_file) SCHEMA(share_check) SCHEMA(share_status)
 SCHEMA(share_ok) SCHEMA(share_create) SCHEMA(share_row) SCHEMA(pairing_row)
 SCHEMA(relay_auth) SCHEMA(relay_verdict) SCHEMA(relay_row)
+SCHEMA(bind_create) SCHEMA(invite_row) SCHEMA(channel_row)
+SCHEMA(bind_status) SCHEMA(bind_start) SCHEMA(bind_state)
 SCHEMA(share_open) SCHEMA(inbound) SCHEMA(inbound_media) SCHEMA(inbound_ack) SCHEMA(outbound)
 SCHEMA(progress)
 SCHEMA(delivery) SCHEMA(delivery_fail) SCHEMA(state) SCHEMA(state_value)

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		21
+#define IPC_VERSION		22
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -113,6 +113,9 @@
 	/* a TCP connection accepted (before a byte is read), and closed */ \
 	X(PEER_OPEN,	210, "peer.open",	ROLE_WEBCHAT,	MSG_INTERNAL, conn_addr) \
 	X(PEER_CLOSE,	211, "peer.close",	ROLE_WEBCHAT,	MSG_INTERNAL, conn)	\
+	/* GET /bind/<token>, and the page asking to start its login */	\
+	X(BIND_CHECK,	212, "bind.check",	ROLE_WEBCHAT,	MSG_INTERNAL, share_check) \
+	X(BIND_START,	213, "bind.start",	ROLE_WEBCHAT,	0,	bind_start)	\
 	/* channel workers, one per platform account */			\
 	X(INBOUND,	300, "inbound.message",	ROLE_CHANNEL,	0,	inbound)	\
 	X(DELIVERY_ACK,	301, "delivery.ack",	ROLE_CHANNEL,	0,	delivery)	\
@@ -164,6 +167,12 @@
 	X(CTL_RELAY_CREATE, 624, "relay.token_create", ROLE_OPERATOR, 0, name)	\
 	X(CTL_RELAY_LIST, 625, "relay.token_list", ROLE_OPERATOR, 0,	empty)		\
 	X(CTL_RELAY_REVOKE, 626, "relay.token_revoke", ROLE_OPERATOR, 0, name)	\
+	/* binding invitations and the accounts made from them */	\
+	X(CTL_BIND_CREATE, 627, "bind.create",	ROLE_OPERATOR,	0,	bind_create)	\
+	X(CTL_BIND_LIST, 628, "bind.list",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_BIND_REVOKE, 629, "bind.revoke",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_CHANNELS,	630, "channels.list",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_CHANNEL_REMOVE, 631, "channels.remove", ROLE_OPERATOR, 0,	name)		\
 	/* supervisor to operator */					\
 	X(CTL_WORKER,	700, "ctl.worker",	ROLE_SUP,	0,	ctl_worker)	\
 	X(CTL_RESULT,	701, "ctl.result",	ROLE_SUP,	0,	result)		\
@@ -178,6 +187,8 @@
 	/* a part of a long text (ctl.metrics' exposition), whole lines */ \
 	X(CTL_TEXT,	710, "ctl.text",	ROLE_SUP,	0,	text)		\
 	X(CTL_RELAY_TOKEN, 711, "ctl.relay_token", ROLE_SUP,	0,	relay_row)	\
+	X(CTL_INVITE,	712, "ctl.invite",	ROLE_SUP,	0,	invite_row)	\
+	X(CTL_CHANNEL,	713, "ctl.channel",	ROLE_SUP,	0,	channel_row)	\
 	/* supervisor to worker */					\
 	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
 	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
@@ -206,6 +217,8 @@
 	/* metrics.get's answer: whole lines, then metrics.done */	\
 	X(METRICS_TEXT,	826, "metrics.text",	ROLE_SUP,	0,	text)		\
 	X(METRICS_DONE,	827, "metrics.done",	ROLE_SUP,	0,	empty)		\
+	X(BIND_STATUS,	828, "bind.status",	ROLE_SUP,	0,	bind_status)	\
+	X(BIND_STATE,	829, "bind.state",	ROLE_SUP,	0,	bind_state)	\
 	X(AGENT_REQUEST, 850, "agent.request",	ROLE_SUP,	0,	agent_request)	\
 	X(AGENT_ABORT,	851, "agent.abort",	ROLE_SUP,	0,	empty)		\
 	X(PEER_VERDICT,	852, "peer.verdict",	ROLE_SUP,	0,	conn_verdict)	\
@@ -365,6 +378,24 @@ struct ipc_body_share_status	{ uint64_t conn; uint64_t status;
 				  int read_only; struct ipc_str url;
 				  uint64_t retry_after_ms; };
 /*
+ * bind.check (a share_check body): is the invitation token id live?
+ * bind.status: 200 live, 404 not a token, 410 with why "expired",
+ * "used" or "revoked", 429 past the address's bucket.
+ */
+struct ipc_body_bind_status	{ uint64_t conn; uint64_t status;
+				  struct ipc_str why;
+				  uint64_t retry_after_ms; };
+/* bind.start: the page of invitation token asks for its QR login. */
+struct ipc_body_bind_start	{ uint64_t conn; struct ipc_str token; };
+/*
+ * bind.state: where the login is (bindpage.c): "starting", "scan" with
+ * the iLink URL to draw, "scanned", "confirmed", or how it ended
+ * ("busy", "gone", "used", "full", "timeout", "failed").  With the
+ * bind.start's req_id the first answer, with 0 an event.
+ */
+struct ipc_body_bind_state	{ uint64_t conn; struct ipc_str state;
+				  struct ipc_str url; };
+/*
  * share.open: token is the link's secret; visitor is the session token
  * the page got from an earlier share.ok of a per-visitor link ("" on the
  * first visit).  share.ok: token is a new visitor session token to keep,
@@ -472,6 +503,25 @@ struct ipc_body_share_create	{ uint64_t ttl_s; int read_only;
 struct ipc_body_share_row	{ struct ipc_str hash; uint64_t created;
 				  uint64_t expires; int read_only;
 				  uint64_t session; uint64_t revoked; };
+/*
+ * wxgatectl bind create: an invitation to bind a wechat account with
+ * the named template's settings, good for uses bindings within ttl_s.
+ */
+struct ipc_body_bind_create	{ struct ipc_str tmpl; uint64_t ttl_s;
+				  uint64_t uses; };
+/* One invitation for the operator: its id, never its token. */
+struct ipc_body_invite_row	{ uint64_t id; struct ipc_str tmpl;
+				  uint64_t created; uint64_t expires;
+				  uint64_t uses_left; uint64_t used;
+				  uint64_t revoked; };
+/*
+ * One channel account: source "config" or "bound"; state the worker's
+ * (running, login_required...) or the store's (pending) when it has no
+ * worker; tmpl and owner "" for the file's.
+ */
+struct ipc_body_channel_row	{ struct ipc_str name; struct ipc_str kind;
+				  struct ipc_str source; struct ipc_str tmpl;
+				  struct ipc_str state; struct ipc_str owner; };
 /*
  * wxgatectl send: text for target on the account named channel, through
  * the outbox like any reply.
@@ -598,6 +648,9 @@ union ipc_body {
 	struct ipc_body_share_status	share_status;
 	struct ipc_body_share_open	share_open;
 	struct ipc_body_share_ok	share_ok;
+	struct ipc_body_bind_status	bind_status;
+	struct ipc_body_bind_start	bind_start;
+	struct ipc_body_bind_state	bind_state;
 	struct ipc_body_inbound		inbound;
 	struct ipc_body_inbound_ack	inbound_ack;
 	struct ipc_body_outbound	outbound;
@@ -614,6 +667,9 @@ union ipc_body {
 	struct ipc_body_relay_auth	relay_auth;
 	struct ipc_body_relay_verdict	relay_verdict;
 	struct ipc_body_relay_row	relay_row;
+	struct ipc_body_bind_create	bind_create;
+	struct ipc_body_invite_row	invite_row;
+	struct ipc_body_channel_row	channel_row;
 	struct ipc_body_pairing_row	pairing_row;
 	struct ipc_body_ctl_send	ctl_send;
 	struct ipc_body_send_file	send_file;

@@ -143,7 +143,7 @@ role_denied(int role)
 
 /* The chat commands' words, in bit order; command.c answers them. */
 static const char *const role_cmd_words[] = { "help", "new", "stop",
-    "model" };
+    "model", "unbind" };
 
 uint32_t
 role_command_bit(const char *word, size_t len)

@@ -351,8 +351,8 @@ static unsigned
 pump_store(struct agentq *aq, unsigned want)
 {
 	const struct config *c = sup->conf;
+	const struct cfg_channel *cc;
 	unsigned i, got = 0;
-
 	char sched[sizeof(SCHED_ACCOUNT) + IPC_NAME_MAX];
 
 	if (strcmp(c->webchat.agent, aq->name) == 0)
@@ -361,10 +361,12 @@ pump_store(struct agentq *aq, unsigned want)
 	snprintf(sched, sizeof(sched), "%s%s", SCHED_ACCOUNT, aq->name);
 	if (got < want)
 		got += router_take(aq, sched, want - got);
-	for (i = 0; i < c->channels_count && got < want; i++)
-		if (strcmp(c->channels[i].agent, aq->name) == 0)
-			got += router_take(aq, c->channels[i].name,
-			    want - got);
+	/* The file's accounts, then the bound ones (config_channel_at). */
+	for (i = 0; i < config_channels(c) && got < want; i++) {
+		cc = config_channel_at(c, i);
+		if (strcmp(cc->agent, aq->name) == 0)
+			got += router_take(aq, cc->name, want - got);
+	}
 	if (got < want)
 		aq->backlog = 0;
 	return got;
@@ -492,8 +494,9 @@ agentq_expire_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 	}
 	expire_store(NULL, c->webchat.deadline_s);
-	for (i = 0; i < c->channels_count; i++)
-		expire_store(c->channels[i].name, c->channels[i].deadline_s);
+	for (i = 0; i < config_channels(c); i++)
+		expire_store(config_channel_at(c, i)->name,
+		    config_channel_at(c, i)->deadline_s);
 	for (aq = queues; aq != NULL; aq = aq->next)
 		expire_sched(aq);
 	sup_turn();

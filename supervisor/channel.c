@@ -52,7 +52,9 @@
 
 #include <event2/event.h>
 
+#include "account.h"
 #include "areq.h"
+#include "bindpage.h"
 #include "channel_media.h"
 #include "clock.h"
 #include "command.h"
@@ -256,29 +258,33 @@ void
 channel_init(void)
 {
 	const struct config *c = sup->conf;
+	const struct cfg_channel *cc;
 	const struct kind_caps *caps;
 	struct chacct *na, *old;
 	struct timeval tv = { 0, 0 };
-	unsigned i;
+	unsigned i, n;
 
-	na = xcalloc(c->channels_count + 1, sizeof(*na));
-	for (i = 0; i < c->channels_count; i++) {
-		if ((old = acct_find(c->channels[i].name)) != NULL) {
+	n = config_channels(c);
+	na = xcalloc(n + 1, sizeof(*na));
+	for (i = 0; i < n; i++) {
+		/* The file's accounts, then the bound ones (account.c). */
+		cc = config_channel_at(c, i);
+		if ((old = acct_find(cc->name)) != NULL) {
 			na[i] = *old;
 			old->rl_peer = old->rl_acct = old->rl_notice = NULL;
 		} else
 			snprintf(na[i].name, sizeof(na[i].name), "%s",
-			    c->channels[i].name);
-		caps = kinds_caps(c->channels[i].type);
+			    cc->name);
+		caps = kinds_caps(cc->type);
 		na[i].latest_ctx = caps != NULL &&
 		    (caps->flags & KC_LATEST_CTX);
-		acct_limits(&na[i], &c->channels[i]);
+		acct_limits(&na[i], cc);
 	}
 	for (i = 0; i < naccts; i++)
 		acct_free_limits(&accts[i]);
 	free(accts);
 	accts = na;
-	naccts = c->channels_count;
+	naccts = n;
 	/* Retries come due on this timer; a web-chat-only gate needs none. */
 	if (kick_ev == NULL &&
 	    (kick_ev = evtimer_new(sup->base, chan_kick_cb, NULL)) == NULL)
@@ -664,6 +670,8 @@ chan_command(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	x.arg = arg;
 	x.w = w;
 	x.allowed = sup->conf->policy.channel_commands;
+	x.account = a->name;
+	x.peer = sm->peer;
 	if (command_run(cmd, &x, reply, sizeof(reply)) == -1)
 		return "retry";
 	log_info("%s: %s from a peer", a->name, command_word(cmd));
@@ -999,6 +1007,9 @@ chan_state_put(struct worker *w, struct ipc_msg *m)
 	char *key, *value;
 	int64_t now = sup_now();
 
+	/* A removed account's worker, before it stops: keep nothing. */
+	if (config_channel(sup->conf, w->id) == NULL)
+		return 0;
 	key = ipc_strdup(m->b.state.key);
 	value = ipc_strdup(m->b.state.value);
 	if (store_kv_put(sup->store, w->id, key, value, now) == -1)
@@ -1007,6 +1018,12 @@ chan_state_put(struct worker *w, struct ipc_msg *m)
 	if (strcmp(key, "owner") == 0 && value[0] != '\0' &&
 	    store_peer_allow(sup->store, w->id, value, now) == 0)
 		log_info("channel %s: its owner may talk to it", w->id);
+	/* A binding's scanner: the invitation's use is spent with it. */
+	if (strcmp(key, "owner") == 0 && value[0] != '\0' &&
+	    account_pending(w->id))
+		bindpage_owner(w->id, value);
+	else if (strcmp(key, "status") == 0 && strcmp(value, "scanned") == 0)
+		bindpage_scanned(w->id);
 	freezero(value, m->b.state.value.len + 1);
 	free(key);
 	sup_turn();
@@ -1024,6 +1041,12 @@ chan_login(struct worker *w, struct ipc_msg *m)
 	if (ipc_streq(l->status, "scan") && l->url.len > 0) {
 		snprintf(a->login_url, sizeof(a->login_url), "%.*s",
 		    (int)l->url.len, l->url.p);
+		/* A binding's code is for its page, not the operator. */
+		if (account_pending(a->name)) {
+			bindpage_login(a->name, "scan", a->login_url);
+			a->login_url[0] = '\0';
+			return 0;
+		}
 		log_warnx("channel %s needs a login: show the QR code with "
 		    "\"wxgatectl login %s\" and scan it in WeChat", a->name,
 		    a->name);

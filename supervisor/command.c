@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "command.h"
 #include "config.h"
 #include "log.h"
@@ -24,19 +25,23 @@ static void	cmd_help(const struct cmd_ctx *, char *, size_t);
 static void	cmd_new(const struct cmd_ctx *, char *, size_t);
 static void	cmd_stop(const struct cmd_ctx *, char *, size_t);
 static void	cmd_model(const struct cmd_ctx *, char *, size_t);
+static void	cmd_unbind(const struct cmd_ctx *, char *, size_t);
 
 static const struct command {
 	const char	*word;
 	int		 arg;		/* takes one word after it */
+	int		 bound;		/* for bound accounts only */
 	const char	*help;
 	void		(*run)(const struct cmd_ctx *, char *, size_t);
 } commands[] = {
-	{ "/help",	0, "these commands",			cmd_help },
-	{ "/new",	0, "a new conversation: the agent forgets this one",
+	{ "/help",	0, 0, "these commands",			cmd_help },
+	{ "/new",	0, 0, "a new conversation: the agent forgets this one",
 								cmd_new },
-	{ "/stop",	0, "stop the answer being written",	cmd_stop },
-	{ "/model",	1, "the models this chat may use; /model NAME picks "
-	    "one",						cmd_model },
+	{ "/stop",	0, 0, "stop the answer being written",	cmd_stop },
+	{ "/model",	1, 0, "the models this chat may use; /model NAME "
+	    "picks one",					cmd_model },
+	{ "/unbind",	0, 1, "delete this bot and what it keeps (its owner, "
+	    "twice)",						cmd_unbind },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -116,8 +121,11 @@ cmd_help(const struct cmd_ctx *x, char *reply, size_t len)
 	size_t i, n = 0;
 	int w;
 
-	(void)x;
 	for (i = 0; i < NCOMMANDS && n < len; i++) {
+		/* /unbind only where it can work: a bound account. */
+		if (commands[i].bound && (x->account == NULL ||
+		    !account_is(x->account)))
+			continue;
 		w = snprintf(reply + n, len - n, "%s%s  %s", i ? "\n" : "",
 		    commands[i].word, commands[i].help);
 		if (w < 0)
@@ -187,4 +195,33 @@ cmd_stop(const struct cmd_ctx *x, char *reply, size_t len)
 	    (long long)x->session, n);
 	snprintf(reply, len, "%s", n > 0 ? "Stopped." :
 	    "No answer is being written.");
+}
+
+/*
+ * A bound account's owner deletes it: the first /unbind asks, a second
+ * within ACCOUNT_UNBIND_MS does it (account.c), after this answer had
+ * a moment to leave.
+ */
+static void
+cmd_unbind(const struct cmd_ctx *x, char *reply, size_t len)
+{
+	const char *why = "Only a bot bound through an invitation can be "
+	    "deleted this way.";
+
+	if (x->account != NULL && x->peer != NULL)
+		switch (account_unbind(x->account, x->peer)) {
+		case ACCOUNT_UNBIND_ASK:
+			why = "Send /unbind again within 60 s to delete this "
+			    "bot and everything it keeps.";
+			break;
+		case ACCOUNT_UNBIND_DONE:
+			why = "This bot is deleted: its messages, contacts "
+			    "and login are gone. Goodbye.";
+			break;
+		case ACCOUNT_UNBIND_NOT_OWNER:
+			why = "Only the person who bound this bot can "
+			    "delete it.";
+			break;
+		}
+	snprintf(reply, len, "%s", why);
 }

@@ -1,6 +1,6 @@
 /*
- * Chat commands (command.c): /help, /new, /stop, answered by wxgate on
- * every surface.
+ * Chat commands (command.c): /help, /new, /stop, /model and /unbind,
+ * answered by wxgate on every surface.
  */
 #ifndef WX_COMMAND_H
 #define WX_COMMAND_H
@@ -20,6 +20,8 @@ struct cmd_ctx {
 	int64_t		 msg_id;
 	const char	*agent;		/* the conversation's */
 	const char	*arg;		/* the word after it, or "" */
+	const char	*account;	/* a platform's, NULL: web chat */
+	const char	*peer;		/* who wrote, on that platform */
 };
 
 #define CMD_ARG_MAX	128

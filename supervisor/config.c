@@ -94,6 +94,7 @@ const struct cfg_num *const cfg_top_nums[] = {
 	cfg_policy_nums,
 	cfg_schedule_nums,
 	cfg_media_nums,
+	cfg_bind_nums,
 	NULL
 };
 
@@ -173,6 +174,7 @@ config_free(struct config *conf)
 	if (conf == NULL)
 		return;
 	cfg_schedule_free(conf);
+	cfg_bind_free(conf);
 	for (i = 0; i < conf->agents_count; i++)
 		cfg_agent_free(&conf->agents[i]);
 	free(conf->agents);
@@ -216,6 +218,9 @@ config_channel(const struct config *conf, const char *name)
 	for (i = 0; i < conf->channels_count; i++)
 		if (strcmp(conf->channels[i].name, name) == 0)
 			return &conf->channels[i];
+	for (i = 0; i < conf->rt_count; i++)
+		if (strcmp(conf->rt_channels[i]->name, name) == 0)
+			return conf->rt_channels[i];
 	return NULL;
 }
 
@@ -263,6 +268,7 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	if (cfg_channel_build(ctx, raw, conf) == -1 ||
 	    cfg_metrics_build(ctx, raw, conf) == -1 ||
 	    cfg_relay_listens(ctx, conf) == -1 ||
+	    cfg_bind_build(ctx, raw, conf) == -1 ||
 	    cfg_policy_build(ctx, &raw->policy, &conf->policy) == -1)
 		return -1;
 	/* Last: a schedule names agents and channels. */

@@ -248,6 +248,24 @@ struct cfg_media {
 	uint32_t	 stored_max_bytes;	/* ... in at most this */
 };
 
+/*
+ * Self-service binding (the `bind:` block and `bind_templates:`): what a
+ * wechat account made from an invitation is given.  chan is a channel
+ * entry with no name and no token (the account logs in by QR code);
+ * each bound account gets a copy under its own name (config_rt_add).
+ */
+struct cfg_bind {
+	uint32_t	 pending_max;		/* logins in progress at once */
+	uint32_t	 ttl_min_s;		/* an invitation's shortest life */
+	uint32_t	 login_timeout_s;	/* a pending login's whole life */
+};
+
+struct cfg_template {
+	char			*name;
+	uint32_t		 max_accounts;	/* bound accounts, at most */
+	struct cfg_channel	 chan;
+};
+
 struct config {
 	char			*path;		/* file it came from */
 	char			*text;		/* ... and its text, for the hub */
@@ -270,6 +288,16 @@ struct config {
 	unsigned		 schedules_count;
 	struct cfg_media	 media;
 	char			*metrics_listen;	/* NULL: none */
+	struct cfg_bind		 bind;
+	struct cfg_template	*templates;
+	unsigned		 templates_count;
+	/*
+	 * The hub's own: accounts bound at run time (the store's accounts
+	 * table), each a copy of its template under its name.  Pointers,
+	 * so an entry stays put while the list grows.
+	 */
+	struct cfg_channel	**rt_channels;
+	unsigned		 rt_count;
 };
 
 /*
@@ -285,6 +313,18 @@ void		 config_free(struct config *);
 const struct cfg_agent *config_agent(const struct config *, const char *);
 const struct cfg_channel *config_channel(const struct config *,
 		    const char *);
+/* Every account, the file's then the bound ones: i < config_channels. */
+unsigned	 config_channels(const struct config *);
+const struct cfg_channel *config_channel_at(const struct config *,
+		    unsigned);
+const struct cfg_template *config_template(const struct config *,
+		    const char *);
+/* A bound account from template t under name; the copy, or NULL. */
+const struct cfg_channel *config_rt_add(struct config *,
+		    const struct cfg_template *, const char *name);
+void		 config_rt_remove(struct config *, const char *name);
+/* Is name a bound account (not one of the file's)? */
+int		 config_rt_is(const struct config *, const char *name);
 int		 config_group_mention(const struct cfg_channel *,
 		    const char *, size_t);
 /* Is model one agent a lists for /model ("" never)? */

@@ -103,8 +103,6 @@ static const char *const cfg_group_policies[] = {
 /* wechat.stream_mode: the answer at the end, or by paragraphs. */
 static const char *const cfg_stream_modes[] = { "off", "block" };
 
-static int	 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
-		    const char *, struct cfg_channel *);
 static const struct kind_caps *cfg_channel_type(struct cfg_ctx *,
 		    const char *, const char *);
 static int	 cfg_channel_wechat(struct cfg_ctx *, const struct raw_wechat *,
@@ -169,7 +167,7 @@ cfg_channel_list(char *const *in, unsigned n, char ***out, unsigned *count)
 	}
 }
 
-static int
+int
 cfg_channel_one(struct cfg_ctx *ctx, const struct raw_channel *rc,
     const char *prefix, struct cfg_channel *c)
 {
@@ -500,7 +498,6 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->welcome);
 	xfree_secret(c->secret);
 }
-
 
 /*
  * A channel worker's slice: how to reach its platform and its token.

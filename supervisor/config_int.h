@@ -302,6 +302,18 @@ struct raw_metrics {
 	char		*listen;
 };
 
+/* The `bind:` block and one `bind_templates:` entry (config_bind.c). */
+struct raw_bind {
+	uint32_t	*pending_max;
+	uint32_t	*ttl_min_s;
+	uint32_t	*login_timeout_s;
+};
+
+struct raw_template {
+	struct raw_channel	 ch;	/* first: channel offsets hold */
+	uint32_t		*max_accounts;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
@@ -320,6 +332,9 @@ struct raw_config {
 	unsigned		 schedules_count;
 	struct raw_media	 media;
 	struct raw_metrics	 metrics;
+	struct raw_bind		 bind;
+	struct raw_template	*bind_templates;
+	unsigned		 bind_templates_count;
 };
 
 /*
@@ -420,6 +435,16 @@ extern const struct cfg_num cfg_media_nums[];
 int		 cfg_schedule_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 void		 cfg_schedule_free(struct config *);
+
+/* config_bind.c: bind: and bind_templates:, after the agents. */
+#define CFG_TEMPLATES_MAX	32
+extern const struct cfg_num cfg_bind_nums[];
+extern const struct cfg_num cfg_template_nums[];
+int		 cfg_bind_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+void		 cfg_bind_free(struct config *);
+int		 cfg_channel_one(struct cfg_ctx *, const struct raw_channel *,
+		    const char *, struct cfg_channel *);
 
 /* config_check.c */
 int		 cfg_check_name(const char *);

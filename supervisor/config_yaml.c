@@ -423,6 +423,46 @@ static const cyaml_schema_field_t metrics_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t bind_fields[] = {
+	NUM("pending_max", struct raw_bind, pending_max),
+	NUM("ttl_min_s", struct raw_bind, ttl_min_s),
+	NUM("login_timeout_s", struct raw_bind, login_timeout_s),
+	CYAML_FIELD_END
+};
+
+/*
+ * A template is a wechat channel entry without type, token or group
+ * settings (a bound bot is one person's), and its account cap.
+ */
+#define TPL(k, m)	STR(k, struct raw_template, ch.m, CFG_WORD_MAX)
+#define TPLN(k, m)	NUM(k, struct raw_template, ch.m)
+static const cyaml_schema_field_t template_fields[] = {
+	TPL("name", name),
+	TPL("agent", agent),
+	TPL("dm_policy", dm_policy),
+	CYAML_FIELD_SEQUENCE("allow_from", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_template, ch.allow_from,
+	    &peer_entry, 0, CFG_ALLOW_MAX),
+	TPLN("text_chunk_limit", text_chunk_limit),
+	TPLN("history_limit", history_limit),
+	TPLN("pairing_ttl_s", pairing_ttl_s),
+	TPLN("deadline_s", deadline_s),
+	TPLN("backlog_max", backlog_max),
+	CYAML_FIELD_MAPPING("ratelimit", CYAML_FLAG_OPTIONAL,
+	    struct raw_template, ch.ratelimit, chan_limits_fields),
+	CYAML_FIELD_MAPPING("wechat", CYAML_FLAG_OPTIONAL,
+	    struct raw_template, ch.wechat, wechat_fields),
+	NUM("max_accounts", struct raw_template, max_accounts),
+	CYAML_FIELD_END
+};
+#undef TPL
+#undef TPLN
+
+static const cyaml_schema_value_t template_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_template,
+	    template_fields),
+};
+
 static const cyaml_schema_field_t media_fields[] = {
 	NUM("max_bytes", struct raw_media, max_bytes),
 	NUM("retention_days", struct raw_media, retention_days),
@@ -491,6 +531,11 @@ static const cyaml_schema_field_t top_fields[] = {
 	    struct raw_config, metrics, metrics_fields),
 	CYAML_FIELD_MAPPING("media", CYAML_FLAG_OPTIONAL,
 	    struct raw_config, media, media_fields),
+	CYAML_FIELD_MAPPING("bind", CYAML_FLAG_OPTIONAL,
+	    struct raw_config, bind, bind_fields),
+	CYAML_FIELD_SEQUENCE("bind_templates", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_config, bind_templates,
+	    &template_schema, 0, CFG_TEMPLATES_MAX),
 	CYAML_FIELD_SEQUENCE("schedules", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_config, schedules,
 	    &schedule_schema, 0, CFG_SCHEDULES_MAX),
@@ -968,9 +1013,13 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	/* In a list entry, the key after "agents[N]." or "channels[N]." */
 	table = strncmp(path, "agents[", 7) == 0 ? cfg_agent_nums :
 	    strncmp(path, "channels[", 9) == 0 ? cfg_channel_nums : NULL;
+	if (strncmp(path, "bind_templates[", 15) == 0)
+		table = cfg_channel_nums;
 	if (table != NULL && (key = strstr(path, "].")) != NULL) {
 		key += 2;
-		if (cfg_in_table(table, key))
+		if (cfg_in_table(table, key) ||
+		    (table == cfg_channel_nums &&
+		    cfg_in_table(cfg_template_nums, key)))
 			is_num = 1;
 	}
 	if (is_num && (n == 0 || n > 10 || strspn(v, "0123456789") != n ||

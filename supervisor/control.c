@@ -103,6 +103,11 @@ static const struct {
 	{ IPC_CTL_RELAY_CREATE,	ctl_relay_create },
 	{ IPC_CTL_RELAY_LIST,	ctl_relay_list },
 	{ IPC_CTL_RELAY_REVOKE,	ctl_relay_revoke },
+	{ IPC_CTL_BIND_CREATE,	ctl_bind_create },
+	{ IPC_CTL_BIND_LIST,	ctl_bind_list },
+	{ IPC_CTL_BIND_REVOKE,	ctl_bind_revoke },
+	{ IPC_CTL_CHANNELS,	ctl_channels },
+	{ IPC_CTL_CHANNEL_REMOVE, ctl_channel_remove },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif

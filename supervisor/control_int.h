@@ -65,4 +65,11 @@ int	ctl_relay_revoke(struct ctl_client *, struct ipc_msg *);
 int	ctl_send_file(struct ctl_client *, struct ipc_msg *);
 int	ctl_delivery(struct ctl_client *, uint64_t req_id, int64_t id);
 
+/* control_bind.c: bind.* and channels.* (issue #13) */
+int	ctl_bind_create(struct ctl_client *, struct ipc_msg *);
+int	ctl_bind_list(struct ctl_client *, struct ipc_msg *);
+int	ctl_bind_revoke(struct ctl_client *, struct ipc_msg *);
+int	ctl_channels(struct ctl_client *, struct ipc_msg *);
+int	ctl_channel_remove(struct ctl_client *, struct ipc_msg *);
+
 #endif

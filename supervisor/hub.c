@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "wire.h"
+#include "account.h"
 #include "config.h"
 #include "log.h"
 #include "sandbox.h"
@@ -189,6 +190,8 @@ hub_start(void)
 	    NULL);
 	if (hub.ckpt_ev == NULL || event_add(hub.ckpt_ev, &tv) == -1)
 		fatalx("checkpoint timer");
+	/* Before the channels: bound accounts are channels too. */
+	account_init();
 	hub_apply();
 	/* Soon after start: a lowered limit takes effect at once. */
 	hub_audit_arm(AUDIT_AGAIN_MS);
@@ -236,6 +239,7 @@ hub_config(struct ipc_msg *m)
 	}
 	/* As the parent did before the split: re-initialise, then free. */
 	oc = sup->conf;
+	account_reload(nc);
 	sup->conf = nc;
 	hub_apply();
 	agentq_init();

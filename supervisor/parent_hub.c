@@ -412,6 +412,19 @@ ph_worker(const struct ipc_body_hub_ref *b, int any_gen)
 	return w;
 }
 
+/*
+ * An account name as the config's are (a-z, 0-9, _ and -, at most 32):
+ * it becomes a worker name, a log prefix and a store key.
+ */
+static int
+ph_account_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= 32 &&
+	    strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
 /* hub.spawn: a channel account from the store; the slice passes once. */
 static int
 ph_spawn(const struct ipc_body_hub_spawn *b)
@@ -420,18 +433,32 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 	char name[2 * IPC_NAME_MAX + 2], *conf;
 	const struct kind *k;
 	struct worker *w;
+	unsigned n = 0;
 
 	snprintf(kind, sizeof(kind), "%.*s", (int)b->kind.len, b->kind.p);
 	snprintf(id, sizeof(id), "%.*s", (int)b->id.len, b->id.p);
 	snprintf(name, sizeof(name), "%s.%s", kind, id);
 	if ((k = kinds_find(kind)) == NULL || k->role != ROLE_CHANNEL ||
-	    strchr(id, '.') != NULL || strchr(id, '/') != NULL) {
+	    !ph_account_id(id)) {
 		log_warnx("hub asked to start %s: not a channel account",
 		    name);
 		return 0;
 	}
+	/* The hub is less trusted: it may not outgrow the box either. */
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if ((w->flags & W_F_RUNTIME) && !(w->flags & W_F_REMOVE))
+			n++;
+	if (n >= CFG_CHANNELS_MAX) {
+		log_warnx("hub asked to start %s: %u accounts already",
+		    name, n);
+		return 0;
+	}
 	if ((w = spawn_find(name)) != NULL && !(w->flags & W_F_REMOVE)) {
-		log_warnx("hub asked to start %s: it exists", name);
+		/* A new hub asks again for what the old one started. */
+		if (w->flags & W_F_RUNTIME)
+			log_info("hub asked to start %s: it exists", name);
+		else
+			log_warnx("hub asked to start %s: it exists", name);
 		return 0;
 	}
 	conf = ipc_strdup(b->conf);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "areq.h"
+#include "bindpage.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -57,6 +58,8 @@ static const struct sup_handler webchat_handlers[] = {
 	{ IPC_CONN_OPEN,	0,		sup_conn_open },
 	{ IPC_SHARE_CHECK,	0,		sup_share_check },
 	{ IPC_SHARE_OPEN,	H_LIMIT,	sup_share_open },
+	{ IPC_BIND_CHECK,	0,		sup_bind_check },	/* bindpage.c */
+	{ IPC_BIND_START,	H_LIMIT,	sup_bind_start },
 	{ IPC_PEER_OPEN,	0,		sup_peer_open },	/* admit.c */
 	{ IPC_PEER_CLOSE,	0,		sup_peer_close },
 	{ 0,			0,	NULL }
@@ -429,6 +432,8 @@ router_worker_down(struct worker *w)
 	conn_worker_down(w);
 	if (w->role == ROLE_CHANNEL)
 		channel_worker_down(w);
+	if (w->role == ROLE_WEBCHAT)
+		bindpage_worker_down(w);
 	areq_worker_down(w);
 }
 

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "bindpage.h"
 #include "clock.h"
 #include "command.h"
 #include "config.h"
@@ -341,6 +342,8 @@ chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
 	x.msg_id = msg_id;
 	x.agent = sup->conf->webchat.agent;
 	x.arg = arg;
+	x.account = NULL;
+	x.peer = NULL;
 	x.w = w;
 	x.allowed = sup->conf->policy.webchat_commands;
 	if (command_run(cmd, &x, reply, sizeof(reply)) == -1) {
@@ -472,6 +475,7 @@ sup_conn_close(struct worker *w, struct ipc_msg *m)
 
 	if ((b = conn_find(w, m->b.conn.conn)) != NULL)
 		conn_end(b, CONN_WS);
+	bindpage_conn_closed(w, m->b.conn.conn);
 	return 0;
 }
 

@@ -600,4 +600,54 @@ int	store_audit_list(struct store *, unsigned limit, store_audit_fn,
 int	store_audit_prune(struct store *, int64_t before, uint32_t keep,
 	    unsigned batch);
 
+/*
+ * Binding invitations and bound accounts (store_bind.c).  Only the
+ * SHA-256 of an invitation's token is kept.
+ */
+enum {
+	INV_LIVE = 0,
+	INV_UNKNOWN,
+	INV_EXPIRED,
+	INV_USED,		/* no use left */
+	INV_REVOKED,
+};
+struct store_invite_row {
+	int64_t		 id;
+	const char	*tmpl;		/* borrowed for the callback */
+	int64_t		 created;
+	int64_t		 expires;
+	int64_t		 uses_left;
+	int64_t		 used;
+	int64_t		 revoked;	/* when, 0 live */
+};
+typedef int	(*store_invite_fn)(const struct store_invite_row *, void *);
+int	store_invite_create(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    const char *tmpl, int64_t now, int64_t expires, int64_t uses,
+	    int64_t *id);
+int	store_invite_find(struct store *, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t now, int64_t *id, char **tmpl);
+int	store_invite_list(struct store *, store_invite_fn, void *arg);
+int	store_invite_revoke(struct store *, int64_t id, int64_t now);
+
+struct store_account_row {
+	const char	*name;		/* all borrowed for the callback */
+	const char	*kind;
+	const char	*tmpl;
+	const char	*owner;		/* "" while pending */
+	const char	*state;		/* pending, active */
+	int64_t		 created;
+};
+typedef int	(*store_account_fn)(const struct store_account_row *, void *);
+/* invitation 0: none (made otherwise). */
+int	store_account_add(struct store *, const char *name, const char *kind,
+	    const char *tmpl, int64_t invitation, int64_t now);
+int	store_account_activate(struct store *, const char *name,
+	    const char *owner);
+int	store_account_list(struct store *, store_account_fn, void *arg);
+int	store_account_count(struct store *, const char *tmpl, int64_t *n);
+int	store_account_pending(struct store *, int64_t invitation, int64_t *n);
+int	store_account_get(struct store *, const char *name, char **tmpl,
+	    char **state, char **owner);
+int	store_account_delete(struct store *, const char *name);
+
 #endif

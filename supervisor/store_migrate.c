@@ -392,6 +392,36 @@ static const char schema_v9[] =
 	" last_used INTEGER,"
 	" revoked INTEGER);";
 
+/*
+ * Version 10: self-service binding (store_bind.c).
+ * - An invitation keeps only the SHA-256 of its token, as share links
+ *   do; uses_left counts down as bindings complete, used counts up.
+ * - accounts: channel accounts made at run time (not in the file),
+ *   pending while their QR login runs, active once someone scanned it;
+ *   owner is that person.  The name is the account's everywhere else
+ *   (kv, peers, sessions, outbox), and deleting one deletes those.
+ */
+static const char schema_v10[] =
+	"CREATE TABLE invitations ("
+	" id INTEGER PRIMARY KEY,"
+	" token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	" template TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" uses_left INTEGER NOT NULL CHECK (uses_left >= 0),"
+	" used INTEGER NOT NULL DEFAULT 0,"
+	" revoked INTEGER);"
+	"CREATE TABLE accounts ("
+	" name TEXT PRIMARY KEY,"
+	" kind TEXT NOT NULL CHECK (kind IN ('wechat')),"
+	" template TEXT NOT NULL,"
+	" invitation INTEGER REFERENCES invitations(id) ON DELETE SET NULL,"
+	" owner TEXT,"
+	" created INTEGER NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'active'))"
+	"  DEFAULT 'pending',"
+	" CHECK ((state = 'active') = (owner IS NOT NULL))) WITHOUT ROWID;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -403,6 +433,7 @@ static const struct store_migration store_migrations[] = {
 	{ 7,	schema_v7 },
 	{ 8,	schema_v8 },
 	{ 9,	schema_v9 },
+	{ 10,	schema_v10 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

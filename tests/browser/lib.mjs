@@ -54,9 +54,10 @@ export class Gate {
   // prefix names the temp dir; workers, chunks and delayMs shape the
   // pool and the echo agent's stream; page is webchat.page (an object of
   // strings and a list, written as JSON, which YAML reads as is).
+  // extra: more top-level YAML lines (bind_templates, bind).
   constructor({ prefix = 'wxgate-browser-', workers = 2, chunks = 4,
-    delayMs = 200, page = null } = {}) {
-    this.opts = { prefix, workers, chunks, delayMs, page };
+    delayMs = 200, page = null, extra = [] } = {}) {
+    this.opts = { prefix, workers, chunks, delayMs, page, extra };
   }
 
   async start() {
@@ -85,6 +86,7 @@ export class Gate {
       '    echo:',
       `      chunks: ${this.opts.chunks}`,
       `      delay_ms: ${this.opts.delayMs}`,
+      ...this.opts.extra,
       '',
     ].join('\n'));
     this.logPath = path.join(this.dir, 'wxgated.log');

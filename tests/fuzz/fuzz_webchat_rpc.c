@@ -41,7 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r.msgid_len == 0 || r.msgid_len > RPC_MSGID_MAX))
 			abort();
 		if ((r.method == RPC_M_SESSION_RESUME ||
-		    r.method == RPC_M_SHARE_OPEN) &&
+		    r.method == RPC_M_SHARE_OPEN ||
+		    r.method == RPC_M_BIND_START) &&
 		    (r.token_len == 0 || r.token_len > RPC_TOKEN_MAX))
 			abort();
 		if (r.method == RPC_M_CHAT_HISTORY &&

@@ -30,4 +30,5 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_wxcrypt.dict tests/fuzz/fuzz_xmlmsg.dict \
 	tests/fuzz/fuzz_videourl.dict \
 	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict \
-	tests/fuzz/fuzz_cdisp.dict tests/fuzz/fuzz_relay_frame.dict
+	tests/fuzz/fuzz_cdisp.dict tests/fuzz/fuzz_relay_frame.dict \
+	tests/fuzz/fuzz_invite.dict

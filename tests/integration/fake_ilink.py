@@ -93,6 +93,8 @@ Test control (HTTP, for the standalone mode; the same as methods):
   POST /_test/expire   the current token dies (-14)    f.expire()
   POST /_test/qr       {"script": ["wait", ...], ["verify_code": "..."]}
                                                        f.qr_script = [...]
+  POST /_test/qr_now   {"script": [...]}: codes already handed out follow
+                       it from their next poll (a scan now)  f.qr_now(...)
   GET  /_test/verify_codes                             f.verify_codes
   GET  /_test/headers  every request: path, method, headers
   GET  /_test/violations                               f.violations
@@ -245,6 +247,7 @@ class FakeIlink(ThreadedApp):
         r.add_post("/_test/fail", self.t_fail)
         r.add_post("/_test/expire", self.t_expire)
         r.add_post("/_test/qr", self.t_qr)
+        r.add_post("/_test/qr_now", self.t_qr_now)
         r.add_get("/_test/headers", self.t_headers)
         r.add_get("/_test/violations", self.t_violations)
         r.add_get("/_test/verify_codes", self.t_verify_codes)
@@ -927,6 +930,18 @@ class FakeIlink(ThreadedApp):
                 self.verify_code = b["verify_code"]
         return web.json_response({"ok": True})
 
+    async def t_qr_now(self, request):
+        """The codes already handed out follow this script from their
+        next status poll on: a person scanning (and confirming) now."""
+        b = await request.json()
+        self.qr_now(b["script"])
+        return web.json_response({"ok": True})
+
+    def qr_now(self, script):
+        with self.lock:
+            for q in self.qrcodes:
+                self.qrcodes[q] = list(script)
+
     async def t_verify_codes(self, request):
         with self.lock:
             return web.json_response(self.verify_codes)
@@ -959,8 +974,11 @@ def main():
     ap.add_argument("--port", type=int, default=8790)
     ap.add_argument("--longpoll-ms", type=int, default=35000)
     ap.add_argument("--token", help="the bot token that starts valid")
+    ap.add_argument("--qr-script", default="wait,scaned,confirmed",
+                    help="statuses a new QR code goes through, by commas")
     a = ap.parse_args()
-    fake = FakeIlink(longpoll_ms=a.longpoll_ms, token=a.token)
+    fake = FakeIlink(longpoll_ms=a.longpoll_ms, token=a.token,
+                     qr_script=tuple(a.qr_script.split(",")))
     app = fake.app()
     app["fake"] = fake
     app.on_startup.append(_on_startup)

@@ -43,8 +43,12 @@ def test_the_method_lists_are_whole():
     assert sorted(CHANNEL_METHODS) == sorted([
         "inbound.message", "inbound.media", "delivery.ack",
         "delivery.fail", "state.get", "state.put", "login.qr"])
+    # agent.restart, agent.online and relay.auth: a relay agent's
+    # worker (workers/agent/relay*.c).
     assert sorted(AGENT_METHODS) == ["agent.delta", "agent.done",
-                                     "agent.error", "agent.file"]
+                                     "agent.error", "agent.file",
+                                     "agent.online", "agent.restart",
+                                     "relay.auth"]
 
 
 def test_browser_calling_other_roles_methods_is_forbidden(gate_factory):

@@ -1,14 +1,17 @@
-# The store (supervisor/store*.c) and session tokens (policy/session.c).
+# The store (supervisor/store*.c), session tokens (policy/session.c) and
+# binding invitation tokens (policy/invite.c).
 STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/store_channel.c supervisor/store_backlog.c \
 	supervisor/store_sched.c supervisor/store_attach.c supervisor/store_media.c \
 	supervisor/store_wal.c supervisor/store_ckpt.c \
-	supervisor/store_audit.c \
+	supervisor/store_audit.c supervisor/store_bind.c \
 	supervisor/store_int.h $(UNIT_COMMON)
 check_PROGRAMS += tests/unit/supervisor/test_store \
-	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session
+	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session \
+	tests/unit/supervisor/test_store_bind tests/unit/policy/test_invite
 TESTS += tests/unit/supervisor/test_store \
-	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session
+	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session \
+	tests/unit/supervisor/test_store_bind tests/unit/policy/test_invite
 tests_unit_supervisor_test_store_SOURCES = \
 	tests/unit/supervisor/test_store.c $(STORE_SRC)
 tests_unit_supervisor_test_store_CFLAGS = $(UNIT_CFLAGS)
@@ -21,3 +24,11 @@ tests_unit_policy_test_session_SOURCES = \
 	tests/unit/policy/test_session.c policy/session.c $(UNIT_COMMON)
 tests_unit_policy_test_session_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_session_LDADD = $(UNIT_LDADD)
+tests_unit_supervisor_test_store_bind_SOURCES = \
+	tests/unit/supervisor/test_store_bind.c $(STORE_SRC)
+tests_unit_supervisor_test_store_bind_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_store_bind_LDADD = $(UNIT_LDADD)
+tests_unit_policy_test_invite_SOURCES = \
+	tests/unit/policy/test_invite.c policy/invite.c $(UNIT_COMMON)
+tests_unit_policy_test_invite_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_policy_test_invite_LDADD = $(UNIT_LDADD)

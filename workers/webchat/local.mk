@@ -5,6 +5,9 @@ WEBCHAT_ASSETS = \
 	workers/webchat/assets/index.html \
 	workers/webchat/assets/chat.js \
 	workers/webchat/assets/chat.css \
+	workers/webchat/assets/bind.html \
+	workers/webchat/assets/bind.js \
+	workers/webchat/assets/bind.css \
 	workers/webchat/assets/favicon.svg
 
 libwxworkers_a_SOURCES += \

@@ -33,6 +33,13 @@ static const struct page_asset page_assets[] = {
 	  asset_chat_js, &asset_chat_js_len },
 	{ "/chat.css",	 "text/css; charset=utf-8",
 	  asset_chat_css, &asset_chat_css_len },
+	/* The binding page: served at /bind/<token> once the hub says. */
+	{ "/bind.html",	 "text/html; charset=utf-8",
+	  asset_bind_html, &asset_bind_html_len },
+	{ "/bind.js",	 "text/javascript; charset=utf-8",
+	  asset_bind_js, &asset_bind_js_len },
+	{ "/bind.css",	 "text/css; charset=utf-8",
+	  asset_bind_css, &asset_bind_css_len },
 	{ "/favicon.svg", "image/svg+xml",
 	  asset_favicon_svg, &asset_favicon_svg_len },
 	/* Browsers ask for it whatever the page says; SVG is fine. */
@@ -139,3 +146,33 @@ const char page_gone[] =
     "<p>The conversation shared here is no longer available: the link"
     " ran out or was revoked.  Ask whoever sent it for a new one.</p>"
     "</body></html>\n";
+
+#define PAGE_BIND_HEAD \
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\">" \
+    "<meta name=\"viewport\" content=\"width=device-width," \
+    " initial-scale=1\"><link rel=\"stylesheet\" href=\"/bind.css\">"
+
+const char page_bind_invalid[] = PAGE_BIND_HEAD
+    "<title>Link not valid</title></head>\n<body><main>"
+    "<h1 data-testid=\"bind-gone\">This link is not valid</h1>\n"
+    "<p>链接无效。Check that you opened the whole link, or ask whoever"
+    " sent it for a new one.</p></main></body></html>\n";
+
+const char page_bind_expired[] = PAGE_BIND_HEAD
+    "<title>Link expired</title></head>\n<body><main>"
+    "<h1 data-testid=\"bind-gone\">This link has expired</h1>\n"
+    "<p>链接已过期。Ask whoever sent it for a new one.</p>"
+    "</main></body></html>\n";
+
+const char page_bind_used[] = PAGE_BIND_HEAD
+    "<title>Link already used</title></head>\n<body><main>"
+    "<h1 data-testid=\"bind-gone\">This link was already used</h1>\n"
+    "<p>链接已被使用。Each link makes its bots once. If the bot is"
+    " yours, write to it in WeChat; otherwise ask for a new link.</p>"
+    "</main></body></html>\n";
+
+const char page_bind_revoked[] = PAGE_BIND_HEAD
+    "<title>Link revoked</title></head>\n<body><main>"
+    "<h1 data-testid=\"bind-gone\">This link was revoked</h1>\n"
+    "<p>链接已被撤销。Ask whoever sent it for a new one.</p>"
+    "</main></body></html>\n";

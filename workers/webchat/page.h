@@ -22,6 +22,11 @@ int			 page_config(struct json_t *);
 
 /* The 410 answer to an expired or revoked share link. */
 extern const char	 page_gone[];
+/* A binding invitation's link that opens nothing (404, 410). */
+extern const char	 page_bind_invalid[];
+extern const char	 page_bind_expired[];
+extern const char	 page_bind_used[];
+extern const char	 page_bind_revoked[];
 
 /* Generated into assets.c, one pair per file in assets/. */
 extern const unsigned char	asset_index_html[];
@@ -30,6 +35,12 @@ extern const unsigned char	asset_chat_js[];
 extern const size_t		asset_chat_js_len;
 extern const unsigned char	asset_chat_css[];
 extern const size_t		asset_chat_css_len;
+extern const unsigned char	asset_bind_html[];
+extern const size_t		asset_bind_html_len;
+extern const unsigned char	asset_bind_js[];
+extern const size_t		asset_bind_js_len;
+extern const unsigned char	asset_bind_css[];
+extern const size_t		asset_bind_css_len;
 extern const unsigned char	asset_favicon_svg[];
 extern const size_t		asset_favicon_svg_len;
 

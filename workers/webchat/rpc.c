@@ -35,6 +35,7 @@ static enum rpc_err	 rpc_only_keys(json_t *, const char *const *,
 static enum rpc_err	 rpc_p_none(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_resume(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_share(json_t *, size_t, struct rpc_req *);
+static enum rpc_err	 rpc_p_bind(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_send(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_history(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_abort(json_t *, size_t, struct rpc_req *);
@@ -58,6 +59,7 @@ static const struct rpc_methodinfo rpc_methods[] = {
 	{ "chat.history",	RPC_M_CHAT_HISTORY,	rpc_p_history },
 	{ "chat.abort",		RPC_M_CHAT_ABORT,	rpc_p_abort },
 	{ "share.open",		RPC_M_SHARE_OPEN,	rpc_p_share },
+	{ "bind.start",		RPC_M_BIND_START,	rpc_p_bind },
 	{ NULL,			RPC_M_NONE,		NULL }
 };
 
@@ -240,6 +242,21 @@ rpc_p_share(json_t *params, size_t max_text, struct rpc_req *r)
 		return e;
 	return rpc_token_param(params, "visitor", 0, &r->visitor,
 	    &r->visitor_len, r);
+}
+
+/* bind.start {id}: the invitation's token from the page's path. */
+static enum rpc_err
+rpc_p_bind(json_t *params, size_t max_text, struct rpc_req *r)
+{
+	static const char *const keys[] = { "id", NULL };
+	enum rpc_err e;
+
+	(void)max_text;
+	if (params == NULL)
+		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
+	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
+		return e;
+	return rpc_token_param(params, "id", 1, &r->token, &r->token_len, r);
 }
 
 static enum rpc_err

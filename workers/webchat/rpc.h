@@ -28,6 +28,7 @@ enum rpc_method {
 	RPC_M_CHAT_HISTORY,
 	RPC_M_CHAT_ABORT,
 	RPC_M_SHARE_OPEN,	/* token holds the link id */
+	RPC_M_BIND_START,	/* token holds the invitation's */
 	RPC_M_OTHER,		/* not ours: the supervisor names it */
 	RPC_M_MAX
 };

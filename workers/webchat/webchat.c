@@ -67,7 +67,7 @@ enum conn_state {
 	C_PEER,		/* accepted, awaiting peer.verdict; nothing read */
 	C_HTTP,		/* reading request heads */
 	C_ADMIT,	/* upgrade asked, awaiting the supervisor's verdict */
-	C_SHARE,	/* GET /s/<id>, awaiting share.status */
+	C_SHARE,	/* GET /s/<id> or /bind/<token>, awaiting the answer */
 	C_WS,		/* WebSocket */
 	C_CLOSING	/* response queued, then drain and close */
 };
@@ -114,6 +114,7 @@ struct conn {
 	struct evbuffer_cb_entry *out_cb;	/* counts wc_out_bytes */
 	char			 accept[WS_ACCEPT_LEN + 1];	/* in C_ADMIT */
 	int			 share_qr;	/* in C_SHARE: qr.svg asked */
+	int			 bind;		/* in C_SHARE: a /bind/ page */
 	LIST_ENTRY(conn)	 hash;
 };
 LIST_HEAD(connlist, conn);
@@ -146,6 +147,8 @@ static int	webchat_chat_error(const struct ipc_msg *);
 static int	webchat_conn_verdict(const struct ipc_msg *);
 static int	webchat_share_status(const struct ipc_msg *);
 static int	webchat_share_ok(const struct ipc_msg *);
+static int	webchat_bind_status(const struct ipc_msg *);
+static int	webchat_bind_state(const struct ipc_msg *);
 static int	webchat_peer_verdict(const struct ipc_msg *);
 static void	webchat_listen_update(void);
 static void	webchat_shed(struct conn *);
@@ -175,6 +178,7 @@ static int	conn_route(struct conn *);
 static const char *conn_log_path(const char *, char *, size_t);
 static void	conn_upgrade(struct conn *);
 static void	conn_share(struct conn *, const char *);
+static void	conn_bind(struct conn *, const char *);
 static void	conn_admitted(struct conn *);
 static void	conn_refuse(struct conn *, int, uint64_t);
 static void	conn_respond(struct conn *, int, const char *, const void *,
@@ -207,6 +211,8 @@ static int	send_chat_abort(struct conn *, const struct rpc_req *,
 static int	send_rpc_call(struct conn *, const struct rpc_req *,
 		    uint64_t);
 static int	send_share_open(struct conn *, const struct rpc_req *,
+		    uint64_t);
+static int	send_bind_start(struct conn *, const struct rpc_req *,
 		    uint64_t);
 
 static time_t	mono_now(void);
@@ -246,6 +252,8 @@ static const struct wk_handler webchat_handlers[] = {
 	{ IPC_CONN_VERDICT,	webchat_conn_verdict },
 	{ IPC_SHARE_STATUS,	webchat_share_status },
 	{ IPC_SHARE_OK,		webchat_share_ok },
+	{ IPC_BIND_STATUS,	webchat_bind_status },
+	{ IPC_BIND_STATE,	webchat_bind_state },
 	{ IPC_PEER_VERDICT,	webchat_peer_verdict },
 	{ 0,			NULL }
 };
@@ -258,6 +266,7 @@ static const wc_sendfn wc_senders[RPC_M_MAX] = {
 	[RPC_M_CHAT_HISTORY] =		send_chat_history,
 	[RPC_M_CHAT_ABORT] =		send_chat_abort,
 	[RPC_M_SHARE_OPEN] =		send_share_open,
+	[RPC_M_BIND_START] =		send_bind_start,
 	[RPC_M_OTHER] =			send_rpc_call,
 };
 
@@ -1055,16 +1064,23 @@ conn_log_path(const char *path, char *out, size_t len)
 	const char *end;
 	size_t n;
 
-	if (strncmp(path, "/s/", 3) != 0)
-		return path;
-	n = strcspn(path + 3, "/");
-	end = path + 3 + n;
-	if (EVP_Digest(path + 3, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen < 4)
-		snprintf(out, len, "/s/(link)%s", end);
+	size_t pre;
+
+	/* An invitation's token is as secret as a share link's id. */
+	if (strncmp(path, "/s/", 3) == 0)
+		pre = 3;
+	else if (strncmp(path, "/bind/", 6) == 0)
+		pre = 6;
 	else
-		snprintf(out, len, "/s/(link sha256 %02x%02x%02x%02x)%s",
-		    md[0], md[1], md[2], md[3], end);
+		return path;
+	n = strcspn(path + pre, "/");
+	end = path + pre + n;
+	if (EVP_Digest(path + pre, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen < 4)
+		snprintf(out, len, "%.*s(link)%s", (int)pre, path, end);
+	else
+		snprintf(out, len, "%.*s(link sha256 %02x%02x%02x%02x)%s",
+		    (int)pre, path, md[0], md[1], md[2], md[3], end);
 	return out;
 }
 
@@ -1093,6 +1109,10 @@ conn_route(struct conn *c)
 		flags = HTTP_R_CLOSE;
 	if (strncmp(r->path, "/s/", 3) == 0) {
 		conn_share(c, r->path + 3);
+		return -1;
+	}
+	if (strncmp(r->path, "/bind/", 6) == 0) {
+		conn_bind(c, r->path + 6);
 		return -1;
 	}
 	if (strcmp(r->path, "/healthz") == 0)
@@ -1211,6 +1231,110 @@ webchat_share_status(const struct ipc_msg *m)
 	else
 		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
 	conn_reap(c);
+	return 0;
+}
+
+/*
+ * GET /bind/<token>: an invitation's page.  Only the hub can tell a
+ * live token (policy/invite.c checks its shape); anything that is not
+ * a token's characters is answered here.
+ */
+static void
+conn_bind(struct conn *c, const char *tok)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	struct ipc_body_share_check b;
+	size_t len;
+
+	len = strlen(tok);
+	if (len == 0 || len > IPC_TOKEN_MAX || strspn(tok, chars) != len) {
+		conn_respond(c, 404, "text/html; charset=utf-8",
+		    page_bind_invalid, strlen(page_bind_invalid),
+		    HTTP_R_CLOSE);
+		return;
+	}
+	b.conn = c->id;
+	b.id.p = tok;
+	b.id.len = len;
+	b.peer = ipc_s(c->addr);
+	b.forwarded = ipc_s(c->head->req.h_forwarded);
+	if (worker_send(IPC_BIND_CHECK, 0, &b) == -1) {
+		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
+		return;
+	}
+	c->state = C_SHARE;
+	c->bind = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/* Small pages that say what happened, never an error dump. */
+static int
+webchat_bind_status(const struct ipc_msg *m)
+{
+	const struct ipc_body_bind_status *st = &m->b.bind_status;
+	const struct page_asset *a;
+	const char *page;
+	struct conn *c;
+
+	if ((c = conn_find(st->conn)) == NULL || c->state != C_SHARE ||
+	    !c->bind) {
+		log_debug("%s: status for gone conn %" PRIu64, __func__,
+		    st->conn);
+		return 0;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	c->state = C_HTTP;
+	c->bind = 0;
+	if (st->status == 200 && (a = page_find("/bind.html")) != NULL)
+		conn_respond(c, 200, a->ctype, a->data, *a->len, HTTP_R_CLOSE);
+	else if (st->status == 404 || st->status == 410) {
+		page = st->status == 404 ? page_bind_invalid :
+		    ipc_streq(st->why, "expired") ? page_bind_expired :
+		    ipc_streq(st->why, "revoked") ? page_bind_revoked :
+		    page_bind_used;
+		conn_respond(c, (int)st->status, "text/html; charset=utf-8",
+		    page, strlen(page), HTTP_R_CLOSE);
+	} else if (st->status == 429)
+		conn_refuse(c, 429, st->retry_after_ms);
+	else
+		conn_respond(c, 503, "text/plain", NULL, 0, HTTP_R_CLOSE);
+	conn_reap(c);
+	return 0;
+}
+
+/*
+ * Where the page's login is: the answer to its bind.start, then events.
+ * A QR code's URL is drawn here (common/qr.c), as a share link's is;
+ * the page shows the SVG as an image.
+ */
+static int
+webchat_bind_state(const struct ipc_msg *m)
+{
+	const struct ipc_body_bind_state *b = &m->b.bind_state;
+	json_t *f;
+	char *url, *svg = NULL;
+
+	f = json_pack("{s:o}", "state", rpc_strn(b->state.p, b->state.len));
+	if (f == NULL)
+		return -1;
+	if (b->url.len > 0) {
+		url = ipc_strdup(b->url);
+		svg = qr_svg(url);
+		free(url);
+		if (svg == NULL) {
+			json_decref(f);
+			return 0;
+		}
+		json_object_set_new(f, "svg", json_string(svg));
+		/* For a phone that cannot scan its own screen. */
+		json_object_set_new(f, "url", rpc_strn(b->url.p, b->url.len));
+		free(svg);
+	}
+	if (m->req_id != 0)
+		webchat_reply(m->req_id, b->conn, f, NULL, NULL, 0);
+	else
+		webchat_event(b->conn, "bind.state", f);
 	return 0;
 }
 
@@ -1453,6 +1577,17 @@ send_share_open(struct conn *c, const struct rpc_req *r, uint64_t req_id)
 	b.visitor = r->visitor != NULL ?
 	    (struct ipc_str){ r->visitor, r->visitor_len } : IPC_S("");
 	return worker_send(IPC_SHARE_OPEN, req_id, &b);
+}
+
+static int
+send_bind_start(struct conn *c, const struct rpc_req *r, uint64_t req_id)
+{
+	struct ipc_body_bind_start b;
+
+	b.conn = c->id;
+	b.token.p = r->token;
+	b.token.len = r->token_len;
+	return worker_send(IPC_BIND_START, req_id, &b);
 }
 
 /*

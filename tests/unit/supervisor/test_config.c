@@ -47,6 +47,7 @@ static void		 test_channels(void **);
 static void		 test_channels_max(void **);
 static void		 test_groups_without_mention(void **);
 static void		 test_public_url(void **);
+static void		 test_bind_templates(void **);
 static void		 test_page(void **);
 static void		 test_page_refused(void **);
 static void		 test_schedules(void **);
@@ -1059,11 +1060,73 @@ test_public_url(void **state)
 	refused("webchat:\n  public_url: ftp://x\n", "webchat.public_url");
 }
 
+/*
+ * bind_templates: a template is a wechat channel entry; a bound account
+ * is its copy under a name, found like the file's, freed with the rest.
+ */
+static void
+test_bind_templates(void **state)
+{
+	char err[CFG_ERR_MAX];
+	const struct cfg_template *t;
+	const struct cfg_channel *c;
+	struct config *conf;
+
+	(void)state;
+	conf = load_text("bind:\n  pending_max: 4\n"
+	    "bind_templates:\n  - name: staff\n    dm_policy: allowlist\n"
+	    "    allow_from: [boss]\n    max_accounts: 7\n"
+	    "    wechat:\n      stream_mode: block\n"
+	    "      login_url: http://127.0.0.1:1\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->bind.pending_max, 4);
+	assert_int_equal(conf->bind.ttl_min_s, 60);
+	assert_int_equal(conf->bind.login_timeout_s, 600);
+	assert_non_null(t = config_template(conf, "staff"));
+	assert_null(config_template(conf, "other"));
+	assert_int_equal(t->max_accounts, 7);
+	assert_string_equal(t->chan.type, "wechat");
+	assert_int_equal(t->chan.stream_block, 1);
+	assert_null(config_channel(conf, "b12345678"));
+	assert_non_null(c = config_rt_add(conf, t, "b12345678"));
+	assert_ptr_equal(config_channel(conf, "b12345678"), c);
+	assert_int_equal(config_channels(conf), 1);
+	assert_ptr_equal(config_channel_at(conf, 0), c);
+	assert_string_equal(c->name, "b12345678");
+	assert_string_equal(c->agent, "default");
+	assert_int_equal(c->dm_policy, DM_POLICY_ALLOWLIST);
+	assert_int_equal(c->allow_from_count, 1);
+	assert_string_equal(c->allow_from[0], "boss");
+	assert_ptr_not_equal(c->allow_from[0], t->chan.allow_from[0]);
+	assert_string_equal(c->login_url, "http://127.0.0.1:1");
+	assert_null(c->token);
+	assert_true(config_rt_is(conf, "b12345678"));
+	/* A name already in use is not taken twice. */
+	assert_null(config_rt_add(conf, t, "b12345678"));
+	assert_non_null(config_rt_add(conf, t, "b00000002"));
+	config_rt_remove(conf, "b12345678");
+	assert_null(config_channel(conf, "b12345678"));
+	assert_false(config_rt_is(conf, "b12345678"));
+	assert_non_null(config_channel(conf, "b00000002"));
+	config_free(conf);
+	refused("bind_templates:\n  - name: t\n    agent: nobody\n",
+	    "bind_templates[0].agent");
+	refused("bind_templates:\n  - name: t\n    max_accounts: 1001\n",
+	    "bind_templates[0].max_accounts");
+	refused("bind_templates:\n  - name: t\n    max_accounts: 01\n",
+	    "bind_templates[0].max_accounts");
+	refused("bind_templates:\n  - name: t\n    type: wechat\n",
+	    "type");
+	refused("bind:\n  login_timeout_s: 1\n", "bind.login_timeout_s");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_bind_templates),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_derived_paths),
 		cmocka_unit_test(test_ranges),

@@ -93,6 +93,10 @@ page_config(struct json_t *conf)
 }
 
 const char page_gone[] = "gone\n";
+const char page_bind_invalid[] = "invalid\n";
+const char page_bind_expired[] = "expired\n";
+const char page_bind_used[] = "used\n";
+const char page_bind_revoked[] = "revoked\n";
 
 char *
 qr_svg(const char *text)

@@ -1,0 +1,321 @@
+/*
+ * Binding pages (issue #13), the hub's side.  GET /bind/<token> asks
+ * bind.check whether the invitation is live (200), unknown (404), or
+ * spent, expired or revoked (410, and which).  The page then asks
+ * bind.start: the hub makes a pending bound account (account.c), has
+ * its wechat worker started, and relays that worker's QR login to the
+ * page as bind.state: "scan" with the iLink URL (again when the code
+ * expired and was refreshed), "scanned", then "confirmed" once the
+ * scanner's id arrives, when the invitation's use is spent in the same
+ * commit as the account going active.
+ *
+ * Bounded: bind.pending_max logins at once, one per invitation and one
+ * per connection.  A page closed before the confirmation, or a login
+ * past bind.login_timeout_s, removes the pending account and its worker
+ * and spends nothing.  Tokens are never logged or kept.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "account.h"
+#include "bindpage.h"
+#include "codec.h"
+#include "config.h"
+#include "invite.h"
+#include "log.h"
+#include "store.h"
+#include "sup.h"
+#include "xmalloc.h"
+
+/* bind.pending_max's ceiling (config_bind.c). */
+#define BIND_PENDING_MAX	256
+
+struct bindreq {
+	char		 account[IPC_NAME_MAX + 1];
+	int64_t		 inv;
+	char		 wname[IPC_NAME_MAX + 1];	/* its web chat */
+	uint64_t	 gen;
+	uint64_t	 conn;
+	struct event	*timeout;
+};
+
+static struct bindreq	*reqs[BIND_PENDING_MAX];
+static unsigned		 nreqs;
+
+static void	bp_timeout_cb(evutil_socket_t, short, void *);
+
+static const char *const bp_why[] = {
+	[INV_EXPIRED] = "expired",
+	[INV_USED] = "used",
+	[INV_REVOKED] = "revoked",
+};
+
+/* GET /bind/<token>: the page, or why not. */
+int
+sup_bind_check(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_share_check *cb = &m->b.share_check;
+	struct ipc_body_bind_status st;
+	uint8_t hash[INVITE_HASH_LEN];
+	char *tmpl = NULL;
+	int64_t id;
+	int rv;
+
+	st.conn = cb->conn;
+	st.status = 404;
+	st.why = IPC_S("");
+	/* 128 bits make guessing moot; the bucket bounds the lookups. */
+	if ((st.retry_after_ms = admit_http(cb->peer, cb->forwarded)) > 0)
+		st.status = 429;
+	else if (invite_token_hash(cb->id.p, cb->id.len, hash) == 0) {
+		rv = store_invite_find(sup->store, hash, sup_now(), &id,
+		    &tmpl);
+		if (rv == INV_LIVE)
+			st.status = 200;
+		else if (rv == INV_EXPIRED || rv == INV_USED ||
+		    rv == INV_REVOKED) {
+			st.status = 410;
+			st.why = ipc_s(bp_why[rv]);
+		} else if (rv == -1)
+			st.status = 503;
+	}
+	free(tmpl);
+	router_send(w, IPC_BIND_STATUS, m->req_id, &st);
+	return 0;
+}
+
+static struct bindreq *
+bp_find(const char *account)
+{
+	unsigned i;
+
+	for (i = 0; i < nreqs; i++)
+		if (strcmp(reqs[i]->account, account) == 0)
+			return reqs[i];
+	return NULL;
+}
+
+static void
+bp_free(struct bindreq *r)
+{
+	unsigned i;
+
+	for (i = 0; i < nreqs; i++)
+		if (reqs[i] == r) {
+			reqs[i] = reqs[--nreqs];
+			break;
+		}
+	if (r->timeout != NULL)
+		event_free(r->timeout);
+	free(r);
+}
+
+/* The page's web chat worker, if the incarnation that asked still runs. */
+static struct worker *
+bp_worker(const struct bindreq *r)
+{
+	struct worker *w;
+
+	if ((w = spawn_find(r->wname)) == NULL || w->gen != r->gen ||
+	    w->wire == NULL)
+		return NULL;
+	return w;
+}
+
+static void
+bp_state(struct worker *w, uint64_t req_id, uint64_t conn,
+    const char *state, const char *url)
+{
+	struct ipc_body_bind_state b;
+
+	b.conn = conn;
+	b.state = ipc_s(state);
+	b.url = ipc_s(url != NULL ? url : "");
+	if (w != NULL)
+		router_send(w, IPC_BIND_STATE, req_id, &b);
+}
+
+static void
+bp_tell(struct bindreq *r, const char *state, const char *url)
+{
+	bp_state(bp_worker(r), 0, r->conn, state, url);
+}
+
+/* The login did not finish: its account and worker go, no use spent. */
+static void
+bp_abandon(struct bindreq *r, const char *why)
+{
+	char name[IPC_NAME_MAX + 1];
+
+	/* Forgotten first: the removal tells a page it still knows. */
+	snprintf(name, sizeof(name), "%s", r->account);
+	bp_free(r);
+	if (account_pending(name))
+		account_remove(name, why);
+}
+
+/*
+ * bind.start {token}: a login of its own for this page.  The first
+ * answer carries the request's id; what follows are events.
+ */
+int
+sup_bind_start(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_bind_start *b = &m->b.bind_start;
+	const struct cfg_bind *cb = &sup->conf->bind;
+	struct timeval tv = { cb->login_timeout_s, 0 };
+	uint8_t hash[INVITE_HASH_LEN];
+	char name[IPC_NAME_MAX + 1], err[IPC_MESSAGE_MAX];
+	char *tmpl = NULL;
+	struct bindreq *r;
+	const char *state = NULL;
+	unsigned i;
+	int64_t inv = 0;
+	int rv;
+
+	if (invite_token_hash(b->token.p, b->token.len, hash) == -1)
+		state = "invalid";
+	else if ((rv = store_invite_find(sup->store, hash, sup_now(), &inv,
+	    &tmpl)) != INV_LIVE)
+		state = rv == INV_UNKNOWN ? "invalid" : rv == -1 ? "failed" :
+		    bp_why[rv];
+	for (i = 0; state == NULL && i < nreqs; i++)
+		if (reqs[i]->inv == inv || (reqs[i]->conn == b->conn &&
+		    strcmp(reqs[i]->wname, w->name) == 0))
+			state = "busy";
+	if (state == NULL && nreqs >= cb->pending_max)
+		state = "busy";
+	if (state == NULL && account_create(tmpl, inv, name, sizeof(name),
+	    err, sizeof(err)) == -1) {
+		log_warnx("binding: %s", err);
+		state = "full";
+	}
+	free(tmpl);
+	if (state != NULL) {
+		bp_state(w, m->req_id, b->conn, state, NULL);
+		return 0;
+	}
+	r = xcalloc(1, sizeof(*r));
+	snprintf(r->account, sizeof(r->account), "%s", name);
+	snprintf(r->wname, sizeof(r->wname), "%s", w->name);
+	r->inv = inv;
+	r->gen = w->gen;
+	r->conn = b->conn;
+	if ((r->timeout = evtimer_new(sup->base, bp_timeout_cb, r)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	evtimer_add(r->timeout, &tv);
+	reqs[nreqs++] = r;
+	bp_state(w, m->req_id, b->conn, "starting", NULL);
+	return 0;
+}
+
+static void
+bp_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct bindreq *r = arg;
+
+	(void)fd;
+	(void)ev;
+	log_info("account %s: the binding's login timed out", r->account);
+	bp_tell(r, "timeout", NULL);
+	bp_abandon(r, "login timed out");
+	sup_turn();
+}
+
+void
+bindpage_conn_closed(struct worker *w, uint64_t conn)
+{
+	unsigned i;
+
+	for (i = 0; i < nreqs; i++)
+		if (reqs[i]->conn == conn &&
+		    strcmp(reqs[i]->wname, w->name) == 0) {
+			log_info("account %s: the binding page closed",
+			    reqs[i]->account);
+			bp_abandon(reqs[i], "binding page closed");
+			return;
+		}
+}
+
+void
+bindpage_worker_down(struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < nreqs; )
+		if (strcmp(reqs[i]->wname, w->name) == 0) {
+			log_info("account %s: the binding page's worker is "
+			    "gone", reqs[i]->account);
+			/* Swaps the last one into i: look at i again. */
+			bp_abandon(reqs[i], "binding page closed");
+		} else
+			i++;
+}
+
+void
+bindpage_login(const char *account, const char *status, const char *url)
+{
+	struct bindreq *r;
+
+	if ((r = bp_find(account)) == NULL)
+		return;
+	/* A new code (the first, or one after the last expired). */
+	if (strcmp(status, "scan") == 0 && url != NULL)
+		bp_tell(r, "scan", url);
+}
+
+void
+bindpage_scanned(const char *account)
+{
+	struct bindreq *r;
+
+	if ((r = bp_find(account)) != NULL)
+		bp_tell(r, "scanned", NULL);
+}
+
+/*
+ * XXX: a failed commit leaves the account active in account.c's memory
+ * while the store rolled it back to pending; the next start drops it.
+ */
+static void
+bp_confirmed_cb(struct durable *d, int committed)
+{
+	bp_state(durable_worker(d), 0, d->conn, committed ? "confirmed" :
+	    "failed", NULL);
+}
+
+void
+bindpage_owner(const char *account, const char *owner)
+{
+	struct durable *d;
+	struct bindreq *r;
+	struct worker *w;
+
+	if ((r = bp_find(account)) == NULL)
+		return;
+	if (account_activate(account, owner) == 0) {
+		/* "Ready" only once the account is on disk. */
+		if ((w = bp_worker(r)) != NULL) {
+			d = durable_after(bp_confirmed_cb);
+			durable_for(d, w, 0, r->conn);
+		}
+		bp_free(r);
+		return;
+	}
+	bp_tell(r, "used", NULL);
+	bp_abandon(r, "its invitation was used up");
+}
+
+void
+bindpage_gone(const char *account)
+{
+	struct bindreq *r;
+
+	if ((r = bp_find(account)) == NULL)
+		return;
+	bp_tell(r, "failed", NULL);
+	bp_free(r);
+}
