@@ -277,14 +277,18 @@ bindpage_scanned(const char *account)
 }
 
 /*
- * XXX: a failed commit leaves the account active in account.c's memory
- * while the store rolled it back to pending; the next start drops it.
+ * A commit that failed rolled the account back to pending (and the
+ * invitation's use back): the account in memory, active already, and
+ * its worker go too, so memory and store agree and the person, told
+ * "failed", can scan again.
  */
 static void
 bp_confirmed_cb(struct durable *d, int committed)
 {
 	bp_state(durable_worker(d), 0, d->conn, committed ? "confirmed" :
 	    "failed", NULL);
+	if (!committed && d->str != NULL)
+		account_remove(d->str, "its binding did not reach the store");
 }
 
 void
@@ -298,10 +302,10 @@ bindpage_owner(const char *account, const char *owner)
 		return;
 	if (account_activate(account, owner) == 0) {
 		/* "Ready" only once the account is on disk. */
-		if ((w = bp_worker(r)) != NULL) {
-			d = durable_after(bp_confirmed_cb);
+		d = durable_after(bp_confirmed_cb);
+		if ((w = bp_worker(r)) != NULL)
 			durable_for(d, w, 0, r->conn);
-		}
+		d->str = xstrdup(account);
 		bp_free(r);
 		return;
 	}
