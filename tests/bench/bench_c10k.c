@@ -625,7 +625,7 @@ load_run(void)
 	struct client *c;
 	struct mem m, peak;
 	double t, t0, end = 0, next_mem;
-	int i, n, to;
+	int i, n, r, to;
 	size_t open;
 
 	memset(&peak, 0, sizeof(peak));
@@ -671,17 +671,17 @@ load_run(void)
 			if (c->lost)
 				continue;
 			if (ev[i].events & EPOLLOUT) {
-				if ((to = cl_flush(c)) == -1) {
+				if ((r = cl_flush(c)) == -1) {
 					cl_lose(c, "write error");
 					continue;
 				}
-				if (to == 0)
+				if (r == 0)
 					want_out(c, 0);
 			}
 			if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-				to = cl_input(c);
-				if (to == 0 || (to == -1 && errno != EAGAIN)) {
-					cl_lose(c, to == 0 ? "eof" :
+				r = cl_input(c);
+				if (r == 0 || (r == -1 && errno != EAGAIN)) {
+					cl_lose(c, r == 0 ? "eof" :
 					    "read error");
 					continue;
 				}
