@@ -4,3 +4,8 @@
 noinst_PROGRAMS += tests/bench/bench_roundtrip
 tests_bench_bench_roundtrip_SOURCES = tests/bench/bench_roundtrip.c
 tests_bench_bench_roundtrip_LDADD = $(DEPS_LIBS) -lm
+
+# C10K: 10,000 sessions each sending every 10 s (tests/bench/run_c10k.sh).
+noinst_PROGRAMS += tests/bench/bench_c10k
+tests_bench_bench_c10k_SOURCES = tests/bench/bench_c10k.c
+tests_bench_bench_c10k_LDADD = $(DEPS_LIBS) -lm
