@@ -20,6 +20,13 @@
  * the one that has had longest to refill.  The price is paid only under
  * pressure: then a newcomer may start short, which beats letting the
  * table mint tokens.
+ *
+ * The hash table follows the keys, not the bound: it starts at
+ * RL_SLOTS_MIN slots, doubles when the keys outnumber its slots and
+ * halves when expiry leaves them under a quarter, never past the power
+ * of two at max_keys.  A channel account makes two tables of 4096 keys
+ * and most see a handful of senders: a thousand accounts each holding
+ * 64 KiB of empty slots was most of what an account cost the hub.
  */
 #include <sys/queue.h>
 
@@ -31,7 +38,7 @@
 #include "ratelimit.h"
 #include "xmalloc.h"
 
-#define RL_HASH_MIN	64	/* buckets of the hash table, at least */
+#define RL_SLOTS_MIN	16	/* of the hash table, at least */
 
 struct rl_bucket {
 	TAILQ_ENTRY(rl_bucket)	 lru;		/* oldest first */
@@ -48,7 +55,8 @@ struct ratelimit {
 	uint64_t		 fill_ms;	/* empty to full */
 	size_t			 max;
 	size_t			 n;
-	size_t			 nhash;
+	size_t			 nhash;		/* a power of two */
+	size_t			 nhash_max;	/* the one at max */
 	struct rl_bucket	**hash;
 	struct rl_lru		 lru;
 };
@@ -67,6 +75,7 @@ static void	rl_refill(const struct ratelimit *, struct rl_bucket *,
 		    uint64_t);
 static void	rl_unlink(struct ratelimit *, struct rl_bucket *);
 static void	rl_room(struct ratelimit *, uint64_t, uint64_t *, uint64_t *);
+static void	rl_resize(struct ratelimit *, size_t);
 
 int
 ratelimit_parse(const char *s, struct rl_rate *r)
@@ -105,9 +114,10 @@ ratelimit_new(const struct rl_rate *rate, size_t max_keys)
 	rl->cap = rl->rate.burst * rl->rate.period_ms;
 	rl->fill_ms = (rl->cap + rl->rate.per - 1) / rl->rate.per;
 	rl->max = max_keys > 0 ? max_keys : 1;
-	rl->nhash = RL_HASH_MIN;
-	while (rl->nhash < rl->max)
-		rl->nhash *= 2;
+	rl->nhash_max = RL_SLOTS_MIN;
+	while (rl->nhash_max < rl->max)
+		rl->nhash_max *= 2;
+	rl->nhash = RL_SLOTS_MIN;
 	rl->hash = xcalloc(rl->nhash, sizeof(*rl->hash));
 	TAILQ_INIT(&rl->lru);
 	return rl;
@@ -217,6 +227,8 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 			break;
 	if (b == NULL) {
 		rl_room(rl, now_ms, &level, &last_ms);
+		/* Making room may have shrunk the table. */
+		h = rl_hash(rl, key);
 		b = xcalloc(1, sizeof(*b));
 		/* A key too long is cut: ours never are, so it is a bug. */
 		(void)snprintf(b->key, sizeof(b->key), "%s", key);
@@ -225,7 +237,8 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 		b->next = rl->hash[h];
 		rl->hash[h] = b;
 		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
-		rl->n++;
+		if (++rl->n > rl->nhash && rl->nhash < rl->nhash_max)
+			rl_resize(rl, rl->nhash * 2);
 	} else {
 		TAILQ_REMOVE(&rl->lru, b, lru);
 		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
@@ -242,18 +255,46 @@ size_t
 ratelimit_expire(struct ratelimit *rl, uint64_t now_ms)
 {
 	struct rl_bucket *b;
-	size_t n = 0;
+	size_t n = 0, ns;
 
 	while ((b = TAILQ_FIRST(&rl->lru)) != NULL &&
 	    now_ms >= b->last_ms && now_ms - b->last_ms >= rl->fill_ms) {
 		rl_unlink(rl, b);
 		n++;
 	}
+	ns = rl->nhash;
+	while (ns > RL_SLOTS_MIN && rl->n < ns / 4)
+		ns /= 2;
+	if (ns != rl->nhash)
+		rl_resize(rl, ns);
 	return n;
+}
+
+/* Every bucket is on the LRU list: rechain them all into ns slots. */
+static void
+rl_resize(struct ratelimit *rl, size_t ns)
+{
+	struct rl_bucket *b;
+	size_t h;
+
+	free(rl->hash);
+	rl->hash = xcalloc(ns, sizeof(*rl->hash));
+	rl->nhash = ns;
+	TAILQ_FOREACH(b, &rl->lru, lru) {
+		h = rl_hash(rl, b->key);
+		b->next = rl->hash[h];
+		rl->hash[h] = b;
+	}
 }
 
 size_t
 ratelimit_count(const struct ratelimit *rl)
 {
 	return rl->n;
+}
+
+size_t
+ratelimit_slots(const struct ratelimit *rl)
+{
+	return rl->nhash;
 }

@@ -31,6 +31,8 @@ uint64_t	 ratelimit_take(struct ratelimit *, const char *key,
 /* Drop buckets idle long enough to be full again; returns how many. */
 size_t		 ratelimit_expire(struct ratelimit *, uint64_t now_ms);
 size_t		 ratelimit_count(const struct ratelimit *);
+/* Slots of the hash table: it grows and shrinks with the keys. */
+size_t		 ratelimit_slots(const struct ratelimit *);
 /*
  * A 64-bit hash of s, for keys made from long untrusted ids (a channel's
  * sender) that would not fit RL_KEY_MAX: two ids sharing a bucket is the

@@ -186,6 +186,7 @@ class FakeIlink(ThreadedApp):
         self.token = token or self.new_token()
         self.lock = threading.Lock()
         self.messages = []          # every injected message, in order
+        self.updates_held = False   # hold_updates(): polls see nothing
         self.polls = []             # cursors of getupdates requests
         self.sent = []              # every sendmessage, with its outcome
         self.requests = []          # path, method, headers of each request
@@ -265,6 +266,16 @@ class FakeIlink(ThreadedApp):
     def inject(self, peer, text, **kw):
         """Queue an inbound text message from peer; returns its id."""
         return self._call(self._inject, peer, text, kw)
+
+    def hold_updates(self, on):
+        """While on, getupdates hands out nothing, so messages injected
+        meanwhile come in one batch once it is off."""
+        return self._call(self._hold_updates, on)
+
+    async def _hold_updates(self, on):
+        async with self.cond:
+            self.updates_held = on
+            self.cond.notify_all()
 
     def fail(self, send_ret2=0, send_http=0, updates_http=0,
              uploadurl_ret=0, cdn_http=0):
@@ -500,7 +511,8 @@ class FakeIlink(ThreadedApp):
         token = self.token
         deadline = time.monotonic() + self.hold_s
         async with self.cond:
-            while len(self.messages) <= n and self.token == token:
+            while ((len(self.messages) <= n or self.updates_held) and
+                   self.token == token):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -511,7 +523,8 @@ class FakeIlink(ThreadedApp):
             if self.token != token:
                 return web.json_response({"errcode": -14,
                                           "errmsg": "session timeout"})
-            msgs = self.messages[n:n + self.batch_max]
+            msgs = ([] if self.updates_held else
+                    self.messages[n:n + self.batch_max])
         # Bare JSON numbers for the uint64 ids, as the real server sends.
         return web.Response(content_type="application/json", text=json.dumps({
             "ret": 0, "msgs": msgs,

@@ -14,6 +14,8 @@ Needs a build configured with --enable-test-hooks."""
 import base64
 import hashlib
 import os
+import re
+import signal
 import subprocess
 import time
 
@@ -21,6 +23,7 @@ import pytest
 
 from conftest import wait_for
 from fake_ilink import FakeIlink
+from test_hub import hub_pid
 
 FRIEND = "friend_0002@im.wechat"
 FAST_ECHO = [{"name": "default", "type": "echo",
@@ -34,7 +37,7 @@ def fake():
     f.stop()
 
 
-def start(gate_factory, fake, tmp_path, media=None):
+def start(gate_factory, fake, tmp_path, media=None, more=None):
     path = os.path.join(str(tmp_path), "alice.token")
     with open(path, "w") as fh:
         fh.write(fake.token + "\n")
@@ -53,6 +56,7 @@ def start(gate_factory, fake, tmp_path, media=None):
                                      "token_file": path}}]}
     if media is not None:
         conf["media"] = media
+    conf.update(more or {})
     return gate_factory(conf)
 
 
@@ -241,4 +245,56 @@ def test_retried_message_is_not_downloaded_twice(gate_factory, fake,
         "encrypt_query_param"]], fake.cdn_gets
     time.sleep(1.0)
     assert len(replies(fake, 1)) == 1
+    no_violations(fake)
+
+
+def test_held_attachments_bounded_while_hub_is_slow(gate_factory, fake,
+                                                     tmp_path):
+    """Six photos of 700 KB in one batch while the hub is stopped
+    (SIGSTOP; its heartbeat deadline set past the pause): the worker
+    holds at most 2 x media.max_bytes in memfds awaiting acks, so it
+    downloads two, says it waits, and takes the rest as acks free room;
+    each photo is answered exactly once."""
+    mb = 1024 * 1024
+    gate = start(gate_factory, fake, tmp_path, media={"max_bytes": mb},
+                 more={"log": {"level": "debug"},
+                       "supervisor": {"heartbeat_timeout_ms": 60000}})
+    wait_for(lambda: fake.polls, 10, 0.05, "the worker polling")
+    pid = gate.worker("wechat.alice")["pid"]
+    hub = hub_pid(gate)
+    photos = [os.urandom(700 * 1000) for _ in range(6)]
+    fake.hold_updates(True)
+    os.kill(hub, signal.SIGSTOP)
+    try:
+        for i, p in enumerate(photos):
+            fake.inject(FRIEND, "", item_list=[
+                {"type": 1, "text_item": {"text": "p%d" % i}},
+                fake.media_item("image", p)])
+        fake.hold_updates(False)
+        # Two downloaded, the third would pass the bound: none starts.
+        wait_for(lambda: len(fake.cdn_gets) >= 2, 15, 0.05,
+                 "two downloads")
+        time.sleep(1.0)
+        assert len(fake.cdn_gets) == 2, fake.cdn_gets
+    finally:
+        os.kill(hub, signal.SIGCONT)
+    # The workers' logs pass through the hub: this one came meanwhile.
+    gate.wait_log("1400000 bytes of attachments wait for the hub's ack "
+                  "(at most %d)" % (2 * mb), 10)
+    r = replies(fake, 6, timeout=30)
+    for i, p in enumerate(photos):
+        want = "echo: p%d\n" % i + note("image", "", p)
+        assert r.count(want) == 1, (i, r)
+    assert len(r) == 6, r
+    assert len(fake.cdn_gets) == 6, fake.cdn_gets
+    held = [int(x) for x in re.findall(
+        r"inbound \S+ from \S+ \((\d+) bytes of attachments held\)",
+        gate.log())]
+    assert len(held) >= 6, held
+    assert max(held) <= 2 * mb and max(held) >= 700 * 1000, held
+    assert hub_pid(gate) == hub
+    w = gate.worker("wechat.alice")
+    assert w["pid"] == pid and w["restarts"] == 0, w
+    time.sleep(1.0)
+    assert len(replies(fake, 6)) == 6
     no_violations(fake)

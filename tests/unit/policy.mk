@@ -9,6 +9,14 @@ tests_unit_policy_test_ratelimit_SOURCES = \
 tests_unit_policy_test_ratelimit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_ratelimit_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/policy/test_ratelimit_grow
+TESTS += tests/unit/policy/test_ratelimit_grow
+tests_unit_policy_test_ratelimit_grow_SOURCES = \
+	tests/unit/policy/test_ratelimit_grow.c policy/ratelimit.c \
+	$(UNIT_COMMON)
+tests_unit_policy_test_ratelimit_grow_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_policy_test_ratelimit_grow_LDADD = $(UNIT_LDADD)
+
 check_PROGRAMS += tests/unit/policy/test_addrkey
 TESTS += tests/unit/policy/test_addrkey
 tests_unit_policy_test_addrkey_SOURCES = \

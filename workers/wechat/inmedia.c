@@ -4,7 +4,9 @@
  * (ilink_cdn.c) and added to the message's wk_media (workers/media.h),
  * within the message's share of media_max_bytes.  poll.c asks, and
  * hears once when the last item is done; it keeps the wk_media until
- * the supervisor's ack.
+ * the supervisor's ack.  The bytes all those memfds hold are counted
+ * (inmedia_held) for poll.c, which starts a message's downloads only
+ * when they leave room.
  *
  * Transfers run on the worker's loop (net/fetch.c), INMEDIA_PARALLEL at
  * once across all messages: the rest wait their turn, nothing blocks.
@@ -59,6 +61,7 @@ static struct {
 	TAILQ_HEAD(, inmedia)	 waiting;
 	int			 init;
 	size_t			 running;
+	uint64_t		 held;		/* in every live wk_media */
 	unsigned long long	 errors;	/* items not delivered */
 } imd;
 
@@ -238,8 +241,9 @@ inmedia_take(struct inmedia *x)
 	const struct ilink_media *m = &x->list->v[x->cur];
 	enum ilink_cdn_err e;
 	const char *why;
-	uint64_t left = x->md.max - x->md.total;
+	uint64_t left = x->md.max - x->md.total, before = x->md.total;
 	size_t plain = x->len;
+	int rc;
 
 	if (m->keyenc == ILINK_KEY_NONE)
 		e = ilink_cdn_plain(x->len, m->limit, (size_t)left);
@@ -250,8 +254,11 @@ inmedia_take(struct inmedia *x)
 		inmedia_fail(x, x->cur, ilink_cdn_strerror(e));
 		return;
 	}
-	if (wk_media_add(&x->md, ilink_mkind_name(m->kind), m->name, x->buf,
-	    plain, &why) == -1) {
+	rc = wk_media_add(&x->md, ilink_mkind_name(m->kind), m->name, x->buf,
+	    plain, &why);
+	/* A failed write may drop the parts before it: count what is. */
+	imd.held = imd.held - before + x->md.total;
+	if (rc == -1) {
 		inmedia_fail(x, x->cur, why);
 		return;
 	}
@@ -303,6 +310,26 @@ inmedia_pump(void)
 	}
 }
 
+/* Whether any item is left to download: the rest failed up front. */
+int
+inmedia_wants(const struct inmedia *x)
+{
+	size_t i;
+
+	if (x->list == NULL)
+		return 0;		/* kept: done long ago */
+	for (i = x->next; i < x->list->n; i++)
+		if (x->list->v[i].err == ILINK_M_OK)
+			return 1;
+	return 0;
+}
+
+uint64_t
+inmedia_held(void)
+{
+	return imd.held;
+}
+
 struct wk_media *
 inmedia_parts(struct inmedia *x)
 {
@@ -335,6 +362,7 @@ inmedia_free(struct inmedia *x)
 	if (x->queued)
 		TAILQ_REMOVE(&imd.waiting, x, entry);
 	free(x->buf);
+	imd.held -= x->md.total;
 	wk_media_clear(&x->md);
 	free(x->notes);
 	if (x->easy != NULL) {

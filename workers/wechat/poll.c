@@ -17,6 +17,18 @@
  * batch (the cursor stays); the memfd of that message is carried over
  * to the next batch, and the message, if it comes again under the same
  * id, goes from it without a second download.
+ *
+ * The memfds waiting for acks are bounded in bytes, POLL_HELD_MAX(): a
+ * message's downloads start, in the batch's order, only when what is
+ * held plus a media_max_bytes for each message downloading leaves room
+ * for one more.  Past it the batch waits for acks to free some; the
+ * next getupdates waits for the batch as always, so the cursor stays
+ * and nothing is lost.  A message is let start when nothing is held,
+ * so a bound under one message's worth still lets the batch through.
+ * A message acked "retry" or "busy" is no longer awaited: its memfd,
+ * kept for the next try, stops counting, or the batch could wait for
+ * acks that will not come; what is kept so has a bound of its own, the
+ * same, past which a memfd is closed and downloaded again next time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +50,11 @@
 #define POLL_HINT_MAX_MS	120000
 /* Our inbound.message req_ids; state.get uses small numbers. */
 #define POLL_REQ_FIRST	1000
+/*
+ * Bytes of attachments in memfds the hub has not acked: two messages'
+ * worth, enough that one downloads while the one before it is acked.
+ */
+#define POLL_HELD_MAX()	(2 * wc.media_max)
 
 static struct {
 	int			 running;	/* logged in, not stopped */
@@ -62,7 +79,11 @@ static struct {
 		int		 ready;		/* downloads done */
 		int		 again;		/* acked retry or busy */
 	}			*pm;
+	size_t			 next_fetch;	/* messages before it started */
 	size_t			 next_send;	/* messages before it went */
+	uint64_t		 reserved;	/* for the ones downloading */
+	uint64_t		 kept;		/* of those acked again */
+	int			 full_logged;	/* the batch waited for room */
 	/* What the last batch's retried messages had: for this one. */
 	struct poll_carry {
 		char		*msg_id;
@@ -77,6 +98,8 @@ static void	poll_fail(const char *);
 static void	poll_batch(struct ilink_updates *);
 static void	poll_inbound(size_t);
 static void	poll_fetched(void *);
+static void	poll_fetch_more(void);
+static uint64_t	poll_held(void);
 static void	poll_flush(void);
 static struct inmedia *poll_carried(const char *);
 static void	poll_carry_drop(void);
@@ -238,7 +261,8 @@ poll_batch(struct ilink_updates *u)
 	pl.batch = *u;
 	pl.acked = xcalloc(u->n + 1, 1);
 	pl.pm = xcalloc(u->n + 1, sizeof(*pl.pm));
-	pl.next_send = 0;
+	pl.next_fetch = pl.next_send = 0;
+	pl.reserved = 0;
 	pl.first_req = pl.next_req;
 	pl.next_req += u->n;
 	pl.waiting = 0;
@@ -262,12 +286,12 @@ poll_batch(struct ilink_updates *u)
 			continue;
 		}
 		pl.pm[i].in = inmedia_new(im->media, im->msg_id);
-		if (inmedia_fetch(pl.pm[i].in, poll_fetched,
-		    &pl.pm[i]) == 0)
+		if (!inmedia_wants(pl.pm[i].in))
 			pl.pm[i].ready = 1;
 	}
 	/* Those that did not come again are the platform's to resend. */
 	poll_carry_drop();
+	poll_fetch_more();
 	poll_flush();
 	if (pl.waiting == 0)
 		poll_commit();
@@ -304,14 +328,59 @@ poll_carry_drop(void)
 	pl.ncarry = 0;
 }
 
+/* Bytes in memfds sent and not acked, or waiting their turn to go. */
+static uint64_t
+poll_held(void)
+{
+	return inmedia_held() - pl.kept;
+}
+
+/*
+ * Start the downloads of the next messages, in order, while the bytes
+ * held and those downloading may take leave room under POLL_HELD_MAX().
+ */
+static void
+poll_fetch_more(void)
+{
+	struct poll_msg *p;
+	uint64_t busy;
+
+	for (; pl.next_fetch < pl.batch.n; pl.next_fetch++) {
+		p = &pl.pm[pl.next_fetch];
+		if (p->ready)
+			continue;
+		busy = poll_held() + pl.reserved;
+		if (busy > 0 && busy + wc.media_max > POLL_HELD_MAX()) {
+			/* Waiting for a download is routine; for acks, not. */
+			if (!pl.full_logged &&
+			    poll_held() + wc.media_max > POLL_HELD_MAX()) {
+				log_info("wechat: %llu bytes of attachments "
+				    "wait for the hub's ack (at most %llu): "
+				    "the next message waits for room",
+				    (unsigned long long)poll_held(),
+				    (unsigned long long)POLL_HELD_MAX());
+				pl.full_logged = 1;
+			}
+			return;
+		}
+		pl.reserved += wc.media_max;
+		if (inmedia_fetch(p->in, poll_fetched, p) == 0) {
+			pl.reserved -= wc.media_max;
+			p->ready = 1;
+		}
+	}
+}
+
 /* A message's downloads are over: it may go, after those before it. */
 static void
 poll_fetched(void *arg)
 {
 	struct poll_msg *p = arg;
 
+	pl.reserved -= wc.media_max;
 	p->ready = 1;
 	poll_flush();
+	poll_fetch_more();
 }
 
 /* Send, in the batch's order, every message whose downloads are done. */
@@ -368,7 +437,9 @@ poll_inbound(size_t i)
 	b.group = ipc_s(im->group != NULL ? im->group : "");
 	b.mentioned = 0;
 	b.reply_ctx = ipc_s(im->ctx);
-	log_debug("wechat: inbound %s from %s", im->msg_id, im->peer);
+	log_debug("wechat: inbound %s from %s (%llu bytes of attachments "
+	    "held)", im->msg_id, im->peer,
+	    (unsigned long long)poll_held());
 	/* inbound.message, or inbound.media when parts came. */
 	if (wk_media_send(inmedia_parts(pl.pm[i].in), pl.first_req + i,
 	    &b) == -1)
@@ -436,6 +507,8 @@ poll_commit(void)
 	ilink_updates_clear(&pl.batch);
 	free(pl.acked);
 	pl.acked = NULL;
+	pl.full_logged = 0;
+	pl.kept = 0;
 	pl.forget = 0;
 	pl.again = 0;
 	if (again)
@@ -457,6 +530,7 @@ static const char *const ack_statuses[] = {
 int
 poll_inbound_ack(const struct ipc_msg *m)
 {
+	uint64_t bytes;
 	size_t i, idx = 0;
 
 	if (pl.acked != NULL && m->req_id >= pl.first_req)
@@ -492,11 +566,25 @@ poll_inbound_ack(const struct ipc_msg *m)
 		typing_start(pl.batch.msgs[idx].peer, pl.batch.msgs[idx].ctx);
 	pl.acked[idx] = 1;
 	/* The supervisor has the bytes, or they wait for the next try. */
+	if (pl.pm[idx].again && pl.pm[idx].in != NULL) {
+		bytes = inmedia_parts(pl.pm[idx].in)->total;
+		if (pl.kept + bytes <= POLL_HELD_MAX())
+			pl.kept += bytes;
+		else {
+			log_info("wechat: message %s: attachments not kept "
+			    "for the next try (%llu bytes kept already)",
+			    pl.batch.msgs[idx].msg_id,
+			    (unsigned long long)pl.kept);
+			pl.pm[idx].again = 0;
+		}
+	}
 	if (!pl.pm[idx].again) {
 		inmedia_free(pl.pm[idx].in);
 		pl.pm[idx].in = NULL;
 	}
 	if (--pl.waiting == 0)
 		poll_commit();
+	else
+		poll_fetch_more();
 	return 0;
 }

@@ -102,6 +102,8 @@ struct wk_media;
 typedef void	(*inmedia_fn)(void *arg);
 struct inmedia	*inmedia_new(const struct ilink_mlist *, const char *msg_id);
 int		 inmedia_fetch(struct inmedia *, inmedia_fn, void *arg);
+int		 inmedia_wants(const struct inmedia *);
+uint64_t	 inmedia_held(void);
 struct wk_media	*inmedia_parts(struct inmedia *);
 const char	*inmedia_notes(const struct inmedia *);
 void		 inmedia_keep(struct inmedia *);
