@@ -206,19 +206,25 @@ rpc_token_param(json_t *params, const char *key, int required,
 	return RPC_OK;
 }
 
+/* {key}: the one token a method takes, and nothing else. */
 static enum rpc_err
-rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
+rpc_p_one_token(json_t *params, const char *key, struct rpc_req *r)
 {
-	static const char *const keys[] = { "token", NULL };
+	const char *const keys[] = { key, NULL };
 	enum rpc_err e;
 
-	(void)max_text;
 	if (params == NULL)
 		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
 	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
 		return e;
-	return rpc_token_param(params, "token", 1, &r->token, &r->token_len,
-	    r);
+	return rpc_token_param(params, key, 1, &r->token, &r->token_len, r);
+}
+
+static enum rpc_err
+rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
+{
+	(void)max_text;
+	return rpc_p_one_token(params, "token", r);
 }
 
 /*
@@ -247,15 +253,8 @@ rpc_p_share(json_t *params, size_t max_text, struct rpc_req *r)
 static enum rpc_err
 rpc_p_bind(json_t *params, size_t max_text, struct rpc_req *r)
 {
-	static const char *const keys[] = { "id", NULL };
-	enum rpc_err e;
-
 	(void)max_text;
-	if (params == NULL)
-		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
-	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
-		return e;
-	return rpc_token_param(params, "id", 1, &r->token, &r->token_len, r);
+	return rpc_p_one_token(params, "id", r);
 }
 
 static enum rpc_err
