@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import check_config, run, wait_for
+from conftest import check_config, ctl_link, run, wait_for
 from fake_ilink import FakeIlink
 from test_hub import hub_pid
 
@@ -43,14 +43,8 @@ def conf(fake, bind=None, **over):
 
 
 def create(gate, *args):
-    rc, out, err = gate.ctl("bind", "create", "--template", "staff", *args)
-    assert rc == 0, "bind create: rc %d: %s" % (rc, err)
-    lines = out.splitlines()
-    m = URL_RE.match(lines[0])
-    assert m, "no URL in %r" % out
-    assert int(m.group(1)) == gate.port
-    assert len(lines) > 10 and any("\u2588" in ln for ln in lines[1:])
-    return m.group(2)
+    return ctl_link(gate, URL_RE, "bind", "create", "--template", "staff",
+                    *args).group(2)
 
 
 def invites(gate):
