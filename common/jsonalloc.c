@@ -82,3 +82,19 @@ jsonalloc_dumps(const json_t *j, size_t flags)
 	s[len] = '\0';
 	return s;
 }
+
+/*
+ * o compact, and o released: what every builder of a frame or a body
+ * ends in.  NULL for a NULL o (a failed json_pack) or a failed dump.
+ */
+char *
+jsonalloc_take(json_t *o)
+{
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	s = jsonalloc_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}

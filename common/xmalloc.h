@@ -21,5 +21,6 @@ void	 xfree_secret(char *);
 struct json_t;
 void	 jsonalloc_init(void);
 char	*jsonalloc_dumps(const struct json_t *, size_t);
+char	*jsonalloc_take(struct json_t *);
 
 #endif

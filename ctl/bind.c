@@ -4,14 +4,11 @@
  * prints rows; wxgated judges templates, lifetimes and names, and its
  * ctl.result says what is wrong.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
 #include "ctl.h"
-#include "qr.h"
 
 static int	bind_create(int, int, char **);
 static int	bind_list(int, int, char **);
@@ -48,11 +45,9 @@ static int
 bind_create(int fd, int argc, char **argv)
 {
 	struct ipc_body_bind_create b;
-	struct ipc_msg m;
-	char url[IPC_MESSAGE_MAX + 1], *end;
 	unsigned long long uses;
 	long long ttl;
-	int i, rv;
+	int i;
 
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < argc; i++) {
@@ -66,10 +61,7 @@ bind_create(int fd, int argc, char **argv)
 			}
 			b.ttl_s = (uint64_t)ttl;
 		} else if (strcmp(argv[i], "--uses") == 0 && i + 1 < argc) {
-			errno = 0;
-			uses = strtoull(argv[++i], &end, 10);
-			if (argv[i][0] < '1' || argv[i][0] > '9' ||
-			    *end != '\0' || errno != 0 || uses > UINT32_MAX) {
+			if (parse_count(argv[++i], UINT32_MAX, &uses) == -1) {
 				fprintf(stderr, "wxgatectl: bad uses: %s\n",
 				    argv[i]);
 				return EX_USAGE;
@@ -81,14 +73,7 @@ bind_create(int fd, int argc, char **argv)
 	if (b.tmpl.len == 0 || b.tmpl.len > IPC_NAME_MAX)
 		usage();
 	ctl_send(fd, IPC_CTL_BIND_CREATE, &b);
-	if ((rv = ctl_result(fd, &m, 1)) != 0)
-		return rv;
-	snprintf(url, sizeof(url), "%.*s", (int)m.b.result.message.len,
-	    m.b.result.message.p);
-	printf("%s\n", url);
-	if (qr_print_utf8(stdout, url) == -1)
-		fprintf(stderr, "wxgatectl: cannot draw the QR code\n");
-	return 0;
+	return ctl_url(fd);
 }
 
 static void

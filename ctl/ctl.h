@@ -30,9 +30,11 @@ void	ctl_recv(int, struct ipc_msg *);
 int	ctl_result(int, struct ipc_msg *, int);
 int	ctl_rows(int, uint32_t, void (*)(const struct ipc_msg *));
 int	name_cmd(int, int, char **, uint32_t);
+int	ctl_url(int);
 
 void	fmt_time(uint64_t, char *, size_t);
 long long parse_ttl(const char *);
+int	parse_count(const char *, unsigned long long, unsigned long long *);
 
 /* ctl/schedule.c */
 int	cmd_schedule(int, int, char **);

@@ -408,6 +408,19 @@ cmd_test(int fd, int argc, char **argv)
 	return ctl_result(fd, &m, 0);
 }
 
+/* A decimal count from 1 to max, nothing around it: 0, or -1. */
+int
+parse_count(const char *s, unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	if (s[0] < '1' || s[0] > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *end != '\0' || errno != 0 || *v > max ? -1 : 0;
+}
+
 /*
  * A duration: a number and one unit of s, m, h or d; a bare number is
  * seconds.  -1 for anything else, zero included.
@@ -465,11 +478,9 @@ static int
 share_create(int fd, int argc, char **argv)
 {
 	struct ipc_body_share_create b;
-	struct ipc_msg m;
 	long long ttl = CTL_SHARE_TTL_DEFAULT;
-	char url[IPC_URL_MAX + 1], *end;
 	unsigned long long sess;
-	int i, rv;
+	int i;
 
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < argc; i++) {
@@ -483,10 +494,7 @@ share_create(int fd, int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--session") == 0 &&
 		    i + 1 < argc) {
-			errno = 0;
-			sess = strtoull(argv[++i], &end, 10);
-			if (argv[i][0] < '1' || argv[i][0] > '9' ||
-			    *end != '\0' || errno != 0 || sess > INT64_MAX) {
+			if (parse_count(argv[++i], INT64_MAX, &sess) == -1) {
 				fprintf(stderr, "wxgatectl: bad session: "
 				    "%s\n", argv[i]);
 				return EX_USAGE;
@@ -497,6 +505,20 @@ share_create(int fd, int argc, char **argv)
 	}
 	b.ttl_s = (uint64_t)ttl;
 	ctl_send(fd, IPC_CTL_SHARE_CREATE, &b);
+	return ctl_url(fd);
+}
+
+/*
+ * A ctl.result whose message is a link to open on a phone (share,
+ * bind): the URL, then its QR code.
+ */
+int
+ctl_url(int fd)
+{
+	struct ipc_msg m;
+	char url[IPC_MESSAGE_MAX + 1];
+	int rv;
+
 	if ((rv = ctl_result(fd, &m, 1)) != 0)
 		return rv;
 	snprintf(url, sizeof(url), "%.*s", (int)m.b.result.message.len,
@@ -675,17 +697,15 @@ static int
 cmd_audit(int fd, int argc, char **argv)
 {
 	struct ipc_body_seq b = { 0 };
-	char *end;
+	unsigned long long n;
 
 	if (argc == 2 && strcmp(argv[0], "-n") == 0) {
-		errno = 0;
-		b.seq = strtoull(argv[1], &end, 10);
-		if (argv[1][0] < '1' || argv[1][0] > '9' || *end != '\0' ||
-		    errno != 0 || b.seq > 10000) {
+		if (parse_count(argv[1], 10000, &n) == -1) {
 			fprintf(stderr, "wxgatectl: -n %s: not 1..10000\n",
 			    argv[1]);
 			return EX_USAGE;
 		}
+		b.seq = n;
 	} else if (argc != 0)
 		usage();
 	ctl_send(fd, IPC_CTL_AUDIT_LIST, &b);
@@ -1109,16 +1129,12 @@ cmd_outbox(int fd, int argc, char **argv)
 {
 	struct ipc_body_seq q;
 	unsigned long long id;
-	char *end;
 	int i, rv, worst = 0;
 
 	if (argc < 1)
 		usage();
 	for (i = 0; i < argc; i++) {
-		errno = 0;
-		id = strtoull(argv[i], &end, 10);
-		if (argv[i][0] < '1' || argv[i][0] > '9' || *end != '\0' ||
-		    errno != 0 || id > INT64_MAX) {
+		if (parse_count(argv[i], INT64_MAX, &id) == -1) {
 			fprintf(stderr, "wxgatectl: bad outbox id: %s\n",
 			    argv[i]);
 			return EX_USAGE;

@@ -516,14 +516,26 @@ store_stmt(struct store *s, enum store_stmt which)
 
 _Static_assert(ST_MAX <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
 
+static int	store_vbindv(sqlite3_stmt *, const char *, va_list);
+
 int
 store_bindv(sqlite3_stmt *st, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = store_vbindv(st, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+store_vbindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
 	const char *t;
 	int i, rc = SQLITE_OK;
 
-	va_start(ap, fmt);
 	for (i = 1; rc == SQLITE_OK && fmt[i - 1] != '\0'; i++) {
 		switch (fmt[i - 1]) {
 		case 't':
@@ -544,7 +556,6 @@ store_bindv(sqlite3_stmt *st, const char *fmt, ...)
 			fatalx("%s: bad format %c", __func__, fmt[i - 1]);
 		}
 	}
-	va_end(ap);
 	return rc;
 }
 
@@ -569,6 +580,20 @@ store_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
 		rc = store_err(s, func);
 	store_done(st);
 	return rc;
+}
+
+int
+store_write(struct store *s, sqlite3_stmt *st, const char *func,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int bound;
+
+	store_touch(s);
+	va_start(ap, fmt);
+	bound = store_vbindv(st, fmt, ap);
+	va_end(ap);
+	return store_exec(s, st, bound, func);
 }
 
 int
@@ -627,6 +652,24 @@ store_column_dup(sqlite3_stmt *st, int col)
 	return xstrdup((const char *)p);
 }
 
+int
+store_rows_end(struct store *s, sqlite3_stmt *st, int rc, const char *func)
+{
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, func);
+	return 0;
+}
+
+void
+store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t size)
+{
+	const unsigned char *p;
+
+	p = sqlite3_column_text(st, col);
+	snprintf(buf, size, "%s", p != NULL ? (const char *)p : "");
+}
+
 /* A NULL for 0: optional integer columns (expiry, share link). */
 int
 store_bind_opt(sqlite3_stmt *st, int i, int64_t v)
@@ -645,12 +688,8 @@ int
 store_visitor_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t link, int64_t now, int64_t expires, int64_t *id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_SESSION_CREATE);
-	if (store_exec(s, st, store_bindv(st, "hioo", hash, now, expires,
-	    link), __func__) == -1)
+	if (store_write(s, store_stmt(s, ST_SESSION_CREATE), __func__, "hioo",
+	    hash, now, expires, link) == -1)
 		return -1;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(s->db);
@@ -753,17 +792,13 @@ int
 store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
     int64_t now)
 {
-	sqlite3_stmt *st;
-
 	if (reply == NULL) {
 		log_warnx("%s: message %lld: no reply", __func__,
 		    (long long)msg_id);
 		return -1;
 	}
-	store_touch(s);
-	st = store_stmt(s, ST_MSG_ANSWER);
-	if (store_exec(s, st, store_bindv(st, "iti", msg_id, reply, now),
-	    __func__) == -1)
+	if (store_write(s, store_stmt(s, ST_MSG_ANSWER), __func__, "iti",
+	    msg_id, reply, now) == -1)
 		return -1;
 	/* A second answer would overwrite the one the user already saw. */
 	if (sqlite3_changes(s->db) != 1) {
@@ -831,23 +866,15 @@ int
 store_msg_command(struct store *s, int64_t msg_id, const char *reply,
     int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_MSG_COMMAND);
-	return store_exec(s, st, store_bindv(st, "iti", msg_id, reply, now),
-	    __func__);
+	return store_write(s, store_stmt(s, ST_MSG_COMMAND), __func__, "iti",
+	    msg_id, reply, now);
 }
 
 int
 store_new_context(struct store *s, int64_t session, int64_t msg_id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_NEW_CONTEXT);
-	return store_exec(s, st, store_bindv(st, "ii", session, msg_id),
-	    __func__);
+	return store_write(s, store_stmt(s, ST_NEW_CONTEXT), __func__, "ii",
+	    session, msg_id);
 }
 
 char *
@@ -867,22 +894,15 @@ store_session_model(struct store *s, int64_t session)
 int
 store_session_set_model(struct store *s, int64_t session, const char *model)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_MODEL_SET);
-	return store_exec(s, st, store_bindv(st, "it", session, model),
-	    __func__);
+	return store_write(s, store_stmt(s, ST_MODEL_SET), __func__, "it",
+	    session, model);
 }
 
 int
 store_session_seen(struct store *s, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_SESSION_SEEN);
-	return store_exec(s, st, store_bindv(st, "ii", id, now), __func__);
+	return store_write(s, store_stmt(s, ST_SESSION_SEEN), __func__, "ii",
+	    id, now);
 }
 
 int
@@ -911,11 +931,8 @@ store_session_expired(struct store *s, int64_t now, int64_t idle_s,
 int
 store_session_delete(struct store *s, int64_t id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_SESSION_DELETE);
-	return store_exec(s, st, store_bindv(st, "i", id), __func__);
+	return store_write(s, store_stmt(s, ST_SESSION_DELETE), __func__, "i",
+	    id);
 }
 
 int
@@ -923,12 +940,8 @@ store_audit(struct store *s, int64_t now, const char *role,
     const char *worker, int64_t session, const char *method,
     const char *detail)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_AUDIT);
-	return store_exec(s, st, store_bindv(st, "ittott", now, role, worker,
-	    session > 0 ? session : 0, method, detail), __func__);
+	return store_write(s, store_stmt(s, ST_AUDIT), __func__, "ittott", now,
+	    role, worker, session > 0 ? session : 0, method, detail);
 }
 
 int
@@ -948,13 +961,10 @@ int
 store_share_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t session, int read_only, int64_t now, int64_t expires)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_SHARE_CREATE);
-	return store_exec(s, st, store_bindv(st, "hotio", hash, session,
+	return store_write(s, store_stmt(s, ST_SHARE_CREATE), __func__,
+	    "hotio", hash, session,
 	    session == 0 ? "visitor" : read_only ? "read" : "continue", now,
-	    expires), __func__);
+	    expires);
 }
 
 int
@@ -981,15 +991,12 @@ store_share_list(struct store *s, store_share_fn fn, void *arg)
 {
 	struct store_share_row r;
 	sqlite3_stmt *st;
-	const unsigned char *h;
 	int rc;
 
 	st = store_stmt(s, ST_SHARE_LIST);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof(r));
-		if ((h = sqlite3_column_text(st, 0)) != NULL)
-			snprintf(r.hash, sizeof(r.hash), "%s",
-			    (const char *)h);
+		store_column_copy(st, 0, r.hash, sizeof(r.hash));
 		r.created = sqlite3_column_int64(st, 1);
 		r.expires = sqlite3_column_int64(st, 2);
 		r.read_only = sqlite3_column_int(st, 3);
@@ -998,10 +1005,7 @@ store_share_list(struct store *s, store_share_fn fn, void *arg)
 		if (fn(&r, arg) == -1)
 			break;
 	}
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
-	return 0;
+	return store_rows_end(s, st, rc, __func__);
 }
 
 int
@@ -1035,21 +1039,16 @@ store_share_revoke(struct store *s, const char *hexprefix, int64_t now)
 		return 1;
 	if (n > 1)
 		return 2;
-	store_touch(s);
-	st = store_stmt(s, ST_SHARE_REVOKE);
-	return store_exec(s, st, store_bindv(st, "ii", id, now), __func__);
+	return store_write(s, store_stmt(s, ST_SHARE_REVOKE), __func__, "ii",
+	    id, now);
 }
 
 int
 store_pairing_create(struct store *s, const char *account, const char *peer,
     const char *code, int64_t now, int64_t expires)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_PAIRING_CREATE);
-	return store_exec(s, st, store_bindv(st, "tttii", account, peer, code,
-	    now, expires), __func__);
+	return store_write(s, store_stmt(s, ST_PAIRING_CREATE), __func__,
+	    "tttii", account, peer, code, now, expires);
 }
 
 int
@@ -1075,10 +1074,7 @@ store_pairing_list(struct store *s, store_pairing_fn fn, void *arg)
 			break;
 		}
 	}
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
-	return 0;
+	return store_rows_end(s, st, rc, __func__);
 }
 
 /*
@@ -1138,12 +1134,8 @@ int
 store_peer_allow(struct store *s, const char *account, const char *peer,
     int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = store_stmt(s, ST_PEER_ALLOW);
-	return store_exec(s, st, store_bindv(st, "tti", account, peer, now),
-	    __func__);
+	return store_write(s, store_stmt(s, ST_PEER_ALLOW), __func__, "tti",
+	    account, peer, now);
 }
 
 int

@@ -155,11 +155,8 @@ store_attach_free(struct store_attach *a)
 int
 store_attach_drop(struct store *s, int64_t outbox_id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sa_stmt(s, SA_DROP_DATA);
-	return store_exec(s, st, store_bindv(st, "i", outbox_id), __func__);
+	return store_write(s, sa_stmt(s, SA_DROP_DATA), __func__, "i",
+	    outbox_id);
 }
 
 /* After an outbox prune: attachments no row names any more. */

@@ -138,11 +138,7 @@ store_backlog_take(struct store *s, const char *account, unsigned limit,
 int
 store_msg_take(struct store *s, int64_t msg_id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_TAKE);
-	return store_exec(s, st, store_bindv(st, "i", msg_id), __func__);
+	return store_write(s, sb_stmt(s, SB_TAKE), __func__, "i", msg_id);
 }
 
 int
@@ -199,23 +195,15 @@ int
 store_msg_fail(struct store *s, int64_t msg_id, const char *code,
     int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_FAIL);
-	return store_exec(s, st, store_bindv(st, "iti", msg_id, code, now),
-	    __func__);
+	return store_write(s, sb_stmt(s, SB_FAIL), __func__, "iti", msg_id,
+	    code, now);
 }
 
 int
 store_msg_told(struct store *s, int64_t msg_id, const char *code)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_TOLD);
-	return store_exec(s, st, store_bindv(st, "it", msg_id, code),
-	    __func__);
+	return store_write(s, sb_stmt(s, SB_TOLD), __func__, "it", msg_id,
+	    code);
 }
 
 int
@@ -251,9 +239,5 @@ store_msg_requeue_all(struct store *s)
 int
 store_msg_untake(struct store *s, int64_t msg_id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_UNTAKE);
-	return store_exec(s, st, store_bindv(st, "i", msg_id), __func__);
+	return store_write(s, sb_stmt(s, SB_UNTAKE), __func__, "i", msg_id);
 }

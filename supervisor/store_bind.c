@@ -113,12 +113,8 @@ store_invite_create(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     const char *tmpl, int64_t now, int64_t expires, int64_t uses,
     int64_t *id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_INV_ADD);
-	if (store_exec(s, st, store_bindv(st, "htiii", hash, tmpl, now,
-	    expires, uses), __func__) == -1)
+	if (store_write(s, sb_stmt(s, SB_INV_ADD), __func__, "htiii", hash,
+	    tmpl, now, expires, uses) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -174,21 +170,15 @@ store_invite_list(struct store *s, store_invite_fn fn, void *arg)
 		if (fn(&r, arg) == -1)
 			break;
 	}
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
-	return 0;
+	return store_rows_end(s, st, rc, __func__);
 }
 
 /* 0 revoked, 1 no such live invitation, -1 error. */
 int
 store_invite_revoke(struct store *s, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_INV_REVOKE);
-	if (store_exec(s, st, store_bindv(st, "ii", id, now), __func__) == -1)
+	if (store_write(s, sb_stmt(s, SB_INV_REVOKE), __func__, "ii", id,
+	    now) == -1)
 		return -1;
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
 }
@@ -197,12 +187,8 @@ int
 store_account_add(struct store *s, const char *name, const char *kind,
     const char *tmpl, int64_t invitation, int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sb_stmt(s, SB_ACC_ADD);
-	return store_exec(s, st, store_bindv(st, "tttoi", name, kind, tmpl,
-	    invitation, now), __func__);
+	return store_write(s, sb_stmt(s, SB_ACC_ADD), __func__, "tttoi", name,
+	    kind, tmpl, invitation, now);
 }
 
 /*
@@ -215,9 +201,8 @@ store_account_activate(struct store *s, const char *name, const char *owner)
 {
 	sqlite3_stmt *st;
 
-	store_touch(s);
-	st = sb_stmt(s, SB_ACC_SPEND);
-	if (store_exec(s, st, store_bindv(st, "t", name), __func__) == -1)
+	if (store_write(s, sb_stmt(s, SB_ACC_SPEND), __func__, "t",
+	    name) == -1)
 		return -1;
 	if (sqlite3_changes(s->db) != 1)
 		return 1;
@@ -250,10 +235,7 @@ store_account_list(struct store *s, store_account_fn fn, void *arg)
 		if (fn(&r, arg) == -1)
 			break;
 	}
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
-	return 0;
+	return store_rows_end(s, st, rc, __func__);
 }
 
 static int

@@ -444,13 +444,10 @@ store_outbox_state_free(struct store_outbox_state *o)
 int
 store_outbox_prune(struct store *s, int64_t before, unsigned keep)
 {
-	sqlite3_stmt *st;
 	int n;
 
-	store_touch(s);
-	st = sc_stmt(s, SC_OUTBOX_PRUNE);
-	if (store_exec(s, st, store_bindv(st, "ii", before, (int64_t)keep),
-	    __func__) == -1)
+	if (store_write(s, sc_stmt(s, SC_OUTBOX_PRUNE), __func__, "ii", before,
+	    (int64_t)keep) == -1)
 		return -1;
 	n = sqlite3_changes(s->db);
 	/* Their files go in the same turn. */
@@ -616,8 +613,5 @@ store_audit_list(struct store *s, unsigned limit, store_audit_fn fn,
 		if (fn(&r, arg) == -1)
 			break;
 	}
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
-	return 0;
+	return store_rows_end(s, st, rc, __func__);
 }

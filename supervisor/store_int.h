@@ -99,6 +99,9 @@ void		 store_done(sqlite3_stmt *);
 int		 store_err(struct store *, const char *func);
 /* A text column copied ("" for NULL); caller frees. */
 char		*store_column_dup(sqlite3_stmt *, int col);
+/* A text column into buf ("" for NULL), cut to size. */
+void		 store_column_copy(sqlite3_stmt *, int col, char *buf,
+		    size_t size);
 /* Bind v, or NULL when v is 0 (optional times and ids). */
 int		 store_bind_opt(sqlite3_stmt *, int i, int64_t v);
 /*
@@ -112,6 +115,18 @@ int		 store_bindv(sqlite3_stmt *, const char *fmt, ...);
  * (reported for func).  The statement is reset either way.
  */
 int		 store_exec(struct store *, sqlite3_stmt *, int bound,
+		    const char *func);
+/*
+ * A write in this turn's transaction (store_touch), bound as by
+ * store_bindv: store_exec's answer.
+ */
+int		 store_write(struct store *, sqlite3_stmt *, const char *func,
+		    const char *fmt, ...);
+/*
+ * After a walk of rows that stopped with step's rc (or a row the
+ * callback refused): reset, and 0, or -1 reported for func.
+ */
+int		 store_rows_end(struct store *, sqlite3_stmt *, int rc,
 		    const char *func);
 /*
  * The first row of a bound read: 0 a row (the statement is left on it;

@@ -149,11 +149,7 @@ store_media_each(struct store *s, int64_t msg_id,
 int
 store_media_prune(struct store *s, int64_t before)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sm_stmt(s, SM_PRUNE);
-	if (store_exec(s, st, store_bindv(st, "i", before), __func__) == -1)
+	if (store_write(s, sm_stmt(s, SM_PRUNE), __func__, "i", before) == -1)
 		return -1;
 	return sqlite3_changes(s->db);
 }

@@ -56,12 +56,8 @@ int
 store_relay_create(struct store *s, const char *agent,
     const uint8_t hash[STORE_HASH_LEN], int64_t now, int64_t *id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sr_stmt(s, SR_CREATE);
-	if (store_exec(s, st, store_bindv(st, "thi", agent, hash, now),
-	    __func__) == -1)
+	if (store_write(s, sr_stmt(s, SR_CREATE), __func__, "thi", agent, hash,
+	    now) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
 	return 0;
@@ -72,7 +68,6 @@ store_relay_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t *id, char *agent, size_t agentlen)
 {
 	sqlite3_stmt *st;
-	const unsigned char *a;
 	int rc, revoked;
 
 	st = sr_stmt(s, SR_FIND);
@@ -80,8 +75,7 @@ store_relay_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	    __func__)) != 0)
 		return rc;
 	*id = sqlite3_column_int64(st, 0);
-	a = sqlite3_column_text(st, 1);
-	snprintf(agent, agentlen, "%s", a != NULL ? (const char *)a : "");
+	store_column_copy(st, 1, agent, agentlen);
 	revoked = sqlite3_column_int(st, 2);
 	store_done(st);
 	return revoked ? 2 : 0;
@@ -90,18 +84,13 @@ store_relay_find(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 int
 store_relay_used(struct store *s, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = sr_stmt(s, SR_USED);
-	return store_exec(s, st, store_bindv(st, "ii", id, now), __func__);
+	return store_write(s, sr_stmt(s, SR_USED), __func__, "ii", id, now);
 }
 
 int
 store_relay_list(struct store *s, store_relay_fn fn, void *arg)
 {
 	struct store_relay_row r;
-	const unsigned char *a;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -109,19 +98,14 @@ store_relay_list(struct store *s, store_relay_fn fn, void *arg)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof(r));
 		r.id = sqlite3_column_int64(st, 0);
-		if ((a = sqlite3_column_text(st, 1)) != NULL)
-			snprintf(r.agent, sizeof(r.agent), "%s",
-			    (const char *)a);
+		store_column_copy(st, 1, r.agent, sizeof(r.agent));
 		r.created = sqlite3_column_int64(st, 2);
 		r.last_used = sqlite3_column_int64(st, 3);
 		r.revoked = sqlite3_column_int64(st, 4);
 		if (fn(&r, arg) == -1)
 			break;
 	}
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_err(s, __func__);
-	return 0;
+	return store_rows_end(s, st, rc, __func__);
 }
 
 int
@@ -129,16 +113,12 @@ store_relay_revoke(struct store *s, int64_t id, int64_t now, char *agent,
     size_t agentlen)
 {
 	sqlite3_stmt *st;
-	const unsigned char *a;
 	int rc;
 
 	st = sr_stmt(s, SR_AGENT);
 	if ((rc = store_row(s, st, store_bindv(st, "i", id), __func__)) != 0)
 		return rc;
-	a = sqlite3_column_text(st, 0);
-	snprintf(agent, agentlen, "%s", a != NULL ? (const char *)a : "");
+	store_column_copy(st, 0, agent, agentlen);
 	store_done(st);
-	store_touch(s);
-	st = sr_stmt(s, SR_REVOKE);
-	return store_exec(s, st, store_bindv(st, "ii", id, now), __func__);
+	return store_write(s, sr_stmt(s, SR_REVOKE), __func__, "ii", id, now);
 }

@@ -207,15 +207,11 @@ store_sched_free(struct store_sched *sc)
 int
 store_sched_add(struct store *s, const struct store_sched *sc, int64_t *id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_ADD);
-	if (store_exec(s, st, store_bindv(st, "tttttttitiiioi", sc->name,
-	    sc->cron, sc->every, sc->tz, sc->agent, sc->body, sc->targets,
-	    sc->hold, sc->catch_up_none ? "none" : "latest",
+	if (store_write(s, ss_stmt(s, SS_ADD), __func__, "tttttttitiiioi",
+	    sc->name, sc->cron, sc->every, sc->tz, sc->agent, sc->body,
+	    sc->targets, sc->hold, sc->catch_up_none ? "none" : "latest",
 	    (int64_t)sc->paused, (int64_t)sc->from_config, sc->last_slot,
-	    sc->next_run, sc->created), __func__) == -1)
+	    sc->next_run, sc->created) == -1)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return 1;
@@ -392,24 +388,16 @@ int
 store_sched_move(struct store *s, int64_t id, int64_t last_slot,
     int64_t next_run)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_MOVE);
-	return store_exec(s, st, store_bindv(st, "iio", id, last_slot,
-	    next_run), __func__);
+	return store_write(s, ss_stmt(s, SS_MOVE), __func__, "iio", id,
+	    last_slot, next_run);
 }
 
 int
 store_run_start(struct store *s, const struct store_sched *sc, int64_t slot,
     int manual, int64_t now, int64_t *run)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_RUN_ADD);
-	if (store_exec(s, st, store_bindv(st, "itiii", sc->id, sc->name, slot,
-	    (int64_t)(manual != 0), now), __func__) == -1)
+	if (store_write(s, ss_stmt(s, SS_RUN_ADD), __func__, "itiii", sc->id,
+	    sc->name, slot, (int64_t)(manual != 0), now) == -1)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return 1;
@@ -420,12 +408,8 @@ store_run_start(struct store *s, const struct store_sched *sc, int64_t slot,
 int
 store_run_prompt(struct store *s, int64_t run, int64_t msg_id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_RUN_PROMPT);
-	return store_exec(s, st, store_bindv(st, "ii", run, msg_id),
-	    __func__);
+	return store_write(s, ss_stmt(s, SS_RUN_PROMPT), __func__, "ii", run,
+	    msg_id);
 }
 
 int
@@ -447,12 +431,8 @@ int
 store_run_end(struct store *s, int64_t run, const char *state,
     const char *error, int64_t agent_done, int64_t now)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_RUN_END);
-	return store_exec(s, st, store_bindv(st, "ittoi", run, state, error,
-	    agent_done, now), __func__);
+	return store_write(s, ss_stmt(s, SS_RUN_END), __func__, "ittoi", run,
+	    state, error, agent_done, now);
 }
 
 int
@@ -472,12 +452,8 @@ int
 store_run_target(struct store *s, int64_t run, int seq, const char *account,
     const char *peer, const char *state, const char *detail)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_TARGET_ADD);
-	return store_exec(s, st, store_bindv(st, "iitttt", run, (int64_t)seq,
-	    account, peer, state, detail), __func__);
+	return store_write(s, ss_stmt(s, SS_TARGET_ADD), __func__, "iitttt",
+	    run, (int64_t)seq, account, peer, state, detail);
 }
 
 int
@@ -493,12 +469,8 @@ store_run_settle(struct store *s)
 int
 store_run_prune(struct store *s, int64_t before, unsigned keep)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_RUN_PRUNE);
-	return store_exec(s, st, store_bindv(st, "ii", before, (int64_t)keep),
-	    __func__);
+	return store_write(s, ss_stmt(s, SS_RUN_PRUNE), __func__, "ii", before,
+	    (int64_t)keep);
 }
 
 struct ss_run {
@@ -571,12 +543,8 @@ store_outbox_add_run(struct store *s, const char *account, const char *peer,
     int seq, const char *body, int64_t run, int64_t hold_until, int64_t now,
     int64_t *id)
 {
-	sqlite3_stmt *st;
-
-	store_touch(s);
-	st = ss_stmt(s, SS_OUTBOX_ADD);
-	if (store_exec(s, st, store_bindv(st, "ttitiio", account, peer,
-	    (int64_t)seq, body, now, run, hold_until), __func__) == -1)
+	if (store_write(s, ss_stmt(s, SS_OUTBOX_ADD), __func__, "ttitiio",
+	    account, peer, (int64_t)seq, body, now, run, hold_until) == -1)
 		return -1;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(s->db);

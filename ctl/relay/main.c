@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "net/wsclient.h"
 #include "relay.h"
 #include "xmalloc.h"
 
@@ -41,7 +42,7 @@ static void	rm_closed(const char *);
 static void	rm_retry_cb(evutil_socket_t, short, void *);
 static void	rm_signal_cb(evutil_socket_t, short, void *);
 
-static const struct link_cb rm_link_cb = {
+static const struct wsclient_cb rm_link_cb = {
 	.open = rm_open,
 	.text = bridge_text,
 	.closed = rm_closed,

@@ -31,14 +31,9 @@ int		 rconf_load(const char *path, struct rconf *);
 void		 rconf_free(struct rconf *);
 
 /* link.c: one connection at a time; open and closed come back. */
-struct link_cb {
-	void	(*open)(void);
-	void	(*text)(const char *, size_t);
-	void	(*closed)(const char *why);
-};
-
+struct wsclient_cb;
 int		 link_init(struct event_base *, const struct rconf *,
-		    const struct link_cb *);
+		    const struct wsclient_cb *);
 int		 link_connect(void);
 void		 link_close(void);
 int		 link_send(const char *, size_t);

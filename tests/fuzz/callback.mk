@@ -4,7 +4,7 @@
 noinst_PROGRAMS += tests/fuzz/fuzz_wxcrypt
 tests_fuzz_fuzz_wxcrypt_SOURCES = tests/fuzz/fuzz_wxcrypt.c \
 	workers/callback/wxcrypt.c workers/callback/query.c \
-	common/log.c common/xmalloc.c common/b64.c
+	common/log.c common/xmalloc.c common/b64.c common/hex.c
 tests_fuzz_fuzz_wxcrypt_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_wxcrypt_LDADD = $(DEPS_LIBS)
 noinst_PROGRAMS += tests/fuzz/fuzz_xmlmsg

@@ -656,6 +656,20 @@ def audit_rows(gate, where="1", args=()):
         db.close()
 
 
+def ctl_link(gate, url_re, *args):
+    """`wxgatectl ARGS` that answers with a link (share create, bind
+    create): its first line matches url_re, whose group 1 is this gate's
+    port, and a QR code drawn with half blocks follows.  The match."""
+    rc, out, err = gate.ctl(*args)
+    assert rc == 0, "%s: rc %d: %s" % (" ".join(args[:2]), rc, err)
+    lines = out.splitlines()
+    m = url_re.match(lines[0])
+    assert m, "no URL in %r" % out
+    assert int(m.group(1)) == gate.port
+    assert len(lines) > 10 and any("\u2588" in ln for ln in lines[1:])
+    return m
+
+
 def check_config(conf):
     """Run `wxgated -n` on conf (a dict); returns (rc, stdout+stderr)."""
     with tempfile.TemporaryDirectory(prefix="wxcfg") as d:

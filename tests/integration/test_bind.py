@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from conftest import check_config, run, wait_for
+from conftest import check_config, ctl_link, run, wait_for
 from fake_ilink import FakeIlink
+from test_hub import hub_pid
 
 URL_RE = re.compile(r"^http://127\.0\.0\.1:(\d+)/bind/([A-Za-z0-9_-]{22})$")
 OWNER = "o9cq80_FAKEuSeRiD0000000000@im.wechat"
@@ -42,14 +43,8 @@ def conf(fake, bind=None, **over):
 
 
 def create(gate, *args):
-    rc, out, err = gate.ctl("bind", "create", "--template", "staff", *args)
-    assert rc == 0, "bind create: rc %d: %s" % (rc, err)
-    lines = out.splitlines()
-    m = URL_RE.match(lines[0])
-    assert m, "no URL in %r" % out
-    assert int(m.group(1)) == gate.port
-    assert len(lines) > 10 and any("\u2588" in ln for ln in lines[1:])
-    return m.group(2)
+    return ctl_link(gate, URL_RE, "bind", "create", "--template", "staff",
+                    *args).group(2)
 
 
 def invites(gate):
@@ -397,23 +392,6 @@ def test_an_expired_code_is_replaced_and_removal_ends_the_page(
     wait_for(lambda: all(v == 0 for v in account_rows(gate, name).values()),
              5, 0.05, "every row of %s deleted" % name)
     assert [(r["left"], r["used"]) for r in invites(gate)] == [(1, 0)]
-
-
-def hub_pid(gate):
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == gate.proc.pid and \
-                "hub:main" in cmd:
-            return int(d)
-    return None
 
 
 def test_a_new_hub_keeps_bound_accounts_and_drops_pending_ones(

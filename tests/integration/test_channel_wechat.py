@@ -18,6 +18,7 @@ import pytest
 
 from conftest import QUEUED, WXGATECTL, wait_for
 from fake_ilink import FakeIlink, cursor_of
+from test_hub import hub_pid
 
 OWNER = "o9cq80_FAKEuSeRiD0000000000@im.wechat"
 STRANGER = "stranger_0001@im.wechat"
@@ -652,25 +653,6 @@ def test_block_stream_survives_a_sigkilled_hub(gate_factory, fake,
     assert gate.rows("SELECT state, reply FROM messages") == \
         [(3, ANSWER)]
     no_violations(fake)
-
-
-def hub_pid(gate):
-    hubs = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == gate.proc.pid and \
-                "hub:main" in cmd:
-            hubs.append(int(d))
-    assert len(hubs) <= 1, hubs
-    return hubs[0] if hubs else None
 
 
 def test_block_stream_survives_a_sigkilled_agent(gate_factory, fake,

@@ -10,22 +10,14 @@ import re
 import sqlite3
 import time
 
-from conftest import run, wait_for
+from conftest import ctl_link, run, wait_for
 
 
 URL_RE = re.compile(r"^http://127\.0\.0\.1:(\d+)/s/([0-9a-f]{32})$")
 
 
 def create(gate, *args):
-    rc, out, err = gate.ctl("share", "create", *args)
-    assert rc == 0, "share create: rc %d: %s" % (rc, err)
-    lines = out.splitlines()
-    m = URL_RE.match(lines[0])
-    assert m, "no URL in %r" % out
-    assert int(m.group(1)) == gate.port
-    # The QR code follows, drawn with half blocks.
-    assert len(lines) > 10 and any("\u2588" in ln for ln in lines[1:])
-    return m.group(2)
+    return ctl_link(gate, URL_RE, "share", "create", *args).group(2)
 
 
 def listing(gate):

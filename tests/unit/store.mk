@@ -6,6 +6,8 @@ STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/store_wal.c supervisor/store_ckpt.c \
 	supervisor/store_audit.c supervisor/store_bind.c \
 	supervisor/store_int.h $(UNIT_COMMON)
+# The fixture of the tests that want a fresh store and nothing else.
+STORE_FX = tests/unit/supervisor/store_fx.c tests/unit/supervisor/store_fx.h
 check_PROGRAMS += tests/unit/supervisor/test_store \
 	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session \
 	tests/unit/supervisor/test_store_bind tests/unit/policy/test_invite
@@ -17,7 +19,7 @@ tests_unit_supervisor_test_store_SOURCES = \
 tests_unit_supervisor_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_supervisor_test_store_channel_SOURCES = \
-	tests/unit/supervisor/test_store_channel.c $(STORE_SRC)
+	tests/unit/supervisor/test_store_channel.c $(STORE_FX) $(STORE_SRC)
 tests_unit_supervisor_test_store_channel_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_channel_LDADD = $(UNIT_LDADD)
 tests_unit_policy_test_session_SOURCES = \
@@ -25,7 +27,7 @@ tests_unit_policy_test_session_SOURCES = \
 tests_unit_policy_test_session_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_session_LDADD = $(UNIT_LDADD)
 tests_unit_supervisor_test_store_bind_SOURCES = \
-	tests/unit/supervisor/test_store_bind.c $(STORE_SRC)
+	tests/unit/supervisor/test_store_bind.c $(STORE_FX) $(STORE_SRC)
 tests_unit_supervisor_test_store_bind_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_bind_LDADD = $(UNIT_LDADD)
 tests_unit_policy_test_invite_SOURCES = \

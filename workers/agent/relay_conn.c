@@ -291,21 +291,11 @@ rc_read(struct bufferevent *bev, void *arg)
 {
 	struct relay_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	enum http_result r = HTTP_MORE;
-	struct evbuffer_iovec v;
-	size_t used;
+	enum http_result r;
 
 	c->last_rx = clock_mono_ms();
 	if (c->state == RC_HTTP) {
-		while (r == HTTP_MORE &&
-		    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
-			r = http_parse_feed(&c->hp, v.iov_base, v.iov_len,
-			    &used);
-			evbuffer_drain(in, used);
-			if (used == 0 && r == HTTP_MORE)
-				break;
-		}
-		if (r == HTTP_MORE)
+		if ((r = http_parse_evbuffer(&c->hp, in)) == HTTP_MORE)
 			return;
 		if (r == HTTP_ERROR)
 			rc_http_refuse(c, c->hp.status);

@@ -194,18 +194,6 @@ relay_frame_parse(const char *buf, size_t len, struct relay_frame *f)
 	return e;
 }
 
-static char *
-rf_dump(json_t *o)
-{
-	char *s;
-
-	if (o == NULL)
-		return NULL;
-	s = jsonalloc_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
 /* The turns as OpenAI-style messages; the hub put the system prompt first. */
 char *
 relay_frame_request(uint64_t id, const struct ipc_body_agent_request *b)
@@ -229,25 +217,25 @@ relay_frame_request(uint64_t id, const struct ipc_body_agent_request *b)
 	if (o != NULL && b->model.len > 0)
 		json_object_set_new(o, "model", json_stringn(b->model.p,
 		    b->model.len));
-	return rf_dump(o);
+	return jsonalloc_take(o);
 }
 
 char *
 relay_frame_abort(uint64_t id)
 {
-	return rf_dump(json_pack("{s:s, s:I}", "type", "abort", "id",
+	return jsonalloc_take(json_pack("{s:s, s:I}", "type", "abort", "id",
 	    (json_int_t)id));
 }
 
 char *
 relay_frame_welcome(const char *agent)
 {
-	return rf_dump(json_pack("{s:s, s:i, s:s}", "type", "welcome",
+	return jsonalloc_take(json_pack("{s:s, s:i, s:s}", "type", "welcome",
 	    "version", RELAY_VERSION, "agent", agent));
 }
 
 char *
 relay_frame_simple(const char *type)
 {
-	return rf_dump(json_pack("{s:s}", "type", type));
+	return jsonalloc_take(json_pack("{s:s}", "type", type));
 }

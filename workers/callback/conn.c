@@ -197,17 +197,9 @@ static void
 conn_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_iovec v;
-	enum http_result r = HTTP_MORE;
-	size_t used;
+	enum http_result r;
 
-	while (r == HTTP_MORE && evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
-		r = http_parse_feed(&c->hp, v.iov_base, v.iov_len, &used);
-		evbuffer_drain(in, used);
-		if (used == 0 && r == HTTP_MORE)
-			break;
-	}
+	r = http_parse_evbuffer(&c->hp, bufferevent_get_input(bev));
 	if (r == HTTP_MORE)
 		return;
 	bufferevent_disable(bev, EV_READ);

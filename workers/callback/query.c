@@ -12,38 +12,25 @@
  */
 #include <string.h>
 
+#include "hex.h"
 #include "query.h"
 
-static int	query_hex(char);
 static int	query_decode(const char *, size_t, char *, size_t);
-
-static int
-query_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode q[0, len) into out; -1 on a bad escape, a NUL or no room. */
 static int
 query_decode(const char *q, size_t len, char *out, size_t outsz)
 {
 	size_t i, o = 0;
-	int hi, lo;
+	int b;
 	char c;
 
 	for (i = 0; i < len; i++) {
 		c = q[i];
 		if (c == '%') {
-			if (len - i < 3 || (hi = query_hex(q[i + 1])) == -1 ||
-			    (lo = query_hex(q[i + 2])) == -1)
+			if ((b = hex_pct(q + i, len - i)) == -1)
 				return -1;
-			c = (char)(hi << 4 | lo);
+			c = (char)b;
 			i += 2;
 		}
 		if (c == '\0' || o + 1 >= outsz)

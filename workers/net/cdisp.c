@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "net/cdisp.h"
 
 struct cd_cur {
@@ -47,7 +48,6 @@ static const char *const cd_errs[CDISP_E_MAX] = {
 
 static int		 cd_tchar(unsigned char);
 static int		 cd_attrchar(unsigned char);
-static int		 cd_hex(unsigned char);
 static void		 cd_ows(struct cd_cur *);
 static int		 cd_token(struct cd_cur *, const char **, size_t *);
 static enum cdisp_err	 cd_value(struct cd_cur *, struct cd_val *);
@@ -75,18 +75,6 @@ static int
 cd_attrchar(unsigned char c)
 {
 	return cd_tchar(c) && c != '*' && c != '\'' && c != '%';
-}
-
-static int
-cd_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static void
@@ -226,16 +214,14 @@ cd_pct(const char *s, size_t n, int strict, char *out, size_t *outlen)
 {
 	unsigned char ch;
 	size_t i, o = 0;
-	int hi, lo;
+	int b;
 
 	for (i = 0; i < n; i++) {
 		ch = (unsigned char)s[i];
 		if (ch == '%') {
-			if (n - i < 3 || (hi = cd_hex((unsigned char)s[i + 1]))
-			    == -1 || (lo = cd_hex((unsigned char)s[i + 2])) ==
-			    -1)
+			if ((b = hex_pct(s + i, n - i)) == -1)
 				return CDISP_E_ESCAPE;
-			ch = (unsigned char)(hi << 4 | lo);
+			ch = (unsigned char)b;
 			i += 2;
 		} else if (strict && !cd_attrchar(ch))
 			return CDISP_E_SYNTAX;

@@ -113,6 +113,27 @@ http_parse_body(struct http_parse *hp, char *buf, size_t max)
 }
 
 /*
+ * Feed what in holds, a contiguous chunk at a time, draining what the
+ * parser took: past HTTP_DONE the rest stays in (the next request, or
+ * WebSocket frames after an upgrade).
+ */
+enum http_result
+http_parse_evbuffer(struct http_parse *hp, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	enum http_result r = HTTP_MORE;
+	size_t used;
+
+	while (r == HTTP_MORE && evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		r = http_parse_feed(hp, v.iov_base, v.iov_len, &used);
+		evbuffer_drain(in, used);
+		if (used == 0 && r == HTTP_MORE)
+			break;
+	}
+	return r;
+}
+
+/*
  * Feed bytes.  On HTTP_DONE *used says how many belong to the head; the
  * rest is the next request or, after an upgrade, WebSocket frames.
  */

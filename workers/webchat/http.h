@@ -76,6 +76,8 @@ void		 http_parse_init(struct http_parse *, struct http_req *,
 void		 http_parse_body(struct http_parse *, char *buf, size_t max);
 enum http_result http_parse_feed(struct http_parse *, const char *, size_t,
 		    size_t *used);
+/* http_parse_feed() over a connection's input, drained as it goes. */
+enum http_result http_parse_evbuffer(struct http_parse *, struct evbuffer *);
 
 #define HTTP_R_CLOSE	0x01	/* Connection: close */
 

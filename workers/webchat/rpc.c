@@ -40,7 +40,6 @@ static enum rpc_err	 rpc_p_send(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_history(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_p_abort(json_t *, size_t, struct rpc_req *);
 static enum rpc_err	 rpc_msgid(json_t *, struct rpc_req *);
-static char		*rpc_dump(json_t *);
 
 /* Characters of a client_msg_id: safe in logs and in the store's keys. */
 static const char rpc_msgid_chars[] =
@@ -207,19 +206,25 @@ rpc_token_param(json_t *params, const char *key, int required,
 	return RPC_OK;
 }
 
+/* {key}: the one token a method takes, and nothing else. */
 static enum rpc_err
-rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
+rpc_p_one_token(json_t *params, const char *key, struct rpc_req *r)
 {
-	static const char *const keys[] = { "token", NULL };
+	const char *const keys[] = { key, NULL };
 	enum rpc_err e;
 
-	(void)max_text;
 	if (params == NULL)
 		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
 	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
 		return e;
-	return rpc_token_param(params, "token", 1, &r->token, &r->token_len,
-	    r);
+	return rpc_token_param(params, key, 1, &r->token, &r->token_len, r);
+}
+
+static enum rpc_err
+rpc_p_resume(json_t *params, size_t max_text, struct rpc_req *r)
+{
+	(void)max_text;
+	return rpc_p_one_token(params, "token", r);
 }
 
 /*
@@ -248,15 +253,8 @@ rpc_p_share(json_t *params, size_t max_text, struct rpc_req *r)
 static enum rpc_err
 rpc_p_bind(json_t *params, size_t max_text, struct rpc_req *r)
 {
-	static const char *const keys[] = { "id", NULL };
-	enum rpc_err e;
-
 	(void)max_text;
-	if (params == NULL)
-		return rpc_fail(r, RPC_E_BAD_REQUEST, "params: missing");
-	if ((e = rpc_only_keys(params, keys, r)) != RPC_OK)
-		return e;
-	return rpc_token_param(params, "id", 1, &r->token, &r->token_len, r);
+	return rpc_p_one_token(params, "id", r);
 }
 
 static enum rpc_err
@@ -435,18 +433,6 @@ rpc_strn(const char *s, size_t len)
 	return v;
 }
 
-static char *
-rpc_dump(json_t *o)
-{
-	char *s;
-
-	if (o == NULL)
-		return NULL;
-	s = jsonalloc_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
 /* result is consumed; id is borrowed (NULL sends "id":null). */
 char *
 rpc_reply_ok(json_t *id, json_t *result)
@@ -457,7 +443,7 @@ rpc_reply_ok(json_t *id, json_t *result)
 		result = json_object();
 	o = json_pack("{s:O,s:b,s:o}", "id", id != NULL ? id : json_null(),
 	    "ok", 1, "result", result);
-	return rpc_dump(o);
+	return jsonalloc_take(o);
 }
 
 char *
@@ -479,7 +465,7 @@ rpc_reply_error_retry(json_t *id, const char *code, const char *message,
 	    (e = json_object_get(o, "error")) != NULL)
 		json_object_set_new(e, "retry_after_ms",
 		    json_integer((json_int_t)retry_ms));
-	return rpc_dump(o);
+	return jsonalloc_take(o);
 }
 
 /* fields is consumed: an object to which "event" is added. */
@@ -498,5 +484,5 @@ rpc_event(const char *event, json_t *fields)
 		return NULL;
 	}
 	json_decref(fields);
-	return rpc_dump(o);
+	return jsonalloc_take(o);
 }

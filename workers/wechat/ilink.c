@@ -477,9 +477,8 @@ out:
 static char *
 ilink_dump(json_t *o)
 {
-	char *s = jsonalloc_dumps(o, JSON_COMPACT);
+	char *s = jsonalloc_take(o);
 
-	json_decref(o);
 	if (s == NULL)
 		fatalx("%s: jsonalloc_dumps", __func__);
 	return s;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "b64.h"
+#include "hex.h"
 #include "ilink.h"
 #include "ilink_media.h"
 #include "xmalloc.h"
@@ -45,18 +46,6 @@ static const struct {
 /* A declared size past this is no size: far beyond any cap of ours. */
 #define SIZE_MAX_DECLARED	(1ULL << 40)
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 32 hex characters to 16 bytes; -1 on anything else. */
 static int
 hex_key(const char *s, size_t len, uint8_t key[ILINK_KEY_LEN])
@@ -67,8 +56,8 @@ hex_key(const char *s, size_t len, uint8_t key[ILINK_KEY_LEN])
 	if (len != 2 * ILINK_KEY_LEN)
 		return -1;
 	for (i = 0; i < ILINK_KEY_LEN; i++) {
-		if ((hi = hexval(s[2 * i])) == -1 ||
-		    (lo = hexval(s[2 * i + 1])) == -1)
+		if ((hi = hex_digit((unsigned char)s[2 * i])) == -1 ||
+		    (lo = hex_digit((unsigned char)s[2 * i + 1])) == -1)
 			return -1;
 		key[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -574,11 +574,8 @@ wcf_dump(json_t *o)
 {
 	char *s;
 
-	if (o == NULL)
-		return NULL;
 	/* Not json_dumps: jansson's blocks are jsonalloc.c's, not free()'s. */
-	s = jsonalloc_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	s = jsonalloc_take(o);
 	if (s != NULL && strlen(s) > WCF_FRAME_MAX) {
 		free(s);
 		return NULL;

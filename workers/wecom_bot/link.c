@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "net/wsclient.h"
 #include "wecom.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -72,7 +73,9 @@ static void	link_event(const struct wcf_in *);
 static long	link_backoff(int n, long min, long max);
 static void	link_timer(struct event *, long ms);
 
-static const struct wsc_cb link_cb = { link_open, link_text, link_closed };
+static const struct wsclient_cb link_cb = {
+	link_open, link_text, link_closed
+};
 
 int
 link_init(struct event_base *base)

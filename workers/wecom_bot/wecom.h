@@ -58,14 +58,10 @@ uint32_t	 wecom_random(void);
 void		 wecom_req_id(const char *prefix, char *out, size_t size);
 
 /* wsc.c: one WebSocket client connection at a time. */
-struct wsc_cb {
-	void	(*open)(void);
-	void	(*text)(const char *, size_t);
-	/* Closed by the peer or an error; not after wsc_close(). */
-	void	(*closed)(const char *why);
-};
+struct wsclient_cb;
 int		 wsc_pre_sandbox(const char *url);
-int		 wsc_post_sandbox(struct event_base *, const struct wsc_cb *);
+int		 wsc_post_sandbox(struct event_base *,
+		    const struct wsclient_cb *);
 int		 wsc_connect(void);
 void		 wsc_close(void);
 int		 wsc_send(const char *, size_t);

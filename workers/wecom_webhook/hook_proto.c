@@ -70,7 +70,6 @@ hook_body(enum hook_msgtype t, const char *target, const char *text)
 {
 	size_t len = strlen(text);
 	json_t *o, *m, *c;
-	char *s;
 
 	if (len == 0 || len > (t == HOOK_TEXT ? HOOK_TEXT_BYTES :
 	    HOOK_MARKDOWN_BYTES) || (c = json_string(text)) == NULL)
@@ -84,11 +83,7 @@ hook_body(enum hook_msgtype t, const char *target, const char *text)
 	} else
 		o = json_pack("{s:s, s:o}", "msgtype", "markdown",
 		    "markdown", m);
-	if (o == NULL)
-		return NULL;
-	s = jsonalloc_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	return jsonalloc_take(o);
 }
 
 /* The answer as JSON, bounded; NULL when it is not one. */
@@ -282,15 +277,12 @@ char *
 hook_file_body(const char *media_id)
 {
 	json_t *o;
-	char *s;
 
 	if (!hook_media_id_ok(media_id, strlen(media_id)) ||
 	    (o = json_pack("{s:s, s:{s:s}}", "msgtype", "file", "file",
 	    "media_id", media_id)) == NULL)
 		return NULL;
-	s = jsonalloc_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	return jsonalloc_take(o);
 }
 
 int

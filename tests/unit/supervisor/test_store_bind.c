@@ -18,49 +18,9 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_fx.h"
 
 #define NOW	1700000000
-
-struct fixture {
-	char		 path[64];
-	struct store	*s;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[256];
-	int fd;
-
-	if (fx == NULL)
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "/tmp/wxbind.XXXXXX");
-	if ((fd = mkstemp(fx->path)) == -1)
-		return -1;
-	close(fd);
-	unlink(fx->path);
-	if ((fx->s = store_open(fx->path, err, sizeof(err))) == NULL)
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	char p[96];
-
-	store_close(fx->s);
-	unlink(fx->path);
-	snprintf(p, sizeof(p), "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx->path);
-	unlink(p);
-	free(fx);
-	return 0;
-}
 
 static void
 hash_of(uint8_t h[STORE_HASH_LEN], int v)
@@ -88,7 +48,7 @@ find(struct store *s, int v, int64_t now, int64_t *id)
 static void
 test_invitation_states(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	uint8_t h[STORE_HASH_LEN];
 	int64_t id, got;
 
@@ -113,7 +73,7 @@ test_invitation_states(void **state)
 static void
 test_a_use_is_spent_once(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	uint8_t h[STORE_HASH_LEN];
 	int64_t id, got, n;
 
@@ -156,7 +116,7 @@ list_cb(const struct store_account_row *r, void *arg)
 static void
 test_delete_takes_everything(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_chan_msg m = { 0, "b00000009", "m1", "peer", "hello",
 	    "" };
 	char out[256] = "", *tmpl, *st, *owner, *v;
@@ -210,11 +170,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_invitation_states,
-		    setup, teardown),
+		    store_fx_setup, store_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_a_use_is_spent_once,
-		    setup, teardown),
+		    store_fx_setup, store_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_takes_everything,
-		    setup, teardown),
+		    store_fx_setup, store_fx_teardown),
 	};
 
 	log_init(0, 0);

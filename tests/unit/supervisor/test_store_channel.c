@@ -16,55 +16,15 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_fx.h"
 
 #define NOW	1700000000
-
-struct fixture {
-	char		 path[64];
-	struct store	*s;
-};
 
 /* Rows an outbox lease handed out, flattened to "id:peer:body:ctx;". */
 struct sent {
 	char		 out[1024];
 	int		 n;
 };
-
-static int
-setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[256];
-	int fd;
-
-	if (fx == NULL)
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "/tmp/wxchan.XXXXXX");
-	if ((fd = mkstemp(fx->path)) == -1)
-		return -1;
-	close(fd);
-	unlink(fx->path);
-	if ((fx->s = store_open(fx->path, err, sizeof(err))) == NULL)
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-	char p[96];
-
-	store_close(fx->s);
-	unlink(fx->path);
-	snprintf(p, sizeof(p), "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx->path);
-	unlink(p);
-	free(fx);
-	return 0;
-}
 
 static void
 sent_cb(const struct store_outbox_row *r, void *arg)
@@ -80,7 +40,7 @@ sent_cb(const struct store_outbox_row *r, void *arg)
 static void
 test_conversations(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_chan_msg m;
 	int64_t a, b, again, id, id2;
 	char *acct, *peer, *ctx;
@@ -125,7 +85,7 @@ test_conversations(void **state)
 static void
 test_outbox(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_retry rt = { NOW, 0, 5, 3600, 0 };
 	struct store_outbox_state os;
 	struct sent c;
@@ -247,7 +207,7 @@ test_outbox(void **state)
 static void
 test_outbox_order(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_retry rt = { NOW, 0, 5, 3600, 0 };
 	struct sent c;
 	int64_t delay;
@@ -287,7 +247,7 @@ test_outbox_order(void **state)
 static void
 test_outbox_latest_ctx(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_chan_msg m;
 	struct sent c;
 	int64_t sess, id1, id2;
@@ -330,7 +290,7 @@ test_outbox_latest_ctx(void **state)
 static void
 test_kv(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	char *v;
 
 	assert_int_equal(store_kv_get(fx->s, "alice", "cursor", &v), 1);
@@ -350,7 +310,7 @@ test_kv(void **state)
 static void
 test_pairing_live(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 
 	assert_int_equal(store_pairing_live(fx->s, "alice", "u1", NOW), 0);
 	assert_int_equal(store_pairing_create(fx->s, "alice", "u1",
@@ -388,7 +348,7 @@ audit_cb(const struct store_audit_row *r, void *arg)
 static void
 test_audit_list(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct arows a;
 	int i;
 
@@ -425,7 +385,7 @@ sched_cb(const struct store_sched *sc, void *arg)
 static void
 test_sched(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_chan_msg m;
 	struct store_sched sc, got;
 	struct sched_seen c;
@@ -532,7 +492,7 @@ hist_target(const struct store_run_target_row *t, void *arg)
 static void
 test_sched_held(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_sched sc;
 	struct sent c;
 	struct hist h;
@@ -601,7 +561,7 @@ att_cb(const struct store_outbox_row *r, void *arg)
 static void
 test_attach(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_attach a, got;
 	uint8_t data[] = "0123456789";
 	uint64_t waiting;
@@ -660,7 +620,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, store_fx_setup, \
+	    store_fx_teardown)
 		T(test_conversations),
 		T(test_outbox),
 		T(test_outbox_order),
