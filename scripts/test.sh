@@ -57,15 +57,11 @@ PY
 }
 
 # Integration tests against the real wxgated on loopback.
-# Several tests at a time (pytest-xdist; each has its own daemon, port
-# and state directory): three in the plain build, whose tests mostly
-# wait on timers and fakes, two under the sanitizers, which keep the
-# CPU busy.  Then the "serial" ones (flood, outage) alone.
-jobs=3
-[ "$dir" = build-asan ] && jobs=2
+# Two tests at a time (pytest-xdist; each has its own daemon, port and
+# state directory), then the "serial" ones (flood, outage) alone.
 ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-    -n "$jobs" -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \
+    -n 2 -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \
     tests/integration 2>&1 |
     tee "$dir/pytest.out"
 set -- $(junit_counts "$dir/pytest.xml")
