@@ -249,8 +249,6 @@ store_wal_check(struct store *s)
 	 */
 	if (store_ckpt_idle(s, STORE_WAL_IDLE_MS) == -1)
 		return 0;
-	if (store_ckpt_finished(s))
-		s->wal.truncate_after.tv_sec = 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec < s->wal.truncate_after.tv_sec ||
 	    (now.tv_sec == s->wal.truncate_after.tv_sec &&
