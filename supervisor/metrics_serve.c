@@ -24,46 +24,44 @@
 /* Far below IPC_REPLY_MAX, the bound of a text field. */
 #define MX_PART_MAX	(64 * 1024)
 
+/* The next part of p[0, len): whole lines, unless one line fills it. */
+static size_t
+mx_cut(const char *p, size_t len, size_t part_max)
+{
+	const char *nl;
+	size_t n = len < part_max ? len : part_max;
+
+	if (n < len && (nl = memrchr(p, '\n', n)) != NULL)
+		n = (size_t)(nl - p) + 1;
+	return n;
+}
+
 /*
- * Render, then hand fn each part: whole lines, unless one line is the
- * whole part.  -1, with fn never called, when it would take more than
- * max_parts parts.
+ * Render, then hand fn each part (mx_cut).  -1, with fn never called,
+ * when it would take more than max_parts parts.
  */
 int
 metrics_parts(size_t part_max, size_t max_parts, mx_part_fn fn, void *arg)
 {
 	struct evbuffer *b;
-	const char *p, *nl;
-	size_t len, n, parts;
+	const char *p;
+	size_t len, off, n, parts;
 
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("%s: evbuffer_new", __func__);
 	metrics_render(b);
 	len = evbuffer_get_length(b);
 	p = (const char *)evbuffer_pullup(b, -1);
-	/* Whole lines can leave a part short: count as the loop cuts. */
-	for (parts = 0, n = 0; n < len; parts++) {
-		const char *q = p + n;
-		size_t k = len - n < part_max ? len - n : part_max;
-
-		if (n + k < len && (nl = memrchr(q, '\n', k)) != NULL)
-			k = (size_t)(nl - q) + 1;
-		n += k;
-	}
-	if (parts > max_parts) {
-		evbuffer_free(b);
-		return -1;
-	}
-	while (len > 0) {
-		n = len < part_max ? len : part_max;
-		if (n < len && (nl = memrchr(p, '\n', n)) != NULL)
-			n = (size_t)(nl - p) + 1;
-		fn(p, n, arg);
-		p += n;
-		len -= n;
-	}
+	/* Whole lines can leave a part short: count the cuts first. */
+	for (parts = 0, off = 0; off < len; parts++)
+		off += mx_cut(p + off, len - off, part_max);
+	if (parts <= max_parts)
+		for (off = 0; off < len; off += n) {
+			n = mx_cut(p + off, len - off, part_max);
+			fn(p + off, n, arg);
+		}
 	evbuffer_free(b);
-	return 0;
+	return parts <= max_parts ? 0 : -1;
 }
 
 struct mx_scrape {
