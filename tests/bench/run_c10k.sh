@@ -33,33 +33,11 @@ then
 	exit 1
 fi
 
-scripts/build.sh "$dir" CFLAGS='-O2 -g'
-make -C "$dir" tests/bench/bench_c10k >"$dir/make-bench.out" 2>&1 ||
-    { tail -20 "$dir/make-bench.out"; exit 1; }
-bench=$dir/tests/bench/bench_c10k
-ctl=$dir/wxgatectl
-
-tmp=$(mktemp -d /tmp/wxc10k.XXXXXX)
-pid=
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		"$ctl" -s "$tmp/control.sock" stop >/dev/null 2>&1 ||
-		    kill "$pid" 2>/dev/null || :
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 200 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$pid" 2>/dev/null || :
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null) ||
-    port=$((20000 + $$ % 20000))
+. tests/bench/lib.sh
+bench_build bench_c10k
+# 10,000 connections take a while to close.
+stop_tries=200
+bench_daemon wxc10k
 
 # A worker holds at most 4096 descriptors: 2,500 sessions each leaves it
 # room, and a full worker (max_conns) leaves the socket to the others.
@@ -104,30 +82,13 @@ agents:
       delay_ms: 0
 EOF
 
-"$dir/wxgated" -f "$tmp/wxgate.yaml" >"$tmp/wxgated.log" 2>&1 &
-pid=$!
-
 # Ready when the webchat workers and the agent run and the page
 # answers.
-want=$((workers + 1))
-i=0
-until [ "$("$ctl" -s "$tmp/control.sock" status 2>/dev/null |
-    grep -c ' running ')" -ge "$want" ] &&
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ "$i" -ge 200 ] || ! kill -0 "$pid" 2>/dev/null; then
-		echo "bench: wxgated did not start" >&2
-		cat "$tmp/wxgated.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+bench_start $((workers + 1)) 200
 
 echo "# wxgate C10K bench: 127.0.0.1:$port, $n sessions, one message" \
     "every $period s for $duration s, $workers webchat workers, echo 4" \
-    "chunks 0 ms, $(nproc) cpus, $(git rev-parse --short HEAD \
-    2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null ||
-    echo +dirty)"
+    "chunks 0 ms, $(nproc) cpus, $(bench_rev)"
 rc=0
 "$bench" -S "$pid" -n "$n" -p "$period" -d "$duration" -w "$wait" \
     "$port" 2>"$tmp/err" || rc=$?
@@ -136,18 +97,5 @@ if [ $rc -ne 0 ]; then
 	head -20 "$tmp/err" >&2
 fi
 
-"$ctl" -s "$tmp/control.sock" status >"$tmp/status" 2>&1 || :
-echo "c10k.restarts $(awk 'NR > 1 { n += $6 } END { print n + 0 }' \
-    "$tmp/status") count"
-kills=$(awk 'NR > 1 { n += $9 } END { print n + 0 }' "$tmp/status")
-echo "c10k.seccomp_kills $kills count"
-if [ "$kills" -ne 0 ] || grep -q "killed by seccomp" "$tmp/wxgated.log"; then
-	echo "bench: a worker was killed by its seccomp filter" >&2
-	[ $rc -ne 0 ] || rc=1
-fi
-if grep -Eq ' (warn|error|fatal|crit)[a-z]*:' "$tmp/wxgated.log"; then
-	echo "bench: wxgated warnings:" >&2
-	grep -E ' (warn|error|fatal|crit)[a-z]*:' "$tmp/wxgated.log" |
-	    tail -20 >&2
-fi
+bench_server c10k
 exit $rc
