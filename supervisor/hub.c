@@ -308,7 +308,12 @@ hub_shutdown(struct ipc_msg *m)
 		sup->store = NULL;
 	}
 	control_close();
-	event_base_loopexit(sup->base, NULL);
+	/*
+	 * Break, not exit: with the store closed, no other callback of
+	 * this turn may run (a checkpoint, sweep or audit timer that fell
+	 * due with this frame would use it).
+	 */
+	event_base_loopbreak(sup->base);
 	return 0;
 }
 

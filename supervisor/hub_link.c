@@ -334,6 +334,12 @@ hub_link_msg(struct wire *c, struct ipc_msg *m, void *arg)
 
 	(void)c;
 	(void)arg;
+	/* After sup.shutdown closed the store: frames of the same read. */
+	if (sup->conf != NULL && sup->store == NULL) {
+		if (m->fd != -1)
+			close(m->fd);
+		return;
+	}
 	if (!(ipc_msginfo(m->type)->roles & ROLE_PARENT))
 		fatalx("%s: the parent sent %s", __func__,
 		    ipc_type_name(m->type));
