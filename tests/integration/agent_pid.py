@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # A command agent whose answers differ from one process to the next: the
 # first paragraph names its pid, then the user's text, streamed in 40
-# deltas a quarter of a second apart (test_channel_wechat.py: an answer
+# deltas a tenth of a second apart (test_channel_wechat.py: an answer
 # asked again after the agent restarted is not the one begun before).
 import json, os, sys, time
 for line in sys.stdin:
@@ -13,5 +13,5 @@ for line in sys.stdin:
     for i in range(0, len(reply), step):
         print(json.dumps({"id": req["id"], "delta": reply[i:i + step]}),
               flush=True)
-        time.sleep(0.25)
+        time.sleep(0.1)
     print(json.dumps({"id": req["id"], "done": True}), flush=True)

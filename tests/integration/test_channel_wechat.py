@@ -507,12 +507,15 @@ def test_login_follows_an_expired_code_to_the_end(gate_factory, fake,
 
 # stream_mode: block.  Twelve paragraphs of 498 characters: with "echo: "
 # a 6,004-character answer, streamed by the echo agent in 40 deltas a
-# quarter of a second apart (10 s).
+# tenth of a second apart (4 s).
 PARAS = ["%02d " % i + chr(ord("a") + i) * 495 for i in range(12)]
 LONG = "\n\n".join(PARAS)
 ANSWER = "echo: " + LONG
 STREAM_ECHO = [{"name": "default", "type": "echo",
-                "echo": {"chunks": 40, "delay_ms": 250}}]
+                "echo": {"chunks": 40, "delay_ms": 100}}]
+# Long enough (10 s) for "typing..." to be kept alive between blocks.
+SLOW_STREAM_ECHO = [{"name": "default", "type": "echo",
+                     "echo": {"chunks": 40, "delay_ms": 250}}]
 BLOCKS = {"stream_mode": "block", "block_min_chars": 200}
 # What the person reads: eight paragraphs, one a message (each delta
 # finishes at most one), then the budget runs low (8 + 2 kept of 10)
@@ -521,9 +524,9 @@ EXPECTED = ["echo: " + PARAS[0] + "\n\n"] + \
     [p + "\n\n" for p in PARAS[1:8]] + ["\n\n".join(PARAS[8:])]
 
 
-def block_gate(gate_factory, fake, tmp_path, **kw):
+def block_gate(gate_factory, fake, tmp_path, agent=STREAM_ECHO, **kw):
     return start(gate_factory, fake, tmp_path, allow_from=["*"],
-                 agent=STREAM_ECHO, wechat=BLOCKS, **kw)
+                 agent=agent, wechat=BLOCKS, **kw)
 
 
 def parts_of(fake, peer=FRIEND):
@@ -553,7 +556,7 @@ def test_block_stream_arrives_as_ordered_paragraphs(gate_factory, fake,
     paragraphs while the agent still writes, in order, each once, the
     last ones merged so the context token's budget (10) is not spent;
     the whole answer is stored as the message's."""
-    gate = block_gate(gate_factory, fake, tmp_path)
+    gate = block_gate(gate_factory, fake, tmp_path, agent=SLOW_STREAM_ECHO)
     fake.inject(FRIEND, LONG)
     first = wait_sent(fake, FRIEND, 1, timeout=20)[0]
     # The first block went while the agent was still answering.
@@ -593,7 +596,7 @@ def test_block_stream_off_sends_at_the_end(gate_factory, fake, tmp_path):
     assert len(parts) == 4, [len(p) for p in parts]
     with fake.lock:
         sends = [x for x in fake.sent if x["to"] == FRIEND]
-    assert sends[-1]["time"] - sends[0]["time"] < 5.0
+    assert sends[-1]["time"] - sends[0]["time"] < 2.0
     no_violations(fake)
 
 
