@@ -7,8 +7,8 @@
  * trip is counted from the send to its chat.done.
  *
  * One thread and epoll: at 10,000 sockets a poll() per wakeup would
- * measure the client.  The client side of RFC 6455 is written out here
- * so the bench shares no code with the server it measures.
+ * measure the client.  The WebSocket client is tests/bench/wsc.c, which
+ * shares no code with the server it measures.
  *
  * Prints "c10k.<metric> value unit" lines; exits 1 when a message went
  * unsent or unanswered, or a session was lost.
@@ -36,31 +36,22 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
-#define CK_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define CK_HEAD_MAX	4096		/* the server's 101 response */
-#define CK_IN_START	2048		/* a client's input buffer, grown... */
-#define CK_MSG_MAX	(1024 * 1024)	/* ...up to one message this large */
+#include "wsc.h"
+
 #define CK_MAX_PROCS	64
 #define CK_MAX_SESS	30000
 #define CK_SETUP_S	30		/* connect, upgrade and session.open */
 #define CK_MEM_EVERY_MS	5000		/* memory sampled during the load */
 
 struct client {
-	int		 fd;
 	int		 idx;
 	int		 open;		/* session.open answered */
 	int		 lost;		/* connection gone */
 	int		 sent;		/* messages sent */
 	double		 due;		/* monotonic ms of the next send */
 	int		 heap;		/* index in the send heap, -1 if out */
-	unsigned char	*in;
-	size_t		 inlen, incap;
-	unsigned char	*msg;		/* fragments being reassembled */
-	size_t		 msglen;
-	unsigned char	*out;		/* bytes the socket did not take */
-	size_t		 outlen, outcap;
+	struct wsc	 ws;
 };
 
 /* One message: when it went, and how it ended. */
@@ -73,19 +64,11 @@ struct mem {
 };
 
 static void	usage(void) __attribute__((__noreturn__));
-static void	die(const char *, ...)
-		    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
-static double	now_ms(void);
-static uint32_t	rnd32(void);
 
 static int	cl_setup(struct client *, const struct sockaddr_in *,
 		    const struct sockaddr_in *);
-static int	cl_handshake(struct client *);
-static int	cl_queue(struct client *, int, const void *, size_t);
-static int	cl_flush(struct client *);
-static int	cl_input(struct client *);
 static int	cl_frames(struct client *);
-static int	cl_message(struct client *, const char *);
+static int	cl_message(void *, const char *);
 static void	cl_lose(struct client *, const char *);
 static void	cl_send(struct client *);
 
@@ -96,8 +79,6 @@ static void	heap_swap(int, int);
 static void	load_run(void);
 static void	want_out(struct client *, int);
 static double	due_at(int, int, double);
-static int	dcmp(const void *, const void *);
-static double	pct(const double *, size_t, double);
 
 static void	proc_scan(pid_t);
 static void	proc_mem(struct mem *);
@@ -139,42 +120,6 @@ usage(void)
 	exit(2);
 }
 
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "bench_c10k: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Masks, keys and jitter need not be secret; xorshift is enough. */
-static uint32_t
-rnd32(void)
-{
-	static uint32_t x;
-
-	if (x == 0)
-		x = (uint32_t)getpid() ^ (uint32_t)now_ms() ^ 0x9e3779b9U;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
-}
-
 /*
  * Blocking, with timeouts: connect from one of the client addresses,
  * upgrade, open a session.  Then the socket turns non-blocking.
@@ -185,241 +130,38 @@ cl_setup(struct client *c, const struct sockaddr_in *src,
 {
 	static const char open_rpc[] =
 	    "{\"id\":1,\"method\":\"session.open\",\"params\":{}}";
-	struct timeval tv = { CK_SETUP_S, 0 };
-	int one = 1;
 
-	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if (wsc_connect(&c->ws, src, dst, CK_SETUP_S) == -1 ||
+	    wsc_upgrade(&c->ws, "127.0.0.1", port, "bench_c10k") == -1)
 		return -1;
-	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (bind(c->fd, (const struct sockaddr *)src, sizeof(*src)) == -1 ||
-	    connect(c->fd, (const struct sockaddr *)dst, sizeof(*dst)) == -1)
-		return -1;
-	c->incap = CK_IN_START;
-	if ((c->in = malloc(c->incap)) == NULL)
-		die("out of memory");
-	if (cl_handshake(c) == -1)
-		return -1;
-	if (cl_queue(c, 1, open_rpc, strlen(open_rpc)) == -1 ||
-	    cl_flush(c) != 0)
+	if (wsc_queue(&c->ws, 1, open_rpc, strlen(open_rpc)) == -1 ||
+	    wsc_flush(&c->ws) != 0)
 		return -1;
 	while (!c->open) {
 		if (cl_frames(c) == -1)
 			return -1;
 		if (c->open)
 			break;
-		if (cl_input(c) <= 0)
+		if (wsc_input(&c->ws) <= 0)
 			return -1;
 	}
-	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) == -1)
+	if (fcntl(c->ws.fd, F_SETFL,
+	    fcntl(c->ws.fd, F_GETFL) | O_NONBLOCK) == -1)
 		return -1;
 	return 0;
 }
 
-/* Send the upgrade request, check the 101 and its accept key. */
-static int
-cl_handshake(struct client *c)
-{
-	unsigned char raw[16], md[EVP_MAX_MD_SIZE];
-	char key[32], want[64], req[512], cat[128], *end, *acc;
-	unsigned int mdlen;
-	size_t i;
-	int len;
-
-	for (i = 0; i < sizeof(raw); i++)
-		raw[i] = (unsigned char)rnd32();
-	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
-	snprintf(cat, sizeof(cat), "%s%s", key, CK_GUID);
-	if (EVP_Digest(cat, strlen(cat), md, &mdlen, EVP_sha1(), NULL) != 1)
-		return -1;
-	EVP_EncodeBlock((unsigned char *)want, md, (int)mdlen);
-
-	len = snprintf(req, sizeof(req),
-	    "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-	    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-	    "Sec-WebSocket-Version: 13\r\nUser-Agent: bench_c10k\r\n\r\n",
-	    port, key);
-	if (write(c->fd, req, (size_t)len) != len)
-		return -1;
-	c->inlen = 0;
-	for (;;) {
-		if (cl_input(c) <= 0 || c->inlen >= CK_HEAD_MAX)
-			return -1;
-		c->in[c->inlen] = '\0';
-		if ((end = strstr((char *)c->in, "\r\n\r\n")) != NULL)
-			break;
-	}
-	if (strncmp((char *)c->in, "HTTP/1.1 101", 12) != 0)
-		return -1;
-	*end = '\0';
-	for (acc = (char *)c->in; (acc = strchr(acc, '\n')) != NULL; ) {
-		acc++;
-		if (strncasecmp(acc, "Sec-WebSocket-Accept:", 21) == 0)
-			break;
-	}
-	if (acc == NULL)
-		return -1;
-	for (acc += 21; *acc == ' '; acc++)
-		;
-	if (strncmp(acc, want, strlen(want)) != 0)
-		return -1;
-	/* Frames sent right after the head stay in the buffer. */
-	end += 4;
-	c->inlen -= (size_t)(end - (char *)c->in);
-	memmove(c->in, end, c->inlen);
-	return 0;
-}
-
-/* Append one masked frame to the output (RFC 6455 5.2). */
-static int
-cl_queue(struct client *c, int opcode, const void *data, size_t len)
-{
-	const unsigned char *d = data;
-	unsigned char *o, mask[4];
-	uint32_t m = rnd32();
-	size_t need = c->outlen + len + 14, i, hl = 0;
-
-	if (need > c->outcap) {
-		if ((o = realloc(c->out, need * 2)) == NULL)
-			die("out of memory");
-		c->out = o;
-		c->outcap = need * 2;
-	}
-	o = c->out + c->outlen;
-	memcpy(mask, &m, 4);
-	o[hl++] = 0x80 | (unsigned char)opcode;
-	if (len < 126)
-		o[hl++] = 0x80 | (unsigned char)len;
-	else if (len <= 0xffff) {
-		o[hl++] = 0x80 | 126;
-		o[hl++] = (unsigned char)(len >> 8);
-		o[hl++] = (unsigned char)len;
-	} else
-		return -1;	/* the bench sends nothing that large */
-	memcpy(o + hl, mask, 4);
-	hl += 4;
-	for (i = 0; i < len; i++)
-		o[hl + i] = d[i] ^ mask[i & 3];
-	c->outlen += hl + len;
-	return 0;
-}
-
-/* Write what the socket takes: 0 when all out, 1 if some left, -1. */
-static int
-cl_flush(struct client *c)
-{
-	ssize_t n;
-
-	while (c->outlen > 0) {
-		n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 1;
-			return -1;
-		}
-		c->outlen -= (size_t)n;
-		memmove(c->out, c->out + n, c->outlen);
-	}
-	return 0;
-}
-
-/* Read what is there, growing the buffer: bytes, 0 on EOF, -1. */
-static int
-cl_input(struct client *c)
-{
-	ssize_t n;
-
-	if (c->inlen + 1 >= c->incap) {
-		if (c->incap >= CK_MSG_MAX + 16)
-			return -1;
-		c->incap *= 2;
-		if ((c->in = realloc(c->in, c->incap)) == NULL)
-			die("out of memory");
-	}
-	do
-		n = read(c->fd, c->in + c->inlen, c->incap - 1 - c->inlen);
-	while (n == -1 && errno == EINTR);
-	if (n > 0)
-		c->inlen += (size_t)n;
-	return (int)n;
-}
-
-/* Consume every whole frame in the input buffer. */
+/* Every whole message in; a protocol error loses the session. */
 static int
 cl_frames(struct client *c)
 {
-	unsigned char *b;
-	uint64_t len;
-	size_t hl, off = 0;
-	int fin, op, i;
+	const char *why;
 
-	while (c->inlen - off >= 2) {
-		b = c->in + off;
-		fin = b[0] & 0x80;
-		op = b[0] & 0x0f;
-		if (b[1] & 0x80) {
-			cl_lose(c, "masked server frame");
-			return -1;
-		}
-		len = b[1] & 0x7f;
-		hl = 2;
-		if (len == 126) {
-			if (c->inlen - off < 4)
-				break;
-			len = (uint64_t)b[2] << 8 | b[3];
-			hl = 4;
-		} else if (len == 127) {
-			if (c->inlen - off < 10)
-				break;
-			for (len = 0, i = 0; i < 8; i++)
-				len = len << 8 | b[2 + i];
-			hl = 10;
-		}
-		if (len > CK_MSG_MAX) {
-			cl_lose(c, "frame too large");
-			return -1;
-		}
-		if (c->inlen - off < hl + len)
-			break;
-		off += hl + (size_t)len;
-		switch (op) {
-		case 0x0:	/* continuation */
-		case 0x1:	/* text */
-			if (c->msglen + len > CK_MSG_MAX) {
-				cl_lose(c, "message too large");
-				return -1;
-			}
-			if ((c->msg = realloc(c->msg, c->msglen + len + 1)) ==
-			    NULL)
-				die("out of memory");
-			memcpy(c->msg + c->msglen, b + hl, (size_t)len);
-			c->msglen += (size_t)len;
-			if (!fin)
-				break;
-			c->msg[c->msglen] = '\0';
-			c->msglen = 0;
-			if (cl_message(c, (char *)c->msg) == -1)
-				return -1;
-			break;
-		case 0x8:	/* close */
-			cl_lose(c, "server closed");
-			return -1;
-		case 0x9:	/* ping */
-			if (cl_queue(c, 0xa, b + hl, (size_t)len) == -1)
-				return -1;
-			break;
-		case 0xa:	/* pong */
-			break;
-		default:
-			cl_lose(c, "unexpected opcode");
-			return -1;
-		}
+	if (wsc_frames(&c->ws, cl_message, c, &why) == -1) {
+		if (why != NULL)
+			cl_lose(c, why);
+		return -1;
 	}
-	c->inlen -= off;
-	memmove(c->in, c->in + off, c->inlen);
 	return 0;
 }
 
@@ -428,12 +170,13 @@ cl_frames(struct client *c)
  * "c<session>-<seq>": either names the message a line is about.
  */
 static int
-cl_message(struct client *c, const char *buf)
+cl_message(void *arg, const char *buf)
 {
+	struct client *c = arg;
 	json_t *j, *v;
 	json_error_t err;
 	const char *ev, *id, *code;
-	double t = now_ms();
+	double t = wsc_now_ms();
 	long long seq = -1;
 	int sess;
 	size_t k;
@@ -511,10 +254,10 @@ cl_lose(struct client *c, const char *why)
 	if (nlost++ < 5)
 		fprintf(stderr, "session %d: %s\n", c->idx, why);
 	c->lost = 1;
-	if (c->fd != -1) {
-		(void)epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-		c->fd = -1;
+	if (c->ws.fd != -1) {
+		(void)epoll_ctl(ep, EPOLL_CTL_DEL, c->ws.fd, NULL);
+		close(c->ws.fd);
+		c->ws.fd = -1;
 	}
 }
 
@@ -530,12 +273,12 @@ cl_send(struct client *c)
 	    "\"params\":{\"text\":\"%s %d\",\"client_msg_id\":\"c%d-%d\"}}",
 	    2 + seq, text, seq, c->idx, seq);
 	if (len < 0 || (size_t)len >= sizeof(buf) ||
-	    cl_queue(c, 1, buf, (size_t)len) == -1)
-		die("message too long");
-	t_sent[k] = now_ms();
+	    wsc_queue(&c->ws, 1, buf, (size_t)len) == -1)
+		wsc_die("message too long");
+	t_sent[k] = wsc_now_ms();
 	mstate[k] = M_SENT;
 	nsent++;
-	switch (cl_flush(c)) {
+	switch (wsc_flush(&c->ws)) {
 	case -1:
 		cl_lose(c, "write error");
 		break;
@@ -600,8 +343,8 @@ want_out(struct client *c, int on)
 
 	e.events = EPOLLIN | (on ? EPOLLOUT : 0);
 	e.data.ptr = c;
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e) == -1)
-		die("epoll_ctl: %s", strerror(errno));
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->ws.fd, &e) == -1)
+		wsc_die("epoll_ctl: %s", strerror(errno));
 }
 
 /*
@@ -611,7 +354,7 @@ want_out(struct client *c, int on)
 static double
 due_at(int i, int k, double t0)
 {
-	double j = ((double)(rnd32() % 2001) / 1000.0 - 1.0) * period_ms / 10;
+	double j = ((double)(wsc_rnd32() % 2001) / 1000.0 - 1.0) * period_ms / 10;
 	double d = (double)i * period_ms / nsess + (double)k * period_ms + j;
 
 	return t0 + (d < 0 ? 0 : d);
@@ -629,14 +372,14 @@ load_run(void)
 	size_t open;
 
 	memset(&peak, 0, sizeof(peak));
-	t0 = now_ms() + 100;
+	t0 = wsc_now_ms() + 100;
 	for (i = 0; i < nsess; i++) {
 		clients[i].due = due_at(i, 0, t0);
 		heap_push(&clients[i]);
 	}
 	next_mem = t0 + CK_MEM_EVERY_MS;
 	for (;;) {
-		t = now_ms();
+		t = wsc_now_ms();
 		while (nheap > 0 && heap[0]->due <= t) {
 			c = heap_pop();
 			if (c->lost)
@@ -664,14 +407,14 @@ load_run(void)
 		if ((n = epoll_wait(ep, ev, 256, to < 0 ? 0 : to)) == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait: %s", strerror(errno));
+			wsc_die("epoll_wait: %s", strerror(errno));
 		}
 		for (i = 0; i < n; i++) {
 			c = ev[i].data.ptr;
 			if (c->lost)
 				continue;
 			if (ev[i].events & EPOLLOUT) {
-				if ((r = cl_flush(c)) == -1) {
+				if ((r = wsc_flush(&c->ws)) == -1) {
 					cl_lose(c, "write error");
 					continue;
 				}
@@ -679,7 +422,7 @@ load_run(void)
 					want_out(c, 0);
 			}
 			if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-				r = cl_input(c);
+				r = wsc_input(&c->ws);
 				if (r == 0 || (r == -1 && errno != EAGAIN)) {
 					cl_lose(c, r == 0 ? "eof" :
 					    "read error");
@@ -687,7 +430,7 @@ load_run(void)
 				}
 				if (cl_frames(c) == -1)
 					continue;
-				if (c->outlen > 0 && cl_flush(c) == 1)
+				if (c->ws.outlen > 0 && wsc_flush(&c->ws) == 1)
 					want_out(c, 1);
 			}
 		}
@@ -702,26 +445,6 @@ load_run(void)
 	printf("c10k.total_pss %.0f KiB\n", m.total_pss);
 	printf("c10k.total_pss_peak %.0f KiB\n",
 	    m.total_pss > peak.total_pss ? m.total_pss : peak.total_pss);
-}
-
-static int
-dcmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank percentile of a sorted array. */
-static double
-pct(const double *v, size_t n, double p)
-{
-	size_t r;
-
-	if (n == 0)
-		return 0;
-	r = (size_t)ceil(p / 100.0 * (double)n);
-	return v[(r < 1 ? 1 : r) - 1];
 }
 
 /* The supervisor and its children, each with its kind from "-x kind:n". */
@@ -740,7 +463,7 @@ proc_scan(pid_t sup)
 	snprintf(procs[0].kind, sizeof(procs[0].kind), "supervisor");
 	nprocs = 1;
 	if ((d = opendir("/proc")) == NULL)
-		die("/proc: %s", strerror(errno));
+		wsc_die("/proc: %s", strerror(errno));
 	while ((de = readdir(d)) != NULL && nprocs < CK_MAX_PROCS) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
@@ -834,6 +557,7 @@ main(int argc, char *argv[])
 	size_t nplan, unanswered;
 	int ch, i;
 
+	wsc_prog = "bench_c10k";
 	while ((ch = getopt(argc, argv, "a:d:n:p:S:T:w:")) != -1) {
 		switch (ch) {
 		case 'a':
@@ -870,27 +594,27 @@ main(int argc, char *argv[])
 			usage();
 		}
 		if (errstr != NULL)
-			die("%s", errstr);
+			wsc_die("%s", errstr);
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
 		usage();
 	if ((port = atoi(argv[0])) <= 0 || port > 65535)
-		die("bad port %s", argv[0]);
+		wsc_die("bad port %s", argv[0]);
 	if ((permsg = (int)(duration_ms / period_ms)) < 1)
-		die("duration shorter than one period");
+		wsc_die("duration shorter than one period");
 	signal(SIGPIPE, SIG_IGN);
 
 	/* One descriptor a session, and a few more. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("getrlimit: %s", strerror(errno));
+		wsc_die("getrlimit: %s", strerror(errno));
 	if (rl.rlim_cur < (rlim_t)nsess + 64) {
 		rl.rlim_cur = (rlim_t)nsess + 64;
 		if (rl.rlim_max < rl.rlim_cur)
 			rl.rlim_max = rl.rlim_cur;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			die("RLIMIT_NOFILE below %d sessions", nsess);
+			wsc_die("RLIMIT_NOFILE below %d sessions", nsess);
 	}
 	if (sup != 0)
 		proc_scan(sup);
@@ -901,9 +625,9 @@ main(int argc, char *argv[])
 	    (mstate = calloc(nplan, 1)) == NULL ||
 	    (t_sent = calloc(nplan, sizeof(*t_sent))) == NULL ||
 	    (lat = calloc(nplan, sizeof(*lat))) == NULL)
-		die("out of memory");
+		wsc_die("out of memory");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1: %s", strerror(errno));
+		wsc_die("epoll_create1: %s", strerror(errno));
 
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
@@ -911,7 +635,7 @@ main(int argc, char *argv[])
 	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	src = dst;
 	src.sin_port = 0;
-	t0 = now_ms();
+	t0 = wsc_now_ms();
 	for (i = 0; i < nsess; i++) {
 		c = &clients[i];
 		c->idx = i;
@@ -919,21 +643,21 @@ main(int argc, char *argv[])
 		/* 127.0.0.2 and up: no one address carries all of it. */
 		src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + i % naddrs);
 		if (cl_setup(c, &src, &dst) == -1)
-			die("session %d: setup failed: %s", i,
+			wsc_die("session %d: setup failed: %s", i,
 			    errno ? strerror(errno) : "protocol");
 		e.events = EPOLLIN;
 		e.data.ptr = c;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) == -1)
-			die("epoll_ctl: %s", strerror(errno));
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->ws.fd, &e) == -1)
+			wsc_die("epoll_ctl: %s", strerror(errno));
 	}
 	printf("c10k.sessions %d count\n", nsess);
-	printf("c10k.setup_per_session %.3f ms\n", (now_ms() - t0) / nsess);
+	printf("c10k.setup_per_session %.3f ms\n", (wsc_now_ms() - t0) / nsess);
 	fflush(stdout);
 
 	load_run();
 
 	unanswered = nsent - ndone;
-	qsort(lat, nlat, sizeof(*lat), dcmp);
+	qsort(lat, nlat, sizeof(*lat), wsc_dcmp);
 	printf("c10k.period %.1f s\n", period_ms / 1000);
 	printf("c10k.duration %.1f s\n", duration_ms / 1000);
 	printf("c10k.offered_rate %.0f msg/s\n", nsess * 1000.0 / period_ms);
@@ -947,8 +671,8 @@ main(int argc, char *argv[])
 	printf("c10k.chat_errors %zu count\n", nerror);
 	printf("c10k.sessions_lost %zu count\n", nlost);
 	printf("c10k.stray_frames %zu count\n", nstray);
-	printf("c10k.roundtrip_p50 %.3f ms\n", pct(lat, nlat, 50));
-	printf("c10k.roundtrip_p99 %.3f ms\n", pct(lat, nlat, 99));
+	printf("c10k.roundtrip_p50 %.3f ms\n", wsc_pct(lat, nlat, 50));
+	printf("c10k.roundtrip_p99 %.3f ms\n", wsc_pct(lat, nlat, 99));
 	printf("c10k.roundtrip_max %.3f ms\n", nlat ? lat[nlat - 1] : 0);
 	/* The client's own share of the two cores, to tell who was busy. */
 	if (getrusage(RUSAGE_SELF, &ru) == 0)

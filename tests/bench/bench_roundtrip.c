@@ -9,9 +9,8 @@
  * Output is one "metric value unit" line each, for scripts to pick up.
  * The exit status is 1 when any message failed or timed out.
  *
- * The client side of RFC 6455 is written out here (handshake, masked
- * frames out, unmasked frames in, 16 and 64 bit lengths) so the bench
- * shares no code with the server it measures.
+ * The WebSocket client is tests/bench/wsc.c, which shares no code with
+ * the server it measures.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,11 +34,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
-#define BR_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define BR_IOBUF	(2 * 65536 + 16) /* read buffer: a max_frame frame fits */
-#define BR_MAX_MSG	(1024 * 1024)	/* largest server message */
+#include "wsc.h"
+
 #define BR_MAX_PIDS	64
 #define BR_SETUP_S	10		/* handshake and session.open */
 
@@ -50,7 +47,6 @@ enum cl_state {
 };
 
 struct client {
-	int		 fd;
 	int		 idx;
 	enum cl_state	 state;
 	int		 sent;		/* messages sent */
@@ -58,13 +54,7 @@ struct client {
 	double		 t_send;	/* monotonic ms */
 	int		 got_delta;
 	int		 got_ack;
-	unsigned char	*in;		/* raw bytes read */
-	size_t		 inlen;
-	unsigned char	*msg;		/* reassembled fragments */
-	size_t		 msglen;
-	unsigned char	*out;		/* bytes not yet written */
-	size_t		 outlen;
-	size_t		 outcap;
+	struct wsc	 ws;
 };
 
 struct proc {
@@ -75,27 +65,15 @@ struct proc {
 };
 
 static void	usage(void) __attribute__((__noreturn__));
-static double	now_ms(void);
-static uint32_t	rnd32(void);
-static void	die(const char *, ...)
-		    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
 
-static int	cl_connect(struct client *, const struct sockaddr_in *);
-static int	cl_handshake(struct client *, const char *, int);
-static int	cl_queue_frame(struct client *, int, const void *, size_t);
-static int	cl_flush(struct client *);
-static int	cl_read(struct client *);
 static int	cl_frames(struct client *);
-static int	cl_message(struct client *, const char *);
+static int	cl_message(void *, const char *);
 static int	cl_send_rpc(struct client *, int, const char *,
 		    const char *);
 static int	cl_open_session(struct client *);
 static void	cl_fail(struct client *, const char *);
-static void	cl_close(struct client *);
 
 static void	load_run(void);
-static int	dcmp(const void *, const void *);
-static double	pct(const double *, size_t, double);
 static void	print_lat(const char *, double *, size_t);
 
 static void	proc_add(pid_t);
@@ -134,181 +112,6 @@ usage(void)
 	exit(2);
 }
 
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "bench_roundtrip: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Masks and keys need not be secret; xorshift is enough. */
-static uint32_t
-rnd32(void)
-{
-	static uint32_t x;
-
-	if (x == 0)
-		x = (uint32_t)getpid() ^ (uint32_t)now_ms() ^ 0x9e3779b9U;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
-}
-
-static int
-cl_connect(struct client *c, const struct sockaddr_in *sin)
-{
-	struct timeval tv = { BR_SETUP_S, 0 };
-	int one = 1;
-
-	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(c->fd, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
-		return -1;
-	c->in = malloc(BR_IOBUF);
-	if (c->in == NULL)
-		return -1;
-	return 0;
-}
-
-/* Blocking: send the upgrade request, check the 101 and its accept key. */
-static int
-cl_handshake(struct client *c, const char *h, int p)
-{
-	unsigned char raw[16], md[EVP_MAX_MD_SIZE];
-	char key[32], want[64], req[512], cat[128];
-	unsigned int mdlen;
-	char *end, *acc;
-	ssize_t n;
-	size_t i;
-	int len;
-
-	for (i = 0; i < sizeof(raw); i++)
-		raw[i] = (unsigned char)rnd32();
-	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
-	snprintf(cat, sizeof(cat), "%s%s", key, BR_GUID);
-	if (EVP_Digest(cat, strlen(cat), md, &mdlen, EVP_sha1(), NULL) != 1)
-		return -1;
-	EVP_EncodeBlock((unsigned char *)want, md, (int)mdlen);
-
-	len = snprintf(req, sizeof(req),
-	    "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-	    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n", h, p, key);
-	if (write(c->fd, req, (size_t)len) != len)
-		return -1;
-	c->inlen = 0;
-	for (;;) {
-		if (c->inlen >= BR_IOBUF - 1)
-			return -1;
-		n = read(c->fd, c->in + c->inlen, BR_IOBUF - 1 - c->inlen);
-		if (n <= 0)
-			return -1;
-		c->inlen += (size_t)n;
-		c->in[c->inlen] = '\0';
-		if ((end = strstr((char *)c->in, "\r\n\r\n")) != NULL)
-			break;
-	}
-	if (strncmp((char *)c->in, "HTTP/1.1 101", 12) != 0)
-		return -1;
-	*end = '\0';
-	for (acc = (char *)c->in; (acc = strchr(acc, '\n')) != NULL; ) {
-		acc++;
-		if (strncasecmp(acc, "Sec-WebSocket-Accept:", 21) == 0)
-			break;
-	}
-	if (acc == NULL)
-		return -1;
-	acc += 21;
-	while (*acc == ' ')
-		acc++;
-	if (strncmp(acc, want, strlen(want)) != 0)
-		return -1;
-	/* Frames sent right after the head stay in the buffer. */
-	end += 4;
-	c->inlen -= (size_t)(end - (char *)c->in);
-	memmove(c->in, end, c->inlen);
-	return 0;
-}
-
-/* Append one masked frame to the output (RFC 6455 5.2). */
-static int
-cl_queue_frame(struct client *c, int opcode, const void *data, size_t len)
-{
-	const unsigned char *d = data;
-	unsigned char *o;
-	uint32_t m = rnd32();
-	unsigned char mask[4];
-	size_t need = c->outlen + len + 14, i, hl = 0;
-
-	if (need > c->outcap) {
-		if ((o = realloc(c->out, need * 2)) == NULL)
-			return -1;
-		c->out = o;
-		c->outcap = need * 2;
-	}
-	o = c->out + c->outlen;
-	memcpy(mask, &m, 4);
-	o[hl++] = 0x80 | (unsigned char)opcode;
-	if (len < 126)
-		o[hl++] = 0x80 | (unsigned char)len;
-	else if (len <= 0xffff) {
-		o[hl++] = 0x80 | 126;
-		o[hl++] = (unsigned char)(len >> 8);
-		o[hl++] = (unsigned char)len;
-	} else {
-		o[hl++] = 0x80 | 127;
-		for (i = 0; i < 8; i++)
-			o[hl++] = (unsigned char)((uint64_t)len >>
-			    (56 - 8 * i));
-	}
-	memcpy(o + hl, mask, 4);
-	hl += 4;
-	for (i = 0; i < len; i++)
-		o[hl + i] = d[i] ^ mask[i & 3];
-	c->outlen += hl + len;
-	return 0;
-}
-
-/* Write what the socket takes; 0 when all out, 1 if some left, -1. */
-static int
-cl_flush(struct client *c)
-{
-	ssize_t n;
-
-	while (c->outlen > 0) {
-		n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 1;
-			return -1;
-		}
-		c->outlen -= (size_t)n;
-		memmove(c->out, c->out + n, c->outlen);
-	}
-	return 0;
-}
-
 static int
 cl_send_rpc(struct client *c, int id, const char *method, const char *params)
 {
@@ -319,9 +122,9 @@ cl_send_rpc(struct client *c, int id, const char *method, const char *params)
 	    "{\"id\":%d,\"method\":\"%s\",\"params\":%s}", id, method, params);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return -1;
-	if (cl_queue_frame(c, 1, buf, (size_t)len) == -1)
+	if (wsc_queue(&c->ws, 1, buf, (size_t)len) == -1)
 		return -1;
-	return cl_flush(c) == -1 ? -1 : 0;
+	return wsc_flush(&c->ws) == -1 ? -1 : 0;
 }
 
 /* Blocking: session.open, and wait for its reply. */
@@ -337,113 +140,36 @@ cl_open_session(struct client *c)
 			return -1;
 		if (c->state != CL_WAIT)
 			break;
-		if (cl_read(c) <= 0)
+		if (wsc_input(&c->ws) <= 0)
 			return -1;
 	}
 	return c->state == CL_IDLE ? 0 : -1;
 }
 
-/* Read what is there; bytes read, 0 on EOF, -1 on error or EAGAIN. */
-static int
-cl_read(struct client *c)
-{
-	ssize_t n;
-
-	if (c->inlen == BR_IOBUF)
-		return -1;
-	do
-		n = read(c->fd, c->in + c->inlen, BR_IOBUF - c->inlen);
-	while (n == -1 && errno == EINTR);
-	if (n > 0)
-		c->inlen += (size_t)n;
-	return (int)n;
-}
-
-/* Consume every whole frame in the input buffer. */
+/* Every whole message in; a protocol error fails the client. */
 static int
 cl_frames(struct client *c)
 {
-	unsigned char *b;
-	uint64_t len;
-	size_t hl, off = 0;
-	int fin, op, i;
+	const char *why;
 
-	while (c->inlen - off >= 2) {
-		b = c->in + off;
-		fin = b[0] & 0x80;
-		op = b[0] & 0x0f;
-		if (b[1] & 0x80) {
-			cl_fail(c, "masked server frame");
-			return -1;
-		}
-		len = b[1] & 0x7f;
-		hl = 2;
-		if (len == 126) {
-			if (c->inlen - off < 4)
-				break;
-			len = (uint64_t)b[2] << 8 | b[3];
-			hl = 4;
-		} else if (len == 127) {
-			if (c->inlen - off < 10)
-				break;
-			for (len = 0, i = 0; i < 8; i++)
-				len = len << 8 | b[2 + i];
-			hl = 10;
-		}
-		if (len > BR_MAX_MSG || hl + len > BR_IOBUF) {
-			cl_fail(c, "frame too large");
-			return -1;
-		}
-		if (c->inlen - off < hl + len)
-			break;
-		off += hl + (size_t)len;
-		switch (op) {
-		case 0x0:	/* continuation */
-		case 0x1:	/* text */
-			if (c->msglen + len > BR_MAX_MSG) {
-				cl_fail(c, "message too large");
-				return -1;
-			}
-			if ((c->msg = realloc(c->msg, c->msglen + len + 1)) ==
-			    NULL)
-				die("out of memory");
-			memcpy(c->msg + c->msglen, b + hl, (size_t)len);
-			c->msglen += (size_t)len;
-			if (!fin)
-				break;
-			c->msg[c->msglen] = '\0';
-			c->msglen = 0;
-			if (cl_message(c, (char *)c->msg) == -1)
-				return -1;
-			break;
-		case 0x8:	/* close */
-			cl_fail(c, "server closed");
-			return -1;
-		case 0x9:	/* ping */
-			if (cl_queue_frame(c, 0xa, b + hl, (size_t)len) == -1)
-				return -1;
-			break;
-		case 0xa:	/* pong */
-			break;
-		default:
-			cl_fail(c, "unexpected opcode");
-			return -1;
-		}
+	if (wsc_frames(&c->ws, cl_message, c, &why) == -1) {
+		if (why != NULL)
+			cl_fail(c, why);
+		return -1;
 	}
-	c->inlen -= off;
-	memmove(c->in, c->in + off, c->inlen);
 	return 0;
 }
 
 /* One whole server message: a reply or an event. */
 static int
-cl_message(struct client *c, const char *buf)
+cl_message(void *arg, const char *buf)
 {
+	struct client *c = arg;
 	char want[64];
 	json_t *j, *v;
 	json_error_t err;
 	const char *ev, *id;
-	double t = now_ms();
+	double t = wsc_now_ms();
 
 	if ((j = json_loads(buf, 0, &err)) == NULL) {
 		cl_fail(c, "bad json from server");
@@ -516,23 +242,10 @@ cl_fail(struct client *c, const char *why)
 		fprintf(stderr, "client %d: %s\n", c->idx, why);
 	nerrors += (size_t)(nmsgs - c->sent) + (c->state == CL_WAIT);
 	c->state = CL_DONE;
-	if (c->fd != -1) {
-		close(c->fd);
-		c->fd = -1;
+	if (c->ws.fd != -1) {
+		close(c->ws.fd);
+		c->ws.fd = -1;
 	}
-}
-
-static void
-cl_close(struct client *c)
-{
-	static const unsigned char code[2] = { 0x03, 0xe8 };	/* 1000 */
-
-	if (c->fd == -1)
-		return;
-	if (cl_queue_frame(c, 0x8, code, sizeof(code)) == 0)
-		(void)cl_flush(c);
-	close(c->fd);
-	c->fd = -1;
 }
 
 /* The send loop: poll every client, pace sends, check timeouts. */
@@ -547,11 +260,11 @@ load_run(void)
 	int i, n, active, wait_ms, rr = 0, k;
 
 	if ((pfd = calloc((size_t)nclients, sizeof(*pfd))) == NULL)
-		die("out of memory");
+		wsc_die("out of memory");
 	slot = rate > 0 ? 1000.0 / rate : 0;
-	t_first = next_slot = now_ms();
+	t_first = next_slot = wsc_now_ms();
 	for (;;) {
-		t = now_ms();
+		t = wsc_now_ms();
 		/* Send: to every idle client, or one per rate slot. */
 		for (k = 0; k < nclients && issued < total; k++) {
 			c = &clients[(rr + k) % nclients];
@@ -565,7 +278,7 @@ load_run(void)
 			snprintf(params, sizeof(params),
 			    "{\"text\":\"%s %d\",\"client_msg_id\":\"c%d-%d\"}",
 			    text, c->seq, c->idx, c->seq);
-			c->t_send = now_ms();
+			c->t_send = wsc_now_ms();
 			if (cl_send_rpc(c, 2 + c->seq, "chat.send",
 			    params) == -1)
 				cl_fail(c, "send failed");
@@ -595,63 +308,41 @@ load_run(void)
 				active--;
 				continue;
 			}
-			pfd[i].fd = c->fd;
-			pfd[i].events = POLLIN | (c->outlen ? POLLOUT : 0);
+			pfd[i].fd = c->ws.fd;
+			pfd[i].events = POLLIN | (c->ws.outlen ? POLLOUT : 0);
 		}
 		if (active == 0)
 			break;
 		if (slot > 0 && issued < total) {
-			n = (int)ceil(next_slot - now_ms());
+			n = (int)ceil(next_slot - wsc_now_ms());
 			wait_ms = n < 0 ? 0 : n;
 		} else
 			wait_ms = 100;
 		n = poll(pfd, (nfds_t)nclients, wait_ms);
 		if (n == -1 && errno != EINTR)
-			die("poll: %s", strerror(errno));
+			wsc_die("poll: %s", strerror(errno));
 		for (i = 0; n > 0 && i < nclients; i++) {
 			c = &clients[i];
-			if (pfd[i].revents == 0 || c->fd == -1)
+			if (pfd[i].revents == 0 || c->ws.fd == -1)
 				continue;
-			if ((pfd[i].revents & POLLOUT) && cl_flush(c) == -1) {
+			if ((pfd[i].revents & POLLOUT) && wsc_flush(&c->ws) == -1) {
 				cl_fail(c, "write error");
 				continue;
 			}
 			if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) {
-				k = cl_read(c);
+				k = wsc_input(&c->ws);
 				if (k == 0 || (k == -1 && errno != EAGAIN)) {
 					cl_fail(c, k == 0 ? "eof" :
 					    "read error");
 					continue;
 				}
-				if (cl_frames(c) == 0 && c->outlen > 0 &&
-				    cl_flush(c) == -1)
+				if (cl_frames(c) == 0 && c->ws.outlen > 0 &&
+				    wsc_flush(&c->ws) == -1)
 					cl_fail(c, "write error");
 			}
 		}
 	}
 	free(pfd);
-}
-
-static int
-dcmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank percentile of a sorted array. */
-static double
-pct(const double *v, size_t n, double p)
-{
-	size_t r;
-
-	if (n == 0)
-		return 0;
-	r = (size_t)ceil(p / 100.0 * (double)n);
-	if (r < 1)
-		r = 1;
-	return v[r - 1];
 }
 
 static void
@@ -662,15 +353,15 @@ print_lat(const char *name, double *v, size_t n)
 
 	if (n == 0)
 		return;
-	qsort(v, n, sizeof(*v), dcmp);
+	qsort(v, n, sizeof(*v), wsc_dcmp);
 	for (i = 0; i < n; i++)
 		sum += v[i];
 	printf("%s_min %.3f ms\n", name, v[0]);
 	printf("%s_mean %.3f ms\n", name, sum / (double)n);
-	printf("%s_p50 %.3f ms\n", name, pct(v, n, 50));
-	printf("%s_p90 %.3f ms\n", name, pct(v, n, 90));
-	printf("%s_p99 %.3f ms\n", name, pct(v, n, 99));
-	printf("%s_p999 %.3f ms\n", name, pct(v, n, 99.9));
+	printf("%s_p50 %.3f ms\n", name, wsc_pct(v, n, 50));
+	printf("%s_p90 %.3f ms\n", name, wsc_pct(v, n, 90));
+	printf("%s_p99 %.3f ms\n", name, wsc_pct(v, n, 99));
+	printf("%s_p999 %.3f ms\n", name, wsc_pct(v, n, 99.9));
 	printf("%s_max %.3f ms\n", name, v[n - 1]);
 }
 
@@ -683,7 +374,7 @@ proc_add(pid_t pid)
 		if (procs[i].pid == pid)
 			return;
 	if (nprocs == BR_MAX_PIDS)
-		die("too many processes");
+		wsc_die("too many processes");
 	procs[nprocs].pid = pid;
 	proc_name(pid, procs[nprocs].name, sizeof(procs[nprocs].name));
 	nprocs++;
@@ -864,6 +555,7 @@ main(int argc, char *argv[])
 	pid_t sup = 0;
 	int ch, i;
 
+	wsc_prog = "bench_roundtrip";
 	while ((ch = getopt(argc, argv, "c:h:n:p:r:S:t:T:")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -908,19 +600,19 @@ main(int argc, char *argv[])
 			usage();
 		}
 		if (errstr != NULL)
-			die("%s", errstr);
+			wsc_die("%s", errstr);
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
 		usage();
 	if ((port = atoi(argv[0])) <= 0 || port > 65535)
-		die("bad port %s", argv[0]);
+		wsc_die("bad port %s", argv[0]);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		die("bad IPv4 address %s", host);
+		wsc_die("bad IPv4 address %s", host);
 	signal(SIGPIPE, SIG_IGN);
 	if (sup != 0)
 		proc_children(sup);
@@ -938,22 +630,22 @@ main(int argc, char *argv[])
 	    sizeof(double))) == NULL ||
 	    (lat_delta = calloc((size_t)nclients * (size_t)nmsgs,
 	    sizeof(double))) == NULL)
-		die("out of memory");
-	t0 = now_ms();
+		wsc_die("out of memory");
+	t0 = wsc_now_ms();
 	for (i = 0; i < nclients; i++) {
 		c = &clients[i];
 		c->idx = i;
-		c->fd = -1;
-		if (cl_connect(c, &sin) == -1 ||
-		    cl_handshake(c, host, port) == -1 ||
+		c->ws.fd = -1;
+		if (wsc_connect(&c->ws, NULL, &sin, BR_SETUP_S) == -1 ||
+		    wsc_upgrade(&c->ws, host, port, "bench_roundtrip") == -1 ||
 		    cl_open_session(c) == -1)
-			die("client %d: setup failed: %s", i,
+			wsc_die("client %d: setup failed: %s", i,
 			    errno ? strerror(errno) : "protocol");
-		if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) |
+		if (fcntl(c->ws.fd, F_SETFL, fcntl(c->ws.fd, F_GETFL) |
 		    O_NONBLOCK) == -1)
-			die("fcntl: %s", strerror(errno));
+			wsc_die("fcntl: %s", strerror(errno));
 	}
-	open_ms = now_ms() - t0;
+	open_ms = wsc_now_ms() - t0;
 
 	load_run();
 
@@ -977,7 +669,7 @@ main(int argc, char *argv[])
 	fflush(stdout);
 
 	for (i = 0; i < nclients; i++)
-		cl_close(&clients[i]);
+		wsc_close(&clients[i].ws);
 	return nerrors > 0 || ntimeouts > 0 ||
 	    ndone != (size_t)nclients * (size_t)nmsgs ? 1 : 0;
 }
