@@ -18,7 +18,7 @@ VIOLATIONS = {
 }
 
 
-def wait_restarted(gate, name, old_pid, restarts=1, timeout=5.0):
+def wait_restarted(gate, name, old_pid, restarts=1, timeout=15.0):
     def back():
         w = gate.worker(name)
         return w if (w["state"] == "running" and w["pid"] != old_pid and
