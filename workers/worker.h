@@ -70,6 +70,12 @@ struct wk_kind {
 	 * it took the action, -1 when it is not one of its own.
 	 */
 	int			(*test)(struct ipc_str action);
+	/*
+	 * In the kind's zygote, before any fork: what every worker of the
+	 * kind loads alike (no secret, nothing of one account), shared by
+	 * all of them afterwards.  May be NULL.
+	 */
+	int			(*zygote_init)(void);
 };
 
 extern const struct wk_kind	wk_webchat;

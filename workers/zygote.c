@@ -71,16 +71,22 @@ zygote_main(const char *spec, const char *creds, int verbose)
 	struct ipc_body_seq reply;
 	struct ipc_msg m;
 	enum ipc_err err;
-	char kspec[IPC_NAME_MAX + 2], *argspec = (char *)spec;
+	const struct wk_kind *k;
+	char kname[IPC_NAME_MAX + 1], kspec[IPC_NAME_MAX + 2];
+	char *argspec = (char *)spec;
 	size_t speclen = strlen(spec);
 	pid_t parent, pid;
 
 	/* "zygote:KIND" and the padding the children's names go into. */
 	if (strncmp(spec, "zygote:", 7) != 0)
 		fatalx("bad zygote spec");
-	snprintf(kspec, sizeof(kspec), "%.*s:", (int)strcspn(spec + 7, " "),
+	snprintf(kname, sizeof(kname), "%.*s", (int)strcspn(spec + 7, " "),
 	    spec + 7);
+	snprintf(kspec, sizeof(kspec), "%s:", kname);
 	worker_begin(kspec, creds, verbose, &ws, 1);
+	if ((k = worker_kind_find(kname)) != NULL && k->zygote_init != NULL &&
+	    k->zygote_init() == -1)
+		fatalx("zygote %s: its set-up failed", kname);
 	/* Nothing it starts may gain a privilege by exec. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
