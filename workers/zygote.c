@@ -35,8 +35,34 @@
 
 #include "codec.h"
 #include "log.h"
+#include "sandbox.h"
 #include "wire.h"
 #include "worker.h"
+
+/*
+ * What no worker forked from a zygote ever calls: forbidden in the
+ * zygote, and so in every child under the child's own allowlist.
+ */
+static const char *const zygote_denied[] = {
+	"ptrace", "process_vm_readv", "process_vm_writev", "kexec_load",
+	"kexec_file_load", "init_module", "finit_module", "delete_module",
+	"bpf", "perf_event_open", "keyctl", "add_key", "request_key",
+	"userfaultfd", "acct", "swapon", "swapoff", "reboot",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+	"open_by_handle_at", "name_to_handle_at", "iopl", "ioperm",
+	"quotactl", "lookup_dcookie", "fanotify_init", "syslog", "vhangup",
+	NULL
+};
+
+#ifdef WX_TEST_HOOKS
+/* Tests: SIGUSR1 makes the zygote call what it forbids itself. */
+static void
+zygote_test_syscall(int sig)
+{
+	(void)sig;
+	syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, NULL, NULL);
+}
+#endif
 
 /* The child: the socket it was given becomes its IPC_FD. */
 static int
@@ -47,6 +73,7 @@ zygote_child(int fd, pid_t parent, const struct ipc_str *name,
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(127);
+	signal(SIGUSR1, SIG_DFL);
 	if (dup2(fd, IPC_FD) == -1)
 		_exit(127);
 	close(fd);
@@ -90,6 +117,12 @@ zygote_main(const char *spec, const char *creds, int verbose)
 	/* Nothing it starts may gain a privilege by exec. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
+	if (sandbox_seccomp_deny(zygote_denied) == -1)
+		fatalx("zygote %s: its seccomp filter could not be loaded",
+		    kname);
+#ifdef WX_TEST_HOOKS
+	signal(SIGUSR1, zygote_test_syscall);
+#endif
 	parent = getppid();
 	for (;;) {
 		if (ipc_recv_blocking(IPC_FD, buf, sizeof(buf), &m, &err) == -1)

@@ -76,8 +76,9 @@ def test_accounts_are_forked_from_the_zygote(gate_factory, fakes,
                                              tmp_path):
     """Each account's worker is the root parent's child, forked from the
     zygote (its layout), named for its account in ps, sandboxed and
-    unprivileged like any worker; the zygote holds the sandbox user and
-    no_new_privs, and every account answers."""
+    unprivileged like any worker, under the zygote's seccomp filter and
+    its own; the zygote holds the sandbox user, no_new_privs and a
+    filter, and every account answers."""
     gate = start(gate_factory, fakes, tmp_path)
     answered(fakes, "hi")
     zs = zygotes(gate)
@@ -85,6 +86,7 @@ def test_accounts_are_forked_from_the_zygote(gate_factory, fakes,
     z = zs[0]
     zst = proc_status(z)
     assert zst["Uid"].split()[0] != "0" and zst["NoNewPrivs"] == "1", zst
+    assert zst["Seccomp"] == "2" and zst["Seccomp_filters"] == "1", zst
     kids = {p for p, _ in children(gate.proc.pid)}
     base = exe_base(z)
     for name in NAMES:
@@ -93,6 +95,7 @@ def test_accounts_are_forked_from_the_zygote(gate_factory, fakes,
         assert "wechat:" + name in cmdline(pid), cmdline(pid)
         ps = proc_status(pid)
         assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+        assert int(ps["Seccomp_filters"]) >= 2, ps
         assert ps["Uid"].split() == zst["Uid"].split(), (ps, zst)
         assert exe_base(pid) == base, name
     # The hub is exec'd: its own layout.
@@ -182,3 +185,25 @@ def test_zygote_off_execs_every_worker(gate_factory, fakes, tmp_path):
     assert zygotes(gate) == []
     bases = {exe_base(gate.worker("wechat." + n)["pid"]) for n in NAMES}
     assert len(bases) == len(NAMES), bases
+
+
+def test_zygote_forbidden_syscall_kills_it(gate_factory, fakes, tmp_path):
+    """A zygote that makes a call its filter forbids dies of SIGSYS; the
+    accounts it started live on, and the next birth starts another."""
+    gate = start(gate_factory, fakes, tmp_path)
+    answered(fakes, "hi")
+    z = zygotes(gate)[0]
+    pids = [gate.worker("wechat." + n)["pid"] for n in NAMES]
+    os.kill(z, signal.SIGUSR1)      # test hook: ptrace(PTRACE_TRACEME)
+    gate.wait_log("zygote wechat (pid %d) died (Bad system call)" % z, 10)
+    assert [gate.worker("wechat." + n)["pid"] for n in NAMES] == pids
+    os.kill(pids[1], signal.SIGKILL)
+    wait_for(lambda: gate.worker("wechat.bob")["pid"] not in
+             (pids[1], None) and
+             gate.worker("wechat.bob")["state"] == "running", 10, 0.05,
+             "bob back")
+    zs = zygotes(gate)
+    assert len(zs) == 1 and zs[0] != z, (zs, z)
+    fakes[1].inject(FRIEND, "after")
+    assert wait_sent(fakes[1], FRIEND, 2, timeout=20)[1]["text"] == \
+        "echo: after"
