@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		22
+#define IPC_VERSION		23
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -77,6 +77,8 @@
 #define ROLE_HUB		0x40
 /* The loopback /metrics listener: it may ask for the exposition only. */
 #define ROLE_METRICS		0x80
+/* A kind's template process, on its link to the root parent. */
+#define ROLE_ZYGOTE		0x100
 #define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT | \
 				 ROLE_METRICS)
 
@@ -241,7 +243,10 @@
 	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
 	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
 	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
-	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref)
+	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
+	/* root parent and a kind's zygote: fork one with this socket */ \
+	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
+	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq)
 
 enum ipc_type {
 	IPC_NONE = 0,

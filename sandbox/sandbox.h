@@ -112,6 +112,7 @@ void		 sandbox_keep_fd(int);
  * profile_command.c with kill as the default.  -1 on failure.
  */
 int		 sandbox_seccomp_child(void);
+int		 sandbox_seccomp_deny(const char *const []);
 void		 sandbox_rlimits(const struct sandbox_spec *, struct sandbox_report *);
 void		 sandbox_ns(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);

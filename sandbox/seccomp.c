@@ -164,6 +164,35 @@ sandbox_seccomp_child(void)
 	return rv;
 }
 
+/*
+ * A filter that forbids only the named calls (SIGSYS), for a process
+ * whose children will each add their own allowlist on top (filters
+ * stack: a call must pass all of them).  Names this kernel does not
+ * know are skipped.
+ */
+int
+sandbox_seccomp_deny(const char *const names[])
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int nr, rv = -1;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		return -1;
+	for (i = 0; names[i] != NULL; i++) {
+		if ((nr = seccomp_syscall_resolve_name(names[i])) ==
+		    __NR_SCMP_ERROR)
+			continue;
+		if (seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr, 0) < 0)
+			goto out;
+	}
+	if (seccomp_load(ctx) == 0)
+		rv = 0;
+out:
+	seccomp_release(ctx);
+	return rv;
+}
+
 /* For logs: "execve" rather than 59. */
 const char *
 sandbox_syscall_name(long nr)

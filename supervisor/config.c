@@ -255,6 +255,8 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	conf->sandbox.hub_group = xstrdup(raw->sandbox.hub_group != NULL ?
 	    raw->sandbox.hub_group : CFG_DEFAULT_HUB_GROUP);
 	conf->sandbox.strict = raw->sandbox.strict ? 1 : 0;
+	conf->sandbox.zygote = raw->sandbox.zygote == NULL ||
+	    strcmp(raw->sandbox.zygote, "true") == 0;
 
 	if (cfg_webchat_build(ctx, &raw->webchat, &conf->webchat) == -1 ||
 	    cfg_agent_build(ctx, raw, conf) == -1)

@@ -106,6 +106,7 @@ struct cfg_sandbox {
 	char		*hub_user;		/* the hub runs as these */
 	char		*hub_group;
 	int		 strict;		/* every layer or no start */
+	int		 zygote;		/* fork accounts from one */
 };
 
 struct cfg_agent {

@@ -88,6 +88,7 @@ struct raw_sandbox {
 	char		*hub_user;
 	char		*hub_group;
 	bool		 strict;
+	char		*zygote;
 };
 
 struct raw_rate {

@@ -212,6 +212,8 @@ static const cyaml_schema_field_t sandbox_fields[] = {
 	STR("hub_group", struct raw_sandbox, hub_group, CFG_WORD_MAX),
 	CYAML_FIELD_BOOL("strict", CYAML_FLAG_OPTIONAL, struct raw_sandbox,
 	    strict),
+	/* A string, checked as a boolean below: absent means true. */
+	STR("zygote", struct raw_sandbox, zygote, CFG_WORD_MAX),
 	CYAML_FIELD_END
 };
 
@@ -1030,6 +1032,7 @@ cfg_lint_scalar(struct cfg_ctx *ctx, const char *path, const char *v,
 	}
 	if ((strcmp(path, "log.syslog") == 0 ||
 	    strcmp(path, "sandbox.strict") == 0 ||
+	    strcmp(path, "sandbox.zygote") == 0 ||
 	    strcmp(path, "policy.sessions.anonymous") == 0 ||
 	    (key != NULL && (strcmp(key, "openai.stream") == 0 ||
 	    strcmp(key, "openai.vision") == 0 ||

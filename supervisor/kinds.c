@@ -83,7 +83,7 @@ static const struct kind_caps loopback_caps = { 200, 200,
 static const struct kind kinds[] = {
 	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN,	kinds_each_agent,
 	    NULL,			NULL },
-	{ "wechat",	ROLE_CHANNEL,	0,		kinds_each_channel,
+	{ "wechat",	ROLE_CHANNEL,	K_F_ZYGOTE,	kinds_each_channel,
 	    config_slice_channel,	&wechat_caps },
 	{ "wecom_webhook", ROLE_CHANNEL, 0,		kinds_each_channel,
 	    config_slice_webhook,	&webhook_caps },

@@ -39,6 +39,8 @@ struct kind_caps {
 #define K_F_OWN_LISTEN	0x02
 /* gets its own listening socket when its config names one (relay) */
 #define K_F_MAY_LISTEN	0x04
+/* one per account, forked from the kind's zygote (sandbox.zygote) */
+#define K_F_ZYGOTE	0x08
 
 struct kind;
 /* One wanted instance; the callee owns slice (xfree_secret it). */

@@ -283,6 +283,7 @@ sup_stop(void)
 	if (sup->stopping)
 		return;
 	sup->stopping = 1;
+	zygote_stop();
 	notify_send("STOPPING=1");
 	log_info("stopping: draining workers");
 	TAILQ_FOREACH(w, &sup->workers, entry) {
@@ -426,6 +427,9 @@ main(int argc, char *argv[])
 	if (spec != NULL && strncmp(spec, "hub:", 4) == 0)
 		return hub_main(spec, creds, hubstore,
 		    verbose < 0 ? LOG_LVL_INFO : verbose);
+	if (spec != NULL && strncmp(spec, "zygote:", 7) == 0)
+		return zygote_main(spec, creds,
+		    verbose < 0 ? LOG_LVL_INFO : verbose);
 	if (spec != NULL)
 		return worker_main(spec, creds,
 		    verbose < 0 ? LOG_LVL_INFO : verbose);
@@ -505,6 +509,7 @@ main(int argc, char *argv[])
 	}
 	notify_init();
 	reap_init();
+	zygote_init();
 	parent_hub_start();
 	reload_spawn_all();
 	log_info("wxgated ready: web chat on http://%s/ (control %s)",

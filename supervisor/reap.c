@@ -98,7 +98,7 @@ reap_sigchld(evutil_socket_t sig, short ev, void *arg)
 			continue;
 		if (pid <= 0)
 			break;
-		if (parent_hub_died(pid, status))
+		if (parent_hub_died(pid, status) || zygote_died(pid, status))
 			continue;
 		TAILQ_FOREACH(w, &sup->workers, entry)
 			if (w->pid == pid)

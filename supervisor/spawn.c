@@ -263,16 +263,17 @@ spawn_now(struct worker *w)
 	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	switch (pid = fork()) {
-	case -1:
+	/* From the kind's zygote if it has one, else fork and exec. */
+	if ((pid = zygote_fork(w, sv[1])) == -1 && (pid = fork()) == 0) {
+		close(sv[0]);
+		spawn_child(w, sv[1]);
+		/* NOTREACHED */
+	}
+	if (pid == -1) {
 		log_warn("%s: fork", __func__);
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
-	case 0:
-		close(sv[0]);
-		spawn_child(w, sv[1]);
-		/* NOTREACHED */
 	}
 	close(sv[1]);
 	w->pid = pid;

@@ -182,6 +182,12 @@ void		 spawn_restart(struct worker *);
 void		 spawn_exec(int fd, char *const argv[]) __attribute__((noreturn));
 void		 spawn_creds(uid_t, gid_t, char *, size_t);
 
+/* zygote.c */
+void		 zygote_init(void);
+pid_t		 zygote_fork(const struct worker *, int);
+int		 zygote_died(pid_t, int);
+void		 zygote_stop(void);
+
 /* reap.c */
 void		 reap_init(void);
 void		 reap_kill(struct worker *, const char *why);

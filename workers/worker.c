@@ -455,16 +455,17 @@ worker_config(const char *spec, size_t kindlen)
 	json_decref(conf);
 }
 
-int
-worker_main(const char *spec, const char *creds, int verbose)
+/*
+ * The part of a worker's start that is the same for every process of a
+ * kind: argv read as root, then the uid dropped.  A zygote (zygote.c)
+ * stops here and forks; a worker started by exec goes on at once.
+ */
+void
+worker_begin(const char *spec, const char *creds, int verbose,
+    struct worker_start *ws, int zygote)
 {
-	struct ipc_body_hello hello;
-	struct ipc_body_empty empty = { 0 };
-	struct sandbox_conf sbconf;
-	struct sandbox_report report;
-	struct sandbox_spec sbspec;
 	const char *colon;
-	char kname[IPC_NAME_MAX + 1], line[512];
+	char kname[IPC_NAME_MAX + 1];
 
 	log_init(verbose, 0);
 	log_procinit(spec);
@@ -480,22 +481,36 @@ worker_main(const char *spec, const char *creds, int verbose)
 	snprintf(kname, sizeof(kname), "%.*s", (int)(colon - spec), spec);
 	if ((wk.kind = worker_kind_find(kname)) == NULL)
 		fatalx("unknown worker kind %s", kname);
-	if (creds == NULL || sandbox_conf_parse(creds, &sbconf) == -1)
+	if (creds == NULL || sandbox_conf_parse(creds, &ws->sbconf) == -1)
 		fatalx("bad or missing credentials (-u)");
 	wk.ppid = getppid();
-	/* What fails from here on is logged through the supervisor. */
-	log_sethook(worker_log_hook);
+	/*
+	 * What fails from here on is logged through the supervisor; a
+	 * zygote's socket is the parent's, which reads no log frames.
+	 */
+	if (!zygote)
+		log_sethook(worker_log_hook);
 	/* No kind code as root: the spec matters only to sandbox_confine. */
-	memset(&sbspec, 0, sizeof(sbspec));
-	sandbox_drop(&sbspec, &sbconf, &report);
-
-	/* The sandbox user, with the host's files still in sight. */
-	worker_config(spec, (size_t)(colon - spec));
+	memset(&ws->sbspec, 0, sizeof(ws->sbspec));
+	sandbox_drop(&ws->sbspec, &ws->sbconf, &ws->report);
 	worker_openssl_init();
+}
+
+/* The rest of a worker's life, as the sandbox user: config, confine, run. */
+int
+worker_run(const char *spec, struct worker_start *ws)
+{
+	struct ipc_body_hello hello;
+	struct ipc_body_empty empty = { 0 };
+	char line[512];
+
+	log_sethook(worker_log_hook);
+	/* The sandbox user, with the host's files still in sight. */
+	worker_config(spec, strlen(wk.kind->name));
 	/* After pre_sandbox: the agent's backend picks its profile. */
-	worker_spec(wk.kind, &sbspec);
-	sandbox_confine(&sbspec, &sbconf, &report);
-	sandbox_summary(&report, line, sizeof(line));
+	worker_spec(wk.kind, &ws->sbspec);
+	sandbox_confine(&ws->sbspec, &ws->sbconf, &ws->report);
+	sandbox_summary(&ws->report, line, sizeof(line));
 	log_info("sandbox: %s", line);
 
 	if ((wk.base = event_base_new()) == NULL)
@@ -518,4 +533,20 @@ worker_main(const char *spec, const char *creds, int verbose)
 	event_base_dispatch(wk.base);
 	log_debug("exiting");
 	return 0;
+}
+
+int
+worker_main(const char *spec, const char *creds, int verbose)
+{
+	struct worker_start ws;
+
+	worker_begin(spec, creds, verbose, &ws, 0);
+	return worker_run(spec, &ws);
+}
+
+/* A zygote's child: its parent is now the root parent (CLONE_PARENT). */
+void
+worker_reparented(pid_t ppid)
+{
+	wk.ppid = ppid;
 }

@@ -5,18 +5,23 @@
  * Life of a worker: sandbox_drop (as root: the uid drop, nothing read
  * but argv) -> read sup.config (blocking) -> kind->pre_sandbox(conf), as
  * the sandbox user -> sandbox_confine(kind) -> send hello ->
- * kind->post_sandbox(base) -> send ready -> event loop.  worker.c answers sup.ping, sup.shutdown and
- * sup.resync itself and hands every other supervisor frame to the kind's
- * table.
+ * kind->post_sandbox(base) -> send ready -> event loop.  A kind whose
+ * workers come from a zygote (zygote.c) is forked after the uid drop
+ * instead of exec'd, and goes on from sup.config.  worker.c answers
+ * sup.ping, sup.shutdown and sup.resync itself and hands every other
+ * supervisor frame to the kind's table.
  */
 #ifndef WX_WORKER_H
 #define WX_WORKER_H
+
+#include <sys/types.h>
 
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "ipc_msg.h"
+#include "sandbox.h"
 
 struct sandbox_spec;
 
@@ -65,6 +70,12 @@ struct wk_kind {
 	 * it took the action, -1 when it is not one of its own.
 	 */
 	int			(*test)(struct ipc_str action);
+	/*
+	 * In the kind's zygote, before any fork: what every worker of the
+	 * kind loads alike (no secret, nothing of one account), shared by
+	 * all of them afterwards.  May be NULL.
+	 */
+	int			(*zygote_init)(void);
 };
 
 extern const struct wk_kind	wk_webchat;
@@ -97,6 +108,19 @@ const char	*wk_conf_str(json_t *, const char *key, const char *def);
  */
 void		 wk_state_put(const char *key, const char *value);
 void		 wk_state_resay(void);
+/* What a worker's start carries from the uid drop to its confinement. */
+struct worker_start {
+	struct sandbox_conf	 sbconf;
+	struct sandbox_spec	 sbspec;
+	struct sandbox_report	 report;
+};
+
+void			 worker_begin(const char *spec, const char *creds,
+			    int verbose, struct worker_start *, int zygote);
+int			 worker_run(const char *spec, struct worker_start *);
+void			 worker_reparented(pid_t);
+int			 zygote_main(const char *spec, const char *creds,
+			    int verbose);
 int			 worker_main(const char *spec, const char *creds,
 			    int verbose);
 

@@ -14,6 +14,7 @@ Prints "metric value unit" lines, for each N:
                                /proc/PID/smaps_rollup a few seconds after
                                all are polling, before any message:
                                  ( sum of Pss of the N wechat workers
+                                 + Pss of their zygote, if any
                                  + parent Pss(N) - parent Pss(N=1)
                                  + hub Pss(N) - hub Pss(N=1) ) / N
                                so at N=1 it is the one worker's Pss; the
@@ -23,6 +24,7 @@ Prints "metric value unit" lines, for each N:
                                pages counted in full by every worker)
   accounts.N.parent_pss        MiB: Pss of the root parent
   accounts.N.hub_pss           MiB: Pss of the hub
+  accounts.N.zygote_pss        MiB: Pss of the wechat zygote (0: none)
   accounts.N.replies_per_s     N messages, one to each account, injected
                                at once: replies per second, from the
                                first injection until the last reply
@@ -205,19 +207,21 @@ class Gate(BenchGate):
 
 
 def figures(g):
-    """(parent, hub, [wechat workers]) smaps_rollup dicts."""
+    """(parent, hub, [wechat workers], zygote) smaps_rollup dicts."""
     parent = smaps(g.proc.pid)
-    hub, workers = {}, []
+    hub, workers, zygote = {}, [], {}
     for pid, argv in children(g.proc.pid):
         if b"hub:main" in argv:
             hub = smaps(pid)
         elif any(a.startswith(b"wechat:") for a in argv):
             workers.append(smaps(pid))
-    return parent, hub, workers
+        elif any(a.startswith(b"zygote:wechat") for a in argv):
+            zygote = smaps(pid)
+    return parent, hub, workers, zygote
 
 
-def per_account(n, parent, hub, workers, base):
-    pss = sum(w.get("pss", 0) for w in workers)
+def per_account(n, parent, hub, workers, zygote, base):
+    pss = sum(w.get("pss", 0) for w in workers) + zygote.get("pss", 0)
     pss += parent.get("pss", 0) - base[0] + hub.get("pss", 0) - base[1]
     return mib(pss) / n
 
@@ -262,22 +266,23 @@ def run(build, n, base):
             else:
                 print(p + "time_to_polling %.2f s" % (max(polled) - t0))
             time.sleep(SETTLE_S)
-            parent, hub, workers = figures(g)
+            parent, hub, workers, zygote = figures(g)
             if base is None:
                 base = (parent.get("pss", 0), hub.get("pss", 0))
             print(p + "workers %d count" % len(workers))
             print(p + "pss_per_account %.3f MiB" %
-                  per_account(n, parent, hub, workers, base))
+                  per_account(n, parent, hub, workers, zygote, base))
             print(p + "rss_per_account %.3f MiB" %
                   (mib(sum(w.get("rss", 0) for w in workers)) /
                    max(1, len(workers))))
             print(p + "parent_pss %.3f MiB" % mib(parent.get("pss", 0)))
             print(p + "hub_pss %.3f MiB" % mib(hub.get("pss", 0)))
+            print(p + "zygote_pss %.3f MiB" % mib(zygote.get("pss", 0)))
             sys.stdout.flush()
             burst(fake, accts, p)
-            parent, hub, workers = figures(g)
+            parent, hub, workers, zygote = figures(g)
             print(p + "pss_per_account_after_reply %.3f MiB" %
-                  per_account(n, parent, hub, workers, base))
+                  per_account(n, parent, hub, workers, zygote, base))
             sys.stdout.flush()
     finally:
         g.kill()

@@ -60,7 +60,7 @@ static const struct wk_handler agent_handlers[] = {
 const struct wk_kind wk_agent = {
 	"agent", ROLE_AGENT, WK_F_DRAINS,
 	agent_pre_sandbox, agent_post_sandbox, agent_shutdown, agent_resync,
-	agent_handlers, agent_profile, NULL
+	agent_handlers, agent_profile, NULL, NULL
 };
 
 static int

@@ -52,13 +52,13 @@ static const struct wk_handler cb_handlers[] = {
 const struct wk_kind wk_wechat_mp = {
 	"wechat_mp", ROLE_CHANNEL, 0,
 	cb_pre_sandbox, cb_post_sandbox, cb_shutdown, cb_resync,
-	cb_handlers, cb_profile, NULL
+	cb_handlers, cb_profile, NULL, NULL
 };
 
 const struct wk_kind wk_wecom_app = {
 	"wecom_app", ROLE_CHANNEL, 0,
 	cb_pre_sandbox, cb_post_sandbox, cb_shutdown, cb_resync,
-	cb_handlers, cb_profile, NULL
+	cb_handlers, cb_profile, NULL, NULL
 };
 
 /* Both kinds accept on a handed socket and dial the platform's API. */

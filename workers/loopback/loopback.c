@@ -73,7 +73,7 @@ static const struct wk_handler lb_handlers[] = {
 const struct wk_kind wk_loopback = {
 	"loopback", ROLE_CHANNEL, WK_F_NONET,
 	lb_pre_sandbox, NULL, NULL, lb_resync, lb_handlers, lb_profile,
-	lb_test
+	lb_test, NULL
 };
 
 static int

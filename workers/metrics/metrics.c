@@ -98,7 +98,7 @@ static const struct wk_handler mx_handlers[] = {
 const struct wk_kind wk_metrics = {
 	"metrics", ROLE_METRICS, WK_F_NONET,
 	mx_pre_sandbox, mx_post_sandbox, mx_shutdown, mx_resync,
-	mx_handlers, mx_profile, NULL
+	mx_handlers, mx_profile, NULL, NULL
 };
 
 /* Accepts on a handed socket, as the web chat does, and nothing more. */

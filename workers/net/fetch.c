@@ -407,7 +407,6 @@ fetch_start(struct event_base *base)
 CURL *
 fetch_easy(void)
 {
-	struct curl_blob blob;
 	CURL *e;
 
 	if ((e = curl_easy_init()) == NULL)
@@ -421,12 +420,6 @@ fetch_easy(void)
 	/* Never the compiled-in bundle path: there are no files in here. */
 	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
 	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	if (f.ca != NULL) {
-		blob.data = f.ca;
-		blob.len = f.calen;
-		blob.flags = CURL_BLOB_NOCOPY;
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-	}
 	return e;
 }
 
@@ -440,6 +433,7 @@ fetch_easy(void)
 int
 fetch_add(CURL *e, const char *url, fetch_done_fn fn, void *arg)
 {
+	struct curl_blob blob;
 	struct fetch_xfer *x;
 	struct fetch_host *h;
 	char *host, *port;
@@ -455,6 +449,15 @@ fetch_add(CURL *e, const char *url, fetch_done_fn fn, void *arg)
 	x->fn = fn;
 	x->arg = arg;
 	curl_easy_setopt(e, CURLOPT_URL, url);
+	/*
+	 * The bundle for https only: each connection keeps a copy of its
+	 * configuration's blob (200 KiB), which plain http never reads.
+	 */
+	blob.data = f.ca;
+	blob.len = f.calen;
+	blob.flags = CURL_BLOB_NOCOPY;
+	curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, f.ca != NULL &&
+	    strncasecmp(url, "https:", 6) == 0 ? &blob : NULL);
 	if (literal) {
 		rv = fetch_run(x);
 		goto out;

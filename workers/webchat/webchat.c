@@ -278,7 +278,7 @@ static const struct ws_cb wc_ws_cb = {
 const struct wk_kind wk_webchat = {
 	"webchat", ROLE_WEBCHAT, WK_F_NONET,
 	webchat_pre_sandbox, webchat_post_sandbox, webchat_shutdown,
-	webchat_resync, webchat_handlers, NULL, NULL
+	webchat_resync, webchat_handlers, NULL, NULL, NULL
 };
 
 static struct event_base	*wc_base;

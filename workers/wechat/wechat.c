@@ -65,6 +65,7 @@ static struct {
 } st;
 
 static int	wechat_pre_sandbox(json_t *);
+static int	wechat_zygote_init(void);
 static int	wechat_post_sandbox(struct event_base *);
 static void	wechat_shutdown(void);
 static void	wechat_resync(void);
@@ -85,7 +86,7 @@ static const struct wk_handler wechat_handlers[] = {
 const struct wk_kind wk_wechat = {
 	"wechat", ROLE_CHANNEL, WK_F_DRAINS,
 	wechat_pre_sandbox, wechat_post_sandbox, wechat_shutdown,
-	wechat_resync, wechat_handlers, NULL, NULL
+	wechat_resync, wechat_handlers, NULL, NULL, wechat_zygote_init
 };
 
 /*
@@ -110,6 +111,13 @@ wechat_conf_url(const char *key, const char *url)
 		return -1;
 	/* An unresolvable host fails each call, with a log line, not us. */
 	return fetch_pin(url) == -1 ? -1 : 0;
+}
+
+/* libcurl's globals and the CA bundle: the same for every account. */
+static int
+wechat_zygote_init(void)
+{
+	return fetch_init() == -1 || fetch_load_ca() == -1 ? -1 : 0;
 }
 
 static int

@@ -49,10 +49,11 @@ const struct wk_kind wk_wecom_bot = {
 	wecom_pre_sandbox, wecom_post_sandbox, wecom_shutdown, wecom_resync,
 	wecom_handlers, wecom_profile,
 #ifdef WX_TEST_HOOKS
-	wecom_test
+	wecom_test,
 #else
-	NULL
+	NULL,
 #endif
+	NULL
 };
 
 static char *

@@ -129,7 +129,7 @@ static const struct wk_handler hook_handlers[] = {
 const struct wk_kind wk_wecom_webhook = {
 	"wecom_webhook", ROLE_CHANNEL, 0,
 	hook_pre_sandbox, hook_post_sandbox, hook_shutdown,
-	NULL, hook_handlers, NULL, NULL
+	NULL, hook_handlers, NULL, NULL, NULL
 };
 
 static int
