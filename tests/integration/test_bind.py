@@ -398,7 +398,8 @@ def test_a_new_hub_keeps_bound_accounts_and_drops_pending_ones(
         gate_factory, fake):
     """SIGKILL of the hub: the active account's worker is taken over (not
     started twice) and answers; a binding in progress is dropped with its
-    account, its use unspent."""
+    account, its use unspent, and the same link then binds from the
+    start."""
     import signal
     gate = gate_factory(conf(fake))
     name = run(bind_through(gate, fake, create(gate)))
@@ -430,6 +431,17 @@ def test_a_new_hub_keeps_bound_accounts_and_drops_pending_ones(
     wait_reply(fake, OWNER, "echo: after the hub")
     assert [(r["left"], r["used"]) for r in invites(gate)] == \
         [(0, 1), (1, 0)]
+
+    async def again():
+        async with gate.client() as c:
+            assert await c.ok("bind.start", {"id": pending_tok}) == \
+                {"state": "starting"}
+            await c.wait_event(state_is("scan"), 20, "a new QR code")
+            fake.qr_now(["scaned", "confirmed"])
+            await c.wait_event(state_is("confirmed"), 10, "confirmed")
+    run(again())
+    assert [(r["left"], r["used"]) for r in invites(gate)] == \
+        [(0, 1), (0, 1)]
 
 
 def test_a_dead_web_chat_worker_ends_its_bindings(gate_factory, fake):
