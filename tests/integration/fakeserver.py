@@ -33,7 +33,10 @@ class ThreadedApp:
         asyncio.set_event_loop(self.loop)
         self.runner = web.AppRunner(self.app(), handle_signals=False)
         self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        # A held long poll is cut at stop, not waited for (a test's
+        # teardown would wait out the rest of it).
+        site = web.TCPSite(self.runner, "127.0.0.1", port,
+                           shutdown_timeout=0.05)
         self.loop.run_until_complete(site.start())
         self.port = site._server.sockets[0].getsockname()[1]
         self.started.set()
