@@ -57,11 +57,15 @@ PY
 }
 
 # Integration tests against the real wxgated on loopback.
-# Two tests at a time (pytest-xdist; each has its own daemon, port and
-# state directory), then the "serial" ones (flood, outage) alone.
+# Several tests at a time (pytest-xdist; each has its own daemon, port
+# and state directory): three in the plain build, where most of a test
+# is waiting; two under ASan, where it is CPU.  Then the "serial" ones
+# (flood, outage) alone.
+par=3
+[ "$dir" = build-asan ] && par=2
 ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-    -n 2 -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \
+    -n "$par" -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \
     tests/integration 2>&1 |
     tee "$dir/pytest.out"
 set -- $(junit_counts "$dir/pytest.xml")
