@@ -64,6 +64,15 @@ def cmdline(pid):
         return [a.decode().strip() for a in f.read().split(b"\0") if a]
 
 
+def back(gate, name, old, timeout=10):
+    """Wait for account name's worker to run again under a new pid."""
+    w = "wechat." + name
+    wait_for(lambda: gate.worker(w)["pid"] not in (old, None) and
+             gate.worker(w)["state"] == "running", timeout, 0.05,
+             name + " back")
+    return gate.worker(w)["pid"]
+
+
 def answered(fakes, text):
     for fake in fakes:
         fake.inject(FRIEND, text)
@@ -117,9 +126,7 @@ def test_sigkilled_account_comes_back_from_the_zygote(gate_factory, fakes,
     old = gate.worker("wechat.bob")["pid"]
     fakes[1].inject(FRIEND, "again")
     os.kill(old, signal.SIGKILL)
-    wait_for(lambda: gate.worker("wechat.bob")["pid"] not in (old, None)
-             and gate.worker("wechat.bob")["state"] == "running", 10, 0.05,
-             "bob back")
+    back(gate, "bob", old)
     s = wait_sent(fakes[1], FRIEND, 2, timeout=30)
     assert [x["text"] for x in s].count("echo: again") == 1, s
     new = gate.worker("wechat.bob")["pid"]
@@ -144,10 +151,7 @@ def test_zygote_death_costs_no_worker(gate_factory, fakes, tmp_path):
         assert wait_sent(fake, FRIEND, 2, timeout=20)[1]["text"] == \
             "echo: still here"
     os.kill(pids[0], signal.SIGKILL)
-    wait_for(lambda: gate.worker("wechat.alice")["pid"] not in
-             (pids[0], None) and
-             gate.worker("wechat.alice")["state"] == "running", 10, 0.05,
-             "alice back")
+    back(gate, "alice", pids[0])
     zs = zygotes(gate)
     assert len(zs) == 1 and zs[0] != z, (zs, z)
     assert exe_base(gate.worker("wechat.alice")["pid"]) == exe_base(zs[0])
@@ -165,10 +169,7 @@ def test_hung_zygote_falls_back_to_exec(gate_factory, fakes, tmp_path):
     os.kill(old, signal.SIGKILL)
     gate.wait_log("zygote wechat (pid %d): no answer; starting workers "
                   "by exec" % z, 20)
-    wait_for(lambda: gate.worker("wechat.carol")["pid"] not in (old, None)
-             and gate.worker("wechat.carol")["state"] == "running", 20,
-             0.05, "carol back")
-    new = gate.worker("wechat.carol")["pid"]
+    new = back(gate, "carol", old, timeout=20)
     assert exe_base(new) != exe_base(gate.worker("wechat.alice")["pid"])
     assert "wechat:carol" in cmdline(new)
     wait_for(lambda: z not in zygotes(gate), 10, 0.05, "the hung one gone")
@@ -198,10 +199,7 @@ def test_zygote_forbidden_syscall_kills_it(gate_factory, fakes, tmp_path):
     gate.wait_log("zygote wechat (pid %d) died (Bad system call)" % z, 10)
     assert [gate.worker("wechat." + n)["pid"] for n in NAMES] == pids
     os.kill(pids[1], signal.SIGKILL)
-    wait_for(lambda: gate.worker("wechat.bob")["pid"] not in
-             (pids[1], None) and
-             gate.worker("wechat.bob")["state"] == "running", 10, 0.05,
-             "bob back")
+    back(gate, "bob", pids[1])
     zs = zygotes(gate)
     assert len(zs) == 1 and zs[0] != z, (zs, z)
     fakes[1].inject(FRIEND, "after")
