@@ -1,7 +1,9 @@
 /*
  * The parsed configuration (etc/wxgate.yaml, see wxgate.yaml(5)).
- * Loaded by the supervisor only; workers get a JSON slice of their own
- * part through sup.config, never the whole file.
+ * Parsed by the configuration reader (conf_reader.c) and the hub, never
+ * by the root parent, which gets the reader's plan (plan.h); workers
+ * get a JSON slice of their own part through sup.config, never the
+ * whole file.
  */
 #ifndef WX_CONFIG_H
 #define WX_CONFIG_H
