@@ -71,6 +71,18 @@ parent_hub_alive(void)
 	return ph.pid > 0;
 }
 
+/*
+ * The parent's loop stood still (a reload waits for its configuration
+ * reader, up to its deadline): the hub's pong may be unread, not late,
+ * so its heartbeat clock starts again now.
+ */
+void
+parent_hub_waited(void)
+{
+	if (ph.pid > 0)
+		clock_gettime(CLOCK_MONOTONIC, &ph.last_seen);
+}
+
 static void
 ph_send(uint32_t type, const void *body)
 {

@@ -52,8 +52,11 @@ reload_config(void)
 	struct plan *nc, *oc = sup->plan;
 	int newfd = -1;
 
-	if ((nc = conf_fetch(sup->conf_path, sup->sb_uid, sup->sb_gid,
-	    oc->sandbox.strict, err, sizeof(err))) == NULL) {
+	/* The loop waits for the reader, within its deadline. */
+	nc = conf_fetch(sup->conf_path, sup->sb_uid, sup->sb_gid,
+	    oc->sandbox.strict, err, sizeof(err));
+	parent_hub_waited();
+	if (nc == NULL) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    err);
 		return;
