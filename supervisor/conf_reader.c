@@ -83,6 +83,9 @@ reader_done(const char *error)
 	memset(&b, 0, sizeof(b));
 	b.ok = error == NULL;
 	b.error = ipc_s(error != NULL ? error : "");
+	/* snprintf may have cut a character: the line ends before it. */
+	while (b.error.len > 0 && !ipc_utf8_valid(b.error.p, b.error.len))
+		b.error.len--;
 	reader_send(IPC_CONF_DONE, &b);
 }
 
