@@ -68,6 +68,7 @@ struct fetch {
 };
 
 static uint8_t	fbuf[IPC_FRAME_MAX];
+static unsigned	readings;	/* readers started, this one included */
 
 void
 plan_free(struct plan *p)
@@ -122,8 +123,16 @@ fetch_child(int fd, uid_t uid, gid_t gid, int strict)
 	int a = 0;
 
 #ifdef WX_TEST_HOOKS
-	/* What a test wants this reader to do wrong: hang or syscall. */
+	const char *after;
+
+	/*
+	 * What a test wants this reader to do wrong: hang or syscall;
+	 * past the first WXGATE_TEST_READER_AFTER readings (a reload's).
+	 */
 	hook = getenv("WXGATE_TEST_READER");
+	if ((after = getenv("WXGATE_TEST_READER_AFTER")) != NULL &&
+	    readings <= (unsigned)atoi(after))
+		hook = NULL;
 #endif
 	snprintf(spec, sizeof(spec), "conf:read%s%.16s", hook != NULL ?
 	    ":" : "", hook != NULL ? hook : "");
@@ -482,6 +491,7 @@ conf_fetch(const char *path, uid_t uid, gid_t gid, int strict, char *err,
 	f.deadline = deadline;
 	f.err = err;
 	f.errlen = errlen;
+	readings++;
 	switch (f.pid = fork()) {
 	case -1:
 		fatal("%s: fork", __func__);

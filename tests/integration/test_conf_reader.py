@@ -17,7 +17,7 @@ import time
 import pytest
 import yaml
 
-from conftest import BASE_CONF, WXGATED, deep_merge
+from conftest import BASE_CONF, WXGATED, deep_merge, run
 
 ROOT = os.geteuid() == 0
 
@@ -188,3 +188,42 @@ def test_a_bad_file_is_the_readers_error_verbatim(bad):
                                capture_output=True, text=True, timeout=30)
         assert p.returncode == 1
         assert p.stderr.startswith("wxgated: %s:" % path), p.stderr
+
+
+def hub_pids(gate):
+    out = []
+    for pid in children(gate.proc.pid):
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            if b"hub:main" in f.read():
+                out.append(pid)
+    return out
+
+
+def test_a_reload_whose_reader_hangs_keeps_the_running_file(gate_factory,
+                                                              monkeypatch):
+    """The first reading is a good one; the reload's reader hangs past
+    its deadline (longer than the hub's heartbeat timeout): the reload
+    is refused with the reader named, no worker restarts, the hub is the
+    same process and chat still works."""
+    monkeypatch.setenv("WXGATE_TEST_READER", "hang")
+    monkeypatch.setenv("WXGATE_TEST_READER_AFTER", "1")
+    monkeypatch.setenv("WXGATE_TEST_READER_MS", "3000")
+    gate = gate_factory()
+    before = {n: w["pid"] for n, w in gate.status().items()}
+    hub = hub_pids(gate)
+    assert len(hub) == 1
+    conf = dict(gate.conf)
+    conf["webchat"] = dict(conf["webchat"], workers=3)
+    assert gate.reload(conf, timeout=20) is False
+    assert "configuration reader did not answer within 3000 ms; killed" \
+        in gate.log()
+    assert "killing the hub" not in gate.log()
+    assert hub_pids(gate) == hub
+    assert {n: w["pid"] for n, w in gate.status().items()} == before
+
+    async def chat():
+        async with gate.client() as c:
+            await c.open()
+            _, done = await c.chat("still here", "r-1")
+            assert done["text"] == "echo: still here"
+    run(chat())
