@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,10 @@
 #define READER_DEADLINE_MS	10000
 /* Files one reading may ask for: a few per account and agent. */
 #define READER_FILES_MAX	(4 * PLAN_WORKERS_MAX)
+
+struct fetch;
+static void	fetch_fail(struct fetch *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 struct fetch {
 	int		 fd;
@@ -148,13 +153,18 @@ fetch_child(int fd, uid_t uid, gid_t gid, int strict)
 	spawn_exec(fd, argv);
 }
 
+/* The first failure is the one said; the reader is killed after it. */
 static void
-fetch_fail(struct fetch *f, const char *fmt, const char *what)
+fetch_fail(struct fetch *f, const char *fmt, ...)
 {
-	if (f->done == 0) {
-		snprintf(f->err, f->errlen, fmt, what);
-		f->done = -1;
-	}
+	va_list ap;
+
+	if (f->done != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->err, f->errlen, fmt, ap);
+	va_end(ap);
+	f->done = -1;
 }
 
 /* Queue one frame; the loop sends it when the socket takes it. */
@@ -206,13 +216,13 @@ fetch_file(struct fetch *f, const struct ipc_body_conf_file *r)
 	else if (ipc_streq(r->what, "exec"))
 		what = CONF_FILE_EXEC;
 	else {
-		fetch_fail(f, "configuration reader: asked for a %s",
-		    "file of no known use");
+		fetch_fail(f, "configuration reader: asked for a file of no "
+		    "known use");
 		return;
 	}
 	if (++f->files > READER_FILES_MAX) {
-		fetch_fail(f, "configuration reader: asked for more than %s",
-		    "its share of files");
+		fetch_fail(f, "configuration reader: asked for more than %d "
+		    "files", READER_FILES_MAX);
 		return;
 	}
 	memset(&b, 0, sizeof(b));
@@ -253,8 +263,8 @@ fetch_worker(struct fetch *f, const struct ipc_body_conf_worker *b)
 	/* Role and sockets are the parent's table's, never a frame's. */
 	if ((k = kinds_find(kind)) == NULL || strchr(id, '.') != NULL ||
 	    plan_find(f->p, kind, id) != NULL) {
-		fetch_fail(f, "configuration reader: a worker of unknown kind "
-		    "or a repeated one (%s)", kind);
+		fetch_fail(f, "configuration reader: worker %s.%s of no kind, "
+		    "or twice", kind, id);
 		return;
 	}
 	pw = &f->p->workers[f->p->nworkers++];
@@ -290,7 +300,8 @@ fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 	p->webchat_listen = ipc_strdup(b->webchat_listen);
 	p->metrics_listen = fetch_str(b->metrics_listen);
 	if (b->workers > PLAN_WORKERS_MAX) {
-		fetch_fail(f, "configuration reader: %s", "too many workers");
+		fetch_fail(f, "configuration reader: more than %d workers",
+		    PLAN_WORKERS_MAX);
 		return;
 	}
 	f->want = b->workers;
@@ -387,8 +398,8 @@ fetch_read(struct fetch *f)
 		}
 		if (m.fd != -1) {
 			close(m.fd);
-			fetch_fail(f, "configuration reader: %s",
-			    "passed a descriptor");
+			fetch_fail(f, "configuration reader: passed a "
+			    "descriptor");
 			return -1;
 		}
 		fetch_msg(f, &m);
