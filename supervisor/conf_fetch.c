@@ -61,6 +61,7 @@ struct fetch {
 	uint8_t		*out;		/* an encoded frame waiting to go */
 	size_t		 outlen;
 	unsigned	 files;
+	int		 reset;		/* ECONNRESET seen */
 	int		 have_plan;
 	int		 have_sup;
 	uint64_t	 want;		/* conf.plan's worker count */
@@ -391,6 +392,15 @@ fetch_read(struct fetch *f)
 			if (e == IPC_E_SHORT && (errno == EAGAIN ||
 			    errno == EWOULDBLOCK))
 				return 0;
+			/*
+			 * It died with our frames unread: the kernel says
+			 * so once, before the frames it sent (a violation).
+			 */
+			if (e == IPC_E_SHORT && errno == ECONNRESET &&
+			    !f->reset) {
+				f->reset = 1;
+				continue;
+			}
 			if (e != IPC_E_SHORT)
 				fetch_fail(f, "configuration reader: bad frame "
 				    "(%s)", ipc_strerror(e));
@@ -462,8 +472,14 @@ fetch_loop(struct fetch *f, uint64_t deadline_ms)
 			if (ipc_send_raw(f->fd, f->out, f->outlen, -1) == 0)
 				f->outlen = 0;
 			else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != ENOBUFS && errno != EINTR)
-				break;	/* gone: the read side says how */
+			    errno != ENOBUFS && errno != EINTR) {
+				/*
+				 * Gone: nothing more goes; what it sent
+				 * before (a violation) is read to its EOF.
+				 */
+				f->outlen = 0;
+				f->text_done = 1;
+			}
 		}
 		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    fetch_read(f) == -1)
