@@ -474,6 +474,57 @@ static const struct field f_hub_spawn[] = {
 	FLD(hub_spawn, id, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(hub_spawn, conf, FT_STR, IPC_CONF_MAX, F_NONEMPTY),
 };
+static const struct field f_conf_text[] = {
+	FLD(conf_text, path, FT_STR, IPC_PATH_MAX, F_NONEMPTY),
+	FLD(conf_text, part, FT_STR, IPC_CONFPART_MAX, 0),
+	FLD(conf_text, last, FT_BOOL, 0, 0),
+	FLD(conf_text, verbose, FT_U64, 2, 0),
+};
+static const struct field f_conf_file[] = {
+	FLD(conf_file, what, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_file, path, FT_STR, IPC_PATH_MAX, F_NONEMPTY),
+};
+static const struct field f_conf_file_data[] = {
+	FLD(conf_file_data, ok, FT_BOOL, 0, 0),
+	FLD(conf_file_data, binary, FT_BOOL, 0, 0),
+	FLD(conf_file_data, data, FT_STR, IPC_SECRET_MAX, 0),
+	FLD(conf_file_data, why, FT_STR, IPC_CONFERR_MAX, 0),
+};
+static const struct field f_conf_plan[] = {
+	FLD(conf_plan, state_dir, FT_STR, IPC_PATH_MAX, F_NONEMPTY),
+	FLD(conf_plan, store, FT_STR, IPC_PATH_MAX, F_NONEMPTY),
+	FLD(conf_plan, control, FT_STR, IPC_PATH_MAX, F_NONEMPTY),
+	FLD(conf_plan, log_level, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_plan, log_syslog, FT_BOOL, 0, 0),
+	FLD(conf_plan, user, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_plan, group, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_plan, hub_user, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_plan, hub_group, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_plan, strict, FT_BOOL, 0, 0),
+	FLD(conf_plan, zygote, FT_BOOL, 0, 0),
+	FLD(conf_plan, webchat_listen, FT_STR, IPC_ADDR_MAX, F_NONEMPTY),
+	FLD(conf_plan, metrics_listen, FT_STR, IPC_ADDR_MAX, 0),
+	FLD(conf_plan, workers, FT_U64, 4096, 0),
+};
+static const struct field f_conf_supervisor[] = {
+	FLD(conf_supervisor, heartbeat_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_supervisor, heartbeat_timeout_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_supervisor, restart_min_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_supervisor, restart_max_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_supervisor, crashloop_count, FT_U64, UINT32_MAX, 0),
+	FLD(conf_supervisor, crashloop_window_s, FT_U64, UINT32_MAX, 0),
+	FLD(conf_supervisor, shutdown_grace_ms, FT_U64, UINT32_MAX, 0),
+};
+static const struct field f_conf_worker[] = {
+	FLD(conf_worker, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_worker, id, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(conf_worker, conf, FT_STR, IPC_CONF_MAX, 0),
+	FLD(conf_worker, listen, FT_STR, IPC_ADDR_MAX, 0),
+};
+static const struct field f_conf_done[] = {
+	FLD(conf_done, ok, FT_BOOL, 0, 0),
+	FLD(conf_done, error, FT_STR, IPC_CONFERR_MAX, 0),
+};
 
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -498,6 +549,8 @@ SCHEMA(send_file) SCHEMA(outbound_file)
 SCHEMA(delivery_row) SCHEMA(sched_name) SCHEMA(sched_def) SCHEMA(sched_row) SCHEMA(run_row)
 SCHEMA(run_target)
 SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)
+SCHEMA(conf_text) SCHEMA(conf_file) SCHEMA(conf_file_data) SCHEMA(conf_plan)
+SCHEMA(conf_supervisor) SCHEMA(conf_worker) SCHEMA(conf_done)
 #undef SCHEMA
 
 struct msgdef {

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		23
+#define IPC_VERSION		24
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -64,6 +64,10 @@
 #define IPC_TARGETS_MAX		(8 * 1024)
 #define IPC_CRON_MAX		256
 /* A day: a longer Retry-After is a broken upstream, not advice. */
+/* The configuration reader's frames (supervisor/conf_reader.c). */
+#define IPC_PATH_MAX		4096	/* a path the configuration names */
+#define IPC_CONFERR_MAX		512	/* its error (CFG_ERR_MAX) */
+#define IPC_SECRET_MAX		4097	/* a secret file's bytes, and one */
 #define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
 
 /* Roles: fixed by the supervisor per channel, never sent by a peer. */
@@ -77,8 +81,10 @@
 #define ROLE_HUB		0x40
 /* The loopback /metrics listener: it may ask for the exposition only. */
 #define ROLE_METRICS		0x80
+/* The one-shot configuration reader, the root parent's child. */
+#define ROLE_READER		0x100
 /* A kind's template process, on its link to the root parent. */
-#define ROLE_ZYGOTE		0x100
+#define ROLE_ZYGOTE		0x200
 #define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT | \
 				 ROLE_METRICS)
 
@@ -97,8 +103,8 @@
 	X(HELLO,	100, "hello",		ROLE_WORKER,	MSG_ONCE, hello)	\
 	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
 	X(PONG,		102, "pong",		ROLE_WORKER | ROLE_HUB, 0, seq)	\
-	X(LOG,		103, "log",		ROLE_WORKER | ROLE_HUB, 0, log)	\
-	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER | ROLE_HUB, 0, violation) \
+	X(LOG,		103, "log",		ROLE_WORKER | ROLE_HUB | ROLE_READER, 0, log) \
+	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER | ROLE_HUB | ROLE_READER, 0, violation) \
 	/* after sup.resync: what follows is for the new hub */		\
 	X(RESYNCED,	105, "resynced",	ROLE_WORKER,	0,	empty)		\
 	/* webchat pool, on behalf of anonymous browser sessions */	\
@@ -246,7 +252,16 @@
 	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
 	/* root parent and a kind's zygote: fork one with this socket */ \
 	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
-	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq)
+	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq) \
+	/* configuration reader to root parent (conf_reader.c) */	\
+	X(CONF_DONE,	993, "conf.done",	ROLE_READER,	MSG_INTERNAL, conf_done) \
+	X(CONF_WORKER,	994, "conf.worker",	ROLE_READER,	MSG_INTERNAL, conf_worker) \
+	X(CONF_SUPERVISOR, 995, "conf.supervisor", ROLE_READER, MSG_INTERNAL, conf_supervisor) \
+	X(CONF_PLAN,	996, "conf.plan",	ROLE_READER,	MSG_INTERNAL, conf_plan) \
+	X(CONF_FILE,	997, "conf.file",	ROLE_READER,	MSG_INTERNAL, conf_file) \
+	/* root parent to configuration reader (conf_fetch.c) */	\
+	X(CONF_FILE_DATA, 998, "conf.file_data", ROLE_PARENT,	0,	conf_file_data)	\
+	X(CONF_TEXT,	999, "conf.text",	ROLE_PARENT,	0,	conf_text)
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -617,6 +632,41 @@ struct ipc_body_hub_config	{ struct ipc_str part; int last;
 struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
 				  struct ipc_str conf; };
 
+/*
+ * The configuration reader (conf_reader.c): the parent sends the file
+ * as conf.text parts (path on each, last ends it); the reader may ask
+ * for a file the configuration names (what "secret": its bytes, "exec":
+ * may it run) and gets conf.file_data (ok, or why; binary: the bytes
+ * were no text and are not sent).  Then the plan: conf.plan, then
+ * conf.supervisor, then `workers` conf.worker rows (listen "" none),
+ * then conf.done; or conf.done alone with ok 0 and the error.
+ */
+struct ipc_body_conf_text	{ struct ipc_str path; struct ipc_str part;
+				  int last; uint64_t verbose; };
+struct ipc_body_conf_file	{ struct ipc_str what; struct ipc_str path; };
+struct ipc_body_conf_file_data	{ int ok; int binary; struct ipc_str data;
+				  struct ipc_str why; };
+struct ipc_body_conf_plan	{ struct ipc_str state_dir;
+				  struct ipc_str store; struct ipc_str control;
+				  struct ipc_str log_level; int log_syslog;
+				  struct ipc_str user; struct ipc_str group;
+				  struct ipc_str hub_user;
+				  struct ipc_str hub_group; int strict;
+				  int zygote;
+				  struct ipc_str webchat_listen;
+				  struct ipc_str metrics_listen;
+				  uint64_t workers; };
+struct ipc_body_conf_supervisor	{ uint64_t heartbeat_ms;
+				  uint64_t heartbeat_timeout_ms;
+				  uint64_t restart_min_ms;
+				  uint64_t restart_max_ms;
+				  uint64_t crashloop_count;
+				  uint64_t crashloop_window_s;
+				  uint64_t shutdown_grace_ms; };
+struct ipc_body_conf_worker	{ struct ipc_str kind; struct ipc_str id;
+				  struct ipc_str conf; struct ipc_str listen; };
+struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
+
 union ipc_body {
 	struct ipc_body_empty		empty;
 	struct ipc_body_hello		hello;
@@ -689,6 +739,13 @@ union ipc_body {
 	struct ipc_body_hub_ref		hub_ref;
 	struct ipc_body_hub_config	hub_config;
 	struct ipc_body_hub_spawn	hub_spawn;
+	struct ipc_body_conf_text	conf_text;
+	struct ipc_body_conf_file	conf_file;
+	struct ipc_body_conf_file_data	conf_file_data;
+	struct ipc_body_conf_plan	conf_plan;
+	struct ipc_body_conf_supervisor	conf_supervisor;
+	struct ipc_body_conf_worker	conf_worker;
+	struct ipc_body_conf_done	conf_done;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */

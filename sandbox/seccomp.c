@@ -48,6 +48,8 @@ static const struct {
 #endif
 	/* The parent's unprivileged half: IPC, the store, no sockets. */
 	{ "hub",		&profile_hub,		NULL },
+	/* The configuration reader: its socket and zoneinfo, read only. */
+	{ "conf",		&profile_conf,		NULL },
 };
 
 /*

@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "conf_file.h"
 #include "config.h"
 #include "config_int.h"
 #include "log.h"
@@ -116,7 +117,7 @@ config_load(const char *path, char *err, size_t errlen)
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if (cfg_yaml_read(path, &text, &len, err, errlen) == -1)
+	if (conf_file_text(path, &text, &len, err, errlen) == -1)
 		return NULL;
 	conf = config_parse(path, text, len, 0, err, errlen);
 	free(text);

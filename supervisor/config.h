@@ -1,7 +1,9 @@
 /*
  * The parsed configuration (etc/wxgate.yaml, see wxgate.yaml(5)).
- * Loaded by the supervisor only; workers get a JSON slice of their own
- * part through sup.config, never the whole file.
+ * Parsed by the configuration reader (conf_reader.c) and the hub, never
+ * by the root parent, which gets the reader's plan (plan.h); workers
+ * get a JSON slice of their own part through sup.config, never the
+ * whole file.
  */
 #ifndef WX_CONFIG_H
 #define WX_CONFIG_H
@@ -311,6 +313,14 @@ struct config	*config_load(const char *path, char *err, size_t errlen);
 struct config	*config_parse(const char *path, const char *text, size_t len,
 		    int flags, char *err, size_t errlen);
 void		 config_free(struct config *);
+/*
+ * Who reads the files the configuration names (secrets, a command's
+ * program): conf_file_read() by default; the configuration reader
+ * asks its parent (conf_reader.c).  NULL restores the default.
+ */
+typedef int	(*config_file_fn)(int what, const char *path, char *buf,
+		    size_t bufsz, size_t *lenp, char *why, size_t whylen);
+void		 config_file_hook(config_file_fn);
 const struct cfg_agent *config_agent(const struct config *, const char *);
 const struct cfg_channel *config_channel(const struct config *,
 		    const char *);

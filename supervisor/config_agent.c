@@ -307,10 +307,9 @@ cfg_agent_command(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		cfg_error(ctx, field, "must start with an absolute path");
 		return -1;
 	}
-	if (!(ctx->flags & CFG_F_HUB) && access(rc->argv[0], X_OK) == -1) {
-		cfg_error(ctx, field, "%s: %s", rc->argv[0], strerror(errno));
+	if (!(ctx->flags & CFG_F_HUB) &&
+	    cfg_exec_check(ctx, field, rc->argv[0]) == -1)
 		return -1;
-	}
 	a->argv = xcalloc(rc->argv_count, sizeof(char *));
 	for (i = 0; i < rc->argv_count; i++) {
 		a->argv[i] = xstrdup(rc->argv[i]);

@@ -374,8 +374,6 @@ int		 cfg_numbers(struct cfg_ctx *, const struct cfg_num *,
 char		*cfg_dumps(json_t *);
 
 /* config_yaml.c */
-int		 cfg_yaml_read(const char *, char **, size_t *, char *,
-		    size_t);
 int		 cfg_yaml_lint(struct cfg_ctx *);
 int		 cfg_yaml_parse(struct cfg_ctx *, struct raw_config **);
 void		 cfg_yaml_free(struct raw_config *);
@@ -459,5 +457,6 @@ void		 cfg_check_known(char *, size_t, const char *const *, size_t);
 int		 cfg_secret_read(struct cfg_ctx *, const char *, const char *,
 		    char **);
 int		 cfg_secret_ok(const char *);
+int		 cfg_exec_check(struct cfg_ctx *, const char *, const char *);
 
 #endif

@@ -7,72 +7,68 @@
  * that held it is wiped.
  */
 
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conf_file.h"
 #include "config.h"
 #include "config_int.h"
 #include "xmalloc.h"
 
 /*
- * The API key file: a regular file of ours (or root's) that neither group
- * nor others may read or write, as OpenBSD's check_file_secrecy().  One
- * line; surrounding white space is dropped.
+ * How named files are read: in place (conf_file.c), or by the
+ * configuration reader's parent (conf_reader.c sets its own).
+ */
+static config_file_fn	file_fn = conf_file_read;
+
+void
+config_file_hook(config_file_fn fn)
+{
+	file_fn = fn != NULL ? fn : conf_file_read;
+}
+
+/* May the command agent's program be run (root's access(X_OK))? */
+int
+cfg_exec_check(struct cfg_ctx *ctx, const char *field, const char *path)
+{
+	char why[CFG_ERR_MAX];
+	size_t len;
+
+	if (file_fn(CONF_FILE_EXEC, path, NULL, 0, &len, why,
+	    sizeof(why)) == -1) {
+		cfg_error(ctx, field, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The API key file: one line; surrounding white space is dropped.  Its
+ * owner and mode are checked where it is read (conf_file.c).
  */
 int
 cfg_secret_read(struct cfg_ctx *ctx, const char *field, const char *path,
     char **keyp)
 {
-	char buf[CFG_KEY_MAX + 2];
-	struct stat st;
+	char buf[CFG_KEY_MAX + 2], why[CFG_ERR_MAX];
 	size_t len = 0, start = 0;
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK)) == -1) {
-		cfg_error(ctx, field, "%s: %s", path, strerror(errno));
+	if (file_fn(CONF_FILE_SECRET, path, buf, sizeof(buf), &len, why,
+	    sizeof(why)) == -1) {
+		explicit_bzero(buf, sizeof(buf));
+		cfg_error(ctx, field, "%s", why);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		cfg_error(ctx, field, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		cfg_error(ctx, field, "%s: owned by uid %u, not by us or root",
-		    path, (unsigned)st.st_uid);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		cfg_error(ctx, field, "%s: group or others may access it "
-		    "(chmod 600)", path);
-		close(fd);
-		return -1;
-	}
-	while (len < sizeof(buf) - 1) {
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
 	buf[len] = '\0';
 	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
 		buf[--len] = '\0';
 	while (start < len && strchr(" \t", buf[start]) != NULL)
 		start++;
 	if (len - start == 0 || len - start > CFG_KEY_MAX ||
+	    strlen(buf + start) != len - start ||
 	    !cfg_secret_ok(buf + start)) {
 		explicit_bzero(buf, sizeof(buf));
 		cfg_error(ctx, field, "%s does not hold one key (printable "

@@ -348,24 +348,6 @@ hub_parent_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
 	fatalx("hub: parent link: %s", why);
 }
 
-/*
- * The hub's sandbox: its store's directory, zoneinfo for schedules.  It
- * reads nothing before it is confined, so its namespaces are built as
- * root (SB_S_ROOTNS), user namespaces or not.
- */
-void
-hub_spec(struct sandbox_spec *sb, const char *dir)
-{
-	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
-
-	memset(sb, 0, sizeof(*sb));
-	sb->kind = "hub";
-	sb->seccomp = "hub";
-	sb->flags = SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS;
-	sb->rw_dir = dir;
-	sb->ro_dirs = ro;
-}
-
 int
 hub_main(const char *spec, const char *creds, const char *store,
     int verbose)

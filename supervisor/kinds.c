@@ -1,29 +1,20 @@
 /*
  * The kind table: one row per kind of worker the parent starts, with
- * the instances a configuration wants of it and, for a channel kind,
- * what its platform can take.  reload.c starts and reloads workers
- * from it, spawn.c passes the listening socket by it, and the
- * configuration's channel types and text limits come from it.
+ * its role and sockets and, for a channel kind, what its platform can
+ * take.  The root parent starts workers by it (reload.c, spawn.c) and
+ * the configuration's channel types and text limits come from it.
+ * Which instances a configuration wants of a kind, and their slices,
+ * are kinds_want.c's: the configuration reader's, never the parent's.
  *
  * Adding a channel kind: a folder under workers/, its row in
- * workers/worker.c's kinds[], a row here, and its tests.
+ * workers/worker.c's kinds[], a row here and in kinds_want.c, and its
+ * tests.
  */
-#include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "ipc_msg.h"
 #include "kinds.h"
 #include "xmalloc.h"
-
-static void	kinds_each_agent(const struct kind *, const struct config *,
-		    kind_want_fn, void *);
-static void	kinds_each_channel(const struct kind *,
-		    const struct config *, kind_want_fn, void *);
-static void	kinds_each_webchat(const struct kind *,
-		    const struct config *, kind_want_fn, void *);
-static void	kinds_each_metrics(const struct kind *,
-		    const struct config *, kind_want_fn, void *);
 
 /*
  * iLink (protocols/wechat-ilink.md): a bot only replies, inside the
@@ -81,28 +72,19 @@ static const struct kind_caps loopback_caps = { 200, 200,
 
 /* Start order: agents before the workers that send them work. */
 static const struct kind kinds[] = {
-	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN,	kinds_each_agent,
-	    NULL,			NULL },
-	{ "wechat",	ROLE_CHANNEL,	K_F_ZYGOTE,	kinds_each_channel,
-	    config_slice_channel,	&wechat_caps },
-	{ "wecom_webhook", ROLE_CHANNEL, 0,		kinds_each_channel,
-	    config_slice_webhook,	&webhook_caps },
-	{ "wecom_bot",	ROLE_CHANNEL,	0,		kinds_each_channel,
-	    config_slice_channel,	&wecom_bot_caps },
+	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN,	NULL },
+	{ "wechat",	ROLE_CHANNEL,	K_F_ZYGOTE,	&wechat_caps },
+	{ "wecom_webhook", ROLE_CHANNEL, 0,		&webhook_caps },
+	{ "wecom_bot",	ROLE_CHANNEL,	0,		&wecom_bot_caps },
 	/* One kind per type, one worker per account: workers/callback/. */
-	{ "wechat_mp",	ROLE_CHANNEL,	K_F_OWN_LISTEN,	kinds_each_channel,
-	    config_slice_callback,	&wechat_mp_caps },
-	{ "wecom_app",	ROLE_CHANNEL,	K_F_OWN_LISTEN,	kinds_each_channel,
-	    config_slice_callback,	&wecom_app_caps },
+	{ "wechat_mp",	ROLE_CHANNEL,	K_F_OWN_LISTEN,	&wechat_mp_caps },
+	{ "wecom_app",	ROLE_CHANNEL,	K_F_OWN_LISTEN,	&wecom_app_caps },
 #ifdef WX_TEST_HOOKS
-	{ "loopback",	ROLE_CHANNEL,	0,		kinds_each_channel,
-	    config_slice_channel,	&loopback_caps },
+	{ "loopback",	ROLE_CHANNEL,	0,		&loopback_caps },
 #endif
-	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN,	kinds_each_webchat,
-	    NULL,			NULL },
+	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN,	NULL },
 	/* metrics.listen's worker: workers/metrics/. */
-	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN,	kinds_each_metrics,
-	    NULL,			NULL },
+	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN,	NULL },
 };
 
 const struct kind *
@@ -131,51 +113,4 @@ kinds_caps(const char *type)
 	if ((k = kinds_find(type)) == NULL || k->role != ROLE_CHANNEL)
 		return NULL;
 	return k->caps;
-}
-
-static void
-kinds_each_agent(const struct kind *k, const struct config *conf,
-    kind_want_fn fn, void *arg)
-{
-	unsigned i;
-
-	for (i = 0; i < conf->agents_count; i++)
-		fn(k, conf->agents[i].name,
-		    config_slice_agent(conf, &conf->agents[i]), arg);
-}
-
-/* The accounts of this row's type: "wechat.alice". */
-static void
-kinds_each_channel(const struct kind *k, const struct config *conf,
-    kind_want_fn fn, void *arg)
-{
-	unsigned i;
-
-	for (i = 0; i < conf->channels_count; i++)
-		if (strcmp(conf->channels[i].type, k->name) == 0)
-			fn(k, conf->channels[i].name,
-			    k->slice(conf, &conf->channels[i]), arg);
-}
-
-/* The pool: "webchat.0" to "webchat.N-1", one slice for all. */
-static void
-kinds_each_webchat(const struct kind *k, const struct config *conf,
-    kind_want_fn fn, void *arg)
-{
-	char id[16];
-	unsigned i;
-
-	for (i = 0; i < conf->webchat.workers; i++) {
-		snprintf(id, sizeof(id), "%u", i);
-		fn(k, id, config_slice_webchat(conf), arg);
-	}
-}
-
-/* "metrics.http", when metrics.listen names an address. */
-static void
-kinds_each_metrics(const struct kind *k, const struct config *conf,
-    kind_want_fn fn, void *arg)
-{
-	if (conf->metrics_listen != NULL)
-		fn(k, "http", config_slice_metrics(conf), arg);
 }

@@ -4,19 +4,18 @@
  * instances a configuration wants and, for a channel kind, what its
  * platform and worker can do.
  *
- * Only the parent calls a row's each() or slice(): slices hold keys
- * and tokens.  The configuration's checks and the hub (channel.c)
- * read names, roles and capabilities only.  The worker side of a kind
- * (handlers, seccomp profile) is its row in workers/worker.c.
+ * The root parent reads names, roles and socket flags; the hub
+ * (channel.c) and the configuration's checks read capabilities.  The
+ * instances a configuration wants and their slices (keys and tokens)
+ * are computed by the configuration reader (kinds_want.c).  The worker
+ * side of a kind (handlers, seccomp profile) is its row in
+ * workers/worker.c.
  */
 #ifndef WX_KINDS_H
 #define WX_KINDS_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-struct config;
-struct cfg_channel;
 
 /* What a channel kind does beyond text replies. */
 #define KC_MEDIA	0x01	/* images, files, voice */
@@ -42,23 +41,11 @@ struct kind_caps {
 /* one per account, forked from the kind's zygote (sandbox.zygote) */
 #define K_F_ZYGOTE	0x08
 
-struct kind;
-/* One wanted instance; the callee owns slice (xfree_secret it). */
-typedef void	(*kind_want_fn)(const struct kind *, const char *id,
-		    char *slice, void *arg);
-
 struct kind {
 	const char		 *name;		/* worker kind, worker.c */
 	int			  role;		/* ROLE_* */
 	int			  flags;	/* K_F_* */
-	/* Every instance conf wants, in a stable order. */
-	void			(*each)(const struct kind *,
-				    const struct config *, kind_want_fn,
-				    void *);
-	/* Channel kinds: an account's slice, and the platform's limits. */
-	char			*(*slice)(const struct config *,
-				    const struct cfg_channel *);
-	const struct kind_caps	 *caps;
+	const struct kind_caps	 *caps;		/* channel kinds' limits */
 };
 
 /* In start order: agents before the workers that send them work. */
@@ -66,5 +53,18 @@ const struct kind	*kinds_all(size_t *n);
 const struct kind	*kinds_find(const char *name);
 /* A channel type's capabilities; NULL when it is no channel kind. */
 const struct kind_caps	*kinds_caps(const char *type);
+
+/*
+ * kinds_want.c, the configuration reader's: every instance conf wants,
+ * kind by kind in start order, each in a stable order, with its slice
+ * (the callee owns it: xfree_secret) and its own listening address or
+ * NULL.  kinds_want_has: does kind have a row there (a test's check)?
+ */
+struct config;
+typedef void	(*kind_want_fn)(const struct kind *, const char *id,
+		    char *slice, const char *listen, void *arg);
+void			 kinds_want(const struct config *, kind_want_fn,
+			    void *);
+int			 kinds_want_has(const char *kind);
 
 #endif

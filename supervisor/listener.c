@@ -3,7 +3,8 @@
  * callback account (wechat_mp, wecom_app), at the `listen` address
  * config_callback.c checked, metrics.listen's (config_metrics.c) for
  * the metrics worker, and each relay agent's relay.listen
- * (config_relay.c) for that agent's worker.  Bound by the root parent and passed to the
+ * (config_relay.c) for that agent's worker: the plan's rows with a
+ * listen address (kinds_want.c).  Bound by the root parent and passed to the
  * worker at every spawn with sup.listen_fd, so a restarted worker
  * finds the connections the kernel queued meanwhile.
  *
@@ -18,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "log.h"
+#include "plan.h"
 #include "sup.h"
 #include "xmalloc.h"
 
@@ -33,7 +34,7 @@ struct listener {
  * One per account, metrics.listen and relay agent: the running file's
  * and, during a reload, the new.
  */
-static struct listener	lst[(CFG_CHANNELS_MAX + 1 + CFG_AGENTS_MAX) * 2];
+static struct listener	lst[PLAN_WORKERS_MAX * 2];
 static size_t		nlst;
 
 static int	listener_open(const char *, const char *);
@@ -58,30 +59,23 @@ listener_drop(size_t i)
 }
 
 /*
- * Bind every address conf names that is not bound yet; on a failure
+ * Bind every address the plan names that is not bound yet; on a failure
  * the ones just bound are closed again and -1 says the file cannot be
  * taken.
  */
 int
-listener_prepare(const struct config *conf)
+listener_prepare(const struct plan *p)
 {
-	const struct cfg_channel *c;
-	unsigned i;
+	const struct plan_worker *pw;
+	size_t i;
 
-	for (i = 0; i < conf->channels_count; i++) {
-		c = &conf->channels[i];
-		if (c->cb_listen != NULL &&
-		    listener_open(c->cb_listen, c->name) == -1)
+	for (i = 0; i < p->nworkers; i++) {
+		pw = &p->workers[i];
+		if (pw->listen != NULL && listener_open(pw->listen,
+		    strcmp(pw->kind, "metrics") == 0 ? "metrics.listen" :
+		    pw->id) == -1)
 			return -1;
 	}
-	if (conf->metrics_listen != NULL &&
-	    listener_open(conf->metrics_listen, "metrics.listen") == -1)
-		return -1;
-	for (i = 0; i < conf->agents_count; i++)
-		if (conf->agents[i].relay_listen != NULL &&
-		    listener_open(conf->agents[i].relay_listen,
-		    conf->agents[i].name) == -1)
-			return -1;
 	return 0;
 }
 
@@ -118,33 +112,28 @@ listener_abort(void)
 			i++;
 }
 
-/* Does conf still name addr for some listener? */
+/* Does p still name addr for some listener? */
 static int
-listener_named(const struct config *conf, const char *addr)
+listener_named(const struct plan *p, const char *addr)
 {
-	unsigned j;
+	size_t i;
 
-	for (j = 0; j < conf->channels_count; j++)
-		if (conf->channels[j].cb_listen != NULL &&
-		    strcmp(conf->channels[j].cb_listen, addr) == 0)
+	for (i = 0; i < p->nworkers; i++)
+		if (p->workers[i].listen != NULL &&
+		    strcmp(p->workers[i].listen, addr) == 0)
 			return 1;
-	for (j = 0; j < conf->agents_count; j++)
-		if (conf->agents[j].relay_listen != NULL &&
-		    strcmp(conf->agents[j].relay_listen, addr) == 0)
-			return 1;
-	return conf->metrics_listen != NULL &&
-	    strcmp(conf->metrics_listen, addr) == 0;
+	return 0;
 }
 
-/* conf is the running file now: the addresses it no longer names go. */
+/* p is the running plan now: the addresses it no longer names go. */
 void
-listener_commit(const struct config *conf)
+listener_commit(const struct plan *p)
 {
 	size_t i = 0;
 
 	while (i < nlst) {
 		lst[i].fresh = 0;
-		if (!listener_named(conf, lst[i].addr)) {
+		if (!listener_named(p, lst[i].addr)) {
 			log_info("%s: closing %s", __func__, lst[i].addr);
 			listener_drop(i);
 		} else
@@ -156,17 +145,11 @@ listener_commit(const struct config *conf)
 const char *
 listener_addr(const char *kind, const char *id)
 {
-	const struct cfg_channel *c;
-	const struct cfg_agent *a;
+	const struct plan_worker *pw;
 
-	if (strcmp(kind, "metrics") == 0)
-		return sup->conf->metrics_listen;
-	if (strcmp(kind, "agent") == 0)
-		return (a = config_relay_agent(sup->conf, id)) != NULL ?
-		    a->relay_listen : NULL;
-	if ((c = config_channel(sup->conf, id)) != NULL)
-		return c->cb_listen;
-	return NULL;
+	if ((pw = plan_find(sup->plan, kind, id)) == NULL)
+		return NULL;
+	return pw->listen;
 }
 
 /* The socket of the running file's account or metrics worker, or -1. */

@@ -2,11 +2,13 @@
  * wxgated: the root parent, and (with -x) the entry point of the hub
  * and of every worker it re-executes.
  *
- * The parent reads its configuration, binds the public listening
- * socket and the control socket, and starts, watches and restarts the
- * hub and the workers.  It parses nothing else: no network bytes, no
- * rows, no worker frames (those go to the hub), only the hub's few
- * requests (parent_hub.c).
+ * The parent reads its configuration file's bytes and has a sandboxed
+ * configuration reader parse them (conf_fetch.c, conf_reader.c), binds
+ * the public listening socket and the control socket, and starts,
+ * watches and restarts the hub and the workers by the reader's plan.
+ * It parses nothing else: no YAML, no network bytes, no rows, no
+ * worker frames (those go to the hub), only the reader's plan and the
+ * hub's few requests (parent_hub.c).
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -34,8 +36,8 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "config.h"
 #include "log.h"
+#include "plan.h"
 #include "sandbox.h"
 #include "sup.h"
 #include "worker.h"
@@ -53,7 +55,7 @@
  * rest: listening and control sockets, the hub's link, the event loop,
  * a spawn's socketpair and /proc reads.
  */
-#define SUP_NOFILE_WANT	(CFG_CHANNELS_MAX + CFG_AGENTS_MAX + 64 + 64)
+#define SUP_NOFILE_WANT	(PLAN_WORKERS_MAX + 64)
 struct sup	*sup;
 
 static void	usage(void) __attribute__((noreturn));
@@ -73,16 +75,17 @@ sup_check_sandbox(void)
 	int rv;
 
 	kinds = worker_kinds(&nkinds);
-	specs = xcalloc(nkinds + 1, sizeof(*specs));
+	specs = xcalloc(nkinds + 2, sizeof(*specs));
 	for (i = 0; i < nkinds; i++)
 		worker_spec(kinds[i], &specs[i]);
-	if (sup->conf != NULL) {
-		sup_abspath(&sup->conf->store);
-		snprintf(dir, sizeof(dir), "%s", sup->conf->store);
+	if (sup->plan != NULL) {
+		sup_abspath(&sup->plan->store);
+		snprintf(dir, sizeof(dir), "%s", sup->plan->store);
 		hub_spec(&specs[nkinds], dirname(dir));
 	} else
 		hub_spec(&specs[nkinds], "/var/lib/wxgate");
-	rv = sandbox_check(specs, nkinds + 1, &sc);
+	reader_spec(&specs[nkinds + 1]);
+	rv = sandbox_check(specs, nkinds + 2, &sc);
 	free(specs);
 	return rv;
 }
@@ -100,7 +103,7 @@ usage(void)
  * our ids and the uid layer is reported off.
  */
 int
-sup_sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
+sup_sandbox_ids(const struct plan *c, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -134,7 +137,7 @@ sup_sandbox_ids(const struct config *c, uid_t *uid, gid_t *gid)
  * signal it, trace it or open its store.  Without root it keeps ours.
  */
 int
-sup_hub_ids(const struct config *c, uid_t *uid, gid_t *gid)
+sup_hub_ids(const struct plan *c, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -344,7 +347,7 @@ sup_nofile(void)
 		log_warnx("%s: RLIMIT_NOFILE is %ju (hard limit), fewer than "
 		    "the %d descriptors %d accounts need; raise LimitNOFILE",
 		    __func__, (uintmax_t)rl.rlim_cur, SUP_NOFILE_WANT,
-		    CFG_CHANNELS_MAX);
+		    PLAN_CHANNELS_MAX);
 	else
 		log_info("%s: RLIMIT_NOFILE soft limit raised from %ju to %ju",
 		    __func__, (uintmax_t)old, (uintmax_t)rl.rlim_cur);
@@ -382,8 +385,9 @@ main(int argc, char *argv[])
 	const char *conffile = WXGATED_CONF, *spec = NULL;
 	const char *creds = NULL, *hubstore = NULL;
 	static struct sup s;
+	static struct plan defaults;
 	struct event *sigev[4];
-	char err[CFG_ERR_MAX];
+	char err[PLAN_ERR_MAX];
 	int ch, checkonly = 0, checksb = 0, sblog = 0, fset = 0;
 	int verbose = -1, i;	/* -1: as the config says */
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -430,6 +434,9 @@ main(int argc, char *argv[])
 	if (spec != NULL && strncmp(spec, "zygote:", 7) == 0)
 		return zygote_main(spec, creds,
 		    verbose < 0 ? LOG_LVL_INFO : verbose);
+	if (spec != NULL && strncmp(spec, "conf:", 5) == 0)
+		return reader_main(spec, creds,
+		    verbose < 0 ? LOG_LVL_INFO : verbose);
 	if (spec != NULL)
 		return worker_main(spec, creds,
 		    verbose < 0 ? LOG_LVL_INFO : verbose);
@@ -443,23 +450,29 @@ main(int argc, char *argv[])
 	sup->conf_path = conffile;
 	sup->control_fd = -1;
 	sup->sandbox_log = sblog;
-	if (checksb && !fset && access(conffile, F_OK) == -1) {
+	sup->verbose = verbose < 0 ? LOG_LVL_INFO : verbose;
+	if ((n = readlink("/proc/self/exe", sup->exe,
+	    sizeof(sup->exe) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	sup->exe[n] = '\0';
+	/*
+	 * The reader runs as the workers' user; which one the file says,
+	 * so the first reading takes the default's (sandbox.user, group).
+	 */
+	defaults.sandbox.user = "nobody";
+	defaults.sandbox.group = "nogroup";
+	if (sup_sandbox_ids(&defaults, &sup->sb_uid, &sup->sb_gid) == -1)
+		return 1;
+	if (checksb && !fset && access(conffile, F_OK) == -1)
 		/* No config yet: check the defaults a first run would use. */
-		static struct config defaults;
-
-		defaults.sandbox.user = "nobody";
-		defaults.sandbox.group = "nogroup";
-		if (sup_sandbox_ids(&defaults, &sup->sb_uid,
-		    &sup->sb_gid) == -1)
-			return 1;
 		return sup_check_sandbox();
-	}
-	if ((sup->conf = config_load(conffile, err, sizeof(err))) == NULL) {
+	if ((sup->plan = conf_fetch(conffile, sup->sb_uid, sup->sb_gid, 0,
+	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "wxgated: %s\n", err);
 		return 1;
 	}
-	if (sup_sandbox_ids(sup->conf, &sup->sb_uid, &sup->sb_gid) == -1 ||
-	    sup_hub_ids(sup->conf, &sup->hub_uid, &sup->hub_gid) == -1)
+	if (sup_sandbox_ids(sup->plan, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    sup_hub_ids(sup->plan, &sup->hub_uid, &sup->hub_gid) == -1)
 		return 1;
 	if (checkonly) {
 		printf("configuration OK\n");
@@ -472,33 +485,29 @@ main(int argc, char *argv[])
 		    "the kernel, not stopped; never use this in production");
 	/* -d/-v win over the file; otherwise log.level decides. */
 	if (verbose < 0)
-		verbose = log_level_parse(sup->conf->log_level);
+		verbose = log_level_parse(sup->plan->log_level);
 	sup->verbose = verbose;
 	log_setverbose(verbose);
-	if (sup->conf->log_syslog)
+	if (sup->plan->log_syslog)
 		log_init(log_getverbose(), 1);
 	signal(SIGPIPE, SIG_IGN);
 	sup_nofile();
 
-	if ((n = readlink("/proc/self/exe", sup->exe,
-	    sizeof(sup->exe) - 1)) == -1)
-		fatal("readlink /proc/self/exe");
-	sup->exe[n] = '\0';
-	if (mkdir_p(sup->conf->state_dir, 0700) == -1)
-		fatal("state directory %s", sup->conf->state_dir);
-	sup_abspath(&sup->conf->store);
-	sup_abspath(&sup->conf->control);
-	if (geteuid() == 0 && parent_store_own(sup->conf->store,
+	if (mkdir_p(sup->plan->state_dir, 0700) == -1)
+		fatal("state directory %s", sup->plan->state_dir);
+	sup_abspath(&sup->plan->store);
+	sup_abspath(&sup->plan->control);
+	if (geteuid() == 0 && parent_store_own(sup->plan->store,
 	    sup->hub_uid, sup->hub_gid) == -1)
 		fatalx("store %s: cannot hand it to the hub",
-		    sup->conf->store);
-	if ((sup->listen_fd = sup_listen_open(sup->conf->webchat.listen)) == -1)
-		fatalx("cannot listen on %s", sup->conf->webchat.listen);
-	if (listener_prepare(sup->conf) == -1)
+		    sup->plan->store);
+	if ((sup->listen_fd = sup_listen_open(sup->plan->webchat_listen)) == -1)
+		fatalx("cannot listen on %s", sup->plan->webchat_listen);
+	if (listener_prepare(sup->plan) == -1)
 		fatalx("cannot listen for every callback channel and metrics");
-	listener_commit(sup->conf);
-	if ((sup->control_fd = control_open(sup->conf->control)) == -1)
-		fatalx("control socket %s", sup->conf->control);
+	listener_commit(sup->plan);
+	if ((sup->control_fd = control_open(sup->plan->control)) == -1)
+		fatalx("control socket %s", sup->plan->control);
 
 	if ((sup->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -513,11 +522,11 @@ main(int argc, char *argv[])
 	parent_hub_start();
 	reload_spawn_all();
 	log_info("wxgated ready: web chat on http://%s/ (control %s)",
-	    sup->conf->webchat.listen, sup->conf->control);
+	    sup->plan->webchat_listen, sup->plan->control);
 
 	event_base_dispatch(sup->base);
 
-	unlink(sup->conf->control);
+	unlink(sup->plan->control);
 	log_info("stopped");
 	return sup->exit_status;
 }

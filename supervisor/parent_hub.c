@@ -30,7 +30,7 @@
 #include <event2/event.h>
 
 #include "wire.h"
-#include "config.h"
+#include "plan.h"
 #include "kinds.h"
 #include "log.h"
 #include "role.h"
@@ -69,6 +69,18 @@ int
 parent_hub_alive(void)
 {
 	return ph.pid > 0;
+}
+
+/*
+ * The parent's loop stood still (a reload waits for its configuration
+ * reader, up to its deadline): the hub's pong may be unread, not late,
+ * so its heartbeat clock starts again now.
+ */
+void
+parent_hub_waited(void)
+{
+	if (ph.pid > 0)
+		clock_gettime(CLOCK_MONOTONIC, &ph.last_seen);
 }
 
 static void
@@ -193,16 +205,16 @@ parent_hub_config(void)
 	size_t off = 0, n;
 
 	do {
-		n = sup->conf->textlen - off;
+		n = sup->plan->textlen - off;
 		if (n > IPC_CONFPART_MAX)
 			n = IPC_CONFPART_MAX;
-		b.part.p = sup->conf->text + off;
+		b.part.p = sup->plan->text + off;
 		b.part.len = n;
 		off += n;
-		b.last = off == sup->conf->textlen;
+		b.last = off == sup->plan->textlen;
 		b.verbose = (uint64_t)sup->verbose;
 		ph_send(IPC_HUB_CONFIG, &b);
-	} while (off < sup->conf->textlen);
+	} while (off < sup->plan->textlen);
 }
 
 void
@@ -231,7 +243,7 @@ ph_child(int fd)
 	argv[a++] = "-u";
 	argv[a++] = creds;
 	argv[a++] = "-s";
-	argv[a++] = sup->conf->store;
+	argv[a++] = sup->plan->store;
 	argv[a] = NULL;
 	spawn_exec(fd, argv);
 }
@@ -243,7 +255,7 @@ parent_hub_start(void)
 	struct timeval tv;
 	struct worker *w;
 	int sv[2], fd, sz = 4 * 1024 * 1024;
-	uint32_t ms = sup->conf->supervisor.heartbeat_ms;
+	uint32_t ms = sup->plan->supervisor.heartbeat_ms;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("%s: socketpair", __func__);
@@ -306,7 +318,7 @@ ph_kill(const char *why)
 static void
 ph_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	const struct cfg_supervisor *cs = &sup->conf->supervisor;
+	const struct plan_supervisor *cs = &sup->plan->supervisor;
 	struct ipc_body_seq b;
 	struct worker *w;
 
@@ -347,7 +359,7 @@ ph_restart_cb(evutil_socket_t fd, short ev, void *arg)
 int
 parent_hub_died(pid_t pid, int status)
 {
-	const struct cfg_supervisor *cs = &sup->conf->supervisor;
+	const struct plan_supervisor *cs = &sup->plan->supervisor;
 	uint64_t window = (uint64_t)cs->crashloop_window_s * 1000;
 	struct timeval tv;
 	char cause[128];
@@ -448,7 +460,7 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 	TAILQ_FOREACH(w, &sup->workers, entry)
 		if ((w->flags & W_F_RUNTIME) && !(w->flags & W_F_REMOVE))
 			n++;
-	if (n >= CFG_CHANNELS_MAX) {
+	if (n >= PLAN_CHANNELS_MAX) {
 		log_warnx("hub asked to start %s: %u accounts already",
 		    name, n);
 		return 0;

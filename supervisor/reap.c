@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "wire.h"
-#include "config.h"
+#include "plan.h"
 #include "log.h"
 #include "sandbox.h"
 #include "sup.h"
@@ -193,7 +193,7 @@ reap_cause(struct worker *w, int status, char *buf, size_t len)
 static unsigned
 reap_recent_deaths(struct worker *w)
 {
-	uint64_t window = (uint64_t)sup->conf->supervisor.crashloop_window_s *
+	uint64_t window = (uint64_t)sup->plan->supervisor.crashloop_window_s *
 	    1000;
 	unsigned i, n = 0;
 
@@ -211,7 +211,7 @@ reap_recent_deaths(struct worker *w)
 static void
 reap_died(struct worker *w, int status)
 {
-	const struct cfg_supervisor *cs = &sup->conf->supervisor;
+	const struct plan_supervisor *cs = &sup->plan->supervisor;
 	struct timeval tv;
 	uint64_t up = timespec_ms_since(&w->started);
 	int planned = w->state == W_STOPPING, pid = (int)w->pid;

@@ -1,64 +1,45 @@
 /*
- * The workers a configuration wants, by the kind table (kinds.c): all
- * of them at start; on SIGHUP the new file is checked, then each row's
- * wanted instances are matched by name with the running workers: a new
- * one starts, one whose slice changed restarts, one no longer wanted
- * drains and is forgotten.  Accounts the hub started (W_F_RUNTIME) are
- * not the file's: a reload leaves them alone.
+ * The workers a configuration wants, as the configuration reader's
+ * plan lists them (plan.h, in kinds.c's start order): all of them at
+ * start; on SIGHUP a fresh reader reads the new file, then its rows are
+ * matched by name with the running workers: a new one starts, one whose
+ * slice changed restarts, one no longer wanted drains and is forgotten.
+ * Accounts the hub started (W_F_RUNTIME) are not the file's: a reload
+ * leaves them alone.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "kinds.h"
 #include "log.h"
+#include "plan.h"
 #include "sup.h"
 #include "xmalloc.h"
 
-static struct worker *reload_start(const struct kind *, const char *,
-		    char *);
-static void	reload_spawn(const struct kind *, const char *, char *,
-		    void *);
-static void	reload_want(const struct kind *, const char *, char *,
-		    void *);
+static struct worker *reload_start(const struct plan_worker *);
+static void	reload_want(const struct plan_worker *, int relisten);
 static void	reload_workers(int relisten);
-static int	reload_check(struct config *, const struct config *,
+static int	reload_check(struct plan *, const struct plan *,
 		    int *newfd);
 
 /* Each row in order: agents first, so work finds them attached. */
-static void
-reload_each(const struct config *conf, kind_want_fn fn, void *arg)
-{
-	const struct kind *k;
-	size_t i, n;
-
-	k = kinds_all(&n);
-	for (i = 0; i < n; i++)
-		k[i].each(&k[i], conf, fn, arg);
-}
-
 void
 reload_spawn_all(void)
 {
-	reload_each(sup->conf, reload_spawn, NULL);
-}
+	size_t i;
 
-static void
-reload_spawn(const struct kind *k, const char *id, char *slice, void *arg)
-{
-	(void)arg;
-	reload_start(k, id, slice);
+	for (i = 0; i < sup->plan->nworkers; i++)
+		reload_start(&sup->plan->workers[i]);
 }
 
 static struct worker *
-reload_start(const struct kind *k, const char *id, char *slice)
+reload_start(const struct plan_worker *pw)
 {
 	struct worker *w;
 
-	w = spawn_new(k->name, id, k->role, slice);
-	xfree_secret(slice);
+	w = spawn_new(pw->kind, pw->id, pw->role, pw->slice);
 	spawn_worker(w);
 	return w;
 }
@@ -67,17 +48,21 @@ reload_start(const struct kind *k, const char *id, char *slice)
 void
 reload_config(void)
 {
-	char err[CFG_ERR_MAX];
-	struct config *nc, *oc = sup->conf;
+	char err[PLAN_ERR_MAX];
+	struct plan *nc, *oc = sup->plan;
 	int newfd = -1;
 
-	if ((nc = config_load(sup->conf_path, err, sizeof(err))) == NULL) {
+	/* The loop waits for the reader, within its deadline. */
+	nc = conf_fetch(sup->conf_path, sup->sb_uid, sup->sb_gid,
+	    oc->sandbox.strict, err, sizeof(err));
+	parent_hub_waited();
+	if (nc == NULL) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    err);
 		return;
 	}
 	if (reload_check(nc, oc, &newfd) == -1) {
-		config_free(nc);
+		plan_free(nc);
 		return;
 	}
 	/* Paths that only change on restart keep their running values. */
@@ -85,7 +70,7 @@ reload_config(void)
 	nc->store = xstrdup(oc->store);
 	free(nc->control);
 	nc->control = xstrdup(oc->control);
-	sup->conf = nc;
+	sup->plan = nc;
 	listener_commit(nc);
 	parent_hub_config();
 	if (newfd != -1) {
@@ -93,22 +78,22 @@ reload_config(void)
 		sup->listen_fd = newfd;
 	}
 	reload_workers(newfd != -1);
-	config_free(oc);
+	plan_free(oc);
 	log_info("reload: configuration %s applied", sup->conf_path);
 }
 
 /* What the new file needs from the system: its listeners, its ids. */
 static int
-reload_check(struct config *nc, const struct config *oc, int *newfd)
+reload_check(struct plan *nc, const struct plan *oc, int *newfd)
 {
 	if (strcmp(nc->store, oc->store) != 0 ||
 	    strcmp(nc->control, oc->control) != 0)
 		log_warnx("reload: store and control paths change only on "
 		    "restart");
-	if (strcmp(nc->webchat.listen, oc->webchat.listen) != 0 &&
-	    (*newfd = sup_listen_open(nc->webchat.listen)) == -1) {
+	if (strcmp(nc->webchat_listen, oc->webchat_listen) != 0 &&
+	    (*newfd = sup_listen_open(nc->webchat_listen)) == -1) {
 		log_warnx("reload: cannot listen on %s; keeping the running "
-		    "configuration", nc->webchat.listen);
+		    "configuration", nc->webchat_listen);
 		return -1;
 	}
 	/* Each callback account's address: kept, or bound anew now. */
@@ -146,25 +131,22 @@ reload_find(const char *kind, const char *id)
 
 /* A wanted instance: start it, or restart it if its slice changed. */
 static void
-reload_want(const struct kind *k, const char *id, char *slice, void *arg)
+reload_want(const struct plan_worker *pw, int relisten)
 {
-	const int *relisten = arg;
 	struct worker *w;
 
-	if ((w = reload_find(k->name, id)) == NULL) {
-		w = reload_start(k, id, slice);
+	if ((w = reload_find(pw->kind, pw->id)) == NULL) {
+		w = reload_start(pw);
 		w->flags |= W_F_WANTED;
 		return;
 	}
 	w->flags |= W_F_WANTED;
 	/* The hub's account of that name keeps running as it is. */
-	if ((w->flags & W_F_RUNTIME) || (strcmp(w->conf, slice) == 0 &&
-	    !(*relisten && (k->flags & K_F_LISTEN)))) {
-		xfree_secret(slice);
+	if ((w->flags & W_F_RUNTIME) || (strcmp(w->conf, pw->slice) == 0 &&
+	    !(relisten && (pw->flags & K_F_LISTEN))))
 		return;
-	}
 	xfree_secret(w->conf);
-	w->conf = slice;
+	w->conf = xstrdup(pw->slice);
 	log_info("reload: restarting %s", w->name);
 	spawn_restart(w);
 }
@@ -173,8 +155,10 @@ static void
 reload_workers(int relisten)
 {
 	struct worker *w, *tw;
+	size_t i;
 
-	reload_each(sup->conf, reload_want, &relisten);
+	for (i = 0; i < sup->plan->nworkers; i++)
+		reload_want(&sup->plan->workers[i], relisten);
 	TAILQ_FOREACH_SAFE(w, &sup->workers, entry, tw) {
 		if (!(w->flags & (W_F_WANTED | W_F_REMOVE | W_F_RUNTIME))) {
 			log_info("reload: removing %s", w->name);

@@ -28,7 +28,7 @@
 
 #include "clock.h"
 #include "wire.h"
-#include "config.h"
+#include "plan.h"
 #include "kinds.h"
 #include "log.h"
 #include "role.h"
@@ -111,7 +111,7 @@ spawn_find(const char *name)
 void
 spawn_creds(uid_t uid, gid_t gid, char *buf, size_t len)
 {
-	struct sandbox_conf sc = { uid, gid, sup->conf->sandbox.strict,
+	struct sandbox_conf sc = { uid, gid, sup->plan->sandbox.strict,
 	    sup->sandbox_log };
 
 	sandbox_conf_format(&sc, buf, len);
@@ -333,8 +333,8 @@ spawn_shutdown(struct worker *w)
 	if (w->grace_ev == NULL &&
 	    (w->grace_ev = evtimer_new(sup->base, spawn_grace_cb, w)) == NULL)
 		fatalx("%s: timer", __func__);
-	tv.tv_sec = sup->conf->supervisor.shutdown_grace_ms / 1000;
-	tv.tv_usec = (sup->conf->supervisor.shutdown_grace_ms % 1000) * 1000;
+	tv.tv_sec = sup->plan->supervisor.shutdown_grace_ms / 1000;
+	tv.tv_usec = (sup->plan->supervisor.shutdown_grace_ms % 1000) * 1000;
 	evtimer_add(w->grace_ev, &tv);
 	if (parent_hub_alive())
 		parent_hub_drain(w);

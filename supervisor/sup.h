@@ -2,10 +2,14 @@
  * Supervisor-wide state and the interfaces between its files.  Two
  * processes share them, each filling in its own part of struct sup:
  *
- *   the root parent: main.c (setup, signals), reload.c (the workers
- *   the configuration wants, by kinds.c's table), spawn.c (birth),
- *   reap.c (death and backoff), parent_hub.c (the hub's process and
- *   the narrow requests it may make), config*.c;
+ *   the root parent: main.c (setup, signals), conf_fetch.c (the
+ *   configuration reader's plan, plan.h), reload.c (the workers the
+ *   plan wants), spawn.c (birth), reap.c (death and backoff),
+ *   parent_hub.c (the hub's process and the narrow requests it may
+ *   make); it holds no struct config and links no config*.c;
+ *
+ *   the configuration reader, one-shot and sandboxed: conf_reader.c
+ *   and the configuration code (config*.c, kinds_want.c);
  *
  *   the hub, unprivileged and sandboxed: hub.c (its life), hub_link.c
  *   (what the parent tells it, what it asks), heartbeat.c (worker
@@ -35,6 +39,7 @@
 
 struct wire;
 struct config;
+struct plan;
 struct event;
 struct event_base;
 struct store;
@@ -99,7 +104,8 @@ TAILQ_HEAD(workerlist, worker);
 
 struct sup {
 	struct event_base	*base;
-	struct config		*conf;
+	struct config		*conf;		/* hub: the parsed file */
+	struct plan		*plan;		/* parent: the reader's plan */
 	const char		*conf_path;
 	struct store		*store;
 	struct workerlist	 workers;
@@ -150,13 +156,13 @@ void		 sup_clock_set(int64_t offset);
 #endif
 uint64_t	 timespec_ms_since(const struct timespec *);
 int		 sup_listen_open(const char *);
-int		 sup_sandbox_ids(const struct config *, uid_t *, gid_t *);
-int		 sup_hub_ids(const struct config *, uid_t *, gid_t *);
+int		 sup_sandbox_ids(const struct plan *, uid_t *, gid_t *);
+int		 sup_hub_ids(const struct plan *, uid_t *, gid_t *);
 
 /* listener.c: the callback accounts' and metrics' listening sockets */
-int		 listener_prepare(const struct config *);
+int		 listener_prepare(const struct plan *);
 void		 listener_abort(void);
-void		 listener_commit(const struct config *);
+void		 listener_commit(const struct plan *);
 int		 listener_fd(const char *kind, const char *id);
 const char	*listener_addr(const char *kind, const char *id);
 /* router_relay.c: close the relays of agent's revoked token id. */
@@ -205,8 +211,14 @@ void		 parent_hub_drain(struct worker *);
 void		 parent_hub_config(void);
 void		 parent_hub_stop(void);
 int		 parent_hub_alive(void);
+void		 parent_hub_waited(void);
 int		 control_open(const char *path);
 int		 parent_store_own(const char *store, uid_t, gid_t);
+
+/* conf_reader.c: the configuration reader's life */
+struct sandbox_spec;
+int		 reader_main(const char *spec, const char *creds, int verbose);
+void		 reader_spec(struct sandbox_spec *);
 
 /* hub.c, hub_link.c: the hub's life and its link to the parent */
 int		 hub_main(const char *spec, const char *creds,

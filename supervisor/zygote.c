@@ -24,10 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
 #include "kinds.h"
 #include "log.h"
+#include "plan.h"
 #include "sandbox.h"
 #include "sup.h"
 #include "wire.h"
@@ -161,7 +160,7 @@ zygote_fork(const struct worker *w, int fd)
 	struct ipc_msg m;
 	size_t len;
 
-	if (k == NULL || !(k->flags & K_F_ZYGOTE) || !sup->conf->sandbox.zygote ||
+	if (k == NULL || !(k->flags & K_F_ZYGOTE) || !sup->plan->sandbox.zygote ||
 	    (z = zygote_get(w->kind)) == NULL)
 		return -1;
 	b.text = ipc_s(w->name);

@@ -26,7 +26,7 @@
 
 static struct config	*parse(const char *, char *, size_t);
 static void		 collect(const struct kind *, const char *, char *,
-			    void *);
+			    const char *, void *);
 static void		 test_rows_match_workers(void **);
 static void		 test_channel_caps(void **);
 static void		 test_each(void **);
@@ -57,7 +57,9 @@ test_rows_match_workers(void **state)
 		if (w == NULL)
 			fail_msg("kinds.c row %s has no worker kind", k[i].name);
 		assert_int_equal(w->role, k[i].role);
-		assert_non_null(k[i].each);
+		if (!kinds_want_has(k[i].name))
+			fail_msg("kinds.c row %s has no kinds_want.c row",
+			    k[i].name);
 		assert_ptr_equal(kinds_find(k[i].name), &k[i]);
 	}
 	for (i = 0; i < nwk; i++) {
@@ -86,7 +88,7 @@ test_channel_caps(void **state)
 			assert_null(kinds_caps(k[i].name));
 			continue;
 		}
-		assert_non_null(k[i].slice);
+		assert_true(kinds_want_has(k[i].name));
 		assert_ptr_equal(kinds_caps(k[i].name), k[i].caps);
 		assert_true(k[i].caps->text_chunk >= CHUNK_MIN);
 		assert_true(k[i].caps->text_chunk <= k[i].caps->text_max);
@@ -108,10 +110,12 @@ struct seen {
 };
 
 static void
-collect(const struct kind *k, const char *id, char *slice, void *arg)
+collect(const struct kind *k, const char *id, char *slice,
+    const char *listen, void *arg)
 {
 	struct seen *s = arg;
 
+	(void)listen;
 	assert_true(s->n < 16);
 	snprintf(s->names[s->n++], sizeof(s->names[0]), "%s.%s", k->name, id);
 	xfree_secret(slice);
@@ -131,8 +135,7 @@ test_each(void **state)
 	char err[CFG_ERR_MAX];
 	struct config *conf;
 	struct seen s;
-	const struct kind *k;
-	size_t i, n;
+	size_t i;
 
 	(void)state;
 	conf = parse("webchat:\n  workers: 3\n"
@@ -145,9 +148,7 @@ test_each(void **state)
 	if (conf == NULL)
 		fail_msg("%s", err);
 	memset(&s, 0, sizeof(s));
-	k = kinds_all(&n);
-	for (i = 0; i < n; i++)
-		k[i].each(&k[i], conf, collect, &s);
+	kinds_want(conf, collect, &s);
 	assert_int_equal(s.n, sizeof(want) / sizeof(want[0]));
 	for (i = 0; i < s.n; i++)
 		assert_string_equal(s.names[i], want[i]);

@@ -1,0 +1,45 @@
+/*
+ * The sandboxes of the processes the root parent re-executes besides
+ * the workers (whose specs are workers/worker.c's): the hub and the
+ * configuration reader.  Here, apart from hub.c and conf_reader.c, so
+ * that --check-sandbox in the parent links neither (parent_nm.sh).
+ */
+#include <string.h>
+
+#include "sandbox.h"
+#include "sup.h"
+
+/*
+ * The hub's sandbox: its store's directory, zoneinfo for schedules.  It
+ * reads nothing before it is confined, so its namespaces are built as
+ * root (SB_S_ROOTNS), user namespaces or not.
+ */
+void
+hub_spec(struct sandbox_spec *sb, const char *dir)
+{
+	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
+
+	memset(sb, 0, sizeof(*sb));
+	sb->kind = "hub";
+	sb->seccomp = "hub";
+	sb->flags = SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS;
+	sb->rw_dir = dir;
+	sb->ro_dirs = ro;
+}
+
+/*
+ * The reader's sandbox: zoneinfo to check a schedule's tz, nothing
+ * else.  It reads nothing before it is confined, so its namespaces are
+ * built as root (SB_S_ROOTNS), as the hub's.
+ */
+void
+reader_spec(struct sandbox_spec *sb)
+{
+	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
+
+	memset(sb, 0, sizeof(*sb));
+	sb->kind = "conf";
+	sb->seccomp = "conf";
+	sb->flags = SB_S_NONET | SB_S_ROOTNS;
+	sb->ro_dirs = ro;
+}
