@@ -6,7 +6,8 @@
 # Since workers drop root first (sandbox_drop), that is: the hub's
 # hub.c (whole: an upper bound) and the sandbox steps it takes as root
 # (fds, rlimits, namespaces, creds: SB_S_ROOTNS); a worker's
-# worker_main up to its sandbox_drop() and the few worker.c functions
+# worker_main and worker_begin up to its sandbox_drop() (and a zygote's
+# zygote_main up to worker_begin) and the few worker.c functions
 # it calls (listed); their kinds' pre_sandbox runs as the sandbox user
 # and no longer counts.  Before that, worker.c and each kind's file
 # with its pre_sandbox counted whole.
@@ -119,11 +120,13 @@ for f in sandbox/sandbox.h sandbox/sandbox.c sandbox/fds.c \
 done
 b=$(( $(lines $hub) + $(fnlines supervisor/hub.c 'sandbox_enter\(' \
     hub_main hub_spec) ))
-# A worker: worker_main to its sandbox_drop(), and what that calls in
-# worker.c (the log hook only sends a fatal error on); sandbox_drop,
-# creds.c and creds_arg.c are in the hub's row already.
-wfns="worker_main worker_kind_find worker_log_hook worker_send"
-c=$(fnlines workers/worker.c 'sandbox_drop\(' $wfns)
+# A worker: worker_main, worker_begin to its sandbox_drop(), and what
+# that calls in worker.c (the log hook only sends a fatal error on);
+# sandbox_drop, creds.c and creds_arg.c are in the hub's row already.
+# A zygote: zygote_main up to the same worker_begin().
+wfns="worker_main worker_begin worker_kind_find worker_log_hook worker_send"
+c=$(( $(fnlines workers/worker.c 'sandbox_drop\(' $wfns) +
+    $(fnlines workers/zygote.c 'worker_begin\(' zygote_main) ))
 # The configuration reader: reader_main to its sandbox_enter() (the
 # sandbox steps are in the hub's row), and the log hook a fatal takes.
 rfns="reader_main reader_log_hook"
@@ -131,7 +134,8 @@ d=$(fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
 echo "hub-before-uid-drop $b lines (hub.c: hub_main to sandbox_enter," \
     "hub_spec where hub.c has it; sandbox steps:$(echo "$hub" |
     sed 's|sandbox/||g'))"
-echo "workers-before-uid-drop $c lines (worker.c: $wfns)"
+echo "workers-before-uid-drop $c lines (worker.c: $wfns; zygote.c:" \
+    "zygote_main)"
 echo "reader-before-uid-drop $d lines (conf_reader.c: $rfns; the" \
     "parsing runs as the sandbox user)"
 echo "worker-kinds-pre-sandbox 0 lines (run as the sandbox user)"
