@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		22
+#define IPC_VERSION		23
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -77,8 +77,13 @@
 #define ROLE_HUB		0x40
 /* The loopback /metrics listener: it may ask for the exposition only. */
 #define ROLE_METRICS		0x80
+/*
+ * The operator console's HTTP worker: it forwards a browser's cookie
+ * and the hub decides who that is (supervisor/console.c).
+ */
+#define ROLE_CONSOLE		0x100
 #define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT | \
-				 ROLE_METRICS)
+				 ROLE_METRICS | ROLE_CONSOLE)
 
 /* Message flags. */
 #define MSG_ONCE		0x01	/* at most once per worker life */
@@ -241,7 +246,16 @@
 	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
 	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
 	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
-	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref)
+	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref)	\
+	/* the operator console's worker, for one browser request each */ \
+	X(CONSOLE_LOGIN, 1000, "console.login",	ROLE_CONSOLE,	0,	console_login)	\
+	X(CONSOLE_GET,	1001, "console.get",	ROLE_CONSOLE,	0,	console_get)	\
+	X(CONSOLE_POST,	1002, "console.post",	ROLE_CONSOLE,	0,	console_post)	\
+	/* the hub's answer to one of them */				\
+	X(CONSOLE_ANSWER, 1020, "console.answer", ROLE_SUP,	0,	console_answer)	\
+	/* operator, over the control socket: a login link; end sessions */ \
+	X(CTL_CONSOLE_URL, 1040, "console.url",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty)
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -612,6 +626,29 @@ struct ipc_body_hub_config	{ struct ipc_str part; int last;
 struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
 				  struct ipc_str conf; };
 
+/*
+ * The console worker's requests (workers/console/): conn names the
+ * browser's connection; session is the cookie's value as sent ("" when
+ * none), never a claim of who the operator is: the hub looks it up.
+ */
+#define IPC_CONSOLE_TOKEN_MAX	64
+#define IPC_CONSOLE_BODY_MAX	(120 * 1024)
+struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
+				  struct ipc_str token; };
+struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
+				  struct ipc_str page; };
+struct ipc_body_console_post	{ uint64_t conn; struct ipc_str session;
+				  struct ipc_str csrf; struct ipc_str action;
+				  struct ipc_str arg; };
+/*
+ * status: the HTTP status; cookie: a Set-Cookie value or ""; location:
+ * a redirect's target or ""; body: JSON for the API routes, "" else.
+ */
+struct ipc_body_console_answer	{ uint64_t conn; uint64_t status;
+				  struct ipc_str cookie;
+				  struct ipc_str location;
+				  struct ipc_str body; };
+
 union ipc_body {
 	struct ipc_body_empty		empty;
 	struct ipc_body_hello		hello;
@@ -684,6 +721,10 @@ union ipc_body {
 	struct ipc_body_hub_ref		hub_ref;
 	struct ipc_body_hub_config	hub_config;
 	struct ipc_body_hub_spawn	hub_spawn;
+	struct ipc_body_console_login	console_login;
+	struct ipc_body_console_get	console_get;
+	struct ipc_body_console_post	console_post;
+	struct ipc_body_console_answer	console_answer;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */

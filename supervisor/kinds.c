@@ -24,6 +24,8 @@ static void	kinds_each_webchat(const struct kind *,
 		    const struct config *, kind_want_fn, void *);
 static void	kinds_each_metrics(const struct kind *,
 		    const struct config *, kind_want_fn, void *);
+static void	kinds_each_console(const struct kind *,
+		    const struct config *, kind_want_fn, void *);
 
 /*
  * iLink (protocols/wechat-ilink.md): a bot only replies, inside the
@@ -103,6 +105,9 @@ static const struct kind kinds[] = {
 	/* metrics.listen's worker: workers/metrics/. */
 	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN,	kinds_each_metrics,
 	    NULL,			NULL },
+	/* console.listen's worker: workers/console/. */
+	{ "console",	ROLE_CONSOLE,	K_F_OWN_LISTEN,	kinds_each_console,
+	    NULL,			NULL },
 };
 
 const struct kind *
@@ -178,4 +183,13 @@ kinds_each_metrics(const struct kind *k, const struct config *conf,
 {
 	if (conf->metrics_listen != NULL)
 		fn(k, "http", config_slice_metrics(conf), arg);
+}
+
+/* "console.http", when console.listen names an address. */
+static void
+kinds_each_console(const struct kind *k, const struct config *conf,
+    kind_want_fn fn, void *arg)
+{
+	if (conf->console.listen != NULL)
+		fn(k, "http", config_slice_console(conf), arg);
 }

@@ -77,6 +77,9 @@ listener_prepare(const struct config *conf)
 	if (conf->metrics_listen != NULL &&
 	    listener_open(conf->metrics_listen, "metrics.listen") == -1)
 		return -1;
+	if (conf->console.listen != NULL &&
+	    listener_open(conf->console.listen, "console.listen") == -1)
+		return -1;
 	for (i = 0; i < conf->agents_count; i++)
 		if (conf->agents[i].relay_listen != NULL &&
 		    listener_open(conf->agents[i].relay_listen,
@@ -132,6 +135,9 @@ listener_named(const struct config *conf, const char *addr)
 		if (conf->agents[j].relay_listen != NULL &&
 		    strcmp(conf->agents[j].relay_listen, addr) == 0)
 			return 1;
+	if (conf->console.listen != NULL &&
+	    strcmp(conf->console.listen, addr) == 0)
+		return 1;
 	return conf->metrics_listen != NULL &&
 	    strcmp(conf->metrics_listen, addr) == 0;
 }
@@ -161,6 +167,8 @@ listener_addr(const char *kind, const char *id)
 
 	if (strcmp(kind, "metrics") == 0)
 		return sup->conf->metrics_listen;
+	if (strcmp(kind, "console") == 0)
+		return sup->conf->console.listen;
 	if (strcmp(kind, "agent") == 0)
 		return (a = config_relay_agent(sup->conf, id)) != NULL ?
 		    a->relay_listen : NULL;
