@@ -48,9 +48,16 @@
     return Math.floor(s / 86400) + " d " + Math.floor(s % 86400 / 3600) + " h";
   }
 
-  function fill(id, rows, draw) {
+  function fill(id, rows, draw, none) {
     var tb = $(id);
     while (tb.firstChild) tb.removeChild(tb.firstChild);
+    if (rows.length === 0) {
+      var tr = document.createElement("tr");
+      var td = cell(tr, none, "none");
+      td.colSpan = tb.parentNode.querySelectorAll("th").length;
+      tb.appendChild(tr);
+      return;
+    }
     rows.forEach(function (r) {
       var tr = document.createElement("tr");
       draw(tr, r);
@@ -69,13 +76,13 @@
       cell(tr, String(w.queue), "num");
       cell(tr, String(w.msgs_in), "num");
       cell(tr, String(w.msgs_out), "num");
-    });
+    }, "No workers.");
     fill("channels", o.channels, function (tr, c) {
       cell(tr, c.name);
       cell(tr, String(c.received), "num");
       cell(tr, String(c.sent), "num");
       cell(tr, String(c.failed), "num");
-    });
+    }, "No channels configured.");
   }
 
   function decide(code, approve) {
@@ -103,7 +110,7 @@
         btn.addEventListener("click", function () { decide(r.code, b[1]); });
         td.appendChild(btn);
       });
-    });
+    }, "No pairing requests waiting.");
   }
 
   function refresh() {
