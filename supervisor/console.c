@@ -49,6 +49,7 @@ struct console_who {
 	char		 csrf[CONSOLE_CSRF_LEN + 1];
 };
 
+static void	console_sweep(int64_t);
 static int	console_login(struct worker *, struct ipc_msg *);
 static int	console_get(struct worker *, struct ipc_msg *);
 static int	console_post(struct worker *, struct ipc_msg *);
@@ -119,6 +120,23 @@ console_error(const char *why)
 	return json_pack("{s:s}", "error", why);
 }
 
+/*
+ * Rows past their time go whenever a link or a session is made: only
+ * those add rows, so the tables hold what is live and what died since
+ * the last login, never more.
+ */
+static void
+console_sweep(int64_t now)
+{
+	const struct cfg_console *cc = &sup->conf->console;
+	int n;
+
+	if ((n = store_console_expire(sup->store, now, cc->idle_timeout_s,
+	    cc->session_max_s)) > 0)
+		log_info("console: %d expired session%s removed", n,
+		    n == 1 ? "" : "s");
+}
+
 /* GET /login?token=...: a link from `wxgatectl console-url`, once. */
 static int
 console_login(struct worker *w, struct ipc_msg *m)
@@ -156,6 +174,7 @@ console_login(struct worker *w, struct ipc_msg *m)
 		    "expired: run wxgatectl console-url for a new one"));
 		return 0;
 	}
+	console_sweep(now);
 	if (session_token_new(tok, hash) == -1 ||
 	    store_console_session_create(sup->store, hash, op, now) == -1) {
 		OPENSSL_cleanse(tok, sizeof(tok));
@@ -379,6 +398,7 @@ ctl_console_url(struct ctl_client *c, struct ipc_msg *m)
 		    "console.operators");
 		return 0;
 	}
+	console_sweep(now);
 	if (session_token_new(tok, hash) == -1 ||
 	    store_console_link_create(sup->store, hash, op->name, now,
 	    now + cc->link_ttl_s) == -1) {

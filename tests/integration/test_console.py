@@ -287,6 +287,23 @@ def test_idle_and_absolute_expiry(gate_factory):
     assert gate.ctl("test", "supervisor", "clock:+61")[0] == 0
     assert request(p, "GET", "/api/session", with_cookie(s))[0] == 401
     assert "(idle)" in gate.log()
+    # One never visited again is swept when the next session is made.
+    login(gate)
+    assert gate.ctl("test", "supervisor", "clock:+61")[0] == 0
+    fresh = login(gate)
+    wait_for(lambda: session_rows(gate) == 1, 5, 0.05,
+             "only the fresh session left")
+    assert request(p, "GET", "/api/session", with_cookie(fresh))[0] == 200
+
+
+def session_rows(gate):
+    import sqlite3
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+    try:
+        return db.execute("SELECT count(*) FROM console_sessions").fetchone()[0]
+    finally:
+        db.close()
 
 
 def test_overview_lists_workers_and_escapes_names(gate_factory):
