@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, OUT, UA, freePort, waitFor, Gate } from './lib.mjs';
+import { CHROMIUM, OUT, UA, execFileP, freePort, waitFor, Gate } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -153,6 +153,73 @@ describe('operator console', () => {
       });
     }
   }
+
+  // The store as a channel leaves it: pending pairing rows (the way
+  // tests/integration/test_ctl_pairing.py writes them).
+  async function sql(query, ...args) {
+    const { stdout } = await execFileP('/usr/bin/python3', ['-c', `
+import sqlite3, sys, json
+db = sqlite3.connect(sys.argv[1], timeout=5)
+with db:
+    rows = db.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()
+print(json.dumps(rows))
+`, path.join(gate.dir, 'wxgate.db'), query, JSON.stringify(args)]);
+    return JSON.parse(stdout);
+  }
+
+  const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+
+  test('pairings: names as text, a viewer refused, an admin approves', { timeout: 60000 }, async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await sql('INSERT INTO pairings (account, peer, code, created, expires)' +
+      ' VALUES (?, ?, ?, ?, ?)', 'wecom', XSS, 'K7Q2M9', now, now + 600);
+    await sql('INSERT INTO pairings (account, peer, code, created, expires)' +
+      ' VALUES (?, ?, ?, ?, ?)', 'wecom', 'bob', 'P4X8D3', now, now + 600);
+    const rowOf = (p, code) => p.$$eval('#pairings tr', (trs, c) => trs
+      .map((tr) => [...tr.cells].map((td) => td.textContent))
+      .find((cells) => cells[0] === c), code);
+    const v = await launch(PHONE);
+    try {
+      await open(v, '--operator', 'watcher');
+      await v.page.waitForFunction(() =>
+        document.querySelectorAll('#pairings tr').length === 2);
+      assert.equal((await rowOf(v.page, 'K7Q2M9'))[2], XSS);
+      assert.equal(await v.page.$$eval('#pairings img, #pairings script',
+        (n) => n.length), 0);
+      await v.page.click('button[aria-label="Approve K7Q2M9"]');
+      await v.page.waitForFunction(() =>
+        /^Refused: viewers cannot do this/.test(document.getElementById('status').textContent));
+      // The one failure on the page is that refusal.
+      assert.deepEqual(v.problems.filter((x) => !/HTTP 403: .*\/api\/pairing\/approve/.test(x) &&
+        !/status of 403/.test(x)), []);
+      assert.deepEqual(v.dialogs, []);
+      assert.match(await gate.ctl('audit'), /pairing\.approve/);
+      assert.deepEqual(await sql('SELECT count(*) FROM peers WHERE allowed'), [[0]]);
+    } finally {
+      await v.close();
+    }
+    const a = await launch(DESKTOP);
+    try {
+      await open(a);
+      await a.page.waitForFunction(() =>
+        document.querySelectorAll('#pairings tr').length === 2);
+      await a.page.screenshot({ path: path.join(OUT,
+        'browser-console-pairings-desktop.png'), fullPage: true });
+      await a.page.click('button[aria-label="Approve K7Q2M9"]');
+      await a.page.waitForFunction(() =>
+        document.getElementById('status').textContent === 'Approved K7Q2M9');
+      await a.page.waitForFunction(() =>
+        document.querySelectorAll('#pairings tr').length === 1);
+      assert.equal(await rowOf(a.page, 'K7Q2M9'), undefined);
+      await waitFor('the peer allowed', async () =>
+        (await sql('SELECT peer FROM peers WHERE allowed'))[0]?.[0] === XSS);
+      await axe(a.page, 'pairings');
+      assert.deepEqual(a.problems, []);
+      assert.deepEqual(a.dialogs, []);
+    } finally {
+      await a.close();
+    }
+  });
 
   test('a used link, a cross-site POST and a revoked session', { timeout: 60000 }, async () => {
     const b = await launch();

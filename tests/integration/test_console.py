@@ -256,6 +256,41 @@ def test_a_viewer_cannot_write_the_hub_refuses_and_audits(gate_factory):
     assert st == 404 and b"no such pairing code" in body, body
 
 
+def test_pairings_listed_as_text_approved_by_an_admin_only(gate_factory):
+    import json
+    from test_ctl_pairing import add_pairing, allowed
+    gate = start(gate_factory)
+    p = gate.console_port
+    origin = "http://127.0.0.1:%d" % p
+    xss = '<img src=x onerror=alert(1)>"\'&'
+    add_pairing(gate, "wecom", xss, "K7Q2M9", 600)
+    add_pairing(gate, "wecom", "bob", "P4X8D3", 600)
+    viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+    st, hdrs, body = request(p, "GET", "/api/pairings", with_cookie(viewer))
+    assert st == 200
+    rows = {r["code"]: r for r in json.loads(body)["pairings"]}
+    assert rows["K7Q2M9"]["peer"] == xss and rows["P4X8D3"]["peer"] == "bob"
+    # Data, never a document: the browser must not sniff it as HTML.
+    assert header(hdrs, "content-type") == "application/json"
+    assert header(hdrs, "x-content-type-options") == "nosniff"
+
+    def post(session, path):
+        h = with_cookie(session, {
+            "Origin": origin, "X-CSRF-Token": csrf_of(gate, session)["csrf"]})
+        return request(p, "POST", path, h)
+    assert post(viewer, "/api/pairing/approve?code=K7Q2M9")[0] == 403
+    assert post(viewer, "/api/pairing/deny?code=P4X8D3")[0] == 403
+    assert not allowed(gate, "wecom", xss)
+    st, _, body = post(admin, "/api/pairing/approve?code=k7q2m9")
+    assert st == 200, body
+    wait_for(lambda: allowed(gate, "wecom", xss), 5, 0.05, "approved")
+    assert post(admin, "/api/pairing/deny?code=P4X8D3")[0] == 200
+    wait_for(lambda: json.loads(request(p, "GET", "/api/pairings",
+                                        with_cookie(admin))[2])
+             ["pairings"] == [], 5, 0.05, "no pairing left")
+    assert not allowed(gate, "wecom", "bob")
+
+
 def test_revoke_all_ends_every_session(gate_factory):
     gate = start(gate_factory)
     p = gate.console_port

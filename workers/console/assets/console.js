@@ -88,9 +88,10 @@
   function decide(code, approve) {
     post("/api/pairing/" + (approve ? "approve" : "deny") + "?code=" +
       encodeURIComponent(code)).then(function (r) {
-      say(r.status === 200 ? (approve ? "Approved " : "Denied ") + code :
-        "Refused: " + (r.body.error || r.status));
-      refresh();
+      var msg = r.status === 200 ? (approve ? "Approved " : "Denied ") + code :
+        "Refused: " + (r.body.error || r.status);
+      /* Said after the refresh, which would say "Updated" over it. */
+      return refresh().then(function () { say(msg); });
     });
   }
 
