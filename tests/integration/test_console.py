@@ -407,3 +407,21 @@ def _answers(port, session):
                        with_cookie(session))[0] == 200
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("action,method", [
+    ("wrong_role_operator", "ctl.status"), ("wrong_role", "agent.delta")])
+def test_console_worker_is_held_to_its_role(gate_factory, action, method):
+    """The console worker is no operator: an operator method (or any
+    other role's) from it kills it, and the hub audits it by role."""
+    gate = start(gate_factory)
+    old = gate.worker(NAME)
+    rc, out, err = gate.ctl("test", NAME, action)
+    assert rc == 0, err
+    gate.wait_log("%s not allowed for console" % method, 10)
+    rows = wait_for(lambda: audit_rows(gate, "method = ?", (method,)),
+                    10, 0.1, "audit row")
+    assert rows[0]["role"] == "console" and rows[0]["worker"] == NAME
+    wait_for(lambda: (gate.worker(NAME) or {}).get("pid") not in
+             (None, old["pid"]) and gate.worker(NAME)["state"] ==
+             "running", 10, 0.05, "the console worker restarted")
