@@ -374,6 +374,7 @@ cn_answer(const struct ipc_msg *m)
 {
 	const struct ipc_body_console_answer *a = &m->b.console_answer;
 	char cookie[IPC_MESSAGE_MAX + 1], location[IPC_URL_MAX + 1];
+	char extra[IPC_MESSAGE_MAX + IPC_URL_MAX + 64];
 	const struct cn_route *rt;
 	struct cn_conn *c;
 
@@ -404,18 +405,15 @@ cn_answer(const struct ipc_msg *m)
 		    console_asset_login_html, console_asset_login_html_len);
 		return 0;
 	}
-	c->state = CN_WRITING;
-	{
-		char extra[IPC_MESSAGE_MAX + IPC_URL_MAX + 64];
-
-		snprintf(extra, sizeof(extra), "%s%s%s%s%s%s",
-		    cookie[0] != '\0' ? "Set-Cookie: " : "", cookie,
-		    cookie[0] != '\0' ? "\r\n" : "",
-		    location[0] != '\0' ? "Location: " : "", location,
-		    location[0] != '\0' ? "\r\n" : "");
-		cn_reply(c, (int)a->status, extra,
-		    a->body.len > 0 ? CN_JSON : NULL, a->body.p, a->body.len);
-	}
+	snprintf(extra, sizeof(extra), "%s%s%s%s%s%s",
+	    cookie[0] != '\0' ? "Set-Cookie: " : "", cookie,
+	    cookie[0] != '\0' ? "\r\n" : "",
+	    location[0] != '\0' ? "Location: " : "", location,
+	    location[0] != '\0' ? "\r\n" : "");
+	cn_reply(c, (int)a->status, extra, a->body.len > 0 ? CN_JSON : NULL,
+	    a->body.p, a->body.len);
+	explicit_bzero(cookie, sizeof(cookie));
+	explicit_bzero(extra, sizeof(extra));
 	return 0;
 }
 
