@@ -637,9 +637,10 @@ struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
 				  struct ipc_str token; };
 struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
 				  struct ipc_str page; };
+/* arg: a pairing code or an account; peer: a sender, for peer.revoke. */
 struct ipc_body_console_post	{ uint64_t conn; struct ipc_str session;
 				  struct ipc_str csrf; struct ipc_str action;
-				  struct ipc_str arg; };
+				  struct ipc_str arg; struct ipc_str peer; };
 /*
  * status: the HTTP status; cookie: a Set-Cookie value or ""; location:
  * a redirect's target or ""; body: JSON for the API routes, "" else.

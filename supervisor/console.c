@@ -60,6 +60,10 @@ static void	console_answer(struct worker *, const struct ipc_msg *,
 static int	console_csrf(struct ipc_str, char out[CONSOLE_CSRF_LEN + 1]);
 static int	console_pairing(struct worker *, const struct ipc_msg *,
 		    const struct console_who *, int approve);
+static int	console_revoke(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static int	console_admin(struct worker *, const struct ipc_msg *,
+		    const struct console_who *, const char *);
 
 const struct sup_handler console_handlers[] = {
 	{ IPC_CONSOLE_LOGIN,	0,	console_login },
@@ -328,32 +332,47 @@ console_post(struct worker *w, struct ipc_msg *m)
 	    strcmp(action, "pairing.deny") == 0)
 		return console_pairing(w, m, &who,
 		    strcmp(action, "pairing.approve") == 0);
+	if (strcmp(action, "peer.revoke") == 0)
+		return console_revoke(w, m, &who);
 	console_answer(w, m, p->conn, 404, NULL, NULL,
 	    console_error("no such action"));
 	return 0;
 }
 
-/* An admin write: a viewer is refused here, and the refusal audited. */
+/*
+ * Every write is an admin's: a viewer is refused here, whatever the
+ * worker says, and the refusal audited.  0 when who may go on.
+ */
+static int
+console_admin(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who, const char *method)
+{
+	char detail[IPC_MESSAGE_MAX];
+
+	if (who->admin)
+		return 0;
+	snprintf(detail, sizeof(detail), "operator %s is a viewer",
+	    who->operator);
+	log_warnx("console: %s refused: %s", method, detail);
+	store_audit(sup->store, sup_now(), "console", w->name, 0, method,
+	    detail);
+	console_answer(w, m, m->b.console_post.conn, 403, NULL, NULL,
+	    console_error("viewers cannot do this"));
+	return -1;
+}
+
 static int
 console_pairing(struct worker *w, const struct ipc_msg *m,
     const struct console_who *who, int approve)
 {
 	const struct ipc_body_console_post *p = &m->b.console_post;
 	const char *method = approve ? "pairing.approve" : "pairing.deny";
-	char code[IPC_NAME_MAX + 1], detail[IPC_MESSAGE_MAX];
+	char code[IPC_NAME_MAX + 1];
 	size_t i;
 	int rv;
 
-	if (!who->admin) {
-		snprintf(detail, sizeof(detail), "operator %s is a viewer",
-		    who->operator);
-		log_warnx("console: %s refused: %s", method, detail);
-		store_audit(sup->store, sup_now(), "console", w->name, 0,
-		    method, detail);
-		console_answer(w, m, p->conn, 403, NULL, NULL,
-		    console_error("viewers cannot do this"));
+	if (console_admin(w, m, who, method) == -1)
 		return 0;
-	}
 	snprintf(code, sizeof(code), "%.*s", (int)p->arg.len, p->arg.p);
 	for (i = 0; code[i] != '\0'; i++)
 		if (code[i] >= 'a' && code[i] <= 'z')
@@ -367,6 +386,29 @@ console_pairing(struct worker *w, const struct ipc_msg *m,
 	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
 	    console_error(rv == 1 ? "no such pairing code" : rv == 2 ?
 	    "pairing code expired" : "store error"));
+	return 0;
+}
+
+/* A sender allowed to talk to an account is no longer. */
+static int
+console_revoke(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	char account[IPC_NAME_MAX + 1], peer[IPC_PEER_MAX + 1];
+	int rv;
+
+	if (console_admin(w, m, who, "peer.revoke") == -1)
+		return 0;
+	snprintf(account, sizeof(account), "%.*s", (int)p->arg.len, p->arg.p);
+	snprintf(peer, sizeof(peer), "%.*s", (int)p->peer.len, p->peer.p);
+	if ((rv = store_console_peer_revoke(sup->store, account, peer)) == 0)
+		log_info("console: operator %s revokes a sender of %s",
+		    who->operator, account);
+	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == -1 ? 503 : 404,
+	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
+	    console_error(rv == 1 ? "no such allowed sender" :
+	    "store error"));
 	return 0;
 }
 

@@ -17,6 +17,9 @@
 #include "sup.h"
 #include "wire.h"
 
+/* Rows of allowed senders one page shows: the rest are counted. */
+#define CONSOLE_ALLOWED_MAX	500
+
 static json_t	*console_page_workers(void);
 static json_t	*console_page_channels(void);
 
@@ -79,14 +82,34 @@ console_page_pairing(const struct store_pairing_row *r, void *arg)
 	return 0;
 }
 
+static int
+console_page_allowed(const char *account, const char *peer, int64_t approved,
+    void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s?, s:s?, s:I}",
+	    "account", account, "peer", peer, "approved", (json_int_t)approved));
+	return 0;
+}
+
+/*
+ * Pairing codes waiting, and the senders allowed (one more than shown
+ * is asked for, so "more" says the list was cut).
+ */
 json_t *
 console_page_pairings(void)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *b = json_array();
+	int more;
 
-	if (store_pairing_list(sup->store, console_page_pairing, a) == -1) {
+	if (store_pairing_list(sup->store, console_page_pairing, a) == -1 ||
+	    store_console_allowed(sup->store, CONSOLE_ALLOWED_MAX + 1,
+	    console_page_allowed, b) == -1) {
 		json_decref(a);
+		json_decref(b);
 		return NULL;
 	}
-	return json_pack("{s:o}", "pairings", a);
+	if ((more = json_array_size(b) > CONSOLE_ALLOWED_MAX))
+		json_array_remove(b, CONSOLE_ALLOWED_MAX);
+	return json_pack("{s:o, s:o, s:b}", "pairings", a, "allowed", b,
+	    "more", more);
 }

@@ -274,6 +274,17 @@ int	store_console_session_find(struct store *,
 	    struct store_console_session *);
 int	store_console_session_seen(struct store *, int64_t id, int64_t now);
 int	store_console_session_delete(struct store *, int64_t id);
+/*
+ * Senders allowed to talk to an account (pairing approved, allowlist
+ * or owner), at most max of them, for the console; fn's strings are
+ * borrowed.  revoke: 0 done, 1 not allowed anyway, -1 error.
+ */
+typedef int	(*store_allowed_fn)(const char *account, const char *peer,
+		    int64_t approved, void *);
+int	store_console_allowed(struct store *, unsigned max, store_allowed_fn,
+	    void *);
+int	store_console_peer_revoke(struct store *, const char *account,
+	    const char *peer);
 /* Every session and link ended; how many sessions, or -1. */
 int	store_console_revoke_all(struct store *);
 /* Sessions and links past their time go; how many sessions, or -1. */

@@ -27,6 +27,8 @@ enum {
 	SC_LINK_ALL,
 	SC_SESS_EXPIRE,
 	SC_LINK_EXPIRE,
+	SC_ALLOWED,
+	SC_PEER_REVOKE,
 };
 
 static const char *const sc_sql[] = {
@@ -56,6 +58,12 @@ static const char *const sc_sql[] = {
 	    " created <= ?2",
 	[SC_LINK_EXPIRE - STORE_LAZY_CONSOLE] =
 	    "DELETE FROM console_links WHERE expires <= ?1",
+	[SC_ALLOWED - STORE_LAZY_CONSOLE] =
+	    "SELECT account, peer, coalesce(approved, 0) FROM peers"
+	    " WHERE allowed ORDER BY account, peer LIMIT ?1",
+	[SC_PEER_REVOKE - STORE_LAZY_CONSOLE] =
+	    "UPDATE peers SET allowed = 0, approved = NULL"
+	    " WHERE account = ?1 AND peer = ?2 AND allowed",
 };
 
 _Static_assert(sizeof(sc_sql) / sizeof(sc_sql[0]) <= STORE_LAZY_MAX -
@@ -165,4 +173,34 @@ store_console_expire(struct store *s, int64_t now, int64_t idle_s,
 	    now) == -1)
 		return -1;
 	return n;
+}
+
+int
+store_console_allowed(struct store *s, unsigned max, store_allowed_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sc_stmt(s, SC_ALLOWED);
+	if ((rc = store_bindv(st, "i", (int64_t)max)) != SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2), arg) == -1)
+			break;
+	return store_rows_end(s, st, rc, __func__);
+}
+
+int
+store_console_peer_revoke(struct store *s, const char *account,
+    const char *peer)
+{
+	if (store_write(s, sc_stmt(s, SC_PEER_REVOKE), __func__, "tt",
+	    account, peer) == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
 }

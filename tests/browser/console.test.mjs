@@ -213,7 +213,22 @@ print(json.dumps(rows))
       assert.equal(await rowOf(a.page, 'K7Q2M9'), undefined);
       await waitFor('the peer allowed', async () =>
         (await sql('SELECT peer FROM peers WHERE allowed'))[0]?.[0] === XSS);
+      // Now an allowed sender, shown as text, that the admin revokes.
+      await a.page.waitForFunction((x) => [...document.querySelectorAll(
+        '#allowed tr td:nth-child(2)')].some((td) => td.textContent === x), XSS);
+      assert.equal(await a.page.$$eval('#allowed img, #allowed script',
+        (n) => n.length), 0);
       await axe(a.page, 'pairings');
+      await a.page.screenshot({ path: path.join(OUT,
+        'browser-console-allowed-desktop.png'), fullPage: true });
+      await a.page.locator('#allowed tr', { hasText: 'wecom' })
+        .getByRole('button', { name: /^Revoke/ }).click();
+      await a.page.waitForFunction((x) =>
+        document.getElementById('status').textContent === 'Revoked ' + x, XSS);
+      // The store commits by turns.
+      await waitFor('the sender revoked', async () =>
+        (await sql('SELECT count(*) FROM peers WHERE allowed'))[0][0] === 0);
+      assert.equal(await a.page.textContent('#allowed td'), 'No senders allowed yet.');
       assert.deepEqual(a.problems, []);
       assert.deepEqual(a.dialogs, []);
     } finally {

@@ -109,6 +109,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/logout",		HTTP_POST, CN_POST, "logout"),
 	API("/api/pairing/approve",	HTTP_POST, CN_POST, "pairing.approve"),
 	API("/api/pairing/deny",	HTTP_POST, CN_POST, "pairing.deny"),
+	API("/api/peer/revoke",		HTTP_POST, CN_POST, "peer.revoke"),
 };
 #undef ASSET
 #undef API
@@ -324,11 +325,23 @@ cn_same_origin(const struct http_req *r)
 	return strcmp(r->h_origin, want) == 0;
 }
 
+/*
+ * A query value or header as an IPC string: the hub refuses a frame
+ * that is not UTF-8 (and kills its sender), so what a browser sent that
+ * is not becomes "", which the hub refuses like any wrong value.
+ */
+static struct ipc_str
+cn_str(const char *s)
+{
+	return ipc_utf8_valid(s, strlen(s)) ? ipc_s(s) : ipc_s("");
+}
+
 static void
 cn_ask(struct cn_conn *c)
 {
 	const struct cn_route *rt = c->route;
 	char session[IPC_CONSOLE_TOKEN_MAX + 1], arg[IPC_NAME_MAX + 1];
+	char peer[IPC_PEER_MAX + 1];
 	char token[IPC_CONSOLE_TOKEN_MAX + 1];
 	int rv, n;
 
@@ -343,16 +356,22 @@ cn_ask(struct cn_conn *c)
 			token[0] = '\0';
 		rv = worker_send(IPC_CONSOLE_LOGIN, 0,
 		    &(struct ipc_body_console_login){ c->id, ipc_s(c->addr),
-		    ipc_s(token) });
+		    cn_str(token) });
 		break;
 	case CN_POST:
+		/* A pairing's code, or the account a sender is revoked from. */
 		if (query_get(c->req.query, strlen(c->req.query), "code",
-		    arg, sizeof(arg)) < 0)
+		    arg, sizeof(arg)) < 0 && query_get(c->req.query,
+		    strlen(c->req.query), "account", arg, sizeof(arg)) < 0)
 			arg[0] = '\0';
+		if (query_get(c->req.query, strlen(c->req.query), "peer",
+		    peer, sizeof(peer)) < 0)
+			peer[0] = '\0';
 		rv = worker_send(IPC_CONSOLE_POST, 0,
 		    &(struct ipc_body_console_post){ c->id, ipc_s(session),
-		    ipc_s(strlen(c->req.h_csrf) <= IPC_CONSOLE_TOKEN_MAX ?
-		    c->req.h_csrf : ""), ipc_s(rt->what), ipc_s(arg) });
+		    cn_str(strlen(c->req.h_csrf) <= IPC_CONSOLE_TOKEN_MAX ?
+		    c->req.h_csrf : ""), ipc_s(rt->what), cn_str(arg),
+		    cn_str(peer) });
 		break;
 	default:
 		rv = worker_send(IPC_CONSOLE_GET, 0,

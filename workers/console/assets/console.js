@@ -95,23 +95,49 @@
     });
   }
 
+  function when(t) {
+    return t > 0 ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) : "-";
+  }
+
+  function button(label, name, fn) {
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "btn";
+    btn.textContent = label;
+    btn.setAttribute("aria-label", label + " " + name);
+    btn.addEventListener("click", fn);
+    return btn;
+  }
+
+  function revoke(account, peer) {
+    post("/api/peer/revoke?account=" + encodeURIComponent(account) +
+      "&peer=" + encodeURIComponent(peer)).then(function (r) {
+      var msg = r.status === 200 ? "Revoked " + peer :
+        "Refused: " + (r.body.error || r.status);
+      return refresh().then(function () { say(msg); });
+    });
+  }
+
   function pairings(p) {
     fill("pairings", p.pairings, function (tr, r) {
       cell(tr, r.code);
       cell(tr, r.account || "");
       cell(tr, r.peer || "");
-      cell(tr, new Date(r.expires * 1000).toISOString().replace("T", " ").slice(0, 16));
+      cell(tr, when(r.expires));
       var td = cell(tr, "");
       [["Approve", true], ["Deny", false]].forEach(function (b) {
-        var btn = document.createElement("button");
-        btn.type = "button";
-        btn.className = "btn";
-        btn.textContent = b[0];
-        btn.setAttribute("aria-label", b[0] + " " + r.code);
-        btn.addEventListener("click", function () { decide(r.code, b[1]); });
-        td.appendChild(btn);
+        td.appendChild(button(b[0], r.code, function () { decide(r.code, b[1]); }));
       });
     }, "No pairing requests waiting.");
+    fill("allowed", p.allowed, function (tr, r) {
+      cell(tr, r.account || "");
+      cell(tr, r.peer || "");
+      cell(tr, when(r.approved));
+      cell(tr, "").appendChild(button("Revoke", r.peer || "", function () {
+        revoke(r.account, r.peer);
+      }));
+    }, "No senders allowed yet.");
+    $("allowed-more").hidden = !p.more;
   }
 
   function refresh() {
