@@ -119,6 +119,11 @@ def test_no_route_answers_without_a_session(gate_factory):
             st, hdrs, body = request(p, method, path, h)
             assert st == 401, (method, path, cookie, st, body[:200])
             assert b"console.js" not in body and b"workers" not in body
+    # A route's other method: 405, naming the one it takes.
+    st, hdrs, _ = request(p, "POST", "/api/overview")
+    assert st == 405 and header(hdrs, "allow") == "GET, HEAD"
+    st, hdrs, _ = request(p, "GET", "/api/logout")
+    assert st == 405 and header(hdrs, "allow") == "POST"
     # The page without a session says how to get one, as text.
     st, hdrs, body = request(p, "GET", "/")
     assert b"wxgatectl console-url" in body

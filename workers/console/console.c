@@ -295,7 +295,8 @@ cn_route(struct cn_conn *c)
 		}
 	if (c->req.method != c->route->method &&
 	    !(c->req.method == HTTP_HEAD && c->route->method == HTTP_GET)) {
-		cn_error(c, 405, "method not allowed");
+		cn_reply(c, 405, c->route->method == HTTP_POST ?
+		    "Allow: POST\r\n" : "Allow: GET, HEAD\r\n", NULL, NULL, 0);
 		return;
 	}
 	if (c->route->ask == CN_POST && !cn_same_origin(&c->req)) {

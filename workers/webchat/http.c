@@ -427,7 +427,8 @@ http_response_x(struct evbuffer *out, int status, const char *ctype,
 		evbuffer_add_printf(out, "Cache-Control: no-store\r\n");
 	if (extra != NULL)
 		evbuffer_add(out, extra, strlen(extra));
-	if (status == 405)
+	/* The caller's own Allow, when it serves other methods. */
+	if (status == 405 && (extra == NULL || strstr(extra, "Allow:") == NULL))
 		evbuffer_add_printf(out, "Allow: GET\r\n");
 	/* RFC 6455 4.4: say which version we speak. */
 	if (status == 426)
