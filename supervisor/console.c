@@ -34,36 +34,17 @@
 #include "sup.h"
 #include "wire.h"
 
-#define CONSOLE_COOKIE		"wxgate_console"
 /* Ten tries a minute per address, then one every six seconds. */
 #define CONSOLE_LOGIN_PER	10
 #define CONSOLE_LOGIN_MS	60000
 #define CONSOLE_LOGIN_KEYS	4096
-#define CONSOLE_CSRF_LEN	64	/* hex of a SHA-256 */
-
-/* A session as the hub found it for one request. */
-struct console_who {
-	int64_t		 id;
-	char		 operator[IPC_NAME_MAX + 1];
-	int		 admin;
-	char		 csrf[CONSOLE_CSRF_LEN + 1];
-};
 
 static void	console_sweep(int64_t);
 static int	console_login(struct worker *, struct ipc_msg *);
 static int	console_get(struct worker *, struct ipc_msg *);
 static int	console_post(struct worker *, struct ipc_msg *);
 static int	console_who(struct ipc_str, struct console_who *);
-static void	console_answer(struct worker *, const struct ipc_msg *,
-		    uint64_t conn, int status, const char *cookie,
-		    const char *location, json_t *body);
 static int	console_csrf(struct ipc_str, char out[CONSOLE_CSRF_LEN + 1]);
-static int	console_pairing(struct worker *, const struct ipc_msg *,
-		    const struct console_who *, int approve);
-static int	console_revoke(struct worker *, const struct ipc_msg *,
-		    const struct console_who *);
-static int	console_admin(struct worker *, const struct ipc_msg *,
-		    const struct console_who *, const char *);
 
 const struct sup_handler console_handlers[] = {
 	{ IPC_CONSOLE_LOGIN,	0,	console_login },
@@ -91,7 +72,7 @@ console_limiter(void)
  * consumed here.  One that would not fit a frame is a 503: the
  * overview is bounded by the workers the hub has, not by a visitor.
  */
-static void
+void
 console_answer(struct worker *w, const struct ipc_msg *m, uint64_t conn,
     int status, const char *cookie, const char *location, json_t *body)
 {
@@ -118,7 +99,7 @@ console_answer(struct worker *w, const struct ipc_msg *m, uint64_t conn,
 	free(text);
 }
 
-static json_t *
+json_t *
 console_error(const char *why)
 {
 	return json_pack("{s:s}", "error", why);
@@ -258,39 +239,78 @@ console_csrf(struct ipc_str cookie, char out[CONSOLE_CSRF_LEN + 1])
 	return 0;
 }
 
+/* GET pages, by the name the worker's route gives. */
+static json_t	*console_page_session(const struct console_who *);
+static json_t	*console_page_asset(const struct console_who *);
+static json_t	*console_page_over(const struct console_who *);
+static json_t	*console_page_pair(const struct console_who *);
+
+static const struct {
+	const char	 *name;
+	json_t		*(*fn)(const struct console_who *);
+	int		  empty;	/* no body: the worker has it */
+} console_pages[] = {
+	{ "asset",	console_page_asset,	1 },
+	{ "session",	console_page_session,	0 },
+	{ "overview",	console_page_over,	0 },
+	{ "pairings",	console_page_pair,	0 },
+};
+
+static json_t *
+console_page_asset(const struct console_who *who)
+{
+	(void)who;
+	return NULL;
+}
+
+static json_t *
+console_page_session(const struct console_who *who)
+{
+	return json_pack("{s:s, s:s, s:s}", "operator", who->operator,
+	    "scope", who->admin ? "admin" : "viewer", "csrf", who->csrf);
+}
+
+static json_t *
+console_page_over(const struct console_who *who)
+{
+	(void)who;
+	return console_page_overview();
+}
+
+static json_t *
+console_page_pair(const struct console_who *who)
+{
+	(void)who;
+	return console_page_pairings();
+}
+
 static int
 console_get(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_console_get *g = &m->b.console_get;
 	struct console_who who;
 	json_t *body;
+	size_t i;
 
 	if (console_who(g->session, &who) == -1) {
 		console_answer(w, m, g->conn, 401, NULL, NULL,
 		    console_error("login"));
 		return 0;
 	}
-#define PAGE(s)	(g->page.len == sizeof(s) - 1 && \
-		    memcmp(g->page.p, s, sizeof(s) - 1) == 0)
-	if (PAGE("asset"))
-		body = NULL;
-	else if (PAGE("session"))
-		body = json_pack("{s:s, s:s, s:s}", "operator", who.operator,
-		    "scope", who.admin ? "admin" : "viewer", "csrf", who.csrf);
-	else if (PAGE("overview"))
-		body = console_page_overview();
-	else if (PAGE("pairings")) {
-		if ((body = console_page_pairings()) == NULL) {
-			console_answer(w, m, g->conn, 503, NULL, NULL,
-			    console_error("store error"));
-			return 0;
-		}
-	} else {
+	for (i = 0; i < sizeof(console_pages) / sizeof(console_pages[0]); i++)
+		if (ipc_streq(g->page, console_pages[i].name))
+			break;
+	if (i == sizeof(console_pages) / sizeof(console_pages[0])) {
 		console_answer(w, m, g->conn, 404, NULL, NULL,
 		    console_error("no such page"));
 		return 0;
 	}
-#undef PAGE
+	body = console_pages[i].fn(&who);
+	if (body == NULL && !console_pages[i].empty) {
+		console_answer(w, m, g->conn, 503, NULL, NULL,
+		    console_error("store error"));
+		return 0;
+	}
 	console_answer(w, m, g->conn, 200, NULL, NULL, body);
 	return 0;
 }
@@ -320,95 +340,7 @@ console_post(struct worker *w, struct ipc_msg *m)
 		    "page"));
 		return 0;
 	}
-	if (strcmp(action, "logout") == 0) {
-		store_console_session_delete(sup->store, who.id);
-		log_info("console: operator %s logged out", who.operator);
-		console_answer(w, m, p->conn, 200, CONSOLE_COOKIE "=; Path=/; "
-		    "Max-Age=0; HttpOnly; SameSite=Strict", NULL,
-		    json_pack("{s:b}", "ok", 1));
-		return 0;
-	}
-	if (strcmp(action, "pairing.approve") == 0 ||
-	    strcmp(action, "pairing.deny") == 0)
-		return console_pairing(w, m, &who,
-		    strcmp(action, "pairing.approve") == 0);
-	if (strcmp(action, "peer.revoke") == 0)
-		return console_revoke(w, m, &who);
-	console_answer(w, m, p->conn, 404, NULL, NULL,
-	    console_error("no such action"));
-	return 0;
-}
-
-/*
- * Every write is an admin's: a viewer is refused here, whatever the
- * worker says, and the refusal audited.  0 when who may go on.
- */
-static int
-console_admin(struct worker *w, const struct ipc_msg *m,
-    const struct console_who *who, const char *method)
-{
-	char detail[IPC_MESSAGE_MAX];
-
-	if (who->admin)
-		return 0;
-	snprintf(detail, sizeof(detail), "operator %s is a viewer",
-	    who->operator);
-	log_warnx("console: %s refused: %s", method, detail);
-	store_audit(sup->store, sup_now(), "console", w->name, 0, method,
-	    detail);
-	console_answer(w, m, m->b.console_post.conn, 403, NULL, NULL,
-	    console_error("viewers cannot do this"));
-	return -1;
-}
-
-static int
-console_pairing(struct worker *w, const struct ipc_msg *m,
-    const struct console_who *who, int approve)
-{
-	const struct ipc_body_console_post *p = &m->b.console_post;
-	const char *method = approve ? "pairing.approve" : "pairing.deny";
-	char code[IPC_NAME_MAX + 1];
-	size_t i;
-	int rv;
-
-	if (console_admin(w, m, who, method) == -1)
-		return 0;
-	snprintf(code, sizeof(code), "%.*s", (int)p->arg.len, p->arg.p);
-	for (i = 0; code[i] != '\0'; i++)
-		if (code[i] >= 'a' && code[i] <= 'z')
-			code[i] -= 'a' - 'A';
-	rv = approve ? store_pairing_approve(sup->store, code, sup_now()) :
-	    store_pairing_deny(sup->store, code, sup_now());
-	if (rv == 0)
-		log_info("console: operator %s %s a pairing", who->operator,
-		    approve ? "approves" : "denies");
-	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == -1 ? 503 : 404,
-	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
-	    console_error(rv == 1 ? "no such pairing code" : rv == 2 ?
-	    "pairing code expired" : "store error"));
-	return 0;
-}
-
-/* A sender allowed to talk to an account is no longer. */
-static int
-console_revoke(struct worker *w, const struct ipc_msg *m,
-    const struct console_who *who)
-{
-	const struct ipc_body_console_post *p = &m->b.console_post;
-	char account[IPC_NAME_MAX + 1], peer[IPC_PEER_MAX + 1];
-	int rv;
-
-	if (console_admin(w, m, who, "peer.revoke") == -1)
-		return 0;
-	snprintf(account, sizeof(account), "%.*s", (int)p->arg.len, p->arg.p);
-	snprintf(peer, sizeof(peer), "%.*s", (int)p->peer.len, p->peer.p);
-	if ((rv = store_console_peer_revoke(sup->store, account, peer)) == 0)
-		log_info("console: operator %s revokes a sender of %s",
-		    who->operator, account);
-	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == -1 ? 503 : 404,
-	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
-	    console_error(rv == 1 ? "no such allowed sender" :
-	    "store error"));
+	console_write(w, m, &who, action);
 	return 0;
 }
 
