@@ -488,3 +488,13 @@ def test_console_worker_is_held_to_its_role(gate_factory, action, method):
     wait_for(lambda: (gate.worker(NAME) or {}).get("pid") not in
              (None, old["pid"]) and gate.worker(NAME)["state"] ==
              "running", 10, 0.05, "the console worker restarted")
+
+
+def test_no_console_configured_no_worker_and_no_link(gate):
+    assert NAME not in gate.status()
+    rc, out, err = gate.ctl("console-url")
+    assert rc == 1 and "no console: set console.listen" in err, (out, err)
+    rc, out, err = gate.ctl("console", "revoke-all")
+    assert rc == 0 and "0 console sessions ended" in out, (out, err)
+    rc, out, err = gate.ctl("console-url", "--operator")
+    assert rc == 2, (out, err)
