@@ -498,3 +498,23 @@ def test_no_console_configured_no_worker_and_no_link(gate):
     assert rc == 0 and "0 console sessions ended" in out, (out, err)
     rc, out, err = gate.ctl("console-url", "--operator")
     assert rc == 2, (out, err)
+
+
+def test_scope_follows_the_file_on_reload(gate_factory):
+    """The scope is the file's, read at every request: a reload that
+    makes an admin a viewer, or removes an operator, applies to the
+    sessions already open."""
+    gate = start(gate_factory)
+    p = gate.console_port
+    admin, viewer = login(gate), login(gate, "--operator", "watcher")
+    conf = copy.deepcopy(gate.conf)
+    conf["console"]["operators"] = [{"name": "root-op", "scope": "viewer"}]
+    assert gate.reload(conf)
+    wait_for(lambda: csrf_of(gate, admin)["scope"] == "viewer", 5, 0.05,
+             "root-op a viewer")
+    assert request(p, "GET", "/api/session", with_cookie(viewer))[0] == 401
+    gate.wait_log("operator removed")
+    h = with_cookie(admin, {"Origin": "http://127.0.0.1:%d" % p,
+                            "X-CSRF-Token": csrf_of(gate, admin)["csrf"]})
+    st, _, body = request(p, "POST", "/api/pairing/deny?code=ABCD", h)
+    assert st == 403 and b"viewer" in body
