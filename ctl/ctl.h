@@ -43,6 +43,9 @@ int	cmd_relay(int, int, char **);
 /* ctl/bind.c */
 int	cmd_bind(int, int, char **);
 int	cmd_channels(int, int, char **);
+/* ctl/console.c */
+int	cmd_console_url(int, int, char **);
+int	cmd_console(int, int, char **);
 /* ctl/top.c */
 int	cmd_top(int, int, char **);
 

@@ -81,6 +81,8 @@ static const struct {
 	{ "relay",	CTL_ARGS_ANY, cmd_relay },	/* ctl/relay_token.c */
 	{ "bind",	CTL_ARGS_ANY, cmd_bind },	/* ctl/bind.c */
 	{ "channels",	CTL_ARGS_ANY, cmd_channels },
+	{ "console-url", CTL_ARGS_ANY, cmd_console_url },	/* ctl/console.c */
+	{ "console",	CTL_ARGS_ANY, cmd_console },
 };
 
 /* Subcommands of share and pairing (struct subcmd: ctl.h). */
@@ -136,7 +138,9 @@ usage(void)
 	    "       wxgatectl [-s socket] bind list\n"
 	    "       wxgatectl [-s socket] bind revoke id\n"
 	    "       wxgatectl [-s socket] channels list\n"
-	    "       wxgatectl [-s socket] channels remove name\n");
+	    "       wxgatectl [-s socket] channels remove name\n"
+	    "       wxgatectl [-s socket] console-url [--operator name]\n"
+	    "       wxgatectl [-s socket] console revoke-all\n");
 	exit(EX_USAGE);
 }
 

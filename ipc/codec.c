@@ -446,7 +446,7 @@ static const struct field f_hub_worker[] = {
 	FLD(hub_worker, name, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(hub_worker, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(hub_worker, id, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
-	FLD(hub_worker, role, FT_U64, ROLE_METRICS, 0),
+	FLD(hub_worker, role, FT_U64, ROLE_CONSOLE, 0),
 	FLD(hub_worker, gen, FT_U64, UINT64_MAX, 0),
 	FLD(hub_worker, pid, FT_U64, UINT32_MAX, 0),
 	FLD(hub_worker, state, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -529,6 +529,32 @@ static const struct field f_conf_done[] = {
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const struct schema s_empty = { f_empty, 0 };
+static const struct field f_console_login[] = {
+	FLD(console_login, conn, FT_U64, UINT64_MAX, 0),
+	FLD(console_login, addr, FT_STR, IPC_NAME_MAX, 0),
+	FLD(console_login, token, FT_STR, IPC_CONSOLE_TOKEN_MAX, 0),
+};
+static const struct field f_console_get[] = {
+	FLD(console_get, conn, FT_U64, UINT64_MAX, 0),
+	FLD(console_get, session, FT_STR, IPC_CONSOLE_TOKEN_MAX, 0),
+	FLD(console_get, page, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+};
+static const struct field f_console_post[] = {
+	FLD(console_post, conn, FT_U64, UINT64_MAX, 0),
+	FLD(console_post, session, FT_STR, IPC_CONSOLE_TOKEN_MAX, 0),
+	FLD(console_post, csrf, FT_STR, IPC_CONSOLE_TOKEN_MAX, 0),
+	FLD(console_post, action, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(console_post, arg, FT_STR, IPC_NAME_MAX, 0),
+	FLD(console_post, peer, FT_STR, IPC_PEER_MAX, 0),
+};
+static const struct field f_console_answer[] = {
+	FLD(console_answer, conn, FT_U64, UINT64_MAX, 0),
+	FLD(console_answer, status, FT_U64, 599, 0),
+	FLD(console_answer, cookie, FT_STR, IPC_MESSAGE_MAX, 0),
+	FLD(console_answer, location, FT_STR, IPC_URL_MAX, 0),
+	FLD(console_answer, body, FT_STR, IPC_CONSOLE_BODY_MAX, 0),
+};
+
 #define SCHEMA(b)	static const struct schema s_##b = { f_##b, NFIELDS(f_##b) };
 SCHEMA(hello) SCHEMA(seq) SCHEMA(log) SCHEMA(violation) SCHEMA(conn_addr) SCHEMA(resume)
 SCHEMA(chat_send) SCHEMA(history_req) SCHEMA(conn) SCHEMA(text)
@@ -551,6 +577,8 @@ SCHEMA(run_target)
 SCHEMA(hub_worker) SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn)
 SCHEMA(conf_text) SCHEMA(conf_file) SCHEMA(conf_file_data) SCHEMA(conf_plan)
 SCHEMA(conf_supervisor) SCHEMA(conf_worker) SCHEMA(conf_done)
+SCHEMA(console_login) SCHEMA(console_get) SCHEMA(console_post)
+SCHEMA(console_answer)
 #undef SCHEMA
 
 struct msgdef {

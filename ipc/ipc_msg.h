@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		24
+#define IPC_VERSION		25
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -85,8 +85,13 @@
 #define ROLE_READER		0x100
 /* A kind's template process, on its link to the root parent. */
 #define ROLE_ZYGOTE		0x200
+/*
+ * The operator console's HTTP worker: it forwards a browser's cookie
+ * and the hub decides who that is (supervisor/console.c).
+ */
+#define ROLE_CONSOLE		0x400
 #define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT | \
-				 ROLE_METRICS)
+				 ROLE_METRICS | ROLE_CONSOLE)
 
 /* Message flags. */
 #define MSG_ONCE		0x01	/* at most once per worker life */
@@ -261,7 +266,16 @@
 	X(CONF_FILE,	997, "conf.file",	ROLE_READER,	MSG_INTERNAL, conf_file) \
 	/* root parent to configuration reader (conf_fetch.c) */	\
 	X(CONF_FILE_DATA, 998, "conf.file_data", ROLE_PARENT,	0,	conf_file_data)	\
-	X(CONF_TEXT,	999, "conf.text",	ROLE_PARENT,	0,	conf_text)
+	X(CONF_TEXT,	999, "conf.text",	ROLE_PARENT,	0,	conf_text)	\
+	/* the operator console's worker, for one browser request each */ \
+	X(CONSOLE_LOGIN, 1000, "console.login",	ROLE_CONSOLE,	0,	console_login)	\
+	X(CONSOLE_GET,	1001, "console.get",	ROLE_CONSOLE,	0,	console_get)	\
+	X(CONSOLE_POST,	1002, "console.post",	ROLE_CONSOLE,	0,	console_post)	\
+	/* the hub's answer to one of them */				\
+	X(CONSOLE_ANSWER, 1020, "console.answer", ROLE_SUP,	0,	console_answer)	\
+	/* operator, over the control socket: a login link; end sessions */ \
+	X(CTL_CONSOLE_URL, 1040, "console.url",	ROLE_OPERATOR,	0,	name)		\
+	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty)
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -667,6 +681,30 @@ struct ipc_body_conf_worker	{ struct ipc_str kind; struct ipc_str id;
 				  struct ipc_str conf; struct ipc_str listen; };
 struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
 
+/*
+ * The console worker's requests (workers/console/): conn names the
+ * browser's connection; session is the cookie's value as sent ("" when
+ * none), never a claim of who the operator is: the hub looks it up.
+ */
+#define IPC_CONSOLE_TOKEN_MAX	64
+#define IPC_CONSOLE_BODY_MAX	(120 * 1024)
+struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
+				  struct ipc_str token; };
+struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
+				  struct ipc_str page; };
+/* arg: a pairing code or an account; peer: a sender, for peer.revoke. */
+struct ipc_body_console_post	{ uint64_t conn; struct ipc_str session;
+				  struct ipc_str csrf; struct ipc_str action;
+				  struct ipc_str arg; struct ipc_str peer; };
+/*
+ * status: the HTTP status; cookie: a Set-Cookie value or ""; location:
+ * a redirect's target or ""; body: JSON for the API routes, "" else.
+ */
+struct ipc_body_console_answer	{ uint64_t conn; uint64_t status;
+				  struct ipc_str cookie;
+				  struct ipc_str location;
+				  struct ipc_str body; };
+
 union ipc_body {
 	struct ipc_body_empty		empty;
 	struct ipc_body_hello		hello;
@@ -746,6 +784,10 @@ union ipc_body {
 	struct ipc_body_conf_supervisor	conf_supervisor;
 	struct ipc_body_conf_worker	conf_worker;
 	struct ipc_body_conf_done	conf_done;
+	struct ipc_body_console_login	console_login;
+	struct ipc_body_console_get	console_get;
+	struct ipc_body_console_post	console_post;
+	struct ipc_body_console_answer	console_answer;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */

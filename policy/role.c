@@ -27,6 +27,7 @@ static const struct {
 	{ ROLE_AGENT,		"agent" },
 	{ ROLE_OPERATOR,	"operator" },
 	{ ROLE_METRICS,		"metrics" },
+	{ ROLE_CONSOLE,		"console" },
 };
 
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))
@@ -47,7 +48,7 @@ static const struct {
 
 /* Catalogue numbers to probe: every range of ipc_msg.h. */
 #define ROLE_TYPE_MIN	100
-#define ROLE_TYPE_MAX	999
+#define ROLE_TYPE_MAX	1049
 
 static uint64_t	role_denials[NROLES];
 

@@ -30,6 +30,8 @@ static const struct {
 	{ "webchat",		&profile_webchat,	NULL },
 	/* Accepts on its handed socket, as the web chat, and no more. */
 	{ "metrics",		&profile_webchat,	NULL },
+	/* The console's worker too: it serves a handed socket. */
+	{ "console",		&profile_webchat,	NULL },
 	{ "agent",		&profile_agent,		NULL },
 	{ "agent-openai",	&profile_agent,		&profile_net },
 	/* A relay agent accepts on its handed socket, as the web chat. */

@@ -1490,3 +1490,23 @@ channel_metrics(struct evbuffer *b)
 		mx_put(b, "wxgate_channel_refused_total", &l, accts[i].full);
 	}
 }
+
+/*
+ * Account i's message counts for the console's overview (console_page.c):
+ * received (every inbound.ack status), sent, failed.  -1 past the last.
+ */
+int
+channel_counts(unsigned i, const char **name, uint64_t *in, uint64_t *sent,
+    uint64_t *failed)
+{
+	unsigned k;
+
+	if (i >= naccts)
+		return -1;
+	*name = accts[i].name;
+	for (*in = 0, k = 0; k < CH_NSTATUS; k++)
+		*in += accts[i].in[k];
+	*sent = accts[i].sent;
+	*failed = accts[i].failed;
+	return 0;
+}

@@ -187,6 +187,7 @@ config_free(struct config *conf)
 	free(conf->policy.trusted_proxies);
 	cfg_webchat_free(&conf->webchat);
 	free(conf->metrics_listen);
+	cfg_console_free(&conf->console);
 	free(conf->sandbox.user);
 	free(conf->sandbox.group);
 	free(conf->sandbox.hub_user);
@@ -270,6 +271,7 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	}
 	if (cfg_channel_build(ctx, raw, conf) == -1 ||
 	    cfg_metrics_build(ctx, raw, conf) == -1 ||
+	    cfg_console_build(ctx, raw, conf) == -1 ||
 	    cfg_relay_listens(ctx, conf) == -1 ||
 	    cfg_bind_build(ctx, raw, conf) == -1 ||
 	    cfg_policy_build(ctx, &raw->policy, &conf->policy) == -1)

@@ -269,6 +269,27 @@ struct cfg_template {
 	struct cfg_channel	 chan;
 };
 
+/*
+ * The operator console (config_console.c): listen NULL when there is
+ * none.  Scope per operator: admin may write, viewer only reads.
+ */
+#define CFG_OPERATORS_MAX	32
+#define CFG_CONSOLE_IDLE_S	1800
+#define CFG_CONSOLE_MAX_S	(12 * 3600)
+#define CFG_CONSOLE_LINK_S	300
+struct cfg_operator {
+	char		*name;
+	int		 admin;
+};
+struct cfg_console {
+	char			*listen;
+	struct cfg_operator	*operators;
+	unsigned		 operators_count;
+	uint32_t		 idle_timeout_s;
+	uint32_t		 session_max_s;
+	uint32_t		 link_ttl_s;
+};
+
 struct config {
 	char			*path;		/* file it came from */
 	char			*text;		/* ... and its text, for the hub */
@@ -291,6 +312,7 @@ struct config {
 	unsigned		 schedules_count;
 	struct cfg_media	 media;
 	char			*metrics_listen;	/* NULL: none */
+	struct cfg_console	 console;		/* config_console.c */
 	struct cfg_bind		 bind;
 	struct cfg_template	*templates;
 	unsigned		 templates_count;
@@ -353,6 +375,9 @@ char		*config_slice_webhook(const struct config *,
 char		*config_slice_callback(const struct config *,
 		    const struct cfg_channel *);
 char		*config_slice_metrics(const struct config *);
+char		*config_slice_console(const struct config *);
+const struct cfg_operator *config_operator(const struct config *,
+		    const char *);
 /* The agent of this name if it is a relay agent, else NULL. */
 const struct cfg_agent *config_relay_agent(const struct config *,
 		    const char *);

@@ -303,6 +303,22 @@ struct raw_metrics {
 	char		*listen;
 };
 
+/* The `console:` block and one of its operators. */
+struct raw_operator {
+	char		*name;
+	char		*scope;
+};
+struct raw_console {
+	char			*listen;
+	char			*tls_cert;
+	char			*tls_key;
+	struct raw_operator	*operators;
+	unsigned		 operators_count;
+	uint32_t		*idle_timeout_s;
+	uint32_t		*session_max_s;
+	uint32_t		*link_ttl_s;
+};
+
 /* The `bind:` block and one `bind_templates:` entry (config_bind.c). */
 struct raw_bind {
 	uint32_t	*pending_max;
@@ -333,6 +349,7 @@ struct raw_config {
 	unsigned		 schedules_count;
 	struct raw_media	 media;
 	struct raw_metrics	 metrics;
+	struct raw_console	 console;
 	struct raw_bind		 bind;
 	struct raw_template	*bind_templates;
 	unsigned		 bind_templates_count;
@@ -411,6 +428,10 @@ void		 cfg_channel_callback_free(struct cfg_channel *);
 int		 cfg_check_listen(const char *);
 int		 cfg_metrics_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
+int		 cfg_metrics_loopback(const char *);
+int		 cfg_console_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+void		 cfg_console_free(struct cfg_console *);
 /* config_relay.c */
 int		 cfg_agent_relay(struct cfg_ctx *, const struct raw_agent *,
 		    const char *prefix, struct cfg_agent *);

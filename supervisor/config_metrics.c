@@ -19,7 +19,6 @@
 #include "config_int.h"
 #include "xmalloc.h"
 
-static int	cfg_metrics_loopback(const char *);
 
 int
 cfg_metrics_build(struct cfg_ctx *ctx, const struct raw_config *raw,
@@ -56,8 +55,11 @@ cfg_metrics_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	return 0;
 }
 
-/* l passed cfg_check_listen(): a numeric host and a port. */
-static int
+/*
+ * l passed cfg_check_listen(): a numeric host and a port.  The
+ * console's check too (config_console.c).
+ */
+int
 cfg_metrics_loopback(const char *l)
 {
 	char host[CFG_LISTEN_MAX + 1];

@@ -425,6 +425,30 @@ static const cyaml_schema_field_t metrics_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t operator_fields[] = {
+	STR("name", struct raw_operator, name, CFG_WORD_MAX),
+	STR("scope", struct raw_operator, scope, CFG_WORD_MAX),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t operator_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_operator,
+	    operator_fields),
+};
+
+static const cyaml_schema_field_t console_fields[] = {
+	STR("listen", struct raw_console, listen, CFG_LISTEN_MAX),
+	STR("tls_cert", struct raw_console, tls_cert, CFG_PATH_MAX),
+	STR("tls_key", struct raw_console, tls_key, CFG_PATH_MAX),
+	CYAML_FIELD_SEQUENCE("operators", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_console, operators,
+	    &operator_schema, 0, CFG_OPERATORS_MAX),
+	NUM("idle_timeout_s", struct raw_console, idle_timeout_s),
+	NUM("session_max_s", struct raw_console, session_max_s),
+	NUM("link_ttl_s", struct raw_console, link_ttl_s),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t bind_fields[] = {
 	NUM("pending_max", struct raw_bind, pending_max),
 	NUM("ttl_min_s", struct raw_bind, ttl_min_s),
@@ -533,6 +557,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	    struct raw_config, metrics, metrics_fields),
 	CYAML_FIELD_MAPPING("media", CYAML_FLAG_OPTIONAL,
 	    struct raw_config, media, media_fields),
+	CYAML_FIELD_MAPPING("console", CYAML_FLAG_OPTIONAL,
+	    struct raw_config, console, console_fields),
 	CYAML_FIELD_MAPPING("bind", CYAML_FLAG_OPTIONAL,
 	    struct raw_config, bind, bind_fields),
 	CYAML_FIELD_SEQUENCE("bind_templates", CYAML_FLAG_POINTER |

@@ -108,6 +108,8 @@ static const struct {
 	{ IPC_CTL_BIND_REVOKE,	ctl_bind_revoke },
 	{ IPC_CTL_CHANNELS,	ctl_channels },
 	{ IPC_CTL_CHANNEL_REMOVE, ctl_channel_remove },
+	{ IPC_CTL_CONSOLE_URL,	ctl_console_url },	/* console.c */
+	{ IPC_CTL_CONSOLE_REVOKE, ctl_console_revoke },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif

@@ -72,4 +72,8 @@ int	ctl_bind_revoke(struct ctl_client *, struct ipc_msg *);
 int	ctl_channels(struct ctl_client *, struct ipc_msg *);
 int	ctl_channel_remove(struct ctl_client *, struct ipc_msg *);
 
+/* console.c: console.url and console.revoke_all (issue #16) */
+int	ctl_console_url(struct ctl_client *, struct ipc_msg *);
+int	ctl_console_revoke(struct ctl_client *, struct ipc_msg *);
+
 #endif

@@ -85,6 +85,8 @@ static const struct kind kinds[] = {
 	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN,	NULL },
 	/* metrics.listen's worker: workers/metrics/. */
 	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN,	NULL },
+	/* console.listen's worker: workers/console/. */
+	{ "console",	ROLE_CONSOLE,	K_F_OWN_LISTEN,	NULL },
 };
 
 const struct kind *

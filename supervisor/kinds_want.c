@@ -34,6 +34,9 @@ static void	kinds_each_webchat(const struct kind *,
 static void	kinds_each_metrics(const struct kind *,
 		    const struct config *, char *(*)(const struct config *,
 		    const struct cfg_channel *), kind_want_fn, void *);
+static void	kinds_each_console(const struct kind *,
+		    const struct config *, char *(*)(const struct config *,
+		    const struct cfg_channel *), kind_want_fn, void *);
 
 static const struct kind_want wants[] = {
 	{ "agent",		kinds_each_agent,	NULL },
@@ -47,6 +50,7 @@ static const struct kind_want wants[] = {
 #endif
 	{ "webchat",		kinds_each_webchat,	NULL },
 	{ "metrics",		kinds_each_metrics,	NULL },
+	{ "console",		kinds_each_console,	NULL },
 };
 
 static const struct kind_want *
@@ -142,4 +146,16 @@ kinds_each_metrics(const struct kind *k, const struct config *conf,
 	if (conf->metrics_listen != NULL)
 		fn(k, "http", config_slice_metrics(conf),
 		    conf->metrics_listen, arg);
+}
+
+/* "console.http", when console.listen names an address. */
+static void
+kinds_each_console(const struct kind *k, const struct config *conf,
+    char *(*slice)(const struct config *, const struct cfg_channel *),
+    kind_want_fn fn, void *arg)
+{
+	(void)slice;
+	if (conf->console.listen != NULL)
+		fn(k, "http", config_slice_console(conf),
+		    conf->console.listen, arg);
 }

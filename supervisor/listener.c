@@ -73,6 +73,7 @@ listener_prepare(const struct plan *p)
 		pw = &p->workers[i];
 		if (pw->listen != NULL && listener_open(pw->listen,
 		    strcmp(pw->kind, "metrics") == 0 ? "metrics.listen" :
+		    strcmp(pw->kind, "console") == 0 ? "console.listen" :
 		    pw->id) == -1)
 			return -1;
 	}

@@ -73,6 +73,9 @@ int	metrics_serve(struct worker *, struct ipc_msg *);
 /* Counters kept where the events are, rendered by their owners. */
 void	agentq_metrics(struct evbuffer *);
 void	channel_metrics(struct evbuffer *);
+/* The same counts, one account at a time (the console's overview). */
+int	channel_counts(unsigned, const char **, uint64_t *, uint64_t *,
+	    uint64_t *);
 void	router_metrics(struct evbuffer *);
 void	schedule_metrics(struct evbuffer *);
 

@@ -89,6 +89,7 @@ static const struct {
 	{ ROLE_CHANNEL,	channel_handlers },
 	{ ROLE_AGENT,	agent_handlers },
 	{ ROLE_METRICS,	metrics_handlers },
+	{ ROLE_CONSOLE,	console_handlers },	/* console.c */
 };
 
 size_t

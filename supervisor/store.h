@@ -249,6 +249,49 @@ int	store_relay_revoke(struct store *, int64_t id, int64_t now,
 	    char *agent, size_t agentlen);
 
 /*
+ * The operator console's login links and sessions (store_console.c),
+ * by the SHA-256 of their secrets.  link_take deletes the link it
+ * finds: 0 taken (operator copied), 1 none, 2 expired, -1 error.
+ */
+struct store_console_session {
+	int64_t		 id;
+	char		 operator[64 + 1];
+	int64_t		 created;
+	int64_t		 last_seen;
+};
+int	store_console_link_create(struct store *,
+	    const uint8_t hash[STORE_HASH_LEN], const char *operator,
+	    int64_t now, int64_t expires);
+int	store_console_link_take(struct store *,
+	    const uint8_t hash[STORE_HASH_LEN], int64_t now, char *operator,
+	    size_t operatorlen);
+int	store_console_session_create(struct store *,
+	    const uint8_t hash[STORE_HASH_LEN], const char *operator,
+	    int64_t now);
+/* 0 found, 1 none, -1 error. */
+int	store_console_session_find(struct store *,
+	    const uint8_t hash[STORE_HASH_LEN],
+	    struct store_console_session *);
+int	store_console_session_seen(struct store *, int64_t id, int64_t now);
+int	store_console_session_delete(struct store *, int64_t id);
+/*
+ * Senders allowed to talk to an account (pairing approved, allowlist
+ * or owner), at most max of them, for the console; fn's strings are
+ * borrowed.  revoke: 0 done, 1 not allowed anyway, -1 error.
+ */
+typedef int	(*store_allowed_fn)(const char *account, const char *peer,
+		    int64_t approved, void *);
+int	store_console_allowed(struct store *, unsigned max, store_allowed_fn,
+	    void *);
+int	store_console_peer_revoke(struct store *, const char *account,
+	    const char *peer);
+/* Every session and link ended; how many sessions, or -1. */
+int	store_console_revoke_all(struct store *);
+/* Sessions and links past their time go; how many sessions, or -1. */
+int	store_console_expire(struct store *, int64_t now, int64_t idle_s,
+	    int64_t max_s);
+
+/*
  * Pairing: a one-time code for a sender a channel does not know yet,
  * awaiting the operator (wxgatectl pairing approve|deny CODE).  Codes
  * are not secrets to the store: the sender shows theirs to the operator.

@@ -33,7 +33,8 @@
 #define STORE_LAZY_MEDIA	88	/* store_media.c: 88..95 */
 #define STORE_LAZY_RELAY	96	/* store_relay.c: 96..103 */
 #define STORE_LAZY_BIND		104	/* store_bind.c: 104..135 */
-#define STORE_LAZY_MAX		136
+#define STORE_LAZY_CONSOLE	136	/* store_console.c: 136..151 */
+#define STORE_LAZY_MAX		152
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -136,7 +137,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	10
+#define STORE_SCHEMA_VERSION	11
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

@@ -422,6 +422,25 @@ static const char schema_v10[] =
 	"  DEFAULT 'pending',"
 	" CHECK ((state = 'active') = (owner IS NOT NULL))) WITHOUT ROWID;";
 
+/*
+ * Version 11: the operator console (store_console.c).  A login link
+ * and a session are each kept as the SHA-256 of their secret only; a
+ * link row is deleted as it is used, so it works once.
+ */
+static const char schema_v11[] =
+	"CREATE TABLE console_links ("
+	" id INTEGER PRIMARY KEY,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" operator TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	"CREATE TABLE console_sessions ("
+	" id INTEGER PRIMARY KEY,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" operator TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -434,6 +453,7 @@ static const struct store_migration store_migrations[] = {
 	{ 8,	schema_v8 },
 	{ 9,	schema_v9 },
 	{ 10,	schema_v10 },
+	{ 11,	schema_v11 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

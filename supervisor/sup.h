@@ -263,6 +263,8 @@ struct sup_handler {
 
 /* channel.c: platform accounts (role channel) */
 extern const struct sup_handler channel_handlers[];
+/* console.c: the operator console's worker */
+extern const struct sup_handler console_handlers[];
 void		 channel_init(void);
 void		 channel_flush(void);
 void		 channel_stats(stat_fn, void *);

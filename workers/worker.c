@@ -48,6 +48,7 @@ static const struct wk_kind *const kinds[] = {
 	&wk_wechat_mp,
 	&wk_wecom_app,
 	&wk_metrics,
+	&wk_console,
 #ifdef WX_TEST_HOOKS
 	&wk_loopback,
 #endif

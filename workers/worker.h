@@ -86,6 +86,7 @@ extern const struct wk_kind	wk_wecom_bot;
 extern const struct wk_kind	wk_wechat_mp;
 extern const struct wk_kind	wk_wecom_app;
 extern const struct wk_kind	wk_metrics;
+extern const struct wk_kind	wk_console;
 #ifdef WX_TEST_HOOKS
 extern const struct wk_kind	wk_loopback;
 #endif

@@ -33,3 +33,11 @@ tests_unit_workers_webchat_test_webchat_resync_SOURCES = \
 	workers/conf.c ipc/codec.c $(UNIT_COMMON)
 tests_unit_workers_webchat_test_webchat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_webchat_test_webchat_resync_LDADD = $(UNIT_LDADD)
+# The console worker's Cookie header parser (workers/console/cookie.c).
+check_PROGRAMS += tests/unit/workers/console/test_cookie
+TESTS += tests/unit/workers/console/test_cookie
+tests_unit_workers_console_test_cookie_SOURCES = \
+	tests/unit/workers/console/test_cookie.c workers/console/cookie.c \
+	workers/console/cookie.h
+tests_unit_workers_console_test_cookie_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_console_test_cookie_LDADD = $(UNIT_LDADD)

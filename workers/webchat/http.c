@@ -23,6 +23,7 @@
 struct http_slot {
 	const char	*name;
 	size_t		 off;
+	size_t		 max;
 };
 
 static int	http_on_begin(http_parser *);
@@ -36,12 +37,19 @@ static int	http_fail(struct http_parse *, int);
 static void	http_header_end(struct http_parse *);
 
 static const struct http_slot http_slots[] = {
-	{ "upgrade",		 offsetof(struct http_req, h_upgrade) },
-	{ "connection",		 offsetof(struct http_req, h_connection) },
-	{ "sec-websocket-key",	 offsetof(struct http_req, h_ws_key) },
-	{ "sec-websocket-version", offsetof(struct http_req, h_ws_version) },
-	{ "x-forwarded-for",	 offsetof(struct http_req, h_forwarded) },
-	{ NULL,			 0 }
+#define SLOT(n, f)	{ n, offsetof(struct http_req, f), HTTP_VALUE_MAX }
+	SLOT("upgrade",			h_upgrade),
+	SLOT("connection",		h_connection),
+	SLOT("sec-websocket-key",	h_ws_key),
+	SLOT("sec-websocket-version",	h_ws_version),
+	SLOT("x-forwarded-for",		h_forwarded),
+	{ "cookie", offsetof(struct http_req, h_cookie), HTTP_COOKIE_MAX },
+	SLOT("origin",			h_origin),
+	SLOT("host",			h_host),
+	SLOT("x-csrf-token",		h_csrf),
+	SLOT("sec-fetch-site",		h_fetch_site),
+#undef SLOT
+	{ NULL,			 0,	0 }
 };
 
 static const http_parser_settings http_settings = {
@@ -60,6 +68,8 @@ static const struct {
 } http_reasons[] = {
 	{ 101, "Switching Protocols" },
 	{ 200, "OK" },
+	{ 303, "See Other" },
+	{ 401, "Unauthorized" },
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
 	{ 404, "Not Found" },
@@ -251,18 +261,23 @@ http_on_value(http_parser *p, const char *at, size_t len)
 		if (s->name == NULL)
 			return 0;
 		hp->value = (char *)hp->req + s->off;
-		/* A repeated header joins the first with a comma (RFC 9110). */
+		hp->value_max = s->max;
+		/*
+		 * A repeated header joins the first with a comma (RFC 9110);
+		 * cookies with "; " (RFC 6265 5.4).
+		 */
 		cur = strlen(hp->value);
 		if (cur > 0) {
-			if (cur + 2 > HTTP_VALUE_MAX)
+			if (cur + 2 > hp->value_max)
 				return http_fail(hp, 431);
-			memcpy(hp->value + cur, ", ", 3);
+			memcpy(hp->value + cur, s->max == HTTP_COOKIE_MAX ?
+			    "; " : ", ", 3);
 		}
 	}
 	if (hp->value == NULL)
 		return 0;
 	cur = strlen(hp->value);
-	if (len > HTTP_VALUE_MAX - cur)
+	if (len > hp->value_max - cur)
 		return http_fail(hp, 431);
 	memcpy(hp->value + cur, at, len);
 	hp->value[cur + len] = '\0';
@@ -397,11 +412,23 @@ void
 http_response(struct evbuffer *out, int status, const char *ctype,
     const void *body, size_t len, int flags)
 {
+	http_response_x(out, status, ctype, NULL, body, len, flags);
+}
+
+void
+http_response_x(struct evbuffer *out, int status, const char *ctype,
+    const char *extra, const void *body, size_t len, int flags)
+{
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
 	    http_reason(status));
 	evbuffer_add(out, http_common_headers,
 	    sizeof(http_common_headers) - 1);
-	if (status == 405)
+	if (flags & HTTP_R_NOSTORE)
+		evbuffer_add_printf(out, "Cache-Control: no-store\r\n");
+	if (extra != NULL)
+		evbuffer_add(out, extra, strlen(extra));
+	/* The caller's own Allow, when it serves other methods. */
+	if (status == 405 && (extra == NULL || strstr(extra, "Allow:") == NULL))
 		evbuffer_add_printf(out, "Allow: GET\r\n");
 	/* RFC 6455 4.4: say which version we speak. */
 	if (status == 426)

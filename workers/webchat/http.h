@@ -18,6 +18,8 @@ struct evbuffer;
 #define HTTP_NAME_MAX		64	/* longer header names are not ours */
 #define HTTP_VALUE_MAX		256	/* a header we keep; longer gets 431 */
 #define HTTP_HEADERS_MAX	64	/* header lines; more gets 431 */
+/* Cookie: other sites on a loopback host share it with the console. */
+#define HTTP_COOKIE_MAX		2048
 
 /* One parsed request head: only what routing and the WS handshake use. */
 struct http_req {
@@ -33,6 +35,12 @@ struct http_req {
 	char		 h_ws_version[HTTP_VALUE_MAX + 1];
 	/* Passed on as is; only the supervisor knows whom to believe. */
 	char		 h_forwarded[HTTP_VALUE_MAX + 1];	/* X-F-F */
+	/* The operator console's (workers/console/): its session. */
+	char		 h_cookie[HTTP_COOKIE_MAX + 1];
+	char		 h_origin[HTTP_VALUE_MAX + 1];
+	char		 h_host[HTTP_VALUE_MAX + 1];
+	char		 h_csrf[HTTP_VALUE_MAX + 1];	/* X-CSRF-Token */
+	char		 h_fetch_site[HTTP_VALUE_MAX + 1];	/* Sec-Fetch-Site */
 	/* The raw query (no '?'), "" when none; decoded by its user. */
 	char		 query[HTTP_URL_MAX + 1];
 	/* With http_parse_body(): the body, body_len bytes of body_max. */
@@ -60,6 +68,7 @@ struct http_parse {
 	char		 name[HTTP_NAME_MAX + 1];
 	size_t		 name_len;
 	char		*value;		/* slot of the current header or NULL */
+	size_t		 value_max;	/* its size, NUL excluded */
 	size_t		 value_len;
 	int		 value_fresh;
 	char		*body;		/* http_parse_body()'s buffer, or NULL */
@@ -80,10 +89,15 @@ enum http_result http_parse_feed(struct http_parse *, const char *, size_t,
 enum http_result http_parse_evbuffer(struct http_parse *, struct evbuffer *);
 
 #define HTTP_R_CLOSE	0x01	/* Connection: close */
+#define HTTP_R_NOSTORE	0x02	/* Cache-Control: no-store */
 
 const char	*http_reason(int status);
 void		 http_response(struct evbuffer *, int status, const char *ctype,
 		    const void *body, size_t len, int flags);
+/* http_response() with extra header lines ("Name: value\r\n"...). */
+void		 http_response_x(struct evbuffer *, int status,
+		    const char *ctype, const char *extra, const void *body,
+		    size_t len, int flags);
 int		 http_token_has(const char *list, const char *token);
 
 #endif

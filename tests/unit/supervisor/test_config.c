@@ -56,6 +56,7 @@ static void		 test_schedules_limits(void **);
 static void		 test_schedule_check(void **);
 static void		 test_callback(void **);
 static void		 test_metrics(void **);
+static void		 test_console(void **);
 static void		 test_relay(void **);
 
 /* The path every case's YAML is written to; errors start with it. */
@@ -1153,6 +1154,7 @@ main(void)
 		cmocka_unit_test(test_schedule_check),
 		cmocka_unit_test(test_callback),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_relay),
 	};
 
@@ -1825,6 +1827,68 @@ test_metrics(void **state)
 	refused("webchat:\n  listen: \"127.0.0.1:8080\"\nmetrics:\n"
 	    "  listen: \"127.0.0.1:8080\"\n", "metrics.listen: "
 	    "127.0.0.1:8080 is webchat.listen");
+}
+
+/*
+ * console: loopback only, no TLS yet, operators required with listen,
+ * scopes admin or viewer (viewer by default), lifetimes checked.
+ */
+static void
+test_console(void **state)
+{
+	static const char ops[] = "  operators:\n"
+	    "    - {name: alice, scope: admin}\n    - {name: bob}\n";
+	char yaml[512], err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	/* Absent: no console, the defaults still set. */
+	if ((conf = load_text("log:\n  level: info\n", err,
+	    sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_null(conf->console.listen);
+	assert_int_equal(conf->console.operators_count, 0);
+	assert_int_equal(conf->console.idle_timeout_s, CFG_CONSOLE_IDLE_S);
+	config_free(conf);
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"[::1]:8443\"\n%s"
+	    "  idle_timeout_s: 60\n  session_max_s: 120\n  link_ttl_s: 30\n",
+	    ops);
+	if ((conf = load_text(yaml, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->console.listen, "[::1]:8443");
+	assert_int_equal(conf->console.operators_count, 2);
+	assert_non_null(config_operator(conf, "alice"));
+	assert_true(config_operator(conf, "alice")->admin);
+	assert_false(config_operator(conf, "bob")->admin);
+	assert_null(config_operator(conf, "carol"));
+	assert_int_equal(conf->console.idle_timeout_s, 60);
+	assert_int_equal(conf->console.session_max_s, 120);
+	assert_int_equal(conf->console.link_ttl_s, 30);
+	config_free(conf);
+
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"0.0.0.0:8443\"\n%s",
+	    ops);
+	refused(yaml, "console.listen: 0.0.0.0:8443 is not a loopback");
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  tls_cert: /c\n  tls_key: /k\n", ops);
+	refused(yaml, "TLS is not supported");
+	refused("console:\n  listen: \"127.0.0.1:8443\"\n",
+	    "console.operators: none");
+	refused("console:\n  listen: \"127.0.0.1:8443\"\n  operators:\n"
+	    "    - {name: a, scope: root}\n", "scope must be admin or viewer");
+	refused("console:\n  listen: \"127.0.0.1:8443\"\n  operators:\n"
+	    "    - {name: a}\n    - {name: a}\n", "\"a\" twice");
+	refused("console:\n  listen: \"127.0.0.1:8443\"\n  operators:\n"
+	    "    - {name: \"a b\"}\n", "name must be");
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  idle_timeout_s: 100\n  session_max_s: 50\n", ops);
+	refused(yaml, "idle_timeout_s: 100 exceeds session_max_s");
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  link_ttl_s: 0\n", ops);
+	refused(yaml, "must be at least 1");
+	snprintf(yaml, sizeof(yaml), "webchat:\n  listen: \"127.0.0.1:8080\"\n"
+	    "console:\n  listen: \"127.0.0.1:8080\"\n%s", ops);
+	refused(yaml, "127.0.0.1:8080 is already webchat's");
 }
 
 /* agents[].relay: listen required for type relay, nowhere else, unshared. */

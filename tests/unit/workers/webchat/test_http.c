@@ -286,6 +286,53 @@ test_repeated_header(void **state)
 	assert_string_equal(p.req.h_connection, "a, b");
 }
 
+/*
+ * The console's headers: two Cookie lines join with "; " (RFC 6265
+ * 5.4), a cookie may pass HTTP_VALUE_MAX up to HTTP_COOKIE_MAX, and
+ * Origin, Host, X-CSRF-Token and Sec-Fetch-Site are kept.
+ */
+static void
+test_console_headers(void **state)
+{
+	char head[HTTP_COOKIE_MAX + 256], big[HTTP_COOKIE_MAX + 2];
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "POST /api/logout HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"
+	    "Cookie: a=1\r\nCookie: b=2\r\nOrigin: http://127.0.0.1:9\r\n"
+	    "X-CSRF-Token: t\r\nSec-Fetch-Site: same-origin\r\n"
+	    "Content-Length: 0\r\n\r\n", 8192, 0);
+	assert_int_equal(p.r, HTTP_DONE);
+	assert_string_equal(p.req.h_cookie, "a=1; b=2");
+	assert_string_equal(p.req.h_origin, "http://127.0.0.1:9");
+	assert_string_equal(p.req.h_host, "127.0.0.1:9");
+	assert_string_equal(p.req.h_csrf, "t");
+	assert_string_equal(p.req.h_fetch_site, "same-origin");
+	memset(big, 'c', HTTP_COOKIE_MAX);
+	big[HTTP_COOKIE_MAX] = '\0';
+	snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "Cookie: %s\r\n\r\n", big);
+	parse(&p, head, sizeof(head), 0);
+	assert_int_equal(p.r, HTTP_DONE);
+	assert_int_equal(strlen(p.req.h_cookie), HTTP_COOKIE_MAX);
+	/* One byte more is 431, as for any kept header. */
+	big[HTTP_COOKIE_MAX] = 'c';
+	big[HTTP_COOKIE_MAX + 1] = '\0';
+	snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "Cookie: %s\r\n\r\n", big);
+	parse(&p, head, sizeof(head), 0);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 431);
+	/* The other kept headers keep their own bound. */
+	memset(big, 'o', HTTP_VALUE_MAX + 1);
+	big[HTTP_VALUE_MAX + 1] = '\0';
+	snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "Origin: %s\r\n\r\n", big);
+	parse(&p, head, sizeof(head), 0);
+	assert_int_equal(p.r, HTTP_ERROR);
+	assert_int_equal(p.hp.status, 431);
+}
+
 /* RFC 9112 3.2 and 2.3: Host once in 1.1, and only major version 1. */
 static void
 test_host_and_version(void **state)
@@ -404,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_methods_and_bodies),
 		cmocka_unit_test(test_upgrade),
 		cmocka_unit_test(test_repeated_header),
+		cmocka_unit_test(test_console_headers),
 		cmocka_unit_test(test_host_and_version),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_response),

@@ -1,0 +1,42 @@
+/*
+ * The operator console in the hub: console.c its login links, sessions
+ * and pages, console_write.c what a session may change, console_page.c
+ * the pages' JSON.  The console worker (workers/console/) only relays.
+ */
+#ifndef WX_CONSOLE_H
+#define WX_CONSOLE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ipc_msg.h"
+
+#define CONSOLE_COOKIE		"wxgate_console"
+#define CONSOLE_CSRF_LEN	64	/* hex of a SHA-256 */
+
+struct worker;
+
+/* A session as the hub found it for one request (console.c). */
+struct console_who {
+	int64_t		 id;
+	char		 operator[IPC_NAME_MAX + 1];
+	int		 admin;
+	char		 csrf[CONSOLE_CSRF_LEN + 1];
+};
+
+/* console.c: an answer to the worker's request m; body is consumed. */
+void	console_answer(struct worker *, const struct ipc_msg *,
+	    uint64_t conn, int status, const char *cookie,
+	    const char *location, json_t *body);
+json_t	*console_error(const char *);
+/* console_write.c: one POST of a session whose CSRF token was good. */
+void	console_write(struct worker *, const struct ipc_msg *,
+	    const struct console_who *, const char *action);
+
+/* The overview: workers and channels, as `wxgatectl status` sees them. */
+json_t	*console_page_overview(void);
+/* Pairing codes waiting for the operator; NULL on a store error. */
+json_t	*console_page_pairings(void);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * The console's pages, as JSON for its static script (workers/console/
+ * assets/console.js), from what the hub already keeps for `wxgatectl
+ * status` and the metrics.  JSON strings are escaped by jansson and
+ * the script only ever sets textContent, so a name an attacker chose
+ * (a peer, an account) is shown as text, never markup.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "console.h"
+#include "metrics.h"
+#include "store.h"
+#include "sup.h"
+#include "wire.h"
+
+/* Rows of allowed senders one page shows: the rest are counted. */
+#define CONSOLE_ALLOWED_MAX	500
+
+static json_t	*console_page_workers(void);
+static json_t	*console_page_channels(void);
+
+json_t *
+console_page_overview(void)
+{
+	return json_pack("{s:o, s:o, s:I}",
+	    "workers", console_page_workers(),
+	    "channels", console_page_channels(),
+	    "now", (json_int_t)sup_now());
+}
+
+static json_t *
+console_page_workers(void)
+{
+	json_t *a = json_array();
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		json_array_append_new(a, json_pack(
+		    "{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I}",
+		    "name", w->name,
+		    "kind", w->kind,
+		    "state", w->wire != NULL || w->pstate[0] == '\0' ?
+		    worker_state_name(w->state) : w->pstate,
+		    "pid", (json_int_t)(w->pid > 0 ? w->pid : 0),
+		    "uptime_ms", (json_int_t)(w->pid > 0 ?
+		    timespec_ms_since(&w->started) : 0),
+		    "restarts", (json_int_t)w->restarts,
+		    "last_exit", w->last_exit,
+		    "queue", (json_int_t)(w->wire != NULL ?
+		    wire_queued(w->wire) : 0),
+		    "msgs_in", (json_int_t)w->msgs_in,
+		    "msgs_out", (json_int_t)w->msgs_out));
+	return a;
+}
+
+static json_t *
+console_page_channels(void)
+{
+	json_t *a = json_array();
+	uint64_t in, sent, failed;
+	const char *name;
+	unsigned i;
+
+	for (i = 0; channel_counts(i, &name, &in, &sent, &failed) == 0; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I}",
+		    "name", name, "received", (json_int_t)in,
+		    "sent", (json_int_t)sent, "failed", (json_int_t)failed));
+	return a;
+}
+
+static int
+console_page_pairing(const struct store_pairing_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s?, s:s?, s:s?, s:I, s:I}",
+	    "code", r->code, "account", r->account, "peer", r->peer,
+	    "created", (json_int_t)r->created,
+	    "expires", (json_int_t)r->expires));
+	return 0;
+}
+
+static int
+console_page_allowed(const char *account, const char *peer, int64_t approved,
+    void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s?, s:s?, s:I}",
+	    "account", account, "peer", peer, "approved", (json_int_t)approved));
+	return 0;
+}
+
+/*
+ * Pairing codes waiting, and the senders allowed (one more than shown
+ * is asked for, so "more" says the list was cut).
+ */
+json_t *
+console_page_pairings(void)
+{
+	json_t *a = json_array(), *b = json_array();
+	int more;
+
+	if (store_pairing_list(sup->store, console_page_pairing, a) == -1 ||
+	    store_console_allowed(sup->store, CONSOLE_ALLOWED_MAX + 1,
+	    console_page_allowed, b) == -1) {
+		json_decref(a);
+		json_decref(b);
+		return NULL;
+	}
+	if ((more = json_array_size(b) > CONSOLE_ALLOWED_MAX))
+		json_array_remove(b, CONSOLE_ALLOWED_MAX);
+	return json_pack("{s:o, s:o, s:b}", "pairings", a, "allowed", b,
+	    "more", more);
+}

@@ -1,0 +1,137 @@
+/*
+ * The operator console's writes (issue #16), for a session console.c
+ * has found and whose CSRF token was good: a table of actions, each
+ * saying whether it is an admin's.  A viewer asking for an admin's is
+ * refused here, in the hub, whatever the console worker says, and the
+ * refusal goes to the audit table.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "console.h"
+#include "log.h"
+#include "store.h"
+#include "sup.h"
+
+static void	console_logout(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_approve(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_deny(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_revoke(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+
+static const struct {
+	const char	 *action;
+	int		  admin;
+	void		(*fn)(struct worker *, const struct ipc_msg *,
+			    const struct console_who *);
+} console_writes[] = {
+	{ "logout",		0,	console_logout },
+	{ "pairing.approve",	1,	console_approve },
+	{ "pairing.deny",	1,	console_deny },
+	{ "peer.revoke",	1,	console_revoke },
+};
+
+void
+console_write(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who, const char *action)
+{
+	char detail[IPC_MESSAGE_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(console_writes) / sizeof(console_writes[0]);
+	    i++)
+		if (strcmp(console_writes[i].action, action) == 0)
+			break;
+	if (i == sizeof(console_writes) / sizeof(console_writes[0])) {
+		console_answer(w, m, m->b.console_post.conn, 404, NULL, NULL,
+		    console_error("no such action"));
+		return;
+	}
+	if (console_writes[i].admin && !who->admin) {
+		snprintf(detail, sizeof(detail), "operator %s is a viewer",
+		    who->operator);
+		log_warnx("console: %s refused: %s", action, detail);
+		store_audit(sup->store, sup_now(), "console", w->name, 0,
+		    action, detail);
+		console_answer(w, m, m->b.console_post.conn, 403, NULL, NULL,
+		    console_error("viewers cannot do this"));
+		return;
+	}
+	console_writes[i].fn(w, m, who);
+}
+
+static void
+console_logout(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	store_console_session_delete(sup->store, who->id);
+	log_info("console: operator %s logged out", who->operator);
+	console_answer(w, m, m->b.console_post.conn, 200, CONSOLE_COOKIE
+	    "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict", NULL,
+	    json_pack("{s:b}", "ok", 1));
+}
+
+static void
+console_decide(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who, int approve)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	char code[IPC_NAME_MAX + 1];
+	size_t i;
+	int rv;
+
+	snprintf(code, sizeof(code), "%.*s", (int)p->arg.len, p->arg.p);
+	for (i = 0; code[i] != '\0'; i++)
+		if (code[i] >= 'a' && code[i] <= 'z')
+			code[i] -= 'a' - 'A';
+	rv = approve ? store_pairing_approve(sup->store, code, sup_now()) :
+	    store_pairing_deny(sup->store, code, sup_now());
+	if (rv == 0)
+		log_info("console: operator %s %s a pairing", who->operator,
+		    approve ? "approves" : "denies");
+	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == -1 ? 503 : 404,
+	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
+	    console_error(rv == 1 ? "no such pairing code" : rv == 2 ?
+	    "pairing code expired" : "store error"));
+}
+
+static void
+console_approve(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	console_decide(w, m, who, 1);
+}
+
+static void
+console_deny(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	console_decide(w, m, who, 0);
+}
+
+/* A sender allowed to talk to an account is no longer. */
+static void
+console_revoke(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	char account[IPC_NAME_MAX + 1], peer[IPC_PEER_MAX + 1];
+	int rv;
+
+	snprintf(account, sizeof(account), "%.*s", (int)p->arg.len, p->arg.p);
+	snprintf(peer, sizeof(peer), "%.*s", (int)p->peer.len, p->peer.p);
+	if ((rv = store_console_peer_revoke(sup->store, account, peer)) == 0)
+		log_info("console: operator %s revokes a sender of %s",
+		    who->operator, account);
+	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == -1 ? 503 : 404,
+	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
+	    console_error(rv == 1 ? "no such allowed sender" :
+	    "store error"));
+}

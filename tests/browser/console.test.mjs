@@ -1,0 +1,290 @@
+// Real-browser tests of the operator console (issue 16), its first
+// slice: log in with the one-time link from `wxgatectl console-url`,
+// the overview renders the workers with no console errors and no
+// failed requests, axe-core's WCAG 2.1 A/AA rules find nothing in light
+// and dark mode, a cross-site POST from another origin does not end the
+// session, and a revoked session is sent to log in.
+//
+//   WXGATE_BUILDDIR=/path/to/build node --test tests/browser/console.test.mjs
+//
+// Screenshots go to tests/out/browser-console-*.png, phone and desktop.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, OUT, UA, execFileP, freePort, waitFor, Gate } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+  isMobile: true, hasTouch: true, userAgent: UA };
+const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1,
+  isMobile: false, hasTouch: false };
+
+// A chromium with its own profile; everything that went wrong on the
+// page is collected: console errors, exceptions, dialogs (an alert would
+// be an XSS), failed requests and HTTP answers >= 400.
+async function launch(opts = {}) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-chromium-'));
+  const ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync'],
+    locale: 'en-US',
+    ...DESKTOP,
+    ...opts,
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
+  page.on('requestfailed', (r) =>
+    problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  return {
+    ctx, page, problems, dialogs,
+    async close() {
+      try { await ctx.close(); } finally {
+        fs.rmSync(userDataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function axe(page, what) {
+  // CDP evaluation, not an inline <script>: the page's CSP stays strict.
+  await page.evaluate(AXE);
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }).then((res) => res.violations.map((v) => ({
+    id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')),
+  }))));
+  assert.deepEqual(r, [], `${what}: axe violations`);
+}
+
+describe('operator console', () => {
+  let gate;
+  let consoleUrl;
+
+  before(async () => {
+    const port = await freePort();
+    consoleUrl = `http://127.0.0.1:${port}/`;
+    gate = new Gate({
+      prefix: 'wxgate-console-',
+      workers: 1,
+      extra: [
+        'console:',
+        `  listen: 127.0.0.1:${port}`,
+        '  operators:',
+        '    - name: root-op',
+        '      scope: admin',
+        '    - name: watcher',
+        '      scope: viewer',
+      ],
+    });
+    await gate.start();
+    await waitFor('the console worker', async () =>
+      (await gate.workers())['console.http']?.state === 'running', 10000, 100);
+    fs.mkdirSync(OUT, { recursive: true });
+  });
+
+  after(async () => {
+    if (gate) {
+      await gate.stop();
+      gate.cleanup();
+    }
+  });
+
+  async function link(...args) {
+    const out = (await gate.ctl('console-url', ...args)).trim();
+    assert.match(out, /^http:\/\/127\.0\.0\.1:\d+\/login\?token=[0-9a-f]{32}$/);
+    assert.ok(out.startsWith(consoleUrl));
+    return out;
+  }
+
+  // Log in and wait for the overview to list the workers.
+  async function open(b, ...args) {
+    const resp = await b.page.goto(await link(...args));
+    assert.equal(resp.status(), 200);
+    assert.equal(b.page.url(), consoleUrl);
+    await b.page.waitForFunction(() => {
+      const names = [...document.querySelectorAll('#workers tr td:first-child')]
+        .map((td) => td.textContent);
+      return names.includes('console.http') && names.includes('webchat.0');
+    }, null, { timeout: 10000 });
+  }
+
+  for (const [name, opts] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    for (const scheme of ['light', 'dark']) {
+      test(`log in, overview, no errors, axe clean: ${name} ${scheme}`, { timeout: 60000 }, async () => {
+        const b = await launch({ ...opts, colorScheme: scheme });
+        try {
+          await open(b);
+          const p = b.page;
+          assert.equal(await p.textContent('#who'), 'root-op (admin)');
+          const row = await p.$$eval('#workers tr', (trs) => trs
+            .map((tr) => [...tr.cells].map((c) => c.textContent))
+            .find((c) => c[0] === 'console.http'));
+          assert.equal(row[1], 'console');
+          assert.equal(row[2], 'running');
+          assert.match(await p.textContent('#status'), /^Updated /);
+          // The cookie is not the page's to read.
+          assert.equal(await p.evaluate(() => document.cookie), '');
+          await axe(p, `${name} ${scheme}`);
+          await p.screenshot({ path: path.join(OUT,
+            `browser-console-overview-${name}-${scheme}.png`), fullPage: true });
+          assert.deepEqual(b.problems, []);
+          assert.deepEqual(b.dialogs, []);
+        } finally {
+          await b.close();
+        }
+      });
+    }
+  }
+
+  // The store as a channel leaves it: pending pairing rows (the way
+  // tests/integration/test_ctl_pairing.py writes them).
+  async function sql(query, ...args) {
+    const { stdout } = await execFileP('/usr/bin/python3', ['-c', `
+import sqlite3, sys, json
+db = sqlite3.connect(sys.argv[1], timeout=5)
+with db:
+    rows = db.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()
+print(json.dumps(rows))
+`, path.join(gate.dir, 'wxgate.db'), query, JSON.stringify(args)]);
+    return JSON.parse(stdout);
+  }
+
+  const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+
+  test('pairings: names as text, a viewer refused, an admin approves', { timeout: 60000 }, async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await sql('INSERT INTO pairings (account, peer, code, created, expires)' +
+      ' VALUES (?, ?, ?, ?, ?)', 'wecom', XSS, 'K7Q2M9', now, now + 600);
+    await sql('INSERT INTO pairings (account, peer, code, created, expires)' +
+      ' VALUES (?, ?, ?, ?, ?)', 'wecom', 'bob', 'P4X8D3', now, now + 600);
+    const rowOf = (p, code) => p.$$eval('#pairings tr', (trs, c) => trs
+      .map((tr) => [...tr.cells].map((td) => td.textContent))
+      .find((cells) => cells[0] === c), code);
+    const v = await launch(PHONE);
+    try {
+      await open(v, '--operator', 'watcher');
+      await v.page.waitForFunction(() =>
+        document.querySelectorAll('#pairings tr').length === 2);
+      assert.equal((await rowOf(v.page, 'K7Q2M9'))[2], XSS);
+      assert.equal(await v.page.$$eval('#pairings img, #pairings script',
+        (n) => n.length), 0);
+      await v.page.click('button[aria-label="Approve K7Q2M9"]');
+      await v.page.waitForFunction(() =>
+        /^Refused: viewers cannot do this/.test(document.getElementById('status').textContent));
+      // The one failure on the page is that refusal.
+      assert.deepEqual(v.problems.filter((x) => !/HTTP 403: .*\/api\/pairing\/approve/.test(x) &&
+        !/status of 403/.test(x)), []);
+      assert.deepEqual(v.dialogs, []);
+      assert.match(await gate.ctl('audit'), /pairing\.approve/);
+      assert.deepEqual(await sql('SELECT count(*) FROM peers WHERE allowed'), [[0]]);
+    } finally {
+      await v.close();
+    }
+    const a = await launch(DESKTOP);
+    try {
+      await open(a);
+      await a.page.waitForFunction(() =>
+        document.querySelectorAll('#pairings tr').length === 2);
+      await a.page.screenshot({ path: path.join(OUT,
+        'browser-console-pairings-desktop.png'), fullPage: true });
+      await a.page.click('button[aria-label="Approve K7Q2M9"]');
+      await a.page.waitForFunction(() =>
+        document.getElementById('status').textContent === 'Approved K7Q2M9');
+      await a.page.waitForFunction(() =>
+        document.querySelectorAll('#pairings tr').length === 1);
+      assert.equal(await rowOf(a.page, 'K7Q2M9'), undefined);
+      await waitFor('the peer allowed', async () =>
+        (await sql('SELECT peer FROM peers WHERE allowed'))[0]?.[0] === XSS);
+      // Now an allowed sender, shown as text, that the admin revokes.
+      await a.page.waitForFunction((x) => [...document.querySelectorAll(
+        '#allowed tr td:nth-child(2)')].some((td) => td.textContent === x), XSS);
+      assert.equal(await a.page.$$eval('#allowed img, #allowed script',
+        (n) => n.length), 0);
+      await axe(a.page, 'pairings');
+      await a.page.screenshot({ path: path.join(OUT,
+        'browser-console-allowed-desktop.png'), fullPage: true });
+      await a.page.locator('#allowed tr', { hasText: 'wecom' })
+        .getByRole('button', { name: /^Revoke/ }).click();
+      await a.page.waitForFunction((x) =>
+        document.getElementById('status').textContent === 'Revoked ' + x, XSS);
+      // The store commits by turns.
+      await waitFor('the sender revoked', async () =>
+        (await sql('SELECT count(*) FROM peers WHERE allowed'))[0][0] === 0);
+      assert.equal(await a.page.textContent('#allowed td'), 'No senders allowed yet.');
+      assert.deepEqual(a.problems, []);
+      assert.deepEqual(a.dialogs, []);
+    } finally {
+      await a.close();
+    }
+  });
+
+  test('a used link, a cross-site POST and a revoked session', { timeout: 60000 }, async () => {
+    const b = await launch();
+    try {
+      const url = await link('--operator', 'watcher');
+      await b.page.goto(url);
+      await b.page.waitForSelector('#workers tr');
+      assert.equal(await b.page.textContent('#who'), 'watcher (viewer)');
+      // The same link again (a second browser would have to): refused.
+      const again = await b.page.request.get(url, { maxRedirects: 0 });
+      assert.equal(again.status(), 401);
+      b.problems.length = 0;
+      // Another site (localhost is not 127.0.0.1) submits a form to the
+      // console: the cookie is SameSite=Strict and the Origin is not the
+      // console's.  (Its fetch() the browser itself would refuse to send
+      // to a loopback address; a form still goes.)  The other page is
+      // served by the browser itself.
+      const evil = 'http://localhost:9/evil';
+      await b.ctx.route(evil, (r) => r.fulfill({ status: 200,
+        contentType: 'text/html', body: '<!doctype html><title>x</title>' }));
+      const other = await b.ctx.newPage();
+      await other.goto(evil);
+      const [posted] = await Promise.all([
+        other.waitForNavigation(),
+        other.evaluate((u) => {
+          const f = document.createElement('form');
+          f.method = 'POST';
+          f.action = u + 'api/logout';
+          document.body.appendChild(f);
+          f.submit();
+        }, consoleUrl),
+      ]);
+      assert.equal(posted.status(), 403);
+      await other.close();
+      const ok = await b.page.evaluate(async () =>
+        (await fetch('/api/session')).status);
+      assert.equal(ok, 200, 'the session outlived the cross-site POST');
+      // The worker's log line reaches the file through the parent.
+      await waitFor('the refusal logged', () =>
+        /a cross-site logout from 127\.0\.0\.1 refused/.test(gate.log()));
+      // revoke-all: the next visit is sent to log in.
+      await gate.ctl('console', 'revoke-all');
+      const resp = await b.page.reload();
+      assert.equal(resp.status(), 401);
+      assert.match(await b.page.textContent('[data-testid=login-help]'),
+        /wxgatectl console-url/);
+      await b.page.screenshot({ path: path.join(OUT, 'browser-console-login.png') });
+      assert.deepEqual(b.dialogs, []);
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,520 @@
+"""The operator console (issue #16), its first slice: a sandboxed
+`console` worker on a loopback listener the parent binds; login by a
+one-time link from `wxgatectl console-url`; sessions, scopes and CSRF
+decided by the hub from the cookie, never by the worker.
+
+Time moves with the hub's test clock (`wxgatectl test supervisor
+clock:+N`), so expiry is checked without sleeping."""
+
+import copy
+import os
+import re
+import socket
+
+import pytest
+
+from conftest import audit_rows, free_port, wait_for
+from test_sandbox import ROOT, kill_with_each, proc_status
+
+NAME = "console.http"
+COOKIE = "wxgate_console"
+URL_RE = re.compile(r"^http://127\.0\.0\.1:(\d+)/login\?token=([0-9a-f]{32})$")
+
+OPERATORS = [{"name": "root-op", "scope": "admin"},
+             {"name": "watcher", "scope": "viewer"}]
+
+
+def start(gate_factory, **console):
+    port = free_port()
+    conf = {"listen": "127.0.0.1:%d" % port, "operators": OPERATORS}
+    conf.update(console)
+    gate = gate_factory({"console": conf,
+                         "supervisor": {"restart_max_ms": 400}})
+    gate.console_port = port
+    wait_for(lambda: (gate.worker(NAME) or {}).get("state") == "running",
+             10, 0.05, "the console worker")
+    return gate
+
+
+def request(port, method, path, headers=None, body=b""):
+    """One request on its own connection: (status, headers, body).
+    Headers come back as a list of (lower-case name, value)."""
+    h = {"Host": "127.0.0.1:%d" % port}
+    h.update(headers or {})
+    if method == "POST":
+        h.setdefault("Content-Length", str(len(body)))
+    raw = "%s %s HTTP/1.1\r\n" % (method, path)
+    raw += "".join("%s: %s\r\n" % kv for kv in h.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", port), 10) as s:
+        s.sendall(raw.encode() + body)
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    hdrs = [(k.strip().lower(), v.strip()) for k, _, v in
+            (ln.partition(":") for ln in lines[1:])]
+    return status, hdrs, rest
+
+
+def header(hdrs, name):
+    vals = [v for k, v in hdrs if k == name]
+    return vals[0] if vals else None
+
+
+def link(gate, *args):
+    rc, out, err = gate.ctl("console-url", *args)
+    assert rc == 0, (rc, out, err)
+    m = URL_RE.match(out.strip())
+    assert m, out
+    assert int(m.group(1)) == gate.console_port
+    return m.group(2)
+
+
+def login(gate, *args):
+    """Follow a fresh link: the session cookie's value."""
+    tok = link(gate, *args)
+    st, hdrs, _ = request(gate.console_port, "GET", "/login?token=" + tok)
+    assert st == 303, (st, hdrs)
+    assert header(hdrs, "location") == "/"
+    m = re.match(COOKIE + r"=([0-9a-f]{32});", header(hdrs, "set-cookie"))
+    assert m, hdrs
+    return m.group(1)
+
+
+def with_cookie(session, extra=None):
+    h = {"Cookie": "other=1; %s=%s" % (COOKIE, session)}
+    h.update(extra or {})
+    return h
+
+
+def csrf_of(gate, session):
+    import json
+    st, _, body = request(gate.console_port, "GET", "/api/session",
+                          with_cookie(session))
+    assert st == 200, (st, body)
+    return json.loads(body)
+
+
+ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
+          ("GET", "/favicon.svg"), ("GET", "/api/session"),
+          ("GET", "/api/overview"), ("GET", "/api/pairings"),
+          ("GET", "/nothing/here"), ("POST", "/api/logout"),
+          ("POST", "/api/pairing/approve?code=ABC")]
+
+
+def test_no_route_answers_without_a_session(gate_factory):
+    gate = start(gate_factory)
+    p = gate.console_port
+    for method, path in ROUTES:
+        for cookie in (None, "%s=%s" % (COOKIE, "0" * 32),
+                       "%s=not-hex" % COOKIE):
+            h = {"Origin": "http://127.0.0.1:%d" % p}
+            if cookie:
+                h["Cookie"] = cookie
+            st, hdrs, body = request(p, method, path, h)
+            assert st == 401, (method, path, cookie, st, body[:200])
+            assert b"console.js" not in body and b"workers" not in body
+    # A route's other method: 405, naming the one it takes.
+    st, hdrs, _ = request(p, "POST", "/api/overview")
+    assert st == 405 and header(hdrs, "allow") == "GET, HEAD"
+    st, hdrs, _ = request(p, "GET", "/api/logout")
+    assert st == 405 and header(hdrs, "allow") == "POST"
+    # The page without a session says how to get one, as text.
+    st, hdrs, body = request(p, "GET", "/")
+    assert b"wxgatectl console-url" in body
+    assert "script-src 'self'" in header(hdrs, "content-security-policy")
+
+
+def test_login_link_works_once_and_sets_a_strict_cookie(gate_factory):
+    gate = start(gate_factory)
+    p = gate.console_port
+    tok = link(gate)
+    st, hdrs, _ = request(p, "GET", "/login?token=" + tok)
+    assert st == 303 and header(hdrs, "location") == "/"
+    cookie = header(hdrs, "set-cookie")
+    attrs = [a.strip() for a in cookie.split(";")]
+    assert "HttpOnly" in attrs and "SameSite=Strict" in attrs, cookie
+    assert "Path=/" in attrs
+    # Loopback without TLS: no Secure (the browser would drop it).
+    assert "Secure" not in attrs
+    session = re.match(COOKIE + r"=([0-9a-f]{32})", cookie).group(1)
+    # The store keeps hashes only: neither secret is in it.
+    db = open(os.path.join(gate.state_dir, "wxgate.db"), "rb").read()
+    wal = os.path.join(gate.state_dir, "wxgate.db-wal")
+    if os.path.exists(wal):
+        db += open(wal, "rb").read()
+    assert tok.encode() not in db and session.encode() not in db
+    # The same link again: refused.
+    st, hdrs, body = request(p, "GET", "/login?token=" + tok)
+    assert st == 401 and header(hdrs, "set-cookie") is None, body
+    # The session works.
+    st, _, body = request(p, "GET", "/", with_cookie(session))
+    assert st == 200 and b"/console.js" in body
+    s = csrf_of(gate, session)
+    assert s["operator"] == "root-op" and s["scope"] == "admin"
+    assert re.fullmatch("[0-9a-f]{64}", s["csrf"])
+    # --operator picks who the link is for; an unknown one is refused.
+    s = csrf_of(gate, login(gate, "--operator", "watcher"))
+    assert s["operator"] == "watcher" and s["scope"] == "viewer"
+    rc, out, err = gate.ctl("console-url", "--operator", "nobody")
+    assert rc != 0 and "no such operator" in err
+
+
+def test_expired_link_is_refused(gate_factory):
+    gate = start(gate_factory, link_ttl_s=60)
+    tok = link(gate)
+    rc, out, err = gate.ctl("test", "supervisor", "clock:+61")
+    assert rc == 0, err
+    st, hdrs, body = request(gate.console_port, "GET",
+                             "/login?token=" + tok)
+    assert st == 401 and header(hdrs, "set-cookie") is None
+    gate.wait_log("link expired")
+
+
+def test_wrong_tokens_from_one_address_are_throttled(gate_factory):
+    gate = start(gate_factory)
+    p = gate.console_port
+    seen = []
+    for i in range(20):
+        st, _, _ = request(p, "GET", "/login?token=%032x" % i)
+        seen.append(st)
+    assert set(seen) <= {401, 429}, seen
+    assert seen[0] == 401 and seen[-1] == 429, seen
+    # Throttled means throttled: a good link from there waits too.
+    tok = link(gate)
+    st, hdrs, _ = request(p, "GET", "/login?token=" + tok)
+    assert st == 429 and header(hdrs, "set-cookie") is None
+    gate.wait_log("throttled")
+
+
+def test_csrf_and_cross_site_posts_are_refused(gate_factory):
+    gate = start(gate_factory)
+    p = gate.console_port
+    session = login(gate)
+    csrf = csrf_of(gate, session)["csrf"]
+    origin = "http://127.0.0.1:%d" % p
+    # No token.
+    st, _, body = request(p, "POST", "/api/logout",
+                          with_cookie(session, {"Origin": origin}))
+    assert st == 403, body
+    # A wrong token.
+    st, _, body = request(p, "POST", "/api/logout", with_cookie(
+        session, {"Origin": origin, "X-CSRF-Token": "0" * 64}))
+    assert st == 403, body
+    # The right token from another origin, or none, or cross-site.
+    for extra in ({"Origin": "http://evil.example"},
+                  {"Origin": "http://127.0.0.1:%d" % (p + 1)},
+                  {},
+                  {"Origin": origin, "Sec-Fetch-Site": "cross-site"}):
+        h = {"X-CSRF-Token": csrf}
+        h.update(extra)
+        st, _, body = request(p, "POST", "/api/logout",
+                              with_cookie(session, h))
+        assert st == 403, (extra, body)
+    # A form another site posts has a body: refused before anything.
+    st, _, _ = request(p, "POST", "/api/logout", with_cookie(
+        session, {"Origin": "http://evil.example",
+                  "Content-Type": "application/x-www-form-urlencoded"}),
+        b"a=1")
+    assert st in (403, 413)
+    # The session survived all of that.
+    assert csrf_of(gate, session)["csrf"] == csrf
+    # Logout: same origin, its token; then the session is gone.
+    st, hdrs, _ = request(p, "POST", "/api/logout", with_cookie(
+        session, {"Origin": origin, "X-CSRF-Token": csrf,
+                  "Sec-Fetch-Site": "same-origin"}))
+    assert st == 200
+    assert "Max-Age=0" in header(hdrs, "set-cookie")
+    assert request(p, "GET", "/api/session", with_cookie(session))[0] == 401
+    # The store commits by turns: wait for the rows.
+    wait_for(lambda: any(r["detail"] == "no valid CSRF token" for r in
+                         audit_rows(gate, "role = 'console'")), 5, 0.05,
+             "the CSRF refusals audited")
+
+
+def test_a_viewer_cannot_write_the_hub_refuses_and_audits(gate_factory):
+    gate = start(gate_factory)
+    p = gate.console_port
+    origin = "http://127.0.0.1:%d" % p
+    viewer = login(gate, "--operator", "watcher")
+    h = with_cookie(viewer, {"Origin": origin,
+                             "X-CSRF-Token": csrf_of(gate, viewer)["csrf"]})
+    st, _, body = request(p, "POST", "/api/pairing/approve?code=ABCD", h)
+    assert st == 403 and b"viewer" in body, body
+    rows = wait_for(lambda: audit_rows(gate, "role = 'console' AND "
+                                       "method = ?", ("pairing.approve",)),
+                    5, 0.05, "the refusal audited")
+    assert "watcher is a viewer" in rows[-1]["detail"], rows
+    assert rows[-1]["worker"] == NAME
+    rc, out, err = gate.ctl("audit")
+    assert rc == 0 and "pairing.approve" in out, out
+    # An admin gets past the scope: the store answers about the code.
+    admin = login(gate)
+    h = with_cookie(admin, {"Origin": origin,
+                            "X-CSRF-Token": csrf_of(gate, admin)["csrf"]})
+    st, _, body = request(p, "POST", "/api/pairing/approve?code=ABCD", h)
+    assert st == 404 and b"no such pairing code" in body, body
+
+
+def test_pairings_listed_as_text_approved_by_an_admin_only(gate_factory):
+    import json
+    from test_ctl_pairing import add_pairing, allowed
+    gate = start(gate_factory)
+    p = gate.console_port
+    origin = "http://127.0.0.1:%d" % p
+    xss = '<img src=x onerror=alert(1)>"\'&'
+    add_pairing(gate, "wecom", xss, "K7Q2M9", 600)
+    add_pairing(gate, "wecom", "bob", "P4X8D3", 600)
+    viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+    st, hdrs, body = request(p, "GET", "/api/pairings", with_cookie(viewer))
+    assert st == 200
+    rows = {r["code"]: r for r in json.loads(body)["pairings"]}
+    assert rows["K7Q2M9"]["peer"] == xss and rows["P4X8D3"]["peer"] == "bob"
+    # Data, never a document: the browser must not sniff it as HTML.
+    assert header(hdrs, "content-type") == "application/json"
+    assert header(hdrs, "x-content-type-options") == "nosniff"
+
+    def post(session, path):
+        h = with_cookie(session, {
+            "Origin": origin, "X-CSRF-Token": csrf_of(gate, session)["csrf"]})
+        return request(p, "POST", path, h)
+    assert post(viewer, "/api/pairing/approve?code=K7Q2M9")[0] == 403
+    assert post(viewer, "/api/pairing/deny?code=P4X8D3")[0] == 403
+    assert not allowed(gate, "wecom", xss)
+    st, _, body = post(admin, "/api/pairing/approve?code=k7q2m9")
+    assert st == 200, body
+    wait_for(lambda: allowed(gate, "wecom", xss), 5, 0.05, "approved")
+    assert post(admin, "/api/pairing/deny?code=P4X8D3")[0] == 200
+    wait_for(lambda: json.loads(request(p, "GET", "/api/pairings",
+                                        with_cookie(admin))[2])
+             ["pairings"] == [], 5, 0.05, "no pairing left")
+    assert not allowed(gate, "wecom", "bob")
+
+
+def test_bytes_that_are_not_utf8_reach_nobody(gate_factory):
+    """Query values and headers the hub could not decode are dropped by
+    the worker: the hub refuses them as wrong, nobody is killed."""
+    gate = start(gate_factory)
+    p = gate.console_port
+    pid = gate.worker(NAME)["pid"]
+    admin = login(gate)
+    h = with_cookie(admin, {"Origin": "http://127.0.0.1:%d" % p,
+                            "X-CSRF-Token": csrf_of(gate, admin)["csrf"]})
+    assert request(p, "GET", "/login?token=%ff%fe")[0] == 401
+    st, _, body = request(p, "POST", "/api/peer/revoke?account=%ff&peer=%c3",
+                          h)
+    assert st == 404 and b"no such allowed sender" in body, body
+    st, _, _ = request(p, "POST", "/api/pairing/approve?code=%80", h)
+    assert st == 404
+    bad = dict(h)
+    bad["X-CSRF-Token"] = "\u00ff" * 10
+    raw = ("POST /api/logout HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "Origin: http://127.0.0.1:%d\r\nCookie: %s=%s\r\n"
+           "Content-Length: 0\r\nX-CSRF-Token: " % (p, p, COOKIE, admin))
+    with socket.create_connection(("127.0.0.1", p), 10) as s:
+        s.sendall(raw.encode() + b"\xff\xfe\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 403")
+    assert gate.worker(NAME)["pid"] == pid
+    assert gate.worker(NAME)["restarts"] == 0
+
+
+def test_allowed_senders_listed_and_revoked_by_an_admin_only(gate_factory):
+    import json
+    from test_ctl_pairing import add_pairing, allowed
+    gate = start(gate_factory)
+    p = gate.console_port
+    origin = "http://127.0.0.1:%d" % p
+    add_pairing(gate, "wecom", "\u5f20\u4e09 <b>", "K7Q2M9", 600)
+    rc, out, err = gate.ctl("pairing", "approve", "K7Q2M9")
+    assert rc == 0, err
+    viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+    page = json.loads(request(p, "GET", "/api/pairings",
+                              with_cookie(viewer))[2])
+    assert [(r["account"], r["peer"]) for r in page["allowed"]] == \
+        [("wecom", "\u5f20\u4e09 <b>")] and page["more"] is False
+    q = "/api/peer/revoke?account=wecom&peer=%E5%BC%A0%E4%B8%89%20%3Cb%3E"
+
+    def post(session):
+        h = with_cookie(session, {
+            "Origin": origin, "X-CSRF-Token": csrf_of(gate, session)["csrf"]})
+        return request(p, "POST", q, h)
+    assert post(viewer)[0] == 403
+    wait_for(lambda: audit_rows(gate, "method = 'peer.revoke'"), 5, 0.05,
+             "the viewer's revoke audited")
+    assert allowed(gate, "wecom", "\u5f20\u4e09 <b>")
+    st, _, body = post(admin)
+    assert st == 200, body
+    wait_for(lambda: not allowed(gate, "wecom", "\u5f20\u4e09 <b>"), 5,
+             0.05, "revoked")
+    assert post(admin)[0] == 404
+
+
+def test_revoke_all_ends_every_session(gate_factory):
+    gate = start(gate_factory)
+    p = gate.console_port
+    a, b = login(gate), login(gate, "--operator", "watcher")
+    unused = link(gate)
+    for s in (a, b):
+        assert request(p, "GET", "/api/overview", with_cookie(s))[0] == 200
+    rc, out, err = gate.ctl("console", "revoke-all")
+    assert rc == 0 and "2 console sessions ended" in out, (out, err)
+    for s in (a, b):
+        assert request(p, "GET", "/api/overview", with_cookie(s))[0] == 401
+    # Links not yet used end with them.
+    assert request(p, "GET", "/login?token=" + unused)[0] == 401
+
+
+def test_idle_and_absolute_expiry(gate_factory):
+    gate = start(gate_factory, idle_timeout_s=60, session_max_s=150)
+    p = gate.console_port
+    s = login(gate)
+    # Seen every 50 s, it stays; its absolute end comes anyway.
+    for _ in range(2):
+        assert gate.ctl("test", "supervisor", "clock:+50")[0] == 0
+        assert request(p, "GET", "/api/session", with_cookie(s))[0] == 200
+    assert gate.ctl("test", "supervisor", "clock:+50")[0] == 0
+    assert request(p, "GET", "/api/session", with_cookie(s))[0] == 401
+    gate.wait_log("absolute expiry")
+    # Idle for longer than idle_timeout_s: gone.
+    s = login(gate)
+    assert gate.ctl("test", "supervisor", "clock:+61")[0] == 0
+    assert request(p, "GET", "/api/session", with_cookie(s))[0] == 401
+    gate.wait_log("(idle)")
+    # One never visited again is swept when the next session is made.
+    login(gate)
+    assert gate.ctl("test", "supervisor", "clock:+61")[0] == 0
+    fresh = login(gate)
+    wait_for(lambda: session_rows(gate) == 1, 5, 0.05,
+             "only the fresh session left")
+    assert request(p, "GET", "/api/session", with_cookie(fresh))[0] == 200
+
+
+def session_rows(gate):
+    import sqlite3
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+    try:
+        return db.execute("SELECT count(*) FROM console_sessions").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_overview_lists_workers_and_escapes_names(gate_factory):
+    import json
+    gate = start(gate_factory)
+    s = login(gate)
+    st, hdrs, body = request(gate.console_port, "GET", "/api/overview",
+                             with_cookie(s))
+    assert st == 200 and header(hdrs, "content-type") == "application/json"
+    o = json.loads(body)
+    names = {w["name"]: w for w in o["workers"]}
+    assert {NAME, "webchat.0", "agent.default"} <= set(names), names
+    w = names[NAME]
+    assert w["kind"] == "console" and w["state"] == "running"
+    assert w["pid"] > 0 and w["restarts"] == 0
+    assert isinstance(o["channels"], list)
+
+
+def test_a_non_loopback_address_or_tls_is_refused(gate_factory):
+    gate = start(gate_factory)
+    base = copy.deepcopy(gate.conf)
+    mark = len(gate.log())
+    for addr in ("0.0.0.0:%d", "192.0.2.1:%d", "[::]:%d"):
+        conf = copy.deepcopy(base)
+        conf["console"]["listen"] = addr % free_port()
+        assert not gate.reload(conf)
+    conf = copy.deepcopy(base)
+    conf["console"]["tls_cert"] = "/etc/ssl/x.pem"
+    conf["console"]["tls_key"] = "/etc/ssl/x.key"
+    assert not gate.reload(conf)
+    conf = copy.deepcopy(base)
+    conf["console"]["operators"] = []
+    assert not gate.reload(conf)
+    text = gate.log()[mark:]
+    assert "not a loopback address" in text
+    assert "TLS is not supported" in text
+    assert "no default credentials" in text
+    # Still serving on the old file.
+    assert request(gate.console_port, "GET", "/")[0] == 401
+
+
+def test_console_worker_is_sandboxed_and_restarted(gate_factory):
+    gate = start(gate_factory)
+    w = gate.worker(NAME)
+    ps = proc_status(w["pid"])
+    assert ps["Seccomp"] == "2" and ps["NoNewPrivs"] == "1", ps
+    if ROOT:
+        assert all(u != "0" for u in ps["Uid"].split()), ps["Uid"]
+        assert ps["Groups"] == "", ps["Groups"]
+    assert os.readlink("/proc/%d/ns/net" % w["pid"]) != \
+        os.readlink("/proc/self/ns/net")
+    kill_with_each(gate, NAME, dials=False)
+    # Restarted on the socket the parent kept; sessions are the hub's.
+    s = login(gate)
+    old = gate.worker(NAME)
+    os.kill(old["pid"], 9)
+    wait_for(lambda: (gate.worker(NAME) or {}).get("pid") not in
+             (None, old["pid"]), 10, 0.05, "a new console worker")
+    wait_for(lambda: _answers(gate.console_port, s), 10, 0.1,
+             "the same session after SIGKILL")
+
+
+def _answers(port, session):
+    try:
+        return request(port, "GET", "/api/session",
+                       with_cookie(session))[0] == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("action,method", [
+    ("wrong_role_operator", "ctl.status"), ("wrong_role", "agent.delta")])
+def test_console_worker_is_held_to_its_role(gate_factory, action, method):
+    """The console worker is no operator: an operator method (or any
+    other role's) from it kills it, and the hub audits it by role."""
+    gate = start(gate_factory)
+    old = gate.worker(NAME)
+    rc, out, err = gate.ctl("test", NAME, action)
+    assert rc == 0, err
+    gate.wait_log("%s not allowed for console" % method, 10)
+    rows = wait_for(lambda: audit_rows(gate, "method = ?", (method,)),
+                    10, 0.1, "audit row")
+    assert rows[0]["role"] == "console" and rows[0]["worker"] == NAME
+    wait_for(lambda: (gate.worker(NAME) or {}).get("pid") not in
+             (None, old["pid"]) and gate.worker(NAME)["state"] ==
+             "running", 10, 0.05, "the console worker restarted")
+
+
+def test_no_console_configured_no_worker_and_no_link(gate):
+    assert NAME not in gate.status()
+    rc, out, err = gate.ctl("console-url")
+    assert rc == 1 and "no console: set console.listen" in err, (out, err)
+    rc, out, err = gate.ctl("console", "revoke-all")
+    assert rc == 0 and "0 console sessions ended" in out, (out, err)
+    rc, out, err = gate.ctl("console-url", "--operator")
+    assert rc == 2, (out, err)
+
+
+def test_scope_follows_the_file_on_reload(gate_factory):
+    """The scope is the file's, read at every request: a reload that
+    makes an admin a viewer, or removes an operator, applies to the
+    sessions already open."""
+    gate = start(gate_factory)
+    p = gate.console_port
+    admin, viewer = login(gate), login(gate, "--operator", "watcher")
+    conf = copy.deepcopy(gate.conf)
+    conf["console"]["operators"] = [{"name": "root-op", "scope": "viewer"}]
+    assert gate.reload(conf)
+    wait_for(lambda: csrf_of(gate, admin)["scope"] == "viewer", 5, 0.05,
+             "root-op a viewer")
+    assert request(p, "GET", "/api/session", with_cookie(viewer))[0] == 401
+    gate.wait_log("operator removed")
+    h = with_cookie(admin, {"Origin": "http://127.0.0.1:%d" % p,
+                            "X-CSRF-Token": csrf_of(gate, admin)["csrf"]})
+    st, _, body = request(p, "POST", "/api/pairing/deny?code=ABCD", h)
+    assert st == 403 and b"viewer" in body
