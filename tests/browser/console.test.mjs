@@ -11,11 +11,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, OUT, UA, execFileP, freePort, waitFor, Gate } from './lib.mjs';
+import { OUT, UA, execFileP, freePort, waitFor, Gate, launchWatched }
+  from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -25,43 +24,8 @@ const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
 const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1,
   isMobile: false, hasTouch: false };
 
-// A chromium with its own profile; everything that went wrong on the
-// page is collected: console errors, exceptions, dialogs (an alert would
-// be an XSS), failed requests and HTTP answers >= 400.
-async function launch(opts = {}) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-chromium-'));
-  const ctx = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update',
-      '--disable-sync'],
-    locale: 'en-US',
-    ...DESKTOP,
-    ...opts,
-  });
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const problems = [];
-  const dialogs = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
-  page.on('requestfailed', (r) =>
-    problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-  return {
-    ctx, page, problems, dialogs,
-    async close() {
-      try { await ctx.close(); } finally {
-        fs.rmSync(userDataDir, { recursive: true, force: true });
-      }
-    },
-  };
-}
+const launch = (opts = {}) =>
+  launchWatched({ locale: 'en-US', ...DESKTOP }, opts);
 
 async function axe(page, what) {
   // CDP evaluation, not an inline <script>: the page's CSP stays strict.

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 export const execFileP = promisify(execFile);
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -148,3 +149,39 @@ export class Gate {
   }
 }
 
+// A chromium with its own profile, base and opts its context options;
+// everything that went wrong on the page is collected: console errors, exceptions, dialogs (an alert would
+// be an XSS), failed requests and HTTP answers >= 400.
+export async function launchWatched(base, opts = {}) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-chromium-'));
+  const ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync'],
+    ...base,
+    ...opts,
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
+  page.on('requestfailed', (r) =>
+    problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  return {
+    ctx, page, problems, dialogs,
+    async close() {
+      try { await ctx.close(); } finally {
+        fs.rmSync(userDataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

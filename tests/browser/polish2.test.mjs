@@ -13,12 +13,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
 import {
   execFileP, WXGATED, WXGATECTL, CHROMIUM, OUT, UA, waitFor, Gate,
+  launchWatched,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -40,43 +39,8 @@ const PAGE = {
   lang: 'zh',
 };
 
-// A chromium with its own profile.  Everything that went wrong on the
-// page is collected: console errors, uncaught exceptions, dialogs (an
-// alert would be an XSS), failed requests and HTTP answers >= 400.
-async function launch(opts = {}) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-chromium-'));
-  const ctx = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update',
-      '--disable-sync'],
-    locale: 'zh-CN',
-    ...PHONE,
-    ...opts,
-  });
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const problems = [];
-  const dialogs = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
-  page.on('requestfailed', (r) =>
-    problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-  return {
-    ctx, page, problems, dialogs,
-    async close() {
-      try { await ctx.close(); } finally {
-        fs.rmSync(userDataDir, { recursive: true, force: true });
-      }
-    },
-  };
-}
+const launch = (opts = {}) =>
+  launchWatched({ locale: 'zh-CN', ...PHONE }, opts);
 
 const waitOnline = (page) => page.waitForSelector(
   '[data-testid="status"][data-state="online"]', { timeout: 15000 });

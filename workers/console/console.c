@@ -39,10 +39,9 @@
 #include "callback/query.h"
 #include "codec.h"
 #include "console/cookie.h"
+#include "httpd.h"
 #include "log.h"
-#include "webchat/http.h"
 #include "worker.h"
-#include "xmalloc.h"
 
 #define CN_CONN_MAX	16
 #define CN_HEAD_MAX	8192
@@ -51,8 +50,6 @@
 #define CN_WRITE_MS	10000
 #define CN_COOKIE	"wxgate_console"
 #define CN_JSON		"application/json"
-
-enum cn_state { CN_READING, CN_WAITING, CN_WRITING };
 
 /* What a route asks of the hub. */
 enum cn_ask { CN_ASSET, CN_GET, CN_POST, CN_LOGIN };
@@ -65,18 +62,6 @@ struct cn_route {
 	const char	*ctype;		/* an asset's; NULL: JSON */
 	const unsigned char *body;	/* an asset's bytes */
 	const size_t	*len;
-};
-
-struct cn_conn {
-	TAILQ_ENTRY(cn_conn)	 entry;
-	enum cn_state		 state;
-	uint64_t		 id;
-	struct bufferevent	*bev;
-	struct event		*timer;
-	struct http_parse	 hp;
-	struct http_req		 req;
-	const struct cn_route	*route;
-	char			 addr[INET6_ADDRSTRLEN];
 };
 
 /* Generated into assets.c from workers/console/assets/ (local.mk). */
@@ -118,14 +103,13 @@ static const struct cn_route cn_routes[] = {
 static const struct cn_route cn_unknown = { NULL, HTTP_GET, CN_GET,
     "unknown", NULL, NULL, NULL };
 
-static struct {
-	struct event_base	*base;
-	struct evconnlistener	*listener;
-	TAILQ_HEAD(, cn_conn)	 conns;
-	size_t			 nconns;
-	uint64_t		 next_id;
-	int			 draining;
-} cn = { .conns = TAILQ_HEAD_INITIALIZER(cn.conns) };
+static void	cn_route(struct httpd_conn *);
+static void	cn_hub_late(struct httpd_conn *);
+
+static struct httpd cn = { .name = "console", .conn_max = CN_CONN_MAX,
+    .head_max = CN_HEAD_MAX, .read_ms = CN_READ_MS, .wait_ms = CN_HUB_MS,
+    .write_ms = CN_WRITE_MS, .flags = HTTP_R_NOSTORE, .request = cn_route,
+    .wait_timeout = cn_hub_late };
 
 static int	cn_pre_sandbox(json_t *);
 static int	cn_post_sandbox(struct event_base *);
@@ -134,20 +118,11 @@ static void	cn_resync(void);
 static int	cn_listen_fd(const struct ipc_msg *);
 static int	cn_answer(const struct ipc_msg *);
 static const char *cn_profile(void);
-static void	cn_accept(struct evconnlistener *, evutil_socket_t,
-		    struct sockaddr *, int, void *);
-static void	cn_read(struct bufferevent *, void *);
-static void	cn_write(struct bufferevent *, void *);
-static void	cn_event(struct bufferevent *, short, void *);
-static void	cn_timer(evutil_socket_t, short, void *);
-static void	cn_route(struct cn_conn *);
 static int	cn_same_origin(const struct http_req *);
-static void	cn_ask(struct cn_conn *);
-static void	cn_reply(struct cn_conn *, int, const char *, const char *,
+static void	cn_ask(struct httpd_conn *);
+static void	cn_reply(struct httpd_conn *, int, const char *, const char *,
 		    const void *, size_t);
-static void	cn_error(struct cn_conn *, int, const char *);
-static void	cn_free(struct cn_conn *);
-static void	cn_update(void);
+static void	cn_error(struct httpd_conn *, int, const char *);
 
 static const struct wk_handler cn_handlers[] = {
 	{ IPC_SUP_LISTEN_FD,	cn_listen_fd },
@@ -181,7 +156,7 @@ cn_pre_sandbox(json_t *conf)
 static int
 cn_post_sandbox(struct event_base *base)
 {
-	cn.base = base;
+	httpd_init(&cn, base);
 	return 0;
 }
 
@@ -189,119 +164,31 @@ cn_post_sandbox(struct event_base *base)
 static int
 cn_listen_fd(const struct ipc_msg *m)
 {
-	if (m->fd == -1) {
-		log_warnx("%s: no fd", __func__);
-		return -1;
-	}
-	if (cn.base == NULL || cn.listener != NULL || cn.draining ||
-	    evutil_make_socket_nonblocking(m->fd) == -1) {
-		log_warnx("%s: unexpected listen fd", __func__);
-		close(m->fd);
-		return -1;
-	}
-	cn.listener = evconnlistener_new(cn.base, cn_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE, -1, m->fd);
-	if (cn.listener == NULL) {
-		close(m->fd);
-		return -1;
-	}
-	return 0;
+	return httpd_listen_fd(&cn, m);
 }
 
-/* Accept only with room: the rest wait in the kernel's queue. */
+/* A whole head: which route, and may it be asked. */
 static void
-cn_update(void)
+cn_route(struct httpd_conn *c)
 {
-	if (cn.listener == NULL)
-		return;
-	if (cn.nconns >= CN_CONN_MAX || cn.draining)
-		evconnlistener_disable(cn.listener);
-	else
-		evconnlistener_enable(cn.listener);
-}
-
-static void
-cn_arm(struct event *ev, long ms)
-{
-	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
-
-	evtimer_add(ev, &tv);
-}
-
-static void
-cn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct cn_conn *c;
-
-	(void)l;
-	(void)arg;
-	if (cn.nconns >= CN_CONN_MAX || cn.draining) {
-		close(fd);
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->id = ++cn.next_id;
-	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct sockaddr_in))
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
-		    c->addr, sizeof(c->addr));
-	else if (sa->sa_family == AF_INET6 &&
-	    salen >= (int)sizeof(struct sockaddr_in6))
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
-		    c->addr, sizeof(c->addr));
-	else
-		snprintf(c->addr, sizeof(c->addr), "?");
-	http_parse_init(&c->hp, &c->req, CN_HEAD_MAX);
-	c->bev = bufferevent_socket_new(cn.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(cn.base, cn_timer, c);
-	if (c->bev == NULL || c->timer == NULL)
-		fatalx("%s: out of memory", __func__);
-	bufferevent_setcb(c->bev, cn_read, cn_write, cn_event, c);
-	bufferevent_enable(c->bev, EV_READ);
-	cn_arm(c->timer, CN_READ_MS);
-	TAILQ_INSERT_TAIL(&cn.conns, c, entry);
-	cn.nconns++;
-	cn_update();
-}
-
-static void
-cn_read(struct bufferevent *bev, void *arg)
-{
-	struct cn_conn *c = arg;
-	enum http_result r;
-
-	r = http_parse_evbuffer(&c->hp, bufferevent_get_input(bev));
-	if (r == HTTP_MORE)
-		return;
-	bufferevent_disable(bev, EV_READ);
-	evtimer_del(c->timer);
-	if (r == HTTP_ERROR) {
-		cn_reply(c, c->hp.status, NULL, NULL, NULL, 0);
-		return;
-	}
-	cn_route(c);
-}
-
-static void
-cn_route(struct cn_conn *c)
-{
+	const struct cn_route *rt = &cn_unknown;
 	size_t i;
 
-	c->route = &cn_unknown;
 	for (i = 0; i < sizeof(cn_routes) / sizeof(cn_routes[0]); i++)
 		if (strcmp(c->req.path, cn_routes[i].path) == 0) {
-			c->route = &cn_routes[i];
+			rt = &cn_routes[i];
 			break;
 		}
-	if (c->req.method != c->route->method &&
-	    !(c->req.method == HTTP_HEAD && c->route->method == HTTP_GET)) {
-		cn_reply(c, 405, c->route->method == HTTP_POST ?
+	c->route = rt;
+	if (c->req.method != rt->method &&
+	    !(c->req.method == HTTP_HEAD && rt->method == HTTP_GET)) {
+		cn_reply(c, 405, rt->method == HTTP_POST ?
 		    "Allow: POST\r\n" : "Allow: GET, HEAD\r\n", NULL, NULL, 0);
 		return;
 	}
-	if (c->route->ask == CN_POST && !cn_same_origin(&c->req)) {
+	if (rt->ask == CN_POST && !cn_same_origin(&c->req)) {
 		log_warnx("console: a cross-site %s from %s refused",
-		    c->route->what, c->addr);
+		    rt->what, c->addr);
 		cn_error(c, 403, "cross-site request refused");
 		return;
 	}
@@ -338,7 +225,7 @@ cn_str(const char *s)
 }
 
 static void
-cn_ask(struct cn_conn *c)
+cn_ask(struct httpd_conn *c)
 {
 	const struct cn_route *rt = c->route;
 	char session[IPC_CONSOLE_TOKEN_MAX + 1], arg[IPC_NAME_MAX + 1];
@@ -384,8 +271,7 @@ cn_ask(struct cn_conn *c)
 		cn_error(c, 503, "the console is not available");
 		return;
 	}
-	c->state = CN_WAITING;
-	cn_arm(c->timer, CN_HUB_MS);
+	httpd_wait(c);
 }
 
 /* The hub's word on one request; answers for a gone connection drop. */
@@ -396,14 +282,13 @@ cn_answer(const struct ipc_msg *m)
 	char cookie[IPC_MESSAGE_MAX + 1], location[IPC_URL_MAX + 1];
 	char extra[IPC_MESSAGE_MAX + IPC_URL_MAX + 64];
 	const struct cn_route *rt;
-	struct cn_conn *c;
+	struct httpd_conn *c;
 
 	TAILQ_FOREACH(c, &cn.conns, entry)
-		if (c->id == a->conn && c->state == CN_WAITING)
+		if (c->id == a->conn && c->state == HTTPD_WAITING)
 			break;
 	if (c == NULL)
 		return 0;
-	evtimer_del(c->timer);
 	snprintf(cookie, sizeof(cookie), "%.*s", (int)a->cookie.len,
 	    a->cookie.p);
 	snprintf(location, sizeof(location), "%.*s", (int)a->location.len,
@@ -438,7 +323,7 @@ cn_answer(const struct ipc_msg *m)
 }
 
 static void
-cn_error(struct cn_conn *c, int status, const char *why)
+cn_error(struct httpd_conn *c, int status, const char *why)
 {
 	char body[128];
 	int n;
@@ -448,85 +333,36 @@ cn_error(struct cn_conn *c, int status, const char *why)
 }
 
 static void
-cn_reply(struct cn_conn *c, int status, const char *extra,
+cn_reply(struct httpd_conn *c, int status, const char *extra,
     const char *ctype, const void *body, size_t len)
 {
-	c->state = CN_WRITING;
-	if (c->req.method == HTTP_HEAD)
-		len = 0;
-	http_response_x(bufferevent_get_output(c->bev), status, ctype, extra,
-	    body, len, HTTP_R_CLOSE | HTTP_R_NOSTORE);
-	cn_arm(c->timer, CN_WRITE_MS);
+	httpd_reply(c, status, ctype, extra, body, len);
 }
 
+/* CN_HUB_MS without the hub's answer. */
 static void
-cn_write(struct bufferevent *bev, void *arg)
+cn_hub_late(struct httpd_conn *c)
 {
-	struct cn_conn *c = arg;
-
-	if (c->state == CN_WRITING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		cn_free(c);
-}
-
-static void
-cn_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	cn_free(arg);
-}
-
-/* A slow head gets 408, a silent hub 503; a slow reader is dropped. */
-static void
-cn_timer(evutil_socket_t fd, short ev, void *arg)
-{
-	struct cn_conn *c = arg;
-
-	(void)fd;
-	(void)ev;
-	if (c->state == CN_READING) {
-		bufferevent_disable(c->bev, EV_READ);
-		cn_reply(c, 408, NULL, NULL, NULL, 0);
-	} else if (c->state == CN_WAITING) {
-		log_warnx("console: no answer from the hub in %d ms; 503",
-		    CN_HUB_MS);
-		cn_error(c, 503, "the console is not available");
-	} else
-		cn_free(c);
-}
-
-static void
-cn_free(struct cn_conn *c)
-{
-	TAILQ_REMOVE(&cn.conns, c, entry);
-	cn.nconns--;
-	bufferevent_free(c->bev);
-	event_free(c->timer);
-	explicit_bzero(&c->req, sizeof(c->req));
-	free(c);
-	cn_update();
+	log_warnx("console: no answer from the hub in %d ms; 503",
+	    CN_HUB_MS);
+	cn_error(c, 503, "the console is not available");
 }
 
 /* Requests asked and not answered get 503: nobody will answer them. */
 static void
 cn_fail_waiting(void)
 {
-	struct cn_conn *c;
+	struct httpd_conn *c;
 
 	TAILQ_FOREACH(c, &cn.conns, entry)
-		if (c->state == CN_WAITING) {
-			evtimer_del(c->timer);
+		if (c->state == HTTPD_WAITING)
 			cn_error(c, 503, "the console is restarting");
-		}
 }
 
 static void
 cn_shutdown(void)
 {
-	cn.draining = 1;
-	if (cn.listener != NULL)
-		evconnlistener_disable(cn.listener);
+	httpd_drain(&cn);
 	cn_fail_waiting();
 }
 

@@ -28,10 +28,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "httpd.h"
 #include "log.h"
-#include "webchat/http.h"
 #include "worker.h"
-#include "xmalloc.h"
 
 #define MX_CONN_MAX	8
 #define MX_HEAD_MAX	4096
@@ -42,30 +41,19 @@
 #define MX_BODY_MAX	(8 * 1024 * 1024)
 #define MX_CTYPE	"text/plain; version=0.0.4; charset=utf-8"
 
-enum mx_state { MX_READING, MX_WAITING, MX_WRITING };
-
-struct mx_conn {
-	TAILQ_ENTRY(mx_conn)	 entry;
-	enum mx_state		 state;
-	struct bufferevent	*bev;
-	struct event		*timer;
-	struct http_parse	 hp;
-	struct http_req		 req;
-};
+static void	mx_request(struct httpd_conn *);
 
 static struct {
-	struct event_base	*base;
-	struct evconnlistener	*listener;
-	TAILQ_HEAD(, mx_conn)	 conns;
-	size_t			 nconns;
-	int			 draining;
+	struct httpd		 srv;
 	/* The scrape asked of the hub: 0 when none. */
 	uint64_t		 req_id;
 	uint64_t		 next_id;
 	struct evbuffer		*body;
 	int			 too_big;
 	struct event		*scrape_timer;
-} mx = { .conns = TAILQ_HEAD_INITIALIZER(mx.conns) };
+} mx = { .srv = { .name = "metrics", .conn_max = MX_CONN_MAX,
+    .head_max = MX_HEAD_MAX, .read_ms = MX_READ_MS, .write_ms = MX_WRITE_MS,
+    .request = mx_request } };
 
 static int	mx_pre_sandbox(json_t *);
 static int	mx_post_sandbox(struct event_base *);
@@ -75,18 +63,10 @@ static int	mx_listen_fd(const struct ipc_msg *);
 static int	mx_text(const struct ipc_msg *);
 static int	mx_done(const struct ipc_msg *);
 static const char *mx_profile(void);
-static void	mx_accept(struct evconnlistener *, evutil_socket_t,
-		    struct sockaddr *, int, void *);
-static void	mx_read(struct bufferevent *, void *);
-static void	mx_write(struct bufferevent *, void *);
-static void	mx_event(struct bufferevent *, short, void *);
-static void	mx_timer(evutil_socket_t, short, void *);
 static void	mx_scrape_timeout(evutil_socket_t, short, void *);
 static void	mx_ask(void);
 static void	mx_answer_all(int);
-static void	mx_reply(struct mx_conn *, int, const void *, size_t);
-static void	mx_free(struct mx_conn *);
-static void	mx_update(void);
+static void	mx_reply(struct httpd_conn *, int, const void *, size_t);
 
 static const struct wk_handler mx_handlers[] = {
 	{ IPC_SUP_LISTEN_FD,	mx_listen_fd },
@@ -120,7 +100,7 @@ mx_pre_sandbox(json_t *conf)
 static int
 mx_post_sandbox(struct event_base *base)
 {
-	mx.base = base;
+	httpd_init(&mx.srv, base);
 	mx.body = evbuffer_new();
 	mx.scrape_timer = evtimer_new(base, mx_scrape_timeout, NULL);
 	if (mx.body == NULL || mx.scrape_timer == NULL)
@@ -132,89 +112,15 @@ mx_post_sandbox(struct event_base *base)
 static int
 mx_listen_fd(const struct ipc_msg *m)
 {
-	if (m->fd == -1) {
-		log_warnx("%s: no fd", __func__);
-		return -1;
-	}
-	if (mx.base == NULL || mx.listener != NULL || mx.draining ||
-	    evutil_make_socket_nonblocking(m->fd) == -1) {
-		log_warnx("%s: unexpected listen fd", __func__);
-		close(m->fd);
-		return -1;
-	}
-	mx.listener = evconnlistener_new(mx.base, mx_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE, -1, m->fd);
-	if (mx.listener == NULL) {
-		close(m->fd);
-		return -1;
-	}
-	return 0;
+	return httpd_listen_fd(&mx.srv, m);
 }
 
-/* Accept only with room: the rest wait in the kernel's queue. */
+/* A whole head: GET /metrics waits for the one scrape asked. */
 static void
-mx_update(void)
+mx_request(struct httpd_conn *c)
 {
-	if (mx.listener == NULL)
-		return;
-	if (mx.nconns >= MX_CONN_MAX || mx.draining)
-		evconnlistener_disable(mx.listener);
-	else
-		evconnlistener_enable(mx.listener);
-}
-
-static void
-mx_arm(struct event *ev, long ms)
-{
-	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
-
-	evtimer_add(ev, &tv);
-}
-
-static void
-mx_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct mx_conn *c;
-
-	(void)l;
-	(void)sa;
-	(void)salen;
-	(void)arg;
-	if (mx.nconns >= MX_CONN_MAX || mx.draining) {
-		close(fd);
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	http_parse_init(&c->hp, &c->req, MX_HEAD_MAX);
-	c->bev = bufferevent_socket_new(mx.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(mx.base, mx_timer, c);
-	if (c->bev == NULL || c->timer == NULL)
-		fatalx("%s: out of memory", __func__);
-	bufferevent_setcb(c->bev, mx_read, mx_write, mx_event, c);
-	bufferevent_enable(c->bev, EV_READ);
-	mx_arm(c->timer, MX_READ_MS);
-	TAILQ_INSERT_TAIL(&mx.conns, c, entry);
-	mx.nconns++;
-	mx_update();
-}
-
-static void
-mx_read(struct bufferevent *bev, void *arg)
-{
-	struct mx_conn *c = arg;
-	enum http_result r;
 	char *q;
 
-	r = http_parse_evbuffer(&c->hp, bufferevent_get_input(bev));
-	if (r == HTTP_MORE)
-		return;
-	bufferevent_disable(bev, EV_READ);
-	evtimer_del(c->timer);
-	if (r == HTTP_ERROR) {
-		mx_reply(c, c->hp.status, NULL, 0);
-		return;
-	}
 	if ((q = strchr(c->req.path, '?')) != NULL)
 		*q = '\0';
 	if (strcmp(c->req.path, "/metrics") != 0) {
@@ -225,7 +131,7 @@ mx_read(struct bufferevent *bev, void *arg)
 		mx_reply(c, 405, NULL, 0);
 		return;
 	}
-	c->state = MX_WAITING;
+	httpd_wait(c);
 	if (mx.req_id == 0)
 		mx_ask();
 }
@@ -234,6 +140,9 @@ mx_read(struct bufferevent *bev, void *arg)
 static void
 mx_ask(void)
 {
+	static const struct timeval scrape_tv = { MX_SCRAPE_MS / 1000,
+	    MX_SCRAPE_MS % 1000 * 1000 };
+
 	mx.req_id = ++mx.next_id;
 	evbuffer_drain(mx.body, evbuffer_get_length(mx.body));
 	mx.too_big = 0;
@@ -243,7 +152,7 @@ mx_ask(void)
 		mx_answer_all(503);
 		return;
 	}
-	mx_arm(mx.scrape_timer, MX_SCRAPE_MS);
+	evtimer_add(mx.scrape_timer, &scrape_tv);
 }
 
 /* Parts of an older scrape (timed out, or asked of a former hub) go. */
@@ -292,7 +201,7 @@ mx_scrape_timeout(evutil_socket_t fd, short ev, void *arg)
 static void
 mx_answer_all(int status)
 {
-	struct mx_conn *c, *t;
+	struct httpd_conn *c, *t;
 	const void *p = NULL;
 	size_t len = 0;
 
@@ -300,9 +209,9 @@ mx_answer_all(int status)
 		len = evbuffer_get_length(mx.body);
 		p = evbuffer_pullup(mx.body, -1);
 	}
-	for (c = TAILQ_FIRST(&mx.conns); c != NULL; c = t) {
+	for (c = TAILQ_FIRST(&mx.srv.conns); c != NULL; c = t) {
 		t = TAILQ_NEXT(c, entry);
-		if (c->state == MX_WAITING)
+		if (c->state == HTTPD_WAITING)
 			mx_reply(c, status, p, len);
 	}
 	if (mx.body != NULL)
@@ -310,64 +219,16 @@ mx_answer_all(int status)
 }
 
 static void
-mx_reply(struct mx_conn *c, int status, const void *body, size_t len)
+mx_reply(struct httpd_conn *c, int status, const void *body, size_t len)
 {
-	c->state = MX_WRITING;
-	http_response(bufferevent_get_output(c->bev), status,
-	    status == 200 ? MX_CTYPE : NULL, body, len, HTTP_R_CLOSE);
-	mx_arm(c->timer, MX_WRITE_MS);
-}
-
-static void
-mx_write(struct bufferevent *bev, void *arg)
-{
-	struct mx_conn *c = arg;
-
-	if (c->state == MX_WRITING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		mx_free(c);
-}
-
-static void
-mx_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	mx_free(arg);
-}
-
-/* A slow head gets 408; a slow reader is dropped. */
-static void
-mx_timer(evutil_socket_t fd, short ev, void *arg)
-{
-	struct mx_conn *c = arg;
-
-	(void)fd;
-	(void)ev;
-	if (c->state == MX_READING) {
-		bufferevent_disable(c->bev, EV_READ);
-		mx_reply(c, 408, NULL, 0);
-	} else
-		mx_free(c);
-}
-
-static void
-mx_free(struct mx_conn *c)
-{
-	TAILQ_REMOVE(&mx.conns, c, entry);
-	mx.nconns--;
-	bufferevent_free(c->bev);
-	event_free(c->timer);
-	free(c);
-	mx_update();
+	httpd_reply(c, status, status == 200 ? MX_CTYPE : NULL, NULL, body,
+	    len);
 }
 
 static void
 mx_shutdown(void)
 {
-	mx.draining = 1;
-	if (mx.listener != NULL)
-		evconnlistener_disable(mx.listener);
+	httpd_drain(&mx.srv);
 	mx.req_id = 0;
 	if (mx.scrape_timer != NULL)
 		evtimer_del(mx.scrape_timer);
