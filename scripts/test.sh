@@ -57,12 +57,10 @@ PY
 }
 
 # Integration tests against the real wxgated on loopback.
-# Several tests at a time (pytest-xdist; each has its own daemon, port
-# and state directory): three in the plain build, where most of a test
-# is waiting; two under ASan, where it is CPU.  Then the "serial" ones
-# (flood, outage) alone.
+# Three tests at a time (pytest-xdist; each has its own daemon, port
+# and state directory): most of a test is waiting, also under ASan.
+# Then the "serial" ones (flood, outage) alone.
 par=3
-[ "$dir" = build-asan ] && par=2
 ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
     -n "$par" -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \
