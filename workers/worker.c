@@ -63,6 +63,7 @@ static struct {
 	int			 draining;
 	pid_t			 ppid;		/* before the sandbox hides it */
 	uid_t			 conf_uid;	/* who read sup.config */
+	int			 crypto;	/* 1 ready, -1 never wanted */
 } wk;
 
 static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
@@ -189,10 +190,25 @@ worker_openssl_init(void)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
 
+	if (wk.crypto != 0)
+		return;
+	wk.crypto = 1;
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	if (EVP_Digest("", 0, md, &mdlen, EVP_sha1(), NULL) != 1 ||
 	    EVP_Digest("", 0, md, &mdlen, EVP_sha256(), NULL) != 1)
 		fatalx("%s: OpenSSL digests unavailable", __func__);
+}
+
+/*
+ * Its providers and config cost a worker about 2 MiB of RSS, so a
+ * process that never hashes, encrypts or asks OpenSSL for randomness
+ * says so in its pre_sandbox and goes without.
+ */
+void
+worker_crypto_skip(void)
+{
+	if (wk.crypto == 0)
+		wk.crypto = -1;
 }
 
 static int
@@ -454,6 +470,7 @@ worker_config(const char *spec, size_t kindlen)
 	if (wk.kind->pre_sandbox != NULL && wk.kind->pre_sandbox(conf) == -1)
 		fatalx("%s: pre-sandbox setup failed", wk.kind->name);
 	json_decref(conf);
+	worker_openssl_init();
 }
 
 /*
@@ -494,7 +511,9 @@ worker_begin(const char *spec, const char *creds, int verbose,
 	/* No kind code as root: the spec matters only to sandbox_confine. */
 	memset(&ws->sbspec, 0, sizeof(ws->sbspec));
 	sandbox_drop(&ws->sbspec, &ws->sbconf, &ws->report);
-	worker_openssl_init();
+	/* A zygote's children share what it set up; others wait for config. */
+	if (zygote)
+		worker_openssl_init();
 }
 
 /* The rest of a worker's life, as the sandbox user: config, confine, run. */

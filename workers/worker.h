@@ -134,6 +134,8 @@ int			 worker_send_fd(uint32_t type, uint64_t req_id,
 struct event_base	*worker_base(void);
 /* After sup.shutdown, a kind calls this once nothing is in flight. */
 void			 worker_drained(void);
+/* From pre_sandbox: this process never uses OpenSSL (worker.c). */
+void			 worker_crypto_skip(void);
 const char		*worker_name(void);
 
 #endif

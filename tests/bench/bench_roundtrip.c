@@ -80,8 +80,8 @@ static void	proc_add(pid_t);
 static void	proc_children(pid_t);
 static void	proc_name(pid_t, char *, size_t);
 static double	proc_rss_kib(pid_t);
-static double	proc_pss_kib(pid_t);
-static void	proc_print_pss(void);
+static double	proc_smaps_kib(pid_t, const char *);
+static void	proc_print_smaps(const char *, const char *);
 static void	proc_sample(int);
 static void	proc_print(const char *, int);
 
@@ -474,40 +474,45 @@ proc_rss_kib(pid_t pid)
 }
 
 /*
- * Pss in KiB: RSS counts the shared library pages every process maps
- * again, Pss divides them among the processes sharing them.
+ * A field of smaps_rollup in KiB.  RSS counts the shared library pages
+ * every process maps again; Pss divides them among the processes
+ * sharing them; Private_Dirty is what the process alone costs (its
+ * heap, stacks and the relocated data of every library it maps).
  */
 static double
-proc_pss_kib(pid_t pid)
+proc_smaps_kib(pid_t pid, const char *key)
 {
 	char path[64], line[256];
 	FILE *f;
 	double kib = -1;
+	size_t klen = strlen(key);
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Pss: %lf kB", &kib) == 1)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
+		    sscanf(line + klen + 1, "%lf kB", &kib) == 1)
 			break;
 	fclose(f);
 	return kib;
 }
 
+/* One line per process and a total: "<prefix><name> N MiB". */
 static void
-proc_print_pss(void)
+proc_print_smaps(const char *key, const char *prefix)
 {
 	double v, total = 0;
 	int i;
 
 	for (i = 0; i < nprocs; i++) {
-		if ((v = proc_pss_kib(procs[i].pid)) < 0)
+		if ((v = proc_smaps_kib(procs[i].pid, key)) < 0)
 			continue;
 		total += v;
-		printf("pss_%s %.2f MiB\n", procs[i].name, v / 1024);
+		printf("%s%s %.2f MiB\n", prefix, procs[i].name, v / 1024);
 	}
 	if (nprocs > 0)
-		printf("pss_total %.2f MiB\n", total / 1024);
+		printf("%stotal %.2f MiB\n", prefix, total / 1024);
 }
 
 static void
@@ -621,7 +626,8 @@ main(int argc, char *argv[])
 	proc_sample(0);
 	if (nclients == 0) {
 		proc_print("rss_", 0);
-		proc_print_pss();
+		proc_print_smaps("Pss", "pss_");
+		proc_print_smaps("Private_Dirty", "dirty_");
 		return 0;
 	}
 

@@ -52,6 +52,7 @@ echo_init(json_t *conf)
 	    &v) == -1)
 		return -1;
 	echo_delay_ms = (unsigned)v;
+	worker_crypto_skip();
 	return 0;
 }
 

@@ -44,6 +44,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "net/curl_dl.h"
 #include "net/fetch.h"
 #include "net/resolv.h"
 #include "xmalloc.h"
@@ -136,6 +137,8 @@ static size_t	fetch_cdisp_cb(char *, size_t, size_t, void *);
 int
 fetch_init(void)
 {
+	if (curl_dl_open() == -1)
+		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_warnx("%s: curl_global_init failed", __func__);
 		return -1;

@@ -4,6 +4,7 @@
 # WebSocket client under the WeCom bot's long connection (and
 # wxgate-relay's).
 libwxworkers_a_SOURCES += workers/net/fetch.c workers/net/fetch.h \
+	workers/net/curl_dl.c workers/net/curl_dl.h \
 	workers/net/resolv.c workers/net/resolv.h \
 	workers/net/cdisp.c workers/net/cdisp.h \
 	workers/net/wsclient.c workers/net/wsclient.h

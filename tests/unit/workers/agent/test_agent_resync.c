@@ -77,6 +77,11 @@ worker_drained(void)
 }
 
 void
+worker_crypto_skip(void)
+{
+}
+
+void
 sandbox_keep_fd(int fd)
 {
 	(void)fd;

@@ -1,0 +1,72 @@
+"""Idle footprint (issue #17): libcurl and its thirty libraries are
+mapped only by the workers that dial (workers/net/curl_dl.c), and the
+processes that never use OpenSSL skip its initialisation.  The figures
+themselves are measured by tests/bench/run.sh (idle.rss_*, idle.pss_*,
+idle.dirty_*), not asserted here."""
+
+import os
+
+import pytest
+
+from conftest import wait_for
+from fake_webhook import FakeWebhook
+from test_channel_webhook import channel
+
+
+@pytest.fixture
+def robot():
+    f = FakeWebhook(window=3).start()
+    yield f
+    f.stop()
+
+
+def maps(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return f.read()
+
+
+def libs(pid):
+    return {os.path.basename(line.split()[-1]).split(".so")[0]
+            for line in maps(pid).splitlines()
+            if ".so" in line.split()[-1]}
+
+
+def hub_pid(parent):
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if ppid == parent and any(a.startswith(b"hub:") for a in cmd):
+            return int(d)
+    raise AssertionError("no hub under %d" % parent)
+
+
+def test_only_dialling_workers_map_libcurl(gate_factory, robot, tmp_path):
+    gate = gate_factory({
+        "agents": [{"name": "default", "type": "echo"}],
+        "channels": [channel(robot, tmp_path)]})
+    ws = gate.status()
+    byname = {n: w["pid"] for n, w in ws.items()}
+    hook = [p for n, p in byname.items() if n.endswith("ops")]
+    assert len(hook) == 1, ws
+    # The webhook worker loaded it before its sandbox, and it works.
+    wait_for(lambda: "libcurl" in libs(hook[0]), what="libcurl in webhook")
+    rc, out, err = gate.ctl("send", "--wait", "10", "ops", "group", "hi")
+    assert rc == 0, (out, err)
+    assert "sent" in out, out
+    # No other process maps it: root's parent, the hub, web chat, echo.
+    others = [gate.proc.pid, hub_pid(gate.proc.pid)] + \
+        [p for n, p in byname.items() if not n.endswith("ops")]
+    assert len(others) == 5, ws
+    for pid in others:
+        got = libs(pid)
+        assert "libcurl" not in got, (pid, sorted(got))
+        assert "libgnutls" not in got, (pid, sorted(got))
+    for line in gate.log().splitlines():
+        assert "libcurl is not loaded" not in line, line
