@@ -383,6 +383,8 @@ hub_main(const char *spec, const char *creds, const char *store,
 	sqlite3_initialize();
 	sqlite3_randomness(sizeof(line), line);
 	sandbox_enter(&sb, &sc, &report);
+	/* Slices the hub builds hold keys: jansson's blocks are wiped. */
+	jsonalloc_init();
 
 	if ((sup->base = event_base_new()) == NULL)
 		fatalx("event_base_new");

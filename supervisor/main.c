@@ -443,8 +443,6 @@ main(int argc, char *argv[])
 
 	log_init(verbose < 0 ? LOG_LVL_INFO : verbose, 0);
 	log_procinit("wxgated");
-	/* Slices hold keys: jansson's blocks are wiped when freed. */
-	jsonalloc_init();
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
 	sup->conf_path = conffile;
