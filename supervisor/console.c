@@ -244,6 +244,8 @@ static json_t	*console_page_session(const struct console_who *);
 static json_t	*console_page_asset(const struct console_who *);
 static json_t	*console_page_over(const struct console_who *);
 static json_t	*console_page_pair(const struct console_who *);
+static json_t	*console_page_shr(const struct console_who *);
+static json_t	*console_page_sch(const struct console_who *);
 
 static const struct {
 	const char	 *name;
@@ -254,6 +256,8 @@ static const struct {
 	{ "session",	console_page_session,	0 },
 	{ "overview",	console_page_over,	0 },
 	{ "pairings",	console_page_pair,	0 },
+	{ "shares",	console_page_shr,	0 },
+	{ "schedules",	console_page_sch,	0 },
 };
 
 static json_t *
@@ -282,6 +286,20 @@ console_page_pair(const struct console_who *who)
 {
 	(void)who;
 	return console_page_pairings();
+}
+
+static json_t *
+console_page_shr(const struct console_who *who)
+{
+	(void)who;
+	return console_page_shares();
+}
+
+static json_t *
+console_page_sch(const struct console_who *who)
+{
+	(void)who;
+	return console_page_schedules();
 }
 
 static int
