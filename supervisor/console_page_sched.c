@@ -9,7 +9,12 @@
  * bytes, not only its rows: free text is cut to CONSOLE_SCHED_CUT, and
  * schedules stop being added, with "more" set, when the next would
  * pass CONSOLE_SCHED_BYTES.  The JSON is what is measured, escapes
- * included, so a name full of quotes cannot push the page past a frame.
+ * included, so a run's error full of control characters cannot push
+ * the page past a frame (console_answer would make it a 503).
+ *
+ * XXX each schedule's runs are one store_run_history() call, so a page
+ * of CONSOLE_SCHED_MAX schedules is that many queries every refresh
+ * (5 s); a history query for many names at once would close it.
  */
 #include <stdint.h>
 #include <string.h>
