@@ -45,6 +45,7 @@ static int	console_get(struct worker *, struct ipc_msg *);
 static int	console_post(struct worker *, struct ipc_msg *);
 static int	console_who(struct ipc_str, struct console_who *);
 static int	console_csrf(struct ipc_str, char out[CONSOLE_CSRF_LEN + 1]);
+static json_t	*console_page_session(const struct console_who *);
 
 const struct sup_handler console_handlers[] = {
 	{ IPC_CONSOLE_LOGIN,	0,	console_login },
@@ -239,49 +240,30 @@ console_csrf(struct ipc_str cookie, char out[CONSOLE_CSRF_LEN + 1])
 	return 0;
 }
 
-/* GET pages, by the name the worker's route gives. */
-static json_t	*console_page_session(const struct console_who *);
-static json_t	*console_page_asset(const struct console_who *);
-static json_t	*console_page_over(const struct console_who *);
-static json_t	*console_page_pair(const struct console_who *);
-
+/*
+ * GET pages, by the name the worker's route gives: most are the hub's
+ * state (fn), the session's own is about the asker (mine), and an
+ * asset has neither, since the worker holds its bytes and needs only
+ * the hub's word that the session is good.
+ */
 static const struct {
 	const char	 *name;
-	json_t		*(*fn)(const struct console_who *);
-	int		  empty;	/* no body: the worker has it */
+	json_t		*(*fn)(void);
+	json_t		*(*mine)(const struct console_who *);
 } console_pages[] = {
-	{ "asset",	console_page_asset,	1 },
-	{ "session",	console_page_session,	0 },
-	{ "overview",	console_page_over,	0 },
-	{ "pairings",	console_page_pair,	0 },
+	{ "asset",	NULL,			NULL },
+	{ "session",	NULL,			console_page_session },
+	{ "overview",	console_page_overview,	NULL },
+	{ "pairings",	console_page_pairings,	NULL },
+	{ "shares",	console_page_shares,	NULL },
+	{ "schedules",	console_page_schedules,	NULL },
 };
-
-static json_t *
-console_page_asset(const struct console_who *who)
-{
-	(void)who;
-	return NULL;
-}
 
 static json_t *
 console_page_session(const struct console_who *who)
 {
 	return json_pack("{s:s, s:s, s:s}", "operator", who->operator,
 	    "scope", who->admin ? "admin" : "viewer", "csrf", who->csrf);
-}
-
-static json_t *
-console_page_over(const struct console_who *who)
-{
-	(void)who;
-	return console_page_overview();
-}
-
-static json_t *
-console_page_pair(const struct console_who *who)
-{
-	(void)who;
-	return console_page_pairings();
 }
 
 static int
@@ -305,8 +287,10 @@ console_get(struct worker *w, struct ipc_msg *m)
 		    console_error("no such page"));
 		return 0;
 	}
-	body = console_pages[i].fn(&who);
-	if (body == NULL && !console_pages[i].empty) {
+	body = console_pages[i].fn != NULL ? console_pages[i].fn() :
+	    console_pages[i].mine != NULL ? console_pages[i].mine(&who) : NULL;
+	if (body == NULL && (console_pages[i].fn != NULL ||
+	    console_pages[i].mine != NULL)) {
 		console_answer(w, m, g->conn, 503, NULL, NULL,
 		    console_error("store error"));
 		return 0;

@@ -1,7 +1,8 @@
 /*
  * The operator console in the hub: console.c its login links, sessions
  * and pages, console_write.c what a session may change, console_page.c
- * the pages' JSON.  The console worker (workers/console/) only relays.
+ * the pages' JSON (console_page_sched.c the schedules').  The console
+ * worker (workers/console/) only relays.
  */
 #ifndef WX_CONSOLE_H
 #define WX_CONSOLE_H
@@ -38,5 +39,9 @@ void	console_write(struct worker *, const struct ipc_msg *,
 json_t	*console_page_overview(void);
 /* Pairing codes waiting for the operator; NULL on a store error. */
 json_t	*console_page_pairings(void);
+/* Share links, the newest; NULL on a store error. */
+json_t	*console_page_shares(void);
+/* console_page_sched.c: schedules and their latest runs; NULL, ditto. */
+json_t	*console_page_schedules(void);
 
 #endif

@@ -6,6 +6,7 @@
  * (a peer, an account) is shown as text, never markup.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -19,6 +20,11 @@
 
 /* Rows of allowed senders one page shows: the rest are counted. */
 #define CONSOLE_ALLOWED_MAX	500
+/*
+ * Share links one page shows, the newest: a row is about 150 bytes, so
+ * 500 stay well inside a frame (IPC_CONSOLE_BODY_MAX).
+ */
+#define CONSOLE_SHARES_MAX	500
 
 static json_t	*console_page_workers(void);
 static json_t	*console_page_channels(void);
@@ -112,4 +118,51 @@ console_page_pairings(void)
 		json_array_remove(b, CONSOLE_ALLOWED_MAX);
 	return json_pack("{s:o, s:o, s:b}", "pairings", a, "allowed", b,
 	    "more", more);
+}
+
+static int
+console_page_share(const struct store_share_row *r, void *arg)
+{
+	json_t *a = arg;
+	char id[SHARE_PREFIX + 1];
+	int64_t now = sup_now();
+
+	snprintf(id, sizeof(id), "%.*s", SHARE_PREFIX, r->hash);
+	json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, "
+	    "s:I}", "id", id,
+	    "state", r->revoked > 0 ? "revoked" :
+	    r->expires > 0 && r->expires <= now ? "expired" : "live",
+	    "created", (json_int_t)r->created,
+	    "expires", (json_int_t)r->expires,
+	    "read_only", r->read_only,
+	    "session", (json_int_t)r->session,
+	    "revoked", (json_int_t)r->revoked));
+	/* The store walks oldest first: keep the newest. */
+	if (json_array_size(a) > CONSOLE_SHARES_MAX + 1)
+		json_array_remove(a, 0);
+	return 0;
+}
+
+/*
+ * Share links as `wxgatectl share list` shows them, by the prefix of
+ * their hash (share.c).  Only the hash is kept, so a link's address,
+ * which holds its secret, cannot be shown again: "base" is the part
+ * before the secret.
+ */
+json_t *
+console_page_shares(void)
+{
+	json_t *a = json_array();
+	char base[IPC_URL_MAX + 1];
+	int more;
+
+	if (store_share_list(sup->store, console_page_share, a) == -1) {
+		json_decref(a);
+		return NULL;
+	}
+	if ((more = json_array_size(a) > CONSOLE_SHARES_MAX))
+		json_array_remove(a, 0);
+	router_share_url(base, sizeof(base), "", 0);
+	return json_pack("{s:o, s:b, s:s}", "links", a, "more", more,
+	    "base", base);
 }

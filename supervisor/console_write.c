@@ -25,6 +25,14 @@ static void	console_deny(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
 static void	console_revoke(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
+static void	console_share_revoke(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_sched_run(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_sched_pause(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_sched_resume(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
 
 static const struct {
 	const char	 *action;
@@ -36,6 +44,10 @@ static const struct {
 	{ "pairing.approve",	1,	console_approve },
 	{ "pairing.deny",	1,	console_deny },
 	{ "peer.revoke",	1,	console_revoke },
+	{ "share.revoke",	1,	console_share_revoke },
+	{ "schedule.run",	1,	console_sched_run },
+	{ "schedule.pause",	1,	console_sched_pause },
+	{ "schedule.resume",	1,	console_sched_resume },
 };
 
 void
@@ -134,4 +146,80 @@ console_revoke(struct worker *w, const struct ipc_msg *m,
 	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
 	    console_error(rv == 1 ? "no such allowed sender" :
 	    "store error"));
+}
+
+/* By the prefix of its hash the page shows, or its secret (share.c). */
+static void
+console_share_revoke(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	int rv;
+
+	if ((rv = share_revoke(p->arg.p, p->arg.len)) == 0)
+		log_info("console: operator %s revokes a share link",
+		    who->operator);
+	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == 1 ? 404 :
+	    rv == 2 ? 409 : 503, NULL, NULL, rv == 0 ?
+	    json_pack("{s:b}", "ok", 1) : console_error(rv == 1 ?
+	    "no such share link" : rv == 2 ?
+	    "ambiguous: give more of the hash" : "store error"));
+}
+
+/* Whether paused or not, as `wxgatectl schedule run` (schedule.c). */
+static void
+console_sched_run(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	char name[IPC_NAME_MAX + 1], err[IPC_MESSAGE_MAX];
+	int64_t run;
+
+	snprintf(name, sizeof(name), "%.*s", (int)p->arg.len, p->arg.p);
+	if (schedule_run_now(name, &run, err, sizeof(err)) != 0) {
+		console_answer(w, m, p->conn, 409, NULL, NULL,
+		    console_error(err));
+		return;
+	}
+	log_info("console: operator %s runs schedule %s: run %lld",
+	    who->operator, name, (long long)run);
+	console_answer(w, m, p->conn, 200, NULL, NULL,
+	    json_pack("{s:b, s:I}", "ok", 1, "run", (json_int_t)run));
+}
+
+/*
+ * Pause or resume; a schedule from the configuration file is refused,
+ * as wxgatectl's is (schedule_change).
+ */
+static void
+console_sched_change(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who, enum sched_op op)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	char name[IPC_NAME_MAX + 1], err[IPC_MESSAGE_MAX];
+
+	snprintf(name, sizeof(name), "%.*s", (int)p->arg.len, p->arg.p);
+	if (schedule_change(name, op, err, sizeof(err)) == -1) {
+		console_answer(w, m, p->conn, 409, NULL, NULL,
+		    console_error(err));
+		return;
+	}
+	log_info("console: operator %s %s schedule %s", who->operator,
+	    schedule_ops[op].verb, name);
+	console_answer(w, m, p->conn, 200, NULL, NULL,
+	    json_pack("{s:b}", "ok", 1));
+}
+
+static void
+console_sched_pause(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	console_sched_change(w, m, who, SCHED_PAUSE);
+}
+
+static void
+console_sched_resume(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	console_sched_change(w, m, who, SCHED_RESUME);
 }

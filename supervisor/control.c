@@ -42,10 +42,6 @@
 /* Rows `wxgatectl audit` shows by default, and at most. */
 #define CONTROL_AUDIT_DEFAULT	50
 #define CONTROL_AUDIT_MAX	10000
-/* Hex digits of a link's hash that `share list` shows: enough to revoke. */
-#define CONTROL_SHARE_PREFIX 12
-/* A shorter prefix names too many links to be a deliberate choice. */
-#define CONTROL_SHARE_PREFIX_MIN 6
 
 static struct evconnlistener	*listener;
 static int			 nclients;
@@ -274,10 +270,9 @@ ctl_share_row(const struct store_share_row *r, void *arg)
 {
 	struct ctl_walk *cw = arg;
 	struct ipc_body_share_row b;
-	char prefix[CONTROL_SHARE_PREFIX + 1];
+	char prefix[SHARE_PREFIX + 1];
 
-	snprintf(prefix, sizeof(prefix), "%.*s", CONTROL_SHARE_PREFIX,
-	    r->hash);
+	snprintf(prefix, sizeof(prefix), "%.*s", SHARE_PREFIX, r->hash);
 	b.hash = ipc_s(prefix);
 	b.created = r->created > 0 ? (uint64_t)r->created : 0;
 	b.expires = r->expires > 0 ? (uint64_t)r->expires : 0;
@@ -306,33 +301,14 @@ ctl_share_list(struct ctl_client *c, struct ipc_msg *m)
 	    &cw));
 }
 
-/*
- * ID is the link's secret (from its URL) or a prefix of its hash (from
- * `share list`): the operator may hold either.
- */
+/* ID is the link's secret or a prefix of its hash (share.c). */
 static int
 ctl_share_revoke(struct ctl_client *c, struct ipc_msg *m)
 {
-	static const char hex[] = "0123456789abcdef";
 	const struct ipc_str *id = &m->b.name.name;
-	char want[SESSION_HASH_LEN * 2 + 1];
-	uint8_t hash[SESSION_HASH_LEN];
-	size_t i;
-	int rv = 1;
+	int rv;
 
-	if (session_token_hash(id->p, id->len, hash) == 0) {
-		for (i = 0; i < SESSION_HASH_LEN; i++) {
-			want[2 * i] = hex[hash[i] >> 4];
-			want[2 * i + 1] = hex[hash[i] & 0x0f];
-		}
-		want[SESSION_HASH_LEN * 2] = '\0';
-		rv = store_share_revoke(sup->store, want, sup_now());
-	}
-	if (rv == 1 && id->len >= CONTROL_SHARE_PREFIX_MIN &&
-	    id->len <= SESSION_HASH_LEN * 2) {
-		snprintf(want, sizeof(want), "%.*s", (int)id->len, id->p);
-		rv = store_share_revoke(sup->store, want, sup_now());
-	}
+	rv = share_revoke(id->p, id->len);
 	switch (rv) {
 	case 0:
 		log_info("operator (uid %d) revokes a share link",

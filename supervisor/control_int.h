@@ -2,7 +2,9 @@
  * What control.c lends the files that hold a group of its requests
  * (control_sched.c): the client a request came from, the ctl.result
  * that ends every answer, and the walk a listing streams its rows
- * through.  Nothing outside supervisor/control*.c includes it.
+ * through.  Outside supervisor/control*.c only the console includes
+ * it: console.c for its two requests, console_page_sched.c for
+ * ctl_fit.
  */
 #ifndef WX_CONTROL_INT_H
 #define WX_CONTROL_INT_H

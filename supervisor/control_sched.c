@@ -3,13 +3,14 @@
  * schedule add, list, run, pause, resume, remove and history.  Each
  * turns one request into store calls and the store's rows into
  * ctl.schedule, ctl.run and ctl.run_target frames.  Whether a
- * definition can run is schedule_check.c's to say and running it is
- * schedule.c's; after a change this file only kicks the timer.
+ * definition can run is schedule_check.c's to say; running, pausing,
+ * resuming and removing one are schedule.c's (the console does the
+ * same through it); after an add this file only kicks the timer.
  *
  * Schedules declared in the configuration file are read-only here:
- * pause, resume and remove refuse them, since the next reload would
- * put back what the operator changed and the file would no longer say
- * what runs.  They are changed in the file.
+ * schedule_change refuses to pause, resume or remove them, since the
+ * next reload would put back what the operator changed and the file
+ * would no longer say what runs.  They are changed in the file.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -242,77 +243,20 @@ ctl_sched_run(struct ctl_client *c, struct ipc_msg *m)
 	return 0;
 }
 
-/*
- * The schedule pause, resume and remove may change: 0 with *sc, or -1
- * with the answer given (none such, from the file, or a store error).
- */
-static int
-sched_mine(struct ctl_client *c, struct ipc_msg *m, const char *name,
-    struct store_sched *sc)
-{
-	char err[SCHED_ERR_MAX];
-	int rv;
-
-	if ((rv = store_sched_get(sup->store, name, sc)) != 0) {
-		if (rv == 1)
-			snprintf(err, sizeof(err), "no schedule %s", name);
-		ctl_result(c, m->req_id, 0, rv == 1 ? err : "store error");
-		return -1;
-	}
-	if (sc->from_config) {
-		snprintf(err, sizeof(err), "schedule %s is declared in the "
-		    "configuration file; change it there", name);
-		ctl_result(c, m->req_id, 0, err);
-		store_sched_free(sc);
-		return -1;
-	}
-	return 0;
-}
-
-/* What pause, resume and remove do to the store, and their words. */
-enum sched_op { SCHED_PAUSE, SCHED_RESUME, SCHED_REMOVE };
-
-static const struct {
-	const char	*verb;		/* the log's */
-	const char	*done;		/* the operator's */
-} sched_ops[] = {
-	[SCHED_PAUSE] =		{ "pauses",	"paused" },
-	[SCHED_RESUME] =	{ "resumes",	"resumed" },
-	[SCHED_REMOVE] =	{ "removes",	"removed" },
-};
-
+/* pause, resume and remove: schedule.c changes, this answers. */
 static int
 sched_change(struct ctl_client *c, struct ipc_msg *m, enum sched_op op)
 {
-	struct store_sched sc;
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
-	int rv;
 
 	sched_name(m->b.name.name, name, sizeof(name));
-	if (sched_mine(c, m, name, &sc) == -1)
-		return 0;
-	if (op == SCHED_REMOVE)
-		rv = store_sched_remove(sup->store, name);
-	else
-		rv = store_sched_pause(sup->store, name, op == SCHED_PAUSE);
-	/*
-	 * A pause means "do not run": the slots it covered are not missed
-	 * ones to catch up on, so a resumed schedule starts from now.
-	 */
-	if (rv == 0 && op == SCHED_RESUME && sc.paused)
-		rv = store_sched_move(sup->store, sc.id, sup_now(),
-		    schedule_next(&sc, sup_now()));
-	store_sched_free(&sc);
-	if (rv != 0) {
-		snprintf(err, sizeof(err), "no schedule %s", name);
-		ctl_result(c, m->req_id, 0, rv == 1 ? err : "store error");
+	if (schedule_change(name, op, err, sizeof(err)) == -1) {
+		ctl_result(c, m->req_id, 0, err);
 		return 0;
 	}
 	log_info("operator (uid %d) %s schedule %s", (int)c->uid,
-	    sched_ops[op].verb, name);
-	/* The soonest due time may have changed either way. */
-	schedule_kick();
-	ctl_result(c, m->req_id, 1, sched_ops[op].done);
+	    schedule_ops[op].verb, name);
+	ctl_result(c, m->req_id, 1, schedule_ops[op].done);
 	return 0;
 }
 

@@ -454,6 +454,57 @@ schedule_run_now(const char *name, int64_t *run, char *err, size_t errlen)
 	return rv == 0 ? 0 : -1;
 }
 
+const struct schedule_op schedule_ops[] = {
+	[SCHED_PAUSE] =		{ "pauses",	"paused" },
+	[SCHED_RESUME] =	{ "resumes",	"resumed" },
+	[SCHED_REMOVE] =	{ "removes",	"removed" },
+};
+
+/*
+ * wxgatectl schedule pause, resume and remove, and the console's pause
+ * and resume.  A schedule from the configuration file is refused: the
+ * next reload would put back what the operator changed.
+ */
+int
+schedule_change(const char *name, enum sched_op op, char *err,
+    size_t errlen)
+{
+	struct store_sched sc;
+	int rv;
+
+	if ((rv = store_sched_get(sup->store, name, &sc)) != 0) {
+		snprintf(err, errlen, rv == 1 ? "no schedule %s" :
+		    "store error", name);
+		return -1;
+	}
+	if (sc.from_config) {
+		snprintf(err, errlen, "schedule %s is declared in the "
+		    "configuration file; change it there", name);
+		store_sched_free(&sc);
+		return -1;
+	}
+	if (op == SCHED_REMOVE)
+		rv = store_sched_remove(sup->store, name);
+	else
+		rv = store_sched_pause(sup->store, name, op == SCHED_PAUSE);
+	/*
+	 * A pause means "do not run": the slots it covered are not missed
+	 * ones to catch up on, so a resumed schedule starts from now.
+	 */
+	if (rv == 0 && op == SCHED_RESUME && sc.paused)
+		rv = store_sched_move(sup->store, sc.id, sup_now(),
+		    schedule_next(&sc, sup_now()));
+	store_sched_free(&sc);
+	if (rv != 0) {
+		snprintf(err, errlen, rv == 1 ? "no schedule %s" :
+		    "store error", name);
+		return -1;
+	}
+	/* The soonest due time may have changed either way. */
+	schedule_kick();
+	return 0;
+}
+
 struct state_arg {
 	stat_fn	 fn;
 	void	*arg;

@@ -342,14 +342,33 @@ int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
 
 /*
+ * share.c: a share link as the operator names it.  Listings show
+ * SHARE_PREFIX hex digits of its hash, enough to revoke it by;
+ * share_revoke takes that or the link's secret: 0 done, 1 none,
+ * 2 ambiguous, -1 store error.
+ */
+#define SHARE_PREFIX	12
+int		 share_revoke(const char *id, size_t len);
+
+/*
  * schedule.c: the hub's schedule timer and runs (issue #15).  init at
  * start and on reload (the file's schedules into the store); kick when
- * a definition changed; run_now for wxgatectl schedule run.
+ * a definition changed; run_now and change for what an operator asks
+ * (wxgatectl schedule run, pause, resume, remove; the console).
  */
 struct store_sched;
 void		 schedule_init(void);
 void		 schedule_kick(void);
 int		 schedule_run_now(const char *name, int64_t *run, char *err,
+		    size_t errlen);
+/* pause, resume, remove: 0, or -1 with err (none, from the file). */
+enum sched_op { SCHED_PAUSE, SCHED_RESUME, SCHED_REMOVE };
+struct schedule_op {
+	const char	*verb;		/* a log's: "pauses" */
+	const char	*done;		/* the operator's answer: "paused" */
+};
+extern const struct schedule_op schedule_ops[];
+int		 schedule_change(const char *name, enum sched_op, char *err,
 		    size_t errlen);
 void		 schedule_stats(stat_fn, void *);
 /* sc's first slot after `after` (anchor: its creation); 0 never. */

@@ -1,9 +1,11 @@
 // Real-browser tests of the operator console (issue 16), its first
-// slice: log in with the one-time link from `wxgatectl console-url`,
+// slices: log in with the one-time link from `wxgatectl console-url`,
 // the overview renders the workers with no console errors and no
 // failed requests, axe-core's WCAG 2.1 A/AA rules find nothing in light
 // and dark mode, a cross-site POST from another origin does not end the
-// session, and a revoked session is sent to log in.
+// session, and a revoked session is sent to log in; the share links and
+// schedules pages show what wxgatectl made as text, refuse a viewer's
+// buttons and do an admin's.
 //
 //   WXGATE_BUILDDIR=/path/to/build node --test tests/browser/console.test.mjs
 //
@@ -56,6 +58,9 @@ describe('operator console', () => {
         '      scope: admin',
         '    - name: watcher',
         '      scope: viewer',
+        'channels:',
+        '  - name: t',
+        '    type: loopback',
       ],
     });
     await gate.start();
@@ -193,6 +198,87 @@ print(json.dumps(rows))
       await waitFor('the sender revoked', async () =>
         (await sql('SELECT count(*) FROM peers WHERE allowed'))[0][0] === 0);
       assert.equal(await a.page.textContent('#allowed td'), 'No senders allowed yet.');
+      assert.deepEqual(a.problems, []);
+      assert.deepEqual(a.dialogs, []);
+    } finally {
+      await a.close();
+    }
+  });
+
+  test('share links and schedules: as text, a viewer refused, an admin acts', { timeout: 90000 }, async () => {
+    const cells = (p, id) => p.$$eval(`#${id} tr`, (trs) => trs
+      .map((tr) => [...tr.cells].map((td) => td.textContent)));
+    const status = (p, re) => p.waitForFunction((src) => new RegExp(src)
+      .test(document.getElementById('status').textContent), re.source);
+    // Nothing yet: each page says so.
+    const e = await launch(DESKTOP);
+    try {
+      await open(e);
+      await e.page.waitForFunction(() => document.querySelector('#schedules td'));
+      assert.match(await e.page.textContent('#schedules td'), /^No schedules\./);
+      assert.equal(await e.page.textContent('#shares td'), 'No share links.');
+      assert.deepEqual(e.problems, []);
+    } finally {
+      await e.close();
+    }
+    await gate.ctl('share', 'create');
+    const id = (await gate.ctl('share', 'list')).split('\n')[1].split(/\s+/)[0];
+    assert.match(id, /^[0-9a-f]{12}$/);
+    await gate.ctl('schedule', 'add', 'digest', '--every', '1h', '--text',
+      XSS, '--to', 't:alice');
+    const v = await launch(PHONE);
+    try {
+      await open(v, '--operator', 'watcher');
+      await v.page.waitForFunction(() => [...document.querySelectorAll(
+        '#schedules td:first-child')].some((td) => td.textContent === 'digest'));
+      const row = (await cells(v.page, 'schedules'))[0];
+      assert.deepEqual(row.slice(0, 4), ['digest', 'every 1h', XSS, 't:alice']);
+      assert.equal(row[6], 'never run');
+      assert.equal((await cells(v.page, 'shares'))[0][0], id);
+      assert.equal(await v.page.$$eval('#schedules img, #schedules script, ' +
+        '#shares img, #shares script', (n) => n.length), 0);
+      await axe(v.page, 'shares and schedules, phone');
+      await v.page.locator('[data-testid=schedules]').scrollIntoViewIfNeeded();
+      await v.page.screenshot({ path: path.join(OUT,
+        'browser-console-schedules-phone.png'), fullPage: true });
+      for (const label of ['Pause digest', 'Run now digest', `Revoke link ${id}`]) {
+        await v.page.click(`button[aria-label="${label}"]`);
+        await status(v.page, /^Refused: viewers cannot do this/);
+        await v.page.evaluate(() => { document.getElementById('status').textContent = ''; });
+      }
+      assert.deepEqual(v.problems.filter((x) => !/HTTP 403: .*\/api\/(schedule|share)\//.test(x) &&
+        !/status of 403/.test(x)), []);
+      assert.deepEqual(v.dialogs, []);
+      const audit = await gate.ctl('audit');
+      for (const m of ['schedule.pause', 'schedule.run', 'share.revoke'])
+        assert.match(audit, new RegExp(m.replace('.', '\\.')));
+      assert.equal(await gate.ctl('schedule', 'history', 'digest'), '');
+    } finally {
+      await v.close();
+    }
+    const a = await launch(DESKTOP);
+    try {
+      await open(a);
+      await a.page.waitForSelector('button[aria-label="Run now digest"]');
+      await a.page.click('button[aria-label="Run now digest"]');
+      await status(a.page, /^Started digest$/);
+      await a.page.waitForFunction(() => /\(run now\)/.test(
+        document.querySelector('#schedules ul.runs')?.textContent || ''));
+      assert.match(await a.page.textContent('#schedules ul.runs ul'), /^t:alice /);
+      assert.match(await gate.ctl('schedule', 'history', 'digest'), / manual/);
+      await a.page.click('button[aria-label="Pause digest"]');
+      await status(a.page, /^Paused digest$/);
+      await a.page.waitForSelector('button[aria-label="Resume digest"]');
+      assert.match(await gate.ctl('schedule', 'list'), /digest\s+-\s+\S+\s+\S+\s+paused/);
+      await a.page.click(`button[aria-label="Revoke link ${id}"]`);
+      await status(a.page, new RegExp(`^Revoked link ${id}$`));
+      assert.equal((await cells(a.page, 'shares'))[0][1], 'revoked');
+      assert.doesNotMatch((await gate.ctl('share', 'list')).split('\n')[1], /\s-\s*$/);
+      assert.equal(await a.page.$$eval('#schedules img, #schedules script',
+        (n) => n.length), 0);
+      await axe(a.page, 'shares and schedules, desktop');
+      await a.page.screenshot({ path: path.join(OUT,
+        'browser-console-schedules-desktop.png'), fullPage: true });
       assert.deepEqual(a.problems, []);
       assert.deepEqual(a.dialogs, []);
     } finally {

@@ -24,12 +24,14 @@ OPERATORS = [{"name": "root-op", "scope": "admin"},
              {"name": "watcher", "scope": "viewer"}]
 
 
-def start(gate_factory, **console):
+def start(gate_factory, extra=None, **console):
+    """A gate with a console; extra: more of its configuration."""
     port = free_port()
     conf = {"listen": "127.0.0.1:%d" % port, "operators": OPERATORS}
     conf.update(console)
-    gate = gate_factory({"console": conf,
-                         "supervisor": {"restart_max_ms": 400}})
+    top = {"console": conf, "supervisor": {"restart_max_ms": 400}}
+    top.update(extra or {})
+    gate = gate_factory(top)
     gate.console_port = port
     wait_for(lambda: (gate.worker(NAME) or {}).get("state") == "running",
              10, 0.05, "the console worker")
@@ -103,8 +105,13 @@ def csrf_of(gate, session):
 ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("GET", "/favicon.svg"), ("GET", "/api/session"),
           ("GET", "/api/overview"), ("GET", "/api/pairings"),
+          ("GET", "/api/shares"), ("GET", "/api/schedules"),
           ("GET", "/nothing/here"), ("POST", "/api/logout"),
-          ("POST", "/api/pairing/approve?code=ABC")]
+          ("POST", "/api/pairing/approve?code=ABC"),
+          ("POST", "/api/share/revoke?id=abcdef"),
+          ("POST", "/api/schedule/run?name=x"),
+          ("POST", "/api/schedule/pause?name=x"),
+          ("POST", "/api/schedule/resume?name=x")]
 
 
 def test_no_route_answers_without_a_session(gate_factory):
@@ -352,6 +359,170 @@ def test_allowed_senders_listed_and_revoked_by_an_admin_only(gate_factory):
     wait_for(lambda: not allowed(gate, "wecom", "\u5f20\u4e09 <b>"), 5,
              0.05, "revoked")
     assert post(admin)[0] == 404
+
+
+def poster(gate, session):
+    """POST path as session, with its origin and CSRF token."""
+    origin = "http://127.0.0.1:%d" % gate.console_port
+    h = with_cookie(session, {"Origin": origin,
+                              "X-CSRF-Token": csrf_of(gate, session)["csrf"]})
+    return lambda path: request(gate.console_port, "POST", path, h)
+
+
+def page(gate, session, name):
+    import json
+    st, hdrs, body = request(gate.console_port, "GET", "/api/" + name,
+                             with_cookie(session))
+    assert st == 200, (st, body)
+    assert header(hdrs, "content-type") == "application/json"
+    return json.loads(body)
+
+
+def refused_and_audited(gate, post, path, method):
+    """A viewer's write: 403 from the hub, and an audit row naming it."""
+    st, _, body = post(path)
+    assert st == 403 and b"viewer" in body, (path, st, body)
+    rows = wait_for(lambda: audit_rows(gate, "role = 'console' AND "
+                                       "method = ?", (method,)),
+                    5, 0.05, "the viewer's %s audited" % method)
+    assert "watcher is a viewer" in rows[-1]["detail"], rows
+
+
+def test_share_links_listed_and_revoked_by_an_admin_only(gate_factory):
+    from test_policy_share import URL_RE as SHARE_RE, listing
+    from conftest import ctl_link
+    gate = start(gate_factory)
+    p = gate.console_port
+    viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+    assert page(gate, viewer, "shares") == {
+        "links": [], "more": False,
+        "base": "http://127.0.0.1:%d/s/" % gate.port}
+    secret = ctl_link(gate, SHARE_RE, "share", "create").group(2)
+    ctl_link(gate, SHARE_RE, "share", "create", "--ttl", "1h")
+    ids = [r["hash"] for r in listing(gate)]
+    o = page(gate, viewer, "shares")
+    # The ids `share list` shows, oldest first; never the secret.
+    assert [r["id"] for r in o["links"]] == ids, (o, ids)
+    assert [r["state"] for r in o["links"]] == ["live", "live"]
+    # The second's --ttl 1h ends before the default's.
+    assert 0 < o["links"][1]["expires"] < o["links"][0]["expires"], o
+    assert o["links"][0]["read_only"] is False and not o["more"]
+    assert secret not in json_text(o)
+
+    q = "/api/share/revoke?id=" + ids[0]
+    refused_and_audited(gate, poster(gate, viewer), q, "share.revoke")
+    assert listing(gate)[0]["revoked"] == "-"
+    assert gate.http_get("/s/" + secret)[0] == 200
+    st, _, body = poster(gate, admin)(q)
+    assert st == 200, body
+    assert listing(gate)[0]["revoked"] != "-"
+    assert listing(gate)[1]["revoked"] == "-"
+    assert gate.http_get("/s/" + secret)[0] == 410
+    assert [r["state"] for r in page(gate, admin, "shares")["links"]] == \
+        ["revoked", "live"]
+    st, _, body = poster(gate, admin)("/api/share/revoke?id=000000")
+    assert st == 404 and b"no such share link" in body, body
+    # Too short a prefix names nothing rather than a guess.
+    assert poster(gate, admin)("/api/share/revoke?id=" + ids[1][:3])[0] \
+        == 404
+    assert listing(gate)[1]["revoked"] == "-"
+
+
+def json_text(o):
+    import json
+    return json.dumps(o)
+
+
+SCHED_CONF = {
+    "agents": [{"name": "default", "type": "echo"}],
+    "channels": [{"name": "t", "type": "loopback"}],
+    "schedules": [{"name": "filed", "every": "1h", "text": "from the file",
+                   "to": ["t:carol"]}],
+}
+
+
+def sched_listing(gate):
+    from test_ctl_schedule import listing
+    return listing(gate)
+
+
+def test_schedules_listed_with_history_run_paused_by_an_admin_only(
+        gate_factory):
+    from test_ctl_schedule import show
+    gate = start(gate_factory, dict(SCHED_CONF, schedules=[]))
+    viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+    o = page(gate, viewer, "schedules")
+    assert o["schedules"] == [] and o["more"] is False, o
+    xss = '<img src=x onerror=alert(1)>"\'&'
+    rc, out, err = gate.ctl("schedule", "add", "morning", "--cron",
+                            "0 8 * * 1-5", "--tz", "Europe/Berlin",
+                            "--text", xss, "--to", "t:alice")
+    assert rc == 0, (out, err)
+    (s,) = page(gate, viewer, "schedules")["schedules"]
+    assert (s["name"], s["cron"], s["every"], s["tz"], s["agent"],
+            s["text"], s["targets"], s["paused"], s["from_config"],
+            s["runs"]) == ("morning", "0 8 * * 1-5", None, "Europe/Berlin",
+                           None, xss, "t:alice", False, False, []), s
+    assert s["next_run"] > 0
+
+    # A viewer: each write refused by the hub, and audited.
+    post = poster(gate, viewer)
+    for verb in ("run", "pause", "resume"):
+        refused_and_audited(gate, post, "/api/schedule/%s?name=morning"
+                            % verb, "schedule." + verb)
+    assert gate.ctl("schedule", "history", "morning")[1] == ""
+    assert sched_listing(gate)["morning"]["flags"] == "-"
+
+    # An admin: run now shows in wxgatectl's history and on the page.
+    post = poster(gate, admin)
+    st, _, body = post("/api/schedule/run?name=morning")
+    assert st == 200, body
+    rc, out, err = gate.ctl("schedule", "history", "morning")
+    assert rc == 0 and " manual" in out, (out, err)
+    (s,) = page(gate, admin, "schedules")["schedules"]
+    (r,) = s["runs"]
+    assert r["manual"] is True and r["state"] in ("running", "done"), r
+    assert [t["channel"] + ":" + t["target"] for t in r["targets"]] == \
+        ["t:alice"], r
+    st, _, body = post("/api/schedule/pause?name=morning")
+    assert st == 200, body
+    assert sched_listing(gate)["morning"]["flags"] == "paused"
+    assert show(gate, "morning")["paused"] == "yes"
+    (s,) = page(gate, admin, "schedules")["schedules"]
+    assert s["paused"] is True and s["next_run"] == 0, s
+    st, _, body = post("/api/schedule/resume?name=morning")
+    assert st == 200, body
+    assert sched_listing(gate)["morning"]["flags"] == "-"
+    assert page(gate, admin, "schedules")["schedules"][0]["paused"] is False
+    st, _, body = post("/api/schedule/pause?name=nosuch")
+    assert st == 409 and b"no schedule nosuch" in body, body
+
+
+def test_schedules_from_the_file_are_read_only_in_the_console(gate_factory):
+    gate = start(gate_factory, SCHED_CONF)
+    admin = login(gate)
+    (s,) = page(gate, admin, "schedules")["schedules"]
+    assert s["name"] == "filed" and s["from_config"] is True, s
+    st, _, body = poster(gate, admin)("/api/schedule/pause?name=filed")
+    assert st == 409 and b"configuration file" in body, body
+    assert sched_listing(gate)["filed"]["flags"] != "paused"
+
+
+def test_schedules_page_cuts_long_texts_at_whole_characters(gate_factory):
+    """A text of 9000 bytes shows as its first 200 at most, cut between
+    UTF-8 characters (jansson would refuse half of one)."""
+    gate = start(gate_factory, dict(SCHED_CONF, schedules=[]))
+    admin = login(gate)
+    text = "\u5f20" * 3000
+    for i in range(3):
+        rc, out, err = gate.ctl("schedule", "add", "long%d" % i, "--every",
+                                "1h", "--text", text, "--to", "t:alice")
+        assert rc == 0, (out, err)
+    o = page(gate, admin, "schedules")
+    assert [s["name"] for s in o["schedules"]] == ["long0", "long1", "long2"]
+    for s in o["schedules"]:
+        assert 0 < len(s["text"].encode()) <= 200, len(s["text"])
+        assert set(s["text"]) == {"\u5f20"}
 
 
 def test_revoke_all_ends_every_session(gate_factory):

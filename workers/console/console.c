@@ -59,6 +59,7 @@ struct cn_route {
 	unsigned int	 method;	/* HTTP_GET or HTTP_POST */
 	enum cn_ask	 ask;
 	const char	*what;		/* page or action */
+	const char	*argkey;	/* the query key of an action's arg */
 	const char	*ctype;		/* an asset's; NULL: JSON */
 	const unsigned char *body;	/* an asset's bytes */
 	const size_t	*len;
@@ -77,9 +78,11 @@ extern const unsigned char	console_asset_favicon_svg[];
 extern const size_t		console_asset_favicon_svg_len;
 
 #define ASSET(p, n, t) \
-	{ p, HTTP_GET, CN_ASSET, "asset", t, console_asset_##n, \
+	{ p, HTTP_GET, CN_ASSET, "asset", NULL, t, console_asset_##n, \
 	  &console_asset_##n##_len }
-#define API(p, m, a, w)	{ p, m, a, w, NULL, NULL, NULL }
+#define API(p, m, a, w)	{ p, m, a, w, NULL, NULL, NULL, NULL }
+/* A write whose arg is the query's value of k (peer is always "peer"). */
+#define ACT(p, w, k)	{ p, HTTP_POST, CN_POST, w, k, NULL, NULL, NULL }
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,
@@ -91,17 +94,24 @@ static const struct cn_route cn_routes[] = {
 	API("/api/session",		HTTP_GET,  CN_GET,  "session"),
 	API("/api/overview",		HTTP_GET,  CN_GET,  "overview"),
 	API("/api/pairings",		HTTP_GET,  CN_GET,  "pairings"),
-	API("/api/logout",		HTTP_POST, CN_POST, "logout"),
-	API("/api/pairing/approve",	HTTP_POST, CN_POST, "pairing.approve"),
-	API("/api/pairing/deny",	HTTP_POST, CN_POST, "pairing.deny"),
-	API("/api/peer/revoke",		HTTP_POST, CN_POST, "peer.revoke"),
+	API("/api/shares",		HTTP_GET,  CN_GET,  "shares"),
+	API("/api/schedules",		HTTP_GET,  CN_GET,  "schedules"),
+	ACT("/api/logout",		"logout",	NULL),
+	ACT("/api/pairing/approve",	"pairing.approve", "code"),
+	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
+	ACT("/api/peer/revoke",		"peer.revoke",	"account"),
+	ACT("/api/share/revoke",	"share.revoke",	"id"),
+	ACT("/api/schedule/run",	"schedule.run",	"name"),
+	ACT("/api/schedule/pause",	"schedule.pause", "name"),
+	ACT("/api/schedule/resume",	"schedule.resume", "name"),
 };
 #undef ASSET
 #undef API
+#undef ACT
 
 /* Any other path: the hub still says 401 without a session. */
 static const struct cn_route cn_unknown = { NULL, HTTP_GET, CN_GET,
-    "unknown", NULL, NULL, NULL };
+    "unknown", NULL, NULL, NULL, NULL };
 
 static void	cn_route(struct httpd_conn *);
 static void	cn_hub_late(struct httpd_conn *);
@@ -248,10 +258,8 @@ cn_ask(struct httpd_conn *c)
 		    cn_str(token) });
 		break;
 	case CN_POST:
-		/* A pairing's code, or the account a sender is revoked from. */
-		if (query_get(c->req.query, strlen(c->req.query), "code",
-		    arg, sizeof(arg)) < 0 && query_get(c->req.query,
-		    strlen(c->req.query), "account", arg, sizeof(arg)) < 0)
+		if (rt->argkey == NULL || query_get(c->req.query,
+		    strlen(c->req.query), rt->argkey, arg, sizeof(arg)) < 0)
 			arg[0] = '\0';
 		if (query_get(c->req.query, strlen(c->req.query), "peer",
 		    peer, sizeof(peer)) < 0)

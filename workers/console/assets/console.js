@@ -1,7 +1,7 @@
 /*
- * The operator console's page: it reads /api/session, /api/overview and
- * /api/pairings with its cookie and writes with the session's CSRF
- * token.  Every value from the server goes in with textContent, never
+ * The operator console's page: it reads /api/session, /api/overview,
+ * /api/pairings, /api/shares and /api/schedules with its cookie and
+ * writes with the session's CSRF token.  Every value from the server goes in with textContent, never
  * as markup, so a name someone else chose stays text.
  */
 "use strict";
@@ -85,14 +85,21 @@
     }, "No channels configured.");
   }
 
-  function decide(code, approve) {
-    post("/api/pairing/" + (approve ? "approve" : "deny") + "?code=" +
-      encodeURIComponent(code)).then(function (r) {
-      var msg = r.status === 200 ? (approve ? "Approved " : "Denied ") + code :
+  /*
+   * A write, then the page again, then what the hub said (after the
+   * refresh, which would say "Updated" over it).
+   */
+  function act(path, done) {
+    post(path).then(function (r) {
+      var msg = r.status === 200 ? done :
         "Refused: " + (r.body.error || r.status);
-      /* Said after the refresh, which would say "Updated" over it. */
       return refresh().then(function () { say(msg); });
     });
+  }
+
+  function decide(code, approve) {
+    act("/api/pairing/" + (approve ? "approve" : "deny") + "?code=" +
+      encodeURIComponent(code), (approve ? "Approved " : "Denied ") + code);
   }
 
   function when(t) {
@@ -110,12 +117,8 @@
   }
 
   function revoke(account, peer) {
-    post("/api/peer/revoke?account=" + encodeURIComponent(account) +
-      "&peer=" + encodeURIComponent(peer)).then(function (r) {
-      var msg = r.status === 200 ? "Revoked " + peer :
-        "Refused: " + (r.body.error || r.status);
-      return refresh().then(function () { say(msg); });
-    });
+    act("/api/peer/revoke?account=" + encodeURIComponent(account) +
+      "&peer=" + encodeURIComponent(peer), "Revoked " + peer);
   }
 
   function pairings(p) {
@@ -140,11 +143,83 @@
     $("allowed-more").hidden = !p.more;
   }
 
+  function shares(o) {
+    $("share-base").textContent = o.base;
+    fill("shares", o.links, function (tr, l) {
+      cell(tr, l.id, "mono");
+      cell(tr, l.state, "state-" + l.state);
+      cell(tr, l.read_only ? "read-only" : "chat");
+      cell(tr, l.session > 0 ? String(l.session) : "new per visitor");
+      cell(tr, when(l.created));
+      cell(tr, l.expires > 0 ? when(l.expires) : "never");
+      var td = cell(tr, l.state === "revoked" ? when(l.revoked) : "");
+      if (l.state !== "revoked")
+        td.appendChild(button("Revoke", "link " + l.id, function () {
+          act("/api/share/revoke?id=" + encodeURIComponent(l.id),
+            "Revoked link " + l.id);
+        }));
+    }, "No share links.");
+    $("shares-more").hidden = !o.more;
+  }
+
+  function runs(list) {
+    var ul = document.createElement("ul");
+    ul.className = "runs";
+    list.slice().reverse().forEach(function (r) {
+      var li = document.createElement("li");
+      li.textContent = when(r.started) + " " + r.state +
+        (r.manual ? " (run now)" : "") + (r.error ? ": " + r.error : "");
+      if (r.targets.length > 0) {
+        var tl = document.createElement("ul");
+        r.targets.forEach(function (t) {
+          var ti = document.createElement("li");
+          ti.textContent = (t.channel || "") + ":" + (t.target || "") + " " +
+            t.state + (t.detail ? ": " + t.detail : "");
+          tl.appendChild(ti);
+        });
+        li.appendChild(tl);
+      }
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function schedules(o) {
+    fill("schedules", o.schedules, function (tr, s) {
+      var q = "?name=" + encodeURIComponent(s.name);
+      cell(tr, s.name);
+      cell(tr, s.cron ? s.cron + " " + (s.tz || "") : "every " + s.every);
+      cell(tr, (s.agent ? "agent " + s.agent + ": " : "") + s.text, "wrap");
+      cell(tr, s.targets.split("\n").join(", "), "wrap");
+      cell(tr, when(s.next_run));
+      cell(tr, (s.paused ? "paused" : "active") +
+        (s.from_config ? " (file)" : ""),
+        "state-" + (s.paused ? "paused" : "active"));
+      var td = cell(tr, s.runs.length > 0 ? "" : "never run");
+      if (s.runs.length > 0) td.appendChild(runs(s.runs));
+      td = cell(tr, "");
+      td.appendChild(button("Run now", s.name, function () {
+        act("/api/schedule/run" + q, "Started " + s.name);
+      }));
+      /* The file's schedules are changed in the file: the hub says so. */
+      if (!s.from_config)
+        td.appendChild(s.paused ? button("Resume", s.name, function () {
+          act("/api/schedule/resume" + q, "Resumed " + s.name);
+        }) : button("Pause", s.name, function () {
+          act("/api/schedule/pause" + q, "Paused " + s.name);
+        }));
+    }, "No schedules. Add one with wxgatectl schedule add or in the configuration file.");
+    $("schedules-more").hidden = !o.more;
+  }
+
   function refresh() {
-    return Promise.all([get("/api/overview"), get("/api/pairings")])
+    return Promise.all([get("/api/overview"), get("/api/pairings"),
+      get("/api/shares"), get("/api/schedules")])
       .then(function (v) {
         overview(v[0]);
         pairings(v[1]);
+        shares(v[2]);
+        schedules(v[3]);
         say("Updated " + new Date().toLocaleTimeString());
       }).catch(function (e) {
         if (e.message !== "login") say("Could not load: " + e.message);

@@ -1,0 +1,144 @@
+/*
+ * The console's schedules page: the definitions `wxgatectl schedule
+ * list` shows, each with its latest runs as `schedule history` shows
+ * them, from the same store calls (store_sched.c).  Running, pausing
+ * and resuming are console_write.c's, through schedule.c.
+ *
+ * A definition's free text may be 32 KiB and its targets 8 KiB, and a
+ * run's targets carry their own details, so the page is bounded by its
+ * bytes, not only its rows: free text is cut to CONSOLE_SCHED_CUT, and
+ * schedules stop being added, with "more" set, when the next would
+ * pass CONSOLE_SCHED_BYTES.  The JSON is what is measured, escapes
+ * included, so a run's error full of control characters cannot push
+ * the page past a frame (console_answer would make it a 503).
+ *
+ * XXX each schedule's runs are one store_run_history() call, so a page
+ * of CONSOLE_SCHED_MAX schedules is that many queries every refresh
+ * (5 s); a history query for many names at once would close it.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "codec.h"
+#include "console.h"
+#include "control_int.h"
+#include "store.h"
+#include "sup.h"
+
+/* Schedules one page shows at most (schedule.schedules_max may be 0). */
+#define CONSOLE_SCHED_MAX	200
+/* Runs shown per schedule, the newest: what went wrong lately. */
+#define CONSOLE_RUNS_MAX	5
+/* Bytes of a text, targets, error or detail shown: the start says it. */
+#define CONSOLE_SCHED_CUT	200
+/* The schedules' JSON, leaving room for the page around it. */
+#define CONSOLE_SCHED_BYTES	(IPC_CONSOLE_BODY_MAX - 1024)
+
+struct sched_page {
+	json_t		*list;
+	size_t		 bytes;
+	int		 more;
+};
+
+/* s as a JSON string of at most CONSOLE_SCHED_CUT bytes, whole UTF-8. */
+static json_t *
+sched_cut(const char *s)
+{
+	struct ipc_str v = ipc_s(s != NULL ? s : "");
+
+	ctl_fit(&v, CONSOLE_SCHED_CUT);
+	return json_stringn(v.p, v.len);
+}
+
+static void
+sched_page_def(const struct store_sched *sc, void *arg)
+{
+	struct sched_page *pg = arg;
+
+	if (json_array_size(pg->list) >= CONSOLE_SCHED_MAX) {
+		pg->more = 1;
+		return;
+	}
+	json_array_append_new(pg->list, json_pack("{s:s, s:s?, s:s?, s:s?, "
+	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[]}",
+	    "name", sc->name, "cron", sc->cron, "every", sc->every,
+	    "tz", sc->tz, "agent", sc->agent,
+	    "text", sched_cut(sc->body), "targets", sched_cut(sc->targets),
+	    "paused", sc->paused, "from_config", sc->from_config,
+	    "next_run", (json_int_t)(!sc->paused ? sc->next_run : 0),
+	    "last_run", (json_int_t)sc->last_run,
+	    "last_state", sc->last_state, "runs"));
+}
+
+static void
+sched_page_run(const struct store_run_row *r, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:b, s:I, s:I, s:s, "
+	    "s:o, s:[]}", "id", (json_int_t)r->id, "manual", r->manual,
+	    "started", (json_int_t)r->started,
+	    "agent_done", (json_int_t)r->agent_done,
+	    "state", r->state != NULL && r->state[0] != '\0' ? r->state : "?",
+	    "error", sched_cut(r->error), "targets"));
+}
+
+/* Targets follow their run (store_run_history): the last one added. */
+static void
+sched_page_target(const struct store_run_target_row *t, void *arg)
+{
+	json_t *run = json_array_get(arg, json_array_size(arg) - 1);
+
+	if (run == NULL)
+		return;
+	json_array_append_new(json_object_get(run, "targets"), json_pack(
+	    "{s:s?, s:s?, s:s, s:o}", "channel", t->account,
+	    "target", t->peer,
+	    "state", t->state != NULL && t->state[0] != '\0' ? t->state : "?",
+	    "detail", sched_cut(t->detail)));
+}
+
+/*
+ * Each schedule's runs, then whether it still fits: the first that
+ * does not is dropped with those after it.  -1 on a store error.
+ */
+static int
+sched_page_runs(struct sched_page *pg)
+{
+	json_t *sc;
+	size_t i, n;
+
+	for (i = 0; i < json_array_size(pg->list); i++) {
+		sc = json_array_get(pg->list, i);
+		if (store_run_history(sup->store, json_string_value(
+		    json_object_get(sc, "name")), CONSOLE_RUNS_MAX,
+		    sched_page_run, sched_page_target,
+		    json_object_get(sc, "runs")) == -1)
+			return -1;
+		n = json_dumpb(sc, NULL, 0, JSON_COMPACT) + 1;
+		if (pg->bytes + n > CONSOLE_SCHED_BYTES) {
+			while (json_array_size(pg->list) > i)
+				json_array_remove(pg->list, i);
+			pg->more = 1;
+			break;
+		}
+		pg->bytes += n;
+	}
+	return 0;
+}
+
+json_t *
+console_page_schedules(void)
+{
+	struct sched_page pg = { json_array(), 0, 0 };
+
+	/* Targets whose rows ended since the timer's last tick. */
+	store_run_settle(sup->store);
+	if (store_sched_list(sup->store, NULL, sched_page_def, &pg) == -1 ||
+	    sched_page_runs(&pg) == -1) {
+		json_decref(pg.list);
+		return NULL;
+	}
+	return json_pack("{s:o, s:b, s:I}", "schedules", pg.list,
+	    "more", pg.more, "now", (json_int_t)sup_now());
+}
