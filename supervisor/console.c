@@ -33,6 +33,7 @@
 #include "store.h"
 #include "sup.h"
 #include "wire.h"
+#include "xmalloc.h"
 
 /* Ten tries a minute per address, then one every six seconds. */
 #define CONSOLE_LOGIN_PER	10
@@ -81,7 +82,7 @@ console_answer(struct worker *w, const struct ipc_msg *m, uint64_t conn,
 	char *text = NULL;
 
 	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
+		text = jsonalloc_dumps(body, JSON_COMPACT);
 		json_decref(body);
 		if (text == NULL || strlen(text) > IPC_CONSOLE_BODY_MAX) {
 			log_warnx("console: a page of %zu bytes does not fit "
