@@ -26,9 +26,9 @@
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 /* An unbound account goes after its goodbye had time to leave. */

@@ -29,12 +29,12 @@
 #include "addrkey.h"
 #include "clock.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "role.h"
 #include "router_int.h"
 #include "store.h"
-#include "sup.h"
 #include "xff.h"
 #include "xmalloc.h"
 

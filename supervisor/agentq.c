@@ -33,10 +33,10 @@
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 #define AQ_BUCKETS	1024	/* fair-share table */

@@ -24,10 +24,10 @@
 #include "bindpage.h"
 #include "codec.h"
 #include "config.h"
+#include "hub.h"
 #include "invite.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 /* bind.pending_max's ceiling (config_bind.c). */

@@ -27,9 +27,9 @@
 
 #include "channel_media.h"
 #include "codec.h"
+#include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 #define CM_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)

@@ -16,10 +16,10 @@
 #include "account.h"
 #include "command.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "role.h"
 #include "store.h"
-#include "sup.h"
 
 static void	cmd_help(const struct cmd_ctx *, char *, size_t);
 static void	cmd_new(const struct cmd_ctx *, char *, size_t);

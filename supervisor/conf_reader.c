@@ -25,11 +25,11 @@
 #include "codec.h"
 #include "conf_file.h"
 #include "config.h"
+#include "hub.h"
 #include "kinds.h"
 #include "log.h"
 #include "plan.h"
 #include "sandbox.h"
-#include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
 

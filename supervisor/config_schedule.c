@@ -19,8 +19,8 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "hub.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 #define SCH(f)	offsetof(struct raw_config, schedule.f), \

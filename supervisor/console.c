@@ -27,11 +27,11 @@
 #include "config.h"
 #include "console.h"
 #include "control_int.h"
+#include "hub.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "session.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
 

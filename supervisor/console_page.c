@@ -13,9 +13,9 @@
 
 #include "config.h"
 #include "console.h"
+#include "hub.h"
 #include "metrics.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 
 /* Rows of allowed senders one page shows: the rest are counted. */

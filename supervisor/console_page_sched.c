@@ -24,8 +24,8 @@
 #include "codec.h"
 #include "console.h"
 #include "control_int.h"
+#include "hub.h"
 #include "store.h"
-#include "sup.h"
 
 /* Schedules one page shows at most (schedule.schedules_max may be 0). */
 #define CONSOLE_SCHED_MAX	200

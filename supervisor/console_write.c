@@ -13,9 +13,9 @@
 
 #include "config.h"
 #include "console.h"
+#include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 
 static void	console_logout(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);

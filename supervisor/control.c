@@ -22,14 +22,14 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "wire.h"
 #include "control_int.h"
+#include "hub.h"
 #include "log.h"
 #include "metrics.h"
 #include "role.h"
 #include "session.h"
 #include "store.h"
-#include "sup.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 /* A stuck wxgatectl cannot make us buffer without bound. */

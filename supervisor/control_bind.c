@@ -16,10 +16,10 @@
 #include "account.h"
 #include "config.h"
 #include "control_int.h"
+#include "hub.h"
 #include "invite.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
 

@@ -18,10 +18,10 @@
 #include "codec.h"
 #include "config.h"
 #include "control_int.h"
+#include "hub.h"
 #include "log.h"
 #include "relaytok.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 
 static int	ctl_relay_row(const struct store_relay_row *, void *);

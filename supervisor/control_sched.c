@@ -23,9 +23,9 @@
 #include "config.h"
 #include "control_int.h"
 #include "cron.h"
+#include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
 

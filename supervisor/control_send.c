@@ -19,9 +19,9 @@
 
 #include "codec.h"
 #include "control_int.h"
+#include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 /* What the platforms take as an image (WeCom's robot: 2 MiB). */

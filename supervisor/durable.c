@@ -18,9 +18,9 @@
 #include <stdlib.h>
 
 #include "clock.h"
+#include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 /* How often a failing store is logged. */

@@ -9,10 +9,10 @@
  */
 #include <event2/event.h>
 
-#include "wire.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
-#include "sup.h"
+#include "wire.h"
 
 static struct event	*tick_ev;
 

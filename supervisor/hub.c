@@ -25,13 +25,13 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
-#include "wire.h"
 #include "account.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "sandbox.h"
 #include "store.h"
-#include "sup.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 /* How often the WAL is folded into the database, off the message path. */

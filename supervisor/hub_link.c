@@ -20,11 +20,11 @@
 
 #include <event2/event.h>
 
-#include "wire.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "sandbox.h"
-#include "sup.h"
+#include "wire.h"
 #include "xmalloc.h"
 
 static struct wire	*parent;

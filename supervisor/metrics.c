@@ -11,9 +11,9 @@
 
 #include <event2/buffer.h>
 
+#include "hub.h"
 #include "metrics.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 
 void

@@ -16,9 +16,9 @@
 #include <event2/buffer.h>
 
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "metrics.h"
-#include "sup.h"
 #include "wire.h"
 
 /* Far below IPC_REPLY_MAX, the bound of a text field. */

@@ -19,12 +19,12 @@
 #include "areq.h"
 #include "bindpage.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "metrics.h"
 #include "role.h"
 #include "router_int.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 
 /* unavailable's retry_after: a full disk is not fixed in a second. */

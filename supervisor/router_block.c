@@ -34,11 +34,11 @@
 #include "areq.h"
 #include "block.h"
 #include "config.h"
+#include "hub.h"
 #include "kinds.h"
 #include "log.h"
 #include "router_int.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 /* Messages of a context token kept for the final part(s). */

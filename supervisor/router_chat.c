@@ -18,12 +18,12 @@
 #include "clock.h"
 #include "command.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "role.h"
 #include "router_int.h"
 #include "session.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
 

@@ -23,10 +23,10 @@
 #include "channel_media.h"
 #include "codec.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "router_int.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 #define RF_FILES_MAX	4

@@ -27,10 +27,10 @@
 #include "areq.h"
 #include "clock.h"
 #include "config.h"
+#include "hub.h"
 #include "kinds.h"
 #include "log.h"
 #include "pace.h"
-#include "sup.h"
 #include "wire.h"
 
 /*

@@ -11,11 +11,11 @@
 
 #include "codec.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "relaytok.h"
 #include "router_int.h"
 #include "store.h"
-#include "sup.h"
 
 int
 sup_relay_auth(struct worker *w, struct ipc_msg *m)

@@ -16,12 +16,12 @@
 #include "areq.h"
 #include "clock.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
 #include "role.h"
 #include "router_int.h"
 #include "session.h"
 #include "store.h"
-#include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
 

@@ -32,10 +32,10 @@
 #include "areq.h"
 #include "config.h"
 #include "cron.h"
+#include "hub.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
-#include "sup.h"
 #include "xmalloc.h"
 
 #define SCHED_TICK_S	60

@@ -22,10 +22,10 @@
 
 #include "config.h"
 #include "cron.h"
+#include "hub.h"
 #include "ipc_msg.h"
 #include "kinds.h"
 #include "store.h"
-#include "sup.h"
 
 /* As the configuration's other names: they show in logs and listings. */
 #define SCHED_NAME_MAX		32

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hub.h"
 #include "session.h"
 #include "store.h"
-#include "sup.h"
 
 /* A shorter prefix names too many links to be a deliberate choice. */
 #define SHARE_PREFIX_MIN	6

@@ -1,23 +1,23 @@
 /*
- * Supervisor-wide state and the interfaces between its files.  Two
- * processes share them, each filling in its own part of struct sup:
+ * Supervisor-wide state, and the interfaces of the root parent's files.
+ * Two processes keep a struct sup and a struct worker per worker, each
+ * filling in its own part:
  *
  *   the root parent: main.c (setup, signals), conf_fetch.c (the
  *   configuration reader's plan, plan.h), reload.c (the workers the
  *   plan wants), spawn.c (birth), reap.c (death and backoff),
  *   parent_hub.c (the hub's process and the narrow requests it may
- *   make); it holds no struct config and links no config*.c;
+ *   make); it holds no struct config, links no config*.c, and
+ *   includes this header only;
+ *
+ *   the hub, unprivileged and sandboxed, whose files declare the rest
+ *   to each other in hub.h;
  *
  *   the configuration reader, one-shot and sandboxed: conf_reader.c
- *   and the configuration code (config*.c, kinds_want.c);
+ *   and the configuration code (config*.c, kinds_want.c).
  *
- *   the hub, unprivileged and sandboxed: hub.c (its life), hub_link.c
- *   (what the parent tells it, what it asks), heartbeat.c (worker
- *   liveness), router*.c (what workers ask for), control.c
- *   (wxgatectl), the store and the policy.
- *
- * Both keep a struct worker per worker: the parent for the process, the
- * hub for the socket and what flows through it.
+ * The parent keeps a worker for the process, the hub for the socket
+ * and what flows through it.
  */
 #ifndef WX_SUP_H
 #define WX_SUP_H
@@ -128,24 +128,6 @@ struct sup {
 
 extern struct sup	*sup;
 
-/* One figure for wxgatectl stats: name, value. */
-typedef void	(*stat_fn)(const char *, uint64_t, void *);
-
-/* admit.c (what it keeps on a connection's record: router_int.h) */
-void		 admit_init(void);
-void		 admit_deny(struct worker *, int64_t session, const char *method,
-		    const char *detail);
-int		 admit_conn_open(struct worker *,
-		    const struct ipc_body_conn_open *, uint64_t *retry_ms);
-const char	*admit_conn_client(struct worker *, uint64_t conn);
-unsigned	 admit_conns(void);
-uint64_t	 admit_http(struct ipc_str peer, struct ipc_str forwarded);
-void		 admit_sweep(void);
-int		 admit_peer_open(struct worker *,
-		    const struct ipc_body_conn_addr *, uint64_t *retry_ms);
-int		 sup_peer_open(struct worker *, struct ipc_msg *);
-int		 sup_peer_close(struct worker *, struct ipc_msg *);
-
 /* main.c */
 void		 sup_stop(void);
 void		 sup_turn(void);
@@ -187,6 +169,7 @@ struct worker	*spawn_find(const char *name);
 void		 spawn_restart(struct worker *);
 void		 spawn_exec(int fd, char *const argv[]) __attribute__((noreturn));
 void		 spawn_creds(uid_t, gid_t, char *, size_t);
+const char	*worker_state_name(enum w_state);
 
 /* zygote.c */
 void		 zygote_init(void);
@@ -220,180 +203,9 @@ struct sandbox_spec;
 int		 reader_main(const char *spec, const char *creds, int verbose);
 void		 reader_spec(struct sandbox_spec *);
 
-/* hub.c, hub_link.c: the hub's life and its link to the parent */
+/* hub.c: the hub's entry point; specs.c: its sandbox */
 int		 hub_main(const char *spec, const char *creds,
 		    const char *store, int verbose);
-int		 hub_config(struct ipc_msg *);
-int		 hub_shutdown(struct ipc_msg *);
-void		 hub_test(struct ipc_str action);
-struct sandbox_spec;
 void		 hub_spec(struct sandbox_spec *, const char *dir);
-struct wire;
-void		 hub_link_set(struct wire *);
-void		 hub_link_msg(struct wire *, struct ipc_msg *, void *);
-void		 hub_kill(struct worker *, const char *why);
-void		 hub_violation(struct worker *, const char *why);
-void		 hub_overflow(struct worker *);
-uint64_t	 hub_overflows(void);
-void		 hub_worker_up(struct worker *);
-void		 hub_worker_syscall(struct worker *, uint64_t);
-void		 hub_request_restart(const char *name);
-void		 hub_request_stop(void);
-void		 hub_request(uint32_t type, const void *body);
-int		 hub_request_spawn(const char *kind, const char *id,
-		    const char *conf);
-void		 hub_link_init(void);
-
-/* heartbeat.c */
-void		 heartbeat_init(void);
-void		 heartbeat_pong(struct worker *, uint64_t seq);
-
-/* A role's table of frame handlers (router.c, channel.c). */
-#define H_FIRST		0x01	/* must be the first frame (hello) */
-#define H_ONCE		0x02	/* once per incarnation */
-#define H_EARLY		0x04	/* also before hello (pre-sandbox logs) */
-#define H_LIMIT		0x08	/* a browser request: narrowing, buckets */
-
-struct sup_handler {
-	uint32_t	  type;
-	int		  flags;
-	/* -1: a bad frame, the worker is killed as misbehaving. */
-	int		(*fn)(struct worker *, struct ipc_msg *);
-};
-
-/* channel.c: platform accounts (role channel) */
-extern const struct sup_handler channel_handlers[];
-/* console.c: the operator console's worker */
-extern const struct sup_handler console_handlers[];
-void		 channel_init(void);
-void		 channel_flush(void);
-void		 channel_stats(stat_fn, void *);
-void		 channel_reply(const char *account, const char *peer,
-		    const char *ctx, int64_t msg_id, const char *reply);
-int		 channel_reply_part(const char *account, const char *peer,
-		    const char *ctx, int64_t msg_id, const char *reply,
-		    int seq);
-/* A schedule run's text: the target's state, why in detail. */
-const char	*channel_queue_run(const char *account, const char *peer,
-		    const char *text, int64_t run, int64_t hold_s,
-		    char *detail, size_t len);
-struct store_attach;
-int		 channel_reply_file(const char *account, const char *peer,
-		    const char *ctx, int64_t msg_id, int seq,
-		    const struct store_attach *);
-int		 channel_send_file(const struct store_attach *, int64_t *id,
-		    char *err, size_t errlen);
-size_t		 channel_file_max(void);
-int		 channel_send(const char *account, const char *target,
-		    const char *text, int64_t *ids, int max, char *err,
-		    size_t errlen);
-void		 channel_sweep(void);
-void		 channel_failed(int64_t session, int64_t msg_id,
-		    struct ipc_str code);
-void		 channel_failure_text(char *, size_t, struct ipc_str code);
-void		 channel_worker_ready(struct worker *);
-void		 channel_worker_down(struct worker *);
-/* The QR login URL an account's worker is showing, or NULL. */
-const char	*channel_login_url(const char *account);
-/* The number the phone shows, for the worker's login; 0 or -1. */
-int		 channel_login_code(const char *account, struct ipc_str code);
-
-/* durable.c: claims that wait for the turn's commit */
-struct durable;
-typedef void	(*durable_fn)(struct durable *, int ok);
-struct durable {
-	TAILQ_ENTRY(durable)	 entry;
-	durable_fn		 fn;
-	char			 wname[IPC_NAME_MAX + 1];	/* to answer */
-	uint64_t		 gen;		/* ... this incarnation */
-	uint64_t		 req_id;
-	uint64_t		 conn;
-	int64_t			 id;		/* message, request, session */
-	int64_t			 session;
-	char			*str;		/* owned, freed after fn */
-	char			*str2;
-};
-struct durable	*durable_after(durable_fn);
-int		 durable_commit(void);
-uint64_t	 durable_failures(int *now);
-/* The worker a claim answers, if that incarnation still runs. */
-struct worker	*durable_worker(const struct durable *);
-void		 durable_for(struct durable *, struct worker *,
-		    uint64_t req_id, uint64_t conn);
-
-/* agentq.c: agent admission (the rest is in areq.h) */
-void		 agentq_init(void);
-void		 agentq_pump(void);
-void		 agentq_stats(stat_fn, void *);
-
-/* router.c: frames from workers, after the role check */
-int		 router_send(struct worker *, uint32_t type, uint64_t req_id,
-		    const void *body);
-int		 router_send_fd(struct worker *, uint32_t type,
-		    uint64_t req_id, const void *body, int fd);
-void		 router_sweep(void);
-void		 router_init(void);
-void		 router_dispatch(struct worker *, struct ipc_msg *);
-void		 router_worker_ready(struct worker *);
-void		 router_worker_down(struct worker *);
-void		 router_flush(void);
-int		 router_stop_session(int64_t session);
-int		 router_idle(void);
-void		 router_share_url(char *, size_t, const char *, size_t);
-
-/*
- * share.c: a share link as the operator names it.  Listings show
- * SHARE_PREFIX hex digits of its hash, enough to revoke it by;
- * share_revoke takes that or the link's secret: 0 done, 1 none,
- * 2 ambiguous, -1 store error.
- */
-#define SHARE_PREFIX	12
-int		 share_revoke(const char *id, size_t len);
-
-/*
- * schedule.c: the hub's schedule timer and runs (issue #15).  init at
- * start and on reload (the file's schedules into the store); kick when
- * a definition changed; run_now and change for what an operator asks
- * (wxgatectl schedule run, pause, resume, remove; the console).
- */
-struct store_sched;
-void		 schedule_init(void);
-void		 schedule_kick(void);
-int		 schedule_run_now(const char *name, int64_t *run, char *err,
-		    size_t errlen);
-/* pause, resume, remove: 0, or -1 with err (none, from the file). */
-enum sched_op { SCHED_PAUSE, SCHED_RESUME, SCHED_REMOVE };
-struct schedule_op {
-	const char	*verb;		/* a log's: "pauses" */
-	const char	*done;		/* the operator's answer: "paused" */
-};
-extern const struct schedule_op schedule_ops[];
-int		 schedule_change(const char *name, enum sched_op, char *err,
-		    size_t errlen);
-void		 schedule_stats(stat_fn, void *);
-/* sc's first slot after `after` (anchor: its creation); 0 never. */
-int64_t		 schedule_next(const struct store_sched *, int64_t after);
-/* router_agent.c's: a run's agent answered (or failed, text NULL). */
-void		 schedule_answer(int64_t msg_id, const char *text,
-		    const char *error);
-/* A run's prompt is a message of this account and the agent's name. */
-#define SCHED_ACCOUNT	"@sched:"
-/*
- * schedule_check.c: is this definition one the hub can run, against
- * the configuration c?  0, or -1 with err naming the field.
- */
-int		 schedule_check(const struct config *,
-		    const struct store_sched *, char *err, size_t errlen);
-/*
- * One "channel:target" (a schedule's, or schedule.notify): 0, or -1
- * with err saying what is wrong, without a field.
- */
-int		 schedule_check_target(const struct config *, const char *,
-		    char *err, size_t errlen);
-
-/* control.c */
-int		 control_init(int fd);
-void		 control_close(void);
-const char	*worker_state_name(enum w_state);
 
 #endif

@@ -17,9 +17,9 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "hub.h"
 #include "router_int.h"
 #include "store.h"
-#include "sup.h"
 
 static struct config	 conf;
 static struct sup	 sup_state;

@@ -21,9 +21,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "supervisor/config.h"
+#include "hub.h"
 #include "store.h"
-#include "sup.h"
+#include "supervisor/config.h"
 
 static struct config	*load_text(const char *, char *, size_t);
 static void		 refused(const char *, const char *);
