@@ -1159,6 +1159,7 @@ main(int argc, char *argv[])
 	size_t i;
 	int ch, fd;
 
+	ipc_catalogue_all();
 	if ((sock = getenv("WXGATE_CONTROL")) == NULL)
 		sock = CTL_DEFAULT_SOCK;
 	while ((ch = getopt(argc, argv, "+s:")) != -1) {

@@ -31,6 +31,13 @@ struct ipc_msginfo {
 	int		 flags;		/* MSG_* */
 };
 
+/*
+ * Every process but the root parent, at start: the hub's, the workers'
+ * and the operator's messages too (catalogue.c).  Until then only the
+ * parent's are known, and any other type is IPC_E_TYPE.
+ */
+void		 ipc_catalogue_all(void);
+
 const struct ipc_msginfo *ipc_msginfo(uint32_t type);
 const char	*ipc_type_name(uint32_t type);
 const char	*ipc_strerror(enum ipc_err);

@@ -101,15 +101,58 @@
 #define MSG_INTERNAL		0x08
 
 /*
+ * Two lists: the messages the root parent speaks (to the hub, the
+ * configuration reader, a zygote, and a new worker's first frames),
+ * and the rest, between the hub, the workers and wxgatectl.  The
+ * parent's codec knows its own list only (codec.c, catalogue_parent.c),
+ * so a frame of any other type is refused before its body is read.
+ */
+/*
  *      name            num  wire name              senders        flags     body
  */
-#define IPC_MESSAGES(X)							\
-	/* lifecycle: every worker */					\
-	X(HELLO,	100, "hello",		ROLE_WORKER,	MSG_ONCE, hello)	\
-	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
+#define IPC_PARENT_MESSAGES(X)						\
+	/* heartbeats and logs reach the parent from the hub and reader */ \
 	X(PONG,		102, "pong",		ROLE_WORKER | ROLE_HUB, 0, seq)	\
 	X(LOG,		103, "log",		ROLE_WORKER | ROLE_HUB | ROLE_READER, 0, log) \
 	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER | ROLE_HUB | ROLE_READER, 0, violation) \
+	/* a new worker's first frames, written by the parent at spawn */ \
+	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
+	X(SUP_LISTEN_FD, 802, "sup.listen_fd",	ROLE_SUP,	MSG_FD,	empty)		\
+	/* root parent to hub: a heartbeat, and stop */			\
+	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
+	X(SUP_SHUTDOWN,	803, "sup.shutdown",	ROLE_SUP | ROLE_PARENT, 0, empty)	\
+	/* root parent to hub */					\
+	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
+	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
+	X(HUB_WORKER,	902, "hub.worker",	ROLE_PARENT,	0,	hub_worker)	\
+	X(HUB_DETACH,	903, "hub.detach",	ROLE_PARENT,	0,	hub_ref)	\
+	X(HUB_CONTROL_FD, 904, "hub.control_fd", ROLE_PARENT,	MSG_FD,	empty)		\
+	X(HUB_DRAIN,	905, "hub.drain",	ROLE_PARENT,	0,	hub_ref)	\
+	/* hub to root parent: the narrow requests */			\
+	X(HUB_KILL,	950, "hub.kill",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_UP,	951, "hub.up",		ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_RESTART,	952, "hub.restart",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
+	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
+	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
+	/* root parent and a kind's zygote: fork one with this socket */ \
+	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
+	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq) \
+	/* configuration reader to root parent (conf_reader.c) */	\
+	X(CONF_DONE,	993, "conf.done",	ROLE_READER,	MSG_INTERNAL, conf_done) \
+	X(CONF_WORKER,	994, "conf.worker",	ROLE_READER,	MSG_INTERNAL, conf_worker) \
+	X(CONF_SUPERVISOR, 995, "conf.supervisor", ROLE_READER, MSG_INTERNAL, conf_supervisor) \
+	X(CONF_PLAN,	996, "conf.plan",	ROLE_READER,	MSG_INTERNAL, conf_plan) \
+	X(CONF_FILE,	997, "conf.file",	ROLE_READER,	MSG_INTERNAL, conf_file) \
+	/* root parent to configuration reader (conf_fetch.c) */	\
+	X(CONF_FILE_DATA, 998, "conf.file_data", ROLE_PARENT,	0,	conf_file_data)	\
+	X(CONF_TEXT,	999, "conf.text",	ROLE_PARENT,	0,	conf_text)
+
+#define IPC_HUB_MESSAGES(X)						\
+	/* lifecycle: every worker */					\
+	X(HELLO,	100, "hello",		ROLE_WORKER,	MSG_ONCE, hello)	\
+	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
 	/* after sup.resync: what follows is for the new hub */		\
 	X(RESYNCED,	105, "resynced",	ROLE_WORKER,	0,	empty)		\
 	/* webchat pool, on behalf of anonymous browser sessions */	\
@@ -203,10 +246,6 @@
 	X(CTL_INVITE,	712, "ctl.invite",	ROLE_SUP,	0,	invite_row)	\
 	X(CTL_CHANNEL,	713, "ctl.channel",	ROLE_SUP,	0,	channel_row)	\
 	/* supervisor to worker */					\
-	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
-	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
-	X(SUP_LISTEN_FD, 802, "sup.listen_fd",	ROLE_SUP,	MSG_FD,	empty)		\
-	X(SUP_SHUTDOWN,	803, "sup.shutdown",	ROLE_SUP | ROLE_PARENT, 0, empty)	\
 	X(SUP_TEST,	804, "sup.test",	ROLE_SUP,	MSG_TESTHOOK, test)	\
 	/* a new hub took over: say again what it cannot know */	\
 	X(SUP_RESYNC,	805, "sup.resync",	ROLE_SUP,	0,	empty)		\
@@ -240,33 +279,6 @@
 	/* relay.auth's answer; relay.revoke: close that token's relays */ \
 	X(RELAY_VERDICT, 854, "relay.verdict",	ROLE_SUP,	0,	relay_verdict)	\
 	X(RELAY_REVOKE,	855, "relay.revoke",	ROLE_SUP,	0,	seq)		\
-	/* root parent to hub */					\
-	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
-	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
-	X(HUB_WORKER,	902, "hub.worker",	ROLE_PARENT,	0,	hub_worker)	\
-	X(HUB_DETACH,	903, "hub.detach",	ROLE_PARENT,	0,	hub_ref)	\
-	X(HUB_CONTROL_FD, 904, "hub.control_fd", ROLE_PARENT,	MSG_FD,	empty)		\
-	X(HUB_DRAIN,	905, "hub.drain",	ROLE_PARENT,	0,	hub_ref)	\
-	/* hub to root parent: the narrow requests */			\
-	X(HUB_KILL,	950, "hub.kill",	ROLE_HUB,	0,	hub_ref)	\
-	X(HUB_UP,	951, "hub.up",		ROLE_HUB,	0,	hub_ref)	\
-	X(HUB_RESTART,	952, "hub.restart",	ROLE_HUB,	0,	hub_ref)	\
-	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
-	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
-	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
-	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
-	/* root parent and a kind's zygote: fork one with this socket */ \
-	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
-	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq) \
-	/* configuration reader to root parent (conf_reader.c) */	\
-	X(CONF_DONE,	993, "conf.done",	ROLE_READER,	MSG_INTERNAL, conf_done) \
-	X(CONF_WORKER,	994, "conf.worker",	ROLE_READER,	MSG_INTERNAL, conf_worker) \
-	X(CONF_SUPERVISOR, 995, "conf.supervisor", ROLE_READER, MSG_INTERNAL, conf_supervisor) \
-	X(CONF_PLAN,	996, "conf.plan",	ROLE_READER,	MSG_INTERNAL, conf_plan) \
-	X(CONF_FILE,	997, "conf.file",	ROLE_READER,	MSG_INTERNAL, conf_file) \
-	/* root parent to configuration reader (conf_fetch.c) */	\
-	X(CONF_FILE_DATA, 998, "conf.file_data", ROLE_PARENT,	0,	conf_file_data)	\
-	X(CONF_TEXT,	999, "conf.text",	ROLE_PARENT,	0,	conf_text)	\
 	/* the operator console's worker, for one browser request each */ \
 	X(CONSOLE_LOGIN, 1000, "console.login",	ROLE_CONSOLE,	0,	console_login)	\
 	X(CONSOLE_GET,	1001, "console.get",	ROLE_CONSOLE,	0,	console_get)	\
@@ -276,6 +288,8 @@
 	/* operator, over the control socket: a login link; end sessions */ \
 	X(CTL_CONSOLE_URL, 1040, "console.url",	ROLE_OPERATOR,	0,	name)		\
 	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty)
+
+#define IPC_MESSAGES(X)	IPC_PARENT_MESSAGES(X) IPC_HUB_MESSAGES(X)
 
 enum ipc_type {
 	IPC_NONE = 0,

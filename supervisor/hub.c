@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "account.h"
+#include "codec.h"
 #include "config.h"
 #include "hub.h"
 #include "log.h"
@@ -385,6 +386,7 @@ hub_main(const char *spec, const char *creds, const char *store,
 	sandbox_enter(&sb, &sc, &report);
 	/* Slices the hub builds hold keys: jansson's blocks are wiped. */
 	jsonalloc_init();
+	ipc_catalogue_all();
 
 	if ((sup->base = event_base_new()) == NULL)
 		fatalx("event_base_new");

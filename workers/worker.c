@@ -511,6 +511,7 @@ worker_begin(const char *spec, const char *creds, int verbose,
 	/* No kind code as root: the spec matters only to sandbox_confine. */
 	memset(&ws->sbspec, 0, sizeof(ws->sbspec));
 	sandbox_drop(&ws->sbspec, &ws->sbconf, &ws->report);
+	ipc_catalogue_all();
 	/* A zygote's children share what it set up; others wait for config. */
 	if (zygote)
 		worker_openssl_init();

@@ -4,7 +4,7 @@
 if FUZZ
 FUZZ_LDFLAGS = -fsanitize=fuzzer
 noinst_PROGRAMS += tests/fuzz/fuzz_ipc_frame
-tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c ipc/codec.c \
+tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c $(IPC_CODEC) \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_ipc_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ipc_frame_LDADD = $(DEPS_LIBS)

@@ -2,7 +2,7 @@
 # ilink_parse.c (ilink.c for the token check it shares).
 noinst_PROGRAMS += tests/fuzz/fuzz_ilink
 tests_fuzz_fuzz_ilink_SOURCES = tests/fuzz/fuzz_ilink.c \
-	workers/wechat/ilink_parse.c workers/wechat/ilink.c ipc/codec.c \
+	workers/wechat/ilink_parse.c workers/wechat/ilink.c $(IPC_CODEC) \
 	workers/wechat/ilink_media.c \
 	common/log.c common/xmalloc.c common/jsonalloc.c common/b64.c \
 	common/hex.c
@@ -13,7 +13,7 @@ tests_fuzz_fuzz_ilink_LDADD = $(DEPS_LIBS)
 noinst_PROGRAMS += tests/fuzz/fuzz_ilink_media
 tests_fuzz_fuzz_ilink_media_SOURCES = tests/fuzz/fuzz_ilink_media.c \
 	workers/wechat/ilink_media.c workers/wechat/ilink_parse.c \
-	workers/wechat/ilink.c ipc/codec.c \
+	workers/wechat/ilink.c $(IPC_CODEC) \
 	common/log.c common/xmalloc.c common/jsonalloc.c common/b64.c \
 	common/hex.c
 tests_fuzz_fuzz_ilink_media_LDFLAGS = $(FUZZ_LDFLAGS)

@@ -13,7 +13,7 @@ TESTS += tests/unit/workers/agent/test_agent_resync
 tests_unit_workers_agent_test_agent_resync_SOURCES = \
 	tests/unit/workers/agent/test_agent_resync.c workers/agent/agent.c \
 	workers/agent/agent.h workers/agent/echo.c workers/agent/command.c \
-	workers/conf.c ipc/codec.c $(UNIT_COMMON)
+	workers/conf.c $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_workers_agent_test_agent_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_agent_test_agent_resync_LDADD = $(UNIT_LDADD)
 # The relay agent's frame parser and builders, workers/agent/relay_frame.c.

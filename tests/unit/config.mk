@@ -4,7 +4,7 @@ TESTS += tests/unit/supervisor/test_config
 tests_unit_supervisor_test_config_SOURCES = \
 	tests/unit/supervisor/test_config.c $(CONFIG_SOURCES) \
 	supervisor/config_rt.c \
-	policy/ratelimit.c policy/role.c ipc/codec.c $(UNIT_COMMON)
+	policy/ratelimit.c policy/role.c $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_supervisor_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_config_LDADD = $(UNIT_LDADD)
 # supervisor/kinds.c: its rows against workers/worker.c's, their
@@ -16,4 +16,4 @@ tests_unit_supervisor_test_kinds_SOURCES = \
 	policy/ratelimit.c policy/xff.c
 tests_unit_supervisor_test_kinds_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_kinds_LDADD = libwxworkers.a libwxsandbox.a \
-	libwxcommon.a $(UNIT_LDADD)
+	libwxutil.a libwxcommon.a $(UNIT_LDADD)

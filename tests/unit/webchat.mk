@@ -14,7 +14,7 @@ tests_unit_workers_webchat_test_http_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_webchat_test_http_LDADD = $(UNIT_LDADD)
 tests_unit_workers_webchat_test_ws_SOURCES = \
 	tests/unit/workers/webchat/test_ws.c workers/webchat/ws.c \
-	workers/webchat/ws.h $(WEBCHAT_HTTP_SRC) ipc/codec.c $(UNIT_COMMON)
+	workers/webchat/ws.h $(WEBCHAT_HTTP_SRC) $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_workers_webchat_test_ws_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_webchat_test_ws_LDADD = $(UNIT_LDADD)
 tests_unit_workers_webchat_test_rpc_SOURCES = \
@@ -30,7 +30,7 @@ tests_unit_workers_webchat_test_webchat_resync_SOURCES = \
 	tests/unit/workers/webchat/test_webchat_resync.c \
 	workers/webchat/webchat.c workers/webchat/ws.c workers/webchat/ws.h \
 	workers/webchat/rpc.c workers/webchat/rpc.h $(WEBCHAT_HTTP_SRC) \
-	workers/conf.c ipc/codec.c $(UNIT_COMMON)
+	workers/conf.c $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_workers_webchat_test_webchat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_webchat_test_webchat_resync_LDADD = $(UNIT_LDADD)
 # The console worker's Cookie header parser (workers/console/cookie.c).

@@ -32,6 +32,6 @@ tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
 	workers/wechat/inmedia.c workers/wechat/ilink_media.c \
 	workers/wechat/ilink_cdn.c workers/wechat/upload.c \
 	workers/wechat/budget.c workers/media.c \
-	workers/wechat/wechat.h ipc/codec.c $(UNIT_COMMON)
+	workers/wechat/wechat.h $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_wechat_resync_LDADD = $(UNIT_LDADD)
