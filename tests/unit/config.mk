@@ -16,4 +16,4 @@ tests_unit_supervisor_test_kinds_SOURCES = \
 	policy/ratelimit.c policy/xff.c
 tests_unit_supervisor_test_kinds_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_kinds_LDADD = libwxworkers.a libwxsandbox.a \
-	libwxcommon.a $(UNIT_LDADD)
+	libwxutil.a libwxcommon.a $(UNIT_LDADD)
