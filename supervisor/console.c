@@ -285,6 +285,7 @@ console_get(struct worker *w, struct ipc_msg *m)
 		    console_error("login"));
 		return 0;
 	}
+	/* The name, then the query of a page that takes one (ask). */
 	snprintf(page, sizeof(page), "%.*s", (int)g->page.len, g->page.p);
 	if ((query = strchr(page, ' ')) != NULL)
 		*query++ = '\0';
@@ -292,6 +293,7 @@ console_get(struct worker *w, struct ipc_msg *m)
 		if (strcmp(page, console_pages[i].name) == 0)
 			break;
 	if (i == sizeof(console_pages) / sizeof(console_pages[0]) ||
+	    memchr(g->page.p, '\0', g->page.len) != NULL ||
 	    (query != NULL && console_pages[i].ask == NULL)) {
 		console_answer(w, m, g->conn, 404, NULL, NULL,
 		    console_error("no such page"));

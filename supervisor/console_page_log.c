@@ -51,6 +51,7 @@ log_page_line(const struct logring_line *l, void *arg)
 	o = json_pack("{s:I, s:I, s:s, s:s, s:s}", "seq", (json_int_t)l->seq,
 	    "time", (json_int_t)l->time_ms, "level",
 	    log_level_names[l->level], "worker", l->worker, "text", l->text);
+	/* Not UTF-8 (a hub line quoting a platform's bytes): no JSON. */
 	if (o == NULL)
 		return 0;
 	n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
