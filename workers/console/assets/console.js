@@ -268,7 +268,9 @@
       /* Two reads in flight for the same filters: each line once. */
       if (l.seq <= logSince) return;
       var tr = document.createElement("tr");
-      cell(tr, new Date(l.time).toISOString().replace("T", " ").slice(0, 19));
+      /* The time of day fits a phone; the date is in its title. */
+      var at = new Date(l.time).toISOString();
+      cell(tr, at.slice(11, 19)).title = at.slice(0, 10);
       cell(tr, l.level, "lvl-" + l.level);
       cell(tr, l.worker);
       cell(tr, l.text, "line");
