@@ -243,21 +243,24 @@ console_csrf(struct ipc_str cookie, char out[CONSOLE_CSRF_LEN + 1])
 
 /*
  * GET pages, by the name the worker's route gives: most are the hub's
- * state (fn), the session's own is about the asker (mine), and an
- * asset has neither, since the worker holds its bytes and needs only
- * the hub's word that the session is good.
+ * state (fn), the session's own is about the asker (mine), one takes
+ * the query the worker put after its name (ask, which says its status),
+ * and an asset has none, since the worker holds its bytes and needs
+ * only the hub's word that the session is good.
  */
 static const struct {
 	const char	 *name;
 	json_t		*(*fn)(void);
 	json_t		*(*mine)(const struct console_who *);
+	int		 (*ask)(const char *, json_t **);
 } console_pages[] = {
-	{ "asset",	NULL,			NULL },
-	{ "session",	NULL,			console_page_session },
-	{ "overview",	console_page_overview,	NULL },
-	{ "pairings",	console_page_pairings,	NULL },
-	{ "shares",	console_page_shares,	NULL },
-	{ "schedules",	console_page_schedules,	NULL },
+	{ "asset",	NULL,			NULL,	NULL },
+	{ "session",	NULL,			console_page_session, NULL },
+	{ "overview",	console_page_overview,	NULL,	NULL },
+	{ "pairings",	console_page_pairings,	NULL,	NULL },
+	{ "shares",	console_page_shares,	NULL,	NULL },
+	{ "schedules",	console_page_schedules,	NULL,	NULL },
+	{ "log",	NULL,			NULL,	console_page_log },
 };
 
 static json_t *
@@ -272,20 +275,33 @@ console_get(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_console_get *g = &m->b.console_get;
 	struct console_who who;
+	char page[IPC_NAME_MAX + 1], *query;
 	json_t *body;
 	size_t i;
+	int status;
 
 	if (console_who(g->session, &who) == -1) {
 		console_answer(w, m, g->conn, 401, NULL, NULL,
 		    console_error("login"));
 		return 0;
 	}
+	/* The name, then the query of a page that takes one (ask). */
+	snprintf(page, sizeof(page), "%.*s", (int)g->page.len, g->page.p);
+	if ((query = strchr(page, ' ')) != NULL)
+		*query++ = '\0';
 	for (i = 0; i < sizeof(console_pages) / sizeof(console_pages[0]); i++)
-		if (ipc_streq(g->page, console_pages[i].name))
+		if (strcmp(page, console_pages[i].name) == 0)
 			break;
-	if (i == sizeof(console_pages) / sizeof(console_pages[0])) {
+	if (i == sizeof(console_pages) / sizeof(console_pages[0]) ||
+	    memchr(g->page.p, '\0', g->page.len) != NULL ||
+	    (query != NULL && console_pages[i].ask == NULL)) {
 		console_answer(w, m, g->conn, 404, NULL, NULL,
 		    console_error("no such page"));
+		return 0;
+	}
+	if (console_pages[i].ask != NULL) {
+		status = console_pages[i].ask(query, &body);
+		console_answer(w, m, g->conn, status, NULL, NULL, body);
 		return 0;
 	}
 	body = console_pages[i].fn != NULL ? console_pages[i].fn() :

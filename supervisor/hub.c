@@ -30,6 +30,7 @@
 #include "config.h"
 #include "hub.h"
 #include "log.h"
+#include "logring.h"
 #include "sandbox.h"
 #include "store.h"
 #include "wire.h"
@@ -318,7 +319,10 @@ hub_shutdown(struct ipc_msg *m)
 	return 0;
 }
 
-/* Every log line goes to the parent, which writes it; we hold no file. */
+/*
+ * Every log line goes to the parent, which writes it; we hold no file.
+ * The console's log page gets the same lines (logring.c).
+ */
 static void
 hub_log_hook(int level, const char *line)
 {
@@ -327,6 +331,7 @@ hub_log_hook(int level, const char *line)
 	if (hub.in_hook)
 		return;
 	hub.in_hook = 1;
+	logring_add(level, line);
 	/* Before the loop (a fatal in the sandbox's set-up): blocking. */
 	if (ipc_log_body(&b, level, line) == 0) {
 		if (hub.parent != NULL)
@@ -400,5 +405,6 @@ hub_main(const char *spec, const char *creds, const char *store,
 
 	event_base_dispatch(sup->base);
 	log_debug("hub: exiting");
+	logring_free();
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "hub.h"
 #include "log.h"
+#include "logring.h"
 #include "metrics.h"
 #include "role.h"
 #include "router_int.h"
@@ -384,7 +385,10 @@ sup_log(struct worker *w, struct ipc_msg *m)
 	/* Our prefix, from our records; the worker only supplies text. */
 	snprintf(line, sizeof(line), "worker %s (pid %d): %.*s", w->name,
 	    (int)w->pid, (int)m->b.log.text.len, m->b.log.text.p);
+	/* The console's log page files it under the worker (logring.c). */
+	logring_worker(w->name, m->b.log.text.p, m->b.log.text.len);
 	log_emit((int)m->b.log.level, line);
+	logring_worker(NULL, NULL, 0);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
 // and dark mode, a cross-site POST from another origin does not end the
 // session, and a revoked session is sent to log in; the share links and
 // schedules pages show what wxgatectl made as text, refuse a viewer's
-// buttons and do an admin's.
+// buttons and do an admin's; the log shows its lines as text, and its
+// worker and level selects show only what they name.
 //
 //   WXGATE_BUILDDIR=/path/to/build node --test tests/browser/console.test.mjs
 //
@@ -283,6 +284,68 @@ print(json.dumps(rows))
       assert.deepEqual(a.dialogs, []);
     } finally {
       await a.close();
+    }
+  });
+
+  test('log: lines as text, filtered by worker and level, any scope', { timeout: 90000 }, async () => {
+    // The operator's text reaches the loopback worker's log line.
+    await gate.ctl('schedule', 'add', 'shout', '--every', '1h', '--text',
+      XSS, '--to', 't:alice');
+    await gate.ctl('schedule', 'run', 'shout');
+    const line = 'loopback t: to alice: ' + XSS;
+    await waitFor('the loopback line', () => gate.log().includes(line));
+    const rows = (p) => p.$$eval('#log tr', (trs) => trs
+      .map((tr) => [...tr.cells].map((td) => td.textContent)));
+    const settle = (p, test, arg) => p.waitForFunction(test, arg,
+      { timeout: 10000 });
+    for (const [name, opts, who] of [['desktop', DESKTOP, ['--operator', 'watcher']],
+      ['phone', PHONE, []]]) {
+      const b = await launch(opts);
+      try {
+        await open(b, ...who);
+        const p = b.page;
+        await settle(p, (x) => [...document.querySelectorAll('#log td.line')]
+          .some((td) => td.textContent === x), line);
+        let all = await rows(p);
+        assert.ok(new Set(all.map((r) => r[2])).size > 2, 'lines of many workers');
+        assert.ok(all.some((r) => r[2] === 'hub'));
+        const mine = all.filter((r) => r[3] === line);
+        assert.equal(mine[0][2], 'loopback.t');
+        assert.equal(mine[0][1], 'info');
+        assert.equal(await p.$$eval('#log img, #log script', (n) => n.length), 0);
+        await axe(p, `log, ${name}`);
+
+        // The worker select lists the overview's workers.
+        await settle(p, () => [...document.querySelectorAll('#log-worker option')]
+          .some((o) => o.value === 'loopback.t'));
+        await p.selectOption('#log-worker', 'loopback.t');
+        await settle(p, () => {
+          const w = [...document.querySelectorAll('#log tr td:nth-child(3)')];
+          return w.length > 0 && w.every((td) => td.textContent === 'loopback.t');
+        });
+        all = await rows(p);
+        assert.ok(all.some((r) => r[3] === line));
+        assert.ok(all.every((r) => r[2] === 'loopback.t'), JSON.stringify(all));
+        await p.locator('[data-testid=log]').scrollIntoViewIfNeeded();
+        await p.screenshot({ path: path.join(OUT,
+          `browser-console-log-${name}.png`), fullPage: true });
+
+        // The hub's warnings only: a used login link makes one.
+        const r = await p.request.get(consoleUrl + 'login?token=' + '0'.repeat(32),
+          { maxRedirects: 0 });
+        assert.equal(r.status(), 401);
+        await p.selectOption('#log-worker', 'hub');
+        await p.selectOption('#log-level', 'warn');
+        await settle(p, () => [...document.querySelectorAll('#log td.line')]
+          .some((td) => /unknown or used link/.test(td.textContent)));
+        all = await rows(p);
+        assert.ok(all.every((r) => r[2] === 'hub' && r[1] === 'warn'),
+          JSON.stringify(all));
+        assert.deepEqual(b.problems, []);
+        assert.deepEqual(b.dialogs, []);
+      } finally {
+        await b.close();
+      }
     }
   });
 

@@ -106,6 +106,7 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("GET", "/favicon.svg"), ("GET", "/api/session"),
           ("GET", "/api/overview"), ("GET", "/api/pairings"),
           ("GET", "/api/shares"), ("GET", "/api/schedules"),
+          ("GET", "/api/log"), ("GET", "/api/log?since=1&worker=hub"),
           ("GET", "/nothing/here"), ("POST", "/api/logout"),
           ("POST", "/api/pairing/approve?code=ABC"),
           ("POST", "/api/share/revoke?id=abcdef"),
@@ -689,3 +690,132 @@ def test_scope_follows_the_file_on_reload(gate_factory):
                             "X-CSRF-Token": csrf_of(gate, admin)["csrf"]})
     st, _, body = request(p, "POST", "/api/pairing/deny?code=ABCD", h)
     assert st == 403 and b"viewer" in body
+
+
+# The log page (issue #16): the hub's ring of its latest lines.
+RING_LINES = 1000       # LOGRING_LINES, supervisor/logring.c
+LOG_PAGE_MAX = 500      # CONSOLE_LOG_MAX, supervisor/console_page_log.c
+
+
+def log_page(gate, session, **query):
+    from urllib.parse import urlencode
+    q = urlencode(query)
+    return page(gate, session, "log" + ("?" + q if q else ""))
+
+
+def sched_say(gate, name, text):
+    """A loopback line from worker loopback.t that carries text."""
+    rc, out, err = gate.ctl("schedule", "add", name, "--every", "1h",
+                            "--text", text, "--to", "t:alice")
+    assert rc == 0, (out, err)
+    rc, out, err = gate.ctl("schedule", "run", name)
+    assert rc == 0, (out, err)
+    gate.wait_log("to alice: " + text)
+
+
+def test_log_page_tails_workers_and_the_hub_with_filters(gate_factory):
+    gate = start(gate_factory, dict(SCHED_CONF, schedules=[]))
+    p = gate.console_port
+    viewer = login(gate, "--operator", "watcher")
+    o = log_page(gate, viewer)
+    lines = o["lines"]
+    assert o["more"] is False and o["seq"] == lines[-1]["seq"], o
+    assert [ln["seq"] for ln in lines] == sorted(ln["seq"] for ln in lines)
+    who = {ln["worker"] for ln in lines}
+    assert "hub" in who and "console.http" in who, who
+    assert any(ln["worker"] == "console.http" and
+               ln["text"].startswith("console: serving") for ln in lines)
+    assert any(ln["worker"] == "hub" and "store_migrate: schema" in
+               ln["text"] for ln in lines), lines
+    # Info is the configured level: no debug line is kept, none raised.
+    assert {ln["level"] for ln in lines} <= {"warn", "info"}, lines
+
+    seq = o["seq"]
+    sched_say(gate, "tick", "first-marker")
+    # A warning of the hub's: a used link.
+    assert request(p, "GET", "/login?token=" + "0" * 32)[0] == 401
+    gate.wait_log("unknown or used link")
+    o = log_page(gate, viewer, since=seq)
+    assert o["lines"] and all(ln["seq"] > seq for ln in o["lines"]), o
+    assert not any("serving" in ln["text"] for ln in o["lines"])
+    mine = [ln for ln in o["lines"] if "first-marker" in ln["text"]]
+    assert [ln["worker"] for ln in mine] == ["loopback.t"], o
+    assert mine[0]["text"] == "loopback t: to alice: first-marker"
+
+    o = log_page(gate, viewer, worker="loopback.t")
+    assert o["lines"] and \
+        {ln["worker"] for ln in o["lines"]} == {"loopback.t"}, o
+    assert o["seq"] >= mine[0]["seq"]
+    o = log_page(gate, viewer, worker="hub", since=seq)
+    assert {ln["worker"] for ln in o["lines"]} == {"hub"}, o
+    assert any("operator (uid" in ln["text"] for ln in o["lines"])
+    assert log_page(gate, viewer, worker="nobody.here")["lines"] == []
+    o = log_page(gate, viewer, level="warn")
+    assert o["lines"] and {ln["level"] for ln in o["lines"]} == {"warn"}
+    assert any("unknown or used link" in ln["text"] for ln in o["lines"])
+    o = log_page(gate, viewer, level="info", worker="loopback.t")
+    assert "first-marker" in json_text(o)
+    # Past the newest (a new hub counts from 1 again): from the start.
+    o = log_page(gate, viewer, since=10 ** 12)
+    assert o["lines"][0]["seq"] == o["first"] == 1, o
+
+    for q in ("since=x", "since=-1", "level=loud", "worker=a%20b",
+              "worker=%3Cb%3E",
+              "worker=" + "w" * 64):
+        st, _, body = request(p, "GET", "/api/log?" + q,
+                              with_cookie(viewer))
+        assert st == 400, (q, st, body)
+
+
+def test_log_page_keeps_debug_lines_when_they_are_logged(gate_factory):
+    gate = start(gate_factory, dict(SCHED_CONF, schedules=[],
+                                    log={"level": "debug"}))
+    admin = login(gate)
+    o = log_page(gate, admin, level="debug")
+    assert "debug" in {ln["level"] for ln in o["lines"]}, o
+    assert {ln["level"] for ln in log_page(gate, admin,
+                                           level="info")["lines"]} \
+        <= {"warn", "info"}
+
+
+def test_log_ring_keeps_only_the_newest_lines(gate_factory):
+    gate = start(gate_factory, dict(SCHED_CONF, schedules=[]))
+    p = gate.console_port
+    admin = login(gate)
+    sched_say(gate, "old", "oldest-marker")
+    # Wrong links from one address: a warning each, cheap to make.
+    for i in range(RING_LINES + 100):
+        request(p, "GET", "/login?token=%032x" % i)
+    sched_say(gate, "new", "newest-marker")
+    o = log_page(gate, admin)
+    assert o["seq"] - o["first"] + 1 == RING_LINES, o["first"]
+    assert o["seq"] > RING_LINES + 100
+    assert len(o["lines"]) == LOG_PAGE_MAX and o["more"] is True
+    assert o["lines"][-1]["seq"] == o["seq"]
+    text = json_text(log_page(gate, admin, worker="loopback.t"))
+    assert "newest-marker" in text and "oldest-marker" not in text
+    # The file still has what the ring let go.
+    assert "oldest-marker" in gate.log()
+
+
+def test_log_page_shows_no_secret_from_the_configuration(gate_factory,
+                                                         tmp_path):
+    from fake_webhook import FakeWebhook
+    from test_channel_webhook import channel
+    robot = FakeWebhook(window=3).start()
+    try:
+        conf = {"agents": [{"name": "default", "type": "echo"}],
+                "channels": [channel(robot, tmp_path)],
+                "log": {"level": "debug"}}
+        gate = start(gate_factory, conf)
+        admin = login(gate)
+        rc, out, err = gate.ctl("send", "ops", "group", "a notice")
+        assert rc == 0, (out, err)
+        wait_for(lambda: robot.contents() == ["a notice"], 10, 0.05,
+                 "the notice at the robot")
+        o = log_page(gate, admin)
+        assert "wecom_webhook.ops" in {ln["worker"] for ln in o["lines"]}
+        assert robot.key not in json_text(o), robot.key
+        assert robot.key not in gate.log()
+    finally:
+        robot.stop()

@@ -9,6 +9,7 @@ include tests/unit/ipc.mk
 include tests/unit/store.mk
 include tests/unit/admit.mk
 include tests/unit/pace.mk
+include tests/unit/logring.mk
 include tests/unit/block.mk
 include tests/unit/config.mk
 include tests/unit/webchat.mk

@@ -6,7 +6,8 @@
  * http.c).  This worker decides nothing about who may do what: for
  * every route but the static 404 it forwards the session cookie's
  * value to the hub (console.get, console.post, console.login for the
- * one-time link) and writes the hub's answer (console.answer).  The
+ * one-time link) and writes the hub's answer (console.answer); a page
+ * query it cannot carry (cn_page) is a 400 that tells nothing.  The
  * static files are written only after the hub said the session is
  * good, so without a session every route answers 401.
  *
@@ -50,6 +51,8 @@
 #define CN_WRITE_MS	10000
 #define CN_COOKIE	"wxgate_console"
 #define CN_JSON		"application/json"
+/* What a page's query value may hold (cn_page). */
+#define CN_WORD		"abcdefghijklmnopqrstuvwxyz0123456789._-"
 
 /* What a route asks of the hub. */
 enum cn_ask { CN_ASSET, CN_GET, CN_POST, CN_LOGIN };
@@ -60,6 +63,7 @@ struct cn_route {
 	enum cn_ask	 ask;
 	const char	*what;		/* page or action */
 	const char	*argkey;	/* the query key of an action's arg */
+	const char *const *keys;	/* a page's query keys, in order */
 	const char	*ctype;		/* an asset's; NULL: JSON */
 	const unsigned char *body;	/* an asset's bytes */
 	const size_t	*len;
@@ -78,11 +82,14 @@ extern const unsigned char	console_asset_favicon_svg[];
 extern const size_t		console_asset_favicon_svg_len;
 
 #define ASSET(p, n, t) \
-	{ p, HTTP_GET, CN_ASSET, "asset", NULL, t, console_asset_##n, \
+	{ p, HTTP_GET, CN_ASSET, "asset", NULL, NULL, t, console_asset_##n, \
 	  &console_asset_##n##_len }
-#define API(p, m, a, w)	{ p, m, a, w, NULL, NULL, NULL, NULL }
+#define API(p, m, a, w)	{ p, m, a, w, NULL, NULL, NULL, NULL, NULL }
 /* A write whose arg is the query's value of k (peer is always "peer"). */
-#define ACT(p, w, k)	{ p, HTTP_POST, CN_POST, w, k, NULL, NULL, NULL }
+#define ACT(p, w, k)	{ p, HTTP_POST, CN_POST, w, k, NULL, NULL, NULL, NULL }
+/* A page that takes the query's values of the keys k (cn_page). */
+#define QUERY(p, w, k)	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL }
+static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,
@@ -96,6 +103,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/pairings",		HTTP_GET,  CN_GET,  "pairings"),
 	API("/api/shares",		HTTP_GET,  CN_GET,  "shares"),
 	API("/api/schedules",		HTTP_GET,  CN_GET,  "schedules"),
+	QUERY("/api/log",		"log",		cn_log_keys),
 	ACT("/api/logout",		"logout",	NULL),
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
@@ -108,10 +116,11 @@ static const struct cn_route cn_routes[] = {
 #undef ASSET
 #undef API
 #undef ACT
+#undef QUERY
 
 /* Any other path: the hub still says 401 without a session. */
 static const struct cn_route cn_unknown = { NULL, HTTP_GET, CN_GET,
-    "unknown", NULL, NULL, NULL, NULL };
+    "unknown", NULL, NULL, NULL, NULL, NULL };
 
 static void	cn_route(struct httpd_conn *);
 static void	cn_hub_late(struct httpd_conn *);
@@ -235,12 +244,44 @@ cn_str(const char *s)
 	return ipc_utf8_valid(s, strlen(s)) ? ipc_s(s) : ipc_s("");
 }
 
+/*
+ * A page's name, then each of its keys' query values after a space, "-"
+ * for one not given: console.get carries nothing but the page.  The
+ * values are plain words (a number, a level, a worker's name), so one
+ * with any other byte, a space above all, is refused here rather than
+ * shifting the hub's fields.  -1 when refused or too long for a page.
+ * A value query_get() cannot read (repeated, too long) counts as not
+ * given: the page is read-only, and the hub still checks each field.
+ */
+static int
+cn_page(const struct cn_route *rt, const char *query, char *page,
+    size_t size)
+{
+	char v[IPC_NAME_MAX + 1];
+	size_t i, len;
+	int n;
+
+	n = snprintf(page, size, "%s", rt->what);
+	for (i = 0; rt->keys != NULL && rt->keys[i] != NULL; i++) {
+		if (query_get(query, strlen(query), rt->keys[i], v,
+		    sizeof(v)) <= 0)
+			snprintf(v, sizeof(v), "-");
+		else if (strspn(v, CN_WORD) != strlen(v))
+			return -1;
+		len = (size_t)n;
+		if (len >= size)
+			return -1;
+		n += snprintf(page + len, size - len, " %s", v);
+	}
+	return (size_t)n < size ? 0 : -1;
+}
+
 static void
 cn_ask(struct httpd_conn *c)
 {
 	const struct cn_route *rt = c->route;
 	char session[IPC_CONSOLE_TOKEN_MAX + 1], arg[IPC_NAME_MAX + 1];
-	char peer[IPC_PEER_MAX + 1];
+	char peer[IPC_PEER_MAX + 1], page[IPC_NAME_MAX + 1];
 	char token[IPC_CONSOLE_TOKEN_MAX + 1];
 	int rv, n;
 
@@ -271,9 +312,13 @@ cn_ask(struct httpd_conn *c)
 		    cn_str(peer) });
 		break;
 	default:
+		if (cn_page(rt, c->req.query, page, sizeof(page)) == -1) {
+			cn_error(c, 400, "a query value that is not valid");
+			return;
+		}
 		rv = worker_send(IPC_CONSOLE_GET, 0,
 		    &(struct ipc_body_console_get){ c->id, ipc_s(session),
-		    ipc_s(rt->what) });
+		    ipc_s(page) });
 		break;
 	}
 	if (rv == -1) {

@@ -1,13 +1,19 @@
 /*
  * The operator console's page: it reads /api/session, /api/overview,
- * /api/pairings, /api/shares and /api/schedules with its cookie and
- * writes with the session's CSRF token.  Every value from the server goes in with textContent, never
- * as markup, so a name someone else chose stays text.
+ * /api/pairings, /api/shares, /api/schedules and /api/log with its
+ * cookie and writes with the session's CSRF token.  Every value from
+ * the server goes in with textContent, never as markup, so a name
+ * someone else chose stays text.
  */
 "use strict";
 (function () {
   var csrf = "";
   var scope = "";
+  /* The last log line read, and which filters it was read for. */
+  var logSince = 0;
+  var logGen = 0;
+  /* Lines kept on screen: the hub's answer holds at most 500 too. */
+  var LOG_SHOWN = 500;
 
   function $(id) { return document.getElementById(id); }
 
@@ -212,14 +218,96 @@
     $("schedules-more").hidden = !o.more;
   }
 
+  /* Worker names from the overview, keeping the one selected. */
+  function logWorkers(list) {
+    var sel = $("log-worker");
+    var names = ["", "hub"].concat(list.map(function (w) { return w.name; }));
+    var have = [].map.call(sel.options, function (o) { return o.value; });
+    if (names.join("\n") === have.join("\n")) return;
+    var keep = sel.value;
+    while (sel.firstChild) sel.removeChild(sel.firstChild);
+    names.forEach(function (n) {
+      var o = document.createElement("option");
+      o.value = n;
+      o.textContent = n === "" ? "All" : n;
+      sel.appendChild(o);
+    });
+    /* A worker gone from the list keeps its lines until reselected. */
+    if (names.indexOf(keep) === -1) {
+      var o = document.createElement("option");
+      o.value = keep;
+      o.textContent = keep;
+      sel.appendChild(o);
+    }
+    sel.value = keep;
+  }
+
+  function logPath() {
+    var q = "?since=" + logSince + "&level=" +
+      encodeURIComponent($("log-level").value);
+    if ($("log-worker").value !== "")
+      q += "&worker=" + encodeURIComponent($("log-worker").value);
+    return "/api/log" + q;
+  }
+
+  function logClear() {
+    var tb = $("log");
+    while (tb.firstChild) tb.removeChild(tb.firstChild);
+    logSince = 0;
+    $("log-more").hidden = true;
+  }
+
+  /* New lines at the bottom, following them if the view was there. */
+  function logLines(o) {
+    var box = $("log-box"), tb = $("log");
+    var atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+    /* Below what we read: a new hub, counting from 1 again. */
+    if (o.seq < logSince) logClear();
+    if (logSince > 0 && o.more) $("log-more").hidden = false;
+    o.lines.forEach(function (l) {
+      /* Two reads in flight for the same filters: each line once. */
+      if (l.seq <= logSince) return;
+      var tr = document.createElement("tr");
+      /* The time of day fits a phone; the date is in its title. */
+      var at = new Date(l.time).toISOString();
+      cell(tr, at.slice(11, 19)).title = at.slice(0, 10);
+      cell(tr, l.level, "lvl-" + l.level);
+      cell(tr, l.worker);
+      cell(tr, l.text, "line");
+      tb.appendChild(tr);
+    });
+    while (tb.rows.length > LOG_SHOWN) tb.removeChild(tb.firstChild);
+    logSince = Math.max(logSince, o.seq);
+    if (atEnd) box.scrollTop = box.scrollHeight;
+  }
+
+  function logRead() {
+    var gen = logGen;
+    return get(logPath()).then(function (o) {
+      /* Read for filters since changed: the next read redoes it. */
+      if (gen === logGen) logLines(o);
+    });
+  }
+
+  function logFilter() {
+    logGen++;
+    logClear();
+    logRead().catch(function (e) {
+      if (e.message !== "login") say("Could not load: " + e.message);
+    });
+  }
+
   function refresh() {
     return Promise.all([get("/api/overview"), get("/api/pairings"),
       get("/api/shares"), get("/api/schedules")])
       .then(function (v) {
         overview(v[0]);
+        logWorkers(v[0].workers);
         pairings(v[1]);
         shares(v[2]);
         schedules(v[3]);
+        return logRead();
+      }).then(function () {
         say("Updated " + new Date().toLocaleTimeString());
       }).catch(function (e) {
         if (e.message !== "login") say("Could not load: " + e.message);
@@ -230,6 +318,8 @@
     $("logout").addEventListener("click", function () {
       post("/api/logout").then(toLogin);
     });
+    $("log-level").addEventListener("change", logFilter);
+    $("log-worker").addEventListener("change", logFilter);
     get("/api/session").then(function (s) {
       csrf = s.csrf;
       scope = s.scope;
