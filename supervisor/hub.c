@@ -354,6 +354,31 @@ hub_parent_err(struct wire *c, enum wire_ev ev, const char *why, void *arg)
 	fatalx("hub: parent link: %s", why);
 }
 
+#ifdef WX_TEST_HOOKS
+/*
+ * Seconds added to the wall clock (wxgatectl test supervisor clock:...),
+ * so schedule tests need not wait for the hour to turn.  Only sup_now()
+ * readers see it: the store's times and schedules move together.
+ */
+static int64_t	sup_clock_offset;
+
+void
+sup_clock_set(int64_t offset)
+{
+	sup_clock_offset = offset;
+}
+#endif
+
+int64_t
+sup_now(void)
+{
+#ifdef WX_TEST_HOOKS
+	return (int64_t)time(NULL) + sup_clock_offset;
+#else
+	return (int64_t)time(NULL);
+#endif
+}
+
 int
 hub_main(const char *spec, const char *creds, const char *store,
     int verbose)

@@ -31,6 +31,12 @@ int		 sup_peer_open(struct worker *, struct ipc_msg *);
 int		 sup_peer_close(struct worker *, struct ipc_msg *);
 
 /* hub.c, hub_link.c: the hub's life and its link to the parent */
+/* The hub's wall clock (the store's times, schedules). */
+int64_t		 sup_now(void);
+#ifdef WX_TEST_HOOKS
+/* sup_now() is time(NULL) + offset from now on. */
+void		 sup_clock_set(int64_t offset);
+#endif
 int		 hub_config(struct ipc_msg *);
 int		 hub_shutdown(struct ipc_msg *);
 void		 hub_test(struct ipc_str action);

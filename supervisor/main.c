@@ -186,31 +186,6 @@ sup_abspath(char **p)
 	*p = a;
 }
 
-#ifdef WX_TEST_HOOKS
-/*
- * Seconds added to the wall clock (wxgatectl test supervisor clock:...),
- * so schedule tests need not wait for the hour to turn.  Only sup_now()
- * readers see it: the store's times and schedules move together.
- */
-static int64_t	sup_clock_offset;
-
-void
-sup_clock_set(int64_t offset)
-{
-	sup_clock_offset = offset;
-}
-#endif
-
-int64_t
-sup_now(void)
-{
-#ifdef WX_TEST_HOOKS
-	return (int64_t)time(NULL) + sup_clock_offset;
-#else
-	return (int64_t)time(NULL);
-#endif
-}
-
 uint64_t
 timespec_ms_since(const struct timespec *t)
 {

@@ -131,11 +131,6 @@ extern struct sup	*sup;
 /* main.c */
 void		 sup_stop(void);
 void		 sup_turn(void);
-int64_t		 sup_now(void);
-#ifdef WX_TEST_HOOKS
-/* sup_now() is time(NULL) + offset from now on. */
-void		 sup_clock_set(int64_t offset);
-#endif
 uint64_t	 timespec_ms_since(const struct timespec *);
 int		 sup_listen_open(const char *);
 int		 sup_sandbox_ids(const struct plan *, uid_t *, gid_t *);
