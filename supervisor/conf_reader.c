@@ -275,6 +275,8 @@ reader_main(const char *spec, const char *creds, int verbose)
 #endif
 	/* Slices hold keys: jansson's blocks are wiped when freed. */
 	jsonalloc_init();
+	/* policy.roles names methods: the catalogue says which exist. */
+	ipc_catalogue_all();
 	do {
 		reader_recv(IPC_CONF_TEXT, &m);
 		n = m.b.conf_text.part.len;
