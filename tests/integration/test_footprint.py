@@ -11,6 +11,7 @@ import pytest
 from conftest import wait_for
 from fake_webhook import FakeWebhook
 from test_channel_webhook import channel
+from test_hub import hub_pid
 
 
 @pytest.fixture
@@ -31,22 +32,6 @@ def libs(pid):
             if ".so" in line.split()[-1]}
 
 
-def hub_pid(parent):
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().split(b"\0")
-        except OSError:
-            continue
-        if ppid == parent and any(a.startswith(b"hub:") for a in cmd):
-            return int(d)
-    raise AssertionError("no hub under %d" % parent)
-
-
 def test_only_dialling_workers_map_libcurl(gate_factory, robot, tmp_path):
     gate = gate_factory({
         "agents": [{"name": "default", "type": "echo"}],
@@ -61,7 +46,7 @@ def test_only_dialling_workers_map_libcurl(gate_factory, robot, tmp_path):
     assert rc == 0, (out, err)
     assert "sent" in out, out
     # No other process maps it: root's parent, the hub, web chat, echo.
-    others = [gate.proc.pid, hub_pid(gate.proc.pid)] + \
+    others = [gate.proc.pid, hub_pid(gate)] + \
         [p for n, p in byname.items() if not n.endswith("ops")]
     assert len(others) == 5, ws
     for pid in others:
