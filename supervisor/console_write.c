@@ -176,16 +176,26 @@ console_invite_revoke(struct worker *w, const struct ipc_msg *m,
     const struct console_who *who)
 {
 	const struct ipc_body_console_post *p = &m->b.console_post;
+	static const struct {
+		int		 status;
+		const char	*why;
+	} answers[] = {
+		{ 200, NULL },
+		{ 404, "no such live invitation" },
+		{ 400, "an invitation is named by its number" },
+	};
 	int rv;
 
 	if ((rv = account_invite_revoke(p->arg.p, p->arg.len)) == 0)
 		log_info("console: operator %s revokes binding invitation "
 		    "%.*s", who->operator, (int)p->arg.len, p->arg.p);
-	console_answer(w, m, p->conn, rv == 0 ? 200 : rv == 1 ? 404 :
-	    rv == 2 ? 400 : 503, NULL, NULL, rv == 0 ?
-	    json_pack("{s:b}", "ok", 1) : console_error(rv == 1 ?
-	    "no such live invitation" : rv == 2 ?
-	    "an invitation is named by its number" : "store error"));
+	if (rv < 0)
+		console_answer(w, m, p->conn, 503, NULL, NULL,
+		    console_error("store error"));
+	else
+		console_answer(w, m, p->conn, answers[rv].status, NULL, NULL,
+		    rv == 0 ? json_pack("{s:b}", "ok", 1) :
+		    console_error(answers[rv].why));
 }
 
 /* Whether paused or not, as `wxgatectl schedule run` (schedule.c). */

@@ -47,33 +47,46 @@ async function axe(page, what) {
   assert.deepEqual(r, [], `${what}: axe violations`);
 }
 
+/*
+ * A gate with a console on a free port (an admin, root-op, and a
+ * viewer, watcher), extra its other YAML lines; up when the console
+ * worker runs.  gate.consoleUrl is the console's address.
+ */
+async function consoleGate(prefix, extra) {
+  const port = await freePort();
+  const gate = new Gate({
+    prefix,
+    workers: 1,
+    extra: [
+      'console:',
+      `  listen: 127.0.0.1:${port}`,
+      '  operators:',
+      '    - name: root-op',
+      '      scope: admin',
+      '    - name: watcher',
+      '      scope: viewer',
+      ...extra,
+    ],
+  });
+  gate.consoleUrl = `http://127.0.0.1:${port}/`;
+  await gate.start();
+  await waitFor('the console worker', async () =>
+    (await gate.workers())['console.http']?.state === 'running', 10000, 100);
+  fs.mkdirSync(OUT, { recursive: true });
+  return gate;
+}
+
 describe('operator console', () => {
   let gate;
   let consoleUrl;
 
   before(async () => {
-    const port = await freePort();
-    consoleUrl = `http://127.0.0.1:${port}/`;
-    gate = new Gate({
-      prefix: 'wxgate-console-',
-      workers: 1,
-      extra: [
-        'console:',
-        `  listen: 127.0.0.1:${port}`,
-        '  operators:',
-        '    - name: root-op',
-        '      scope: admin',
-        '    - name: watcher',
-        '      scope: viewer',
-        'channels:',
-        '  - name: t',
-        '    type: loopback',
-      ],
-    });
-    await gate.start();
-    await waitFor('the console worker', async () =>
-      (await gate.workers())['console.http']?.state === 'running', 10000, 100);
-    fs.mkdirSync(OUT, { recursive: true });
+    gate = await consoleGate('wxgate-console-', [
+      'channels:',
+      '  - name: t',
+      '    type: loopback',
+    ]);
+    consoleUrl = gate.consoleUrl;
   });
 
   after(async () => {
@@ -427,42 +440,22 @@ describe('operator console, accounts', () => {
     await waitFor('the fake iLink server', async () => {
       try { return (await fetch(fakeUrl + '/_test/state')).ok; } catch { return false; }
     }, 15000, 100);
-    const port = await freePort();
-    gate = new Gate({
-      prefix: 'wxgate-console-acct-',
-      workers: 1,
-      extra: [
-        'console:',
-        `  listen: 127.0.0.1:${port}`,
-        '  operators:',
-        '    - name: root-op',
-        '      scope: admin',
-        '    - name: watcher',
-        '      scope: viewer',
-        'channels:',
-        '  - name: alice',
-        '    type: wechat',
-        '    wechat:',
-        `      login_url: ${fakeUrl}`,
-        '      send_gap_ms: 0',
-        '      poll_timeout_ms: 3000',
-        '  - name: t',
-        '    type: loopback',
-        'bind:',
-        '  ttl_min_s: 1',
-        'bind_templates:',
-        '  - name: staff',
-        '    wechat:',
-        `      login_url: ${fakeUrl}`,
-        '      send_gap_ms: 0',
-        '      poll_timeout_ms: 3000',
-      ],
-    });
-    gate.consoleUrl = `http://127.0.0.1:${port}/`;
-    await gate.start();
-    await waitFor('the console worker', async () =>
-      (await gate.workers())['console.http']?.state === 'running', 10000, 100);
-    fs.mkdirSync(OUT, { recursive: true });
+    // alice logs in at the fake, as a bound account does.
+    const wechat = ['    wechat:', `      login_url: ${fakeUrl}`,
+      '      send_gap_ms: 0', '      poll_timeout_ms: 3000'];
+    gate = await consoleGate('wxgate-console-acct-', [
+      'channels:',
+      '  - name: alice',
+      '    type: wechat',
+      ...wechat,
+      '  - name: t',
+      '    type: loopback',
+      'bind:',
+      '  ttl_min_s: 1',
+      'bind_templates:',
+      '  - name: staff',
+      ...wechat,
+    ]);
   });
 
   after(async () => {
@@ -491,6 +484,13 @@ describe('operator console, accounts', () => {
     await b.page.waitForFunction(() => [...document.querySelectorAll(
       '#accounts tr td:first-child')].some((td) => td.textContent === 't'),
     null, { timeout: 10000 });
+  }
+
+  // The last look at a page: its screenshot, then nothing went wrong.
+  async function shotClean(b, file) {
+    await b.page.screenshot({ path: path.join(OUT, file), fullPage: true });
+    assert.deepEqual(b.problems, []);
+    assert.deepEqual(b.dialogs, []);
   }
 
   const rowOf = (p, name) => p.$$eval('#accounts tr', (trs, n) => trs
@@ -523,10 +523,7 @@ describe('operator console, accounts', () => {
           tr.cells[3].textContent === 'running' &&
           tr.cells[5].textContent === 'Logged in'), null, { timeout: 30000 });
       assert.equal(await p.locator('#accounts img.qr').count(), 0);
-      await p.screenshot({ path: path.join(OUT,
-        'browser-console-accounts-done-desktop.png'), fullPage: true });
-      assert.deepEqual(b.problems, []);
-      assert.deepEqual(b.dialogs, []);
+      await shotClean(b, 'browser-console-accounts-done-desktop.png');
     } finally {
       await b.close();
     }
@@ -585,10 +582,7 @@ describe('operator console, accounts', () => {
       assert.equal((await a.page.$$eval('#invites tr', (trs) => trs
         .map((tr) => tr.cells[2].textContent)))[1], 'revoked');
       await axe(a.page, 'accounts, desktop');
-      await a.page.screenshot({ path: path.join(OUT,
-        'browser-console-accounts-desktop.png'), fullPage: true });
-      assert.deepEqual(a.problems, []);
-      assert.deepEqual(a.dialogs, []);
+      await shotClean(a, 'browser-console-accounts-desktop.png');
     } finally {
       await a.close();
     }
