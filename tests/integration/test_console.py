@@ -579,6 +579,28 @@ def test_accounts_page_shows_a_wechat_qr_login_to_its_end(gate_factory):
         fake.stop()
 
 
+def test_accounts_page_draws_four_codes_at_most(gate_factory):
+    """A drawing is about 20 KB: five accounts waiting get five URLs and
+    four drawings, so a page of many stays inside a frame."""
+    from fake_ilink import FakeIlink
+    fake = FakeIlink(longpoll_ms=1500, qr_script=("wait",)).start()
+    try:
+        gate = start(gate_factory, extra={"channels": [
+            {"name": "w%d" % i, "type": "wechat",
+             "wechat": {"login_url": fake.url, "poll_timeout_ms": 3000}}
+            for i in range(5)]})
+        s = login(gate)
+        o = wait_for(lambda: (lambda o: o if [a["login"] for a in
+                                              o["accounts"]] == ["scan"] * 5
+                              else None)(page(gate, s, "accounts")),
+                     20, 0.1, "five codes waiting")
+        assert all(a["login_url"] for a in o["accounts"])
+        assert sum(a["qr"] is not None for a in o["accounts"]) == 4, o
+        assert not o["more"]
+    finally:
+        fake.stop()
+
+
 def test_accounts_page_lists_invitations_revoked_by_an_admin_only(
         gate_factory):
     from fake_ilink import FakeIlink
