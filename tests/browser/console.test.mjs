@@ -510,18 +510,31 @@ describe('operator console, accounts', () => {
         const i = document.querySelector('#accounts img.qr');
         return i.complete && i.naturalWidth > 0;
       }), 'the QR image did not render');
-      assert.equal((await rowOf(p, 'alice'))[3], 'login_required');
+      assert.equal((await rowOf(p, 'alice'))[2], 'login_required');
       const t = await rowOf(p, 't');
-      assert.deepEqual(t.slice(1, 4), ['loopback', 'config', 'running']);
+      assert.deepEqual(t.slice(1, 5), ['', 'running', 'loopback', 'config']);
       await axe(p, 'accounts, a QR code');
       await p.screenshot({ path: path.join(OUT,
         'browser-console-accounts-qr-desktop.png'), fullPage: true });
+      // On a phone the code is on the first screen, not scrolled away.
+      const ph = await launch(PHONE);
+      try {
+        await open(ph);
+        const q = ph.page.locator('#accounts img.qr');
+        await q.waitFor({ state: 'visible', timeout: 20000 });
+        const box = await q.boundingBox();
+        assert.ok(box.width >= 150 && box.x >= 0 && box.x + box.width <= 390,
+          JSON.stringify(box));
+        await shotClean(ph, 'browser-console-accounts-qr-phone.png');
+      } finally {
+        await ph.close();
+      }
       // The phone scans and confirms; the page follows by itself.
       await fakePost('/_test/qr_now', { script: ['scaned', 'confirmed'] });
       await p.waitForFunction(() => [...document.querySelectorAll('#accounts tr')]
         .some((tr) => tr.cells[0].textContent === 'alice' &&
-          tr.cells[3].textContent === 'running' &&
-          tr.cells[5].textContent === 'Logged in'), null, { timeout: 30000 });
+          tr.cells[2].textContent === 'running' &&
+          tr.cells[1].textContent === 'Logged in'), null, { timeout: 30000 });
       assert.equal(await p.locator('#accounts img.qr').count(), 0);
       await shotClean(b, 'browser-console-accounts-done-desktop.png');
     } finally {
@@ -553,7 +566,7 @@ describe('operator console, accounts', () => {
       await open(v, '--operator', 'watcher');
       const p = v.page;
       await p.waitForFunction((o) => [...document.querySelectorAll('#accounts tr')]
-        .some((tr) => tr.cells[4]?.textContent === o), OWNER, { timeout: 15000 });
+        .some((tr) => tr.cells[5]?.textContent === o), OWNER, { timeout: 15000 });
       assert.equal(await p.$$eval('#accounts img:not(.qr), #accounts script',
         (n) => n.length), 0);
       const live = await p.$$eval('#invites tr', (trs) => trs

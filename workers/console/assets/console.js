@@ -193,12 +193,13 @@
 
   function accounts(o) {
     fill("accounts", o.accounts, function (tr, a) {
+      /* The code near the name, on a phone's first screen too. */
       cell(tr, a.name);
+      login(cell(tr, "", "login"), a);
+      cell(tr, a.state, "state-" + String(a.state).replace(/[^a-z]/g, ""));
       cell(tr, a.kind);
       cell(tr, a.source + (a.template ? " (" + a.template + ")" : ""));
-      cell(tr, a.state, "state-" + String(a.state).replace(/[^a-z]/g, ""));
       cell(tr, a.owner || "-", "wrap");
-      login(cell(tr, "", "login"), a);
     }, "No channel accounts.");
     $("accounts-more").hidden = !o.more;
     fill("invites", o.invites, function (tr, i) {
