@@ -400,3 +400,27 @@ account_unbind(const char *account, const char *peer)
 	log_info("account %s: its owner unbinds it", account);
 	return ACCOUNT_UNBIND_DONE;
 }
+
+/*
+ * An invitation by the number `bind list` and the console show: 0
+ * revoked, 1 none live, 2 not a number, -1 a store error.  Its link
+ * stops working at once; accounts it made stay.
+ */
+int
+account_invite_revoke(const char *p, size_t len)
+{
+	char buf[24], *end;
+	long long v;
+	int rv;
+
+	if (len == 0 || len >= sizeof(buf))
+		return 2;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	v = strtoll(buf, &end, 10);
+	if (buf[0] < '1' || buf[0] > '9' || *end != '\0' || v <= 0)
+		return 2;
+	if ((rv = store_invite_revoke(sup->store, v, sup_now())) == 0)
+		sup_turn();
+	return rv == 0 ? 0 : rv == 1 ? 1 : -1;
+}

@@ -42,6 +42,8 @@ enum {
 };
 int	 account_unbind(const char *account, const char *peer);
 /* Is name a bound account the hub knows (pending or active)? */
+/* By its number as text: 0, 1 none live, 2 not a number, -1. */
+int	 account_invite_revoke(const char *id, size_t len);
 int	 account_is(const char *name);
 int	 account_pending(const char *name);
 /* Bound accounts, for channels list: fn per account. */

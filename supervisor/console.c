@@ -260,6 +260,7 @@ static const struct {
 	{ "pairings",	console_page_pairings,	NULL,	NULL },
 	{ "shares",	console_page_shares,	NULL,	NULL },
 	{ "schedules",	console_page_schedules,	NULL,	NULL },
+	{ "accounts",	console_page_accounts,	NULL,	NULL },
 	{ "log",	NULL,			NULL,	console_page_log },
 };
 

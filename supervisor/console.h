@@ -2,7 +2,7 @@
  * The operator console in the hub: console.c its login links, sessions
  * and pages, console_write.c what a session may change, console_page.c
  * the pages' JSON (console_page_sched.c the schedules',
- * console_page_log.c the log's).  The console worker (workers/console/)
+ * console_page_acct.c the accounts', console_page_log.c the log's).  The console worker (workers/console/)
  * only relays.
  */
 #ifndef WX_CONSOLE_H
@@ -44,6 +44,11 @@ json_t	*console_page_pairings(void);
 json_t	*console_page_shares(void);
 /* console_page_sched.c: schedules and their latest runs; NULL, ditto. */
 json_t	*console_page_schedules(void);
+/*
+ * console_page_acct.c: channel accounts, login QR codes, binding
+ * invitations; NULL on a store error.
+ */
+json_t	*console_page_accounts(void);
 /* console_page_log.c: the latest log lines; the HTTP status. */
 int	console_page_log(const char *query, json_t **body);
 

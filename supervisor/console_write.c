@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "account.h"
 #include "config.h"
 #include "console.h"
 #include "hub.h"
@@ -26,6 +27,8 @@ static void	console_deny(struct worker *, const struct ipc_msg *,
 static void	console_revoke(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
 static void	console_share_revoke(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_invite_revoke(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
 static void	console_sched_run(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
@@ -45,6 +48,7 @@ static const struct {
 	{ "pairing.deny",	1,	console_deny },
 	{ "peer.revoke",	1,	console_revoke },
 	{ "share.revoke",	1,	console_share_revoke },
+	{ "invite.revoke",	1,	console_invite_revoke },
 	{ "schedule.run",	1,	console_sched_run },
 	{ "schedule.pause",	1,	console_sched_pause },
 	{ "schedule.resume",	1,	console_sched_resume },
@@ -164,6 +168,34 @@ console_share_revoke(struct worker *w, const struct ipc_msg *m,
 	    json_pack("{s:b}", "ok", 1) : console_error(rv == 1 ?
 	    "no such share link" : rv == 2 ?
 	    "ambiguous: give more of the hash" : "store error"));
+}
+
+/* A binding invitation by its number, as `wxgatectl bind revoke`. */
+static void
+console_invite_revoke(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	static const struct {
+		int		 status;
+		const char	*why;
+	} answers[] = {
+		{ 200, NULL },
+		{ 404, "no such live invitation" },
+		{ 400, "an invitation is named by its number" },
+	};
+	int rv;
+
+	if ((rv = account_invite_revoke(p->arg.p, p->arg.len)) == 0)
+		log_info("console: operator %s revokes binding invitation "
+		    "%.*s", who->operator, (int)p->arg.len, p->arg.p);
+	if (rv < 0)
+		console_answer(w, m, p->conn, 503, NULL, NULL,
+		    console_error("store error"));
+	else
+		console_answer(w, m, p->conn, answers[rv].status, NULL, NULL,
+		    rv == 0 ? json_pack("{s:b}", "ok", 1) :
+		    console_error(answers[rv].why));
 }
 
 /* Whether paused or not, as `wxgatectl schedule run` (schedule.c). */

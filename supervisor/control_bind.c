@@ -112,25 +112,19 @@ int
 ctl_bind_revoke(struct ctl_client *c, struct ipc_msg *m)
 {
 	const struct ipc_str *id = &m->b.name.name;
-	char buf[24], *end;
-	long long v;
 
-	snprintf(buf, sizeof(buf), "%.*s", (int)id->len, id->p);
-	v = strtoll(buf, &end, 10);
-	if (buf[0] < '1' || buf[0] > '9' || *end != '\0' || v <= 0) {
-		ctl_result(c, m->req_id, 0, "an invitation is named by its "
-		    "number (bind list)");
-		return 0;
-	}
-	switch (store_invite_revoke(sup->store, v, sup_now())) {
+	switch (account_invite_revoke(id->p, id->len)) {
 	case 0:
-		sup_turn();
-		log_info("operator (uid %d) revokes binding invitation %lld",
-		    (int)c->uid, v);
+		log_info("operator (uid %d) revokes binding invitation %.*s",
+		    (int)c->uid, (int)id->len, id->p);
 		ctl_result(c, m->req_id, 1, "revoked");
 		break;
 	case 1:
 		ctl_result(c, m->req_id, 0, "no such live invitation");
+		break;
+	case 2:
+		ctl_result(c, m->req_id, 0, "an invitation is named by its "
+		    "number (bind list)");
 		break;
 	default:
 		ctl_result(c, m->req_id, 0, "store error");
@@ -139,61 +133,29 @@ ctl_bind_revoke(struct ctl_client *c, struct ipc_msg *m)
 	return 0;
 }
 
-/*
- * One account's row: its worker's state when it has one, else state
- * (a bound account's pending or stopped are the hub's own word).
- */
 static void
-ctl_channel_put(struct ctl_walk *cw, const char *name, const char *kind,
-    const char *source, const char *tmpl, const char *state,
-    const char *owner)
+ctl_channel_put(const struct channel_row *r, void *arg)
 {
+	struct ctl_walk *cw = arg;
 	struct ipc_body_channel_row b;
-	char wname[2 * IPC_NAME_MAX + 2], *platform = NULL;
-	struct worker *w;
 
-	snprintf(wname, sizeof(wname), "%s.%s", kind, name);
-	if (strcmp(state, "pending") == 0 || strcmp(state, "stopped") == 0)
-		w = NULL;	/* the hub's word, whatever its worker says */
-	else if ((w = spawn_find(wname)) != NULL && w->state == W_RUNNING &&
-	    store_kv_get(sup->store, name, "status", &platform) == 0 &&
-	    strcmp(platform, "login_required") == 0)
-		state = platform;
-	else if (w != NULL && !(w->flags & W_F_REMOVE))
-		state = w->wire != NULL || w->pstate[0] == '\0' ?
-		    worker_state_name(w->state) : w->pstate;
-	b.name = ipc_s(name);
-	b.kind = ipc_s(kind);
-	b.source = ipc_s(source);
-	b.tmpl = ipc_s(tmpl);
-	b.state = ipc_s(state);
-	b.owner = ipc_s(owner);
+	b.name = ipc_s(r->name);
+	b.kind = ipc_s(r->kind);
+	b.source = ipc_s(r->source);
+	b.tmpl = ipc_s(r->tmpl);
+	b.state = ipc_s(r->state);
+	b.owner = ipc_s(r->owner);
 	ctl_fit(&b.owner, IPC_PEER_MAX);
 	ipc_stream_put(bufferevent_get_output(cw->c->bev), IPC_CTL_CHANNEL,
 	    cw->req_id, &b);
-	free(platform);
-}
-
-static void
-ctl_channel_bound(const char *name, const char *tmpl, const char *state,
-    const char *owner, void *arg)
-{
-	ctl_channel_put(arg, name, ACCOUNT_KIND, "bound", tmpl, state, owner);
 }
 
 int
 ctl_channels(struct ctl_client *c, struct ipc_msg *m)
 {
 	struct ctl_walk cw = { c, m->req_id };
-	const struct cfg_channel *cc;
-	unsigned i;
 
-	for (i = 0; i < sup->conf->channels_count; i++) {
-		cc = &sup->conf->channels[i];
-		ctl_channel_put(&cw, cc->name, cc->type, "config", "",
-		    "absent", "");
-	}
-	account_each(ctl_channel_bound, &cw);
+	channel_list(ctl_channel_put, &cw);
 	return ctl_walk_end(&cw, 0);
 }
 

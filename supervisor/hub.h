@@ -110,6 +110,18 @@ const char	*channel_login_url(const char *account);
 /* The number the phone shows, for the worker's login; 0 or -1. */
 int		 channel_login_code(const char *account, struct ipc_str code);
 
+/* channel_list.c: every account as an operator is shown it. */
+struct channel_row {
+	const char	*name;		/* all borrowed for the callback */
+	const char	*kind;
+	const char	*source;	/* "config" or "bound" */
+	const char	*tmpl;		/* a bound one's template, else "" */
+	const char	*state;
+	const char	*owner;		/* a bound one's, else "" */
+};
+typedef void	(*channel_row_fn)(const struct channel_row *, void *);
+void		 channel_list(channel_row_fn, void *);
+
 /* durable.c: claims that wait for the turn's commit */
 struct durable;
 typedef void	(*durable_fn)(struct durable *, int ok);

@@ -989,9 +989,12 @@ def main():
     ap.add_argument("--token", help="the bot token that starts valid")
     ap.add_argument("--qr-script", default="wait,scaned,confirmed",
                     help="statuses a new QR code goes through, by commas")
+    ap.add_argument("--user-id", default=None,
+                    help="the ilink_user_id a confirmed login names")
     a = ap.parse_args()
+    kw = {"user_id": a.user_id} if a.user_id is not None else {}
     fake = FakeIlink(longpoll_ms=a.longpoll_ms, token=a.token,
-                     qr_script=tuple(a.qr_script.split(",")))
+                     qr_script=tuple(a.qr_script.split(",")), **kw)
     app = fake.app()
     app["fake"] = fake
     app.on_startup.append(_on_startup)

@@ -112,7 +112,8 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("POST", "/api/share/revoke?id=abcdef"),
           ("POST", "/api/schedule/run?name=x"),
           ("POST", "/api/schedule/pause?name=x"),
-          ("POST", "/api/schedule/resume?name=x")]
+          ("POST", "/api/schedule/resume?name=x"),
+          ("GET", "/api/accounts"), ("POST", "/api/invite/revoke?id=1")]
 
 
 def test_no_route_answers_without_a_session(gate_factory):
@@ -524,6 +525,146 @@ def test_schedules_page_cuts_long_texts_at_whole_characters(gate_factory):
     for s in o["schedules"]:
         assert 0 < len(s["text"].encode()) <= 200, len(s["text"])
         assert set(s["text"]) == {"\u5f20"}
+
+
+def accounts_gate(gate_factory, fake, **bind):
+    """A console, a WeChat account logging in at the fake (no token:
+    it shows a QR code), a loopback account and a binding template."""
+    from test_bind import template
+    return start(gate_factory, extra={
+        "channels": [
+            {"name": "alice", "type": "wechat",
+             "wechat": {"login_url": fake.url, "send_gap_ms": 0,
+                        "poll_timeout_ms": 3000, "timeout_s": 5}},
+            {"name": "t", "type": "loopback"}],
+        "bind_templates": [template(fake)], "bind": {"ttl_min_s": 1}})
+
+
+def account(o, name):
+    rows = [a for a in o["accounts"] if a["name"] == name]
+    return rows[0] if rows else None
+
+
+def test_accounts_page_shows_a_wechat_qr_login_to_its_end(gate_factory):
+    from fake_ilink import FakeIlink
+    fake = FakeIlink(longpoll_ms=1500, qr_script=("wait",)).start()
+    try:
+        gate = accounts_gate(gate_factory, fake)
+        viewer = login(gate, "--operator", "watcher")
+        # The worker fetched a code: the page has it, drawn by the hub.
+        a = wait_for(lambda: (lambda r: r if r and r["login"] == "scan"
+                              else None)(account(page(gate, viewer,
+                                                      "accounts"), "alice")),
+                     20, 0.1, "alice's QR code on the page")
+        assert a["kind"] == "wechat" and a["source"] == "config"
+        assert a["state"] == "login_required", a
+        assert a["login_url"].startswith(
+            "https://liteapp.weixin.qq.com/q/fake?qrcode="), a
+        assert a["qr"].startswith("<svg") and "<path" in a["qr"], a
+        # The same code wxgatectl login shows.
+        rc, out, err = gate.ctl("login", "--no-wait", "alice")
+        assert rc == 0 and a["login_url"] in out, (rc, out, err)
+        t = account(page(gate, viewer, "accounts"), "t")
+        assert (t["kind"], t["source"], t["state"], t["login"]) == \
+            ("loopback", "config", "running", ""), t
+        assert t["qr"] is None and t["login_url"] is None
+        # The phone scans and confirms: the page says logged in.
+        fake.qr_now(["scaned", "confirmed"])
+        a = wait_for(lambda: (lambda r: r if r["login"] == "done" else None)(
+            account(page(gate, viewer, "accounts"), "alice")),
+            20, 0.1, "alice logged in on the page")
+        assert a["state"] == "running" and a["qr"] is None, a
+        assert fake.logins == 1 and fake.violations == []
+    finally:
+        fake.stop()
+
+
+def test_accounts_page_draws_four_codes_at_most(gate_factory):
+    """A drawing is about 20 KB: five accounts waiting get five URLs and
+    four drawings, so a page of many stays inside a frame."""
+    from fake_ilink import FakeIlink
+    fake = FakeIlink(longpoll_ms=1500, qr_script=("wait",)).start()
+    try:
+        gate = start(gate_factory, extra={"channels": [
+            {"name": "w%d" % i, "type": "wechat",
+             "wechat": {"login_url": fake.url, "poll_timeout_ms": 3000}}
+            for i in range(5)]})
+        s = login(gate)
+        o = wait_for(lambda: (lambda o: o if [a["login"] for a in
+                                              o["accounts"]] == ["scan"] * 5
+                              else None)(page(gate, s, "accounts")),
+                     20, 0.1, "five codes waiting")
+        assert all(a["login_url"] for a in o["accounts"])
+        assert sum(a["qr"] is not None for a in o["accounts"]) == 4, o
+        assert not o["more"]
+    finally:
+        fake.stop()
+
+
+def test_accounts_page_lists_invitations_revoked_by_an_admin_only(
+        gate_factory):
+    from fake_ilink import FakeIlink
+    from test_bind import create, invites
+    fake = FakeIlink(longpoll_ms=1500, qr_script=("wait",)).start()
+    try:
+        gate = accounts_gate(gate_factory, fake)
+        viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+        assert page(gate, viewer, "accounts")["invites"] == []
+        tok = [create(gate), create(gate, "--uses", "3")]
+        o = page(gate, viewer, "accounts")
+        assert [(i["id"], i["template"], i["state"], i["uses_left"],
+                 i["used"]) for i in o["invites"]] == \
+            [(1, "staff", "live", 1, 0), (2, "staff", "live", 3, 0)], o
+        assert not o["invites_more"] and not o["more"]
+        assert not any(t in json_text(o) for t in tok)
+        refused_and_audited(gate, poster(gate, viewer),
+                            "/api/invite/revoke?id=2", "invite.revoke")
+        assert invites(gate)[1]["revoked"] == "-"
+        post = poster(gate, admin)
+        st, _, body = post("/api/invite/revoke?id=2")
+        assert st == 200, body
+        assert invites(gate)[1]["revoked"] != "-"
+        assert invites(gate)[0]["revoked"] == "-"
+        assert [i["state"] for i in page(gate, admin, "accounts")[
+            "invites"]] == ["live", "revoked"]
+        st, _, body = post("/api/invite/revoke?id=2")
+        assert st == 404 and b"no such live invitation" in body, body
+        for bad in ("0", "x1", "-1", "1%202"):
+            st, _, body = post("/api/invite/revoke?id=" + bad)
+            assert st in (400, 404) and b"ok" not in body, (bad, st, body)
+        assert invites(gate)[0]["revoked"] == "-"
+        # The revoked link's page says so.
+        st, _, _ = gate.http_get("/bind/" + tok[1])
+        assert st == 410
+    finally:
+        fake.stop()
+
+
+XSS = "<img src=x onerror=alert(1)>\"&'"
+
+
+def test_accounts_page_bound_owner_is_json_text(gate_factory):
+    """A bound account's owner is whoever the platform said scanned it:
+    the page carries it as a JSON string, never cut into markup."""
+    from fake_ilink import FakeIlink
+    from conftest import run
+    from test_bind import bind_through, create
+    fake = FakeIlink(longpoll_ms=1500, qr_script=("wait",),
+                     user_id=XSS).start()
+    try:
+        gate = accounts_gate(gate_factory, fake)
+        viewer = login(gate, "--operator", "watcher")
+        name = run(bind_through(gate, fake, create(gate)))
+        a = wait_for(lambda: (lambda r: r if r and r["owner"] == XSS
+                              else None)(account(page(gate, viewer,
+                                                      "accounts"), name)),
+                     15, 0.1, "the bound account's owner")
+        assert (a["source"], a["template"], a["kind"]) == \
+            ("bound", "staff", "wechat"), a
+        assert [i["used"] for i in page(gate, viewer, "accounts")[
+            "invites"]] == [1]
+    finally:
+        fake.stop()
 
 
 def test_revoke_all_ends_every_session(gate_factory):

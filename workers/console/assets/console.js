@@ -1,6 +1,6 @@
 /*
  * The operator console's page: it reads /api/session, /api/overview,
- * /api/pairings, /api/shares, /api/schedules and /api/log with its
+ * /api/accounts, /api/pairings, /api/shares, /api/schedules and /api/log with its
  * cookie and writes with the session's CSRF token.  Every value from
  * the server goes in with textContent, never as markup, so a name
  * someone else chose stays text.
@@ -168,6 +168,58 @@
     $("shares-more").hidden = !o.more;
   }
 
+  /*
+   * The hub draws a login's QR code as an SVG document; an <img> shows
+   * it from a data: URL, so it is an image, never the page's markup.
+   */
+  function login(td, a) {
+    if (a.login === "done") {
+      td.textContent = "Logged in";
+      return;
+    }
+    if (a.login !== "scan") return;
+    if (a.qr) {
+      var img = document.createElement("img");
+      img.className = "qr";
+      img.alt = "Login QR code for " + a.name;
+      img.src = "data:image/svg+xml," + encodeURIComponent(a.qr);
+      td.appendChild(img);
+    }
+    var p = document.createElement("p");
+    p.textContent = a.qr ? "Scan it in WeChat on the owner's phone." :
+      "Waiting for a scan: wxgatectl login " + a.name + " shows the code.";
+    td.appendChild(p);
+  }
+
+  function accounts(o) {
+    fill("accounts", o.accounts, function (tr, a) {
+      /* The code near the name, on a phone's first screen too. */
+      cell(tr, a.name);
+      login(cell(tr, "", "login"), a);
+      cell(tr, a.state, "state-" + String(a.state).replace(/[^a-z]/g, ""));
+      cell(tr, a.kind);
+      cell(tr, a.source + (a.template ? " (" + a.template + ")" : ""));
+      cell(tr, a.owner || "-", "wrap");
+    }, "No channel accounts.");
+    $("accounts-more").hidden = !o.more;
+    fill("invites", o.invites, function (tr, i) {
+      var n = String(i.id);
+      cell(tr, n, "num");
+      cell(tr, i.template || "");
+      cell(tr, i.state, "state-" + i.state.replace(/[^a-z]/g, ""));
+      cell(tr, when(i.created));
+      cell(tr, when(i.expires));
+      cell(tr, String(i.uses_left), "num");
+      cell(tr, String(i.used), "num");
+      var td = cell(tr, i.state === "revoked" ? when(i.revoked) : "");
+      if (i.state === "live")
+        td.appendChild(button("Revoke", "invitation " + n, function () {
+          act("/api/invite/revoke?id=" + n, "Revoked invitation " + n);
+        }));
+    }, "No binding invitations. Make one with wxgatectl bind create.");
+    $("invites-more").hidden = !o.invites_more;
+  }
+
   function runs(list) {
     var ul = document.createElement("ul");
     ul.className = "runs";
@@ -299,13 +351,14 @@
 
   function refresh() {
     return Promise.all([get("/api/overview"), get("/api/pairings"),
-      get("/api/shares"), get("/api/schedules")])
+      get("/api/shares"), get("/api/schedules"), get("/api/accounts")])
       .then(function (v) {
         overview(v[0]);
         logWorkers(v[0].workers);
         pairings(v[1]);
         shares(v[2]);
         schedules(v[3]);
+        accounts(v[4]);
         return logRead();
       }).then(function () {
         say("Updated " + new Date().toLocaleTimeString());
