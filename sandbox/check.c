@@ -96,8 +96,8 @@ check_standin(struct sandbox_spec *spec, char *tmp, size_t len)
 }
 
 int
-sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
-    const struct sandbox_conf *conf)
+sandbox_check(const struct sandbox_spec *specs,
+    const struct sandbox_conf *confs, size_t nspecs)
 {
 	struct sandbox_report r;
 	struct sandbox_spec spec;
@@ -120,7 +120,7 @@ sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
 			fatal("fork");
 		if (pid == 0) {
 			close(fds[0]);
-			check_child(&spec, conf, fds[1]);
+			check_child(&spec, &confs[k], fds[1]);
 		}
 		close(fds[1]);
 		memset(&r, 0, sizeof(r));

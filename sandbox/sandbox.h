@@ -98,9 +98,12 @@ void		 sandbox_enter(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
 const char	*sandbox_layer_name(enum sb_layer);
 void		 sandbox_summary(const struct sandbox_report *, char *, size_t);
-/* wxgated --check-sandbox: a table of every layer for every kind. */
-int		 sandbox_check(const struct sandbox_spec *, size_t,
-		    const struct sandbox_conf *);
+/*
+ * wxgated --check-sandbox: a table of every layer for every kind, each
+ * spec tried with its own ids (confs[k] for specs[k]).
+ */
+int		 sandbox_check(const struct sandbox_spec *specs,
+		    const struct sandbox_conf *confs, size_t nspecs);
 
 /* Steps, one file each. */
 void		 sandbox_fds(void);

@@ -64,18 +64,26 @@ static void	sup_abspath(char **);
 static void	sup_signal(evutil_socket_t, short, void *);
 static void	sup_nofile(void);
 
+/*
+ * Every kind's spec with the workers' ids; the hub's with its own, when
+ * its user exists (without a configuration, the default's).
+ */
 static int
 sup_check_sandbox(void)
 {
 	struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
 	const struct wk_kind *const *kinds;
 	struct sandbox_spec *specs;
+	struct sandbox_conf *confs;
 	char dir[PATH_MAX];
 	size_t i, nkinds;
 	int rv;
 
 	kinds = worker_kinds(&nkinds);
 	specs = xcalloc(nkinds + 2, sizeof(*specs));
+	confs = xcalloc(nkinds + 2, sizeof(*confs));
+	for (i = 0; i < nkinds + 2; i++)
+		confs[i] = sc;
 	for (i = 0; i < nkinds; i++)
 		worker_spec(kinds[i], &specs[i]);
 	if (sup->plan != NULL) {
@@ -84,8 +92,13 @@ sup_check_sandbox(void)
 		hub_spec(&specs[nkinds], dirname(dir));
 	} else
 		hub_spec(&specs[nkinds], "/var/lib/wxgate");
+	if (sup->hub_uid != 0) {
+		confs[nkinds].uid = sup->hub_uid;
+		confs[nkinds].gid = sup->hub_gid;
+	}
 	reader_spec(&specs[nkinds + 1]);
-	rv = sandbox_check(specs, nkinds + 2, &sc);
+	rv = sandbox_check(specs, confs, nkinds + 2);
+	free(confs);
 	free(specs);
 	return rv;
 }
@@ -436,9 +449,14 @@ main(int argc, char *argv[])
 	defaults.sandbox.group = "nogroup";
 	if (sup_sandbox_ids(&defaults, &sup->sb_uid, &sup->sb_gid) == -1)
 		return 1;
-	if (checksb && !fset && access(conffile, F_OK) == -1)
+	if (checksb && !fset && access(conffile, F_OK) == -1) {
 		/* No config yet: check the defaults a first run would use. */
+		defaults.sandbox.hub_user = "wxgate";
+		defaults.sandbox.hub_group = "wxgate";
+		if (sup_hub_ids(&defaults, &sup->hub_uid, &sup->hub_gid) == -1)
+			sup->hub_uid = 0;
 		return sup_check_sandbox();
+	}
 	if ((sup->plan = conf_fetch(conffile, sup->sb_uid, sup->sb_gid, 0,
 	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "wxgated: %s\n", err);

@@ -8,6 +8,7 @@ Needs a build configured with --enable-test-hooks."""
 
 import contextlib
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -218,6 +219,10 @@ def test_check_sandbox_as_root():
     # The hub reads nothing before its drop: its namespaces come as root.
     assert re.search(r"^hub +userns +not needed", out, re.M), out
     assert re.search(r"^hub +mountns +in force", out, re.M), out
+    # ... and is tried as its own user, not the workers'.
+    hub_uid = pwd.getpwnam("wxgate").pw_uid
+    assert re.search(r"^hub +uid-drop +in force +uid %d " % hub_uid, out,
+                     re.M), out
 
 
 def test_check_sandbox_as_a_user():

@@ -607,7 +607,7 @@ test_check(void **state)
 	fflush(stdout);
 	assert_int_not_equal(saved = dup(STDOUT_FILENO), -1);
 	assert_int_not_equal(dup2(fd, STDOUT_FILENO), -1);
-	rv = sandbox_check(&s, 1, &conf);
+	rv = sandbox_check(&s, &conf, 1);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
