@@ -262,6 +262,7 @@ static const struct {
 	{ "schedules",	console_page_schedules,	NULL,	NULL },
 	{ "accounts",	console_page_accounts,	NULL,	NULL },
 	{ "log",	NULL,			NULL,	console_page_log },
+	{ "conversations", NULL,		NULL,	console_page_conversations },
 };
 
 static json_t *

@@ -2,8 +2,9 @@
  * The operator console in the hub: console.c its login links, sessions
  * and pages, console_write.c what a session may change, console_page.c
  * the pages' JSON (console_page_sched.c the schedules',
- * console_page_acct.c the accounts', console_page_log.c the log's).  The console worker (workers/console/)
- * only relays.
+ * console_page_acct.c the accounts', console_page_log.c the log's,
+ * console_page_conv.c the conversations').  The console worker
+ * (workers/console/) only relays.
  */
 #ifndef WX_CONSOLE_H
 #define WX_CONSOLE_H
@@ -32,6 +33,8 @@ void	console_answer(struct worker *, const struct ipc_msg *,
 	    uint64_t conn, int status, const char *cookie,
 	    const char *location, json_t *body);
 json_t	*console_error(const char *);
+/* console_page.c: s ("" for NULL) in at most max bytes, whole UTF-8. */
+json_t	*console_cut(const char *s, size_t max);
 /* console_write.c: one POST of a session whose CSRF token was good. */
 void	console_write(struct worker *, const struct ipc_msg *,
 	    const struct console_who *, const char *action);
@@ -51,5 +54,7 @@ json_t	*console_page_schedules(void);
 json_t	*console_page_accounts(void);
 /* console_page_log.c: the latest log lines; the HTTP status. */
 int	console_page_log(const char *query, json_t **body);
+/* console_page_conv.c: conversations and their messages; ditto. */
+int	console_page_conversations(const char *query, json_t **body);
 
 #endif

@@ -11,8 +11,10 @@
 
 #include <jansson.h>
 
+#include "codec.h"
 #include "config.h"
 #include "console.h"
+#include "control_int.h"
 #include "hub.h"
 #include "metrics.h"
 #include "store.h"
@@ -165,4 +167,13 @@ console_page_shares(void)
 	router_share_url(base, sizeof(base), "", 0);
 	return json_pack("{s:o, s:b, s:s}", "links", a, "more", more,
 	    "base", base);
+}
+
+json_t *
+console_cut(const char *s, size_t max)
+{
+	struct ipc_str v = ipc_s(s != NULL ? s : "");
+
+	ctl_fit(&v, max);
+	return json_stringn(v.p, v.len);
 }

@@ -21,9 +21,7 @@
 
 #include <jansson.h>
 
-#include "codec.h"
 #include "console.h"
-#include "control_int.h"
 #include "hub.h"
 #include "store.h"
 
@@ -42,16 +40,6 @@ struct sched_page {
 	int		 more;
 };
 
-/* s as a JSON string of at most CONSOLE_SCHED_CUT bytes, whole UTF-8. */
-static json_t *
-sched_cut(const char *s)
-{
-	struct ipc_str v = ipc_s(s != NULL ? s : "");
-
-	ctl_fit(&v, CONSOLE_SCHED_CUT);
-	return json_stringn(v.p, v.len);
-}
-
 static void
 sched_page_def(const struct store_sched *sc, void *arg)
 {
@@ -65,7 +53,7 @@ sched_page_def(const struct store_sched *sc, void *arg)
 	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[]}",
 	    "name", sc->name, "cron", sc->cron, "every", sc->every,
 	    "tz", sc->tz, "agent", sc->agent,
-	    "text", sched_cut(sc->body), "targets", sched_cut(sc->targets),
+	    "text", console_cut(sc->body, CONSOLE_SCHED_CUT), "targets", console_cut(sc->targets, CONSOLE_SCHED_CUT),
 	    "paused", sc->paused, "from_config", sc->from_config,
 	    "next_run", (json_int_t)(!sc->paused ? sc->next_run : 0),
 	    "last_run", (json_int_t)sc->last_run,
@@ -80,7 +68,7 @@ sched_page_run(const struct store_run_row *r, void *arg)
 	    "started", (json_int_t)r->started,
 	    "agent_done", (json_int_t)r->agent_done,
 	    "state", r->state != NULL && r->state[0] != '\0' ? r->state : "?",
-	    "error", sched_cut(r->error), "targets"));
+	    "error", console_cut(r->error, CONSOLE_SCHED_CUT), "targets"));
 }
 
 /* Targets follow their run (store_run_history): the last one added. */
@@ -95,7 +83,7 @@ sched_page_target(const struct store_run_target_row *t, void *arg)
 	    "{s:s?, s:s?, s:s, s:o}", "channel", t->account,
 	    "target", t->peer,
 	    "state", t->state != NULL && t->state[0] != '\0' ? t->state : "?",
-	    "detail", sched_cut(t->detail)));
+	    "detail", console_cut(t->detail, CONSOLE_SCHED_CUT)));
 }
 
 /*

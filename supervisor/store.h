@@ -285,6 +285,35 @@ int	store_console_allowed(struct store *, unsigned max, store_allowed_fn,
 	    void *);
 int	store_console_peer_revoke(struct store *, const char *account,
 	    const char *peer);
+/*
+ * Channel conversations, newest first, at most max, whose peer and
+ * whose messages' text contain the lower-case peer and text (NULL: any);
+ * a conversation's newest max messages with the state of the reply's
+ * last outbox row (NULL: none left).  fn's strings are borrowed; -1 from
+ * fn stops the walk.  0 or -1.
+ */
+struct store_conv {
+	int64_t		 session_id;
+	const char	*account;
+	const char	*peer;
+	int64_t		 last;		/* the newest message's created */
+	int64_t		 count;
+};
+struct store_conv_msg {
+	int64_t		 id;
+	int64_t		 created;
+	int64_t		 answered;	/* 0: not yet */
+	const char	*sender;
+	const char	*text;
+	const char	*reply;		/* NULL: not answered */
+	const char	*delivery;
+};
+typedef int	(*store_conv_fn)(const struct store_conv *, void *);
+typedef int	(*store_conv_msg_fn)(const struct store_conv_msg *, void *);
+int	store_conv_list(struct store *, const char *peer, const char *text,
+	    unsigned max, store_conv_fn, void *);
+int	store_conv_messages(struct store *, int64_t session_id, unsigned max,
+	    store_conv_msg_fn, void *);
 /* Every session and link ended; how many sessions, or -1. */
 int	store_console_revoke_all(struct store *);
 /* Sessions and links past their time go; how many sessions, or -1. */

@@ -34,7 +34,8 @@
 #define STORE_LAZY_RELAY	96	/* store_relay.c: 96..103 */
 #define STORE_LAZY_BIND		104	/* store_bind.c: 104..135 */
 #define STORE_LAZY_CONSOLE	136	/* store_console.c: 136..151 */
-#define STORE_LAZY_MAX		152
+#define STORE_LAZY_CONV		152	/* store_conv.c: 152..155 */
+#define STORE_LAZY_MAX		156
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*

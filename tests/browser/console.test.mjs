@@ -542,6 +542,57 @@ describe('operator console, accounts', () => {
     }
   });
 
+  // After the QR login above: alice's owner talks to the echo agent.
+  test('conversations: a message from the fake appears live, as text', { timeout: 90000 }, async () => {
+    // The owner's id is markup too (OWNER): both must stay text.
+    const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+    const convRow = (p, text) => p.$$eval('#conversations tr', (trs, t) => trs
+      .map((tr) => [...tr.cells].map((td) => td.textContent))
+      .find((cells) => cells[3] === t), text);
+    const b = await launch(DESKTOP);
+    try {
+      await open(b, '--operator', 'watcher');
+      const p = b.page;
+      // Opened before the message: the page's refresh brings it.
+      await fakePost('/_test/inject', { from: OWNER, text: XSS });
+      await p.waitForFunction((t) => [...document.querySelectorAll('#conversations tr')]
+        .some((tr) => tr.cells.length === 6 && tr.cells[3].textContent === t &&
+          tr.cells[5].textContent === 'sent'), XSS, { timeout: 30000 })
+        .catch(async (e) => {
+          throw new Error(e.message + ' ' + JSON.stringify(await p.$$eval(
+            '#conversations tr', (trs) => trs.map((tr) => tr.textContent))) +
+            await p.textContent('#status'));
+        });
+      const row = await convRow(p, XSS);
+      assert.deepEqual([row[0], row[1], row[4]], ['alice', OWNER, 'echo: ' + XSS]);
+      assert.equal(await p.locator('#conversations img, #conversations script').count(), 0);
+      // A search that misses empties the table; one that hits finds it.
+      await p.fill('#conv-text', 'nothing-like-it');
+      await p.click('#conv-search button');
+      await p.waitForFunction(() => document.querySelector('#conversations td.none'),
+        null, { timeout: 10000 });
+      await p.fill('#conv-text', '');
+      await p.fill('#conv-peer', 'onerror');
+      await p.click('#conv-search button');
+      await p.waitForFunction((t) => [...document.querySelectorAll('#conversations tr')]
+        .some((tr) => tr.cells[3]?.textContent === t), XSS, { timeout: 10000 });
+      await axe(p, 'conversations');
+      await shotClean(b, 'browser-console-conversations-desktop.png');
+      const ph = await launch(PHONE);
+      try {
+        await open(ph);
+        await ph.page.waitForFunction((t) => [...document.querySelectorAll(
+          '#conversations tr')].some((tr) => tr.cells[3]?.textContent === t),
+        XSS, { timeout: 10000 });
+        await shotClean(ph, 'browser-console-conversations-phone.png');
+      } finally {
+        await ph.close();
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
   test('invitations and a bound owner as text, a viewer refused, an admin revokes', { timeout: 90000 }, async () => {
     const links = [];
     for (let i = 0; i < 2; i++) {

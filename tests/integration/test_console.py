@@ -960,3 +960,57 @@ def test_log_page_shows_no_secret_from_the_configuration(gate_factory,
         assert robot.key not in gate.log()
     finally:
         robot.stop()
+
+
+def conversations_gate(gate_factory, fake, tmp_path):
+    """A console and a logged-in WeChat account at the fake that lets
+    FRIEND talk to the echo agent."""
+    from test_channel_wechat import channel
+    return start(gate_factory, extra={"channels": [
+        channel(fake, tmp_path, allow_from=[FRIEND])]})
+
+
+FRIEND = "friend_0002@im.wechat"
+XSS = "<img src=x onerror=alert(1)>&amp;"
+
+
+def conversation(o, peer):
+    rows = [c for c in o["conversations"] if c["peer"] == peer]
+    return rows[0] if rows else None
+
+
+def test_conversations_list_messages_and_delivery_as_text(
+        gate_factory, tmp_path):
+    from fake_ilink import FakeIlink
+    fake = FakeIlink(longpoll_ms=1500).start()
+    try:
+        gate = conversations_gate(gate_factory, fake, tmp_path)
+        viewer = login(gate, "--operator", "watcher")
+        fake.inject(FRIEND, "hello bot")
+        fake.inject(FRIEND, XSS)
+        c = wait_for(lambda: (lambda r: r if r and r["count"] == 2 and
+                              r["messages"][-1]["delivery"] == "sent"
+                              else None)(conversation(page(
+                                  gate, viewer, "conversations"), FRIEND)),
+                     20, 0.1, "FRIEND's two answered messages")
+        assert c["account"] == "alice" and c["last"] > 0, c
+        m = c["messages"]
+        assert [x["text"] for x in m] == ["hello bot", XSS], m
+        # The peer's markup is data: the reply quotes it as text.
+        assert m[1]["reply"] == "echo: " + XSS, m
+        assert m[0]["reply"] == "echo: hello bot" and \
+            m[0]["delivery"] == "sent", m
+        # Search by peer and by text, lower-case words; a miss is empty.
+        for q in ("peer=friend_0002", "text=hello", "peer=friend&text=bot"):
+            o = page(gate, viewer, "conversations?" + q)
+            assert conversation(o, FRIEND), (q, o)
+        for q in ("peer=nobody", "text=goodbye"):
+            o = page(gate, viewer, "conversations?" + q)
+            assert o == {"conversations": [], "more": False}, (q, o)
+        # A space would shift the hub's fields: the worker refuses it.
+        st, _, _ = request(gate.console_port, "GET",
+                           "/api/conversations?text=a%20b",
+                           with_cookie(viewer))
+        assert st == 400, st
+    finally:
+        fake.stop()

@@ -90,6 +90,7 @@ extern const size_t		console_asset_favicon_svg_len;
 /* A page that takes the query's values of the keys k (cn_page). */
 #define QUERY(p, w, k)	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL }
 static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
+static const char *const cn_conv_keys[] = { "peer", "text", NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,
@@ -105,6 +106,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/schedules",		HTTP_GET,  CN_GET,  "schedules"),
 	API("/api/accounts",		HTTP_GET,  CN_GET,  "accounts"),
 	QUERY("/api/log",		"log",		cn_log_keys),
+	QUERY("/api/conversations",	"conversations", cn_conv_keys),
 	ACT("/api/logout",		"logout",	NULL),
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),

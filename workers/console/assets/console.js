@@ -1,7 +1,7 @@
 /*
  * The operator console's page: it reads /api/session, /api/overview,
- * /api/accounts, /api/pairings, /api/shares, /api/schedules and /api/log with its
- * cookie and writes with the session's CSRF token.  Every value from
+ * /api/accounts, /api/pairings, /api/shares, /api/schedules,
+ * /api/conversations and /api/log with its cookie and writes with the session's CSRF token.  Every value from
  * the server goes in with textContent, never as markup, so a name
  * someone else chose stays text.
  */
@@ -294,6 +294,34 @@
     sel.value = keep;
   }
 
+  /* The search as the hub takes it: lower-case words, or nothing. */
+  function convPath() {
+    var q = [];
+    ["peer", "text"].forEach(function (k) {
+      var v = $("conv-" + k).value.trim().toLowerCase();
+      if (v !== "") q.push(k + "=" + encodeURIComponent(v));
+    });
+    return "/api/conversations" + (q.length ? "?" + q.join("&") : "");
+  }
+
+  /* One row per message, the conversation's newest last. */
+  function conversations(o) {
+    var rows = [];
+    o.conversations.forEach(function (c) {
+      c.messages.forEach(function (m) { rows.push({ c: c, m: m }); });
+    });
+    fill("conversations", rows, function (tr, r) {
+      cell(tr, r.c.account);
+      cell(tr, r.c.peer);
+      cell(tr, new Date(r.m.time * 1000).toISOString().slice(0, 19).replace("T", " "));
+      cell(tr, r.m.text, "text");
+      cell(tr, r.m.reply === null ? "-" : r.m.reply, "text");
+      cell(tr, r.m.delivery === null ? "-" : r.m.delivery);
+    }, "No conversations" + (convPath() === "/api/conversations" ?
+      " yet." : " match the search."));
+    $("conversations-more").hidden = !o.more;
+  }
+
   function logPath() {
     var q = "?since=" + logSince + "&level=" +
       encodeURIComponent($("log-level").value);
@@ -351,7 +379,8 @@
 
   function refresh() {
     return Promise.all([get("/api/overview"), get("/api/pairings"),
-      get("/api/shares"), get("/api/schedules"), get("/api/accounts")])
+      get("/api/shares"), get("/api/schedules"), get("/api/accounts"),
+      get(convPath())])
       .then(function (v) {
         overview(v[0]);
         logWorkers(v[0].workers);
@@ -359,6 +388,7 @@
         shares(v[2]);
         schedules(v[3]);
         accounts(v[4]);
+        conversations(v[5]);
         return logRead();
       }).then(function () {
         say("Updated " + new Date().toLocaleTimeString());
@@ -373,6 +403,12 @@
     });
     $("log-level").addEventListener("change", logFilter);
     $("log-worker").addEventListener("change", logFilter);
+    $("conv-search").addEventListener("submit", function (e) {
+      e.preventDefault();
+      get(convPath()).then(conversations).catch(function (e) {
+        if (e.message !== "login") say("Could not load: " + e.message);
+      });
+    });
     get("/api/session").then(function (s) {
       csrf = s.csrf;
       scope = s.scope;

@@ -1,0 +1,131 @@
+/*
+ * The console's Conversations page: each channel account's peers,
+ * newest first, with their newest messages (the peer's text and the
+ * agent's reply) and the reply's delivery state in the words `wxgatectl
+ * outbox` prints (queued, sent, failed, undeliverable; none once the
+ * outbox pruned the rows).  The worker sends the search as "peer text"
+ * after the page's name, "-" where one is not given: lower-case words,
+ * found as substrings (store_conv.c).  Taking a conversation over is
+ * console_write.c's.
+ *
+ * A peer's text is JSON-escaped here and set as textContent by the
+ * page.  The answer is bounded by conversations, by messages in each,
+ * by each text's bytes (cut at a whole UTF-8 character) and by its
+ * bytes, escapes included; "more" says conversations were left out.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "console.h"
+#include "hub.h"
+#include "store.h"
+
+/* Conversations one answer lists, and messages of each. */
+#define CONSOLE_CONV_MAX	50
+#define CONSOLE_CONV_MSGS	10
+/* A message's text or reply: a screenful, not a document. */
+#define CONSOLE_CONV_CUT	512
+/* The list's JSON, leaving room for the page around it. */
+#define CONSOLE_CONV_BYTES	(IPC_CONSOLE_BODY_MAX - 1024)
+
+struct conv_page {
+	json_t		*list;
+	json_t		*msgs;		/* the conversation being read */
+	size_t		 bytes;
+	int		 more;
+	int		 err;
+};
+
+static int
+conv_page_msg(const struct store_conv_msg *cm, void *arg)
+{
+	struct conv_page *pg = arg;
+
+	/* Newest first from the store; oldest first on the page. */
+	json_array_insert_new(pg->msgs, 0, json_pack("{s:I, s:I, s:o?, s:s?, "
+	    "s:o, s:o?, s:s?}", "id", (json_int_t)cm->id, "time",
+	    (json_int_t)cm->created, "answered", cm->answered != 0 ?
+	    json_integer(cm->answered) : NULL, "sender", cm->sender, "text",
+	    console_cut(cm->text, CONSOLE_CONV_CUT), "reply", cm->reply != NULL ?
+	    console_cut(cm->reply, CONSOLE_CONV_CUT) : NULL, "delivery",
+	    cm->delivery));
+	return 0;
+}
+
+static int
+conv_page_conv(const struct store_conv *c, void *arg)
+{
+	struct conv_page *pg = arg;
+	json_t *o;
+	size_t n;
+
+	pg->msgs = json_array();
+	if (store_conv_messages(sup->store, c->session_id, CONSOLE_CONV_MSGS,
+	    conv_page_msg, pg) == -1) {
+		json_decref(pg->msgs);
+		pg->err = 1;
+		return -1;
+	}
+	o = json_pack("{s:s, s:s, s:I, s:I, s:o}", "account", c->account,
+	    "peer", c->peer, "last", (json_int_t)c->last, "count",
+	    (json_int_t)c->count, "messages", pg->msgs);
+	/* A name that is not UTF-8 makes no JSON; the CLI still shows it. */
+	if (o == NULL)
+		return 0;
+	n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+	if (json_array_size(pg->list) == CONSOLE_CONV_MAX ||
+	    pg->bytes + n > CONSOLE_CONV_BYTES) {
+		json_decref(o);
+		pg->more = 1;
+		return -1;
+	}
+	pg->bytes += n;
+	json_array_append_new(pg->list, o);
+	return 0;
+}
+
+/* "peer text": each a word or "-".  -1 on anything else. */
+static int
+conv_page_query(char *q, const char **peer, const char **text)
+{
+	char *f[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if ((f[i] = strsep(&q, " ")) == NULL || f[i][0] == '\0')
+			return -1;
+	if (q != NULL)
+		return -1;
+	*peer = strcmp(f[0], "-") == 0 ? NULL : f[0];
+	*text = strcmp(f[1], "-") == 0 ? NULL : f[1];
+	return 0;
+}
+
+/* The status, and the answer's body (an error's when not 200). */
+int
+console_page_conversations(const char *query, json_t **body)
+{
+	struct conv_page pg = { NULL, NULL, 0, 0, 0 };
+	char q[IPC_NAME_MAX + 1];
+	const char *peer, *text;
+
+	snprintf(q, sizeof(q), "%s", query != NULL ? query : "- -");
+	if (conv_page_query(q, &peer, &text) == -1) {
+		*body = console_error("peer or text is not valid");
+		return 400;
+	}
+	pg.list = json_array();
+	/* One more than shown: the last one only says there are more. */
+	if (store_conv_list(sup->store, peer, text, CONSOLE_CONV_MAX + 1,
+	    conv_page_conv, &pg) == -1 || pg.err) {
+		json_decref(pg.list);
+		*body = console_error("store error");
+		return 503;
+	}
+	*body = json_pack("{s:o, s:b}", "conversations", pg.list, "more",
+	    pg.more);
+	return 200;
+}

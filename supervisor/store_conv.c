@@ -1,0 +1,102 @@
+/*
+ * Channel conversations for the console's Conversations page
+ * (console_page_conv.c): each account's peers with their latest message
+ * time, newest first, and one conversation's newest messages with the
+ * state of the reply's outbox rows.  Searches are substrings found with
+ * instr() on lower(), not LIKE: a peer's '%' or '_' needs no escaping,
+ * and the console's query words are lower case already.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_int.h"
+
+enum {
+	SV_LIST = STORE_LAZY_CONV,
+	SV_MESSAGES,
+};
+
+static const char *const sv_sql[] = {
+	[SV_LIST - STORE_LAZY_CONV] =
+	    "SELECT s.id, s.account, s.peer, max(m.created), count(m.id)"
+	    " FROM sessions s JOIN messages m ON m.session_id = s.id"
+	    " WHERE s.account IS NOT NULL"
+	    " AND (?1 IS NULL OR instr(lower(s.peer), ?1) > 0)"
+	    " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM messages t"
+	    "  WHERE t.session_id = s.id AND (instr(lower(t.text), ?2) > 0"
+	    "  OR instr(lower(coalesce(t.reply, '')), ?2) > 0)))"
+	    " GROUP BY s.id ORDER BY 4 DESC, s.id DESC LIMIT ?3",
+	/* The reply's parts go in order; the last one says where it is. */
+	[SV_MESSAGES - STORE_LAZY_CONV] =
+	    "SELECT m.id, m.created, m.answered, m.sender, m.text, m.reply,"
+	    " (SELECT o.state FROM outbox o WHERE o.msg_id = m.id"
+	    "  ORDER BY o.id DESC LIMIT 1)"
+	    " FROM messages m WHERE m.session_id = ?1"
+	    " ORDER BY m.id DESC LIMIT ?2",
+};
+
+_Static_assert(sizeof(sv_sql) / sizeof(sv_sql[0]) <= STORE_LAZY_MAX -
+    STORE_LAZY_CONV, "store_conv.c outgrew its lazy slots");
+
+static sqlite3_stmt *
+sv_stmt(struct store *s, int which)
+{
+	return store_lazy(s, which, sv_sql[which - STORE_LAZY_CONV]);
+}
+
+int
+store_conv_list(struct store *s, const char *peer, const char *text,
+    unsigned max, store_conv_fn fn, void *arg)
+{
+	struct store_conv c;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sv_stmt(s, SV_LIST);
+	if ((rc = store_bindv(st, "tti", peer, text, (int64_t)max)) !=
+	    SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c.session_id = sqlite3_column_int64(st, 0);
+		c.account = (const char *)sqlite3_column_text(st, 1);
+		c.peer = (const char *)sqlite3_column_text(st, 2);
+		c.last = sqlite3_column_int64(st, 3);
+		c.count = sqlite3_column_int64(st, 4);
+		if (c.peer == NULL || fn(&c, arg) == -1)
+			break;
+	}
+	return store_rows_end(s, st, rc, __func__);
+}
+
+int
+store_conv_messages(struct store *s, int64_t session_id, unsigned max,
+    store_conv_msg_fn fn, void *arg)
+{
+	struct store_conv_msg cm;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sv_stmt(s, SV_MESSAGES);
+	if ((rc = store_bindv(st, "ii", session_id, (int64_t)max)) !=
+	    SQLITE_OK) {
+		store_done(st);
+		return store_err(s, __func__);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cm.id = sqlite3_column_int64(st, 0);
+		cm.created = sqlite3_column_int64(st, 1);
+		cm.answered = sqlite3_column_int64(st, 2);
+		cm.sender = (const char *)sqlite3_column_text(st, 3);
+		cm.text = (const char *)sqlite3_column_text(st, 4);
+		cm.reply = (const char *)sqlite3_column_text(st, 5);
+		cm.delivery = (const char *)sqlite3_column_text(st, 6);
+		if (fn(&cm, arg) == -1)
+			break;
+	}
+	return store_rows_end(s, st, rc, __func__);
+}
