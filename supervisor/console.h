@@ -35,6 +35,11 @@ void	console_answer(struct worker *, const struct ipc_msg *,
 json_t	*console_error(const char *);
 /* console_page.c: s ("" for NULL) in at most max bytes, whole UTF-8. */
 json_t	*console_cut(const char *s, size_t max);
+/*
+ * Does o fit a page's byte budget, *used of max spent so far?  If so it
+ * is counted in (1); if not, nothing changes (0).
+ */
+int	 console_fits(size_t *used, size_t max, const json_t *o);
 /* console_write.c: one POST of a session whose CSRF token was good. */
 void	console_write(struct worker *, const struct ipc_msg *,
 	    const struct console_who *, const char *action);

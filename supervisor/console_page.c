@@ -169,6 +169,17 @@ console_page_shares(void)
 	    "base", base);
 }
 
+int
+console_fits(size_t *used, size_t max, const json_t *o)
+{
+	size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+
+	if (*used + n > max)
+		return 0;
+	*used += n;
+	return 1;
+}
+
 json_t *
 console_cut(const char *s, size_t max)
 {

@@ -52,16 +52,12 @@ struct acct_page {
 static int
 acct_page_add(struct acct_page *pg, json_t *a, json_t *o, int first)
 {
-	size_t n;
-
 	if (o == NULL)
 		return -1;
-	n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
-	if (pg->bytes + n > CONSOLE_ACCT_BYTES) {
+	if (!console_fits(&pg->bytes, CONSOLE_ACCT_BYTES, o)) {
 		json_decref(o);
 		return -1;
 	}
-	pg->bytes += n;
 	if (first)
 		json_array_insert_new(a, 0, o);
 	else

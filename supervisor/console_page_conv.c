@@ -60,7 +60,6 @@ conv_page_conv(const struct store_conv *c, void *arg)
 {
 	struct conv_page *pg = arg;
 	json_t *o;
-	size_t n;
 
 	pg->msgs = json_array();
 	if (store_conv_messages(sup->store, c->session_id, CONSOLE_CONV_MSGS,
@@ -75,14 +74,12 @@ conv_page_conv(const struct store_conv *c, void *arg)
 	/* A name that is not UTF-8 makes no JSON; the CLI still shows it. */
 	if (o == NULL)
 		return 0;
-	n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
 	if (json_array_size(pg->list) == CONSOLE_CONV_MAX ||
-	    pg->bytes + n > CONSOLE_CONV_BYTES) {
+	    !console_fits(&pg->bytes, CONSOLE_CONV_BYTES, o)) {
 		json_decref(o);
 		pg->more = 1;
 		return -1;
 	}
-	pg->bytes += n;
 	json_array_append_new(pg->list, o);
 	return 0;
 }

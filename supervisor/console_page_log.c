@@ -43,7 +43,6 @@ log_page_line(const struct logring_line *l, void *arg)
 {
 	struct log_page *pg = arg;
 	json_t *o;
-	size_t n;
 
 	if (l->level > pg->level ||
 	    (pg->worker != NULL && strcmp(pg->worker, l->worker) != 0))
@@ -54,14 +53,12 @@ log_page_line(const struct logring_line *l, void *arg)
 	/* Not UTF-8 (a hub line quoting a platform's bytes): no JSON. */
 	if (o == NULL)
 		return 0;
-	n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
 	if (json_array_size(pg->lines) == CONSOLE_LOG_MAX ||
-	    pg->bytes + n > CONSOLE_LOG_BYTES) {
+	    !console_fits(&pg->bytes, CONSOLE_LOG_BYTES, o)) {
 		json_decref(o);
 		pg->more = 1;
 		return 1;
 	}
-	pg->bytes += n;
 	json_array_insert_new(pg->lines, 0, o);
 	return 0;
 }

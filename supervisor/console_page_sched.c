@@ -53,7 +53,8 @@ sched_page_def(const struct store_sched *sc, void *arg)
 	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[]}",
 	    "name", sc->name, "cron", sc->cron, "every", sc->every,
 	    "tz", sc->tz, "agent", sc->agent,
-	    "text", console_cut(sc->body, CONSOLE_SCHED_CUT), "targets", console_cut(sc->targets, CONSOLE_SCHED_CUT),
+	    "text", console_cut(sc->body, CONSOLE_SCHED_CUT),
+	    "targets", console_cut(sc->targets, CONSOLE_SCHED_CUT),
 	    "paused", sc->paused, "from_config", sc->from_config,
 	    "next_run", (json_int_t)(!sc->paused ? sc->next_run : 0),
 	    "last_run", (json_int_t)sc->last_run,
@@ -94,7 +95,7 @@ static int
 sched_page_runs(struct sched_page *pg)
 {
 	json_t *sc;
-	size_t i, n;
+	size_t i;
 
 	for (i = 0; i < json_array_size(pg->list); i++) {
 		sc = json_array_get(pg->list, i);
@@ -103,14 +104,12 @@ sched_page_runs(struct sched_page *pg)
 		    sched_page_run, sched_page_target,
 		    json_object_get(sc, "runs")) == -1)
 			return -1;
-		n = json_dumpb(sc, NULL, 0, JSON_COMPACT) + 1;
-		if (pg->bytes + n > CONSOLE_SCHED_BYTES) {
+		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES, sc)) {
 			while (json_array_size(pg->list) > i)
 				json_array_remove(pg->list, i);
 			pg->more = 1;
 			break;
 		}
-		pg->bytes += n;
 	}
 	return 0;
 }

@@ -69,10 +69,7 @@ logring_add(int level, const char *line)
 	size_t len;
 
 	if (ring.wname != NULL) {
-		len = strnlen(ring.wtext, ring.wlen);
-		text = xmalloc(len + 1);
-		memcpy(text, ring.wtext, len);
-		text[len] = '\0';
+		text = xstrndup(ring.wtext, ring.wlen);
 		worker = xstrdup(ring.wname);
 		ring.wname = NULL;
 	} else {
