@@ -402,6 +402,7 @@ static const struct field f_console_post[] = {
 	FLD(console_post, action, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(console_post, arg, FT_STR, IPC_NAME_MAX, 0),
 	FLD(console_post, peer, FT_STR, IPC_PEER_MAX, 0),
+	FLD(console_post, text, FT_STR, IPC_TEXT_MAX, 0),
 };
 static const struct field f_console_answer[] = {
 	FLD(console_answer, conn, FT_U64, UINT64_MAX, 0),

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		25
+#define IPC_VERSION		26
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -706,10 +706,14 @@ struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
 				  struct ipc_str token; };
 struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
 				  struct ipc_str page; };
-/* arg: a pairing code or an account; peer: a sender, for peer.revoke. */
+/*
+ * arg: a pairing code or an account; peer: a sender, for peer.revoke;
+ * text: the request's body as sent (a message to send), "" when none.
+ */
 struct ipc_body_console_post	{ uint64_t conn; struct ipc_str session;
 				  struct ipc_str csrf; struct ipc_str action;
-				  struct ipc_str arg; struct ipc_str peer; };
+				  struct ipc_str arg; struct ipc_str peer;
+				  struct ipc_str text; };
 /*
  * status: the HTTP status; cookie: a Set-Cookie value or ""; location:
  * a redirect's target or ""; body: JSON for the API routes, "" else.

@@ -111,6 +111,11 @@ httpd_accept(struct evconnlistener *l, evutil_socket_t fd,
 	else
 		snprintf(c->addr, sizeof(c->addr), "?");
 	http_parse_init(&c->hp, &c->req, s->head_max);
+	/* Allocated per connection: conn_max of them bound the memory. */
+	if (s->body_max > 0) {
+		c->body = xmalloc(s->body_max);
+		http_parse_body(&c->hp, c->body, s->body_max);
+	}
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(s->base, httpd_timer, c);
 	if (c->bev == NULL || c->timer == NULL)
@@ -214,8 +219,10 @@ httpd_free(struct httpd_conn *c)
 	s->nconns--;
 	bufferevent_free(c->bev);
 	event_free(c->timer);
-	/* Its head may hold a session cookie. */
+	/* Its head may hold a session cookie, its body a message. */
 	explicit_bzero(&c->req, sizeof(c->req));
+	if (c->body != NULL)
+		freezero(c->body, s->body_max);
 	free(c);
 	httpd_update(s);
 }

@@ -36,6 +36,7 @@ struct httpd_conn {
 	struct event		*timer;
 	struct http_parse	 hp;
 	struct http_req		 req;
+	char			*body;		/* body_max bytes, or NULL */
 	const void		*route;		/* the kind's */
 };
 
@@ -44,6 +45,7 @@ struct httpd {
 	const char		*name;		/* for the log */
 	size_t			 conn_max;
 	size_t			 head_max;
+	size_t			 body_max;	/* 0: a body is refused */
 	long			 read_ms;	/* the head: then 408 */
 	long			 wait_ms;	/* WAITING: then wait_timeout */
 	long			 write_ms;	/* the answer: then dropped */

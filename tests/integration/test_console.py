@@ -246,6 +246,24 @@ def test_csrf_and_cross_site_posts_are_refused(gate_factory):
              "the CSRF refusals audited")
 
 
+def test_a_post_body_is_bounded_and_needs_its_length(gate_factory):
+    """A write's body (a message to send) is read whole or not at all:
+    its length first, at most IPC_TEXT_MAX (32 KiB); the hub still
+    decides the rest: a whole body without a token is refused there."""
+    gate = start(gate_factory)
+    p = gate.console_port
+    session = login(gate)
+    st, _, _ = request(p, "POST", "/api/logout", with_cookie(
+        session, {"Content-Length": str(32 * 1024 + 1)}), b"x")
+    assert st == 413
+    st, _, _ = request(p, "POST", "/api/logout", with_cookie(
+        session, {"Transfer-Encoding": "chunked"}), b"1\r\nx\r\n0\r\n\r\n")
+    assert st in (400, 411)
+    st, _, _ = request(p, "POST", "/api/logout", {}, b"y" * (32 * 1024))
+    assert st == 403
+    assert csrf_of(gate, session)["csrf"]
+
+
 def test_a_viewer_cannot_write_the_hub_refuses_and_audits(gate_factory):
     gate = start(gate_factory)
     p = gate.console_port

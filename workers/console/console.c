@@ -16,8 +16,9 @@
  * session's CSRF token in X-CSRF-Token, which the hub checks.  A form
  * another site submits has neither.
  *
- * Bounds: CN_CONN_MAX connections, CN_HEAD_MAX bytes of request head,
- * CN_READ_MS to send it, CN_HUB_MS for the hub to answer (then 503),
+ * Bounds: CN_CONN_MAX connections, CN_HEAD_MAX bytes of request head
+ * and IPC_TEXT_MAX of body (a POST's message; Content-Length first),
+ * CN_READ_MS to send both, CN_HUB_MS for the hub to answer (then 503),
  * CN_WRITE_MS for the answer to leave.  One request per connection.
  */
 #include <sys/queue.h>
@@ -130,7 +131,7 @@ static void	cn_route(struct httpd_conn *);
 static void	cn_hub_late(struct httpd_conn *);
 
 static struct httpd cn = { .name = "console", .conn_max = CN_CONN_MAX,
-    .head_max = CN_HEAD_MAX, .read_ms = CN_READ_MS, .wait_ms = CN_HUB_MS,
+    .head_max = CN_HEAD_MAX, .body_max = IPC_TEXT_MAX, .read_ms = CN_READ_MS, .wait_ms = CN_HUB_MS,
     .write_ms = CN_WRITE_MS, .flags = HTTP_R_NOSTORE, .request = cn_route,
     .wait_timeout = cn_hub_late };
 
@@ -313,7 +314,7 @@ cn_ask(struct httpd_conn *c)
 		    &(struct ipc_body_console_post){ c->id, ipc_s(session),
 		    cn_str(strlen(c->req.h_csrf) <= IPC_CONSOLE_TOKEN_MAX ?
 		    c->req.h_csrf : ""), ipc_s(rt->what), cn_str(arg),
-		    cn_str(peer) });
+		    cn_str(peer), { c->body, c->req.body_len } });
 		break;
 	default:
 		if (cn_page(rt, c->req.query, page, sizeof(page)) == -1) {
