@@ -57,10 +57,11 @@ PY
 }
 
 # Integration tests against the real wxgated on loopback.
-# Three tests at a time (pytest-xdist; each has its own daemon, port
-# and state directory): most of a test is waiting, also under ASan.
-# Then the "serial" ones (flood, outage) alone.
-par=3
+# Three per core at a time (pytest-xdist; each has its own daemon, port
+# and state directory): most of a test is waiting, also under ASan (at
+# three on two cores the CPU stood 70% idle).  Then the "serial" ones
+# (flood, outage) alone.
+par=${WXGATE_TEST_JOBS:-$(($(nproc) * 3))}
 ASAN_OPTIONS=${ASAN_DAEMON:-${ASAN_OPTIONS:-}} \
 WXGATE_BUILDDIR="$(pwd)/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
     -n "$par" -m "not serial" --durations=15 --junitxml="$dir/pytest.xml" \

@@ -1,7 +1,8 @@
-#!/bin/sh
+#!/bin/bash
 # Real-browser tests of the chat page: Debian's chromium driven by
 # playwright-core (never a downloaded browser).  Installs what is missing,
-# then runs "node --test tests/browser/" and exits with its status.
+# then runs each tests/browser/*.test.mjs with "node --test", several at
+# once, and exits non-zero if any failed.
 #   WXGATE_BUILDDIR=DIR tests/browser/run.sh   (default DIR: build-test)
 set -u
 cd "$(dirname "$0")/../.."
@@ -27,4 +28,32 @@ fi
 [ -x /usr/bin/chromium ] || { echo "run.sh: no /usr/bin/chromium" >&2; exit 1; }
 
 mkdir -p tests/out
-node --test tests/browser/
+# The files side by side, BROWSER_JOBS at a time (default: one more than
+# the cores, since most of a test is waiting on a page or a daemon), each
+# file's report kept whole and printed in order; then the summed counts.
+jobs=${BROWSER_JOBS:-$(($(nproc) + 1))}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+for f in tests/browser/*.test.mjs; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
+	b=$(basename "$f" .test.mjs)
+	(node --test "$f" >"$logs/$b.out" 2>&1; echo $? >"$logs/$b.rc") &
+done
+wait
+pass=0 fail=0 rc=0
+for f in tests/browser/*.test.mjs; do
+	b=$(basename "$f" .test.mjs)
+	cat "$logs/$b.out"
+	p=$(sed -n 's/^# pass //p' "$logs/$b.out" | tail -1)
+	n=$(sed -n 's/^# fail //p' "$logs/$b.out" | tail -1)
+	# A file that ran nothing, or died, counts as one failure.
+	[ -z "$p" ] && [ -z "$n" ] && n=1
+	pass=$((pass + ${p:-0})); fail=$((fail + ${n:-0}))
+	[ "$(cat "$logs/$b.rc" 2>/dev/null || echo 1)" -eq 0 ] || rc=1
+done
+echo "# pass $pass"
+echo "# fail $fail"
+[ "$fail" -eq 0 ] && exit "$rc"
+exit 1
