@@ -24,3 +24,10 @@ clock_us_since(const struct timespec *t)
 	    (now.tv_nsec - t->tv_nsec) / 1000;
 	return us < 0 ? 0 : (uint64_t)us;
 }
+
+/* Milliseconds since t, for uptimes and ages. */
+uint64_t
+timespec_ms_since(const struct timespec *t)
+{
+	return clock_us_since(t) / 1000;
+}

@@ -11,5 +11,6 @@ struct timespec;
 
 uint64_t	clock_mono_ms(void);
 uint64_t	clock_us_since(const struct timespec *);
+uint64_t	timespec_ms_since(const struct timespec *);
 
 #endif

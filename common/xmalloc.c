@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "log.h"
 #include "xmalloc.h"
 
@@ -93,7 +91,7 @@ freezero(void *p, size_t len)
 {
 	if (p == NULL)
 		return;
-	OPENSSL_cleanse(p, len);
+	explicit_bzero(p, len);
 	free(p);
 }
 

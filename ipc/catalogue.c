@@ -456,7 +456,8 @@ static const struct msgdef defs[] = {
 #undef X
 };
 
-static const struct ipc_catalogue hub_catalogue = { defs, NFIELDS(defs) };
+static const struct ipc_catalogue hub_catalogue = { defs, NFIELDS(defs),
+    &ipc_lists };
 
 void
 ipc_catalogue_all(void)

@@ -130,4 +130,5 @@ static const struct msgdef defs[] = {
 #undef X
 };
 
-const struct ipc_catalogue ipc_catalogue_parent = { defs, NFIELDS(defs) };
+const struct ipc_catalogue ipc_catalogue_parent = { defs, NFIELDS(defs),
+    NULL };

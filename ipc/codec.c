@@ -21,7 +21,6 @@
 #include "codec_int.h"
 #include "xmalloc.h"
 
-#define TURN_ROLE_MAX	16
 #define SCHEMA_FIELDS_MAX 16	/* bitmask of seen keys */
 
 static const char *const errstr[IPC_E_MAX] = {
@@ -39,11 +38,14 @@ static const char *const errstr[IPC_E_MAX] = {
 
 /* The hub's and workers' messages, once ipc_catalogue_all() adds them. */
 static const struct ipc_catalogue *hub_catalogue;
+/* Their list fields' codec (codec_list.c); the parent's have none. */
+static const struct ipc_lists *lists;
 
 void
 ipc_catalogue_add(const struct ipc_catalogue *c)
 {
 	hub_catalogue = c;
+	lists = c->lists;
 }
 
 static const struct msgdef *
@@ -140,12 +142,6 @@ ipc_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-/* Decoding cursor: every read checks what is left first. */
-struct cur {
-	const uint8_t	*p;
-	const uint8_t	*end;
-};
-
 static int
 cur_take(struct cur *c, size_t n, const uint8_t **out)
 {
@@ -180,8 +176,8 @@ cur_peek(struct cur *c, uint8_t *tag)
 }
 
 /* Container header; the count may not exceed the bytes left. */
-static enum ipc_err
-get_container(struct cur *c, int map, uint32_t *n)
+enum ipc_err
+cur_container(struct cur *c, int map, uint32_t *n)
 {
 	uint8_t tag;
 	uint64_t v;
@@ -208,8 +204,8 @@ get_container(struct cur *c, int map, uint32_t *n)
 	return IPC_OK;
 }
 
-static enum ipc_err
-get_u64(struct cur *c, uint64_t *v)
+enum ipc_err
+cur_u64(struct cur *c, uint64_t *v)
 {
 	uint8_t tag;
 
@@ -233,8 +229,8 @@ get_u64(struct cur *c, uint64_t *v)
 	return IPC_E_VALUE;
 }
 
-static enum ipc_err
-get_str(struct cur *c, struct ipc_str *s, uint64_t max)
+enum ipc_err
+cur_str(struct cur *c, struct ipc_str *s, uint64_t max)
 {
 	const uint8_t *b;
 	uint8_t tag;
@@ -275,65 +271,6 @@ get_bool(struct cur *c, int *v)
 	return IPC_OK;
 }
 
-/* turns: an array of [role, text] pairs. */
-static enum ipc_err
-get_turns(struct cur *c, struct ipc_turns *t, uint64_t max)
-{
-	enum ipc_err e;
-	uint32_t n, pair, i;
-
-	if ((e = get_container(c, 0, &n)) != IPC_OK)
-		return e;
-	if (n > max)
-		return IPC_E_LENGTH;
-	for (i = 0; i < n; i++) {
-		if ((e = get_container(c, 0, &pair)) != IPC_OK)
-			return e;
-		if (pair != 2)
-			return IPC_E_SHAPE;
-		if ((e = get_str(c, &t->v[i].role, TURN_ROLE_MAX)) != IPC_OK ||
-		    (e = get_str(c, &t->v[i].text, IPC_REPLY_MAX)) != IPC_OK)
-			return e;
-		if (t->v[i].role.len == 0)
-			return IPC_E_VALUE;
-	}
-	t->n = n;
-	return IPC_OK;
-}
-
-/* parts: an array of [kind, name, size] triples, no size 0. */
-static enum ipc_err
-get_parts(struct cur *c, struct ipc_parts *t, uint64_t max)
-{
-	enum ipc_err e;
-	uint32_t n, three, i;
-	uint64_t size;
-
-	if ((e = get_container(c, 0, &n)) != IPC_OK)
-		return e;
-	if (n > max)
-		return IPC_E_LENGTH;
-	for (i = 0; i < n; i++) {
-		if ((e = get_container(c, 0, &three)) != IPC_OK)
-			return e;
-		if (three != 3)
-			return IPC_E_SHAPE;
-		if ((e = get_str(c, &t->v[i].kind, IPC_PARTKIND_MAX)) !=
-		    IPC_OK ||
-		    (e = get_str(c, &t->v[i].name, IPC_FILENAME_MAX)) !=
-		    IPC_OK ||
-		    (e = get_u64(c, &size)) != IPC_OK)
-			return e;
-		if (t->v[i].kind.len == 0 || size == 0)
-			return IPC_E_VALUE;
-		if (size > IPC_FILE_MAX)
-			return IPC_E_LENGTH;
-		t->v[i].size = size;
-	}
-	t->n = n;
-	return IPC_OK;
-}
-
 static enum ipc_err
 get_field(struct cur *c, const struct field *f, void *body)
 {
@@ -344,7 +281,7 @@ get_field(struct cur *c, const struct field *f, void *body)
 
 	switch (f->type) {
 	case FT_U64:
-		if ((e = get_u64(c, &v)) != IPC_OK)
+		if ((e = cur_u64(c, &v)) != IPC_OK)
 			return e;
 		if (v > f->max)
 			return IPC_E_LENGTH;
@@ -352,7 +289,7 @@ get_field(struct cur *c, const struct field *f, void *body)
 		return IPC_OK;
 	case FT_STR:
 		s = (struct ipc_str *)(void *)at;
-		if ((e = get_str(c, s, f->max)) != IPC_OK)
+		if ((e = cur_str(c, s, f->max)) != IPC_OK)
 			return e;
 		if ((f->flags & F_NONEMPTY) && s->len == 0)
 			return IPC_E_LENGTH;
@@ -360,21 +297,11 @@ get_field(struct cur *c, const struct field *f, void *body)
 	case FT_BOOL:
 		return get_bool(c, (int *)(void *)at);
 	case FT_TURNS:
-		if ((e = get_turns(c, (struct ipc_turns *)(void *)at,
-		    f->max)) != IPC_OK)
-			return e;
-		if ((f->flags & F_NONEMPTY) &&
-		    ((struct ipc_turns *)(void *)at)->n == 0)
-			return IPC_E_LENGTH;
-		return IPC_OK;
 	case FT_PARTS:
-		if ((e = get_parts(c, (struct ipc_parts *)(void *)at,
-		    f->max)) != IPC_OK)
-			return e;
-		if ((f->flags & F_NONEMPTY) &&
-		    ((struct ipc_parts *)(void *)at)->n == 0)
-			return IPC_E_LENGTH;
-		return IPC_OK;
+		/* Only the other processes' messages have lists. */
+		if (lists == NULL)
+			return IPC_E_VALUE;
+		return lists->get(c, f, at);
 	}
 	return IPC_E_VALUE;
 }
@@ -394,24 +321,24 @@ ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 	m->fd = -1;
 	if (len > IPC_FRAME_MAX)
 		return IPC_E_SIZE;
-	if ((e = get_container(&c, 0, &n)) != IPC_OK)
+	if ((e = cur_container(&c, 0, &n)) != IPC_OK)
 		return e == IPC_E_VALUE ? IPC_E_SHAPE : e;
 	if (n != 3)
 		return IPC_E_SHAPE;
-	if ((e = get_u64(&c, &type)) != IPC_OK)
+	if ((e = cur_u64(&c, &type)) != IPC_OK)
 		return e == IPC_E_VALUE ? IPC_E_SHAPE : e;
 	if (type > UINT32_MAX || (d = msgdef_find((uint32_t)type)) == NULL)
 		return IPC_E_TYPE;
 	m->type = (uint32_t)type;
-	if ((e = get_u64(&c, &m->req_id)) != IPC_OK)
+	if ((e = cur_u64(&c, &m->req_id)) != IPC_OK)
 		return e == IPC_E_VALUE ? IPC_E_SHAPE : e;
-	if ((e = get_container(&c, 1, &nkeys)) != IPC_OK)
+	if ((e = cur_container(&c, 1, &nkeys)) != IPC_OK)
 		return e == IPC_E_VALUE ? IPC_E_SHAPE : e;
 	sc = d->schema;
 	if (nkeys != sc->n)
 		return IPC_E_KEY;
 	for (i = 0; i < nkeys; i++) {
-		if ((e = get_str(&c, &key, IPC_NAME_MAX)) != IPC_OK)
+		if ((e = cur_str(&c, &key, IPC_NAME_MAX)) != IPC_OK)
 			return e == IPC_E_VALUE ? IPC_E_KEY : e;
 		for (j = 0; j < sc->n; j++)
 			if (ipc_streq(key, sc->f[j].key))
@@ -446,8 +373,8 @@ sink_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
-static int
-put_str(msgpack_packer *pk, struct ipc_str s)
+int
+pack_str(msgpack_packer *pk, struct ipc_str s)
 {
 	if (msgpack_pack_str(pk, s.len) != 0)
 		return -1;
@@ -461,14 +388,11 @@ static int
 put_field(msgpack_packer *pk, const struct field *f, const void *body)
 {
 	const char *at = (const char *)body + f->off;
-	const struct ipc_turns *t;
-	const struct ipc_parts *pa;
 	struct ipc_str s;
 	uint64_t v;
-	size_t i;
 	int b;
 
-	if (put_str(pk, ipc_s(f->key)) != 0)
+	if (pack_str(pk, ipc_s(f->key)) != 0)
 		return -1;
 	switch (f->type) {
 	case FT_U64:
@@ -481,43 +405,13 @@ put_field(msgpack_packer *pk, const struct field *f, const void *body)
 		if (s.len > f->max || (s.len > 0 && s.p == NULL) ||
 		    ((f->flags & F_NONEMPTY) && s.len == 0))
 			return -1;
-		return put_str(pk, s);
+		return pack_str(pk, s);
 	case FT_BOOL:
 		memcpy(&b, at, sizeof(b));
 		return b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 	case FT_TURNS:
-		t = (const struct ipc_turns *)(const void *)at;
-		if (t->n > f->max)
-			return -1;
-		if (msgpack_pack_array(pk, t->n) != 0)
-			return -1;
-		for (i = 0; i < t->n; i++) {
-			if (msgpack_pack_array(pk, 2) != 0 ||
-			    t->v[i].role.len > TURN_ROLE_MAX ||
-			    t->v[i].text.len > IPC_REPLY_MAX ||
-			    put_str(pk, t->v[i].role) != 0 ||
-			    put_str(pk, t->v[i].text) != 0)
-				return -1;
-		}
-		return 0;
 	case FT_PARTS:
-		pa = (const struct ipc_parts *)(const void *)at;
-		if (pa->n > f->max || ((f->flags & F_NONEMPTY) && pa->n == 0))
-			return -1;
-		if (msgpack_pack_array(pk, pa->n) != 0)
-			return -1;
-		for (i = 0; i < pa->n; i++) {
-			if (pa->v[i].kind.len == 0 ||
-			    pa->v[i].kind.len > IPC_PARTKIND_MAX ||
-			    pa->v[i].name.len > IPC_FILENAME_MAX ||
-			    pa->v[i].size == 0 || pa->v[i].size > IPC_FILE_MAX ||
-			    msgpack_pack_array(pk, 3) != 0 ||
-			    put_str(pk, pa->v[i].kind) != 0 ||
-			    put_str(pk, pa->v[i].name) != 0 ||
-			    msgpack_pack_uint64(pk, pa->v[i].size) != 0)
-				return -1;
-		}
-		return 0;
+		return lists == NULL ? -1 : lists->put(pk, f, at);
 	}
 	return -1;
 }

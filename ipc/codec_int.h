@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #include "codec.h"
 
 enum ftype { FT_U64, FT_STR, FT_BOOL, FT_TURNS, FT_PARTS };
@@ -39,15 +41,39 @@ struct msgdef {
 	const struct schema	*schema;
 };
 
+/* Decoding cursor: every read checks what is left first. */
+struct cur {
+	const uint8_t	*p;
+	const uint8_t	*end;
+};
+
+/*
+ * The list fields (FT_TURNS, FT_PARTS), in codec_list.c: only the
+ * other processes' messages have them, so the parent's codec does not.
+ */
+struct ipc_lists {
+	enum ipc_err	(*get)(struct cur *, const struct field *, void *);
+	int		(*put)(msgpack_packer *, const struct field *,
+			    const void *);
+};
+
 struct ipc_catalogue {
 	const struct msgdef	*defs;
 	size_t			 n;
+	const struct ipc_lists	*lists;		/* or NULL */
 };
 
 extern const struct ipc_catalogue ipc_catalogue_parent;
 /* The parent's bodies that other messages have too. */
 extern const struct schema s_empty, s_seq, s_text;
 
-void	ipc_catalogue_add(const struct ipc_catalogue *);
+extern const struct ipc_lists ipc_lists;
+
+void		ipc_catalogue_add(const struct ipc_catalogue *);
+/* The engine's readers and writer, for codec_list.c. */
+enum ipc_err	cur_container(struct cur *, int map, uint32_t *);
+enum ipc_err	cur_u64(struct cur *, uint64_t *);
+enum ipc_err	cur_str(struct cur *, struct ipc_str *, uint64_t max);
+int		pack_str(msgpack_packer *, struct ipc_str);
 
 #endif

@@ -196,20 +196,3 @@ out:
 	seccomp_release(ctx);
 	return rv;
 }
-
-/* For logs: "execve" rather than 59. */
-const char *
-sandbox_syscall_name(long nr)
-{
-	static char name[64];
-	char *s;
-
-	if ((s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
-	    (int)nr)) == NULL) {
-		snprintf(name, sizeof(name), "syscall %ld", nr);
-		return name;
-	}
-	snprintf(name, sizeof(name), "%s", s);
-	free(s);
-	return name;
-}

@@ -79,15 +79,31 @@ fnlines() {
 # sandbox files it calls (--check-sandbox, syscall names in exit causes).
 # Before PARENT_SOURCES existed (the split), the whole supervisor ran as
 # root: libwxsup_a_SOURCES stands in for it.
-parent=$(var PARENT_SOURCES)
-[ -n "$parent" ] || parent=$(var libwxsup_a_SOURCES)
-# sandbox/creds_arg.c formats the -u argument in the parent (spawn.c).
-root=$(echo $(var wxgated_SOURCES) $parent $(var libwxcommon_a_SOURCES) \
-    sandbox/check.c sandbox/sigsys.c sandbox/sandbox.h \
-    $(var libwxsandbox_a_SOURCES | grep -x sandbox/creds_arg.c) |
-    tr ' ' '\n' | sort -u)
-a=$(lines $root)
-echo "root-parent $a lines ($(echo $root | wc -w) files)"
+# Since wxgated and wxgate-child are two programs, the parent's library
+# (libwxparent.a) is all root's wxgated links besides main.c; the
+# sandbox check runs as root in wxgate-child (check.c, and child.c's
+# main, which also parses a child's options before its uid drop); of
+# ipc_msg.h the parent sees the lines before its IPC_PARENT_ONLY stop.
+ipchead=0
+if [ -n "$(var libwxparent_a_SOURCES)" ]; then
+	root=$(echo $(var wxgated_SOURCES) $(var libwxparent_a_SOURCES) \
+	    sandbox/check.c supervisor/child.c | tr ' ' '\n' | sort -u)
+	ipchead=$(show ipc/ipc_msg.h | awk '{ n++ } /^#ifndef IPC_PARENT_ONLY/ {
+	    print n; exit }')
+else
+	parent=$(var PARENT_SOURCES)
+	[ -n "$parent" ] || parent=$(var libwxsup_a_SOURCES)
+	# sandbox/creds_arg.c formats the -u argument in the parent.
+	root=$(echo $(var wxgated_SOURCES) $parent \
+	    $(var libwxcommon_a_SOURCES) sandbox/check.c sandbox/sigsys.c \
+	    sandbox/sandbox.h \
+	    $(var libwxsandbox_a_SOURCES | grep -x sandbox/creds_arg.c) |
+	    tr ' ' '\n' | sort -u)
+fi
+a=$(( $(lines $root) + ipchead ))
+more=
+[ "$ipchead" -gt 0 ] && more=" and ipc_msg.h's first $ipchead lines"
+echo "root-parent $a lines ($(echo $root | wc -w) files$more)"
 
 if ! show workers/worker.c | grep -q 'sandbox_drop('; then
 	# Before the split: the worker and hub entry points and the sandbox

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "console.h"

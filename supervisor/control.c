@@ -3,6 +3,7 @@
  * speaks length-prefixed IPC frames with the operator role.  Peers are
  * admitted by SO_PEERCRED uid (root or our own uid) before a byte is read.
  */
+#include "clock.h"
 #include "config.h"
 
 #include <sys/socket.h>

@@ -9,6 +9,7 @@
  */
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "hub.h"
 #include "log.h"

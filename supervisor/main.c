@@ -1,6 +1,7 @@
 /*
- * wxgated: the root parent, and (with -x) the entry point of the hub
- * and of every worker it re-executes.
+ * wxgated: the root parent.  The hub, the configuration reader and the
+ * workers it starts are another program, wxgate-child (child.c), so
+ * that root links and maps none of their code.
  *
  * The parent reads its configuration file's bytes and has a sandboxed
  * configuration reader parse them (conf_fetch.c, conf_reader.c), binds
@@ -40,7 +41,6 @@
 #include "plan.h"
 #include "sandbox.h"
 #include "sup.h"
-#include "worker.h"
 #include "xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -65,42 +65,54 @@ static void	sup_signal(evutil_socket_t, short, void *);
 static void	sup_nofile(void);
 
 /*
- * Every kind's spec with the workers' ids; the hub's with its own, when
- * its user exists (without a configuration, the default's).
+ * The specs are the workers', so wxgate-child tries them: with the
+ * workers' ids, and the hub with its own when its user exists (without
+ * a configuration, the default's).
  */
 static int
 sup_check_sandbox(void)
 {
 	struct sandbox_conf sc = { sup->sb_uid, sup->sb_gid, 0, 0 };
-	const struct wk_kind *const *kinds;
-	struct sandbox_spec *specs;
-	struct sandbox_conf *confs;
+	struct sandbox_conf hc = { sup->hub_uid, sup->hub_gid, 0, 0 };
+	char creds[SB_CONF_ARG_MAX], hubcreds[SB_CONF_ARG_MAX];
 	char dir[PATH_MAX];
-	size_t i, nkinds;
-	int rv;
+	char *argv[] = { "wxgated", "--check-sandbox", "-u", creds, "-s", dir,
+	    NULL, NULL, NULL };
 
-	kinds = worker_kinds(&nkinds);
-	specs = xcalloc(nkinds + 2, sizeof(*specs));
-	confs = xcalloc(nkinds + 2, sizeof(*confs));
-	for (i = 0; i < nkinds + 2; i++)
-		confs[i] = sc;
-	for (i = 0; i < nkinds; i++)
-		worker_spec(kinds[i], &specs[i]);
+	sandbox_conf_format(&sc, creds, sizeof(creds));
 	if (sup->plan != NULL) {
 		sup_abspath(&sup->plan->store);
 		snprintf(dir, sizeof(dir), "%s", sup->plan->store);
-		hub_spec(&specs[nkinds], dirname(dir));
+		snprintf(dir, sizeof(dir), "%s", dirname(dir));
 	} else
-		hub_spec(&specs[nkinds], "/var/lib/wxgate");
+		snprintf(dir, sizeof(dir), "/var/lib/wxgate");
 	if (sup->hub_uid != 0) {
-		confs[nkinds].uid = sup->hub_uid;
-		confs[nkinds].gid = sup->hub_gid;
+		sandbox_conf_format(&hc, hubcreds, sizeof(hubcreds));
+		argv[6] = "-U";
+		argv[7] = hubcreds;
 	}
-	reader_spec(&specs[nkinds + 1]);
-	rv = sandbox_check(specs, confs, nkinds + 2);
-	free(confs);
-	free(specs);
-	return rv;
+	fflush(NULL);
+	execv(sup->exe, argv);
+	log_warn("%s", sup->exe);
+	return 1;
+}
+
+/* wxgate-child: beside wxgated (a build tree), else where it installs. */
+static void
+sup_child_path(void)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	self[n] = '\0';
+	snprintf(sup->exe, sizeof(sup->exe), "%s/wxgate-child", dirname(self));
+	if (access(sup->exe, X_OK) == 0)
+		return;
+	snprintf(sup->exe, sizeof(sup->exe), "%s", PKGLIBEXECDIR "/wxgate-child");
+	if (access(sup->exe, X_OK) == -1)
+		fatal("%s", sup->exe);
 }
 
 static void
@@ -197,12 +209,6 @@ sup_abspath(char **p)
 	    basename(base));
 	free(*p);
 	*p = a;
-}
-
-uint64_t
-timespec_ms_since(const struct timespec *t)
-{
-	return clock_us_since(t) / 1000;
 }
 
 /* "127.0.0.1:8080" or "[::1]:8080"; config_webchat.c checked the form. */
@@ -370,8 +376,7 @@ main(int argc, char *argv[])
 		{ "sandbox-log",	no_argument,	NULL,	'L' },
 		{ NULL,			0,		NULL,	0 }
 	};
-	const char *conffile = WXGATED_CONF, *spec = NULL;
-	const char *creds = NULL, *hubstore = NULL;
+	const char *conffile = WXGATED_CONF;
 	static struct sup s;
 	static struct plan defaults;
 	struct event *sigev[4];
@@ -379,9 +384,8 @@ main(int argc, char *argv[])
 	int ch, checkonly = 0, checksb = 0, sblog = 0, fset = 0;
 	int verbose = -1, i;	/* -1: as the config says */
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	ssize_t n;
 
-	while ((ch = getopt_long(argc, argv, "df:ns:u:vx:", longopts,
+	while ((ch = getopt_long(argc, argv, "df:nv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -395,15 +399,6 @@ main(int argc, char *argv[])
 		case 'n':
 			checkonly = 1;
 			break;
-		case 'x':
-			spec = optarg;
-			break;
-		case 'u':
-			creds = optarg;
-			break;
-		case 's':
-			hubstore = optarg;
-			break;
 		case 'C':
 			checksb = 1;
 			break;
@@ -416,19 +411,6 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if (spec != NULL && strncmp(spec, "hub:", 4) == 0)
-		return hub_main(spec, creds, hubstore,
-		    verbose < 0 ? LOG_LVL_INFO : verbose);
-	if (spec != NULL && strncmp(spec, "zygote:", 7) == 0)
-		return zygote_main(spec, creds,
-		    verbose < 0 ? LOG_LVL_INFO : verbose);
-	if (spec != NULL && strncmp(spec, "conf:", 5) == 0)
-		return reader_main(spec, creds,
-		    verbose < 0 ? LOG_LVL_INFO : verbose);
-	if (spec != NULL)
-		return worker_main(spec, creds,
-		    verbose < 0 ? LOG_LVL_INFO : verbose);
-
 	log_init(verbose < 0 ? LOG_LVL_INFO : verbose, 0);
 	log_procinit("wxgated");
 	sup = &s;
@@ -437,10 +419,7 @@ main(int argc, char *argv[])
 	sup->control_fd = -1;
 	sup->sandbox_log = sblog;
 	sup->verbose = verbose < 0 ? LOG_LVL_INFO : verbose;
-	if ((n = readlink("/proc/self/exe", sup->exe,
-	    sizeof(sup->exe) - 1)) == -1)
-		fatal("readlink /proc/self/exe");
-	sup->exe[n] = '\0';
+	sup_child_path();
 	/*
 	 * The reader runs as the workers' user; which one the file says,
 	 * so the first reading takes the default's (sandbox.user, group).

@@ -29,6 +29,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "wire.h"
 #include "plan.h"
 #include "kinds.h"

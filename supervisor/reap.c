@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "wire.h"
 #include "plan.h"
 #include "log.h"

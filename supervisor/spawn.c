@@ -60,21 +60,6 @@ static void	spawn_wait_cb(evutil_socket_t, short, void *);
 static uint64_t	 spawn_window_ms;
 static unsigned	 spawn_taken;
 
-static const char *const state_names[] = {
-	[W_STARTING] = "starting",
-	[W_RUNNING] = "running",
-	[W_BACKOFF] = "backoff",
-	[W_FAILED] = "failed",
-	[W_STOPPING] = "stopping",
-	[W_STOPPED] = "stopped",
-};
-
-const char *
-worker_state_name(enum w_state s)
-{
-	return state_names[s];
-}
-
 struct worker *
 spawn_new(const char *kind, const char *id, int role, const char *conf)
 {
@@ -91,17 +76,6 @@ spawn_new(const char *kind, const char *id, int role, const char *conf)
 	w->state = W_STOPPED;
 	TAILQ_INSERT_TAIL(&sup->workers, w, entry);
 	return w;
-}
-
-struct worker *
-spawn_find(const char *name)
-{
-	struct worker *w;
-
-	TAILQ_FOREACH(w, &sup->workers, entry)
-		if (strcmp(w->name, name) == 0)
-			return w;
-	return NULL;
 }
 
 /*

@@ -111,7 +111,7 @@ struct sup {
 	struct workerlist	 workers;
 	int			 listen_fd;
 	char			*listen_addr;
-	char			 exe[4096];
+	char			 exe[4096];	/* wxgate-child: what spawn runs */
 	int			 verbose;
 	int			 stopping;
 	uid_t			 sb_uid;	/* workers drop to these */
@@ -131,7 +131,6 @@ extern struct sup	*sup;
 /* main.c */
 void		 sup_stop(void);
 void		 sup_turn(void);
-uint64_t	 timespec_ms_since(const struct timespec *);
 int		 sup_listen_open(const char *);
 int		 sup_sandbox_ids(const struct plan *, uid_t *, gid_t *);
 int		 sup_hub_ids(const struct plan *, uid_t *, gid_t *);

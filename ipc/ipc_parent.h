@@ -1,0 +1,257 @@
+/*
+ * The root parent's part of the IPC catalogue (ipc_msg.h has the rest
+ * and includes this): the limits, roles and flags every process shares,
+ * the messages the parent speaks and their bodies.  The parent compiles
+ * with IPC_PARENT_ONLY and sees nothing else, so none of its files can
+ * so much as name another process's message; the hub, the workers and
+ * wxgatectl see both, through ipc_msg.h.
+ */
+#ifndef WX_IPC_PARENT_H
+#define WX_IPC_PARENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION		26
+
+/*
+ * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
+ * buffer (net.core.wmem_default, 212992) must hold a whole frame, so the
+ * frame limit stays below it; anything larger is a violation.
+ */
+#define IPC_FRAME_MAX		(192 * 1024)
+#define IPC_FD			3	/* the worker's end, fixed by spawn */
+
+#define IPC_NAME_MAX		64	/* worker names, codes, ids */
+#define IPC_ADDR_MAX		64	/* textual client address */
+#define IPC_TOKEN_MAX		64	/* session tokens (32 hex today) */
+#define IPC_MSGID_MAX		64	/* client_msg_id */
+#define IPC_TEXT_MAX		(32 * 1024)	/* one user message */
+#define IPC_REPLY_MAX		(128 * 1024)	/* one whole agent reply */
+#define IPC_MESSAGE_MAX		256	/* human error messages */
+#define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
+#define IPC_TURNS_MAX		256	/* turns in agent.request/history */
+#define IPC_MODEL_MAX		128	/* a model a conversation picked */
+#define IPC_LOG_MAX		1024
+#define IPC_METHOD_MAX		64	/* a browser method name */
+#define IPC_URL_MAX		256	/* a share link's URL */
+#define IPC_PEER_MAX		256	/* a channel's sender id */
+#define IPC_CHANID_MAX		128	/* a platform's message id */
+#define IPC_CTX_MAX		1024	/* a platform's opaque reply context */
+#define IPC_STATE_MAX		(8 * 1024)	/* one channel state value */
+/* The configuration file goes to the hub in parts of this size. */
+#define IPC_CONFPART_MAX	(128 * 1024)
+/* X-Forwarded-For as received; longer chains are cut by the worker. */
+#define IPC_FORWARDED_MAX	512
+/* An attachment's bytes (the webhook's file cap) and its name. */
+#define IPC_FILE_MAX		(20 * 1024 * 1024)
+#define IPC_FILENAME_MAX	255
+/* Attachments in one inbound.media; their kinds' longest name. */
+#define IPC_PARTS_MAX		8
+#define IPC_PARTKIND_MAX	16
+/* A schedule's targets, "channel:target" lines; its cron expression. */
+#define IPC_TARGETS_MAX		(8 * 1024)
+#define IPC_CRON_MAX		256
+/* A day: a longer Retry-After is a broken upstream, not advice. */
+/* The configuration reader's frames (supervisor/conf_reader.c). */
+#define IPC_PATH_MAX		4096	/* a path the configuration names */
+#define IPC_CONFERR_MAX		512	/* its error (CFG_ERR_MAX) */
+#define IPC_SECRET_MAX		4097	/* a secret file's bytes, and one */
+#define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
+
+/* Roles: fixed by the supervisor per channel, never sent by a peer. */
+#define ROLE_SUP		0x01
+#define ROLE_WEBCHAT		0x02
+#define ROLE_CHANNEL		0x04
+#define ROLE_AGENT		0x08
+#define ROLE_OPERATOR		0x10
+/* The root parent and the unprivileged hub, on the link between them. */
+#define ROLE_PARENT		0x20
+#define ROLE_HUB		0x40
+/* The loopback /metrics listener: it may ask for the exposition only. */
+#define ROLE_METRICS		0x80
+/* The one-shot configuration reader, the root parent's child. */
+#define ROLE_READER		0x100
+/* A kind's template process, on its link to the root parent. */
+#define ROLE_ZYGOTE		0x200
+/*
+ * The operator console's HTTP worker: it forwards a browser's cookie
+ * and the hub decides who that is (supervisor/console.c).
+ */
+#define ROLE_CONSOLE		0x400
+#define ROLE_WORKER		(ROLE_WEBCHAT | ROLE_CHANNEL | ROLE_AGENT | \
+				 ROLE_METRICS | ROLE_CONSOLE)
+
+/* Message flags. */
+#define MSG_ONCE		0x01	/* at most once per worker life */
+#define MSG_FD			0x02	/* carries one fd (SCM_RIGHTS) */
+#define MSG_TESTHOOK		0x04	/* exists only with --enable-test-hooks */
+/* Bookkeeping between worker and supervisor, not a method to grant. */
+#define MSG_INTERNAL		0x08
+
+/*
+ * Two lists: the messages the root parent speaks (to the hub, the
+ * configuration reader, a zygote, and a new worker's first frames),
+ * and the rest, between the hub, the workers and wxgatectl.  The
+ * parent's codec knows its own list only (codec.c, catalogue_parent.c),
+ * so a frame of any other type is refused before its body is read.
+ */
+/*
+ *      name            num  wire name              senders        flags     body
+ */
+#define IPC_PARENT_MESSAGES(X)						\
+	/* heartbeats and logs reach the parent from the hub and reader */ \
+	X(PONG,		102, "pong",		ROLE_WORKER | ROLE_HUB, 0, seq)	\
+	X(LOG,		103, "log",		ROLE_WORKER | ROLE_HUB | ROLE_READER, 0, log) \
+	X(VIOLATION,	104, "sandbox.violation", ROLE_WORKER | ROLE_HUB | ROLE_READER, 0, violation) \
+	/* a new worker's first frames, written by the parent at spawn */ \
+	X(SUP_CONFIG,	800, "sup.config",	ROLE_SUP,	MSG_ONCE, config)	\
+	X(SUP_LISTEN_FD, 802, "sup.listen_fd",	ROLE_SUP,	MSG_FD,	empty)		\
+	/* root parent to hub: a heartbeat, and stop */			\
+	X(SUP_PING,	801, "sup.ping",	ROLE_SUP | ROLE_PARENT, 0, seq)	\
+	X(SUP_SHUTDOWN,	803, "sup.shutdown",	ROLE_SUP | ROLE_PARENT, 0, empty)	\
+	/* root parent to hub */					\
+	X(HUB_CONFIG,	900, "hub.config",	ROLE_PARENT,	0,	hub_config)	\
+	X(HUB_ATTACH,	901, "hub.attach",	ROLE_PARENT,	MSG_FD,	hub_worker)	\
+	X(HUB_WORKER,	902, "hub.worker",	ROLE_PARENT,	0,	hub_worker)	\
+	X(HUB_DETACH,	903, "hub.detach",	ROLE_PARENT,	0,	hub_ref)	\
+	X(HUB_CONTROL_FD, 904, "hub.control_fd", ROLE_PARENT,	MSG_FD,	empty)		\
+	X(HUB_DRAIN,	905, "hub.drain",	ROLE_PARENT,	0,	hub_ref)	\
+	/* hub to root parent: the narrow requests */			\
+	X(HUB_KILL,	950, "hub.kill",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_UP,	951, "hub.up",		ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_RESTART,	952, "hub.restart",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_STOP,	953, "hub.stop",	ROLE_HUB,	0,	empty)		\
+	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
+	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
+	/* root parent and a kind's zygote: fork one with this socket */ \
+	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
+	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq) \
+	/* configuration reader to root parent (conf_reader.c) */	\
+	X(CONF_DONE,	993, "conf.done",	ROLE_READER,	MSG_INTERNAL, conf_done) \
+	X(CONF_WORKER,	994, "conf.worker",	ROLE_READER,	MSG_INTERNAL, conf_worker) \
+	X(CONF_SUPERVISOR, 995, "conf.supervisor", ROLE_READER, MSG_INTERNAL, conf_supervisor) \
+	X(CONF_PLAN,	996, "conf.plan",	ROLE_READER,	MSG_INTERNAL, conf_plan) \
+	X(CONF_FILE,	997, "conf.file",	ROLE_READER,	MSG_INTERNAL, conf_file) \
+	/* root parent to configuration reader (conf_fetch.c) */	\
+	X(CONF_FILE_DATA, 998, "conf.file_data", ROLE_PARENT,	0,	conf_file_data)	\
+	X(CONF_TEXT,	999, "conf.text",	ROLE_PARENT,	0,	conf_text)
+
+/* A string field, borrowed from the receive buffer; never NUL-terminated. */
+struct ipc_str {
+	const char	*p;
+	size_t		 len;
+};
+#define IPC_S(lit)	((struct ipc_str){ (lit), sizeof(lit) - 1 })
+
+/* The parent's bodies, one per schema name in its list. */
+struct ipc_body_empty		{ int unused; };
+struct ipc_body_seq		{ uint64_t seq; };
+struct ipc_body_log		{ uint64_t level; struct ipc_str text; };
+struct ipc_body_violation	{ uint64_t syscall; };
+struct ipc_body_text		{ struct ipc_str text; };
+struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
+				  uint64_t index; uint64_t verbose;
+				  struct ipc_str conf; };
+
+/*
+ * The parent's view of one worker, for the hub: who it is (fixed at its
+ * socket's creation), its process and its record.  resync: the worker
+ * served an earlier hub; rss_kb, pss_kb: the parent reads them (every
+ * few seconds), the hub cannot.
+ */
+struct ipc_body_hub_worker	{ struct ipc_str name; struct ipc_str kind;
+				  struct ipc_str id; uint64_t role;
+				  uint64_t gen; uint64_t pid;
+				  struct ipc_str state; uint64_t uptime_ms;
+				  uint64_t restarts; struct ipc_str last_exit;
+				  uint64_t seccomp_kills; uint64_t rss_kb;
+				  uint64_t pss_kb;
+				  int resync; };
+/* One worker incarnation; why: a kill's reason; syscall: a violation's. */
+struct ipc_body_hub_ref		{ struct ipc_str name; uint64_t gen;
+				  struct ipc_str why; uint64_t syscall; };
+/* The configuration file, in parts; last ends it. */
+struct ipc_body_hub_config	{ struct ipc_str part; int last;
+				  uint64_t verbose; };
+/*
+ * Start an account the store holds: a channel worker of kind, named
+ * kind.id, given conf (its slice, secrets included) once.
+ */
+struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
+				  struct ipc_str conf; };
+
+/*
+ * The configuration reader (conf_reader.c): the parent sends the file
+ * as conf.text parts (path on each, last ends it); the reader may ask
+ * for a file the configuration names (what "secret": its bytes, "exec":
+ * may it run) and gets conf.file_data (ok, or why; binary: the bytes
+ * were no text and are not sent).  Then the plan: conf.plan, then
+ * conf.supervisor, then `workers` conf.worker rows (listen "" none),
+ * then conf.done; or conf.done alone with ok 0 and the error.
+ */
+struct ipc_body_conf_text	{ struct ipc_str path; struct ipc_str part;
+				  int last; uint64_t verbose; };
+struct ipc_body_conf_file	{ struct ipc_str what; struct ipc_str path; };
+struct ipc_body_conf_file_data	{ int ok; int binary; struct ipc_str data;
+				  struct ipc_str why; };
+struct ipc_body_conf_plan	{ struct ipc_str state_dir;
+				  struct ipc_str store; struct ipc_str control;
+				  struct ipc_str log_level; int log_syslog;
+				  struct ipc_str user; struct ipc_str group;
+				  struct ipc_str hub_user;
+				  struct ipc_str hub_group; int strict;
+				  int zygote;
+				  struct ipc_str webchat_listen;
+				  struct ipc_str metrics_listen;
+				  uint64_t workers; };
+struct ipc_body_conf_supervisor	{ uint64_t heartbeat_ms;
+				  uint64_t heartbeat_timeout_ms;
+				  uint64_t restart_min_ms;
+				  uint64_t restart_max_ms;
+				  uint64_t crashloop_count;
+				  uint64_t crashloop_window_s;
+				  uint64_t shutdown_grace_ms; };
+struct ipc_body_conf_worker	{ struct ipc_str kind; struct ipc_str id;
+				  struct ipc_str conf; struct ipc_str listen; };
+struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
+
+#ifdef IPC_PARENT_ONLY
+enum ipc_type {
+	IPC_NONE = 0,
+#define X(n, num, wire, roles, flags, body)	IPC_##n = num,
+	IPC_PARENT_MESSAGES(X)
+#undef X
+};
+
+union ipc_body {
+	struct ipc_body_empty		empty;
+	struct ipc_body_seq		seq;
+	struct ipc_body_log		log;
+	struct ipc_body_violation	violation;
+	struct ipc_body_text		text;
+	struct ipc_body_config		config;
+	struct ipc_body_hub_worker	hub_worker;
+	struct ipc_body_hub_ref		hub_ref;
+	struct ipc_body_hub_config	hub_config;
+	struct ipc_body_hub_spawn	hub_spawn;
+	struct ipc_body_conf_text	conf_text;
+	struct ipc_body_conf_file	conf_file;
+	struct ipc_body_conf_file_data	conf_file_data;
+	struct ipc_body_conf_plan	conf_plan;
+	struct ipc_body_conf_supervisor	conf_supervisor;
+	struct ipc_body_conf_worker	conf_worker;
+	struct ipc_body_conf_done	conf_done;
+};
+
+/* A decoded frame.  Strings borrow from the buffer it was decoded from. */
+struct ipc_msg {
+	uint32_t	 type;
+	uint64_t	 req_id;
+	int		 fd;		/* -1 unless the type is MSG_FD */
+	union ipc_body	 b;
+};
+#endif
+
+#endif
