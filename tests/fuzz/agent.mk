@@ -11,3 +11,11 @@ tests_fuzz_fuzz_relay_frame_SOURCES = tests/fuzz/fuzz_relay_frame.c \
 	common/jsonalloc.c
 tests_fuzz_fuzz_relay_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_relay_frame_LDADD = $(DEPS_LIBS)
+# wxgate-relay's reader of end-to-end envelopes: ctl/relay/e2e.c.
+noinst_PROGRAMS += tests/fuzz/fuzz_e2e_envelope
+tests_fuzz_fuzz_e2e_envelope_SOURCES = tests/fuzz/fuzz_e2e_envelope.c \
+	ctl/relay/e2e.c common/log.c common/xmalloc.c common/jsonalloc.c \
+	common/b64.c
+tests_fuzz_fuzz_e2e_envelope_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
+tests_fuzz_fuzz_e2e_envelope_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_e2e_envelope_LDADD = $(DEPS_LIBS)

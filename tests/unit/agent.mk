@@ -25,3 +25,13 @@ tests_unit_workers_agent_test_relay_frame_SOURCES = \
 	$(UNIT_COMMON)
 tests_unit_workers_agent_test_relay_frame_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_agent_test_relay_frame_LDADD = $(UNIT_LDADD)
+
+# wxgate-relay's end-to-end encryption, ctl/relay/e2e.c: scrypt and
+# AES-256-GCM known answers, tampering, moving, replay, wrong passphrase.
+check_PROGRAMS += tests/unit/relay/test_e2e
+TESTS += tests/unit/relay/test_e2e
+tests_unit_relay_test_e2e_SOURCES = tests/unit/relay/test_e2e.c \
+	ctl/relay/e2e.c ctl/relay/e2e.h $(UNIT_COMMON)
+tests_unit_relay_test_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
+tests_unit_relay_test_e2e_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_relay_test_e2e_LDADD = $(UNIT_LDADD)
