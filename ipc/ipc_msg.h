@@ -525,17 +525,13 @@ struct ipc_body_console_answer	{ uint64_t conn; uint64_t status;
 				  struct ipc_str body; };
 
 union ipc_body {
-	struct ipc_body_empty		empty;
+	IPC_PARENT_BODIES
 	struct ipc_body_hello		hello;
-	struct ipc_body_seq		seq;
-	struct ipc_body_log		log;
-	struct ipc_body_violation	violation;
 	struct ipc_body_conn_addr	conn_addr;
 	struct ipc_body_resume		resume;
 	struct ipc_body_chat_send	chat_send;
 	struct ipc_body_history_req	history_req;
 	struct ipc_body_conn		conn;
-	struct ipc_body_text		text;
 	struct ipc_body_chat_abort	chat_abort;
 	struct ipc_body_rpc_call	rpc_call;
 	struct ipc_body_conn_open	conn_open;
@@ -545,7 +541,6 @@ union ipc_body {
 	struct ipc_body_ctl_test	ctl_test;
 	struct ipc_body_ctl_worker	ctl_worker;
 	struct ipc_body_result		result;
-	struct ipc_body_config		config;
 	struct ipc_body_test		test;
 	struct ipc_body_session_ok	session_ok;
 	struct ipc_body_rpc_error	rpc_error;
@@ -592,17 +587,6 @@ union ipc_body {
 	struct ipc_body_sched_row	sched_row;
 	struct ipc_body_run_row		run_row;
 	struct ipc_body_run_target	run_target;
-	struct ipc_body_hub_worker	hub_worker;
-	struct ipc_body_hub_ref		hub_ref;
-	struct ipc_body_hub_config	hub_config;
-	struct ipc_body_hub_spawn	hub_spawn;
-	struct ipc_body_conf_text	conf_text;
-	struct ipc_body_conf_file	conf_file;
-	struct ipc_body_conf_file_data	conf_file_data;
-	struct ipc_body_conf_plan	conf_plan;
-	struct ipc_body_conf_supervisor	conf_supervisor;
-	struct ipc_body_conf_worker	conf_worker;
-	struct ipc_body_conf_done	conf_done;
 	struct ipc_body_console_login	console_login;
 	struct ipc_body_console_get	console_get;
 	struct ipc_body_console_post	console_post;

@@ -217,6 +217,26 @@ struct ipc_body_conf_worker	{ struct ipc_str kind; struct ipc_str id;
 				  struct ipc_str conf; struct ipc_str listen; };
 struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
 
+/* The parent's bodies, in every process's union. */
+#define IPC_PARENT_BODIES \
+	struct ipc_body_empty		empty; \
+	struct ipc_body_seq		seq; \
+	struct ipc_body_log		log; \
+	struct ipc_body_violation	violation; \
+	struct ipc_body_text		text; \
+	struct ipc_body_config		config; \
+	struct ipc_body_hub_worker	hub_worker; \
+	struct ipc_body_hub_ref		hub_ref; \
+	struct ipc_body_hub_config	hub_config; \
+	struct ipc_body_hub_spawn	hub_spawn; \
+	struct ipc_body_conf_text	conf_text; \
+	struct ipc_body_conf_file	conf_file; \
+	struct ipc_body_conf_file_data	conf_file_data; \
+	struct ipc_body_conf_plan	conf_plan; \
+	struct ipc_body_conf_supervisor	conf_supervisor; \
+	struct ipc_body_conf_worker	conf_worker; \
+	struct ipc_body_conf_done	conf_done;
+
 #ifdef IPC_PARENT_ONLY
 enum ipc_type {
 	IPC_NONE = 0,
@@ -226,25 +246,8 @@ enum ipc_type {
 };
 
 union ipc_body {
-	struct ipc_body_empty		empty;
-	struct ipc_body_seq		seq;
-	struct ipc_body_log		log;
-	struct ipc_body_violation	violation;
-	struct ipc_body_text		text;
-	struct ipc_body_config		config;
-	struct ipc_body_hub_worker	hub_worker;
-	struct ipc_body_hub_ref		hub_ref;
-	struct ipc_body_hub_config	hub_config;
-	struct ipc_body_hub_spawn	hub_spawn;
-	struct ipc_body_conf_text	conf_text;
-	struct ipc_body_conf_file	conf_file;
-	struct ipc_body_conf_file_data	conf_file_data;
-	struct ipc_body_conf_plan	conf_plan;
-	struct ipc_body_conf_supervisor	conf_supervisor;
-	struct ipc_body_conf_worker	conf_worker;
-	struct ipc_body_conf_done	conf_done;
+	IPC_PARENT_BODIES
 };
-
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */
 struct ipc_msg {
 	uint32_t	 type;
