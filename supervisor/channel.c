@@ -1161,6 +1161,32 @@ chan_may_write(const char *account, const struct cfg_channel *cc,
 	return -1;
 }
 
+/*
+ * The console's take-over (console_send.c): may an operator write to
+ * peer now, by the rule channel_send applies?  0 with what one message
+ * holds there (code points; UTF-8 bytes, 0 for no such bound), 1 for
+ * no such channel, -1 with why in err.
+ */
+int
+channel_send_limit(const char *account, const char *peer, uint32_t *cps,
+    uint32_t *bytes, char *err, size_t errlen)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    acct_find(account) == NULL) {
+		snprintf(err, errlen, "no channel %s", account);
+		return 1;
+	}
+	if (chan_may_write(account, cc, peer, err, errlen) == -1)
+		return -1;
+	caps = kinds_caps(cc->type);
+	*cps = cc->text_chunk_limit;
+	*bytes = caps != NULL ? caps->bytes_max : 0;
+	return 0;
+}
+
 int
 channel_send(const char *account, const char *target, const char *text,
     int64_t *ids, int max, char *err, size_t errlen)

@@ -43,6 +43,9 @@ int	 console_fits(size_t *used, size_t max, const json_t *o);
 /* console_write.c: one POST of a session whose CSRF token was good. */
 void	console_write(struct worker *, const struct ipc_msg *,
 	    const struct console_who *, const char *action);
+/* console_send.c: conv.send, an admin's text into a conversation. */
+void	console_conv_send(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
 
 /* The overview: workers and channels, as `wxgatectl status` sees them. */
 json_t	*console_page_overview(void);

@@ -3,10 +3,13 @@
  * newest first, with their newest messages (the peer's text and the
  * agent's reply) and the reply's delivery state in the words `wxgatectl
  * outbox` prints (queued, sent, failed, undeliverable; none once the
- * outbox pruned the rows).  The worker sends the search as "peer text"
- * after the page's name, "-" where one is not given: lower-case words,
+ * outbox pruned the rows), the rows written first among them ("sent"),
+ * and for each conversation the characters an admin may write into it
+ * as the bot ("send", 0 where the channel only answers).  The worker
+ * sends the search as "peer text" after the page's name, "-" where one
+ * is not given: lower-case words,
  * found as substrings (store_conv.c).  Taking a conversation over is
- * console_write.c's.
+ * console_send.c's.
  *
  * A peer's text is JSON-escaped here and set as textContent by the
  * page.  The answer is bounded by conversations, by messages in each,
@@ -46,12 +49,12 @@ conv_page_msg(const struct store_conv_msg *cm, void *arg)
 
 	/* Newest first from the store; oldest first on the page. */
 	json_array_insert_new(pg->msgs, 0, json_pack("{s:I, s:I, s:o?, s:s?, "
-	    "s:o, s:o?, s:s?}", "id", (json_int_t)cm->id, "time",
+	    "s:o, s:o?, s:s?, s:b}", "id", (json_int_t)cm->id, "time",
 	    (json_int_t)cm->created, "answered", cm->answered != 0 ?
 	    json_integer(cm->answered) : NULL, "sender", cm->sender, "text",
 	    console_cut(cm->text, CONSOLE_CONV_CUT), "reply", cm->reply != NULL ?
 	    console_cut(cm->reply, CONSOLE_CONV_CUT) : NULL, "delivery",
-	    cm->delivery));
+	    cm->delivery, "sent", cm->sent));
 	return 0;
 }
 
@@ -59,6 +62,8 @@ static int
 conv_page_conv(const struct store_conv *c, void *arg)
 {
 	struct conv_page *pg = arg;
+	char err[256];
+	uint32_t cps, bytes;
 	json_t *o;
 
 	pg->msgs = json_array();
@@ -68,9 +73,14 @@ conv_page_conv(const struct store_conv *c, void *arg)
 		pg->err = 1;
 		return -1;
 	}
-	o = json_pack("{s:s, s:s, s:I, s:I, s:o}", "account", c->account,
+	/* What the take-over may write there (console_send.c); 0: none. */
+	if (channel_send_limit(c->account, c->peer, &cps, &bytes, err,
+	    sizeof(err)) != 0)
+		cps = 0;
+	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I}", "account", c->account,
 	    "peer", c->peer, "last", (json_int_t)c->last, "count",
-	    (json_int_t)c->count, "messages", pg->msgs);
+	    (json_int_t)c->count, "messages", pg->msgs, "send",
+	    (json_int_t)cps);
 	/* A name that is not UTF-8 makes no JSON; the CLI still shows it. */
 	if (o == NULL)
 		return 0;

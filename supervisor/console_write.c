@@ -52,6 +52,7 @@ static const struct {
 	{ "schedule.run",	1,	console_sched_run },
 	{ "schedule.pause",	1,	console_sched_pause },
 	{ "schedule.resume",	1,	console_sched_resume },
+	{ "conv.send",		1,	console_conv_send },
 };
 
 void

@@ -99,6 +99,8 @@ size_t		 channel_file_max(void);
 int		 channel_send(const char *account, const char *target,
 		    const char *text, int64_t *ids, int max, char *err,
 		    size_t errlen);
+int		 channel_send_limit(const char *account, const char *peer,
+		    uint32_t *cps, uint32_t *bytes, char *err, size_t errlen);
 void		 channel_sweep(void);
 void		 channel_failed(int64_t session, int64_t msg_id,
 		    struct ipc_str code);

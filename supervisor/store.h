@@ -307,6 +307,7 @@ struct store_conv_msg {
 	const char	*text;
 	const char	*reply;		/* NULL: not answered */
 	const char	*delivery;
+	int		 sent;		/* written first: reply is its text */
 };
 typedef int	(*store_conv_fn)(const struct store_conv *, void *);
 typedef int	(*store_conv_msg_fn)(const struct store_conv_msg *, void *);

@@ -593,6 +593,33 @@ describe('operator console, accounts', () => {
     }
   });
 
+  // After the message above: an admin writes into it as the bot.
+  test('conversations: an admin sends as the bot, delivered once, shown with its state', { timeout: 90000 }, async () => {
+    const MSG = 'the operator here: 你好 <b>bold</b>';
+    const b = await launch(DESKTOP);
+    try {
+      await open(b);
+      const p = b.page;
+      await p.locator('#conv-send').waitFor({ state: 'visible', timeout: 15000 });
+      await p.selectOption('#conv-to', { label: 'alice: ' + OWNER });
+      await p.fill('#conv-msg', MSG);
+      await p.click('#conv-send button');
+      await p.waitForFunction((t) => [...document.querySelectorAll('#conversations tr')]
+        .some((tr) => tr.cells.length === 6 && tr.cells[3].textContent === '(sent as the bot)' &&
+          tr.cells[4].textContent === t && tr.cells[5].textContent === 'sent'),
+      MSG, { timeout: 30000 });
+      assert.equal(await p.inputValue('#conv-msg'), '');
+      assert.equal(await p.locator('#conversations b').count(), 0);
+      const sent = await (await fetch(fakeUrl + '/_test/sent')).json();
+      assert.equal(sent.filter((x) => x.text === MSG && x.outcome === 'ok').length, 1,
+        JSON.stringify(sent));
+      await axe(p, 'conversations take-over');
+      await shotClean(b, 'browser-console-conversations-send-desktop.png');
+    } finally {
+      await b.close();
+    }
+  });
+
   test('invitations and a bound owner as text, a viewer refused, an admin revokes', { timeout: 90000 }, async () => {
     const links = [];
     for (let i = 0; i < 2; i++) {

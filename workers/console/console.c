@@ -117,6 +117,7 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/schedule/run",	"schedule.run",	"name"),
 	ACT("/api/schedule/pause",	"schedule.pause", "name"),
 	ACT("/api/schedule/resume",	"schedule.resume", "name"),
+	ACT("/api/conv/send",		"conv.send",	"account"),
 };
 #undef ASSET
 #undef API
@@ -304,6 +305,11 @@ cn_ask(struct httpd_conn *c)
 		    cn_str(token) });
 		break;
 	case CN_POST:
+		/* A message the hub's codec would refuse, killing us. */
+		if (!ipc_utf8_valid(c->body, c->req.body_len)) {
+			cn_error(c, 400, "the text is not valid UTF-8");
+			return;
+		}
 		if (rt->argkey == NULL || query_get(c->req.query,
 		    strlen(c->req.query), rt->argkey, arg, sizeof(arg)) < 0)
 			arg[0] = '\0';

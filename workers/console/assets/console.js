@@ -1,7 +1,8 @@
 /*
  * The operator console's page: it reads /api/session, /api/overview,
  * /api/accounts, /api/pairings, /api/shares, /api/schedules,
- * /api/conversations and /api/log with its cookie and writes with the session's CSRF token.  Every value from
+ * /api/conversations and /api/log with its cookie and writes with the
+ * session's CSRF token (a message to send as the body).  Every value from
  * the server goes in with textContent, never as markup, so a name
  * someone else chose stays text.
  */
@@ -30,9 +31,12 @@
       });
   }
 
-  function post(path) {
+  /* body: a message to send, as the request's text. */
+  function post(path, body) {
+    var h = { "X-CSRF-Token": csrf };
+    if (body !== undefined) h["Content-Type"] = "text/plain; charset=utf-8";
     return fetch(path, { method: "POST", credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf } })
+      headers: h, body: body })
       .then(function (r) {
         return r.json().then(function (b) { return { status: r.status, body: b }; });
       });
@@ -314,12 +318,45 @@
       cell(tr, r.c.account);
       cell(tr, r.c.peer);
       cell(tr, new Date(r.m.time * 1000).toISOString().slice(0, 19).replace("T", " "));
-      cell(tr, r.m.text, "text");
+      cell(tr, r.m.sent ? "(sent as the bot)" : r.m.text, "text");
       cell(tr, r.m.reply === null ? "-" : r.m.reply, "text");
       cell(tr, r.m.delivery === null ? "-" : r.m.delivery);
     }, "No conversations" + (convPath() === "/api/conversations" ?
       " yet." : " match the search."));
     $("conversations-more").hidden = !o.more;
+    sendTargets(o.conversations);
+  }
+
+  /*
+   * The take-over form lists the conversations the hub says may be
+   * written to now ("send": the characters a message holds there);
+   * none, no form.  The choice and the text survive a refresh.
+   */
+  function sendTargets(list) {
+    var sel = $("conv-to"), keep = sel.value;
+    var open = list.filter(function (c) { return c.send > 0; });
+    while (sel.firstChild) sel.removeChild(sel.firstChild);
+    open.forEach(function (c) {
+      var o = document.createElement("option");
+      o.value = JSON.stringify([c.account, c.peer]);
+      o.textContent = c.account + ": " + c.peer;
+      sel.appendChild(o);
+    });
+    if (open.some(function (c) { return JSON.stringify([c.account, c.peer]) === keep; }))
+      sel.value = keep;
+    $("conv-send").hidden = open.length === 0;
+  }
+
+  function sendMessage(e) {
+    e.preventDefault();
+    var to = JSON.parse($("conv-to").value), text = $("conv-msg").value;
+    post("/api/conv/send?account=" + encodeURIComponent(to[0]) +
+      "&peer=" + encodeURIComponent(to[1]), text).then(function (r) {
+      if (r.status === 200) $("conv-msg").value = "";
+      var msg = r.status === 200 ? "Sent to " + to[1] :
+        "Refused: " + (r.body.error || r.status);
+      return refresh().then(function () { say(msg); });
+    });
   }
 
   function logPath() {
@@ -403,6 +440,7 @@
     });
     $("log-level").addEventListener("change", logFilter);
     $("log-worker").addEventListener("change", logFilter);
+    $("conv-send").addEventListener("submit", sendMessage);
     $("conv-search").addEventListener("submit", function (e) {
       e.preventDefault();
       get(convPath()).then(conversations).catch(function (e) {
