@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		26
+#define IPC_VERSION		27
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -136,6 +136,9 @@
 	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
 	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
 	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
+	/* a channel worker of the file an operator paused, or resumed */ \
+	X(HUB_PAUSE,	957, "hub.pause",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_RESUME,	958, "hub.resume",	ROLE_HUB,	0,	hub_ref)	\
 	/* root parent and a kind's zygote: fork one with this socket */ \
 	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
 	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq) \
@@ -285,6 +288,9 @@
 	X(CONSOLE_POST,	1002, "console.post",	ROLE_CONSOLE,	0,	console_post)	\
 	/* the hub's answer to one of them */				\
 	X(CONSOLE_ANSWER, 1020, "console.answer", ROLE_SUP,	0,	console_answer)	\
+	/* operator: an account paused (its worker stopped) or resumed */ \
+	X(CTL_ACCOUNT_PAUSE, 1003, "account.pause", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_ACCOUNT_RESUME, 1004, "account.resume", ROLE_OPERATOR, 0, name)		\
 	/* operator, over the control socket: a login link; end sessions */ \
 	X(CTL_CONSOLE_URL, 1040, "console.url",	ROLE_OPERATOR,	0,	name)		\
 	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty)

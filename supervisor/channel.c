@@ -529,7 +529,9 @@ chan_kick_now(struct chacct *a)
 
 	if (a->nacked > 0)
 		chan_reack(a);
-	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT)
+	/* A paused account's rows wait (pause.c). */
+	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT ||
+	    account_paused(a->name))
 		return;
 	k.a = a;
 	if (store_outbox_lease_ctx(sup->store, a->name, now, now + CH_LEASE_S,
@@ -1418,6 +1420,10 @@ channel_worker_ready(struct worker *w)
 	if ((a = acct_of(w)) == NULL)
 		return;
 	store_outbox_release(sup->store, a->name, sup_now());
+	if (account_paused(a->name)) {
+		pause_again(a->name);
+		return;
+	}
 	chan_kick(a);
 	sup_turn();
 }

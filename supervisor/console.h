@@ -43,6 +43,11 @@ int	 console_fits(size_t *used, size_t max, const json_t *o);
 /* console_write.c: one POST of a session whose CSRF token was good. */
 void	console_write(struct worker *, const struct ipc_msg *,
 	    const struct console_who *, const char *action);
+/* pause.c: account.pause and account.resume. */
+void	console_account_pause(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_account_resume(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
 /* console_send.c: conv.send, an admin's text into a conversation. */
 void	console_conv_send(struct worker *, const struct ipc_msg *,
 	    const struct console_who *);

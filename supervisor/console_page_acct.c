@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "account.h"
+#include "config.h"
 #include "console.h"
 #include "hub.h"
 #include "qr.h"
@@ -91,10 +92,13 @@ acct_page_row(const struct channel_row *r, void *arg)
 	} else if (strcmp(r->kind, "wechat") == 0 &&
 	    strcmp(r->state, "running") == 0)
 		login = "done";
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
-	    "name", r->name, "kind", r->kind, "source", r->source,
+	/* pause.c's: paused by an operator; only the file's may be. */
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, "
+	    "s:b}", "name", r->name, "kind", r->kind, "source", r->source,
 	    "template", r->tmpl, "state", r->state, "owner", r->owner,
-	    "login", login, "login_url", url, "qr", svg);
+	    "login", login, "login_url", url, "qr", svg, "paused",
+	    account_paused(r->name), "pausable",
+	    !config_rt_is(sup->conf, r->name));
 	free(svg);
 	if (acct_page_add(pg, pg->accounts, o, 0) == -1)
 		pg->accounts_more = 1;

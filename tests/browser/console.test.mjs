@@ -678,4 +678,25 @@ describe('operator console, accounts', () => {
       await a.close();
     }
   });
+  test('accounts: an admin pauses an account, the page says paused, then resumes it', { timeout: 60000 }, async () => {
+    const b = await launch(DESKTOP);
+    try {
+      await open(b);
+      const p = b.page;
+      const stateOf = async () => (await rowOf(p, 't')).slice(2, 3).concat((await rowOf(p, 't'))[6]);
+      await waitFor('t running', async () => (await stateOf()).join() === 'running,Pause', 15000, 100);
+      await p.click('#accounts button[aria-label="Pause t"]');
+      await waitFor('t paused', async () => (await stateOf()).join() === 'paused,Resume', 15000, 100);
+      await waitFor('its worker stopped', async () =>
+        (await gate.workers())['loopback.t']?.state === 'stopped', 15000, 100);
+      await axe(p, 'accounts, paused');
+      await shotClean(b, 'browser-console-accounts-paused-desktop.png');
+      await p.click('#accounts button[aria-label="Resume t"]');
+      await waitFor('t running again', async () =>
+        (await gate.workers())['loopback.t']?.state === 'running', 15000, 100);
+      await waitFor('the page says so', async () => (await stateOf()).join() === 'running,Pause', 15000, 100);
+    } finally {
+      await b.close();
+    }
+  });
 });

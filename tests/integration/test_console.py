@@ -114,7 +114,8 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("POST", "/api/schedule/pause?name=x"),
           ("POST", "/api/schedule/resume?name=x"),
           ("GET", "/api/accounts"), ("POST", "/api/invite/revoke?id=1"),
-          ("POST", "/api/conv/send?account=a&peer=b")]
+          ("POST", "/api/conv/send?account=a&peer=b"),
+          ("POST", "/api/account/pause?name=t")]
 
 
 def test_no_route_answers_without_a_session(gate_factory):

@@ -118,6 +118,8 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/schedule/pause",	"schedule.pause", "name"),
 	ACT("/api/schedule/resume",	"schedule.resume", "name"),
 	ACT("/api/conv/send",		"conv.send",	"account"),
+	ACT("/api/account/pause",	"account.pause", "name"),
+	ACT("/api/account/resume",	"account.resume", "name"),
 };
 #undef ASSET
 #undef API

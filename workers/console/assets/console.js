@@ -200,10 +200,20 @@
       /* The code near the name, on a phone's first screen too. */
       cell(tr, a.name);
       login(cell(tr, "", "login"), a);
-      cell(tr, a.state, "state-" + String(a.state).replace(/[^a-z]/g, ""));
+      var st = a.paused ? "paused" : a.state;
+      cell(tr, st, "state-" + String(st).replace(/[^a-z]/g, ""));
       cell(tr, a.kind);
       cell(tr, a.source + (a.template ? " (" + a.template + ")" : ""));
       cell(tr, a.owner || "-", "wrap");
+      /* Only the file's accounts pause (the hub says which). */
+      var td = cell(tr, "");
+      var q = "?name=" + encodeURIComponent(a.name);
+      if (a.pausable)
+        td.appendChild(a.paused ? button("Resume", a.name, function () {
+          act("/api/account/resume" + q, "Resumed " + a.name);
+        }) : button("Pause", a.name, function () {
+          act("/api/account/pause" + q, "Paused " + a.name);
+        }));
     }, "No channel accounts.");
     $("accounts-more").hidden = !o.more;
     fill("invites", o.invites, function (tr, i) {
