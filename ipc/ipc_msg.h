@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		27
+#define IPC_VERSION		28
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -710,8 +710,14 @@ struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
 #define IPC_CONSOLE_BODY_MAX	(120 * 1024)
 struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
 				  struct ipc_str token; };
+/*
+ * query: a page's free text (a search in any language), UTF-8, at most
+ * IPC_CONSOLE_QUERY_MAX bytes; "" when none.  The page's plain words
+ * ride in page, after its name.
+ */
+#define IPC_CONSOLE_QUERY_MAX	256
 struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
-				  struct ipc_str page; };
+				  struct ipc_str page; struct ipc_str query; };
 /*
  * arg: a pairing code or an account; peer: a sender, for peer.revoke;
  * text: the request's body as sent (a message to send), "" when none.

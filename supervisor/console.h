@@ -65,9 +65,17 @@ json_t	*console_page_schedules(void);
  * invitations; NULL on a store error.
  */
 json_t	*console_page_accounts(void);
-/* console_page_log.c: the latest log lines; the HTTP status. */
-int	console_page_log(const char *query, json_t **body);
-/* console_page_conv.c: conversations and their messages; ditto. */
-int	console_page_conversations(const char *query, json_t **body);
+/*
+ * console_page_log.c: the latest log lines; the HTTP status.  It takes
+ * no free text (text, "" when none, as the conversations' does).
+ */
+int	console_page_log(const char *query, const char *text,
+	    json_t **body);
+/*
+ * console_page_conv.c: conversations and their messages; ditto.  text:
+ * console.get's free text, the words to find ("" none).
+ */
+int	console_page_conversations(const char *query, const char *text,
+	    json_t **body);
 
 #endif

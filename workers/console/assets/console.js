@@ -308,11 +308,15 @@
     sel.value = keep;
   }
 
-  /* The search as the hub takes it: lower-case words, or nothing. */
+  /*
+   * The search as the hub takes it: the peer a lower-case word, the
+   * text as typed, in any language (the hub folds ASCII case).
+   */
   function convPath() {
     var q = [];
     ["peer", "text"].forEach(function (k) {
-      var v = $("conv-" + k).value.trim().toLowerCase();
+      var v = $("conv-" + k).value.trim();
+      if (k === "peer") v = v.toLowerCase();
       if (v !== "") q.push(k + "=" + encodeURIComponent(v));
     });
     return "/api/conversations" + (q.length ? "?" + q.join("&") : "");
