@@ -132,3 +132,32 @@ def test_take_over_is_bounded_and_a_viewers_is_refused(gate_factory,
                               "LIKE '%root-op sends%'")) == 1
     finally:
         fake.stop()
+
+
+def test_no_form_and_a_refusal_once_the_window_closes(gate_factory,
+                                                      tmp_path):
+    """iLink lets a bot write only within 24 h of the person's last
+    message: past that the page offers no form (send 0) and the hub
+    refuses the send, whatever the page did."""
+    from fake_ilink import FakeIlink
+    fake = FakeIlink(longpoll_ms=1500).start()
+    try:
+        gate = conversations_gate(gate_factory, fake, tmp_path)
+        admin = login(gate)
+        fake.inject(FRIEND, "hello bot")
+        c = wait_for(lambda: conversation(page(gate, admin,
+                                               "conversations"), FRIEND),
+                     20, 0.1, "the conversation")
+        assert c["send"] == 2000, c
+        assert gate.ctl("test", "supervisor", "clock:+90000")[0] == 0
+        admin = login(gate)     # the old session idled out meanwhile
+        send = sender(gate, admin)
+        c = conversation(page(gate, admin, "conversations"), FRIEND)
+        assert c["send"] == 0, c
+        st, b = send("too late")
+        assert st == 409 and "can only answer" in b["error"], (st, b)
+        assert [s for s in fake.sent if s["text"] == "too late"] == []
+        assert gate.rows("SELECT count(*) FROM outbox WHERE body = "
+                         "'too late'") == [(0,)]
+    finally:
+        fake.stop()
