@@ -1,6 +1,6 @@
 /*
  * wxgatectl account pause NAME, account resume NAME: a channel account
- * of the file stopped, its outbound messages held in the outbox, until
+ * stopped, its outbound messages held in the outbox, until
  * resumed; kept across a restart (supervisor/pause.c).
  */
 #include "codec.h"

@@ -23,7 +23,6 @@
 #include <jansson.h>
 
 #include "account.h"
-#include "config.h"
 #include "console.h"
 #include "hub.h"
 #include "qr.h"
@@ -92,13 +91,12 @@ acct_page_row(const struct channel_row *r, void *arg)
 	} else if (strcmp(r->kind, "wechat") == 0 &&
 	    strcmp(r->state, "running") == 0)
 		login = "done";
-	/* pause.c's: paused by an operator; only the file's may be. */
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, "
-	    "s:b}", "name", r->name, "kind", r->kind, "source", r->source,
+	/* pause.c's: paused by an operator. */
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b}",
+	    "name", r->name, "kind", r->kind, "source", r->source,
 	    "template", r->tmpl, "state", r->state, "owner", r->owner,
 	    "login", login, "login_url", url, "qr", svg, "paused",
-	    account_paused(r->name), "pausable",
-	    !config_rt_is(sup->conf, r->name));
+	    account_paused(r->name));
 	free(svg);
 	if (acct_page_add(pg, pg->accounts, o, 0) == -1)
 		pg->accounts_more = 1;

@@ -104,7 +104,8 @@ int		 channel_send_limit(const char *account, const char *peer,
 void		 channel_sweep(void);
 /*
  * pause.c: accounts an operator paused.  account_pause: 0, or 1 no such
- * account, 2 one that cannot be, -1 a store error, with why in err.
+ * account, 2 one waiting for its login, -1 a store error, with why in
+ * err.
  */
 void		 pause_init(void);
 void		 pause_again(const char *name);

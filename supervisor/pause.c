@@ -10,8 +10,8 @@
  *
  * Here too wxgatectl's requests and the console's writes for it; the
  * console's are audited (the operator's name), a viewer's refused by
- * console_write.c.  Only the file's accounts: a bound one (account.c) is the hub's own,
- * started with hub.spawn, and is refused here for now.
+ * console_write.c.  A bound account (account.c) is the hub's own,
+ * started with hub.spawn: account_hold unspawns it and spawns it again.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "account.h"
 #include "codec.h"
 #include "config.h"
 #include "console.h"
@@ -56,6 +57,10 @@ pause_ask(const struct cfg_channel *cc, int on)
 	char wname[2 * IPC_NAME_MAX + 2];
 	struct ipc_body_hub_ref b;
 
+	if (config_rt_is(sup->conf, cc->name)) {
+		account_hold(cc->name, on);
+		return;
+	}
 	snprintf(wname, sizeof(wname), "%s.%s", cc->type, cc->name);
 	b.name = ipc_s(wname);
 	b.gen = 0;
@@ -85,6 +90,7 @@ pause_init(void)
 	if (npaused == 0 && store_pause_list(sup->store, pause_load,
 	    NULL) == -1)
 		log_warnx("%s: paused accounts not read", __func__);
+	/* A bound account's is not started at all (account.c). */
 	for (i = 0; i < npaused; i++)
 		if ((cc = config_channel(sup->conf, paused[i])) != NULL &&
 		    !config_rt_is(sup->conf, paused[i]))
@@ -112,9 +118,9 @@ account_pause(const char *name, int on, const char *by, char *err,
 		snprintf(err, errlen, "no channel account %s", name);
 		return 1;
 	}
-	if (config_rt_is(sup->conf, name)) {
-		snprintf(err, errlen, "%s is a bound account: remove it with "
-		    "wxgatectl channels remove; pausing one is not supported",
+	/* Its worker shows a login QR code: paused, the binding dies. */
+	if (account_pending(name)) {
+		snprintf(err, errlen, "%s is waiting for its owner's login",
 		    name);
 		return 2;
 	}

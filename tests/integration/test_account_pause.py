@@ -78,7 +78,7 @@ def test_console_pauses_and_resumes_an_admin_only(gate_factory):
         "channels": [{"name": "t", "type": "loopback"}]})
     admin, viewer = login(gate), login(gate, "--operator", "watcher")
     a = account(page(gate, admin, "accounts"), "t")
-    assert a["paused"] is False and a["pausable"] is True, a
+    assert a["paused"] is False, a
     refused_and_audited(gate, poster(gate, viewer),
                         "/api/account/pause?name=t", "account.pause")
     assert gate.rows("SELECT count(*) FROM account_pauses") == [(0,)]
@@ -96,3 +96,37 @@ def test_console_pauses_and_resumes_an_admin_only(gate_factory):
     assert st == 200, (st, body)
     wait_for(lambda: state(gate)[0] == "running", 15, 0.05, "running again")
     assert account(page(gate, admin, "accounts"), "t")["paused"] is False
+
+
+def test_a_bound_account_pauses_across_a_restart(gate_factory):
+    """A bound account's worker is the hub's own (hub.spawn): paused, it
+    is unspawned and not started after a restart; resumed, it is
+    spawned, and what waited is sent once."""
+    from conftest import run
+    from fake_ilink import FakeIlink
+    from test_bind import (OWNER, bind_through, conf, create, sent_to,
+                           wait_reply)
+    fake = FakeIlink(longpoll_ms=1500, qr_script=("wait",)).start()
+    try:
+        gate = gate_factory(conf(fake))
+        name = run(bind_through(gate, fake, create(gate)))
+        wname = "wechat." + name
+        fake.inject(OWNER, "hi")
+        wait_reply(fake, OWNER, "echo: hi")
+        assert gate.ctl("account", "pause", name)[0] == 0
+        wait_for(lambda: gate.worker(wname) is None, 10, 0.05,
+                 "its worker gone")
+        rc, out, err = gate.ctl("send", name, OWNER, "held for you")
+        assert rc == 0, (out, err)
+        assert gate.stop() == 0
+        gate.start()
+        assert gate.worker(wname) is None
+        assert not [s for s in sent_to(fake, OWNER)
+                    if s["text"] == "held for you"]
+        assert gate.ctl("account", "resume", name)[0] == 0
+        wait_reply(fake, OWNER, "held for you", timeout=20)
+        assert len([s for s in sent_to(fake, OWNER)
+                    if s["text"] == "held for you"]) == 1
+        assert gate.worker(wname)["state"] == "running"
+    finally:
+        fake.stop()

@@ -205,15 +205,12 @@
       cell(tr, a.kind);
       cell(tr, a.source + (a.template ? " (" + a.template + ")" : ""));
       cell(tr, a.owner || "-", "wrap");
-      /* Only the file's accounts pause (the hub says which). */
-      var td = cell(tr, "");
       var q = "?name=" + encodeURIComponent(a.name);
-      if (a.pausable)
-        td.appendChild(a.paused ? button("Resume", a.name, function () {
-          act("/api/account/resume" + q, "Resumed " + a.name);
-        }) : button("Pause", a.name, function () {
-          act("/api/account/pause" + q, "Paused " + a.name);
-        }));
+      cell(tr, "").appendChild(a.paused ? button("Resume", a.name, function () {
+        act("/api/account/resume" + q, "Resumed " + a.name);
+      }) : button("Pause", a.name, function () {
+        act("/api/account/pause" + q, "Paused " + a.name);
+      }));
     }, "No channel accounts.");
     $("accounts-more").hidden = !o.more;
     fill("invites", o.invites, function (tr, i) {
