@@ -91,15 +91,14 @@ console_conv_send(struct worker *w, const struct ipc_msg *m,
 	}
 	n = channel_send(account, peer, text, &id, 1, err, sizeof(err));
 	freezero(text, p->text.len + 1);
-	if (n != 1) {
-		/* Checked above: more rows would be a limit out of step. */
-		if (n > 1)
-			log_warnx("%s: %d rows for one message", __func__, n);
-		console_answer(w, m, p->conn, n == -1 ? 503 : 200, NULL, NULL,
-		    n == -1 ? console_error(err) :
-		    json_pack("{s:b, s:I}", "ok", 1, "id", (json_int_t)id));
+	if (n < 1) {
+		console_answer(w, m, p->conn, 503, NULL, NULL,
+		    console_error(n == -1 ? err : "nothing queued"));
 		return;
 	}
+	/* Checked above: more rows would be a limit out of step. */
+	if (n > 1)
+		log_warnx("%s: %d rows for one message", __func__, n);
 	snprintf(detail, sizeof(detail), "operator %s sends to %s on %s "
 	    "(outbox row %lld)", who->operator, peer, account, (long long)id);
 	log_info("console: %s", detail);
