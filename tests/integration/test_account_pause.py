@@ -41,6 +41,9 @@ def test_pause_holds_sends_across_a_restart_then_resume_sends_once(
     gate.all_running = lambda names=None: True
     gate.start()
     wait_for(lambda: stopped(gate), 15, 0.05, "paused after the restart")
+    rc, out, err = gate.ctl("channels", "list")
+    assert rc == 0 and any(ln.split()[:1] == ["t"] and "paused" in
+                           ln.split() for ln in out.splitlines()), out
     assert gate.rows("SELECT state FROM outbox WHERE id = ?",
                      (rid,)) == [("queued",)]
     assert SENT not in gate.log()
@@ -87,7 +90,7 @@ def test_console_pauses_and_resumes_an_admin_only(gate_factory):
     assert st == 200, (st, body)
     wait_for(lambda: stopped(gate), 10, 0.05, "the worker stopped")
     a = account(page(gate, viewer, "accounts"), "t")
-    assert a["paused"] is True and a["state"] == "stopped", a
+    assert a["paused"] is True and a["state"] == "paused", a
     rows = audit_rows(gate, "method = 'account.pause' AND detail = "
                       "'operator root-op'")
     assert len(rows) == 1, rows
