@@ -133,3 +133,31 @@ def test_a_bound_account_pauses_across_a_restart(gate_factory):
         assert gate.worker(wname)["state"] == "running"
     finally:
         fake.stop()
+
+
+
+def test_a_reload_that_changes_a_paused_account_keeps_it_down(
+        gate_factory, tmp_path):
+    """A changed slice restarts a worker on reload; not a paused one,
+    which starts with the new slice on resume."""
+    import copy
+    from fake_ilink import FakeIlink
+    from test_channel_wechat import channel
+    fake = FakeIlink(longpoll_ms=1500).start()
+    try:
+        gate = gate_factory({"channels": [channel(fake, tmp_path)]})
+        wname = "wechat.alice"
+        assert gate.ctl("account", "pause", "alice")[0] == 0
+        wait_for(lambda: (gate.worker(wname) or {}).get("state") ==
+                 "stopped", 10, 0.05, "the worker stopped")
+        conf = copy.deepcopy(gate.conf)
+        conf["channels"][0]["wechat"]["poll_timeout_ms"] = 2500
+        assert gate.reload(conf)
+        assert "reload: restarting " + wname in gate.log()
+        w = gate.worker(wname)
+        assert w["state"] == "stopped" and w["pid"] <= 0, w
+        assert gate.ctl("account", "resume", "alice")[0] == 0
+        wait_for(lambda: gate.worker(wname)["state"] == "running", 15,
+                 0.05, "running again")
+    finally:
+        fake.stop()
