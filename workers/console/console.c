@@ -86,7 +86,8 @@ extern const size_t		console_asset_favicon_svg_len;
 #define ASSET(p, n, t) \
 	{ p, HTTP_GET, CN_ASSET, "asset", NULL, NULL, t, console_asset_##n, \
 	  &console_asset_##n##_len, NULL }
-#define API(p, m, a, w)	{ p, m, a, w, NULL, NULL, NULL, NULL, NULL, NULL }
+#define API(p, m, a, w) \
+	{ p, m, a, w, NULL, NULL, NULL, NULL, NULL, NULL }
 /* A write whose arg is the query's value of k (peer is always "peer"). */
 #define ACT(p, w, k) \
 	{ p, HTTP_POST, CN_POST, w, k, NULL, NULL, NULL, NULL, NULL }
