@@ -46,6 +46,8 @@ int	cmd_channels(int, int, char **);
 /* ctl/console.c */
 int	cmd_console_url(int, int, char **);
 int	cmd_console(int, int, char **);
+/* ctl/account.c */
+int	cmd_account(int, int, char **);
 /* ctl/top.c */
 int	cmd_top(int, int, char **);
 

@@ -83,6 +83,7 @@ static const struct {
 	{ "channels",	CTL_ARGS_ANY, cmd_channels },
 	{ "console-url", CTL_ARGS_ANY, cmd_console_url },	/* ctl/console.c */
 	{ "console",	CTL_ARGS_ANY, cmd_console },
+	{ "account",	CTL_ARGS_ANY, cmd_account },	/* ctl/account.c */
 };
 
 /* Subcommands of share and pairing (struct subcmd: ctl.h). */
@@ -140,7 +141,8 @@ usage(void)
 	    "       wxgatectl [-s socket] channels list\n"
 	    "       wxgatectl [-s socket] channels remove name\n"
 	    "       wxgatectl [-s socket] console-url [--operator name]\n"
-	    "       wxgatectl [-s socket] console revoke-all\n");
+	    "       wxgatectl [-s socket] console revoke-all\n"
+	    "       wxgatectl [-s socket] account pause|resume name\n");
 	exit(EX_USAGE);
 }
 

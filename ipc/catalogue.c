@@ -394,6 +394,7 @@ static const struct field f_console_get[] = {
 	FLD(console_get, conn, FT_U64, UINT64_MAX, 0),
 	FLD(console_get, session, FT_STR, IPC_CONSOLE_TOKEN_MAX, 0),
 	FLD(console_get, page, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(console_get, query, FT_STR, IPC_CONSOLE_QUERY_MAX, 0),
 };
 static const struct field f_console_post[] = {
 	FLD(console_post, conn, FT_U64, UINT64_MAX, 0),

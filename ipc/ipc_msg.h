@@ -161,6 +161,9 @@
 	X(CONSOLE_POST,	1002, "console.post",	ROLE_CONSOLE,	0,	console_post)	\
 	/* the hub's answer to one of them */				\
 	X(CONSOLE_ANSWER, 1020, "console.answer", ROLE_SUP,	0,	console_answer)	\
+	/* operator: an account paused (its worker stopped) or resumed */ \
+	X(CTL_ACCOUNT_PAUSE, 1003, "account.pause", ROLE_OPERATOR, 0,	name)		\
+	X(CTL_ACCOUNT_RESUME, 1004, "account.resume", ROLE_OPERATOR, 0, name)		\
 	/* operator, over the control socket: a login link; end sessions */ \
 	X(CTL_CONSOLE_URL, 1040, "console.url",	ROLE_OPERATOR,	0,	name)		\
 	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty)
@@ -505,8 +508,14 @@ struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
 #define IPC_CONSOLE_BODY_MAX	(120 * 1024)
 struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
 				  struct ipc_str token; };
+/*
+ * query: a page's free text (a search in any language), UTF-8, at most
+ * IPC_CONSOLE_QUERY_MAX bytes; "" when none.  The page's plain words
+ * ride in page, after its name.
+ */
+#define IPC_CONSOLE_QUERY_MAX	256
 struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
-				  struct ipc_str page; };
+				  struct ipc_str page; struct ipc_str query; };
 /*
  * arg: a pairing code or an account; peer: a sender, for peer.revoke;
  * text: the request's body as sent (a message to send), "" when none.

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		26
+#define IPC_VERSION		28
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -125,6 +125,9 @@
 	X(HUB_SPAWN,	954, "hub.spawn",	ROLE_HUB,	0,	hub_spawn)	\
 	X(HUB_UNSPAWN,	955, "hub.unspawn",	ROLE_HUB,	0,	hub_ref)	\
 	X(HUB_VIOLATION, 956, "hub.violation",	ROLE_HUB,	0,	hub_ref) \
+	/* a channel worker of the file an operator paused, or resumed */ \
+	X(HUB_PAUSE,	957, "hub.pause",	ROLE_HUB,	0,	hub_ref)	\
+	X(HUB_RESUME,	958, "hub.resume",	ROLE_HUB,	0,	hub_ref)	\
 	/* root parent and a kind's zygote: fork one with this socket */ \
 	X(ZYGOTE_FORK,	990, "zygote.fork",	ROLE_PARENT,	MSG_FD | MSG_INTERNAL, text) \
 	X(ZYGOTE_PID,	991, "zygote.pid",	ROLE_ZYGOTE,	MSG_INTERNAL, seq) \

@@ -210,13 +210,34 @@ acct_start_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	for (i = 0; i < nrts && n < ACCOUNT_BATCH; i++) {
-		if (!rts[i].active || rts[i].stopped || rts[i].started)
+		if (!rts[i].active || rts[i].stopped || rts[i].started ||
+		    account_paused(rts[i].name))
 			continue;
 		acct_spawn(&rts[i]);
 		n++;
 	}
 	if (n == ACCOUNT_BATCH)
 		evtimer_add(start_ev, &tv);
+}
+
+/*
+ * An operator's pause of a bound account (pause.c): its worker goes
+ * (hub.unspawn) and is not started until resumed (hub.spawn).  0, or
+ * -1 for no such account.
+ */
+int
+account_hold(const char *name, int on)
+{
+	struct acct_rt *a;
+
+	if ((a = acct_find(name)) == NULL)
+		return -1;
+	if (on && a->started) {
+		acct_unspawn(name);
+		a->started = 0;
+	} else if (!on && !a->started && a->active && !a->stopped)
+		acct_spawn(a);
+	return 0;
 }
 
 void

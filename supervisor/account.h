@@ -50,5 +50,10 @@ int	 account_pending(const char *name);
 typedef void	(*account_fn)(const char *name, const char *tmpl,
 		    const char *state, const char *owner, void *);
 void	 account_each(account_fn, void *);
+/*
+ * A bound account's worker stopped and held (on), or started again, for
+ * an operator's pause (pause.c): 0, or -1 for no such account.
+ */
+int	 account_hold(const char *name, int on);
 
 #endif

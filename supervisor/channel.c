@@ -529,7 +529,9 @@ chan_kick_now(struct chacct *a)
 
 	if (a->nacked > 0)
 		chan_reack(a);
-	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT)
+	/* A paused account's rows wait (pause.c). */
+	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT ||
+	    account_paused(a->name))
 		return;
 	k.a = a;
 	if (store_outbox_lease_ctx(sup->store, a->name, now, now + CH_LEASE_S,
@@ -1161,6 +1163,32 @@ chan_may_write(const char *account, const struct cfg_channel *cc,
 	return -1;
 }
 
+/*
+ * The console's take-over (console_send.c): may an operator write to
+ * peer now, by the rule channel_send applies?  0 with what one message
+ * holds there (code points; UTF-8 bytes, 0 for no such bound), 1 for
+ * no such channel, -1 with why in err.
+ */
+int
+channel_send_limit(const char *account, const char *peer, uint32_t *cps,
+    uint32_t *bytes, char *err, size_t errlen)
+{
+	const struct cfg_channel *cc;
+	const struct kind_caps *caps;
+
+	if ((cc = config_channel(sup->conf, account)) == NULL ||
+	    acct_find(account) == NULL) {
+		snprintf(err, errlen, "no channel %s", account);
+		return 1;
+	}
+	if (chan_may_write(account, cc, peer, err, errlen) == -1)
+		return -1;
+	caps = kinds_caps(cc->type);
+	*cps = cc->text_chunk_limit;
+	*bytes = caps != NULL ? caps->bytes_max : 0;
+	return 0;
+}
+
 int
 channel_send(const char *account, const char *target, const char *text,
     int64_t *ids, int max, char *err, size_t errlen)
@@ -1392,6 +1420,10 @@ channel_worker_ready(struct worker *w)
 	if ((a = acct_of(w)) == NULL)
 		return;
 	store_outbox_release(sup->store, a->name, sup_now());
+	if (account_paused(a->name)) {
+		pause_again(a->name);
+		return;
+	}
 	chan_kick(a);
 	sup_turn();
 }

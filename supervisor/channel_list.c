@@ -16,7 +16,8 @@
 
 /*
  * One account's row: its worker's state when it has one, else state
- * (a bound account's pending or stopped are the hub's own word).  A
+ * (a bound account's pending or stopped, and any paused account, are
+ * the hub's own word).  A
  * running worker whose platform asks for a login says so, since
  * "running" alone would hide that nobody can reach it.
  */
@@ -28,7 +29,11 @@ channel_list_put(const struct channel_row *in, channel_row_fn fn, void *arg)
 	struct worker *w;
 
 	snprintf(wname, sizeof(wname), "%s.%s", r.kind, r.name);
-	if (strcmp(r.state, "pending") == 0 || strcmp(r.state, "stopped") == 0)
+	if (account_paused(r.name)) {
+		r.state = "paused";	/* an operator's (pause.c) */
+		w = NULL;
+	} else if (strcmp(r.state, "pending") == 0 ||
+	    strcmp(r.state, "stopped") == 0)
 		w = NULL;	/* the hub's word, whatever its worker says */
 	else if ((w = spawn_find(wname)) != NULL && w->state == W_RUNNING &&
 	    store_kv_get(sup->store, r.name, "status", &platform) == 0 &&

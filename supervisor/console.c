@@ -243,8 +243,9 @@ console_csrf(struct ipc_str cookie, char out[CONSOLE_CSRF_LEN + 1])
 
 /*
  * GET pages, by the name the worker's route gives: most are the hub's
- * state (fn), the session's own is about the asker (mine), one takes
- * the query the worker put after its name (ask, which says its status),
+ * state (fn), the session's own is about the asker (mine), some take
+ * the query the worker put after its name and console.get's free text
+ * (ask, which says its status and refuses a text it does not take),
  * and an asset has none, since the worker holds its bytes and needs
  * only the hub's word that the session is good.
  */
@@ -252,7 +253,7 @@ static const struct {
 	const char	 *name;
 	json_t		*(*fn)(void);
 	json_t		*(*mine)(const struct console_who *);
-	int		 (*ask)(const char *, json_t **);
+	int		 (*ask)(const char *, const char *, json_t **);
 } console_pages[] = {
 	{ "asset",	NULL,			NULL,	NULL },
 	{ "session",	NULL,			console_page_session, NULL },
@@ -277,7 +278,7 @@ console_get(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_console_get *g = &m->b.console_get;
 	struct console_who who;
-	char page[IPC_NAME_MAX + 1], *query;
+	char page[IPC_NAME_MAX + 1], text[IPC_CONSOLE_QUERY_MAX + 1], *query;
 	json_t *body;
 	size_t i;
 	int status;
@@ -296,13 +297,17 @@ console_get(struct worker *w, struct ipc_msg *m)
 			break;
 	if (i == sizeof(console_pages) / sizeof(console_pages[0]) ||
 	    memchr(g->page.p, '\0', g->page.len) != NULL ||
-	    (query != NULL && console_pages[i].ask == NULL)) {
+	    ((query != NULL || g->query.len > 0) &&
+	    console_pages[i].ask == NULL)) {
 		console_answer(w, m, g->conn, 404, NULL, NULL,
 		    console_error("no such page"));
 		return 0;
 	}
 	if (console_pages[i].ask != NULL) {
-		status = console_pages[i].ask(query, &body);
+		/* UTF-8 without a NUL: the codec checked it. */
+		snprintf(text, sizeof(text), "%.*s", (int)g->query.len,
+		    g->query.p);
+		status = console_pages[i].ask(query, text, &body);
 		console_answer(w, m, g->conn, status, NULL, NULL, body);
 		return 0;
 	}

@@ -43,6 +43,14 @@ int	 console_fits(size_t *used, size_t max, const json_t *o);
 /* console_write.c: one POST of a session whose CSRF token was good. */
 void	console_write(struct worker *, const struct ipc_msg *,
 	    const struct console_who *, const char *action);
+/* pause.c: account.pause and account.resume. */
+void	console_account_pause(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_account_resume(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+/* console_send.c: conv.send, an admin's text into a conversation. */
+void	console_conv_send(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
 
 /* The overview: workers and channels, as `wxgatectl status` sees them. */
 json_t	*console_page_overview(void);
@@ -57,9 +65,17 @@ json_t	*console_page_schedules(void);
  * invitations; NULL on a store error.
  */
 json_t	*console_page_accounts(void);
-/* console_page_log.c: the latest log lines; the HTTP status. */
-int	console_page_log(const char *query, json_t **body);
-/* console_page_conv.c: conversations and their messages; ditto. */
-int	console_page_conversations(const char *query, json_t **body);
+/*
+ * console_page_log.c: the latest log lines; the HTTP status.  It takes
+ * no free text (text, "" when none, as the conversations' does).
+ */
+int	console_page_log(const char *query, const char *text,
+	    json_t **body);
+/*
+ * console_page_conv.c: conversations and their messages; ditto.  text:
+ * console.get's free text, the words to find ("" none).
+ */
+int	console_page_conversations(const char *query, const char *text,
+	    json_t **body);
 
 #endif

@@ -91,10 +91,12 @@ acct_page_row(const struct channel_row *r, void *arg)
 	} else if (strcmp(r->kind, "wechat") == 0 &&
 	    strcmp(r->state, "running") == 0)
 		login = "done";
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}",
+	/* pause.c's: paused by an operator. */
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b}",
 	    "name", r->name, "kind", r->kind, "source", r->source,
 	    "template", r->tmpl, "state", r->state, "owner", r->owner,
-	    "login", login, "login_url", url, "qr", svg);
+	    "login", login, "login_url", url, "qr", svg, "paused",
+	    account_paused(r->name));
 	free(svg);
 	if (acct_page_add(pg, pg->accounts, o, 0) == -1)
 		pg->accounts_more = 1;

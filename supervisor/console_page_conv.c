@@ -3,10 +3,14 @@
  * newest first, with their newest messages (the peer's text and the
  * agent's reply) and the reply's delivery state in the words `wxgatectl
  * outbox` prints (queued, sent, failed, undeliverable; none once the
- * outbox pruned the rows).  The worker sends the search as "peer text"
- * after the page's name, "-" where one is not given: lower-case words,
+ * outbox pruned the rows), the rows written first among them ("sent"),
+ * and for each conversation the characters an admin may write into it
+ * as the bot ("send", 0 where the channel only answers).  The worker
+ * sends the peer searched for after the page's name ("-" for none), a
+ * plain lower-case word, and the text searched for as console.get's
+ * free text (any language, up to IPC_CONSOLE_QUERY_MAX bytes), both
  * found as substrings (store_conv.c).  Taking a conversation over is
- * console_write.c's.
+ * console_send.c's.
  *
  * A peer's text is JSON-escaped here and set as textContent by the
  * page.  The answer is bounded by conversations, by messages in each,
@@ -46,12 +50,12 @@ conv_page_msg(const struct store_conv_msg *cm, void *arg)
 
 	/* Newest first from the store; oldest first on the page. */
 	json_array_insert_new(pg->msgs, 0, json_pack("{s:I, s:I, s:o?, s:s?, "
-	    "s:o, s:o?, s:s?}", "id", (json_int_t)cm->id, "time",
+	    "s:o, s:o?, s:s?, s:b}", "id", (json_int_t)cm->id, "time",
 	    (json_int_t)cm->created, "answered", cm->answered != 0 ?
 	    json_integer(cm->answered) : NULL, "sender", cm->sender, "text",
 	    console_cut(cm->text, CONSOLE_CONV_CUT), "reply", cm->reply != NULL ?
 	    console_cut(cm->reply, CONSOLE_CONV_CUT) : NULL, "delivery",
-	    cm->delivery));
+	    cm->delivery, "sent", cm->sent));
 	return 0;
 }
 
@@ -59,6 +63,8 @@ static int
 conv_page_conv(const struct store_conv *c, void *arg)
 {
 	struct conv_page *pg = arg;
+	char err[256];
+	uint32_t cps, bytes;
 	json_t *o;
 
 	pg->msgs = json_array();
@@ -68,9 +74,14 @@ conv_page_conv(const struct store_conv *c, void *arg)
 		pg->err = 1;
 		return -1;
 	}
-	o = json_pack("{s:s, s:s, s:I, s:I, s:o}", "account", c->account,
+	/* What the take-over may write there (console_send.c); 0: none. */
+	if (channel_send_limit(c->account, c->peer, &cps, &bytes, err,
+	    sizeof(err)) != 0)
+		cps = 0;
+	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I}", "account", c->account,
 	    "peer", c->peer, "last", (json_int_t)c->last, "count",
-	    (json_int_t)c->count, "messages", pg->msgs);
+	    (json_int_t)c->count, "messages", pg->msgs, "send",
+	    (json_int_t)cps);
 	/* A name that is not UTF-8 makes no JSON; the CLI still shows it. */
 	if (o == NULL)
 		return 0;
@@ -84,40 +95,43 @@ conv_page_conv(const struct store_conv *c, void *arg)
 	return 0;
 }
 
-/* "peer text": each a word or "-".  -1 on anything else. */
+/* "peer": a word or "-".  -1 on anything else. */
 static int
-conv_page_query(char *q, const char **peer, const char **text)
+conv_page_query(char *q, const char **peer)
 {
-	char *f[2];
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if ((f[i] = strsep(&q, " ")) == NULL || f[i][0] == '\0')
-			return -1;
-	if (q != NULL)
+	if (q[0] == '\0' || strchr(q, ' ') != NULL)
 		return -1;
-	*peer = strcmp(f[0], "-") == 0 ? NULL : f[0];
-	*text = strcmp(f[1], "-") == 0 ? NULL : f[1];
+	*peer = strcmp(q, "-") == 0 ? NULL : q;
 	return 0;
 }
 
-/* The status, and the answer's body (an error's when not 200). */
+/*
+ * The status, and the answer's body (an error's when not 200).  The
+ * text is found as the store finds it: lower() folds ASCII only, so
+ * the words are folded alike here; other scripts match as they are.
+ */
 int
-console_page_conversations(const char *query, json_t **body)
+console_page_conversations(const char *query, const char *text,
+    json_t **body)
 {
 	struct conv_page pg = { NULL, NULL, 0, 0, 0 };
-	char q[IPC_NAME_MAX + 1];
-	const char *peer, *text;
+	char q[IPC_NAME_MAX + 1], t[IPC_CONSOLE_QUERY_MAX + 1];
+	const char *peer;
+	size_t i;
 
-	snprintf(q, sizeof(q), "%s", query != NULL ? query : "- -");
-	if (conv_page_query(q, &peer, &text) == -1) {
-		*body = console_error("peer or text is not valid");
+	snprintf(q, sizeof(q), "%s", query != NULL ? query : "-");
+	if (conv_page_query(q, &peer) == -1) {
+		*body = console_error("peer is not valid");
 		return 400;
 	}
+	snprintf(t, sizeof(t), "%s", text);
+	for (i = 0; t[i] != '\0'; i++)
+		if (t[i] >= 'A' && t[i] <= 'Z')
+			t[i] += 'a' - 'A';
 	pg.list = json_array();
 	/* One more than shown: the last one only says there are more. */
-	if (store_conv_list(sup->store, peer, text, CONSOLE_CONV_MAX + 1,
-	    conv_page_conv, &pg) == -1 || pg.err) {
+	if (store_conv_list(sup->store, peer, t[0] != '\0' ? t : NULL,
+	    CONSOLE_CONV_MAX + 1, conv_page_conv, &pg) == -1 || pg.err) {
 		json_decref(pg.list);
 		*body = console_error("store error");
 		return 503;

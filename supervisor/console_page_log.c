@@ -93,14 +93,14 @@ log_page_query(char *q, uint64_t *since, struct log_page *pg)
 
 /* The status, and the answer's body (an error's when not 200). */
 int
-console_page_log(const char *query, json_t **body)
+console_page_log(const char *query, const char *text, json_t **body)
 {
 	struct log_page pg = { LOG_LVL_DEBUG, NULL, NULL, 0, 0 };
 	char q[IPC_NAME_MAX + 1];
 	uint64_t since = 0;
 
 	snprintf(q, sizeof(q), "%s", query != NULL ? query : "- - -");
-	if (log_page_query(q, &since, &pg) == -1) {
+	if (text[0] != '\0' || log_page_query(q, &since, &pg) == -1) {
 		*body = console_error("since, level or worker is not valid");
 		return 400;
 	}

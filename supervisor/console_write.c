@@ -52,6 +52,9 @@ static const struct {
 	{ "schedule.run",	1,	console_sched_run },
 	{ "schedule.pause",	1,	console_sched_pause },
 	{ "schedule.resume",	1,	console_sched_resume },
+	{ "conv.send",		1,	console_conv_send },
+	{ "account.pause",	1,	console_account_pause },
+	{ "account.resume",	1,	console_account_resume },
 };
 
 void

@@ -90,6 +90,8 @@ static const struct {
 	{ IPC_CTL_SEND,		ctl_send },
 	{ IPC_CTL_SEND_FILE,	ctl_send_file },
 	{ IPC_CTL_OUTBOX,	ctl_outbox },
+	{ IPC_CTL_ACCOUNT_PAUSE, ctl_account_pause },
+	{ IPC_CTL_ACCOUNT_RESUME, ctl_account_resume },
 	{ IPC_CTL_SCHED_ADD,	ctl_sched_add },
 	{ IPC_CTL_SCHED_LIST,	ctl_sched_list },
 	{ IPC_CTL_SCHED_RUN,	ctl_sched_run },

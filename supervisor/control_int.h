@@ -63,6 +63,10 @@ int	ctl_relay_create(struct ctl_client *, struct ipc_msg *);
 int	ctl_relay_list(struct ctl_client *, struct ipc_msg *);
 int	ctl_relay_revoke(struct ctl_client *, struct ipc_msg *);
 
+/* pause.c: account.pause, account.resume (issue #16) */
+int	ctl_account_pause(struct ctl_client *, struct ipc_msg *);
+int	ctl_account_resume(struct ctl_client *, struct ipc_msg *);
+
 /* control_send.c: send --file (issue #15) */
 int	ctl_send_file(struct ctl_client *, struct ipc_msg *);
 int	ctl_delivery(struct ctl_client *, uint64_t req_id, int64_t id);

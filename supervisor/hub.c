@@ -170,6 +170,7 @@ hub_apply(void)
 
 	admit_init();
 	channel_init();
+	pause_init();
 	hub_sweep_arm();
 	store_wal_limits(sup->store, c->wal_checkpoint_bytes,
 	    c->wal_max_bytes);

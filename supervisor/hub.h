@@ -99,7 +99,19 @@ size_t		 channel_file_max(void);
 int		 channel_send(const char *account, const char *target,
 		    const char *text, int64_t *ids, int max, char *err,
 		    size_t errlen);
+int		 channel_send_limit(const char *account, const char *peer,
+		    uint32_t *cps, uint32_t *bytes, char *err, size_t errlen);
 void		 channel_sweep(void);
+/*
+ * pause.c: accounts an operator paused.  account_pause: 0, or 1 no such
+ * account, 2 one waiting for its login, -1 a store error, with why in
+ * err.
+ */
+void		 pause_init(void);
+void		 pause_again(const char *name);
+int		 account_paused(const char *name);
+int		 account_pause(const char *name, int on, const char *by,
+		    char *err, size_t errlen);
 void		 channel_failed(int64_t session, int64_t msg_id,
 		    struct ipc_str code);
 void		 channel_failure_text(char *, size_t, struct ipc_str code);

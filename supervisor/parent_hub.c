@@ -486,6 +486,47 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 	return 0;
 }
 
+/*
+ * hub.pause, hub.resume: a channel worker of the file, by name, an
+ * operator paused (store_pause.c keeps that; the hub asks again after
+ * a restart).  A paused one is stopped and not started again, by a
+ * restart, a reload or its backoff (spawn_now), until resumed.  An
+ * account the hub started has hub.unspawn and hub.spawn instead.
+ */
+static int
+ph_pause(const struct ipc_body_hub_ref *b, int on)
+{
+	const struct kind *k;
+	struct worker *w;
+
+	if ((w = ph_worker(b, 1)) == NULL || (w->flags & (W_F_REMOVE |
+	    W_F_RUNTIME)) || (k = kinds_find(w->kind)) == NULL ||
+	    k->role != ROLE_CHANNEL) {
+		log_warnx("hub asked to %s %.*s: not a channel worker of "
+		    "the file", on ? "pause" : "resume", (int)b->name.len,
+		    b->name.p);
+		return 0;
+	}
+	if (on == ((w->flags & W_F_PAUSED) != 0))
+		return 0;
+	log_info("hub %s %s", on ? "pauses" : "resumes", w->name);
+	if (on) {
+		w->flags |= W_F_PAUSED;
+		w->flags &= ~W_F_RESPAWN;
+		spawn_shutdown(w);
+		return 0;
+	}
+	w->flags &= ~W_F_PAUSED;
+	if (w->state == W_STOPPING)
+		w->flags |= W_F_RESPAWN;
+	else if (w->pid == -1 && w->state != W_BACKOFF) {
+		w->ndeaths = 0;
+		w->backoff_ms = 0;
+		spawn_worker(w);
+	}
+	return 0;
+}
+
 static int
 ph_request(struct ipc_msg *m)
 {
@@ -523,6 +564,9 @@ ph_request(struct ipc_msg *m)
 		return 0;
 	case IPC_HUB_SPAWN:
 		return ph_spawn(&m->b.hub_spawn);
+	case IPC_HUB_PAUSE:
+	case IPC_HUB_RESUME:
+		return ph_pause(&m->b.hub_ref, m->type == IPC_HUB_PAUSE);
 	case IPC_HUB_UNSPAWN:
 		if ((w = ph_worker(&m->b.hub_ref, 1)) != NULL &&
 		    (w->flags & W_F_RUNTIME)) {

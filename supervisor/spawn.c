@@ -231,6 +231,12 @@ spawn_now(struct worker *w)
 	int sv[2], sz = SPAWN_SNDBUF, lfd;
 	pid_t pid;
 
+	/* Paused by the hub (parent_hub.c): stays down until resumed. */
+	if (w->flags & W_F_PAUSED) {
+		w->state = W_STOPPED;
+		parent_hub_worker(w);
+		return 0;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", __func__);
 		return -1;

@@ -307,6 +307,7 @@ struct store_conv_msg {
 	const char	*text;
 	const char	*reply;		/* NULL: not answered */
 	const char	*delivery;
+	int		 sent;		/* written first: reply is its text */
 };
 typedef int	(*store_conv_fn)(const struct store_conv *, void *);
 typedef int	(*store_conv_msg_fn)(const struct store_conv_msg *, void *);
@@ -314,6 +315,15 @@ int	store_conv_list(struct store *, const char *peer, const char *text,
 	    unsigned max, store_conv_fn, void *);
 int	store_conv_messages(struct store *, int64_t session_id, unsigned max,
 	    store_conv_msg_fn, void *);
+/*
+ * store_pause.c: an account paused (by whom; kept if it was already)
+ * or no longer; the paused ones by name.  0 or -1.
+ */
+typedef int	(*store_pause_fn)(const char *account, void *);
+int	store_pause_set(struct store *, const char *account, const char *by,
+	    int64_t now);
+int	store_pause_clear(struct store *, const char *account);
+int	store_pause_list(struct store *, store_pause_fn, void *);
 /* Every session and link ended; how many sessions, or -1. */
 int	store_console_revoke_all(struct store *);
 /* Sessions and links past their time go; how many sessions, or -1. */

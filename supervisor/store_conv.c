@@ -2,7 +2,8 @@
  * Channel conversations for the console's Conversations page
  * (console_page_conv.c): each account's peers with their latest message
  * time, newest first, and one conversation's newest messages with the
- * state of the reply's outbox rows.  Searches are substrings found with
+ * state of the reply's outbox rows, and the rows written to the peer
+ * first, not as a reply.  Searches are substrings found with
  * instr() on lower(), not LIKE: a peer's '%' or '_' needs no escaping,
  * and the console's query words are lower case already.
  */
@@ -29,13 +30,23 @@ static const char *const sv_sql[] = {
 	    "  WHERE t.session_id = s.id AND (instr(lower(t.text), ?2) > 0"
 	    "  OR instr(lower(coalesce(t.reply, '')), ?2) > 0)))"
 	    " GROUP BY s.id ORDER BY 4 DESC, s.id DESC LIMIT ?3",
-	/* The reply's parts go in order; the last one says where it is. */
+	/*
+	 * The reply's parts go in order; the last one says where it is.
+	 * Rows written first (wxgatectl send, the console's take-over, a
+	 * schedule) are the conversation's too, with no message of theirs.
+	 */
 	[SV_MESSAGES - STORE_LAZY_CONV] =
-	    "SELECT m.id, m.created, m.answered, m.sender, m.text, m.reply,"
-	    " (SELECT o.state FROM outbox o WHERE o.msg_id = m.id"
-	    "  ORDER BY o.id DESC LIMIT 1)"
-	    " FROM messages m WHERE m.session_id = ?1"
-	    " ORDER BY m.id DESC LIMIT ?2",
+	    "SELECT id, created, answered, sender, text, reply, delivery, sent"
+	    " FROM (SELECT m.id AS id, m.created AS created,"
+	    "  m.answered AS answered, m.sender AS sender, m.text AS text,"
+	    "  m.reply AS reply, (SELECT o.state FROM outbox o"
+	    "  WHERE o.msg_id = m.id ORDER BY o.id DESC LIMIT 1) AS delivery,"
+	    "  0 AS sent FROM messages m WHERE m.session_id = ?1"
+	    " UNION ALL SELECT o.id, o.created, NULL, NULL, NULL, o.body,"
+	    "  o.state, 1 FROM sessions s JOIN outbox o ON o.account ="
+	    "  s.account AND o.peer = s.peer AND o.msg_id IS NULL"
+	    "  WHERE s.id = ?1)"
+	    " ORDER BY created DESC, sent DESC, id DESC LIMIT ?2",
 };
 
 _Static_assert(sizeof(sv_sql) / sizeof(sv_sql[0]) <= STORE_LAZY_MAX -
@@ -95,6 +106,7 @@ store_conv_messages(struct store *s, int64_t session_id, unsigned max,
 		cm.text = (const char *)sqlite3_column_text(st, 4);
 		cm.reply = (const char *)sqlite3_column_text(st, 5);
 		cm.delivery = (const char *)sqlite3_column_text(st, 6);
+		cm.sent = sqlite3_column_int(st, 7);
 		if (fn(&cm, arg) == -1)
 			break;
 	}

@@ -441,6 +441,16 @@ static const char schema_v11[] =
 	" created INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL);";
 
+/*
+ * Version 12: accounts an operator paused (store_pause.c), kept so a
+ * paused account stays so across a restart.
+ */
+static const char schema_v12[] =
+	"CREATE TABLE account_pauses ("
+	" account TEXT PRIMARY KEY,"
+	" operator TEXT,"
+	" paused INTEGER NOT NULL);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -454,6 +464,7 @@ static const struct store_migration store_migrations[] = {
 	{ 9,	schema_v9 },
 	{ 10,	schema_v10 },
 	{ 11,	schema_v11 },
+	{ 12,	schema_v12 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

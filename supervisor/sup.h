@@ -60,6 +60,7 @@ enum w_state {
 #define W_F_REAPED	0x10	/* dead of SIGSYS, waiting for the syscall */
 #define W_F_RESYNC	0x20	/* hub: taken over, "resynced" not yet said */
 #define W_F_WANTED	0x40	/* parent: the reloaded file has it */
+#define W_F_PAUSED	0x80	/* parent: the hub paused it; not started */
 
 #define W_DEATHS_MAX	64	/* crash-loop window history */
 

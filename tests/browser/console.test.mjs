@@ -593,6 +593,33 @@ describe('operator console, accounts', () => {
     }
   });
 
+  // After the message above: an admin writes into it as the bot.
+  test('conversations: an admin sends as the bot, delivered once, shown with its state', { timeout: 90000 }, async () => {
+    const MSG = 'the operator here: 你好 <b>bold</b>';
+    const b = await launch(DESKTOP);
+    try {
+      await open(b);
+      const p = b.page;
+      await p.locator('#conv-send').waitFor({ state: 'visible', timeout: 15000 });
+      await p.selectOption('#conv-to', { label: 'alice: ' + OWNER });
+      await p.fill('#conv-msg', MSG);
+      await p.click('#conv-send button');
+      await p.waitForFunction((t) => [...document.querySelectorAll('#conversations tr')]
+        .some((tr) => tr.cells.length === 6 && tr.cells[3].textContent === '(sent as the bot)' &&
+          tr.cells[4].textContent === t && tr.cells[5].textContent === 'sent'),
+      MSG, { timeout: 30000 });
+      assert.equal(await p.inputValue('#conv-msg'), '');
+      assert.equal(await p.locator('#conversations b').count(), 0);
+      const sent = await (await fetch(fakeUrl + '/_test/sent')).json();
+      assert.equal(sent.filter((x) => x.text === MSG && x.outcome === 'ok').length, 1,
+        JSON.stringify(sent));
+      await axe(p, 'conversations take-over');
+      await shotClean(b, 'browser-console-conversations-send-desktop.png');
+    } finally {
+      await b.close();
+    }
+  });
+
   test('invitations and a bound owner as text, a viewer refused, an admin revokes', { timeout: 90000 }, async () => {
     const links = [];
     for (let i = 0; i < 2; i++) {
@@ -649,6 +676,27 @@ describe('operator console, accounts', () => {
       await shotClean(a, 'browser-console-accounts-desktop.png');
     } finally {
       await a.close();
+    }
+  });
+  test('accounts: an admin pauses an account, the page says paused, then resumes it', { timeout: 60000 }, async () => {
+    const b = await launch(DESKTOP);
+    try {
+      await open(b);
+      const p = b.page;
+      const stateOf = async () => (await rowOf(p, 't')).slice(2, 3).concat((await rowOf(p, 't'))[6]);
+      await waitFor('t running', async () => (await stateOf()).join() === 'running,Pause', 15000, 100);
+      await p.click('#accounts button[aria-label="Pause t"]');
+      await waitFor('t paused', async () => (await stateOf()).join() === 'paused,Resume', 15000, 100);
+      await waitFor('its worker stopped', async () =>
+        (await gate.workers())['loopback.t']?.state === 'stopped', 15000, 100);
+      await axe(p, 'accounts, paused');
+      await shotClean(b, 'browser-console-accounts-paused-desktop.png');
+      await p.click('#accounts button[aria-label="Resume t"]');
+      await waitFor('t running again', async () =>
+        (await gate.workers())['loopback.t']?.state === 'running', 15000, 100);
+      await waitFor('the page says so', async () => (await stateOf()).join() === 'running,Pause', 15000, 100);
+    } finally {
+      await b.close();
     }
   });
 });

@@ -7,7 +7,7 @@
  * every route but the static 404 it forwards the session cookie's
  * value to the hub (console.get, console.post, console.login for the
  * one-time link) and writes the hub's answer (console.answer); a page
- * query it cannot carry (cn_page) is a 400 that tells nothing.  The
+ * query it cannot carry (cn_page, cn_text) is a 400 that tells nothing.  The
  * static files are written only after the hub said the session is
  * good, so without a session every route answers 401.
  *
@@ -68,6 +68,7 @@ struct cn_route {
 	const char	*ctype;		/* an asset's; NULL: JSON */
 	const unsigned char *body;	/* an asset's bytes */
 	const size_t	*len;
+	const char	*textkey;	/* a page's free text, if it takes one */
 };
 
 /* Generated into assets.c from workers/console/assets/ (local.mk). */
@@ -84,14 +85,20 @@ extern const size_t		console_asset_favicon_svg_len;
 
 #define ASSET(p, n, t) \
 	{ p, HTTP_GET, CN_ASSET, "asset", NULL, NULL, t, console_asset_##n, \
-	  &console_asset_##n##_len }
-#define API(p, m, a, w)	{ p, m, a, w, NULL, NULL, NULL, NULL, NULL }
+	  &console_asset_##n##_len, NULL }
+#define API(p, m, a, w) \
+	{ p, m, a, w, NULL, NULL, NULL, NULL, NULL, NULL }
 /* A write whose arg is the query's value of k (peer is always "peer"). */
-#define ACT(p, w, k)	{ p, HTTP_POST, CN_POST, w, k, NULL, NULL, NULL, NULL }
+#define ACT(p, w, k) \
+	{ p, HTTP_POST, CN_POST, w, k, NULL, NULL, NULL, NULL, NULL }
 /* A page that takes the query's values of the keys k (cn_page). */
-#define QUERY(p, w, k)	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL }
+#define QUERY(p, w, k) \
+	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL, NULL }
+/* One that takes the value of t too, as free text (cn_text). */
+#define SEARCH(p, w, k, t) \
+	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL, t }
 static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
-static const char *const cn_conv_keys[] = { "peer", "text", NULL };
+static const char *const cn_conv_keys[] = { "peer", NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,
@@ -107,7 +114,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/schedules",		HTTP_GET,  CN_GET,  "schedules"),
 	API("/api/accounts",		HTTP_GET,  CN_GET,  "accounts"),
 	QUERY("/api/log",		"log",		cn_log_keys),
-	QUERY("/api/conversations",	"conversations", cn_conv_keys),
+	SEARCH("/api/conversations",	"conversations", cn_conv_keys, "text"),
 	ACT("/api/logout",		"logout",	NULL),
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
@@ -117,15 +124,19 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/schedule/run",	"schedule.run",	"name"),
 	ACT("/api/schedule/pause",	"schedule.pause", "name"),
 	ACT("/api/schedule/resume",	"schedule.resume", "name"),
+	ACT("/api/conv/send",		"conv.send",	"account"),
+	ACT("/api/account/pause",	"account.pause", "name"),
+	ACT("/api/account/resume",	"account.resume", "name"),
 };
 #undef ASSET
 #undef API
 #undef ACT
 #undef QUERY
+#undef SEARCH
 
 /* Any other path: the hub still says 401 without a session. */
 static const struct cn_route cn_unknown = { NULL, HTTP_GET, CN_GET,
-    "unknown", NULL, NULL, NULL, NULL, NULL };
+    "unknown", NULL, NULL, NULL, NULL, NULL, NULL };
 
 static void	cn_route(struct httpd_conn *);
 static void	cn_hub_late(struct httpd_conn *);
@@ -281,12 +292,38 @@ cn_page(const struct cn_route *rt, const char *query, char *page,
 	return (size_t)n < size ? 0 : -1;
 }
 
+/*
+ * A page's free text (a search, in any language): the value of its
+ * textkey into text (IPC_CONSOLE_QUERY_MAX bytes and a NUL), "" when not
+ * given; -1 when longer or not UTF-8.  A value query_get() cannot read
+ * (repeated, badly escaped) counts as not given, as cn_page's do.
+ */
+static int
+cn_text(const struct cn_route *rt, const char *query,
+    char text[IPC_CONSOLE_QUERY_MAX + 1])
+{
+	char v[CN_HEAD_MAX];
+	int n;
+
+	text[0] = '\0';
+	if (rt->textkey == NULL ||
+	    (n = query_get(query, strlen(query), rt->textkey, v,
+	    sizeof(v))) <= 0)
+		return 0;
+	if ((size_t)n > IPC_CONSOLE_QUERY_MAX ||
+	    !ipc_utf8_valid(v, (size_t)n))
+		return -1;
+	memcpy(text, v, (size_t)n + 1);
+	return 0;
+}
+
 static void
 cn_ask(struct httpd_conn *c)
 {
 	const struct cn_route *rt = c->route;
 	char session[IPC_CONSOLE_TOKEN_MAX + 1], arg[IPC_NAME_MAX + 1];
 	char peer[IPC_PEER_MAX + 1], page[IPC_NAME_MAX + 1];
+	char text[IPC_CONSOLE_QUERY_MAX + 1];
 	char token[IPC_CONSOLE_TOKEN_MAX + 1];
 	int rv, n;
 
@@ -304,6 +341,11 @@ cn_ask(struct httpd_conn *c)
 		    cn_str(token) });
 		break;
 	case CN_POST:
+		/* A message the hub's codec would refuse, killing us. */
+		if (!ipc_utf8_valid(c->body, c->req.body_len)) {
+			cn_error(c, 400, "the text is not valid UTF-8");
+			return;
+		}
 		if (rt->argkey == NULL || query_get(c->req.query,
 		    strlen(c->req.query), rt->argkey, arg, sizeof(arg)) < 0)
 			arg[0] = '\0';
@@ -317,13 +359,14 @@ cn_ask(struct httpd_conn *c)
 		    cn_str(peer), { c->body, c->req.body_len } });
 		break;
 	default:
-		if (cn_page(rt, c->req.query, page, sizeof(page)) == -1) {
+		if (cn_page(rt, c->req.query, page, sizeof(page)) == -1 ||
+		    cn_text(rt, c->req.query, text) == -1) {
 			cn_error(c, 400, "a query value that is not valid");
 			return;
 		}
 		rv = worker_send(IPC_CONSOLE_GET, 0,
 		    &(struct ipc_body_console_get){ c->id, ipc_s(session),
-		    ipc_s(page) });
+		    ipc_s(page), ipc_s(text) });
 		break;
 	}
 	if (rv == -1) {

@@ -1,7 +1,8 @@
 /*
  * The operator console's page: it reads /api/session, /api/overview,
  * /api/accounts, /api/pairings, /api/shares, /api/schedules,
- * /api/conversations and /api/log with its cookie and writes with the session's CSRF token.  Every value from
+ * /api/conversations and /api/log with its cookie and writes with the
+ * session's CSRF token (a message to send as the body).  Every value from
  * the server goes in with textContent, never as markup, so a name
  * someone else chose stays text.
  */
@@ -30,9 +31,12 @@
       });
   }
 
-  function post(path) {
+  /* body: a message to send, as the request's text. */
+  function post(path, body) {
+    var h = { "X-CSRF-Token": csrf };
+    if (body !== undefined) h["Content-Type"] = "text/plain; charset=utf-8";
     return fetch(path, { method: "POST", credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf } })
+      headers: h, body: body })
       .then(function (r) {
         return r.json().then(function (b) { return { status: r.status, body: b }; });
       });
@@ -196,10 +200,17 @@
       /* The code near the name, on a phone's first screen too. */
       cell(tr, a.name);
       login(cell(tr, "", "login"), a);
-      cell(tr, a.state, "state-" + String(a.state).replace(/[^a-z]/g, ""));
+      var st = a.paused ? "paused" : a.state;
+      cell(tr, st, "state-" + String(st).replace(/[^a-z]/g, ""));
       cell(tr, a.kind);
       cell(tr, a.source + (a.template ? " (" + a.template + ")" : ""));
       cell(tr, a.owner || "-", "wrap");
+      var q = "?name=" + encodeURIComponent(a.name);
+      cell(tr, "").appendChild(a.paused ? button("Resume", a.name, function () {
+        act("/api/account/resume" + q, "Resumed " + a.name);
+      }) : button("Pause", a.name, function () {
+        act("/api/account/pause" + q, "Paused " + a.name);
+      }));
     }, "No channel accounts.");
     $("accounts-more").hidden = !o.more;
     fill("invites", o.invites, function (tr, i) {
@@ -294,11 +305,15 @@
     sel.value = keep;
   }
 
-  /* The search as the hub takes it: lower-case words, or nothing. */
+  /*
+   * The search as the hub takes it: the peer a lower-case word, the
+   * text as typed, in any language (the hub folds ASCII case).
+   */
   function convPath() {
     var q = [];
     ["peer", "text"].forEach(function (k) {
-      var v = $("conv-" + k).value.trim().toLowerCase();
+      var v = $("conv-" + k).value.trim();
+      if (k === "peer") v = v.toLowerCase();
       if (v !== "") q.push(k + "=" + encodeURIComponent(v));
     });
     return "/api/conversations" + (q.length ? "?" + q.join("&") : "");
@@ -314,12 +329,45 @@
       cell(tr, r.c.account);
       cell(tr, r.c.peer);
       cell(tr, new Date(r.m.time * 1000).toISOString().slice(0, 19).replace("T", " "));
-      cell(tr, r.m.text, "text");
+      cell(tr, r.m.sent ? "(sent as the bot)" : r.m.text, "text");
       cell(tr, r.m.reply === null ? "-" : r.m.reply, "text");
       cell(tr, r.m.delivery === null ? "-" : r.m.delivery);
     }, "No conversations" + (convPath() === "/api/conversations" ?
       " yet." : " match the search."));
     $("conversations-more").hidden = !o.more;
+    sendTargets(o.conversations);
+  }
+
+  /*
+   * The take-over form lists the conversations the hub says may be
+   * written to now ("send": the characters a message holds there);
+   * none, no form.  The choice and the text survive a refresh.
+   */
+  function sendTargets(list) {
+    var sel = $("conv-to"), keep = sel.value;
+    var open = list.filter(function (c) { return c.send > 0; });
+    while (sel.firstChild) sel.removeChild(sel.firstChild);
+    open.forEach(function (c) {
+      var o = document.createElement("option");
+      o.value = JSON.stringify([c.account, c.peer]);
+      o.textContent = c.account + ": " + c.peer;
+      sel.appendChild(o);
+    });
+    if (open.some(function (c) { return JSON.stringify([c.account, c.peer]) === keep; }))
+      sel.value = keep;
+    $("conv-send").hidden = open.length === 0;
+  }
+
+  function sendMessage(e) {
+    e.preventDefault();
+    var to = JSON.parse($("conv-to").value), text = $("conv-msg").value;
+    post("/api/conv/send?account=" + encodeURIComponent(to[0]) +
+      "&peer=" + encodeURIComponent(to[1]), text).then(function (r) {
+      if (r.status === 200) $("conv-msg").value = "";
+      var msg = r.status === 200 ? "Sent to " + to[1] :
+        "Refused: " + (r.body.error || r.status);
+      return refresh().then(function () { say(msg); });
+    });
   }
 
   function logPath() {
@@ -403,6 +451,7 @@
     });
     $("log-level").addEventListener("change", logFilter);
     $("log-worker").addEventListener("change", logFilter);
+    $("conv-send").addEventListener("submit", sendMessage);
     $("conv-search").addEventListener("submit", function (e) {
       e.preventDefault();
       get(convPath()).then(conversations).catch(function (e) {
