@@ -263,6 +263,7 @@ static const struct {
 	{ "accounts",	console_page_accounts,	NULL,	NULL },
 	{ "log",	NULL,			NULL,	console_page_log },
 	{ "conversations", NULL,		NULL,	console_page_conversations },
+	{ "chat",	NULL,			NULL,	console_page_chat },
 };
 
 static json_t *

@@ -61,5 +61,14 @@ json_t	*console_page_accounts(void);
 int	console_page_log(const char *query, json_t **body);
 /* console_page_conv.c: conversations and their messages; ditto. */
 int	console_page_conversations(const char *query, json_t **body);
+/* console_chat.c: the Chat page's threads and messages; ditto. */
+int	console_page_chat(const char *query, json_t **body);
+/* console_chat.c: its writes, for console_write.c's table. */
+void	console_chat_new(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_chat_send(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_chat_branch(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
 
 #endif

@@ -52,6 +52,9 @@ static const struct {
 	{ "schedule.run",	1,	console_sched_run },
 	{ "schedule.pause",	1,	console_sched_pause },
 	{ "schedule.resume",	1,	console_sched_resume },
+	{ "chat.new",		1,	console_chat_new },
+	{ "chat.send",		1,	console_chat_send },
+	{ "chat.branch",	1,	console_chat_branch },
 };
 
 void

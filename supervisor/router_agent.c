@@ -279,7 +279,8 @@ areq_new(struct agentq *aq, const struct areq_from *f, const char *text,
 	r->aq = aq;
 	left = f->created + (int64_t)c->webchat.deadline_s - sup_now();
 	r->history = c->webchat.history_limit;
-	if (f->origin == AREQ_WEBCHAT) {
+	/* A console thread reads nothing but the store: as a web chat. */
+	if (f->origin == AREQ_WEBCHAT || f->origin == AREQ_CONSOLE) {
 		snprintf(r->cmid, sizeof(r->cmid), "%s", f->cmid);
 		snprintf(r->client, sizeof(r->client), "%s", f->client);
 	} else if (f->origin == AREQ_SCHEDULE) {

@@ -35,7 +35,8 @@
 #define STORE_LAZY_BIND		104	/* store_bind.c: 104..135 */
 #define STORE_LAZY_CONSOLE	136	/* store_console.c: 136..151 */
 #define STORE_LAZY_CONV		152	/* store_conv.c: 152..155 */
-#define STORE_LAZY_MAX		156
+#define STORE_LAZY_CCHAT	156	/* store_cchat.c: 156..167 */
+#define STORE_LAZY_MAX		168
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -138,7 +139,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	11
+#define STORE_SCHEMA_VERSION	12
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

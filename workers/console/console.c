@@ -77,6 +77,10 @@ extern const unsigned char	console_asset_console_js[];
 extern const size_t		console_asset_console_js_len;
 extern const unsigned char	console_asset_console_css[];
 extern const size_t		console_asset_console_css_len;
+extern const unsigned char	console_asset_chat_js[];
+extern const size_t		console_asset_chat_js_len;
+extern const unsigned char	console_asset_chat_css[];
+extern const size_t		console_asset_chat_css_len;
 extern const unsigned char	console_asset_login_html[];
 extern const size_t		console_asset_login_html_len;
 extern const unsigned char	console_asset_favicon_svg[];
@@ -92,11 +96,14 @@ extern const size_t		console_asset_favicon_svg_len;
 #define QUERY(p, w, k)	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL }
 static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
 static const char *const cn_conv_keys[] = { "peer", "text", NULL };
+static const char *const cn_chat_keys[] = { "thread", "since", NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/console.css",	console_css,	"text/css; charset=utf-8"),
+	ASSET("/chat.js",	chat_js,	"text/javascript; charset=utf-8"),
+	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
 	ASSET("/favicon.svg",	favicon_svg,	"image/svg+xml"),
 	ASSET("/favicon.ico",	favicon_svg,	"image/svg+xml"),
 	API("/login",			HTTP_GET,  CN_LOGIN, "login"),
@@ -108,6 +115,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/accounts",		HTTP_GET,  CN_GET,  "accounts"),
 	QUERY("/api/log",		"log",		cn_log_keys),
 	QUERY("/api/conversations",	"conversations", cn_conv_keys),
+	QUERY("/api/chat",		"chat",		cn_chat_keys),
 	ACT("/api/logout",		"logout",	NULL),
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
@@ -117,6 +125,9 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/schedule/run",	"schedule.run",	"name"),
 	ACT("/api/schedule/pause",	"schedule.pause", "name"),
 	ACT("/api/schedule/resume",	"schedule.resume", "name"),
+	ACT("/api/chat/new",		"chat.new",	"agent"),
+	ACT("/api/chat/send",		"chat.send",	"thread"),
+	ACT("/api/chat/branch",		"chat.branch",	"msg"),
 };
 #undef ASSET
 #undef API

@@ -1,0 +1,204 @@
+"""The console's Chat page (issue #16): an operator talks to a
+configured agent in threads kept in the store, branches a thread off a
+message, and reads the reply as it grows by polling /api/chat; chat
+commands work there as on every surface.  Only an admin writes: a
+viewer reads threads, and the hub refuses and audits its writes."""
+
+import json
+import os
+
+from conftest import wait_for
+from test_console import csrf_of, login, page, refused_and_audited, \
+    request, start, with_cookie
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Answers with the user turns it was given, joined by " | ".
+TURNS = {"name": "turns", "type": "command", "command": {
+    "argv": ["/usr/bin/python3", os.path.join(HERE, "agent_turns.py")]}}
+ECHO = {"name": "default", "type": "echo",
+        "echo": {"chunks": 20, "delay_ms": 150}}
+CONF = {"agents": [ECHO, TURNS]}
+
+
+def send(post, thread, text):
+    """POST text as the body of chat.send: (status, decoded body)."""
+    st, _, body = post("/api/chat/send?thread=%d" % thread,
+                       text.encode())
+    return st, json.loads(body)
+
+
+def poster_body(gate, session):
+    """POST path, with a body, as session with its origin and token."""
+    origin = "http://127.0.0.1:%d" % gate.console_port
+    h = with_cookie(session, {"Origin": origin,
+                              "X-CSRF-Token": csrf_of(gate, session)["csrf"]})
+    return lambda path, body=b"": request(gate.console_port, "POST", path,
+                                          h, body)
+
+
+def thread(gate, session, tid, since=None):
+    q = "chat?thread=%d" % tid + ("&since=%d" % since if since else "")
+    return page(gate, session, q)
+
+
+def answered(gate, session, tid, n):
+    """The thread once its n-th message is answered."""
+    def ok():
+        o = thread(gate, session, tid)
+        m = o["messages"]
+        return o if len(m) >= n and m[n - 1]["state"] == "answered" and \
+            not o["running"] else None
+    return wait_for(ok, 15, 0.05, "message %d answered" % n)
+
+
+def new_thread(post, agent):
+    st, _, body = post("/api/chat/new?agent=" + agent)
+    assert st == 200, body
+    return json.loads(body)["thread"]
+
+
+def test_send_streams_stores_and_keeps_history(gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    o = page(gate, admin, "chat")
+    assert [a["name"] for a in o["agents"]] == ["default", "turns"]
+    assert o["threads"] == [] and o["more"] is False
+    tid = new_thread(post, "default")
+    st, b = send(post, tid, "hello there, operator speaking")
+    assert st == 200 and b == {"ok": True, "thread": tid}, b
+    # The reply grows: some poll sees part of it, running, before the end.
+    partial = wait_for(lambda: [m for m in thread(gate, admin, tid)
+                                ["messages"] if m["state"] == "running"
+                                and m["reply"]], 15, 0.02,
+                       "a partial reply")
+    assert "echo: hello there, operator speaking".startswith(
+        partial[0]["reply"]) and partial[0]["reply"] != \
+        "echo: hello there, operator speaking", partial
+    o = answered(gate, admin, tid, 1)
+    (m,) = o["messages"]
+    assert m["text"] == "hello there, operator speaking"
+    assert m["reply"] == "echo: hello there, operator speaking"
+    assert o["thread"]["agent"] == "default" and o["thread"]["parent"] == 0
+    # Since the first message: nothing newer yet.
+    assert thread(gate, admin, tid, m["id"])["messages"] == []
+    lst = page(gate, admin, "chat")["threads"]
+    assert [(t["id"], t["count"], t["operator"]) for t in lst] == \
+        [(tid, 1, "root-op")]
+
+
+def test_history_reaches_the_agent_across_a_reload_and_a_branch(
+        gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "turns")
+    for i, word in enumerate(["one", "two", "three"]):
+        assert send(post, tid, word)[0] == 200
+        answered(gate, admin, tid, i + 1)
+    msgs = thread(gate, admin, tid)["messages"]
+    assert [m["reply"] for m in msgs] == \
+        ["one", "one | two", "one | two | three"]
+    # The store keeps it: a fresh login (a reload) reads the same.
+    again = login(gate)
+    assert thread(gate, again, tid)["messages"] == msgs
+    # A branch off the second message: its history, then its own way.
+    st, _, body = post("/api/chat/branch?msg=%d" % msgs[1]["id"])
+    assert st == 200, body
+    br = json.loads(body)["thread"]
+    o = thread(gate, admin, br)
+    assert o["thread"]["parent"] == tid and \
+        o["thread"]["parent_msg"] == msgs[1]["id"]
+    assert [m["reply"] for m in o["messages"]] == ["one", "one | two"]
+    assert send(post, br, "four")[0] == 200
+    assert answered(gate, admin, br, 3)["messages"][2]["reply"] == \
+        "one | two | four"
+    # The parent is untouched.
+    assert len(thread(gate, admin, tid)["messages"]) == 3
+    # Not a message of any thread: nothing to branch from.
+    assert post("/api/chat/branch?msg=999999")[0] == 404
+    assert post("/api/chat/branch?msg=x")[0] == 404
+
+
+def test_commands_work_in_a_console_thread(gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "turns")
+    assert send(post, tid, "a")[0] == 200
+    answered(gate, admin, tid, 1)
+    assert send(post, tid, "/model large")[0] == 200
+    o = thread(gate, admin, tid)
+    m = o["messages"][1]
+    assert m["command"] is True and m["state"] == "answered"
+    assert m["reply"].startswith("This chat's agent has one model"), m
+    assert o["thread"]["models"] == []
+    assert send(post, tid, "/new")[0] == 200
+    assert send(post, tid, "b")[0] == 200
+    # /new: the agent no longer sees "a"; commands never reach it.
+    assert answered(gate, admin, tid, 4)["messages"][3]["reply"] == "b"
+    assert send(post, tid, "/help")[0] == 200
+    assert thread(gate, admin, tid)["messages"][4]["reply"].startswith(
+        "/help")
+
+
+def test_stop_ends_a_running_reply(gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "default")
+    assert send(post, tid, "a long one to stop")[0] == 200
+    wait_for(lambda: thread(gate, admin, tid)["running"], 10, 0.02,
+             "running")
+    # One reply at a time: another message waits for it.
+    st, b = send(post, tid, "meanwhile")
+    assert st == 429 and "/stop" in b["error"], b
+    assert send(post, tid, "/stop")[0] == 200
+    o = answered(gate, admin, tid, 1)
+    assert o["messages"][1]["reply"] == "Stopped."
+    assert o["messages"][0]["reply"] != "echo: a long one to stop"
+
+
+def test_a_viewer_reads_but_cannot_chat(gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    viewer = login(gate, "--operator", "watcher")
+    apost = poster_body(gate, admin)
+    tid = new_thread(apost, "turns")
+    assert send(apost, tid, "from the admin")[0] == 200
+    answered(gate, admin, tid, 1)
+    # The viewer reads the thread.
+    assert thread(gate, viewer, tid)["messages"][0]["reply"] == \
+        "from the admin"
+    vpost = poster_body(gate, viewer)
+    refused_and_audited(gate, vpost, "/api/chat/new?agent=turns",
+                        "chat.new")
+    refused_and_audited(gate, lambda p: vpost(p, b"sneaky"),
+                        "/api/chat/send?thread=%d" % tid, "chat.send")
+    refused_and_audited(gate, vpost, "/api/chat/branch?msg=1",
+                        "chat.branch")
+    assert len(thread(gate, admin, tid)["messages"]) == 1
+    assert len(page(gate, admin, "chat")["threads"]) == 1
+
+
+def test_bad_requests_are_refused(gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    assert post("/api/chat/new?agent=nobody")[0] == 404
+    tid = new_thread(post, "default")
+    assert send(post, tid + 1, "x")[0] == 404
+    st, _, body = post("/api/chat/send?thread=%d" % tid)
+    assert st == 400, body
+    st, _, _ = request(gate.console_port, "GET", "/api/chat?thread=abc",
+                       with_cookie(admin))
+    assert st == 400
+    st, _, _ = request(gate.console_port, "GET", "/api/chat?thread=%d"
+                       % (tid + 5), with_cookie(admin))
+    assert st == 404
+    # Markup is data: stored and shown as the text it is.
+    x = "<img src=x onerror=alert(1)>"
+    assert send(post, tid, x)[0] == 200
+    o = answered(gate, admin, tid, 1)
+    assert o["messages"][0]["text"] == x
+    assert o["messages"][0]["reply"] == "echo: " + x
