@@ -202,3 +202,68 @@ def test_bad_requests_are_refused(gate_factory):
     o = answered(gate, admin, tid, 1)
     assert o["messages"][0]["text"] == x
     assert o["messages"][0]["reply"] == "echo: " + x
+
+
+def test_chat_routes_need_a_session_and_utf8(gate_factory):
+    gate = start(gate_factory, CONF)
+    p = gate.console_port
+    origin = {"Origin": "http://127.0.0.1:%d" % p}
+    for method, path in [("GET", "/api/chat"), ("GET", "/api/chat?thread=1"),
+                         ("GET", "/chat.js"), ("GET", "/chat.css"),
+                         ("POST", "/api/chat/new?agent=default"),
+                         ("POST", "/api/chat/send?thread=1"),
+                         ("POST", "/api/chat/branch?msg=1")]:
+        st, _, body = request(p, method, path, origin,
+                              b"hi" if method == "POST" else b"")
+        assert st == 401, (method, path, st, body)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "default")
+    pid = gate.worker("console.http")["pid"]
+    # A body that is not UTF-8 is the browser's error, not a frame the
+    # hub would refuse (and kill its sender for).
+    st, _, body = post("/api/chat/send?thread=%d" % tid, b"\xff\xfe ok")
+    assert st == 400, (st, body)
+    assert thread(gate, admin, tid)["messages"] == []
+    assert gate.worker("console.http")["pid"] == pid
+    assert send(post, tid, "still here")[0] == 200
+
+
+def test_model_picked_among_the_agents_models(gate_factory):
+    from fake_openai import Fake
+    fake = Fake(chunks=1, delay=0).start()
+    try:
+        gate = start(gate_factory, {"agents": [{
+            "name": "default", "type": "openai",
+            "openai": {"url": fake.url, "model": "small", "timeout_s": 5,
+                       "models": ["small", "large"]}}]})
+        admin = login(gate)
+        post = poster_body(gate, admin)
+        lst = page(gate, admin, "chat")
+        assert lst["agents"][0]["models"] == ["small", "large"]
+        tid = new_thread(post, "default")
+        assert thread(gate, admin, tid)["thread"]["model"] == "small"
+        assert send(post, tid, "one")[0] == 200
+        answered(gate, admin, tid, 1)
+        assert fake.requests[-1]["model"] == "small"
+        # The page's selector sends /model NAME: command.c decides.
+        assert send(post, tid, "/model huge")[0] == 200
+        assert thread(gate, admin, tid)["messages"][1]["reply"].startswith(
+            "No model huge")
+        assert send(post, tid, "/model large")[0] == 200
+        assert thread(gate, admin, tid)["thread"]["model"] == "large"
+        assert send(post, tid, "two")[0] == 200
+        answered(gate, admin, tid, 4)
+        assert fake.requests[-1]["model"] == "large"
+        # A branch keeps its parent's pick; another thread the default.
+        msgs = thread(gate, admin, tid)["messages"]
+        st, _, body = post("/api/chat/branch?msg=%d" % msgs[3]["id"])
+        assert st == 200, body
+        br = json.loads(body)["thread"]
+        assert thread(gate, admin, br)["thread"]["model"] == "large"
+        other = new_thread(post, "default")
+        assert thread(gate, admin, other)["thread"]["model"] == "small"
+        # Commands never reached the model.
+        assert len(fake.requests) == 2
+    finally:
+        fake.stop()

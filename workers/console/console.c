@@ -315,6 +315,12 @@ cn_ask(struct httpd_conn *c)
 		    cn_str(token) });
 		break;
 	case CN_POST:
+		/* The hub kills a sender of a string that is not UTF-8. */
+		if (c->req.body_len > 0 && !ipc_utf8_valid(
+		    (const char *)c->body, c->req.body_len)) {
+			cn_error(c, 400, "a message that is not UTF-8");
+			return;
+		}
 		if (rt->argkey == NULL || query_get(c->req.query,
 		    strlen(c->req.query), rt->argkey, arg, sizeof(arg)) < 0)
 			arg[0] = '\0';
