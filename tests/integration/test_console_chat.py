@@ -267,3 +267,22 @@ def test_model_picked_among_the_agents_models(gate_factory):
         assert len(fake.requests) == 2
     finally:
         fake.stop()
+
+
+def test_an_agent_error_is_shown_and_the_thread_goes_on(gate_factory):
+    from conftest import free_port
+    gate = start(gate_factory, {"agents": [{
+        "name": "default", "type": "openai",
+        "openai": {"url": "http://127.0.0.1:%d/v1/chat/completions" %
+                   free_port(), "model": "m", "timeout_s": 2}}]})
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "default")
+    assert send(post, tid, "anyone there?")[0] == 200
+    m = wait_for(lambda: [m for m in thread(gate, admin, tid)["messages"]
+                          if m["state"] == "failed"], 15, 0.05,
+                 "the failure")[0]
+    assert m["error"] == "unreachable" and m["reply"] is None, m
+    assert not thread(gate, admin, tid)["running"]
+    # Not busy: the next message is taken.
+    assert send(post, tid, "again")[0] == 200
