@@ -286,3 +286,23 @@ def test_an_agent_error_is_shown_and_the_thread_goes_on(gate_factory):
     assert not thread(gate, admin, tid)["running"]
     # Not busy: the next message is taken.
     assert send(post, tid, "again")[0] == 200
+
+
+def test_threads_outlive_the_daemon_and_a_cut_reply_is_answered(
+        gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "default")
+    assert send(post, tid, "before the crash")[0] == 200
+    wait_for(lambda: thread(gate, admin, tid)["running"], 10, 0.02,
+             "running")
+    gate.kill()
+    gate.start()
+    wait_for(lambda: (gate.worker("console.http") or {}).get("state") ==
+             "running", 10, 0.05, "the console worker")
+    admin = login(gate)
+    # The message the crash cut is asked again and answered in place.
+    o = answered(gate, admin, tid, 1)
+    assert o["messages"][0]["reply"] == "echo: before the crash"
+    assert [t["id"] for t in page(gate, admin, "chat")["threads"]] == [tid]
