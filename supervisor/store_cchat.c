@@ -45,7 +45,8 @@ static const char *const sh_sql[] = {
 	    " coalesce(t.parent_id, 0), coalesce(t.parent_msg, 0), t.created,"
 	    " (SELECT m.text FROM messages m WHERE m.session_id = t.session_id"
 	    "  ORDER BY m.id DESC LIMIT 1),"
-	    " (SELECT count(*) FROM messages m WHERE m.session_id = t.session_id)"
+	    " (SELECT count(*) FROM messages m"
+	    "  WHERE m.session_id = t.session_id)"
 	    " FROM console_threads t ORDER BY t.id DESC LIMIT ?1",
 	[SH_MESSAGES - STORE_LAZY_CCHAT] =
 	    "SELECT id, text, state, reply, created, coalesce(answered, 0),"
