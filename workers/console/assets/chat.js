@@ -17,6 +17,8 @@
   var since = 0;        /* messages up to here are final and drawn */
   var gen = 0;          /* a newer thread's polls win */
   var timer = null;
+  var inflight = false;
+  var again = false;
   var shown = {};       /* message id: its <li> */
   var note = "";        /* what #chat-info says when nothing else */
 
@@ -167,12 +169,17 @@
     s.disabled = !admin || t.models.length < 2;
   }
 
+  /* One poll at a time: one asked meanwhile runs when it is done. */
   function poll() {
     var g = gen;
     if (timer !== null) { clearTimeout(timer); timer = null; }
     if (!cur) return Promise.resolve();
+    if (inflight) { again = true; return Promise.resolve(); }
+    inflight = true;
+    again = false;
     return get("/api/chat?thread=" + cur + "&since=" + since).then(function (o) {
-      if (g !== gen) return;
+      inflight = false;
+      if (g !== gen || again) { poll(); return; }
       var open = false;
       models(o.thread);
       o.messages.forEach(function (m) {
@@ -183,6 +190,7 @@
       info((o.thread.parent ? "Branched from thread " + o.thread.parent + ". " : "") + note);
       if (o.more || o.running) timer = setTimeout(poll, o.more ? 0 : POLL_MS);
     }).catch(function (e) {
+      inflight = false;
       if (e.message !== "login") info("Could not load the thread: " + e.message);
     });
   }
