@@ -24,7 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/queue.h>
+
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "areq.h"
@@ -37,6 +40,7 @@
 #include "log.h"
 #include "role.h"
 #include "router_int.h"
+#include "sup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -55,7 +59,35 @@ struct cc_page {
 	size_t		 bytes;
 	int		 more;
 	int		 running;
+	int64_t		 length;	/* the running reply's bytes, or -1 */
+	int64_t		 session;	/* the thread's */
 };
+
+/*
+ * A page asked with "have", the running reply's length it already
+ * shows, waits here up to CC_HOLD_MS (under the console worker's
+ * CN_HUB_MS) for the reply to grow or end: a long poll, so the text
+ * comes as it is written without the page asking many times a second.
+ * At most CC_HOLD_MAX wait; any more are answered at once.
+ */
+#define CC_HOLD_MS	3000
+#define CC_HOLD_MAX	32
+
+struct cc_hold {
+	TAILQ_ENTRY(cc_hold)	 entry;
+	char			 wname[IPC_NAME_MAX + 1];
+	uint64_t		 gen;
+	uint64_t		 req_id;
+	uint64_t		 conn;
+	int64_t			 thread;
+	int64_t			 session;
+	int64_t			 since;
+	struct event		*ev;
+};
+static TAILQ_HEAD(, cc_hold)	cc_holds = TAILQ_HEAD_INITIALIZER(cc_holds);
+static unsigned			cc_nholds;
+
+static int	cc_thread(int64_t, int64_t, json_t **, struct cc_page *);
 
 static json_t *
 cc_cutn(const char *s, size_t len, size_t max)
@@ -141,7 +173,7 @@ cc_thread_row(const struct store_cchat *t, void *arg)
 static int
 cc_list(json_t **body)
 {
-	struct cc_page pg = { json_array(), 2048, 0, 0 };
+	struct cc_page pg = { json_array(), 2048, 0, 0, -1, 0 };
 
 	if (store_cchat_list(sup->store, CC_THREADS_MAX + 1, cc_thread_row,
 	    &pg) == -1) {
@@ -156,7 +188,8 @@ cc_list(json_t **body)
 
 /* A message's row, its texts cut at cut bytes. */
 static json_t *
-cc_msg_json(const struct store_cchat_msg *m, size_t cut, int *running)
+cc_msg_json(const struct store_cchat_msg *m, size_t cut, int *running,
+    int64_t *length)
 {
 	const char *state, *reply = m->reply;
 	size_t rlen = m->reply != NULL ? strlen(m->reply) : 0;
@@ -175,16 +208,19 @@ cc_msg_json(const struct store_cchat_msg *m, size_t cut, int *running)
 		else
 			rlen = 0;
 		*running = 1;
+		*length = (int64_t)rlen;
 	} else {
 		state = "waiting";
 		*running = 1;
 	}
-	return json_pack("{s:I, s:I, s:I, s:s, s:o?, s:o?, s:s?, s:b, s:b}",
+	return json_pack("{s:I, s:I, s:I, s:s, s:o?, s:o?, s:s?, s:b, s:I, "
+	    "s:b}",
 	    "id", (json_int_t)m->id, "time", (json_int_t)m->created,
 	    "answered", (json_int_t)m->answered, "state", state,
 	    "text", cc_cutn(m->text, m->text != NULL ? strlen(m->text) : 0,
 	    cut), "reply", reply != NULL ? cc_cutn(reply, rlen, cut) : NULL,
-	    "error", m->error, "command", m->command,
+	    "error", m->error, "command", m->command, "length",
+	    (json_int_t)(m->state == MSG_ANSWERING ? (int64_t)rlen : -1),
 	    "cut", (m->text != NULL && strlen(m->text) > cut) || rlen > cut);
 }
 
@@ -194,7 +230,7 @@ cc_msg_row(const struct store_cchat_msg *m, void *arg)
 	struct cc_page *pg = arg;
 	json_t *o;
 
-	if ((o = cc_msg_json(m, CC_CUT, &pg->running)) == NULL)
+	if ((o = cc_msg_json(m, CC_CUT, &pg->running, &pg->length)) == NULL)
 		return 0;
 	if (json_array_size(pg->list) == CC_MSGS_MAX) {
 		json_decref(o);
@@ -208,7 +244,8 @@ cc_msg_row(const struct store_cchat_msg *m, void *arg)
 			return -1;
 		}
 		/* Alone and too big: smaller, so the page always moves on. */
-		if ((o = cc_msg_json(m, CC_CUT_SMALL, &pg->running)) == NULL)
+		if ((o = cc_msg_json(m, CC_CUT_SMALL, &pg->running,
+		    &pg->length)) == NULL)
 			return 0;
 		pg->bytes += json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
 	}
@@ -217,9 +254,9 @@ cc_msg_row(const struct store_cchat_msg *m, void *arg)
 }
 
 static int
-cc_thread(int64_t id, int64_t since, json_t **body)
+cc_thread(int64_t id, int64_t since, json_t **body, struct cc_page *pgp)
 {
-	struct cc_page pg = { json_array(), 4096, 0, 0 };
+	struct cc_page pg = { json_array(), 4096, 0, 0, -1, 0 };
 	const struct cfg_agent *ca;
 	struct store_cchat t;
 	char *cur;
@@ -253,31 +290,123 @@ cc_thread(int64_t id, int64_t since, json_t **body)
 		*body = console_error("this thread cannot be shown");
 		return 503;
 	}
+	pg.session = t.session_id;
+	if (pgp != NULL)
+		*pgp = pg;
 	return 200;
 }
 
-/* "THREAD SINCE", each a number or "-"; THREAD "-" lists threads. */
+/*
+ * "THREAD SINCE HAVE", each a number or "-": the thread (-1 for "-"),
+ * the message after which to read (0) and the running reply's length
+ * the page shows (-1).  -1 when not valid.
+ */
+static int
+cc_query(const char *query, int64_t *id, int64_t *since, int64_t *have)
+{
+	char q[IPC_NAME_MAX + 1], *f[3], *rest;
+	int64_t *v[3] = { id, since, have };
+	int i;
+
+	snprintf(q, sizeof(q), "%s", query != NULL ? query : "- - -");
+	rest = q;
+	for (i = 0; i < 3; i++) {
+		if ((f[i] = strsep(&rest, " ")) == NULL)
+			return -1;
+		*v[i] = strcmp(f[i], "-") == 0 ? (i == 1 ? 0 : -1) :
+		    cc_id(f[i], strlen(f[i]));
+		if (*v[i] < 0 && strcmp(f[i], "-") != 0)
+			return -1;
+	}
+	return rest == NULL ? 0 : -1;
+}
+
+/* THREAD "-" lists threads. */
 int
 console_page_chat(const char *query, json_t **body)
 {
-	char q[IPC_NAME_MAX + 1], *thread, *since, *rest;
-	int64_t id, from = 0;
+	int64_t id, since, have;
 
-	snprintf(q, sizeof(q), "%s", query != NULL ? query : "- -");
-	rest = q;
-	if ((thread = strsep(&rest, " ")) == NULL || rest == NULL ||
-	    (since = strsep(&rest, " ")) == NULL || rest != NULL)
-		goto bad;
-	if (strcmp(thread, "-") == 0)
+	if (cc_query(query, &id, &since, &have) == -1) {
+		*body = console_error("thread, since or have is not valid");
+		return 400;
+	}
+	if (id < 0)
 		return cc_list(body);
-	if ((id = cc_id(thread, strlen(thread))) < 0 ||
-	    (strcmp(since, "-") != 0 &&
-	    (from = cc_id(since, strlen(since))) < 0))
-		goto bad;
-	return cc_thread(id, from, body);
- bad:
-	*body = console_error("thread or since is not valid");
-	return 400;
+	return cc_thread(id, since, body, NULL);
+}
+
+static void
+cc_hold_free(struct cc_hold *h)
+{
+	TAILQ_REMOVE(&cc_holds, h, entry);
+	cc_nholds--;
+	event_free(h->ev);
+	free(h);
+}
+
+/* Grown, ended or out of time: the page as it is now. */
+static void
+cc_hold_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	static struct ipc_msg m;
+	struct cc_hold *h = arg;
+	struct worker *w = spawn_find(h->wname);
+	json_t *body;
+	int status;
+
+	(void)fd;
+	(void)ev;
+	if (w != NULL && w->gen == h->gen && w->wire != NULL) {
+		status = cc_thread(h->thread, h->since, &body, NULL);
+		if (status == 200)
+			json_object_set_new(body, "held", json_true());
+		m.req_id = h->req_id;
+		console_answer(w, &m, h->conn, status, NULL, NULL, body);
+	}
+	cc_hold_free(h);
+}
+
+/*
+ * A thread's page asked with the running reply's length the page has
+ * already: it waits (1) while that is all there is; otherwise 0, and
+ * console_page_chat answers.
+ */
+int
+console_chat_hold(struct worker *w, const struct ipc_msg *m, uint64_t conn,
+    const char *query)
+{
+	struct timeval tv = { CC_HOLD_MS / 1000, (CC_HOLD_MS % 1000) * 1000 };
+	struct cc_page pg;
+	struct cc_hold *h;
+	json_t *body;
+	int64_t id, since, have;
+	size_t n;
+
+	if (cc_query(query, &id, &since, &have) == -1 || id < 0 ||
+	    have < 0 || cc_nholds >= CC_HOLD_MAX)
+		return 0;
+	if (cc_thread(id, since, &body, &pg) != 200)
+		return 0;
+	/* The list is the body's: counted before the body goes. */
+	n = json_array_size(pg.list);
+	json_decref(body);
+	if (!pg.running || pg.more || pg.length != have || n != 1)
+		return 0;
+	h = xcalloc(1, sizeof(*h));
+	snprintf(h->wname, sizeof(h->wname), "%s", w->name);
+	h->gen = w->gen;
+	h->req_id = m->req_id;
+	h->conn = conn;
+	h->thread = id;
+	h->since = since;
+	h->session = pg.session;
+	if ((h->ev = evtimer_new(sup->base, cc_hold_cb, h)) == NULL ||
+	    evtimer_add(h->ev, &tv) == -1)
+		fatalx("%s: evtimer", __func__);
+	TAILQ_INSERT_TAIL(&cc_holds, h, entry);
+	cc_nholds++;
+	return 1;
 }
 
 /* chat.new: arg is a configured agent's name. */
@@ -484,4 +613,15 @@ console_chat_send(struct worker *w, const struct ipc_msg *m,
 	durable_for(d, w, m->req_id, p->conn);
 	d->id = (int64_t)r->id;
 	d->session = t.id;
+}
+
+/* router_agent.c: a console request's reply grew or it ended. */
+void
+console_chat_wake(int64_t session)
+{
+	struct cc_hold *h;
+
+	TAILQ_FOREACH(h, &cc_holds, entry)
+		if (h->session == session)
+			event_active(h->ev, EV_TIMEOUT, 0);
 }

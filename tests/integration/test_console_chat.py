@@ -306,3 +306,35 @@ def test_threads_outlive_the_daemon_and_a_cut_reply_is_answered(
     o = answered(gate, admin, tid, 1)
     assert o["messages"][0]["reply"] == "echo: before the crash"
     assert [t["id"] for t in page(gate, admin, "chat")["threads"]] == [tid]
+
+
+def test_a_poll_with_what_it_has_waits_for_more(gate_factory):
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "default")
+    text = "a reply that grows in twenty steps"
+    assert send(post, tid, text)[0] == 200
+    m = wait_for(lambda: [m for m in thread(gate, admin, tid)["messages"]
+                          if m["state"] == "running" and m["length"] > 0],
+                 15, 0.02, "a running reply")[0]
+    assert m["length"] == len(m["reply"].encode())
+    # Not what the page has: answered at once, not held.
+    o = page(gate, admin, "chat?thread=%d&have=%d" % (tid, m["length"] + 1))
+    assert "held" not in o
+    # What it has: held until the reply grows or ends.  One that grew
+    # in between is answered at once, with the new text.
+    seen, held = m["length"], 0
+    while True:
+        o = page(gate, admin, "chat?thread=%d&have=%d" % (tid, seen))
+        held += o.get("held", False)
+        (n,) = o["messages"]
+        if n["state"] == "answered":
+            break
+        assert n["state"] == "running" and n["length"] > seen, (seen, o)
+        assert n["reply"].startswith(m["reply"])
+        seen = n["length"]
+    assert n["reply"] == "echo: " + text and n["length"] == -1
+    assert held > 0
+    # Nothing running: never held.
+    assert "held" not in page(gate, admin, "chat?thread=%d&have=0" % tid)

@@ -96,7 +96,8 @@ extern const size_t		console_asset_favicon_svg_len;
 #define QUERY(p, w, k)	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL }
 static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
 static const char *const cn_conv_keys[] = { "peer", "text", NULL };
-static const char *const cn_chat_keys[] = { "thread", "since", NULL };
+static const char *const cn_chat_keys[] = { "thread", "since", "have",
+    NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,

@@ -2,8 +2,11 @@
  * The console's Chat section: threads with the configured agents, read
  * from /api/chat and written with chat.new, chat.send (the message is
  * the POST's body) and chat.branch.  While a reply is being written the
- * thread is polled every POLL_MS: the console worker answers one request
- * per connection, so there is no stream to read.  An agent's reply is
+ * thread is polled: the console worker answers one request per
+ * connection, so there is no stream to read.  A poll says how much of
+ * the running reply it has ("have"), and the hub holds it until there
+ * is more or the reply ends (a long poll); one it did not hold is
+ * followed by another after POLL_MS.  An agent's reply is
  * drawn from a small markdown subset with createElement and textContent
  * only, never markup: paragraphs, fenced code, inline code, bold,
  * italic, lists, and links whose address is http or https.
@@ -15,6 +18,7 @@
   var admin = false;
   var cur = 0;          /* the thread shown, 0: none */
   var since = 0;        /* messages up to here are final and drawn */
+  var have = -1;        /* bytes of the running reply shown, -1: none */
   var gen = 0;          /* a newer thread's polls win */
   var timer = null;
   var inflight = false;
@@ -177,18 +181,21 @@
     if (inflight) { again = true; return Promise.resolve(); }
     inflight = true;
     again = false;
-    return get("/api/chat?thread=" + cur + "&since=" + since).then(function (o) {
+    return get("/api/chat?thread=" + cur + "&since=" + since +
+      (have >= 0 ? "&have=" + have : "")).then(function (o) {
       inflight = false;
       if (g !== gen || again) { poll(); return; }
       var open = false;
+      have = -1;
       models(o.thread);
       o.messages.forEach(function (m) {
         draw(m, o.thread.agent);
+        if (m.state === "running" && have < 0) have = m.length;
         if (m.state === "running" || m.state === "waiting") open = true;
         else if (!open) since = m.id;
       });
       info((o.thread.parent ? "Branched from thread " + o.thread.parent + ". " : "") + note);
-      if (o.more || o.running) timer = setTimeout(poll, o.more ? 0 : POLL_MS);
+      if (o.more || o.running) timer = setTimeout(poll, o.more || o.held ? 0 : POLL_MS);
     }).catch(function (e) {
       inflight = false;
       if (e.message !== "login") info("Could not load the thread: " + e.message);
@@ -199,6 +206,7 @@
     gen++;
     cur = id;
     since = 0;
+    have = -1;
     shown = {};
     var log = $("chat-log");
     while (log.firstChild) log.removeChild(log.firstChild);
