@@ -8,10 +8,12 @@
  * stored once when done.  Chat commands are command.c's, as on every
  * surface; the model selector sends /model NAME.
  *
- * The page is polled ("chat THREAD SINCE"): the console worker answers
- * one request per connection, so there is no stream to push to.  While
- * a reply runs, its text so far is read from the request in memory
- * (areq reply, at most IPC_REPLY_MAX); once stored, from the store.
+ * The page is polled ("chat THREAD SINCE HAVE"): the console worker
+ * answers one request per connection, so there is no stream to push to;
+ * a poll that has all of the running reply is held until it grows or
+ * ends (console_chat_hold, console_chat_wake).  While a reply runs, its
+ * text so far is read from the request in memory (areq reply, at most
+ * IPC_REPLY_MAX); once stored, from the store.
  * The answer is bounded by messages, by each text's bytes (cut at a
  * whole UTF-8 character) and by its JSON bytes; "more" says the page
  * should ask again from the last message it got.
