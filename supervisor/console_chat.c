@@ -117,7 +117,7 @@ cc_id(const char *s, size_t len)
 	return v;
 }
 
-/* The models /model may pick for ca, and the one the thread uses. */
+/* The models /model may pick for ca: its list, or its one model. */
 static json_t *
 cc_models(const struct cfg_agent *ca)
 {
