@@ -40,7 +40,6 @@
 #include "control_int.h"
 #include "hub.h"
 #include "log.h"
-#include "role.h"
 #include "router_int.h"
 #include "sup.h"
 #include "store.h"
@@ -514,11 +513,7 @@ cc_command(struct worker *w, const struct ipc_msg *m,
 	    sup_now(), &msg_id) == -1)
 		goto fail;
 	x.w = w;
-	/*
-	 * XXX every command is an admin operator's: a policy.commands
-	 * surface for the console would let a site narrow it.
-	 */
-	x.allowed = role_commands_all();
+	x.allowed = sup->conf->policy.console_commands;
 	x.session = t->session_id;
 	x.msg_id = msg_id;
 	x.agent = t->agent;

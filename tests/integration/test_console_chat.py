@@ -338,3 +338,24 @@ def test_a_poll_with_what_it_has_waits_for_more(gate_factory):
     assert held > 0
     # Nothing running: never held.
     assert "held" not in page(gate, admin, "chat?thread=%d&have=0" % tid)
+
+
+def test_console_commands_are_policy(gate_factory):
+    """policy.commands.console grants the Chat's commands, as for the
+    other surfaces: one not granted is answered so and audited."""
+    from conftest import audit_rows
+    conf = dict(CONF, policy={"commands": {"console": ["help"]}})
+    gate = start(gate_factory, conf)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "turns")
+    assert send(post, tid, "/new")[0] == 200
+    assert send(post, tid, "/help")[0] == 200
+    msgs = thread(gate, admin, tid)["messages"]
+    assert msgs[0]["reply"] == "/new is not available in this chat."
+    assert msgs[1]["reply"].startswith("/help")
+    rows = wait_for(lambda: [r for r in audit_rows(gate)
+                             if "/new" in str(r) and
+                             "policy.commands" in str(r)], 5, 0.05,
+                    "the refusal audited")
+    assert rows
