@@ -45,7 +45,11 @@ describe('console chat', () => {
     const port = await freePort();
     gate = new Gate({
       prefix: 'wxgate-cchat-', workers: 1, chunks: 12, delayMs: 250,
-      extra: ['console:', `  listen: 127.0.0.1:${port}`, '  operators:',
+      // An agent with models to pick (never asked: /model is wxgate's).
+      extra: ['  - name: pick', '    type: openai', '    openai:',
+        '      url: http://127.0.0.1:9/v1/chat/completions',
+        '      model: small', '      models: [small, large]',
+        'console:', `  listen: 127.0.0.1:${port}`, '  operators:',
         '    - name: root-op', '      scope: admin',
         '    - name: watcher', '      scope: viewer'],
     });
@@ -145,6 +149,33 @@ describe('console chat', () => {
       }
     });
   }
+
+  test('the model selector offers the agent\'s models and picks one', { timeout: 60000 }, async () => {
+    const b = await launchWatched({ locale: 'en-US', ...DESKTOP });
+    try {
+      await open(b);
+      const p = b.page;
+      await p.selectOption('#chat-agent', 'pick');
+      const before = await p.$$eval('#chat-thread option[value]', (o) => o.length);
+      await p.click('#chat-new');
+      await p.waitForFunction((n) => document.querySelectorAll(
+        '#chat-thread option[value]').length > n, before);
+      await p.waitForFunction(() => document.querySelectorAll('#chat-model option').length === 2);
+      assert.deepEqual(await p.$$eval('#chat-model option', (os) => os.map((o) => o.value)),
+        ['small', 'large']);
+      assert.equal(await p.inputValue('#chat-model'), 'small');
+      assert.equal(await p.isDisabled('#chat-model'), false);
+      await p.selectOption('#chat-model', 'large');
+      await p.waitForFunction(() => {
+        const li = [...document.querySelectorAll('#chat-log li.msg')].pop();
+        return li && li.querySelector('.reply').textContent === 'This chat now uses large.';
+      }, null, { timeout: 10000 });
+      assert.equal(await p.inputValue('#chat-model'), 'large');
+      assert.deepEqual(b.problems, []);
+    } finally {
+      await b.close();
+    }
+  });
 
   test('a viewer reads threads and cannot write', { timeout: 60000 }, async () => {
     const b = await launchWatched({ locale: 'en-US', ...DESKTOP });
