@@ -156,7 +156,7 @@ areq_share(struct areq *r, int delta)
 	char key[RL_KEY_MAX];
 
 	share_add(r->aq, r->client, delta);
-	if (r->origin == AREQ_WEBCHAT) {
+	if (r->origin == AREQ_WEBCHAT || r->origin == AREQ_CONSOLE) {
 		session_key(key, sizeof(key), r->session);
 		share_add(r->aq, key, delta);
 	}

@@ -25,7 +25,8 @@ struct worker;
 enum areq_origin {
 	AREQ_WEBCHAT = 1,	/* a browser session: cmid names it */
 	AREQ_CHANNEL,		/* a platform account's conversation */
-	AREQ_SCHEDULE		/* a schedule run's prompt (schedule.c) */
+	AREQ_SCHEDULE,		/* a schedule run's prompt (schedule.c) */
+	AREQ_CONSOLE		/* an operator's thread (console_chat.c) */
 };
 
 /* Where a request comes from, said in full; nothing is inferred. */

@@ -85,6 +85,7 @@ struct cfg_policy {
 	/* Chat commands each surface may use (role_command_bit). */
 	uint32_t	 webchat_commands;
 	uint32_t	 channel_commands;
+	uint32_t	 console_commands;	/* the console's Chat */
 	struct cfg_rate	 session_rate;		/* per web chat session */
 	struct cfg_rate	 address_rate;		/* per client address */
 	uint32_t	 buckets_max;		/* buckets kept per kind */

@@ -107,6 +107,8 @@ struct raw_commands {
 	unsigned	 webchat_count;
 	char		**channel;
 	unsigned	 channel_count;
+	char		**console;
+	unsigned	 console_count;
 };
 
 struct raw_ratelimit {

@@ -158,7 +158,9 @@ cfg_policy_build(struct cfg_ctx *ctx, const struct raw_policy *rp,
 	if (cfg_policy_commands(ctx, "webchat", rp->commands.webchat,
 	    rp->commands.webchat_count, &p->webchat_commands) == -1 ||
 	    cfg_policy_commands(ctx, "channel", rp->commands.channel,
-	    rp->commands.channel_count, &p->channel_commands) == -1)
+	    rp->commands.channel_count, &p->channel_commands) == -1 ||
+	    cfg_policy_commands(ctx, "console", rp->commands.console,
+	    rp->commands.console_count, &p->console_commands) == -1)
 		return -1;
 	if (cfg_policy_rate(ctx, "policy.ratelimit.session.rate",
 	    rp->ratelimit.session.rate, "30/min", &p->session_rate) == -1 ||

@@ -157,6 +157,9 @@ static const cyaml_schema_field_t commands_fields[] = {
 	CYAML_FIELD_SEQUENCE("channel", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_commands, channel, &method_entry,
 	    0, CFG_METHODS_MAX),
+	CYAML_FIELD_SEQUENCE("console", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct raw_commands, console, &method_entry,
+	    0, CFG_METHODS_MAX),
 	CYAML_FIELD_END
 };
 

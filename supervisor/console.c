@@ -264,7 +264,30 @@ static const struct {
 	{ "accounts",	console_page_accounts,	NULL,	NULL },
 	{ "log",	NULL,			NULL,	console_page_log },
 	{ "conversations", NULL,		NULL,	console_page_conversations },
+	{ "chat",	NULL,			NULL,	console_page_chat },
 };
+
+/* Pages that may answer later, when there is news: 1 if held. */
+static const struct {
+	const char	 *name;
+	int		(*fn)(struct worker *, const struct ipc_msg *, uint64_t,
+			    const char *);
+} console_holds[] = {
+	{ "chat",	console_chat_hold },
+};
+
+static int
+console_held(struct worker *w, const struct ipc_msg *m, uint64_t conn,
+    const char *page, const char *query)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(console_holds) / sizeof(console_holds[0]);
+	    i++)
+		if (strcmp(page, console_holds[i].name) == 0)
+			return console_holds[i].fn(w, m, conn, query);
+	return 0;
+}
 
 static json_t *
 console_page_session(const struct console_who *who)
@@ -303,6 +326,8 @@ console_get(struct worker *w, struct ipc_msg *m)
 		    console_error("no such page"));
 		return 0;
 	}
+	if (console_held(w, m, g->conn, page, query))
+		return 0;
 	if (console_pages[i].ask != NULL) {
 		/* UTF-8 without a NUL: the codec checked it. */
 		snprintf(text, sizeof(text), "%.*s", (int)g->query.len,

@@ -77,5 +77,23 @@ int	console_page_log(const char *query, const char *text,
  */
 int	console_page_conversations(const char *query, const char *text,
 	    json_t **body);
+/* console_chat.c: the Chat page's threads and messages; ditto. */
+int	console_page_chat(const char *query, const char *text,
+	    json_t **body);
+/*
+ * Hold a thread's page until its running reply grows past the length
+ * the query says the page has (1), or not (0: console_page_chat).
+ */
+int	console_chat_hold(struct worker *, const struct ipc_msg *,
+	    uint64_t conn, const char *query);
+/* router_agent.c: a console request's reply grew, or it ended. */
+void	console_chat_wake(int64_t session);
+/* console_chat.c: its writes, for console_write.c's table. */
+void	console_chat_new(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_chat_send(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_chat_branch(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
 
 #endif

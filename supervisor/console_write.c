@@ -55,6 +55,9 @@ static const struct {
 	{ "conv.send",		1,	console_conv_send },
 	{ "account.pause",	1,	console_account_pause },
 	{ "account.resume",	1,	console_account_resume },
+	{ "chat.new",		1,	console_chat_new },
+	{ "chat.send",		1,	console_chat_send },
+	{ "chat.branch",	1,	console_chat_branch },
 };
 
 void

@@ -21,6 +21,7 @@
 #include "channel_media.h"
 #include "clock.h"
 #include "config.h"
+#include "console.h"
 #include "hub.h"
 #include "log.h"
 #include "role.h"
@@ -78,6 +79,9 @@ areq_free(struct areq *r)
 {
 	struct areq **rp;
 
+	/* A console page waiting on it reads the store's answer now. */
+	if (r->origin == AREQ_CONSOLE)
+		console_chat_wake(r->session);
 	agentq_forget(r);
 	progress_forget(r);
 	block_forget(r);
@@ -279,7 +283,8 @@ areq_new(struct agentq *aq, const struct areq_from *f, const char *text,
 	r->aq = aq;
 	left = f->created + (int64_t)c->webchat.deadline_s - sup_now();
 	r->history = c->webchat.history_limit;
-	if (f->origin == AREQ_WEBCHAT) {
+	/* A console thread reads nothing but the store: as a web chat. */
+	if (f->origin == AREQ_WEBCHAT || f->origin == AREQ_CONSOLE) {
 		snprintf(r->cmid, sizeof(r->cmid), "%s", f->cmid);
 		snprintf(r->client, sizeof(r->client), "%s", f->client);
 	} else if (f->origin == AREQ_SCHEDULE) {
@@ -447,6 +452,8 @@ sup_agent_delta(struct worker *w, struct ipc_msg *m)
 	evbuffer_add(r->reply, m->b.text.text.p, n);
 	evbuffer_add(r->delta, m->b.text.text.p, n);
 	areq_dirty(r);
+	if (r->origin == AREQ_CONSOLE)
+		console_chat_wake(r->session);
 	/*
 	 * A bubble that grows with the answer, or its finished paragraphs
 	 * as messages (stream_mode block); the outbox still ends it.

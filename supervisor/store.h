@@ -324,6 +324,48 @@ int	store_pause_set(struct store *, const char *account, const char *by,
 	    int64_t now);
 int	store_pause_clear(struct store *, const char *account);
 int	store_pause_list(struct store *, store_pause_fn, void *);
+
+/*
+ * The console's chat threads (store_cchat.c).  create: a new thread
+ * with agent for operator; branch: a new thread of msg_id's agent
+ * holding copies of its thread's answered messages up to msg_id (0, 1
+ * msg_id is not an answered message of a thread, -1); find: 0, 1 none,
+ * -1.  list: the newest max threads; messages: a thread's session's
+ * messages after since, oldest first, at most max.  fn's strings are
+ * borrowed; -1 from fn stops the walk.
+ */
+#define STORE_CCHAT_NAME	65	/* an agent's or operator's name */
+struct store_cchat {
+	int64_t		 id;
+	int64_t		 session_id;
+	char		 agent[STORE_CCHAT_NAME];
+	char		 operator[STORE_CCHAT_NAME];
+	int64_t		 parent_id;	/* 0: none */
+	int64_t		 parent_msg;
+	int64_t		 created;
+	const char	*last_text;	/* list only; NULL: no message */
+	int64_t		 count;		/* list only */
+};
+struct store_cchat_msg {
+	int64_t		 id;
+	const char	*text;
+	int		 state;		/* enum msg_state */
+	const char	*reply;		/* NULL: not answered */
+	int64_t		 created;
+	int64_t		 answered;
+	const char	*error;		/* NULL: none */
+	int		 command;
+};
+typedef int	(*store_cchat_fn)(const struct store_cchat *, void *);
+typedef int	(*store_cchat_msg_fn)(const struct store_cchat_msg *, void *);
+int	store_cchat_create(struct store *, const char *agent,
+	    const char *operator, int64_t now, int64_t *thread);
+int	store_cchat_branch(struct store *, int64_t msg_id,
+	    const char *operator, int64_t now, int64_t *thread);
+int	store_cchat_find(struct store *, int64_t thread, struct store_cchat *);
+int	store_cchat_list(struct store *, unsigned max, store_cchat_fn, void *);
+int	store_cchat_messages(struct store *, int64_t session, int64_t since,
+	    unsigned max, store_cchat_msg_fn, void *);
 /* Every session and link ended; how many sessions, or -1. */
 int	store_console_revoke_all(struct store *);
 /* Sessions and links past their time go; how many sessions, or -1. */

@@ -36,7 +36,8 @@
 #define STORE_LAZY_CONSOLE	136	/* store_console.c: 136..151 */
 #define STORE_LAZY_CONV		152	/* store_conv.c: 152..155 */
 #define STORE_LAZY_PAUSE	156	/* store_pause.c: 156..159 */
-#define STORE_LAZY_MAX		160
+#define STORE_LAZY_CCHAT	160	/* store_cchat.c: 160..171 */
+#define STORE_LAZY_MAX		172
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -139,7 +140,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	12
+#define STORE_SCHEMA_VERSION	13
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

@@ -451,6 +451,27 @@ static const char schema_v12[] =
 	" operator TEXT,"
 	" paused INTEGER NOT NULL);";
 
+/*
+ * Version 13: the console's Chat page (store_cchat.c).  A thread is a
+ * session of its own (no token, no account: nothing sweeps it, nobody
+ * else can open it) holding its messages as any chat's, so history,
+ * /new, /model and the agent's context work as they do elsewhere; the
+ * row says which agent it talks to, who opened it and the message of
+ * another thread it branched from (the branch holds copies of the
+ * messages up to there).
+ */
+static const char schema_v13[] =
+	"CREATE TABLE console_threads ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL UNIQUE REFERENCES sessions(id)"
+	"  ON DELETE CASCADE,"
+	" agent TEXT NOT NULL,"
+	" operator TEXT NOT NULL,"
+	" parent_id INTEGER REFERENCES console_threads(id)"
+	"  ON DELETE SET NULL,"
+	" parent_msg INTEGER,"
+	" created INTEGER NOT NULL);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -465,6 +486,7 @@ static const struct store_migration store_migrations[] = {
 	{ 10,	schema_v10 },
 	{ 11,	schema_v11 },
 	{ 12,	schema_v12 },
+	{ 13,	schema_v13 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

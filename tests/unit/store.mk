@@ -34,3 +34,11 @@ tests_unit_policy_test_invite_SOURCES = \
 	tests/unit/policy/test_invite.c policy/invite.c $(UNIT_COMMON)
 tests_unit_policy_test_invite_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_policy_test_invite_LDADD = $(UNIT_LDADD)
+# The console's chat threads (supervisor/store_cchat.c).
+check_PROGRAMS += tests/unit/supervisor/test_store_cchat
+TESTS += tests/unit/supervisor/test_store_cchat
+tests_unit_supervisor_test_store_cchat_SOURCES = \
+	tests/unit/supervisor/test_store_cchat.c supervisor/store_cchat.c \
+	$(STORE_FX) $(STORE_SRC)
+tests_unit_supervisor_test_store_cchat_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_store_cchat_LDADD = $(UNIT_LDADD)

@@ -78,6 +78,10 @@ extern const unsigned char	console_asset_console_js[];
 extern const size_t		console_asset_console_js_len;
 extern const unsigned char	console_asset_console_css[];
 extern const size_t		console_asset_console_css_len;
+extern const unsigned char	console_asset_chat_js[];
+extern const size_t		console_asset_chat_js_len;
+extern const unsigned char	console_asset_chat_css[];
+extern const size_t		console_asset_chat_css_len;
 extern const unsigned char	console_asset_login_html[];
 extern const size_t		console_asset_login_html_len;
 extern const unsigned char	console_asset_favicon_svg[];
@@ -99,11 +103,16 @@ extern const size_t		console_asset_favicon_svg_len;
 	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL, t }
 static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
 static const char *const cn_conv_keys[] = { "peer", NULL };
+static const char *const cn_chat_keys[] = { "thread", "since", "have",
+    NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/console.js",	console_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/console.css",	console_css,	"text/css; charset=utf-8"),
+	ASSET("/chat.js",	chat_js,
+	    "text/javascript; charset=utf-8"),
+	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
 	ASSET("/favicon.svg",	favicon_svg,	"image/svg+xml"),
 	ASSET("/favicon.ico",	favicon_svg,	"image/svg+xml"),
 	API("/login",			HTTP_GET,  CN_LOGIN, "login"),
@@ -115,6 +124,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/accounts",		HTTP_GET,  CN_GET,  "accounts"),
 	QUERY("/api/log",		"log",		cn_log_keys),
 	SEARCH("/api/conversations",	"conversations", cn_conv_keys, "text"),
+	QUERY("/api/chat",		"chat",		cn_chat_keys),
 	ACT("/api/logout",		"logout",	NULL),
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
@@ -127,6 +137,9 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/conv/send",		"conv.send",	"account"),
 	ACT("/api/account/pause",	"account.pause", "name"),
 	ACT("/api/account/resume",	"account.resume", "name"),
+	ACT("/api/chat/new",		"chat.new",	"agent"),
+	ACT("/api/chat/send",		"chat.send",	"thread"),
+	ACT("/api/chat/branch",		"chat.branch",	"msg"),
 };
 #undef ASSET
 #undef API

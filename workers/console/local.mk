@@ -6,6 +6,8 @@ CONSOLE_ASSETS = \
 	workers/console/assets/console.html \
 	workers/console/assets/console.js \
 	workers/console/assets/console.css \
+	workers/console/assets/chat.js \
+	workers/console/assets/chat.css \
 	workers/console/assets/login.html \
 	workers/console/assets/favicon.svg
 
