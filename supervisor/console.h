@@ -40,6 +40,8 @@ json_t	*console_cut(const char *s, size_t max);
  * is counted in (1); if not, nothing changes (0).
  */
 int	 console_fits(size_t *used, size_t max, const json_t *o);
+int	 console_take(json_t *list, size_t rows, size_t *used, size_t max,
+	    json_t *o);
 /* console_write.c: one POST of a session whose CSRF token was good. */
 void	console_write(struct worker *, const struct ipc_msg *,
 	    const struct console_who *, const char *action);

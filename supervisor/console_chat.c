@@ -161,13 +161,11 @@ cc_thread_row(const struct store_cchat *t, void *arg)
 	    strlen(t->last_text), CC_TITLE_CUT) : NULL);
 	if (o == NULL)
 		return 0;
-	if (json_array_size(pg->list) == CC_THREADS_MAX ||
-	    !console_fits(&pg->bytes, CC_BYTES, o)) {
-		json_decref(o);
+	if (console_take(pg->list, CC_THREADS_MAX, &pg->bytes, CC_BYTES,
+	    o) == -1) {
 		pg->more = 1;
 		return -1;
 	}
-	json_array_append_new(pg->list, o);
 	return 0;
 }
 

@@ -181,6 +181,18 @@ console_fits(size_t *used, size_t max, const json_t *o)
 	return 1;
 }
 
+/* o appended to a list of at most rows rows and max bytes, or freed: -1. */
+int
+console_take(json_t *list, size_t rows, size_t *used, size_t max, json_t *o)
+{
+	if (json_array_size(list) == rows || !console_fits(used, max, o)) {
+		json_decref(o);
+		return -1;
+	}
+	json_array_append_new(list, o);
+	return 0;
+}
+
 json_t *
 console_cut(const char *s, size_t max)
 {

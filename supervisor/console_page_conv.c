@@ -85,13 +85,11 @@ conv_page_conv(const struct store_conv *c, void *arg)
 	/* A name that is not UTF-8 makes no JSON; the CLI still shows it. */
 	if (o == NULL)
 		return 0;
-	if (json_array_size(pg->list) == CONSOLE_CONV_MAX ||
-	    !console_fits(&pg->bytes, CONSOLE_CONV_BYTES, o)) {
-		json_decref(o);
+	if (console_take(pg->list, CONSOLE_CONV_MAX, &pg->bytes,
+	    CONSOLE_CONV_BYTES, o) == -1) {
 		pg->more = 1;
 		return -1;
 	}
-	json_array_append_new(pg->list, o);
 	return 0;
 }
 

@@ -21,31 +21,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { OUT, REPO, UA, execFileP, freePort, waitFor, Gate, launchWatched }
-  from './lib.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
-  isMobile: true, hasTouch: true, userAgent: UA };
-const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1,
-  isMobile: false, hasTouch: false };
+import { OUT, REPO, UA, execFileP, freePort, waitFor, Gate, launchWatched,
+  PHONE, DESKTOP, axe } from './lib.mjs';
 
 const launch = (opts = {}) =>
   launchWatched({ locale: 'en-US', ...DESKTOP }, opts);
-
-async function axe(page, what) {
-  // CDP evaluation, not an inline <script>: the page's CSP stays strict.
-  await page.evaluate(AXE);
-  const r = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }).then((res) => res.violations.map((v) => ({
-    id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')),
-  }))));
-  assert.deepEqual(r, [], `${what}: axe violations`);
-}
 
 /*
  * A gate with a console on a free port (an admin, root-op, and a

@@ -8,6 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const execFileP = promisify(execFile);
@@ -21,6 +23,28 @@ export const OUT = path.join(REPO, 'tests', 'out');
 export const UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) ' +
   'AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ' +
   'MicroMessenger/8.0.47(0x18002f2f) NetType/WIFI Language/zh_CN';
+
+// The phone (in WeChat's user agent) and the desktop the pages are
+// checked and photographed at.
+export const PHONE = { viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2, isMobile: true, hasTouch: true, userAgent: UA };
+export const DESKTOP = { viewport: { width: 1280, height: 800 },
+  deviceScaleFactor: 1, isMobile: false, hasTouch: false };
+
+const AXE = fs.readFileSync(createRequire(import.meta.url)
+  .resolve('axe-core/axe.min.js'), 'utf8');
+
+// WCAG 2.1 A and AA by axe-core, injected by CDP evaluation rather than
+// an inline <script>, so the page's CSP stays strict.
+export async function axe(page, what) {
+  await page.evaluate(AXE);
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }).then((res) => res.violations.map((v) => ({
+    id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')),
+  }))));
+  assert.deepEqual(r, [], `${what}: axe violations`);
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

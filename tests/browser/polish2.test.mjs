@@ -14,19 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import {
   execFileP, WXGATED, WXGATECTL, CHROMIUM, OUT, UA, waitFor, Gate,
-  launchWatched,
-} from './lib.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
-  isMobile: true, hasTouch: true, userAgent: UA };
-const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1,
-  isMobile: false, hasTouch: false };
+  launchWatched, PHONE, DESKTOP, axe } from './lib.mjs';
 
 // webchat.page with markup everywhere: all of it must show as text.
 const PAGE = {
@@ -134,17 +124,6 @@ async function checkContrast(page, what) {
   const low = got.filter((g) => !(g.ratio >= 4.5));
   assert.deepEqual(low, [], `${what}: under 4.5:1`);
   return names;
-}
-
-async function axe(page, what) {
-  // CDP evaluation, not an inline <script>: the page's CSP stays strict.
-  await page.evaluate(AXE);
-  const r = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }).then((res) => res.violations.map((v) => ({
-    id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')),
-  }))));
-  assert.deepEqual(r, [], `${what}: axe violations`);
 }
 
 async function shareLink(gate, ...args) {
