@@ -71,8 +71,11 @@ async function waitReply(page, n, want, timeout = 15000) {
 }
 
 describe('chat page polish', () => {
+  // A reply streams for 8 x 600 ms: long enough to be caught mid-way,
+  // photographed and stopped on a loaded machine (at 300 ms it once
+  // ended while the screenshot was taken, and the tap found no button).
   const gate = new Gate({ prefix: 'wxgate-polish-', workers: 1, chunks: 8,
-    delayMs: 300 });
+    delayMs: 600 });
   let zh;				// the zh-CN phone, kept across steps
   const framesSent = [];		// JSON the page sent over its WebSocket
   const framesGot = [];		// and received
