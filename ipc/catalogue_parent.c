@@ -76,7 +76,7 @@ static const struct field f_conf_file[] = {
 static const struct field f_conf_file_data[] = {
 	FLD(conf_file_data, ok, FT_BOOL, 0, 0),
 	FLD(conf_file_data, binary, FT_BOOL, 0, 0),
-	FLD(conf_file_data, data, FT_STR, IPC_SECRET_MAX, 0),
+	FLD(conf_file_data, data, FT_STR, IPC_PUBFILE_MAX, F_BYTES),
 	FLD(conf_file_data, why, FT_STR, IPC_CONFERR_MAX, 0),
 };
 static const struct field f_conf_plan[] = {

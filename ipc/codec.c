@@ -229,8 +229,9 @@ cur_u64(struct cur *c, uint64_t *v)
 	return IPC_E_VALUE;
 }
 
-enum ipc_err
-cur_str(struct cur *c, struct ipc_str *s, uint64_t max)
+/* A msgpack str's bytes, as they are (F_BYTES: a file's, maybe binary). */
+static enum ipc_err
+cur_bytes(struct cur *c, struct ipc_str *s, uint64_t max)
 {
 	const uint8_t *b;
 	uint8_t tag;
@@ -250,11 +251,19 @@ cur_str(struct cur *c, struct ipc_str *s, uint64_t max)
 		return IPC_E_LENGTH;
 	if (cur_take(c, len, &b) == -1)
 		return IPC_E_SHORT;
-	if (!ipc_utf8_valid((const char *)b, len))
-		return IPC_E_UTF8;
 	s->p = (const char *)b;
 	s->len = len;
 	return IPC_OK;
+}
+
+enum ipc_err
+cur_str(struct cur *c, struct ipc_str *s, uint64_t max)
+{
+	enum ipc_err e;
+
+	if ((e = cur_bytes(c, s, max)) != IPC_OK)
+		return e;
+	return ipc_utf8_valid(s->p, s->len) ? IPC_OK : IPC_E_UTF8;
 }
 
 static enum ipc_err
@@ -289,7 +298,9 @@ get_field(struct cur *c, const struct field *f, void *body)
 		return IPC_OK;
 	case FT_STR:
 		s = (struct ipc_str *)(void *)at;
-		if ((e = cur_str(c, s, f->max)) != IPC_OK)
+		e = (f->flags & F_BYTES) ? cur_bytes(c, s, f->max) :
+		    cur_str(c, s, f->max);
+		if (e != IPC_OK)
 			return e;
 		if ((f->flags & F_NONEMPTY) && s->len == 0)
 			return IPC_E_LENGTH;

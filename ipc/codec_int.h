@@ -17,6 +17,7 @@
 enum ftype { FT_U64, FT_STR, FT_BOOL, FT_TURNS, FT_PARTS };
 
 #define F_NONEMPTY	0x01
+#define F_BYTES		0x02	/* FT_STR of any bytes, not UTF-8 text */
 
 struct field {
 	const char	*key;

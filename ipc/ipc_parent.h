@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		28
+#define IPC_VERSION		29
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -57,6 +57,7 @@
 #define IPC_PATH_MAX		4096	/* a path the configuration names */
 #define IPC_CONFERR_MAX		512	/* its error (CFG_ERR_MAX) */
 #define IPC_SECRET_MAX		4097	/* a secret file's bytes, and one */
+#define IPC_PUBFILE_MAX		(48 * 1024)	/* a public one's (CONF_PUBLIC_MAX) */
 #define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
 
 /* Roles: fixed by the supervisor per channel, never sent by a peer. */

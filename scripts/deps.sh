@@ -12,7 +12,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libcyaml-dev libyaml-dev libqrencode-dev"
 TEST="libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-websockets
 	python3-aiohttp python3-yaml clang libclang-rt-dev mandoc curl xz-utils
-	chromium fonts-wqy-microhei nodejs npm"
+	chromium fonts-wqy-microhei nodejs npm openssl"
 
 want=$BUILD
 [ "${1:-build}" = test ] && want="$BUILD $TEST"

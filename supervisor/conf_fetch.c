@@ -203,18 +203,30 @@ fetch_text(struct fetch *f)
 	}
 }
 
-/* conf.file: root reads what the configuration names (see above). */
+/*
+ * conf.file: root reads what the configuration names (see above).  A
+ * public file's bytes go as they are (an image is binary); a secret's
+ * only as text, since a key is text.
+ */
+/* What the configuration may ask of a public file, the frame carries. */
+_Static_assert(CONF_PUBLIC_MAX == IPC_PUBFILE_MAX,
+    "conf_file.h and ipc_parent.h disagree on a public file's size");
+
 static void
 fetch_file(struct fetch *f, const struct ipc_body_conf_file *r)
 {
+	static char buf[IPC_PUBFILE_MAX + 1];
 	struct ipc_body_conf_file_data b;
-	char *path, buf[IPC_SECRET_MAX + 1], why[IPC_CONFERR_MAX];
-	size_t len = 0, cut;
+	char *path, why[IPC_CONFERR_MAX];
+	size_t len = 0, cut, bufsz = IPC_SECRET_MAX + 1;
 	int what;
 
 	if (ipc_streq(r->what, "secret"))
 		what = CONF_FILE_SECRET;
-	else if (ipc_streq(r->what, "exec"))
+	else if (ipc_streq(r->what, "public")) {
+		what = CONF_FILE_PUBLIC;
+		bufsz = sizeof(buf);
+	} else if (ipc_streq(r->what, "exec"))
 		what = CONF_FILE_EXEC;
 	else {
 		fetch_fail(f, "configuration reader: asked for a file of no "
@@ -229,13 +241,13 @@ fetch_file(struct fetch *f, const struct ipc_body_conf_file *r)
 	memset(&b, 0, sizeof(b));
 	path = ipc_strdup(r->path);
 	why[0] = '\0';
-	b.ok = conf_file_read(what, path, buf, sizeof(buf), &len, why,
+	b.ok = conf_file_read(what, path, buf, bufsz, &len, why,
 	    sizeof(why)) == 0;
 	free(path);
 	if (b.ok && len > 0 && (memchr(buf, '\0', len) != NULL ||
 	    !ipc_utf8_valid(buf, len)))
 		b.binary = 1;	/* no key then: the reader says so */
-	else if (b.ok)
+	if (b.ok && (!b.binary || what == CONF_FILE_PUBLIC))
 		b.data.p = buf, b.data.len = len;
 	/* A long path may cut a character: end the line before it. */
 	cut = strlen(why);
@@ -244,7 +256,7 @@ fetch_file(struct fetch *f, const struct ipc_body_conf_file *r)
 	b.why.p = why;
 	b.why.len = cut;
 	(void)fetch_put(f, IPC_CONF_FILE_DATA, &b);
-	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(buf, bufsz);
 }
 
 static void

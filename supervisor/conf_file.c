@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,41 +77,13 @@ conf_file_text(const char *path, char **textp, size_t *lenp, char *err,
 	return 0;
 }
 
-/*
- * A secret file: a regular file of ours (or root's) that neither group
- * nor others may read or write, as OpenBSD's check_file_secrecy().
- */
-static int
-conf_file_secret(const char *path, char *buf, size_t bufsz, size_t *lenp,
-    char *why, size_t whylen)
+/* Up to bufsz - 1 bytes of fd into buf, NUL-terminated. */
+static void
+conf_file_bytes(int fd, char *buf, size_t bufsz, size_t *lenp)
 {
-	struct stat st;
 	size_t len = 0;
 	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK)) == -1) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(why, whylen, "%s: owned by uid %u, not by us or root",
-		    path, (unsigned)st.st_uid);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(why, whylen, "%s: group or others may access it "
-		    "(chmod 600)", path);
-		close(fd);
-		return -1;
-	}
 	while (len < bufsz - 1) {
 		n = read(fd, buf + len, bufsz - 1 - len);
 		if (n == -1 && errno == EINTR)
@@ -119,9 +92,53 @@ conf_file_secret(const char *path, char *buf, size_t bufsz, size_t *lenp,
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	buf[len] = '\0';
 	*lenp = len;
+}
+
+/*
+ * A secret file: a regular file of ours (or root's) that neither group
+ * nor others may read or write, as OpenBSD's check_file_secrecy().  A
+ * public one need only be regular and fit; it may be a symbolic link
+ * (certbot's live/ names are).
+ */
+static int
+conf_file_get(int secret, const char *path, char *buf, size_t bufsz,
+    size_t *lenp, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    (secret ? O_NOFOLLOW : 0))) == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (secret && st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s: owned by uid %u, not by us or root",
+		    path, (unsigned)st.st_uid);
+		close(fd);
+		return -1;
+	}
+	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(why, whylen, "%s: group or others may access it "
+		    "(chmod 600)", path);
+		close(fd);
+		return -1;
+	}
+	if (!secret && (uintmax_t)st.st_size > bufsz - 1) {
+		snprintf(why, whylen, "%s: larger than %zu bytes", path,
+		    bufsz - 1);
+		close(fd);
+		return -1;
+	}
+	conf_file_bytes(fd, buf, bufsz, lenp);
+	close(fd);
 	return 0;
 }
 
@@ -136,7 +153,11 @@ conf_file_read(int what, const char *path, char *buf, size_t bufsz,
 	case CONF_FILE_SECRET:
 		if (bufsz == 0)
 			break;
-		return conf_file_secret(path, buf, bufsz, lenp, why, whylen);
+		return conf_file_get(1, path, buf, bufsz, lenp, why, whylen);
+	case CONF_FILE_PUBLIC:
+		if (bufsz == 0)
+			break;
+		return conf_file_get(0, path, buf, bufsz, lenp, why, whylen);
 	case CONF_FILE_EXEC:
 		/* No PATH search: the program that runs is the one named. */
 		if (access(path, X_OK) == -1) {

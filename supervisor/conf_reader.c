@@ -114,7 +114,8 @@ reader_file(int what, const char *path, char *buf, size_t bufsz,
 	*lenp = 0;
 	if (bufsz > 0)
 		buf[0] = '\0';
-	r.what = ipc_s(what == CONF_FILE_SECRET ? "secret" : "exec");
+	r.what = ipc_s(what == CONF_FILE_SECRET ? "secret" :
+	    what == CONF_FILE_PUBLIC ? "public" : "exec");
 	r.path = ipc_s(path);
 	if (r.path.len == 0 || r.path.len > IPC_PATH_MAX) {
 		snprintf(why, whylen, "%s: %s", path, "path too long");
@@ -128,9 +129,14 @@ reader_file(int what, const char *path, char *buf, size_t bufsz,
 		return -1;
 	}
 	/* Binary bytes are no key: an empty read says so as well. */
-	if (what == CONF_FILE_SECRET && bufsz > 0 &&
-	    !m.b.conf_file_data.binary) {
+	if ((what == CONF_FILE_PUBLIC || (what == CONF_FILE_SECRET &&
+	    !m.b.conf_file_data.binary)) && bufsz > 0) {
 		n = m.b.conf_file_data.data.len;
+		if (what == CONF_FILE_PUBLIC && n > bufsz - 1) {
+			snprintf(why, whylen, "%s: larger than %zu bytes",
+			    path, bufsz - 1);
+			return -1;
+		}
 		if (n > bufsz - 1)
 			n = bufsz - 1;
 		memcpy(buf, m.b.conf_file_data.data.p, n);

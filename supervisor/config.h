@@ -284,6 +284,11 @@ struct cfg_operator {
 };
 struct cfg_console {
 	char			*listen;
+	int			 tls;		/* 0: plain HTTP */
+	char			*tls_cert;	/* PEM; NULL in the hub's copy */
+	size_t			 tls_certlen;
+	char			*tls_key;	/* PEM; a secret */
+	size_t			 tls_keylen;
 	struct cfg_operator	*operators;
 	unsigned		 operators_count;
 	uint32_t		 idle_timeout_s;

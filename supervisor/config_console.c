@@ -5,10 +5,12 @@
  * hands it to the console worker (workers/console/); the hub reads the
  * operators and the lifetimes (supervisor/console.c).
  *
- * Loopback only in this version: the console has no TLS yet, and a
- * session cookie sent in clear over a network is anyone's.  tls_cert
- * and tls_key are recognised so that a file naming them gets that
- * reason rather than "unknown key".  There are no default
+ * Plain HTTP on loopback only: a session cookie sent in clear over a
+ * network is anyone's.  Any other address needs tls_cert and tls_key
+ * (loopback may have them too).  Root reads both (the key with a
+ * secret's checks, conf_file.c), and the pair is tried here, so that a
+ * wrong key fails the start or reload with its reason rather than the
+ * console's worker at its first handshake.  There are no default
  * credentials: without operators there is nobody a login link can
  * name, so a listen address with no operator is refused.
  */
@@ -16,9 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "config_int.h"
+#include "tls_pem.h"
 #include "xmalloc.h"
+
+/*
+ * A certificate chain: a leaf and its intermediates fit in a few KiB;
+ * with the key they must fit the worker's slice (IPC_CONF_MAX).
+ */
+#define CFG_CONSOLE_CERT_MAX	(24 * 1024)
 
 /* A login link outlives a typo, not a coffee break. */
 #define CFG_CONSOLE_LINK_MAX_S	3600
@@ -27,6 +38,8 @@ static int	cfg_console_lifetimes(struct cfg_ctx *,
 		    const struct raw_console *, struct cfg_console *);
 static int	cfg_console_operators(struct cfg_ctx *,
 		    const struct raw_console *, struct cfg_console *);
+static int	cfg_console_tls(struct cfg_ctx *, const struct raw_console *,
+		    struct cfg_console *);
 static int	cfg_console_clash(struct cfg_ctx *, const struct config *,
 		    const char *);
 
@@ -54,16 +67,14 @@ cfg_console_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		    "[IPv6]:port (\"%s\")", l);
 		return -1;
 	}
-	if (rc->tls_cert != NULL || rc->tls_key != NULL) {
-		cfg_error(ctx, "console.tls_cert", "TLS is not supported by "
-		    "this version of the console: listen on loopback and "
-		    "reach it through an SSH tunnel");
+	if (cfg_console_tls(ctx, rc, cc) == -1)
 		return -1;
-	}
-	if (!cfg_metrics_loopback(l)) {
+	if (!cc->tls && !cfg_metrics_loopback(l)) {
 		cfg_error(ctx, "console.listen", "%s is not a loopback "
-		    "address (127.0.0.0/8 or [::1]): the console has no TLS, "
-		    "and its session cookie must not cross a network", l);
+		    "address (127.0.0.0/8 or [::1]): set console.tls_cert and "
+		    "console.tls_key, since a session cookie must not cross a "
+		    "network in clear, or listen on loopback and use an SSH "
+		    "tunnel", l);
 		return -1;
 	}
 	if (cc->operators_count == 0) {
@@ -74,6 +85,43 @@ cfg_console_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	if (cfg_console_clash(ctx, conf, l) == -1)
 		return -1;
 	cc->listen = xstrdup(l);
+	return 0;
+}
+
+/* Both or neither; a pair OpenSSL takes, the key the certificate's. */
+static int
+cfg_console_tls(struct cfg_ctx *ctx, const struct raw_console *rc,
+    struct cfg_console *cc)
+{
+	char err[CFG_ERR_MAX];
+	SSL_CTX *tls;
+
+	if (rc->tls_cert == NULL && rc->tls_key == NULL)
+		return 0;
+	if (rc->tls_cert == NULL || rc->tls_key == NULL) {
+		cfg_error(ctx, rc->tls_cert == NULL ? "console.tls_cert" :
+		    "console.tls_key", "missing: tls_cert and tls_key go "
+		    "together");
+		return -1;
+	}
+	cc->tls = 1;
+	/* The hub only says https: the worker has the pair. */
+	if (ctx->flags & CFG_F_HUB)
+		return 0;
+	if (cfg_public_read(ctx, "console.tls_cert", rc->tls_cert,
+	    CFG_CONSOLE_CERT_MAX, &cc->tls_cert, &cc->tls_certlen) == -1 ||
+	    cfg_secret_bytes(ctx, "console.tls_key", rc->tls_key,
+	    &cc->tls_key, &cc->tls_keylen) == -1)
+		return -1;
+	/* Read here, not at start: the reader may open no file. */
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	if ((tls = tls_pem_server(cc->tls_cert, cc->tls_certlen, cc->tls_key,
+	    cc->tls_keylen, err, sizeof(err))) == NULL) {
+		cfg_error(ctx, "console.tls_cert", "%s and %s: %s",
+		    rc->tls_cert, rc->tls_key, err);
+		return -1;
+	}
+	SSL_CTX_free(tls);
 	return 0;
 }
 
@@ -185,6 +233,9 @@ cfg_console_free(struct cfg_console *cc)
 		free(cc->operators[i].name);
 	free(cc->operators);
 	free(cc->listen);
+	free(cc->tls_cert);
+	if (cc->tls_key != NULL)
+		freezero(cc->tls_key, cc->tls_keylen);
 	memset(cc, 0, sizeof(*cc));
 }
 
@@ -200,15 +251,24 @@ config_operator(const struct config *conf, const char *name)
 }
 
 /*
- * The worker's slice names its address only: sessions, operators and
- * lifetimes are the hub's.  A reload that moves the address changes
- * the slice, so reload.c restarts the worker on the new socket.
+ * The worker's slice names its address, and with TLS the certificate
+ * chain and the key (a secret: the slice is wiped like an agent's, see
+ * cfg_dumps).  Sessions, operators and lifetimes are the hub's.  A
+ * reload that moves the address or changes the pair changes the slice,
+ * so reload.c restarts the worker on the new socket.
  */
 char *
 config_slice_console(const struct config *conf)
 {
-	char *s;
+	const struct cfg_console *cc = &conf->console;
+	json_t *o;
 
-	xasprintf(&s, "{\"listen\":\"%s\"}", conf->console.listen);
-	return s;
+	o = json_pack("{s:s}", "listen", cc->listen);
+	if (o != NULL && cc->tls_cert != NULL) {
+		json_object_set_new(o, "tls_cert",
+		    json_stringn(cc->tls_cert, cc->tls_certlen));
+		json_object_set_new(o, "tls_key",
+		    json_stringn(cc->tls_key, cc->tls_keylen));
+	}
+	return cfg_dumps(o);
 }

@@ -480,6 +480,10 @@ void		 cfg_check_known(char *, size_t, const char *const *, size_t);
 int		 cfg_secret_read(struct cfg_ctx *, const char *, const char *,
 		    char **);
 int		 cfg_secret_ok(const char *);
+int		 cfg_secret_bytes(struct cfg_ctx *, const char *, const char *,
+		    char **, size_t *);
+int		 cfg_public_read(struct cfg_ctx *, const char *, const char *,
+		    size_t, char **, size_t *);
 int		 cfg_exec_check(struct cfg_ctx *, const char *, const char *);
 
 #endif

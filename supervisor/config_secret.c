@@ -80,6 +80,62 @@ cfg_secret_read(struct cfg_ctx *ctx, const char *field, const char *path,
 	return 0;
 }
 
+/*
+ * A secret file's bytes as they are (a TLS key in PEM): not one line,
+ * but no more than CONF_SECRET_MAX - 1 bytes and text.
+ */
+int
+cfg_secret_bytes(struct cfg_ctx *ctx, const char *field, const char *path,
+    char **datap, size_t *lenp)
+{
+	char buf[CONF_SECRET_MAX], why[CFG_ERR_MAX];
+	size_t len = 0;
+
+	if (file_fn(CONF_FILE_SECRET, path, buf, sizeof(buf), &len, why,
+	    sizeof(why)) == -1) {
+		explicit_bzero(buf, sizeof(buf));
+		cfg_error(ctx, field, "%s", why);
+		return -1;
+	}
+	if (len == 0 || len >= sizeof(buf) - 1 || strlen(buf) != len) {
+		explicit_bzero(buf, sizeof(buf));
+		cfg_error(ctx, field, "%s is empty, binary or larger than %zu "
+		    "bytes", path, sizeof(buf) - 2);
+		return -1;
+	}
+	*datap = xmalloc(len + 1);
+	memcpy(*datap, buf, len + 1);
+	*lenp = len;
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/*
+ * A public file the configuration names (a certificate chain, an
+ * avatar): at most max bytes (CONF_PUBLIC_MAX at most), maybe binary,
+ * in a fresh NUL-terminated buffer.
+ */
+int
+cfg_public_read(struct cfg_ctx *ctx, const char *field, const char *path,
+    size_t max, char **datap, size_t *lenp)
+{
+	char why[CFG_ERR_MAX], *buf;
+	size_t len = 0;
+
+	if (max > CONF_PUBLIC_MAX)
+		max = CONF_PUBLIC_MAX;
+	buf = xmalloc(max + 1);
+	if (file_fn(CONF_FILE_PUBLIC, path, buf, max + 1, &len, why,
+	    sizeof(why)) == -1) {
+		free(buf);
+		cfg_error(ctx, field, "%s", why);
+		return -1;
+	}
+	*datap = buf;
+	*lenp = len;
+	return 0;
+}
+
 /* Printable ASCII without spaces: it goes into an HTTP header line. */
 int
 cfg_secret_ok(const char *k)

@@ -171,7 +171,7 @@ console_login(struct worker *w, struct ipc_msg *m)
 	}
 	log_info("console: operator %s logged in from %.*s", op,
 	    (int)l->addr.len, l->addr.p);
-	/* Loopback only (config_console.c): no Secure without TLS. */
+	/* The worker adds Secure under TLS (config_console.c). */
 	snprintf(cookie, sizeof(cookie), CONSOLE_COOKIE "=%s; Path=/; "
 	    "Max-Age=%u; HttpOnly; SameSite=Strict", tok, cc->session_max_s);
 	OPENSSL_cleanse(tok, sizeof(tok));
@@ -412,8 +412,8 @@ ctl_console_url(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 0, "no link could be made");
 		return 0;
 	}
-	snprintf(url, sizeof(url), "http://%s/login?token=%s", cc->listen,
-	    tok);
+	snprintf(url, sizeof(url), "%s://%s/login?token=%s",
+	    cc->tls ? "https" : "http", cc->listen, tok);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	log_info("operator (uid %d) asks a console login link for %s",
 	    (int)c->uid, op->name);

@@ -3,7 +3,8 @@
  * serve a socket the root parent bound for them (the metrics and the
  * console workers): accepting while there is room, the head read by
  * the web chat's bounded parser under a deadline, the answer written
- * under another, then the connection closed.  What a request means is
+ * under another, then the connection closed.  With a TLS context each
+ * connection's handshake comes first, under the head's deadline.  What a request means is
  * the kind's: it gets each whole head, and answers at once or later.
  */
 #ifndef WX_HTTPD_H
@@ -20,6 +21,7 @@
 
 struct event_base;
 struct ipc_msg;
+struct ssl_ctx_st;
 
 /* Reading its head; the kind waits on someone; writing the answer. */
 enum httpd_state { HTTPD_READING, HTTPD_WAITING, HTTPD_WRITING };
@@ -50,6 +52,7 @@ struct httpd {
 	long			 wait_ms;	/* WAITING: then wait_timeout */
 	long			 write_ms;	/* the answer: then dropped */
 	int			 flags;		/* HTTP_R_* on every answer */
+	struct ssl_ctx_st	*tls;		/* NULL: plain HTTP */
 	/* A whole head: answer (httpd_reply) or wait (httpd_wait). */
 	void			(*request)(struct httpd_conn *);
 	/* wait_ms ran out: it must answer. */

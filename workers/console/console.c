@@ -33,6 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -43,6 +45,7 @@
 #include "console/cookie.h"
 #include "httpd.h"
 #include "log.h"
+#include "tls_pem.h"
 #include "worker.h"
 
 #define CN_CONN_MAX	16
@@ -191,14 +194,41 @@ cn_profile(void)
 	return "console";
 }
 
+/*
+ * With TLS the slice holds the certificate chain and the key, which
+ * the configuration already tried (config_console.c); the context is
+ * built here, before the sandbox, and the slice's key is wiped by the
+ * caller.  Without, OpenSSL is not even initialised.
+ */
 static int
 cn_pre_sandbox(json_t *conf)
 {
 	const char *l = wk_conf_str(conf, "listen", "");
+	json_t *cert = json_object_get(conf, "tls_cert");
+	json_t *key = json_object_get(conf, "tls_key");
+	char err[256];
+	long left;
 
-	log_info("console: serving the operator console on %s",
+	if (!json_is_string(cert) || !json_is_string(key)) {
+		log_info("console: serving the operator console on "
+		    "http://%s", l != NULL ? l : "?");
+		worker_crypto_skip();
+		return 0;
+	}
+	cn.tls = tls_pem_server(json_string_value(cert),
+	    json_string_length(cert), json_string_value(key),
+	    json_string_length(key), err, sizeof(err));
+	if (cn.tls == NULL) {
+		log_warnx("console: TLS: %s", err);
+		return -1;
+	}
+	if ((left = tls_pem_left(cn.tls)) < 0)
+		log_warnx("console: the TLS certificate has expired");
+	else if (left < 14 * 86400)
+		log_warnx("console: the TLS certificate expires in %ld "
+		    "days", left / 86400);
+	log_info("console: serving the operator console on https://%s",
 	    l != NULL ? l : "?");
-	worker_crypto_skip();
 	return 0;
 }
 
@@ -258,7 +288,8 @@ cn_same_origin(const struct http_req *r)
 		return 0;
 	if (r->h_origin[0] == '\0' || r->h_host[0] == '\0')
 		return 0;
-	snprintf(want, sizeof(want), "http://%s", r->h_host);
+	snprintf(want, sizeof(want), "%s://%s", cn.tls != NULL ? "https" :
+	    "http", r->h_host);
 	return strcmp(r->h_origin, want) == 0;
 }
 
@@ -395,7 +426,7 @@ cn_answer(const struct ipc_msg *m)
 {
 	const struct ipc_body_console_answer *a = &m->b.console_answer;
 	char cookie[IPC_MESSAGE_MAX + 1], location[IPC_URL_MAX + 1];
-	char extra[IPC_MESSAGE_MAX + IPC_URL_MAX + 64];
+	char extra[IPC_MESSAGE_MAX + IPC_URL_MAX + 80];
 	const struct cn_route *rt;
 	struct httpd_conn *c;
 
@@ -425,8 +456,10 @@ cn_answer(const struct ipc_msg *m)
 		    console_asset_login_html, console_asset_login_html_len);
 		return 0;
 	}
-	snprintf(extra, sizeof(extra), "%s%s%s%s%s%s",
+	/* The session must never be sent back over plain HTTP. */
+	snprintf(extra, sizeof(extra), "%s%s%s%s%s%s%s",
 	    cookie[0] != '\0' ? "Set-Cookie: " : "", cookie,
+	    cookie[0] != '\0' && cn.tls != NULL ? "; Secure" : "",
 	    cookie[0] != '\0' ? "\r\n" : "",
 	    location[0] != '\0' ? "Location: " : "", location,
 	    location[0] != '\0' ? "\r\n" : "");
@@ -447,11 +480,21 @@ cn_error(struct httpd_conn *c, int status, const char *why)
 	cn_reply(c, status, NULL, CN_JSON, body, (size_t)n);
 }
 
+/* Under TLS the browser is told to come back only that way (HSTS). */
 static void
 cn_reply(struct httpd_conn *c, int status, const char *extra,
     const char *ctype, const void *body, size_t len)
 {
-	httpd_reply(c, status, ctype, extra, body, len);
+	char h[IPC_MESSAGE_MAX + IPC_URL_MAX + 128];
+
+	if (cn.tls == NULL) {
+		httpd_reply(c, status, ctype, extra, body, len);
+		return;
+	}
+	snprintf(h, sizeof(h), "Strict-Transport-Security: max-age=31536000"
+	    "\r\n%s", extra != NULL ? extra : "");
+	httpd_reply(c, status, ctype, h, body, len);
+	explicit_bzero(h, sizeof(h));
 }
 
 /* CN_HUB_MS without the hub's answer. */

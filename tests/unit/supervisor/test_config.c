@@ -1870,8 +1870,12 @@ test_console(void **state)
 	    ops);
 	refused(yaml, "console.listen: 0.0.0.0:8443 is not a loopback");
 	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  tls_cert: /c\n  tls_key: /k\n", ops);
-	refused(yaml, "TLS is not supported");
+	    "%s  tls_cert: /nonexistent/c\n  tls_key: /k\n", ops);
+	refused(yaml, "console.tls_cert: /nonexistent/c: No such file");
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"0.0.0.0:8443\"\n"
+	    "%s  tls_cert: /c\n", ops);
+	refused(yaml, "console.tls_key: missing: tls_cert and tls_key go "
+	    "together");
 	refused("console:\n  listen: \"127.0.0.1:8443\"\n",
 	    "console.operators: none");
 	refused("console:\n  listen: \"127.0.0.1:8443\"\n  operators:\n"

@@ -1,0 +1,178 @@
+"""The console over TLS (issue #16): any address but loopback needs a
+certificate and its key; root reads both (the key with a secret's
+checks), the configuration tries the pair, and the console's worker
+serves HTTPS from its sandbox with a Secure cookie and HSTS.  Plain HTTP
+stays loopback-only."""
+
+import json
+import os
+import re
+import socket
+import ssl
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+from conftest import check_config, free_port, wait_for
+from test_console import COOKIE, OPERATORS, NAME, header
+
+HTTPS_RE = re.compile(
+    r"^https://127\.0\.0\.1:(\d+)/login\?token=([0-9a-f]{32})$")
+
+
+def make_pair(d, name, cn="127.0.0.1"):
+    """A self-signed P-256 certificate for 127.0.0.1 and its key (0600)."""
+    cert = os.path.join(d, name + ".crt")
+    key = os.path.join(d, name + ".key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:" + cn,
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=30)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+@pytest.fixture
+def pair(tmp_path):
+    return make_pair(str(tmp_path), "a")
+
+
+def console(listen, **tls):
+    c = {"listen": listen, "operators": OPERATORS}
+    c.update(tls)
+    return {"console": c}
+
+
+def test_non_loopback_needs_tls(pair):
+    cert, key = pair
+    port = free_port()
+    rc, out = check_config(console("0.0.0.0:%d" % port))
+    assert rc != 0 and "console.listen" in out and "tls_cert" in out, out
+    rc, out = check_config(console("0.0.0.0:%d" % port, tls_cert=cert,
+                                    tls_key=key))
+    assert rc == 0, out
+
+
+def test_a_bad_pair_is_a_configuration_error(tmp_path, pair):
+    cert, key = pair
+    _, other = make_pair(str(tmp_path), "b")
+    port = free_port()
+    listen = "127.0.0.1:%d" % port
+    rc, out = check_config(console(listen, tls_cert=cert, tls_key=other))
+    assert rc != 0 and "not the certificate's key" in out, out
+    rc, out = check_config(console(listen, tls_cert=cert))
+    assert rc != 0 and "go together" in out, out
+    # The key is a secret: others may not read it.
+    os.chmod(key, 0o644)
+    rc, out = check_config(console(listen, tls_cert=cert, tls_key=key))
+    assert rc != 0 and "chmod 600" in out, out
+    os.chmod(key, 0o600)
+    # A key where the certificate goes, and the other way round.
+    rc, out = check_config(console(listen, tls_cert=key, tls_key=key))
+    assert rc != 0 and "no PEM certificate" in out, out
+    junk = os.path.join(str(tmp_path), "junk.key")
+    with open(junk, "w") as f:
+        f.write("not a key\n")
+    os.chmod(junk, 0o600)
+    rc, out = check_config(console(listen, tls_cert=cert, tls_key=junk))
+    assert rc != 0 and "no unencrypted PEM private key" in out, out
+    big = os.path.join(str(tmp_path), "big.crt")
+    for times, why in ((10, "more than 8 in the chain"),
+                       (50, "larger than 24576 bytes")):
+        with open(big, "wb") as f:
+            f.write(open(cert, "rb").read() * times)
+        rc, out = check_config(console(listen, tls_cert=big, tls_key=key))
+        assert rc != 0 and why in out, out
+    # The key's bytes never appear in what is said.
+    body = open(key).read().split("-----")[2].strip().splitlines()[0]
+    assert body not in out
+
+
+def https(port, cafile, method, path, headers=None, maxver=None):
+    """One request over TLS, verifying the certificate: (status,
+    headers, body)."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    if maxver is not None:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = maxver
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    h = {"Host": "127.0.0.1:%d" % port}
+    h.update(headers or {})
+    if method == "POST":
+        h.setdefault("Content-Length", "0")
+    raw = "%s %s HTTP/1.1\r\n" % (method, path)
+    raw += "".join("%s: %s\r\n" % kv for kv in h.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", port), 10) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+            t.sendall(raw.encode())
+            data = b""
+            while True:
+                try:
+                    b = t.recv(65536)
+                except ssl.SSLEOFError:
+                    break
+                if not b:
+                    break
+                data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    hdrs = [(k.strip().lower(), v.strip()) for k, _, v in
+            (ln.partition(":") for ln in lines[1:])]
+    return int(lines[0].split(" ")[1]), hdrs, rest
+
+
+def test_console_serves_https_with_a_secure_cookie(gate_factory, pair):
+    cert, key = pair
+    port = free_port()
+    gate = gate_factory(console("127.0.0.1:%d" % port, tls_cert=cert,
+                                tls_key=key))
+    wait_for(lambda: (gate.worker(NAME) or {}).get("state") == "running",
+             10, 0.05, "the console worker")
+    rc, out, err = gate.ctl("console-url")
+    assert rc == 0, err
+    m = HTTPS_RE.match(out.strip())
+    assert m and int(m.group(1)) == port, out
+    st, hdrs, _ = https(port, cert, "GET", "/login?token=" + m.group(2))
+    assert st == 303, hdrs
+    cookie = header(hdrs, "set-cookie")
+    attrs = [a.strip() for a in cookie.split(";")]
+    assert "Secure" in attrs and "HttpOnly" in attrs, cookie
+    assert "SameSite=Strict" in attrs, cookie
+    assert header(hdrs, "strict-transport-security") == "max-age=31536000"
+    session = re.match(COOKIE + r"=([0-9a-f]{32})", cookie).group(1)
+    st, hdrs, body = https(port, cert, "GET", "/api/session",
+                           {"Cookie": "%s=%s" % (COOKIE, session)})
+    assert st == 200 and b"root-op" in body, (st, body)
+    csrf = json.loads(body)["csrf"]
+    # Same-origin is https:// now; the http:// origin is another site.
+    for origin, want in (("http://127.0.0.1:%d" % port, 403),
+                         ("https://127.0.0.1:%d" % port, 200)):
+        st, _, body = https(port, cert, "POST", "/api/logout", {
+            "Cookie": "%s=%s" % (COOKIE, session), "Origin": origin,
+            "X-CSRF-Token": csrf})
+        assert st == want, (origin, st, body)
+
+    # Plain HTTP on the TLS port gets no HTTP answer.
+    with socket.create_connection(("127.0.0.1", port), 10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(10)
+        data = b""
+        try:
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                data += b
+        except (ConnectionResetError, socket.timeout):
+            pass
+    assert not data.startswith(b"HTTP/"), data[:64]
+    # Nor does TLS 1.1.
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        https(port, cert, "GET", "/", maxver=ssl.TLSVersion.TLSv1_1)
+    # The worker is still the same one: nothing above crashed it.
+    w = gate.worker(NAME)
+    assert w["state"] == "running" and w["restarts"] == 0, w
