@@ -68,9 +68,11 @@ def test_25_in_a_window_arrive_as_20_then_5(gate_factory, robot, tmp_path):
     assert robot.contents() == texts
     with robot.lock:
         at = [t for t, _ in robot.got]
-    # Twenty at once, the rest only once the first left the window.
-    assert at[20] - at[0] >= WINDOW, at
-    assert max(at[:20]) - at[0] < WINDOW, at
+    # No window holds more than twenty: the 21st after any one waited
+    # for it to leave.  How soon the first twenty went is the machine's
+    # load, not a rule, and is not asserted.
+    for i in range(len(at) - 20):
+        assert at[i + 20] - at[i] >= WINDOW, (i, at)
     no_violations(robot)
     assert gate.rows("SELECT state, count(*) FROM outbox GROUP BY "
                 "state") == [("sent", 25)]

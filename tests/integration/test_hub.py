@@ -308,9 +308,13 @@ def test_backlog_expiry_tells_the_waiting_client(gate_factory):
                 res = await c.send("m%d" % i, "m-%d" % i)
                 assert res["status"] == "accepted", res
             hub = hub_pid(gate)
+            mark = len(gate.log())
             os.kill(hub, signal.SIGKILL)
             wait_for(lambda: hub_pid(gate) not in (None, hub), 10, 0.05,
                      "a new hub")
+            # A visitor who connects before the pool has heard of the
+            # new hub is told 503 and tries again; this one waits.
+            gate.wait_log("closed for the new hub", timeout=10, start=mark)
             for c in first:
                 await c.drain(0.3)
             for i, tok in enumerate(toks):

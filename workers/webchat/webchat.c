@@ -429,6 +429,7 @@ static void
 conn_resync(struct conn *c)
 {
 	struct pending *p;
+	int opened;
 
 	while ((p = TAILQ_FIRST(&c->pending)) != NULL)
 		pending_free(c, p);
@@ -453,12 +454,27 @@ conn_resync(struct conn *c)
 			return;
 		break;
 	case C_PEER:
-		/* Should the new hub read its peer.open late: undone. */
+		/*
+		 * A 503 rather than a reset, which a client cannot tell
+		 * from a crash.  Should the new hub read its peer.open
+		 * late: undone.
+		 */
+		webchat_busy(bufferevent_getfd(c->bev), 1);
 		c->peered = 1;
 		break;
 	case C_ADMIT:
 	case C_SHARE:
-		/* The verdict or status would never come. */
+		/*
+		 * The verdict or status would never come: try again.  Its
+		 * conn.close still goes, as for any other state.
+		 */
+		if (!c->dead) {
+			opened = c->opened;
+			bufferevent_enable(c->bev, EV_READ);
+			conn_refuse(c, 503, 1000);
+			c->opened = opened;
+			return;
+		}
 		break;
 	}
 	conn_free(c);
