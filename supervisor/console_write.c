@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -16,7 +17,12 @@
 #include "console.h"
 #include "hub.h"
 #include "log.h"
+#include "qr.h"
 #include "store.h"
+#include "xmalloc.h"
+
+/* A link the console makes lives days days, 1 to this. */
+#define CONSOLE_SHARE_DAYS_MAX	365
 
 static void	console_logout(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
@@ -25,6 +31,8 @@ static void	console_approve(struct worker *, const struct ipc_msg *,
 static void	console_deny(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
 static void	console_revoke(struct worker *, const struct ipc_msg *,
+		    const struct console_who *);
+static void	console_share_create(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
 static void	console_share_revoke(struct worker *, const struct ipc_msg *,
 		    const struct console_who *);
@@ -47,6 +55,7 @@ static const struct {
 	{ "pairing.approve",	1,	console_approve },
 	{ "pairing.deny",	1,	console_deny },
 	{ "peer.revoke",	1,	console_revoke },
+	{ "share.create",	1,	console_share_create },
 	{ "share.revoke",	1,	console_share_revoke },
 	{ "invite.revoke",	1,	console_invite_revoke },
 	{ "schedule.run",	1,	console_sched_run },
@@ -156,6 +165,49 @@ console_revoke(struct worker *w, const struct ipc_msg *m,
 	    NULL, NULL, rv == 0 ? json_pack("{s:b}", "ok", 1) :
 	    console_error(rv == 1 ? "no such allowed sender" :
 	    "store error"));
+}
+
+/*
+ * A link for new chats, expiring in the days the operator chose.  Its
+ * URL holds the secret, which the store does not keep: the answer is the
+ * one time it and its QR code can be shown.
+ */
+static void
+console_share_create(struct worker *w, const struct ipc_msg *m,
+    const struct console_who *who)
+{
+	const struct ipc_body_console_post *p = &m->b.console_post;
+	char url[IPC_URL_MAX + 1], *svg;
+	const char *why;
+	unsigned days = 0;
+	size_t i;
+
+	for (i = 0; i < p->arg.len && i < 4; i++) {
+		if (p->arg.p[i] < '0' || p->arg.p[i] > '9')
+			break;
+		days = days * 10 + (unsigned)(p->arg.p[i] - '0');
+	}
+	if (i == 0 || i != p->arg.len || days == 0 ||
+	    days > CONSOLE_SHARE_DAYS_MAX) {
+		console_answer(w, m, p->conn, 400, NULL, NULL,
+		    console_error("days is a whole number from 1 to 365"));
+		return;
+	}
+	if (share_create(0, 0, (uint64_t)days * 86400, url, sizeof(url),
+	    &why) == -1) {
+		console_answer(w, m, p->conn, 503, NULL, NULL,
+		    console_error(why));
+		return;
+	}
+	log_info("console: operator %s shares a link for new chats (%u "
+	    "day%s)", who->operator, days, days == 1 ? "" : "s");
+	svg = qr_svg(url);
+	console_answer(w, m, p->conn, 200, NULL, NULL, json_pack("{s:b, "
+	    "s:s, s:s?}", "ok", 1, "url", url, "qr", svg));
+	/* Both hold the secret. */
+	if (svg != NULL)
+		freezero(svg, strlen(svg));
+	explicit_bzero(url, sizeof(url));
 }
 
 /* By the prefix of its hash the page shows, or its secret (share.c). */

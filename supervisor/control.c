@@ -218,51 +218,26 @@ ctl_stop(struct ctl_client *c, struct ipc_msg *m)
 	return 0;
 }
 
-/*
- * A share link to the session the operator names (to continue it or,
- * read-only, to show it), or to none: then every visitor starts a
- * conversation of their own.  A read-only link to nothing would show an
- * empty page, so it is refused.  The secret goes back once, inside the
- * URL, and is then forgotten; the store keeps its SHA-256 as it does for
- * session tokens.
- */
+/* A share link (share.c); its URL, with the secret, goes back once. */
 static int
 ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
 {
 	const struct ipc_body_share_create *b = &m->b.share_create;
-	char tok[SESSION_TOKEN_LEN + 1], url[IPC_URL_MAX + 1];
-	uint8_t hash[SESSION_HASH_LEN];
-	int64_t session, now = sup_now();
-	int rv;
+	char url[IPC_URL_MAX + 1];
+	const char *why;
 
-	session = (int64_t)b->session;
-	if (session > 0) {
-		if ((rv = store_session_exists(sup->store, session)) != 1) {
-			ctl_result(c, m->req_id, 0, rv == 0 ?
-			    "no such session" : "store error");
-			return 0;
-		}
-	} else if (b->read_only) {
-		ctl_result(c, m->req_id, 0, "a read-only link shows an "
-		    "existing conversation: name it with --session");
+	if (share_create((int64_t)b->session, b->read_only, b->ttl_s, url,
+	    sizeof(url), &why) == -1) {
+		ctl_result(c, m->req_id, 0, why);
 		return 0;
 	}
-	if (session_token_new(tok, hash) == -1 ||
-	    store_share_create(sup->store, hash, session, b->read_only, now,
-	    b->ttl_s > 0 ? now + (int64_t)b->ttl_s : 0) == -1) {
-		explicit_bzero(tok, sizeof(tok));
-		ctl_result(c, m->req_id, 0, "cannot create a share link");
-		return 0;
-	}
-	if (session > 0)
-		log_info("operator (uid %d) shares session %lld%s",
-		    (int)c->uid, (long long)session,
+	if (b->session > 0)
+		log_info("operator (uid %d) shares session %llu%s",
+		    (int)c->uid, (unsigned long long)b->session,
 		    b->read_only ? " read-only" : "");
 	else
 		log_info("operator (uid %d) shares a link for new chats",
 		    (int)c->uid);
-	router_share_url(url, sizeof(url), tok, strlen(tok));
-	explicit_bzero(tok, sizeof(tok));
 	ctl_result(c, m->req_id, 1, url);
 	explicit_bzero(url, sizeof(url));
 	return 0;

@@ -178,13 +178,15 @@ int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
 
 /*
- * share.c: a share link as the operator names it.  Listings show
- * SHARE_PREFIX hex digits of its hash, enough to revoke it by;
+ * share.c: a share link as the operator makes and names it.  Listings
+ * show SHARE_PREFIX hex digits of its hash, enough to revoke it by;
  * share_revoke takes that or the link's secret: 0 done, 1 none,
- * 2 ambiguous, -1 store error.
+ * 2 ambiguous, -1 store error.  share_create: 0, or -1 and why.
  */
 #define SHARE_PREFIX	12
 int		 share_revoke(const char *id, size_t len);
+int		 share_create(int64_t session, int read_only, uint64_t ttl_s,
+		    char *url, size_t urllen, const char **why);
 
 /*
  * schedule.c: the hub's schedule timer and runs (issue #15).  init at

@@ -235,6 +235,7 @@ print(json.dumps(rows))
       assert.deepEqual(row.slice(0, 4), ['digest', 'every 1h', XSS, 't:alice']);
       assert.equal(row[6], 'never run');
       assert.equal((await cells(v.page, 'shares'))[0][0], id);
+      assert.equal(await v.page.isHidden('[data-testid=share-create]'), true);
       assert.equal(await v.page.$$eval('#schedules img, #schedules script, ' +
         '#shares img, #shares script', (n) => n.length), 0);
       await axe(v.page, 'shares and schedules, phone');
@@ -274,6 +275,19 @@ print(json.dumps(rows))
       await status(a.page, new RegExp(`^Revoked link ${id}$`));
       assert.equal((await cells(a.page, 'shares'))[0][1], 'revoked');
       assert.doesNotMatch((await gate.ctl('share', 'list')).split('\n')[1], /\s-\s*$/);
+      // A new link, its address and QR code shown this once.
+      await a.page.selectOption('#share-days', '1');
+      await a.page.click('[data-testid=share-create] button');
+      await status(a.page, /^Created a link/);
+      const url = await a.page.inputValue('[data-testid=share-url]');
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/s\/[0-9a-f]{32}$/);
+      await a.page.waitForFunction(() => {
+        const i = document.getElementById('share-qr');
+        return i.complete && i.naturalWidth > 0;
+      });
+      assert.deepEqual((await cells(a.page, 'shares')).map((r) => r[1]),
+        ['revoked', 'live']);
+      assert.equal((await gate.ctl('share', 'list')).trim().split('\n').length, 3);
       assert.equal(await a.page.$$eval('#schedules img, #schedules script',
         (n) => n.length), 0);
       await axe(a.page, 'shares and schedules, desktop');

@@ -450,6 +450,44 @@ def test_share_links_listed_and_revoked_by_an_admin_only(gate_factory):
     assert listing(gate)[1]["revoked"] == "-"
 
 
+def test_a_share_link_made_on_the_console_is_shown_once_with_its_qr(
+        gate_factory):
+    """Share links: made by an admin only (a viewer's try is refused
+    and audited), for 1 to 365 days; the address and its QR code come
+    back once, the link opens the public page, and neither the listing
+    nor the log holds its secret afterwards."""
+    import json
+    import time
+    from test_policy_share import URL_RE as SHARE_RE, listing
+    gate = start(gate_factory)
+    viewer, admin = login(gate, "--operator", "watcher"), login(gate)
+    refused_and_audited(gate, poster(gate, viewer),
+                        "/api/share/create?days=7", "share.create")
+    assert listing(gate) == []
+    make = poster(gate, admin)
+    for bad in ("0", "366", "abc", "7d", "", "00001"):
+        st, _, body = make("/api/share/create?days=" + bad)
+        assert st == 400 and b"from 1 to 365" in body, (bad, st, body)
+    assert listing(gate) == []
+    before = time.time()
+    st, _, body = make("/api/share/create?days=2")
+    assert st == 200, body
+    o = json.loads(body)
+    m = SHARE_RE.match(o["url"])
+    assert m and int(m.group(1)) == gate.port, o["url"]
+    secret = m.group(2)
+    assert "<svg" in o["qr"] and secret not in o["qr"], o["qr"][:80]
+    assert gate.http_get("/s/" + secret)[0] == 200
+    links = page(gate, admin, "shares")["links"]
+    assert len(links) == 1 and links[0]["state"] == "live", links
+    assert links[0]["read_only"] is False and links[0]["session"] == 0
+    assert abs(links[0]["expires"] - (before + 2 * 86400)) < 120, links
+    assert secret not in json_text(page(gate, admin, "shares"))
+    gate.wait_log("console: operator root-op shares a link for new chats "
+                  "(2 days)")
+    assert secret not in gate.log()
+
+
 def json_text(o):
     import json
     return json.dumps(o)

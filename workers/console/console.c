@@ -132,6 +132,7 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
 	ACT("/api/peer/revoke",		"peer.revoke",	"account"),
+	ACT("/api/share/create",	"share.create",	"days"),
 	ACT("/api/share/revoke",	"share.revoke",	"id"),
 	ACT("/api/invite/revoke",	"invite.revoke", "id"),
 	ACT("/api/schedule/run",	"schedule.run",	"name"),

@@ -107,6 +107,33 @@
     });
   }
 
+  /* A new link's address and QR code: the one time they can be shown. */
+  function shareCreate(e) {
+    e.preventDefault();
+    post("/api/share/create?days=" +
+      encodeURIComponent($("share-days").value)).then(function (r) {
+      var msg = "Refused: " + (r.body.error || r.status);
+      if (r.status === 200) {
+        $("share-url").value = r.body.url;
+        if (r.body.qr)
+          $("share-qr").src = "data:image/svg+xml," + encodeURIComponent(r.body.qr);
+        $("share-qr").hidden = !r.body.qr;
+        $("share-new").hidden = false;
+        msg = "Created a link; it is shown this once";
+      }
+      return refresh().then(function () { say(msg); });
+    });
+  }
+
+  function shareCopy() {
+    var u = $("share-url");
+    u.select();
+    if (navigator.clipboard)
+      navigator.clipboard.writeText(u.value).then(function () {
+        say("Copied the link");
+      }, function () { say("Select the link and copy it"); });
+  }
+
   function decide(code, approve) {
     act("/api/pairing/" + (approve ? "approve" : "deny") + "?code=" +
       encodeURIComponent(code), (approve ? "Approved " : "Denied ") + code);
@@ -452,6 +479,8 @@
     $("log-level").addEventListener("change", logFilter);
     $("log-worker").addEventListener("change", logFilter);
     $("conv-send").addEventListener("submit", sendMessage);
+    $("share-create").addEventListener("submit", shareCreate);
+    $("share-copy").addEventListener("click", shareCopy);
     $("conv-search").addEventListener("submit", function (e) {
       e.preventDefault();
       get(convPath()).then(conversations).catch(function (e) {
@@ -461,6 +490,7 @@
     get("/api/session").then(function (s) {
       csrf = s.csrf;
       scope = s.scope;
+      $("share-create").hidden = scope !== "admin";
       $("who").textContent = s.operator + " (" + scope + ")";
       return refresh();
     }).then(function () {
