@@ -15,3 +15,11 @@ tests_unit_common_test_jsonalloc_SOURCES = \
 tests_unit_common_test_jsonalloc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_common_test_jsonalloc_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=free
 tests_unit_common_test_jsonalloc_LDADD = $(UNIT_LDADD)
+
+# The console's media type, by magic numbers only (common/sniff.c).
+check_PROGRAMS += tests/unit/common/test_sniff
+TESTS += tests/unit/common/test_sniff
+tests_unit_common_test_sniff_SOURCES = \
+	tests/unit/common/test_sniff.c common/sniff.c
+tests_unit_common_test_sniff_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_common_test_sniff_LDADD = $(UNIT_LDADD)
