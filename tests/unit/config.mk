@@ -3,7 +3,7 @@ check_PROGRAMS += tests/unit/supervisor/test_config
 TESTS += tests/unit/supervisor/test_config
 tests_unit_supervisor_test_config_SOURCES = \
 	tests/unit/supervisor/test_config.c $(CONFIG_SOURCES) \
-	supervisor/config_rt.c common/tls_pem.c \
+	supervisor/config_rt.c common/tls_pem.c common/sniff.c \
 	policy/ratelimit.c policy/role.c $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_supervisor_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_config_LDADD = $(UNIT_LDADD)
