@@ -232,8 +232,8 @@ test_webchat_resync(void **state)
 	struct ipc_msg m;
 	char buf[4096];
 	const struct frame *f;
-	uint64_t ca, cb, cc, cd, req;
-	int a, b, c, d;
+	uint64_t ca, cb, cc, cd, ce, req;
+	int a, b, c, d, e;
 	size_t mark;
 	ssize_t n;
 
@@ -269,6 +269,12 @@ test_webchat_resync(void **state)
 	assert_true(hear(b, buf, sizeof(buf)) > 0);
 	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
 	cc = client(&c);
+	/* E: its upgrade waits on the old hub's verdict. */
+	ce = client(&e);
+	assert_int_equal(verdict(IPC_PEER_VERDICT, ce, 0), 0);
+	say(e, upgrade, strlen(upgrade));
+	pump(50);
+	assert_non_null(frame_find(IPC_CONN_OPEN, ce, 0));
 
 	mark = nframes;
 	wk_webchat.resync();
@@ -281,7 +287,14 @@ test_webchat_resync(void **state)
 	assert_memory_equal(buf, "\x88\x02\x03\xf4", 4);
 	/* B: closed after its answer. */
 	assert_int_equal(hear(b, buf, sizeof(buf)), 0);
-	assert_int_equal(hear(c, buf, sizeof(buf)) <= 0, 1);
+	/* C: told to come back, not reset. */
+	assert_true(hear(c, buf, sizeof(buf)) > 0);
+	assert_true(strncmp(buf, "HTTP/1.1 503", 12) == 0);
+	assert_non_null(strstr(buf, "Retry-After: 1\r\n"));
+	/* E: likewise, its verdict would never come. */
+	assert_true(hear(e, buf, sizeof(buf)) > 0);
+	assert_true(strncmp(buf, "HTTP/1.1 503", 12) == 0);
+	assert_non_null(strstr(buf, "Retry-After: 1\r\n"));
 
 	/* The old hub's answers, read late by the new one: dropped. */
 	memset(&m, 0, sizeof(m));
@@ -308,7 +321,11 @@ test_webchat_resync(void **state)
 	close(a);
 	close(b);
 	close(c);
+	close(e);
 	pump(100);
+	/* E's conn.open may have reached the new hub: it is undone. */
+	assert_non_null(frame_find(IPC_CONN_CLOSE, ce, mark));
+	assert_non_null(frame_find(IPC_PEER_CLOSE, ce, mark));
 	assert_non_null(frame_find(IPC_CONN_CLOSE, ca, mark));
 	assert_non_null(frame_find(IPC_PEER_CLOSE, ca, mark));
 	assert_non_null(frame_find(IPC_PEER_CLOSE, cb, mark));
