@@ -48,6 +48,8 @@ struct cfg_page {
 	char		*accent;		/* "#rrggbb": white on it */
 	char		*footer;		/* privacy note */
 	char		*lang;			/* "zh", "en" or NULL */
+	char		*avatar;		/* its image's bytes, or NULL */
+	size_t		 avatarlen;
 };
 
 struct cfg_webchat {

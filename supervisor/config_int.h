@@ -62,6 +62,7 @@ struct raw_page {
 	char		*accent;
 	char		*footer;
 	char		*lang;
+	char		*avatar;
 };
 
 struct raw_webchat {

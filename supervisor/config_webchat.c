@@ -5,7 +5,9 @@
  * config_slice_webchat() when it spawns a web chat worker.  The worker
  * gets its sizes and timeouts and the page's texts (webchat.page); the
  * listen address, the pool size and the agent never leave the
- * supervisor.
+ * supervisor.  The agent's avatar is read by root as a public file
+ * (conf_file.c) and travels in the slice, so the worker, which can open
+ * no file, serves it from memory.
  */
 
 #include <sys/socket.h>
@@ -20,10 +22,12 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "config.h"
 #include "config_int.h"
 #include "ipc_msg.h"
+#include "sniff.h"
 #include "xmalloc.h"
 
 #define CFG_DEFAULT_LISTEN	"127.0.0.1:8080"
@@ -37,6 +41,12 @@
 #define CFG_PAGE_WELCOME_MAX	2000
 #define CFG_PAGE_SUGGEST_MAX	150	/* one button's label */
 #define CFG_PAGE_FOOTER_MAX	1000
+/*
+ * A header's small picture.  Base64 in the slice, beside the page's
+ * texts at their limits, it still fits IPC_CONF_MAX.
+ */
+#define CFG_PAGE_AVATAR_MAX	(12 * 1024)
+
 /* WCAG 2.1 AA for normal text: the Send button's white on the accent. */
 #define CFG_PAGE_CONTRAST_MIN	4.5
 
@@ -107,6 +117,8 @@ static int	 cfg_webchat_page(struct cfg_ctx *, const struct raw_page *,
 static int	 cfg_page_text(struct cfg_ctx *, const char *, const char *,
 		    size_t, int);
 static int	 cfg_page_accent(struct cfg_ctx *, const char *);
+static int	 cfg_page_avatar(struct cfg_ctx *, const char *,
+		    struct cfg_page *);
 static double	 cfg_page_luminance(const char *);
 static double	 cfg_page_pow24(double);
 static json_t	*cfg_page_json(const struct cfg_page *);
@@ -168,6 +180,7 @@ cfg_webchat_free(struct cfg_webchat *wc)
 	free(wc->page.accent);
 	free(wc->page.footer);
 	free(wc->page.lang);
+	free(wc->page.avatar);
 }
 
 /*
@@ -219,6 +232,32 @@ cfg_webchat_page(struct cfg_ctx *ctx, const struct raw_page *rp,
 			return -1;
 		}
 		pg->lang = xstrdup(rp->lang);
+	}
+	if (rp->avatar != NULL)
+		return cfg_page_avatar(ctx, rp->avatar, pg);
+	return 0;
+}
+
+/*
+ * An image by its magic numbers, as the console's previews: the page
+ * serves it with the type its bytes say, never one the file name
+ * suggests.  The hub's copy does not read it; nothing of the hub's
+ * shows it.
+ */
+static int
+cfg_page_avatar(struct cfg_ctx *ctx, const char *path, struct cfg_page *pg)
+{
+	if (ctx->flags & CFG_F_HUB)
+		return 0;
+	if (cfg_public_read(ctx, "webchat.page.avatar", path,
+	    CFG_PAGE_AVATAR_MAX, &pg->avatar, &pg->avatarlen) == -1)
+		return -1;
+	if (sniff_image(pg->avatar, pg->avatarlen) == NULL) {
+		cfg_error(ctx, "webchat.page.avatar", "%s is not a PNG, JPEG, "
+		    "GIF or WebP image", path);
+		free(pg->avatar);
+		pg->avatar = NULL;
+		return -1;
 	}
 	return 0;
 }
@@ -349,6 +388,23 @@ cfg_page_json(const struct cfg_page *pg)
 	return o;
 }
 
+/* The avatar's bytes in base64, or NULL for none. */
+static json_t *
+cfg_page_avatar_json(const struct cfg_page *pg)
+{
+	json_t *v;
+	char *b;
+
+	if (pg->avatar == NULL)
+		return NULL;
+	b = xmalloc((pg->avatarlen + 2) / 3 * 4 + 1);
+	EVP_EncodeBlock((unsigned char *)b, (const unsigned char *)pg->avatar,
+	    (int)pg->avatarlen);
+	v = json_string(b);
+	free(b);
+	return v;
+}
+
 char *
 config_slice_webchat(const struct config *conf)
 {
@@ -356,7 +412,7 @@ config_slice_webchat(const struct config *conf)
 
 	/* Listen address, pool size and agent stay with the supervisor. */
 	return cfg_dumps(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-	    " s:o}",
+	    " s:o, s:o*}",
 	    "max_frame", (json_int_t)wc->max_frame,
 	    "max_text", (json_int_t)wc->max_text,
 	    "max_header", (json_int_t)wc->max_header,
@@ -365,7 +421,8 @@ config_slice_webchat(const struct config *conf)
 	    "head_timeout_s", (json_int_t)wc->head_timeout_s,
 	    "frame_timeout_s", (json_int_t)wc->frame_timeout_s,
 	    "max_out_total", (json_int_t)wc->max_out_total,
-	    "page", cfg_page_json(&wc->page)));
+	    "page", cfg_page_json(&wc->page),
+	    "avatar", cfg_page_avatar_json(&wc->page)));
 }
 
 /*

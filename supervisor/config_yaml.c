@@ -112,6 +112,7 @@ static const cyaml_schema_field_t page_fields[] = {
 	STR("accent", struct raw_page, accent, CFG_PAGE_STR_MAX),
 	STR("footer", struct raw_page, footer, CFG_PAGE_STR_MAX),
 	STR("lang", struct raw_page, lang, CFG_PAGE_STR_MAX),
+	STR("avatar", struct raw_page, avatar, CFG_PATH_MAX),
 	CYAML_FIELD_END
 };
 

@@ -167,7 +167,7 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
     assert.ok((await userTexts()).includes(text));
     assert.equal(await page.locator('[data-testid="log"] img').count(), 0);
     // Only the page's own (hidden) share-link QR code; nothing injected.
-    assert.equal(await page.locator('img:not([data-testid="share-qr"])').count(), 0);
+    assert.equal(await page.locator('img:not([data-testid="share-qr"]):not([data-testid="avatar"])').count(), 0);
     await sleep(300);
     assert.deepEqual(dialogs, []);
     await shot('04-untrusted');
@@ -243,7 +243,7 @@ describe('web chat page in a phone browser (WeChat UA)', () => {
       assert.equal((await assistantTexts()).filter((x) => x === `echo: ${t}`).length, 1, t);
     }
     // Only the page's own (hidden) share-link QR code; nothing injected.
-    assert.equal(await page.locator('img:not([data-testid="share-qr"])').count(), 0);
+    assert.equal(await page.locator('img:not([data-testid="share-qr"]):not([data-testid="avatar"])').count(), 0);
     // The newest message is scrolled into view.
     const last = page.locator('[data-testid="message-assistant"]').last();
     assert.ok(await last.isVisible());

@@ -13,7 +13,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import {
   execFileP, WXGATED, WXGATECTL, CHROMIUM, OUT, UA, waitFor, Gate,
   launchWatched, PHONE, DESKTOP, axe } from './lib.mjs';
@@ -28,6 +30,31 @@ const PAGE = {
   footer: 'Privacy: <a href="javascript:alert(4)">we keep nothing</a>',
   lang: 'zh',
 };
+
+// The agent's avatar: a 16x16 PNG of one colour, made here.
+function png(size, rgb) {
+  const chunk = (type, data) => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt32BE(data.length, 0);
+    b.write(type, 4, 'latin1');
+    data.copy(b, 8);
+    b.writeUInt32BE(zlib.crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
+    return b;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8;                          // 8 bits a sample, RGB
+  ihdr[9] = 2;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3)
+    .map((_, i) => rgb[i % 3])]);
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.concat(
+      Array(size).fill(row)))), chunk('IEND', Buffer.alloc(0))]);
+}
+const AVATAR_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-avatar-'));
+const AVATAR = path.join(AVATAR_DIR, 'bot.png');
+fs.writeFileSync(AVATAR, png(16, [11, 92, 173]));
 
 const launch = (opts = {}) =>
   launchWatched({ locale: 'zh-CN', ...PHONE }, opts);
@@ -45,7 +72,7 @@ const waitPage = (page, title) => page.waitForFunction((want) =>
 // Markup that ran or was parsed would have left elements behind.
 async function noInjected(page) {
   const n = await page.evaluate(() => ({
-    img: document.querySelectorAll('img:not(#share-qr)').length,
+    img: document.querySelectorAll('img:not(#share-qr):not(#avatar)').length,
     script: document.querySelectorAll('body script').length,
     b: document.querySelectorAll('#app b').length,
     jsLink: document.querySelectorAll('a[href^="javascript:"]').length,
@@ -138,7 +165,7 @@ describe('public page polish', () => {
   const plain = new Gate({ prefix: 'wxgate-polish2p-', workers: 1, chunks: 2,
     delayMs: 50 });
   const styled = new Gate({ prefix: 'wxgate-polish2s-', workers: 1, chunks: 2,
-    delayMs: 50, page: PAGE });
+    delayMs: 50, page: { ...PAGE, avatar: AVATAR } });
 
   before(async () => {
     assert.ok(fs.existsSync(WXGATED), `no ${WXGATED}: build first or set WXGATE_BUILDDIR`);
@@ -149,6 +176,7 @@ describe('public page polish', () => {
   });
 
   after(async () => {
+    fs.rmSync(AVATAR_DIR, { recursive: true, force: true });
     for (const g of [plain, styled]) {
       await g.stop();
       if (process.env.WXGATE_KEEP) console.error('kept', g.dir);
@@ -172,7 +200,13 @@ describe('public page polish', () => {
     assert.match(r.headers.get('content-type'), /^application\/json/);
     assert.deepEqual(await r.json(), {});
     // With it, exactly what was configured, as data.
-    assert.deepEqual(await (await fetch(styled.url + 'page.json')).json(), PAGE);
+    assert.deepEqual(await (await fetch(styled.url + 'page.json')).json(),
+      { ...PAGE, avatar: true });
+    const a = await fetch(styled.url + 'avatar');
+    assert.equal(a.status, 200);
+    assert.equal(a.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await a.arrayBuffer()), fs.readFileSync(AVATAR));
+    assert.equal((await fetch(plain.url + 'avatar')).status, 404);
   });
 
   for (const scheme of ['light', 'dark']) {
@@ -236,6 +270,12 @@ describe('public page polish', () => {
       assert.equal(await page.getAttribute('[data-testid="welcome"]', 'data-name'),
         PAGE.agent_name);
       assert.equal(await page.textContent('[data-testid="footer"]'), PAGE.footer);
+      // The avatar, decoded, beside the name; decorative, so alt="".
+      await page.waitForFunction(() => {
+        const i = document.querySelector('[data-testid="avatar"]');
+        return !i.hidden && i.complete && i.naturalWidth === 16;
+      });
+      assert.equal(await page.getAttribute('[data-testid="avatar"]', 'alt'), '');
       assert.deepEqual(await texts(page, '[data-testid="suggestion"]'), PAGE.suggestions);
       assert.equal(await page.isVisible('[data-testid="suggestions"]'), true);
       // The accent reaches the buttons through the custom property.

@@ -292,3 +292,48 @@ def test_http_routes(gate):
     # a WebSocket route without the upgrade is refused, not served
     status, _, _ = gate.http_get("/ws")
     assert 400 <= status < 500
+    # No avatar configured: no route.
+    assert gate.http_get("/avatar")[0] == 404
+
+
+# The smallest GIF: 1x1, one colour; and a PNG by its magic numbers.
+GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x0b\x5c\xad\xff\xff\xff"
+       b"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01"
+       b"\x00\x00\x02\x02D\x01\x00;")
+
+
+def test_avatar_served_as_its_bytes_say(gate_factory, tmp_path):
+    """webchat.page.avatar: root reads the file, the worker serves it
+    from memory at /avatar with the type its magic numbers give (a GIF
+    named .png is a GIF), nosniff, and page.json says it is there."""
+    f = tmp_path / "face.png"
+    f.write_bytes(GIF)
+    gate = gate_factory({"webchat": {"page": {"title": "Help",
+                                              "avatar": str(f)}}})
+    status, headers, body = gate.http_get("/avatar")
+    assert status == 200 and body == GIF, (status, body[:16])
+    assert headers["Content-Type"] == "image/gif", headers
+    assert headers["X-Content-Type-Options"] == "nosniff", headers
+    status, _, body = gate.http_get("/page.json")
+    assert status == 200
+    assert json.loads(body) == {"title": "Help", "avatar": True}
+    # The file changing under a running gate changes nothing until a
+    # reload reads it again.
+    f.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(56))
+    assert gate.http_get("/avatar")[1]["Content-Type"] == "image/gif"
+
+
+def test_avatar_that_is_not_an_image_is_refused(tmp_path):
+    """Refused at the check (wxgated -n), as at a start or reload: SVG
+    can carry script, and anything not PNG, JPEG, GIF or WebP by its
+    bytes is not served as a picture."""
+    from conftest import check_config
+    f = tmp_path / "face.png"
+    f.write_bytes(b"<svg onload=alert(1)></svg>")
+    rc, out = check_config({"webchat": {"page": {"avatar": str(f)}}})
+    assert rc != 0, out
+    assert "webchat.page.avatar: %s is not a PNG, JPEG, GIF or WebP " \
+        "image" % f in out, out
+    f.write_bytes(GIF)
+    rc, out = check_config({"webchat": {"page": {"avatar": str(f)}}})
+    assert rc == 0, out

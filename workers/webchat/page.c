@@ -7,20 +7,27 @@
  * /page.json is the operator's webchat.page (title, welcome, colours),
  * taken from the worker's config slice before the sandbox by
  * page_config() and served as data: chat.js puts it in the page as text
- * only, so nothing here is ever markup.
+ * only, so nothing here is ever markup.  /avatar is the agent's picture,
+ * from the slice too, served as the type its bytes say; page.json then
+ * says "avatar": true.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "b64.h"
 #include "log.h"
 #include "page.h"
+#include "sniff.h"
 
 /* supervisor/config_webchat.c's limits, checked again here. */
 #define PAGE_SUGGESTIONS_MAX	4
 #define PAGE_TEXT_MAX		2000	/* the longest, welcome */
 /* The whole document: every field at its limit fits with room. */
 #define PAGE_JSON_MAX		16384
+/* supervisor/config_webchat.c's CFG_PAGE_AVATAR_MAX. */
+#define PAGE_AVATAR_MAX		(12 * 1024)
 
 static int	page_config_check(json_t *);
 
@@ -55,6 +62,13 @@ static const struct page_asset page_json_asset = {
 	"/page.json", "application/json; charset=utf-8",
 	page_json, &page_json_len
 };
+static unsigned char	page_avatar[PAGE_AVATAR_MAX];
+static size_t		page_avatar_len;
+static struct page_asset page_avatar_asset = {
+	"/avatar", NULL, page_avatar, &page_avatar_len
+};
+
+static int	page_avatar_set(json_t *);
 
 const struct page_asset *
 page_find(const char *path)
@@ -63,30 +77,67 @@ page_find(const char *path)
 
 	if (strcmp(path, page_json_asset.path) == 0)
 		return &page_json_asset;
+	if (page_avatar_asset.ctype != NULL &&
+	    strcmp(path, page_avatar_asset.path) == 0)
+		return &page_avatar_asset;
 	for (a = page_assets; a->path != NULL; a++)
 		if (strcmp(a->path, path) == 0)
 			return a;
 	return NULL;
 }
 
-/* The slice's "page" object, or NULL for none: 0, or -1 if malformed. */
+/*
+ * The slice's "page" object and "avatar" string, either NULL for none:
+ * 0, or -1 if malformed.
+ */
 int
-page_config(json_t *conf)
+page_config(json_t *conf, json_t *avatar)
 {
 	size_t n;
 
-	if (conf == NULL)
-		return 0;
-	if (page_config_check(conf) == -1)
+	if (avatar != NULL && page_avatar_set(avatar) == -1)
 		return -1;
+	if (conf == NULL && avatar == NULL)
+		return 0;
+	if (conf == NULL)
+		conf = json_object();
+	else if (page_config_check(conf) == -1)
+		return -1;
+	else
+		json_incref(conf);
+	if (avatar != NULL)
+		json_object_set_new(conf, "avatar", json_true());
 	n = json_dumpb(conf, (char *)page_json, sizeof(page_json),
 	    JSON_COMPACT);
+	json_decref(conf);
 	if (n == 0 || n > sizeof(page_json)) {
 		log_warnx("%s: page config does not fit %d bytes", __func__,
 		    PAGE_JSON_MAX);
 		return -1;
 	}
 	page_json_len = n;
+	return 0;
+}
+
+/* Base64 of an image, checked by its magic numbers again. */
+static int
+page_avatar_set(json_t *v)
+{
+	const char *s = json_string_value(v), *type;
+	int n;
+
+	if (s == NULL || (n = b64_decode(s, json_string_length(v), 0,
+	    page_avatar, sizeof(page_avatar))) <= 0) {
+		log_warnx("%s: avatar is not base64 of at most %d bytes",
+		    __func__, PAGE_AVATAR_MAX);
+		return -1;
+	}
+	if ((type = sniff_image(page_avatar, (size_t)n)) == NULL) {
+		log_warnx("%s: avatar is not an image", __func__);
+		return -1;
+	}
+	page_avatar_len = (size_t)n;
+	page_avatar_asset.ctype = type;
 	return 0;
 }
 

@@ -18,7 +18,7 @@ struct page_asset {
 struct json_t;
 
 const struct page_asset	*page_find(const char *path);
-int			 page_config(struct json_t *);
+int			 page_config(struct json_t *, struct json_t *);
 
 /* The 410 answer to an expired or revoked share link. */
 extern const char	 page_gone[];

@@ -318,7 +318,8 @@ webchat_pre_sandbox(json_t *conf)
 	/* An unknown key is a typo or a version skew: refuse both. */
 	if (conf != NULL) {
 		json_object_foreach(conf, key, v) {
-			if (strcmp(key, "page") == 0)
+			if (strcmp(key, "page") == 0 ||
+			    strcmp(key, "avatar") == 0)
 				continue;	/* page.c's */
 			for (k = wc_conf; k->name != NULL; k++)
 				if (strcmp(k->name, key) == 0)
@@ -339,8 +340,8 @@ webchat_pre_sandbox(json_t *conf)
 		log_warnx("%s: max_text above max_frame", __func__);
 		return -1;
 	}
-	if (page_config(conf != NULL ? json_object_get(conf, "page") :
-	    NULL) == -1)
+	if (page_config(conf != NULL ? json_object_get(conf, "page") : NULL,
+	    conf != NULL ? json_object_get(conf, "avatar") : NULL) == -1)
 		return -1;
 	for (i = 0; i < WC_HASH; i++) {
 		LIST_INIT(&wc_conns[i]);

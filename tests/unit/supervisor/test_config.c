@@ -58,9 +58,12 @@ static void		 test_callback(void **);
 static void		 test_metrics(void **);
 static void		 test_console(void **);
 static void		 test_relay(void **);
+static void		 avatar_file(size_t, int);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
+/* avatar_file()'s. */
+static char apath[64];
 
 static struct config *
 load_text(const char *yaml, char *err, size_t errlen)
@@ -594,12 +597,13 @@ test_page(void **state)
 
 		memset(q, '"', sizeof(q) - 1);
 		q[2000] = '\0';
+		avatar_file(12 * 1024, 1);
 		n = snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n"
 		    "    title: '%.120s'\n    agent_name: '%.60s'\n"
 		    "    welcome: '%.2000s'\n    footer: '%.1000s'\n"
 		    "    suggestions: ['%.150s', '%.150s', '%.150s', "
-		    "'%.150s']\n    accent: '#000000'\n    lang: zh\n",
-		    q, q, q, q, q, q, q, q);
+		    "'%.150s']\n    accent: '#000000'\n    lang: zh\n"
+		    "    avatar: %s\n", q, q, q, q, q, q, q, q, apath);
 		assert_true(n > 0 && (size_t)n < sizeof(yaml));
 		conf = load_text(yaml, err, sizeof(err));
 		if (conf == NULL)
@@ -612,9 +616,15 @@ test_page(void **state)
 		    JSON_COMPACT) < 16384);
 		assert_int_equal(strlen(json_string_value(json_object_get(
 		    json_object_get(o, "page"), "welcome"))), 2000);
+		/* The avatar beside them, base64 of its 12 KiB. */
+		assert_int_equal(strlen(json_string_value(json_object_get(o,
+		    "avatar"))), 16384);
+		assert_int_equal(strncmp(json_string_value(json_object_get(o,
+		    "avatar")), "iVBORw0KGgo", 11), 0);
 		json_decref(o);
 		free(s);
 		config_free(conf);
+		unlink(apath);
 	}
 
 	/* Only some keys: the others stay out of the slice. */
@@ -630,6 +640,7 @@ test_page(void **state)
 	assert_int_equal(json_object_size(pg), 1);
 	assert_string_equal(json_string_value(json_object_get(pg, "accent")),
 	    "#767676");
+	assert_null(json_object_get(o, "avatar"));
 	json_decref(o);
 	free(s);
 	config_free(conf);
@@ -660,6 +671,23 @@ test_page_refused(void **state)
 	    "webchat.page.accent: #777777 has contrast 4.48:1");
 	refused("webchat:\n  page:\n    accent: \"#ffffff\"\n",
 	    "has contrast 1.00:1");
+	/* The avatar: an image by its bytes, 12 KiB at most, a file. */
+	avatar_file(64, 0);
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    avatar: %s\n",
+	    apath);
+	snprintf(big, sizeof(big), ":3: webchat.page.avatar: %s is not a "
+	    "PNG, JPEG, GIF or WebP image", apath);
+	refused(yaml, big);
+	unlink(apath);
+	avatar_file(12 * 1024 + 1, 1);
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    avatar: %s\n",
+	    apath);
+	snprintf(big, sizeof(big), "webchat.page.avatar: %s: larger than "
+	    "12288 bytes", apath);
+	refused(yaml, big);
+	unlink(apath);
+	refused("webchat:\n  page:\n    avatar: /nonexistent/a.png\n",
+	    "webchat.page.avatar: /nonexistent/a.png: No such file");
 	/* Suggestions: at most four, each one line. */
 	refused("webchat:\n  page:\n    suggestions: [a, b, c, d, e]\n",
 	    ":3: webchat.page.suggestions: 5 given, at most 4");
@@ -1163,6 +1191,29 @@ main(void)
 
 /* A key file with these contents and mode; its path in kpath. */
 static char kpath[64];
+
+/* An avatar file of len bytes, a PNG's by its magic numbers or not. */
+
+static void
+avatar_file(size_t len, int png)
+{
+	static const unsigned char magic[8] = { 0x89, 'P', 'N', 'G', '\r',
+	    '\n', 0x1a, '\n' };
+	unsigned char *b = calloc(1, len);
+	int fd;
+
+	assert_non_null(b);
+	if (png)
+		memcpy(b, magic, sizeof(magic));
+	else
+		memcpy(b, "GIF87", 5);	/* one byte short of a GIF */
+	snprintf(apath, sizeof(apath), "/tmp/test_avatar.XXXXXX");
+	fd = mkstemp(apath);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+	free(b);
+}
 
 static void
 key_file(const char *text, mode_t mode)

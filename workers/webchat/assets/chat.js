@@ -17,7 +17,8 @@
  *
  * The operator's webchat.page (title, agent name, welcome, suggestions,
  * accent, footer, lang) comes from /page.json and goes in as text only;
- * the accent, a checked #rrggbb, as a CSS custom property.
+ * the accent, a checked #rrggbb, as a CSS custom property; an avatar
+ * only as "avatar": true, the picture then at /avatar.
  */
 'use strict';
 (function () {
@@ -582,6 +583,11 @@
     /* Checked here too: a custom property takes any token. */
     if (typeof c.accent === 'string' && /^#[0-9a-f]{6}$/i.test(c.accent))
       document.documentElement.style.setProperty('--accent', c.accent);
+    if (c.avatar === true) {
+      var av = document.getElementById('avatar');
+      av.src = '/avatar';
+      av.hidden = false;
+    }
     if (PAGE.title) document.title = PAGE.title;
     if (PAGE.agent_name || PAGE.title)
       titleEl.textContent = PAGE.agent_name || PAGE.title;

@@ -86,9 +86,10 @@ page_find(const char *path)
 }
 
 int
-page_config(struct json_t *conf)
+page_config(struct json_t *conf, struct json_t *avatar)
 {
 	(void)conf;
+	(void)avatar;
 	return 0;
 }
 
