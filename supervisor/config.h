@@ -286,6 +286,7 @@ struct cfg_operator {
 };
 struct cfg_console {
 	char			*listen;
+	char			*public_url;	/* login links: "<this>/login?.." */
 	int			 tls;		/* 0: plain HTTP */
 	char			*tls_cert;	/* PEM; NULL in the hub's copy */
 	size_t			 tls_certlen;

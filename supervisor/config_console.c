@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "ipc_msg.h"
 #include "tls_pem.h"
 #include "xmalloc.h"
 
@@ -42,6 +43,8 @@ static int	cfg_console_tls(struct cfg_ctx *, const struct raw_console *,
 		    struct cfg_console *);
 static int	cfg_console_clash(struct cfg_ctx *, const struct config *,
 		    const char *);
+static int	cfg_console_url(struct cfg_ctx *, const struct raw_console *,
+		    struct cfg_console *);
 
 int
 cfg_console_build(struct cfg_ctx *ctx, const struct raw_config *raw,
@@ -55,9 +58,11 @@ cfg_console_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	    cfg_console_operators(ctx, rc, cc) == -1)
 		return -1;
 	if (l == NULL) {
-		if (rc->tls_cert != NULL || rc->tls_key != NULL) {
-			cfg_error(ctx, "console.tls_cert", "set without "
-			    "console.listen");
+		if (rc->tls_cert != NULL || rc->tls_key != NULL ||
+		    rc->public_url != NULL) {
+			cfg_error(ctx, rc->public_url != NULL ?
+			    "console.public_url" : "console.tls_cert", "set "
+			    "without console.listen");
 			return -1;
 		}
 		return 0;
@@ -85,6 +90,36 @@ cfg_console_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	if (cfg_console_clash(ctx, conf, l) == -1)
 		return -1;
 	cc->listen = xstrdup(l);
+	return cfg_console_url(ctx, rc, cc);
+}
+
+/*
+ * Where an operator's browser reaches the console, for the login links
+ * wxgatectl prints: by default the listen address, which for 0.0.0.0
+ * or behind a name is not one.  Its scheme is the console's own, so a
+ * link never sends the token in clear to a console that serves TLS, nor
+ * asks TLS of one that does not.
+ */
+static int
+cfg_console_url(struct cfg_ctx *ctx, const struct raw_console *rc,
+    struct cfg_console *cc)
+{
+	const char *u = rc->public_url, *want = cc->tls ? "https://" :
+	    "http://";
+
+	if (u == NULL) {
+		xasprintf(&cc->public_url, "%s%s", want, cc->listen);
+		return 0;
+	}
+	if (cfg_check_url(u, 0) == -1 || strncmp(u, want, strlen(want)) != 0 ||
+	    u[strlen(u) - 1] == '/' || strlen(u) > IPC_URL_MAX - 80) {
+		cfg_error(ctx, "console.public_url", "must be an %s URL "
+		    "without a trailing /, at most %d bytes (the console %s)",
+		    want, IPC_URL_MAX - 80, cc->tls ? "serves TLS" :
+		    "has no tls_cert");
+		return -1;
+	}
+	cc->public_url = xstrdup(u);
 	return 0;
 }
 
@@ -233,6 +268,7 @@ cfg_console_free(struct cfg_console *cc)
 		free(cc->operators[i].name);
 	free(cc->operators);
 	free(cc->listen);
+	free(cc->public_url);
 	free(cc->tls_cert);
 	if (cc->tls_key != NULL)
 		freezero(cc->tls_key, cc->tls_keylen);

@@ -313,6 +313,7 @@ struct raw_operator {
 };
 struct raw_console {
 	char			*listen;
+	char			*public_url;
 	char			*tls_cert;
 	char			*tls_key;
 	struct raw_operator	*operators;

@@ -442,6 +442,7 @@ static const cyaml_schema_value_t operator_schema = {
 
 static const cyaml_schema_field_t console_fields[] = {
 	STR("listen", struct raw_console, listen, CFG_LISTEN_MAX),
+	STR("public_url", struct raw_console, public_url, CFG_URL_MAX),
 	STR("tls_cert", struct raw_console, tls_cert, CFG_PATH_MAX),
 	STR("tls_key", struct raw_console, tls_key, CFG_PATH_MAX),
 	CYAML_FIELD_SEQUENCE("operators", CYAML_FLAG_POINTER |

@@ -412,8 +412,7 @@ ctl_console_url(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 0, "no link could be made");
 		return 0;
 	}
-	snprintf(url, sizeof(url), "%s://%s/login?token=%s",
-	    cc->tls ? "https" : "http", cc->listen, tok);
+	snprintf(url, sizeof(url), "%s/login?token=%s", cc->public_url, tok);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	log_info("operator (uid %d) asks a console login link for %s",
 	    (int)c->uid, op->name);

@@ -57,6 +57,31 @@ def test_non_loopback_needs_tls(pair):
     assert rc == 0, out
 
 
+def test_login_links_name_the_public_url(gate_factory, pair):
+    """console.public_url: the address wxgatectl's login links name,
+    for a console on 0.0.0.0 or behind a name; https for a TLS console,
+    never http (which would send the token in clear)."""
+    cert, key = pair
+    port = free_port()
+    rc, out = check_config(console("127.0.0.1:%d" % port, tls_cert=cert,
+                                    tls_key=key,
+                                    public_url="http://localhost:%d" % port))
+    assert rc != 0 and "console.public_url: must be an https:// URL" in out, \
+        out
+    gate = gate_factory(console("127.0.0.1:%d" % port, tls_cert=cert,
+                                tls_key=key,
+                                public_url="https://localhost:%d" % port))
+    wait_for(lambda: (gate.worker(NAME) or {}).get("state") == "running",
+             10, 0.05, "the console worker")
+    rc, out, err = gate.ctl("console-url")
+    assert rc == 0, err
+    m = re.match(r"^https://localhost:%d/login\?token=([0-9a-f]{32})$" % port,
+                 out.strip())
+    assert m, out
+    st, hdrs, _ = https(port, cert, "GET", "/login?token=" + m.group(1))
+    assert st == 303, hdrs
+
+
 def test_a_bad_pair_is_a_configuration_error(tmp_path, pair):
     cert, key = pair
     _, other = make_pair(str(tmp_path), "b")

@@ -1915,7 +1915,29 @@ test_console(void **state)
 	assert_int_equal(conf->console.idle_timeout_s, 60);
 	assert_int_equal(conf->console.session_max_s, 120);
 	assert_int_equal(conf->console.link_ttl_s, 30);
+	/* Login links name the listen address unless told otherwise. */
+	assert_string_equal(conf->console.public_url, "http://[::1]:8443");
 	config_free(conf);
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  public_url: http://localhost:9000\n", ops);
+	if ((conf = load_text(yaml, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->console.public_url,
+	    "http://localhost:9000");
+	config_free(conf);
+	/* The console's own scheme, no trailing slash, no blanks. */
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  public_url: https://gw.example.org\n", ops);
+	refused(yaml, "console.public_url: must be an http:// URL without a "
+	    "trailing /, at most 176 bytes (the console has no tls_cert)");
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  public_url: http://localhost:9000/\n", ops);
+	refused(yaml, "console.public_url: must be an http:// URL");
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
+	    "%s  public_url: \"http://a b\"\n", ops);
+	refused(yaml, "console.public_url: must be an http:// URL");
+	refused("console:\n  public_url: http://localhost:9000\n",
+	    "console.public_url: set without console.listen");
 
 	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"0.0.0.0:8443\"\n%s",
 	    ops);
