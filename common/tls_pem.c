@@ -31,6 +31,7 @@ static int
 tls_pem_chain(SSL_CTX *ctx, const char *cert, size_t certlen, char *err,
     size_t errlen)
 {
+	unsigned long e;
 	BIO *b;
 	X509 *x;
 	int n = 0, ok = 1;
@@ -62,7 +63,18 @@ tls_pem_chain(SSL_CTX *ctx, const char *cert, size_t certlen, char *err,
 		}
 	}
 	BIO_free(b);
-	/* The loop ends on "no start line": the end of the chain. */
+	/*
+	 * The loop ends on "no start line" at the end of the chain; any
+	 * other reason is a damaged certificate after good ones, which
+	 * would otherwise be served as a chain cut short.
+	 */
+	e = ERR_peek_last_error();
+	if (ok && n > 0 && (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)) {
+		snprintf(err, errlen, "certificate %d: not a valid PEM "
+		    "certificate", n + 1);
+		ok = 0;
+	}
 	ERR_clear_error();
 	if (ok && n == 0)
 		snprintf(err, errlen, "certificate: no PEM certificate in it");

@@ -112,6 +112,13 @@ def test_a_bad_pair_is_a_configuration_error(tmp_path, pair):
             f.write(open(cert, "rb").read() * times)
         rc, out = check_config(console(listen, tls_cert=big, tls_key=key))
         assert rc != 0 and why in out, out
+    # A damaged certificate after a good one: not a chain cut short.
+    pem = open(cert).read()
+    with open(big, "w") as f:
+        f.write(pem + pem.replace("\n", "\n#", 3))
+    rc, out = check_config(console(listen, tls_cert=big, tls_key=key))
+    assert rc != 0 and "certificate 2: not a valid PEM certificate" in out, \
+        out
     # The key's bytes never appear in what is said.
     body = open(key).read().split("-----")[2].strip().splitlines()[0]
     assert body not in out
