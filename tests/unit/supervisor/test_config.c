@@ -59,6 +59,7 @@ static void		 test_metrics(void **);
 static void		 test_console(void **);
 static void		 test_relay(void **);
 static void		 avatar_file(size_t, int);
+static void		 avatar_refused(size_t, int, const char *);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -672,20 +673,10 @@ test_page_refused(void **state)
 	refused("webchat:\n  page:\n    accent: \"#ffffff\"\n",
 	    "has contrast 1.00:1");
 	/* The avatar: an image by its bytes, 12 KiB at most, a file. */
-	avatar_file(64, 0);
-	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    avatar: %s\n",
-	    apath);
-	snprintf(big, sizeof(big), ":3: webchat.page.avatar: %s is not a "
-	    "PNG, JPEG, GIF or WebP image", apath);
-	refused(yaml, big);
-	unlink(apath);
-	avatar_file(12 * 1024 + 1, 1);
-	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    avatar: %s\n",
-	    apath);
-	snprintf(big, sizeof(big), "webchat.page.avatar: %s: larger than "
-	    "12288 bytes", apath);
-	refused(yaml, big);
-	unlink(apath);
+	avatar_refused(64, 0, ":3: webchat.page.avatar: %s is not a PNG, "
+	    "JPEG, GIF or WebP image");
+	avatar_refused(12 * 1024 + 1, 1, "webchat.page.avatar: %s: larger "
+	    "than 12288 bytes");
 	refused("webchat:\n  page:\n    avatar: /nonexistent/a.png\n",
 	    "webchat.page.avatar: /nonexistent/a.png: No such file");
 	/* Suggestions: at most four, each one line. */
@@ -1213,6 +1204,20 @@ avatar_file(size_t len, int png)
 	assert_int_equal(write(fd, b, len), (ssize_t)len);
 	close(fd);
 	free(b);
+}
+
+/* avatar_file(len, png) as webchat.page.avatar: want, %s its path. */
+static void
+avatar_refused(size_t len, int png, const char *want)
+{
+	char yaml[256], why[256];
+
+	avatar_file(len, png);
+	snprintf(yaml, sizeof(yaml), "webchat:\n  page:\n    avatar: %s\n",
+	    apath);
+	snprintf(why, sizeof(why), want, apath);
+	refused(yaml, why);
+	unlink(apath);
 }
 
 static void
