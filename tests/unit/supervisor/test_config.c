@@ -60,6 +60,8 @@ static void		 test_console(void **);
 static void		 test_relay(void **);
 static void		 avatar_file(size_t, int);
 static void		 avatar_refused(size_t, int, const char *);
+static void		 console_refused(const char *, const char *,
+			    const char *);
 
 /* The path every case's YAML is written to; errors start with it. */
 static char tmp_path[64];
@@ -1220,6 +1222,20 @@ avatar_refused(size_t len, int png, const char *want)
 	unlink(apath);
 }
 
+/* console: on listen, with two operators and extra lines, refused. */
+#define LO	"127.0.0.1:8443"
+
+static void
+console_refused(const char *listen, const char *extra, const char *want)
+{
+	char yaml[512];
+
+	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"%s\"\n"
+	    "  operators:\n    - {name: alice, scope: admin}\n"
+	    "    - {name: bob}\n%s", listen, extra);
+	refused(yaml, want);
+}
+
 static void
 key_file(const char *text, mode_t mode)
 {
@@ -1931,29 +1947,22 @@ test_console(void **state)
 	    "http://localhost:9000");
 	config_free(conf);
 	/* The console's own scheme, no trailing slash, no blanks. */
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  public_url: https://gw.example.org\n", ops);
-	refused(yaml, "console.public_url: must be an http:// URL without a "
+	console_refused(LO, "  public_url: https://gw.example.org\n",
+	    "console.public_url: must be an http:// URL without a "
 	    "trailing /, at most 176 bytes (the console has no tls_cert)");
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  public_url: http://localhost:9000/\n", ops);
-	refused(yaml, "console.public_url: must be an http:// URL");
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  public_url: \"http://a b\"\n", ops);
-	refused(yaml, "console.public_url: must be an http:// URL");
+	console_refused(LO, "  public_url: http://localhost:9000/\n",
+	    "console.public_url: must be an http:// URL");
+	console_refused(LO, "  public_url: \"http://a b\"\n",
+	    "console.public_url: must be an http:// URL");
 	refused("console:\n  public_url: http://localhost:9000\n",
 	    "console.public_url: set without console.listen");
 
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"0.0.0.0:8443\"\n%s",
-	    ops);
-	refused(yaml, "console.listen: 0.0.0.0:8443 is not a loopback");
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  tls_cert: /nonexistent/c\n  tls_key: /k\n", ops);
-	refused(yaml, "console.tls_cert: /nonexistent/c: No such file");
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"0.0.0.0:8443\"\n"
-	    "%s  tls_cert: /c\n", ops);
-	refused(yaml, "console.tls_key: missing: tls_cert and tls_key go "
-	    "together");
+	console_refused("0.0.0.0:8443", "",
+	    "console.listen: 0.0.0.0:8443 is not a loopback");
+	console_refused(LO, "  tls_cert: /nonexistent/c\n  tls_key: /k\n",
+	    "console.tls_cert: /nonexistent/c: No such file");
+	console_refused("0.0.0.0:8443", "  tls_cert: /c\n",
+	    "console.tls_key: missing: tls_cert and tls_key go together");
 	refused("console:\n  listen: \"127.0.0.1:8443\"\n",
 	    "console.operators: none");
 	refused("console:\n  listen: \"127.0.0.1:8443\"\n  operators:\n"
@@ -1962,12 +1971,9 @@ test_console(void **state)
 	    "    - {name: a}\n    - {name: a}\n", "\"a\" twice");
 	refused("console:\n  listen: \"127.0.0.1:8443\"\n  operators:\n"
 	    "    - {name: \"a b\"}\n", "name must be");
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  idle_timeout_s: 100\n  session_max_s: 50\n", ops);
-	refused(yaml, "idle_timeout_s: 100 exceeds session_max_s");
-	snprintf(yaml, sizeof(yaml), "console:\n  listen: \"127.0.0.1:8443\"\n"
-	    "%s  link_ttl_s: 0\n", ops);
-	refused(yaml, "must be at least 1");
+	console_refused(LO, "  idle_timeout_s: 100\n  session_max_s: 50\n",
+	    "idle_timeout_s: 100 exceeds session_max_s");
+	console_refused(LO, "  link_ttl_s: 0\n", "must be at least 1");
 	snprintf(yaml, sizeof(yaml), "webchat:\n  listen: \"127.0.0.1:8080\"\n"
 	    "console:\n  listen: \"127.0.0.1:8080\"\n%s", ops);
 	refused(yaml, "127.0.0.1:8080 is already webchat's");
