@@ -337,3 +337,27 @@ def test_avatar_that_is_not_an_image_is_refused(tmp_path):
     f.write_bytes(GIF)
     rc, out = check_config({"webchat": {"page": {"avatar": str(f)}}})
     assert rc == 0, out
+
+
+def test_a_taken_port_stops_the_start(tmp_path):
+    """A listen address someone else holds: wxgated says so and exits
+    1 rather than running without its page."""
+    import socket
+    import subprocess
+    import yaml
+    from conftest import BASE_CONF, WXGATED, deep_merge
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        conf = deep_merge(BASE_CONF, {
+            "state_dir": str(tmp_path / "run"),
+            "control": str(tmp_path / "run" / "c.sock"),
+            "webchat": {"listen": "127.0.0.1:%d" % port}})
+        path = tmp_path / "wxgate.yaml"
+        path.write_text(yaml.safe_dump(conf))
+        p = subprocess.run([WXGATED, "-f", str(path)], capture_output=True,
+                           text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1, p
+    assert "listen 127.0.0.1:%d: Address already in use" % port in \
+        p.stdout + p.stderr, p
