@@ -68,8 +68,8 @@ conv_page_conv(const struct store_conv *c, void *arg)
 	json_t *o;
 
 	pg->msgs = json_array();
-	if (store_conv_messages(sup->store, c->session_id, CONSOLE_CONV_MSGS,
-	    conv_page_msg, pg) == -1) {
+	if (store_conv_messages(sup->store, c->session_id, NULL,
+	    CONSOLE_CONV_MSGS, conv_page_msg, pg) == -1) {
 		json_decref(pg->msgs);
 		pg->err = 1;
 		return -1;
