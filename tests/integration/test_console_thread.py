@@ -62,7 +62,7 @@ def answered(gate, session, n):
     return wait_for(lambda: (lambda c: c if c and c["count"] == n and all(
         m["delivery"] == "sent" for m in c["messages"]) else None)(
             conversation(page(gate, session, "conversations"), FRIEND)),
-        30, 0.1, "%d answered messages" % n)
+        60, 0.1, "%d answered messages" % n)
 
 
 def test_thread_pages_by_cursor_and_marks_resets(gate_factory, tmp_path):

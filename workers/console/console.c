@@ -85,6 +85,10 @@ extern const unsigned char	console_asset_chat_js[];
 extern const size_t		console_asset_chat_js_len;
 extern const unsigned char	console_asset_chat_css[];
 extern const size_t		console_asset_chat_css_len;
+extern const unsigned char	console_asset_thread_js[];
+extern const size_t		console_asset_thread_js_len;
+extern const unsigned char	console_asset_thread_css[];
+extern const size_t		console_asset_thread_css_len;
 extern const unsigned char	console_asset_login_html[];
 extern const size_t		console_asset_login_html_len;
 extern const unsigned char	console_asset_favicon_svg[];
@@ -118,6 +122,9 @@ static const struct cn_route cn_routes[] = {
 	ASSET("/chat.js",	chat_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
+	ASSET("/thread.js",	thread_js,
+	    "text/javascript; charset=utf-8"),
+	ASSET("/thread.css",	thread_css,	"text/css; charset=utf-8"),
 	ASSET("/favicon.svg",	favicon_svg,	"image/svg+xml"),
 	ASSET("/favicon.ico",	favicon_svg,	"image/svg+xml"),
 	API("/login",			HTTP_GET,  CN_LOGIN, "login"),
