@@ -9,7 +9,9 @@
  * one-time link) and writes the hub's answer (console.answer); a page
  * query it cannot carry (cn_page, cn_text) is a 400 that tells nothing.  The
  * static files are written only after the hub said the session is
- * good, so without a session every route answers 401.
+ * good, so without a session every route answers 401.  /api/media is
+ * answered with an attachment's bytes (console.media), typed and named
+ * by the hub; only the headers around them are made here (cn_media).
  *
  * A write must be a same-origin POST: its Origin must name this host
  * (and Sec-Fetch-Site, when sent, say same-origin), and it carries the
