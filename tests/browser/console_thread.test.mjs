@@ -19,8 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { OUT, REPO, freePort, waitFor, Gate, launchWatched, PHONE, DESKTOP,
-  axe } from './lib.mjs';
+import { OUT, REPO, freePort, waitFor, sleep, Gate, launchWatched, PHONE,
+  DESKTOP, axe } from './lib.mjs';
 
 const FRIEND = 'friend_0002@im.wechat';
 const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
@@ -178,12 +178,15 @@ describe('console thread view', () => {
         await p.locator('#thread').screenshot({ path: path.join(OUT,
           `browser-console-thread-${name}-view.png`) });
 
-        // The older page goes on top, each message once, oldest first.
-        await p.click('#thread-older');
+        // The older page goes on top, each message once, oldest first,
+        // even when its button is clicked twice before it comes.
+        await p.dblclick('#thread-older');
         await p.waitForFunction((n) => document.querySelectorAll(
           '#thread-log li.msg').length === n, EARLIER + 1, { timeout: 10000 });
+        await sleep(500);
         assert.equal(await p.isHidden('#thread-older'), true);
         t = await texts();
+        assert.equal(t.length, EARLIER + 1);
         assert.deepEqual(t.slice(0, EARLIER), Array.from({ length: EARLIER },
           (_, i) => (i === 5 ? '/new' : i === 9 ? XSS : `message ${i}`)));
         // The /new is marked, and only it; the replies say delivered.

@@ -14,6 +14,7 @@
   var session = 0;      /* the conversation shown, 0: none */
   var older = null;     /* the cursor of the page before, null: none */
   var gen = 0;          /* a newer open wins over an older answer */
+  var busy = false;     /* an older page asked for: a second click waits */
 
   function $(id) { return document.getElementById(id); }
 
@@ -135,15 +136,17 @@
     });
   }
 
+  /* The same cursor twice would draw its page twice. */
   function more() {
     var g = gen;
-    if (older === null) return;
+    if (older === null || busy) return;
+    busy = true;
     get("/api/thread?session=" + session + "&before=" +
       encodeURIComponent(older)).then(function (o) {
       if (g === gen) draw(o, true);
     }).catch(function (e) {
       if (e.message !== "login") info("Could not load: " + e.message);
-    });
+    }).then(function () { busy = false; });
   }
 
   function close() {
