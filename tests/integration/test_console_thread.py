@@ -57,12 +57,25 @@ def get(gate, session, path):
                    with_cookie(session) if session else {})
 
 
+def sent_ok(fake):
+    with fake.lock:
+        return [x for x in fake.sent if x["to"] == FRIEND and
+                x["outcome"] == "ok"]
+
+
 def answered(gate, session, n):
     """FRIEND's conversation once n messages are in and all answered."""
-    return wait_for(lambda: (lambda c: c if c and c["count"] == n and all(
-        m["delivery"] == "sent" for m in c["messages"]) else None)(
-            conversation(page(gate, session, "conversations"), FRIEND)),
-        60, 0.1, "%d answered messages" % n)
+    last = []
+
+    def done():
+        c = conversation(page(gate, session, "conversations"), FRIEND)
+        last[:] = [c]
+        return c if c and c["count"] == n and all(
+            m["delivery"] == "sent" for m in c["messages"]) else None
+    try:
+        return wait_for(done, 60, 0.1, "%d answered messages" % n)
+    except AssertionError as e:
+        raise AssertionError("%s: %s" % (e, json.dumps(last)))
 
 
 def test_thread_pages_by_cursor_and_marks_resets(gate_factory, tmp_path):
@@ -74,8 +87,12 @@ def test_thread_pages_by_cursor_and_marks_resets(gate_factory, tmp_path):
         texts = ["m%02d" % i for i in range(24)]
         texts[10] = "/new"
         texts[17] = XSS
-        for t in texts:
+        # One at a time: a burst's replies would all go under the newest
+        # context token, past iLink's ten per token (§7.2), and wait.
+        for i, t in enumerate(texts):
             fake.inject(FRIEND, t)
+            wait_for(lambda: len(sent_ok(fake)) > i, 20, 0.02,
+                     "the reply to %r" % t)
         c = answered(gate, viewer, len(texts))
         first = thread(gate, viewer, c["session"])
         assert first["account"] == "alice" and first["peer"] == FRIEND
