@@ -412,6 +412,12 @@ static const struct field f_console_answer[] = {
 	FLD(console_answer, location, FT_STR, IPC_URL_MAX, 0),
 	FLD(console_answer, body, FT_STR, IPC_CONSOLE_BODY_MAX, 0),
 };
+static const struct field f_console_media[] = {
+	FLD(console_media, conn, FT_U64, UINT64_MAX, 0),
+	FLD(console_media, ctype, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
+	FLD(console_media, disposition, FT_STR, IPC_CONSOLE_DISP_MAX, 0),
+	FLD(console_media, data, FT_STR, IPC_CONSOLE_MEDIA_MAX, F_BYTES),
+};
 
 SCHEMA(hello) SCHEMA(conn_addr) SCHEMA(resume) SCHEMA(chat_send)
 SCHEMA(history_req) SCHEMA(conn) SCHEMA(chat_abort) SCHEMA(rpc_call)
@@ -433,7 +439,7 @@ SCHEMA(ctl_send) SCHEMA(send_file) SCHEMA(outbound_file)
 SCHEMA(delivery_row) SCHEMA(sched_name) SCHEMA(sched_def)
 SCHEMA(sched_row) SCHEMA(run_row) SCHEMA(run_target)
 SCHEMA(console_login) SCHEMA(console_get) SCHEMA(console_post)
-SCHEMA(console_answer)
+SCHEMA(console_answer) SCHEMA(console_media)
 
 /*
  * Never called: a number born twice in either list is a duplicate

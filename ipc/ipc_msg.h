@@ -161,6 +161,8 @@
 	X(CONSOLE_POST,	1002, "console.post",	ROLE_CONSOLE,	0,	console_post)	\
 	/* the hub's answer to one of them */				\
 	X(CONSOLE_ANSWER, 1020, "console.answer", ROLE_SUP,	0,	console_answer)	\
+	/* the hub's answer to /api/media: a stored part's bytes */	\
+	X(CONSOLE_MEDIA, 1021, "console.media",	ROLE_SUP,	0,	console_media)	\
 	/* operator: an account paused (its worker stopped) or resumed */ \
 	X(CTL_ACCOUNT_PAUSE, 1003, "account.pause", ROLE_OPERATOR, 0,	name)		\
 	X(CTL_ACCOUNT_RESUME, 1004, "account.resume", ROLE_OPERATOR, 0, name)		\
@@ -532,6 +534,19 @@ struct ipc_body_console_answer	{ uint64_t conn; uint64_t status;
 				  struct ipc_str cookie;
 				  struct ipc_str location;
 				  struct ipc_str body; };
+/*
+ * One stored attachment's bytes, for a 200 to /api/media only (any
+ * refusal is a console.answer).  ctype: the sniffed image type, or
+ * application/octet-stream; disposition: a Content-Disposition value
+ * the hub made of safe characters (sniff.c), "" for an image shown
+ * inline.  The bytes are the part's, whatever they are, and bounded so
+ * the frame's keys and headers fit IPC_FRAME_MAX.
+ */
+#define IPC_CONSOLE_MEDIA_MAX	(IPC_FRAME_MAX - 4096)
+#define IPC_CONSOLE_DISP_MAX	1024
+struct ipc_body_console_media	{ uint64_t conn; struct ipc_str ctype;
+				  struct ipc_str disposition;
+				  struct ipc_str data; };
 
 union ipc_body {
 	IPC_PARENT_BODIES
@@ -600,6 +615,7 @@ union ipc_body {
 	struct ipc_body_console_get	console_get;
 	struct ipc_body_console_post	console_post;
 	struct ipc_body_console_answer	console_answer;
+	struct ipc_body_console_media	console_media;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */

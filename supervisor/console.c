@@ -246,25 +246,32 @@ console_csrf(struct ipc_str cookie, char out[CONSOLE_CSRF_LEN + 1])
  * state (fn), the session's own is about the asker (mine), some take
  * the query the worker put after its name and console.get's free text
  * (ask, which says its status and refuses a text it does not take),
- * and an asset has none, since the worker holds its bytes and needs
- * only the hub's word that the session is good.
+ * one answers with bytes, not JSON (own: console.media), and an asset
+ * has none, since the worker holds its bytes and needs only the hub's
+ * word that the session is good.
  */
 static const struct {
 	const char	 *name;
 	json_t		*(*fn)(void);
 	json_t		*(*mine)(const struct console_who *);
 	int		 (*ask)(const char *, const char *, json_t **);
+	int		 (*own)(struct worker *, const struct ipc_msg *,
+			    uint64_t, const char *);
 } console_pages[] = {
-	{ "asset",	NULL,			NULL,	NULL },
-	{ "session",	NULL,			console_page_session, NULL },
-	{ "overview",	console_page_overview,	NULL,	NULL },
-	{ "pairings",	console_page_pairings,	NULL,	NULL },
-	{ "shares",	console_page_shares,	NULL,	NULL },
-	{ "schedules",	console_page_schedules,	NULL,	NULL },
-	{ "accounts",	console_page_accounts,	NULL,	NULL },
-	{ "log",	NULL,			NULL,	console_page_log },
-	{ "conversations", NULL,		NULL,	console_page_conversations },
-	{ "chat",	NULL,			NULL,	console_page_chat },
+	{ "asset",	NULL,			NULL,	NULL,	NULL },
+	{ "session",	NULL,			console_page_session, NULL,
+	    NULL },
+	{ "overview",	console_page_overview,	NULL,	NULL,	NULL },
+	{ "pairings",	console_page_pairings,	NULL,	NULL,	NULL },
+	{ "shares",	console_page_shares,	NULL,	NULL,	NULL },
+	{ "schedules",	console_page_schedules,	NULL,	NULL,	NULL },
+	{ "accounts",	console_page_accounts,	NULL,	NULL,	NULL },
+	{ "log",	NULL,			NULL,	console_page_log, NULL },
+	{ "conversations", NULL,		NULL,	console_page_conversations,
+	    NULL },
+	{ "thread",	NULL,			NULL,	console_page_thread, NULL },
+	{ "media",	NULL,			NULL,	NULL,	console_media },
+	{ "chat",	NULL,			NULL,	console_page_chat, NULL },
 };
 
 /* Pages that may answer later, when there is news: 1 if held. */
@@ -320,14 +327,17 @@ console_get(struct worker *w, struct ipc_msg *m)
 			break;
 	if (i == sizeof(console_pages) / sizeof(console_pages[0]) ||
 	    memchr(g->page.p, '\0', g->page.len) != NULL ||
-	    ((query != NULL || g->query.len > 0) &&
-	    console_pages[i].ask == NULL)) {
+	    (query != NULL && console_pages[i].ask == NULL &&
+	    console_pages[i].own == NULL) ||
+	    (g->query.len > 0 && console_pages[i].ask == NULL)) {
 		console_answer(w, m, g->conn, 404, NULL, NULL,
 		    console_error("no such page"));
 		return 0;
 	}
 	if (console_held(w, m, g->conn, page, query))
 		return 0;
+	if (console_pages[i].own != NULL)
+		return console_pages[i].own(w, m, g->conn, query);
 	if (console_pages[i].ask != NULL) {
 		/* UTF-8 without a NUL: the codec checked it. */
 		snprintf(text, sizeof(text), "%.*s", (int)g->query.len,

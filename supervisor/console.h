@@ -3,7 +3,8 @@
  * and pages, console_write.c what a session may change, console_page.c
  * the pages' JSON (console_page_sched.c the schedules',
  * console_page_acct.c the accounts', console_page_log.c the log's,
- * console_page_conv.c the conversations').  The console worker
+ * console_page_conv.c the conversations', console_page_thread.c one
+ * conversation's, console_media.c its attachments).  The console worker
  * (workers/console/) only relays.
  */
 #ifndef WX_CONSOLE_H
@@ -79,6 +80,18 @@ int	console_page_log(const char *query, const char *text,
  */
 int	console_page_conversations(const char *query, const char *text,
 	    json_t **body);
+/*
+ * console_page_thread.c: one conversation's messages, a page before a
+ * cursor, with their attachments; ditto.
+ */
+int	console_page_thread(const char *query, const char *text,
+	    json_t **body);
+/*
+ * console_media.c: one attachment's bytes (console.media), or why not
+ * (console.answer); 0.
+ */
+int	console_media(struct worker *, const struct ipc_msg *,
+	    uint64_t conn, const char *query);
 /* console_chat.c: the Chat page's threads and messages; ditto. */
 int	console_page_chat(const char *query, const char *text,
 	    json_t **body);

@@ -68,8 +68,8 @@ conv_page_conv(const struct store_conv *c, void *arg)
 	json_t *o;
 
 	pg->msgs = json_array();
-	if (store_conv_messages(sup->store, c->session_id, CONSOLE_CONV_MSGS,
-	    conv_page_msg, pg) == -1) {
+	if (store_conv_messages(sup->store, c->session_id, NULL,
+	    CONSOLE_CONV_MSGS, conv_page_msg, pg) == -1) {
 		json_decref(pg->msgs);
 		pg->err = 1;
 		return -1;
@@ -78,10 +78,11 @@ conv_page_conv(const struct store_conv *c, void *arg)
 	if (channel_send_limit(c->account, c->peer, &cps, &bytes, err,
 	    sizeof(err)) != 0)
 		cps = 0;
-	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I}", "account", c->account,
-	    "peer", c->peer, "last", (json_int_t)c->last, "count",
-	    (json_int_t)c->count, "messages", pg->msgs, "send",
-	    (json_int_t)cps);
+	/* session: what the thread view asks for (console_page_thread.c). */
+	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:I}", "session",
+	    (json_int_t)c->session_id, "account", c->account, "peer", c->peer,
+	    "last", (json_int_t)c->last, "count", (json_int_t)c->count,
+	    "messages", pg->msgs, "send", (json_int_t)cps);
 	/* A name that is not UTF-8 makes no JSON; the CLI still shows it. */
 	if (o == NULL)
 		return 0;

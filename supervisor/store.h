@@ -308,13 +308,48 @@ struct store_conv_msg {
 	const char	*reply;		/* NULL: not answered */
 	const char	*delivery;
 	int		 sent;		/* written first: reply is its text */
+	int		 reset;		/* a /new: the agent's context restarts */
+};
+/* Where a page of messages ended: the next page is older than this. */
+struct store_conv_at {
+	int64_t		 created;
+	int		 sent;
+	int64_t		 id;
 };
 typedef int	(*store_conv_fn)(const struct store_conv *, void *);
 typedef int	(*store_conv_msg_fn)(const struct store_conv_msg *, void *);
 int	store_conv_list(struct store *, const char *peer, const char *text,
 	    unsigned max, store_conv_fn, void *);
-int	store_conv_messages(struct store *, int64_t session_id, unsigned max,
+int	store_conv_messages(struct store *, int64_t session_id,
+	    const struct store_conv_at *before, unsigned max,
 	    store_conv_msg_fn, void *);
+/* A channel session's account and peer: 0, 1 when none, or -1. */
+int	store_conv_peer(struct store *, int64_t session_id, char *account,
+	    size_t asize, char *peer, size_t psize);
+/*
+ * store_conv_media.c: a message's parts in order, at most max, each
+ * with its first SNIFF_HEAD bytes (fewer when shorter) and no more;
+ * one part's bytes when they are at most max bytes.
+ */
+struct store_conv_part {
+	unsigned	 seq;
+	const char	*kind;
+	const char	*name;
+	uint64_t	 size;
+	uint8_t		 head[16];	/* SNIFF_HEAD of them, or fewer */
+	size_t		 headlen;
+};
+typedef int	(*store_conv_part_fn)(const struct store_conv_part *, void *);
+int	store_conv_parts(struct store *, int64_t msg_id, unsigned max,
+	    store_conv_part_fn, void *);
+/*
+ * 0 with the part's bytes (xmalloc'd, *size of them) and its name
+ * copied; 1 when there is no such part; 2 when it is over max bytes
+ * (nothing read); -1 on a store error.
+ */
+int	store_conv_part_take(struct store *, int64_t msg_id, unsigned seq,
+	    uint64_t max, uint8_t **data, uint64_t *size, char *name,
+	    size_t namesize);
 /*
  * store_pause.c: an account paused (by whom; kept if it was already)
  * or no longer; the paused ones by name.  0 or -1.

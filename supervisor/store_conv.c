@@ -1,9 +1,9 @@
 /*
  * Channel conversations for the console's Conversations page
  * (console_page_conv.c): each account's peers with their latest message
- * time, newest first, and one conversation's newest messages with the
- * state of the reply's outbox rows, and the rows written to the peer
- * first, not as a reply.  Searches are substrings found with
+ * time, newest first, and one conversation's messages, a page at a
+ * time from the newest, with the state of the reply's outbox rows, and
+ * the rows written to the peer first, not as a reply.  Searches are substrings found with
  * instr() on lower(), not LIKE: a peer's '%' or '_' needs no escaping,
  * and the console's query words are lower case already.
  */
@@ -18,6 +18,7 @@
 enum {
 	SV_LIST = STORE_LAZY_CONV,
 	SV_MESSAGES,
+	SV_PEER,
 };
 
 static const char *const sv_sql[] = {
@@ -34,19 +35,31 @@ static const char *const sv_sql[] = {
 	 * The reply's parts go in order; the last one says where it is.
 	 * Rows written first (wxgatectl send, the console's take-over, a
 	 * schedule) are the conversation's too, with no message of theirs.
+	 * ?3..?5: the oldest row a page showed (created, sent, id), for the
+	 * page before it; NULL for the newest.  A reset is the /new the
+	 * session's context starts after (context_from), or an earlier one
+	 * the chat commands answered: only the latest is kept as such.
 	 */
 	[SV_MESSAGES - STORE_LAZY_CONV] =
-	    "SELECT id, created, answered, sender, text, reply, delivery, sent"
-	    " FROM (SELECT m.id AS id, m.created AS created,"
+	    "SELECT id, created, answered, sender, text, reply, delivery, sent,"
+	    " reset FROM (SELECT m.id AS id, m.created AS created,"
 	    "  m.answered AS answered, m.sender AS sender, m.text AS text,"
 	    "  m.reply AS reply, (SELECT o.state FROM outbox o"
 	    "  WHERE o.msg_id = m.id ORDER BY o.id DESC LIMIT 1) AS delivery,"
-	    "  0 AS sent FROM messages m WHERE m.session_id = ?1"
+	    "  0 AS sent, (m.id = (SELECT context_from FROM sessions"
+	    "  WHERE id = ?1) OR (m.command = 1 AND"
+	    "  (lower(trim(m.text)) = '/new' OR"
+	    "  lower(trim(m.text)) LIKE '/new %'))) AS reset"
+	    "  FROM messages m WHERE m.session_id = ?1"
 	    " UNION ALL SELECT o.id, o.created, NULL, NULL, NULL, o.body,"
-	    "  o.state, 1 FROM sessions s JOIN outbox o ON o.account ="
+	    "  o.state, 1, 0 FROM sessions s JOIN outbox o ON o.account ="
 	    "  s.account AND o.peer = s.peer AND o.msg_id IS NULL"
 	    "  WHERE s.id = ?1)"
+	    " WHERE ?3 IS NULL OR (created, sent, id) < (?3, ?4, ?5)"
 	    " ORDER BY created DESC, sent DESC, id DESC LIMIT ?2",
+	[SV_PEER - STORE_LAZY_CONV] =
+	    "SELECT account, peer FROM sessions WHERE id = ?1"
+	    " AND account IS NOT NULL AND peer IS NOT NULL",
 };
 
 _Static_assert(sizeof(sv_sql) / sizeof(sv_sql[0]) <= STORE_LAZY_MAX -
@@ -56,6 +69,18 @@ static sqlite3_stmt *
 sv_stmt(struct store *s, int which)
 {
 	return store_lazy(s, which, sv_sql[which - STORE_LAZY_CONV]);
+}
+
+/* The page's cursor, as ?3..?5 of SV_MESSAGES. */
+static int
+sv_bind_at(sqlite3_stmt *st, const struct store_conv_at *at)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(st, 3, at->created)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int(st, 4, at->sent)) == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, at->id);
+	return rc;
 }
 
 int
@@ -85,16 +110,19 @@ store_conv_list(struct store *s, const char *peer, const char *text,
 }
 
 int
-store_conv_messages(struct store *s, int64_t session_id, unsigned max,
-    store_conv_msg_fn fn, void *arg)
+store_conv_messages(struct store *s, int64_t session_id,
+    const struct store_conv_at *before, unsigned max, store_conv_msg_fn fn,
+    void *arg)
 {
 	struct store_conv_msg cm;
 	sqlite3_stmt *st;
 	int rc;
 
 	st = sv_stmt(s, SV_MESSAGES);
-	if ((rc = store_bindv(st, "ii", session_id, (int64_t)max)) !=
-	    SQLITE_OK) {
+	rc = store_bindv(st, "ii", session_id, (int64_t)max);
+	if (rc == SQLITE_OK && before != NULL)
+		rc = sv_bind_at(st, before);
+	if (rc != SQLITE_OK) {
 		store_done(st);
 		return store_err(s, __func__);
 	}
@@ -107,8 +135,26 @@ store_conv_messages(struct store *s, int64_t session_id, unsigned max,
 		cm.reply = (const char *)sqlite3_column_text(st, 5);
 		cm.delivery = (const char *)sqlite3_column_text(st, 6);
 		cm.sent = sqlite3_column_int(st, 7);
+		cm.reset = sqlite3_column_int(st, 8);
 		if (fn(&cm, arg) == -1)
 			break;
 	}
 	return store_rows_end(s, st, rc, __func__);
+}
+
+int
+store_conv_peer(struct store *s, int64_t session_id, char *account,
+    size_t asize, char *peer, size_t psize)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sv_stmt(s, SV_PEER);
+	rc = store_bindv(st, "i", session_id);
+	if ((rc = store_row(s, st, rc, __func__)) != 0)
+		return rc;
+	store_column_copy(st, 0, account, asize);
+	store_column_copy(st, 1, peer, psize);
+	store_done(st);
+	return 0;
 }

@@ -37,7 +37,8 @@
 #define STORE_LAZY_CONV		152	/* store_conv.c: 152..155 */
 #define STORE_LAZY_PAUSE	156	/* store_pause.c: 156..159 */
 #define STORE_LAZY_CCHAT	160	/* store_cchat.c: 160..171 */
-#define STORE_LAZY_MAX		172
+#define STORE_LAZY_CONVMEDIA	172	/* store_conv_media.c: 172..175 */
+#define STORE_LAZY_MAX		176
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*

@@ -550,7 +550,7 @@ describe('operator console, accounts', () => {
       // Opened before the message: the page's refresh brings it.
       await fakePost('/_test/inject', { from: OWNER, text: XSS });
       await p.waitForFunction((t) => [...document.querySelectorAll('#conversations tr')]
-        .some((tr) => tr.cells.length === 6 && tr.cells[3].textContent === t &&
+        .some((tr) => tr.cells.length === 7 && tr.cells[3].textContent === t &&
           tr.cells[5].textContent === 'sent'), XSS, { timeout: 30000 })
         .catch(async (e) => {
           throw new Error(e.message + ' ' + JSON.stringify(await p.$$eval(
@@ -599,7 +599,7 @@ describe('operator console, accounts', () => {
       await p.fill('#conv-msg', MSG);
       await p.click('#conv-send button');
       await p.waitForFunction((t) => [...document.querySelectorAll('#conversations tr')]
-        .some((tr) => tr.cells.length === 6 && tr.cells[3].textContent === '(sent as the bot)' &&
+        .some((tr) => tr.cells.length === 7 && tr.cells[3].textContent === '(sent as the bot)' &&
           tr.cells[4].textContent === t && tr.cells[5].textContent === 'sent'),
       MSG, { timeout: 30000 });
       assert.equal(await p.inputValue('#conv-msg'), '');

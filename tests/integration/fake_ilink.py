@@ -87,6 +87,8 @@ Test control (HTTP, for the standalone mode; the same as methods):
   POST /_test/inject   {"from", "text", ["context_token", "message_id",
                         "group_id", "message_type", "item_list"]}
                         -> {"message_id": n}           f.inject(...)
+  POST /_test/media_item {"kind", "data" (hex), ["name"]}: an item_list
+                        entry whose bytes the CDN holds  f.media_item(...)
   GET  /_test/sent                                     f.sent
   POST /_test/fail     {"send_ret2": n, "send_http": n, "updates_http": n}
                                                        f.fail(...)
@@ -244,6 +246,7 @@ class FakeIlink(ThreadedApp):
         r.add_get("/c2c/download", self.cdn_download)
         r.add_get("/c2c/full/{param}", self.cdn_full)
         r.add_post("/_test/inject", self.t_inject)
+        r.add_post("/_test/media_item", self.t_media_item)
         r.add_get("/_test/sent", self.t_sent)
         r.add_post("/_test/fail", self.t_fail)
         r.add_post("/_test/expire", self.t_expire)
@@ -917,6 +920,11 @@ class FakeIlink(ThreadedApp):
                                 "message_type", "item_list") if k in b}
         mid = await self._inject(b["from"], b.get("text", ""), kw)
         return web.json_response({"message_id": mid})
+
+    async def t_media_item(self, request):
+        b = await request.json()
+        return web.json_response(self.media_item(
+            b["kind"], bytes.fromhex(b["data"]), name=b.get("name")))
 
     async def t_sent(self, request):
         with self.lock:

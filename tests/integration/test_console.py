@@ -115,7 +115,10 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("POST", "/api/schedule/resume?name=x"),
           ("GET", "/api/accounts"), ("POST", "/api/invite/revoke?id=1"),
           ("POST", "/api/conv/send?account=a&peer=b"),
-          ("POST", "/api/account/pause?name=t")]
+          ("POST", "/api/account/pause?name=t"),
+          ("GET", "/thread.js"), ("GET", "/thread.css"),
+          ("GET", "/api/thread?session=1"),
+          ("GET", "/api/media?msg=1&seq=0")]
 
 
 def test_no_route_answers_without_a_session(gate_factory):

@@ -42,3 +42,13 @@ tests_unit_supervisor_test_store_cchat_SOURCES = \
 	$(STORE_FX) $(STORE_SRC)
 tests_unit_supervisor_test_store_cchat_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_cchat_LDADD = $(UNIT_LDADD)
+# The console's conversations and their media (supervisor/store_conv.c,
+# store_conv_media.c); sniff.c tells the parts' heads apart.
+check_PROGRAMS += tests/unit/supervisor/test_store_conv
+TESTS += tests/unit/supervisor/test_store_conv
+tests_unit_supervisor_test_store_conv_SOURCES = \
+	tests/unit/supervisor/test_store_conv.c supervisor/store_conv.c \
+	supervisor/store_conv_media.c common/sniff.c \
+	$(STORE_FX) $(STORE_SRC)
+tests_unit_supervisor_test_store_conv_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_store_conv_LDADD = $(UNIT_LDADD)

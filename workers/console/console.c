@@ -9,7 +9,9 @@
  * one-time link) and writes the hub's answer (console.answer); a page
  * query it cannot carry (cn_page, cn_text) is a 400 that tells nothing.  The
  * static files are written only after the hub said the session is
- * good, so without a session every route answers 401.
+ * good, so without a session every route answers 401.  /api/media is
+ * answered with an attachment's bytes (console.media), typed and named
+ * by the hub; only the headers around them are made here (cn_media).
  *
  * A write must be a same-origin POST: its Origin must name this host
  * (and Sec-Fetch-Site, when sent, say same-origin), and it carries the
@@ -85,6 +87,10 @@ extern const unsigned char	console_asset_chat_js[];
 extern const size_t		console_asset_chat_js_len;
 extern const unsigned char	console_asset_chat_css[];
 extern const size_t		console_asset_chat_css_len;
+extern const unsigned char	console_asset_thread_js[];
+extern const size_t		console_asset_thread_js_len;
+extern const unsigned char	console_asset_thread_css[];
+extern const size_t		console_asset_thread_css_len;
 extern const unsigned char	console_asset_login_html[];
 extern const size_t		console_asset_login_html_len;
 extern const unsigned char	console_asset_favicon_svg[];
@@ -106,6 +112,8 @@ extern const size_t		console_asset_favicon_svg_len;
 	{ p, HTTP_GET, CN_GET, w, NULL, k, NULL, NULL, NULL, t }
 static const char *const cn_log_keys[] = { "since", "level", "worker", NULL };
 static const char *const cn_conv_keys[] = { "peer", NULL };
+static const char *const cn_thread_keys[] = { "session", "before", NULL };
+static const char *const cn_media_keys[] = { "msg", "seq", NULL };
 static const char *const cn_chat_keys[] = { "thread", "since", "have",
     NULL };
 static const struct cn_route cn_routes[] = {
@@ -116,6 +124,9 @@ static const struct cn_route cn_routes[] = {
 	ASSET("/chat.js",	chat_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
+	ASSET("/thread.js",	thread_js,
+	    "text/javascript; charset=utf-8"),
+	ASSET("/thread.css",	thread_css,	"text/css; charset=utf-8"),
 	ASSET("/favicon.svg",	favicon_svg,	"image/svg+xml"),
 	ASSET("/favicon.ico",	favicon_svg,	"image/svg+xml"),
 	API("/login",			HTTP_GET,  CN_LOGIN, "login"),
@@ -128,6 +139,9 @@ static const struct cn_route cn_routes[] = {
 	QUERY("/api/log",		"log",		cn_log_keys),
 	SEARCH("/api/conversations",	"conversations", cn_conv_keys, "text"),
 	QUERY("/api/chat",		"chat",		cn_chat_keys),
+	QUERY("/api/thread",		"thread",	cn_thread_keys),
+	/* Answered by console.media, bytes and not JSON (cn_media). */
+	QUERY("/api/media",		"media",	cn_media_keys),
 	ACT("/api/logout",		"logout",	NULL),
 	ACT("/api/pairing/approve",	"pairing.approve", "code"),
 	ACT("/api/pairing/deny",	"pairing.deny",	"code"),
@@ -169,6 +183,8 @@ static void	cn_shutdown(void);
 static void	cn_resync(void);
 static int	cn_listen_fd(const struct ipc_msg *);
 static int	cn_answer(const struct ipc_msg *);
+static int	cn_media(const struct ipc_msg *);
+static struct httpd_conn *cn_waiting(uint64_t);
 static const char *cn_profile(void);
 static int	cn_same_origin(const struct http_req *);
 static void	cn_ask(struct httpd_conn *);
@@ -179,6 +195,7 @@ static void	cn_error(struct httpd_conn *, int, const char *);
 static const struct wk_handler cn_handlers[] = {
 	{ IPC_SUP_LISTEN_FD,	cn_listen_fd },
 	{ IPC_CONSOLE_ANSWER,	cn_answer },
+	{ IPC_CONSOLE_MEDIA,	cn_media },
 	{ 0,			NULL }
 };
 
@@ -431,10 +448,7 @@ cn_answer(const struct ipc_msg *m)
 	const struct cn_route *rt;
 	struct httpd_conn *c;
 
-	TAILQ_FOREACH(c, &cn.conns, entry)
-		if (c->id == a->conn && c->state == HTTPD_WAITING)
-			break;
-	if (c == NULL)
+	if ((c = cn_waiting(a->conn)) == NULL)
 		return 0;
 	snprintf(cookie, sizeof(cookie), "%.*s", (int)a->cookie.len,
 	    a->cookie.p);
@@ -468,6 +482,58 @@ cn_answer(const struct ipc_msg *m)
 	    a->body.p, a->body.len);
 	explicit_bzero(cookie, sizeof(cookie));
 	explicit_bzero(extra, sizeof(extra));
+	return 0;
+}
+
+/* The connection waiting for the hub's answer conn, or NULL (gone). */
+static struct httpd_conn *
+cn_waiting(uint64_t conn)
+{
+	struct httpd_conn *c;
+
+	TAILQ_FOREACH(c, &cn.conns, entry)
+		if (c->id == conn && c->state == HTTPD_WAITING)
+			return c;
+	return NULL;
+}
+
+/*
+ * An attachment's bytes, for /api/media only.  The type and the
+ * disposition are the hub's, made from the bytes and of safe
+ * characters (supervisor/console_media.c); one with a control
+ * character would be a header of its own, so it is a fault here.  The
+ * bytes are a peer's: never cached, and never sniffed into markup
+ * (nosniff is on every answer, http.c).
+ */
+static int
+cn_media(const struct ipc_msg *m)
+{
+	const struct ipc_body_console_media *a = &m->b.console_media;
+	char ctype[IPC_NAME_MAX + 1], disp[IPC_CONSOLE_DISP_MAX + 1];
+	char extra[IPC_CONSOLE_DISP_MAX + 128];
+	const struct cn_route *rt;
+	struct httpd_conn *c;
+	size_t i;
+
+	if ((c = cn_waiting(a->conn)) == NULL)
+		return 0;
+	rt = c->route;
+	snprintf(ctype, sizeof(ctype), "%.*s", (int)a->ctype.len, a->ctype.p);
+	snprintf(disp, sizeof(disp), "%.*s", (int)a->disposition.len,
+	    a->disposition.p);
+	for (i = 0; disp[i] != '\0'; i++)
+		if ((unsigned char)disp[i] < 0x20 || disp[i] == 0x7f)
+			break;
+	if (strcmp(rt->what, "media") != 0 || disp[i] != '\0' ||
+	    strspn(ctype, "abcdefghijklmnopqrstuvwxyz/-.") != strlen(ctype)) {
+		log_warnx("%s: an answer that is not a media route's",
+		    __func__);
+		return -1;
+	}
+	snprintf(extra, sizeof(extra), "Cache-Control: private, no-store\r\n"
+	    "%s%s%s", disp[0] != '\0' ? "Content-Disposition: " : "", disp,
+	    disp[0] != '\0' ? "\r\n" : "");
+	cn_reply(c, 200, extra, ctype, a->data.p, a->data.len);
 	return 0;
 }
 

@@ -8,6 +8,8 @@ CONSOLE_ASSETS = \
 	workers/console/assets/console.css \
 	workers/console/assets/chat.js \
 	workers/console/assets/chat.css \
+	workers/console/assets/thread.js \
+	workers/console/assets/thread.css \
 	workers/console/assets/login.html \
 	workers/console/assets/favicon.svg
 

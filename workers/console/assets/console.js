@@ -1,7 +1,8 @@
 /*
  * The operator console's page: it reads /api/session, /api/overview,
  * /api/accounts, /api/pairings, /api/shares, /api/schedules,
- * /api/conversations and /api/log with its cookie and writes with the
+ * /api/conversations and /api/log with its cookie (thread.js reads a
+ * conversation's /api/thread) and writes with the
  * session's CSRF token (a message to send as the body).  Every value from
  * the server goes in with textContent, never as markup, so a name
  * someone else chose stays text.
@@ -346,11 +347,16 @@
     return "/api/conversations" + (q.length ? "?" + q.join("&") : "");
   }
 
-  /* One row per message, the conversation's newest last. */
+  /*
+   * One row per message, the conversation's newest last; its first row
+   * has the button thread.js opens the whole conversation with.
+   */
   function conversations(o) {
     var rows = [];
     o.conversations.forEach(function (c) {
-      c.messages.forEach(function (m) { rows.push({ c: c, m: m }); });
+      c.messages.forEach(function (m, i) {
+        rows.push({ c: c, m: m, first: i === 0 });
+      });
     });
     fill("conversations", rows, function (tr, r) {
       cell(tr, r.c.account);
@@ -359,6 +365,16 @@
       cell(tr, r.m.sent ? "(sent as the bot)" : r.m.text, "text");
       cell(tr, r.m.reply === null ? "-" : r.m.reply, "text");
       cell(tr, r.m.delivery === null ? "-" : r.m.delivery);
+      var td = cell(tr, "");
+      if (r.first) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "btn open-thread";
+        b.textContent = "Open";
+        b.setAttribute("aria-label", "Open the conversation with " + r.c.peer);
+        b.dataset.session = String(r.c.session);
+        td.appendChild(b);
+      }
     }, "No conversations" + (convPath() === "/api/conversations" ?
       " yet." : " match the search."));
     $("conversations-more").hidden = !o.more;
