@@ -11,9 +11,8 @@
 // Screenshots go to tests/out/browser-console-chat-*.png.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { OUT, UA, freePort, waitFor, Gate, launchWatched, PHONE, DESKTOP,
+import { OUT, waitFor, consoleGate, launchWatched, PHONE, DESKTOP,
   axe } from './lib.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -24,22 +23,13 @@ describe('console chat', () => {
   let gate;
 
   before(async () => {
-    const port = await freePort();
-    gate = new Gate({
-      prefix: 'wxgate-cchat-', workers: 1, chunks: 12, delayMs: 250,
+    gate = await consoleGate({
+      prefix: 'wxgate-cchat-', chunks: 12, delayMs: 250,
       // An agent with models to pick (never asked: /model is wxgate's).
-      extra: ['  - name: pick', '    type: openai', '    openai:',
+      head: ['  - name: pick', '    type: openai', '    openai:',
         '      url: http://127.0.0.1:9/v1/chat/completions',
-        '      model: small', '      models: [small, large]',
-        'console:', `  listen: 127.0.0.1:${port}`, '  operators:',
-        '    - name: root-op', '      scope: admin',
-        '    - name: watcher', '      scope: viewer'],
+        '      model: small', '      models: [small, large]'],
     });
-    gate.consoleUrl = `http://127.0.0.1:${port}/`;
-    await gate.start();
-    await waitFor('the console worker', async () =>
-      (await gate.workers())['console.http']?.state === 'running', 10000, 100);
-    fs.mkdirSync(OUT, { recursive: true });
   });
 
   after(async () => {

@@ -19,8 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { OUT, REPO, freePort, waitFor, sleep, Gate, launchWatched, PHONE,
-  DESKTOP, axe } from './lib.mjs';
+import { OUT, REPO, freePort, waitFor, sleep, consoleGate, launchWatched,
+  PHONE, DESKTOP, axe } from './lib.mjs';
 
 const FRIEND = 'friend_0002@im.wechat';
 const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
@@ -80,13 +80,9 @@ describe('console thread view', () => {
     tokDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxgate-thread-tok-'));
     const tokFile = path.join(tokDir, 'alice.token');
     fs.writeFileSync(tokFile, token + '\n', { mode: 0o600 });
-    const port = await freePort();
-    gate = new Gate({
-      prefix: 'wxgate-thread-', workers: 1, chunks: 1, delayMs: 0,
+    gate = await consoleGate({
+      prefix: 'wxgate-thread-', chunks: 1, delayMs: 0,
       extra: [
-        'console:', `  listen: 127.0.0.1:${port}`, '  operators:',
-        '    - name: root-op', '      scope: admin',
-        '    - name: watcher', '      scope: viewer',
         'channels:', '  - name: alice', '    type: wechat',
         '    dm_policy: open',
         '    ratelimit:',
@@ -97,11 +93,6 @@ describe('console thread view', () => {
         '      poll_timeout_ms: 3000', `      token_file: ${tokFile}`,
       ],
     });
-    gate.consoleUrl = `http://127.0.0.1:${port}/`;
-    await gate.start();
-    await waitFor('the console worker', async () =>
-      (await gate.workers())['console.http']?.state === 'running', 10000, 100);
-    fs.mkdirSync(OUT, { recursive: true });
 
     const post = async (p, body) => {
       const r = await fetch(fakeUrl + p, { method: 'POST',

@@ -173,6 +173,37 @@ export class Gate {
   }
 }
 
+/*
+ * A gate with a console on a free port (an admin, root-op, and a
+ * viewer, watcher); head its YAML lines before the console block (more
+ * agents), extra after it, the rest Gate's options.  Up when the
+ * console worker runs; gate.consoleUrl is the console's address.
+ */
+export async function consoleGate({ head = [], extra = [], ...opts }) {
+  const port = await freePort();
+  const gate = new Gate({
+    workers: 1,
+    ...opts,
+    extra: [
+      ...head,
+      'console:',
+      `  listen: 127.0.0.1:${port}`,
+      '  operators:',
+      '    - name: root-op',
+      '      scope: admin',
+      '    - name: watcher',
+      '      scope: viewer',
+      ...extra,
+    ],
+  });
+  gate.consoleUrl = `http://127.0.0.1:${port}/`;
+  await gate.start();
+  await waitFor('the console worker', async () =>
+    (await gate.workers())['console.http']?.state === 'running', 10000, 100);
+  fs.mkdirSync(OUT, { recursive: true });
+  return gate;
+}
+
 // A chromium with its own profile, base and opts its context options;
 // everything that went wrong on the page is collected: console errors, exceptions, dialogs (an alert would
 // be an XSS), failed requests and HTTP answers >= 400.
