@@ -116,7 +116,7 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("GET", "/api/accounts"), ("POST", "/api/invite/revoke?id=1"),
           ("POST", "/api/conv/send?account=a&peer=b"),
           ("POST", "/api/account/pause?name=t"),
-          ("GET", "/thread.js"), ("GET", "/thread.css"),
+          ("GET", "/thread.js"), ("GET", "/thread.css"), ("GET", "/dom.js"),
           ("GET", "/api/thread?session=1"),
           ("GET", "/api/media?msg=1&seq=0")]
 

@@ -4,6 +4,7 @@
 # od and awk, each file an array console_asset_<file with . as _>.
 CONSOLE_ASSETS = \
 	workers/console/assets/console.html \
+	workers/console/assets/dom.js \
 	workers/console/assets/console.js \
 	workers/console/assets/console.css \
 	workers/console/assets/chat.js \

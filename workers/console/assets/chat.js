@@ -26,34 +26,11 @@
   var shown = {};       /* message id: its <li> */
   var note = "";        /* what #chat-info says when nothing else */
 
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, text, cls) {
-    var e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = text;
-    if (cls) e.className = cls;
-    return e;
-  }
+  var $ = wxc.$, el = wxc.el, get = wxc.get;
 
   function info(text) { $("chat-info").textContent = text; }
 
-  function get(path) {
-    return fetch(path, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) {
-        if (r.status === 401) { window.location.assign("/"); throw new Error("login"); }
-        if (!r.ok) throw new Error(path + ": " + r.status);
-        return r.json();
-      });
-  }
-
-  function post(path, body) {
-    return fetch(path, { method: "POST", credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf, "Content-Type": "text/plain; charset=utf-8" },
-      body: body || "" })
-      .then(function (r) {
-        return r.json().then(function (b) { return { status: r.status, body: b }; });
-      });
-  }
+  function post(path, body) { return wxc.post(path, csrf, body); }
 
   /* Inline markdown: `code`, **bold**, *italic*, [text](http...). */
   var INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*|_[^_\s][^_\n]*_)|(\[[^\]\n]+\]\([^)\s]+\))/;

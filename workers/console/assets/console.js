@@ -17,31 +17,14 @@
   /* Lines kept on screen: the hub's answer holds at most 500 too. */
   var LOG_SHOWN = 500;
 
-  function $(id) { return document.getElementById(id); }
+  var $ = wxc.$, get = wxc.get;
 
   function say(text) { $("status").textContent = text; }
 
   function toLogin() { window.location.assign("/"); }
 
-  function get(path) {
-    return fetch(path, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) {
-        if (r.status === 401) { toLogin(); throw new Error("login"); }
-        if (!r.ok) throw new Error(path + ": " + r.status);
-        return r.json();
-      });
-  }
-
   /* body: a message to send, as the request's text. */
-  function post(path, body) {
-    var h = { "X-CSRF-Token": csrf };
-    if (body !== undefined) h["Content-Type"] = "text/plain; charset=utf-8";
-    return fetch(path, { method: "POST", credentials: "same-origin",
-      headers: h, body: body })
-      .then(function (r) {
-        return r.json().then(function (b) { return { status: r.status, body: b }; });
-      });
-  }
+  function post(path, body) { return wxc.post(path, csrf, body); }
 
   function cell(tr, text, cls) {
     var td = document.createElement("td");

@@ -16,25 +16,9 @@
   var gen = 0;          /* a newer open wins over an older answer */
   var busy = false;     /* an older page asked for: a second click waits */
 
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, text, cls) {
-    var e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = text;
-    if (cls) e.className = cls;
-    return e;
-  }
+  var $ = wxc.$, el = wxc.el, get = wxc.get;
 
   function info(text) { $("thread-info").textContent = text; }
-
-  function get(path) {
-    return fetch(path, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) {
-        if (r.status === 401) { window.location.assign("/"); throw new Error("login"); }
-        if (!r.ok) throw new Error(path + ": " + r.status);
-        return r.json();
-      });
-  }
 
   function when(t) {
     return new Date(t * 1000).toISOString().slice(0, 19).replace("T", " ");
