@@ -130,6 +130,7 @@ static const struct field f_agent_request[] = {
 	FLD(agent_request, session, FT_U64, UINT64_MAX, 0),
 	FLD(agent_request, turns, FT_TURNS, IPC_TURNS_MAX, F_NONEMPTY),
 	FLD(agent_request, model, FT_STR, IPC_MODEL_MAX, 0),
+	FLD(agent_request, e2e, FT_STR, IPC_E2E_MAX, 0),
 };
 static const struct field f_agent_file[] = {
 	FLD(agent_file, name, FT_STR, IPC_FILENAME_MAX, F_NONEMPTY),
@@ -141,6 +142,7 @@ static const struct field f_agent_request_media[] = {
 	FLD(agent_request, turns, FT_TURNS, IPC_TURNS_MAX, F_NONEMPTY),
 	FLD(agent_request, model, FT_STR, IPC_MODEL_MAX, 0),
 	FLD(agent_request, parts, FT_PARTS, IPC_PARTS_MAX, F_NONEMPTY),
+	FLD(agent_request, e2e, FT_STR, IPC_E2E_MAX, 0),
 };
 static const struct field f_share_check[] = {
 	FLD(share_check, conn, FT_U64, UINT64_MAX, 0),

@@ -270,10 +270,16 @@ struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
 				  struct ipc_str message;
 				  uint64_t retry_after_ms; };
 struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
-/* model: the one the conversation picked (/model), "" the default. */
+/*
+ * model: the one the conversation picked (/model), "" the default.
+ * e2e: for a sealed console thread, what its relay needs to open the
+ * turns (console_e2e_context(), docs/e2e.md), JSON; "" for the rest.
+ */
+#define IPC_E2E_MAX		(8 * 1024)
 struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns;
 				  struct ipc_str model;
-				  struct ipc_parts parts; };
+				  struct ipc_parts parts;
+				  struct ipc_str e2e; };
 /*
  * agent.request_media is an agent.request (m->b.agent_request) whose
  * last user turn came with attachments the agent's type can use: their

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		30
+#define IPC_VERSION		31
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send

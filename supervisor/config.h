@@ -143,6 +143,8 @@ struct cfg_agent {
 	uint32_t	 cmd_timeout_s;		/* per request */
 	/* type relay: where relays connect (config_relay.c) */
 	char		*relay_listen;
+	/* console threads with it are end-to-end encrypted (docs/e2e.md) */
+	int		 relay_e2e;
 };
 
 /*

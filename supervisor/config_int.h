@@ -169,6 +169,7 @@ struct raw_command {
 
 struct raw_relay {
 	char		*listen;
+	bool		 e2e;
 };
 
 struct raw_agent {

@@ -24,7 +24,7 @@ cfg_agent_relay(struct cfg_ctx *ctx, const struct raw_agent *ra,
 
 	snprintf(field, sizeof(field), "%srelay", prefix);
 	if (strcmp(a->type, "relay") != 0) {
-		if (ra->relay.listen != NULL) {
+		if (ra->relay.listen != NULL || ra->relay.e2e) {
 			cfg_error(ctx, field, "only for type relay");
 			return -1;
 		}
@@ -37,6 +37,7 @@ cfg_agent_relay(struct cfg_ctx *ctx, const struct raw_agent *ra,
 		return -1;
 	}
 	a->relay_listen = xstrdup(ra->relay.listen);
+	a->relay_e2e = ra->relay.e2e;
 	return 0;
 }
 

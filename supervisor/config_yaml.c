@@ -272,6 +272,7 @@ static const cyaml_schema_field_t command_fields[] = {
 
 static const cyaml_schema_field_t relay_fields[] = {
 	STR("listen", struct raw_relay, listen, CFG_LISTEN_MAX),
+	CYAML_FIELD_BOOL("e2e", CYAML_FLAG_OPTIONAL, struct raw_relay, e2e),
 	CYAML_FIELD_END
 };
 

@@ -272,6 +272,7 @@ static const struct {
 	{ "thread",	NULL,			NULL,	console_page_thread, NULL },
 	{ "media",	NULL,			NULL,	NULL,	console_media },
 	{ "chat",	NULL,			NULL,	console_page_chat, NULL },
+	{ "e2e",	NULL,			console_page_e2e, NULL, NULL },
 };
 
 /* Pages that may answer later, when there is news: 1 if held. */

@@ -110,5 +110,18 @@ void	console_chat_send(struct worker *, const struct ipc_msg *,
 	    const struct console_who *);
 void	console_chat_branch(struct worker *, const struct ipc_msg *,
 	    const struct console_who *);
+/*
+ * console_e2e.c: sealed threads (docs/e2e.md).  sealed: 1 if the text
+ * has a sealed message's shape; page_e2e: the operator's wrapped key;
+ * e2e_key: the write that sets it; e2e_context: for a relay's request,
+ * as JSON to free.
+ */
+struct store_cchat;
+int	console_e2e_sealed(const char *, size_t);
+json_t	*console_page_e2e(const struct console_who *);
+void	console_e2e_key(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+char	*console_e2e_context(const struct store_cchat *, const int64_t *seq,
+	    size_t n);
 
 #endif

@@ -62,6 +62,7 @@ struct cc_page {
 	int		 running;
 	int64_t		 length;	/* the running reply's bytes, or -1 */
 	int64_t		 session;	/* the thread's */
+	size_t		 cut;		/* each text's, at most */
 };
 
 /*
@@ -139,9 +140,9 @@ cc_agents(void)
 
 	for (i = 0; i < sup->conf->agents_count; i++) {
 		ca = &sup->conf->agents[i];
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:b}",
 		    "name", ca->name, "type", ca->type, "models",
-		    cc_models(ca)));
+		    cc_models(ca), "e2e", ca->relay_e2e));
 	}
 	return a;
 }
@@ -152,12 +153,14 @@ cc_thread_row(const struct store_cchat *t, void *arg)
 	struct cc_page *pg = arg;
 	json_t *o;
 
-	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:o?}",
+	/* A sealed thread's title would be ciphertext: the page says so. */
+	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:o?}",
 	    "id", (json_int_t)t->id, "agent", t->agent,
 	    "operator", t->operator, "parent", (json_int_t)t->parent_id,
 	    "parent_msg", (json_int_t)t->parent_msg,
 	    "created", (json_int_t)t->created, "count", (json_int_t)t->count,
-	    "title", t->last_text != NULL ? cc_cutn(t->last_text,
+	    "e2e", t->e2e, "title", t->last_text != NULL && !t->e2e ?
+	    cc_cutn(t->last_text,
 	    strlen(t->last_text), CC_TITLE_CUT) : NULL);
 	if (o == NULL)
 		return 0;
@@ -172,7 +175,7 @@ cc_thread_row(const struct store_cchat *t, void *arg)
 static int
 cc_list(json_t **body)
 {
-	struct cc_page pg = { json_array(), 2048, 0, 0, -1, 0 };
+	struct cc_page pg = { json_array(), 2048, 0, 0, -1, 0, CC_CUT };
 
 	if (store_cchat_list(sup->store, CC_THREADS_MAX + 1, cc_thread_row,
 	    &pg) == -1) {
@@ -212,9 +215,10 @@ cc_msg_json(const struct store_cchat_msg *m, size_t cut, int *running,
 		state = "waiting";
 		*running = 1;
 	}
-	return json_pack("{s:I, s:I, s:I, s:s, s:o?, s:o?, s:s?, s:b, s:I, "
-	    "s:b}",
-	    "id", (json_int_t)m->id, "time", (json_int_t)m->created,
+	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:o?, s:o?, s:s?, s:b, "
+	    "s:I, s:b}",
+	    "id", (json_int_t)m->id, "seq", (json_int_t)m->seq,
+	    "time", (json_int_t)m->created,
 	    "answered", (json_int_t)m->answered, "state", state,
 	    "text", cc_cutn(m->text, m->text != NULL ? strlen(m->text) : 0,
 	    cut), "reply", reply != NULL ? cc_cutn(reply, rlen, cut) : NULL,
@@ -229,7 +233,7 @@ cc_msg_row(const struct store_cchat_msg *m, void *arg)
 	struct cc_page *pg = arg;
 	json_t *o;
 
-	if ((o = cc_msg_json(m, CC_CUT, &pg->running, &pg->length)) == NULL)
+	if ((o = cc_msg_json(m, pg->cut, &pg->running, &pg->length)) == NULL)
 		return 0;
 	if (json_array_size(pg->list) == CC_MSGS_MAX) {
 		json_decref(o);
@@ -255,7 +259,7 @@ cc_msg_row(const struct store_cchat_msg *m, void *arg)
 static int
 cc_thread(int64_t id, int64_t since, json_t **body, struct cc_page *pgp)
 {
-	struct cc_page pg = { json_array(), 4096, 0, 0, -1, 0 };
+	struct cc_page pg = { json_array(), 4096, 0, 0, -1, 0, CC_CUT };
 	const struct cfg_agent *ca;
 	struct store_cchat t;
 	char *cur;
@@ -267,6 +271,13 @@ cc_thread(int64_t id, int64_t since, json_t **body, struct cc_page *pgp)
 		    "store error");
 		return rv == 1 ? 404 : 503;
 	}
+	/*
+	 * A sealed text cut is a text lost: whole, or (alone and too big
+	 * for an answer) cut small and marked, which the page shows as
+	 * such and never tries to open.
+	 */
+	if (t.e2e)
+		pg.cut = SIZE_MAX;
 	if (store_cchat_messages(sup->store, t.session_id, since,
 	    CC_MSGS_MAX + 1, cc_msg_row, &pg) == -1) {
 		json_decref(pg.list);
@@ -276,13 +287,13 @@ cc_thread(int64_t id, int64_t since, json_t **body, struct cc_page *pgp)
 	ca = config_agent(sup->conf, t.agent);
 	cur = store_session_model(sup->store, t.session_id);
 	*body = json_pack("{s:{s:I, s:s, s:s, s:I, s:I, s:I, s:b, s:s?, "
-	    "s:o}, s:o, s:b, s:b}", "thread", "id", (json_int_t)t.id,
+	    "s:o, s:b}, s:o, s:b, s:b}", "thread", "id", (json_int_t)t.id,
 	    "agent", t.agent, "operator", t.operator,
 	    "parent", (json_int_t)t.parent_id,
 	    "parent_msg", (json_int_t)t.parent_msg,
 	    "created", (json_int_t)t.created, "configured", ca != NULL,
 	    "model", ca == NULL ? NULL : config_agent_has_model(ca, cur) ?
-	    cur : ca->model, "models", cc_models(ca),
+	    cur : ca->model, "models", cc_models(ca), "e2e", t.e2e,
 	    "messages", pg.list, "more", pg.more, "running", pg.running);
 	free(cur);
 	if (*body == NULL) {
@@ -414,23 +425,35 @@ console_chat_new(struct worker *w, const struct ipc_msg *m,
     const struct console_who *who)
 {
 	const struct ipc_body_console_post *p = &m->b.console_post;
-	char agent[IPC_NAME_MAX + 1];
+	const struct cfg_agent *ca;
+	char agent[IPC_NAME_MAX + 1], *rec = NULL;
 	int64_t thread;
+	int rv;
 
 	snprintf(agent, sizeof(agent), "%.*s", (int)p->arg.len, p->arg.p);
-	if (config_agent(sup->conf, agent) == NULL) {
+	if ((ca = config_agent(sup->conf, agent)) == NULL) {
 		console_answer(w, m, p->conn, 404, NULL, NULL,
 		    console_error("no such agent"));
 		return;
 	}
-	if (store_cchat_create(sup->store, agent, who->operator, sup_now(),
-	    &thread) == -1) {
+	/* A sealed thread needs its owner's key: the page makes it first. */
+	if (ca->relay_e2e && (rv = store_e2e_key_get(sup->store,
+	    who->operator, &rec)) != 0) {
+		console_answer(w, m, p->conn, rv == 1 ? 409 : 503, NULL, NULL,
+		    console_error(rv == 1 ? "set your end-to-end passphrase "
+		    "first" : "store error"));
+		return;
+	}
+	free(rec);
+	if (store_cchat_create(sup->store, agent, who->operator,
+	    ca->relay_e2e, sup_now(), &thread) == -1) {
 		console_answer(w, m, p->conn, 503, NULL, NULL,
 		    console_error("store error"));
 		return;
 	}
-	log_info("console: operator %s opens chat thread %lld with %s",
-	    who->operator, (long long)thread, agent);
+	log_info("console: operator %s opens %schat thread %lld with %s",
+	    who->operator, ca->relay_e2e ? "sealed " : "", (long long)thread,
+	    agent);
 	console_answer(w, m, p->conn, 200, NULL, NULL,
 	    json_pack("{s:b, s:I}", "ok", 1, "thread", (json_int_t)thread));
 }
@@ -452,7 +475,8 @@ console_chat_branch(struct worker *w, const struct ipc_msg *m,
 	if (rv != 0) {
 		console_answer(w, m, p->conn, rv == 1 ? 404 : 503, NULL, NULL,
 		    console_error(rv == 1 ? "no such answered message in a "
-		    "chat thread" : "store error"));
+		    "chat thread that branches (a sealed one does not)" :
+		    "store error"));
 		return;
 	}
 	log_info("console: operator %s branches chat thread %lld off "
@@ -527,6 +551,46 @@ cc_command(struct worker *w, const struct ipc_msg *m,
 }
 
 /*
+ * What a sealed thread refuses (docs/e2e.md), or NULL: anything but its
+ * owner's sealed messages, numbered next, and commands, which are words
+ * to wxgate and go in the clear; a number in a thread that is not
+ * sealed.  A stale number means the page did not see the last message.
+ */
+static const char *
+cc_sealed_why(const struct store_cchat *t, const struct console_who *who,
+    int64_t seq, struct ipc_str text, int *status)
+{
+	char word[CMD_ARG_MAX + 1], *s;
+	int command;
+	int64_t next;
+
+	if (!t->e2e) {
+		*status = 400;
+		return seq == 0 ? NULL : "this thread is not sealed";
+	}
+	*status = 403;
+	if (strcmp(t->operator, who->operator) != 0)
+		return "a sealed thread takes only its owner's messages";
+	*status = 400;
+	if (seq == 0) {
+		s = ipc_strdup(text);
+		command = command_find(s, word, sizeof(word)) != NULL;
+		free(s);
+		return command ? NULL : "a sealed thread takes sealed "
+		    "messages and commands only";
+	}
+	if (!console_e2e_sealed(text.p, text.len))
+		return "not a sealed message (docs/e2e.md)";
+	if ((next = store_cchat_seq_next(sup->store, t->session_id)) == -1) {
+		*status = 503;
+		return "store error";
+	}
+	*status = 409;
+	return seq != next ? "the thread has moved on: read it again and "
+	    "send once more" : NULL;
+}
+
+/*
  * chat.send: arg is the thread, text the message (the POST's body,
  * at most IPC_TEXT_MAX, UTF-8 by the codec).  One reply at a time per
  * thread: another message waits until it is done, or /stop ends it.
@@ -544,11 +608,19 @@ console_chat_send(struct worker *w, const struct ipc_msg *m,
 	struct areq *r;
 	char cmid[IPC_MSGID_MAX + 1], client[IPC_NAME_MAX + 16];
 	char arg[CMD_ARG_MAX + 1], *text;
-	const char *why = NULL;
-	int64_t id, msg_id;
+	const char *why = NULL, *colon;
+	int64_t id, msg_id, seq = 0;
 	int status = 400, rv = 1;
 
-	if ((id = cc_id(p->arg.p, p->arg.len)) >= 0)
+	/* THREAD, or THREAD:NUMBER for a sealed message (/api/chat/seal). */
+	if ((colon = memchr(p->arg.p, ':', p->arg.len)) == NULL)
+		id = cc_id(p->arg.p, p->arg.len);
+	else if ((seq = cc_id(colon + 1, p->arg.p + p->arg.len - colon -
+	    1)) <= 0)
+		id = -1;
+	else
+		id = cc_id(p->arg.p, (size_t)(colon - p->arg.p));
+	if (id >= 0)
 		rv = store_cchat_find(sup->store, id, &t);
 	if (rv != 0) {
 		console_answer(w, m, p->conn, rv == 1 ? 404 : 503, NULL, NULL,
@@ -561,7 +633,8 @@ console_chat_send(struct worker *w, const struct ipc_msg *m,
 	    config_agent(sup->conf, t.agent) == NULL) {
 		status = 409;
 		why = "this thread's agent is no longer configured";
-	}
+	} else
+		why = cc_sealed_why(&t, who, seq, p->text, &status);
 	if (why != NULL) {
 		console_answer(w, m, p->conn, status, NULL, NULL,
 		    console_error(why));
@@ -588,7 +661,8 @@ console_chat_send(struct worker *w, const struct ipc_msg *m,
 		return;
 	}
 	if (store_msg_accept(sup->store, t.session_id, cmid, text, sup_now(),
-	    &msg_id) == -1 || store_msg_take(sup->store, msg_id) == -1) {
+	    &msg_id) == -1 || (seq > 0 && store_cchat_seq_set(sup->store,
+	    msg_id, seq) == -1) || store_msg_take(sup->store, msg_id) == -1) {
 		free(text);
 		console_answer(w, m, p->conn, 503, NULL, NULL,
 		    console_error("store error"));

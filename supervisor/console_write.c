@@ -67,6 +67,7 @@ static const struct {
 	{ "chat.new",		1,	console_chat_new },
 	{ "chat.send",		1,	console_chat_send },
 	{ "chat.branch",	1,	console_chat_branch },
+	{ "e2e.key",		1,	console_e2e_key },
 };
 
 void

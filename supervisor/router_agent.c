@@ -113,7 +113,7 @@ areq_dirty(struct areq *r)
 }
 
 int
-turnbuf_add(const char *role, const char *text, void *arg)
+turnbuf_add(const char *role, const char *text, int64_t seq, void *arg)
 {
 	struct turnbuf *tb = arg;
 
@@ -121,9 +121,11 @@ turnbuf_add(const char *role, const char *text, void *arg)
 		tb->cap = tb->cap ? tb->cap * 2 : 16;
 		tb->role = xreallocarray(tb->role, tb->cap, sizeof(char *));
 		tb->text = xreallocarray(tb->text, tb->cap, sizeof(char *));
+		tb->seq = xreallocarray(tb->seq, tb->cap, sizeof(int64_t));
 	}
 	tb->role[tb->n] = xstrdup(role);
 	tb->text[tb->n] = xstrdup(text);
+	tb->seq[tb->n] = seq;
 	tb->n++;
 	return 0;
 }
@@ -139,6 +141,7 @@ turnbuf_free(struct turnbuf *tb)
 	}
 	free(tb->role);
 	free(tb->text);
+	free(tb->seq);
 }
 
 /*
@@ -192,6 +195,27 @@ router_send_req(struct worker *aw, const struct areq *r,
 }
 
 /*
+ * The numbers of the n turns sent, from tb's turns from first on: the
+ * system prompt, put before them, is not sealed (0).
+ */
+static char *
+router_e2e(const struct store_cchat *t, const struct turnbuf *tb,
+    size_t first, size_t n)
+{
+	int64_t *seq = xcalloc(n, sizeof(*seq));
+	size_t i, off = n - (tb->n - first);
+	char *e2e;
+
+	for (i = off; i < n; i++)
+		seq[i] = tb->seq[first + i - off];
+	if ((e2e = console_e2e_context(t, seq, n)) == NULL)
+		log_warnx("%s: sealed thread %lld: no context", __func__,
+		    (long long)t->id);
+	free(seq);
+	return e2e;
+}
+
+/*
  * Build the context from the store and send it: 0, or -1 when the
  * agent's worker cannot take it now (it stays waiting).  The system
  * prompt comes first and is never the turn dropped to fit: the oldest
@@ -201,11 +225,15 @@ int
 router_dispatch_req(struct areq *r)
 {
 	static struct ipc_body_agent_request b;
-	struct turnbuf tb = { NULL, NULL, 0, 0 };
+	struct turnbuf tb = { NULL, NULL, NULL, 0, 0 };
 	const struct cfg_agent *ca;
+	struct store_cchat t;
 	const char *sys = NULL;
-	char name[IPC_NAME_MAX + 1], *model;
+	char name[IPC_NAME_MAX + 1], *model, *e2e = NULL;
 	struct worker *aw;
+	size_t first;
+	int64_t seq = 0;
+	int sealed;
 
 	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
 	if ((aw = spawn_find(name)) == NULL || aw->state != W_RUNNING ||
@@ -215,13 +243,19 @@ router_dispatch_req(struct areq *r)
 	if (ca != NULL && ca->system_prompt != NULL &&
 	    ca->system_prompt[0] != '\0')
 		sys = ca->system_prompt;
+	/* A sealed console thread's turns go with their numbers. */
+	sealed = r->origin == AREQ_CONSOLE && store_cchat_of_session(
+	    sup->store, r->session, &t) == 0 && t.e2e;
+	if (sealed && (seq = store_cchat_seq(sup->store, r->msg_id)) < 0)
+		seq = 0;
 	if (store_context(sup->store, r->session, r->history, r->msg_id,
 	    turnbuf_add, &tb) == -1) {
 		turnbuf_free(&tb);
 		tb.role = tb.text = NULL;
+		tb.seq = NULL;
 		tb.n = tb.cap = 0;
 	}
-	turnbuf_add("user", r->text, &tb);
+	turnbuf_add("user", r->text, seq, &tb);
 	b.session = (uint64_t)r->session;
 	/*
 	 * Only one the agent's config lists: a stale pick is the default,
@@ -230,8 +264,9 @@ router_dispatch_req(struct areq *r)
 	model = ca != NULL && ca->models_count > 0 ?
 	    store_session_model(sup->store, r->session) : NULL;
 	b.model = ipc_s(config_agent_has_model(ca, model) ? model : "");
-	turns_fit(&tb, &b.turns, sys != NULL ? strlen(sys) + 32 : 0,
-	    sys != NULL ? IPC_TURNS_MAX - 1 : IPC_TURNS_MAX);
+	first = turns_fit(&tb, &b.turns, (sys != NULL ? strlen(sys) + 32 :
+	    0) + (sealed ? IPC_E2E_MAX : 0), sys != NULL ? IPC_TURNS_MAX - 1 :
+	    IPC_TURNS_MAX);
 	if (sys != NULL && b.turns.n > 0) {
 		memmove(&b.turns.v[1], &b.turns.v[0],
 		    b.turns.n * sizeof(b.turns.v[0]));
@@ -239,13 +274,18 @@ router_dispatch_req(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
+	if (sealed)
+		e2e = router_e2e(&t, &tb, first, b.turns.n);
+	b.e2e = ipc_s(e2e != NULL ? e2e : "");
 	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);
 		free(model);
+		free(e2e);
 		return -1;
 	}
 	turnbuf_free(&tb);
 	free(model);
+	free(e2e);
 	r->aw = aw;
 	r->agen = aw->gen;
 	return 0;

@@ -51,6 +51,7 @@ struct binding {
 struct turnbuf {
 	char		**role;
 	char		**text;
+	int64_t		 *seq;		/* store_turn_fn's */
 	size_t		  n;
 	size_t		  cap;
 };
@@ -129,7 +130,8 @@ void		 areq_webchat(struct agentq *, struct binding *,
 		    int64_t msg_id, struct ipc_str cmid, const char *text);
 void		 areq_free(struct areq *);
 void		 areq_worker_down(struct worker *);
-int		 turnbuf_add(const char *role, const char *text, void *);
+int		 turnbuf_add(const char *role, const char *text, int64_t,
+		    void *);
 void		 turnbuf_free(struct turnbuf *);
 size_t		 turns_fit(struct turnbuf *, struct ipc_turns *,
 		    size_t reserve, size_t max_turns);

@@ -110,12 +110,14 @@ static const char *const store_sql[ST_MAX] = {
 	    " command = 1 WHERE id = ?1 AND state IN (1, 2)",
 	/* The newest limit turns before ?2, then put back in order. */
 	[ST_HISTORY] =
-	    "SELECT text, reply FROM (SELECT id, text, reply FROM messages"
+	    "SELECT text, reply, seq FROM (SELECT id, text, reply,"
+	    " coalesce(seq, 0) AS seq FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2"
 	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
 	/* The same for the agent: since the last /new, no commands. */
 	[ST_CONTEXT] =
-	    "SELECT text, reply FROM (SELECT id, text, reply FROM messages"
+	    "SELECT text, reply, seq FROM (SELECT id, text, reply,"
+	    " coalesce(seq, 0) AS seq FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2 AND command = 0"
 	    " AND id > (SELECT context_from FROM sessions WHERE id = ?1)"
 	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
@@ -819,6 +821,7 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 {
 	sqlite3_stmt *st;
 	const char *text, *reply;
+	int64_t seq;
 	int rc, ret = 0;
 
 	if (limit == 0)
@@ -834,9 +837,11 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		text = (const char *)sqlite3_column_text(st, 0);
 		reply = (const char *)sqlite3_column_text(st, 1);
-		if ((ret = fn("user", text != NULL ? text : "", arg)) != 0)
+		seq = sqlite3_column_int64(st, 2);
+		if ((ret = fn("user", text != NULL ? text : "", seq,
+		    arg)) != 0)
 			break;
-		if ((ret = fn("assistant", reply != NULL ? reply : "",
+		if ((ret = fn("assistant", reply != NULL ? reply : "", seq,
 		    arg)) != 0)
 			break;
 	}

@@ -115,7 +115,9 @@ int	store_msg_answer(struct store *, int64_t msg_id, const char *reply,
  * each as a user turn then an assistant turn; before_msg_id excludes
  * that message and newer (0: none excluded).
  */
-typedef int	(*store_turn_fn)(const char *role, const char *text, void *);
+/* seq: a sealed message's number in its console thread, else 0. */
+typedef int	(*store_turn_fn)(const char *role, const char *text,
+		    int64_t seq, void *);
 int	store_history(struct store *, int64_t session, unsigned limit,
 	    int64_t before_msg_id, store_turn_fn, void *arg);
 /* The same for the agent: since the last /new, commands left out. */
@@ -365,9 +367,11 @@ int	store_pause_list(struct store *, store_pause_fn, void *);
  * with agent for operator; branch: a new thread of msg_id's agent
  * holding copies of its thread's answered messages up to msg_id (0, 1
  * msg_id is not an answered message of a thread, -1); find: 0, 1 none,
- * -1.  list: the newest max threads; messages: a thread's session's
- * messages after since, oldest first, at most max.  fn's strings are
- * borrowed; -1 from fn stops the walk.
+ * -1.  A sealed (e2e) thread has no branches.  list: the newest max
+ * threads; messages: a thread's session's messages after since, oldest
+ * first, at most max.  fn's strings are borrowed; -1 from fn stops the
+ * walk.  seq_next: the number a sealed thread's next message takes;
+ * seq_set and seq: a message's (0: none); both -1 on error.
  */
 #define STORE_CCHAT_NAME	65	/* an agent's or operator's name */
 struct store_cchat {
@@ -378,6 +382,7 @@ struct store_cchat {
 	int64_t		 parent_id;	/* 0: none */
 	int64_t		 parent_msg;
 	int64_t		 created;
+	int		 e2e;		/* sealed end to end (docs/e2e.md) */
 	const char	*last_text;	/* list only; NULL: no message */
 	int64_t		 count;		/* list only */
 };
@@ -390,14 +395,29 @@ struct store_cchat_msg {
 	int64_t		 answered;
 	const char	*error;		/* NULL: none */
 	int		 command;
+	int64_t		 seq;		/* a sealed message's number, or 0 */
 };
 typedef int	(*store_cchat_fn)(const struct store_cchat *, void *);
 typedef int	(*store_cchat_msg_fn)(const struct store_cchat_msg *, void *);
 int	store_cchat_create(struct store *, const char *agent,
-	    const char *operator, int64_t now, int64_t *thread);
+	    const char *operator, int e2e, int64_t now, int64_t *thread);
 int	store_cchat_branch(struct store *, int64_t msg_id,
 	    const char *operator, int64_t now, int64_t *thread);
 int	store_cchat_find(struct store *, int64_t thread, struct store_cchat *);
+int	store_cchat_of_session(struct store *, int64_t session,
+	    struct store_cchat *);
+int64_t	store_cchat_seq_next(struct store *, int64_t session);
+int	store_cchat_seq_set(struct store *, int64_t msg_id, int64_t seq);
+int64_t	store_cchat_seq(struct store *, int64_t msg_id);
+/*
+ * End-to-end keys (store_e2e.c): an operator's data key as their
+ * browser wrapped it (docs/e2e.md); the record is opaque here.  get:
+ * 0 and a copy to free, 1 none, -1 error.
+ */
+#define STORE_E2E_RECORD_MAX	1024
+int	store_e2e_key_get(struct store *, const char *owner, char **record);
+int	store_e2e_key_set(struct store *, const char *owner,
+	    const char *record, int64_t now);
 int	store_cchat_list(struct store *, unsigned max, store_cchat_fn, void *);
 int	store_cchat_messages(struct store *, int64_t session, int64_t since,
 	    unsigned max, store_cchat_msg_fn, void *);

@@ -472,6 +472,22 @@ static const char schema_v13[] =
 	" parent_msg INTEGER,"
 	" created INTEGER NOT NULL);";
 
+/*
+ * Version 14: end-to-end encrypted console threads (docs/e2e.md).  Each
+ * operator's data key, wrapped under their passphrase (the server cannot
+ * unwrap it); a thread says whether it is sealed; a sealed message's
+ * number in its thread, which its associated data binds, so the server
+ * can neither reorder nor move it unnoticed.
+ */
+static const char schema_v14[] =
+	"CREATE TABLE e2e_keys ("
+	" owner TEXT PRIMARY KEY,"
+	" record TEXT NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"ALTER TABLE console_threads ADD COLUMN e2e INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN seq INTEGER;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -487,6 +503,7 @@ static const struct store_migration store_migrations[] = {
 	{ 11,	schema_v11 },
 	{ 12,	schema_v12 },
 	{ 13,	schema_v13 },
+	{ 14,	schema_v14 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

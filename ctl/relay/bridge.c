@@ -38,6 +38,15 @@ static const struct agent_backend *const backends[] = {
 	&agent_command,
 };
 
+/* A request, and the seal of a sealed thread's (seal.c), or NULL. */
+struct br_req {
+	struct agent_req	 r;
+	struct seal		*seal;
+};
+
+/* A sealed answer goes in deltas of at most this (the protocol's 64 KiB). */
+#define BR_DELTA_MAX	(60 * 1024)
+
 static struct {
 	struct event_base		*base;
 	const struct agent_backend	*backend;
@@ -70,6 +79,7 @@ bridge_init(struct event_base *base, const struct rconf *conf)
 	}
 	if (br.backend->init(conf->backend) == -1)
 		return -1;
+	seal_init(conf);
 	if (br.backend->post_sandbox != NULL &&
 	    br.backend->post_sandbox() == -1)
 		return -1;
@@ -195,7 +205,10 @@ static void
 br_request(json_t *o)
 {
 	static struct ipc_body_agent_request b;
+	struct br_req *br_r;
 	struct agent_req *r;
+	struct seal *seal;
+	const char *why;
 	json_t *model;
 	uint64_t id;
 
@@ -214,13 +227,33 @@ br_request(json_t *o)
 		b.model.p = json_string_value(model);
 		b.model.len = json_string_length(model);
 	}
-	r = xcalloc(1, sizeof(*r));
+	seal = seal_open(json_object_get(o, "e2e"), &b, &why);
+	if (seal == NULL && why != NULL) {
+		log_warnx("request %llu: %s", (unsigned long long)id, why);
+		br_send(json_pack("{s:s, s:I, s:s, s:s}", "type", "error",
+		    "id", (json_int_t)id, "code", "agent_failed", "message",
+		    why));
+		return;
+	}
+	br_r = xcalloc(1, sizeof(*br_r));
+	br_r->seal = seal;
+	r = &br_r->r;
 	r->id = id;
 	TAILQ_INSERT_TAIL(&br.reqs, r, entry);
 	br.nreqs++;
-	log_info("request %llu", (unsigned long long)id);
+	log_info("request %llu%s", (unsigned long long)id, seal != NULL ?
+	    " (sealed)" : "");
 	if (br.backend->start(r, &b) == -1)
 		agent_error(r, "agent_failed", "the agent could not start");
+	/* The backend copied what it needs: no plaintext stays behind. */
+	if (seal != NULL)
+		seal_wipe_turns(seal);
+}
+
+static struct seal *
+br_seal(struct agent_req *r)
+{
+	return ((struct br_req *)r)->seal;
 }
 
 static void
@@ -240,6 +273,7 @@ br_end(struct agent_req *r)
 	TAILQ_REMOVE(&br.reqs, r, entry);
 	br.nreqs--;
 	free(r->media);
+	seal_free(br_seal(r));
 	free(r);
 }
 
@@ -259,14 +293,41 @@ agent_req_find(uint64_t id)
 int
 agent_delta(struct agent_req *r, const char *text, size_t len)
 {
-	br_send(json_pack("{s:s, s:I, s:s%}", "type", "delta", "id",
-	    (json_int_t)r->id, "text", text, len));
+	if (br_seal(r) != NULL)
+		seal_add(br_seal(r), text, len);
+	else
+		br_send(json_pack("{s:s, s:I, s:s%}", "type", "delta", "id",
+		    (json_int_t)r->id, "text", text, len));
+	return 0;
+}
+
+/* A sealed answer, whole, in as many deltas as its size takes. */
+static int
+br_sealed(struct agent_req *r)
+{
+	char *env;
+	size_t len, off, n;
+
+	if ((env = seal_close(br_seal(r))) == NULL)
+		return -1;
+	len = strlen(env);
+	for (off = 0; off < len; off += n) {
+		n = len - off < BR_DELTA_MAX ? len - off : BR_DELTA_MAX;
+		br_send(json_pack("{s:s, s:I, s:s%}", "type", "delta", "id",
+		    (json_int_t)r->id, "text", env + off, n));
+	}
+	free(env);
 	return 0;
 }
 
 void
 agent_done(struct agent_req *r)
 {
+	if (br_seal(r) != NULL && br_sealed(r) == -1) {
+		agent_error(r, "agent_failed", "the answer could not be "
+		    "sealed");
+		return;
+	}
 	br_send(json_pack("{s:s, s:I}", "type", "done", "id",
 	    (json_int_t)r->id));
 	br_end(r);

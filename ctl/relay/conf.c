@@ -5,7 +5,8 @@
  *   { "server": "wss://gate.example/relay", "token_file": "/path",
  *     "ca_file": "/etc/ssl/certs/ca-certificates.crt",
  *     "backend": { "type": "openai", "url": "...", "model": "...",
- *                  "api_key_file": "/path" } }
+ *                  "api_key_file": "/path" },
+ *     "e2e": { "passphrase_file": "/path" } }
  *
  * The backend object is the slice an agent of that type gets in
  * wxgated (url, model, models, temperature, max_tokens, timeout_s,
@@ -139,6 +140,18 @@ rconf_load(const char *path, struct rconf *c)
 	c->backend = json_deep_copy(be);
 	if (c->backend == NULL || rc_api_key(c->backend) == -1)
 		goto bad;
+	/* The passphrase of the console's sealed threads (docs/e2e.md). */
+	if ((be = json_object_get(o, "e2e")) != NULL) {
+		if (!json_is_object(be) || json_object_size(be) != 1 ||
+		    (v = rc_str(be, "passphrase_file")) == NULL) {
+			log_warnx("%s: e2e must be {\"passphrase_file\": "
+			    "PATH}", path);
+			goto bad;
+		}
+		if ((c->e2e_pass = rc_secret(v, "e2e.passphrase_file")) ==
+		    NULL)
+			goto bad;
+	}
 	/* wxgated's slices name the agent; a relay's has no name. */
 	json_object_set_new(c->backend, "name", json_string("relay"));
 	json_decref(o);
@@ -157,5 +170,6 @@ rconf_free(struct rconf *c)
 	free(c->ca_file);
 	free(c->type);
 	json_decref(c->backend);
+	xfree_secret(c->e2e_pass);
 	memset(c, 0, sizeof(*c));
 }

@@ -25,6 +25,7 @@ struct rconf {
 	char		*ca_file;	/* wss: the CA bundle */
 	json_t		*backend;	/* the agent backend's slice */
 	char		*type;		/* openai or command */
+	char		*e2e_pass;	/* e2e.passphrase_file's, or NULL */
 };
 
 int		 rconf_load(const char *path, struct rconf *);
@@ -37,6 +38,23 @@ int		 link_init(struct event_base *, const struct rconf *,
 int		 link_connect(void);
 void		 link_close(void);
 int		 link_send(const char *, size_t);
+
+/*
+ * seal.c: a sealed console thread's request opened, its answer sealed
+ * (docs/e2e.md).  open: NULL and why when the request has no e2e
+ * object (*why NULL) or cannot be opened; the turns of b then point at
+ * plaintext the seal holds until seal_wipe_turns().  The answer's text
+ * is gathered with seal_add() and sealed whole by seal_close().
+ */
+struct ipc_body_agent_request;
+struct seal;
+void		 seal_init(const struct rconf *);
+struct seal	*seal_open(json_t *e2e, struct ipc_body_agent_request *b,
+		    const char **why);
+void		 seal_wipe_turns(struct seal *);
+void		 seal_add(struct seal *, const char *, size_t);
+char		*seal_close(struct seal *);
+void		 seal_free(struct seal *);
 
 /* bridge.c */
 int		 bridge_init(struct event_base *, const struct rconf *);

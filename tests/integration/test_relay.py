@@ -303,7 +303,7 @@ class CRelay:
     """One wxgate-relay process bridging to a fake OpenAI server."""
 
     def __init__(self, gate, tok, fake, tmp_path, name, ca=None,
-                 backend=None, user=None):
+                 backend=None, user=None, e2e=None):
         import pathlib
         import tempfile
         self.user = user if ROOT else None
@@ -325,10 +325,18 @@ class CRelay:
             conf["ca_file"] = ca
         if backend is not None:
             conf["backend"] = backend
+        secrets = [tf]
+        if e2e is not None:
+            # The passphrase of sealed console threads (test_e2e.py).
+            pf = self.dir / "passphrase"
+            pf.write_text(e2e + "\n")
+            os.chmod(pf, 0o600)
+            conf["e2e"] = {"passphrase_file": str(pf)}
+            secrets.append(pf)
         self.conf.write_text(json.dumps(conf))
         self.log_path = self.dir / "relay.log"
         if self.user is not None:
-            for f in (tf, self.conf):
+            for f in secrets + [self.conf]:
                 os.chown(f, self.user, self.user)
         self.proc = None
         self.start()

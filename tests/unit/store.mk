@@ -39,6 +39,7 @@ check_PROGRAMS += tests/unit/supervisor/test_store_cchat
 TESTS += tests/unit/supervisor/test_store_cchat
 tests_unit_supervisor_test_store_cchat_SOURCES = \
 	tests/unit/supervisor/test_store_cchat.c supervisor/store_cchat.c \
+	supervisor/store_e2e.c \
 	$(STORE_FX) $(STORE_SRC)
 tests_unit_supervisor_test_store_cchat_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_cchat_LDADD = $(UNIT_LDADD)

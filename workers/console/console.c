@@ -87,6 +87,8 @@ extern const unsigned char	console_asset_console_css[];
 extern const size_t		console_asset_console_css_len;
 extern const unsigned char	console_asset_chat_js[];
 extern const size_t		console_asset_chat_js_len;
+extern const unsigned char	console_asset_seal_js[];
+extern const size_t		console_asset_seal_js_len;
 extern const unsigned char	console_asset_chat_css[];
 extern const size_t		console_asset_chat_css_len;
 extern const unsigned char	console_asset_thread_js[];
@@ -127,6 +129,8 @@ static const struct cn_route cn_routes[] = {
 	ASSET("/chat.js",	chat_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
+	ASSET("/seal.js",	seal_js,
+	    "text/javascript; charset=utf-8"),
 	ASSET("/thread.js",	thread_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/thread.css",	thread_css,	"text/css; charset=utf-8"),
@@ -139,6 +143,7 @@ static const struct cn_route cn_routes[] = {
 	API("/api/shares",		HTTP_GET,  CN_GET,  "shares"),
 	API("/api/schedules",		HTTP_GET,  CN_GET,  "schedules"),
 	API("/api/accounts",		HTTP_GET,  CN_GET,  "accounts"),
+	API("/api/e2e",			HTTP_GET,  CN_GET,  "e2e"),
 	QUERY("/api/log",		"log",		cn_log_keys),
 	SEARCH("/api/conversations",	"conversations", cn_conv_keys, "text"),
 	QUERY("/api/chat",		"chat",		cn_chat_keys),
@@ -161,6 +166,9 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/chat/new",		"chat.new",	"agent"),
 	ACT("/api/chat/send",		"chat.send",	"thread"),
 	ACT("/api/chat/branch",		"chat.branch",	"msg"),
+	/* A sealed message: at is "THREAD:NUMBER" (docs/e2e.md). */
+	ACT("/api/chat/seal",		"chat.send",	"at"),
+	ACT("/api/e2e/key",		"e2e.key",	NULL),
 };
 #undef ASSET
 #undef API

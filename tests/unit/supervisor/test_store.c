@@ -49,7 +49,7 @@ static void	side_path(const struct fixture *, const char *, char *,
 		    size_t);
 static int64_t	peek(const struct fixture *, const char *, int64_t);
 static void	hash_of(uint8_t [STORE_HASH_LEN], int);
-static int	turn_cb(const char *, const char *, void *);
+static int	turn_cb(const char *, const char *, int64_t, void *);
 static void	history(struct store *, int64_t, unsigned, int64_t,
 		    struct collect *);
 
@@ -164,11 +164,12 @@ hash_of(uint8_t h[STORE_HASH_LEN], int seed)
 }
 
 static int
-turn_cb(const char *role, const char *text, void *arg)
+turn_cb(const char *role, const char *text, int64_t seq, void *arg)
 {
 	struct collect *c = arg;
 	size_t n = strlen(c->out);
 
+	(void)seq;
 	snprintf(c->out + n, sizeof(c->out) - n, "%s:%s;", role, text);
 	if (++c->calls == c->stop_after)
 		return 7;

@@ -3,7 +3,9 @@
  * A thread holds its messages as any chat does; a branch copies its
  * parent's answered messages up to one of them, with the model picked;
  * the web chat's sweep never takes a thread's session; only an answered
- * message of a thread is a point to branch from.
+ * message of a thread is a point to branch from.  A sealed thread
+ * (docs/e2e.md) numbers its messages, gives the agent's context their
+ * numbers, has no branches; store_e2e.c keeps each operator's record.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,12 +81,13 @@ test_thread_branch_and_list(void **state)
 	int64_t tid, bid, m1, m2, m3, ids[4];
 	char *model;
 
-	assert_int_equal(store_cchat_create(fx->s, "default", "root-op", NOW,
+	assert_int_equal(store_cchat_create(fx->s, "default", "root-op", 0, NOW,
 	    &tid), 0);
 	assert_int_equal(store_cchat_find(fx->s, tid, &t), 0);
 	assert_string_equal(t.agent, "default");
 	assert_string_equal(t.operator, "root-op");
 	assert_int_equal(t.parent_id, 0);
+	assert_int_equal(t.e2e, 0);
 	m1 = say(fx->s, t.session_id, "c1", "one", "r1");
 	m2 = say(fx->s, t.session_id, "c2", "two", "r2");
 	m3 = say(fx->s, t.session_id, "c3", "three", NULL);
@@ -162,6 +165,79 @@ test_no_branch_off_a_web_chat(void **state)
 	    1);
 }
 
+struct numbered {
+	char		 out[256];
+};
+
+static int
+numbered_turn(const char *role, const char *text, int64_t seq, void *arg)
+{
+	struct numbered *nb = arg;
+	size_t n = strlen(nb->out);
+
+	snprintf(nb->out + n, sizeof(nb->out) - n, "%s:%s:%lld;", role, text,
+	    (long long)seq);
+	return 0;
+}
+
+static void
+test_sealed_thread(void **state)
+{
+	struct store_fx *fx = *state;
+	struct store_cchat t, of;
+	struct numbered nb;
+	int64_t tid, m1, m2, m3, bid;
+	char *rec;
+
+	assert_int_equal(store_cchat_create(fx->s, "home", "root-op", 1, NOW,
+	    &tid), 0);
+	assert_int_equal(store_cchat_find(fx->s, tid, &t), 0);
+	assert_int_equal(t.e2e, 1);
+	assert_int_equal(store_cchat_of_session(fx->s, t.session_id, &of), 0);
+	assert_int_equal(of.id, tid);
+	assert_int_equal(of.e2e, 1);
+	assert_int_equal(store_cchat_of_session(fx->s, t.session_id + 99,
+	    &of), 1);
+
+	/* Numbered from 1; a command is not sealed and takes none. */
+	assert_int_equal(store_cchat_seq_next(fx->s, t.session_id), 1);
+	m1 = say(fx->s, t.session_id, "c1", "E1", "R1");
+	assert_int_equal(store_cchat_seq_set(fx->s, m1, 1), 0);
+	m2 = say(fx->s, t.session_id, "c2", "/new", NULL);
+	assert_int_equal(store_cchat_seq_next(fx->s, t.session_id), 2);
+	m3 = say(fx->s, t.session_id, "c3", "E2", "R2");
+	assert_int_equal(store_cchat_seq_set(fx->s, m3, 2), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(store_cchat_seq_next(fx->s, t.session_id), 3);
+	assert_int_equal(store_cchat_seq(fx->s, m1), 1);
+	assert_int_equal(store_cchat_seq(fx->s, m2), 0);
+	assert_int_equal(store_cchat_seq(fx->s, m3), 2);
+
+	/* The agent's context carries each turn's number. */
+	memset(&nb, 0, sizeof(nb));
+	assert_int_equal(store_context(fx->s, t.session_id, 10, 0,
+	    numbered_turn, &nb), 0);
+	assert_string_equal(nb.out, "user:E1:1;assistant:R1:1;"
+	    "user:E2:2;assistant:R2:2;");
+
+	/* No branch off a sealed thread: its numbers bind its id. */
+	assert_int_equal(store_cchat_branch(fx->s, m1, "root-op", NOW, &bid),
+	    1);
+
+	/* Each operator's record; a new passphrase replaces it. */
+	assert_int_equal(store_e2e_key_get(fx->s, "root-op", &rec), 1);
+	assert_null(rec);
+	assert_int_equal(store_e2e_key_set(fx->s, "root-op", "{\"v\":1}",
+	    NOW), 0);
+	assert_int_equal(store_e2e_key_set(fx->s, "root-op", "{\"v\":2}",
+	    NOW + 1), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(store_e2e_key_get(fx->s, "root-op", &rec), 0);
+	assert_string_equal(rec, "{\"v\":2}");
+	free(rec);
+	assert_int_equal(store_e2e_key_get(fx->s, "other", &rec), 1);
+}
+
 int
 main(void)
 {
@@ -169,6 +245,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_thread_branch_and_list,
 		    store_fx_setup, store_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_branch_off_a_web_chat,
+		    store_fx_setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sealed_thread,
 		    store_fx_setup, store_fx_teardown),
 	};
 

@@ -10,6 +10,10 @@
  * drawn from a small markdown subset with createElement and textContent
  * only, never markup: paragraphs, fenced code, inline code, bold,
  * italic, lists, and links whose address is http or https.
+ * A sealed thread (an agent marked end-to-end, docs/e2e.md) is opened
+ * and written through seal.js: its messages are sealed before they are
+ * posted to /api/chat/seal with their number, and opened before they
+ * are drawn; commands, words to the gateway, go in the clear.
  */
 "use strict";
 (function () {
@@ -25,6 +29,10 @@
   var again = false;
   var shown = {};       /* message id: its <li> */
   var note = "";        /* what #chat-info says when nothing else */
+  var thread = null;    /* the thread shown, as the last poll said */
+  var seqSince = 0;     /* the sealed number of the messages to since */
+  var seqMax = 0;       /* the highest sealed number drawn */
+  var COMMAND = /^\s*\/(?:(?:help|new|stop|unbind)|model(?:\s+\S+)?)\s*$/i;
 
   var $ = wxc.$, el = wxc.el, get = wxc.get;
 
@@ -109,23 +117,35 @@
     return "";
   }
 
+  /* A sealed text's view: what it says, or why it is not shown. */
+  function why(div, v) {
+    div.appendChild(el("p", v.why, v.why.charAt(0) === "\u26a0" ? "tamper" : "sealed"));
+  }
+
   function draw(m, agent) {
     var li = shown[m.id];
     if (!li) {
       li = el("li", null, "msg");
       li.setAttribute("data-id", String(m.id));
       li.appendChild(el("p", "You", "who"));
-      li.appendChild(el("div", m.text, "you"));
+      li.appendChild(el("div", null, "you"));
       li.appendChild(el("p", agent, "who"));
       li.appendChild(el("div", null, "reply"));
       li.appendChild(el("p", null, "state"));
       $("chat-log").appendChild(li);
       shown[m.id] = li;
     }
+    var you = li.querySelector(".you"), v = m.view;
+    while (you.firstChild) you.removeChild(you.firstChild);
+    if (m.gap) why(you, { why: wxseal.WHY.gap });
+    if (v && v.text.why) why(you, v.text);
+    else you.appendChild(document.createTextNode(v ? v.text.text : m.text));
     var reply = li.querySelector(".reply");
     while (reply.firstChild) reply.removeChild(reply.firstChild);
-    if (m.command) reply.appendChild(el("div", m.reply || "", "plain"));
-    else reply.appendChild(markdown(m.reply || ""));
+    if (v && v.reply && v.reply.why) why(reply, v.reply);
+    else if (v && !v.reply) { /* not answered yet, or not opened */ }
+    else if (m.command) reply.appendChild(el("div", m.reply || "", "plain"));
+    else reply.appendChild(markdown(v ? v.reply.text : m.reply || ""));
     li.setAttribute("data-state", m.state);
     li.querySelector(".state").textContent = stateText(m) + (m.cut ? " (cut: too long to show whole)" : "");
     if (admin && m.state === "answered" && !li.querySelector("button")) {
@@ -158,18 +178,28 @@
     if (inflight) { again = true; return Promise.resolve(); }
     inflight = true;
     again = false;
+    var o;
     return get("/api/chat?thread=" + cur + "&since=" + since +
-      (have >= 0 ? "&have=" + have : "")).then(function (o) {
+      (have >= 0 ? "&have=" + have : "")).then(function (got) {
+      o = got;
+      return o.thread.e2e ? wxseal.prepare(o.thread, o.messages, seqSince) : 0;
+    }).then(function () {
       inflight = false;
       if (g !== gen || again) { poll(); return; }
       var open = false;
       have = -1;
+      thread = o.thread;
       models(o.thread);
+      if (o.thread.e2e) wxseal.show(true);
       o.messages.forEach(function (m) {
         draw(m, o.thread.agent);
+        if (m.seq > seqMax) seqMax = m.seq;
         if (m.state === "running" && have < 0) have = m.length;
         if (m.state === "running" || m.state === "waiting") open = true;
-        else if (!open) since = m.id;
+        else if (!open) {
+          since = m.id;
+          if (m.seq > 0) seqSince = m.seq;
+        }
       });
       info((o.thread.parent ? "Branched from thread " + o.thread.parent + ". " : "") + note);
       if (o.more || o.running) timer = setTimeout(poll, o.more || o.held ? 0 : POLL_MS);
@@ -185,6 +215,8 @@
     since = 0;
     have = -1;
     shown = {};
+    thread = null;
+    seqSince = seqMax = 0;
     var log = $("chat-log");
     while (log.firstChild) log.removeChild(log.firstChild);
     $("chat-thread").value = String(id);
@@ -196,8 +228,10 @@
       var a = $("chat-agent"), t = $("chat-thread");
       var keep = a.value;
       while (a.firstChild) a.removeChild(a.firstChild);
+      var sealed = false;
       o.agents.forEach(function (ag) {
-        var op = el("option", ag.name);
+        var op = el("option", ag.name + (ag.e2e ? " (end-to-end)" : ""));
+        sealed = sealed || ag.e2e;
         op.value = ag.name;
         a.appendChild(op);
       });
@@ -205,11 +239,14 @@
       while (t.firstChild) t.removeChild(t.firstChild);
       if (o.threads.length === 0) t.appendChild(el("option", "No threads yet"));
       o.threads.forEach(function (th) {
-        var op = el("option", "#" + th.id + " " + th.agent + ": " + (th.title || "(empty)"));
+        var op = el("option", "#" + th.id + " " + th.agent + ": " +
+          (th.e2e ? "(sealed)" : th.title || "(empty)"));
+        sealed = sealed || th.e2e;
         op.value = String(th.id);
         t.appendChild(op);
       });
       t.disabled = o.threads.length === 0;
+      wxseal.show(sealed);
       if (select) return open(select);
       if (!cur && o.threads.length > 0) return open(o.threads[0].id);
       if (cur) t.value = String(cur);
@@ -227,14 +264,28 @@
     });
   }
 
-  function send(text) {
-    return post("/api/chat/send?thread=" + cur, text).then(function (r) {
-      answer(r, function () {
-        $("chat-text").value = "";
-        info(note);
-        threads(0).then(poll);
-      });
+  function sent(r) {
+    answer(r, function () {
+      $("chat-text").value = "";
+      info(note);
+      threads(0).then(poll);
     });
+    /* Another message came first: read the thread again, then resend. */
+    if (r.status === 409 && thread && thread.e2e) open(cur);
+  }
+
+  /* Sealed, a message is its envelope; a command goes in the clear. */
+  function send(text) {
+    if (!(thread && thread.e2e) || COMMAND.test(text))
+      return post("/api/chat/send?thread=" + cur, text).then(sent);
+    var seq = seqMax + 1;
+    return wxseal.seal(thread, seq, text).then(function (env) {
+      if (new Blob([env]).size > 32768) {
+        info("Too long for one sealed message: send it in parts.");
+        return;
+      }
+      return post("/api/chat/seal?at=" + cur + ":" + seq, env).then(sent);
+    }).catch(function (e) { info("Not sent: " + e.message); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -259,7 +310,9 @@
       admin = s.scope === "admin";
       ["chat-new", "chat-text", "chat-send"].forEach(function (id) { $(id).disabled = !admin; });
       if (!admin) info(note = "A viewer reads threads; only an admin may write in them.");
-      return threads(0);
+      return wxseal.init(csrf, false, function () { if (cur) open(cur); }).then(function () {
+        return threads(0);
+      });
     }).catch(function (e) {
       if (e.message !== "login") info("Could not load the chat: " + e.message);
     });
