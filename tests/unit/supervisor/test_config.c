@@ -1993,7 +1993,18 @@ test_relay(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(conf->agents[0].relay_listen, "0.0.0.0:8765");
 	assert_non_null(config_relay_agent(conf, "default"));
+	assert_int_equal(conf->agents[0].relay_e2e, 0);
 	config_free(conf);
+	/* Sealed console threads: a relay's, and only a relay's. */
+	conf = load_text("agents:\n  - name: default\n    type: relay\n"
+	    "    relay:\n      listen: \"127.0.0.1:8765\"\n      e2e: true\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->agents[0].relay_e2e, 1);
+	config_free(conf);
+	refused("agents:\n  - name: default\n    type: echo\n    relay:\n"
+	    "      e2e: true\n", "agents[0].relay: only for type relay");
 	refused("agents:\n  - name: default\n    type: relay\n",
 	    "agents[0].relay.listen: must be IPv4:port");
 	refused("agents:\n  - name: default\n    type: relay\n    relay:\n"

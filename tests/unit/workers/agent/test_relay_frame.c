@@ -163,6 +163,21 @@ test_built_frames(void **state)
 	assert_int_equal(json_array_size(json_object_get(o, "messages")), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 	    json_object_get(o, "messages"), 0), "content")), "be \"terse\"");
+	/* Not a sealed thread's: no e2e object. */
+	assert_null(json_object_get(o, "e2e"));
+	json_decref(o);
+	free(s);
+	/* A sealed thread's: the hub's context, as an object. */
+	b.e2e = IPC_S("{\"owner\":\"op\",\"thread\":\"7\",\"key\":null,"
+	    "\"seq\":[0,1]}");
+	s = relay_frame_request(43, &b);
+	assert_non_null(s);
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    o, "e2e"), "thread")), "7");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(o,
+	    "e2e"), "seq")), 2);
 	json_decref(o);
 	free(s);
 	s = relay_frame_abort(42);
