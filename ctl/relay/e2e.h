@@ -30,6 +30,25 @@ struct e2e_kdf {
 	uint8_t		 salt[E2E_SALT_LEN];
 };
 
+/*
+ * The cost of a new record (docs/e2e.md "Keys", measured by
+ * tests/bench/bench_e2e.c and tests/browser/e2e_crypto.test.mjs): the
+ * browser pays it once per page load, the relay once per start.
+ */
+#define E2E_COST_DEFAULT_N	32768
+#define E2E_COST_DEFAULT_R	8
+#define E2E_COST_DEFAULT_P	1
+
+/* A record is a few hundred bytes; anything longer is refused unread. */
+#define E2E_RECORD_MAX		1024
+
+/* The data key wrapped under the passphrase's key (e2e_key.c). */
+struct e2e_record {
+	struct e2e_kdf	 kdf;
+	uint8_t		 nonce[E2E_NONCE_LEN];
+	uint8_t		 wrapped[E2E_KEY_LEN + E2E_TAG_LEN];
+};
+
 int	 e2e_kdf_valid(const struct e2e_kdf *);
 int	 e2e_scrypt(const char *pass, size_t len, const uint8_t *salt,
 	    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint8_t *out,
@@ -59,5 +78,13 @@ char	*e2e_envelope_seal(const uint8_t key[E2E_KEY_LEN], const char *aad,
 int	 e2e_envelope_open(const uint8_t key[E2E_KEY_LEN], const char *aad,
 	    const char *env, size_t envlen, char **text, size_t *len,
 	    const char **why);
+
+int	 e2e_record_parse(const char *json, size_t len, struct e2e_record *);
+char	*e2e_record_format(const struct e2e_record *);
+int	 e2e_record_new(const char *pass, size_t len, const char *owner,
+	    const struct e2e_kdf *cost, const uint8_t dk[E2E_KEY_LEN],
+	    struct e2e_record *);
+int	 e2e_record_unwrap(const struct e2e_record *, const char *pass,
+	    size_t len, const char *owner, uint8_t dk[E2E_KEY_LEN]);
 
 #endif

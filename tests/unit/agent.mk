@@ -31,7 +31,7 @@ tests_unit_workers_agent_test_relay_frame_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/relay/test_e2e
 TESTS += tests/unit/relay/test_e2e
 tests_unit_relay_test_e2e_SOURCES = tests/unit/relay/test_e2e.c \
-	ctl/relay/e2e.c ctl/relay/e2e.h $(UNIT_COMMON)
+	ctl/relay/e2e.c ctl/relay/e2e_key.c ctl/relay/e2e.h $(UNIT_COMMON)
 tests_unit_relay_test_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
 tests_unit_relay_test_e2e_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_relay_test_e2e_LDADD = $(UNIT_LDADD)

@@ -231,6 +231,203 @@ test_wrap_and_wrong_passphrase(void **state)
 	assert_int_equal(e2e_unwrap(kek, "admin", nonce, w, back), -1);
 }
 
+/* A cheap cost, so the tests stay fast; the format is the same. */
+static const struct e2e_kdf cheap = { 1024, 8, 1, { 0 } };
+
+static void
+test_record_round_trip_and_rewrap(void **state)
+{
+	struct e2e_record rec, back, again;
+	uint8_t dk[E2E_KEY_LEN], got[E2E_KEY_LEN];
+	const char *head = "{\"v\":1,\"kdf\":\"scrypt\",\"n\":1024,\"r\":8,"
+	    "\"p\":1,\"salt\":\"";
+	char *s, *t;
+
+	(void)state;
+	memset(dk, 0xa5, sizeof(dk));
+	assert_int_equal(e2e_record_new("correct horse", 13, "admin", &cheap,
+	    dk, &rec), 0);
+	assert_non_null(s = e2e_record_format(&rec));
+	assert_memory_equal(s, head, strlen(head));
+	assert_non_null(strstr(s, "\",\"nonce\":\""));
+	assert_non_null(strstr(s, "\",\"wrapped\":\""));
+	assert_int_equal(e2e_record_parse(s, strlen(s), &back), 0);
+	assert_memory_equal(&back, &rec, sizeof(rec));
+	assert_non_null(t = e2e_record_format(&back));
+	assert_string_equal(t, s);
+	free(t);
+	assert_int_equal(e2e_record_unwrap(&back, "correct horse", 13,
+	    "admin", got), 0);
+	assert_memory_equal(got, dk, sizeof(dk));
+
+	/* A wrong passphrase, or another owner's record: refused. */
+	assert_int_equal(e2e_record_unwrap(&back, "correct horsf", 13,
+	    "admin", got), -1);
+	assert_int_equal(e2e_record_unwrap(&back, "correct horse", 13,
+	    "viewer", got), -1);
+
+	/* A new passphrase wraps the same key under a new salt and nonce. */
+	assert_int_equal(e2e_record_new("battery staple", 14, "admin", &cheap,
+	    dk, &again), 0);
+	assert_memory_not_equal(again.kdf.salt, rec.kdf.salt,
+	    sizeof(rec.kdf.salt));
+	assert_memory_not_equal(again.nonce, rec.nonce, sizeof(rec.nonce));
+	assert_int_equal(e2e_record_unwrap(&again, "battery staple", 14,
+	    "admin", got), 0);
+	assert_memory_equal(got, dk, sizeof(dk));
+	assert_int_equal(e2e_record_unwrap(&again, "correct horse", 13,
+	    "admin", got), -1);
+
+	/* A cost this side would not derive with is not used. */
+	again.kdf.n = 1000;
+	assert_int_equal(e2e_record_unwrap(&again, "battery staple", 14,
+	    "admin", got), -1);
+	assert_null(e2e_record_format(&again));
+	free(s);
+}
+
+#define SALT	"\"AAAAAAAAAAAAAAAAAAAAAA==\""
+#define NONCE	"\"AAAAAAAAAAAAAAAA\""
+#define WRAPPED	"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""
+
+/* The fields of a record, each raw JSON, NULL to leave the key out. */
+struct rec_fields {
+	const char	*v, *kdf, *n, *r, *p, *salt, *nonce, *wrapped, *more;
+};
+
+#define F(m)	offsetof(struct rec_fields, m)
+static const size_t rec_off[] = { F(v), F(kdf), F(n), F(r), F(p), F(salt),
+    F(nonce), F(wrapped) };
+static const char *const rec_key[] = { "v", "kdf", "n", "r", "p", "salt",
+    "nonce", "wrapped" };
+
+static const char **
+rec_field(struct rec_fields *f, size_t off)
+{
+	return (const char **)(void *)((char *)f + off);
+}
+
+static char *
+rec_json(const struct rec_fields *f)
+{
+	struct rec_fields c = *f;
+	char buf[2048];
+	const char *v;
+	size_t i, o = 1;
+
+	buf[0] = '{';
+	for (i = 0; i < sizeof(rec_off) / sizeof(rec_off[0]); i++) {
+		if ((v = *rec_field(&c, rec_off[i])) == NULL)
+			continue;
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s\"%s\":%s",
+		    o > 1 ? "," : "", rec_key[i], v);
+		assert_true(o < sizeof(buf));
+	}
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s}",
+	    f->more != NULL ? f->more : "");
+	assert_true(o < sizeof(buf));
+	return xstrdup(buf);
+}
+
+static int
+rec_parses(const struct rec_fields *f)
+{
+	struct e2e_record r;
+	char *s = rec_json(f);
+	int rv;
+
+	rv = e2e_record_parse(s, strlen(s), &r);
+	free(s);
+	return rv;
+}
+
+static void
+test_record_refusals(void **state)
+{
+	static const struct rec_fields good = { "1", "\"scrypt\"", "32768",
+	    "8", "1", SALT, NONCE, WRAPPED, NULL };
+	/* Each one field of good replaced, by its offset in the struct. */
+	static const struct {
+		size_t		 off;
+		const char	*val;
+	} bad[] = {
+		{ F(v), "2" }, { F(v), "\"1\"" }, { F(v), "1.0" },
+		{ F(v), "true" },
+		{ F(kdf), "\"argon2id\"" }, { F(kdf), "\"SCRYPT\"" },
+		{ F(kdf), "1" },
+		{ F(n), "32767" }, { F(n), "1000" }, { F(n), "512" },
+		{ F(n), "0" }, { F(n), "-32768" }, { F(n), "2097152" },
+		{ F(n), "1048576" },		/* 1 GiB at r 8 */
+		{ F(n), "32768.0" }, { F(n), "\"32768\"" },
+		{ F(n), "18446744073709551616" },
+		{ F(r), "0" }, { F(r), "33" }, { F(r), "-8" },
+		{ F(r), "4294967304" },		/* 8 past 2^32 */
+		{ F(p), "0" }, { F(p), "5" }, { F(p), "4294967297" },
+		/* 15 and 17 bytes, no padding, a space, '-', bits left. */
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAA\"" },
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAAAAA=\"" },
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAAAA\"" },
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAAAA= =\"" },
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAA AA==\"" },
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAA-A==\"" },
+		{ F(salt), "\"AAAAAAAAAAAAAAAAAAAAAB==\"" },
+		{ F(salt), "\"\"" }, { F(salt), "null" },
+		{ F(nonce), "\"AAAAAAAAAAAAAAAAAAAA\"" },
+		{ F(nonce), "\"AAAAAAAAAAAA\"" },
+		{ F(nonce), "\"AAAAAAAAAAAAAAA=\"" },
+		{ F(wrapped), "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAA==\"" },
+		{ F(wrapped), "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAA\"" },
+	};
+	struct rec_fields f;
+	struct e2e_record r;
+	char big[E2E_RECORD_MAX + 64], *s;
+	size_t i, len;
+
+	(void)state;
+	assert_int_equal(rec_parses(&good), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = good;
+		*rec_field(&f, bad[i].off) = bad[i].val;
+		if (rec_parses(&f) != -1)
+			fail_msg("bad record %zu (%s) parsed", i, bad[i].val);
+	}
+	/* Each key missing in turn. */
+	for (i = 0; i < sizeof(rec_off) / sizeof(rec_off[0]); i++) {
+		f = good;
+		*rec_field(&f, rec_off[i]) = NULL;
+		if (rec_parses(&f) != -1)
+			fail_msg("a record without %s parsed", rec_key[i]);
+	}
+	/* Another key, or one twice. */
+	f = good;
+	f.more = ",\"x\":1";
+	assert_int_equal(rec_parses(&f), -1);
+	f.more = ",\"n\":32768";
+	assert_int_equal(rec_parses(&f), -1);
+	f.more = ",\"salt\":" SALT;
+	assert_int_equal(rec_parses(&f), -1);
+
+	/* Not JSON, not an object, more after it, cut short. */
+	s = rec_json(&good);
+	len = strlen(s);
+	assert_int_equal(e2e_record_parse(s, len - 1, &r), -1);
+	assert_int_equal(e2e_record_parse("[]", 2, &r), -1);
+	assert_int_equal(e2e_record_parse("", 0, &r), -1);
+	assert_int_equal(snprintf(big, sizeof(big), "%s{}", s), (int)len + 2);
+	assert_int_equal(e2e_record_parse(big, strlen(big), &r), -1);
+
+	/* Over E2E_RECORD_MAX, though only by white space. */
+	memset(big, ' ', sizeof(big));
+	memcpy(big + sizeof(big) - len - 1, s, len + 1);
+	assert_int_equal(e2e_record_parse(big + sizeof(big) - len - 1 -
+	    (E2E_RECORD_MAX - len), E2E_RECORD_MAX, &r), 0);
+	assert_int_equal(e2e_record_parse(big, strlen(big), &r), -1);
+	free(s);
+}
+#undef F
+
 int
 main(void)
 {
@@ -240,6 +437,8 @@ main(void)
 		cmocka_unit_test(test_gcm_vectors),
 		cmocka_unit_test(test_envelope_round_trip_and_refusals),
 		cmocka_unit_test(test_wrap_and_wrong_passphrase),
+		cmocka_unit_test(test_record_round_trip_and_rewrap),
+		cmocka_unit_test(test_record_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
