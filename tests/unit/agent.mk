@@ -35,3 +35,11 @@ tests_unit_relay_test_e2e_SOURCES = tests/unit/relay/test_e2e.c \
 tests_unit_relay_test_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
 tests_unit_relay_test_e2e_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_relay_test_e2e_LDADD = $(UNIT_LDADD)
+# The same from the command line, for the browser tests to hold e2e.js
+# to (tests/browser/e2e_crypto.test.mjs): built by "make check", not a
+# test of its own.
+check_PROGRAMS += tests/unit/relay/e2e_tool
+tests_unit_relay_e2e_tool_SOURCES = tests/unit/relay/e2e_tool.c \
+	ctl/relay/e2e.c ctl/relay/e2e_key.c ctl/relay/e2e.h $(UNIT_COMMON)
+tests_unit_relay_e2e_tool_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
+tests_unit_relay_e2e_tool_LDADD = $(DEPS_LIBS)
