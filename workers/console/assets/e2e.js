@@ -19,7 +19,7 @@ var wxe2e = (function () {
   var ENVELOPE_MAX = Math.floor(TEXT_MAX / 3) * 4 + 256;
   var RECORD_MAX = 1024;
   /* e2e.h's E2E_COST_DEFAULT_*: see docs/e2e.md "Keys". */
-  var COST = Object.freeze({ n: 32768, r: 8, p: 1 });
+  var COST = Object.freeze({ n: 65536, r: 8, p: 1 });
   /* How long scrypt holds the page before it lets it draw. */
   var SLICE_MS = 40;
   var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
