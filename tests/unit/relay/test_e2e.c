@@ -290,7 +290,8 @@ test_record_round_trip_and_rewrap(void **state)
 
 #define SALT	"\"AAAAAAAAAAAAAAAAAAAAAA==\""
 #define NONCE	"\"AAAAAAAAAAAAAAAA\""
-#define WRAPPED	"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""
+#define WRAPPED	"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""
 
 /* The fields of a record, each raw JSON, NULL to leave the key out. */
 struct rec_fields {

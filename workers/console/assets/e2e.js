@@ -14,7 +14,7 @@
 var wxe2e = (function () {
   var PREFIX = "wxgate-e2e/1";
   var KEY_LEN = 32, NONCE_LEN = 12, TAG_LEN = 16, SALT_LEN = 16;
-  var AAD_MAX = 512;			/* with C's NUL: at most 511 bytes */
+  var AAD_MAX = 512;		/* with C's NUL: at most 511 bytes */
   var TEXT_MAX = 128 * 1024;
   var ENVELOPE_MAX = Math.floor(TEXT_MAX / 3) * 4 + 256;
   var RECORD_MAX = 1024;
