@@ -35,7 +35,7 @@ struct e2e_kdf {
  * tests/bench/bench_e2e.c and tests/browser/e2e_crypto.test.mjs): the
  * browser pays it once per page load, the relay once per start.
  */
-#define E2E_COST_DEFAULT_N	32768
+#define E2E_COST_DEFAULT_N	65536
 #define E2E_COST_DEFAULT_R	8
 #define E2E_COST_DEFAULT_P	1
 

@@ -11,3 +11,11 @@ noinst_PROGRAMS += tests/bench/bench_c10k
 tests_bench_bench_c10k_SOURCES = tests/bench/bench_c10k.c \
 	tests/bench/wsc.c tests/bench/wsc.h
 tests_bench_bench_c10k_LDADD = $(DEPS_LIBS) -lm
+
+# End-to-end encryption's C side (ctl/relay/e2e.c): seal, open, unwrap.
+noinst_PROGRAMS += tests/bench/bench_e2e
+tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c ctl/relay/e2e.c \
+	ctl/relay/e2e_key.c ctl/relay/e2e.h common/log.c common/xmalloc.c \
+	common/jsonalloc.c common/b64.c
+tests_bench_bench_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
+tests_bench_bench_e2e_LDADD = $(DEPS_LIBS)

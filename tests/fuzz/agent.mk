@@ -19,3 +19,11 @@ tests_fuzz_fuzz_e2e_envelope_SOURCES = tests/fuzz/fuzz_e2e_envelope.c \
 tests_fuzz_fuzz_e2e_envelope_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
 tests_fuzz_fuzz_e2e_envelope_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_e2e_envelope_LDADD = $(DEPS_LIBS)
+# wxgate-relay's reader of wrapped-key records: ctl/relay/e2e_key.c.
+noinst_PROGRAMS += tests/fuzz/fuzz_e2e_record
+tests_fuzz_fuzz_e2e_record_SOURCES = tests/fuzz/fuzz_e2e_record.c \
+	ctl/relay/e2e.c ctl/relay/e2e_key.c common/log.c common/xmalloc.c \
+	common/jsonalloc.c common/b64.c
+tests_fuzz_fuzz_e2e_record_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
+tests_fuzz_fuzz_e2e_record_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_e2e_record_LDADD = $(DEPS_LIBS)

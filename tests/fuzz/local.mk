@@ -28,6 +28,7 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_webhook.dict \
 	tests/fuzz/fuzz_wecom_frame.dict tests/fuzz/fuzz_wecom_decrypt.dict \
 	tests/fuzz/fuzz_cron.dict tests/fuzz/fuzz_e2e_envelope.dict \
+	tests/fuzz/fuzz_e2e_record.dict \
 	tests/fuzz/fuzz_wxcrypt.dict tests/fuzz/fuzz_xmlmsg.dict \
 	tests/fuzz/fuzz_videourl.dict \
 	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict \

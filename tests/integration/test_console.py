@@ -117,6 +117,7 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("POST", "/api/conv/send?account=a&peer=b"),
           ("POST", "/api/account/pause?name=t"),
           ("GET", "/thread.js"), ("GET", "/thread.css"), ("GET", "/dom.js"),
+          ("GET", "/e2e.js"),
           ("GET", "/api/thread?session=1"),
           ("GET", "/api/media?msg=1&seq=0")]
 

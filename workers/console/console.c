@@ -81,6 +81,8 @@ extern const unsigned char	console_asset_console_html[];
 extern const size_t		console_asset_console_html_len;
 extern const unsigned char	console_asset_dom_js[];
 extern const size_t		console_asset_dom_js_len;
+extern const unsigned char	console_asset_e2e_js[];
+extern const size_t		console_asset_e2e_js_len;
 extern const unsigned char	console_asset_console_js[];
 extern const size_t		console_asset_console_js_len;
 extern const unsigned char	console_asset_console_css[];
@@ -123,6 +125,7 @@ static const char *const cn_chat_keys[] = { "thread", "since", "have",
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/dom.js",	dom_js,	"text/javascript; charset=utf-8"),
+	ASSET("/e2e.js",	e2e_js,	"text/javascript; charset=utf-8"),
 	ASSET("/console.js",	console_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/console.css",	console_css,	"text/css; charset=utf-8"),

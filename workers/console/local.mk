@@ -5,6 +5,7 @@
 CONSOLE_ASSETS = \
 	workers/console/assets/console.html \
 	workers/console/assets/dom.js \
+	workers/console/assets/e2e.js \
 	workers/console/assets/console.js \
 	workers/console/assets/console.css \
 	workers/console/assets/chat.js \

@@ -58,16 +58,18 @@ number(const char *s, uint64_t max)
 	return v;
 }
 
-/* All of stdin, at most max bytes: a longer input is refused. */
+/*
+ * stdin, at most max + 1 bytes: one past a bound is enough for the
+ * function it is given to refuse it, as it must.
+ */
 static char *
 slurp(size_t max, size_t *len)
 {
 	char *buf = xmalloc(max + 2);
 	size_t n = 0, got;
 
-	while ((got = fread(buf + n, 1, max + 1 - n, stdin)) > 0)
-		if ((n += got) > max)
-			die("input too long");
+	while (n <= max && (got = fread(buf + n, 1, max + 1 - n, stdin)) > 0)
+		n += got;
 	if (ferror(stdin))
 		die("cannot read stdin");
 	buf[n] = '\0';
@@ -93,6 +95,8 @@ seal(char **av)
 	key_of(av[0], k);
 	aad_of(av + 1, aad);
 	text = slurp(E2E_TEXT_MAX, &len);
+	if (len > E2E_TEXT_MAX)
+		die("a message too long to encrypt");
 	if ((env = e2e_envelope_seal(k, aad, text, len)) == NULL)
 		die("cannot seal");
 	printf("%s\n", env);
@@ -110,8 +114,7 @@ open_env(char **av)
 
 	key_of(av[0], k);
 	aad_of(av + 1, aad);
-	/* One more than the bound, so e2e.c's own check is what refuses. */
-	env = slurp(E2E_ENVELOPE_MAX + 1, &envlen);
+	env = slurp(E2E_ENVELOPE_MAX, &envlen);
 	if (e2e_envelope_open(k, aad, env, envlen, &text, &len, &why) == -1)
 		die(why);
 	fwrite(text, 1, len, stdout);

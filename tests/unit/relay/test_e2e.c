@@ -252,7 +252,9 @@ test_record_round_trip_and_rewrap(void **state)
 	assert_non_null(strstr(s, "\",\"nonce\":\""));
 	assert_non_null(strstr(s, "\",\"wrapped\":\""));
 	assert_int_equal(e2e_record_parse(s, strlen(s), &back), 0);
-	assert_memory_equal(&back, &rec, sizeof(rec));
+	assert_memory_equal(&back.kdf, &rec.kdf, sizeof(rec.kdf));
+	assert_memory_equal(back.nonce, rec.nonce, sizeof(rec.nonce));
+	assert_memory_equal(back.wrapped, rec.wrapped, sizeof(rec.wrapped));
 	assert_non_null(t = e2e_record_format(&back));
 	assert_string_equal(t, s);
 	free(t);
@@ -288,7 +290,8 @@ test_record_round_trip_and_rewrap(void **state)
 
 #define SALT	"\"AAAAAAAAAAAAAAAAAAAAAA==\""
 #define NONCE	"\"AAAAAAAAAAAAAAAA\""
-#define WRAPPED	"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""
+#define WRAPPED	"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""
 
 /* The fields of a record, each raw JSON, NULL to leave the key out. */
 struct rec_fields {
