@@ -163,6 +163,9 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/schedule/run",	"schedule.run",	"name"),
 	ACT("/api/schedule/pause",	"schedule.pause", "name"),
 	ACT("/api/schedule/resume",	"schedule.resume", "name"),
+	/* A sealed schedule (docs/e2e.md): its definition, then its prompt. */
+	ACT("/api/schedule/seal",	"schedule.seal_new", NULL),
+	ACT("/api/schedule/prompt",	"schedule.seal_prompt", "id"),
 	ACT("/api/conv/send",		"conv.send",	"account"),
 	ACT("/api/account/pause",	"account.pause", "name"),
 	ACT("/api/account/resume",	"account.resume", "name"),
