@@ -91,6 +91,8 @@ extern const unsigned char	console_asset_chat_js[];
 extern const size_t		console_asset_chat_js_len;
 extern const unsigned char	console_asset_seal_js[];
 extern const size_t		console_asset_seal_js_len;
+extern const unsigned char	console_asset_sched_seal_js[];
+extern const size_t		console_asset_sched_seal_js_len;
 extern const unsigned char	console_asset_chat_css[];
 extern const size_t		console_asset_chat_css_len;
 extern const unsigned char	console_asset_thread_js[];
@@ -133,6 +135,8 @@ static const struct cn_route cn_routes[] = {
 	    "text/javascript; charset=utf-8"),
 	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
 	ASSET("/seal.js",	seal_js,
+	    "text/javascript; charset=utf-8"),
+	ASSET("/sched_seal.js",	sched_seal_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/thread.js",	thread_js,
 	    "text/javascript; charset=utf-8"),
