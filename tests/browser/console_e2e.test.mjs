@@ -182,6 +182,8 @@ describe('console end-to-end', () => {
       let r = await rows(p);
       assert.deepEqual(r.map((x) => [x.you, x.reply.trim(), x.tamper]),
         [[SECRET, 'echo: ' + SECRET, 0]]);
+      // No branch off a sealed thread.
+      assert.equal(await p.$$eval('#chat-log li.msg button', (b) => b.length), 0);
       // The model saw the plaintext; the gateway kept none of it.
       assert.equal(model.seen.at(-1).at(-1).content, SECRET);
       assert.match(gate.relayLog(), /request \d+ \(sealed\)/);
