@@ -142,6 +142,17 @@ describe('console end-to-end', () => {
     await p.click('#e2e-unlock');
   }
 
+  // Sent in the thread shown, and answered (the relay's reply opened).
+  async function say(p, text) {
+    await p.fill('#chat-text', text);
+    await p.click('#chat-send');
+    await p.waitForFunction(() => {
+      const li = document.querySelector('#chat-log li.msg');
+      return li && li.dataset.state === 'answered' &&
+        li.querySelector('.reply').textContent.length > 0;
+    }, null, { timeout: 30000 });
+  }
+
   async function thread(p, id) {
     await p.selectOption('#chat-thread', String(id));
     await p.waitForFunction((n) => document.querySelectorAll('#chat-log li.msg').length >= n,
@@ -172,16 +183,12 @@ describe('console end-to-end', () => {
       await p.waitForFunction(() => /\(sealed\)/.test(
         document.getElementById('chat-thread').selectedOptions[0]?.textContent || ''));
       first = Number(await p.$eval('#chat-thread', (s) => s.value));
-      await p.fill('#chat-text', SECRET);
-      await p.click('#chat-send');
-      await p.waitForFunction(() => {
-        const li = document.querySelector('#chat-log li.msg');
-        return li && li.dataset.state === 'answered' &&
-          li.querySelector('.reply').textContent.length > 0;
-      }, null, { timeout: 30000 });
+      await say(p, SECRET);
       let r = await rows(p);
       assert.deepEqual(r.map((x) => [x.you, x.reply.trim(), x.tamper]),
         [[SECRET, 'echo: ' + SECRET, 0]]);
+      // No branch off a sealed thread.
+      assert.equal(await p.$$eval('#chat-log li.msg button', (b) => b.length), 0);
       // The model saw the plaintext; the gateway kept none of it.
       assert.equal(model.seen.at(-1).at(-1).content, SECRET);
       assert.match(gate.relayLog(), /request \d+ \(sealed\)/);
@@ -194,13 +201,7 @@ describe('console end-to-end', () => {
       await p.click('#chat-new');
       await p.waitForFunction((n) => Number(document.getElementById('chat-thread').value) !== n, first);
       second = Number(await p.$eval('#chat-thread', (s) => s.value));
-      await p.fill('#chat-text', SECRET2);
-      await p.click('#chat-send');
-      await p.waitForFunction(() => {
-        const li = document.querySelector('#chat-log li.msg');
-        return li && li.dataset.state === 'answered' &&
-          li.querySelector('.reply').textContent.length > 0;
-      }, null, { timeout: 30000 });
+      await say(p, SECRET2);
 
       // A reload is locked: nothing shows until the passphrase is given.
       await open(b);

@@ -117,7 +117,8 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("POST", "/api/conv/send?account=a&peer=b"),
           ("POST", "/api/account/pause?name=t"),
           ("GET", "/thread.js"), ("GET", "/thread.css"), ("GET", "/dom.js"),
-          ("GET", "/e2e.js"),
+          ("GET", "/e2e.js"), ("GET", "/seal.js"), ("GET", "/api/e2e"),
+          ("POST", "/api/e2e/key"), ("POST", "/api/chat/seal?at=1:1"),
           ("GET", "/api/thread?session=1"),
           ("GET", "/api/media?msg=1&seq=0")]
 

@@ -148,7 +148,9 @@
     else reply.appendChild(markdown(v ? v.reply.text : m.reply || ""));
     li.setAttribute("data-state", m.state);
     li.querySelector(".state").textContent = stateText(m) + (m.cut ? " (cut: too long to show whole)" : "");
-    if (admin && m.state === "answered" && !li.querySelector("button")) {
+    /* A sealed thread does not branch: its numbers bind its id. */
+    if (admin && m.state === "answered" && !(thread && thread.e2e) &&
+        !li.querySelector("button")) {
       var b = el("button", "Branch from here", "btn");
       b.type = "button";
       b.addEventListener("click", function () { branch(m.id); });
