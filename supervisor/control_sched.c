@@ -149,6 +149,7 @@ sched_row(const struct store_sched *sc, void *arg)
 	struct ctl_walk *cw = arg;
 	struct ipc_body_sched_row b;
 	struct ipc_body_sched_def *d = &b.def;
+	char sealed[IPC_NAME_MAX + 32];
 
 	memset(&b, 0, sizeof(b));
 	if (sched_put(&d->name, sc->name, IPC_NAME_MAX, 0) == -1 ||
@@ -162,6 +163,16 @@ sched_row(const struct store_sched *sc, void *arg)
 	}
 	sched_put(&d->text, sc->body, IPC_TEXT_MAX, 1);
 	sched_put(&d->targets, sc->targets, IPC_TARGETS_MAX, 1);
+	/*
+	 * A sealed schedule (docs/e2e.md): its prompt is ciphertext, ""
+	 * until set, and it has no targets, where the wire wants words.
+	 */
+	if (sc->sealed) {
+		snprintf(sealed, sizeof(sealed), "(sealed by %s)",
+		    sc->owner != NULL ? sc->owner : "?");
+		d->text = ipc_s(sealed);
+		d->targets = IPC_S("(none: sealed)");
+	}
 	d->hold_s = sc->hold > 0 && sc->hold <= INT32_MAX ?
 	    (uint64_t)sc->hold : 0;
 	d->catch_up = ipc_s(sc->catch_up_none ? "none" : "latest");

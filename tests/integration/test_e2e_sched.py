@@ -145,6 +145,11 @@ def test_sealed_schedule_reaches_the_model_and_nobody_else(gate_factory,
             "echo: " + secret
         assert [t["content"] for t in fake.requests[-1]["messages"]
                 if t["role"] != "system"] == [secret]
+        # wxgatectl lists it and its runs (the prompt as ciphertext).
+        rc, out, err = gate.ctl("schedule", "list")
+        assert rc == 0 and "vault" in out and secret not in out, (out, err)
+        rc, out, err = gate.ctl("schedule", "history", "vault")
+        assert rc == 0 and out.count("done") == 2, (out, err)
         # Nothing for a platform, nothing in the clear anywhere.
         assert gate.rows("SELECT count(*) FROM outbox") == [(0,)]
         assert gate.rows("SELECT count(*) FROM run_targets") == [(0,)]
