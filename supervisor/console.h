@@ -123,5 +123,16 @@ void	console_e2e_key(struct worker *, const struct ipc_msg *,
 	    const struct console_who *);
 char	*console_e2e_context(const struct store_cchat *, const int64_t *seq,
 	    size_t n);
+/*
+ * A sealed schedule's run (console_e2e.c), n turns: as e2e_context, of
+ * the other form (docs/relay-protocol.md).  console_e2e_sched.c: the
+ * two steps that make a sealed schedule.
+ */
+struct store_run_seal;
+char	*console_e2e_run(const struct store_run_seal *, size_t n);
+void	console_sched_seal_new(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
+void	console_sched_seal_prompt(struct worker *, const struct ipc_msg *,
+	    const struct console_who *);
 
 #endif

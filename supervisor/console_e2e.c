@@ -155,3 +155,30 @@ console_e2e_context(const struct store_cchat *t, const int64_t *seq,
 	free(rec);
 	return o != NULL ? jsonalloc_take(o) : NULL;
 }
+
+/*
+ * The same for a sealed schedule's run: no thread but the schedule and
+ * the run's slot, which the prompt's and the answer's associated data
+ * bind ("sched|<id>|operator|0", "run|<id>@<slot>|agent|0"), and a
+ * number per turn, all 0: a run stands alone, without history.
+ */
+char *
+console_e2e_run(const struct store_run_seal *rs, size_t n)
+{
+	json_t *o, *a;
+	char *rec = NULL, id[24], slot[24];
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(0));
+	(void)store_e2e_key_get(sup->store, rs->owner, &rec);
+	snprintf(id, sizeof(id), "%lld", (long long)rs->schedule);
+	snprintf(slot, sizeof(slot), "%lld", (long long)rs->slot);
+	o = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o}", "owner", rs->owner,
+	    "key", rec, "kind", "sched", "schedule", id, "slot", slot,
+	    "seq", a);
+	free(rec);
+	return o != NULL ? jsonalloc_take(o) : NULL;
+}

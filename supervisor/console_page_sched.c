@@ -2,7 +2,10 @@
  * The console's schedules page: the definitions `wxgatectl schedule
  * list` shows, each with its latest runs as `schedule history` shows
  * them, from the same store calls (store_sched.c).  Running, pausing
- * and resuming are console_write.c's, through schedule.c.
+ * and resuming are console_write.c's, through schedule.c.  A sealed
+ * schedule (docs/e2e.md) shows its prompt and its runs' summaries as
+ * the envelopes they are, with what their associated data binds (id,
+ * slot), for the page to open.
  *
  * A definition's free text may be 32 KiB and its targets 8 KiB, and a
  * run's targets carry their own details, so the page is bounded by its
@@ -17,6 +20,7 @@
  * (5 s); a history query for many names at once would close it.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -33,12 +37,36 @@
 #define CONSOLE_SCHED_CUT	200
 /* The schedules' JSON, leaving room for the page around it. */
 #define CONSOLE_SCHED_BYTES	(IPC_CONSOLE_BODY_MAX - 1024)
+/*
+ * A sealed prompt or summary is whole or not at all (a cut envelope
+ * opens as nothing): up to this, about 9 KiB of text, so that a few
+ * sealed schedules' runs share the page.  XXX longer ones say "long"
+ * and cannot be read here yet; a page of one run's summary would.
+ */
+#define CONSOLE_SEALED_MAX	(12 * 1024)
 
 struct sched_page {
 	json_t		*list;
 	size_t		 bytes;
 	int		 more;
 };
+
+/* A schedule's runs being listed, and whether they are sealed. */
+struct sched_runs {
+	json_t		*runs;
+	int		 sealed;
+};
+
+/* An envelope for the page to open: whole, null, or "long". */
+static json_t *
+sched_page_sealed(const char *env)
+{
+	if (env == NULL || env[0] == '\0')
+		return json_null();
+	if (strlen(env) > CONSOLE_SEALED_MAX)
+		return json_string("long");
+	return json_string(env);
+}
 
 static void
 sched_page_def(const struct store_sched *sc, void *arg)
@@ -50,33 +78,55 @@ sched_page_def(const struct store_sched *sc, void *arg)
 		return;
 	}
 	json_array_append_new(pg->list, json_pack("{s:s, s:s?, s:s?, s:s?, "
-	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[]}",
+	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[], s:I, s:b, "
+	    "s:s?, s:o}",
 	    "name", sc->name, "cron", sc->cron, "every", sc->every,
 	    "tz", sc->tz, "agent", sc->agent,
-	    "text", console_cut(sc->body, CONSOLE_SCHED_CUT),
+	    "text", sc->sealed ? json_null() : console_cut(sc->body,
+	    CONSOLE_SCHED_CUT),
 	    "targets", console_cut(sc->targets, CONSOLE_SCHED_CUT),
 	    "paused", sc->paused, "from_config", sc->from_config,
 	    "next_run", (json_int_t)(!sc->paused ? sc->next_run : 0),
 	    "last_run", (json_int_t)sc->last_run,
-	    "last_state", sc->last_state, "runs"));
+	    "last_state", sc->last_state, "runs",
+	    "id", (json_int_t)sc->id, "sealed", sc->sealed,
+	    "owner", sc->owner, "prompt", sched_page_sealed(sc->sealed ?
+	    sc->body : NULL)));
 }
 
+/*
+ * A run; of a sealed schedule, with its slot and its summary, the
+ * answer sealed as "run|<id>@<slot>|agent|0" (null: none yet).
+ */
 static void
 sched_page_run(const struct store_run_row *r, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:I, s:b, s:I, s:I, s:s, "
-	    "s:o, s:[]}", "id", (json_int_t)r->id, "manual", r->manual,
+	struct sched_runs *sr = arg;
+	json_t *o;
+	char *reply = NULL;
+
+	o = json_pack("{s:I, s:b, s:I, s:I, s:s, s:o, s:[]}",
+	    "id", (json_int_t)r->id, "manual", r->manual,
 	    "started", (json_int_t)r->started,
 	    "agent_done", (json_int_t)r->agent_done,
 	    "state", r->state != NULL && r->state[0] != '\0' ? r->state : "?",
-	    "error", console_cut(r->error, CONSOLE_SCHED_CUT), "targets"));
+	    "error", console_cut(r->error, CONSOLE_SCHED_CUT), "targets");
+	if (o != NULL && sr->sealed) {
+		if (store_run_reply(sup->store, r->id, &reply) != 0)
+			reply = NULL;
+		json_object_set_new(o, "slot", json_integer(r->slot));
+		json_object_set_new(o, "summary", sched_page_sealed(reply));
+		free(reply);
+	}
+	json_array_append_new(sr->runs, o);
 }
 
 /* Targets follow their run (store_run_history): the last one added. */
 static void
 sched_page_target(const struct store_run_target_row *t, void *arg)
 {
-	json_t *run = json_array_get(arg, json_array_size(arg) - 1);
+	json_t *runs = ((struct sched_runs *)arg)->runs;
+	json_t *run = json_array_get(runs, json_array_size(runs) - 1);
 
 	if (run == NULL)
 		return;
@@ -94,15 +144,17 @@ sched_page_target(const struct store_run_target_row *t, void *arg)
 static int
 sched_page_runs(struct sched_page *pg)
 {
+	struct sched_runs sr;
 	json_t *sc;
 	size_t i;
 
 	for (i = 0; i < json_array_size(pg->list); i++) {
 		sc = json_array_get(pg->list, i);
+		sr.runs = json_object_get(sc, "runs");
+		sr.sealed = json_is_true(json_object_get(sc, "sealed"));
 		if (store_run_history(sup->store, json_string_value(
 		    json_object_get(sc, "name")), CONSOLE_RUNS_MAX,
-		    sched_page_run, sched_page_target,
-		    json_object_get(sc, "runs")) == -1)
+		    sched_page_run, sched_page_target, &sr) == -1)
 			return -1;
 		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES, sc)) {
 			while (json_array_size(pg->list) > i)

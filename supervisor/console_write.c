@@ -61,6 +61,8 @@ static const struct {
 	{ "schedule.run",	1,	console_sched_run },
 	{ "schedule.pause",	1,	console_sched_pause },
 	{ "schedule.resume",	1,	console_sched_resume },
+	{ "schedule.seal_new",	1,	console_sched_seal_new },
+	{ "schedule.seal_prompt", 1,	console_sched_seal_prompt },
 	{ "conv.send",		1,	console_conv_send },
 	{ "account.pause",	1,	console_account_pause },
 	{ "account.resume",	1,	console_account_resume },

@@ -39,7 +39,6 @@
 /* An operator's error names the field; a cron error is 128 at most. */
 #define SCHED_ERR_MAX		(IPC_MESSAGE_MAX + 1)
 
-static void	sched_count(const struct store_sched *, void *);
 static void	sched_row(const struct store_sched *, void *);
 static void	sched_run_row(const struct store_run_row *, void *);
 static void	sched_target_row(const struct store_run_target_row *,
@@ -83,35 +82,6 @@ sched_def(const struct ipc_body_sched_def *b, struct store_sched *sc,
 	return 0;
 }
 
-static void
-sched_count(const struct store_sched *sc, void *arg)
-{
-	(void)sc;
-	(void)arg;
-}
-
-/*
- * The configuration's bound on schedules, the file's and wxgatectl's
- * together; err when one more would pass it.  A zero bound is one the
- * configuration never set: no bound, rather than no schedules.
- */
-static int
-sched_room(char *err, size_t errlen)
-{
-	uint32_t max = sup->conf->schedule.schedules_max;
-	int n;
-
-	if ((n = store_sched_list(sup->store, NULL, sched_count, NULL)) == -1) {
-		snprintf(err, errlen, "store error");
-		return -1;
-	}
-	if (max > 0 && (uint32_t)n >= max) {
-		snprintf(err, errlen, "schedules: at most %u", max);
-		return -1;
-	}
-	return 0;
-}
-
 int
 ctl_sched_add(struct ctl_client *c, struct ipc_msg *m)
 {
@@ -122,7 +92,7 @@ ctl_sched_add(struct ctl_client *c, struct ipc_msg *m)
 
 	if (sched_def(&m->b.sched_def, &sc, err, sizeof(err)) == -1 ||
 	    schedule_check(sup->conf, &sc, err, sizeof(err)) == -1 ||
-	    sched_room(err, sizeof(err)) == -1)
+	    schedule_room(err, sizeof(err)) == -1)
 		goto out;
 	/* An interval counts from now: every 30m runs 30 minutes later. */
 	sc.created = now;
@@ -179,6 +149,7 @@ sched_row(const struct store_sched *sc, void *arg)
 	struct ctl_walk *cw = arg;
 	struct ipc_body_sched_row b;
 	struct ipc_body_sched_def *d = &b.def;
+	char sealed[IPC_NAME_MAX + 32];
 
 	memset(&b, 0, sizeof(b));
 	if (sched_put(&d->name, sc->name, IPC_NAME_MAX, 0) == -1 ||
@@ -192,6 +163,16 @@ sched_row(const struct store_sched *sc, void *arg)
 	}
 	sched_put(&d->text, sc->body, IPC_TEXT_MAX, 1);
 	sched_put(&d->targets, sc->targets, IPC_TARGETS_MAX, 1);
+	/*
+	 * A sealed schedule (docs/e2e.md): its prompt is ciphertext, ""
+	 * until set, and it has no targets, where the wire wants words.
+	 */
+	if (sc->sealed) {
+		snprintf(sealed, sizeof(sealed), "(sealed by %s)",
+		    sc->owner != NULL ? sc->owner : "?");
+		d->text = ipc_s(sealed);
+		d->targets = IPC_S("(none: sealed)");
+	}
 	d->hold_s = sc->hold > 0 && sc->hold <= INT32_MAX ?
 	    (uint64_t)sc->hold : 0;
 	d->catch_up = ipc_s(sc->catch_up_none ? "none" : "latest");

@@ -209,6 +209,8 @@ extern const struct schedule_op schedule_ops[];
 int		 schedule_change(const char *name, enum sched_op, char *err,
 		    size_t errlen);
 void		 schedule_stats(stat_fn, void *);
+/* Room for one more schedule (schedule.schedules_max): 0, or -1, err. */
+int		 schedule_room(char *err, size_t errlen);
 /* sc's first slot after `after` (anchor: its creation); 0 never. */
 int64_t		 schedule_next(const struct store_sched *, int64_t after);
 /* router_agent.c's: a run's agent answered (or failed, text NULL). */

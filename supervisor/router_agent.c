@@ -228,12 +228,13 @@ router_dispatch_req(struct areq *r)
 	struct turnbuf tb = { NULL, NULL, NULL, 0, 0 };
 	const struct cfg_agent *ca;
 	struct store_cchat t;
+	struct store_run_seal rs = { 0, 0, NULL };
 	const char *sys = NULL;
 	char name[IPC_NAME_MAX + 1], *model, *e2e = NULL;
 	struct worker *aw;
 	size_t first;
 	int64_t seq = 0;
-	int sealed;
+	int sealed;		/* 1 a console thread, 2 a schedule's run */
 
 	snprintf(name, sizeof(name), "agent.%s", agentq_name(r->aq));
 	if ((aw = spawn_find(name)) == NULL || aw->state != W_RUNNING ||
@@ -248,6 +249,10 @@ router_dispatch_req(struct areq *r)
 	    sup->store, r->session, &t) == 0 && t.e2e;
 	if (sealed && (seq = store_cchat_seq(sup->store, r->msg_id)) < 0)
 		seq = 0;
+	/* A sealed schedule's run: its prompt alone (history is 0). */
+	if (r->origin == AREQ_SCHEDULE && store_run_sealed(sup->store,
+	    r->msg_id, &rs) == 0)
+		sealed = 2;
 	if (store_context(sup->store, r->session, r->history, r->msg_id,
 	    turnbuf_add, &tb) == -1) {
 		turnbuf_free(&tb);
@@ -274,8 +279,13 @@ router_dispatch_req(struct areq *r)
 		b.turns.v[0].text = ipc_s(sys);
 		b.turns.n++;
 	}
-	if (sealed)
+	if (sealed == 1)
 		e2e = router_e2e(&t, &tb, first, b.turns.n);
+	else if (sealed == 2 && (e2e = console_e2e_run(&rs,
+	    b.turns.n)) == NULL)
+		log_warnx("%s: sealed run of schedule %lld: no context",
+		    __func__, (long long)rs.schedule);
+	free(rs.owner);
 	b.e2e = ipc_s(e2e != NULL ? e2e : "");
 	if (router_send_req(aw, r, ca, &b) == -1) {
 		turnbuf_free(&tb);

@@ -258,6 +258,34 @@ sched_prompt(const struct store_sched *sc, int64_t run, int64_t now)
 }
 
 /*
+ * A sealed schedule (docs/e2e.md) runs only with its prompt, and only
+ * while its agent can open it: a relay with e2e.  Anything else would
+ * hand the ciphertext to an agent that cannot read it, or take back a
+ * plain answer the page could not tell from a forged one.
+ */
+static int
+sched_sealed_why(const struct store_sched *sc, char *err, size_t errlen)
+{
+	const struct cfg_agent *ca;
+
+	if (!sc->sealed)
+		return 0;
+	if (sc->body == NULL || sc->body[0] == '\0') {
+		snprintf(err, errlen, "schedule %s has no sealed prompt yet",
+		    sc->name);
+		return -1;
+	}
+	if (sc->agent == NULL || (ca = config_agent(sup->conf,
+	    sc->agent)) == NULL || !ca->relay_e2e) {
+		snprintf(err, errlen, "schedule %s is sealed and agent %s is "
+		    "not end-to-end", sc->name, sc->agent != NULL ?
+		    sc->agent : "-");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Start one run of sc for slot: 0 with *run, 1 that slot ran already,
  * -1 with why in err (nothing was started).
  */
@@ -272,6 +300,8 @@ sched_start(const struct store_sched *sc, int64_t slot, int manual,
 		snprintf(err, errlen, "agent %s is not configured", sc->agent);
 		return -1;
 	}
+	if (sched_sealed_why(sc, err, errlen) == -1)
+		return -1;
 	if ((rv = store_run_start(sup->store, sc, slot, manual, now,
 	    run)) != 0) {
 		snprintf(err, errlen, rv == 1 ? "that slot ran already" :
@@ -428,6 +458,35 @@ sched_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	schedule_kick();
 }
 
+static void
+sched_count(const struct store_sched *sc, void *arg)
+{
+	(void)sc;
+	(void)arg;
+}
+
+/*
+ * The configuration's bound on schedules, the file's and the
+ * operators' together; err when one more would pass it.  A zero bound
+ * is one the configuration never set: no bound, rather than none.
+ */
+int
+schedule_room(char *err, size_t errlen)
+{
+	uint32_t max = sup->conf->schedule.schedules_max;
+	int n;
+
+	if ((n = store_sched_list(sup->store, NULL, sched_count, NULL)) == -1) {
+		snprintf(err, errlen, "store error");
+		return -1;
+	}
+	if (max > 0 && (uint32_t)n >= max) {
+		snprintf(err, errlen, "schedules: at most %u", max);
+		return -1;
+	}
+	return 0;
+}
+
 /* wxgatectl schedule run: now, whether paused or not. */
 int
 schedule_run_now(const char *name, int64_t *run, char *err, size_t errlen)
@@ -480,6 +539,10 @@ schedule_change(const char *name, enum sched_op op, char *err,
 	if (sc.from_config) {
 		snprintf(err, errlen, "schedule %s is declared in the "
 		    "configuration file; change it there", name);
+		store_sched_free(&sc);
+		return -1;
+	}
+	if (op == SCHED_RESUME && sched_sealed_why(&sc, err, errlen) == -1) {
 		store_sched_free(&sc);
 		return -1;
 	}

@@ -66,6 +66,8 @@ static const struct cfg_channel *sc_channel(const struct config *,
 		    const char *, size_t);
 static int	 sc_text_fits(const struct config *,
 		    const struct store_sched *, char *, size_t);
+static int	 sc_sealed(const struct config *, const struct store_sched *,
+		    char *, size_t);
 static int	 sc_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -83,6 +85,8 @@ schedule_check(const struct config *conf, const struct store_sched *sc,
 	tz = sc_set(sc->tz) ? sc->tz : "UTC";
 	if (cron_tz_check(tz, err, errlen) == -1)
 		return -1;
+	if (sc->sealed)
+		return sc_sealed(conf, sc, err, errlen);
 	if (!fixed && config_agent(conf, sc->agent) == NULL)
 		return sc_err(err, errlen, "agent: no agent named \"%.*s\"",
 		    SCHED_QUOTE_MAX, sc->agent);
@@ -115,6 +119,36 @@ schedule_check_target(const struct config *conf, const char *s, char *err,
     size_t errlen)
 {
 	return sc_target(conf, s, strlen(s), err, errlen);
+}
+
+/*
+ * A sealed schedule (docs/e2e.md): its agent is a relay with e2e, the
+ * only one that can open its prompt, and it has no targets, since a
+ * platform would get the ciphertext.  Its prompt is an envelope the
+ * console checks (console_e2e_sched.c), and "" until the page sets it.
+ */
+static int
+sc_sealed(const struct config *conf, const struct store_sched *sc,
+    char *err, size_t errlen)
+{
+	const struct cfg_agent *ca;
+
+	if (!sc_set(sc->agent) || (ca = config_agent(conf, sc->agent)) ==
+	    NULL)
+		return sc_err(err, errlen, "agent: no agent named \"%.*s\"",
+		    SCHED_QUOTE_MAX, sc->agent != NULL ? sc->agent : "");
+	if (!ca->relay_e2e)
+		return sc_err(err, errlen, "agent: %s is not end-to-end "
+		    "(a relay with relay.e2e)", ca->name);
+	if (sc_set(sc->targets))
+		return sc_err(err, errlen, "to: a sealed schedule has no "
+		    "targets (a platform would get ciphertext)");
+	/* As a sealed message in a thread: the envelope is the message. */
+	if (sc->body != NULL && strlen(sc->body) > IPC_TEXT_MAX)
+		return sc_err(err, errlen, "prompt: %zu bytes sealed, over "
+		    "the %d one message may hold", strlen(sc->body),
+		    IPC_TEXT_MAX);
+	return 0;
 }
 
 /* A string field from the file or the wire: NULL and "" are unset. */

@@ -665,6 +665,12 @@ struct store_sched {
 	int64_t		 last_slot;
 	int64_t		 next_run;	/* 0: never */
 	int64_t		 created;
+	/*
+	 * Sealed (docs/e2e.md): body is an envelope only owner's key opens
+	 * ("" until the page sets it), and there are no targets.
+	 */
+	char		*owner;
+	int		 sealed;
 	/* store_sched_list(): the newest run, 0 and NULL if none */
 	int64_t		 last_run;
 	char		*last_state;
@@ -678,6 +684,11 @@ int	store_sched_redefine(struct store *, const struct store_sched *);
 /* 0 found (caller frees with store_sched_free), 1 none, -1 error. */
 int	store_sched_get(struct store *, const char *name, struct store_sched *);
 void	store_sched_free(struct store_sched *);
+/* By id: 0 found (store_sched_free), 1 none, -1 error. */
+int	store_sched_get_id(struct store *, int64_t id, struct store_sched *);
+/* A sealed schedule's prompt, by its owner only: 0, 1 none, -1. */
+int	store_sched_seal(struct store *, int64_t id, const char *owner,
+	    const char *envelope);
 /* All (name NULL) or one, by name, each with its newest run. */
 int	store_sched_list(struct store *, const char *name, store_sched_fn,
 	    void *arg);
@@ -741,6 +752,19 @@ typedef void	(*store_run_target_fn)(const struct store_run_target_row *,
  * targets. */
 int	store_run_history(struct store *, const char *name, unsigned limit,
 	    store_run_fn, store_run_target_fn, void *arg);
+/*
+ * The run of a sealed schedule waiting on msg_id: 0 (owner to free),
+ * 1 none or not sealed, -1 error.  reply: a run's stored answer (to
+ * free), 0, 1 none (yet), -1.
+ */
+struct store_run_seal {
+	int64_t		 schedule;
+	int64_t		 slot;
+	char		*owner;
+};
+int	store_run_sealed(struct store *, int64_t msg_id,
+	    struct store_run_seal *);
+int	store_run_reply(struct store *, int64_t run, char **reply);
 /* A run's text, queued as outbox rows of run (hold: until then, 0). */
 int	store_outbox_add_run(struct store *, const char *account,
 	    const char *peer, int seq, const char *body, int64_t run,

@@ -39,7 +39,8 @@
 #define STORE_LAZY_CCHAT	160	/* store_cchat.c: 160..171 */
 #define STORE_LAZY_CONVMEDIA	172	/* store_conv_media.c: 172..175 */
 #define STORE_LAZY_E2E		176	/* store_e2e.c: 176..179 */
-#define STORE_LAZY_MAX		180
+#define STORE_LAZY_SCHED_E2E	180	/* store_sched_e2e.c: 180..183 */
+#define STORE_LAZY_MAX		184
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -142,7 +143,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	14
+#define STORE_SCHEMA_VERSION	15
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

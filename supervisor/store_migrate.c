@@ -488,6 +488,15 @@ static const char schema_v14[] =
 	" DEFAULT 0;"
 	"ALTER TABLE messages ADD COLUMN seq INTEGER;";
 
+/*
+ * Version 15: sealed schedules (docs/e2e.md).  The operator who made
+ * one, whose key seals its prompt (body, an envelope) and its runs'
+ * answers; a sealed schedule has no targets.
+ */
+static const char schema_v15[] =
+	"ALTER TABLE schedules ADD COLUMN owner TEXT;"
+	"ALTER TABLE schedules ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -504,6 +513,7 @@ static const struct store_migration store_migrations[] = {
 	{ 12,	schema_v12 },
 	{ 13,	schema_v13 },
 	{ 14,	schema_v14 },
+	{ 15,	schema_v15 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

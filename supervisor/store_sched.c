@@ -47,19 +47,20 @@ enum {
 	SS_EXPIRE_HELD,
 	SS_CONTACT,
 	SS_STATES,
+	SS_GET_ID,
 };
 
 #define SCHED_COLS \
 	"s.id, s.name, s.cron, s.every, s.tz, s.agent, s.body, s.targets," \
 	" s.hold, s.catch_up = 'none', s.paused, s.from_config, s.last_slot," \
-	" coalesce(s.next_run, 0), s.created"
+	" coalesce(s.next_run, 0), s.created, s.owner, s.sealed"
 
 static const char *const ss_sql[] = {
 	[SS_ADD - STORE_LAZY_SCHED] =
 	    "INSERT INTO schedules (name, cron, every, tz, agent, body,"
 	    " targets, hold, catch_up, paused, from_config, last_slot,"
-	    " next_run, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " ?9, ?10, ?11, ?12, ?13, ?14)"
+	    " next_run, created, owner, sealed) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
 	    " ON CONFLICT (name) DO NOTHING",
 	/* A reload: the definition changes, the position it reached not. */
 	[SS_REDEFINE - STORE_LAZY_SCHED] =
@@ -151,12 +152,14 @@ static const char *const ss_sql[] = {
 	    " AND reply_ctx <> '' ORDER BY id DESC LIMIT 1",
 	[SS_STATES - STORE_LAZY_SCHED] =
 	    "SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state",
+	[SS_GET_ID - STORE_LAZY_SCHED] =
+	    "SELECT " SCHED_COLS " FROM schedules s WHERE s.id = ?1",
 };
 
 static int	ss_write(struct store *, sqlite3_stmt *, int, const char *);
 static int	ss_by_name(struct store *, sqlite3_stmt *, int, const char *);
 
-_Static_assert(sizeof(ss_sql) / sizeof(ss_sql[0]) <= STORE_LAZY_MAX -
+_Static_assert(sizeof(ss_sql) / sizeof(ss_sql[0]) <= STORE_LAZY_ATTACH -
     STORE_LAZY_SCHED, "store_sched.c outgrew its lazy slots");
 
 static sqlite3_stmt *
@@ -188,6 +191,9 @@ ss_read(sqlite3_stmt *st, struct store_sched *sc)
 	sc->last_slot = sqlite3_column_int64(st, 12);
 	sc->next_run = sqlite3_column_int64(st, 13);
 	sc->created = sqlite3_column_int64(st, 14);
+	if (sqlite3_column_type(st, 15) != SQLITE_NULL)
+		sc->owner = store_column_dup(st, 15);
+	sc->sealed = sqlite3_column_int(st, 16);
 }
 
 void
@@ -201,17 +207,19 @@ store_sched_free(struct store_sched *sc)
 	free(sc->body);
 	free(sc->targets);
 	free(sc->last_state);
+	free(sc->owner);
 	memset(sc, 0, sizeof(*sc));
 }
 
 int
 store_sched_add(struct store *s, const struct store_sched *sc, int64_t *id)
 {
-	if (store_write(s, ss_stmt(s, SS_ADD), __func__, "tttttttitiiioi",
+	if (store_write(s, ss_stmt(s, SS_ADD), __func__, "tttttttitiiioiti",
 	    sc->name, sc->cron, sc->every, sc->tz, sc->agent, sc->body,
 	    sc->targets, sc->hold, sc->catch_up_none ? "none" : "latest",
 	    (int64_t)sc->paused, (int64_t)sc->from_config, sc->last_slot,
-	    sc->next_run, sc->created) == -1)
+	    sc->next_run, sc->created, sc->owner,
+	    (int64_t)(sc->sealed != 0)) == -1)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return 1;
@@ -245,6 +253,19 @@ store_sched_get(struct store *s, const char *name, struct store_sched *sc)
 	return 0;
 }
 
+int
+store_sched_get_id(struct store *s, int64_t id, struct store_sched *sc)
+{
+	sqlite3_stmt *st = ss_stmt(s, SS_GET_ID);
+	int rv;
+
+	if ((rv = store_row(s, st, store_bindv(st, "i", id), __func__)) != 0)
+		return rv;
+	ss_read(st, sc);
+	store_done(st);
+	return 0;
+}
+
 /* Rows of st (bound), copied first: fn may write to the store. */
 static int
 ss_each(struct store *s, sqlite3_stmt *st, int bound, int with_last,
@@ -265,9 +286,9 @@ ss_each(struct store *s, sqlite3_stmt *st, int bound, int with_last,
 		}
 		ss_read(st, &v[n]);
 		if (with_last) {
-			v[n].last_run = sqlite3_column_int64(st, 15);
-			if (sqlite3_column_type(st, 16) != SQLITE_NULL)
-				v[n].last_state = store_column_dup(st, 16);
+			v[n].last_run = sqlite3_column_int64(st, 17);
+			if (sqlite3_column_type(st, 18) != SQLITE_NULL)
+				v[n].last_state = store_column_dup(st, 18);
 		}
 		n++;
 	}

@@ -1,8 +1,10 @@
 /*
  * A sealed console thread on the relay's side (docs/e2e.md): the
  * request's e2e object says whose key, which thread, and each turn's
- * number; the key, wrapped under the operator's passphrase, comes with
- * it, and the passphrase is in this relay's own config.  Every sealed
+ * number, or for a sealed schedule's run which schedule and slot (its
+ * prompt opened as the schedule's, its answer sealed as the run's); the
+ * key, wrapped under the operator's passphrase, comes with it, and the
+ * passphrase is in this relay's own config.  Every sealed
  * turn is opened with its thread, sender and number as associated data,
  * so a turn the server moved, reordered or altered fails the request
  * instead of reaching the model.  The answer is gathered and sealed
@@ -31,7 +33,8 @@
 #define SEAL_CUT_NOTE	"\n\n[cut: longer than one sealed reply may be]"
 
 struct seal {
-	char		 thread[32];
+	char		 thread[32];	/* or the schedule's id */
+	char		 run[64];	/* a run's "<schedule>@<slot>", or "" */
 	uint64_t	 seq;		/* the message answered */
 	uint8_t		 dk[E2E_KEY_LEN];
 	char		**plain;	/* the opened turns, wiped after start */
@@ -169,40 +172,122 @@ seal_turns(struct seal *s, json_t *nums, const char *owner,
 	return s->seq > 0 && !answered ? 0 : -1;
 }
 
+/*
+ * A sealed schedule's run: no history, one prompt sealed for the
+ * schedule as "sched|<id>|operator|0", the last turn, after the system
+ * prompt if any.  Anything else is not what the hub would send.
+ */
+static int
+seal_prompt(struct seal *s, json_t *nums, const char *owner,
+    struct ipc_body_agent_request *b, const char **why)
+{
+	char aad[E2E_AAD_MAX], *text;
+	const char *w, *sender;
+	size_t i, n = b->turns.n, len;
+
+	for (i = 0; i < n; i++) {
+		sender = seal_sender(&b->turns.v[i]);
+		if (!json_is_integer(json_array_get(nums, i)) ||
+		    json_integer_value(json_array_get(nums, i)) != 0 ||
+		    (i + 1 < n ? sender != NULL : sender == NULL ||
+		    strcmp(sender, "operator") != 0)) {
+			*why = "a sealed schedule's run is not its prompt "
+			    "alone";
+			return -1;
+		}
+	}
+	i = n - 1;
+	if (n == 0 || e2e_aad(aad, sizeof(aad), "sched", s->thread,
+	    "operator", 0) == -1)
+		return -1;
+	if (e2e_envelope_open(s->dk, aad, b->turns.v[i].text.p,
+	    b->turns.v[i].text.len, &text, &len, &w) == -1) {
+		log_warnx("sealed schedule %s of %s: the prompt: %s",
+		    s->thread, owner, w);
+		*why = w;
+		return -1;
+	}
+	s->plain = xcalloc(1, sizeof(char *));
+	s->plain[s->nplain++] = text;
+	b->turns.v[i].text.p = text;
+	b->turns.v[i].text.len = len;
+	return 0;
+}
+
+/* A number as the hub writes one: digits, no sign, no leading zero. */
+static int
+seal_digits(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && n < 20 && s[n] == '\0' && (s[0] != '0' || n == 1);
+}
+
+/*
+ * The request's e2e object, of either form (docs/relay-protocol.md):
+ * a console thread's {"owner", "thread", "key", "seq"}, or a sealed
+ * schedule's run, {"owner", "key", "kind": "sched", "schedule", "slot",
+ * "seq"}.  0 with s's scope set, or -1.
+ */
+static int
+seal_form(json_t *e2e, struct seal *s, const char **owner, json_t **key,
+    json_t **nums)
+{
+	const char *thread, *kind, *sched, *slot;
+
+	if (json_object_get(e2e, "kind") == NULL) {
+		if (json_unpack(e2e, "{s:s, s:s, s:o, s:o !}", "owner", owner,
+		    "thread", &thread, "key", key, "seq", nums) != 0 ||
+		    strlen(thread) >= sizeof(s->thread))
+			return -1;
+		snprintf(s->thread, sizeof(s->thread), "%s", thread);
+		return 0;
+	}
+	if (json_unpack(e2e, "{s:s, s:o, s:s, s:s, s:s, s:o !}", "owner",
+	    owner, "key", key, "kind", &kind, "schedule", &sched, "slot",
+	    &slot, "seq", nums) != 0 || strcmp(kind, "sched") != 0 ||
+	    !seal_digits(sched) || !seal_digits(slot))
+		return -1;
+	snprintf(s->thread, sizeof(s->thread), "%s", sched);
+	snprintf(s->run, sizeof(s->run), "%s@%s", sched, slot);
+	return 0;
+}
+
 struct seal *
 seal_open(json_t *e2e, struct ipc_body_agent_request *b, const char **why)
 {
 	struct seal *s;
 	json_t *nums, *key;
-	const char *owner, *thread, *record;
+	const char *owner, *record;
 
 	*why = NULL;
 	if (e2e == NULL)
 		return NULL;
 	*why = "the request's e2e object is not valid";
-	/* key is null when the operator has none (any more). */
-	if (json_unpack(e2e, "{s:s, s:s, s:o, s:o !}", "owner", &owner,
-	    "thread", &thread, "key", &key, "seq", &nums) != 0 ||
-	    !json_is_array(nums) || json_array_size(nums) != b->turns.n ||
-	    strlen(thread) >= sizeof(s->thread) ||
-	    (!json_is_null(key) && !json_is_string(key)))
-		return NULL;
-	record = json_string_value(key);
-	if (sk.pass == NULL) {
-		*why = "this relay has no end-to-end passphrase "
-		    "(e2e.passphrase_file)";
-		return NULL;
-	}
-	if (record == NULL) {
-		*why = "the operator has no end-to-end key";
-		return NULL;
-	}
 	s = xcalloc(1, sizeof(*s));
-	snprintf(s->thread, sizeof(s->thread), "%s", thread);
+	/* key is null when the operator has none (any more). */
+	if (seal_form(e2e, s, &owner, &key, &nums) == -1 ||
+	    !json_is_array(nums) || json_array_size(nums) != b->turns.n ||
+	    (!json_is_null(key) && !json_is_string(key))) {
+		free(s);
+		return NULL;
+	}
+	record = json_string_value(key);
+	if (sk.pass == NULL || record == NULL) {
+		*why = sk.pass == NULL ? "this relay has no end-to-end "
+		    "passphrase (e2e.passphrase_file)" : "the operator has no "
+		    "end-to-end key";
+		free(s);
+		return NULL;
+	}
+	*why = NULL;
 	if (seal_key(owner, record, s->dk, why) == -1 ||
-	    seal_turns(s, nums, owner, b, why) == -1) {
+	    (s->run[0] != '\0' ? seal_prompt(s, nums, owner, b, why) :
+	    seal_turns(s, nums, owner, b, why)) == -1) {
 		if (*why == NULL)
-			*why = "a sealed thread's request without a message";
+			*why = s->run[0] != '\0' ? "a sealed schedule's run "
+			    "without its prompt" : "a sealed thread's request "
+			    "without a message";
 		seal_free(s);
 		return NULL;
 	}
@@ -252,8 +337,9 @@ seal_close(struct seal *s)
 		    sizeof(SEAL_CUT_NOTE) - 1);
 		s->len += sizeof(SEAL_CUT_NOTE) - 1;
 	}
-	if (e2e_aad(aad, sizeof(aad), "msg", s->thread, "agent", s->seq) ==
-	    -1)
+	/* A run's answer is its summary, bound to the run's slot. */
+	if (e2e_aad(aad, sizeof(aad), s->run[0] != '\0' ? "run" : "msg",
+	    s->run[0] != '\0' ? s->run : s->thread, "agent", s->seq) == -1)
 		return NULL;
 	return e2e_envelope_seal(s->dk, aad, s->reply != NULL ? s->reply : "",
 	    s->len);

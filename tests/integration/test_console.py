@@ -119,6 +119,8 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("GET", "/thread.js"), ("GET", "/thread.css"), ("GET", "/dom.js"),
           ("GET", "/e2e.js"), ("GET", "/seal.js"), ("GET", "/api/e2e"),
           ("POST", "/api/e2e/key"), ("POST", "/api/chat/seal?at=1:1"),
+          ("GET", "/sched_seal.js"), ("POST", "/api/schedule/seal"),
+          ("POST", "/api/schedule/prompt?id=1"),
           ("GET", "/api/thread?session=1"),
           ("GET", "/api/media?msg=1&seq=0")]
 

@@ -91,6 +91,8 @@ extern const unsigned char	console_asset_chat_js[];
 extern const size_t		console_asset_chat_js_len;
 extern const unsigned char	console_asset_seal_js[];
 extern const size_t		console_asset_seal_js_len;
+extern const unsigned char	console_asset_sched_seal_js[];
+extern const size_t		console_asset_sched_seal_js_len;
 extern const unsigned char	console_asset_chat_css[];
 extern const size_t		console_asset_chat_css_len;
 extern const unsigned char	console_asset_thread_js[];
@@ -134,6 +136,8 @@ static const struct cn_route cn_routes[] = {
 	ASSET("/chat.css",	chat_css,	"text/css; charset=utf-8"),
 	ASSET("/seal.js",	seal_js,
 	    "text/javascript; charset=utf-8"),
+	ASSET("/sched_seal.js",	sched_seal_js,
+	    "text/javascript; charset=utf-8"),
 	ASSET("/thread.js",	thread_js,
 	    "text/javascript; charset=utf-8"),
 	ASSET("/thread.css",	thread_css,	"text/css; charset=utf-8"),
@@ -163,6 +167,9 @@ static const struct cn_route cn_routes[] = {
 	ACT("/api/schedule/run",	"schedule.run",	"name"),
 	ACT("/api/schedule/pause",	"schedule.pause", "name"),
 	ACT("/api/schedule/resume",	"schedule.resume", "name"),
+	/* A sealed schedule (docs/e2e.md): its definition, then its prompt. */
+	ACT("/api/schedule/seal",	"schedule.seal_new", NULL),
+	ACT("/api/schedule/prompt",	"schedule.seal_prompt", "id"),
 	ACT("/api/conv/send",		"conv.send",	"account"),
 	ACT("/api/account/pause",	"account.pause", "name"),
 	ACT("/api/account/resume",	"account.resume", "name"),

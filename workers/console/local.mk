@@ -11,6 +11,7 @@ CONSOLE_ASSETS = \
 	workers/console/assets/chat.js \
 	workers/console/assets/chat.css \
 	workers/console/assets/seal.js \
+	workers/console/assets/sched_seal.js \
 	workers/console/assets/thread.js \
 	workers/console/assets/thread.css \
 	workers/console/assets/login.html \

@@ -460,6 +460,99 @@ test_sched(void **state)
 	assert_int_equal(store_sched_get(fx->s, "morning", &got), 1);
 }
 
+/*
+ * A sealed schedule (store_sched_e2e.c, docs/e2e.md): only its owner
+ * sets the prompt, a run of it says its schedule and slot, and its
+ * answer is read back whole for the page.
+ */
+static void
+test_sched_sealed(void **state)
+{
+	struct store_fx *fx = *state;
+	struct store_chan_msg m;
+	struct store_sched sc, got;
+	struct store_run_seal rs;
+	int64_t id, plain, run, msg;
+	char *reply;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "plain";
+	sc.every = "1h";
+	sc.tz = "UTC";
+	sc.agent = "home";
+	sc.body = "hello";
+	sc.targets = "hook:group";
+	sc.last_slot = sc.created = NOW;
+	sc.next_run = NOW + 3600;
+	assert_int_equal(store_sched_add(fx->s, &sc, &plain), 0);
+	sc.name = "sealed";
+	sc.body = sc.targets = "";
+	sc.owner = "root-op";
+	sc.sealed = 1;
+	sc.paused = 1;
+	assert_int_equal(store_sched_add(fx->s, &sc, &id), 0);
+	assert_int_equal(store_sched_get_id(fx->s, id, &got), 0);
+	assert_string_equal(got.name, "sealed");
+	assert_string_equal(got.owner, "root-op");
+	assert_int_equal(got.sealed, 1);
+	assert_string_equal(got.body, "");
+	store_sched_free(&got);
+	assert_int_equal(store_sched_get_id(fx->s, id + 100, &got), 1);
+	assert_int_equal(store_sched_get(fx->s, "plain", &got), 0);
+	assert_null(got.owner);
+	assert_int_equal(got.sealed, 0);
+	store_sched_free(&got);
+
+	/* Another operator's, a plain one, none: not set. */
+	assert_int_equal(store_sched_seal(fx->s, id, "other", "{}"), 1);
+	assert_int_equal(store_sched_seal(fx->s, plain, "root-op", "{}"), 1);
+	assert_int_equal(store_sched_seal(fx->s, id + 100, "root-op", "{}"),
+	    1);
+	assert_int_equal(store_sched_seal(fx->s, id, "root-op", "{\"v\":1}"),
+	    0);
+	assert_int_equal(store_sched_get_id(fx->s, id, &got), 0);
+	assert_string_equal(got.body, "{\"v\":1}");
+
+	/* A run of it, and its answer. */
+	assert_int_equal(store_run_start(fx->s, &got, NOW + 3600, 0,
+	    NOW + 3601, &run), 0);
+	memset(&m, 0, sizeof(m));
+	m.account = "@sched:home";
+	m.peer = "sealed";
+	m.text = got.body;
+	m.reply_ctx = "";
+	assert_int_equal(store_chan_session(fx->s, m.account, m.peer, NOW,
+	    &m.session), 0);
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
+	assert_int_equal(store_run_prompt(fx->s, run, msg), 0);
+	assert_int_equal(store_run_sealed(fx->s, msg, &rs), 0);
+	assert_int_equal(rs.schedule, id);
+	assert_int_equal(rs.slot, NOW + 3600);
+	assert_string_equal(rs.owner, "root-op");
+	free(rs.owner);
+	assert_int_equal(store_run_sealed(fx->s, msg + 100, &rs), 1);
+	assert_int_equal(store_run_reply(fx->s, run, &reply), 1);
+	assert_int_equal(store_msg_answer(fx->s, msg, "{\"v\":2}", NOW + 3602),
+	    0);
+	assert_int_equal(store_run_reply(fx->s, run, &reply), 0);
+	assert_string_equal(reply, "{\"v\":2}");
+	free(reply);
+	store_sched_free(&got);
+
+	/* A plain schedule's run is not sealed. */
+	assert_int_equal(store_sched_get(fx->s, "plain", &got), 0);
+	assert_int_equal(store_run_start(fx->s, &got, NOW + 3600, 0,
+	    NOW + 3601, &run), 0);
+	m.peer = "plain";
+	m.text = "hello";
+	assert_int_equal(store_chan_session(fx->s, m.account, m.peer, NOW,
+	    &m.session), 0);
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
+	assert_int_equal(store_run_prompt(fx->s, run, msg), 0);
+	assert_int_equal(store_run_sealed(fx->s, msg, &rs), 1);
+	store_sched_free(&got);
+}
+
 struct hist {
 	char		 out[512];
 };
@@ -630,6 +723,7 @@ main(void)
 		T(test_pairing_live),
 		T(test_audit_list),
 		T(test_sched),
+		T(test_sched_sealed),
 		T(test_sched_held),
 		T(test_attach),
 #undef T

@@ -242,11 +242,13 @@
     $("invites-more").hidden = !o.invites_more;
   }
 
-  function runs(list) {
+  /* items: a sealed schedule's runs and their li, for wxsched. */
+  function runs(list, items) {
     var ul = document.createElement("ul");
     ul.className = "runs";
     list.slice().reverse().forEach(function (r) {
       var li = document.createElement("li");
+      if (items) items.push({ run: r, li: li });
       li.textContent = when(r.started) + " " + r.state +
         (r.manual ? " (run now)" : "") + (r.error ? ": " + r.error : "");
       if (r.targets.length > 0) {
@@ -269,14 +271,16 @@
       var q = "?name=" + encodeURIComponent(s.name);
       cell(tr, s.name);
       cell(tr, s.cron ? s.cron + " " + (s.tz || "") : "every " + s.every);
-      cell(tr, (s.agent ? "agent " + s.agent + ": " : "") + s.text, "wrap");
-      cell(tr, s.targets.split("\n").join(", "), "wrap");
+      var what = cell(tr, s.sealed ? "" : (s.agent ? "agent " + s.agent + ": " : "") + s.text, "wrap");
+      cell(tr, s.sealed ? "none (sealed)" : s.targets.split("\n").join(", "), "wrap");
       cell(tr, when(s.next_run));
       cell(tr, (s.paused ? "paused" : "active") +
         (s.from_config ? " (file)" : ""),
         "state-" + (s.paused ? "paused" : "active"));
       var td = cell(tr, s.runs.length > 0 ? "" : "never run");
-      if (s.runs.length > 0) td.appendChild(runs(s.runs));
+      var items = s.sealed ? [] : null;
+      if (s.runs.length > 0) td.appendChild(runs(s.runs, items));
+      if (s.sealed && window.wxsched) wxsched.draw(s, what, items);
       td = cell(tr, "");
       td.appendChild(button("Run now", s.name, function () {
         act("/api/schedule/run" + q, "Started " + s.name);

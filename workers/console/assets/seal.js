@@ -158,6 +158,28 @@ var wxseal = (function () {
     return wxe2e.seal(key, wxe2e.aad("msg", String(thread.id), "operator", seq), text);
   }
 
+  /*
+   * Any other kind (a sealed schedule's prompt, a run's summary):
+   * {text} or {why}, and the envelope of text, by associated data.
+   */
+  function openAs(kind, scope, sender, seq, env) {
+    if (key === null) return Promise.resolve({ why: WHY.locked });
+    var aad = wxe2e.aad(kind, scope, sender, seq);
+    var k = aad + "\n" + env;
+    if (!cache[k]) {
+      cache[k] = wxe2e.open(key, aad, env).then(function (text) {
+        return { text: text };
+      }, function () { return { why: WHY.tamper }; });
+    }
+    return cache[k];
+  }
+
+  function sealAs(kind, scope, sender, seq, text) {
+    if (key === null) return Promise.reject(new Error("unlock with your passphrase first"));
+    return wxe2e.seal(key, wxe2e.aad(kind, scope, sender, seq), text);
+  }
+
   return { init: init, show: show, prepare: prepare, seal: seal, WHY: WHY,
+    openAs: openAs, sealAs: sealAs, owner: function () { return owner; },
     unlocked: function () { return key !== null; } };
 })();
