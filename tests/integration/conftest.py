@@ -19,6 +19,7 @@ import copy
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -366,23 +367,44 @@ class Gate:
     def start(self):
         # free_port() closes the port it found: another test's daemon or
         # fake may take it before ours binds.  Then ours, refused, tries
-        # another.  That wxgated refuses a taken port at all is
-        # test_chat.py's test_a_taken_port_stops_the_start.
+        # again with that address (the web chat's, the console's, a
+        # relay agent's, wherever the config names it) on another port;
+        # tests read their ports back from self.conf.  That wxgated
+        # refuses a taken port at all is test_chat.py's
+        # test_a_taken_port_stops_the_start.
         for _ in range(3):
             try:
                 return self._start()
             except AssertionError:
-                busy = "listen 127.0.0.1:%d: Address already in use" % \
-                    self.port
-                mine = self.conf.get("webchat", {}).get("listen") == \
-                    "127.0.0.1:%d" % self.port
+                taken = set(int(p) for p in re.findall(
+                    r"listen 127\.0\.0\.1:(\d+): Address already in use",
+                    self.log()))
                 if self.proc is None or self.proc.poll() is None or \
-                        not mine or busy not in self.log():
+                        not taken or not all(
+                            self.moved_port(p) for p in taken):
                     raise
                 self.logf.close()
-                self.port = free_port()
-                self.conf["webchat"]["listen"] = "127.0.0.1:%d" % self.port
         return self._start()
+
+    def moved_port(self, old):
+        """Every 127.0.0.1:old of the config on a new port: 1 if any."""
+        new = free_port()
+        was, now = "127.0.0.1:%d" % old, "127.0.0.1:%d" % new
+
+        def walk(v):
+            if isinstance(v, dict):
+                return {k: walk(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [walk(x) for x in v]
+            return now if v == was else v
+        conf = walk(self.conf)
+        if conf == self.conf:
+            return 0
+        self.conf.clear()
+        self.conf.update(conf)
+        if self.port == old:
+            self.port = new
+        return 1
 
     def _start(self):
         assert os.access(WXGATED, os.X_OK), \

@@ -361,3 +361,22 @@ def test_a_taken_port_stops_the_start(tmp_path):
     assert p.returncode == 1, p
     assert "listen 127.0.0.1:%d: Address already in use" % port in \
         p.stdout + p.stderr, p
+
+
+def test_the_harness_moves_any_taken_address(gate_factory):
+    """conftest's Gate.start: a port another process took between
+    free_port() and the start (here the console's, held on purpose) is
+    moved, in the config the test reads back, and the start retried."""
+    import socket
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        gate = gate_factory({"console": {
+            "listen": "127.0.0.1:%d" % port,
+            "operators": [{"name": "op", "scope": "admin"}]}})
+    moved = gate.conf["console"]["listen"]
+    assert moved != "127.0.0.1:%d" % port, moved
+    with socket.create_connection(tuple(
+            [moved.split(":")[0], int(moved.split(":")[1])]), 5):
+        pass

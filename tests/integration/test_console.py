@@ -32,7 +32,8 @@ def start(gate_factory, extra=None, **console):
     top = {"console": conf, "supervisor": {"restart_max_ms": 400}}
     top.update(extra or {})
     gate = gate_factory(top)
-    gate.console_port = port
+    # Read back: a taken port moves (conftest's Gate.start).
+    gate.console_port = int(gate.conf["console"]["listen"].rsplit(":", 1)[1])
     wait_for(lambda: (gate.worker(NAME) or {}).get("state") == "running",
              10, 0.05, "the console worker")
     return gate

@@ -21,7 +21,7 @@ from conftest import BUILDDIR, free_port, wait_for
 from fake_openai import Fake
 from test_console import login, page, start
 from test_console_chat import poster_body
-from test_relay import CRelay, crelays, token  # noqa: F401 (fixture)
+from test_relay import CRelay, crelays, relay_url, token  # noqa: F401
 
 TOOL = os.path.join(BUILDDIR, "tests", "unit", "relay", "e2e_tool")
 PASS = "correct horse battery staple"
@@ -44,13 +44,13 @@ def unseal(thread, sender, seq, env):
     return tool("open", KEY, "msg", thread, sender, seq, data=env)
 
 
-def gate_with_relay(gate_factory):
-    port = free_port()
+def gate_with_relay(gate_factory, **console):
+    """A console and two agents: echo, and home, a relay with e2e."""
     agent = {"name": "home", "type": "relay",
-             "relay": {"listen": "127.0.0.1:%d" % port, "e2e": True}}
+             "relay": {"listen": "127.0.0.1:%d" % free_port(), "e2e": True}}
     plain = {"name": "default", "type": "echo"}
-    gate = start(gate_factory, {"agents": [plain, agent]})
-    gate.relay_url = "ws://127.0.0.1:%d/relay" % port
+    gate = start(gate_factory, {"agents": [plain, agent]}, **console)
+    gate.relay_url = relay_url(gate, "home")
     return gate
 
 

@@ -17,25 +17,19 @@ import os
 import sqlite3
 import subprocess
 
-from conftest import audit_rows, free_port, wait_for
+from conftest import audit_rows, wait_for
 from fake_openai import Fake
-from test_console import OPERATORS, login, page, start
+from test_console import OPERATORS, login, page
 from test_console_chat import poster_body
 from test_e2e import KEY, TOOL, relay, tool, with_key
+from test_e2e import gate_with_relay as e2e_gate
 from test_relay import crelays  # noqa: F401 (fixture)
 
 ADMINS = OPERATORS + [{"name": "other-op", "scope": "admin"}]
 
 
 def gate_with_relay(gate_factory):
-    port = free_port()
-    agent = {"name": "home", "type": "relay",
-             "relay": {"listen": "127.0.0.1:%d" % port, "e2e": True}}
-    plain = {"name": "default", "type": "echo"}
-    gate = start(gate_factory, {"agents": [plain, agent]},
-                 operators=ADMINS)
-    gate.relay_url = "ws://127.0.0.1:%d/relay" % port
-    return gate
+    return e2e_gate(gate_factory, operators=ADMINS)
 
 
 def seal_prompt(sid, text):

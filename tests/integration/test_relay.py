@@ -36,13 +36,19 @@ def relay_conf(port, **over):
     return {"agents": [a], "supervisor": {"restart_max_ms": 400}}
 
 
+def relay_url(gate, agent="default"):
+    """Where the agent's relays connect, as the started gate has it (a
+    taken port moves: conftest's Gate.start)."""
+    (a,) = [a for a in gate.conf["agents"] if a["name"] == agent]
+    return "ws://%s/relay" % a["relay"]["listen"]
+
+
 def start(gate_factory, extra=None):
-    port = free_port()
-    conf = relay_conf(port)
+    conf = relay_conf(free_port())
     if extra:
         conf.update(extra)
     gate = gate_factory(conf)
-    gate.relay_url = "ws://127.0.0.1:%d/relay" % port
+    gate.relay_url = relay_url(gate)
     return gate
 
 
