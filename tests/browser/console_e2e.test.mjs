@@ -10,7 +10,10 @@
 // in the store shows the tamper warning and none of its text; a message
 // replayed into another thread is refused the same way; the passphrase
 // changed, and the new one opens the thread after a reload; no console
-// errors, no dialogs, axe clean.
+// errors, no dialogs, axe clean.  Then a sealed schedule (after the
+// first test, so with its passphrase): made with the schedules page's
+// form, run now, its prompt and the run's summary opened on the page
+// and nowhere else in the clear; locked, the page says so.
 //
 //   WXGATE_BUILDDIR=/path/to/build node --test tests/browser/console_e2e.test.mjs
 //
@@ -275,5 +278,45 @@ describe('console end-to-end', () => {
     assert.deepEqual(tampered.dialogs, []);
     // The log holds no plaintext either (checked above with the store).
     assert.ok(!gate.log().includes('tangerine'));
+  });
+
+  test('a sealed schedule, made, run and read on the page', { timeout: 120000 }, async () => {
+    const PROMPT = 'count the kumquats in the cellar';
+    const row = '#schedules tr:has-text("nightly")';
+    const b = await launchWatched({ locale: 'en-US', ...DESKTOP });
+    try {
+      const p = b.page;
+      await open(b);
+      await unlock(p, PASS2);
+      await stateIs(p, /^Unlocked/);
+      assert.equal(await p.isVisible('#sched-seal'), true);
+      await p.fill('#sched-seal-name', 'nightly');
+      await p.fill('#sched-seal-when', '1d');
+      await p.selectOption('#sched-seal-agent', 'home');
+      await p.fill('#sched-seal-prompt', PROMPT);
+      await p.click('#sched-seal button[type=submit]');
+      await p.waitForFunction(() => /Made sealed schedule nightly/.test(
+        document.getElementById('sched-seal-state').textContent), null, { timeout: 30000 });
+      // Its prompt, opened here, after the page's next refresh.
+      await p.waitForSelector(`${row} :text("${PROMPT}")`, { timeout: 15000 });
+      await p.click(`${row} button:has-text("Run now")`);
+      await p.waitForSelector(`${row} .summary:has-text("summary: echo: ${PROMPT}")`,
+        { timeout: 30000 });
+      assert.deepEqual(model.seen.at(-1).filter((m) => m.role !== 'system')
+        .map((m) => m.content), [PROMPT]);
+      for (const hit of filesHold(gate.dir, 'kumquats'))
+        assert.ok(hit.startsWith(relayDir), `plaintext in ${hit}`);
+      assert.ok(!gate.log().includes('kumquats'));
+      await axe(p, 'console sealed schedule');
+      await p.screenshot({ path: path.join(OUT, 'browser-console-e2e-schedule.png'), fullPage: true });
+      // Locked, the page says where to unlock, and shows nothing more.
+      await open(b);
+      await p.waitForSelector(`${row} :text("sealed: unlock in Chat")`, { timeout: 15000 });
+      assert.ok(!(await p.textContent('#schedules')).includes('kumquats'));
+    } finally {
+      await b.close();
+    }
+    assert.deepEqual(b.problems, []);
+    assert.deepEqual(b.dialogs, []);
   });
 });
