@@ -118,6 +118,7 @@ void	console_chat_branch(struct worker *, const struct ipc_msg *,
  */
 struct store_cchat;
 int	console_e2e_sealed(const char *, size_t);
+json_t	*console_text(const char *, size_t cut);
 json_t	*console_page_e2e(const struct console_who *);
 void	console_e2e_key(struct worker *, const struct ipc_msg *,
 	    const struct console_who *);

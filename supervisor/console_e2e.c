@@ -81,6 +81,22 @@ console_e2e_sealed(const char *s, size_t len)
 	return ok;
 }
 
+/*
+ * A platform conversation's text as the Conversations pages show it:
+ * a sealed schedule's run (its prompt and answer) says so, instead of
+ * a screenful of base64 no one there can open.
+ */
+json_t *
+console_text(const char *s, size_t cut)
+{
+	static const char head[] = "{\"v\":1,";
+
+	if (s != NULL && strncmp(s, head, sizeof(head) - 1) == 0 &&
+	    console_e2e_sealed(s, strlen(s)))
+		return json_string("(sealed end to end)");
+	return console_cut(s, cut);
+}
+
 /* GET /api/e2e: the operator's own wrapped key, or null: none yet. */
 json_t *
 console_page_e2e(const struct console_who *who)

@@ -53,8 +53,8 @@ conv_page_msg(const struct store_conv_msg *cm, void *arg)
 	    "s:o, s:o?, s:s?, s:b}", "id", (json_int_t)cm->id, "time",
 	    (json_int_t)cm->created, "answered", cm->answered != 0 ?
 	    json_integer(cm->answered) : NULL, "sender", cm->sender, "text",
-	    console_cut(cm->text, CONSOLE_CONV_CUT), "reply", cm->reply != NULL ?
-	    console_cut(cm->reply, CONSOLE_CONV_CUT) : NULL, "delivery",
+	    console_text(cm->text, CONSOLE_CONV_CUT), "reply", cm->reply != NULL ?
+	    console_text(cm->reply, CONSOLE_CONV_CUT) : NULL, "delivery",
 	    cm->delivery, "sent", cm->sent));
 	return 0;
 }

@@ -93,8 +93,8 @@ thread_msg(const struct store_conv_msg *cm, void *arg)
 	o = json_pack("{s:I, s:I, s:o?, s:s?, s:o, s:o?, s:s?, s:b, s:b, "
 	    "s:o}", "id", (json_int_t)cm->id, "time", (json_int_t)cm->created,
 	    "answered", cm->answered != 0 ? json_integer(cm->answered) : NULL,
-	    "sender", cm->sender, "text", console_cut(cm->text, THREAD_CUT),
-	    "reply", cm->reply != NULL ? console_cut(cm->reply, THREAD_CUT) :
+	    "sender", cm->sender, "text", console_text(cm->text, THREAD_CUT),
+	    "reply", cm->reply != NULL ? console_text(cm->reply, THREAD_CUT) :
 	    NULL, "delivery", cm->delivery, "sent", cm->sent, "reset",
 	    cm->reset, "parts", parts);
 	/* Not UTF-8 (a platform's bytes): no JSON, and no gap either. */

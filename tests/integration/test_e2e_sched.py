@@ -144,6 +144,12 @@ def test_sealed_schedule_reaches_the_model_and_nobody_else(gate_factory,
         assert rc == 0 and "vault" in out and secret not in out, (out, err)
         rc, out, err = gate.ctl("schedule", "history", "vault")
         assert rc == 0 and out.count("done") == 2, (out, err)
+        # The Conversations page says the run's texts are sealed.
+        conv = [c for c in page(gate, admin, "conversations")
+                ["conversations"] if c["peer"] == "vault"]
+        assert conv and all(m["text"] == m["reply"] ==
+                            "(sealed end to end)" for c in conv
+                            for m in c["messages"]), conv
         # Nothing for a platform, nothing in the clear anywhere.
         assert gate.rows("SELECT count(*) FROM outbox") == [(0,)]
         assert gate.rows("SELECT count(*) FROM run_targets") == [(0,)]
