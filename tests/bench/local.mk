@@ -1,3 +1,32 @@
+# The bench's scripts, by name: the directory itself would ship a build's
+# objects too when one is made in the tree (make distcheck then links
+# those stale names and fails).
+EXTRA_DIST += \
+	tests/bench/bench_accounts.py \
+	tests/bench/bench_callback.py \
+	tests/bench/bench_conns.py \
+	tests/bench/bench_flood.py \
+	tests/bench/bench_idle_ws.py \
+	tests/bench/bench_openai.py \
+	tests/bench/bench_relay.py \
+	tests/bench/bench_wechat.py \
+	tests/bench/bench_wecom.py \
+	tests/bench/benchgate.py \
+	tests/bench/chaos_bench.sh \
+	tests/bench/lib.sh \
+	tests/bench/run.sh \
+	tests/bench/run_accounts.sh \
+	tests/bench/run_c10k.sh \
+	tests/bench/run_callback.sh \
+	tests/bench/run_conns.sh \
+	tests/bench/run_flood.sh \
+	tests/bench/run_idle_ws.sh \
+	tests/bench/run_openai.sh \
+	tests/bench/run_relay.sh \
+	tests/bench/run_wechat.sh \
+	tests/bench/run_wecom.sh \
+	tests/bench/soak.py
+
 # The round-trip benchmark: WebSocket clients against a running wxgated
 # (tests/bench/run.sh starts one).  Built by default, never run by
 # "make check": a benchmark is not a test.
