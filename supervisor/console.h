@@ -36,6 +36,7 @@ void	console_answer(struct worker *, const struct ipc_msg *,
 json_t	*console_error(const char *);
 /* console_page.c: s ("" for NULL) in at most max bytes, whole UTF-8. */
 json_t	*console_cut(const char *s, size_t max);
+int64_t	 console_id(const char *, size_t);
 /*
  * Does o fit a page's byte budget, *used of max spent so far?  If so it
  * is counted in (1); if not, nothing changes (0).

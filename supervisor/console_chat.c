@@ -100,23 +100,6 @@ cc_cutn(const char *s, size_t len, size_t max)
 	return json_stringn(v.p, v.len);
 }
 
-/* A decimal id of at most 18 digits, or -1. */
-static int64_t
-cc_id(const char *s, size_t len)
-{
-	int64_t v = 0;
-	size_t i;
-
-	if (len == 0 || len > 18)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /* The models /model may pick for ca: its list, or its one model. */
 static json_t *
 cc_models(const struct cfg_agent *ca)
@@ -324,7 +307,7 @@ cc_query(const char *query, int64_t *id, int64_t *since, int64_t *have)
 		if ((f[i] = strsep(&rest, " ")) == NULL)
 			return -1;
 		*v[i] = strcmp(f[i], "-") == 0 ? (i == 1 ? 0 : -1) :
-		    cc_id(f[i], strlen(f[i]));
+		    console_id(f[i], strlen(f[i]));
 		if (*v[i] < 0 && strcmp(f[i], "-") != 0)
 			return -1;
 	}
@@ -467,7 +450,7 @@ console_chat_branch(struct worker *w, const struct ipc_msg *m,
 	int64_t msg, thread;
 	int rv;
 
-	if ((msg = cc_id(p->arg.p, p->arg.len)) < 0)
+	if ((msg = console_id(p->arg.p, p->arg.len)) < 0)
 		rv = 1;
 	else
 		rv = store_cchat_branch(sup->store, msg, who->operator,
@@ -614,12 +597,12 @@ console_chat_send(struct worker *w, const struct ipc_msg *m,
 
 	/* THREAD, or THREAD:NUMBER for a sealed message (/api/chat/seal). */
 	if ((colon = memchr(p->arg.p, ':', p->arg.len)) == NULL)
-		id = cc_id(p->arg.p, p->arg.len);
-	else if ((seq = cc_id(colon + 1, p->arg.p + p->arg.len - colon -
+		id = console_id(p->arg.p, p->arg.len);
+	else if ((seq = console_id(colon + 1, p->arg.p + p->arg.len - colon -
 	    1)) <= 0)
 		id = -1;
 	else
-		id = cc_id(p->arg.p, (size_t)(colon - p->arg.p));
+		id = console_id(p->arg.p, (size_t)(colon - p->arg.p));
 	if (id >= 0)
 		rv = store_cchat_find(sup->store, id, &t);
 	if (rv != 0) {

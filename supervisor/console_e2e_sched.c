@@ -116,23 +116,6 @@ console_sched_seal_new(struct worker *w, const struct ipc_msg *m,
 	store_sched_free(&sc);
 }
 
-/* A schedule's id as the query gives it: digits only, or -1. */
-static int64_t
-ces_id(const char *s, size_t len)
-{
-	int64_t id = 0;
-	size_t i;
-
-	if (len == 0 || len > 18)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		id = id * 10 + (s[i] - '0');
-	}
-	return id;
-}
-
 /*
  * schedule.seal_prompt: arg the id, the body its prompt sealed as
  * "sched|<id>|operator|0".  Set (or replaced) by its owner only; the
@@ -148,7 +131,7 @@ console_sched_seal_prompt(struct worker *w, const struct ipc_msg *m,
 	int64_t id;
 	int rv;
 
-	if ((id = ces_id(p->arg.p, p->arg.len)) < 0 ||
+	if ((id = console_id(p->arg.p, p->arg.len)) < 0 ||
 	    (rv = store_sched_get_id(sup->store, id, &sc)) == 1) {
 		ces_fail(w, m, 404, "no such schedule");
 		return;

@@ -193,6 +193,23 @@ console_take(json_t *list, size_t rows, size_t *used, size_t max, json_t *o)
 	return 0;
 }
 
+/* A decimal id from a query or an arg, at most 18 digits, or -1. */
+int64_t
+console_id(const char *s, size_t len)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 18)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
 json_t *
 console_cut(const char *s, size_t max)
 {

@@ -61,6 +61,21 @@ def relay(gate, fake, tmp_path, crelays, passphrase=PASS, name="c"):
     return r.welcomed()
 
 
+def nowhere_in_clear(gate, *texts):
+    """None of texts in any file of the state dir (the store, its WAL)
+    or in the log, byte for byte."""
+    for root, _, files in os.walk(gate.state_dir):
+        for f in files:
+            path = os.path.join(root, f)
+            if os.path.isfile(path):
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                for t in texts:
+                    assert t.encode() not in data, (path, t)
+    for t in texts:
+        assert t not in gate.log(), t
+
+
 def post_seal(post, tid, seq, env):
     st, _, body = post("/api/chat/seal?at=%d:%d" % (tid, seq), env.encode())
     return st, json.loads(body)
@@ -134,16 +149,7 @@ def test_sealed_thread_reaches_the_model_and_nobody_else(gate_factory,
                 if t["id"] == tid]
         assert t["e2e"] is True and t["title"] is None, t
         # No plaintext in the store, its WAL, or the log.
-        for root, _, files in os.walk(gate.state_dir):
-            for f in files:
-                path = os.path.join(root, f)
-                if os.path.isfile(path):
-                    with open(path, "rb") as fh:
-                        data = fh.read()
-                    for s in secrets:
-                        assert s.encode() not in data, (path, s)
-        for s in secrets:
-            assert s not in gate.log()
+        nowhere_in_clear(gate, *secrets)
         r.stop()
     finally:
         fake.stop()

@@ -21,7 +21,7 @@ from conftest import audit_rows, wait_for
 from fake_openai import Fake
 from test_console import OPERATORS, login, page
 from test_console_chat import poster_body
-from test_e2e import KEY, TOOL, relay, tool, with_key
+from test_e2e import KEY, TOOL, nowhere_in_clear, relay, tool, with_key
 from test_e2e import gate_with_relay as e2e_gate
 from test_relay import crelays  # noqa: F401 (fixture)
 
@@ -153,15 +153,7 @@ def test_sealed_schedule_reaches_the_model_and_nobody_else(gate_factory,
         # Nothing for a platform, nothing in the clear anywhere.
         assert gate.rows("SELECT count(*) FROM outbox") == [(0,)]
         assert gate.rows("SELECT count(*) FROM run_targets") == [(0,)]
-        for root, _, files in os.walk(gate.state_dir):
-            for f in files:
-                path = os.path.join(root, f)
-                if os.path.isfile(path):
-                    with open(path, "rb") as fh:
-                        data = fh.read()
-                    assert secret.encode() not in data, path
-                    assert b"4711" not in data, path
-        assert "4711" not in gate.log()
+        nowhere_in_clear(gate, secret, "4711")
         assert "sealed" in r.log()
         r.stop()
     finally:

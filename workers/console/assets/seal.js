@@ -107,16 +107,9 @@ var wxseal = (function () {
 
   function show(needed) { if (needed) $("e2e").hidden = false; }
 
-  /* {text} or {why}: one sealed text opened, or why it is not shown. */
+  /* {text} or {why}: one sealed message opened, or why it is not shown. */
   function open1(thread, sender, seq, env) {
-    var aad = wxe2e.aad("msg", String(thread.id), sender, seq);
-    var k = aad + "\n" + env;
-    if (!cache[k]) {
-      cache[k] = wxe2e.open(key, aad, env).then(function (text) {
-        return { text: text };
-      }, function () { return { why: WHY.tamper }; });
-    }
-    return cache[k];
+    return openAs("msg", String(thread.id), sender, seq, env);
   }
 
   /*
