@@ -243,12 +243,17 @@ def test_what_a_sealed_schedule_refuses(gate_factory):
             gate, "role = 'console' AND method = ?", (method,))
             if "watcher is a viewer" in r["detail"]],
             5, 0.05, "the viewer's %s audited" % method)
-    # None of it stored a prompt; the owner's envelope is taken.
-    assert gate.rows("SELECT body FROM schedules WHERE id = ?",
-                     (sid,)) == [("",)]
+    # None of it stored a prompt; the owner's envelope is taken.  A
+    # console write answers in the hub's turn, before the group commit
+    # that another connection reads: wait for the row (CI's ASan pass
+    # read it first once).
+    def row(want):
+        wait_for(lambda: gate.rows(
+            "SELECT body, paused FROM schedules WHERE id = ?",
+            (sid,)) == want, 10, 0.05, "schedule row %r" % (want,))
+    row([("", 1)])
     assert post("/api/schedule/prompt?id=%d" % sid, env.encode())[0] == 200
-    assert gate.rows("SELECT body, paused FROM schedules WHERE id = ?",
-                     (sid,)) == [(env, 0)]
+    row([(env, 0)])
     # The owner's creation is audited too.
     assert any(r["detail"] == "x" for r in audit_rows(
         gate, "method = ?", ("schedule.seal_new",)))
