@@ -1,10 +1,13 @@
 /*
- * Base64 in (b64.h).  Written rather than EVP_DecodeBlock, which skips
+ * Base64 in and out (b64.h).  Written rather than EVP_DecodeBlock, which skips
  * whitespace, counts the padding as bytes and does not say when a
  * string's last bits are not zero: each of those is a second spelling
  * of the same bytes, which a peer's signed or hashed data must not have.
  */
 #include "b64.h"
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int
 b64_value(unsigned char c)
@@ -49,4 +52,25 @@ b64_decode(const char *s, size_t len, int flags, uint8_t *out, size_t outmax)
 	if (bits != 2 * (int)pad || (!(flags & B64_LAX_PAD) && acc != 0))
 		return -1;
 	return (int)n;
+}
+
+size_t
+b64_encode(const uint8_t *in, size_t len, char *out)
+{
+	size_t i, n = 0;
+	uint32_t v;
+
+	for (i = 0; i < len; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[n++] = b64_alphabet[v >> 18];
+		out[n++] = b64_alphabet[(v >> 12) & 63];
+		out[n++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		out[n++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	}
+	out[n] = '\0';
+	return n;
 }

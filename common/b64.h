@@ -1,6 +1,6 @@
 /*
- * Base64 in, strictly (b64.c): the one decoder for the base64 the
- * workers read from untrusted peers.
+ * Base64 (b64.c): strictly in, the one decoder for the base64 the
+ * workers read from untrusted peers; and out.
  */
 #ifndef WX_B64_H
 #define WX_B64_H
@@ -19,5 +19,12 @@
  */
 int	b64_decode(const char *s, size_t len, int flags, uint8_t *out,
 	    size_t outmax);
+
+/*
+ * len bytes as padded base64 into out, which holds B64_LEN(len) + 1
+ * bytes: the length written, the NUL not counted.
+ */
+#define B64_LEN(n)	(((n) + 2) / 3 * 4)
+size_t	b64_encode(const uint8_t *in, size_t len, char *out);
 
 #endif

@@ -151,7 +151,7 @@ fetch_child(int fd, uid_t uid, gid_t gid, int strict)
 	argv[a++] = "-u";
 	argv[a++] = creds;
 	argv[a] = NULL;
-	spawn_exec(fd, argv);
+	spawn_exec(sup->exe, fd, argv);
 }
 
 /* The first failure is the one said; the reader is killed after it. */

@@ -72,7 +72,7 @@ static const struct kind_caps loopback_caps = { 200, 200,
 
 /* Start order: agents before the workers that send them work. */
 static const struct kind kinds[] = {
-	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN,	NULL },
+	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN | K_F_LIGHT, NULL },
 	{ "wechat",	ROLE_CHANNEL,	K_F_ZYGOTE,	&wechat_caps },
 	{ "wecom_webhook", ROLE_CHANNEL, 0,		&webhook_caps },
 	{ "wecom_bot",	ROLE_CHANNEL,	0,		&wecom_bot_caps },
@@ -82,9 +82,9 @@ static const struct kind kinds[] = {
 #ifdef WX_TEST_HOOKS
 	{ "loopback",	ROLE_CHANNEL,	0,		&loopback_caps },
 #endif
-	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN,	NULL },
+	{ "webchat",	ROLE_WEBCHAT,	K_F_LISTEN | K_F_LIGHT, NULL },
 	/* metrics.listen's worker: workers/metrics/. */
-	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN,	NULL },
+	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN | K_F_LIGHT, NULL },
 	/* console.listen's worker: workers/console/. */
 	{ "console",	ROLE_CONSOLE,	K_F_OWN_LISTEN,	NULL },
 };

@@ -9,7 +9,7 @@
  * instances a configuration wants and their slices (keys and tokens)
  * are computed by the configuration reader (kinds_want.c).  The worker
  * side of a kind (handlers, seccomp profile) is its row in
- * workers/worker.c.
+ * workers/kinds_all.c (and, for K_F_LIGHT, kinds_light.c).
  */
 #ifndef WX_KINDS_H
 #define WX_KINDS_H
@@ -40,6 +40,11 @@ struct kind_caps {
 #define K_F_MAY_LISTEN	0x04
 /* one per account, forked from the kind's zygote (sandbox.zygote) */
 #define K_F_ZYGOTE	0x08
+/*
+ * runs in wxgate-light, which links no OpenSSL, SQLite or YAML
+ * (workers/kinds_light.c has the same kinds)
+ */
+#define K_F_LIGHT	0x10
 
 struct kind {
 	const char		 *name;		/* worker kind, worker.c */

@@ -97,9 +97,9 @@ sup_check_sandbox(void)
 	return 1;
 }
 
-/* wxgate-child: beside wxgated (a build tree), else where it installs. */
+/* A program beside wxgated (a build tree), else where it installs. */
 static void
-sup_child_path(void)
+sup_prog_path(char *buf, size_t len, const char *name)
 {
 	char self[PATH_MAX];
 	ssize_t n;
@@ -107,12 +107,12 @@ sup_child_path(void)
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	self[n] = '\0';
-	snprintf(sup->exe, sizeof(sup->exe), "%s/wxgate-child", dirname(self));
-	if (access(sup->exe, X_OK) == 0)
+	snprintf(buf, len, "%s/%s", dirname(self), name);
+	if (access(buf, X_OK) == 0)
 		return;
-	snprintf(sup->exe, sizeof(sup->exe), "%s", PKGLIBEXECDIR "/wxgate-child");
-	if (access(sup->exe, X_OK) == -1)
-		fatal("%s", sup->exe);
+	snprintf(buf, len, "%s/%s", PKGLIBEXECDIR, name);
+	if (access(buf, X_OK) == -1)
+		fatal("%s", buf);
 }
 
 static void
@@ -419,7 +419,8 @@ main(int argc, char *argv[])
 	sup->control_fd = -1;
 	sup->sandbox_log = sblog;
 	sup->verbose = verbose < 0 ? LOG_LVL_INFO : verbose;
-	sup_child_path();
+	sup_prog_path(sup->exe, sizeof(sup->exe), "wxgate-child");
+	sup_prog_path(sup->exe_light, sizeof(sup->exe_light), "wxgate-light");
 	/*
 	 * The reader runs as the workers' user; which one the file says,
 	 * so the first reading takes the default's (sandbox.user, group).

@@ -97,7 +97,7 @@ spawn_creds(uid_t uid, gid_t gid, char *buf, size_t len)
  * stay here), and exec argv.  Never returns.
  */
 void
-spawn_exec(int fd, char *const argv[])
+spawn_exec(const char *exe, int fd, char *const argv[])
 {
 	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
 	    "LSAN_OPTIONS", "TZ", "http_proxy", "https_proxy", "HTTPS_PROXY",
@@ -123,8 +123,17 @@ spawn_exec(int fd, char *const argv[])
 		    asprintf(&envp[n], "%s=%s", keep[i], v) != -1)
 			n++;
 	envp[n] = NULL;
-	execve(sup->exe, argv, envp);
+	execve(exe, argv, envp);
 	_exit(127);
+}
+
+/* The program a kind's workers run: wxgate-light for the light kinds. */
+const char *
+spawn_prog(const char *kind)
+{
+	const struct kind *k = kinds_find(kind);
+
+	return k != NULL && (k->flags & K_F_LIGHT) ? sup->exe_light : sup->exe;
 }
 
 static void
@@ -135,7 +144,7 @@ spawn_child(struct worker *w, int fd)
 
 	snprintf(spec, sizeof(spec), "%s:%s", w->kind, w->id);
 	spawn_creds(sup->sb_uid, sup->sb_gid, creds, sizeof(creds));
-	spawn_exec(fd, argv);
+	spawn_exec(spawn_prog(w->kind), fd, argv);
 }
 
 /* One frame, written before anyone else holds the socket. */

@@ -113,6 +113,7 @@ struct sup {
 	int			 listen_fd;
 	char			*listen_addr;
 	char			 exe[4096];	/* wxgate-child: what spawn runs */
+	char			 exe_light[4096]; /* wxgate-light: K_F_LIGHT's */
 	int			 verbose;
 	int			 stopping;
 	uid_t			 sb_uid;	/* workers drop to these */
@@ -162,7 +163,9 @@ int		 spawn_worker(struct worker *);
 void		 spawn_shutdown(struct worker *);
 struct worker	*spawn_find(const char *name);
 void		 spawn_restart(struct worker *);
-void		 spawn_exec(int fd, char *const argv[]) __attribute__((noreturn));
+const char	*spawn_prog(const char *kind);
+void		 spawn_exec(const char *exe, int fd, char *const argv[])
+		    __attribute__((noreturn));
 void		 spawn_creds(uid_t, gid_t, char *, size_t);
 const char	*worker_state_name(enum w_state);
 

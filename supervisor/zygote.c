@@ -89,7 +89,7 @@ zygote_start(struct zygote *z, const char *kind)
 		return -1;
 	case 0:
 		close(sv[0]);
-		spawn_exec(sv[1], argv);
+		spawn_exec(spawn_prog(kind), sv[1], argv);
 		/* NOTREACHED */
 	}
 	close(sv[1]);

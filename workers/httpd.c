@@ -16,11 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
-
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -95,7 +92,6 @@ httpd_accept(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct httpd *s = arg;
 	struct httpd_conn *c;
-	SSL *ssl;
 
 	(void)l;
 	if (s->nconns >= s->conn_max || s->draining) {
@@ -120,15 +116,9 @@ httpd_accept(struct evconnlistener *l, evutil_socket_t fd,
 		c->body = xmalloc(s->body_max);
 		http_parse_body(&c->hp, c->body, s->body_max);
 	}
-	if (s->tls != NULL) {
-		if ((ssl = SSL_new(s->tls)) == NULL)
-			fatalx("%s: out of memory", __func__);
-		c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		/* A browser may close without close_notify: not an error. */
-		if (c->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	} else
+	if (s->tls != NULL)
+		c->bev = s->tls_accept(s, fd);
+	else
 		c->bev = bufferevent_socket_new(s->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(s->base, httpd_timer, c);

@@ -53,6 +53,12 @@ struct httpd {
 	long			 write_ms;	/* the answer: then dropped */
 	int			 flags;		/* HTTP_R_* on every answer */
 	struct ssl_ctx_st	*tls;		/* NULL: plain HTTP */
+	/*
+	 * With tls, an accepted socket's bufferevent.  The kind's, so
+	 * that httpd.c links no OpenSSL: the light workers (wxgate-light)
+	 * serve plain HTTP and map none of it.
+	 */
+	struct bufferevent	*(*tls_accept)(struct httpd *, int);
 	/* A whole head: answer (httpd_reply) or wait (httpd_wait). */
 	void			(*request)(struct httpd_conn *);
 	/* wait_ms ran out: it must answer. */

@@ -26,8 +26,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <msgpack.h>
-#include <openssl/evp.h>
-#include <openssl/crypto.h>
 
 #include "wire.h"
 #include "codec.h"
@@ -39,20 +37,6 @@
 /* Frames queued to the supervisor before we consider ourselves stuck. */
 #define WORKER_QUEUE_MAX	4096
 
-static const struct wk_kind *const kinds[] = {
-	&wk_webchat,
-	&wk_agent,
-	&wk_wechat,
-	&wk_wecom_webhook,
-	&wk_wecom_bot,
-	&wk_wechat_mp,
-	&wk_wecom_app,
-	&wk_metrics,
-	&wk_console,
-#ifdef WX_TEST_HOOKS
-	&wk_loopback,
-#endif
-};
 
 static struct {
 	const struct wk_kind	*kind;
@@ -96,19 +80,14 @@ static const struct wk_handler common_handlers[] = {
 const struct wk_kind *
 worker_kind_find(const char *name)
 {
-	size_t i;
+	const struct wk_kind *const *kinds;
+	size_t i, n;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	kinds = worker_kinds(&n);
+	for (i = 0; i < n; i++)
 		if (strcmp(kinds[i]->name, name) == 0)
 			return kinds[i];
 	return NULL;
-}
-
-const struct wk_kind *const *
-worker_kinds(size_t *n)
-{
-	*n = sizeof(kinds) / sizeof(kinds[0]);
-	return kinds;
 }
 
 /*
@@ -180,23 +159,14 @@ worker_log_hook(int level, const char *line)
 	wk.in_hook = 0;
 }
 
-/*
- * OpenSSL reads its config file and resolves digests lazily; do it now,
- * while files exist, rather than in the sandbox on the first handshake.
- */
+/* Once, unless the kind said it never needs it (worker_crypto_skip). */
 static void
 worker_openssl_init(void)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
-
 	if (wk.crypto != 0)
 		return;
 	wk.crypto = 1;
-	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
-	if (EVP_Digest("", 0, md, &mdlen, EVP_sha1(), NULL) != 1 ||
-	    EVP_Digest("", 0, md, &mdlen, EVP_sha256(), NULL) != 1)
-		fatalx("%s: OpenSSL digests unavailable", __func__);
+	worker_crypto_init();
 }
 
 /*

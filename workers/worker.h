@@ -92,7 +92,13 @@ extern const struct wk_kind	wk_loopback;
 #endif
 
 const struct wk_kind	*worker_kind_find(const char *);
+/*
+ * The kinds this program runs and how it readies OpenSSL, one file per
+ * program: kinds_all.c (wxgate-child: every kind) or kinds_light.c
+ * (wxgate-light: the kinds that need neither OpenSSL nor SQLite).
+ */
 const struct wk_kind *const *worker_kinds(size_t *);
+void			 worker_crypto_init(void);
 void		 worker_spec(const struct wk_kind *, struct sandbox_spec *);
 
 /*

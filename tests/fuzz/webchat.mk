@@ -11,7 +11,7 @@ tests_fuzz_fuzz_webchat_rpc_SOURCES = tests/fuzz/fuzz_webchat_rpc.c \
 tests_fuzz_fuzz_webchat_rpc_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_webchat_rpc_LDADD = $(DEPS_LIBS)
 tests_fuzz_fuzz_ws_frame_SOURCES = tests/fuzz/fuzz_ws_frame.c \
-	workers/webchat/ws.c workers/webchat/http.c $(IPC_CODEC) \
+	workers/webchat/ws.c workers/webchat/http.c $(IPC_CODEC) common/b64.c common/sha.c \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_ws_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ws_frame_LDADD = $(DEPS_LIBS)

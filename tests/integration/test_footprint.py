@@ -8,10 +8,11 @@ import os
 
 import pytest
 
-from conftest import wait_for
+from conftest import free_port, run, wait_for
 from fake_webhook import FakeWebhook
 from test_channel_webhook import channel
 from test_hub import hub_pid
+from test_metrics_http import scrape
 
 
 @pytest.fixture
@@ -55,3 +56,52 @@ def test_only_dialling_workers_map_libcurl(gate_factory, robot, tmp_path):
         assert "libgnutls" not in got, (pid, sorted(got))
     for line in gate.log().splitlines():
         assert "libcurl is not loaded" not in line, line
+
+
+# What only the hub, the configuration and the heavier kinds link.
+HEAVY = {"libcrypto", "libssl", "libsqlite3", "libevent_openssl-2",
+         "libyaml-0", "libcyaml"}
+
+
+def exe(pid):
+    return os.path.basename(os.readlink("/proc/%d/exe" % pid))
+
+
+def test_light_kinds_run_from_wxgate_light(gate_factory, robot, tmp_path):
+    """The web chat pool, the echo agent and the metrics listener run
+    wxgate-light, which maps no OpenSSL, SQLite or YAML; the hub and
+    a channel kind run wxgate-child and do.  Each still does its job:
+    a web chat message is answered and the exposition is served."""
+    port = free_port()
+    gate = gate_factory({
+        "agents": [{"name": "default", "type": "echo"}],
+        "metrics": {"listen": "127.0.0.1:%d" % port},
+        "channels": [channel(robot, tmp_path)]})
+    wait_for(lambda: (gate.worker("metrics.http") or {}).get("state") ==
+             "running", what="the metrics worker")
+    ws = gate.status()
+    light = {n: w["pid"] for n, w in ws.items()
+             if n.startswith(("webchat.", "agent.", "metrics."))}
+    assert len(light) == 4, ws
+    for name, pid in light.items():
+        assert exe(pid) == "wxgate-light", (name, exe(pid))
+        got = libs(pid)
+        assert not got & HEAVY, (name, sorted(got & HEAVY))
+    hook = [w["pid"] for n, w in ws.items() if n.endswith("ops")]
+    assert len(hook) == 1, ws
+    heavy = [hub_pid(gate)] + hook
+    for pid in heavy:
+        assert exe(pid) == "wxgate-child", (pid, exe(pid))
+    assert "libsqlite3" in libs(hub_pid(gate))
+    assert exe(gate.proc.pid) == "wxgated"
+    # They work: a chat is answered, the exposition is served.
+
+    async def go():
+        c = await gate.connect()
+        await c.open()
+        _, done = await c.chat("hi", "m-1")
+        assert done["text"] == "echo: hi"
+    run(go())
+    status, _, body = scrape(port)
+    assert status == 200, (status, body[:200])
+    assert b"wxgate_worker_up" in body

@@ -23,3 +23,11 @@ tests_unit_common_test_sniff_SOURCES = \
 	tests/unit/common/test_sniff.c common/sniff.c
 tests_unit_common_test_sniff_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_common_test_sniff_LDADD = $(UNIT_LDADD)
+
+# The light workers' SHA-1, SHA-256 and base64 out (common/sha.c, b64.c).
+check_PROGRAMS += tests/unit/common/test_sha
+TESTS += tests/unit/common/test_sha
+tests_unit_common_test_sha_SOURCES = \
+	tests/unit/common/test_sha.c common/sha.c common/b64.c
+tests_unit_common_test_sha_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_common_test_sha_LDADD = $(UNIT_LDADD)

@@ -12,7 +12,7 @@ tests_unit_supervisor_test_config_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/supervisor/test_kinds
 TESTS += tests/unit/supervisor/test_kinds
 tests_unit_supervisor_test_kinds_SOURCES = \
-	tests/unit/supervisor/test_kinds.c $(CONFIG_SOURCES) \
+	tests/unit/supervisor/test_kinds.c $(CONFIG_SOURCES) workers/kinds_all.c \
 	policy/ratelimit.c policy/xff.c
 tests_unit_supervisor_test_kinds_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_kinds_LDADD = libwxworkers.a libwxsandbox.a \

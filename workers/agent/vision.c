@@ -11,46 +11,30 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "agent.h"
+#include "b64.h"
+#include "sniff.h"
 #include "xmalloc.h"
-
-static const char *
-vision_mime(const uint8_t *p, size_t n)
-{
-	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-		return "image/jpeg";
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "image/png";
-	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 ||
-	    memcmp(p, "GIF89a", 6) == 0))
-		return "image/gif";
-	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
-	    memcmp(p + 8, "WEBP", 4) == 0)
-		return "image/webp";
-	return NULL;
-}
 
 static json_t *
 vision_image(const struct agent_part *a)
 {
 	const char *mime;
 	char *url;
-	size_t pre, b64;
+	size_t pre;
 	json_t *o;
 
 	if (strcmp(a->kind, "image") != 0 ||
-	    (mime = vision_mime(a->data, a->size)) == NULL ||
+	    (mime = sniff_image(a->data, a->size)) == NULL ||
 	    a->size > INT32_MAX / 4 * 3)
 		return NULL;
 	pre = strlen("data:;base64,") + strlen(mime);
-	b64 = (a->size + 2) / 3 * 4;
-	url = xmalloc(pre + b64 + 1);
+	url = xmalloc(pre + B64_LEN(a->size) + 1);
 	memcpy(url, "data:", 5);
 	memcpy(url + 5, mime, strlen(mime));
 	memcpy(url + 5 + strlen(mime), ";base64,", 8);
-	EVP_EncodeBlock((unsigned char *)url + pre, a->data, (int)a->size);
+	b64_encode(a->data, a->size, url + pre);
 	o = json_pack("{s:s, s:{s:s}}", "type", "image_url", "image_url",
 	    "url", url);
 	free(url);

@@ -36,9 +36,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/ssl.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -192,11 +194,12 @@ static const struct cn_route cn_unknown = { NULL, HTTP_GET, CN_GET,
 
 static void	cn_route(struct httpd_conn *);
 static void	cn_hub_late(struct httpd_conn *);
+static struct bufferevent *cn_tls_accept(struct httpd *, int);
 
 static struct httpd cn = { .name = "console", .conn_max = CN_CONN_MAX,
     .head_max = CN_HEAD_MAX, .body_max = IPC_TEXT_MAX, .read_ms = CN_READ_MS, .wait_ms = CN_HUB_MS,
     .write_ms = CN_WRITE_MS, .flags = HTTP_R_NOSTORE, .request = cn_route,
-    .wait_timeout = cn_hub_late };
+    .wait_timeout = cn_hub_late, .tls_accept = cn_tls_accept };
 
 static int	cn_pre_sandbox(json_t *);
 static int	cn_post_sandbox(struct event_base *);
@@ -269,6 +272,22 @@ cn_pre_sandbox(json_t *conf)
 	log_info("console: serving the operator console on https://%s",
 	    l != NULL ? l : "?");
 	return 0;
+}
+
+static struct bufferevent *
+cn_tls_accept(struct httpd *s, int fd)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(s->tls)) == NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(s->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	/* A browser may close without close_notify: not an error. */
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
 }
 
 static int

@@ -35,7 +35,6 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "codec.h"
 #include "http.h"
@@ -43,6 +42,7 @@
 #include "page.h"
 #include "qr.h"
 #include "rpc.h"
+#include "sha.h"
 #include "worker.h"
 #include "ws.h"
 #include "xmalloc.h"
@@ -1076,12 +1076,9 @@ conn_head_free(struct conn *c)
 static const char *
 conn_log_path(const char *path, char *out, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	uint8_t md[SHA256_LEN];
 	const char *end;
-	size_t n;
-
-	size_t pre;
+	size_t n, pre;
 
 	/* An invitation's token is as secret as a share link's id. */
 	if (strncmp(path, "/s/", 3) == 0)
@@ -1092,12 +1089,9 @@ conn_log_path(const char *path, char *out, size_t len)
 		return path;
 	n = strcspn(path + pre, "/");
 	end = path + pre + n;
-	if (EVP_Digest(path + pre, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen < 4)
-		snprintf(out, len, "%.*s(link)%s", (int)pre, path, end);
-	else
-		snprintf(out, len, "%.*s(link sha256 %02x%02x%02x%02x)%s",
-		    (int)pre, path, md[0], md[1], md[2], md[3], end);
+	sha256(path + pre, n, md);
+	snprintf(out, len, "%.*s(link sha256 %02x%02x%02x%02x)%s",
+	    (int)pre, path, md[0], md[1], md[2], md[3], end);
 	return out;
 }
 

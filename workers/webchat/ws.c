@@ -29,11 +29,12 @@
 
 #include <event2/buffer.h>
 #include <http_parser.h>
-#include <openssl/evp.h>
 #include <wslay/wslay.h>
 
+#include "b64.h"
 #include "codec.h"
 #include "http.h"
+#include "sha.h"
 #include "ws.h"
 #include "xmalloc.h"
 
@@ -98,27 +99,15 @@ static const struct wslay_event_callbacks ws_callbacks = {
 int
 ws_accept_key(const char *key, size_t len, char out[WS_ACCEPT_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
+	uint8_t md[SHA1_LEN];
 	char buf[WS_KEY_LEN + sizeof(WS_GUID)];
-	EVP_MD_CTX *md_ctx;
-	int ok;
 
 	if (len != WS_KEY_LEN)
 		return -1;
 	memcpy(buf, key, len);
 	memcpy(buf + len, WS_GUID, sizeof(WS_GUID) - 1);
-	if ((md_ctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	ok = EVP_DigestInit_ex(md_ctx, EVP_sha1(), NULL) == 1 &&
-	    EVP_DigestUpdate(md_ctx, buf, len + sizeof(WS_GUID) - 1) == 1 &&
-	    EVP_DigestFinal_ex(md_ctx, md, &mdlen) == 1 && mdlen == 20;
-	EVP_MD_CTX_free(md_ctx);
-	if (!ok)
-		return -1;
-	if (EVP_EncodeBlock((unsigned char *)out, md, 20) != WS_ACCEPT_LEN)
-		return -1;
-	return 0;
+	sha1(buf, len + sizeof(WS_GUID) - 1, md);
+	return b64_encode(md, sizeof(md), out) == WS_ACCEPT_LEN ? 0 : -1;
 }
 
 /*
@@ -130,7 +119,7 @@ ws_accept_key(const char *key, size_t len, char out[WS_ACCEPT_LEN + 1])
 int
 ws_handshake_check(const struct http_req *r, char accept[WS_ACCEPT_LEN + 1])
 {
-	unsigned char raw[WS_KEY_LEN];
+	uint8_t raw[WS_KEY_LEN];
 	size_t klen;
 
 	if (r->method != HTTP_GET || r->major != 1 || r->minor < 1)
@@ -140,12 +129,13 @@ ws_handshake_check(const struct http_req *r, char accept[WS_ACCEPT_LEN + 1])
 		return 400;
 	if (strcmp(r->h_ws_version, "13") != 0)
 		return 426;
-	/* The key must be base64 of exactly 16 bytes (RFC 6455 4.2.1). */
+	/*
+	 * The key must be base64 of exactly 16 bytes (RFC 6455 4.2.1); its
+	 * unused last bits are not checked, as no client's are.
+	 */
 	klen = strlen(r->h_ws_key);
-	if (klen != WS_KEY_LEN || r->h_ws_key[22] != '=' ||
-	    r->h_ws_key[23] != '=' ||
-	    EVP_DecodeBlock(raw, (const unsigned char *)r->h_ws_key,
-	    (int)klen) != 18)
+	if (klen != WS_KEY_LEN || b64_decode(r->h_ws_key, klen, B64_LAX_PAD,
+	    raw, sizeof(raw)) != 16)
 		return 400;
 	if (ws_accept_key(r->h_ws_key, klen, accept) == -1)
 		return 500;
