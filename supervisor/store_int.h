@@ -59,6 +59,7 @@ struct store_wal {
 	uint64_t	 ckpt_bytes;	/* PASSIVE checkpoint past this */
 	uint64_t	 max_bytes;	/* TRUNCATE past this */
 	uint32_t	 frames;	/* in the WAL after the last commit */
+	uint32_t	 asked_frames;	/* frames when the thread was asked */
 	uint32_t	 page_size;
 	int		 timing;	/* a commit is under way */
 	struct timespec	 commit_start;

@@ -89,6 +89,8 @@ static struct client	*clients;
 static int		 nclients = 1;
 static int		 nmsgs = 100;
 static double		 rate;		/* total msg/s, 0 for unpaced */
+/* -l: each answered message's send time and round trip, ms, a line. */
+static FILE		*msglog;
 static double		 timeout_ms = 10000;
 static const char	*text = "hello, bench";
 static const char	*host = "127.0.0.1";
@@ -108,7 +110,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_roundtrip [-c clients] [-n messages] "
 	    "[-r rate] [-t timeout_s]\n"
-	    "\t[-T text] [-h host] [-p pid] [-S supervisor_pid] port\n");
+	    "\t[-T text] [-h host] [-l log] [-p pid] [-S supervisor_pid] "
+	    "port\n");
 	exit(2);
 }
 
@@ -217,6 +220,8 @@ cl_message(void *arg, const char *buf)
 			fprintf(stderr, "client %d: done without a delta\n",
 			    c->idx);
 		lat_done[ndone++] = t - c->t_send;
+		if (msglog != NULL)
+			fprintf(msglog, "%.3f %.3f\n", c->t_send, t - c->t_send);
 		t_last = t;
 		c->state = c->sent < nmsgs ? CL_IDLE : CL_DONE;
 	} else {
@@ -561,7 +566,7 @@ main(int argc, char *argv[])
 	int ch, i;
 
 	wsc_prog = "bench_roundtrip";
-	while ((ch = getopt(argc, argv, "c:h:n:p:r:S:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:h:l:n:p:r:S:t:T:")) != -1) {
 		switch (ch) {
 		case 'c':
 			nclients = atoi(optarg);
@@ -570,6 +575,10 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			host = optarg;
+			break;
+		case 'l':
+			if ((msglog = fopen(optarg, "w")) == NULL)
+				wsc_die("%s: %s", optarg, strerror(errno));
 			break;
 		case 'n':
 			nmsgs = atoi(optarg);
