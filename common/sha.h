@@ -1,9 +1,12 @@
 /*
- * SHA-1 and SHA-256 of one buffer (FIPS 180-4), for the light workers
- * (wxgate-light), which map no OpenSSL: RFC 6455's accept value and the
- * tag a secret link is logged by.  Neither is a security boundary; the
- * hashes that are (tokens, keys, signatures) stay OpenSSL's, in the
- * processes that link it.
+ * SHA-1 and SHA-256 of one buffer (FIPS 180-4), for the programs that
+ * map no OpenSSL: the light workers (RFC 6455's accept value, the tag a
+ * secret link is logged by) and the hub (wxgate-hub: the hashes its
+ * store keeps of session, invitation and relay tokens, attachments'
+ * digests, the console's CSRF value).  Checked against OpenSSL at
+ * every length (test_sha); no branch or table index depends on the
+ * data, so hashing a secret leaks nothing by timing.  Keys and
+ * signatures stay OpenSSL's, in the processes that link it.
  */
 #ifndef WX_SHA_H
 #define WX_SHA_H

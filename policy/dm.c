@@ -10,11 +10,12 @@
  * read out over a phone.  A code is not a secret the store must hide:
  * the sender shows it to the operator.
  */
+#include <sys/types.h>
+#include <sys/random.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include <openssl/rand.h>
 
 #include "dm.h"
 #include "log.h"
@@ -76,8 +77,8 @@ pairing_code_new(char *buf, size_t len)
 	if (len < PAIRING_CODE_LEN + 1)
 		return -1;
 	while (got < PAIRING_CODE_LEN) {
-		if (RAND_bytes(r, sizeof(r)) != 1) {
-			log_warnx("%s: RAND_bytes failed", __func__);
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			log_warn("%s: getrandom", __func__);
 			return -1;
 		}
 		for (i = 0; i < sizeof(r) && got < PAIRING_CODE_LEN; i++)

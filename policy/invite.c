@@ -14,11 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "invite.h"
 #include "log.h"
+#include "sha.h"
 
 static const char invite_alpha[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -52,9 +50,9 @@ invite_token_new(char out[INVITE_TOKEN_LEN + 1],
 			out[o++] = invite_alpha[v & 63];
 	}
 	out[INVITE_TOKEN_LEN] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
+	explicit_bzero(raw, sizeof(raw));
 	if (invite_token_hash(out, INVITE_TOKEN_LEN, hash) == -1) {
-		OPENSSL_cleanse(out, INVITE_TOKEN_LEN + 1);
+		explicit_bzero(out, INVITE_TOKEN_LEN + 1);
 		return -1;
 	}
 	return 0;
@@ -73,7 +71,6 @@ invite_value(char c)
 int
 invite_token_hash(const char *tok, size_t len, uint8_t hash[INVITE_HASH_LEN])
 {
-	unsigned int mdlen = 0;
 	size_t i;
 	int v = 0;
 
@@ -91,10 +88,6 @@ invite_token_hash(const char *tok, size_t len, uint8_t hash[INVITE_HASH_LEN])
 		log_debug("%s: bad token tail", __func__);
 		return -1;
 	}
-	if (EVP_Digest(tok, len, hash, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != INVITE_HASH_LEN) {
-		log_warnx("%s: SHA-256 failed", __func__);
-		return -1;
-	}
+	sha256(tok, len, hash);
 	return 0;
 }

@@ -5,16 +5,16 @@
  * Hashing takes exactly the shape relaytok_new() makes and nothing else,
  * so one token has one hash and a relay's junk never reaches the store.
  */
+#include <sys/types.h>
+#include <sys/random.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "log.h"
 #include "relaytok.h"
+#include "sha.h"
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -55,17 +55,17 @@ relaytok_new(char out[RELAYTOK_LEN + 1], uint8_t hash[RELAYTOK_HASH_LEN])
 
 	out[0] = '\0';
 	/* No weaker fallback: no token at all beats a guessable one. */
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
-		log_warnx("%s: RAND_bytes failed", __func__);
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		log_warn("%s: getrandom", __func__);
 		return -1;
 	}
 	memcpy(out, RELAYTOK_PREFIX, strlen(RELAYTOK_PREFIX));
 	n = relaytok_b64(raw, sizeof(raw), out + strlen(RELAYTOK_PREFIX));
 	out[strlen(RELAYTOK_PREFIX) + n] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
+	explicit_bzero(raw, sizeof(raw));
 	if (strlen(out) != RELAYTOK_LEN ||
 	    relaytok_hash(out, RELAYTOK_LEN, hash) == -1) {
-		OPENSSL_cleanse(out, RELAYTOK_LEN + 1);
+		explicit_bzero(out, RELAYTOK_LEN + 1);
 		return -1;
 	}
 	return 0;
@@ -74,7 +74,6 @@ relaytok_new(char out[RELAYTOK_LEN + 1], uint8_t hash[RELAYTOK_HASH_LEN])
 int
 relaytok_hash(const char *tok, size_t len, uint8_t hash[RELAYTOK_HASH_LEN])
 {
-	unsigned int mdlen = 0;
 	size_t i, pl = strlen(RELAYTOK_PREFIX);
 
 	/* From the network: say why, never what. */
@@ -88,10 +87,6 @@ relaytok_hash(const char *tok, size_t len, uint8_t hash[RELAYTOK_HASH_LEN])
 			log_debug("%s: bad token character", __func__);
 			return -1;
 		}
-	if (EVP_Digest(tok, len, hash, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != RELAYTOK_HASH_LEN) {
-		log_warnx("%s: SHA-256 failed", __func__);
-		return -1;
-	}
+	sha256(tok, len, hash);
 	return 0;
 }

@@ -8,16 +8,16 @@
  * accepts exactly that form and nothing else, so one token has one hash
  * (no "ABC" vs "abc" twins) and junk is turned away before the store.
  */
+#include <sys/types.h>
+#include <sys/random.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "log.h"
 #include "session.h"
+#include "sha.h"
 
 static int	session_hexdigit(char);
 
@@ -31,8 +31,8 @@ session_token_new(char out[SESSION_TOKEN_LEN + 1],
 
 	out[0] = '\0';
 	/* No weaker fallback: no token at all beats a guessable one. */
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
-		log_warnx("%s: RAND_bytes failed", __func__);
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		log_warn("%s: getrandom", __func__);
 		return -1;
 	}
 	for (i = 0; i < sizeof(raw); i++) {
@@ -40,9 +40,9 @@ session_token_new(char out[SESSION_TOKEN_LEN + 1],
 		out[2 * i + 1] = hex[raw[i] & 0x0f];
 	}
 	out[SESSION_TOKEN_LEN] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
+	explicit_bzero(raw, sizeof(raw));
 	if (session_token_hash(out, SESSION_TOKEN_LEN, hash) == -1) {
-		OPENSSL_cleanse(out, SESSION_TOKEN_LEN + 1);
+		explicit_bzero(out, SESSION_TOKEN_LEN + 1);
 		return -1;
 	}
 	return 0;
@@ -58,7 +58,6 @@ int
 session_token_hash(const char *tok, size_t len,
     uint8_t hash[SESSION_HASH_LEN])
 {
-	unsigned int mdlen = 0;
 	size_t i;
 
 	/* The token comes from a browser: say why, never what. */
@@ -72,10 +71,6 @@ session_token_hash(const char *tok, size_t len,
 			return -1;
 		}
 	}
-	if (EVP_Digest(tok, len, hash, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != SESSION_HASH_LEN) {
-		log_warnx("%s: SHA-256 failed", __func__);
-		return -1;
-	}
+	sha256(tok, len, hash);
 	return 0;
 }

@@ -23,12 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "channel_media.h"
 #include "codec.h"
 #include "hub.h"
 #include "log.h"
+#include "sha.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -103,7 +103,6 @@ chan_media_read(struct chan_media *md, int fd, const struct ipc_parts *parts,
 {
 	uint64_t total = 0;
 	size_t i, off;
-	unsigned int mdlen;
 
 	memset(md, 0, sizeof(*md));
 	for (i = 0; i < parts->n; i++) {
@@ -126,13 +125,8 @@ chan_media_read(struct chan_media *md, int fd, const struct ipc_parts *parts,
 		md->v[i].size = parts->v[i].size;
 		off += md->v[i].size;
 		md->n = i + 1;
-		if (EVP_Digest(md->buf + md->v[i].off, md->v[i].size,
-		    md->v[i].sha256, &mdlen, EVP_sha256(), NULL) != 1 ||
-		    mdlen != sizeof(md->v[i].sha256)) {
-			*why = "attachments could not be hashed";
-			chan_media_free(md);
-			return -1;
-		}
+		sha256(md->buf + md->v[i].off, md->v[i].size,
+		    md->v[i].sha256);
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * wxgate-child: every process the root parent starts, by -x: the hub,
- * the configuration reader, a kind's zygote and each worker.  A binary
+ * wxgate-child: the processes the root parent starts by -x but the hub
+ * (wxgate-hub, hubmain.c) and the light kinds (wxgate-light): the
+ * configuration reader, a kind's zygote and each worker.  A binary
  * of its own (like OpenSSH's sshd-session), so that root's wxgated maps
  * none of what they link (SQLite, OpenSSL, jansson, YAML) and links
  * none of their code; argv[0] stays "wxgated", so ps reads as before.
@@ -32,8 +33,7 @@ static int	child_check_sandbox(const char *, const char *, const char *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wxgate-child -x kind:name -u creds [-dv] "
-	    "[-s store]\n"
+	fprintf(stderr, "usage: wxgate-child -x kind:name -u creds [-dv]\n"
 	    "       wxgate-child --check-sandbox -u creds [-U creds] "
 	    "-s dir\n(started by wxgated, not by hand)\n");
 	exit(2);
@@ -119,8 +119,6 @@ main(int argc, char *argv[])
 	}
 	if (spec == NULL)
 		usage();
-	if (strncmp(spec, "hub:", 4) == 0)
-		return hub_main(spec, creds, store, verbose);
 	if (strncmp(spec, "zygote:", 7) == 0)
 		return zygote_main(spec, creds, verbose);
 	if (strncmp(spec, "conf:", 5) == 0)

@@ -23,7 +23,6 @@
 #include "config.h"
 #include "config_int.h"
 #include "ipc_msg.h"
-#include "tls_pem.h"
 #include "xmalloc.h"
 
 /*
@@ -129,7 +128,6 @@ cfg_console_tls(struct cfg_ctx *ctx, const struct raw_console *rc,
     struct cfg_console *cc)
 {
 	char err[CFG_ERR_MAX];
-	SSL_CTX *tls;
 
 	if (rc->tls_cert == NULL && rc->tls_key == NULL)
 		return 0;
@@ -148,15 +146,12 @@ cfg_console_tls(struct cfg_ctx *ctx, const struct raw_console *rc,
 	    cfg_secret_bytes(ctx, "console.tls_key", rc->tls_key,
 	    &cc->tls_key, &cc->tls_keylen) == -1)
 		return -1;
-	/* Read here, not at start: the reader may open no file. */
-	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-	if ((tls = tls_pem_server(cc->tls_cert, cc->tls_certlen, cc->tls_key,
-	    cc->tls_keylen, err, sizeof(err))) == NULL) {
+	if (cfg_tls_pair(cc->tls_cert, cc->tls_certlen, cc->tls_key,
+	    cc->tls_keylen, err, sizeof(err)) == -1) {
 		cfg_error(ctx, "console.tls_cert", "%s and %s: %s",
 		    rc->tls_cert, rc->tls_key, err);
 		return -1;
 	}
-	SSL_CTX_free(tls);
 	return 0;
 }
 

@@ -489,4 +489,8 @@ int		 cfg_public_read(struct cfg_ctx *, const char *, const char *,
 		    size_t, char **, size_t *);
 int		 cfg_exec_check(struct cfg_ctx *, const char *, const char *);
 
+/* config_tls.c */
+int		 cfg_tls_pair(const char *, size_t, const char *, size_t,
+		    char *, size_t);
+
 #endif

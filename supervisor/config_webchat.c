@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
+#include "b64.h"
 #include "config.h"
 #include "config_int.h"
 #include "ipc_msg.h"
@@ -397,9 +397,8 @@ cfg_page_avatar_json(const struct cfg_page *pg)
 
 	if (pg->avatar == NULL)
 		return NULL;
-	b = xmalloc((pg->avatarlen + 2) / 3 * 4 + 1);
-	EVP_EncodeBlock((unsigned char *)b, (const unsigned char *)pg->avatar,
-	    (int)pg->avatarlen);
+	b = xmalloc(B64_LEN(pg->avatarlen) + 1);
+	b64_encode((const uint8_t *)pg->avatar, pg->avatarlen, b);
 	v = json_string(b);
 	free(b);
 	return v;

@@ -20,8 +20,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "clock.h"
 #include "config.h"
@@ -31,7 +29,9 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "session.h"
+#include "sha.h"
 #include "store.h"
+#include "timingsafe.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -164,7 +164,7 @@ console_login(struct worker *w, struct ipc_msg *m)
 	console_sweep(now);
 	if (session_token_new(tok, hash) == -1 ||
 	    store_console_session_create(sup->store, hash, op, now) == -1) {
-		OPENSSL_cleanse(tok, sizeof(tok));
+		explicit_bzero(tok, sizeof(tok));
 		console_answer(w, m, l->conn, 503, NULL, NULL,
 		    console_error("no session could be made"));
 		return 0;
@@ -174,9 +174,9 @@ console_login(struct worker *w, struct ipc_msg *m)
 	/* The worker adds Secure under TLS (config_console.c). */
 	snprintf(cookie, sizeof(cookie), CONSOLE_COOKIE "=%s; Path=/; "
 	    "Max-Age=%u; HttpOnly; SameSite=Strict", tok, cc->session_max_s);
-	OPENSSL_cleanse(tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
 	console_answer(w, m, l->conn, 303, cookie, "/", NULL);
-	OPENSSL_cleanse(cookie, sizeof(cookie));
+	explicit_bzero(cookie, sizeof(cookie));
 	return 0;
 }
 
@@ -222,21 +222,18 @@ static int
 console_csrf(struct ipc_str cookie, char out[CONSOLE_CSRF_LEN + 1])
 {
 	static const char label[] = "wxgate console csrf\n";
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx;
-	int ok;
+	char buf[sizeof(label) - 1 + SESSION_TOKEN_LEN];
+	uint8_t md[SHA256_LEN];
+	size_t i;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	/* console_who took it for a session token: its length. */
+	if (cookie.len != SESSION_TOKEN_LEN)
 		return -1;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, label, sizeof(label) - 1) == 1 &&
-	    EVP_DigestUpdate(ctx, cookie.p, cookie.len) == 1 &&
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return -1;
-	for (i = 0; i < mdlen; i++)
+	memcpy(buf, label, sizeof(label) - 1);
+	memcpy(buf + sizeof(label) - 1, cookie.p, cookie.len);
+	sha256(buf, sizeof(buf), md);
+	explicit_bzero(buf, sizeof(buf));
+	for (i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
@@ -374,7 +371,7 @@ console_post(struct worker *w, struct ipc_msg *m)
 	snprintf(action, sizeof(action), "%.*s", (int)p->action.len,
 	    p->action.p);
 	if (p->csrf.len != CONSOLE_CSRF_LEN ||
-	    CRYPTO_memcmp(p->csrf.p, who.csrf, CONSOLE_CSRF_LEN) != 0) {
+	    timingsafe_bcmp(p->csrf.p, who.csrf, CONSOLE_CSRF_LEN) != 0) {
 		log_warnx("console: %s by %s without its CSRF token", action,
 		    who.operator);
 		store_audit(sup->store, sup_now(), "console", w->name, 0,
@@ -424,11 +421,11 @@ ctl_console_url(struct ctl_client *c, struct ipc_msg *m)
 		return 0;
 	}
 	snprintf(url, sizeof(url), "%s/login?token=%s", cc->public_url, tok);
-	OPENSSL_cleanse(tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
 	log_info("operator (uid %d) asks a console login link for %s",
 	    (int)c->uid, op->name);
 	ctl_result(c, m->req_id, 1, url);
-	OPENSSL_cleanse(url, sizeof(url));
+	explicit_bzero(url, sizeof(url));
 	return 0;
 }
 

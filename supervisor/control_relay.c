@@ -13,8 +13,6 @@
 
 #include <event2/bufferevent.h>
 
-#include <openssl/crypto.h>
-
 #include "codec.h"
 #include "config.h"
 #include "control_int.h"
@@ -41,14 +39,14 @@ ctl_relay_create(struct ctl_client *c, struct ipc_msg *m)
 	}
 	if (relaytok_new(tok, hash) == -1 ||
 	    store_relay_create(sup->store, agent, hash, sup_now(), &id) == -1) {
-		OPENSSL_cleanse(tok, sizeof(tok));
+		explicit_bzero(tok, sizeof(tok));
 		ctl_result(c, m->req_id, 0, "cannot create a token");
 		return 0;
 	}
 	log_info("operator (uid %d) creates relay token %lld for agent %s",
 	    (int)c->uid, (long long)id, agent);
 	ctl_result(c, m->req_id, 1, tok);
-	OPENSSL_cleanse(tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
 	return 0;
 }
 

@@ -15,12 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "codec.h"
 #include "control_int.h"
 #include "hub.h"
 #include "log.h"
+#include "sha.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -121,7 +121,6 @@ ctl_send_file(struct ctl_client *c, struct ipc_msg *m)
 	struct store_attach at;
 	char account[IPC_NAME_MAX + 1], err[256];
 	const char *kind;
-	unsigned int mdlen = 0;
 	int64_t id;
 	int rv = -1;
 
@@ -142,11 +141,7 @@ ctl_send_file(struct ctl_client *c, struct ipc_msg *m)
 		snprintf(err, sizeof(err), "a file's name has no '/'");
 		goto out;
 	}
-	if (EVP_Digest(at.data, at.size, at.sha256, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != sizeof(at.sha256)) {
-		snprintf(err, sizeof(err), "cannot hash the file");
-		goto out;
-	}
+	sha256(at.data, at.size, at.sha256);
 	at.account = account;
 	at.peer = ipc_strdup(b->target);
 	at.name = ipc_strdup(b->name);

@@ -420,6 +420,7 @@ main(int argc, char *argv[])
 	sup->sandbox_log = sblog;
 	sup->verbose = verbose < 0 ? LOG_LVL_INFO : verbose;
 	sup_prog_path(sup->exe, sizeof(sup->exe), "wxgate-child");
+	sup_prog_path(sup->exe_hub, sizeof(sup->exe_hub), "wxgate-hub");
 	sup_prog_path(sup->exe_light, sizeof(sup->exe_light), "wxgate-light");
 	/*
 	 * The reader runs as the workers' user; which one the file says,

@@ -246,7 +246,7 @@ ph_child(int fd)
 	argv[a++] = "-s";
 	argv[a++] = sup->plan->store;
 	argv[a] = NULL;
-	spawn_exec(sup->exe, fd, argv);
+	spawn_exec(sup->exe_hub, fd, argv);
 }
 
 void

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <openssl/evp.h>
 
 #include "areq.h"
 #include "channel_media.h"
@@ -26,6 +25,7 @@
 #include "hub.h"
 #include "log.h"
 #include "router_int.h"
+#include "sha.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -56,7 +56,6 @@ sup_agent_file(struct worker *w, struct ipc_msg *m)
 	struct areq_file *f;
 	struct areq *r;
 	uint64_t total = 0;
-	unsigned int mdlen;
 	const char *why;
 	char name[IPC_FILENAME_MAX + 1];
 	unsigned char *p;
@@ -107,9 +106,7 @@ sup_agent_file(struct worker *w, struct ipc_msg *m)
 	f->data = data;
 	f->size = b->size;
 	rf_held += f->size;
-	if (EVP_Digest(data, f->size, f->sha256, &mdlen, EVP_sha256(),
-	    NULL) != 1)
-		memset(f->sha256, 0, sizeof(f->sha256));
+	sha256(data, f->size, f->sha256);
 	return 0;
 }
 

@@ -113,6 +113,7 @@ struct sup {
 	int			 listen_fd;
 	char			*listen_addr;
 	char			 exe[4096];	/* wxgate-child: what spawn runs */
+	char			 exe_hub[4096];	/* wxgate-hub: the hub's */
 	char			 exe_light[4096]; /* wxgate-light: K_F_LIGHT's */
 	int			 verbose;
 	int			 stopping;

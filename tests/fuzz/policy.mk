@@ -14,6 +14,6 @@ tests_fuzz_fuzz_cron_LDFLAGS = $(FUZZ_LDFLAGS)
 # bind.start's id, checked against a decoding model.
 noinst_PROGRAMS += tests/fuzz/fuzz_invite
 tests_fuzz_fuzz_invite_SOURCES = tests/fuzz/fuzz_invite.c policy/invite.c \
-	common/log.c common/xmalloc.c
+	common/log.c common/xmalloc.c common/sha.c
 tests_fuzz_fuzz_invite_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_invite_LDADD = $(DEPS_LIBS)

@@ -69,9 +69,10 @@ def exe(pid):
 
 def test_light_kinds_run_from_wxgate_light(gate_factory, robot, tmp_path):
     """The web chat pool, the echo agent and the metrics listener run
-    wxgate-light, which maps no OpenSSL, SQLite or YAML; the hub and
-    a channel kind run wxgate-child and do.  Each still does its job:
-    a web chat message is answered and the exposition is served."""
+    wxgate-light, which maps no OpenSSL, SQLite or YAML; the hub runs
+    wxgate-hub, which maps SQLite but no OpenSSL; a channel kind runs
+    wxgate-child and maps OpenSSL.  Each still does its job: a web chat
+    message is answered, and the exposition is served."""
     port = free_port()
     gate = gate_factory({
         "agents": [{"name": "default", "type": "echo"}],
@@ -89,10 +90,12 @@ def test_light_kinds_run_from_wxgate_light(gate_factory, robot, tmp_path):
         assert not got & HEAVY, (name, sorted(got & HEAVY))
     hook = [w["pid"] for n, w in ws.items() if n.endswith("ops")]
     assert len(hook) == 1, ws
-    heavy = [hub_pid(gate)] + hook
-    for pid in heavy:
-        assert exe(pid) == "wxgate-child", (pid, exe(pid))
-    assert "libsqlite3" in libs(hub_pid(gate))
+    assert exe(hook[0]) == "wxgate-child", exe(hook[0])
+    assert "libcrypto" in libs(hook[0])
+    hub = hub_pid(gate)
+    assert exe(hub) == "wxgate-hub", exe(hub)
+    assert "libsqlite3" in libs(hub)
+    assert not libs(hub) & {"libcrypto", "libssl", "libevent_openssl-2"}
     assert exe(gate.proc.pid) == "wxgated"
     # They work: a chat is answered, the exposition is served.
 
