@@ -13,8 +13,6 @@ the model; plaintext, targets, an agent without e2e, another operator
 and a viewer are refused (the viewer audited)."""
 
 import json
-import os
-import sqlite3
 import subprocess
 
 from conftest import audit_rows, wait_for
@@ -173,12 +171,9 @@ def test_a_moved_prompt_fails_the_run_before_the_model(gate_factory,
         sealed(gate, admin, post, "b", "the second prompt")
         n = len(fake.requests)
         # b's prompt replaced by a's, as the server could.
-        db = sqlite3.connect(os.path.join(gate.state_dir, "wxgate.db"),
-                             timeout=5)
-        db.execute("UPDATE schedules SET body = (SELECT body FROM schedules"
-                   " WHERE id = ?) WHERE name = 'b'", (a,))
-        db.commit()
-        db.close()
+        with gate.store_rw() as db:
+            db.execute("UPDATE schedules SET body = (SELECT body FROM "
+                       "schedules WHERE id = ?) WHERE name = 'b'", (a,))
         rc, out, err = gate.ctl("schedule", "run", "b")
         assert rc == 0, (out, err)
         run = ended(gate, admin, "b", 1)["runs"][0]
