@@ -15,12 +15,11 @@
  * included, so a run's error full of control characters cannot push
  * the page past a frame (console_answer would make it a 503).
  *
- * XXX each schedule's runs are one store_run_history() call, so a page
- * of CONSOLE_SCHED_MAX schedules is that many queries every refresh
- * (5 s); a history query for many names at once would close it.
+ * The runs of every schedule listed, their targets and sealed answers
+ * come from one query (store_run_recent), not one per schedule and per
+ * run: the page refreshes every 5 s.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -47,12 +46,10 @@
 
 struct sched_page {
 	json_t		*list;
+	json_t		*byname;	/* name: its entry in list */
 	size_t		 bytes;
 	int		 more;
-};
-
-/* A schedule's runs being listed, and whether they are sealed. */
-struct sched_runs {
+	/* The schedule whose runs are being added, NULL: not listed. */
 	json_t		*runs;
 	int		 sealed;
 };
@@ -73,11 +70,13 @@ sched_page_def(const struct store_sched *sc, void *arg)
 {
 	struct sched_page *pg = arg;
 
+	json_t *o;
+
 	if (json_array_size(pg->list) >= CONSOLE_SCHED_MAX) {
 		pg->more = 1;
 		return;
 	}
-	json_array_append_new(pg->list, json_pack("{s:s, s:s?, s:s?, s:s?, "
+	o = json_pack("{s:s, s:s?, s:s?, s:s?, "
 	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[], s:I, s:b, "
 	    "s:s?, s:o}",
 	    "name", sc->name, "cron", sc->cron, "every", sc->every,
@@ -91,7 +90,11 @@ sched_page_def(const struct store_sched *sc, void *arg)
 	    "last_state", sc->last_state, "runs",
 	    "id", (json_int_t)sc->id, "sealed", sc->sealed,
 	    "owner", sc->owner, "prompt", sched_page_sealed(sc->sealed ?
-	    sc->body : NULL)));
+	    sc->body : NULL));
+	if (o == NULL)
+		return;
+	json_object_set(pg->byname, sc->name, o);
+	json_array_append_new(pg->list, o);
 }
 
 /*
@@ -101,34 +104,37 @@ sched_page_def(const struct store_sched *sc, void *arg)
 static void
 sched_page_run(const struct store_run_row *r, void *arg)
 {
-	struct sched_runs *sr = arg;
-	json_t *o;
-	char *reply = NULL;
+	struct sched_page *pg = arg;
+	json_t *sc, *o;
 
+	if ((sc = json_object_get(pg->byname, r->name)) == NULL) {
+		pg->runs = NULL;
+		return;
+	}
+	pg->runs = json_object_get(sc, "runs");
+	pg->sealed = json_is_true(json_object_get(sc, "sealed"));
 	o = json_pack("{s:I, s:b, s:I, s:I, s:s, s:o, s:[]}",
 	    "id", (json_int_t)r->id, "manual", r->manual,
 	    "started", (json_int_t)r->started,
 	    "agent_done", (json_int_t)r->agent_done,
 	    "state", r->state != NULL && r->state[0] != '\0' ? r->state : "?",
 	    "error", console_cut(r->error, CONSOLE_SCHED_CUT), "targets");
-	if (o != NULL && sr->sealed) {
-		if (store_run_reply(sup->store, r->id, &reply) != 0)
-			reply = NULL;
+	if (o != NULL && pg->sealed) {
 		json_object_set_new(o, "slot", json_integer(r->slot));
-		json_object_set_new(o, "summary", sched_page_sealed(reply));
-		free(reply);
+		json_object_set_new(o, "summary", sched_page_sealed(r->reply));
 	}
-	json_array_append_new(sr->runs, o);
+	json_array_append_new(pg->runs, o);
 }
 
-/* Targets follow their run (store_run_history): the last one added. */
+/* Targets follow their run (store_run_recent): the last one added. */
 static void
 sched_page_target(const struct store_run_target_row *t, void *arg)
 {
-	json_t *runs = ((struct sched_runs *)arg)->runs;
-	json_t *run = json_array_get(runs, json_array_size(runs) - 1);
+	json_t *runs = ((struct sched_page *)arg)->runs;
+	json_t *run;
 
-	if (run == NULL)
+	if (runs == NULL ||
+	    (run = json_array_get(runs, json_array_size(runs) - 1)) == NULL)
 		return;
 	json_array_append_new(json_object_get(run, "targets"), json_pack(
 	    "{s:s?, s:s?, s:s, s:o}", "channel", t->account,
@@ -138,25 +144,20 @@ sched_page_target(const struct store_run_target_row *t, void *arg)
 }
 
 /*
- * Each schedule's runs, then whether it still fits: the first that
- * does not is dropped with those after it.  -1 on a store error.
+ * The listed schedules' runs, then whether each still fits: the first
+ * that does not is dropped with those after it.  -1 on a store error.
  */
 static int
 sched_page_runs(struct sched_page *pg)
 {
-	struct sched_runs sr;
-	json_t *sc;
 	size_t i;
 
+	if (store_run_recent(sup->store, CONSOLE_SCHED_MAX, CONSOLE_RUNS_MAX,
+	    sched_page_run, sched_page_target, pg) == -1)
+		return -1;
 	for (i = 0; i < json_array_size(pg->list); i++) {
-		sc = json_array_get(pg->list, i);
-		sr.runs = json_object_get(sc, "runs");
-		sr.sealed = json_is_true(json_object_get(sc, "sealed"));
-		if (store_run_history(sup->store, json_string_value(
-		    json_object_get(sc, "name")), CONSOLE_RUNS_MAX,
-		    sched_page_run, sched_page_target, &sr) == -1)
-			return -1;
-		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES, sc)) {
+		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES,
+		    json_array_get(pg->list, i))) {
 			while (json_array_size(pg->list) > i)
 				json_array_remove(pg->list, i);
 			pg->more = 1;
@@ -169,12 +170,15 @@ sched_page_runs(struct sched_page *pg)
 json_t *
 console_page_schedules(void)
 {
-	struct sched_page pg = { json_array(), 0, 0 };
+	struct sched_page pg = { json_array(), json_object(), 0, 0, NULL, 0 };
+	int rv;
 
 	/* Targets whose rows ended since the timer's last tick. */
 	store_run_settle(sup->store);
-	if (store_sched_list(sup->store, NULL, sched_page_def, &pg) == -1 ||
-	    sched_page_runs(&pg) == -1) {
+	rv = store_sched_list(sup->store, NULL, sched_page_def, &pg) == -1 ||
+	    sched_page_runs(&pg) == -1 ? -1 : 0;
+	json_decref(pg.byname);
+	if (rv == -1) {
 		json_decref(pg.list);
 		return NULL;
 	}

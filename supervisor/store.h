@@ -737,6 +737,8 @@ struct store_run_row {
 	int64_t		 agent_done;
 	const char	*state;
 	const char	*error;
+	/* store_run_recent(): a sealed schedule's answer; NULL none (yet) */
+	const char	*reply;
 };
 struct store_run_target_row {
 	int64_t		 run;
@@ -751,6 +753,13 @@ typedef void	(*store_run_target_fn)(const struct store_run_target_row *,
 /* The newest limit runs (of name, or all), oldest first, each then its
  * targets. */
 int	store_run_history(struct store *, const char *name, unsigned limit,
+	    store_run_fn, store_run_target_fn, void *arg);
+/*
+ * The newest per runs of each of the first nsched schedules by name
+ * (store_sched_list's order), in one query: by name, oldest first, each
+ * then its targets, a sealed schedule's with its reply.  0 or -1.
+ */
+int	store_run_recent(struct store *, unsigned nsched, unsigned per,
 	    store_run_fn, store_run_target_fn, void *arg);
 /*
  * The run of a sealed schedule waiting on msg_id: 0 (owner to free),
