@@ -5,7 +5,8 @@
  * and resuming are console_write.c's, through schedule.c.  A sealed
  * schedule (docs/e2e.md) shows its prompt and its runs' summaries as
  * the envelopes they are, with what their associated data binds (id,
- * slot), for the page to open.
+ * slot), for the page to open; one too long to list comes alone, by
+ * GET /api/schedule/sealed.
  *
  * A definition's free text may be 32 KiB and its targets 8 KiB, and a
  * run's targets carry their own details, so the page is bounded by its
@@ -20,6 +21,7 @@
  * run: the page refreshes every 5 s.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -27,6 +29,7 @@
 #include "console.h"
 #include "hub.h"
 #include "store.h"
+#include "xmalloc.h"
 
 /* Schedules one page shows at most (schedule.schedules_max may be 0). */
 #define CONSOLE_SCHED_MAX	200
@@ -39,8 +42,8 @@
 /*
  * A sealed prompt or summary is whole or not at all (a cut envelope
  * opens as nothing): up to this, about 9 KiB of text, so that a few
- * sealed schedules' runs share the page.  XXX longer ones say "long"
- * and cannot be read here yet; a page of one run's summary would.
+ * sealed schedules' runs share the page.  A longer one is listed as
+ * "long", and the page asks for it alone (console_page_sched_sealed).
  */
 #define CONSOLE_SEALED_MAX	(12 * 1024)
 
@@ -184,4 +187,72 @@ console_page_schedules(void)
 	}
 	return json_pack("{s:o, s:b, s:I}", "schedules", pg.list,
 	    "more", pg.more, "now", (json_int_t)sup_now());
+}
+
+/*
+ * The query "ID RUN" (cn_page's "-" for a key not given) into a
+ * schedule's id and a run's (0: the prompt): -1 if either is not one.
+ */
+static int
+sched_sealed_query(const char *query, int64_t *id, int64_t *run)
+{
+	const char *sp;
+
+	if (query == NULL || (sp = strchr(query, ' ')) == NULL ||
+	    (*id = console_id(query, (size_t)(sp - query))) < 0)
+		return -1;
+	*run = 0;
+	if (strcmp(sp + 1, "-") == 0)
+		return 0;
+	return (*run = console_id(sp + 1, strlen(sp + 1))) < 0 ? -1 : 0;
+}
+
+/*
+ * GET /api/schedule/sealed?id=ID[&run=RUN]: a sealed schedule's prompt,
+ * or the summary of one of its runs, whole, however long the list cut
+ * it (CONSOLE_SEALED_MAX).  Ciphertext, as the list gives the shorter
+ * ones, to any session; only the owner's key opens it.  The status, and
+ * the answer's body.
+ */
+int
+console_page_sched_sealed(const char *query, const char *text,
+    json_t **body)
+{
+	struct store_sched sc;
+	char *env = NULL;
+	int64_t id, run;
+	int rv;
+
+	if (text[0] != '\0' || sched_sealed_query(query, &id, &run) == -1) {
+		*body = console_error("id or run is not valid");
+		return 400;
+	}
+	if ((rv = store_sched_get_id(sup->store, id, &sc)) != 0) {
+		*body = console_error(rv == 1 ? "no such sealed schedule" :
+		    "store error");
+		return rv == 1 ? 404 : 503;
+	}
+	if (!sc.sealed)
+		rv = 1;
+	else if (run == 0)
+		env = sc.body[0] != '\0' ? xstrdup(sc.body) : NULL;
+	else
+		rv = store_run_reply(sup->store, id, run, &env);
+	store_sched_free(&sc);
+	if (rv != 0 || env == NULL) {
+		*body = console_error(rv == -1 ? "store error" : run != 0 ?
+		    "no such run's summary of this sealed schedule" :
+		    "no such sealed schedule's prompt");
+		return rv == -1 ? 503 : 404;
+	}
+	/* A relay's summary is cut to fit (ctl/relay/seal.c): a bound. */
+	if (strlen(env) > CONSOLE_SCHED_BYTES) {
+		free(env);
+		*body = console_error("longer than one console answer");
+		return 503;
+	}
+	*body = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "run",
+	    (json_int_t)run, "sealed", env);
+	free(env);
+	return 200;
 }

@@ -763,8 +763,8 @@ int	store_run_recent(struct store *, unsigned nsched, unsigned per,
 	    store_run_fn, store_run_target_fn, void *arg);
 /*
  * The run of a sealed schedule waiting on msg_id: 0 (owner to free),
- * 1 none or not sealed, -1 error.  reply: a run's stored answer (to
- * free), 0, 1 none (yet), -1.
+ * 1 none or not sealed, -1 error.  reply: the stored answer of run, a
+ * run of schedule (to free), 0, 1 none (yet, or not its run), -1.
  */
 struct store_run_seal {
 	int64_t		 schedule;
@@ -773,7 +773,8 @@ struct store_run_seal {
 };
 int	store_run_sealed(struct store *, int64_t msg_id,
 	    struct store_run_seal *);
-int	store_run_reply(struct store *, int64_t run, char **reply);
+int	store_run_reply(struct store *, int64_t schedule, int64_t run,
+	    char **reply);
 /* A run's text, queued as outbox rows of run (hold: until then, 0). */
 int	store_outbox_add_run(struct store *, const char *account,
 	    const char *peer, int seq, const char *body, int64_t run,

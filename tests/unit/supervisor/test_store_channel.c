@@ -531,10 +531,12 @@ test_sched_sealed(void **state)
 	assert_string_equal(rs.owner, "root-op");
 	free(rs.owner);
 	assert_int_equal(store_run_sealed(fx->s, msg + 100, &rs), 1);
-	assert_int_equal(store_run_reply(fx->s, run, &reply), 1);
+	assert_int_equal(store_run_reply(fx->s, id, run, &reply), 1);
 	assert_int_equal(store_msg_answer(fx->s, msg, "{\"v\":2}", NOW + 3602),
 	    0);
-	assert_int_equal(store_run_reply(fx->s, run, &reply), 0);
+	/* Asked as another schedule's run: none. */
+	assert_int_equal(store_run_reply(fx->s, plain, run, &reply), 1);
+	assert_int_equal(store_run_reply(fx->s, id, run, &reply), 0);
 	assert_string_equal(reply, "{\"v\":2}");
 	free(reply);
 	store_sched_free(&got);
