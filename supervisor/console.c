@@ -262,6 +262,8 @@ static const struct {
 	{ "pairings",	console_page_pairings,	NULL,	NULL,	NULL },
 	{ "shares",	console_page_shares,	NULL,	NULL,	NULL },
 	{ "schedules",	console_page_schedules,	NULL,	NULL,	NULL },
+	{ "sched_sealed", NULL,			NULL,	console_page_sched_sealed,
+	    NULL },
 	{ "accounts",	console_page_accounts,	NULL,	NULL,	NULL },
 	{ "log",	NULL,			NULL,	console_page_log, NULL },
 	{ "conversations", NULL,		NULL,	console_page_conversations,

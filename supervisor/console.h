@@ -65,6 +65,12 @@ json_t	*console_page_shares(void);
 /* console_page_sched.c: schedules and their latest runs; NULL, ditto. */
 json_t	*console_page_schedules(void);
 /*
+ * console_page_sched.c: a sealed schedule's prompt or a run's summary,
+ * whole (the query "ID RUN", RUN "-" for the prompt); the HTTP status.
+ */
+int	console_page_sched_sealed(const char *query, const char *text,
+	    json_t **body);
+/*
  * console_page_acct.c: channel accounts, login QR codes, binding
  * invitations; NULL on a store error.
  */

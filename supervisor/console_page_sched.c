@@ -5,7 +5,8 @@
  * and resuming are console_write.c's, through schedule.c.  A sealed
  * schedule (docs/e2e.md) shows its prompt and its runs' summaries as
  * the envelopes they are, with what their associated data binds (id,
- * slot), for the page to open.
+ * slot), for the page to open; one too long to list comes alone, by
+ * GET /api/schedule/sealed.
  *
  * A definition's free text may be 32 KiB and its targets 8 KiB, and a
  * run's targets carry their own details, so the page is bounded by its
@@ -15,9 +16,9 @@
  * included, so a run's error full of control characters cannot push
  * the page past a frame (console_answer would make it a 503).
  *
- * XXX each schedule's runs are one store_run_history() call, so a page
- * of CONSOLE_SCHED_MAX schedules is that many queries every refresh
- * (5 s); a history query for many names at once would close it.
+ * The runs of every schedule listed, their targets and sealed answers
+ * come from one query (store_run_recent), not one per schedule and per
+ * run: the page refreshes every 5 s.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "console.h"
 #include "hub.h"
 #include "store.h"
+#include "xmalloc.h"
 
 /* Schedules one page shows at most (schedule.schedules_max may be 0). */
 #define CONSOLE_SCHED_MAX	200
@@ -40,19 +42,17 @@
 /*
  * A sealed prompt or summary is whole or not at all (a cut envelope
  * opens as nothing): up to this, about 9 KiB of text, so that a few
- * sealed schedules' runs share the page.  XXX longer ones say "long"
- * and cannot be read here yet; a page of one run's summary would.
+ * sealed schedules' runs share the page.  A longer one is listed as
+ * "long", and the page asks for it alone (console_page_sched_sealed).
  */
 #define CONSOLE_SEALED_MAX	(12 * 1024)
 
 struct sched_page {
 	json_t		*list;
+	json_t		*byname;	/* name: its entry in list */
 	size_t		 bytes;
 	int		 more;
-};
-
-/* A schedule's runs being listed, and whether they are sealed. */
-struct sched_runs {
+	/* The schedule whose runs are being added, NULL: not listed. */
 	json_t		*runs;
 	int		 sealed;
 };
@@ -73,11 +73,13 @@ sched_page_def(const struct store_sched *sc, void *arg)
 {
 	struct sched_page *pg = arg;
 
+	json_t *o;
+
 	if (json_array_size(pg->list) >= CONSOLE_SCHED_MAX) {
 		pg->more = 1;
 		return;
 	}
-	json_array_append_new(pg->list, json_pack("{s:s, s:s?, s:s?, s:s?, "
+	o = json_pack("{s:s, s:s?, s:s?, s:s?, "
 	    "s:s?, s:o, s:o, s:b, s:b, s:I, s:I, s:s?, s:[], s:I, s:b, "
 	    "s:s?, s:o}",
 	    "name", sc->name, "cron", sc->cron, "every", sc->every,
@@ -91,7 +93,11 @@ sched_page_def(const struct store_sched *sc, void *arg)
 	    "last_state", sc->last_state, "runs",
 	    "id", (json_int_t)sc->id, "sealed", sc->sealed,
 	    "owner", sc->owner, "prompt", sched_page_sealed(sc->sealed ?
-	    sc->body : NULL)));
+	    sc->body : NULL));
+	if (o == NULL)
+		return;
+	json_object_set(pg->byname, sc->name, o);
+	json_array_append_new(pg->list, o);
 }
 
 /*
@@ -101,34 +107,37 @@ sched_page_def(const struct store_sched *sc, void *arg)
 static void
 sched_page_run(const struct store_run_row *r, void *arg)
 {
-	struct sched_runs *sr = arg;
-	json_t *o;
-	char *reply = NULL;
+	struct sched_page *pg = arg;
+	json_t *sc, *o;
 
+	if ((sc = json_object_get(pg->byname, r->name)) == NULL) {
+		pg->runs = NULL;
+		return;
+	}
+	pg->runs = json_object_get(sc, "runs");
+	pg->sealed = json_is_true(json_object_get(sc, "sealed"));
 	o = json_pack("{s:I, s:b, s:I, s:I, s:s, s:o, s:[]}",
 	    "id", (json_int_t)r->id, "manual", r->manual,
 	    "started", (json_int_t)r->started,
 	    "agent_done", (json_int_t)r->agent_done,
 	    "state", r->state != NULL && r->state[0] != '\0' ? r->state : "?",
 	    "error", console_cut(r->error, CONSOLE_SCHED_CUT), "targets");
-	if (o != NULL && sr->sealed) {
-		if (store_run_reply(sup->store, r->id, &reply) != 0)
-			reply = NULL;
+	if (o != NULL && pg->sealed) {
 		json_object_set_new(o, "slot", json_integer(r->slot));
-		json_object_set_new(o, "summary", sched_page_sealed(reply));
-		free(reply);
+		json_object_set_new(o, "summary", sched_page_sealed(r->reply));
 	}
-	json_array_append_new(sr->runs, o);
+	json_array_append_new(pg->runs, o);
 }
 
-/* Targets follow their run (store_run_history): the last one added. */
+/* Targets follow their run (store_run_recent): the last one added. */
 static void
 sched_page_target(const struct store_run_target_row *t, void *arg)
 {
-	json_t *runs = ((struct sched_runs *)arg)->runs;
-	json_t *run = json_array_get(runs, json_array_size(runs) - 1);
+	json_t *runs = ((struct sched_page *)arg)->runs;
+	json_t *run;
 
-	if (run == NULL)
+	if (runs == NULL ||
+	    (run = json_array_get(runs, json_array_size(runs) - 1)) == NULL)
 		return;
 	json_array_append_new(json_object_get(run, "targets"), json_pack(
 	    "{s:s?, s:s?, s:s, s:o}", "channel", t->account,
@@ -138,25 +147,20 @@ sched_page_target(const struct store_run_target_row *t, void *arg)
 }
 
 /*
- * Each schedule's runs, then whether it still fits: the first that
- * does not is dropped with those after it.  -1 on a store error.
+ * The listed schedules' runs, then whether each still fits: the first
+ * that does not is dropped with those after it.  -1 on a store error.
  */
 static int
 sched_page_runs(struct sched_page *pg)
 {
-	struct sched_runs sr;
-	json_t *sc;
 	size_t i;
 
+	if (store_run_recent(sup->store, CONSOLE_SCHED_MAX, CONSOLE_RUNS_MAX,
+	    sched_page_run, sched_page_target, pg) == -1)
+		return -1;
 	for (i = 0; i < json_array_size(pg->list); i++) {
-		sc = json_array_get(pg->list, i);
-		sr.runs = json_object_get(sc, "runs");
-		sr.sealed = json_is_true(json_object_get(sc, "sealed"));
-		if (store_run_history(sup->store, json_string_value(
-		    json_object_get(sc, "name")), CONSOLE_RUNS_MAX,
-		    sched_page_run, sched_page_target, &sr) == -1)
-			return -1;
-		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES, sc)) {
+		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES,
+		    json_array_get(pg->list, i))) {
 			while (json_array_size(pg->list) > i)
 				json_array_remove(pg->list, i);
 			pg->more = 1;
@@ -169,15 +173,86 @@ sched_page_runs(struct sched_page *pg)
 json_t *
 console_page_schedules(void)
 {
-	struct sched_page pg = { json_array(), 0, 0 };
+	struct sched_page pg = { json_array(), json_object(), 0, 0, NULL, 0 };
+	int rv;
 
 	/* Targets whose rows ended since the timer's last tick. */
 	store_run_settle(sup->store);
-	if (store_sched_list(sup->store, NULL, sched_page_def, &pg) == -1 ||
-	    sched_page_runs(&pg) == -1) {
+	rv = store_sched_list(sup->store, NULL, sched_page_def, &pg) == -1 ||
+	    sched_page_runs(&pg) == -1 ? -1 : 0;
+	json_decref(pg.byname);
+	if (rv == -1) {
 		json_decref(pg.list);
 		return NULL;
 	}
 	return json_pack("{s:o, s:b, s:I}", "schedules", pg.list,
 	    "more", pg.more, "now", (json_int_t)sup_now());
+}
+
+/*
+ * The query "ID RUN" (cn_page's "-" for a key not given) into a
+ * schedule's id and a run's (0: the prompt): -1 if either is not one.
+ */
+static int
+sched_sealed_query(const char *query, int64_t *id, int64_t *run)
+{
+	const char *sp;
+
+	if (query == NULL || (sp = strchr(query, ' ')) == NULL ||
+	    (*id = console_id(query, (size_t)(sp - query))) < 0)
+		return -1;
+	*run = 0;
+	if (strcmp(sp + 1, "-") == 0)
+		return 0;
+	return (*run = console_id(sp + 1, strlen(sp + 1))) < 0 ? -1 : 0;
+}
+
+/*
+ * GET /api/schedule/sealed?id=ID[&run=RUN]: a sealed schedule's prompt,
+ * or the summary of one of its runs, whole, however long the list cut
+ * it (CONSOLE_SEALED_MAX).  Ciphertext, as the list gives the shorter
+ * ones, to any session; only the owner's key opens it.  The status, and
+ * the answer's body.
+ */
+int
+console_page_sched_sealed(const char *query, const char *text,
+    json_t **body)
+{
+	struct store_sched sc;
+	char *env = NULL;
+	int64_t id, run;
+	int rv;
+
+	if (text[0] != '\0' || sched_sealed_query(query, &id, &run) == -1) {
+		*body = console_error("id or run is not valid");
+		return 400;
+	}
+	if ((rv = store_sched_get_id(sup->store, id, &sc)) != 0) {
+		*body = console_error(rv == 1 ? "no such sealed schedule" :
+		    "store error");
+		return rv == 1 ? 404 : 503;
+	}
+	if (!sc.sealed)
+		rv = 1;
+	else if (run == 0)
+		env = sc.body[0] != '\0' ? xstrdup(sc.body) : NULL;
+	else
+		rv = store_run_reply(sup->store, id, run, &env);
+	store_sched_free(&sc);
+	if (rv != 0 || env == NULL) {
+		*body = console_error(rv == -1 ? "store error" : run != 0 ?
+		    "no such run's summary of this sealed schedule" :
+		    "no such sealed schedule's prompt");
+		return rv == -1 ? 503 : 404;
+	}
+	/* A relay's summary is cut to fit (ctl/relay/seal.c): a bound. */
+	if (strlen(env) > CONSOLE_SCHED_BYTES) {
+		free(env);
+		*body = console_error("longer than one console answer");
+		return 503;
+	}
+	*body = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "run",
+	    (json_int_t)run, "sealed", env);
+	free(env);
+	return 200;
 }

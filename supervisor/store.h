@@ -737,6 +737,8 @@ struct store_run_row {
 	int64_t		 agent_done;
 	const char	*state;
 	const char	*error;
+	/* store_run_recent(): a sealed schedule's answer; NULL none (yet) */
+	const char	*reply;
 };
 struct store_run_target_row {
 	int64_t		 run;
@@ -753,9 +755,16 @@ typedef void	(*store_run_target_fn)(const struct store_run_target_row *,
 int	store_run_history(struct store *, const char *name, unsigned limit,
 	    store_run_fn, store_run_target_fn, void *arg);
 /*
+ * The newest per runs of each of the first nsched schedules by name
+ * (store_sched_list's order), in one query: by name, oldest first, each
+ * then its targets, a sealed schedule's with its reply.  0 or -1.
+ */
+int	store_run_recent(struct store *, unsigned nsched, unsigned per,
+	    store_run_fn, store_run_target_fn, void *arg);
+/*
  * The run of a sealed schedule waiting on msg_id: 0 (owner to free),
- * 1 none or not sealed, -1 error.  reply: a run's stored answer (to
- * free), 0, 1 none (yet), -1.
+ * 1 none or not sealed, -1 error.  reply: the stored answer of run, a
+ * run of schedule (to free), 0, 1 none (yet, or not its run), -1.
  */
 struct store_run_seal {
 	int64_t		 schedule;
@@ -764,7 +773,8 @@ struct store_run_seal {
 };
 int	store_run_sealed(struct store *, int64_t msg_id,
 	    struct store_run_seal *);
-int	store_run_reply(struct store *, int64_t run, char **reply);
+int	store_run_reply(struct store *, int64_t schedule, int64_t run,
+	    char **reply);
 /* A run's text, queued as outbox rows of run (hold: until then, 0). */
 int	store_outbox_add_run(struct store *, const char *account,
 	    const char *peer, int seq, const char *body, int64_t run,

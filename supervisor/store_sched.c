@@ -48,6 +48,7 @@ enum {
 	SS_CONTACT,
 	SS_STATES,
 	SS_GET_ID,
+	SS_RECENT,
 };
 
 #define SCHED_COLS \
@@ -154,6 +155,25 @@ static const char *const ss_sql[] = {
 	    "SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state",
 	[SS_GET_ID - STORE_LAZY_SCHED] =
 	    "SELECT " SCHED_COLS " FROM schedules s WHERE s.id = ?1",
+	/*
+	 * The newest ?2 runs of each of the first ?1 schedules by name (as
+	 * SS_LIST orders them), by name as SS_HISTORY finds them; a run
+	 * once per target (or once, with NULLs, without); a sealed
+	 * schedule's run with its answer.  Oldest first within a name.
+	 */
+	[SS_RECENT - STORE_LAZY_SCHED] =
+	    "WITH s AS (SELECT name, sealed FROM schedules ORDER BY name"
+	    "  LIMIT ?1),"
+	    " r AS (SELECT x.id, x.name, x.slot, x.manual, x.started,"
+	    "  x.agent_done, x.state, x.error, x.msg_id, s.sealed,"
+	    "  row_number() OVER (PARTITION BY x.name ORDER BY x.id DESC)"
+	    "  AS k FROM schedule_runs x JOIN s ON s.name = x.name)"
+	    " SELECT r.id, r.name, r.slot, r.manual, r.started,"
+	    " coalesce(r.agent_done, 0), r.state, coalesce(r.error, ''),"
+	    " m.reply, t.account, t.peer, t.state, coalesce(t.detail, '')"
+	    " FROM r LEFT JOIN messages m ON r.sealed AND m.id = r.msg_id"
+	    " LEFT JOIN run_targets t ON t.run_id = r.id WHERE r.k <= ?2"
+	    " ORDER BY r.name, r.id, t.seq",
 };
 
 static int	ss_write(struct store *, sqlite3_stmt *, int, const char *);
@@ -557,6 +577,52 @@ store_run_history(struct store *s, const char *name, unsigned limit,
 	}
 	free(v);
 	return rv == 0 ? (int)n : store_err(s, __func__);
+}
+
+/*
+ * One statement for a page of schedules (the console's), where one
+ * store_run_history per schedule, and one more per run for its targets,
+ * was hundreds of queries every refresh.  The row's strings are
+ * SQLite's, valid only in the callbacks, which must not use the store.
+ */
+int
+store_run_recent(struct store *s, unsigned nsched, unsigned per,
+    store_run_fn fn, store_run_target_fn tfn, void *arg)
+{
+	struct store_run_row r;
+	struct store_run_target_row t;
+	sqlite3_stmt *st = ss_stmt(s, SS_RECENT);
+	int64_t last = 0;
+	int rc;
+
+	if (store_bindv(st, "ii", (int64_t)nsched, (int64_t)per) !=
+	    SQLITE_OK)
+		return store_rows_end(s, st, SQLITE_ERROR, __func__);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(st, 0);
+		/* Run ids are > 0: the first row is always a new run. */
+		if (r.id != last) {
+			last = r.id;
+			r.name = (const char *)sqlite3_column_text(st, 1);
+			r.slot = sqlite3_column_int64(st, 2);
+			r.manual = sqlite3_column_int(st, 3);
+			r.started = sqlite3_column_int64(st, 4);
+			r.agent_done = sqlite3_column_int64(st, 5);
+			r.state = (const char *)sqlite3_column_text(st, 6);
+			r.error = (const char *)sqlite3_column_text(st, 7);
+			r.reply = (const char *)sqlite3_column_text(st, 8);
+			fn(&r, arg);
+		}
+		if (sqlite3_column_type(st, 9) == SQLITE_NULL)
+			continue;
+		t.run = r.id;
+		t.account = (const char *)sqlite3_column_text(st, 9);
+		t.peer = (const char *)sqlite3_column_text(st, 10);
+		t.state = (const char *)sqlite3_column_text(st, 11);
+		t.detail = (const char *)sqlite3_column_text(st, 12);
+		tfn(&t, arg);
+	}
+	return store_rows_end(s, st, rc, __func__);
 }
 
 int

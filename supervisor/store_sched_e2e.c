@@ -29,9 +29,11 @@ static const char *const sx_sql[] = {
 	    "SELECT r.schedule_id, r.slot, s.owner FROM schedule_runs r"
 	    " JOIN schedules s ON s.id = r.schedule_id WHERE r.msg_id = ?1"
 	    " AND s.sealed AND s.owner IS NOT NULL",
+	/* Of that schedule only: its id is bound into the answer. */
 	[SX_RUN_REPLY - STORE_LAZY_SCHED_E2E] =
 	    "SELECT m.reply FROM schedule_runs r JOIN messages m"
-	    " ON m.id = r.msg_id WHERE r.id = ?1 AND m.reply IS NOT NULL",
+	    " ON m.id = r.msg_id WHERE r.id = ?2 AND r.schedule_id = ?1"
+	    " AND m.reply IS NOT NULL",
 };
 
 _Static_assert(sizeof(sx_sql) / sizeof(sx_sql[0]) <= STORE_LAZY_MAX -
@@ -70,12 +72,14 @@ store_run_sealed(struct store *s, int64_t msg_id, struct store_run_seal *rs)
 }
 
 int
-store_run_reply(struct store *s, int64_t run, char **reply)
+store_run_reply(struct store *s, int64_t schedule, int64_t run,
+    char **reply)
 {
 	sqlite3_stmt *st = sx_stmt(s, SX_RUN_REPLY);
 	int rv;
 
-	if ((rv = store_row(s, st, store_bindv(st, "i", run), __func__)) != 0)
+	if ((rv = store_row(s, st, store_bindv(st, "ii", schedule, run),
+	    __func__)) != 0)
 		return rv;
 	*reply = store_column_dup(st, 0);
 	store_done(st);

@@ -13,7 +13,8 @@
 // errors, no dialogs, axe clean.  Then a sealed schedule (after the
 // first test, so with its passphrase): made with the schedules page's
 // form, run now, its prompt and the run's summary opened on the page
-// and nowhere else in the clear; locked, the page says so.
+// and nowhere else in the clear; one too long for the list fetched
+// alone and opened; locked, the page says so.
 //
 //   WXGATE_BUILDDIR=/path/to/build node --test tests/browser/console_e2e.test.mjs
 //
@@ -307,12 +308,30 @@ describe('console end-to-end', () => {
       for (const hit of filesHold(gate.dir, 'kumquats'))
         assert.ok(hit.startsWith(relayDir), `plaintext in ${hit}`);
       assert.ok(!gate.log().includes('kumquats'));
+      // Too long for the list ("long"): the page fetches the prompt and
+      // the summary alone (GET /api/schedule/sealed) and opens them.
+      const LONG = Array.from({ length: 700 }, (_, i) => `persimmon row ${i}`).join('\n');
+      const lrow = '#schedules tr:has-text("weekly")';
+      await p.fill('#sched-seal-name', 'weekly');
+      await p.fill('#sched-seal-prompt', LONG);
+      await p.click('#sched-seal button[type=submit]');
+      await p.waitForFunction(() => /Made sealed schedule weekly/.test(
+        document.getElementById('sched-seal-state').textContent), null, { timeout: 30000 });
+      await p.waitForSelector(`${lrow} :text("persimmon row 699")`, { timeout: 15000 });
+      await p.click(`${lrow} button:has-text("Run now")`);
+      await p.waitForSelector(`${lrow} .summary:has-text("persimmon row 699")`,
+        { timeout: 30000 });
+      assert.ok((await p.textContent(lrow)).includes(`summary: echo: ${LONG}`));
+      assert.equal(model.seen.at(-1).filter((m) => m.role !== 'system')[0].content, LONG);
+      for (const hit of filesHold(gate.dir, 'persimmon'))
+        assert.ok(hit.startsWith(relayDir), `plaintext in ${hit}`);
       await axe(p, 'console sealed schedule');
       await p.screenshot({ path: path.join(OUT, 'browser-console-e2e-schedule.png'), fullPage: true });
       // Locked, the page says where to unlock, and shows nothing more.
       await open(b);
       await p.waitForSelector(`${row} :text("sealed: unlock in Chat")`, { timeout: 15000 });
       assert.ok(!(await p.textContent('#schedules')).includes('kumquats'));
+      assert.ok(!(await p.textContent('#schedules')).includes('persimmon'));
     } finally {
       await b.close();
     }

@@ -529,6 +529,32 @@ class Gate:
         finally:
             db.close()
 
+    @contextlib.contextmanager
+    def store_rw(self, timeout=5.0):
+        """The store, read-write beside the running daemon, as someone
+        with the disk could change it: one transaction, committed when
+        the block ends (rolled back if it raises).
+
+        BEGIN IMMEDIATE takes the write lock first, waiting up to timeout
+        for it.  The daemon holds that lock from a turn's first write to
+        its group commit, and a console write answers before that commit:
+        so what the block reads is what the daemon committed, not a
+        snapshot from before it, and nothing it writes lands between the
+        daemon's read and its write.  Keep the block short: the daemon's
+        own BEGIN waits only STORE_BUSY_MS (2 s) for the lock."""
+        db = sqlite3.connect(os.path.join(self.state_dir, "wxgate.db"),
+                             timeout=timeout, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
     def channels(self):
         """wxgatectl status's channel table: {worker: platform state}."""
         rc, out, err = self.ctl("status")

@@ -122,6 +122,8 @@ ROUTES = [("GET", "/"), ("GET", "/console.js"), ("GET", "/console.css"),
           ("POST", "/api/e2e/key"), ("POST", "/api/chat/seal?at=1:1"),
           ("GET", "/sched_seal.js"), ("POST", "/api/schedule/seal"),
           ("POST", "/api/schedule/prompt?id=1"),
+          ("GET", "/api/schedule/sealed?id=1"),
+          ("GET", "/api/schedule/sealed?id=1&run=2"),
           ("GET", "/api/thread?session=1"),
           ("GET", "/api/media?msg=1&seq=0")]
 

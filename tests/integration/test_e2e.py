@@ -14,7 +14,6 @@ reaching the model."""
 
 import json
 import os
-import sqlite3
 import subprocess
 
 from conftest import BUILDDIR, free_port, wait_for
@@ -218,27 +217,24 @@ def test_altered_or_moved_turns_and_another_passphrase_fail(gate_factory,
         settled(gate, admin, b, 1)
         n = len(fake.requests)
         # Thread b's first message replaced by thread a's (a replay).
-        db = sqlite3.connect(os.path.join(gate.state_dir, "wxgate.db"),
-                             timeout=5)
-        (sa,) = db.execute(
-            "SELECT session_id FROM console_threads WHERE id = ?",
-            (a,)).fetchone()
-        (sb,) = db.execute(
-            "SELECT session_id FROM console_threads WHERE id = ?",
-            (b,)).fetchone()
-        (moved,) = db.execute("SELECT text FROM messages WHERE "
-                              "session_id = ?", (sa,)).fetchone()
-        db.execute("UPDATE messages SET text = ? WHERE session_id = ?",
-                   (moved, sb))
-        # One character of thread a's reply changed (tampered).
-        (rep,) = db.execute("SELECT reply FROM messages WHERE "
-                            "session_id = ?", (sa,)).fetchone()
-        i = rep.index('"c":"') + 8
-        flip = rep[:i] + ("A" if rep[i] != "A" else "B") + rep[i + 1:]
-        db.execute("UPDATE messages SET reply = ? WHERE session_id = ?",
-                   (flip, sa))
-        db.commit()
-        db.close()
+        with gate.store_rw() as db:
+            (sa,) = db.execute(
+                "SELECT session_id FROM console_threads WHERE id = ?",
+                (a,)).fetchone()
+            (sb,) = db.execute(
+                "SELECT session_id FROM console_threads WHERE id = ?",
+                (b,)).fetchone()
+            (moved,) = db.execute("SELECT text FROM messages WHERE "
+                                  "session_id = ?", (sa,)).fetchone()
+            db.execute("UPDATE messages SET text = ? WHERE session_id = ?",
+                       (moved, sb))
+            # One character of thread a's reply changed (tampered).
+            (rep,) = db.execute("SELECT reply FROM messages WHERE "
+                                "session_id = ?", (sa,)).fetchone()
+            i = rep.index('"c":"') + 8
+            flip = rep[:i] + ("A" if rep[i] != "A" else "B") + rep[i + 1:]
+            db.execute("UPDATE messages SET reply = ? WHERE session_id = ?",
+                       (flip, sa))
         for tid in (a, b):
             assert post_seal(post, tid, 2, seal(tid, "operator", 2,
                                                 "second"))[0] == 200

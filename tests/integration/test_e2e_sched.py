@@ -8,18 +8,17 @@ Checked: made in two steps through the console (the definition, then the
 prompt sealed for the id it got); the model sees the prompt, the run's
 summary opens as the run's and as nothing else; the store, its WAL and
 the log hold neither the prompt nor the answer, and no outbox row is
-made; a prompt moved from another sealed schedule fails the run before
-the model; plaintext, targets, an agent without e2e, another operator
+made; a prompt and a summary too long for the list come whole from
+/api/schedule/sealed and open; a prompt moved from another sealed
+schedule fails the run before the model; plaintext, targets, an agent without e2e, another operator
 and a viewer are refused (the viewer audited)."""
 
 import json
-import os
-import sqlite3
 import subprocess
 
 from conftest import audit_rows, wait_for
 from fake_openai import Fake
-from test_console import OPERATORS, login, page
+from test_console import OPERATORS, login, page, request, with_cookie
 from test_console_chat import poster_body
 from test_e2e import KEY, TOOL, nowhere_in_clear, relay, tool, with_key
 from test_e2e import gate_with_relay as e2e_gate
@@ -57,6 +56,14 @@ def sealed(gate, admin, post, name, text):
                        seal_prompt(sid, text).encode())
     assert st == 200, body
     return sid
+
+
+def fetch_sealed(gate, session, query):
+    """GET /api/schedule/sealed?QUERY: (status, the JSON body)."""
+    st, _, body = request(gate.console_port, "GET",
+                          "/api/schedule/sealed?" + query,
+                          with_cookie(session))
+    return st, json.loads(body)
 
 
 def listed(gate, admin, name):
@@ -173,12 +180,9 @@ def test_a_moved_prompt_fails_the_run_before_the_model(gate_factory,
         sealed(gate, admin, post, "b", "the second prompt")
         n = len(fake.requests)
         # b's prompt replaced by a's, as the server could.
-        db = sqlite3.connect(os.path.join(gate.state_dir, "wxgate.db"),
-                             timeout=5)
-        db.execute("UPDATE schedules SET body = (SELECT body FROM schedules"
-                   " WHERE id = ?) WHERE name = 'b'", (a,))
-        db.commit()
-        db.close()
+        with gate.store_rw() as db:
+            db.execute("UPDATE schedules SET body = (SELECT body FROM "
+                       "schedules WHERE id = ?) WHERE name = 'b'", (a,))
         rc, out, err = gate.ctl("schedule", "run", "b")
         assert rc == 0, (out, err)
         run = ended(gate, admin, "b", 1)["runs"][0]
@@ -257,3 +261,60 @@ def test_what_a_sealed_schedule_refuses(gate_factory):
     # The owner's creation is audited too.
     assert any(r["detail"] == "x" for r in audit_rows(
         gate, "method = ?", ("schedule.seal_new",)))
+
+
+def test_long_sealed_texts_come_whole_from_their_own_route(gate_factory,
+                                                           tmp_path,
+                                                           crelays):
+    """An envelope past the list's inline bound (12 KiB) is listed as
+    "long"; GET /api/schedule/sealed gives the prompt, and a run's
+    summary, whole, and both open."""
+    fake = Fake(chunks=2, delay=0.01).start()
+    try:
+        gate = gate_with_relay(gate_factory)
+        admin = login(gate)
+        post = poster_body(gate, admin)
+        with_key(gate, admin, post)
+        r = relay(gate, fake, tmp_path, crelays)
+        # About 20 KiB of text: an envelope of 27 KiB, under the 32 KiB
+        # a prompt may be, and an echo of it that is as long.
+        secret = "".join("line %05d of the long sealed brief\n" % i
+                         for i in range(600))
+        sid = sealed(gate, admin, post, "longish", secret)
+        s = listed(gate, admin, "longish")
+        assert s["prompt"] == "long", s["prompt"][:80]
+        st, o = fetch_sealed(gate, admin, "id=%d" % sid)
+        assert st == 200, o
+        assert (o["id"], o["run"]) == (sid, 0), o
+        assert len(o["sealed"]) > 12 * 1024
+        assert tool("open", KEY, "sched", sid, "operator", 0,
+                    data=o["sealed"]) == secret
+        assert gate.ctl("schedule", "run", "longish")[0] == 0
+        run = ended(gate, admin, "longish", 1)["runs"][0]
+        assert run["state"] == "done" and run["summary"] == "long", \
+            (run["state"], str(run["summary"])[:80])
+        st, o = fetch_sealed(gate, admin, "id=%d&run=%d" % (sid, run["id"]))
+        assert st == 200, o
+        assert open_summary(sid, run["slot"], o["sealed"]) == \
+            "echo: " + secret
+        # Any session may fetch the ciphertext, as the list gives it.
+        viewer = login(gate, "--operator", "watcher")
+        assert fetch_sealed(gate, viewer, "id=%d" % sid)[1]["sealed"] == \
+            fetch_sealed(gate, admin, "id=%d" % sid)[1]["sealed"]
+        # Only a sealed schedule's own texts.
+        other = sealed(gate, admin, post, "short", "a short one")
+        for q, want in [("id=%d" % (sid + 99), 404),
+                        ("id=%d&run=%d" % (other, run["id"]), 404),
+                        ("id=%d&run=%d" % (sid, run["id"] + 99), 404),
+                        ("id=x", 400), ("id=%d&run=y" % sid, 400),
+                        ("run=%d" % run["id"], 400), ("", 400)]:
+            st, o = fetch_sealed(gate, admin, q)
+            assert st == want and "error" in o, (q, st, o)
+        # A short one comes from it too.
+        st, o = fetch_sealed(gate, admin, "id=%d" % other)
+        assert st == 200 and o["sealed"] == listed(gate, admin,
+                                                   "short")["prompt"]
+        nowhere_in_clear(gate, "line 00042 of the long sealed brief")
+        r.stop()
+    finally:
+        fake.stop()

@@ -126,6 +126,7 @@ static const char *const cn_thread_keys[] = { "session", "before", NULL };
 static const char *const cn_media_keys[] = { "msg", "seq", NULL };
 static const char *const cn_chat_keys[] = { "thread", "since", "have",
     NULL };
+static const char *const cn_sealed_keys[] = { "id", "run", NULL };
 static const struct cn_route cn_routes[] = {
 	ASSET("/",		console_html,	"text/html; charset=utf-8"),
 	ASSET("/dom.js",	dom_js,	"text/javascript; charset=utf-8"),
@@ -157,6 +158,8 @@ static const struct cn_route cn_routes[] = {
 	SEARCH("/api/conversations",	"conversations", cn_conv_keys, "text"),
 	QUERY("/api/chat",		"chat",		cn_chat_keys),
 	QUERY("/api/thread",		"thread",	cn_thread_keys),
+	/* A sealed schedule's text too long to list (docs/e2e.md). */
+	QUERY("/api/schedule/sealed",	"sched_sealed",	cn_sealed_keys),
 	/* Answered by console.media, bytes and not JSON (cn_media). */
 	QUERY("/api/media",		"media",	cn_media_keys),
 	ACT("/api/logout",		"logout",	NULL),

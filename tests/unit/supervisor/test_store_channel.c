@@ -531,10 +531,12 @@ test_sched_sealed(void **state)
 	assert_string_equal(rs.owner, "root-op");
 	free(rs.owner);
 	assert_int_equal(store_run_sealed(fx->s, msg + 100, &rs), 1);
-	assert_int_equal(store_run_reply(fx->s, run, &reply), 1);
+	assert_int_equal(store_run_reply(fx->s, id, run, &reply), 1);
 	assert_int_equal(store_msg_answer(fx->s, msg, "{\"v\":2}", NOW + 3602),
 	    0);
-	assert_int_equal(store_run_reply(fx->s, run, &reply), 0);
+	/* Asked as another schedule's run: none. */
+	assert_int_equal(store_run_reply(fx->s, plain, run, &reply), 1);
+	assert_int_equal(store_run_reply(fx->s, id, run, &reply), 0);
 	assert_string_equal(reply, "{\"v\":2}");
 	free(reply);
 	store_sched_free(&got);
@@ -639,6 +641,102 @@ test_sched_held(void **state)
 	    "wx:u2 undeliverable no contact;");
 }
 
+static void
+recent_run(const struct store_run_row *r, void *arg)
+{
+	struct hist *h = arg;
+	size_t n = strlen(h->out);
+
+	snprintf(h->out + n, sizeof(h->out) - n, "%s@%lld %s%s%s;", r->name,
+	    (long long)r->slot, r->state, r->reply != NULL ? " " : "",
+	    r->reply != NULL ? r->reply : "");
+}
+
+/*
+ * The console's schedules page in one query: the newest runs of each
+ * of the first schedules by name, each with its targets, a sealed
+ * one's with its answer; not a removed schedule's, nor one past the
+ * page.
+ */
+static void
+test_run_recent(void **state)
+{
+	struct store_fx *fx = *state;
+	struct store_chan_msg m;
+	struct store_sched sc;
+	struct hist h;
+	int64_t run, msg;
+	int i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.every = "1h";
+	sc.tz = "UTC";
+	sc.body = "b";
+	sc.targets = "wx:u1\nwx:u2";
+	sc.last_slot = sc.next_run = sc.created = NOW;
+	sc.name = "alpha";
+	assert_int_equal(store_sched_add(fx->s, &sc, &sc.id), 0);
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(store_run_start(fx->s, &sc, NOW + i, 0,
+		    NOW + i, &run), 0);
+		if (i >= 2)
+			assert_int_equal(store_run_target(fx->s, run, 0, "wx",
+			    "u1", "sent", NULL), 0);
+		if (i == 3)
+			assert_int_equal(store_run_target(fx->s, run, 1, "wx",
+			    "u2", "failed", "gone"), 0);
+		assert_int_equal(store_run_end(fx->s, run, RUN_DONE, NULL, 0,
+		    NOW + i), 0);
+	}
+	sc.name = "gamma";
+	assert_int_equal(store_sched_add(fx->s, &sc, &sc.id), 0);
+	assert_int_equal(store_run_start(fx->s, &sc, NOW, 1, NOW, &run), 0);
+	/* A removed schedule's runs keep its name, and are not listed. */
+	sc.name = "aardvark";
+	assert_int_equal(store_sched_add(fx->s, &sc, &sc.id), 0);
+	assert_int_equal(store_run_start(fx->s, &sc, NOW, 1, NOW, &run), 0);
+	assert_int_equal(store_sched_remove(fx->s, "aardvark"), 0);
+	/* A sealed one's run, answered. */
+	sc.name = "beta";
+	sc.agent = "home";
+	sc.body = "{\"v\":1}";
+	sc.targets = "";
+	sc.owner = "root-op";
+	sc.sealed = 1;
+	assert_int_equal(store_sched_add(fx->s, &sc, &sc.id), 0);
+	assert_int_equal(store_run_start(fx->s, &sc, NOW + 7, 0, NOW + 7,
+	    &run), 0);
+	memset(&m, 0, sizeof(m));
+	m.account = "@sched:home";
+	m.peer = "beta";
+	m.text = sc.body;
+	m.reply_ctx = "";
+	assert_int_equal(store_chan_session(fx->s, m.account, m.peer, NOW,
+	    &m.session), 0);
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
+	assert_int_equal(store_run_prompt(fx->s, run, msg), 0);
+	assert_int_equal(store_msg_answer(fx->s, msg, "{\"v\":2}", NOW + 8),
+	    0);
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_run_recent(fx->s, 2, 2, recent_run,
+	    hist_target, &h), 0);
+	assert_string_equal(h.out, "alpha@1700000002 done;wx:u1 sent ;"
+	    "alpha@1700000003 done;wx:u1 sent ;wx:u2 failed gone;"
+	    "beta@1700000007 running {\"v\":2};");
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_run_recent(fx->s, 10, 5, recent_run,
+	    hist_target, &h), 0);
+	assert_string_equal(h.out, "alpha@1700000001 done;"
+	    "alpha@1700000002 done;wx:u1 sent ;"
+	    "alpha@1700000003 done;wx:u1 sent ;wx:u2 failed gone;"
+	    "beta@1700000007 running {\"v\":2};gamma@1700000000 running;");
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_run_recent(fx->s, 0, 5, recent_run,
+	    hist_target, &h), 0);
+	assert_string_equal(h.out, "");
+}
+
 /* Leased attachment rows, as "id:attachment;". */
 static void
 att_cb(const struct store_outbox_row *r, void *arg)
@@ -725,6 +823,7 @@ main(void)
 		T(test_sched),
 		T(test_sched_sealed),
 		T(test_sched_held),
+		T(test_run_recent),
 		T(test_attach),
 #undef T
 	};

@@ -4,24 +4,55 @@
  * two posts (the definition, which answers the id; then the prompt);
  * a prompt and each run's summary are opened here with the key the
  * Chat section unlocked.  What fails to open shows the same warning as
- * a chat message, never its text.  console.js calls draw() as it fills
- * the table; everything is textContent.
+ * a chat message, never its text.  One too long for the list comes as
+ * "long" and is fetched alone (GET /api/schedule/sealed).  console.js
+ * calls draw() as it fills the table; everything is textContent.
  */
 "use strict";
 var wxsched = (function () {
   var $ = wxc.$, el = wxc.el;
   var csrf = "";
   var LOCKED = "sealed: unlock in Chat";
+  /*
+   * Long summaries fetched, kept: a run's answer does not change once
+   * it is there, and the table is drawn again every few seconds.  A
+   * prompt can be sealed again, so it is fetched each time (and its
+   * opening is seal.js's cache's).  The oldest go first past LONG_MAX.
+   */
+  var LONG_MAX = 50;
+  var fetched = new Map();
 
-  /* An envelope into node, once it is open (or why it is not). */
-  function into(node, label, kind, scope, sender, env) {
+  /* The whole envelope of schedule id's prompt (run 0) or run's summary. */
+  function fetchLong(id, run) {
+    var q = "/api/schedule/sealed?id=" + encodeURIComponent(id) +
+      (run ? "&run=" + encodeURIComponent(run) : "");
+    var p = fetched.get(q);
+    if (p !== undefined) return p;
+    p = wxc.get(q).then(function (o) { return o.sealed; });
+    if (run) {
+      fetched.set(q, p);
+      p.catch(function () { fetched.delete(q); });
+      if (fetched.size > LONG_MAX) fetched.delete(fetched.keys().next().value);
+    }
+    return p;
+  }
+
+  /*
+   * An envelope into node, once it is open (or why it is not); "long"
+   * is fetched first, as schedule id's prompt or run's summary.
+   */
+  function into(node, label, kind, scope, sender, env, id, run) {
     if (env === null || env === undefined) { node.textContent = label + "none yet"; return; }
-    if (env === "long") { node.textContent = label + "sealed, and too long to show here"; return; }
     if (!wxseal.unlocked()) { node.textContent = label + LOCKED; return; }
     node.textContent = label + "…";
-    wxseal.openAs(kind, scope, sender, 0, env).then(function (r) {
+    (env === "long" ? fetchLong(id, run) : Promise.resolve(env)).then(function (e) {
+      return wxseal.openAs(kind, scope, sender, 0, e);
+    }).then(function (r) {
       node.textContent = label + (r.text !== undefined ? r.text : r.why);
       if (r.why) node.className += " warn";
+    }, function () {
+      node.textContent = label + "sealed, and too long to list; fetching it failed";
+      node.className += " warn";
     });
   }
 
@@ -33,13 +64,13 @@ var wxsched = (function () {
     var p = el("span", "", "sealed");
     td.appendChild(p);
     if (s.owner !== wxseal.owner()) p.textContent = "sealed with operator " + s.owner + "'s key";
-    else into(p, "", "sched", id, "operator", s.prompt);
+    else into(p, "", "sched", id, "operator", s.prompt, id, 0);
     (items || []).forEach(function (x) {
       var d = el("div", "", "summary");
       x.li.appendChild(d);
       if (s.owner !== wxseal.owner()) { d.textContent = "summary sealed with operator " + s.owner + "'s key"; return; }
       if (x.run.state !== "done" && !x.run.summary) return;
-      into(d, "summary: ", "run", id + "@" + x.run.slot, "agent", x.run.summary);
+      into(d, "summary: ", "run", id + "@" + x.run.slot, "agent", x.run.summary, id, x.run.id);
     });
   }
 

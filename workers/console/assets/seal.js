@@ -10,10 +10,18 @@
 "use strict";
 var wxseal = (function () {
   var MIN_PASS = 8;
+  /*
+   * Openings kept, the least recently used dropped first: a page left
+   * open for days on a busy thread or a long run history would else
+   * keep every text it ever drew.  A few screens of messages and runs;
+   * one dropped is opened again when it is drawn again.
+   */
+  var OPEN_MAX = 400;
   var $ = wxc.$;
   var owner = "", record = null, key = null, raw = null, csrf = "";
   var changed = function () {};
-  var cache = {};       /* envelope and associated data: its opening */
+  /* Associated data and envelope: the promise of its opening, oldest first. */
+  var cache = new Map();
 
   var WHY = {
     locked: "Sealed: unlock with your passphrase to read it.",
@@ -39,7 +47,7 @@ var wxseal = (function () {
   function unlocked(k, r, text) {
     key = k;
     raw = r;
-    cache = {};
+    cache = new Map();
     $("e2e-pass").value = $("e2e-again").value = "";
     forms();
     state(text);
@@ -159,12 +167,19 @@ var wxseal = (function () {
     if (key === null) return Promise.resolve({ why: WHY.locked });
     var aad = wxe2e.aad(kind, scope, sender, seq);
     var k = aad + "\n" + env;
-    if (!cache[k]) {
-      cache[k] = wxe2e.open(key, aad, env).then(function (text) {
-        return { text: text };
-      }, function () { return { why: WHY.tamper }; });
+    var p = cache.get(k);
+    if (p !== undefined) {
+      /* Used again: to the young end of the Map's order. */
+      cache.delete(k);
+      cache.set(k, p);
+      return p;
     }
-    return cache[k];
+    p = wxe2e.open(key, aad, env).then(function (text) {
+      return { text: text };
+    }, function () { return { why: WHY.tamper }; });
+    cache.set(k, p);
+    if (cache.size > OPEN_MAX) cache.delete(cache.keys().next().value);
+    return p;
   }
 
   function sealAs(kind, scope, sender, seq, text) {
@@ -173,6 +188,7 @@ var wxseal = (function () {
   }
 
   return { init: init, show: show, prepare: prepare, seal: seal, WHY: WHY,
+    OPEN_MAX: OPEN_MAX,
     openAs: openAs, sealAs: sealAs, owner: function () { return owner; },
     unlocked: function () { return key !== null; } };
 })();
