@@ -36,14 +36,21 @@ enum {
 	SB_UNTAKE,
 };
 
+/*
+ * "state < 3" is the partial index's own term (messages_backlog,
+ * messages_pending): SQLite uses a partial index only when the query
+ * repeats its WHERE, and does not infer it from "state = 1".  Without
+ * it these walked every message of the account ever stored (for the
+ * web chat, account NULL: all of them), twice a second in the sweep.
+ */
 static const char *const sb_sql[] = {
 	/* account IS ?1: NULL selects the web chat's rows. */
 	[SB_TAKE_LIST - STORE_LAZY_BACKLOG] =
 	    "SELECT m.id, m.session_id, m.client_msg_id, m.text, m.created,"
 	    " s.account, s.peer, m.reply_ctx FROM messages m"
 	    " JOIN sessions s ON s.id = m.session_id"
-	    " WHERE m.account IS ?1 AND m.state = 1 AND m.error IS NULL"
-	    " ORDER BY m.id LIMIT ?2",
+	    " WHERE m.account IS ?1 AND m.state = 1 AND m.state < 3"
+	    " AND m.error IS NULL ORDER BY m.id LIMIT ?2",
 	/* Taking a row into memory clears a failure the client was told. */
 	[SB_TAKE - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 2, error = NULL"
@@ -56,8 +63,8 @@ static const char *const sb_sql[] = {
 	[SB_EXPIRED - STORE_LAZY_BACKLOG] =
 	    "SELECT id, session_id, error IS NOT NULL,"
 	    " coalesce(client_msg_id, '') FROM messages"
-	    " WHERE account IS ?1 AND state = 1 AND created < ?2"
-	    " ORDER BY id LIMIT ?3",
+	    " WHERE account IS ?1 AND state = 1 AND state < 3"
+	    " AND created < ?2 ORDER BY id LIMIT ?3",
 	[SB_FAIL - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 3, reply = '',"
 	    " error = coalesce(error, ?2), answered = ?3"
@@ -68,7 +75,7 @@ static const char *const sb_sql[] = {
 	[SB_ERROR - STORE_LAZY_BACKLOG] =
 	    "SELECT error FROM messages WHERE id = ?1 AND error IS NOT NULL",
 	[SB_REQUEUE - STORE_LAZY_BACKLOG] =
-	    "UPDATE messages SET state = 1 WHERE state = 2",
+	    "UPDATE messages SET state = 1 WHERE state = 2 AND state < 3",
 	[SB_UNTAKE - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 1 WHERE id = ?1 AND state = 2",
 };
