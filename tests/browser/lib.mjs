@@ -225,8 +225,22 @@ export async function launchWatched(base, opts = {}) {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
-  page.on('requestfailed', (r) =>
-    problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  // A fetch still in flight when the page itself navigates away is
+  // cancelled by Chromium (ERR_ABORTED); that is the test leaving the
+  // page, not a failure of it. Every other failed request counts.
+  let nav = 0;
+  const born = new WeakMap();
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) nav++;
+    born.set(r, nav);
+  });
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText;
+    if (why === 'net::ERR_ABORTED' && !r.isNavigationRequest() &&
+        born.get(r) < nav)
+      return;
+    problems.push(`requestfailed: ${r.url()} ${why}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
