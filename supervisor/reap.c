@@ -29,8 +29,12 @@
  * A worker killed by seccomp named the syscall to the hub first, and the
  * hub tells us (hub.violation), maybe after SIGCHLD: its death waits for
  * the name this long at most, so the record and the log can give it.
+ * The name usually comes within milliseconds and ends the wait; 250 ms
+ * was once too short with both cores busy (a test saw the record
+ * without it), and a second more before restarting a worker that broke
+ * its sandbox costs nothing.
  */
-#define REAP_SYSCALL_WAIT_MS	250
+#define REAP_SYSCALL_WAIT_MS	1000
 
 static struct event	*sigchld_ev;
 
@@ -135,7 +139,8 @@ reap_held_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 reap_hold(struct worker *w, int status)
 {
-	struct timeval tv = { 0, REAP_SYSCALL_WAIT_MS * 1000 };
+	struct timeval tv = { REAP_SYSCALL_WAIT_MS / 1000,
+	    (REAP_SYSCALL_WAIT_MS % 1000) * 1000 };
 
 	w->flags |= W_F_REAPED;
 	w->held_status = status;

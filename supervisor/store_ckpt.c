@@ -101,13 +101,17 @@ store_ckpt_start(struct store *s)
 	c = xcalloc(1, sizeof(*c));
 	/*
 	 * A connection finds the WAL only when it first reads: until
-	 * then a checkpoint on it is a silent no-op.  Hence the read.
+	 * then a checkpoint on it is a silent no-op.  Hence the read: of
+	 * the header's cookie, which does not parse the schema, for this
+	 * connection runs no statement.  Nor does it want lookaside.
 	 */
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0,
+	    0) != SQLITE_OK ||
 	    sqlite3_busy_timeout(c->db, 0) != SQLITE_OK ||
-	    sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL,
-	    NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(c->db, "PRAGMA schema_version", NULL, NULL,
+	    NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(c->db));
 		goto fail;
 	}
