@@ -174,13 +174,20 @@ static const char *const sc_sql[] = {
 	    " AND attachment_id IS NULL ORDER BY id)",
 	/*
 	 * Rows on the peer's newest reply context: those queued (they go
-	 * on it), and those made since its message came.
+	 * on it), and those made since the message that brought it.  Two
+	 * counts, so that each has its index (outbox_peer,
+	 * outbox_peer_created; an OR of the two walks the whole outbox),
+	 * and that message found by messages_sender_ctx (without
+	 * "reply_ctx <> ''" every message of the account ever stored).
 	 */
 	[SC_OUTBOX_TURN - STORE_LAZY_CHANNEL] =
-	    "SELECT count(*) FROM outbox WHERE account = ?1 AND peer = ?2"
-	    " AND (state = 'queued' OR created >= coalesce((SELECT created"
-	    " FROM messages WHERE account = ?1 AND sender = ?2"
-	    " ORDER BY id DESC LIMIT 1), 0))",
+	    "SELECT (SELECT count(*) FROM outbox INDEXED BY outbox_peer"
+	    " WHERE account = ?1 AND peer = ?2 AND state = 'queued')"
+	    " + (SELECT count(*) FROM outbox WHERE account = ?1"
+	    " AND peer = ?2 AND state <> 'queued' AND created >="
+	    " coalesce((SELECT created FROM messages WHERE account = ?1"
+	    " AND sender = ?2 AND reply_ctx <> '' ORDER BY id DESC"
+	    " LIMIT 1), 0))",
 };
 
 _Static_assert(sizeof(sc_sql) / sizeof(sc_sql[0]) <= STORE_LAZY_MAX -

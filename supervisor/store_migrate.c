@@ -497,6 +497,25 @@ static const char schema_v15[] =
 	"ALTER TABLE schedules ADD COLUMN owner TEXT;"
 	"ALTER TABLE schedules ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;";
 
+/*
+ * Version 16: indexes that the queries and the foreign keys assumed.
+ * With foreign_keys on, deleting a message (a web chat session's, by
+ * the expiry sweep's cascade) looks its id up in outbox.msg_id, and
+ * deleting a session in share_links.session_id: without an index each
+ * walked the whole table, per row deleted.  outbox.msg_id serves the
+ * console's delivery column (store_conv.c) and a reply's parts too; a
+ * peer's outbox rows by time, whatever their state, serve
+ * store_outbox_turn before every block of a streamed reply, which
+ * walked the whole outbox (up to CH_KEEP_ROWS finished rows and every
+ * queued one).  The two small tables' keys are indexed alike.
+ */
+static const char schema_v16[] =
+	"CREATE INDEX outbox_msg ON outbox (msg_id);"
+	"CREATE INDEX outbox_peer_created ON outbox (account, peer, created);"
+	"CREATE INDEX share_links_session ON share_links (session_id);"
+	"CREATE INDEX console_threads_parent ON console_threads (parent_id);"
+	"CREATE INDEX accounts_invitation ON accounts (invitation);";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -514,6 +533,7 @@ static const struct store_migration store_migrations[] = {
 	{ 13,	schema_v13 },
 	{ 14,	schema_v14 },
 	{ 15,	schema_v15 },
+	{ 16,	schema_v16 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

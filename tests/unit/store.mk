@@ -15,7 +15,7 @@ TESTS += tests/unit/supervisor/test_store \
 	tests/unit/supervisor/test_store_channel tests/unit/policy/test_session \
 	tests/unit/supervisor/test_store_bind tests/unit/policy/test_invite
 tests_unit_supervisor_test_store_SOURCES = \
-	tests/unit/supervisor/test_store.c $(STORE_SRC)
+	tests/unit/supervisor/test_store.c $(STORE_FX) $(STORE_SRC)
 tests_unit_supervisor_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_supervisor_test_store_channel_SOURCES = \

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store.h"
+#include "store_int.h"
 #include "store_fx.h"
 
 int
@@ -43,4 +46,21 @@ store_fx_teardown(void **state)
 	unlink(p);
 	free(fx);
 	return 0;
+}
+
+uint64_t
+store_fx_vm_steps(struct store *s)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < STORE_STMT_MAX; i++)
+		if (s->st[i] != NULL)
+			n += sqlite3_stmt_status(s->st[i],
+			    SQLITE_STMTSTATUS_VM_STEP, 1);
+	for (i = 0; i < STORE_LAZY_MAX; i++)
+		if (s->lazy[i] != NULL)
+			n += sqlite3_stmt_status(s->lazy[i],
+			    SQLITE_STMTSTATUS_VM_STEP, 1);
+	return n;
 }

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_fx.h"
 
 #define NOW	1700000000
 
@@ -934,24 +935,6 @@ test_wal_bounded(void **state)
 	assert_int_equal(st.window_commits, 0);
 }
 
-/* The SQLite VM steps every statement took since the last call. */
-static uint64_t
-vm_steps(struct store *s)
-{
-	uint64_t n = 0;
-	size_t i;
-
-	for (i = 0; i < STORE_STMT_MAX; i++)
-		if (s->st[i] != NULL)
-			n += sqlite3_stmt_status(s->st[i],
-			    SQLITE_STMTSTATUS_VM_STEP, 1);
-	for (i = 0; i < STORE_LAZY_MAX; i++)
-		if (s->lazy[i] != NULL)
-			n += sqlite3_stmt_status(s->lazy[i],
-			    SQLITE_STMTSTATUS_VM_STEP, 1);
-	return n;
-}
-
 static void
 backlog_row(const struct store_backlog_row *r, void *arg)
 {
@@ -992,17 +975,17 @@ test_backlog_indexed(void **state)
 	/* No ANALYZE: the store never runs one, so neither does this. */
 	assert_int_equal(store_flush(fx->s), 0);
 
-	vm_steps(fx->s);
+	store_fx_vm_steps(fx->s);
 	assert_int_equal(store_backlog_expired(fx->s, NULL, NOW + 1, v, 8),
 	    3);
-	assert_true(vm_steps(fx->s) < 300);
+	assert_true(store_fx_vm_steps(fx->s) < 300);
 	n = 0;
 	assert_int_equal(store_backlog_take(fx->s, NULL, 8, backlog_row, &n),
 	    3);
 	assert_int_equal(n, 3);
-	assert_true(vm_steps(fx->s) < 600);
+	assert_true(store_fx_vm_steps(fx->s) < 600);
 	assert_int_equal(store_msg_requeue_all(fx->s), 3);
-	assert_true(vm_steps(fx->s) < 300);
+	assert_true(store_fx_vm_steps(fx->s) < 300);
 	assert_int_equal(store_flush(fx->s), 0);
 }
 

@@ -240,6 +240,64 @@ test_parts_heads_and_one_part_bounded(void **state)
 	assert_null(data);
 }
 
+/*
+ * What the outbox holds for others costs nothing here: with OTHERS rows
+ * to another peer, each tied to a message of its own, a thread page,
+ * the count of a peer's rows on its reply context, and deleting a web
+ * chat session (the expiry sweep's; the foreign keys look each of its
+ * messages up in the outbox) take a few hundred SQLite VM steps each,
+ * where walking the outbox would take many thousands.
+ */
+#define OTHERS	2000
+static void
+test_outbox_rows_of_others_cost_nothing(void **state)
+{
+	struct store_fx *fx = *state;
+	struct store_chan_msg cm = { 0, "alice", NULL, "carol", "hi", "CTX" };
+	uint8_t h[STORE_HASH_LEN] = { 7 };
+	struct page pg;
+	char msgid[32];
+	int64_t bob, carol, web, id;
+	int i;
+
+	assert_int_equal(store_chan_session(fx->s, "alice", "bob", NOW, &bob),
+	    0);
+	assert_int_equal(store_chan_session(fx->s, "alice", "carol", NOW,
+	    &carol), 0);
+	cm.session = carol;
+	for (i = 0; i < OTHERS; i++) {
+		snprintf(msgid, sizeof(msgid), "c%d", i);
+		cm.msgid = msgid;
+		assert_int_equal(store_chan_msg_accept(fx->s, &cm, NOW, &id),
+		    0);
+		assert_int_equal(store_outbox_add(fx->s, "alice", "carol", id,
+		    0, "yo", "CTX", NOW, NULL), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(msgid, sizeof(msgid), "b%d", i);
+		peer_says(fx->s, bob, msgid, "hello", NOW + i);
+	}
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &web), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(msgid, sizeof(msgid), "w%d", i);
+		assert_int_equal(store_msg_accept(fx->s, web, msgid, "hi", NOW,
+		    &id), 0);
+	}
+	assert_int_equal(store_flush(fx->s), 0);
+
+	store_fx_vm_steps(fx->s);
+	page_read(fx->s, bob, NULL, &pg);
+	assert_int_equal(pg.n, 2);
+	assert_true(store_fx_vm_steps(fx->s) < 1000);
+	assert_int_equal(store_outbox_turn(fx->s, "alice", "bob"), 0);
+	assert_true(store_fx_vm_steps(fx->s) < 300);
+	assert_int_equal(store_session_delete(fx->s, web), 0);
+	assert_true(store_fx_vm_steps(fx->s) < 1000);
+	assert_int_equal(store_flush(fx->s), 0);
+	/* And the peer's rows still count: carol's are all queued. */
+	assert_int_equal(store_outbox_turn(fx->s, "alice", "carol"), OTHERS);
+}
+
 int
 main(void)
 {
@@ -250,6 +308,9 @@ main(void)
 		    store_fx_setup, store_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_parts_heads_and_one_part_bounded,
+		    store_fx_setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_outbox_rows_of_others_cost_nothing,
 		    store_fx_setup, store_fx_teardown),
 	};
 
