@@ -22,15 +22,27 @@ enum {
 };
 
 static const char *const sv_sql[] = {
+	/*
+	 * The page asks every 5 s, so this costs the conversations, not
+	 * their messages: each one's newest message is one seek, since a
+	 * platform's messages carry no client_msg_id (SC_MSG_ACCEPT) and
+	 * so sit at (session_id, NULL, id) in its UNIQUE index; only the
+	 * ?3 shown are counted.  A search (?2) reads the texts, as it must.
+	 */
 	[SV_LIST - STORE_LAZY_CONV] =
-	    "SELECT s.id, s.account, s.peer, max(m.created), count(m.id)"
-	    " FROM sessions s JOIN messages m ON m.session_id = s.id"
+	    "SELECT id, account, peer, last, (SELECT count(*) FROM messages"
+	    " c WHERE c.session_id = v.id) FROM (SELECT s.id AS id,"
+	    " s.account AS account, s.peer AS peer, m.created AS last"
+	    " FROM sessions s JOIN messages m ON m.id = (SELECT max(x.id)"
+	    "  FROM messages x WHERE x.session_id = s.id"
+	    "  AND x.client_msg_id IS NULL)"
 	    " WHERE s.account IS NOT NULL"
 	    " AND (?1 IS NULL OR instr(lower(s.peer), ?1) > 0)"
 	    " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM messages t"
 	    "  WHERE t.session_id = s.id AND (instr(lower(t.text), ?2) > 0"
 	    "  OR instr(lower(coalesce(t.reply, '')), ?2) > 0)))"
-	    " GROUP BY s.id ORDER BY 4 DESC, s.id DESC LIMIT ?3",
+	    " ORDER BY m.created DESC, s.id DESC LIMIT ?3) v"
+	    " ORDER BY last DESC, id DESC",
 	/*
 	 * The reply's parts go in order; the last one says where it is.
 	 * Rows written first (wxgatectl send, the console's take-over, a

@@ -240,13 +240,25 @@ test_parts_heads_and_one_part_bounded(void **state)
 	assert_null(data);
 }
 
+static int
+conv_one(const struct store_conv *c, void *arg)
+{
+	struct store_conv *out = arg;
+
+	out->session_id = c->session_id;
+	out->last = c->last;
+	out->count = c->count;
+	return 0;
+}
+
 /*
  * What the outbox holds for others costs nothing here: with OTHERS rows
  * to another peer, each tied to a message of its own, a thread page,
- * the count of a peer's rows on its reply context, and deleting a web
- * chat session (the expiry sweep's; the foreign keys look each of its
- * messages up in the outbox) take a few hundred SQLite VM steps each,
- * where walking the outbox would take many thousands.
+ * the count of a peer's rows on its reply context, deleting a web chat
+ * session (the expiry sweep's; the foreign keys look each of its
+ * messages up in the outbox) and the conversations list take a few
+ * hundred SQLite VM steps each, where walking the outbox or the
+ * messages would take many thousands.
  */
 #define OTHERS	2000
 static void
@@ -255,6 +267,7 @@ test_outbox_rows_of_others_cost_nothing(void **state)
 	struct store_fx *fx = *state;
 	struct store_chan_msg cm = { 0, "alice", NULL, "carol", "hi", "CTX" };
 	uint8_t h[STORE_HASH_LEN] = { 7 };
+	struct store_conv conv;
 	struct page pg;
 	char msgid[32];
 	int64_t bob, carol, web, id;
@@ -296,6 +309,25 @@ test_outbox_rows_of_others_cost_nothing(void **state)
 	assert_int_equal(store_flush(fx->s), 0);
 	/* And the peer's rows still count: carol's are all queued. */
 	assert_int_equal(store_outbox_turn(fx->s, "alice", "carol"), OTHERS);
+
+	/*
+	 * The conversations list (the console's, every 5 s) seeks each
+	 * one's newest message and counts only those shown: bob's, whose
+	 * newest is the newest, not carol's OTHERS.
+	 */
+	store_fx_vm_steps(fx->s);
+	memset(&conv, 0, sizeof(conv));
+	assert_int_equal(store_conv_list(fx->s, NULL, NULL, 1, conv_one,
+	    &conv), 0);
+	assert_true(store_fx_vm_steps(fx->s) < 300);
+	assert_int_equal(conv.session_id, bob);
+	assert_int_equal(conv.last, NOW + 3);
+	assert_int_equal(conv.count, 4);
+	assert_int_equal(store_conv_list(fx->s, "car", NULL, 1, conv_one,
+	    &conv), 0);
+	assert_int_equal(conv.session_id, carol);
+	assert_int_equal(conv.last, NOW);
+	assert_int_equal(conv.count, OTHERS);
 }
 
 int
