@@ -159,5 +159,7 @@ int	store_schema_check(sqlite3 *db, char *err, size_t errlen);
  * -1 with a reason in err (and nothing changed) otherwise.
  */
 int	store_migrate(sqlite3 *db, char *err, size_t errlen);
+/* The same, up to version target only: the upgrade tests' older stores. */
+int	store_migrate_to(sqlite3 *db, int target, char *err, size_t errlen);
 
 #endif

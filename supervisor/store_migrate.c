@@ -597,6 +597,12 @@ store_schema_check(sqlite3 *db, char *err, size_t errlen)
 int
 store_migrate(sqlite3 *db, char *err, size_t errlen)
 {
+	return store_migrate_to(db, STORE_SCHEMA_VERSION, err, errlen);
+}
+
+int
+store_migrate_to(sqlite3 *db, int target, char *err, size_t errlen)
+{
 	/* "PRAGMA user_version = " and an int. */
 	char pragma[64];
 	size_t i;
@@ -604,7 +610,7 @@ store_migrate(sqlite3 *db, char *err, size_t errlen)
 
 	if (store_schema_check(db, err, errlen) == -1)
 		return -1;
-	if (store_user_version(db) == STORE_SCHEMA_VERSION)
+	if (store_user_version(db) >= target)
 		return 0;
 
 	/*
@@ -619,7 +625,8 @@ store_migrate(sqlite3 *db, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < NMIGRATIONS; i++) {
-		if (store_migrations[i].version <= v)
+		if (store_migrations[i].version <= v ||
+		    store_migrations[i].version > target)
 			continue;
 		if (migrate_exec(db, store_migrations[i].sql, err,
 		    errlen) == -1)

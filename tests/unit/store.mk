@@ -53,3 +53,10 @@ tests_unit_supervisor_test_store_conv_SOURCES = \
 	$(STORE_FX) $(STORE_SRC)
 tests_unit_supervisor_test_store_conv_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_conv_LDADD = $(UNIT_LDADD)
+# A store of every older schema version, with rows, upgraded.
+check_PROGRAMS += tests/unit/supervisor/test_store_upgrade
+TESTS += tests/unit/supervisor/test_store_upgrade
+tests_unit_supervisor_test_store_upgrade_SOURCES = \
+	tests/unit/supervisor/test_store_upgrade.c $(STORE_SRC)
+tests_unit_supervisor_test_store_upgrade_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_store_upgrade_LDADD = $(UNIT_LDADD)
