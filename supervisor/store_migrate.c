@@ -639,7 +639,8 @@ store_migrate_to(sqlite3 *db, int target, char *err, size_t errlen)
 		    store_migrations[i].version);
 		if (migrate_exec(db, pragma, err, errlen) == -1)
 			goto fail;
-		log_info("%s: schema version %d", __func__,
+		/* Named as before store_migrate_to() was: operators grep it. */
+		log_info("store_migrate: schema version %d",
 		    store_migrations[i].version);
 	}
 	if (migrate_exec(db, "COMMIT", err, errlen) == -1)
