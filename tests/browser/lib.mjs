@@ -225,10 +225,11 @@ export async function launchWatched(base, opts = {}) {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
-  // A fetch still in flight when the page itself navigates away is
-  // cancelled by Chromium (ERR_ABORTED); that is the test leaving the
-  // page, not a failure of it. Every other failed request counts.
-  let nav = 0;
+  // A fetch still in flight when the page itself navigates away, or
+  // when the test closes the browser, is cancelled by Chromium
+  // (ERR_ABORTED); that is the test leaving the page, not a failure of
+  // it. Every other failed request counts.
+  let nav = 0, closing = false;
   const born = new WeakMap();
   page.on('request', (r) => {
     if (r.isNavigationRequest() && r.frame() === page.mainFrame()) nav++;
@@ -237,7 +238,7 @@ export async function launchWatched(base, opts = {}) {
   page.on('requestfailed', (r) => {
     const why = r.failure()?.errorText;
     if (why === 'net::ERR_ABORTED' && !r.isNavigationRequest() &&
-        born.get(r) < nav)
+        (closing || born.get(r) < nav))
       return;
     problems.push(`requestfailed: ${r.url()} ${why}`);
   });
@@ -248,6 +249,7 @@ export async function launchWatched(base, opts = {}) {
   return {
     ctx, page, problems, dialogs,
     async close() {
+      closing = true;
       try { await ctx.close(); } finally {
         fs.rmSync(userDataDir, { recursive: true, force: true });
       }
