@@ -310,6 +310,16 @@ def test_long_sealed_texts_come_whole_from_their_own_route(gate_factory,
                         ("run=%d" % run["id"], 400), ("", 400)]:
             st, o = fetch_sealed(gate, admin, q)
             assert st == want and "error" in o, (q, st, o)
+        # A schedule in the clear has no sealed text to give: its
+        # prompt is the list's, not this route's.
+        with gate.store_rw() as db:
+            plain = db.execute(
+                "INSERT INTO schedules (name, every, tz, agent, body,"
+                " targets, catch_up, paused, last_slot, created) VALUES"
+                " ('plain', '1h', 'UTC', 'default', 'in the clear', '',"
+                " 'latest', 1, 0, 0)").lastrowid
+        st, o = fetch_sealed(gate, admin, "id=%d" % plain)
+        assert st == 404 and "error" in o and "sealed" not in o, (st, o)
         # A short one comes from it too.
         st, o = fetch_sealed(gate, admin, "id=%d" % other)
         assert st == 200 and o["sealed"] == listed(gate, admin,
