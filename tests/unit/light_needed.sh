@@ -6,32 +6,8 @@
 # check sets WXLIGHT.
 set -eu
 : "${WXLIGHT:?}"
-libs=$(readelf -d "$WXLIGHT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-[ -n "$libs" ] || { echo "no NEEDED entries in $WXLIGHT"; exit 1; }
-for l in $libs; do
-	case $l in
-	libsqlite3*|libcrypto*|libssl*|libevent_openssl*|libyaml*|\
-	libcyaml*|libcurl*|libm.*)
-		echo "wxgate-light needs $l"
-		exit 1 ;;
-	esac
-done
-for sym in hub_main reader_main store_open wk_console wk_wechat \
-    worker_kinds wk_webchat wk_agent wk_metrics; do
-	if nm "$WXLIGHT" | awk '$2 ~ /^[TDRB]$/ { print $3 }' |
-	    grep -qx "$sym"; then
-		have=yes
-	else
-		have=no
-	fi
-	case $sym:$have in
-	hub_main:yes|reader_main:yes|store_open:yes|wk_console:yes|\
-	wk_wechat:yes)
-		echo "wxgate-light defines $sym"
-		exit 1 ;;
-	worker_kinds:no|wk_webchat:no|wk_agent:no|wk_metrics:no)
-		echo "wxgate-light lacks $sym"
-		exit 1 ;;
-	esac
-done
-echo "wxgate-light needs:" $libs
+exec sh "$(dirname "$0")/program_needs.sh" wxgate-light "$WXLIGHT" \
+    -L 'libsqlite3*' -L 'libcrypto*' -L 'libssl*' -L 'libevent_openssl*' \
+    -L 'libyaml*' -L 'libcyaml*' -L 'libcurl*' -L 'libm.*' \
+    -S hub_main -S reader_main -S store_open -S wk_console -S wk_wechat \
+    -s worker_kinds -s wk_webchat -s wk_agent -s wk_metrics
