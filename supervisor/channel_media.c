@@ -23,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "channel_media.h"
 #include "codec.h"
 #include "hub.h"

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "codec.h"
 #include "control_int.h"
 #include "hub.h"

@@ -5,7 +5,7 @@
  * and the console need and no more: none of the worker kinds' code and
  * no OpenSSL, whose hashes and random numbers it had used are
  * common/sha.c's and getrandom(2)'s (issue #17's idle footprint;
- * tests/unit/light_needed.sh checks the program's libraries).
+ * tests/unit/hub_needed.sh checks the program's libraries).
  */
 #include <getopt.h>
 #include <stdio.h>
