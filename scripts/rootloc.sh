@@ -166,9 +166,11 @@ for f in sandbox/sandbox.h sandbox/sandbox.c sandbox/fds.c \
     sandbox/creds.c sandbox/creds_arg.c; do
 	echo "$root" | grep -qx "$f" || hub="$hub $f"
 done
+# wxgate-hub's main (hubmain.c) reads its options as root before
+# hub_main, as wxgate-child's does for the others (child.c, above).
 hubpart() {
 	echo $(( $(lines $hub) + $(fnlines supervisor/hub.c 'sandbox_enter\(' \
-	    hub_main hub_spec) ))
+	    hub_main hub_spec) + $(fnlines supervisor/hubmain.c '' main usage) ))
 }
 b=$(hubpart)
 bc=$(code=1 hubpart)
@@ -179,7 +181,8 @@ bc=$(code=1 hubpart)
 wfns="worker_main worker_begin worker_kind_find worker_log_hook worker_send"
 workpart() {
 	echo $(( $(fnlines workers/worker.c 'sandbox_drop\(' $wfns) +
-	    $(fnlines workers/zygote.c 'worker_begin\(' zygote_main) ))
+	    $(fnlines workers/zygote.c 'worker_begin\(' zygote_main) +
+	    $(fnlines workers/light.c '' main usage) ))
 }
 c=$(workpart)
 cc=$(code=1 workpart)
@@ -189,10 +192,10 @@ rfns="reader_main reader_log_hook"
 d=$(fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
 dc=$(code=1 fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
 echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \
-    "hub_spec where hub.c has it; sandbox steps:$(echo "$hub" |
+    "hub_spec where hub.c has it; hubmain.c: main, usage; sandbox steps:$(echo "$hub" |
     sed 's|sandbox/||g'))"
 echo "workers-before-uid-drop $c lines, $cc of code (worker.c: $wfns; zygote.c:" \
-    "zygote_main)"
+    "zygote_main; light.c: main, usage)"
 echo "reader-before-uid-drop $d lines, $dc of code (conf_reader.c: $rfns; the" \
     "parsing runs as the sandbox user)"
 echo "worker-kinds-pre-sandbox 0 lines (run as the sandbox user)"
