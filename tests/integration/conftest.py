@@ -117,10 +117,22 @@ def deep_merge(base, over):
     return out
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before by this process: the
+    kernel may give a just-released port again, and two such calls for
+    one configuration (console and web chat) once got the same one.
+    Ports taken meanwhile by another process are Gate.start's to move."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise AssertionError("no fresh loopback port in 1000 tries")
 
 
 def wait_for(cond, timeout=5.0, interval=0.02, what="condition"):
