@@ -9,10 +9,10 @@ set -eu
 BUILD="build-essential autoconf automake libtool pkg-config
 	libevent-dev libmsgpack-dev libsqlite3-dev libcurl4-openssl-dev
 	libssl-dev libseccomp-dev libwslay-dev libhttp-parser-dev
-	libjansson-dev libcyaml-dev libyaml-dev libqrencode-dev"
+	libjansson-dev libcyaml-dev libyaml-dev libqrencode-dev libpq-dev"
 TEST="libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-websockets
 	python3-aiohttp python3-yaml clang libclang-rt-dev mandoc curl xz-utils
-	chromium fonts-wqy-microhei nodejs npm openssl"
+	chromium fonts-wqy-microhei nodejs npm openssl postgresql"
 
 want=$BUILD
 [ "${1:-build}" = test ] && want="$BUILD $TEST"

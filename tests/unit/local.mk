@@ -7,6 +7,7 @@ UNIT_COMMON = common/log.c common/xmalloc.c common/clock.c \
 	common/jsonalloc.c common/b64.c common/sha.c common/hex.c
 include tests/unit/ipc.mk
 include tests/unit/store.mk
+include tests/unit/pg.mk
 include tests/unit/admit.mk
 include tests/unit/pace.mk
 include tests/unit/logring.mk

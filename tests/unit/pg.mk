@@ -1,0 +1,12 @@
+# What runs against a real PostgreSQL: tests/pgserver.sh starts one for
+# each wrapper script and removes it after.
+PG_UNIT_CFLAGS = $(UNIT_CFLAGS) $(PQ_CFLAGS)
+PG_UNIT_LDADD = $(UNIT_LDADD) $(PQ_LIBS)
+check_PROGRAMS += tests/unit/supervisor/test_pgpool
+TESTS += tests/unit/supervisor/test_pgpool.sh
+tests_unit_supervisor_test_pgpool_SOURCES = \
+	tests/unit/supervisor/test_pgpool.c supervisor/pgpool.c \
+	supervisor/pgpool.h $(UNIT_COMMON)
+tests_unit_supervisor_test_pgpool_CFLAGS = $(PG_UNIT_CFLAGS)
+tests_unit_supervisor_test_pgpool_LDADD = $(PG_UNIT_LDADD)
+EXTRA_DIST += tests/pgserver.sh tests/unit/supervisor/test_pgpool.sh
