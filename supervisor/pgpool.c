@@ -2,8 +2,9 @@
  * The PostgreSQL connection pool (pgpool.h).  Every connection is a
  * small state machine on its socket:
  *
- *   WAIT --timer--> CONNECT --PQconnectPoll ok--> PREPARE (one
- *   PQsendPrepare per statement) --> IDLE <--> RUN (one request)
+ *   WAIT --timer--> CONNECT --PQconnectPoll ok--> SETUP (the caller's
+ *   schema, if any) --> PREPARE (one PQsendPrepare per statement)
+ *   --> IDLE <--> RUN (one request)
  *
  * and any failure goes back to WAIT with a doubling backoff.  One timer
  * a connection serves each state: the backoff, the deadline to connect,
@@ -34,7 +35,9 @@
 #define PGPOOL_BACKOFF_MIN_MS	100
 #define PGPOOL_BACKOFF_MAX_MS	5000
 
-enum pgc_state { PGC_WAIT, PGC_CONNECT, PGC_PREPARE, PGC_IDLE, PGC_RUN };
+enum pgc_state {
+	PGC_WAIT, PGC_CONNECT, PGC_SETUP, PGC_PREPARE, PGC_IDLE, PGC_RUN
+};
 
 struct pgreq {
 	TAILQ_ENTRY(pgreq) entry;
@@ -67,6 +70,7 @@ struct pgpool {
 	struct event_base *base;
 	char		*conninfo;
 	char		*password;
+	const char	*setup;
 	char		 options[64];
 	unsigned	 nconns;
 	unsigned	 queue_max;
@@ -220,9 +224,27 @@ pgc_connected(struct pgconn *c)
 		pgc_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
-	c->state = PGC_PREPARE;
 	c->prepared = 0;
-	pgc_prepare_next(c);
+	if (c->pool->setup == NULL) {
+		c->state = PGC_PREPARE;
+		pgc_prepare_next(c);
+		return;
+	}
+	c->state = PGC_SETUP;
+	if (!PQsendQuery(c->pg, c->pool->setup)) {
+		pgc_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	pgc_flush(c);
+}
+
+static int
+pgp_failed(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY;
 }
 
 /* The server finished what was sent; c->res is its first result. */
@@ -235,6 +257,19 @@ pgc_finished(struct pgconn *c)
 	char err[512];
 
 	c->res = NULL;
+	if (c->state == PGC_SETUP) {
+		if (res == NULL || pgp_failed(res)) {
+			snprintf(err, sizeof(err), "setup: %s",
+			    res ? PQresultErrorMessage(res) : "no result");
+			PQclear(res);
+			pgc_fail(c, err);
+			return;
+		}
+		PQclear(res);
+		c->state = PGC_PREPARE;
+		pgc_prepare_next(c);
+		return;
+	}
 	if (c->state == PGC_PREPARE) {
 		if (st != PGRES_COMMAND_OK) {
 			/* The statement is wrong: the caller's bug, and no
@@ -295,9 +330,13 @@ pgc_read(struct pgconn *c)
 			pgc_finished(c);
 			return;
 		}
-		if (c->res == NULL)
+		/* The first result, or the first that failed (of the
+		 * setup's several statements). */
+		if (c->res == NULL ||
+		    (!pgp_failed(c->res) && pgp_failed(res))) {
+			PQclear(c->res);
 			c->res = res;
-		else
+		} else
 			PQclear(res);
 	}
 	pgc_flush(c);
@@ -326,6 +365,7 @@ pgc_io(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		return;
+	case PGC_SETUP:
 	case PGC_PREPARE:
 	case PGC_RUN:
 	case PGC_IDLE:
@@ -424,6 +464,7 @@ pgc_timer(evutil_socket_t fd, short what, void *arg)
 		pgc_open(c);
 		break;
 	case PGC_CONNECT:
+	case PGC_SETUP:
 	case PGC_PREPARE:
 		pgc_fail(c, "no answer from the server in time");
 		break;
@@ -507,6 +548,7 @@ pgpool_new(struct event_base *base, const struct pgpool_conf *conf)
 	p->base = base;
 	p->conninfo = xstrdup(conf->conninfo);
 	p->password = conf->password ? xstrdup(conf->password) : NULL;
+	p->setup = conf->setup;
 	snprintf(p->options, sizeof(p->options),
 	    "-c statement_timeout=%u", conf->deadline_ms);
 	p->nconns = conf->conns;

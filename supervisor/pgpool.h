@@ -54,6 +54,10 @@ struct pgpool_conf {
 	unsigned	 deadline_ms;	/* from pgpool_query to the answer */
 	const struct pgp_stmt *stmts;
 	unsigned	 nstmts;
+	/* Run on every new connection before its statements are prepared
+	 * (they may name what it creates): idempotent SQL, one or more
+	 * statements.  NULL: none. */
+	const char	*setup;
 };
 
 /* res is the pool's: valid during the call only, NULL when the server

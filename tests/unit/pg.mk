@@ -10,3 +10,12 @@ tests_unit_supervisor_test_pgpool_SOURCES = \
 tests_unit_supervisor_test_pgpool_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_pgpool_LDADD = $(PG_UNIT_LDADD)
 EXTRA_DIST += tests/pgserver.sh tests/unit/supervisor/test_pgpool.sh
+check_PROGRAMS += tests/unit/supervisor/test_lease
+TESTS += tests/unit/supervisor/test_lease.sh
+tests_unit_supervisor_test_lease_SOURCES = \
+	tests/unit/supervisor/test_lease.c supervisor/lease.c \
+	supervisor/lease.h supervisor/pgpool.c supervisor/pgpool.h \
+	$(UNIT_COMMON)
+tests_unit_supervisor_test_lease_CFLAGS = $(PG_UNIT_CFLAGS)
+tests_unit_supervisor_test_lease_LDADD = $(PG_UNIT_LDADD)
+EXTRA_DIST += tests/unit/supervisor/test_lease.sh

@@ -312,6 +312,52 @@ test_outage_and_recovery(void **state)
 	pgpool_free(p);
 }
 
+/* The setup runs on each connection before its statements are
+ * prepared, so they may name what it makes; a failing one keeps the
+ * connection from serving and says why. */
+static void
+test_setup_comes_first(void **state)
+{
+	const struct pgp_stmt st[] = {
+		{ "count", "SELECT count(*) FROM pool_setup", 0 },
+	};
+	struct pgpool_conf c = {
+		.conninfo = getenv("WXGATE_PG_DSN"), .password = password,
+		.conns = 2, .queue_max = 4, .deadline_ms = 5000,
+		.stmts = st, .nstmts = 1,
+		.setup = "BEGIN; SELECT pg_advisory_xact_lock(1);"
+		    " CREATE TABLE IF NOT EXISTS pool_setup (x int); COMMIT;",
+	};
+	struct pgpool *p = pgpool_new(base, &c);
+	struct tally t = { 0 };
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(pgpool_query(p, 0, 0, NULL, done, &t), 0);
+	wait_answers(&t, 1);
+	assert_int_equal(t.n[PGP_OK], 1);
+	assert_string_equal(t.value, "0");
+	wait_ready(p, 2);
+	pgpool_free(p);
+
+	c.setup = "SELECT 1; SELECT * FROM no_such_table;";
+	c.conns = 1;
+	c.deadline_ms = 500;
+	nlogged = 0;
+	p = pgpool_new(base, &c);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(pgpool_query(p, 0, 0, NULL, done, &t), 0);
+	wait_answers(&t, 1);
+	assert_int_equal(t.n[PGP_TIMEOUT], 1);
+	assert_int_equal(pgpool_ready(p), 0);
+	for (i = 0; i < nlogged; i++)
+		if (strstr(logged[i], "setup") &&
+		    strstr(logged[i], "no_such_table"))
+			break;
+	assert_true(i < nlogged);
+	pgpool_free(p);
+}
+
 int
 main(void)
 {
@@ -320,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_full_queue_is_busy),
 		cmocka_unit_test(test_deadline_answers_timeout),
 		cmocka_unit_test(test_bad_password_is_never_logged),
+		cmocka_unit_test(test_setup_comes_first),
 		cmocka_unit_test(test_outage_and_recovery),
 	};
 
