@@ -60,3 +60,12 @@ tests_unit_supervisor_test_store_upgrade_SOURCES = \
 	tests/unit/supervisor/test_store_upgrade.c $(STORE_SRC)
 tests_unit_supervisor_test_store_upgrade_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_store_upgrade_LDADD = $(UNIT_LDADD)
+# The schema's one description (supervisor/schema.c) against the SQLite
+# migrations' result.
+check_PROGRAMS += tests/unit/supervisor/test_schema
+TESTS += tests/unit/supervisor/test_schema
+tests_unit_supervisor_test_schema_SOURCES = \
+	tests/unit/supervisor/test_schema.c supervisor/schema.c \
+	supervisor/schema.h $(STORE_SRC)
+tests_unit_supervisor_test_schema_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_supervisor_test_schema_LDADD = $(UNIT_LDADD)
