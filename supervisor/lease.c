@@ -72,6 +72,12 @@ static const char lease_setup[] =
     " node text NOT NULL, token bigint NOT NULL,"
     " expires timestamptz NOT NULL);"
     "CREATE INDEX IF NOT EXISTS leases_node ON leases (node);"
+    "CREATE OR REPLACE FUNCTION lease_fence(a text, n text, t bigint)"
+    " RETURNS void LANGUAGE plpgsql AS $f$ BEGIN"
+    " PERFORM 1 FROM leases WHERE account = a AND node = n AND token = t"
+    " AND expires > now() FOR SHARE;"
+    " IF NOT FOUND THEN RAISE EXCEPTION 'lease of % is not %''s token %',"
+    " a, n, t USING ERRCODE = 'WX001'; END IF; END $f$;"
     "COMMIT;";
 
 enum la_state { LA_FREE, LA_TAKING, LA_HELD, LA_GIVING, LA_RELEASING };

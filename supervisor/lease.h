@@ -5,8 +5,8 @@
  * A lease is a row (account, node, token, expires) whose expiry is
  * judged by the database's clock; the owner renews it every renew_ms.
  * Taking a lease that lapsed raises its token, and every write made for
- * the account carries the token it was taken with (LEASE_FENCE), so a
- * node that lost the lease cannot write any more.  Fencing the database
+ * the account carries the token it was taken with (LEASE_FENCE_SQL), so
+ * a node that lost the lease cannot write any more.  Fencing the database
  * does not stop a worker that polls or sends to the platform, so a node
  * also fences itself: a lease counts as held until the time its last
  * successful renewal was *sent*, plus ttl_ms, minus margin_ms, on this
@@ -35,14 +35,14 @@ struct pgpool_conf;
 #define LEASE_ACCOUNTS_MAX	4096
 
 /*
- * SQL that a write for an account adds to its WHERE clause, with the
- * parameters numbered a (account), n (node) and t (token): the write
- * happens only while that lease is the current one.
+ * The statement that fences a batch of writes for an account
+ * (pgpool_batch): put first, with the account, this node and the token
+ * it was given, it fails (SQLSTATE WX001) unless that lease is the
+ * current one, and holds the lease row (FOR SHARE) until the batch
+ * commits, so no take can pass it meanwhile; its failure rolls the
+ * whole batch back.  lease.c's setup creates the function.
  */
-#define LEASE_FENCE(a, n, t) \
-	"EXISTS (SELECT 1 FROM leases WHERE account = $" #a \
-	" AND node = $" #n " AND token = $" #t "::bigint" \
-	" AND expires > now())"
+#define LEASE_FENCE_SQL	"SELECT lease_fence($1, $2, $3::bigint)"
 
 enum lease_ev {
 	LEASE_HELD,	/* ours, with this token: start its worker */

@@ -39,11 +39,20 @@ enum pgc_state {
 	PGC_WAIT, PGC_CONNECT, PGC_SETUP, PGC_PREPARE, PGC_IDLE, PGC_RUN
 };
 
-struct pgreq {
-	TAILQ_ENTRY(pgreq) entry;
+/* A request is one statement, or several in one transaction: in
+ * pipeline mode up to one Sync, which makes them an implicit
+ * transaction that one round trip commits, and that the first error
+ * rolls back whole. */
+struct pgreq_q {
 	unsigned	 stmt;
 	unsigned	 nparams;
-	const char	*params[PGPOOL_PARAMS_MAX];	/* into the same block */
+	const char	**params;
+};
+
+struct pgreq {
+	TAILQ_ENTRY(pgreq) entry;
+	unsigned	 nq;
+	struct pgreq_q	*q;		/* q, params and strings: one block */
 	pgp_done_fn	 done;
 	void		*arg;
 	uint64_t	 deadline;	/* clock_mono_ms */
@@ -63,7 +72,10 @@ struct pgconn {
 	unsigned	 backoff_ms;
 	int		 logged;	/* its failure said once until it is up */
 	struct pgreq	*req;
-	PGresult	*res;		/* the first result of what runs */
+	PGresult	*res;		/* the result to answer with */
+	int		 pipe;		/* in pipeline mode */
+	unsigned	 ended;		/* statements of the batch ended */
+	unsigned	 res_q;		/* the statement res is of */
 };
 
 struct pgpool {
@@ -247,7 +259,7 @@ pgp_failed(const PGresult *res)
 	    st != PGRES_EMPTY_QUERY;
 }
 
-/* The server finished what was sent; c->res is its first result. */
+/* The server finished what was sent; c->res is what to answer. */
 static void
 pgc_finished(struct pgconn *c)
 {
@@ -295,8 +307,13 @@ pgc_finished(struct pgconn *c)
 		const char *code = res ?
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-		snprintf(err, sizeof(err), "%s: %s", code ? code : "-",
-		    res ? PQresultErrorMessage(res) : "no result");
+		if (r->nq > 1)
+			snprintf(err, sizeof(err), "statement %u: %s: %s",
+			    c->res_q + 1, code ? code : "-",
+			    res ? PQresultErrorMessage(res) : "no result");
+		else
+			snprintf(err, sizeof(err), "%s: %s", code ? code : "-",
+			    res ? PQresultErrorMessage(res) : "no result");
 		err[strcspn(err, "\n")] = '\0';
 		/* query_canceled: the server's statement_timeout, the same
 		 * deadline seen from there, may beat our timer. */
@@ -327,15 +344,29 @@ pgc_read(struct pgconn *c)
 	}
 	while (!PQisBusy(c->pg)) {
 		if ((res = PQgetResult(c->pg)) == NULL) {
+			if (!c->pipe) {
+				pgc_finished(c);
+				return;
+			}
+			c->ended++;	/* one statement's results are in */
+			continue;
+		}
+		if (c->pipe && PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			if (!PQexitPipelineMode(c->pg)) {
+				pgc_fail(c, PQerrorMessage(c->pg));
+				return;
+			}
+			c->pipe = 0;
 			pgc_finished(c);
 			return;
 		}
-		/* The first result, or the first that failed (of the
-		 * setup's several statements). */
-		if (c->res == NULL ||
-		    (!pgp_failed(c->res) && pgp_failed(res))) {
+		/* The first failure (what follows it in a batch is only
+		 * "aborted"); else the last result. */
+		if (c->res == NULL || (!pgp_failed(c->res))) {
 			PQclear(c->res);
 			c->res = res;
+			c->res_q = c->ended;
 		} else
 			PQclear(res);
 	}
@@ -386,8 +417,24 @@ pgc_send(struct pgconn *c, struct pgreq *r)
 {
 	uint64_t now = clock_mono_ms();
 
-	if (!PQsendQueryPrepared(c->pg, c->pool->stmts[r->stmt].name,
-	    (int)r->nparams, r->params, NULL, NULL, 0)) {
+	const struct pgp_stmt *st = c->pool->stmts;
+	unsigned i;
+	int ok = 1;
+
+	c->ended = 0;
+	c->res_q = 0;
+	if (r->nq == 1)
+		ok = PQsendQueryPrepared(c->pg, st[r->q[0].stmt].name,
+		    (int)r->q[0].nparams, r->q[0].params, NULL, NULL, 0);
+	else if ((ok = PQenterPipelineMode(c->pg)) != 0) {
+		c->pipe = 1;
+		for (i = 0; i < r->nq && ok; i++)
+			ok = PQsendQueryPrepared(c->pg, st[r->q[i].stmt].name,
+			    (int)r->q[i].nparams, r->q[i].params, NULL, NULL,
+			    0);
+		ok = ok && PQpipelineSync(c->pg);
+	}
+	if (!ok) {
 		/* Not run: the server executes nothing of a message it did
 		 * not get whole, nor commits without its Sync.  It waits
 		 * for the next connection, at the head where it was. */
@@ -441,6 +488,7 @@ pgc_fail(struct pgconn *c, const char *why)
 	PQfinish(c->pg);
 	c->pg = NULL;
 	c->req = NULL;
+	c->pipe = 0;
 	c->state = PGC_WAIT;
 	c->backoff_ms = c->backoff_ms == 0 ? PGPOOL_BACKOFF_MIN_MS :
 	    c->backoff_ms * 2;
@@ -612,27 +660,52 @@ int
 pgpool_query(struct pgpool *p, unsigned stmt, unsigned nparams,
     const char *const *params, pgp_done_fn done, void *arg)
 {
-	struct pgreq *r;
-	size_t len = sizeof(*r), off;
-	unsigned i, idle;
+	struct pgp_q q = { stmt, nparams, params };
 
-	if (stmt >= p->nstmts || nparams > PGPOOL_PARAMS_MAX ||
-	    (int)nparams != p->stmts[stmt].nparams)
+	return pgpool_batch(p, &q, 1, done, arg);
+}
+
+int
+pgpool_batch(struct pgpool *p, const struct pgp_q *qs, unsigned n,
+    pgp_done_fn done, void *arg)
+{
+	struct pgreq *r;
+	size_t len = sizeof(*r), off, slen;
+	unsigned i, j, idle, nparams = 0;
+	const char **pv;
+
+	if (n == 0 || n > PGPOOL_BATCH_MAX)
 		return -1;
-	for (i = 0; i < nparams; i++)
-		if (params[i] != NULL)
-			len += strlen(params[i]) + 1;
-	r = xcalloc(1, len);
-	off = sizeof(*r);
-	for (i = 0; i < nparams; i++) {
-		if (params[i] == NULL)
-			continue;
-		r->params[i] = (char *)r + off;
-		memcpy((char *)r + off, params[i], strlen(params[i]) + 1);
-		off += strlen(params[i]) + 1;
+	for (i = 0; i < n; i++) {
+		if (qs[i].stmt >= p->nstmts ||
+		    qs[i].nparams > PGPOOL_PARAMS_MAX ||
+		    (int)qs[i].nparams != p->stmts[qs[i].stmt].nparams)
+			return -1;
+		nparams += qs[i].nparams;
+		for (j = 0; j < qs[i].nparams; j++)
+			if (qs[i].params[j] != NULL)
+				len += strlen(qs[i].params[j]) + 1;
 	}
-	r->stmt = stmt;
-	r->nparams = nparams;
+	len += n * sizeof(struct pgreq_q) + nparams * sizeof(char *);
+	r = xcalloc(1, len);
+	r->q = (struct pgreq_q *)(r + 1);
+	pv = (const char **)(r->q + n);
+	off = sizeof(*r) + n * sizeof(struct pgreq_q) +
+	    nparams * sizeof(char *);
+	for (i = 0; i < n; i++) {
+		r->q[i].stmt = qs[i].stmt;
+		r->q[i].nparams = qs[i].nparams;
+		r->q[i].params = pv;
+		for (j = 0; j < qs[i].nparams; j++, pv++) {
+			if (qs[i].params[j] == NULL)
+				continue;
+			slen = strlen(qs[i].params[j]) + 1;
+			memcpy((char *)r + off, qs[i].params[j], slen);
+			*pv = (char *)r + off;
+			off += slen;
+		}
+	}
+	r->nq = n;
 	r->done = done;
 	r->arg = arg;
 	r->deadline = clock_mono_ms() + p->deadline_ms;

@@ -29,7 +29,8 @@
 struct event_base;
 
 #define PGPOOL_CONNS_MAX	16
-#define PGPOOL_PARAMS_MAX	16
+#define PGPOOL_PARAMS_MAX	16	/* of one statement */
+#define PGPOOL_BATCH_MAX	256	/* statements of one transaction */
 
 enum pgp_status {
 	PGP_OK,
@@ -76,6 +77,21 @@ void		 pgpool_free(struct pgpool *);
 int		 pgpool_query(struct pgpool *, unsigned stmt,
 		    unsigned nparams, const char *const *params,
 		    pgp_done_fn, void *);
+
+struct pgp_q {
+	unsigned		 stmt;
+	unsigned		 nparams;
+	const char *const	*params;
+};
+
+/*
+ * Runs n statements as one transaction in one round trip (libpq's
+ * pipeline mode, one Sync): all commit, or the first that fails rolls
+ * them all back and is the answer's (err says which, from 1).  On
+ * success res is the last statement's.  Otherwise as pgpool_query.
+ */
+int		 pgpool_batch(struct pgpool *, const struct pgp_q *,
+		    unsigned n, pgp_done_fn, void *);
 /* Connections that are open and prepared. */
 unsigned	 pgpool_ready(const struct pgpool *);
 /* Requests waiting for a connection. */

@@ -263,6 +263,21 @@ sql(const char *stmt)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Fails unless the query's one value is want. */
+static void
+sql_count(const char *stmt, int want)
+{
+	char cmd[1024], line[64] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "PGPASSWORD=%s psql -qXAt '%s' -c '%s'",
+	    password, dsn, stmt);
+	assert_non_null(f = popen(cmd, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	pclose(f);
+	assert_int_equal(atoi(line), want);
+}
+
 static int
 setup(void **state)
 {
@@ -349,7 +364,7 @@ test_share(void **state)
 struct fres {
 	unsigned	 answers;
 	enum pgp_status	 st;
-	char		 rows[16];
+	char		 err[256];
 };
 
 static void
@@ -358,29 +373,33 @@ fenced_done(enum pgp_status st, const PGresult *res, const char *err,
 {
 	struct fres *f = arg;
 
-	(void)err;
+	(void)res;
 	f->st = st;
-	if (res != NULL)
-		snprintf(f->rows, sizeof(f->rows), "%s",
-		    PQcmdTuples((PGresult *)res));
+	snprintf(f->err, sizeof(f->err), "%s", err ? err : "");
 	f->answers++;
 }
 
-/* A write for account i as node id with token: the rows it wrote. */
+/* A fenced batch for account i as node id with token: 1 written, 0
+ * refused by the fence (and nothing written), -1 any other answer. */
 static int
 fenced_write(struct pgpool *fp, unsigned i, int id, int64_t token)
 {
 	struct fres f = { 0, PGP_CLOSED, "" };
 	char acct[16], node[16], tok[24];
-	const char *p[3] = { acct, node, tok };
+	const char *fence[3] = { acct, node, tok }, *write[2] = { acct, node };
+	struct pgp_q b[2] = { { 0, 3, fence }, { 1, 2, write } };
 
 	snprintf(acct, sizeof(acct), "acct%02u", i);
 	snprintf(node, sizeof(node), "node%d", id);
 	snprintf(tok, sizeof(tok), "%lld", (long long)token);
-	assert_int_equal(pgpool_query(fp, 0, 3, p, fenced_done, &f), 0);
+	assert_int_equal(pgpool_batch(fp, b, 2, fenced_done, &f), 0);
 	WAIT_UNTIL(f.answers == 1);
-	assert_int_equal(f.st, PGP_OK);
-	return atoi(f.rows);
+	if (f.st == PGP_OK)
+		return 1;
+	if (f.st == PGP_ERROR && strstr(f.err, "statement 1: WX001"))
+		return 0;
+	fail_msg("fenced write: %s %s", pgp_status_name(f.st), f.err);
+	return -1;
 }
 
 /*
@@ -395,12 +414,13 @@ test_nodes_share_die_and_return(void **state)
 	int three[] = { 1, 2, 3 }, two[] = { 1, 2 };
 	struct pgpool *fp;
 	const struct pgp_stmt st[] = {
-		{ "fenced", "INSERT INTO fenced (account, node) SELECT $1, $2"
-		    " WHERE " LEASE_FENCE(1, 2, 3), 3 },
+		{ "fence", LEASE_FENCE_SQL, 3 },
+		{ "write", "INSERT INTO fenced (account, node) VALUES ($1, $2)",
+		    2 },
 	};
 	struct pgpool_conf pc = { .conninfo = dsn, .password = password,
 	    .conns = 1, .queue_max = 4, .deadline_ms = 5000, .stmts = st,
-	    .nstmts = 1,
+	    .nstmts = 2,
 	    .setup = "CREATE TABLE IF NOT EXISTS fenced (account text,"
 	    " node text)" };
 	int64_t old[NACC];
@@ -432,7 +452,11 @@ test_nodes_share_die_and_return(void **state)
 	for (i = 0; i < NACC && was[i] != 3; i++)
 		;
 	assert_int_equal(fenced_write(fp, i, 3, old[i]), 0);
+	/* The owner's own older token is refused too. */
+	assert_int_equal(fenced_write(fp, i, owner[i], token_of[i] - 1), 0);
 	assert_int_equal(fenced_write(fp, i, owner[i], token_of[i]), 1);
+	/* The fence is the batch's: the refused one left no row. */
+	sql_count("SELECT count(*) FROM fenced", 1);
 	pgpool_free(fp);
 
 	node_start(3, NULL);

@@ -358,6 +358,66 @@ test_setup_comes_first(void **state)
 	pgpool_free(p);
 }
 
+/*
+ * A batch is one transaction in one round trip: it sees its own writes
+ * and commits whole; the first statement that fails rolls back the
+ * others and is named; one cut off by its deadline leaves nothing.
+ */
+static void
+test_batch_commits_whole_or_not_at_all(void **state)
+{
+	const struct pgp_stmt st[] = {
+		{ "ins", "INSERT INTO pool_batch VALUES ($1::int)", 1 },
+		{ "count", "SELECT count(*) FROM pool_batch", 0 },
+		{ "sleep", "SELECT pg_sleep($1::float8)", 1 },
+	};
+	struct pgpool_conf c = {
+		.conninfo = getenv("WXGATE_PG_DSN"), .password = password,
+		.conns = 1, .queue_max = 4, .deadline_ms = 2000,
+		.stmts = st, .nstmts = 3,
+		.setup = "BEGIN; SELECT pg_advisory_xact_lock(1);"
+		    " CREATE TABLE IF NOT EXISTS pool_batch (id int PRIMARY KEY);"
+		    " COMMIT;",
+	};
+	struct pgpool *p = pgpool_new(base, &c);
+	const char *one[] = { "1" }, *two[] = { "2" }, *three[] = { "3" };
+	const char *five[] = { "5" }, *long_sleep[] = { "5" };
+	struct pgp_q ok[] = { { 0, 1, one }, { 0, 1, two }, { 1, 0, NULL } };
+	struct pgp_q dup[] = { { 0, 1, three }, { 0, 1, one }, { 1, 0, NULL } };
+	struct pgp_q slow[] = { { 0, 1, five }, { 2, 1, long_sleep } };
+	struct pgp_q bad[] = { { 0, 0, NULL } };
+	struct tally t = { 0 };
+
+	(void)state;
+	assert_int_equal(pgpool_batch(p, ok, 0, done, &t), -1);
+	assert_int_equal(pgpool_batch(p, bad, 1, done, &t), -1);
+	assert_int_equal(pgpool_batch(p, ok, 3, done, &t), 0);
+	wait_answers(&t, 1);
+	assert_int_equal(t.n[PGP_OK], 1);
+	assert_string_equal(t.value, "2");
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(pgpool_batch(p, dup, 3, done, &t), 0);
+	wait_answers(&t, 1);
+	assert_int_equal(t.n[PGP_ERROR], 1);
+	assert_non_null(strstr(t.err, "statement 2: 23505"));
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(pgpool_batch(p, slow, 2, done, &t), 0);
+	wait_answers(&t, 1);
+	assert_int_equal(t.n[PGP_TIMEOUT], 1);
+
+	/* Only the first batch's two rows: 3 and 5 were rolled back. */
+	memset(&t, 0, sizeof(t));
+	do {
+		t.answers = 0;
+		assert_int_equal(pgpool_query(p, 1, 0, NULL, done, &t), 0);
+		wait_answers(&t, 1);
+	} while (t.n[PGP_OK] == 0 && t.n[PGP_TIMEOUT] + t.n[PGP_DOWN] < 20);
+	assert_string_equal(t.value, "2");
+	pgpool_free(p);
+}
+
 int
 main(void)
 {
@@ -367,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_deadline_answers_timeout),
 		cmocka_unit_test(test_bad_password_is_never_logged),
 		cmocka_unit_test(test_setup_comes_first),
+		cmocka_unit_test(test_batch_commits_whole_or_not_at_all),
 		cmocka_unit_test(test_outage_and_recovery),
 	};
 
