@@ -14,6 +14,8 @@
 #   tests/pgserver.sh start DIR	start one in DIR (empty or missing)
 #   tests/pgserver.sh stop DIR
 #
+# The tests run it with fsync off (nothing they check needs a disk
+# flush); WXGATE_PG_FSYNC=on keeps it, for benchmarks.
 # Exits 77 (automake's "skipped") with a line saying why when no
 # PostgreSQL server is installed: scripts/deps.sh test installs it.
 set -eu
@@ -65,7 +67,7 @@ start() {
 		if as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 		    -t 30 -o "-c listen_addresses=127.0.0.1 -p $port \
 		    -c unix_socket_directories=$dir -c max_connections=200 \
-		    -c fsync=off" start >/dev/null 2>&1; then
+		    -c fsync=$fsync" start >/dev/null 2>&1; then
 			break
 		fi
 		tries=$((tries + 1))
@@ -89,6 +91,8 @@ stop() {
 }
 
 PGUSER_OS=$(id -un)
+fsync=off
+[ "${WXGATE_PG_FSYNC:-off}" = on ] && fsync=on
 case ${1:-} in
 start)	start "$2" ;;
 stop)	stop "$2" ;;
@@ -119,7 +123,7 @@ restart)	# the server of DIR again, on its port
 	as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
 	    -o "-c listen_addresses=127.0.0.1 -p $port \
 	    -c unix_socket_directories=$dir -c max_connections=200 \
-	    -c fsync=off" start >/dev/null
+	    -c fsync=$fsync" start >/dev/null
 	;;
 *)	echo "usage: $0 run CMD... | start DIR | stop DIR" >&2; exit 2 ;;
 esac

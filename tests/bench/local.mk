@@ -48,3 +48,14 @@ tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c ctl/relay/e2e.c \
 	common/jsonalloc.c common/b64.c
 tests_bench_bench_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/ctl/relay
 tests_bench_bench_e2e_LDADD = $(DEPS_LIBS)
+
+# The store's commit on SQLite and PostgreSQL (tests/bench/run_store.sh
+# starts the PostgreSQL).
+noinst_PROGRAMS += tests/bench/bench_store_commit
+tests_bench_bench_store_commit_SOURCES = tests/bench/bench_store_commit.c \
+	supervisor/pgpool.c supervisor/pgpool.h supervisor/schema.c \
+	supervisor/schema.h
+tests_bench_bench_store_commit_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
+tests_bench_bench_store_commit_LDADD = libwxsup.a libwxutil.a \
+	libwxcommon.a $(DEPS_LIBS) $(PQ_LIBS)
+EXTRA_DIST += tests/bench/run_store.sh
