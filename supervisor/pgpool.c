@@ -47,6 +47,7 @@ struct pgreq_q {
 	unsigned	 stmt;
 	unsigned	 nparams;
 	const char	**params;
+	const char	*sql;
 };
 
 struct pgreq {
@@ -423,17 +424,22 @@ pgc_send(struct pgconn *c, struct pgreq *r)
 
 	c->ended = 0;
 	c->res_q = 0;
-	if (r->nq == 1)
-		ok = PQsendQueryPrepared(c->pg, st[r->q[0].stmt].name,
-		    (int)r->q[0].nparams, r->q[0].params, NULL, NULL, 0);
-	else if ((ok = PQenterPipelineMode(c->pg)) != 0) {
-		c->pipe = 1;
-		for (i = 0; i < r->nq && ok; i++)
-			ok = PQsendQueryPrepared(c->pg, st[r->q[i].stmt].name,
-			    (int)r->q[i].nparams, r->q[i].params, NULL, NULL,
-			    0);
-		ok = ok && PQpipelineSync(c->pg);
+	if (r->nq > 1) {
+		if ((ok = PQenterPipelineMode(c->pg)) != 0)
+			c->pipe = 1;
 	}
+	for (i = 0; i < r->nq && ok; i++) {
+		const struct pgreq_q *q = &r->q[i];
+
+		if (q->sql != NULL)
+			ok = PQsendQueryParams(c->pg, q->sql, (int)q->nparams,
+			    NULL, q->params, NULL, NULL, 0);
+		else
+			ok = PQsendQueryPrepared(c->pg, st[q->stmt].name,
+			    (int)q->nparams, q->params, NULL, NULL, 0);
+	}
+	if (c->pipe)
+		ok = ok && PQpipelineSync(c->pg);
 	if (!ok) {
 		/* Not run: the server executes nothing of a message it did
 		 * not get whole, nor commits without its Sync.  It waits
@@ -660,7 +666,7 @@ int
 pgpool_query(struct pgpool *p, unsigned stmt, unsigned nparams,
     const char *const *params, pgp_done_fn done, void *arg)
 {
-	struct pgp_q q = { stmt, nparams, params };
+	struct pgp_q q = { stmt, nparams, params, NULL };
 
 	return pgpool_batch(p, &q, 1, done, arg);
 }
@@ -677,8 +683,11 @@ pgpool_batch(struct pgpool *p, const struct pgp_q *qs, unsigned n,
 	if (n == 0 || n > PGPOOL_BATCH_MAX)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (qs[i].stmt >= p->nstmts ||
-		    qs[i].nparams > PGPOOL_PARAMS_MAX ||
+		if (qs[i].nparams > PGPOOL_PARAMS_MAX)
+			return -1;
+		if (qs[i].sql != NULL)
+			len += strlen(qs[i].sql) + 1;
+		else if (qs[i].stmt >= p->nstmts ||
 		    (int)qs[i].nparams != p->stmts[qs[i].stmt].nparams)
 			return -1;
 		nparams += qs[i].nparams;
@@ -696,6 +705,12 @@ pgpool_batch(struct pgpool *p, const struct pgp_q *qs, unsigned n,
 		r->q[i].stmt = qs[i].stmt;
 		r->q[i].nparams = qs[i].nparams;
 		r->q[i].params = pv;
+		if (qs[i].sql != NULL) {
+			slen = strlen(qs[i].sql) + 1;
+			memcpy((char *)r + off, qs[i].sql, slen);
+			r->q[i].sql = (char *)r + off;
+			off += slen;
+		}
 		for (j = 0; j < qs[i].nparams; j++, pv++) {
 			if (qs[i].params[j] == NULL)
 				continue;

@@ -29,8 +29,8 @@
 struct event_base;
 
 #define PGPOOL_CONNS_MAX	16
-#define PGPOOL_PARAMS_MAX	16	/* of one statement */
-#define PGPOOL_BATCH_MAX	256	/* statements of one transaction */
+#define PGPOOL_PARAMS_MAX	32	/* of one statement */
+#define PGPOOL_BATCH_MAX	8192	/* statements of one transaction */
 
 enum pgp_status {
 	PGP_OK,
@@ -82,13 +82,16 @@ struct pgp_q {
 	unsigned		 stmt;
 	unsigned		 nparams;
 	const char *const	*params;
+	const char		*sql;	/* non-NULL: this text, not stmt */
 };
 
 /*
  * Runs n statements as one transaction in one round trip (libpq's
  * pipeline mode, one Sync): all commit, or the first that fails rolls
  * them all back and is the answer's (err says which, from 1).  On
- * success res is the last statement's.  Otherwise as pgpool_query.
+ * success res is the last statement's.  A statement given as text
+ * (sql) is parsed by the server each time: for the ones made at run
+ * time (pgapply.c).  Otherwise as pgpool_query.
  */
 int		 pgpool_batch(struct pgpool *, const struct pgp_q *,
 		    unsigned n, pgp_done_fn, void *);

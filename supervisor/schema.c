@@ -11,6 +11,9 @@
  *   @NOROWID SQLite's WITHOUT ROWID, for tables keyed by text
  *   @FK(..)  a reference to a table made later: inline for SQLite, which
  *            resolves it when used; PostgreSQL adds it in an @PG step
+ *   @DEFER   after a reference: PostgreSQL checks it at commit (its
+ *            cascades still act at once), since a turn shipped from
+ *            SQLite comes ordered by table, not by time (pgapply.h)
  *   @PG ..;  a statement for PostgreSQL only
  *
  * Columns are in the order SQLite's migrations left them, so that
@@ -42,7 +45,8 @@ static const char schema_base[] =
 
 	"CREATE TABLE messages ("
 	" id @ID,"
-	" session_id @INT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+	" session_id @INT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE"
+	" @DEFER,"
 	" client_msg_id TEXT,"
 	" account TEXT,"
 	" channel_msg_id TEXT,"
@@ -105,14 +109,14 @@ static const char schema_base[] =
 	"CREATE TABLE share_links ("
 	" id @ID,"
 	" token_hash @BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
-	" session_id @INT REFERENCES sessions(id) ON DELETE CASCADE,"
+	" session_id @INT REFERENCES sessions(id) ON DELETE CASCADE @DEFER,"
 	" mode TEXT NOT NULL CHECK (mode IN ('read', 'continue', 'visitor')"
 	" AND (session_id IS NULL) = (mode = 'visitor')),"
 	" created @INT NOT NULL,"
 	" expires @INT,"
 	" revoked @INT);"
 	"@PG ALTER TABLE sessions ADD FOREIGN KEY (share_id)"
-	" REFERENCES share_links(id) ON DELETE CASCADE;"
+	" REFERENCES share_links(id) ON DELETE CASCADE @DEFER;"
 	"CREATE INDEX sessions_share ON sessions (share_id)"
 	" WHERE share_id IS NOT NULL;"
 	"CREATE INDEX share_links_session ON share_links (session_id);"
@@ -150,12 +154,13 @@ static const char schema_base[] =
 
 	"CREATE TABLE schedule_runs ("
 	" id @ID,"
-	" schedule_id @INT REFERENCES schedules(id) ON DELETE SET NULL,"
+	" schedule_id @INT REFERENCES schedules(id) ON DELETE SET NULL"
+	" @DEFER,"
 	" name TEXT NOT NULL,"
 	" slot @INT NOT NULL,"
 	" manual @INT NOT NULL DEFAULT 0,"
 	" started @INT NOT NULL,"
-	" msg_id @INT REFERENCES messages(id) ON DELETE SET NULL,"
+	" msg_id @INT REFERENCES messages(id) ON DELETE SET NULL @DEFER,"
 	" agent_done @INT,"
 	" state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),"
 	" error TEXT,"
@@ -169,7 +174,8 @@ static const char schema_base[] =
 	" WHERE state = 'running';"
 
 	"CREATE TABLE run_targets ("
-	" run_id @INT NOT NULL REFERENCES schedule_runs(id) ON DELETE CASCADE,"
+	" run_id @INT NOT NULL REFERENCES schedule_runs(id) ON DELETE CASCADE"
+	" @DEFER,"
 	" seq @INT NOT NULL,"
 	" account TEXT NOT NULL,"
 	" peer TEXT NOT NULL,"
@@ -184,7 +190,7 @@ static const char schema_base[] =
 	" id @SEQID,"
 	" account TEXT NOT NULL,"
 	" peer TEXT NOT NULL,"
-	" msg_id @INT REFERENCES messages(id) ON DELETE SET NULL,"
+	" msg_id @INT REFERENCES messages(id) ON DELETE SET NULL @DEFER,"
 	" seq @INT NOT NULL DEFAULT 0,"
 	" body TEXT NOT NULL,"
 	" reply_ctx TEXT,"
@@ -198,7 +204,7 @@ static const char schema_base[] =
 	" finished @INT,"
 	" run_id @INT,"
 	" hold_until @INT,"
-	" attachment_id @INT REFERENCES attachments(id));"
+	" attachment_id @INT REFERENCES attachments(id) @DEFER);"
 	"CREATE INDEX outbox_due ON outbox (account, next_try)"
 	" WHERE state = 'queued';"
 	"CREATE INDEX outbox_finished ON outbox (finished)"
@@ -216,7 +222,8 @@ static const char schema_base[] =
 	"CREATE TABLE media ("
 	" id @ID,"
 	" account TEXT NOT NULL,"
-	" msg_id @INT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	" msg_id @INT NOT NULL REFERENCES messages(id) ON DELETE CASCADE"
+	" @DEFER,"
 	" seq @INT NOT NULL,"
 	" kind TEXT NOT NULL CHECK (kind IN ('image', 'file', 'voice',"
 	" 'video')),"
@@ -250,7 +257,8 @@ static const char schema_base[] =
 	" name TEXT PRIMARY KEY,"
 	" kind TEXT NOT NULL CHECK (kind IN ('wechat')),"
 	" template TEXT NOT NULL,"
-	" invitation @INT REFERENCES invitations(id) ON DELETE SET NULL,"
+	" invitation @INT REFERENCES invitations(id) ON DELETE SET NULL"
+	" @DEFER,"
 	" owner TEXT,"
 	" created @INT NOT NULL,"
 	" state TEXT NOT NULL CHECK (state IN ('pending', 'active'))"
@@ -280,10 +288,11 @@ static const char schema_base[] =
 	"CREATE TABLE console_threads ("
 	" id @ID,"
 	" session_id @INT NOT NULL UNIQUE REFERENCES sessions(id)"
-	" ON DELETE CASCADE,"
+	" ON DELETE CASCADE @DEFER,"
 	" agent TEXT NOT NULL,"
 	" operator TEXT NOT NULL,"
-	" parent_id @INT REFERENCES console_threads(id) ON DELETE SET NULL,"
+	" parent_id @INT REFERENCES console_threads(id) ON DELETE SET NULL"
+	" @DEFER,"
 	" parent_msg @INT,"
 	" created @INT NOT NULL,"
 	" e2e @INT NOT NULL DEFAULT 0);"
@@ -307,6 +316,7 @@ static const struct schema_word schema_words[] = {
 	{ "@INT", { "INTEGER", "BIGINT" } },
 	{ "@BLOB", { "BLOB", "BYTEA" } },
 	{ "@NOROWID", { " WITHOUT ROWID", "" } },
+	{ "@DEFER", { "", "DEFERRABLE INITIALLY DEFERRED" } },
 };
 
 /* The ")" closing the "(" at s[-1], or NULL. */
@@ -364,11 +374,12 @@ schema_sql(enum schema_dialect d)
 				s = end + 1;
 				continue;
 			} else if (strncmp(s, "@PG ", 4) == 0) {
+				/* PostgreSQL reads on, its words said as
+				 * ever; SQLite skips the statement. */
 				if ((end = strchr(s, ';')) == NULL)
 					fatalx("%s: @PG unended", __func__);
-				put = s + 4;
-				n = d == SCHEMA_PG ? (size_t)(end + 1 - put) : 0;
-				s = end + 1;
+				s = d == SCHEMA_PG ? s + 4 : end + 1;
+				continue;
 			} else
 				fatalx("%s: unknown word at %.12s", __func__, s);
 		} else

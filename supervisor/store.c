@@ -391,6 +391,7 @@ store_close(struct store *s)
 		return;
 	/* What this loop turn wrote was meant to last. */
 	store_flush(s);
+	store_capture_free(s);
 	store_ckpt_stop(s);
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(s->st[i]);
@@ -485,6 +486,7 @@ store_rollback(struct store *s)
 	if (!sqlite3_get_autocommit(s->db) &&
 	    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		store_err(s, __func__);
+	store_capture_discard(s);
 }
 
 /*

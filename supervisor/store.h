@@ -25,6 +25,35 @@ enum msg_state {
 	MSG_ANSWERED = 3	/* reply stored */
 };
 
+/*
+ * Change capture (store_capture.c), for a store that is the working set
+ * of a node whose shared truth is PostgreSQL (docs/architecture.md):
+ * every row a committed turn changed, as the row's key and its values.
+ */
+enum store_op { STORE_OP_INSERT, STORE_OP_UPDATE, STORE_OP_DELETE };
+enum store_vkind { STORE_V_NONE, STORE_V_NULL, STORE_V_INT, STORE_V_TEXT,
+	STORE_V_BLOB };
+
+struct store_val {
+	enum store_vkind kind;		/* NONE: not part of this change */
+	int64_t		 i;
+	const void	*p;		/* TEXT (not NUL-ended), BLOB */
+	size_t		 len;
+};
+
+struct store_change {
+	enum store_op	 op;
+	const char	*table;
+	unsigned	 ncol;
+	const char *const *col;		/* the table's column names */
+	const unsigned char *pk;	/* 1: a column of its primary key */
+	const struct store_val *key;	/* the row's key before the change */
+	const struct store_val *val;	/* new values; NONE: unchanged */
+};
+
+/* -1 stops the walk. */
+typedef int	(*store_change_fn)(const struct store_change *, void *);
+
 struct store	*store_open(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *);
 int		 store_schema_version(struct store *);
@@ -32,6 +61,14 @@ void		 store_touch(struct store *);
 int		 store_flush(struct store *);
 int		 store_dirty(struct store *);
 void		 store_rollback(struct store *);
+/* Start recording the changes of every table: 0, or -1 logged. */
+int		 store_capture(struct store *);
+/*
+ * After a successful store_flush(): fn for each row changed since the
+ * last call, grouped by table in the order the tables were first
+ * written, and the record starts anew.  0, or -1 (fn's, or logged).
+ */
+int		 store_capture_take(struct store *, store_change_fn, void *);
 /*
  * Fold the WAL into the database: by the checkpointer thread when there
  * is one (0), else here (frames copied); -1 on error.

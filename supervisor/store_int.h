@@ -81,7 +81,12 @@ struct store {
 	uint64_t	 err_logged;	/* clock_mono_ms() of the last log */
 	struct store_wal wal;
 	struct store_ckpt *ckpt;	/* the checkpointer thread, or NULL */
+	struct store_cap *cap;		/* store_capture(), or NULL */
 };
+
+/* store_capture.c: a failed turn's changes are not to be shipped. */
+void		 store_capture_discard(struct store *);
+void		 store_capture_free(struct store *);
 
 /* Hook the WAL bookkeeping into a freshly opened store. */
 void		 store_wal_init(struct store *);

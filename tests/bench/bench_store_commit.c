@@ -152,6 +152,7 @@ bench_pg(const char *name, const char *sync, unsigned n, unsigned k,
 			q[j].stmt = 0;
 			q[j].nparams = 1;
 			q[j].params = params[j];
+			q[j].sql = NULL;
 		}
 		memset(&a, 0, sizeof(a));
 		t0 = now_us();

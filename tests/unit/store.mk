@@ -5,7 +5,8 @@ STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/store_sched.c supervisor/store_attach.c supervisor/store_media.c \
 	supervisor/store_wal.c supervisor/store_ckpt.c \
 	supervisor/store_audit.c supervisor/store_bind.c \
-	supervisor/store_sched_e2e.c supervisor/store_int.h $(UNIT_COMMON)
+	supervisor/store_capture.c supervisor/store_sched_e2e.c \
+	supervisor/store_int.h $(UNIT_COMMON)
 # The fixture of the tests that want a fresh store and nothing else.
 STORE_FX = tests/unit/supervisor/store_fx.c tests/unit/supervisor/store_fx.h
 check_PROGRAMS += tests/unit/supervisor/test_store \

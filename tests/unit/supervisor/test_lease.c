@@ -387,7 +387,8 @@ fenced_write(struct pgpool *fp, unsigned i, int id, int64_t token)
 	struct fres f = { 0, PGP_CLOSED, "" };
 	char acct[16], node[16], tok[24];
 	const char *fence[3] = { acct, node, tok }, *write[2] = { acct, node };
-	struct pgp_q b[2] = { { 0, 3, fence }, { 1, 2, write } };
+	struct pgp_q b[2] = { { 0, 3, fence, NULL },
+	    { 1, 2, write, NULL } };
 
 	snprintf(acct, sizeof(acct), "acct%02u", i);
 	snprintf(node, sizeof(node), "node%d", id);

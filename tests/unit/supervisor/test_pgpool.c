@@ -382,10 +382,13 @@ test_batch_commits_whole_or_not_at_all(void **state)
 	struct pgpool *p = pgpool_new(base, &c);
 	const char *one[] = { "1" }, *two[] = { "2" }, *three[] = { "3" };
 	const char *five[] = { "5" }, *long_sleep[] = { "5" };
-	struct pgp_q ok[] = { { 0, 1, one }, { 0, 1, two }, { 1, 0, NULL } };
-	struct pgp_q dup[] = { { 0, 1, three }, { 0, 1, one }, { 1, 0, NULL } };
-	struct pgp_q slow[] = { { 0, 1, five }, { 2, 1, long_sleep } };
-	struct pgp_q bad[] = { { 0, 0, NULL } };
+	struct pgp_q ok[] = { { 0, 1, one, NULL }, { 0, 1, two, NULL },
+	    { 1, 0, NULL, NULL } };
+	struct pgp_q dup[] = { { 0, 1, three, NULL }, { 0, 1, one, NULL },
+	    { 1, 0, NULL, NULL } };
+	struct pgp_q slow[] = { { 0, 1, five, NULL },
+	    { 2, 1, long_sleep, NULL } };
+	struct pgp_q bad[] = { { 0, 0, NULL, NULL } };
 	struct tally t = { 0 };
 
 	(void)state;

@@ -199,6 +199,14 @@ test_same_tables_columns_indexes_keys(void **state)
 	    " k.conrelid AND i.indkey[0] = k.conkey[1])");
 	assert_string_equal(b, "");
 	free(b);
+
+	/* Every foreign key is checked at commit (pgapply.h). */
+	b = pg_lines("SELECT k.conname FROM pg_constraint k JOIN pg_class c"
+	    " ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid ="
+	    " c.relnamespace WHERE n.nspname = 'wxtest' AND k.contype = 'f'"
+	    " AND NOT k.condeferred");
+	assert_string_equal(b, "");
+	free(b);
 }
 
 static void

@@ -1,0 +1,219 @@
+/*
+ * Change capture: SQLite's session extension records every row the
+ * store's writes change, whichever of the store's functions made them,
+ * so shipping a turn to PostgreSQL (pgapply.c) needs no second copy of
+ * each write.  One session per turn: taken after the commit, then made
+ * anew; a turn rolled back is discarded with its session, since a
+ * session keeps what a rollback undid.
+ *
+ * Column names come from the database itself (PRAGMA table_info), read
+ * once per table.  Tables without a primary key would be skipped by the
+ * session; the schema has none (test_schema).
+ */
+#define SQLITE_ENABLE_SESSION		1
+#define SQLITE_ENABLE_PREUPDATE_HOOK	1
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+#define CAP_TABLES_MAX	48
+#define CAP_COLS_MAX	64
+
+struct cap_table {
+	char		*name;
+	unsigned	 ncol;
+	char		*col[CAP_COLS_MAX];
+};
+
+struct store_cap {
+	sqlite3_session	*sess;
+	struct cap_table tab[CAP_TABLES_MAX];
+	unsigned	 ntab;
+};
+
+static int
+cap_session(struct store *s)
+{
+	struct store_cap *c = s->cap;
+	int rc;
+
+	if ((rc = sqlite3session_create(s->db, "main", &c->sess)) !=
+	    SQLITE_OK || (rc = sqlite3session_attach(c->sess, NULL)) !=
+	    SQLITE_OK) {
+		log_warnx("store: capture: %s", sqlite3_errstr(rc));
+		if (c->sess != NULL)
+			sqlite3session_delete(c->sess);
+		c->sess = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_capture(struct store *s)
+{
+	if (s->cap != NULL)
+		return 0;
+	s->cap = xcalloc(1, sizeof(*s->cap));
+	if (cap_session(s) == -1) {
+		free(s->cap);
+		s->cap = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_capture_discard(struct store *s)
+{
+	if (s->cap == NULL)
+		return;
+	if (s->cap->sess != NULL)
+		sqlite3session_delete(s->cap->sess);
+	s->cap->sess = NULL;
+	cap_session(s);
+}
+
+void
+store_capture_free(struct store *s)
+{
+	struct store_cap *c = s->cap;
+	unsigned i, j;
+
+	if (c == NULL)
+		return;
+	if (c->sess != NULL)
+		sqlite3session_delete(c->sess);
+	for (i = 0; i < c->ntab; i++) {
+		free(c->tab[i].name);
+		for (j = 0; j < c->tab[i].ncol; j++)
+			free(c->tab[i].col[j]);
+	}
+	free(c);
+	s->cap = NULL;
+}
+
+/* The column names of table, read once. */
+static struct cap_table *
+cap_table(struct store *s, const char *name)
+{
+	struct store_cap *c = s->cap;
+	struct cap_table *t;
+	sqlite3_stmt *st;
+	unsigned i;
+
+	for (i = 0; i < c->ntab; i++)
+		if (strcmp(c->tab[i].name, name) == 0)
+			return &c->tab[i];
+	if (c->ntab == CAP_TABLES_MAX)
+		return NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info(?1)"
+	    " ORDER BY cid", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	t = &c->tab[c->ntab];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && t->ncol < CAP_COLS_MAX)
+		t->col[t->ncol++] = xstrdup((const char *)
+		    sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	t->name = xstrdup(name);
+	c->ntab++;
+	return t;
+}
+
+static void
+cap_val(sqlite3_value *v, struct store_val *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (v == NULL) {
+		out->kind = STORE_V_NONE;
+		return;
+	}
+	switch (sqlite3_value_type(v)) {
+	case SQLITE_NULL:
+		out->kind = STORE_V_NULL;
+		break;
+	case SQLITE_INTEGER:
+		out->kind = STORE_V_INT;
+		out->i = sqlite3_value_int64(v);
+		break;
+	case SQLITE_BLOB:
+		out->kind = STORE_V_BLOB;
+		out->p = sqlite3_value_blob(v);
+		out->len = (size_t)sqlite3_value_bytes(v);
+		break;
+	default:	/* TEXT, and a REAL as its text */
+		out->kind = STORE_V_TEXT;
+		out->p = sqlite3_value_text(v);
+		out->len = (size_t)sqlite3_value_bytes(v);
+		break;
+	}
+}
+
+int
+store_capture_take(struct store *s, store_change_fn fn, void *arg)
+{
+	struct store_cap *c = s->cap;
+	sqlite3_changeset_iter *it = NULL;
+	struct store_val key[CAP_COLS_MAX], val[CAP_COLS_MAX];
+	struct store_change ch;
+	struct cap_table *t;
+	void *buf = NULL;
+	int n = 0, rc, ret = 0;
+
+	if (c == NULL || c->sess == NULL)
+		return -1;
+	if ((rc = sqlite3session_changeset(c->sess, &n, &buf)) != SQLITE_OK ||
+	    (rc = sqlite3changeset_start(&it, n, buf)) != SQLITE_OK) {
+		log_warnx("store: capture: %s", sqlite3_errstr(rc));
+		sqlite3_free(buf);
+		return -1;
+	}
+	while (ret == 0 && sqlite3changeset_next(it) == SQLITE_ROW) {
+		const char *table;
+		unsigned char *pk;
+		int ncol, op, indirect, i;
+		sqlite3_value *v;
+
+		sqlite3changeset_op(it, &table, &ncol, &op, &indirect);
+		sqlite3changeset_pk(it, &pk, NULL);
+		if ((t = cap_table(s, table)) == NULL || (int)t->ncol != ncol) {
+			log_warnx("store: capture: table %s unknown", table);
+			ret = -1;
+			break;
+		}
+		for (i = 0; i < ncol; i++) {
+			v = NULL;
+			if (op != SQLITE_INSERT && pk[i])
+				sqlite3changeset_old(it, i, &v);
+			else if (op == SQLITE_INSERT && pk[i])
+				sqlite3changeset_new(it, i, &v);
+			cap_val(v, &key[i]);
+			v = NULL;
+			if (op != SQLITE_DELETE)
+				sqlite3changeset_new(it, i, &v);
+			cap_val(v, &val[i]);
+		}
+		ch.op = op == SQLITE_INSERT ? STORE_OP_INSERT :
+		    op == SQLITE_UPDATE ? STORE_OP_UPDATE : STORE_OP_DELETE;
+		ch.table = table;
+		ch.ncol = (unsigned)ncol;
+		ch.col = (const char *const *)t->col;
+		ch.pk = pk;
+		ch.key = key;
+		ch.val = val;
+		ret = fn(&ch, arg);
+	}
+	sqlite3changeset_finalize(it);
+	sqlite3_free(buf);
+	store_capture_discard(s);	/* the next turn's, anew */
+	return ret;
+}

@@ -1,0 +1,351 @@
+/*
+ * The store's working set shipped to PostgreSQL (store_capture.c,
+ * pgapply.c) against a real server (tests/pgserver.sh): turns of real
+ * store calls (web chat and channel messages, replies, failures, the
+ * outbox, a worker's state, share links, pairings, media, deletions
+ * that cascade, a message written before its session in one turn), each
+ * committed in SQLite, captured and applied as one PostgreSQL batch.
+ * Afterwards every table holds the same rows in both, value for value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pgapply.h"
+#include "pgpool.h"
+#include "schema.h"
+#include "store.h"
+#include "store_int.h"
+
+static struct event_base *base;
+static struct store *st;
+static struct pgpool *pool;
+static struct pgapply *apply;
+static PGconn *pg;
+static char dir[] = "/tmp/wxship.XXXXXX";
+static unsigned shipped;
+
+struct answer {
+	int		 done;
+	enum pgp_status	 st;
+	char		 err[512];
+};
+
+static void
+answered(enum pgp_status s, const PGresult *res, const char *err, void *arg)
+{
+	struct answer *a = arg;
+
+	(void)res;
+	a->done = 1;
+	a->st = s;
+	snprintf(a->err, sizeof(a->err), "%s", err ? err : "");
+}
+
+/* Commit the turn in SQLite, then ship it as one batch. */
+static void
+turn(void)
+{
+	struct answer a = { 0, PGP_CLOSED, "" };
+	const struct pgp_q *q;
+	uint64_t hang = clock_mono_ms() + 30000;
+	unsigned n;
+
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_capture_take(st, pgapply_add, apply), 0);
+	q = pgapply_batch(apply, &n);
+	assert_true(n > 0);
+	assert_int_equal(pgpool_batch(pool, q, n, answered, &a), 0);
+	while (!a.done) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	if (a.st != PGP_OK)
+		fail_msg("ship: %s %s", pgp_status_name(a.st), a.err);
+	shipped += n;
+	pgapply_reset(apply);
+}
+
+static void
+hash_of(uint8_t h[STORE_HASH_LEN], int seed)
+{
+	memset(h, seed, STORE_HASH_LEN);
+}
+
+static void
+workload(void)
+{
+	uint8_t h[STORE_HASH_LEN];
+	int64_t web, web2, chan, m[4], cm, ob, id;
+	struct store_chan_msg msg = { 0, "a1", "wx-1", "p1", "hi there", "ctx1" };
+	static const uint8_t bytes[] = { 0, 1, 2, 0xff, 0x5c, 0x78 };
+	struct store_media md = { "a1", 0, 0, "image", "a.png", bytes,
+	    sizeof(bytes), { 0 } };
+
+	/* 1: a visitor and three messages, an audit row. */
+	store_touch(st);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(st, h, 100, 0, &web), 0);
+	assert_int_equal(store_msg_accept(st, web, "c1", "one", 101, &m[0]),
+	    0);
+	assert_int_equal(store_msg_accept(st, web, "c2", "two", 102, &m[1]),
+	    0);
+	assert_int_equal(store_msg_accept(st, web, "c3", "three", 103,
+	    &m[2]), 0);
+	assert_int_equal(store_audit(st, 104, "webchat", "webchat.0", web,
+	    "chat.send", "ok"), 0);
+	turn();
+
+	/* 2: replies and a failure; a channel conversation, its message
+	 * and the reply's outbox row; the worker's cursor. */
+	store_touch(st);
+	assert_int_equal(store_msg_take(st, m[0]), 0);
+	assert_int_equal(store_msg_answer(st, m[0], "reply one", 110), 0);
+	assert_int_equal(store_msg_fail(st, m[1], "timeout", 111), 0);
+	assert_int_equal(store_kv_put(st, "a1", "cursor", "buf-1", 112), 0);
+	assert_int_equal(store_chan_session(st, "a1", "p1", 113, &chan), 0);
+	msg.session = chan;
+	assert_int_equal(store_chan_msg_accept(st, &msg, 114, &cm), 0);
+	assert_int_equal(store_outbox_add(st, "a1", "p1", cm, 0, "hello back",
+	    "ctx1", 115, &ob), 0);
+	turn();
+
+	/* 3: a share link, a pairing and its approval, the cursor moves,
+	 * the outbox row is delivered. */
+	store_touch(st);
+	hash_of(h, 2);
+	assert_int_equal(store_share_create(st, h, web, 1, 120, 0), 0);
+	assert_int_equal(store_pairing_create(st, "a1", "p2", "CODE42", 121,
+	    999), 0);
+	assert_int_equal(store_pairing_approve(st, "CODE42", 122), 0);
+	assert_int_equal(store_kv_put(st, "a1", "cursor", "buf-2", 123), 0);
+	assert_int_equal(store_outbox_ack(st, "a1", ob, 124), 0);
+	turn();
+
+	/* 4: a part of the channel message (bytes), and the visitor's
+	 * session goes: its messages and link with it. */
+	store_touch(st);
+	md.msg_id = cm;
+	assert_int_equal(store_media_add(st, &md, 130), 0);
+	assert_int_equal(store_session_delete(st, web), 0);
+	turn();
+
+	/* 5: messages first, then a new session and its message: the
+	 * changeset puts messages before sessions. */
+	store_touch(st);
+	msg.msgid = "wx-2";
+	msg.text = "again";
+	assert_int_equal(store_chan_msg_accept(st, &msg, 140, &id), 0);
+	hash_of(h, 3);
+	assert_int_equal(store_session_create(st, h, 141, 0, &web2), 0);
+	assert_int_equal(store_msg_accept(st, web2, "d1", "new", 142, &m[3]),
+	    0);
+	assert_int_equal(store_kv_put(st, "a1", "cursor", "", 143), 0);
+	turn();
+}
+
+/* Every row of table as text lines, by its primary key. */
+static char *
+lite_rows(const char *table)
+{
+	sqlite3_stmt *s;
+	char q[512], order[256] = "", *out = calloc(1, 1);
+	size_t len = 0;
+	int c;
+
+	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
+	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
+	    " ORDER BY pk)", table);
+	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(order, sizeof(order), "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" ORDER BY %s", table,
+	    order);
+	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &s, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		for (c = 0; c < sqlite3_column_count(s); c++) {
+			char cell[4096];
+			int i, n;
+			const unsigned char *b;
+
+			switch (sqlite3_column_type(s, c)) {
+			case SQLITE_NULL:
+				snprintf(cell, sizeof(cell), "-");
+				break;
+			case SQLITE_BLOB:
+				b = sqlite3_column_blob(s, c);
+				n = sqlite3_column_bytes(s, c);
+				strcpy(cell, "\\x");
+				for (i = 0; i < n && i < 2000; i++)
+					sprintf(cell + 2 + 2 * i, "%02x", b[i]);
+				break;
+			default:
+				snprintf(cell, sizeof(cell), "%s",
+				    sqlite3_column_text(s, c));
+				break;
+			}
+			out = realloc(out, len + strlen(cell) + 2);
+			len += (size_t)sprintf(out + len, "%s%c", cell,
+			    c + 1 < sqlite3_column_count(s) ? '|' : '\n');
+		}
+	}
+	sqlite3_finalize(s);
+	return out;
+}
+
+static char *
+pg_rows(const char *table)
+{
+	sqlite3_stmt *s;
+	char q[512], order[256];
+	char *out = calloc(1, 1);
+	size_t len = 0;
+	PGresult *r;
+	int i, c;
+
+	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
+	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
+	    " ORDER BY pk)", table);
+	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(order, sizeof(order), "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" ORDER BY %s", table,
+	    order);
+	r = PQexec(pg, q);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", q, PQresultErrorMessage(r));
+	for (i = 0; i < PQntuples(r); i++) {
+		for (c = 0; c < PQnfields(r); c++) {
+			const char *v = PQgetisnull(r, i, c) ? "-" :
+			    PQgetvalue(r, i, c);
+
+			out = realloc(out, len + strlen(v) + 2);
+			len += (size_t)sprintf(out + len, "%s%c", v,
+			    c + 1 < PQnfields(r) ? '|' : '\n');
+		}
+	}
+	PQclear(r);
+	return out;
+}
+
+static int
+setup(void **state)
+{
+	char conn[512], pw[128], path[64], err[256], *sql;
+	const char *d = getenv("WXGATE_PG_DSN");
+	const char *pwf = getenv("WXGATE_PG_PASSWORD_FILE");
+	struct pgpool_conf pc = { .conns = 1, .queue_max = 4,
+	    .deadline_ms = 10000 };
+	FILE *f;
+	PGresult *r;
+
+	(void)state;
+	if (d == NULL || pwf == NULL || (f = fopen(pwf, "r")) == NULL ||
+	    fgets(pw, sizeof(pw), f) == NULL) {
+		fprintf(stderr, "run me under tests/pgserver.sh run\n");
+		return -1;
+	}
+	fclose(f);
+	pw[strcspn(pw, "\n")] = '\0';
+	log_init(0, 0);
+	snprintf(conn, sizeof(conn), "%s password=%s", d, pw);
+	pg = PQconnectdb(conn);
+	if (PQstatus(pg) != CONNECTION_OK)
+		return -1;
+	PQclear(PQexec(pg, "SET client_min_messages = warning"));
+	sql = schema_sql(SCHEMA_PG);
+	r = PQexec(pg, sql);
+	free(sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "schema: %s", PQresultErrorMessage(r));
+		return -1;
+	}
+	PQclear(r);
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if ((st = store_open(path, err, sizeof(err))) == NULL ||
+	    store_capture(st) == -1)
+		return -1;
+	base = event_base_new();
+	pc.conninfo = d;
+	pc.password = pw;
+	pool = pgpool_new(base, &pc);
+	apply = pgapply_new();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	pgapply_free(apply);
+	pgpool_free(pool);
+	store_close(st);
+	event_base_free(base);
+	PQfinish(pg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_every_table_holds_the_same_rows(void **state)
+{
+	sqlite3_stmt *s;
+	unsigned tables = 0, nonempty = 0;
+
+	(void)state;
+	workload();
+	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT name FROM"
+	    " sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+	    " ORDER BY name", -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		char *a = lite_rows(t), *b = pg_rows(t);
+
+		if (strcmp(a, b) != 0)
+			fail_msg("table %s:\nSQLite:\n%s\nPostgreSQL:\n%s", t,
+			    a, b);
+		tables++;
+		nonempty += a[0] != '\0';
+		if (getenv("WXGATE_TEST_VERBOSE"))
+			fprintf(stderr, "%s:\n%s", t, a);
+		free(a);
+		free(b);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(tables, 21);
+	/* audit, media, messages, outbox, peers, sessions; kv, pairings
+	 * and share_links had rows that went again */
+	assert_true(nonempty >= 6);
+	assert_true(shipped >= 20);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_table_holds_the_same_rows),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
