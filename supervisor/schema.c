@@ -92,7 +92,7 @@ static const char schema_base[] =
 	"CREATE TABLE kv ("
 	" account TEXT NOT NULL,"
 	" key TEXT NOT NULL,"
-	" value @BLOB,"
+	" value TEXT,"
 	" updated @INT NOT NULL,"
 	" PRIMARY KEY (account, key))@NOROWID;"
 

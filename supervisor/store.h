@@ -70,6 +70,15 @@ int		 store_capture(struct store *);
  */
 int		 store_capture_take(struct store *, store_change_fn, void *);
 /*
+ * A row of the shared truth into this working set, in this turn's
+ * transaction: upserted by its key, not recorded for shipping.  col:
+ * the table's columns in order; val: PostgreSQL's text form of each
+ * (bytes as \x hex), NULL for NULL.  References are checked at the
+ * commit.  0, or -1 logged.
+ */
+int		 store_absorb(struct store *, const char *table, unsigned ncol,
+		    const char *const *col, const char *const *val);
+/*
  * Fold the WAL into the database: by the checkpointer thread when there
  * is one (0), else here (frames copied); -1 on error.
  */

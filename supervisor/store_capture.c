@@ -9,6 +9,11 @@
  * Column names come from the database itself (PRAGMA table_info), read
  * once per table.  Tables without a primary key would be skipped by the
  * session; the schema has none (test_schema).
+ *
+ * The other way, store_absorb() takes a row of the shared truth into
+ * the working set (pgload.c, when a lease is taken or a session comes
+ * from another node): an upsert by primary key, unrecorded, since the
+ * row is already where it would be shipped.
  */
 #define SQLITE_ENABLE_SESSION		1
 #define SQLITE_ENABLE_PREUPDATE_HOOK	1
@@ -31,6 +36,9 @@ struct cap_table {
 	char		*name;
 	unsigned	 ncol;
 	char		*col[CAP_COLS_MAX];
+	char		 type[CAP_COLS_MAX];	/* I integer, B blob, T text */
+	unsigned char	 pk[CAP_COLS_MAX];
+	sqlite3_stmt	*upsert;		/* store_absorb's */
 };
 
 struct store_cap {
@@ -60,21 +68,17 @@ cap_session(struct store *s)
 int
 store_capture(struct store *s)
 {
-	if (s->cap != NULL)
+	if (s->cap == NULL)
+		s->cap = xcalloc(1, sizeof(*s->cap));
+	if (s->cap->sess != NULL)
 		return 0;
-	s->cap = xcalloc(1, sizeof(*s->cap));
-	if (cap_session(s) == -1) {
-		free(s->cap);
-		s->cap = NULL;
-		return -1;
-	}
-	return 0;
+	return cap_session(s);
 }
 
 void
 store_capture_discard(struct store *s)
 {
-	if (s->cap == NULL)
+	if (s->cap == NULL || s->cap->sess == NULL)
 		return;
 	if (s->cap->sess != NULL)
 		sqlite3session_delete(s->cap->sess);
@@ -94,6 +98,7 @@ store_capture_free(struct store *s)
 		sqlite3session_delete(c->sess);
 	for (i = 0; i < c->ntab; i++) {
 		free(c->tab[i].name);
+		sqlite3_finalize(c->tab[i].upsert);
 		for (j = 0; j < c->tab[i].ncol; j++)
 			free(c->tab[i].col[j]);
 	}
@@ -115,15 +120,25 @@ cap_table(struct store *s, const char *name)
 			return &c->tab[i];
 	if (c->ntab == CAP_TABLES_MAX)
 		return NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info(?1)"
-	    " ORDER BY cid", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT name, upper(type), pk FROM"
+	    " pragma_table_info(?1) ORDER BY cid", -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	t = &c->tab[c->ntab];
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && t->ncol < CAP_COLS_MAX)
+	while (sqlite3_step(st) == SQLITE_ROW && t->ncol < CAP_COLS_MAX) {
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+
+		t->type[t->ncol] = strcmp(type, "INTEGER") == 0 ? 'I' :
+		    strcmp(type, "BLOB") == 0 ? 'B' : 'T';
+		t->pk[t->ncol] = sqlite3_column_int(st, 2) > 0;
 		t->col[t->ncol++] = xstrdup((const char *)
 		    sqlite3_column_text(st, 0));
+	}
 	sqlite3_finalize(st);
+	if (t->ncol == 0) {
+		t->upsert = NULL;
+		return NULL;	/* no such table */
+	}
 	t->name = xstrdup(name);
 	c->ntab++;
 	return t;
@@ -216,4 +231,151 @@ store_capture_take(struct store *s, store_change_fn fn, void *arg)
 	sqlite3_free(buf);
 	store_capture_discard(s);	/* the next turn's, anew */
 	return ret;
+}
+
+/* The upsert of every column of t, by its key, prepared once. */
+static sqlite3_stmt *
+cap_upsert(struct store *s, struct cap_table *t)
+{
+	char *sql = NULL, *p;
+	size_t len = 0;
+	FILE *f;
+	unsigned i;
+	int first = 1;
+
+	if (t->upsert != NULL)
+		return t->upsert;
+	if ((f = open_memstream(&sql, &len)) == NULL)
+		return NULL;
+	fprintf(f, "INSERT INTO \"%s\" (", t->name);
+	for (i = 0; i < t->ncol; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", t->col[i]);
+	fprintf(f, ") VALUES (");
+	for (i = 0; i < t->ncol; i++)
+		fprintf(f, "%s?%u", i ? ", " : "", i + 1);
+	fprintf(f, ") ON CONFLICT (");
+	for (i = 0; i < t->ncol; i++) {
+		if (t->pk[i]) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", t->col[i]);
+			first = 0;
+		}
+	}
+	fprintf(f, ")");
+	first = 1;
+	for (i = 0; i < t->ncol; i++) {
+		if (t->pk[i])
+			continue;
+		fprintf(f, "%s\"%s\" = excluded.\"%s\"",
+		    first ? " DO UPDATE SET " : ", ", t->col[i], t->col[i]);
+		first = 0;
+	}
+	if (first)
+		fprintf(f, " DO NOTHING");
+	fclose(f);
+	p = sql;
+	if (sqlite3_prepare_v2(s->db, p, -1, &t->upsert, NULL) != SQLITE_OK)
+		log_warnx("store: absorb %s: %s", t->name, sqlite3_errmsg(s->db));
+	free(sql);
+	return t->upsert;
+}
+
+static int
+cap_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A value in PostgreSQL's text form, bound by its column's type. */
+static int
+cap_bind(sqlite3_stmt *st, int i, char type, const char *v)
+{
+	unsigned char *b;
+	size_t n, k;
+	char *end;
+	long long x;
+	int rc;
+
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	switch (type) {
+	case 'I':
+		x = strtoll(v, &end, 10);
+		if (*v == '\0' || *end != '\0')
+			return SQLITE_MISMATCH;
+		return sqlite3_bind_int64(st, i, x);
+	case 'B':
+		if (v[0] != '\\' || v[1] != 'x' || strlen(v + 2) % 2 != 0)
+			return SQLITE_MISMATCH;
+		n = strlen(v + 2) / 2;
+		b = xmalloc(n + 1);
+		for (k = 0; k < n; k++) {
+			int hi = cap_hex(v[2 + 2 * k]), lo = cap_hex(v[3 + 2 * k]);
+
+			if (hi < 0 || lo < 0) {
+				free(b);
+				return SQLITE_MISMATCH;
+			}
+			b[k] = (unsigned char)(hi << 4 | lo);
+		}
+		rc = sqlite3_bind_blob(st, i, b, (int)n, SQLITE_TRANSIENT);
+		free(b);
+		return rc;
+	default:
+		return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	}
+}
+
+int
+store_absorb(struct store *s, const char *table, unsigned ncol,
+    const char *const *col, const char *const *val)
+{
+	struct cap_table *t;
+	sqlite3_stmt *st;
+	unsigned i;
+	int rc = SQLITE_OK;
+
+	if (s->cap == NULL)
+		s->cap = xcalloc(1, sizeof(*s->cap));
+	if ((t = cap_table(s, table)) == NULL || t->ncol != ncol) {
+		log_warnx("store: absorb: table %s unknown", table);
+		return -1;
+	}
+	for (i = 0; i < ncol; i++) {
+		if (strcmp(col[i], t->col[i]) != 0) {
+			log_warnx("store: absorb: %s: column %s where %s is",
+			    table, col[i], t->col[i]);
+			return -1;
+		}
+	}
+	if ((st = cap_upsert(s, t)) == NULL)
+		return -1;
+	store_touch(s);
+	/* Rows come in any order; their references hold by the commit. */
+	sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL,
+	    NULL);
+	for (i = 0; i < ncol && rc == SQLITE_OK; i++)
+		rc = cap_bind(st, (int)i + 1, t->type[i], val[i]);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: absorb: %s.%s: not a %s", table, col[i - 1],
+		    t->type[i - 1] == 'I' ? "number" : "bytea");
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	if (s->cap->sess != NULL)
+		sqlite3session_enable(s->cap->sess, 0);
+	rc = sqlite3_step(st);
+	if (s->cap->sess != NULL)
+		sqlite3session_enable(s->cap->sess, 1);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	return 0;
 }

@@ -516,6 +516,26 @@ static const char schema_v16[] =
 	"CREATE INDEX console_threads_parent ON console_threads (parent_id);"
 	"CREATE INDEX accounts_invitation ON accounts (invitation);";
 
+/*
+ * Version 17: kv.value is text.  Every value stored was (store_kv_put
+ * binds a C string), but the column said BLOB, which SQLite lets hold
+ * anything while PostgreSQL reads BLOB as bytea: shipped there, a
+ * cursor became bytes (schema.c, test_store_ship_pg).  The table is
+ * made again with its rows, the only way SQLite changes a column's
+ * type; the values are unchanged.
+ */
+static const char schema_v17[] =
+	"CREATE TABLE kv_v17 ("
+	" account TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" value TEXT,"
+	" updated INTEGER NOT NULL,"
+	" PRIMARY KEY (account, key)) WITHOUT ROWID;"
+	"INSERT INTO kv_v17 (account, key, value, updated)"
+	" SELECT account, key, value, updated FROM kv;"
+	"DROP TABLE kv;"
+	"ALTER TABLE kv_v17 RENAME TO kv;";
+
 /* In version order; the last entry is STORE_SCHEMA_VERSION. */
 static const struct store_migration store_migrations[] = {
 	{ 1,	schema_v1 },
@@ -534,6 +554,7 @@ static const struct store_migration store_migrations[] = {
 	{ 14,	schema_v14 },
 	{ 15,	schema_v15 },
 	{ 16,	schema_v16 },
+	{ 17,	schema_v17 },
 };
 
 #define NMIGRATIONS	(sizeof(store_migrations) / sizeof(store_migrations[0]))

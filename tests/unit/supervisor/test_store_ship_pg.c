@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pgapply.h"
+#include "pgload.h"
 #include "pgpool.h"
 #include "schema.h"
 #include "store.h"
@@ -36,6 +37,7 @@ static struct pgapply *apply;
 static PGconn *pg;
 static char dir[] = "/tmp/wxship.XXXXXX";
 static unsigned shipped;
+static int64_t web_session, chan_session;
 
 struct answer {
 	int		 done;
@@ -153,12 +155,15 @@ workload(void)
 	assert_int_equal(store_msg_accept(st, web2, "d1", "new", 142, &m[3]),
 	    0);
 	assert_int_equal(store_kv_put(st, "a1", "cursor", "", 143), 0);
+	assert_int_equal(store_kv_put(st, "a1", "token", "tok-9", 144), 0);
 	turn();
+	web_session = web2;
+	chan_session = chan;
 }
 
 /* Every row of table as text lines, by its primary key. */
 static char *
-lite_rows(const char *table)
+lite_rows_of(struct store *db, const char *table, const char *where)
 {
 	sqlite3_stmt *s;
 	char q[512], order[256] = "", *out = calloc(1, 1);
@@ -168,14 +173,14 @@ lite_rows(const char *table)
 	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
 	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
 	    " ORDER BY pk)", table);
-	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &s, NULL),
+	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	snprintf(order, sizeof(order), "%s", sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
-	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" ORDER BY %s", table,
-	    order);
-	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &s, NULL),
+	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" WHERE %s ORDER BY %s",
+	    table, where, order);
+	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
 	    SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		for (c = 0; c < sqlite3_column_count(s); c++) {
@@ -206,6 +211,12 @@ lite_rows(const char *table)
 	}
 	sqlite3_finalize(s);
 	return out;
+}
+
+static char *
+lite_rows(const char *table)
+{
+	return lite_rows_of(st, table, "1");
 }
 
 static char *
@@ -334,10 +345,125 @@ test_every_table_holds_the_same_rows(void **state)
 	}
 	sqlite3_finalize(s);
 	assert_int_equal(tables, 21);
-	/* audit, media, messages, outbox, peers, sessions; kv, pairings
+	/* audit, kv, media, messages, outbox, peers, sessions; pairings
 	 * and share_links had rows that went again */
-	assert_true(nonempty >= 6);
+	assert_true(nonempty >= 7);
 	assert_true(shipped >= 20);
+}
+
+static void
+loaded(int64_t rows, void *arg)
+{
+	*(int64_t *)arg = rows;
+}
+
+/* The turns of a channel conversation, as store_history gives them. */
+static int
+turn_line(const char *role, const char *text, int64_t seq, void *arg)
+{
+	char **out = arg;
+	char *n;
+
+	(void)seq;
+	if (asprintf(&n, "%s%s: %s\n", *out, role, text) < 0)
+		return -1;
+	free(*out);
+	*out = n;
+	return 0;
+}
+
+static char *
+history(struct store *db, int64_t session)
+{
+	char *out = strdup("");
+
+	assert_int_equal(store_history(db, session, 50, 0, turn_line, &out),
+	    0);
+	return out;
+}
+
+/*
+ * Another node's working set takes the account over (the lease moved)
+ * and a visitor's session (the balancer sent the visitor elsewhere):
+ * one read each, and then its store answers as the first node's does.
+ */
+static void
+test_another_node_loads_what_it_takes_over(void **state)
+{
+	char path[64], err[256], *a, *b, *v = NULL;
+	struct store *nb;
+	int64_t rows = -2, id;
+	uint64_t hang = clock_mono_ms() + 30000;
+	uint8_t h[STORE_HASH_LEN];
+	static const char *const account_tables[][2] = {
+		{ "sessions", "account = 'a1'" },
+		{ "messages", "session_id IN (SELECT id FROM sessions WHERE"
+		    " account = 'a1')" },
+		{ "outbox", "account = 'a1'" },
+		{ "media", "account = 'a1'" },
+		{ "peers", "account = 'a1'" },
+		{ "kv", "account = 'a1'" },
+	};
+	unsigned i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/b.db", dir);
+	assert_non_null(nb = store_open(path, err, sizeof(err)));
+	assert_int_equal(pgload_account(pool, nb, "a1", loaded, &rows), 0);
+	while (rows == -2) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	/* 1 session, 2 messages, an outbox row, a part, a peer, a key */
+	assert_int_equal(rows, 7);
+	assert_int_equal(store_flush(nb), 0);
+	for (i = 0; i < sizeof(account_tables) / sizeof(account_tables[0]);
+	    i++) {
+		a = lite_rows_of(st, account_tables[i][0],
+		    account_tables[i][1]);
+		b = lite_rows_of(nb, account_tables[i][0],
+		    account_tables[i][1]);
+		if (strcmp(a, b) != 0)
+			fail_msg("%s:\nfirst node:\n%s\nsecond:\n%s",
+			    account_tables[i][0], a, b);
+		assert_true(a[0] != '\0');
+		free(a);
+		free(b);
+	}
+	/* Its store finds the conversation, its turns and the worker's
+	 * state where the first node left them. */
+	assert_int_equal(store_chan_session(nb, "a1", "p1", 200, &id), 0);
+	assert_int_equal(id, chan_session);
+	a = history(st, chan_session);
+	b = history(nb, chan_session);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(store_kv_get(nb, "a1", "token", &v), 0);
+	assert_string_equal(v, "tok-9");
+	free(v);
+	assert_int_equal(store_kv_get(nb, "a1", "cursor", &v), 1);
+	assert_int_equal(store_chan_msg_seen(nb, "a1", "wx-2"), 1);
+
+	/* The visitor's session, by its token. */
+	rows = -2;
+	assert_int_equal(pgload_session(pool, nb, web_session, loaded, &rows),
+	    0);
+	while (rows == -2) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	assert_int_equal(rows, 2);	/* the session and its message */
+	assert_int_equal(store_flush(nb), 0);
+	hash_of(h, 3);
+	assert_int_equal(store_session_find(nb, h, 300, 3600, &id), 0);
+	assert_int_equal(id, web_session);
+	a = lite_rows_of(st, "messages", "session_id = 3");
+	b = lite_rows_of(nb, "messages", "session_id = 3");
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	store_close(nb);
 }
 
 int
@@ -345,6 +471,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_table_holds_the_same_rows),
+		cmocka_unit_test(test_another_node_loads_what_it_takes_over),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,173 @@
+/*
+ * Loads into the working set (pgload.h).  The statement is a UNION ALL
+ * of one branch a table, each row as row_to_json: column names come
+ * with the values, bigint as a JSON number, bytea as "\x.." text, NULL
+ * as null.  The columns are taken in the working set's order
+ * (store_absorb checks it), which is the description's in both
+ * (test_schema_pg).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "pgload.h"
+#include "pgpool.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define PGLOAD_COLS_MAX	64
+
+/* An account: its conversations and everything that hangs off them. */
+static const char load_account[] =
+    "SELECT 'invitations', row_to_json(t)::text FROM invitations t"
+    " WHERE id = (SELECT invitation FROM accounts WHERE name = $1)"
+    " UNION ALL SELECT 'accounts', row_to_json(t)::text FROM accounts t"
+    " WHERE name = $1"
+    " UNION ALL SELECT 'sessions', row_to_json(t)::text FROM sessions t"
+    " WHERE account = $1"
+    " UNION ALL SELECT 'messages', row_to_json(t)::text FROM messages t"
+    " WHERE session_id IN (SELECT id FROM sessions WHERE account = $1)"
+    " UNION ALL SELECT 'attachments', row_to_json(t)::text FROM"
+    " attachments t WHERE id IN (SELECT attachment_id FROM outbox"
+    " WHERE account = $1)"
+    " UNION ALL SELECT 'outbox', row_to_json(t)::text FROM outbox t"
+    " WHERE account = $1"
+    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
+    " WHERE account = $1"
+    " UNION ALL SELECT 'peers', row_to_json(t)::text FROM peers t"
+    " WHERE account = $1"
+    " UNION ALL SELECT 'kv', row_to_json(t)::text FROM kv t"
+    " WHERE account = $1"
+    " UNION ALL SELECT 'pairings', row_to_json(t)::text FROM pairings t"
+    " WHERE account = $1"
+    " UNION ALL SELECT 'account_pauses', row_to_json(t)::text FROM"
+    " account_pauses t WHERE account = $1";
+
+/* A web chat session: its link (a visitor's, or links to it), its
+ * messages and their parts. */
+static const char load_session[] =
+    "SELECT 'share_links', row_to_json(t)::text FROM share_links t"
+    " WHERE id = (SELECT share_id FROM sessions WHERE id = $1::bigint)"
+    " OR session_id = $1::bigint"
+    " UNION ALL SELECT 'sessions', row_to_json(t)::text FROM sessions t"
+    " WHERE id = $1::bigint"
+    " UNION ALL SELECT 'messages', row_to_json(t)::text FROM messages t"
+    " WHERE session_id = $1::bigint"
+    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
+    " WHERE msg_id IN (SELECT id FROM messages WHERE session_id ="
+    " $1::bigint)";
+
+struct load {
+	struct store	*store;
+	pgload_fn	 fn;
+	void		*arg;
+	char		 what[96];
+};
+
+/* One row's JSON into the store; -1 on anything unexpected. */
+static int
+load_row(struct store *s, const char *table, const char *text)
+{
+	const char *col[PGLOAD_COLS_MAX];
+	char *val[PGLOAD_COLS_MAX];
+	json_error_t e;
+	json_t *o, *v;
+	const char *k;
+	unsigned n = 0, i;
+	int rc = -1;
+
+	if ((o = json_loads(text, 0, &e)) == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	json_object_foreach(o, k, v) {
+		if (n == PGLOAD_COLS_MAX)
+			goto out;
+		col[n] = k;
+		if (json_is_null(v))
+			val[n] = NULL;
+		else if (json_is_integer(v))
+			xasprintf(&val[n], "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+		else if (json_is_string(v))
+			val[n] = xstrdup(json_string_value(v));
+		else
+			goto out;
+		n++;
+	}
+	rc = store_absorb(s, table, n, col, (const char *const *)val);
+ out:
+	for (i = 0; i < n; i++)
+		free(val[i]);
+	json_decref(o);
+	return rc;
+}
+
+static void
+load_done(enum pgp_status st, const PGresult *res, const char *err,
+    void *arg)
+{
+	struct load *l = arg;
+	int64_t rows = -1;
+	int i;
+
+	if (st == PGP_OK) {
+		for (i = 0; i < PQntuples(res); i++)
+			if (load_row(l->store, PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 1)) == -1)
+				break;
+		if (i == PQntuples(res))
+			rows = i;
+		else
+			log_warnx("pgload: %s: row %d of %s does not fit",
+			    l->what, i, PQgetvalue(res, i, 0));
+	} else if (st != PGP_CLOSED)
+		log_warnx("pgload: %s: %s%s%s", l->what, pgp_status_name(st),
+		    err ? ": " : "", err ? err : "");
+	l->fn(rows, l->arg);
+	free(l);
+}
+
+static int
+pgload(struct pgpool *p, struct store *s, const char *sql, const char *param,
+    const char *what, pgload_fn fn, void *arg)
+{
+	struct load *l = xcalloc(1, sizeof(*l));
+	const char *params[1] = { param };
+	struct pgp_q q = { 0, 1, params, sql };
+
+	l->store = s;
+	l->fn = fn;
+	l->arg = arg;
+	snprintf(l->what, sizeof(l->what), "%s", what);
+	if (pgpool_batch(p, &q, 1, load_done, l) == -1) {
+		free(l);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pgload_account(struct pgpool *p, struct store *s, const char *account,
+    pgload_fn fn, void *arg)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "account %s", account);
+	return pgload(p, s, load_account, account, what, fn, arg);
+}
+
+int
+pgload_session(struct pgpool *p, struct store *s, int64_t session,
+    pgload_fn fn, void *arg)
+{
+	char what[96], id[24];
+
+	snprintf(what, sizeof(what), "session %" PRId64, session);
+	snprintf(id, sizeof(id), "%" PRId64, session);
+	return pgload(p, s, load_session, id, what, fn, arg);
+}

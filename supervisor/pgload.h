@@ -1,0 +1,31 @@
+/*
+ * What the shared truth (PostgreSQL) holds of one channel account, or
+ * of one web chat session, brought into this node's working set (its
+ * SQLite store): when a lease is taken, before the account's worker
+ * starts, or when a visitor brings a session another node served
+ * (docs/architecture.md, "Several nodes on PostgreSQL").
+ *
+ * One statement reads it all, so what is read is one snapshot: every
+ * row of every table it touches, each as JSON tagged with its table,
+ * rows that its rows refer to included (the account's invitation, the
+ * outbox's attachments, a visitor's share link).  The rows are absorbed
+ * in the caller's turn (store_absorb), and the answer says how many.
+ */
+#ifndef WX_PGLOAD_H
+#define WX_PGLOAD_H
+
+#include <stdint.h>
+
+struct pgpool;
+struct store;
+
+/* rows: absorbed, or -1 (the database failed, or a row did not fit;
+ * the turn should then be rolled back). */
+typedef void	(*pgload_fn)(int64_t rows, void *arg);
+
+int	pgload_account(struct pgpool *, struct store *, const char *account,
+	    pgload_fn, void *);
+int	pgload_session(struct pgpool *, struct store *, int64_t session,
+	    pgload_fn, void *);
+
+#endif
