@@ -301,7 +301,10 @@ static const char schema_base[] =
 	"CREATE TABLE e2e_keys ("
 	" owner TEXT PRIMARY KEY,"
 	" record TEXT NOT NULL,"
-	" updated @INT NOT NULL);";
+	" updated @INT NOT NULL);"
+
+	/* Row ids: each nextval is the first of a node's block (pgids.c). */
+	"@PG CREATE SEQUENCE row_ids INCREMENT BY " SCHEMA_ID_BLOCK_S ";";
 
 struct schema_word {
 	const char	*word;

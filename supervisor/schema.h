@@ -18,6 +18,10 @@ enum schema_dialect {
 	SCHEMA_PG,
 };
 
+/* The row ids a node takes at a time from PostgreSQL's row_ids. */
+#define SCHEMA_ID_BLOCK		1024
+#define SCHEMA_ID_BLOCK_S	"1024"
+
 /* The version the description is of: store_migrate.c's latest. */
 #define SCHEMA_BASE	17
 

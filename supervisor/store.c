@@ -71,8 +71,8 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_SESSION_CREATE] =
-	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
-	    " anonymous, share_id) VALUES (?1, ?2, ?2, ?3, 1, ?4)",
+	    "INSERT INTO sessions (id, token_hash, created, last_seen, expires,"
+	    " anonymous, share_id) VALUES (wx_id(), ?1, ?2, ?2, ?3, 1, ?4)",
 	/*
 	 * Expired (absolute, or idle for ?3 seconds) reads as 1.  ?4 is the
 	 * share link a visitor session belongs to, NULL for the plain page:
@@ -93,14 +93,14 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_SESSION_DELETE] =
 	    "DELETE FROM sessions WHERE id = ?1",
 	[ST_AUDIT] =
-	    "INSERT INTO audit (time, role, worker, session, method, detail)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    "INSERT INTO audit (id, time, role, worker, session, method,"
+	    " detail) VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_MSG_LOOKUP] =
 	    "SELECT id, state, reply FROM messages"
 	    " WHERE session_id = ?1 AND client_msg_id = ?2",
 	[ST_MSG_ACCEPT] =
-	    "INSERT INTO messages (session_id, client_msg_id, text, state,"
-	    " created) VALUES (?1, ?2, ?3, 1, ?4)",
+	    "INSERT INTO messages (id, session_id, client_msg_id, text, state,"
+	    " created) VALUES (wx_id(), ?1, ?2, ?3, 1, ?4)",
 	[ST_MSG_ANSWER] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3"
 	    " WHERE id = ?1 AND state IN (1, 2)",
@@ -130,8 +130,8 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_SESSION_EXISTS] =
 	    "SELECT 1 FROM sessions WHERE id = ?1",
 	[ST_SHARE_CREATE] =
-	    "INSERT INTO share_links (token_hash, session_id, mode, created,"
-	    " expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "INSERT INTO share_links (id, token_hash, session_id, mode,"
+	    " created, expires) VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5)",
 	/* Revoked or past expires reads as 1. */
 	[ST_SHARE_FIND] =
 	    "SELECT id, session_id, mode = 'read', revoked IS NOT NULL OR"
@@ -151,8 +151,8 @@ static const char *const store_sql[ST_MAX] = {
 	    " WHERE id = ?1 AND revoked IS NULL",
 	/* A sender asking again gets a new code; the old one is void. */
 	[ST_PAIRING_CREATE] =
-	    "INSERT INTO pairings (account, peer, code, created, expires)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account, peer) DO"
+	    "INSERT INTO pairings (id, account, peer, code, created, expires)"
+	    " VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5) ON CONFLICT (account, peer) DO"
 	    " UPDATE SET code = excluded.code, created = excluded.created,"
 	    " expires = excluded.expires",
 	[ST_PAIRING_LIST] =
@@ -173,6 +173,7 @@ static const char *const store_sql[ST_MAX] = {
 };
 
 
+static void	 store_id_fn(sqlite3_context *, int, sqlite3_value **);
 static void	 store_seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	 store_file(const char *, char *, size_t);
@@ -357,6 +358,11 @@ store_open(const char *path, char *err, size_t errlen)
 
 	s = xcalloc(1, sizeof(*s));
 	s->db = db;
+	if (sqlite3_create_function_v2(db, "wx_id", 0, SQLITE_UTF8 |
+	    SQLITE_DIRECTONLY, s, store_id_fn, NULL, NULL, NULL) != SQLITE_OK) {
+		store_seterr(err, errlen, "wx_id: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
 	store_wal_init(s);
 	if (store_ckpt_start(s) == -1)
 		log_info("%s: checkpoints run in the event loop", __func__);
@@ -400,6 +406,55 @@ store_close(struct store *s)
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
 	free(s);
+}
+
+/*
+ * wx_id(): the id of a new row.  Alone on its node, SQLite picks it (max
+ * + 1); a node of several takes it from the block store_ids() gave, so
+ * that no two nodes' rows share one; with none left the insert fails,
+ * and its turn with it.
+ */
+static void
+store_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+
+	(void)argc;
+	(void)argv;
+	if (!s->ids_on) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (s->id_next == s->id_end && s->id_next2 != s->id_end2) {
+		s->id_next = s->id_next2;
+		s->id_end = s->id_end2;
+		s->id_next2 = s->id_end2 = 0;
+	}
+	if (s->id_next == s->id_end) {
+		sqlite3_result_error(ctx, "no row ids left (the node's next"
+		    " block has not come)", -1);
+		return;
+	}
+	sqlite3_result_int64(ctx, s->id_next++);
+}
+
+void
+store_ids(struct store *s, int64_t first, int64_t count)
+{
+	s->ids_on = 1;
+	if (s->id_next == s->id_end) {
+		s->id_next = first;
+		s->id_end = first + count;
+	} else {
+		s->id_next2 = first;
+		s->id_end2 = first + count;
+	}
+}
+
+int64_t
+store_ids_left(struct store *s)
+{
+	return (s->id_end - s->id_next) + (s->id_end2 - s->id_next2);
 }
 
 int

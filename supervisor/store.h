@@ -61,6 +61,14 @@ void		 store_touch(struct store *);
 int		 store_flush(struct store *);
 int		 store_dirty(struct store *);
 void		 store_rollback(struct store *);
+/*
+ * Row ids from [first, first + count) for every new row from now on,
+ * after the block in use (two at most: the caller asks for the next
+ * when few are left).  Without any, SQLite picks ids as alone on its
+ * node; once given, an insert with none left fails.
+ */
+void		 store_ids(struct store *, int64_t first, int64_t count);
+int64_t		 store_ids_left(struct store *);
 /* Start recording the changes of every table: 0, or -1 logged. */
 int		 store_capture(struct store *);
 /*

@@ -31,16 +31,16 @@ enum {
 
 static const char *const sa_sql[] = {
 	[SA_ADD - STORE_LAZY_ATTACH] =
-	    "INSERT INTO attachments (name, kind, size, sha256, data, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    "INSERT INTO attachments (id, name, kind, size, sha256, data,"
+	    " created) VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5, ?6)",
 	/*
 	 * An operator's send has no message (NULL, seq 0, like ctl.send's
 	 * rows); a reply's file comes after its text, with its context.
 	 */
 	[SA_OUTBOX_ADD - STORE_LAZY_ATTACH] =
-	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
-	    " created, next_try, attachment_id) VALUES (?1, ?2, ?6, ?7, ?3,"
-	    " ?8, ?4, ?4, ?5)",
+	    "INSERT INTO outbox (id, account, peer, msg_id, seq, body,"
+	    " reply_ctx, created, next_try, attachment_id) VALUES (wx_id(),"
+	    " ?1, ?2, ?6, ?7, ?3, ?8, ?4, ?4, ?5)",
 	[SA_WAITING - STORE_LAZY_ATTACH] =
 	    "SELECT coalesce(sum(a.size), 0) FROM attachments a WHERE"
 	    " EXISTS (SELECT 1 FROM outbox o WHERE o.attachment_id = a.id"

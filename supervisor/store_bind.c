@@ -50,8 +50,8 @@ enum {
 #define SQ(i)	[(i) - STORE_LAZY_BIND]
 static const char *const sb_sql[] = {
 	SQ(SB_INV_ADD) =
-	    "INSERT INTO invitations (token_hash, template, created, expires,"
-	    " uses_left) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "INSERT INTO invitations (id, token_hash, template, created,"
+	    " expires, uses_left) VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5)",
 	SQ(SB_INV_FIND) =
 	    "SELECT id, template, expires, uses_left, revoked FROM invitations"
 	    " WHERE token_hash = ?1",

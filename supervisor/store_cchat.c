@@ -34,12 +34,12 @@ enum {
 static const char *const sh_sql[] = {
 	/* Not anonymous and no token: store_session_expired skips it. */
 	[SH_SESSION - STORE_LAZY_CCHAT] =
-	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
-	    " anonymous) VALUES (NULL, ?1, ?1, NULL, 0)",
+	    "INSERT INTO sessions (id, token_hash, created, last_seen, expires,"
+	    " anonymous) VALUES (wx_id(), NULL, ?1, ?1, NULL, 0)",
 	[SH_THREAD - STORE_LAZY_CCHAT] =
-	    "INSERT INTO console_threads (session_id, agent, operator,"
+	    "INSERT INTO console_threads (id, session_id, agent, operator,"
 	    " parent_id, parent_msg, created, e2e)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    " VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[SH_FIND - STORE_LAZY_CCHAT] =
 	    "SELECT id, session_id, agent, operator, coalesce(parent_id, 0),"
 	    " coalesce(parent_msg, 0), created, e2e FROM console_threads"
@@ -63,10 +63,10 @@ static const char *const sh_sql[] = {
 	    " JOIN console_threads t ON t.session_id = m.session_id"
 	    " WHERE m.id = ?1 AND m.state = 3 AND t.e2e = 0",
 	[SH_COPY - STORE_LAZY_CCHAT] =
-	    "INSERT INTO messages (session_id, client_msg_id, text, state,"
+	    "INSERT INTO messages (id, session_id, client_msg_id, text, state,"
 	    " reply, created, answered, error, command)"
-	    " SELECT ?1, client_msg_id, text, 3, reply, created, answered,"
-	    " error, command FROM messages WHERE session_id = ?2"
+	    " SELECT wx_id(), ?1, client_msg_id, text, 3, reply, created,"
+	    " answered, error, command FROM messages WHERE session_id = ?2"
 	    " AND id <= ?3 AND state = 3 ORDER BY id",
 	/* A branch keeps the model /model picked in its parent. */
 	[SH_MODEL - STORE_LAZY_CCHAT] =

@@ -85,8 +85,9 @@ enum {
 
 static const char *const sc_sql[] = {
 	[SC_SESSION_ADD - STORE_LAZY_CHANNEL] =
-	    "INSERT INTO sessions (token_hash, created, last_seen, expires,"
-	    " anonymous, account, peer) VALUES (NULL, ?3, ?3, NULL, 0, ?1, ?2)"
+	    "INSERT INTO sessions (id, token_hash, created, last_seen, expires,"
+	    " anonymous, account, peer) VALUES (wx_id(), NULL, ?3, ?3, NULL,"
+	    " 0, ?1, ?2)"
 	    " ON CONFLICT (account, peer) DO UPDATE SET last_seen = ?3",
 	[SC_SESSION_GET - STORE_LAZY_CHANNEL] =
 	    "SELECT id FROM sessions WHERE account = ?1 AND peer = ?2",
@@ -96,14 +97,15 @@ static const char *const sc_sql[] = {
 	[SC_MSG_SEEN - STORE_LAZY_CHANNEL] =
 	    "SELECT 1 FROM messages WHERE account = ?1 AND channel_msg_id = ?2",
 	[SC_MSG_ACCEPT - STORE_LAZY_CHANNEL] =
-	    "INSERT INTO messages (session_id, account, channel_msg_id, sender,"
-	    " text, reply_ctx, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " 1, ?7)",
+	    "INSERT INTO messages (id, session_id, account, channel_msg_id,"
+	    " sender, text, reply_ctx, state, created) VALUES (wx_id(), ?1,"
+	    " ?2, ?3, ?4, ?5, ?6, 1, ?7)",
 	[SC_MSG_CTX - STORE_LAZY_CHANNEL] =
 	    "SELECT reply_ctx FROM messages WHERE id = ?1",
 	[SC_OUTBOX_ADD - STORE_LAZY_CHANNEL] =
-	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
-	    " created, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	    "INSERT INTO outbox (id, account, peer, msg_id, seq, body,"
+	    " reply_ctx, created, next_try) VALUES (wx_id(), ?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?7)",
 	/* Oldest first; a reply's parts one at a time (OUTBOX_DUE_ROWS). */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen,"

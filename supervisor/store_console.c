@@ -33,15 +33,15 @@ enum {
 
 static const char *const sc_sql[] = {
 	[SC_LINK_CREATE - STORE_LAZY_CONSOLE] =
-	    "INSERT INTO console_links (hash, operator, created, expires)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    "INSERT INTO console_links (id, hash, operator, created, expires)"
+	    " VALUES (wx_id(), ?1, ?2, ?3, ?4)",
 	[SC_LINK_FIND - STORE_LAZY_CONSOLE] =
 	    "SELECT id, operator, expires FROM console_links WHERE hash = ?1",
 	[SC_LINK_DELETE - STORE_LAZY_CONSOLE] =
 	    "DELETE FROM console_links WHERE id = ?1",
 	[SC_SESS_CREATE - STORE_LAZY_CONSOLE] =
-	    "INSERT INTO console_sessions (hash, operator, created, last_seen)"
-	    " VALUES (?1, ?2, ?3, ?3)",
+	    "INSERT INTO console_sessions (id, hash, operator, created,"
+	    " last_seen) VALUES (wx_id(), ?1, ?2, ?3, ?3)",
 	[SC_SESS_FIND - STORE_LAZY_CONSOLE] =
 	    "SELECT id, operator, created, last_seen FROM console_sessions"
 	    " WHERE hash = ?1",

@@ -82,6 +82,10 @@ struct store {
 	struct store_wal wal;
 	struct store_ckpt *ckpt;	/* the checkpointer thread, or NULL */
 	struct store_cap *cap;		/* store_capture(), or NULL */
+	/* Row ids (store_ids): the block in use and the one after it. */
+	int		 ids_on;
+	int64_t		 id_next, id_end;
+	int64_t		 id_next2, id_end2;
 };
 
 /* store_capture.c: a failed turn's changes are not to be shipped. */

@@ -29,9 +29,9 @@ enum {
 
 static const char *const sm_sql[] = {
 	[SM_ADD - STORE_LAZY_MEDIA] =
-	    "INSERT INTO media (account, msg_id, seq, kind, name, size,"
-	    " sha256, data, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " ?9)",
+	    "INSERT INTO media (id, account, msg_id, seq, kind, name, size,"
+	    " sha256, data, created) VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9)",
 	[SM_BYTES - STORE_LAZY_MEDIA] =
 	    "SELECT coalesce(sum(size), 0), count(*) FROM media",
 	[SM_DROP_ANSWERED - STORE_LAZY_MEDIA] =

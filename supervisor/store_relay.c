@@ -26,8 +26,8 @@ enum {
 
 static const char *const sr_sql[] = {
 	[SR_CREATE - STORE_LAZY_RELAY] =
-	    "INSERT INTO relay_tokens (agent, hash, created) VALUES (?1, ?2,"
-	    " ?3)",
+	    "INSERT INTO relay_tokens (id, agent, hash, created) VALUES"
+	    " (wx_id(), ?1, ?2, ?3)",
 	[SR_FIND - STORE_LAZY_RELAY] =
 	    "SELECT id, agent, revoked IS NOT NULL FROM relay_tokens"
 	    " WHERE hash = ?1",

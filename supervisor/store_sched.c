@@ -58,10 +58,10 @@ enum {
 
 static const char *const ss_sql[] = {
 	[SS_ADD - STORE_LAZY_SCHED] =
-	    "INSERT INTO schedules (name, cron, every, tz, agent, body,"
+	    "INSERT INTO schedules (id, name, cron, every, tz, agent, body,"
 	    " targets, hold, catch_up, paused, from_config, last_slot,"
-	    " next_run, created, owner, sealed) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+	    " next_run, created, owner, sealed) VALUES (wx_id(), ?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
 	    " ON CONFLICT (name) DO NOTHING",
 	/* A reload: the definition changes, the position it reached not. */
 	[SS_REDEFINE - STORE_LAZY_SCHED] =
@@ -92,8 +92,8 @@ static const char *const ss_sql[] = {
 	    "UPDATE schedules SET last_slot = ?2, next_run = ?3 WHERE id = ?1",
 	/* A timed slot that has a row already is a slot that ran. */
 	[SS_RUN_ADD - STORE_LAZY_SCHED] =
-	    "INSERT INTO schedule_runs (schedule_id, name, slot, manual,"
-	    " started, state) VALUES (?1, ?2, ?3, ?4, ?5, 'running')"
+	    "INSERT INTO schedule_runs (id, schedule_id, name, slot, manual,"
+	    " started, state) VALUES (wx_id(), ?1, ?2, ?3, ?4, ?5, 'running')"
 	    " ON CONFLICT DO NOTHING",
 	[SS_RUN_PROMPT - STORE_LAZY_SCHED] =
 	    "UPDATE schedule_runs SET msg_id = ?2 WHERE id = ?1",
@@ -137,9 +137,9 @@ static const char *const ss_sql[] = {
 	    "SELECT account, peer, state, coalesce(detail, '')"
 	    " FROM run_targets WHERE run_id = ?1 ORDER BY seq",
 	[SS_OUTBOX_ADD - STORE_LAZY_SCHED] =
-	    "INSERT INTO outbox (account, peer, msg_id, seq, body, reply_ctx,"
-	    " created, next_try, run_id, hold_until) VALUES (?1, ?2, NULL, ?3,"
-	    " ?4, '', ?5, ?5, ?6, ?7)",
+	    "INSERT INTO outbox (id, account, peer, msg_id, seq, body,"
+	    " reply_ctx, created, next_try, run_id, hold_until) VALUES"
+	    " (wx_id(), ?1, ?2, NULL, ?3, ?4, '', ?5, ?5, ?6, ?7)",
 	[SS_UNHOLD - STORE_LAZY_SCHED] =
 	    "UPDATE outbox SET hold_until = NULL, next_try = ?3"
 	    " WHERE account = ?1 AND peer = ?2 AND hold_until IS NOT NULL"

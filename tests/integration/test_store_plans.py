@@ -99,6 +99,8 @@ def walks(sql, lines):
 def test_no_query_walks_a_growing_table(gate):
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
         gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+    # The store's own function (store.c), here only to be planned.
+    db.create_function("wx_id", 0, lambda: None)
     planned, unplanned, found = 0, [], []
     used = set()
     for f, line, sql in statements():
@@ -151,3 +153,31 @@ def test_every_foreign_key_is_indexed(gate):
     db.close()
     assert fks >= 10, fks
     assert not missing, missing
+
+
+def test_every_new_row_takes_its_id_from_the_node(gate):
+    """On several nodes each one's rows take ids from its own block
+    (store_ids, wx_id()): an insert into a table keyed by a row id that
+    let SQLite pick (max + 1) would give two nodes' rows one id."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        gate.state_dir, "wxgate.db"), uri=True, timeout=5)
+    keyed = {r[0] for r in db.execute(
+        "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c"
+        " WHERE m.type = 'table' AND c.pk = 1 AND upper(c.type) ="
+        " 'INTEGER' AND m.sql NOT LIKE '%WITHOUT ROWID%'"
+        " AND (SELECT count(*) FROM pragma_table_info(m.name)"
+        " WHERE pk > 0) = 1")}
+    db.close()
+    assert {"sessions", "messages", "outbox", "media"} <= keyed, keyed
+    inserts, bad = 0, []
+    for f, line, sql in statements():
+        m = re.match(r"INSERT (?:OR \w+ )?INTO (\w+) \(([^)]*)\)", sql)
+        if not m or m.group(1) not in keyed:
+            continue
+        inserts += 1
+        cols = [c.strip() for c in m.group(2).split(",")]
+        if cols[0] != "id" or "wx_id()" not in sql:
+            bad.append("%s:%d: %s" % (f, line, sql[:100]))
+    assert inserts >= 20, inserts
+    assert not bad, "inserts that let SQLite pick the id:\n" + \
+        "\n".join(bad)

@@ -32,6 +32,7 @@ TESTS += tests/unit/supervisor/test_store_ship_pg.sh
 tests_unit_supervisor_test_store_ship_pg_SOURCES = \
 	tests/unit/supervisor/test_store_ship_pg.c supervisor/pgapply.c \
 	supervisor/pgapply.h supervisor/pgload.c supervisor/pgload.h \
+	supervisor/pgids.c supervisor/pgids.h \
 	supervisor/pgpool.c supervisor/pgpool.h \
 	supervisor/schema.c supervisor/schema.h $(STORE_SRC)
 tests_unit_supervisor_test_store_ship_pg_CFLAGS = $(PG_UNIT_CFLAGS)

@@ -989,6 +989,46 @@ test_backlog_indexed(void **state)
 	assert_int_equal(store_flush(fx->s), 0);
 }
 
+/*
+ * Row ids: SQLite's own until the node is given a block; then each new
+ * row takes the block's next, the block after follows, and with none
+ * left the insert fails (its turn is refused, never given an id another
+ * node may hold).
+ */
+static void
+test_row_ids_from_blocks(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN] = { 7 };
+	char err[256];
+	int64_t sess, id;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	store_touch(fx->s);
+	assert_int_equal(store_session_create(fx->s, h, 1, 0, &sess), 0);
+	assert_int_equal(sess, 1);
+	store_ids(fx->s, 1000, 2);
+	assert_int_equal(store_ids_left(fx->s), 2);
+	assert_int_equal(store_msg_accept(fx->s, sess, "a", "x", 2, &id), 0);
+	assert_int_equal(id, 1000);
+	store_ids(fx->s, 5000, 10);	/* the next block, asked early */
+	assert_int_equal(store_ids_left(fx->s), 11);
+	assert_int_equal(store_msg_accept(fx->s, sess, "b", "x", 2, &id), 0);
+	assert_int_equal(id, 1001);
+	assert_int_equal(store_msg_accept(fx->s, sess, "c", "x", 2, &id), 0);
+	assert_int_equal(id, 5000);
+	assert_int_equal(store_flush(fx->s), 0);
+
+	store_ids(fx->s, 9000, 0);	/* an empty block: none left */
+	while (store_ids_left(fx->s) > 0)
+		assert_int_equal(store_audit(fx->s, 3, "r", NULL, 0, NULL,
+		    NULL), 0);
+	assert_int_equal(store_msg_accept(fx->s, sess, "d", "x", 3, &id), -1);
+	assert_int_equal(store_msg_lookup(fx->s, sess, "d", &(enum msg_state){
+	    0 }, &id, NULL), 1);
+}
+
 int
 main(void)
 {
@@ -1013,6 +1053,7 @@ main(void)
 		T(test_audit_prune),
 		T(test_wal_bounded),
 		T(test_backlog_indexed),
+		T(test_row_ids_from_blocks),
 	};
 #undef T
 

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pgapply.h"
+#include "pgids.h"
 #include "pgload.h"
 #include "pgpool.h"
 #include "schema.h"
@@ -37,6 +38,8 @@ static struct pgapply *apply;
 static PGconn *pg;
 static char dir[] = "/tmp/wxship.XXXXXX";
 static unsigned shipped;
+/* The first row id of each node's block (pgids.c). */
+static int64_t a_ids = -2, b_ids = -2;
 static int64_t web_session, chan_session;
 
 struct answer {
@@ -256,6 +259,12 @@ pg_rows(const char *table)
 	return out;
 }
 
+static void
+got_ids(int64_t first, void *arg)
+{
+	*(int64_t *)arg = first;
+}
+
 static int
 setup(void **state)
 {
@@ -300,7 +309,12 @@ setup(void **state)
 	pc.password = pw;
 	pool = pgpool_new(base, &pc);
 	apply = pgapply_new();
-	return 0;
+	/* This node's row ids, a block of the shared sequence. */
+	if (pgids_fetch(pool, st, got_ids, &a_ids) == -1)
+		return -1;
+	while (a_ids == -2)
+		event_base_loop(base, EVLOOP_ONCE);
+	return a_ids > 0 ? 0 : -1;
 }
 
 static int
@@ -345,6 +359,23 @@ test_every_table_holds_the_same_rows(void **state)
 	}
 	sqlite3_finalize(s);
 	assert_int_equal(tables, 21);
+	/* Every new row took its id from the node's block. */
+	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT m.name FROM"
+	    " sqlite_master m, pragma_table_info(m.name) c WHERE m.type ="
+	    " 'table' AND c.name = 'id' AND c.pk = 1", -1, &s, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		char q[160];
+		PGresult *r;
+
+		snprintf(q, sizeof(q), "SELECT count(*) FROM \"%s\" WHERE id"
+		    " NOT BETWEEN %lld AND %lld", sqlite3_column_text(s, 0),
+		    (long long)a_ids, (long long)a_ids + SCHEMA_ID_BLOCK - 1);
+		r = PQexec(pg, q);
+		assert_string_equal(PQgetvalue(r, 0, 0), "0");
+		PQclear(r);
+	}
+	sqlite3_finalize(s);
 	/* audit, kv, media, messages, outbox, peers, sessions; pairings
 	 * and share_links had rows that went again */
 	assert_true(nonempty >= 7);
@@ -390,7 +421,7 @@ history(struct store *db, int64_t session)
 static void
 test_another_node_loads_what_it_takes_over(void **state)
 {
-	char path[64], err[256], *a, *b, *v = NULL;
+	char path[64], err[256], where[64], *a, *b, *v = NULL;
 	struct store *nb;
 	int64_t rows = -2, id;
 	uint64_t hang = clock_mono_ms() + 30000;
@@ -445,6 +476,34 @@ test_another_node_loads_what_it_takes_over(void **state)
 	assert_int_equal(store_kv_get(nb, "a1", "cursor", &v), 1);
 	assert_int_equal(store_chan_msg_seen(nb, "a1", "wx-2"), 1);
 
+	/* It goes on where the first stopped: its new rows take its own
+	 * ids, and reach the shared truth beside the first node's. */
+	{
+		struct store *a_st = st;
+		struct store_chan_msg msg = { chan_session, "a1", "wx-3", "p1",
+		    "on node b", "" };
+		char *count;
+		PGresult *r;
+
+		assert_int_equal(pgids_fetch(pool, nb, got_ids, &b_ids), 0);
+		while (b_ids == -2)
+			event_base_loop(base, EVLOOP_ONCE);
+		/* Another block of the one sequence: no id of a's. */
+		assert_true(b_ids >= a_ids + SCHEMA_ID_BLOCK);
+		assert_int_equal(store_capture(nb), 0);
+		store_touch(nb);
+		assert_int_equal(store_chan_msg_accept(nb, &msg, 210, &id), 0);
+		assert_int_equal(id, b_ids);
+		st = nb;	/* turn() ships st's */
+		turn();
+		st = a_st;
+		r = PQexec(pg, "SELECT count(DISTINCT id) FROM messages WHERE"
+		    " account = 'a1'");
+		count = PQgetvalue(r, 0, 0);
+		assert_string_equal(count, "3");
+		PQclear(r);
+	}
+
 	/* The visitor's session, by its token. */
 	rows = -2;
 	assert_int_equal(pgload_session(pool, nb, web_session, loaded, &rows),
@@ -458,8 +517,11 @@ test_another_node_loads_what_it_takes_over(void **state)
 	hash_of(h, 3);
 	assert_int_equal(store_session_find(nb, h, 300, 3600, &id), 0);
 	assert_int_equal(id, web_session);
-	a = lite_rows_of(st, "messages", "session_id = 3");
-	b = lite_rows_of(nb, "messages", "session_id = 3");
+	snprintf(where, sizeof(where), "session_id = %lld",
+	    (long long)web_session);
+	a = lite_rows_of(st, "messages", where);
+	b = lite_rows_of(nb, "messages", where);
+	assert_true(a[0] != '\0');
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
