@@ -147,39 +147,19 @@ pa_where(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 	return 0;
 }
 
+/* An upsert of the whole row (store_upsert_sql's $1..$n in order). */
 static int
 pa_insert(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 {
+	char *sql;
 	unsigned i;
-	int n, first = 1;
 
-	sb_put(b, "INSERT INTO \"%s\" (", c->table);
 	for (i = 0; i < c->ncol; i++)
-		sb_put(b, "%s\"%s\"", i ? ", " : "", c->col[i]);
-	sb_put(b, ") VALUES (");
-	for (i = 0; i < c->ncol; i++) {
-		if ((n = pa_param(a, &c->val[i])) == -1)
+		if (pa_param(a, &c->val[i]) == -1)
 			return -1;
-		sb_put(b, "%s$%d", i ? ", " : "", n);
-	}
-	sb_put(b, ") ON CONFLICT (");
-	for (i = 0; i < c->ncol; i++) {
-		if (c->pk[i]) {
-			sb_put(b, "%s\"%s\"", first ? "" : ", ", c->col[i]);
-			first = 0;
-		}
-	}
-	sb_put(b, ")");
-	first = 1;
-	for (i = 0; i < c->ncol; i++) {
-		if (c->pk[i])
-			continue;
-		sb_put(b, "%s\"%s\" = EXCLUDED.\"%s\"",
-		    first ? " DO UPDATE SET " : ", ", c->col[i], c->col[i]);
-		first = 0;
-	}
-	if (first)
-		sb_put(b, " DO NOTHING");
+	sql = store_upsert_sql(c->table, c->ncol, c->col, c->pk);
+	sb_put(b, "%s", sql);
+	free(sql);
 	return 0;
 }
 

@@ -87,6 +87,13 @@ int		 store_capture_take(struct store *, store_change_fn, void *);
 int		 store_absorb(struct store *, const char *table, unsigned ncol,
 		    const char *const *col, const char *const *val);
 /*
+ * "INSERT ... VALUES ($1..$n) ON CONFLICT (key) DO UPDATE SET" every
+ * other column: the one upsert both databases read (SQLite numbers
+ * $1..$n in order); the caller frees it.
+ */
+char		*store_upsert_sql(const char *table, unsigned ncol,
+		    const char *const *col, const unsigned char *pk);
+/*
  * Fold the WAL into the database: by the checkpointer thread when there
  * is one (0), else here (frames copied); -1 on error.
  */

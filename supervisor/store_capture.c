@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "hex.h"
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
@@ -233,62 +234,61 @@ store_capture_take(struct store *s, store_change_fn fn, void *arg)
 	return ret;
 }
 
-/* The upsert of every column of t, by its key, prepared once. */
-static sqlite3_stmt *
-cap_upsert(struct store *s, struct cap_table *t)
+char *
+store_upsert_sql(const char *table, unsigned ncol, const char *const *col,
+    const unsigned char *pk)
 {
-	char *sql = NULL, *p;
+	char *sql = NULL;
 	size_t len = 0;
 	FILE *f;
 	unsigned i;
 	int first = 1;
 
-	if (t->upsert != NULL)
-		return t->upsert;
 	if ((f = open_memstream(&sql, &len)) == NULL)
-		return NULL;
-	fprintf(f, "INSERT INTO \"%s\" (", t->name);
-	for (i = 0; i < t->ncol; i++)
-		fprintf(f, "%s\"%s\"", i ? ", " : "", t->col[i]);
+		fatal("%s: open_memstream", __func__);
+	fprintf(f, "INSERT INTO \"%s\" (", table);
+	for (i = 0; i < ncol; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", col[i]);
 	fprintf(f, ") VALUES (");
-	for (i = 0; i < t->ncol; i++)
-		fprintf(f, "%s?%u", i ? ", " : "", i + 1);
+	for (i = 0; i < ncol; i++)
+		fprintf(f, "%s$%u", i ? ", " : "", i + 1);
 	fprintf(f, ") ON CONFLICT (");
-	for (i = 0; i < t->ncol; i++) {
-		if (t->pk[i]) {
-			fprintf(f, "%s\"%s\"", first ? "" : ", ", t->col[i]);
+	for (i = 0; i < ncol; i++) {
+		if (pk[i]) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", col[i]);
 			first = 0;
 		}
 	}
 	fprintf(f, ")");
 	first = 1;
-	for (i = 0; i < t->ncol; i++) {
-		if (t->pk[i])
+	for (i = 0; i < ncol; i++) {
+		if (pk[i])
 			continue;
 		fprintf(f, "%s\"%s\" = excluded.\"%s\"",
-		    first ? " DO UPDATE SET " : ", ", t->col[i], t->col[i]);
+		    first ? " DO UPDATE SET " : ", ", col[i], col[i]);
 		first = 0;
 	}
 	if (first)
 		fprintf(f, " DO NOTHING");
-	fclose(f);
-	p = sql;
-	if (sqlite3_prepare_v2(s->db, p, -1, &t->upsert, NULL) != SQLITE_OK)
+	if (fclose(f) != 0)
+		fatal("%s: fclose", __func__);
+	return sql;
+}
+
+/* The upsert of every column of t, by its key, prepared once. */
+static sqlite3_stmt *
+cap_upsert(struct store *s, struct cap_table *t)
+{
+	char *sql;
+
+	if (t->upsert != NULL)
+		return t->upsert;
+	sql = store_upsert_sql(t->name, t->ncol,
+	    (const char *const *)t->col, t->pk);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &t->upsert, NULL) != SQLITE_OK)
 		log_warnx("store: absorb %s: %s", t->name, sqlite3_errmsg(s->db));
 	free(sql);
 	return t->upsert;
-}
-
-static int
-cap_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* A value in PostgreSQL's text form, bound by its column's type. */
@@ -315,7 +315,8 @@ cap_bind(sqlite3_stmt *st, int i, char type, const char *v)
 		n = strlen(v + 2) / 2;
 		b = xmalloc(n + 1);
 		for (k = 0; k < n; k++) {
-			int hi = cap_hex(v[2 + 2 * k]), lo = cap_hex(v[3 + 2 * k]);
+			int hi = hex_digit((unsigned char)v[2 + 2 * k]);
+			int lo = hex_digit((unsigned char)v[3 + 2 * k]);
 
 			if (hi < 0 || lo < 0) {
 				free(b);

@@ -1,11 +1,13 @@
 # What runs against a real PostgreSQL: tests/pgserver.sh starts one for
 # each wrapper script and removes it after.
 PG_UNIT_CFLAGS = $(UNIT_CFLAGS) $(PQ_CFLAGS)
+# Where the test's PostgreSQL is (tests/pgserver.sh's environment).
+PG_FX = tests/unit/supervisor/pg_fx.c tests/unit/supervisor/pg_fx.h
 PG_UNIT_LDADD = $(UNIT_LDADD) $(PQ_LIBS)
 check_PROGRAMS += tests/unit/supervisor/test_pgpool
 TESTS += tests/unit/supervisor/test_pgpool.sh
 tests_unit_supervisor_test_pgpool_SOURCES = \
-	tests/unit/supervisor/test_pgpool.c supervisor/pgpool.c \
+	tests/unit/supervisor/test_pgpool.c $(PG_FX) supervisor/pgpool.c \
 	supervisor/pgpool.h $(UNIT_COMMON)
 tests_unit_supervisor_test_pgpool_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_pgpool_LDADD = $(PG_UNIT_LDADD)
@@ -13,7 +15,7 @@ EXTRA_DIST += tests/pgserver.sh tests/unit/supervisor/test_pgpool.sh
 check_PROGRAMS += tests/unit/supervisor/test_lease
 TESTS += tests/unit/supervisor/test_lease.sh
 tests_unit_supervisor_test_lease_SOURCES = \
-	tests/unit/supervisor/test_lease.c supervisor/lease.c \
+	tests/unit/supervisor/test_lease.c $(PG_FX) supervisor/lease.c \
 	supervisor/lease.h supervisor/pgpool.c supervisor/pgpool.h \
 	$(UNIT_COMMON)
 tests_unit_supervisor_test_lease_CFLAGS = $(PG_UNIT_CFLAGS)
@@ -22,7 +24,7 @@ EXTRA_DIST += tests/unit/supervisor/test_lease.sh
 check_PROGRAMS += tests/unit/supervisor/test_schema_pg
 TESTS += tests/unit/supervisor/test_schema_pg.sh
 tests_unit_supervisor_test_schema_pg_SOURCES = \
-	tests/unit/supervisor/test_schema_pg.c supervisor/schema.c \
+	tests/unit/supervisor/test_schema_pg.c $(PG_FX) supervisor/schema.c \
 	supervisor/schema.h $(UNIT_COMMON)
 tests_unit_supervisor_test_schema_pg_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_schema_pg_LDADD = $(PG_UNIT_LDADD)
@@ -30,7 +32,8 @@ EXTRA_DIST += tests/unit/supervisor/test_schema_pg.sh
 check_PROGRAMS += tests/unit/supervisor/test_store_ship_pg
 TESTS += tests/unit/supervisor/test_store_ship_pg.sh
 tests_unit_supervisor_test_store_ship_pg_SOURCES = \
-	tests/unit/supervisor/test_store_ship_pg.c supervisor/pgapply.c \
+	tests/unit/supervisor/test_store_ship_pg.c $(PG_FX) \
+	supervisor/pgapply.c \
 	supervisor/pgapply.h supervisor/pgload.c supervisor/pgload.h \
 	supervisor/pgids.c supervisor/pgids.h \
 	supervisor/pgpool.c supervisor/pgpool.h \

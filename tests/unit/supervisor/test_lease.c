@@ -28,9 +28,10 @@
 #include "clock.h"
 #include "lease.h"
 #include "log.h"
+#include "pg_fx.h"
 #include "pgpool.h"
 
-#define HANG_MS		(getenv("WXGATE_TEST_HANG_MS") ? (uint64_t)atoi(getenv("WXGATE_TEST_HANG_MS")) : 60000)
+#define HANG_MS		60000
 #define NACC		20
 #define NNODE		4
 #define TTL_MS		1500
@@ -281,26 +282,15 @@ sql_count(const char *stmt, int want)
 static int
 setup(void **state)
 {
-	FILE *f;
-	const char *path = getenv("WXGATE_PG_PASSWORD_FILE");
-	const char *d = getenv("WXGATE_PG_DSN"), *p;
+	const char *p;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
 
 	(void)state;
-	if (d == NULL || path == NULL) {
-		fprintf(stderr, "run me under tests/pgserver.sh run\n");
-		return -1;
-	}
-	snprintf(dsn, sizeof(dsn), "%s", d);
-	if ((p = strstr(dsn, "port=")) == NULL)
+	if (pg_fx_env(dsn, sizeof(dsn), password, sizeof(password)) == -1 ||
+	    (p = strstr(dsn, "port=")) == NULL)
 		return -1;
 	pg_port = atoi(p + 5);
-	if ((f = fopen(path, "r")) == NULL ||
-	    fgets(password, sizeof(password), f) == NULL)
-		return -1;
-	fclose(f);
-	password[strcspn(password, "\n")] = '\0';
 	if ((base = event_base_new()) == NULL)
 		return -1;
 	log_init(getenv("WXGATE_TEST_VERBOSE") ? 2 : 0, 0);

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pg_fx.h"
 #include "pgpool.h"
 
 #define HANG_MS		30000
@@ -41,6 +42,7 @@ struct tally {
 
 static struct event_base *base;
 static char password[128];
+static char dsn[256];
 static char logged[64][LOG_LINE_MAX];
 static unsigned nlogged;
 
@@ -118,7 +120,7 @@ pool(unsigned conns, unsigned queue_max, unsigned deadline_ms,
     const char *pw)
 {
 	struct pgpool_conf c = {
-		.conninfo = getenv("WXGATE_PG_DSN"),
+		.conninfo = dsn,
 		.password = pw,
 		.conns = conns,
 		.queue_max = queue_max,
@@ -142,19 +144,9 @@ query(struct pgpool *p, unsigned stmt, const char *arg, struct tally *t)
 static int
 setup(void **state)
 {
-	FILE *f;
-	const char *path = getenv("WXGATE_PG_PASSWORD_FILE");
-
 	(void)state;
-	if (getenv("WXGATE_PG_DSN") == NULL || path == NULL) {
-		fprintf(stderr, "run me under tests/pgserver.sh run\n");
+	if (pg_fx_env(dsn, sizeof(dsn), password, sizeof(password)) == -1)
 		return -1;
-	}
-	if ((f = fopen(path, "r")) == NULL ||
-	    fgets(password, sizeof(password), f) == NULL)
-		return -1;
-	fclose(f);
-	password[strcspn(password, "\n")] = '\0';
 	base = event_base_new();
 	log_init(1, 0);
 	log_sethook(hook);
@@ -322,7 +314,7 @@ test_setup_comes_first(void **state)
 		{ "count", "SELECT count(*) FROM pool_setup", 0 },
 	};
 	struct pgpool_conf c = {
-		.conninfo = getenv("WXGATE_PG_DSN"), .password = password,
+		.conninfo = dsn, .password = password,
 		.conns = 2, .queue_max = 4, .deadline_ms = 5000,
 		.stmts = st, .nstmts = 1,
 		.setup = "BEGIN; SELECT pg_advisory_xact_lock(1);"
@@ -372,7 +364,7 @@ test_batch_commits_whole_or_not_at_all(void **state)
 		{ "sleep", "SELECT pg_sleep($1::float8)", 1 },
 	};
 	struct pgpool_conf c = {
-		.conninfo = getenv("WXGATE_PG_DSN"), .password = password,
+		.conninfo = dsn, .password = password,
 		.conns = 1, .queue_max = 4, .deadline_ms = 2000,
 		.stmts = st, .nstmts = 3,
 		.setup = "BEGIN; SELECT pg_advisory_xact_lock(1);"

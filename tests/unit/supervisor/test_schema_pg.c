@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "pg_fx.h"
 #include "schema.h"
 
 static PGconn *pg;
@@ -98,19 +99,11 @@ pg_lines(const char *sql)
 static int
 setup(void **state)
 {
-	char dsn[512], pw[128], *sql;
-	const char *d = getenv("WXGATE_PG_DSN");
-	const char *path = getenv("WXGATE_PG_PASSWORD_FILE");
-	FILE *f;
+	char d[256], dsn[512], pw[128], *sql;
 
 	(void)state;
-	if (d == NULL || path == NULL || (f = fopen(path, "r")) == NULL ||
-	    fgets(pw, sizeof(pw), f) == NULL) {
-		fprintf(stderr, "run me under tests/pgserver.sh run\n");
+	if (pg_fx_env(d, sizeof(d), pw, sizeof(pw)) == -1)
 		return -1;
-	}
-	fclose(f);
-	pw[strcspn(pw, "\n")] = '\0';
 	snprintf(dsn, sizeof(dsn), "%s password=%s", d, pw);
 	pg = PQconnectdb(dsn);
 	if (PQstatus(pg) != CONNECTION_OK)

@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pg_fx.h"
 #include "pgapply.h"
 #include "pgids.h"
 #include "pgload.h"
@@ -268,22 +269,15 @@ got_ids(int64_t first, void *arg)
 static int
 setup(void **state)
 {
-	char conn[512], pw[128], path[64], err[256], *sql;
-	const char *d = getenv("WXGATE_PG_DSN");
-	const char *pwf = getenv("WXGATE_PG_PASSWORD_FILE");
+	char conn[512], path[64], err[256], *sql;
+	static char d[256], pw[128];
 	struct pgpool_conf pc = { .conns = 1, .queue_max = 4,
 	    .deadline_ms = 10000 };
-	FILE *f;
 	PGresult *r;
 
 	(void)state;
-	if (d == NULL || pwf == NULL || (f = fopen(pwf, "r")) == NULL ||
-	    fgets(pw, sizeof(pw), f) == NULL) {
-		fprintf(stderr, "run me under tests/pgserver.sh run\n");
+	if (pg_fx_env(d, sizeof(d), pw, sizeof(pw)) == -1)
 		return -1;
-	}
-	fclose(f);
-	pw[strcspn(pw, "\n")] = '\0';
 	log_init(0, 0);
 	snprintf(conn, sizeof(conn), "%s password=%s", d, pw);
 	pg = PQconnectdb(conn);
