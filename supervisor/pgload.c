@@ -68,9 +68,8 @@ struct load {
 	char		 what[96];
 };
 
-/* One row's JSON into the store; -1 on anything unexpected. */
-static int
-load_row(struct store *s, const char *table, const char *text)
+int
+pgload_row(struct store *s, const char *table, const char *text)
 {
 	const char *col[PGLOAD_COLS_MAX];
 	char *val[PGLOAD_COLS_MAX];
@@ -117,7 +116,7 @@ load_done(enum pgp_status st, const PGresult *res, const char *err,
 
 	if (st == PGP_OK) {
 		for (i = 0; i < PQntuples(res); i++)
-			if (load_row(l->store, PQgetvalue(res, i, 0),
+			if (pgload_row(l->store, PQgetvalue(res, i, 0),
 			    PQgetvalue(res, i, 1)) == -1)
 				break;
 		if (i == PQntuples(res))

@@ -27,5 +27,11 @@ int	pgload_account(struct pgpool *, struct store *, const char *account,
 	    pgload_fn, void *);
 int	pgload_session(struct pgpool *, struct store *, int64_t session,
 	    pgload_fn, void *);
+/*
+ * One row as the database sent it (row_to_json's object) into the
+ * store: 0, or -1 on anything else (not an object, a value neither
+ * null, integer nor string, a column missing, out of order or extra).
+ */
+int	pgload_row(struct store *, const char *table, const char *json);
 
 #endif

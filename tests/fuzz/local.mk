@@ -18,6 +18,7 @@ include tests/fuzz/wecom.mk
 include tests/fuzz/callback.mk
 include tests/fuzz/policy.mk
 include tests/fuzz/console.mk
+include tests/fuzz/store.mk
 endif
 # The dictionaries ship whether or not this build fuzzes: an EXTRA_DIST
 # inside "if FUZZ" left every one of them out of the tarball.
@@ -33,4 +34,5 @@ EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_videourl.dict \
 	tests/fuzz/fuzz_ilink_media.dict tests/fuzz/fuzz_ilink_cdn.dict \
 	tests/fuzz/fuzz_cdisp.dict tests/fuzz/fuzz_relay_frame.dict \
-	tests/fuzz/fuzz_invite.dict tests/fuzz/fuzz_console_cookie.dict
+	tests/fuzz/fuzz_invite.dict tests/fuzz/fuzz_console_cookie.dict \
+	tests/fuzz/fuzz_pgload.dict
