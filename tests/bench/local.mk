@@ -59,3 +59,13 @@ tests_bench_bench_store_commit_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 tests_bench_bench_store_commit_LDADD = libwxsup.a libwxutil.a \
 	libwxcommon.a $(DEPS_LIBS) $(PQ_LIBS)
 EXTRA_DIST += tests/bench/run_store.sh
+
+# Failover at the lease layer (tests/bench/run_failover.sh starts the
+# PostgreSQL).
+noinst_PROGRAMS += tests/bench/bench_failover
+tests_bench_bench_failover_SOURCES = tests/bench/bench_failover.c \
+	supervisor/lease.c supervisor/lease.h supervisor/pgpool.c \
+	supervisor/pgpool.h
+tests_bench_bench_failover_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
+tests_bench_bench_failover_LDADD = libwxcommon.a $(DEPS_LIBS) $(PQ_LIBS)
+EXTRA_DIST += tests/bench/run_failover.sh
