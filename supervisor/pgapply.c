@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lease.h"
 #include "log.h"
 #include "pgapply.h"
 #include "xmalloc.h"
@@ -183,13 +184,11 @@ pa_update(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 	return pa_where(a, b, c);
 }
 
-int
-pgapply_add(const struct store_change *c, void *arg)
+/* Room for the next statement, a->n's, cleared; -1 past the bound. */
+static int
+pa_slot(struct pgapply *a)
 {
-	struct pgapply *a = arg;
-	struct sqlbuf b = { NULL, 0, 0 };
 	unsigned i;
-	int rc;
 
 	if (a->n == PGPOOL_BATCH_MAX) {
 		log_warnx("pgapply: a turn of more than %d changes",
@@ -207,6 +206,19 @@ pgapply_add(const struct store_change *c, void *arg)
 			    sizeof(char *));
 	}
 	memset(&a->q[a->n], 0, sizeof(a->q[a->n]));
+	return 0;
+}
+
+int
+pgapply_add(const struct store_change *c, void *arg)
+{
+	struct pgapply *a = arg;
+	struct sqlbuf b = { NULL, 0, 0 };
+	unsigned i;
+	int rc;
+
+	if (pa_slot(a) == -1)
+		return -1;
 	b.cap = 256;
 	b.s = xmalloc(b.cap);
 	b.s[0] = '\0';
@@ -233,6 +245,29 @@ pgapply_add(const struct store_change *c, void *arg)
 	a->sql[a->n] = b.s;
 	a->q[a->n].sql = b.s;
 	a->q[a->n].params = (const char *const *)a->params[a->n];
+	a->n++;
+	return 0;
+}
+
+int
+pgapply_fence(struct pgapply *a, const char *account, const char *node,
+    int64_t token)
+{
+	struct store_val v[3] = {
+		{ STORE_V_TEXT, 0, account, strlen(account) },
+		{ STORE_V_TEXT, 0, node, strlen(node) },
+		{ STORE_V_INT, token, NULL, 0 },
+	};
+	unsigned i;
+
+	if (pa_slot(a) == -1)
+		return -1;
+	for (i = 0; i < 3; i++)
+		a->params[a->n][i] = pa_text(&v[i]);
+	a->q[a->n].nparams = 3;
+	a->q[a->n].params = (const char *const *)a->params[a->n];
+	a->sql[a->n] = xstrdup(LEASE_FENCE_SQL);
+	a->q[a->n].sql = a->sql[a->n];
 	a->n++;
 	return 0;
 }

@@ -16,6 +16,8 @@
 #ifndef WX_PGAPPLY_H
 #define WX_PGAPPLY_H
 
+#include <stdint.h>
+
 #include "pgpool.h"
 #include "store.h"
 
@@ -25,6 +27,12 @@ struct pgapply	*pgapply_new(void);
 void		 pgapply_free(struct pgapply *);
 /* Empty again, for the next turn. */
 void		 pgapply_reset(struct pgapply *);
+/*
+ * First in a batch for a leased account: the batch commits only while
+ * that lease is node's with token (LEASE_FENCE_SQL).  -1 when full.
+ */
+int		 pgapply_fence(struct pgapply *, const char *account,
+		    const char *node, int64_t token);
 /* A store_change_fn (arg: the pgapply): -1 when the batch is full. */
 int		 pgapply_add(const struct store_change *, void *);
 /* The statements so far; valid until the next add or reset. */

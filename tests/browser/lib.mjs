@@ -228,13 +228,17 @@ export async function launchWatched(base, opts = {}) {
   // A fetch still in flight when the page itself navigates away, or
   // when the test closes the browser, is cancelled by Chromium
   // (ERR_ABORTED); that is the test leaving the page, not a failure of
-  // it. Every other failed request counts.
+  // it. Every other failed request counts. A request belongs to the
+  // document that was in the main frame when it was made: the count
+  // moves when a new document commits (framenavigated), not when its
+  // navigation starts, since the old page's timers still fetch while
+  // the next page loads.
   let nav = 0, closing = false;
   const born = new WeakMap();
-  page.on('request', (r) => {
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) nav++;
-    born.set(r, nav);
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) nav++;
   });
+  page.on('request', (r) => born.set(r, nav));
   page.on('requestfailed', (r) => {
     const why = r.failure()?.errorText;
     if (why === 'net::ERR_ABORTED' && !r.isNavigationRequest() &&

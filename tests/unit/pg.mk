@@ -41,3 +41,16 @@ tests_unit_supervisor_test_store_ship_pg_SOURCES = \
 tests_unit_supervisor_test_store_ship_pg_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_store_ship_pg_LDADD = $(PG_UNIT_LDADD)
 EXTRA_DIST += tests/unit/supervisor/test_store_ship_pg.sh
+check_PROGRAMS += tests/unit/supervisor/test_takeover_pg
+TESTS += tests/unit/supervisor/test_takeover_pg.sh
+tests_unit_supervisor_test_takeover_pg_SOURCES = \
+	tests/unit/supervisor/test_takeover_pg.c $(PG_FX) \
+	supervisor/lease.c supervisor/lease.h \
+	supervisor/pgapply.c supervisor/pgapply.h \
+	supervisor/pgload.c supervisor/pgload.h \
+	supervisor/pgids.c supervisor/pgids.h \
+	supervisor/pgpool.c supervisor/pgpool.h \
+	supervisor/schema.c supervisor/schema.h $(STORE_SRC)
+tests_unit_supervisor_test_takeover_pg_CFLAGS = $(PG_UNIT_CFLAGS)
+tests_unit_supervisor_test_takeover_pg_LDADD = $(PG_UNIT_LDADD)
+EXTRA_DIST += tests/unit/supervisor/test_takeover_pg.sh
