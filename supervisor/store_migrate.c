@@ -9,10 +9,12 @@
  * A migration, once released, is never edited; a change is a new entry.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <sqlite3.h>
 
 #include "log.h"
+#include "schema.h"
 #include "store_int.h"
 
 struct store_migration {
@@ -594,6 +596,49 @@ migrate_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return -1;
 }
 
+/* 1 when db holds no table: a store made now, not one to upgrade. */
+static int
+migrate_empty(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1,
+	    &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n == 0;
+}
+
+/*
+ * A new store is made at the latest version from the one description
+ * (schema.c), which test_schema holds equal to what the migrations
+ * leave: no tables made to be rebuilt a few steps later.  Called in
+ * the migration's transaction, which it ends.
+ */
+static int
+migrate_new(sqlite3 *db, char *err, size_t errlen)
+{
+	char *sql = schema_sql(SCHEMA_SQLITE), pragma[64];
+	int rc;
+
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION);
+	rc = migrate_exec(db, sql, err, errlen);
+	free(sql);
+	if (rc == -1 || migrate_exec(db, pragma, err, errlen) == -1 ||
+	    migrate_exec(db, "COMMIT", err, errlen) == -1) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	/* Named as the steps are: operators grep it. */
+	log_info("store_migrate: schema version %d (a new store)",
+	    STORE_SCHEMA_VERSION);
+	return 0;
+}
+
 int
 store_schema_check(sqlite3 *db, char *err, size_t errlen)
 {
@@ -645,6 +690,8 @@ store_migrate_to(sqlite3 *db, int target, char *err, size_t errlen)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	if (v == 0 && target == STORE_SCHEMA_VERSION && migrate_empty(db))
+		return migrate_new(db, err, errlen);
 	for (i = 0; i < NMIGRATIONS; i++) {
 		if (store_migrations[i].version <= v ||
 		    store_migrations[i].version > target)

@@ -53,8 +53,7 @@ tests_bench_bench_e2e_LDADD = $(DEPS_LIBS)
 # starts the PostgreSQL).
 noinst_PROGRAMS += tests/bench/bench_store_commit
 tests_bench_bench_store_commit_SOURCES = tests/bench/bench_store_commit.c \
-	supervisor/pgpool.c supervisor/pgpool.h supervisor/schema.c \
-	supervisor/schema.h
+	supervisor/pgpool.c supervisor/pgpool.h
 tests_bench_bench_store_commit_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 tests_bench_bench_store_commit_LDADD = libwxsup.a libwxutil.a \
 	libwxcommon.a $(DEPS_LIBS) $(PQ_LIBS)

@@ -1,6 +1,7 @@
 # The store (supervisor/store*.c), session tokens (policy/session.c) and
 # binding invitation tokens (policy/invite.c).
 STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
+	supervisor/schema.c supervisor/schema.h \
 	supervisor/store_channel.c supervisor/store_backlog.c \
 	supervisor/store_sched.c supervisor/store_attach.c supervisor/store_media.c \
 	supervisor/store_wal.c supervisor/store_ckpt.c \
@@ -66,7 +67,6 @@ tests_unit_supervisor_test_store_upgrade_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/supervisor/test_schema
 TESTS += tests/unit/supervisor/test_schema
 tests_unit_supervisor_test_schema_SOURCES = \
-	tests/unit/supervisor/test_schema.c supervisor/schema.c \
-	supervisor/schema.h $(STORE_SRC)
+	tests/unit/supervisor/test_schema.c $(STORE_SRC)
 tests_unit_supervisor_test_schema_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_supervisor_test_schema_LDADD = $(UNIT_LDADD)

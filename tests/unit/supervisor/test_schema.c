@@ -222,6 +222,9 @@ test_description_is_the_migrated_schema(void **state)
 	(void)state;
 	assert_int_equal(SCHEMA_BASE, STORE_SCHEMA_VERSION);
 	assert_int_equal(sqlite3_open(":memory:", &mig), SQLITE_OK);
+	/* Through every migration: a store at 0 with no table would be
+	 * made from the description itself (store_migrate.c). */
+	assert_int_equal(store_migrate_to(mig, 1, err, sizeof(err)), 0);
 	assert_int_equal(store_migrate(mig, err, sizeof(err)), 0);
 	assert_int_equal(sqlite3_open(":memory:", &desc), SQLITE_OK);
 	sql = schema_sql(SCHEMA_SQLITE);
@@ -235,6 +238,32 @@ test_description_is_the_migrated_schema(void **state)
 	free(b);
 	free(sql);
 	sqlite3_close(mig);
+	sqlite3_close(desc);
+}
+
+/* A new store is the description at the latest version, made once. */
+static void
+test_new_store_is_the_description(void **state)
+{
+	sqlite3 *fresh, *desc;
+	char err[256], *sql, *a, *b;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+	assert_int_equal(store_migrate(fresh, err, sizeof(err)), 0);
+	assert_int_equal(store_user_version(fresh), STORE_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_open(":memory:", &desc), SQLITE_OK);
+	sql = schema_sql(SCHEMA_SQLITE);
+	assert_int_equal(sqlite3_exec(desc, sql, NULL, NULL, NULL), SQLITE_OK);
+	a = dump(fresh);
+	b = dump(desc);
+	same(a, b);
+	/* Opened again, nothing is made twice. */
+	assert_int_equal(store_migrate(fresh, err, sizeof(err)), 0);
+	free(a);
+	free(b);
+	free(sql);
+	sqlite3_close(fresh);
 	sqlite3_close(desc);
 }
 
@@ -264,6 +293,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_description_is_the_migrated_schema),
+		cmocka_unit_test(test_new_store_is_the_description),
 		cmocka_unit_test(test_dialects),
 	};
 
