@@ -179,7 +179,7 @@ def test_sigkill_mid_run_finishes_once_after_restart(gate_factory, robot,
     clock(gate, at - 1)
     wait_for(lambda: runs_of(gate, "slow") == [(at, 0, "running")] and
              gate.rows("SELECT count(*) FROM schedule_runs WHERE "
-                       "msg_id IS NOT NULL") == [(1,)], 10, 0.05,
+                       "msg_id IS NOT NULL") == [(1,)], 30, 0.05,
              "the run to ask its agent")
     gate.kill()
     assert robot.contents() == []
