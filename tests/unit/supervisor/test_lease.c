@@ -351,46 +351,23 @@ test_share(void **state)
 	assert_int_equal(lease_share(5, 0), 5);
 }
 
-struct fres {
-	unsigned	 answers;
-	enum pgp_status	 st;
-	char		 err[256];
-};
-
-static void
-fenced_done(enum pgp_status st, const PGresult *res, const char *err,
-    void *arg)
-{
-	struct fres *f = arg;
-
-	(void)res;
-	f->st = st;
-	snprintf(f->err, sizeof(f->err), "%s", err ? err : "");
-	f->answers++;
-}
-
 /* A fenced batch for account i as node id with token: 1 written, 0
  * refused by the fence (and nothing written), -1 any other answer. */
 static int
 fenced_write(struct pgpool *fp, unsigned i, int id, int64_t token)
 {
-	struct fres f = { 0, PGP_CLOSED, "" };
 	char acct[16], node[16], tok[24];
 	const char *fence[3] = { acct, node, tok }, *write[2] = { acct, node };
 	struct pgp_q b[2] = { { 0, 3, fence, NULL },
 	    { 1, 2, write, NULL } };
+	int rc;
 
 	snprintf(acct, sizeof(acct), "acct%02u", i);
 	snprintf(node, sizeof(node), "node%d", id);
 	snprintf(tok, sizeof(tok), "%lld", (long long)token);
-	assert_int_equal(pgpool_batch(fp, b, 2, fenced_done, &f), 0);
-	WAIT_UNTIL(f.answers == 1);
-	if (f.st == PGP_OK)
-		return 1;
-	if (f.st == PGP_ERROR && strstr(f.err, "statement 1: WX001"))
-		return 0;
-	fail_msg("fenced write: %s %s", pgp_status_name(f.st), f.err);
-	return -1;
+	rc = pg_fx_fenced(base, fp, b, 2);
+	assert_true(rc != -1);
+	return rc;
 }
 
 /*

@@ -43,43 +43,21 @@ static unsigned shipped;
 static int64_t a_ids = -2, b_ids = -2;
 static int64_t web_session, chan_session;
 
-struct answer {
-	int		 done;
-	enum pgp_status	 st;
-	char		 err[512];
-};
-
-static void
-answered(enum pgp_status s, const PGresult *res, const char *err, void *arg)
-{
-	struct answer *a = arg;
-
-	(void)res;
-	a->done = 1;
-	a->st = s;
-	snprintf(a->err, sizeof(a->err), "%s", err ? err : "");
-}
-
 /* Commit the turn in SQLite, then ship it as one batch. */
 static void
 turn(void)
 {
-	struct answer a = { 0, PGP_CLOSED, "" };
 	const struct pgp_q *q;
-	uint64_t hang = clock_mono_ms() + 30000;
+	enum pgp_status ps;
+	char err[512];
 	unsigned n;
 
 	assert_int_equal(store_flush(st), 0);
 	assert_int_equal(store_capture_take(st, pgapply_add, apply), 0);
 	q = pgapply_batch(apply, &n);
 	assert_true(n > 0);
-	assert_int_equal(pgpool_batch(pool, q, n, answered, &a), 0);
-	while (!a.done) {
-		assert_true(clock_mono_ms() < hang);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	if (a.st != PGP_OK)
-		fail_msg("ship: %s %s", pgp_status_name(a.st), a.err);
+	if ((ps = pg_fx_batch(base, pool, q, n, err, sizeof(err))) != PGP_OK)
+		fail_msg("ship: %s %s", pgp_status_name(ps), err);
 	shipped += n;
 	pgapply_reset(apply);
 }
@@ -166,6 +144,23 @@ workload(void)
 }
 
 /* Every row of table as text lines, by its primary key. */
+/* The ORDER BY of table's primary key, as the working set declares it. */
+static void
+pk_order(struct store *db, const char *table, char *order, size_t len)
+{
+	sqlite3_stmt *s;
+	char q[256];
+
+	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
+	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
+	    " ORDER BY pk)", table);
+	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(order, len, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
 static char *
 lite_rows_of(struct store *db, const char *table, const char *where)
 {
@@ -174,14 +169,7 @@ lite_rows_of(struct store *db, const char *table, const char *where)
 	size_t len = 0;
 	int c;
 
-	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
-	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
-	    " ORDER BY pk)", table);
-	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(order, sizeof(order), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	pk_order(db, table, order, sizeof(order));
 	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" WHERE %s ORDER BY %s",
 	    table, where, order);
 	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
@@ -226,21 +214,13 @@ lite_rows(const char *table)
 static char *
 pg_rows(const char *table)
 {
-	sqlite3_stmt *s;
 	char q[512], order[256];
 	char *out = calloc(1, 1);
 	size_t len = 0;
 	PGresult *r;
 	int i, c;
 
-	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
-	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
-	    " ORDER BY pk)", table);
-	assert_int_equal(sqlite3_prepare_v2(st->db, q, -1, &s, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(order, sizeof(order), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	pk_order(st, table, order, sizeof(order));
 	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" ORDER BY %s", table,
 	    order);
 	r = PQexec(pg, q);

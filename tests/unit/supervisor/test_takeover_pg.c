@@ -138,47 +138,25 @@ node_start(struct node *n, const char *file)
 	assert_int_equal(leases_want(n->leases, "a1", NULL), 0);
 }
 
-struct answer {
-	int		 done;
-	enum pgp_status	 st;
-	char		 err[256];
-};
-
-static void
-answered(enum pgp_status s, const PGresult *res, const char *err, void *arg)
-{
-	struct answer *a = arg;
-
-	(void)res;
-	a->done = 1;
-	a->st = s;
-	snprintf(a->err, sizeof(a->err), "%s", err ? err : "");
-}
-
 /* n's committed turn, fenced by the token it had: 1 shipped, 0 refused
  * by the fence. */
 static int
 ship(struct node *n, int64_t token)
 {
 	struct pgapply *a = pgapply_new();
-	struct answer ans = { 0, PGP_CLOSED, "" };
 	const struct pgp_q *q;
 	unsigned k;
+	int rc;
 
 	assert_int_equal(store_flush(n->store), 0);
 	assert_int_equal(pgapply_fence(a, "a1", n->name, token), 0);
 	assert_int_equal(store_capture_take(n->store, pgapply_add, a), 0);
 	q = pgapply_batch(a, &k);
 	assert_true(k >= 1);
-	assert_int_equal(pgpool_batch(n->pool, q, k, answered, &ans), 0);
-	WAIT_UNTIL(ans.done);
+	rc = pg_fx_fenced(base, n->pool, q, k);
 	pgapply_free(a);
-	if (ans.st == PGP_OK)
-		return 1;
-	if (ans.st == PGP_ERROR && strstr(ans.err, "statement 1: WX001"))
-		return 0;
-	fail_msg("ship: %s %s", pgp_status_name(ans.st), ans.err);
-	return -1;
+	assert_true(rc != -1);
+	return rc;
 }
 
 /* One inbound message of a1's peer p1, as its worker would store it. */
