@@ -21,6 +21,9 @@ static const struct field f_log[] = {
 static const struct field f_violation[] = {
 	FLD(violation, syscall, FT_U64, 4095, 0),
 };
+static const struct field f_store_secret[] = {
+	FLD(store_secret, secret, FT_STR, IPC_STORE_SECRET_MAX, F_NONEMPTY),
+};
 static const struct field f_text[] = {
 	FLD(text, text, FT_STR, IPC_REPLY_MAX, 0),
 };
@@ -93,6 +96,8 @@ static const struct field f_conf_plan[] = {
 	FLD(conf_plan, zygote, FT_BOOL, 0, 0),
 	FLD(conf_plan, webchat_listen, FT_STR, IPC_ADDR_MAX, F_NONEMPTY),
 	FLD(conf_plan, metrics_listen, FT_STR, IPC_ADDR_MAX, 0),
+	FLD(conf_plan, store_pg, FT_BOOL, 0, 0),
+	FLD(conf_plan, store_secret, FT_STR, IPC_STORE_SECRET_MAX, 0),
 	FLD(conf_plan, workers, FT_U64, 4096, 0),
 };
 static const struct field f_conf_supervisor[] = {
@@ -122,6 +127,7 @@ SCHEMA(log) SCHEMA(violation) SCHEMA(config) SCHEMA(hub_worker)
 SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn) SCHEMA(conf_text)
 SCHEMA(conf_file) SCHEMA(conf_file_data) SCHEMA(conf_plan)
 SCHEMA(conf_supervisor) SCHEMA(conf_worker) SCHEMA(conf_done)
+SCHEMA(store_secret)
 
 static const struct msgdef defs[] = {
 #define X(n, num, wire, roles, flags, body) \

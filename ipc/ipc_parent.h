@@ -24,6 +24,7 @@
 
 #define IPC_NAME_MAX		64	/* worker names, codes, ids */
 #define IPC_ADDR_MAX		64	/* textual client address */
+#define IPC_STORE_SECRET_MAX	1024	/* a shared store's password */
 #define IPC_TOKEN_MAX		64	/* session tokens (32 hex today) */
 #define IPC_MSGID_MAX		64	/* client_msg_id */
 #define IPC_TEXT_MAX		(32 * 1024)	/* one user message */
@@ -118,6 +119,8 @@
 	X(HUB_DETACH,	903, "hub.detach",	ROLE_PARENT,	0,	hub_ref)	\
 	X(HUB_CONTROL_FD, 904, "hub.control_fd", ROLE_PARENT,	MSG_FD,	empty)		\
 	X(HUB_DRAIN,	905, "hub.drain",	ROLE_PARENT,	0,	hub_ref)	\
+	/* the shared store's password, before the configuration */	\
+	X(HUB_STORE_SECRET, 906, "hub.store_secret", ROLE_PARENT, 0,	store_secret)	\
 	/* hub to root parent: the narrow requests */			\
 	X(HUB_KILL,	950, "hub.kill",	ROLE_HUB,	0,	hub_ref)	\
 	X(HUB_UP,	951, "hub.up",		ROLE_HUB,	0,	hub_ref)	\
@@ -155,6 +158,7 @@ struct ipc_body_seq		{ uint64_t seq; };
 struct ipc_body_log		{ uint64_t level; struct ipc_str text; };
 struct ipc_body_violation	{ uint64_t syscall; };
 struct ipc_body_text		{ struct ipc_str text; };
+struct ipc_body_store_secret	{ struct ipc_str secret; };
 struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
 				  uint64_t index; uint64_t verbose;
 				  struct ipc_str conf; };
@@ -209,6 +213,8 @@ struct ipc_body_conf_plan	{ struct ipc_str state_dir;
 				  int zygote;
 				  struct ipc_str webchat_listen;
 				  struct ipc_str metrics_listen;
+				  int store_pg;
+				  struct ipc_str store_secret;
 				  uint64_t workers; };
 struct ipc_body_conf_supervisor	{ uint64_t heartbeat_ms;
 				  uint64_t heartbeat_timeout_ms;
@@ -228,6 +234,7 @@ struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
 	struct ipc_body_log		log; \
 	struct ipc_body_violation	violation; \
 	struct ipc_body_text		text; \
+	struct ipc_body_store_secret	store_secret; \
 	struct ipc_body_config		config; \
 	struct ipc_body_hub_worker	hub_worker; \
 	struct ipc_body_hub_ref		hub_ref; \

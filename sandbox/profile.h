@@ -49,6 +49,7 @@ extern const struct sb_profile	profile_webhook;
 extern const struct sb_profile	profile_callback;
 extern const struct sb_profile	profile_media;
 extern const struct sb_profile	profile_hub;
+extern const struct sb_profile	profile_db;
 extern const struct sb_profile	profile_conf;
 extern const struct sb_profile	profile_command_child;
 

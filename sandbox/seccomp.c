@@ -50,6 +50,8 @@ static const struct {
 #endif
 	/* The parent's unprivileged half: IPC, the store, no sockets. */
 	{ "hub",		&profile_hub,		NULL },
+	/* ... and with a PostgreSQL store, streams to the database. */
+	{ "hub_pg",		&profile_hub,		&profile_db },
 	/* The configuration reader: its socket and zoneinfo, read only. */
 	{ "conf",		&profile_conf,		NULL },
 };

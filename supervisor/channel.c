@@ -507,6 +507,16 @@ chan_kick(struct chacct *a)
 	sup_turn();
 }
 
+/* Rows held back (hub_pg_outbox_below) may go now. */
+void
+channel_kick_all(void)
+{
+	unsigned i;
+
+	for (i = 0; i < naccts; i++)
+		chan_kick(&accts[i]);
+}
+
 /* After each commit, from main.c: the accounts that have rows due. */
 void
 channel_flush(void)
@@ -535,7 +545,8 @@ chan_kick_now(struct chacct *a)
 		return;
 	k.a = a;
 	if (store_outbox_lease_ctx(sup->store, a->name, now, now + CH_LEASE_S,
-	    CH_INFLIGHT - a->inflight, a->latest_ctx, chan_send_row, &k) > 0)
+	    CH_INFLIGHT - a->inflight, a->latest_ctx, hub_pg_outbox_below(),
+	    chan_send_row, &k) > 0)
 		sup_turn();
 }
 
@@ -1420,7 +1431,8 @@ channel_worker_ready(struct worker *w)
 	if ((a = acct_of(w)) == NULL)
 		return;
 	store_outbox_release(sup->store, a->name, sup_now());
-	if (account_paused(a->name)) {
+	/* In a cluster, a worker whose lease is not ours goes too. */
+	if (account_paused(a->name) || !hub_pg_holds(a->name)) {
 		pause_again(a->name);
 		return;
 	}

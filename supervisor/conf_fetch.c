@@ -94,6 +94,7 @@ plan_free(struct plan *p)
 	free(p->sandbox.hub_group);
 	free(p->webchat_listen);
 	free(p->metrics_listen);
+	xfree_secret(p->store_secret);
 	for (i = 0; i < p->nworkers; i++) {
 		xfree_secret(p->workers[i].slice);
 		free(p->workers[i].listen);
@@ -313,6 +314,8 @@ fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 	p->sandbox.zygote = b->zygote;
 	p->webchat_listen = ipc_strdup(b->webchat_listen);
 	p->metrics_listen = fetch_str(b->metrics_listen);
+	p->store_pg = b->store_pg;
+	p->store_secret = fetch_str(b->store_secret);
 	if (b->workers > PLAN_WORKERS_MAX) {
 		fetch_fail(f, "configuration reader: more than %d workers",
 		    PLAN_WORKERS_MAX);

@@ -198,6 +198,9 @@ reader_plan(const struct config *c)
 	p.webchat_listen = ipc_s(c->webchat.listen);
 	p.metrics_listen = ipc_s(c->metrics_listen != NULL ?
 	    c->metrics_listen : "");
+	p.store_pg = c->store_pg;
+	p.store_secret = ipc_s(c->cluster.password != NULL ?
+	    c->cluster.password : "");
 	p.workers = rd.nrows;
 	reader_send(IPC_CONF_PLAN, &p);
 	memset(&s, 0, sizeof(s));

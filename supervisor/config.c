@@ -96,6 +96,7 @@ const struct cfg_num *const cfg_top_nums[] = {
 	cfg_schedule_nums,
 	cfg_media_nums,
 	cfg_bind_nums,
+	cfg_cluster_nums,
 	NULL
 };
 
@@ -195,6 +196,9 @@ config_free(struct config *conf)
 	free(conf->log_level);
 	free(conf->control);
 	free(conf->store);
+	free(conf->store_uri);
+	free(conf->node);
+	xfree_secret(conf->cluster.password);
 	free(conf->state_dir);
 	free(conf->text);
 	free(conf->path);
@@ -237,7 +241,8 @@ cfg_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 			return -1;
 	if (cfg_supervisor(ctx, &conf->supervisor) == -1 ||
 	    cfg_webchat_sizes(ctx, &conf->webchat) == -1 ||
-	    cfg_paths(ctx, raw, conf) == -1)
+	    cfg_paths(ctx, raw, conf) == -1 ||
+	    cfg_store_build(ctx, raw, conf) == -1)
 		return -1;
 
 	conf->log_level = xstrdup(raw->log.level != NULL ? raw->log.level :
@@ -323,7 +328,7 @@ cfg_paths(struct cfg_ctx *ctx, const struct raw_config *raw,
 		cfg_error(ctx, "store", "must not be empty");
 		return -1;
 	}
-	if (raw->store != NULL)
+	if (raw->store != NULL && !cfg_store_is_uri(raw->store))
 		conf->store = xstrdup(raw->store);
 	else
 		xasprintf(&conf->store, "%s/wxgate.db", conf->state_dir);

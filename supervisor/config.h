@@ -301,12 +301,27 @@ struct cfg_console {
 	uint32_t		 link_ttl_s;
 };
 
+/* How this node shares a PostgreSQL store (config_store.c). */
+struct cfg_cluster {
+	uint32_t	 pool;		/* connections */
+	uint32_t	 lease_ttl_ms;
+	char		*password;	/* NULL: none, or the hub's copy */
+};
+
 struct config {
 	char			*path;		/* file it came from */
 	char			*text;		/* ... and its text, for the hub */
 	size_t			 textlen;
 	char			*state_dir;
-	char			*store;		/* SQLite path */
+	/*
+	 * The SQLite path: the store, or with a PostgreSQL store
+	 * (store_pg, config_store.c) this node's working set.
+	 */
+	char			*store;
+	int			 store_pg;
+	char			*store_uri;	/* postgresql://, no password */
+	char			*node;		/* NULL: no cluster */
+	struct cfg_cluster	 cluster;
 	char			*control;	/* control socket path */
 	char			*log_level;	/* warn, info, debug */
 	int			 log_syslog;

@@ -336,10 +336,20 @@ struct raw_template {
 	uint32_t		*max_accounts;
 };
 
+/* The `cluster:` block: how this node shares a PostgreSQL store. */
+struct raw_cluster {
+	uint32_t	*pool;
+	uint32_t	*lease_ttl_ms;
+	char		*password_file;
+	char		*password_env;
+};
+
 struct raw_config {
 	char			*state_dir;
 	char			*store;
 	char			*control;
+	char			*node;
+	struct raw_cluster	 cluster;
 	struct raw_log		 log;
 	struct raw_supervisor	 supervisor;
 	struct raw_webchat	 webchat;
@@ -431,6 +441,10 @@ int		 cfg_callback_listens(struct cfg_ctx *, const struct config *);
 void		 cfg_channel_callback_free(struct cfg_channel *);
 /* config_webchat.c: "IPv4:port" or "[IPv6]:port". */
 int		 cfg_check_listen(const char *);
+int		 cfg_store_is_uri(const char *);
+int		 cfg_store_build(struct cfg_ctx *, const struct raw_config *,
+		    struct config *);
+extern const struct cfg_num cfg_cluster_nums[];
 int		 cfg_metrics_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 int		 cfg_metrics_loopback(const char *);

@@ -538,9 +538,20 @@ static const cyaml_schema_value_t schedule_schema = {
 	    schedule_fields),
 };
 
+static const cyaml_schema_field_t cluster_fields[] = {
+	NUM("pool", struct raw_cluster, pool),
+	NUM("lease_ttl_ms", struct raw_cluster, lease_ttl_ms),
+	STR("password_file", struct raw_cluster, password_file, CFG_PATH_MAX),
+	STR("password_env", struct raw_cluster, password_env, CFG_WORD_MAX),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t top_fields[] = {
 	STR("state_dir", struct raw_config, state_dir, CFG_PATH_MAX),
 	STR("store", struct raw_config, store, CFG_PATH_MAX),
+	STR("node", struct raw_config, node, CFG_WORD_MAX),
+	CYAML_FIELD_MAPPING("cluster", CYAML_FLAG_OPTIONAL, struct raw_config,
+	    cluster, cluster_fields),
 	STR("control", struct raw_config, control, CFG_PATH_MAX),
 	CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config,
 	    log, log_fields),

@@ -26,7 +26,7 @@
 /* How often a failing store is logged. */
 #define DURABLE_LOG_MS	60000
 
-static TAILQ_HEAD(, durable) claims = TAILQ_HEAD_INITIALIZER(claims);
+static struct durable_head claims = TAILQ_HEAD_INITIALIZER(claims);
 static uint64_t		 fails;		/* commits failed, ever */
 static uint64_t		 fails_logged;	/* fails when last logged */
 static uint64_t		 logged_at;	/* clock_mono_ms() of that log */
@@ -88,12 +88,16 @@ durable_log(void)
 int
 durable_commit(void)
 {
-	struct durable *d;
-	int ok = 1;
+	int ok = 1, wrote = store_dirty(sup->store);
 
 	/* A turn that wrote nothing says nothing of the store. */
-	if (!store_dirty(sup->store)) {
+	if (!wrote) {
 		/* nothing to commit */
+	} else if (hub_pg_full()) {
+		/* The shared store is behind: refused as a failing one's. */
+		store_rollback(sup->store);
+		hub_pg_refused();
+		ok = 0;
 	} else if (store_flush(sup->store) == -1) {
 		store_rollback(sup->store);
 		ok = 0;
@@ -106,14 +110,25 @@ durable_commit(void)
 		failing = 0;
 		logged_at = 0;
 	}
-	while ((d = TAILQ_FIRST(&claims)) != NULL) {
-		TAILQ_REMOVE(&claims, d, entry);
+	/* In a cluster, what the turn wrote must reach the truth first. */
+	if (ok && hub_pg_on() && hub_pg_ship(&claims, wrote))
+		return 0;
+	durable_settle(&claims, ok);
+	return ok ? 0 : -1;
+}
+
+void
+durable_settle(struct durable_head *h, int ok)
+{
+	struct durable *d;
+
+	while ((d = TAILQ_FIRST(h)) != NULL) {
+		TAILQ_REMOVE(h, d, entry);
 		d->fn(d, ok);
 		free(d->str);
 		free(d->str2);
 		free(d);
 	}
-	return ok ? 0 : -1;
 }
 
 /* For status: commits failed since start, and whether it still fails. */

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -162,6 +163,21 @@ hub_audit_cb(evutil_socket_t fd, short ev, void *arg)
 	hub_audit_arm(n == AUDIT_BATCH ? AUDIT_AGAIN_MS : AUDIT_PRUNE_MS);
 }
 
+/* The database and its journals, left by the hub before. */
+static void
+hub_store_unlink(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char p[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		if (unlink(p) == -1 && errno != ENOENT)
+			fatal("working set %s", p);
+	}
+}
+
 /* What follows the configuration, on start and on every reload. */
 static void
 hub_apply(void)
@@ -184,6 +200,9 @@ hub_start(void)
 	    (CHECKPOINT_MS % 1000) * 1000 };
 	char err[CFG_ERR_MAX];
 
+	/* A node's working set starts empty: the truth is PostgreSQL's. */
+	if (hub_pg_on())
+		hub_store_unlink(hub.store);
 	if ((sup->store = store_open(hub.store, err, sizeof(err))) == NULL)
 		fatalx("store: %s", err);
 	if ((sup->turn_ev = event_new(sup->base, -1, 0, hub_turn_cb,
@@ -201,6 +220,8 @@ hub_start(void)
 	router_init();
 	/* After the agents' admissions: a run due now asks one. */
 	schedule_init();
+	if (hub_pg_on())
+		hub_pg_start();
 	log_info("hub ready: store %s", hub.store);
 }
 
@@ -411,6 +432,7 @@ hub_main(const char *spec, const char *creds, const char *store,
 	snprintf(dir, sizeof(dir), "%s", store);
 
 	hub_spec(&sb, dirname(dir));
+	hub_pg_spec(&sb);
 	/* SQLite seeds its randomness while /dev/urandom is still there. */
 	sqlite3_initialize();
 	sqlite3_randomness(sizeof(line), line);

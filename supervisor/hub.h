@@ -11,6 +11,7 @@
 #include "sup.h"
 
 struct sandbox_spec;
+struct durable_head;
 
 /* One figure for wxgatectl stats: name, value. */
 typedef void	(*stat_fn)(const char *, uint64_t, void *);
@@ -56,6 +57,30 @@ int		 hub_request_spawn(const char *kind, const char *id,
 		    const char *conf);
 void		 hub_link_init(void);
 
+/*
+ * hub_pg.c (wxgate-hub-pg) or hub_nopg.c (wxgate-hub): the store
+ * shared by the nodes of a cluster, behind this node's working set.
+ */
+int		 hub_pg_on(void);
+void		 hub_pg_spec(struct sandbox_spec *);
+int		 hub_pg_secret(struct ipc_msg *);
+void		 hub_pg_start(void);
+/* Is the shared store too far behind for a new turn? */
+int		 hub_pg_full(void);
+void		 hub_pg_refused(void);
+/* After a commit: 1 the claims wait for the ship, 0 settle them now. */
+int		 hub_pg_ship(struct durable_head *, int wrote);
+/* May the account's worker run on this node? */
+int		 hub_pg_holds(const char *account);
+/*
+ * A new outbox row goes to the platform only once it is in the shared
+ * store: had this node died after the send and before the ship, the
+ * node taking the account over would ask again and answer twice.
+ * Rows below this id may go; INT64_MAX: all.
+ */
+int64_t		 hub_pg_outbox_below(void);
+void		 hub_pg_worker_gone(const char *account);
+
 /* heartbeat.c */
 void		 heartbeat_init(void);
 void		 heartbeat_pong(struct worker *, uint64_t seq);
@@ -79,6 +104,7 @@ extern const struct sup_handler channel_handlers[];
 extern const struct sup_handler console_handlers[];
 void		 channel_init(void);
 void		 channel_flush(void);
+void		 channel_kick_all(void);
 void		 channel_stats(stat_fn, void *);
 void		 channel_reply(const char *account, const char *peer,
 		    const char *ctx, int64_t msg_id, const char *reply);
@@ -149,8 +175,11 @@ struct durable {
 	char			*str;		/* owned, freed after fn */
 	char			*str2;
 };
+TAILQ_HEAD(durable_head, durable);
 struct durable	*durable_after(durable_fn);
 int		 durable_commit(void);
+/* Run and free each claim of the list, in order. */
+void		 durable_settle(struct durable_head *, int ok);
 uint64_t	 durable_failures(int *now);
 /* The worker a claim answers, if that incarnation still runs. */
 struct worker	*durable_worker(const struct durable *);

@@ -275,6 +275,8 @@ hub_detach(struct ipc_msg *m)
 	w->wire = NULL;
 	w->state = W_STOPPED;
 	router_worker_down(w);
+	if (w->role == ROLE_CHANNEL)
+		hub_pg_worker_gone(w->id);
 	if (ipc_streq(m->b.hub_ref.why, "removed")) {
 		TAILQ_REMOVE(&sup->workers, w, entry);
 		free(w);
@@ -316,6 +318,7 @@ static const struct {
 	uint32_t	  type;
 	int		(*fn)(struct ipc_msg *);
 } link_handlers[] = {
+	{ IPC_HUB_STORE_SECRET,	hub_pg_secret },
 	{ IPC_HUB_CONFIG,	hub_config },
 	{ IPC_HUB_ATTACH,	hub_attach },
 	{ IPC_HUB_WORKER,	hub_worker_update },
@@ -344,7 +347,8 @@ hub_link_msg(struct wire *c, struct ipc_msg *m, void *arg)
 		fatalx("%s: the parent sent %s", __func__,
 		    ipc_type_name(m->type));
 	if (m->type != IPC_HUB_CONFIG && m->type != IPC_SUP_PING &&
-	    m->type != IPC_SUP_SHUTDOWN && sup->conf == NULL)
+	    m->type != IPC_SUP_SHUTDOWN && m->type != IPC_HUB_STORE_SECRET &&
+	    sup->conf == NULL)
 		fatalx("%s: %s before the configuration", __func__,
 		    ipc_type_name(m->type));
 	for (i = 0; i < sizeof(link_handlers) / sizeof(link_handlers[0]); i++)

@@ -491,6 +491,20 @@ leases_given(struct leases *l, const char *account)
 	lease_arm_fence(l);
 }
 
+/*
+ * A write of ours was refused by the fence: whatever we thought, the
+ * lease is gone, and the worker stops now rather than at the renewal.
+ */
+void
+leases_lost(struct leases *l, const char *account)
+{
+	struct lacct *a = lease_find(l, account);
+
+	if (a != NULL && (a->state == LA_HELD || a->state == LA_GIVING))
+		lease_lose(l, a, "a write was fenced");
+	lease_arm_fence(l);
+}
+
 void
 leases_drain(struct leases *l)
 {

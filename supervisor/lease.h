@@ -77,6 +77,7 @@ int		 leases_want(struct leases *, const char *account,
 /* After LEASE_GIVE: the account's worker has stopped. */
 void		 leases_given(struct leases *, const char *account);
 /* Give every lease back and take none (wxgatectl drain). */
+void		 leases_lost(struct leases *, const char *account);
 void		 leases_drain(struct leases *);
 /* Accounts this node holds now. */
 unsigned	 leases_held(const struct leases *);

@@ -421,6 +421,8 @@ main(int argc, char *argv[])
 	sup->verbose = verbose < 0 ? LOG_LVL_INFO : verbose;
 	sup_prog_path(sup->exe, sizeof(sup->exe), "wxgate-child");
 	sup_prog_path(sup->exe_hub, sizeof(sup->exe_hub), "wxgate-hub");
+	sup_prog_path(sup->exe_hub_pg, sizeof(sup->exe_hub_pg),
+	    "wxgate-hub-pg");
 	sup_prog_path(sup->exe_light, sizeof(sup->exe_light), "wxgate-light");
 	/*
 	 * The reader runs as the workers' user; which one the file says,

@@ -246,13 +246,16 @@ ph_child(int fd)
 	argv[a++] = "-s";
 	argv[a++] = sup->plan->store;
 	argv[a] = NULL;
-	spawn_exec(sup->exe_hub, fd, argv);
+	/* Only a hub that shares a store maps libpq and its TLS. */
+	spawn_exec(sup->plan->store_pg ? sup->exe_hub_pg : sup->exe_hub, fd,
+	    argv);
 }
 
 void
 parent_hub_start(void)
 {
 	struct ipc_body_empty eb = { 0 };
+	struct ipc_body_store_secret sb;
 	struct timeval tv;
 	struct worker *w;
 	int sv[2], fd, sz = 4 * 1024 * 1024;
@@ -282,6 +285,10 @@ parent_hub_start(void)
 	    NULL);
 	/* The hub may never pass fds to the parent. */
 	wire_set_fd_ok(ph.wire, 0);
+	if (sup->plan->store_secret != NULL) {
+		sb.secret = ipc_s(sup->plan->store_secret);
+		ph_send(IPC_HUB_STORE_SECRET, &sb);
+	}
 	parent_hub_config();
 	if ((fd = fcntl(sup->control_fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
 	    wire_send_fd(ph.wire, IPC_HUB_CONTROL_FD, 0, &eb, fd) == -1)

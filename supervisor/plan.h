@@ -65,6 +65,12 @@ struct plan {
 	struct plan_sandbox	 sandbox;
 	char			*webchat_listen;
 	char			*metrics_listen;	/* NULL: none */
+	int			 store_pg;	/* shared: wxgate-hub-pg */
+	/*
+	 * Its password, kept for the hub's restarts (the parent has no
+	 * other copy of it); wiped with the plan.
+	 */
+	char			*store_secret;
 	struct plan_worker	*workers;	/* in start order */
 	size_t			 nworkers;
 };

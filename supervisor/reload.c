@@ -40,6 +40,12 @@ reload_start(const struct plan_worker *pw)
 	struct worker *w;
 
 	w = spawn_new(pw->kind, pw->id, pw->role, pw->slice);
+	/*
+	 * With a shared store an account runs on the node holding its
+	 * lease: the hub resumes it once that is this one (hub_pg.c).
+	 */
+	if (sup->plan->store_pg && pw->role == ROLE_CHANNEL)
+		w->flags |= W_F_PAUSED;
 	spawn_worker(w);
 	return w;
 }
@@ -66,6 +72,10 @@ reload_config(void)
 		return;
 	}
 	/* Paths that only change on restart keep their running values. */
+	nc->store_pg = oc->store_pg;
+	xfree_secret(nc->store_secret);
+	nc->store_secret = oc->store_secret != NULL ?
+	    xstrdup(oc->store_secret) : NULL;
 	free(nc->store);
 	nc->store = xstrdup(oc->store);
 	free(nc->control);
@@ -87,7 +97,8 @@ static int
 reload_check(struct plan *nc, const struct plan *oc, int *newfd)
 {
 	if (strcmp(nc->store, oc->store) != 0 ||
-	    strcmp(nc->control, oc->control) != 0)
+	    strcmp(nc->control, oc->control) != 0 ||
+	    nc->store_pg != oc->store_pg)
 		log_warnx("reload: store and control paths change only on "
 		    "restart");
 	if (strcmp(nc->webchat_listen, oc->webchat_listen) != 0 &&

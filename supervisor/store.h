@@ -49,6 +49,7 @@ struct store_change {
 	const unsigned char *pk;	/* 1: a column of its primary key */
 	const struct store_val *key;	/* the row's key before the change */
 	const struct store_val *val;	/* new values; NONE: unchanged */
+	const char	*account;	/* whose row, or NULL */
 };
 
 /* -1 stops the walk. */
@@ -86,6 +87,8 @@ int		 store_capture_take(struct store *, store_change_fn, void *);
  */
 int		 store_absorb(struct store *, const char *table, unsigned ncol,
 		    const char *const *col, const char *const *val);
+/* An account's rows out of this working set, unrecorded: 0, or -1. */
+int		 store_forget(struct store *, const char *account);
 /*
  * "INSERT ... VALUES ($1..$n) ON CONFLICT (key) DO UPDATE SET" every
  * other column: the one upsert both databases read (SQLite numbers
@@ -235,6 +238,7 @@ int	store_msg_told(struct store *, int64_t msg_id, const char *code);
 int	store_msg_error(struct store *, int64_t msg_id, char **code);
 /* At start: what was in memory waits in the backlog again; count. */
 int	store_msg_requeue_all(struct store *);
+int	store_msg_requeue_account(struct store *, const char *account);
 /* A taken message waits in the backlog again (agent_offline). */
 int	store_msg_untake(struct store *, int64_t msg_id);
 
@@ -570,10 +574,13 @@ int	store_outbox_add(struct store *, const char *account, const char *peer,
 /* Lease up to limit due rows until `until`; how many, or -1. */
 int	store_outbox_lease(struct store *, const char *account, int64_t now,
 	    int64_t until, unsigned limit, store_outbox_fn, void *arg);
-/* latest: each row with the newest reply context of its peer. */
+/*
+ * latest: each row with the newest reply context of its peer; below:
+ * rows with a smaller id only (a cluster's rows not yet in its truth).
+ */
 int	store_outbox_lease_ctx(struct store *, const char *account,
 	    int64_t now, int64_t until, unsigned limit, int latest,
-	    store_outbox_fn, void *arg);
+	    int64_t below, store_outbox_fn, void *arg);
 /* Delivered (state sent): 0 done, 1 no such queued row of account, -1. */
 int	store_outbox_ack(struct store *, const char *account, int64_t id,
 	    int64_t now);

@@ -34,6 +34,7 @@ enum {
 	SB_ERROR,
 	SB_REQUEUE,
 	SB_UNTAKE,
+	SB_REQUEUE_ACCT,
 };
 
 /*
@@ -78,6 +79,9 @@ static const char *const sb_sql[] = {
 	    "UPDATE messages SET state = 1 WHERE state = 2 AND state < 3",
 	[SB_UNTAKE - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 1 WHERE id = ?1 AND state = 2",
+	[SB_REQUEUE_ACCT - STORE_LAZY_BACKLOG] =
+	    "UPDATE messages SET state = 1 WHERE account = ?1 AND state = 2"
+	    " AND state < 3",
 };
 
 _Static_assert(sizeof(sb_sql) / sizeof(sb_sql[0]) <= STORE_LAZY_MAX -
@@ -238,6 +242,20 @@ store_msg_requeue_all(struct store *s)
 	store_touch(s);
 	st = sb_stmt(s, SB_REQUEUE);
 	if ((rc = store_exec(s, st, SQLITE_OK, __func__)) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+/*
+ * An account taken over from another node: what that node had asked
+ * its agent and not answered waits here again.
+ */
+int
+store_msg_requeue_account(struct store *s, const char *account)
+{
+	sqlite3_stmt *st = sb_stmt(s, SB_REQUEUE_ACCT);
+
+	if (store_write(s, st, __func__, "t", account) == -1)
 		return -1;
 	return sqlite3_changes(s->db);
 }

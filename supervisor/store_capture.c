@@ -39,7 +39,9 @@ struct cap_table {
 	char		*col[CAP_COLS_MAX];
 	char		 type[CAP_COLS_MAX];	/* I integer, B blob, T text */
 	unsigned char	 pk[CAP_COLS_MAX];
+	int		 acol;			/* "account" (accounts: name), or -1 */
 	sqlite3_stmt	*upsert;		/* store_absorb's */
+	sqlite3_stmt	*owner;			/* its account by id, or NULL */
 };
 
 struct store_cap {
@@ -100,6 +102,7 @@ store_capture_free(struct store *s)
 	for (i = 0; i < c->ntab; i++) {
 		free(c->tab[i].name);
 		sqlite3_finalize(c->tab[i].upsert);
+		sqlite3_finalize(c->tab[i].owner);
 		for (j = 0; j < c->tab[i].ncol; j++)
 			free(c->tab[i].col[j]);
 	}
@@ -140,6 +143,12 @@ cap_table(struct store *s, const char *name)
 		t->upsert = NULL;
 		return NULL;	/* no such table */
 	}
+	t->acol = -1;
+	for (i = 0; i < t->ncol; i++)
+		if (strcmp(t->col[i], strcmp(name, "accounts") == 0 ? "name" :
+		    "account") == 0)
+			t->acol = (int)i;
+	t->owner = NULL;
 	t->name = xstrdup(name);
 	c->ntab++;
 	return t;
@@ -174,9 +183,59 @@ cap_val(sqlite3_value *v, struct store_val *out)
 	}
 }
 
+/*
+ * Whose row it is (a leased account's rows ship fenced by its lease):
+ * its account column as it was, or for an update that left the column
+ * alone, as the working set has it now, by the row's id.
+ */
+static void
+cap_owner(struct store *s, struct cap_table *t, const struct store_val *key,
+    const struct store_val *val, char *buf, size_t len)
+{
+	const struct store_val *v = NULL;
+	unsigned i;
+
+	buf[0] = '\0';
+	if (t->acol == -1)
+		return;
+	if (key[t->acol].kind == STORE_V_TEXT)
+		v = &key[t->acol];
+	else if (val[t->acol].kind == STORE_V_TEXT)
+		v = &val[t->acol];
+	if (v != NULL) {
+		snprintf(buf, len, "%.*s", (int)v->len, (const char *)v->p);
+		return;
+	}
+	if (val[t->acol].kind != STORE_V_NONE)
+		return;		/* NULL: nobody's */
+	for (i = 0; i < t->ncol && strcmp(t->col[i], "id") != 0; i++)
+		;
+	if (i == t->ncol || key[i].kind != STORE_V_INT)
+		return;
+	if (t->owner == NULL) {
+		char *sql;
+
+		xasprintf(&sql, "SELECT \"%s\" FROM \"%s\" WHERE id = ?1",
+		    t->col[t->acol], t->name);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &t->owner, NULL) !=
+		    SQLITE_OK)
+			t->owner = NULL;
+		free(sql);
+		if (t->owner == NULL)
+			return;
+	}
+	sqlite3_bind_int64(t->owner, 1, key[i].i);
+	if (sqlite3_step(t->owner) == SQLITE_ROW &&
+	    sqlite3_column_type(t->owner, 0) == SQLITE_TEXT)
+		snprintf(buf, len, "%s",
+		    (const char *)sqlite3_column_text(t->owner, 0));
+	sqlite3_reset(t->owner);
+}
+
 int
 store_capture_take(struct store *s, store_change_fn fn, void *arg)
 {
+	char owner[256];
 	struct store_cap *c = s->cap;
 	sqlite3_changeset_iter *it = NULL;
 	struct store_val key[CAP_COLS_MAX], val[CAP_COLS_MAX];
@@ -208,7 +267,8 @@ store_capture_take(struct store *s, store_change_fn fn, void *arg)
 		}
 		for (i = 0; i < ncol; i++) {
 			v = NULL;
-			if (op != SQLITE_INSERT && pk[i])
+			if (op == SQLITE_DELETE || (op == SQLITE_UPDATE &&
+			    (pk[i] || (int)i == t->acol)))
 				sqlite3changeset_old(it, i, &v);
 			else if (op == SQLITE_INSERT && pk[i])
 				sqlite3changeset_new(it, i, &v);
@@ -226,6 +286,8 @@ store_capture_take(struct store *s, store_change_fn fn, void *arg)
 		ch.pk = pk;
 		ch.key = key;
 		ch.val = val;
+		cap_owner(s, t, key, val, owner, sizeof(owner));
+		ch.account = owner[0] != '\0' ? owner : NULL;
 		ret = fn(&ch, arg);
 	}
 	sqlite3changeset_finalize(it);
@@ -376,6 +438,52 @@ store_absorb(struct store *s, const char *table, unsigned ncol,
 		sqlite3session_enable(s->cap->sess, 1);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, __func__);
+	return 0;
+}
+
+/*
+ * Drop what the working set holds of an account, unrecorded, before
+ * its rows come again from the truth (a lease taken): a row deleted
+ * there while another node held it must not live on here.
+ */
+int
+store_forget(struct store *s, const char *account)
+{
+	static const char *const sql[] = {
+		"DELETE FROM outbox WHERE account = ?1",
+		"DELETE FROM media WHERE account = ?1",
+		"DELETE FROM messages WHERE account = ?1 OR session_id IN"
+		    " (SELECT id FROM sessions WHERE account = ?1)",
+		"DELETE FROM sessions WHERE account = ?1",
+		"DELETE FROM peers WHERE account = ?1",
+		"DELETE FROM kv WHERE account = ?1",
+		"DELETE FROM pairings WHERE account = ?1",
+		"DELETE FROM account_pauses WHERE account = ?1",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	store_touch(s);
+	sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL,
+	    NULL);
+	if (s->cap != NULL && s->cap->sess != NULL)
+		sqlite3session_enable(s->cap->sess, 0);
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == SQLITE_DONE;
+	    i++) {
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) !=
+		    SQLITE_OK) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (s->cap != NULL && s->cap->sess != NULL)
+		sqlite3session_enable(s->cap->sess, 1);
 	if (rc != SQLITE_DONE)
 		return store_err(s, __func__);
 	return 0;

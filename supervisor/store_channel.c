@@ -76,6 +76,7 @@ enum {
 #define OUTBOX_DUE_ROWS \
 	" FROM outbox o" \
 	" WHERE account = ?1 AND state = 'queued' AND next_try <= ?2" \
+	" AND id < ?4" \
 	" AND hold_until IS NULL" \
 	" AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.account =" \
 	" o.account AND p.peer = o.peer AND p.state = 'queued' AND" \
@@ -332,14 +333,14 @@ int
 store_outbox_lease(struct store *s, const char *account, int64_t now,
     int64_t until, unsigned limit, store_outbox_fn fn, void *arg)
 {
-	return store_outbox_lease_ctx(s, account, now, until, limit, 0, fn,
-	    arg);
+	return store_outbox_lease_ctx(s, account, now, until, limit, 0,
+	    INT64_MAX, fn, arg);
 }
 
 int
 store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
-    int64_t until, unsigned limit, int latest, store_outbox_fn fn,
-    void *arg)
+    int64_t until, unsigned limit, int latest, int64_t below,
+    store_outbox_fn fn, void *arg)
 {
 	struct store_outbox_row *rows;
 	sqlite3_stmt *st;
@@ -348,7 +349,7 @@ store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
 
 	rows = xcalloc(limit, sizeof(*rows));
 	st = sc_stmt(s, latest ? SC_OUTBOX_DUE_LATEST : SC_OUTBOX_DUE);
-	if (store_bindv(st, "tii", account, now, (int64_t)limit) !=
+	if (store_bindv(st, "tiii", account, now, (int64_t)limit, below) !=
 	    SQLITE_OK) {
 		store_done(st);
 		free(rows);

@@ -114,6 +114,7 @@ struct sup {
 	char			*listen_addr;
 	char			 exe[4096];	/* wxgate-child: what spawn runs */
 	char			 exe_hub[4096];	/* wxgate-hub: the hub's */
+	char			 exe_hub_pg[4096]; /* wxgate-hub-pg: with libpq */
 	char			 exe_light[4096]; /* wxgate-light: K_F_LIGHT's */
 	int			 verbose;
 	int			 stopping;

@@ -274,9 +274,21 @@ test_outbox_latest_ctx(void **state)
 	    "answer one", "CTX1", NOW, NULL), 0);
 	assert_int_equal(store_outbox_add(fx->s, "alice", "u9", 0, 0,
 	    "a notice", "CTX9", NOW, NULL), 0);
+	/* Rows from `below` up are not in a cluster's truth yet: held. */
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW,
-	    NOW + 120, 8, 1, sent_cb, &c), 2);
+	    NOW + 120, 8, 1, 2, sent_cb, &c), 1);
+	assert_string_equal(c.out, "1:u1:answer one:CTX2:0;");
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW,
+	    NOW + 120, 8, 1, 1, sent_cb, &c), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW,
+	    NOW + 120, 8, 1, INT64_MAX, sent_cb, &c), 1);
+	assert_string_equal(c.out, "2:u9:a notice:CTX9:0;");
+	/* Past the lease both come again, each with its context. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW + 120,
+	    NOW + 200, 8, 1, INT64_MAX, sent_cb, &c), 2);
 	assert_string_equal(c.out, "1:u1:answer one:CTX2:0;2:u9:a notice:"
 	    "CTX9:0;");
 	/* Without the rule, each row keeps its own. */

@@ -1,0 +1,208 @@
+"""Several wxgated nodes on one PostgreSQL store (issue #18): twenty
+personal-WeChat accounts, each against its own fake iLink server, leased
+over two nodes; each message is answered exactly once (counted at the
+fakes); a SIGKILLed node's accounts are answered by the other once its
+leases lapse; the node comes back and gets its fair share again, and
+nothing is answered twice.
+
+Needs a build configured with --enable-test-hooks and Debian's
+postgresql (scripts/deps.sh test); skipped only without the latter."""
+
+import os
+import time
+
+import pytest
+
+from conftest import Gate, parse_status, plain_only, wait_for
+from fake_ilink import FakeIlink
+from pgfix import pg  # noqa: F401 (a fixture)
+
+NACCT = 20
+FRIEND = "friend_0002@im.wechat"
+TTL_MS = 3000
+
+
+def acct(i):
+    return "acct%02d" % i
+
+
+class Node(Gate):
+    """One wxgated of the cluster: its channel workers run only where
+    their lease is, so "up" means every other worker runs."""
+
+    def all_running(self, names=None):
+        try:
+            st = parse_status(self.ctl("status")[1])
+        except (AssertionError, IndexError):
+            return False
+        others = [w for w in st.values()
+                  if not w["name"].startswith("wechat.")]
+        return bool(others) and all(w["state"] == "running" and
+                                    w["pid"] > 0 for w in others) and st
+
+
+@pytest.fixture
+def fakes():
+    fs = [FakeIlink(longpoll_ms=1000).start() for _ in range(NACCT)]
+    yield fs
+    for f in fs:
+        f.stop()
+
+
+@pytest.fixture
+def nodes(tmp_path):
+    made = []
+
+    def make(name, conf):
+        d = tmp_path / name
+        d.mkdir(exist_ok=True)
+        n = Node(d, conf)
+        made.append(n)
+        return n.start()
+
+    yield make
+    errors = []
+    for n in made:
+        try:
+            n.teardown()
+        except BaseException as e:      # pytest.fail raises Failed
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+def node_conf(pg, fakes, tmp_path, name):
+    channels = []
+    for i, f in enumerate(fakes):
+        path = os.path.join(str(tmp_path), "%s.token" % acct(i))
+        if not os.path.exists(path):
+            with open(path, "w") as fh:
+                fh.write(f.token + "\n")
+            os.chmod(path, 0o600)
+        channels.append({
+            "name": acct(i), "type": "wechat", "dm_policy": "pairing",
+            "allow_from": ["*"],
+            "ratelimit": {"peer": {"rate": "1000/s", "burst": 1000},
+                          "account": {"rate": "1000/s", "burst": 1000}},
+            "wechat": {"login_url": f.url, "token_file": path,
+                       "send_gap_ms": 0, "poll_timeout_ms": 2000,
+                       "timeout_s": 5}})
+    return {"store": pg.uri, "node": name,
+            "cluster": {"password_file": pg.password_file,
+                        "lease_ttl_ms": TTL_MS},
+            "agents": [{"name": "default", "type": "echo",
+                        "echo": {"chunks": 1, "delay_ms": 20}}],
+            "channels": channels}
+
+
+def held(pg):
+    """{node: accounts} of the live leases."""
+    out = {}
+    for node, account in pg.sql("SELECT node, account FROM leases "
+                                "WHERE expires > now()"):
+        out.setdefault(node, set()).add(account)
+    return out
+
+
+def fair(pg, names):
+    """The live leases, when every account is held and each of names
+    holds its share (the counts differ by one at most)."""
+    h = held(pg)
+    lo, hi = NACCT // len(names), -(-NACCT // len(names))
+    return set(h) == set(names) and \
+        sum(len(v) for v in h.values()) == NACCT and \
+        all(lo <= len(v) <= hi for v in h.values()) and h
+
+
+def ok_texts(f):
+    with f.lock:
+        return [s["text"] for s in f.sent if s["to"] == FRIEND and
+                s["outcome"] == "ok"]
+
+
+def inject_round(fakes, tag):
+    for i, f in enumerate(fakes):
+        f.inject(FRIEND, "%s-%d" % (tag, i))
+
+
+def want(tags):
+    return [sorted("echo: %s-%d" % (t, i) for t in tags)
+            for i in range(NACCT)]
+
+
+def answered(fakes, tags):
+    return [sorted(ok_texts(f)) for f in fakes] == want(tags)
+
+
+def check_once(fakes, tags, timeout):
+    """Every message of tags answered once at its account's fake, and
+    after a settling second still once."""
+    wait_for(lambda: answered(fakes, tags) or any(
+        len(ok_texts(f)) > len(tags) for f in fakes), timeout, 0.1,
+        "every message answered")
+    time.sleep(1.0)
+    got = [sorted(ok_texts(f)) for f in fakes]
+    assert got == want(tags), got
+    for f in fakes:
+        assert f.violations == [], f.violations
+
+
+def runs_on(node, accounts):
+    """The node runs a worker for exactly these accounts."""
+    st = parse_status(node.ctl("status")[1])
+    up = {w["name"][len("wechat."):] for w in st.values()
+          if w["name"].startswith("wechat.") and w["state"] == "running"}
+    return up == set(accounts)
+
+
+@plain_only
+@pytest.mark.parametrize("count", [2, 3])
+def test_nodes_share_twenty_accounts_and_survive_a_sigkill(
+        pg, fakes, nodes, tmp_path, count):
+    names = ["n%d" % (k + 1) for k in range(count)]
+    ns = {m: nodes(m, node_conf(pg, fakes, tmp_path, m)) for m in names}
+
+    def spread(names):
+        h = wait_for(lambda: fair(pg, names), 40, 0.2,
+                     "the accounts spread over %s" % names)
+        wait_for(lambda: all(runs_on(ns[m], h[m]) for m in names), 20,
+                 0.1, "each node running the accounts it holds")
+
+    spread(names)
+    inject_round(fakes, "a")
+    check_once(fakes, ["a"], 30)
+
+    # Messages in flight on n1 when it dies: it held them, others
+    # answer them once its leases lapse.
+    inject_round(fakes, "b")
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    ns["n1"].kill()
+    ns["n1"].stopped_by_test = True
+    wait_for(lambda: fair(pg, names[1:]), TTL_MS / 1000.0 + 20, 0.1,
+             "the survivors holding every account")
+    print("takeover after SIGKILL: %.1f s" % (time.monotonic() - t0))
+    inject_round(fakes, "c")
+    check_once(fakes, ["a", "b", "c"], 40)
+
+    # n1 again: the accounts spread back, none answered twice.
+    ns["n1"].stopped_by_test = False
+    ns["n1"].start()
+    spread(names)
+    inject_round(fakes, "d")
+    check_once(fakes, ["a", "b", "c", "d"], 30)
+
+
+def test_a_password_in_the_uri_is_refused(pg, tmp_path):
+    """The password comes from a file or the environment, never from
+    the URI (ps and the logs would show it)."""
+    import subprocess
+    from conftest import WXGATED
+    conf = tmp_path / "wxgate.yaml"
+    conf.write_text("store: postgresql://wxgate:hunter2@127.0.0.1:%d/x\n"
+                    "node: n1\n" % pg.port)
+    p = subprocess.run([WXGATED, "-n", "-f", str(conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "password in the URI" in p.stderr, p.stderr
+    assert "hunter2" not in p.stderr + p.stdout
