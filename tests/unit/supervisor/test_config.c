@@ -240,6 +240,56 @@ test_derived_paths(void **state)
 	    "0123456789\n", "control: path is longer than 107 bytes");
 }
 
+/* A shared PostgreSQL store: node, cluster, and what the URI may hold. */
+static void
+test_cluster(void **state)
+{
+	char err[CFG_ERR_MAX];
+	struct config *conf;
+
+	(void)state;
+	setenv("WX_TEST_PGPW", "s3cret", 1);
+	conf = load_text("state_dir: /var/db/wx\n"
+	    "store: postgresql://wx@127.0.0.1:5432/wx?sslmode=verify-full&"
+	    "sslrootcert=/etc/ssl/certs/ca.pem\nnode: n-1\n"
+	    "cluster:\n  pool: 4\n  password_env: WX_TEST_PGPW\n",
+	    err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->store_pg, 1);
+	assert_string_equal(conf->node, "n-1");
+	assert_string_equal(conf->store, "/var/db/wx/node.db");
+	assert_int_equal(conf->cluster.pool, 4);
+	assert_int_equal(conf->cluster.lease_ttl_ms, 15000);
+	assert_string_equal(conf->cluster.password, "s3cret");
+	config_free(conf);
+	conf = load_text("store: /x.db\n", err, sizeof(err));
+	assert_non_null(conf);
+	assert_int_equal(conf->store_pg, 0);
+	assert_null(conf->node);
+	config_free(conf);
+
+	refused("store: postgres://127.0.0.1/wx\n", "node: must name");
+	refused("node: n1\n", "node: a cluster needs a postgresql");
+	refused("cluster:\n  pool: 2\n", "cluster: a cluster needs");
+	refused("store: postgresql://wx:pw@127.0.0.1/wx\nnode: n1\n",
+	    "a password in the URI");
+	refused("store: postgresql://127.0.0.1/wx?password=pw\nnode: n1\n",
+	    "password= is refused");
+	refused("store: postgresql://db.example/wx\nnode: n1\n",
+	    "must be an IP address");
+	refused("store: postgresql://[::1]:5432/wx?host=/tmp\nnode: n1\n",
+	    "host= is refused");
+	refused("store: postgresql://127.0.0.1/wx?sslrootcert=/root/ca\n"
+	    "node: n1\n", "under /etc/ssl/certs/ only");
+	refused("store: postgresql://127.0.0.1/wx\nnode: N1\n",
+	    "node: must be 1 to 63");
+	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
+	    "cluster:\n  lease_ttl_ms: 2999\n", "out of range 3000..600000");
+	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
+	    "cluster:\n  password_env: WX_TEST_UNSET_PW\n", "is unset");
+}
+
 /* Each number one past each end of its range, and the ends themselves. */
 static void
 test_ranges(void **state)
@@ -1151,6 +1201,7 @@ main(void)
 		cmocka_unit_test(test_bind_templates),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_derived_paths),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_cross_fields),
 		cmocka_unit_test(test_unknown_key),
