@@ -695,10 +695,10 @@ def gate_factory(tmp_path):
     overrides; all are stopped and checked at teardown."""
     gates = []
 
-    def make(overrides=None, sub=None):
+    def make(overrides=None, sub=None, cls=None):
         d = tmp_path if sub is None else tmp_path / sub
         d.mkdir(parents=True, exist_ok=True)
-        g = Gate(d, overrides)
+        g = (cls or Gate)(d, overrides)
         gates.append(g)
         return g.start()
 

@@ -50,25 +50,8 @@ def fakes():
 
 
 @pytest.fixture
-def nodes(tmp_path):
-    made = []
-
-    def make(name, conf):
-        d = tmp_path / name
-        d.mkdir(exist_ok=True)
-        n = Node(d, conf)
-        made.append(n)
-        return n.start()
-
-    yield make
-    errors = []
-    for n in made:
-        try:
-            n.teardown()
-        except BaseException as e:      # pytest.fail raises Failed
-            errors.append(e)
-    if errors:
-        raise errors[0]
+def nodes(gate_factory):
+    return lambda name, conf: gate_factory(conf, sub=name, cls=Node)
 
 
 def node_conf(pg, fakes, tmp_path, name):
