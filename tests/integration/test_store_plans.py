@@ -23,6 +23,12 @@ ALLOWED = [
      "deleting an account: its rows are the point"),
     ("store_bind.c", "DELETE FROM media WHERE account",
      "deleting an account"),
+    ("store_capture.c", "DELETE FROM messages WHERE account",
+     "a cluster node forgetting an account once per lease it takes, "
+     "before the account's rows come from PostgreSQL"),
+    ("store_capture.c", "DELETE FROM media WHERE account",
+     "the same, once per lease taken; media.stored_max_bytes bounds "
+     "the table"),
     ("store.c", "SELECT id FROM sessions WHERE anonymous = 1",
      "the expiry sweep, at most once a minute (hub.c SWEEP_MAX_S), over "
      "live sessions only: expired ones are what it deletes"),
