@@ -438,6 +438,18 @@ hub_pg_ship(struct durable_head *claims, int wrote)
 static void	ship_done(enum pgp_status, const PGresult *, const char *,
 		    void *);
 
+/* Statement i's account, if it is still ours under its token. */
+static struct pgacct *
+ship_held(const struct ship *s, unsigned i)
+{
+	struct pgacct *a;
+
+	if (s->tok[i] <= 0 || (a = acct_find(s->who[i])) == NULL ||
+	    a->token != s->tok[i])
+		return NULL;
+	return a;
+}
+
 /* Build the first ship's batch: fences, then what may ship. */
 static void
 ship_send(void)
@@ -452,8 +464,7 @@ ship_send(void)
 	data = pgapply_batch(s->pa, &n);
 	pgapply_reset(hp.fences);
 	for (i = 0; i < n; i++) {
-		if (s->tok[i] <= 0 || (a = acct_find(s->who[i])) == NULL ||
-		    a->token != s->tok[i])
+		if ((a = ship_held(s, i)) == NULL)
 			continue;
 		for (j = 0; j < i; j++)
 			if (s->tok[j] > 0 && strcmp(s->who[j], s->who[i]) == 0)
@@ -468,10 +479,9 @@ ship_send(void)
 	hp.nq = nf;
 	hp.nfence = nf;
 	for (i = 0; i < n; i++) {
-		/* Not ours, or ours under another token: not shipped. */
-		if (s->tok[i] == 0 || (s->tok[i] > 0 &&
-		    ((a = acct_find(s->who[i])) == NULL ||
-		    a->token != s->tok[i])))
+		/* Unfenced rows go; a leased account's only if still ours
+		 * under the token they were written with. */
+		if (s->tok[i] != -1 && ship_held(s, i) == NULL)
 			continue;
 		hp.q[hp.nq++] = data[i];
 	}

@@ -76,8 +76,9 @@ int		 leases_want(struct leases *, const char *account,
 		    const char *pin);
 /* After LEASE_GIVE: the account's worker has stopped. */
 void		 leases_given(struct leases *, const char *account);
-/* Give every lease back and take none (wxgatectl drain). */
+/* A write of ours was fenced: the lease is gone, its worker stops. */
 void		 leases_lost(struct leases *, const char *account);
+/* Give every lease back and take none (wxgatectl drain). */
 void		 leases_drain(struct leases *);
 /* Accounts this node holds now. */
 unsigned	 leases_held(const struct leases *);

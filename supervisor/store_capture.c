@@ -40,6 +40,7 @@ struct cap_table {
 	char		 type[CAP_COLS_MAX];	/* I integer, B blob, T text */
 	unsigned char	 pk[CAP_COLS_MAX];
 	int		 acol;			/* "account" (accounts: name), or -1 */
+	int		 idcol;			/* "id", or -1 */
 	sqlite3_stmt	*upsert;		/* store_absorb's */
 	sqlite3_stmt	*owner;			/* its account by id, or NULL */
 };
@@ -143,11 +144,14 @@ cap_table(struct store *s, const char *name)
 		t->upsert = NULL;
 		return NULL;	/* no such table */
 	}
-	t->acol = -1;
-	for (i = 0; i < t->ncol; i++)
+	t->acol = t->idcol = -1;
+	for (i = 0; i < t->ncol; i++) {
 		if (strcmp(t->col[i], strcmp(name, "accounts") == 0 ? "name" :
 		    "account") == 0)
 			t->acol = (int)i;
+		if (strcmp(t->col[i], "id") == 0)
+			t->idcol = (int)i;
+	}
 	t->owner = NULL;
 	t->name = xstrdup(name);
 	c->ntab++;
@@ -193,7 +197,6 @@ cap_owner(struct store *s, struct cap_table *t, const struct store_val *key,
     const struct store_val *val, char *buf, size_t len)
 {
 	const struct store_val *v = NULL;
-	unsigned i;
 
 	buf[0] = '\0';
 	if (t->acol == -1)
@@ -208,9 +211,7 @@ cap_owner(struct store *s, struct cap_table *t, const struct store_val *key,
 	}
 	if (val[t->acol].kind != STORE_V_NONE)
 		return;		/* NULL: nobody's */
-	for (i = 0; i < t->ncol && strcmp(t->col[i], "id") != 0; i++)
-		;
-	if (i == t->ncol || key[i].kind != STORE_V_INT)
+	if (t->idcol == -1 || key[t->idcol].kind != STORE_V_INT)
 		return;
 	if (t->owner == NULL) {
 		char *sql;
@@ -224,7 +225,7 @@ cap_owner(struct store *s, struct cap_table *t, const struct store_val *key,
 		if (t->owner == NULL)
 			return;
 	}
-	sqlite3_bind_int64(t->owner, 1, key[i].i);
+	sqlite3_bind_int64(t->owner, 1, key[t->idcol].i);
 	if (sqlite3_step(t->owner) == SQLITE_ROW &&
 	    sqlite3_column_type(t->owner, 0) == SQLITE_TEXT)
 		snprintf(buf, len, "%s",
