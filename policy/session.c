@@ -15,19 +15,32 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hex.h"
 #include "log.h"
 #include "session.h"
 #include "sha.h"
 
 static int	session_hexdigit(char);
 
+/* n bytes as 2n lowercase hex digits and a NUL. */
+static void
+session_tohex(const uint8_t *raw, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
 int
 session_token_new(char out[SESSION_TOKEN_LEN + 1],
     uint8_t hash[SESSION_HASH_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t raw[SESSION_TOKEN_BYTES];
-	size_t i;
 
 	out[0] = '\0';
 	/* No weaker fallback: no token at all beats a guessable one. */
@@ -35,11 +48,7 @@ session_token_new(char out[SESSION_TOKEN_LEN + 1],
 		log_warn("%s: getrandom", __func__);
 		return -1;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 0x0f];
-	}
-	out[SESSION_TOKEN_LEN] = '\0';
+	session_tohex(raw, sizeof(raw), out);
 	explicit_bzero(raw, sizeof(raw));
 	if (session_token_hash(out, SESSION_TOKEN_LEN, hash) == -1) {
 		explicit_bzero(out, SESSION_TOKEN_LEN + 1);
@@ -72,5 +81,28 @@ session_token_hash(const char *tok, size_t len,
 		}
 	}
 	sha256(tok, len, hash);
+	return 0;
+}
+
+void
+session_hash_hex(const uint8_t hash[SESSION_HASH_LEN],
+    char out[2 * SESSION_HASH_LEN + 1])
+{
+	session_tohex(hash, SESSION_HASH_LEN, out);
+}
+
+int
+session_hash_unhex(const char *hex, uint8_t hash[SESSION_HASH_LEN])
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * SESSION_HASH_LEN)
+		return -1;
+	for (i = 0; i < 2 * SESSION_HASH_LEN; i++)
+		if (!session_hexdigit(hex[i]))
+			return -1;
+	for (i = 0; i < SESSION_HASH_LEN; i++)
+		hash[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 |
+		    hex_digit(hex[2 * i + 1]));
 	return 0;
 }

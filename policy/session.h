@@ -18,5 +18,10 @@ int	session_token_new(char out[SESSION_TOKEN_LEN + 1],
 /* -1 unless tok is exactly SESSION_TOKEN_LEN lowercase hex chars. */
 int	session_token_hash(const char *tok, size_t len,
 	    uint8_t hash[SESSION_HASH_LEN]);
+/* A hash as lowercase hex (the shared store's key for a session), and
+ * back: -1 unless exactly that form. */
+void	session_hash_hex(const uint8_t hash[SESSION_HASH_LEN],
+	    char out[2 * SESSION_HASH_LEN + 1]);
+int	session_hash_unhex(const char *hex, uint8_t hash[SESSION_HASH_LEN]);
 
 #endif

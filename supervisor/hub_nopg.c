@@ -71,3 +71,15 @@ hub_pg_worker_gone(const char *account)
 {
 	(void)account;
 }
+
+int
+hub_pg_visit(enum hub_visit by, const char *key, const char *key2,
+    durable_fn fn, const struct durable *tmpl)
+{
+	(void)by;
+	(void)key;
+	(void)key2;
+	(void)fn;
+	(void)tmpl;
+	return 1;
+}

@@ -38,6 +38,7 @@
 #include "codec.h"
 #include "config.h"
 #include "hub.h"
+#include "hub_pg_int.h"
 #include "lease.h"
 #include "log.h"
 #include "pgapply.h"
@@ -70,6 +71,7 @@ struct ship {
 	unsigned		 n;
 	unsigned		 cap;
 	int64_t			 outbox_low;	/* its least new outbox id */
+	uint64_t		 seq;		/* ships go in this order */
 	struct durable_head	 claims;
 };
 
@@ -93,6 +95,7 @@ static struct {
 	unsigned	 nacct;
 	TAILQ_HEAD(shiphead, ship) ships;
 	unsigned	 nships;
+	uint64_t	 seq;		/* the last ship's */
 	int		 flying;	/* the first ship is sent */
 	struct pgp_q	*q;		/* the flying batch's statements */
 	unsigned	 nq;
@@ -313,6 +316,7 @@ ship_new(void)
 
 	s->pa = pgapply_new();
 	s->outbox_low = INT64_MAX;
+	s->seq = ++hp.seq;
 	TAILQ_INIT(&s->claims);
 	TAILQ_INSERT_TAIL(&hp.ships, s, entry);
 	hp.nships++;
@@ -334,6 +338,27 @@ ship_free(struct ship *s)
 	free(s->tok);
 	pgapply_free(s->pa);
 	free(s);
+	hub_pg_visit_run();
+}
+
+struct pgpool *
+hub_pg_pool(void)
+{
+	return hp.db;
+}
+
+uint64_t
+hub_pg_ship_last(void)
+{
+	return hp.seq;
+}
+
+int
+hub_pg_shipped(uint64_t seq)
+{
+	const struct ship *s = TAILQ_FIRST(&hp.ships);
+
+	return s == NULL || s->seq > seq;
 }
 
 /* The ship a turn's rows join: the last, unless it flies or is full. */

@@ -47,19 +47,34 @@ static const char load_account[] =
     " UNION ALL SELECT 'account_pauses', row_to_json(t)::text FROM"
     " account_pauses t WHERE account = $1";
 
-/* A web chat session: its link (a visitor's, or links to it), its
- * messages and their parts. */
-static const char load_session[] =
-    "SELECT 'share_links', row_to_json(t)::text FROM share_links t"
-    " WHERE id = (SELECT share_id FROM sessions WHERE id = $1::bigint)"
-    " OR session_id = $1::bigint"
-    " UNION ALL SELECT 'sessions', row_to_json(t)::text FROM sessions t"
-    " WHERE id = $1::bigint"
-    " UNION ALL SELECT 'messages', row_to_json(t)::text FROM messages t"
-    " WHERE session_id = $1::bigint"
-    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
-    " WHERE msg_id IN (SELECT id FROM messages WHERE session_id ="
-    " $1::bigint)";
+/*
+ * A web chat session: its link (a visitor's, or links to it), its
+ * messages and their parts.  BY is the WHERE naming the session, LINKS
+ * one more share link to read (a per-visitor link, whose row names no
+ * session).
+ */
+#define LOAD_SESSION(by, links) \
+    "WITH s AS (SELECT id, share_id FROM sessions WHERE " by ")" \
+    " SELECT 'share_links', row_to_json(t)::text FROM share_links t" \
+    " WHERE id IN (SELECT share_id FROM s)" \
+    " OR session_id IN (SELECT id FROM s)" links \
+    " UNION ALL SELECT 'sessions', row_to_json(t)::text FROM sessions t" \
+    " WHERE id IN (SELECT id FROM s)" \
+    " UNION ALL SELECT 'messages', row_to_json(t)::text FROM messages t" \
+    " WHERE session_id IN (SELECT id FROM s)" \
+    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t" \
+    " WHERE msg_id IN (SELECT id FROM messages WHERE session_id IN" \
+    " (SELECT id FROM s))"
+static const char *const load_session[] = {
+	[PGLOAD_ID] = LOAD_SESSION("id = $1::bigint", ""),
+	[PGLOAD_TOKEN] = LOAD_SESSION("token_hash = decode($1, 'hex')", ""),
+	/* The link's own session, or this visitor's of a visitor link. */
+	[PGLOAD_SHARE] = LOAD_SESSION("id = (SELECT session_id FROM"
+	    " share_links WHERE token_hash = decode($1, 'hex'))"
+	    " OR (token_hash = decode($2, 'hex') AND share_id ="
+	    " (SELECT id FROM share_links WHERE token_hash ="
+	    " decode($1, 'hex')))", " OR token_hash = decode($1, 'hex')"),
+};
 
 struct load {
 	struct store	*store;
@@ -132,12 +147,11 @@ load_done(enum pgp_status st, const PGresult *res, const char *err,
 }
 
 static int
-pgload(struct pgpool *p, struct store *s, const char *sql, const char *param,
-    const char *what, pgload_fn fn, void *arg)
+pgload(struct pgpool *p, struct store *s, const char *sql, unsigned n,
+    const char *const *params, const char *what, pgload_fn fn, void *arg)
 {
 	struct load *l = xcalloc(1, sizeof(*l));
-	const char *params[1] = { param };
-	struct pgp_q q = { 0, 1, params, sql };
+	struct pgp_q q = { 0, n, params, sql };
 
 	l->store = s;
 	l->fn = fn;
@@ -157,16 +171,17 @@ pgload_account(struct pgpool *p, struct store *s, const char *account,
 	char what[96];
 
 	snprintf(what, sizeof(what), "account %s", account);
-	return pgload(p, s, load_account, account, what, fn, arg);
+	return pgload(p, s, load_account, 1, &account, what, fn, arg);
 }
 
 int
-pgload_session(struct pgpool *p, struct store *s, int64_t session,
-    pgload_fn fn, void *arg)
+pgload_session(struct pgpool *p, struct store *s, enum pgload_by by,
+    const char *key, const char *key2, pgload_fn fn, void *arg)
 {
-	char what[96], id[24];
+	const char *params[2] = { key, key2 != NULL ? key2 : "" };
 
-	snprintf(what, sizeof(what), "session %" PRId64, session);
-	snprintf(id, sizeof(id), "%" PRId64, session);
-	return pgload(p, s, load_session, id, what, fn, arg);
+	if ((unsigned)by >= sizeof(load_session) / sizeof(load_session[0]))
+		fatalx("%s: by %d", __func__, (int)by);
+	return pgload(p, s, load_session[by], by == PGLOAD_SHARE ? 2 : 1,
+	    params, by == PGLOAD_ID ? key : "a visitor's session", fn, arg);
 }

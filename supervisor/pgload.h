@@ -25,8 +25,15 @@ typedef void	(*pgload_fn)(int64_t rows, void *arg);
 
 int	pgload_account(struct pgpool *, struct store *, const char *account,
 	    pgload_fn, void *);
-int	pgload_session(struct pgpool *, struct store *, int64_t session,
-	    pgload_fn, void *);
+/*
+ * A web chat session by its id (in decimal), by its token's hash (in
+ * hex), or by a share link's hash (hex) and, for a link that gives each
+ * visitor a session, the visitor's token hash (hex, or NULL): the link
+ * and the session it names or the visitor's.  None found is 0 rows.
+ */
+enum pgload_by { PGLOAD_ID, PGLOAD_TOKEN, PGLOAD_SHARE };
+int	pgload_session(struct pgpool *, struct store *, enum pgload_by,
+	    const char *key, const char *key2, pgload_fn, void *);
 /*
  * One row as the database sent it (row_to_json's object) into the
  * store: 0, or -1 on anything else (not an object, a value neither

@@ -29,7 +29,6 @@
 #include "wire.h"
 
 /* unavailable's retry_after: a full disk is not fixed in a second. */
-#define RT_STORE_RETRY_MS	5000
 
 static int	sup_hello(struct worker *, struct ipc_msg *);
 static int	sup_ready(struct worker *, struct ipc_msg *);

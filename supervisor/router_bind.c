@@ -235,6 +235,14 @@ bind_count(struct worker *w)
 	return n;
 }
 
+/* Room for this connection's binding (it may have one already)? */
+int
+bind_room(struct worker *w, uint64_t conn)
+{
+	return bind_find(w, conn) != NULL ||
+	    bind_count(w) < (int)sup->conf->webchat.max_conns;
+}
+
 /*
  * Bind the connection to a session, or rebind it: the old session's
  * route goes, and its last_seen stays as the last sweep wrote it.

@@ -66,8 +66,7 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 		    "the public chat is turned off");
 		return 0;
 	}
-	if (bind_find(w, conn) == NULL &&
-	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+	if (!bind_room(w, conn)) {
 		rpc_error(w, m, conn, "busy", "too many connections");
 		return 0;
 	}
@@ -90,18 +89,75 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 	return 0;
 }
 
-int
-sup_session_resume(struct worker *w, struct ipc_msg *m)
+/* The session is in the working set, if it is anywhere: bind to it. */
+static void
+resume_bind(struct worker *w, uint64_t req_id, uint64_t conn,
+    const uint8_t *hash)
 {
-	const struct ipc_body_resume *rb = &m->b.resume;
 	struct ipc_body_session_ok ok;
-	uint8_t hash[SESSION_HASH_LEN];
 	const struct cfg_policy *p = &sup->conf->policy;
 	struct binding *b;
 	int64_t id, now = sup_now();
 	int rv;
 
-	if (!p->anonymous) {
+	if (!bind_room(w, conn)) {
+		rpc_error_id(w, req_id, conn, "busy", "too many connections",
+		    0);
+		return;
+	}
+	rv = store_session_find(sup->store, hash, now,
+	    (int64_t)p->idle_ttl_s, &id);
+	if (rv == -1)
+		rpc_error_id(w, req_id, conn, "internal", "store error", 0);
+	else if (rv == 1)
+		rpc_error_id(w, req_id, conn, "unknown_session",
+		    "no such session; open a new one", 0);
+	else if (rv == 2)
+		rpc_error_id(w, req_id, conn, "session_expired",
+		    "the session has expired; open a new one", 0);
+	if (rv != 0)
+		return;
+	b = bind_set(w, conn, id);
+	b->seen = now;
+	/* The store holds the absolute end; the sweep enforces it. */
+	b->expires = 0;
+	ok.conn = conn;
+	ok.token = ipc_s("");
+	ok.resumed = 1;
+	router_send(w, IPC_SESSION_OK, req_id, &ok);
+}
+
+/* The shared store's copy of the session is in (a cluster's). */
+static void
+resume_loaded(struct durable *d, int ok)
+{
+	struct worker *w = durable_worker(d);
+	uint8_t hash[SESSION_HASH_LEN];
+
+	if (w == NULL)
+		return;
+	if (!ok)
+		rpc_error_id(w, d->req_id, d->conn, "busy",
+		    "the store is busy; retry later", RT_STORE_RETRY_MS);
+	else if (session_hash_unhex(d->str, hash) == 0)
+		resume_bind(w, d->req_id, d->conn, hash);
+}
+
+/*
+ * session.resume.  In a cluster the visitor may come from another
+ * node: the session is read from the shared store first, so its whole
+ * history, replies finished elsewhere included, is here.
+ */
+int
+sup_session_resume(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_resume *rb = &m->b.resume;
+	uint8_t hash[SESSION_HASH_LEN];
+	char hex[2 * SESSION_HASH_LEN + 1];
+	struct durable t;
+	int rv;
+
+	if (!sup->conf->policy.anonymous) {
 		rpc_error(w, m, rb->conn, "disabled",
 		    "the public chat is turned off");
 		return 0;
@@ -111,35 +167,20 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 		    "that is not a session token");
 		return 0;
 	}
-	if (bind_find(w, rb->conn) == NULL &&
-	    bind_count(w) >= (int)sup->conf->webchat.max_conns) {
+	if (!bind_room(w, rb->conn)) {
 		rpc_error(w, m, rb->conn, "busy", "too many connections");
 		return 0;
 	}
-	rv = store_session_find(sup->store, hash, now,
-	    (int64_t)p->idle_ttl_s, &id);
-	if (rv == -1) {
-		rpc_error(w, m, rb->conn, "internal", "store error");
-		return 0;
-	}
-	if (rv == 1) {
-		rpc_error(w, m, rb->conn, "unknown_session",
-		    "no such session; open a new one");
-		return 0;
-	}
-	if (rv == 2) {
-		rpc_error(w, m, rb->conn, "session_expired",
-		    "the session has expired; open a new one");
-		return 0;
-	}
-	b = bind_set(w, rb->conn, id);
-	b->seen = now;
-	/* The store holds the absolute end; the sweep enforces it. */
-	b->expires = 0;
-	ok.conn = rb->conn;
-	ok.token = ipc_s("");
-	ok.resumed = 1;
-	router_send(w, IPC_SESSION_OK, m->req_id, &ok);
+	memset(&t, 0, sizeof(t));
+	durable_for(&t, w, m->req_id, rb->conn);
+	session_hash_hex(hash, hex);
+	t.str = hex;
+	if ((rv = hub_pg_visit(HUB_VISIT_TOKEN, hex, NULL, resume_loaded, &t)) == 1)
+		resume_bind(w, m->req_id, rb->conn, hash);
+	else if (rv == -1)
+		rpc_error_retry(w, m, rb->conn, "busy",
+		    "too many sessions loading; retry later",
+		    RT_STORE_RETRY_MS);
 	return 0;
 }
 
@@ -246,6 +287,20 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 	}
 	if (store_msg_error(sup->store, msg_id, &err) == -1) {
 		rpc_unavailable(w, m->req_id, cb->conn);
+		return;
+	}
+	/* In a cluster, a message taken and not answered is another
+	 * node's (this one would hold its request): awaited, never asked
+	 * twice.  One whose client was told it failed may go again. */
+	if (hub_pg_on() && st != MSG_ANSWERED &&
+	    !(st == MSG_ACCEPTED && err != NULL)) {
+		if (router_await(b->session, msg_id, cmid) == -1)
+			rpc_error_retry(w, m, cb->conn, "busy",
+			    "too many messages awaited; retry later",
+			    RT_STORE_RETRY_MS);
+		else
+			router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
+		free(err);
 		return;
 	}
 	if (st == MSG_ANSWERED) {

@@ -1,8 +1,8 @@
 /*
  * What the router's files share (router.c the gate and lifecycle,
  * router_bind.c the web chat's connections, their bindings and routes,
- * router_chat.c the web chat's requests, router_share.c share links,
- * router_agent.c agent requests and their relay).  Nothing outside
+ * router_chat.c the web chat's requests, router_await.c its messages
+ * another node answers, router_share.c share links, router_agent.c agent requests and their relay).  Nothing outside
  * supervisor/router*.c includes it but admit.c, which keeps its counts
  * on the same connection record.
  */
@@ -57,6 +57,8 @@ struct turnbuf {
 };
 
 /* router.c */
+/* Told with unavailable (and busy for the shared store): try then. */
+#define RT_STORE_RETRY_MS	5000
 size_t		 router_hash(uint64_t);
 void		 rpc_error(struct worker *, struct ipc_msg *, uint64_t conn,
 		    const char *code, const char *message);
@@ -85,6 +87,7 @@ struct binding	*bind_find(struct worker *, uint64_t conn);
 struct binding	*bind_set(struct worker *, uint64_t conn, int64_t session);
 void		 bind_remove(struct binding *);
 int		 bind_count(struct worker *);
+int		 bind_room(struct worker *, uint64_t conn);
 struct binding	*bind_live(struct worker *, struct ipc_msg *, uint64_t conn);
 void		 route_set(int64_t session, struct binding *);
 struct binding	*route_current(int64_t session);
@@ -105,6 +108,10 @@ void		 router_count_message(void);
 void		 send_error(struct binding *, const char *cmid,
 		    const char *code, const char *message, uint64_t retry_ms);
 const char	*error_message(const char *code);
+
+/* router_await.c: 0 awaited (told when answered), -1 too many */
+int		 router_await(int64_t session, int64_t msg_id,
+		    const char *cmid);
 
 /* router_share.c */
 int		 sup_share_check(struct worker *, struct ipc_msg *);

@@ -457,6 +457,28 @@ store_ids_left(struct store *s)
 	return (s->id_end - s->id_next) + (s->id_end2 - s->id_next2);
 }
 
+int64_t
+store_ids_past_messages(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t top = 0;
+
+	/* Blocks are whole and disjoint: one is all below the top or not. */
+	if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM messages", -1,
+	    &st, NULL) != SQLITE_OK) {
+		store_err(s, __func__);
+		return 0;	/* a new block is above it all the same */
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		top = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (s->id_next <= top)
+		s->id_next = s->id_end;
+	if (s->id_next2 <= top)
+		s->id_next2 = s->id_end2;
+	return store_ids_left(s);
+}
+
 int
 store_schema_version(struct store *s)
 {

@@ -70,6 +70,13 @@ void		 store_rollback(struct store *);
  */
 void		 store_ids(struct store *, int64_t first, int64_t count);
 int64_t		 store_ids_left(struct store *);
+/*
+ * Drop the blocks below the working set's newest message, so that what
+ * this node writes next sorts after it (history is in id order, and a
+ * visitor's session may come from a node with a newer block).  The ids
+ * left: 0, and the caller must have a new block before an insert.
+ */
+int64_t		 store_ids_past_messages(struct store *);
 /* Start recording the changes of every table: 0, or -1 logged. */
 int		 store_capture(struct store *);
 /*

@@ -348,6 +348,15 @@ cap_upsert(struct store *s, struct cap_table *t)
 		return t->upsert;
 	sql = store_upsert_sql(t->name, t->ncol,
 	    (const char *const *)t->col, t->pk);
+	/* A message only moves on (accepted, taken, answered): a load
+	 * read before this node's last write to it must not undo it. */
+	if (strcmp(t->name, "messages") == 0) {
+		char *w;
+
+		xasprintf(&w, "%s WHERE state <= excluded.state", sql);
+		free(sql);
+		sql = w;
+	}
 	if (sqlite3_prepare_v2(s->db, sql, -1, &t->upsert, NULL) != SQLITE_OK)
 		log_warnx("store: absorb %s: %s", t->name, sqlite3_errmsg(s->db));
 	free(sql);

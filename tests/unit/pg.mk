@@ -37,7 +37,7 @@ tests_unit_supervisor_test_store_ship_pg_SOURCES = \
 	supervisor/pgapply.c \
 	supervisor/pgapply.h supervisor/pgload.c supervisor/pgload.h \
 	supervisor/pgids.c supervisor/pgids.h \
-	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
+	supervisor/pgpool.c supervisor/pgpool.h policy/session.c $(STORE_SRC)
 tests_unit_supervisor_test_store_ship_pg_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_store_ship_pg_LDADD = $(PG_UNIT_LDADD)
 EXTRA_DIST += tests/unit/supervisor/test_store_ship_pg.sh

@@ -146,6 +146,36 @@ test_hash_rejects(void **state)
 	assert_int_equal(session_token_hash(good, SESSION_TOKEN_LEN, hash), 0);
 }
 
+/* The shared store's key for a session: hex there and back, strictly. */
+static void
+test_hash_hex_round_trip(void **state)
+{
+	char tok[SESSION_TOKEN_LEN + 1], hex[2 * SESSION_HASH_LEN + 1];
+	uint8_t hash[SESSION_HASH_LEN], back[SESSION_HASH_LEN];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(session_token_new(tok, hash), 0);
+	session_hash_hex(hash, hex);
+	assert_int_equal(strlen(hex), 2 * SESSION_HASH_LEN);
+	for (i = 0; i < strlen(hex); i++)
+		assert_true(strchr("0123456789abcdef", hex[i]) != NULL);
+	assert_int_equal(session_hash_unhex(hex, back), 0);
+	assert_memory_equal(hash, back, SESSION_HASH_LEN);
+	/* Uppercase, short, long and non-hex are refused. */
+	hex[0] = 'A';
+	assert_int_equal(session_hash_unhex(hex, back), -1);
+	hex[0] = 'g';
+	assert_int_equal(session_hash_unhex(hex, back), -1);
+	hex[0] = '0';
+	hex[63] = '\0';
+	assert_int_equal(session_hash_unhex(hex, back), -1);
+	assert_int_equal(session_hash_unhex("", back), -1);
+	assert_int_equal(session_hash_unhex(
+	    "00000000000000000000000000000000000000000000000000000000000000000",
+	    back), -1);
+}
+
 int
 main(void)
 {
@@ -155,6 +185,7 @@ main(void)
 		cmocka_unit_test(test_hash_golden),
 		cmocka_unit_test(test_hash_new_matches),
 		cmocka_unit_test(test_hash_rejects),
+		cmocka_unit_test(test_hash_hex_round_trip),
 	};
 
 	log_init(LOG_LVL_WARN, 0);

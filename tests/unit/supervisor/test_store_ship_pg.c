@@ -29,6 +29,7 @@
 #include "pgload.h"
 #include "pgpool.h"
 #include "schema.h"
+#include "session.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -396,6 +397,8 @@ static void
 test_another_node_loads_what_it_takes_over(void **state)
 {
 	char path[64], err[256], where[64], *a, *b, *v = NULL;
+	char hex[2 * SESSION_HASH_LEN + 1], idtext[24];
+	enum pgload_by by;
 	struct store *nb;
 	int64_t rows = -2, id;
 	uint64_t hang = clock_mono_ms() + 30000;
@@ -478,17 +481,22 @@ test_another_node_loads_what_it_takes_over(void **state)
 		PQclear(r);
 	}
 
-	/* The visitor's session, by its token. */
-	rows = -2;
-	assert_int_equal(pgload_session(pool, nb, web_session, loaded, &rows),
-	    0);
-	while (rows == -2) {
-		assert_true(clock_mono_ms() < hang);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	assert_int_equal(rows, 2);	/* the session and its message */
-	assert_int_equal(store_flush(nb), 0);
+	/* The visitor's session, by its token's hash, then by its id. */
 	hash_of(h, 3);
+	session_hash_hex(h, hex);
+	snprintf(idtext, sizeof(idtext), "%lld", (long long)web_session);
+	for (by = PGLOAD_ID; by <= PGLOAD_TOKEN; by++) {
+		rows = -2;
+		assert_int_equal(pgload_session(pool, nb, by,
+		    by == PGLOAD_ID ? idtext : hex, NULL, loaded, &rows), 0);
+		while (rows == -2) {
+			assert_true(clock_mono_ms() < hang);
+			event_base_loop(base, EVLOOP_ONCE);
+		}
+		/* The session and its message. */
+		assert_int_equal(rows, 2);
+	}
+	assert_int_equal(store_flush(nb), 0);
 	assert_int_equal(store_session_find(nb, h, 300, 3600, &id), 0);
 	assert_int_equal(id, web_session);
 	snprintf(where, sizeof(where), "session_id = %lld",

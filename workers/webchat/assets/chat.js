@@ -195,7 +195,13 @@
     var token = fetchItem(localStorage, TOKEN_KEY);
     if (!token) { openSession(); return; }
     call('session.resume', { token: token }, function (r) {
-      if (r.ok) online(); else openSession();
+      var code = r.error && r.error.code;
+      if (r.ok) online();
+      /* The session is there but cannot be read now: come back later
+       * (onclose backs off) rather than start a new one. */
+      else if (RETRY_CODES[code] || code === 'unavailable') {
+        if (ws) ws.close();
+      } else openSession();
     });
   }
 
@@ -258,6 +264,9 @@
           showReadOnly();
         }
         online();
+      } else if (r.error && (RETRY_CODES[r.error.code] ||
+                             r.error.code === 'unavailable')) {
+        if (ws) ws.close();	/* onclose backs off and comes back */
       } else {
         disabled = true;
         sendBtn.disabled = true;

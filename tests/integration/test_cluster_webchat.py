@@ -1,0 +1,157 @@
+"""Public web chat over several wxgated nodes on one PostgreSQL store
+(issue #18): behind a load balancer a visitor's next request may land on
+any node.  Here it does so on purpose, on every request: the session
+resumes everywhere with one history, and a reply still being written on
+the node the visitor left is told on the node they came to, once,
+without the agent being asked again.
+
+Needs Debian's postgresql (scripts/deps.sh test); skipped without it."""
+
+import os
+import re
+
+import pytest
+
+from conftest import ctl_link, plain_only, run
+from pgfix import pg  # noqa: F401 (a fixture)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAG = os.path.join(HERE, "agent_lag.py")
+NODES = ["n1", "n2", "n3"]
+URL_RE = re.compile(r"^http://127\.0\.0\.1:(\d+)/s/([0-9a-f]{32})$")
+
+
+def node_conf(pg, name):
+    return {"store": pg.uri, "node": name,
+            "cluster": {"password_file": pg.password_file,
+                        "lease_ttl_ms": 3000},
+            "agents": [{"name": "default", "type": "command",
+                        "command": {"argv": ["/usr/bin/python3", LAG, "4"],
+                                    "timeout_s": 30}}]}
+
+
+@pytest.fixture
+def cluster(pg, gate_factory):
+    return {m: gate_factory(node_conf(pg, m), sub=m) for m in NODES}
+
+
+def asked(node):
+    """Requests this node's hub sent to its agent."""
+    rc, out, err = node.ctl("metrics")
+    assert rc == 0, err
+    return sum(float(ln.split()[-1]) for ln in out.splitlines()
+               if ln.startswith("wxgate_agent_requests_total"))
+
+
+def turns(history):
+    return [(t["role"], t["text"]) for t in history["messages"]]
+
+
+@plain_only
+def test_a_visitor_moves_between_nodes_on_every_request(cluster):
+    want = []
+
+    async def visit(node, token, i):
+        """One request on one node: resume, the history so far, one
+        message and its reply."""
+        async with cluster[node].client() as c:
+            if token is None:
+                token = await c.open()
+            else:
+                res = await c.resume(token)
+                assert res.get("resumed") is True, (node, res)
+            hist = await c.ok("chat.history", {"limit": 50})
+            assert turns(hist) == want, (node, i, turns(hist))
+            status, done = await c.chat("m%d" % i, "c%d" % i)
+            assert status == "accepted", (node, i, status)
+            assert done["text"] == "echo: m%d" % i
+            want.extend([("user", "m%d" % i),
+                         ("assistant", "echo: m%d" % i)])
+        return token
+
+    async def go():
+        token = None
+        for i in range(2 * len(NODES)):
+            token = await visit(NODES[i % len(NODES)], token, i)
+        # Every node now shows the same history.
+        for m in NODES:
+            async with cluster[m].client() as c:
+                await c.resume(token)
+                hist = await c.ok("chat.history", {"limit": 50})
+                assert turns(hist) == want, (m, turns(hist))
+
+    run(go())
+    assert sum(asked(cluster[m]) for m in NODES) == 2 * len(NODES)
+
+
+@plain_only
+def test_a_reply_written_on_the_node_left_behind_is_told_once(cluster):
+    """The visitor sends on n1 and leaves before the (slow) reply; on n2
+    the page sends the message again, as it does with everything that
+    had no chat.done: n2 awaits n1's answer in the shared store and
+    tells it, and no node asks the agent a second time."""
+    rounds = 2
+
+    async def go():
+        async with cluster["n1"].client() as c:
+            token = await c.open()
+        for r in range(rounds):
+            text, cmid = "lag %d" % r, "lag-%d" % r
+            async with cluster["n1"].client() as c:
+                await c.resume(token)
+                res = await c.send(text, cmid)
+                assert res["status"] == "accepted", res
+            async with cluster["n2"].client() as c:
+                await c.resume(token)
+                res = await c.send(text, cmid)
+                # The reply takes seconds on n1: still being written.
+                assert res["status"] == "answering", res
+                done = await c.wait_done(cmid, timeout=30)
+                assert done["text"] == "echo: " + text
+                assert done.get("replayed") is True, done
+                await c.drain(0.5)
+                assert len(c.dones(cmid)) == 1, c.dones(cmid)
+            async with cluster["n3"].client() as c:
+                await c.resume(token)
+                hist = await c.ok("chat.history", {"limit": 50})
+                assert turns(hist)[-2:] == [("user", text),
+                                            ("assistant", "echo: " + text)]
+        return token
+
+    run(go())
+    assert asked(cluster["n1"]) == rounds
+    assert asked(cluster["n2"]) == 0
+    assert asked(cluster["n3"]) == 0
+
+
+@plain_only
+def test_a_share_link_made_on_one_node_opens_on_every_node(cluster):
+    """A link the operator made on n1 opens on n2 and n3 (GET /s/<id>
+    and share.open), and a visitor of a link that gives each visitor a
+    conversation keeps theirs as they move."""
+    sid = ctl_link(cluster["n1"], URL_RE, "share", "create").group(2)
+    for m in NODES:
+        st, _, body = cluster[m].http_get("/s/" + sid)
+        assert st == 200, (m, st)
+    mine, want = None, []
+
+    async def go():
+        nonlocal mine
+        for i, m in enumerate(NODES + NODES[:1]):
+            async with cluster[m].client() as c:
+                args = {"id": sid}
+                if mine is not None:
+                    args["visitor"] = mine
+                res = await c.ok("share.open", args)
+                assert res["read_only"] is False
+                if mine is None:
+                    mine = res["token"]
+                else:
+                    assert "token" not in res, (m, res)
+                hist = await c.ok("chat.history", {"limit": 50})
+                assert turns(hist) == want, (m, turns(hist))
+                await c.chat("s%d" % i, "sc%d" % i)
+                want.extend([("user", "s%d" % i),
+                             ("assistant", "echo: s%d" % i)])
+
+    run(go())
