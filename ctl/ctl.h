@@ -48,6 +48,9 @@ int	cmd_console_url(int, int, char **);
 int	cmd_console(int, int, char **);
 /* ctl/account.c */
 int	cmd_account(int, int, char **);
+/* ctl/cluster.c */
+int	cmd_cluster(int, int, char **);
+int	cmd_drain(int, int, char **);
 /* ctl/top.c */
 int	cmd_top(int, int, char **);
 

@@ -84,6 +84,8 @@ static const struct {
 	{ "console-url", CTL_ARGS_ANY, cmd_console_url },	/* ctl/console.c */
 	{ "console",	CTL_ARGS_ANY, cmd_console },
 	{ "account",	CTL_ARGS_ANY, cmd_account },	/* ctl/account.c */
+	{ "cluster",	0,	cmd_cluster },		/* ctl/cluster.c */
+	{ "drain",	0,	cmd_drain },
 };
 
 /* Subcommands of share and pairing (struct subcmd: ctl.h). */
@@ -142,7 +144,9 @@ usage(void)
 	    "       wxgatectl [-s socket] channels remove name\n"
 	    "       wxgatectl [-s socket] console-url [--operator name]\n"
 	    "       wxgatectl [-s socket] console revoke-all\n"
-	    "       wxgatectl [-s socket] account pause|resume name\n");
+	    "       wxgatectl [-s socket] account pause|resume name\n"
+	    "       wxgatectl [-s socket] cluster\n"
+	    "       wxgatectl [-s socket] drain\n");
 	exit(EX_USAGE);
 }
 

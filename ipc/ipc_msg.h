@@ -168,7 +168,10 @@
 	X(CTL_ACCOUNT_RESUME, 1004, "account.resume", ROLE_OPERATOR, 0, name)		\
 	/* operator, over the control socket: a login link; end sessions */ \
 	X(CTL_CONSOLE_URL, 1040, "console.url",	ROLE_OPERATOR,	0,	name)		\
-	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty)
+	X(CTL_CONSOLE_REVOKE, 1041, "console.revoke_all", ROLE_OPERATOR, 0, empty) \
+	/* operator: a cluster's nodes and leases; this node's handed over */ \
+	X(CTL_CLUSTER,	1042, "cluster.show",	ROLE_OPERATOR,	0,	empty)		\
+	X(CTL_DRAIN,	1043, "cluster.drain",	ROLE_OPERATOR,	0,	empty)
 
 #define IPC_MESSAGES(X)	IPC_PARENT_MESSAGES(X) IPC_HUB_MESSAGES(X)
 

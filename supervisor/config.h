@@ -161,6 +161,7 @@ struct cfg_channel {
 	char		*name;
 	char		*type;			/* a channel kind, kinds.c */
 	char		*agent;
+	char		*node;			/* pinned there; NULL: any */
 	enum dm_policy	 dm_policy;		/* policy/dm.h */
 	char		**allow_from;		/* peer ids, "*" anyone */
 	unsigned	 allow_from_count;

@@ -115,6 +115,27 @@ static int	 cfg_channel_mention_free(struct cfg_ctx *,
 		    const struct raw_channel *, const char *,
 		    struct cfg_channel *);
 
+/* node: the one node of a cluster that may run the account. */
+static int
+cfg_channel_pin(struct cfg_ctx *ctx, const struct raw_channel *rc,
+    const char *prefix, const struct config *conf, struct cfg_channel *c)
+{
+	char field[CFG_KEYPATH_MAX];
+
+	if (rc->node == NULL)
+		return 0;
+	snprintf(field, sizeof(field), "%snode", prefix);
+	if (!conf->store_pg) {
+		cfg_error(ctx, field, "a pin to a node needs a postgresql:// "
+		    "store");
+		return -1;
+	}
+	if (cfg_node_name(ctx, field, rc->node) == -1)
+		return -1;
+	c->node = xstrdup(rc->node);
+	return 0;
+}
+
 /* After the agents, which each channel's agent must name. */
 int
 cfg_channel_build(struct cfg_ctx *ctx, const struct raw_config *raw,
@@ -132,6 +153,9 @@ cfg_channel_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		conf->channels_count = i + 1;
 		snprintf(prefix, sizeof(prefix), "channels[%u].", i);
 		if (cfg_channel_one(ctx, &raw->channels[i], prefix,
+		    &conf->channels[i]) == -1)
+			return -1;
+		if (cfg_channel_pin(ctx, &raw->channels[i], prefix, conf,
 		    &conf->channels[i]) == -1)
 			return -1;
 		if (config_agent(conf, conf->channels[i].agent) == NULL) {
@@ -476,6 +500,7 @@ cfg_channel_free(struct cfg_channel *c)
 	free(c->name);
 	free(c->type);
 	free(c->agent);
+	free(c->node);
 	for (i = 0; i < c->allow_from_count; i++)
 		free(c->allow_from[i]);
 	free(c->allow_from);

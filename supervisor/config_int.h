@@ -248,6 +248,7 @@ struct raw_channel {
 	char			*name;
 	char			*type;
 	char			*agent;
+	char			*node;
 	char			*dm_policy;
 	char			**allow_from;
 	unsigned		 allow_from_count;
@@ -442,6 +443,8 @@ void		 cfg_channel_callback_free(struct cfg_channel *);
 /* config_webchat.c: "IPv4:port" or "[IPv6]:port". */
 int		 cfg_check_listen(const char *);
 int		 cfg_store_is_uri(const char *);
+int		 cfg_node_name(struct cfg_ctx *, const char *field,
+		    const char *name);
 int		 cfg_store_build(struct cfg_ctx *, const struct raw_config *,
 		    struct config *);
 extern const struct cfg_num cfg_cluster_nums[];

@@ -146,14 +146,15 @@ store_uri(struct cfg_ctx *ctx, const char *uri)
 	return 0;
 }
 
-static int
-store_node(struct cfg_ctx *ctx, const char *n)
+/* A node's name (node:, and a channel's pin). */
+int
+cfg_node_name(struct cfg_ctx *ctx, const char *field, const char *n)
 {
 	size_t i, len = strlen(n);
 
 	if (len == 0 || len > 63 || !(islower((unsigned char)n[0]) ||
 	    isdigit((unsigned char)n[0]))) {
-		cfg_error(ctx, "node", "must be 1 to 63 characters starting "
+		cfg_error(ctx, field, "must be 1 to 63 characters starting "
 		    "with a-z or 0-9");
 		return -1;
 	}
@@ -161,7 +162,7 @@ store_node(struct cfg_ctx *ctx, const char *n)
 		if (!islower((unsigned char)n[i]) &&
 		    !isdigit((unsigned char)n[i]) && n[i] != '-' &&
 		    n[i] != '_') {
-			cfg_error(ctx, "node", "\"%s\": a-z, 0-9, - and _ "
+			cfg_error(ctx, field, "\"%s\": a-z, 0-9, - and _ "
 			    "only", n);
 			return -1;
 		}
@@ -225,7 +226,7 @@ cfg_store_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 		    "node: must name this node");
 		return -1;
 	}
-	if (store_node(ctx, raw->node) == -1)
+	if (cfg_node_name(ctx, "node", raw->node) == -1)
 		return -1;
 	/* The run row as the slot's lock is not built: every node would. */
 	if (raw->schedules_count > 0) {

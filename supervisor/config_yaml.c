@@ -387,6 +387,7 @@ static const cyaml_schema_field_t channel_fields[] = {
 	STR("name", struct raw_channel, name, CFG_WORD_MAX),
 	STR("type", struct raw_channel, type, CFG_WORD_MAX),
 	STR("agent", struct raw_channel, agent, CFG_WORD_MAX),
+	STR("node", struct raw_channel, node, CFG_WORD_MAX),
 	STR("dm_policy", struct raw_channel, dm_policy, CFG_WORD_MAX),
 	CYAML_FIELD_SEQUENCE("allow_from", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct raw_channel, allow_from, &peer_entry,

@@ -46,6 +46,8 @@
 
 static struct evconnlistener	*listener;
 static int			 nclients;
+static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static uint64_t			 client_ids;
 static uint8_t			 cbuf[IPC_FRAME_MAX];
 static uint8_t			 rbuf[CONTROL_READ_MAX];
 
@@ -109,6 +111,8 @@ static const struct {
 	{ IPC_CTL_CHANNEL_REMOVE, ctl_channel_remove },
 	{ IPC_CTL_CONSOLE_URL,	ctl_console_url },	/* console.c */
 	{ IPC_CTL_CONSOLE_REVOKE, ctl_console_revoke },
+	{ IPC_CTL_CLUSTER,	ctl_cluster },		/* control_cluster.c */
+	{ IPC_CTL_DRAIN,	ctl_drain },
 #ifdef WX_TEST_HOOKS
 	{ IPC_CTL_TEST,		ctl_test },
 #endif
@@ -122,8 +126,20 @@ ctl_free(struct ctl_client *c)
 	if (c->fd != -1)
 		close(c->fd);
 	bufferevent_free(c->bev);
+	TAILQ_REMOVE(&clients, c, entry);
 	free(c);
 	nclients--;
+}
+
+struct ctl_client *
+ctl_client_find(uint64_t id)
+{
+	struct ctl_client *c;
+
+	TAILQ_FOREACH(c, &clients, entry)
+		if (c->id == id)
+			return c->closing ? NULL : c;
+	return NULL;
 }
 
 /*
@@ -627,6 +643,28 @@ ctl_text_part(const char *p, size_t len, void *arg)
 	    a->req_id, &t);
 }
 
+/* Text of whole lines, as ctl.text parts of at most CONTROL_TEXT_PART. */
+void
+ctl_text(struct ctl_client *c, uint64_t req_id, const char *text)
+{
+	struct ctl_text_arg a = { c, req_id };
+	size_t len = strlen(text), n;
+	const char *nl;
+
+	while (len > 0) {
+		n = len;
+		if (n > CONTROL_TEXT_PART) {
+			n = CONTROL_TEXT_PART;
+			nl = memrchr(text, '\n', n);
+			if (nl != NULL)
+				n = (size_t)(nl - text) + 1;
+		}
+		ctl_text_part(text, n, &a);
+		text += n;
+		len -= n;
+	}
+}
+
 /*
  * The Prometheus exposition (metrics.c), as ctl.text parts of whole
  * lines, then the result.  It is built whole first: a few hundred
@@ -938,6 +976,8 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
+	c->id = ++client_ids;
+	TAILQ_INSERT_TAIL(&clients, c, entry);
 	c->uid = cred.uid;
 	c->fd = -1;
 	c->bev = bufferevent_socket_new(sup->base, fd, BEV_OPT_CLOSE_ON_FREE);

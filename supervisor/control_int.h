@@ -10,6 +10,7 @@
 #define WX_CONTROL_INT_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <stdint.h>
 
@@ -26,6 +27,8 @@ struct ipc_str;
  * brought it covered: its frame starts in [fd_from, fd_to).
  */
 struct ctl_client {
+	TAILQ_ENTRY(ctl_client)	 entry;
+	uint64_t		 id;		/* for answers that come later */
 	struct bufferevent	*bev;
 	struct event		*rev;
 	struct evbuffer		*in;
@@ -44,6 +47,9 @@ struct ctl_walk {
 	uint64_t		 req_id;
 };
 
+/* The client of an answer that came later, if it is still there. */
+struct ctl_client *ctl_client_find(uint64_t id);
+void	ctl_text(struct ctl_client *, uint64_t req_id, const char *text);
 void	ctl_fit(struct ipc_str *, size_t max);
 void	ctl_result(struct ctl_client *, uint64_t req_id, int ok,
 	    const char *msg);
@@ -77,6 +83,10 @@ int	ctl_bind_list(struct ctl_client *, struct ipc_msg *);
 int	ctl_bind_revoke(struct ctl_client *, struct ipc_msg *);
 int	ctl_channels(struct ctl_client *, struct ipc_msg *);
 int	ctl_channel_remove(struct ctl_client *, struct ipc_msg *);
+
+/* control_cluster.c: cluster.show, cluster.drain (issue #18) */
+int	ctl_cluster(struct ctl_client *, struct ipc_msg *);
+int	ctl_drain(struct ctl_client *, struct ipc_msg *);
 
 /* console.c: console.url and console.revoke_all (issue #16) */
 int	ctl_console_url(struct ctl_client *, struct ipc_msg *);

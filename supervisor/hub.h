@@ -80,6 +80,17 @@ int		 hub_pg_holds(const char *account);
  */
 int64_t		 hub_pg_outbox_below(void);
 void		 hub_pg_worker_gone(const char *account);
+/*
+ * wxgatectl cluster (hub_pg_ctl.c): the nodes and leases, read from
+ * the shared store, go to control client `client` as ctl.text lines
+ * and a result (ctl_cluster_answer).  wxgatectl drain: every lease of
+ * this node is handed over, and none taken; the count held.  Both -1
+ * on a node alone (hub_nopg.c) or, the first, with too much waiting.
+ */
+int		 hub_pg_cluster(uint64_t client, uint64_t req_id);
+int		 hub_pg_drain(unsigned *held);
+void		 ctl_cluster_answer(uint64_t client, uint64_t req_id,
+		    const char *lines, const char *err);
 
 /* heartbeat.c */
 void		 heartbeat_init(void);

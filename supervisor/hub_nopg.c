@@ -83,3 +83,18 @@ hub_pg_visit(enum hub_visit by, const char *key, const char *key2,
 	(void)tmpl;
 	return 1;
 }
+
+int
+hub_pg_cluster(uint64_t client, uint64_t req_id)
+{
+	(void)client;
+	(void)req_id;
+	return -1;
+}
+
+int
+hub_pg_drain(unsigned *held)
+{
+	*held = 0;
+	return -1;
+}

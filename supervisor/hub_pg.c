@@ -347,6 +347,26 @@ hub_pg_pool(void)
 	return hp.db;
 }
 
+struct leases *
+hub_pg_leases(void)
+{
+	return hp.leases;
+}
+
+const char *
+hub_pg_worker_state(const char *account)
+{
+	struct pgacct *a = acct_find(account);
+
+	if (a == NULL || a->token == 0)
+		return "stopping";
+	if (!a->running)
+		return "loading";
+	if (account_paused(a->name))
+		return "paused";
+	return worker_alive(a) ? "running" : "starting";
+}
+
 uint64_t
 hub_pg_ship_last(void)
 {
@@ -689,7 +709,7 @@ hub_pg_start(void)
 		hp.acct[hp.nacct].name = xstrdup(cc->name);
 		hp.acct[hp.nacct].kind = xstrdup(cc->type);
 		hp.nacct++;
-		if (leases_want(hp.leases, cc->name, NULL) == -1)
+		if (leases_want(hp.leases, cc->name, cc->node) == -1)
 			fatalx("cluster: too many accounts");
 	}
 	log_info("cluster: node %s, %u accounts leased", c->node, hp.nacct);

@@ -1,15 +1,19 @@
 /*
  * Between hub_pg.c and the files of wxgate-hub-pg alone that lean on
- * its pool and its ships (hub_pg_visit.c).
+ * its pool, its ships and its leases (hub_pg_visit.c, hub_pg_ctl.c).
  */
 #ifndef WX_HUB_PG_INT_H
 #define WX_HUB_PG_INT_H
 
 #include <stdint.h>
 
+struct leases;
 struct pgpool;
 
 struct pgpool	*hub_pg_pool(void);
+struct leases	*hub_pg_leases(void);
+/* An account this node holds: its worker's state, for the operator. */
+const char	*hub_pg_worker_state(const char *account);
 /* The last ship queued (0: none yet); ships go in order. */
 uint64_t	 hub_pg_ship_last(void);
 /* Has every ship up to this one committed, or been given up? */

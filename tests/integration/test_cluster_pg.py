@@ -176,6 +176,69 @@ def test_nodes_share_twenty_accounts_and_survive_a_sigkill(
     check_once(fakes, ["a", "b", "c", "d"], 30)
 
 
+def cluster_view(node):
+    """wxgatectl cluster: ({node: state}, {account: (node, worker)})."""
+    rc, out, err = node.ctl("cluster")
+    assert rc == 0, err
+    nodes, leases, part = {}, {}, None
+    for ln in out.splitlines():
+        f = ln.split()
+        if not f:
+            continue
+        if f[0] in ("NODE", "ACCOUNT"):
+            part = f[0]
+        elif part == "NODE":
+            nodes[f[0]] = f[1]
+        elif part == "ACCOUNT" and f[3] != "lapsed":
+            leases[f[0]] = (f[1], f[5])
+    return nodes, leases
+
+
+@plain_only
+def test_a_pin_the_cluster_view_and_a_drain(pg, fakes, nodes, tmp_path):
+    """acct00 pinned to n2 runs there; `wxgatectl cluster` on either
+    node shows both nodes and every lease, with the asking node's
+    workers; `wxgatectl drain` on n1 hands all its accounts to n2,
+    which answers them, once."""
+    names = ["n1", "n2"]
+    confs = {m: node_conf(pg, fakes, tmp_path, m) for m in names}
+    for m in names:
+        confs[m]["channels"][0]["node"] = "n2"
+    ns = {m: nodes(m, confs[m]) for m in names}
+    h = wait_for(lambda: fair(pg, names), 40, 0.2, "the accounts spread")
+    assert acct(0) in h["n2"]
+    wait_for(lambda: all(runs_on(ns[m], h[m]) for m in names), 20, 0.1,
+             "each node running the accounts it holds")
+    for m in names:
+        seen, leases = cluster_view(ns[m])
+        assert seen == {"n1": "alive", "n2": "alive"}, seen
+        assert {a: n for a, (n, _) in leases.items()} == \
+            {a: n for n in h for a in h[n]}, leases
+        assert all(w == ("running" if n == m else "-")
+                   for n, w in leases.values()), (m, leases)
+    inject_round(fakes, "a")
+    check_once(fakes, ["a"], 30)
+
+    rc, out, err = ns["n1"].ctl("drain")
+    assert rc == 0 and "draining: %d accounts" % len(h["n1"]) in out, \
+        (rc, out, err)
+    wait_for(lambda: set(held(pg)) == {"n2"} and
+             len(held(pg)["n2"]) == NACCT, TTL_MS / 1000.0 + 20, 0.1,
+             "n2 holding every account")
+    wait_for(lambda: runs_on(ns["n1"], []) and
+             runs_on(ns["n2"], held(pg)["n2"]), 20, 0.1,
+             "the workers moved to n2")
+    assert cluster_view(ns["n2"])[0]["n1"] == "draining"
+    inject_round(fakes, "b")
+    check_once(fakes, ["a", "b"], 30)
+
+
+def test_a_node_alone_has_no_cluster_to_show(gate):
+    for cmd in ("cluster", "drain"):
+        rc, out, err = gate.ctl(cmd)
+        assert rc == 1 and "not a node of a cluster" in err, (cmd, err)
+
+
 def test_a_password_in_the_uri_is_refused(pg, tmp_path):
     """The password comes from a file or the environment, never from
     the URI (ps and the logs would show it)."""

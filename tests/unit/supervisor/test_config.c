@@ -263,6 +263,21 @@ test_cluster(void **state)
 	assert_int_equal(conf->cluster.lease_ttl_ms, 15000);
 	assert_string_equal(conf->cluster.password, "s3cret");
 	config_free(conf);
+	/* An account pinned to a node, another free to go anywhere. */
+	conf = load_text("store: postgresql://wx@127.0.0.1/wx\nnode: n1\n"
+	    "cluster:\n  password_env: WX_TEST_PGPW\n"
+	    "channels:\n  - name: a\n    type: wechat\n    node: n-2\n"
+	    "  - name: b\n    type: wechat\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(conf->channels[0].node, "n-2");
+	assert_null(conf->channels[1].node);
+	config_free(conf);
+	refused("channels:\n  - name: a\n    type: wechat\n    node: n1\n",
+	    "channels[0].node: a pin to a node needs a postgresql");
+	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
+	    "channels:\n  - name: a\n    type: wechat\n    node: N/1\n",
+	    "channels[0].node: must be 1 to 63");
 	conf = load_text("store: /x.db\n", err, sizeof(err));
 	assert_non_null(conf);
 	assert_int_equal(conf->store_pg, 0);
