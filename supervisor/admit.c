@@ -67,6 +67,7 @@ static struct acap	ws_cap;
 static struct acap	tcp_cap;
 static struct ratelimit	*rl_session;
 static struct ratelimit	*rl_address;
+static unsigned		 admit_nodes;	/* the limits' shares */
 
 static size_t
 admit_hash(const char *key)
@@ -80,23 +81,48 @@ admit_hash(const char *key)
 	return (size_t)(h % ADMIT_BUCKETS);
 }
 
-/* (Re)build the buckets from the config; a reload starts them full. */
+/* A configured rate as one of `nodes` shares of it. */
+static struct ratelimit *
+admit_buckets(const struct cfg_rate *c, unsigned nodes, size_t max)
+{
+	struct rl_rate r;
+
+	r.per = c->per;
+	r.period_ms = c->period_ms * nodes;
+	r.burst = c->burst / nodes > 0 ? c->burst / nodes : 1;
+	return ratelimit_new(&r, max);
+}
+
+/*
+ * (Re)build the buckets from the config; a reload starts them full.
+ * In a cluster a visitor may reach every node, so each node keeps an
+ * equal share of each limit: spread over all of them, a session or an
+ * address gets no more than the configured rate (less when its
+ * requests land unevenly), and no request waits on the database.
+ */
 void
 admit_init(void)
 {
 	const struct cfg_policy *p = &sup->conf->policy;
-	struct rl_rate r;
 
+	admit_nodes = hub_pg_nodes();
 	ratelimit_free(rl_session);
 	ratelimit_free(rl_address);
-	r.per = p->session_rate.per;
-	r.period_ms = p->session_rate.period_ms;
-	r.burst = p->session_rate.burst;
-	rl_session = ratelimit_new(&r, p->buckets_max);
-	r.per = p->address_rate.per;
-	r.period_ms = p->address_rate.period_ms;
-	r.burst = p->address_rate.burst;
-	rl_address = ratelimit_new(&r, p->buckets_max);
+	rl_session = admit_buckets(&p->session_rate, admit_nodes,
+	    p->buckets_max);
+	rl_address = admit_buckets(&p->address_rate, admit_nodes,
+	    p->buckets_max);
+}
+
+/* The cluster grew or shrank: the shares again (buckets start full). */
+static void
+admit_share(void)
+{
+	if (hub_pg_nodes() == admit_nodes)
+		return;
+	log_info("admit: the public chat's limits shared by %u nodes",
+	    hub_pg_nodes());
+	admit_init();
 }
 
 /* 1 if the peer is a configured trusted proxy (policy/xff.c decides). */
@@ -210,6 +236,7 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 		return -1;
 	admit_client(b->peer, b->forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
+	admit_share();
 	if ((*retry_ms = ratelimit_take(rl_address, key, clock_mono_ms())) > 0)
 		return 429;
 	if (ws_cap.total >= p->conns_total) {
@@ -332,6 +359,7 @@ admit_request(const struct binding *c)
 	char key[RL_KEY_MAX];
 	uint64_t now = clock_mono_ms(), wait;
 
+	admit_share();
 	if (c->session > 0) {
 		snprintf(key, sizeof(key), "s:%lld", (long long)c->session);
 		if ((wait = ratelimit_take(rl_session, key, now)) > 0)
@@ -357,6 +385,7 @@ admit_http(struct ipc_str peer, struct ipc_str forwarded)
 
 	admit_client(peer, forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
+	admit_share();
 	return ratelimit_take(rl_address, key, clock_mono_ms());
 }
 

@@ -88,6 +88,8 @@ void		 hub_pg_worker_gone(const char *account);
  * on a node alone (hub_nopg.c) or, the first, with too much waiting.
  */
 int		 hub_pg_cluster(uint64_t client, uint64_t req_id);
+/* Nodes the public chat's rate limits are shared among (1: alone). */
+unsigned	 hub_pg_nodes(void);
 int		 hub_pg_drain(unsigned *held);
 void		 ctl_cluster_answer(uint64_t client, uint64_t req_id,
 		    const char *lines, const char *err);

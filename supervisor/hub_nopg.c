@@ -98,3 +98,9 @@ hub_pg_drain(unsigned *held)
 	*held = 0;
 	return -1;
 }
+
+unsigned
+hub_pg_nodes(void)
+{
+	return 1;
+}

@@ -353,6 +353,12 @@ hub_pg_leases(void)
 	return hp.leases;
 }
 
+unsigned
+hub_pg_nodes(void)
+{
+	return hp.leases != NULL ? leases_live(hp.leases) : 1;
+}
+
 const char *
 hub_pg_worker_state(const char *account)
 {

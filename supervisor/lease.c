@@ -513,6 +513,12 @@ leases_drain(struct leases *l)
 }
 
 unsigned
+leases_live(const struct leases *l)
+{
+	return l->live > 0 ? l->live : 1;
+}
+
+unsigned
 leases_held(const struct leases *l)
 {
 	unsigned i, n = 0;

@@ -82,6 +82,8 @@ void		 leases_lost(struct leases *, const char *account);
 void		 leases_drain(struct leases *);
 /* Accounts this node holds now. */
 unsigned	 leases_held(const struct leases *);
+/* Nodes alive and not draining at the last beat, this one included. */
+unsigned	 leases_live(const struct leases *);
 /* The fair share: wanted accounts over live nodes, rounded up. */
 unsigned	 lease_share(unsigned accounts, unsigned nodes);
 

@@ -9,10 +9,11 @@ Needs Debian's postgresql (scripts/deps.sh test); skipped without it."""
 
 import os
 import re
+import time
 
 import pytest
 
-from conftest import ctl_link, plain_only, run
+from conftest import ctl_link, plain_only, run, wait_for
 from pgfix import pg  # noqa: F401 (a fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,3 +156,43 @@ def test_a_share_link_made_on_one_node_opens_on_every_node(cluster):
                              ("assistant", "echo: s%d" % i)])
 
     run(go())
+
+
+@plain_only
+def test_a_session_spread_over_the_nodes_gets_one_limit(pg, gate_factory):
+    """Each node keeps an equal share of the public chat's limits, so a
+    visitor who reaches all three gets the configured burst in all, not
+    three times it."""
+    burst = 6
+    conf = {"policy": {"ratelimit": {
+        "session": {"rate": "1/hour", "burst": burst},
+        "address": {"rate": "1000/s", "burst": 1000}}}}
+    ns = {m: gate_factory(dict(node_conf(pg, m), **conf), sub=m)
+          for m in NODES}
+    for m in NODES:
+        wait_for(lambda: set(ns[m].ctl("cluster")[1].split()) >=
+                 set(NODES), 20, 0.2, "the nodes seeing each other")
+    # A beat or two later every node counts the others.
+    time.sleep(2.5)
+
+    async def go():
+        async with ns["n1"].client() as c:
+            token = await c.open()
+        taken, refused = 0, set()
+        for i in range(4 * burst):
+            m = NODES[i % len(NODES)]
+            async with ns[m].client() as c:
+                await c.resume(token)
+                r = await c.call("chat.send", {"text": "r%d" % i,
+                                               "client_msg_id": "r%d" % i})
+                if "error" in r:
+                    assert r["error"]["code"] == "rate_limited", r
+                    refused.add(m)
+                else:
+                    taken += 1
+                    await c.wait_done("r%d" % i)
+        return taken, refused
+
+    taken, refused = run(go())
+    assert refused == set(NODES)
+    assert taken == burst, taken

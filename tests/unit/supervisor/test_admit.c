@@ -107,6 +107,15 @@ sup_turn(void)
 {
 }
 
+/* Nodes of the cluster the limits are shared by. */
+static unsigned nodes = 1;
+
+unsigned
+hub_pg_nodes(void)
+{
+	return nodes;
+}
+
 int64_t
 sup_now(void)
 {
@@ -139,6 +148,7 @@ setup(void **state)
 	w1.gen = w2.gen = 1;
 	seen_writes = 0;
 	seen_session = 0;
+	nodes = 1;
 	return 0;
 }
 
@@ -408,6 +418,40 @@ test_proxy_cap(void **state)
 	assert_all_free(&w1);
 }
 
+/* Taken from an address's bucket (GET /s/<id>) until it says wait. */
+static unsigned
+http_burst(const char *addr)
+{
+	struct ipc_str peer = { addr, strlen(addr) }, fwd = { "", 0 };
+	unsigned n = 0;
+
+	while (admit_http(peer, fwd) == 0 && n < 10000)
+		n++;
+	return n;
+}
+
+/*
+ * In a cluster each node keeps its share of a limit: with the burst
+ * of 1000 and three nodes, 333 here; back to the whole when alone.
+ * The clock runs meanwhile, and a token comes each ms (each 3 ms for
+ * a third): a few more may be taken while the loop runs.
+ */
+static void
+test_cluster_shares_the_limits(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	n = http_burst("192.0.2.1");
+	assert_true(n >= 1000 && n < 1100);
+	nodes = 3;
+	n = http_burst("192.0.2.2");
+	assert_true(n >= 333 && n < 400);
+	nodes = 1;
+	n = http_burst("192.0.2.3");
+	assert_true(n >= 1000 && n < 1100);
+}
+
 int
 main(void)
 {
@@ -427,6 +471,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_cap, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cluster_shares_the_limits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
