@@ -143,11 +143,13 @@ int		 channel_send_limit(const char *account, const char *peer,
 void		 channel_sweep(void);
 /*
  * pause.c: accounts an operator paused.  account_pause: 0, or 1 no such
- * account, 2 one waiting for its login, -1 a store error, with why in
- * err.
+ * account, 2 one waiting for its login or run by another node of the
+ * cluster, -1 a store error, with why in err.
  */
 void		 pause_init(void);
 void		 pause_again(const char *name);
+/* The account's rows came from the shared store: its pause with them. */
+void		 pause_reload(const char *name);
 int		 account_paused(const char *name);
 int		 account_pause(const char *name, int on, const char *by,
 		    char *err, size_t errlen);

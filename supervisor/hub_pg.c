@@ -220,6 +220,7 @@ load_committed(struct durable *d, int ok)
 	}
 	log_info("cluster: %s is ours (token %" PRId64 "), starting it",
 	    a->name, a->token);
+	pause_reload(a->name);
 	acct_worker(a, 1);
 	if ((cc = config_channel(sup->conf, a->name)) != NULL)
 		agentq_backlog(agentq_find(cc->agent));

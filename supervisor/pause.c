@@ -97,6 +97,43 @@ pause_init(void)
 			pause_ask(cc, 1);
 }
 
+struct pause_find {
+	const char	*name;
+	int		 found;
+};
+
+static int
+pause_match(const char *account, void *arg)
+{
+	struct pause_find *f = arg;
+
+	f->found |= strcmp(account, f->name) == 0;
+	return 0;
+}
+
+/*
+ * In a cluster, a lease taken: the account's rows, its pause among
+ * them, were just loaded from the shared store, and the node that had
+ * it may have paused or resumed it since this one last knew.
+ */
+void
+pause_reload(const char *name)
+{
+	struct pause_find f = { name, 0 };
+	ssize_t i = pause_index(name);
+
+	if (store_pause_list(sup->store, pause_match, &f) == -1) {
+		log_warnx("%s: %s: paused accounts not read", __func__, name);
+		return;
+	}
+	if (f.found && i == -1)
+		pause_load(name, NULL);
+	else if (!f.found && i != -1) {
+		free(paused[i]);
+		paused[i] = paused[--npaused];
+	}
+}
+
 /* A paused account's worker came up (a restart): down it goes. */
 void
 pause_again(const char *name)
@@ -122,6 +159,12 @@ account_pause(const char *name, int on, const char *by, char *err,
 	if (account_pending(name)) {
 		snprintf(err, errlen, "%s is waiting for its owner's login",
 		    name);
+		return 2;
+	}
+	/* Its pause is its own node's to write (a row behind its lease). */
+	if (!hub_pg_holds(name)) {
+		snprintf(err, errlen, "%s runs on another node of the cluster "
+		    "(wxgatectl cluster shows which): pause it there", name);
 		return 2;
 	}
 	i = pause_index(name);

@@ -198,8 +198,9 @@ def cluster_view(node):
 def test_a_pin_the_cluster_view_and_a_drain(pg, fakes, nodes, tmp_path):
     """acct00 pinned to n2 runs there; `wxgatectl cluster` on either
     node shows both nodes and every lease, with the asking node's
-    workers; `wxgatectl drain` on n1 hands all its accounts to n2,
-    which answers them, once."""
+    workers; an account is paused only by the node that runs it, and
+    stays paused when it moves; `wxgatectl drain` on n1 hands all its
+    accounts to n2, which answers them, once."""
     names = ["n1", "n2"]
     confs = {m: node_conf(pg, fakes, tmp_path, m) for m in names}
     for m in names:
@@ -219,16 +220,30 @@ def test_a_pin_the_cluster_view_and_a_drain(pg, fakes, nodes, tmp_path):
     inject_round(fakes, "a")
     check_once(fakes, ["a"], 30)
 
+    rc, _, err = ns["n1"].ctl("account", "pause", acct(0))
+    assert rc == 1 and "runs on another node" in err, err
+    moved = sorted(h["n1"])[0]
+    rc, _, err = ns["n1"].ctl("account", "pause", moved)
+    assert rc == 0, err
+    wait_for(lambda: cluster_view(ns["n1"])[1][moved][1] == "paused", 10,
+             0.1, "the pause shown")
+
     rc, out, err = ns["n1"].ctl("drain")
     assert rc == 0 and "draining: %d accounts" % len(h["n1"]) in out, \
         (rc, out, err)
     wait_for(lambda: set(held(pg)) == {"n2"} and
              len(held(pg)["n2"]) == NACCT, TTL_MS / 1000.0 + 20, 0.1,
              "n2 holding every account")
+    # The paused account moved paused: its worker stays down on n2.
     wait_for(lambda: runs_on(ns["n1"], []) and
-             runs_on(ns["n2"], held(pg)["n2"]), 20, 0.1,
+             runs_on(ns["n2"], held(pg)["n2"] - {moved}), 20, 0.1,
              "the workers moved to n2")
+    assert cluster_view(ns["n2"])[1][moved][1] == "paused"
     assert cluster_view(ns["n2"])[0]["n1"] == "draining"
+    rc, _, err = ns["n2"].ctl("account", "resume", moved)
+    assert rc == 0, err
+    wait_for(lambda: runs_on(ns["n2"], held(pg)["n2"]), 20, 0.1,
+             "the resumed account running")
     inject_round(fakes, "b")
     check_once(fakes, ["a", "b"], 30)
 
