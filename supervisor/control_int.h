@@ -28,7 +28,7 @@ struct ipc_str;
  */
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
-	uint64_t		 id;		/* for answers that come later */
+	uint64_t		 id;		/* for a later answer */
 	struct bufferevent	*bev;
 	struct event		*rev;
 	struct evbuffer		*in;

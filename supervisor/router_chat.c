@@ -175,7 +175,8 @@ sup_session_resume(struct worker *w, struct ipc_msg *m)
 	durable_for(&t, w, m->req_id, rb->conn);
 	session_hash_hex(hash, hex);
 	t.str = hex;
-	if ((rv = hub_pg_visit(HUB_VISIT_TOKEN, hex, NULL, resume_loaded, &t)) == 1)
+	rv = hub_pg_visit(HUB_VISIT_TOKEN, hex, NULL, resume_loaded, &t);
+	if (rv == 1)
 		resume_bind(w, m->req_id, rb->conn, hash);
 	else if (rv == -1)
 		rpc_error_retry(w, m, rb->conn, "busy",

@@ -2,9 +2,10 @@
  * What the router's files share (router.c the gate and lifecycle,
  * router_bind.c the web chat's connections, their bindings and routes,
  * router_chat.c the web chat's requests, router_await.c its messages
- * another node answers, router_share.c share links, router_agent.c agent requests and their relay).  Nothing outside
- * supervisor/router*.c includes it but admit.c, which keeps its counts
- * on the same connection record.
+ * another node answers, router_share.c share links, router_agent.c
+ * agent requests and their relay).  Nothing outside supervisor/router*.c
+ * includes it but admit.c, which keeps its counts on the same
+ * connection record.
  */
 #ifndef WX_ROUTER_INT_H
 #define WX_ROUTER_INT_H
