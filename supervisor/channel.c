@@ -539,9 +539,10 @@ chan_kick_now(struct chacct *a)
 
 	if (a->nacked > 0)
 		chan_reack(a);
-	/* A paused account's rows wait (pause.c). */
+	/* A paused account's rows wait (pause.c); in a cluster, one
+	 * whose lease went sends nothing while its worker is stopped. */
 	if ((k.w = acct_worker(a)) == NULL || a->inflight >= CH_INFLIGHT ||
-	    account_paused(a->name))
+	    account_paused(a->name) || !hub_pg_holds(a->name))
 		return;
 	k.a = a;
 	if (store_outbox_lease_ctx(sup->store, a->name, now, now + CH_LEASE_S,
@@ -835,6 +836,8 @@ chan_inbound(struct worker *w, struct ipc_msg *m)
 	}
 	if (a == NULL || cc == NULL)
 		status = "ignored";	/* removed by a reload */
+	else if (!hub_pg_holds(a->name))
+		status = "retry";	/* its lease went: for its next node */
 	else if ((ib->text.len == 0 && md.n == 0) || (ib->group.len > 0 &&
 	    (cc->group_policy == GROUP_POLICY_DISABLED ||
 	    (!ib->mentioned && config_group_mention(cc, ib->group.p,

@@ -72,6 +72,7 @@ struct ship {
 	unsigned		 cap;
 	int64_t			 outbox_low;	/* its least new outbox id */
 	uint64_t		 seq;		/* ships go in this order */
+	int			 dropped;	/* rows of a lease gone */
 	struct durable_head	 claims;
 };
 
@@ -214,8 +215,8 @@ load_committed(struct durable *d, int ok)
 	if (a == NULL || a->token == 0 || a->gen != (uint64_t)d->id)
 		return;		/* lost meanwhile */
 	if (!ok) {
-		log_warnx("cluster: %s: its rows did not commit", a->name);
-		leases_lost(hp.leases, a->name);
+		leases_lost(hp.leases, a->name, "its rows did not commit "
+		    "here");
 		return;
 	}
 	log_info("cluster: %s is ours (token %" PRId64 "), starting it",
@@ -239,14 +240,15 @@ load_done(int64_t rows, void *arg)
 		return;
 	if (rows < 0) {
 		/* The lease goes back to the pool; a later round retries. */
-		leases_lost(hp.leases, hp.acct[i].name);
+		leases_lost(hp.leases, hp.acct[i].name, "its rows could not "
+		    "be read");
 		return;
 	}
 	log_debug("cluster: %s: %" PRId64 " rows loaded", hp.acct[i].name,
 	    rows);
 	/* Asked by the node that had it, never answered: ours to ask. */
 	if (store_msg_requeue_account(sup->store, hp.acct[i].name) == -1) {
-		leases_lost(hp.leases, hp.acct[i].name);
+		leases_lost(hp.leases, hp.acct[i].name, "a store error");
 		return;
 	}
 	d = durable_after(load_committed);
@@ -270,7 +272,8 @@ lease_event(enum lease_ev ev, const char *account, int64_t token, void *arg)
 		if (store_forget(sup->store, a->name) == -1 ||
 		    pgload_account(hp.db, sup->store, a->name, load_done,
 		    (void *)(uintptr_t)a->gen) == -1) {
-			leases_lost(hp.leases, a->name);
+			leases_lost(hp.leases, a->name, "its rows could not "
+			    "be read");
 			return;
 		}
 		sup_turn();
@@ -532,9 +535,14 @@ ship_send(void)
 	hp.nfence = nf;
 	for (i = 0; i < n; i++) {
 		/* Unfenced rows go; a leased account's only if still ours
-		 * under the token they were written with. */
-		if (s->tok[i] != -1 && ship_held(s, i) == NULL)
+		 * under the token they were written with.  A turn whose
+		 * rows stay behind has its claims fail: an inbound ack
+		 * would move the platform's cursor past a message that
+		 * the account's next node never sees. */
+		if (s->tok[i] != -1 && ship_held(s, i) == NULL) {
+			s->dropped = 1;
 			continue;
+		}
 		hp.q[hp.nq++] = data[i];
 	}
 	if (hp.nq == 0) {
@@ -590,7 +598,9 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
     void *arg)
 {
 	struct ship *s = TAILQ_FIRST(&hp.ships);
+	struct pgacct *a;
 	const char *who;
+	int64_t tok;
 	long at;
 
 	(void)res;
@@ -604,11 +614,16 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 	case PGP_ERROR:
 		at = ship_failed_at(err, "WX001");
 		if (at >= 1 && (unsigned long)at <= hp.nfence) {
-			/* Fenced: that lease is not ours; the rest go. */
+			/* Fenced: that lease is not ours; the rest go.  A
+			 * batch made before the account was taken again
+			 * names an older token: the new lease stands. */
 			who = hp.q[at - 1].params[0];
-			log_warnx("cluster: %s: a write was refused by its "
-			    "fence", who);
-			leases_lost(hp.leases, who);
+			tok = strtoll(hp.q[at - 1].params[2], NULL, 10);
+			log_warnx("cluster: %s: a write under token %lld was "
+			    "refused by its fence", who, (long long)tok);
+			if ((a = acct_find(who)) != NULL && a->token == tok)
+				leases_lost(hp.leases, who,
+				    "a write was fenced");
 			ship_send();
 			return;
 		}
@@ -635,7 +650,7 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 		log_warnx("cluster: the database answers again");
 	hp.failing_since = 0;
 	hp.retry_ms = 0;
-	durable_settle(&s->claims, 1);
+	durable_settle(&s->claims, !s->dropped);
 	ship_free(s);
 	ship_send();
 }

@@ -496,12 +496,12 @@ leases_given(struct leases *l, const char *account)
  * lease is gone, and the worker stops now rather than at the renewal.
  */
 void
-leases_lost(struct leases *l, const char *account)
+leases_lost(struct leases *l, const char *account, const char *why)
 {
 	struct lacct *a = lease_find(l, account);
 
 	if (a != NULL && (a->state == LA_HELD || a->state == LA_GIVING))
-		lease_lose(l, a, "a write was fenced");
+		lease_lose(l, a, why);
 	lease_arm_fence(l);
 }
 

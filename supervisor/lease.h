@@ -77,7 +77,8 @@ int		 leases_want(struct leases *, const char *account,
 /* After LEASE_GIVE: the account's worker has stopped. */
 void		 leases_given(struct leases *, const char *account);
 /* A write of ours was fenced: the lease is gone, its worker stops. */
-void		 leases_lost(struct leases *, const char *account);
+void		 leases_lost(struct leases *, const char *account,
+		    const char *why);
 /* Give every lease back and take none (wxgatectl drain). */
 void		 leases_drain(struct leases *);
 /* Accounts this node holds now. */
