@@ -4,6 +4,7 @@
 EXTRA_DIST += \
 	tests/bench/bench_accounts.py \
 	tests/bench/bench_callback.py \
+	tests/bench/bench_cluster.py \
 	tests/bench/bench_conns.py \
 	tests/bench/bench_flood.py \
 	tests/bench/bench_idle_ws.py \
@@ -18,6 +19,7 @@ EXTRA_DIST += \
 	tests/bench/run_accounts.sh \
 	tests/bench/run_c10k.sh \
 	tests/bench/run_callback.sh \
+	tests/bench/run_cluster.sh \
 	tests/bench/run_conns.sh \
 	tests/bench/run_flood.sh \
 	tests/bench/run_idle_ws.sh \
