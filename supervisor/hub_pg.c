@@ -475,7 +475,9 @@ ship_send(void)
 	}
 	fq = pgapply_batch(hp.fences, &nf);
 	hp.q = xreallocarray(hp.q, nf + n + 1, sizeof(*hp.q));
-	memcpy(hp.q, fq, nf * sizeof(*fq));
+	/* No fence yet: fq is NULL, which memcpy may not be given. */
+	if (nf > 0)
+		memcpy(hp.q, fq, nf * sizeof(*fq));
 	hp.nq = nf;
 	hp.nfence = nf;
 	for (i = 0; i < n; i++) {
