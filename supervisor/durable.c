@@ -111,9 +111,10 @@ durable_commit(void)
 		logged_at = 0;
 	}
 	/* In a cluster, what the turn wrote must reach the truth first. */
-	if (ok && hub_pg_on() && hub_pg_ship(&claims, wrote))
-		return 0;
-	durable_settle(&claims, ok);
+	if (!ok || !hub_pg_on() || !hub_pg_ship(&claims, wrote))
+		durable_settle(&claims, ok);
+	/* Whether the next turns are refused (a cluster's store behind). */
+	hub_pg_judge();
 	return ok ? 0 : -1;
 }
 

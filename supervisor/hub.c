@@ -11,7 +11,7 @@
  * hands it the same sockets: the workers never notice but for
  * sup.resync, and the store says what was unfinished.
  */
-#include <sys/socket.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -275,24 +275,21 @@ hub_config(struct ipc_msg *m)
 
 #ifdef WX_TEST_HOOKS
 /*
- * wxgatectl test hub ACTION: "syscall" makes one the hub's allowlist
- * forbids (an IPv4 socket), so tests see it die of SIGSYS and return;
- * "crash" aborts.  A moment later, so the operator's answer leaves.
+ * wxgatectl test hub ACTION: "syscall" makes one that neither hub's
+ * allowlist has (ptrace of the parent: wxgate-hub-pg may make sockets),
+ * so tests see it die of SIGSYS and return; "crash" aborts.  A moment
+ * later, so the operator's answer leaves.
  */
 static void
 hub_test_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	int s;
-
 	(void)fd;
 	(void)ev;
 	if (arg == NULL)
 		abort();
-	log_warnx("hub: test hook: socket(AF_INET)");
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) != -1) {
-		log_warnx("hub: test hook: FORBIDDEN socket succeeded");
-		close(s);
-	}
+	log_warnx("hub: test hook: ptrace(PTRACE_ATTACH)");
+	if (ptrace(PTRACE_ATTACH, getppid(), NULL, NULL) == 0)
+		log_warnx("hub: test hook: FORBIDDEN ptrace succeeded");
 }
 
 /*

@@ -65,8 +65,13 @@ int		 hub_pg_on(void);
 void		 hub_pg_spec(struct sandbox_spec *);
 int		 hub_pg_secret(struct ipc_msg *);
 void		 hub_pg_start(void);
-/* Is the shared store too far behind for a new turn? */
+/*
+ * Is the shared store too far behind for a new turn?  Judged once per
+ * turn, after its commit (hub_pg_judge), so that a handler told so and
+ * the commit of its turn agree.
+ */
 int		 hub_pg_full(void);
+void		 hub_pg_judge(void);
 void		 hub_pg_refused(void);
 /* After a commit: 1 the claims wait for the ship, 0 settle them now. */
 int		 hub_pg_ship(struct durable_head *, int wrote);

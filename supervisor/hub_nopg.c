@@ -41,6 +41,11 @@ hub_pg_full(void)
 }
 
 void
+hub_pg_judge(void)
+{
+}
+
+void
 hub_pg_refused(void)
 {
 }

@@ -22,6 +22,8 @@
  *     past that, or while the database has failed for SHIP_LATE_MS,
  *     a turn is refused as a failing store's is: its claims answer
  *     unavailable or busy, channel messages stay with the platform.
+ *     A web chat message is told busy before it is written
+ *     (router_chat.c), which the page sends again.
  */
 #include <sys/types.h>
 
@@ -104,6 +106,7 @@ static struct {
 	struct event	*retry;
 	unsigned	 retry_ms;
 	uint64_t	 failing_since;	/* clock_mono_ms, 0: not */
+	int		 full;		/* new turns refused */
 	int		 ids_asked;
 	uint64_t	 loads;
 	uint64_t	 batches;
@@ -458,10 +461,19 @@ ship_change(const struct store_change *c, void *arg)
 int
 hub_pg_full(void)
 {
-	uint64_t now = clock_mono_ms();
+	return hp.full;
+}
 
-	return hp.nships > SHIP_GROUPS_MAX || (hp.failing_since != 0 &&
-	    now - hp.failing_since > SHIP_LATE_MS);
+/*
+ * At the end of each turn, and when a ship commits (which can only
+ * clear it): never between a handler that asked (router_chat.c) and
+ * its turn's commit, which would refuse what the handler let in.
+ */
+void
+hub_pg_judge(void)
+{
+	hp.full = hp.nships > SHIP_GROUPS_MAX || (hp.failing_since != 0 &&
+	    clock_mono_ms() - hp.failing_since > SHIP_LATE_MS);
 }
 
 /*
@@ -530,7 +542,9 @@ ship_send(void)
 	}
 	fq = pgapply_batch(hp.fences, &nf);
 	hp.q = xreallocarray(hp.q, nf + n + 1, sizeof(*hp.q));
-	memcpy(hp.q, fq, nf * sizeof(*fq));
+	/* No fence yet: fq is NULL, which memcpy may not be given. */
+	if (nf > 0)
+		memcpy(hp.q, fq, nf * sizeof(*fq));
 	hp.nq = nf;
 	hp.nfence = nf;
 	for (i = 0; i < n; i++) {
@@ -633,6 +647,7 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 		hp.retry_ms = 0;
 		durable_settle(&s->claims, 0);
 		ship_free(s);
+		hub_pg_judge();
 		ship_send();
 		return;
 	default:
@@ -652,6 +667,7 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 	hp.retry_ms = 0;
 	durable_settle(&s->claims, !s->dropped);
 	ship_free(s);
+	hub_pg_judge();
 	ship_send();
 }
 

@@ -29,6 +29,9 @@
 #include "wire.h"
 
 /* unavailable's retry_after: a full disk is not fixed in a second. */
+/* busy's when a cluster's shared store is behind: its ships are sent
+ * again at least this often (hub_pg.c, SHIP_RETRY_MAX_MS). */
+#define RT_BEHIND_RETRY_MS	2000
 
 static int	sup_hello(struct worker *, struct ipc_msg *);
 static int	sup_ready(struct worker *, struct ipc_msg *);
@@ -218,6 +221,17 @@ rpc_unavailable(struct worker *w, uint64_t req_id, uint64_t conn)
 {
 	rpc_error_id(w, req_id, conn, "unavailable",
 	    "cannot store that now; retry later", RT_STORE_RETRY_MS);
+}
+
+/*
+ * The shared store is behind (hub_pg_full): refused before anything is
+ * written, busy as a full agent queue is, so the page sends it again.
+ */
+void
+rpc_store_busy(struct worker *w, uint64_t req_id, uint64_t conn)
+{
+	rpc_error_id(w, req_id, conn, "busy",
+	    "the store is catching up; retry later", RT_BEHIND_RETRY_MS);
 }
 
 void

@@ -416,8 +416,9 @@ chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
 
 /*
  * chat.send: dedupe on (session, client_msg_id), then admission: a new
- * message the agent has no room for is answered busy at once and not
- * stored, so nothing waits that the client was told to send again.
+ * message the agent (or a cluster's shared store) has no room for is
+ * answered busy at once and not stored, so nothing waits that the
+ * client was told to send again.
  */
 int
 sup_chat_send(struct worker *w, struct ipc_msg *m)
@@ -461,6 +462,16 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	}
 	if (rv == 0) {
 		chat_known(w, m, b, aq, cmid, st, msg_id, reply);
+		goto out;
+	}
+	/*
+	 * A cluster's shared store is behind: the turn would be rolled
+	 * back at its commit and the client told unavailable, which the
+	 * page does not send again.  Busy now, and nothing written.
+	 */
+	if (hub_pg_full()) {
+		hub_pg_refused();
+		rpc_store_busy(w, m->req_id, cb->conn);
 		goto out;
 	}
 	text = ipc_strdup(cb->text);

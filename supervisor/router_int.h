@@ -70,6 +70,8 @@ void		 rpc_error_id(struct worker *, uint64_t req_id, uint64_t conn,
 		    const char *code, const char *message, uint64_t retry_ms);
 void		 rpc_unavailable(struct worker *, uint64_t req_id,
 		    uint64_t conn);
+void		 rpc_store_busy(struct worker *, uint64_t req_id,
+		    uint64_t conn);
 
 /* What a connection's end gives back (conn_end, admit_release). */
 #define CONN_TCP	0x01	/* peer.close: its TCP place */

@@ -151,7 +151,7 @@ def test_hub_forbidden_syscall_restarts_it(gate_factory):
             start = len(gate.log())
             rc, _, err = gate.ctl("test", "hub", "syscall")
             assert rc == 0, err
-            gate.wait_log("killed by seccomp (SIGSYS): socket", 10, start)
+            gate.wait_log("killed by seccomp (SIGSYS): ptrace", 10, start)
             wait_for(lambda: hub_pid(gate) not in (None, hub), 10, 0.05,
                      "a new hub")
             wait_for(lambda: gate.all_running(), 10, 0.05,
