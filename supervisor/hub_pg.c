@@ -74,7 +74,6 @@ struct ship {
 	unsigned		 cap;
 	int64_t			 outbox_low;	/* its least new outbox id */
 	uint64_t		 seq;		/* ships go in this order */
-	int			 dropped;	/* rows of a lease gone */
 	struct durable_head	 claims;
 };
 
@@ -549,14 +548,12 @@ ship_send(void)
 	hp.nfence = nf;
 	for (i = 0; i < n; i++) {
 		/* Unfenced rows go; a leased account's only if still ours
-		 * under the token they were written with.  A turn whose
-		 * rows stay behind has its claims fail: an inbound ack
-		 * would move the platform's cursor past a message that
-		 * the account's next node never sees. */
-		if (s->tok[i] != -1 && ship_held(s, i) == NULL) {
-			s->dropped = 1;
+		 * under the token they were written with.  Its inbound
+		 * was refused once the lease went (chan_inbound), so what
+		 * stays behind is what the account's next node asks
+		 * again. */
+		if (s->tok[i] != -1 && ship_held(s, i) == NULL)
 			continue;
-		}
 		hp.q[hp.nq++] = data[i];
 	}
 	if (hp.nq == 0) {
@@ -665,7 +662,7 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 		log_warnx("cluster: the database answers again");
 	hp.failing_since = 0;
 	hp.retry_ms = 0;
-	durable_settle(&s->claims, !s->dropped);
+	durable_settle(&s->claims, 1);
 	ship_free(s);
 	hub_pg_judge();
 	ship_send();

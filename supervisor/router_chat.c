@@ -290,11 +290,13 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 		rpc_unavailable(w, m->req_id, cb->conn);
 		return;
 	}
-	/* In a cluster, a message taken and not answered is another
-	 * node's (this one would hold its request): awaited, never asked
-	 * twice.  One whose client was told it failed may go again. */
+	/* In a cluster, a message another node made and has not
+	 * answered is that node's to answer: awaited, never asked twice.
+	 * One of ours without its request (its turn's ship failed, its
+	 * client was told so) may go again, as on a node alone. */
 	if (hub_pg_on() && st != MSG_ANSWERED &&
-	    !(st == MSG_ACCEPTED && err != NULL)) {
+	    !(st == MSG_ACCEPTED && err != NULL) &&
+	    !store_ids_mine(sup->store, msg_id)) {
 		if (router_await(b->session, msg_id, cmid) == -1)
 			rpc_error_retry(w, m, cb->conn, "busy",
 			    "too many messages awaited; retry later",

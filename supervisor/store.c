@@ -441,6 +441,10 @@ store_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void
 store_ids(struct store *s, int64_t first, int64_t count)
 {
+	int64_t *b = s->id_blocks[s->id_nblocks++ % STORE_ID_BLOCKS];
+
+	b[0] = first;
+	b[1] = first + count;
 	s->ids_on = 1;
 	if (s->id_next == s->id_end) {
 		s->id_next = first;
@@ -455,6 +459,20 @@ int64_t
 store_ids_left(struct store *s)
 {
 	return (s->id_end - s->id_next) + (s->id_end2 - s->id_next2);
+}
+
+int
+store_ids_mine(struct store *s, int64_t id)
+{
+	unsigned i, n;
+
+	if (!s->ids_on)
+		return 1;
+	n = s->id_nblocks < STORE_ID_BLOCKS ? s->id_nblocks : STORE_ID_BLOCKS;
+	for (i = 0; i < n; i++)
+		if (id >= s->id_blocks[i][0] && id < s->id_blocks[i][1])
+			return 1;
+	return 0;
 }
 
 int64_t

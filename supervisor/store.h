@@ -70,6 +70,8 @@ void		 store_rollback(struct store *);
  */
 void		 store_ids(struct store *, int64_t first, int64_t count);
 int64_t		 store_ids_left(struct store *);
+/* Was this row made here, under one of the latest blocks?  1 alone. */
+int		 store_ids_mine(struct store *, int64_t id);
 /*
  * Drop the blocks below the working set's newest message, so that what
  * this node writes next sorts after it (history is in id order, and a

@@ -6,6 +6,8 @@
 #ifndef WX_STORE_INT_H
 #define WX_STORE_INT_H
 
+#define STORE_ID_BLOCKS	64
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -86,6 +88,9 @@ struct store {
 	int		 ids_on;
 	int64_t		 id_next, id_end;
 	int64_t		 id_next2, id_end2;
+	/* The latest blocks given (store_ids_mine), a ring. */
+	int64_t		 id_blocks[STORE_ID_BLOCKS][2];
+	unsigned	 id_nblocks;
 };
 
 /* store_capture.c: a failed turn's changes are not to be shipped. */

@@ -7,9 +7,13 @@ Prints "metric value unit" lines:
                              until its reply reaches the fake's sendmessage
                              (long poll wake-up, inbound.message, store,
                              agent, outbox, sendmessage)
-  wechat.throughput          1,000 messages from 50 senders injected at
+  wechat.throughput          1,000 messages from 100 senders injected at
                              once: replies per second until the last
-  wechat.answered / .duplicates / .violations   correctness of that burst
+  wechat.answered / .duplicates / .violations   correctness of that burst;
+                             the bench fails unless each was answered once
+A sender's replies ride his newest context token, which iLink lets carry
+10 messages (workers/wechat/budget.c): 10 messages a sender, not more,
+or the rest would wait, by design, for the sender's next message.
 Usage: bench_wechat.py BUILD_DIR
 """
 
@@ -25,7 +29,7 @@ from fake_ilink import FakeIlink                # noqa: E402
 
 N_LAT = 200
 N_BURST = 1000
-SENDERS = 50
+SENDERS = 100
 
 
 def pct(xs, p):
@@ -105,8 +109,12 @@ def run(fake):
     with fake.lock:
         texts = [s["text"] for s in fake.sent if s["outcome"] == "ok"]
         violations = len(fake.violations)
-    print("wechat.duplicates %d count" % (len(texts) - len(set(texts))))
+    dups = len(texts) - len(set(texts))
+    print("wechat.duplicates %d count" % dups)
     print("wechat.violations %d count" % violations)
+    if len(done) != N_BURST or dups or violations:
+        sys.exit("bench_wechat: %d of %d answered, %d twice, %d protocol "
+                 "violations" % (len(done), N_BURST, dups, violations))
 
 
 if __name__ == "__main__":

@@ -1005,6 +1005,8 @@ test_row_ids_from_blocks(void **state)
 
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
+	/* Alone, every row is this node's. */
+	assert_int_equal(store_ids_mine(fx->s, 77), 1);
 	store_touch(fx->s);
 	assert_int_equal(store_session_create(fx->s, h, 1, 0, &sess), 0);
 	assert_int_equal(sess, 1);
@@ -1019,6 +1021,12 @@ test_row_ids_from_blocks(void **state)
 	assert_int_equal(store_msg_accept(fx->s, sess, "c", "x", 2, &id), 0);
 	assert_int_equal(id, 5000);
 	assert_int_equal(store_flush(fx->s), 0);
+	/* Rows of its blocks are its own; another node's are not. */
+	assert_int_equal(store_ids_mine(fx->s, 1001), 1);
+	assert_int_equal(store_ids_mine(fx->s, 5009), 1);
+	assert_int_equal(store_ids_mine(fx->s, 1002), 0);
+	assert_int_equal(store_ids_mine(fx->s, 5010), 0);
+	assert_int_equal(store_ids_mine(fx->s, sess), 0);
 
 	store_ids(fx->s, 9000, 0);	/* an empty block: none left */
 	while (store_ids_left(fx->s) > 0)
