@@ -17,16 +17,15 @@ without it.  Plain pass only, as an outage test."""
 import asyncio
 import contextlib
 import json
-import os
 import time
 
 import pytest
 import websockets
 
 from conftest import plain_only, wait_for
-from fake_ilink import FakeIlink
 from pgfix import pg  # noqa: F401 (a fixture)
-from test_cluster_pg import Node, acct, runs_on
+from test_cluster_pg import Node, acct, ilink_fakes, runs_on
+from test_cluster_pg import node_conf as cluster_conf
 
 NACCT = 4
 NODES = ("n1", "n2")
@@ -42,42 +41,18 @@ AFTER = 3               # messages each visitor has answered after it
 PEERS = 10
 
 
-@pytest.fixture
-def fakes():
-    fs = [FakeIlink(longpoll_ms=1000).start() for _ in range(NACCT)]
-    yield fs
-    for f in fs:
-        f.stop()
+fakes = ilink_fakes(NACCT)
 
 
 def node_conf(pg, fakes, tmp_path, name, ttl_ms):
-    channels = []
-    for i, f in enumerate(fakes):
-        path = os.path.join(str(tmp_path), "%s.token" % acct(i))
-        if not os.path.exists(path):
-            with open(path, "w") as fh:
-                fh.write(f.token + "\n")
-            os.chmod(path, 0o600)
-        channels.append({
-            "name": acct(i), "type": "wechat", "dm_policy": "pairing",
-            "allow_from": ["*"],
-            "ratelimit": {"peer": {"rate": "1000/s", "burst": 1000},
-                          "account": {"rate": "1000/s", "burst": 1000}},
-            "wechat": {"login_url": f.url, "token_file": path,
-                       "send_gap_ms": 0, "poll_timeout_ms": 2000,
-                       "timeout_s": 5}})
-    return {"store": pg.uri, "node": name,
-            "cluster": {"password_file": pg.password_file,
-                        "lease_ttl_ms": ttl_ms},
-            # Every visitor comes from 127.0.0.1: the agent's room is
-            # not what this test is about.
-            "agents": [{"name": "default", "type": "echo",
-                        "client_share_pct": 100,
-                        "echo": {"chunks": 1, "delay_ms": 20}}],
-            "policy": {"ratelimit": {
-                "session": {"rate": "1000/s", "burst": 1000},
-                "address": {"rate": "100000/s", "burst": 100000}}},
-            "channels": channels}
+    conf = cluster_conf(pg, fakes, tmp_path, name, ttl_ms)
+    # Every visitor comes from 127.0.0.1: the agent's room is not what
+    # this test is about.
+    conf["agents"][0]["client_share_pct"] = 100
+    conf["policy"] = {"ratelimit": {
+        "session": {"rate": "1000/s", "burst": 1000},
+        "address": {"rate": "100000/s", "burst": 100000}}}
+    return conf
 
 
 def spread(pg, ns):

@@ -41,12 +41,19 @@ class Node(Gate):
                                     w["pid"] > 0 for w in others) and st
 
 
-@pytest.fixture
-def fakes():
-    fs = [FakeIlink(longpoll_ms=1000).start() for _ in range(NACCT)]
-    yield fs
-    for f in fs:
-        f.stop()
+def ilink_fakes(n):
+    """A fixture of n fake iLink servers, one an account, stopped after
+    (test_cluster_outage.py and test_cluster_sandbox.py take it too)."""
+    @pytest.fixture
+    def fakes():
+        fs = [FakeIlink(longpoll_ms=1000).start() for _ in range(n)]
+        yield fs
+        for f in fs:
+            f.stop()
+    return fakes
+
+
+fakes = ilink_fakes(NACCT)
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def nodes(gate_factory):
     return lambda name, conf: gate_factory(conf, sub=name, cls=Node)
 
 
-def node_conf(pg, fakes, tmp_path, name):
+def node_conf(pg, fakes, tmp_path, name, ttl_ms=TTL_MS):
     channels = []
     for i, f in enumerate(fakes):
         path = os.path.join(str(tmp_path), "%s.token" % acct(i))
@@ -72,7 +79,7 @@ def node_conf(pg, fakes, tmp_path, name):
                        "timeout_s": 5}})
     return {"store": pg.uri, "node": name,
             "cluster": {"password_file": pg.password_file,
-                        "lease_ttl_ms": TTL_MS},
+                        "lease_ttl_ms": ttl_ms},
             "agents": [{"name": "default", "type": "echo",
                         "echo": {"chunks": 1, "delay_ms": 20}}],
             "channels": channels}

@@ -10,12 +10,9 @@ postgresql (scripts/deps.sh test); skipped only without the latter."""
 import os
 import pwd
 
-import pytest
-
 from conftest import wait_for
-from fake_ilink import FakeIlink
 from pgfix import pg  # noqa: F401 (a fixture)
-from test_cluster_pg import Node, acct, runs_on
+from test_cluster_pg import Node, acct, ilink_fakes, node_conf, runs_on
 from test_hub import HUB_USER, hub_pid, uids
 from test_sandbox import proc_status
 
@@ -23,33 +20,7 @@ NACCT = 2
 FRIEND = "friend_0004@im.wechat"
 
 
-@pytest.fixture
-def fakes():
-    fs = [FakeIlink(longpoll_ms=1000).start() for _ in range(NACCT)]
-    yield fs
-    for f in fs:
-        f.stop()
-
-
-def node_conf(pg, fakes, tmp_path):
-    channels = []
-    for i, f in enumerate(fakes):
-        path = os.path.join(str(tmp_path), "%s.token" % acct(i))
-        with open(path, "w") as fh:
-            fh.write(f.token + "\n")
-        os.chmod(path, 0o600)
-        channels.append({
-            "name": acct(i), "type": "wechat", "dm_policy": "pairing",
-            "allow_from": ["*"],
-            "wechat": {"login_url": f.url, "token_file": path,
-                       "send_gap_ms": 0, "poll_timeout_ms": 2000,
-                       "timeout_s": 5}})
-    return {"store": pg.uri, "node": "n1",
-            "cluster": {"password_file": pg.password_file,
-                        "lease_ttl_ms": 3000},
-            "agents": [{"name": "default", "type": "echo",
-                        "echo": {"chunks": 1, "delay_ms": 20}}],
-            "channels": channels}
+fakes = ilink_fakes(NACCT)
 
 
 def ok_texts(f):
@@ -85,7 +56,7 @@ def check_hub(pid):
 
 def test_hub_pg_forbidden_syscall_restarts_it(pg, fakes, gate_factory,
                                               tmp_path):
-    node = gate_factory(node_conf(pg, fakes, tmp_path), sub="n1",
+    node = gate_factory(node_conf(pg, fakes, tmp_path, "n1"), sub="n1",
                         cls=Node)
     node.allow_seccomp_kills = True
     names = {acct(i) for i in range(NACCT)}
