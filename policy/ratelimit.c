@@ -173,6 +173,14 @@ rl_unlink(struct ratelimit *rl, struct rl_bucket *b)
 	rl->n--;
 }
 
+/* The ms until the bucket holds a token. */
+static uint64_t
+rl_wait(const struct ratelimit *rl, const struct rl_bucket *b)
+{
+	return (rl->rate.period_ms - b->level + rl->rate.per - 1) /
+	    rl->rate.per;
+}
+
 /* A clock that went back refills nothing. */
 static void
 rl_refill(const struct ratelimit *rl, struct rl_bucket *b, uint64_t now_ms)
@@ -248,7 +256,21 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 		b->level -= need;
 		return 0;
 	}
-	return (need - b->level + rl->rate.per - 1) / rl->rate.per;
+	return rl_wait(rl, b);
+}
+
+uint64_t
+ratelimit_wait(struct ratelimit *rl, const char *key, uint64_t now_ms)
+{
+	struct rl_bucket *b;
+
+	for (b = rl->hash[rl_hash(rl, key)]; b != NULL; b = b->next)
+		if (strcmp(b->key, key) == 0)
+			break;
+	if (b == NULL)
+		return 0;	/* a new bucket starts with room */
+	rl_refill(rl, b, now_ms);
+	return b->level >= rl->rate.period_ms ? 0 : rl_wait(rl, b);
 }
 
 size_t

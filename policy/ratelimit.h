@@ -28,6 +28,9 @@ void		 ratelimit_free(struct ratelimit *);
 /* Take one token: 0 if taken, else the ms until one will be there. */
 uint64_t	 ratelimit_take(struct ratelimit *, const char *key,
 		    uint64_t now_ms);
+/* The same answer, taking nothing (a cost paid only on failure). */
+uint64_t	 ratelimit_wait(struct ratelimit *, const char *key,
+		    uint64_t now_ms);
 /* Drop buckets idle long enough to be full again; returns how many. */
 size_t		 ratelimit_expire(struct ratelimit *, uint64_t now_ms);
 size_t		 ratelimit_count(const struct ratelimit *);

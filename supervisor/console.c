@@ -136,8 +136,10 @@ console_login(struct worker *w, struct ipc_msg *m)
 	int64_t now = sup_now();
 	int rv;
 
+	/* Guessing is what is slowed: a failed attempt costs a token, an
+	 * operator using the links they were given does not. */
 	snprintf(key, sizeof(key), "c:%.*s", (int)l->addr.len, l->addr.p);
-	if (ratelimit_take(console_limiter(), key, clock_mono_ms()) > 0) {
+	if (ratelimit_wait(console_limiter(), key, clock_mono_ms()) > 0) {
 		log_warnx("console: login attempts from %.*s throttled",
 		    (int)l->addr.len, l->addr.p);
 		console_answer(w, m, l->conn, 429, NULL, NULL,
@@ -152,6 +154,7 @@ console_login(struct worker *w, struct ipc_msg *m)
 	if (rv == 0 && config_operator(sup->conf, op) == NULL)
 		rv = 3;
 	if (rv != 0) {
+		(void)ratelimit_take(console_limiter(), key, clock_mono_ms());
 		log_warnx("console: a login from %.*s refused: %s",
 		    (int)l->addr.len, l->addr.p, rv == 2 ? "link expired" :
 		    rv == 3 ? "operator no longer configured" :

@@ -102,6 +102,26 @@ test_retry_after(void **state)
 	ratelimit_free(rl);
 }
 
+/* A look takes nothing, and says what a take would. */
+static void
+test_wait_takes_nothing(void **state)
+{
+	struct ratelimit *rl = mk("3/s", 2, 16);
+
+	(void)state;
+	assert_int_equal(ratelimit_wait(rl, "k", 0), 0);	/* unseen */
+	assert_int_equal(ratelimit_take(rl, "k", 0), 0);
+	assert_int_equal(ratelimit_wait(rl, "k", 0), 0);
+	assert_int_equal(ratelimit_wait(rl, "k", 0), 0);
+	assert_int_equal(ratelimit_take(rl, "k", 0), 0);
+	assert_int_equal(ratelimit_wait(rl, "k", 0), 334);
+	assert_int_equal(ratelimit_wait(rl, "k", 10), 324);
+	assert_int_equal(ratelimit_take(rl, "k", 10), 324);
+	assert_int_equal(ratelimit_wait(rl, "k", 334), 0);
+	assert_int_equal(ratelimit_take(rl, "k", 334), 0);
+	ratelimit_free(rl);
+}
+
 /* "180/min" refills like "3/s": integer units, no rounding drift. */
 static void
 test_per_minute(void **state)
@@ -304,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_burst_then_rate),
 		cmocka_unit_test(test_retry_after),
+		cmocka_unit_test(test_wait_takes_nothing),
 		cmocka_unit_test(test_per_minute),
 		cmocka_unit_test(test_keys_apart),
 		cmocka_unit_test(test_expire),
