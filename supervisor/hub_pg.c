@@ -567,6 +567,25 @@ ship_send(void)
 	hp.batches++;
 }
 
+/*
+ * A batch the database refused: what it held of each leased account
+ * is in this node's working set and not in the truth.  Its outbox rows
+ * must never go (the account's next node would answer again), so the
+ * account stops here; taken again, by us or another node, its rows come
+ * anew from the truth, where its unanswered messages are asked again.
+ */
+static void
+ship_refused(const struct ship *s)
+{
+	struct pgacct *a;
+	unsigned i;
+
+	for (i = 0; i < s->n; i++)
+		if ((a = ship_held(s, i)) != NULL)
+			leases_lost(hp.leases, a->name, "a batch of its rows "
+			    "was refused");
+}
+
 static void
 ship_retry_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -640,6 +659,7 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 		}
 		/* Never to succeed: its claims fail, the rest go on. */
 		log_warnx("cluster: a batch was refused: %s", err ? err : "?");
+		ship_refused(s);
 		hp.failing_since = 0;
 		hp.retry_ms = 0;
 		durable_settle(&s->claims, 0);

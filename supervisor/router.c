@@ -28,7 +28,6 @@
 #include "store.h"
 #include "wire.h"
 
-/* unavailable's retry_after: a full disk is not fixed in a second. */
 /* busy's when a cluster's shared store is behind: its ships are sent
  * again at least this often (hub_pg.c, SHIP_RETRY_MAX_MS). */
 #define RT_BEHIND_RETRY_MS	2000

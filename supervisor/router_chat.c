@@ -137,8 +137,7 @@ resume_loaded(struct durable *d, int ok)
 	if (w == NULL)
 		return;
 	if (!ok)
-		rpc_error_id(w, d->req_id, d->conn, "busy",
-		    "the store is busy; retry later", RT_STORE_RETRY_MS);
+		rpc_store_busy(w, d->req_id, d->conn);
 	else if (session_hash_unhex(d->str, hash) == 0)
 		resume_bind(w, d->req_id, d->conn, hash);
 }

@@ -58,7 +58,7 @@ struct turnbuf {
 };
 
 /* router.c */
-/* Told with unavailable (and busy for the shared store): try then. */
+/* unavailable's retry_after: a full disk is not fixed in a second. */
 #define RT_STORE_RETRY_MS	5000
 size_t		 router_hash(uint64_t);
 void		 rpc_error(struct worker *, struct ipc_msg *, uint64_t conn,

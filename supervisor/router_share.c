@@ -262,8 +262,7 @@ share_open_loaded(struct durable *d, int ok)
 	struct worker *w = durable_worker(d);
 
 	if (w != NULL && !ok)
-		rpc_error_id(w, d->req_id, d->conn, "busy",
-		    "the store is busy; retry later", RT_STORE_RETRY_MS);
+		rpc_store_busy(w, d->req_id, d->conn);
 	else if (w != NULL)
 		share_bind(w, d->req_id, d->conn, d->str, strlen(d->str),
 		    d->str2, strlen(d->str2));
