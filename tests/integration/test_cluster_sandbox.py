@@ -75,6 +75,8 @@ def test_hub_pg_forbidden_syscall_restarts_it(pg, fakes, gate_factory,
     assert "FORBIDDEN" not in node.log()
     new = wait_for(lambda: hub_pid(node) not in (None, hub) and
                    hub_pid(node), 10, 0.05, "a new hub")
+    # Checked once it serves: before, it is still making its sandbox.
+    node.wait_log("hub ready", 10, start)
     check_hub(new)
     node.wait_log("restarting it; workers keep running", 10, start)
     # The new hub takes the leases again and the accounts answer.
