@@ -69,10 +69,8 @@ await_check(struct await *a, uint64_t now)
 	    &reply);
 	if (rv == 0 && st == MSG_ANSWERED &&
 	    store_msg_error(sup->store, id, &err) != -1) {
-		if (b != NULL && err != NULL)
-			send_error(b, a->cmid, err, error_message(err), 0);
-		else if (b != NULL)
-			send_done(b, a->cmid, reply, strlen(reply), 1, 0);
+		if (b != NULL)
+			send_answer(b, a->cmid, reply, err);
 		done = 1;
 	} else if (now > a->deadline) {
 		log_info("cluster: message %lld of session %lld: no answer "

@@ -253,6 +253,17 @@ send_error(struct binding *b, const char *cmid, const char *code,
 	router_send(b->w, IPC_CHAT_ERROR, 0, &e);
 }
 
+/* A stored answer told again: its reply, or the error it ended with. */
+void
+send_answer(struct binding *b, const char *cmid, const char *reply,
+    const char *err)
+{
+	if (err != NULL)
+		send_error(b, cmid, err, error_message(err), 0);
+	else
+		send_done(b, cmid, reply, strlen(reply), 1, 0);
+}
+
 /* What a client is told of a message that ended without a reply. */
 const char *
 error_message(const char *code)
@@ -307,10 +318,7 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 	}
 	if (st == MSG_ANSWERED) {
 		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
-		if (err != NULL)
-			send_error(b, cmid, err, error_message(err), 0);
-		else
-			send_done(b, cmid, reply, strlen(reply), 1, 0);
+		send_answer(b, cmid, reply, err);
 	} else if (err == NULL && st == MSG_ACCEPTED) {
 		/* In the store's backlog: it comes up in its turn. */
 		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);

@@ -111,6 +111,8 @@ void		 router_count_message(void);
 void		 send_error(struct binding *, const char *cmid,
 		    const char *code, const char *message, uint64_t retry_ms);
 const char	*error_message(const char *code);
+void		 send_answer(struct binding *, const char *cmid,
+		    const char *reply, const char *err);
 
 /* router_await.c: 0 awaited (told when answered), -1 too many */
 int		 router_await(int64_t session, int64_t msg_id,

@@ -63,6 +63,7 @@ enum store_stmt {
 	ST_PAIRING_DELETE,
 	ST_PEER_ALLOW,
 	ST_PEER_ALLOWED,
+	ST_MSG_TOP,
 	ST_MAX
 };
 
@@ -170,6 +171,8 @@ static const char *const store_sql[ST_MAX] = {
 	    " approved = excluded.approved",
 	[ST_PEER_ALLOWED] =
 	    "SELECT allowed FROM peers WHERE account = ?1 AND peer = ?2",
+	/* The newest message's id (store_ids_past_messages). */
+	[ST_MSG_TOP] = "SELECT max(id) FROM messages",
 };
 
 
@@ -478,18 +481,17 @@ store_ids_mine(struct store *s, int64_t id)
 int64_t
 store_ids_past_messages(struct store *s)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = store_stmt(s, ST_MSG_TOP);
 	int64_t top = 0;
 
 	/* Blocks are whole and disjoint: one is all below the top or not. */
-	if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM messages", -1,
-	    &st, NULL) != SQLITE_OK) {
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_done(st);
 		store_err(s, __func__);
 		return 0;	/* a new block is above it all the same */
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		top = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	top = sqlite3_column_int64(st, 0);
+	store_done(st);
 	if (s->id_next <= top)
 		s->id_next = s->id_end;
 	if (s->id_next2 <= top)

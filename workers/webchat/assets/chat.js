@@ -190,18 +190,22 @@
     retryTimer = setTimeout(connect, delay);
   }
 
+  /* The server cannot answer now, not "no": reconnect later (onclose
+   * backs off) rather than start anew or give up. */
+  function comeBackLater(r) {
+    var code = r.error && r.error.code;
+    if (!RETRY_CODES[code] && code !== 'unavailable') return false;
+    if (ws) ws.close();
+    return true;
+  }
+
   function startSession() {
     if (SHARE_ID) { openShare(); return; }	/* share link: see below */
     var token = fetchItem(localStorage, TOKEN_KEY);
     if (!token) { openSession(); return; }
     call('session.resume', { token: token }, function (r) {
-      var code = r.error && r.error.code;
       if (r.ok) online();
-      /* The session is there but cannot be read now: come back later
-       * (onclose backs off) rather than start a new one. */
-      else if (RETRY_CODES[code] || code === 'unavailable') {
-        if (ws) ws.close();
-      } else openSession();
+      else if (!comeBackLater(r)) openSession();
     });
   }
 
@@ -264,10 +268,7 @@
           showReadOnly();
         }
         online();
-      } else if (r.error && (RETRY_CODES[r.error.code] ||
-                             r.error.code === 'unavailable')) {
-        if (ws) ws.close();	/* onclose backs off and comes back */
-      } else {
+      } else if (!comeBackLater(r)) {
         disabled = true;
         sendBtn.disabled = true;
         setStatus('error', 'unavailable');
