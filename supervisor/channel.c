@@ -493,6 +493,8 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 	/* A full queue kills the worker; the row goes to the next one. */
 	if (router_send(k->w, IPC_OUTBOUND, 0, &b) == 0)
 		k->a->inflight++;
+	log_debug("%s: row %lld to its worker (try %d)", k->a->name,
+	    (long long)r->id, r->attempts);
 }
 
 /*
@@ -890,6 +892,9 @@ chan_delivery_ack(struct worker *w, struct ipc_msg *m)
 	if ((rv = store_outbox_ack(sup->store, a->name,
 	    (int64_t)m->b.delivery.id, sup_now())) == 1)
 		log_debug("%s: ack of unknown row %llu", w->name,
+		    (unsigned long long)m->b.delivery.id);
+	if (rv == 0)
+		log_debug("%s: row %llu acked", a->name,
 		    (unsigned long long)m->b.delivery.id);
 	if (rv == 0 && a->inflight > 0)
 		a->inflight--;

@@ -13,7 +13,8 @@
  *   - A leased account's rows go behind its fence (LEASE_FENCE_SQL):
  *     a batch commits only while the lease is ours with the token the
  *     rows were written under.  Rows of an account we do not hold, or
- *     held under an older token, are not shipped at all.
+ *     written in an earlier holding of it, are not shipped at all;
+ *     a reply's end (SHIP_FACT) is the one exception.
  *   - The file's channel accounts are leased (lease.c); the root
  *     parent starts none of their workers in a cluster, and we ask for
  *     one (hub.resume) only when its lease is ours and its rows are
@@ -64,12 +65,26 @@
 #define SHIP_LATE_MS		5000
 /* Requests waiting for one of the pool's connections. */
 #define SHIP_QUEUE_MAX		256
+/* Unfenced: rows of no leased account. */
+#define SHIP_OPEN		(-1)
+/*
+ * Unfenced too: an outbox row's end (sent, failed), whatever became of
+ * the lease.  The platform has it; a next owner that read the row
+ * queued would send it again.  pgapply.c applies it only to a row still
+ * queued, so it never undoes anything.
+ */
+#define SHIP_FACT		(-2)
 
 struct ship {
 	TAILQ_ENTRY(ship)	 entry;
 	struct pgapply		*pa;
 	char			**who;	/* each statement's account, or NULL */
-	int64_t			*tok;	/* ... its token then; 0: not ours */
+	/* ... the holding (pgacct.gen) it was written in, 0 not held
+	 * then; SHIP_OPEN not leased (web chat), SHIP_FACT a reply's
+	 * outcome.  Not the lease token: a lease lost here but still ours
+	 * in the database comes back under the same token, and what was
+	 * written before is not the truth's. */
+	int64_t			*gen;
 	unsigned		 n;
 	unsigned		 cap;
 	int64_t			 outbox_low;	/* its least new outbox id */
@@ -83,7 +98,9 @@ struct pgacct {
 	int64_t		 token;		/* ours with this; 0: not */
 	int		 running;	/* hub.resume asked */
 	int		 giving;	/* hand over once stopped */
-	uint64_t	 gen;		/* of the load under way */
+	uint64_t	 gen;		/* this holding's (hp.loads) */
+	uint64_t	 after;		/* its load waits for this ship */
+	int		 waiting;
 };
 
 static struct {
@@ -235,6 +252,7 @@ load_done(int64_t rows, void *arg)
 	uint64_t gen = (uint64_t)(uintptr_t)arg;
 	struct durable *d;
 	unsigned i;
+	int n;
 
 	for (i = 0; i < hp.nacct && hp.acct[i].gen != gen; i++)
 		;
@@ -249,13 +267,33 @@ load_done(int64_t rows, void *arg)
 	log_debug("cluster: %s: %" PRId64 " rows loaded", hp.acct[i].name,
 	    rows);
 	/* Asked by the node that had it, never answered: ours to ask. */
-	if (store_msg_requeue_account(sup->store, hp.acct[i].name) == -1) {
+	if ((n = store_msg_requeue_account(sup->store, hp.acct[i].name)) ==
+	    -1) {
 		leases_lost(hp.leases, hp.acct[i].name, "a store error");
 		return;
 	}
+	log_debug("cluster: %s: %d asked messages to ask again",
+	    hp.acct[i].name, n);
 	d = durable_after(load_committed);
 	d->str = xstrdup(hp.acct[i].name);
 	d->id = (int64_t)gen;
+}
+
+/* A lease taken: once our earlier ships are in, read it anew. */
+static void
+acct_load(struct pgacct *a)
+{
+	if (!a->waiting || !hub_pg_shipped(a->after))
+		return;
+	a->waiting = 0;
+	/* What this node knew of it is stale: the truth comes. */
+	if (store_forget(sup->store, a->name) == -1 ||
+	    pgload_account(hp.db, sup->store, a->name, load_done,
+	    (void *)(uintptr_t)a->gen) == -1) {
+		leases_lost(hp.leases, a->name, "its rows could not be read");
+		return;
+	}
+	sup_turn();
 }
 
 static void
@@ -270,23 +308,20 @@ lease_event(enum lease_ev ev, const char *account, int64_t token, void *arg)
 	case LEASE_HELD:
 		a->token = token;
 		a->gen = ++hp.loads;
-		/* What this node knew of it is stale: the truth comes. */
-		if (store_forget(sup->store, a->name) == -1 ||
-		    pgload_account(hp.db, sup->store, a->name, load_done,
-		    (void *)(uintptr_t)a->gen) == -1) {
-			leases_lost(hp.leases, a->name, "its rows could not "
-			    "be read");
-			return;
-		}
-		sup_turn();
+		/* Our own facts of it, still shipping, go in first. */
+		a->after = hp.seq;
+		a->waiting = 1;
+		acct_load(a);
 		break;
 	case LEASE_LOST:
 		a->token = 0;
 		a->giving = 0;
+		a->waiting = 0;
 		acct_worker(a, 0);
 		break;
 	case LEASE_GIVE:
 		a->token = 0;
+		a->waiting = 0;
 		acct_worker(a, 0);
 		if (worker_alive(a))
 			a->giving = 1;
@@ -304,6 +339,7 @@ ids_done(int64_t first, void *arg)
 	if (first < 0)
 		return;		/* asked again after the next turn */
 	log_debug("cluster: ids from %" PRId64, first);
+	hub_pg_judge();
 	sup_turn();
 }
 
@@ -341,9 +377,11 @@ ship_free(struct ship *s)
 	for (i = 0; i < s->n; i++)
 		free(s->who[i]);
 	free(s->who);
-	free(s->tok);
+	free(s->gen);
 	pgapply_free(s->pa);
 	free(s);
+	for (i = 0; i < hp.nacct; i++)
+		acct_load(&hp.acct[i]);
 	hub_pg_visit_run();
 }
 
@@ -446,13 +484,18 @@ ship_change(const struct store_change *c, void *arg)
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->who = xreallocarray(s->who, s->cap, sizeof(*s->who));
-		s->tok = xreallocarray(s->tok, s->cap, sizeof(*s->tok));
+		s->gen = xreallocarray(s->gen, s->cap, sizeof(*s->gen));
 	}
 	s->who[s->n] = c->account != NULL ? xstrdup(c->account) : NULL;
 	a = c->account != NULL ? acct_find(c->account) : NULL;
-	/* A leased account's rows carry the token they were written
-	 * under; anyone else's (web chat's) ship unfenced. */
-	s->tok[s->n] = a != NULL ? a->token : -1;
+	/* A leased account's rows carry the holding they were written
+	 * in; anyone else's (web chat's) ship unfenced. */
+	if (a == NULL)
+		s->gen[s->n] = SHIP_OPEN;
+	else if (pgapply_is_end(c))
+		s->gen[s->n] = SHIP_FACT;
+	else
+		s->gen[s->n] = a->token != 0 ? (int64_t)a->gen : 0;
 	s->n++;
 	return 0;
 }
@@ -471,8 +514,11 @@ hub_pg_full(void)
 void
 hub_pg_judge(void)
 {
+	/* No id left (the first block, at start, has not come): an
+	 * insert would fail as a broken store's does. */
 	hp.full = hp.nships > SHIP_GROUPS_MAX || (hp.failing_since != 0 &&
-	    clock_mono_ms() - hp.failing_since > SHIP_LATE_MS);
+	    clock_mono_ms() - hp.failing_since > SHIP_LATE_MS) ||
+	    store_ids_left(sup->store) == 0;
 }
 
 /*
@@ -504,14 +550,14 @@ hub_pg_ship(struct durable_head *claims, int wrote)
 static void	ship_done(enum pgp_status, const PGresult *, const char *,
 		    void *);
 
-/* Statement i's account, if it is still ours under its token. */
+/* Statement i's account, if it is still held as when it was written. */
 static struct pgacct *
 ship_held(const struct ship *s, unsigned i)
 {
 	struct pgacct *a;
 
-	if (s->tok[i] <= 0 || (a = acct_find(s->who[i])) == NULL ||
-	    a->token != s->tok[i])
+	if (s->gen[i] <= 0 || (a = acct_find(s->who[i])) == NULL ||
+	    a->token == 0 || (int64_t)a->gen != s->gen[i])
 		return NULL;
 	return a;
 }
@@ -533,7 +579,7 @@ ship_send(void)
 		if ((a = ship_held(s, i)) == NULL)
 			continue;
 		for (j = 0; j < i; j++)
-			if (s->tok[j] > 0 && strcmp(s->who[j], s->who[i]) == 0)
+			if (s->gen[j] > 0 && strcmp(s->who[j], s->who[i]) == 0)
 				break;
 		if (j == i && pgapply_fence(hp.fences, a->name,
 		    sup->conf->node, a->token) == -1)
@@ -552,8 +598,13 @@ ship_send(void)
 		 * was refused once the lease went (chan_inbound), so what
 		 * stays behind is what the account's next node asks
 		 * again. */
-		if (s->tok[i] != -1 && ship_held(s, i) == NULL)
+		if (s->gen[i] > SHIP_OPEN && ship_held(s, i) == NULL) {
+			log_debug("cluster: %s: a row of holding %lld not "
+			    "shipped: %.60s", s->who[i] ? s->who[i] : "-",
+			    (long long)s->gen[i], data[i].sql ? data[i].sql :
+			    "(prepared)");
 			continue;
+		}
 		hp.q[hp.nq++] = data[i];
 	}
 	if (hp.nq == 0) {
@@ -659,6 +710,12 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 		}
 		/* Never to succeed: its claims fail, the rest go on. */
 		log_warnx("cluster: a batch was refused: %s", err ? err : "?");
+		if ((at = ship_failed_at(err, "23503")) >= 1 &&
+		    (unsigned long)at <= hp.nq)
+			log_debug("cluster: refused: %.200s (%s)",
+			    hp.q[at - 1].sql ? hp.q[at - 1].sql : "?",
+			    hp.q[at - 1].nparams > 0 ? hp.q[at - 1].params[0] :
+			    "");
 		ship_refused(s);
 		hp.failing_since = 0;
 		hp.retry_ms = 0;
@@ -749,6 +806,7 @@ hub_pg_start(void)
 	pc.setup = hp.setup;
 	hp.db = pgpool_new(sup->base, &pc);
 	ids_check();
+	hub_pg_judge();
 	memset(&lc, 0, sizeof(lc));
 	lc.node = c->node;
 	lc.ttl_ms = c->cluster.lease_ttl_ms;

@@ -11,6 +11,18 @@
  *   3. share: give back what is above the fair share (LEASE_GIVE), or
  *             take lapsed or free accounts up to it, one INSERT each
  *
+ * A lease that lapsed while its node lives (it beats, is not draining)
+ * is that node's to take again, not ours: it lapsed in an outage of the
+ * database or of that node's link to it, and that node may still hold
+ * what its worker learnt meanwhile (a reply sent, hub_pg.c), which it
+ * ships before it reads the account again.  Taken by another, those
+ * facts would come after the new owner read the account, which would
+ * send again.  So a lapsed lease goes to another node only once its
+ * node has not beaten for a ttl, or drains, and only to a node that has
+ * itself been reaching the database for a ttl (after an outage every
+ * live node has beaten by then).  A killed node's leases lapse about a
+ * ttl after its last beat, so its takeover waits no longer than before.
+ *
  * A round whose beat or renewal fails changes nothing; the self-fence
  * timer, armed at the earliest "safe until", says LEASE_LOST for what
  * was not renewed in time, whatever the database is doing.
@@ -35,6 +47,11 @@
 
 enum { L_BEAT, L_RENEW, L_TAKE, L_RELEASE };
 
+/* The lease row's node beats and does not drain ($ttl: the ttl). */
+#define LEASE_NODE_LIVE(ttl) "SELECT 1 FROM nodes n WHERE" \
+	" n.name = leases.node AND NOT n.draining AND n.seen > now() - $" \
+	#ttl "::int * interval '1 millisecond'"
+
 static const struct pgp_stmt lease_stmts[] = {
 	[L_BEAT] = { "lease_beat",
 	    "WITH b AS (INSERT INTO nodes (name, seen, draining)"
@@ -43,19 +60,29 @@ static const struct pgp_stmt lease_stmts[] = {
 	    " SELECT count(*) FROM nodes, b WHERE nodes.name <> $1"
 	    " AND NOT nodes.draining"
 	    " AND nodes.seen > now() - $3::int * interval '1 millisecond'", 3 },
+	/* Ours renewed ('t') or lapsed ('o'); another's live, or lapsed
+	 * at a node alive ('f'); another's lapsed at a node gone or
+	 * draining ('l'). */
 	[L_RENEW] = { "lease_renew",
 	    "WITH r AS (UPDATE leases SET expires = now() + $2::int"
 	    " * interval '1 millisecond' WHERE node = $1 AND expires > now()"
 	    " RETURNING account, token)"
-	    " SELECT account, token, true FROM r UNION ALL"
-	    " SELECT account, token, false FROM leases WHERE node <> $1"
-	    " AND expires > now()", 2 },
+	    " SELECT account, token, 't' FROM r UNION ALL"
+	    " SELECT account, token, 'o' FROM leases WHERE node = $1"
+	    " AND expires <= now() AND expires > '-infinity' UNION ALL"
+	    " SELECT account, token, CASE WHEN expires > now() OR EXISTS"
+	    " (" LEASE_NODE_LIVE(2) ") THEN 'f' ELSE 'l' END FROM leases"
+	    " WHERE node <> $1 AND expires > '-infinity'", 2 },
+	/* $4: we have reached the database for a ttl. */
 	[L_TAKE] = { "lease_take",
 	    "INSERT INTO leases (account, node, token, expires)"
 	    " VALUES ($1, $2, 1, now() + $3::int * interval '1 millisecond')"
 	    " ON CONFLICT (account) DO UPDATE SET node = excluded.node,"
 	    " token = leases.token + 1, expires = excluded.expires"
-	    " WHERE leases.expires <= now() RETURNING token", 3 },
+	    " WHERE leases.expires <= now() AND (leases.node = excluded.node"
+	    " OR leases.expires = '-infinity' OR ($4::boolean AND NOT EXISTS"
+	    " (" LEASE_NODE_LIVE(3) ")))"
+	    " RETURNING token", 4 },
 	[L_RELEASE] = { "lease_release",
 	    "UPDATE leases SET expires = '-infinity' WHERE account = $1"
 	    " AND node = $2 AND token = $3::bigint", 3 },
@@ -89,6 +116,7 @@ struct lacct {
 	int64_t		 token;
 	uint64_t	 safe_until;	/* clock_mono_ms */
 	unsigned	 elsewhere;	/* the round that saw another node's */
+	unsigned	 lapsed;	/* ... that saw ours lapsed */
 };
 
 struct leases {
@@ -107,6 +135,7 @@ struct leases {
 	unsigned	 pending;	/* the round's requests not answered */
 	unsigned	 rounds;	/* begun */
 	unsigned	 live;		/* nodes alive, us included */
+	uint64_t	 up_since;	/* beating since (clock_mono_ms), 0 not */
 	int		 draining;
 };
 
@@ -213,20 +242,31 @@ lease_ask(struct leases *l, int kind, unsigned idx, unsigned n,
 		fatalx("%s: statement %d", __func__, kind);
 }
 
+/* Reaching the database for a ttl: another node's lapsed leases may be
+ * ours (see the top). */
+static int
+lease_settled(const struct leases *l)
+{
+	return l->up_since != 0 && clock_mono_ms() - l->up_since >= l->ttl_ms;
+}
+
 static void
 lease_take(struct leases *l, unsigned idx)
 {
 	char ttl[16];
-	const char *p[3] = { l->acct[idx].name, l->node, ttl };
+	const char *p[4] = { l->acct[idx].name, l->node, ttl,
+	    lease_settled(l) ? "true" : "false" };
 
 	lease_ms(ttl, sizeof(ttl), l->ttl_ms);
 	l->acct[idx].state = LA_TAKING;
 	l->pending++;
-	lease_ask(l, L_TAKE, idx, 3, p);
+	lease_ask(l, L_TAKE, idx, 4, p);
 }
 
 /* Step 3: give back above the share, take up to it.  Pinned accounts
- * are taken by their node whatever its share, and never given. */
+ * are taken by their node whatever its share, and never given; one of
+ * ours that lapsed is taken again whatever the share (no other node
+ * will while we live), and given back by a later round if above it. */
 static void
 lease_balance(struct leases *l)
 {
@@ -257,7 +297,7 @@ lease_balance(struct leases *l)
 		if (a->state != LA_FREE || a->elsewhere == l->rounds)
 			continue;
 		if (a->pin != NULL ? strcmp(a->pin, l->node) == 0 :
-		    held < share) {
+		    a->lapsed == l->rounds || held < share) {
 			if (a->pin == NULL)
 				held++;
 			lease_take(l, i);
@@ -283,7 +323,15 @@ lease_renewed(struct leases *l, const PGresult *res, uint64_t sent)
 
 		if (a == NULL)
 			continue;	/* no longer wanted: lapses */
-		if (strcmp(PQgetvalue(res, row, 2), "t") != 0) {
+		switch (PQgetvalue(res, row, 2)[0]) {
+		case 'o':
+			a->lapsed = l->rounds;
+			continue;
+		case 'l':
+			if (lease_settled(l))
+				continue;
+			/* FALLTHROUGH */
+		case 'f':
 			a->elsewhere = l->rounds;
 			continue;
 		}
@@ -330,6 +378,10 @@ lease_answer(enum pgp_status st, const PGresult *res, const char *err,
 		    pgp_status_name(st), err ? ": " : "", err ? err : "");
 	switch (r->kind) {
 	case L_BEAT:
+		if (st != PGP_OK)
+			l->up_since = 0;
+		else if (l->up_since == 0)
+			l->up_since = clock_mono_ms();
 		if (st == PGP_OK && PQntuples(res) == 1) {
 			l->live = (unsigned)strtoul(PQgetvalue(res, 0, 0),
 			    NULL, 10) + !l->draining;
@@ -345,7 +397,8 @@ lease_answer(enum pgp_status st, const PGresult *res, const char *err,
 		if (st == PGP_OK) {
 			lease_renewed(l, res, r->sent);
 			lease_balance(l);
-		}
+		} else
+			l->up_since = 0;
 		l->pending--;
 		break;
 	case L_TAKE:

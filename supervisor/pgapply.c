@@ -164,6 +164,26 @@ pa_insert(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 	return 0;
 }
 
+/*
+ * An outbox row's end: an update moving its state away from 'queued'.
+ * Such a row is never queued again, so, applied only where the row is
+ * still queued, it may go whoever holds the account (hub_pg.c).
+ */
+int
+pgapply_is_end(const struct store_change *c)
+{
+	unsigned i;
+
+	if (c->op != STORE_OP_UPDATE || strcmp(c->table, "outbox") != 0)
+		return 0;
+	for (i = 0; i < c->ncol; i++)
+		if (strcmp(c->col[i], "state") == 0)
+			return c->val[i].kind == STORE_V_TEXT &&
+			    (c->val[i].len != 6 ||
+			    memcmp(c->val[i].p, "queued", 6) != 0);
+	return 0;
+}
+
 static int
 pa_update(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 {
@@ -181,7 +201,11 @@ pa_update(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 	}
 	if (first)
 		return -1;	/* a changeset's update changes something */
-	return pa_where(a, b, c);
+	if (pa_where(a, b, c) == -1)
+		return -1;
+	if (pgapply_is_end(c))
+		sb_put(b, " AND \"state\" = 'queued'");
+	return 0;
 }
 
 /* Room for the next statement, a->n's, cleared; -1 past the bound. */

@@ -6,6 +6,7 @@
  *   insert  INSERT ... ON CONFLICT (key) DO UPDATE SET every column,
  *           so that shipping a turn again changes nothing
  *   update  UPDATE ... SET the changed columns WHERE key = the old key
+ *           (and, for an outbox row's end, the row still queued)
  *   delete  DELETE ... WHERE key = the old key
  *
  * A cascade SQLite ran is shipped too, and finds its rows already gone
@@ -33,6 +34,8 @@ void		 pgapply_reset(struct pgapply *);
  */
 int		 pgapply_fence(struct pgapply *, const char *account,
 		    const char *node, int64_t token);
+/* An outbox row's end (sent, failed): applied only to a queued row. */
+int		 pgapply_is_end(const struct store_change *);
 /* A store_change_fn (arg: the pgapply): -1 when the batch is full. */
 int		 pgapply_add(const struct store_change *, void *);
 /* The statements so far; valid until the next add or reset. */

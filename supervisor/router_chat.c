@@ -70,6 +70,13 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 		rpc_error(w, m, conn, "busy", "too many connections");
 		return 0;
 	}
+	/* A cluster's shared store is behind: nothing written, and the
+	 * page opens again later. */
+	if (hub_pg_full()) {
+		hub_pg_refused();
+		rpc_store_busy(w, m->req_id, conn);
+		return 0;
+	}
 	if (session_token_new(tok, hash) == -1 ||
 	    store_session_create(sup->store, hash, now,
 	    now + (int64_t)p->absolute_ttl_s, &id) == -1) {

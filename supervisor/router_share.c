@@ -163,6 +163,11 @@ share_visitor(struct worker *w, uint64_t req_id, uint64_t conn,
 	    (int64_t)p->idle_ttl_s, session) == 0)
 		return 0;
 	/* Unknown or expired: a new conversation, as session.open does. */
+	if (hub_pg_full()) {
+		hub_pg_refused();
+		rpc_store_busy(w, req_id, conn);
+		return -1;
+	}
 	if (session_token_new(tok, hash) == -1 ||
 	    store_visitor_create(sup->store, hash, link, now,
 	    now + (int64_t)p->absolute_ttl_s, session) == -1) {

@@ -261,7 +261,17 @@ class Client:
         return r["result"]
 
     async def open(self):
-        res = await self.ok("session.open", {})
+        # busy (a cluster's store not reachable yet, or behind) is sent
+        # again later, as the page does.
+        for _ in range(50):
+            r = await self.call("session.open", {})
+            err = r.get("error") or {}
+            if r.get("ok") is not False or err.get("code") != "busy":
+                break
+            await asyncio.sleep(min(err.get("retry_after_ms", 100),
+                                    1000) / 1000.0)
+        assert r.get("ok") is True, "session.open failed: %r" % (r,)
+        res = r["result"]
         assert isinstance(res.get("token"), str) and res["token"]
         return res["token"]
 

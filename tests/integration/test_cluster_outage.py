@@ -302,14 +302,6 @@ def test_database_outage_under_load(pg, fakes, gate_factory, tmp_path,
             (acct(i), "missing", missing, "extra", extra)
         if twice:
             doubled[acct(i)] = twice
-    # Known, not fixed yet (issue #18's note): with leases lapsed in the
-    # outage, a WeChat message was seen answered twice by the node that
-    # took its account again, in about one run of four under CI's load.
-    # Reported as an expected failure, never as a pass; with leases
-    # that outlive the outage a double fails the test.
-    if doubled and ttl_ms < OUTAGE_S * 1000:
-        pytest.xfail("known defect: answered twice after leases lapsed "
-                     "in the outage: %r" % doubled)
     assert doubled == {}, doubled
     for f in fakes:
         assert f.violations == [], f.violations

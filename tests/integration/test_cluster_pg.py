@@ -9,6 +9,7 @@ Needs a build configured with --enable-test-hooks and Debian's
 postgresql (scripts/deps.sh test); skipped only without the latter."""
 
 import os
+import signal
 import time
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from conftest import Gate, parse_status, plain_only, wait_for
 from fake_ilink import FakeIlink
 from pgfix import pg  # noqa: F401 (a fixture)
+from test_hub import hub_pid
 
 NACCT = 20
 FRIEND = "friend_0002@im.wechat"
@@ -253,6 +255,66 @@ def test_a_pin_the_cluster_view_and_a_drain(pg, fakes, nodes, tmp_path):
              "the resumed account running")
     inject_round(fakes, "b")
     check_once(fakes, ["a", "b"], 30)
+
+
+@plain_only
+def test_a_lease_lapsed_at_a_live_node_is_that_nodes(pg, fakes, nodes,
+                                                     tmp_path):
+    """A lease that lapses while its node lives (an outage of the
+    database or of that node's link to it) is taken again by that node,
+    under a new token, and by no other: that node may still hold what
+    its worker learnt meanwhile (a reply sent), which a new owner would
+    not see and would send again.  Nineteen accounts on two nodes: the
+    one holding nine is below its share and takes a lapsed lease when
+    it may.  The database lets the other's leases lapse while that
+    node's hub is stopped for less than a ttl (so it still counts as
+    alive), which gives the first a whole renewal round to take them;
+    it takes none, and the other takes all its own again."""
+    ttl_ms = 6000
+    names = ["n1", "n2"]
+    confs = {m: node_conf(pg, fakes[:NACCT - 1], tmp_path, m, ttl_ms)
+             for m in names}
+    for c in confs.values():
+        # The hub is stopped for seconds on purpose: not hung.
+        c["supervisor"] = {"heartbeat_timeout_ms": 15000}
+    ns = {m: nodes(m, confs[m]) for m in names}
+
+    def spread():
+        h = held(pg)
+        return set(h) == set(names) and \
+            sorted(len(v) for v in h.values()) == [9, 10] and h
+    h = wait_for(spread, 40, 0.2, "the accounts spread")
+    full = max(names, key=lambda m: len(h[m]))
+    other = min(names, key=lambda m: len(h[m]))
+    wait_for(lambda: all(runs_on(ns[m], h[m]) for m in names), 20, 0.1,
+             "each node running the accounts it holds")
+    before = dict(pg.sql("SELECT account, token FROM leases"))
+    hub = hub_pid(ns[full])
+    os.kill(hub, signal.SIGSTOP)
+    try:
+        pg.sql("UPDATE leases SET expires = now() - interval '1 second' "
+               "WHERE node = '%s'" % full)
+        # More than the other's renewal period (a third of the ttl),
+        # less than a ttl since the stopped node's last beat.
+        time.sleep(ttl_ms / 1000.0 / 3 * 1.5)
+        assert held(pg) == {other: h[other]}, held(pg)
+    finally:
+        os.kill(hub, signal.SIGCONT)
+
+    def retaken():
+        now = {a: (n, int(t)) for a, n, t in pg.sql(
+            "SELECT account, node, token FROM leases WHERE expires > "
+            "now()")}
+        return all(a in now and now[a][1] > int(before[a])
+                   for a in h[full]) and now
+    now = wait_for(retaken, ttl_ms / 1000.0 * 2 + 10, 0.1,
+                   "the lapsed leases taken again")
+    assert {a for a, (n, _) in now.items() if n == full} == h[full], now
+    assert all(now[a][1] == int(before[a]) + 1 for a in h[full]), now
+    assert not any("lease: %s: taken" % a in ns[other].log()
+                   for a in h[full]), ns[other].log()
+    wait_for(lambda: runs_on(ns[full], h[full]), 20, 0.1,
+             "the workers running again")
 
 
 def test_a_node_alone_has_no_cluster_to_show(gate):

@@ -130,7 +130,14 @@ def test_a_share_link_made_on_one_node_opens_on_every_node(cluster):
     """A link the operator made on n1 opens on n2 and n3 (GET /s/<id>
     and share.open), and a visitor of a link that gives each visitor a
     conversation keeps theirs as they move."""
-    sid = ctl_link(cluster["n1"], URL_RE, "share", "create").group(2)
+    def made():
+        # Until the node's first block of row ids comes, nothing is
+        # written: the command fails and is run again.
+        try:
+            return ctl_link(cluster["n1"], URL_RE, "share", "create")
+        except AssertionError:
+            return None
+    sid = wait_for(made, 10, 0.1, "a share link made").group(2)
     for m in NODES:
         st, _, body = cluster[m].http_get("/s/" + sid)
         assert st == 200, (m, st)
