@@ -87,8 +87,6 @@
  */
 #define CH_ACKED_MAX	(2 * CH_INFLIGHT)
 /* Finished rows are kept this long, and at most this many. */
-/* A peer's context lets a kind that may not write first reply this long. */
-#define CH_CONTEXT_S	(24 * 3600)
 #define CH_KEEP_S	(7 * 86400)
 #define CH_KEEP_ROWS	10000
 #define CH_KICK_MS	1000
@@ -1368,7 +1366,13 @@ channel_queue_run(const char *account, const char *peer, const char *text,
 		snprintf(detail, len, "no channel %s", account);
 		return OUTBOX_FAILED;
 	}
-	if ((caps = kinds_caps(cc->type)) != NULL &&
+	if (!hub_pg_holds(account)) {
+		/* Another node of the cluster runs it and has its peers'
+		 * messages: it judges the contact as it takes the rows in
+		 * (hub_pg_sched.c), held if the schedule would hold. */
+		if (hold_s > 0)
+			f.hold_until = now + hold_s;
+	} else if ((caps = kinds_caps(cc->type)) != NULL &&
 	    !(caps->flags & KC_PROACTIVE)) {
 		if ((rv = store_peer_contact(sup->store, account, peer,
 		    &when)) == -1) {

@@ -228,12 +228,6 @@ cfg_store_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	}
 	if (cfg_node_name(ctx, "node", raw->node) == -1)
 		return -1;
-	/* The run row as the slot's lock is not built: every node would. */
-	if (raw->schedules_count > 0) {
-		cfg_error(ctx, "schedules", "not yet run with a postgresql "
-		    "store (each node would run every slot)");
-		return -1;
-	}
 	conf->store_pg = 1;
 	conf->store_uri = xstrdup(raw->store);
 	conf->node = xstrdup(raw->node);

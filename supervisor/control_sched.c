@@ -11,6 +11,12 @@
  * schedule_change refuses to pause, resume or remove them, since the
  * next reload would put back what the operator changed and the file
  * would no longer say what runs.  They are changed in the file.
+ *
+ * In a cluster only the node that holds the "@schedules" lease runs
+ * schedules and has them in its working set (hub_pg_sched.c); every
+ * request here is refused elsewhere, naming that node, rather than
+ * answered from a working set that holds no schedules, or written
+ * where the write would never ship.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +64,18 @@ sched_opt(struct ipc_str s)
 	return s.len > 0 ? ipc_strdup(s) : NULL;
 }
 
+/* Not the node that runs schedules: said, and 1. */
+static int
+sched_elsewhere(struct ctl_client *c, struct ipc_msg *m)
+{
+	char err[SCHED_ERR_MAX];
+
+	if (hub_pg_sched_here(err, sizeof(err)))
+		return 0;
+	ctl_result(c, m->req_id, 0, err);
+	return 1;
+}
+
 /* schedule.add's body as the store keeps it; -1 with err. */
 static int
 sched_def(const struct ipc_body_sched_def *b, struct store_sched *sc,
@@ -90,6 +108,8 @@ ctl_sched_add(struct ctl_client *c, struct ipc_msg *m)
 	int64_t now = sup_now();
 	int rv = -1;
 
+	if (sched_elsewhere(c, m))
+		return 0;
 	if (sched_def(&m->b.sched_def, &sc, err, sizeof(err)) == -1 ||
 	    schedule_check(sup->conf, &sc, err, sizeof(err)) == -1 ||
 	    schedule_room(err, sizeof(err)) == -1)
@@ -195,6 +215,8 @@ ctl_sched_list(struct ctl_client *c, struct ipc_msg *m)
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
 	int n;
 
+	if (sched_elsewhere(c, m))
+		return 0;
 	sched_name(m->b.sched_name.name, name, sizeof(name));
 	n = store_sched_list(sup->store, name[0] != '\0' ? name : NULL,
 	    sched_row, &cw);
@@ -212,6 +234,8 @@ ctl_sched_run(struct ctl_client *c, struct ipc_msg *m)
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
 	int64_t run;
 
+	if (sched_elsewhere(c, m))
+		return 0;
 	sched_name(m->b.name.name, name, sizeof(name));
 	if (schedule_run_now(name, &run, err, sizeof(err)) != 0) {
 		ctl_result(c, m->req_id, 0, err);
@@ -230,6 +254,8 @@ sched_change(struct ctl_client *c, struct ipc_msg *m, enum sched_op op)
 {
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
 
+	if (sched_elsewhere(c, m))
+		return 0;
 	sched_name(m->b.name.name, name, sizeof(name));
 	if (schedule_change(name, op, err, sizeof(err)) == -1) {
 		ctl_result(c, m->req_id, 0, err);
@@ -315,6 +341,8 @@ ctl_sched_history(struct ctl_client *c, struct ipc_msg *m)
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
 	int n, rv;
 
+	if (sched_elsewhere(c, m))
+		return 0;
 	sched_name(m->b.sched_name.name, name, sizeof(name));
 	/* Targets whose rows ended since the timer's last tick. */
 	store_run_settle(sup->store);

@@ -96,6 +96,12 @@ int		 hub_pg_cluster(uint64_t client, uint64_t req_id);
 /* Nodes the public chat's rate limits are shared among (1: alone). */
 unsigned	 hub_pg_nodes(void);
 int		 hub_pg_drain(unsigned *held);
+/*
+ * Schedules in a cluster (hub_pg_sched.c): only the node that holds
+ * the "@schedules" lease runs them and changes them.  here: this node
+ * runs them now (always, alone); 0 with err naming the node that does.
+ */
+int		 hub_pg_sched_here(char *err, size_t errlen);
 void		 ctl_cluster_answer(uint64_t client, uint64_t req_id,
 		    const char *lines, const char *err);
 
@@ -259,6 +265,8 @@ int		 share_create(int64_t session, int read_only, uint64_t ttl_s,
 struct store_sched;
 void		 schedule_init(void);
 void		 schedule_kick(void);
+/* The timer stops (a cluster's schedules lease is no longer ours). */
+void		 schedule_stop(void);
 int		 schedule_run_now(const char *name, int64_t *run, char *err,
 		    size_t errlen);
 /* pause, resume, remove: 0, or -1 with err (none, from the file). */

@@ -109,3 +109,11 @@ hub_pg_nodes(void)
 {
 	return 1;
 }
+
+int
+hub_pg_sched_here(char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return 1;
+}

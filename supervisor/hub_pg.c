@@ -176,6 +176,17 @@ acct_find(const char *name)
 	return NULL;
 }
 
+/* Each channel account this node runs now (hub_pg_sched.c's polls). */
+void
+hub_pg_each_held(void (*fn)(const char *, void *), void *arg)
+{
+	unsigned i;
+
+	for (i = 0; i < hp.nacct; i++)
+		if (hp.acct[i].kind != NULL && hub_pg_holds(hp.acct[i].name))
+			fn(hp.acct[i].name, arg);
+}
+
 int
 hub_pg_holds(const char *account)
 {
@@ -304,6 +315,16 @@ lease_event(enum lease_ev ev, const char *account, int64_t token, void *arg)
 	(void)arg;
 	if (a == NULL)
 		return;
+	/* "@schedules": a job with no worker (hub_pg_sched.c). */
+	if (a->kind == NULL) {
+		a->token = ev == LEASE_HELD ? token : 0;
+		if (ev == LEASE_HELD)
+			a->gen = ++hp.loads;
+		hub_pg_sched_lease(ev);
+		if (ev == LEASE_GIVE)
+			leases_given(hp.leases, a->name);
+		return;
+	}
 	switch (ev) {
 	case LEASE_HELD:
 		a->token = token;
@@ -410,6 +431,8 @@ hub_pg_worker_state(const char *account)
 
 	if (a == NULL || a->token == 0)
 		return "stopping";
+	if (a->kind == NULL)
+		return hub_pg_sched_state();
 	if (!a->running)
 		return "loading";
 	if (account_paused(a->name))
@@ -473,6 +496,7 @@ ship_change(const struct store_change *c, void *arg)
 {
 	struct ship *s = ship_tail();
 	struct pgacct *a;
+	const char *who = hub_pg_sched_owner(c);
 	int64_t id;
 
 	(void)arg;
@@ -486,8 +510,8 @@ ship_change(const struct store_change *c, void *arg)
 		s->who = xreallocarray(s->who, s->cap, sizeof(*s->who));
 		s->gen = xreallocarray(s->gen, s->cap, sizeof(*s->gen));
 	}
-	s->who[s->n] = c->account != NULL ? xstrdup(c->account) : NULL;
-	a = c->account != NULL ? acct_find(c->account) : NULL;
+	s->who[s->n] = who != NULL ? xstrdup(who) : NULL;
+	a = who != NULL ? acct_find(who) : NULL;
 	/* A leased account's rows carry the holding they were written
 	 * in; anyone else's (web chat's) ship unfenced. */
 	if (a == NULL)
@@ -826,6 +850,11 @@ hub_pg_start(void)
 			fatalx("cluster: too many accounts");
 	}
 	log_info("cluster: node %s, %u accounts leased", c->node, hp.nacct);
+	/* Last: the one pgacct without a kind, the schedules' lease. */
+	hp.acct = xreallocarray(hp.acct, hp.nacct + 1, sizeof(*hp.acct));
+	memset(&hp.acct[hp.nacct], 0, sizeof(*hp.acct));
+	hp.acct[hp.nacct++].name = xstrdup(SCHED_LEASE);
+	hub_pg_sched_start();
 }
 
 void

@@ -7,8 +7,14 @@
 
 #include <stdint.h>
 
+#include "lease.h"
+
 struct leases;
 struct pgpool;
+struct store_change;
+
+/* The lease of the one node that runs schedules (hub_pg_sched.c). */
+#define SCHED_LEASE	"@schedules"
 
 struct pgpool	*hub_pg_pool(void);
 struct leases	*hub_pg_leases(void);
@@ -20,5 +26,17 @@ uint64_t	 hub_pg_ship_last(void);
 int		 hub_pg_shipped(uint64_t);
 /* Ships done: loads that waited for them may go (hub_pg_visit.c). */
 void		 hub_pg_visit_run(void);
+/* Each channel account this node runs now. */
+void		 hub_pg_each_held(void (*)(const char *, void *), void *);
+
+/* hub_pg_sched.c: schedules on one node of the cluster. */
+void		 hub_pg_sched_start(void);
+/* The schedules' lease moved (hub_pg.c keeps its token for fences). */
+void		 hub_pg_sched_lease(enum lease_ev);
+/* The account a change ships under: SCHED_LEASE for the scheduler's
+ * rows, else its own (c->account). */
+const char	*hub_pg_sched_owner(const struct store_change *);
+/* For wxgatectl cluster: "loading" or "running". */
+const char	*hub_pg_sched_state(void);
 
 #endif

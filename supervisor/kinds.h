@@ -22,6 +22,9 @@
 #define KC_TYPING	0x02	/* a "typing..." indicator */
 #define KC_STREAM	0x04	/* one message that grows with the answer */
 #define KC_PROACTIVE	0x08	/* may write first, not only reply */
+/* A peer's context lets a kind that may not write first reply this
+ * long (channel.c; hub_pg_sched.c for a run queued on another node). */
+#define CH_CONTEXT_S	(24 * 3600)
 /* Replies carry the peer's newest reply context, not their message's. */
 #define KC_LATEST_CTX	0x10
 

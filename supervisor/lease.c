@@ -263,6 +263,18 @@ lease_take(struct leases *l, unsigned idx)
 	lease_ask(l, L_TAKE, idx, 4, p);
 }
 
+/*
+ * A job of one node with no worker ("@schedules", LEASE_JOB_PREFIX):
+ * outside the fair share, which weighs workers, and never given back
+ * for balance (a move would only stop and load it again); taken by
+ * whichever node finds it free, and given back on a drain.
+ */
+static int
+lease_job(const struct lacct *a)
+{
+	return a->name[0] == LEASE_JOB_PREFIX;
+}
+
 /* Step 3: give back above the share, take up to it.  Pinned accounts
  * are taken by their node whatever its share, and never given; one of
  * ours that lapsed is taken again whatever the share (no other node
@@ -270,20 +282,33 @@ lease_take(struct leases *l, unsigned idx)
 static void
 lease_balance(struct leases *l)
 {
-	unsigned i, held = 0, share;
+	unsigned i, held = 0, share, jobs = 0;
 
 	/* The first round only beats: nodes started together see each
 	 * other before any takes everything. */
 	if (l->rounds == 1)
 		return;
-	share = l->draining ? 0 : lease_share(l->n, l->live);
 	for (i = 0; i < l->n; i++)
-		held += l->acct[i].state == LA_HELD ||
-		    l->acct[i].state == LA_TAKING;
+		jobs += lease_job(&l->acct[i]);
+	share = l->draining ? 0 : lease_share(l->n - jobs, l->live);
+	for (i = 0; i < l->n; i++)
+		held += !lease_job(&l->acct[i]) &&
+		    (l->acct[i].state == LA_HELD ||
+		    l->acct[i].state == LA_TAKING);
+	for (i = 0; i < l->n && l->draining; i++) {
+		struct lacct *a = &l->acct[i];
+
+		if (a->state != LA_HELD || !lease_job(a))
+			continue;
+		a->state = LA_GIVING;
+		log_info("lease: %s: giving back (draining)", a->name);
+		l->fn(LEASE_GIVE, a->name, a->token, l->arg);
+	}
 	for (i = 0; i < l->n && held > share; i++) {
 		struct lacct *a = &l->acct[i];
 
-		if (a->state != LA_HELD || (!l->draining && a->pin != NULL))
+		if (a->state != LA_HELD || lease_job(a) ||
+		    (!l->draining && a->pin != NULL))
 			continue;
 		a->state = LA_GIVING;
 		held--;
@@ -296,7 +321,9 @@ lease_balance(struct leases *l)
 
 		if (a->state != LA_FREE || a->elsewhere == l->rounds)
 			continue;
-		if (a->pin != NULL ? strcmp(a->pin, l->node) == 0 :
+		if (lease_job(a))
+			lease_take(l, i);
+		else if (a->pin != NULL ? strcmp(a->pin, l->node) == 0 :
 		    a->lapsed == l->rounds || held < share) {
 			if (a->pin == NULL)
 				held++;
@@ -577,6 +604,6 @@ leases_held(const struct leases *l)
 	unsigned i, n = 0;
 
 	for (i = 0; i < l->n; i++)
-		n += l->acct[i].state == LA_HELD;
+		n += l->acct[i].state == LA_HELD && !lease_job(&l->acct[i]);
 	return n;
 }

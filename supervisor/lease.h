@@ -71,7 +71,13 @@ struct leases	*leases_new(struct event_base *, const struct pgpool_conf *db,
 		    const struct lease_conf *, lease_fn, void *);
 /* Frees without letting any lease go: they lapse (a node's death). */
 void		 leases_free(struct leases *);
-/* An account this node may run; pin: the only node that may, or NULL. */
+/*
+ * An account this node may run; pin: the only node that may, or NULL.
+ * A name that starts with LEASE_JOB_PREFIX is a job of one node that
+ * has no worker ("@schedules"): outside the fair share, taken by any
+ * node that finds it free, given back only on a drain.
+ */
+#define LEASE_JOB_PREFIX	'@'
 int		 leases_want(struct leases *, const char *account,
 		    const char *pin);
 /* After LEASE_GIVE: the account's worker has stopped. */
@@ -81,7 +87,7 @@ void		 leases_lost(struct leases *, const char *account,
 		    const char *why);
 /* Give every lease back and take none (wxgatectl drain). */
 void		 leases_drain(struct leases *);
-/* Accounts this node holds now. */
+/* Accounts this node holds now (jobs not counted). */
 unsigned	 leases_held(const struct leases *);
 /* Nodes alive and not draining at the last beat, this one included. */
 unsigned	 leases_live(const struct leases *);

@@ -48,6 +48,30 @@ static const char load_account[] =
     " account_pauses t WHERE account = $1";
 
 /*
+ * What the node that runs schedules needs ("@schedules" taken): every
+ * definition, run and target (runs are pruned: schedule.history_max),
+ * the conversations prompts are asked in with their messages still to
+ * answer and those runs name, and the outbox rows of runs not yet
+ * settled for accounts other than $1's (this node's: its own are
+ * newer here).
+ */
+static const char load_schedules[] =
+    "SELECT 'schedules', row_to_json(t)::text FROM schedules t"
+    " UNION ALL SELECT 'schedule_runs', row_to_json(t)::text FROM"
+    " schedule_runs t"
+    " UNION ALL SELECT 'run_targets', row_to_json(t)::text FROM"
+    " run_targets t"
+    " UNION ALL SELECT 'sessions', row_to_json(t)::text FROM sessions t"
+    " WHERE left(account, 7) = '@sched:'"
+    " UNION ALL SELECT 'messages', row_to_json(t)::text FROM messages t"
+    " WHERE session_id IN (SELECT id FROM sessions"
+    " WHERE left(account, 7) = '@sched:')"
+    " AND (state < 3 OR id IN (SELECT msg_id FROM schedule_runs))"
+    " UNION ALL SELECT 'outbox', row_to_json(t)::text FROM outbox t"
+    " WHERE run_id IN (SELECT run_id FROM run_targets"
+    " WHERE state = 'queued') AND account <> ALL($1::text[])";
+
+/*
  * A web chat session: its link (a visitor's, or links to it), its
  * messages and their parts.  BY is the WHERE naming the session, LINKS
  * one more share link to read (a per-visitor link, whose row names no
@@ -172,6 +196,14 @@ pgload_account(struct pgpool *p, struct store *s, const char *account,
 
 	snprintf(what, sizeof(what), "account %s", account);
 	return pgload(p, s, load_account, 1, &account, what, fn, arg);
+}
+
+int
+pgload_schedules(struct pgpool *p, struct store *s, const char *held,
+    pgload_fn fn, void *arg)
+{
+	return pgload(p, s, load_schedules, 1, &held, "the schedules", fn,
+	    arg);
 }
 
 int

@@ -26,6 +26,13 @@ typedef void	(*pgload_fn)(int64_t rows, void *arg);
 int	pgload_account(struct pgpool *, struct store *, const char *account,
 	    pgload_fn, void *);
 /*
+ * The schedules, for the node that takes the "@schedules" lease: held
+ * is the accounts it runs, as an array literal ("{a,b}"), whose outbox
+ * rows are not read.
+ */
+int	pgload_schedules(struct pgpool *, struct store *, const char *held,
+	    pgload_fn, void *);
+/*
  * A web chat session by its id (in decimal), by its token's hash (in
  * hex), or by a share link's hash (hex) and, for a link that gives each
  * visitor a session, the visitor's token hash (hex, or NULL): the link

@@ -22,6 +22,12 @@
  * The timer sleeps at most SCHED_TICK_S, so a wall clock that jumps is
  * seen within a tick, and the same tick settles targets, expires holds
  * and prunes history.
+ *
+ * In a cluster the timer runs, and the file's schedules are written,
+ * only on the node that holds the "@schedules" lease
+ * (hub_pg_sched_here; hub_pg_sched.c calls schedule_init once the
+ * lease's rows are loaded, and schedule_stop when it may be lost), so
+ * a node that does not run schedules never moves a schedule's slot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +158,8 @@ schedule_init(void)
 	if (sched_ev == NULL && (sched_ev = event_new(sup->base, -1, 0,
 	    sched_timer_cb, NULL)) == NULL)
 		fatalx("%s: timer", __func__);
+	if (!hub_pg_sched_here(NULL, 0))
+		return;
 	names = xcalloc(c->schedules_count + 1, sizeof(*names));
 	for (i = 0; i < c->schedules_count; i++) {
 		sched_sync_one(&c->schedules[i], sup_now());
@@ -427,7 +435,7 @@ schedule_kick(void)
 	int64_t when;
 	int running, rv;
 
-	if (sup->store == NULL)
+	if (sup->store == NULL || !hub_pg_sched_here(NULL, 0))
 		return;
 	sched_sweep(d.now);
 	if ((running = store_runs_running(sup->store)) == -1) {
@@ -447,6 +455,13 @@ schedule_kick(void)
 	rv = store_sched_soonest(sup->store, &when);
 	sched_arm(rv == 0 ? when - d.now : SCHED_TICK_S);
 	sup_turn();
+}
+
+void
+schedule_stop(void)
+{
+	if (sched_ev != NULL)
+		event_del(sched_ev);
 }
 
 static void
@@ -494,6 +509,8 @@ schedule_run_now(const char *name, int64_t *run, char *err, size_t errlen)
 	struct store_sched sc;
 	int running, rv;
 
+	if (!hub_pg_sched_here(err, errlen))
+		return -1;
 	if ((running = store_runs_running(sup->store)) == -1) {
 		snprintf(err, errlen, "store error");
 		return -1;
@@ -531,6 +548,8 @@ schedule_change(const char *name, enum sched_op op, char *err,
 	struct store_sched sc;
 	int rv;
 
+	if (!hub_pg_sched_here(err, errlen))
+		return -1;
 	if ((rv = store_sched_get(sup->store, name, &sc)) != 0) {
 		snprintf(err, errlen, rv == 1 ? "no schedule %s" :
 		    "store error", name);

@@ -98,6 +98,18 @@ int		 store_absorb(struct store *, const char *table, unsigned ncol,
 		    const char *const *col, const char *const *val);
 /* An account's rows out of this working set, unrecorded: 0, or -1. */
 int		 store_forget(struct store *, const char *account);
+/* The same for the schedules' rows (a cluster's "@schedules" lease). */
+int		 store_forget_schedules(struct store *);
+/*
+ * store_sched_pg.c, for schedules in a cluster (hub_pg_sched.c): is
+ * outbox row id here (1, 0 not, -1 error); the queued rows of runs
+ * after id, up to max, each as (id, account, peer): the count, or -1.
+ */
+int		 store_outbox_has(struct store *, int64_t id);
+typedef void	(*store_run_row_fn)(int64_t id, const char *account,
+		    const char *peer, void *);
+int		 store_run_rows_queued(struct store *, int64_t after,
+		    unsigned max, store_run_row_fn, void *);
 /*
  * "INSERT ... VALUES ($1..$n) ON CONFLICT (key) DO UPDATE SET" every
  * other column: the one upsert both databases read (SQLite numbers

@@ -458,6 +458,9 @@ store_absorb(struct store *s, const char *table, unsigned ncol,
  * its rows come again from the truth (a lease taken): a row deleted
  * there while another node held it must not live on here.
  */
+static int	forget(struct store *, const char *const *, size_t,
+		    const char *);
+
 int
 store_forget(struct store *s, const char *account)
 {
@@ -472,6 +475,38 @@ store_forget(struct store *s, const char *account)
 		"DELETE FROM pairings WHERE account = ?1",
 		"DELETE FROM account_pauses WHERE account = ?1",
 	};
+
+	return forget(s, sql, sizeof(sql) / sizeof(sql[0]), account);
+}
+
+/*
+ * The same for what the node that runs schedules holds (the
+ * "@schedules" lease taken): definitions, runs, their targets and the
+ * conversations their prompts are asked in.  Outbox rows stay: those
+ * of accounts this node runs are newer here than in the truth, and
+ * the others' come again with the load (pgload_schedules).
+ */
+int
+store_forget_schedules(struct store *s)
+{
+	static const char *const sql[] = {
+		"DELETE FROM run_targets",
+		"DELETE FROM schedule_runs",
+		"DELETE FROM schedules",
+		"DELETE FROM messages WHERE substr(account, 1, 7) = '@sched:'"
+		    " OR session_id IN (SELECT id FROM sessions WHERE"
+		    " substr(account, 1, 7) = '@sched:')",
+		"DELETE FROM sessions WHERE substr(account, 1, 7) = '@sched:'",
+	};
+
+	return forget(s, sql, sizeof(sql) / sizeof(sql[0]), NULL);
+}
+
+/* sql in order, unrecorded, each with account as ?1 (may be NULL). */
+static int
+forget(struct store *s, const char *const *sql, size_t n,
+    const char *account)
+{
 	sqlite3_stmt *st;
 	size_t i;
 	int rc = SQLITE_DONE;
@@ -481,14 +516,14 @@ store_forget(struct store *s, const char *account)
 	    NULL);
 	if (s->cap != NULL && s->cap->sess != NULL)
 		sqlite3session_enable(s->cap->sess, 0);
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == SQLITE_DONE;
-	    i++) {
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) !=
 		    SQLITE_OK) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(st) > 0)
+			sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 	}

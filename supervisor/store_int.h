@@ -42,7 +42,8 @@
 #define STORE_LAZY_CONVMEDIA	172	/* store_conv_media.c: 172..175 */
 #define STORE_LAZY_E2E		176	/* store_e2e.c: 176..179 */
 #define STORE_LAZY_SCHED_E2E	180	/* store_sched_e2e.c: 180..183 */
-#define STORE_LAZY_MAX		184
+#define STORE_LAZY_SCHED_PG	184	/* store_sched_pg.c: 184..187 */
+#define STORE_LAZY_MAX		188
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*

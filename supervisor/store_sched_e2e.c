@@ -36,7 +36,7 @@ static const char *const sx_sql[] = {
 	    " AND m.reply IS NOT NULL",
 };
 
-_Static_assert(sizeof(sx_sql) / sizeof(sx_sql[0]) <= STORE_LAZY_MAX -
+_Static_assert(sizeof(sx_sql) / sizeof(sx_sql[0]) <= STORE_LAZY_SCHED_PG -
     STORE_LAZY_SCHED_E2E, "store_sched_e2e.c outgrew its lazy slots");
 
 static sqlite3_stmt *

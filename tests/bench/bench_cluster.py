@@ -108,10 +108,12 @@ def node_conf(pg, db, fakes, tokdir, name):
 
 
 def held(pg, db):
-    """{node: set of accounts} of the live leases."""
+    """{node: set of accounts} of the live leases ("@schedules", a job
+    outside the fair share, left out)."""
     out = {}
     for node, account in pg.sql("SELECT node, account FROM leases "
-                                "WHERE expires > now()", db):
+                                "WHERE expires > now() AND "
+                                "account NOT LIKE '@%'", db):
         out.setdefault(node, set()).add(account)
     return out
 

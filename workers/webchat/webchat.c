@@ -49,6 +49,7 @@
 
 #define WC_HASH			1024	/* buckets of both tables */
 #define WC_PENDING_MAX		32	/* requests in flight per connection */
+#define WC_PENDING_RETRY_MS	1000	/* ... the wait told past it */
 #define WC_LINGER_S		5	/* to drain a closing connection */
 #define WC_ACCEPT_PAUSE_S	1	/* accept pause after EMFILE */
 /*
@@ -1482,9 +1483,10 @@ conn_ws_text(void *arg, const char *buf, size_t len)
 		conn_error(c, r.id, rpc_code(e), r.errmsg);
 		goto out;
 	}
+	/* Full until the hub answers some: a second is a fair wait. */
 	if (c->npending >= WC_PENDING_MAX) {
-		conn_error(c, r.id, rpc_code(RPC_E_BUSY),
-		    "too many requests in flight");
+		conn_send(c, rpc_reply_error_retry(r.id, rpc_code(RPC_E_BUSY),
+		    "too many requests in flight", WC_PENDING_RETRY_MS));
 		goto out;
 	}
 	req_id = wc_next_req++;

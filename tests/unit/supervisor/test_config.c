@@ -273,6 +273,16 @@ test_cluster(void **state)
 	assert_string_equal(conf->channels[0].node, "n-2");
 	assert_null(conf->channels[1].node);
 	config_free(conf);
+	/* Schedules on a cluster: one node runs them ("@schedules"). */
+	conf = load_text("store: postgresql://wx@127.0.0.1/wx\nnode: n1\n"
+	    "cluster:\n  password_env: WX_TEST_PGPW\n"
+	    "channels:\n  - name: a\n    type: wechat\n"
+	    "schedules:\n  - name: s\n    every: 1h\n    text: hi\n"
+	    "    to: [\"a:p\"]\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->schedules_count, 1);
+	config_free(conf);
 	refused("channels:\n  - name: a\n    type: wechat\n    node: n1\n",
 	    "channels[0].node: a pin to a node needs a postgresql");
 	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
