@@ -85,6 +85,7 @@ struct ship {
 	 * in the database comes back under the same token, and what was
 	 * written before is not the truth's. */
 	int64_t			*gen;
+	int64_t			*obx;	/* ... an outbox row's id, if made */
 	unsigned		 n;
 	unsigned		 cap;
 	int64_t			 outbox_low;	/* its least new outbox id */
@@ -399,6 +400,7 @@ ship_free(struct ship *s)
 		free(s->who[i]);
 	free(s->who);
 	free(s->gen);
+	free(s->obx);
 	pgapply_free(s->pa);
 	free(s);
 	for (i = 0; i < hp.nacct; i++)
@@ -502,13 +504,15 @@ ship_change(const struct store_change *c, void *arg)
 	(void)arg;
 	if (pgapply_add(c, s->pa) == -1)
 		return -1;
-	if (c->op == STORE_OP_INSERT && strcmp(c->table, "outbox") == 0 &&
-	    (id = change_id(c)) < s->outbox_low)
+	id = c->op == STORE_OP_INSERT && strcmp(c->table, "outbox") == 0 ?
+	    change_id(c) : INT64_MAX;
+	if (id < s->outbox_low)
 		s->outbox_low = id;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->who = xreallocarray(s->who, s->cap, sizeof(*s->who));
 		s->gen = xreallocarray(s->gen, s->cap, sizeof(*s->gen));
+		s->obx = xreallocarray(s->obx, s->cap, sizeof(*s->obx));
 	}
 	s->who[s->n] = who != NULL ? xstrdup(who) : NULL;
 	a = who != NULL ? acct_find(who) : NULL;
@@ -520,6 +524,7 @@ ship_change(const struct store_change *c, void *arg)
 		s->gen[s->n] = SHIP_FACT;
 	else
 		s->gen[s->n] = a->token != 0 ? (int64_t)a->gen : 0;
+	s->obx[s->n] = id != INT64_MAX ? id : 0;
 	s->n++;
 	return 0;
 }
@@ -623,10 +628,19 @@ ship_send(void)
 		 * stays behind is what the account's next node asks
 		 * again. */
 		if (s->gen[i] > SHIP_OPEN && ship_held(s, i) == NULL) {
-			log_debug("cluster: %s: a row of holding %lld not "
-			    "shipped: %.60s", s->who[i] ? s->who[i] : "-",
-			    (long long)s->gen[i], data[i].sql ? data[i].sql :
-			    "(prepared)");
+			/* Held back until now (hub_pg_outbox_below), it
+			 * would go once this ship is done: it must not,
+			 * since the truth never has it.  The account's
+			 * next holder, or the schedules' next runner,
+			 * makes it anew. */
+			if (s->obx[i] != 0) {
+				if (store_forget_outbox(sup->store, s->obx[i]) ==
+				    -1)
+					fatalx("cluster: an unshipped reply "
+					    "could not be forgotten");
+				s->obx[i] = 0;
+				sup_turn();	/* commits it */
+			}
 			continue;
 		}
 		hp.q[hp.nq++] = data[i];

@@ -100,6 +100,8 @@ int		 store_absorb(struct store *, const char *table, unsigned ncol,
 int		 store_forget(struct store *, const char *account);
 /* The same for the schedules' rows (a cluster's "@schedules" lease). */
 int		 store_forget_schedules(struct store *);
+/* A queued outbox row whose insert will never ship: never to be sent. */
+int		 store_forget_outbox(struct store *, int64_t id);
 /*
  * store_sched_pg.c, for schedules in a cluster (hub_pg_sched.c): is
  * outbox row id here (1, 0 not, -1 error); the queued rows of runs

@@ -502,6 +502,17 @@ store_forget_schedules(struct store *s)
 	return forget(s, sql, sizeof(sql) / sizeof(sql[0]), NULL);
 }
 
+int
+store_forget_outbox(struct store *s, int64_t id)
+{
+	char sql[96];
+	const char *const q[] = { sql };
+
+	snprintf(sql, sizeof(sql), "DELETE FROM outbox WHERE id = %lld"
+	    " AND state = 'queued'", (long long)id);
+	return forget(s, q, 1, NULL);
+}
+
 /* sql in order, unrecorded, each with account as ?1 (may be NULL). */
 static int
 forget(struct store *s, const char *const *sql, size_t n,
