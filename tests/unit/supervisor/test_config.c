@@ -286,6 +286,10 @@ test_cluster(void **state)
 	refused("channels:\n  - name: a\n    type: wechat\n    node: n1\n",
 	    "channels[0].node: a pin to a node needs a postgresql");
 	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
+	    "bind_templates:\n  - name: staff\n    wechat:\n"
+	    "      login_url: http://127.0.0.1:1\n",
+	    "bind_templates: not yet run with a postgresql store");
+	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
 	    "channels:\n  - name: a\n    type: wechat\n    node: N/1\n",
 	    "channels[0].node: must be 1 to 63");
 	conf = load_text("store: /x.db\n", err, sizeof(err));
