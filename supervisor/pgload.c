@@ -21,23 +21,48 @@
 
 #define PGLOAD_COLS_MAX	64
 
-/* An account: its conversations and everything that hangs off them. */
+/*
+ * An account: its conversations and what hangs off them, bounded in
+ * time.  An account lives for years and its history stays in the
+ * truth, where operators read it; a node needs only what it works on:
+ * each conversation's newest PGLOAD_MSGS messages (an agent's history
+ * is at most 100 of them, and a platform's replays of a message come
+ * within minutes), every message not answered, every reply queued,
+ * each person's newest PGLOAD_ENDED replies that ended (the replies
+ * counted since their newest message, SC_OUTBOX_TURN), and what those
+ * rows refer to.  What grows with the account is then the number of
+ * people who wrote to it, not how long they have.
+ */
+#define PGLOAD_MSGS	"256"
+#define PGLOAD_ENDED	"64"
+_Static_assert(MSG_ANSWERED == 3, "load_account's state < 3");
 static const char load_account[] =
-    "SELECT 'invitations', row_to_json(t)::text FROM invitations t"
+    "WITH s AS (SELECT id FROM sessions WHERE account = $1),"
+    " o AS (SELECT id FROM (SELECT id, state, row_number() OVER"
+    " (PARTITION BY peer ORDER BY id DESC) AS n FROM outbox"
+    " WHERE account = $1) x WHERE state = 'queued' OR n <= " PGLOAD_ENDED
+    "), m AS (SELECT id FROM (SELECT id, state, row_number() OVER"
+    " (PARTITION BY session_id ORDER BY id DESC) AS n FROM messages"
+    " WHERE session_id IN (SELECT id FROM s)) x"
+    " WHERE n <= " PGLOAD_MSGS " OR state < 3"
+    " UNION SELECT r.msg_id FROM outbox r JOIN messages q"
+    " ON q.id = r.msg_id WHERE r.id IN (SELECT id FROM o)"
+    " AND q.session_id IN (SELECT id FROM s))"
+    " SELECT 'invitations', row_to_json(t)::text FROM invitations t"
     " WHERE id = (SELECT invitation FROM accounts WHERE name = $1)"
     " UNION ALL SELECT 'accounts', row_to_json(t)::text FROM accounts t"
     " WHERE name = $1"
     " UNION ALL SELECT 'sessions', row_to_json(t)::text FROM sessions t"
     " WHERE account = $1"
     " UNION ALL SELECT 'messages', row_to_json(t)::text FROM messages t"
-    " WHERE session_id IN (SELECT id FROM sessions WHERE account = $1)"
+    " WHERE id IN (SELECT id FROM m)"
     " UNION ALL SELECT 'attachments', row_to_json(t)::text FROM"
     " attachments t WHERE id IN (SELECT attachment_id FROM outbox"
-    " WHERE account = $1)"
+    " WHERE id IN (SELECT id FROM o))"
     " UNION ALL SELECT 'outbox', row_to_json(t)::text FROM outbox t"
-    " WHERE account = $1"
+    " WHERE id IN (SELECT id FROM o)"
     " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
-    " WHERE account = $1"
+    " WHERE account = $1 AND msg_id IN (SELECT id FROM m)"
     " UNION ALL SELECT 'peers', row_to_json(t)::text FROM peers t"
     " WHERE account = $1"
     " UNION ALL SELECT 'kv', row_to_json(t)::text FROM kv t"

@@ -510,12 +510,96 @@ test_another_node_loads_what_it_takes_over(void **state)
 	store_close(nb);
 }
 
+/* One number of the working set's. */
+static long long
+lite_count(struct store *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long n;
+
+	assert_int_equal(sqlite3_prepare_v2(db->db, sql, -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/*
+ * An account with a long past: a node taking it reads each
+ * conversation's newest 256 messages, what is not answered, what a
+ * queued reply refers to, and each person's newest 64 ended replies,
+ * not everything the account ever said.
+ */
+static void
+test_an_account_is_read_bounded_in_time(void **state)
+{
+	char path[64], err[256];
+	struct store *nb;
+	int64_t rows = -2;
+	uint64_t hang = clock_mono_ms() + 30000;
+	PGresult *r;
+
+	(void)state;
+	/* Ids far above the blocks the other tests took. */
+	r = PQexec(pg, "BEGIN;"
+	    "INSERT INTO sessions (id, created, last_seen, anonymous, account,"
+	    " peer) VALUES (900000000, 1, 1, 0, 'old', 'p1');"
+	    "INSERT INTO messages (id, session_id, account, channel_msg_id,"
+	    " sender, text, state, reply, created, answered)"
+	    " SELECT 900000000 + g, 900000000, 'old', 'wx-' || g, 'p1',"
+	    " 'm' || g, 3, 'r' || g, g, g FROM generate_series(1, 400) g;"
+	    /* The oldest but one, never answered. */
+	    "UPDATE messages SET state = 1, reply = NULL, answered = NULL"
+	    " WHERE id = 900000002;"
+	    "INSERT INTO outbox (id, account, peer, msg_id, body, created,"
+	    " next_try, state, finished) SELECT 900001000 + g, 'old', 'p1',"
+	    " 900000300 + g, 'r', g, g, 'sent', g"
+	    " FROM generate_series(1, 100) g;"
+	    /* The oldest message's reply, queued (its row the oldest). */
+	    "INSERT INTO outbox (id, account, peer, msg_id, body, created,"
+	    " next_try) VALUES (900000999, 'old', 'p1', 900000001, 'r1', 1,"
+	    " 1);"
+	    "COMMIT;");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	assert_non_null(nb = store_open(path, err, sizeof(err)));
+	assert_int_equal(pgload_account(pool, nb, "old", loaded, &rows), 0);
+	while (rows == -2) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	assert_true(rows > 0);
+	assert_int_equal(store_flush(nb), 0);
+	/* 256 newest, the unanswered one, the queued reply's. */
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"),
+	    258);
+	assert_int_equal(lite_count(nb, "SELECT min(id) FROM messages"
+	    " WHERE id > 900000002"), 900000400 - 255);
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"
+	    " WHERE id IN (900000001, 900000002)"), 2);
+	/* 64 newest ended replies, and the queued one. */
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM outbox"
+	    " WHERE state = 'sent'"), 64);
+	assert_int_equal(lite_count(nb, "SELECT min(id) FROM outbox"
+	    " WHERE state = 'sent'"), 900001100 - 63);
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM outbox"
+	    " WHERE state = 'queued'"), 1);
+	/* Every ended reply loaded refers to a message loaded: their
+	 * messages are among the newest. */
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM outbox o"
+	    " WHERE msg_id NOT IN (SELECT id FROM messages)"), 0);
+	store_close(nb);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_table_holds_the_same_rows),
 		cmocka_unit_test(test_another_node_loads_what_it_takes_over),
+		cmocka_unit_test(test_an_account_is_read_bounded_in_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
