@@ -283,6 +283,8 @@ void		 schedule_stats(stat_fn, void *);
 int		 schedule_room(char *err, size_t errlen);
 /* sc's first slot after `after` (anchor: its creation); 0 never. */
 int64_t		 schedule_next(const struct store_sched *, int64_t after);
+/* Holds past their end, of the accounts this node runs: 1 if any. */
+int		 schedule_expire_held(int64_t now);
 /* router_agent.c's: a run's agent answered (or failed, text NULL). */
 void		 schedule_answer(int64_t msg_id, const char *text,
 		    const char *error);

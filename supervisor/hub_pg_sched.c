@@ -458,6 +458,11 @@ sched_tick(evutil_socket_t fd, short ev, void *arg)
 	/* While the store is behind, polls would only add to its queue. */
 	if (hub_pg_full())
 		return;
+	/* The scheduler's sweep ends the holds of what it runs; here, of
+	 * the accounts this node runs, whose rows only it has.  The ends
+	 * ship, and the scheduler reads them back (poll_ends). */
+	if (!hs.held && schedule_expire_held(sup_now()))
+		sup_turn();
 	poll_own();
 	poll_ends();
 	poll_who();

@@ -396,13 +396,32 @@ sched_due_cb(const struct store_sched *sc, void *arg)
 	    (int64_t)slot : sc->last_slot, next != CRON_NEVER ? next : 0);
 }
 
+/*
+ * Holds past their end, of the accounts this node runs: on a cluster
+ * another node's are its own to end (hub_pg_sched.c), since only it
+ * sees the person write and lets a held row go.  1 if any ended.
+ */
+int
+schedule_expire_held(int64_t now)
+{
+	const struct cfg_channel *cc;
+	unsigned i;
+	int any = 0;
+
+	for (i = 0; i < config_channels(sup->conf); i++)
+		if ((cc = config_channel_at(sup->conf, i)) != NULL &&
+		    hub_pg_holds(cc->name) && store_outbox_expire_held(
+		    sup->store, cc->name, now, STORE_HOLD_ENDED) > 0)
+			any = 1;
+	return any;
+}
+
 static void
 sched_sweep(int64_t now)
 {
 	const struct cfg_sched_limits *l = &sup->conf->schedule;
 
-	store_outbox_expire_held(sup->store, now, "the peer did not write "
-	    "again within hold_until_contact");
+	schedule_expire_held(now);
 	store_run_settle(sup->store);
 	store_run_prune(sup->store, now - (int64_t)l->history_days * 86400,
 	    l->history_max);

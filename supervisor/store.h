@@ -873,9 +873,13 @@ int	store_outbox_add_run(struct store *, const char *account,
 /* The peer wrote: its held rows are due now.  Rows released, or -1. */
 int	store_outbox_unhold(struct store *, const char *account,
 	    const char *peer, int64_t now);
-/* Held past their time: undeliverable with why.  Rows ended, or -1. */
-int	store_outbox_expire_held(struct store *, int64_t now,
-	    const char *detail);
+/* account's held past their time: undeliverable with why.  Rows ended,
+ * or -1. */
+int	store_outbox_expire_held(struct store *, const char *account,
+	    int64_t now, const char *detail);
+#define STORE_HOLD_ENDED	"the peer did not write again within " \
+	"hold_until_contact"
+
 /* The outbox's rows per delivery state (those it holds now): 0 or -1. */
 typedef void	(*store_count_fn)(const char *, int64_t, void *);
 int	store_outbox_states(struct store *, store_count_fn, void *arg);

@@ -146,8 +146,8 @@ static const char *const ss_sql[] = {
 	    " AND state = 'queued'",
 	[SS_EXPIRE_HELD - STORE_LAZY_SCHED] =
 	    "UPDATE outbox SET state = 'undeliverable', detail = ?2,"
-	    " finished = ?1, hold_until = NULL WHERE hold_until <= ?1"
-	    " AND state = 'queued'",
+	    " finished = ?1, hold_until = NULL WHERE account = ?3"
+	    " AND hold_until <= ?1 AND state = 'queued'",
 	[SS_CONTACT - STORE_LAZY_SCHED] =
 	    "SELECT created FROM messages WHERE account = ?1 AND sender = ?2"
 	    " AND reply_ctx <> '' ORDER BY id DESC LIMIT 1",
@@ -649,11 +649,13 @@ store_outbox_unhold(struct store *s, const char *account, const char *peer,
 }
 
 int
-store_outbox_expire_held(struct store *s, int64_t now, const char *detail)
+store_outbox_expire_held(struct store *s, const char *account, int64_t now,
+    const char *detail)
 {
 	sqlite3_stmt *st = ss_stmt(s, SS_EXPIRE_HELD);
 
-	return ss_write(s, st, store_bindv(st, "it", now, detail), __func__);
+	return ss_write(s, st, store_bindv(st, "itt", now, detail, account),
+	    __func__);
 }
 
 int

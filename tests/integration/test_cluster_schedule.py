@@ -149,3 +149,70 @@ def test_each_slot_once_across_nodes_and_a_takeover(pg, fakes, nodes,
     assert runs == [["ask", "4", "4"], ["tick", "4", "4"]], runs
     for f in fakes:
         assert f.violations == [], f.violations
+
+
+@plain_only
+def test_a_hold_on_another_nodes_account_ends(pg, fakes, nodes, tmp_path):
+    """hold_until_contact to a person who never wrote, on an account the
+    node running schedules does not run: the row waits, held, on the
+    account's node, whose own tick ends it when the hold does (only
+    the scheduler's sweep did, which has no such row), and the target
+    settles undeliverable, with why, in the scheduler's history."""
+    stranger = "stranger_0009@im.wechat"
+    names = ["n1", "n2"]
+    confs = {}
+    for m in names:
+        c = node_conf(pg, fakes, tmp_path, m, TTL_MS)
+        c["schedules"] = [{"name": "held", "every": "1h", "text": TEXT,
+                           "catch_up": "none", "hold_until_contact": "2h",
+                           "to": ["acct%02d:%s" % (i, stranger)
+                                  for i in range(NACCT)]}]
+        confs[m] = c
+    ns = {m: nodes(m, confs[m]) for m in names}
+
+    def spread():
+        ls = leases(pg)
+        per = {m: [a for a, n in ls.items() if n == m and a[0] != "@"]
+               for m in names}
+        return "@schedules" in ls and \
+            all(len(v) == NACCT // 2 for v in per.values()) and ls
+    ls = wait_for(spread, 40, 0.2, "accounts spread, schedules taken")
+    sched = ls["@schedules"]
+    wait_for(lambda: ns[sched].ctl("schedule", "list")[0] == 0, 20, 0.2,
+             "%s running schedules" % sched)
+    rc, out, err = ns[sched].ctl("schedule", "run", "held")
+    assert rc == 0, (out, err)
+    h = wait_for(lambda: history(ns[sched], "held"), 10, 0.2, "the run")
+    # Held: said so where the scheduler runs the account, and only
+    # queued where another node does (that node judges the contact).
+    assert all(t.split(" ")[1].rstrip(":") == "queued"
+               for t in h[0][5]) and len(h[0][5]) == NACCT, h
+    # Taken in on the other node, still held.
+    other = [m for m in names if m != sched][0]
+    mine = sorted(a for a, n in ls.items() if n == other and a[0] != "@")
+    time.sleep(2.5)
+    t = int(time.time()) + 2 * 3600 + 300
+    for m in names:
+        clock(ns[m], t)
+
+    def ended():
+        h = history(ns[sched], "held")
+        return all(x.split(" ")[1].rstrip(":") == "undeliverable"
+                   for x in h[0][5]) and h
+    h = wait_for(ended, 20, 0.2, "every target ended")
+    for x in h[0][5]:
+        assert x.endswith("undeliverable: the peer did not write again "
+                          "within hold_until_contact"), h
+    assert {x.split(":")[0] for x in h[0][5]} >= set(mine), h
+    # Written to now, the person gets an answer and not the held text:
+    # the account's node ended its own copy.
+    for i, f in enumerate(fakes):
+        f.inject(stranger, "late %d" % i, context_token="CTX-L%d" % i)
+    for i, f in enumerate(fakes):
+        wait_for(lambda: any(s["to"] == stranger and s["text"] ==
+                             "echo: late %d" % i for s in f.sent), 30, 0.1,
+                 "acct%02d answered" % i)
+    time.sleep(2.0)
+    for f in fakes:
+        with f.lock:
+            assert [s for s in f.sent if s["text"] == TEXT] == [], f.sent

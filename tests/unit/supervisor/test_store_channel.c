@@ -637,8 +637,12 @@ test_sched_held(void **state)
 	assert_int_equal(store_outbox_ack(fx->s, "wx", 1, NOW + 21), 0);
 
 	/* u2's hold runs out: undeliverable, and never leased. */
-	assert_int_equal(store_outbox_expire_held(fx->s, NOW + 49, "x"), 0);
-	assert_int_equal(store_outbox_expire_held(fx->s, NOW + 50,
+	assert_int_equal(store_outbox_expire_held(fx->s, "wx", NOW + 49,
+	    "x"), 0);
+	/* Another account's holds are not this one's. */
+	assert_int_equal(store_outbox_expire_held(fx->s, "other", NOW + 50,
+	    "x"), 0);
+	assert_int_equal(store_outbox_expire_held(fx->s, "wx", NOW + 50,
 	    "no contact"), 1);
 	assert_int_equal(store_outbox_lease(fx->s, "wx", NOW + 60, NOW + 180,
 	    8, sent_cb, &c), 0);
