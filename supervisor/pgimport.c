@@ -37,7 +37,7 @@
 struct copy {
 	PGconn		*conn;
 	struct pgapply	*pa;
-	const char	*table;		/* the last row's */
+	char		*table;		/* the last row's */
 	uint64_t	 rows;
 	unsigned	 tables;	/* with a row */
 	int64_t		 max_id;
@@ -208,9 +208,11 @@ import_row(const struct store_change *c, void *arg)
 		}
 		PQclear(r);
 	}
-	if (cp->table == NULL || strcmp(cp->table, c->table) != 0)
+	if (cp->table == NULL || strcmp(cp->table, c->table) != 0) {
 		cp->tables++;
-	cp->table = c->table;	/* store_dump's, valid for the table */
+		free(cp->table);
+		cp->table = xstrdup(c->table);
+	}
 	cp->rows++;
 	/* Every table keyed by a row id names it "id" (schema.c). */
 	for (i = 0; i < c->ncol; i++)
@@ -270,6 +272,7 @@ import_txn(PGconn *conn, struct store *s, int dry_run)
 	if (rc == 0 && (rc = store_dump(s, import_row, &cp)) == -1)
 		log_warnx("the copy stopped; nothing is imported");
 	pgapply_free(cp.pa);
+	free(cp.table);
 	if (rc == 0)
 		rc = import_ids(conn, cp.max_id);
 	if (rc == -1 || dry_run) {

@@ -169,6 +169,10 @@ def test_a_lone_node_moves_to_a_cluster(pg, gate_factory, tmp_path):
         assert pg.sql("SELECT * FROM \"%s\" ORDER BY 1, 2" % t) == \
             rows[t], t
     assert pg.sql("SELECT version FROM wx_schema") == [["17"]]
+    # Rows came table by table in name order (messages before the
+    # sessions they refer to): every foreign key waits for the commit.
+    assert pg.sql("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                  " AND NOT condeferred") == [["0"]]
     top = max_id(pg)
 
     # Once more into the same database: refused, nothing added.
