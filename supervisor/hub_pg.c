@@ -48,8 +48,8 @@
 #include "pgids.h"
 #include "pgload.h"
 #include "pgpool.h"
+#include "pgsetup.h"
 #include "sandbox.h"
-#include "schema.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -787,20 +787,10 @@ ship_done(enum pgp_status st, const PGresult *res, const char *err,
 static char *
 setup_sql(void)
 {
-	char *schema = schema_sql(SCHEMA_PG), *sql;
+	char *body = pgsetup_sql(), *sql;
 
-	xasprintf(&sql, "BEGIN;"
-	    "SET LOCAL client_min_messages = warning;"
-	    "SELECT pg_advisory_xact_lock(7417002);"
-	    "CREATE TABLE IF NOT EXISTS wx_schema (version int NOT NULL);"
-	    "DO $wxdo$ BEGIN IF NOT EXISTS (SELECT 1 FROM wx_schema) THEN"
-	    " EXECUTE $wxs$%s$wxs$;"
-	    " INSERT INTO wx_schema VALUES (%d); END IF;"
-	    " IF (SELECT max(version) FROM wx_schema) <> %d THEN"
-	    " RAISE EXCEPTION 'the database''s schema is not version %d';"
-	    " END IF; END $wxdo$;"
-	    "COMMIT;", schema, SCHEMA_BASE, SCHEMA_BASE, SCHEMA_BASE);
-	free(schema);
+	xasprintf(&sql, "BEGIN;%sCOMMIT;", body);
+	free(body);
 	return sql;
 }
 

@@ -88,6 +88,13 @@ int		 store_capture(struct store *);
  */
 int		 store_capture_take(struct store *, store_change_fn, void *);
 /*
+ * Every row of every table of the store, each as an insert of the whole
+ * row (key and values alike), table by table in the order of their
+ * names; SQLite's own tables are left out.  It only reads.  0, or -1
+ * (fn's, or logged).
+ */
+int		 store_dump(struct store *, store_change_fn, void *);
+/*
  * A row of the shared truth into this working set, in this turn's
  * transaction: upserted by its key, not recorded for shipping.  col:
  * the table's columns in order; val: PostgreSQL's text form of each
