@@ -32,24 +32,34 @@ dump_table_free(struct dump_table *t)
 	free(t->name);
 }
 
-/* The table's columns in order, and which are its primary key's. */
-static int
-dump_columns(struct store *s, struct dump_table *t)
+/* sql (sqlite3's, freed here) about t, prepared; NULL logged. */
+static sqlite3_stmt *
+dump_prepare(struct store *s, const struct dump_table *t, char *sql)
 {
 	sqlite3_stmt *st = NULL;
-	char *sql;
 	int rc;
 
-	if ((sql = sqlite3_mprintf("SELECT name, pk FROM"
-	    " pragma_table_info('%q') ORDER BY cid", t->name)) == NULL)
+	if (sql == NULL)
 		fatalx("%s: out of memory", __func__);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK) {
-		log_warnx("%s: %s: %s", __func__, t->name,
-		    sqlite3_errmsg(s->db));
-		return -1;
+		log_warnx("store_dump: %s: %s", t->name, sqlite3_errmsg(s->db));
+		return NULL;
 	}
+	return st;
+}
+
+/* The table's columns in order, and which are its primary key's. */
+static int
+dump_columns(struct store *s, struct dump_table *t)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = dump_prepare(s, t, sqlite3_mprintf("SELECT name, pk FROM"
+	    " pragma_table_info('%q') ORDER BY cid", t->name))) == NULL)
+		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		t->col = xreallocarray(t->col, t->ncol + 1, sizeof(*t->col));
 		t->pk = xreallocarray(t->pk, t->ncol + 1, 1);
@@ -97,9 +107,8 @@ dump_rows(struct store *s, struct dump_table *t, store_change_fn fn,
 {
 	struct store_change ch;
 	struct store_val *val;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	sqlite3_str *b;
-	char *sql;
 	unsigned i;
 	int rc = SQLITE_DONE, ret = 0;
 
@@ -109,15 +118,8 @@ dump_rows(struct store *s, struct dump_table *t, store_change_fn fn,
 	for (i = 0; i < t->ncol; i++)
 		sqlite3_str_appendf(b, "%s\"%w\"", i ? ", " : "", t->col[i]);
 	sqlite3_str_appendf(b, " FROM \"%w\"", t->name);
-	if ((sql = sqlite3_str_finish(b)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK) {
-		log_warnx("%s: %s: %s", __func__, t->name,
-		    sqlite3_errmsg(s->db));
+	if ((st = dump_prepare(s, t, sqlite3_str_finish(b))) == NULL)
 		return -1;
-	}
 	val = xcalloc(t->ncol, sizeof(*val));
 	memset(&ch, 0, sizeof(ch));
 	ch.op = STORE_OP_INSERT;

@@ -73,6 +73,18 @@ def exactly(fakes, text, want, timeout=30):
     assert counts(fakes, text) == want, (text, counts(fakes, text))
 
 
+def spread(pg, names):
+    """The leases, once each node holds half the accounts and one holds
+    "@schedules"."""
+    def done():
+        ls = leases(pg)
+        per = {m: [a for a, n in ls.items() if n == m and a[0] != "@"]
+               for m in names}
+        return "@schedules" in ls and \
+            all(len(v) == NACCT // 2 for v in per.values()) and ls
+    return wait_for(done, 40, 0.2, "accounts spread, schedules taken")
+
+
 def next_hour(t):
     return t - t % 3600 + 3600
 
@@ -83,13 +95,7 @@ def test_each_slot_once_across_nodes_and_a_takeover(pg, fakes, nodes,
     names = ["n1", "n2"]
     ns = {m: nodes(m, conf(pg, fakes, tmp_path, m)) for m in names}
 
-    def spread():
-        ls = leases(pg)
-        per = {m: [a for a, n in ls.items() if n == m and a[0] != "@"]
-               for m in names}
-        return "@schedules" in ls and \
-            all(len(v) == NACCT // 2 for v in per.values()) and ls
-    ls = wait_for(spread, 40, 0.2, "accounts spread, schedules taken")
+    ls = spread(pg, names)
     sched = ls["@schedules"]
     other = [m for m in names if m != sched][0]
     # Accounts on both nodes: the test is about the one not running
@@ -170,13 +176,7 @@ def test_a_hold_on_another_nodes_account_ends(pg, fakes, nodes, tmp_path):
         confs[m] = c
     ns = {m: nodes(m, confs[m]) for m in names}
 
-    def spread():
-        ls = leases(pg)
-        per = {m: [a for a, n in ls.items() if n == m and a[0] != "@"]
-               for m in names}
-        return "@schedules" in ls and \
-            all(len(v) == NACCT // 2 for v in per.values()) and ls
-    ls = wait_for(spread, 40, 0.2, "accounts spread, schedules taken")
+    ls = spread(pg, names)
     sched = ls["@schedules"]
     wait_for(lambda: ns[sched].ctl("schedule", "list")[0] == 0, 20, 0.2,
              "%s running schedules" % sched)
