@@ -156,6 +156,7 @@ hub_pg_visit(enum hub_visit by, const char *key, const char *key2,
 		[HUB_VISIT_ID] = PGLOAD_ID,
 		[HUB_VISIT_TOKEN] = PGLOAD_TOKEN,
 		[HUB_VISIT_SHARE] = PGLOAD_SHARE,
+		[HUB_VISIT_MSG] = PGLOAD_MSG,
 	};
 	struct timeval tv = { 0, VISIT_TICK_MS * 1000 };
 	struct visit *v;

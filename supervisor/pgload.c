@@ -123,6 +123,12 @@ static const char *const load_session[] = {
 	    " OR (token_hash = decode($2, 'hex') AND share_id ="
 	    " (SELECT id FROM share_links WHERE token_hash ="
 	    " decode($1, 'hex')))", " OR token_hash = decode($1, 'hex')"),
+	/* One message of a session here already, and its parts: what
+	 * an awaited message's answer changed (router_await.c). */
+	[PGLOAD_MSG] = "SELECT 'messages', row_to_json(t)::text FROM"
+	    " messages t WHERE id = $1::bigint"
+	    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
+	    " WHERE msg_id = $1::bigint",
 };
 
 struct load {
@@ -240,5 +246,6 @@ pgload_session(struct pgpool *p, struct store *s, enum pgload_by by,
 	if ((unsigned)by >= sizeof(load_session) / sizeof(load_session[0]))
 		fatalx("%s: by %d", __func__, (int)by);
 	return pgload(p, s, load_session[by], by == PGLOAD_SHARE ? 2 : 1,
-	    params, by == PGLOAD_ID ? key : "a visitor's session", fn, arg);
+	    params, by == PGLOAD_ID || by == PGLOAD_MSG ? key :
+	    "a visitor's session", fn, arg);
 }

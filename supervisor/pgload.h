@@ -37,8 +37,10 @@ int	pgload_schedules(struct pgpool *, struct store *, const char *held,
  * hex), or by a share link's hash (hex) and, for a link that gives each
  * visitor a session, the visitor's token hash (hex, or NULL): the link
  * and the session it names or the visitor's.  None found is 0 rows.
+ * PGLOAD_MSG: one message by its id (decimal), of a session already
+ * read, and its parts.
  */
-enum pgload_by { PGLOAD_ID, PGLOAD_TOKEN, PGLOAD_SHARE };
+enum pgload_by { PGLOAD_ID, PGLOAD_TOKEN, PGLOAD_SHARE, PGLOAD_MSG };
 int	pgload_session(struct pgpool *, struct store *, enum pgload_by,
 	    const char *key, const char *key2, pgload_fn, void *);
 /*

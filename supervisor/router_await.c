@@ -2,14 +2,15 @@
  * Web chat messages another node of a cluster is answering.  A visitor
  * whose connection moved here sends again what had no chat.done (the
  * page does), and the store says the message is taken: it is not asked
- * of the agent a second time but awaited.  The session is read from
- * the shared store (hub_pg_visit) every AWAIT_POLL_MS until the answer
+ * of the agent a second time but awaited.  The message is read from
+ * the shared store (hub_pg_visit, one row and its parts; the session
+ * was read when the visitor came) every AWAIT_POLL_MS until the answer
  * is there, then told as a replay.
  *
  * Polling, not LISTEN/NOTIFY: a LISTEN holds one of the pool's
  * connections for good and its notices are lost across a reconnect, so
  * a poll would be needed behind it anyway.  Bounds: AWAIT_MAX messages
- * (past that, busy), one load per session a round, and each message at
+ * (past that, busy), one read per message a round, and each message at
  * most the web chat deadline plus a lease TTL (the node answering it
  * may have died with it): then timeout, and the visitor may send again.
  */
@@ -89,26 +90,26 @@ await_check(struct await *a, uint64_t now)
 static void
 await_loaded(struct durable *d, int ok)
 {
-	struct await *a, *next;
-	uint64_t now = clock_mono_ms();
+	struct await *a;
 
 	(void)ok;
-	TAILQ_FOREACH_SAFE(a, &awaits, entry, next) {
-		if (a->session != d->session)
-			continue;
-		a->loading = 0;
-		/* Loaded or not, the deadline holds. */
-		if (await_check(a, now))
-			await_free(a);
-	}
+	TAILQ_FOREACH(a, &awaits, entry)
+		if (a->msg_id == d->id)
+			break;
+	if (a == NULL)
+		return;
+	a->loading = 0;
+	/* Read or not, the deadline holds. */
+	if (await_check(a, clock_mono_ms()))
+		await_free(a);
 }
 
-/* One load a round for each session with a message awaited. */
+/* One read a round for each message awaited. */
 static void
 poll_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct timeval tv = { 0, AWAIT_POLL_MS * 1000 };
-	struct await *a, *o;
+	struct await *a;
 	struct durable t;
 	char id[24];
 
@@ -120,13 +121,12 @@ poll_cb(evutil_socket_t fd, short ev, void *arg)
 			continue;
 		memset(&t, 0, sizeof(t));
 		t.session = a->session;
-		snprintf(id, sizeof(id), "%lld", (long long)a->session);
-		if (hub_pg_visit(HUB_VISIT_ID, id, NULL, await_loaded, &t) !=
+		t.id = a->msg_id;
+		snprintf(id, sizeof(id), "%lld", (long long)a->msg_id);
+		if (hub_pg_visit(HUB_VISIT_MSG, id, NULL, await_loaded, &t) !=
 		    0)
 			break;		/* full: the next round */
-		TAILQ_FOREACH(o, &awaits, entry)
-			if (o->session == a->session)
-				o->loading = 1;
+		a->loading = 1;
 	}
 	if (!TAILQ_EMPTY(&awaits))
 		evtimer_add(poll_ev, &tv);

@@ -507,6 +507,36 @@ test_another_node_loads_what_it_takes_over(void **state)
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
+
+	/* One message read again, after its answer came elsewhere. */
+	{
+		char q[256], mid[24];
+		PGresult *r;
+
+		snprintf(q, sizeof(q), "SELECT min(id) FROM messages WHERE"
+		    " session_id = %lld", (long long)web_session);
+		r = PQexec(pg, q);
+		assert_int_equal(PQntuples(r), 1);
+		snprintf(mid, sizeof(mid), "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		snprintf(q, sizeof(q), "UPDATE messages SET state = 3,"
+		    " reply = 'told elsewhere' WHERE id = %s", mid);
+		r = PQexec(pg, q);
+		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+		PQclear(r);
+		rows = -2;
+		assert_int_equal(pgload_session(pool, nb, PGLOAD_MSG, mid,
+		    NULL, loaded, &rows), 0);
+		while (rows == -2) {
+			assert_true(clock_mono_ms() < hang);
+			event_base_loop(base, EVLOOP_ONCE);
+		}
+		assert_int_equal(rows, 1);
+		assert_int_equal(store_flush(nb), 0);
+		a = lite_rows_of(nb, "messages", where);
+		assert_non_null(strstr(a, "told elsewhere"));
+		free(a);
+	}
 	store_close(nb);
 }
 
