@@ -14,5 +14,10 @@
  * frees the text.
  */
 char	*pgsetup_sql(void);
+/* The same for steps st (n of them, the last at latest): pgsetup_sql's
+ * are schema.c's, a test's its own. */
+struct schema_step;
+char	*pgsetup_sql_steps(const struct schema_step *st, unsigned n,
+	    int latest);
 
 #endif

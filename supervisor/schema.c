@@ -337,12 +337,34 @@ schema_close(const char *s)
 	return NULL;
 }
 
+/*
+ * The versions after SCHEMA_BASE, each written once in the
+ * description's words, run by both backends (store_migrate.c,
+ * pgsetup.c) in order.  None yet: the list ends at its sentinel.
+ */
+static const struct schema_step schema_step_list[] = {
+	{ 0, NULL }
+};
+
+const struct schema_step *
+schema_steps(unsigned *n)
+{
+	*n = sizeof(schema_step_list) / sizeof(schema_step_list[0]) - 1;
+	return schema_step_list;
+}
+
 char *
 schema_sql(enum schema_dialect d)
 {
-	size_t cap = sizeof(schema_base) * 2, len = 0, n, i;
+	return schema_render(d, schema_base);
+}
+
+char *
+schema_render(enum schema_dialect d, const char *text)
+{
+	size_t cap = strlen(text) * 2 + 64, len = 0, n, i;
 	char *out = xmalloc(cap);
-	const char *s = schema_base, *end;
+	const char *s = text, *end;
 
 	while (*s != '\0') {
 		const char *put = s;

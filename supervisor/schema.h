@@ -22,11 +22,33 @@ enum schema_dialect {
 #define SCHEMA_ID_BLOCK		1024
 #define SCHEMA_ID_BLOCK_S	"1024"
 
-/* The version the description is of: store_migrate.c's latest. */
+/* The version the description is of: what SQLite's own history of
+ * migrations (store_migrate.c) ends in, and where PostgreSQL began. */
 #define SCHEMA_BASE	17
+/* The latest: SCHEMA_BASE and the steps after it (schema_steps). */
+#define SCHEMA_LATEST	17
+
+/*
+ * A version after SCHEMA_BASE: its statements in the description's
+ * words (@INT, @DEFER, ...), run in one transaction with the version
+ * bump.  A step only adds (a column that may be NULL or has a default,
+ * a table, an index), so that nodes of the version before, still
+ * running while the first of the new version moves the database on,
+ * read and write it as before.
+ */
+struct schema_step {
+	int		 version;
+	const char	*sql;
+};
 
 /* The schema at SCHEMA_BASE as SQL statements for dialect; the caller
  * frees it. */
 char	*schema_sql(enum schema_dialect);
+/* Any text in the description's words, said in dialect; freed by the
+ * caller. */
+char	*schema_render(enum schema_dialect, const char *);
+/* The steps after SCHEMA_BASE, in order, n of them (the last is
+ * SCHEMA_LATEST). */
+const struct schema_step *schema_steps(unsigned *n);
 
 #endif

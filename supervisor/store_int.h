@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "metrics.h"
+#include "schema.h"
 
 /*
  * How long a statement waits on a lock held by another connection (an
@@ -159,7 +160,7 @@ int		 store_row(struct store *, sqlite3_stmt *, int bound,
 		    const char *func);
 
 /* The newest schema this code knows; a database beyond it is refused. */
-#define STORE_SCHEMA_VERSION	17
+#define STORE_SCHEMA_VERSION	SCHEMA_LATEST
 
 /* PRAGMA user_version of db, or -1 with a warning. */
 int	store_user_version(sqlite3 *db);

@@ -596,6 +596,34 @@ migrate_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * The steps after SCHEMA_BASE (schema.c), written once for both
+ * backends, that db at version v has not had, up to target.
+ */
+static int
+migrate_steps(sqlite3 *db, int v, int target, char *err, size_t errlen)
+{
+	const struct schema_step *st;
+	char pragma[64], *sql;
+	unsigned n, i;
+	int rc;
+
+	st = schema_steps(&n);
+	for (i = 0; i < n; i++) {
+		if (st[i].version <= v || st[i].version > target)
+			continue;
+		sql = schema_render(SCHEMA_SQLITE, st[i].sql);
+		rc = migrate_exec(db, sql, err, errlen);
+		free(sql);
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    st[i].version);
+		if (rc == -1 || migrate_exec(db, pragma, err, errlen) == -1)
+			return -1;
+		log_info("store_migrate: schema version %d", st[i].version);
+	}
+	return 0;
+}
+
 /* 1 when db holds no table: a store made now, not one to upgrade. */
 static int
 migrate_empty(sqlite3 *db)
@@ -625,10 +653,12 @@ migrate_new(sqlite3 *db, char *err, size_t errlen)
 	int rc;
 
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-	    STORE_SCHEMA_VERSION);
+	    SCHEMA_BASE);
 	rc = migrate_exec(db, sql, err, errlen);
 	free(sql);
 	if (rc == -1 || migrate_exec(db, pragma, err, errlen) == -1 ||
+	    migrate_steps(db, SCHEMA_BASE, STORE_SCHEMA_VERSION, err,
+	    errlen) == -1 ||
 	    migrate_exec(db, "COMMIT", err, errlen) == -1) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -711,6 +741,8 @@ store_migrate_to(sqlite3 *db, int target, char *err, size_t errlen)
 		log_info("store_migrate: schema version %d",
 		    store_migrations[i].version);
 	}
+	if (migrate_steps(db, v, target, err, errlen) == -1)
+		goto fail;
 	if (migrate_exec(db, "COMMIT", err, errlen) == -1)
 		goto fail;
 	return 0;

@@ -25,6 +25,7 @@ check_PROGRAMS += tests/unit/supervisor/test_schema_pg
 TESTS += tests/unit/supervisor/test_schema_pg.sh
 tests_unit_supervisor_test_schema_pg_SOURCES = \
 	tests/unit/supervisor/test_schema_pg.c $(PG_FX) supervisor/schema.c \
+	supervisor/pgsetup.c \
 	supervisor/schema.h supervisor/pgpool.c supervisor/pgpool.h \
 	$(UNIT_COMMON)
 tests_unit_supervisor_test_schema_pg_CFLAGS = $(PG_UNIT_CFLAGS)

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "pg_fx.h"
+#include "pgsetup.h"
 #include "schema.h"
 
 static PGconn *pg;
@@ -242,6 +243,100 @@ test_constraints_act(void **state)
 	x("DROP SCHEMA wxtest CASCADE");
 }
 
+static char setup_err[512];
+
+/* pgsetup's text for steps, run in its own transaction: 0 or -1
+ * (setup_err says why). */
+static int
+setup_run(const struct schema_step *st, unsigned n, int latest)
+{
+	char *sql = pgsetup_sql_steps(st, n, latest);
+	PGresult *r;
+	int ok;
+
+	x("BEGIN");
+	r = PQexec(pg, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+	snprintf(setup_err, sizeof(setup_err), "%s",
+	    PQresultErrorMessage(r));
+	PQclear(r);
+	x(ok ? "COMMIT" : "ROLLBACK");
+	free(sql);
+	return ok ? 0 : -1;
+}
+
+/*
+ * A database at SCHEMA_BASE with rows in it goes on to a later version
+ * by a step written once in the description's words (a test's own:
+ * schema.c has none after SCHEMA_BASE yet): the step runs once, in the
+ * setup's transaction, the rows stay, a second setup changes nothing,
+ * and a node of the version before is refused by the newer database.
+ * The same step said for SQLite runs there too.
+ */
+static void
+test_a_populated_database_takes_a_step(void **state)
+{
+	static const struct schema_step step[] = {
+		{ SCHEMA_BASE + 1, "ALTER TABLE sessions ADD COLUMN note TEXT;"
+		    "CREATE TABLE notes (id @ID, session_id @INT NOT NULL"
+		    " REFERENCES sessions(id) ON DELETE CASCADE @DEFER,"
+		    " body TEXT NOT NULL);"
+		    "CREATE INDEX notes_session ON notes (session_id);" },
+	};
+	char *v, *sql;
+
+	(void)state;
+	x("DROP SCHEMA IF EXISTS wxstep CASCADE");
+	x("CREATE SCHEMA wxstep");
+	x("SET search_path TO wxstep");
+	assert_int_equal(setup_run(NULL, 0, SCHEMA_BASE), 0);
+	x("INSERT INTO sessions (id, created, last_seen) VALUES (7, 1, 1)");
+	x("INSERT INTO messages (id, session_id, text, state, created)"
+	    " VALUES (8, 7, 'kept', 1, 1)");
+	assert_int_equal(setup_run(step, 1, SCHEMA_BASE + 1), 0);
+	v = one("SELECT max(version) FROM wx_schema");
+	assert_int_equal(atoi(v), SCHEMA_BASE + 1);
+	free(v);
+	v = one("SELECT text FROM messages WHERE session_id = 7");
+	assert_string_equal(v, "kept");
+	free(v);
+	x("UPDATE sessions SET note = 'new' WHERE id = 7");
+	x("INSERT INTO notes (id, session_id, body) VALUES (9, 7, 'n')");
+	/* Again (the next node to start): nothing runs twice. */
+	assert_int_equal(setup_run(step, 1, SCHEMA_BASE + 1), 0);
+	v = one("SELECT count(*) FROM wx_schema");
+	assert_string_equal(v, "2");
+	free(v);
+	v = one("SELECT note FROM sessions WHERE id = 7");
+	assert_string_equal(v, "new");
+	free(v);
+	/* A node that knows only SCHEMA_BASE writes nothing here. */
+	assert_int_equal(setup_run(NULL, 0, SCHEMA_BASE), -1);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "schema is version %d, not %d",
+		    SCHEMA_BASE + 1, SCHEMA_BASE);
+		if (strstr(setup_err, want) == NULL)
+			fail_msg("refused with: %s", setup_err);
+	}
+	x("SET search_path TO public");
+	x("DROP SCHEMA wxstep CASCADE");
+
+	/* The same words said for SQLite run on the SQLite schema. */
+	sql = schema_render(SCHEMA_SQLITE, step[0].sql);
+	assert_int_equal(sqlite3_exec(lite, "INSERT INTO sessions (id,"
+	    " created, last_seen) VALUES (7, 1, 1)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lite, sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	free(sql);
+	assert_int_equal(sqlite3_exec(lite, "INSERT INTO notes (id,"
+	    " session_id, body) VALUES (9, 7, 'n')", NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
 int
 main(void)
 {
@@ -249,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_made_in_one_transaction),
 		cmocka_unit_test(test_same_tables_columns_indexes_keys),
 		cmocka_unit_test(test_constraints_act),
+		cmocka_unit_test(test_a_populated_database_takes_a_step),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
