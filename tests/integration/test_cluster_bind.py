@@ -79,7 +79,15 @@ def runs_alone(ns, at, name):
 @plain_only
 def test_a_binding_on_a_cluster_is_leased_once(pg, fake, nodes):
     ns = {m: nodes(m, conf(pg, fake, m)) for m in ("n1", "n2")}
-    tok = create(ns["n1"])
+
+    def made():
+        # Until the node's first block of row ids comes, nothing is
+        # written: the command fails and is run again.
+        try:
+            return create(ns["n1"])
+        except AssertionError:
+            return None
+    tok = wait_for(made, 10, 0.1, "an invitation made")
     # Made on n1, opened on n2: read from PostgreSQL first.
     st, _, body = ns["n2"].http_get("/bind/" + tok)
     assert st == 200 and b"/bind.js" in body, (st, body[:200])
