@@ -56,6 +56,7 @@ static struct event	*doom_ev;
 static struct acct_rt	*acct_find(const char *);
 static void		 acct_spawn(struct acct_rt *);
 static void		 acct_start_cb(evutil_socket_t, short, void *);
+static void		 acct_forget(struct acct_rt *);
 
 static struct acct_rt *
 acct_find(const char *name)
@@ -192,6 +193,12 @@ account_init(void)
 	if (pending > 0)
 		acct_drop_pending();
 	sup_turn();
+	/* A cluster's working set starts empty, and only a lease starts
+	 * a bound account there: never this walk. */
+	if (hub_pg_on()) {
+		nrts = 0;
+		return;
+	}
 	if (start_ev == NULL && (start_ev = evtimer_new(sup->base,
 	    acct_start_cb, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
@@ -335,7 +342,81 @@ account_activate(const char *name, const char *owner)
 	snprintf(a->owner, sizeof(a->owner), "%s", owner);
 	sup_turn();
 	log_info("account %s: bound", name);
+	/*
+	 * A cluster: the login's worker stops now, before the activation
+	 * can reach the truth, and the lease starts the account anew
+	 * (here or on another node) with the token it stored.  Its later
+	 * writes are dropped (chan_state_put: no longer configured), so
+	 * nothing it does races the lease's holder.
+	 */
+	if (hub_pg_on())
+		acct_forget(a);
 	return 0;
+}
+
+/* Forgotten here, rows kept: its worker stops, its channel goes. */
+static void
+acct_forget(struct acct_rt *a)
+{
+	acct_unspawn(a->name);
+	config_rt_remove(sup->conf, a->name);
+	*a = rts[--nrts];
+	channel_init();
+}
+
+/* The owner in the working set's row (loaded with the lease). */
+static int
+acct_owner_pick(const struct store_account_row *r, void *arg)
+{
+	struct acct_rt *a = arg;
+
+	if (strcmp(r->name, a->name) == 0) {
+		snprintf(a->owner, sizeof(a->owner), "%s", r->owner);
+		return -1;	/* found: stop the walk */
+	}
+	return 0;
+}
+
+/*
+ * A cluster: the lease of bound account name is ours and its rows are
+ * loaded.  Built from its template and started, unless an operator's
+ * pause holds it.
+ */
+void
+account_lease_start(const char *name, const char *tmpl)
+{
+	const struct cfg_template *t;
+	struct acct_rt *a;
+
+	if ((a = acct_find(name)) == NULL) {
+		if (nrts >= CFG_CHANNELS_MAX ||
+		    (t = config_template(sup->conf, tmpl)) == NULL ||
+		    config_rt_add(sup->conf, t, name) == NULL) {
+			log_warnx("account %s: template \"%s\" is not in the "
+			    "configuration (or no room): not started", name,
+			    tmpl);
+			return;
+		}
+		a = acct_add(name, tmpl);
+		channel_init();
+	}
+	a->active = 1;
+	a->stopped = 0;
+	(void)store_account_list(sup->store, acct_owner_pick, a);
+	if (!a->started && !account_paused(name))
+		acct_spawn(a);
+}
+
+/* A cluster: its lease goes; its worker stops and this node forgets it. */
+void
+account_lease_stop(const char *name)
+{
+	struct acct_rt *a;
+
+	if ((a = acct_find(name)) != NULL && a->active)
+		acct_forget(a);
+	else if (a == NULL)
+		acct_unspawn(name);
 }
 
 int

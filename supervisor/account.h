@@ -56,4 +56,12 @@ void	 account_each(account_fn, void *);
  */
 int	 account_hold(const char *name, int on);
 
+/*
+ * A cluster's lease of a bound account (hub_pg.c): taken and its rows
+ * loaded, it is built from tmpl and started; lost or given, its worker
+ * stops and this node forgets it (its rows stay in the truth).
+ */
+void	 account_lease_start(const char *name, const char *tmpl);
+void	 account_lease_stop(const char *name);
+
 #endif

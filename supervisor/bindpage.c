@@ -27,8 +27,11 @@
 #include "hub.h"
 #include "invite.h"
 #include "log.h"
+#include "session.h"
 #include "store.h"
 #include "xmalloc.h"
+
+_Static_assert(INVITE_HASH_LEN == SESSION_HASH_LEN, "session_hash_unhex");
 
 /* bind.pending_max's ceiling (config_bind.c). */
 #define BIND_PENDING_MAX	256
@@ -53,15 +56,67 @@ static const char *const bp_why[] = {
 	[INV_REVOKED] = "revoked",
 };
 
-/* GET /bind/<token>: the page, or why not. */
+/* The invitation's state as the working set has it: the answer. */
+static void
+bp_check_reply(struct worker *w, uint64_t req_id, uint64_t conn,
+    const uint8_t hash[INVITE_HASH_LEN])
+{
+	struct ipc_body_bind_status st;
+	char *tmpl = NULL;
+	int64_t id;
+	int rv;
+
+	st.conn = conn;
+	st.status = 404;
+	st.why = IPC_S("");
+	st.retry_after_ms = 0;
+	rv = store_invite_find(sup->store, hash, sup_now(), &id, &tmpl);
+	if (rv == INV_LIVE)
+		st.status = 200;
+	else if (rv == INV_EXPIRED || rv == INV_USED || rv == INV_REVOKED) {
+		st.status = 410;
+		st.why = ipc_s(bp_why[rv]);
+	} else if (rv == -1)
+		st.status = 503;
+	free(tmpl);
+	router_send(w, IPC_BIND_STATUS, req_id, &st);
+}
+
+/* A cluster's read of the invitation committed (or failed). */
+static void
+bp_check_loaded(struct durable *d, int ok)
+{
+	struct ipc_body_bind_status st;
+	uint8_t hash[INVITE_HASH_LEN];
+	struct worker *w;
+
+	if ((w = durable_worker(d)) == NULL)
+		return;
+	if (ok && d->str != NULL && session_hash_unhex(d->str, hash) == 0) {
+		bp_check_reply(w, d->req_id, d->conn, hash);
+		return;
+	}
+	st.conn = d->conn;
+	st.status = 503;
+	st.why = IPC_S("");
+	st.retry_after_ms = 0;
+	router_send(w, IPC_BIND_STATUS, d->req_id, &st);
+}
+
+/*
+ * GET /bind/<token>: the page, or why not.  On a cluster the invitation
+ * may have been made, or spent, on another node: it is read from the
+ * shared store first (hub_pg_visit), as a share link is.
+ */
 int
 sup_bind_check(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_share_check *cb = &m->b.share_check;
 	struct ipc_body_bind_status st;
 	uint8_t hash[INVITE_HASH_LEN];
-	char *tmpl = NULL;
-	int64_t id;
+	char hex[2 * INVITE_HASH_LEN + 1];
+	struct durable t;
+	unsigned i;
 	int rv;
 
 	st.conn = cb->conn;
@@ -70,20 +125,24 @@ sup_bind_check(struct worker *w, struct ipc_msg *m)
 	/* 128 bits make guessing moot; the bucket bounds the lookups. */
 	if ((st.retry_after_ms = admit_http(cb->peer, cb->forwarded)) > 0)
 		st.status = 429;
-	else if (invite_token_hash(cb->id.p, cb->id.len, hash) == 0) {
-		rv = store_invite_find(sup->store, hash, sup_now(), &id,
-		    &tmpl);
-		if (rv == INV_LIVE)
-			st.status = 200;
-		else if (rv == INV_EXPIRED || rv == INV_USED ||
-		    rv == INV_REVOKED) {
-			st.status = 410;
-			st.why = ipc_s(bp_why[rv]);
-		} else if (rv == -1)
-			st.status = 503;
+	if (st.status == 429 ||
+	    invite_token_hash(cb->id.p, cb->id.len, hash) == -1) {
+		router_send(w, IPC_BIND_STATUS, m->req_id, &st);
+		return 0;
 	}
-	free(tmpl);
-	router_send(w, IPC_BIND_STATUS, m->req_id, &st);
+	for (i = 0; i < INVITE_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	memset(&t, 0, sizeof(t));
+	durable_for(&t, w, m->req_id, cb->conn);
+	/* The hash in hex, not the token, rides in the claim. */
+	t.str = hex;
+	rv = hub_pg_visit(HUB_VISIT_INVITE, hex, NULL, bp_check_loaded, &t);
+	if (rv == 1)
+		bp_check_reply(w, m->req_id, cb->conn, hash);
+	else if (rv == -1) {
+		st.status = 503;
+		router_send(w, IPC_BIND_STATUS, m->req_id, &st);
+	}
 	return 0;
 }
 

@@ -228,17 +228,8 @@ cfg_store_build(struct cfg_ctx *ctx, const struct raw_config *raw,
 	}
 	if (cfg_node_name(ctx, "node", raw->node) == -1)
 		return -1;
-	/*
-	 * A bound account is not leased yet: it would run only on the
-	 * node that bound it, and on none once that node restarts (its
-	 * working set is made anew).  Refused rather than lost.
-	 */
-	if (raw->bind_templates_count > 0) {
-		cfg_error(ctx, "bind_templates", "not yet run with a "
-		    "postgresql store (a bound account is not leased: it "
-		    "would stop with the node that bound it)");
-		return -1;
-	}
+	/* Bound accounts (bind_templates:) are leased like the file's
+	 * (hub_pg_bound.c), so they are welcome here too. */
 	conf->store_pg = 1;
 	conf->store_uri = xstrdup(raw->store);
 	conf->node = xstrdup(raw->node);

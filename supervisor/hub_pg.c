@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "account.h"
 #include "areq.h"
 #include "clock.h"
 #include "codec.h"
@@ -96,6 +97,8 @@ struct ship {
 struct pgacct {
 	char		*name;
 	char		*kind;
+	char		*tmpl;		/* a bound account's template, or NULL */
+	int		 gone;		/* bound, removed: not wanted */
 	int64_t		 token;		/* ours with this; 0: not */
 	int		 running;	/* hub.resume asked */
 	int		 giving;	/* hand over once stopped */
@@ -166,6 +169,8 @@ hub_pg_secret(struct ipc_msg *m)
 	return 0;
 }
 
+static int	worker_alive(const struct pgacct *);
+
 static struct pgacct *
 acct_find(const char *name)
 {
@@ -203,6 +208,16 @@ acct_worker(struct pgacct *a, int run)
 	struct ipc_body_hub_ref b;
 
 	a->running = run;
+	/* Bound: the parent does not know it from the file; account.c
+	 * builds it from its template and has it spawned, or unspawned
+	 * and forgotten here (its rows stay in the truth). */
+	if (a->tmpl != NULL) {
+		if (run)
+			account_lease_start(a->name, a->tmpl);
+		else
+			account_lease_stop(a->name);
+		return;
+	}
 	snprintf(wname, sizeof(wname), "%s.%s", a->kind, a->name);
 	b.name = ipc_s(wname);
 	b.gen = 0;
@@ -212,6 +227,59 @@ acct_worker(struct pgacct *a, int run)
 	if (run && account_paused(a->name))
 		return;
 	hub_request(run ? IPC_HUB_RESUME : IPC_HUB_PAUSE, &b);
+}
+
+/*
+ * A bound account active in the truth (hub_pg_bound.c's poll): wanted
+ * like the file's.  0, or -1 when the leases are full.
+ */
+int
+hub_pg_bound_want(const char *name, const char *tmpl)
+{
+	struct pgacct *a;
+	unsigned i;
+
+	if ((a = acct_find(name)) != NULL) {
+		if (a->tmpl == NULL)
+			return 0;	/* the file's: never both */
+		a->gone = 0;
+		return leases_want(hp.leases, name, NULL);
+	}
+	if (leases_want(hp.leases, name, NULL) == -1)
+		return -1;
+	/* One removed and wholly let go is used again. */
+	for (i = 0; i < hp.nacct; i++)
+		if (hp.acct[i].gone && hp.acct[i].token == 0 &&
+		    !hp.acct[i].giving && !hp.acct[i].running &&
+		    !worker_alive(&hp.acct[i]))
+			break;
+	if (i == hp.nacct) {
+		hp.acct = xreallocarray(hp.acct, hp.nacct + 1,
+		    sizeof(*hp.acct));
+		hp.nacct++;
+	} else {
+		free(hp.acct[i].name);
+		free(hp.acct[i].kind);
+		free(hp.acct[i].tmpl);
+	}
+	a = &hp.acct[i];
+	memset(a, 0, sizeof(*a));
+	a->name = xstrdup(name);
+	a->kind = xstrdup(ACCOUNT_KIND);
+	a->tmpl = xstrdup(tmpl);
+	return 0;
+}
+
+/* Its row left the truth (removed, unbound): given back once stopped. */
+void
+hub_pg_bound_unwant(const char *name)
+{
+	struct pgacct *a = acct_find(name);
+
+	if (a == NULL || a->tmpl == NULL || a->gone)
+		return;
+	a->gone = 1;
+	leases_unwant(hp.leases, name);
 }
 
 /* The worker is gone (hub.detach): a lease being handed over goes. */
@@ -859,6 +927,7 @@ hub_pg_start(void)
 	memset(&hp.acct[hp.nacct], 0, sizeof(*hp.acct));
 	hp.acct[hp.nacct++].name = xstrdup(SCHED_LEASE);
 	hub_pg_sched_start();
+	hub_pg_bound_start();
 }
 
 void

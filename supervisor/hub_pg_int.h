@@ -39,4 +39,9 @@ const char	*hub_pg_sched_owner(const struct store_change *);
 /* For wxgatectl cluster: "loading" or "running". */
 const char	*hub_pg_sched_state(void);
 
+/* hub_pg_bound.c: bound accounts learnt from the truth, leased. */
+void		 hub_pg_bound_start(void);
+int		 hub_pg_bound_want(const char *name, const char *tmpl);
+void		 hub_pg_bound_unwant(const char *name);
+
 #endif

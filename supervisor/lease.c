@@ -117,6 +117,7 @@ struct lacct {
 	uint64_t	 safe_until;	/* clock_mono_ms */
 	unsigned	 elsewhere;	/* the round that saw another node's */
 	unsigned	 lapsed;	/* ... that saw ours lapsed */
+	int		 gone;		/* no longer wanted (leases_unwant) */
 };
 
 struct leases {
@@ -226,6 +227,22 @@ lease_fence_cb(evutil_socket_t fd, short ev, void *arg)
 
 static void	lease_answer(enum pgp_status, const PGresult *, const char *,
 		    void *);
+static void	lease_release(struct leases *, struct lacct *);
+
+/*
+ * Ours in the database (a take answered, or a renewal found it) but no
+ * longer wanted: its worker never started here, so it is let go at
+ * once, without LEASE_HELD.  1 if so.
+ */
+static int
+lease_unwanted(struct leases *l, struct lacct *a)
+{
+	if (!a->gone)
+		return 0;
+	log_info("lease: %s: taken but no longer wanted: let go", a->name);
+	lease_release(l, a);
+	return 1;
+}
 
 static void
 lease_ask(struct leases *l, int kind, unsigned idx, unsigned n,
@@ -288,11 +305,22 @@ lease_balance(struct leases *l)
 	 * other before any takes everything. */
 	if (l->rounds == 1)
 		return;
-	for (i = 0; i < l->n; i++)
-		jobs += lease_job(&l->acct[i]);
+	/* Accounts no longer wanted weigh nothing; one still held is
+	 * given back as on a drain (its worker stops first). */
+	for (i = 0; i < l->n; i++) {
+		struct lacct *a = &l->acct[i];
+
+		jobs += lease_job(a) || a->gone;
+		if (a->gone && a->state == LA_HELD) {
+			a->state = LA_GIVING;
+			log_info("lease: %s: giving back (no longer wanted)",
+			    a->name);
+			l->fn(LEASE_GIVE, a->name, a->token, l->arg);
+		}
+	}
 	share = l->draining ? 0 : lease_share(l->n - jobs, l->live);
 	for (i = 0; i < l->n; i++)
-		held += !lease_job(&l->acct[i]) &&
+		held += !lease_job(&l->acct[i]) && !l->acct[i].gone &&
 		    (l->acct[i].state == LA_HELD ||
 		    l->acct[i].state == LA_TAKING);
 	for (i = 0; i < l->n && l->draining; i++) {
@@ -319,7 +347,8 @@ lease_balance(struct leases *l)
 	for (i = 0; i < l->n && !l->draining; i++) {
 		struct lacct *a = &l->acct[i];
 
-		if (a->state != LA_FREE || a->elsewhere == l->rounds)
+		if (a->state != LA_FREE || a->elsewhere == l->rounds ||
+		    a->gone)
 			continue;
 		if (lease_job(a))
 			lease_take(l, i);
@@ -370,9 +399,11 @@ lease_renewed(struct leases *l, const PGresult *res, uint64_t sent)
 		if (a->state == LA_FREE) {
 			/* Ours in the database and live: a take whose answer
 			 * was lost, or one we fenced ourselves from early. */
-			a->state = LA_HELD;
 			a->token = token;
 			a->safe_until = safe;
+			if (lease_unwanted(l, a))
+				continue;
+			a->state = LA_HELD;
 			l->fn(LEASE_HELD, a->name, token, l->arg);
 		}
 	}
@@ -432,15 +463,18 @@ lease_answer(enum pgp_status st, const PGresult *res, const char *err,
 		a = &l->acct[r->idx];
 		if (a->state == LA_TAKING) {
 			if (st == PGP_OK && PQntuples(res) == 1) {
-				a->state = LA_HELD;
 				a->token = strtoll(PQgetvalue(res, 0, 0), NULL,
 				    10);
 				a->safe_until = r->sent + l->ttl_ms -
 				    l->margin_ms;
-				log_info("lease: %s: taken, token %" PRId64,
-				    a->name, a->token);
-				l->fn(LEASE_HELD, a->name, a->token, l->arg);
-				lease_arm_fence(l);
+				if (!lease_unwanted(l, a)) {
+					a->state = LA_HELD;
+					log_info("lease: %s: taken, token %"
+					    PRId64, a->name, a->token);
+					l->fn(LEASE_HELD, a->name, a->token,
+					    l->arg);
+					lease_arm_fence(l);
+				}
 			} else
 				a->state = LA_FREE;
 		}
@@ -536,16 +570,31 @@ int
 leases_want(struct leases *l, const char *account, const char *pin)
 {
 	struct lacct *a;
+	unsigned i;
 
-	if (lease_find(l, account) != NULL)
+	if ((a = lease_find(l, account)) != NULL) {
+		a->gone = 0;
 		return 0;
-	if (l->n == LEASE_ACCOUNTS_MAX)
-		return -1;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->acct = xreallocarray(l->acct, l->cap, sizeof(*l->acct));
 	}
-	a = &l->acct[l->n++];
+	/* A slot let go for good is used again: no answer can name it
+	 * (answers name a slot only while it takes or releases). */
+	for (i = 0; i < l->n; i++)
+		if (l->acct[i].gone && l->acct[i].state == LA_FREE)
+			break;
+	if (i < l->n) {
+		a = &l->acct[i];
+		free(a->name);
+		free(a->pin);
+	} else {
+		if (l->n == LEASE_ACCOUNTS_MAX)
+			return -1;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 16;
+			l->acct = xreallocarray(l->acct, l->cap,
+			    sizeof(*l->acct));
+		}
+		a = &l->acct[l->n++];
+	}
 	memset(a, 0, sizeof(*a));
 	a->name = xstrdup(account);
 	a->pin = pin ? xstrdup(pin) : NULL;
@@ -553,15 +602,38 @@ leases_want(struct leases *l, const char *account, const char *pin)
 	return 0;
 }
 
+/*
+ * An account no longer to run (a bound account removed): not taken
+ * any more; if held, given back once its worker has stopped
+ * (LEASE_GIVE, then leases_given), as on a drain.
+ */
+void
+leases_unwant(struct leases *l, const char *account)
+{
+	struct lacct *a = lease_find(l, account);
+
+	if (a == NULL || a->gone)
+		return;
+	a->gone = 1;
+	lease_round(l);
+}
+
 void
 leases_given(struct leases *l, const char *account)
 {
 	struct lacct *a = lease_find(l, account);
-	char token[24];
-	const char *p[3];
 
 	if (a == NULL || a->state != LA_GIVING)
 		return;		/* lost meanwhile: it lapses */
+	lease_release(l, a);
+}
+
+static void
+lease_release(struct leases *l, struct lacct *a)
+{
+	char token[24];
+	const char *p[3];
+
 	snprintf(token, sizeof(token), "%" PRId64, a->token);
 	p[0] = a->name;
 	p[1] = l->node;

@@ -80,6 +80,12 @@ void		 leases_free(struct leases *);
 #define LEASE_JOB_PREFIX	'@'
 int		 leases_want(struct leases *, const char *account,
 		    const char *pin);
+/*
+ * No longer to run (a bound account removed): never taken again here;
+ * held, it is given back (LEASE_GIVE, then leases_given).  Wanted
+ * again, it is as new.
+ */
+void		 leases_unwant(struct leases *, const char *account);
 /* After LEASE_GIVE: the account's worker has stopped. */
 void		 leases_given(struct leases *, const char *account);
 /* A write of ours was fenced: the lease is gone, its worker stops. */

@@ -129,6 +129,9 @@ static const char *const load_session[] = {
 	    " messages t WHERE id = $1::bigint"
 	    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
 	    " WHERE msg_id = $1::bigint",
+	/* A binding invitation, made on whichever node (bindpage.c). */
+	[PGLOAD_INVITE] = "SELECT 'invitations', row_to_json(t)::text FROM"
+	    " invitations t WHERE token_hash = decode($1, 'hex')",
 };
 
 struct load {
@@ -247,5 +250,6 @@ pgload_session(struct pgpool *p, struct store *s, enum pgload_by by,
 		fatalx("%s: by %d", __func__, (int)by);
 	return pgload(p, s, load_session[by], by == PGLOAD_SHARE ? 2 : 1,
 	    params, by == PGLOAD_ID || by == PGLOAD_MSG ? key :
-	    "a visitor's session", fn, arg);
+	    by == PGLOAD_INVITE ? "an invitation" : "a visitor's session",
+	    fn, arg);
 }

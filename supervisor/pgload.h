@@ -38,9 +38,11 @@ int	pgload_schedules(struct pgpool *, struct store *, const char *held,
  * visitor a session, the visitor's token hash (hex, or NULL): the link
  * and the session it names or the visitor's.  None found is 0 rows.
  * PGLOAD_MSG: one message by its id (decimal), of a session already
- * read, and its parts.
+ * read, and its parts.  PGLOAD_INVITE: a binding invitation by its
+ * token's hash (hex), made on any node.
  */
-enum pgload_by { PGLOAD_ID, PGLOAD_TOKEN, PGLOAD_SHARE, PGLOAD_MSG };
+enum pgload_by { PGLOAD_ID, PGLOAD_TOKEN, PGLOAD_SHARE, PGLOAD_MSG,
+	PGLOAD_INVITE };
 int	pgload_session(struct pgpool *, struct store *, enum pgload_by,
 	    const char *key, const char *key2, pgload_fn, void *);
 /*

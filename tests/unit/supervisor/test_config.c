@@ -285,10 +285,16 @@ test_cluster(void **state)
 	config_free(conf);
 	refused("channels:\n  - name: a\n    type: wechat\n    node: n1\n",
 	    "channels[0].node: a pin to a node needs a postgresql");
-	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
+	/* Bound accounts on a cluster: leased like the file's. */
+	conf = load_text("store: postgresql://wx@127.0.0.1/wx\nnode: n1\n"
+	    "cluster:\n  password_env: WX_TEST_PGPW\n"
 	    "bind_templates:\n  - name: staff\n    wechat:\n"
-	    "      login_url: http://127.0.0.1:1\n",
-	    "bind_templates: not yet run with a postgresql store");
+	    "      login_url: http://127.0.0.1:1\n", err, sizeof(err));
+	if (conf == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(conf->store_pg, 1);
+	assert_int_equal(conf->templates_count, 1);
+	config_free(conf);
 	refused("store: postgresql://127.0.0.1/wx\nnode: n1\n"
 	    "channels:\n  - name: a\n    type: wechat\n    node: N/1\n",
 	    "channels[0].node: must be 1 to 63");

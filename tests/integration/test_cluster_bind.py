@@ -1,0 +1,127 @@
+"""Bound accounts on a cluster (issues #13 and #18): two nodes on one
+PostgreSQL with a bind template.  An invitation made on n1 is opened and
+completed through n2's web port (n2's working set never had it: it is
+read from PostgreSQL).  The bound account is then leased like a file
+account: exactly one node holds it and runs its worker, and a message to
+it is answered once at the fake.  The node holding it is SIGKILLed: the
+other takes it and answers the next message once.  The killed node comes
+back and the account is still run once.
+
+Needs a build configured with --enable-test-hooks and Debian's
+postgresql (scripts/deps.sh test); skipped only without the latter."""
+
+import time
+
+import pytest
+
+from conftest import plain_only, run, wait_for
+from fake_ilink import FakeIlink
+from pgfix import pg  # noqa: F401 (a fixture)
+from test_bind import OWNER, bind_through, create, sent_to
+from test_cluster_pg import Node, held, runs_on
+
+TTL_MS = 3000
+
+
+@pytest.fixture
+def fake():
+    f = FakeIlink(longpoll_ms=1000, qr_script=("wait",)).start()
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def nodes(gate_factory):
+    return lambda name, conf: gate_factory(conf, sub=name, cls=Node)
+
+
+def conf(pg, fake, name):
+    return {"store": pg.uri, "node": name,
+            "cluster": {"password_file": pg.password_file,
+                        "lease_ttl_ms": TTL_MS},
+            "agents": [{"name": "default", "type": "echo",
+                        "echo": {"chunks": 1, "delay_ms": 20}}],
+            "bind_templates": [{
+                "name": "staff", "dm_policy": "allowlist",
+                "max_accounts": 5,
+                "wechat": {"login_url": fake.url, "send_gap_ms": 0,
+                           "poll_timeout_ms": 2000, "timeout_s": 5}}]}
+
+
+def holder(pg, name):
+    """The one node holding the account's live lease, or None."""
+    h = [n for n, accts in held(pg).items() if name in accts]
+    assert len(h) <= 1, h
+    return h[0] if h else None
+
+
+def answered(fake, text):
+    return [s for s in sent_to(fake, OWNER) if s["text"] == text]
+
+
+def once(fake, text, timeout=30):
+    """text is answered at the fake, and after a settling second it is
+    still there exactly once."""
+    fake.inject(OWNER, text)
+    want = "echo: " + text
+    wait_for(lambda: answered(fake, want), timeout, 0.1, repr(want))
+    time.sleep(1.5)
+    got = answered(fake, want)
+    assert len(got) == 1, got
+
+
+def runs_alone(ns, at, name):
+    """The account's worker runs on node at and on no other node."""
+    return all(runs_on(n, [name] if m == at else [])
+               for m, n in ns.items())
+
+
+@plain_only
+def test_a_binding_on_a_cluster_is_leased_once(pg, fake, nodes):
+    ns = {m: nodes(m, conf(pg, fake, m)) for m in ("n1", "n2")}
+
+    def made():
+        # Until the node's first block of row ids comes, nothing is
+        # written: the command fails and is run again.
+        try:
+            return create(ns["n1"])
+        except AssertionError:
+            return None
+    tok = wait_for(made, 10, 0.1, "an invitation made")
+    # Made on n1, opened on n2: read from PostgreSQL first.
+    st, _, body = ns["n2"].http_get("/bind/" + tok)
+    assert st == 200 and b"/bind.js" in body, (st, body[:200])
+    name = run(bind_through(ns["n2"], fake, tok))
+
+    at = wait_for(lambda: holder(pg, name), TTL_MS / 1000.0 + 20, 0.2,
+                  "a node holding %s" % name)
+    wait_for(lambda: runs_alone(ns, at, name), 20, 0.1,
+             "%s running on %s alone" % (name, at))
+    assert pg.sql("SELECT state, owner FROM accounts WHERE name = '%s'"
+                  % name) == [["active", OWNER]]
+    once(fake, "one")
+
+    # The holder dies: the other node takes the account.
+    other = "n1" if at == "n2" else "n2"
+    ns[at].kill()
+    ns[at].stopped_by_test = True
+    wait_for(lambda: holder(pg, name) == other, TTL_MS / 1000.0 + 20, 0.1,
+             "%s taking %s" % (other, name))
+    wait_for(lambda: runs_on(ns[other], [name]), 20, 0.1,
+             "%s running on %s" % (name, other))
+    once(fake, "two")
+
+    # The dead node returns: the account is still run once.
+    ns[at].stopped_by_test = False
+    ns[at].start()
+    end = time.monotonic() + 2 * TTL_MS / 1000.0 + 2
+    while time.monotonic() < end:
+        h = holder(pg, name)
+        assert h is not None
+        assert sum(runs_on(n, [name]) for n in ns.values()) <= 1
+        time.sleep(0.2)
+    h = holder(pg, name)
+    wait_for(lambda: runs_alone(ns, h, name), 20, 0.1,
+             "%s running on %s alone" % (name, h))
+    once(fake, "three")
+    assert fake.violations == [], fake.violations
