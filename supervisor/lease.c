@@ -19,9 +19,12 @@
  * facts would come after the new owner read the account, which would
  * send again.  So a lapsed lease goes to another node only once its
  * node has not beaten for a ttl, or drains, and only to a node that has
- * itself been reaching the database for a ttl (after an outage every
- * live node has beaten by then).  A killed node's leases lapse about a
- * ttl after its last beat, so its takeover waits no longer than before.
+ * not lost the database since it started, or has reached it again for
+ * a ttl since (after an outage every live node has beaten by then; a
+ * node that starts has no stale view of the others' beats, and what a
+ * restarted node knew is gone with it).  A killed node's leases lapse
+ * about a ttl after its last beat, so its takeover waits no longer
+ * than before.
  *
  * A round whose beat or renewal fails changes nothing; the self-fence
  * timer, armed at the earliest "safe until", says LEASE_LOST for what
@@ -137,6 +140,7 @@ struct leases {
 	unsigned	 rounds;	/* begun */
 	unsigned	 live;		/* nodes alive, us included */
 	uint64_t	 up_since;	/* beating since (clock_mono_ms), 0 not */
+	int		 cut;		/* a round failed since we started */
 	int		 draining;
 };
 
@@ -259,11 +263,13 @@ lease_ask(struct leases *l, int kind, unsigned idx, unsigned n,
 		fatalx("%s: statement %d", __func__, kind);
 }
 
-/* Reaching the database for a ttl: another node's lapsed leases may be
- * ours (see the top). */
+/* Never cut off from the database, or back for a ttl: another node's
+ * lapsed leases may be ours (see the top). */
 static int
 lease_settled(const struct leases *l)
 {
+	if (!l->cut)
+		return 1;
 	return l->up_since != 0 && clock_mono_ms() - l->up_since >= l->ttl_ms;
 }
 
@@ -436,9 +442,10 @@ lease_answer(enum pgp_status st, const PGresult *res, const char *err,
 		    pgp_status_name(st), err ? ": " : "", err ? err : "");
 	switch (r->kind) {
 	case L_BEAT:
-		if (st != PGP_OK)
+		if (st != PGP_OK) {
 			l->up_since = 0;
-		else if (l->up_since == 0)
+			l->cut = 1;
+		} else if (l->up_since == 0)
 			l->up_since = clock_mono_ms();
 		if (st == PGP_OK && PQntuples(res) == 1) {
 			l->live = (unsigned)strtoul(PQgetvalue(res, 0, 0),
@@ -455,8 +462,10 @@ lease_answer(enum pgp_status st, const PGresult *res, const char *err,
 		if (st == PGP_OK) {
 			lease_renewed(l, res, r->sent);
 			lease_balance(l);
-		} else
+		} else {
 			l->up_since = 0;
+			l->cut = 1;
+		}
 		l->pending--;
 		break;
 	case L_TAKE:
