@@ -216,17 +216,13 @@ bp_abandon(struct bindreq *r, const char *why)
 		account_remove(name, why);
 }
 
-/*
- * bind.start {token}: a login of its own for this page.  The first
- * answer carries the request's id; what follows are events.
- */
-int
-sup_bind_start(struct worker *w, struct ipc_msg *m)
+/* bind.start with the invitation in the working set: the login. */
+static void
+bp_start(struct worker *w, uint64_t req_id, uint64_t conn,
+    const uint8_t hash[INVITE_HASH_LEN])
 {
-	const struct ipc_body_bind_start *b = &m->b.bind_start;
 	const struct cfg_bind *cb = &sup->conf->bind;
 	struct timeval tv = { cb->login_timeout_s, 0 };
-	uint8_t hash[INVITE_HASH_LEN];
 	char name[IPC_NAME_MAX + 1], err[IPC_MESSAGE_MAX];
 	char *tmpl = NULL;
 	struct bindreq *r;
@@ -235,14 +231,12 @@ sup_bind_start(struct worker *w, struct ipc_msg *m)
 	int64_t inv = 0;
 	int rv;
 
-	if (invite_token_hash(b->token.p, b->token.len, hash) == -1)
-		state = "invalid";
-	else if ((rv = store_invite_find(sup->store, hash, sup_now(), &inv,
+	if ((rv = store_invite_find(sup->store, hash, sup_now(), &inv,
 	    &tmpl)) != INV_LIVE)
 		state = rv == INV_UNKNOWN ? "invalid" : rv == -1 ? "failed" :
 		    bp_why[rv];
 	for (i = 0; state == NULL && i < nreqs; i++)
-		if (reqs[i]->inv == inv || (reqs[i]->conn == b->conn &&
+		if (reqs[i]->inv == inv || (reqs[i]->conn == conn &&
 		    strcmp(reqs[i]->wname, w->name) == 0))
 			state = "busy";
 	if (state == NULL && nreqs >= cb->pending_max)
@@ -254,20 +248,68 @@ sup_bind_start(struct worker *w, struct ipc_msg *m)
 	}
 	free(tmpl);
 	if (state != NULL) {
-		bp_state(w, m->req_id, b->conn, state, NULL);
-		return 0;
+		bp_state(w, req_id, conn, state, NULL);
+		return;
 	}
 	r = xcalloc(1, sizeof(*r));
 	snprintf(r->account, sizeof(r->account), "%s", name);
 	snprintf(r->wname, sizeof(r->wname), "%s", w->name);
 	r->inv = inv;
 	r->gen = w->gen;
-	r->conn = b->conn;
+	r->conn = conn;
 	if ((r->timeout = evtimer_new(sup->base, bp_timeout_cb, r)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	evtimer_add(r->timeout, &tv);
 	reqs[nreqs++] = r;
-	bp_state(w, m->req_id, b->conn, "starting", NULL);
+	bp_state(w, req_id, conn, "starting", NULL);
+}
+
+/* A cluster's read of the invitation for bind.start (or its failure). */
+static void
+bp_start_loaded(struct durable *d, int ok)
+{
+	uint8_t hash[INVITE_HASH_LEN];
+	struct worker *w;
+
+	if ((w = durable_worker(d)) == NULL)
+		return;
+	if (ok && d->str != NULL && session_hash_unhex(d->str, hash) == 0)
+		bp_start(w, d->req_id, d->conn, hash);
+	else
+		bp_state(w, d->req_id, d->conn, "failed", NULL);
+	sup_turn();
+}
+
+/*
+ * bind.start {token}: a login of its own for this page.  The first
+ * answer carries the request's id; what follows are events.  On a
+ * cluster the page's WebSocket may reach another node than its GET
+ * did: the invitation is read from the shared store first, as there.
+ */
+int
+sup_bind_start(struct worker *w, struct ipc_msg *m)
+{
+	const struct ipc_body_bind_start *b = &m->b.bind_start;
+	uint8_t hash[INVITE_HASH_LEN];
+	char hex[2 * INVITE_HASH_LEN + 1];
+	struct durable t;
+	unsigned i;
+	int rv;
+
+	if (invite_token_hash(b->token.p, b->token.len, hash) == -1) {
+		bp_state(w, m->req_id, b->conn, "invalid", NULL);
+		return 0;
+	}
+	for (i = 0; i < INVITE_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	memset(&t, 0, sizeof(t));
+	durable_for(&t, w, m->req_id, b->conn);
+	t.str = hex;
+	rv = hub_pg_visit(HUB_VISIT_INVITE, hex, NULL, bp_start_loaded, &t);
+	if (rv == 1)
+		bp_start(w, m->req_id, b->conn, hash);
+	else if (rv == -1)
+		bp_state(w, m->req_id, b->conn, "busy", NULL);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 """Bound accounts on a cluster (issues #13 and #18): two nodes on one
 PostgreSQL with a bind template.  An invitation made on n1 is opened and
-completed through n2's web port (n2's working set never had it: it is
-read from PostgreSQL).  The bound account is then leased like a file
+opened through n2's web port (n2's working set never had it: it is
+read from PostgreSQL); a second one's page is opened on n1 and its
+login started on n2, whose bind.start reads it from PostgreSQL too.  The bound account is then leased like a file
 account: exactly one node holds it and runs its worker, and a message to
 it is answered once at the fake.  The node holding it is SIGKILLed: the
 other takes it and answers the next message once.  The killed node comes
@@ -88,9 +89,14 @@ def test_a_binding_on_a_cluster_is_leased_once(pg, fake, nodes):
         except AssertionError:
             return None
     tok = wait_for(made, 10, 0.1, "an invitation made")
-    # Made on n1, opened on n2: read from PostgreSQL first.
+    # The page from n2 (read from PostgreSQL first)...
     st, _, body = ns["n2"].http_get("/bind/" + tok)
     assert st == 200 and b"/bind.js" in body, (st, body[:200])
+    # ... and, on a fresh link, its WebSocket on a node that never saw
+    # the invitation: n2's bind.start reads it from PostgreSQL too.
+    tok = wait_for(made, 10, 0.1, "a second invitation made")
+    st, _, body = ns["n1"].http_get("/bind/" + tok)
+    assert st == 200, st
     name = run(bind_through(ns["n2"], fake, tok))
 
     at = wait_for(lambda: holder(pg, name), TTL_MS / 1000.0 + 20, 0.2,
