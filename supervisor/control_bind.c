@@ -167,7 +167,12 @@ ctl_channel_remove(struct ctl_client *c, struct ipc_msg *m)
 	snprintf(name, sizeof(name), "%.*s", (int)m->b.name.name.len,
 	    m->b.name.name.p);
 	if (!account_is(name)) {
-		if (config_channel(sup->conf, name) != NULL)
+		if (hub_pg_leased(name) &&
+		    config_channel(sup->conf, name) == NULL)
+			snprintf(msg, sizeof(msg), "%s runs on another node "
+			    "of the cluster (wxgatectl cluster shows which): "
+			    "remove it there", name);
+		else if (config_channel(sup->conf, name) != NULL)
 			snprintf(msg, sizeof(msg), "%s is in the configuration "
 			    "file: remove it there and reload", name);
 		else

@@ -77,6 +77,8 @@ void		 hub_pg_refused(void);
 int		 hub_pg_ship(struct durable_head *, int wrote);
 /* May the account's worker run on this node? */
 int		 hub_pg_holds(const char *account);
+/* A leased account (the file's or a bound one) this node knows of. */
+int		 hub_pg_leased(const char *account);
 /*
  * A new outbox row goes to the platform only once it is in the shared
  * store: had this node died after the send and before the ship, the

@@ -71,6 +71,13 @@ hub_pg_holds(const char *account)
 	return 1;
 }
 
+int
+hub_pg_leased(const char *account)
+{
+	(void)account;
+	return 0;
+}
+
 void
 hub_pg_worker_gone(const char *account)
 {

@@ -194,6 +194,12 @@ hub_pg_each_held(void (*fn)(const char *, void *), void *arg)
 }
 
 int
+hub_pg_leased(const char *account)
+{
+	return acct_find(account) != NULL;
+}
+
+int
 hub_pg_holds(const char *account)
 {
 	struct pgacct *a = acct_find(account);

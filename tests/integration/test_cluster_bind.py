@@ -107,8 +107,12 @@ def test_a_binding_on_a_cluster_is_leased_once(pg, fake, nodes):
                   % name) == [["active", OWNER]]
     once(fake, "one")
 
-    # The holder dies: the other node takes the account.
+    # Removed only where it runs; elsewhere the node says so.
     other = "n1" if at == "n2" else "n2"
+    rc, out, err = ns[other].ctl("channels", "remove", name)
+    assert rc == 1 and "runs on another node" in err, (rc, out, err)
+
+    # The holder dies: the other node takes the account.
     ns[at].kill()
     ns[at].stopped_by_test = True
     wait_for(lambda: holder(pg, name) == other, TTL_MS / 1000.0 + 20, 0.1,
