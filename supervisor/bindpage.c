@@ -56,6 +56,28 @@ static const char *const bp_why[] = {
 	[INV_REVOKED] = "revoked",
 };
 
+/*
+ * The invitation read from a cluster's shared store into the working
+ * set, fn called once it is committed: hub_pg_visit's 0, 1 (no cluster:
+ * go on now) or -1 (busy).  The hash in hex, not the token, rides in
+ * the claim.
+ */
+static int
+bp_visit(struct worker *w, uint64_t req_id, uint64_t conn,
+    const uint8_t hash[INVITE_HASH_LEN], durable_fn fn)
+{
+	char hex[2 * INVITE_HASH_LEN + 1];
+	struct durable t;
+	unsigned i;
+
+	for (i = 0; i < INVITE_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	memset(&t, 0, sizeof(t));
+	durable_for(&t, w, req_id, conn);
+	t.str = hex;
+	return hub_pg_visit(HUB_VISIT_INVITE, hex, NULL, fn, &t);
+}
+
 /* The invitation's state as the working set has it: the answer. */
 static void
 bp_check_reply(struct worker *w, uint64_t req_id, uint64_t conn,
@@ -114,9 +136,6 @@ sup_bind_check(struct worker *w, struct ipc_msg *m)
 	const struct ipc_body_share_check *cb = &m->b.share_check;
 	struct ipc_body_bind_status st;
 	uint8_t hash[INVITE_HASH_LEN];
-	char hex[2 * INVITE_HASH_LEN + 1];
-	struct durable t;
-	unsigned i;
 	int rv;
 
 	st.conn = cb->conn;
@@ -130,13 +149,7 @@ sup_bind_check(struct worker *w, struct ipc_msg *m)
 		router_send(w, IPC_BIND_STATUS, m->req_id, &st);
 		return 0;
 	}
-	for (i = 0; i < INVITE_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-	memset(&t, 0, sizeof(t));
-	durable_for(&t, w, m->req_id, cb->conn);
-	/* The hash in hex, not the token, rides in the claim. */
-	t.str = hex;
-	rv = hub_pg_visit(HUB_VISIT_INVITE, hex, NULL, bp_check_loaded, &t);
+	rv = bp_visit(w, m->req_id, cb->conn, hash, bp_check_loaded);
 	if (rv == 1)
 		bp_check_reply(w, m->req_id, cb->conn, hash);
 	else if (rv == -1) {
@@ -291,21 +304,13 @@ sup_bind_start(struct worker *w, struct ipc_msg *m)
 {
 	const struct ipc_body_bind_start *b = &m->b.bind_start;
 	uint8_t hash[INVITE_HASH_LEN];
-	char hex[2 * INVITE_HASH_LEN + 1];
-	struct durable t;
-	unsigned i;
 	int rv;
 
 	if (invite_token_hash(b->token.p, b->token.len, hash) == -1) {
 		bp_state(w, m->req_id, b->conn, "invalid", NULL);
 		return 0;
 	}
-	for (i = 0; i < INVITE_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-	memset(&t, 0, sizeof(t));
-	durable_for(&t, w, m->req_id, b->conn);
-	t.str = hex;
-	rv = hub_pg_visit(HUB_VISIT_INVITE, hex, NULL, bp_start_loaded, &t);
+	rv = bp_visit(w, m->req_id, b->conn, hash, bp_start_loaded);
 	if (rv == 1)
 		bp_start(w, m->req_id, b->conn, hash);
 	else if (rv == -1)
