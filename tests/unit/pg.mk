@@ -54,3 +54,29 @@ tests_unit_supervisor_test_takeover_pg_SOURCES = \
 tests_unit_supervisor_test_takeover_pg_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_takeover_pg_LDADD = $(PG_UNIT_LDADD)
 EXTRA_DIST += tests/unit/supervisor/test_takeover_pg.sh
+# The store suite (test_store.c) again, every store's commits shipped to
+# PostgreSQL and each table compared (store_pg_fx.c, issue #18).
+check_PROGRAMS += tests/unit/supervisor/test_store_pg
+TESTS += tests/unit/supervisor/test_store_pg.sh
+tests_unit_supervisor_test_store_pg_SOURCES = \
+	tests/unit/supervisor/test_store.c $(STORE_FX) \
+	tests/unit/supervisor/store_pg_fx.c \
+	tests/unit/supervisor/store_pg_fx.h $(PG_FX) \
+	supervisor/pgapply.c supervisor/pgapply.h \
+	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
+tests_unit_supervisor_test_store_pg_CFLAGS = $(PG_UNIT_CFLAGS) -DSTORE_FX_PG
+tests_unit_supervisor_test_store_pg_LDADD = $(PG_UNIT_LDADD)
+EXTRA_DIST += tests/unit/supervisor/test_store_pg.sh
+# The channel part of the store suite (test_store_channel.c) likewise.
+check_PROGRAMS += tests/unit/supervisor/test_store_channel_pg
+TESTS += tests/unit/supervisor/test_store_channel_pg.sh
+tests_unit_supervisor_test_store_channel_pg_SOURCES = \
+	tests/unit/supervisor/test_store_channel.c $(STORE_FX) \
+	tests/unit/supervisor/store_pg_fx.c \
+	tests/unit/supervisor/store_pg_fx.h $(PG_FX) \
+	supervisor/pgapply.c supervisor/pgapply.h \
+	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
+tests_unit_supervisor_test_store_channel_pg_CFLAGS = \
+	$(PG_UNIT_CFLAGS) -DSTORE_FX_PG
+tests_unit_supervisor_test_store_channel_pg_LDADD = $(PG_UNIT_LDADD)
+EXTRA_DIST += tests/unit/supervisor/test_store_channel_pg.sh

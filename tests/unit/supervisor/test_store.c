@@ -24,6 +24,16 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_fx.h"
+#ifdef STORE_FX_PG
+/*
+ * test_store_pg: the same cases, each store's commits also shipped to
+ * PostgreSQL and every table compared when the store is closed.
+ */
+#include "store_pg_fx.h"
+#define store_open	store_pg_fx_open
+#define store_flush	store_pg_fx_flush
+#define store_close	store_pg_fx_close
+#endif
 
 #define NOW	1700000000
 
@@ -103,6 +113,10 @@ setup(void **state)
 	nwarn = 0;
 	lastwarn[0] = '\0';
 	*state = fx;
+#ifdef STORE_FX_PG
+	if (store_pg_fx_begin() == -1)
+		return -1;
+#endif
 	return 0;
 }
 
@@ -335,6 +349,13 @@ test_session(void **state)
 	int64_t a, b, found;
 	sqlite3 *db;
 
+#ifdef STORE_FX_PG
+	/*
+	 * It expires a session with an UPDATE from a second connection,
+	 * which no store would ship: PostgreSQL could not hold the same.
+	 */
+	skip();
+#endif
 	fx->s = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->s);
 	hash_of(h1, 1);
@@ -1067,5 +1088,10 @@ main(void)
 
 	log_init(LOG_LVL_DEBUG, 0);
 	log_sethook(log_capture);
+#ifdef STORE_FX_PG
+	return cmocka_run_group_tests(tests, store_pg_fx_connect,
+	    store_pg_fx_disconnect);
+#else
 	return cmocka_run_group_tests(tests, NULL, NULL);
+#endif
 }

@@ -17,6 +17,38 @@
 #include "log.h"
 #include "store.h"
 #include "store_fx.h"
+#ifdef STORE_FX_PG
+/*
+ * test_store_channel_pg: the same cases, the store's commits also
+ * shipped to PostgreSQL and every table compared at teardown.
+ */
+#include "store_pg_fx.h"
+
+static int
+pg_setup(void **state)
+{
+	struct store_fx *fx;
+
+	if (store_pg_fx_begin() == -1 || store_fx_setup(state) == -1)
+		return -1;
+	fx = *state;
+	return store_capture(fx->s);
+}
+
+static int
+pg_teardown(void **state)
+{
+	struct store_fx *fx = *state;
+
+	store_pg_fx_close(fx->s);
+	fx->s = NULL;
+	return store_fx_teardown(state);
+}
+
+#define store_flush		store_pg_fx_flush
+#define store_fx_setup		pg_setup
+#define store_fx_teardown	pg_teardown
+#endif
 
 #define NOW	1700000000
 
@@ -845,5 +877,10 @@ main(void)
 	};
 
 	log_init(0, 0);
+#ifdef STORE_FX_PG
+	return cmocka_run_group_tests(tests, store_pg_fx_connect,
+	    store_pg_fx_disconnect);
+#else
 	return cmocka_run_group_tests(tests, NULL, NULL);
+#endif
 }
