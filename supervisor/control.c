@@ -234,6 +234,36 @@ ctl_stop(struct ctl_client *c, struct ipc_msg *m)
 	return 0;
 }
 
+/* ctl_result_stored's answer, once the turn is committed. */
+static void
+ctl_stored(struct durable *d, int ok)
+{
+	struct ctl_client *c;
+
+	if ((c = ctl_client_find((uint64_t)d->id)) != NULL)
+		ctl_result(c, d->req_id, ok, ok ? d->str : d->str2);
+	explicit_bzero(d->str, strlen(d->str));
+}
+
+/*
+ * The answer to a command whose write must be stored first: on a
+ * cluster, in PostgreSQL, so that a link it prints opens on every node
+ * at once; alone, in the store's file.  text may hold a secret (a
+ * link's): it is wiped once said.
+ */
+void
+ctl_result_stored(struct ctl_client *c, uint64_t req_id, const char *text,
+    const char *failed)
+{
+	struct durable *d = durable_after(ctl_stored);
+
+	d->id = (int64_t)c->id;
+	d->req_id = req_id;
+	d->str = xstrdup(text);
+	d->str2 = xstrdup(failed);
+	sup_turn();
+}
+
 /* A share link (share.c); its URL, with the secret, goes back once. */
 static int
 ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
@@ -254,7 +284,7 @@ ctl_share_create(struct ctl_client *c, struct ipc_msg *m)
 	else
 		log_info("operator (uid %d) shares a link for new chats",
 		    (int)c->uid);
-	ctl_result(c, m->req_id, 1, url);
+	ctl_result_stored(c, m->req_id, url, "the link could not be stored");
 	explicit_bzero(url, sizeof(url));
 	return 0;
 }

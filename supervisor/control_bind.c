@@ -75,7 +75,8 @@ ctl_bind_create(struct ctl_client *c, struct ipc_msg *m)
 	    (unsigned long long)uses, uses == 1 ? "" : "s");
 	bind_url(url, sizeof(url), tok);
 	explicit_bzero(tok, sizeof(tok));
-	ctl_result(c, m->req_id, 1, url);
+	ctl_result_stored(c, m->req_id, url,
+	    "the invitation could not be stored");
 	explicit_bzero(url, sizeof(url));
 	return 0;
 }

@@ -49,6 +49,10 @@ struct ctl_walk {
 
 /* The client of an answer that came later, if it is still there. */
 struct ctl_client *ctl_client_find(uint64_t id);
+/* Said once the turn's writes are stored (in PostgreSQL on a cluster):
+ * text if so, failed if not. */
+void		 ctl_result_stored(struct ctl_client *, uint64_t req_id,
+		    const char *text, const char *failed);
 void	ctl_text(struct ctl_client *, uint64_t req_id, const char *text);
 void	ctl_fit(struct ipc_str *, size_t max);
 void	ctl_result(struct ctl_client *, uint64_t req_id, int ok,
