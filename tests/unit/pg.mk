@@ -35,6 +35,7 @@ check_PROGRAMS += tests/unit/supervisor/test_store_ship_pg
 TESTS += tests/unit/supervisor/test_store_ship_pg.sh
 tests_unit_supervisor_test_store_ship_pg_SOURCES = \
 	tests/unit/supervisor/test_store_ship_pg.c $(PG_FX) \
+	tests/unit/supervisor/lite_rows.c tests/unit/supervisor/lite_rows.h \
 	supervisor/pgapply.c \
 	supervisor/pgapply.h supervisor/pgload.c supervisor/pgload.h \
 	supervisor/pgids.c supervisor/pgids.h \
@@ -62,6 +63,7 @@ tests_unit_supervisor_test_store_pg_SOURCES = \
 	tests/unit/supervisor/test_store.c $(STORE_FX) \
 	tests/unit/supervisor/store_pg_fx.c \
 	tests/unit/supervisor/store_pg_fx.h $(PG_FX) \
+	tests/unit/supervisor/lite_rows.c tests/unit/supervisor/lite_rows.h \
 	supervisor/pgapply.c supervisor/pgapply.h \
 	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
 tests_unit_supervisor_test_store_pg_CFLAGS = $(PG_UNIT_CFLAGS) -DSTORE_FX_PG
@@ -74,6 +76,7 @@ tests_unit_supervisor_test_store_channel_pg_SOURCES = \
 	tests/unit/supervisor/test_store_channel.c $(STORE_FX) \
 	tests/unit/supervisor/store_pg_fx.c \
 	tests/unit/supervisor/store_pg_fx.h $(PG_FX) \
+	tests/unit/supervisor/lite_rows.c tests/unit/supervisor/lite_rows.h \
 	supervisor/pgapply.c supervisor/pgapply.h \
 	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
 tests_unit_supervisor_test_store_channel_pg_CFLAGS = \

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "clock.h"
+#include "lite_rows.h"
 #include "log.h"
 #include "pg_fx.h"
 #include "pgapply.h"
@@ -144,101 +145,22 @@ workload(void)
 	chan_session = chan;
 }
 
-/* Every row of table as text lines, by its primary key. */
-/* The ORDER BY of table's primary key, as the working set declares it. */
-static void
-pk_order(struct store *db, const char *table, char *order, size_t len)
-{
-	sqlite3_stmt *s;
-	char q[256];
-
-	snprintf(q, sizeof(q), "SELECT group_concat('\"' || name || '\"', ',')"
-	    " FROM (SELECT name FROM pragma_table_info('%s') WHERE pk > 0"
-	    " ORDER BY pk)", table);
-	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(order, len, "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-}
-
 static char *
 lite_rows_of(struct store *db, const char *table, const char *where)
 {
-	sqlite3_stmt *s;
-	char q[512], order[256] = "", *out = calloc(1, 1);
-	size_t len = 0;
-	int c;
-
-	pk_order(db, table, order, sizeof(order));
-	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" WHERE %s ORDER BY %s",
-	    table, where, order);
-	assert_int_equal(sqlite3_prepare_v2(db->db, q, -1, &s, NULL),
-	    SQLITE_OK);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		for (c = 0; c < sqlite3_column_count(s); c++) {
-			char cell[4096];
-			int i, n;
-			const unsigned char *b;
-
-			switch (sqlite3_column_type(s, c)) {
-			case SQLITE_NULL:
-				snprintf(cell, sizeof(cell), "-");
-				break;
-			case SQLITE_BLOB:
-				b = sqlite3_column_blob(s, c);
-				n = sqlite3_column_bytes(s, c);
-				strcpy(cell, "\\x");
-				for (i = 0; i < n && i < 2000; i++)
-					sprintf(cell + 2 + 2 * i, "%02x", b[i]);
-				break;
-			default:
-				snprintf(cell, sizeof(cell), "%s",
-				    sqlite3_column_text(s, c));
-				break;
-			}
-			out = realloc(out, len + strlen(cell) + 2);
-			len += (size_t)sprintf(out + len, "%s%c", cell,
-			    c + 1 < sqlite3_column_count(s) ? '|' : '\n');
-		}
-	}
-	sqlite3_finalize(s);
-	return out;
+	return lite_rows_where(db, table, where);
 }
 
 static char *
 lite_rows(const char *table)
 {
-	return lite_rows_of(st, table, "1");
+	return lite_rows_where(st, table, "1");
 }
 
 static char *
 pg_rows(const char *table)
 {
-	char q[512], order[256];
-	char *out = calloc(1, 1);
-	size_t len = 0;
-	PGresult *r;
-	int i, c;
-
-	pk_order(st, table, order, sizeof(order));
-	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" ORDER BY %s", table,
-	    order);
-	r = PQexec(pg, q);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", q, PQresultErrorMessage(r));
-	for (i = 0; i < PQntuples(r); i++) {
-		for (c = 0; c < PQnfields(r); c++) {
-			const char *v = PQgetisnull(r, i, c) ? "-" :
-			    PQgetvalue(r, i, c);
-
-			out = realloc(out, len + strlen(v) + 2);
-			len += (size_t)sprintf(out + len, "%s%c", v,
-			    c + 1 < PQnfields(r) ? '|' : '\n');
-		}
-	}
-	PQclear(r);
-	return out;
+	return pg_rows_text(pg, st, table);
 }
 
 static void
