@@ -116,6 +116,7 @@ static struct {
 	struct pgapply	*fences;
 	struct pgacct	*acct;
 	unsigned	 nacct;
+	unsigned	 nwaiting;	/* acct[] whose load waits */
 	TAILQ_HEAD(shiphead, ship) ships;
 	unsigned	 nships;
 	uint64_t	 seq;		/* the last ship's */
@@ -365,13 +366,27 @@ load_done(int64_t rows, void *arg)
 	d->id = (int64_t)gen;
 }
 
+/* Its load waits for our earlier ships, or no longer; counted, so that
+ * a ship done looks for them only when there are some. */
+static void
+acct_wait(struct pgacct *a, int on)
+{
+	if (a->waiting == on)
+		return;
+	a->waiting = on;
+	if (on)
+		hp.nwaiting++;
+	else
+		hp.nwaiting--;
+}
+
 /* A lease taken: once our earlier ships are in, read it anew. */
 static void
 acct_load(struct pgacct *a)
 {
 	if (!a->waiting || !hub_pg_shipped(a->after))
 		return;
-	a->waiting = 0;
+	acct_wait(a, 0);
 	/* What this node knew of it is stale: the truth comes. */
 	if (store_forget(sup->store, a->name) == -1 ||
 	    pgload_account(hp.db, sup->store, a->name, load_done,
@@ -406,18 +421,18 @@ lease_event(enum lease_ev ev, const char *account, int64_t token, void *arg)
 		a->gen = ++hp.loads;
 		/* Our own facts of it, still shipping, go in first. */
 		a->after = hp.seq;
-		a->waiting = 1;
+		acct_wait(a, 1);
 		acct_load(a);
 		break;
 	case LEASE_LOST:
 		a->token = 0;
 		a->giving = 0;
-		a->waiting = 0;
+		acct_wait(a, 0);
 		acct_worker(a, 0);
 		break;
 	case LEASE_GIVE:
 		a->token = 0;
-		a->waiting = 0;
+		acct_wait(a, 0);
 		acct_worker(a, 0);
 		if (worker_alive(a))
 			a->giving = 1;
@@ -477,7 +492,7 @@ ship_free(struct ship *s)
 	free(s->obx);
 	pgapply_free(s->pa);
 	free(s);
-	for (i = 0; i < hp.nacct; i++)
+	for (i = 0; hp.nwaiting > 0 && i < hp.nacct; i++)
 		acct_load(&hp.acct[i]);
 	hub_pg_visit_run();
 }

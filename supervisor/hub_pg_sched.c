@@ -53,6 +53,8 @@
 /* How often the polls run, and the rows each reads at most. */
 #define SCHED_POLL_MS		1000
 #define SCHED_POLL_ROWS		64
+/* How often a node ends the holds of the accounts it runs (seconds). */
+#define SCHED_EXPIRE_S		60
 
 /* Queued rows of runs, for the accounts of $1, that came after $2. */
 static const char poll_own_sql[] =
@@ -80,6 +82,7 @@ static struct {
 	int64_t		 own_after;	/* where each poll goes on */
 	int64_t		 ends_after;
 	char		 who[LEASE_NODE_MAX + 1];	/* "": not known */
+	int64_t		 expired_at;	/* sup_now() of the last hold pass */
 } hs;
 
 const char *
@@ -452,6 +455,8 @@ poll_who(void)
 static void
 sched_tick(evutil_socket_t fd, short ev, void *arg)
 {
+	int64_t now;
+
 	(void)fd;
 	(void)ev;
 	(void)arg;
@@ -460,9 +465,16 @@ sched_tick(evutil_socket_t fd, short ev, void *arg)
 		return;
 	/* The scheduler's sweep ends the holds of what it runs; here, of
 	 * the accounts this node runs, whose rows only it has.  The ends
-	 * ship, and the scheduler reads them back (poll_ends). */
-	if (!hs.held && schedule_expire_held(sup_now()))
-		sup_turn();
+	 * ship, and the scheduler reads them back (poll_ends).  Holds are
+	 * hours long: a pass a minute, as the sweep's, or at once when the
+	 * wall clock jumped. */
+	now = sup_now();
+	if (!hs.held && (now - hs.expired_at >= SCHED_EXPIRE_S ||
+	    now < hs.expired_at)) {
+		hs.expired_at = now;
+		if (schedule_expire_held(now))
+			sup_turn();
+	}
 	poll_own();
 	poll_ends();
 	poll_who();
