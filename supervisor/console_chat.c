@@ -633,7 +633,7 @@ console_chat_send(struct worker *w, const struct ipc_msg *m,
 		return;
 	}
 	snprintf(client, sizeof(client), "console:%s", who->operator);
-	if (areq_session_busy(t.session_id))
+	if (areq_session_busy(t.session_id, 1))
 		why = "a reply is being written: wait, or send /stop";
 	else if (agentq_room(aq, client, t.session_id) > 0)
 		why = "the agent is busy; try again in a moment";

@@ -781,6 +781,14 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 		return 0;
 	}
 	if (strcmp(name, "supervisor") == 0 &&
+	    (ipc_streq(m->b.ctl_test.action, "commit_hold_on") ||
+	    ipc_streq(m->b.ctl_test.action, "commit_hold_off"))) {
+		durable_test_hold(ipc_streq(m->b.ctl_test.action,
+		    "commit_hold_on"));
+		ctl_result(c, m->req_id, 1, "armed");
+		return 0;
+	}
+	if (strcmp(name, "supervisor") == 0 &&
 	    ctl_test_clock(c, m->req_id, m->b.ctl_test.action))
 		return 0;
 	if (strcmp(name, "hub") == 0) {

@@ -81,6 +81,18 @@ durable_log(void)
 	logged_at = now;
 }
 
+#ifdef WX_TEST_HOOKS
+/* While set, turns are not committed: a disk slow to sync, held. */
+static int	hold;
+
+void
+durable_test_hold(int on)
+{
+	hold = on;
+	sup_turn();
+}
+#endif
+
 /*
  * Commit the turn, then settle every claim in the order it was made.
  * 0 committed, -1 rolled back.
@@ -89,6 +101,11 @@ int
 durable_commit(void)
 {
 	int ok = 1, wrote = store_dirty(sup->store);
+
+#ifdef WX_TEST_HOOKS
+	if (hold)
+		return 0;	/* the writes and claims wait for a later turn */
+#endif
 
 	/* A turn that wrote nothing says nothing of the store. */
 	if (!wrote) {

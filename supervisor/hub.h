@@ -209,6 +209,9 @@ int		 durable_commit(void);
 /* Run and free each claim of the list, in order. */
 void		 durable_settle(struct durable_head *, int ok);
 uint64_t	 durable_failures(int *now);
+#ifdef WX_TEST_HOOKS
+void		 durable_test_hold(int);
+#endif
 /* The worker a claim answers, if that incarnation still runs. */
 struct worker	*durable_worker(const struct durable *);
 void		 durable_for(struct durable *, struct worker *,

@@ -823,14 +823,19 @@ areq_find_cmid(int64_t session, struct ipc_str cmid)
 	return NULL;
 }
 
-/* Does any request still belong to this session? (The sweep waits.) */
+/*
+ * Does any request still belong to this session (the sweep waits), or,
+ * with writing, is one still being written?  An ended one waits only
+ * for its commit, and the page already shows its answer: the next turn
+ * may start.
+ */
 int
-areq_session_busy(int64_t session)
+areq_session_busy(int64_t session, int writing)
 {
 	struct areq *r;
 
 	TAILQ_FOREACH(r, &reqs, entry)
-		if (r->session == session)
+		if (r->session == session && !(writing && r->done))
 			return 1;
 	return 0;
 }

@@ -344,7 +344,7 @@ router_sweep(void)
 	    (int64_t)p->idle_ttl_s, ids, RT_SWEEP_BATCH)) <= 0)
 		return;
 	for (k = 0; k < n; k++) {
-		if (areq_session_busy(ids[k]))
+		if (areq_session_busy(ids[k], 0))
 			continue;
 		for (i = 0; i < RT_BUCKETS; i++)
 			for (b = conn_tab[i]; b != NULL; b = b->next)

@@ -133,7 +133,7 @@ int		 sup_relay_auth(struct worker *, struct ipc_msg *);
 struct areq	*areq_find(uint64_t id);
 struct areq	*areq_find_msg(int64_t msg_id);
 struct areq	*areq_find_cmid(int64_t session, struct ipc_str cmid);
-int		 areq_session_busy(int64_t session);
+int		 areq_session_busy(int64_t session, int writing);
 struct areq	*areq_new(struct agentq *, const struct areq_from *,
 		    const char *text, int pending);
 void		 areq_from_webchat(struct areq_from *, struct binding *,

@@ -6,6 +6,7 @@ viewer reads threads, and the hub refuses and audits its writes."""
 
 import json
 import os
+import threading
 
 from conftest import wait_for
 from test_console import csrf_of, login, page, refused_and_audited, \
@@ -118,6 +119,36 @@ def test_history_reaches_the_agent_across_a_reload_and_a_branch(
     # Not a message of any thread: nothing to branch from.
     assert post("/api/chat/branch?msg=999999")[0] == 404
     assert post("/api/chat/branch?msg=x")[0] == 404
+
+
+def test_the_next_turn_starts_while_the_last_answer_commits(gate_factory):
+    """An answer the page shows as answered frees the thread's turn,
+    even while its commit is still to come (CI saw a 429 in that gap)."""
+    gate = start(gate_factory, CONF)
+    admin = login(gate)
+    post = poster_body(gate, admin)
+    tid = new_thread(post, "default")
+    assert send(post, tid, "one")[0] == 200
+    wait_for(lambda: [m for m in thread(gate, admin, tid)["messages"]
+                      if m["state"] == "running" and m["reply"]], 15, 0.02,
+             "a partial reply")
+    # The answer ends while commits are held: shown, not yet durable.
+    rc, out, err = gate.ctl("test", "supervisor", "commit_hold_on")
+    assert rc == 0, (out, err)
+    answered(gate, admin, tid, 1)
+    got = {}
+    second = threading.Thread(target=lambda: got.update(
+        two=send(post, tid, "two")))
+    second.start()
+    # Not refused: it waits, as every send does, for its commit.
+    second.join(1)
+    assert second.is_alive() and "two" not in got, got
+    rc, out, err = gate.ctl("test", "supervisor", "commit_hold_off")
+    assert rc == 0, (out, err)
+    second.join(15)
+    assert got["two"][0] == 200, got
+    assert answered(gate, admin, tid, 2)["messages"][1]["reply"] == \
+        "echo: two"
 
 
 def test_commands_work_in_a_console_thread(gate_factory):

@@ -75,9 +75,9 @@ store_audit(struct store *s, int64_t now, const char *role,
 }
 
 int
-areq_session_busy(int64_t session)
+areq_session_busy(int64_t session, int writing)
 {
-	(void)session;
+	(void)session, (void)writing;
 	return 0;
 }
 
