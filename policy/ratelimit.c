@@ -42,9 +42,11 @@
 
 struct rl_bucket {
 	TAILQ_ENTRY(rl_bucket)	 lru;		/* oldest first */
+	TAILQ_ENTRY(rl_bucket)	 spend;		/* spent > 0, tracked */
 	struct rl_bucket	*next;		/* hash chain */
 	uint64_t		 level;		/* see above */
 	uint64_t		 last_ms;	/* of the last refill */
+	uint32_t		 spent;		/* taken, not yet said */
 	char			 key[RL_KEY_MAX];
 };
 TAILQ_HEAD(rl_lru, rl_bucket);
@@ -59,6 +61,8 @@ struct ratelimit {
 	size_t			 nhash_max;	/* the one at max */
 	struct rl_bucket	**hash;
 	struct rl_lru		 lru;
+	int			 track;		/* count what is spent */
+	struct rl_lru		 spends;	/* buckets with spent > 0 */
 };
 
 static const struct {
@@ -76,6 +80,8 @@ static void	rl_refill(const struct ratelimit *, struct rl_bucket *,
 static void	rl_unlink(struct ratelimit *, struct rl_bucket *);
 static void	rl_room(struct ratelimit *, uint64_t, uint64_t *, uint64_t *);
 static void	rl_resize(struct ratelimit *, size_t);
+static struct rl_bucket *rl_get(struct ratelimit *, const char *,
+		    uint64_t);
 
 int
 ratelimit_parse(const char *s, struct rl_rate *r)
@@ -120,6 +126,7 @@ ratelimit_new(const struct rl_rate *rate, size_t max_keys)
 	rl->nhash = RL_SLOTS_MIN;
 	rl->hash = xcalloc(rl->nhash, sizeof(*rl->hash));
 	TAILQ_INIT(&rl->lru);
+	TAILQ_INIT(&rl->spends);
 	return rl;
 }
 
@@ -169,6 +176,9 @@ rl_unlink(struct ratelimit *rl, struct rl_bucket *b)
 		}
 	}
 	TAILQ_REMOVE(&rl->lru, b, lru);
+	/* Its count is lost with it: idle long enough, or displaced. */
+	if (b->spent > 0)
+		TAILQ_REMOVE(&rl->spends, b, spend);
 	free(b);
 	rl->n--;
 }
@@ -223,11 +233,12 @@ rl_room(struct ratelimit *rl, uint64_t now_ms, uint64_t *level,
 	rl_unlink(rl, old);
 }
 
-uint64_t
-ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
+/* key's bucket, made if it is new, as the most recently used. */
+static struct rl_bucket *
+rl_get(struct ratelimit *rl, const char *key, uint64_t now_ms)
 {
 	struct rl_bucket *b;
-	uint64_t level, last_ms, need = rl->rate.period_ms;
+	uint64_t level, last_ms;
 	size_t h = rl_hash(rl, key);
 
 	for (b = rl->hash[h]; b != NULL; b = b->next)
@@ -251,12 +262,76 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 		TAILQ_REMOVE(&rl->lru, b, lru);
 		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
 	}
+	return b;
+}
+
+uint64_t
+ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
+{
+	struct rl_bucket *b = rl_get(rl, key, now_ms);
+	uint64_t need = rl->rate.period_ms;
+
 	rl_refill(rl, b, now_ms);
 	if (b->level >= need) {
 		b->level -= need;
+		if (rl->track && b->spent++ == 0)
+			TAILQ_INSERT_TAIL(&rl->spends, b, spend);
 		return 0;
 	}
 	return rl_wait(rl, b);
+}
+
+void
+ratelimit_track(struct ratelimit *rl, int on)
+{
+	rl->track = on;
+}
+
+size_t
+ratelimit_spent(struct ratelimit *rl, size_t max,
+    void (*fn)(const char *, unsigned, void *), void *arg)
+{
+	struct rl_bucket *b;
+	size_t n = 0;
+
+	while (n < max && (b = TAILQ_FIRST(&rl->spends)) != NULL) {
+		TAILQ_REMOVE(&rl->spends, b, spend);
+		fn(b->key, b->spent, arg);
+		b->spent = 0;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * tokens is the level held elsewhere when this bucket's spending up to
+ * the last ratelimit_spent() was counted there; what it has taken since
+ * (spent) comes off.  A level below zero, a debt, is an empty bucket
+ * here: it refills from now, so the debt is paid where it is kept.
+ */
+void
+ratelimit_level(struct ratelimit *rl, const char *key, double tokens,
+    uint64_t now_ms)
+{
+	struct rl_bucket *b;
+	double left;
+
+	for (b = rl->hash[rl_hash(rl, key)]; b != NULL; b = b->next)
+		if (strcmp(b->key, key) == 0)
+			break;
+	/* New here and spent elsewhere: its first request here waits too. */
+	if (b == NULL && !(tokens >= (double)rl->rate.burst))
+		b = rl_get(rl, key, now_ms);
+	if (b == NULL)
+		return;
+	left = tokens - (double)b->spent;
+	if (!(left > 0))	/* NaN too */
+		b->level = 0;
+	else if (left >= (double)rl->rate.burst)
+		b->level = rl->cap;
+	else
+		b->level = (uint64_t)(left * (double)rl->rate.period_ms);
+	b->last_ms = now_ms;
 }
 
 uint64_t

@@ -31,6 +31,18 @@ uint64_t	 ratelimit_take(struct ratelimit *, const char *key,
 /* The same answer, taking nothing (a cost paid only on failure). */
 uint64_t	 ratelimit_wait(struct ratelimit *, const char *key,
 		    uint64_t now_ms);
+/*
+ * A bucket shared with other processes (a cluster's nodes) whose level
+ * is kept elsewhere: with track on, each token taken is counted, and
+ * ratelimit_spent() says up to max keys' counts once each (zeroing
+ * them); returns how many.  ratelimit_level() then sets a key's bucket
+ * from the level kept elsewhere, in tokens, which may be below zero.
+ */
+void		 ratelimit_track(struct ratelimit *, int on);
+size_t		 ratelimit_spent(struct ratelimit *, size_t max,
+		    void (*)(const char *key, unsigned n, void *), void *);
+void		 ratelimit_level(struct ratelimit *, const char *key,
+		    double tokens, uint64_t now_ms);
 /* Drop buckets idle long enough to be full again; returns how many. */
 size_t		 ratelimit_expire(struct ratelimit *, uint64_t now_ms);
 size_t		 ratelimit_count(const struct ratelimit *);

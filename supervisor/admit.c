@@ -67,7 +67,6 @@ static struct acap	ws_cap;
 static struct acap	tcp_cap;
 static struct ratelimit	*rl_session;
 static struct ratelimit	*rl_address;
-static unsigned		 admit_nodes;	/* the limits' shares */
 
 static size_t
 admit_hash(const char *key)
@@ -81,48 +80,77 @@ admit_hash(const char *key)
 	return (size_t)(h % ADMIT_BUCKETS);
 }
 
-/* A configured rate as one of `nodes` shares of it. */
 static struct ratelimit *
-admit_buckets(const struct cfg_rate *c, unsigned nodes, size_t max)
+admit_buckets(const struct cfg_rate *c, size_t max)
 {
 	struct rl_rate r;
 
 	r.per = c->per;
-	r.period_ms = c->period_ms * nodes;
-	r.burst = c->burst / nodes > 0 ? c->burst / nodes : 1;
+	r.period_ms = c->period_ms;
+	r.burst = c->burst;
 	return ratelimit_new(&r, max);
 }
 
 /*
  * (Re)build the buckets from the config; a reload starts them full.
- * In a cluster a visitor may reach every node, so each node keeps an
- * equal share of each limit: spread over all of them, a session or an
- * address gets no more than the configured rate (less when its
- * requests land unevenly), and no request waits on the database.
+ * In a cluster a visitor may reach every node, so a session's and an
+ * address's buckets are kept in the database (hub_pg_rate.c): each
+ * node takes from its own copy, so no request waits on the database,
+ * and says what it took a few times a second; the database's level,
+ * all nodes' takings counted, then replaces the copy.
  */
 void
 admit_init(void)
 {
 	const struct cfg_policy *p = &sup->conf->policy;
 
-	admit_nodes = hub_pg_nodes();
 	ratelimit_free(rl_session);
 	ratelimit_free(rl_address);
-	rl_session = admit_buckets(&p->session_rate, admit_nodes,
-	    p->buckets_max);
-	rl_address = admit_buckets(&p->address_rate, admit_nodes,
-	    p->buckets_max);
+	rl_session = admit_buckets(&p->session_rate, p->buckets_max);
+	rl_address = admit_buckets(&p->address_rate, p->buckets_max);
+	ratelimit_track(rl_session, hub_pg_on());
+	ratelimit_track(rl_address, hub_pg_on());
 }
 
-/* The cluster grew or shrank: the shares again (buckets start full). */
+struct spent_arg {
+	void	(*fn)(const struct admit_spend *, void *);
+	void	*arg;
+	const struct cfg_rate *rate;
+};
+
 static void
-admit_share(void)
+spent_one(const char *key, unsigned n, void *arg)
 {
-	if (hub_pg_nodes() == admit_nodes)
-		return;
-	log_info("admit: the public chat's limits shared by %u nodes",
-	    hub_pg_nodes());
-	admit_init();
+	struct spent_arg *sa = arg;
+	struct admit_spend sp;
+
+	sp.key = key;
+	sp.n = n;
+	sp.per_s = (double)sa->rate->per * 1000.0 /
+	    (double)sa->rate->period_ms;
+	sp.burst = (double)(sa->rate->burst > 0 ? sa->rate->burst : 1);
+	sa->fn(&sp, sa->arg);
+}
+
+size_t
+admit_spent(size_t max, void (*fn)(const struct admit_spend *, void *),
+    void *arg)
+{
+	const struct cfg_policy *p = &sup->conf->policy;
+	struct spent_arg sa = { fn, arg, &p->session_rate };
+	size_t n;
+
+	n = ratelimit_spent(rl_session, max, spent_one, &sa);
+	sa.rate = &p->address_rate;
+	return n + ratelimit_spent(rl_address, max - n, spent_one, &sa);
+}
+
+/* Keys say their table: "s:" a session's, the rest an address's. */
+void
+admit_level(const char *key, double tokens)
+{
+	ratelimit_level(strncmp(key, "s:", 2) == 0 ? rl_session :
+	    rl_address, key, tokens, clock_mono_ms());
 }
 
 /* 1 if the peer is a configured trusted proxy (policy/xff.c decides). */
@@ -236,7 +264,6 @@ admit_conn_open(struct worker *w, const struct ipc_body_conn_open *b,
 		return -1;
 	admit_client(b->peer, b->forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
-	admit_share();
 	if ((*retry_ms = ratelimit_take(rl_address, key, clock_mono_ms())) > 0)
 		return 429;
 	if (ws_cap.total >= p->conns_total) {
@@ -359,7 +386,6 @@ admit_request(const struct binding *c)
 	char key[RL_KEY_MAX];
 	uint64_t now = clock_mono_ms(), wait;
 
-	admit_share();
 	if (c->session > 0) {
 		snprintf(key, sizeof(key), "s:%lld", (long long)c->session);
 		if ((wait = ratelimit_take(rl_session, key, now)) > 0)
@@ -385,7 +411,6 @@ admit_http(struct ipc_str peer, struct ipc_str forwarded)
 
 	admit_client(peer, forwarded, addr, sizeof(addr));
 	addrkey_format(key, sizeof(key), addr);
-	admit_share();
 	return ratelimit_take(rl_address, key, clock_mono_ms());
 }
 

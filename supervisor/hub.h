@@ -18,6 +18,16 @@ typedef void	(*stat_fn)(const char *, uint64_t, void *);
 
 /* admit.c (what it keeps on a connection's record: router_int.h) */
 void		 admit_init(void);
+/* Tokens taken from a web chat bucket here, for the cluster's count. */
+struct admit_spend {
+	const char	*key;
+	unsigned	 n;
+	double		 per_s;		/* its refill, tokens a second */
+	double		 burst;
+};
+size_t		 admit_spent(size_t max,
+		    void (*)(const struct admit_spend *, void *), void *);
+void		 admit_level(const char *key, double tokens);
 void		 admit_deny(struct worker *, int64_t session, const char *method,
 		    const char *detail);
 int		 admit_conn_open(struct worker *,
@@ -95,8 +105,6 @@ void		 hub_pg_worker_gone(const char *account);
  * on a node alone (hub_nopg.c) or, the first, with too much waiting.
  */
 int		 hub_pg_cluster(uint64_t client, uint64_t req_id);
-/* Nodes the public chat's rate limits are shared among (1: alone). */
-unsigned	 hub_pg_nodes(void);
 int		 hub_pg_drain(unsigned *held);
 /*
  * Schedules in a cluster (hub_pg_sched.c): only the node that holds

@@ -111,12 +111,6 @@ hub_pg_drain(unsigned *held)
 	return -1;
 }
 
-unsigned
-hub_pg_nodes(void)
-{
-	return 1;
-}
-
 int
 hub_pg_sched_here(char *err, size_t errlen)
 {

@@ -509,12 +509,6 @@ hub_pg_leases(void)
 	return hp.leases;
 }
 
-unsigned
-hub_pg_nodes(void)
-{
-	return hp.leases != NULL ? leases_live(hp.leases) : 1;
-}
-
 const char *
 hub_pg_worker_state(const char *account)
 {
@@ -949,6 +943,7 @@ hub_pg_start(void)
 	hp.acct[hp.nacct++].name = xstrdup(SCHED_LEASE);
 	hub_pg_sched_start();
 	hub_pg_bound_start();
+	hub_pg_rate_start();
 }
 
 void
