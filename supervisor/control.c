@@ -756,12 +756,22 @@ ctl_test_clock(struct ctl_client *c, uint64_t req_id, struct ipc_str action)
 	return 1;
 }
 
+/* The supervisor's switches: every commit fails, or waits. */
+static const struct {
+	const char	*on, *off;
+	void		(*fn)(int);
+} ctl_switches[] = {
+	{ "commit_fail_on", "commit_fail_off", store_test_fail_commits },
+	{ "commit_hold_on", "commit_hold_off", durable_test_hold },
+};
+
 static int
 ctl_test(struct ctl_client *c, struct ipc_msg *m)
 {
 	char name[IPC_NAME_MAX + 1];
 	struct ipc_body_test t;
 	struct worker *w;
+	size_t i;
 
 	snprintf(name, sizeof(name), "%.*s", (int)m->b.ctl_test.name.len,
 	    m->b.ctl_test.name.p);
@@ -772,21 +782,15 @@ ctl_test(struct ctl_client *c, struct ipc_msg *m)
 		ctl_result(c, m->req_id, 1, "armed");
 		return 0;
 	}
-	if (strcmp(name, "supervisor") == 0 &&
-	    (ipc_streq(m->b.ctl_test.action, "commit_fail_on") ||
-	    ipc_streq(m->b.ctl_test.action, "commit_fail_off"))) {
-		store_test_fail_commits(ipc_streq(m->b.ctl_test.action,
-		    "commit_fail_on"));
-		ctl_result(c, m->req_id, 1, "armed");
-		return 0;
-	}
-	if (strcmp(name, "supervisor") == 0 &&
-	    (ipc_streq(m->b.ctl_test.action, "commit_hold_on") ||
-	    ipc_streq(m->b.ctl_test.action, "commit_hold_off"))) {
-		durable_test_hold(ipc_streq(m->b.ctl_test.action,
-		    "commit_hold_on"));
-		ctl_result(c, m->req_id, 1, "armed");
-		return 0;
+	for (i = 0; strcmp(name, "supervisor") == 0 &&
+	    i < sizeof(ctl_switches) / sizeof(ctl_switches[0]); i++) {
+		if (ipc_streq(m->b.ctl_test.action, ctl_switches[i].on) ||
+		    ipc_streq(m->b.ctl_test.action, ctl_switches[i].off)) {
+			ctl_switches[i].fn(ipc_streq(m->b.ctl_test.action,
+			    ctl_switches[i].on));
+			ctl_result(c, m->req_id, 1, "armed");
+			return 0;
+		}
 	}
 	if (strcmp(name, "supervisor") == 0 &&
 	    ctl_test_clock(c, m->req_id, m->b.ctl_test.action))
