@@ -458,7 +458,7 @@ bindpage_owner(const char *account, const char *owner)
 	if ((r = bp_find(account)) == NULL || r->spending)
 		return;
 	snprintf(r->owner, sizeof(r->owner), "%s", owner);
-	if ((rv = hub_pg_spend(r->inv, sup_now(), account, bp_spent)) == 1)
+	if ((rv = hub_pg_spend(r->inv, account, bp_spent)) == 1)
 		bp_bind(r, 0);
 	else if (rv == 0)
 		r->spending = 1;

@@ -97,10 +97,9 @@ hub_pg_visit(enum hub_visit by, const char *key, const char *key2,
 }
 
 int
-hub_pg_spend(int64_t inv, int64_t now, const char *tag, hub_spend_fn fn)
+hub_pg_spend(int64_t inv, const char *tag, hub_spend_fn fn)
 {
 	(void)inv;
-	(void)now;
 	(void)tag;
 	(void)fn;
 	return 1;

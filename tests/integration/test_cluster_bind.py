@@ -11,7 +11,8 @@ back and the account is still run once.
 An invitation is spent once across the nodes: two logins from one link,
 one on each node, are confirmed at the same moment; PostgreSQL grants
 the last use to one of them and the other page is told the link is
-used up.
+used up.  A database that stops before a confirmation: the page is told
+busy, and the link keeps its use.
 
 Needs a build configured with --enable-test-hooks and Debian's
 postgresql (scripts/deps.sh test); skipped only without the latter."""
@@ -217,3 +218,51 @@ def test_an_invitation_is_spent_once_across_nodes(pg, fake, nodes):
     # last one's, whose stop is then refused.  Anything else is wrong.
     bad = [v for v in fake.violations if "without a live token" not in v]
     assert bad == [], bad
+
+
+@plain_only
+def test_a_store_that_does_not_answer_spends_nothing(pg, fake, nodes):
+    """The database stops between the code shown and its confirmation:
+    the page is told busy and the link keeps its use, which binds once
+    the database is back."""
+    n1 = nodes("n1", conf(pg, fake, "n1"))
+
+    def go():
+        try:
+            return create(n1)
+        except AssertionError:
+            return None
+    tok = wait_for(go, 10, 0.1, "an invitation made")
+
+    async def stalled():
+        async with n1.client() as c:
+            await c.ok("bind.start", {"id": tok})
+            await c.wait_event(state_is("scan"), 20, "a QR code")
+            pg.stop()
+            fake.qr_now(["scaned", "confirmed"])
+            e = await c.wait_event(ended, 40, "an end")
+            return e["state"]
+    try:
+        assert run(stalled()) == "busy"
+    finally:
+        pg.start_again()
+    assert pg.sql("SELECT uses_left, used FROM invitations") == \
+        [["1", "0"]]
+
+    async def again():
+        # The node reconnects in its own time: busy until then.
+        for _ in range(60):
+            async with n1.client() as c:
+                res = await c.ok("bind.start", {"id": tok}, timeout=15)
+                if res["state"] == "busy" or res["state"] == "failed":
+                    await asyncio.sleep(0.5)
+                    continue
+                assert res == {"state": "starting"}, res
+                await c.wait_event(state_is("scan"), 20, "a QR code")
+                fake.qr_now(["scaned", "confirmed"])
+                return (await c.wait_event(ended, 20, "an end"))["state"]
+        raise AssertionError("never started again")
+    assert run(again()) == "confirmed"
+    assert pg.sql("SELECT uses_left, used FROM invitations") == \
+        [["0", "1"]]
+    assert active(pg) == 1
