@@ -7,7 +7,10 @@
  * page as bind.state: "scan" with the iLink URL (again when the code
  * expired and was refreshed), "scanned", then "confirmed" once the
  * scanner's id arrives, when the invitation's use is spent in the same
- * commit as the account going active.
+ * commit as the account going active.  On a cluster the use is taken
+ * in the shared store first (hub_pg_spend), so that of two nodes
+ * binding from one link at once only as many go on as it has uses;
+ * the others are told "used", as a spent link's page is.
  *
  * Bounded: bind.pending_max logins at once, one per invitation and one
  * per connection.  A page closed before the confirmation, or a login
@@ -43,6 +46,8 @@ struct bindreq {
 	uint64_t	 gen;
 	uint64_t	 conn;
 	struct event	*timeout;
+	int		 spending;	/* hub_pg_spend asked */
+	char		 owner[IPC_PEER_MAX + 1];
 };
 
 static struct bindreq	*reqs[BIND_PENDING_MAX];
@@ -397,26 +402,70 @@ bp_confirmed_cb(struct durable *d, int committed)
 		account_remove(d->str, "its binding did not reach the store");
 }
 
-void
-bindpage_owner(const char *account, const char *owner)
+/* The use is this login's (taken: in the shared store already). */
+static void
+bp_bind(struct bindreq *r, int taken)
 {
 	struct durable *d;
-	struct bindreq *r;
 	struct worker *w;
 
-	if ((r = bp_find(account)) == NULL)
-		return;
-	if (account_activate(account, owner) == 0) {
+	if (account_activate(r->account, r->owner) == 0) {
 		/* "Ready" only once the account is on disk. */
 		d = durable_after(bp_confirmed_cb);
 		if ((w = bp_worker(r)) != NULL)
 			durable_for(d, w, 0, r->conn);
-		d->str = xstrdup(account);
+		d->str = xstrdup(r->account);
 		bp_free(r);
 		return;
 	}
+	if (taken)
+		hub_pg_unspend(r->inv);
 	bp_tell(r, "used", NULL);
 	bp_abandon(r, "its invitation was used up");
+}
+
+/* The shared store's answer: this login's use, none left, or none. */
+static void
+bp_spent(int rv, int64_t inv, const char *account)
+{
+	struct bindreq *r;
+
+	if ((r = bp_find(account)) == NULL || !r->spending || r->inv != inv) {
+		/* The login ended meanwhile: a use taken for it goes back. */
+		if (rv == 0)
+			hub_pg_unspend(inv);
+		return;
+	}
+	r->spending = 0;
+	if (rv == 0)
+		bp_bind(r, 1);
+	else if (rv == 1) {
+		bp_tell(r, "used", NULL);
+		bp_abandon(r, "its invitation was used up");
+	} else {
+		bp_tell(r, "busy", NULL);
+		bp_abandon(r, "the shared store did not answer");
+	}
+	sup_turn();
+}
+
+void
+bindpage_owner(const char *account, const char *owner)
+{
+	struct bindreq *r;
+	int rv;
+
+	if ((r = bp_find(account)) == NULL || r->spending)
+		return;
+	snprintf(r->owner, sizeof(r->owner), "%s", owner);
+	if ((rv = hub_pg_spend(r->inv, account, bp_spent)) == 1)
+		bp_bind(r, 0);
+	else if (rv == 0)
+		r->spending = 1;
+	else {
+		bp_tell(r, "busy", NULL);
+		bp_abandon(r, "the shared store is busy");
+	}
 }
 
 void

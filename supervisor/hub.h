@@ -241,6 +241,17 @@ int		 hub_pg_visit(enum hub_visit, const char *key,
 		    const char *key2, durable_fn fn,
 		    const struct durable *tmpl);
 
+/*
+ * A binding invitation's use, taken in the shared store before the
+ * binding commits (hub_pg_spend.c; hub_nopg.c answers 1): 0, fn
+ * answers later with 0 (taken), 1 (none left: used up or revoked) or
+ * -1 (no answer: busy), and the tag given; 1, no shared store, go on
+ * now; -1, busy.  hub_pg_unspend gives a taken use back.
+ */
+typedef void	(*hub_spend_fn)(int, int64_t inv, const char *tag);
+int		 hub_pg_spend(int64_t inv, const char *tag, hub_spend_fn);
+void		 hub_pg_unspend(int64_t inv);
+
 /* agentq.c: agent admission (the rest is in areq.h) */
 void		 agentq_init(void);
 void		 agentq_pump(void);

@@ -97,6 +97,21 @@ hub_pg_visit(enum hub_visit by, const char *key, const char *key2,
 }
 
 int
+hub_pg_spend(int64_t inv, const char *tag, hub_spend_fn fn)
+{
+	(void)inv;
+	(void)tag;
+	(void)fn;
+	return 1;
+}
+
+void
+hub_pg_unspend(int64_t inv)
+{
+	(void)inv;
+}
+
+int
 hub_pg_cluster(uint64_t client, uint64_t req_id)
 {
 	(void)client;

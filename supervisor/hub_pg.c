@@ -579,12 +579,15 @@ hub_pg_outbox_below(void)
 static int
 ship_change(const struct store_change *c, void *arg)
 {
-	struct ship *s = ship_tail();
+	struct ship *s;
 	struct pgacct *a;
 	const char *who = hub_pg_sched_owner(c);
 	int64_t id;
 
 	(void)arg;
+	if (pgapply_skips(c))
+		return 0;
+	s = ship_tail();
 	if (pgapply_add(c, s->pa) == -1)
 		return -1;
 	id = c->op == STORE_OP_INSERT && strcmp(c->table, "outbox") == 0 ?

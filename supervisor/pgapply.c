@@ -184,6 +184,38 @@ pgapply_is_end(const struct store_change *c)
 	return 0;
 }
 
+/*
+ * An invitation's use is spent in PostgreSQL itself, by one conditional
+ * statement before the binding's turn (hub_pg_spend.c): the working
+ * set's counts are a copy and never ship, or two nodes spending the
+ * last use would both write uses_left = 0.
+ */
+static int
+pa_spent_there(const struct store_change *c, unsigned i)
+{
+	return strcmp(c->table, "invitations") == 0 &&
+	    (strcmp(c->col[i], "uses_left") == 0 ||
+	    strcmp(c->col[i], "used") == 0);
+}
+
+int
+pgapply_skips(const struct store_change *c)
+{
+	unsigned i;
+	int spent = 0;
+
+	if (c->op != STORE_OP_UPDATE)
+		return 0;
+	for (i = 0; i < c->ncol; i++) {
+		if (c->val[i].kind == STORE_V_NONE)
+			continue;
+		if (!pa_spent_there(c, i))
+			return 0;
+		spent = 1;
+	}
+	return spent;
+}
+
 static int
 pa_update(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 {
@@ -192,7 +224,7 @@ pa_update(struct pgapply *a, struct sqlbuf *b, const struct store_change *c)
 
 	sb_put(b, "UPDATE \"%s\" SET", c->table);
 	for (i = 0; i < c->ncol; i++) {
-		if (c->val[i].kind == STORE_V_NONE)
+		if (c->val[i].kind == STORE_V_NONE || pa_spent_there(c, i))
 			continue;
 		if ((n = pa_param(a, &c->val[i])) == -1)
 			return -1;
@@ -241,6 +273,8 @@ pgapply_add(const struct store_change *c, void *arg)
 	unsigned i;
 	int rc;
 
+	if (pgapply_skips(c))
+		return 0;
 	if (pa_slot(a) == -1)
 		return -1;
 	b.cap = 256;

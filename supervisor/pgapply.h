@@ -6,7 +6,9 @@
  *   insert  INSERT ... ON CONFLICT (key) DO UPDATE SET every column,
  *           so that shipping a turn again changes nothing
  *   update  UPDATE ... SET the changed columns WHERE key = the old key
- *           (and, for an outbox row's end, the row still queued)
+ *           (and, for an outbox row's end, the row still queued); an
+ *           invitation's uses_left and used are left out, spent in
+ *           PostgreSQL itself (hub_pg_spend.c)
  *   delete  DELETE ... WHERE key = the old key
  *
  * A cascade SQLite ran is shipped too, and finds its rows already gone
@@ -36,6 +38,8 @@ int		 pgapply_fence(struct pgapply *, const char *account,
 		    const char *node, int64_t token);
 /* An outbox row's end (sent, failed): applied only to a queued row. */
 int		 pgapply_is_end(const struct store_change *);
+/* An update of nothing that ships (an invitation's counts): no statement. */
+int		 pgapply_skips(const struct store_change *);
 /* A store_change_fn (arg: the pgapply): -1 when the batch is full. */
 int		 pgapply_add(const struct store_change *, void *);
 /* The statements so far; valid until the next add or reset. */

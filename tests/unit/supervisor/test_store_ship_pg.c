@@ -6,6 +6,8 @@
  * that cascade, a message written before its session in one turn), each
  * committed in SQLite, captured and applied as one PostgreSQL batch.
  * Afterwards every table holds the same rows in both, value for value.
+ * An invitation's counts are the exception: spent in PostgreSQL by its
+ * own statement, never shipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -545,6 +547,74 @@ test_an_account_is_read_bounded_in_time(void **state)
 	store_close(nb);
 }
 
+static char *
+pg_one(const char *sql)
+{
+	PGresult *r = PQexec(pg, sql);
+	char *v;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK &&
+	    PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	v = strdup(PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return v;
+}
+
+/*
+ * A binding's use is taken in PostgreSQL by its own statement
+ * (hub_pg_spend.c), here by hand: the activation's turn ships the
+ * account going active and not the working set's counts, so the use
+ * is spent there once; a revocation still ships.
+ */
+static void
+test_an_invitations_counts_do_not_ship(void **state)
+{
+	const struct pgp_q *q;
+	enum pgp_status ps;
+	uint8_t h[STORE_HASH_LEN];
+	char sql[160], err[512], *v;
+	int64_t id;
+	unsigned n, i;
+
+	(void)state;
+	store_touch(st);
+	hash_of(h, 9);
+	assert_int_equal(store_invite_create(st, h, "staff", 300, 99999, 2,
+	    &id), 0);
+	assert_int_equal(store_account_add(st, "b00000001", "wechat",
+	    "staff", id, 301), 0);
+	turn();
+
+	snprintf(sql, sizeof(sql), "UPDATE invitations SET uses_left ="
+	    " uses_left - 1, used = used + 1 WHERE id = %lld RETURNING"
+	    " uses_left", (long long)id);
+	free(pg_one(sql));
+	store_touch(st);
+	assert_int_equal(store_account_activate(st, "b00000001", "o1"), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_capture_take(st, pgapply_add, apply), 0);
+	q = pgapply_batch(apply, &n);
+	assert_int_equal(n, 1);		/* the account's, alone */
+	for (i = 0; i < n; i++)
+		assert_null(strstr(q[i].sql, "uses_left"));
+	if ((ps = pg_fx_batch(base, pool, q, n, err, sizeof(err))) != PGP_OK)
+		fail_msg("ship: %s %s", pgp_status_name(ps), err);
+	pgapply_reset(apply);
+	store_touch(st);
+	assert_int_equal(store_invite_revoke(st, id, 302), 0);
+	turn();
+
+	snprintf(sql, sizeof(sql), "SELECT uses_left || ' ' || used || ' ' ||"
+	    " coalesce(revoked, 0) FROM invitations WHERE id = %lld",
+	    (long long)id);
+	assert_string_equal(v = pg_one(sql), "1 1 302");
+	free(v);
+	assert_string_equal(v = pg_one("SELECT state FROM accounts WHERE"
+	    " name = 'b00000001'"), "active");
+	free(v);
+}
+
 int
 main(void)
 {
@@ -552,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_every_table_holds_the_same_rows),
 		cmocka_unit_test(test_another_node_loads_what_it_takes_over),
 		cmocka_unit_test(test_an_account_is_read_bounded_in_time),
+		cmocka_unit_test(test_an_invitations_counts_do_not_ship),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
