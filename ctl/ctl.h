@@ -15,6 +15,7 @@ struct ipc_msg;
 #define EX_REFUSED	1	/* wxgated said no */
 #define EX_USAGE	2
 #define EX_UNREACH	3	/* no control socket, or nonsense from it */
+#define EX_TIMEOUT	4	/* no answer within the deadline (-t) */
 
 /* Subcommands, tmux style: one function each. */
 struct subcmd {

@@ -2,14 +2,19 @@
  * wxgatectl: the operator's client for wxgated's control socket.
  * It sends one operator-role frame and prints the answer.  Exit codes are
  * part of the interface: 0 done, 1 refused by wxgated, 2 usage, 3 the
- * control socket cannot be reached or answered nonsense.
+ * control socket cannot be reached or answered nonsense, 4 no answer in
+ * time.  Every request has a deadline (-t): a wedged hub that takes the
+ * connection and never answers must not hold an operator's shell or a
+ * script forever.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include "wire.h"
+#include "clock.h"
 #include "codec.h"
 #include "log.h"
 #include "qr.h"
@@ -37,8 +43,19 @@
 /* A share link lives a week unless --ttl says otherwise. */
 #define CTL_SHARE_TTL_DEFAULT	(7 * 86400)
 #define CTL_SHARE_TTL_MAX	UINT32_MAX	/* the codec's bound */
+/*
+ * How long one request may wait for its whole answer (-t).  wxgated
+ * answers from memory or its local store in milliseconds; a command
+ * that must be stored in a cluster's database first (share create)
+ * waits for it, and 30 s is well past a healthy database's worst.
+ * A day at most: a deadline, not a way to wait forever.
+ */
+#define CTL_TIMEOUT_DEFAULT_S	30
+#define CTL_TIMEOUT_MAX_S	86400
 
 static uint8_t	buf[IPC_FRAME_MAX];
+static unsigned long long ctl_timeout_s = CTL_TIMEOUT_DEFAULT_S;
+static uint64_t	ctl_due;	/* clock_mono_ms() the answer is due by */
 
 static int	cmd_status(int, int, char **);
 static int	cmd_restart(int, int, char **);
@@ -146,14 +163,63 @@ usage(void)
 	    "       wxgatectl [-s socket] console revoke-all\n"
 	    "       wxgatectl [-s socket] account pause|resume name\n"
 	    "       wxgatectl [-s socket] cluster\n"
-	    "       wxgatectl [-s socket] drain\n");
+	    "       wxgatectl [-s socket] drain\n"
+	    "options: -s socket, -t seconds (default %d): how long to wait "
+	    "for an answer\n", CTL_TIMEOUT_DEFAULT_S);
 	exit(EX_USAGE);
+}
+
+/*
+ * The deadline runs from each request to the last frame of its answer.
+ * Commands that go on (top, login, send --wait) make a request per
+ * round, and each round has the whole deadline: they run as long as
+ * they mean to, but never wait on a silent hub.
+ */
+static void
+ctl_arm(void)
+{
+	ctl_due = clock_mono_ms() + ctl_timeout_s * 1000;
+}
+
+static void __attribute__((noreturn))
+ctl_late(void)
+{
+	fprintf(stderr, "wxgatectl: no answer from wxgated within %llu s\n",
+	    ctl_timeout_s);
+	exit(EX_TIMEOUT);
+}
+
+/* Until fd is ready for events, or the deadline: then exit. */
+static void
+ctl_wait(int fd, short events)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		if ((now = clock_mono_ms()) >= ctl_due)
+			ctl_late();
+		n = poll(&pfd, 1, ctl_due - now > INT32_MAX ? INT32_MAX :
+		    (int)(ctl_due - now));
+		if (n == -1 && errno != EINTR) {
+			fprintf(stderr, "wxgatectl: poll: %s\n",
+			    strerror(errno));
+			exit(EX_UNREACH);
+		}
+		/* Errors and hangups are ready too: the read says which. */
+		if (n > 0)
+			return;
+	}
 }
 
 static int
 ctl_connect(const char *path)
 {
 	struct sockaddr_un sun;
+	struct timeval tv;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -163,12 +229,25 @@ ctl_connect(const char *path)
 		fprintf(stderr, "wxgatectl: socket path too long\n");
 		exit(EX_USAGE);
 	}
+	ctl_arm();
+	/*
+	 * A hub that no longer accepts leaves connect(2) waiting once its
+	 * backlog is full; Linux bounds that wait by the send timeout.
+	 */
+	tv.tv_sec = (time_t)ctl_timeout_s;
+	tv.tv_usec = 0;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "wxgatectl: %s: %s\n", path, strerror(errno));
-		exit(EX_UNREACH);
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			ctl_late();
+		goto fail;
 	}
 	return fd;
+fail:
+	fprintf(stderr, "wxgatectl: %s: %s\n", path, strerror(errno));
+	exit(EX_UNREACH);
 }
 
 static int
@@ -178,6 +257,7 @@ full_io(int fd, void *p, size_t len, int writing)
 	ssize_t n;
 
 	while (len > 0) {
+		ctl_wait(fd, writing ? POLLOUT : POLLIN);
 		n = writing ? write(fd, b, len) : read(fd, b, len);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -207,6 +287,7 @@ ctl_send_fd(int fd, uint32_t type, const void *body, int pass)
 	size_t len;
 	ssize_t n;
 
+	ctl_arm();
 	if ((len = ipc_encode(type, 1, body, buf, sizeof(buf))) == 0) {
 		fprintf(stderr, "wxgatectl: cannot encode request\n");
 		exit(EX_USAGE);
@@ -237,6 +318,7 @@ ctl_send_fd(int fd, uint32_t type, const void *body, int pass)
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &pass, sizeof(int));
 	do {
+		ctl_wait(fd, POLLOUT);
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	} while (n == -1 && errno == EINTR);
 	if (n < 4)
@@ -1168,10 +1250,18 @@ main(int argc, char *argv[])
 	ipc_catalogue_all();
 	if ((sock = getenv("WXGATE_CONTROL")) == NULL)
 		sock = CTL_DEFAULT_SOCK;
-	while ((ch = getopt(argc, argv, "+s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:t:")) != -1) {
 		switch (ch) {
 		case 's':
 			sock = optarg;
+			break;
+		case 't':
+			if (parse_count(optarg, CTL_TIMEOUT_MAX_S,
+			    &ctl_timeout_s) == -1) {
+				fprintf(stderr, "wxgatectl: -t %s: not 1..%d "
+				    "seconds\n", optarg, CTL_TIMEOUT_MAX_S);
+				usage();
+			}
 			break;
 		default:
 			usage();

@@ -80,6 +80,9 @@ struct areq {
 	int			 unstored;	/* done; its commit failed */
 	int			 stored;	/* done and committed: chat.done */
 	int			 aborted;	/* by chat.abort */
+	/* Its client was told busy while its turn shipped (router_chat.c,
+	 * chat_accepted_late): nothing goes to it until it asks again. */
+	int			 muted;
 	int			 truncated;
 	struct timespec		 made;		/* for the latency figures */
 	int			 spoke;		/* a delta came */

@@ -760,7 +760,26 @@ chan_admit(struct worker *w, struct chacct *a, const struct cfg_channel *cc,
 	return chan_limited(a, cc, sm, wait);
 }
 
-/* "retry" if the turn that stored it did not commit: it comes again. */
+/*
+ * "retry" if the turn that stored it did not commit: it comes again.
+ *
+ * In a cluster the ack also waits for the turn's ship, and while the
+ * database is down that wait has no deadline of its own, unlike web
+ * chat's (router_chat.c, chat_accepted_late).  It needs none: an
+ * unacked message is the workers' backpressure, not a client waiting.
+ * The wechat worker polls no further batch and stores no cursor until
+ * every message of the batch is acked, so the platform keeps them; the
+ * wecom_bot worker keeps at most IN_WAIT_MAX messages awaiting acks and
+ * sends them again after a resync; the callback worker answers the
+ * platform's open request at its reply budget whatever the ack.  And
+ * the wait is bounded all the same: a database that is down cannot
+ * renew the account's lease, which lapses within cluster.lease_ttl_ms
+ * (lease.c's self-fence); the account's worker is then stopped, its
+ * claims find no worker, and its unshipped rows never ship
+ * (hub_pg.c: ship_held): the account's next holder polls them again.
+ * Answering "retry" earlier would only make the worker ask again for
+ * what the working set already holds.
+ */
 static void
 chan_ack_cb(struct durable *d, int ok)
 {

@@ -9,6 +9,14 @@
  * names a row that is not on disk: no message id, outbox id or session
  * id of a rolled-back turn ever leaves the supervisor.
  *
+ * A claim whose client must not wait without end gets a deadline
+ * (durable_due): in a cluster a commit is not the end, the turn's ship
+ * to PostgreSQL is, and while the database is down a ship is retried
+ * for as long as that lasts.  Past the deadline its late function tells
+ * the client something (busy, and when to ask again); the claim itself
+ * still waits for its ship and settles as before, with told set so that
+ * it does not answer twice.
+ *
  * A failing store is logged once per DURABLE_LOG_MS with a count, not
  * once per message, and the count is kept for wxgatectl status.
  * Called by main.c's end-of-turn callback; claims come from router_chat.c, router_agent.c
@@ -16,6 +24,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <event2/event.h>
 
 #include "clock.h"
 #include "hub.h"
@@ -53,6 +63,33 @@ durable_for(struct durable *d, struct worker *w, uint64_t req_id,
 	d->gen = w->gen;
 	d->req_id = req_id;
 	d->conn = conn;
+}
+
+static void
+durable_due_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct durable *d = arg;
+
+	(void)fd;
+	(void)ev;
+	d->told = 1;
+	d->late(d);
+	sup_turn();
+}
+
+/* If the claim still waits ms from now, late(d) runs, once. */
+void
+durable_due(struct durable *d, uint64_t ms, durable_late_fn late)
+{
+	struct timeval tv;
+
+	if (d->due == NULL && (d->due = evtimer_new(sup->base,
+	    durable_due_cb, d)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	d->late = late;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(d->due, &tv);
 }
 
 /* By name and generation: the worker may have died since the claim. */
@@ -142,6 +179,8 @@ durable_settle(struct durable_head *h, int ok)
 
 	while ((d = TAILQ_FIRST(h)) != NULL) {
 		TAILQ_REMOVE(h, d, entry);
+		if (d->due != NULL)
+			event_free(d->due);
 		d->fn(d, ok);
 		free(d->str);
 		free(d->str2);

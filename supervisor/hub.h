@@ -199,9 +199,14 @@ void		 channel_list(channel_row_fn, void *);
 /* durable.c: claims that wait for the turn's commit */
 struct durable;
 typedef void	(*durable_fn)(struct durable *, int ok);
+typedef void	(*durable_late_fn)(struct durable *);
+struct event;
 struct durable {
 	TAILQ_ENTRY(durable)	 entry;
 	durable_fn		 fn;
+	durable_late_fn		 late;	/* durable_due's, or NULL */
+	struct event		*due;
+	int			 told;	/* late ran: the client has an answer */
 	char			 wname[IPC_NAME_MAX + 1];	/* to answer */
 	uint64_t		 gen;		/* ... this incarnation */
 	uint64_t		 req_id;
@@ -224,6 +229,7 @@ void		 durable_test_hold(int);
 struct worker	*durable_worker(const struct durable *);
 void		 durable_for(struct durable *, struct worker *,
 		    uint64_t req_id, uint64_t conn);
+void		 durable_due(struct durable *, uint64_t ms, durable_late_fn);
 /*
  * A web chat session, from the shared store into the working set
  * (hub_pg_visit.c; hub_nopg.c answers 1), named by key: its id in

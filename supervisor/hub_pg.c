@@ -24,7 +24,9 @@
  *     a turn is refused as a failing store's is: its claims answer
  *     unavailable or busy, channel messages stay with the platform.
  *     A web chat message is told busy before it is written
- *     (router_chat.c), which the page sends again.
+ *     (router_chat.c), which the page sends again; one written before
+ *     the database failed is told busy once its claim has waited
+ *     RT_ACCEPT_DUE_MS (durable_due), and still ships.
  */
 #include <sys/types.h>
 

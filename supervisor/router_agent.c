@@ -676,7 +676,7 @@ sup_agent_error(struct worker *w, struct ipc_msg *m)
 	code = ipc_strdup(ae->code);
 	msg = ipc_strdup(ae->message);
 	store_msg_told(sup->store, r->msg_id, code);
-	if ((b = route_current(r->session)) != NULL)
+	if (!r->muted && (b = route_current(r->session)) != NULL)
 		send_error(b, r->cmid, code, msg, ae->retry_after_ms);
 	free(code);
 	free(msg);
@@ -709,7 +709,7 @@ router_timeout(struct areq *r)
 		return;
 	}
 	store_msg_fail(sup->store, r->msg_id, "timeout", sup_now());
-	if ((b = route_current(r->session)) != NULL)
+	if (!r->muted && (b = route_current(r->session)) != NULL)
 		send_error(b, r->cmid, "timeout", error_message("timeout"), 0);
 	areq_free(r);
 	sup_turn();
@@ -759,7 +759,7 @@ router_flush(void)
 
 	while ((r = TAILQ_FIRST(&dirty)) != NULL) {
 		TAILQ_REMOVE(&dirty, r, dirty);
-		b = route_current(r->session);
+		b = r->muted ? NULL : route_current(r->session);
 		len = evbuffer_get_length(r->delta);
 		/*
 		 * A worker that reads slowly gets its deltas later, merged,

@@ -293,13 +293,23 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 {
 	const struct ipc_body_chat_send *cb = &m->b.chat_send;
 	struct ipc_body_chat_accepted acc;
+	struct areq *r;
 	uint64_t wait;
 	char *err = NULL, *text;
 
 	acc.conn = cb->conn;
 	acc.client_msg_id = cb->client_msg_id;
 	acc.status = ipc_s(st == MSG_ANSWERED ? "answered" : "answering");
-	if (areq_find_msg(msg_id) != NULL) {
+	if ((r = areq_find_msg(msg_id)) != NULL) {
+		/* Its turn is not stored yet (a cluster's ship waits for
+		 * the database): "answering" would promise what may not
+		 * be kept, so busy again, as chat_accepted_late said. */
+		if (r->reserved) {
+			rpc_store_busy(w, m->req_id, cb->conn);
+			return;
+		}
+		/* Asked again: its answer goes to this connection. */
+		r->muted = 0;
 		router_send(w, IPC_CHAT_ACCEPTED, m->req_id, &acc);
 		return;
 	}
@@ -346,7 +356,10 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 /*
  * The turn that stored a new message committed, or not: "accepted" and
  * the request may go to the agent, or the client hears unavailable and
- * the request (still only reserved) is dropped.
+ * the request (still only reserved) is dropped.  A client told busy
+ * already (chat_accepted_late) hears nothing more: the request goes to
+ * the agent all the same, muted, and the client's resend finds it,
+ * answering or answered (chat_known), and hears its answer once.
  */
 static void
 chat_accepted_cb(struct durable *d, int ok)
@@ -358,11 +371,11 @@ chat_accepted_cb(struct durable *d, int ok)
 	if (!ok) {
 		if (r != NULL)
 			areq_free(r);
-		if (w != NULL)
+		if (w != NULL && !d->told)
 			rpc_unavailable(w, d->req_id, d->conn);
 		return;
 	}
-	if (w != NULL) {
+	if (w != NULL && !d->told) {
 		acc.conn = d->conn;
 		acc.client_msg_id = ipc_s(d->str);
 		acc.status = IPC_S("accepted");
@@ -370,6 +383,32 @@ chat_accepted_cb(struct durable *d, int ok)
 	}
 	if (r != NULL)
 		agentq_commit(r);
+}
+
+/*
+ * The new message's turn is committed here but not yet shipped to a
+ * cluster's database, which is down: the client hears busy with a
+ * retry_after instead of nothing.  Nothing is lost: the message stays
+ * in the working set and its ship is retried; the page sends the same
+ * client_msg_id again, which finds it (chat_known) and hears busy until
+ * it is stored, then its answer.  Until then the request stays reserved
+ * and muted, so no answer reaches a client who was told busy.
+ *
+ * XXX session.open and chat commands (chat_command_cb) still wait for
+ * their ship without a deadline: a resend of either cannot tell a
+ * stored answer from one still shipping.  Both need a turn's ship
+ * sequence kept with its rows to be answered busy in the meantime.
+ */
+static void
+chat_accepted_late(struct durable *d)
+{
+	struct worker *w = durable_worker(d);
+	struct areq *r = areq_find((uint64_t)d->id);
+
+	if (r != NULL)
+		r->muted = 1;
+	if (w != NULL)
+		rpc_store_busy(w, d->req_id, d->conn);
 }
 
 /* A command's turn committed: accepted, and its answer at once. */
@@ -517,6 +556,9 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 	free(text);
 	d = durable_after(chat_accepted_cb);
 	durable_for(d, w, m->req_id, cb->conn);
+	/* Alone, the turn's commit settles it before the loop goes on. */
+	if (hub_pg_on())
+		durable_due(d, RT_ACCEPT_DUE_MS, chat_accepted_late);
 	d->id = (int64_t)r->id;
 	d->str = xstrdup(cmid);
 out:

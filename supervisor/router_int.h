@@ -60,6 +60,13 @@ struct turnbuf {
 /* router.c */
 /* unavailable's retry_after: a full disk is not fixed in a second. */
 #define RT_STORE_RETRY_MS	5000
+/*
+ * How long chat.send waits for its turn to be stored before the client
+ * hears busy: a cluster's ship lands in milliseconds when the database
+ * is well, and SHIP_DEADLINE_MS (10 s) is one batch's worst; past that
+ * the database is down and the page had better ask again than wait.
+ */
+#define RT_ACCEPT_DUE_MS	10000
 size_t		 router_hash(uint64_t);
 void		 rpc_error(struct worker *, struct ipc_msg *, uint64_t conn,
 		    const char *code, const char *message);

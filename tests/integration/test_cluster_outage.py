@@ -305,3 +305,86 @@ def test_database_outage_under_load(pg, fakes, gate_factory, tmp_path,
     for m, n in ns.items():
         log = n.log()
         assert "cluster: the database answers again" in log, m
+
+
+def echo_conf(pg, name):
+    """A node of its own with an echo agent and no channels: web chat
+    only, so nothing but the test's own message ships."""
+    return {"store": pg.uri, "node": name,
+            "cluster": {"password_file": pg.password_file,
+                        "lease_ttl_ms": 3000},
+            "agents": [{"name": "default", "type": "echo",
+                        "echo": {"chunks": 1, "delay_ms": 20}}]}
+
+
+def agent_requests(node):
+    rc, out, err = node.ctl("metrics")
+    assert rc == 0, err
+    return sum(float(ln.split()[-1]) for ln in out.splitlines()
+               if ln.startswith("wxgate_agent_requests_total"))
+
+
+@plain_only
+def test_a_message_whose_ship_waits_is_answered_busy_then_once(
+        pg, gate_factory):
+    """The database stops just before a web chat message: the node
+    stores it in its working set, but its ship cannot land, and the
+    client's chat.send used to wait with it for as long as the outage
+    lasted.  Now the client hears busy with a retry_after in bounded
+    time (router_chat.c, RT_ACCEPT_DUE_MS), and a resend while the
+    database is still down hears busy again.  Nothing is lost: once the
+    database is back, the resend of the same client_msg_id finds the
+    message (answering or answered, not accepted anew), the agent is
+    asked once, and the client hears one chat.done."""
+    node = gate_factory(echo_conf(pg, "n1"), sub="n1")
+
+    async def busy(c, cmid, text, timeout):
+        r = await c.call("chat.send", {"text": text, "client_msg_id": cmid},
+                         timeout)
+        assert r.get("ok") is False, r
+        err = r.get("error") or {}
+        assert err.get("code") == "busy", r
+        assert int(err.get("retry_after_ms") or 0) > 0, r
+        return int(err["retry_after_ms"])
+
+    async def go():
+        async with node.client() as c:
+            await c.open()
+            _, done = await c.chat("before", "b-1")
+            assert done["text"] == "echo: before"
+            await asyncio.to_thread(pg.stop)
+            text, cmid = "during the outage", "o-1"
+            # Generous: an answer at all is the point, not its timing.
+            await busy(c, cmid, text, 60)
+            assert c.dones(cmid) == [], c.events
+            # Sent again while the database is still down: the same
+            # message, still not stored there, busy again.
+            await busy(c, cmid, text, 60)
+            await asyncio.to_thread(pg.start_again)
+            deadline = time.monotonic() + 60
+            while True:
+                r = await c.call("chat.send", {"text": text,
+                                               "client_msg_id": cmid}, 60)
+                if r.get("ok") is True:
+                    break
+                err = r.get("error") or {}
+                assert err.get("code") == "busy", r
+                assert time.monotonic() < deadline, r
+                await asyncio.sleep(err.get("retry_after_ms", 500) /
+                                    1000.0)
+            # Found, not made again: it was kept through the outage.
+            assert r["result"]["status"] in ("answering", "answered"), r
+            done = await c.wait_done(cmid, timeout=30)
+            assert done["text"] == "echo: " + text, done
+            await c.drain(1.0)
+            assert len(c.dones(cmid)) == 1, c.dones(cmid)
+            assert [e for e in c.events
+                    if e.get("event") == "chat.error"] == [], c.events
+
+    asyncio.run(go())
+    assert agent_requests(node) == 2
+    rows = wait_for(lambda: pg.sql(
+        "SELECT state, reply FROM messages WHERE client_msg_id = 'o-1'")
+        or None, 30, 0.2, "the message in the shared store")
+    assert rows == [["3", "echo: during the outage"]], rows
+    assert "cluster: the database answers again" in node.log()

@@ -3,7 +3,10 @@ reloads that grow and shrink the web chat pool."""
 
 import copy
 import os
+import socket
 import subprocess
+import threading
+import time
 
 from conftest import WXGATECTL, run, wait_for
 
@@ -89,6 +92,54 @@ def test_exit_codes(gate):
     assert rc == 3, (rc, err)
     # nothing above disturbed the daemon
     assert gate.all_running()
+
+
+def test_no_answer_times_out(tmp_path):
+    """A wedged hub: the control socket takes the connection and the
+    request and never answers.  wxgatectl gives up after -t seconds with
+    exit status 4, and says so; it does not hang."""
+    path = str(tmp_path / "wedged.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            held.append(c)      # kept open, never read, never answered
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        for args in (["status"], ["top", "--once"],
+                     ["send", "--wait", "5", "ch", "peer", "hi"]):
+            t0 = time.monotonic()
+            p = subprocess.run([WXGATECTL, "-s", path, "-t", "1"] + args,
+                               capture_output=True, text=True, timeout=15)
+            took = time.monotonic() - t0
+            assert p.returncode == 4, (args, p.returncode, p.stderr)
+            assert "wxgatectl: no answer from wxgated within 1 s" in \
+                p.stderr, (args, p.stderr)
+            assert took < 10, (args, took)
+        # The deadline must be a count of seconds, 1 or more.
+        for bad in ("0", "-1", "x", "1.5"):
+            p = subprocess.run([WXGATECTL, "-s", path, "-t", bad,
+                                "status"], capture_output=True, text=True,
+                               timeout=15)
+            assert p.returncode == 2, (bad, p.returncode, p.stderr)
+    finally:
+        srv.close()
+        for c in held:
+            c.close()
+
+
+def test_timeout_option_keeps_answers(gate):
+    """-t changes nothing when wxgated answers."""
+    rc, out, err = gate.ctl("-t", "5", "status")
+    assert rc == 0, err
+    assert out.splitlines()[0].split()[:2] == ["NAME", "KIND"]
 
 
 def test_reload_grows_and_shrinks_pool(gate):
