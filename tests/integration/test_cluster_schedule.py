@@ -331,11 +331,12 @@ def test_the_console_shows_the_clusters_schedules_on_every_node(
         assert rc != 0 and "no schedule nosuch" in err, (cmd, out, err)
 
     # The schedules table locked: the page says the store does not
-    # answer, before the console worker's own 5 s, and wxgatectl too.
+    # answer, before the console worker's own 5 s, and wxgatectl too
+    # (3 s, then 5 s: the lock outlives both, and the pool's 10 s).
     holder = subprocess.Popen(
         [_psql(), "-h", pg.dir, "-p", str(pg.port), "-U", "wxgate", "-d",
          "wxgate", "-Xq", "-c", "BEGIN; LOCK TABLE schedules IN ACCESS "
-         "EXCLUSIVE MODE; SELECT pg_sleep(9); COMMIT;"],
+         "EXCLUSIVE MODE; SELECT pg_sleep(11); COMMIT;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: pg.sql("SELECT count(*) FROM pg_locks WHERE "
