@@ -284,6 +284,7 @@ static const struct {
 			    const char *);
 } console_holds[] = {
 	{ "chat",	console_chat_hold },
+	{ "schedules",	console_sched_hold },
 };
 
 static int

@@ -65,6 +65,12 @@ json_t	*console_page_shares(void);
 /* console_page_sched.c: schedules and their latest runs; NULL, ditto. */
 json_t	*console_page_schedules(void);
 /*
+ * The same, the cluster's, on a node that does not run them: asked of
+ * the shared store and answered later (1), or 0: console_page_schedules.
+ */
+int	console_sched_hold(struct worker *, const struct ipc_msg *,
+	    uint64_t conn, const char *query);
+/*
  * console_page_sched.c: a sealed schedule's prompt or a run's summary,
  * whole (the query "ID RUN", RUN "-" for the prompt); the HTTP status.
  */

@@ -7,6 +7,8 @@
  * a prompt, and answers the id; seal_prompt takes the envelope sealed
  * for that id, from the owner only, and resumes it.  As for threads,
  * the hub checks shape only, so that plaintext never lands by mistake.
+ * On a cluster both are the scheduler's, as every change to schedules
+ * is (schedule.c): elsewhere the row would never ship.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +82,10 @@ console_sched_seal_new(struct worker *w, const struct ipc_msg *m,
 	int64_t id, now = sup_now();
 	int rv;
 
+	if (!hub_pg_sched_here(err, sizeof(err))) {
+		ces_fail(w, m, 409, err);
+		return;
+	}
 	if (ces_def(&m->b.console_post, &sc, who->operator, err,
 	    sizeof(err)) == -1) {
 		ces_fail(w, m, 400, err);
@@ -131,6 +137,10 @@ console_sched_seal_prompt(struct worker *w, const struct ipc_msg *m,
 	int64_t id;
 	int rv;
 
+	if (!hub_pg_sched_here(err, sizeof(err))) {
+		ces_fail(w, m, 409, err);
+		return;
+	}
 	if ((id = console_id(p->arg.p, p->arg.len)) < 0 ||
 	    (rv = store_sched_get_id(sup->store, id, &sc)) == 1) {
 		ces_fail(w, m, 404, "no such schedule");

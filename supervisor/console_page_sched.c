@@ -19,8 +19,18 @@
  * The runs of every schedule listed, their targets and sealed answers
  * come from one query (store_run_recent), not one per schedule and per
  * run: the page refreshes every 5 s.
+ *
+ * On a node of a cluster that does not run schedules the working set
+ * holds none (hub_pg_sched.c), so the page is the cluster's, read from
+ * PostgreSQL (hub_pg_sched_read) through the same callbacks, with the
+ * same bounds, and "elsewhere" saying which node runs them: changes are
+ * refused here, naming it (schedule.c), since only the scheduler's
+ * writes ship.  The answer comes later (console_sched_hold), or a 503
+ * that says the store does not answer at CONSOLE_SCHED_READ_MS, before
+ * the console worker gives up on the hub (CN_HUB_MS, 5 s).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +56,8 @@
  * "long", and the page asks for it alone (console_page_sched_sealed).
  */
 #define CONSOLE_SEALED_MAX	(12 * 1024)
+/* The cluster's store answers within this, or the page is a 503. */
+#define CONSOLE_SCHED_READ_MS	3000
 
 struct sched_page {
 	json_t		*list;
@@ -147,17 +159,14 @@ sched_page_target(const struct store_run_target_row *t, void *arg)
 }
 
 /*
- * The listed schedules' runs, then whether each still fits: the first
- * that does not is dropped with those after it.  -1 on a store error.
+ * Whether each schedule, with its runs, still fits: the first that does
+ * not is dropped with those after it.
  */
-static int
-sched_page_runs(struct sched_page *pg)
+static void
+sched_page_fit(struct sched_page *pg)
 {
 	size_t i;
 
-	if (store_run_recent(sup->store, CONSOLE_SCHED_MAX, CONSOLE_RUNS_MAX,
-	    sched_page_run, sched_page_target, pg) == -1)
-		return -1;
 	for (i = 0; i < json_array_size(pg->list); i++) {
 		if (!console_fits(&pg->bytes, CONSOLE_SCHED_BYTES,
 		    json_array_get(pg->list, i))) {
@@ -167,6 +176,16 @@ sched_page_runs(struct sched_page *pg)
 			break;
 		}
 	}
+}
+
+/* The listed schedules' runs, then the fit.  -1 on a store error. */
+static int
+sched_page_runs(struct sched_page *pg)
+{
+	if (store_run_recent(sup->store, CONSOLE_SCHED_MAX, CONSOLE_RUNS_MAX,
+	    sched_page_run, sched_page_target, pg) == -1)
+		return -1;
+	sched_page_fit(pg);
 	return 0;
 }
 
@@ -187,6 +206,79 @@ console_page_schedules(void)
 	}
 	return json_pack("{s:o, s:b, s:I}", "schedules", pg.list,
 	    "more", pg.more, "now", (json_int_t)sup_now());
+}
+
+/* A page asked of the cluster's store, and whom it answers. */
+struct sched_ask {
+	struct sched_page	 pg;
+	char			 wname[IPC_NAME_MAX + 1];
+	uint64_t		 gen;
+	uint64_t		 req_id;
+	uint64_t		 conn;
+	char			 elsewhere[IPC_MESSAGE_MAX];
+};
+
+static void
+sched_ask_done(const char *why, void *arg)
+{
+	static struct ipc_msg m;
+	struct sched_ask *a = arg;	/* its page, the callbacks' arg */
+	struct worker *w = spawn_find(a->wname);
+	json_t *body;
+	int status = 200;
+
+	json_decref(a->pg.byname);
+	if (why != NULL) {
+		json_decref(a->pg.list);
+		body = console_error(why);
+		status = 503;
+	} else {
+		sched_page_fit(&a->pg);
+		body = json_pack("{s:o, s:b, s:I, s:s}", "schedules",
+		    a->pg.list, "more", a->pg.more, "now",
+		    (json_int_t)sup_now(), "elsewhere", a->elsewhere);
+	}
+	/* The worker that asked, not one restarted since. */
+	if (w != NULL && w->gen == a->gen && w->wire != NULL) {
+		m.req_id = a->req_id;
+		console_answer(w, &m, a->conn, status, NULL, NULL, body);
+	} else
+		json_decref(body);
+	free(a);
+}
+
+int
+console_sched_hold(struct worker *w, const struct ipc_msg *m,
+    uint64_t conn, const char *query)
+{
+	struct sched_ask *a;
+	struct hub_sched_read r = { HUB_SCHED_PAGE, NULL,
+	    CONSOLE_SCHED_MAX + 1, CONSOLE_RUNS_MAX,
+	    CONSOLE_SCHED_CUT, CONSOLE_SEALED_MAX, CONSOLE_SCHED_READ_MS,
+	    sched_page_def, sched_page_run, sched_page_target,
+	    sched_ask_done, NULL };
+	char elsewhere[IPC_MESSAGE_MAX];
+
+	(void)query;
+	if (hub_pg_sched_here(elsewhere, sizeof(elsewhere)))
+		return 0;
+	a = xcalloc(1, sizeof(*a));
+	snprintf(a->elsewhere, sizeof(a->elsewhere), "%s", elsewhere);
+	a->pg.list = json_array();
+	a->pg.byname = json_object();
+	snprintf(a->wname, sizeof(a->wname), "%s", w->name);
+	a->gen = w->gen;
+	a->req_id = m->req_id;
+	a->conn = conn;
+	r.arg = &a->pg;
+	if (hub_pg_sched_read(&r) == -1) {
+		json_decref(a->pg.list);
+		json_decref(a->pg.byname);
+		free(a);
+		console_answer(w, m, conn, 503, NULL, NULL, console_error(
+		    "the cluster's store is behind: try again"));
+	}
+	return 1;
 }
 
 /*
@@ -213,19 +305,28 @@ sched_sealed_query(const char *query, int64_t *id, int64_t *run)
  * it (CONSOLE_SEALED_MAX).  Ciphertext, as the list gives the shorter
  * ones, to any session; only the owner's key opens it.  The status, and
  * the answer's body.
+ *
+ * XXX On a node of a cluster that does not run schedules it is refused,
+ * naming the node that does, rather than a 404 from a working set with
+ * no schedules; a read of the shared store, as the list's, would close
+ * it.
  */
 int
 console_page_sched_sealed(const char *query, const char *text,
     json_t **body)
 {
 	struct store_sched sc;
-	char *env = NULL;
+	char *env = NULL, err[IPC_MESSAGE_MAX];
 	int64_t id, run;
 	int rv;
 
 	if (text[0] != '\0' || sched_sealed_query(query, &id, &run) == -1) {
 		*body = console_error("id or run is not valid");
 		return 400;
+	}
+	if (!hub_pg_sched_here(err, sizeof(err))) {
+		*body = console_error(err);
+		return 409;
 	}
 	if ((rv = store_sched_get_id(sup->store, id, &sc)) != 0) {
 		*body = console_error(rv == 1 ? "no such sealed schedule" :

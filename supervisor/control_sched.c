@@ -13,10 +13,12 @@
  * would no longer say what runs.  They are changed in the file.
  *
  * In a cluster only the node that holds the "@schedules" lease runs
- * schedules and has them in its working set (hub_pg_sched.c); every
- * request here is refused elsewhere, naming that node, rather than
- * answered from a working set that holds no schedules, or written
- * where the write would never ship.
+ * schedules and has them in its working set (hub_pg_sched.c).  On
+ * another node, list (and so show) and history read the cluster's from
+ * the shared store (hub_pg_sched_read), answered when they come, and
+ * refused at SCHED_READ_MS saying the store does not answer; every
+ * change is refused there, naming the node that runs schedules, rather
+ * than written where the write would never ship.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +46,19 @@
 
 /* An operator's error names the field; a cron error is 128 at most. */
 #define SCHED_ERR_MAX		(IPC_MESSAGE_MAX + 1)
+
+/* The cluster's store answers a read within this, or it is refused. */
+#define SCHED_READ_MS		5000
+
+/* list or history of the cluster's, and the client it answers. */
+struct sched_far {
+	uint64_t	 client;
+	uint64_t	 req_id;
+	int		 history;
+	char		 name[IPC_NAME_MAX + 1];
+	int		 defs;
+	int		 runs;
+};
 
 static void	sched_row(const struct store_sched *, void *);
 static void	sched_run_row(const struct store_run_row *, void *);
@@ -207,6 +222,100 @@ sched_row(const struct store_sched *sc, void *arg)
 		log_warnx("%s: schedule %s not sent", __func__, sc->name);
 }
 
+/* The client that asked, if it is still there, as a walk. */
+static int
+sched_far_walk(const struct sched_far *f, struct ctl_walk *cw)
+{
+	if ((cw->c = ctl_client_find(f->client)) == NULL)
+		return 0;
+	cw->req_id = f->req_id;
+	return 1;
+}
+
+static void
+sched_far_def(const struct store_sched *sc, void *arg)
+{
+	struct sched_far *f = arg;
+	struct ctl_walk cw;
+
+	f->defs++;
+	/* history's: only that the name is known */
+	if (!f->history && sched_far_walk(f, &cw))
+		sched_row(sc, &cw);
+}
+
+static void
+sched_far_run(const struct store_run_row *r, void *arg)
+{
+	struct sched_far *f = arg;
+	struct ctl_walk cw;
+
+	f->runs++;
+	if (sched_far_walk(f, &cw))
+		sched_run_row(r, &cw);
+}
+
+static void
+sched_far_target(const struct store_run_target_row *t, void *arg)
+{
+	struct ctl_walk cw;
+
+	if (sched_far_walk(arg, &cw))
+		sched_target_row(t, &cw);
+}
+
+static void
+sched_far_done(const char *why, void *arg)
+{
+	struct sched_far *f = arg;
+	struct ctl_walk cw;
+	char err[SCHED_ERR_MAX];
+	int ok;
+
+	/* A name is unknown with neither a definition nor a run. */
+	ok = why == NULL && (f->name[0] == '\0' || f->defs > 0 ||
+	    f->runs > 0);
+	snprintf(err, sizeof(err), "no schedule %s", f->name);
+	if (sched_far_walk(f, &cw))
+		ctl_result(cw.c, cw.req_id, ok, ok ? "" : why != NULL ? why :
+		    err);
+	free(f);
+}
+
+/*
+ * Not the node that runs schedules: list or history asked of the
+ * cluster's store, and 1 (answered later, or refused now).  list's
+ * bound is this node's schedule.schedules_max, which every node's file
+ * should share; history's is SCHED_HISTORY_MAX runs, as here.
+ */
+static int
+sched_far(struct ctl_client *c, struct ipc_msg *m, int history)
+{
+	struct sched_far *f;
+	struct hub_sched_read r = { history ? HUB_SCHED_HISTORY :
+	    HUB_SCHED_PAGE, NULL, history ? 1 :
+	    sup->conf->schedule.schedules_max, history ? SCHED_HISTORY_MAX :
+	    0, history ? IPC_MESSAGE_MAX : IPC_TEXT_MAX, 0, SCHED_READ_MS,
+	    sched_far_def, sched_far_run, sched_far_target, sched_far_done,
+	    NULL };
+
+	if (hub_pg_sched_here(NULL, 0))
+		return 0;
+	f = xcalloc(1, sizeof(*f));
+	f->client = c->id;
+	f->req_id = m->req_id;
+	f->history = history;
+	sched_name(m->b.sched_name.name, f->name, sizeof(f->name));
+	r.name = f->name[0] != '\0' ? f->name : NULL;
+	r.arg = f;
+	if (hub_pg_sched_read(&r) == -1) {
+		free(f);
+		ctl_result(c, m->req_id, 0, "busy: too many requests waiting "
+		    "for the database; try again");
+	}
+	return 1;
+}
+
 /* All schedules for "", else the one named. */
 int
 ctl_sched_list(struct ctl_client *c, struct ipc_msg *m)
@@ -215,7 +324,7 @@ ctl_sched_list(struct ctl_client *c, struct ipc_msg *m)
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
 	int n;
 
-	if (sched_elsewhere(c, m))
+	if (sched_far(c, m, 0))
 		return 0;
 	sched_name(m->b.sched_name.name, name, sizeof(name));
 	n = store_sched_list(sup->store, name[0] != '\0' ? name : NULL,
@@ -341,7 +450,7 @@ ctl_sched_history(struct ctl_client *c, struct ipc_msg *m)
 	char name[IPC_NAME_MAX + 1], err[SCHED_ERR_MAX];
 	int n, rv;
 
-	if (sched_elsewhere(c, m))
+	if (sched_far(c, m, 1))
 		return 0;
 	sched_name(m->b.sched_name.name, name, sizeof(name));
 	/* Targets whose rows ended since the timer's last tick. */

@@ -112,6 +112,40 @@ int		 hub_pg_drain(unsigned *held);
  * runs them now (always, alone); 0 with err naming the node that does.
  */
 int		 hub_pg_sched_here(char *err, size_t errlen);
+/*
+ * The cluster's schedules for this node's operators, read from the
+ * shared store (hub_pg_sched_read.c), where a node that does not run
+ * them has none in its working set.  By PAGE: up to nsched definitions
+ * by name (or the one named), each with its newest per runs and their
+ * targets, through def, run and target as store_sched_list and
+ * store_run_recent give them.  By HISTORY: the newest per runs (of
+ * name, or all) as store_run_history gives them, after the definition
+ * named if there is one.  Free text is cut to no less than cut bytes,
+ * a sealed one's to whole.  Then done(NULL, arg), or done(why, arg) if
+ * the store refused or did not answer within deadline_ms.  0: done
+ * comes, once, later; -1: not asked, too many are (hub_nopg.c: always,
+ * a node alone).
+ */
+struct store_sched;
+struct store_run_row;
+struct store_run_target_row;
+enum hub_sched_by { HUB_SCHED_PAGE, HUB_SCHED_HISTORY };
+struct hub_sched_read {
+	enum hub_sched_by by;
+	const char	 *name;		/* NULL: all */
+	unsigned	  nsched;
+	unsigned	  per;
+	unsigned	  cut;
+	unsigned	  whole;
+	unsigned	  deadline_ms;
+	void		(*def)(const struct store_sched *, void *);
+	void		(*run)(const struct store_run_row *, void *);
+	void		(*target)(const struct store_run_target_row *,
+			    void *);
+	void		(*done)(const char *why, void *);
+	void		 *arg;
+};
+int		 hub_pg_sched_read(const struct hub_sched_read *);
 void		 ctl_cluster_answer(uint64_t client, uint64_t req_id,
 		    const char *lines, const char *err);
 

@@ -133,3 +133,10 @@ hub_pg_sched_here(char *err, size_t errlen)
 	(void)errlen;
 	return 1;
 }
+
+int
+hub_pg_sched_read(const struct hub_sched_read *r)
+{
+	(void)r;
+	return -1;
+}

@@ -6,8 +6,8 @@ answers.  The hub's wall clock is moved on every node over three
 hourly slots: each slot's text reaches every person exactly once,
 whichever node runs their account, and every target settles as sent
 in the history of the node that runs schedules (the one holding the
-"@schedules" lease).  The other node refuses `wxgatectl schedule`,
-naming that node.  Then the scheduler is SIGKILLed: the survivor takes
+"@schedules" lease).  The other node refuses changes through
+`wxgatectl schedule`, naming that node, and lists the cluster's.  Then the scheduler is SIGKILLed: the survivor takes
 "@schedules" and the accounts, and runs the next slot, once.
 
 Needs a build configured with --enable-test-hooks and Debian's
@@ -85,6 +85,14 @@ def spread(pg, names):
     return wait_for(done, 40, 0.2, "accounts spread, schedules taken")
 
 
+def runs_schedules(n):
+    """Does n run schedules?  A change is the scheduler's alone: another
+    node refuses it naming the scheduler, before looking for the name
+    (list and history answer everywhere)."""
+    rc, out, err = n.ctl("schedule", "pause", "nosuch")
+    return rc != 0 and "no schedule nosuch" in err
+
+
 def next_hour(t):
     return t - t % 3600 + 3600
 
@@ -145,7 +153,7 @@ def test_each_slot_once_across_nodes_and_a_takeover(pg, fakes, nodes,
     wait_for(lambda: set(leases(pg).values()) == {other} and
              len(leases(pg)) == NACCT + 1, TTL_MS / 1000.0 + 20, 0.2,
              "%s holding schedules and every account" % other)
-    wait_for(lambda: ns[other].ctl("schedule", "list")[0] == 0, 20, 0.2,
+    wait_for(lambda: runs_schedules(ns[other]), 20, 0.2,
              "%s running schedules" % other)
     clock(ns[other], t + 5)
     exactly(fakes, TEXT, [4] * NACCT, 40)
@@ -178,7 +186,7 @@ def test_a_hold_on_another_nodes_account_ends(pg, fakes, nodes, tmp_path):
 
     ls = spread(pg, names)
     sched = ls["@schedules"]
-    wait_for(lambda: ns[sched].ctl("schedule", "list")[0] == 0, 20, 0.2,
+    wait_for(lambda: runs_schedules(ns[sched]), 20, 0.2,
              "%s running schedules" % sched)
     rc, out, err = ns[sched].ctl("schedule", "run", "held")
     assert rc == 0, (out, err)
@@ -216,3 +224,137 @@ def test_a_hold_on_another_nodes_account_ends(pg, fakes, nodes, tmp_path):
     for f in fakes:
         with f.lock:
             assert [s for s in f.sent if s["text"] == TEXT] == [], f.sent
+
+
+def console_node(pg, fakes, tmp_path, nodes, name):
+    """A node with a console; its port read back (Gate.start may move
+    it)."""
+    from conftest import free_port
+    from test_console import OPERATORS
+    c = node_conf(pg, fakes, tmp_path, name, TTL_MS)
+    c["console"] = {"listen": "127.0.0.1:%d" % free_port(),
+                    "operators": OPERATORS}
+    n = nodes(name, c)
+    n.console_port = int(n.conf["console"]["listen"].rsplit(":", 1)[1])
+    return n
+
+
+def console_run(o, name):
+    """The schedule named on a schedules page, once its one run is done
+    and its one target sent; else None."""
+    s = [x for x in o["schedules"] if x["name"] == name]
+    if len(s) != 1 or len(s[0]["runs"]) != 1:
+        return None
+    r = s[0]["runs"][0]
+    return r["state"] == "done" and \
+        [t["state"] for t in r["targets"]] == ["sent"] and s[0]
+
+
+@plain_only
+def test_the_console_shows_the_clusters_schedules_on_every_node(
+        pg, fakes, nodes, tmp_path):
+    """The console's schedules page on either node lists what the
+    cluster runs, with its runs: the node that does not run schedules
+    reads them from PostgreSQL (its working set has none), says where
+    they run and refuses to change them there, naming that node.  A
+    database that does not answer makes the page a 503 that says so,
+    within the console's wait, not a hang."""
+    import subprocess
+    from pgfix import _psql
+    from test_console import login, page, poster, request, with_cookie
+    names = ["n1", "n2"]
+    ns = {m: console_node(pg, fakes, tmp_path, nodes, m) for m in names}
+    ls = spread(pg, names)
+    sched = ls["@schedules"]
+    other = [m for m in names if m != sched][0]
+    wait_for(lambda: runs_schedules(ns[sched]), 20, 0.2,
+             "%s running schedules" % sched)
+    fakes[0].inject(FRIEND, "hello", context_token="CTX-0")
+    wait_for(lambda: texts(fakes[0], "echo: hello"), 30, 0.1,
+             "acct00 answered")
+    rc, out, err = ns[sched].ctl("schedule", "add", "hourly", "--cron",
+                                 "0 * * * *", "--text", TEXT, "--to",
+                                 "acct00:" + FRIEND)
+    assert rc == 0, (out, err)
+    t = next_hour(int(time.time()))
+    for m in names:
+        clock(ns[m], t + 5)
+    exactly(fakes, TEXT, [1, 0, 0, 0])
+
+    sessions = {m: login(ns[m]) for m in names}
+    shown = {}
+    for m in (sched, other):
+        shown[m] = wait_for(lambda: console_run(page(
+            ns[m], sessions[m], "schedules"), "hourly"), 20, 0.2,
+            "the run on %s's console" % m)
+    for m in names:
+        s = shown[m]
+        assert (s["cron"], s["text"], s["targets"], s["paused"],
+                s["from_config"]) == ("0 * * * *", TEXT,
+                                      "acct00:" + FRIEND, False, False), s
+        (r,) = s["runs"]
+        assert r["manual"] is False and r["started"] >= t, r
+        assert [(x["channel"], x["target"]) for x in r["targets"]] == \
+            [("acct00", FRIEND)], r
+    assert shown[sched]["id"] == shown[other]["id"]
+    assert shown[sched]["runs"][0]["id"] == shown[other]["runs"][0]["id"]
+    assert shown[sched]["next_run"] == shown[other]["next_run"] > t
+    o = page(ns[other], sessions[other], "schedules")
+    assert "schedules run on node %s" % sched in o["elsewhere"], o
+    assert "elsewhere" not in page(ns[sched], sessions[sched], "schedules")
+
+    # Changes are the scheduler's: refused here, naming it.
+    post = poster(ns[other], sessions[other])
+    for verb in ("run", "pause"):
+        st, _, body = post("/api/schedule/%s?name=hourly" % verb)
+        assert st == 409 and ("schedules run on node %s" % sched).encode() \
+            in body, (verb, st, body)
+    st, _, body = post("/api/schedule/seal")
+    assert st == 409 and ("schedules run on node %s" % sched).encode() \
+        in body, (st, body)
+
+    # wxgatectl schedule list, show and history there read the cluster
+    # too, and say the same as on the scheduler.
+    from test_ctl_schedule import listing, show
+    lists = {m: listing(ns[m]) for m in names}
+    assert lists[sched]["hourly"]["flags"] == "-", lists
+    assert lists[other] == lists[sched], lists
+    assert show(ns[other], "hourly") == show(ns[sched], "hourly")
+    assert show(ns[other], "hourly")["text"] == TEXT
+    hs = {m: history(ns[m], "hourly") for m in names}
+    assert len(hs[sched]) == 1 and hs[sched][0][3] == "done" and \
+        hs[sched][0][5] == ["acct00:%s sent" % FRIEND], hs
+    assert hs[other] == hs[sched], hs
+    assert history(ns[other]) == history(ns[sched])
+    for cmd in ("show", "history"):
+        rc, out, err = ns[other].ctl("schedule", cmd, "nosuch")
+        assert rc != 0 and "no schedule nosuch" in err, (cmd, out, err)
+
+    # The schedules table locked: the page says the store does not
+    # answer, before the console worker's own 5 s, and wxgatectl too
+    # (3 s, then 5 s: the lock outlives both, and the pool's 10 s).
+    holder = subprocess.Popen(
+        [_psql(), "-h", pg.dir, "-p", str(pg.port), "-U", "wxgate", "-d",
+         "wxgate", "-Xq", "-c", "BEGIN; LOCK TABLE schedules IN ACCESS "
+         "EXCLUSIVE MODE; SELECT pg_sleep(11); COMMIT;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: pg.sql("SELECT count(*) FROM pg_locks WHERE "
+                                "relation = 'schedules'::regclass AND "
+                                "mode = 'AccessExclusiveLock' AND "
+                                "granted")[0][0] == "1", 5, 0.05,
+                 "the lock")
+        t0 = time.monotonic()
+        st, _, body = request(ns[other].console_port, "GET",
+                              "/api/schedules",
+                              with_cookie(sessions[other]))
+        assert st == 503 and b"the cluster's store does not answer" in \
+            body, (st, body)
+        assert time.monotonic() - t0 < 4.5
+        rc, out, err = ns[other].ctl("schedule", "list")
+        assert rc != 0 and "the cluster's store does not answer" in err, \
+            (out, err)
+    finally:
+        holder.wait(30)
+    assert console_run(page(ns[other], sessions[other], "schedules"),
+                       "hourly")

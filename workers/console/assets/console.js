@@ -282,6 +282,8 @@
       if (s.runs.length > 0) td.appendChild(runs(s.runs, items));
       if (s.sealed && window.wxsched) wxsched.draw(s, what, items);
       td = cell(tr, "");
+      /* On a cluster, changes are the scheduler node's alone. */
+      if (o.elsewhere) return;
       td.appendChild(button("Run now", s.name, function () {
         act("/api/schedule/run" + q, "Started " + s.name);
       }));
@@ -294,6 +296,11 @@
         }));
     }, "No schedules. Add one with wxgatectl schedule add or in the configuration file.");
     $("schedules-more").hidden = !o.more;
+    /* A node of a cluster that does not run them: the cluster's list. */
+    $("schedules-where").hidden = !o.elsewhere;
+    $("schedules-where").textContent = o.elsewhere ?
+      "This node shows the cluster's schedules; " + o.elsewhere +
+      " to run, pause or resume one." : "";
   }
 
   /* Worker names from the overview, keeping the one selected. */
