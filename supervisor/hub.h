@@ -270,13 +270,15 @@ void		 durable_due(struct durable *, uint64_t ms, durable_late_fn);
  * decimal, its token's hash in hex (session_hash_hex), or a share
  * link's hash in hex with the visitor's token hash (key2, or NULL);
  * or one message of a session read before, by its id in decimal; or a
- * binding invitation by its token's hash in hex (HUB_VISIT_INVITE).
+ * binding invitation by its token's hash in hex (HUB_VISIT_INVITE);
+ * or a cold channel conversation's history by its session id in
+ * decimal (HUB_VISIT_CONV, hub_pg_warm.c).
  * 0: fn runs as tmpl's claim once the rows are committed, or at once
  * with ok 0 if they could not be had; 1: no shared store, go on now;
  * -1: too many loads waiting (busy).
  */
 enum hub_visit { HUB_VISIT_ID, HUB_VISIT_TOKEN, HUB_VISIT_SHARE,
-	HUB_VISIT_MSG, HUB_VISIT_INVITE };
+	HUB_VISIT_MSG, HUB_VISIT_INVITE, HUB_VISIT_CONV };
 int		 hub_pg_visit(enum hub_visit, const char *key,
 		    const char *key2, durable_fn fn,
 		    const struct durable *tmpl);

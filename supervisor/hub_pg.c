@@ -949,6 +949,7 @@ hub_pg_start(void)
 	hub_pg_sched_start();
 	hub_pg_bound_start();
 	hub_pg_rate_start();
+	hub_pg_warm_start();
 }
 
 void

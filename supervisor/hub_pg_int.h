@@ -44,6 +44,9 @@ void		 hub_pg_bound_start(void);
 int		 hub_pg_bound_want(const char *name, const char *tmpl);
 void		 hub_pg_bound_unwant(const char *name);
 
+/* hub_pg_warm.c: a cold conversation's history, read when it is wanted. */
+void		 hub_pg_warm_start(void);
+
 /* hub_pg_rate.c: the public chat's buckets, kept in the database. */
 void		 hub_pg_rate_start(void);
 

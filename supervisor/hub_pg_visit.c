@@ -158,6 +158,7 @@ hub_pg_visit(enum hub_visit by, const char *key, const char *key2,
 		[HUB_VISIT_SHARE] = PGLOAD_SHARE,
 		[HUB_VISIT_MSG] = PGLOAD_MSG,
 		[HUB_VISIT_INVITE] = PGLOAD_INVITE,
+		[HUB_VISIT_CONV] = PGLOAD_CONV,
 	};
 	struct timeval tv = { 0, VISIT_TICK_MS * 1000 };
 	struct visit *v;

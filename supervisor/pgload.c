@@ -30,20 +30,39 @@
  * within minutes), every message not answered, every reply queued,
  * each person's newest PGLOAD_ENDED replies that ended (the replies
  * counted since their newest message, SC_OUTBOX_TURN), and what those
- * rows refer to.  What grows with the account is then the number of
- * people who wrote to it, not how long they have.
+ * rows refer to.
+ *
+ * And only of the people who wrote lately: a conversation is warm
+ * when its person wrote within PGLOAD_WARM_S, or it has a message not
+ * answered or a reply queued.  The others come cold, their session row
+ * alone (and marked so, 'cold' rows: store_cold.c), and their history
+ * is read when they write again (PGLOAD_CONV, hub_pg_warm.c).  Three
+ * days is past the platforms' reply windows (wechat-ilink.md: 24 h,
+ * 48 h at most seen), so a cold person's old replies count against no
+ * budget.  What grows with the account is then one row per person who
+ * ever wrote, and the history of those who write now.
  */
 #define PGLOAD_MSGS	"256"
 #define PGLOAD_ENDED	"64"
+#define PGLOAD_WARM_S	"259200"
 _Static_assert(MSG_ANSWERED == 3, "load_account's state < 3");
 static const char load_account[] =
-    "WITH s AS (SELECT id FROM sessions WHERE account = $1),"
+    "WITH s AS (SELECT id, peer, last_seen FROM sessions"
+    " WHERE account = $1),"
+    " w AS (SELECT id, peer FROM s WHERE last_seen >="
+    " extract(epoch FROM now())::bigint - " PGLOAD_WARM_S
+    " OR EXISTS (SELECT 1 FROM messages q WHERE q.session_id = s.id"
+    " AND q.state < 3) OR EXISTS (SELECT 1 FROM outbox r"
+    " WHERE r.account = $1 AND r.peer = s.peer AND r.state = 'queued')),"
     " o AS (SELECT id FROM (SELECT id, state, row_number() OVER"
     " (PARTITION BY peer ORDER BY id DESC) AS n FROM outbox"
-    " WHERE account = $1) x WHERE state = 'queued' OR n <= " PGLOAD_ENDED
-    "), m AS (SELECT id FROM (SELECT id, state, row_number() OVER"
+    " WHERE account = $1 AND peer IN (SELECT peer FROM w)) x"
+    " WHERE state = 'queued' OR n <= " PGLOAD_ENDED
+    " UNION SELECT id FROM outbox WHERE account = $1"
+    " AND state = 'queued'),"
+    " m AS (SELECT id FROM (SELECT id, state, row_number() OVER"
     " (PARTITION BY session_id ORDER BY id DESC) AS n FROM messages"
-    " WHERE session_id IN (SELECT id FROM s)) x"
+    " WHERE session_id IN (SELECT id FROM w)) x"
     " WHERE n <= " PGLOAD_MSGS " OR state < 3"
     " UNION SELECT r.msg_id FROM outbox r JOIN messages q"
     " ON q.id = r.msg_id WHERE r.id IN (SELECT id FROM o)"
@@ -70,7 +89,10 @@ static const char load_account[] =
     " UNION ALL SELECT 'pairings', row_to_json(t)::text FROM pairings t"
     " WHERE account = $1"
     " UNION ALL SELECT 'account_pauses', row_to_json(t)::text FROM"
-    " account_pauses t WHERE account = $1";
+    " account_pauses t WHERE account = $1"
+    " UNION ALL SELECT 'cold', json_build_object('id', id, 'account', $1::text)::text"
+    " FROM s"
+    " WHERE id NOT IN (SELECT id FROM w)";
 
 /*
  * What the node that runs schedules needs ("@schedules" taken): every
@@ -129,6 +151,15 @@ static const char *const load_session[] = {
 	    " messages t WHERE id = $1::bigint"
 	    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
 	    " WHERE msg_id = $1::bigint",
+	/* A cold conversation's history, bounded as an account's is. */
+	[PGLOAD_CONV] = "WITH m AS (SELECT id FROM (SELECT id, state,"
+	    " row_number() OVER (ORDER BY id DESC) AS n FROM messages"
+	    " WHERE session_id = $1::bigint) x"
+	    " WHERE n <= " PGLOAD_MSGS " OR state < 3)"
+	    " SELECT 'messages', row_to_json(t)::text FROM messages t"
+	    " WHERE id IN (SELECT id FROM m)"
+	    " UNION ALL SELECT 'media', row_to_json(t)::text FROM media t"
+	    " WHERE msg_id IN (SELECT id FROM m)",
 	/* A binding invitation, made on whichever node (bindpage.c). */
 	[PGLOAD_INVITE] = "SELECT 'invitations', row_to_json(t)::text FROM"
 	    " invitations t WHERE token_hash = decode($1, 'hex')",
@@ -171,7 +202,13 @@ pgload_row(struct store *s, const char *table, const char *text)
 			goto out;
 		n++;
 	}
-	rc = store_absorb(s, table, n, col, (const char *const *)val);
+	/* Not a table: a conversation that came without its history. */
+	if (strcmp(table, "cold") == 0)
+		rc = n == 2 && strcmp(col[0], "id") == 0 && val[0] != NULL &&
+		    strcmp(col[1], "account") == 0 && val[1] != NULL ?
+		    store_cold_add(s, strtoll(val[0], NULL, 10), val[1]) : -1;
+	else
+		rc = store_absorb(s, table, n, col, (const char *const *)val);
  out:
 	for (i = 0; i < n; i++)
 		free(val[i]);
@@ -249,7 +286,8 @@ pgload_session(struct pgpool *p, struct store *s, enum pgload_by by,
 	if ((unsigned)by >= sizeof(load_session) / sizeof(load_session[0]))
 		fatalx("%s: by %d", __func__, (int)by);
 	return pgload(p, s, load_session[by], by == PGLOAD_SHARE ? 2 : 1,
-	    params, by == PGLOAD_ID || by == PGLOAD_MSG ? key :
+	    params, by == PGLOAD_ID || by == PGLOAD_MSG ||
+	    by == PGLOAD_CONV ? key :
 	    by == PGLOAD_INVITE ? "an invitation" : "a visitor's session",
 	    fn, arg);
 }

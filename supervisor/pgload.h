@@ -39,10 +39,12 @@ int	pgload_schedules(struct pgpool *, struct store *, const char *held,
  * and the session it names or the visitor's.  None found is 0 rows.
  * PGLOAD_MSG: one message by its id (decimal), of a session already
  * read, and its parts.  PGLOAD_INVITE: a binding invitation by its
- * token's hash (hex), made on any node.
+ * token's hash (hex), made on any node.  PGLOAD_CONV: a cold channel
+ * conversation's history by its session id (decimal), bounded as an
+ * account's load is.
  */
 enum pgload_by { PGLOAD_ID, PGLOAD_TOKEN, PGLOAD_SHARE, PGLOAD_MSG,
-	PGLOAD_INVITE };
+	PGLOAD_INVITE, PGLOAD_CONV };
 int	pgload_session(struct pgpool *, struct store *, enum pgload_by,
 	    const char *key, const char *key2, pgload_fn, void *);
 /*

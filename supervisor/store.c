@@ -358,6 +358,10 @@ store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	if (store_migrate(db, err, errlen) == -1)
 		goto fail;
+	if (store_cold_init(db) == -1) {
+		store_seterr(err, errlen, "%s", sqlite3_errmsg(db));
+		goto fail;
+	}
 
 	s = xcalloc(1, sizeof(*s));
 	s->db = db;

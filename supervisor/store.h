@@ -105,6 +105,17 @@ int		 store_absorb(struct store *, const char *table, unsigned ncol,
 		    const char *const *col, const char *const *val);
 /* An account's rows out of this working set, unrecorded: 0, or -1. */
 int		 store_forget(struct store *, const char *account);
+/*
+ * A conversation of an account taken over whose history stayed in the
+ * truth (store_cold.c): marked by the load, woken by a message into
+ * it, which then waits until store_cold_done(warmed) after its history
+ * was read.  wanted: up to max woken ones, each marked asked, or -1.
+ */
+int		 store_cold_add(struct store *, int64_t session,
+		    const char *account);
+int		 store_cold_wake(struct store *, int64_t session);
+int		 store_cold_wanted(struct store *, int64_t *ids, int max);
+int		 store_cold_done(struct store *, int64_t session, int warmed);
 /* The same for the schedules' rows (a cluster's "@schedules" lease). */
 int		 store_forget_schedules(struct store *);
 /* A queued outbox row whose insert will never ship: never to be sent. */

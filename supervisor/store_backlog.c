@@ -8,7 +8,8 @@
  * (store_msg_requeue_all).  The router takes rows out oldest first, a
  * few at a time as an agent has room (store_backlog_take), marking each
  * state 2 (answering) as it goes, so the backlog is never read whole
- * into memory.  A message past its deadline is closed with an error
+ * into memory; a cluster node passes over a cold conversation's
+ * (store_cold.c) until its history is read.  A message past its deadline is closed with an error
  * (store_msg_fail), which counts as its answer.  Same rules as store.c:
  * writes join the loop turn's transaction, the SQL is fixed.
  */
@@ -51,7 +52,8 @@ static const char *const sb_sql[] = {
 	    " s.account, s.peer, m.reply_ctx FROM messages m"
 	    " JOIN sessions s ON s.id = m.session_id"
 	    " WHERE m.account IS ?1 AND m.state = 1 AND m.state < 3"
-	    " AND m.error IS NULL ORDER BY m.id LIMIT ?2",
+	    " AND m.error IS NULL AND NOT EXISTS (SELECT 1 FROM wx.cold c"
+	    " WHERE c.session_id = m.session_id) ORDER BY m.id LIMIT ?2",
 	/* Taking a row into memory clears a failure the client was told. */
 	[SB_TAKE - STORE_LAZY_BACKLOG] =
 	    "UPDATE messages SET state = 2, error = NULL"

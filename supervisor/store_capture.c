@@ -474,6 +474,7 @@ store_forget(struct store *s, const char *account)
 		"DELETE FROM kv WHERE account = ?1",
 		"DELETE FROM pairings WHERE account = ?1",
 		"DELETE FROM account_pauses WHERE account = ?1",
+		"DELETE FROM wx.cold WHERE account = ?1",
 	};
 
 	return forget(s, sql, sizeof(sql) / sizeof(sql[0]), account);

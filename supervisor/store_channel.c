@@ -291,7 +291,8 @@ store_chan_msg_accept(struct store *s, const struct store_chan_msg *m,
 	    m->msgid, m->peer, m->text, m->reply_ctx, now), __func__) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	/* A cold conversation's history is read before it is answered. */
+	return store_cold_wake(s, m->session);
 }
 
 char *

@@ -44,7 +44,8 @@
 #define STORE_LAZY_E2E		176	/* store_e2e.c: 176..179 */
 #define STORE_LAZY_SCHED_E2E	180	/* store_sched_e2e.c: 180..183 */
 #define STORE_LAZY_SCHED_PG	184	/* store_sched_pg.c: 184..187 */
-#define STORE_LAZY_MAX		188
+#define STORE_LAZY_COLD		188	/* store_cold.c: 188..193 */
+#define STORE_LAZY_MAX		194
 #define STORE_STMT_MAX		64	/* store.c's own, prepared at open */
 
 /*
@@ -117,6 +118,8 @@ void		 store_ckpt_stop(struct store *);
 
 /* The statement in lazy slot i, prepared from sql if not yet. */
 sqlite3_stmt	*store_lazy(struct store *, int i, const char *sql);
+/* store_cold.c: the in-memory marks beside the file (store_open). */
+int		 store_cold_init(sqlite3 *);
 /* Reset and unbind after use; the error was reported by the caller. */
 void		 store_done(sqlite3_stmt *);
 /* Log sqlite's message for func; returns -1. */

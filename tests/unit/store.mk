@@ -3,6 +3,7 @@
 STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
 	supervisor/schema.c supervisor/schema.h \
 	supervisor/store_channel.c supervisor/store_backlog.c \
+	supervisor/store_cold.c \
 	supervisor/store_sched.c supervisor/store_attach.c supervisor/store_media.c \
 	supervisor/store_wal.c supervisor/store_ckpt.c \
 	supervisor/store_audit.c supervisor/store_bind.c \

@@ -547,6 +547,103 @@ test_an_account_is_read_bounded_in_time(void **state)
 	store_close(nb);
 }
 
+static void
+took(const struct store_backlog_row *row, void *arg)
+{
+	*(int64_t *)arg = row->id;
+}
+
+/*
+ * A person who has not written for days comes cold: their session row
+ * without its history.  When they write again, their message waits
+ * until the history is read (PGLOAD_CONV), then the backlog has it and
+ * the agent would see every turn.
+ */
+static void
+test_a_cold_conversation_is_read_when_its_person_writes(void **state)
+{
+	char path[64], err[256], key[24], *h;
+	struct store *nb;
+	int64_t rows = -2, id, got = 0, ids[4], first = -2;
+	uint64_t hang = clock_mono_ms() + 30000;
+	PGresult *r;
+
+	(void)state;
+	r = PQexec(pg, "BEGIN;"
+	    "INSERT INTO sessions (id, created, last_seen, anonymous, account,"
+	    " peer) VALUES (910000000, 1, 1, 0, 'cool', 'gone'),"
+	    " (910000001, 1, extract(epoch FROM now())::bigint, 0, 'cool',"
+	    " 'here');"
+	    "INSERT INTO messages (id, session_id, account, channel_msg_id,"
+	    " sender, text, state, reply, created, answered)"
+	    " SELECT 910000000 + 10 * g + s, 910000000 + s, 'cool',"
+	    " 'cw-' || s || '-' || g, CASE s WHEN 0 THEN 'gone' ELSE 'here'"
+	    " END, 'm' || g, 3, 'r' || g, g, g"
+	    " FROM generate_series(1, 5) g, generate_series(0, 1) s;"
+	    "INSERT INTO outbox (id, account, peer, msg_id, body, created,"
+	    " next_try, state, finished) SELECT 910001000 + g, 'cool', 'gone',"
+	    " 910000000 + 10 * g, 'r', g, g, 'sent', g"
+	    " FROM generate_series(1, 5) g;"
+	    "COMMIT;");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	snprintf(path, sizeof(path), "%s/cool.db", dir);
+	assert_non_null(nb = store_open(path, err, sizeof(err)));
+	assert_int_equal(pgload_account(pool, nb, "cool", loaded, &rows), 0);
+	while (rows == -2) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	assert_true(rows > 0);
+	assert_int_equal(store_flush(nb), 0);
+	/* Both people; the history and replies of the one who wrote lately. */
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM sessions"), 2);
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"
+	    " WHERE session_id = 910000001"), 5);
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"
+	    " WHERE session_id = 910000000"), 0);
+	assert_int_equal(lite_count(nb, "SELECT count(*) FROM outbox"), 0);
+	/* Nothing wanted until the cold one writes. */
+	assert_int_equal(store_cold_wanted(nb, ids, 4), 0);
+	assert_int_equal(pgids_fetch(pool, nb, got_ids, &first), 0);
+	while (first == -2)
+		event_base_loop(base, EVLOOP_ONCE);
+	{
+		struct store_chan_msg msg = { 910000000, "cool", "cw-new",
+		    "gone", "back again", "" };
+
+		assert_int_equal(store_chan_msg_accept(nb, &msg, 300, &id),
+		    0);
+	}
+	assert_int_equal(store_backlog_take(nb, "cool", 10, took, &got), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(store_cold_wanted(nb, ids, 4), 1);
+	assert_int_equal(ids[0], 910000000);
+	/* Asked once: not handed out again while its read is under way. */
+	assert_int_equal(store_cold_wanted(nb, ids, 4), 0);
+	assert_int_equal(store_flush(nb), 0);
+	snprintf(key, sizeof(key), "%d", 910000000);
+	rows = -2;
+	assert_int_equal(pgload_session(pool, nb, PGLOAD_CONV, key, NULL,
+	    loaded, &rows), 0);
+	while (rows == -2) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	assert_int_equal(rows, 5);
+	assert_int_equal(store_cold_done(nb, 910000000, 1), 0);
+	assert_int_equal(store_backlog_take(nb, "cool", 10, took, &got), 1);
+	assert_int_equal(got, id);
+	/* The turns before it, as the agent is given them. */
+	h = history(nb, 910000000);
+	assert_string_equal(h, "user: m1\nassistant: r1\nuser: m2\n"
+	    "assistant: r2\nuser: m3\nassistant: r3\nuser: m4\n"
+	    "assistant: r4\nuser: m5\nassistant: r5\n");
+	free(h);
+	assert_int_equal(store_flush(nb), 0);
+	store_close(nb);
+}
+
 static char *
 pg_one(const char *sql)
 {
@@ -622,6 +719,8 @@ main(void)
 		cmocka_unit_test(test_every_table_holds_the_same_rows),
 		cmocka_unit_test(test_another_node_loads_what_it_takes_over),
 		cmocka_unit_test(test_an_account_is_read_bounded_in_time),
+		cmocka_unit_test(
+		    test_a_cold_conversation_is_read_when_its_person_writes),
 		cmocka_unit_test(test_an_invitations_counts_do_not_ship),
 	};
 
