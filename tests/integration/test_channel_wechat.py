@@ -455,13 +455,15 @@ def ctx_tally(fake, peer):
                    if x["outcome"].startswith("-2")]
 
 
+@pytest.mark.parametrize("victim", ["worker", "daemon"])
 def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
-                                                      tmp_path):
+                                                      tmp_path, victim):
     """§7.2: a reply of 14 parts on one context token, the wechat worker
-    SIGKILLed after some went: its successor counts on from what the hub
-    stored as sent, not from 0, so the token carries at most 10 and the
-    server never answers -2.  The parts it holds back go once the person
-    writes again, on the new token; none is lost."""
+    SIGKILLed after some went (or the whole daemon stopped and started
+    again): its successor counts on from what the hub stored as sent,
+    not from 0, so the token carries at most 10 and the server never
+    answers -2.  The parts it holds back go once the person writes
+    again, on the new token; none is lost."""
     gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
                  text_chunk_limit=100, wechat={"send_gap_ms": 300},
                  sup={"restart_min_ms": 50})
@@ -470,7 +472,12 @@ def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
     fake.inject(FRIEND, "\n".join(lines), context_token="CTX-ONE")
     wait_sent(fake, FRIEND, 4, timeout=20)
     old = gate.worker("wechat.alice")
-    os.kill(old["pid"], signal.SIGKILL)
+    if victim == "worker":
+        os.kill(old["pid"], signal.SIGKILL)
+    else:
+        assert gate.stop() == 0
+        assert len(sent_to(fake, FRIEND)) < 10
+        gate.start()
     wait_for(lambda: gate.worker("wechat.alice")["pid"] != old["pid"] and
              gate.worker("wechat.alice")["state"] == "running",
              10, 0.05, "the worker back")
@@ -495,7 +502,8 @@ def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
     assert refused == [], refused
     assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
     assert gate.rows(QUEUED)[0][0] == 0
-    assert "SIGKILL" in gate.worker("wechat.alice")["last_exit"]
+    if victim == "worker":
+        assert "SIGKILL" in gate.worker("wechat.alice")["last_exit"]
     no_violations(fake)
 
 
