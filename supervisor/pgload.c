@@ -29,7 +29,8 @@
  * is at most 100 of them, and a platform's replays of a message come
  * within minutes), every message not answered, every reply queued,
  * each person's newest PGLOAD_ENDED replies that ended (the replies
- * counted since their newest message, SC_OUTBOX_TURN), and what those
+ * counted since their newest message, SC_OUTBOX_TURN, and those sent
+ * on its context, OUTBOX_SPENT: 10 at most), and what those
  * rows refer to.  What grows with the account is then the number of
  * people who wrote to it, not how long they have.
  */
