@@ -210,6 +210,7 @@ static const struct field f_outbound[] = {
 	FLD(outbound, text, FT_STR, IPC_TEXT_MAX, F_NONEMPTY),
 	FLD(outbound, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
 	FLD(outbound, more, FT_BOOL, 0, 0),
+	FLD(outbound, spent, FT_U64, UINT32_MAX, 0),
 };
 static const struct field f_outbound_file[] = {
 	FLD(outbound_file, id, FT_U64, INT64_MAX, 0),
@@ -219,6 +220,7 @@ static const struct field f_outbound_file[] = {
 	FLD(outbound_file, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 	FLD(outbound_file, size, FT_U64, IPC_FILE_MAX, 0),
 	FLD(outbound_file, reply_ctx, FT_STR, IPC_CTX_MAX, 0),
+	FLD(outbound_file, spent, FT_U64, UINT32_MAX, 0),
 };
 static const struct field f_progress[] = {
 	FLD(progress, peer, FT_STR, IPC_PEER_MAX, F_NONEMPTY),

@@ -359,20 +359,28 @@ struct ipc_body_inbound_ack	{ struct ipc_str status; };
  * resent after a crash between send and ack is not shown twice.
  * more: another part of the same answer follows (the agent still
  * writes, or a later chunk waits): a "typing..." stays on.
+ * spent: for a kind with a budget per reply context (KC_LATEST_CTX),
+ * the messages the store says reply_ctx carried already (rows acked
+ * that were handed out with it, store_channel.c OUTBOX_SPENT), so that
+ * a new worker, or one on another node, counts on from there and not
+ * from 0; 0 for the rest.  It may lag what the worker counted itself
+ * (rows not acked yet): the worker takes the larger.
  */
 struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str peer;
 				  struct ipc_str text;
-				  struct ipc_str reply_ctx; int more; };
+				  struct ipc_str reply_ctx; int more;
+				  uint64_t spent; };
 /*
  * An attachment row of the outbox (KC_MEDIA kinds): its bytes are the
  * frame's descriptor, a sealed memfd of exactly size bytes, read from
- * offset 0; kind "file" or "image"; acked like outbound.message.
+ * offset 0; kind "file" or "image"; acked like outbound.message,
+ * and spends its context's budget as one (spent).
  */
 struct ipc_body_outbound_file	{ uint64_t id; struct ipc_str key;
 				  struct ipc_str peer; struct ipc_str name;
 				  struct ipc_str kind; uint64_t size;
-				  struct ipc_str reply_ctx; };
+				  struct ipc_str reply_ctx; uint64_t spent; };
 /*
  * The whole answer so far to the message reply_ctx came with, for a
  * kind that streams (KC_STREAM): the worker refreshes that message's

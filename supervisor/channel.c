@@ -444,6 +444,7 @@ chan_send_file(struct kick *k, const struct store_outbox_row *r,
 	b.kind = ipc_s(at.kind);
 	b.size = at.size;
 	b.reply_ctx = ipc_s(r->reply_ctx);
+	b.spent = (uint64_t)r->spent;
 	/* The wire owns fd from here, whatever comes of it. */
 	if (router_send_fd(k->w, IPC_OUTBOUND_FILE, 0, &b, fd) == 0)
 		k->a->inflight++;
@@ -475,6 +476,7 @@ chan_send_row(const struct store_outbox_row *r, void *arg)
 	b.text = ipc_s(r->body);
 	b.reply_ctx = ipc_s(r->reply_ctx);
 	b.more = r->more;
+	b.spent = (uint64_t)r->spent;
 	/* Over the frame's limits it never goes: drop it loudly instead. */
 	if (b.peer.len > IPC_PEER_MAX || b.text.len > IPC_TEXT_MAX ||
 	    b.reply_ctx.len > IPC_CTX_MAX || b.text.len == 0) {

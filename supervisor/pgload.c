@@ -29,8 +29,9 @@
  * is at most 100 of them, and a platform's replays of a message come
  * within minutes), every message not answered, every reply queued,
  * each person's newest PGLOAD_ENDED replies that ended (the replies
- * counted since their newest message, SC_OUTBOX_TURN), and what those
- * rows refer to.
+ * counted since their newest message, SC_OUTBOX_TURN, and those sent
+ * on its context, OUTBOX_SPENT: 10 at most), and what those rows
+ * refer to.
  *
  * And only of the people who wrote lately: a conversation is warm
  * when its person wrote within PGLOAD_WARM_S, or it has a message not

@@ -340,9 +340,20 @@ schema_close(const char *s)
 /*
  * The versions after SCHEMA_BASE, each written once in the
  * description's words, run by both backends (store_migrate.c,
- * pgsetup.c) in order.  None yet: the list ends at its sentinel.
+ * pgsetup.c) in order; the list ends at its sentinel.
+ *
+ * 18: outbox.ctx_msg, the message whose reply context the row was last
+ * handed to its worker with (a KC_LATEST_CTX kind's; NULL for the
+ * rest), so that the rows a context carried are counted exactly
+ * (store_channel.c OUTBOX_SPENT) across worker and hub restarts and a
+ * takeover.  No foreign key: it only counts, and a message gone takes
+ * nothing with it.  Its index finds the few rows of one context
+ * before every lease instead of walking all the peer's rows.
  */
 static const struct schema_step schema_step_list[] = {
+	{ 18, "ALTER TABLE outbox ADD COLUMN ctx_msg @INT;"
+	    "CREATE INDEX outbox_ctx ON outbox (ctx_msg)"
+	    " WHERE ctx_msg IS NOT NULL;" },
 	{ 0, NULL }
 };
 

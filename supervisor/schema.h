@@ -26,7 +26,7 @@ enum schema_dialect {
  * migrations (store_migrate.c) ends in, and where PostgreSQL began. */
 #define SCHEMA_BASE	17
 /* The latest: SCHEMA_BASE and the steps after it (schema_steps). */
-#define SCHEMA_LATEST	17
+#define SCHEMA_LATEST	18
 
 /*
  * A version after SCHEMA_BASE: its statements in the description's

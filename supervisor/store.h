@@ -605,6 +605,8 @@ struct store_outbox_row {
 	int		 key_gen;	/* times surely refused */
 	int64_t		 attachment;	/* its file (store_attach_get), or 0 */
 	int		 more;		/* more of its answer follows */
+	int64_t		 ctx_msg;	/* the message reply_ctx came with */
+	int		 spent;		/* reply_ctx's messages so far */
 };
 typedef void	(*store_outbox_fn)(const struct store_outbox_row *, void *);
 
@@ -616,8 +618,9 @@ int	store_outbox_add(struct store *, const char *account, const char *peer,
 int	store_outbox_lease(struct store *, const char *account, int64_t now,
 	    int64_t until, unsigned limit, store_outbox_fn, void *arg);
 /*
- * latest: each row with the newest reply context of its peer; below:
- * rows with a smaller id only (a cluster's rows not yet in its truth).
+ * latest: each row with the newest reply context of its peer, and the
+ * rows sent on that context so far (spent); below: rows with a smaller
+ * id only (a cluster's rows not yet in its truth).
  */
 int	store_outbox_lease_ctx(struct store *, const char *account,
 	    int64_t now, int64_t until, unsigned limit, int latest,

@@ -73,6 +73,25 @@ enum {
 	" FROM outbox q WHERE q.account = o.account AND q.peer = o.peer" \
 	" AND q.state = 'queued' AND q.id > o.id AND q.msg_id = o.msg_id))"
 
+/*
+ * The peer's newest message that brought a reply context, and the
+ * messages that context carried so far (its budget, §7.2): the rows
+ * sent that were last handed out with it (ctx_msg, set by the lease).
+ * A row's own earlier tries are not counted, as they are not acked; a
+ * row sent on it by an earlier worker, or by another node before a
+ * takeover, is, from the store.  The newest 64 ended rows of each peer
+ * that a node loads at a takeover (pgload.c) hold the ten, unless over
+ * 54 of the peer's rows queued after them wait still.
+ */
+#define OUTBOX_CTX_MSG \
+	"(SELECT m.id FROM messages m WHERE m.account = o.account" \
+	" AND m.sender = o.peer AND m.reply_ctx <> '' ORDER BY m.id DESC" \
+	" LIMIT 1)"
+#define OUTBOX_SPENT \
+	", " OUTBOX_CTX_MSG ", (SELECT count(*) FROM outbox s WHERE" \
+	" s.account = o.account AND s.peer = o.peer AND s.state = 'sent'" \
+	" AND s.ctx_msg = " OUTBOX_CTX_MSG ")"
+
 #define OUTBOX_DUE_ROWS \
 	" FROM outbox o" \
 	" WHERE account = ?1 AND state = 'queued' AND next_try <= ?2" \
@@ -110,21 +129,23 @@ static const char *const sc_sql[] = {
 	/* Oldest first; a reply's parts one at a time (OUTBOX_DUE_ROWS). */
 	[SC_OUTBOX_DUE - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, reply_ctx, attempts, created, key_gen,"
-	    " coalesce(attachment_id, 0)" OUTBOX_MORE
+	    " coalesce(attachment_id, 0)" OUTBOX_MORE ", 0, 0"
 	    OUTBOX_DUE_ROWS,
 	/*
 	 * The same, carrying the newest reply context the peer's messages
 	 * gave (iLink, wechat-ilink.md 1.4: a reply on an older one than
-	 * the user's latest may be refused), the row's own when none.
+	 * the user's latest may be refused), the row's own when none; and
+	 * OUTBOX_SPENT on it.
 	 */
 	[SC_OUTBOX_DUE_LATEST - STORE_LAZY_CHANNEL] =
 	    "SELECT id, peer, body, coalesce((SELECT m.reply_ctx FROM"
 	    " messages m WHERE m.account = o.account AND m.sender = o.peer"
 	    " AND m.reply_ctx <> '' ORDER BY m.id DESC LIMIT 1), o.reply_ctx),"
 	    " attempts, created, key_gen, coalesce(attachment_id, 0)"
-	    OUTBOX_MORE OUTBOX_DUE_ROWS,
+	    OUTBOX_MORE OUTBOX_SPENT OUTBOX_DUE_ROWS,
 	[SC_OUTBOX_LEASE - STORE_LAZY_CHANNEL] =
-	    "UPDATE outbox SET next_try = ?2 WHERE id = ?1",
+	    "UPDATE outbox SET next_try = ?2, ctx_msg = nullif(?3, 0)"
+	    " WHERE id = ?1",
 	[SC_OUTBOX_ACK - STORE_LAZY_CHANNEL] =
 	    "UPDATE outbox SET state = 'sent', finished = ?3, reply_ctx = NULL"
 	    " WHERE id = ?1 AND account = ?2 AND state = 'queued'",
@@ -366,6 +387,8 @@ store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
 		rows[n].key_gen = sqlite3_column_int(st, 6);
 		rows[n].attachment = sqlite3_column_int64(st, 7);
 		rows[n].more = sqlite3_column_int(st, 8);
+		rows[n].ctx_msg = sqlite3_column_int64(st, 9);
+		rows[n].spent = sqlite3_column_int(st, 10);
 		n++;
 	}
 	store_done(st);
@@ -374,8 +397,8 @@ store_outbox_lease_ctx(struct store *s, const char *account, int64_t now,
 		store_touch(s);
 	for (i = 0; i < n; i++) {
 		st = sc_stmt(s, SC_OUTBOX_LEASE);
-		if (rc == 0 && sc_exec(s, st, store_bindv(st, "ii", rows[i].id,
-		    until), __func__) == -1)
+		if (rc == 0 && sc_exec(s, st, store_bindv(st, "iii",
+		    rows[i].id, until, rows[i].ctx_msg), __func__) == -1)
 			rc = -1;
 		if (rc == 0)
 			fn(&rows[i], arg);

@@ -90,6 +90,7 @@ outq_put(struct outq *oq, const struct ipc_body_outbound *b,
 	o->text = ipc_strdup(b->text);
 	o->ctx = ipc_strdup(b->reply_ctx);
 	o->more = b->more;
+	o->spent = b->spent;
 	o->fd = -1;
 	TAILQ_INSERT_TAIL(&oq->q, o, entry);
 	oq->n++;
@@ -112,6 +113,7 @@ outq_put_file(struct outq *oq, const struct ipc_body_outbound_file *b,
 	o->key = ipc_strdup(b->key);
 	o->peer = ipc_strdup(b->peer);
 	o->ctx = ipc_strdup(b->reply_ctx);
+	o->spent = b->spent;
 	o->fd = fd;
 	o->name = ipc_strdup(b->name);
 	o->kind = ipc_strdup(b->kind);

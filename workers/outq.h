@@ -26,6 +26,7 @@ struct outq_item {
 	char			*ctx;		/* may be a token: wiped */
 	int			 tries;		/* the kind's own waits */
 	int			 more;		/* more of its answer follows */
+	uint64_t		 spent;		/* the hub's count of ctx's */
 	/* outbound.file: its memfd until the kind reads it, then -1. */
 	int			 fd;
 	char			*name;

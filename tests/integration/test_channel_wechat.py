@@ -443,6 +443,70 @@ def test_send_gap_holds_across_a_worker_restart(gate_factory, fake,
     no_violations(fake)
 
 
+def ctx_tally(fake, peer):
+    """Messages the fake took per context token, and any -2 it gave."""
+    with fake.lock:
+        mine = [x for x in fake.sent if x["to"] == peer]
+    taken = {}
+    for x in mine:
+        if x["outcome"] == "ok":
+            taken[x["context_token"]] = taken.get(x["context_token"], 0) + 1
+    return taken, [x["outcome"] for x in mine
+                   if x["outcome"].startswith("-2")]
+
+
+@pytest.mark.parametrize("victim", ["worker", "daemon"])
+def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
+                                                      tmp_path, victim):
+    """§7.2: a reply of 14 parts on one context token, the wechat worker
+    SIGKILLed after some went (or the whole daemon stopped and started
+    again): its successor counts on from what the hub stored as sent,
+    not from 0, so the token carries at most 10 and the server never
+    answers -2.  The parts it holds back go once the person writes
+    again, on the new token; none is lost."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"],
+                 text_chunk_limit=100, wechat={"send_gap_ms": 300},
+                 sup={"restart_min_ms": 50})
+    lines = ["%02d " % i + chr(ord("a") + i) * 90 for i in range(14)]
+    answer = "echo: " + "\n".join(lines)
+    fake.inject(FRIEND, "\n".join(lines), context_token="CTX-ONE")
+    wait_sent(fake, FRIEND, 4, timeout=20)
+    old = gate.worker("wechat.alice")
+    if victim == "worker":
+        os.kill(old["pid"], signal.SIGKILL)
+    else:
+        assert gate.stop() == 0
+        assert len(sent_to(fake, FRIEND)) < 10
+        gate.start()
+    wait_for(lambda: gate.worker("wechat.alice")["pid"] != old["pid"] and
+             gate.worker("wechat.alice")["state"] == "running",
+             10, 0.05, "the worker back")
+    # The successor spends the rest of the token's ten, then holds back.
+    wait_for(lambda: ctx_tally(fake, FRIEND)[0].get("CTX-ONE", 0) >= 10 or
+             ctx_tally(fake, FRIEND)[1], 30, 0.05, "ten on CTX-ONE")
+    time.sleep(2.0)         # an eleventh would come now
+    taken, refused = ctx_tally(fake, FRIEND)
+    assert refused == [], refused
+    assert taken == {"CTX-ONE": 10}, taken
+    no_violations(fake)
+    # The person writes again: the rest goes on the new token.
+    fake.inject(FRIEND, "again", context_token="CTX-TWO")
+    rest = lambda: [x["text"] for x in sent_to(fake, FRIEND)
+                    if x["text"] != "echo: again"]
+    wait_for(lambda: len("".join(rest())) >= len(answer) and
+             "echo: again" in [x["text"] for x in sent_to(fake, FRIEND)],
+             60, 0.1, "the whole answer and the second")
+    time.sleep(1.0)         # anything sent twice would come now
+    assert "".join(rest()) == answer, [t[:6] for t in rest()]
+    taken, refused = ctx_tally(fake, FRIEND)
+    assert refused == [], refused
+    assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
+    assert gate.rows(QUEUED)[0][0] == 0
+    if victim == "worker":
+        assert "SIGKILL" in gate.worker("wechat.alice")["last_exit"]
+    no_violations(fake)
+
+
 def test_notifystart_before_polling_and_notifystop_at_exit(gate_factory,
                                                           fake, tmp_path):
     """§3.8: the account says it is online before its first poll, and

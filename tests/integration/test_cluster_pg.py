@@ -340,3 +340,76 @@ def test_a_password_in_the_uri_is_refused(pg, tmp_path):
     assert p.returncode != 0
     assert "password in the URI" in p.stderr, p.stderr
     assert "hunter2" not in p.stderr + p.stdout
+
+
+one_fake = ilink_fakes(1)
+
+
+def ctx_taken(f):
+    """Messages the fake took per context token, and any -2 it gave."""
+    with f.lock:
+        mine = [x for x in f.sent if x["to"] == FRIEND]
+    taken = {}
+    for x in mine:
+        if x["outcome"] == "ok":
+            taken[x["context_token"]] = taken.get(x["context_token"], 0) + 1
+    return taken, [x["outcome"] for x in mine
+                   if x["outcome"].startswith("-2")]
+
+
+@pytest.mark.parametrize("move", ["drain", "sigkill"])
+def test_a_context_budget_follows_its_account(pg, one_fake, nodes,
+                                              tmp_path, move):
+    """§7.2 across a takeover: a reply of 14 parts on one context token,
+    its account moved to n2 (drained, or n1 SIGKILLed) after some went.
+    n2's worker counts on from the rows the store has as sent on the
+    token, so the token carries at most 10 and the server never answers
+    -2; the rest goes on the person's next token, none lost."""
+    f = one_fake[0]
+    confs = {}
+    for m in ("n1", "n2"):
+        confs[m] = node_conf(pg, one_fake, tmp_path, m)
+        confs[m]["channels"][0]["text_chunk_limit"] = 100
+        confs[m]["channels"][0]["wechat"]["send_gap_ms"] = 300
+    ns = {"n1": nodes("n1", confs["n1"])}
+
+    def holds(m):
+        try:
+            return held(pg) == {m: {acct(0)}} and runs_on(ns[m], [acct(0)])
+        except AssertionError:
+            return False        # no leases table until a node made it
+    wait_for(lambda: holds("n1"), 30, 0.1, "n1 running acct00")
+    ns["n2"] = nodes("n2", confs["n2"])
+    lines = ["%02d " % i + chr(ord("a") + i) * 90 for i in range(14)]
+    answer = "echo: " + "\n".join(lines)
+    f.inject(FRIEND, "\n".join(lines), context_token="CTX-ONE")
+    wait_for(lambda: len(ok_texts(f)) >= 4, 20, 0.05, "four parts sent")
+    if move == "drain":
+        rc, out, err = ns["n1"].ctl("drain")
+        assert rc == 0, (rc, out, err)
+    else:
+        ns["n1"].kill()
+        ns["n1"].stopped_by_test = True
+    wait_for(lambda: holds("n2"), TTL_MS / 1000.0 + 20, 0.1,
+             "n2 running acct00")
+    assert len(ok_texts(f)) < 10, ok_texts(f)
+    wait_for(lambda: ctx_taken(f)[0].get("CTX-ONE", 0) >= 10 or
+             ctx_taken(f)[1], 40, 0.05, "ten on CTX-ONE")
+    time.sleep(2.0)         # an eleventh would come now
+    taken, refused = ctx_taken(f)
+    assert refused == [], refused
+    assert taken == {"CTX-ONE": 10}, taken
+    assert f.violations == [], f.violations
+    f.inject(FRIEND, "again", context_token="CTX-TWO")
+
+    def rest():
+        return [t for t in ok_texts(f) if t != "echo: again"]
+    wait_for(lambda: len("".join(rest())) >= len(answer) and
+             "echo: again" in ok_texts(f), 60, 0.1,
+             "the whole answer and the second")
+    time.sleep(1.0)         # anything sent twice would come now
+    assert "".join(rest()) == answer, [t[:6] for t in rest()]
+    taken, refused = ctx_taken(f)
+    assert refused == [], refused
+    assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
+    assert f.violations == [], f.violations

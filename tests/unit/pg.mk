@@ -38,7 +38,7 @@ tests_unit_supervisor_test_store_ship_pg_SOURCES = \
 	tests/unit/supervisor/lite_rows.c tests/unit/supervisor/lite_rows.h \
 	supervisor/pgapply.c \
 	supervisor/pgapply.h supervisor/pgload.c supervisor/pgload.h \
-	supervisor/pgids.c supervisor/pgids.h \
+	supervisor/pgids.c supervisor/pgids.h supervisor/pgsetup.c \
 	supervisor/pgpool.c supervisor/pgpool.h policy/session.c $(STORE_SRC)
 tests_unit_supervisor_test_store_ship_pg_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_store_ship_pg_LDADD = $(PG_UNIT_LDADD)
@@ -50,7 +50,7 @@ tests_unit_supervisor_test_takeover_pg_SOURCES = \
 	supervisor/lease.c supervisor/lease.h \
 	supervisor/pgapply.c supervisor/pgapply.h \
 	supervisor/pgload.c supervisor/pgload.h \
-	supervisor/pgids.c supervisor/pgids.h \
+	supervisor/pgids.c supervisor/pgids.h supervisor/pgsetup.c \
 	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
 tests_unit_supervisor_test_takeover_pg_CFLAGS = $(PG_UNIT_CFLAGS)
 tests_unit_supervisor_test_takeover_pg_LDADD = $(PG_UNIT_LDADD)
@@ -62,7 +62,7 @@ TESTS += tests/unit/supervisor/test_store_pg.sh
 tests_unit_supervisor_test_store_pg_SOURCES = \
 	tests/unit/supervisor/test_store.c $(STORE_FX) \
 	tests/unit/supervisor/store_pg_fx.c \
-	tests/unit/supervisor/store_pg_fx.h $(PG_FX) \
+	tests/unit/supervisor/store_pg_fx.h supervisor/pgsetup.c $(PG_FX) \
 	tests/unit/supervisor/lite_rows.c tests/unit/supervisor/lite_rows.h \
 	supervisor/pgapply.c supervisor/pgapply.h \
 	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)
@@ -75,7 +75,7 @@ TESTS += tests/unit/supervisor/test_store_channel_pg.sh
 tests_unit_supervisor_test_store_channel_pg_SOURCES = \
 	tests/unit/supervisor/test_store_channel.c $(STORE_FX) \
 	tests/unit/supervisor/store_pg_fx.c \
-	tests/unit/supervisor/store_pg_fx.h $(PG_FX) \
+	tests/unit/supervisor/store_pg_fx.h supervisor/pgsetup.c $(PG_FX) \
 	tests/unit/supervisor/lite_rows.c tests/unit/supervisor/lite_rows.h \
 	supervisor/pgapply.c supervisor/pgapply.h \
 	supervisor/pgpool.c supervisor/pgpool.h $(STORE_SRC)

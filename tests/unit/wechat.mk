@@ -35,3 +35,11 @@ tests_unit_workers_wechat_test_wechat_resync_SOURCES = \
 	workers/wechat/wechat.h $(IPC_CODEC) $(UNIT_COMMON)
 tests_unit_workers_wechat_test_wechat_resync_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_workers_wechat_test_wechat_resync_LDADD = $(UNIT_LDADD)
+# budget.c: a context token's count, the worker's and the hub's.
+check_PROGRAMS += tests/unit/workers/wechat/test_budget
+TESTS += tests/unit/workers/wechat/test_budget
+tests_unit_workers_wechat_test_budget_SOURCES = \
+	tests/unit/workers/wechat/test_budget.c workers/wechat/budget.c \
+	workers/wechat/wechat.h
+tests_unit_workers_wechat_test_budget_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_workers_wechat_test_budget_LDADD = $(UNIT_LDADD)

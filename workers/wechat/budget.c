@@ -10,7 +10,16 @@
  * The hub keeps a stream of blocks within the same budget (router_block
  * .c); this catches whatever else would pass it (a long reply's chunks
  * with its files).  Tokens are credentials: only a hash of one is kept.
- * The count starts afresh with the worker, as the server's may not.
+ *
+ * The server's count outlives us (a SIGKILL, a hub restart, the account
+ * taken over by another node), and we have no store to keep ours in:
+ * each row comes with the hub's count for its token (outbound.spent,
+ * the rows its store has as sent on it), and a peer's count is the
+ * larger of that and ours.  Ours runs ahead by the rows sent but not
+ * acked yet; the hub's by those a predecessor sent.  A predecessor's
+ * last send whose ack it took with it, the server counted and the hub
+ * did not: its resend under the same key is dropped by the server as
+ * seen (§3.4) but taken as sent here, so it is counted once all told.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,16 +72,32 @@ budget_find(const char *peer, int make)
 	return old;
 }
 
-/* May one more message go to peer on ctx?  No token: nothing counted. */
+/*
+ * May one more message go to peer on ctx, which has carried spent by
+ * the hub's count?  No token: nothing counted.
+ */
 int
-budget_left(const char *peer, const char *ctx)
+budget_left(const char *peer, const char *ctx, uint64_t spent)
 {
 	struct budget *b;
+	uint64_t h;
 
-	if (ctx == NULL || *ctx == '\0' ||
-	    (b = budget_find(peer, 0)) == NULL ||
-	    b->ctx != budget_hash(ctx))
+	if (ctx == NULL || *ctx == '\0')
 		return 1;
+	h = budget_hash(ctx);
+	if (spent > WECHAT_TURN_MAX)
+		spent = WECHAT_TURN_MAX;
+	if ((b = budget_find(peer, spent > 0)) == NULL)
+		return 1;
+	if (b->ctx != h) {
+		if (spent == 0)
+			return 1;
+		b->ctx = h;
+		b->sent = 0;
+	}
+	if (b->sent < spent)
+		b->sent = (unsigned)spent;
+	b->used = ++bt_clock;
 	return b->sent < WECHAT_TURN_MAX;
 }
 

@@ -177,7 +177,7 @@ send_kick(void)
 	}
 	/* §7.2: past its token's budget a row waits for the next token. */
 	while ((o = outq_take(&sd.oq)) != NULL && !budget_left(o->peer,
-	    o->ctx))
+	    o->ctx, o->spent))
 		outq_failed(&sd.oq, "refused", "this conversation turn's "
 		    "10 messages are spent; sent when the person writes again",
 		    0);

@@ -137,7 +137,8 @@ void		 upload_cancel(void);
 
 /* budget.c: §7.2, bot messages per user message (context token). */
 #define WECHAT_TURN_MAX	10
-int		 budget_left(const char *peer, const char *ctx);
+int		 budget_left(const char *peer, const char *ctx,
+		    uint64_t spent);
 void		 budget_note(const char *peer, const char *ctx);
 
 /* typing.c */

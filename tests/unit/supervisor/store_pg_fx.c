@@ -21,6 +21,7 @@
 #include "lite_rows.h"
 #include "pg_fx.h"
 #include "pgapply.h"
+#include "pgsetup.h"
 #include "schema.h"
 #include "store.h"
 #include "store_int.h"
@@ -86,7 +87,7 @@ store_pg_fx_begin(void)
 	    nschema, nschema);
 	if (run(q) == -1)
 		return -1;
-	sql = schema_sql(SCHEMA_PG);
+	sql = pgsetup_sql();	/* the steps after SCHEMA_BASE too */
 	rc = run(sql);
 	free(sql);
 	return rc;

@@ -331,6 +331,88 @@ test_outbox_latest_ctx(void **state)
 	    "CTX9:0;");
 }
 
+/* Rows leased, each as "id:spent;". */
+static void
+spent_cb(const struct store_outbox_row *r, void *arg)
+{
+	struct sent *c = arg;
+	size_t n = strlen(c->out);
+
+	snprintf(c->out + n, sizeof(c->out) - n, "%lld:%d;",
+	    (long long)r->id, r->spent);
+	c->n++;
+}
+
+/*
+ * §7.2: with each row, the messages its context carried so far: rows
+ * sent that went out with it, whoever sent them, and not those that
+ * went with the context before, even acked in the same second.
+ */
+static void
+test_outbox_spent(void **state)
+{
+	struct store_fx *fx = *state;
+	struct store_chan_msg m;
+	struct sent c;
+	int64_t sess, msg, row[5];
+	char want[128];
+	int i;
+
+	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW, &sess),
+	    0);
+	memset(&m, 0, sizeof(m));
+	m.session = sess;
+	m.account = "alice";
+	m.peer = "u1";
+	m.text = "one";
+	m.msgid = "m1";
+	m.reply_ctx = "CTX1";
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0,
+		    "part", "CTX1", NOW, &row[i]), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW,
+	    NOW + 120, 8, 1, INT64_MAX, spent_cb, &c), 4);
+	snprintf(want, sizeof(want), "%lld:0;%lld:0;%lld:0;%lld:0;",
+	    (long long)row[0], (long long)row[1], (long long)row[2],
+	    (long long)row[3]);
+	assert_string_equal(c.out, want);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", row[0], NOW), 0);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", row[1], NOW), 0);
+	/* A new worker takes the rest: two spent already. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW + 120,
+	    NOW + 240, 8, 1, INT64_MAX, spent_cb, &c), 2);
+	snprintf(want, sizeof(want), "%lld:2;%lld:2;", (long long)row[2],
+	    (long long)row[3]);
+	assert_string_equal(c.out, want);
+	/* The person writes again; a row handed out before is acked. */
+	m.msgid = "m2";
+	m.reply_ctx = "CTX2";
+	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", row[2], NOW), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW + 240,
+	    NOW + 360, 8, 1, INT64_MAX, spent_cb, &c), 1);
+	snprintf(want, sizeof(want), "%lld:0;", (long long)row[3]);
+	assert_string_equal(c.out, want);
+	assert_int_equal(store_outbox_ack(fx->s, "alice", row[3], NOW), 0);
+	assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0, "more",
+	    "", NOW, &row[4]), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease_ctx(fx->s, "alice", NOW,
+	    NOW + 120, 8, 1, INT64_MAX, spent_cb, &c), 1);
+	snprintf(want, sizeof(want), "%lld:1;", (long long)row[4]);
+	assert_string_equal(c.out, want);
+	/* Without the rule nothing is counted. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_outbox_lease(fx->s, "alice", NOW + 120,
+	    NOW + 240, 8, spent_cb, &c), 1);
+	snprintf(want, sizeof(want), "%lld:0;", (long long)row[4]);
+	assert_string_equal(c.out, want);
+}
+
 static void
 test_kv(void **state)
 {
@@ -865,6 +947,7 @@ main(void)
 		T(test_outbox),
 		T(test_outbox_order),
 		T(test_outbox_latest_ctx),
+		T(test_outbox_spent),
 		T(test_kv),
 		T(test_pairing_live),
 		T(test_audit_list),

@@ -35,6 +35,7 @@
 #include "pgids.h"
 #include "pgload.h"
 #include "pgpool.h"
+#include "pgsetup.h"
 #include "schema.h"
 #include "store.h"
 
@@ -215,7 +216,7 @@ setup(void **state)
 	if (PQstatus(pg) != CONNECTION_OK)
 		return -1;
 	PQclear(PQexec(pg, "SET client_min_messages = warning"));
-	sql = schema_sql(SCHEMA_PG);
+	sql = pgsetup_sql();	/* the steps after SCHEMA_BASE too */
 	r = PQexec(pg, sql);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
