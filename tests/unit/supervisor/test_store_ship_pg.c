@@ -313,6 +313,35 @@ history(struct store *db, int64_t session)
 	return out;
 }
 
+/* Wait, to the test's bound, for a load to answer; its rows. */
+static int64_t
+load_wait(int64_t *rows)
+{
+	uint64_t hang = clock_mono_ms() + 30000;
+
+	while (*rows == -2) {
+		assert_true(clock_mono_ms() < hang);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	return *rows;
+}
+
+/* A new node's store with the account read in, as a takeover's. */
+static struct store *
+took_over(const char *file, const char *account)
+{
+	char path[64], err[256];
+	struct store *nb;
+	int64_t rows = -2;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	assert_non_null(nb = store_open(path, err, sizeof(err)));
+	assert_int_equal(pgload_account(pool, nb, account, loaded, &rows), 0);
+	assert_true(load_wait(&rows) > 0);
+	assert_int_equal(store_flush(nb), 0);
+	return nb;
+}
+
 /*
  * Another node's working set takes the account over (the lease moved)
  * and a visitor's session (the balancer sent the visitor elsewhere):
@@ -489,10 +518,7 @@ lite_count(struct store *db, const char *sql)
 static void
 test_an_account_is_read_bounded_in_time(void **state)
 {
-	char path[64], err[256];
 	struct store *nb;
-	int64_t rows = -2;
-	uint64_t hang = clock_mono_ms() + 30000;
 	PGresult *r;
 
 	(void)state;
@@ -518,15 +544,7 @@ test_an_account_is_read_bounded_in_time(void **state)
 	    "COMMIT;");
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	snprintf(path, sizeof(path), "%s/old.db", dir);
-	assert_non_null(nb = store_open(path, err, sizeof(err)));
-	assert_int_equal(pgload_account(pool, nb, "old", loaded, &rows), 0);
-	while (rows == -2) {
-		assert_true(clock_mono_ms() < hang);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	assert_true(rows > 0);
-	assert_int_equal(store_flush(nb), 0);
+	nb = took_over("old.db", "old");
 	/* 256 newest, the unanswered one, the queued reply's. */
 	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"),
 	    258);
@@ -563,10 +581,9 @@ took(const struct store_backlog_row *row, void *arg)
 static void
 test_a_cold_conversation_is_read_when_its_person_writes(void **state)
 {
-	char path[64], err[256], key[24], *h;
+	char key[24], *h;
 	struct store *nb;
 	int64_t rows = -2, id, got = 0, ids[4], first = -2;
-	uint64_t hang = clock_mono_ms() + 30000;
 	PGresult *r;
 
 	(void)state;
@@ -588,15 +605,7 @@ test_a_cold_conversation_is_read_when_its_person_writes(void **state)
 	    "COMMIT;");
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	snprintf(path, sizeof(path), "%s/cool.db", dir);
-	assert_non_null(nb = store_open(path, err, sizeof(err)));
-	assert_int_equal(pgload_account(pool, nb, "cool", loaded, &rows), 0);
-	while (rows == -2) {
-		assert_true(clock_mono_ms() < hang);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	assert_true(rows > 0);
-	assert_int_equal(store_flush(nb), 0);
+	nb = took_over("cool.db", "cool");
 	/* Both people; the history and replies of the one who wrote lately. */
 	assert_int_equal(lite_count(nb, "SELECT count(*) FROM sessions"), 2);
 	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"
@@ -624,14 +633,9 @@ test_a_cold_conversation_is_read_when_its_person_writes(void **state)
 	assert_int_equal(store_cold_wanted(nb, ids, 4), 0);
 	assert_int_equal(store_flush(nb), 0);
 	snprintf(key, sizeof(key), "%d", 910000000);
-	rows = -2;
 	assert_int_equal(pgload_session(pool, nb, PGLOAD_CONV, key, NULL,
 	    loaded, &rows), 0);
-	while (rows == -2) {
-		assert_true(clock_mono_ms() < hang);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	assert_int_equal(rows, 5);
+	assert_int_equal(load_wait(&rows), 5);
 	assert_int_equal(store_cold_done(nb, 910000000, 1), 0);
 	assert_int_equal(store_backlog_take(nb, "cool", 10, took, &got), 1);
 	assert_int_equal(got, id);
