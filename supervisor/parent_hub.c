@@ -458,6 +458,12 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 	snprintf(kind, sizeof(kind), "%.*s", (int)b->kind.len, b->kind.p);
 	snprintf(id, sizeof(id), "%.*s", (int)b->id.len, b->id.p);
 	snprintf(name, sizeof(name), "%s.%s", kind, id);
+	/* Draining to stop: a worker born now would outlive the drain
+	 * (CI saw a lease taken in the last second hold wxgated up). */
+	if (sup->stopping) {
+		log_info("hub asked to start %s: stopping", name);
+		return 0;
+	}
 	if ((k = kinds_find(kind)) == NULL || k->role != ROLE_CHANNEL ||
 	    !ph_account_id(id)) {
 		log_warnx("hub asked to start %s: not a channel account",
@@ -524,7 +530,9 @@ ph_pause(const struct ipc_body_hub_ref *b, int on)
 		return 0;
 	}
 	w->flags &= ~W_F_PAUSED;
-	if (w->state == W_STOPPING)
+	if (sup->stopping)
+		;	/* not started again: the drain ends it */
+	else if (w->state == W_STOPPING)
 		w->flags |= W_F_RESPAWN;
 	else if (w->pid == -1 && w->state != W_BACKOFF) {
 		w->ndeaths = 0;

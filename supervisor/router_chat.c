@@ -27,19 +27,44 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+/* The connection's binding to the session its claim named, undone. */
+static void
+session_unbind(struct worker *w, const struct durable *d)
+{
+	struct binding *b;
+
+	if ((b = bind_find(w, d->conn)) != NULL && b->session == d->session) {
+		b->seen = 0;	/* no row to touch */
+		bind_remove(b);
+	}
+}
+
+/*
+ * Its ship waits on a cluster's database that is down: busy now, and
+ * the page opens another session later.  This one's row still ships
+ * and is nobody's (its token was never told): the sweep ends it.
+ */
+static void
+session_late(struct durable *d)
+{
+	struct worker *w = durable_worker(d);
+
+	if (w == NULL)
+		return;
+	session_unbind(w, d);
+	rpc_store_busy(w, d->req_id, d->conn);
+}
+
 static void
 session_ok_cb(struct durable *d, int committed)
 {
 	struct ipc_body_session_ok ok;
 	struct worker *w = durable_worker(d);
-	struct binding *b;
 
-	if (w != NULL && !committed) {
-		if ((b = bind_find(w, d->conn)) != NULL &&
-		    b->session == d->session) {
-			b->seen = 0;	/* no row to touch */
-			bind_remove(b);
-		}
+	if (d->told)
+		;	/* session_late answered */
+	else if (w != NULL && !committed) {
+		session_unbind(w, d);
 		rpc_unavailable(w, d->req_id, d->conn);
 	} else if (w != NULL) {
 		ok.conn = d->conn;
@@ -93,6 +118,8 @@ sup_session_open(struct worker *w, struct ipc_msg *m)
 	d->session = id;
 	d->str = xstrdup(tok);
 	explicit_bzero(tok, sizeof(tok));
+	if (hub_pg_on())
+		durable_due(d, RT_ACCEPT_DUE_MS, session_late);
 	return 0;
 }
 
@@ -394,10 +421,12 @@ chat_accepted_cb(struct durable *d, int ok)
  * it is stored, then its answer.  Until then the request stays reserved
  * and muted, so no answer reaches a client who was told busy.
  *
- * XXX session.open and chat commands (chat_command_cb) still wait for
- * their ship without a deadline: a resend of either cannot tell a
- * stored answer from one still shipping.  Both need a turn's ship
- * sequence kept with its rows to be answered busy in the meantime.
+ * XXX a chat command (chat_command_cb) still waits for its ship
+ * without a deadline: its resend would find it answered in the working
+ * set and replay an answer not yet in the truth.  It needs a turn's
+ * ship sequence kept with its rows to be answered busy meanwhile.
+ * session.open has its deadline (session_late): its resend is a new
+ * session, so nothing is told twice.
  */
 static void
 chat_accepted_late(struct durable *d)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "kinds.h"
 #include "log.h"
 #include "plan.h"
@@ -35,6 +36,8 @@
 #define ZYGOTE_FORKS_MAX	64
 /* Its first answer includes its exec and start; later ones a fork. */
 #define ZYGOTE_WAIT_MS		5000
+/* A wait this long counts as the parent's loop standing still. */
+#define ZYGOTE_STILL_MS		1000
 /* argv room for "kind:id" of the children, written over the spec. */
 #define ZYGOTE_SPEC_LEN		(2 * IPC_NAME_MAX + 2)
 
@@ -129,12 +132,17 @@ static int
 zygote_read(struct zygote *z, struct ipc_msg *m, uint8_t *buf, size_t len)
 {
 	struct pollfd pfd = { z->fd, POLLIN, 0 };
+	uint64_t since = clock_mono_ms();
 	enum ipc_err err;
 	int n;
 
 	do
 		n = poll(&pfd, 1, ZYGOTE_WAIT_MS);
 	while (n == -1 && errno == EINTR);
+	/* The loop stood still that long: the hub's pong is unread, not
+	 * late (CI saw a hung zygote's 5 s get the hub killed). */
+	if (clock_mono_ms() - since >= ZYGOTE_STILL_MS)
+		parent_hub_waited();
 	if (n != 1 || !(pfd.revents & POLLIN))
 		return -1;
 	if (ipc_recv_blocking(z->fd, buf, len, m, &err) == -1)

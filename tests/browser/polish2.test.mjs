@@ -277,7 +277,10 @@ describe('public page polish', () => {
       });
       assert.equal(await page.getAttribute('[data-testid="avatar"]', 'alt'), '');
       assert.deepEqual(await texts(page, '[data-testid="suggestion"]'), PAGE.suggestions);
-      assert.equal(await page.isVisible('[data-testid="suggestions"]'), true);
+      // Shown once the (empty) history has come: waited for, as CI
+      // once looked before it had.
+      await page.waitForSelector('[data-testid="suggestions"]:not([hidden])',
+        { timeout: 15000 });
       // The accent reaches the buttons through the custom property.
       assert.equal(await page.$eval('#send', (e) => getComputedStyle(e).backgroundColor),
         'rgb(11, 92, 173)');

@@ -388,3 +388,33 @@ def test_a_message_whose_ship_waits_is_answered_busy_then_once(
         or None, 30, 0.2, "the message in the shared store")
     assert rows == [["3", "echo: during the outage"]], rows
     assert "cluster: the database answers again" in node.log()
+
+
+@plain_only
+def test_a_session_opened_as_the_database_stops_is_answered(pg,
+                                                           gate_factory):
+    """session.open just after the database stopped: the node writes the
+    session, whose ship cannot land; the page used to wait for as long
+    as the outage lasted.  It hears busy with a retry_after in bounded
+    time (router_chat.c, session_late), and opens a session once the
+    database is back."""
+    node = gate_factory(echo_conf(pg, "n1"), sub="n1")
+
+    async def go():
+        async with node.client() as c:
+            await c.open()
+        await asyncio.to_thread(pg.stop)
+        async with node.client() as c:
+            # Generous: an answer at all is the point, not its timing.
+            r = await c.call("session.open", {}, 60)
+            assert r.get("ok") is False, r
+            err = r.get("error") or {}
+            assert err.get("code") == "busy", r
+            assert int(err.get("retry_after_ms") or 0) > 0, r
+        await asyncio.to_thread(pg.start_again)
+        async with node.client() as c:
+            await c.open()
+            _, done = await c.chat("after", "a-1")
+            assert done["text"] == "echo: after"
+
+    asyncio.run(go())
