@@ -27,6 +27,8 @@
 #include "wire.h"
 #include "xmalloc.h"
 
+static int	chat_cmd_told(int64_t, const char *);
+
 /* The connection's binding to the session its claim named, undone. */
 static void
 session_unbind(struct worker *w, const struct durable *d)
@@ -327,6 +329,11 @@ chat_known(struct worker *w, struct ipc_msg *m, struct binding *b,
 	acc.conn = cb->conn;
 	acc.client_msg_id = cb->client_msg_id;
 	acc.status = ipc_s(st == MSG_ANSWERED ? "answered" : "answering");
+	/* A command told busy, still shipping: busy again (chat_cmd_late). */
+	if (chat_cmd_told(b->session, cmid)) {
+		rpc_store_busy(w, m->req_id, cb->conn);
+		return;
+	}
 	if ((r = areq_find_msg(msg_id)) != NULL) {
 		/* Its turn is not stored yet (a cluster's ship waits for
 		 * the database): "answering" would promise what may not
@@ -421,12 +428,8 @@ chat_accepted_cb(struct durable *d, int ok)
  * it is stored, then its answer.  Until then the request stays reserved
  * and muted, so no answer reaches a client who was told busy.
  *
- * XXX a chat command (chat_command_cb) still waits for its ship
- * without a deadline: its resend would find it answered in the working
- * set and replay an answer not yet in the truth.  It needs a turn's
- * ship sequence kept with its rows to be answered busy meanwhile.
- * session.open has its deadline (session_late): its resend is a new
- * session, so nothing is told twice.
+ * A chat command and session.open have the same deadline
+ * (chat_cmd_late, session_late).
  */
 static void
 chat_accepted_late(struct durable *d)
@@ -440,6 +443,42 @@ chat_accepted_late(struct durable *d)
 		rpc_store_busy(w, d->req_id, d->conn);
 }
 
+/*
+ * Commands told busy whose turn still ships.  A resend finds the
+ * command stored with its answer in the working set, which is not yet
+ * the truth: it hears busy while the claim is here, and the answer
+ * once the ship is in.  Bounded by the ship queue, whose claims these
+ * are; a list, walked only for a resend of a known message.
+ */
+struct cmd_told {
+	TAILQ_ENTRY(cmd_told)	 entry;
+	const struct durable	*d;
+};
+static TAILQ_HEAD(, cmd_told) cmd_told = TAILQ_HEAD_INITIALIZER(cmd_told);
+
+static int
+chat_cmd_told(int64_t session, const char *cmid)
+{
+	struct cmd_told *t;
+
+	TAILQ_FOREACH(t, &cmd_told, entry)
+		if (t->d->session == session && strcmp(t->d->str, cmid) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+chat_cmd_late(struct durable *d)
+{
+	struct worker *w = durable_worker(d);
+	struct cmd_told *t = xcalloc(1, sizeof(*t));
+
+	t->d = d;
+	TAILQ_INSERT_TAIL(&cmd_told, t, entry);
+	if (w != NULL)
+		rpc_store_busy(w, d->req_id, d->conn);
+}
+
 /* A command's turn committed: accepted, and its answer at once. */
 static void
 chat_command_cb(struct durable *d, int ok)
@@ -447,7 +486,19 @@ chat_command_cb(struct durable *d, int ok)
 	struct ipc_body_chat_accepted acc;
 	struct worker *w = durable_worker(d);
 	struct binding *b;
+	struct cmd_told *t;
 
+	if (d->told) {
+		/* Its client heard busy; a resend now finds it stored. */
+		TAILQ_FOREACH(t, &cmd_told, entry)
+			if (t->d == d)
+				break;
+		if (t != NULL) {
+			TAILQ_REMOVE(&cmd_told, t, entry);
+			free(t);
+		}
+		return;
+	}
 	if (w == NULL)
 		return;
 	if (!ok) {
@@ -496,6 +547,8 @@ chat_command(struct worker *w, struct ipc_msg *m, struct binding *b,
 	d->session = b->session;
 	d->str = xstrdup(cmid);
 	d->str2 = xstrdup(reply);
+	if (hub_pg_on())
+		durable_due(d, RT_ACCEPT_DUE_MS, chat_cmd_late);
 }
 
 /*

@@ -418,3 +418,49 @@ def test_a_session_opened_as_the_database_stops_is_answered(pg,
             assert done["text"] == "echo: after"
 
     asyncio.run(go())
+
+
+@plain_only
+def test_a_command_sent_as_the_database_stops_is_answered_once(
+        pg, gate_factory):
+    """A chat command just after the database stopped is stored with its
+    answer, whose ship cannot land: its client hears busy in bounded
+    time (chat_cmd_late), and busy again on a resend while it ships,
+    not the answer from a working set the truth has not got; once the
+    database is back, the resend hears it, once."""
+    node = gate_factory(echo_conf(pg, "n1"), sub="n1")
+
+    async def go():
+        async with node.client() as c:
+            await c.open()
+            await asyncio.to_thread(pg.stop)
+            for _ in range(2):
+                # Generous: an answer at all is the point.
+                r = await c.call("chat.send", {"text": "/help",
+                                               "client_msg_id": "h-1"}, 60)
+                err = r.get("error") or {}
+                assert r.get("ok") is False and \
+                    err.get("code") == "busy", r
+                assert int(err.get("retry_after_ms") or 0) > 0, r
+            assert c.dones("h-1") == [], c.events
+            await asyncio.to_thread(pg.start_again)
+            deadline = time.monotonic() + 60
+            while True:
+                r = await c.call("chat.send", {"text": "/help",
+                                               "client_msg_id": "h-1"}, 60)
+                if r.get("ok") is True:
+                    break
+                err = r.get("error") or {}
+                assert err.get("code") == "busy", r
+                assert time.monotonic() < deadline, r
+                await asyncio.sleep(err.get("retry_after_ms", 500) /
+                                    1000.0)
+            assert r["result"]["status"] == "answered", r
+            done = await c.wait_done("h-1", timeout=30)
+            assert done["text"].startswith("/help"), done
+            await c.drain(1.0)
+            assert len(c.dones("h-1")) == 1, c.dones("h-1")
+
+    asyncio.run(go())
+    rows = pg.sql("SELECT count(*) FROM messages WHERE client_msg_id = 'h-1'")
+    assert rows == [["1"]], rows
