@@ -300,6 +300,19 @@ class FakeIlink(ThreadedApp):
         """The current token dies: every bot call now gets -14."""
         return self._call(self._expire)
 
+    def ctx_tally(self, peer):
+        """Messages taken for peer per context token (§7.2: ten at
+        most), and the -2 refusals it was given."""
+        with self.lock:
+            mine = [x for x in self.sent if x["to"] == peer]
+        taken = {}
+        for x in mine:
+            if x["outcome"] == "ok":
+                t = x["context_token"]
+                taken[t] = taken.get(t, 0) + 1
+        return taken, [x["outcome"] for x in mine
+                       if x["outcome"].startswith("-2")]
+
     def sent_texts(self, outcome="ok"):
         with self.lock:
             return [s["text"] for s in self.sent if s["outcome"] == outcome]

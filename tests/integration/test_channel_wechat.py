@@ -443,18 +443,6 @@ def test_send_gap_holds_across_a_worker_restart(gate_factory, fake,
     no_violations(fake)
 
 
-def ctx_tally(fake, peer):
-    """Messages the fake took per context token, and any -2 it gave."""
-    with fake.lock:
-        mine = [x for x in fake.sent if x["to"] == peer]
-    taken = {}
-    for x in mine:
-        if x["outcome"] == "ok":
-            taken[x["context_token"]] = taken.get(x["context_token"], 0) + 1
-    return taken, [x["outcome"] for x in mine
-                   if x["outcome"].startswith("-2")]
-
-
 @pytest.mark.parametrize("victim", ["worker", "daemon"])
 def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
                                                       tmp_path, victim):
@@ -482,10 +470,10 @@ def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
              gate.worker("wechat.alice")["state"] == "running",
              10, 0.05, "the worker back")
     # The successor spends the rest of the token's ten, then holds back.
-    wait_for(lambda: ctx_tally(fake, FRIEND)[0].get("CTX-ONE", 0) >= 10 or
-             ctx_tally(fake, FRIEND)[1], 30, 0.05, "ten on CTX-ONE")
+    wait_for(lambda: fake.ctx_tally(FRIEND)[0].get("CTX-ONE", 0) >= 10 or
+             fake.ctx_tally(FRIEND)[1], 30, 0.05, "ten on CTX-ONE")
     time.sleep(2.0)         # an eleventh would come now
-    taken, refused = ctx_tally(fake, FRIEND)
+    taken, refused = fake.ctx_tally(FRIEND)
     assert refused == [], refused
     assert taken == {"CTX-ONE": 10}, taken
     no_violations(fake)
@@ -498,7 +486,7 @@ def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
              60, 0.1, "the whole answer and the second")
     time.sleep(1.0)         # anything sent twice would come now
     assert "".join(rest()) == answer, [t[:6] for t in rest()]
-    taken, refused = ctx_tally(fake, FRIEND)
+    taken, refused = fake.ctx_tally(FRIEND)
     assert refused == [], refused
     assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
     assert gate.rows(QUEUED)[0][0] == 0

@@ -324,6 +324,21 @@ def agent_requests(node):
                if ln.startswith("wxgate_agent_requests_total"))
 
 
+async def resend_until_taken(c, text, cmid):
+    """chat.send of the same message until it is not busy (the database
+    back, its ship in), within a minute: that answer."""
+    deadline = time.monotonic() + 60
+    while True:
+        r = await c.call("chat.send", {"text": text,
+                                       "client_msg_id": cmid}, 60)
+        if r.get("ok") is True:
+            return r
+        err = r.get("error") or {}
+        assert err.get("code") == "busy", r
+        assert time.monotonic() < deadline, r
+        await asyncio.sleep(err.get("retry_after_ms", 500) / 1000.0)
+
+
 @plain_only
 def test_a_message_whose_ship_waits_is_answered_busy_then_once(
         pg, gate_factory):
@@ -361,17 +376,7 @@ def test_a_message_whose_ship_waits_is_answered_busy_then_once(
             # message, still not stored there, busy again.
             await busy(c, cmid, text, 60)
             await asyncio.to_thread(pg.start_again)
-            deadline = time.monotonic() + 60
-            while True:
-                r = await c.call("chat.send", {"text": text,
-                                               "client_msg_id": cmid}, 60)
-                if r.get("ok") is True:
-                    break
-                err = r.get("error") or {}
-                assert err.get("code") == "busy", r
-                assert time.monotonic() < deadline, r
-                await asyncio.sleep(err.get("retry_after_ms", 500) /
-                                    1000.0)
+            r = await resend_until_taken(c, text, cmid)
             # Found, not made again: it was kept through the outage.
             assert r["result"]["status"] in ("answering", "answered"), r
             done = await c.wait_done(cmid, timeout=30)
@@ -444,17 +449,7 @@ def test_a_command_sent_as_the_database_stops_is_answered_once(
                 assert int(err.get("retry_after_ms") or 0) > 0, r
             assert c.dones("h-1") == [], c.events
             await asyncio.to_thread(pg.start_again)
-            deadline = time.monotonic() + 60
-            while True:
-                r = await c.call("chat.send", {"text": "/help",
-                                               "client_msg_id": "h-1"}, 60)
-                if r.get("ok") is True:
-                    break
-                err = r.get("error") or {}
-                assert err.get("code") == "busy", r
-                assert time.monotonic() < deadline, r
-                await asyncio.sleep(err.get("retry_after_ms", 500) /
-                                    1000.0)
+            r = await resend_until_taken(c, "/help", "h-1")
             assert r["result"]["status"] == "answered", r
             done = await c.wait_done("h-1", timeout=30)
             assert done["text"].startswith("/help"), done

@@ -345,18 +345,6 @@ def test_a_password_in_the_uri_is_refused(pg, tmp_path):
 one_fake = ilink_fakes(1)
 
 
-def ctx_taken(f):
-    """Messages the fake took per context token, and any -2 it gave."""
-    with f.lock:
-        mine = [x for x in f.sent if x["to"] == FRIEND]
-    taken = {}
-    for x in mine:
-        if x["outcome"] == "ok":
-            taken[x["context_token"]] = taken.get(x["context_token"], 0) + 1
-    return taken, [x["outcome"] for x in mine
-                   if x["outcome"].startswith("-2")]
-
-
 @pytest.mark.parametrize("move", ["drain", "sigkill"])
 def test_a_context_budget_follows_its_account(pg, one_fake, nodes,
                                               tmp_path, move):
@@ -393,10 +381,10 @@ def test_a_context_budget_follows_its_account(pg, one_fake, nodes,
     wait_for(lambda: holds("n2"), TTL_MS / 1000.0 + 20, 0.1,
              "n2 running acct00")
     assert len(ok_texts(f)) < 10, ok_texts(f)
-    wait_for(lambda: ctx_taken(f)[0].get("CTX-ONE", 0) >= 10 or
-             ctx_taken(f)[1], 40, 0.05, "ten on CTX-ONE")
+    wait_for(lambda: f.ctx_tally(FRIEND)[0].get("CTX-ONE", 0) >= 10 or
+             f.ctx_tally(FRIEND)[1], 40, 0.05, "ten on CTX-ONE")
     time.sleep(2.0)         # an eleventh would come now
-    taken, refused = ctx_taken(f)
+    taken, refused = f.ctx_tally(FRIEND)
     assert refused == [], refused
     assert taken == {"CTX-ONE": 10}, taken
     assert f.violations == [], f.violations
@@ -409,7 +397,7 @@ def test_a_context_budget_follows_its_account(pg, one_fake, nodes,
              "the whole answer and the second")
     time.sleep(1.0)         # anything sent twice would come now
     assert "".join(rest()) == answer, [t[:6] for t in rest()]
-    taken, refused = ctx_taken(f)
+    taken, refused = f.ctx_tally(FRIEND)
     assert refused == [], refused
     assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
     assert f.violations == [], f.violations

@@ -326,14 +326,18 @@ load_wait(int64_t *rows)
 	return *rows;
 }
 
-/* A new node's store with the account read in, as a takeover's. */
+/* The truth seeded, then a new node's store with the account read in,
+ * as a takeover's. */
 static struct store *
-took_over(const char *file, const char *account)
+took_over(const char *seed, const char *file, const char *account)
 {
 	char path[64], err[256];
 	struct store *nb;
 	int64_t rows = -2;
+	PGresult *r = PQexec(pg, seed);
 
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	assert_non_null(nb = store_open(path, err, sizeof(err)));
 	assert_int_equal(pgload_account(pool, nb, account, loaded, &rows), 0);
@@ -519,11 +523,11 @@ static void
 test_an_account_is_read_bounded_in_time(void **state)
 {
 	struct store *nb;
-	PGresult *r;
+	const char *seed;
 
 	(void)state;
 	/* Ids far above the blocks the other tests took. */
-	r = PQexec(pg, "BEGIN;"
+	seed = "BEGIN;"
 	    "INSERT INTO sessions (id, created, last_seen, anonymous, account,"
 	    " peer) VALUES (900000000, 1, 1, 0, 'old', 'p1');"
 	    "INSERT INTO messages (id, session_id, account, channel_msg_id,"
@@ -541,10 +545,8 @@ test_an_account_is_read_bounded_in_time(void **state)
 	    "INSERT INTO outbox (id, account, peer, msg_id, body, created,"
 	    " next_try) VALUES (900000999, 'old', 'p1', 900000001, 'r1', 1,"
 	    " 1);"
-	    "COMMIT;");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	nb = took_over("old.db", "old");
+	    "COMMIT;";
+	nb = took_over(seed, "old.db", "old");
 	/* 256 newest, the unanswered one, the queued reply's. */
 	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"),
 	    258);
@@ -584,10 +586,10 @@ test_a_cold_conversation_is_read_when_its_person_writes(void **state)
 	char key[24], *h;
 	struct store *nb;
 	int64_t rows = -2, id, got = 0, ids[4], first = -2;
-	PGresult *r;
+	const char *seed;
 
 	(void)state;
-	r = PQexec(pg, "BEGIN;"
+	seed = "BEGIN;"
 	    "INSERT INTO sessions (id, created, last_seen, anonymous, account,"
 	    " peer) VALUES (910000000, 1, 1, 0, 'cool', 'gone'),"
 	    " (910000001, 1, extract(epoch FROM now())::bigint, 0, 'cool',"
@@ -602,10 +604,8 @@ test_a_cold_conversation_is_read_when_its_person_writes(void **state)
 	    " next_try, state, finished) SELECT 910001000 + g, 'cool', 'gone',"
 	    " 910000000 + 10 * g, 'r', g, g, 'sent', g"
 	    " FROM generate_series(1, 5) g;"
-	    "COMMIT;");
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	nb = took_over("cool.db", "cool");
+	    "COMMIT;";
+	nb = took_over(seed, "cool.db", "cool");
 	/* Both people; the history and replies of the one who wrote lately. */
 	assert_int_equal(lite_count(nb, "SELECT count(*) FROM sessions"), 2);
 	assert_int_equal(lite_count(nb, "SELECT count(*) FROM messages"
