@@ -275,6 +275,24 @@ test_outbox_order(void **state)
 	assert_string_equal(c.out, "2:u1:a2::0;");
 }
 
+/* u1's conversation with alice, and its first message (m1, CTX1) as m
+ * would store it. */
+static void
+alice_says(struct store_fx *fx, struct store_chan_msg *m)
+{
+	int64_t sess;
+
+	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW, &sess),
+	    0);
+	memset(m, 0, sizeof(*m));
+	m->session = sess;
+	m->account = "alice";
+	m->peer = "u1";
+	m->text = "one";
+	m->msgid = "m1";
+	m->reply_ctx = "CTX1";
+}
+
 /* iLink's rule (1.4): a reply rides on the peer's newest token. */
 static void
 test_outbox_latest_ctx(void **state)
@@ -282,17 +300,9 @@ test_outbox_latest_ctx(void **state)
 	struct store_fx *fx = *state;
 	struct store_chan_msg m;
 	struct sent c;
-	int64_t sess, id1, id2;
+	int64_t id1, id2;
 
-	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW, &sess),
-	    0);
-	memset(&m, 0, sizeof(m));
-	m.session = sess;
-	m.account = "alice";
-	m.peer = "u1";
-	m.text = "one";
-	m.msgid = "m1";
-	m.reply_ctx = "CTX1";
+	alice_says(fx, &m);
 	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &id1), 0);
 	m.msgid = "m2";
 	m.reply_ctx = "CTX2";
@@ -354,19 +364,11 @@ test_outbox_spent(void **state)
 	struct store_fx *fx = *state;
 	struct store_chan_msg m;
 	struct sent c;
-	int64_t sess, msg, row[5];
+	int64_t msg, row[5];
 	char want[128];
 	int i;
 
-	assert_int_equal(store_chan_session(fx->s, "alice", "u1", NOW, &sess),
-	    0);
-	memset(&m, 0, sizeof(m));
-	m.session = sess;
-	m.account = "alice";
-	m.peer = "u1";
-	m.text = "one";
-	m.msgid = "m1";
-	m.reply_ctx = "CTX1";
+	alice_says(fx, &m);
 	assert_int_equal(store_chan_msg_accept(fx->s, &m, NOW, &msg), 0);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(store_outbox_add(fx->s, "alice", "u1", 0, 0,
