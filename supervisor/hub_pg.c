@@ -335,6 +335,8 @@ load_committed(struct durable *d, int ok)
 		agentq_backlog(agentq_find(cc->agent));
 }
 
+static void	ids_check(void);
+
 static void
 load_done(int64_t rows, void *arg)
 {
@@ -363,6 +365,11 @@ load_done(int64_t rows, void *arg)
 	}
 	log_debug("cluster: %s: %d asked messages to ask again",
 	    hp.acct[i].name, n);
+	/* What the account says here must sort after what it said there
+	 * (history is in id order): a block below its newest message
+	 * goes, as after a visit (CI saw a reply without its history). */
+	if (store_ids_past_messages(sup->store) == 0)
+		ids_check();
 	d = durable_after(load_committed);
 	d->str = xstrdup(hp.acct[i].name);
 	d->id = (int64_t)gen;
