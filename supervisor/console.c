@@ -285,6 +285,7 @@ static const struct {
 } console_holds[] = {
 	{ "chat",	console_chat_hold },
 	{ "schedules",	console_sched_hold },
+	{ "sched_sealed", console_sealed_hold },
 };
 
 static int

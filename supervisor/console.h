@@ -76,6 +76,9 @@ int	console_sched_hold(struct worker *, const struct ipc_msg *,
  */
 int	console_page_sched_sealed(const char *query, const char *text,
 	    json_t **body);
+/* The same, the cluster's, on a node that does not run them: 1 if held. */
+int	console_sealed_hold(struct worker *, const struct ipc_msg *,
+	    uint64_t conn, const char *query);
 /*
  * console_page_acct.c: channel accounts, login QR codes, binding
  * invitations; NULL on a store error.

@@ -208,22 +208,49 @@ console_page_schedules(void)
 	    "more", pg.more, "now", (json_int_t)sup_now());
 }
 
-/* A page asked of the cluster's store, and whom it answers. */
-struct sched_ask {
-	struct sched_page	 pg;
+/* Whom an answer read from the cluster's store goes to. */
+struct sched_asker {
 	char			 wname[IPC_NAME_MAX + 1];
 	uint64_t		 gen;
 	uint64_t		 req_id;
 	uint64_t		 conn;
+};
+
+static void
+sched_asker_set(struct sched_asker *k, const struct worker *w,
+    const struct ipc_msg *m, uint64_t conn)
+{
+	snprintf(k->wname, sizeof(k->wname), "%s", w->name);
+	k->gen = w->gen;
+	k->req_id = m->req_id;
+	k->conn = conn;
+}
+
+/* To the worker that asked, not one restarted since. */
+static void
+sched_asker_answer(const struct sched_asker *k, int status, json_t *body)
+{
+	static struct ipc_msg m;
+	struct worker *w = spawn_find(k->wname);
+
+	if (w != NULL && w->gen == k->gen && w->wire != NULL) {
+		m.req_id = k->req_id;
+		console_answer(w, &m, k->conn, status, NULL, NULL, body);
+	} else
+		json_decref(body);
+}
+
+/* A page asked of the cluster's store, and whom it answers. */
+struct sched_ask {
+	struct sched_page	 pg;
+	struct sched_asker	 who;
 	char			 elsewhere[IPC_MESSAGE_MAX];
 };
 
 static void
 sched_ask_done(const char *why, void *arg)
 {
-	static struct ipc_msg m;
 	struct sched_ask *a = arg;	/* its page, the callbacks' arg */
-	struct worker *w = spawn_find(a->wname);
 	json_t *body;
 	int status = 200;
 
@@ -238,12 +265,7 @@ sched_ask_done(const char *why, void *arg)
 		    a->pg.list, "more", a->pg.more, "now",
 		    (json_int_t)sup_now(), "elsewhere", a->elsewhere);
 	}
-	/* The worker that asked, not one restarted since. */
-	if (w != NULL && w->gen == a->gen && w->wire != NULL) {
-		m.req_id = a->req_id;
-		console_answer(w, &m, a->conn, status, NULL, NULL, body);
-	} else
-		json_decref(body);
+	sched_asker_answer(&a->who, status, body);
 	free(a);
 }
 
@@ -256,7 +278,7 @@ console_sched_hold(struct worker *w, const struct ipc_msg *m,
 	    CONSOLE_SCHED_MAX + 1, CONSOLE_RUNS_MAX,
 	    CONSOLE_SCHED_CUT, CONSOLE_SEALED_MAX, CONSOLE_SCHED_READ_MS,
 	    sched_page_def, sched_page_run, sched_page_target,
-	    sched_ask_done, NULL };
+	    sched_ask_done, NULL, 0, 0 };
 	char elsewhere[IPC_MESSAGE_MAX];
 
 	(void)query;
@@ -266,10 +288,7 @@ console_sched_hold(struct worker *w, const struct ipc_msg *m,
 	snprintf(a->elsewhere, sizeof(a->elsewhere), "%s", elsewhere);
 	a->pg.list = json_array();
 	a->pg.byname = json_object();
-	snprintf(a->wname, sizeof(a->wname), "%s", w->name);
-	a->gen = w->gen;
-	a->req_id = m->req_id;
-	a->conn = conn;
+	sched_asker_set(&a->who, w, m, conn);
 	r.arg = &a->pg;
 	if (hub_pg_sched_read(&r) == -1) {
 		json_decref(a->pg.list);
@@ -300,47 +319,15 @@ sched_sealed_query(const char *query, int64_t *id, int64_t *run)
 }
 
 /*
- * GET /api/schedule/sealed?id=ID[&run=RUN]: a sealed schedule's prompt,
- * or the summary of one of its runs, whole, however long the list cut
- * it (CONSOLE_SEALED_MAX).  Ciphertext, as the list gives the shorter
- * ones, to any session; only the owner's key opens it.  The status, and
- * the answer's body.
- *
- * XXX On a node of a cluster that does not run schedules it is refused,
- * naming the node that does, rather than a 404 from a working set with
- * no schedules; a read of the shared store, as the list's, would close
- * it.
+ * The answer to a sealed text's request: env, the text found (taken),
+ * or rv 1 if there is none, -1 on a store error.  The status.
  */
-int
-console_page_sched_sealed(const char *query, const char *text,
+static int
+sched_sealed_answer(int64_t id, int64_t run, int rv, char *env,
     json_t **body)
 {
-	struct store_sched sc;
-	char *env = NULL, err[IPC_MESSAGE_MAX];
-	int64_t id, run;
-	int rv;
-
-	if (text[0] != '\0' || sched_sealed_query(query, &id, &run) == -1) {
-		*body = console_error("id or run is not valid");
-		return 400;
-	}
-	if (!hub_pg_sched_here(err, sizeof(err))) {
-		*body = console_error(err);
-		return 409;
-	}
-	if ((rv = store_sched_get_id(sup->store, id, &sc)) != 0) {
-		*body = console_error(rv == 1 ? "no such sealed schedule" :
-		    "store error");
-		return rv == 1 ? 404 : 503;
-	}
-	if (!sc.sealed)
-		rv = 1;
-	else if (run == 0)
-		env = sc.body[0] != '\0' ? xstrdup(sc.body) : NULL;
-	else
-		rv = store_run_reply(sup->store, id, run, &env);
-	store_sched_free(&sc);
 	if (rv != 0 || env == NULL) {
+		free(env);
 		*body = console_error(rv == -1 ? "store error" : run != 0 ?
 		    "no such run's summary of this sealed schedule" :
 		    "no such sealed schedule's prompt");
@@ -356,4 +343,125 @@ console_page_sched_sealed(const char *query, const char *text,
 	    (json_int_t)run, "sealed", env);
 	free(env);
 	return 200;
+}
+
+/*
+ * GET /api/schedule/sealed?id=ID[&run=RUN]: a sealed schedule's prompt,
+ * or the summary of one of its runs, whole, however long the list cut
+ * it (CONSOLE_SEALED_MAX).  Ciphertext, as the list gives the shorter
+ * ones, to any session; only the owner's key opens it.  The status, and
+ * the answer's body.  On a node of a cluster that does not run
+ * schedules, console_sealed_hold asks the shared store instead.
+ */
+int
+console_page_sched_sealed(const char *query, const char *text,
+    json_t **body)
+{
+	struct store_sched sc;
+	char *env = NULL;
+	int64_t id, run;
+	int rv;
+
+	if (text[0] != '\0' || sched_sealed_query(query, &id, &run) == -1) {
+		*body = console_error("id or run is not valid");
+		return 400;
+	}
+	if ((rv = store_sched_get_id(sup->store, id, &sc)) != 0) {
+		*body = console_error(rv == 1 ? "no such sealed schedule" :
+		    "store error");
+		return rv == 1 ? 404 : 503;
+	}
+	if (!sc.sealed)
+		rv = 1;
+	else if (run == 0)
+		env = sc.body[0] != '\0' ? xstrdup(sc.body) : NULL;
+	else
+		rv = store_run_reply(sup->store, id, run, &env);
+	store_sched_free(&sc);
+	return sched_sealed_answer(id, run, rv, env, body);
+}
+
+/* A sealed text asked of the cluster's store, and whom it answers. */
+struct sealed_ask {
+	struct sched_asker	 who;
+	int64_t			 id;
+	int64_t			 run;
+	int			 found;	/* the schedule, sealed */
+	char			*env;
+};
+
+static void
+sealed_ask_def(const struct store_sched *sc, void *arg)
+{
+	struct sealed_ask *a = arg;
+
+	a->found = sc->sealed;
+	if (a->run == 0 && sc->sealed && sc->body[0] != '\0')
+		a->env = xstrdup(sc->body);
+}
+
+static void
+sealed_ask_run(const struct store_run_row *run, void *arg)
+{
+	struct sealed_ask *a = arg;
+
+	if (a->found && run->id == a->run && run->reply != NULL &&
+	    a->env == NULL)
+		a->env = xstrdup(run->reply);
+}
+
+static void
+sealed_ask_done(const char *why, void *arg)
+{
+	struct sealed_ask *a = arg;
+	json_t *body;
+	int status;
+
+	if (why != NULL) {
+		free(a->env);
+		status = 503;
+		body = console_error(why);
+	} else if (!a->found) {
+		free(a->env);
+		status = 404;
+		body = console_error("no such sealed schedule");
+	} else
+		status = sched_sealed_answer(a->id, a->run, 0, a->env, &body);
+	sched_asker_answer(&a->who, status, body);
+	free(a);
+}
+
+/*
+ * The same on a node of a cluster that does not run schedules: its
+ * working set has none, so the text is read from the shared store, as
+ * the list is (console_sched_hold), and answered later (1).  A query
+ * or text that is not valid is console_page_sched_sealed's 400 (0).
+ */
+int
+console_sealed_hold(struct worker *w, const struct ipc_msg *m,
+    uint64_t conn, const char *query)
+{
+	struct sealed_ask *a;
+	struct hub_sched_read r = { HUB_SCHED_SEALED, NULL, 1, 1,
+	    CONSOLE_SCHED_CUT, CONSOLE_SCHED_BYTES, CONSOLE_SCHED_READ_MS,
+	    sealed_ask_def, sealed_ask_run, NULL, sealed_ask_done, NULL,
+	    0, 0 };
+	char elsewhere[IPC_MESSAGE_MAX];
+	int64_t id, run;
+
+	if (m->b.console_get.query.len > 0 ||
+	    sched_sealed_query(query, &id, &run) == -1 ||
+	    hub_pg_sched_here(elsewhere, sizeof(elsewhere)))
+		return 0;
+	a = xcalloc(1, sizeof(*a));
+	sched_asker_set(&a->who, w, m, conn);
+	a->id = r.id = id;
+	a->run = r.run_id = run;
+	r.arg = a;
+	if (hub_pg_sched_read(&r) == -1) {
+		free(a);
+		console_answer(w, m, conn, 503, NULL, NULL, console_error(
+		    "the cluster's store is behind: try again"));
+	}
+	return 1;
 }

@@ -297,7 +297,7 @@ sched_far(struct ctl_client *c, struct ipc_msg *m, int history)
 	    sup->conf->schedule.schedules_max, history ? SCHED_HISTORY_MAX :
 	    0, history ? IPC_MESSAGE_MAX : IPC_TEXT_MAX, 0, SCHED_READ_MS,
 	    sched_far_def, sched_far_run, sched_far_target, sched_far_done,
-	    NULL };
+	    NULL, 0, 0 };
 
 	if (hub_pg_sched_here(NULL, 0))
 		return 0;

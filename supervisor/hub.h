@@ -120,16 +120,18 @@ int		 hub_pg_sched_here(char *err, size_t errlen);
  * targets, through def, run and target as store_sched_list and
  * store_run_recent give them.  By HISTORY: the newest per runs (of
  * name, or all) as store_run_history gives them, after the definition
- * named if there is one.  Free text is cut to no less than cut bytes,
- * a sealed one's to whole.  Then done(NULL, arg), or done(why, arg) if
- * the store refused or did not answer within deadline_ms.  0: done
- * comes, once, later; -1: not asked, too many are (hub_nopg.c: always,
- * a node alone).
+ * named if there is one.  By SEALED: the sealed schedule whose id is
+ * id (none if it is not sealed) with its text, and its run whose id is
+ * run_id (0: none) with its summary; target may be NULL.  Free text is
+ * cut to no less than cut bytes, a sealed one's to whole.  Then
+ * done(NULL, arg), or done(why, arg) if the store refused or did not
+ * answer within deadline_ms.  0: done comes, once, later; -1: not
+ * asked, too many are (hub_nopg.c: always, a node alone).
  */
 struct store_sched;
 struct store_run_row;
 struct store_run_target_row;
-enum hub_sched_by { HUB_SCHED_PAGE, HUB_SCHED_HISTORY };
+enum hub_sched_by { HUB_SCHED_PAGE, HUB_SCHED_HISTORY, HUB_SCHED_SEALED };
 struct hub_sched_read {
 	enum hub_sched_by by;
 	const char	 *name;		/* NULL: all */
@@ -144,6 +146,8 @@ struct hub_sched_read {
 			    void *);
 	void		(*done)(const char *why, void *);
 	void		 *arg;
+	int64_t		  id;		/* SEALED's */
+	int64_t		  run_id;
 };
 int		 hub_pg_sched_read(const struct hub_sched_read *);
 void		 ctl_cluster_answer(uint64_t client, uint64_t req_id,

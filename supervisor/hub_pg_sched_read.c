@@ -2,8 +2,8 @@
  * The cluster's schedules read from PostgreSQL for the operators of a
  * node that does not run them (wxgate-hub-pg only): that node's working
  * set holds none (hub_pg_sched.c), so the console's schedules page asks
- * the truth instead; so do wxgatectl schedule list, show and history
- * there.  One statement gives the definitions and their newest runs
+ * the truth instead, and its sealed texts too long for the list; so do
+ * wxgatectl schedule list, show and history there.  One statement gives the definitions and their newest runs
  * with their targets, in store_sched_list's and store_run_recent's
  * order (or store_run_history's), and each row goes through the
  * caller's callbacks as those calls would give it, so that every node
@@ -83,6 +83,17 @@ static const char *const read_sql[] = {
 	    " r AS (SELECT" READ_RUN_COLS ", 0 AS sealed FROM schedule_runs x"
 	    " WHERE $5::text IS NULL OR x.name = $5 ORDER BY x.id DESC"
 	    " LIMIT $2::int)" READ_ROWS " ORDER BY 1, 19, 20",
+	/*
+	 * store_sched_get_id's and store_run_reply's for the console's
+	 * sealed texts: the schedule, if sealed, and the one run of it
+	 * asked ($2, 0: none); $5 is the schedule's id.
+	 */
+	[HUB_SCHED_SEALED] =
+	    "WITH s AS (SELECT * FROM schedules WHERE id = $5::bigint"
+	    " AND sealed <> 0 LIMIT $1::int),"
+	    " r AS (SELECT" READ_RUN_COLS ", s.sealed FROM schedule_runs x"
+	    " JOIN s ON x.schedule_id = s.id WHERE x.id = $2::bigint)"
+	    READ_ROWS " ORDER BY 1, 19, 20",
 };
 
 struct read_ask {
@@ -151,7 +162,7 @@ read_run(const struct hub_sched_read *r, const PGresult *res, int i,
 		run.reply = read_opt(res, i, 9);
 		r->run(&run, r->arg);
 	}
-	if (PQgetisnull(res, i, 10))
+	if (PQgetisnull(res, i, 10) || r->target == NULL)
 		return;
 	t.run = run.id;
 	t.account = PQgetvalue(res, i, 10);
@@ -212,7 +223,7 @@ hub_pg_sched_read(const struct hub_sched_read *r)
 	struct timeval tv = { r->deadline_ms / 1000,
 	    (r->deadline_ms % 1000) * 1000 };
 	struct read_ask *a;
-	char p[4][16];
+	char p[5][24];
 	const char *params[5] = { p[0], p[1], p[2], p[3], r->name };
 	struct pgp_q q = { 0, 5, params, read_sql[r->by] };
 
@@ -223,6 +234,11 @@ hub_pg_sched_read(const struct hub_sched_read *r)
 	snprintf(p[1], sizeof(p[1]), "%u", r->per);
 	snprintf(p[2], sizeof(p[2]), "%u", r->cut + 1);
 	snprintf(p[3], sizeof(p[3]), "%u", r->whole + 1);
+	if (r->by == HUB_SCHED_SEALED) {
+		snprintf(p[1], sizeof(p[1]), "%lld", (long long)r->run_id);
+		snprintf(p[4], sizeof(p[4]), "%lld", (long long)r->id);
+		params[4] = p[4];
+	}
 	a = xcalloc(1, sizeof(*a));
 	a->r = *r;
 	a->r.name = NULL;	/* the caller's: the pool copied it */

@@ -19,6 +19,7 @@ import pytest
 
 from conftest import plain_only, wait_for
 from pgfix import pg  # noqa: F401 (a fixture)
+from test_relay import crelays  # noqa: F401 (a fixture)
 from test_cluster_pg import Node, ilink_fakes, node_conf
 from test_schedule import clock, history
 
@@ -226,16 +227,22 @@ def test_a_hold_on_another_nodes_account_ends(pg, fakes, nodes, tmp_path):
             assert [s for s in f.sent if s["text"] == TEXT] == [], f.sent
 
 
-def console_node(pg, fakes, tmp_path, nodes, name):
+def console_node(pg, fakes, tmp_path, nodes, name, relay=False):
     """A node with a console; its port read back (Gate.start may move
-    it)."""
+    it).  With relay, a second agent, "home", a relay with e2e."""
     from conftest import free_port
     from test_console import OPERATORS
+    from test_relay import relay_url
     c = node_conf(pg, fakes, tmp_path, name, TTL_MS)
     c["console"] = {"listen": "127.0.0.1:%d" % free_port(),
                     "operators": OPERATORS}
+    if relay:
+        c["agents"].append({"name": "home", "type": "relay", "relay": {
+            "listen": "127.0.0.1:%d" % free_port(), "e2e": True}})
     n = nodes(name, c)
     n.console_port = int(n.conf["console"]["listen"].rsplit(":", 1)[1])
+    if relay:
+        n.relay_url = relay_url(n, "home")
     return n
 
 
@@ -358,3 +365,68 @@ def test_the_console_shows_the_clusters_schedules_on_every_node(
         holder.wait(30)
     assert console_run(page(ns[other], sessions[other], "schedules"),
                        "hourly")
+
+
+@plain_only
+def test_a_long_sealed_text_comes_whole_on_every_node(pg, fakes, nodes,
+                                                      tmp_path, crelays):
+    """A sealed prompt and a run's sealed summary too long for the
+    schedules page (issue #19's "long") come whole from GET
+    /api/schedule/sealed on the node that does not run schedules too,
+    read from PostgreSQL, and open there as on the scheduler."""
+    from fake_openai import Fake
+    from test_console import login
+    from test_console_chat import poster_body
+    from test_e2e import KEY, PASS, tool, with_key
+    from test_e2e_sched import ended, fetch_sealed, listed, open_summary, \
+        sealed
+    from test_relay import CRelay, token
+    names = ["n1", "n2"]
+    ns = {m: console_node(pg, fakes, tmp_path, nodes, m, relay=True)
+          for m in names}
+    sched = spread(pg, names)["@schedules"]
+    other = [m for m in names if m != sched][0]
+    wait_for(lambda: runs_schedules(ns[sched]), 20, 0.2,
+             "%s running schedules" % sched)
+    fake = Fake(chunks=2, delay=0.01).start()
+    try:
+        g = ns[sched]
+        admin = login(g)
+        post = poster_body(g, admin)
+        with_key(g, admin, post)
+        r = CRelay(g, token(g, "home"), fake, tmp_path, "c", e2e=PASS)
+        crelays.append(r)
+        r.welcomed()
+        secret = "".join("line %05d of the long sealed brief\n" % i
+                         for i in range(600))
+        sid = sealed(g, admin, post, "longish", secret)
+        assert g.ctl("schedule", "run", "longish")[0] == 0
+        run = ended(g, admin, "longish", 1)["runs"][0]
+        assert run["state"] == "done" and run["summary"] == "long", \
+            (run["state"], str(run["summary"])[:80])
+        here = {q: fetch_sealed(g, admin, q) for q in
+                ("id=%d" % sid, "id=%d&run=%d" % (sid, run["id"]))}
+        assert [st for st, _ in here.values()] == [200, 200], here
+
+        o = ns[other]
+        viewer = login(o, "--operator", "watcher")
+        s = wait_for(lambda: [x for x in listed(o, viewer, "longish")[
+            "runs"] if x["summary"] == "long"] and
+            listed(o, viewer, "longish"), 20, 0.2, "the run on " + other)
+        assert s["prompt"] == "long", s["prompt"][:80]
+        for q, (st, want) in here.items():
+            assert fetch_sealed(o, viewer, q) == (200, want), q
+        st, body = fetch_sealed(o, viewer, "id=%d" % sid)
+        assert tool("open", KEY, "sched", sid, "operator", 0,
+                    data=body["sealed"]) == secret
+        st, body = fetch_sealed(o, viewer, "id=%d&run=%d" % (sid, run["id"]))
+        assert open_summary(sid, run["slot"], body["sealed"]) == \
+            "echo: " + secret
+        for q, want in [("id=%d" % (sid + 99), 404),
+                        ("id=%d&run=%d" % (sid, run["id"] + 99), 404),
+                        ("id=x", 400), ("", 400)]:
+            st, body = fetch_sealed(o, viewer, q)
+            assert st == want and "error" in body, (q, st, body)
+        r.stop()
+    finally:
+        fake.stop()
