@@ -313,6 +313,43 @@ class FakeIlink(ThreadedApp):
         return taken, [x["outcome"] for x in mine
                        if x["outcome"].startswith("-2")]
 
+    def ten_then_the_rest(self, peer, answer, wait_for, timeout=30):
+        """§7.2 through a move of the account (a worker or node killed,
+        a restart, a drain): an answer of more than ten parts, begun
+        on the context token CTX-ONE, spends that token's ten and then
+        holds back; the person's next message, on CTX-TWO, brings the
+        rest, each part once, and is answered itself.  wait_for is
+        conftest's, passed in so that this module stays standalone."""
+        wait_for(lambda: self.ctx_tally(peer)[0].get("CTX-ONE", 0) >= 10
+                 or self.ctx_tally(peer)[1], timeout, 0.05,
+                 "ten on CTX-ONE")
+        time.sleep(2.0)         # an eleventh would come now
+        taken, refused = self.ctx_tally(peer)
+        assert refused == [], refused
+        assert taken == {"CTX-ONE": 10}, taken
+        with self.lock:
+            assert self.violations == [], self.violations
+        self.inject(peer, "again", context_token="CTX-TWO")
+
+        def texts():
+            with self.lock:
+                return [x["text"] for x in self.sent if x["to"] == peer
+                        and x["outcome"] == "ok"]
+
+        def rest():
+            return [t for t in texts() if t != "echo: again"]
+        wait_for(lambda: len("".join(rest())) >= len(answer) and
+                 "echo: again" in texts(), 60, 0.1,
+                 "the whole answer and the second")
+        time.sleep(1.0)         # anything sent twice would come now
+        assert "".join(rest()) == answer, [t[:6] for t in rest()]
+        taken, refused = self.ctx_tally(peer)
+        assert refused == [], refused
+        assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, \
+            taken
+        with self.lock:
+            assert self.violations == [], self.violations
+
     def sent_texts(self, outcome="ok"):
         with self.lock:
             return [s["text"] for s in self.sent if s["outcome"] == outcome]

@@ -470,25 +470,7 @@ def test_context_budget_holds_across_a_worker_restart(gate_factory, fake,
              gate.worker("wechat.alice")["state"] == "running",
              10, 0.05, "the worker back")
     # The successor spends the rest of the token's ten, then holds back.
-    wait_for(lambda: fake.ctx_tally(FRIEND)[0].get("CTX-ONE", 0) >= 10 or
-             fake.ctx_tally(FRIEND)[1], 30, 0.05, "ten on CTX-ONE")
-    time.sleep(2.0)         # an eleventh would come now
-    taken, refused = fake.ctx_tally(FRIEND)
-    assert refused == [], refused
-    assert taken == {"CTX-ONE": 10}, taken
-    no_violations(fake)
-    # The person writes again: the rest goes on the new token.
-    fake.inject(FRIEND, "again", context_token="CTX-TWO")
-    rest = lambda: [x["text"] for x in sent_to(fake, FRIEND)
-                    if x["text"] != "echo: again"]
-    wait_for(lambda: len("".join(rest())) >= len(answer) and
-             "echo: again" in [x["text"] for x in sent_to(fake, FRIEND)],
-             60, 0.1, "the whole answer and the second")
-    time.sleep(1.0)         # anything sent twice would come now
-    assert "".join(rest()) == answer, [t[:6] for t in rest()]
-    taken, refused = fake.ctx_tally(FRIEND)
-    assert refused == [], refused
-    assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
+    fake.ten_then_the_rest(FRIEND, answer, wait_for)
     assert gate.rows(QUEUED)[0][0] == 0
     if victim == "worker":
         assert "SIGKILL" in gate.worker("wechat.alice")["last_exit"]

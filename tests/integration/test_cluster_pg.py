@@ -381,23 +381,4 @@ def test_a_context_budget_follows_its_account(pg, one_fake, nodes,
     wait_for(lambda: holds("n2"), TTL_MS / 1000.0 + 20, 0.1,
              "n2 running acct00")
     assert len(ok_texts(f)) < 10, ok_texts(f)
-    wait_for(lambda: f.ctx_tally(FRIEND)[0].get("CTX-ONE", 0) >= 10 or
-             f.ctx_tally(FRIEND)[1], 40, 0.05, "ten on CTX-ONE")
-    time.sleep(2.0)         # an eleventh would come now
-    taken, refused = f.ctx_tally(FRIEND)
-    assert refused == [], refused
-    assert taken == {"CTX-ONE": 10}, taken
-    assert f.violations == [], f.violations
-    f.inject(FRIEND, "again", context_token="CTX-TWO")
-
-    def rest():
-        return [t for t in ok_texts(f) if t != "echo: again"]
-    wait_for(lambda: len("".join(rest())) >= len(answer) and
-             "echo: again" in ok_texts(f), 60, 0.1,
-             "the whole answer and the second")
-    time.sleep(1.0)         # anything sent twice would come now
-    assert "".join(rest()) == answer, [t[:6] for t in rest()]
-    taken, refused = f.ctx_tally(FRIEND)
-    assert refused == [], refused
-    assert taken == {"CTX-ONE": 10, "CTX-TWO": len(rest()) - 10 + 1}, taken
-    assert f.violations == [], f.violations
+    f.ten_then_the_rest(FRIEND, answer, wait_for, timeout=40)
