@@ -240,6 +240,18 @@ sched_asker_answer(const struct sched_asker *k, int status, json_t *body)
 		json_decref(body);
 }
 
+/* r asked, or -1: too many are, and the console hears so now. */
+static int
+sched_asker_read(const struct hub_sched_read *r, struct worker *w,
+    const struct ipc_msg *m, uint64_t conn)
+{
+	if (hub_pg_sched_read(r) == 0)
+		return 0;
+	console_answer(w, m, conn, 503, NULL, NULL, console_error(
+	    "the cluster's store is behind: try again"));
+	return -1;
+}
+
 /* A page asked of the cluster's store, and whom it answers. */
 struct sched_ask {
 	struct sched_page	 pg;
@@ -290,12 +302,10 @@ console_sched_hold(struct worker *w, const struct ipc_msg *m,
 	a->pg.byname = json_object();
 	sched_asker_set(&a->who, w, m, conn);
 	r.arg = &a->pg;
-	if (hub_pg_sched_read(&r) == -1) {
+	if (sched_asker_read(&r, w, m, conn) == -1) {
 		json_decref(a->pg.list);
 		json_decref(a->pg.byname);
 		free(a);
-		console_answer(w, m, conn, 503, NULL, NULL, console_error(
-		    "the cluster's store is behind: try again"));
 	}
 	return 1;
 }
@@ -458,10 +468,7 @@ console_sealed_hold(struct worker *w, const struct ipc_msg *m,
 	a->id = r.id = id;
 	a->run = r.run_id = run;
 	r.arg = a;
-	if (hub_pg_sched_read(&r) == -1) {
+	if (sched_asker_read(&r, w, m, conn) == -1)
 		free(a);
-		console_answer(w, m, conn, 503, NULL, NULL, console_error(
-		    "the cluster's store is behind: try again"));
-	}
 	return 1;
 }
