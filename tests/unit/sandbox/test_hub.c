@@ -57,7 +57,7 @@ static const char *const ro_dirs[] = {
 	ZONEINFO, "/nonexistent-wxgate", NULL
 };
 static struct sandbox_spec spec = {
-	"hub", "hub", SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS, dir, ro_dirs
+	"hub", "hub", SB_S_NONET | SB_S_THREADS | SB_S_OWNUID, dir, ro_dirs
 };
 static const struct sandbox_conf conf = { NOBODY, NOBODY, 0, 0 };
 
