@@ -145,6 +145,44 @@ def test_hub_namespaces_in_a_user_namespace(gate):
     assert os.stat(gate.sock).st_mode & 0o777 == 0o600
 
 
+def test_root_owned_store_is_handed_to_the_hub(gate_factory):
+    """A store a root supervisor made (before the hub had a uid of its
+    own) is handed to the hub's uid by the parent, as root, before the
+    hub starts; the hub, which drops root before it builds its
+    namespaces, then opens it and finds what was said."""
+    gate = gate_factory()
+
+    async def first():
+        async with gate.client() as c:
+            tok = await c.open()
+            _, done = await c.chat("before", "own-1")
+            assert done["text"] == "echo: before"
+            return tok
+    tok = run(first())
+    assert gate.stop() == 0
+    state = gate.state_dir
+    os.chown(state, 0, 0)
+    for name in os.listdir(state):
+        if name.startswith("wxgate.db"):
+            os.chown(os.path.join(state, name), 0, 0)
+    gate.start()
+    pw = pwd.getpwnam(HUB_USER)
+    assert "handed to uid %d (the hub's), once" % pw.pw_uid in gate.log()
+    for name in [""] + [n for n in os.listdir(state)
+                        if n.startswith("wxgate.db")]:
+        sb = os.stat(os.path.join(state, name))
+        assert (sb.st_uid, sb.st_gid) == (pw.pw_uid, pw.pw_gid), name
+
+    async def again():
+        async with gate.client() as c:
+            await c.resume(tok)
+            _, done = await c.chat("after", "own-2")
+            assert done["text"] == "echo: after"
+    run(again())
+    rows = gate.rows("SELECT text FROM messages ORDER BY id")
+    assert [r[0] for r in rows] == ["before", "after"], rows
+
+
 def test_worker_cannot_ask_the_parent(gate):
     """A worker that sends one of the hub's requests to the parent (here:
     stop everything) reaches only the hub, which kills it as compromised;
