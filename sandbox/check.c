@@ -1,8 +1,9 @@
 /*
  * wxgated --check-sandbox: for every worker kind and the hub, a
  * throwaway child applies each layer in the order that process does
- * (sandbox.c: a worker drops root first and builds its namespaces
- * through a user namespace, the hub builds them as root) and reports
+ * (sandbox.c: the hub and the workers drop root first and build their
+ * namespaces through a user namespace, the configuration reader builds
+ * them as root) and reports
  * back through a pipe; the parent prints one row per kind and layer:
  * in force, or not and why.
  */
@@ -34,7 +35,8 @@ check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	if (spec->flags & SB_S_ROOTNS) {
 		sandbox_rlimits(spec, &r);
 		sandbox_ns(spec, conf, &r);
-	}
+	} else
+		sandbox_ns_open(spec);
 	sandbox_creds(conf, &r);
 	if (!(spec->flags & SB_S_ROOTNS)) {
 		sandbox_rlimits(spec, &r);

@@ -4,9 +4,11 @@
  * directories a kind keeps: the hub's state directory), a network
  * namespace with no interfaces for kinds that only use fds they were
  * handed, and fresh IPC and UTS namespaces.  Without root (never had it,
- * or a worker that dropped it in sandbox_drop) an unprivileged user
- * namespace provides the privilege to build these, and every
- * capability it grants is dropped again before no_new_privs.
+ * or the hub or a worker that dropped it in sandbox_drop) an
+ * unprivileged user namespace provides the privilege to build these,
+ * and every capability it grants is dropped again before no_new_privs.
+ * A kept rw_dir is entered before the drop (sandbox_ns_open), so one
+ * below a directory only root may walk is bound all the same.
  */
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -30,6 +32,8 @@
 /* Mounted over in our namespace only; it is the new root. */
 #define NS_ROOT		"/tmp"
 
+static void	ns_drop_caps(void);
+
 static int
 ns_write(const char *path, const char *text)
 {
@@ -51,38 +55,12 @@ ns_off(struct sandbox_report *r, enum sb_layer l, const char *what, int err)
 	    strerror(err));
 }
 
-/*
- * Map our own uid and gid only: nothing else exists in there.  A process
- * that dropped root is not dumpable, so its /proc files stay root's and
- * it cannot write the maps (nor should it become dumpable to: another
- * process of its uid could attach meanwhile).  It stays unmapped, its
- * ids read as the overflow id inside, which builds the namespaces all
- * the same; it only cannot create files in its own tmpfs, which a kind
- * that keeps no rw_dir never does.
- */
+/* The maps of our own uid and gid: nothing else exists in there. */
 static int
-ns_user(const struct sandbox_spec *spec, struct sandbox_report *r)
+ns_map(uid_t uid, gid_t gid, struct sandbox_report *r)
 {
 	char map[64];
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	int dumpable = prctl(PR_GET_DUMPABLE) == 1;
 
-	if (!dumpable && spec->rw_dir != NULL) {
-		ns_off(r, SB_USERNS, "rw_dir needs a uid map, and root was "
-		    "dropped first", EPERM);
-		return -1;
-	}
-	if (unshare(CLONE_NEWUSER) == -1) {
-		ns_off(r, SB_USERNS, "unshare(CLONE_NEWUSER)", errno);
-		return -1;
-	}
-	r->on[SB_USERNS] = 1;
-	if (!dumpable) {
-		snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
-		    "uid %u unmapped, capabilities dropped", (unsigned)uid);
-		return 0;
-	}
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
 	if (ns_write("/proc/self/setgroups", "deny") == -1 ||
 	    ns_write("/proc/self/uid_map", map) == -1) {
@@ -92,6 +70,56 @@ ns_user(const struct sandbox_spec *spec, struct sandbox_report *r)
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
 	if (ns_write("/proc/self/gid_map", map) == -1) {
 		ns_off(r, SB_USERNS, "gid_map", errno);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Map our own uid and gid only.  A process that dropped root is not
+ * dumpable, so its /proc files stay root's and it cannot write the
+ * maps.  A worker stays so: another process of its uid (nobody: the
+ * other workers, the host's) could attach while it was dumpable.  It
+ * stays unmapped, its ids read as the overflow id inside, which builds
+ * the namespaces all the same; it only cannot create files in its own
+ * tmpfs, which a kind that keeps no directory never needs.  The hub
+ * keeps directories, whose paths are made in that tmpfs, and has a uid
+ * no other process has (SB_S_OWNUID: main.c, sup_hub_ids): it is
+ * dumpable for the three writes only, then not again, and only root
+ * could have attached meanwhile.
+ */
+static int
+ns_user(const struct sandbox_spec *spec, struct sandbox_report *r)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int dumpable = prctl(PR_GET_DUMPABLE) == 1, lend, rv;
+
+	lend = !dumpable && (spec->flags & SB_S_OWNUID);
+	if (!dumpable && !lend &&
+	    (spec->rw_dir != NULL || spec->ro_dirs != NULL)) {
+		ns_off(r, SB_USERNS, "kept directories need a uid map, and "
+		    "root was dropped first", EPERM);
+		return -1;
+	}
+	if (unshare(CLONE_NEWUSER) == -1) {
+		ns_off(r, SB_USERNS, "unshare(CLONE_NEWUSER)", errno);
+		return -1;
+	}
+	r->on[SB_USERNS] = 1;
+	if (!dumpable && !lend) {
+		snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
+		    "uid %u unmapped, capabilities dropped", (unsigned)uid);
+		return 0;
+	}
+	if (lend && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
+	rv = ns_map(uid, gid, r);
+	if (lend && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
+	if (rv == -1) {
+		/* In it all the same: keep nothing it granted. */
+		ns_drop_caps();
 		return -1;
 	}
 	snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
@@ -116,6 +144,28 @@ ns_describe(const struct sandbox_spec *spec, const struct nsdirs *nd,
 }
 
 /*
+ * Before the uid drop, for namespaces built after it: the kept rw_dir
+ * made our working directory while root can still walk its path (it
+ * may lie below one only root may enter, as a test's private /tmp).
+ * No fd would do: a bind's source must be a mount of our own mount
+ * namespace, and unshare(CLONE_NEWNS) moves the working directory
+ * (and nothing else we hold) into the new one, where /proc/self/cwd
+ * leads to it without a lookup in any directory.  The read-only ones
+ * are opened by path later, as the unprivileged user.
+ */
+static int	ns_rw_cwd;
+
+void
+sandbox_ns_open(const struct sandbox_spec *spec)
+{
+	if (spec->rw_dir == NULL)
+		return;
+	/* Else nsdirs.c says why, by its path, when it tries again. */
+	if (chdir(spec->rw_dir) == 0)
+		ns_rw_cwd = 1;
+}
+
+/*
  * The new root: an empty tmpfs with the kind's directories bound back
  * in (nsdirs.c), then read-only, entered by pivot_root.
  */
@@ -132,7 +182,8 @@ ns_mount(const struct sandbox_spec *spec, struct sandbox_report *r)
 		return -1;
 	}
 	/* Before the tmpfs: it may cover them. */
-	if (nsdirs_open(spec, &nd, why, len) == -1)
+	if (nsdirs_open(spec, ns_rw_cwd ? "/proc/self/cwd" : NULL, &nd, why,
+	    len) == -1)
 		return -1;
 	/* Room for the directories leading to the kept ones. */
 	if (mount("wxgate", NS_ROOT, "tmpfs", MS_NOSUID | MS_NODEV |

@@ -2,7 +2,8 @@
  * Directories kept inside the empty root (spec->rw_dir, spec->ro_dirs):
  * the hub keeps its state directory so SQLite can go on opening the
  * database by its usual path.  Each is opened O_PATH before the tmpfs
- * goes over NS_ROOT (a state directory may itself live under /tmp),
+ * goes over NS_ROOT (a state directory may itself live under /tmp;
+ * rw_dir through /proc/self/cwd when ns.c entered it before the drop),
  * its path is made again inside the tmpfs, and the open directory is
  * bound there through /proc/self/fd.  The binds keep their own flags
  * when ns.c remounts the root read-only: rw_dir stays writable,
@@ -43,9 +44,10 @@ nsdirs_path_ok(const char *path)
 	return strspn(path, "/") != strlen(path);
 }
 
+/* path: where it is kept; from: what to open, NULL for path itself. */
 static int
-nsdirs_add(struct nsdirs *nd, const char *path, int ro, char *why,
-    size_t len)
+nsdirs_add(struct nsdirs *nd, const char *path, const char *from, int ro,
+    char *why, size_t len)
 {
 	int fd;
 
@@ -53,7 +55,8 @@ nsdirs_add(struct nsdirs *nd, const char *path, int ro, char *why,
 		fatalx("%s: %s: not a plain absolute path", __func__, path);
 	if (nd->n == NSDIRS_MAX)
 		fatalx("%s: more than %d directories", __func__, NSDIRS_MAX);
-	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = open(from != NULL ? from : path,
+	    O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		/* A read-only extra the host lacks is simply not there. */
 		if (ro && (errno == ENOENT || errno == ENOTDIR))
 			return 0;
@@ -75,8 +78,8 @@ nsdirs_add(struct nsdirs *nd, const char *path, int ro, char *why,
 }
 
 int
-nsdirs_open(const struct sandbox_spec *spec, struct nsdirs *nd, char *why,
-    size_t len)
+nsdirs_open(const struct sandbox_spec *spec, const char *rwfrom,
+    struct nsdirs *nd, char *why, size_t len)
 {
 	const char *const *ro;
 	struct nsdir t;
@@ -84,10 +87,10 @@ nsdirs_open(const struct sandbox_spec *spec, struct nsdirs *nd, char *why,
 
 	memset(nd, 0, sizeof(*nd));
 	if (spec->rw_dir != NULL &&
-	    nsdirs_add(nd, spec->rw_dir, 0, why, len) == -1)
+	    nsdirs_add(nd, spec->rw_dir, rwfrom, 0, why, len) == -1)
 		return -1;
 	for (ro = spec->ro_dirs; ro != NULL && *ro != NULL; ro++)
-		if (nsdirs_add(nd, *ro, 1, why, len) == -1) {
+		if (nsdirs_add(nd, *ro, NULL, 1, why, len) == -1) {
 			nsdirs_close(nd);
 			return -1;
 		}

@@ -24,9 +24,12 @@ struct nsdirs {
 	size_t		 nro;
 };
 
-/* Both -1 with the reason in why. */
-int	nsdirs_open(const struct sandbox_spec *, struct nsdirs *, char *,
-	    size_t);
+/*
+ * Both -1 with the reason in why.  rwfrom: what to open for rw_dir
+ * (/proc/self/cwd when it is the working directory), NULL for its path.
+ */
+int	nsdirs_open(const struct sandbox_spec *, const char *rwfrom,
+	    struct nsdirs *, char *, size_t);
 int	nsdirs_bind(struct nsdirs *, const char *root, char *, size_t);
 void	nsdirs_close(struct nsdirs *);
 

@@ -13,14 +13,18 @@
  *  7. the kind's seccomp allowlist                          (seccomp.c)
  *
  * in two phases, so that nothing is parsed as root.  sandbox_drop runs
- * first, with nothing read but argv: as root, step 4 alone.  The caller
- * then reads its config and what it needs of the host (DNS, CA
+ * first, with nothing read but argv: as root, step 4 alone, after the
+ * directory a kind keeps writable (the hub's store directory) is
+ * entered, so that a path root alone can walk still binds (ns.c).  The
+ * caller then reads its config and what it needs of the host (DNS, CA
  * certificates, a helper program that keeps its stderr) as the
  * unprivileged user, and sandbox_confine does the rest: steps 1-3 (the
  * namespaces through an unprivileged user namespace, root being gone)
- * and 5-7.  A process that needs nothing between the two (the hub:
- * SB_S_ROOTNS) takes steps 1-3 as root in sandbox_drop, before 4, and
- * needs no user namespace.
+ * and 5-7.  The hub does the same (between the two it only seeds
+ * SQLite).  Only the configuration reader (SB_S_ROOTNS) takes steps
+ * 1-3 as root in sandbox_drop, before 4, and needs no user namespace:
+ * its zoneinfo would need a uid map, and its uid is the workers', which
+ * could attach to it while it wrote one (ns.c).
  *
  * no_new_privs and seccomp fail closed.  Namespaces and the uid drop
  * need privileges: when they are unavailable they are reported as off,
@@ -94,6 +98,8 @@ sandbox_drop(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	memset(r, 0, sizeof(*r));
 	if (spec->flags & SB_S_ROOTNS)
 		sandbox_build(spec, conf, r);
+	else
+		sandbox_ns_open(spec);
 	sandbox_creds(conf, r);
 }
 

@@ -18,6 +18,7 @@
 #define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
 #define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
 #define SB_S_ROOTNS	0x04	/* fds, rlimits, namespaces before the drop */
+#define SB_S_OWNUID	0x08	/* a uid no other process has: mapped (ns.c) */
 
 struct sandbox_spec {
 	const char	*kind;		/* "webchat": for messages */
@@ -119,6 +120,11 @@ int		 sandbox_seccomp_deny(const char *const []);
 void		 sandbox_rlimits(const struct sandbox_spec *, struct sandbox_report *);
 void		 sandbox_ns(const struct sandbox_spec *, const struct sandbox_conf *,
 		    struct sandbox_report *);
+/*
+ * In sandbox_drop, before the uid drop, for namespaces built after it:
+ * the rw_dir entered (chdir) while root can walk its path.
+ */
+void		 sandbox_ns_open(const struct sandbox_spec *);
 void		 sandbox_creds(const struct sandbox_conf *,
 		    struct sandbox_report *);
 /* -1 when Landlock exists but could not be applied; see landlock.c. */

@@ -5,7 +5,10 @@
 # code that runs before the uid drop in the hub and the workers.
 # Since workers drop root first (sandbox_drop), that is: the hub's
 # hub.c (whole: an upper bound) and the sandbox steps it takes as root
-# (fds, rlimits, namespaces, creds: SB_S_ROOTNS); a worker's
+# (fds, rlimits, namespaces, creds: SB_S_ROOTNS); since the hub drops
+# first too, its argv, spec and creds.c, the namespace steps counted
+# with the configuration reader, which still takes them as root (see
+# the hub's row below); a worker's
 # worker_main and worker_begin up to its sandbox_drop() (and a zygote's
 # zygote_main up to worker_begin) and the few worker.c functions
 # it calls (listed); their kinds' pre_sandbox runs as the sandbox user
@@ -160,6 +163,16 @@ fi
 
 # The hub: hub_main up to its sandbox_enter() and hub_spec (what it
 # reads before is its argv), and the sandbox steps it takes as root.
+# Since the hub drops root first too (hub_main: sandbox_drop, its
+# namespaces built in a user namespace by sandbox_confine), only its
+# argv, its spec (specs.c: hub_spec, hub_pg.c: hub_pg_spec), the log
+# hook a fatal takes, the chdir into its store (ns.c:
+# sandbox_ns_open), sandbox.c's sandbox_drop and creds.c run as root;
+# the steps the configuration reader still takes as root (SB_S_ROOTNS:
+# fds.c, rlimit.c, nsdirs.c whole, what ns.c runs as root) moved to
+# its row.  Before, the hub's row held those files whole.
+newhub=0
+show supervisor/hub.c | grep -q 'sandbox_drop(' && newhub=1
 hub=""
 for f in sandbox/sandbox.h sandbox/sandbox.c sandbox/fds.c \
     sandbox/rlimit.c sandbox/ns.c sandbox/nsdirs.c sandbox/nsdirs.h \
@@ -169,6 +182,17 @@ done
 # wxgate-hub's main (hubmain.c) reads its options as root before
 # hub_main, as wxgate-child's does for the others (child.c, above).
 hubpart() {
+	if [ "$newhub" -eq 1 ]; then
+		echo $(( $(fnlines supervisor/hub.c 'sandbox_drop\(' \
+		    hub_main hub_log_hook) +
+		    $(fnlines supervisor/specs.c '' hub_spec) +
+		    $(fnlines supervisor/hub_pg.c '' hub_pg_spec) +
+		    $(fnlines supervisor/hubmain.c '' main usage) +
+		    $(fnlines sandbox/sandbox.c '' sandbox_drop) +
+		    $(fnlines sandbox/ns.c '' sandbox_ns_open) +
+		    $(lines sandbox/creds.c) ))
+		return
+	fi
 	echo $(( $(lines $hub) + $(fnlines supervisor/hub.c 'sandbox_enter\(' \
 	    hub_main hub_spec) + $(fnlines supervisor/hubmain.c '' main usage) ))
 }
@@ -188,16 +212,47 @@ c=$(workpart)
 cc=$(code=1 workpart)
 # The configuration reader: reader_main to its sandbox_enter() (the
 # sandbox steps are in the hub's row), and the log hook a fatal takes.
+# Since the hub drops first, the reader's row holds the steps it alone
+# takes as root (sandbox_build): reader_spec, sandbox.c's sandbox_enter
+# and sandbox_build, fds.c, rlimit.c, nsdirs.c and nsdirs.h whole, and
+# of ns.c sandbox_ns (whole, though its user namespace branch is
+# never taken as root), ns_off, ns_describe and ns_mount.
 rfns="reader_main reader_log_hook"
-d=$(fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
-dc=$(code=1 fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
-echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \
-    "hub_spec where hub.c has it; hubmain.c: main, usage; sandbox steps:$(echo "$hub" |
-    sed 's|sandbox/||g'))"
+readerpart() {
+	n=$(fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
+	if [ "$newhub" -eq 1 ]; then
+		n=$(( n + $(fnlines supervisor/specs.c '' reader_spec) +
+		    $(fnlines sandbox/sandbox.c '' sandbox_enter \
+		    sandbox_build) + $(lines $(echo "$hub" | tr ' ' '\n' |
+		    grep -E 'fds\.c|rlimit\.c|nsdirs\.[ch]')) +
+		    $(fnlines sandbox/ns.c '' sandbox_ns ns_off ns_describe \
+		    ns_mount) ))
+	fi
+	echo "$n"
+}
+d=$(readerpart)
+dc=$(code=1 readerpart)
+if [ "$newhub" -eq 1 ]; then
+	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to" \
+	    "sandbox_drop, hub_log_hook; specs.c: hub_spec; hub_pg.c:" \
+	    "hub_pg_spec; hubmain.c: main, usage; sandbox.c: sandbox_drop;" \
+	    "ns.c: sandbox_ns_open; creds.c)"
+else
+	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \
+	    "hub_spec where hub.c has it; hubmain.c: main, usage; sandbox steps:$(echo "$hub" |
+	    sed 's|sandbox/||g'))"
+fi
 echo "workers-before-uid-drop $c lines, $cc of code (worker.c: $wfns; zygote.c:" \
     "zygote_main; light.c: main, usage)"
-echo "reader-before-uid-drop $d lines, $dc of code (conf_reader.c: $rfns; the" \
-    "parsing runs as the sandbox user)"
+if [ "$newhub" -eq 1 ]; then
+	echo "reader-before-uid-drop $d lines, $dc of code (conf_reader.c: $rfns;" \
+	    "specs.c: reader_spec; sandbox.c: sandbox_enter, sandbox_build;" \
+	    "fds.c rlimit.c nsdirs.c nsdirs.h; ns.c: sandbox_ns, ns_off," \
+	    "ns_describe, ns_mount; the parsing runs as the sandbox user)"
+else
+	echo "reader-before-uid-drop $d lines, $dc of code (conf_reader.c: $rfns; the" \
+	    "parsing runs as the sandbox user)"
+fi
 echo "worker-kinds-pre-sandbox 0 lines (run as the sandbox user)"
 echo "total $((a + b + c + d)) lines, $((ac + bc + cc + dc)) of code" \
     "(target 4000)"

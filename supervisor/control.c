@@ -1,5 +1,5 @@
 /*
- * The control socket: a Unix stream socket (mode 0660) where wxgatectl
+ * The control socket: a Unix stream socket (mode 0600) where wxgatectl
  * speaks length-prefixed IPC frames with the operator role.  Peers are
  * admitted by SO_PEERCRED uid (root or our own uid) before a byte is read.
  */
@@ -46,6 +46,7 @@
 
 static struct evconnlistener	*listener;
 static int			 nclients;
+static int			 ctl_userns;	/* control_userns */
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static uint64_t			 client_ids;
 static uint8_t			 cbuf[IPC_FRAME_MAX];
@@ -1006,7 +1007,16 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	/* The socket's mode is a first fence; the uid check is the real one. */
+	/*
+	 * The socket's mode is a first fence; the uid check is the real
+	 * one.  In the hub's user namespace only its own uid is mapped and
+	 * every other one reads as the overflow uid, root's too: there the
+	 * fence alone keeps others out (0600, the parent's: only the
+	 * parent's uid and root can connect, parent_hub.c: control_open),
+	 * and a uid that is not ours is root.
+	 */
+	if (cred.uid != geteuid() && (cred.uid == 0 || ctl_userns))
+		cred.uid = 0;
 	if (cred.uid != 0 && cred.uid != geteuid()) {
 		log_warnx("control: refused uid %d", (int)cred.uid);
 		close(fd);
@@ -1035,6 +1045,13 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_WRITE);
 	bufferevent_disable(c->bev, EV_READ);
 	event_add(c->rev, NULL);
+}
+
+/* Whether the hub is in a user namespace of its own (hub.c). */
+void
+control_userns(int on)
+{
+	ctl_userns = on;
 }
 
 /* The listening socket the parent bound (parent_hub.c: control_open). */

@@ -421,19 +421,26 @@ hub_main(const char *spec, const char *creds, const char *store,
 	/* Nothing else is read before the uid drop. */
 	if (sandbox_conf_parse(creds, &sc) == -1)
 		fatalx("hub: bad credentials \"%s\"", creds);
+	snprintf(dir, sizeof(dir), "%s", store);
+	hub_spec(&sb, dirname(dir));
+	hub_pg_spec(&sb);
+	/*
+	 * Root ends here, as a worker's does: the store's directory is
+	 * entered first (a path only root may walk still binds), and the
+	 * namespaces are built in sandbox_confine, in a user namespace.
+	 */
+	sandbox_drop(&sb, &sc, &report);
 	sup = &s;
 	TAILQ_INIT(&sup->workers);
 	sup->hub = 1;
 	sup->control_fd = -1;
 	hub.store = xstrdup(store);
-	snprintf(dir, sizeof(dir), "%s", store);
-
-	hub_spec(&sb, dirname(dir));
-	hub_pg_spec(&sb);
 	/* SQLite seeds its randomness while /dev/urandom is still there. */
 	sqlite3_initialize();
 	sqlite3_randomness(sizeof(line), line);
-	sandbox_enter(&sb, &sc, &report);
+	sandbox_confine(&sb, &sc, &report);
+	/* Peers outside it read as the overflow uid (control.c). */
+	control_userns(report.on[SB_USERNS]);
 	/* Slices the hub builds hold keys: jansson's blocks are wiped. */
 	jsonalloc_init();
 	ipc_catalogue_all();

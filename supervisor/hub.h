@@ -378,6 +378,7 @@ int		 schedule_check_target(const struct config *, const char *,
 
 /* control.c */
 int		 control_init(int fd);
+void		 control_userns(int);
 void		 control_close(void);
 
 #endif

@@ -667,7 +667,7 @@ control_open(const char *path)
 		return -1;
 	}
 	unlink(path);
-	old = umask(0117);
+	old = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
 		log_warn("control: bind %s", path);
@@ -675,7 +675,8 @@ control_open(const char *path)
 		return -1;
 	}
 	umask(old);
-	if (chmod(path, 0660) == -1 || listen(fd, 16) == -1) {
+	/* Ours alone: in the hub's user namespace root reads as any uid. */
+	if (chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
 		log_warn("control: %s", path);
 		close(fd);
 		return -1;

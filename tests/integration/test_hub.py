@@ -101,6 +101,88 @@ def test_process_table(gate):
     wait_for(figures, 10, 0.1, "RSS and PSS of every worker")
 
 
+def test_hub_namespaces_in_a_user_namespace(gate):
+    """The hub drops root first and builds its namespaces in a user
+    namespace of its own that maps its uid and gid alone, as a worker
+    does: it ends with the same view (its store's directory read-write,
+    zoneinfo read-only, nothing else), no capability, and a store whose
+    files are its own; the control socket is root's alone."""
+    parent = gate.proc.pid
+    hub = wait_for(lambda: hub_pid(gate), 5, 0.05, "the hub")
+    pw = pwd.getpwnam(HUB_USER)
+    for ns in ("user", "mnt", "net", "ipc", "uts"):
+        assert os.readlink("/proc/%d/ns/%s" % (hub, ns)) != \
+            os.readlink("/proc/%d/ns/%s" % (parent, ns)), ns
+    for f, want in (("uid_map", pw.pw_uid), ("gid_map", pw.pw_gid)):
+        with open("/proc/%d/%s" % (hub, f)) as m:
+            assert m.read().split() == [str(want), str(want), "1"], f
+    st = proc_status(hub)
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(st[cap], 16) == 0, (cap, st[cap])
+    assert st["Seccomp"] == "2" and st["NoNewPrivs"] == "1", st
+    # Its mounts, as its namespace has them: "/" is the empty tmpfs.
+    with open("/proc/%d/mountinfo" % hub) as f:
+        mounts = {ln.split()[4]: ln.split()[5].split(",")
+                  for ln in f.read().splitlines()}
+    state = os.path.realpath(gate.state_dir)
+    want = {"/": "ro", state: "rw"}
+    if os.path.isdir("/usr/share/zoneinfo"):
+        want["/usr/share/zoneinfo"] = "ro"
+    assert {m: o[0] for m, o in mounts.items()} == want, mounts
+    for m, opts in mounts.items():
+        assert {"nosuid", "nodev", "noexec"} <= set(opts), (m, opts)
+    # What it made in its store is its own.
+    for name in os.listdir(state):
+        if name.startswith("wxgate.db"):
+            sb = os.stat(os.path.join(state, name))
+            assert (sb.st_uid, sb.st_gid) == (pw.pw_uid, pw.pw_gid), name
+    assert os.stat(state).st_uid == pw.pw_uid
+    # Root, outside the hub's namespace, is still an operator.
+    rc, out, err = gate.ctl("status")
+    assert rc == 0, err
+    # There every uid but its own reads alike: the socket's mode is
+    # what keeps the others out.
+    assert os.stat(gate.sock).st_mode & 0o777 == 0o600
+
+
+def test_root_owned_store_is_handed_to_the_hub(gate_factory):
+    """A store a root supervisor made (before the hub had a uid of its
+    own) is handed to the hub's uid by the parent, as root, before the
+    hub starts; the hub, which drops root before it builds its
+    namespaces, then opens it and finds what was said."""
+    gate = gate_factory()
+
+    async def first():
+        async with gate.client() as c:
+            tok = await c.open()
+            _, done = await c.chat("before", "own-1")
+            assert done["text"] == "echo: before"
+            return tok
+    tok = run(first())
+    assert gate.stop() == 0
+    state = gate.state_dir
+    os.chown(state, 0, 0)
+    for name in os.listdir(state):
+        if name.startswith("wxgate.db"):
+            os.chown(os.path.join(state, name), 0, 0)
+    gate.start()
+    pw = pwd.getpwnam(HUB_USER)
+    assert "handed to uid %d (the hub's), once" % pw.pw_uid in gate.log()
+    for name in [""] + [n for n in os.listdir(state)
+                        if n.startswith("wxgate.db")]:
+        sb = os.stat(os.path.join(state, name))
+        assert (sb.st_uid, sb.st_gid) == (pw.pw_uid, pw.pw_gid), name
+
+    async def again():
+        async with gate.client() as c:
+            await c.resume(tok)
+            _, done = await c.chat("after", "own-2")
+            assert done["text"] == "echo: after"
+    run(again())
+    rows = gate.rows("SELECT text FROM messages ORDER BY id")
+    assert [r[0] for r in rows] == ["before", "after"], rows
+
+
 def test_worker_cannot_ask_the_parent(gate):
     """A worker that sends one of the hub's requests to the parent (here:
     stop everything) reaches only the hub, which kills it as compromised;

@@ -216,13 +216,20 @@ def test_check_sandbox_as_root():
                          re.M), out
     assert re.search(r"^webchat +netns +in force", out, re.M), out
     assert re.search(r"^agent +netns +not used", out, re.M), out
-    # The hub reads nothing before its drop: its namespaces come as root.
-    assert re.search(r"^hub +userns +not needed", out, re.M), out
-    assert re.search(r"^hub +mountns +in force", out, re.M), out
-    # ... and is tried as its own user, not the workers'.
+    # The hub drops root first too, and builds its namespaces in a user
+    # namespace that maps its own uid (its store's files stay its), ...
     hub_uid = pwd.getpwnam("wxgate").pw_uid
+    assert re.search(r"^hub +userns +in force +uid %d mapped to itself" %
+                     hub_uid, out, re.M), out
+    assert re.search(r"^hub +mountns +in force +empty read-only root \+ "
+                     r"\S+ \(rw\)", out, re.M), out
+    assert re.search(r"^hub +netns +in force", out, re.M), out
+    # ... and is tried as its own user, not the workers'.
     assert re.search(r"^hub +uid-drop +in force +uid %d " % hub_uid, out,
                      re.M), out
+    # The configuration reader still builds its namespaces as root.
+    assert re.search(r"^conf +userns +not needed", out, re.M), out
+    assert re.search(r"^conf +mountns +in force", out, re.M), out
 
 
 def test_check_sandbox_as_a_user():

@@ -101,3 +101,33 @@ def test_unit_hardening_score():
     with open(unit) as f:
         text = f.read()
     assert "Type=notify\n" in text and "WatchdogSec=" in text
+
+
+def test_unit_grants_what_the_sandbox_uses():
+    """RestrictNamespaces= lists exactly the namespaces sandbox/ns.c
+    creates, and CAP_SYS_ADMIN stays in the bounding set only while a
+    process builds its namespaces as root (SB_S_ROOTNS: the
+    configuration reader); the hub and the workers use a user
+    namespace instead."""
+    import re
+    top = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(top, "etc", "wxgated.service")) as f:
+        unit = f.read()
+    with open(os.path.join(top, "sandbox", "ns.c")) as f:
+        ns = f.read()
+    with open(os.path.join(top, "supervisor", "specs.c")) as f:
+        specs = f.read()
+    names = {"USER": "user", "NS": "mnt", "NET": "net", "IPC": "ipc",
+             "UTS": "uts", "PID": "pid", "CGROUP": "cgroup",
+             "TIME": "time"}
+    made = {names[f] for f in re.findall(r"CLONE_NEW([A-Z]+)", ns)}
+    allowed = set(re.search(r"^RestrictNamespaces=(.*)$", unit,
+                            re.M).group(1).split())
+    assert allowed == made, (allowed, made)
+    caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit,
+                     re.M).group(1).split()
+    rootns = re.findall(r"^\s*sb->flags = .*SB_S_ROOTNS", specs, re.M)
+    assert ("CAP_SYS_ADMIN" in caps) == bool(rootns), (caps, rootns)
+    # The hub builds its own in a user namespace.
+    hub = re.search(r"^hub_spec\(.*?^}", specs, re.M | re.S).group(0)
+    assert "SB_S_ROOTNS" not in hub and "SB_S_OWNUID" in hub, hub

@@ -57,7 +57,7 @@ static const char *const ro_dirs[] = {
 	ZONEINFO, "/nonexistent-wxgate", NULL
 };
 static struct sandbox_spec spec = {
-	"hub", "hub", SB_S_NONET | SB_S_THREADS | SB_S_ROOTNS, dir, ro_dirs
+	"hub", "hub", SB_S_NONET | SB_S_THREADS | SB_S_OWNUID, dir, ro_dirs
 };
 static const struct sandbox_conf conf = { NOBODY, NOBODY, 0, 0 };
 
@@ -402,6 +402,11 @@ test_report(void **state)
 	if (geteuid() == 0) {
 		assert_true(r.on[SB_MOUNTNS]);
 		assert_true(r.on[SB_CREDS]);
+		/* Root dropped first; its own uid mapped (SB_S_OWNUID). */
+		assert_true(r.on[SB_USERNS]);
+		snprintf(want, sizeof(want), "uid %u mapped to itself, "
+		    "capabilities dropped", (unsigned)NOBODY);
+		assert_string_equal(r.why[SB_USERNS], want);
 	}
 	if (r.on[SB_MOUNTNS]) {
 		/* zoneinfo is kept, the missing one skipped. */
@@ -439,6 +444,39 @@ test_files(void **state)
 	close(fd);
 	snprintf(path, sizeof(path), "%s/gone", dir);
 	assert_int_equal(access(path, F_OK), -1);
+}
+
+static int
+body_files_rw(const char *d)
+{
+	(void)d;
+	return body_files(spec.rw_dir);
+}
+
+/*
+ * A state directory below one only root may walk (as pytest's /tmp
+ * is): the hub drops root before it builds its namespaces, and binds
+ * it all the same (ns.c: sandbox_ns_open).
+ */
+static void
+test_rw_below_root_only(void **state)
+{
+	struct sandbox_report r;
+	char inner[96], want[160];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(inner, sizeof(inner), "%s/state", dir);
+	assert_int_equal(mkdir(inner, 0700), 0);
+	assert_int_equal(chown(inner, NOBODY, NOBODY), 0);
+	assert_int_equal(chown(dir, 0, 0), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	spec.rw_dir = inner;
+	run_ok(body_files_rw, 1, &r);
+	assert_true(r.on[SB_MOUNTNS]);
+	snprintf(want, sizeof(want), "empty read-only root + %s (rw)", inner);
+	assert_non_null(strstr(r.why[SB_MOUNTNS], want));
 }
 
 /* Landlock alone, without the namespaces, still confines the files. */
@@ -632,6 +670,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_landlock_alone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rw_below_root_only, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ro_in_rw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rw_in_ro, setup, teardown),
