@@ -75,6 +75,13 @@ int	cron_every_parse(const char *s, struct cron *, char *err,
  */
 int	cron_tz_check(const char *tz, char *err, size_t errlen);
 /*
+ * Where cron_tz_check() reads a zone file's first bytes: fn(path,
+ * magic) is 0 with the four read from a regular file, 1 if it is not
+ * one, -1 if there is none; NULL: the file itself.  The configuration
+ * reader keeps no directory and asks the root parent (conf_reader.c).
+ */
+void	cron_tz_peek(int (*fn)(const char *path, char magic[4]));
+/*
  * The first fire strictly after `after` (0..CRON_AFTER_MAX), in zone tz
  * (ignored by CRON_EVERY): 0 with *next set, CRON_NEVER if none within
  * CRON_HORIZON_DAYS; -1 if tz or after is unusable (cron_tz_check()

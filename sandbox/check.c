@@ -1,9 +1,8 @@
 /*
  * wxgated --check-sandbox: for every worker kind and the hub, a
  * throwaway child applies each layer in the order that process does
- * (sandbox.c: the hub and the workers drop root first and build their
- * namespaces through a user namespace, the configuration reader builds
- * them as root) and reports
+ * (sandbox.c: every one drops root first and builds its namespaces
+ * through a user namespace) and reports
  * back through a pipe; the parent prints one row per kind and layer:
  * in force, or not and why.
  */
@@ -32,16 +31,10 @@ check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 	r.on[SB_FDS] = 1;
 	snprintf(r.why[SB_FDS], sizeof(r.why[SB_FDS]),
 	    "all but the IPC socket closed");
-	if (spec->flags & SB_S_ROOTNS) {
-		sandbox_rlimits(spec, &r);
-		sandbox_ns(spec, conf, &r);
-	} else
-		sandbox_ns_open(spec);
+	sandbox_ns_open(spec);
 	sandbox_creds(conf, &r);
-	if (!(spec->flags & SB_S_ROOTNS)) {
-		sandbox_rlimits(spec, &r);
-		sandbox_ns(spec, conf, &r);
-	}
+	sandbox_rlimits(spec, &r);
+	sandbox_ns(spec, conf, &r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
 		r.on[SB_NNP] = 1;
 		snprintf(r.why[SB_NNP], sizeof(r.why[SB_NNP]),

@@ -21,10 +21,8 @@
  * unprivileged user, and sandbox_confine does the rest: steps 1-3 (the
  * namespaces through an unprivileged user namespace, root being gone)
  * and 5-7.  The hub does the same (between the two it only seeds
- * SQLite).  Only the configuration reader (SB_S_ROOTNS) takes steps
- * 1-3 as root in sandbox_drop, before 4, and needs no user namespace:
- * its zoneinfo would need a uid map, and its uid is the workers', which
- * could attach to it while it wrote one (ns.c).
+ * SQLite), and so does the configuration reader: nothing but
+ * sandbox_drop runs as root in any of them.
  *
  * no_new_privs and seccomp fail closed.  Namespaces and the uid drop
  * need privileges: when they are unavailable they are reported as off,
@@ -96,10 +94,7 @@ sandbox_drop(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     struct sandbox_report *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (spec->flags & SB_S_ROOTNS)
-		sandbox_build(spec, conf, r);
-	else
-		sandbox_ns_open(spec);
+	sandbox_ns_open(spec);
 	sandbox_creds(conf, r);
 }
 
@@ -110,8 +105,7 @@ sandbox_confine(const struct sandbox_spec *spec,
 	char line[512];
 	int i;
 
-	if (!(spec->flags & SB_S_ROOTNS))
-		sandbox_build(spec, conf, r);
+	sandbox_build(spec, conf, r);
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);

@@ -17,7 +17,6 @@
  */
 #define SB_S_NONET	0x01	/* never dials out: an empty net namespace */
 #define SB_S_THREADS	0x02	/* needs threads: RLIMIT_NPROC left alone */
-#define SB_S_ROOTNS	0x04	/* fds, rlimits, namespaces before the drop */
 #define SB_S_OWNUID	0x08	/* a uid no other process has: mapped (ns.c) */
 
 struct sandbox_spec {

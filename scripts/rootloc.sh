@@ -7,8 +7,8 @@
 # hub.c (whole: an upper bound) and the sandbox steps it takes as root
 # (fds, rlimits, namespaces, creds: SB_S_ROOTNS); since the hub drops
 # first too, its argv, spec and creds.c, the namespace steps counted
-# with the configuration reader, which still takes them as root (see
-# the hub's row below); a worker's
+# with the configuration reader, which took them as root until it
+# dropped first as well (see the reader's row below); a worker's
 # worker_main and worker_begin up to its sandbox_drop() (and a zygote's
 # zygote_main up to worker_begin) and the few worker.c functions
 # it calls (listed); their kinds' pre_sandbox runs as the sandbox user
@@ -217,10 +217,17 @@ cc=$(code=1 workpart)
 # and sandbox_build, fds.c, rlimit.c, nsdirs.c and nsdirs.h whole, and
 # of ns.c sandbox_ns (whole, though its user namespace branch is
 # never taken as root), ns_off, ns_describe and ns_mount.
+# Since the reader drops first too (reader_spec has no SB_S_ROOTNS: a
+# schedule's zone file is the parent's to read), only reader_spec is
+# added: sandbox_enter's root part is sandbox_drop, in the hub's row.
+rootreader=0
+show supervisor/specs.c | grep -q 'SB_S_ROOTNS' && rootreader=1
 rfns="reader_main reader_log_hook"
 readerpart() {
 	n=$(fnlines supervisor/conf_reader.c 'sandbox_enter\(' $rfns)
-	if [ "$newhub" -eq 1 ]; then
+	if [ "$newhub" -eq 1 ] && [ "$rootreader" -eq 0 ]; then
+		n=$(( n + $(fnlines supervisor/specs.c '' reader_spec) ))
+	elif [ "$newhub" -eq 1 ]; then
 		n=$(( n + $(fnlines supervisor/specs.c '' reader_spec) +
 		    $(fnlines sandbox/sandbox.c '' sandbox_enter \
 		    sandbox_build) + $(lines $(echo "$hub" | tr ' ' '\n' |
@@ -244,7 +251,11 @@ else
 fi
 echo "workers-before-uid-drop $c lines, $cc of code (worker.c: $wfns; zygote.c:" \
     "zygote_main; light.c: main, usage)"
-if [ "$newhub" -eq 1 ]; then
+if [ "$newhub" -eq 1 ] && [ "$rootreader" -eq 0 ]; then
+	echo "reader-before-uid-drop $d lines, $dc of code (conf_reader.c: $rfns;" \
+	    "specs.c: reader_spec; the namespaces and the parsing run as the" \
+	    "sandbox user)"
+elif [ "$newhub" -eq 1 ]; then
 	echo "reader-before-uid-drop $d lines, $dc of code (conf_reader.c: $rfns;" \
 	    "specs.c: reader_spec; sandbox.c: sandbox_enter, sandbox_build;" \
 	    "fds.c rlimit.c nsdirs.c nsdirs.h; ns.c: sandbox_ns, ns_off," \

@@ -1,16 +1,16 @@
 /*
  * The configuration reader: a one-shot process the root parent starts
  * ("wxgated -x conf:read") at start, on reload and for wxgated -n.  It
- * drops to the workers' uid into an empty root holding only zoneinfo
- * (schedules' tz), without network and under a seccomp allowlist,
- * before it reads a byte; then it parses the file the parent sends
+ * drops to the workers' uid and, like them, builds an empty root
+ * holding nothing in an unmapped user namespace, without network and
+ * under a seccomp allowlist, before it reads a byte; then it parses the file the parent sends
  * with the configuration code (config*.c, YAML by libcyaml and libyaml,
  * every kind's slice) and answers its plan: the parent's globals and
  * one row per worker to start (kinds_want.c), or the error.  So the
  * parser of the file runs unprivileged, as in OpenBSD's daemons.
  *
- * Files the configuration names (secret files, a command's program)
- * are asked of the parent, which reads them with root's checks; see
+ * Files the configuration names (secret files, a command's program,
+ * the zone file of a schedule's tz) are asked of the parent, which reads them with root's checks; see
  * conf_fetch.c for why that gives the reader nothing new.
  */
 #include <sys/socket.h>
@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "conf_file.h"
 #include "config.h"
+#include "cron.h"
 #include "hub.h"
 #include "kinds.h"
 #include "log.h"
@@ -145,6 +146,49 @@ reader_file(int what, const char *path, char *buf, size_t bufsz,
 		explicit_bzero(rd.buf, sizeof(rd.buf));
 	}
 	return 0;
+}
+
+/*
+ * cron_tz_peek: a schedule's zone file, read by the parent as a public
+ * one, since the reader keeps no directory (specs.c: reader_spec).
+ * Each name is asked once: the parent counts the files of a reading.
+ */
+struct tz_seen {
+	struct tz_seen	*next;
+	int		 rv;
+	char		 magic[4];
+	char		 path[];
+};
+static struct tz_seen	*tz_seen;
+
+static int
+reader_tz_peek(const char *path, char magic[4])
+{
+	static char buf[IPC_PUBFILE_MAX + 1];
+	char why[IPC_CONFERR_MAX];
+	struct tz_seen *t;
+	size_t len, n = strlen(path) + 1;
+
+	for (t = tz_seen; t != NULL; t = t->next)
+		if (strcmp(t->path, path) == 0)
+			break;
+	if (t == NULL) {
+		t = xcalloc(1, sizeof(*t) + n);
+		memcpy(t->path, path, n);
+		/* Only a file that will not open is no zone at all. */
+		if (reader_file(CONF_FILE_PUBLIC, path, buf, sizeof(buf), &len,
+		    why, sizeof(why)) == -1)
+			t->rv = strstr(why, ": not a regular file") != NULL ||
+			    strstr(why, ": larger than") != NULL ? 1 : -1;
+		else if (len < sizeof(t->magic))
+			t->rv = 1;
+		else
+			memcpy(t->magic, buf, sizeof(t->magic));
+		t->next = tz_seen;
+		tz_seen = t;
+	}
+	memcpy(magic, t->magic, sizeof(t->magic));
+	return t->rv;
 }
 
 static void
@@ -301,6 +345,7 @@ reader_main(const char *spec, const char *creds, int verbose)
 	} while (!m.b.conf_text.last);
 	log_setverbose((int)m.b.conf_text.verbose);
 	config_file_hook(reader_file);
+	cron_tz_peek(reader_tz_peek);
 	if ((c = config_parse(path, text, len, 0, err, sizeof(err))) == NULL)
 		reader_done(err);
 	else {

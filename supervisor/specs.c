@@ -29,23 +29,17 @@ hub_spec(struct sandbox_spec *sb, const char *dir)
 }
 
 /*
- * The reader's sandbox: zoneinfo to check a schedule's tz, nothing
- * else.  It reads nothing before it is confined, so its namespaces are
- * built as root (SB_S_ROOTNS).  XXX Not through a user namespace as the
- * hub's: zoneinfo's path is made in its tmpfs, which takes a uid map,
- * and its uid is the workers' (and maybe the host's nobody), which
- * could attach to it in the moment it is dumpable to write one
- * (sandbox/ns.c).  A uid of its own would close that, and with it the
- * last need of CAP_SYS_ADMIN (etc/wxgated.service).
+ * The reader's sandbox: nothing of the host's files.  It drops root
+ * first and builds its namespaces in a user namespace, as a worker
+ * does, unmapped (its uid is the workers'): with no directory to keep
+ * it needs no map, and it checks a schedule's tz by the parent's read
+ * of the zone file (conf_reader.c: reader_tz_peek).
  */
 void
 reader_spec(struct sandbox_spec *sb)
 {
-	static const char *const ro[] = { "/usr/share/zoneinfo", NULL };
-
 	memset(sb, 0, sizeof(*sb));
 	sb->kind = "conf";
 	sb->seccomp = "conf";
-	sb->flags = SB_S_NONET | SB_S_ROOTNS;
-	sb->ro_dirs = ro;
+	sb->flags = SB_S_NONET;
 }

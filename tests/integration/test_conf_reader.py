@@ -155,8 +155,9 @@ def test_missing_secret_and_program_are_named(tmp_path):
 
 
 def test_schedule_zones_are_checked_in_the_sandbox(tmp_path):
-    """The reader's root holds zoneinfo alone: a real zone passes, an
-    unknown one is refused."""
+    """The reader's root holds nothing: it asks the parent for a zone's
+    file.  A real zone passes (an alias too), an unknown one is
+    refused, and so are a directory and a file that is not TZif."""
     key = tmp_path / "key"
     key.write_text("abcdef\n")
     os.chmod(key, 0o600)
@@ -166,10 +167,17 @@ def test_schedule_zones_are_checked_in_the_sandbox(tmp_path):
                           "to": ["hook:group"]}]
     rc, out = check(conf)
     assert rc == 0, out
-    conf["schedules"][0]["tz"] = "Nowhere/Zone"
+    conf["schedules"].append(dict(conf["schedules"][0], name="y",
+                                  tz="US/Pacific", to=["hook:group"]))
     rc, out = check(conf)
-    assert rc == 1
-    assert 'schedules[0].tz: unknown time zone "Nowhere/Zone"' in out, out
+    assert rc == 0, out
+    for tz, why in [("Nowhere/Zone", 'unknown time zone "Nowhere/Zone"'),
+                    ("Europe", '"Europe" is not a time zone file'),
+                    ("zone.tab", '"zone.tab" is not a time zone file')]:
+        conf["schedules"][0]["tz"] = tz
+        rc, out = check(conf)
+        assert rc == 1
+        assert "schedules[0].tz: " + why in out, (tz, out)
 
 
 @pytest.mark.parametrize("bad", ["range", "syntax"])

@@ -227,9 +227,14 @@ def test_check_sandbox_as_root():
     # ... and is tried as its own user, not the workers'.
     assert re.search(r"^hub +uid-drop +in force +uid %d " % hub_uid, out,
                      re.M), out
-    # The configuration reader still builds its namespaces as root.
-    assert re.search(r"^conf +userns +not needed", out, re.M), out
-    assert re.search(r"^conf +mountns +in force", out, re.M), out
+    # So does the configuration reader, as the workers' user, keeping
+    # no directory (the parent reads a schedule's zone file for it).
+    assert re.search(r"^conf +userns +in force +uid 65534 unmapped", out,
+                     re.M), out
+    assert re.search(r"^conf +mountns +in force +empty read-only root$",
+                     out, re.M), out
+    assert re.search(r"^conf +uid-drop +in force +uid 65534", out,
+                     re.M), out
 
 
 def test_check_sandbox_as_a_user():
