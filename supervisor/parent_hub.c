@@ -22,6 +22,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,15 +113,30 @@ ph_figures(struct worker *w)
 	    timespec_ms_since(&w->figures_at) < PH_FIGURES_MS)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)w->pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "Rss: %llu kB", &v) == 1)
-			w->rss_kb = v;
-		else if (sscanf(line, "Pss: %llu kB", &v) == 1)
-			w->pss_kb = v;
+	if ((f = fopen(path, "re")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, "Rss: %llu kB", &v) == 1)
+				w->rss_kb = v;
+			else if (sscanf(line, "Pss: %llu kB", &v) == 1)
+				w->pss_kb = v;
+		}
+		fclose(f);
+	} else {
+		/*
+		 * smaps_rollup takes ptrace's leave, which a root without
+		 * CAP_SYS_PTRACE (etc/wxgated.service) lacks for a worker
+		 * of another uid; statm does not, and has no PSS: 0.
+		 */
+		snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
+		if ((f = fopen(path, "re")) == NULL)
+			return;
+		if (fscanf(f, "%*u %llu", &v) == 1) {
+			w->rss_kb = v * ((unsigned long long)sysconf(
+			    _SC_PAGESIZE) / 1024);
+			w->pss_kb = 0;
+		}
+		fclose(f);
 	}
-	fclose(f);
 	/* A process between fork and exec has none yet: ask next tick. */
 	if (w->rss_kb > 0)
 		clock_gettime(CLOCK_MONOTONIC, &w->figures_at);
@@ -686,60 +702,79 @@ control_open(const char *path)
 
 /*
  * The store's directory and files belong to the hub's uid.  A store a
- * root supervisor made (before the hub existed) is handed over once:
- * the directory, then the database and its -wal, -shm and -journal,
- * each checked to be a plain file or directory (no link is followed).
+ * root supervisor made (before the hub existed), or the directory
+ * systemd's StateDirectory= makes root's, is handed over once: the
+ * database and its -wal, -shm and -journal first, then the directory,
+ * so a directory that is the hub's says its files are too where it
+ * cannot be looked into: under etc/wxgated.service root has neither
+ * CAP_DAC_OVERRIDE nor CAP_DAC_READ_SEARCH (O_PATH needs neither).  Each
+ * is checked to be a plain file of one link or a directory, and no
+ * link is followed.  The handing takes CAP_CHOWN, the unit's for it.
  */
 int
 parent_store_own(const char *store, uid_t uid, gid_t gid)
 {
 	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char dir[PATH_MAX], path[PATH_MAX + 16];
+	char dir[PATH_MAX], base[PATH_MAX], name[PATH_MAX + 16];
 	struct stat st;
 	size_t i;
-	int dfd, n = 0;
+	int dfd, rfd = -1, rv = -1, handed;
 
 	snprintf(dir, sizeof(dir), "%s", store);
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	snprintf(base, sizeof(base), "%s", store);
+	if ((dfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		log_warn("store directory %s", dir);
 		return -1;
 	}
 	if (fstat(dfd, &st) == -1 || (st.st_mode & S_IWOTH)) {
 		log_warnx("store directory %s: others may write to it", dir);
-		close(dfd);
-		return -1;
+		goto out;
 	}
-	if (st.st_uid != uid || st.st_gid != gid) {
-		if (fchown(dfd, uid, gid) == -1 || fchmod(dfd, 0700) == -1) {
-			log_warn("store directory %s: chown", dir);
-			close(dfd);
-			return -1;
-		}
-		n++;
-	}
+	handed = st.st_uid == uid && st.st_gid == gid;
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", store, sfx[i]);
-		if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
+		snprintf(name, sizeof(name), "%s%s", basename(base), sfx[i]);
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno == ENOENT)
+				continue;
+			/* The hub's, and closed to a root without DAC. */
+			if (handed && errno == EACCES)
+				break;
+			log_warn("store: %s/%s", dir, name);
+			goto out;
+		}
 		if (!S_ISREG(st.st_mode)) {
-			log_warnx("store: %s is not a plain file", path);
-			close(dfd);
-			return -1;
+			log_warnx("store: %s/%s is not a plain file", dir,
+			    name);
+			goto out;
 		}
 		if (st.st_uid == uid && st.st_gid == gid)
 			continue;
-		if (fchownat(AT_FDCWD, path, uid, gid,
-		    AT_SYMLINK_NOFOLLOW) == -1) {
-			log_warn("store: chown %s", path);
-			close(dfd);
-			return -1;
+		/* A second link could be any file of the host's. */
+		if (st.st_nlink != 1) {
+			log_warnx("store: %s/%s has %ju links: not handed to "
+			    "the hub", dir, name, (uintmax_t)st.st_nlink);
+			goto out;
 		}
-		n++;
+		if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
+			log_warn("store: chown %s/%s", dir, name);
+			goto out;
+		}
 	}
-	close(dfd);
-	if (n > 0)
+	/* Still root's (or ours): its mode first, while we own it. */
+	if (!handed && ((rfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || fchmod(rfd, 0700) == -1 ||
+	    fchown(rfd, uid, gid) == -1)) {
+		log_warn("store directory %s: chown", dir);
+		goto out;
+	}
+	if (!handed)
 		log_info("store %s handed to uid %u (the hub's), once", store,
 		    (unsigned)uid);
-	return 0;
+	rv = 0;
+ out:
+	if (rfd != -1)
+		close(rfd);
+	close(dfd);
+	return rv;
 }

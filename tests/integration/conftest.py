@@ -365,6 +365,9 @@ class Client:
 class Gate:
     """One wxgated under test."""
 
+    # What runs it: a subclass may start it under a wrapper (setpriv).
+    prefix = []
+
     def __init__(self, tmp_path, overrides=None):
         self.dir = str(tmp_path)
         self.state_dir = os.path.join(self.dir, "run")
@@ -450,7 +453,8 @@ class Gate:
         # sandboxed worker could not open the file.
         env = dict(os.environ)
         self.logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([WXGATED, "-f", self.conf_path],
+        self.proc = subprocess.Popen(self.prefix +
+                                     [WXGATED, "-f", self.conf_path],
                                      cwd=self.dir, env=env,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf)
