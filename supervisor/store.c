@@ -109,19 +109,22 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_MSG_COMMAND] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3,"
 	    " command = 1 WHERE id = ?1 AND state IN (1, 2)",
-	/* The newest limit turns before ?2, then put back in order. */
+	/*
+	 * The newest limit turns before ?2, newest first: store_turns()
+	 * puts them back in order, for an outer ORDER BY made SQLite copy
+	 * them into a temporary B-tree and sort them, which cost more than
+	 * the search itself.
+	 */
 	[ST_HISTORY] =
-	    "SELECT text, reply, seq FROM (SELECT id, text, reply,"
-	    " coalesce(seq, 0) AS seq FROM messages"
+	    "SELECT text, reply, coalesce(seq, 0) FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2"
-	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	    " ORDER BY id DESC LIMIT ?3",
 	/* The same for the agent: since the last /new, no commands. */
 	[ST_CONTEXT] =
-	    "SELECT text, reply, seq FROM (SELECT id, text, reply,"
-	    " coalesce(seq, 0) AS seq FROM messages"
+	    "SELECT text, reply, coalesce(seq, 0) FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2 AND command = 0"
 	    " AND id > (SELECT context_from FROM sessions WHERE id = ?1)"
-	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	    " ORDER BY id DESC LIMIT ?3",
 	[ST_NEW_CONTEXT] =
 	    "UPDATE sessions SET context_from = ?2 WHERE id = ?1",
 	[ST_MODEL_GET] =
@@ -915,17 +918,45 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
 }
 
 /*
- * The strings passed to fn are borrowed until it returns.  fn must not
- * call store_history() itself: the statement is in use.
+ * The strings passed to fn are borrowed until it returns, oldest turn
+ * first.  The statement gives the newest first; its rows are copied
+ * into one buffer and handed out backwards, so fn may call the store.
  */
+struct turnrow {
+	size_t		 text;		/* offsets into the buffer */
+	size_t		 reply;
+	int64_t		 seq;
+};
+
+/* Column col's text, NUL included, at the end of *buf: its offset. */
+static size_t
+turn_copy(sqlite3_stmt *st, int col, char **buf, size_t *used, size_t *cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t len = t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	size_t at = *used;
+
+	if (*cap - *used < len + 1) {
+		while (*cap - *used < len + 1)
+			*cap = *cap == 0 ? 4096 : *cap * 2;
+		*buf = xreallocarray(*buf, *cap, 1);
+	}
+	if (len > 0)
+		memcpy(*buf + at, t, len);
+	(*buf)[at + len] = '\0';
+	*used += len + 1;
+	return at;
+}
+
 static int
 store_turns(struct store *s, int which, int64_t session, unsigned limit,
     int64_t before_msg_id, store_turn_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	const char *text, *reply;
-	int64_t seq;
-	int rc, ret = 0;
+	struct turnrow *row = NULL;
+	char *buf = NULL;
+	size_t n = 0, nrow = 0, used = 0, cap = 0;
+	int rc = SQLITE_DONE, ret = 0;
 
 	if (limit == 0)
 		return 0;
@@ -937,20 +968,28 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 		store_done(st);
 		return store_err(s, __func__);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		text = (const char *)sqlite3_column_text(st, 0);
-		reply = (const char *)sqlite3_column_text(st, 1);
-		seq = sqlite3_column_int64(st, 2);
-		if ((ret = fn("user", text != NULL ? text : "", seq,
-		    arg)) != 0)
-			break;
-		if ((ret = fn("assistant", reply != NULL ? reply : "", seq,
-		    arg)) != 0)
-			break;
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == nrow) {
+			nrow = nrow == 0 ? 32 : nrow * 2;
+			row = xreallocarray(row, nrow, sizeof(*row));
+		}
+		row[n].text = turn_copy(st, 0, &buf, &used, &cap);
+		row[n].reply = turn_copy(st, 1, &buf, &used, &cap);
+		row[n].seq = sqlite3_column_int64(st, 2);
+		n++;
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
+	if (n < limit && rc != SQLITE_DONE)
 		ret = store_err(s, __func__);
 	store_done(st);
+	while (ret == 0 && n > 0) {
+		n--;
+		if ((ret = fn("user", buf + row[n].text, row[n].seq,
+		    arg)) != 0)
+			break;
+		ret = fn("assistant", buf + row[n].reply, row[n].seq, arg);
+	}
+	free(row);
+	free(buf);
 	return ret;
 }
 

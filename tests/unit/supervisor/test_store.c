@@ -75,6 +75,7 @@ static void	test_dedupe_per_session(void **);
 static void	test_accept_unknown_session(void **);
 static void	test_history(void **);
 static void	test_history_stop(void **);
+static void	test_history_long(void **);
 static void	test_group_commit(void **);
 static void	test_share(void **);
 static void	test_share_revoke(void **);
@@ -564,6 +565,64 @@ test_history(void **state)
 	history(fx->s, b, 2, 0, &c);
 	assert_string_equal(c.out, "user:other;assistant:noise;"
 	    "user:other;assistant:noise;");
+}
+
+/*
+ * Turns longer than store_turns()'s first buffer, so that it grows
+ * between rows: every text arrives whole and in order, and neither
+ * statement sorts (the newest come first and are handed out backwards).
+ */
+static int
+long_cb(const char *role, const char *text, int64_t seq, void *arg)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out), len = strlen(text);
+
+	(void)seq;
+	/* Its length and its first and last byte stand for the text. */
+	snprintf(c->out + n, sizeof(c->out) - n, "%s:%zu%c%c;", role, len,
+	    len > 0 ? text[0] : '-', len > 0 ? text[len - 1] : '-');
+	c->calls++;
+	return 0;
+}
+
+static void
+test_history_long(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], cmid[16], q[3001], r[5001];
+	int64_t a, m;
+	struct collect c;
+	int i, j;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &a), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(cmid, sizeof(cmid), "c-%d", i);
+		memset(q, 'a' + i, sizeof(q) - 1);
+		q[sizeof(q) - 1] = '\0';
+		q[sizeof(q) - 2] = 'x' + i;
+		memset(r, 'A' + i, sizeof(r) - 1);
+		r[sizeof(r) - 1] = '\0';
+		assert_int_equal(store_msg_accept(fx->s, a, cmid, q, NOW, &m),
+		    0);
+		assert_int_equal(store_msg_answer(fx->s, m, r, NOW), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_history(fx->s, a, 2, 0, long_cb, &c), 0);
+	assert_string_equal(c.out, "user:3000by;assistant:5000BB;"
+	    "user:3000cz;assistant:5000CC;");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_context(fx->s, a, 10, 0, long_cb, &c), 0);
+	assert_int_equal(c.calls, 6);
+	assert_string_equal(c.out, "user:3000ax;assistant:5000AA;"
+	    "user:3000by;assistant:5000BB;user:3000cz;assistant:5000CC;");
+	for (j = 0; j < STORE_STMT_MAX && fx->s->st[j] != NULL; j++)
+		assert_int_equal(sqlite3_stmt_status(fx->s->st[j],
+		    SQLITE_STMTSTATUS_SORT, 0), 0);
 }
 
 static void
@@ -1063,6 +1122,7 @@ main(void)
 		T(test_accept_unknown_session),
 		T(test_history),
 		T(test_history_stop),
+		T(test_history_long),
 		T(test_group_commit),
 		T(test_share),
 		T(test_share_revoke),
