@@ -186,6 +186,7 @@ static int	 store_file(const char *, char *, size_t);
 static void	 store_file_private(const char *, const char *);
 static int	 store_pragmas(sqlite3 *, char *, size_t);
 static sqlite3_stmt *store_stmt(struct store *, enum store_stmt);
+static void	 store_turns_free(struct store_turnbuf *);
 
 static void
 store_seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -413,6 +414,7 @@ store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	for (i = 0; i < STORE_LAZY_MAX; i++)
 		sqlite3_finalize(s->lazy[i]);
+	store_turns_free(&s->turns);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
 	free(s);
@@ -918,44 +920,45 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
 }
 
 /*
- * The strings passed to fn are borrowed until it returns, oldest turn
- * first.  The statement gives the newest first; its rows are copied
- * into one buffer and handed out backwards, so fn may call the store.
+ * store_turns()'s buffer is kept for the next call up to this size: a
+ * malloc of a page or more is where glibc consolidates its free lists,
+ * and the context is read for every agent request.
  */
-struct turnrow {
-	size_t		 text;		/* offsets into the buffer */
-	size_t		 reply;
-	int64_t		 seq;
-};
+#define STORE_TURNS_KEEP	(64 * 1024)
 
-/* Column col's text, NUL included, at the end of *buf: its offset. */
+/* Column col's text, NUL included, at the end of t->buf: its offset. */
 static size_t
-turn_copy(sqlite3_stmt *st, int col, char **buf, size_t *used, size_t *cap)
+turn_copy(sqlite3_stmt *st, int col, struct store_turnbuf *t, size_t *used)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-	size_t len = t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	const unsigned char *p = sqlite3_column_text(st, col);
+	size_t len = p != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
 	size_t at = *used;
 
-	if (*cap - *used < len + 1) {
-		while (*cap - *used < len + 1)
-			*cap = *cap == 0 ? 4096 : *cap * 2;
-		*buf = xreallocarray(*buf, *cap, 1);
+	if (t->cap - *used < len + 1) {
+		while (t->cap - *used < len + 1)
+			t->cap = t->cap == 0 ? 4096 : t->cap * 2;
+		t->buf = xreallocarray(t->buf, t->cap, 1);
 	}
 	if (len > 0)
-		memcpy(*buf + at, t, len);
-	(*buf)[at + len] = '\0';
+		memcpy(t->buf + at, p, len);
+	t->buf[at + len] = '\0';
 	*used += len + 1;
 	return at;
 }
 
+/*
+ * The strings passed to fn are borrowed until it returns, oldest turn
+ * first.  The statement gives the newest first; its rows are copied
+ * into one buffer and handed out backwards, so fn may call the store
+ * (but not store_history or store_context: the buffer is in use).
+ */
 static int
 store_turns(struct store *s, int which, int64_t session, unsigned limit,
     int64_t before_msg_id, store_turn_fn fn, void *arg)
 {
+	struct store_turnbuf *t = &s->turns;
 	sqlite3_stmt *st;
-	struct turnrow *row = NULL;
-	char *buf = NULL;
-	size_t n = 0, nrow = 0, used = 0, cap = 0;
+	size_t n = 0, used = 0;
 	int rc = SQLITE_DONE, ret = 0;
 
 	if (limit == 0)
@@ -969,13 +972,14 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 		return store_err(s, __func__);
 	}
 	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == nrow) {
-			nrow = nrow == 0 ? 32 : nrow * 2;
-			row = xreallocarray(row, nrow, sizeof(*row));
+		if (n == t->nrow) {
+			t->nrow = t->nrow == 0 ? 32 : t->nrow * 2;
+			t->row = xreallocarray(t->row, t->nrow,
+			    sizeof(*t->row));
 		}
-		row[n].text = turn_copy(st, 0, &buf, &used, &cap);
-		row[n].reply = turn_copy(st, 1, &buf, &used, &cap);
-		row[n].seq = sqlite3_column_int64(st, 2);
+		t->row[n].text = turn_copy(st, 0, t, &used);
+		t->row[n].reply = turn_copy(st, 1, t, &used);
+		t->row[n].seq = sqlite3_column_int64(st, 2);
 		n++;
 	}
 	if (n < limit && rc != SQLITE_DONE)
@@ -983,14 +987,23 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 	store_done(st);
 	while (ret == 0 && n > 0) {
 		n--;
-		if ((ret = fn("user", buf + row[n].text, row[n].seq,
+		if ((ret = fn("user", t->buf + t->row[n].text, t->row[n].seq,
 		    arg)) != 0)
 			break;
-		ret = fn("assistant", buf + row[n].reply, row[n].seq, arg);
+		ret = fn("assistant", t->buf + t->row[n].reply,
+		    t->row[n].seq, arg);
 	}
-	free(row);
-	free(buf);
+	if (t->cap > STORE_TURNS_KEEP)
+		store_turns_free(t);
 	return ret;
+}
+
+static void
+store_turns_free(struct store_turnbuf *t)
+{
+	free(t->buf);
+	free(t->row);
+	memset(t, 0, sizeof(*t));
 }
 
 int
