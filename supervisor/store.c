@@ -35,6 +35,7 @@
 
 enum store_stmt {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_SESSION_CREATE,
 	ST_SESSION_FIND,
@@ -70,6 +71,8 @@ enum store_stmt {
 static const char *const store_sql[ST_MAX] = {
 	/* IMMEDIATE: fail at BEGIN, not at the first write, if locked. */
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	/* Takes no lock until the first read: store_read_begin(). */
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_SESSION_CREATE] =
 	    "INSERT INTO sessions (id, token_hash, created, last_seen, expires,"
@@ -524,6 +527,8 @@ store_touch(struct store *s)
 {
 	sqlite3_stmt *st;
 
+	/* A write ends a read transaction: it must begin IMMEDIATE. */
+	store_read_end(s);
 	if (!sqlite3_get_autocommit(s->db))
 		return;
 	st = store_stmt(s, ST_BEGIN);
@@ -533,6 +538,50 @@ store_touch(struct store *s)
 	 */
 	if (sqlite3_step(st) != SQLITE_DONE)
 		store_err(s, __func__);
+	store_done(st);
+}
+
+/*
+ * One read transaction for the reads that follow a commit (the agent
+ * requests' context, the outbox): alone, each SELECT is a transaction
+ * of its own, whose begin and end lock and unlock a slot of the -shm
+ * file (two fcntl(2) calls) and read the WAL index header again.  A
+ * write in between ends it first (store_touch).  Not fatal: without it
+ * each read is its own transaction, as before.
+ */
+void
+store_read_begin(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (s->reading || !sqlite3_get_autocommit(s->db))
+		return;
+	st = store_stmt(s, ST_BEGIN_READ);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		s->reading = 1;
+	else
+		log_debug("%s: %s", __func__, sqlite3_errmsg(s->db));
+	store_done(st);
+}
+
+/* It only read: COMMIT just lets the snapshot go. */
+void
+store_read_end(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (!s->reading)
+		return;
+	s->reading = 0;
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	st = store_stmt(s, ST_COMMIT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		store_done(st);
+		log_debug("%s: %s", __func__, sqlite3_errmsg(s->db));
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
 	store_done(st);
 }
 

@@ -59,6 +59,8 @@ struct store	*store_open(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *);
 int		 store_schema_version(struct store *);
 void		 store_touch(struct store *);
+void		 store_read_begin(struct store *);
+void		 store_read_end(struct store *);
 int		 store_flush(struct store *);
 int		 store_dirty(struct store *);
 void		 store_rollback(struct store *);

@@ -96,6 +96,7 @@ struct store {
 	sqlite3_stmt	*st[STORE_STMT_MAX];	/* store.c's, by enum */
 	sqlite3_stmt	*lazy[STORE_LAZY_MAX];
 	int		 poisoned;	/* an error since the last commit */
+	int		 reading;	/* store_read_begin()'s, still open */
 	struct store_turnbuf turns;
 	uint64_t	 errs;		/* errors not yet logged */
 	uint64_t	 err_logged;	/* clock_mono_ms() of the last log */

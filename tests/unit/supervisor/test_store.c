@@ -76,6 +76,7 @@ static void	test_accept_unknown_session(void **);
 static void	test_history(void **);
 static void	test_history_stop(void **);
 static void	test_history_long(void **);
+static void	test_read_txn(void **);
 static void	test_group_commit(void **);
 static void	test_share(void **);
 static void	test_share_revoke(void **);
@@ -625,6 +626,64 @@ test_history_long(void **state)
 		    SQLITE_STMTSTATUS_SORT, 0), 0);
 }
 
+/*
+ * store_read_begin(): the reads after a commit share one transaction,
+ * which leaves nothing for store_flush() to commit; a write in between
+ * ends it and joins the turn's group as any write does.
+ */
+static void
+test_read_txn(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256];
+	int64_t sid, m;
+	enum msg_state ms;
+	struct collect c;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "1", "q1", NOW, &m), 0);
+	assert_int_equal(store_msg_answer(fx->s, m, "r1", NOW), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+
+	/* Reads only: nothing to commit once it ends. */
+	store_read_begin(fx->s);
+	store_read_begin(fx->s);			/* nests harmlessly */
+	history(fx->s, sid, 10, 0, &c);
+	assert_string_equal(c.out, "user:q1;assistant:r1;");
+	assert_int_equal(store_msg_lookup(fx->s, sid, "1", &ms, NULL, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERED);
+	store_read_end(fx->s);
+	assert_false(store_dirty(fx->s));
+	store_read_end(fx->s);				/* a second end: no-op */
+
+	/* A write ends the reading and takes the write lock. */
+	store_read_begin(fx->s);
+	history(fx->s, sid, 10, 0, &c);
+	assert_int_equal(store_msg_accept(fx->s, sid, "2", "q2", NOW, &m), 0);
+	store_read_end(fx->s);			/* leaves the write open */
+	assert_true(store_dirty(fx->s));
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 1);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 2);
+
+	/* Inside a write transaction it reads that transaction. */
+	assert_int_equal(store_msg_answer(fx->s, m, "r2", NOW), 0);
+	store_read_begin(fx->s);
+	history(fx->s, sid, 10, 0, &c);
+	assert_string_equal(c.out,
+	    "user:q1;assistant:r1;user:q2;assistant:r2;");
+	store_read_end(fx->s);
+	assert_true(store_dirty(fx->s));
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages"
+	    " WHERE state = 3", 0), 2);
+}
+
 static void
 test_history_stop(void **state)
 {
@@ -1123,6 +1182,7 @@ main(void)
 		T(test_history),
 		T(test_history_stop),
 		T(test_history_long),
+		T(test_read_txn),
 		T(test_group_commit),
 		T(test_share),
 		T(test_share_revoke),
