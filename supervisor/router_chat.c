@@ -653,7 +653,7 @@ int
 sup_chat_history(struct worker *w, struct ipc_msg *m)
 {
 	static struct ipc_body_history h;
-	struct turnbuf tb = { NULL, NULL, NULL, 0, 0 };
+	struct turnbuf tb = { 0 };
 	struct binding *b;
 	uint64_t conn = m->b.history_req.conn;
 	unsigned limit = (unsigned)m->b.history_req.limit;
