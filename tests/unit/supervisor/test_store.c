@@ -77,6 +77,7 @@ static void	test_history(void **);
 static void	test_history_stop(void **);
 static void	test_history_long(void **);
 static void	test_read_txn(void **);
+static void	test_accept_taken(void **);
 static void	test_group_commit(void **);
 static void	test_share(void **);
 static void	test_share_revoke(void **);
@@ -684,6 +685,46 @@ test_read_txn(void **state)
 	    " WHERE state = 3", 0), 2);
 }
 
+/* The web chat's insert: as accept then take, in one statement. */
+static void
+test_accept_taken(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256];
+	int64_t sid, m1, m2, id;
+	enum msg_state ms;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "1", "q1", NOW, &m1), 0);
+	assert_int_equal(store_msg_take(fx->s, m1), 0);
+	assert_int_equal(store_msg_accept_taken(fx->s, sid, "2", "q2", NOW,
+	    &m2), 0);
+	assert_true(m2 > m1);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "2", &ms, &id, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERING);
+	assert_int_equal(id, m2);
+	assert_int_equal(store_flush(fx->s), 0);
+	/* Both rows read the same. */
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages"
+	    " WHERE state = 2 AND error IS NULL AND reply IS NULL", 0), 2);
+	/* A resend is a duplicate, as for store_msg_accept. */
+	assert_int_equal(store_msg_accept_taken(fx->s, sid, "2", "q2", NOW,
+	    NULL), -1);
+	assert_int_equal(store_msg_accept_taken(fx->s, sid, NULL, "q", NOW,
+	    NULL), -1);
+	store_rollback(fx->s);
+	assert_int_equal(store_msg_answer(fx->s, m2, "r2", NOW), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "2", &ms, NULL, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERED);
+}
+
 static void
 test_history_stop(void **state)
 {
@@ -1183,6 +1224,7 @@ main(void)
 		T(test_history_stop),
 		T(test_history_long),
 		T(test_read_txn),
+		T(test_accept_taken),
 		T(test_group_commit),
 		T(test_share),
 		T(test_share_revoke),
