@@ -85,8 +85,10 @@ hub_turn_cb(evutil_socket_t fd, short ev, void *arg)
 	router_flush();
 	store_wal_check(sup->store);
 	/* Only what is committed goes to agents and platforms. */
+	store_read_begin(sup->store);
 	agentq_pump();
 	channel_flush();
+	store_read_end(sup->store);
 }
 
 /* Ask for one flush at the end of this loop turn (group commit). */

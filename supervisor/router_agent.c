@@ -112,6 +112,22 @@ areq_dirty(struct areq *r)
 	sup_turn();
 }
 
+/* Copy s, NUL included, to the end of tb's buffer: its offset. */
+static size_t
+turnbuf_str(struct turnbuf *tb, const char *s)
+{
+	size_t len = strlen(s) + 1, at = tb->used;
+
+	if (tb->size - tb->used < len) {
+		while (tb->size - tb->used < len)
+			tb->size = tb->size ? tb->size * 2 : 1024;
+		tb->buf = xreallocarray(tb->buf, tb->size, 1);
+	}
+	memcpy(tb->buf + at, s, len);
+	tb->used += len;
+	return at;
+}
+
 int
 turnbuf_add(const char *role, const char *text, int64_t seq, void *arg)
 {
@@ -119,29 +135,26 @@ turnbuf_add(const char *role, const char *text, int64_t seq, void *arg)
 
 	if (tb->n == tb->cap) {
 		tb->cap = tb->cap ? tb->cap * 2 : 16;
-		tb->role = xreallocarray(tb->role, tb->cap, sizeof(char *));
-		tb->text = xreallocarray(tb->text, tb->cap, sizeof(char *));
+		tb->role = xreallocarray(tb->role, tb->cap, sizeof(size_t));
+		tb->text = xreallocarray(tb->text, tb->cap, sizeof(size_t));
 		tb->seq = xreallocarray(tb->seq, tb->cap, sizeof(int64_t));
 	}
-	tb->role[tb->n] = xstrdup(role);
-	tb->text[tb->n] = xstrdup(text);
+	tb->role[tb->n] = turnbuf_str(tb, role);
+	tb->text[tb->n] = turnbuf_str(tb, text);
 	tb->seq[tb->n] = seq;
 	tb->n++;
 	return 0;
 }
 
+/* Empty again, ready for turnbuf_add(). */
 void
 turnbuf_free(struct turnbuf *tb)
 {
-	size_t i;
-
-	for (i = 0; i < tb->n; i++) {
-		free(tb->role[i]);
-		free(tb->text[i]);
-	}
+	free(tb->buf);
 	free(tb->role);
 	free(tb->text);
 	free(tb->seq);
+	memset(tb, 0, sizeof(*tb));
 }
 
 /*
@@ -156,16 +169,16 @@ turns_fit(struct turnbuf *tb, struct ipc_turns *t, size_t reserve,
 	size_t first = 0, i, size = reserve + RT_FRAME_SLACK;
 
 	for (i = 0; i < tb->n; i++)
-		size += strlen(tb->text[i]) + 32;
+		size += strlen(turnbuf_text(tb, i)) + 32;
 	while (first < tb->n &&
 	    (size > IPC_FRAME_MAX || tb->n - first > max_turns)) {
-		size -= strlen(tb->text[first]) + 32;
+		size -= strlen(turnbuf_text(tb, first)) + 32;
 		first++;
 	}
 	t->n = 0;
 	for (i = first; i < tb->n; i++) {
-		t->v[t->n].role = ipc_s(tb->role[i]);
-		t->v[t->n].text = ipc_s(tb->text[i]);
+		t->v[t->n].role = ipc_s(turnbuf_role(tb, i));
+		t->v[t->n].text = ipc_s(turnbuf_text(tb, i));
 		t->n++;
 	}
 	return first;
@@ -225,7 +238,7 @@ int
 router_dispatch_req(struct areq *r)
 {
 	static struct ipc_body_agent_request b;
-	struct turnbuf tb = { NULL, NULL, NULL, 0, 0 };
+	struct turnbuf tb = { 0 };
 	const struct cfg_agent *ca;
 	struct store_cchat t;
 	struct store_run_seal rs = { 0, 0, NULL };
@@ -254,12 +267,8 @@ router_dispatch_req(struct areq *r)
 	    r->msg_id, &rs) == 0)
 		sealed = 2;
 	if (store_context(sup->store, r->session, r->history, r->msg_id,
-	    turnbuf_add, &tb) == -1) {
+	    turnbuf_add, &tb) == -1)
 		turnbuf_free(&tb);
-		tb.role = tb.text = NULL;
-		tb.seq = NULL;
-		tb.n = tb.cap = 0;
-	}
 	turnbuf_add("user", r->text, seq, &tb);
 	b.session = (uint64_t)r->session;
 	/*

@@ -625,8 +625,8 @@ sup_chat_send(struct worker *w, struct ipc_msg *m)
 		goto out;
 	}
 	text = ipc_strdup(cb->text);
-	if (store_msg_accept(sup->store, b->session, cmid, text, sup_now(),
-	    &msg_id) == -1 || store_msg_take(sup->store, msg_id) == -1) {
+	if (store_msg_accept_taken(sup->store, b->session, cmid, text,
+	    sup_now(), &msg_id) == -1) {
 		free(text);
 		rpc_unavailable(w, m->req_id, cb->conn);
 		goto out;
@@ -653,7 +653,7 @@ int
 sup_chat_history(struct worker *w, struct ipc_msg *m)
 {
 	static struct ipc_body_history h;
-	struct turnbuf tb = { NULL, NULL, NULL, 0, 0 };
+	struct turnbuf tb = { 0 };
 	struct binding *b;
 	uint64_t conn = m->b.history_req.conn;
 	unsigned limit = (unsigned)m->b.history_req.limit;

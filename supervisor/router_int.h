@@ -48,14 +48,23 @@ struct binding {
 	uint8_t		 share_hash[SESSION_HASH_LEN];
 };
 
-/* History turns gathered from the store for one frame. */
+/*
+ * History turns gathered from the store for one frame.  Their strings
+ * share one buffer (an agent request's context is 40 of them), so they
+ * are offsets into it: turnbuf_role() and turnbuf_text() read them.
+ */
 struct turnbuf {
-	char		**role;
-	char		**text;
+	char		 *buf;		/* NUL-terminated strings */
+	size_t		  used;
+	size_t		  size;
+	size_t		 *role;		/* offsets into buf */
+	size_t		 *text;
 	int64_t		 *seq;		/* store_turn_fn's */
 	size_t		  n;
 	size_t		  cap;
 };
+#define turnbuf_role(tb, i)	((tb)->buf + (tb)->role[i])
+#define turnbuf_text(tb, i)	((tb)->buf + (tb)->text[i])
 
 /* router.c */
 /* unavailable's retry_after: a full disk is not fixed in a second. */

@@ -35,6 +35,7 @@
 
 enum store_stmt {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_SESSION_CREATE,
 	ST_SESSION_FIND,
@@ -44,6 +45,7 @@ enum store_stmt {
 	ST_AUDIT,
 	ST_MSG_LOOKUP,
 	ST_MSG_ACCEPT,
+	ST_MSG_ACCEPT_TAKEN,
 	ST_MSG_ANSWER,
 	ST_MSG_COMMAND,
 	ST_HISTORY,
@@ -70,6 +72,8 @@ enum store_stmt {
 static const char *const store_sql[ST_MAX] = {
 	/* IMMEDIATE: fail at BEGIN, not at the first write, if locked. */
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	/* Takes no lock until the first read: store_read_begin(). */
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_SESSION_CREATE] =
 	    "INSERT INTO sessions (id, token_hash, created, last_seen, expires,"
@@ -102,6 +106,15 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_MSG_ACCEPT] =
 	    "INSERT INTO messages (id, session_id, client_msg_id, text, state,"
 	    " created) VALUES (wx_id(), ?1, ?2, ?3, 1, ?4)",
+	/*
+	 * The web chat's message goes to its agent's queue in the same
+	 * turn: inserted MSG_ANSWERING at once, where an insert and
+	 * store_msg_take() updated the row's state, its three indexes and
+	 * its CHECK a second time (7.8 against 4.3 us a message).
+	 */
+	[ST_MSG_ACCEPT_TAKEN] =
+	    "INSERT INTO messages (id, session_id, client_msg_id, text, state,"
+	    " created) VALUES (wx_id(), ?1, ?2, ?3, 2, ?4)",
 	[ST_MSG_ANSWER] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3"
 	    " WHERE id = ?1 AND state IN (1, 2)",
@@ -109,19 +122,22 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_MSG_COMMAND] =
 	    "UPDATE messages SET state = 3, reply = ?2, answered = ?3,"
 	    " command = 1 WHERE id = ?1 AND state IN (1, 2)",
-	/* The newest limit turns before ?2, then put back in order. */
+	/*
+	 * The newest limit turns before ?2, newest first: store_turns()
+	 * puts them back in order, for an outer ORDER BY made SQLite copy
+	 * them into a temporary B-tree and sort them, which cost more than
+	 * the search itself.
+	 */
 	[ST_HISTORY] =
-	    "SELECT text, reply, seq FROM (SELECT id, text, reply,"
-	    " coalesce(seq, 0) AS seq FROM messages"
+	    "SELECT text, reply, coalesce(seq, 0) FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2"
-	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	    " ORDER BY id DESC LIMIT ?3",
 	/* The same for the agent: since the last /new, no commands. */
 	[ST_CONTEXT] =
-	    "SELECT text, reply, seq FROM (SELECT id, text, reply,"
-	    " coalesce(seq, 0) AS seq FROM messages"
+	    "SELECT text, reply, coalesce(seq, 0) FROM messages"
 	    " WHERE session_id = ?1 AND state = 3 AND id < ?2 AND command = 0"
 	    " AND id > (SELECT context_from FROM sessions WHERE id = ?1)"
-	    " ORDER BY id DESC LIMIT ?3) ORDER BY id ASC",
+	    " ORDER BY id DESC LIMIT ?3",
 	[ST_NEW_CONTEXT] =
 	    "UPDATE sessions SET context_from = ?2 WHERE id = ?1",
 	[ST_MODEL_GET] =
@@ -183,6 +199,7 @@ static int	 store_file(const char *, char *, size_t);
 static void	 store_file_private(const char *, const char *);
 static int	 store_pragmas(sqlite3 *, char *, size_t);
 static sqlite3_stmt *store_stmt(struct store *, enum store_stmt);
+static void	 store_turns_free(struct store_turnbuf *);
 
 static void
 store_seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -410,6 +427,7 @@ store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	for (i = 0; i < STORE_LAZY_MAX; i++)
 		sqlite3_finalize(s->lazy[i]);
+	store_turns_free(&s->turns);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("%s: %s", __func__, sqlite3_errmsg(s->db));
 	free(s);
@@ -519,6 +537,8 @@ store_touch(struct store *s)
 {
 	sqlite3_stmt *st;
 
+	/* A write ends a read transaction: it must begin IMMEDIATE. */
+	store_read_end(s);
 	if (!sqlite3_get_autocommit(s->db))
 		return;
 	st = store_stmt(s, ST_BEGIN);
@@ -528,6 +548,50 @@ store_touch(struct store *s)
 	 */
 	if (sqlite3_step(st) != SQLITE_DONE)
 		store_err(s, __func__);
+	store_done(st);
+}
+
+/*
+ * One read transaction for the reads that follow a commit (the agent
+ * requests' context, the outbox): alone, each SELECT is a transaction
+ * of its own, whose begin and end lock and unlock a slot of the -shm
+ * file (two fcntl(2) calls) and read the WAL index header again.  A
+ * write in between ends it first (store_touch).  Not fatal: without it
+ * each read is its own transaction, as before.
+ */
+void
+store_read_begin(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (s->reading || !sqlite3_get_autocommit(s->db))
+		return;
+	st = store_stmt(s, ST_BEGIN_READ);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		s->reading = 1;
+	else
+		log_debug("%s: %s", __func__, sqlite3_errmsg(s->db));
+	store_done(st);
+}
+
+/* It only read: COMMIT just lets the snapshot go. */
+void
+store_read_end(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (!s->reading)
+		return;
+	s->reading = 0;
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	st = store_stmt(s, ST_COMMIT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		store_done(st);
+		log_debug("%s: %s", __func__, sqlite3_errmsg(s->db));
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
 	store_done(st);
 }
 
@@ -872,9 +936,9 @@ store_msg_lookup(struct store *s, int64_t session, const char *cmid,
 	return 0;
 }
 
-int
-store_msg_accept(struct store *s, int64_t session, const char *cmid,
-    const char *text, int64_t now, int64_t *msg_id)
+static int
+store_msg_insert(struct store *s, enum store_stmt which, int64_t session,
+    const char *cmid, const char *text, int64_t now, int64_t *msg_id)
 {
 	sqlite3_stmt *st;
 
@@ -883,7 +947,7 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
 		return -1;
 	}
 	store_touch(s);
-	st = store_stmt(s, ST_MSG_ACCEPT);
+	st = store_stmt(s, which);
 	/* A duplicate fails on UNIQUE (session_id, client_msg_id). */
 	if (store_exec(s, st, store_bindv(st, "itti", session, cmid, text,
 	    now), __func__) == -1)
@@ -891,6 +955,22 @@ store_msg_accept(struct store *s, int64_t session, const char *cmid,
 	if (msg_id != NULL)
 		*msg_id = sqlite3_last_insert_rowid(s->db);
 	return 0;
+}
+
+int
+store_msg_accept(struct store *s, int64_t session, const char *cmid,
+    const char *text, int64_t now, int64_t *msg_id)
+{
+	return store_msg_insert(s, ST_MSG_ACCEPT, session, cmid, text, now,
+	    msg_id);
+}
+
+int
+store_msg_accept_taken(struct store *s, int64_t session, const char *cmid,
+    const char *text, int64_t now, int64_t *msg_id)
+{
+	return store_msg_insert(s, ST_MSG_ACCEPT_TAKEN, session, cmid, text,
+	    now, msg_id);
 }
 
 int
@@ -915,17 +995,46 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
 }
 
 /*
- * The strings passed to fn are borrowed until it returns.  fn must not
- * call store_history() itself: the statement is in use.
+ * store_turns()'s buffer is kept for the next call up to this size: a
+ * malloc of a page or more is where glibc consolidates its free lists,
+ * and the context is read for every agent request.
+ */
+#define STORE_TURNS_KEEP	(64 * 1024)
+
+/* Column col's text, NUL included, at the end of t->buf: its offset. */
+static size_t
+turn_copy(sqlite3_stmt *st, int col, struct store_turnbuf *t, size_t *used)
+{
+	const unsigned char *p = sqlite3_column_text(st, col);
+	size_t len = p != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	size_t at = *used;
+
+	if (t->cap - *used < len + 1) {
+		while (t->cap - *used < len + 1)
+			t->cap = t->cap == 0 ? 4096 : t->cap * 2;
+		t->buf = xreallocarray(t->buf, t->cap, 1);
+	}
+	if (len > 0)
+		memcpy(t->buf + at, p, len);
+	t->buf[at + len] = '\0';
+	*used += len + 1;
+	return at;
+}
+
+/*
+ * The strings passed to fn are borrowed until it returns, oldest turn
+ * first.  The statement gives the newest first; its rows are copied
+ * into one buffer and handed out backwards, so fn may call the store
+ * (but not store_history or store_context: the buffer is in use).
  */
 static int
 store_turns(struct store *s, int which, int64_t session, unsigned limit,
     int64_t before_msg_id, store_turn_fn fn, void *arg)
 {
+	struct store_turnbuf *t = &s->turns;
 	sqlite3_stmt *st;
-	const char *text, *reply;
-	int64_t seq;
-	int rc, ret = 0;
+	size_t n = 0, used = 0;
+	int rc = SQLITE_DONE, ret = 0;
 
 	if (limit == 0)
 		return 0;
@@ -937,21 +1046,39 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 		store_done(st);
 		return store_err(s, __func__);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		text = (const char *)sqlite3_column_text(st, 0);
-		reply = (const char *)sqlite3_column_text(st, 1);
-		seq = sqlite3_column_int64(st, 2);
-		if ((ret = fn("user", text != NULL ? text : "", seq,
-		    arg)) != 0)
-			break;
-		if ((ret = fn("assistant", reply != NULL ? reply : "", seq,
-		    arg)) != 0)
-			break;
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == t->nrow) {
+			t->nrow = t->nrow == 0 ? 32 : t->nrow * 2;
+			t->row = xreallocarray(t->row, t->nrow,
+			    sizeof(*t->row));
+		}
+		t->row[n].text = turn_copy(st, 0, t, &used);
+		t->row[n].reply = turn_copy(st, 1, t, &used);
+		t->row[n].seq = sqlite3_column_int64(st, 2);
+		n++;
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
+	if (n < limit && rc != SQLITE_DONE)
 		ret = store_err(s, __func__);
 	store_done(st);
+	while (ret == 0 && n > 0) {
+		n--;
+		if ((ret = fn("user", t->buf + t->row[n].text, t->row[n].seq,
+		    arg)) != 0)
+			break;
+		ret = fn("assistant", t->buf + t->row[n].reply,
+		    t->row[n].seq, arg);
+	}
+	if (t->cap > STORE_TURNS_KEEP)
+		store_turns_free(t);
 	return ret;
+}
+
+static void
+store_turns_free(struct store_turnbuf *t)
+{
+	free(t->buf);
+	free(t->row);
+	memset(t, 0, sizeof(*t));
 }
 
 int

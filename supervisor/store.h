@@ -59,6 +59,8 @@ struct store	*store_open(const char *path, char *err, size_t errlen);
 void		 store_close(struct store *);
 int		 store_schema_version(struct store *);
 void		 store_touch(struct store *);
+void		 store_read_begin(struct store *);
+void		 store_read_end(struct store *);
 int		 store_flush(struct store *);
 int		 store_dirty(struct store *);
 void		 store_rollback(struct store *);
@@ -211,6 +213,9 @@ int	store_msg_lookup(struct store *, int64_t session, const char *cmid,
 /* Insert the user's message as MSG_ACCEPTED; -1 on error or duplicate. */
 int	store_msg_accept(struct store *, int64_t session, const char *cmid,
 	    const char *text, int64_t now, int64_t *msg_id);
+/* The same, already MSG_ANSWERING: as store_msg_accept + store_msg_take. */
+int	store_msg_accept_taken(struct store *, int64_t session,
+	    const char *cmid, const char *text, int64_t now, int64_t *msg_id);
 /* Store the whole reply once and mark the message MSG_ANSWERED. */
 int	store_msg_answer(struct store *, int64_t msg_id, const char *reply,
 	    int64_t now);

@@ -77,11 +77,27 @@ struct store_wal {
 	uint64_t	 truncates;
 };
 
+/* store_turns()'s copies of a statement's rows, kept between calls. */
+struct turnrow {
+	size_t		 text;		/* offsets into buf */
+	size_t		 reply;
+	int64_t		 seq;
+};
+
+struct store_turnbuf {
+	char		*buf;
+	size_t		 cap;
+	struct turnrow	*row;
+	size_t		 nrow;
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[STORE_STMT_MAX];	/* store.c's, by enum */
 	sqlite3_stmt	*lazy[STORE_LAZY_MAX];
 	int		 poisoned;	/* an error since the last commit */
+	int		 reading;	/* store_read_begin()'s, still open */
+	struct store_turnbuf turns;
 	uint64_t	 errs;		/* errors not yet logged */
 	uint64_t	 err_logged;	/* clock_mono_ms() of the last log */
 	struct store_wal wal;

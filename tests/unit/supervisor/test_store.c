@@ -75,6 +75,9 @@ static void	test_dedupe_per_session(void **);
 static void	test_accept_unknown_session(void **);
 static void	test_history(void **);
 static void	test_history_stop(void **);
+static void	test_history_long(void **);
+static void	test_read_txn(void **);
+static void	test_accept_taken(void **);
 static void	test_group_commit(void **);
 static void	test_share(void **);
 static void	test_share_revoke(void **);
@@ -564,6 +567,162 @@ test_history(void **state)
 	history(fx->s, b, 2, 0, &c);
 	assert_string_equal(c.out, "user:other;assistant:noise;"
 	    "user:other;assistant:noise;");
+}
+
+/*
+ * Turns longer than store_turns()'s first buffer, so that it grows
+ * between rows: every text arrives whole and in order, and neither
+ * statement sorts (the newest come first and are handed out backwards).
+ */
+static int
+long_cb(const char *role, const char *text, int64_t seq, void *arg)
+{
+	struct collect *c = arg;
+	size_t n = strlen(c->out), len = strlen(text);
+
+	(void)seq;
+	/* Its length and its first and last byte stand for the text. */
+	snprintf(c->out + n, sizeof(c->out) - n, "%s:%zu%c%c;", role, len,
+	    len > 0 ? text[0] : '-', len > 0 ? text[len - 1] : '-');
+	c->calls++;
+	return 0;
+}
+
+static void
+test_history_long(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256], cmid[16], q[3001], r[5001];
+	int64_t a, m;
+	struct collect c;
+	int i, j;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &a), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(cmid, sizeof(cmid), "c-%d", i);
+		memset(q, 'a' + i, sizeof(q) - 1);
+		q[sizeof(q) - 1] = '\0';
+		q[sizeof(q) - 2] = 'x' + i;
+		memset(r, 'A' + i, sizeof(r) - 1);
+		r[sizeof(r) - 1] = '\0';
+		assert_int_equal(store_msg_accept(fx->s, a, cmid, q, NOW, &m),
+		    0);
+		assert_int_equal(store_msg_answer(fx->s, m, r, NOW), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_history(fx->s, a, 2, 0, long_cb, &c), 0);
+	assert_string_equal(c.out, "user:3000by;assistant:5000BB;"
+	    "user:3000cz;assistant:5000CC;");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_context(fx->s, a, 10, 0, long_cb, &c), 0);
+	assert_int_equal(c.calls, 6);
+	assert_string_equal(c.out, "user:3000ax;assistant:5000AA;"
+	    "user:3000by;assistant:5000BB;user:3000cz;assistant:5000CC;");
+	for (j = 0; j < STORE_STMT_MAX && fx->s->st[j] != NULL; j++)
+		assert_int_equal(sqlite3_stmt_status(fx->s->st[j],
+		    SQLITE_STMTSTATUS_SORT, 0), 0);
+}
+
+/*
+ * store_read_begin(): the reads after a commit share one transaction,
+ * which leaves nothing for store_flush() to commit; a write in between
+ * ends it and joins the turn's group as any write does.
+ */
+static void
+test_read_txn(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256];
+	int64_t sid, m;
+	enum msg_state ms;
+	struct collect c;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "1", "q1", NOW, &m), 0);
+	assert_int_equal(store_msg_answer(fx->s, m, "r1", NOW), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+
+	/* Reads only: nothing to commit once it ends. */
+	store_read_begin(fx->s);
+	store_read_begin(fx->s);			/* nests harmlessly */
+	history(fx->s, sid, 10, 0, &c);
+	assert_string_equal(c.out, "user:q1;assistant:r1;");
+	assert_int_equal(store_msg_lookup(fx->s, sid, "1", &ms, NULL, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERED);
+	store_read_end(fx->s);
+	assert_false(store_dirty(fx->s));
+	store_read_end(fx->s);				/* a second end: no-op */
+
+	/* A write ends the reading and takes the write lock. */
+	store_read_begin(fx->s);
+	history(fx->s, sid, 10, 0, &c);
+	assert_int_equal(store_msg_accept(fx->s, sid, "2", "q2", NOW, &m), 0);
+	store_read_end(fx->s);			/* leaves the write open */
+	assert_true(store_dirty(fx->s));
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 1);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages", 0), 2);
+
+	/* Inside a write transaction it reads that transaction. */
+	assert_int_equal(store_msg_answer(fx->s, m, "r2", NOW), 0);
+	store_read_begin(fx->s);
+	history(fx->s, sid, 10, 0, &c);
+	assert_string_equal(c.out,
+	    "user:q1;assistant:r1;user:q2;assistant:r2;");
+	store_read_end(fx->s);
+	assert_true(store_dirty(fx->s));
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages"
+	    " WHERE state = 3", 0), 2);
+}
+
+/* The web chat's insert: as accept then take, in one statement. */
+static void
+test_accept_taken(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h[STORE_HASH_LEN];
+	char err[256];
+	int64_t sid, m1, m2, id;
+	enum msg_state ms;
+
+	fx->s = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->s);
+	hash_of(h, 1);
+	assert_int_equal(store_session_create(fx->s, h, NOW, 0, &sid), 0);
+	assert_int_equal(store_msg_accept(fx->s, sid, "1", "q1", NOW, &m1), 0);
+	assert_int_equal(store_msg_take(fx->s, m1), 0);
+	assert_int_equal(store_msg_accept_taken(fx->s, sid, "2", "q2", NOW,
+	    &m2), 0);
+	assert_true(m2 > m1);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "2", &ms, &id, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERING);
+	assert_int_equal(id, m2);
+	assert_int_equal(store_flush(fx->s), 0);
+	/* Both rows read the same. */
+	assert_int_equal(peek(fx, "SELECT count(*) FROM messages"
+	    " WHERE state = 2 AND error IS NULL AND reply IS NULL", 0), 2);
+	/* A resend is a duplicate, as for store_msg_accept. */
+	assert_int_equal(store_msg_accept_taken(fx->s, sid, "2", "q2", NOW,
+	    NULL), -1);
+	assert_int_equal(store_msg_accept_taken(fx->s, sid, NULL, "q", NOW,
+	    NULL), -1);
+	store_rollback(fx->s);
+	assert_int_equal(store_msg_answer(fx->s, m2, "r2", NOW), 0);
+	assert_int_equal(store_flush(fx->s), 0);
+	assert_int_equal(store_msg_lookup(fx->s, sid, "2", &ms, NULL, NULL),
+	    0);
+	assert_int_equal(ms, MSG_ANSWERED);
 }
 
 static void
@@ -1063,6 +1222,9 @@ main(void)
 		T(test_accept_unknown_session),
 		T(test_history),
 		T(test_history_stop),
+		T(test_history_long),
+		T(test_read_txn),
+		T(test_accept_taken),
 		T(test_group_commit),
 		T(test_share),
 		T(test_share_revoke),
