@@ -13,6 +13,10 @@ static const struct field f_hello[] = {
 	FLD(hello, version, FT_U64, UINT32_MAX, 0),
 	FLD(hello, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
 };
+static const struct field f_figures[] = {
+	FLD(figures, rss_kb, FT_U64, IPC_FIGURE_MAX, 0),
+	FLD(figures, pss_kb, FT_U64, IPC_FIGURE_MAX, 0),
+};
 static const struct field f_conn_addr[] = {
 	FLD(conn_addr, conn, FT_U64, UINT64_MAX, 0),
 	FLD(conn_addr, addr, FT_STR, IPC_ADDR_MAX, 0),
@@ -423,7 +427,7 @@ static const struct field f_console_media[] = {
 	FLD(console_media, data, FT_STR, IPC_CONSOLE_MEDIA_MAX, F_BYTES),
 };
 
-SCHEMA(hello) SCHEMA(conn_addr) SCHEMA(resume) SCHEMA(chat_send)
+SCHEMA(hello) SCHEMA(figures) SCHEMA(conn_addr) SCHEMA(resume) SCHEMA(chat_send)
 SCHEMA(history_req) SCHEMA(conn) SCHEMA(chat_abort) SCHEMA(rpc_call)
 SCHEMA(conn_open) SCHEMA(agent_error) SCHEMA(name) SCHEMA(ctl_test)
 SCHEMA(ctl_worker) SCHEMA(result) SCHEMA(test) SCHEMA(session_ok)

@@ -31,6 +31,8 @@
 	X(READY,	101, "ready",		ROLE_WORKER,	MSG_ONCE, empty)	\
 	/* after sup.resync: what follows is for the new hub */		\
 	X(RESYNCED,	105, "resynced",	ROLE_WORKER,	0,	empty)		\
+	/* its own memory, which the parent may not read (heartbeat.c) */	\
+	X(FIGURES,	106, "figures",		ROLE_WORKER,	0,	figures)	\
 	/* webchat pool, on behalf of anonymous browser sessions */	\
 	X(SESSION_OPEN,	200, "session.open",	ROLE_WEBCHAT,	0,	conn_addr)	\
 	X(SESSION_RESUME, 201, "session.resume", ROLE_WEBCHAT,	0,	resume)		\
@@ -211,6 +213,9 @@ struct ipc_parts {
 
 /* Bodies, one per schema name in the catalogue. */
 struct ipc_body_hello		{ uint64_t version; struct ipc_str kind; };
+/* KiB, as smaps_rollup says them; bounded by IPC_FIGURE_MAX. */
+#define IPC_FIGURE_MAX		((uint64_t)1 << 40)
+struct ipc_body_figures		{ uint64_t rss_kb; uint64_t pss_kb; };
 struct ipc_body_conn_addr	{ uint64_t conn; struct ipc_str addr; };
 struct ipc_body_resume		{ uint64_t conn; struct ipc_str addr;
 				  struct ipc_str token; };
@@ -568,6 +573,7 @@ struct ipc_body_console_media	{ uint64_t conn; struct ipc_str ctype;
 union ipc_body {
 	IPC_PARENT_BODIES
 	struct ipc_body_hello		hello;
+	struct ipc_body_figures		figures;
 	struct ipc_body_conn_addr	conn_addr;
 	struct ipc_body_resume		resume;
 	struct ipc_body_chat_send	chat_send;

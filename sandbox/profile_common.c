@@ -13,6 +13,7 @@
 static const struct sb_rule rules[] = {
 	SB_ALLOW(read, "bufferevents read sockets"),
 	SB_ALLOW(readv, "evbuffer_read"),
+	SB_ALLOW(pread64, "a worker's own smaps_rollup, open from before"),
 	SB_ALLOW(write, "bufferevents write sockets"),
 	SB_ALLOW(writev, "evbuffer_write"),
 	SB_ALLOW(recvmsg, "IPC frames from the supervisor"),

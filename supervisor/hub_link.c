@@ -182,8 +182,11 @@ hub_worker_record(struct worker *w, const struct ipc_body_hub_worker *b)
 	w->pid = b->pid > 0 ? (pid_t)b->pid : -1;
 	w->restarts = b->restarts;
 	w->seccomp_kills = b->seccomp_kills;
-	w->rss_kb = b->rss_kb;
-	w->pss_kb = b->pss_kb;
+	/* The worker's own say, once it has spoken (router.c). */
+	if (!w->figures_own) {
+		w->rss_kb = b->rss_kb;
+		w->pss_kb = b->pss_kb;
+	}
 	snprintf(w->last_exit, sizeof(w->last_exit), "%.*s",
 	    (int)b->last_exit.len, b->last_exit.p);
 	snprintf(w->pstate, sizeof(w->pstate), "%.*s", (int)b->state.len,
@@ -370,8 +373,9 @@ hub_worker_msg(struct wire *c, struct ipc_msg *m, void *arg)
 	struct worker *w = arg;
 
 	(void)c;
-	/* Messages, not the heartbeat's answers nor log lines. */
-	if (m->type != IPC_PONG && m->type != IPC_LOG)
+	/* Messages, not the heartbeat's answers, figures nor log lines. */
+	if (m->type != IPC_PONG && m->type != IPC_FIGURES &&
+	    m->type != IPC_LOG)
 		w->msgs_in++;
 	router_dispatch(w, m);
 	/* A handler that keeps the fd takes it; any other path drops it. */

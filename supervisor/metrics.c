@@ -126,7 +126,7 @@ static const struct {
 	[WF_SECCOMP] = { "wxgate_worker_seccomp_kills_total", "counter",
 	    "Times the worker was killed by its seccomp filter." },
 	[WF_IN] = { "wxgate_worker_messages_received_total", "counter",
-	    "Messages from the worker, heartbeats and log lines aside." },
+	    "Messages from the worker, heartbeats, figures and logs aside." },
 	[WF_OUT] = { "wxgate_worker_messages_sent_total", "counter",
 	    "Messages to the worker, heartbeats aside." },
 	[WF_QUEUE] = { "wxgate_worker_queue_frames", "gauge",

@@ -125,7 +125,8 @@ ph_figures(struct worker *w)
 		/*
 		 * smaps_rollup takes ptrace's leave, which a root without
 		 * CAP_SYS_PTRACE (etc/wxgated.service) lacks for a worker
-		 * of another uid; statm does not, and has no PSS: 0.
+		 * of another uid; statm does not, and has no PSS: 0, until
+		 * the worker says its own (worker.c: worker_figures).
 		 */
 		snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
 		if ((f = fopen(path, "re")) == NULL)

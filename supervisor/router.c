@@ -35,6 +35,7 @@
 static int	sup_hello(struct worker *, struct ipc_msg *);
 static int	sup_ready(struct worker *, struct ipc_msg *);
 static int	sup_pong(struct worker *, struct ipc_msg *);
+static int	sup_figures(struct worker *, struct ipc_msg *);
 static int	sup_log(struct worker *, struct ipc_msg *);
 static int	sup_violation(struct worker *, struct ipc_msg *);
 static int	sup_resynced(struct worker *, struct ipc_msg *);
@@ -43,6 +44,7 @@ static const struct sup_handler common_handlers[] = {
 	{ IPC_HELLO,		H_FIRST | H_ONCE,	sup_hello },
 	{ IPC_READY,		H_ONCE,			sup_ready },
 	{ IPC_PONG,		0,			sup_pong },
+	{ IPC_FIGURES,		0,			sup_figures },
 	{ IPC_LOG,		H_EARLY,		sup_log },
 	{ IPC_VIOLATION,	H_EARLY,		sup_violation },
 	{ IPC_RESYNCED,		H_EARLY,		sup_resynced },
@@ -363,6 +365,8 @@ sup_hello(struct worker *w, struct ipc_msg *m)
 	if (!ipc_streq(m->b.hello.kind, w->kind))
 		return -1;
 	w->flags |= W_F_HELLO;
+	/* A new process: the parent's figures until it says its own. */
+	w->figures_own = 0;
 	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
 	return 0;
 }
@@ -386,6 +390,20 @@ sup_pong(struct worker *w, struct ipc_msg *m)
 	if (m->b.seq.seq > w->ping_seq)
 		return -1;
 	heartbeat_pong(w, m->b.seq.seq);
+	return 0;
+}
+
+/*
+ * A worker's own memory figures (worker.c: worker_figures).  They win
+ * over the parent's read of /proc, which a root without CAP_SYS_PTRACE
+ * gets no PSS from (hub_link.c); a worker can only misstate its own.
+ */
+static int
+sup_figures(struct worker *w, struct ipc_msg *m)
+{
+	w->rss_kb = m->b.figures.rss_kb;
+	w->pss_kb = m->b.figures.pss_kb;
+	w->figures_own = 1;
 	return 0;
 }
 

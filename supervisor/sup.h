@@ -98,6 +98,7 @@ struct worker {
 	char			 pstate[16];	/* hub: the parent's word */
 	uint64_t		 rss_kb;	/* process figures, read by the */
 	uint64_t		 pss_kb;	/* parent, shown by the hub */
+	int			 figures_own;	/* ... or said by the worker */
 	struct timespec		 figures_at;	/* parent: when last read */
 };
 

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <msgpack.h>
 
+#include "clock.h"
 #include "wire.h"
 #include "codec.h"
 #include "log.h"
@@ -36,6 +37,9 @@
 
 /* Frames queued to the supervisor before we consider ourselves stuck. */
 #define WORKER_QUEUE_MAX	4096
+/* How often a worker says its memory figures: as often as the parent
+ * reads them (parent_hub.c, PH_FIGURES_MS). */
+#define WORKER_FIGURES_MS	5000
 
 
 static struct {
@@ -48,6 +52,8 @@ static struct {
 	pid_t			 ppid;		/* before the sandbox hides it */
 	uid_t			 conf_uid;	/* who read sup.config */
 	int			 crypto;	/* 1 ready, -1 never wanted */
+	int			 figfd;		/* /proc/self/smaps_rollup */
+	struct timespec		 figures_at;
 } wk;
 
 static uint8_t	cfgbuf[IPC_FRAME_MAX + 1];
@@ -181,12 +187,45 @@ worker_crypto_skip(void)
 		wk.crypto = -1;
 }
 
+/*
+ * Its own memory, every WORKER_FIGURES_MS with a heartbeat: the parent
+ * reads it from /proc, but a root without CAP_SYS_PTRACE (the systemd
+ * unit's) may not read another uid's smaps_rollup, and this process
+ * may read its own through the fd it opened before its sandbox.
+ */
+static void
+worker_figures(void)
+{
+	struct ipc_body_figures b = { 0, 0 };
+	char buf[2048], *p;
+	ssize_t n;
+
+	if (wk.figfd <= 0 || (wk.figures_at.tv_sec != 0 &&
+	    timespec_ms_since(&wk.figures_at) < WORKER_FIGURES_MS))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &wk.figures_at);
+	/* A seq_file: read from 0, it is made again. */
+	if ((n = pread(wk.figfd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nRss:")) != NULL)
+		b.rss_kb = strtoull(p + 5, NULL, 10);
+	if ((p = strstr(buf, "\nPss:")) != NULL)
+		b.pss_kb = strtoull(p + 5, NULL, 10);
+	if (b.rss_kb > 0 && b.rss_kb < IPC_FIGURE_MAX &&
+	    b.pss_kb < IPC_FIGURE_MAX)
+		(void)worker_send(IPC_FIGURES, 0, &b);
+}
+
 static int
 worker_ping(const struct ipc_msg *m)
 {
 	struct ipc_body_seq b = { m->b.seq.seq };
 
-	return worker_send(IPC_PONG, 0, &b) == -1 ? -1 : 0;
+	if (worker_send(IPC_PONG, 0, &b) == -1)
+		return -1;
+	worker_figures();
+	return 0;
 }
 
 static int
@@ -500,6 +539,10 @@ worker_run(const char *spec, struct worker_start *ws)
 	worker_config(spec, strlen(wk.kind->name));
 	/* After pre_sandbox: the agent's backend picks its profile. */
 	worker_spec(wk.kind, &ws->sbspec);
+	/* Its own figures stay readable in the empty root (worker_figures). */
+	if ((wk.figfd = open("/proc/self/smaps_rollup", O_RDONLY |
+	    O_CLOEXEC)) != -1)
+		sandbox_keep_fd(wk.figfd);
 	sandbox_confine(&ws->sbspec, &ws->sbconf, &ws->report);
 	sandbox_summary(&ws->report, line, sizeof(line));
 	log_info("sandbox: %s", line);

@@ -136,6 +136,11 @@ def test_unit_grants_what_the_sandbox_uses():
     assert "SB_S_OWNUID" in hub, hub
 
 
+def caps_prefix(caps):
+    """Run as the unit would: its bounding set, no_new_privs."""
+    return ["setpriv", "--no-new-privs", "--bounding-set", caps]
+
+
 def unit_caps():
     """The unit's CapabilityBoundingSet= as setpriv's list."""
     import re
@@ -152,11 +157,12 @@ def test_the_units_capabilities_run_the_daemon(gate_factory, tmp_path):
     (no CAP_DAC_*, no CAP_SYS_PTRACE, no CAP_SYS_ADMIN) and
     no_new_privs, by setpriv.  Its state directory is made root's,
     mode 0700, as StateDirectory= makes it: the parent hands it to the
-    hub once, a message is answered, a worker's RSS is read (its PSS
-    cannot be: 0); then a second start, into the hub's directory that
-    root can no longer look into, answers with the first message's
-    history."""
+    hub once, a message is answered, a worker's RSS and PSS are shown
+    though the parent may not read its smaps_rollup (the worker says
+    them); then a second start, into the hub's directory that root can
+    no longer look into, answers with the first message's history."""
     import shutil
+    import subprocess
     import tempfile
 
     import pytest
@@ -172,7 +178,7 @@ def test_the_units_capabilities_run_the_daemon(gate_factory, tmp_path):
     os.mkdir(ctl, 0o750)
 
     class UnitGate(Gate):
-        prefix = ["setpriv", "--no-new-privs", "--bounding-set", caps]
+        prefix = caps_prefix(caps)
 
         def __init__(self, d, overrides):
             super().__init__(d, overrides)
@@ -209,16 +215,27 @@ def test_the_units_capabilities_run_the_daemon(gate_factory, tmp_path):
         assert "handed to uid %d (the hub's), once" % hub in gate.log()
         token, _ = run(say(gate, None, "first", "m1"))
 
+        # The parent may not read the worker's smaps_rollup here...
+        w = gate.worker("webchat.0")
+        r = subprocess.run(caps_prefix(caps) + [
+            "cat", "/proc/%d/smaps_rollup" % w["pid"]],
+            capture_output=True, text=True, timeout=10)
+        assert r.returncode != 0 and "Permission denied" in r.stderr, r
+        # ... so its figures are its own (worker.c: worker_figures).
+
         def figures():
-            """RSS and PSS, once read after the worker's drop (the
-            parent reads every 5 s: the first may be of its start)."""
             m = dict(ln.rsplit(" ", 1) for ln in gate.ctl("metrics")[1]
                      .splitlines() if 'worker="webchat.0"' in ln)
             f = [int(m.get('wxgate_worker_%s_bytes{worker="webchat.0",'
                            'kind="webchat"}' % x, -1))
                  for x in ("rss", "pss")]
-            return f if f[0] > 0 and f[1] == 0 else None
-        wait_for(figures, 15, 0.2, "webchat.0's RSS, and no PSS")
+            return f if f[0] > 0 and 0 < f[1] <= f[0] else None
+        wait_for(figures, 15, 0.2, "webchat.0's RSS and PSS")
+        # And still after the parent's next read (every 5 s), whose
+        # PSS would be 0: the first may have been of the worker's start.
+        time.sleep(6)
+        assert figures(), gate.ctl("metrics")[1]
+        assert gate.worker("webchat.0")["pid"] == w["pid"], gate.log()
         assert gate.stop() == 0
         gate.stopped_by_test = True
 
