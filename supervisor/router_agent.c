@@ -112,22 +112,6 @@ areq_dirty(struct areq *r)
 	sup_turn();
 }
 
-/* Copy s, NUL included, to the end of tb's buffer: its offset. */
-static size_t
-turnbuf_str(struct turnbuf *tb, const char *s)
-{
-	size_t len = strlen(s) + 1, at = tb->used;
-
-	if (tb->size - tb->used < len) {
-		while (tb->size - tb->used < len)
-			tb->size = tb->size ? tb->size * 2 : 1024;
-		tb->buf = xreallocarray(tb->buf, tb->size, 1);
-	}
-	memcpy(tb->buf + at, s, len);
-	tb->used += len;
-	return at;
-}
-
 int
 turnbuf_add(const char *role, const char *text, int64_t seq, void *arg)
 {
@@ -139,8 +123,8 @@ turnbuf_add(const char *role, const char *text, int64_t seq, void *arg)
 		tb->text = xreallocarray(tb->text, tb->cap, sizeof(size_t));
 		tb->seq = xreallocarray(tb->seq, tb->cap, sizeof(int64_t));
 	}
-	tb->role[tb->n] = turnbuf_str(tb, role);
-	tb->text[tb->n] = turnbuf_str(tb, text);
+	tb->role[tb->n] = strpool_add(&tb->sp, role, strlen(role), 1024);
+	tb->text[tb->n] = strpool_add(&tb->sp, text, strlen(text), 1024);
 	tb->seq[tb->n] = seq;
 	tb->n++;
 	return 0;
@@ -150,7 +134,7 @@ turnbuf_add(const char *role, const char *text, int64_t seq, void *arg)
 void
 turnbuf_free(struct turnbuf *tb)
 {
-	free(tb->buf);
+	strpool_free(&tb->sp);
 	free(tb->role);
 	free(tb->text);
 	free(tb->seq);

@@ -15,6 +15,7 @@
 
 #include "ipc_msg.h"
 #include "session.h"
+#include "strpool.h"
 
 struct acount;
 struct agentq;
@@ -54,17 +55,15 @@ struct binding {
  * are offsets into it: turnbuf_role() and turnbuf_text() read them.
  */
 struct turnbuf {
-	char		 *buf;		/* NUL-terminated strings */
-	size_t		  used;
-	size_t		  size;
-	size_t		 *role;		/* offsets into buf */
+	struct strpool	  sp;		/* the strings */
+	size_t		 *role;		/* offsets into sp */
 	size_t		 *text;
 	int64_t		 *seq;		/* store_turn_fn's */
 	size_t		  n;
 	size_t		  cap;
 };
-#define turnbuf_role(tb, i)	((tb)->buf + (tb)->role[i])
-#define turnbuf_text(tb, i)	((tb)->buf + (tb)->text[i])
+#define turnbuf_role(tb, i)	strpool_at(&(tb)->sp, (tb)->role[i])
+#define turnbuf_text(tb, i)	strpool_at(&(tb)->sp, (tb)->text[i])
 
 /* router.c */
 /* unavailable's retry_after: a full disk is not fixed in a second. */

@@ -1001,24 +1001,14 @@ store_msg_answer(struct store *s, int64_t msg_id, const char *reply,
  */
 #define STORE_TURNS_KEEP	(64 * 1024)
 
-/* Column col's text, NUL included, at the end of t->buf: its offset. */
+/* Column col's text in t's pool: its offset. */
 static size_t
-turn_copy(sqlite3_stmt *st, int col, struct store_turnbuf *t, size_t *used)
+turn_copy(sqlite3_stmt *st, int col, struct store_turnbuf *t)
 {
-	const unsigned char *p = sqlite3_column_text(st, col);
-	size_t len = p != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
-	size_t at = *used;
+	const char *p = (const char *)sqlite3_column_text(st, col);
 
-	if (t->cap - *used < len + 1) {
-		while (t->cap - *used < len + 1)
-			t->cap = t->cap == 0 ? 4096 : t->cap * 2;
-		t->buf = xreallocarray(t->buf, t->cap, 1);
-	}
-	if (len > 0)
-		memcpy(t->buf + at, p, len);
-	t->buf[at + len] = '\0';
-	*used += len + 1;
-	return at;
+	return strpool_add(&t->sp, p, p != NULL ?
+	    (size_t)sqlite3_column_bytes(st, col) : 0, 4096);
 }
 
 /*
@@ -1033,13 +1023,14 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 {
 	struct store_turnbuf *t = &s->turns;
 	sqlite3_stmt *st;
-	size_t n = 0, used = 0;
+	size_t n = 0;
 	int rc = SQLITE_DONE, ret = 0;
 
 	if (limit == 0)
 		return 0;
 	if (before_msg_id <= 0)
 		before_msg_id = INT64_MAX;
+	t->sp.used = 0;		/* the last call's strings are done with */
 	st = store_stmt(s, which);
 	if (store_bindv(st, "iii", session, before_msg_id, (int64_t)limit) !=
 	    SQLITE_OK) {
@@ -1052,8 +1043,8 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 			t->row = xreallocarray(t->row, t->nrow,
 			    sizeof(*t->row));
 		}
-		t->row[n].text = turn_copy(st, 0, t, &used);
-		t->row[n].reply = turn_copy(st, 1, t, &used);
+		t->row[n].text = turn_copy(st, 0, t);
+		t->row[n].reply = turn_copy(st, 1, t);
 		t->row[n].seq = sqlite3_column_int64(st, 2);
 		n++;
 	}
@@ -1062,13 +1053,13 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 	store_done(st);
 	while (ret == 0 && n > 0) {
 		n--;
-		if ((ret = fn("user", t->buf + t->row[n].text, t->row[n].seq,
-		    arg)) != 0)
+		if ((ret = fn("user", strpool_at(&t->sp, t->row[n].text),
+		    t->row[n].seq, arg)) != 0)
 			break;
-		ret = fn("assistant", t->buf + t->row[n].reply,
+		ret = fn("assistant", strpool_at(&t->sp, t->row[n].reply),
 		    t->row[n].seq, arg);
 	}
-	if (t->cap > STORE_TURNS_KEEP)
+	if (t->sp.cap > STORE_TURNS_KEEP)
 		store_turns_free(t);
 	return ret;
 }
@@ -1076,7 +1067,7 @@ store_turns(struct store *s, int which, int64_t session, unsigned limit,
 static void
 store_turns_free(struct store_turnbuf *t)
 {
-	free(t->buf);
+	strpool_free(&t->sp);
 	free(t->row);
 	memset(t, 0, sizeof(*t));
 }

@@ -16,6 +16,7 @@
 
 #include "metrics.h"
 #include "schema.h"
+#include "strpool.h"
 
 /*
  * How long a statement waits on a lock held by another connection (an
@@ -79,14 +80,13 @@ struct store_wal {
 
 /* store_turns()'s copies of a statement's rows, kept between calls. */
 struct turnrow {
-	size_t		 text;		/* offsets into buf */
+	size_t		 text;		/* offsets into sp */
 	size_t		 reply;
 	int64_t		 seq;
 };
 
 struct store_turnbuf {
-	char		*buf;
-	size_t		 cap;
+	struct strpool	 sp;
 	struct turnrow	*row;
 	size_t		 nrow;
 };

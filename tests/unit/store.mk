@@ -1,6 +1,6 @@
 # The store (supervisor/store*.c), session tokens (policy/session.c) and
 # binding invitation tokens (policy/invite.c).
-STORE_SRC = supervisor/store.c supervisor/store_migrate.c \
+STORE_SRC = supervisor/store.c supervisor/store_migrate.c common/strpool.c \
 	supervisor/schema.c supervisor/schema.h \
 	supervisor/store_channel.c supervisor/store_backlog.c \
 	supervisor/store_cold.c \
