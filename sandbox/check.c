@@ -67,8 +67,6 @@ check_state(const struct sandbox_report *r, enum sb_layer l)
 {
 	if (r->on[l])
 		return "in force";
-	if (strncmp(r->why[l], "not needed", 10) == 0)
-		return "not needed";
 	if (strncmp(r->why[l], "not used", 8) == 0)
 		return "not used";
 	return "not available";

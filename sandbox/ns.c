@@ -3,8 +3,8 @@
  * read-only tmpfs (nothing of the host's files is visible but the
  * directories a kind keeps: the hub's state directory), a network
  * namespace with no interfaces for kinds that only use fds they were
- * handed, and fresh IPC and UTS namespaces.  Without root (never had it,
- * or the hub or a worker that dropped it in sandbox_drop) an
+ * handed, and fresh IPC and UTS namespaces.  Root is gone by then
+ * (never had, or dropped in sandbox_drop by every process): an
  * unprivileged user namespace provides the privilege to build these,
  * and every capability it grants is dropped again before no_new_privs.
  * A kept rw_dir is entered before the drop (sandbox_ns_open), so one
@@ -239,23 +239,21 @@ void
 sandbox_ns(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     struct sandbox_report *r)
 {
-	int root = geteuid() == 0, flags;
+	int flags;
 
 	(void)conf;
 	if (!(spec->flags & SB_S_NONET))
 		snprintf(r->why[SB_NETNS], sizeof(r->why[SB_NETNS]),
 		    "not used: this kind dials out");
-	if (root) {
-		snprintf(r->why[SB_USERNS], sizeof(r->why[SB_USERNS]),
-		    "not needed: running as root");
-	} else if (ns_user(spec, r) == -1) {
+	/* Never root here: sandbox_creds ran first, and refuses uid 0. */
+	if (ns_user(spec, r) == -1) {
 		/* Without privileges nothing below can be built. */
-		ns_off(r, SB_MOUNTNS, "needs root or a user namespace", EPERM);
+		ns_off(r, SB_MOUNTNS, "needs a user namespace", EPERM);
 		if (spec->flags & SB_S_NONET)
-			ns_off(r, SB_NETNS, "needs root or a user namespace",
+			ns_off(r, SB_NETNS, "needs a user namespace",
 			    EPERM);
-		ns_off(r, SB_IPCNS, "needs root or a user namespace", EPERM);
-		ns_off(r, SB_UTSNS, "needs root or a user namespace", EPERM);
+		ns_off(r, SB_IPCNS, "needs a user namespace", EPERM);
+		ns_off(r, SB_UTSNS, "needs a user namespace", EPERM);
 		return;
 	}
 	if (unshare(CLONE_NEWNS) == -1)
@@ -287,6 +285,5 @@ sandbox_ns(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
 		snprintf(r->why[SB_UTSNS], sizeof(r->why[SB_UTSNS]),
 		    "hostname \"wxgate\"");
 	}
-	if (!root)
-		ns_drop_caps();
+	ns_drop_caps();
 }

@@ -115,10 +115,6 @@ sandbox_confine(const struct sandbox_spec *spec,
 
 	if (conf->strict) {
 		for (i = 0; i < SB_NNP; i++) {
-			/* Namespaces built as root need no user namespace. */
-			if (i == SB_USERNS &&
-			    strncmp(r->why[i], "not needed", 10) == 0)
-				continue;
 			if (i == SB_NETNS && !(spec->flags & SB_S_NONET))
 				continue;
 			if (!r->on[i])
