@@ -46,8 +46,6 @@ static const struct field f_hub_worker[] = {
 	FLD(hub_worker, restarts, FT_U64, UINT64_MAX, 0),
 	FLD(hub_worker, last_exit, FT_STR, IPC_MESSAGE_MAX, 0),
 	FLD(hub_worker, seccomp_kills, FT_U64, UINT64_MAX, 0),
-	FLD(hub_worker, rss_kb, FT_U64, UINT64_MAX, 0),
-	FLD(hub_worker, pss_kb, FT_U64, UINT64_MAX, 0),
 	FLD(hub_worker, resync, FT_BOOL, 0, 0),
 };
 static const struct field f_hub_ref[] = {

@@ -166,16 +166,14 @@ struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
 /*
  * The parent's view of one worker, for the hub: who it is (fixed at its
  * socket's creation), its process and its record.  resync: the worker
- * served an earlier hub; rss_kb, pss_kb: the parent reads them (every
- * few seconds), the hub cannot.
+ * served an earlier hub.  Its memory is its own to say (figures).
  */
 struct ipc_body_hub_worker	{ struct ipc_str name; struct ipc_str kind;
 				  struct ipc_str id; uint64_t role;
 				  uint64_t gen; uint64_t pid;
 				  struct ipc_str state; uint64_t uptime_ms;
 				  uint64_t restarts; struct ipc_str last_exit;
-				  uint64_t seccomp_kills; uint64_t rss_kb;
-				  uint64_t pss_kb;
+				  uint64_t seccomp_kills;
 				  int resync; };
 /* One worker incarnation; why: a kill's reason; syscall: a violation's. */
 struct ipc_body_hub_ref		{ struct ipc_str name; uint64_t gen;

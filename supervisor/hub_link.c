@@ -182,11 +182,9 @@ hub_worker_record(struct worker *w, const struct ipc_body_hub_worker *b)
 	w->pid = b->pid > 0 ? (pid_t)b->pid : -1;
 	w->restarts = b->restarts;
 	w->seccomp_kills = b->seccomp_kills;
-	/* The worker's own say, once it has spoken (router.c). */
-	if (!w->figures_own) {
-		w->rss_kb = b->rss_kb;
-		w->pss_kb = b->pss_kb;
-	}
+	/* No process, no memory (it says its own: router.c). */
+	if (b->pid == 0)
+		w->rss_kb = w->pss_kb = 0;
 	snprintf(w->last_exit, sizeof(w->last_exit), "%.*s",
 	    (int)b->last_exit.len, b->last_exit.p);
 	snprintf(w->pstate, sizeof(w->pstate), "%.*s", (int)b->state.len,

@@ -92,57 +92,6 @@ ph_send(uint32_t type, const void *body)
 		ph_kill("its queue is full");
 }
 
-/*
- * Process figures are the parent's to read: the hub sees no /proc.
- * smaps_rollup walks the page tables, so every few seconds, not per tick.
- */
-#define PH_FIGURES_MS	5000
-
-static void
-ph_figures(struct worker *w)
-{
-	char path[64], line[128];
-	unsigned long long v;
-	FILE *f;
-
-	if (w->pid <= 0) {
-		w->rss_kb = w->pss_kb = 0;
-		return;
-	}
-	if (w->figures_at.tv_sec != 0 &&
-	    timespec_ms_since(&w->figures_at) < PH_FIGURES_MS)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)w->pid);
-	if ((f = fopen(path, "re")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL) {
-			if (sscanf(line, "Rss: %llu kB", &v) == 1)
-				w->rss_kb = v;
-			else if (sscanf(line, "Pss: %llu kB", &v) == 1)
-				w->pss_kb = v;
-		}
-		fclose(f);
-	} else {
-		/*
-		 * smaps_rollup takes ptrace's leave, which a root without
-		 * CAP_SYS_PTRACE (etc/wxgated.service) lacks for a worker
-		 * of another uid; statm does not, and has no PSS: 0, until
-		 * the worker says its own (worker.c: worker_figures).
-		 */
-		snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
-		if ((f = fopen(path, "re")) == NULL)
-			return;
-		if (fscanf(f, "%*u %llu", &v) == 1) {
-			w->rss_kb = v * ((unsigned long long)sysconf(
-			    _SC_PAGESIZE) / 1024);
-			w->pss_kb = 0;
-		}
-		fclose(f);
-	}
-	/* A process between fork and exec has none yet: ask next tick. */
-	if (w->rss_kb > 0)
-		clock_gettime(CLOCK_MONOTONIC, &w->figures_at);
-}
-
 static void
 ph_record(struct worker *w, struct ipc_body_hub_worker *b)
 {
@@ -158,9 +107,6 @@ ph_record(struct worker *w, struct ipc_body_hub_worker *b)
 	b->restarts = w->restarts;
 	b->last_exit = ipc_s(w->last_exit);
 	b->seccomp_kills = w->seccomp_kills;
-	ph_figures(w);
-	b->rss_kb = w->rss_kb;
-	b->pss_kb = w->pss_kb;
 }
 
 void

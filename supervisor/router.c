@@ -365,8 +365,8 @@ sup_hello(struct worker *w, struct ipc_msg *m)
 	if (!ipc_streq(m->b.hello.kind, w->kind))
 		return -1;
 	w->flags |= W_F_HELLO;
-	/* A new process: the parent's figures until it says its own. */
-	w->figures_own = 0;
+	/* A new process: none of the last one's figures. */
+	w->rss_kb = w->pss_kb = 0;
 	clock_gettime(CLOCK_MONOTONIC, &w->last_seen);
 	return 0;
 }
@@ -394,16 +394,16 @@ sup_pong(struct worker *w, struct ipc_msg *m)
 }
 
 /*
- * A worker's own memory figures (worker.c: worker_figures).  They win
- * over the parent's read of /proc, which a root without CAP_SYS_PTRACE
- * gets no PSS from (hub_link.c); a worker can only misstate its own.
+ * A worker's memory figures, said by itself (worker.c: worker_figures):
+ * the hub sees no /proc, and a root parent without CAP_SYS_PTRACE (the
+ * systemd unit's) may not read another uid's smaps_rollup.  A worker
+ * can only misstate its own; they are metrics, not policy.
  */
 static int
 sup_figures(struct worker *w, struct ipc_msg *m)
 {
 	w->rss_kb = m->b.figures.rss_kb;
 	w->pss_kb = m->b.figures.pss_kb;
-	w->figures_own = 1;
 	return 0;
 }
 

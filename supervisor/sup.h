@@ -96,10 +96,8 @@ struct worker {
 	int			 held_status;
 	int			 hubfd;		/* parent: the hub's end */
 	char			 pstate[16];	/* hub: the parent's word */
-	uint64_t		 rss_kb;	/* process figures, read by the */
-	uint64_t		 pss_kb;	/* parent, shown by the hub */
-	int			 figures_own;	/* ... or said by the worker */
-	struct timespec		 figures_at;	/* parent: when last read */
+	uint64_t		 rss_kb;	/* hub: its process figures, as */
+	uint64_t		 pss_kb;	/* it said them (sup_figures) */
 };
 
 TAILQ_HEAD(workerlist, worker);

@@ -37,8 +37,8 @@
 
 /* Frames queued to the supervisor before we consider ourselves stuck. */
 #define WORKER_QUEUE_MAX	4096
-/* How often a worker says its memory figures: as often as the parent
- * reads them (parent_hub.c, PH_FIGURES_MS). */
+/* How often a worker says its memory figures: smaps_rollup walks the
+ * page tables, so every few seconds, not with every heartbeat. */
 #define WORKER_FIGURES_MS	5000
 
 
@@ -188,10 +188,10 @@ worker_crypto_skip(void)
 }
 
 /*
- * Its own memory, every WORKER_FIGURES_MS with a heartbeat: the parent
- * reads it from /proc, but a root without CAP_SYS_PTRACE (the systemd
- * unit's) may not read another uid's smaps_rollup, and this process
- * may read its own through the fd it opened before its sandbox.
+ * Its own memory, every WORKER_FIGURES_MS with a heartbeat: the hub
+ * sees no /proc, a root without CAP_SYS_PTRACE (the systemd unit's)
+ * may not read another uid's smaps_rollup, and this process may read
+ * its own through the fd it opened before its sandbox.
  */
 static void
 worker_figures(void)
