@@ -232,17 +232,27 @@ export async function launchWatched(base, opts = {}) {
   // document that was in the main frame when it was made: the count
   // moves when a new document commits (framenavigated), not when its
   // navigation starts, since the old page's timers still fetch while
-  // the next page loads.
-  let nav = 0, closing = false;
+  // the next page loads.  Chromium may report the old document's
+  // cancelled fetch before the commit's framenavigated, so a fetch
+  // aborted while a main-frame navigation is under way is the leaving
+  // page's too.
+  let nav = 0, closing = false, leaving = false;
   const born = new WeakMap();
+  const mainNav = (r) => {
+    try { return r.isNavigationRequest() && r.frame() === page.mainFrame(); } catch { return false; }
+  };
   page.on('framenavigated', (f) => {
-    if (f === page.mainFrame()) nav++;
+    if (f === page.mainFrame()) { nav++; leaving = false; }
   });
-  page.on('request', (r) => born.set(r, nav));
+  page.on('request', (r) => {
+    born.set(r, nav);
+    if (mainNav(r)) leaving = true;
+  });
   page.on('requestfailed', (r) => {
     const why = r.failure()?.errorText;
+    if (mainNav(r)) leaving = false;
     if (why === 'net::ERR_ABORTED' && !r.isNavigationRequest() &&
-        (closing || born.get(r) < nav))
+        (closing || leaving || born.get(r) < nav))
       return;
     problems.push(`requestfailed: ${r.url()} ${why}`);
   });
