@@ -97,7 +97,7 @@ def test_unit_hardening_score():
     m = re.search(r"Overall exposure level for wxgated.service: "
                   r"([0-9.]+)", p.stdout + p.stderr)
     assert m, p.stdout + p.stderr
-    assert float(m.group(1)) <= 3.3, m.group(0)
+    assert float(m.group(1)) <= 3.1, m.group(0)
     with open(unit) as f:
         text = f.read()
     assert "Type=notify\n" in text and "WatchdogSec=" in text
@@ -151,11 +151,40 @@ def unit_caps():
     return "-all," + ",".join("+" + c[4:].lower() for c in caps)
 
 
+def unit_proc():
+    """The procfs mount options the unit's ProtectProc= and ProcSubset=
+    ask systemd for (hidepid=, subset=), or None."""
+    import re
+    top = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(top, "etc", "wxgated.service")) as f:
+        unit = f.read()
+    opts = []
+    m = re.search(r"^ProtectProc=(\S+)$", unit, re.M)
+    if m and m.group(1) != "default":
+        opts.append("hidepid=" + m.group(1))
+    m = re.search(r"^ProcSubset=(\S+)$", unit, re.M)
+    if m and m.group(1) != "all":
+        opts.append("subset=" + m.group(1))
+    return ",".join(opts) or None
+
+
+def proc_prefix(opts):
+    """A mount namespace of its own whose /proc is a procfs mounted with
+    opts, as systemd mounts it for the unit; then the command, in
+    place (exec), so the daemon keeps the pid the test started."""
+    if opts is None:
+        return []
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            'mount -t proc -o %s proc /proc && exec "$@"' % opts, "sh"]
+
+
 def test_the_units_capabilities_run_the_daemon(gate_factory, tmp_path):
     """wxgated as etc/wxgated.service starts it, as near as a test gets
     without systemd: root with only the unit's capability bounding set
     (no CAP_DAC_*, no CAP_SYS_PTRACE, no CAP_SYS_ADMIN) and
-    no_new_privs, by setpriv.  Its state directory is made root's,
+    no_new_privs, by setpriv, and a /proc as its ProtectProc= and
+    ProcSubset= mount it (no other uid's processes, nothing but the
+    processes' files).  Its state directory is made root's,
     mode 0700, as StateDirectory= makes it: the parent hands it to the
     hub once, a message is answered, a worker's RSS and PSS are shown
     though the parent may not read its smaps_rollup (the worker says
@@ -177,8 +206,10 @@ def test_the_units_capabilities_run_the_daemon(gate_factory, tmp_path):
     os.mkdir(state, 0o700)
     os.mkdir(ctl, 0o750)
 
+    proc = unit_proc()
+
     class UnitGate(Gate):
-        prefix = caps_prefix(caps)
+        prefix = proc_prefix(proc) + caps_prefix(caps)
 
         def __init__(self, d, overrides):
             super().__init__(d, overrides)
@@ -205,6 +236,13 @@ def test_the_units_capabilities_run_the_daemon(gate_factory, tmp_path):
         with open("/proc/%d/status" % pid) as f:
             status = f.read()
         assert "NoNewPrivs:\t1" in status, status
+        # The daemon's /proc is the unit's: other uids' processes hidden,
+        # /proc/sys gone; ours, the test's, is the host's.
+        assert proc == "hidepid=invisible,subset=pid", proc
+        with open("/proc/%d/mountinfo" % pid) as f:
+            procs = [ln for ln in f if ln.split()[4] == "/proc"]
+        assert procs and "hidepid=invisible" in procs[-1] and \
+            "subset=pid" in procs[-1], procs
         want = int([ln.split()[1] for ln in status.splitlines()
                     if ln.startswith("CapBnd:")][0], 16)
         assert want & (1 << 21) == 0 and want & (1 << 19) == 0 and \
