@@ -118,7 +118,7 @@ sup_prog_path(char *buf, size_t len, const char *name)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wxgated [-dnv] [-f file] [--sandbox-log]\n"
+	fprintf(stderr, "usage: wxgated [-dnOv] [-f file] [--sandbox-log]\n"
 	    "       wxgated --check-sandbox [-f file]\n");
 	exit(2);
 }
@@ -367,6 +367,27 @@ mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * The state directory, and the store in it the hub's uid's.  -O does
+ * this alone and exits: wxgated.service runs it with full privileges
+ * (ExecStartPre=+) so that the daemon needs no CAP_CHOWN, and makes
+ * the directory itself (no StateDirectory=, which systemd would give
+ * back to root, files and all, at every start).
+ */
+static int
+sup_store_hand(void)
+{
+	if (mkdir_p(sup->plan->state_dir, 0700) == -1) {
+		log_warn("state directory %s", sup->plan->state_dir);
+		return -1;
+	}
+	sup_abspath(&sup->plan->store);
+	if (geteuid() == 0 && parent_store_own(sup->plan->store,
+	    sup->hub_uid, sup->hub_gid) == -1)
+		return -1;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -381,11 +402,11 @@ main(int argc, char *argv[])
 	static struct plan defaults;
 	struct event *sigev[4];
 	char err[PLAN_ERR_MAX];
-	int ch, checkonly = 0, checksb = 0, sblog = 0, fset = 0;
+	int ch, checkonly = 0, ownonly = 0, checksb = 0, sblog = 0, fset = 0;
 	int verbose = -1, i;	/* -1: as the config says */
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
-	while ((ch = getopt_long(argc, argv, "df:nv", longopts,
+	while ((ch = getopt_long(argc, argv, "df:nOv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -398,6 +419,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			checkonly = 1;
+			break;
+		case 'O':
+			ownonly = 1;
 			break;
 		case 'C':
 			checksb = 1;
@@ -452,6 +476,8 @@ main(int argc, char *argv[])
 		printf("configuration OK\n");
 		return 0;
 	}
+	if (ownonly)
+		return sup_store_hand() == -1;
 	if (checksb)
 		return sup_check_sandbox();
 	if (sblog)
@@ -467,14 +493,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	sup_nofile();
 
-	if (mkdir_p(sup->plan->state_dir, 0700) == -1)
-		fatal("state directory %s", sup->plan->state_dir);
-	sup_abspath(&sup->plan->store);
+	if (sup_store_hand() == -1)
+		fatalx("store %s: cannot hand it to the hub (without "
+		    "CAP_CHOWN, as under wxgated.service, \"wxgated -O\" does "
+		    "it: the unit's ExecStartPre=+)", sup->plan->store);
 	sup_abspath(&sup->plan->control);
-	if (geteuid() == 0 && parent_store_own(sup->plan->store,
-	    sup->hub_uid, sup->hub_gid) == -1)
-		fatalx("store %s: cannot hand it to the hub",
-		    sup->plan->store);
 	if ((sup->listen_fd = sup_listen_open(sup->plan->webchat_listen)) == -1)
 		fatalx("cannot listen on %s", sup->plan->webchat_listen);
 	if (listener_prepare(sup->plan) == -1)
