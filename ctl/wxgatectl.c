@@ -7,6 +7,7 @@
  * connection and never answers must not hold an operator's shell or a
  * script forever.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -1041,17 +1042,81 @@ delivery_verdict(void)
 }
 
 /*
+ * The file's size bytes copied into a sealed memfd: wxgated reads
+ * that, from memory, so a file on a slow mount stalls this process
+ * and never the hub's loop.  One read past size tells a file that
+ * grew; -1 with why on stderr.
+ */
+static int
+send_copy(int in, size_t size, const char *path)
+{
+	char chunk[65536];
+	size_t off = 0;
+	ssize_t n, w;
+	int fd;
+
+	if ((fd = memfd_create("wxgatectl-send", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		fprintf(stderr, "wxgatectl: memfd_create: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		n = read(in, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "wxgatectl: %s: %s\n", path,
+			    strerror(errno));
+			goto bad;
+		}
+		if (n == 0)
+			break;
+		if (off + (size_t)n > size)
+			break;
+		for (w = 0; w < n; ) {
+			ssize_t k = write(fd, chunk + w, (size_t)(n - w));
+
+			if (k == -1 && errno == EINTR)
+				continue;
+			if (k == -1) {
+				fprintf(stderr, "wxgatectl: memfd: %s\n",
+				    strerror(errno));
+				goto bad;
+			}
+			w += k;
+		}
+		off += (size_t)n;
+	}
+	if (off != size || n != 0) {
+		fprintf(stderr, "wxgatectl: %s: the file changed while it was "
+		    "read\n", path);
+		goto bad;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		fprintf(stderr, "wxgatectl: F_ADD_SEALS: %s\n",
+		    strerror(errno));
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/*
  * send --file: the file opened here, with the caller's rights (wxgated
  * never opens a path a client names), and checked before anything is
- * queued: a regular file of 1 to IPC_FILE_MAX bytes.  Its descriptor
- * or EX_USAGE with why on stderr.
+ * queued: a regular file of 1 to IPC_FILE_MAX bytes.  A sealed memfd
+ * of its bytes (send_copy), or EX_USAGE with why on stderr.
  */
 static int
 send_open(const char *path, struct ipc_str *name)
 {
 	struct stat sb;
 	const char *base;
-	int fd;
+	int fd, mfd = -1;
 
 	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	*name = ipc_s(base);
@@ -1077,10 +1142,10 @@ send_open(const char *path, struct ipc_str *name)
 		    "1 to %d\n", path, (long long)sb.st_size, IPC_FILE_MAX);
 		goto bad;
 	}
-	return fd;
+	mfd = send_copy(fd, (size_t)sb.st_size, path);
 bad:
 	close(fd);
-	return -1;
+	return mfd;
 }
 
 /* What `send` was asked: options first, then channel target [text]. */

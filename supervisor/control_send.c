@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 #include "sha.h"
 #include "store.h"
 #include "xmalloc.h"
+
+/* A memfd whose size and bytes are fixed. */
+#define CS_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* What the platforms take as an image (WeCom's robot: 2 MiB). */
 #define CS_IMAGE_MAX	(2 * 1024 * 1024)
@@ -40,10 +44,11 @@ cs_is_image(const uint8_t *p, size_t len)
 }
 
 /*
- * fd's bytes, at most max of them: read to one past its size, so a file
- * that grew or shrank since fstat is refused rather than cut.
- * XXX a file on a slow network mount blocks the hub's loop meanwhile;
- * reading in a thread (or in wxgatectl, into a memfd) would close that.
+ * fd's bytes, at most max of them.  Only a sealed memfd is read
+ * (wxgatectl copies the file into one): its bytes are in memory and
+ * cannot change, so a file on a slow mount, a FUSE file that never
+ * answers or one being written can never stall the hub's loop.  Read
+ * to one past its size all the same: a short read is refused, not cut.
  */
 static uint8_t *
 cs_read(int fd, size_t max, size_t *lenp, char *err, size_t errlen)
@@ -52,9 +57,16 @@ cs_read(int fd, size_t max, size_t *lenp, char *err, size_t errlen)
 	uint8_t *p;
 	size_t size, off = 0;
 	ssize_t n;
+	int seals;
 
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "not a regular file");
+		return NULL;
+	}
+	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
+	    (seals & CS_SEALS) != CS_SEALS) {
+		snprintf(err, errlen, "not a sealed memfd (wxgatectl sends "
+		    "the file's bytes in one)");
 		return NULL;
 	}
 	if (sb.st_size <= 0 || (uint64_t)sb.st_size > max) {

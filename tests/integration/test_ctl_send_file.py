@@ -1,5 +1,5 @@
 """wxgatectl send --file (issue #15): wxgatectl opens the file with the
-caller's rights and passes the descriptor; the hub keeps the bytes in
+caller's rights and passes its bytes in a sealed memfd; the hub keeps the bytes in
 the store with an outbox row and hands them to the channel's worker as
 a sealed memfd (outbound.file).  The test-only loopback kind takes
 files (KC_MEDIA) and logs each one's name, size, kind and SHA-256, so
@@ -158,6 +158,43 @@ def test_fd_without_its_frame_drops_the_client(gate_factory, tmp_path):
     rc, out, err = gate.ctl("stats")
     assert rc == 0, (out, err)
     nothing_queued(gate)
+
+
+def test_only_a_sealed_memfd_is_read(gate_factory, tmp_path):
+    """The hub reads the bytes wxgatectl copied into a sealed memfd,
+    never a file a client opened: one on a slow mount, or a FIFO's
+    writer that never writes, would stall its loop.  A plain file's
+    descriptor on a valid ctl.send_file is refused, nothing queued."""
+    import socket
+    import struct
+    gate = loopback(gate_factory)
+    small = put(tmp_path, "a.txt", b"hello")
+
+    def mstr(t):
+        b = t.encode()
+        return bytes([0xa0 | len(b)]) + b
+    # [622 ctl.send_file, 1, {channel, target, name, kind}]
+    frame = (b"\x93\xcd\x02\x6e\x01\x84" + mstr("channel") + mstr("t") +
+             mstr("target") + mstr("a") + mstr("name") + mstr("a.txt") +
+             mstr("kind") + mstr(""))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(gate.sock)
+    fd = os.open(small, os.O_RDONLY)
+    s.sendmsg([struct.pack(">I", len(frame)) + frame],
+              [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                struct.pack("i", fd))])
+    os.close(fd)
+    s.settimeout(5)
+    got = b""
+    while b"sealed memfd" not in got:
+        chunk = s.recv(4096)
+        assert chunk, got
+        got += chunk
+    s.close()
+    nothing_queued(gate)
+    # wxgatectl's own copy is taken.
+    rc, out, err = gate.ctl("send", "--file", small, "t", "a")
+    assert rc == 0, (out, err)
 
 
 def test_queued_file_survives_a_killed_worker(gate_factory, tmp_path):
