@@ -129,6 +129,23 @@ def test_refusals_leave_nothing(gate_factory, tmp_path):
     assert rc == 0, (out, err)
 
 
+def frame_with_fd(gate, frame, path):
+    """A control connection that sent frame with path's descriptor."""
+    import socket
+    import struct
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(gate.sock)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        s.sendmsg([struct.pack(">I", len(frame)) + frame],
+                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                    struct.pack("i", fd))])
+    finally:
+        os.close(fd)
+    s.settimeout(5)
+    return s
+
+
 def test_fd_without_its_frame_drops_the_client(gate_factory, tmp_path):
     """A descriptor on a frame that is not MSG_FD is a violation: the
     connection ends and nothing is queued."""
@@ -144,14 +161,7 @@ def test_fd_without_its_frame_drops_the_client(gate_factory, tmp_path):
     s.settimeout(5)
     assert len(s.recv(4096)) > 0
     s.close()
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(gate.sock)
-    fd = os.open(small, os.O_RDONLY)
-    s.sendmsg([struct.pack(">I", len(frame)) + frame],
-              [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                struct.pack("i", fd))])
-    os.close(fd)
-    s.settimeout(5)
+    s = frame_with_fd(gate, frame, small)
     assert s.recv(4096) == b""
     gate.wait_log("an fd with no MSG_FD frame", 5)
     s.close()
@@ -165,8 +175,6 @@ def test_only_a_sealed_memfd_is_read(gate_factory, tmp_path):
     never a file a client opened: one on a slow mount, or a FIFO's
     writer that never writes, would stall its loop.  A plain file's
     descriptor on a valid ctl.send_file is refused, nothing queued."""
-    import socket
-    import struct
     gate = loopback(gate_factory)
     small = put(tmp_path, "a.txt", b"hello")
 
@@ -177,14 +185,7 @@ def test_only_a_sealed_memfd_is_read(gate_factory, tmp_path):
     frame = (b"\x93\xcd\x02\x6e\x01\x84" + mstr("channel") + mstr("t") +
              mstr("target") + mstr("a") + mstr("name") + mstr("a.txt") +
              mstr("kind") + mstr(""))
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(gate.sock)
-    fd = os.open(small, os.O_RDONLY)
-    s.sendmsg([struct.pack(">I", len(frame)) + frame],
-              [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                struct.pack("i", fd))])
-    os.close(fd)
-    s.settimeout(5)
+    s = frame_with_fd(gate, frame, small)
     got = b""
     while b"sealed memfd" not in got:
         chunk = s.recv(4096)
