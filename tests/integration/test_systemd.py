@@ -98,6 +98,11 @@ def test_unit_hardening_score():
                   r"([0-9.]+)", p.stdout + p.stderr)
     assert m, p.stdout + p.stderr
     assert float(m.group(1)) <= 2.9, m.group(0)
+    # The README says the score the unit has.
+    with open(os.path.join(os.path.dirname(unit), "..", "README.md")) as f:
+        said = re.search(r"etc/wxgated\.service` scores it ([0-9.]+)",
+                         re.sub(r"\s+", " ", f.read()))
+    assert said and said.group(1) == m.group(1), (said, m.group(0))
     with open(unit) as f:
         text = f.read()
     assert "Type=notify\n" in text and "WatchdogSec=" in text
