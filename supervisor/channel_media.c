@@ -64,21 +64,42 @@ cm_name(struct ipc_str n)
 	return s;
 }
 
+int
+media_fd_sealed(int fd)
+{
+	int seals;
+
+	return (seals = fcntl(fd, F_GET_SEALS)) != -1 &&
+	    (seals & CM_SEALS) == CM_SEALS;
+}
+
+uint8_t *
+media_fd_bytes(int fd, size_t size)
+{
+	uint8_t *buf;
+	size_t off;
+	ssize_t n;
+
+	buf = xmalloc(size);
+	for (off = 0; off < size; off += (size_t)n)
+		if ((n = pread(fd, buf + off, size - off, (off_t)off)) <= 0) {
+			free(buf);
+			return NULL;
+		}
+	return buf;
+}
+
 uint8_t *
 media_fd_read(int fd, uint64_t size, const char **why)
 {
 	struct stat sb;
 	uint8_t *buf;
-	size_t off;
-	ssize_t n;
-	int seals;
 
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		*why = "attachments not in a regular file";
 		return NULL;
 	}
-	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
-	    (seals & CM_SEALS) != CM_SEALS) {
+	if (!media_fd_sealed(fd)) {
 		*why = "attachments in an unsealed file";
 		return NULL;
 	}
@@ -86,13 +107,8 @@ media_fd_read(int fd, uint64_t size, const char **why)
 		*why = "attachments' file of another size than named";
 		return NULL;
 	}
-	buf = xmalloc(size);
-	for (off = 0; off < size; off += (size_t)n)
-		if ((n = pread(fd, buf + off, size - off, (off_t)off)) <= 0) {
-			*why = "attachments' file could not be read";
-			free(buf);
-			return NULL;
-		}
+	if ((buf = media_fd_bytes(fd, (size_t)size)) == NULL)
+		*why = "attachments' file could not be read";
 	return buf;
 }
 

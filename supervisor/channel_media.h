@@ -42,6 +42,10 @@ void	 chan_media_free(struct chan_media *);
  * with *why otherwise.
  */
 uint8_t	*media_fd_read(int fd, uint64_t size, const char **why);
+/* 1 if fd is sealed against shrinking, growing and writing. */
+int	 media_fd_sealed(int fd);
+/* A sealed fd's size bytes (media_fd_sealed), or NULL: short read. */
+uint8_t	*media_fd_bytes(int fd, size_t size);
 /* A sealed memfd holding exactly these bytes, or -1 (logged). */
 int	 media_memfd(const uint8_t *, size_t);
 

@@ -8,14 +8,13 @@
  */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "channel_media.h"
 #include "codec.h"
 #include "control_int.h"
 #include "hub.h"
@@ -23,9 +22,6 @@
 #include "sha.h"
 #include "store.h"
 #include "xmalloc.h"
-
-/* A memfd whose size and bytes are fixed. */
-#define CS_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* What the platforms take as an image (WeCom's robot: 2 MiB). */
 #define CS_IMAGE_MAX	(2 * 1024 * 1024)
@@ -47,24 +43,19 @@ cs_is_image(const uint8_t *p, size_t len)
  * fd's bytes, at most max of them.  Only a sealed memfd is read
  * (wxgatectl copies the file into one): its bytes are in memory and
  * cannot change, so a file on a slow mount, a FUSE file that never
- * answers or one being written can never stall the hub's loop.  Read
- * to one past its size all the same: a short read is refused, not cut.
+ * answers or one being written can never stall the hub's loop.
  */
 static uint8_t *
 cs_read(int fd, size_t max, size_t *lenp, char *err, size_t errlen)
 {
 	struct stat sb;
 	uint8_t *p;
-	size_t size, off = 0;
-	ssize_t n;
-	int seals;
 
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "not a regular file");
 		return NULL;
 	}
-	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
-	    (seals & CS_SEALS) != CS_SEALS) {
+	if (!media_fd_sealed(fd)) {
 		snprintf(err, errlen, "not a sealed memfd (wxgatectl sends "
 		    "the file's bytes in one)");
 		return NULL;
@@ -75,28 +66,11 @@ cs_read(int fd, size_t max, size_t *lenp, char *err, size_t errlen)
 		    " (a third of supervisor.wal_max_bytes)" : "");
 		return NULL;
 	}
-	size = (size_t)sb.st_size;
-	p = xmalloc(size + 1);
-	while (off < size + 1) {
-		n = pread(fd, p + off, size + 1 - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "cannot read the file: %s",
-			    strerror(errno));
-			free(p);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off != size) {
-		snprintf(err, errlen, "the file changed while it was read");
-		free(p);
+	if ((p = media_fd_bytes(fd, (size_t)sb.st_size)) == NULL) {
+		snprintf(err, errlen, "cannot read the file");
 		return NULL;
 	}
-	*lenp = size;
+	*lenp = (size_t)sb.st_size;
 	return p;
 }
 
