@@ -12,6 +12,7 @@
  * never decides anything from a frame's content: only from the channel.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "codec.h"
@@ -157,6 +158,20 @@ role_command_bit(const char *word, size_t len)
 		    memcmp(role_cmd_words[i], word, len) == 0)
 			return 1U << i;
 	return 0;
+}
+
+/* "help, new, ...": for a message, so that it names every word. */
+void
+role_commands_list(char *buf, size_t len)
+{
+	size_t i;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < sizeof(role_cmd_words) / sizeof(role_cmd_words[0]);
+	    i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		    i > 0 ? ", " : "", role_cmd_words[i]);
 }
 
 uint32_t

@@ -24,6 +24,7 @@ int		 role_of_method(const char *name, size_t len, uint32_t *type);
  */
 uint32_t	 role_command_bit(const char *word, size_t len);
 uint32_t	 role_commands_all(void);
+void		 role_commands_list(char *, size_t);
 /* Denial counters, per role, for the life of the process. */
 void		 role_deny(int role);
 uint64_t	 role_denied(int role);

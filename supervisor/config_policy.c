@@ -99,7 +99,7 @@ static int
 cfg_policy_commands(struct cfg_ctx *ctx, const char *surface,
     char *const *words, unsigned n, uint32_t *mask)
 {
-	char field[CFG_KEYPATH_MAX];
+	char field[CFG_KEYPATH_MAX], known[64];
 	uint32_t bit;
 	unsigned i;
 
@@ -112,8 +112,9 @@ cfg_policy_commands(struct cfg_ctx *ctx, const char *surface,
 		if ((bit = role_command_bit(words[i], strlen(words[i]))) == 0) {
 			snprintf(field, sizeof(field),
 			    "policy.commands.%s[%u]", surface, i);
-			cfg_error(ctx, field, "unknown command \"%s\" (help, "
-			    "new, stop, model; no slash)", words[i]);
+			role_commands_list(known, sizeof(known));
+			cfg_error(ctx, field, "unknown command \"%s\" (%s; no "
+			    "slash)", words[i], known);
 			return -1;
 		}
 		*mask |= bit;

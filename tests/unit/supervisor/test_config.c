@@ -1422,7 +1422,8 @@ test_openai(void **state)
 	    "      models: [m, \"two words\"]\n",
 	    "agents[0].openai.models[1]: a model name is one word");
 	refused("policy:\n  commands:\n    channel: [new, \"/stop\"]\n",
-	    "policy.commands.channel[1]: unknown command \"/stop\"");
+	    "policy.commands.channel[1]: unknown command \"/stop\" (help, "
+	    "new, stop, model, unbind; no slash)");
 	refused("agents:\n  - type: openai\n    openai:\n"
 	    "      url: https://x/\n      model: m\n      vision: maybe\n",
 	    "agents[0].openai.vision: \"maybe\" is not true or false");
