@@ -22,12 +22,14 @@
 #include <jansson.h>
 
 #include "hub.h"
+#include "role.h"
 #include "store.h"
 #include "supervisor/config.h"
 
 static struct config	*load_text(const char *, char *, size_t);
 static void		 refused(const char *, const char *);
 static void		 check_defaults(const struct config *);
+static void		 sample_narrows_nothing(const struct cfg_policy *);
 static void		 test_sample(void **);
 static void		 test_defaults(void **);
 static void		 test_derived_paths(void **);
@@ -173,7 +175,32 @@ test_sample(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(conf->path, path);
 	check_defaults(conf);
+	sample_narrows_nothing(&conf->policy);
 	config_free(conf);
+}
+
+/*
+ * A roles.webchat the sample spells out must be every web chat method:
+ * copied as is, a shorter list shuts a door (it once left out
+ * bind.start, and binding invitations did not open).
+ */
+static void
+sample_narrows_nothing(const struct cfg_policy *p)
+{
+	unsigned i, found;
+
+	if (!p->webchat_narrowed)
+		return;
+#define X(name, num, str, role, flags, body)				\
+	if ((role) == ROLE_WEBCHAT && role_is_method(num)) {		\
+		for (found = 0, i = 0; i < p->webchat_methods_count; i++) \
+			found |= p->webchat_methods[i] == (num);	\
+		if (!found)						\
+			fail_msg("etc/wxgate.yaml: roles.webchat leaves "	\
+			    "out %s", str);				\
+	}
+	IPC_HUB_MESSAGES(X)
+#undef X
 }
 
 static void
