@@ -73,6 +73,13 @@ parent_hub_alive(void)
 	return ph.pid > 0;
 }
 
+/* zygote.c: a pid a zygote names must not be the hub's. */
+int
+parent_hub_is(pid_t pid)
+{
+	return pid > 0 && pid == ph.pid;
+}
+
 /*
  * The parent's loop stood still (a reload waits for its configuration
  * reader, up to its deadline): the hub's pong may be unread, not late,
