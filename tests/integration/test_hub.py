@@ -423,3 +423,30 @@ def test_backlog_expiry_tells_the_waiting_client(gate_factory):
     wait_for(lambda: gate.rows("SELECT client_msg_id, state, error FROM "
                                "messages ORDER BY id") == want, 10, 0.1,
              "both rows timed out in the store")
+
+
+def test_no_restart_while_stopping(gate_factory):
+    """An operator's restart that reaches the parent while it drains for
+    a stop (here of an agent waiting out its backoff) starts nothing: a
+    worker born then is told to drain by no one and holds wxgated up."""
+    gate = gate_factory({"supervisor": {"restart_min_ms": 60000,
+                                        "restart_max_ms": 60000,
+                                        "heartbeat_timeout_ms": 60000,
+                                        "shutdown_grace_ms": 3000}})
+    assert gate.ctl("test", "agent.default", "crash")[0] == 0
+    wait_for(lambda: gate.worker("agent.default")["state"] == "backoff",
+             10, 0.05, "the agent in backoff")
+    # One worker that does not drain keeps the stop going a while.
+    assert gate.ctl("test", "webchat.0", "hang")[0] == 0
+    start = len(gate.log())
+    gate.proc.send_signal(signal.SIGTERM)
+    gate.wait_log("stopping: draining workers", 5, start)
+    assert gate.ctl("restart", "agent.default")[0] == 0
+    gate.wait_log("restarts agent.default", 5, start)
+    gate.stopped_by_test = True
+    try:
+        rc = gate.proc.wait(15)
+    except subprocess.TimeoutExpired:
+        rc = None
+    assert "worker agent.default started" not in gate.log()[start:]
+    assert rc == 0, "wxgated did not stop"
