@@ -450,3 +450,17 @@ def test_no_restart_while_stopping(gate_factory):
         rc = None
     assert "worker agent.default started" not in gate.log()[start:]
     assert rc == 0, "wxgated did not stop"
+
+
+def test_relayed_log_line_forges_no_line(gate):
+    """A worker's log text reaches root's log through the hub; a newline
+    or an escape in it makes no line of its own, nor a terminal command:
+    root writes a relayed line as one line."""
+    start = len(gate.log())
+    assert gate.ctl("test", "agent.default",
+                    "x\n2030-01-01T00:00:00.000Z wxgated[1] info: FORGED"
+                    "\x1b[2J")[0] == 0
+    gate.wait_log("FORGED", 5, start)
+    text = gate.log()[start:]
+    assert not [l for l in text.splitlines() if l.startswith("2030-")], text
+    assert "\x1b" not in text
