@@ -464,3 +464,37 @@ def test_relayed_log_line_forges_no_line(gate):
     text = gate.log()[start:]
     assert not [l for l in text.splitlines() if l.startswith("2030-")], text
     assert "\x1b" not in text
+
+
+def test_runtime_account_again_while_the_old_drains(gate_factory):
+    """hub.spawn of an account whose last worker is still draining
+    starts one more, once: a further hub.spawn finds that one, and
+    hub.unspawn stops it, not the one already going."""
+    gate = gate_factory({"supervisor": {"heartbeat_timeout_ms": 60000,
+                                        "shutdown_grace_ms": 20000}})
+    start = len(gate.log())
+    started = "worker loopback.rt started, pid "
+
+    def pids():
+        return [int(l.split(started, 1)[1].split()[0])
+                for l in gate.log()[start:].splitlines() if started in l]
+
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    wait_for(lambda: (gate.worker("loopback.rt") or {}).get("state")
+             == "running", 10, 0.05, "the run-time account")
+    # The first does not drain: it goes at the grace period's end.
+    assert gate.ctl("test", "loopback.rt", "hang")[0] == 0
+    gate.wait_log("test hook: hang", 5, start)
+    assert gate.ctl("test", "hub", "unspawn_loopback")[0] == 0
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    wait_for(lambda: len(pids()) == 2, 10, 0.05, "a second worker")
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    gate.wait_log("hub asked to start loopback.rt: it exists", 5, start)
+    assert len(pids()) == 2, pids()
+    old, new = pids()
+    assert gate.ctl("test", "hub", "unspawn_loopback")[0] == 0
+    wait_for(lambda: not os.path.exists("/proc/%d" % new) or
+             proc_status(new).get("State", "").startswith("Z"), 10, 0.05,
+             "the second worker to stop")
+    assert os.path.exists("/proc/%d" % old)
+    os.kill(old, signal.SIGKILL)    # not the grace period's 20 s
