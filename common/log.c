@@ -68,20 +68,31 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-/* A line that is already formatted, e.g. relayed from a worker. */
+/*
+ * A line that is already formatted, e.g. relayed from a worker.  Its
+ * text may be a less trusted process's: a control character (a newline
+ * that would start a forged line, an escape for the reader's terminal)
+ * is written as '?', as OpenSSH's do_log() writes it through strnvis().
+ */
 void
 log_emit(int level, const char *line)
 {
 	static const int prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "warn", "info", "debug" };
-	char ts[32];
+	char ts[32], safe[LOG_LINE_MAX];
 	struct timespec now;
 	struct tm tm;
+	size_t i;
 
 	if (level < LOG_LVL_WARN || level > LOG_LVL_DEBUG)
 		level = LOG_LVL_WARN;
 	if (level > log_verbose)
 		return;
+	for (i = 0; line[i] != '\0' && i < sizeof(safe) - 1; i++)
+		safe[i] = (unsigned char)line[i] < 0x20 || line[i] == 0x7f ?
+		    '?' : line[i];
+	safe[i] = '\0';
+	line = safe;
 	if (log_hook != NULL) {
 		log_hook(level, line);
 		return;

@@ -73,6 +73,13 @@ parent_hub_alive(void)
 	return ph.pid > 0;
 }
 
+/* zygote.c: a pid a zygote names must not be the hub's. */
+int
+parent_hub_is(pid_t pid)
+{
+	return pid > 0 && pid == ph.pid;
+}
+
 /*
  * The parent's loop stood still (a reload waits for its configuration
  * reader, up to its deadline): the hub's pong may be unread, not late,
@@ -383,16 +390,28 @@ parent_hub_died(pid_t pid, int status)
 	return 1;
 }
 
+/*
+ * An account the hub started again while its last worker still drains
+ * has two entries of one name: a generation names one of them, and
+ * without one the hub means the one not going.
+ */
 static struct worker *
 ph_worker(const struct ipc_body_hub_ref *b, int any_gen)
 {
 	char name[IPC_NAME_MAX + 1];
-	struct worker *w;
+	struct worker *w, *gone = NULL;
 
 	snprintf(name, sizeof(name), "%.*s", (int)b->name.len, b->name.p);
-	if ((w = spawn_find(name)) == NULL || (!any_gen && w->gen != b->gen))
-		return NULL;
-	return w;
+	TAILQ_FOREACH(w, &sup->workers, entry) {
+		if (strcmp(w->name, name) != 0 ||
+		    (!any_gen && w->gen != b->gen))
+			continue;
+		if (!(w->flags & W_F_REMOVE))
+			return w;
+		if (gone == NULL)
+			gone = w;
+	}
+	return gone;
 }
 
 /*
@@ -416,6 +435,7 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 	char name[2 * IPC_NAME_MAX + 2], *conf;
 	const struct kind *k;
 	struct worker *w;
+	uint64_t gen = 0;
 	unsigned n = 0;
 
 	snprintf(kind, sizeof(kind), "%.*s", (int)b->kind.len, b->kind.p);
@@ -433,25 +453,39 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 		    name);
 		return 0;
 	}
-	/* The hub is less trusted: it may not outgrow the box either. */
+	/*
+	 * The hub is less trusted: it may not outgrow the box either, nor
+	 * by unspawning each one at once: one still draining counts.
+	 */
 	TAILQ_FOREACH(w, &sup->workers, entry)
-		if ((w->flags & W_F_RUNTIME) && !(w->flags & W_F_REMOVE))
+		if ((w->flags & W_F_RUNTIME) && (!(w->flags & W_F_REMOVE) ||
+		    w->pid > 0))
 			n++;
 	if (n >= PLAN_CHANNELS_MAX) {
 		log_warnx("hub asked to start %s: %u accounts already",
 		    name, n);
 		return 0;
 	}
-	if ((w = spawn_find(name)) != NULL && !(w->flags & W_F_REMOVE)) {
-		/* A new hub asks again for what the old one started. */
-		if (w->flags & W_F_RUNTIME)
-			log_info("hub asked to start %s: it exists", name);
-		else
-			log_warnx("hub asked to start %s: it exists", name);
-		return 0;
+	TAILQ_FOREACH(w, &sup->workers, entry) {
+		if (strcmp(w->name, name) != 0)
+			continue;
+		if (!(w->flags & W_F_REMOVE)) {
+			/* A new hub asks again for what the old one started. */
+			if (w->flags & W_F_RUNTIME)
+				log_info("hub asked to start %s: it exists",
+				    name);
+			else
+				log_warnx("hub asked to start %s: it exists",
+				    name);
+			return 0;
+		}
+		/* Draining: the new one's generations follow its. */
+		if (w->gen > gen)
+			gen = w->gen;
 	}
 	conf = ipc_strdup(b->conf);
 	w = spawn_new(kind, id, k->role, conf);
+	w->gen = gen;
 	xfree_secret(conf);
 	w->flags |= W_F_RUNTIME;
 	log_info("hub starts account %s", name);

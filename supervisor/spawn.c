@@ -193,6 +193,13 @@ spawn_worker(struct worker *w)
 	struct timeval tv;
 	uint64_t ms;
 
+	/*
+	 * Stopping: no one would tell a worker born now to drain, and it
+	 * would hold wxgated up (an operator's restart, or a SIGHUP, that
+	 * comes during the drain).
+	 */
+	if (sup->stopping)
+		return 0;
 	if ((w->flags & W_F_RUNTIME) || w->state == W_BACKOFF ||
 	    (ms = spawn_slot()) == 0)
 		return spawn_now(w);

@@ -193,6 +193,7 @@ void		 parent_hub_drain(struct worker *);
 void		 parent_hub_config(void);
 void		 parent_hub_stop(void);
 int		 parent_hub_alive(void);
+int		 parent_hub_is(pid_t);
 void		 parent_hub_waited(void);
 int		 control_open(const char *path);
 int		 parent_store_own(const char *store, uid_t, gid_t);

@@ -155,6 +155,32 @@ zygote_read(struct zygote *z, struct ipc_msg *m, uint8_t *buf, size_t len)
 }
 
 /*
+ * The zygote runs as the sandbox user: the pid it answers is a claim.
+ * Only a child of ours (CLONE_PARENT) that is no other process we know
+ * can be the new worker; any other pid would be one root kills later.
+ */
+static int
+zygote_pid_ok(pid_t pid)
+{
+	siginfo_t si;
+	struct worker *w;
+	size_t i;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1)
+		return 0;
+	if (parent_hub_is(pid))
+		return 0;
+	for (i = 0; i < ZYGOTE_MAX; i++)
+		if (zygotes[i].pid == pid)
+			return 0;
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (w->pid == pid)
+			return 0;
+	return 1;
+}
+
+/*
  * Fork w from its kind's zygote with fd as its socket: the child's pid,
  * or -1 when w's kind has none (or it failed): then fork and exec.
  */
@@ -184,6 +210,10 @@ zygote_fork(const struct worker *w, int fd)
 	}
 	if (m.b.seq.seq <= 1 || m.b.seq.seq > (uint64_t)INT32_MAX) {
 		zygote_drop(z, "it could not fork");
+		return -1;
+	}
+	if (!zygote_pid_ok((pid_t)m.b.seq.seq)) {
+		zygote_drop(z, "it named a process that is not its child");
 		return -1;
 	}
 	z->forks++;

@@ -62,6 +62,20 @@ zygote_test_syscall(int sig)
 	(void)sig;
 	syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, NULL, NULL);
 }
+
+/*
+ * Tests: SIGUSR2 queued with a pid makes the next fork a lie: no child,
+ * and that pid as the answer, as a compromised zygote would give.
+ */
+static volatile sig_atomic_t	zygote_test_lie;
+
+static void
+zygote_test_pid(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	zygote_test_lie = si->si_value.sival_int;
+}
 #endif
 
 /* The child: the socket it was given becomes its IPC_FD. */
@@ -74,6 +88,7 @@ zygote_child(int fd, pid_t parent, const struct ipc_str *name,
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(127);
 	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
 	if (dup2(fd, IPC_FD) == -1)
 		_exit(127);
 	close(fd);
@@ -122,6 +137,14 @@ zygote_main(const char *spec, const char *creds, int verbose)
 		    kname);
 #ifdef WX_TEST_HOOKS
 	signal(SIGUSR1, zygote_test_syscall);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = zygote_test_pid;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGUSR2, &sa, NULL);
+	}
 #endif
 	parent = getppid();
 	for (;;) {
@@ -131,6 +154,17 @@ zygote_main(const char *spec, const char *creds, int verbose)
 		    m.b.text.text.len == 0 ||
 		    m.b.text.text.len > IPC_NAME_MAX)
 			fatalx("zygote: bad frame %s", ipc_type_name(m.type));
+#ifdef WX_TEST_HOOKS
+		if (zygote_test_lie > 0) {
+			close(m.fd);
+			reply.seq = (uint64_t)zygote_test_lie;
+			zygote_test_lie = 0;
+			if (ipc_send_blocking(IPC_FD, IPC_ZYGOTE_PID, 0,
+			    &reply) == -1)
+				_exit(0);
+			continue;
+		}
+#endif
 		/* Like fork(2), but the child is the root parent's. */
 		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0,
 		    NULL, NULL, 0);

@@ -423,3 +423,78 @@ def test_backlog_expiry_tells_the_waiting_client(gate_factory):
     wait_for(lambda: gate.rows("SELECT client_msg_id, state, error FROM "
                                "messages ORDER BY id") == want, 10, 0.1,
              "both rows timed out in the store")
+
+
+def test_no_restart_while_stopping(gate_factory):
+    """An operator's restart that reaches the parent while it drains for
+    a stop (here of an agent waiting out its backoff) starts nothing: a
+    worker born then is told to drain by no one and holds wxgated up."""
+    gate = gate_factory({"supervisor": {"restart_min_ms": 60000,
+                                        "restart_max_ms": 60000,
+                                        "heartbeat_timeout_ms": 60000,
+                                        "shutdown_grace_ms": 3000}})
+    assert gate.ctl("test", "agent.default", "crash")[0] == 0
+    wait_for(lambda: gate.worker("agent.default")["state"] == "backoff",
+             10, 0.05, "the agent in backoff")
+    # One worker that does not drain keeps the stop going a while.
+    assert gate.ctl("test", "webchat.0", "hang")[0] == 0
+    start = len(gate.log())
+    gate.proc.send_signal(signal.SIGTERM)
+    gate.wait_log("stopping: draining workers", 5, start)
+    assert gate.ctl("restart", "agent.default")[0] == 0
+    gate.wait_log("restarts agent.default", 5, start)
+    gate.stopped_by_test = True
+    try:
+        rc = gate.proc.wait(15)
+    except subprocess.TimeoutExpired:
+        rc = None
+    assert "worker agent.default started" not in gate.log()[start:]
+    assert rc == 0, "wxgated did not stop"
+
+
+def test_relayed_log_line_forges_no_line(gate):
+    """A worker's log text reaches root's log through the hub; a newline
+    or an escape in it makes no line of its own, nor a terminal command:
+    root writes a relayed line as one line."""
+    start = len(gate.log())
+    assert gate.ctl("test", "agent.default",
+                    "x\n2030-01-01T00:00:00.000Z wxgated[1] info: FORGED"
+                    "\x1b[2J")[0] == 0
+    gate.wait_log("FORGED", 5, start)
+    text = gate.log()[start:]
+    assert not [l for l in text.splitlines() if l.startswith("2030-")], text
+    assert "\x1b" not in text
+
+
+def test_runtime_account_again_while_the_old_drains(gate_factory):
+    """hub.spawn of an account whose last worker is still draining
+    starts one more, once: a further hub.spawn finds that one, and
+    hub.unspawn stops it, not the one already going."""
+    gate = gate_factory({"supervisor": {"heartbeat_timeout_ms": 60000,
+                                        "shutdown_grace_ms": 20000}})
+    start = len(gate.log())
+    started = "worker loopback.rt started, pid "
+
+    def pids():
+        return [int(l.split(started, 1)[1].split()[0])
+                for l in gate.log()[start:].splitlines() if started in l]
+
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    wait_for(lambda: (gate.worker("loopback.rt") or {}).get("state")
+             == "running", 10, 0.05, "the run-time account")
+    # The first does not drain: it goes at the grace period's end.
+    assert gate.ctl("test", "loopback.rt", "hang")[0] == 0
+    gate.wait_log("test hook: hang", 5, start)
+    assert gate.ctl("test", "hub", "unspawn_loopback")[0] == 0
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    wait_for(lambda: len(pids()) == 2, 10, 0.05, "a second worker")
+    assert gate.ctl("test", "hub", "spawn_loopback")[0] == 0
+    gate.wait_log("hub asked to start loopback.rt: it exists", 5, start)
+    assert len(pids()) == 2, pids()
+    old, new = pids()
+    assert gate.ctl("test", "hub", "unspawn_loopback")[0] == 0
+    wait_for(lambda: not os.path.exists("/proc/%d" % new) or
+             proc_status(new).get("State", "").startswith("Z"), 10, 0.05,
+             "the second worker to stop")
+    assert os.path.exists("/proc/%d" % old)
+    os.kill(old, signal.SIGKILL)    # not the grace period's 20 s

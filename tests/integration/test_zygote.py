@@ -205,3 +205,37 @@ def test_zygote_forbidden_syscall_kills_it(gate_factory, fakes, tmp_path):
     fakes[1].inject(FRIEND, "after")
     assert wait_sent(fakes[1], FRIEND, 2, timeout=20)[1]["text"] == \
         "echo: after"
+
+
+def test_zygote_cannot_name_a_pid_for_root_to_kill(gate_factory, fakes,
+                                                   tmp_path):
+    """A zygote runs as the sandbox user: the pid it answers for a birth
+    is a claim, not a fact.  One that names a process that is not the
+    root parent's child (here a bystander's) is dropped and the birth is
+    done by exec; root never kills that process."""
+    import ctypes
+    import subprocess
+    gate = start(gate_factory, fakes, tmp_path)
+    answered(fakes, "hi")
+    z = zygotes(gate)[0]
+    victim = subprocess.Popen(["sleep", "600"])
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        # Test hook: the next fork answers victim's pid, forks nothing.
+        assert libc.sigqueue(z, signal.SIGUSR2,
+                             ctypes.c_long(victim.pid)) == 0
+        old = gate.worker("wechat.bob")["pid"]
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: victim.poll() is not None or
+                 "zygote wechat (pid %d): " % z in gate.log(), 10, 0.05,
+                 "the zygote dropped, or the bystander killed")
+        assert victim.poll() is None, "root killed the bystander"
+        new = back(gate, "bob", old, timeout=20)
+        assert new != victim.pid
+        fakes[1].inject(FRIEND, "exec'd")
+        assert wait_sent(fakes[1], FRIEND, 2, timeout=20)[1]["text"] == \
+            "echo: exec'd"
+        assert victim.poll() is None, "root killed the bystander"
+    finally:
+        victim.kill()
+        victim.wait()

@@ -31,3 +31,11 @@ tests_unit_common_test_sha_SOURCES = \
 	tests/unit/common/test_sha.c common/sha.c common/b64.c
 tests_unit_common_test_sha_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_common_test_sha_LDADD = $(UNIT_LDADD)
+
+# A relayed line is one line on every sink (common/log.c).
+check_PROGRAMS += tests/unit/common/test_log
+TESTS += tests/unit/common/test_log
+tests_unit_common_test_log_SOURCES = \
+	tests/unit/common/test_log.c $(UNIT_COMMON)
+tests_unit_common_test_log_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_common_test_log_LDADD = $(UNIT_LDADD)
