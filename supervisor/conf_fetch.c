@@ -275,10 +275,10 @@ fetch_worker(struct fetch *f, const struct ipc_body_conf_worker *b)
 		return;
 	}
 	/* Role and sockets are the parent's table's, never a frame's. */
-	if ((k = kinds_find(kind)) == NULL || strchr(id, '.') != NULL ||
+	if ((k = kinds_find(kind)) == NULL || !kinds_id_ok(id) ||
 	    plan_find(f->p, kind, id) != NULL) {
 		fetch_fail(f, "configuration reader: worker %s.%s of no kind, "
-		    "or twice", kind, id);
+		    "named out of bounds, or twice", kind, id);
 		return;
 	}
 	pw = &f->p->workers[f->p->nworkers++];
@@ -552,6 +552,9 @@ conf_fetch(const char *path, uid_t uid, gid_t gid, int strict, char *err,
 	fetch_loop(&f, clock_mono_ms() + deadline);
 	close(f.fd);
 	fetch_reap(&f);
+	/* Secret files' bytes went out of one, slices came in the other. */
+	explicit_bzero(f.out, IPC_FRAME_MAX);
+	explicit_bzero(fbuf, sizeof(fbuf));
 	free(f.out);
 	if (f.done != 1) {
 		plan_free(f.p);

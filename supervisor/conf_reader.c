@@ -54,6 +54,7 @@ static struct {
 	struct row	*rows;
 	size_t		 nrows;
 	int		 in_hook;
+	int		 bad_id;	/* test hook: a worker root must refuse */
 } rd;
 
 static void
@@ -259,7 +260,7 @@ reader_plan(const struct config *c)
 	for (i = 0; i < rd.nrows; i++) {
 		memset(&w, 0, sizeof(w));
 		w.kind = ipc_s(rd.rows[i].k->name);
-		w.id = ipc_s(rd.rows[i].id);
+		w.id = ipc_s(rd.bad_id && i == 0 ? "x/y" : rd.rows[i].id);
 		w.conf = ipc_s(rd.rows[i].slice);
 		w.listen = ipc_s(rd.rows[i].listen != NULL ?
 		    rd.rows[i].listen : "");
@@ -271,7 +272,11 @@ reader_plan(const struct config *c)
 }
 
 #ifdef WX_TEST_HOOKS
-/* "conf:read:hang" waits for ever; ":syscall" makes a forbidden one. */
+/*
+ * "conf:read:hang" waits for ever; ":syscall" makes a forbidden one;
+ * ":badid" names its first worker out of bounds, as a reader taken
+ * over could.
+ */
 static void
 reader_test(const char *hook)
 {
@@ -286,6 +291,10 @@ reader_test(const char *hook)
 	if (strcmp(hook, "syscall") == 0) {
 		log_info("test: a forbidden syscall");
 		(void)socket(AF_INET, SOCK_STREAM, 0);
+	}
+	if (strcmp(hook, "badid") == 0) {
+		rd.bad_id = 1;
+		return;
 	}
 	fatalx("conf: unknown test hook \"%s\"", hook);
 }

@@ -12,18 +12,16 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "kinds.h"
+
+_Static_assert(CFG_NAME_MAX == KINDS_ID_MAX,
+    "a name the file may give is one the root parent takes");
 
 /* Names end up in logs, status lines and paths: keep them plain. */
 int
 cfg_check_name(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n < 1 || n > CFG_NAME_MAX)
-		return -1;
-	if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
-		return -1;
-	return 0;
+	return kinds_id_ok(s) ? 0 : -1;
 }
 
 /*

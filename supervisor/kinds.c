@@ -107,6 +107,20 @@ kinds_find(const char *name)
 	return NULL;
 }
 
+/*
+ * An instance's name (an agent's, an account's, "0", "http"): a-z, 0-9,
+ * _ and -, at most KINDS_ID_MAX.  It becomes a worker name, a log
+ * prefix and a store key, so root checks whoever sent it.
+ */
+int
+kinds_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= KINDS_ID_MAX &&
+	    strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
 const struct kind_caps *
 kinds_caps(const char *type)
 {

@@ -59,6 +59,8 @@ struct kind {
 /* In start order: agents before the workers that send them work. */
 const struct kind	*kinds_all(size_t *n);
 const struct kind	*kinds_find(const char *name);
+#define KINDS_ID_MAX	32
+int			 kinds_id_ok(const char *id);
 /* A channel type's capabilities; NULL when it is no channel kind. */
 const struct kind_caps	*kinds_caps(const char *type);
 

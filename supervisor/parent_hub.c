@@ -414,19 +414,6 @@ ph_worker(const struct ipc_body_hub_ref *b, int any_gen)
 	return gone;
 }
 
-/*
- * An account name as the config's are (a-z, 0-9, _ and -, at most 32):
- * it becomes a worker name, a log prefix and a store key.
- */
-static int
-ph_account_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	return n > 0 && n <= 32 &&
-	    strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
 /* hub.spawn: a channel account from the store; the slice passes once. */
 static int
 ph_spawn(const struct ipc_body_hub_spawn *b)
@@ -448,7 +435,7 @@ ph_spawn(const struct ipc_body_hub_spawn *b)
 		return 0;
 	}
 	if ((k = kinds_find(kind)) == NULL || k->role != ROLE_CHANNEL ||
-	    !ph_account_id(id)) {
+	    !kinds_id_ok(id)) {
 		log_warnx("hub asked to start %s: not a channel account",
 		    name);
 		return 0;
@@ -543,6 +530,7 @@ static int
 ph_request(struct ipc_msg *m)
 {
 	struct worker *w;
+	int rv;
 
 	switch (m->type) {
 	case IPC_HUB_KILL:
@@ -575,7 +563,11 @@ ph_request(struct ipc_msg *m)
 		sup_stop();
 		return 0;
 	case IPC_HUB_SPAWN:
-		return ph_spawn(&m->b.hub_spawn);
+		rv = ph_spawn(&m->b.hub_spawn);
+		/* Its slice's bytes in the receive buffer, which outlives it. */
+		explicit_bzero((void *)(uintptr_t)m->b.hub_spawn.conf.p,
+		    m->b.hub_spawn.conf.len);
+		return rv;
 	case IPC_HUB_PAUSE:
 	case IPC_HUB_RESUME:
 		return ph_pause(&m->b.hub_ref, m->type == IPC_HUB_PAUSE);

@@ -153,10 +153,14 @@ spawn_put(int fd, uint32_t type, const void *body, int pass)
 {
 	static uint8_t buf[IPC_FRAME_MAX];
 	size_t len;
+	int rv;
 
 	if ((len = ipc_encode(type, 0, body, buf, sizeof(buf))) == 0)
 		return -1;
-	return ipc_send_raw(fd, buf, len, pass);
+	rv = ipc_send_raw(fd, buf, len, pass);
+	/* A sup.config carries the worker's secrets: no copy stays here. */
+	explicit_bzero(buf, len);
+	return rv;
 }
 
 /*

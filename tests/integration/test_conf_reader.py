@@ -109,6 +109,18 @@ def test_a_forbidden_syscall_fails_the_start():
         in out, out
 
 
+def test_a_worker_name_out_of_bounds_fails_the_start():
+    """Root takes a worker's name from the reader only as the file
+    could spell it (a-z, 0-9, _ and -): a reader taken over that names
+    one "x/y" fails the start (it once only refused a name with a
+    dot in it)."""
+    rc, out = check({}, {"WXGATE_TEST_READER": "badid"})
+    assert rc == 1
+    assert ("configuration reader: worker agent.x/y of no kind, named "
+            "out of bounds, or twice") in out, out
+    assert "configuration OK" not in out
+
+
 def test_secret_files_are_judged_by_root(tmp_path):
     """The reader asks the parent for a secret file: a good one passes;
     one group or others may read, or one of another owner, is refused
