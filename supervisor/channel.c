@@ -575,6 +575,12 @@ chan_pair(struct chacct *a, const struct cfg_channel *cc, const char *peer,
 	/* Asked already: one code, one notice, until it expires. */
 	if (rv == 1)
 		return "pairing";
+	/*
+	 * The notice spends the platform's quota as a reply does: new
+	 * senders past the account's bucket get no code and no row.
+	 */
+	if (ratelimit_take(a->rl_acct, "c", clock_mono_ms()) > 0)
+		return "limited";
 	for (i = 0; i < CH_PAIR_TRIES; i++) {
 		if (pairing_code_new(code, sizeof(code)) == -1)
 			return "retry";

@@ -196,3 +196,24 @@ def test_state_keys_are_bounded(gate_factory):
     assert "protocol violation" in w["last_exit"], w
     n = gate.rows("SELECT count(*) FROM kv WHERE account = 't'")[0][0]
     assert n <= 32, n
+
+
+def test_pairing_notices_spend_the_account_bucket(gate_factory):
+    """A pairing code's notice is a platform message like any other: new
+    senders past the account's bucket (the platform's quota) get no code
+    and no notice, rather than one row and one send each."""
+    gate = gate_factory({"agents": FAST_ECHO,
+                         "channels": [{"name": "t", "type": "loopback",
+                                       "dm_policy": "pairing",
+                                       "ratelimit": {"account": {
+                                           "rate": "1/hour",
+                                           "burst": 2}}}]})
+    for i in range(6):
+        say(gate, "stranger%d" % i, "hi")
+        gate.wait_log("loopback t: inbound %d: " % (i + 1), 10)
+    acks = [l.rsplit(": ", 1)[1] for l in gate.log().splitlines()
+            if "loopback t: inbound " in l]
+    assert acks == ["pairing"] * 2 + ["limited"] * 4, acks
+    assert gate.rows("SELECT count(*) FROM pairings WHERE account = 't'"
+                     ) == [(2,)]
+    assert gate.worker("loopback.t")["restarts"] == 0
