@@ -102,6 +102,12 @@
 #define CH_FILES_WAIT_MAX	(64 * 1024 * 1024)
 /* A full backlog is logged once per this, not per message. */
 #define CH_FULL_LOG_MS	60000
+/*
+ * State keys an account may hold: a kind puts a handful (workers/state.c
+ * stops at 8), so a worker that keeps putting new ones is compromised
+ * and would grow the store without end.
+ */
+#define CH_STATE_KEYS	32
 
 /* One configured account's running state. */
 struct chacct {
@@ -569,6 +575,12 @@ chan_pair(struct chacct *a, const struct cfg_channel *cc, const char *peer,
 	/* Asked already: one code, one notice, until it expires. */
 	if (rv == 1)
 		return "pairing";
+	/*
+	 * The notice spends the platform's quota as a reply does: new
+	 * senders past the account's bucket get no code and no row.
+	 */
+	if (ratelimit_take(a->rl_acct, "c", clock_mono_ms()) > 0)
+		return "limited";
 	for (i = 0; i < CH_PAIR_TRIES; i++) {
 		if (pairing_code_new(code, sizeof(code)) == -1)
 			return "retry";
@@ -1051,6 +1063,13 @@ chan_state_put(struct worker *w, struct ipc_msg *m)
 	if (config_channel(sup->conf, w->id) == NULL)
 		return 0;
 	key = ipc_strdup(m->b.state.key);
+	/* A new key past the bound: the worker dies, the store stays. */
+	if (m->b.state.value.len > 0 &&
+	    store_kv_others(sup->store, w->id, key) >= CH_STATE_KEYS) {
+		log_warnx("%s: a state key past %d", w->name, CH_STATE_KEYS);
+		free(key);
+		return -1;
+	}
 	value = ipc_strdup(m->b.state.value);
 	if (store_kv_put(sup->store, w->id, key, value, now) == -1)
 		log_warnx("%s: state %s not stored", w->name, key);

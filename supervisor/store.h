@@ -748,6 +748,8 @@ int	store_kv_get(struct store *, const char *account, const char *key,
 /* value "" deletes the key. */
 int	store_kv_put(struct store *, const char *account, const char *key,
 	    const char *value, int64_t now);
+/* How many keys the account has besides key, or -1. */
+int	store_kv_others(struct store *, const char *account, const char *key);
 
 /* 1 a pairing code of (account, peer) is still live, 0 none, -1. */
 int	store_pairing_live(struct store *, const char *account,

@@ -51,6 +51,7 @@ enum {
 	SC_AUDIT_LIST,
 	SC_OUTBOX_PARTS,
 	SC_OUTBOX_TURN,
+	SC_KV_OTHERS,
 };
 
 /*
@@ -212,6 +213,8 @@ static const char *const sc_sql[] = {
 	    " coalesce((SELECT created FROM messages WHERE account = ?1"
 	    " AND sender = ?2 AND reply_ctx <> '' ORDER BY id DESC"
 	    " LIMIT 1), 0))",
+	[SC_KV_OTHERS - STORE_LAZY_CHANNEL] =
+	    "SELECT count(*) FROM kv WHERE account = ?1 AND key <> ?2",
 };
 
 _Static_assert(sizeof(sc_sql) / sizeof(sc_sql[0]) <= STORE_LAZY_MAX -
@@ -607,6 +610,22 @@ store_kv_put(struct store *s, const char *account, const char *key,
 	st = sc_stmt(s, SC_KV_PUT);
 	return sc_exec(s, st, store_bindv(st, "ttti", account, key, value,
 	    now), __func__);
+}
+
+/* The account's keys other than key (its bound counts new ones); -1. */
+int
+store_kv_others(struct store *s, const char *account, const char *key)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	st = sc_stmt(s, SC_KV_OTHERS);
+	if (store_row(s, st, store_bindv(st, "tt", account, key),
+	    __func__) != 0)
+		return -1;
+	n = sqlite3_column_int(st, 0);
+	store_done(st);
+	return n;
 }
 
 int

@@ -167,3 +167,53 @@ def test_group_policy_config_errors():
                                           "group_policy": "some"}]})
     assert rc != 0 and "channels[0].group_policy" in out and \
         "known: disabled, allowlist, open" in out, out
+
+
+def test_state_keys_are_bounded(gate_factory):
+    """state.put is the worker's own account's few keys (token, cursor,
+    status...): a worker that puts key after new key is killed as
+    compromised instead of growing the store without end."""
+    gate = gate_factory({"agents": FAST_ECHO,
+                         "channels": [{"name": "t", "type": "loopback",
+                                       "dm_policy": "open"}]})
+    old = gate.worker("loopback.t")
+    # A kind's keys, said again and again, are only overwritten.
+    for _ in range(3):
+        rc, out, err = gate.ctl("test", "loopback.t", "state:8")
+        assert rc == 0, (out, err)
+    wait_for(lambda: gate.rows("SELECT count(*) FROM kv WHERE account = 't'"
+                               ) == [(8,)], 10, 0.05, "8 keys stored")
+    assert gate.worker("loopback.t")["restarts"] == 0
+
+    rc, out, err = gate.ctl("test", "loopback.t", "state:200")
+    assert rc == 0, (out, err)
+
+    def back():
+        w = gate.worker("loopback.t")
+        return w if (w["state"] == "running" and w["pid"] != old["pid"] and
+                     w["restarts"] == 1) else None
+    w = wait_for(back, 10, 0.05, "loopback.t killed and restarted")
+    assert "protocol violation" in w["last_exit"], w
+    n = gate.rows("SELECT count(*) FROM kv WHERE account = 't'")[0][0]
+    assert n <= 32, n
+
+
+def test_pairing_notices_spend_the_account_bucket(gate_factory):
+    """A pairing code's notice is a platform message like any other: new
+    senders past the account's bucket (the platform's quota) get no code
+    and no notice, rather than one row and one send each."""
+    gate = gate_factory({"agents": FAST_ECHO,
+                         "channels": [{"name": "t", "type": "loopback",
+                                       "dm_policy": "pairing",
+                                       "ratelimit": {"account": {
+                                           "rate": "1/hour",
+                                           "burst": 2}}}]})
+    for i in range(6):
+        say(gate, "stranger%d" % i, "hi")
+        gate.wait_log("loopback t: inbound %d: " % (i + 1), 10)
+    acks = [l.rsplit(": ", 1)[1] for l in gate.log().splitlines()
+            if "loopback t: inbound " in l]
+    assert acks == ["pairing"] * 2 + ["limited"] * 4, acks
+    assert gate.rows("SELECT count(*) FROM pairings WHERE account = 't'"
+                     ) == [(2,)]
+    assert gate.worker("loopback.t")["restarts"] == 0

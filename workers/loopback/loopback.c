@@ -14,10 +14,10 @@
  * `media-png:...` begins it with PNG's signature;
  * `media-unsealed:...` and `media-short:...` send it in an unsealed
  * memfd, or declare one byte more than the memfd holds, as a
- * compromised worker might.  It proves the channel interface: adding a
- * kind is this folder, its row in worker.c's kind table and one in the
- * supervisor's (supervisor/kinds.c), and nothing in the router or
- * channel.c.  Like the
+ * compromised worker might; `state:N` puts N distinct state keys.
+ * It proves the channel interface: adding a kind is this folder, its
+ * row in worker.c's kind table and one in the supervisor's
+ * (supervisor/kinds.c), and nothing in the router or channel.c.  Like the
  * wechat kind it keeps each inbound message until its inbound.ack, and
  * sup.resync hands those to the new hub again under the same req_id.
  */
@@ -313,6 +313,30 @@ out:
 	return rv;
 }
 
+/*
+ * "state:N": N state.put of keys k0..kN-1, as a compromised worker might
+ * (wk_state_put stops a real kind at WK_STATE_KEYS).
+ */
+static int
+lb_state(struct ipc_str a)
+{
+	struct ipc_body_state b;
+	char num[16], key[16], *e;
+	unsigned long n, i;
+
+	snprintf(num, sizeof(num), "%.*s", (int)(a.len - 6), a.p + 6);
+	if ((n = strtoul(num, &e, 10)) == 0 || *e != '\0' || n > 1000)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "k%lu", i);
+		b.key = ipc_s(key);
+		b.value = IPC_S("v");
+		if (worker_send(IPC_STATE_PUT, 0, &b) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* "say:PEER:TEXT": PEER writes TEXT to the account. */
 static int
 lb_test(struct ipc_str a)
@@ -324,6 +348,8 @@ lb_test(struct ipc_str a)
 
 	if (a.len > 6 && memcmp(a.p, "media", 5) == 0)
 		return lb_media(a);
+	if (a.len > 6 && memcmp(a.p, "state:", 6) == 0)
+		return lb_state(a);
 	if (a.len < 5 || memcmp(a.p, "say:", 4) != 0 ||
 	    (colon = memchr(a.p + 4, ':', a.len - 4)) == NULL)
 		return -1;
