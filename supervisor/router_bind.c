@@ -244,6 +244,20 @@ bind_room(struct worker *w, uint64_t conn)
 }
 
 /*
+ * Still open and admitted.  A cluster reads a session from the shared
+ * store between the request and its bind: a visitor gone meanwhile
+ * must get no record, which would hold a session, count against
+ * max_conns and be freed by nothing.
+ */
+int
+conn_open(struct worker *w, uint64_t conn)
+{
+	struct binding *c = conn_find(w, conn);
+
+	return c != NULL && c->client != NULL;
+}
+
+/*
  * Bind the connection to a session, or rebind it: the old session's
  * route goes, and its last_seen stays as the last sweep wrote it.
  */

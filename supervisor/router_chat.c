@@ -136,6 +136,8 @@ resume_bind(struct worker *w, uint64_t req_id, uint64_t conn,
 	int64_t id, now = sup_now();
 	int rv;
 
+	if (!conn_open(w, conn))
+		return;
 	if (!bind_room(w, conn)) {
 		rpc_error_id(w, req_id, conn, "busy", "too many connections",
 		    0);

@@ -106,6 +106,7 @@ struct binding	*bind_set(struct worker *, uint64_t conn, int64_t session);
 void		 bind_remove(struct binding *);
 int		 bind_count(struct worker *);
 int		 bind_room(struct worker *, uint64_t conn);
+int		 conn_open(struct worker *, uint64_t conn);
 struct binding	*bind_live(struct worker *, struct ipc_msg *, uint64_t conn);
 void		 route_set(int64_t session, struct binding *);
 struct binding	*route_current(int64_t session);

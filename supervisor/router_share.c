@@ -221,6 +221,8 @@ share_bind(struct worker *w, uint64_t req_id, uint64_t conn,
 	int64_t link, session, now = sup_now();
 	int rv, ro = 0;
 
+	if (!conn_open(w, conn))
+		return;
 	if (session_token_hash(id, idlen, hash) == -1) {
 		rpc_error_id(w, req_id, conn, "unknown_share",
 		    "that is not a share link", 0);

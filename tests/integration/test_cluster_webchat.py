@@ -7,13 +7,16 @@ without the agent being asked again.
 
 Needs Debian's postgresql (scripts/deps.sh test); skipped without it."""
 
+import json
 import os
 import re
+import subprocess
 import time
 
 import pytest
 
-from conftest import ctl_link, plain_only, run, wait_for
+import pgfix
+from conftest import ctl_link, deep_merge, plain_only, run, wait_for
 from pgfix import pg  # noqa: F401 (a fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -214,3 +217,64 @@ def test_a_session_spread_over_the_nodes_gets_one_limit(pg, gate_factory):
     # The bucket is the database's: a row per session key, spent.
     rows = pg.sql("SELECT key, tokens FROM ratelimits WHERE key LIKE 's:%'")
     assert len(rows) == 1 and float(rows[0][1]) < 1, rows
+
+
+@plain_only
+def test_a_visitor_gone_during_a_session_read_holds_no_place(pg,
+                                                              gate_factory):
+    """session.resume on a node that reads the session from the shared
+    store, and the visitor gone before the read comes back: nothing is
+    bound.  The node once bound the session to the closed connection, a
+    record nothing freed that held one of the worker's max_conns places
+    for good, so that an anonymous visitor could fill them all.  Here the
+    read is held by a lock on the table; two such visits would leave a
+    worker of max_conns 2 no room for a third visitor."""
+    n2 = gate_factory(node_conf(pg, "n2"), sub="n2")
+    n1 = gate_factory(deep_merge(node_conf(pg, "n1"), {
+        "webchat": {"workers": 1, "max_conns": 2},
+        # One connection: the live resume below is read after the two
+        # held ones, so they have come back by its answer.
+        "cluster": {"pool": 1}}), sub="n1")
+
+    async def tokens(n):
+        out = []
+        for _ in range(n):
+            async with n2.client() as c:
+                out.append(await c.open())
+        return out
+
+    # Sessions n1 never saw: a resume there reads the shared store.
+    gone, live = run(tokens(2)), run(tokens(1))[0]
+    locker = subprocess.Popen(
+        [pgfix._psql(), "-h", pg.dir, "-p", str(pg.port), "-U", "wxgate",
+         "-d", "wxgate", "-XAtq", "-c",
+         "BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE;"
+         " SELECT pg_sleep(2); COMMIT;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: pg.sql(
+            "SELECT count(*) FROM pg_locks WHERE mode ="
+            " 'AccessExclusiveLock' AND relation = 'sessions'::regclass")
+            == [["1"]], 10, 0.05, "the lock on sessions")
+
+        async def leave(token):
+            async with n1.client() as c:
+                await c.send_raw(json.dumps({
+                    "id": 1, "method": "session.resume",
+                    "params": {"token": token}}))
+
+        async def go():
+            for t in gone:
+                await leave(t)
+        run(go())
+    finally:
+        assert locker.wait(30) == 0, locker.stderr.read()
+
+    async def stay():
+        async with n1.client() as c:
+            r = await c.call("session.resume", {"token": live}, timeout=15)
+            assert r.get("ok") is True, r
+            assert r["result"].get("resumed") is True, r
+            async with n1.client() as d:
+                await d.open()
+    run(stay())
