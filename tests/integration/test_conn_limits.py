@@ -234,6 +234,58 @@ def test_frame_deadline(gate_factory):
     visitor_chats(gate)
 
 
+def ws_frame(op, payload, fin=True):
+    """One masked client frame (payloads under 126 bytes)."""
+    assert len(payload) < 126
+    key = b"\x01\x02\x03\x04"
+    body = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if fin else 0) | op, 0x80 | len(payload)]) + \
+        key + body
+
+
+def close_code(got):
+    """The status of the first close frame (0x88) in got, or None."""
+    i = got.find(b"\x88")
+    if i < 0 or len(got) < i + 4:
+        return None
+    return int.from_bytes(got[i + 2:i + 4], "big")
+
+
+def test_message_deadline(gate_factory):
+    """A fragmented message whose fragments each arrive whole, but which
+    never ends, is held to the frame deadline as a trickled frame is."""
+    gate = gate_factory({"webchat": {"frame_timeout_s": 1,
+                                     "idle_timeout_s": 60}})
+    s = open_from(gate, "127.0.0.1")
+    got = ws_handshake(s)
+    s.sendall(ws_frame(0x1, b'{"id":1,', fin=False))
+    s.settimeout(0.3)
+    # An empty continuation now and then, never the last one.
+    end = time.monotonic() + 8
+    closed = False
+    while time.monotonic() < end:
+        try:
+            s.sendall(ws_frame(0x0, b"", fin=False))
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+            break
+        try:
+            b = s.recv(4096)
+            if not b:
+                closed = True
+                break
+            got += b
+        except (TimeoutError, socket.timeout):
+            pass
+        except ConnectionResetError:
+            closed = True
+            break
+    s.close()
+    assert closed, "a message that never ends held its connection"
+    assert close_code(got) == 1008, got
+    visitor_chats(gate)
+
+
 def test_full_worker_leaves_the_socket_to_others(gate_factory):
     gate = gate_factory({"webchat": {"workers": 2, "max_conns": 3,
                                      "head_timeout_s": 120},

@@ -101,7 +101,7 @@ struct conn {
 	struct event		*timer;
 	time_t			 last;		/* monotonic seconds */
 	time_t			 started;	/* waiting for the current head */
-	time_t			 frame_at;	/* a WS frame's first byte, or 0 */
+	time_t			 frame_at;	/* WS frame or message begun */
 	char			 addr[IPC_ADDR_MAX + 1];
 	struct conn_head	*head;		/* in C_HTTP, a head begun */
 	struct ws		*ws;
@@ -853,8 +853,9 @@ conn_reap(struct conn *c)
  * Seconds left before this connection's deadline.  A request head is
  * due head_timeout_s after accept() or after the previous response, so
  * neither silence nor bytes trickling in (slowloris) hold a slot longer;
- * a WebSocket frame is due frame_timeout_s after its first byte, as
- * trickling frame bytes would otherwise count as activity forever.
+ * a WebSocket frame, or a message sent in fragments, is due
+ * frame_timeout_s after its first byte, as trickling frame bytes (or
+ * fragments) would otherwise count as activity forever.
  */
 static time_t
 conn_left(struct conn *c, time_t now)
