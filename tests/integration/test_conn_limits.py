@@ -286,6 +286,48 @@ def test_message_deadline(gate_factory):
     visitor_chats(gate)
 
 
+def test_frame_deadline_with_the_head(gate_factory):
+    """A frame begun in the same packet as the upgrade head is held to the
+    frame deadline, not the idle one."""
+    gate = gate_factory({"webchat": {"frame_timeout_s": 1,
+                                     "idle_timeout_s": 60}})
+    s = open_from(gate, "127.0.0.1")
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n"
+              b"\x81\xfe\x00\xc8" + b"\x01\x02\x03\x04" + b"x" * 10)
+    got = read_response(s, 15)
+    s.close()
+    assert got.startswith(b"HTTP/1.1 101 "), got
+    assert close_code(got.split(b"\r\n\r\n", 1)[1]) == 1008, got
+    visitor_chats(gate)
+
+
+def test_close_with_the_head(gate_factory):
+    """A close frame sent with the upgrade head is answered and the
+    connection ends, without waiting for the idle deadline."""
+    gate = gate_factory({"webchat": {"idle_timeout_s": 60}})
+    s = open_from(gate, "127.0.0.1")
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n" +
+              ws_frame(0x8, b"\x03\xe8"))
+    s.settimeout(15)
+    got = b""
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    finally:
+        s.close()
+    assert got.startswith(b"HTTP/1.1 101 "), got
+    assert close_code(got.split(b"\r\n\r\n", 1)[1]) == 1000, got
+
+
 def test_full_worker_leaves_the_socket_to_others(gate_factory):
     gate = gate_factory({"webchat": {"workers": 2, "max_conns": 3,
                                      "head_timeout_s": 120},

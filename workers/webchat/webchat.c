@@ -187,6 +187,7 @@ static void	conn_respond(struct conn *, int, const char *, const void *,
 static void	conn_close_after(struct conn *);
 static time_t	conn_left(struct conn *, time_t);
 static void	conn_frame_track(struct conn *);
+static void	conn_ws_input(struct conn *);
 static void	conn_send(struct conn *, char *);
 static void	conn_error(struct conn *, json_t *, const char *,
 		    const char *);
@@ -935,12 +936,7 @@ conn_read(struct bufferevent *bev, void *arg)
 		conn_http(c);
 		break;
 	case C_WS:
-		if (ws_read(c->ws) == -1)
-			c->dead = 1;
-		else if (ws_finished(c->ws))
-			conn_close_after(c);
-		else
-			conn_frame_track(c);
+		conn_ws_input(c);
 		break;
 	case C_PEER:
 	case C_ADMIT:
@@ -953,6 +949,18 @@ conn_read(struct bufferevent *bev, void *arg)
 		break;
 	}
 	conn_reap(c);
+}
+
+/* Frames read: drop on error, linger once the close handshake is over. */
+static void
+conn_ws_input(struct conn *c)
+{
+	if (ws_read(c->ws) == -1)
+		c->dead = 1;
+	else if (ws_finished(c->ws))
+		conn_close_after(c);
+	else
+		conn_frame_track(c);
 }
 
 /* Start or stop the frame deadline as a frame is begun or completed. */
@@ -1404,9 +1412,13 @@ conn_admitted(struct conn *c)
 	c->state = C_WS;
 	conn_arm(c);
 	log_debug("%s: conn %" PRIu64 " websocket", __func__, c->id);
-	/* A client may send its first frame with the head. */
-	if (evbuffer_get_length(in) > 0 && ws_read(c->ws) == -1)
-		c->dead = 1;
+	/*
+	 * A client may send its first frames with the head, and may send
+	 * no more: what they begin or close is dealt with as in
+	 * conn_read(), or a half frame would wait for the idle deadline.
+	 */
+	if (evbuffer_get_length(in) > 0)
+		conn_ws_input(c);
 }
 
 static void
