@@ -7,12 +7,15 @@ worker's unsent output has a total bound.
 to it, the visitor uses 127.0.0.1."""
 
 import errno
+import os
 import resource
 import select
+import signal
 import socket
 import time
 
 from conftest import plain_only, run, wait_for
+from test_hub import hub_pid
 
 ATTACKER = "127.0.0.2"
 
@@ -164,6 +167,39 @@ def test_peer_cap_counts_from_accept(gate_factory):
     finally:
         for s in held:
             s.close()
+
+
+def test_late_peer_verdict_gives_the_place_back(gate_factory):
+    """The hub stalls (SIGSTOP; its heartbeat deadline set past the
+    pause) past head_timeout_s while a connection awaits its peer.verdict:
+    the client is told 503, and the place the hub counts once it reads
+    the peer.open is given back, so the address is not refused until the
+    worker restarts."""
+    gate = gate_factory({"policy": {"tcp_conns_per_peer": 1},
+                         "webchat": {"workers": 1, "head_timeout_s": 1},
+                         "supervisor": {"heartbeat_timeout_ms": 60000}})
+    s = open_from(gate, ATTACKER)
+    assert healthz(s)
+    s.close()
+    hub = hub_pid(gate)
+    os.kill(hub, signal.SIGSTOP)
+    try:
+        s = open_from(gate, ATTACKER)
+        got = read_response(s, 10)
+        s.close()
+    finally:
+        os.kill(hub, signal.SIGCONT)
+    assert got.startswith(b"HTTP/1.1 503 "), got
+
+    def back():
+        s = open_from(gate, ATTACKER)
+        try:
+            return healthz(s)
+        except OSError:
+            return False
+        finally:
+            s.close()
+    wait_for(back, 10, 0.2, "the place to be given back")
 
 
 def test_trusted_proxy_has_its_own_cap(gate_factory):

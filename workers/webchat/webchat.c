@@ -918,6 +918,16 @@ conn_timer(evutil_socket_t fd, short ev, void *arg)
 			conn_close_after(c);
 			return;
 		}
+		/*
+		 * No peer.verdict in time: the hub is slow, not the client,
+		 * who gets a 503.  The hub may yet read our peer.open and
+		 * count a place; peer.close gives it back (one it never
+		 * counted is ignored), else it is held for our lifetime.
+		 */
+		if (c->state == C_PEER) {
+			webchat_busy(bufferevent_getfd(c->bev), 1);
+			c->peered = 1;
+		}
 		conn_free(c);
 		return;
 	}
