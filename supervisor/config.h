@@ -65,7 +65,7 @@ struct cfg_webchat {
 	uint32_t	 idle_timeout_s;	/* idle connection close */
 	uint32_t	 deadline_s;		/* a chat.send's whole life */
 	uint32_t	 head_timeout_s;	/* accept to whole request head */
-	uint32_t	 frame_timeout_s;	/* first to last byte of a frame */
+	uint32_t	 frame_timeout_s;	/* a frame's, a message's bytes */
 	uint32_t	 max_out_total;		/* unsent bytes, whole worker */
 	struct cfg_page	 page;
 };

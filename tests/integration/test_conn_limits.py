@@ -7,12 +7,15 @@ worker's unsent output has a total bound.
 to it, the visitor uses 127.0.0.1."""
 
 import errno
+import os
 import resource
 import select
+import signal
 import socket
 import time
 
 from conftest import plain_only, run, wait_for
+from test_hub import hub_pid
 
 ATTACKER = "127.0.0.2"
 
@@ -166,6 +169,39 @@ def test_peer_cap_counts_from_accept(gate_factory):
             s.close()
 
 
+def test_late_peer_verdict_gives_the_place_back(gate_factory):
+    """The hub stalls (SIGSTOP; its heartbeat deadline set past the
+    pause) past head_timeout_s while a connection awaits its peer.verdict:
+    the client is told 503, and the place the hub counts once it reads
+    the peer.open is given back, so the address is not refused until the
+    worker restarts."""
+    gate = gate_factory({"policy": {"tcp_conns_per_peer": 1},
+                         "webchat": {"workers": 1, "head_timeout_s": 1},
+                         "supervisor": {"heartbeat_timeout_ms": 60000}})
+    s = open_from(gate, ATTACKER)
+    assert healthz(s)
+    s.close()
+    hub = hub_pid(gate)
+    os.kill(hub, signal.SIGSTOP)
+    try:
+        s = open_from(gate, ATTACKER)
+        got = read_response(s, 10)
+        s.close()
+    finally:
+        os.kill(hub, signal.SIGCONT)
+    assert got.startswith(b"HTTP/1.1 503 "), got
+
+    def back():
+        s = open_from(gate, ATTACKER)
+        try:
+            return healthz(s)
+        except OSError:
+            return False
+        finally:
+            s.close()
+    wait_for(back, 10, 0.2, "the place to be given back")
+
+
 def test_trusted_proxy_has_its_own_cap(gate_factory):
     gate = gate_factory({"policy": {"tcp_conns_per_peer": 2,
                                     "tcp_conns_per_proxy": 5,
@@ -232,6 +268,100 @@ def test_frame_deadline(gate_factory):
     assert i >= 0, got
     assert got[i + 2:i + 4] == b"\x03\xf0", got
     visitor_chats(gate)
+
+
+def ws_frame(op, payload, fin=True):
+    """One masked client frame (payloads under 126 bytes)."""
+    assert len(payload) < 126
+    key = b"\x01\x02\x03\x04"
+    body = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if fin else 0) | op, 0x80 | len(payload)]) + \
+        key + body
+
+
+def close_code(got):
+    """The status of the first close frame (0x88) in got, or None."""
+    i = got.find(b"\x88")
+    if i < 0 or len(got) < i + 4:
+        return None
+    return int.from_bytes(got[i + 2:i + 4], "big")
+
+
+def test_message_deadline(gate_factory):
+    """A fragmented message whose fragments each arrive whole, but which
+    never ends, is held to the frame deadline as a trickled frame is."""
+    gate = gate_factory({"webchat": {"frame_timeout_s": 1,
+                                     "idle_timeout_s": 60}})
+    s = open_from(gate, "127.0.0.1")
+    got = ws_handshake(s)
+    s.sendall(ws_frame(0x1, b'{"id":1,', fin=False))
+    s.settimeout(0.3)
+    # An empty continuation now and then, never the last one.
+    end = time.monotonic() + 8
+    closed = False
+    while time.monotonic() < end:
+        try:
+            s.sendall(ws_frame(0x0, b"", fin=False))
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+            break
+        try:
+            b = s.recv(4096)
+            if not b:
+                closed = True
+                break
+            got += b
+        except (TimeoutError, socket.timeout):
+            pass
+        except ConnectionResetError:
+            closed = True
+            break
+    s.close()
+    assert closed, "a message that never ends held its connection"
+    assert close_code(got) == 1008, got
+    visitor_chats(gate)
+
+
+def test_frame_deadline_with_the_head(gate_factory):
+    """A frame begun in the same packet as the upgrade head is held to the
+    frame deadline, not the idle one."""
+    gate = gate_factory({"webchat": {"frame_timeout_s": 1,
+                                     "idle_timeout_s": 60}})
+    s = open_from(gate, "127.0.0.1")
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n"
+              b"\x81\xfe\x00\xc8" + b"\x01\x02\x03\x04" + b"x" * 10)
+    got = read_response(s, 15)
+    s.close()
+    assert got.startswith(b"HTTP/1.1 101 "), got
+    assert close_code(got.split(b"\r\n\r\n", 1)[1]) == 1008, got
+    visitor_chats(gate)
+
+
+def test_close_with_the_head(gate_factory):
+    """A close frame sent with the upgrade head is answered and the
+    connection ends, without waiting for the idle deadline."""
+    gate = gate_factory({"webchat": {"idle_timeout_s": 60}})
+    s = open_from(gate, "127.0.0.1")
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n" +
+              ws_frame(0x8, b"\x03\xe8"))
+    s.settimeout(15)
+    got = b""
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    finally:
+        s.close()
+    assert got.startswith(b"HTTP/1.1 101 "), got
+    assert close_code(got.split(b"\r\n\r\n", 1)[1]) == 1000, got
 
 
 def test_full_worker_leaves_the_socket_to_others(gate_factory):

@@ -101,7 +101,7 @@ struct conn {
 	struct event		*timer;
 	time_t			 last;		/* monotonic seconds */
 	time_t			 started;	/* waiting for the current head */
-	time_t			 frame_at;	/* a WS frame's first byte, or 0 */
+	time_t			 frame_at;	/* WS frame or message begun */
 	char			 addr[IPC_ADDR_MAX + 1];
 	struct conn_head	*head;		/* in C_HTTP, a head begun */
 	struct ws		*ws;
@@ -187,6 +187,7 @@ static void	conn_respond(struct conn *, int, const char *, const void *,
 static void	conn_close_after(struct conn *);
 static time_t	conn_left(struct conn *, time_t);
 static void	conn_frame_track(struct conn *);
+static void	conn_ws_input(struct conn *);
 static void	conn_send(struct conn *, char *);
 static void	conn_error(struct conn *, json_t *, const char *,
 		    const char *);
@@ -853,8 +854,9 @@ conn_reap(struct conn *c)
  * Seconds left before this connection's deadline.  A request head is
  * due head_timeout_s after accept() or after the previous response, so
  * neither silence nor bytes trickling in (slowloris) hold a slot longer;
- * a WebSocket frame is due frame_timeout_s after its first byte, as
- * trickling frame bytes would otherwise count as activity forever.
+ * a WebSocket frame, or a message sent in fragments, is due
+ * frame_timeout_s after its first byte, as trickling frame bytes (or
+ * fragments) would otherwise count as activity forever.
  */
 static time_t
 conn_left(struct conn *c, time_t now)
@@ -916,6 +918,16 @@ conn_timer(evutil_socket_t fd, short ev, void *arg)
 			conn_close_after(c);
 			return;
 		}
+		/*
+		 * No peer.verdict in time: the hub is slow, not the client,
+		 * who gets a 503.  The hub may yet read our peer.open and
+		 * count a place; peer.close gives it back (one it never
+		 * counted is ignored), else it is held for our lifetime.
+		 */
+		if (c->state == C_PEER) {
+			webchat_busy(bufferevent_getfd(c->bev), 1);
+			c->peered = 1;
+		}
 		conn_free(c);
 		return;
 	}
@@ -934,12 +946,7 @@ conn_read(struct bufferevent *bev, void *arg)
 		conn_http(c);
 		break;
 	case C_WS:
-		if (ws_read(c->ws) == -1)
-			c->dead = 1;
-		else if (ws_finished(c->ws))
-			conn_close_after(c);
-		else
-			conn_frame_track(c);
+		conn_ws_input(c);
 		break;
 	case C_PEER:
 	case C_ADMIT:
@@ -952,6 +959,18 @@ conn_read(struct bufferevent *bev, void *arg)
 		break;
 	}
 	conn_reap(c);
+}
+
+/* Frames read: drop on error, linger once the close handshake is over. */
+static void
+conn_ws_input(struct conn *c)
+{
+	if (ws_read(c->ws) == -1)
+		c->dead = 1;
+	else if (ws_finished(c->ws))
+		conn_close_after(c);
+	else
+		conn_frame_track(c);
 }
 
 /* Start or stop the frame deadline as a frame is begun or completed. */
@@ -1403,9 +1422,13 @@ conn_admitted(struct conn *c)
 	c->state = C_WS;
 	conn_arm(c);
 	log_debug("%s: conn %" PRIu64 " websocket", __func__, c->id);
-	/* A client may send its first frame with the head. */
-	if (evbuffer_get_length(in) > 0 && ws_read(c->ws) == -1)
-		c->dead = 1;
+	/*
+	 * A client may send its first frames with the head, and may send
+	 * no more: what they begin or close is dealt with as in
+	 * conn_read(), or a half frame would wait for the idle deadline.
+	 */
+	if (evbuffer_get_length(in) > 0)
+		conn_ws_input(c);
 }
 
 static void

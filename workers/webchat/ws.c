@@ -313,16 +313,18 @@ ws_close(struct ws *ws, uint16_t code)
 }
 
 /*
- * Is a frame begun and not finished?  wslay takes every byte we have and
- * keeps partial frames to itself, so compare what it was fed with the
- * frames it reported whole.  Clients must mask (RFC 6455 5.1; wslay's
- * server context refuses unmasked frames), so each header carries the
- * 4-byte key.
+ * Is a frame or a fragmented message begun and not finished?  wslay takes
+ * every byte we have and keeps partial frames to itself, so compare what
+ * it was fed with the frames it reported whole.  Clients must mask (RFC
+ * 6455 5.1; wslay's server context refuses unmasked frames), so each
+ * header carries the 4-byte key.  A message's fragments may each arrive
+ * whole and the last never: it holds a context and its buffer as a
+ * partial frame does, so it is partial too.
  */
 int
 ws_partial(struct ws *ws)
 {
-	return ws->fed != ws->framed;
+	return ws->fed != ws->framed || ws->op != 0;
 }
 
 int

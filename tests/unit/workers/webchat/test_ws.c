@@ -475,7 +475,8 @@ test_idle_release(void **state)
 	client_frame(p->in, 0, 0x1, "frag", 4);
 	assert_int_equal(ws_read(p->ws), 0);
 	assert_false(ws_idle(p->ws));
-	assert_false(ws_partial(p->ws));
+	/* Each fragment is whole, the message not: due as a frame is. */
+	assert_true(ws_partial(p->ws));
 	client_frame(p->in, 1, 0x9, "pi", 2);
 	assert_int_equal(ws_read(p->ws), 0);
 	assert_true(server_frame(p->out, &f));
@@ -487,6 +488,7 @@ test_idle_release(void **state)
 	assert_string_equal(p->text, "fragment");
 	assert_true(server_frame(p->out, &f));
 	assert_true(ws_idle(p->ws));
+	assert_false(ws_partial(p->ws));
 
 	/* A ping alone, and a message sent from idle. */
 	client_frame(p->in, 1, 0x9, "", 0);
