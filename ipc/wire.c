@@ -38,6 +38,9 @@ struct wire {
 	size_t		 qlen;
 	size_t		 qmax;
 	int		 fd_ok;		/* accept SCM_RIGHTS at all */
+	int		 pace;		/* read nothing while our queue is high */
+	int		 paused;	/* reading stopped for that */
+	int		 failed;	/* wire_fail(): never read again */
 	int		 busy;		/* inside a callback */
 	int		 dead;		/* freed while busy */
 	wire_msg_fn	 msgcb;
@@ -52,6 +55,8 @@ static uint8_t	wbuf[IPC_FRAME_MAX];
 static void	wire_read(evutil_socket_t, short, void *);
 static void	wire_write(evutil_socket_t, short, void *);
 static void	wire_fail(struct wire *, enum wire_ev, const char *);
+static int	wire_queue(struct wire *, uint32_t, uint64_t, const void *,
+		    int, int);
 
 struct wire *
 wire_new(struct event_base *base, int fd, size_t qmax, wire_msg_fn msgcb,
@@ -91,6 +96,20 @@ wire_destroy(struct wire *c)
 	}
 	close(c->fd);
 	free(c);
+}
+
+/*
+ * Pace the other end: read none of its frames while our queue to it is
+ * half full, again once it is down to a quarter.  Its requests then
+ * wait in its own queue, which answers its clients "busy", instead of
+ * their replies outgrowing ours, which would end it.  Only for an end
+ * that always reads (a worker, seen from the hub): if both ends paced,
+ * two full queues would each wait for the other.
+ */
+void
+wire_set_pace(struct wire *c, int on)
+{
+	c->pace = on;
 }
 
 void
@@ -182,6 +201,10 @@ wire_write(evutil_socket_t fd, short ev, void *arg)
 		if (q->fd != -1)
 			close(q->fd);
 		free(q);
+		if (c->paused && c->qlen <= c->qmax / 4 && !c->failed) {
+			c->paused = 0;
+			event_add(c->rev, NULL);
+		}
 	}
 }
 
@@ -193,6 +216,26 @@ wire_write(evutil_socket_t fd, short ev, void *arg)
 int
 wire_send_fd(struct wire *c, uint32_t type, uint64_t req_id,
     const void *body, int fd)
+{
+	return wire_queue(c, type, req_id, body, fd, 0);
+}
+
+/*
+ * A frame the other side is owed: the close of a place it counts for
+ * us, the pong of its one ping.  Queued past qmax, as dropping it would
+ * cost a place for good or the sender itself; each answers one thing
+ * the other side did, and those are bounded there.
+ */
+int
+wire_send_owed(struct wire *c, uint32_t type, uint64_t req_id,
+    const void *body)
+{
+	return wire_queue(c, type, req_id, body, -1, 1);
+}
+
+static int
+wire_queue(struct wire *c, uint32_t type, uint64_t req_id, const void *body,
+    int fd, int over)
 {
 	struct qframe *q;
 	size_t len;
@@ -212,7 +255,7 @@ wire_send_fd(struct wire *c, uint32_t type, uint64_t req_id,
 		    errno != ENOBUFS)
 			goto fail;
 	}
-	if (c->qlen >= c->qmax)
+	if (c->qlen >= c->qmax && !over)
 		goto fail;
 	q = xmalloc(sizeof(*q) + len);
 	q->next = NULL;
@@ -316,6 +359,11 @@ wire_read(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	c->busy = 1;
 	for (i = 0; i < CHAN_BURST && !c->dead; i++) {
+		if (c->pace && c->qlen >= c->qmax / 2) {
+			c->paused = 1;
+			event_del(c->rev);
+			break;
+		}
 		why = NULL;
 		n = recv_frame(c->fd, rbuf, sizeof(rbuf), &rfd, &why);
 		if (n == -1) {
@@ -361,6 +409,7 @@ wire_read(evutil_socket_t fd, short ev, void *arg)
 static void
 wire_fail(struct wire *c, enum wire_ev ev, const char *why)
 {
+	c->failed = 1;
 	event_del(c->rev);
 	c->errcb(c, ev, why, c->arg);
 }

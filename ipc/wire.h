@@ -32,9 +32,12 @@ int		 wire_send(struct wire *, uint32_t type, uint64_t req_id,
 		    const void *body);
 int		 wire_send_fd(struct wire *, uint32_t type, uint64_t req_id,
 		    const void *body, int fd);
+int		 wire_send_owed(struct wire *, uint32_t type,
+		    uint64_t req_id, const void *body);
 size_t		 wire_queued(const struct wire *);
 int		 wire_fd(const struct wire *);
 void		 wire_set_fd_ok(struct wire *, int);
+void		 wire_set_pace(struct wire *, int);
 
 /* Blocking helpers for the moments before a loop exists. */
 int		 ipc_send_raw(int fd, const uint8_t *buf, size_t len, int pass);

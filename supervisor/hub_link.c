@@ -224,6 +224,8 @@ hub_attach(struct ipc_msg *m)
 	 */
 	wire_set_fd_ok(w->wire, w->role == ROLE_CHANNEL ||
 	    w->role == ROLE_AGENT);
+	/* A burst of requests waits in the worker, not as our replies. */
+	wire_set_pace(w->wire, 1);
 	m->fd = -1;
 	if (b->resync) {
 		/*

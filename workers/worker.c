@@ -133,6 +133,14 @@ worker_send(uint32_t type, uint64_t req_id, const void *body)
 }
 
 int
+worker_send_owed(uint32_t type, uint64_t req_id, const void *body)
+{
+	if (wk.wire == NULL)
+		return ipc_send_blocking(IPC_FD, type, req_id, body);
+	return wire_send_owed(wk.wire, type, req_id, body);
+}
+
+int
 worker_send_fd(uint32_t type, uint64_t req_id, const void *body, int fd)
 {
 	if (wk.wire == NULL) {
@@ -222,7 +230,8 @@ worker_ping(const struct ipc_msg *m)
 {
 	struct ipc_body_seq b = { m->b.seq.seq };
 
-	if (worker_send(IPC_PONG, 0, &b) == -1)
+	/* A pong lost to a full queue would end us (the hub's stall). */
+	if (worker_send_owed(IPC_PONG, 0, &b) == -1)
 		return -1;
 	worker_figures();
 	return 0;

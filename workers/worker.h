@@ -134,6 +134,9 @@ int			 worker_main(const char *spec, const char *creds,
 /* Send a frame to the supervisor; -1 when the queue is full. */
 int			 worker_send(uint32_t type, uint64_t req_id,
 			    const void *body);
+/* One the hub is owed (a close, a pong): queued even when full. */
+int			 worker_send_owed(uint32_t type, uint64_t req_id,
+			    const void *body);
 /* A MSG_FD frame; fd is the frame's from here on, closed on failure. */
 int			 worker_send_fd(uint32_t type, uint64_t req_id,
 			    const void *body, int fd);

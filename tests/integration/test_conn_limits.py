@@ -6,7 +6,10 @@ worker's unsent output has a total bound.
 127.0.0.2 is a second source address on loopback: the "attacker" binds
 to it, the visitor uses 127.0.0.1."""
 
+import asyncio
+import contextlib
 import errno
+import json
 import os
 import resource
 import select
@@ -418,3 +421,66 @@ def test_slow_readers_are_bounded_in_total(gate_factory):
     visitor_chats(gate)
     st = gate.status()
     assert all(w["restarts"] == 0 for w in st.values()), st
+
+
+def test_closes_get_through_a_full_queue(gate_factory):
+    """The hub stalls (SIGSTOP; its heartbeat deadline set past the
+    pause) while clients fill the web chat worker's queue to it with
+    requests, until the worker answers "server busy"; then every client
+    goes.  The worker lives on (its pong to the hub's next ping, which
+    found the queue full, once ended it and every visitor on it), and
+    each conn.close reaches the hub, which gives the place back (a
+    close that found the queue full was once dropped, and the address
+    stayed that much short until the worker restarted)."""
+    n = 200
+    raise_nofile(4 * n + 256)
+    lift = {"rate": "1000000/s", "burst": 1000000}
+    gate = gate_factory({"policy": {"conns_per_address": n,
+                                    "tcp_conns_per_peer": 4 * n,
+                                    "ratelimit": {"session": dict(lift),
+                                                  "address": dict(lift)}},
+                         "webchat": {"workers": 1},
+                         "supervisor": {"heartbeat_timeout_ms": 60000}})
+
+    async def fill():
+        cs = [await gate.connect() for _ in range(n)]
+        hub = hub_pid(gate)
+        os.kill(hub, signal.SIGSTOP)
+        busy = 0
+        try:
+            for c in cs:
+                for i in range(32):
+                    await c.send_raw(json.dumps({
+                        "id": i + 1, "method": "chat.history",
+                        "params": {"limit": 1}}))
+            for c in cs:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    while True:
+                        r = await c._recv(0.05)
+                        busy += (r.get("error") or {}).get("message") == \
+                            "server busy, retry"
+            await asyncio.gather(*(c.ws.close() for c in cs))
+        finally:
+            os.kill(hub, signal.SIGCONT)
+        return busy
+
+    assert run(fill()) > 0, "the worker's queue never filled"
+
+    async def admitted():
+        """How many of n connections at once the address gets."""
+        got, cs = 0, []
+        for _ in range(n):
+            try:
+                c = await gate.connect()
+                r = await c.call("chat.history", {"limit": 1})
+                got += (r.get("error") or {}).get("code") != "busy"
+                cs.append(c)
+            except Exception:
+                pass
+        await asyncio.gather(*(c.ws.close() for c in cs),
+                             return_exceptions=True)
+        return got
+
+    wait_for(lambda: run(admitted()) == n, 30, 0.5,
+             "every place to be given back")
+    assert gate.status()["webchat.0"]["restarts"] == 0

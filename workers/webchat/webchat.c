@@ -721,15 +721,19 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	log_debug("%s: conn %" PRIu64, __func__, c->id);
-	/* The supervisor counts what conn.open admitted; tell it. */
+	/*
+	 * The supervisor counts what conn.open admitted; tell it, even
+	 * with the queue full (a stalled hub, and clients that filled it
+	 * with requests): a close lost there is a place lost for good.
+	 */
 	if (c->opened) {
 		body.conn = c->id;
-		if (worker_send(IPC_CONN_CLOSE, 0, &body) == -1)
+		if (worker_send_owed(IPC_CONN_CLOSE, 0, &body) == -1)
 			log_warnx("%s: conn.close not sent", __func__);
 	}
 	if (c->peered) {
 		body.conn = c->id;
-		if (worker_send(IPC_PEER_CLOSE, 0, &body) == -1)
+		if (worker_send_owed(IPC_PEER_CLOSE, 0, &body) == -1)
 			log_warnx("%s: peer.close not sent", __func__);
 	}
 	if (c->state == C_PEER)
