@@ -208,3 +208,70 @@ def test_console_serves_https_with_a_secure_cookie(gate_factory, pair):
     # The worker is still the same one: nothing above crashed it.
     w = gate.worker(NAME)
     assert w["state"] == "running" and w["restarts"] == 0, w
+
+
+def test_a_download_keeps_its_headers_under_tls(gate_factory, pair,
+                                                tmp_path):
+    """A file named in 48 Chinese characters is a Content-Disposition of
+    some 600 bytes (127 for the ASCII name, 436 escaped for RFC 5987);
+    under TLS, with HSTS before it, the head is still whole: the name
+    and the Content-Type each on a line of their own."""
+    from urllib.parse import unquote
+    from fake_ilink import FakeIlink
+    from test_channel_wechat import channel
+    from test_console import FRIEND
+    from test_console_thread import FAST_ECHO
+    cert, key = pair
+    port = free_port()
+    fake = FakeIlink(longpoll_ms=1500).start()
+    try:
+        conf = console("127.0.0.1:%d" % port, tls_cert=cert, tls_key=key)
+        conf["agents"] = FAST_ECHO
+        conf["channels"] = [channel(fake, tmp_path, allow_from=[FRIEND],
+                                    wechat={"cdn_url": fake.url + "/c2c"})]
+        gate = gate_factory(conf)
+        wait_for(lambda: (gate.worker(NAME) or {}).get("state") ==
+                 "running", 10, 0.05, "the console worker")
+        rc, out, err = gate.ctl("console-url")
+        assert rc == 0, err
+        tok = HTTPS_RE.match(out.strip()).group(2)
+        st, hdrs, _ = https(port, cert, "GET", "/login?token=" + tok)
+        assert st == 303, hdrs
+        h = {"Cookie": header(hdrs, "set-cookie").split(";")[0]}
+
+        def get(path):
+            st, hdrs, body = https(port, cert, "GET", path, h)
+            assert st == 200, (path, st, body[:200])
+            return hdrs, body
+
+        name = "第三季度销售报告" * 6 + ".pdf"
+        doc = b"%PDF-1.4\n" + os.urandom(2000)
+        fake.inject(FRIEND, "", item_list=[
+            {"type": 1, "text_item": {"text": "report"}},
+            fake.media_item("file", doc, name=name)])
+
+        def conv():
+            o = json.loads(get("/api/conversations")[1])
+            c = [c for c in o["conversations"] if c["peer"] == FRIEND]
+            return c[0] if c else None
+        sid = wait_for(conv, 30, 0.1, "the conversation")["session"]
+        msg = wait_for(lambda: [m for m in json.loads(get(
+            "/api/thread?session=%d" % sid)[1])["messages"] if m["parts"]],
+            30, 0.1, "the attachment listed")[0]
+        part = msg["parts"][0]
+        # The page cuts the name it lists; the download has it whole.
+        assert name.startswith(part["name"]), part
+        hdrs, body = get("/api/media?msg=%d&seq=%d" % (msg["id"],
+                                                      part["seq"]))
+        assert body == doc
+        assert header(hdrs, "content-type") == "application/octet-stream", \
+            hdrs
+        d = header(hdrs, "content-disposition")
+        m = re.fullmatch(r'attachment; filename="_{127}"; '
+                         r"filename\*=UTF-8''([A-Za-z0-9%.]+)", d)
+        assert m and unquote(m.group(1)) == name, d
+        assert header(hdrs, "strict-transport-security") == \
+            "max-age=31536000"
+        assert fake.violations == [], fake.violations
+    finally:
+        fake.stop()

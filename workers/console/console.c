@@ -59,6 +59,7 @@
 #define CN_WRITE_MS	10000
 #define CN_COOKIE	"wxgate_console"
 #define CN_JSON		"application/json"
+#define CN_HSTS		"Strict-Transport-Security: max-age=31536000\r\n"
 /* What a page's query value may hold (cn_page). */
 #define CN_WORD		"abcdefghijklmnopqrstuvwxyz0123456789._-"
 
@@ -590,20 +591,30 @@ cn_error(struct httpd_conn *c, int status, const char *why)
 	cn_reply(c, status, NULL, CN_JSON, body, (size_t)n);
 }
 
-/* Under TLS the browser is told to come back only that way (HSTS). */
+/*
+ * Under TLS the browser is told to come back only that way (HSTS).  The
+ * longest extra is cn_media's, a Content-Disposition of up to
+ * IPC_CONSOLE_DISP_MAX: a head cut short of it would run into the next
+ * header (the Content-Type), so one that does not fit is never sent.
+ */
 static void
 cn_reply(struct httpd_conn *c, int status, const char *extra,
     const char *ctype, const void *body, size_t len)
 {
-	char h[IPC_MESSAGE_MAX + IPC_URL_MAX + 128];
+	char h[sizeof(CN_HSTS) + IPC_CONSOLE_DISP_MAX + 128];
+	int n;
 
 	if (cn.tls == NULL) {
 		httpd_reply(c, status, ctype, extra, body, len);
 		return;
 	}
-	snprintf(h, sizeof(h), "Strict-Transport-Security: max-age=31536000"
-	    "\r\n%s", extra != NULL ? extra : "");
-	httpd_reply(c, status, ctype, h, body, len);
+	n = snprintf(h, sizeof(h), "%s%s", CN_HSTS, extra != NULL ? extra :
+	    "");
+	if (n < 0 || (size_t)n >= sizeof(h)) {
+		log_warnx("%s: %d bytes of headers do not fit", __func__, n);
+		httpd_reply(c, 500, NULL, CN_HSTS, NULL, 0);
+	} else
+		httpd_reply(c, status, ctype, h, body, len);
 	explicit_bzero(h, sizeof(h));
 }
 
