@@ -411,6 +411,49 @@ def test_slow_agent_goes_by_the_api_once(gate_factory, fake, tmp_path):
     no_violations(fake)
 
 
+def test_a_message_the_hub_cannot_take_yet_comes_again(gate_factory, fake,
+                                                       tmp_path):
+    """backlog_max 1: a second message while the first is unanswered is
+    not stored (ack "busy"); the platform keeps a message only until it
+    gets a 200, so that request is not answered 200, and the platform's
+    next POST of it goes to the hub again and reaches the agent once the
+    first is answered. It was answered 200 (the busy notice, passively)
+    and every retry got the same: the agent never saw it."""
+    ch = channel(fake, tmp_path)
+    ch["backlog_max"] = 1
+    ch["ratelimit"] = {"peer": {"burst": 100}}
+    gate = gate_factory({"agents": slow(2), "channels": [ch],
+                         "log": {"level": "debug"}})
+    m1 = msg(fake, "first", 24086087575195341)
+    m2 = msg(fake, "second", 24086087575195342)
+    got = {}
+
+    def first():
+        got["first"] = fake.post(m1)
+
+    th = threading.Thread(target=first)
+    th.start()
+    wait_for(lambda: gate.rows("SELECT count(*) FROM messages")[0][0] == 1,
+             5, 0.02, "the first message stored")
+    status, reply = fake.post(m2)
+    assert status != 200, (status, reply)
+    th.join()
+    # The platform posts it again (D.3); the backlog has room now.
+    replies = []
+    for _ in range(10):
+        status, reply = fake.post(m2)
+        if status == 200:
+            replies.append(reply)
+            break
+        time.sleep(0.5)
+    assert replies, "never taken"
+    wait_for(lambda: any(r not in (None, "success") and
+                         "slow 2: second" in r for r in replies) or
+             "slow 2: second" in fake.contents(), 15, 0.1,
+             "the second message answered")
+    no_violations(fake)
+
+
 def test_window_closed_45015_is_failed_with_the_code(gate_factory, oa,
                                                      tmp_path):
     """D.4: 45015 is final: the row fails, with the code for

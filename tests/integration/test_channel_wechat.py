@@ -285,6 +285,30 @@ def answered_once(fake, peer, n, prefix="k"):
     return got == want
 
 
+def test_polls_answered_at_once_are_not_asked_at_once(gate_factory,
+                                                     tmp_path):
+    """A long poll the server answers at once with nothing (a proxy, a
+    server in trouble) is not asked again at once (§3.3 expects it
+    held): a handful of polls in two seconds, where the worker asked
+    thousands; a message still comes and is answered."""
+    f = FakeIlink(longpoll_ms=1500, hold_s=0).start()
+    try:
+        start(gate_factory, f, tmp_path, allow_from=[FRIEND])
+        wait_for(lambda: len(f.polls) >= 2, 10, 0.05, "two polls")
+        with f.lock:
+            n0 = len(f.polls)
+        time.sleep(2)
+        with f.lock:
+            n = len(f.polls) - n0
+        assert n <= 10, n
+        f.inject(FRIEND, "still there?")
+        s = wait_sent(f, FRIEND, 1)
+        assert s[0]["text"] == "echo: still there?"
+        no_violations(f)
+    finally:
+        f.stop()
+
+
 def test_sigkill_mid_conversation_loses_nothing(gate_factory, fake,
                                                 tmp_path):
     """SIGKILL of the wechat worker, the agent and the wechat worker

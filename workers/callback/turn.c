@@ -452,7 +452,10 @@ turn_send(struct turn *t)
 	return worker_send(IPC_INBOUND, t->req, &in);
 }
 
-/* Not handed to the hub: the platform must ask again. */
+/*
+ * Not stored by the hub: the platform must ask again, and its next POST
+ * must find no turn, or it would be answered empty as a retry.
+ */
 static void
 turn_fail_all(struct turn *t)
 {
@@ -461,10 +464,7 @@ turn_fail_all(struct turn *t)
 	for (i = 0; i < t->nwait; i++)
 		conn_reply(t->wait[i], 503, NULL, NULL, 0);
 	t->nwait = 0;
-	t->state = T_EMPTY;
-	t->done = 0;	/* forgotten at the next turn_room() */
-	t->unacked = 0;
-	evtimer_del(t->timer);
+	turn_free(t);
 }
 
 /* The budget is spent: every request held gets the empty answer. */
@@ -578,7 +578,7 @@ turn_conn_gone(struct conn *c)
 /*
  * "accepted" and "duplicate" mean a reply will come; "pairing" and
  * "limited" bring a notice.  Only a message the hub drops has none to
- * wait for.
+ * wait for; one it did not store ("retry", "busy") must come again.
  */
 int
 turn_inbound_ack(const struct ipc_msg *m)
@@ -593,6 +593,19 @@ turn_inbound_ack(const struct ipc_msg *m)
 		return 0;
 	log_debug("callback %s: inbound %llu: %.*s", cb.account,
 	    (unsigned long long)m->req_id, (int)st->len, st->p);
+	/*
+	 * Not stored (its store failed, or the backlog is full): the
+	 * platform keeps a message only until it gets a 200, so none is
+	 * given, and the platform's retry goes to the hub again.
+	 */
+	if (t->state != T_REPLIED && (ipc_streq(*st, "retry") ||
+	    ipc_streq(*st, "busy"))) {
+		log_info("callback %s: %s not taken by the hub (%.*s); "
+		    "left for the platform to send again", cb.account,
+		    t->shown, (int)st->len, st->p);
+		turn_fail_all(t);
+		return 0;
+	}
 	free(t->text);
 	t->text = NULL;
 	t->unacked = 0;

@@ -35,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "ilink.h"
 #include "log.h"
@@ -48,6 +49,12 @@
 /* A server hint is believed within these bounds. */
 #define POLL_HINT_MIN_MS	1000
 #define POLL_HINT_MAX_MS	120000
+/*
+ * A poll that brings nothing is a long poll the server should have
+ * held; one answered sooner than this (a proxy, a server in trouble)
+ * is not asked again before it, or we would ask thousands a second.
+ */
+#define POLL_EMPTY_MIN_MS	1000
 /* Our inbound.message req_ids; state.get uses small numbers. */
 #define POLL_REQ_FIRST	1000
 /*
@@ -62,6 +69,7 @@ static struct {
 	struct event		*timer;
 	int			 failures;
 	long			 hint_ms;
+	uint64_t		 sent_ms;	/* the poll in flight went */
 	/* The batch being acknowledged. */
 	struct ilink_updates	 batch;
 	unsigned char		*acked;
@@ -165,6 +173,7 @@ poll_send(void)
 	timeout = (pl.hint_ms > 0 ? pl.hint_ms : wc.poll_timeout_ms) +
 	    POLL_MARGIN_MS;
 	body = ilink_body_updates(wc.cursor, wc.bot_agent);
+	pl.sent_ms = clock_mono_ms();
 	pl.call = wcall_post(wc.base, "ilink/bot/getupdates", wc.token, body,
 	    timeout, poll_done, NULL);
 	if (pl.call == NULL)
@@ -476,7 +485,9 @@ static void
 poll_commit(void)
 {
 	const char *cur = pl.batch.cursor;
-	int again = pl.again;
+	int again = pl.again, empty = pl.batch.n == 0;
+	struct timeval tv;
+	uint64_t took, left;
 	size_t i;
 
 	/*
@@ -511,9 +522,15 @@ poll_commit(void)
 	pl.kept = 0;
 	pl.forget = 0;
 	pl.again = 0;
+	took = clock_mono_ms() - pl.sent_ms;
 	if (again)
 		poll_fail("the supervisor could not take a message");
-	else
+	else if (empty && took < POLL_EMPTY_MIN_MS) {
+		left = POLL_EMPTY_MIN_MS - took;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
+		evtimer_add(pl.timer, &tv);
+	} else
 		poll_send();
 }
 
