@@ -1,7 +1,7 @@
 /*
  * Unit tests for ipc/wire.c over a real SOCK_SEQPACKET pair: delivery,
- * fd passing, oversized and stray-fd violations, EOF, and the bounded
- * send queue.
+ * fd passing, oversized and stray-fd violations, EOF, the bounded
+ * send queue, owed frames past it, and pacing.
  */
 #include <sys/socket.h>
 
@@ -205,6 +205,74 @@ test_queue_bound(void **state)
 	event_base_free(base);
 }
 
+/* An owed frame is queued past the bound; an ordinary one still not. */
+static void
+test_owed_passes_the_bound(void **state)
+{
+	static char text[60000];
+	struct event_base *base = event_base_new();
+	struct ipc_body_text t = { { text, sizeof(text) } };
+	struct ipc_body_conn cb = { 7 };
+	struct sink s = { 0 };
+	struct wire *a;
+	int sv[2], i, rv = 0;
+
+	(void)state;
+	memset(text, 'q', sizeof(text));
+	pair(sv);
+	a = wire_new(base, sv[0], 2, on_msg, on_err, &s);
+	for (i = 0; i < 200 && rv == 0; i++)
+		rv = wire_send(a, IPC_AGENT_DELTA, 1, &t);
+	assert_int_equal(rv, -1);
+	assert_int_equal(wire_send_owed(a, IPC_CONN_CLOSE, 0, &cb), 0);
+	assert_int_equal(wire_queued(a), 3);
+	assert_int_equal(wire_send(a, IPC_CONN_CLOSE, 0, &cb), -1);
+	wire_free(a);
+	close(sv[1]);
+	event_base_free(base);
+}
+
+/*
+ * A paced wire reads nothing while its queue is half full, and reads
+ * again once the queue is down to a quarter.
+ */
+static void
+test_pace(void **state)
+{
+	static char text[60000];
+	struct event_base *base = event_base_new();
+	struct ipc_body_text t = { { text, sizeof(text) } };
+	struct ipc_body_conn cb = { 7 };
+	struct sink s = { 0 }, far = { 0 };
+	struct wire *a, *b;
+	int sv[2], i, rv = 0;
+
+	(void)state;
+	memset(text, 'q', sizeof(text));
+	pair(sv);
+	a = wire_new(base, sv[0], 8, on_msg, on_err, &s);
+	wire_set_pace(a, 1);
+	/* The socket full, then half a's queue. */
+	while (rv == 0 && wire_queued(a) < 4)
+		rv = wire_send(a, IPC_AGENT_DELTA, 1, &t);
+	assert_int_equal(rv, 0);
+	/* The other end writes a frame: a does not read it. */
+	assert_int_equal(ipc_send_blocking(sv[1], IPC_CONN_CLOSE, 0, &cb), 0);
+	run(base);
+	assert_int_equal(s.nmsg, 0);
+	/* The other end reads (as a wire would) until a's queue drains. */
+	b = wire_new(base, sv[1], 8, on_msg, on_err, &far);
+	for (i = 0; i < 400 && (wire_queued(a) > 0 || s.nmsg == 0); i++)
+		run(base);
+	assert_int_equal(wire_queued(a), 0);
+	assert_int_equal(s.nmsg, 1);
+	assert_int_equal(s.last_type, IPC_CONN_CLOSE);
+	assert_int_equal(s.nerr, 0);
+	wire_free(a);
+	wire_free(b);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -214,6 +282,8 @@ main(void)
 		cmocka_unit_test(test_fd_refused),
 		cmocka_unit_test(test_oversized_and_garbage),
 		cmocka_unit_test(test_queue_bound),
+		cmocka_unit_test(test_owed_passes_the_bound),
+		cmocka_unit_test(test_pace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
