@@ -128,6 +128,12 @@ durable_test_hold(int on)
 	hold = on;
 	sup_turn();
 }
+
+int
+durable_test_held(void)
+{
+	return hold;
+}
 #endif
 
 /*

@@ -81,6 +81,14 @@ hub_turn_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	router_flush();
 	durable_commit();
+#ifdef WX_TEST_HOOKS
+	/*
+	 * Held: nothing is committed, so nothing may go to agents or
+	 * platforms either, as while a real commit blocks the loop.
+	 */
+	if (durable_test_held())
+		return;
+#endif
 	/* Now the chat.done of what that commit made final, in this turn. */
 	router_flush();
 	store_wal_check(sup->store);

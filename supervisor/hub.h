@@ -262,6 +262,7 @@ void		 durable_settle(struct durable_head *, int ok);
 uint64_t	 durable_failures(int *now);
 #ifdef WX_TEST_HOOKS
 void		 durable_test_hold(int);
+int		 durable_test_held(void);
 #endif
 /* The worker a claim answers, if that incarnation still runs. */
 struct worker	*durable_worker(const struct durable *);

@@ -241,3 +241,24 @@ def test_disk_full_reports_nothing_it_did_not_store(gate_factory, fake,
         assert answered_once(fake, FRIEND, 3)
     finally:
         subprocess.run(["umount", "-l", mnt], capture_output=True)
+
+
+def test_nothing_leaves_while_commits_are_held(gate_factory, fake,
+                                               tmp_path):
+    """commit_hold_on stands for a commit that has not returned yet: as
+    while a real one blocks the loop, no message of the held turns goes
+    to an agent and no reply to the platform (it was answered and sent
+    with nothing committed: a hub dying then would answer it twice)."""
+    gate = start(gate_factory, fake, tmp_path, allow_from=["*"])
+    rc, out, err = gate.ctl("test", "supervisor", "commit_hold_on")
+    assert rc == 0, (out, err)
+    fake.inject(FRIEND, "k0")
+    time.sleep(3.0)
+    assert db_rows(gate.state_dir, "SELECT count(*) FROM messages") == \
+        [(0,)]
+    with fake.lock:
+        assert not any(s["to"] == FRIEND for s in fake.sent)
+    rc, out, err = gate.ctl("test", "supervisor", "commit_hold_off")
+    assert rc == 0, (out, err)
+    wait_for(lambda: answered_once(fake, FRIEND, 1), 15, 0.1,
+             "the message answered once the hold ends")
