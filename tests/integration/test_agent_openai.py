@@ -218,3 +218,24 @@ def test_stall_is_cut_at_timeout_s(gate_factory, fake):
     run(go())
     wait_for(lambda: fake.closed >= 1, 5, what="upstream connection closed")
     assert "no data for %ds" % timeout_s in gate.log()
+
+
+def test_done_ends_a_stream_the_server_holds_open(gate_factory, fake):
+    """A server that sends the whole reply and [DONE] but keeps the
+    response open: the answer is complete at [DONE], so the client gets
+    chat.done with it, not `timeout` once timeout_s of silence passes,
+    and the upstream connection is closed."""
+    gate = gate_factory(conf(fake, timeout_s=2))
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("mode:linger", "l-1")
+            ev = await c.wait_event(
+                lambda e: e.get("event") in ("chat.done", "chat.error"),
+                timeout=15, what="chat.done or chat.error")
+            assert ev["event"] == "chat.done", ev
+            assert ev["text"] == "all of it"
+            assert ev["aborted"] is False
+    run(go())
+    wait_for(lambda: fake.closed >= 1, 5, what="upstream connection closed")
