@@ -141,6 +141,12 @@ worker_send_owed(uint32_t type, uint64_t req_id, const void *body)
 }
 
 int
+worker_room(void)
+{
+	return wk.wire == NULL || wire_queued(wk.wire) < WORKER_QUEUE_MAX / 4;
+}
+
+int
 worker_send_fd(uint32_t type, uint64_t req_id, const void *body, int fd)
 {
 	if (wk.wire == NULL) {

@@ -137,6 +137,11 @@ int			 worker_send(uint32_t type, uint64_t req_id,
 /* One the hub is owed (a close, a pong): queued even when full. */
 int			 worker_send_owed(uint32_t type, uint64_t req_id,
 			    const void *body);
+/*
+ * Room for a frame that could wait (a delta): the queue to the
+ * supervisor is less than a quarter full.
+ */
+int			 worker_room(void);
 /* A MSG_FD frame; fd is the frame's from here on, closed on failure. */
 int			 worker_send_fd(uint32_t type, uint64_t req_id,
 			    const void *body, int fd);

@@ -146,6 +146,14 @@ class Fake(ThreadedApp):
                         raise ConnectionResetError("client went away")
                     await asyncio.sleep(0.05)
                 return resp
+            if mode == "linger":    # the whole reply, then holds on
+                resp = await self.sse(request, ["all ", "of it"])
+                for _ in range(600):
+                    t = request.transport
+                    if t is None or t.is_closing():
+                        raise ConnectionResetError("client went away")
+                    await asyncio.sleep(0.05)
+                return resp
             if mode == "garbage":
                 resp = web.StreamResponse(headers={
                     "Content-Type": "text/event-stream"})

@@ -2,13 +2,16 @@
 loopback (fake_openai.py): streaming, the non-streaming fallback, every
 error a user can act on, conversation context, and abort."""
 
+import asyncio
 import os
+import signal
 import time
 
 import pytest
 
 from conftest import run, wait_for
 from fake_openai import Fake
+from test_hub import hub_pid
 
 TEXT = "hello model, stream this back please"
 
@@ -218,3 +221,60 @@ def test_stall_is_cut_at_timeout_s(gate_factory, fake):
     run(go())
     wait_for(lambda: fake.closed >= 1, 5, what="upstream connection closed")
     assert "no data for %ds" % timeout_s in gate.log()
+
+
+def test_done_ends_a_stream_the_server_holds_open(gate_factory, fake):
+    """A server that sends the whole reply and [DONE] but keeps the
+    response open: the answer is complete at [DONE], so the client gets
+    chat.done with it, not `timeout` once timeout_s of silence passes,
+    and the upstream connection is closed."""
+    gate = gate_factory(conf(fake, timeout_s=2))
+
+    async def go():
+        async with gate.client() as c:
+            await c.open()
+            await c.send("mode:linger", "l-1")
+            ev = await c.wait_event(
+                lambda e: e.get("event") in ("chat.done", "chat.error"),
+                timeout=15, what="chat.done or chat.error")
+            assert ev["event"] == "chat.done", ev
+            assert ev["text"] == "all of it"
+            assert ev["aborted"] is False
+    run(go())
+    wait_for(lambda: fake.closed >= 1, 5, what="upstream connection closed")
+
+
+def test_a_fast_stream_outlives_a_stalled_hub(gate_factory):
+    """The hub stalls (SIGSTOP: a slow commit, say) while the model
+    streams many small pieces: the worker must hold the text for the
+    hub, not send a frame per piece until its queue to the hub is full
+    and it dies (every request then starts over)."""
+    fast = Fake(tokens=["x"] * 100000, delay=0).start()
+    try:
+        gate = gate_factory({"agents": [{"name": "default",
+                                         "type": "openai",
+                                         "openai": {"url": fast.url,
+                                                    "model": "fake-1",
+                                                    "timeout_s": 60}}],
+                             "webchat": {"deadline_s": 120},
+                             "supervisor": {"heartbeat_timeout_ms":
+                                            60000}})
+
+        async def go():
+            async with gate.client() as c:
+                await c.open()
+                await c.send("go", "f-1")
+                await c.wait_delta("f-1")
+                hub = hub_pid(gate)
+                os.kill(hub, signal.SIGSTOP)
+                try:
+                    await asyncio.sleep(4)
+                finally:
+                    os.kill(hub, signal.SIGCONT)
+                done = await c.wait_done("f-1", timeout=60)
+                assert done["text"] == "x" * 100000
+        run(go())
+        assert gate.status()["agent.default"]["restarts"] == 0
+        assert "supervisor queue full" not in gate.log()
+    finally:
+        fast.stop()

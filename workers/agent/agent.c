@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "agent.h"
 #include "codec.h"
 #include "log.h"
@@ -22,6 +24,8 @@
 
 /* More concurrent requests than this means the supervisor misbehaves. */
 #define AGENT_REQS_MAX	4096
+/* Held deltas are tried again this often while the hub is behind. */
+#define AGENT_HOLD_MS	20
 
 static const struct agent_backend *const backends[] = {
 	&agent_echo,
@@ -34,6 +38,7 @@ static const struct agent_backend	*backend;
 static TAILQ_HEAD(, agent_req)		 reqs = TAILQ_HEAD_INITIALIZER(reqs);
 static unsigned				 nreqs;
 static int				 draining;
+static struct event			*hold_ev;
 
 static int	agent_pre_sandbox(json_t *);
 static int	agent_post_sandbox(struct event_base *);
@@ -46,6 +51,8 @@ static int	agent_media(struct agent_req *, int,
 static int	agent_abort(const struct ipc_msg *);
 static void	agent_req_end(struct agent_req *);
 static int	agent_backend_msg(const struct ipc_msg *);
+static int	agent_unhold(struct agent_req *);
+static void	agent_hold_cb(evutil_socket_t, short, void *);
 
 static const struct wk_handler agent_handlers[] = {
 	{ IPC_AGENT_REQUEST,	agent_request },
@@ -224,14 +231,15 @@ agent_req_end(struct agent_req *r)
 		backend->cancel(r);
 	TAILQ_REMOVE(&reqs, r, entry);
 	nreqs--;
+	free(r->held);
 	free(r->media);
 	free(r);
 	if (draining && nreqs == 0)
 		worker_drained();
 }
 
-int
-agent_delta(struct agent_req *r, const char *text, size_t len)
+static int
+agent_send_delta(struct agent_req *r, const char *text, size_t len)
 {
 	struct ipc_body_text b;
 
@@ -240,12 +248,103 @@ agent_delta(struct agent_req *r, const char *text, size_t len)
 	return worker_send(IPC_AGENT_DELTA, r->id, &b);
 }
 
+/*
+ * While the hub is behind (a slow commit), text waits here, merged,
+ * rather than one frame a piece filling the queue to the hub, whose
+ * overflow ends the worker and every request on it.  Held text is
+ * bounded as the hub bounds a reply: past IPC_REPLY_MAX it keeps
+ * nothing, and neither do we.
+ */
+int
+agent_delta(struct agent_req *r, const char *text, size_t len)
+{
+	struct timeval tv = { 0, AGENT_HOLD_MS * 1000 };
+	size_t room;
+
+	if (r->cut || len == 0)
+		return 0;
+	if (r->heldlen == 0 && worker_room()) {
+		r->said += len;
+		return agent_send_delta(r, text, len);
+	}
+	room = r->said < IPC_REPLY_MAX ? IPC_REPLY_MAX - r->said : 0;
+	if (len > room) {
+		while (room > 0 && ((unsigned char)text[room] & 0xc0) == 0x80)
+			room--;
+		len = room;
+		r->cut = 1;
+	}
+	r->said += len;
+	r->held = xreallocarray(r->held, r->heldlen + len + 1, 1);
+	memcpy(r->held + r->heldlen, text, len);
+	r->heldlen += len;
+	if (hold_ev == NULL && (hold_ev = evtimer_new(worker_base(),
+	    agent_hold_cb, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (!evtimer_pending(hold_ev, NULL))
+		evtimer_add(hold_ev, &tv);
+	return 0;
+}
+
+/* r's held text goes now, as one delta. */
+static int
+agent_unhold(struct agent_req *r)
+{
+	if (r->heldlen == 0)
+		return 0;
+	if (agent_send_delta(r, r->held, r->heldlen) == -1)
+		return -1;
+	free(r->held);
+	r->held = NULL;
+	r->heldlen = 0;
+	return 0;
+}
+
+static void
+agent_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { 0, AGENT_HOLD_MS * 1000 };
+	struct agent_req *r;
+	int more = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	TAILQ_FOREACH(r, &reqs, entry) {
+		if (r->heldlen == 0)
+			continue;
+		if (!worker_room() || agent_unhold(r) == -1)
+			more = 1;
+	}
+	if (more)
+		evtimer_add(hold_ev, &tv);
+}
+
+void
+agent_restart(struct agent_req *r)
+{
+	struct ipc_body_empty e = { 0 };
+
+	free(r->held);
+	r->held = NULL;
+	r->heldlen = 0;
+	r->said = 0;
+	r->cut = 0;
+	if (worker_send(IPC_AGENT_RESTART, r->id, &e) == -1)
+		fatalx("%s: supervisor queue full", __func__);
+}
+
+/*
+ * A request's last frames: its held text first, so the deltas add up
+ * to the reply.  At most two frames a request past worker_room().
+ */
 void
 agent_done(struct agent_req *r)
 {
 	struct ipc_body_empty b = { 0 };
 
-	if (worker_send(IPC_AGENT_DONE, r->id, &b) == -1)
+	if (agent_unhold(r) == -1 ||
+	    worker_send(IPC_AGENT_DONE, r->id, &b) == -1)
 		fatalx("%s: supervisor queue full", __func__);
 	agent_req_end(r);
 }
@@ -266,7 +365,8 @@ agent_error_retry(struct agent_req *r, const char *code, const char *msg,
 	b.message = ipc_s(msg);
 	b.retry_after_ms = retry_after_ms < IPC_RETRY_AFTER_MAX ?
 	    retry_after_ms : IPC_RETRY_AFTER_MAX;
-	if (worker_send(IPC_AGENT_ERROR, r->id, &b) == -1)
+	if (agent_unhold(r) == -1 ||
+	    worker_send(IPC_AGENT_ERROR, r->id, &b) == -1)
 		fatalx("%s: supervisor queue full", __func__);
 	agent_req_end(r);
 }

@@ -26,6 +26,11 @@ struct agent_req {
 	TAILQ_ENTRY(agent_req)	 entry;
 	uint64_t		 id;		/* the supervisor's req_id */
 	void			*priv;		/* the backend's state */
+	/* Text held while the hub is behind (agent_delta). */
+	char			*held;
+	size_t			 heldlen;
+	size_t			 said;		/* bytes of reply so far */
+	int			 cut;		/* past IPC_REPLY_MAX */
 	/* Attachments a backend may use while the request runs. */
 	uint8_t			*media;
 	size_t			 nparts;
@@ -71,6 +76,8 @@ json_t	*vision_content(const struct agent_req *r, const char *text,
 struct agent_req *agent_req_find(uint64_t id);
 /* Called by backends; done and error end the request and free it. */
 int	agent_delta(struct agent_req *, const char *text, size_t len);
+/* The reply starts over (agent.restart): what was said is forgotten. */
+void	agent_restart(struct agent_req *);
 void	agent_done(struct agent_req *);
 void	agent_error(struct agent_req *, const char *code, const char *msg);
 /* The same for rate_limited, with when the client may try again. */

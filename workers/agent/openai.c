@@ -46,6 +46,8 @@
 #define OAI_RETRY_MS	300
 /* A whole request may take this long, however slowly it trickles. */
 #define OAI_TOTAL_MAX_S	900
+/* After [DONE] (or finish_reason) the response has this long to end. */
+#define OAI_LINGER_MS	1000
 
 struct oai_conf {
 	char			*url;
@@ -292,12 +294,18 @@ oai_launch(struct oai *o)
 	return 0;
 }
 
-/* A byte came (or the try began): silence is counted from now. */
+/*
+ * A byte came (or the try began): silence is counted from now.  Not
+ * once the reply is whole: what a server sends after it (keepalive
+ * comments) must not hold the request open.
+ */
 static void
 oai_heard(struct oai *o)
 {
 	struct timeval tv = { oc.timeout_s, 0 };
 
+	if (o->finished)
+		return;
 	evtimer_add(o->silence_ev, &tv);
 }
 
@@ -313,6 +321,18 @@ oai_silence(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/*
+	 * The reply was whole and the server kept the response open past
+	 * OAI_LINGER_MS: it is the answer, not a timeout.
+	 */
+	if (o->finished && o->bad == NULL) {
+		log_debug("openai: request %llu: response held open after "
+		    "its end", (unsigned long long)o->req->id);
+		oai_flush(o);
+		oai_drop_easy(o);
+		agent_done(o->req);	/* frees o via oai_cancel */
+		return;
+	}
 	log_warnx("openai: request %llu: no data for %lds",
 	    (unsigned long long)o->req->id, oc.timeout_s);
 	oai_flush(o);
@@ -508,17 +528,24 @@ static size_t
 oai_write(char *buf, size_t size, size_t n, void *arg)
 {
 	struct oai *o = arg;
+	struct timeval tv = { OAI_LINGER_MS / 1000, (OAI_LINGER_MS % 1000) *
+	    1000 };
 	size_t len = size * n;
 	enum sse_err e;
+	int was;
 
 	oai_heard(o);
 	if (o->status == 0)
 		curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &o->status);
 	if (o->status == 200 && o->is_sse) {
+		was = o->finished;
 		e = sse_feed(&o->sse, buf, len, oai_sse_event, o);
 		if (e != SSE_OK && o->bad == NULL)
 			o->bad = sse_strerror(e);
 		oai_flush(o);
+		/* Whole now: the response's end has a moment to come. */
+		if (!was && o->finished)
+			evtimer_add(o->silence_ev, &tv);
 		/* Returning less than len ends the transfer. */
 		return o->bad != NULL ? 0 : len;
 	}

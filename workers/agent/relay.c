@@ -189,7 +189,6 @@ relay_up(void)
 void
 relay_lost(struct relay_conn *c)
 {
-	struct ipc_body_empty e = { 0 };
 	struct relay_conn *to;
 	struct relay_req *rr;
 	unsigned moved = 0, held = 0;
@@ -198,9 +197,8 @@ relay_lost(struct relay_conn *c)
 		if (rr->conn != c)
 			continue;
 		relay_unassign(rr);
-		if (rr->spoke &&
-		    worker_send(IPC_AGENT_RESTART, rr->r->id, &e) == -1)
-			fatalx("%s: supervisor queue full", __func__);
+		if (rr->spoke)
+			agent_restart(rr->r);
 		rr->spoke = 0;
 		if ((to = relay_conn_pick()) != NULL) {
 			relay_assign(rr, to);
