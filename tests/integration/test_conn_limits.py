@@ -58,6 +58,17 @@ def read_response(s, timeout=10):
     return got
 
 
+def place_back(gate):
+    """The attacker's address is answered again (a place came back)."""
+    s = open_from(gate, ATTACKER)
+    try:
+        return healthz(s)
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def healthz(s):
     """One kept-alive request on s; True when answered 200."""
     s.settimeout(10)
@@ -158,15 +169,8 @@ def test_peer_cap_counts_from_accept(gate_factory):
         # A closed connection gives its place back.
         held.pop().close()
 
-        def back():
-            s = open_from(gate, ATTACKER)
-            try:
-                return healthz(s)
-            except OSError:
-                return False
-            finally:
-                s.close()
-        wait_for(back, 10, 0.2, "the freed place to be reusable")
+        wait_for(lambda: place_back(gate), 10, 0.2,
+                 "the freed place to be reusable")
     finally:
         for s in held:
             s.close()
@@ -194,15 +198,7 @@ def test_late_peer_verdict_gives_the_place_back(gate_factory):
         os.kill(hub, signal.SIGCONT)
     assert got.startswith(b"HTTP/1.1 503 "), got
 
-    def back():
-        s = open_from(gate, ATTACKER)
-        try:
-            return healthz(s)
-        except OSError:
-            return False
-        finally:
-            s.close()
-    wait_for(back, 10, 0.2, "the place to be given back")
+    wait_for(lambda: place_back(gate), 10, 0.2, "the place to be given back")
 
 
 def test_trusted_proxy_has_its_own_cap(gate_factory):
