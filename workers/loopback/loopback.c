@@ -321,7 +321,7 @@ static int
 lb_state(struct ipc_str a)
 {
 	struct ipc_body_state b;
-	char num[16], key[16], *e;
+	char num[16], key[24], *e;
 	unsigned long n, i;
 
 	snprintf(num, sizeof(num), "%.*s", (int)(a.len - 6), a.p + 6);
