@@ -237,6 +237,22 @@ store_test_fail_writes(int n)
 }
 #endif
 
+/* A count of one or two text keys (b NULL: one); -1 on error. */
+static int
+sc_count(struct store *s, int which, const char *a, const char *b,
+    const char *func)
+{
+	sqlite3_stmt *st = sc_stmt(s, which);
+	int n;
+
+	if (store_row(s, st, b != NULL ? store_bindv(st, "tt", a, b) :
+	    store_bindv(st, "t", a), func) != 0)
+		return -1;
+	n = sqlite3_column_int(st, 0);
+	store_done(st);
+	return n;
+}
+
 /* store_exec, but a test may make it fail as a full disk would. */
 static int
 sc_exec(struct store *s, sqlite3_stmt *st, int bound, const char *func)
@@ -532,15 +548,7 @@ store_outbox_release(struct store *s, const char *account, int64_t now)
 int
 store_outbox_count(struct store *s, const char *account)
 {
-	sqlite3_stmt *st;
-	int n;
-
-	st = sc_stmt(s, SC_OUTBOX_COUNT);
-	if (store_row(s, st, store_bindv(st, "t", account), __func__) != 0)
-		return -1;
-	n = sqlite3_column_int(st, 0);
-	store_done(st);
-	return n;
+	return sc_count(s, SC_OUTBOX_COUNT, account, NULL, __func__);
 }
 
 /*
@@ -567,16 +575,7 @@ store_outbox_parts(struct store *s, const char *account, int64_t msg_id,
 int
 store_outbox_turn(struct store *s, const char *account, const char *peer)
 {
-	sqlite3_stmt *st;
-	int n;
-
-	st = sc_stmt(s, SC_OUTBOX_TURN);
-	if (store_row(s, st, store_bindv(st, "tt", account, peer),
-	    __func__) != 0)
-		return -1;
-	n = sqlite3_column_int(st, 0);
-	store_done(st);
-	return n;
+	return sc_count(s, SC_OUTBOX_TURN, account, peer, __func__);
 }
 
 int
@@ -616,16 +615,7 @@ store_kv_put(struct store *s, const char *account, const char *key,
 int
 store_kv_others(struct store *s, const char *account, const char *key)
 {
-	sqlite3_stmt *st;
-	int n;
-
-	st = sc_stmt(s, SC_KV_OTHERS);
-	if (store_row(s, st, store_bindv(st, "tt", account, key),
-	    __func__) != 0)
-		return -1;
-	n = sqlite3_column_int(st, 0);
-	store_done(st);
-	return n;
+	return sc_count(s, SC_KV_OTHERS, account, key, __func__);
 }
 
 int

@@ -60,6 +60,17 @@ class Fake(ThreadedApp):
         step = -(-len(text) // n)
         return [text[i:i + step] for i in range(0, len(text), step)]
 
+    @staticmethod
+    async def hold_open(request):
+        """Up to 30 s of silence on an open response.  Silence writes
+        nothing, so only the transport tells whether the client has hung
+        up."""
+        for _ in range(600):
+            t = request.transport
+            if t is None or t.is_closing():
+                raise ConnectionResetError("client went away")
+            await asyncio.sleep(0.05)
+
     async def sse(self, request, pieces, end=True, delay=None):
         resp = web.StreamResponse(headers={
             "Content-Type": "text/event-stream"})
@@ -138,21 +149,11 @@ class Fake(ThreadedApp):
                     {"error": {"message": "boom"}}, status=500)
             if mode == "stall":     # one piece, then silence
                 resp = await self.sse(request, ["partial"], end=False)
-                # Silence writes nothing, so only the transport tells
-                # whether the client has hung up.
-                for _ in range(600):
-                    t = request.transport
-                    if t is None or t.is_closing():
-                        raise ConnectionResetError("client went away")
-                    await asyncio.sleep(0.05)
+                await self.hold_open(request)
                 return resp
             if mode == "linger":    # the whole reply, then holds on
                 resp = await self.sse(request, ["all ", "of it"])
-                for _ in range(600):
-                    t = request.transport
-                    if t is None or t.is_closing():
-                        raise ConnectionResetError("client went away")
-                    await asyncio.sleep(0.05)
+                await self.hold_open(request)
                 return resp
             if mode == "garbage":
                 resp = web.StreamResponse(headers={

@@ -21,6 +21,11 @@ from conftest import plain_only, run, wait_for
 from test_hub import hub_pid
 
 ATTACKER = "127.0.0.2"
+# A WebSocket upgrade head, to be followed by frames in the same packet.
+WS_UPGRADE = (b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n")
 
 
 def raise_nofile(n):
@@ -43,8 +48,9 @@ def open_from(gate, src, block=True):
     return s
 
 
-def read_response(s, timeout=10):
-    """The bytes the server sends before it closes (or timeout)."""
+def read_response(s, timeout=10, closed=False):
+    """The bytes the server sends before it closes (or timeout); with
+    closed, the server must close within timeout (else it raises)."""
     s.settimeout(timeout)
     got = b""
     try:
@@ -54,7 +60,8 @@ def read_response(s, timeout=10):
                 break
             got += b
     except (ConnectionResetError, TimeoutError, socket.timeout):
-        pass
+        if closed:
+            raise
     return got
 
 
@@ -241,10 +248,7 @@ def test_head_deadline_starts_at_accept(gate_factory):
 
 
 def ws_handshake(s):
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-              b"Sec-WebSocket-Version: 13\r\n\r\n")
+    s.sendall(WS_UPGRADE)
     got = b""
     while b"\r\n\r\n" not in got:
         b = s.recv(4096)
@@ -327,11 +331,8 @@ def test_frame_deadline_with_the_head(gate_factory):
     gate = gate_factory({"webchat": {"frame_timeout_s": 1,
                                      "idle_timeout_s": 60}})
     s = open_from(gate, "127.0.0.1")
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-              b"Sec-WebSocket-Version: 13\r\n\r\n"
-              b"\x81\xfe\x00\xc8" + b"\x01\x02\x03\x04" + b"x" * 10)
+    s.sendall(WS_UPGRADE + b"\x81\xfe\x00\xc8" + b"\x01\x02\x03\x04" +
+              b"x" * 10)
     got = read_response(s, 15)
     s.close()
     assert got.startswith(b"HTTP/1.1 101 "), got
@@ -344,19 +345,10 @@ def test_close_with_the_head(gate_factory):
     connection ends, without waiting for the idle deadline."""
     gate = gate_factory({"webchat": {"idle_timeout_s": 60}})
     s = open_from(gate, "127.0.0.1")
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-              b"Sec-WebSocket-Version: 13\r\n\r\n" +
+    s.sendall(WS_UPGRADE +
               ws_frame(0x8, b"\x03\xe8"))
-    s.settimeout(15)
-    got = b""
     try:
-        while True:
-            b = s.recv(4096)
-            if not b:
-                break
-            got += b
+        got = read_response(s, 15, closed=True)
     finally:
         s.close()
     assert got.startswith(b"HTTP/1.1 101 "), got
