@@ -180,19 +180,27 @@ poll_send(void)
 		poll_fail("the request could not start");
 }
 
+/* The next poll, ms from now. */
+static void
+poll_later(uint64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	evtimer_add(pl.timer, &tv);
+}
+
 /* §3.3 rules 6 and 7: back off, and say why. */
 static void
 poll_fail(const char *why)
 {
-	struct timeval tv;
 	long ms;
 
 	ms = wechat_backoff_ms(&pl.failures);
 	log_warnx("wechat: getupdates: %s; polling again in %ld s", why,
 	    ms / 1000);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(pl.timer, &tv);
+	poll_later((uint64_t)ms);
 }
 
 static void
@@ -486,8 +494,7 @@ poll_commit(void)
 {
 	const char *cur = pl.batch.cursor;
 	int again = pl.again, empty = pl.batch.n == 0;
-	struct timeval tv;
-	uint64_t took, left;
+	uint64_t took;
 	size_t i;
 
 	/*
@@ -525,12 +532,9 @@ poll_commit(void)
 	took = clock_mono_ms() - pl.sent_ms;
 	if (again)
 		poll_fail("the supervisor could not take a message");
-	else if (empty && took < POLL_EMPTY_MIN_MS) {
-		left = POLL_EMPTY_MIN_MS - took;
-		tv.tv_sec = (time_t)(left / 1000);
-		tv.tv_usec = (suseconds_t)(left % 1000 * 1000);
-		evtimer_add(pl.timer, &tv);
-	} else
+	else if (empty && took < POLL_EMPTY_MIN_MS)
+		poll_later(POLL_EMPTY_MIN_MS - took);
+	else
 		poll_send();
 }
 
