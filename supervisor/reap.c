@@ -105,10 +105,7 @@ reap_sigchld(evutil_socket_t sig, short ev, void *arg)
 			break;
 		if (parent_hub_died(pid, status) || zygote_died(pid, status))
 			continue;
-		TAILQ_FOREACH(w, &sup->workers, entry)
-			if (w->pid == pid)
-				break;
-		if (w == NULL) {
+		if ((w = spawn_find_pid(pid)) == NULL) {
 			log_debug("%s: unknown child %d", __func__, (int)pid);
 			continue;
 		}

@@ -163,6 +163,7 @@ struct worker	*spawn_new(const char *kind, const char *id, int role,
 int		 spawn_worker(struct worker *);
 void		 spawn_shutdown(struct worker *);
 struct worker	*spawn_find(const char *name);
+struct worker	*spawn_find_pid(pid_t);
 void		 spawn_restart(struct worker *);
 const char	*spawn_prog(const char *kind);
 void		 spawn_exec(const char *exe, int fd, char *const argv[])

@@ -34,3 +34,15 @@ spawn_find(const char *name)
 			return w;
 	return NULL;
 }
+
+/* The worker whose process this is, if any. */
+struct worker *
+spawn_find_pid(pid_t pid)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (w->pid == pid)
+			return w;
+	return NULL;
+}

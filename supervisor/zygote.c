@@ -163,7 +163,6 @@ static int
 zygote_pid_ok(pid_t pid)
 {
 	siginfo_t si;
-	struct worker *w;
 	size_t i;
 
 	memset(&si, 0, sizeof(si));
@@ -174,10 +173,7 @@ zygote_pid_ok(pid_t pid)
 	for (i = 0; i < ZYGOTE_MAX; i++)
 		if (zygotes[i].pid == pid)
 			return 0;
-	TAILQ_FOREACH(w, &sup->workers, entry)
-		if (w->pid == pid)
-			return 0;
-	return 1;
+	return spawn_find_pid(pid) == NULL;
 }
 
 /*
