@@ -1,8 +1,9 @@
 /*
  * The sandboxes of the processes the root parent re-executes besides
  * the workers (whose specs are workers/worker.c's): the hub and the
- * configuration reader.  Here, apart from hub.c and conf_reader.c, so
- * that --check-sandbox in the parent links neither (parent_nm.sh).
+ * configuration reader.  Apart from hub.c and conf_reader.c, since
+ * --check-sandbox (child.c) tries them beside the workers'.  The root
+ * parent names no spec and does not link this file.
  */
 #include <string.h>
 

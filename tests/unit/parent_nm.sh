@@ -5,7 +5,7 @@
 # libraries only they use.  make check sets CHILD_OBJS (every object
 # wxgate-child has that wxgated must not: libwxsup.a's, libwxconf.a's
 # and libwxworkers.a's, less the parent's own files they compile too:
-# the kind table, conf_file.c, specs.c, worktab.c) and WXGATED.
+# the kind table, conf_file.c, worktab.c) and WXGATED.
 set -eu
 : "${CHILD_OBJS:?}" "${WXGATED:?}"
 tmp=$(mktemp)
