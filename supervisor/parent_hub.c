@@ -35,7 +35,6 @@
 #include "plan.h"
 #include "kinds.h"
 #include "log.h"
-#include "role.h"
 #include "sandbox.h"
 #include "sup.h"
 #include "xmalloc.h"
