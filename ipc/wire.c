@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "wire.h"
@@ -131,12 +130,6 @@ size_t
 wire_queued(const struct wire *c)
 {
 	return c->qlen;
-}
-
-int
-wire_fd(const struct wire *c)
-{
-	return c->fd;
 }
 
 /* A process that may not pass fds gets every one closed and is failed. */
@@ -415,16 +408,6 @@ wire_fail(struct wire *c, enum wire_ev ev, const char *why)
 }
 
 int
-ipc_send_blocking(int fd, uint32_t type, uint64_t req_id, const void *body)
-{
-	size_t len;
-
-	if ((len = ipc_encode(type, req_id, body, wbuf, sizeof(wbuf))) == 0)
-		return -1;
-	return ipc_send_raw(fd, wbuf, len, -1);
-}
-
-int
 ipc_recv_blocking(int fd, uint8_t *buf, size_t buflen, struct ipc_msg *m,
     enum ipc_err *err)
 {
@@ -446,45 +429,5 @@ ipc_recv_blocking(int fd, uint8_t *buf, size_t buflen, struct ipc_msg *m,
 		return -1;
 	}
 	m->fd = rfd;
-	return 0;
-}
-
-int
-ipc_stream_pull(struct evbuffer *in, uint8_t *out, size_t *len)
-{
-	uint8_t hdr[4];
-	uint32_t n;
-
-	if (evbuffer_get_length(in) < 4)
-		return 0;
-	evbuffer_copyout(in, hdr, 4);
-	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
-	if (n == 0 || n > IPC_FRAME_MAX)
-		return -1;
-	if (evbuffer_get_length(in) < 4 + (size_t)n)
-		return 0;
-	evbuffer_drain(in, 4);
-	evbuffer_remove(in, out, n);
-	*len = n;
-	return 1;
-}
-
-int
-ipc_stream_put(struct evbuffer *out, uint32_t type, uint64_t req_id,
-    const void *body)
-{
-	uint8_t hdr[4];
-	size_t len;
-
-	if ((len = ipc_encode(type, req_id, body, wbuf, sizeof(wbuf))) == 0)
-		return -1;
-	hdr[0] = len >> 24;
-	hdr[1] = len >> 16;
-	hdr[2] = len >> 8;
-	hdr[3] = len;
-	if (evbuffer_add(out, hdr, 4) == -1 ||
-	    evbuffer_add(out, wbuf, len) == -1)
-		return -1;
 	return 0;
 }

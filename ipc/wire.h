@@ -1,7 +1,8 @@
 /*
  * IPC wires: one SOCK_SEQPACKET socket, one frame per datagram,
- * non-blocking on a libevent loop with a bounded send queue.  Also the
- * length-prefixed framing used on the control socket (a stream).
+ * non-blocking on a libevent loop with a bounded send queue.  The
+ * control socket's framing is wire_stream.h's, a send with no loop
+ * wire_blocking.h's: the root parent uses neither.
  */
 #ifndef WX_IPC_WIRE_H
 #define WX_IPC_WIRE_H
@@ -12,7 +13,6 @@
 #include "codec.h"
 
 struct event_base;
-struct evbuffer;
 struct wire;
 
 enum wire_ev {
@@ -35,20 +35,12 @@ int		 wire_send_fd(struct wire *, uint32_t type, uint64_t req_id,
 int		 wire_send_owed(struct wire *, uint32_t type,
 		    uint64_t req_id, const void *body);
 size_t		 wire_queued(const struct wire *);
-int		 wire_fd(const struct wire *);
 void		 wire_set_fd_ok(struct wire *, int);
 void		 wire_set_pace(struct wire *, int);
 
 /* Blocking helpers for the moments before a loop exists. */
 int		 ipc_send_raw(int fd, const uint8_t *buf, size_t len, int pass);
-int		 ipc_send_blocking(int fd, uint32_t type, uint64_t req_id,
-		    const void *body);
 int		 ipc_recv_blocking(int fd, uint8_t *buf, size_t buflen,
 		    struct ipc_msg *m, enum ipc_err *err);
-
-/* Control socket framing: 4-byte big-endian length, then one frame. */
-int		 ipc_stream_pull(struct evbuffer *, uint8_t *out, size_t *len);
-int		 ipc_stream_put(struct evbuffer *, uint32_t type,
-		    uint64_t req_id, const void *body);
 
 #endif

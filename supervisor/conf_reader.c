@@ -32,6 +32,7 @@
 #include "plan.h"
 #include "sandbox.h"
 #include "wire.h"
+#include "wire_blocking.h"
 #include "xmalloc.h"
 
 /* The plan's rows must hold whatever a valid file may ask for. */

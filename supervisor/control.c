@@ -31,6 +31,7 @@
 #include "session.h"
 #include "store.h"
 #include "wire.h"
+#include "wire_stream.h"
 #include "xmalloc.h"
 
 /* A stuck wxgatectl cannot make us buffer without bound. */

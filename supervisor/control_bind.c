@@ -14,13 +14,14 @@
 #include <event2/bufferevent.h>
 
 #include "account.h"
+#include "codec.h"
 #include "config.h"
 #include "control_int.h"
 #include "hub.h"
 #include "invite.h"
 #include "log.h"
 #include "store.h"
-#include "wire.h"
+#include "wire_stream.h"
 #include "xmalloc.h"
 
 /* Without --ttl an invitation lives a day; --uses, one binding. */

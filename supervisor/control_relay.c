@@ -20,7 +20,7 @@
 #include "log.h"
 #include "relaytok.h"
 #include "store.h"
-#include "wire.h"
+#include "wire_stream.h"
 
 static int	ctl_relay_row(const struct store_relay_row *, void *);
 

@@ -28,13 +28,14 @@
 
 #include <event2/bufferevent.h>
 
+#include "codec.h"
 #include "config.h"
 #include "control_int.h"
 #include "cron.h"
 #include "hub.h"
 #include "log.h"
 #include "store.h"
-#include "wire.h"
+#include "wire_stream.h"
 #include "xmalloc.h"
 
 /*

@@ -35,6 +35,7 @@
 #include "sandbox.h"
 #include "store.h"
 #include "wire.h"
+#include "wire_blocking.h"
 #include "xmalloc.h"
 
 /* How often the WAL is folded into the database, off the message path. */

@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "wire.h"
+#include "wire_blocking.h"
 #include "codec.h"
 #include "log.h"
 #include "sandbox.h"

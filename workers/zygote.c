@@ -37,6 +37,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "wire.h"
+#include "wire_blocking.h"
 #include "worker.h"
 
 /*

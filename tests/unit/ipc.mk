@@ -1,4 +1,4 @@
-IPC_SRC = $(IPC_CODEC) ipc/wire.c $(UNIT_COMMON)
+IPC_SRC = $(IPC_CODEC) ipc/wire.c ipc/wire_blocking.c $(UNIT_COMMON)
 check_PROGRAMS += tests/unit/ipc/test_codec tests/unit/ipc/test_wire
 TESTS += tests/unit/ipc/test_codec tests/unit/ipc/test_wire
 tests_unit_ipc_test_codec_SOURCES = tests/unit/ipc/test_codec.c $(IPC_SRC)

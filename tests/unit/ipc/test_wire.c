@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "wire.h"
+#include "wire_blocking.h"
 
 struct sink {
 	int		nmsg;
