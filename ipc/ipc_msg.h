@@ -25,6 +25,38 @@
 /* The root parent stops here: the rest is the other processes'. */
 #ifndef IPC_PARENT_ONLY
 
+/*
+ * The version every hello carries, and the limits of the messages
+ * only the hub, the workers and wxgatectl speak (the parent's own are
+ * ipc_parent.h's).
+ */
+#define IPC_VERSION		32
+
+#define IPC_TOKEN_MAX		64	/* session tokens (32 hex today) */
+#define IPC_MSGID_MAX		64	/* client_msg_id */
+#define IPC_TEXT_MAX		(32 * 1024)	/* one user message */
+#define IPC_TURNS_MAX		256	/* turns in agent.request/history */
+#define IPC_MODEL_MAX		128	/* a model a conversation picked */
+#define IPC_METHOD_MAX		64	/* a browser method name */
+#define IPC_URL_MAX		256	/* a share link's URL */
+#define IPC_PEER_MAX		256	/* a channel's sender id */
+#define IPC_CHANID_MAX		128	/* a platform's message id */
+#define IPC_CTX_MAX		1024	/* a platform's opaque reply context */
+#define IPC_STATE_MAX		(8 * 1024)	/* one channel state value */
+/* X-Forwarded-For as received; longer chains are cut by the worker. */
+#define IPC_FORWARDED_MAX	512
+/* An attachment's bytes (the webhook's file cap) and its name. */
+#define IPC_FILE_MAX		(20 * 1024 * 1024)
+#define IPC_FILENAME_MAX	255
+/* Attachments in one inbound.media; their kinds' longest name. */
+#define IPC_PARTS_MAX		8
+#define IPC_PARTKIND_MAX	16
+/* A schedule's targets, "channel:target" lines; its cron expression. */
+#define IPC_TARGETS_MAX		(8 * 1024)
+#define IPC_CRON_MAX		256
+/* A day: a longer Retry-After is a broken upstream, not advice. */
+#define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
+
 #define IPC_HUB_MESSAGES(X)						\
 	/* lifecycle: every worker */					\
 	X(HELLO,	100, "hello",		ROLE_WORKER,	MSG_ONCE, hello)	\

@@ -1,7 +1,9 @@
 /*
  * The root parent's part of the IPC catalogue (ipc_msg.h has the rest
- * and includes this): the limits, roles and flags every process shares,
- * the messages the parent speaks and their bodies.  The parent compiles
+ * and includes this): the roles and flags every process shares, the
+ * messages the parent speaks, their bodies and the limits they and the
+ * parent's files use (the other messages' are ipc_msg.h's, with the
+ * version a hello carries).  The parent compiles
  * with IPC_PARENT_ONLY and sees nothing else, so none of its files can
  * so much as name another process's message; the hub, the workers and
  * wxgatectl see both, through ipc_msg.h.
@@ -11,8 +13,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define IPC_VERSION		32
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
@@ -25,41 +25,17 @@
 #define IPC_NAME_MAX		64	/* worker names, codes, ids */
 #define IPC_ADDR_MAX		64	/* textual client address */
 #define IPC_STORE_SECRET_MAX	1024	/* a shared store's password */
-#define IPC_TOKEN_MAX		64	/* session tokens (32 hex today) */
-#define IPC_MSGID_MAX		64	/* client_msg_id */
-#define IPC_TEXT_MAX		(32 * 1024)	/* one user message */
 #define IPC_REPLY_MAX		(128 * 1024)	/* one whole agent reply */
 #define IPC_MESSAGE_MAX		256	/* human error messages */
 #define IPC_CONF_MAX		(32 * 1024)	/* a worker's config slice */
-#define IPC_TURNS_MAX		256	/* turns in agent.request/history */
-#define IPC_MODEL_MAX		128	/* a model a conversation picked */
 #define IPC_LOG_MAX		1024
-#define IPC_METHOD_MAX		64	/* a browser method name */
-#define IPC_URL_MAX		256	/* a share link's URL */
-#define IPC_PEER_MAX		256	/* a channel's sender id */
-#define IPC_CHANID_MAX		128	/* a platform's message id */
-#define IPC_CTX_MAX		1024	/* a platform's opaque reply context */
-#define IPC_STATE_MAX		(8 * 1024)	/* one channel state value */
 /* The configuration file goes to the hub in parts of this size. */
 #define IPC_CONFPART_MAX	(128 * 1024)
-/* X-Forwarded-For as received; longer chains are cut by the worker. */
-#define IPC_FORWARDED_MAX	512
-/* An attachment's bytes (the webhook's file cap) and its name. */
-#define IPC_FILE_MAX		(20 * 1024 * 1024)
-#define IPC_FILENAME_MAX	255
-/* Attachments in one inbound.media; their kinds' longest name. */
-#define IPC_PARTS_MAX		8
-#define IPC_PARTKIND_MAX	16
-/* A schedule's targets, "channel:target" lines; its cron expression. */
-#define IPC_TARGETS_MAX		(8 * 1024)
-#define IPC_CRON_MAX		256
-/* A day: a longer Retry-After is a broken upstream, not advice. */
 /* The configuration reader's frames (supervisor/conf_reader.c). */
 #define IPC_PATH_MAX		4096	/* a path the configuration names */
 #define IPC_CONFERR_MAX		512	/* its error (CFG_ERR_MAX) */
 #define IPC_SECRET_MAX		4097	/* a secret file's bytes, and one */
 #define IPC_PUBFILE_MAX		(48 * 1024)	/* a public one's (CONF_PUBLIC_MAX) */
-#define IPC_RETRY_AFTER_MAX	(24ULL * 3600 * 1000)
 
 /* Roles: fixed by the supervisor per channel, never sent by a peer. */
 #define ROLE_SUP		0x01
