@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "entry.h"
 #include "log.h"
 #include "sandbox.h"
 #include "sup.h"

@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "conf_file.h"
 #include "config.h"
+#include "entry.h"
 #include "cron.h"
 #include "hub.h"
 #include "kinds.h"

@@ -29,6 +29,7 @@
 #include "account.h"
 #include "codec.h"
 #include "config.h"
+#include "entry.h"
 #include "hub.h"
 #include "log.h"
 #include "logring.h"

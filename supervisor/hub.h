@@ -66,6 +66,10 @@ void		 hub_request(uint32_t type, const void *body);
 int		 hub_request_spawn(const char *kind, const char *id,
 		    const char *conf);
 void		 hub_link_init(void);
+/* One flush at the end of this loop turn (group commit). */
+void		 sup_turn(void);
+/* The worker of this name in the hub's table, from the parent's frames. */
+struct worker	*spawn_find(const char *name);
 
 /*
  * hub_pg.c (wxgate-hub-pg) or hub_nopg.c (wxgate-hub): the store
@@ -318,6 +322,8 @@ void		 router_flush(void);
 int		 router_stop_session(int64_t session);
 int		 router_idle(void);
 void		 router_share_url(char *, size_t, const char *, size_t);
+/* router_relay.c: close the relays of agent's revoked token id. */
+void		 router_relay_revoked(const char *agent, int64_t id);
 
 /*
  * share.c: a share link as the operator makes and names it.  Listings

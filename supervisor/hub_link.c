@@ -151,6 +151,21 @@ hub_request_spawn(const char *kind, const char *id, const char *conf)
 	return parent == NULL ? -1 : wire_send(parent, IPC_HUB_SPAWN, 0, &b);
 }
 
+/*
+ * The hub's workers by name, as the parent names them in its frames
+ * and routes and the control socket name them after it.
+ */
+struct worker *
+spawn_find(const char *name)
+{
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &sup->workers, entry)
+		if (strcmp(w->name, name) == 0)
+			return w;
+	return NULL;
+}
+
 static struct worker *
 hub_worker_get(const struct ipc_body_hub_worker *b)
 {

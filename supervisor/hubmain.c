@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "entry.h"
 #include "log.h"
 #include "sup.h"
 

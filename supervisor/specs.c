@@ -7,8 +7,8 @@
  */
 #include <string.h>
 
+#include "entry.h"
 #include "sandbox.h"
-#include "sup.h"
 
 /*
  * The hub's sandbox: its store's directory, zoneinfo for schedules.  It

@@ -16,6 +16,8 @@
  *   the configuration reader, one-shot and sandboxed: conf_reader.c
  *   and the configuration code (config*.c, kinds_want.c).
  *
+ * The hub's and the reader's entry points and sandboxes are entry.h's.
+ *
  * The parent keeps a worker for the process, the hub for the socket
  * and what flows through it.
  */
@@ -133,7 +135,6 @@ extern struct sup	*sup;
 
 /* main.c */
 void		 sup_stop(void);
-void		 sup_turn(void);
 int		 sup_listen_open(const char *);
 int		 sup_sandbox_ids(const struct plan *, uid_t *, gid_t *);
 int		 sup_hub_ids(const struct plan *, uid_t *, gid_t *);
@@ -144,8 +145,6 @@ void		 listener_abort(void);
 void		 listener_commit(const struct plan *);
 int		 listener_fd(const char *kind, const char *id);
 const char	*listener_addr(const char *kind, const char *id);
-/* router_relay.c: close the relays of agent's revoked token id. */
-void		 router_relay_revoked(const char *agent, int64_t id);
 
 /* notify.c: systemd's readiness and watchdog (sd_notify protocol) */
 void		 notify_init(void);
@@ -157,12 +156,11 @@ void		 notify_reloading(void);
 void		 reload_spawn_all(void);
 void		 reload_config(void);
 
-/* spawn.c */
+/* spawn.c; worktab.c: the table's lookups and names */
 struct worker	*spawn_new(const char *kind, const char *id, int role,
 		    const char *conf);
 int		 spawn_worker(struct worker *);
 void		 spawn_shutdown(struct worker *);
-struct worker	*spawn_find(const char *name);
 struct worker	*spawn_find_pid(pid_t);
 void		 spawn_restart(struct worker *);
 const char	*spawn_prog(const char *kind);
@@ -198,15 +196,5 @@ int		 parent_hub_is(pid_t);
 void		 parent_hub_waited(void);
 int		 control_open(const char *path);
 int		 parent_store_own(const char *store, uid_t, gid_t);
-
-/* conf_reader.c: the configuration reader's life */
-struct sandbox_spec;
-int		 reader_main(const char *spec, const char *creds, int verbose);
-void		 reader_spec(struct sandbox_spec *);
-
-/* hub.c: the hub's entry point; specs.c: its sandbox */
-int		 hub_main(const char *spec, const char *creds,
-		    const char *store, int verbose);
-void		 hub_spec(struct sandbox_spec *, const char *dir);
 
 #endif

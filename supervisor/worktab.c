@@ -1,11 +1,11 @@
 /*
- * The worker table's lookups, which the root parent and the hub both
- * use on their own copy of it (sup.h's struct sup): here, apart from
- * spawn.c, so that the hub links these and nothing of spawning.
+ * The worker table's state names, which the root parent and the hub
+ * both use on their own copy of it (sup.h's struct sup), and the
+ * parent's lookup by pid: here, apart from spawn.c, so that the hub
+ * links these and nothing of spawning.  The hub's lookup by name,
+ * which the parent never makes, is hub_link.c's.
  */
 #include <sys/queue.h>
-
-#include <string.h>
 
 #include "sup.h"
 
@@ -22,17 +22,6 @@ const char *
 worker_state_name(enum w_state s)
 {
 	return state_names[s];
-}
-
-struct worker *
-spawn_find(const char *name)
-{
-	struct worker *w;
-
-	TAILQ_FOREACH(w, &sup->workers, entry)
-		if (strcmp(w->name, name) == 0)
-			return w;
-	return NULL;
 }
 
 /* The worker whose process this is, if any. */
