@@ -63,6 +63,7 @@
 #include "dm.h"
 #include "hub.h"
 #include "kinds.h"
+#include "kinds_caps.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"

@@ -29,6 +29,7 @@
 #include "cron.h"
 #include "hub.h"
 #include "kinds.h"
+#include "kinds_want.h"
 #include "log.h"
 #include "plan.h"
 #include "sandbox.h"

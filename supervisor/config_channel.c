@@ -21,6 +21,7 @@
 #include "config_int.h"
 #include "ipc_msg.h"
 #include "kinds.h"
+#include "kinds_caps.h"
 #include "log.h"
 #include "xmalloc.h"
 

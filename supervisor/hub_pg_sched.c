@@ -43,6 +43,7 @@
 #include "hub.h"
 #include "hub_pg_int.h"
 #include "kinds.h"
+#include "kinds_caps.h"
 #include "lease.h"
 #include "log.h"
 #include "pgload.h"

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ipc_msg.h"
 #include "kinds.h"
+#include "kinds_want.h"
 #include "xmalloc.h"
 
 struct kind_want {

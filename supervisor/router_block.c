@@ -36,6 +36,7 @@
 #include "config.h"
 #include "hub.h"
 #include "kinds.h"
+#include "kinds_caps.h"
 #include "log.h"
 #include "router_int.h"
 #include "store.h"

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "hub.h"
 #include "kinds.h"
+#include "kinds_caps.h"
 #include "log.h"
 #include "pace.h"
 #include "wire.h"

@@ -25,6 +25,7 @@
 #include "hub.h"
 #include "ipc_msg.h"
 #include "kinds.h"
+#include "kinds_caps.h"
 #include "store.h"
 
 /* As the configuration's other names: they show in logs and listings. */
