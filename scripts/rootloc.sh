@@ -115,12 +115,14 @@ fnlines() {
 # Since wxgated and wxgate-child are two programs, the parent's library
 # (libwxparent.a) is all root's wxgated links besides main.c; the
 # sandbox check runs as root in wxgate-child (check.c, and child.c's
-# main, which also parses a child's options before its uid drop); of
+# main, which also parses a child's options before its uid drop, with
+# entry.h, the entry points it calls, which sup.h declared before); of
 # ipc_msg.h the parent sees the lines before its IPC_PARENT_ONLY stop.
 ipchead=0
 if [ -n "$(var libwxparent_a_SOURCES)" ]; then
 	root=$(echo $(var wxgated_SOURCES) $(var libwxparent_a_SOURCES) \
-	    sandbox/check.c supervisor/child.c | tr ' ' '\n' | sort -u)
+	    sandbox/check.c supervisor/child.c supervisor/entry.h |
+	    tr ' ' '\n' | sort -u)
 	ipchead=$(show ipc/ipc_msg.h | awk '{ n++ } /^#ifndef IPC_PARENT_ONLY/ {
 	    print n; exit }')
 else
