@@ -84,7 +84,7 @@ ns_map(uid_t uid, gid_t gid, struct sandbox_report *r)
  * the namespaces all the same; it only cannot create files in its own
  * tmpfs, which a kind that keeps no directory never needs.  The hub
  * keeps directories, whose paths are made in that tmpfs, and has a uid
- * no other process has (SB_S_OWNUID: main.c, sup_hub_ids): it is
+ * no other process has (SB_S_OWNUID: main.c, sup_ids): it is
  * dumpable for the three writes only, then not again, and only root
  * could have attached meanwhile.
  */

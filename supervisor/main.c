@@ -124,12 +124,17 @@ usage(void)
 }
 
 /*
- * The ids workers drop to.  Only root can drop; otherwise workers keep
- * our ids and the uid layer is reported off.
+ * The ids workers (hub 0) or the hub (hub 1) drop to: the hub has a
+ * user of its own, so that no worker (nobody) can signal it, trace it
+ * or open its store.  Only root can drop; otherwise both keep our ids
+ * and the uid layer is reported off.
  */
 int
-sup_sandbox_ids(const struct plan *c, uid_t *uid, gid_t *gid)
+sup_ids(const struct plan *c, int hub, uid_t *uid, gid_t *gid)
 {
+	const char *user = hub ? c->sandbox.hub_user : c->sandbox.user;
+	const char *group = hub ? c->sandbox.hub_group : c->sandbox.group;
+	const char *key = hub ? "sandbox.hub_" : "sandbox.";
 	struct passwd *pw;
 	struct group *gr;
 
@@ -138,55 +143,22 @@ sup_sandbox_ids(const struct plan *c, uid_t *uid, gid_t *gid)
 		*gid = getegid();
 		return 0;
 	}
-	if ((pw = getpwnam(c->sandbox.user)) == NULL) {
-		log_warnx("sandbox.user: no such user \"%s\"", c->sandbox.user);
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("%suser: no such user \"%s\"%s%s%s", key, user,
+		    hub ? " (create it: useradd --system --user-group "
+		    "--no-create-home --shell /usr/sbin/nologin " : "",
+		    hub ? user : "", hub ? ")" : "");
 		return -1;
 	}
-	if ((gr = getgrnam(c->sandbox.group)) == NULL) {
-		log_warnx("sandbox.group: no such group \"%s\"",
-		    c->sandbox.group);
+	if ((gr = getgrnam(group)) == NULL) {
+		log_warnx("%sgroup: no such group \"%s\"", key, group);
 		return -1;
 	}
-	if (pw->pw_uid == 0 || gr->gr_gid == 0) {
-		log_warnx("sandbox: workers may not run as root (user %s, "
-		    "group %s)", c->sandbox.user, c->sandbox.group);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = gr->gr_gid;
-	return 0;
-}
-
-/*
- * The hub's ids: a user of its own, so that no worker (nobody) can
- * signal it, trace it or open its store.  Without root it keeps ours.
- */
-int
-sup_hub_ids(const struct plan *c, uid_t *uid, gid_t *gid)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	if (geteuid() != 0) {
-		*uid = geteuid();
-		*gid = getegid();
-		return 0;
-	}
-	if ((pw = getpwnam(c->sandbox.hub_user)) == NULL) {
-		log_warnx("sandbox.hub_user: no such user \"%s\" (create "
-		    "it: useradd --system --user-group --no-create-home "
-		    "--shell /usr/sbin/nologin %s)", c->sandbox.hub_user,
-		    c->sandbox.hub_user);
-		return -1;
-	}
-	if ((gr = getgrnam(c->sandbox.hub_group)) == NULL) {
-		log_warnx("sandbox.hub_group: no such group \"%s\"",
-		    c->sandbox.hub_group);
-		return -1;
-	}
-	if (pw->pw_uid == 0 || gr->gr_gid == 0 || pw->pw_uid == sup->sb_uid) {
-		log_warnx("sandbox.hub_user: the hub needs a uid of its own, "
-		    "neither root nor the workers' (%s)", c->sandbox.hub_user);
+	if (pw->pw_uid == 0 || gr->gr_gid == 0 ||
+	    (hub && pw->pw_uid == sup->sb_uid)) {
+		log_warnx("%suser %s, group %s: %s", key, user, group, hub ?
+		    "the hub needs a uid of its own, neither root nor the "
+		    "workers'" : "workers may not run as root");
 		return -1;
 	}
 	*uid = pw->pw_uid;
@@ -454,13 +426,13 @@ main(int argc, char *argv[])
 	 */
 	defaults.sandbox.user = "nobody";
 	defaults.sandbox.group = "nogroup";
-	if (sup_sandbox_ids(&defaults, &sup->sb_uid, &sup->sb_gid) == -1)
+	if (sup_ids(&defaults, 0, &sup->sb_uid, &sup->sb_gid) == -1)
 		return 1;
 	if (checksb && !fset && access(conffile, F_OK) == -1) {
 		/* No config yet: check the defaults a first run would use. */
 		defaults.sandbox.hub_user = "wxgate";
 		defaults.sandbox.hub_group = "wxgate";
-		if (sup_hub_ids(&defaults, &sup->hub_uid, &sup->hub_gid) == -1)
+		if (sup_ids(&defaults, 1, &sup->hub_uid, &sup->hub_gid) == -1)
 			sup->hub_uid = 0;
 		return sup_check_sandbox();
 	}
@@ -469,8 +441,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "wxgated: %s\n", err);
 		return 1;
 	}
-	if (sup_sandbox_ids(sup->plan, &sup->sb_uid, &sup->sb_gid) == -1 ||
-	    sup_hub_ids(sup->plan, &sup->hub_uid, &sup->hub_gid) == -1)
+	if (sup_ids(sup->plan, 0, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    sup_ids(sup->plan, 1, &sup->hub_uid, &sup->hub_gid) == -1)
 		return 1;
 	if (checkonly) {
 		printf("configuration OK\n");

@@ -115,8 +115,8 @@ reload_check(struct plan *nc, const struct plan *oc, int *newfd)
 		*newfd = -1;
 		return -1;
 	}
-	if (sup_sandbox_ids(nc, &sup->sb_uid, &sup->sb_gid) == -1 ||
-	    sup_hub_ids(nc, &sup->hub_uid, &sup->hub_gid) == -1) {
+	if (sup_ids(nc, 0, &sup->sb_uid, &sup->sb_gid) == -1 ||
+	    sup_ids(nc, 1, &sup->hub_uid, &sup->hub_gid) == -1) {
 		log_warnx("reload: keeping the running configuration");
 		listener_abort();
 		if (*newfd != -1)

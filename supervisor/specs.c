@@ -13,7 +13,7 @@
 /*
  * The hub's sandbox: its store's directory, zoneinfo for schedules.  It
  * drops root first and builds its namespaces through a user namespace,
- * as a worker does; its uid is its own (SB_S_OWNUID: sup_hub_ids), so
+ * as a worker does; its uid is its own (SB_S_OWNUID: sup_ids), so
  * that namespace maps it, and files it makes in its store stay its.
  */
 void

@@ -136,8 +136,7 @@ extern struct sup	*sup;
 /* main.c */
 void		 sup_stop(void);
 int		 sup_listen_open(const char *);
-int		 sup_sandbox_ids(const struct plan *, uid_t *, gid_t *);
-int		 sup_hub_ids(const struct plan *, uid_t *, gid_t *);
+int		 sup_ids(const struct plan *, int hub, uid_t *, gid_t *);
 
 /* listener.c: the callback accounts' and metrics' listening sockets */
 int		 listener_prepare(const struct plan *);

@@ -247,3 +247,26 @@ def test_a_reload_whose_reader_hangs_keeps_the_running_file(gate_factory,
             _, done = await c.chat("still here", "r-1")
             assert done["text"] == "echo: still here"
     run(chat())
+
+
+@pytest.mark.skipif(not ROOT, reason="only root drops to these users")
+def test_the_users_processes_drop_to_are_checked():
+    """The workers' and the hub's users must exist, be no root, and the
+    hub's must be its own: each refusal names the key it is about."""
+    cases = [
+        ({"user": "wxgate-no-such"}, "sandbox.user: no such user"),
+        ({"group": "wxgate-no-such"}, "sandbox.group: no such group"),
+        ({"user": "root", "group": "root"}, "workers may not run as root"),
+        ({"hub_user": "wxgate-no-such"},
+         "sandbox.hub_user: no such user \"wxgate-no-such\" (create it: "
+         "useradd"),
+        ({"hub_group": "wxgate-no-such"},
+         "sandbox.hub_group: no such group"),
+        ({"hub_user": "nobody", "hub_group": "nogroup"},
+         "the hub needs a uid of its own"),
+    ]
+    for sb, want in cases:
+        rc, out = check({"sandbox": sb})
+        assert rc == 1 and want in out, (sb, out)
+    rc, out = check({})
+    assert rc == 0 and "configuration OK" in out, out
