@@ -31,3 +31,13 @@ timespec_ms_since(const struct timespec *t)
 {
 	return clock_us_since(t) / 1000;
 }
+
+/* A libevent timeout of ms milliseconds. */
+struct timeval
+clock_tv(uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}

@@ -5,6 +5,8 @@
 #ifndef WX_CLOCK_H
 #define WX_CLOCK_H
 
+#include <sys/time.h>
+
 #include <stdint.h>
 
 struct timespec;
@@ -12,5 +14,6 @@ struct timespec;
 uint64_t	clock_mono_ms(void);
 uint64_t	clock_us_since(const struct timespec *);
 uint64_t	timespec_ms_since(const struct timespec *);
+struct timeval	clock_tv(uint64_t ms);
 
 #endif

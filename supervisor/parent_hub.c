@@ -39,11 +39,8 @@
 #include "sup.h"
 #include "xmalloc.h"
 
-/* A hub that stays up this long is no longer in a crash loop. */
-#define HUB_STABLE_MS	10000
 /* Frames to the hub: a worker table's worth of records, and some. */
 #define HUB_QUEUE_MAX	65536
-#define HUB_DEATHS_MAX	64
 
 static struct {
 	pid_t		 pid;
@@ -54,7 +51,7 @@ static struct {
 	struct timespec	 started;
 	struct event	*tick;
 	struct event	*restart_ev;
-	struct timespec	 deaths[HUB_DEATHS_MAX];
+	struct timespec	 deaths[W_DEATHS_MAX];
 	unsigned	 ndeaths;
 	int64_t		 violation;
 	int		 stopping;	/* sup.shutdown sent */
@@ -271,8 +268,7 @@ parent_hub_start(void)
 	}
 	if (ph.tick == NULL) {
 		ph.tick = event_new(sup->base, -1, EV_PERSIST, ph_tick, NULL);
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
+		tv = clock_tv(ms);
 		if (ph.tick == NULL || event_add(ph.tick, &tv) == -1)
 			fatalx("%s: timer", __func__);
 	}
@@ -337,25 +333,16 @@ int
 parent_hub_died(pid_t pid, int status)
 {
 	const struct plan_supervisor *cs = &sup->plan->supervisor;
-	uint64_t window = (uint64_t)cs->crashloop_window_s * 1000;
 	struct timeval tv;
 	char cause[128];
-	unsigned i, n = 0;
+	unsigned n;
 
 	if (pid != ph.pid)
 		return 0;
 	ph.pid = -1;
 	wire_free(ph.wire);
 	ph.wire = NULL;
-	if (WIFEXITED(status))
-		snprintf(cause, sizeof(cause), "exit %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(cause, sizeof(cause), "killed by seccomp (SIGSYS)%s%s",
-		    ph.violation >= 0 ? ": " : "", ph.violation >= 0 ?
-		    sandbox_syscall_name((long)ph.violation) : "");
-	else
-		snprintf(cause, sizeof(cause), "%s",
-		    reap_signame(WTERMSIG(status)));
+	reap_cause(status, ph.violation, "", cause, sizeof(cause));
 	if (sup->stopping) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_info("hub stopped (%s)", cause);
@@ -366,15 +353,7 @@ parent_hub_died(pid_t pid, int status)
 		}
 		return 1;
 	}
-	if (ph.ndeaths < HUB_DEATHS_MAX)
-		ph.ndeaths++;
-	memmove(&ph.deaths[1], &ph.deaths[0],
-	    (ph.ndeaths - 1) * sizeof(ph.deaths[0]));
-	clock_gettime(CLOCK_MONOTONIC, &ph.deaths[0]);
-	for (i = 0; i < ph.ndeaths; i++)
-		if (timespec_ms_since(&ph.deaths[i]) <= window)
-			n++;
-	if (n >= cs->crashloop_count)
+	if ((n = reap_deaths(ph.deaths, &ph.ndeaths)) >= cs->crashloop_count)
 		fatalx("the hub died %u times in %us (%s): stopping", n,
 		    cs->crashloop_window_s, cause);
 	log_warnx("hub (pid %d) %s: restarting it; workers keep running",
@@ -383,8 +362,7 @@ parent_hub_died(pid_t pid, int status)
 	    (ph.restart_ev = evtimer_new(sup->base, ph_restart_cb, NULL)) ==
 	    NULL)
 		fatalx("%s: timer", __func__);
-	tv.tv_sec = cs->restart_min_ms / 1000;
-	tv.tv_usec = (cs->restart_min_ms % 1000) * 1000;
+	tv = clock_tv(cs->restart_min_ms);
 	evtimer_add(ph.restart_ev, &tv);
 	return 1;
 }

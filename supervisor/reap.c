@@ -136,8 +136,7 @@ reap_held_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 reap_hold(struct worker *w, int status)
 {
-	struct timeval tv = { REAP_SYSCALL_WAIT_MS / 1000,
-	    (REAP_SYSCALL_WAIT_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(REAP_SYSCALL_WAIT_MS);
 
 	w->flags |= W_F_REAPED;
 	w->held_status = status;
@@ -173,42 +172,43 @@ reap_stopped(void)
 		event_base_loopexit(sup->base, NULL);
 }
 
-static void
-reap_cause(struct worker *w, int status, char *buf, size_t len)
+/* How a worker or the hub ended: syscall its trap named, or -1. */
+void
+reap_cause(int status, int64_t syscall, const char *why, char *buf,
+    size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS &&
-	    w->violation >= 0)
-		snprintf(buf, len, "killed by seccomp (SIGSYS): %s",
-		    sandbox_syscall_name((long)w->violation));
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(buf, len, "killed by seccomp (SIGSYS)");
+		snprintf(buf, len, "killed by seccomp (SIGSYS)%s%s",
+		    syscall >= 0 ? ": " : "", syscall >= 0 ?
+		    sandbox_syscall_name((long)syscall) : "");
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "%s%s%s%s", reap_signame(WTERMSIG(status)),
-		    w->kill_why[0] ? " (" : "", w->kill_why,
-		    w->kill_why[0] ? ")" : "");
+		    why[0] ? " (" : "", why, why[0] ? ")" : "");
 	else
 		snprintf(buf, len, "status %d", status);
 }
 
-/* Deaths inside the crash-loop window, counting this one. */
-static unsigned
-reap_recent_deaths(struct worker *w)
+/*
+ * A death now, in a history of W_DEATHS_MAX: the deaths inside the
+ * crash-loop window, counting this one.
+ */
+unsigned
+reap_deaths(struct timespec *deaths, unsigned *n)
 {
 	uint64_t window = (uint64_t)sup->plan->supervisor.crashloop_window_s *
 	    1000;
-	unsigned i, n = 0;
+	unsigned i, in = 0;
 
-	if (w->ndeaths < W_DEATHS_MAX)
-		w->ndeaths++;
-	memmove(&w->deaths[1], &w->deaths[0],
-	    (w->ndeaths - 1) * sizeof(w->deaths[0]));
-	clock_gettime(CLOCK_MONOTONIC, &w->deaths[0]);
-	for (i = 0; i < w->ndeaths; i++)
-		if (timespec_ms_since(&w->deaths[i]) <= window)
-			n++;
-	return n;
+	if (*n < W_DEATHS_MAX)
+		(*n)++;
+	memmove(&deaths[1], &deaths[0], (*n - 1) * sizeof(deaths[0]));
+	clock_gettime(CLOCK_MONOTONIC, &deaths[0]);
+	for (i = 0; i < *n; i++)
+		if (timespec_ms_since(&deaths[i]) <= window)
+			in++;
+	return in;
 }
 
 static void
@@ -219,7 +219,8 @@ reap_died(struct worker *w, int status)
 	uint64_t up = timespec_ms_since(&w->started);
 	int planned = w->state == W_STOPPING, pid = (int)w->pid;
 
-	reap_cause(w, status, w->last_exit, sizeof(w->last_exit));
+	reap_cause(status, w->violation, w->kill_why, w->last_exit,
+	    sizeof(w->last_exit));
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		w->seccomp_kills++;
 	w->pid = -1;
@@ -268,7 +269,7 @@ reap_died(struct worker *w, int status)
 		spawn_worker(w);
 		return;
 	}
-	if (reap_recent_deaths(w) >= cs->crashloop_count) {
+	if (reap_deaths(w->deaths, &w->ndeaths) >= cs->crashloop_count) {
 		w->state = W_FAILED;
 		log_warnx("worker %s (%s) died %u times in %us: failed, "
 		    "not restarting (wxgatectl restart %s)", w->name,
@@ -288,8 +289,7 @@ reap_died(struct worker *w, int status)
 	w->state = W_BACKOFF;
 	if (w->restart_ev == NULL)
 		w->restart_ev = evtimer_new(sup->base, reap_restart_cb, w);
-	tv.tv_sec = w->backoff_ms / 1000;
-	tv.tv_usec = (w->backoff_ms % 1000) * 1000;
+	tv = clock_tv(w->backoff_ms);
 	evtimer_add(w->restart_ev, &tv);
 	parent_hub_worker(w);
 }

@@ -210,8 +210,7 @@ spawn_worker(struct worker *w)
 	snprintf(sw->name, sizeof(sw->name), "%s", w->name);
 	sw->gen = w->gen;
 	sw->state = w->state;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	if (event_base_once(sup->base, -1, EV_TIMEOUT, spawn_wait_cb, sw,
 	    &tv) == -1)
 		fatalx("%s: timer", __func__);
@@ -332,8 +331,7 @@ spawn_shutdown(struct worker *w)
 	if (w->grace_ev == NULL &&
 	    (w->grace_ev = evtimer_new(sup->base, spawn_grace_cb, w)) == NULL)
 		fatalx("%s: timer", __func__);
-	tv.tv_sec = sup->plan->supervisor.shutdown_grace_ms / 1000;
-	tv.tv_usec = (sup->plan->supervisor.shutdown_grace_ms % 1000) * 1000;
+	tv = clock_tv(sup->plan->supervisor.shutdown_grace_ms);
 	evtimer_add(w->grace_ev, &tv);
 	if (parent_hub_alive())
 		parent_hub_drain(w);
