@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION		32
+#define IPC_VERSION		33
 
 /*
  * One frame per SOCK_SEQPACKET datagram.  The default unix socket send
