@@ -471,8 +471,9 @@ static const struct msgdef defs[] = {
 #undef X
 };
 
+/* Their form is msgpack (codec_mp.c), lists and all. */
 static const struct ipc_catalogue hub_catalogue = { defs, NFIELDS(defs),
-    &ipc_lists };
+    &ipc_form_mp };
 
 void
 ipc_catalogue_all(void)

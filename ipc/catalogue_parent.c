@@ -134,5 +134,6 @@ static const struct msgdef defs[] = {
 #undef X
 };
 
+/* Their form is fixed binary (codec_bin.c): root reads no msgpack. */
 const struct ipc_catalogue ipc_catalogue_parent = { defs, NFIELDS(defs),
-    NULL };
+    &ipc_form_bin };

@@ -1,16 +1,16 @@
 /*
- * The codec's tables, shared by its engine (codec.c) and the two
- * catalogues: catalogue_parent.c, the messages of the root parent, the
- * only ones its codec knows; catalogue.c, the rest, which every other
- * process adds (ipc_catalogue_all).
+ * The codec's tables, shared by its engine (codec.c), its two forms
+ * (codec_bin.c, codec_mp.c) and the two catalogues: catalogue_parent.c,
+ * the messages of the root parent, the only ones its codec knows;
+ * catalogue.c, the rest, which every other process adds
+ * (ipc_catalogue_all).  The root parent includes this, so msgpack.h
+ * stays out of it: the msgpack form's own header is codec_mp.h.
  */
 #ifndef WX_IPC_CODEC_INT_H
 #define WX_IPC_CODEC_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <msgpack.h>
 
 #include "codec.h"
 
@@ -42,39 +42,36 @@ struct msgdef {
 	const struct schema	*schema;
 };
 
-/* Decoding cursor: every read checks what is left first. */
-struct cur {
-	const uint8_t	*p;
-	const uint8_t	*end;
-};
+struct ipc_catalogue;
 
 /*
- * The list fields (FT_TURNS, FT_PARTS), in codec_list.c: only the
- * other processes' messages have them, so the parent's codec does not.
+ * A frame form: the parent's list is codec_bin.c's fixed encoding, the
+ * hub's list codec_mp.c's msgpack, which only the processes that add
+ * the hub's catalogue link (the root parent has no msgpack at all).
+ * decode: m is zeroed, its fd -1 and len within IPC_FRAME_MAX already.
  */
-struct ipc_lists {
-	enum ipc_err	(*get)(struct cur *, const struct field *, void *);
-	int		(*put)(msgpack_packer *, const struct field *,
-			    const void *);
+struct ipc_form {
+	enum ipc_err	(*decode)(const struct ipc_catalogue *,
+			    const uint8_t *, size_t, struct ipc_msg *);
+	size_t		(*encode)(const struct msgdef *, uint64_t,
+			    const void *, uint8_t *, size_t);
 };
 
 struct ipc_catalogue {
 	const struct msgdef	*defs;
 	size_t			 n;
-	const struct ipc_lists	*lists;		/* or NULL */
+	const struct ipc_form	*form;
 };
 
 extern const struct ipc_catalogue ipc_catalogue_parent;
 /* The parent's bodies that other messages have too. */
 extern const struct schema s_empty, s_seq, s_text;
 
-extern const struct ipc_lists ipc_lists;
+extern const struct ipc_form ipc_form_bin;
+extern const struct ipc_form ipc_form_mp;
 
 void		ipc_catalogue_add(const struct ipc_catalogue *);
-/* The engine's readers and writer, for codec_list.c. */
-enum ipc_err	cur_container(struct cur *, int map, uint32_t *);
-enum ipc_err	cur_u64(struct cur *, uint64_t *);
-enum ipc_err	cur_str(struct cur *, struct ipc_str *, uint64_t max);
-int		pack_str(msgpack_packer *, struct ipc_str);
+/* A type of this catalogue, or NULL. */
+const struct msgdef *ipc_msgdef_in(const struct ipc_catalogue *, uint32_t);
 
 #endif

@@ -1,12 +1,13 @@
 /*
  * The list fields of the IPC codec: turns (an agent's context) and parts
  * (a message's attachments).  Only the hub's and the workers' messages
- * have lists, so the root parent's codec is built without this file and
- * refuses a list field (catalogue.c hands these to the engine).
+ * have lists, and those are msgpack (codec_mp.c calls these), so the
+ * root parent's codec is built without this file; its fixed form
+ * (codec_bin.c) refuses a list field.
  */
 #include <stdint.h>
 
-#include "codec_int.h"
+#include "codec_mp.h"
 #include "ipc_msg.h"
 
 /* A turn's role: "user", "assistant", "system". */
@@ -71,8 +72,8 @@ list_get_parts(struct cur *c, struct ipc_parts *t, uint64_t max)
 	return IPC_OK;
 }
 
-static enum ipc_err
-list_get(struct cur *c, const struct field *f, void *body_at)
+enum ipc_err
+codec_list_get(struct cur *c, const struct field *f, void *body_at)
 {
 	enum ipc_err e;
 
@@ -91,8 +92,8 @@ list_get(struct cur *c, const struct field *f, void *body_at)
 	return IPC_OK;
 }
 
-static int
-list_put(msgpack_packer *pk, const struct field *f, const void *at)
+int
+codec_list_put(msgpack_packer *pk, const struct field *f, const void *at)
 {
 	const struct ipc_turns *t;
 	const struct ipc_parts *pa;
@@ -136,5 +137,3 @@ list_put(msgpack_packer *pk, const struct field *f, const void *at)
 		return -1;
 	}
 }
-
-const struct ipc_lists ipc_lists = { list_get, list_put };

@@ -1,12 +1,12 @@
 /*
  * The IPC message catalogue: the only place a message number is born.
  *
- * Every frame between the supervisor and a worker (and between wxgatectl
- * and the control socket) is one msgpack array [type, req_id, body] where
- * body is a map whose keys and value types are fixed per type by the
- * schemas in ipc/codec.c, in the order of this list.  Numbers are stable,
- * never reused, and grouped by sending role.  Bump IPC_VERSION with every
- * change here: a worker whose version differs stops rather than negotiate.
+ * Every frame between processes (and wxgatectl and the control socket)
+ * is [type, req_id, body], body's fields fixed per type by the schemas
+ * of ipc/catalogue*.c: a msgpack array with a map, or for the root
+ * parent's list a fixed binary form (ipc/codec_bin.c).  Numbers are
+ * stable, never reused, and grouped by sending role.  Bump IPC_VERSION
+ * with every change: a worker whose version differs stops, no haggling.
  *
  * req_id: a request from a worker carries an id the worker chose; the
  * supervisor's reply (session.ok, rpc.error, chat.accepted,
@@ -30,7 +30,7 @@
  * only the hub, the workers and wxgatectl speak (the parent's own are
  * ipc_parent.h's).
  */
-#define IPC_VERSION		32
+#define IPC_VERSION		33
 
 #define IPC_TOKEN_MAX		64	/* session tokens (32 hex today) */
 #define IPC_MSGID_MAX		64	/* client_msg_id */

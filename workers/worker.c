@@ -301,8 +301,9 @@ worker_test(const struct ipc_msg *m)
 	log_warnx("%s: test hook: %.*s", __func__, (int)a.len, a.p);
 	if (wk.kind->test != NULL && wk.kind->test(a) == 0)
 		return 0;
+	/* Neither form: no 0xc1 mark, and an array of 3 whose type is nil. */
 	if (ipc_streq(a, "malformed")) {
-		memcpy(big, "\xc1\xff\x00garbage", 10);
+		memcpy(big, "\x93\xc0\x00garbage", 10);
 		return ipc_send_raw(IPC_FD, big, 10, -1);
 	}
 	if (ipc_streq(a, "unknown")) {

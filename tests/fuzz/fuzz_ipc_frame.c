@@ -1,8 +1,11 @@
 /*
- * libFuzzer harness for ipc/codec.c: arbitrary bytes as one frame from a
+ * libFuzzer harness for ipc/codec.c with every message known, both
+ * forms (codec_mp.c, codec_bin.c): arbitrary bytes as one frame from a
  * worker.  A frame that decodes must re-encode, and the re-encoding must
  * decode to the same type and req_id: the supervisor may forward what it
- * accepted, so acceptance and encoding must agree on every limit.
+ * accepted, so acceptance and encoding must agree on every limit.  The
+ * fixed form is canonical: it re-encodes to its own bytes.
+ * fuzz_parent_frame.c fuzzes the root parent's codec alone.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (ipc_decode(out, len, &m2) != IPC_OK ||
 		    m2.type != m.type || m2.req_id != m.req_id)
+			abort();
+		if (copy[0] == IPC_BIN_MARK &&
+		    (len != size || memcmp(out, copy, size) != 0))
 			abort();
 	}
 	free(copy);

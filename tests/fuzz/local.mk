@@ -8,6 +8,14 @@ tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c $(IPC_CODEC) \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_ipc_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ipc_frame_LDADD = $(DEPS_LIBS)
+# The root parent's codec as root's wxgated builds it: IPC_PARENT_ONLY,
+# its fixed form alone, no msgpack linked (PARENT_DEPS).
+noinst_PROGRAMS += tests/fuzz/fuzz_parent_frame
+tests_fuzz_fuzz_parent_frame_SOURCES = tests/fuzz/fuzz_parent_frame.c \
+	$(PARENT_CODEC) common/log.c common/xmalloc.c
+tests_fuzz_fuzz_parent_frame_CPPFLAGS = $(AM_CPPFLAGS) -DIPC_PARENT_ONLY
+tests_fuzz_fuzz_parent_frame_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_parent_frame_LDADD = $(PARENT_DEPS)
 include tests/fuzz/webchat.mk
 include tests/fuzz/config.mk
 include tests/fuzz/agent.mk
@@ -22,7 +30,9 @@ include tests/fuzz/store.mk
 endif
 # The dictionaries ship whether or not this build fuzzes: an EXTRA_DIST
 # inside "if FUZZ" left every one of them out of the tarball.
-EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_http_request.dict \
+EXTRA_DIST += tests/fuzz/fuzz_ipc_frame.dict tests/fuzz/fuzz_parent_frame.dict \
+	tests/fuzz/seeds \
+	tests/fuzz/fuzz_http_request.dict \
 	tests/fuzz/fuzz_webchat_rpc.dict tests/fuzz/fuzz_ws_frame.dict \
 	tests/fuzz/fuzz_config.dict tests/fuzz/fuzz_ilink.dict \
 	tests/fuzz/fuzz_sse.dict tests/fuzz/fuzz_xff.dict \

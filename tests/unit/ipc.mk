@@ -11,7 +11,8 @@ tests_unit_ipc_test_wire_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/ipc/test_catalogue
 TESTS += tests/unit/ipc/test_catalogue
 tests_unit_ipc_test_catalogue_SOURCES = tests/unit/ipc/test_catalogue.c \
-	ipc/codec.c ipc/catalogue_parent.c ipc/catalogue.c ipc/codec_list.c \
+	ipc/codec.c ipc/codec_bin.c ipc/catalogue_parent.c ipc/catalogue.c \
+	ipc/codec_mp.c ipc/codec_list.c \
 	$(UNIT_COMMON)
 tests_unit_ipc_test_catalogue_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_ipc_test_catalogue_LDADD = $(UNIT_LDADD)

@@ -1,8 +1,9 @@
 /*
  * The root parent's codec (ipc/catalogue_parent.c) before any process
- * adds the rest (ipc_catalogue_all): its own messages round-trip, and
- * every other type is refused before its body is read, both ways.
- * Linked without tests/unit/ipc_all.c, so nothing adds them early.
+ * adds the rest (ipc_catalogue_all): its own messages round-trip in
+ * their fixed form, msgpack is no form it reads, and every other type
+ * is refused before its body is read, both ways.  Linked without
+ * tests/unit/ipc_all.c, so nothing adds them early.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,10 @@
 #include "codec.h"
 
 static uint8_t	buf[IPC_FRAME_MAX];
+
+/* pong {seq: 1} in msgpack, the form every frame had before. */
+static const uint8_t mp_pong[] = { 0x93, 0x66, 0x07, 0x81, 0xa3, 's', 'e',
+    'q', 0x01 };
 
 static void
 test_parent_then_all(void **state)
@@ -34,6 +39,12 @@ test_parent_then_all(void **state)
 	assert_int_equal(m.type, IPC_HUB_KILL);
 	assert_true(ipc_streq(m.b.hub_ref.name, "webchat.0"));
 	assert_non_null(ipc_msginfo(IPC_LOG));
+	assert_int_equal(buf[0], 0xc1);
+	/* msgpack is not read at all, nor a frame of neither form. */
+	assert_int_equal(ipc_decode(mp_pong, sizeof(mp_pong), &m),
+	    IPC_E_SHAPE);
+	assert_int_equal(ipc_decode((const uint8_t *)"\x00", 1, &m),
+	    IPC_E_SHAPE);
 
 	/* A web chat message: unknown to the parent, not encoded... */
 	assert_null(ipc_msginfo(IPC_CHAT_SEND));
@@ -47,6 +58,13 @@ test_parent_then_all(void **state)
 	assert_true(n > 0);
 	assert_int_equal(ipc_decode(buf, n, &m), IPC_OK);
 	assert_non_null(ipc_msginfo(IPC_CHAT_SEND));
+	/* Now msgpack is read, but pong is the fixed form's alone. */
+	assert_int_equal(ipc_decode(mp_pong, sizeof(mp_pong), &m),
+	    IPC_E_TYPE);
+	n = ipc_encode(IPC_HUB_KILL, 0, &ref, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(buf[0], 0xc1);
+	assert_int_equal(ipc_decode(buf, n, &m), IPC_OK);
 }
 
 int

@@ -1,18 +1,24 @@
 /*
- * Unit tests for ipc/codec.c: round trips for every body shape, and the
- * strict rejections of STYLE.md section 4 (unknown/missing/repeated keys,
- * wrong types, over-long strings, bad UTF-8, trailing bytes).
+ * Unit tests for ipc/codec.c and its two forms: round trips for every
+ * body shape, and the strict rejections of STYLE.md section 4
+ * (unknown/missing/repeated keys, wrong types, over-long strings, bad
+ * UTF-8, trailing bytes) in msgpack (codec_mp.c); in the fixed binary
+ * form of the parent's messages (codec_bin.c) every type round-trips,
+ * every field breaks every way it can, and the bytes are pinned.  Each
+ * type is refused in the other form.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <msgpack.h>
 
 #include "codec.h"
+#include "codec_int.h"
 
 static uint8_t	buf[IPC_FRAME_MAX];
 
@@ -367,12 +373,12 @@ test_reject_values(void **state)
 	raw_key(&r, "hi");
 	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
 	msgpack_sbuffer_destroy(&r.sb);
-	/* value above the field's range (log level 0..2) */
-	raw_begin(&r, IPC_LOG, 2);
-	raw_key(&r, "level");
-	msgpack_pack_uint64(&r.pk, 3);
-	raw_key(&r, "text");
-	raw_key(&r, "x");
+	/* value above the field's range (limit 0..IPC_TURNS_MAX) */
+	raw_begin(&r, IPC_CHAT_HISTORY, 2);
+	raw_key(&r, "conn");
+	msgpack_pack_uint64(&r.pk, 1);
+	raw_key(&r, "limit");
+	msgpack_pack_uint64(&r.pk, IPC_TURNS_MAX + 1);
 	assert_int_equal(raw_decode(&r, &m), IPC_E_LENGTH);
 	msgpack_sbuffer_destroy(&r.sb);
 }
@@ -495,6 +501,391 @@ test_schedule_bodies(void **state)
 	assert_int_equal(m.b.sched_row.next_run, 1700000000);
 }
 
+/* Hand-made binary frames (codec_bin.c), to say what the encoder won't. */
+struct bin {
+	uint8_t	b[IPC_FRAME_MAX + 16];
+	size_t	len;
+};
+
+static void
+bin_le(struct bin *w, uint64_t v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, v >>= 8)
+		w->b[w->len++] = v & 0xff;
+}
+
+static void
+bin_begin(struct bin *w, uint32_t type, uint64_t req_id)
+{
+	w->len = 0;
+	bin_le(w, 0xc1, 1);
+	bin_le(w, type, 4);
+	bin_le(w, req_id, 8);
+}
+
+static void
+bin_str(struct bin *w, const char *s, size_t len)
+{
+	bin_le(w, len, 4);
+	memcpy(w->b + w->len, s, len);
+	w->len += len;
+}
+
+/*
+ * Decode from an exact-size heap copy, so ASan sees any overread; m's
+ * strings are gone when it returns.
+ */
+static enum ipc_err
+decode_exact(const uint8_t *p, size_t len, struct ipc_msg *m)
+{
+	uint8_t *copy;
+	enum ipc_err e;
+
+	copy = malloc(len ? len : 1);
+	assert_non_null(copy);
+	memcpy(copy, p, len);
+	e = ipc_decode(copy, len, m);
+	free(copy);
+	return e;
+}
+
+/* How bin_make breaks field k, and what the decoder must say to it. */
+enum mut { M_NONE, M_LONG, M_UTF8, M_NUL, M_EMPTY, M_OVER, M_BOOL2,
+    M_MAX };
+static const enum ipc_err mut_err[M_MAX] = {
+	[M_NONE] = IPC_OK, [M_LONG] = IPC_E_LENGTH, [M_UTF8] = IPC_E_UTF8,
+	[M_NUL] = IPC_E_UTF8, [M_EMPTY] = IPC_E_LENGTH,
+	[M_OVER] = IPC_E_LENGTH, [M_BOOL2] = IPC_E_VALUE,
+};
+
+static char	fill[IPC_FRAME_MAX];
+
+/* One field by hand: valid, or broken as mut says; -1: mut can't apply. */
+static int
+bin_field(struct bin *w, const struct field *f, enum mut mut)
+{
+	switch (f->type) {
+	case FT_U64:
+		if (mut == M_OVER && f->max < UINT64_MAX)
+			bin_le(w, f->max + 1, 8);
+		else if (mut == M_NONE)
+			bin_le(w, f->max < 5 ? f->max : 5, 8);
+		else
+			return -1;
+		return 0;
+	case FT_BOOL:
+		if (mut != M_NONE && mut != M_BOOL2)
+			return -1;
+		bin_le(w, mut == M_BOOL2 ? 2 : 1, 1);
+		return 0;
+	case FT_STR:
+		break;
+	default:
+		fail_msg("list field %s in the parent's list", f->key);
+	}
+	switch (mut) {
+	case M_NONE:
+		/* Any bytes where F_BYTES allows them, NUL too. */
+		if (f->flags & F_BYTES)
+			bin_str(w, "\0\xff", 2);
+		else
+			bin_str(w, "\xe4\xbd\xa0", 3);
+		return 0;
+	case M_LONG:
+		memset(fill, 'a', f->max + 1);
+		bin_str(w, fill, f->max + 1);
+		return 0;
+	case M_UTF8:
+	case M_NUL:
+		if (f->flags & F_BYTES)
+			return -1;
+		if (mut == M_UTF8)
+			bin_str(w, "\xc0\xaf", 2);
+		else
+			bin_str(w, "a\0b", 3);
+		return 0;
+	case M_EMPTY:
+		if (!(f->flags & F_NONEMPTY))
+			return -1;
+		bin_str(w, "", 0);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* A frame of d by hand, field k broken as mut says; -1: it can't be. */
+static int
+bin_make(struct bin *w, const struct msgdef *d, size_t k, enum mut mut)
+{
+	size_t i;
+
+	bin_begin(w, d->info.type, 7);
+	for (i = 0; i < d->schema->n; i++)
+		if (bin_field(w, &d->schema->f[i], i == k ? mut : M_NONE) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * A body of d's schema: u64 at its max, bools 1 and strings at their
+ * full length (hi), or 0, 0 and as short as allowed.
+ */
+static void
+body_fill(const struct msgdef *d, union ipc_body *b, int hi)
+{
+	const struct field *f;
+	struct ipc_str s;
+	size_t i;
+	int one = hi;
+
+	memset(b, 0, sizeof(*b));
+	memset(fill, 'z', sizeof(fill));
+	for (i = 0; i < d->schema->n; i++) {
+		f = &d->schema->f[i];
+		switch (f->type) {
+		case FT_U64:
+			memcpy((char *)b + f->off, hi ? &f->max :
+			    &(uint64_t){ 0 }, sizeof(uint64_t));
+			break;
+		case FT_BOOL:
+			memcpy((char *)b + f->off, &one, sizeof(one));
+			break;
+		case FT_STR:
+			s.p = fill;
+			s.len = hi ? f->max : (f->flags & F_NONEMPTY) != 0;
+			memcpy((char *)b + f->off, &s, sizeof(s));
+			break;
+		default:
+			fail_msg("list field %s in the parent's list", f->key);
+		}
+	}
+}
+
+/* Each field of d the same in a and b (strings by content). */
+static void
+body_equal(const struct msgdef *d, const union ipc_body *a,
+    const union ipc_body *b)
+{
+	const struct field *f;
+	struct ipc_str sa, sb;
+	size_t i;
+
+	for (i = 0; i < d->schema->n; i++) {
+		f = &d->schema->f[i];
+		if (f->type != FT_STR) {
+			assert_memory_equal((const char *)a + f->off,
+			    (const char *)b + f->off, f->type == FT_U64 ?
+			    sizeof(uint64_t) : sizeof(int));
+			continue;
+		}
+		memcpy(&sa, (const char *)a + f->off, sizeof(sa));
+		memcpy(&sb, (const char *)b + f->off, sizeof(sb));
+		assert_int_equal(sa.len, sb.len);
+		if (sa.len > 0)
+			assert_memory_equal(sa.p, sb.p, sa.len);
+	}
+}
+
+/*
+ * Every message of the parent's list round-trips at both ends of every
+ * field's range, and every cut of the frame is short, with no overread.
+ */
+static void
+test_bin_roundtrip_all(void **state)
+{
+	static union ipc_body b;
+	const struct msgdef *d;
+	struct ipc_msg m;
+	size_t i, n, len;
+	int hi;
+
+	(void)state;
+	assert_true(ipc_catalogue_parent.n >= 30);
+	for (i = 0; i < ipc_catalogue_parent.n; i++) {
+		d = &ipc_catalogue_parent.defs[i];
+		for (hi = 0; hi <= 1; hi++) {
+			body_fill(d, &b, hi);
+			len = ipc_encode(d->info.type, UINT64_MAX - i, &b, buf,
+			    sizeof(buf));
+			assert_true(len >= 13);
+			assert_int_equal(buf[0], 0xc1);
+			assert_int_equal(ipc_decode(buf, len, &m), IPC_OK);
+			assert_int_equal(m.type, d->info.type);
+			assert_int_equal(m.req_id, UINT64_MAX - i);
+			assert_int_equal(m.fd, -1);
+			body_equal(d, &b, &m.b);
+		}
+		/* Any cut of the short one is short; a byte more, trailing. */
+		body_fill(d, &b, 0);
+		len = ipc_encode(d->info.type, 1, &b, buf, sizeof(buf));
+		for (n = 0; n < len; n++)
+			assert_int_equal(decode_exact(buf, n, &m), IPC_E_SHORT);
+		buf[len] = 0;
+		assert_int_equal(decode_exact(buf, len + 1, &m),
+		    IPC_E_TRAILING);
+	}
+}
+
+/*
+ * Every field of every parent message broken every way that applies to
+ * it, by hand: each refused with its error.  The unbroken frame is
+ * exactly what the encoder writes for what it decodes to.
+ */
+static void
+test_bin_reject_fields(void **state)
+{
+	static struct bin w;
+	const struct msgdef *d;
+	struct ipc_msg m;
+	size_t i, k, len, tried = 0;
+	enum mut mut;
+
+	(void)state;
+	for (i = 0; i < ipc_catalogue_parent.n; i++) {
+		d = &ipc_catalogue_parent.defs[i];
+		assert_int_equal(bin_make(&w, d, 0, M_NONE), 0);
+		assert_int_equal(ipc_decode(w.b, w.len, &m), IPC_OK);
+		len = ipc_encode(m.type, m.req_id, &m.b, buf, sizeof(buf));
+		assert_int_equal(len, w.len);
+		assert_memory_equal(buf, w.b, len);
+		for (k = 0; k < d->schema->n; k++)
+			for (mut = M_LONG; mut < M_MAX; mut++) {
+				if (bin_make(&w, d, k, mut) == -1)
+					continue;
+				assert_int_equal(decode_exact(w.b, w.len, &m),
+				    mut_err[mut]);
+				tried++;
+			}
+	}
+	/* Each mutation met some field: none was skipped everywhere. */
+	assert_true(tried > 100);
+}
+
+/* What the encoder refuses to write in the binary form. */
+static void
+test_bin_encode_refuses(void **state)
+{
+	static union ipc_body b;
+	const struct msgdef *d;
+	const struct field *f;
+	struct ipc_str s;
+	uint64_t v;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ipc_catalogue_parent.n; i++) {
+		d = &ipc_catalogue_parent.defs[i];
+		for (k = 0; k < d->schema->n; k++) {
+			f = &d->schema->f[k];
+			body_fill(d, &b, 0);
+			if (f->type == FT_U64 && f->max < UINT64_MAX) {
+				v = f->max + 1;
+				memcpy((char *)&b + f->off, &v, sizeof(v));
+			} else if (f->type == FT_STR) {
+				s.p = fill;
+				s.len = f->max + 1;
+				memcpy((char *)&b + f->off, &s, sizeof(s));
+			} else
+				continue;
+			assert_int_equal(ipc_encode(d->info.type, 1, &b, buf,
+			    sizeof(buf)), 0);
+			if (f->type == FT_STR && (f->flags & F_NONEMPTY)) {
+				s.len = 0;
+				memcpy((char *)&b + f->off, &s, sizeof(s));
+				assert_int_equal(ipc_encode(d->info.type, 1,
+				    &b, buf, sizeof(buf)), 0);
+			}
+		}
+	}
+	/* Nor past a short buffer. */
+	body_fill(&ipc_catalogue_parent.defs[0], &b, 0);
+	assert_int_equal(ipc_encode(ipc_catalogue_parent.defs[0].info.type,
+	    1, &b, buf, 12), 0);
+}
+
+/* The bytes themselves (golden): little-endian, in schema order. */
+static void
+test_bin_golden(void **state)
+{
+	static const uint8_t pong[] = { 0xc1, 0x66, 0, 0, 0,
+	    0x07, 0, 0, 0, 0, 0, 0, 0,
+	    0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01 };
+	static const uint8_t logf[] = { 0xc1, 0x67, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0,
+	    0x02, 0, 0, 0, 0, 0, 0, 0,
+	    0x02, 0, 0, 0, 'h', 'i' };
+	static const uint8_t hubconf[] = { 0xc1, 0x84, 0x03, 0, 0,
+	    0x01, 0x02, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0,
+	    0x01,
+	    0x02, 0, 0, 0, 0, 0, 0, 0 };
+	struct ipc_body_seq sq = { 0x0102030405060708ULL };
+	struct ipc_body_log lg = { 2, IPC_S("hi") };
+	struct ipc_body_hub_config hc = { { NULL, 0 }, 7, 2 };
+	struct ipc_msg m;
+	size_t len;
+
+	(void)state;
+	len = ipc_encode(IPC_PONG, 7, &sq, buf, sizeof(buf));
+	assert_int_equal(len, sizeof(pong));
+	assert_memory_equal(buf, pong, len);
+	len = ipc_encode(IPC_LOG, 0, &lg, buf, sizeof(buf));
+	assert_int_equal(len, sizeof(logf));
+	assert_memory_equal(buf, logf, len);
+	/* Any true bool is 1 on the wire; an absent string is "". */
+	len = ipc_encode(IPC_HUB_CONFIG, 0x201, &hc, buf, sizeof(buf));
+	assert_int_equal(len, sizeof(hubconf));
+	assert_memory_equal(buf, hubconf, len);
+	assert_int_equal(ipc_decode(hubconf, sizeof(hubconf), &m), IPC_OK);
+	assert_int_equal(m.b.hub_config.last, 1);
+	assert_int_equal(m.b.hub_config.part.len, 0);
+}
+
+/* One form per type: each list refuses the other's. */
+static void
+test_one_form_per_type(void **state)
+{
+	static struct bin w;
+	struct ipc_msg m;
+	struct raw r;
+
+	(void)state;
+	/* A parent message as msgpack, as every one was before. */
+	raw_begin(&r, IPC_LOG, 2);
+	raw_key(&r, "level");
+	msgpack_pack_uint64(&r.pk, 1);
+	raw_key(&r, "text");
+	raw_key(&r, "x");
+	assert_int_equal(raw_decode(&r, &m), IPC_E_TYPE);
+	msgpack_sbuffer_destroy(&r.sb);
+	raw_begin(&r, IPC_SUP_SHUTDOWN, 0);
+	assert_int_equal(raw_decode(&r, &m), IPC_E_TYPE);
+	msgpack_sbuffer_destroy(&r.sb);
+	/* A hub message in the parent's form, well made field by field. */
+	bin_begin(&w, IPC_CHAT_SEND, 7);
+	bin_le(&w, 1, 8);
+	bin_str(&w, "m1", 2);
+	bin_str(&w, "hi", 2);
+	assert_int_equal(decode_exact(w.b, w.len, &m), IPC_E_TYPE);
+	bin_begin(&w, IPC_AGENT_ABORT, 7);
+	assert_int_equal(decode_exact(w.b, w.len, &m), IPC_E_TYPE);
+	/* And a type of neither. */
+	bin_begin(&w, 4242, 7);
+	assert_int_equal(decode_exact(w.b, w.len, &m), IPC_E_TYPE);
+	bin_begin(&w, UINT32_MAX, 7);
+	assert_int_equal(decode_exact(w.b, w.len, &m), IPC_E_TYPE);
+	/* A string's length past the frame, under its max: short. */
+	bin_begin(&w, IPC_LOG, 7);
+	bin_le(&w, 1, 8);
+	bin_le(&w, 10, 4);
+	assert_int_equal(decode_exact(w.b, w.len, &m), IPC_E_SHORT);
+	/* Over IPC_FRAME_MAX, whatever its form. */
+	assert_int_equal(ipc_decode(w.b, IPC_FRAME_MAX + 1, &m), IPC_E_SIZE);
+}
+
 int
 main(void)
 {
@@ -512,6 +903,11 @@ main(void)
 		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_schedule_bodies),
 		cmocka_unit_test(test_inbound_media_parts),
+		cmocka_unit_test(test_bin_roundtrip_all),
+		cmocka_unit_test(test_bin_reject_fields),
+		cmocka_unit_test(test_bin_encode_refuses),
+		cmocka_unit_test(test_bin_golden),
+		cmocka_unit_test(test_one_form_per_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,3 +28,13 @@ tests_unit_sandbox_test_worker_SOURCES = tests/unit/sandbox/test_worker.c \
 	$(SBCHILD_SRC) $(libwxsandbox_a_SOURCES) $(UNIT_COMMON)
 tests_unit_sandbox_test_worker_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_sandbox_test_worker_LDADD = $(UNIT_LDADD)
+
+# The SIGSYS handler's frame (sandbox/sigsys.c), read as root's wxgated
+# reads it: compiled IPC_PARENT_ONLY, with the parent's codec alone.
+check_PROGRAMS += tests/unit/sandbox/test_sigsys
+TESTS += tests/unit/sandbox/test_sigsys
+tests_unit_sandbox_test_sigsys_SOURCES = tests/unit/sandbox/test_sigsys.c \
+	sandbox/sigsys.c $(PARENT_CODEC) common/log.c common/xmalloc.c
+tests_unit_sandbox_test_sigsys_CPPFLAGS = $(AM_CPPFLAGS) -DIPC_PARENT_ONLY
+tests_unit_sandbox_test_sigsys_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_sandbox_test_sigsys_LDADD = $(UNIT_LDADD)
