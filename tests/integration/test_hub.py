@@ -466,6 +466,14 @@ def test_relayed_log_line_forges_no_line(gate):
     assert "\x1b" not in text
 
 
+def gone(pid):
+    """Exited, or a zombie: it may go between any two reads of /proc."""
+    try:
+        return proc_status(pid).get("State", "").startswith("Z")
+    except OSError:
+        return True
+
+
 def test_runtime_account_again_while_the_old_drains(gate_factory):
     """hub.spawn of an account whose last worker is still draining
     starts one more, once: a further hub.spawn finds that one, and
@@ -493,8 +501,6 @@ def test_runtime_account_again_while_the_old_drains(gate_factory):
     assert len(pids()) == 2, pids()
     old, new = pids()
     assert gate.ctl("test", "hub", "unspawn_loopback")[0] == 0
-    wait_for(lambda: not os.path.exists("/proc/%d" % new) or
-             proc_status(new).get("State", "").startswith("Z"), 10, 0.05,
-             "the second worker to stop")
+    wait_for(lambda: gone(new), 10, 0.05, "the second worker to stop")
     assert os.path.exists("/proc/%d" % old)
     os.kill(old, signal.SIGKILL)    # not the grace period's 20 s
