@@ -481,8 +481,7 @@ acct_doom_cb(evutil_socket_t fd, short ev, void *arg)
 int
 account_unbind(const char *account, const char *peer)
 {
-	struct timeval tv = { ACCOUNT_DOOM_MS / 1000,
-	    (ACCOUNT_DOOM_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(ACCOUNT_DOOM_MS);
 	struct acct_rt *a;
 	uint64_t now = clock_mono_ms();
 

@@ -237,7 +237,7 @@ acct_limits(struct chacct *a, const struct cfg_channel *cc)
 static void
 chan_kick_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct timeval tv = { CH_KICK_MS / 1000, (CH_KICK_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(CH_KICK_MS);
 	unsigned i;
 
 	(void)fd;

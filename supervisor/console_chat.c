@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "areq.h"
+#include "clock.h"
 #include "codec.h"
 #include "command.h"
 #include "config.h"
@@ -369,7 +370,7 @@ int
 console_chat_hold(struct worker *w, const struct ipc_msg *m, uint64_t conn,
     const char *query)
 {
-	struct timeval tv = { CC_HOLD_MS / 1000, (CC_HOLD_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(CC_HOLD_MS);
 	struct cc_page pg;
 	struct cc_hold *h;
 	json_t *body;

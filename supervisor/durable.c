@@ -87,8 +87,7 @@ durable_due(struct durable *d, uint64_t ms, durable_late_fn late)
 	    durable_due_cb, d)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	d->late = late;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(d->due, &tv);
 }
 

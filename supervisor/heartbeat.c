@@ -56,8 +56,7 @@ heartbeat_init(void)
 
 	if (tick_ev != NULL)
 		event_free(tick_ev);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	tick_ev = event_new(sup->base, -1, EV_PERSIST, heartbeat_tick, NULL);
 	if (tick_ev == NULL || event_add(tick_ev, &tv) == -1)
 		fatalx("%s: timer", __func__);

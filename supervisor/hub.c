@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "account.h"
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "entry.h"
@@ -150,7 +151,7 @@ static void	hub_audit_cb(evutil_socket_t, short, void *);
 static void
 hub_audit_arm(unsigned ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	if (hub.audit_ev == NULL && (hub.audit_ev = event_new(sup->base, -1,
 	    0, hub_audit_cb, NULL)) == NULL)
@@ -208,8 +209,7 @@ hub_apply(void)
 static void
 hub_start(void)
 {
-	struct timeval tv = { CHECKPOINT_MS / 1000,
-	    (CHECKPOINT_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(CHECKPOINT_MS);
 	char err[CFG_ERR_MAX];
 
 	/* A node's working set starts empty: the truth is PostgreSQL's. */

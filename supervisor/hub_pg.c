@@ -787,8 +787,7 @@ ship_retry(void)
 	hp.retry_ms = hp.retry_ms == 0 ? SHIP_RETRY_MIN_MS :
 	    hp.retry_ms * 2 > SHIP_RETRY_MAX_MS ? SHIP_RETRY_MAX_MS :
 	    hp.retry_ms * 2;
-	tv.tv_sec = hp.retry_ms / 1000;
-	tv.tv_usec = (suseconds_t)(hp.retry_ms % 1000) * 1000;
+	tv = clock_tv(hp.retry_ms);
 	evtimer_add(hp.retry, &tv);
 }
 

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "account.h"
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "hub.h"
@@ -156,8 +157,7 @@ poll_tick(evutil_socket_t fd, short ev, void *arg)
 void
 hub_pg_bound_start(void)
 {
-	struct timeval tv = { BOUND_POLL_MS / 1000,
-	    (BOUND_POLL_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(BOUND_POLL_MS);
 
 	if ((hb.tick = event_new(sup->base, -1, EV_PERSIST, poll_tick,
 	    NULL)) == NULL || event_add(hb.tick, &tv) == -1)

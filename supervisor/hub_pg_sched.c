@@ -39,6 +39,7 @@
 #include <event2/event.h>
 
 #include "areq.h"
+#include "clock.h"
 #include "config.h"
 #include "hub.h"
 #include "hub_pg_int.h"
@@ -484,8 +485,7 @@ sched_tick(evutil_socket_t fd, short ev, void *arg)
 void
 hub_pg_sched_start(void)
 {
-	struct timeval tv = { SCHED_POLL_MS / 1000,
-	    (SCHED_POLL_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(SCHED_POLL_MS);
 
 	if (leases_want(hub_pg_leases(), SCHED_LEASE, NULL) == -1)
 		fatalx("cluster: too many accounts");

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "hub.h"
 #include "hub_pg_int.h"
 #include "log.h"
@@ -220,8 +221,7 @@ read_late(evutil_socket_t fd, short ev, void *arg)
 int
 hub_pg_sched_read(const struct hub_sched_read *r)
 {
-	struct timeval tv = { r->deadline_ms / 1000,
-	    (r->deadline_ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(r->deadline_ms);
 	struct read_ask *a;
 	char p[5][24];
 	const char *params[5] = { p[0], p[1], p[2], p[3], r->name };

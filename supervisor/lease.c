@@ -196,8 +196,7 @@ lease_arm_fence(struct leases *l)
 		return;
 	}
 	ms = first > now ? first - now : 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(l->fence, &tv);
 }
 
@@ -551,8 +550,7 @@ leases_new(struct event_base *base, const struct pgpool_conf *db,
 	if ((l->tick = event_new(base, -1, EV_PERSIST, lease_tick, l)) ==
 	    NULL || (l->fence = evtimer_new(base, lease_fence_cb, l)) == NULL)
 		fatalx("%s: event_new", __func__);
-	tv.tv_sec = l->renew_ms / 1000;
-	tv.tv_usec = (suseconds_t)(l->renew_ms % 1000) * 1000;
+	tv = clock_tv(l->renew_ms);
 	event_add(l->tick, &tv);
 	return l;
 }

@@ -128,8 +128,7 @@ pgp_answer(struct pgreq *r, enum pgp_status s, const PGresult *res,
 static void
 pgc_arm(struct pgconn *c, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	evtimer_add(c->timer, &tv);
 }
@@ -584,8 +583,7 @@ pgp_arm_queue(struct pgpool *p)
 		return;
 	}
 	ms = r->deadline > now ? r->deadline - now : 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(p->qtimer, &tv);
 }
 

@@ -123,8 +123,7 @@ progress_note(struct areq *r)
 	 * Even "now" waits for the timer: the deltas read in this loop
 	 * turn go out together.
 	 */
-	tv.tv_sec = (time_t)(wait / 1000);
-	tv.tv_usec = (suseconds_t)((wait % 1000) * 1000);
+	tv = clock_tv(wait);
 	evtimer_add(r->pace_ev, &tv);
 }
 

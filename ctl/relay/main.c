@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net/wsclient.h"
 #include "relay.h"
@@ -71,8 +72,7 @@ rm_schedule(void)
 
 	(void)RAND_bytes((unsigned char *)&r, sizeof(r));
 	ms = rm.backoff_ms - rm.backoff_ms / 4 + r % (rm.backoff_ms / 2 + 1);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(rm.retry, &tv);
 	log_info("reconnecting in %u.%us", ms / 1000, (ms % 1000) / 100);
 	rm.backoff_ms = rm.backoff_ms >= RM_BACKOFF_MAX_MS / 2 ?

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "codec.h"
 #include "log.h"
 #include "worker.h"
@@ -123,8 +124,7 @@ echo_tick(evutil_socket_t fd, short ev, void *arg)
 		agent_done(e->req);	/* frees e via echo_cancel */
 		return;
 	}
-	tv.tv_sec = echo_delay_ms / 1000;
-	tv.tv_usec = (echo_delay_ms % 1000) * 1000;
+	tv = clock_tv(echo_delay_ms);
 	evtimer_add(e->ev, &tv);
 }
 

@@ -400,8 +400,7 @@ turn_arm(struct turn *t)
 {
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)(cb.budget_ms / 1000);
-	tv.tv_usec = (suseconds_t)(cb.budget_ms % 1000 * 1000);
+	tv = clock_tv(cb.budget_ms);
 	evtimer_add(t->timer, &tv);
 }
 

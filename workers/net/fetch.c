@@ -537,8 +537,7 @@ static void
 fetch_lookup_start(struct fetch_host *h)
 {
 	struct evutil_addrinfo hints;
-	struct timeval tv = { FETCH_DNS_WAIT_MS / 1000,
-	    (FETCH_DNS_WAIT_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(FETCH_DNS_WAIT_MS);
 	struct evdns_getaddrinfo_request *req;
 	struct fetch_lookup *lk;
 
@@ -802,8 +801,7 @@ fetch_timer_cb(CURLM *m, long ms, void *userp)
 		evtimer_del(f.timer);
 		return 0;
 	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(f.timer, &tv);
 	return 0;
 }

@@ -76,7 +76,7 @@ static const struct wslay_event_callbacks ws_callbacks = {
 static void
 ws_arm(struct wsclient *c, long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	evtimer_add(c->timer, &tv);
 }

@@ -137,7 +137,7 @@ login_timer(evutil_socket_t fd, short what, void *arg)
 static void
 login_later(void (*fn)(void), long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	lg.next = fn;
 	evtimer_add(lg.timer, &tv);

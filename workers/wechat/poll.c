@@ -186,8 +186,7 @@ poll_later(uint64_t ms)
 {
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	tv = clock_tv(ms);
 	evtimer_add(pl.timer, &tv);
 }
 

@@ -170,8 +170,7 @@ send_kick(void)
 	    login_running() || wc.draining)
 		return;
 	if ((now = clock_mono_ms()) < sd.next_ms) {
-		tv.tv_sec = (time_t)((sd.next_ms - now) / 1000);
-		tv.tv_usec = (suseconds_t)((sd.next_ms - now) % 1000 * 1000);
+		tv = clock_tv(sd.next_ms - now);
 		evtimer_add(sd.timer, &tv);
 		return;
 	}

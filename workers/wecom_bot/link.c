@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net/wsclient.h"
 #include "wecom.h"
@@ -135,7 +136,7 @@ link_send(const char *frame)
 static void
 link_timer(struct event *ev, long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	evtimer_add(ev, &tv);
 }

@@ -656,7 +656,7 @@ lane_idle(struct lane *l)
 static void
 lane_timer(struct lane *l, enum tmode mode, long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	l->tmode = mode;
 	evtimer_add(l->timer, &tv);

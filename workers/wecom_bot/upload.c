@@ -53,6 +53,7 @@
 #include <event2/event.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "log.h"
 #include "../media.h"	/* workers/media.h: wk_media_fd_ok */
@@ -534,7 +535,7 @@ up_end(void)
 static void
 up_timer(enum up_tmode mode, long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	up.tmode = mode;
 	evtimer_add(up.timer, &tv);

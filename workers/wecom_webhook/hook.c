@@ -432,8 +432,7 @@ hook_kick(void)
 	if (hk.oq.cur != NULL || TAILQ_EMPTY(&hk.oq.q) || hk.draining)
 		return;
 	if ((wait = hook_wait_ms()) > 0) {
-		tv.tv_sec = (time_t)(wait / 1000);
-		tv.tv_usec = (suseconds_t)(wait % 1000 * 1000);
+		tv = clock_tv(wait);
 		evtimer_add(hk.timer, &tv);
 		return;
 	}
