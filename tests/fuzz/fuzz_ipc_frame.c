@@ -5,7 +5,10 @@
  * decode to the same type and req_id: the supervisor may forward what it
  * accepted, so acceptance and encoding must agree on every limit.  The
  * fixed form is canonical: it re-encodes to its own bytes.
- * fuzz_parent_frame.c fuzzes the root parent's codec alone.
+ * Built again as fuzz_parent_frame with IPC_PARENT_ONLY: the root
+ * parent's codec alone (codec.c, codec_bin.c, catalogue_parent.c, no
+ * msgpack linked), as root's wxgated compiles it, which must accept
+ * its own form and nothing else.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +47,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (copy[0] == IPC_BIN_MARK &&
 		    (len != size || memcmp(out, copy, size) != 0))
 			abort();
+#ifdef IPC_PARENT_ONLY
+		if (copy[0] != IPC_BIN_MARK)
+			abort();
+#endif
 	}
 	free(copy);
 	return 0;

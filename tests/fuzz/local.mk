@@ -8,10 +8,11 @@ tests_fuzz_fuzz_ipc_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c $(IPC_CODEC) \
 	common/log.c common/xmalloc.c
 tests_fuzz_fuzz_ipc_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ipc_frame_LDADD = $(DEPS_LIBS)
-# The root parent's codec as root's wxgated builds it: IPC_PARENT_ONLY,
-# its fixed form alone, no msgpack linked (PARENT_DEPS).
+# The same harness on the root parent's codec as root's wxgated builds
+# it: IPC_PARENT_ONLY, its fixed form alone, no msgpack linked
+# (PARENT_DEPS).
 noinst_PROGRAMS += tests/fuzz/fuzz_parent_frame
-tests_fuzz_fuzz_parent_frame_SOURCES = tests/fuzz/fuzz_parent_frame.c \
+tests_fuzz_fuzz_parent_frame_SOURCES = tests/fuzz/fuzz_ipc_frame.c \
 	$(PARENT_CODEC) common/log.c common/xmalloc.c
 tests_fuzz_fuzz_parent_frame_CPPFLAGS = $(AM_CPPFLAGS) -DIPC_PARENT_ONLY
 tests_fuzz_fuzz_parent_frame_LDFLAGS = $(FUZZ_LDFLAGS)
