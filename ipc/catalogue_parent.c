@@ -97,15 +97,13 @@ static const struct field f_conf_plan[] = {
 	FLD(conf_plan, store_pg, FT_BOOL, 0, 0),
 	FLD(conf_plan, store_secret, FT_STR, IPC_STORE_SECRET_MAX, 0),
 	FLD(conf_plan, workers, FT_U64, 4096, 0),
-};
-static const struct field f_conf_supervisor[] = {
-	FLD(conf_supervisor, heartbeat_ms, FT_U64, UINT32_MAX, 0),
-	FLD(conf_supervisor, heartbeat_timeout_ms, FT_U64, UINT32_MAX, 0),
-	FLD(conf_supervisor, restart_min_ms, FT_U64, UINT32_MAX, 0),
-	FLD(conf_supervisor, restart_max_ms, FT_U64, UINT32_MAX, 0),
-	FLD(conf_supervisor, crashloop_count, FT_U64, UINT32_MAX, 0),
-	FLD(conf_supervisor, crashloop_window_s, FT_U64, UINT32_MAX, 0),
-	FLD(conf_supervisor, shutdown_grace_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, heartbeat_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, heartbeat_timeout_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, restart_min_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, restart_max_ms, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, crashloop_count, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, crashloop_window_s, FT_U64, UINT32_MAX, 0),
+	FLD(conf_plan, shutdown_grace_ms, FT_U64, UINT32_MAX, 0),
 };
 static const struct field f_conf_worker[] = {
 	FLD(conf_worker, kind, FT_STR, IPC_NAME_MAX, F_NONEMPTY),
@@ -124,7 +122,7 @@ const struct schema s_text = { f_text, NFIELDS(f_text) };
 SCHEMA(log) SCHEMA(violation) SCHEMA(config) SCHEMA(hub_worker)
 SCHEMA(hub_ref) SCHEMA(hub_config) SCHEMA(hub_spawn) SCHEMA(conf_text)
 SCHEMA(conf_file) SCHEMA(conf_file_data) SCHEMA(conf_plan)
-SCHEMA(conf_supervisor) SCHEMA(conf_worker) SCHEMA(conf_done)
+SCHEMA(conf_worker) SCHEMA(conf_done)
 SCHEMA(store_secret)
 
 static const struct msgdef defs[] = {

@@ -114,7 +114,6 @@
 	/* configuration reader to root parent (conf_reader.c) */	\
 	X(CONF_DONE,	993, "conf.done",	ROLE_READER,	MSG_INTERNAL, conf_done) \
 	X(CONF_WORKER,	994, "conf.worker",	ROLE_READER,	MSG_INTERNAL, conf_worker) \
-	X(CONF_SUPERVISOR, 995, "conf.supervisor", ROLE_READER, MSG_INTERNAL, conf_supervisor) \
 	X(CONF_PLAN,	996, "conf.plan",	ROLE_READER,	MSG_INTERNAL, conf_plan) \
 	X(CONF_FILE,	997, "conf.file",	ROLE_READER,	MSG_INTERNAL, conf_file) \
 	/* root parent to configuration reader (conf_fetch.c) */	\
@@ -169,9 +168,9 @@ struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
  * as conf.text parts (path on each, last ends it); the reader may ask
  * for a file the configuration names (what "secret": its bytes, "exec":
  * may it run) and gets conf.file_data (ok, or why; binary: the bytes
- * were no text and are not sent).  Then the plan: conf.plan, then
- * conf.supervisor, then `workers` conf.worker rows (listen "" none),
- * then conf.done; or conf.done alone with ok 0 and the error.
+ * were no text and are not sent).  Then the plan: conf.plan (with the
+ * supervisor's timings), then `workers` conf.worker rows (listen ""
+ * none), then conf.done; or conf.done alone with ok 0 and the error.
  */
 struct ipc_body_conf_text	{ struct ipc_str path; struct ipc_str part;
 				  int last; uint64_t verbose; };
@@ -189,8 +188,8 @@ struct ipc_body_conf_plan	{ struct ipc_str state_dir;
 				  struct ipc_str metrics_listen;
 				  int store_pg;
 				  struct ipc_str store_secret;
-				  uint64_t workers; };
-struct ipc_body_conf_supervisor	{ uint64_t heartbeat_ms;
+				  uint64_t workers;
+				  uint64_t heartbeat_ms;
 				  uint64_t heartbeat_timeout_ms;
 				  uint64_t restart_min_ms;
 				  uint64_t restart_max_ms;
@@ -218,7 +217,6 @@ struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
 	struct ipc_body_conf_file	conf_file; \
 	struct ipc_body_conf_file_data	conf_file_data; \
 	struct ipc_body_conf_plan	conf_plan; \
-	struct ipc_body_conf_supervisor	conf_supervisor; \
 	struct ipc_body_conf_worker	conf_worker; \
 	struct ipc_body_conf_done	conf_done;
 

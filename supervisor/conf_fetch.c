@@ -63,7 +63,6 @@ struct fetch {
 	unsigned	 files;
 	int		 reset;		/* ECONNRESET seen */
 	int		 have_plan;
-	int		 have_sup;
 	uint64_t	 want;		/* conf.plan's worker count */
 	int64_t		 violation;	/* its syscall, or -1 */
 	uint64_t	 deadline;	/* ms from its fork */
@@ -269,7 +268,7 @@ fetch_worker(struct fetch *f, const struct ipc_body_conf_worker *b)
 
 	snprintf(kind, sizeof(kind), "%.*s", (int)b->kind.len, b->kind.p);
 	snprintf(id, sizeof(id), "%.*s", (int)b->id.len, b->id.p);
-	if (!f->have_plan || !f->have_sup || f->p->nworkers >= f->want) {
+	if (!f->have_plan || f->p->nworkers >= f->want) {
 		fetch_fail(f, "configuration reader: %s out of order",
 		    "conf.worker");
 		return;
@@ -294,6 +293,7 @@ static void
 fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 {
 	struct plan *p = f->p;
+	struct plan_supervisor *s = &p->supervisor;
 
 	if (f->have_plan) {
 		fetch_fail(f, "configuration reader: %s out of order",
@@ -323,19 +323,6 @@ fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 	}
 	f->want = b->workers;
 	p->workers = xcalloc(f->want + 1, sizeof(*p->workers));
-}
-
-static void
-fetch_sup(struct fetch *f, const struct ipc_body_conf_supervisor *b)
-{
-	struct plan_supervisor *s = &f->p->supervisor;
-
-	if (!f->have_plan || f->have_sup) {
-		fetch_fail(f, "configuration reader: %s out of order",
-		    "conf.supervisor");
-		return;
-	}
-	f->have_sup = 1;
 	s->heartbeat_ms = (uint32_t)b->heartbeat_ms;
 	s->heartbeat_timeout_ms = (uint32_t)b->heartbeat_timeout_ms;
 	s->restart_min_ms = (uint32_t)b->restart_min_ms;
@@ -374,9 +361,6 @@ fetch_msg(struct fetch *f, struct ipc_msg *m)
 	case IPC_CONF_PLAN:
 		fetch_plan(f, &m->b.conf_plan);
 		break;
-	case IPC_CONF_SUPERVISOR:
-		fetch_sup(f, &m->b.conf_supervisor);
-		break;
 	case IPC_CONF_WORKER:
 		fetch_worker(f, &m->b.conf_worker);
 		break;
@@ -386,7 +370,7 @@ fetch_msg(struct fetch *f, struct ipc_msg *m)
 			    (int)m->b.conf_done.error.len,
 			    m->b.conf_done.error.p);
 			f->done = -1;
-		} else if (!f->have_sup || f->p->nworkers != f->want)
+		} else if (!f->have_plan || f->p->nworkers != f->want)
 			fetch_fail(f, "configuration reader: %s before its plan",
 			    "conf.done");
 		else

@@ -215,7 +215,6 @@ static void
 reader_plan(const struct config *c)
 {
 	const struct cfg_supervisor *cs = &c->supervisor;
-	struct ipc_body_conf_supervisor s;
 	struct ipc_body_conf_worker w;
 	struct ipc_body_conf_plan p;
 	char err[CFG_ERR_MAX];
@@ -250,16 +249,14 @@ reader_plan(const struct config *c)
 	p.store_secret = ipc_s(c->cluster.password != NULL ?
 	    c->cluster.password : "");
 	p.workers = rd.nrows;
+	p.heartbeat_ms = cs->heartbeat_ms;
+	p.heartbeat_timeout_ms = cs->heartbeat_timeout_ms;
+	p.restart_min_ms = cs->restart_min_ms;
+	p.restart_max_ms = cs->restart_max_ms;
+	p.crashloop_count = cs->crashloop_count;
+	p.crashloop_window_s = cs->crashloop_window_s;
+	p.shutdown_grace_ms = cs->shutdown_grace_ms;
 	reader_send(IPC_CONF_PLAN, &p);
-	memset(&s, 0, sizeof(s));
-	s.heartbeat_ms = cs->heartbeat_ms;
-	s.heartbeat_timeout_ms = cs->heartbeat_timeout_ms;
-	s.restart_min_ms = cs->restart_min_ms;
-	s.restart_max_ms = cs->restart_max_ms;
-	s.crashloop_count = cs->crashloop_count;
-	s.crashloop_window_s = cs->crashloop_window_s;
-	s.shutdown_grace_ms = cs->shutdown_grace_ms;
-	reader_send(IPC_CONF_SUPERVISOR, &s);
 	for (i = 0; i < rd.nrows; i++) {
 		memset(&w, 0, sizeof(w));
 		w.kind = ipc_s(rd.rows[i].k->name);
