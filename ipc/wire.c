@@ -49,7 +49,14 @@ struct wire {
 
 /* Decoded strings borrow from here until the callback returns. */
 static uint8_t	rbuf[IPC_FRAME_MAX + 1];
-static uint8_t	wbuf[IPC_FRAME_MAX];
+/*
+ * Where a frame is encoded before it is sent or queued, here and by the
+ * control socket's framing and the blocking send (wire_stream.c,
+ * wire_blocking.c): each encodes and hands the bytes on before it
+ * returns, so one buffer serves them all, and a process touches the
+ * pages of its largest frame once.
+ */
+uint8_t		ipc_wbuf[IPC_FRAME_MAX];
 
 static void	wire_read(evutil_socket_t, short, void *);
 static void	wire_write(evutil_socket_t, short, void *);
@@ -233,13 +240,14 @@ wire_queue(struct wire *c, uint32_t type, uint64_t req_id, const void *body,
 	struct qframe *q;
 	size_t len;
 
-	if ((len = ipc_encode(type, req_id, body, wbuf, sizeof(wbuf))) == 0) {
+	if ((len = ipc_encode(type, req_id, body, ipc_wbuf,
+	    sizeof(ipc_wbuf))) == 0) {
 		log_warnx("%s: cannot encode %s", __func__,
 		    ipc_type_name(type));
 		goto fail;
 	}
 	if (c->qhead == NULL) {
-		if (ipc_send_raw(c->fd, wbuf, len, fd) == 0) {
+		if (ipc_send_raw(c->fd, ipc_wbuf, len, fd) == 0) {
 			if (fd != -1)
 				close(fd);
 			return 0;
@@ -254,7 +262,7 @@ wire_queue(struct wire *c, uint32_t type, uint64_t req_id, const void *body,
 	q->next = NULL;
 	q->fd = fd;
 	q->len = len;
-	memcpy(q->data, wbuf, len);
+	memcpy(q->data, ipc_wbuf, len);
 	*c->qtail = q;
 	c->qtail = &q->next;
 	c->qlen++;

@@ -40,6 +40,9 @@ void		 wire_set_pace(struct wire *, int);
 
 /* Blocking helpers for the moments before a loop exists. */
 int		 ipc_send_raw(int fd, const uint8_t *buf, size_t len, int pass);
+
+/* The one encode buffer of wire.c, wire_stream.c and wire_blocking.c. */
+extern uint8_t	 ipc_wbuf[IPC_FRAME_MAX];
 int		 ipc_recv_blocking(int fd, uint8_t *buf, size_t buflen,
 		    struct ipc_msg *m, enum ipc_err *err);
 

@@ -8,15 +8,13 @@
 #include "wire.h"
 #include "wire_blocking.h"
 
-/* Not wire.c's (static there): only what a frame fills is touched. */
-static uint8_t	bbuf[IPC_FRAME_MAX];
-
 int
 ipc_send_blocking(int fd, uint32_t type, uint64_t req_id, const void *body)
 {
 	size_t len;
 
-	if ((len = ipc_encode(type, req_id, body, bbuf, sizeof(bbuf))) == 0)
+	if ((len = ipc_encode(type, req_id, body, ipc_wbuf,
+	    sizeof(ipc_wbuf))) == 0)
 		return -1;
-	return ipc_send_raw(fd, bbuf, len, -1);
+	return ipc_send_raw(fd, ipc_wbuf, len, -1);
 }

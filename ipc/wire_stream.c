@@ -7,13 +7,8 @@
 #include <event2/buffer.h>
 
 #include "codec.h"
+#include "wire.h"
 #include "wire_stream.h"
-
-/*
- * Its own encode buffer, not wire.c's (static there): the hub pays at
- * most the pages its largest control reply fills.
- */
-static uint8_t	sbuf[IPC_FRAME_MAX];
 
 int
 ipc_stream_pull(struct evbuffer *in, uint8_t *out, size_t *len)
@@ -43,14 +38,15 @@ ipc_stream_put(struct evbuffer *out, uint32_t type, uint64_t req_id,
 	uint8_t hdr[4];
 	size_t len;
 
-	if ((len = ipc_encode(type, req_id, body, sbuf, sizeof(sbuf))) == 0)
+	if ((len = ipc_encode(type, req_id, body, ipc_wbuf,
+	    sizeof(ipc_wbuf))) == 0)
 		return -1;
 	hdr[0] = len >> 24;
 	hdr[1] = len >> 16;
 	hdr[2] = len >> 8;
 	hdr[3] = len;
 	if (evbuffer_add(out, hdr, 4) == -1 ||
-	    evbuffer_add(out, sbuf, len) == -1)
+	    evbuffer_add(out, ipc_wbuf, len) == -1)
 		return -1;
 	return 0;
 }
