@@ -139,6 +139,44 @@ ipc_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * A field's limits, one rule for both forms: what an encoder may write
+ * (a u64 within its max; a string within its max, with bytes behind
+ * it, and not empty where F_NONEMPTY), and what a string a decoder read
+ * must be (UTF-8 text unless F_BYTES; not empty where F_NONEMPTY).  A
+ * decoder checks the length against the max itself, before it takes
+ * the bytes.
+ */
+int
+ipc_field_fits(const struct field *f, const void *body)
+{
+	const char *at = (const char *)body + f->off;
+	struct ipc_str s;
+	uint64_t v;
+
+	switch (f->type) {
+	case FT_U64:
+		memcpy(&v, at, sizeof(v));
+		return v <= f->max;
+	case FT_STR:
+		memcpy(&s, at, sizeof(s));
+		return s.len <= f->max && (s.len == 0 || s.p != NULL) &&
+		    (s.len > 0 || !(f->flags & F_NONEMPTY));
+	default:
+		return 1;	/* a bool; lists check their own */
+	}
+}
+
+enum ipc_err
+ipc_str_check(const struct field *f, struct ipc_str s)
+{
+	if (!(f->flags & F_BYTES) && !ipc_utf8_valid(s.p, s.len))
+		return IPC_E_UTF8;
+	if ((f->flags & F_NONEMPTY) && s.len == 0)
+		return IPC_E_LENGTH;
+	return IPC_OK;
+}
+
 enum ipc_err
 ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 {

@@ -68,11 +68,7 @@ bin_get_str(struct bcur *c, const struct field *f, struct ipc_str *s)
 	s->p = (const char *)c->p;
 	s->len = len;
 	c->p += len;
-	if (!(f->flags & F_BYTES) && !ipc_utf8_valid(s->p, s->len))
-		return IPC_E_UTF8;
-	if ((f->flags & F_NONEMPTY) && len == 0)
-		return IPC_E_LENGTH;
-	return IPC_OK;
+	return ipc_str_check(f, *s);
 }
 
 static enum ipc_err
@@ -163,20 +159,17 @@ bin_put_field(struct bout *o, const struct field *f, const void *body)
 	uint64_t v;
 	int b;
 
+	if (!ipc_field_fits(f, body))
+		return -1;
 	switch (f->type) {
 	case FT_U64:
 		memcpy(&v, at, sizeof(v));
-		if (v > f->max)
-			return -1;
 		return bin_put_le(o, v, 8);
 	case FT_BOOL:
 		memcpy(&b, at, sizeof(b));
 		return bin_put_le(o, b != 0, 1);
 	case FT_STR:
 		memcpy(&s, at, sizeof(s));
-		if (s.len > f->max || (s.len > 0 && s.p == NULL) ||
-		    ((f->flags & F_NONEMPTY) && s.len == 0))
-			return -1;
 		/*
 		 * Every max is far below 4 GiB; were one not, the bytes
 		 * would overflow IPC_FRAME_MAX and fail the encode anyway.

@@ -73,5 +73,7 @@ extern const struct ipc_form ipc_form_mp;
 void		ipc_catalogue_add(const struct ipc_catalogue *);
 /* A type of this catalogue, or NULL. */
 const struct msgdef *ipc_msgdef_in(const struct ipc_catalogue *, uint32_t);
+int		ipc_field_fits(const struct field *, const void *body);
+enum ipc_err	ipc_str_check(const struct field *, struct ipc_str);
 
 #endif

@@ -185,13 +185,9 @@ get_field(struct cur *c, const struct field *f, void *body)
 		return IPC_OK;
 	case FT_STR:
 		s = (struct ipc_str *)(void *)at;
-		e = (f->flags & F_BYTES) ? cur_bytes(c, s, f->max) :
-		    cur_str(c, s, f->max);
-		if (e != IPC_OK)
+		if ((e = cur_bytes(c, s, f->max)) != IPC_OK)
 			return e;
-		if ((f->flags & F_NONEMPTY) && s->len == 0)
-			return IPC_E_LENGTH;
-		return IPC_OK;
+		return ipc_str_check(f, *s);
 	case FT_BOOL:
 		return get_bool(c, (int *)(void *)at);
 	case FT_TURNS:
@@ -286,19 +282,14 @@ put_field(msgpack_packer *pk, const struct field *f, const void *body)
 	uint64_t v;
 	int b;
 
-	if (pack_str(pk, ipc_s(f->key)) != 0)
+	if (!ipc_field_fits(f, body) || pack_str(pk, ipc_s(f->key)) != 0)
 		return -1;
 	switch (f->type) {
 	case FT_U64:
 		memcpy(&v, at, sizeof(v));
-		if (v > f->max)
-			return -1;
 		return msgpack_pack_uint64(pk, v);
 	case FT_STR:
 		memcpy(&s, at, sizeof(s));
-		if (s.len > f->max || (s.len > 0 && s.p == NULL) ||
-		    ((f->flags & F_NONEMPTY) && s.len == 0))
-			return -1;
 		return pack_str(pk, s);
 	case FT_BOOL:
 		memcpy(&b, at, sizeof(b));
