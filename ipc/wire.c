@@ -306,7 +306,15 @@ recv_frame(int fd, uint8_t *buf, size_t buflen, int *rfd, const char **why)
 	msg.msg_iovlen = 1;
 	msg.msg_control = cm.buf;
 	msg.msg_controllen = sizeof(cm.buf);
-	if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) == -1)
+	/*
+	 * A peer that died with our frames unread (a worker its sandbox
+	 * killed) is reported once, before the frames it sent first (its
+	 * sandbox.violation): read on for those, then its EOF.
+	 */
+	if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == ECONNRESET)
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n == -1)
 		return -1;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
 	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {

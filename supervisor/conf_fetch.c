@@ -61,7 +61,6 @@ struct fetch {
 	uint8_t		*out;		/* an encoded frame waiting to go */
 	size_t		 outlen;
 	unsigned	 files;
-	int		 reset;		/* ECONNRESET seen */
 	int		 have_plan;
 	uint64_t	 want;		/* conf.plan's worker count */
 	int64_t		 violation;	/* its syscall, or -1 */
@@ -392,15 +391,6 @@ fetch_read(struct fetch *f)
 			if (e == IPC_E_SHORT && (errno == EAGAIN ||
 			    errno == EWOULDBLOCK))
 				return 0;
-			/*
-			 * It died with our frames unread: the kernel says
-			 * so once, before the frames it sent (a violation).
-			 */
-			if (e == IPC_E_SHORT && errno == ECONNRESET &&
-			    !f->reset) {
-				f->reset = 1;
-				continue;
-			}
 			if (e != IPC_E_SHORT)
 				fetch_fail(f, "configuration reader: bad frame "
 				    "(%s)", ipc_strerror(e));

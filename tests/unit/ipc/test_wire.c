@@ -1,7 +1,8 @@
 /*
  * Unit tests for ipc/wire.c over a real SOCK_SEQPACKET pair: delivery,
  * fd passing, oversized and stray-fd violations, EOF, the bounded
- * send queue, owed frames past it, and pacing.
+ * send queue, owed frames past it, pacing, and the frames of a peer
+ * that died with ours unread.
  */
 #include <sys/socket.h>
 
@@ -252,6 +253,55 @@ test_pace(void **state)
 	event_base_free(base);
 }
 
+/*
+ * A process that dies with our frames unread (a worker killed by its
+ * sandbox): the kernel answers ECONNRESET once, then the frames it
+ * sent before it died (its sandbox.violation), then EOF.  They are
+ * read, not lost to an I/O error, by the loop and the blocking read.
+ */
+static void
+test_peer_died_with_frames_unread(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct ipc_body_text t = { IPC_S("ours") };
+	struct ipc_body_violation v = { 41 };
+	struct sink s = { 0 };
+	struct ipc_msg m;
+	enum ipc_err e;
+	uint8_t buf[256];
+	struct wire *a;
+	int sv[2], i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		pair(sv);
+		assert_int_equal(ipc_send_blocking(sv[0], IPC_AGENT_DELTA, 0,
+		    &t), 0);
+		assert_int_equal(ipc_send_blocking(sv[1], IPC_VIOLATION, 0,
+		    &v), 0);
+		close(sv[1]);
+		if (i == 1) {
+			assert_int_equal(ipc_recv_blocking(sv[0], buf,
+			    sizeof(buf), &m, &e), 0);
+			assert_int_equal(m.type, IPC_VIOLATION);
+			assert_int_equal(m.b.violation.syscall, 41);
+			assert_int_equal(ipc_recv_blocking(sv[0], buf,
+			    sizeof(buf), &m, &e), -1);
+			assert_int_equal(e, IPC_E_SHORT);
+			close(sv[0]);
+			break;
+		}
+		a = wire_new(base, sv[0], 4, on_msg, on_err, &s);
+		run(base);
+		assert_int_equal(s.nmsg, 1);
+		assert_int_equal(s.last_type, IPC_VIOLATION);
+		assert_int_equal(s.nerr, 1);
+		assert_int_equal(s.last_ev, WIRE_EOF);
+		wire_free(a);
+	}
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -262,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_oversized_and_garbage),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_pace),
+		cmocka_unit_test(test_peer_died_with_frames_unread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
