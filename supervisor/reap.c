@@ -43,29 +43,6 @@ static void	reap_restart_cb(evutil_socket_t, short, void *);
 static void	reap_died(struct worker *, int status);
 static void	reap_hold(struct worker *, int status);
 
-static const struct {
-	int		 sig;
-	const char	*name;
-} signames[] = {
-	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
-	{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
-	{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
-	{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
-	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
-	{ SIGSYS, "SIGSYS" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
-};
-
-const char *
-reap_signame(int sig)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
-		if (signames[i].sig == sig)
-			return signames[i].name;
-	return "signal";
-}
-
 void
 reap_init(void)
 {
@@ -184,8 +161,11 @@ reap_cause(int status, int64_t syscall, const char *why, char *buf,
 		    syscall >= 0 ? ": " : "", syscall >= 0 ?
 		    sandbox_syscall_name((long)syscall) : "");
 	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "%s%s%s%s", reap_signame(WTERMSIG(status)),
-		    why[0] ? " (" : "", why, why[0] ? ")" : "");
+		/* glibc's abbreviation: "KILL" (no name: a real-time one). */
+		snprintf(buf, len, "SIG%s%s%s%s",
+		    sigabbrev_np(WTERMSIG(status)) != NULL ?
+		    sigabbrev_np(WTERMSIG(status)) : "RT", why[0] ? " (" : "",
+		    why, why[0] ? ")" : "");
 	else
 		snprintf(buf, len, "status %d", status);
 }

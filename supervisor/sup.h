@@ -179,7 +179,6 @@ void		 reap_init(void);
 void		 reap_kill(struct worker *, const char *why);
 void		 reap_stopped(void);
 void		 reap_syscall(struct worker *, int64_t);
-const char	*reap_signame(int);
 void		 reap_cause(int status, int64_t syscall, const char *why,
 		    char *, size_t);
 unsigned	 reap_deaths(struct timespec *, unsigned *);
