@@ -122,10 +122,8 @@ fetch_str(struct ipc_str s)
 static void
 fetch_child(int fd, uid_t uid, gid_t gid, int strict)
 {
-	struct sandbox_conf sc = { uid, gid, strict, sup->sandbox_log };
-	char creds[SB_CONF_ARG_MAX], spec[32], *argv[8];
 	const char *hook = NULL;
-	int a = 0;
+	char spec[32];
 
 #ifdef WX_TEST_HOOKS
 	const char *after;
@@ -141,16 +139,7 @@ fetch_child(int fd, uid_t uid, gid_t gid, int strict)
 #endif
 	snprintf(spec, sizeof(spec), "conf:read%s%.16s", hook != NULL ?
 	    ":" : "", hook != NULL ? hook : "");
-	sandbox_conf_format(&sc, creds, sizeof(creds));
-	argv[a++] = "wxgated";
-	if (sup->verbose >= LOG_LVL_DEBUG)
-		argv[a++] = "-d";
-	argv[a++] = "-x";
-	argv[a++] = spec;
-	argv[a++] = "-u";
-	argv[a++] = creds;
-	argv[a] = NULL;
-	spawn_exec(sup->exe, fd, argv);
+	spawn_exec(sup->exe, fd, spec, uid, gid, strict, NULL);
 }
 
 /* The first failure is the one said; the reader is killed after it. */

@@ -198,23 +198,10 @@ parent_hub_stop(void)
 static void
 ph_child(int fd)
 {
-	char creds[SB_CONF_ARG_MAX], *argv[9];
-	int a = 0;
-
-	spawn_creds(sup->hub_uid, sup->hub_gid, creds, sizeof(creds));
-	argv[a++] = "wxgated";
-	if (sup->verbose >= LOG_LVL_DEBUG)
-		argv[a++] = "-d";
-	argv[a++] = "-x";
-	argv[a++] = "hub:main";
-	argv[a++] = "-u";
-	argv[a++] = creds;
-	argv[a++] = "-s";
-	argv[a++] = sup->plan->store;
-	argv[a] = NULL;
 	/* Only a hub that shares a store maps libpq and its TLS. */
 	spawn_exec(sup->plan->store_pg ? sup->exe_hub_pg : sup->exe_hub, fd,
-	    argv);
+	    "hub:main", sup->hub_uid, sup->hub_gid, sup->plan->sandbox.strict,
+	    sup->plan->store);
 }
 
 void

@@ -78,26 +78,19 @@ spawn_new(const char *kind, const char *id, int role, const char *conf)
 }
 
 /*
- * The -u argument of a hub or worker: who it drops to, read before
- * anything else it is given (sandbox/creds_arg.c).
- */
-void
-spawn_creds(uid_t uid, gid_t gid, char *buf, size_t len)
-{
-	struct sandbox_conf sc = { uid, gid, sup->plan->sandbox.strict,
-	    sup->sandbox_log };
-
-	sandbox_conf_format(&sc, buf, len);
-}
-
-/*
  * In a forked child: become a process of ours at IPC_FD, with nothing of
  * the parent's environment but what the list keeps (api_key_env's keys
- * stay here), and exec argv.  Never returns.
+ * stay here), and exec "wxgated [-d] -x spec -u creds [-s store]": the
+ * -u argument says who it drops to, read before anything else it is
+ * given (sandbox/creds_arg.c); only the hub has a store.  Never returns.
  */
 void
-spawn_exec(const char *exe, int fd, char *const argv[])
+spawn_exec(const char *exe, int fd, const char *spec, uid_t uid, gid_t gid,
+    int strict, const char *store)
 {
+	struct sandbox_conf sc = { uid, gid, strict, sup->sandbox_log };
+	char creds[SB_CONF_ARG_MAX], *argv[9];
+	int a = 0;
 	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
 	    "LSAN_OPTIONS", "TZ", "http_proxy", "https_proxy", "HTTPS_PROXY",
 	    "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "SSL_CERT_FILE",
@@ -122,6 +115,19 @@ spawn_exec(const char *exe, int fd, char *const argv[])
 		    asprintf(&envp[n], "%s=%s", keep[i], v) != -1)
 			n++;
 	envp[n] = NULL;
+	sandbox_conf_format(&sc, creds, sizeof(creds));
+	argv[a++] = "wxgated";
+	if (sup->verbose >= LOG_LVL_DEBUG)
+		argv[a++] = "-d";
+	argv[a++] = "-x";
+	argv[a++] = (char *)(uintptr_t)spec;
+	argv[a++] = "-u";
+	argv[a++] = creds;
+	if (store != NULL) {
+		argv[a++] = "-s";
+		argv[a++] = (char *)(uintptr_t)store;
+	}
+	argv[a] = NULL;
 	execve(exe, argv, envp);
 	_exit(127);
 }
@@ -138,12 +144,11 @@ spawn_prog(const char *kind)
 static void
 spawn_child(struct worker *w, int fd)
 {
-	char spec[2 * IPC_NAME_MAX + 2], creds[SB_CONF_ARG_MAX];
-	char *argv[] = { "wxgated", "-x", spec, "-u", creds, NULL };
+	char spec[2 * IPC_NAME_MAX + 2];
 
 	snprintf(spec, sizeof(spec), "%s:%s", w->kind, w->id);
-	spawn_creds(sup->sb_uid, sup->sb_gid, creds, sizeof(creds));
-	spawn_exec(spawn_prog(w->kind), fd, argv);
+	spawn_exec(spawn_prog(w->kind), fd, spec, sup->sb_uid, sup->sb_gid,
+	    sup->plan->sandbox.strict, NULL);
 }
 
 /* One frame, written before anyone else holds the socket. */

@@ -163,9 +163,9 @@ void		 spawn_shutdown(struct worker *);
 struct worker	*spawn_find_pid(pid_t);
 void		 spawn_restart(struct worker *);
 const char	*spawn_prog(const char *kind);
-void		 spawn_exec(const char *exe, int fd, char *const argv[])
+void		 spawn_exec(const char *exe, int fd, const char *spec, uid_t,
+		    gid_t, int strict, const char *store)
 		    __attribute__((noreturn));
-void		 spawn_creds(uid_t, gid_t, char *, size_t);
 const char	*worker_state_name(enum w_state);
 
 /* zygote.c */

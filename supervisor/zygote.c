@@ -69,8 +69,7 @@ zygote_drop(struct zygote *z, const char *why)
 static int
 zygote_start(struct zygote *z, const char *kind)
 {
-	char spec[ZYGOTE_SPEC_LEN + 1], creds[SB_CONF_ARG_MAX];
-	char *argv[] = { "wxgated", "-x", spec, "-u", creds, NULL };
+	char spec[ZYGOTE_SPEC_LEN + 1];
 	int sv[2];
 	pid_t pid;
 
@@ -83,7 +82,6 @@ zygote_start(struct zygote *z, const char *kind)
 	spec[ZYGOTE_SPEC_LEN] = '\0';
 	memcpy(spec, "zygote:", 7);
 	memcpy(spec + 7, kind, strlen(kind));
-	spawn_creds(sup->sb_uid, sup->sb_gid, creds, sizeof(creds));
 	switch (pid = fork()) {
 	case -1:
 		log_warn("%s: fork", __func__);
@@ -92,7 +90,8 @@ zygote_start(struct zygote *z, const char *kind)
 		return -1;
 	case 0:
 		close(sv[0]);
-		spawn_exec(spawn_prog(kind), sv[1], argv);
+		spawn_exec(spawn_prog(kind), sv[1], spec, sup->sb_uid,
+		    sup->sb_gid, sup->plan->sandbox.strict, NULL);
 		/* NOTREACHED */
 	}
 	close(sv[1]);
