@@ -20,6 +20,14 @@
 # its log hook count; the parent keeps conf_fetch.c, and what it
 # shares with the library (CONFIG_SHARED: the kind table, conf_file.c),
 # in PARENT_SOURCES.  Before it, CONFIG_SOURCES was in PARENT_SOURCES.
+# The parent's files include sandbox_conf.h (the -u argument's struct
+# and format, syscall names) rather than sandbox.h, which left
+# libwxparent_a_SOURCES; like worker.h and hub.h, the header is not
+# counted for the children that include it (check.c, child.c).  The
+# -u argument's parse, which only the children run (before their
+# drop), left creds_arg.c for creds_parse.c, counted whole in the
+# hub's row with creds.c; before, creds_arg.c held both and was the
+# parent's (so creds_parse.c is absent from older revisions).
 # Prints one "part lines" row each and the total; the target is 4000.
 #   scripts/rootloc.sh            the tree as it is
 #   scripts/rootloc.sh REV        the tree at a git revision
@@ -169,7 +177,9 @@ fi
 # namespaces built in a user namespace by sandbox_confine), only its
 # argv, its spec (specs.c: hub_spec, hub_pg.c: hub_pg_spec), the log
 # hook a fatal takes, the chdir into its store (ns.c:
-# sandbox_ns_open), sandbox.c's sandbox_drop and creds.c run as root;
+# sandbox_ns_open), sandbox.c's sandbox_drop, creds.c and the -u
+# argument's parse (creds_parse.c, the workers' and reader's too) run
+# as root;
 # the steps the configuration reader still takes as root (SB_S_ROOTNS:
 # fds.c, rlimit.c, nsdirs.c whole, what ns.c runs as root) moved to
 # its row.  Before, the hub's row held those files whole.
@@ -192,7 +202,7 @@ hubpart() {
 		    $(fnlines supervisor/hubmain.c '' main usage) +
 		    $(fnlines sandbox/sandbox.c '' sandbox_drop) +
 		    $(fnlines sandbox/ns.c '' sandbox_ns_open) +
-		    $(lines sandbox/creds.c) ))
+		    $(lines sandbox/creds.c sandbox/creds_parse.c) ))
 		return
 	fi
 	echo $(( $(lines $hub) + $(fnlines supervisor/hub.c 'sandbox_enter\(' \
@@ -202,7 +212,8 @@ b=$(hubpart)
 bc=$(code=1 hubpart)
 # A worker: worker_main, worker_begin to its sandbox_drop(), and what
 # that calls in worker.c (the log hook only sends a fatal error on);
-# sandbox_drop, creds.c and creds_arg.c are in the hub's row already.
+# sandbox_drop, creds.c and the -u argument's parse (creds_arg.c, or
+# creds_parse.c) are in the hub's or the parent's row already.
 # A zygote: zygote_main up to the same worker_begin().
 wfns="worker_main worker_begin worker_kind_find worker_log_hook worker_send"
 workpart() {
@@ -245,7 +256,8 @@ if [ "$newhub" -eq 1 ]; then
 	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to" \
 	    "sandbox_drop, hub_log_hook; specs.c: hub_spec; hub_pg.c:" \
 	    "hub_pg_spec; hubmain.c: main, usage; sandbox.c: sandbox_drop;" \
-	    "ns.c: sandbox_ns_open; creds.c)"
+	    "ns.c: sandbox_ns_open; creds.c$(show sandbox/creds_parse.c |
+	    grep -q . && echo ' creds_parse.c'))"
 else
 	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \
 	    "hub_spec where hub.c has it; hubmain.c: main, usage; sandbox steps:$(echo "$hub" |

@@ -31,7 +31,7 @@
 #include "plan.h"
 #include "kinds.h"
 #include "log.h"
-#include "sandbox.h"
+#include "sandbox_conf.h"
 #include "sup.h"
 #include "xmalloc.h"
 
@@ -79,7 +79,7 @@ spawn_new(const char *kind, const char *id, int role, const char *conf)
 
 /*
  * The -u argument of a hub or worker: who it drops to, read before
- * anything else it is given (sandbox/creds_arg.c).
+ * anything else it is given (sandbox/creds_parse.c).
  */
 void
 spawn_creds(uid_t uid, gid_t gid, char *buf, size_t len)
