@@ -20,6 +20,9 @@
 # its log hook count; the parent keeps conf_fetch.c, and what it
 # shares with the library (CONFIG_SHARED: the kind table, conf_file.c),
 # in PARENT_SOURCES.  Before it, CONFIG_SOURCES was in PARENT_SOURCES.
+# --check-sandbox's throwaway child (check.c) drops root first too, with
+# sandbox_drop: of check.c only what runs before counts (see below);
+# before, check.c counted whole.
 # The parent's files include sandbox_conf.h (the -u argument's struct
 # and format, syscall names) rather than sandbox.h, which left
 # libwxparent_a_SOURCES; like worker.h and hub.h, the header is not
@@ -122,7 +125,8 @@ fnlines() {
 # root: libwxsup_a_SOURCES stands in for it.
 # Since wxgated and wxgate-child are two programs, the parent's library
 # (libwxparent.a) is all root's wxgated links besides main.c; the
-# sandbox check runs as root in wxgate-child (check.c, and child.c's
+# sandbox check runs as root in wxgate-child (check.c, whose child
+# counts up to its sandbox_drop once it takes one, below; child.c's
 # main, which also parses a child's options before its uid drop, with
 # entry.h, the entry points it calls, which sup.h declared before); of
 # ipc_msg.h the parent sees the lines before its IPC_PARENT_ONLY stop.
@@ -143,11 +147,33 @@ else
 	    $(var libwxsandbox_a_SOURCES | grep -x sandbox/creds_arg.c) |
 	    tr ' ' '\n' | sort -u)
 fi
-a=$(( $(lines $root) + ipchead ))
+# --check-sandbox's throwaway child (check.c: check_child) drops root
+# first with sandbox.c's own sandbox_drop, the steps every process
+# takes as root (counted in the hub's row), and tries the other layers
+# as the sandbox user, as a worker does.  So of check.c only what runs
+# before count: sandbox_check, check_state and check_standin in the
+# process that forks it, and check_child up to its sandbox_drop().
+# Before, check_child took those steps itself and check.c counted whole.
+chk=0
+if echo "$root" | grep -qx sandbox/check.c &&
+    show sandbox/check.c | grep -q 'sandbox_drop('; then
+	root=$(echo "$root" | grep -vx sandbox/check.c)
+	chk=1
+fi
+chkfns="sandbox_check check_state check_standin check_child"
+checkpart() {
+	if [ "$chk" -eq 1 ]; then
+		fnlines sandbox/check.c 'sandbox_drop\(' $chkfns
+	else
+		echo 0
+	fi
+}
+a=$(( $(lines $root) + ipchead + $(checkpart) ))
 ac=$(( $(code=1 lines $root) + $(show ipc/ipc_msg.h | head -n "$ipchead" |
-    code=1 count) ))
+    code=1 count) + $(code=1 checkpart) ))
 more=
-[ "$ipchead" -gt 0 ] && more=" and ipc_msg.h's first $ipchead lines"
+[ "$chk" -eq 1 ] && more="; check.c: $chkfns to sandbox_drop;"
+[ "$ipchead" -gt 0 ] && more="$more and ipc_msg.h's first $ipchead lines"
 echo "root-parent $a lines, $ac of code ($(echo $root | wc -w) files$more)"
 
 if ! show workers/worker.c | grep -q 'sandbox_drop('; then
