@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +32,6 @@ xcalloc(size_t nmemb, size_t size)
 		fatalx("xcalloc: zero size");
 	if ((p = calloc(nmemb, size)) == NULL)
 		fatal("xcalloc: allocating %zu * %zu bytes", nmemb, size);
-	return p;
-}
-
-void *
-xreallocarray(void *ptr, size_t nmemb, size_t size)
-{
-	void *p;
-
-	if (nmemb == 0 || size == 0)
-		fatalx("xreallocarray: zero size");
-	if (nmemb > SIZE_MAX / size)
-		fatalx("xreallocarray: %zu * %zu overflows", nmemb, size);
-	if ((p = realloc(ptr, nmemb * size)) == NULL)
-		fatal("xreallocarray: allocating %zu * %zu bytes",
-		    nmemb, size);
 	return p;
 }
 

@@ -9,6 +9,7 @@
 
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
+/* xreallocarray.c: not linked by root's wxgated, which grows no array. */
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);

@@ -20,19 +20,21 @@
 #include "log.h"
 #include "sandbox.h"
 
+/*
+ * Root first takes the steps every process takes as root, sandbox.c's
+ * own sandbox_drop; the rest runs as the sandbox user, as in a worker.
+ */
 static void
 check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
     int fd)
 {
 	struct sandbox_report r;
 
-	memset(&r, 0, sizeof(r));
+	sandbox_drop(spec, conf, &r);
 	/* Closing fds needs no privilege: it is always in force. */
 	r.on[SB_FDS] = 1;
 	snprintf(r.why[SB_FDS], sizeof(r.why[SB_FDS]),
 	    "all but the IPC socket closed");
-	sandbox_ns_open(spec);
-	sandbox_creds(conf, &r);
 	sandbox_rlimits(spec, &r);
 	sandbox_ns(spec, conf, &r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "sandbox_conf.h"
+
 /*
  * What one sandbox is for.  The sandbox knows nothing of workers: a
  * worker fills this in from its kind (worker.c: worker_spec).  Zero it
@@ -64,21 +66,11 @@ enum sb_layer {
 	SB_NLAYERS
 };
 
-struct sandbox_conf {
-	uid_t		 uid;		/* drop to these when root */
-	gid_t		 gid;
-	int		 strict;	/* a layer that is off is fatal */
-	int		 log_only;	/* seccomp logs instead of killing */
-};
-
 /*
- * The parent hands a hub or worker its sandbox_conf on argv, as
- * "-u uid:gid:strict:log_only" (creds_arg.c); parse is -1 on anything
- * else.  SB_CONF_ARG_MAX holds the longest.
+ * The -u argument the parent wrote (sandbox_conf_format, in
+ * sandbox_conf.h); -1 on anything else (creds_parse.c).
  */
-#define SB_CONF_ARG_MAX	32
 int		 sandbox_conf_parse(const char *, struct sandbox_conf *);
-void		 sandbox_conf_format(const struct sandbox_conf *, char *, size_t);
 
 struct sandbox_report {
 	int		 on[SB_NLAYERS];
@@ -131,6 +123,5 @@ int		 sandbox_landlock(const struct sandbox_spec *,
 		    struct sandbox_report *);
 int		 sandbox_seccomp(const struct sandbox_spec *, int log_only);
 void		 sandbox_sigsys_init(void);
-const char	*sandbox_syscall_name(long nr);
 
 #endif

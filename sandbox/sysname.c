@@ -8,7 +8,7 @@
 
 #include <seccomp.h>
 
-#include "sandbox.h"
+#include "sandbox_conf.h"
 
 /* For logs: "execve" rather than 59. */
 const char *

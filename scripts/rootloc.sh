@@ -20,6 +20,17 @@
 # its log hook count; the parent keeps conf_fetch.c, and what it
 # shares with the library (CONFIG_SHARED: the kind table, conf_file.c),
 # in PARENT_SOURCES.  Before it, CONFIG_SOURCES was in PARENT_SOURCES.
+# --check-sandbox's throwaway child (check.c) drops root first too, with
+# sandbox_drop: of check.c only what runs before counts (see below);
+# before, check.c counted whole.
+# The parent's files include sandbox_conf.h (the -u argument's struct
+# and format, syscall names) rather than sandbox.h, which left
+# libwxparent_a_SOURCES; like worker.h and hub.h, the header is not
+# counted for the children that include it (check.c, child.c).  The
+# -u argument's parse, which only the children run (before their
+# drop), left creds_arg.c for creds_parse.c, counted whole in the
+# hub's row with creds.c; before, creds_arg.c held both and was the
+# parent's (so creds_parse.c is absent from older revisions).
 # Prints one "part lines" row each and the total; the target is 4000.
 #   scripts/rootloc.sh            the tree as it is
 #   scripts/rootloc.sh REV        the tree at a git revision
@@ -114,7 +125,8 @@ fnlines() {
 # root: libwxsup_a_SOURCES stands in for it.
 # Since wxgated and wxgate-child are two programs, the parent's library
 # (libwxparent.a) is all root's wxgated links besides main.c; the
-# sandbox check runs as root in wxgate-child (check.c, and child.c's
+# sandbox check runs as root in wxgate-child (check.c, whose child
+# counts up to its sandbox_drop once it takes one, below; child.c's
 # main, which also parses a child's options before its uid drop, with
 # entry.h, the entry points it calls, which sup.h declared before); of
 # ipc_msg.h the parent sees the lines before its IPC_PARENT_ONLY stop.
@@ -135,11 +147,33 @@ else
 	    $(var libwxsandbox_a_SOURCES | grep -x sandbox/creds_arg.c) |
 	    tr ' ' '\n' | sort -u)
 fi
-a=$(( $(lines $root) + ipchead ))
+# --check-sandbox's throwaway child (check.c: check_child) drops root
+# first with sandbox.c's own sandbox_drop, the steps every process
+# takes as root (counted in the hub's row), and tries the other layers
+# as the sandbox user, as a worker does.  So of check.c only what runs
+# before count: sandbox_check, check_state and check_standin in the
+# process that forks it, and check_child up to its sandbox_drop().
+# Before, check_child took those steps itself and check.c counted whole.
+chk=0
+if echo "$root" | grep -qx sandbox/check.c &&
+    show sandbox/check.c | grep -q 'sandbox_drop('; then
+	root=$(echo "$root" | grep -vx sandbox/check.c)
+	chk=1
+fi
+chkfns="sandbox_check check_state check_standin check_child"
+checkpart() {
+	if [ "$chk" -eq 1 ]; then
+		fnlines sandbox/check.c 'sandbox_drop\(' $chkfns
+	else
+		echo 0
+	fi
+}
+a=$(( $(lines $root) + ipchead + $(checkpart) ))
 ac=$(( $(code=1 lines $root) + $(show ipc/ipc_msg.h | head -n "$ipchead" |
-    code=1 count) ))
+    code=1 count) + $(code=1 checkpart) ))
 more=
-[ "$ipchead" -gt 0 ] && more=" and ipc_msg.h's first $ipchead lines"
+[ "$chk" -eq 1 ] && more="; check.c: $chkfns to sandbox_drop;"
+[ "$ipchead" -gt 0 ] && more="$more and ipc_msg.h's first $ipchead lines"
 echo "root-parent $a lines, $ac of code ($(echo $root | wc -w) files$more)"
 
 if ! show workers/worker.c | grep -q 'sandbox_drop('; then
@@ -169,7 +203,9 @@ fi
 # namespaces built in a user namespace by sandbox_confine), only its
 # argv, its spec (specs.c: hub_spec, hub_pg.c: hub_pg_spec), the log
 # hook a fatal takes, the chdir into its store (ns.c:
-# sandbox_ns_open), sandbox.c's sandbox_drop and creds.c run as root;
+# sandbox_ns_open), sandbox.c's sandbox_drop, creds.c and the -u
+# argument's parse (creds_parse.c, the workers' and reader's too) run
+# as root;
 # the steps the configuration reader still takes as root (SB_S_ROOTNS:
 # fds.c, rlimit.c, nsdirs.c whole, what ns.c runs as root) moved to
 # its row.  Before, the hub's row held those files whole.
@@ -192,7 +228,7 @@ hubpart() {
 		    $(fnlines supervisor/hubmain.c '' main usage) +
 		    $(fnlines sandbox/sandbox.c '' sandbox_drop) +
 		    $(fnlines sandbox/ns.c '' sandbox_ns_open) +
-		    $(lines sandbox/creds.c) ))
+		    $(lines sandbox/creds.c sandbox/creds_parse.c) ))
 		return
 	fi
 	echo $(( $(lines $hub) + $(fnlines supervisor/hub.c 'sandbox_enter\(' \
@@ -202,7 +238,8 @@ b=$(hubpart)
 bc=$(code=1 hubpart)
 # A worker: worker_main, worker_begin to its sandbox_drop(), and what
 # that calls in worker.c (the log hook only sends a fatal error on);
-# sandbox_drop, creds.c and creds_arg.c are in the hub's row already.
+# sandbox_drop, creds.c and the -u argument's parse (creds_arg.c, or
+# creds_parse.c) are in the hub's or the parent's row already.
 # A zygote: zygote_main up to the same worker_begin().
 wfns="worker_main worker_begin worker_kind_find worker_log_hook worker_send"
 workpart() {
@@ -245,7 +282,8 @@ if [ "$newhub" -eq 1 ]; then
 	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to" \
 	    "sandbox_drop, hub_log_hook; specs.c: hub_spec; hub_pg.c:" \
 	    "hub_pg_spec; hubmain.c: main, usage; sandbox.c: sandbox_drop;" \
-	    "ns.c: sandbox_ns_open; creds.c)"
+	    "ns.c: sandbox_ns_open; creds.c$(show sandbox/creds_parse.c |
+	    grep -q . && echo ' creds_parse.c'))"
 else
 	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \
 	    "hub_spec where hub.c has it; hubmain.c: main, usage; sandbox steps:$(echo "$hub" |

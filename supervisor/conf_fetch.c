@@ -36,7 +36,7 @@
 #include "kinds.h"
 #include "log.h"
 #include "plan.h"
-#include "sandbox.h"
+#include "sandbox_conf.h"
 #include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"

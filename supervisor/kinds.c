@@ -17,7 +17,7 @@
 #include "kinds.h"
 
 /* Start order: agents before the workers that send them work. */
-static const struct kind kinds[] = {
+const struct kind kinds_table[] = {
 	{ "agent",	ROLE_AGENT,	K_F_MAY_LISTEN | K_F_LIGHT },
 	{ "wechat",	ROLE_CHANNEL,	K_F_ZYGOTE },
 	{ "wecom_webhook", ROLE_CHANNEL, 0 },
@@ -33,23 +33,17 @@ static const struct kind kinds[] = {
 	{ "metrics",	ROLE_METRICS,	K_F_OWN_LISTEN | K_F_LIGHT },
 	/* console.listen's worker: workers/console/. */
 	{ "console",	ROLE_CONSOLE,	K_F_OWN_LISTEN },
+	{ NULL,		0,		0 }
 };
-
-const struct kind *
-kinds_all(size_t *n)
-{
-	*n = sizeof(kinds) / sizeof(kinds[0]);
-	return kinds;
-}
 
 const struct kind *
 kinds_find(const char *name)
 {
-	size_t i;
+	const struct kind *k;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].name, name) == 0)
-			return &kinds[i];
+	for (k = kinds_table; k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
 	return NULL;
 }
 

@@ -34,7 +34,13 @@ struct kind {
 	int		 flags;		/* K_F_* */
 };
 
-/* In start order: agents before the workers that send them work. */
+/*
+ * In start order: agents before the workers that send them work; a row
+ * with a NULL name ends it.  The parent finds a row by name
+ * (kinds_find); the configuration walks them all (kinds_all, in
+ * kinds_want.c: root's wxgated does not link it).
+ */
+extern const struct kind kinds_table[];
 const struct kind	*kinds_all(size_t *n);
 const struct kind	*kinds_find(const char *name);
 #define KINDS_ID_MAX	32

@@ -3,6 +3,8 @@
  * slices and their own listening addresses: what the configuration
  * reader (conf_reader.c) tells the root parent to start.  Slices hold
  * keys and tokens; the parent passes them on and never builds them.
+ * The walk of kinds.c's rows (kinds_all) is here too: the parent only
+ * finds a row by name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +77,15 @@ kinds_want_has(const char *kind)
 	    (k = kinds_find(kind)) == NULL)
 		return 0;
 	return k->role != ROLE_CHANNEL || kw->slice != NULL;
+}
+
+/* kinds.c's rows, in start order, and how many (its end row left out). */
+const struct kind *
+kinds_all(size_t *n)
+{
+	for (*n = 0; kinds_table[*n].name != NULL; (*n)++)
+		;
+	return kinds_table;
 }
 
 /* Each row in order: agents first, so work finds them attached. */

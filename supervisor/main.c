@@ -39,7 +39,7 @@
 #include "clock.h"
 #include "log.h"
 #include "plan.h"
-#include "sandbox.h"
+#include "sandbox_conf.h"
 #include "sup.h"
 #include "xmalloc.h"
 

@@ -19,7 +19,7 @@
 #include "wire.h"
 #include "plan.h"
 #include "log.h"
-#include "sandbox.h"
+#include "sandbox_conf.h"
 #include "sup.h"
 #include "xmalloc.h"
 

@@ -31,7 +31,7 @@
 #include "plan.h"
 #include "kinds.h"
 #include "log.h"
-#include "sandbox.h"
+#include "sandbox_conf.h"
 #include "sup.h"
 #include "xmalloc.h"
 
@@ -82,7 +82,7 @@ spawn_new(const char *kind, const char *id, int role, const char *conf)
  * the parent's environment but what the list keeps (api_key_env's keys
  * stay here), and exec "wxgated [-d] -x spec -u creds [-s store]": the
  * -u argument says who it drops to, read before anything else it is
- * given (sandbox/creds_arg.c); only the hub has a store.  Never returns.
+ * given (sandbox/creds_parse.c); only the hub has a store.  Never returns.
  */
 void
 spawn_exec(const char *exe, int fd, const char *spec, uid_t uid, gid_t gid,

@@ -28,7 +28,6 @@
 #include "kinds.h"
 #include "log.h"
 #include "plan.h"
-#include "sandbox.h"
 #include "sup.h"
 #include "wire.h"
 

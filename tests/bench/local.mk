@@ -68,5 +68,6 @@ tests_bench_bench_failover_SOURCES = tests/bench/bench_failover.c \
 	supervisor/lease.c supervisor/lease.h supervisor/pgpool.c \
 	supervisor/pgpool.h
 tests_bench_bench_failover_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
-tests_bench_bench_failover_LDADD = libwxcommon.a $(DEPS_LIBS) $(PQ_LIBS)
+tests_bench_bench_failover_LDADD = libwxutil.a libwxcommon.a $(DEPS_LIBS) \
+	$(PQ_LIBS)
 EXTRA_DIST += tests/bench/run_failover.sh

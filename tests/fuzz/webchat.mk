@@ -12,6 +12,6 @@ tests_fuzz_fuzz_webchat_rpc_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_webchat_rpc_LDADD = $(DEPS_LIBS)
 tests_fuzz_fuzz_ws_frame_SOURCES = tests/fuzz/fuzz_ws_frame.c \
 	workers/webchat/ws.c workers/webchat/http.c $(IPC_CODEC) common/b64.c common/sha.c \
-	common/log.c common/xmalloc.c
+	common/log.c common/xmalloc.c common/xreallocarray.c
 tests_fuzz_fuzz_ws_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ws_frame_LDADD = $(DEPS_LIBS)

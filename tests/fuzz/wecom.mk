@@ -4,7 +4,7 @@
 noinst_PROGRAMS += tests/fuzz/fuzz_wecom_frame
 tests_fuzz_fuzz_wecom_frame_SOURCES = tests/fuzz/fuzz_wecom_frame.c \
 	workers/wecom_bot/frame.c workers/wecom_bot/handshake.c $(IPC_CODEC) \
-	common/log.c common/xmalloc.c common/jsonalloc.c
+	common/log.c common/xmalloc.c common/xreallocarray.c common/jsonalloc.c
 tests_fuzz_fuzz_wecom_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_wecom_frame_LDADD = $(DEPS_LIBS)
 noinst_PROGRAMS += tests/fuzz/fuzz_wecom_decrypt

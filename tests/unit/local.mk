@@ -3,8 +3,8 @@
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LDADD = $(CMOCKA_LIBS) $(DEPS_LIBS)
-UNIT_COMMON = common/log.c common/xmalloc.c common/clock.c \
-	common/jsonalloc.c common/b64.c common/sha.c common/hex.c
+UNIT_COMMON = common/log.c common/xmalloc.c common/xreallocarray.c \
+	common/clock.c common/jsonalloc.c common/b64.c common/sha.c common/hex.c
 include tests/unit/ipc.mk
 include tests/unit/store.mk
 include tests/unit/pg.mk

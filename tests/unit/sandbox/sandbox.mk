@@ -11,12 +11,13 @@ tests_unit_sandbox_test_hub_SOURCES = tests/unit/sandbox/test_hub.c \
 tests_unit_sandbox_test_hub_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_sandbox_test_hub_LDADD = $(UNIT_LDADD)
 
-# The -u argument (sandbox/creds_arg.c): all a hub or worker reads
-# before its uid drop.
+# The -u argument (sandbox/creds_parse.c): all a hub or worker reads
+# before its uid drop, and its format, the parent's (creds_arg.c).
 check_PROGRAMS += tests/unit/sandbox/test_creds_arg
 TESTS += tests/unit/sandbox/test_creds_arg
 tests_unit_sandbox_test_creds_arg_SOURCES = \
-	tests/unit/sandbox/test_creds_arg.c sandbox/creds_arg.c
+	tests/unit/sandbox/test_creds_arg.c sandbox/creds_parse.c \
+	sandbox/creds_arg.c
 tests_unit_sandbox_test_creds_arg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_sandbox_test_creds_arg_LDADD = $(UNIT_LDADD)
 

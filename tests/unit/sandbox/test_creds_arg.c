@@ -1,6 +1,6 @@
 /*
- * Unit tests for sandbox/creds_arg.c: the -u argument a hub or worker
- * parses before its uid drop.  Everything but four plain decimal
+ * Unit tests for sandbox/creds_parse.c and creds_arg.c: the -u argument
+ * a hub or worker parses before its uid drop.  Everything but four plain decimal
  * numbers is refused, and what the parent formats parses back.
  */
 #include <stdarg.h>
