@@ -18,8 +18,6 @@ static int		 log_syslog;
 static const char	*log_procname = "wxgated";
 static log_hook_fn	 log_hook;
 
-static void	vlog(int, int, const char *, va_list)
-		    __attribute__((format(printf, 3, 0)));
 
 void
 log_init(int verbose, int use_syslog)
@@ -109,79 +107,21 @@ log_emit(int level, const char *line)
 	    line);
 }
 
-static void
-vlog(int level, int with_errno, const char *fmt, va_list ap)
+/* log_warn() and the rest (log.h): with_errno adds strerror(errno). */
+void
+log_fmt(int level, int with_errno, const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX];
 	int saved = errno, n;
+	va_list ap;
 
+	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if (with_errno && (size_t)n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, ": %s", strerror(saved));
 	log_emit(level, line);
 	errno = saved;
-}
-
-void
-log_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LVL_WARN, 1, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LVL_WARN, 0, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LVL_INFO, 0, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LVL_DEBUG, 0, fmt, ap);
-	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LVL_WARN, 1, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LVL_WARN, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
 }

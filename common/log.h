@@ -10,6 +10,7 @@
 #define WX_LOG_H
 
 #include <stdarg.h>
+#include <stdlib.h>	/* exit(), for fatal() */
 
 #define LOG_LVL_WARN	0
 #define LOG_LVL_INFO	1
@@ -26,14 +27,16 @@ int	log_getverbose(void);
 void	log_sethook(log_hook_fn fn);
 int	log_level_parse(const char *s);
 
-void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_fmt(int level, int with_errno, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	log_emit(int level, const char *line);
-void	fatal(const char *, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
-void	fatalx(const char *, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* The OpenBSD names; the "x" forms say nothing of errno. */
+#define log_warn(...)	log_fmt(LOG_LVL_WARN, 1, __VA_ARGS__)
+#define log_warnx(...)	log_fmt(LOG_LVL_WARN, 0, __VA_ARGS__)
+#define log_info(...)	log_fmt(LOG_LVL_INFO, 0, __VA_ARGS__)
+#define log_debug(...)	log_fmt(LOG_LVL_DEBUG, 0, __VA_ARGS__)
+#define fatal(...)	(log_fmt(LOG_LVL_WARN, 1, __VA_ARGS__), exit(1))
+#define fatalx(...)	(log_fmt(LOG_LVL_WARN, 0, __VA_ARGS__), exit(1))
 
 #endif
