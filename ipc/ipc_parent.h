@@ -127,42 +127,69 @@ struct ipc_str {
 };
 #define IPC_S(lit)	((struct ipc_str){ (lit), sizeof(lit) - 1 })
 
-/* The parent's bodies, one per schema name in its list. */
-struct ipc_body_empty		{ int unused; };
-struct ipc_body_seq		{ uint64_t seq; };
-struct ipc_body_log		{ uint64_t level; struct ipc_str text; };
-struct ipc_body_violation	{ uint64_t syscall; };
-struct ipc_body_text		{ struct ipc_str text; };
-struct ipc_body_store_secret	{ struct ipc_str secret; };
-struct ipc_body_config		{ struct ipc_str name; struct ipc_str kind;
-				  uint64_t index; uint64_t verbose;
-				  struct ipc_str conf; };
-
+/*
+ * The parent's bodies, one per schema name in its list.  Each field is
+ * written once, with its type and limit, and both its C struct (here:
+ * U64 a uint64_t, BOOL an int 0 or 1, STR a struct ipc_str) and the
+ * codec's schema (catalogue_parent.c) are made from that, so the two
+ * cannot disagree.  A row's order is its order in the fixed form.
+ *
+ *	  body, field, type, max, flags (F_NONEMPTY, F_BYTES: codec_int.h)
+ */
+#define IPC_BODY_seq(F) \
+	F(seq, seq, U64, UINT64_MAX, 0)
+#define IPC_BODY_log(F) \
+	F(log, level, U64, 2, 0) \
+	F(log, text, STR, IPC_LOG_MAX, 0)
+#define IPC_BODY_violation(F) \
+	F(violation, syscall, U64, 4095, 0)
+#define IPC_BODY_text(F) \
+	F(text, text, STR, IPC_REPLY_MAX, 0)
+#define IPC_BODY_store_secret(F) \
+	F(store_secret, secret, STR, IPC_STORE_SECRET_MAX, F_NONEMPTY)
+#define IPC_BODY_config(F) \
+	F(config, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(config, kind, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(config, index, U64, UINT32_MAX, 0) \
+	F(config, verbose, U64, 2, 0) \
+	F(config, conf, STR, IPC_CONF_MAX, 0)
 /*
  * The parent's view of one worker, for the hub: who it is (fixed at its
  * socket's creation), its process and its record.  resync: the worker
  * served an earlier hub.  Its memory is its own to say (figures).
  */
-struct ipc_body_hub_worker	{ struct ipc_str name; struct ipc_str kind;
-				  struct ipc_str id; uint64_t role;
-				  uint64_t gen; uint64_t pid;
-				  struct ipc_str state; uint64_t uptime_ms;
-				  uint64_t restarts; struct ipc_str last_exit;
-				  uint64_t seccomp_kills;
-				  int resync; };
+#define IPC_BODY_hub_worker(F) \
+	F(hub_worker, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_worker, kind, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_worker, id, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_worker, role, U64, ROLE_CONSOLE, 0) \
+	F(hub_worker, gen, U64, UINT64_MAX, 0) \
+	F(hub_worker, pid, U64, UINT32_MAX, 0) \
+	F(hub_worker, state, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_worker, uptime_ms, U64, UINT64_MAX, 0) \
+	F(hub_worker, restarts, U64, UINT64_MAX, 0) \
+	F(hub_worker, last_exit, STR, IPC_MESSAGE_MAX, 0) \
+	F(hub_worker, seccomp_kills, U64, UINT64_MAX, 0) \
+	F(hub_worker, resync, BOOL, 0, 0)
 /* One worker incarnation; why: a kill's reason; syscall: a violation's. */
-struct ipc_body_hub_ref		{ struct ipc_str name; uint64_t gen;
-				  struct ipc_str why; uint64_t syscall; };
+#define IPC_BODY_hub_ref(F) \
+	F(hub_ref, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_ref, gen, U64, UINT64_MAX, 0) \
+	F(hub_ref, why, STR, IPC_MESSAGE_MAX, 0) \
+	F(hub_ref, syscall, U64, 4096, 0)
 /* The configuration file, in parts; last ends it. */
-struct ipc_body_hub_config	{ struct ipc_str part; int last;
-				  uint64_t verbose; };
+#define IPC_BODY_hub_config(F) \
+	F(hub_config, part, STR, IPC_CONFPART_MAX, 0) \
+	F(hub_config, last, BOOL, 0, 0) \
+	F(hub_config, verbose, U64, 2, 0)
 /*
  * Start an account the store holds: a channel worker of kind, named
  * kind.id, given conf (its slice, secrets included) once.
  */
-struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
-				  struct ipc_str conf; };
-
+#define IPC_BODY_hub_spawn(F) \
+	F(hub_spawn, kind, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_spawn, id, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(hub_spawn, conf, STR, IPC_CONF_MAX, F_NONEMPTY)
 /*
  * The configuration reader (conf_reader.c): the parent sends the file
  * as conf.text parts (path on each, last ends it); the reader may ask
@@ -172,53 +199,70 @@ struct ipc_body_hub_spawn	{ struct ipc_str kind; struct ipc_str id;
  * supervisor's timings), then `workers` conf.worker rows (listen ""
  * none), then conf.done; or conf.done alone with ok 0 and the error.
  */
-struct ipc_body_conf_text	{ struct ipc_str path; struct ipc_str part;
-				  int last; uint64_t verbose; };
-struct ipc_body_conf_file	{ struct ipc_str what; struct ipc_str path; };
-struct ipc_body_conf_file_data	{ int ok; int binary; struct ipc_str data;
-				  struct ipc_str why; };
-struct ipc_body_conf_plan	{ struct ipc_str state_dir;
-				  struct ipc_str store; struct ipc_str control;
-				  struct ipc_str log_level; int log_syslog;
-				  struct ipc_str user; struct ipc_str group;
-				  struct ipc_str hub_user;
-				  struct ipc_str hub_group; int strict;
-				  int zygote;
-				  struct ipc_str webchat_listen;
-				  struct ipc_str metrics_listen;
-				  int store_pg;
-				  struct ipc_str store_secret;
-				  uint64_t workers;
-				  uint64_t heartbeat_ms;
-				  uint64_t heartbeat_timeout_ms;
-				  uint64_t restart_min_ms;
-				  uint64_t restart_max_ms;
-				  uint64_t crashloop_count;
-				  uint64_t crashloop_window_s;
-				  uint64_t shutdown_grace_ms; };
-struct ipc_body_conf_worker	{ struct ipc_str kind; struct ipc_str id;
-				  struct ipc_str conf; struct ipc_str listen; };
-struct ipc_body_conf_done	{ int ok; struct ipc_str error; };
+#define IPC_BODY_conf_text(F) \
+	F(conf_text, path, STR, IPC_PATH_MAX, F_NONEMPTY) \
+	F(conf_text, part, STR, IPC_CONFPART_MAX, 0) \
+	F(conf_text, last, BOOL, 0, 0) \
+	F(conf_text, verbose, U64, 2, 0)
+#define IPC_BODY_conf_file(F) \
+	F(conf_file, what, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_file, path, STR, IPC_PATH_MAX, F_NONEMPTY)
+#define IPC_BODY_conf_file_data(F) \
+	F(conf_file_data, ok, BOOL, 0, 0) \
+	F(conf_file_data, binary, BOOL, 0, 0) \
+	F(conf_file_data, data, STR, IPC_PUBFILE_MAX, F_BYTES) \
+	F(conf_file_data, why, STR, IPC_CONFERR_MAX, 0)
+#define IPC_BODY_conf_plan(F) \
+	F(conf_plan, state_dir, STR, IPC_PATH_MAX, F_NONEMPTY) \
+	F(conf_plan, store, STR, IPC_PATH_MAX, F_NONEMPTY) \
+	F(conf_plan, control, STR, IPC_PATH_MAX, F_NONEMPTY) \
+	F(conf_plan, log_level, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_plan, log_syslog, BOOL, 0, 0) \
+	F(conf_plan, user, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_plan, group, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_plan, hub_user, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_plan, hub_group, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_plan, strict, BOOL, 0, 0) \
+	F(conf_plan, zygote, BOOL, 0, 0) \
+	F(conf_plan, webchat_listen, STR, IPC_ADDR_MAX, F_NONEMPTY) \
+	F(conf_plan, metrics_listen, STR, IPC_ADDR_MAX, 0) \
+	F(conf_plan, store_pg, BOOL, 0, 0) \
+	F(conf_plan, store_secret, STR, IPC_STORE_SECRET_MAX, 0) \
+	F(conf_plan, workers, U64, 4096, 0) \
+	F(conf_plan, heartbeat_ms, U64, UINT32_MAX, 0) \
+	F(conf_plan, heartbeat_timeout_ms, U64, UINT32_MAX, 0) \
+	F(conf_plan, restart_min_ms, U64, UINT32_MAX, 0) \
+	F(conf_plan, restart_max_ms, U64, UINT32_MAX, 0) \
+	F(conf_plan, crashloop_count, U64, UINT32_MAX, 0) \
+	F(conf_plan, crashloop_window_s, U64, UINT32_MAX, 0) \
+	F(conf_plan, shutdown_grace_ms, U64, UINT32_MAX, 0)
+#define IPC_BODY_conf_worker(F) \
+	F(conf_worker, kind, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_worker, id, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(conf_worker, conf, STR, IPC_CONF_MAX, 0) \
+	F(conf_worker, listen, STR, IPC_ADDR_MAX, 0)
+#define IPC_BODY_conf_done(F) \
+	F(conf_done, ok, BOOL, 0, 0) \
+	F(conf_done, error, STR, IPC_CONFERR_MAX, 0)
+
+#define IPC_PARENT_BODY_NAMES(B) \
+	B(seq) B(log) B(violation) B(text) B(store_secret) B(config) \
+	B(hub_worker) B(hub_ref) B(hub_config) B(hub_spawn) B(conf_text) \
+	B(conf_file) B(conf_file_data) B(conf_plan) B(conf_worker) B(conf_done)
+
+#define IPC_CTYPE_U64		uint64_t
+#define IPC_CTYPE_BOOL		int
+#define IPC_CTYPE_STR		struct ipc_str
+#define IPC_MEMBER(b, k, t, max, flags)	IPC_CTYPE_##t k;
+#define IPC_BODY_STRUCT(b)	struct ipc_body_##b { IPC_BODY_##b(IPC_MEMBER) };
+struct ipc_body_empty		{ int unused; };
+IPC_PARENT_BODY_NAMES(IPC_BODY_STRUCT)
 
 /* The parent's bodies, in every process's union. */
+#define IPC_BODY_UNION_MEMBER(b)	struct ipc_body_##b b;
 #define IPC_PARENT_BODIES \
-	struct ipc_body_empty		empty; \
-	struct ipc_body_seq		seq; \
-	struct ipc_body_log		log; \
-	struct ipc_body_violation	violation; \
-	struct ipc_body_text		text; \
-	struct ipc_body_store_secret	store_secret; \
-	struct ipc_body_config		config; \
-	struct ipc_body_hub_worker	hub_worker; \
-	struct ipc_body_hub_ref		hub_ref; \
-	struct ipc_body_hub_config	hub_config; \
-	struct ipc_body_hub_spawn	hub_spawn; \
-	struct ipc_body_conf_text	conf_text; \
-	struct ipc_body_conf_file	conf_file; \
-	struct ipc_body_conf_file_data	conf_file_data; \
-	struct ipc_body_conf_plan	conf_plan; \
-	struct ipc_body_conf_worker	conf_worker; \
-	struct ipc_body_conf_done	conf_done;
+	struct ipc_body_empty empty; \
+	IPC_PARENT_BODY_NAMES(IPC_BODY_UNION_MEMBER)
 
 #ifdef IPC_PARENT_ONLY
 enum ipc_type {
