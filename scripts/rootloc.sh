@@ -160,10 +160,20 @@ if echo "$root" | grep -qx sandbox/check.c &&
 	root=$(echo "$root" | grep -vx sandbox/check.c)
 	chk=1
 fi
+# What check.c and child.c call as root is counted with them: the
+# layers' names (sandbox.c: sandbox_layer_name and its table) and the
+# kinds' specs (worker_kinds, worker_spec).  Counts before this tree's
+# (chk 0) left those out, and the hub's row the callees of its log hook
+# (logring_add, ipc_send_blocking), which a fatal before its drop runs.
 chkfns="sandbox_check check_state check_standin check_child"
 checkpart() {
 	if [ "$chk" -eq 1 ]; then
-		fnlines sandbox/check.c 'sandbox_drop\(' $chkfns
+		echo $(( $(fnlines sandbox/check.c 'sandbox_drop\(' $chkfns) +
+		    $(fnlines sandbox/sandbox.c '' sandbox_layer_name) +
+		    $(show sandbox/sandbox.c | awk '/^static const char \*const layer_names/ { on = 1 }
+			on { print } on && /^};/ { exit }' | count) +
+		    $(fnlines workers/kinds_all.c '' worker_kinds) +
+		    $(fnlines workers/worker.c '' worker_spec) ))
 	else
 		echo 0
 	fi
@@ -172,7 +182,9 @@ a=$(( $(lines $root) + ipchead + $(checkpart) ))
 ac=$(( $(code=1 lines $root) + $(show ipc/ipc_msg.h | head -n "$ipchead" |
     code=1 count) + $(code=1 checkpart) ))
 more=
-[ "$chk" -eq 1 ] && more="; check.c: $chkfns to sandbox_drop;"
+[ "$chk" -eq 1 ] && more="; check.c: $chkfns to sandbox_drop; \
+sandbox.c: sandbox_layer_name, layer_names; kinds_all.c: worker_kinds; \
+worker.c: worker_spec;"
 [ "$ipchead" -gt 0 ] && more="$more and ipc_msg.h's first $ipchead lines"
 echo "root-parent $a lines, $ac of code ($(echo $root | wc -w) files$more)"
 
@@ -219,6 +231,14 @@ for f in sandbox/sandbox.h sandbox/sandbox.c sandbox/fds.c \
 done
 # wxgate-hub's main (hubmain.c) reads its options as root before
 # hub_main, as wxgate-child's does for the others (child.c, above).
+hooked() {	# the log hook's callees (see checkpart), since chk 1
+	if [ "$chk" -eq 1 ]; then
+		echo $(( $(fnlines supervisor/logring.c '' logring_add) +
+		    $(fnlines ipc/wire_blocking.c '' ipc_send_blocking) ))
+	else
+		echo 0
+	fi
+}
 hubpart() {
 	if [ "$newhub" -eq 1 ]; then
 		echo $(( $(fnlines supervisor/hub.c 'sandbox_drop\(' \
@@ -228,7 +248,8 @@ hubpart() {
 		    $(fnlines supervisor/hubmain.c '' main usage) +
 		    $(fnlines sandbox/sandbox.c '' sandbox_drop) +
 		    $(fnlines sandbox/ns.c '' sandbox_ns_open) +
-		    $(lines sandbox/creds.c sandbox/creds_parse.c) ))
+		    $(lines sandbox/creds.c sandbox/creds_parse.c) +
+		    $(hooked) ))
 		return
 	fi
 	echo $(( $(lines $hub) + $(fnlines supervisor/hub.c 'sandbox_enter\(' \
@@ -283,7 +304,8 @@ if [ "$newhub" -eq 1 ]; then
 	    "sandbox_drop, hub_log_hook; specs.c: hub_spec; hub_pg.c:" \
 	    "hub_pg_spec; hubmain.c: main, usage; sandbox.c: sandbox_drop;" \
 	    "ns.c: sandbox_ns_open; creds.c$(show sandbox/creds_parse.c |
-	    grep -q . && echo ' creds_parse.c'))"
+	    grep -q . && echo ' creds_parse.c')$([ "$chk" -eq 1 ] &&
+	    echo '; logring.c: logring_add; wire_blocking.c: ipc_send_blocking'))"
 else
 	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \
 	    "hub_spec where hub.c has it; hubmain.c: main, usage; sandbox steps:$(echo "$hub" |
