@@ -14,6 +14,12 @@
  * that stays keeps its socket.  No parsing here beyond
  * sup_listen_open()'s: this runs as root.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +29,8 @@
 #include "plan.h"
 #include "sup.h"
 #include "xmalloc.h"
+
+#define LISTEN_BACKLOG	511
 
 struct listener {
 	char	*addr;
@@ -164,4 +172,64 @@ listener_fd(const char *kind, const char *id)
 	    (l = listener_find(addr)) == NULL)
 		return -1;
 	return l->fd;
+}
+
+/* "127.0.0.1:8080" or "[::1]:8080"; config_webchat.c checked the form. */
+int
+sup_listen_open(const char *spec)
+{
+	struct addrinfo hints, *res;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port, *p;
+	size_t hl;
+	int fd, on = 1, rv;
+
+	if (spec[0] == '[') {
+		if ((p = strstr(spec, "]:")) == NULL)
+			return -1;
+		hl = (size_t)(p - spec - 1);
+		port = p + 2;
+		spec++;
+	} else {
+		if ((p = strrchr(spec, ':')) == NULL)
+			return -1;
+		hl = (size_t)(p - spec);
+		port = p + 1;
+	}
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rv = getaddrinfo(host, port, &hints, &res)) != 0) {
+		log_warnx("listen %s: %s", spec, gai_strerror(rv));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		log_warn("listen: socket");
+		freeaddrinfo(res);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/*
+	 * Accepted sockets inherit it: a reply streamed in small frames must
+	 * not wait for the client's delayed ACK (Nagle), 40 ms a message.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (res->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		log_warn("listen %s:%s", host, port);
+		close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
 }

@@ -288,3 +288,23 @@ reap_restart_cb(evutil_socket_t fd, short ev, void *arg)
 	if (spawn_worker(w) == -1 && w->pid == -1)
 		reap_died(w, 0);
 }
+
+void
+sup_stop(void)
+{
+	struct worker *w;
+	int alive = 0;
+
+	if (sup->stopping)
+		return;
+	sup->stopping = 1;
+	zygote_stop();
+	notify_send("STOPPING=1");
+	log_info("stopping: draining workers");
+	TAILQ_FOREACH(w, &sup->workers, entry) {
+		spawn_shutdown(w);
+		alive += w->pid > 0;
+	}
+	if (!alive)
+		reap_stopped();
+}

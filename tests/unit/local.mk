@@ -22,5 +22,6 @@ include tests/unit/wecom.mk
 include tests/unit/callback.mk
 include tests/unit/policy.mk
 include tests/unit/common.mk
+include tests/unit/parent.mk
 include tests/unit/sandbox/sandbox.mk
 endif
