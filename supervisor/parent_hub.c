@@ -35,7 +35,6 @@
 #include "plan.h"
 #include "kinds.h"
 #include "log.h"
-#include "sandbox_conf.h"
 #include "sup.h"
 #include "xmalloc.h"
 

@@ -154,6 +154,10 @@ void
 reap_cause(int status, int64_t syscall, const char *why, char *buf,
     size_t len)
 {
+	/* glibc's abbreviation, "KILL"; none for a real-time signal. */
+	const char *sig = WIFSIGNALED(status) ?
+	    sigabbrev_np(WTERMSIG(status)) : NULL;
+
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
@@ -161,11 +165,8 @@ reap_cause(int status, int64_t syscall, const char *why, char *buf,
 		    syscall >= 0 ? ": " : "", syscall >= 0 ?
 		    sandbox_syscall_name((long)syscall) : "");
 	else if (WIFSIGNALED(status))
-		/* glibc's abbreviation: "KILL" (no name: a real-time one). */
-		snprintf(buf, len, "SIG%s%s%s%s",
-		    sigabbrev_np(WTERMSIG(status)) != NULL ?
-		    sigabbrev_np(WTERMSIG(status)) : "RT", why[0] ? " (" : "",
-		    why, why[0] ? ")" : "");
+		snprintf(buf, len, "SIG%s%s%s%s", sig != NULL ? sig : "RT",
+		    why[0] ? " (" : "", why, why[0] ? ")" : "");
 	else
 		snprintf(buf, len, "status %d", status);
 }
