@@ -1,10 +1,13 @@
 /*
  * wxgated --check-sandbox: for every worker kind and the hub, a
  * throwaway child applies each layer in the order that process does
- * (sandbox.c: every one drops root first and builds its namespaces
- * through a user namespace) and reports
- * back through a pipe; the parent prints one row per kind and layer:
- * in force, or not and why.
+ * and reports back through a pipe; one row per kind and layer is
+ * printed: in force, or not and why.
+ *
+ * Root takes none of these steps.  As every process does, the caller
+ * (wxgate-child, child.c) drops root first with sandbox.c's own
+ * sandbox_drop, once per set of ids, and calls sandbox_check as that
+ * user with the report of its drop; the kinds' children start from it.
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -20,17 +23,12 @@
 #include "log.h"
 #include "sandbox.h"
 
-/*
- * Root first takes the steps every process takes as root, sandbox.c's
- * own sandbox_drop; the rest runs as the sandbox user, as in a worker.
- */
 static void
 check_child(const struct sandbox_spec *spec, const struct sandbox_conf *conf,
-    int fd)
+    const struct sandbox_report *dropped, int fd)
 {
-	struct sandbox_report r;
+	struct sandbox_report r = *dropped;
 
-	sandbox_drop(spec, conf, &r);
 	/* Closing fds needs no privilege: it is always in force. */
 	r.on[SB_FDS] = 1;
 	snprintf(r.why[SB_FDS], sizeof(r.why[SB_FDS]),
@@ -76,10 +74,11 @@ check_state(const struct sandbox_report *r, enum sb_layer l)
 
 /*
  * A first run has no state directory yet: a kind that keeps one is
- * checked with an empty stand-in, which shows in its rows.
+ * checked with an empty stand-in, which shows in its rows.  Root makes
+ * it, before the drop enters it (sandbox_ns_open).
  */
-static void
-check_standin(struct sandbox_spec *spec, char *tmp, size_t len)
+void
+sandbox_check_standin(struct sandbox_spec *spec, char *tmp, size_t len)
 {
 	tmp[0] = '\0';
 	if (spec->rw_dir == NULL || access(spec->rw_dir, F_OK) == 0)
@@ -91,39 +90,30 @@ check_standin(struct sandbox_spec *spec, char *tmp, size_t len)
 }
 
 int
-sandbox_check(const struct sandbox_spec *specs,
-    const struct sandbox_conf *confs, size_t nspecs)
+sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
+    const struct sandbox_conf *conf, const struct sandbox_report *dropped)
 {
 	struct sandbox_report r;
-	struct sandbox_spec spec;
-	char tmp[64];
 	size_t k;
 	int fds[2], status, l, rv = 0;
 	pid_t pid;
 	ssize_t n;
 
-	printf("running as uid %u%s\n", (unsigned)geteuid(),
-	    geteuid() == 0 ? " (root: workers drop privileges)" : "");
-	printf("%-8s %-13s %-14s %s\n", "KIND", "LAYER", "STATE", "DETAIL");
-	fflush(stdout);
 	for (k = 0; k < nspecs; k++) {
-		spec = specs[k];
-		check_standin(&spec, tmp, sizeof(tmp));
 		if (pipe(fds) == -1)
 			fatal("pipe");
+		fflush(stdout);
 		if ((pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0) {
 			close(fds[0]);
-			check_child(&spec, &confs[k], fds[1]);
+			check_child(&specs[k], conf, dropped, fds[1]);
 		}
 		close(fds[1]);
 		memset(&r, 0, sizeof(r));
 		n = read(fds[0], &r, sizeof(r));
 		close(fds[0]);
 		waitpid(pid, &status, 0);
-		if (tmp[0] != '\0')
-			rmdir(tmp);
 		if (n != (ssize_t)sizeof(r)) {
 			printf("%-8s %-13s %-14s %s\n", specs[k].kind, "-",
 			    "failed", WIFSIGNALED(status) ?
@@ -139,5 +129,6 @@ sandbox_check(const struct sandbox_spec *specs,
 		if (!r.on[SB_NNP] || !r.on[SB_SECCOMP])
 			rv = 1;
 	}
+	fflush(stdout);
 	return rv;
 }

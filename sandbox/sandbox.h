@@ -91,11 +91,16 @@ void		 sandbox_enter(const struct sandbox_spec *, const struct sandbox_conf *,
 const char	*sandbox_layer_name(enum sb_layer);
 void		 sandbox_summary(const struct sandbox_report *, char *, size_t);
 /*
- * wxgated --check-sandbox: a table of every layer for every kind, each
- * spec tried with its own ids (confs[k] for specs[k]).
+ * wxgated --check-sandbox: a table of every layer for every kind,
+ * tried as the user the caller dropped to (dropped: its drop's report)
+ * with conf, those ids.  A kind that keeps a directory not made yet
+ * gets a stand-in first (tmp: its path, "" for none; rmdir it after).
  */
-int		 sandbox_check(const struct sandbox_spec *specs,
-		    const struct sandbox_conf *confs, size_t nspecs);
+void		 sandbox_check_standin(struct sandbox_spec *, char *tmp,
+		    size_t);
+int		 sandbox_check(const struct sandbox_spec *specs, size_t nspecs,
+		    const struct sandbox_conf *conf,
+		    const struct sandbox_report *dropped);
 
 /* Steps, one file each. */
 void		 sandbox_fds(void);

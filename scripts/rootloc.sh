@@ -154,11 +154,17 @@ fi
 # before count: sandbox_check, check_state and check_standin in the
 # process that forks it, and check_child up to its sandbox_drop().
 # Before, check_child took those steps itself and check.c counted whole.
+# Since child_check.c, wxgate-child drops root before sandbox_check
+# runs at all (child.c: child_check_as, once per set of ids, with the
+# hub's spec for the hub): of check.c only the stand-in root makes for
+# the hub's directory counts (chk 2); the kinds' specs and the layers'
+# names are read as the sandbox user.
 chk=0
 if echo "$root" | grep -qx sandbox/check.c &&
-    show sandbox/check.c | grep -q 'sandbox_drop('; then
+    show sandbox/check.c | grep -q 'sandbox_drop'; then
 	root=$(echo "$root" | grep -vx sandbox/check.c)
 	chk=1
+	[ -n "$(show supervisor/child_check.c)" ] && chk=2
 fi
 # What check.c and child.c call as root is counted with them: the
 # layers' names (sandbox.c: sandbox_layer_name and its table) and the
@@ -167,7 +173,9 @@ fi
 # (logring_add, ipc_send_blocking), which a fatal before its drop runs.
 chkfns="sandbox_check check_state check_standin check_child"
 checkpart() {
-	if [ "$chk" -eq 1 ]; then
+	if [ "$chk" -eq 2 ]; then
+		fnlines sandbox/check.c '' sandbox_check_standin
+	elif [ "$chk" -eq 1 ]; then
 		echo $(( $(fnlines sandbox/check.c 'sandbox_drop\(' $chkfns) +
 		    $(fnlines sandbox/sandbox.c '' sandbox_layer_name) +
 		    $(show sandbox/sandbox.c | awk '/^static const char \*const layer_names/ { on = 1 }
@@ -185,6 +193,7 @@ more=
 [ "$chk" -eq 1 ] && more="; check.c: $chkfns to sandbox_drop; \
 sandbox.c: sandbox_layer_name, layer_names; kinds_all.c: worker_kinds; \
 worker.c: worker_spec;"
+[ "$chk" -eq 2 ] && more="; check.c: sandbox_check_standin;"
 [ "$ipchead" -gt 0 ] && more="$more and ipc_msg.h's first $ipchead lines"
 echo "root-parent $a lines, $ac of code ($(echo $root | wc -w) files$more)"
 
@@ -232,7 +241,7 @@ done
 # wxgate-hub's main (hubmain.c) reads its options as root before
 # hub_main, as wxgate-child's does for the others (child.c, above).
 hooked() {	# the log hook's callees (see checkpart), since chk 1
-	if [ "$chk" -eq 1 ]; then
+	if [ "$chk" -ge 1 ]; then
 		echo $(( $(fnlines supervisor/logring.c '' logring_add) +
 		    $(fnlines ipc/wire_blocking.c '' ipc_send_blocking) ))
 	else
@@ -304,7 +313,7 @@ if [ "$newhub" -eq 1 ]; then
 	    "sandbox_drop, hub_log_hook; specs.c: hub_spec; hub_pg.c:" \
 	    "hub_pg_spec; hubmain.c: main, usage; sandbox.c: sandbox_drop;" \
 	    "ns.c: sandbox_ns_open; creds.c$(show sandbox/creds_parse.c |
-	    grep -q . && echo ' creds_parse.c')$([ "$chk" -eq 1 ] &&
+	    grep -q . && echo ' creds_parse.c')$([ "$chk" -ge 1 ] &&
 	    echo '; logring.c: logring_add; wire_blocking.c: ipc_send_blocking'))"
 else
 	echo "hub-before-uid-drop $b lines, $bc of code (hub.c: hub_main to sandbox_enter," \

@@ -8,10 +8,13 @@
  *
  * Each entry point drops root first (sandbox_drop) and only then reads
  * what it is given.  --check-sandbox (the parent's, run here because
- * the specs are the workers') tries every kind's sandbox as root would.
+ * the specs are the workers') drops root first too, and tries every
+ * kind's sandbox as the user that kind runs as.
  */
 #include <sys/types.h>
+#include <sys/wait.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,36 +44,55 @@ usage(void)
 }
 
 /*
- * Every kind's spec with the workers' ids; the hub's with its own
- * (hubcreds), or the workers' when there is no user for it.
+ * One set of ids: root takes only the drop, as each of those processes
+ * does first (sandbox_drop, with the hub's spec for the hub: its
+ * directory is entered as root), and the layers are tried as that user
+ * (check.c): the hub's, or every worker kind's and the reader's
+ * (child_check.c).
  */
+static int
+child_check_as(const struct sandbox_spec *hub, const struct sandbox_conf *sc)
+{
+	static const struct sandbox_spec none = { .kind = "check" };
+	struct sandbox_report r;
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		sandbox_drop(hub != NULL ? hub : &none, sc, &r);
+		_exit(hub != NULL ? sandbox_check(hub, 1, sc, &r) :
+		    check_kinds(sc, &r));
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+}
+
+/* The workers' ids; the hub's its own (hubcreds), or theirs without. */
 static int
 child_check_sandbox(const char *creds, const char *hubcreds, const char *dir)
 {
-	const struct wk_kind *const *kinds;
-	struct sandbox_spec *specs;
-	struct sandbox_conf *confs, sc, hc;
-	size_t i, nkinds;
+	struct sandbox_conf sc, hc;
+	struct sandbox_spec hub;
+	char tmp[64];
 	int rv;
 
 	if (creds == NULL || dir == NULL ||
 	    sandbox_conf_parse(creds, &sc) == -1 ||
 	    (hubcreds != NULL && sandbox_conf_parse(hubcreds, &hc) == -1))
 		usage();
-	kinds = worker_kinds(&nkinds);
-	specs = xcalloc(nkinds + 2, sizeof(*specs));
-	confs = xcalloc(nkinds + 2, sizeof(*confs));
-	for (i = 0; i < nkinds + 2; i++)
-		confs[i] = sc;
-	for (i = 0; i < nkinds; i++)
-		worker_spec(kinds[i], &specs[i]);
-	hub_spec(&specs[nkinds], dir);
-	if (hubcreds != NULL)
-		confs[nkinds] = hc;
-	reader_spec(&specs[nkinds + 1]);
-	rv = sandbox_check(specs, confs, nkinds + 2);
-	free(confs);
-	free(specs);
+	printf("running as uid %u%s\n", (unsigned)geteuid(),
+	    geteuid() == 0 ? " (root: workers drop privileges)" : "");
+	printf("%-8s %-13s %-14s %s\n", "KIND", "LAYER", "STATE", "DETAIL");
+	rv = child_check_as(NULL, &sc);
+	hub_spec(&hub, dir);
+	sandbox_check_standin(&hub, tmp, sizeof(tmp));
+	rv |= child_check_as(&hub, hubcreds != NULL ? &hc : &sc);
+	if (tmp[0] != '\0')
+		rmdir(tmp);
 	return rv;
 }
 

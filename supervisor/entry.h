@@ -8,6 +8,8 @@
 #ifndef WX_ENTRY_H
 #define WX_ENTRY_H
 
+struct sandbox_conf;
+struct sandbox_report;
 struct sandbox_spec;
 
 /* conf_reader.c: the configuration reader's life */
@@ -18,5 +20,9 @@ void		 reader_spec(struct sandbox_spec *);
 int		 hub_main(const char *spec, const char *creds,
 		    const char *store, int verbose);
 void		 hub_spec(struct sandbox_spec *, const char *dir);
+
+/* child_check.c: --check-sandbox's worker kinds and reader, dropped */
+int		 check_kinds(const struct sandbox_conf *,
+		    const struct sandbox_report *);
 
 #endif

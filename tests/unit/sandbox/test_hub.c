@@ -634,26 +634,37 @@ static void
 test_check(void **state)
 {
 	struct sandbox_spec s = spec;
-	char out[] = "/tmp/wxhub-check.XXXXXX", buf[8192];
+	struct sandbox_report r;
+	char out[] = "/tmp/wxhub-check.XXXXXX", buf[8192], tmp[64];
 	ssize_t n;
-	int fd, saved, rv;
+	int fd, saved, status;
+	pid_t pid;
 
 	(void)state;
 	s.rw_dir = "/nonexistent-wxgate/state";
+	sandbox_check_standin(&s, tmp, sizeof(tmp));
+	assert_string_equal(s.rw_dir, tmp);
 	assert_int_not_equal(fd = mkstemp(out), -1);
 	unlink(out);
 	fflush(stdout);
 	assert_int_not_equal(saved = dup(STDOUT_FILENO), -1);
 	assert_int_not_equal(dup2(fd, STDOUT_FILENO), -1);
-	rv = sandbox_check(&s, &conf, 1);
+	/* As wxgate-child does: the drop first, the layers as that user. */
+	assert_int_not_equal(pid = fork(), -1);
+	if (pid == 0) {
+		sandbox_drop(&s, &conf, &r);
+		_exit(sandbox_check(&s, 1, &conf, &r));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
+	rmdir(tmp);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	close(fd);
 	assert_true(n > 0);
 	buf[n] = '\0';
-	assert_int_equal(rv, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_non_null(strstr(buf, "hub      seccomp       in force"));
 	if (have_landlock())
 		assert_non_null(strstr(buf,
