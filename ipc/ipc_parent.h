@@ -196,7 +196,7 @@ struct ipc_str {
  * for a file the configuration names (what "secret": its bytes, "exec":
  * may it run) and gets conf.file_data (ok, or why; binary: the bytes
  * were no text and are not sent).  Then the plan: conf.plan (with the
- * supervisor's timings), then `workers` conf.worker rows (listen ""
+ * supervisor's timings), then `worker_rows` conf.worker rows (listen ""
  * none), then conf.done; or conf.done alone with ok 0 and the error.
  */
 #define IPC_BODY_conf_text(F) \
@@ -228,7 +228,7 @@ struct ipc_str {
 	F(conf_plan, metrics_listen, STR, IPC_ADDR_MAX, 0) \
 	F(conf_plan, store_pg, BOOL, 0, 0) \
 	F(conf_plan, store_secret, STR, IPC_STORE_SECRET_MAX, 0) \
-	F(conf_plan, workers, U64, 4096, 0) \
+	F(conf_plan, worker_rows, U64, 4096, 0) \
 	F(conf_plan, heartbeat_ms, U64, UINT32_MAX, 0) \
 	F(conf_plan, heartbeat_timeout_ms, U64, UINT32_MAX, 0) \
 	F(conf_plan, restart_min_ms, U64, UINT32_MAX, 0) \

@@ -62,7 +62,6 @@ struct fetch {
 	size_t		 outlen;
 	unsigned	 files;
 	int		 have_plan;
-	uint64_t	 want;		/* conf.plan's worker count */
 	int64_t		 violation;	/* its syscall, or -1 */
 	uint64_t	 deadline;	/* ms from its fork */
 	struct plan	*p;
@@ -74,6 +73,11 @@ struct fetch {
 static uint8_t	fbuf[IPC_FRAME_MAX];
 static unsigned	readings;	/* readers started, this one included */
 
+#define PLAN_FREE_U64(k)
+#define PLAN_FREE_BOOL(k)
+#define PLAN_FREE_STR(k)	xfree_secret(p->k);
+#define PLAN_FREE(b, k, t, max, flags)	PLAN_FREE_##t(k)
+
 void
 plan_free(struct plan *p)
 {
@@ -82,17 +86,7 @@ plan_free(struct plan *p)
 	if (p == NULL)
 		return;
 	free(p->text);
-	free(p->state_dir);
-	free(p->store);
-	free(p->control);
-	free(p->log_level);
-	free(p->sandbox.user);
-	free(p->sandbox.group);
-	free(p->sandbox.hub_user);
-	free(p->sandbox.hub_group);
-	free(p->webchat_listen);
-	free(p->metrics_listen);
-	xfree_secret(p->store_secret);
+	IPC_BODY_conf_plan(PLAN_FREE)
 	for (i = 0; i < p->nworkers; i++) {
 		xfree_secret(p->workers[i].slice);
 		free(p->workers[i].listen);
@@ -256,7 +250,7 @@ fetch_worker(struct fetch *f, const struct ipc_body_conf_worker *b)
 
 	snprintf(kind, sizeof(kind), "%.*s", (int)b->kind.len, b->kind.p);
 	snprintf(id, sizeof(id), "%.*s", (int)b->id.len, b->id.p);
-	if (!f->have_plan || f->p->nworkers >= f->want) {
+	if (!f->have_plan || f->p->nworkers >= f->p->worker_rows) {
 		fetch_fail(f, "configuration reader: %s out of order",
 		    "conf.worker");
 		return;
@@ -277,11 +271,15 @@ fetch_worker(struct fetch *f, const struct ipc_body_conf_worker *b)
 	pw->listen = fetch_str(b->listen);
 }
 
+#define PLAN_TAKE_U64(k)	p->k = b->k;
+#define PLAN_TAKE_BOOL(k)	p->k = b->k;
+#define PLAN_TAKE_STR(k)	p->k = fetch_str(b->k);
+#define PLAN_TAKE(b_, k, t, max, flags)	PLAN_TAKE_##t(k)
+
 static void
 fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 {
 	struct plan *p = f->p;
-	struct plan_supervisor *s = &p->supervisor;
 
 	if (f->have_plan) {
 		fetch_fail(f, "configuration reader: %s out of order",
@@ -289,35 +287,13 @@ fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 		return;
 	}
 	f->have_plan = 1;
-	p->state_dir = ipc_strdup(b->state_dir);
-	p->store = ipc_strdup(b->store);
-	p->control = ipc_strdup(b->control);
-	p->log_level = ipc_strdup(b->log_level);
-	p->log_syslog = b->log_syslog;
-	p->sandbox.user = ipc_strdup(b->user);
-	p->sandbox.group = ipc_strdup(b->group);
-	p->sandbox.hub_user = ipc_strdup(b->hub_user);
-	p->sandbox.hub_group = ipc_strdup(b->hub_group);
-	p->sandbox.strict = b->strict;
-	p->sandbox.zygote = b->zygote;
-	p->webchat_listen = ipc_strdup(b->webchat_listen);
-	p->metrics_listen = fetch_str(b->metrics_listen);
-	p->store_pg = b->store_pg;
-	p->store_secret = fetch_str(b->store_secret);
-	if (b->workers > PLAN_WORKERS_MAX) {
+	IPC_BODY_conf_plan(PLAN_TAKE)
+	if (b->worker_rows > PLAN_WORKERS_MAX) {
 		fetch_fail(f, "configuration reader: more than %d workers",
 		    PLAN_WORKERS_MAX);
 		return;
 	}
-	f->want = b->workers;
-	p->workers = xcalloc(f->want + 1, sizeof(*p->workers));
-	s->heartbeat_ms = (uint32_t)b->heartbeat_ms;
-	s->heartbeat_timeout_ms = (uint32_t)b->heartbeat_timeout_ms;
-	s->restart_min_ms = (uint32_t)b->restart_min_ms;
-	s->restart_max_ms = (uint32_t)b->restart_max_ms;
-	s->crashloop_count = (uint32_t)b->crashloop_count;
-	s->crashloop_window_s = (uint32_t)b->crashloop_window_s;
-	s->shutdown_grace_ms = (uint32_t)b->shutdown_grace_ms;
+	p->workers = xcalloc(b->worker_rows + 1, sizeof(*p->workers));
 }
 
 static void
@@ -358,7 +334,7 @@ fetch_msg(struct fetch *f, struct ipc_msg *m)
 			    (int)m->b.conf_done.error.len,
 			    m->b.conf_done.error.p);
 			f->done = -1;
-		} else if (!f->have_plan || f->p->nworkers != f->want)
+		} else if (!f->have_plan || f->p->nworkers != f->p->worker_rows)
 			fetch_fail(f, "configuration reader: %s before its plan",
 			    "conf.done");
 		else

@@ -248,7 +248,7 @@ reader_plan(const struct config *c)
 	p.store_pg = c->store_pg;
 	p.store_secret = ipc_s(c->cluster.password != NULL ?
 	    c->cluster.password : "");
-	p.workers = rd.nrows;
+	p.worker_rows = rd.nrows;
 	p.heartbeat_ms = cs->heartbeat_ms;
 	p.heartbeat_timeout_ms = cs->heartbeat_timeout_ms;
 	p.restart_min_ms = cs->restart_min_ms;

@@ -126,8 +126,8 @@ usage(void)
 int
 sup_ids(const struct plan *c, int hub, uid_t *uid, gid_t *gid)
 {
-	const char *user = hub ? c->sandbox.hub_user : c->sandbox.user;
-	const char *group = hub ? c->sandbox.hub_group : c->sandbox.group;
+	const char *user = hub ? c->hub_user : c->user;
+	const char *group = hub ? c->hub_group : c->group;
 	const char *key = hub ? "sandbox.hub_" : "sandbox.";
 	struct passwd *pw;
 	struct group *gr;
@@ -338,14 +338,14 @@ main(int argc, char *argv[])
 	 * The reader runs as the workers' user; which one the file says,
 	 * so the first reading takes the default's (sandbox.user, group).
 	 */
-	defaults.sandbox.user = "nobody";
-	defaults.sandbox.group = "nogroup";
+	defaults.user = "nobody";
+	defaults.group = "nogroup";
 	if (sup_ids(&defaults, 0, &sup->sb_uid, &sup->sb_gid) == -1)
 		return 1;
 	if (checksb && !fset && access(conffile, F_OK) == -1) {
 		/* No config yet: check the defaults a first run would use. */
-		defaults.sandbox.hub_user = "wxgate";
-		defaults.sandbox.hub_group = "wxgate";
+		defaults.hub_user = "wxgate";
+		defaults.hub_group = "wxgate";
 		if (sup_ids(&defaults, 1, &sup->hub_uid, &sup->hub_gid) == -1)
 			sup->hub_uid = 0;
 		return sup_check_sandbox();

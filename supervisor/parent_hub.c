@@ -199,7 +199,7 @@ ph_child(int fd)
 {
 	/* Only a hub that shares a store maps libpq and its TLS. */
 	spawn_exec(sup->plan->store_pg ? sup->exe_hub_pg : sup->exe_hub, fd,
-	    "hub:main", sup->hub_uid, sup->hub_gid, sup->plan->sandbox.strict,
+	    "hub:main", sup->hub_uid, sup->hub_gid, sup->plan->strict,
 	    sup->plan->store);
 }
 
@@ -211,7 +211,7 @@ parent_hub_start(void)
 	struct timeval tv;
 	struct worker *w;
 	int sv[2], fd, sz = 4 * 1024 * 1024;
-	uint32_t ms = sup->plan->supervisor.heartbeat_ms;
+	uint32_t ms = sup->plan->heartbeat_ms;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("%s: socketpair", __func__);
@@ -277,7 +277,7 @@ ph_kill(const char *why)
 static void
 ph_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	const struct plan_supervisor *cs = &sup->plan->supervisor;
+	const struct plan *cs = sup->plan;
 	struct ipc_body_seq b;
 	struct worker *w;
 
@@ -318,7 +318,7 @@ ph_restart_cb(evutil_socket_t fd, short ev, void *arg)
 int
 parent_hub_died(pid_t pid, int status)
 {
-	const struct plan_supervisor *cs = &sup->plan->supervisor;
+	const struct plan *cs = sup->plan;
 	struct timeval tv;
 	char cause[128];
 	unsigned n;

@@ -34,43 +34,30 @@ struct plan_worker {
 	char		*listen;	/* its own address, or NULL */
 };
 
-struct plan_supervisor {
-	uint32_t	 heartbeat_ms;
-	uint32_t	 heartbeat_timeout_ms;
-	uint32_t	 restart_min_ms;
-	uint32_t	 restart_max_ms;
-	uint32_t	 crashloop_count;
-	uint32_t	 crashloop_window_s;
-	uint32_t	 shutdown_grace_ms;
-};
+/*
+ * The plan's fields are the conf.plan frame's, owned: each a row of
+ * IPC_BODY_conf_plan (ipc_parent.h), a string a char * (NULL for an
+ * empty one), a number a uint32_t (every row's maximum fits one: the
+ * assertions below), a bool an int.
+ */
+#define PLAN_CTYPE_U64		uint32_t
+#define PLAN_CTYPE_BOOL		int
+#define PLAN_CTYPE_STR		char *
+#define PLAN_MEMBER(b, k, t, max, flags)	PLAN_CTYPE_##t k;
 
-struct plan_sandbox {
-	char		*user;		/* workers */
-	char		*group;
-	char		*hub_user;
-	char		*hub_group;
-	int		 strict;
-	int		 zygote;	/* sandbox.zygote */
-};
+#define PLAN_FITS(b, k, t, max, flags) \
+	_Static_assert((uint64_t)(max) <= UINT32_MAX, #k " outgrows the plan");
+IPC_BODY_conf_plan(PLAN_FITS)
 
 struct plan {
 	char			*text;		/* the file, for the hub */
 	size_t			 textlen;
-	char			*state_dir;
-	char			*store;
-	char			*control;
-	char			*log_level;
-	int			 log_syslog;
-	struct plan_supervisor	 supervisor;
-	struct plan_sandbox	 sandbox;
-	char			*webchat_listen;
-	char			*metrics_listen;	/* NULL: none */
-	int			 store_pg;	/* shared: wxgate-hub-pg */
 	/*
-	 * Its password, kept for the hub's restarts (the parent has no
-	 * other copy of it); wiped with the plan.
+	 * Among them the store's password (store_secret), kept for the
+	 * hub's restarts (the parent has no other copy of it); every
+	 * string is wiped with the plan.
 	 */
-	char			*store_secret;
+	IPC_BODY_conf_plan(PLAN_MEMBER)
 	struct plan_worker	*workers;	/* in start order */
 	size_t			 nworkers;
 };

@@ -178,7 +178,7 @@ reap_cause(int status, int64_t syscall, const char *why, char *buf,
 unsigned
 reap_deaths(struct timespec *deaths, unsigned *n)
 {
-	uint64_t window = (uint64_t)sup->plan->supervisor.crashloop_window_s *
+	uint64_t window = (uint64_t)sup->plan->crashloop_window_s *
 	    1000;
 	unsigned i, in = 0;
 
@@ -195,7 +195,7 @@ reap_deaths(struct timespec *deaths, unsigned *n)
 static void
 reap_died(struct worker *w, int status)
 {
-	const struct plan_supervisor *cs = &sup->plan->supervisor;
+	const struct plan *cs = sup->plan;
 	struct timeval tv;
 	uint64_t up = timespec_ms_since(&w->started);
 	int planned = w->state == W_STOPPING, pid = (int)w->pid;

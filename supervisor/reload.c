@@ -60,7 +60,7 @@ reload_config(void)
 
 	/* The loop waits for the reader, within its deadline. */
 	nc = conf_fetch(sup->conf_path, sup->sb_uid, sup->sb_gid,
-	    oc->sandbox.strict, err, sizeof(err));
+	    oc->strict, err, sizeof(err));
 	parent_hub_waited();
 	if (nc == NULL) {
 		log_warnx("reload: %s; keeping the running configuration",

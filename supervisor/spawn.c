@@ -148,7 +148,7 @@ spawn_child(struct worker *w, int fd)
 
 	snprintf(spec, sizeof(spec), "%s:%s", w->kind, w->id);
 	spawn_exec(spawn_prog(w->kind), fd, spec, sup->sb_uid, sup->sb_gid,
-	    sup->plan->sandbox.strict, NULL);
+	    sup->plan->strict, NULL);
 }
 
 /* One frame, written before anyone else holds the socket. */
@@ -336,7 +336,7 @@ spawn_shutdown(struct worker *w)
 	if (w->grace_ev == NULL &&
 	    (w->grace_ev = evtimer_new(sup->base, spawn_grace_cb, w)) == NULL)
 		fatalx("%s: timer", __func__);
-	tv = clock_tv(sup->plan->supervisor.shutdown_grace_ms);
+	tv = clock_tv(sup->plan->shutdown_grace_ms);
 	evtimer_add(w->grace_ev, &tv);
 	if (parent_hub_alive())
 		parent_hub_drain(w);

@@ -90,7 +90,7 @@ zygote_start(struct zygote *z, const char *kind)
 	case 0:
 		close(sv[0]);
 		spawn_exec(spawn_prog(kind), sv[1], spec, sup->sb_uid,
-		    sup->sb_gid, sup->plan->sandbox.strict, NULL);
+		    sup->sb_gid, sup->plan->strict, NULL);
 		/* NOTREACHED */
 	}
 	close(sv[1]);
@@ -188,7 +188,7 @@ zygote_fork(const struct worker *w, int fd)
 	struct ipc_msg m;
 	size_t len;
 
-	if (k == NULL || !(k->flags & K_F_ZYGOTE) || !sup->plan->sandbox.zygote ||
+	if (k == NULL || !(k->flags & K_F_ZYGOTE) || !sup->plan->zygote ||
 	    (z = zygote_get(w->kind)) == NULL)
 		return -1;
 	b.text = ipc_s(w->name);
