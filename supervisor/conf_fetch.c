@@ -36,7 +36,6 @@
 #include "kinds.h"
 #include "log.h"
 #include "plan.h"
-#include "sandbox_conf.h"
 #include "sup.h"
 #include "wire.h"
 #include "xmalloc.h"
@@ -385,17 +384,9 @@ fetch_reap(struct fetch *f)
 		;
 	if (f->done != 0)
 		return;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(why, sizeof(why), "killed by its sandbox (syscall %s)",
-		    f->violation >= 0 ? sandbox_syscall_name((long)f->violation)
-		    : "unknown");
-	else if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "killed by signal %d",
-		    WTERMSIG(status));
-	else
-		snprintf(why, sizeof(why), "exited with status %d before "
-		    "its answer", WEXITSTATUS(status));
-	fetch_fail(f, "configuration reader %s", why);
+	/* Worded as a worker's death is (reap.c). */
+	reap_cause(status, f->violation, "", why, sizeof(why));
+	fetch_fail(f, "configuration reader died before its answer: %s", why);
 }
 
 static void
