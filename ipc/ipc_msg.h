@@ -2,11 +2,11 @@
  * The IPC message catalogue: the only place a message number is born.
  *
  * Every frame between processes (and wxgatectl and the control socket)
- * is [type, req_id, body], body's fields fixed per type by the schemas
- * of ipc/catalogue*.c: a msgpack array with a map, or for the root
- * parent's list a fixed binary form (ipc/codec_bin.c).  Numbers are
- * stable, never reused, and grouped by sending role.  Bump IPC_VERSION
- * with every change: a worker whose version differs stops, no haggling.
+ * is [type, req_id, body]: a msgpack array with a map, or for the root
+ * parent's list a fixed binary form (ipc/codec_bin.c); body's rows,
+ * IPC_BODY_x, make both its struct and its schema (ipc/catalogue*.c).
+ * Numbers are stable, never reused, and grouped by sending role.  Bump
+ * IPC_VERSION with every change: a worker of another version stops.
  *
  * req_id: a request from a worker carries an id the worker chose; the
  * supervisor's reply (session.ok, rpc.error, chat.accepted,
@@ -243,130 +243,210 @@ struct ipc_parts {
 	struct ipc_part	 v[IPC_PARTS_MAX];
 };
 
-/* Bodies, one per schema name in the catalogue. */
-struct ipc_body_hello		{ uint64_t version; struct ipc_str kind; };
+/*
+ * The bodies, each field written once as the parent's are (ipc_parent.h:
+ * body, field, type, max, flags; a row's order is its order on the
+ * wire): both the struct (below, IPC_BODY_STRUCT) and the schema
+ * (catalogue.c) are made from the rows.  The hub's bodies add the list
+ * types, TURNS a struct ipc_turns and PARTS a struct ipc_parts.  A
+ * body's PARTS row is on the wire only in its _media schema, whose fd
+ * holds the parts' bytes (inbound.media, agent.request_media).
+ */
+#define IPC_CTYPE_TURNS		struct ipc_turns
+#define IPC_CTYPE_PARTS		struct ipc_parts
+
+#define IPC_BODY_hello(F) \
+	F(hello, version, U64, UINT32_MAX, 0) \
+	F(hello, kind, STR, IPC_NAME_MAX, F_NONEMPTY)
 /* KiB, as smaps_rollup says them; bounded by IPC_FIGURE_MAX. */
 #define IPC_FIGURE_MAX		((uint64_t)1 << 40)
-struct ipc_body_figures		{ uint64_t rss_kb; uint64_t pss_kb; };
-struct ipc_body_conn_addr	{ uint64_t conn; struct ipc_str addr; };
-struct ipc_body_resume		{ uint64_t conn; struct ipc_str addr;
-				  struct ipc_str token; };
-struct ipc_body_chat_send	{ uint64_t conn; struct ipc_str client_msg_id;
-				  struct ipc_str text; };
-struct ipc_body_history_req	{ uint64_t conn; uint64_t limit; };
-struct ipc_body_conn		{ uint64_t conn; };
-struct ipc_body_chat_abort	{ uint64_t conn; struct ipc_str client_msg_id; };
+#define IPC_BODY_figures(F) \
+	F(figures, rss_kb, U64, IPC_FIGURE_MAX, 0) \
+	F(figures, pss_kb, U64, IPC_FIGURE_MAX, 0)
+#define IPC_BODY_conn_addr(F) \
+	F(conn_addr, conn, U64, UINT64_MAX, 0) \
+	F(conn_addr, addr, STR, IPC_ADDR_MAX, 0)
+#define IPC_BODY_resume(F) \
+	F(resume, conn, U64, UINT64_MAX, 0) \
+	F(resume, addr, STR, IPC_ADDR_MAX, 0) \
+	F(resume, token, STR, IPC_TOKEN_MAX, F_NONEMPTY)
+#define IPC_BODY_chat_send(F) \
+	F(chat_send, conn, U64, UINT64_MAX, 0) \
+	F(chat_send, client_msg_id, STR, IPC_MSGID_MAX, F_NONEMPTY) \
+	F(chat_send, text, STR, IPC_TEXT_MAX, F_NONEMPTY)
+#define IPC_BODY_history_req(F) \
+	F(history_req, conn, U64, UINT64_MAX, 0) \
+	F(history_req, limit, U64, IPC_TURNS_MAX, 0)
+#define IPC_BODY_conn(F) \
+	F(conn, conn, U64, UINT64_MAX, 0)
+#define IPC_BODY_chat_abort(F) \
+	F(chat_abort, conn, U64, UINT64_MAX, 0) \
+	F(chat_abort, client_msg_id, STR, IPC_MSGID_MAX, F_NONEMPTY)
 /* A browser method the worker does not serve: the supervisor names it. */
-struct ipc_body_rpc_call	{ uint64_t conn; struct ipc_str method; };
+#define IPC_BODY_rpc_call(F) \
+	F(rpc_call, conn, U64, UINT64_MAX, 0) \
+	F(rpc_call, method, STR, IPC_METHOD_MAX, F_NONEMPTY)
 /* forwarded: the X-Forwarded-For header as sent, "" when absent. */
-struct ipc_body_conn_open	{ uint64_t conn; struct ipc_str peer;
-				  struct ipc_str forwarded; };
+#define IPC_BODY_conn_open(F) \
+	F(conn_open, conn, U64, UINT64_MAX, 0) \
+	F(conn_open, peer, STR, IPC_ADDR_MAX, F_NONEMPTY) \
+	F(conn_open, forwarded, STR, IPC_FORWARDED_MAX, 0)
 /* retry_after_ms: 0 unless code is rate_limited and upstream said when. */
-struct ipc_body_agent_error	{ struct ipc_str code;
-				  struct ipc_str message;
-				  uint64_t retry_after_ms; };
-struct ipc_body_name		{ struct ipc_str name; };
+#define IPC_BODY_agent_error(F) \
+	F(agent_error, code, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(agent_error, message, STR, IPC_MESSAGE_MAX, 0) \
+	F(agent_error, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
+#define IPC_BODY_name(F) \
+	F(name, name, STR, IPC_NAME_MAX, F_NONEMPTY)
 /*
  * A file the agent's reply carries (its bytes from the reply itself,
  * never fetched or opened for it): a sealed memfd of exactly size
  * bytes; kind "image" or "file".  It goes after the reply's text.
  */
-struct ipc_body_agent_file	{ struct ipc_str name; struct ipc_str kind;
-				  uint64_t size; };
+#define IPC_BODY_agent_file(F) \
+	F(agent_file, name, STR, IPC_FILENAME_MAX, F_NONEMPTY) \
+	F(agent_file, kind, STR, IPC_PARTKIND_MAX, F_NONEMPTY) \
+	F(agent_file, size, U64, IPC_FILE_MAX, 0)
 /* A schedule's name, or "" for all of them. */
-struct ipc_body_sched_name	{ struct ipc_str name; };
-struct ipc_body_ctl_test	{ struct ipc_str name; struct ipc_str action; };
+#define IPC_BODY_sched_name(F) \
+	F(sched_name, name, STR, IPC_NAME_MAX, 0)
+#define IPC_BODY_ctl_test(F) \
+	F(ctl_test, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(ctl_test, action, STR, IPC_NAME_MAX, F_NONEMPTY)
 /*
  * One worker for `wxgatectl status`.  platform: a channel account's
  * connection as its worker last put it (state key "status": "subscribed",
  * "auth_failed 853000"), "" for other workers or none put yet.
  */
-struct ipc_body_ctl_worker	{ struct ipc_str name; struct ipc_str kind;
-				  uint64_t pid; struct ipc_str state;
-				  uint64_t uptime_ms; uint64_t restarts;
-				  struct ipc_str last_exit;
-				  uint64_t msgs_in; uint64_t msgs_out;
-				  uint64_t seccomp_kills;
-				  struct ipc_str platform; };
-struct ipc_body_result		{ int ok; struct ipc_str message; };
-struct ipc_body_test		{ struct ipc_str action; };
-struct ipc_body_session_ok	{ uint64_t conn; struct ipc_str token;
-				  int resumed; };
-struct ipc_body_rpc_error	{ uint64_t conn; struct ipc_str code;
-				  struct ipc_str message;
-				  uint64_t retry_after_ms; };
+#define IPC_BODY_ctl_worker(F) \
+	F(ctl_worker, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(ctl_worker, kind, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(ctl_worker, pid, U64, UINT32_MAX, 0) \
+	F(ctl_worker, state, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(ctl_worker, uptime_ms, U64, UINT64_MAX, 0) \
+	F(ctl_worker, restarts, U64, UINT64_MAX, 0) \
+	F(ctl_worker, last_exit, STR, IPC_MESSAGE_MAX, 0) \
+	F(ctl_worker, msgs_in, U64, UINT64_MAX, 0) \
+	F(ctl_worker, msgs_out, U64, UINT64_MAX, 0) \
+	F(ctl_worker, seccomp_kills, U64, UINT64_MAX, 0) \
+	F(ctl_worker, platform, STR, IPC_MESSAGE_MAX, 0)
+#define IPC_BODY_result(F) \
+	F(result, ok, BOOL, 0, 0) \
+	F(result, message, STR, IPC_MESSAGE_MAX, 0)
+#define IPC_BODY_test(F) \
+	F(test, action, STR, IPC_NAME_MAX, F_NONEMPTY)
+#define IPC_BODY_session_ok(F) \
+	F(session_ok, conn, U64, UINT64_MAX, 0) \
+	F(session_ok, token, STR, IPC_TOKEN_MAX, 0) \
+	F(session_ok, resumed, BOOL, 0, 0)
+#define IPC_BODY_rpc_error(F) \
+	F(rpc_error, conn, U64, UINT64_MAX, 0) \
+	F(rpc_error, code, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(rpc_error, message, STR, IPC_MESSAGE_MAX, 0) \
+	F(rpc_error, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
 /* status: 0 admits the WebSocket, else the HTTP status to answer. */
-struct ipc_body_conn_verdict	{ uint64_t conn; uint64_t status;
-				  uint64_t retry_after_ms; };
-struct ipc_body_chat_accepted	{ uint64_t conn; struct ipc_str client_msg_id;
-				  struct ipc_str status; };
-struct ipc_body_chat_delta	{ uint64_t conn; struct ipc_str client_msg_id;
-				  struct ipc_str text; };
-struct ipc_body_chat_done	{ uint64_t conn; struct ipc_str client_msg_id;
-				  struct ipc_str text; int replayed;
-				  int aborted; };
-struct ipc_body_chat_error	{ uint64_t conn; struct ipc_str client_msg_id;
-				  struct ipc_str code;
-				  struct ipc_str message;
-				  uint64_t retry_after_ms; };
-struct ipc_body_history		{ uint64_t conn; struct ipc_turns turns; };
+#define IPC_BODY_conn_verdict(F) \
+	F(conn_verdict, conn, U64, UINT64_MAX, 0) \
+	F(conn_verdict, status, U64, 599, 0) \
+	F(conn_verdict, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
+#define IPC_BODY_chat_accepted(F) \
+	F(chat_accepted, conn, U64, UINT64_MAX, 0) \
+	F(chat_accepted, client_msg_id, STR, IPC_MSGID_MAX, F_NONEMPTY) \
+	F(chat_accepted, status, STR, IPC_NAME_MAX, F_NONEMPTY)
+#define IPC_BODY_chat_delta(F) \
+	F(chat_delta, conn, U64, UINT64_MAX, 0) \
+	F(chat_delta, client_msg_id, STR, IPC_MSGID_MAX, F_NONEMPTY) \
+	F(chat_delta, text, STR, IPC_REPLY_MAX, 0)
+#define IPC_BODY_chat_done(F) \
+	F(chat_done, conn, U64, UINT64_MAX, 0) \
+	F(chat_done, client_msg_id, STR, IPC_MSGID_MAX, F_NONEMPTY) \
+	F(chat_done, text, STR, IPC_REPLY_MAX, 0) \
+	F(chat_done, replayed, BOOL, 0, 0) \
+	F(chat_done, aborted, BOOL, 0, 0)
+#define IPC_BODY_chat_error(F) \
+	F(chat_error, conn, U64, UINT64_MAX, 0) \
+	F(chat_error, client_msg_id, STR, IPC_MSGID_MAX, F_NONEMPTY) \
+	F(chat_error, code, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(chat_error, message, STR, IPC_MESSAGE_MAX, 0) \
+	F(chat_error, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
+#define IPC_BODY_history(F) \
+	F(history, conn, U64, UINT64_MAX, 0) \
+	F(history, turns, TURNS, IPC_TURNS_MAX, 0)
 /*
  * model: the one the conversation picked (/model), "" the default.
  * e2e: for a sealed console thread, what its relay needs to open the
  * turns (console_e2e_context(), docs/e2e.md), JSON; "" for the rest.
  */
 #define IPC_E2E_MAX		(8 * 1024)
-struct ipc_body_agent_request	{ uint64_t session; struct ipc_turns turns;
-				  struct ipc_str model;
-				  struct ipc_parts parts;
-				  struct ipc_str e2e; };
+#define IPC_BODY_agent_request(F) \
+	F(agent_request, session, U64, UINT64_MAX, 0) \
+	F(agent_request, turns, TURNS, IPC_TURNS_MAX, F_NONEMPTY) \
+	F(agent_request, model, STR, IPC_MODEL_MAX, 0) \
+	F(agent_request, parts, PARTS, IPC_PARTS_MAX, F_NONEMPTY) \
+	F(agent_request, e2e, STR, IPC_E2E_MAX, 0)
 /*
  * agent.request_media is an agent.request (m->b.agent_request) whose
  * last user turn came with attachments the agent's type can use: their
  * bytes are the frame's sealed memfd, back to back as parts says, the
  * way inbound.media brings them (the text already names each one).
+ * parts is on the wire in agent.request_media only.
  */
 /* GET /s/<id>: is the share link live?  id is the link's secret. */
 /* peer and forwarded as in conn.open: the request is charged to them. */
-struct ipc_body_share_check	{ uint64_t conn; struct ipc_str id;
-				  struct ipc_str peer;
-				  struct ipc_str forwarded; };
+#define IPC_BODY_share_check(F) \
+	F(share_check, conn, U64, UINT64_MAX, 0) \
+	F(share_check, id, STR, IPC_TOKEN_MAX, F_NONEMPTY) \
+	F(share_check, peer, STR, IPC_ADDR_MAX, F_NONEMPTY) \
+	F(share_check, forwarded, STR, IPC_FORWARDED_MAX, 0)
 /*
  * status: 200 live, 404 unknown, 410 expired or revoked, 429 over the
  * address's rate (retry_after_ms set); url to show.
  */
-struct ipc_body_share_status	{ uint64_t conn; uint64_t status;
-				  int read_only; struct ipc_str url;
-				  uint64_t retry_after_ms; };
+#define IPC_BODY_share_status(F) \
+	F(share_status, conn, U64, UINT64_MAX, 0) \
+	F(share_status, status, U64, 599, 0) \
+	F(share_status, read_only, BOOL, 0, 0) \
+	F(share_status, url, STR, IPC_URL_MAX, 0) \
+	F(share_status, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
 /*
  * bind.check (a share_check body): is the invitation token id live?
  * bind.status: 200 live, 404 not a token, 410 with why "expired",
  * "used" or "revoked", 429 past the address's bucket.
  */
-struct ipc_body_bind_status	{ uint64_t conn; uint64_t status;
-				  struct ipc_str why;
-				  uint64_t retry_after_ms; };
+#define IPC_BODY_bind_status(F) \
+	F(bind_status, conn, U64, UINT64_MAX, 0) \
+	F(bind_status, status, U64, 599, 0) \
+	F(bind_status, why, STR, IPC_NAME_MAX, 0) \
+	F(bind_status, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
 /* bind.start: the page of invitation token asks for its QR login. */
-struct ipc_body_bind_start	{ uint64_t conn; struct ipc_str token; };
+#define IPC_BODY_bind_start(F) \
+	F(bind_start, conn, U64, UINT64_MAX, 0) \
+	F(bind_start, token, STR, IPC_TOKEN_MAX, F_NONEMPTY)
 /*
  * bind.state: where the login is (bindpage.c): "starting", "scan" with
  * the iLink URL to draw, "scanned", "confirmed", or how it ended
  * ("busy", "gone", "used", "full", "timeout", "failed").  With the
  * bind.start's req_id the first answer, with 0 an event.
  */
-struct ipc_body_bind_state	{ uint64_t conn; struct ipc_str state;
-				  struct ipc_str url; };
+#define IPC_BODY_bind_state(F) \
+	F(bind_state, conn, U64, UINT64_MAX, 0) \
+	F(bind_state, state, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(bind_state, url, STR, IPC_URL_MAX, 0)
 /*
  * share.open: token is the link's secret; visitor is the session token
  * the page got from an earlier share.ok of a per-visitor link ("" on the
  * first visit).  share.ok: token is a new visitor session token to keep,
  * "" when the page's own was resumed or the link names one session.
  */
-struct ipc_body_share_open	{ uint64_t conn; struct ipc_str addr;
-				  struct ipc_str token;
-				  struct ipc_str visitor; };
-struct ipc_body_share_ok	{ uint64_t conn; int read_only;
-				  struct ipc_str token; };
+#define IPC_BODY_share_open(F) \
+	F(share_open, conn, U64, UINT64_MAX, 0) \
+	F(share_open, addr, STR, IPC_ADDR_MAX, 0) \
+	F(share_open, token, STR, IPC_TOKEN_MAX, F_NONEMPTY) \
+	F(share_open, visitor, STR, IPC_TOKEN_MAX, 0)
+#define IPC_BODY_share_ok(F) \
+	F(share_ok, conn, U64, UINT64_MAX, 0) \
+	F(share_ok, read_only, BOOL, 0, 0) \
+	F(share_ok, token, STR, IPC_TOKEN_MAX, 0)
 /*
  * One message from a platform user to the worker's account (the account
  * is the worker's own, never a field).  group is "" for a direct
@@ -375,19 +455,25 @@ struct ipc_body_share_ok	{ uint64_t conn; int read_only;
  * outbound.message.  The worker may forget it once inbound.ack came:
  * the message is stored or answered by then.
  */
-struct ipc_body_inbound		{ struct ipc_str peer; struct ipc_str msg_id;
-				  struct ipc_str text; struct ipc_str group;
-				  int mentioned; struct ipc_str reply_ctx;
-				  struct ipc_parts parts; };
+#define IPC_BODY_inbound(F) \
+	F(inbound, peer, STR, IPC_PEER_MAX, F_NONEMPTY) \
+	F(inbound, msg_id, STR, IPC_CHANID_MAX, F_NONEMPTY) \
+	F(inbound, text, STR, IPC_TEXT_MAX, 0) \
+	F(inbound, group, STR, IPC_PEER_MAX, 0) \
+	F(inbound, mentioned, BOOL, 0, 0) \
+	F(inbound, reply_ctx, STR, IPC_CTX_MAX, 0) \
+	F(inbound, parts, PARTS, IPC_PARTS_MAX, F_NONEMPTY)
 /*
  * inbound.media is an inbound.message (the same body, in m->b.inbound)
  * whose parts are not empty: the frame's descriptor is a sealed memfd
  * holding the parts' bytes back to back, in order, and nothing more.
  * text may be "" (a photo alone); one message's parts together are at
  * most the account's media.max_bytes (IPC_FILE_MAX at most).
+ * parts is on the wire in inbound.media only.
  */
 /* status: accepted, duplicate, pairing, denied, limited, ignored. */
-struct ipc_body_inbound_ack	{ struct ipc_str status; };
+#define IPC_BODY_inbound_ack(F) \
+	F(inbound_ack, status, STR, IPC_NAME_MAX, F_NONEMPTY)
 /*
  * id: the outbox row, acknowledged by delivery.ack or delivery.fail.
  * key: the same for every attempt at that row and unique across rows
@@ -403,21 +489,29 @@ struct ipc_body_inbound_ack	{ struct ipc_str status; };
  * from 0; 0 for the rest.  It may lag what the worker counted itself
  * (rows not acked yet): the worker takes the larger.
  */
-struct ipc_body_outbound	{ uint64_t id; struct ipc_str key;
-				  struct ipc_str peer;
-				  struct ipc_str text;
-				  struct ipc_str reply_ctx; int more;
-				  uint64_t spent; };
+#define IPC_BODY_outbound(F) \
+	F(outbound, id, U64, INT64_MAX, 0) \
+	F(outbound, key, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(outbound, peer, STR, IPC_PEER_MAX, F_NONEMPTY) \
+	F(outbound, text, STR, IPC_TEXT_MAX, F_NONEMPTY) \
+	F(outbound, reply_ctx, STR, IPC_CTX_MAX, 0) \
+	F(outbound, more, BOOL, 0, 0) \
+	F(outbound, spent, U64, UINT32_MAX, 0)
 /*
  * An attachment row of the outbox (KC_MEDIA kinds): its bytes are the
  * frame's descriptor, a sealed memfd of exactly size bytes, read from
  * offset 0; kind "file" or "image"; acked like outbound.message,
  * and spends its context's budget as one (spent).
  */
-struct ipc_body_outbound_file	{ uint64_t id; struct ipc_str key;
-				  struct ipc_str peer; struct ipc_str name;
-				  struct ipc_str kind; uint64_t size;
-				  struct ipc_str reply_ctx; uint64_t spent; };
+#define IPC_BODY_outbound_file(F) \
+	F(outbound_file, id, U64, INT64_MAX, 0) \
+	F(outbound_file, key, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(outbound_file, peer, STR, IPC_PEER_MAX, F_NONEMPTY) \
+	F(outbound_file, name, STR, IPC_FILENAME_MAX, F_NONEMPTY) \
+	F(outbound_file, kind, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(outbound_file, size, U64, IPC_FILE_MAX, 0) \
+	F(outbound_file, reply_ctx, STR, IPC_CTX_MAX, 0) \
+	F(outbound_file, spent, U64, UINT32_MAX, 0)
 /*
  * The whole answer so far to the message reply_ctx came with, for a
  * kind that streams (KC_STREAM): the worker refreshes that message's
@@ -425,94 +519,144 @@ struct ipc_body_outbound_file	{ uint64_t id; struct ipc_str key;
  * outbound.message rows that follow carry the final text, so a lost
  * one only leaves a bubble less up to date for a while.
  */
-struct ipc_body_progress	{ struct ipc_str peer; struct ipc_str text;
-				  struct ipc_str reply_ctx; };
-struct ipc_body_delivery	{ uint64_t id; };
+#define IPC_BODY_progress(F) \
+	F(progress, peer, STR, IPC_PEER_MAX, F_NONEMPTY) \
+	F(progress, text, STR, IPC_TEXT_MAX, F_NONEMPTY) \
+	F(progress, reply_ctx, STR, IPC_CTX_MAX, F_NONEMPTY)
+#define IPC_BODY_delivery(F) \
+	F(delivery, id, U64, INT64_MAX, 0)
 /*
  * code: "retry" (not known to be delivered: try later with the same key,
  * after retry_after_ms if not 0), "refused" (known not delivered: try
  * later with a new key, as a platform may remember a refused one) or
  * "rejected" (refused for good; dropped and logged).
  */
-struct ipc_body_delivery_fail	{ uint64_t id; struct ipc_str code;
-				  struct ipc_str message;
-				  uint64_t retry_after_ms; };
+#define IPC_BODY_delivery_fail(F) \
+	F(delivery_fail, id, U64, INT64_MAX, 0) \
+	F(delivery_fail, code, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(delivery_fail, message, STR, IPC_MESSAGE_MAX, 0) \
+	F(delivery_fail, retry_after_ms, U64, IPC_RETRY_AFTER_MAX, 0)
 /* The worker's own account's key; value "" deletes it. */
-struct ipc_body_state		{ struct ipc_str key; struct ipc_str value; };
-struct ipc_body_state_value	{ struct ipc_str key; struct ipc_str value;
-				  int found; };
+#define IPC_BODY_state(F) \
+	F(state, key, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(state, value, STR, IPC_STATE_MAX, 0)
+#define IPC_BODY_state_value(F) \
+	F(state_value, key, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(state_value, value, STR, IPC_STATE_MAX, 0) \
+	F(state_value, found, BOOL, 0, 0)
 /* status: "scan" with the URL to encode as a QR code, "done", "needed". */
-struct ipc_body_login		{ struct ipc_str status; struct ipc_str url; };
+#define IPC_BODY_login(F) \
+	F(login, status, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(login, url, STR, IPC_URL_MAX, 0)
 /*
  * wxgatectl login NAME [CODE]: show the channel's waiting QR code; a
  * code (the number the phone shows) goes to the worker as login.code.
  */
-struct ipc_body_login_req	{ struct ipc_str name; struct ipc_str code; };
+#define IPC_BODY_login_req(F) \
+	F(login_req, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(login_req, code, STR, IPC_NAME_MAX, 0)
 /* One denial for `wxgatectl audit`. */
-struct ipc_body_audit_row	{ uint64_t time; struct ipc_str role;
-				  struct ipc_str worker; uint64_t session;
-				  struct ipc_str method;
-				  struct ipc_str detail; };
+#define IPC_BODY_audit_row(F) \
+	F(audit_row, time, U64, INT64_MAX, 0) \
+	F(audit_row, role, STR, IPC_NAME_MAX, 0) \
+	F(audit_row, worker, STR, IPC_NAME_MAX, 0) \
+	F(audit_row, session, U64, INT64_MAX, 0) \
+	F(audit_row, method, STR, IPC_METHOD_MAX, 0) \
+	F(audit_row, detail, STR, IPC_MESSAGE_MAX, 0)
 /*
  * A relay's hello (workers/agent/relay*.c): conn is the worker's
  * connection number, token the pairing token as the relay sent it.
  * relay.verdict: ok, and the token's row id (0 when refused) so a
  * revocation can name the connections it ends (relay.revoke, seq = id).
  */
-struct ipc_body_relay_auth	{ uint64_t conn; struct ipc_str token; };
-struct ipc_body_relay_verdict	{ uint64_t conn; int ok; uint64_t token_id; };
+#define IPC_BODY_relay_auth(F) \
+	F(relay_auth, conn, U64, UINT64_MAX, 0) \
+	F(relay_auth, token, STR, IPC_TOKEN_MAX, 0)
+#define IPC_BODY_relay_verdict(F) \
+	F(relay_verdict, conn, U64, UINT64_MAX, 0) \
+	F(relay_verdict, ok, BOOL, 0, 0) \
+	F(relay_verdict, token_id, U64, INT64_MAX, 0)
 /* One pairing token for `wxgatectl relay token list`: never the token. */
-struct ipc_body_relay_row	{ uint64_t id; struct ipc_str agent;
-				  uint64_t created; uint64_t last_used;
-				  uint64_t revoked; };
+#define IPC_BODY_relay_row(F) \
+	F(relay_row, id, U64, INT64_MAX, 0) \
+	F(relay_row, agent, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(relay_row, created, U64, INT64_MAX, 0) \
+	F(relay_row, last_used, U64, INT64_MAX, 0) \
+	F(relay_row, revoked, U64, INT64_MAX, 0)
 /* ttl_s 0: no expiry; session 0: a fresh session for the link. */
-struct ipc_body_share_create	{ uint64_t ttl_s; int read_only;
-				  uint64_t session; };
+#define IPC_BODY_share_create(F) \
+	F(share_create, ttl_s, U64, UINT32_MAX, 0) \
+	F(share_create, read_only, BOOL, 0, 0) \
+	F(share_create, session, U64, INT64_MAX, 0)
 /* One link for the operator: never the secret, a prefix of its hash. */
-struct ipc_body_share_row	{ struct ipc_str hash; uint64_t created;
-				  uint64_t expires; int read_only;
-				  uint64_t session; uint64_t revoked; };
+#define IPC_BODY_share_row(F) \
+	F(share_row, hash, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(share_row, created, U64, INT64_MAX, 0) \
+	F(share_row, expires, U64, INT64_MAX, 0) \
+	F(share_row, read_only, BOOL, 0, 0) \
+	F(share_row, session, U64, INT64_MAX, 0) \
+	F(share_row, revoked, U64, INT64_MAX, 0)
 /*
  * wxgatectl bind create: an invitation to bind a wechat account with
  * the named template's settings, good for uses bindings within ttl_s.
  */
-struct ipc_body_bind_create	{ struct ipc_str tmpl; uint64_t ttl_s;
-				  uint64_t uses; };
+#define IPC_BODY_bind_create(F) \
+	F(bind_create, tmpl, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(bind_create, ttl_s, U64, UINT32_MAX, 0) \
+	F(bind_create, uses, U64, UINT32_MAX, 0)
 /* One invitation for the operator: its id, never its token. */
-struct ipc_body_invite_row	{ uint64_t id; struct ipc_str tmpl;
-				  uint64_t created; uint64_t expires;
-				  uint64_t uses_left; uint64_t used;
-				  uint64_t revoked; };
+#define IPC_BODY_invite_row(F) \
+	F(invite_row, id, U64, INT64_MAX, 0) \
+	F(invite_row, tmpl, STR, IPC_NAME_MAX, 0) \
+	F(invite_row, created, U64, INT64_MAX, 0) \
+	F(invite_row, expires, U64, INT64_MAX, 0) \
+	F(invite_row, uses_left, U64, INT64_MAX, 0) \
+	F(invite_row, used, U64, INT64_MAX, 0) \
+	F(invite_row, revoked, U64, INT64_MAX, 0)
 /*
  * One channel account: source "config" or "bound"; state the worker's
  * (running, login_required...) or the store's (pending) when it has no
  * worker; tmpl and owner "" for the file's.
  */
-struct ipc_body_channel_row	{ struct ipc_str name; struct ipc_str kind;
-				  struct ipc_str source; struct ipc_str tmpl;
-				  struct ipc_str state; struct ipc_str owner; };
+#define IPC_BODY_channel_row(F) \
+	F(channel_row, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(channel_row, kind, STR, IPC_NAME_MAX, 0) \
+	F(channel_row, source, STR, IPC_NAME_MAX, 0) \
+	F(channel_row, tmpl, STR, IPC_NAME_MAX, 0) \
+	F(channel_row, state, STR, IPC_NAME_MAX, 0) \
+	F(channel_row, owner, STR, IPC_PEER_MAX, 0)
 /*
  * wxgatectl send: text for target on the account named channel, through
  * the outbox like any reply.
  */
-struct ipc_body_ctl_send	{ struct ipc_str channel; struct ipc_str target;
-				  struct ipc_str text; };
+#define IPC_BODY_ctl_send(F) \
+	F(ctl_send, channel, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(ctl_send, target, STR, IPC_PEER_MAX, F_NONEMPTY) \
+	F(ctl_send, text, STR, IPC_TEXT_MAX, F_NONEMPTY)
 /*
  * wxgatectl send --file: the file rides as the frame's descriptor,
  * opened by wxgatectl with the caller's rights; the daemon never opens
  * a path a client names.  name: what the recipient sees (the base name);
  * kind: "file", "image", or "" to let the daemon choose from the bytes.
  */
-struct ipc_body_send_file	{ struct ipc_str channel; struct ipc_str target;
-				  struct ipc_str name; struct ipc_str kind; };
+#define IPC_BODY_send_file(F) \
+	F(send_file, channel, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(send_file, target, STR, IPC_PEER_MAX, F_NONEMPTY) \
+	F(send_file, name, STR, IPC_FILENAME_MAX, F_NONEMPTY) \
+	F(send_file, kind, STR, IPC_NAME_MAX, 0)
 /*
  * One outbox row for the operator.  state: queued, sent, failed or
  * undeliverable; detail: why it failed (the platform's words), or "".
  */
-struct ipc_body_delivery_row	{ uint64_t id; struct ipc_str channel;
-				  struct ipc_str target; struct ipc_str state;
-				  struct ipc_str detail; uint64_t attempts;
-				  uint64_t created; uint64_t finished; };
+#define IPC_BODY_delivery_row(F) \
+	F(delivery_row, id, U64, INT64_MAX, 0) \
+	F(delivery_row, channel, STR, IPC_NAME_MAX, 0) \
+	F(delivery_row, target, STR, IPC_PEER_MAX, 0) \
+	F(delivery_row, state, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(delivery_row, detail, STR, IPC_MESSAGE_MAX, 0) \
+	F(delivery_row, attempts, U64, INT64_MAX, 0) \
+	F(delivery_row, created, U64, INT64_MAX, 0) \
+	F(delivery_row, finished, U64, INT64_MAX, 0)
 /*
  * A schedule (issue #15).  Exactly one of cron ("m h dom mon dow" or
  * "@daily"...) and every ("30m") is set; tz an IANA zone ("" UTC).
@@ -522,37 +666,57 @@ struct ipc_body_delivery_row	{ uint64_t id; struct ipc_str channel;
  * waits for its peer to write again; 0 makes it undeliverable at once.
  * catch_up: "latest" or "none".
  */
-struct ipc_body_sched_def	{ struct ipc_str name; struct ipc_str cron;
-				  struct ipc_str every; struct ipc_str tz;
-				  struct ipc_str agent; struct ipc_str text;
-				  struct ipc_str targets; uint64_t hold_s;
-				  struct ipc_str catch_up; };
+#define IPC_BODY_sched_def(F) \
+	F(sched_def, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(sched_def, cron, STR, IPC_CRON_MAX, 0) \
+	F(sched_def, every, STR, IPC_NAME_MAX, 0) \
+	F(sched_def, tz, STR, IPC_NAME_MAX, 0) \
+	F(sched_def, agent, STR, IPC_NAME_MAX, 0) \
+	F(sched_def, text, STR, IPC_TEXT_MAX, F_NONEMPTY) \
+	F(sched_def, targets, STR, IPC_TARGETS_MAX, F_NONEMPTY) \
+	F(sched_def, hold_s, U64, INT32_MAX, 0) \
+	F(sched_def, catch_up, STR, IPC_NAME_MAX, F_NONEMPTY)
 /*
  * One schedule for the operator: its definition, whether it came from
  * the configuration file (read-only here), and when it runs next (0
  * never, or paused) and ran last (0 never) with that run's state.
+ * The definition is a member, def, which a row cannot say: the struct
+ * is written by hand below; on the wire, the sched_def rows, then these.
  */
-struct ipc_body_sched_row	{ struct ipc_body_sched_def def;
-				  int paused; int from_config;
-				  uint64_t next_run; uint64_t last_run;
-				  struct ipc_str last_state; };
+#define IPC_BODY_sched_row(F) \
+	F(sched_row, paused, BOOL, 0, 0) \
+	F(sched_row, from_config, BOOL, 0, 0) \
+	F(sched_row, next_run, U64, INT64_MAX, 0) \
+	F(sched_row, last_run, U64, INT64_MAX, 0) \
+	F(sched_row, last_state, STR, IPC_NAME_MAX, 0)
 /*
  * One run of a schedule.  slot: the time it was due (a manual run's is
  * when it was asked for); state: running, done or failed (error says
  * why).  Its targets follow as ctl.run_target rows.
  */
-struct ipc_body_run_row		{ uint64_t id; struct ipc_str name;
-				  uint64_t slot; int manual; uint64_t started;
-				  uint64_t agent_done; struct ipc_str state;
-				  struct ipc_str error; };
+#define IPC_BODY_run_row(F) \
+	F(run_row, id, U64, INT64_MAX, 0) \
+	F(run_row, name, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(run_row, slot, U64, INT64_MAX, 0) \
+	F(run_row, manual, BOOL, 0, 0) \
+	F(run_row, started, U64, INT64_MAX, 0) \
+	F(run_row, agent_done, U64, INT64_MAX, 0) \
+	F(run_row, state, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(run_row, error, STR, IPC_MESSAGE_MAX, 0)
 /* One target of run `run`: its delivery state, as ctl.delivery says. */
-struct ipc_body_run_target	{ uint64_t run; struct ipc_str channel;
-				  struct ipc_str target; struct ipc_str state;
-				  struct ipc_str detail; };
+#define IPC_BODY_run_target(F) \
+	F(run_target, run, U64, INT64_MAX, 0) \
+	F(run_target, channel, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(run_target, target, STR, IPC_PEER_MAX, 0) \
+	F(run_target, state, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(run_target, detail, STR, IPC_MESSAGE_MAX, 0)
 /* One pending pairing code for the operator. */
-struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
-				  struct ipc_str peer; uint64_t created;
-				  uint64_t expires; };
+#define IPC_BODY_pairing_row(F) \
+	F(pairing_row, code, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(pairing_row, account, STR, IPC_NAME_MAX, 0) \
+	F(pairing_row, peer, STR, IPC_PEER_MAX, 0) \
+	F(pairing_row, created, U64, INT64_MAX, 0) \
+	F(pairing_row, expires, U64, INT64_MAX, 0)
 
 
 /*
@@ -562,32 +726,43 @@ struct ipc_body_pairing_row	{ struct ipc_str code; struct ipc_str account;
  */
 #define IPC_CONSOLE_TOKEN_MAX	64
 #define IPC_CONSOLE_BODY_MAX	(120 * 1024)
-struct ipc_body_console_login	{ uint64_t conn; struct ipc_str addr;
-				  struct ipc_str token; };
+#define IPC_BODY_console_login(F) \
+	F(console_login, conn, U64, UINT64_MAX, 0) \
+	F(console_login, addr, STR, IPC_NAME_MAX, 0) \
+	F(console_login, token, STR, IPC_CONSOLE_TOKEN_MAX, 0)
 /*
  * query: a page's free text (a search in any language), UTF-8, at most
  * IPC_CONSOLE_QUERY_MAX bytes; "" when none.  The page's plain words
  * ride in page, after its name.
  */
 #define IPC_CONSOLE_QUERY_MAX	256
-struct ipc_body_console_get	{ uint64_t conn; struct ipc_str session;
-				  struct ipc_str page; struct ipc_str query; };
+#define IPC_BODY_console_get(F) \
+	F(console_get, conn, U64, UINT64_MAX, 0) \
+	F(console_get, session, STR, IPC_CONSOLE_TOKEN_MAX, 0) \
+	F(console_get, page, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(console_get, query, STR, IPC_CONSOLE_QUERY_MAX, 0)
 /*
  * arg: a pairing code or an account; peer: a sender, for peer.revoke;
  * text: the request's body as sent (a message to send), "" when none.
  */
-struct ipc_body_console_post	{ uint64_t conn; struct ipc_str session;
-				  struct ipc_str csrf; struct ipc_str action;
-				  struct ipc_str arg; struct ipc_str peer;
-				  struct ipc_str text; };
+#define IPC_BODY_console_post(F) \
+	F(console_post, conn, U64, UINT64_MAX, 0) \
+	F(console_post, session, STR, IPC_CONSOLE_TOKEN_MAX, 0) \
+	F(console_post, csrf, STR, IPC_CONSOLE_TOKEN_MAX, 0) \
+	F(console_post, action, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(console_post, arg, STR, IPC_NAME_MAX, 0) \
+	F(console_post, peer, STR, IPC_PEER_MAX, 0) \
+	F(console_post, text, STR, IPC_TEXT_MAX, 0)
 /*
  * status: the HTTP status; cookie: a Set-Cookie value or ""; location:
  * a redirect's target or ""; body: JSON for the API routes, "" else.
  */
-struct ipc_body_console_answer	{ uint64_t conn; uint64_t status;
-				  struct ipc_str cookie;
-				  struct ipc_str location;
-				  struct ipc_str body; };
+#define IPC_BODY_console_answer(F) \
+	F(console_answer, conn, U64, UINT64_MAX, 0) \
+	F(console_answer, status, U64, 599, 0) \
+	F(console_answer, cookie, STR, IPC_MESSAGE_MAX, 0) \
+	F(console_answer, location, STR, IPC_URL_MAX, 0) \
+	F(console_answer, body, STR, IPC_CONSOLE_BODY_MAX, 0)
 /*
  * One stored attachment's bytes, for a 200 to /api/media only (any
  * refusal is a console.answer).  ctype: the sniffed image type, or
@@ -598,79 +773,44 @@ struct ipc_body_console_answer	{ uint64_t conn; uint64_t status;
  */
 #define IPC_CONSOLE_MEDIA_MAX	(IPC_FRAME_MAX - 4096)
 #define IPC_CONSOLE_DISP_MAX	1024
-struct ipc_body_console_media	{ uint64_t conn; struct ipc_str ctype;
-				  struct ipc_str disposition;
-				  struct ipc_str data; };
+#define IPC_BODY_console_media(F) \
+	F(console_media, conn, U64, UINT64_MAX, 0) \
+	F(console_media, ctype, STR, IPC_NAME_MAX, F_NONEMPTY) \
+	F(console_media, disposition, STR, IPC_CONSOLE_DISP_MAX, 0) \
+	F(console_media, data, STR, IPC_CONSOLE_MEDIA_MAX, F_BYTES)
+
+/*
+ * The hub's bodies whose struct the rows make: all but sched_row, whose
+ * def a row cannot say (its struct is written by hand, with its rows).
+ */
+#define IPC_HUB_BODY_NAMES(B) \
+	B(hello) B(figures) B(conn_addr) B(resume) B(chat_send) \
+	B(history_req) B(conn) B(chat_abort) B(rpc_call) B(conn_open) \
+	B(agent_error) B(agent_file) B(name) B(ctl_test) B(ctl_worker) \
+	B(result) B(test) B(session_ok) B(rpc_error) B(chat_accepted) \
+	B(chat_delta) B(chat_done) B(chat_error) B(history) \
+	B(conn_verdict) B(agent_request) B(share_check) B(share_status) \
+	B(share_open) B(share_ok) B(bind_status) B(bind_start) \
+	B(bind_state) B(inbound) B(inbound_ack) B(outbound) B(progress) \
+	B(delivery) B(delivery_fail) B(state) B(state_value) B(login) \
+	B(login_req) B(audit_row) B(share_create) B(share_row) \
+	B(relay_auth) B(relay_verdict) B(relay_row) B(bind_create) \
+	B(invite_row) B(channel_row) B(pairing_row) B(ctl_send) \
+	B(send_file) B(outbound_file) B(delivery_row) B(sched_name) \
+	B(sched_def) B(run_row) B(run_target) B(console_login) \
+	B(console_get) B(console_post) B(console_answer) \
+	B(console_media)
+
+IPC_HUB_BODY_NAMES(IPC_BODY_STRUCT)
+struct ipc_body_sched_row {
+	struct ipc_body_sched_def	 def;
+	IPC_BODY_sched_row(IPC_MEMBER)
+};
 
 union ipc_body {
 	IPC_PARENT_BODIES
-	struct ipc_body_hello		hello;
-	struct ipc_body_figures		figures;
-	struct ipc_body_conn_addr	conn_addr;
-	struct ipc_body_resume		resume;
-	struct ipc_body_chat_send	chat_send;
-	struct ipc_body_history_req	history_req;
-	struct ipc_body_conn		conn;
-	struct ipc_body_chat_abort	chat_abort;
-	struct ipc_body_rpc_call	rpc_call;
-	struct ipc_body_conn_open	conn_open;
-	struct ipc_body_agent_error	agent_error;
-	struct ipc_body_agent_file	agent_file;
-	struct ipc_body_name		name;
-	struct ipc_body_ctl_test	ctl_test;
-	struct ipc_body_ctl_worker	ctl_worker;
-	struct ipc_body_result		result;
-	struct ipc_body_test		test;
-	struct ipc_body_session_ok	session_ok;
-	struct ipc_body_rpc_error	rpc_error;
-	struct ipc_body_chat_accepted	chat_accepted;
-	struct ipc_body_chat_delta	chat_delta;
-	struct ipc_body_chat_done	chat_done;
-	struct ipc_body_chat_error	chat_error;
-	struct ipc_body_history		history;
-	struct ipc_body_conn_verdict	conn_verdict;
-	struct ipc_body_agent_request	agent_request;
-	struct ipc_body_share_check	share_check;
-	struct ipc_body_share_status	share_status;
-	struct ipc_body_share_open	share_open;
-	struct ipc_body_share_ok	share_ok;
-	struct ipc_body_bind_status	bind_status;
-	struct ipc_body_bind_start	bind_start;
-	struct ipc_body_bind_state	bind_state;
-	struct ipc_body_inbound		inbound;
-	struct ipc_body_inbound_ack	inbound_ack;
-	struct ipc_body_outbound	outbound;
-	struct ipc_body_progress	progress;
-	struct ipc_body_delivery	delivery;
-	struct ipc_body_delivery_fail	delivery_fail;
-	struct ipc_body_state		state;
-	struct ipc_body_state_value	state_value;
-	struct ipc_body_login		login;
-	struct ipc_body_login_req	login_req;
-	struct ipc_body_audit_row	audit_row;
-	struct ipc_body_share_create	share_create;
-	struct ipc_body_share_row	share_row;
-	struct ipc_body_relay_auth	relay_auth;
-	struct ipc_body_relay_verdict	relay_verdict;
-	struct ipc_body_relay_row	relay_row;
-	struct ipc_body_bind_create	bind_create;
-	struct ipc_body_invite_row	invite_row;
-	struct ipc_body_channel_row	channel_row;
-	struct ipc_body_pairing_row	pairing_row;
-	struct ipc_body_ctl_send	ctl_send;
-	struct ipc_body_send_file	send_file;
-	struct ipc_body_outbound_file	outbound_file;
-	struct ipc_body_delivery_row	delivery_row;
-	struct ipc_body_sched_name	sched_name;
-	struct ipc_body_sched_def	sched_def;
+	IPC_HUB_BODY_NAMES(IPC_BODY_UNION_MEMBER)
 	struct ipc_body_sched_row	sched_row;
-	struct ipc_body_run_row		run_row;
-	struct ipc_body_run_target	run_target;
-	struct ipc_body_console_login	console_login;
-	struct ipc_body_console_get	console_get;
-	struct ipc_body_console_post	console_post;
-	struct ipc_body_console_answer	console_answer;
-	struct ipc_body_console_media	console_media;
 };
 
 /* A decoded frame.  Strings borrow from the buffer it was decoded from. */
