@@ -286,12 +286,13 @@ fetch_plan(struct fetch *f, const struct ipc_body_conf_plan *b)
 		return;
 	}
 	f->have_plan = 1;
-	IPC_BODY_conf_plan(PLAN_TAKE)
+	/* Refused before it is taken: no plan counts more rows than fit. */
 	if (b->worker_rows > PLAN_WORKERS_MAX) {
 		fetch_fail(f, "configuration reader: more than %d workers",
 		    PLAN_WORKERS_MAX);
 		return;
 	}
+	IPC_BODY_conf_plan(PLAN_TAKE)
 	p->workers = xcalloc(b->worker_rows + 1, sizeof(*p->workers));
 }
 
