@@ -277,7 +277,7 @@ ph_kill(const char *why)
 static void
 ph_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	const struct plan *cs = sup->plan;
+	const struct plan *p = sup->plan;
 	struct ipc_body_seq b;
 	struct worker *w;
 
@@ -287,7 +287,7 @@ ph_tick(evutil_socket_t fd, short ev, void *arg)
 	if (ph.pid <= 0 || ph.wire == NULL)
 		return;
 	if (timespec_ms_since(&ph.last_seen) > (ph.stopping ?
-	    cs->shutdown_grace_ms : cs->heartbeat_timeout_ms)) {
+	    p->shutdown_grace_ms : p->heartbeat_timeout_ms)) {
 		ph_kill(ph.stopping ? "did not stop within the grace period" :
 		    "heartbeat timeout");
 		return;
@@ -318,7 +318,7 @@ ph_restart_cb(evutil_socket_t fd, short ev, void *arg)
 int
 parent_hub_died(pid_t pid, int status)
 {
-	const struct plan *cs = sup->plan;
+	const struct plan *p = sup->plan;
 	struct timeval tv;
 	char cause[128];
 	unsigned n;
@@ -339,16 +339,16 @@ parent_hub_died(pid_t pid, int status)
 		}
 		return 1;
 	}
-	if ((n = reap_deaths(ph.deaths, &ph.ndeaths)) >= cs->crashloop_count)
+	if ((n = reap_deaths(ph.deaths, &ph.ndeaths)) >= p->crashloop_count)
 		fatalx("the hub died %u times in %us (%s): stopping", n,
-		    cs->crashloop_window_s, cause);
+		    p->crashloop_window_s, cause);
 	log_warnx("hub (pid %d) %s: restarting it; workers keep running",
 	    (int)pid, cause);
 	if (ph.restart_ev == NULL &&
 	    (ph.restart_ev = evtimer_new(sup->base, ph_restart_cb, NULL)) ==
 	    NULL)
 		fatalx("%s: timer", __func__);
-	tv = clock_tv(cs->restart_min_ms);
+	tv = clock_tv(p->restart_min_ms);
 	evtimer_add(ph.restart_ev, &tv);
 	return 1;
 }

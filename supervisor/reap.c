@@ -195,7 +195,7 @@ reap_deaths(struct timespec *deaths, unsigned *n)
 static void
 reap_died(struct worker *w, int status)
 {
-	const struct plan *cs = sup->plan;
+	const struct plan *p = sup->plan;
 	struct timeval tv;
 	uint64_t up = timespec_ms_since(&w->started);
 	int planned = w->state == W_STOPPING, pid = (int)w->pid;
@@ -250,21 +250,21 @@ reap_died(struct worker *w, int status)
 		spawn_worker(w);
 		return;
 	}
-	if (reap_deaths(w->deaths, &w->ndeaths) >= cs->crashloop_count) {
+	if (reap_deaths(w->deaths, &w->ndeaths) >= p->crashloop_count) {
 		w->state = W_FAILED;
 		log_warnx("worker %s (%s) died %u times in %us: failed, "
 		    "not restarting (wxgatectl restart %s)", w->name,
-		    w->last_exit, cs->crashloop_count, cs->crashloop_window_s,
+		    w->last_exit, p->crashloop_count, p->crashloop_window_s,
 		    w->name);
 		parent_hub_worker(w);
 		return;
 	}
 	if (up >= REAP_STABLE_MS || w->backoff_ms == 0)
-		w->backoff_ms = cs->restart_min_ms;
-	else if (w->backoff_ms < cs->restart_max_ms / 2)
+		w->backoff_ms = p->restart_min_ms;
+	else if (w->backoff_ms < p->restart_max_ms / 2)
 		w->backoff_ms *= 2;
 	else
-		w->backoff_ms = cs->restart_max_ms;
+		w->backoff_ms = p->restart_max_ms;
 	log_warnx("worker %s (pid %d) %s, restarting in %u.%us", w->name,
 	    pid, w->last_exit, w->backoff_ms / 1000, (w->backoff_ms % 1000) / 100);
 	w->state = W_BACKOFF;
