@@ -1,7 +1,8 @@
 #!/bin/sh
 # Round-trip benchmark: build with -O2, start a wxgated on a free port of
 # 127.0.0.1 (2 webchat workers, echo agent with 4 chunks and no delay),
-# run bench_roundtrip in a few scenarios and print "scenario.metric value
+# run bench_roundtrip in a few scenarios (r1000 twice: the second with
+# the daemon under SCHED_BATCH) and print "scenario.metric value
 # unit" lines.  Exits with the worst bench status.
 #   tests/bench/run.sh [build dir, default build-bench]
 set -eu
@@ -61,6 +62,17 @@ run idle -c 0
 run c1 -c 1 -n 10000
 run c50 -c 50 -n 400
 run r1000 -c 20 -n 500 -r 1000
+# The same load with every task of the daemon under SCHED_BATCH (what
+# "chrt -b 0 wxgated" or the unit's CPUSchedulingPolicy=batch give): a
+# worker woken by a frame no longer preempts the hub that sent it, on
+# the hub's CPU, in the middle of its turn.  A choice for a host that
+# runs little else; under other tenants' load it costs more than it
+# saves (docs/architecture.md, "SCHED_BATCH").
+tasks() { echo "$1"; for c in $(pgrep -P "$1"); do tasks "$c"; done; }
+for p in $(tasks "$pid"); do
+	chrt -a -b -p 0 "$p"
+done
+run r1000_batch -c 20 -n 500 -r 1000
 
 bench_server server
 exit $rc
