@@ -26,14 +26,14 @@ enum schema_dialect {
  * migrations (store_migrate.c) ends in, and where PostgreSQL began. */
 #define SCHEMA_BASE	17
 /* The latest: SCHEMA_BASE and the steps after it (schema_steps). */
-#define SCHEMA_LATEST	19
+#define SCHEMA_LATEST	20
 
 /*
  * A version after SCHEMA_BASE: its statements in the description's
  * words (@INT, @DEFER, ...), run in one transaction with the version
  * bump.  A step only adds (a column that may be NULL or has a default,
- * a table, an index) or replaces an index with one that answers the
- * same queries, so that nodes of the version before, still
+ * a table, an index) or replaces or drops an index whose queries
+ * another answers, so that nodes of the version before, still
  * running while the first of the new version moves the database on,
  * read and write it as before.
  */

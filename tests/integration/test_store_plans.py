@@ -50,7 +50,7 @@ ALLOWED = [
 
 # Partial indexes that hold only unanswered messages (bounded by the
 # backlog) or queued outbox rows (bounded by the channels' queues).
-BOUNDED_INDEXES = ("messages_backlog", "messages_pending", "outbox_due")
+BOUNDED_INDEXES = ("messages_backlog", "outbox_due")
 
 LITERAL = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"\s*)+')
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
