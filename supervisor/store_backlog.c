@@ -40,10 +40,10 @@ enum {
 
 /*
  * "state < 3" is the partial index's own term (messages_backlog):
- * SQLite uses a partial index only when the query
- * repeats its WHERE, and does not infer it from "state = 1".  Without
- * it these walked every message of the account ever stored (for the
- * web chat, account NULL: all of them), twice a second in the sweep.
+ * SQLite uses a partial index only when the query repeats its WHERE,
+ * and does not infer it from "state = 1".  Without it these walked
+ * every message of the account ever stored (for the web chat, account
+ * NULL: all of them), twice a second in the sweep.
  */
 static const char *const sb_sql[] = {
 	/* account IS ?1: NULL selects the web chat's rows. */
